@@ -1,0 +1,757 @@
+/*  node_rpc: the node's JSON-RPC 2.0 control API over HTTP on loopback (see node_rpc.h).
+ *
+ *  The file has two halves that share one contract:
+ *  - the HTTP half runs on libmicrohttpd's threads (one thread per connection). It checks
+ *    the HTTP method, path, credentials and size before reading the body, then parses and
+ *    validates the JSON-RPC envelope, and forwards each valid request as JSON text to the
+ *    main thread over a per-request DEALER connected to the rpc's inproc ROUTER, waiting
+ *    (bounded) for the answer;
+ *  - the main-loop half (node_rpc_dispatch) drains the ROUTER without blocking, calls the
+ *    handler and sends each DEALER back the serialized JSON-RPC response.
+ *  Every JSON-RPC response object is built by s_response_text(), on either side.
+ *
+ *  Decisions:
+ *  - a notification (no "id") is run but not answered: HTTP 204 with no body; a batch
+ *    answers only its non-notification elements, and a batch of notifications only is a 204;
+ *  - a batch holds 1..32 elements, handled in order; an empty or bigger batch is answered
+ *    with one -32600 error;
+ *  - JSON-RPC answers, errors included, are HTTP 200; other HTTP statuses are kept for
+ *    refusals before JSON-RPC: 401 (credentials), 404 (path), 405 (method), 413 (size),
+ *    each with a JSON-RPC error body (id null);
+ *  - a body larger than 1 MiB announced by Content-Length is refused with 413 before it is
+ *    read; a chunked body that grows past 1 MiB gets the connection closed.
+ */
+#include "node/node_rpc.h"
+
+#include "proto/proto_log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define S_COOKIE_USER "__cookie__"
+#define S_TOKEN_BYTES 32
+#define S_TOKEN_HEX 64
+_Static_assert(S_TOKEN_HEX == 2 * S_TOKEN_BYTES, "hex is two chars a byte");
+#define S_MAX_BODY ((size_t) 1 << 20) /* 1 MiB */
+#define S_MAX_BATCH 32
+#define S_MAX_METHOD 64
+#define S_MAX_CONNECTIONS 64u
+#define S_CONN_TIMEOUT_S 30u
+#define S_REPLY_TIMEOUT_MS 60000
+#define S_WAIT_SLICE_MS 100
+#define S_REALM "genie"
+
+struct node_rpc_t {
+    struct MHD_Daemon *daemon;
+    zsock_t *router; /* main thread only */
+    char endpoint[96];
+    node_rpc_handler_fn *handler;
+    void *ctx;
+    char *token; /* S_TOKEN_HEX hex chars + NUL, sodium_malloc'd; read-only once started */
+    char host[INET_ADDRSTRLEN];
+    uint16_t port;
+    atomic_bool stopping;
+    bool cookie_written;
+    bool addr_written;
+    char cookie_path[PATH_MAX];
+    char addr_path[PATH_MAX];
+};
+
+/*  Per-connection state of one HTTP request, owned by its MHD thread. */
+typedef struct {
+    char *body;
+    size_t len;
+    size_t cap;
+    bool answered; /* a refusal was queued before the body */
+} s_conn_t;
+
+static void s_err(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+static const char *s_code_message(int code)
+{
+    switch (code) {
+    case NODE_RPC_E_PARSE:
+        return "parse error";
+    case NODE_RPC_E_INVALID_REQUEST:
+        return "invalid request";
+    case NODE_RPC_E_METHOD:
+        return "method not found";
+    case NODE_RPC_E_PARAMS:
+        return "invalid params";
+    case NODE_RPC_E_INTERNAL:
+        return "internal error";
+    case NODE_RPC_E_UNAUTHORIZED:
+        return "unauthorized";
+    default:
+        return "error";
+    }
+}
+
+/*  The one place JSON-RPC responses are made. Builds and serializes a response holding
+ *  RESULT when it is non-NULL (stolen), else an error with CODE and MESSAGE (NULL: the
+ *  code's standard message). ID is borrowed; NULL stands for null. Returns a malloc'd
+ *  string (caller frees), or NULL if memory ran out. */
+static char *s_response_text(json_t *id, json_t *result, int code, const char *message)
+{
+    json_t *resp = json_object();
+    if (!resp) {
+        json_decref(result);
+        return NULL;
+    }
+    json_object_set_new(resp, "jsonrpc", json_string("2.0"));
+    if (result) {
+        json_object_set_new(resp, "result", result);
+    } else {
+        json_t *msg = json_string(message && *message ? message : s_code_message(code));
+        if (!msg) /* not UTF-8: a handler bug, but the client still deserves an answer */
+            msg = json_string(s_code_message(code));
+        json_t *error = json_object();
+        json_object_set_new(error, "code", json_integer(code));
+        json_object_set_new(error, "message", msg);
+        json_object_set_new(resp, "error", error);
+    }
+    json_object_set(resp, "id", id ? id : json_null());
+    char *text = json_dumps(resp, JSON_COMPACT);
+    json_decref(resp);
+    return text;
+}
+
+/* ---------------------------------------------------------------- main-thread half */
+
+/*  Runs one forwarded request through the handler. Returns the response text (malloc'd),
+ *  or NULL for a notification (or when memory ran out: the HTTP side then answers). */
+static char *s_call(node_rpc_t *self, const void *data, size_t size)
+{
+    json_t *req = json_loadb(data, size, 0, NULL);
+    const char *method = json_string_value(json_object_get(req, "method"));
+    if (!method) { /* cannot happen: the HTTP side validated it */
+        json_decref(req);
+        return NULL;
+    }
+    json_t *params = json_object_get(req, "params");
+    json_t *id = json_object_get(req, "id");
+    int code = 0;
+    char msg[256] = "";
+    json_t *result = self->handler(self->ctx, method, params, &code, msg, sizeof msg);
+    msg[sizeof msg - 1] = '\0';
+    if (!result && code == 0)
+        code = NODE_RPC_E_INTERNAL;
+    if (result)
+        GLOG(DEBUG, RPC, "call %s%s: ok", method, id ? "" : " (notification)");
+    else
+        GLOG(DEBUG, RPC, "call %s%s: error %d", method, id ? "" : " (notification)", code);
+    char *text = NULL;
+    if (id)
+        text = s_response_text(id, result, code, msg);
+    else
+        json_decref(result);
+    json_decref(req);
+    return text;
+}
+
+void node_rpc_dispatch(node_rpc_t *self)
+{
+    if (!self)
+        return;
+    /* rcvtimeo is 0 on the ROUTER, so this stops as soon as nothing is waiting; at most
+     * one request per connection is ever in flight, which bounds the loop. */
+    zmsg_t *msg;
+    while ((msg = zmsg_recv(self->router))) {
+        zframe_t *identity = zmsg_pop(msg);
+        zframe_t *body = zmsg_pop(msg);
+        if (identity && body && zmsg_size(msg) == 0) {
+            char *text = s_call(self, zframe_data(body), zframe_size(body));
+            zmsg_t *reply = zmsg_new();
+            if (reply && zmsg_append(reply, &identity) == 0 &&
+                zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
+                zmsg_send(&reply, self->router); /* dropped if the requester gave up */
+            zmsg_destroy(&reply);
+            free(text);
+        }
+        zframe_destroy(&identity);
+        zframe_destroy(&body);
+        zmsg_destroy(&msg);
+    }
+}
+
+/* ---------------------------------------------------------------- HTTP-thread half */
+
+/*  Returns NULL when REQ is a valid JSON-RPC 2.0 request, else why not. Sets *ID to the
+ *  request's id (borrowed) when it has a well-typed one, NULL otherwise. */
+static const char *s_request_check(json_t *req, json_t **id)
+{
+    *id = NULL;
+    if (!json_is_object(req))
+        return "request must be an object";
+    json_t *v = json_object_get(req, "id");
+    if (v && !json_is_string(v) && !json_is_number(v) && !json_is_null(v))
+        return "id must be a string, a number or null";
+    *id = v;
+    v = json_object_get(req, "jsonrpc");
+    if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0)
+        return "jsonrpc must be \"2.0\"";
+    v = json_object_get(req, "method");
+    if (!json_is_string(v))
+        return "method must be a string";
+    if (json_string_length(v) > S_MAX_METHOD)
+        return "method name too long";
+    for (const unsigned char *p = (const unsigned char *) json_string_value(v); *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return "method name has control characters";
+    v = json_object_get(req, "params");
+    if (v && !json_is_array(v) && !json_is_object(v))
+        return "params must be an array or an object";
+    return NULL;
+}
+
+/*  True, with *WHY, when a request must stop waiting for the main thread. */
+static bool s_gave_up(node_rpc_t *self, int64_t deadline, const char **why)
+{
+    if (atomic_load(&self->stopping))
+        *why = "node shutting down";
+    else if (zclock_mono() >= deadline)
+        *why = "node busy";
+    else
+        return false;
+    return true;
+}
+
+/*  Sends TEXT to the main thread and waits for its answer until DEADLINE (zclock_mono).
+ *  *DEALER_P is created on first use; the caller destroys it. Returns 0 and sets *REPLY
+ *  (malloc'd, NULL for an empty answer), or -1 with *WHY. Once a request has given up it
+ *  sends nothing more, so a late answer is never taken for the next one. */
+static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, int64_t deadline,
+                    char **reply, const char **why)
+{
+    *reply = NULL;
+    if (s_gave_up(self, deadline, why))
+        return -1;
+    *why = "internal error";
+    if (!*dealer_p) {
+        *dealer_p = zsock_new(ZMQ_DEALER);
+        if (!*dealer_p)
+            return -1;
+        zsock_set_linger(*dealer_p, 0);
+        zsock_set_sndtimeo(*dealer_p, S_WAIT_SLICE_MS);
+        zsock_set_rcvtimeo(*dealer_p, S_WAIT_SLICE_MS);
+        if (zsock_connect(*dealer_p, "%s", self->endpoint) != 0)
+            return -1;
+    }
+    /* zmq_send copies TEXT, so a send that timed out (queue full) can be retried. */
+    while (zmq_send(zsock_resolve(*dealer_p), text, strlen(text), 0) < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            *why = "internal error";
+            return -1;
+        }
+        if (s_gave_up(self, deadline, why))
+            return -1;
+    }
+    for (;;) {
+        zframe_t *answer = zframe_recv(*dealer_p);
+        if (answer) {
+            size_t n = zframe_size(answer);
+            if (n > 0 && (*reply = malloc(n + 1))) {
+                memcpy(*reply, zframe_data(answer), n);
+                (*reply)[n] = '\0';
+            }
+            zframe_destroy(&answer);
+            return n > 0 && !*reply ? -1 : 0;
+        }
+        if (errno != EAGAIN && errno != EINTR) { /* context terminated */
+            *why = "internal error";
+            return -1;
+        }
+        if (s_gave_up(self, deadline, why)) /* a wait slice ran out */
+            return -1;
+    }
+}
+
+/*  Handles one request object. Returns 0 and sets *OUT to the response text (malloc'd) or
+ *  NULL when nothing is to be answered (a notification); -1 if memory ran out. */
+static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, json_t *req,
+                        char **out)
+{
+    json_t *id;
+    const char *why = s_request_check(req, &id);
+    *out = NULL;
+    if (why) {
+        GLOG(DEBUG, RPC, "invalid request: %s", why);
+        *out = s_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
+        return *out ? 0 : -1;
+    }
+    char *text = json_dumps(req, JSON_COMPACT);
+    if (!text)
+        return -1;
+    int rc = s_bridge(self, dealer_p, text, deadline, out, &why);
+    free(text);
+    if (rc == 0 && (*out || !id))
+        return 0;
+    if (rc != 0)
+        GLOG(DEBUG, RPC, "request not handled: %s", why);
+    if (!id)
+        return 0;
+    *out = s_response_text(id, NULL, NODE_RPC_E_INTERNAL, why);
+    return *out ? 0 : -1;
+}
+
+/*  Answers a batch: "[r1,r2,...]" of the non-notification elements, in order; *OUT is
+ *  NULL when all were notifications. Returns 0, or -1 if memory ran out. */
+static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, json_t *doc,
+                          char **out)
+{
+    char *parts[S_MAX_BATCH] = {0};
+    size_t n = json_array_size(doc), total = 2, count = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = s_handle_one(self, dealer_p, deadline, json_array_get(doc, i), &parts[i]);
+        if (parts[i]) {
+            total += strlen(parts[i]) + 1;
+            count++;
+        }
+    }
+    *out = NULL;
+    if (rc == 0 && count > 0 && !(*out = malloc(total)))
+        rc = -1;
+    if (rc == 0 && count > 0) {
+        char *p = *out;
+        *p++ = '[';
+        for (size_t i = 0; i < n; i++) {
+            if (!parts[i])
+                continue;
+            if (p != *out + 1)
+                *p++ = ',';
+            size_t len = strlen(parts[i]);
+            memcpy(p, parts[i], len);
+            p += len;
+        }
+        *p++ = ']';
+        *p = '\0';
+    }
+    for (size_t i = 0; i < n; i++)
+        free(parts[i]);
+    return rc;
+}
+
+/*  Answers a parsed body (a request or a batch). Same contract as s_handle_batch. */
+static int s_handle_doc(node_rpc_t *self, json_t *doc, char **out)
+{
+    zsock_t *dealer = NULL;
+    int64_t deadline = zclock_mono() + S_REPLY_TIMEOUT_MS;
+    int rc;
+    size_t n = json_array_size(doc);
+    if (!json_is_array(doc)) {
+        rc = s_handle_one(self, &dealer, deadline, doc, out);
+    } else if (n == 0 || n > S_MAX_BATCH) {
+        *out = s_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
+                               n == 0 ? "empty batch" : "batch too large (at most 32 requests)");
+        rc = *out ? 0 : -1;
+    } else {
+        rc = s_handle_batch(self, &dealer, deadline, doc, out);
+    }
+    zsock_destroy(&dealer);
+    return rc;
+}
+
+/*  Queues an HTTP answer with BODY (freed here; NULL for an empty body). */
+static enum MHD_Result s_answer(struct MHD_Connection *conn, unsigned int status, char *body)
+{
+    size_t len = body ? strlen(body) : 0;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_COPY);
+    free(body);
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_YES;
+    if (len > 0)
+        ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (ret == MHD_YES && status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "POST");
+    if (ret == MHD_YES && status == MHD_HTTP_UNAUTHORIZED)
+        ret = MHD_queue_basic_auth_fail_response(conn, S_REALM, resp);
+    else if (ret == MHD_YES)
+        ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/*  Queues an HTTP refusal carrying a JSON-RPC error body with id null. */
+static enum MHD_Result s_refuse(struct MHD_Connection *conn, s_conn_t *c, unsigned int status,
+                                int code, const char *message)
+{
+    char *body = s_response_text(NULL, NULL, code, message);
+    if (!body)
+        return MHD_NO;
+    c->answered = true;
+    return s_answer(conn, status, body);
+}
+
+/*  True when the request carries Basic credentials __cookie__:<token>. The password is
+ *  compared in constant time and wiped. */
+static bool s_authorized(const node_rpc_t *self, struct MHD_Connection *conn)
+{
+    char *password = NULL;
+    char *user = MHD_basic_auth_get_username_password(conn, &password);
+    bool ok = user && password && strcmp(user, S_COOKIE_USER) == 0 &&
+              strlen(password) == S_TOKEN_HEX &&
+              sodium_memcmp(password, self->token, S_TOKEN_HEX) == 0;
+    if (password) {
+        sodium_memzero(password, strlen(password));
+        MHD_free(password);
+    }
+    if (user)
+        MHD_free(user);
+    return ok;
+}
+
+/*  Checks made once the headers are in, before any of the body is read. */
+static enum MHD_Result s_on_headers(node_rpc_t *self, struct MHD_Connection *conn, s_conn_t *c,
+                                    const char *url, const char *method)
+{
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return s_refuse(conn, c, MHD_HTTP_METHOD_NOT_ALLOWED, NODE_RPC_E_INVALID_REQUEST,
+                        "only POST is accepted");
+    if (strcmp(url, "/") != 0)
+        return s_refuse(conn, c, MHD_HTTP_NOT_FOUND, NODE_RPC_E_INVALID_REQUEST,
+                        "no such path; POST to /");
+    if (!s_authorized(self, conn)) {
+        GLOG(DEBUG, RPC, "refused a request without valid credentials");
+        return s_refuse(conn, c, MHD_HTTP_UNAUTHORIZED, NODE_RPC_E_UNAUTHORIZED, "unauthorized");
+    }
+    const char *length =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(length, &end, 10);
+        if (end != length && (errno == ERANGE || n > S_MAX_BODY))
+            return s_refuse(conn, c, MHD_HTTP_CONTENT_TOO_LARGE, NODE_RPC_E_INVALID_REQUEST,
+                            "request too large (at most 1 MiB)");
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **con_cls)
+{
+    node_rpc_t *self = cls;
+    s_conn_t *c = *con_cls;
+    if (!c) {
+        c = calloc(1, sizeof *c);
+        if (!c)
+            return MHD_NO;
+        *con_cls = c;
+        return s_on_headers(self, conn, c, url, method);
+    }
+    if (c->answered) {
+        *upload_data_size = 0; /* discard whatever MHD still hands us */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        if (n > S_MAX_BODY - c->len) {
+            /* microhttpd 0.9.75 cannot queue an answer in the middle of an upload, so a
+             * chunked body past the limit (Content-Length ones were refused with 413
+             * before reading) ends the connection: reading stops here. */
+            GLOG(DEBUG, RPC, "closing a connection whose body passed 1 MiB");
+            return MHD_NO;
+        }
+        if (c->len + n > c->cap) {
+            size_t cap = c->cap ? c->cap : 4096;
+            while (cap < c->len + n)
+                cap *= 2;
+            char *body = realloc(c->body, cap);
+            if (!body)
+                return MHD_NO;
+            c->body = body;
+            c->cap = cap;
+        }
+        memcpy(c->body + c->len, upload_data, n);
+        c->len += n;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    /* The whole body is in. */
+    json_error_t jerr;
+    json_t *doc =
+        json_loadb(c->body ? c->body : "", c->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    char *out = NULL;
+    int rc;
+    if (!doc) {
+        /* jerr.text can quote the body, which may hold secrets: log the position only. */
+        GLOG(DEBUG, RPC, "unparsable request (line %d, column %d)", jerr.line, jerr.column);
+        out = s_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
+        rc = out ? 0 : -1;
+    } else {
+        rc = s_handle_doc(self, doc, &out);
+        json_decref(doc);
+    }
+    if (rc != 0)
+        return MHD_NO;
+    return s_answer(conn, out ? MHD_HTTP_OK : MHD_HTTP_NO_CONTENT, out);
+}
+
+static void s_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    s_conn_t *c = *con_cls;
+    if (c) {
+        free(c->body);
+        free(c);
+        *con_cls = NULL;
+    }
+}
+
+static void s_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+static void s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[256];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\r\n")] = '\0';
+    GLOG(DEBUG, RPC, "microhttpd: %s", line);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+/*  Parses "A.B.C.D:PORT" with a 127/8 address into SA and HOST. */
+static int s_parse_bind(const char *bind, struct sockaddr_in *sa, char host[static INET_ADDRSTRLEN],
+                        char *err, size_t cap)
+{
+    const char *colon = bind ? strrchr(bind, ':') : NULL;
+    if (!colon || colon == bind || (size_t) (colon - bind) >= INET_ADDRSTRLEN) {
+        s_err(err, cap, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
+        return -1;
+    }
+    memcpy(host, bind, (size_t) (colon - bind));
+    host[colon - bind] = '\0';
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+        s_err(err, cap, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
+              bind);
+        return -1;
+    }
+    if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+        s_err(err, cap, "refusing to bind RPC to %s: the control API listens on loopback only",
+              bind);
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno || port > 65535) {
+        s_err(err, cap, "bad RPC port in '%s'", bind);
+        return -1;
+    }
+    sa->sin_port = htons((uint16_t) port);
+    return 0;
+}
+
+/*  Why MHD could not start: tries the bind itself (as MHD does, with SO_REUSEADDR) to get
+ *  the system's reason. */
+static void s_start_error(const struct sockaddr_in *sa, const char *host, char *err, size_t cap)
+{
+    unsigned port = ntohs(sa->sin_port);
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool bound = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+                 bind(fd, (const struct sockaddr *) sa, sizeof *sa) == 0;
+    int e = bound ? 0 : errno;
+    if (fd >= 0)
+        close(fd);
+    if (e)
+        s_err(err, cap, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
+    else
+        s_err(err, cap, "cannot start the RPC server on %s:%u", host, port);
+}
+
+/*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
+ *  removed first) renamed over NAME. Fills PATH with DIR/NAME. */
+static int s_write_file(const char *dir, const char *name, const char *data, size_t len,
+                        mode_t mode, char path[static PATH_MAX], char *err, size_t cap)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ||
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
+        s_err(err, cap, "datadir path too long: %s", dir);
+        return -1;
+    }
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) {
+        s_err(err, cap, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t) w;
+    }
+    int e = done == len ? 0 : errno ? errno : EIO;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (!e && rename(tmp, path) != 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        s_err(err, cap, "cannot write %s: %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/*  Writes the cookie (mode 0600) and address files. */
+static int s_write_files(node_rpc_t *self, const char *datadir, char *err, size_t cap)
+{
+    char cookie[sizeof S_COOKIE_USER + S_TOKEN_HEX + 1];
+    int n = snprintf(cookie, sizeof cookie, "%s:%s", S_COOKIE_USER, self->token);
+    int rc =
+        s_write_file(datadir, "rpc.cookie", cookie, (size_t) n, 0600, self->cookie_path, err, cap);
+    sodium_memzero(cookie, sizeof cookie);
+    if (rc != 0)
+        return -1;
+    self->cookie_written = true;
+    char addr[INET_ADDRSTRLEN + 8];
+    n = snprintf(addr, sizeof addr, "%s:%u\n", self->host, (unsigned) self->port);
+    if (s_write_file(datadir, "rpc.addr", addr, (size_t) n, 0644, self->addr_path, err, cap) != 0)
+        return -1;
+    self->addr_written = true;
+    return 0;
+}
+
+node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler_fn *handler,
+                         void *ctx, char *err, size_t err_cap)
+{
+    struct sockaddr_in sa;
+    char host[INET_ADDRSTRLEN];
+    if (!datadir || !handler) {
+        s_err(err, err_cap, "node_rpc_new: datadir and handler are required");
+        return NULL;
+    }
+    if (s_parse_bind(bind, &sa, host, err, err_cap) != 0)
+        return NULL;
+    if (sodium_init() < 0) {
+        s_err(err, err_cap, "cannot initialise libsodium");
+        return NULL;
+    }
+    node_rpc_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        s_err(err, err_cap, "out of memory");
+        return NULL;
+    }
+    self->handler = handler;
+    self->ctx = ctx;
+    atomic_init(&self->stopping, false);
+    memcpy(self->host, host, sizeof host);
+
+    self->token = sodium_malloc(S_TOKEN_HEX + 1);
+    if (!self->token) {
+        s_err(err, err_cap, "out of memory");
+        goto err;
+    }
+    uint8_t raw[S_TOKEN_BYTES];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2hex(self->token, S_TOKEN_HEX + 1, raw, sizeof raw);
+    sodium_memzero(raw, sizeof raw);
+
+    snprintf(self->endpoint, sizeof self->endpoint, "inproc://genie-rpc-%p-%08" PRIx32,
+             (void *) self, randombytes_random());
+    self->router = zsock_new(ZMQ_ROUTER);
+    if (!self->router || zsock_bind(self->router, "%s", self->endpoint) != 0) {
+        s_err(err, err_cap, "cannot create the RPC bridge socket %s", self->endpoint);
+        goto err;
+    }
+    zsock_set_rcvtimeo(self->router, 0);
+    zsock_set_sndtimeo(self->router, 0);
+
+    /* clang-format off */
+    self->daemon = MHD_start_daemon(
+        MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, s_on_request, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
+        MHD_OPTION_CONNECTION_LIMIT, S_MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, S_CONN_TIMEOUT_S,
+        MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, NULL,
+        MHD_OPTION_END);
+    /* clang-format on */
+    if (!self->daemon) {
+        s_start_error(&sa, host, err, err_cap);
+        goto err;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    if (!info || info->port == 0) {
+        s_err(err, err_cap, "cannot learn the RPC port");
+        goto err;
+    }
+    self->port = info->port;
+    if (s_write_files(self, datadir, err, err_cap) != 0)
+        goto err;
+    GLOG(INFO, RPC, "JSON-RPC listening on %s:%u", self->host, (unsigned) self->port);
+    return self;
+err:
+    node_rpc_destroy(&self);
+    return NULL;
+}
+
+void node_rpc_destroy(node_rpc_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_rpc_t *self = *self_p;
+    /* Requests waiting for the main loop give up within a wait slice, so stopping the
+     * daemon (which joins the connection threads) is quick. */
+    atomic_store(&self->stopping, true);
+    if (self->daemon)
+        MHD_stop_daemon(self->daemon);
+    zsock_destroy(&self->router);
+    if (self->cookie_written)
+        unlink(self->cookie_path);
+    if (self->addr_written)
+        unlink(self->addr_path);
+    if (self->token)
+        sodium_free(self->token); /* wipes */
+    free(self);
+    *self_p = NULL;
+}
+
+zsock_t *node_rpc_socket(node_rpc_t *self)
+{
+    return self->router;
+}
+
+uint16_t node_rpc_port(const node_rpc_t *self)
+{
+    return self->port;
+}

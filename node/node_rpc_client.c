@@ -1,0 +1,374 @@
+/*  node_rpc_client: the CLI's side of the control API (see node_rpc_client.h).
+ *
+ *  One libcurl easy handle per client, reused across calls. The cookie ("user:password")
+ *  lives in sodium_malloc'd memory and is wiped on destroy; libcurl keeps its own copy
+ *  only for the duration of a call. Proxies are disabled (the node is on loopback) and
+ *  only plain http:// is allowed. Answers are read up to 16 MiB.
+ */
+#include "node/node_rpc_client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define S_MAX_RESPONSE ((size_t) 16 << 20) /* 16 MiB */
+#define S_MAX_COOKIE 256
+#define S_DEFAULT_TIMEOUT_MS 30000L
+
+struct node_rpc_client_t {
+    CURL *curl;
+    char *url;      /* http://host:port/ */
+    char *hostport; /* host:port, for messages */
+    char *userpwd;  /* "__cookie__:<hex>", sodium_malloc'd; NULL: no credentials */
+    json_int_t next_id;
+};
+
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool too_big;
+} s_buf_t;
+
+static void s_err(char *err, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void s_err(char *err, size_t cap, const char *fmt, ...)
+{
+    if (!err || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+}
+
+static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode s_curl_status = CURLE_FAILED_INIT;
+
+static void s_curl_init(void)
+{
+    s_curl_status = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/*  Reads a small file whole into BUF (CAP bytes, NUL-terminated), trailing newlines
+ *  dropped. Returns its length, or -1 with errno (EFBIG when it does not fit). */
+static ssize_t s_read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    size_t len = 0;
+    for (;;) {
+        if (len == cap - 1) { /* full: one byte more means too big */
+            char extra;
+            ssize_t r = read(fd, &extra, 1);
+            if (r != 0) {
+                close(fd);
+                errno = r > 0 ? EFBIG : errno;
+                return -1;
+            }
+            break;
+        }
+        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (r == 0)
+            break;
+        len += (size_t) r;
+    }
+    close(fd);
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+        len--;
+    buf[len] = '\0';
+    return (ssize_t) len;
+}
+
+node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file, char *err,
+                                       size_t err_cap)
+{
+    if (!url || !*url) {
+        s_err(err, err_cap, "no node URL given");
+        return NULL;
+    }
+    if (sodium_init() < 0) {
+        s_err(err, err_cap, "cannot initialise libsodium");
+        return NULL;
+    }
+    pthread_once(&s_curl_once, s_curl_init);
+    if (s_curl_status != CURLE_OK) {
+        s_err(err, err_cap, "cannot initialise libcurl: %s", curl_easy_strerror(s_curl_status));
+        return NULL;
+    }
+    node_rpc_client_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        s_err(err, err_cap, "out of memory");
+        return NULL;
+    }
+    self->next_id = 1;
+
+    /* "http://host:port[/...]" is taken as is; a bare "host:port" becomes
+     * "http://host:port/". */
+    const char *rest = url;
+    if (strncmp(url, "http://", 7) == 0)
+        rest = url + 7;
+    else if (strstr(url, "://")) {
+        s_err(err, err_cap, "unsupported node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        goto err;
+    }
+    size_t hp_len = strcspn(rest, "/");
+    if (hp_len == 0) {
+        s_err(err, err_cap, "bad node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        goto err;
+    }
+    self->hostport = strndup(rest, hp_len);
+    if (rest == url) {
+        size_t n = strlen(url) + sizeof "http:///";
+        self->url = malloc(n);
+        if (self->url)
+            snprintf(self->url, n, "http://%s/", url);
+    } else {
+        self->url = strdup(url);
+    }
+    if (!self->hostport || !self->url) {
+        s_err(err, err_cap, "out of memory");
+        goto err;
+    }
+
+    if (cookie_file) {
+        self->userpwd = sodium_malloc(S_MAX_COOKIE);
+        if (!self->userpwd) {
+            s_err(err, err_cap, "out of memory");
+            goto err;
+        }
+        ssize_t n = s_read_small(cookie_file, self->userpwd, S_MAX_COOKIE);
+        if (n < 0) {
+            s_err(err, err_cap, "cannot read %s: %s", cookie_file,
+                  errno == EFBIG ? "too large for a cookie file" : strerror(errno));
+            goto err;
+        }
+        if (n == 0 || !strchr(self->userpwd, ':')) {
+            s_err(err, err_cap, "malformed cookie file %s (want user:password)", cookie_file);
+            goto err;
+        }
+    }
+
+    self->curl = curl_easy_init();
+    if (!self->curl) {
+        s_err(err, err_cap, "cannot create a libcurl handle");
+        goto err;
+    }
+    return self;
+err:
+    node_rpc_client_destroy(&self);
+    return NULL;
+}
+
+node_rpc_client_t *node_rpc_client_from_datadir(const char *datadir, char *err, size_t err_cap)
+{
+    char addr_path[4096], cookie_path[4096], addr[128];
+    if (!datadir || !*datadir) {
+        s_err(err, err_cap, "no datadir given");
+        return NULL;
+    }
+    if (snprintf(addr_path, sizeof addr_path, "%s/rpc.addr", datadir) >= (int) sizeof addr_path ||
+        snprintf(cookie_path, sizeof cookie_path, "%s/rpc.cookie", datadir) >=
+            (int) sizeof cookie_path) {
+        s_err(err, err_cap, "datadir path too long: %s", datadir);
+        return NULL;
+    }
+    ssize_t n = s_read_small(addr_path, addr, sizeof addr);
+    if (n < 0 && errno == ENOENT) {
+        s_err(err, err_cap,
+              "cannot read %s: no such file (is genie-node running with --datadir %s?)", addr_path,
+              datadir);
+        return NULL;
+    }
+    if (n < 0) {
+        s_err(err, err_cap, "cannot read %s: %s", addr_path,
+              errno == EFBIG ? "file too large" : strerror(errno));
+        return NULL;
+    }
+    if (n == 0 || addr[strcspn(addr, " \t\r\n/")] != '\0') {
+        s_err(err, err_cap, "malformed %s (want 127.0.0.1:PORT)", addr_path);
+        return NULL;
+    }
+    return node_rpc_client_new(addr, cookie_path, err, err_cap);
+}
+
+void node_rpc_client_destroy(node_rpc_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_rpc_client_t *self = *self_p;
+    if (self->curl)
+        curl_easy_cleanup(self->curl);
+    if (self->userpwd)
+        sodium_free(self->userpwd); /* wipes */
+    free(self->url);
+    free(self->hostport);
+    free(self);
+    *self_p = NULL;
+}
+
+static size_t s_on_data(char *data, size_t size, size_t nmemb, void *userp)
+{
+    s_buf_t *buf = userp;
+    size_t n = size * nmemb;
+    if (n > S_MAX_RESPONSE - buf->len) {
+        buf->too_big = true;
+        return 0; /* makes libcurl stop with CURLE_WRITE_ERROR */
+    }
+    if (buf->len + n + 1 > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 4096;
+        while (cap < buf->len + n + 1)
+            cap *= 2;
+        char *p = realloc(buf->data, cap);
+        if (!p)
+            return 0;
+        buf->data = p;
+        buf->cap = cap;
+    }
+    memcpy(buf->data + buf->len, data, n);
+    buf->len += n;
+    buf->data[buf->len] = '\0';
+    return n;
+}
+
+/*  Turns a transport failure into a one-line message. */
+static void s_transport_error(node_rpc_client_t *self, CURLcode rc, const s_buf_t *buf,
+                              long timeout_ms, const char *detail, char *err, size_t cap)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(self->curl, CURLINFO_OS_ERRNO, &os_errno);
+    if (rc == CURLE_COULDNT_CONNECT)
+        s_err(err, cap, "cannot connect to node at %s: %s", self->hostport,
+              os_errno ? strerror((int) os_errno) : curl_easy_strerror(rc));
+    else if (rc == CURLE_OPERATION_TIMEDOUT)
+        s_err(err, cap, "no answer from node at %s within %ld ms", self->hostport, timeout_ms);
+    else if (rc == CURLE_WRITE_ERROR && buf->too_big)
+        s_err(err, cap, "answer from node at %s is larger than %zu MiB", self->hostport,
+              S_MAX_RESPONSE >> 20);
+    else
+        s_err(err, cap, "RPC to node at %s failed: %s", self->hostport,
+              *detail ? detail : curl_easy_strerror(rc));
+}
+
+/*  Reads a JSON-RPC answer for request ID. Returns as node_rpc_client_call does. */
+static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, json_int_t id,
+                    json_t **result, char *err, size_t cap)
+{
+    json_t *doc = buf->len ? json_loadb(buf->data, buf->len, 0, NULL) : NULL;
+    json_t *error = json_object_get(doc, "error");
+    json_t *res = json_object_get(doc, "result");
+    int rc = -1;
+    if (json_is_object(error)) {
+        json_t *code = json_object_get(error, "code");
+        const char *msg = json_string_value(json_object_get(error, "message"));
+        json_int_t c = json_integer_value(code);
+        if (!json_is_integer(code)) {
+            s_err(err, cap, "malformed error answer from node at %s", self->hostport);
+        } else if (c < -1 && c >= INT_MIN) {
+            rc = (int) c;
+            if (rc == -32001)
+                s_err(err, cap, "%s: wrong or missing credentials (stale cookie file?)",
+                      msg ? msg : "unauthorized");
+            else
+                s_err(err, cap, "%s", msg ? msg : "error");
+        } else {
+            s_err(err, cap, "node error %" JSON_INTEGER_FORMAT ": %s", c, msg ? msg : "error");
+        }
+    } else if (status != 200) {
+        s_err(err, cap, "node at %s answered HTTP %ld", self->hostport, status);
+    } else if (!res) {
+        s_err(err, cap, "malformed answer from node at %s", self->hostport);
+    } else if (!json_is_integer(json_object_get(doc, "id")) ||
+               json_integer_value(json_object_get(doc, "id")) != id) {
+        s_err(err, cap, "answer from node at %s does not match the request", self->hostport);
+    } else {
+        if (result)
+            *result = json_incref(res);
+        rc = 0;
+    }
+    json_decref(doc);
+    return rc;
+}
+
+int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *params,
+                         long timeout_ms, json_t **result, char *err, size_t err_cap)
+{
+    if (result)
+        *result = NULL;
+    if (!self || !method) {
+        json_decref(params);
+        s_err(err, err_cap, "node_rpc_client_call: client and method are required");
+        return -1;
+    }
+    if (timeout_ms <= 0)
+        timeout_ms = S_DEFAULT_TIMEOUT_MS;
+    json_int_t id = self->next_id++;
+    json_t *req = json_pack("{s:s, s:s, s:I}", "jsonrpc", "2.0", "method", method, "id", id);
+    if (req && params)
+        json_object_set_new(req, "params", params);
+    else
+        json_decref(params);
+    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!body) {
+        s_err(err, err_cap, "cannot encode the request (method not UTF-8?)");
+        return -1;
+    }
+
+    CURL *c = self->curl;
+    s_buf_t buf = {0};
+    char detail[CURL_ERROR_SIZE] = "";
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, self->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body));
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
+    if (self->userpwd) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERPWD, self->userpwd);
+    }
+    CURLcode crc = headers ? curl_easy_perform(c) : CURLE_OUT_OF_MEMORY;
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+
+    int rc;
+    if (crc != CURLE_OK) {
+        s_transport_error(self, crc, &buf, timeout_ms, detail, err, err_cap);
+        rc = -1;
+    } else {
+        rc = s_answer(self, status, &buf, id, result, err, err_cap);
+    }
+    /* Drop libcurl's copy of the credentials and everything pointing into this frame. */
+    curl_easy_reset(c);
+    curl_slist_free_all(headers);
+    free(buf.data);
+    free(body);
+    return rc;
+}

@@ -1,0 +1,33 @@
+/*  node_rpc_client: the CLI's side of the control API (libcurl, JSON-RPC 2.0).
+ *
+ *  Finds the node either from its datadir (DATADIR/rpc.addr and DATADIR/rpc.cookie) or
+ *  from an explicit URL plus cookie file.
+ */
+#ifndef GENIE_NODE_RPC_CLIENT_H
+#define GENIE_NODE_RPC_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct node_rpc_client_t node_rpc_client_t;
+
+/*  Client for the node whose datadir is DATADIR. NULL with a one-line reason in ERR when
+ *  the files are missing (node not running?) or unreadable. */
+node_rpc_client_t *node_rpc_client_from_datadir(const char *datadir, char *err, size_t err_cap);
+
+/*  Client for URL ("http://127.0.0.1:PORT/" or "127.0.0.1:PORT") with credentials read
+ *  from COOKIE_FILE (may be NULL: then no credentials are sent). NULL with ERR on failure. */
+node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file, char *err,
+                                       size_t err_cap);
+
+void node_rpc_client_destroy(node_rpc_client_t **self_p);
+
+/*  Calls METHOD with PARAMS (stolen; may be NULL). Returns 0 and sets *result (new
+ *  reference, caller decrefs). Returns -1 for a transport failure (connection refused,
+ *  timeout, HTTP error without a JSON-RPC body) and the JSON-RPC error code (< -1) for an
+ *  error answer; both write a one-line message into ERR. TIMEOUT_MS bounds the call
+ *  (0 = 30 s default). */
+int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *params,
+                         long timeout_ms, json_t **result, char *err, size_t err_cap);
+
+#endif

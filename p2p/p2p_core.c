@@ -1,0 +1,817 @@
+/*  p2p_core: links, handshake, message dispatch, peer exchange, liveness and scoring.
+ *
+ *  The sans-IO heart of the p2p layer (see p2p_core.h). Gossip and rooms live in
+ *  p2p_gossip.c, lookups and unicast in p2p_lookup.c; all three share p2p_core_int.h.
+ *  Every message goes through p2p_core_on_message in this order: link and ban checks,
+ *  rate limit, deduplication by hash of the raw bytes (before any signature check),
+ *  strict envelope decoding, signature verification, freshness, then the handler.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2p/p2p_core_int.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
+
+#define FRESH_PAST_MS 90000u
+#define FRESH_FUTURE_MS 30000u
+#define PEERS_EVERY_MS 10000u
+#define PEERS_SHARE 16
+
+void p2p_params_default(p2p_params_t *p)
+{
+    *p = (p2p_params_t){.target_degree = 8,
+                        .max_links = 32,
+                        .flood_max = 12,
+                        .mesh_degree = 6,
+                        .room_min_links = 3,
+                        .table_capacity = 1024,
+                        .seen_capacity = 65536,
+                        .seen_ttl_ms = 120000,
+                        .mcache_capacity = 4096,
+                        .mcache_bytes = 16u * 1024 * 1024,
+                        .mcache_ttl_ms = 30000,
+                        .heartbeat_ms = 200,
+                        .ping_after_ms = 5000,
+                        .expire_after_ms = 15000,
+                        .hello_timeout_ms = 5000,
+                        .backoff_max_ms = 60000,
+                        .record_ttl_ms = 3600000,
+                        .lookup_timeout_ms = 2000,
+                        .send_retry_ms = 1000,
+                        .rate_per_s = 20000,
+                        .rate_burst = 40000,
+                        .ban_score = -100,
+                        .ban_ms = 600000,
+                        .max_queued_unicast = 1024};
+}
+
+uint64_t p2p_rand(p2p_core_t *c)
+{
+    /* splitmix64: deterministic from the configured seed */
+    uint64_t z = (c->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void s_short(const uint8_t id[static 32], char out[static 9])
+{
+    proto_hex_encode(id, 4, out);
+}
+
+/* ---- links ---- */
+
+p2p_link_t *p2p_link_find(p2p_core_t *c, const uint8_t id[static 32])
+{
+    for (size_t i = 0; i < c->n_links_cap; i++)
+        if (c->links[i].used && memcmp(c->links[i].id, id, 32) == 0)
+            return &c->links[i];
+    return NULL;
+}
+
+p2p_link_t *p2p_link_ready(p2p_core_t *c, const uint8_t id[static 32])
+{
+    p2p_link_t *l = p2p_link_find(c, id);
+    return l && l->hello_recv ? l : NULL;
+}
+
+size_t p2p_link_count_ready(const p2p_core_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_links_cap; i++)
+        n += c->links[i].used && c->links[i].hello_recv;
+    return n;
+}
+
+static size_t s_link_count(const p2p_core_t *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_links_cap; i++)
+        n += c->links[i].used;
+    return n;
+}
+
+static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint64_t now)
+{
+    for (size_t i = 0; i < c->n_links_cap; i++) {
+        p2p_link_t *l = &c->links[i];
+        if (!l->used) {
+            memset(l, 0, sizeof *l);
+            l->used = true;
+            memcpy(l->id, id, 32);
+            l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
+            l->tokens = c->p.rate_burst;
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* Forgets a link; the transport is told to hang up. */
+static void s_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
+{
+    uint8_t id[32];
+    memcpy(id, l->id, 32);
+    bool was_ready = l->hello_recv;
+    l->used = false;
+    p2p_entry_t *e = p2p_table_get(c->table, id);
+    if (e) {
+        e->linked = false;
+        if (failed && !was_ready) {
+            e->dial_failures++;
+            uint64_t backoff = 1000ull << (e->dial_failures < 16 ? e->dial_failures : 16);
+            if (backoff > c->p.backoff_max_ms)
+                backoff = c->p.backoff_max_ms;
+            e->next_dial_ms = now + backoff;
+        }
+    }
+    c->io.hangup(c->io.ctx, id);
+    p2p_gossip_link_gone(c, id);
+    if (!was_ready)
+        p2p_lookup_link_failed(c, id, now);
+}
+
+bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now)
+{
+    for (size_t i = 0; i < P2P_BANS; i++)
+        if (c->bans[i].until_ms > now && memcmp(c->bans[i].id, id, 32) == 0)
+            return true;
+    return false;
+}
+
+static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
+{
+    size_t slot = 0;
+    for (size_t i = 0; i < P2P_BANS; i++) {
+        if (c->bans[i].until_ms <= now) {
+            slot = i;
+            break;
+        }
+        if (c->bans[i].until_ms < c->bans[slot].until_ms)
+            slot = i;
+    }
+    p2p_ban_t *b = &c->bans[slot];
+    memcpy(b->id, l->id, 32);
+    if (proto_key_curve_public(l->id, b->curve) != 0)
+        memset(b->curve, 0, 32);
+    b->until_ms = now + c->p.ban_ms;
+    p2p_entry_t *e = p2p_table_get(c->table, l->id);
+    if (e)
+        e->banned_until_ms = b->until_ms;
+    c->st.banned++;
+    char s[9];
+    s_short(l->id, s);
+    GLOG(INFO, NET, "banning peer %s for %llu s (score %d)", s,
+         (unsigned long long) (c->p.ban_ms / 1000), (int) l->score);
+    s_link_close(c, l, now, false);
+}
+
+void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now)
+{
+    if (!l)
+        return;
+    l->score -= points;
+    p2p_entry_t *e = p2p_table_get(c->table, l->id);
+    if (e)
+        e->score = l->score;
+    if (l->score <= c->p.ban_score)
+        s_ban(c, l, now);
+}
+
+/* Token bucket per link. */
+static bool s_rate_ok(p2p_core_t *c, p2p_link_t *l, uint64_t now)
+{
+    if (now > l->tokens_ms) {
+        l->tokens += (double) (now - l->tokens_ms) * c->p.rate_per_s / 1000.0;
+        if (l->tokens > c->p.rate_burst)
+            l->tokens = c->p.rate_burst;
+        l->tokens_ms = now;
+    }
+    if (l->tokens < 1.0)
+        return false;
+    l->tokens -= 1.0;
+    return true;
+}
+
+/* ---- sending ---- */
+
+int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, const uint8_t *body,
+                 size_t len, uint64_t now)
+{
+    uint8_t *buf = NULL;
+    size_t buf_len = 0;
+    if (proto_envelope_seal(c->key, type, ++c->seq, now, body, len, &buf, &buf_len) != PROTO_OK)
+        return -1;
+    c->io.send(c->io.ctx, peer, buf, buf_len);
+    c->st.msgs_out++;
+    c->st.bytes_out += buf_len;
+    free(buf);
+    return 0;
+}
+
+int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
+                uint64_t now)
+{
+    size_t len;
+    const uint8_t *body = proto_wr_data(w, &len);
+    int rc = body ? p2p_send_msg(c, peer, type, body, len, now) : -1;
+    proto_wr_free(w);
+    return rc;
+}
+
+static void s_send_hello(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
+{
+    p2p_hello_t h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.chain_id, c->chain_id, 32);
+    h.record = c->self_rec;
+    snprintf(h.agent, sizeof h.agent, "%s", c->agent);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_hello(&w, &h);
+    p2p_send_wr(c, peer, PROTO_MSG_HELLO, &w, now);
+}
+
+static void s_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason,
+                       uint64_t now)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_bye(&w, reason);
+    p2p_send_wr(c, peer, PROTO_MSG_BYE, &w, now);
+}
+
+/* Sends up to PEERS_SHARE random known records to PEER. */
+static void s_send_peers(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
+{
+    const p2p_record_t *recs[PEERS_SHARE];
+    size_t n = 0, count = p2p_table_count(c->table);
+    if (count == 0)
+        return;
+    size_t start = (size_t) (p2p_rand(c) % count);
+    for (size_t k = 0; k < count && n < PEERS_SHARE; k++) {
+        p2p_entry_t *e = p2p_table_at(c->table, (start + k) % count);
+        if (memcmp(e->rec.id, peer, 32) == 0 || e->rec.expiry_ms <= now ||
+            e->banned_until_ms > now || e->rec.n_endpoints == 0)
+            continue;
+        recs[n++] = &e->rec;
+    }
+    if (n == 0)
+        return;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_records(&w, false, 0, recs, n);
+    p2p_send_wr(c, peer, PROTO_MSG_PEERS, &w, now);
+}
+
+p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
+                          bool transient, uint64_t now)
+{
+    if (memcmp(id, c->id, 32) == 0 || p2p_is_banned(c, id, now) || p2p_link_find(c, id))
+        return NULL;
+    if (s_link_count(c) >= c->p.max_links)
+        return NULL;
+    p2p_link_t *l = s_link_alloc(c, id, now);
+    if (!l)
+        return NULL;
+    l->outbound = true;
+    l->transient = transient;
+    p2p_entry_t *e = p2p_table_get(c->table, id);
+    if (e)
+        e->linked = true;
+    c->io.dial(c->io.ctx, id, endpoint);
+    s_send_hello(c, id, now);
+    return l;
+}
+
+/* ---- records ---- */
+
+void p2p_self_record_update(p2p_core_t *c, uint64_t now)
+{
+    c->self_rec.seq++;
+    c->self_rec.expiry_ms = now + c->p.record_ttl_ms;
+    p2p_record_sign(&c->self_rec, c->key);
+    c->self_rec_refresh_ms = now + c->p.record_ttl_ms / 2;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_record(&w, &c->self_rec);
+    size_t len;
+    const uint8_t *body = proto_wr_data(&w, &len);
+    if (body)
+        p2p_gossip_publish(c, "", P2P_KIND_RECORD, body, len, now);
+    proto_wr_free(&w);
+}
+
+static bool s_record_fresh(const p2p_core_t *c, const p2p_record_t *rec, uint64_t now)
+{
+    return rec->expiry_ms > now && rec->expiry_ms <= now + 2 * c->p.record_ttl_ms;
+}
+
+bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now)
+{
+    if (memcmp(rec->id, c->id, 32) == 0 || !s_record_fresh(c, rec, now))
+        return false;
+    p2p_entry_t *e = p2p_table_get(c->table, rec->id);
+    if (e && e->rec.seq >= rec->seq)
+        return true; /* nothing new: skip the signature check */
+    if (!p2p_record_verify(rec))
+        return false;
+    p2p_table_put(c->table, rec, now);
+    p2p_link_t *l = p2p_link_ready(c, rec->id);
+    if (l && rec->seq > l->rec.seq)
+        l->rec = *rec;
+    if (l && (e = p2p_table_get(c->table, rec->id)))
+        e->linked = true;
+    return true;
+}
+
+/* ---- lifecycle ---- */
+
+p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint64_t now_ms)
+{
+    if (!cfg || !cfg->key || !io || !io->send || !io->dial || !io->hangup ||
+        cfg->n_endpoints > P2P_REC_ENDPOINTS)
+        return NULL;
+    p2p_core_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->key = cfg->key;
+    memcpy(c->id, proto_key_public(cfg->key), 32);
+    memcpy(c->chain_id, cfg->chain_id, 32);
+    c->p = cfg->params;
+    if (c->p.max_links == 0)
+        p2p_params_default(&c->p);
+    c->io = *io;
+    snprintf(c->agent, sizeof c->agent, "%s", cfg->agent ? cfg->agent : "genie");
+    c->rng = cfg->rng_seed;
+    c->seq = now_ms << 16; /* monotone across restarts */
+    c->n_links_cap = c->p.max_links;
+    c->links = calloc(c->n_links_cap, sizeof *c->links);
+    c->table = p2p_table_new(c->id, c->p.table_capacity);
+    c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
+    c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
+    if (!c->links || !c->table || !c->seen || !c->mcache) {
+        p2p_core_destroy(&c);
+        return NULL;
+    }
+    memcpy(c->self_rec.id, c->id, 32);
+    for (size_t i = 0; i < cfg->n_endpoints; i++) {
+        if (!p2p_endpoint_ok(cfg->endpoints[i])) {
+            p2p_core_destroy(&c);
+            return NULL;
+        }
+        snprintf(c->self_rec.endpoints[i], P2P_ENDPOINT_MAX, "%s", cfg->endpoints[i]);
+    }
+    c->self_rec.n_endpoints = (uint8_t) cfg->n_endpoints;
+    c->self_rec.roles = cfg->roles;
+    c->self_rec.seq = now_ms; /* a restarted node's records supersede its old ones */
+    c->topics[0].used = true; /* node-wide topic "" */
+    c->next_lookup_id = 1;
+    c->next_send_id = 1;
+    c->next_req = 1;
+    c->last_heartbeat_ms = now_ms;
+    c->last_peers_ms = now_ms;
+    p2p_self_record_update(c, now_ms);
+    return c;
+}
+
+void p2p_core_destroy(p2p_core_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    p2p_core_t *c = *self_p;
+    p2p_lookup_free_all(c);
+    p2p_table_destroy(&c->table);
+    p2p_seen_destroy(&c->seen);
+    p2p_mcache_destroy(&c->mcache);
+    free(c->links);
+    free(c);
+    *self_p = NULL;
+}
+
+void p2p_core_shutdown(p2p_core_t *c, uint64_t now_ms)
+{
+    for (size_t i = 0; i < c->n_links_cap; i++)
+        if (c->links[i].used)
+            s_send_bye(c, c->links[i].id, "shutdown", now_ms);
+}
+
+int p2p_core_add_seed(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
+                      uint64_t now_ms)
+{
+    if (!p2p_endpoint_ok(endpoint) || memcmp(id, c->id, 32) == 0)
+        return -1;
+    if (p2p_link_find(c, id))
+        return 0;
+    return p2p_link_dial(c, id, endpoint, false, now_ms) ? 0 : -1;
+}
+
+int p2p_core_save_peers(p2p_core_t *c, uint64_t now_ms, uint8_t **out, size_t *out_len)
+{
+    return p2p_table_save(c->table, now_ms, out, out_len);
+}
+
+int p2p_core_load_peers(p2p_core_t *c, const uint8_t *buf, size_t len, uint64_t now_ms)
+{
+    return p2p_table_load(c->table, buf, len, now_ms);
+}
+
+const uint8_t *p2p_core_id(const p2p_core_t *c)
+{
+    return c->id;
+}
+
+size_t p2p_core_link_count(const p2p_core_t *c)
+{
+    return p2p_link_count_ready(c);
+}
+
+bool p2p_core_curve_banned(p2p_core_t *c, const uint8_t curve_pub[static 32], uint64_t now_ms)
+{
+    for (size_t i = 0; i < P2P_BANS; i++)
+        if (c->bans[i].until_ms > now_ms && memcmp(c->bans[i].curve, curve_pub, 32) == 0)
+            return true;
+    return false;
+}
+
+/* ---- handlers ---- */
+
+static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_link_t *l,
+                       const proto_envelope_t *env, uint64_t now)
+{
+    p2p_hello_t h;
+    char s[9];
+    s_short(link_peer, s);
+    if (p2p_msg_read_hello(env->body, env->body_len, &h) != PROTO_OK) {
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        if (!l)
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    if (memcmp(h.chain_id, c->chain_id, 32) != 0) {
+        char theirs[17], ours[17];
+        proto_hex_encode(h.chain_id, 8, theirs);
+        proto_hex_encode(c->chain_id, 8, ours);
+        GLOG(INFO, NET, "peer %s is on chain %s, we are on %s: disconnecting", s, theirs, ours);
+        s_send_bye(c, link_peer, "wrong chain id", now);
+        if (l)
+            s_link_close(c, l, now, true);
+        else
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    if (memcmp(h.record.id, link_peer, 32) != 0 || !s_record_fresh(c, &h.record, now) ||
+        !p2p_record_verify(&h.record)) {
+        c->st.bad_sig++;
+        GLOG_RATELIMITED(DEBUG, NET, "peer %s sent a HELLO with a bad record", s);
+        if (l)
+            s_link_close(c, l, now, true);
+        else
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    if (!l) {
+        if (s_link_count(c) >= c->p.max_links || !(l = s_link_alloc(c, link_peer, now))) {
+            /* Full: help it find others, then say goodbye. */
+            p2p_table_put(c->table, &h.record, now);
+            s_send_hello(c, link_peer, now);
+            s_send_peers(c, link_peer, now);
+            s_send_bye(c, link_peer, "too many peers", now);
+            c->io.hangup(c->io.ctx, link_peer);
+            return;
+        }
+        s_send_hello(c, link_peer, now);
+    } else if (!l->outbound && !l->hello_recv) {
+        s_send_hello(c, link_peer, now);
+    }
+    bool first = !l->hello_recv;
+    l->hello_recv = true;
+    if (h.record.seq >= l->rec.seq)
+        l->rec = h.record;
+    p2p_table_put(c->table, &h.record, now);
+    p2p_entry_t *e = p2p_table_get(c->table, link_peer);
+    if (e) {
+        e->linked = true;
+        e->dial_failures = 0;
+        e->next_dial_ms = 0;
+        e->last_seen_ms = now;
+    }
+    if (first) {
+        GLOG(DEBUG, NET, "link up with %s (%s)", s, l->outbound ? "outbound" : "inbound");
+        s_send_peers(c, link_peer, now);
+        p2p_lookup_link_ready(c, link_peer, now);
+    }
+}
+
+static void s_on_peers(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, uint64_t now)
+{
+    p2p_records_msg_t *m = &c->rx_records;
+    if (p2p_msg_read_records(env->body, env->body_len, false, m) != PROTO_OK) {
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        return;
+    }
+    for (size_t i = 0; i < m->n_records; i++)
+        p2p_learn_record(c, &m->records[i], now);
+}
+
+static void s_on_ping(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, uint64_t now)
+{
+    uint64_t nonce;
+    if (p2p_msg_read_u64(env->body, env->body_len, &nonce) != PROTO_OK) {
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        return;
+    }
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_u64(&w, nonce);
+    p2p_send_wr(c, l->id, PROTO_MSG_PONG, &w, now);
+}
+
+static void s_on_bye(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, uint64_t now)
+{
+    char reason[P2P_REASON_MAX] = "";
+    if (p2p_msg_read_bye(env->body, env->body_len, reason) != PROTO_OK)
+        snprintf(reason, sizeof reason, "(unreadable)");
+    char s[9];
+    s_short(l->id, s);
+    GLOG(DEBUG, NET, "peer %s said bye: %s", s, reason);
+    s_link_close(c, l, now, false);
+}
+
+/* Traffic from a peer we have no link with (we dropped it, it did not notice): tell it
+   so it can reconnect, at a bounded rate since a BYE costs us a signature. */
+static void s_stranger(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
+{
+    if (now > c->stranger_ms) {
+        c->stranger_tokens += (double) (now - c->stranger_ms) * 50 / 1000.0;
+        if (c->stranger_tokens > 50)
+            c->stranger_tokens = 50;
+        c->stranger_ms = now;
+    }
+    if (c->stranger_tokens >= 1.0) {
+        c->stranger_tokens -= 1.0;
+        s_send_bye(c, peer, "no link", now);
+    }
+    c->io.hangup(c->io.ctx, peer);
+}
+
+void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t *data,
+                         size_t len, uint64_t now)
+{
+    c->st.msgs_in++;
+    c->st.bytes_in += len;
+    if (p2p_is_banned(c, link_peer, now)) {
+        c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    p2p_link_t *l = p2p_link_find(c, link_peer);
+    if (l && !s_rate_ok(c, l, now)) {
+        c->st.rate_limited++;
+        p2p_penalize(c, l, P2P_PEN_RATE, now);
+        return;
+    }
+    if (len > PROTO_ENVELOPE_MAX) {
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        return;
+    }
+    uint8_t id[32];
+    proto_envelope_id(data, len, id);
+    if (p2p_seen_has(c->seen, id, now)) {
+        c->st.dup_dropped++;
+        if (l)
+            l->last_recv_ms = now;
+        return;
+    }
+    proto_envelope_t env;
+    int rc = proto_envelope_decode(data, len, &env);
+    if (rc == PROTO_E_VERSION) {
+        char s[9];
+        s_short(link_peer, s);
+        GLOG_RATELIMITED(INFO, NET, "peer %s speaks another protocol version (we speak %d): "
+                         "disconnecting", s, PROTO_VERSION);
+        if (l)
+            s_link_close(c, l, now, true);
+        else
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    if (rc != PROTO_OK) {
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        if (!l)
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    /* Only a HELLO opens a conversation. */
+    if ((!l || !l->hello_recv) && env.type != PROTO_MSG_HELLO && env.type != PROTO_MSG_BYE) {
+        if (!l)
+            s_stranger(c, link_peer, now);
+        return; /* an outbound link may see traffic race ahead of the HELLO */
+    }
+    /* Direct messages come from the link peer itself; gossip may be relayed. */
+    if (env.type != PROTO_MSG_GOSSIP && memcmp(env.sender, link_peer, 32) != 0) {
+        c->st.bad_sig++;
+        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        return;
+    }
+    p2p_seen_add(c->seen, id, now);
+    if (proto_envelope_verify(&env) != PROTO_OK) {
+        c->st.bad_sig++;
+        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        if (!l)
+            c->io.hangup(c->io.ctx, link_peer);
+        return;
+    }
+    if (env.time_ms + FRESH_PAST_MS < now || env.time_ms > now + FRESH_FUTURE_MS) {
+        c->st.malformed++; /* stale replay or a clock far off: drop quietly */
+        return;
+    }
+    if (l) {
+        l->last_recv_ms = now;
+        p2p_entry_t *e = p2p_table_get(c->table, link_peer);
+        if (e)
+            e->last_seen_ms = now;
+    }
+    switch (env.type) {
+    case PROTO_MSG_HELLO: s_on_hello(c, link_peer, l, &env, now); break;
+    case PROTO_MSG_BYE: if (l) s_on_bye(c, l, &env, now); break;
+    case PROTO_MSG_PING: s_on_ping(c, l, &env, now); break;
+    case PROTO_MSG_PONG: break;
+    case PROTO_MSG_PEERS: s_on_peers(c, l, &env, now); break;
+    case PROTO_MSG_FIND_NODE: p2p_lookup_on_find_node(c, l, &env, now); break;
+    case PROTO_MSG_NODES: p2p_lookup_on_nodes(c, l, &env, now); break;
+    case PROTO_MSG_GOSSIP: p2p_gossip_on_msg(c, l, &env, data, len, id, now); break;
+    case PROTO_MSG_IHAVE: p2p_gossip_on_ihave(c, l, &env, now); break;
+    case PROTO_MSG_IWANT: p2p_gossip_on_iwant(c, l, &env, now); break;
+    case PROTO_MSG_UNICAST: p2p_unicast_on_msg(c, l, &env, now); break;
+    case PROTO_MSG_ACK: p2p_unicast_on_ack(c, l, &env, now); break;
+    default:
+        /* A type the registry knows but p2p does not carry directly. */
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_PROTOCOL, now);
+        break;
+    }
+}
+
+void p2p_core_on_link_down(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now_ms)
+{
+    p2p_link_t *l = p2p_link_find(c, peer);
+    if (l)
+        s_link_close(c, l, now_ms, true);
+}
+
+/* ---- timers ---- */
+
+static void s_maintain_links(p2p_core_t *c, uint64_t now)
+{
+    for (size_t i = 0; i < c->n_links_cap; i++) {
+        p2p_link_t *l = &c->links[i];
+        if (!l->used)
+            continue;
+        /* score recovers by one point per second */
+        if (l->score < 0 && now >= l->score_ms + 1000) {
+            l->score += (int32_t) ((now - l->score_ms) / 1000);
+            if (l->score > 0)
+                l->score = 0;
+            l->score_ms = now;
+        } else if (l->score >= 0) {
+            l->score_ms = now;
+        }
+        if (!l->hello_recv) {
+            if (now > l->opened_ms + c->p.hello_timeout_ms)
+                s_link_close(c, l, now, true);
+            continue;
+        }
+        if (now > l->last_recv_ms + c->p.expire_after_ms) {
+            char s[9];
+            s_short(l->id, s);
+            GLOG(DEBUG, NET, "peer %s silent for %llu ms: dropping link", s,
+                 (unsigned long long) (now - l->last_recv_ms));
+            s_link_close(c, l, now, true);
+            continue;
+        }
+        if (now > l->last_recv_ms + c->p.ping_after_ms &&
+            now > l->last_ping_ms + c->p.ping_after_ms) {
+            l->last_ping_ms = now;
+            proto_wr_t w;
+            proto_wr_init(&w);
+            p2p_msg_write_u64(&w, p2p_rand(c));
+            p2p_send_wr(c, l->id, PROTO_MSG_PING, &w, now);
+        }
+        if (l->transient && now > l->last_use_ms + 30000 &&
+            p2p_link_count_ready(c) > c->p.target_degree) {
+            s_send_bye(c, l->id, "idle", now);
+            s_link_close(c, l, now, false);
+        }
+    }
+}
+
+/* Dials one random dialable table entry matching ROOM (NULL: any). True if dialed. */
+static bool s_dial_random(p2p_core_t *c, const char *room, uint64_t now)
+{
+    size_t count = p2p_table_count(c->table);
+    if (count == 0)
+        return false;
+    size_t start = (size_t) (p2p_rand(c) % count);
+    for (size_t k = 0; k < count; k++) {
+        p2p_entry_t *e = p2p_table_at(c->table, (start + k) % count);
+        if (e->linked || e->next_dial_ms > now || e->banned_until_ms > now ||
+            e->rec.n_endpoints == 0 || e->rec.expiry_ms <= now || p2p_link_find(c, e->rec.id))
+            continue;
+        if (room && !p2p_record_has_room(&e->rec, room))
+            continue;
+        uint8_t id[32];
+        char ep[P2P_ENDPOINT_MAX];
+        memcpy(id, e->rec.id, 32);
+        memcpy(ep, e->rec.endpoints[0], sizeof ep);
+        /* back off before the attempt, so a silent failure also spaces retries out */
+        e->next_dial_ms = now + c->p.hello_timeout_ms;
+        return p2p_link_dial(c, id, ep, false, now) != NULL;
+    }
+    return false;
+}
+
+static void s_maintain_degree(p2p_core_t *c, uint64_t now)
+{
+    size_t links = s_link_count(c);
+    for (int tries = 0; tries < 2 && links < c->p.target_degree; tries++)
+        if (s_dial_random(c, NULL, now))
+            links++;
+    for (size_t t = 1; t < P2P_MAX_TOPICS; t++) {
+        p2p_topic_t *tp = &c->topics[t];
+        if (!tp->used)
+            continue;
+        size_t members = 0;
+        for (size_t i = 0; i < c->n_links_cap; i++)
+            if (c->links[i].used && c->links[i].hello_recv &&
+                p2p_link_in_topic(&c->links[i], tp->name))
+                members++;
+        if (members < c->p.room_min_links && s_link_count(c) < c->p.max_links)
+            s_dial_random(c, tp->name, now);
+    }
+}
+
+void p2p_core_tick(p2p_core_t *c, uint64_t now_ms)
+{
+    s_maintain_links(c, now_ms);
+    if (now_ms >= c->last_heartbeat_ms + c->p.heartbeat_ms) {
+        c->last_heartbeat_ms = now_ms;
+        s_maintain_degree(c, now_ms);
+        p2p_gossip_heartbeat(c, now_ms);
+        p2p_table_expire(c->table, now_ms);
+    }
+    if (now_ms >= c->last_peers_ms + PEERS_EVERY_MS) {
+        c->last_peers_ms = now_ms;
+        /* peer exchange with one random link keeps tables fresh */
+        size_t ready = p2p_link_count_ready(c);
+        if (ready) {
+            size_t pick = (size_t) (p2p_rand(c) % ready);
+            for (size_t i = 0; i < c->n_links_cap; i++)
+                if (c->links[i].used && c->links[i].hello_recv && pick-- == 0) {
+                    s_send_peers(c, c->links[i].id, now_ms);
+                    break;
+                }
+        }
+    }
+    if (now_ms >= c->self_rec_refresh_ms)
+        p2p_self_record_update(c, now_ms);
+    p2p_lookup_tick(c, now_ms);
+}
+
+/* ---- listing ---- */
+
+size_t p2p_core_peers(p2p_core_t *c, uint64_t now_ms, p2p_peer_info_t *out, size_t max)
+{
+    size_t n = 0, count = p2p_table_count(c->table);
+    for (size_t i = 0; i < count && n < max; i++) {
+        p2p_entry_t *e = p2p_table_at(c->table, i);
+        p2p_peer_info_t *o = &out[n++];
+        memset(o, 0, sizeof *o);
+        memcpy(o->id, e->rec.id, 32);
+        if (e->rec.n_endpoints)
+            memcpy(o->endpoint, e->rec.endpoints[0], P2P_ENDPOINT_MAX);
+        o->roles = e->rec.roles;
+        o->last_seen_ms = e->last_seen_ms;
+        p2p_link_t *l = p2p_link_ready(c, e->rec.id);
+        o->score = l ? l->score : e->score;
+        o->linked = l != NULL;
+        o->banned = e->banned_until_ms > now_ms;
+    }
+    return n;
+}
+
+void p2p_core_stats(const p2p_core_t *c, p2p_stats_t *out)
+{
+    *out = c->st;
+    out->seen_entries = p2p_seen_count(c->seen);
+    out->mcache_entries = p2p_mcache_count(c->mcache);
+    out->mcache_bytes = p2p_mcache_bytes(c->mcache);
+    out->table_entries = p2p_table_count(c->table);
+    out->links = p2p_link_count_ready(c);
+}

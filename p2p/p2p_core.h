@@ -1,0 +1,165 @@
+/*  p2p_core: the sans-IO protocol core of the p2p layer.
+ *
+ *  A pure state machine: it is fed raw messages from authenticated links together with
+ *  the current time, and timer ticks; it answers through the io callbacks below (send
+ *  bytes to a peer, dial a peer, hang up, deliver events). It owns no socket and reads no
+ *  clock, and its only randomness is a PRNG seeded from its configuration, so a
+ *  deterministic simulation can run many cores in one process and replay any seed.
+ *
+ *  What it does: HELLO handshake (chain id check, self-signed record), peer exchange of
+ *  signed expiring records, ping after silence and expiry after longer silence, dialing
+ *  with exponential backoff up to a target degree, Kademlia iterative lookup (k closest,
+ *  alpha queries in flight), acknowledged and retried unicast, gossip with deduplication
+ *  by message hash before any signature check, flooding in small networks and a bounded
+ *  mesh in large ones, IHAVE/IWANT repair of lost messages, rooms (topics) with member-only
+ *  routing and a posting-policy callback, misbehaviour scores, rate limits and bans.
+ *
+ *  Re-entrancy: io callbacks must not call back into the core; they queue or send.
+ */
+#ifndef GENIE_P2P_CORE_H
+#define GENIE_P2P_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "p2p/p2p_record.h"
+#include "proto/proto_key.h"
+
+typedef struct p2p_core_t p2p_core_t;
+
+typedef struct {
+    void *ctx;
+    /* Transport: send DATA (an encoded envelope, borrowed) to linked/dialed PEER. */
+    void (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
+    /* Transport: open a link to PEER at ENDPOINT (the core sends HELLO right after). */
+    void (*dial)(void *ctx, const uint8_t peer[static 32], const char *endpoint);
+    /* Transport: close any link to PEER and forget its route. */
+    void (*hangup)(void *ctx, const uint8_t peer[static 32]);
+
+    /* Events. */
+    void (*on_deliver)(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
+                       const uint8_t *data, size_t len, uint64_t time_ms);
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len);
+    /* ENDPOINT is NULL when the lookup failed. */
+    void (*on_lookup_done)(void *ctx, uint64_t lookup_id, const uint8_t target[static 32],
+                           const char *endpoint);
+    /* STATUS 0: acknowledged by the destination; -1: could not find or reach it. */
+    void (*on_send_done)(void *ctx, uint64_t send_id, int status, const char *reason);
+    /* Room posting policy; NULL means everyone may post. */
+    bool (*policy)(void *ctx, const char *topic, const uint8_t origin[static 32],
+                   const uint8_t *data, size_t len);
+} p2p_io_t;
+
+typedef struct {
+    size_t target_degree;    /* links we try to keep (default 8) */
+    size_t max_links;        /* hard cap on links, inbound included (default 32) */
+    size_t flood_max;        /* up to this many topic peers: flood; above: mesh (12) */
+    size_t mesh_degree;      /* mesh size per topic in mesh mode (6) */
+    size_t room_min_links;   /* links to other members kept per joined room (3) */
+    size_t table_capacity;   /* known peers (1024) */
+    size_t seen_capacity;    /* ids remembered for dedup (65536) */
+    uint64_t seen_ttl_ms;    /* (120000) */
+    size_t mcache_capacity;  /* messages kept for IWANT (4096) */
+    size_t mcache_bytes;     /* (16 MiB) */
+    uint64_t mcache_ttl_ms;  /* (30000) */
+    uint64_t heartbeat_ms;   /* IHAVE / maintenance period (200) */
+    uint64_t ping_after_ms;  /* ping a silent link after (5000) */
+    uint64_t expire_after_ms;/* drop a silent link after (15000) */
+    uint64_t hello_timeout_ms;/* a dial must complete HELLO within (5000) */
+    uint64_t backoff_max_ms; /* dial backoff cap (60000) */
+    uint64_t record_ttl_ms;  /* our record's validity (3600000) */
+    uint64_t lookup_timeout_ms;/* per query (2000) */
+    uint64_t send_retry_ms;  /* unicast retry period (1000), 5 tries */
+    uint32_t rate_per_s;     /* messages per second per link (20000) */
+    uint32_t rate_burst;     /* (40000) */
+    int32_t ban_score;       /* score at or below which a peer is banned (-100) */
+    uint64_t ban_ms;         /* (600000) */
+    size_t max_queued_unicast;/* pending unicasts (1024) */
+} p2p_params_t;
+
+/*  Defaults listed above. */
+void p2p_params_default(p2p_params_t *p);
+
+typedef struct {
+    const proto_key_t *key;          /* node key, borrowed */
+    uint8_t chain_id[32];
+    const char *endpoints[P2P_REC_ENDPOINTS]; /* our listen endpoints (copied) */
+    size_t n_endpoints;
+    uint32_t roles;
+    uint64_t rng_seed;
+    const char *agent;               /* e.g. "genie/0.1.0" (copied) */
+    p2p_params_t params;
+} p2p_core_config_t;
+
+/*  NULL on OOM or bad config. IO is copied. */
+p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint64_t now_ms);
+/*  Frees everything; tolerates NULL; sets *self_p to NULL. Does not call io. */
+void p2p_core_destroy(p2p_core_t **self_p);
+/*  Sends BYE to every link (call before destroy on a clean shutdown). */
+void p2p_core_shutdown(p2p_core_t *self, uint64_t now_ms);
+
+/*  A seed peer to dial (its record is learned in the handshake). 0 or -1. */
+int p2p_core_add_seed(p2p_core_t *self, const uint8_t id[static 32], const char *endpoint,
+                      uint64_t now_ms);
+/*  Known-peer persistence (p2p_table_save/load format). */
+int p2p_core_save_peers(p2p_core_t *self, uint64_t now_ms, uint8_t **out, size_t *out_len);
+int p2p_core_load_peers(p2p_core_t *self, const uint8_t *buf, size_t len, uint64_t now_ms);
+
+/*  A message from the authenticated link peer LINK_PEER (raw envelope bytes). */
+void p2p_core_on_message(p2p_core_t *self, const uint8_t link_peer[static 32], const uint8_t *data,
+                         size_t len, uint64_t now_ms);
+/*  The transport reports a link it failed to establish or lost. */
+void p2p_core_on_link_down(p2p_core_t *self, const uint8_t peer[static 32], uint64_t now_ms);
+/*  Timers: call at least every heartbeat_ms/2. */
+void p2p_core_tick(p2p_core_t *self, uint64_t now_ms);
+
+/*  Node-wide broadcast of KIND (e.g. a transaction) to every node. 0 or -1. */
+int p2p_core_broadcast(p2p_core_t *self, uint32_t kind, const uint8_t *data, size_t len,
+                       uint64_t now_ms);
+/*  Rooms. Join/leave: 0, or -1 with a reason (bad name, too many rooms, not a member). */
+int p2p_core_room_join(p2p_core_t *self, const char *room, uint64_t now_ms);
+int p2p_core_room_leave(p2p_core_t *self, const char *room, uint64_t now_ms);
+bool p2p_core_room_member(const p2p_core_t *self, const char *room);
+/*  Posts DATA to ROOM (we must be a member). 0 or -1. */
+int p2p_core_room_post(p2p_core_t *self, const char *room, const uint8_t *data, size_t len,
+                       uint64_t now_ms);
+size_t p2p_core_rooms(const p2p_core_t *self, const char **names, size_t max);
+
+/*  Unicast to DEST: looks it up and dials it if needed, retries until acknowledged.
+ *  Returns a send id (> 0) reported later through on_send_done, or 0 if refused now. */
+uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], const uint8_t *data,
+                       size_t len, uint64_t now_ms);
+/*  Iterative lookup of TARGET's endpoint; result through on_lookup_done. Returns an id
+ *  (> 0), or 0 if refused now. A known target is answered at once (still via callback). */
+uint64_t p2p_core_lookup(p2p_core_t *self, const uint8_t target[static 32], uint64_t now_ms);
+
+/*  Peer listing for status output. */
+typedef struct {
+    uint8_t id[32];
+    char endpoint[P2P_ENDPOINT_MAX];
+    uint32_t roles;
+    uint64_t last_seen_ms;
+    int32_t score;
+    bool linked;
+    bool banned;
+} p2p_peer_info_t;
+size_t p2p_core_peers(p2p_core_t *self, uint64_t now_ms, p2p_peer_info_t *out, size_t max);
+size_t p2p_core_link_count(const p2p_core_t *self);
+
+/*  Counters for tests, benchmarks and status. */
+typedef struct {
+    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+    uint64_t dup_dropped, bad_sig, malformed, rate_limited, policy_dropped, banned;
+    uint64_t delivered, iwant_served;
+    size_t seen_entries, mcache_entries, mcache_bytes, table_entries, links;
+} p2p_stats_t;
+void p2p_core_stats(const p2p_core_t *self, p2p_stats_t *out);
+
+/*  True if a link peer with this Curve25519 key is banned at NOW (for the transport's
+ *  authentication handler, which sees only CURVE keys). */
+bool p2p_core_curve_banned(p2p_core_t *self, const uint8_t curve_pub[static 32], uint64_t now_ms);
+/*  Our node id (32 bytes, owned by the core). */
+const uint8_t *p2p_core_id(const p2p_core_t *self);
+
+#endif

@@ -1,0 +1,181 @@
+/*  p2p_core_int: the core's internal state, shared by p2p_core.c (links, handshake,
+ *  dispatch, scoring), p2p_gossip.c (topics, mesh, rooms, repair) and p2p_lookup.c
+ *  (Kademlia lookups and unicast). Not part of the public API.
+ */
+#ifndef GENIE_P2P_CORE_INT_H
+#define GENIE_P2P_CORE_INT_H
+
+#include "p2p/p2p_core.h"
+#include "p2p/p2p_msg.h"
+#include "p2p/p2p_seen.h"
+#include "p2p/p2p_table.h"
+#include "proto/proto_envelope.h"
+
+#define P2P_KIND_RECORD 0u     /* internal gossip kind: a node's new peer record */
+#define P2P_MAX_TOPICS (P2P_REC_ROOMS + 1)
+#define P2P_MAX_LOOKUPS 64
+#define P2P_LOOKUP_ALPHA 3
+#define P2P_SHORTLIST 32
+#define P2P_SEND_TRIES 5
+#define P2P_BANS 256
+#define P2P_IHAVE_WINDOWS 3
+
+/* Score penalties. */
+#define P2P_PEN_MALFORMED 10
+#define P2P_PEN_BAD_SIG 20
+#define P2P_PEN_PROTOCOL 5
+#define P2P_PEN_RATE 1
+
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    bool outbound;       /* we dialed it */
+    bool hello_recv;     /* handshake done once we got its HELLO */
+    bool transient;      /* opened for a lookup or unicast, pruned when idle */
+    uint64_t opened_ms;
+    uint64_t last_recv_ms;
+    uint64_t last_ping_ms;
+    uint64_t last_use_ms; /* last app-level use (for transient pruning) */
+    double tokens;
+    uint64_t tokens_ms;
+    int32_t score;
+    uint64_t score_ms;
+    p2p_record_t rec;    /* its record (rooms) once hello_recv */
+} p2p_link_t;
+
+typedef struct {
+    uint8_t id[32];
+    uint8_t curve[32];
+    uint64_t until_ms;
+} p2p_ban_t;
+
+typedef struct {
+    char name[P2P_ROOM_NAME_MAX]; /* "" = node-wide */
+    bool used;
+    uint8_t mesh[16][32];
+    size_t n_mesh;
+} p2p_topic_t;
+
+typedef enum { LK_NEW = 0, LK_DIALING, LK_QUERIED, LK_DONE, LK_FAILED } p2p_cand_state_t;
+
+typedef struct {
+    uint8_t id[32];
+    char endpoint[P2P_ENDPOINT_MAX];
+    p2p_cand_state_t state;
+    uint64_t sent_ms;
+    uint64_t req_id;
+} p2p_cand_t;
+
+typedef struct {
+    bool used;
+    uint64_t id;
+    uint8_t target[32];
+    uint64_t started_ms;
+    p2p_cand_t cands[P2P_SHORTLIST];
+    size_t n_cands;
+    uint64_t send_id; /* nonzero when this lookup serves a pending unicast */
+} p2p_lookup_t;
+
+typedef struct p2p_unicast_pending_t {
+    uint64_t send_id;
+    uint8_t dest[32];
+    uint64_t msg_id;
+    uint8_t *payload;
+    size_t len;
+    int tries;
+    uint64_t next_ms;
+    uint64_t deadline_ms;
+    bool resolving; /* waiting for a lookup or a dial */
+    int resolves;   /* lookups/dials started for it */
+    struct p2p_unicast_pending_t *next;
+} p2p_unicast_pending_t;
+
+struct p2p_core_t {
+    const proto_key_t *key;
+    uint8_t id[32];
+    uint8_t chain_id[32];
+    p2p_params_t p;
+    p2p_io_t io;
+    char agent[P2P_AGENT_MAX];
+    uint64_t rng;
+    uint64_t seq;
+    uint64_t next_req;
+
+    p2p_record_t self_rec;
+    uint64_t self_rec_refresh_ms;
+
+    p2p_table_t *table;
+    p2p_seen_t *seen;
+    p2p_mcache_t *mcache;
+
+    p2p_link_t *links;
+    size_t n_links_cap;
+
+    p2p_ban_t bans[P2P_BANS];
+
+    p2p_topic_t topics[P2P_MAX_TOPICS];
+    uint64_t last_heartbeat_ms;
+    uint64_t last_peers_ms;
+
+    p2p_lookup_t lookups[P2P_MAX_LOOKUPS];
+    uint64_t next_lookup_id;
+    p2p_unicast_pending_t *unicasts;
+    size_t n_unicasts;
+    uint64_t next_send_id;
+
+    p2p_stats_t st;
+    p2p_records_msg_t rx_records; /* decode scratch: too big for the stack */
+    double stranger_tokens;       /* BYEs we may still send to unlinked peers */
+    uint64_t stranger_ms;
+};
+
+/* p2p_core.c */
+uint64_t p2p_rand(p2p_core_t *c);
+p2p_link_t *p2p_link_find(p2p_core_t *c, const uint8_t id[static 32]);
+/* Established link (handshake complete) or NULL. */
+p2p_link_t *p2p_link_ready(p2p_core_t *c, const uint8_t id[static 32]);
+/* Opens an outbound link: dial + HELLO. NULL if full, banned or already linked. */
+p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
+                          bool transient, uint64_t now);
+/* Seals BODY as TYPE and sends it to PEER. 0 or -1. */
+int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, const uint8_t *body,
+                 size_t len, uint64_t now);
+/* Sends a writer's content as TYPE to PEER and frees the writer. */
+int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
+                uint64_t now);
+void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now);
+bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
+/* Bumps our record (rooms changed or refresh) and announces it. */
+void p2p_self_record_update(p2p_core_t *c, uint64_t now);
+/* Verifies and stores a record learned from anyone; updates the link copy. True if the
+   record is valid (newly stored, or already known at this or a newer seq). */
+bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now);
+size_t p2p_link_count_ready(const p2p_core_t *c);
+
+/* p2p_gossip.c */
+p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name);
+bool p2p_link_in_topic(const p2p_link_t *l, const char *topic);
+int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const uint8_t *data,
+                       size_t len, uint64_t now);
+void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                       const uint8_t *raw, size_t raw_len, const uint8_t id[static 32], uint64_t now);
+void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
+void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
+void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now);
+void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32]);
+
+/* p2p_lookup.c */
+void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                             uint64_t now);
+void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                         uint64_t now);
+void p2p_lookup_link_ready(p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
+void p2p_lookup_link_failed(p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
+void p2p_lookup_tick(p2p_core_t *c, uint64_t now);
+void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                        uint64_t now);
+void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                        uint64_t now);
+void p2p_lookup_free_all(p2p_core_t *c);
+
+#endif

@@ -1,0 +1,775 @@
+/*  p2p_node: the ZeroMQ shell around p2p_core (see p2p_node.h).
+ *
+ *  Sockets: one ROUTER inbox (CURVE server) bound to the listen endpoints, one DEALER
+ *  (CURVE client pinned to the peer's key) per peer we dial, and a ZAP handler (REP on
+ *  inproc://zeromq.zap.01) that admits any CURVE client that is not banned and stamps
+ *  its messages with the client's key ("User-Id"). A message arriving on the ROUTER is
+ *  attributed to the Ed25519 node id whose Curve25519 form equals that key: the first
+ *  message of a connection must be signed by such an id (its HELLO), so a peer cannot
+ *  speak for a node id whose CURVE key it does not hold. Messages on a DEALER come from
+ *  the peer it is pinned to. Replies to a peer we did not dial go back through the
+ *  ROUTER by routing id. Every socket has bounded queues and a maximum message size.
+ *  One p2p_node per process (the ZAP endpoint is per ZeroMQ context).
+ */
+#include "p2p/p2p_node.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "p2p/p2p_msg.h"
+#include "proto/proto_envelope.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_log.h"
+
+#define TICK_MS 50
+#define SAVE_EVERY_MS 30000
+#define HWM 4000
+#define RECV_BATCH 512
+#define MAX_ROUTES 256
+#define OPS_RING 256
+
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    zsock_t *sock;
+    p2p_node_t *owner;
+} s_dealer_t;
+
+typedef struct {
+    bool used;
+    uint8_t curve[32];
+    uint8_t id[32];
+    uint8_t rid[256];
+    size_t rid_len;
+    uint64_t last_ms;
+} s_route_t;
+
+typedef struct {
+    uint64_t id;
+    bool is_send;
+    p2p_op_state_t state;
+    char text[P2P_ENDPOINT_MAX];
+} s_op_t;
+
+struct p2p_node_t {
+    p2p_config_t cfg;
+    zloop_t *loop;
+    zsock_t *router;
+    zsock_t *zap;
+    int timer_id;
+    p2p_core_t *core;
+    uint8_t id[32];
+    uint8_t curve_pub[32];
+    uint8_t curve_sec[32];
+    char listen[P2P_MAX_LISTEN][P2P_ENDPOINT_MAX];
+    size_t n_listen;
+    char *peers_path;
+    uint64_t last_save_ms;
+    s_dealer_t *dealers;
+    size_t n_dealers;
+    s_route_t routes[MAX_ROUTES];
+    s_op_t ops[OPS_RING];
+    uint64_t dropped_sends;
+    uint64_t forged;
+};
+
+static uint64_t s_now(void)
+{
+    return (uint64_t) zclock_time();
+}
+
+static void s_short(const uint8_t id[static 32], char out[static 9])
+{
+    proto_hex_encode(id, 4, out);
+}
+
+/* ---- dealers and routes ---- */
+
+static s_dealer_t *s_dealer_find(p2p_node_t *n, const uint8_t id[static 32])
+{
+    for (size_t i = 0; i < n->n_dealers; i++)
+        if (n->dealers[i].used && memcmp(n->dealers[i].id, id, 32) == 0)
+            return &n->dealers[i];
+    return NULL;
+}
+
+static void s_dealer_close(p2p_node_t *n, s_dealer_t *d)
+{
+    if (!d->used)
+        return;
+    zloop_reader_end(n->loop, d->sock);
+    zsock_destroy(&d->sock);
+    d->used = false;
+}
+
+static s_route_t *s_route_by_curve(p2p_node_t *n, const uint8_t curve[static 32])
+{
+    for (size_t i = 0; i < MAX_ROUTES; i++)
+        if (n->routes[i].used && memcmp(n->routes[i].curve, curve, 32) == 0)
+            return &n->routes[i];
+    return NULL;
+}
+
+static s_route_t *s_route_by_id(p2p_node_t *n, const uint8_t id[static 32])
+{
+    for (size_t i = 0; i < MAX_ROUTES; i++)
+        if (n->routes[i].used && memcmp(n->routes[i].id, id, 32) == 0)
+            return &n->routes[i];
+    return NULL;
+}
+
+static s_route_t *s_route_add(p2p_node_t *n)
+{
+    s_route_t *oldest = &n->routes[0];
+    for (size_t i = 0; i < MAX_ROUTES; i++) {
+        if (!n->routes[i].used)
+            return &n->routes[i];
+        if (n->routes[i].last_ms < oldest->last_ms)
+            oldest = &n->routes[i];
+    }
+    return oldest;
+}
+
+/* ---- io callbacks from the core ---- */
+
+static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    p2p_node_t *n = ctx;
+    s_dealer_t *d = s_dealer_find(n, peer);
+    if (d) {
+        if (zmq_send(zsock_resolve(d->sock), data, len, ZMQ_DONTWAIT) < 0)
+            n->dropped_sends++;
+        return;
+    }
+    s_route_t *r = s_route_by_id(n, peer);
+    void *h = zsock_resolve(n->router);
+    if (!r || zmq_send(h, r->rid, r->rid_len, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
+        zmq_send(h, data, len, ZMQ_DONTWAIT) < 0)
+        n->dropped_sends++;
+}
+
+static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
+
+static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
+{
+    p2p_node_t *n = ctx;
+    char s[9];
+    s_short(peer, s);
+    s_dealer_t *d = s_dealer_find(n, peer);
+    if (d)
+        return;
+    for (size_t i = 0; i < n->n_dealers && !d; i++)
+        if (!n->dealers[i].used)
+            d = &n->dealers[i];
+    uint8_t server[32];
+    if (!d || proto_key_curve_public(peer, server) != 0) {
+        GLOG(DEBUG, NET, "cannot dial %s at %s", s, endpoint);
+        return;
+    }
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    if (!sock)
+        return;
+    zsock_set_curve_serverkey_bin(sock, server);
+    zsock_set_curve_publickey_bin(sock, n->curve_pub);
+    zsock_set_curve_secretkey_bin(sock, n->curve_sec);
+    zsock_set_sndhwm(sock, HWM);
+    zsock_set_rcvhwm(sock, HWM);
+    zsock_set_linger(sock, 0);
+    zsock_set_maxmsgsize(sock, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_reconnect_ivl(sock, 200);
+    zsock_set_reconnect_ivl_max(sock, 5000);
+    if (zsock_connect(sock, "%s", endpoint) != 0) {
+        GLOG(DEBUG, NET, "cannot connect to %s at %s", s, endpoint);
+        zsock_destroy(&sock);
+        return;
+    }
+    d->used = true;
+    memcpy(d->id, peer, 32);
+    d->sock = sock;
+    d->owner = n;
+    zloop_reader(n->loop, sock, s_dealer_readable, d);
+    zloop_reader_set_tolerant(n->loop, sock);
+    GLOG(DEBUG, NET, "dialing %s at %s", s, endpoint);
+}
+
+static void s_io_hangup(void *ctx, const uint8_t peer[static 32])
+{
+    p2p_node_t *n = ctx;
+    s_dealer_t *d = s_dealer_find(n, peer);
+    if (d)
+        s_dealer_close(n, d);
+    s_route_t *r = s_route_by_id(n, peer);
+    if (r)
+        r->used = false;
+}
+
+static void s_io_deliver(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
+                         const uint8_t *data, size_t len, uint64_t time_ms)
+{
+    p2p_node_t *n = ctx;
+    if (topic[0]) {
+        if (n->cfg.cb.on_room_post)
+            n->cfg.cb.on_room_post(n->cfg.cb.ctx, topic, origin, data, len, time_ms);
+    } else if (n->cfg.cb.on_broadcast) {
+        n->cfg.cb.on_broadcast(n->cfg.cb.ctx, kind, origin, data, len);
+    }
+}
+
+static void s_io_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
+{
+    p2p_node_t *n = ctx;
+    if (n->cfg.cb.on_unicast)
+        n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, data, len);
+}
+
+static s_op_t *s_op_slot(p2p_node_t *n, uint64_t id, bool is_send)
+{
+    /* ids of both kinds come from separate counters: keep them apart by the flag */
+    s_op_t *o = &n->ops[(id * 2 + is_send) % OPS_RING];
+    return o;
+}
+
+static void s_io_lookup_done(void *ctx, uint64_t id, const uint8_t target[static 32],
+                             const char *endpoint)
+{
+    p2p_node_t *n = ctx;
+    s_op_t *o = s_op_slot(n, id, false);
+    o->id = id;
+    o->is_send = false;
+    o->state = endpoint ? P2P_OP_DONE : P2P_OP_FAILED;
+    snprintf(o->text, sizeof o->text, "%s", endpoint ? endpoint : "node not found");
+    (void) target;
+}
+
+static void s_io_send_done(void *ctx, uint64_t id, int status, const char *reason)
+{
+    p2p_node_t *n = ctx;
+    s_op_t *o = s_op_slot(n, id, true);
+    o->id = id;
+    o->is_send = true;
+    o->state = status == 0 ? P2P_OP_DONE : P2P_OP_FAILED;
+    snprintf(o->text, sizeof o->text, "%s", reason ? reason : "");
+}
+
+static bool s_io_policy(void *ctx, const char *topic, const uint8_t origin[static 32],
+                        const uint8_t *data, size_t len)
+{
+    p2p_node_t *n = ctx;
+    return n->cfg.cb.room_policy(n->cfg.cb.ctx, topic, origin, data, len);
+}
+
+/* ---- socket handlers ---- */
+
+static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    s_dealer_t *d = arg;
+    p2p_node_t *n = d->owner;
+    uint8_t peer[32];
+    memcpy(peer, d->id, 32); /* the core may hang up (and reuse D) while handling */
+    void *h = zsock_resolve(sock);
+    for (int i = 0; i < RECV_BATCH; i++) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            break;
+        }
+        bool more = zmq_msg_more(&msg);
+        if (!more)
+            p2p_core_on_message(n->core, peer, zmq_msg_data(&msg), zmq_msg_size(&msg), s_now());
+        zmq_msg_close(&msg);
+        if (!d->used || d->sock != sock)
+            break; /* hung up while handling */
+        while (more) { /* multi-frame messages are not ours: drain */
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&msg);
+                break;
+            }
+            more = zmq_msg_more(&msg);
+            zmq_msg_close(&msg);
+        }
+    }
+    (void) loop;
+    return 0;
+}
+
+/* Attributes a ROUTER message to a node id by its CURVE key; false if it cannot be. */
+static bool s_attribute(p2p_node_t *n, zmq_msg_t *rid, zmq_msg_t *payload, uint8_t out[static 32])
+{
+    const char *user = zmq_msg_gets(payload, "User-Id");
+    uint8_t curve[32];
+    if (!user || proto_hex_decode(user, curve, 32) != 0)
+        return false;
+    uint64_t now = s_now();
+    s_route_t *r = s_route_by_curve(n, curve);
+    if (!r) {
+        proto_envelope_t env;
+        uint8_t derived[32];
+        if (proto_envelope_decode(zmq_msg_data(payload), zmq_msg_size(payload), &env) != PROTO_OK ||
+            proto_key_curve_public(env.sender, derived) != 0 || memcmp(derived, curve, 32) != 0) {
+            n->forged++;
+            return false;
+        }
+        r = s_route_add(n);
+        memset(r, 0, sizeof *r);
+        r->used = true;
+        memcpy(r->curve, curve, 32);
+        memcpy(r->id, env.sender, 32);
+    }
+    size_t rl = zmq_msg_size(rid);
+    if (rl > sizeof r->rid)
+        return false;
+    memcpy(r->rid, zmq_msg_data(rid), rl);
+    r->rid_len = rl;
+    r->last_ms = now;
+    memcpy(out, r->id, 32);
+    return true;
+}
+
+static int s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    p2p_node_t *n = arg;
+    void *h = zsock_resolve(sock);
+    for (int i = 0; i < RECV_BATCH; i++) {
+        zmq_msg_t rid, payload;
+        zmq_msg_init(&rid);
+        if (zmq_msg_recv(&rid, h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&rid);
+            break;
+        }
+        zmq_msg_init(&payload);
+        bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&payload, h, ZMQ_DONTWAIT) >= 0;
+        bool more = ok && zmq_msg_more(&payload);
+        uint8_t peer[32];
+        if (ok && !more && s_attribute(n, &rid, &payload, peer))
+            p2p_core_on_message(n->core, peer, zmq_msg_data(&payload), zmq_msg_size(&payload),
+                                s_now());
+        else
+            GLOG_RATELIMITED(DEBUG, NET, "dropped an unattributable inbound message");
+        zmq_msg_close(&payload);
+        zmq_msg_close(&rid);
+        while (more) {
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            if (zmq_msg_recv(&extra, h, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&extra);
+                break;
+            }
+            more = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+        }
+    }
+    (void) loop;
+    return 0;
+}
+
+/* ZAP (RFC 27): admit CURVE clients that are not banned; User-Id = hex client key. */
+static int s_zap_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    p2p_node_t *n = arg;
+    zmsg_t *req = zmsg_recv(sock);
+    if (!req)
+        return 0;
+    char *version = zmsg_popstr(req);
+    char *request_id = zmsg_popstr(req);
+    char *domain = zmsg_popstr(req);
+    char *address = zmsg_popstr(req);
+    zframe_t *identity = zmsg_pop(req);
+    char *mechanism = zmsg_popstr(req);
+    zframe_t *key = zmsg_pop(req);
+    const char *status = "400", *text = "denied";
+    char user[65] = "";
+    if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 &&
+        key && zframe_size(key) == 32) {
+        if (p2p_core_curve_banned(n->core, zframe_data(key), s_now())) {
+            text = "banned";
+        } else {
+            proto_hex_encode(zframe_data(key), 32, user);
+            status = "200";
+            text = "OK";
+        }
+    }
+    zstr_sendm(sock, "1.0");
+    zstr_sendm(sock, request_id ? request_id : "");
+    zstr_sendm(sock, status);
+    zstr_sendm(sock, text);
+    zstr_sendm(sock, user);
+    zstr_send(sock, "");
+    free(version);
+    free(request_id);
+    free(domain);
+    free(address);
+    free(mechanism);
+    zframe_destroy(&identity);
+    zframe_destroy(&key);
+    zmsg_destroy(&req);
+    (void) loop;
+    return 0;
+}
+
+/* ---- persistence ---- */
+
+static void s_save_peers(p2p_node_t *n, uint64_t now)
+{
+    if (!n->peers_path)
+        return;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (p2p_core_save_peers(n->core, now, &buf, &len) != 0)
+        return;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", n->peers_path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t) len && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (ok && rename(tmp, n->peers_path) == 0)
+        n->last_save_ms = now;
+    else {
+        unlink(tmp);
+        GLOG(WARN, NET, "cannot save known peers to %s: %s", n->peers_path, strerror(errno));
+    }
+    free(buf);
+}
+
+static void s_load_peers(p2p_node_t *n, uint64_t now)
+{
+    FILE *f = fopen(n->peers_path, "rb");
+    if (!f)
+        return;
+    size_t cap = 4u * 1024 * 1024;
+    uint8_t *buf = malloc(cap);
+    size_t len = buf ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    int got = buf ? p2p_core_load_peers(n->core, buf, len, now) : -1;
+    free(buf);
+    if (got < 0)
+        GLOG(WARN, NET, "ignoring unreadable %s", n->peers_path);
+    else
+        GLOG(INFO, NET, "loaded %d known peers from %s", got, n->peers_path);
+}
+
+static int s_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    p2p_node_t *n = arg;
+    uint64_t now = s_now();
+    p2p_core_tick(n->core, now);
+    if (now >= n->last_save_ms + SAVE_EVERY_MS)
+        s_save_peers(n, now);
+    (void) loop;
+    (void) timer_id;
+    return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static int s_bind(p2p_node_t *n, const char *endpoint, char *err, size_t err_cap)
+{
+    if (!p2p_endpoint_ok(endpoint)) {
+        snprintf(err, err_cap, "bad listen endpoint %s (want tcp://IP:PORT)", endpoint);
+        return -1;
+    }
+    if (zsock_bind(n->router, "%s", endpoint) < 0) {
+        snprintf(err, err_cap, "cannot listen on %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    char last[256] = "";
+    size_t sz = sizeof last;
+    if (zmq_getsockopt(zsock_resolve(n->router), ZMQ_LAST_ENDPOINT, last, &sz) != 0)
+        snprintf(last, sizeof last, "%s", endpoint);
+    snprintf(n->listen[n->n_listen++], P2P_ENDPOINT_MAX, "%s", last);
+    return 0;
+}
+
+p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size_t err_cap)
+{
+    if (!zsys_has_curve()) {
+        snprintf(err, err_cap, "libzmq was built without CURVE support");
+        return NULL;
+    }
+    p2p_node_t *n = calloc(1, sizeof *n);
+    if (!n) {
+        snprintf(err, err_cap, "out of memory");
+        return NULL;
+    }
+    n->cfg = *cfg;
+    n->loop = loop;
+    n->timer_id = -1;
+    memcpy(n->id, proto_key_public(cfg->key), 32);
+    if (proto_key_curve_public(n->id, n->curve_pub) != 0 ||
+        proto_key_curve_secret(cfg->key, n->curve_sec) != 0) {
+        snprintf(err, err_cap, "cannot derive the CURVE key from the node key");
+        goto fail;
+    }
+    n->zap = zsock_new(ZMQ_REP);
+    if (!n->zap || zsock_bind(n->zap, "inproc://zeromq.zap.01") != 0) {
+        snprintf(err, err_cap, "cannot start the authentication handler");
+        goto fail;
+    }
+    n->router = zsock_new(ZMQ_ROUTER);
+    if (!n->router) {
+        snprintf(err, err_cap, "cannot create the inbox socket");
+        goto fail;
+    }
+    zsock_set_zap_domain(n->router, "genie");
+    zsock_set_curve_server(n->router, 1);
+    zsock_set_curve_publickey_bin(n->router, n->curve_pub);
+    zsock_set_curve_secretkey_bin(n->router, n->curve_sec);
+    zsock_set_rcvhwm(n->router, HWM);
+    zsock_set_sndhwm(n->router, HWM);
+    zsock_set_linger(n->router, 0);
+    zsock_set_maxmsgsize(n->router, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_router_mandatory(n->router, 1);
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        if (s_bind(n, cfg->listen[i], err, err_cap) != 0)
+            goto fail;
+
+    p2p_params_t params;
+    p2p_params_default(&params);
+    n->n_dealers = params.max_links + 8;
+    n->dealers = calloc(n->n_dealers, sizeof *n->dealers);
+    if (!n->dealers) {
+        snprintf(err, err_cap, "out of memory");
+        goto fail;
+    }
+    p2p_core_config_t cc = {.key = cfg->key, .roles = cfg->roles, .agent = "genie/0.1.0",
+                            .params = params};
+    memcpy(cc.chain_id, cfg->chain_id, 32);
+    randombytes_buf(&cc.rng_seed, sizeof cc.rng_seed);
+    for (size_t i = 0; i < n->n_listen; i++)
+        cc.endpoints[cc.n_endpoints++] = n->listen[i];
+    p2p_io_t io = {.ctx = n,
+                   .send = s_io_send,
+                   .dial = s_io_dial,
+                   .hangup = s_io_hangup,
+                   .on_deliver = s_io_deliver,
+                   .on_unicast = s_io_unicast,
+                   .on_lookup_done = s_io_lookup_done,
+                   .on_send_done = s_io_send_done,
+                   .policy = cfg->cb.room_policy ? s_io_policy : NULL};
+    uint64_t now = s_now();
+    n->core = p2p_core_new(&cc, &io, now);
+    if (!n->core) {
+        snprintf(err, err_cap, "cannot start the p2p core (bad endpoint?)");
+        goto fail;
+    }
+    if (cfg->datadir) {
+        size_t len = strlen(cfg->datadir) + 16;
+        n->peers_path = malloc(len);
+        if (n->peers_path) {
+            snprintf(n->peers_path, len, "%s/peers.dat", cfg->datadir);
+            s_load_peers(n, now);
+        }
+    }
+    n->last_save_ms = now;
+    zloop_reader(loop, n->zap, s_zap_readable, n);
+    zloop_reader(loop, n->router, s_router_readable, n);
+    zloop_reader_set_tolerant(loop, n->router);
+    n->timer_id = zloop_timer(loop, TICK_MS, 0, s_tick, n);
+    for (size_t i = 0; i < cfg->n_seeds; i++) {
+        const char *at = strchr(cfg->seeds[i], '@');
+        uint8_t sid[32];
+        char hex[65];
+        if (!at || at - cfg->seeds[i] != 64) {
+            snprintf(err, err_cap, "bad peer %s (want NODEID@tcp://IP:PORT)", cfg->seeds[i]);
+            goto fail;
+        }
+        memcpy(hex, cfg->seeds[i], 64);
+        hex[64] = '\0';
+        if (proto_hex_decode(hex, sid, 32) != 0 || !p2p_endpoint_ok(at + 1)) {
+            snprintf(err, err_cap, "bad peer %s (want NODEID@tcp://IP:PORT)", cfg->seeds[i]);
+            goto fail;
+        }
+        if (memcmp(sid, n->id, 32) == 0)
+            continue; /* a testnet may list every node, ourselves included */
+        if (p2p_core_add_seed(n->core, sid, at + 1, now) != 0)
+            GLOG(WARN, NET, "cannot use peer %s", cfg->seeds[i]);
+    }
+    char s[9];
+    s_short(n->id, s);
+    for (size_t i = 0; i < n->n_listen; i++)
+        GLOG(INFO, NET, "listening on %s", n->listen[i]);
+    return n;
+fail:
+    p2p_node_destroy(&n);
+    return NULL;
+}
+
+void p2p_node_destroy(p2p_node_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    p2p_node_t *n = *self_p;
+    if (n->core) {
+        uint64_t now = s_now();
+        p2p_core_shutdown(n->core, now);
+        s_save_peers(n, now);
+    }
+    if (n->timer_id >= 0)
+        zloop_timer_end(n->loop, n->timer_id);
+    for (size_t i = 0; n->dealers && i < n->n_dealers; i++)
+        s_dealer_close(n, &n->dealers[i]);
+    if (n->router) {
+        zloop_reader_end(n->loop, n->router);
+        zsock_destroy(&n->router);
+    }
+    if (n->zap) {
+        zloop_reader_end(n->loop, n->zap);
+        zsock_destroy(&n->zap);
+    }
+    p2p_core_destroy(&n->core);
+    sodium_memzero(n->curve_sec, sizeof n->curve_sec);
+    free(n->dealers);
+    free(n->peers_path);
+    free(n);
+    *self_p = NULL;
+}
+
+/* ---- API ---- */
+
+size_t p2p_node_listen_count(const p2p_node_t *self)
+{
+    return self->n_listen;
+}
+
+const char *p2p_node_listen_endpoint(const p2p_node_t *self, size_t i)
+{
+    return i < self->n_listen ? self->listen[i] : NULL;
+}
+
+const uint8_t *p2p_node_id(const p2p_node_t *self)
+{
+    return self->id;
+}
+
+int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err_cap)
+{
+    if (!p2p_room_name_ok(room)) {
+        snprintf(err, err_cap, "bad room name (1-63 characters of a-z 0-9 . _ -)");
+        return -1;
+    }
+    if (p2p_core_room_join(self->core, room, s_now()) != 0) {
+        snprintf(err, err_cap, "cannot join more than %d rooms", P2P_REC_ROOMS);
+        return -1;
+    }
+    return 0;
+}
+
+int p2p_node_room_leave(p2p_node_t *self, const char *room, char *err, size_t err_cap)
+{
+    if (p2p_core_room_leave(self->core, room, s_now()) != 0) {
+        snprintf(err, err_cap, "not a member of room %s", room);
+        return -1;
+    }
+    return 0;
+}
+
+int p2p_node_room_post(p2p_node_t *self, const char *room, const uint8_t *data, size_t len,
+                       char *err, size_t err_cap)
+{
+    if (!p2p_core_room_member(self->core, room)) {
+        snprintf(err, err_cap, "not a member of room %s: join it first", room);
+        return -1;
+    }
+    if (len > P2P_PAYLOAD_MAX) {
+        snprintf(err, err_cap, "post too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
+        return -1;
+    }
+    if (p2p_core_room_post(self->core, room, data, len, s_now()) != 0) {
+        snprintf(err, err_cap, "cannot post to room %s", room);
+        return -1;
+    }
+    return 0;
+}
+
+size_t p2p_node_rooms(const p2p_node_t *self, const char **names, size_t max)
+{
+    return p2p_core_rooms(self->core, names, max);
+}
+
+int p2p_node_broadcast(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len)
+{
+    return p2p_core_broadcast(self->core, kind, data, len, s_now());
+}
+
+uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err, size_t err_cap)
+{
+    /* Mark pending before starting: a known target completes inside the call. */
+    uint64_t id = p2p_core_lookup(self->core, target, s_now());
+    if (!id) {
+        snprintf(err, err_cap, "too many lookups in progress");
+        return 0;
+    }
+    s_op_t *o = s_op_slot(self, id, false);
+    if (o->id != id) {
+        o->id = id;
+        o->is_send = false;
+        o->state = P2P_OP_PENDING;
+        o->text[0] = '\0';
+    }
+    return id;
+}
+
+p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpoint)
+{
+    s_op_t *o = s_op_slot(self, id, false);
+    if (o->id != id || o->is_send)
+        return P2P_OP_UNKNOWN;
+    if (o->state != P2P_OP_PENDING)
+        snprintf(endpoint, P2P_ENDPOINT_MAX, "%s", o->text);
+    return o->state;
+}
+
+uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const uint8_t *data,
+                       size_t len, char *err, size_t err_cap)
+{
+    if (memcmp(dest, self->id, 32) == 0) {
+        snprintf(err, err_cap, "cannot send to ourselves");
+        return 0;
+    }
+    if (len > P2P_PAYLOAD_MAX) {
+        snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
+        return 0;
+    }
+    uint64_t id = p2p_core_send(self->core, dest, data, len, s_now());
+    if (!id) {
+        snprintf(err, err_cap, "too many messages waiting to be delivered");
+        return 0;
+    }
+    s_op_t *o = s_op_slot(self, id, true);
+    if (o->id != id) {
+        o->id = id;
+        o->is_send = true;
+        o->state = P2P_OP_PENDING;
+        o->text[0] = '\0';
+    }
+    return id;
+}
+
+p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason)
+{
+    s_op_t *o = s_op_slot(self, id, true);
+    if (o->id != id || !o->is_send)
+        return P2P_OP_UNKNOWN;
+    if (o->state == P2P_OP_FAILED)
+        snprintf(reason, 128, "%s", o->text);
+    return o->state;
+}
+
+size_t p2p_node_peers(p2p_node_t *self, p2p_peer_info_t *out, size_t max)
+{
+    return p2p_core_peers(self->core, s_now(), out, max);
+}
+
+void p2p_node_stats(const p2p_node_t *self, p2p_stats_t *out)
+{
+    p2p_core_stats(self->core, out);
+}
