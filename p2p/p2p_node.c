@@ -593,8 +593,6 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
         if (p2p_core_add_seed(n->core, sid, at + 1, now) != 0)
             GLOG(WARN, NET, "cannot use peer %s", cfg->seeds[i]);
     }
-    char s[9];
-    s_short(n->id, s);
     for (size_t i = 0; i < n->n_listen; i++)
         GLOG(INFO, NET, "listening on %s", n->listen[i]);
     return n;

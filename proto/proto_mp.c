@@ -403,8 +403,20 @@ void proto_wr_nil(proto_wr_t *w)
     s_check(w, msgpack_pack_nil(&w->pk));
 }
 
+/* msgpack lengths are 32-bit and msgpack-c truncates a longer one silently: refuse it. */
+static bool s_len_ok(proto_wr_t *w, size_t n)
+{
+    if ((uint64_t) n <= UINT32_MAX)
+        return true;
+    if (w->err == PROTO_OK)
+        w->err = PROTO_E_TOO_LONG;
+    return false;
+}
+
 void proto_wr_bin(proto_wr_t *w, const void *p, size_t n)
 {
+    if (!s_len_ok(w, n))
+        return;
     s_check(w, msgpack_pack_bin(&w->pk, n));
     if (n)
         s_check(w, msgpack_pack_bin_body(&w->pk, p, n));
@@ -412,6 +424,8 @@ void proto_wr_bin(proto_wr_t *w, const void *p, size_t n)
 
 void proto_wr_str(proto_wr_t *w, const char *s, size_t n)
 {
+    if (!s_len_ok(w, n))
+        return;
     s_check(w, msgpack_pack_str(&w->pk, n));
     if (n)
         s_check(w, msgpack_pack_str_body(&w->pk, s, n));

@@ -70,6 +70,7 @@ void proto_wr_array(proto_wr_t *w, uint32_t n);
 void proto_wr_uint(proto_wr_t *w, uint64_t v);
 void proto_wr_bool(proto_wr_t *w, bool v);
 void proto_wr_nil(proto_wr_t *w);
+/*  bin/str longer than UINT32_MAX bytes (msgpack's limit) set the error PROTO_E_TOO_LONG. */
 void proto_wr_bin(proto_wr_t *w, const void *p, size_t n);
 void proto_wr_str(proto_wr_t *w, const char *s, size_t n);
 /*  Appends bytes that already are one encoded msgpack value. */

@@ -1,0 +1,427 @@
+/*  node_app: start-up, event loop, RPC method table and shutdown of genie-node
+ *  (see node_app.h).
+ *
+ *  Signals: CZMQ's handler (zsys_catch_interrupts) is installed for both SIGINT and
+ *  SIGTERM; it sets zsys_interrupted and, when it lands on the main thread, interrupts
+ *  zmq_poll so zloop_start returns. A signal delivered to another thread (libmicrohttpd's)
+ *  only sets the flag, so a short periodic timer also checks it.
+ */
+#include "node/node_app.h"
+
+#include "node/node_p2p.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/node_rpc.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_log.h"
+
+_Static_assert(NODE_MAX_LISTEN == P2P_MAX_LISTEN, "listen limits must agree");
+_Static_assert(NODE_ENDPOINT_MAX == P2P_ENDPOINT_MAX, "endpoint limits must agree");
+
+#define GENESIS_DOMAIN "genie/genesis/v1"
+#define GENESIS_DEV "genie-devnet-v1"
+#define GENESIS_MAX (16u * 1024 * 1024)
+#define INTERRUPT_CHECK_MS 100
+/* "stop" replies first: the loop keeps running this long so the HTTP answer is written
+ * before the RPC server is torn down. */
+#define STOP_DELAY_MS 200
+
+typedef struct {
+    char name[NODE_APP_METHOD_NAME_MAX];
+    node_app_method_fn *fn;
+} s_method_t;
+
+struct node_app_t {
+    const node_config_t *cfg;
+    node_datadir_t *datadir;
+    proto_key_t *key;
+    char node_id[2 * PROTO_PUBKEY_LEN + 1];
+    uint8_t chain_id[PROTO_HASH_LEN];
+    uint8_t *genesis; /* genesis file bytes, NULL for the built-in dev genesis */
+    size_t genesis_len;
+    zloop_t *loop;
+    p2p_node_t *p2p;
+    node_p2p_t *p2p_state; /* room logs and inbox behind the p2p RPC methods */
+    node_rpc_t *rpc;
+    s_method_t methods[NODE_APP_METHODS_MAX];
+    size_t n_methods;
+    struct timespec started;
+    bool stopping;
+};
+
+static int s_fail(char *err, size_t err_cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int s_fail(char *err, size_t err_cap, const char *fmt, ...)
+{
+    if (err && err_cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_cap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- RPC methods */
+
+static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params,
+                            int *err_code, char *err_msg, size_t err_cap)
+{
+    json_t *roles = json_array();
+    json_t *listen = json_array();
+    uint32_t mask = node_config_roles(self->cfg);
+    for (int i = 0; i < NODE_ROLE_COUNT; i++)
+        if (mask & (1u << i))
+            json_array_append_new(roles, json_string(node_config_role_name(1u << i)));
+    size_t n = self->p2p ? p2p_node_listen_count(self->p2p) : 0;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(listen, json_string(p2p_node_listen_endpoint(self->p2p, i)));
+    char address[2 * PROTO_PUBKEY_LEN + 1 + P2P_ENDPOINT_MAX + 1] = "";
+    if (n > 0)
+        snprintf(address, sizeof address, "%s@%s", self->node_id,
+                 p2p_node_listen_endpoint(self->p2p, 0));
+    char chain[2 * PROTO_HASH_LEN + 1];
+    proto_hex_encode(self->chain_id, sizeof self->chain_id, chain);
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    json_int_t uptime = (json_int_t) (now.tv_sec - self->started.tv_sec);
+
+    json_t *result = json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:I}", "node_id",
+                               self->node_id, "address", address, "roles", roles, "listen",
+                               listen, "chain_id", chain, "uptime_s", uptime, "version",
+                               NODE_VERSION, "pid", (json_int_t) getpid());
+    if (!result) {
+        *err_code = NODE_RPC_E_INTERNAL;
+        snprintf(err_msg, err_cap, "out of memory");
+    }
+    return result;
+}
+
+static json_t *s_rpc_stop(node_app_t *self, const char *method, json_t *params,
+                          int *err_code, char *err_msg, size_t err_cap)
+{
+    GLOG(INFO, NODE, "stop requested over RPC");
+    node_app_stop(self);
+    return json_pack("{s:b}", "stopping", 1);
+}
+
+/*  The method table. A new method: its handler above (or in another file, declared in
+ *  that file's header) and one line here. */
+static int s_methods_register(node_app_t *self)
+{
+    int rc = 0;
+    rc |= node_app_method_add(self, "status", s_rpc_status);
+    rc |= node_app_method_add(self, "stop", s_rpc_stop);
+    rc |= node_p2p_register(self);
+    return rc;
+}
+
+int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn)
+{
+    if (!self || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX || name[0] == '\0')
+        return -1;
+    if (self->n_methods == NODE_APP_METHODS_MAX)
+        return -1;
+    for (size_t i = 0; i < self->n_methods; i++)
+        if (strcmp(self->methods[i].name, name) == 0)
+            return -1;
+    s_method_t *m = &self->methods[self->n_methods++];
+    snprintf(m->name, sizeof m->name, "%s", name);
+    m->fn = fn;
+    return 0;
+}
+
+/*  node_rpc's handler: looks METHOD up in the table. */
+static json_t *s_rpc_handler(void *ctx, const char *method, json_t *params, int *err_code,
+                             char *err_msg, size_t err_cap)
+{
+    node_app_t *self = ctx;
+    for (size_t i = 0; i < self->n_methods; i++) {
+        if (strcmp(self->methods[i].name, method) == 0) {
+            GLOG(DEBUG, RPC, "rpc %s", method);
+            return self->methods[i].fn(self, method, params, err_code, err_msg, err_cap);
+        }
+    }
+    *err_code = NODE_RPC_E_METHOD;
+    snprintf(err_msg, err_cap, "method not found: %.64s", method);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- loop handlers */
+
+static int s_on_rpc(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    node_app_t *self = arg;
+    node_rpc_dispatch(self->rpc);
+    return 0;
+}
+
+static int s_on_interrupt_check(zloop_t *loop, int timer_id, void *arg)
+{
+    return zsys_interrupted ? -1 : 0;
+}
+
+static int s_on_stop(zloop_t *loop, int timer_id, void *arg)
+{
+    return -1;
+}
+
+void node_app_stop(node_app_t *self)
+{
+    if (!self || self->stopping)
+        return;
+    self->stopping = true;
+    if (zloop_timer(self->loop, STOP_DELAY_MS, 1, s_on_stop, self) < 0)
+        zsys_interrupted = 1; /* cannot happen short of OOM; the check timer ends the loop */
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+/*  Reads the --genesis file, if one was given, before anything is created on disk. */
+static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
+{
+    char msg[512];
+    const char *given = node_config_genesis(self->cfg);
+    if (!given)
+        return 0;
+    if (node_datadir_read_file(given, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
+                               sizeof msg)
+        != 0)
+        return s_fail(err, err_cap, "cannot use --genesis: %s", msg);
+    return 0;
+}
+
+/*  Chain id from --genesis, else DIR/genesis.json, else the built-in dev genesis; then
+ *  binds the datadir to it (a newly given genesis is copied to DIR/genesis.json). */
+static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
+{
+    char msg[512];
+    char stored[NODE_DATADIR_PATH_MAX];
+    const char *source = node_config_genesis(self->cfg);
+    bool from_store = false;
+
+    snprintf(stored, sizeof stored, "%s/genesis.json", node_datadir_path(self->datadir));
+    if (!self->genesis) {
+        if (node_datadir_read_file(stored, GENESIS_MAX, &self->genesis, &self->genesis_len,
+                                   msg, sizeof msg)
+            == 0) {
+            from_store = true;
+            source = "stored genesis.json";
+        } else if (errno != ENOENT) {
+            return s_fail(err, err_cap, "%s", msg);
+        } else {
+            source = "built-in dev genesis";
+        }
+    }
+    if (self->genesis)
+        proto_hash(GENESIS_DOMAIN, self->genesis, self->genesis_len, self->chain_id);
+    else
+        proto_hash(GENESIS_DOMAIN, (const uint8_t *) GENESIS_DEV, strlen(GENESIS_DEV),
+                   self->chain_id);
+    if (node_datadir_chain_bind(self->datadir, self->chain_id,
+                                from_store ? NULL : self->genesis, self->genesis_len, err,
+                                err_cap)
+        != 0)
+        return -1;
+    char hex[2 * PROTO_HASH_LEN + 1];
+    proto_hex_encode(self->chain_id, sizeof self->chain_id, hex);
+    GLOG(INFO, NODE, "chain id %s (%s)", hex, source);
+    return 0;
+}
+
+static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
+{
+    p2p_config_t pcfg;
+    memset(&pcfg, 0, sizeof pcfg);
+    pcfg.key = self->key;
+    pcfg.n_listen = node_config_listen_count(self->cfg);
+    for (size_t i = 0; i < pcfg.n_listen; i++)
+        pcfg.listen[i] = node_config_listen(self->cfg, i);
+    pcfg.seeds = node_config_peers(self->cfg);
+    pcfg.n_seeds = node_config_peer_count(self->cfg);
+    memcpy(pcfg.chain_id, self->chain_id, sizeof pcfg.chain_id);
+    pcfg.roles = node_config_roles(self->cfg);
+    pcfg.datadir = node_datadir_path(self->datadir);
+    self->p2p_state = node_p2p_new();
+    if (!self->p2p_state)
+        return s_fail(err, err_cap, "out of memory");
+    node_p2p_callbacks(self->p2p_state, &pcfg.cb);
+    self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
+    if (!self->p2p)
+        return -1;
+    return 0;
+}
+
+static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
+{
+    const char *bind = node_config_rpc(self->cfg);
+    if (!bind) {
+        GLOG(INFO, RPC, "control API disabled (--rpc off)");
+        return 0;
+    }
+    char msg[512];
+    self->rpc = node_rpc_new(bind, node_datadir_path(self->datadir), s_rpc_handler, self, msg,
+                             sizeof msg);
+    if (!self->rpc)
+        return s_fail(err, err_cap, "cannot start the control API on %s: %s", bind, msg);
+    if (zloop_reader(self->loop, node_rpc_socket(self->rpc), s_on_rpc, self) != 0)
+        return s_fail(err, err_cap, "cannot register the control API on the event loop");
+    return 0;
+}
+
+static int s_identity_setup(node_app_t *self, char *err, size_t err_cap)
+{
+    bool created = false;
+    if (node_datadir_node_key(self->datadir, &self->key, &created, err, err_cap) != 0)
+        return -1;
+    proto_hex_encode(proto_key_public(self->key), PROTO_PUBKEY_LEN, self->node_id);
+    char tag[9];
+    snprintf(tag, sizeof tag, "%.8s", self->node_id);
+    proto_log_set_tag(tag);
+    GLOG(INFO, NODE, "node id %s (%s)", self->node_id,
+         created ? "new key written to node.key" : "loaded from node.key");
+    return 0;
+}
+
+node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
+{
+    node_app_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        s_fail(err, err_cap, "out of memory");
+        return NULL;
+    }
+    self->cfg = cfg;
+    clock_gettime(CLOCK_MONOTONIC, &self->started);
+
+    proto_log_set_level(node_config_log_level(cfg));
+    const char *log_file = node_config_log_file(cfg);
+    if (log_file && proto_log_set_file(log_file) != 0) {
+        s_fail(err, err_cap, "cannot open log file %s: %s", log_file, strerror(errno));
+        goto err;
+    }
+    if (proto_crypto_init() != 0) {
+        s_fail(err, err_cap, "cannot initialise libsodium");
+        goto err;
+    }
+    /* Broken pipes are reported by write(); never let one kill the node. */
+    signal(SIGPIPE, SIG_IGN);
+    if (!zsys_init()) {
+        s_fail(err, err_cap, "cannot initialise ZeroMQ");
+        goto err;
+    }
+    zsys_catch_interrupts(); /* SIGINT and SIGTERM, even with ZSYS_SIGHANDLER=false */
+    GLOG(INFO, NODE, "genie-node %s starting, pid %ld", NODE_VERSION, (long) getpid());
+
+    if (s_genesis_read(self, err, err_cap) != 0)
+        goto err;
+    self->datadir = node_datadir_open(node_config_datadir(cfg), err, err_cap);
+    if (!self->datadir)
+        goto err;
+    if (s_identity_setup(self, err, err_cap) != 0)
+        goto err;
+    if (s_chain_setup(self, err, err_cap) != 0)
+        goto err;
+    if (s_methods_register(self) != 0) {
+        s_fail(err, err_cap, "internal error: cannot register RPC methods");
+        goto err;
+    }
+    self->loop = zloop_new();
+    if (!self->loop) {
+        s_fail(err, err_cap, "cannot create the event loop");
+        goto err;
+    }
+    if (zloop_timer(self->loop, INTERRUPT_CHECK_MS, 0, s_on_interrupt_check, self) < 0) {
+        s_fail(err, err_cap, "cannot create a timer");
+        goto err;
+    }
+    if (s_p2p_start(self, err, err_cap) != 0)
+        goto err;
+    if (s_rpc_start(self, err, err_cap) != 0)
+        goto err;
+    return self;
+err:
+    if (log_file && err) /* on stderr the main prints it; a log file should have it too */
+        GLOG(ERROR, NODE, "start-up failed: %s", err);
+    node_app_destroy(&self);
+    return NULL;
+}
+
+int node_app_run(node_app_t *self)
+{
+    GLOG(INFO, NODE, "node %s running", self->node_id);
+    /* Returns when a signal interrupts it or a timer returns -1 (stop, or the interrupt
+     * check); every way out is a clean stop. */
+    (void) zloop_start(self->loop);
+    GLOG(INFO, NODE, "stopping (%s)", self->stopping ? "stop requested" : "signal");
+    return 0;
+}
+
+void node_app_destroy(node_app_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_app_t *self = *self_p;
+    bool started = self->loop != NULL;
+    p2p_node_destroy(&self->p2p);
+    node_p2p_destroy(&self->p2p_state);
+    if (self->rpc && self->loop)
+        zloop_reader_end(self->loop, node_rpc_socket(self->rpc));
+    node_rpc_destroy(&self->rpc);
+    zloop_destroy(&self->loop);
+    node_datadir_destroy(&self->datadir);
+    proto_key_destroy(&self->key);
+    free(self->genesis);
+    if (started)
+        GLOG(INFO, NODE, "shutdown complete");
+    free(self);
+    *self_p = NULL;
+}
+
+const node_config_t *node_app_config(const node_app_t *self)
+{
+    return self->cfg;
+}
+
+zloop_t *node_app_loop(node_app_t *self)
+{
+    return self->loop;
+}
+
+p2p_node_t *node_app_p2p(node_app_t *self)
+{
+    return self->p2p;
+}
+
+node_p2p_t *node_app_p2p_state(node_app_t *self)
+{
+    return self->p2p_state;
+}
+
+const proto_key_t *node_app_key(const node_app_t *self)
+{
+    return self->key;
+}
+
+node_datadir_t *node_app_datadir(node_app_t *self)
+{
+    return self->datadir;
+}
+
+const char *node_app_node_id(const node_app_t *self)
+{
+    return self->node_id;
+}
+
+const uint8_t *node_app_chain_id(const node_app_t *self)
+{
+    return self->chain_id;
+}

@@ -1,0 +1,70 @@
+/*  node_app: the running genie-node, wiring everything together.
+ *
+ *  node_app_new does the whole start-up in order: logging, signal handling (SIGINT and
+ *  SIGTERM stop the loop), datadir and its lock, node key, chain id, the zloop, the p2p
+ *  node (binds --listen) and the JSON-RPC server (writes rpc.addr and rpc.cookie last, so
+ *  rpc.addr appearing means the node is ready). node_app_run runs the loop until a signal
+ *  or the "stop" method; node_app_destroy shuts down in reverse and logs
+ *  "shutdown complete".
+ *
+ *  RPC methods live in a table: adding one is a handler plus one node_app_method_add line
+ *  (in s_methods_register in node_app.c, or in a register function of another file that
+ *  node_app_new calls). Handlers run on the loop's thread, one at a time.
+ */
+#ifndef GENIE_NODE_APP_H
+#define GENIE_NODE_APP_H
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/node_config.h"
+#include "node/node_datadir.h"
+#include "p2p/p2p_node.h"
+#include "proto/proto_key.h"
+
+#define NODE_APP_METHODS_MAX 128
+#define NODE_APP_METHOD_NAME_MAX 64
+
+typedef struct node_app_t node_app_t;
+
+/*  An RPC method. METHOD and PARAMS (array, object or NULL) are borrowed. Returns a new
+ *  reference to the result, or NULL after setting *err_code (NODE_RPC_E_PARAMS,
+ *  NODE_RPC_E_APP, ...) and writing one line into ERR_MSG (ERR_CAP bytes). */
+typedef json_t *(node_app_method_fn)(node_app_t *app, const char *method, json_t *params,
+                                     int *err_code, char *err_msg, size_t err_cap);
+
+/*  Starts the node described by CFG (borrowed; must outlive the app). NULL with one
+ *  line in ERR (no program prefix) on any start-up failure: datadir in use, unreadable
+ *  genesis, chain id mismatch, listen port taken, ... Caller destroys. */
+node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap);
+
+/*  Runs the event loop until SIGINT/SIGTERM or the "stop" method. Returns 0. */
+int node_app_run(node_app_t *self);
+
+/*  Shuts down in reverse order (p2p, RPC, loop, datadir lock, key); tolerates NULL;
+ *  sets *self_p to NULL. */
+void node_app_destroy(node_app_t **self_p);
+
+/*  Adds RPC method NAME (copied; at most NODE_APP_METHOD_NAME_MAX - 1 chars) handled by
+ *  FN. -1 if the name is taken, too long, or the table is full. */
+int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn);
+
+/*  Asks the loop to stop after the current handler returns (replies already queued
+ *  are sent first). */
+void node_app_stop(node_app_t *self);
+
+/*  Borrowed parts, for method handlers in other files. */
+const node_config_t *node_app_config(const node_app_t *self);
+zloop_t *node_app_loop(node_app_t *self);
+p2p_node_t *node_app_p2p(node_app_t *self);
+struct node_p2p_t *node_app_p2p_state(node_app_t *self);
+const proto_key_t *node_app_key(const node_app_t *self);
+node_datadir_t *node_app_datadir(node_app_t *self);
+/*  Node id as 64 hex characters. */
+const char *node_app_node_id(const node_app_t *self);
+/*  32-byte chain id. */
+const uint8_t *node_app_chain_id(const node_app_t *self);
+
+#endif

@@ -1,0 +1,368 @@
+/*  node_cli: global options, the command table, dispatch and output helpers of the
+ *  genie CLI (see node_cli.h). Command handlers live in node_cli_<concern>.c.
+ */
+#include "node/node_cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_config.h"
+#include "node/node_rpc_client.h"
+#include "proto/proto_key.h"
+
+
+struct node_cli_t {
+    const char *datadir;
+    const char *rpc_url;
+    const char *cookie;
+    bool json;
+    node_rpc_client_t *client; /* made on first node_cli_call */
+};
+
+static int s_cmd_help(node_cli_t *cli, int argc, char **argv);
+
+/*  The command table. A new command: one row here plus its handler. */
+static const node_cli_cmd_t s_commands[] = {
+    {"status", "", "show the node's id, address, roles, listen endpoints, chain id",
+     node_cli_cmd_status},
+    {"stop", "", "stop the node cleanly", node_cli_cmd_stop},
+    {"peers", "", "list known peers: id, endpoint, linked, score, last seen, roles",
+     node_cli_cmd_peers},
+    {"lookup", "NODE_ID [--timeout SEC]", "find the endpoint of any node by iterative lookup",
+     node_cli_cmd_lookup},
+    {"send", "NODE_ID TEXT [--timeout SEC]", "deliver TEXT to a node, acknowledged",
+     node_cli_cmd_send},
+    {"inbox", "[--after SEQ] [--count N] [--no-follow]", "show (and follow) direct messages",
+     node_cli_cmd_inbox},
+    {"rooms", "", "list the rooms this node is a member of", node_cli_cmd_rooms},
+    {"room join", "NAME", "become a member of room NAME", node_cli_cmd_room_join},
+    {"room leave", "NAME", "leave room NAME", node_cli_cmd_room_leave},
+    {"room post", "NAME TEXT", "post TEXT to every member of room NAME (members only)",
+     node_cli_cmd_room_post},
+    {"room tail", "NAME [--after SEQ] [--count N] [--no-follow]",
+     "show (and follow) the posts of room NAME", node_cli_cmd_room_tail},
+    {"key new", "[--passphrase-file FILE] [--no-passphrase]",
+     "create an encrypted account key, print its id", node_cli_cmd_key_new},
+    {"key list", "", "list node and account keys (public ids only)", node_cli_cmd_key_list},
+    {"help", "", "print this help", s_cmd_help},
+};
+
+#define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
+
+/* ---------------------------------------------------------------- output helpers */
+
+static void s_vprint_error(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void s_vprint_error(const char *fmt, va_list ap)
+{
+    fputs("genie: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int node_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vprint_error(fmt, ap);
+    va_end(ap);
+    return NODE_CLI_EXIT_ERROR;
+}
+
+int node_cli_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vprint_error(fmt, ap);
+    va_end(ap);
+    fputs("try 'genie help'\n", stderr);
+    return NODE_CLI_EXIT_USAGE;
+}
+
+void node_cli_print_json(const json_t *value)
+{
+    char *text = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (text) {
+        puts(text);
+        free(text);
+    }
+}
+
+void node_cli_print_kv(int width, const char *key, const char *fmt, ...)
+{
+    char label[64];
+    snprintf(label, sizeof label, "%s:", key);
+    printf("%-*s ", width, label);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
+{
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+    if (strncmp(arg, name, len) != 0)
+        return 0;
+    if (arg[len] == '=') {
+        if (arg[len + 1] == '\0') {
+            node_cli_usage("option '%s' needs a value", name);
+            return -1;
+        }
+        *value = arg + len + 1;
+        *i += 1;
+        return 1;
+    }
+    if (arg[len] != '\0')
+        return 0;
+    if (*i + 1 >= argc || argv[*i + 1][0] == '\0' || strncmp(argv[*i + 1], "--", 2) == 0) {
+        node_cli_usage("option '%s' needs a value", name);
+        return -1;
+    }
+    *value = argv[*i + 1];
+    *i += 2;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- state and RPC */
+
+bool node_cli_json(const node_cli_t *cli)
+{
+    return cli->json;
+}
+
+const char *node_cli_datadir(const node_cli_t *cli)
+{
+    return cli->datadir;
+}
+
+int node_cli_need_datadir(node_cli_t *cli, const char *command, const char **datadir)
+{
+    if (!cli->datadir)
+        return node_cli_usage("'%s' works on a datadir: give --datadir DIR", command);
+    *datadir = cli->datadir;
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_call(node_cli_t *cli, const char *method, json_t *params, json_t **result)
+{
+    char err[1024];
+    *result = NULL;
+    if (!cli->client) {
+        if (cli->rpc_url)
+            cli->client = node_rpc_client_new(cli->rpc_url, cli->cookie, err, sizeof err);
+        else if (cli->datadir)
+            cli->client = node_rpc_client_from_datadir(cli->datadir, err, sizeof err);
+        else {
+            json_decref(params);
+            return node_cli_usage("no node given: use --datadir DIR (or --rpc URL "
+                                  "--cookie FILE)");
+        }
+        if (!cli->client) {
+            json_decref(params);
+            return node_cli_fail("%s", err);
+        }
+    }
+    int rc = node_rpc_client_call(cli->client, method, params, 0, result, err, sizeof err);
+    if (rc == -1)
+        return node_cli_fail("%s (is genie-node running?)", err);
+    if (rc != 0)
+        return node_cli_fail("%s: %s", method, err);
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- help */
+
+static void s_print_help(void)
+{
+    enum { COL = 22 }; /* longer usages get the summary on the next line */
+    printf("usage: genie [--datadir DIR | --rpc URL --cookie FILE] [--json] COMMAND [ARGS]\n"
+           "\n"
+           "The command-line client of genie-node. Key commands work on the datadir\n"
+           "directly; the others talk to the running node over its control API.\n"
+           "\n"
+           "options:\n"
+           "  --datadir DIR         the node's data directory (the node is found through\n"
+           "                        DIR/rpc.addr and DIR/rpc.cookie)\n"
+           "  --rpc URL             the node's control API, http://127.0.0.1:PORT/ (instead\n"
+           "                        of finding it through --datadir)\n"
+           "  --cookie FILE         credentials for --rpc: the node's DIR/rpc.cookie\n"
+           "  --json                print results as JSON (also accepted after the command)\n"
+           "  -h, --help            print this help\n"
+           "  --version             print the version\n"
+           "\n"
+           "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        char usage[160];
+        snprintf(usage, sizeof usage, "%s%s%s", s_commands[i].name,
+                 s_commands[i].args[0] ? " " : "", s_commands[i].args);
+        if (strlen(usage) < COL - 1)
+            printf("  %-*s%s\n", COL, usage, s_commands[i].summary);
+        else
+            printf("  %s\n  %-*s%s\n", usage, COL, "", s_commands[i].summary);
+    }
+    printf("\n"
+           "'key new' reads the passphrase from the first line of FILE, else from\n"
+           "$GENIE_PASSPHRASE, else asks twice on the terminal; --no-passphrase stores the\n"
+           "key unencrypted. The address 'status' prints (NODEID@tcp://IP:PORT) is what\n"
+           "other nodes take as --peer.\n"
+           "\n"
+           "'genie COMMAND --help' shows one command. Exit status: 0 on success, 1 on an\n"
+           "error, 2 on a usage error.\n");
+}
+
+static int s_cmd_help(node_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 0)
+        return node_cli_usage("'help' takes no arguments");
+    s_print_help();
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+/*  Number of words of NAME that match ARGV (all of them, or 0). */
+static int s_match(const char *name, int argc, char **argv)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", name);
+    int words = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        if (words >= argc || strcmp(argv[words], w) != 0)
+            return 0;
+        words++;
+    }
+    return words;
+}
+
+/*  True if WORD is the first word of a multi-word command ("key"). */
+static bool s_is_group(const char *word)
+{
+    size_t len = strlen(word);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strncmp(s_commands[i].name, word, len) == 0 && s_commands[i].name[len] == ' ')
+            return true;
+    return false;
+}
+
+static int s_group_usage(const char *word)
+{
+    char list[512] = "";
+    size_t len = strlen(word);
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strncmp(s_commands[i].name, word, len) == 0 && s_commands[i].name[len] == ' ') {
+            if (list[0])
+                strncat(list, ", ", sizeof list - strlen(list) - 1);
+            strncat(list, s_commands[i].name, sizeof list - strlen(list) - 1);
+        }
+    }
+    return list[0] ? node_cli_usage("'%s' needs a subcommand: %s", word, list)
+                   : node_cli_usage("unknown command '%s'", word);
+}
+
+/*  Runs the command at ARGV[0..ARGC). */
+static int s_dispatch(node_cli_t *cli, int argc, char **argv)
+{
+    const node_cli_cmd_t *cmd = NULL;
+    int words = 0;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        int n = s_match(s_commands[i].name, argc, argv);
+        if (n > words) {
+            words = n;
+            cmd = &s_commands[i];
+        }
+    }
+    if (!cmd) {
+        if (s_is_group(argv[0]))
+            return s_group_usage(argv[0]);
+        return node_cli_usage("unknown command '%s'", argv[0]);
+    }
+    /* The command's own arguments, without --json (accepted anywhere). */
+    int n_args = 0;
+    char **args = calloc((size_t) argc + 1, sizeof *args);
+    if (!args)
+        return node_cli_fail("out of memory");
+    bool help = false;
+    for (int i = words; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            cli->json = true;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            help = true;
+        else
+            args[n_args++] = argv[i];
+    }
+    int rc;
+    if (help) {
+        printf("usage: genie [options] %s%s%s\n%s\n", cmd->name, cmd->args[0] ? " " : "",
+               cmd->args, cmd->summary);
+        rc = NODE_CLI_EXIT_OK;
+    } else {
+        rc = cmd->fn(cli, n_args, args);
+    }
+    free(args);
+    return rc;
+}
+
+/*  Stores global option NAME's VALUE in *SLOT once. Exit status. */
+static int s_global_set(const char **slot, const char *name, int got, const char *value)
+{
+    if (got < 0)
+        return NODE_CLI_EXIT_USAGE; /* node_cli_opt_value printed it */
+    if (*slot)
+        return node_cli_usage("%s given twice", name);
+    *slot = value;
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_main(int argc, char **argv)
+{
+    node_cli_t cli = {0};
+    int rc = NODE_CLI_EXIT_OK;
+    int i = 1;
+    if (proto_crypto_init() != 0)
+        return node_cli_fail("cannot initialise libsodium");
+    while (i < argc && rc == NODE_CLI_EXIT_OK) {
+        const char *arg = argv[i];
+        const char *value = NULL;
+        int got;
+        if (strcmp(arg, "--json") == 0) {
+            cli.json = true;
+            i++;
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            s_print_help();
+            goto out;
+        } else if (strcmp(arg, "--version") == 0) {
+            printf("genie %s\n", NODE_VERSION);
+            goto out;
+        } else if ((got = node_cli_opt_value(argc, argv, &i, "--datadir", &value)) != 0) {
+            rc = s_global_set(&cli.datadir, "--datadir", got, value);
+        } else if ((got = node_cli_opt_value(argc, argv, &i, "--rpc", &value)) != 0) {
+            rc = s_global_set(&cli.rpc_url, "--rpc", got, value);
+        } else if ((got = node_cli_opt_value(argc, argv, &i, "--cookie", &value)) != 0) {
+            rc = s_global_set(&cli.cookie, "--cookie", got, value);
+        } else if (arg[0] == '-') {
+            rc = node_cli_usage("unknown option '%s'", arg);
+        } else {
+            break;
+        }
+    }
+    if (rc != NODE_CLI_EXIT_OK)
+        goto out;
+    if (cli.cookie && !cli.rpc_url) {
+        rc = node_cli_usage("--cookie is only used with --rpc URL");
+        goto out;
+    }
+    if (i >= argc) {
+        rc = node_cli_usage("no command given");
+        goto out;
+    }
+    rc = s_dispatch(&cli, argc - i, argv + i);
+out:
+    node_rpc_client_destroy(&cli.client);
+    return rc;
+}

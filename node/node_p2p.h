@@ -1,0 +1,21 @@
+/*  node_p2p: the node's side of the p2p layer: the logs that keep received room posts and
+ *  unicast messages for the control API, the callbacks that fill them, and the RPC
+ *  methods peers, lookup, lookup_result, send, send_result, rooms, room_join,
+ *  room_leave, room_post, room_tail, inbox and p2p_stats.
+ */
+#ifndef GENIE_NODE_P2P_H
+#define GENIE_NODE_P2P_H
+
+#include "node/node_app.h"
+#include "p2p/p2p_node.h"
+
+typedef struct node_p2p_t node_p2p_t;
+
+node_p2p_t *node_p2p_new(void);
+void node_p2p_destroy(node_p2p_t **self_p);
+/*  Fills CB with callbacks whose context is SELF (to put in p2p_config_t). */
+void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb);
+/*  Adds the p2p RPC methods to APP. 0 or -1. */
+int node_p2p_register(node_app_t *app);
+
+#endif

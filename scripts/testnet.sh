@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# A local genie testnet on loopback.
+#   scripts/testnet.sh up [N]      start N nodes (default 4); node i>0 gets one seed, node i-1
+#   scripts/testnet.sh status      show each node's id, links and rooms
+#   scripts/testnet.sh down        stop every node cleanly
+#   scripts/testnet.sh demo        build, start 6 nodes, and walk through rooms, lookup and
+#                                  unicast; stops the network at the end
+# Environment: TESTNET_DIR (default ./testnet), BASE_PORT (default 47100), BUILD_DIR
+# (default build), KEEP=1 keeps the demo network running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TESTNET_DIR=${TESTNET_DIR:-$ROOT/testnet}
+BASE_PORT=${BASE_PORT:-47100}
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+NODE=$BUILD_DIR/genie-node
+CLI=$BUILD_DIR/genie
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+die() { echo "testnet: error: $*" >&2; exit 1; }
+
+build() {
+  scripts/bootstrap.sh
+  if [ ! -x "$NODE" ] || [ ! -x "$CLI" ] || [ -n "$(find node p2p proto ledger CMakeLists.txt -newer "$NODE" -print -quit 2>/dev/null)" ]; then
+    say "building genie (Release) in $BUILD_DIR"
+    cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGENIE_SANITIZE=OFF -DGENIE_BENCH=ON >/dev/null
+    cmake --build "$BUILD_DIR" -j "$(nproc)" --target genie-node genie >/dev/null
+  fi
+}
+
+json() { # json FIELD-EXPRESSION  (reads JSON on stdin)
+  python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
+}
+
+g() { local i=$1; shift; "$CLI" --datadir "$TESTNET_DIR/node$i" "$@"; }
+
+node_id() { g "$1" --json status | json 'd["node_id"]'; }
+
+wait_ready() { # wait_ready I
+  for _ in $(seq 1 100); do
+    [ -f "$TESTNET_DIR/node$1/rpc.addr" ] && g "$1" status >/dev/null 2>&1 && return 0
+    if ! kill -0 "$(cat "$TESTNET_DIR/node$1/pid" 2>/dev/null || echo 0)" 2>/dev/null; then
+      tail -n 5 "$TESTNET_DIR/node$1/node.log" >&2 || true
+      die "node $1 exited during start-up"
+    fi
+    sleep 0.1
+  done
+  die "node $1 did not become ready"
+}
+
+count_nodes() { ls -d "$TESTNET_DIR"/node* 2>/dev/null | wc -l; }
+
+up() {
+  local n=${1:-4}
+  [ "$n" -ge 1 ] && [ "$n" -le 64 ] || die "N must be 1..64"
+  build
+  if [ -d "$TESTNET_DIR" ] && [ "$(count_nodes)" -gt 0 ]; then
+    for d in "$TESTNET_DIR"/node*; do
+      if [ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+        die "a testnet is already running in $TESTNET_DIR (scripts/testnet.sh down first)"
+      fi
+    done
+  fi
+  mkdir -p "$TESTNET_DIR"
+  local seed=""
+  for i in $(seq 0 $((n - 1))); do
+    local dir=$TESTNET_DIR/node$i port=$((BASE_PORT + i))
+    mkdir -p "$dir"
+    local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "${ROLES:-user}"
+                --log-file "$dir/node.log" --log-level "${LOG_LEVEL:-info}")
+    if [ "$i" -gt 0 ]; then
+      args+=(--peer "$seed")
+    fi
+    "$NODE" "${args[@]}" &
+    echo $! > "$dir/pid"
+    wait_ready "$i"
+    seed="$(node_id "$i")@tcp://127.0.0.1:$port"
+  done
+  say "$n nodes up in $TESTNET_DIR (ports $BASE_PORT..$((BASE_PORT + n - 1)))"
+}
+
+status() {
+  [ "$(count_nodes)" -gt 0 ] || die "no testnet in $TESTNET_DIR"
+  printf '%-6s %-18s %-24s %-6s %s\n' NODE ID LISTEN LINKS ROOMS
+  for d in "$TESTNET_DIR"/node*; do
+    local i=${d##*node}
+    if ! g "$i" status >/dev/null 2>&1; then
+      printf '%-6s %s\n' "$i" "(not running)"; continue
+    fi
+    local id listen links rooms
+    id=$(g "$i" --json status | json 'd["node_id"][:16]')
+    listen=$(g "$i" --json status | json '" ".join(d["listen"])')
+    links=$(g "$i" --json peers | json 'sum(1 for p in d if p["linked"])')
+    rooms=$(g "$i" --json rooms | json '",".join(r["room"] for r in d) or "-"')
+    printf '%-6s %-18s %-24s %-6s %s\n' "$i" "$id" "$listen" "$links" "$rooms"
+  done
+}
+
+down() {
+  [ -d "$TESTNET_DIR" ] || return 0
+  for d in "$TESTNET_DIR"/node*; do
+    [ -f "$d/pid" ] || continue
+    local pid; pid=$(cat "$d/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$d/pid"
+  done
+  say "testnet stopped"
+}
+
+demo() {
+  local n=6
+  TESTNET_DIR=${TESTNET_DIR}
+  down >/dev/null 2>&1 || true
+  rm -rf "$TESTNET_DIR"
+  trap '[ "${KEEP:-0}" = 1 ] || down' EXIT
+  ROLES=user up $n
+  say "each node was given only the previous node as its seed; peer exchange does the rest"
+  sleep 3
+  status
+  say "node 0's view of the network (genie peers)"
+  g 0 peers
+  say "nodes 1, 3 and 5 join the room 'recruitment'; node 2 does not"
+  for i in 1 3 5; do g "$i" room join recruitment; done
+  sleep 2
+  say "node 1 posts a recruitment offer"
+  g 1 room post recruitment "model=prs-cardio purpose=research price=5"
+  sleep 1
+  for i in 3 5; do
+    say "node $i's room (genie room tail recruitment --no-follow)"
+    g "$i" room tail recruitment --no-follow
+  done
+  say "node 2 is not a member and never sees the post:"
+  g 2 room tail recruitment --no-follow 2>&1 || true
+  local target; target=$(node_id 5)
+  say "node 0 looks up node 5 by id (genie lookup)"
+  g 0 lookup "$target"
+  say "node 0 sends node 5 a direct, acknowledged message (genie send)"
+  g 0 send "$target" "hello from node 0"
+  say "node 5's inbox"
+  g 5 inbox --no-follow
+  say "demo done$( [ "${KEEP:-0}" = 1 ] && echo ': network left running (scripts/testnet.sh down to stop)')"
+}
+
+case "${1:-}" in
+  up) shift; up "$@" ;;
+  status) status ;;
+  down) down ;;
+  demo) demo ;;
+  *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; [ -z "${1:-}" ] && exit 2; exit 2 ;;
+esac
