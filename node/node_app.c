@@ -250,6 +250,7 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
     pcfg.n_seeds = node_config_peer_count(self->cfg);
     memcpy(pcfg.chain_id, self->chain_id, sizeof pcfg.chain_id);
     pcfg.roles = node_config_roles(self->cfg);
+    pcfg.max_peers = node_config_max_peers(self->cfg);
     pcfg.datadir = node_datadir_path(self->datadir);
     self->p2p_state = node_p2p_new();
     if (!self->p2p_state)

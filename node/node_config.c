@@ -34,6 +34,7 @@ struct node_config_t {
     proto_log_level_t log_level;
     bool log_level_set;
     char *log_file;
+    uint32_t max_peers; /* 0 = default */
 };
 
 static const char *const s_role_names[NODE_ROLE_COUNT] = {
@@ -48,6 +49,7 @@ enum {
     OPT_RPC,
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
+    OPT_MAX_PEERS,
     OPT_VERSION,
     OPT_HELP = 'h'
 };
@@ -61,6 +63,7 @@ static const struct option s_options[] = {
     {"rpc", required_argument, NULL, OPT_RPC},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
+    {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -96,6 +99,9 @@ static const char s_help[] =
     "                        written to DIR/rpc.addr). Loopback only. 'off' disables it.\n"
     "  --log-level LEVEL     error, warn, info, debug or trace (default: info)\n"
     "  --log-file FILE       append the log to FILE instead of stderr\n"
+    "  --max-peers N         links kept with other nodes, 1-256 (default 32; the node\n"
+    "                        dials up to min(N, 8) itself). Short-lived links opened\n"
+    "                        for lookups and direct messages may add up to 8 more.\n"
     "  -h, --help            print this help and exit\n"
     "  --version             print the version and exit\n"
     "\n"
@@ -361,6 +367,16 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         return 0;
     case OPT_LOG_FILE:
         return s_set_once(&self->log_file, "--log-file", value, err, err_cap);
+    case OPT_MAX_PEERS: {
+        if (self->max_peers)
+            return s_fail(err, err_cap, "--max-peers given twice");
+        char *end = NULL;
+        long v = strtol(value, &end, 10);
+        if (!*value || *end || v < 1 || v > 256)
+            return s_fail(err, err_cap, "--max-peers '%s' is not a number from 1 to 256", value);
+        self->max_peers = (uint32_t) v;
+        return 0;
+    }
     default:
         return s_fail(err, err_cap, "internal error: unhandled option");
     }
@@ -481,6 +497,11 @@ const char *node_config_rpc(const node_config_t *self)
 proto_log_level_t node_config_log_level(const node_config_t *self)
 {
     return self->log_level;
+}
+
+uint32_t node_config_max_peers(const node_config_t *self)
+{
+    return self->max_peers;
 }
 
 const char *node_config_log_file(const node_config_t *self)

@@ -87,5 +87,7 @@ const char *node_config_rpc(const node_config_t *self);
 proto_log_level_t node_config_log_level(const node_config_t *self);
 /*  --log-file FILE, or NULL for stderr. */
 const char *node_config_log_file(const node_config_t *self);
+/*  --max-peers, or 0 when not given (the p2p default applies). */
+uint32_t node_config_max_peers(const node_config_t *self);
 
 #endif

@@ -85,11 +85,12 @@ size_t p2p_link_count_ready(const p2p_core_t *c)
     return n;
 }
 
+/* Links that count against max_links (transient ones do not). */
 static size_t s_link_count(const p2p_core_t *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_links_cap; i++)
-        n += c->links[i].used;
+        n += c->links[i].used && !c->links[i].transient;
     return n;
 }
 
@@ -271,9 +272,9 @@ p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char
 {
     if (memcmp(id, c->id, 32) == 0 || p2p_is_banned(c, id, now) || p2p_link_find(c, id))
         return NULL;
-    if (s_link_count(c) >= c->p.max_links)
+    if (!transient && s_link_count(c) >= c->p.max_links)
         return NULL;
-    p2p_link_t *l = s_link_alloc(c, id, now);
+    p2p_link_t *l = s_link_alloc(c, id, now); /* NULL when even the slack is used up */
     if (!l)
         return NULL;
     l->outbound = true;
@@ -347,7 +348,7 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     snprintf(c->agent, sizeof c->agent, "%s", cfg->agent ? cfg->agent : "genie");
     c->rng = cfg->rng_seed;
     c->seq = now_ms << 16; /* monotone across restarts */
-    c->n_links_cap = c->p.max_links;
+    c->n_links_cap = c->p.max_links + P2P_TRANSIENT_SLACK;
     c->links = calloc(c->n_links_cap, sizeof *c->links);
     c->table = p2p_table_new(c->id, c->p.table_capacity);
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
@@ -474,7 +475,10 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         return;
     }
     if (!l) {
-        if (s_link_count(c) >= c->p.max_links || !(l = s_link_alloc(c, link_peer, now))) {
+        /* Past max_links an inbound link is still taken as transient: the peer may need
+           us only for a lookup or a direct message. */
+        bool over = s_link_count(c) >= c->p.max_links;
+        if (!(l = s_link_alloc(c, link_peer, now))) {
             /* Full: help it find others, then say goodbye. */
             p2p_table_put(c->table, &h.record, now);
             s_send_hello(c, link_peer, now);
@@ -483,6 +487,7 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
             c->io.hangup(c->io.ctx, link_peer);
             return;
         }
+        l->transient = over;
         s_send_hello(c, link_peer, now);
     } else if (!l->outbound && !l->hello_recv) {
         s_send_hello(c, link_peer, now);

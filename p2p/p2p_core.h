@@ -28,6 +28,8 @@
 
 typedef struct p2p_core_t p2p_core_t;
 
+#define P2P_TRANSIENT_SLACK 8
+
 typedef struct {
     void *ctx;
     /* Transport: send DATA (an encoded envelope, borrowed) to linked/dialed PEER. */
@@ -53,7 +55,8 @@ typedef struct {
 
 typedef struct {
     size_t target_degree;    /* links we try to keep (default 8) */
-    size_t max_links;        /* hard cap on links, inbound included (default 32) */
+    size_t max_links;        /* links kept, inbound included (default 32); lookups and
+                                unicast may open P2P_TRANSIENT_SLACK short-lived ones more */
     size_t flood_max;        /* up to this many topic peers: flood; above: mesh (12) */
     size_t mesh_degree;      /* mesh size per topic in mesh mode (6) */
     size_t room_min_links;   /* links to other members kept per joined room (3) */

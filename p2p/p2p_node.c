@@ -534,7 +534,12 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
 
     p2p_params_t params;
     p2p_params_default(&params);
-    n->n_dealers = params.max_links + 8;
+    if (cfg->max_peers) {
+        params.max_links = cfg->max_peers;
+        if (params.target_degree > params.max_links)
+            params.target_degree = params.max_links;
+    }
+    n->n_dealers = params.max_links + P2P_TRANSIENT_SLACK;
     n->dealers = calloc(n->n_dealers, sizeof *n->dealers);
     if (!n->dealers) {
         snprintf(err, err_cap, "out of memory");

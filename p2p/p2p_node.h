@@ -51,6 +51,7 @@ typedef struct {
     size_t n_seeds;
     uint8_t chain_id[32];
     uint32_t roles; /* bitmask owned by node/, carried opaquely in HELLO */
+    uint32_t max_peers; /* links kept (0 = default 32); dials up to min(this, 8) */
     const char *datadir; /* known peers are persisted in DATADIR/peers.dat */
     p2p_callbacks_t cb;
 } p2p_config_t;
