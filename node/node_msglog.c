@@ -8,6 +8,7 @@ typedef struct {
     uint64_t seq;
     uint8_t from[32];
     uint64_t time_ms;
+    uint64_t recv_ms;
     uint8_t *data;
     size_t len;
 } s_entry_t;
@@ -57,7 +58,7 @@ static void s_drop_oldest(node_msglog_t *log)
 }
 
 uint64_t node_msglog_append(node_msglog_t *log, const uint8_t from[static 32], uint64_t time_ms,
-                            const uint8_t *data, size_t len)
+                            uint64_t recv_ms, const uint8_t *data, size_t len)
 {
     if (len > log->max_bytes)
         return 0;
@@ -72,6 +73,7 @@ uint64_t node_msglog_append(node_msglog_t *log, const uint8_t from[static 32], u
     e->seq = ++log->last_seq;
     memcpy(e->from, from, 32);
     e->time_ms = time_ms;
+    e->recv_ms = recv_ms;
     e->data = copy;
     e->len = len;
     log->count++;
@@ -86,8 +88,8 @@ size_t node_msglog_after(const node_msglog_t *log, uint64_t after, node_msg_t *o
         const s_entry_t *e = &log->ring[(log->head + i) % log->cap];
         if (e->seq <= after)
             continue;
-        out[n++] = (node_msg_t){.seq = e->seq, .time_ms = e->time_ms, .data = e->data,
-                                .len = e->len};
+        out[n++] = (node_msg_t){.seq = e->seq, .time_ms = e->time_ms, .recv_ms = e->recv_ms,
+                                .data = e->data, .len = e->len};
         memcpy(out[n - 1].from, e->from, 32);
     }
     return n;

@@ -21,9 +21,19 @@ typedef struct {
     node_msglog_t *log;
 } s_room_t;
 
+/* A paced series of posts (room_post_many), for load tests and benchmarks. */
+typedef struct {
+    bool active;
+    char room[P2P_ROOM_NAME_MAX];
+    uint64_t sent, count, rate, size, started_ms, failed;
+    int timer;
+} s_flood_t;
+
 struct node_p2p_t {
     s_room_t rooms[P2P_REC_ROOMS];
     node_msglog_t *inbox;
+    s_flood_t flood;
+    node_app_t *app;
 };
 
 node_p2p_t *node_p2p_new(void)
@@ -64,13 +74,14 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
 {
     s_room_t *r = s_room(ctx, room);
     if (r)
-        node_msglog_append(r->log, from, time_ms, data, len);
+        node_msglog_append(r->log, from, time_ms, (uint64_t) zclock_time(), data, len);
 }
 
 static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
 {
     node_p2p_t *self = ctx;
-    node_msglog_append(self->inbox, from, (uint64_t) zclock_time(), data, len);
+    uint64_t now = (uint64_t) zclock_time();
+    node_msglog_append(self->inbox, from, now, now, data, len);
 }
 
 void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)
@@ -145,6 +156,7 @@ static json_t *s_msg_json(const node_msg_t *m)
     json_object_set_new(o, "seq", json_integer((json_int_t) m->seq));
     json_object_set_new(o, "from", s_hex(m->from, 32));
     json_object_set_new(o, "time_ms", json_integer((json_int_t) m->time_ms));
+    json_object_set_new(o, "recv_ms", json_integer((json_int_t) m->recv_ms));
     json_t *text = json_stringn((const char *) m->data, m->len);
     if (text) {
         json_object_set_new(o, "text", text);
@@ -379,6 +391,73 @@ static json_t *m_room_post(node_app_t *app, const char *method, json_t *params, 
     return json_pack("{s:s,s:b}", "room", room, "posted", 1);
 }
 
+#define FLOOD_TICK_MS 5
+#define FLOOD_MAX_COUNT 1000000
+#define FLOOD_MAX_RATE 100000
+
+static int s_flood_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    node_p2p_t *self = arg;
+    s_flood_t *f = &self->flood;
+    uint64_t now = (uint64_t) zclock_time();
+    uint64_t due = (now - f->started_ms) * f->rate / 1000 + 1;
+    if (due > f->count)
+        due = f->count;
+    char why[128];
+    uint8_t *buf = malloc(f->size + 64);
+    while (buf && f->sent < due) {
+        int n = snprintf((char *) buf, f->size + 64, "flood %llu ", (unsigned long long) f->sent);
+        size_t len = f->size > (size_t) n ? f->size : (size_t) n;
+        memset(buf + n, 'x', len - (size_t) n);
+        if (p2p_node_room_post(node_app_p2p(self->app), f->room, buf, len, why, sizeof why) != 0)
+            f->failed++;
+        f->sent++;
+    }
+    free(buf);
+    if (f->sent >= f->count) {
+        f->active = false;
+        zloop_timer_end(loop, timer_id);
+    }
+    return 0;
+}
+
+static json_t *m_room_post_many(node_app_t *app, const char *method, json_t *params, int *code,
+                                char *err, size_t cap)
+{
+    node_p2p_t *self = s_self(app);
+    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    if (!room)
+        return NULL;
+    if (!s_room(self, room))
+        return s_fail(code, err, cap, "not a member of that room: join it first");
+    if (self->flood.active)
+        return s_fail(code, err, cap, "a series of posts is already running");
+    uint64_t count = s_param_u64(params, "count", 1, 0), rate = s_param_u64(params, "rate", 2, 100),
+             size = s_param_u64(params, "size", 3, 64);
+    if (count == 0 || count > FLOOD_MAX_COUNT || rate == 0 || rate > FLOOD_MAX_RATE ||
+        size > 64 * 1024) {
+        *code = NODE_RPC_E_PARAMS;
+        snprintf(err, cap, "want count 1-%d, rate 1-%d per second, size 0-65536 bytes",
+                 FLOOD_MAX_COUNT, FLOOD_MAX_RATE);
+        return NULL;
+    }
+    s_flood_t *f = &self->flood;
+    memset(f, 0, sizeof *f);
+    snprintf(f->room, sizeof f->room, "%s", room);
+    f->count = count;
+    f->rate = rate;
+    f->size = size;
+    f->started_ms = (uint64_t) zclock_time();
+    self->app = app;
+    f->timer = zloop_timer(node_app_loop(app), FLOOD_TICK_MS, 0, s_flood_tick, self);
+    if (f->timer < 0)
+        return s_fail(code, err, cap, "cannot start a timer");
+    f->active = true;
+    (void) method;
+    return json_pack("{s:s,s:I,s:I}", "room", room, "count", (json_int_t) count, "rate",
+                     (json_int_t) rate);
+}
+
 static json_t *m_room_tail(node_app_t *app, const char *method, json_t *params, int *code,
                            char *err, size_t cap)
 {
@@ -435,6 +514,7 @@ int node_p2p_register(node_app_t *app)
         {"send", m_send},           {"send_result", m_send_result}, {"rooms", m_rooms},
         {"room_join", m_room_join}, {"room_leave", m_room_leave}, {"room_post", m_room_post},
         {"room_tail", m_room_tail}, {"inbox", m_inbox},           {"p2p_stats", m_p2p_stats},
+        {"room_post_many", m_room_post_many},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
