@@ -22,6 +22,7 @@
 #include "node/node_rpc.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
+#include "proto/proto_err.h"
 
 _Static_assert(NODE_MAX_LISTEN == P2P_MAX_LISTEN, "listen limits must agree");
 _Static_assert(NODE_ENDPOINT_MAX == P2P_ENDPOINT_MAX, "endpoint limits must agree");
@@ -57,19 +58,6 @@ struct node_app_t {
     bool stopping;
 };
 
-static int s_fail(char *err, size_t err_cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int s_fail(char *err, size_t err_cap, const char *fmt, ...)
-{
-    if (err && err_cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_cap, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---------------------------------------------------------------- RPC methods */
 
@@ -196,7 +184,7 @@ static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
     if (node_datadir_read_file(given, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
                                sizeof msg)
         != 0)
-        return s_fail(err, err_cap, "cannot use --genesis: %s", msg);
+        return proto_err_set(err, err_cap, "cannot use --genesis: %s", msg);
     return 0;
 }
 
@@ -217,7 +205,7 @@ static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
             from_store = true;
             source = "stored genesis.json";
         } else if (errno != ENOENT) {
-            return s_fail(err, err_cap, "%s", msg);
+            return proto_err_set(err, err_cap, "%s", msg);
         } else {
             source = "built-in dev genesis";
         }
@@ -254,7 +242,7 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
     pcfg.datadir = node_datadir_path(self->datadir);
     self->p2p_state = node_p2p_new();
     if (!self->p2p_state)
-        return s_fail(err, err_cap, "out of memory");
+        return proto_err_set(err, err_cap, "out of memory");
     node_p2p_callbacks(self->p2p_state, &pcfg.cb);
     self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
     if (!self->p2p)
@@ -273,9 +261,9 @@ static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
     self->rpc = node_rpc_new(bind, node_datadir_path(self->datadir), s_rpc_handler, self, msg,
                              sizeof msg);
     if (!self->rpc)
-        return s_fail(err, err_cap, "cannot start the control API on %s: %s", bind, msg);
+        return proto_err_set(err, err_cap, "cannot start the control API on %s: %s", bind, msg);
     if (zloop_reader(self->loop, node_rpc_socket(self->rpc), s_on_rpc, self) != 0)
-        return s_fail(err, err_cap, "cannot register the control API on the event loop");
+        return proto_err_set(err, err_cap, "cannot register the control API on the event loop");
     return 0;
 }
 
@@ -297,7 +285,7 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
 {
     node_app_t *self = calloc(1, sizeof *self);
     if (!self) {
-        s_fail(err, err_cap, "out of memory");
+        proto_err_set(err, err_cap, "out of memory");
         return NULL;
     }
     self->cfg = cfg;
@@ -306,17 +294,17 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     proto_log_set_level(node_config_log_level(cfg));
     const char *log_file = node_config_log_file(cfg);
     if (log_file && proto_log_set_file(log_file) != 0) {
-        s_fail(err, err_cap, "cannot open log file %s: %s", log_file, strerror(errno));
+        proto_err_set(err, err_cap, "cannot open log file %s: %s", log_file, strerror(errno));
         goto err;
     }
     if (proto_crypto_init() != 0) {
-        s_fail(err, err_cap, "cannot initialise libsodium");
+        proto_err_set(err, err_cap, "cannot initialise libsodium");
         goto err;
     }
     /* Broken pipes are reported by write(); never let one kill the node. */
     signal(SIGPIPE, SIG_IGN);
     if (!zsys_init()) {
-        s_fail(err, err_cap, "cannot initialise ZeroMQ");
+        proto_err_set(err, err_cap, "cannot initialise ZeroMQ");
         goto err;
     }
     zsys_catch_interrupts(); /* SIGINT and SIGTERM, even with ZSYS_SIGHANDLER=false */
@@ -332,16 +320,16 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     if (s_chain_setup(self, err, err_cap) != 0)
         goto err;
     if (s_methods_register(self) != 0) {
-        s_fail(err, err_cap, "internal error: cannot register RPC methods");
+        proto_err_set(err, err_cap, "internal error: cannot register RPC methods");
         goto err;
     }
     self->loop = zloop_new();
     if (!self->loop) {
-        s_fail(err, err_cap, "cannot create the event loop");
+        proto_err_set(err, err_cap, "cannot create the event loop");
         goto err;
     }
     if (zloop_timer(self->loop, INTERRUPT_CHECK_MS, 0, s_on_interrupt_check, self) < 0) {
-        s_fail(err, err_cap, "cannot create a timer");
+        proto_err_set(err, err_cap, "cannot create a timer");
         goto err;
     }
     if (s_p2p_start(self, err, err_cap) != 0)

@@ -24,6 +24,7 @@
 #include "node/node_rpc.h"
 
 #include "proto/proto_log.h"
+#include "proto/proto_err.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,18 +81,6 @@ typedef struct {
     bool answered; /* a refusal was queued before the body */
 } s_conn_t;
 
-static void s_err(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static const char *s_code_message(int code)
 {
@@ -546,7 +535,7 @@ static int s_parse_bind(const char *bind, struct sockaddr_in *sa, char host[stat
 {
     const char *colon = bind ? strrchr(bind, ':') : NULL;
     if (!colon || colon == bind || (size_t) (colon - bind) >= INET_ADDRSTRLEN) {
-        s_err(err, cap, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
+        proto_err_set(err, cap, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
         return -1;
     }
     memcpy(host, bind, (size_t) (colon - bind));
@@ -554,12 +543,12 @@ static int s_parse_bind(const char *bind, struct sockaddr_in *sa, char host[stat
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        s_err(err, cap, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
+        proto_err_set(err, cap, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
               bind);
         return -1;
     }
     if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-        s_err(err, cap, "refusing to bind RPC to %s: the control API listens on loopback only",
+        proto_err_set(err, cap, "refusing to bind RPC to %s: the control API listens on loopback only",
               bind);
         return -1;
     }
@@ -567,7 +556,7 @@ static int s_parse_bind(const char *bind, struct sockaddr_in *sa, char host[stat
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
     if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno || port > 65535) {
-        s_err(err, cap, "bad RPC port in '%s'", bind);
+        proto_err_set(err, cap, "bad RPC port in '%s'", bind);
         return -1;
     }
     sa->sin_port = htons((uint16_t) port);
@@ -587,9 +576,9 @@ static void s_start_error(const struct sockaddr_in *sa, const char *host, char *
     if (fd >= 0)
         close(fd);
     if (e)
-        s_err(err, cap, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
+        proto_err_set(err, cap, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
     else
-        s_err(err, cap, "cannot start the RPC server on %s:%u", host, port);
+        proto_err_set(err, cap, "cannot start the RPC server on %s:%u", host, port);
 }
 
 /*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
@@ -600,13 +589,13 @@ static int s_write_file(const char *dir, const char *name, const char *data, siz
     char tmp[PATH_MAX];
     if (snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ||
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
-        s_err(err, cap, "datadir path too long: %s", dir);
+        proto_err_set(err, cap, "datadir path too long: %s", dir);
         return -1;
     }
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
-        s_err(err, cap, "cannot write %s: %s", path, strerror(errno));
+        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     size_t done = 0;
@@ -625,7 +614,7 @@ static int s_write_file(const char *dir, const char *name, const char *data, siz
         e = errno;
     if (e) {
         unlink(tmp);
-        s_err(err, cap, "cannot write %s: %s", path, strerror(e));
+        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(e));
         return -1;
     }
     return 0;
@@ -656,18 +645,18 @@ node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler
     struct sockaddr_in sa;
     char host[INET_ADDRSTRLEN];
     if (!datadir || !handler) {
-        s_err(err, err_cap, "node_rpc_new: datadir and handler are required");
+        proto_err_set(err, err_cap, "node_rpc_new: datadir and handler are required");
         return NULL;
     }
     if (s_parse_bind(bind, &sa, host, err, err_cap) != 0)
         return NULL;
     if (sodium_init() < 0) {
-        s_err(err, err_cap, "cannot initialise libsodium");
+        proto_err_set(err, err_cap, "cannot initialise libsodium");
         return NULL;
     }
     node_rpc_t *self = calloc(1, sizeof *self);
     if (!self) {
-        s_err(err, err_cap, "out of memory");
+        proto_err_set(err, err_cap, "out of memory");
         return NULL;
     }
     self->handler = handler;
@@ -677,7 +666,7 @@ node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler
 
     self->token = sodium_malloc(S_TOKEN_HEX + 1);
     if (!self->token) {
-        s_err(err, err_cap, "out of memory");
+        proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
     uint8_t raw[S_TOKEN_BYTES];
@@ -689,7 +678,7 @@ node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler
              (void *) self, randombytes_random());
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router || zsock_bind(self->router, "%s", self->endpoint) != 0) {
-        s_err(err, err_cap, "cannot create the RPC bridge socket %s", self->endpoint);
+        proto_err_set(err, err_cap, "cannot create the RPC bridge socket %s", self->endpoint);
         goto err;
     }
     zsock_set_rcvtimeo(self->router, 0);
@@ -712,7 +701,7 @@ node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!info || info->port == 0) {
-        s_err(err, err_cap, "cannot learn the RPC port");
+        proto_err_set(err, err_cap, "cannot learn the RPC port");
         goto err;
     }
     self->port = info->port;

@@ -6,6 +6,7 @@
  *  only plain http:// is allowed. Answers are read up to 16 MiB.
  */
 #include "node/node_rpc_client.h"
+#include "proto/proto_err.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -39,18 +40,6 @@ typedef struct {
     bool too_big;
 } s_buf_t;
 
-static void s_err(char *err, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void s_err(char *err, size_t cap, const char *fmt, ...)
-{
-    if (!err || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
 
 static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode s_curl_status = CURLE_FAILED_INIT;
@@ -103,21 +92,21 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
                                        size_t err_cap)
 {
     if (!url || !*url) {
-        s_err(err, err_cap, "no node URL given");
+        proto_err_set(err, err_cap, "no node URL given");
         return NULL;
     }
     if (sodium_init() < 0) {
-        s_err(err, err_cap, "cannot initialise libsodium");
+        proto_err_set(err, err_cap, "cannot initialise libsodium");
         return NULL;
     }
     pthread_once(&s_curl_once, s_curl_init);
     if (s_curl_status != CURLE_OK) {
-        s_err(err, err_cap, "cannot initialise libcurl: %s", curl_easy_strerror(s_curl_status));
+        proto_err_set(err, err_cap, "cannot initialise libcurl: %s", curl_easy_strerror(s_curl_status));
         return NULL;
     }
     node_rpc_client_t *self = calloc(1, sizeof *self);
     if (!self) {
-        s_err(err, err_cap, "out of memory");
+        proto_err_set(err, err_cap, "out of memory");
         return NULL;
     }
     self->next_id = 1;
@@ -128,12 +117,12 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
     if (strncmp(url, "http://", 7) == 0)
         rest = url + 7;
     else if (strstr(url, "://")) {
-        s_err(err, err_cap, "unsupported node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        proto_err_set(err, err_cap, "unsupported node URL '%s' (want http://127.0.0.1:PORT/)", url);
         goto err;
     }
     size_t hp_len = strcspn(rest, "/");
     if (hp_len == 0) {
-        s_err(err, err_cap, "bad node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        proto_err_set(err, err_cap, "bad node URL '%s' (want http://127.0.0.1:PORT/)", url);
         goto err;
     }
     self->hostport = strndup(rest, hp_len);
@@ -146,31 +135,31 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
         self->url = strdup(url);
     }
     if (!self->hostport || !self->url) {
-        s_err(err, err_cap, "out of memory");
+        proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
 
     if (cookie_file) {
         self->userpwd = sodium_malloc(S_MAX_COOKIE);
         if (!self->userpwd) {
-            s_err(err, err_cap, "out of memory");
+            proto_err_set(err, err_cap, "out of memory");
             goto err;
         }
         ssize_t n = s_read_small(cookie_file, self->userpwd, S_MAX_COOKIE);
         if (n < 0) {
-            s_err(err, err_cap, "cannot read %s: %s", cookie_file,
+            proto_err_set(err, err_cap, "cannot read %s: %s", cookie_file,
                   errno == EFBIG ? "too large for a cookie file" : strerror(errno));
             goto err;
         }
         if (n == 0 || !strchr(self->userpwd, ':')) {
-            s_err(err, err_cap, "malformed cookie file %s (want user:password)", cookie_file);
+            proto_err_set(err, err_cap, "malformed cookie file %s (want user:password)", cookie_file);
             goto err;
         }
     }
 
     self->curl = curl_easy_init();
     if (!self->curl) {
-        s_err(err, err_cap, "cannot create a libcurl handle");
+        proto_err_set(err, err_cap, "cannot create a libcurl handle");
         goto err;
     }
     return self;
@@ -183,29 +172,29 @@ node_rpc_client_t *node_rpc_client_from_datadir(const char *datadir, char *err, 
 {
     char addr_path[4096], cookie_path[4096], addr[128];
     if (!datadir || !*datadir) {
-        s_err(err, err_cap, "no datadir given");
+        proto_err_set(err, err_cap, "no datadir given");
         return NULL;
     }
     if (snprintf(addr_path, sizeof addr_path, "%s/rpc.addr", datadir) >= (int) sizeof addr_path ||
         snprintf(cookie_path, sizeof cookie_path, "%s/rpc.cookie", datadir) >=
             (int) sizeof cookie_path) {
-        s_err(err, err_cap, "datadir path too long: %s", datadir);
+        proto_err_set(err, err_cap, "datadir path too long: %s", datadir);
         return NULL;
     }
     ssize_t n = s_read_small(addr_path, addr, sizeof addr);
     if (n < 0 && errno == ENOENT) {
-        s_err(err, err_cap,
+        proto_err_set(err, err_cap,
               "cannot read %s: no such file (is genie-node running with --datadir %s?)", addr_path,
               datadir);
         return NULL;
     }
     if (n < 0) {
-        s_err(err, err_cap, "cannot read %s: %s", addr_path,
+        proto_err_set(err, err_cap, "cannot read %s: %s", addr_path,
               errno == EFBIG ? "file too large" : strerror(errno));
         return NULL;
     }
     if (n == 0 || addr[strcspn(addr, " \t\r\n/")] != '\0') {
-        s_err(err, err_cap, "malformed %s (want 127.0.0.1:PORT)", addr_path);
+        proto_err_set(err, err_cap, "malformed %s (want 127.0.0.1:PORT)", addr_path);
         return NULL;
     }
     return node_rpc_client_new(addr, cookie_path, err, err_cap);
@@ -257,15 +246,15 @@ static void s_transport_error(node_rpc_client_t *self, CURLcode rc, const s_buf_
     long os_errno = 0;
     curl_easy_getinfo(self->curl, CURLINFO_OS_ERRNO, &os_errno);
     if (rc == CURLE_COULDNT_CONNECT)
-        s_err(err, cap, "cannot connect to node at %s: %s", self->hostport,
+        proto_err_set(err, cap, "cannot connect to node at %s: %s", self->hostport,
               os_errno ? strerror((int) os_errno) : curl_easy_strerror(rc));
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        s_err(err, cap, "no answer from node at %s within %ld ms", self->hostport, timeout_ms);
+        proto_err_set(err, cap, "no answer from node at %s within %ld ms", self->hostport, timeout_ms);
     else if (rc == CURLE_WRITE_ERROR && buf->too_big)
-        s_err(err, cap, "answer from node at %s is larger than %zu MiB", self->hostport,
+        proto_err_set(err, cap, "answer from node at %s is larger than %zu MiB", self->hostport,
               S_MAX_RESPONSE >> 20);
     else
-        s_err(err, cap, "RPC to node at %s failed: %s", self->hostport,
+        proto_err_set(err, cap, "RPC to node at %s failed: %s", self->hostport,
               *detail ? detail : curl_easy_strerror(rc));
 }
 
@@ -282,24 +271,24 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
         const char *msg = json_string_value(json_object_get(error, "message"));
         json_int_t c = json_integer_value(code);
         if (!json_is_integer(code)) {
-            s_err(err, cap, "malformed error answer from node at %s", self->hostport);
+            proto_err_set(err, cap, "malformed error answer from node at %s", self->hostport);
         } else if (c < -1 && c >= INT_MIN) {
             rc = (int) c;
             if (rc == -32001)
-                s_err(err, cap, "%s: wrong or missing credentials (stale cookie file?)",
+                proto_err_set(err, cap, "%s: wrong or missing credentials (stale cookie file?)",
                       msg ? msg : "unauthorized");
             else
-                s_err(err, cap, "%s", msg ? msg : "error");
+                proto_err_set(err, cap, "%s", msg ? msg : "error");
         } else {
-            s_err(err, cap, "node error %" JSON_INTEGER_FORMAT ": %s", c, msg ? msg : "error");
+            proto_err_set(err, cap, "node error %" JSON_INTEGER_FORMAT ": %s", c, msg ? msg : "error");
         }
     } else if (status != 200) {
-        s_err(err, cap, "node at %s answered HTTP %ld", self->hostport, status);
+        proto_err_set(err, cap, "node at %s answered HTTP %ld", self->hostport, status);
     } else if (!res) {
-        s_err(err, cap, "malformed answer from node at %s", self->hostport);
+        proto_err_set(err, cap, "malformed answer from node at %s", self->hostport);
     } else if (!json_is_integer(json_object_get(doc, "id")) ||
                json_integer_value(json_object_get(doc, "id")) != id) {
-        s_err(err, cap, "answer from node at %s does not match the request", self->hostport);
+        proto_err_set(err, cap, "answer from node at %s does not match the request", self->hostport);
     } else {
         if (result)
             *result = json_incref(res);
@@ -316,7 +305,7 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
         *result = NULL;
     if (!self || !method) {
         json_decref(params);
-        s_err(err, err_cap, "node_rpc_client_call: client and method are required");
+        proto_err_set(err, err_cap, "node_rpc_client_call: client and method are required");
         return -1;
     }
     if (timeout_ms <= 0)
@@ -330,7 +319,7 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!body) {
-        s_err(err, err_cap, "cannot encode the request (method not UTF-8?)");
+        proto_err_set(err, err_cap, "cannot encode the request (method not UTF-8?)");
         return -1;
     }
 

@@ -1,6 +1,9 @@
 /*  proto_err: names of the decoder/verifier error codes. */
 #include "proto/proto_err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *proto_err_str(int err)
 {
     switch (err) {
@@ -20,4 +23,15 @@ const char *proto_err_str(int err)
     case PROTO_E_INVALID: return "invalid field";
     default: return "unknown error";
     }
+}
+
+int proto_err_set(char *err, size_t err_cap, const char *fmt, ...)
+{
+    if (err && err_cap) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, err_cap, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
 }

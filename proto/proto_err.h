@@ -3,6 +3,8 @@
 #ifndef GENIE_PROTO_ERR_H
 #define GENIE_PROTO_ERR_H
 
+#include <stddef.h>
+
 typedef enum {
     PROTO_OK = 0,
     PROTO_E_TRUNCATED = -1,    /* input ended inside a value */
@@ -22,5 +24,10 @@ typedef enum {
 
 /*  Stable lowercase name of an error code, e.g. "truncated". Never NULL. */
 const char *proto_err_str(int err);
+
+/*  Writes a formatted one-line reason into ERR (ERR_CAP bytes; nothing if ERR is NULL or
+ *  ERR_CAP is 0) and returns -1, so failure paths read `return proto_err_set(err, cap, ...)`. */
+int proto_err_set(char *err, size_t err_cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif
