@@ -104,6 +104,9 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             memcpy(l->id, id, 32);
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
+            p2p_entry_t *e = p2p_table_get(c->table, id);
+            if (e && e->score < 0)
+                l->score = e->score; /* reconnecting does not wash a bad score */
             return l;
         }
     }
@@ -222,10 +225,15 @@ int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, pro
     return rc;
 }
 
-static void s_send_hello(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
+static void s_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours,
+                         uint64_t now)
 {
     p2p_hello_t h;
     memset(&h, 0, sizeof h);
+    h.have_yours = have_yours;
+    p2p_link_t *l = p2p_link_find(c, peer);
+    if (l)
+        l->last_hello_ms = now;
     memcpy(h.chain_id, c->chain_id, 32);
     h.record = c->self_rec;
     snprintf(h.agent, sizeof h.agent, "%s", c->agent);
@@ -283,7 +291,7 @@ p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char
     if (e)
         e->linked = true;
     c->io.dial(c->io.ctx, id, endpoint);
-    s_send_hello(c, id, now);
+    s_send_hello(c, id, false, now);
     return l;
 }
 
@@ -374,6 +382,8 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->next_req = 1;
     c->last_heartbeat_ms = now_ms;
     c->last_peers_ms = now_ms;
+    c->announce_pending = true;
+    c->next_rotate_ms = now_ms + P2P_ROTATE_MS + p2p_rand(c) % P2P_ROTATE_MS;
     p2p_self_record_update(c, now_ms);
     return c;
 }
@@ -404,9 +414,21 @@ int p2p_core_add_seed(p2p_core_t *c, const uint8_t id[static 32], const char *en
 {
     if (!p2p_endpoint_ok(endpoint) || memcmp(id, c->id, 32) == 0)
         return -1;
+    p2p_seed_t *sd = NULL;
+    for (size_t i = 0; i < P2P_MAX_SEEDS && !sd; i++)
+        if (!c->seeds[i].used || memcmp(c->seeds[i].id, id, 32) == 0)
+            sd = &c->seeds[i];
+    if (!sd)
+        return -1;
+    sd->used = true;
+    memcpy(sd->id, id, 32);
+    snprintf(sd->endpoint, sizeof sd->endpoint, "%s", endpoint);
+    sd->fails = 0;
+    sd->next_ms = now_ms + c->p.hello_timeout_ms + 1000;
     if (p2p_link_find(c, id))
         return 0;
-    return p2p_link_dial(c, id, endpoint, false, now_ms) ? 0 : -1;
+    p2p_link_dial(c, id, endpoint, false, now_ms); /* may fail now: retried from the tick */
+    return 0;
 }
 
 int p2p_core_save_peers(p2p_core_t *c, uint64_t now_ms, uint8_t **out, size_t *out_len)
@@ -456,7 +478,8 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         char theirs[17], ours[17];
         proto_hex_encode(h.chain_id, 8, theirs);
         proto_hex_encode(c->chain_id, 8, ours);
-        GLOG(INFO, NET, "peer %s is on chain %s, we are on %s: disconnecting", s, theirs, ours);
+        GLOG_RATELIMITED(INFO, NET, "peer %s is on chain %s, we are on %s: disconnecting", s,
+                         theirs, ours);
         s_send_bye(c, link_peer, "wrong chain id", now);
         if (l)
             s_link_close(c, l, now, true);
@@ -481,17 +504,16 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         if (!(l = s_link_alloc(c, link_peer, now))) {
             /* Full: help it find others, then say goodbye. */
             p2p_table_put(c->table, &h.record, now);
-            s_send_hello(c, link_peer, now);
+            s_send_hello(c, link_peer, true, now);
             s_send_peers(c, link_peer, now);
             s_send_bye(c, link_peer, "too many peers", now);
             c->io.hangup(c->io.ctx, link_peer);
             return;
         }
         l->transient = over;
-        s_send_hello(c, link_peer, now);
-    } else if (!l->outbound && !l->hello_recv) {
-        s_send_hello(c, link_peer, now);
     }
+    if (!h.have_yours)
+        s_send_hello(c, link_peer, true, now); /* it lacks ours: (re)send it */
     bool first = !l->hello_recv;
     l->hello_recv = true;
     if (h.record.seq >= l->rec.seq)
@@ -507,6 +529,11 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
     if (first) {
         GLOG(DEBUG, NET, "link up with %s (%s)", s, l->outbound ? "outbound" : "inbound");
         s_send_peers(c, link_peer, now);
+        if (c->announce_pending) {
+            /* our record went out when nobody could hear it: say it again now */
+            c->announce_pending = false;
+            p2p_self_record_update(c, now);
+        }
         p2p_lookup_link_ready(c, link_peer, now);
     }
 }
@@ -600,7 +627,9 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
         s_short(link_peer, s);
         GLOG_RATELIMITED(INFO, NET, "peer %s speaks another protocol version (we speak %d): "
                          "disconnecting", s, PROTO_VERSION);
-        if (l)
+        c->st.malformed++;
+        p2p_penalize(c, l, P2P_PEN_PROTOCOL, now); /* no free reconnects by garbage */
+        if (l && l->used && memcmp(l->id, link_peer, 32) == 0)
             s_link_close(c, l, now, true);
         else
             c->io.hangup(c->io.ctx, link_peer);
@@ -685,12 +714,17 @@ static void s_maintain_links(p2p_core_t *c, uint64_t now)
             if (l->score > 0)
                 l->score = 0;
             l->score_ms = now;
+            p2p_entry_t *se = p2p_table_get(c->table, l->id);
+            if (se)
+                se->score = l->score;
         } else if (l->score >= 0) {
             l->score_ms = now;
         }
         if (!l->hello_recv) {
             if (now > l->opened_ms + c->p.hello_timeout_ms)
                 s_link_close(c, l, now, true);
+            else if (l->outbound && now >= l->last_hello_ms + P2P_HELLO_RESEND_MS)
+                s_send_hello(c, l->id, false, now); /* the first one may have been lost */
             continue;
         }
         if (now > l->last_recv_ms + c->p.expire_after_ms) {
@@ -742,8 +776,59 @@ static bool s_dial_random(p2p_core_t *c, const char *room, uint64_t now)
     return false;
 }
 
+/* Seeds are dialed until their record is in the table; from then on the table's own
+   dialing and backoff take over. */
+static void s_maintain_seeds(p2p_core_t *c, uint64_t now)
+{
+    for (size_t i = 0; i < P2P_MAX_SEEDS; i++) {
+        p2p_seed_t *sd = &c->seeds[i];
+        if (!sd->used || now < sd->next_ms)
+            continue;
+        if (p2p_table_get(c->table, sd->id)) {
+            sd->used = false;
+            continue;
+        }
+        sd->fails++;
+        uint64_t backoff = 1000ull << (sd->fails < 6 ? sd->fails : 6);
+        if (backoff > c->p.backoff_max_ms)
+            backoff = c->p.backoff_max_ms;
+        sd->next_ms = now + c->p.hello_timeout_ms + backoff;
+        if (!p2p_link_find(c, sd->id))
+            p2p_link_dial(c, sd->id, sd->endpoint, false, now);
+    }
+}
+
+/* Now and then dial one more known peer, and drop one outbound link when well above the
+   target degree: the overlay keeps changing, so two halves that lost each other in a
+   partition (each happy with its own degree) meet again once the network heals. */
+static void s_rotate(p2p_core_t *c, uint64_t now)
+{
+    if (now < c->next_rotate_ms)
+        return;
+    c->next_rotate_ms = now + P2P_ROTATE_MS / 2 + p2p_rand(c) % P2P_ROTATE_MS;
+    size_t links = s_link_count(c);
+    if (links < c->p.max_links)
+        s_dial_random(c, NULL, now);
+    for (size_t t = 1; t < P2P_MAX_TOPICS; t++)
+        if (c->topics[t].used && s_link_count(c) < c->p.max_links)
+            s_dial_random(c, c->topics[t].name, now); /* rooms rotate too */
+    if (links <= c->p.target_degree + 2)
+        return;
+    size_t pick = (size_t) (p2p_rand(c) % c->n_links_cap);
+    for (size_t k = 0; k < c->n_links_cap; k++) {
+        p2p_link_t *l = &c->links[(pick + k) % c->n_links_cap];
+        if (!l->used || !l->hello_recv || !l->outbound || l->transient || l->rec.n_rooms)
+            continue; /* keep links to room members: rooms are sparser than the overlay */
+        s_send_bye(c, l->id, "rotating", now);
+        s_link_close(c, l, now, false);
+        return;
+    }
+}
+
 static void s_maintain_degree(p2p_core_t *c, uint64_t now)
 {
+    s_maintain_seeds(c, now);
+    s_rotate(c, now);
     size_t links = s_link_count(c);
     for (int tries = 0; tries < 2 && links < c->p.target_degree; tries++)
         if (s_dial_random(c, NULL, now))

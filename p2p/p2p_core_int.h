@@ -36,6 +36,7 @@ typedef struct {
     uint64_t last_recv_ms;
     uint64_t last_ping_ms;
     uint64_t last_use_ms; /* last app-level use (for transient pruning) */
+    uint64_t last_hello_ms; /* last HELLO we sent on it (retransmitted until answered) */
     double tokens;
     uint64_t tokens_ms;
     int32_t score;
@@ -48,6 +49,19 @@ typedef struct {
     uint8_t curve[32];
     uint64_t until_ms;
 } p2p_ban_t;
+
+#define P2P_MAX_SEEDS 64
+#define P2P_ROTATE_MS 10000u      /* how often a node dials one extra known peer */
+#define P2P_LONG_IHAVE_MS 2000u   /* how often IHAVE covers the whole message cache */
+#define P2P_HELLO_RESEND_MS 1000u
+
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    char endpoint[P2P_ENDPOINT_MAX];
+    uint64_t next_ms;
+    uint32_t fails;
+} p2p_seed_t;
 
 typedef struct {
     char name[P2P_ROOM_NAME_MAX]; /* "" = node-wide */
@@ -127,6 +141,10 @@ struct p2p_core_t {
     p2p_records_msg_t rx_records; /* decode scratch: too big for the stack */
     double stranger_tokens;       /* BYEs we may still send to unlinked peers */
     uint64_t stranger_ms;
+    p2p_seed_t seeds[P2P_MAX_SEEDS]; /* redialed until their record is known */
+    bool announce_pending;        /* our record has not been gossiped over a link yet */
+    uint64_t next_rotate_ms;
+    uint64_t last_long_ihave_ms;
 };
 
 /* p2p_core.c */

@@ -243,6 +243,12 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
 {
     uint8_t(*ids)[32] = ((p2p_ids_msg_t *) &c->rx_records)->ids;
     uint64_t window = P2P_IHAVE_WINDOWS * c->p.heartbeat_ms;
+    if (now >= c->last_long_ihave_ms + P2P_LONG_IHAVE_MS) {
+        /* now and then advertise the whole cache, so a peer that was cut off for a while
+           (a partition, a split room) recovers what it missed while the cache holds it */
+        c->last_long_ihave_ms = now;
+        window = c->p.mcache_ttl_ms;
+    }
     for (size_t ti = 0; ti < P2P_MAX_TOPICS; ti++) {
         p2p_topic_t *t = &c->topics[ti];
         if (!t->used)

@@ -131,6 +131,19 @@ static uint64_t s_lookup_start(p2p_core_t *c, const uint8_t target[static 32], u
     for (size_t i = 0; i < n; i++)
         s_cand_insert(lk, close[i]->rec.id,
                       close[i]->rec.n_endpoints ? close[i]->rec.endpoints[0] : "");
+    /* Links still in their handshake (a seed just dialed) are not in the table yet: ask
+       them as soon as they are up rather than give up with nobody to ask. */
+    for (size_t i = 0; i < c->n_links_cap; i++) {
+        p2p_link_t *l = &c->links[i];
+        if (!l->used || l->hello_recv)
+            continue;
+        s_cand_insert(lk, l->id, "");
+        for (size_t k = 0; k < lk->n_cands; k++)
+            if (memcmp(lk->cands[k].id, l->id, 32) == 0 && lk->cands[k].state == LK_NEW) {
+                lk->cands[k].state = LK_DIALING;
+                lk->cands[k].sent_ms = now;
+            }
+    }
     s_lookup_step(c, lk, now);
     return id;
 }
@@ -304,8 +317,8 @@ static void s_unicast_drive(p2p_core_t *c, p2p_unicast_pending_t *p, uint64_t no
         }
         return;
     }
-    if (l || p->resolving)
-        return; /* a dial or lookup is under way */
+    if (l || p->resolving || now < p->next_ms)
+        return; /* a dial or lookup is under way, or the last one failed just now */
     if (p->resolves >= UNICAST_RESOLVES) {
         s_unicast_free(c, p, -1, "cannot reach the destination");
         return;
@@ -332,7 +345,12 @@ static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endp
     if (!p)
         return;
     if (!endpoint) {
-        s_unicast_free(c, p, -1, "node not found");
+        if (p->resolves >= UNICAST_RESOLVES) {
+            s_unicast_free(c, p, -1, "node not found");
+        } else { /* the network may still be forming: ask again a little later */
+            p->resolving = false;
+            p->next_ms = now + c->p.send_retry_ms;
+        }
         return;
     }
     if (!p2p_link_find(c, p->dest) && !p2p_link_dial(c, p->dest, endpoint, true, now))

@@ -40,10 +40,11 @@ static void s_write_cstr(proto_wr_t *w, const char *s)
 
 void p2p_msg_write_hello(proto_wr_t *w, const p2p_hello_t *m)
 {
-    proto_wr_array(w, 3);
+    proto_wr_array(w, 4);
     proto_wr_bin(w, m->chain_id, sizeof m->chain_id);
     p2p_record_write(w, &m->record);
     proto_wr_str(w, m->agent, strnlen(m->agent, P2P_AGENT_MAX));
+    proto_wr_bool(w, m->have_yours);
 }
 
 int p2p_msg_read_hello(const uint8_t *buf, size_t len, p2p_hello_t *m)
@@ -51,9 +52,9 @@ int p2p_msg_read_hello(const uint8_t *buf, size_t len, p2p_hello_t *m)
     proto_rd_t r;
     memset(m, 0, sizeof *m);
     proto_rd_init(&r, buf, len);
-    if (proto_rd_array_exact(&r, 3) || proto_rd_bin_exact(&r, sizeof m->chain_id, m->chain_id) ||
+    if (proto_rd_array_exact(&r, 4) || proto_rd_bin_exact(&r, sizeof m->chain_id, m->chain_id) ||
         p2p_record_read(&r, &m->record) || proto_rd_str_copy(&r, m->agent, P2P_AGENT_MAX) ||
-        proto_rd_finish(&r)) {
+        proto_rd_bool(&r, &m->have_yours) || proto_rd_finish(&r)) {
         memset(m, 0, sizeof *m);
         return r.err;
     }

@@ -25,12 +25,16 @@
 #define P2P_AGENT_MAX 64
 #define P2P_PAYLOAD_MAX (250u * 1024u)
 
-/* HELLO: [chain_id bin32, record, agent str]
-   The record is the sender's own signed peer record (endpoints, roles, rooms). */
+/* HELLO: [chain_id bin32, record, agent str, have_yours bool]
+   The record is the sender's own signed peer record (endpoints, roles, rooms).
+   have_yours says the sender already holds the receiver's HELLO; a HELLO without it is
+   answered with one that has it, so a lost HELLO in either direction is recovered by
+   retransmission and two HELLOs never answer each other forever. */
 typedef struct {
     uint8_t chain_id[32];
     p2p_record_t record;
     char agent[P2P_AGENT_MAX];
+    bool have_yours;
 } p2p_hello_t;
 
 /* PING / PONG: [nonce u64] */

@@ -34,6 +34,7 @@
 #define RECV_BATCH 512
 #define MAX_ROUTES 256
 #define OPS_RING 256
+#define SHUTDOWN_LINGER_MS 200
 
 typedef struct {
     bool used;
@@ -309,6 +310,8 @@ static bool s_attribute(p2p_node_t *n, zmq_msg_t *rid, zmq_msg_t *payload, uint8
     if (!user || proto_hex_decode(user, curve, 32) != 0)
         return false;
     uint64_t now = s_now();
+    if (p2p_core_curve_banned(n->core, curve, now))
+        return false; /* its connection predates the ban: ignore it cheaply */
     s_route_t *r = s_route_by_curve(n, curve);
     if (!r) {
         proto_envelope_t env;
@@ -615,6 +618,12 @@ void p2p_node_destroy(p2p_node_t **self_p)
         uint64_t now = s_now();
         p2p_core_shutdown(n->core, now);
         s_save_peers(n, now);
+        /* let the goodbyes leave: a short linger on every socket that carries them */
+        for (size_t i = 0; n->dealers && i < n->n_dealers; i++)
+            if (n->dealers[i].used)
+                zsock_set_linger(n->dealers[i].sock, SHUTDOWN_LINGER_MS);
+        if (n->router)
+            zsock_set_linger(n->router, SHUTDOWN_LINGER_MS);
     }
     if (n->timer_id >= 0)
         zloop_timer_end(n->loop, n->timer_id);

@@ -370,3 +370,114 @@ def expect(cond, message):
     """Raises AssertionError(MESSAGE) unless COND."""
     if not cond:
         raise AssertionError(message)
+
+
+# ---- multi-node helpers (p2p tests) ----
+
+def free_ports(count, host="127.0.0.1"):
+    """COUNT distinct TCP ports that were free a moment ago. Unlike COUNT calls to
+    free_port(), which the kernel may answer with the same port twice, every socket
+    stays bound until all are picked."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind((host, 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def start_nodes(nodes, timeout=DEFAULT_TIMEOUT):
+    """Starts every node of NODES at once, then waits until each answers on its control
+    API (bounded by TIMEOUT per node). Returns NODES."""
+    for n in nodes:
+        n.start(wait=False)
+    for n in nodes:
+        n.wait_ready(timeout)
+    return nodes
+
+
+def port_taken(node):
+    """True if NODE's last start failed because its listen port was taken (ports from
+    free_port() can be handed to another process before the node binds them)."""
+    return (not node.alive()) and "Address already in use" in node.log_tail(5)
+
+
+def start_fresh(node, tries=3, timeout=DEFAULT_TIMEOUT):
+    """Starts a node whose endpoint nobody knows yet; if its listen port turns out to be
+    taken, retries on another free port (at most TRIES starts). Returns NODE."""
+    for attempt in range(tries):
+        try:
+            return node.start(timeout=timeout)
+        except RuntimeError:
+            if attempt + 1 == tries or not port_taken(node):
+                raise
+            node.kill()
+            node.listen = ["tcp://127.0.0.1:%d" % free_port()]
+    return node
+
+
+def read_log(node, method, room=None, timeout=DEFAULT_TIMEOUT):
+    """Every message of NODE's "room_tail" (ROOM) or "inbox" log, paging with "after"
+    (the node answers at most 512 per call). Returns the list of message objects."""
+    out, after = [], 0
+    for _ in range(10000):  # bound: 10000 pages of up to 512
+        params = {"after": after}
+        if room is not None:
+            params["room"] = room
+        page = node.call(method, params, timeout=timeout)["messages"]
+        if not page:
+            return out
+        out.extend(page)
+        after = page[-1]["seq"]
+    raise RuntimeError("%s %s: more pages than expected" % (node.name, method))
+
+
+def linked_graph(nodes):
+    """Undirected graph of links as the nodes report them: {node_id: set(node_id)}, an
+    edge when either end lists the other as "linked" in "peers". NODES maps node id to
+    Node; nodes that do not answer contribute no edges."""
+    graph = {nid: set() for nid in nodes}
+    for nid, n in nodes.items():
+        try:
+            peers = n.call("peers", timeout=5.0)
+        except (OSError, RuntimeError, ValueError):
+            continue
+        for p in peers:
+            if p.get("linked"):
+                graph[nid].add(p["id"])
+                graph.setdefault(p["id"], set()).add(nid)
+    return graph
+
+
+def hop_distances(graph, src):
+    """Breadth-first hop counts from SRC over GRAPH ({id: set(id)}): {id: hops}."""
+    dist, frontier = {src: 0}, [src]
+    while frontier:
+        nxt = []
+        for u in frontier:
+            for v in graph.get(u, ()):
+                if v not in dist:
+                    dist[v] = dist[u] + 1
+                    nxt.append(v)
+        frontier = nxt
+    return dist
+
+
+def peers_dump(nodes, label=None):
+    """Human summary of each node's linked peers, for failure messages. NODES maps node
+    id to Node; LABEL(node_id) names an id (default: its first 8 hex digits)."""
+    label = label or (lambda nid: nid[:8])
+    lines = []
+    for nid, n in nodes.items():
+        try:
+            peers = n.call("peers", timeout=5.0)
+            linked = sorted(label(p["id"]) for p in peers if p.get("linked"))
+            lines.append("  %s (%s): linked %s, known %d" % (n.name, label(nid),
+                                                              " ".join(linked), len(peers)))
+        except (OSError, RuntimeError, ValueError) as e:
+            lines.append("  %s (%s): peers failed: %s" % (n.name, label(nid), e))
+    return "\n".join(lines)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "p2p/p2p_msg.h"
+#include "proto/proto_envelope.h"
 #include "p2p/p2p_record.h"
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
@@ -103,7 +104,11 @@ static bool s_rec_eq(const p2p_record_t *a, const p2p_record_t *b)
 /* Runs DEC on an exact-size heap copy of BUF[0..len) so ASan sees any over-read. */
 static int s_decode_copy(decode_fn dec, const uint8_t *buf, size_t len)
 {
+    if (len > PROTO_ENVELOPE_MAX)
+        return PROTO_E_TOO_BIG;
     uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return PROTO_E_NOMEM;
     if (len)
         memcpy(copy, buf, len);
     int rc = dec(copy, len);
@@ -263,20 +268,22 @@ static void test_hello(const proto_key_t *key)
     proto_wr_t w;
     size_t len;
     proto_wr_init(&w);
-    proto_wr_array(&w, 3);
+    proto_wr_array(&w, 4);
     proto_wr_bin(&w, h.chain_id, 32);
     p2p_record_write(&w, &rec);
     proto_wr_str(&w, agent, strlen(agent));
+    proto_wr_bool(&w, false);
     uint8_t *buf = s_take(&w, &len);
     CHECK_EQ(s_decode_copy(s_dec_hello, buf, len), PROTO_E_TOO_LONG);
     free(buf);
 
     /* Short chain id. */
     proto_wr_init(&w);
-    proto_wr_array(&w, 3);
+    proto_wr_array(&w, 4);
     proto_wr_bin(&w, h.chain_id, 31);
     p2p_record_write(&w, &rec);
     proto_wr_str(&w, "a", 1);
+    proto_wr_bool(&w, false);
     buf = s_take(&w, &len);
     CHECK_EQ(s_decode_copy(s_dec_hello, buf, len), PROTO_E_INVALID);
     free(buf);
@@ -285,10 +292,11 @@ static void test_hello(const proto_key_t *key)
     snprintf(rec.endpoints[0], P2P_ENDPOINT_MAX, "tcp://h:0");
     rec.n_endpoints = 1;
     proto_wr_init(&w);
-    proto_wr_array(&w, 3);
+    proto_wr_array(&w, 4);
     proto_wr_bin(&w, h.chain_id, 32);
     p2p_record_write(&w, &rec);
     proto_wr_str(&w, "a", 1);
+    proto_wr_bool(&w, false);
     buf = s_take(&w, &len);
     p2p_hello_t out;
     CHECK_EQ(p2p_msg_read_hello(buf, len, &out), PROTO_E_INVALID);

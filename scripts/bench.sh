@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench.sh: the benchmark command. Builds a Release tree without sanitizers (build-bench/),
+# runs every benchmark program built from tests/bench/bench_*.c (envelope seal/verify rates
+# next to raw Ed25519 on this machine, ...), then the p2p network benchmark
+# tests/bench/bench_p2p.py: 16 real nodes on loopback, room broadcasts from 4 origins at
+# increasing loads, with throughput, loss, duplicates, latency, CPU and memory.
+# No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
+#
+# usage: scripts/bench.sh [bench_p2p.py options...]   e.g. scripts/bench.sh --loads 125,500
+# Environment: BUILD_DIR (default build-bench), JOBS (default: number of cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/bootstrap.sh
+
+BUILD_DIR=${BUILD_DIR:-build-bench}
+JOBS=${JOBS:-$(nproc)}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGENIE_SANITIZE=OFF \
+      -DGENIE_BENCH=ON >/dev/null
+
+# Build only what the benchmarks run (the daemon, the CLI, the bench programs), so that a
+# unit test which does not build in Release cannot stop the benchmark.
+targets=(genie-node genie)
+for src in tests/bench/bench_*.c; do
+  [ -e "$src" ] && targets+=("$(basename "$src" .c)")
+done
+cmake --build "$BUILD_DIR" -j "$JOBS" --target "${targets[@]}"
+
+echo
+echo "== machine: $(nproc) CPUs, $(uname -srm), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for b in "$BUILD_DIR"/tests/bench_*; do
+  [ -f "$b" ] && [ -x "$b" ] || continue
+  echo
+  echo "== $(basename "$b")"
+  "$b"
+done
+
+echo
+echo "== bench_p2p"
+python3 tests/bench/bench_p2p.py --bindir "$BUILD_DIR" "$@"

@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""bench_p2p: room broadcast throughput, latency, CPU and memory of a real genie network.
+
+Starts NODES genie-node processes on loopback (node i seeded with a random earlier node),
+waits until the link graph is connected (BFS over "peers" linked), has every node join
+room "bench", lets the membership records spread (3 s and a probe post that must reach
+every member), then runs one measurement per load. In a run, ORIGINS nodes post at the
+same time through the node's own paced poster (RPC room_post_many {room, count, rate,
+size}: the node posts COUNT messages "flood <n> xxxx..." of SIZE bytes at RATE per
+second); the load 250 means 250/s per origin, so 4 origins offer 1000/s.
+
+A node keeps the last 4096 messages of a room, so a run posts at most 4000 messages in
+all: the send window is --seconds, or shorter at high rates (4 x 750/s lasts 1.33 s).
+Nothing is read while the posts spread (the benchmark only polls each log's last
+sequence number); afterwards every log is read over the control API (room_tail, 512 per
+call, paging with "after"), so the reads cost the nodes nothing during the measurement.
+
+Figures per run (only the benchmark's own posts count):
+  all/s      posts logged by all NODES nodes, divided by the send window, or by the time
+             from the first post to the last delivery anywhere (done s) when the network
+             did not keep up (a window figure would then only restate the offered load)
+  msgs-short posts missing from at least one log; missing: (post, node) pairs never logged
+  dups       extra copies of a post in one node's log (should be 0)
+  p50/p99/max delivery latency: recv_ms - time_ms over every (post, receiving node) pair,
+             the origin excluded (both are this machine's clock, in ms)
+  cpu s/1k   CPU seconds (utime + stime of all node processes, /proc/PID/stat) per 1000
+             posts over the run (window and drain), and the same minus what the idle
+             network (pings, heartbeats) burns in that time
+  rss/hwm    VmRSS max and mean over the nodes after the run, and the largest VmHWM (MiB)
+There is no pass/fail: it prints figures. Use a Release build (scripts/bench.sh).
+
+    python3 tests/bench/bench_p2p.py --bindir build-bench [--loads 125,250,750] [--seconds 8]
+"""
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+
+from genie_testlib import Node, wait_for  # noqa: E402
+
+ROOM = "bench"
+READ_MAX = 512          # node_p2p.c: READ_MAX messages per room_tail call
+LOG_CAP = 4096          # node_p2p.c: ROOM_LOG_CAP
+CONNECT_TIMEOUT = 120.0
+JOIN_SETTLE = 3.0
+PROBE_TIMEOUT = 60.0
+RUN_MAX_POSTS = 4000    # posts per run, so that every node's log holds the whole run
+DRAIN_QUIET = 4.0       # a run ends when no node logged anything new for this long...
+DRAIN_MAX = 60.0        # ...or this long after the send window, whichever comes first
+IDLE_SECONDS = 3.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+class Fleet:
+    """What genie_testlib.Node expects of its runner: bindir, tmp, track()."""
+
+    def __init__(self, bindir, keep):
+        self.bindir = os.path.abspath(bindir)
+        self.tmp = tempfile.mkdtemp(prefix="genie-bench-p2p-")
+        self.keep = keep
+        self.nodes = []
+        for exe in ("genie-node", "genie"):
+            if not os.access(os.path.join(self.bindir, exe), os.X_OK):
+                raise SystemExit("bench_p2p: %s/%s not found (build first)" % (self.bindir, exe))
+
+    def track(self, node):
+        if node not in self.nodes:
+            self.nodes.append(node)
+
+    def close(self):
+        for n in self.nodes:
+            n.kill()
+        if self.keep:
+            print("bench_p2p: files kept in %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / float(CLK_TCK)
+
+
+def mem_kb(pid):
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":", 1)
+                out[k] = int(v.split()[0])
+    return out.get("VmRSS", 0), out.get("VmHWM", 0)
+
+
+def total_cpu(nodes):
+    return sum(cpu_seconds(n.pid) for n in nodes)
+
+
+def room_last(node):
+    return node.call("room_tail", {"room": ROOM, "after": 1 << 62}, timeout=30.0)["last"]
+
+
+def percentile(sorted_vals, q):
+    if not sorted_vals:
+        return float("nan")
+    k = min(len(sorted_vals) - 1, max(0, int(round(q * (len(sorted_vals) - 1)))))
+    return sorted_vals[k]
+
+
+# ---- network set-up ----
+
+def start_network(fleet, n_nodes, rng):
+    nodes = []
+    for i in range(n_nodes):
+        peers = [rng.choice(nodes).address()] if nodes else []
+        nodes.append(Node(fleet, "n%02d" % i, peers=peers, log_level="info").start())
+    ids = [n.status()["node_id"] for n in nodes]
+    by_id = dict(zip(ids, range(n_nodes)))
+
+    def connected():
+        adj = {i: set() for i in range(n_nodes)}
+        for i, n in enumerate(nodes):
+            for p in n.call("peers", timeout=10.0):
+                j = by_id.get(p["id"])
+                if p.get("linked") and j is not None:
+                    adj[i].add(j)
+                    adj[j].add(i)
+        seen, todo = {0}, [0]
+        while todo:
+            for v in adj[todo.pop()]:
+                if v not in seen:
+                    seen.add(v)
+                    todo.append(v)
+        return len(seen) == n_nodes and adj
+
+    t0 = time.monotonic()
+    adj = wait_for(connected, CONNECT_TIMEOUT, interval=0.5, what="a connected network")
+    degrees = sorted(len(v) for v in adj.values())
+    print("network: %d nodes connected in %.1f s (link degree min %d, median %d, max %d)"
+          % (n_nodes, time.monotonic() - t0, degrees[0], degrees[len(degrees) // 2],
+             degrees[-1]), flush=True)
+    return nodes, ids
+
+
+def join_and_probe(nodes):
+    for n in nodes:
+        n.call("room_join", {"room": ROOM})
+    time.sleep(JOIN_SETTLE)
+    deadline = time.monotonic() + PROBE_TIMEOUT
+    k = 0
+    while True:
+        marks = [room_last(n) for n in nodes]
+        text = "probe %d" % k
+        k += 1
+        nodes[0].call("room_post", {"room": ROOM, "text": text})
+        end = time.monotonic() + 5.0
+        while time.monotonic() < end:
+            if all(any(m.get("text") == text for m in
+                       n.call("room_tail", {"room": ROOM, "after": mk})["messages"])
+                   for n, mk in zip(nodes, marks)):
+                print("room %s: a probe post reached all %d members" % (ROOM, len(nodes)),
+                      flush=True)
+                return
+            time.sleep(0.2)
+        if time.monotonic() >= deadline:
+            raise SystemExit("bench_p2p: probe posts do not reach every member of %s" % ROOM)
+
+
+# ---- one run ----
+
+def read_since(node, after):
+    """NODE's room messages with seq > AFTER (pages of READ_MAX), and the number of
+    sequence numbers skipped (messages the log evicted before we read them)."""
+    out, gaps = [], 0
+    for _ in range(LOG_CAP // READ_MAX + 4):
+        page = node.call("room_tail", {"room": ROOM, "after": after}, timeout=60.0)["messages"]
+        if not page:
+            break
+        if page[0]["seq"] > after + 1:
+            gaps += page[0]["seq"] - after - 1
+        out.extend(page)
+        after = page[-1]["seq"]
+    return out, gaps
+
+
+def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_rate):
+    """One run: ORIGINS each post at PER_ORIGIN_RATE for a window of at most MAX_SECONDS,
+    shortened so that every node's log holds the whole run (LOG_CAP) and nothing has to
+    be read while the posts spread. Returns the figures."""
+    offered = per_origin_rate * len(origins)
+    seconds = min(max_seconds, RUN_MAX_POSTS / offered)
+    count = max(1, int(per_origin_rate * seconds))
+    seconds = count / float(per_origin_rate)
+    total = count * len(origins)
+    marks = [room_last(n) for n in nodes]
+    cpu0 = total_cpu(nodes)
+    t0 = time.monotonic()
+    for o in origins:
+        got = nodes[o].call("room_post_many", {"room": ROOM, "count": count,
+                                               "rate": per_origin_rate, "size": size})
+        if got.get("rate") != per_origin_rate or got.get("count") != count:
+            raise SystemExit("bench_p2p: room_post_many took %r" % got)
+    # wait for the window, then until every log holds every post or nothing moves
+    window_end = t0 + seconds
+    last_counts, last_change = None, time.monotonic()
+    while True:
+        time.sleep(0.5)
+        counts = [room_last(n) - mk for n, mk in zip(nodes, marks)]
+        now = time.monotonic()
+        if counts != last_counts:
+            last_counts, last_change = counts, now
+        if now < window_end:
+            continue
+        if min(counts) >= total or now - last_change >= DRAIN_QUIET or \
+                now - window_end >= DRAIN_MAX:
+            break
+    wall = (last_change if min(counts) < total else now) - t0
+    cpu_run = total_cpu(nodes) - cpu0
+    wall_all = time.monotonic() - t0
+    mems = [mem_kb(n.pid) for n in nodes]
+    logs, gaps = [], 0
+    for n, mk in zip(nodes, marks):
+        msgs, g = read_since(n, mk)
+        logs.append(msgs)
+        gaps += g
+
+    origin_ids = {ids[o] for o in origins}
+    where = {}      # (origin id, n) -> number of nodes that logged it
+    dups = 0
+    lat = []
+    first_ms, last_ms = None, None
+    for i, msgs in enumerate(logs):
+        mine = set()
+        for m in msgs:
+            text = m.get("text", "")
+            if m["from"] not in origin_ids or not text.startswith("flood "):
+                continue
+            try:
+                key = (m["from"], int(text.split(" ", 2)[1]))
+            except (IndexError, ValueError):
+                continue
+            if key in mine:
+                dups += 1
+                continue
+            mine.add(key)
+            where[key] = where.get(key, 0) + 1
+            if m["from"] != ids[i]:
+                lat.append(m["recv_ms"] - m["time_ms"])
+            first_ms = m["time_ms"] if first_ms is None else min(first_ms, m["time_ms"])
+            last_ms = m["recv_ms"] if last_ms is None else max(last_ms, m["recv_ms"])
+    everywhere = sum(1 for v in where.values() if v == len(nodes))
+    pairs = sum(where.values())
+    lat.sort()
+    rss = [r for r, _ in mems]
+    done_s = (last_ms - first_ms) / 1000.0 if lat else float("nan")
+    return {
+        "label": "%d x %g/s, %.2g s" % (len(origins), per_origin_rate, seconds),
+        "offered": offered, "posted": total, "all": everywhere,
+        "all_rate": everywhere / max(seconds, done_s if lat else 0.0),
+        "short": total - everywhere, "missing": total * len(nodes) - pairs,
+        "dups": dups, "p50": percentile(lat, 0.50), "p99": percentile(lat, 0.99),
+        "max": lat[-1] if lat else float("nan"), "done_s": done_s,
+        "cpu": cpu_run, "cpu_1k": cpu_run / (total / 1000.0),
+        "cpu_1k_busy": max(0.0, cpu_run - idle_cpu_rate * wall_all) / (total / 1000.0),
+        "rss_max": max(rss) / 1024.0, "rss_mean": sum(rss) / len(rss) / 1024.0,
+        "hwm_max": max(h for _, h in mems) / 1024.0,
+        "gaps": gaps, "wall": wall,
+    }
+
+
+def print_table(runs, n_nodes):
+    head = ("load", "offered/s", "posted", "all-%d/s" % n_nodes, "msgs-short",
+            "missing", "dups", "p50 ms", "p99 ms", "max ms", "done s", "cpu s/1k",
+            "(over idle)", "rss max", "rss mean", "hwm max")
+    rows = []
+    for r in runs:
+        rows.append((r["label"], "%d" % r["offered"], "%d" % r["posted"], "%.0f" % r["all_rate"],
+                     "%d" % r["short"], "%d" % r["missing"], "%d" % r["dups"],
+                     "%.0f" % r["p50"], "%.0f" % r["p99"], "%.0f" % r["max"],
+                     "%.1f" % r["done_s"], "%.3f" % r["cpu_1k"], "%.3f" % r["cpu_1k_busy"],
+                     "%.1f" % r["rss_max"], "%.1f" % r["rss_mean"], "%.1f" % r["hwm_max"]))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
+    line = "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    print("all-%d/s: posts logged by every node per second of the send window, or of the "
+          "time from the first post to the last delivery (done s) when that is longer"
+          % n_nodes)
+    print("cpu s/1k: CPU seconds of all %d nodes per 1000 posts over the run; (over idle): "
+          "minus the idle network's CPU for the same time; rss/hwm in MiB per node" % n_nodes)
+    for r in runs:
+        if r["gaps"]:
+            print("warning: %s: %d logged messages were evicted before the read (counted as "
+                  "missing)" % (r["label"], r["gaps"]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bindir", required=True, help="build directory holding genie-node")
+    ap.add_argument("--nodes", type=int, default=16)
+    ap.add_argument("--origins", type=int, default=4)
+    ap.add_argument("--loads", default="125,250,750",
+                    help="comma-separated posts per second per origin, one run each")
+    ap.add_argument("--seconds", type=float, default=8.0,
+                    help="longest send window; a run posts at most %d messages in all"
+                    % RUN_MAX_POSTS)
+    ap.add_argument("--size", type=int, default=200, help="post size in bytes")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    loads = [int(x) for x in args.loads.split(",") if x.strip()]  # the RPC wants integers
+    if args.origins > args.nodes or args.nodes < 2 or not loads or min(loads) < 1:
+        raise SystemExit("bench_p2p: want 2+ nodes, origins <= nodes, and a load")
+    print("bench_p2p: %d nodes, %d origins, loads %s/s per origin, %g s each, %d-byte posts, "
+          "seed %d, %d CPUs" % (args.nodes, args.origins, args.loads, args.seconds, args.size,
+                                seed, os.cpu_count() or 0), flush=True)
+    fleet = Fleet(args.bindir, args.keep)
+    try:
+        nodes, ids = start_network(fleet, args.nodes, rng)
+        join_and_probe(nodes)
+        origins = rng.sample(range(args.nodes), args.origins)
+        print("origins: %s" % " ".join(nodes[o].name for o in origins), flush=True)
+        idle0 = total_cpu(nodes)
+        time.sleep(IDLE_SECONDS)
+        idle = (total_cpu(nodes) - idle0) / IDLE_SECONDS
+        print("idle network: %.3f CPU s per second (all nodes)" % idle, flush=True)
+        runs = []
+        for load in loads:
+            r = run_load(nodes, ids, origins, load, args.seconds, args.size, idle)
+            print("run %s: %d posted, %d on all %d nodes, done in %.1f s"
+                  % (r["label"], r["posted"], r["all"], args.nodes, r["wall"]), flush=True)
+            runs.append(r)
+            time.sleep(2.0)
+        dead = [n.name for n in nodes if not n.alive()]
+        print()
+        print_table(runs, args.nodes)
+        if dead:
+            print("warning: nodes died during the benchmark: %s" % " ".join(dead))
+    finally:
+        fleet.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,672 @@
+/*  genie-evil: a hostile peer for fault tests against a real genie-node.
+ *
+ *  It connects to one node exactly as a genie-node would (a ZeroMQ DEALER, CurveZMQ
+ *  client pinned to the Curve25519 form of the target's Ed25519 node id, its own CURVE
+ *  keys derived from a fresh Ed25519 node key), introduces itself with a valid signed
+ *  HELLO (unless the mode is about the HELLO itself), then misbehaves in one way and
+ *  prints a one-line summary of what it sent and what came back. Its peer record lists no
+ *  endpoint, so the target never dials it back and never advertises it to others.
+ *
+ *      genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR) --mode MODE
+ *                 [--count N] [--rate R] [--seconds S] [--flush-seconds F]
+ *
+ *  Modes (N is --count, default 10000; every mode but wrongchain sends a valid HELLO first
+ *  and waits up to 5 s for the target's HELLO):
+ *    garbage     N frames of random bytes, 1..4096 long
+ *    oversized   N frames (default 1, at most 8) of 1.2 MiB: the target's ZeroMQ
+ *                maxmsgsize drops the connection; then a PING must still be answered
+ *    truncated   N valid signed PINGs, each cut short at a random length
+ *    forged      N well-formed envelopes with bad signatures (own key with a flipped
+ *                signature byte; another key's PING; another key's GOSSIP, flipped)
+ *    replay      one valid signed PING sent N times (only the first may be answered)
+ *    flood       N valid distinct GOSSIP messages, topic "" kind 999, 200-byte payload
+ *    wrongchain  a valid HELLO carrying another chain id (expects a BYE)
+ *    hello       a valid HELLO, then idle (answering PINGs) for --seconds: a control
+ *  --rate R paces sends at R per second (default 0: as fast as possible). --seconds S
+ *  (default 20) bounds the sending time. replay and flood then send a fresh PING and wait
+ *  for its PONG (at most --flush-seconds, default 30; 0 skips it): a link is one ordered
+ *  connection, so the answer means the target has handled everything before it
+ *  (flushed=yes in the summary). The socket then lingers at most 5 s.
+ *
+ *  Output: one line on stdout, "genie-evil: mode=M id=HEX sent=N ...", key=value pairs a
+ *  test can parse (id is our node id, to look for in the target's peer list; sent counts
+ *  every frame, the HELLO and PINGs included; rx_* count what came back). Exit 0 when
+ *  the run happened (whatever the target did), 1 on a local failure, 2 on a usage error.
+ *  A test tool: it never loops without a count and a deadline.
+ */
+#include <czmq.h>
+#include <errno.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2p/p2p_msg.h"
+#include "p2p/p2p_record.h"
+#include "proto/proto_envelope.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_key.h"
+#include "proto/proto_msgtype.h"
+
+#define EVIL_HELLO_WAIT_MS 5000
+#define EVIL_LINGER_MS 5000
+#define EVIL_SNDTIMEO_MS 100
+#define EVIL_HWM 20000
+#define EVIL_GARBAGE_MAX 4096
+#define EVIL_OVERSIZED_BYTES (1258291u) /* 1.2 MiB, over the node's 1 MiB + 256 */
+#define EVIL_OVERSIZED_MAX 8
+#define EVIL_FLOOD_KIND 999u
+#define EVIL_FLOOD_PAYLOAD 200u
+#define EVIL_RECORD_TTL_MS 3600000u
+#define EVIL_RX_TYPES 16
+
+typedef enum {
+    EVIL_GARBAGE,
+    EVIL_OVERSIZED,
+    EVIL_TRUNCATED,
+    EVIL_FORGED,
+    EVIL_REPLAY,
+    EVIL_FLOOD,
+    EVIL_WRONGCHAIN,
+    EVIL_HELLO
+} evil_mode_t;
+
+static const char *const s_mode_names[] = {"garbage", "oversized", "truncated",  "forged",
+                                           "replay",  "flood",     "wrongchain", "hello"};
+
+typedef struct {
+    uint8_t target_id[32];
+    char endpoint[P2P_ENDPOINT_MAX];
+    uint8_t chain_id[32];
+    evil_mode_t mode;
+    uint64_t count;
+    bool count_set;
+    double rate;
+    double seconds;
+    double flush_seconds;
+} evil_opts_t;
+
+typedef struct {
+    evil_opts_t o;
+    proto_key_t *key;   /* our node identity */
+    proto_key_t *other; /* a second key, for signatures that do not match the link */
+    zsock_t *sock;
+    uint64_t seq;
+    int64_t start_ms;    /* monotonic */
+    int64_t deadline_ms; /* monotonic */
+    uint64_t sent, sent_bytes, send_failed, pongs_sent;
+    uint64_t rx[EVIL_RX_TYPES];
+    uint64_t rx_other;
+    char bye_reason[P2P_REASON_MAX];
+    bool linked;
+    char note[64];       /* extra result of the mode, e.g. "pong_after=yes" */
+    const char *flushed; /* "yes": the target answered a PING sent after everything */
+} evil_t;
+
+#define EVIL_USAGE                                                                                 \
+    "usage: genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR)\n"              \
+    "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
+    "modes: garbage oversized truncated forged replay flood wrongchain hello\n"
+
+/* Prints a one-line error and the usage on stderr; returns the usage exit status 2. */
+static int s_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int s_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "genie-evil: error: ");
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n%s", EVIL_USAGE);
+    return 2;
+}
+
+/* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
+static int s_read_chain_file(const char *dir, uint8_t out[static 32])
+{
+    char path[4096], text[128] = "";
+    snprintf(path, sizeof path, "%s/chain_id", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' '))
+        text[--n] = '\0';
+    return proto_hex_decode(text, out, 32);
+}
+
+static int s_parse(int argc, char **argv, evil_opts_t *o)
+{
+    const char *target = NULL, *chain = NULL, *datadir = NULL, *mode = NULL;
+    memset(o, 0, sizeof *o);
+    o->count = 10000;
+    o->seconds = 20;
+    o->flush_seconds = 30;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            printf("%s", EVIL_USAGE);
+            return 1; /* main turns it into exit 0 */
+        }
+        if (i + 1 >= argc)
+            return s_usage("%s wants a value", a);
+        const char *v = argv[++i];
+        char *end = NULL;
+        if (strcmp(a, "--target") == 0) {
+            target = v;
+        } else if (strcmp(a, "--chain") == 0) {
+            chain = v;
+        } else if (strcmp(a, "--datadir") == 0) {
+            datadir = v;
+        } else if (strcmp(a, "--mode") == 0) {
+            mode = v;
+        } else if (strcmp(a, "--count") == 0) {
+            unsigned long long c = strtoull(v, &end, 10);
+            if (*v == '\0' || *end || c == 0 || c > 10000000ull)
+                return s_usage("--count wants 1-10000000, got '%s'", v);
+            o->count = c;
+            o->count_set = true;
+        } else if (strcmp(a, "--rate") == 0) {
+            o->rate = strtod(v, &end);
+            if (*v == '\0' || *end || !(o->rate >= 0) || o->rate > 1e7)
+                return s_usage("--rate wants messages per second (0 = unpaced), got '%s'", v);
+        } else if (strcmp(a, "--seconds") == 0) {
+            o->seconds = strtod(v, &end);
+            if (*v == '\0' || *end || !(o->seconds > 0) || o->seconds > 3600)
+                return s_usage("--seconds wants 0-3600, got '%s'", v);
+        } else if (strcmp(a, "--flush-seconds") == 0) {
+            o->flush_seconds = strtod(v, &end);
+            if (*v == '\0' || *end || !(o->flush_seconds >= 0) || o->flush_seconds > 600)
+                return s_usage("--flush-seconds wants 0-600, got '%s'", v);
+        } else {
+            return s_usage("unknown option '%s'", a);
+        }
+    }
+    if (!target || !mode)
+        return s_usage("%s", "--target and --mode are required");
+    const char *at = strchr(target, '@');
+    char hex[65];
+    if (!at || at - target != 64)
+        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
+    memcpy(hex, target, 64);
+    hex[64] = '\0';
+    if (proto_hex_decode(hex, o->target_id, 32) != 0 || !p2p_endpoint_ok(at + 1))
+        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
+    snprintf(o->endpoint, sizeof o->endpoint, "%s", at + 1);
+    if (chain) {
+        if (proto_hex_decode(chain, o->chain_id, 32) != 0)
+            return s_usage("--chain wants 64 hex digits, got '%s'", chain);
+    } else if (datadir) {
+        if (s_read_chain_file(datadir, o->chain_id) != 0)
+            return s_usage("cannot read a chain id from %s/chain_id", datadir);
+    } else {
+        return s_usage("%s", "give --chain HEX or --datadir DIR (the target's chain id)");
+    }
+    size_t nmodes = sizeof s_mode_names / sizeof s_mode_names[0];
+    size_t m = 0;
+    while (m < nmodes && strcmp(s_mode_names[m], mode) != 0)
+        m++;
+    if (m == nmodes)
+        return s_usage("unknown --mode '%s'", mode);
+    o->mode = (evil_mode_t)m;
+    if (o->mode == EVIL_OVERSIZED) {
+        if (!o->count_set)
+            o->count = 1;
+        if (o->count > EVIL_OVERSIZED_MAX)
+            o->count = EVIL_OVERSIZED_MAX;
+    }
+    return 0;
+}
+
+static bool s_expired(const evil_t *e)
+{
+    return zclock_mono() >= e->deadline_ms;
+}
+
+/* ---- receiving ---- */
+
+/* Handles one message from the target: counts its type, keeps a BYE's reason, notes the
+   HELLO, answers a PING (best effort, never blocks). */
+static void s_on_rx(evil_t *e, const uint8_t *data, size_t len)
+{
+    proto_envelope_t env;
+    if (proto_envelope_decode(data, len, &env) != PROTO_OK || env.type >= EVIL_RX_TYPES) {
+        e->rx_other++;
+        return;
+    }
+    e->rx[env.type]++;
+    if (env.type == PROTO_MSG_HELLO)
+        e->linked = true;
+    if (env.type == PROTO_MSG_BYE &&
+        p2p_msg_read_bye(env.body, env.body_len, e->bye_reason) != PROTO_OK)
+        snprintf(e->bye_reason, sizeof e->bye_reason, "(unreadable)");
+    if (env.type == PROTO_MSG_PING) {
+        uint64_t nonce;
+        if (p2p_msg_read_u64(env.body, env.body_len, &nonce) != PROTO_OK)
+            return;
+        proto_wr_t w;
+        proto_wr_init(&w);
+        p2p_msg_write_u64(&w, nonce);
+        size_t blen;
+        const uint8_t *body = proto_wr_data(&w, &blen);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        if (body &&
+            proto_envelope_seal(e->key, PROTO_MSG_PONG, ++e->seq, (uint64_t)zclock_time(), body,
+                                blen, &out, &out_len) == PROTO_OK &&
+            zmq_send(zsock_resolve(e->sock), out, out_len, ZMQ_DONTWAIT) >= 0)
+            e->pongs_sent++;
+        free(out);
+        proto_wr_free(&w);
+    }
+}
+
+/* Reads what has arrived, waiting up to WAIT_MS for the first message. */
+static void s_drain(evil_t *e, int wait_ms)
+{
+    void *h = zsock_resolve(e->sock);
+    for (int i = 0; i < 100000; i++) {
+        if (i == 0 && wait_ms > 0) {
+            zmq_pollitem_t item = {.socket = h, .events = ZMQ_POLLIN};
+            if (zmq_poll(&item, 1, wait_ms) <= 0)
+                return;
+        }
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        s_on_rx(e, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
+}
+
+/* Waits up to WAIT_MS until a message of TYPE has arrived more than BEFORE times. True if
+   it did. */
+static bool s_wait_type(evil_t *e, uint32_t type, uint64_t before, int wait_ms)
+{
+    int64_t until = zclock_mono() + wait_ms;
+    while (e->rx[type] <= before) {
+        int64_t left = until - zclock_mono();
+        if (left <= 0)
+            return false;
+        s_drain(e, (int)(left < 100 ? left : 100));
+    }
+    return true;
+}
+
+/* ---- sending ---- */
+
+/* Sends one frame; retries while the queue is full, until the deadline. 0 or -1. */
+static int s_send(evil_t *e, const uint8_t *data, size_t len)
+{
+    void *h = zsock_resolve(e->sock);
+    for (;;) {
+        if (zmq_send(h, data, len, 0) >= 0) {
+            e->sent++;
+            e->sent_bytes += len;
+            return 0;
+        }
+        if (zmq_errno() != EAGAIN || s_expired(e)) {
+            e->send_failed++;
+            return -1;
+        }
+        s_drain(e, 0);
+    }
+}
+
+/* Waits until message I is due at --rate (no wait when unpaced). */
+static void s_pace(evil_t *e, uint64_t i)
+{
+    if (e->o.rate <= 0)
+        return;
+    int64_t due = e->start_ms + (int64_t)((double)i * 1000.0 / e->o.rate);
+    while (zclock_mono() < due && !s_expired(e))
+        s_drain(e, (int)(due - zclock_mono()));
+}
+
+/* Seals BODY as TYPE from KEY; *out is malloc'd (caller frees). 0 or -1. */
+static int s_seal(evil_t *e, const proto_key_t *key, uint32_t type, const uint8_t *body, size_t len,
+                  uint8_t **out, size_t *out_len)
+{
+    int rc =
+        proto_envelope_seal(key, type, ++e->seq, (uint64_t)zclock_time(), body, len, out, out_len);
+    return rc == PROTO_OK ? 0 : -1;
+}
+
+/* Seals the writer's content as TYPE from KEY and frees the writer. 0 or -1. */
+static int s_seal_wr(evil_t *e, const proto_key_t *key, uint32_t type, proto_wr_t *w, uint8_t **out,
+                     size_t *out_len)
+{
+    size_t len;
+    const uint8_t *body = proto_wr_data(w, &len);
+    int rc = body ? s_seal(e, key, type, body, len, out, out_len) : -1;
+    proto_wr_free(w);
+    return rc;
+}
+
+static int s_ping(evil_t *e, const proto_key_t *key, uint8_t **out, size_t *out_len)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    uint64_t nonce;
+    randombytes_buf(&nonce, sizeof nonce);
+    p2p_msg_write_u64(&w, nonce);
+    return s_seal_wr(e, key, PROTO_MSG_PING, &w, out, out_len);
+}
+
+static int s_gossip(evil_t *e, const proto_key_t *key, uint64_t n, uint8_t **out, size_t *out_len)
+{
+    uint8_t payload[EVIL_FLOOD_PAYLOAD];
+    int k = snprintf((char *)payload, sizeof payload, "evil flood %llu ", (unsigned long long)n);
+    memset(payload + k, 'x', sizeof payload - (size_t)k);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_gossip(&w, "", EVIL_FLOOD_KIND, payload, sizeof payload);
+    return s_seal_wr(e, key, PROTO_MSG_GOSSIP, &w, out, out_len);
+}
+
+/* Flush barrier: a fresh PING after everything we sent. A link is one ordered
+   connection, so its PONG means the target has handled every earlier message. Waits up
+   to --flush-seconds (0: no barrier); sets e->flushed to "yes" or "no". */
+static void s_barrier(evil_t *e)
+{
+    if (e->o.flush_seconds <= 0)
+        return;
+    e->deadline_ms = zclock_mono() + (int64_t)(e->o.flush_seconds * 1000.0); /* for s_send */
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    uint64_t before = e->rx[PROTO_MSG_PONG];
+    bool ok = s_ping(e, e->key, &out, &out_len) == 0 && s_send(e, out, out_len) == 0 &&
+              s_wait_type(e, PROTO_MSG_PONG, before, (int)(e->o.flush_seconds * 1000.0));
+    free(out);
+    e->flushed = ok ? "yes" : "no";
+}
+
+/* Sends our signed HELLO carrying CHAIN_ID. 0 or -1. */
+static int s_send_hello(evil_t *e, const uint8_t chain_id[static 32])
+{
+    p2p_hello_t *h = calloc(1, sizeof *h);
+    if (!h)
+        return -1;
+    memcpy(h->chain_id, chain_id, 32);
+    uint64_t now = (uint64_t)zclock_time();
+    h->record.n_endpoints = 0; /* never dialed back, never advertised */
+    h->record.seq = now;
+    h->record.expiry_ms = now + EVIL_RECORD_TTL_MS;
+    p2p_record_sign(&h->record, e->key);
+    snprintf(h->agent, sizeof h->agent, "genie-evil/0.1");
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_hello(&w, h);
+    free(h);
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    int rc = -1;
+    if (s_seal_wr(e, e->key, PROTO_MSG_HELLO, &w, &out, &out_len) == 0)
+        rc = s_send(e, out, out_len);
+    free(out);
+    return rc;
+}
+
+/* ---- modes ---- */
+
+static void s_mode_garbage(evil_t *e)
+{
+    uint8_t *buf = malloc(EVIL_GARBAGE_MAX);
+    for (uint64_t i = 0; buf && i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        size_t len = 1 + randombytes_uniform(EVIL_GARBAGE_MAX);
+        randombytes_buf(buf, len);
+        /* Never start like an envelope (fixarray 7, array16, array32): a random prefix that
+           parses up to a bad version byte is a "wrong version" hang-up, not garbage. */
+        if (buf[0] == 0x97 || buf[0] == 0xdc || buf[0] == 0xdd)
+            buf[0] = 0xc1; /* never used in msgpack */
+        s_send(e, buf, len);
+        if ((i & 1023) == 0)
+            s_drain(e, 0);
+    }
+    free(buf);
+}
+
+static void s_mode_oversized(evil_t *e)
+{
+    uint8_t *buf = malloc(EVIL_OVERSIZED_BYTES);
+    if (!buf)
+        return;
+    randombytes_buf(buf, EVIL_OVERSIZED_BYTES);
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_send(e, buf, EVIL_OVERSIZED_BYTES);
+        s_drain(e, 300);
+    }
+    free(buf);
+    /* The target dropped the connection; ZeroMQ reconnects. The link itself should still
+       be served: a PING on the new connection must be answered. */
+    bool pong = false;
+    for (int tries = 0; tries < 10 && !pong; tries++) {
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        uint64_t before = e->rx[PROTO_MSG_PONG];
+        if (s_ping(e, e->key, &out, &out_len) == 0)
+            s_send(e, out, out_len);
+        free(out);
+        pong = s_wait_type(e, PROTO_MSG_PONG, before, 500);
+    }
+    snprintf(e->note, sizeof e->note, "pong_after=%s", pong ? "yes" : "no");
+}
+
+static void s_mode_truncated(evil_t *e)
+{
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        if (s_ping(e, e->key, &out, &out_len) == 0 && out_len > 1)
+            s_send(e, out, 1 + randombytes_uniform((uint32_t)out_len - 1));
+        free(out);
+        if ((i & 1023) == 0)
+            s_drain(e, 0);
+    }
+}
+
+static void s_mode_forged(evil_t *e)
+{
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        int rc;
+        switch (i % 3) {
+        case 0: /* our own PING, one signature byte flipped */
+            rc = s_ping(e, e->key, &out, &out_len);
+            if (rc == 0)
+                out[out_len - 1 - randombytes_uniform(PROTO_SIG_LEN)] ^= 0x01;
+            break;
+        case 1: /* a PING signed by another key: not the link's identity */
+            rc = s_ping(e, e->other, &out, &out_len);
+            break;
+        default: /* a "relayed" GOSSIP from another origin with a bad signature */
+            rc = s_gossip(e, e->other, i, &out, &out_len);
+            if (rc == 0)
+                out[out_len - 1 - randombytes_uniform(PROTO_SIG_LEN)] ^= 0x80;
+            break;
+        }
+        if (rc == 0)
+            s_send(e, out, out_len);
+        free(out);
+        if ((i & 1023) == 0)
+            s_drain(e, 0);
+    }
+}
+
+static void s_mode_replay(evil_t *e)
+{
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    if (s_ping(e, e->key, &out, &out_len) != 0)
+        return;
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        s_send(e, out, out_len);
+        if ((i & 1023) == 0)
+            s_drain(e, 0);
+    }
+    free(out);
+    s_drain(e, 300);
+    /* PONGs to the replayed PING: 1 if the target answers a message only once */
+    snprintf(e->note, sizeof e->note, "replay_answered=%llu",
+             (unsigned long long)e->rx[PROTO_MSG_PONG]);
+    s_barrier(e);
+}
+
+static void s_mode_flood(evil_t *e)
+{
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        if (s_gossip(e, e->key, i, &out, &out_len) == 0)
+            s_send(e, out, out_len);
+        free(out);
+        if ((i & 1023) == 0)
+            s_drain(e, 0);
+    }
+    s_barrier(e);
+}
+
+static void s_mode_hello(evil_t *e)
+{
+    while (!s_expired(e))
+        s_drain(e, 100);
+}
+
+/* ---- main ---- */
+
+static int s_setup(evil_t *e)
+{
+    uint8_t server[32], pub[32], sec[32];
+    e->key = proto_key_generate();
+    e->other = proto_key_generate();
+    if (!e->key || !e->other || proto_key_curve_public(e->o.target_id, server) != 0 ||
+        proto_key_curve_public(proto_key_public(e->key), pub) != 0 ||
+        proto_key_curve_secret(e->key, sec) != 0) {
+        sodium_memzero(sec, sizeof sec);
+        fprintf(stderr, "genie-evil: error: cannot derive CURVE keys\n");
+        return -1;
+    }
+    e->sock = zsock_new(ZMQ_DEALER);
+    if (!e->sock) {
+        sodium_memzero(sec, sizeof sec);
+        fprintf(stderr, "genie-evil: error: cannot create a socket\n");
+        return -1;
+    }
+    zsock_set_curve_serverkey_bin(e->sock, server);
+    zsock_set_curve_publickey_bin(e->sock, pub);
+    zsock_set_curve_secretkey_bin(e->sock, sec);
+    sodium_memzero(sec, sizeof sec);
+    zsock_set_sndhwm(e->sock, EVIL_HWM);
+    zsock_set_rcvhwm(e->sock, EVIL_HWM);
+    zsock_set_sndtimeo(e->sock, EVIL_SNDTIMEO_MS);
+    zsock_set_linger(e->sock, EVIL_LINGER_MS);
+    zsock_set_reconnect_ivl(e->sock, 100);
+    if (zsock_connect(e->sock, "%s", e->o.endpoint) != 0) {
+        fprintf(stderr, "genie-evil: error: cannot connect to %s\n", e->o.endpoint);
+        return -1;
+    }
+    return 0;
+}
+
+static void s_summary(const evil_t *e)
+{
+    char id[65], target[9];
+    proto_hex_encode(proto_key_public(e->key), 32, id);
+    proto_hex_encode(e->o.target_id, 4, target);
+    printf("genie-evil: mode=%s id=%s target=%s sent=%llu bytes=%llu send_failed=%llu "
+           "linked=%s rx_hello=%llu rx_pong=%llu rx_peers=%llu rx_ihave=%llu rx_bye=%llu "
+           "rx_other=%llu pongs_sent=%llu flushed=%s bye=\"%s\"%s%s seconds=%.2f\n",
+           s_mode_names[e->o.mode], id, target, (unsigned long long)e->sent,
+           (unsigned long long)e->sent_bytes, (unsigned long long)e->send_failed,
+           e->linked ? "yes" : "no", (unsigned long long)e->rx[PROTO_MSG_HELLO],
+           (unsigned long long)e->rx[PROTO_MSG_PONG], (unsigned long long)e->rx[PROTO_MSG_PEERS],
+           (unsigned long long)e->rx[PROTO_MSG_IHAVE], (unsigned long long)e->rx[PROTO_MSG_BYE],
+           (unsigned long long)e->rx_other, (unsigned long long)e->pongs_sent,
+           e->flushed ? e->flushed : "n/a", e->bye_reason, e->note[0] ? " " : "", e->note,
+           (double)(zclock_mono() - e->start_ms) / 1000.0);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    evil_t e;
+    memset(&e, 0, sizeof e);
+    int rc = s_parse(argc, argv, &e.o);
+    if (rc != 0)
+        return rc == 1 ? 0 : rc; /* 1: --help */
+    if (proto_crypto_init() != 0 || !zsys_init()) {
+        fprintf(stderr, "genie-evil: error: cannot initialise libsodium / ZeroMQ\n");
+        return 1;
+    }
+    zsys_handler_set(NULL);
+    rc = 1;
+    if (s_setup(&e) != 0)
+        goto out;
+    e.start_ms = zclock_mono();
+    e.deadline_ms = e.start_ms + (int64_t)(e.o.seconds * 1000.0);
+
+    uint8_t chain[32];
+    memcpy(chain, e.o.chain_id, 32);
+    if (e.o.mode == EVIL_WRONGCHAIN)
+        chain[0] ^= 0xff;
+    if (s_send_hello(&e, chain) != 0) {
+        fprintf(stderr, "genie-evil: error: cannot send HELLO\n");
+        goto out;
+    }
+    if (e.o.mode == EVIL_WRONGCHAIN) {
+        s_wait_type(&e, PROTO_MSG_BYE, 0, EVIL_HELLO_WAIT_MS);
+        s_drain(&e, 200);
+    } else {
+        s_wait_type(&e, PROTO_MSG_HELLO, 0, EVIL_HELLO_WAIT_MS);
+        /* the sending window starts now, not before the handshake */
+        e.start_ms = zclock_mono();
+        e.deadline_ms = e.start_ms + (int64_t)(e.o.seconds * 1000.0);
+    }
+    switch (e.o.mode) {
+    case EVIL_GARBAGE:
+        s_mode_garbage(&e);
+        break;
+    case EVIL_OVERSIZED:
+        s_mode_oversized(&e);
+        break;
+    case EVIL_TRUNCATED:
+        s_mode_truncated(&e);
+        break;
+    case EVIL_FORGED:
+        s_mode_forged(&e);
+        break;
+    case EVIL_REPLAY:
+        s_mode_replay(&e);
+        break;
+    case EVIL_FLOOD:
+        s_mode_flood(&e);
+        break;
+    case EVIL_WRONGCHAIN:
+        break;
+    case EVIL_HELLO:
+        s_mode_hello(&e);
+        break;
+    }
+    s_drain(&e, 300);
+    s_summary(&e);
+    rc = 0;
+out:
+    /* lingers up to EVIL_LINGER_MS; only the flush barrier proves the target got it all */
+    zsock_destroy(&e.sock);
+    proto_key_destroy(&e.other);
+    proto_key_destroy(&e.key);
+    return rc;
+}
