@@ -23,8 +23,8 @@ void p2p_params_default(p2p_params_t *p)
 {
     *p = (p2p_params_t){.target_degree = 8,
                         .max_links = 32,
-                        .flood_max = 12,
-                        .mesh_degree = 6,
+                        .flood_max = 6,
+                        .mesh_degree = 5,
                         .room_min_links = 3,
                         .table_capacity = 1024,
                         .seen_capacity = 65536,

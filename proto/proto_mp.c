@@ -464,7 +464,7 @@ uint8_t *proto_wr_take(proto_wr_t *w, size_t *len)
 void proto_wr_free(proto_wr_t *w)
 {
     if (w->sbuf.data)
-        sodium_memzero(w->sbuf.data, w->sbuf.alloc);
+        sodium_memzero(w->sbuf.data, w->sbuf.size); /* what was written; the rest never held data */
     msgpack_sbuffer_destroy(&w->sbuf);
     msgpack_sbuffer_init(&w->sbuf);
     w->err = PROTO_OK;
