@@ -1,0 +1,40 @@
+/*  ledger_contract: the native contract table (see ledger_contract.h). One row per tx
+ *  type; a new contract is one more row here. */
+#include "ledger/ledger_contract.h"
+
+static const ledger_contract_t s_contracts[] = {
+    {
+        .type = LEDGER_TX_TRANSFER,
+        .name = "transfer",
+        .decode_body = ledger_contract_transfer_decode,
+        .encode_body = ledger_contract_transfer_encode,
+        .check = ledger_contract_transfer_check,
+        .admit = ledger_contract_transfer_admit,
+        .apply = ledger_contract_transfer_apply,
+        .end_block = NULL,
+    },
+    {
+        .type = LEDGER_TX_AUTH_VOTE,
+        .name = "auth_vote",
+        .decode_body = ledger_contract_auth_vote_decode,
+        .encode_body = ledger_contract_auth_vote_encode,
+        .check = ledger_contract_auth_vote_check,
+        .admit = ledger_contract_auth_vote_admit,
+        .apply = ledger_contract_auth_vote_apply,
+        .end_block = ledger_contract_authority_end_block,
+    },
+};
+
+const ledger_contract_t *ledger_contract_find(uint32_t type)
+{
+    for (size_t i = 0; i < sizeof s_contracts / sizeof s_contracts[0]; i++)
+        if (s_contracts[i].type == type)
+            return &s_contracts[i];
+    return NULL;
+}
+
+const ledger_contract_t *ledger_contract_all(size_t *count)
+{
+    *count = sizeof s_contracts / sizeof s_contracts[0];
+    return s_contracts;
+}

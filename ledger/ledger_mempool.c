@@ -1,0 +1,451 @@
+/*  ledger_mempool: bounded pool of admitted transactions (see ledger_mempool.h).
+ *
+ *  Two hash sets (open addressing, linear probing, backward-shift deletion, SipHash with
+ *  a per-pool random key): txid -> entry and account -> per-account queue. Each queue is
+ *  an array of entries sorted by nonce; the pool keeps an array of accounts for reaping.
+ */
+#include "ledger/ledger_mempool.h"
+
+#include <assert.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger_block.h"
+#include "ledger/ledger_state.h"
+
+#define DEF_MAX_TXS 40000
+#define DEF_MAX_BYTES (16u << 20)
+#define DEF_PER_ACCOUNT 1024
+#define DEF_NONCE_AHEAD 1024
+#define REAP_FRAMING 5 /* bin32 header: the most a tx's framing in a block can take */
+
+typedef struct s_acct s_acct_t;
+
+typedef struct {
+    uint8_t txid[LEDGER_ID_LEN]; /* first: the set's key */
+    uint8_t *bytes;
+    size_t len;
+    uint64_t nonce;
+    s_acct_t *acct;
+} s_ent_t;
+
+struct s_acct {
+    uint8_t pub[LEDGER_ID_LEN]; /* first: the set's key */
+    s_ent_t **txs;              /* sorted by nonce */
+    size_t n, cap;
+    size_t idx;         /* position in pool->accts */
+    uint64_t committed; /* committed nonce, as of the last add or update */
+};
+
+/* A set of objects whose first LEDGER_ID_LEN bytes are their key. */
+typedef struct {
+    void **slots;
+    size_t nslots; /* power of two (0 before first insert) */
+    size_t n;
+} s_set_t;
+
+struct ledger_mempool_t {
+    ledger_store_t *store;
+    ledger_state_t *view; /* committed state, for contracts' admit rules */
+    ledger_mempool_limits_t lim;
+    uint8_t hkey[crypto_shorthash_KEYBYTES];
+    s_set_t by_id;
+    s_set_t by_acct;
+    s_acct_t **accts;
+    size_t n_accts, cap_accts;
+    size_t count, bytes;
+};
+
+/* ---- hash set ---- */
+
+static size_t s_bucket(const ledger_mempool_t *p, const uint8_t *key, size_t mask)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, key, LEDGER_ID_LEN, p->hkey);
+    uint64_t v;
+    memcpy(&v, h, sizeof v);
+    return (size_t)v & mask;
+}
+
+static void *s_set_find(const ledger_mempool_t *p, const s_set_t *s, const uint8_t *key)
+{
+    if (s->nslots == 0)
+        return NULL;
+    size_t mask = s->nslots - 1;
+    for (size_t i = s_bucket(p, key, mask); s->slots[i]; i = (i + 1) & mask)
+        if (memcmp(s->slots[i], key, LEDGER_ID_LEN) == 0)
+            return s->slots[i];
+    return NULL;
+}
+
+static void s_set_place(const ledger_mempool_t *p, s_set_t *s, void *obj)
+{
+    size_t mask = s->nslots - 1;
+    size_t i = s_bucket(p, obj, mask);
+    while (s->slots[i])
+        i = (i + 1) & mask;
+    s->slots[i] = obj;
+}
+
+/* Inserts OBJ (key not present). LEDGER_OK or LEDGER_E_NOMEM. */
+static int s_set_insert(const ledger_mempool_t *p, s_set_t *s, void *obj)
+{
+    if ((s->n + 1) * 2 > s->nslots) {
+        size_t nslots = s->nslots ? s->nslots * 2 : 64;
+        void **slots = calloc(nslots, sizeof *slots);
+        if (!slots)
+            return LEDGER_E_NOMEM;
+        void **old = s->slots;
+        size_t oldn = s->nslots;
+        s->slots = slots;
+        s->nslots = nslots;
+        for (size_t i = 0; i < oldn; i++)
+            if (old[i])
+                s_set_place(p, s, old[i]);
+        free(old);
+    }
+    s_set_place(p, s, obj);
+    s->n++;
+    return LEDGER_OK;
+}
+
+static void s_set_remove(const ledger_mempool_t *p, s_set_t *s, const void *obj)
+{
+    size_t mask = s->nslots - 1;
+    size_t i = s_bucket(p, obj, mask);
+    while (s->slots[i] != obj) {
+        assert(s->slots[i] != NULL); /* removing an absent object is our bug */
+        i = (i + 1) & mask;
+    }
+    s->slots[i] = NULL;
+    s->n--;
+    /* backward shift: re-place the rest of the cluster */
+    for (size_t j = (i + 1) & mask; s->slots[j]; j = (j + 1) & mask) {
+        void *o = s->slots[j];
+        s->slots[j] = NULL;
+        s_set_place(p, s, o);
+    }
+}
+
+/* ---- accounts and entries ---- */
+
+static s_acct_t *s_acct_get(ledger_mempool_t *p, const uint8_t *pub, bool create)
+{
+    s_acct_t *a = s_set_find(p, &p->by_acct, pub);
+    if (a || !create)
+        return a;
+    if (p->n_accts == p->cap_accts) {
+        size_t cap = p->cap_accts ? p->cap_accts * 2 : 64;
+        s_acct_t **accts = realloc(p->accts, cap * sizeof *accts);
+        if (!accts)
+            return NULL;
+        p->accts = accts;
+        p->cap_accts = cap;
+    }
+    a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    memcpy(a->pub, pub, LEDGER_ID_LEN);
+    if (s_set_insert(p, &p->by_acct, a) != LEDGER_OK) {
+        free(a);
+        return NULL;
+    }
+    a->idx = p->n_accts;
+    p->accts[p->n_accts++] = a;
+    return a;
+}
+
+static void s_acct_drop_if_empty(ledger_mempool_t *p, s_acct_t *a)
+{
+    if (a->n > 0)
+        return;
+    s_set_remove(p, &p->by_acct, a);
+    size_t last = p->n_accts - 1;
+    p->accts[a->idx] = p->accts[last];
+    p->accts[a->idx]->idx = a->idx;
+    p->n_accts = last;
+    free(a->txs);
+    free(a);
+}
+
+/* Unlinks entry E from its account queue (at position POS) and the txid set, frees it;
+   drops the account if empty. */
+static void s_ent_remove(ledger_mempool_t *p, s_ent_t *e)
+{
+    s_acct_t *a = e->acct;
+    size_t pos = 0;
+    while (a->txs[pos] != e)
+        pos++;
+    memmove(&a->txs[pos], &a->txs[pos + 1], (a->n - pos - 1) * sizeof *a->txs);
+    a->n--;
+    s_set_remove(p, &p->by_id, e);
+    p->count--;
+    p->bytes -= e->len;
+    free(e->bytes);
+    free(e);
+    s_acct_drop_if_empty(p, a);
+}
+
+/* ---- lifecycle ---- */
+
+ledger_mempool_t *ledger_mempool_new(ledger_store_t *store, const ledger_mempool_limits_t *limits)
+{
+    ledger_mempool_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->store = store;
+    if (!(p->view = ledger_state_new(store))) {
+        free(p);
+        return NULL;
+    }
+    if (limits)
+        p->lim = *limits;
+    if (!p->lim.max_txs)
+        p->lim.max_txs = DEF_MAX_TXS;
+    if (!p->lim.max_bytes)
+        p->lim.max_bytes = DEF_MAX_BYTES;
+    if (!p->lim.max_per_account)
+        p->lim.max_per_account = DEF_PER_ACCOUNT;
+    if (!p->lim.max_nonce_ahead)
+        p->lim.max_nonce_ahead = DEF_NONCE_AHEAD;
+    crypto_shorthash_keygen(p->hkey);
+    return p;
+}
+
+void ledger_mempool_destroy(ledger_mempool_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ledger_mempool_t *p = *self_p;
+    for (size_t i = 0; i < p->n_accts; i++) {
+        s_acct_t *a = p->accts[i];
+        for (size_t k = 0; k < a->n; k++) {
+            free(a->txs[k]->bytes);
+            free(a->txs[k]);
+        }
+        free(a->txs);
+        free(a);
+    }
+    free(p->accts);
+    free(p->by_id.slots);
+    free(p->by_acct.slots);
+    ledger_state_destroy(&p->view);
+    free(p);
+    *self_p = NULL;
+}
+
+/* ---- admission ---- */
+
+static int s_insert(ledger_mempool_t *p, const ledger_tx_t *tx, const uint8_t *txid,
+                    uint64_t committed, const char **why)
+{
+    s_ent_t *e = calloc(1, sizeof *e);
+    s_acct_t *a = NULL;
+    if (!e || !(e->bytes = malloc(tx->len)))
+        goto nomem;
+    memcpy(e->txid, txid, LEDGER_ID_LEN);
+    memcpy(e->bytes, tx->bytes, tx->len);
+    e->len = tx->len;
+    e->nonce = tx->nonce;
+    if (!(a = s_acct_get(p, tx->from, true)))
+        goto nomem;
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4;
+        s_ent_t **txs = realloc(a->txs, cap * sizeof *txs);
+        if (!txs)
+            goto nomem;
+        a->txs = txs;
+        a->cap = cap;
+    }
+    if (s_set_insert(p, &p->by_id, e) != LEDGER_OK)
+        goto nomem;
+    size_t pos = a->n;
+    while (pos > 0 && a->txs[pos - 1]->nonce > e->nonce)
+        pos--;
+    memmove(&a->txs[pos + 1], &a->txs[pos], (a->n - pos) * sizeof *a->txs);
+    a->txs[pos] = e;
+    a->n++;
+    e->acct = a;
+    a->committed = committed;
+    p->count++;
+    p->bytes += e->len;
+    return LEDGER_OK;
+nomem:
+    if (e)
+        free(e->bytes);
+    free(e);
+    if (a)
+        s_acct_drop_if_empty(p, a);
+    *why = "out of memory";
+    return LEDGER_E_NOMEM;
+}
+
+int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
+                       const char **why)
+{
+    ledger_tx_t tx;
+    ledger_chain_t chain;
+    ledger_account_t acct;
+    uint8_t id[LEDGER_ID_LEN];
+    if (ledger_store_chain(pool->store, &chain) != LEDGER_OK) {
+        *why = "ledger has no genesis yet";
+        return LEDGER_E_NOT_FOUND;
+    }
+    if (len > LEDGER_TX_MAX_BYTES) {
+        *why = "transaction larger than 64 KiB";
+        return LEDGER_E_TOO_BIG;
+    }
+    int rc = ledger_tx_parse(bytes, len, chain.chain_id, false, &tx, why);
+    if (rc == LEDGER_E_MALFORMED || rc == LEDGER_E_UNKNOWN_TYPE || rc == LEDGER_E_TOO_BIG)
+        return rc;
+    ledger_tx_id(bytes, len, id);
+    if (txid)
+        memcpy(txid, id, LEDGER_ID_LEN);
+    if (s_set_find(pool, &pool->by_id, id)) {
+        *why = "transaction already in the mempool";
+        return LEDGER_E_DUPLICATE;
+    }
+    if (rc != LEDGER_OK)
+        return rc; /* wrong chain, stateless rule */
+    if ((rc = ledger_store_account(pool->store, tx.from, &acct)) != LEDGER_OK) {
+        *why = "cannot read the sender's account";
+        return rc;
+    }
+    if (tx.nonce < acct.nonce) {
+        *why = "nonce already used (replayed transaction)";
+        return LEDGER_E_NONCE_USED;
+    }
+    if (tx.nonce - acct.nonce >= pool->lim.max_nonce_ahead) {
+        *why = "nonce too far ahead of the account's next nonce";
+        return LEDGER_E_NONCE_GAP;
+    }
+    s_acct_t *a = s_acct_get(pool, tx.from, false);
+    if (a) {
+        for (size_t i = 0; i < a->n; i++) {
+            if (a->txs[i]->nonce == tx.nonce) {
+                *why = "another pending transaction has this nonce";
+                return LEDGER_E_NONCE_TAKEN;
+            }
+        }
+    }
+    ledger_state_reset(pool->view);
+    if ((rc = ledger_state_admit_tx(pool->view, &tx, why)) != LEDGER_OK)
+        return rc;
+    if (pool->count >= pool->lim.max_txs || pool->bytes + len > pool->lim.max_bytes) {
+        *why = "mempool is full";
+        return LEDGER_E_FULL;
+    }
+    if (a && a->n >= pool->lim.max_per_account) {
+        *why = "too many pending transactions from this account";
+        return LEDGER_E_FULL;
+    }
+    if (!ledger_tx_verify_sig(&tx)) {
+        *why = "signature does not verify";
+        return LEDGER_E_BAD_SIG;
+    }
+    return s_insert(pool, &tx, id, acct.nonce, why);
+}
+
+bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN])
+{
+    return s_set_find(pool, &pool->by_id, txid) != NULL;
+}
+
+size_t ledger_mempool_count(const ledger_mempool_t *pool)
+{
+    return pool->count;
+}
+
+size_t ledger_mempool_bytes(const ledger_mempool_t *pool)
+{
+    return pool->bytes;
+}
+
+bool ledger_mempool_remove(ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN])
+{
+    s_ent_t *e = s_set_find(pool, &pool->by_id, txid);
+    if (!e)
+        return false;
+    s_ent_remove(pool, e);
+    return true;
+}
+
+/* ---- reaping ---- */
+
+size_t ledger_mempool_reap(ledger_mempool_t *pool, size_t max_txs, size_t max_bytes,
+                           ledger_txref_t *out)
+{
+    size_t n = 0, used = 0;
+    if (max_txs == 0 || pool->n_accts == 0)
+        return 0;
+    /* ready[i]: how many of account i's txs have contiguous nonces from its committed
+       nonce; a ready account whose next tx does not fit is closed (nonce order). */
+    size_t *ready = calloc(pool->n_accts, sizeof *ready);
+    if (!ready)
+        return 0;
+    for (size_t i = 0; i < pool->n_accts; i++) {
+        const s_acct_t *a = pool->accts[i];
+        size_t r = 0;
+        while (r < a->n && a->txs[r]->nonce == a->committed + r)
+            r++;
+        ready[i] = r;
+    }
+    bool progress = true;
+    for (size_t pass = 0; progress && n < max_txs; pass++) {
+        progress = false;
+        for (size_t i = 0; i < pool->n_accts && n < max_txs; i++) {
+            if (ready[i] <= pass)
+                continue;
+            const s_ent_t *e = pool->accts[i]->txs[pass];
+            if (used + e->len + REAP_FRAMING > max_bytes) {
+                ready[i] = 0; /* later txs of this account must wait for this one */
+                continue;
+            }
+            out[n++] = (ledger_txref_t){.bytes = e->bytes, .len = e->len, .txid = e->txid};
+            used += e->len + REAP_FRAMING;
+            progress = true;
+        }
+    }
+    free(ready);
+    return n;
+}
+
+/* ---- after a commit ---- */
+
+int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t len)
+{
+    ledger_block_t *b = NULL;
+    int prc = ledger_block_decode(block, len, &b);
+    if (prc != PROTO_OK)
+        return prc == PROTO_E_NOMEM ? LEDGER_E_NOMEM : LEDGER_E_MALFORMED;
+    int rc = LEDGER_OK;
+    for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
+        size_t tlen;
+        const uint8_t *tb = ledger_block_tx(b, i, &tlen);
+        uint8_t id[LEDGER_ID_LEN];
+        ledger_tx_id(tb, tlen, id);
+        ledger_mempool_remove(pool, id);
+        ledger_tx_t tx;
+        if (ledger_tx_decode(tb, tlen, &tx) != PROTO_OK)
+            continue;
+        s_acct_t *a = s_acct_get(pool, tx.from, false);
+        if (!a)
+            continue;
+        ledger_account_t acct;
+        if (ledger_store_account(pool->store, tx.from, &acct) != LEDGER_OK) {
+            rc = LEDGER_E_STORE;
+            continue;
+        }
+        a->committed = acct.nonce;
+        /* drop stale txs: the queue is sorted, they are at its front */
+        while (a && a->n > 0 && a->txs[0]->nonce < acct.nonce) {
+            bool last = a->n == 1;
+            s_ent_remove(pool, a->txs[0]);
+            if (last)
+                a = NULL; /* freed with its last entry */
+        }
+    }
+    ledger_block_destroy(&b);
+    return rc;
+}

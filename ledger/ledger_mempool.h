@@ -1,0 +1,84 @@
+/*  ledger_mempool: transactions waiting for a block.
+ *
+ *  Admission (ledger_mempool_add) checks, cheapest first: size (LEDGER_E_TOO_BIG),
+ *  encoding (LEDGER_E_MALFORMED / LEDGER_E_UNKNOWN_TYPE), duplicate txid
+ *  (LEDGER_E_DUPLICATE), chain id (LEDGER_E_WRONG_CHAIN), the contract's stateless check
+ *  (LEDGER_E_INVALID), the nonce against the sender's committed nonce (below:
+ *  LEDGER_E_NONCE_USED, a replay; max_nonce_ahead or more above: LEDGER_E_NONCE_GAP),
+ *  another pending tx with the same (from, nonce) (LEDGER_E_NONCE_TAKEN; there is no
+ *  replacement, as there are no fees), the contract's admission rule against committed
+ *  state (e.g. LEDGER_E_FUNDS, LEDGER_E_NOT_AUTHORITY), the bounds (LEDGER_E_FULL), and
+ *  last, once, the signature (LEDGER_E_BAD_SIG). A tx that passes is never verified again
+ *  on this node (ledger_block_execute skips txs the pool holds).
+ *
+ *  The pool is bounded in transactions, bytes and transactions per account; when full
+ *  it refuses new txs (no eviction). Per account, txs are kept in nonce order;
+ *  ledger_mempool_reap hands out only "ready" txs (nonces contiguous from the committed
+ *  nonce), round-robin across accounts, in nonce order within each account.
+ *  ledger_mempool_update, called after each commit, drops the block's txs and every
+ *  tx whose nonce is now used.
+ *
+ *  Not thread-safe: one thread (the node's ledger loop) owns the pool.
+ */
+#ifndef GENIE_LEDGER_MEMPOOL_H
+#define GENIE_LEDGER_MEMPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_store.h"
+#include "ledger/ledger_tx.h"
+
+/* ledger_mempool_t is declared in ledger_block.h too */
+typedef struct ledger_mempool_t ledger_mempool_t;
+
+typedef struct {
+    size_t max_txs;           /* default 40,000 */
+    size_t max_bytes;         /* sum of tx sizes; default 16 MiB */
+    size_t max_per_account;   /* default 1,024 */
+    uint64_t max_nonce_ahead; /* nonce < committed nonce + this; default 1,024 */
+} ledger_mempool_limits_t;
+
+/*  A tx handed out by reap: borrowed from the pool, valid until the pool next changes
+ *  (add, remove, update, destroy). */
+typedef struct {
+    const uint8_t *bytes;
+    size_t len;
+    const uint8_t *txid;
+} ledger_txref_t;
+
+/*  New empty pool reading committed state from STORE (borrowed; must outlive the pool
+ *  and have its genesis applied before txs are added). LIMITS may be NULL (defaults;
+ *  zero fields also take defaults). NULL on allocation failure. Caller destroys. */
+ledger_mempool_t *ledger_mempool_new(ledger_store_t *store, const ledger_mempool_limits_t *limits);
+/*  Frees the pool and its txs; tolerates NULL; sets *self_p to NULL. */
+void ledger_mempool_destroy(ledger_mempool_t **self_p);
+
+/*  Admits the tx BYTES (LEN bytes, copied). Returns LEDGER_OK or a reason code (above)
+ *  with *why set to a static message; TXID (may be NULL) receives the txid whenever the
+ *  tx decoded. */
+int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
+                       const char **why) PROTO_WUR;
+
+/*  True if the pool holds TXID. */
+bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
+size_t ledger_mempool_count(const ledger_mempool_t *pool);
+size_t ledger_mempool_bytes(const ledger_mempool_t *pool);
+
+/*  Fills OUT (room for MAX_TXS) with up to MAX_TXS ready txs whose sizes plus 5 bytes of
+ *  framing each sum to at most MAX_BYTES, and returns how many. The txs stay in the pool
+ *  until ledger_mempool_update or ledger_mempool_remove. */
+size_t ledger_mempool_reap(ledger_mempool_t *pool, size_t max_txs, size_t max_bytes,
+                           ledger_txref_t *out);
+
+/*  Removes TXID; true if it was there. */
+bool ledger_mempool_remove(ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
+
+/*  After BLOCK (LEN bytes) was committed to the store: removes its txs and, for each of
+ *  its senders, every pending tx whose nonce is below the new committed nonce. Returns
+ *  LEDGER_OK, LEDGER_E_MALFORMED (block does not decode), LEDGER_E_STORE or
+ *  LEDGER_E_NOMEM (the pool stays usable either way). */
+int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t len) PROTO_WUR;
+
+#endif

@@ -1,0 +1,131 @@
+/*  ledger_state: the ledger's key/value state as seen while a block is executed.
+ *
+ *  A ledger_state_t is the write set of one block over the store's committed state:
+ *  reads go through the current tx's overlay, then the block's pending writes, then the
+ *  database (ledger_store) at its head; writes stay in memory until ledger_store_commit
+ *  puts them, with the block, into one LevelDB write batch. Nothing here touches disk.
+ *
+ *  Transactions are atomic: ledger_state_apply_tx runs a tx inside an overlay that is
+ *  merged into the block's writes only if the tx succeeds. A block is executed as
+ *  apply_tx for each tx in order, ledger_state_end_block, then ledger_state_finish,
+ *  which freezes the write set and gives the state root:
+ *
+ *      writes_digest(h) = H("genie/writes/v1", msgpack([[key bin, value bin | nil], ...]))
+ *                         over every key written in block h, sorted by key bytes
+ *                         (memcmp order, a prefix first), nil for a deleted key;
+ *      state_root(h)    = H("genie/state/v1", state_root(h-1) || writes_digest(h)),
+ *                         with state_root(-1) = 32 zero bytes (genesis is height 0).
+ *
+ *  Cheap (proportional to the block, not the state), deterministic, and any divergence
+ *  between two nodes persists in every later root. Only state keys are covered; the
+ *  store's own indexes (blocks, tx index, head) are not state.
+ *
+ *  State keys (first byte = kind; all integers big-endian):
+ *      'a' account[32]                 -> balance u64 || nonce u64        (16 bytes)
+ *      'u'                             -> authorities: sorted concatenation of 32-byte
+ *                                         keys (1..LEDGER_AUTHORITIES_MAX)
+ *      'v' action u8 || subject[32]    -> voters for (action, subject): sorted
+ *                                         concatenation of 32-byte keys
+ *  New contracts take a new lowercase letter. The store uses other bytes (ledger_store.h).
+ *
+ *  A state is used by one thread at a time. Memory is bounded by the block it executes.
+ */
+#ifndef GENIE_LEDGER_STATE_H
+#define GENIE_LEDGER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_contract.h"
+#include "ledger/ledger_tx.h"
+
+#define LEDGER_KEY_MAX 128            /* bytes in a state key */
+#define LEDGER_VALUE_MAX (256 * 1024) /* bytes in a state value */
+#define LEDGER_AUTHORITIES_MAX 64
+
+#define LEDGER_KEY_ACCOUNT 'a'
+#define LEDGER_KEY_AUTHORITIES 'u'
+#define LEDGER_KEY_VOTE 'v'
+
+typedef struct ledger_store_t ledger_store_t;
+/* ledger_state_t is declared in ledger_contract.h */
+
+typedef struct {
+    uint64_t balance;
+    uint64_t nonce; /* the nonce the account's next tx must carry */
+} ledger_account_t;
+
+/*  New empty write set over STORE's committed state (borrowed; NULL = an empty
+ *  database, for tests). Remembers the store's head so a commit on top of another head
+ *  is refused. NULL on allocation failure. Caller destroys. */
+ledger_state_t *ledger_state_new(ledger_store_t *store);
+/*  Frees ST; tolerates NULL; sets *self_p to NULL. */
+void ledger_state_destroy(ledger_state_t **self_p);
+/*  Forgets every write and unfreezes ST (and re-reads the store's head). */
+void ledger_state_reset(ledger_state_t *st);
+
+/* ---- raw key/value access (contracts) ---- */
+
+/*  Value of KEY: LEDGER_OK with *val (malloc'd, caller frees; non-NULL even when empty)
+ *  and *vlen, LEDGER_E_NOT_FOUND, or LEDGER_E_STORE / LEDGER_E_CORRUPT / LEDGER_E_NOMEM. */
+int ledger_state_get(ledger_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
+                     size_t *vlen) PROTO_WUR;
+/*  Sets KEY to VAL (copied). LEDGER_OK or LEDGER_E_NOMEM. */
+int ledger_state_put(ledger_state_t *st, const uint8_t *key, size_t klen, const uint8_t *val,
+                     size_t vlen) PROTO_WUR;
+/*  Deletes KEY. LEDGER_OK or LEDGER_E_NOMEM. */
+int ledger_state_del(ledger_state_t *st, const uint8_t *key, size_t klen) PROTO_WUR;
+
+/* ---- typed access ---- */
+
+/*  Account PUB; an account never seen reads as zero balance, zero nonce. */
+int ledger_state_account(ledger_state_t *st, const uint8_t pub[static LEDGER_ID_LEN],
+                         ledger_account_t *out) PROTO_WUR;
+int ledger_state_set_account(ledger_state_t *st, const uint8_t pub[static LEDGER_ID_LEN],
+                             const ledger_account_t *acct) PROTO_WUR;
+/*  Current authority set, sorted, into OUT (room for LEDGER_AUTHORITIES_MAX); *n set. */
+int ledger_state_authorities(ledger_state_t *st, uint8_t out[][LEDGER_ID_LEN], size_t *n) PROTO_WUR;
+/*  Replaces the authority set with KEYS (1..LEDGER_AUTHORITIES_MAX distinct keys, any
+ *  order; stored sorted). LEDGER_OK, LEDGER_E_INVALID or LEDGER_E_NOMEM. */
+int ledger_state_set_authorities(ledger_state_t *st, const uint8_t (*keys)[LEDGER_ID_LEN],
+                                 size_t n) PROTO_WUR;
+
+/*  Account codec (16 bytes), shared with the store. */
+void ledger_account_encode(const ledger_account_t *a, uint8_t out[static 16]);
+void ledger_account_decode(const uint8_t in[static 16], ledger_account_t *a);
+
+/* ---- execution ---- */
+
+/*  Applies TX (decoded, its stateless checks and signature already done by the caller)
+ *  atomically: nonce must equal the sender's nonce (LEDGER_E_NONCE_USED below,
+ *  LEDGER_E_NONCE_GAP above), the nonce is bumped, the contract applies the body. On any
+ *  refusal nothing is written and *why says why. */
+int ledger_state_apply_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why) PROTO_WUR;
+
+/*  As apply_tx would, but only the checks a mempool makes against committed state: the
+ *  nonce is not compared, the contract's admit rule runs. Writes nothing. */
+int ledger_state_admit_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why) PROTO_WUR;
+
+/*  Runs every contract's end-of-block hook, in table order. */
+int ledger_state_end_block(ledger_state_t *st) PROTO_WUR;
+
+/*  Freezes ST (further writes are a bug), sorts the writes and computes
+ *  ROOT = H("genie/state/v1", PREV_ROOT || writes_digest). LEDGER_OK or LEDGER_E_NOMEM. */
+int ledger_state_finish(ledger_state_t *st, const uint8_t prev_root[static LEDGER_ID_LEN],
+                        uint8_t root[static LEDGER_ID_LEN]) PROTO_WUR;
+
+/*  True once finished; *root (may be NULL) gets the root. */
+bool ledger_state_finished(const ledger_state_t *st, uint8_t *root);
+
+/*  Head hash of the store when ST was created or reset (zeros for an empty store). */
+const uint8_t *ledger_state_base(const ledger_state_t *st);
+
+/*  Writes, in insertion order before finish and in key order after. Entry I: key, and the
+ *  value (*val NULL for a deletion). Pointers are owned by ST and valid until its next
+ *  write. */
+size_t ledger_state_write_count(const ledger_state_t *st);
+void ledger_state_write_at(const ledger_state_t *st, size_t i, const uint8_t **key, size_t *klen,
+                           const uint8_t **val, size_t *vlen);
+
+#endif

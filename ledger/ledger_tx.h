@@ -1,0 +1,149 @@
+/*  ledger_tx: signed ledger transactions, their codec, ids and signatures, and the
+ *  ledger's reason codes.
+ *
+ *  A transaction is a fixed-order msgpack array of six fields:
+ *
+ *      [chain_id bin32, from bin32, nonce uint64, type uint32, body, sig bin64]
+ *
+ *  - chain_id: the chain's genesis hash (ledger_genesis.h); a tx for another chain is
+ *    rejected (LEDGER_E_WRONG_CHAIN).
+ *  - from: the sending account, an Ed25519 public key.
+ *  - nonce: the account's next nonce; a tx is valid only with nonce == the account's
+ *    nonce in state, which then goes up by one (replay protection).
+ *  - type: a native contract (ledger_contract.h); body is that contract's fixed-order
+ *    array (LEDGER_TX_TRANSFER: [to bin32, amount uint64]; LEDGER_TX_AUTH_VOTE:
+ *    [action uint32, subject bin32]).
+ *  - sig: Ed25519(from, H("genie/tx/v1", msgpack([chain_id, from, nonce, type, body]))),
+ *    i.e. the hash of the first five fields encoded as a 5-element array (the same rule as
+ *    the p2p peer record). Since encodings are canonical this is the tx's own bytes up to
+ *    the signature with the array header 0x96 replaced by 0x95.
+ *
+ *  There are no fees in version 1. A whole tx is at most LEDGER_TX_MAX_BYTES bytes.
+ *  txid = H("genie/txid/v1", tx bytes) (so it covers the signature).
+ *
+ *  Decoding is strict and allocation-free (proto_mp): a decoded ledger_tx_t is a plain
+ *  value that borrows the buffer it was decoded from (tx->bytes and any views in the
+ *  body point into it), so keep the buffer alive as long as the struct.
+ *
+ *  Adding a tx type: a value in ledger_tx_type_t, its body struct in ledger_tx_body_t,
+ *  its C functions in ledger_contract_<name>.c and one row in the contract table
+ *  (ledger_contract.c). No other plumbing.
+ */
+#ifndef GENIE_LEDGER_TX_H
+#define GENIE_LEDGER_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto_key.h"
+#include "proto/proto_mp.h"
+
+#define LEDGER_ID_LEN 32 /* chain ids, accounts, hashes */
+#define LEDGER_TX_MAX_BYTES (64 * 1024)
+#define LEDGER_TX_FIELDS 6
+
+/*  Reason codes of the ledger: why a tx, a block or a store operation was refused.
+ *  0 is success; ledger_err_str() gives a stable name. Functions that refuse something
+ *  also hand back a static human-readable message (`const char **why`). */
+typedef enum {
+    LEDGER_OK = 0,
+    LEDGER_E_MALFORMED = -1,      /* not a valid encoding (msgpack, arity, field sizes) */
+    LEDGER_E_TOO_BIG = -2,        /* over a size or count limit */
+    LEDGER_E_UNKNOWN_TYPE = -3,   /* no contract for this tx type */
+    LEDGER_E_WRONG_CHAIN = -4,    /* chain id is not this chain's */
+    LEDGER_E_BAD_SIG = -5,        /* signature does not verify */
+    LEDGER_E_NONCE_USED = -6,     /* nonce below the account's nonce: a replay */
+    LEDGER_E_NONCE_GAP = -7,      /* nonce above the account's nonce (or too far ahead) */
+    LEDGER_E_INVALID = -8,        /* body breaks a stateless rule (e.g. amount 0) */
+    LEDGER_E_FUNDS = -9,          /* insufficient balance */
+    LEDGER_E_OVERFLOW = -10,      /* a balance would pass UINT64_MAX */
+    LEDGER_E_NOT_AUTHORITY = -11, /* sender is not a current authority */
+    LEDGER_E_AUTH_RULE = -12,     /* vote refused: already member, not member, last one... */
+    LEDGER_E_DUPLICATE = -13,     /* already known (mempool) */
+    LEDGER_E_NONCE_TAKEN = -14,   /* mempool holds another tx with this (from, nonce) */
+    LEDGER_E_FULL = -15,          /* mempool bound reached */
+    LEDGER_E_BAD_BLOCK = -16,     /* block header or contents inconsistent */
+    LEDGER_E_NOT_FOUND = -17,     /* no such block / tx / key */
+    LEDGER_E_STORE = -18,         /* database I/O error (details logged) */
+    LEDGER_E_CORRUPT = -19,       /* database content inconsistent */
+    LEDGER_E_NOMEM = -20          /* allocation failed */
+} ledger_err_t;
+
+/*  Stable lowercase name of a reason code, e.g. "nonce-used". Never NULL. */
+const char *ledger_err_str(int err);
+
+/*  Transaction types (the contract table, ledger_contract.c, has one row per type). */
+typedef enum {
+    LEDGER_TX_TRANSFER = 1, /* token transfer (ledger_contract_token.c) */
+    LEDGER_TX_AUTH_VOTE = 2 /* authority add/remove vote (ledger_contract_authority.c) */
+} ledger_tx_type_t;
+
+typedef enum { LEDGER_AUTH_ADD = 1, LEDGER_AUTH_REMOVE = 2 } ledger_auth_action_t;
+
+typedef struct {
+    uint8_t to[LEDGER_ID_LEN];
+    uint64_t amount;
+} ledger_transfer_t;
+
+typedef struct {
+    uint32_t action; /* ledger_auth_action_t (any uint32 decodes; check() refuses others) */
+    uint8_t subject[LEDGER_ID_LEN];
+} ledger_auth_vote_t;
+
+/*  One member per tx type. Views in a body point into the tx's buffer. */
+typedef union {
+    ledger_transfer_t transfer;
+    ledger_auth_vote_t auth_vote;
+} ledger_tx_body_t;
+
+typedef struct {
+    uint8_t chain_id[LEDGER_ID_LEN];
+    uint8_t from[LEDGER_ID_LEN];
+    uint64_t nonce;
+    uint32_t type;
+    ledger_tx_body_t body;
+    uint8_t sig[PROTO_SIG_LEN];
+    /* Set by ledger_tx_decode / ledger_tx_sign: the whole encoding (borrowed) and the
+       length of its signed prefix (everything before the signature field). */
+    const uint8_t *bytes;
+    size_t len;
+    size_t signed_len;
+} ledger_tx_t;
+
+/*  Decodes a tx from BUF (LEN bytes) into *TX, which then borrows BUF. Returns PROTO_OK
+ *  or a proto_err_t: PROTO_E_TOO_BIG over LEDGER_TX_MAX_BYTES, PROTO_E_UNKNOWN_TYPE for a
+ *  type without a contract, the reader's error otherwise. Does not verify anything beyond
+ *  the encoding (see ledger_tx_check). */
+int ledger_tx_decode(const uint8_t *buf, size_t len, ledger_tx_t *tx) PROTO_WUR;
+
+/*  Writes TX (all six fields, with tx->sig) to W. PROTO_OK, or PROTO_E_UNKNOWN_TYPE. */
+int ledger_tx_write(proto_wr_t *w, const ledger_tx_t *tx) PROTO_WUR;
+
+/*  Signs TX with KEY: sets tx->from to KEY's public key, encodes, signs, sets tx->sig,
+ *  tx->bytes, tx->len and tx->signed_len. Returns the encoding (malloc'd, caller frees;
+ *  tx->bytes points into it), or NULL if the type is unknown, the tx is over
+ *  LEDGER_TX_MAX_BYTES or memory ran out. */
+uint8_t *ledger_tx_sign(ledger_tx_t *tx, const proto_key_t *key, size_t *len);
+
+/*  The hash the signature covers (tx->bytes must be set). */
+void ledger_tx_sighash(const ledger_tx_t *tx, uint8_t out[static PROTO_HASH_LEN]);
+
+/*  True if tx->sig is tx->from's signature (tx->bytes must be set). */
+bool ledger_tx_verify_sig(const ledger_tx_t *tx) PROTO_WUR;
+
+/*  txid of the encoded tx BYTES. */
+void ledger_tx_id(const uint8_t *bytes, size_t len, uint8_t out[static LEDGER_ID_LEN]);
+
+/*  Stateless validity: chain id equals CHAIN_ID, the contract's stateless check, and (if
+ *  VERIFY_SIG) the signature. Returns LEDGER_OK or a reason code with *WHY set to a static
+ *  message. */
+int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_ID_LEN],
+                    bool verify_sig, const char **why) PROTO_WUR;
+
+/*  Decode + ledger_tx_check in one step, with proto errors mapped to reason codes
+ *  (LEDGER_E_TOO_BIG, LEDGER_E_UNKNOWN_TYPE, LEDGER_E_MALFORMED). *TX borrows BUF. */
+int ledger_tx_parse(const uint8_t *buf, size_t len, const uint8_t chain_id[static LEDGER_ID_LEN],
+                    bool verify_sig, ledger_tx_t *tx, const char **why) PROTO_WUR;
+
+#endif

@@ -1,0 +1,314 @@
+/*  test_ledger_mempool: admission with reasons, bounds, per-account nonce order,
+ *  round-robin reaping, and cleanup after a committed block. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger_block.h"
+#include "ledger/ledger_contract.h"
+#include "ledger/ledger_genesis.h"
+#include "ledger/ledger_mempool.h"
+#include "ledger/ledger_store.h"
+#include "proto/proto_key.h"
+#include "testutil.h"
+
+typedef struct {
+    char dir[256];
+    ledger_store_t *store;
+    proto_key_t *auth, *a, *b, *c, *poor;
+    const uint8_t *chain;
+    ledger_genesis_t *g;
+} s_env_t;
+
+static proto_key_t *s_key(uint8_t seed_byte)
+{
+    uint8_t seed[PROTO_SEED_LEN];
+    memset(seed, seed_byte, sizeof seed);
+    return proto_key_from_seed(seed);
+}
+
+static void s_env_init(s_env_t *e)
+{
+    e->auth = s_key(1);
+    e->a = s_key(2);
+    e->b = s_key(3);
+    e->c = s_key(4);
+    e->poor = s_key(5);
+    uint8_t auth[1][32];
+    memcpy(auth[0], proto_key_public(e->auth), 32);
+    ledger_balance_t bal[3];
+    proto_key_t *rich[3] = {e->a, e->b, e->c};
+    for (int i = 0; i < 3; i++) {
+        memcpy(bal[i].account, proto_key_public(rich[i]), 32);
+        bal[i].amount = 1000;
+    }
+    ledger_genesis_params_t p = {.chain_name = "pool",
+                                 .block_interval_ms = 100,
+                                 .heartbeat_ms = 1000,
+                                 .max_block_bytes = LEDGER_BLOCK_MAX_BYTES,
+                                 .max_block_txs = LEDGER_BLOCK_MAX_TXS,
+                                 .genesis_time_ms = 1};
+    memcpy(p.attestation_service, auth[0], 32);
+    char err[256];
+    CHECK_EQ(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, 1, bal, 3, &e->g, err, sizeof err),
+             LEDGER_OK);
+    e->chain = ledger_genesis_chain_id(e->g);
+    strcpy(e->dir, testutil_tmpdir());
+    CHECK_EQ(ledger_store_open(e->dir, &e->store, err, sizeof err), LEDGER_OK);
+    CHECK_EQ(ledger_genesis_apply(e->g, e->store), LEDGER_OK);
+}
+
+static void s_env_fini(s_env_t *e)
+{
+    ledger_store_destroy(&e->store);
+    testutil_rmtree(e->dir);
+    ledger_genesis_destroy(&e->g);
+    proto_key_destroy(&e->auth);
+    proto_key_destroy(&e->a);
+    proto_key_destroy(&e->b);
+    proto_key_destroy(&e->c);
+    proto_key_destroy(&e->poor);
+}
+
+/* Adds a transfer FROM -> TO; returns the code; *id (may be NULL) the txid. */
+static int s_add(ledger_mempool_t *pool, s_env_t *e, proto_key_t *from, uint64_t nonce,
+                 uint64_t amount, uint8_t *id, const char **why)
+{
+    size_t len;
+    uint8_t *t =
+        ledger_contract_transfer_tx(from, e->chain, nonce, proto_key_public(e->c), amount, &len);
+    const char *w = NULL;
+    int rc = ledger_mempool_add(pool, t, len, id, &w);
+    if (rc != LEDGER_OK)
+        CHECK(w != NULL && w[0] != '\0');
+    if (why)
+        *why = w;
+    free(t);
+    return rc;
+}
+
+/* Builds and commits a block from POOL; updates POOL. Returns the tx count. */
+static size_t s_commit(s_env_t *e, ledger_mempool_t *pool, ledger_mempool_t *build_from)
+{
+    ledger_build_params_t bp = {.time_ms = 10};
+    memcpy(bp.proposer, proto_key_public(e->auth), 32);
+    uint8_t *block;
+    size_t len;
+    ledger_state_t *st;
+    CHECK_EQ(ledger_block_build(e->store, build_from, &bp, &block, &len, &st), LEDGER_OK);
+    CHECK_EQ(ledger_store_commit(e->store, block, len, (const uint8_t *)"c", 1, st), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_update(pool, block, len), LEDGER_OK);
+    if (build_from != pool)
+        CHECK_EQ(ledger_mempool_update(build_from, block, len), LEDGER_OK);
+    ledger_block_t *b = NULL;
+    CHECK_EQ(ledger_block_decode(block, len, &b), PROTO_OK);
+    size_t n = ledger_block_tx_count(b);
+    ledger_block_destroy(&b);
+    ledger_state_destroy(&st);
+    free(block);
+    return n;
+}
+
+static void test_admission(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    ledger_mempool_limits_t lim = {.max_nonce_ahead = 10};
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
+    const char *why;
+    uint8_t id[32];
+    size_t len;
+
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, id, &why), LEDGER_OK);
+    CHECK(ledger_mempool_has(pool, id));
+    CHECK_EQ(ledger_mempool_count(pool), 1u);
+    CHECK(ledger_mempool_bytes(pool) > 100);
+    /* duplicate */
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, &why), LEDGER_E_DUPLICATE);
+    /* same nonce, another tx */
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 11, NULL, &why), LEDGER_E_NONCE_TAKEN);
+    /* too far ahead: committed nonce 0, window 10 */
+    CHECK_EQ(s_add(pool, &e, e.a, 9, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, &why), LEDGER_E_NONCE_GAP);
+    CHECK_EQ(s_add(pool, &e, e.a, UINT64_MAX, 1, NULL, &why), LEDGER_E_NONCE_GAP);
+    /* insufficient funds (against committed state) and zero amount */
+    CHECK_EQ(s_add(pool, &e, e.poor, 0, 1, NULL, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1001, NULL, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 0, NULL, &why), LEDGER_E_INVALID);
+    /* wrong chain */
+    uint8_t other[32] = {1};
+    uint8_t *t = ledger_contract_transfer_tx(e.a, other, 1, other, 1, &len);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_WRONG_CHAIN);
+    free(t);
+    /* forged / tampered */
+    t = ledger_contract_transfer_tx(e.a, e.chain, 1, other, 1, &len);
+    t[len - 5] ^= 0x10;
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_BAD_SIG);
+    free(t);
+    t = ledger_contract_transfer_tx(e.poor, e.chain, 1, other, 1, &len);
+    memcpy(t + 37, proto_key_public(e.b), 32); /* claim to be b */
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_BAD_SIG);
+    free(t);
+    /* malformed, oversized */
+    static const uint8_t junk[] = {0x96, 0x00};
+    CHECK_EQ(ledger_mempool_add(pool, junk, sizeof junk, NULL, &why), LEDGER_E_MALFORMED);
+    uint8_t *big = calloc(1, LEDGER_TX_MAX_BYTES + 1);
+    CHECK_EQ(ledger_mempool_add(pool, big, LEDGER_TX_MAX_BYTES + 1, NULL, &why), LEDGER_E_TOO_BIG);
+    free(big);
+    /* a vote from a non-authority */
+    t = ledger_contract_auth_vote_tx(e.a, e.chain, 1, LEDGER_AUTH_ADD, proto_key_public(e.b), &len);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_NOT_AUTHORITY);
+    free(t);
+    t = ledger_contract_auth_vote_tx(e.auth, e.chain, 0, LEDGER_AUTH_ADD, proto_key_public(e.b),
+                                     &len);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_OK);
+    free(t);
+    CHECK_EQ(ledger_mempool_count(pool), 3u);
+
+    /* replay after commit: a's nonce 0 is now used */
+    CHECK_EQ(s_commit(&e, pool, pool), 2u); /* a0 and the vote; a9 waits */
+    CHECK(!ledger_mempool_has(pool, id));
+    CHECK_EQ(ledger_mempool_count(pool), 1u);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, &why), LEDGER_E_NONCE_USED);
+    CHECK(strstr(why, "replay") != NULL);
+    /* the window moved with the committed nonce */
+    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, &why), LEDGER_OK);
+
+    /* remove */
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, id, &why), LEDGER_OK);
+    CHECK(ledger_mempool_remove(pool, id));
+    CHECK(!ledger_mempool_remove(pool, id));
+    CHECK(!ledger_mempool_has(pool, id));
+    ledger_mempool_destroy(&pool);
+    CHECK(pool == NULL);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
+static void test_bounds(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_limits_t lim = {.max_txs = 3};
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK_EQ(ledger_mempool_count(pool), 3u);
+    ledger_mempool_destroy(&pool);
+
+    size_t one = 0;
+    uint8_t *t = ledger_contract_transfer_tx(e.a, e.chain, 0, e.chain, 1, &one);
+    free(t);
+    lim = (ledger_mempool_limits_t){.max_bytes = 2 * one + one / 2};
+    pool = ledger_mempool_new(e.store, &lim);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK(ledger_mempool_bytes(pool) <= lim.max_bytes);
+    ledger_mempool_destroy(&pool);
+
+    lim = (ledger_mempool_limits_t){.max_per_account = 2};
+    pool = ledger_mempool_new(e.store, &lim);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK(strstr(why, "account") != NULL);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
+    ledger_mempool_destroy(&pool);
+
+    /* many accounts and txs: the sets grow and shrink */
+    pool = ledger_mempool_new(e.store, NULL);
+    uint8_t ids[300][32];
+    int bad = 0;
+    for (int i = 0; i < 300; i++)
+        if (s_add(pool, &e, i % 2 ? e.a : e.b, (uint64_t)i / 2, 1, ids[i], &why) != LEDGER_OK)
+            bad++;
+    CHECK_EQ(bad, 0);
+    for (int i = 0; i < 300; i += 3)
+        if (!ledger_mempool_remove(pool, ids[i]))
+            bad++;
+    for (int i = 0; i < 300; i++)
+        if (ledger_mempool_has(pool, ids[i]) != (i % 3 != 0))
+            bad++;
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(ledger_mempool_count(pool), 200u);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
+static bool s_is(const ledger_txref_t *r, proto_key_t *from, uint64_t nonce)
+{
+    ledger_tx_t tx;
+    return ledger_tx_decode(r->bytes, r->len, &tx) == PROTO_OK &&
+           memcmp(tx.from, proto_key_public(from), 32) == 0 && tx.nonce == nonce;
+}
+
+static void test_order(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
+    /* a: nonces 2, 0, 1 (out of order); b: 0, 1; c: 1 only (gap) */
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 1, 1, NULL, &why), LEDGER_OK);
+    ledger_txref_t out[16];
+    size_t n = ledger_mempool_reap(pool, 16, 1 << 20, out);
+    CHECK_EQ(n, 5u); /* c's tx is not ready */
+    /* round-robin across accounts, nonce order within each */
+    CHECK(s_is(&out[0], e.a, 0) && s_is(&out[1], e.b, 0) && s_is(&out[2], e.a, 1) &&
+          s_is(&out[3], e.b, 1) && s_is(&out[4], e.a, 2));
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[32];
+        ledger_tx_id(out[i].bytes, out[i].len, id);
+        CHECK(memcmp(id, out[i].txid, 32) == 0);
+    }
+    /* limits on count and bytes */
+    CHECK_EQ(ledger_mempool_reap(pool, 2, 1 << 20, out), 2u);
+    CHECK_EQ(ledger_mempool_reap(pool, 16, out[0].len + 5, out), 1u);
+    CHECK_EQ(ledger_mempool_reap(pool, 16, 0, out), 0u);
+    CHECK_EQ(ledger_mempool_reap(pool, 0, 1 << 20, out), 0u);
+    /* reaping does not remove */
+    CHECK_EQ(ledger_mempool_count(pool), 6u);
+
+    /* commit: included txs leave the pool; c's gap tx stays */
+    CHECK_EQ(s_commit(&e, pool, pool), 5u);
+    CHECK_EQ(ledger_mempool_count(pool), 1u);
+    CHECK_EQ(ledger_mempool_reap(pool, 16, 1 << 20, out), 0u);
+    /* filling the gap makes both ready, in order */
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, &why), LEDGER_OK);
+    n = ledger_mempool_reap(pool, 16, 1 << 20, out);
+    CHECK(n == 2 && s_is(&out[0], e.c, 0) && s_is(&out[1], e.c, 1));
+
+    /* stale: another node's block uses a's nonce 3 with a different tx */
+    ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
+    uint8_t mine[32];
+    CHECK_EQ(s_add(pool, &e, e.a, 3, 7, mine, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 4, 7, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 3, 8, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_commit(&e, pool, other), 1u);
+    CHECK(!ledger_mempool_has(pool, mine)); /* dropped: nonce 3 is used */
+    n = ledger_mempool_reap(pool, 16, 1 << 20, out);
+    CHECK_EQ(n, 3u); /* c0, c1, a4 */
+    ledger_mempool_destroy(&other);
+    /* update with garbage */
+    CHECK_EQ(ledger_mempool_update(pool, (const uint8_t *)"x", 1), LEDGER_E_MALFORMED);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
+int main(void)
+{
+    if (proto_crypto_init() != 0)
+        return 1;
+    test_admission();
+    test_bounds();
+    test_order();
+    return testutil_done("test_ledger_mempool");
+}
