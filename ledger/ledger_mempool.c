@@ -347,6 +347,21 @@ int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
     return s_insert(pool, &tx, id, acct.nonce, why);
 }
 
+uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,
+                                   const uint8_t from[static LEDGER_ID_LEN], uint64_t committed)
+{
+    s_acct_t *a = s_acct_get(pool, from, false);
+    uint64_t next = committed;
+    for (size_t i = 0; a && i < a->n; i++) {
+        if (a->txs[i]->nonce < next)
+            continue;
+        if (a->txs[i]->nonce != next)
+            break;
+        next++;
+    }
+    return next;
+}
+
 bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN])
 {
     return s_set_find(pool, &pool->by_id, txid) != NULL;

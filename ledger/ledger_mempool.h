@@ -61,6 +61,11 @@ void ledger_mempool_destroy(ledger_mempool_t **self_p);
 int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
                        const char **why) PROTO_WUR;
 
+/*  The nonce a new tx from FROM should carry: COMMITTED (the account's committed nonce)
+ *  plus the number of pending txs of FROM whose nonces continue it without a gap. */
+uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,
+                                   const uint8_t from[static LEDGER_ID_LEN], uint64_t committed);
+
 /*  True if the pool holds TXID. */
 bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
 size_t ledger_mempool_count(const ledger_mempool_t *pool);

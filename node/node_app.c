@@ -8,6 +8,7 @@
  */
 #include "node/node_app.h"
 
+#include "node/node_ledger.h"
 #include "node/node_p2p.h"
 
 #include <errno.h>
@@ -51,6 +52,8 @@ struct node_app_t {
     zloop_t *loop;
     p2p_node_t *p2p;
     node_p2p_t *p2p_state; /* room logs and inbox behind the p2p RPC methods */
+    ledger_genesis_t *lgenesis; /* the parsed ledger genesis until the ledger takes it */
+    node_ledger_t *ledger;      /* NULL: no ledger genesis, p2p only */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -110,6 +113,7 @@ static int s_methods_register(node_app_t *self)
     rc |= node_app_method_add(self, "status", s_rpc_status);
     rc |= node_app_method_add(self, "stop", s_rpc_stop);
     rc |= node_p2p_register(self);
+    rc |= node_ledger_register(self);
     return rc;
 }
 
@@ -188,6 +192,23 @@ static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
     return 0;
 }
 
+/*  Parses the genesis bytes as a ledger genesis.json into self->lgenesis. A file that is
+ *  not one leaves it NULL (the node then runs p2p only, its chain id the file's hash),
+ *  unless it names "authorities": then it was meant as one and its error is reported. */
+static int s_ledger_genesis(node_app_t *self, const char *source, char *err, size_t err_cap)
+{
+    char msg[512];
+    if (ledger_genesis_parse((const char *) self->genesis, self->genesis_len, &self->lgenesis,
+                             msg, sizeof msg)
+        == LEDGER_OK)
+        return 0;
+    /* node_datadir_read_file NUL-terminates the bytes */
+    if (strstr((const char *) self->genesis, "\"authorities\""))
+        return proto_err_set(err, err_cap, "%s is not a valid ledger genesis: %s", source, msg);
+    GLOG(INFO, NODE, "%s is not a ledger genesis (%s): running without a ledger", source, msg);
+    return 0;
+}
+
 /*  Chain id from --genesis, else DIR/genesis.json, else the built-in dev genesis; then
  *  binds the datadir to it (a newly given genesis is copied to DIR/genesis.json). */
 static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
@@ -210,7 +231,11 @@ static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
             source = "built-in dev genesis";
         }
     }
-    if (self->genesis)
+    if (self->genesis && s_ledger_genesis(self, source, err, err_cap) != 0)
+        return -1;
+    if (self->lgenesis)
+        memcpy(self->chain_id, ledger_genesis_chain_id(self->lgenesis), sizeof self->chain_id);
+    else if (self->genesis)
         proto_hash(GENESIS_DOMAIN, self->genesis, self->genesis_len, self->chain_id);
     else
         proto_hash(GENESIS_DOMAIN, (const uint8_t *) GENESIS_DEV, strlen(GENESIS_DEV),
@@ -244,6 +269,7 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
     if (!self->p2p_state)
         return proto_err_set(err, err_cap, "out of memory");
     node_p2p_callbacks(self->p2p_state, &pcfg.cb);
+    node_p2p_set_ledger(self->p2p_state, self->ledger);
     self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
     if (!self->p2p)
         return -1;
@@ -332,7 +358,11 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
         proto_err_set(err, err_cap, "cannot create a timer");
         goto err;
     }
+    if (self->lgenesis && !(self->ledger = node_ledger_new(self, &self->lgenesis, err, err_cap)))
+        goto err;
     if (s_p2p_start(self, err, err_cap) != 0)
+        goto err;
+    if (self->ledger && node_ledger_start(self->ledger, err, err_cap) != 0)
         goto err;
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
@@ -361,6 +391,8 @@ void node_app_destroy(node_app_t **self_p)
     node_app_t *self = *self_p;
     bool started = self->loop != NULL;
     p2p_node_destroy(&self->p2p);
+    node_ledger_destroy(&self->ledger);
+    ledger_genesis_destroy(&self->lgenesis);
     node_p2p_destroy(&self->p2p_state);
     if (self->rpc && self->loop)
         zloop_reader_end(self->loop, node_rpc_socket(self->rpc));
@@ -393,6 +425,11 @@ p2p_node_t *node_app_p2p(node_app_t *self)
 node_p2p_t *node_app_p2p_state(node_app_t *self)
 {
     return self->p2p_state;
+}
+
+node_ledger_t *node_app_ledger(node_app_t *self)
+{
+    return self->ledger;
 }
 
 const proto_key_t *node_app_key(const node_app_t *self)

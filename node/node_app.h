@@ -1,8 +1,9 @@
 /*  node_app: the running genie-node, wiring everything together.
  *
  *  node_app_new does the whole start-up in order: logging, signal handling (SIGINT and
- *  SIGTERM stop the loop), datadir and its lock, node key, chain id, the zloop, the p2p
- *  node (binds --listen) and the JSON-RPC server (writes rpc.addr and rpc.cookie last, so
+ *  SIGTERM stop the loop), datadir and its lock, node key, chain id, the zloop, the ledger
+ *  (node_ledger.h; only with a ledger genesis), the p2p node (binds --listen) and the
+ *  JSON-RPC server (writes rpc.addr and rpc.cookie last, so
  *  rpc.addr appearing means the node is ready). node_app_run runs the loop until a signal
  *  or the "stop" method; node_app_destroy shuts down in reverse and logs
  *  "shutdown complete".
@@ -60,6 +61,8 @@ const node_config_t *node_app_config(const node_app_t *self);
 zloop_t *node_app_loop(node_app_t *self);
 p2p_node_t *node_app_p2p(node_app_t *self);
 struct node_p2p_t *node_app_p2p_state(node_app_t *self);
+/*  The ledger part, or NULL when the node runs without a ledger (no ledger genesis). */
+struct node_ledger_t *node_app_ledger(node_app_t *self);
 const proto_key_t *node_app_key(const node_app_t *self);
 node_datadir_t *node_app_datadir(node_app_t *self);
 /*  Node id as 64 hex characters. */

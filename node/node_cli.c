@@ -46,6 +46,18 @@ static const node_cli_cmd_t s_commands[] = {
     {"key new", "[--passphrase-file FILE] [--no-passphrase]",
      "create an encrypted account key, print its id", node_cli_cmd_key_new},
     {"key list", "", "list node and account keys (public ids only)", node_cli_cmd_key_list},
+    {"genesis new", "--authorities N --out DIR [--balance AMOUNT] [--chain-name NAME]",
+     "write a ledger genesis.json and its authority keys (no node needed)",
+     node_cli_cmd_genesis_new},
+    {"tx transfer", "TO AMOUNT [--from ACCOUNT_ID] [--wait SEC] [--passphrase-file FILE]",
+     "sign a transfer with an account key of the datadir and submit it",
+     node_cli_cmd_tx_transfer},
+    {"tx status", "TXID", "where a transaction is: committed (height, index), pending, unknown",
+     node_cli_cmd_tx_status},
+    {"account", "ID", "an account's balance, nonce and next nonce", node_cli_cmd_account},
+    {"head", "", "the ledger's head: height, hash, state root, time", node_cli_cmd_head},
+    {"block", "HEIGHT|HASH", "a block's header, txids and certificate", node_cli_cmd_block},
+    {"authorities", "", "the current authority set", node_cli_cmd_authorities},
     {"help", "", "print this help", s_cmd_help},
 };
 

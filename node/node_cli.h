@@ -98,4 +98,13 @@ int node_cli_cmd_room_tail(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_key_new(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_key_list(node_cli_t *cli, int argc, char **argv);
 
+/* node_cli_ledger.c: the ledger (genesis new needs no node; the others use its RPC) */
+int node_cli_cmd_genesis_new(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_tx_status(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+
 #endif

@@ -36,6 +36,7 @@ struct node_config_t {
     bool log_level_set;
     char *log_file;
     uint32_t max_peers; /* 0 = default */
+    char *validator_key;
 };
 
 static const char *const s_role_names[NODE_ROLE_COUNT] = {
@@ -51,6 +52,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_MAX_PEERS,
+    OPT_VALIDATOR_KEY,
     OPT_VERSION,
     OPT_HELP = 'h'
 };
@@ -65,6 +67,7 @@ static const struct option s_options[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
+    {"validator-key", required_argument, NULL, OPT_VALIDATOR_KEY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -92,10 +95,18 @@ static const char s_help[] =
     "                        prints its full address in exactly this form.\n"
     "  --role ROLES          comma list of: authority, data-owner, trainer,\n"
     "                        enclave-runner, user, auditor (default: user)\n"
-    "  --genesis FILE        genesis file of the network to join; its hash is the\n"
-    "                        chain id. Stored as DIR/genesis.json on first start and\n"
-    "                        used from there when --genesis is omitted later. Without\n"
-    "                        either, the built-in development genesis is used.\n"
+    "  --genesis FILE        the ledger's genesis.json ('genie genesis new' writes\n"
+    "                        one): the node keeps the chain in DIR/ledger and its\n"
+    "                        chain id is the genesis's. Stored as DIR/genesis.json on\n"
+    "                        first start and used from there when --genesis is omitted\n"
+    "                        later. A file that is not a ledger genesis only names a\n"
+    "                        chain (its hash is the chain id; no ledger). Without\n"
+    "                        either, the built-in development genesis is used (no\n"
+    "                        ledger).\n"
+    "  --validator-key FILE  with --role authority: the authority's account keystore\n"
+    "                        (passphrase from $GENIE_PASSPHRASE if encrypted). Default:\n"
+    "                        the first unencrypted key in DIR/accounts/ that is an\n"
+    "                        authority of the chain.\n"
     "  --rpc 127.0.0.1:PORT  control API address (default 127.0.0.1:0: a free port,\n"
     "                        written to DIR/rpc.addr). Loopback only. 'off' disables it.\n"
     "  --log-level LEVEL     error, warn, info, debug or trace (default: info)\n"
@@ -139,6 +150,7 @@ void node_config_destroy(node_config_t **self_p)
     free(self->genesis);
     free(self->rpc);
     free(self->log_file);
+    free(self->validator_key);
     free(self);
     *self_p = NULL;
 }
@@ -365,6 +377,8 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         self->max_peers = (uint32_t) v;
         return 0;
     }
+    case OPT_VALIDATOR_KEY:
+        return s_set_once(&self->validator_key, "--validator-key", value, err, err_cap);
     default:
         return proto_err_set(err, err_cap, "internal error: unhandled option");
     }
@@ -495,4 +509,9 @@ uint32_t node_config_max_peers(const node_config_t *self)
 const char *node_config_log_file(const node_config_t *self)
 {
     return self->log_file;
+}
+
+const char *node_config_validator_key(const node_config_t *self)
+{
+    return self->validator_key;
 }

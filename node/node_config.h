@@ -89,5 +89,7 @@ proto_log_level_t node_config_log_level(const node_config_t *self);
 const char *node_config_log_file(const node_config_t *self);
 /*  --max-peers, or 0 when not given (the p2p default applies). */
 uint32_t node_config_max_peers(const node_config_t *self);
+/*  --validator-key FILE, or NULL when not given. */
+const char *node_config_validator_key(const node_config_t *self);
 
 #endif

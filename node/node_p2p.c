@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/node_ledger.h"
 #include "node/node_msglog.h"
 #include "node/node_rpc.h"
 #include "proto/proto_hex.h"
@@ -34,6 +35,7 @@ struct node_p2p_t {
     node_msglog_t *inbox;
     s_flood_t flood;
     node_app_t *app;
+    node_ledger_t *ledger; /* borrowed; NULL without a ledger */
 };
 
 node_p2p_t *node_p2p_new(void)
@@ -80,8 +82,20 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
 static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
 {
     node_p2p_t *self = ctx;
+    if (self->ledger && node_ledger_is_unicast(data, len)) {
+        node_ledger_on_unicast(self->ledger, from, data, len);
+        return;
+    }
     uint64_t now = (uint64_t) zclock_time();
     node_msglog_append(self->inbox, from, now, now, data, len);
+}
+
+static void s_on_broadcast(void *ctx, uint32_t type, const uint8_t from[static 32],
+                           const uint8_t *data, size_t len)
+{
+    node_p2p_t *self = ctx;
+    if (self->ledger && node_ledger_is_broadcast(type))
+        node_ledger_on_broadcast(self->ledger, type, from, data, len);
 }
 
 void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)
@@ -89,6 +103,12 @@ void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)
     cb->ctx = self;
     cb->on_room_post = s_on_room_post;
     cb->on_unicast = s_on_unicast;
+    cb->on_broadcast = s_on_broadcast;
+}
+
+void node_p2p_set_ledger(node_p2p_t *self, node_ledger_t *ledger)
+{
+    self->ledger = ledger;
 }
 
 /* ---- parameter helpers ---- */

@@ -15,6 +15,9 @@ node_p2p_t *node_p2p_new(void);
 void node_p2p_destroy(node_p2p_t **self_p);
 /*  Fills CB with callbacks whose context is SELF (to put in p2p_config_t). */
 void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb);
+/*  Routes ledger broadcasts and ledger-framed unicasts (node_ledger.h) to LEDGER
+ *  (borrowed; NULL: none) instead of the inbox. */
+void node_p2p_set_ledger(node_p2p_t *self, struct node_ledger_t *ledger);
 /*  Adds the p2p RPC methods to APP. 0 or -1. */
 int node_p2p_register(node_app_t *app);
 

@@ -481,3 +481,40 @@ def peers_dump(nodes, label=None):
         except (OSError, RuntimeError, ValueError) as e:
             lines.append("  %s (%s): peers failed: %s" % (n.name, label(nid), e))
     return "\n".join(lines)
+
+
+# ---- ledger helpers (ledger tests) ----
+
+def ledger_head(node, timeout=5.0):
+    """NODE's ledger head ({height, hash, state_root, time_ms}), or None if it does not
+    answer."""
+    try:
+        return node.call("head", timeout=timeout)
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def wait_heights(nodes, minimum, timeout=DEFAULT_TIMEOUT, what=None):
+    """Waits until every node of NODES has a ledger head of at least MINIMUM; returns
+    their heads (a list). Raises TimeoutError listing the heights seen."""
+    last = {}
+
+    def ok():
+        for n in nodes:
+            h = ledger_head(n)
+            last[n.name] = h["height"] if h else None
+        return all(v is not None and v >= minimum for v in last.values())
+
+    try:
+        wait_for(ok, timeout, interval=0.25, what=what or "height >= %d" % minimum)
+    except TimeoutError as e:
+        raise TimeoutError("%s; heights: %r" % (e, last))
+    return [ledger_head(n) for n in nodes]
+
+
+def block_hash(node, height, timeout=5.0):
+    """Hash of NODE's block at HEIGHT, or None if it has none (or does not answer)."""
+    try:
+        return node.call("block", {"height": height}, timeout=timeout)["hash"]
+    except (OSError, RuntimeError, ValueError, KeyError):
+        return None

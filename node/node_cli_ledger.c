@@ -1,0 +1,513 @@
+/*  node_cli_ledger: CLI commands of the ledger.
+ *
+ *    genesis new --authorities N --out DIR [--balance AMOUNT] [--chain-name NAME]
+ *        writes DIR/genesis.json and the keys (ledger_genesis_create); no node needed.
+ *    tx transfer TO AMOUNT [--from ACCOUNT_ID] [--wait SEC] [--passphrase-file FILE]
+ *        signs a transfer locally with an account key of DATADIR/accounts/ (the only one,
+ *        or --from), with the nonce the node's `account` method gives as next_nonce and
+ *        the chain id of its `status`; submits it with tx_submit; --wait polls tx_status
+ *        until it is committed. An encrypted key's passphrase comes from FILE, else
+ *        $GENIE_PASSPHRASE, else the terminal.
+ *    tx status TXID | account ID | head | block HEIGHT|HASH | authorities
+ *        read the node's ledger over RPC.
+ *  Every command prints JSON with --json.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ledger/ledger_contract.h"
+#include "ledger/ledger_genesis.h"
+#include "node/node_cli.h"
+#include "node/node_datadir.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_keystore.h"
+
+#define KV_WIDTH 12
+#define PASS_MAX 1024
+#define POLL_MS 200
+#define DEFAULT_BALANCE UINT64_C(1000000000)
+#define DEFAULT_CHAIN_NAME "genie-testnet"
+
+static void s_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static const char *s_str(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "-";
+}
+
+static json_int_t s_int(const json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+/*  Decimal uint64 in TEXT (digits only). 0 or -1. */
+static int s_parse_u64(const char *text, uint64_t *out)
+{
+    if (!text[0] || strlen(text) > 20)
+        return -1;
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static int s_parse_id(const char *text, uint8_t out[static 32])
+{
+    return strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
+}
+
+/*  Runs METHOD with PARAMS (stolen) and prints the result with --json, else PRINT(result). */
+static int s_call_print(node_cli_t *cli, const char *method, json_t *params,
+                        void (*print)(const json_t *))
+{
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, method, params, &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    if (node_cli_json(cli))
+        node_cli_print_json(r);
+    else
+        print(r);
+    json_decref(r);
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- genesis new */
+
+int node_cli_cmd_genesis_new(node_cli_t *cli, int argc, char **argv)
+{
+    const char *n_text = NULL, *out = NULL, *bal_text = NULL, *name = DEFAULT_CHAIN_NAME;
+    for (int i = 0; i < argc;) {
+        const char *v = NULL;
+        int got;
+        if ((got = node_cli_opt_value(argc, argv, &i, "--authorities", &v)) != 0)
+            n_text = v;
+        else if ((got = node_cli_opt_value(argc, argv, &i, "--out", &v)) != 0)
+            out = v;
+        else if ((got = node_cli_opt_value(argc, argv, &i, "--balance", &v)) != 0)
+            bal_text = v;
+        else if ((got = node_cli_opt_value(argc, argv, &i, "--chain-name", &v)) != 0)
+            name = v;
+        else
+            return node_cli_usage("'genesis new' does not take '%s'", argv[i]);
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE;
+    }
+    uint64_t n = 0, balance = DEFAULT_BALANCE;
+    if (!n_text || s_parse_u64(n_text, &n) != 0 || n < 1 || n > LEDGER_AUTHORITIES_MAX)
+        return node_cli_usage("'genesis new' needs --authorities N (1-%d)", LEDGER_AUTHORITIES_MAX);
+    if (!out)
+        return node_cli_usage("'genesis new' needs --out DIR");
+    if (bal_text && (s_parse_u64(bal_text, &balance) != 0 || balance > (uint64_t)INT64_MAX ||
+                     balance > UINT64_MAX / n))
+        return node_cli_usage("--balance wants an integer 0..2^63-1 (total within 2^64-1)");
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return node_cli_fail("cannot create %s: %s", out, strerror(errno));
+    char err[512];
+    ledger_genesis_t *g = NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t time_ms = (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
+    int rc = ledger_genesis_create(out, name, (size_t)n, balance, time_ms, &g, err, sizeof err);
+    if (rc != LEDGER_OK)
+        return node_cli_fail("genesis new: %s", err);
+    char chain[65];
+    proto_hex_encode(ledger_genesis_chain_id(g), 32, chain);
+    char path[NODE_DATADIR_PATH_MAX];
+    if (node_cli_json(cli)) {
+        json_t *j = json_object();
+        json_t *keys = json_array();
+        for (uint64_t i = 1; i <= n; i++) {
+            snprintf(path, sizeof path, "%s/authority-%" PRIu64 ".key", out, i);
+            json_array_append_new(keys, json_string(path));
+        }
+        json_object_set_new(j, "chain_id", json_string(chain));
+        json_object_set_new(j, "chain_name", json_string(name));
+        snprintf(path, sizeof path, "%s/genesis.json", out);
+        json_object_set_new(j, "genesis", json_string(path));
+        json_object_set_new(j, "authority_keys", keys);
+        snprintf(path, sizeof path, "%s/attestation.key", out);
+        json_object_set_new(j, "attestation_key", json_string(path));
+        json_object_set_new(j, "balance", json_integer((json_int_t)balance));
+        node_cli_print_json(j);
+        json_decref(j);
+    } else {
+        node_cli_print_kv(KV_WIDTH, "chain id", "%s", chain);
+        node_cli_print_kv(KV_WIDTH, "chain name", "%s", name);
+        node_cli_print_kv(KV_WIDTH, "genesis", "%s/genesis.json", out);
+        for (uint64_t i = 1; i <= n; i++)
+            node_cli_print_kv(KV_WIDTH, "authority",
+                              "%s/authority-%" PRIu64 ".key (balance %" PRIu64 ")", out, i,
+                              balance);
+        node_cli_print_kv(KV_WIDTH, "attestation", "%s/attestation.key", out);
+        printf("\nEach authority node needs its authority-<i>.key in DATADIR/accounts/ and\n"
+               "--role authority --genesis %s/genesis.json.\n",
+               out);
+    }
+    ledger_genesis_destroy(&g);
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static int s_read_line(int fd, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t got = read(fd, &c, 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0 || c == '\n')
+            break;
+        if (n + 1 >= cap)
+            return -2;
+        buf[n++] = c;
+    }
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    return 0;
+}
+
+/*  Passphrase of an encrypted key: FILE's first line, else $GENIE_PASSPHRASE, else asked
+ *  on the terminal. */
+static int s_passphrase(const char *file, const char *keyfile, char *pass, size_t cap)
+{
+    if (file) {
+        int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            return node_cli_fail("cannot read passphrase file %s: %s", file, strerror(errno));
+        int rc = s_read_line(fd, pass, cap);
+        close(fd);
+        return rc == 0 ? NODE_CLI_EXIT_OK : node_cli_fail("cannot read a passphrase from %s", file);
+    }
+    const char *env = getenv("GENIE_PASSPHRASE");
+    if (env && env[0]) {
+        if (strlen(env) >= cap)
+            return node_cli_fail("GENIE_PASSPHRASE is too long");
+        memcpy(pass, env, strlen(env) + 1);
+        return NODE_CLI_EXIT_OK;
+    }
+    if (!isatty(STDIN_FILENO))
+        return node_cli_fail("%s is encrypted: give --passphrase-file FILE or set "
+                             "GENIE_PASSPHRASE",
+                             keyfile);
+    struct termios old, quiet;
+    if (tcgetattr(STDIN_FILENO, &old) != 0)
+        return node_cli_fail("cannot read the terminal: %s", strerror(errno));
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    fprintf(stderr, "passphrase for %s: ", keyfile);
+    fflush(stderr);
+    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    int rc = s_read_line(STDIN_FILENO, pass, cap);
+    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+    return rc == 0 ? NODE_CLI_EXIT_OK : node_cli_fail("cannot read the passphrase");
+}
+
+/*  Loads the account key FROM (hex; NULL: the only account key) of DATADIR into *key. */
+static int s_account_key(const char *datadir, const char *from, const char *pass_file,
+                         proto_key_t **key)
+{
+    node_datadir_keyinfo_t *list = NULL;
+    size_t n = 0;
+    char err[512];
+    uint8_t want[32];
+    if (from && s_parse_id(from, want) != 0)
+        return node_cli_usage("--from wants an account id (64 hex characters)");
+    if (node_datadir_key_list(datadir, &list, &n, err, sizeof err) != 0)
+        return node_cli_fail("%s", err);
+    const node_datadir_keyinfo_t *pick = NULL;
+    size_t accounts = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].rc != PROTO_KS_OK || list[i].info.kind != PROTO_KS_ACCOUNT)
+            continue;
+        accounts++;
+        if (from ? memcmp(list[i].info.pub, want, 32) == 0 : !pick)
+            pick = &list[i];
+    }
+    int rc = NODE_CLI_EXIT_OK;
+    if (!pick || (!from && accounts > 1)) {
+        if (!pick && from)
+            rc = node_cli_fail("no key for account %s in %s/accounts/", from, datadir);
+        else if (!pick)
+            rc = node_cli_fail("no account key in %s/accounts/ ('genie key new' makes one)",
+                               datadir);
+        else
+            rc = node_cli_usage("%s/accounts/ holds %zu account keys: choose one with --from ID",
+                                datadir, accounts);
+        free(list);
+        return rc;
+    }
+    char pass[PASS_MAX];
+    memset(pass, 0, sizeof pass);
+    if (pick->info.encrypted)
+        rc = s_passphrase(pass_file, pick->path, pass, sizeof pass);
+    if (rc == NODE_CLI_EXIT_OK) {
+        int ks = proto_keystore_load(pick->path, pick->info.encrypted ? pass : NULL, key, NULL);
+        if (ks != PROTO_KS_OK)
+            rc = node_cli_fail("%s: %s", pick->path, proto_keystore_strerror(ks));
+    }
+    sodium_memzero(pass, sizeof pass);
+    free(list);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- tx */
+
+/*  Polls tx_status for TXID until committed or WAIT_S pass; *result is the last answer. */
+static int s_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result)
+{
+    for (long waited = 0;; waited += POLL_MS) {
+        json_t *r = NULL;
+        int rc = node_cli_call(cli, "tx_status", json_pack("{s:s}", "txid", txid), &r);
+        if (rc != NODE_CLI_EXIT_OK)
+            return rc;
+        if (strcmp(s_str(r, "status"), "committed") == 0 || waited >= wait_s * 1000) {
+            *result = r;
+            return NODE_CLI_EXIT_OK;
+        }
+        json_decref(r);
+        s_sleep_ms(POLL_MS);
+    }
+}
+
+int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
+{
+    const char *pos[2];
+    int npos = 0;
+    const char *from = NULL, *wait_text = NULL, *pass_file = NULL;
+    for (int i = 0; i < argc;) {
+        const char *v = NULL;
+        int got;
+        if ((got = node_cli_opt_value(argc, argv, &i, "--from", &v)) != 0)
+            from = v;
+        else if ((got = node_cli_opt_value(argc, argv, &i, "--wait", &v)) != 0)
+            wait_text = v;
+        else if ((got = node_cli_opt_value(argc, argv, &i, "--passphrase-file", &v)) != 0)
+            pass_file = v;
+        else if (strncmp(argv[i], "--", 2) == 0)
+            return node_cli_usage("'tx transfer' does not take '%s'", argv[i]);
+        else if (npos < 2)
+            pos[npos++] = argv[i++];
+        else
+            return node_cli_usage("'tx transfer' takes TO AMOUNT (got '%s' too)", argv[i]);
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE;
+    }
+    uint8_t to[32];
+    uint64_t amount = 0, wait_s = 0;
+    if (npos != 2)
+        return node_cli_usage("'tx transfer' needs TO AMOUNT");
+    if (s_parse_id(pos[0], to) != 0)
+        return node_cli_usage("TO must be an account id (64 hex characters)");
+    if (s_parse_u64(pos[1], &amount) != 0 || amount == 0)
+        return node_cli_usage("AMOUNT must be a positive integer");
+    if (wait_text && (s_parse_u64(wait_text, &wait_s) != 0 || wait_s < 1 || wait_s > 3600))
+        return node_cli_usage("--wait wants seconds (1-3600)");
+    const char *datadir = NULL;
+    int rc = node_cli_need_datadir(cli, "tx transfer", &datadir);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+
+    proto_key_t *key = NULL;
+    json_t *status = NULL, *acct = NULL, *sub = NULL, *done = NULL;
+    uint8_t *tx = NULL;
+    char *hex = NULL;
+    rc = s_account_key(datadir, from, pass_file, &key);
+    if (rc != NODE_CLI_EXIT_OK)
+        goto out;
+    char id[65];
+    proto_hex_encode(proto_key_public(key), 32, id);
+    if ((rc = node_cli_call(cli, "status", NULL, &status)) != NODE_CLI_EXIT_OK ||
+        (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", id), &acct)) !=
+            NODE_CLI_EXIT_OK)
+        goto out;
+    uint8_t chain[32];
+    json_t *nn = json_object_get(acct, "next_nonce");
+    if (s_parse_id(s_str(status, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
+        json_integer_value(nn) < 0) {
+        rc = node_cli_fail("malformed answer from the node");
+        goto out;
+    }
+    size_t len = 0;
+    tx =
+        ledger_contract_transfer_tx(key, chain, (uint64_t)json_integer_value(nn), to, amount, &len);
+    hex = tx ? malloc(2 * len + 1) : NULL;
+    if (!hex) {
+        rc = node_cli_fail("cannot build the transaction");
+        goto out;
+    }
+    proto_hex_encode(tx, len, hex);
+    if ((rc = node_cli_call(cli, "tx_submit", json_pack("{s:s}", "tx", hex), &sub)) !=
+        NODE_CLI_EXIT_OK)
+        goto out;
+    const char *txid = s_str(sub, "txid");
+    if (wait_s) {
+        if ((rc = s_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
+            goto out;
+        if (strcmp(s_str(done, "status"), "committed") != 0) {
+            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,
+                               s_str(done, "status"));
+            goto out;
+        }
+    }
+    if (node_cli_json(cli)) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "txid", txid, "from", id, "to", pos[0],
+                              "amount", (json_int_t)amount, "nonce", json_integer_value(nn));
+        json_object_set(j, "status",
+                        done ? json_object_get(done, "status") : json_string("pending"));
+        if (done) {
+            json_object_set(j, "height", json_object_get(done, "height"));
+            json_object_set(j, "index", json_object_get(done, "index"));
+        }
+        node_cli_print_json(j);
+        json_decref(j);
+    } else {
+        node_cli_print_kv(KV_WIDTH, "txid", "%s", txid);
+        node_cli_print_kv(KV_WIDTH, "from", "%s", id);
+        node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, json_integer_value(nn));
+        if (done)
+            node_cli_print_kv(KV_WIDTH, "committed",
+                              "height %" JSON_INTEGER_FORMAT ", index %" JSON_INTEGER_FORMAT,
+                              s_int(done, "height"), s_int(done, "index"));
+        else
+            node_cli_print_kv(KV_WIDTH, "status", "submitted");
+    }
+out:
+    free(hex);
+    free(tx);
+    json_decref(done);
+    json_decref(sub);
+    json_decref(acct);
+    json_decref(status);
+    proto_key_destroy(&key);
+    return rc;
+}
+
+static void s_print_tx_status(const json_t *r)
+{
+    node_cli_print_kv(KV_WIDTH, "txid", "%s", s_str(r, "txid"));
+    node_cli_print_kv(KV_WIDTH, "status", "%s", s_str(r, "status"));
+    if (json_is_integer(json_object_get(r, "height"))) {
+        node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, s_int(r, "height"));
+        node_cli_print_kv(KV_WIDTH, "index", "%" JSON_INTEGER_FORMAT, s_int(r, "index"));
+    }
+}
+
+int node_cli_cmd_tx_status(node_cli_t *cli, int argc, char **argv)
+{
+    uint8_t id[32];
+    if (argc != 1 || s_parse_id(argv[0], id) != 0)
+        return node_cli_usage("'tx status' needs TXID (64 hex characters)");
+    return s_call_print(cli, "tx_status", json_pack("{s:s}", "txid", argv[0]), s_print_tx_status);
+}
+
+/* ---------------------------------------------------------------- reads */
+
+static void s_print_account(const json_t *r)
+{
+    node_cli_print_kv(KV_WIDTH, "account", "%s", s_str(r, "id"));
+    node_cli_print_kv(KV_WIDTH, "balance", "%" JSON_INTEGER_FORMAT, s_int(r, "balance"));
+    node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, s_int(r, "nonce"));
+    node_cli_print_kv(KV_WIDTH, "next nonce", "%" JSON_INTEGER_FORMAT, s_int(r, "next_nonce"));
+}
+
+int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv)
+{
+    uint8_t id[32];
+    if (argc != 1 || s_parse_id(argv[0], id) != 0)
+        return node_cli_usage("'account' needs ID (64 hex characters)");
+    return s_call_print(cli, "account", json_pack("{s:s}", "id", argv[0]), s_print_account);
+}
+
+static void s_print_head(const json_t *r)
+{
+    node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, s_int(r, "height"));
+    node_cli_print_kv(KV_WIDTH, "hash", "%s", s_str(r, "hash"));
+    node_cli_print_kv(KV_WIDTH, "state root", "%s", s_str(r, "state_root"));
+    node_cli_print_kv(KV_WIDTH, "time ms", "%" JSON_INTEGER_FORMAT, s_int(r, "time_ms"));
+}
+
+int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 0)
+        return node_cli_usage("'head' takes no arguments (got '%s')", argv[0]);
+    return s_call_print(cli, "head", NULL, s_print_head);
+}
+
+static void s_print_block(const json_t *r)
+{
+    s_print_head(r);
+    node_cli_print_kv(KV_WIDTH, "prev hash", "%s", s_str(r, "prev_hash"));
+    node_cli_print_kv(KV_WIDTH, "proposer", "%s", s_str(r, "proposer"));
+    node_cli_print_kv(KV_WIDTH, "round", "%" JSON_INTEGER_FORMAT, s_int(r, "round"));
+    node_cli_print_kv(KV_WIDTH, "tx root", "%s", s_str(r, "tx_root"));
+    node_cli_print_kv(KV_WIDTH, "size", "%" JSON_INTEGER_FORMAT " bytes", s_int(r, "size"));
+    const json_t *cert = json_object_get(r, "certificate");
+    if (json_is_object(cert))
+        node_cli_print_kv(KV_WIDTH, "certificate",
+                          "round %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " signers",
+                          s_int(cert, "round"), s_int(cert, "signers"));
+    else
+        node_cli_print_kv(KV_WIDTH, "certificate", "none (genesis)");
+    node_cli_print_kv(KV_WIDTH, "txs", "%" JSON_INTEGER_FORMAT, s_int(r, "tx_count"));
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(r, "txids"), i, t) printf("  %s\n", json_string_value(t));
+}
+
+int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv)
+{
+    uint64_t height = 0;
+    uint8_t hash[32];
+    if (argc != 1)
+        return node_cli_usage("'block' needs HEIGHT or HASH");
+    json_t *params;
+    if (s_parse_u64(argv[0], &height) == 0 && height <= (uint64_t)INT64_MAX && strlen(argv[0]) < 64)
+        params = json_pack("{s:I}", "height", (json_int_t)height);
+    else if (s_parse_id(argv[0], hash) == 0)
+        params = json_pack("{s:s}", "hash", argv[0]);
+    else
+        return node_cli_usage("'block' needs HEIGHT (a number) or HASH (64 hex characters)");
+    return s_call_print(cli, "block", params, s_print_block);
+}
+
+static void s_print_authorities(const json_t *r)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(r, i, a) puts(json_string_value(a));
+}
+
+int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv)
+{
+    if (argc > 0)
+        return node_cli_usage("'authorities' takes no arguments (got '%s')", argv[0]);
+    return s_call_print(cli, "authorities", NULL, s_print_authorities);
+}

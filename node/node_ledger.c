@@ -1,0 +1,700 @@
+/*  node_ledger: lifecycle, consensus io and pacing of the node's ledger (see
+ *  node_ledger.h; sync is in node_ledger_sync.c, RPC methods in node_ledger_rpc.c).
+ *
+ *  The consensus core (ledger_consensus.h) decides; this file gives it its io:
+ *    broadcast        -> p2p_node_broadcast(PROTO_MSG_PROPOSAL / PROTO_MSG_VOTE)
+ *    schedule_timeout -> one-shot zloop timers, at most NL_TIMERS_MAX pending; when full
+ *                        the one of the lowest (height, round) is ended (the core ignores
+ *                        stale timers anyway, and re-arms what it still needs)
+ *    persist          -> DIR/ledger/signstate, atomically (node_datadir_write_file)
+ *    get_block        -> ledger_block_build on the head, at most NODE_LEDGER_BLOCK_BYTES;
+ *                        "not yet" while the mempool is empty and the head is younger
+ *                        than the genesis heartbeat, so empty blocks come only that often
+ *    validate         -> ledger_block_execute; the resulting state is kept (by block hash)
+ *                        until the height is committed
+ *    hash             -> the block's header hash (ledger_header_hash), so votes and
+ *                        certificates sign exactly what the store calls the block hash
+ *    commit           -> ledger_store_commit(block, cert, state), ledger_mempool_update;
+ *                        the next height starts after block_interval_ms
+ *  Pacing: after a commit the next height starts once block_interval_ms has passed AND
+ *  there is something to do: a tx in the mempool, the heartbeat due (head time +
+ *  heartbeat_ms), or a proposal/vote of that height from a peer (so a node whose mempool
+ *  is empty follows the others at once). Waiting before starting the height, rather than
+ *  only answering "not yet" from get_block, keeps the other validators from timing the
+ *  proposer out round after round while there is nothing to propose.
+ */
+#include "node/node_ledger.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_ledger_int.h"
+#include "proto/proto_err.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_keystore.h"
+#include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
+
+#define SIGNSTATE_MAX (4u * 1024 * 1024)
+
+uint64_t nl_now(void)
+{
+    return (uint64_t)zclock_time();
+}
+
+ledger_head_t nl_head(node_ledger_t *self)
+{
+    ledger_head_t h;
+    memset(&h, 0, sizeof h);
+    if (ledger_store_head(self->store, &h) != LEDGER_OK) {
+        GLOG(ERROR, LEDGER, "cannot read the ledger head");
+        memset(&h, 0, sizeof h);
+    }
+    return h;
+}
+
+int nl_valset(node_ledger_t *self, ledger_valset_t *vs)
+{
+    uint8_t keys[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
+    size_t n = 0;
+    memset(vs, 0, sizeof *vs);
+    if (ledger_store_authorities(self->store, keys, &n) != LEDGER_OK || n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (ledger_valset_add(vs, keys[i]) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- executed-state cache */
+
+static void s_states_clear(node_ledger_t *self)
+{
+    for (size_t i = 0; i < NL_STATES_MAX; i++) {
+        ledger_state_destroy(&self->states[i].state);
+        self->states[i].used = false;
+    }
+}
+
+/*  Keeps STATE (ownership taken) for the block HASH at HEIGHT; evicts slot 0's
+ *  successor round-robin when full. */
+static void s_states_put(node_ledger_t *self, const uint8_t hash[static 32], uint64_t height,
+                         ledger_state_t **state)
+{
+    size_t slot = NL_STATES_MAX;
+    for (size_t i = 0; i < NL_STATES_MAX && slot == NL_STATES_MAX; i++)
+        if (!self->states[i].used || memcmp(self->states[i].hash, hash, 32) == 0)
+            slot = i;
+    if (slot == NL_STATES_MAX)
+        slot = (size_t)(height % NL_STATES_MAX); /* any; full means many bad proposals */
+    nl_cached_t *c = &self->states[slot];
+    ledger_state_destroy(&c->state);
+    c->used = true;
+    memcpy(c->hash, hash, 32);
+    c->height = height;
+    c->state = *state;
+    *state = NULL;
+}
+
+/*  Takes the state kept for HASH (caller destroys), or NULL. */
+static ledger_state_t *s_states_take(node_ledger_t *self, const uint8_t hash[static 32])
+{
+    for (size_t i = 0; i < NL_STATES_MAX; i++) {
+        nl_cached_t *c = &self->states[i];
+        if (c->used && memcmp(c->hash, hash, 32) == 0) {
+            ledger_state_t *st = c->state;
+            c->state = NULL;
+            c->used = false;
+            return st;
+        }
+    }
+    return NULL;
+}
+
+void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len)
+{
+    s_states_clear(self);
+    free(self->built);
+    self->built = NULL;
+    self->built_len = 0;
+    if (ledger_mempool_update(self->pool, block, len) != LEDGER_OK)
+        GLOG(WARN, LEDGER, "mempool update after a commit failed (the pool stays usable)");
+}
+
+/*  Header hash of BLOCK without copying it: [header, txs] -> H(header). */
+static bool s_block_hash(const uint8_t *block, size_t len, uint8_t out[static 32])
+{
+    proto_rd_t r;
+    ledger_header_t h;
+    proto_rd_init(&r, block, len);
+    if (proto_rd_array_exact(&r, 2) != PROTO_OK || ledger_header_read(&r, &h) != PROTO_OK)
+        return false;
+    ledger_header_hash(&h, out);
+    return true;
+}
+
+/* ---------------------------------------------------------------- timers */
+
+/*  A consensus timer fired. ARG is the ledger; the slot is found by TIMER_ID, so a timer
+ *  ended while already due (zloop ends timers lazily) finds no slot and does nothing. */
+static int s_on_cons_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    node_ledger_t *self = arg;
+    for (size_t i = 0; i < NL_TIMERS_MAX; i++) {
+        nl_timer_t *t = &self->timers[i];
+        if (t->used && t->id == timer_id) {
+            t->used = false;
+            if (self->cons)
+                ledger_cons_on_timeout(self->cons, t->height, t->round, t->step, nl_now());
+            break;
+        }
+    }
+    return 0;
+}
+
+static void s_io_schedule(void *ctx, uint64_t height, uint32_t round, ledger_cons_step_t step,
+                          uint64_t delay_ms)
+{
+    node_ledger_t *self = ctx;
+    nl_timer_t *slot = NULL;
+    for (size_t i = 0; i < NL_TIMERS_MAX && !slot; i++)
+        if (!self->timers[i].used)
+            slot = &self->timers[i];
+    if (!slot) { /* full: end the oldest-looking one (lowest height, then round) */
+        slot = &self->timers[0];
+        for (size_t i = 1; i < NL_TIMERS_MAX; i++) {
+            nl_timer_t *t = &self->timers[i];
+            if (t->height < slot->height || (t->height == slot->height && t->round < slot->round))
+                slot = t;
+        }
+        zloop_timer_end(self->loop, slot->id);
+        slot->used = false;
+        self->st.timers_dropped++;
+    }
+    if (delay_ms > 3600u * 1000u)
+        delay_ms = 3600u * 1000u;
+    slot->height = height;
+    slot->round = round;
+    slot->step = step;
+    slot->id = zloop_timer(self->loop, (size_t)(delay_ms ? delay_ms : 1), 1, s_on_cons_timer, self);
+    if (slot->id < 0) {
+        GLOG(ERROR, LEDGER, "cannot create a consensus timer");
+        return;
+    }
+    slot->used = true;
+}
+
+/* ---------------------------------------------------------------- consensus io */
+
+static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    if (!p2p || p2p_node_broadcast(p2p, type, data, len) != 0) {
+        self->st.broadcast_failures++;
+        GLOG(WARN, LEDGER, "cannot broadcast a %s of %zu bytes", proto_msgtype_name(type), len);
+    }
+}
+
+static int s_io_persist(void *ctx, const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    char err[512];
+    if (node_datadir_write_file(self->signstate, data, len, 0600, err, sizeof err) != 0) {
+        self->st.persist_failures++;
+        GLOG(ERROR, LEDGER, "cannot save the signing record: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static ledger_cons_block_rc_t s_io_get_block(void *ctx, uint64_t height, const uint8_t **block,
+                                             size_t *len)
+{
+    node_ledger_t *self = ctx;
+    ledger_head_t head = nl_head(self);
+    uint64_t now = nl_now();
+    if (height != head.height + 1 || !self->vkey)
+        return LEDGER_CONS_BLOCK_ERROR;
+    if (ledger_mempool_count(self->pool) == 0 && now < head.time_ms + self->params.heartbeat_ms)
+        return LEDGER_CONS_BLOCK_NOT_YET;
+    ledger_build_params_t bp;
+    memset(&bp, 0, sizeof bp);
+    bp.time_ms = now;
+    memcpy(bp.proposer, proto_key_public(self->vkey), LEDGER_ID_LEN);
+    bp.round = ledger_cons_round(self->cons);
+    bp.max_bytes = NODE_LEDGER_BLOCK_BYTES;
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    ledger_state_t *state = NULL;
+    int rc = ledger_block_build(self->store, self->pool, &bp, &bytes, &n, &state);
+    uint8_t hash[32];
+    if (rc != LEDGER_OK || !s_block_hash(bytes, n, hash)) {
+        GLOG(ERROR, LEDGER, "cannot build block %" PRIu64 ": %s", height, ledger_err_str(rc));
+        free(bytes);
+        ledger_state_destroy(&state);
+        return LEDGER_CONS_BLOCK_ERROR;
+    }
+    s_states_put(self, hash, height, &state);
+    free(self->built);
+    self->built = bytes;
+    self->built_len = n;
+    *block = bytes;
+    *len = n;
+    GLOG(DEBUG, LEDGER, "proposing block %" PRIu64 " (%zu bytes)", height, n);
+    return LEDGER_CONS_BLOCK_READY;
+}
+
+static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size_t len)
+{
+    node_ledger_t *self = ctx;
+    ledger_head_t head = nl_head(self);
+    uint8_t hash[32];
+    if (height != head.height + 1 || !s_block_hash(block, len, hash))
+        return false;
+    ledger_state_t *state = NULL;
+    ledger_reject_t why = {0, NULL, -1};
+    int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+    if (rc != LEDGER_OK) {
+        bool ours = rc == LEDGER_E_STORE || rc == LEDGER_E_CORRUPT || rc == LEDGER_E_NOMEM;
+        if (ours)
+            GLOG(ERROR, LEDGER, "cannot execute proposed block %" PRIu64 ": %s", height,
+                 ledger_err_str(rc));
+        else
+            GLOG(DEBUG, LEDGER, "proposed block %" PRIu64 " refused: %s (%s, tx %ld)", height,
+                 ledger_err_str(rc), why.why ? why.why : "-", why.tx_index);
+        ledger_state_destroy(&state);
+        return false;
+    }
+    s_states_put(self, hash, height, &state);
+    return true;
+}
+
+static bool s_io_hash(void *ctx, const uint8_t *block, size_t len, uint8_t out[static 32])
+{
+    return s_block_hash(block, len, out);
+}
+
+static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms);
+
+static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t len,
+                        const uint8_t hash[static 32], const uint8_t *cert, size_t cert_len)
+{
+    node_ledger_t *self = ctx;
+    ledger_head_t head = nl_head(self);
+    if (height <= head.height)
+        return; /* sync got there first */
+    if (height != head.height + 1) {
+        GLOG(ERROR, LEDGER, "consensus committed height %" PRIu64 " on head %" PRIu64, height,
+             head.height);
+        return;
+    }
+    ledger_state_t *state = s_states_take(self, hash);
+    if (!state) {
+        ledger_reject_t why = {0, NULL, -1};
+        int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+        if (rc != LEDGER_OK) {
+            GLOG(ERROR, LEDGER, "certified block %" PRIu64 " does not execute here: %s (%s)",
+                 height, ledger_err_str(rc), why.why ? why.why : "-");
+            ledger_state_destroy(&state);
+            return;
+        }
+    }
+    int rc = ledger_store_commit(self->store, block, len, cert, cert_len, state);
+    ledger_state_destroy(&state);
+    if (rc != LEDGER_OK) {
+        GLOG(ERROR, LEDGER, "cannot commit block %" PRIu64 ": %s", height, ledger_err_str(rc));
+        return;
+    }
+    self->st.blocks_committed++;
+    nl_after_commit(self, block, len);
+    char hex[65];
+    proto_hex_encode(hash, 32, hex);
+    GLOG(INFO, LEDGER, "committed block %" PRIu64 " %.16s round %u (%zu bytes)", height, hex,
+         ledger_cons_round(self->cons), len);
+    self->pace_not_before = nl_now() + self->params.block_interval_ms;
+    s_pace_arm(self, self->params.block_interval_ms);
+}
+
+/* ---------------------------------------------------------------- pacing */
+
+static void s_start_height(node_ledger_t *self, const char *why)
+{
+    ledger_head_t head = nl_head(self);
+    ledger_valset_t vs;
+    if (ledger_cons_height(self->cons) >= head.height + 1)
+        return;
+    if (nl_valset(self, &vs) != 0) {
+        GLOG(ERROR, LEDGER, "cannot read the authority set");
+        return;
+    }
+    if (ledger_cons_start_height(self->cons, head.height + 1, &vs, nl_now()) != 0) {
+        GLOG(ERROR, LEDGER, "cannot start height %" PRIu64, head.height + 1);
+        return;
+    }
+    GLOG(DEBUG, LEDGER, "height %" PRIu64 " started (%s)", head.height + 1, why);
+}
+
+void nl_start_next(node_ledger_t *self, const char *why)
+{
+    if (self->started)
+        s_start_height(self, why);
+}
+
+/*  Starts the next height if it is due; otherwise arms the pace timer for when it is. */
+void nl_pace_check(node_ledger_t *self)
+{
+    if (!self->started)
+        return;
+    ledger_head_t head = nl_head(self);
+    if (ledger_cons_height(self->cons) >= head.height + 1)
+        return;
+    uint64_t now = nl_now();
+    if (now < self->pace_not_before) {
+        s_pace_arm(self, self->pace_not_before - now);
+        return;
+    }
+    uint64_t due = head.time_ms + self->params.heartbeat_ms;
+    if (ledger_mempool_count(self->pool) > 0 || now >= due) {
+        s_start_height(self, ledger_mempool_count(self->pool) ? "txs waiting" : "heartbeat");
+        return;
+    }
+    uint64_t wait = due - now;
+    s_pace_arm(self, wait > self->params.heartbeat_ms ? self->params.heartbeat_ms : wait);
+}
+
+static int s_on_pace(zloop_t *loop, int timer_id, void *arg)
+{
+    node_ledger_t *self = arg;
+    if (timer_id == self->pace_timer)
+        self->pace_timer = -1;
+    nl_pace_check(self);
+    return 0;
+}
+
+static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms)
+{
+    if (self->pace_timer >= 0)
+        zloop_timer_end(self->loop, self->pace_timer);
+    self->pace_timer =
+        zloop_timer(self->loop, (size_t)(delay_ms ? delay_ms : 1), 1, s_on_pace, self);
+    if (self->pace_timer < 0)
+        GLOG(ERROR, LEDGER, "cannot create the pacing timer");
+}
+
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    node_ledger_t *self = arg;
+    nl_sync_tick(self, nl_now());
+    return 0;
+}
+
+/* ---------------------------------------------------------------- p2p upcalls */
+
+bool node_ledger_is_broadcast(uint32_t kind)
+{
+    return kind == PROTO_MSG_TX || kind == PROTO_MSG_PROPOSAL || kind == PROTO_MSG_VOTE ||
+           kind == PROTO_MSG_STATUS;
+}
+
+bool node_ledger_is_unicast(const uint8_t *data, size_t len)
+{
+    return len >= 2 && (data[0] & 0xf0) == 0x90 &&
+           (data[1] == PROTO_MSG_SYNC_REQ || data[1] == PROTO_MSG_SYNC_BLOCKS);
+}
+
+/*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
+ *  from node FROM: FROM has committed HEIGHT - 1. If HEIGHT is the one after our head,
+ *  start it now (the others are there). A height beyond that makes us sync, so it is
+ *  believed only from a current authority's valid signature (a node could otherwise
+ *  send us after blocks nobody has; the core itself ignores such far heights). */
+static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height,
+                             const uint8_t signer[static 32], bool signed_ok)
+{
+    ledger_head_t head = nl_head(self);
+    ledger_valset_t vs;
+    if (height == 0 || height <= head.height)
+        return;
+    if (height > head.height + 1 &&
+        (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
+        return;
+    nl_sync_peer_seen(self, from, height - 1);
+    if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
+        nl_start_next(self, "a peer is there");
+}
+
+/*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
+static bool s_far(node_ledger_t *self, uint64_t height)
+{
+    return height > nl_head(self).height + 1;
+}
+
+void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
+                              const uint8_t *data, size_t len)
+{
+    if (!self || !self->cons)
+        return;
+    uint64_t now = nl_now();
+    switch (kind) {
+    case PROTO_MSG_TX: {
+        uint8_t txid[LEDGER_ID_LEN];
+        const char *why = NULL;
+        int rc = ledger_mempool_add(self->pool, data, len, txid, &why);
+        if (rc == LEDGER_OK) {
+            self->st.txs_in++;
+            nl_pace_check(self);
+        } else {
+            self->st.txs_rejected++;
+            GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%s)", ledger_err_str(rc),
+                 why ? why : "-");
+        }
+        break;
+    }
+    case PROTO_MSG_PROPOSAL: {
+        ledger_proposal_t p;
+        if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {
+            GLOG(DEBUG, LEDGER, "malformed proposal (%zu bytes)", len);
+            break;
+        }
+        s_consensus_seen(self, from, p.height, p.proposer,
+                         s_far(self, p.height) && ledger_proposal_verify(&p));
+        int rc = ledger_cons_on_proposal(self->cons, data, len, now);
+        if (rc != PROTO_OK)
+            GLOG(DEBUG, LEDGER, "proposal %" PRIu64 "/%u refused: %s", p.height, p.round,
+                 proto_err_str(rc));
+        break;
+    }
+    case PROTO_MSG_VOTE: {
+        ledger_vote_t v;
+        if (ledger_vote_decode(data, len, &v) != PROTO_OK) {
+            GLOG(DEBUG, LEDGER, "malformed vote (%zu bytes)", len);
+            break;
+        }
+        s_consensus_seen(self, from, v.height, v.validator,
+                         s_far(self, v.height) && ledger_vote_verify(&v));
+        int rc = ledger_cons_on_vote(self->cons, data, len, now);
+        if (rc != PROTO_OK)
+            GLOG(DEBUG, LEDGER, "vote %" PRIu64 "/%u refused: %s", v.height, v.round,
+                 proto_err_str(rc));
+        break;
+    }
+    case PROTO_MSG_STATUS:
+        nl_sync_on_status(self, from, data, len);
+        break;
+    default:
+        break;
+    }
+}
+
+void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                            size_t len)
+{
+    if (self && self->cons)
+        nl_sync_on_unicast(self, from, data, len);
+}
+
+/* ---------------------------------------------------------------- start-up */
+
+static bool s_is_authority(node_ledger_t *self, const uint8_t pub[static 32])
+{
+    ledger_valset_t vs;
+    return nl_valset(self, &vs) == 0 && ledger_valset_find(&vs, pub) >= 0;
+}
+
+/*  --validator-key FILE, passphrase from $GENIE_PASSPHRASE when encrypted. */
+static int s_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap)
+{
+    proto_ks_info_t info;
+    int rc = proto_keystore_inspect(path, &info);
+    if (rc != PROTO_KS_OK)
+        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
+                             proto_keystore_strerror(rc));
+    const char *pass = info.encrypted ? getenv("GENIE_PASSPHRASE") : NULL;
+    if (info.encrypted && (!pass || !pass[0]))
+        return proto_err_set(err, err_cap, "--validator-key %s is encrypted: set GENIE_PASSPHRASE",
+                             path);
+    rc = proto_keystore_load(path, pass, &self->vkey, &info);
+    if (rc != PROTO_KS_OK)
+        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
+                             proto_keystore_strerror(rc));
+    if (!s_is_authority(self, proto_key_public(self->vkey)))
+        GLOG(WARN, LEDGER,
+             "--validator-key %s is not an authority of this chain (yet): "
+             "following until it is voted in",
+             path);
+    return 0;
+}
+
+/*  The first unencrypted account key in DATADIR/accounts/ that is an authority. */
+static int s_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
+{
+    const char *datadir = node_datadir_path(node_app_datadir(self->app));
+    node_datadir_keyinfo_t *list = NULL;
+    size_t n = 0;
+    char msg[512];
+    if (node_datadir_key_list(datadir, &list, &n, msg, sizeof msg) != 0)
+        return proto_err_set(err, err_cap, "cannot list %s/accounts: %s", datadir, msg);
+    bool encrypted_match = false;
+    for (size_t i = 0; i < n && !self->vkey; i++) {
+        if (list[i].rc != PROTO_KS_OK || list[i].info.kind != PROTO_KS_ACCOUNT ||
+            !s_is_authority(self, list[i].info.pub))
+            continue;
+        if (list[i].info.encrypted) {
+            encrypted_match = true;
+            continue;
+        }
+        int rc = proto_keystore_load(list[i].path, NULL, &self->vkey, NULL);
+        if (rc != PROTO_KS_OK)
+            GLOG(WARN, LEDGER, "cannot load %s: %s", list[i].path, proto_keystore_strerror(rc));
+    }
+    free(list);
+    if (self->vkey)
+        return 0;
+    return proto_err_set(err, err_cap,
+                         "--role authority but no validator key: %s/accounts/ holds no "
+                         "unencrypted key of an authority of this chain%s (copy the "
+                         "authority's key file there, or give --validator-key FILE)",
+                         datadir,
+                         encrypted_match ? " (an encrypted one needs --validator-key)" : "");
+}
+
+static int s_restore(node_ledger_t *self, char *err, size_t err_cap)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char msg[512];
+    if (node_datadir_read_file(self->signstate, SIGNSTATE_MAX, &data, &len, msg, sizeof msg) != 0)
+        return errno == ENOENT ? 0 : proto_err_set(err, err_cap, "%s", msg);
+    int rc = ledger_cons_restore(self->cons, data, len);
+    free(data);
+    if (rc != PROTO_OK)
+        return proto_err_set(err, err_cap,
+                             "%s is not a valid signing record (%s): refusing to sign without "
+                             "it (it protects against double-signing)",
+                             self->signstate, proto_err_str(rc));
+    GLOG(INFO, LEDGER, "signing record restored from %s", self->signstate);
+    return 0;
+}
+
+node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
+                               size_t err_cap)
+{
+    node_ledger_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        ledger_genesis_destroy(genesis);
+        proto_err_set(err, err_cap, "out of memory");
+        return NULL;
+    }
+    self->app = app;
+    self->loop = node_app_loop(app);
+    self->genesis = *genesis;
+    *genesis = NULL;
+    self->pace_timer = -1;
+    self->tick_timer = -1;
+    self->params = *ledger_genesis_params(self->genesis);
+    memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
+    const char *datadir = node_datadir_path(node_app_datadir(app));
+    if ((size_t)snprintf(self->dir, sizeof self->dir, "%s/ledger", datadir) >= sizeof self->dir ||
+        (size_t)snprintf(self->signstate, sizeof self->signstate, "%s/signstate", self->dir) >=
+            sizeof self->signstate) {
+        proto_err_set(err, err_cap, "datadir path too long");
+        goto err;
+    }
+    char msg[512];
+    if (ledger_store_open(self->dir, &self->store, msg, sizeof msg) != LEDGER_OK) {
+        proto_err_set(err, err_cap, "cannot open the ledger in %s: %s", self->dir, msg);
+        goto err;
+    }
+    int rc = ledger_genesis_apply(self->genesis, self->store);
+    if (rc != LEDGER_OK) {
+        proto_err_set(err, err_cap, "%s: %s", self->dir,
+                      rc == LEDGER_E_WRONG_CHAIN ? "the database holds another chain"
+                                                 : ledger_err_str(rc));
+        goto err;
+    }
+    self->pool = ledger_mempool_new(self->store, NULL);
+    if (!self->pool) {
+        proto_err_set(err, err_cap, "out of memory");
+        goto err;
+    }
+    if (!(node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) &&
+        node_config_validator_key(node_app_config(app)))
+        GLOG(WARN, LEDGER, "--validator-key is ignored without --role authority");
+    if (node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) {
+        const char *file = node_config_validator_key(node_app_config(app));
+        if ((file ? s_key_from_file(self, file, err, err_cap)
+                  : s_key_from_accounts(self, err, err_cap)) != 0)
+            goto err;
+    }
+    ledger_cons_io_t io = {.ctx = self,
+                           .broadcast = s_io_broadcast,
+                           .schedule_timeout = s_io_schedule,
+                           .persist = self->vkey ? s_io_persist : NULL,
+                           .get_block = s_io_get_block,
+                           .validate = s_io_validate,
+                           .hash = s_io_hash,
+                           .verify = NULL,
+                           .commit = s_io_commit};
+    self->cons = ledger_cons_new(self->chain_id, self->vkey, &io, NULL);
+    if (!self->cons) {
+        proto_err_set(err, err_cap, "cannot create the consensus core");
+        goto err;
+    }
+    if (self->vkey && s_restore(self, err, err_cap) != 0)
+        goto err;
+    ledger_head_t head = nl_head(self);
+    char hex[65];
+    proto_hex_encode(head.hash, 32, hex);
+    if (self->vkey) {
+        char vhex[65];
+        proto_hex_encode(proto_key_public(self->vkey), 32, vhex);
+        GLOG(INFO, LEDGER, "ledger at height %" PRIu64 " (%.16s), validating as %s", head.height,
+             hex, vhex);
+    } else {
+        GLOG(INFO, LEDGER, "ledger at height %" PRIu64 " (%.16s), following", head.height, hex);
+    }
+    return self;
+err:
+    node_ledger_destroy(&self);
+    return NULL;
+}
+
+int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
+{
+    self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
+    if (self->tick_timer < 0)
+        return proto_err_set(err, err_cap, "cannot create a timer");
+    self->started = true;
+    /* Resume at once: a restarted validator's restored votes may be what the others
+       wait for. */
+    s_start_height(self, "start");
+    return 0;
+}
+
+void node_ledger_destroy(node_ledger_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_ledger_t *self = *self_p;
+    if (self->loop) {
+        for (size_t i = 0; i < NL_TIMERS_MAX; i++)
+            if (self->timers[i].used)
+                zloop_timer_end(self->loop, self->timers[i].id);
+        if (self->pace_timer >= 0)
+            zloop_timer_end(self->loop, self->pace_timer);
+        if (self->tick_timer >= 0)
+            zloop_timer_end(self->loop, self->tick_timer);
+    }
+    ledger_cons_destroy(&self->cons);
+    s_states_clear(self);
+    nl_sync_clear(self);
+    free(self->built);
+    ledger_mempool_destroy(&self->pool);
+    ledger_store_destroy(&self->store);
+    proto_key_destroy(&self->vkey);
+    ledger_genesis_destroy(&self->genesis);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,82 @@
+/*  node_ledger: the node's side of the ledger: the chain in DATADIR/ledger, the mempool,
+ *  the consensus core wired to p2p and zloop timers, block sync from peers, and the ledger
+ *  RPC methods (head, block, account, authorities, tx_submit, tx_status, ledger_stats).
+ *
+ *  A node runs a ledger when its genesis (--genesis FILE, or DIR/genesis.json from an
+ *  earlier start) is a ledger genesis.json (ledger_genesis.h); the chain id is then the
+ *  genesis's. Without one the node is p2p only and the ledger methods answer "this node
+ *  runs without a ledger (no --genesis)".
+ *
+ *  Files (node_ledger.c is lifecycle, consensus io and pacing; node_ledger_sync.c is
+ *  STATUS and block sync; node_ledger_rpc.c the RPC methods; node_ledger_int.h what they
+ *  share):
+ *    DIR/ledger/            the LevelDB store (ledger_store.h)
+ *    DIR/ledger/signstate   the consensus core's signing record (double-sign protection),
+ *                           replaced atomically (tmp, fsync, rename, fsync dir) before
+ *                           anything signed leaves the node; restored at start.
+ *
+ *  Network messages (all through p2p; payloads opaque to it):
+ *    broadcast kind PROTO_MSG_TX        a tx's bytes (ledger_tx.h)
+ *    broadcast kind PROTO_MSG_PROPOSAL  a consensus proposal (ledger_vote.h)
+ *    broadcast kind PROTO_MSG_VOTE      a consensus vote (ledger_vote.h)
+ *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
+ *    unicast [PROTO_MSG_SYNC_REQ, from_height uint, count uint (1..16)]
+ *    unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, certificate bin]
+ *  Unicast framing: a ledger unicast payload is a msgpack array whose FIRST element is
+ *  the proto message type (35 or 36, a positive fixint), so its first two bytes are
+ *  0x9N 0x23 / 0x9N 0x24 (node_ledger_is_unicast). Text sent with `genie send` never
+ *  starts like that (0x9N is not a UTF-8 lead byte). Answers carry one block each, since
+ *  a unicast payload is at most P2P_PAYLOAD_MAX (250 KiB); for the same reason (and
+ *  because a proposal travels as one broadcast) this node proposes blocks of at most
+ *  NODE_LEDGER_BLOCK_BYTES (200 KiB), whatever the genesis allows.
+ *
+ *  Everything runs on the node's zloop thread (p2p callbacks, timers, RPC handlers).
+ */
+#ifndef GENIE_NODE_LEDGER_H
+#define GENIE_NODE_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_genesis.h"
+#include "node/node_app.h"
+
+/* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
+#define NODE_LEDGER_BLOCK_BYTES (200u * 1024u)
+
+typedef struct node_ledger_t node_ledger_t;
+
+/*  Opens APP's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is
+ *  NULLed, also on failure), creates the mempool and the consensus core (with the
+ *  validator key when APP's --role includes authority: --validator-key FILE, or the first
+ *  unencrypted key in DATADIR/accounts/ that is an authority), restores the signing
+ *  record. APP's datadir and loop must exist; nothing is sent yet. NULL with one line in
+ *  ERR on failure (no validator key, another chain in the database, ...). Caller
+ *  destroys. */
+node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
+                               size_t err_cap);
+
+/*  Ends its timers and frees everything; tolerates NULL; sets *self_p to NULL. */
+void node_ledger_destroy(node_ledger_t **self_p);
+
+/*  Starts consensus at the store's head + 1 and the periodic STATUS / sync timer. Call
+ *  once APP's p2p node exists. 0, or -1 with one line in ERR. */
+int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap);
+
+/*  True if broadcast KIND is a ledger message (tx, proposal, vote, status). */
+bool node_ledger_is_broadcast(uint32_t kind);
+/*  True if the unicast payload DATA (LEN bytes) is framed as a ledger message. */
+bool node_ledger_is_unicast(const uint8_t *data, size_t len);
+
+/*  p2p upcalls (DATA borrowed). Anything malformed is dropped with a debug log. */
+void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
+                              const uint8_t *data, size_t len);
+void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                            size_t len);
+
+/*  Adds the ledger RPC methods to APP (they find the ledger with node_app_ledger(), and
+ *  answer an application error when it is NULL). 0 or -1. */
+int node_ledger_register(node_app_t *app);
+
+#endif

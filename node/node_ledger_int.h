@@ -1,0 +1,141 @@
+/*  node_ledger_int: what node_ledger.c, node_ledger_sync.c and node_ledger_rpc.c share:
+ *  the node_ledger_t struct and a few internal functions. Not for other modules.
+ */
+#ifndef GENIE_NODE_LEDGER_INT_H
+#define GENIE_NODE_LEDGER_INT_H
+
+#include <czmq.h>
+
+#include "ledger/ledger_block.h"
+#include "ledger/ledger_consensus.h"
+#include "ledger/ledger_genesis.h"
+#include "ledger/ledger_mempool.h"
+#include "ledger/ledger_store.h"
+#include "node/node_datadir.h"
+#include "node/node_ledger.h"
+
+#define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
+#define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
+#define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
+#define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
+#define NL_STATUS_MS 2000       /* STATUS broadcast period */
+#define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
+#define NL_SYNC_TIMEOUT_MS 8000 /* no progress on a request this long: try another peer */
+#define NL_SYNC_LAG_MS 2500     /* behind by one block this long: sync (else the core will) */
+#define NL_SERVE_PER_S 16       /* sync requests served per second, all peers together */
+#define NL_PEER_MAX_FAILS 3     /* failed requests before a peer is ignored for a while */
+#define NL_PEER_IGNORE_MS 60000
+
+typedef struct node_ledger_t node_ledger_t;
+
+typedef struct {
+    bool used;
+    int id; /* zloop timer id */
+    uint64_t height;
+    uint32_t round;
+    ledger_cons_step_t step;
+} nl_timer_t;
+
+typedef struct {
+    bool used;
+    uint8_t hash[LEDGER_ID_LEN];
+    uint64_t height;
+    ledger_state_t *state;
+} nl_cached_t;
+
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    uint64_t height;
+    uint64_t seen_ms;
+    uint32_t fails;           /* sync requests to it that timed out or brought bad blocks */
+    uint64_t ignore_until_ms; /* after NL_PEER_MAX_FAILS fails: not asked until then */
+} nl_peer_t;
+
+typedef struct {
+    uint64_t height; /* 0: empty slot */
+    uint8_t *block;
+    size_t len;
+    uint8_t *cert;
+    size_t cert_len;
+} nl_fetched_t;
+
+typedef struct {
+    bool active;
+    uint8_t peer[32];
+    uint64_t from, count;
+    uint64_t progress_ms; /* when the request was sent or last brought a block */
+} nl_request_t;
+
+typedef struct {
+    uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
+        sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
+        persist_failures;
+} nl_stats_t;
+
+struct node_ledger_t {
+    node_app_t *app;
+    zloop_t *loop;
+    char dir[NODE_DATADIR_PATH_MAX];       /* DATADIR/ledger */
+    char signstate[NODE_DATADIR_PATH_MAX]; /* DATADIR/ledger/signstate */
+    ledger_genesis_t *genesis;
+    ledger_genesis_params_t params;
+    uint8_t chain_id[LEDGER_ID_LEN];
+    ledger_store_t *store;
+    ledger_mempool_t *pool;
+    proto_key_t *vkey; /* validator key, NULL for a follower */
+    ledger_cons_t *cons;
+    nl_timer_t timers[NL_TIMERS_MAX];
+    nl_cached_t states[NL_STATES_MAX];
+    uint8_t *built; /* the block last handed to the core by get_block */
+    size_t built_len;
+    int pace_timer;           /* one-shot: start the next height; -1 when none */
+    int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
+    uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
+    uint64_t last_status_ms;
+    bool started;
+    /* sync */
+    nl_peer_t peers[NL_PEERS_MAX];
+    nl_request_t req;
+    nl_fetched_t fetched[NL_SYNC_BATCH];
+    uint64_t behind_since;
+    uint64_t serve_window_ms;
+    unsigned serve_count;
+    nl_stats_t st;
+};
+
+/*  Wall-clock milliseconds (block times, heartbeat, core timers). */
+uint64_t nl_now(void);
+
+/*  The store's head; a zeroed head if it cannot be read (logged). */
+ledger_head_t nl_head(node_ledger_t *self);
+
+/*  The committed authority set as a consensus validator set. 0 or -1. */
+int nl_valset(node_ledger_t *self, ledger_valset_t *vs);
+
+/*  After the store's head moved (commit or sync): drops executed states and the built
+ *  block, and updates the mempool with BLOCK (LEN bytes). */
+void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len);
+
+/*  Starts the consensus height after the head now if it is not started yet (after sync,
+ *  or when a peer is already there). */
+void nl_start_next(node_ledger_t *self, const char *why);
+
+/*  Starts the next height if it is due (block interval passed, and txs waiting, the
+ *  heartbeat due, or peers already there); else arms the pacing timer. */
+void nl_pace_check(node_ledger_t *self);
+
+/* node_ledger_sync.c */
+/*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */
+void nl_sync_peer_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height);
+/*  Periodic work: STATUS broadcast, request timeouts, new requests. */
+void nl_sync_tick(node_ledger_t *self, uint64_t now);
+void nl_sync_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                       size_t len);
+void nl_sync_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                        size_t len);
+/*  Frees buffered blocks. */
+void nl_sync_clear(node_ledger_t *self);
+
+#endif

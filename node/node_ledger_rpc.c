@@ -1,0 +1,402 @@
+/*  node_ledger_rpc: the ledger's JSON-RPC methods (see node_ledger.h).
+ *
+ *    head                      -> {height, hash, state_root, time_ms}
+ *    block {height} | {hash}   -> header fields (hex), hash, size, txids,
+ *                                 certificate {height, round, signers, signer_indexes}
+ *                                 (null for the genesis block)
+ *    account {id}              -> {id, balance, nonce, next_nonce}; next_nonce counts the
+ *                                 account's pending txs (the nonce a new tx should carry)
+ *    authorities               -> [hex key, ...] (sorted)
+ *    tx_submit {tx: hex}       -> {txid}; refused txs answer -32000 "rejected: NAME: why"
+ *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
+ *    ledger_stats              -> head, consensus, mempool, sync figures
+ *  Ids and hashes are lowercase hex; bad params answer -32602 naming the parameter.
+ *  Params are an object, or an array in the order above.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_ledger_int.h"
+#include "node/node_rpc.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
+
+#define NO_LEDGER "this node runs without a ledger (no --genesis)"
+
+static json_t *s_hex(const uint8_t *p, size_t n)
+{
+    char buf[2 * 64 + 1];
+    if (n > 64)
+        return json_null();
+    proto_hex_encode(p, n, buf);
+    return json_string(buf);
+}
+
+static json_t *s_fail(int *code, int value, char *err, size_t cap, const char *msg)
+{
+    *code = value;
+    snprintf(err, cap, "%s", msg);
+    return NULL;
+}
+
+static json_t *s_param(json_t *params, const char *name, size_t pos)
+{
+    if (json_is_object(params))
+        return json_object_get(params, name);
+    if (json_is_array(params))
+        return json_array_get(params, pos);
+    return NULL;
+}
+
+/*  Param NAME as 32 bytes of hex. 0, or -1 with -32602 set. */
+static int s_param_id(json_t *params, const char *name, size_t pos, uint8_t out[static 32],
+                      int *code, char *err, size_t cap)
+{
+    const char *s = json_string_value(s_param(params, name, pos));
+    if (!s || strlen(s) != 64 || proto_hex_decode(s, out, 32) != 0) {
+        *code = NODE_RPC_E_PARAMS;
+        snprintf(err, cap, "'%s' must be 64 hex characters", name);
+        return -1;
+    }
+    return 0;
+}
+
+/*  The ledger, or NULL with the "no ledger" error set. */
+static node_ledger_t *s_ledger(node_app_t *app, int *code, char *err, size_t cap)
+{
+    node_ledger_t *l = node_app_ledger(app);
+    if (!l)
+        s_fail(code, NODE_RPC_E_APP, err, cap, NO_LEDGER);
+    return l;
+}
+
+static json_t *s_store_fail(int *code, char *err, size_t cap, int rc)
+{
+    *code = NODE_RPC_E_INTERNAL;
+    snprintf(err, cap, "ledger read failed: %s", ledger_err_str(rc));
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- methods */
+
+static json_t *m_head(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                      size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return NULL;
+    ledger_head_t h;
+    int rc = ledger_store_head(l->store, &h);
+    if (rc != LEDGER_OK)
+        return s_store_fail(code, err, cap, rc);
+    json_t *o = json_object();
+    json_object_set_new(o, "height", json_integer((json_int_t)h.height));
+    json_object_set_new(o, "hash", s_hex(h.hash, 32));
+    json_object_set_new(o, "state_root", s_hex(h.state_root, 32));
+    json_object_set_new(o, "time_ms", json_integer((json_int_t)h.time_ms));
+    return o;
+}
+
+static json_t *s_cert_json(const uint8_t *cert, size_t len)
+{
+    ledger_cert_t c;
+    if (len == 0 || ledger_cert_decode(cert, len, &c) != PROTO_OK)
+        return json_null();
+    json_t *idx = json_array();
+    for (size_t i = 0; i < c.n_sigs; i++)
+        json_array_append_new(idx, json_integer(c.sigs[i].index));
+    json_t *o = json_object();
+    json_object_set_new(o, "height", json_integer((json_int_t)c.height));
+    json_object_set_new(o, "round", json_integer(c.round));
+    json_object_set_new(o, "signers", json_integer((json_int_t)c.n_sigs));
+    json_object_set_new(o, "signer_indexes", idx);
+    return o;
+}
+
+static json_t *m_block(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return NULL;
+    json_t *hv = s_param(params, "height", 0);
+    json_t *hashv = json_is_object(params) ? json_object_get(params, "hash") : NULL;
+    if (json_is_string(hv)) { /* positional: a height or a hash */
+        hashv = hv;
+        hv = NULL;
+    }
+    uint64_t height = 0;
+    uint8_t *bytes = NULL, *cert = NULL;
+    size_t len = 0, clen = 0;
+    int rc;
+    if (json_is_integer(hv) && json_integer_value(hv) >= 0) {
+        height = (uint64_t)json_integer_value(hv);
+        rc = ledger_store_block(l->store, height, &bytes, &len);
+    } else if (json_is_string(hashv)) {
+        uint8_t hash[32];
+        const char *s = json_string_value(hashv);
+        if (strlen(s) != 64 || proto_hex_decode(s, hash, 32) != 0)
+            return s_fail(code, NODE_RPC_E_PARAMS, err, cap, "'hash' must be 64 hex characters");
+        rc = ledger_store_block_by_hash(l->store, hash, &height, &bytes, &len);
+    } else {
+        return s_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                      "give 'height' (a non-negative integer) or 'hash' (64 hex characters)");
+    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return s_fail(code, NODE_RPC_E_APP, err, cap, "no such block");
+    if (rc != LEDGER_OK)
+        return s_store_fail(code, err, cap, rc);
+    ledger_block_t *b = NULL;
+    if (ledger_block_decode(bytes, len, &b) != PROTO_OK) {
+        free(bytes);
+        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "stored block does not decode");
+    }
+    rc = ledger_store_cert(l->store, height, &cert, &clen);
+    const ledger_header_t *h = ledger_block_header(b);
+    json_t *txids = json_array();
+    for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
+        size_t tlen = 0;
+        const uint8_t *tx = ledger_block_tx(b, i, &tlen);
+        uint8_t txid[32];
+        ledger_tx_id(tx, tlen, txid);
+        json_array_append_new(txids, s_hex(txid, 32));
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "height", json_integer((json_int_t)h->height));
+    json_object_set_new(o, "hash", s_hex(ledger_block_hash(b), 32));
+    json_object_set_new(o, "chain_id", s_hex(h->chain_id, 32));
+    json_object_set_new(o, "prev_hash", s_hex(h->prev_hash, 32));
+    json_object_set_new(o, "time_ms", json_integer((json_int_t)h->time_ms));
+    json_object_set_new(o, "proposer", s_hex(h->proposer, 32));
+    json_object_set_new(o, "round", json_integer(h->round));
+    json_object_set_new(o, "tx_root", s_hex(h->tx_root, 32));
+    json_object_set_new(o, "state_root", s_hex(h->state_root, 32));
+    json_object_set_new(o, "size", json_integer((json_int_t)len));
+    json_object_set_new(o, "tx_count", json_integer((json_int_t)ledger_block_tx_count(b)));
+    json_object_set_new(o, "txids", txids);
+    json_object_set_new(o, "certificate", rc == LEDGER_OK ? s_cert_json(cert, clen) : json_null());
+    free(cert);
+    ledger_block_destroy(&b);
+    free(bytes);
+    return o;
+}
+
+static json_t *m_account(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                         size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    uint8_t id[32];
+    if (!l || s_param_id(params, "id", 0, id, code, err, cap) != 0)
+        return NULL;
+    ledger_account_t a;
+    int rc = ledger_store_account(l->store, id, &a);
+    if (rc != LEDGER_OK)
+        return s_store_fail(code, err, cap, rc);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", s_hex(id, 32));
+    json_object_set_new(o, "balance", json_integer((json_int_t)a.balance));
+    json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
+    json_object_set_new(o, "next_nonce",
+                        json_integer((json_int_t)ledger_mempool_next_nonce(l->pool, id, a.nonce)));
+    return o;
+}
+
+static json_t *m_authorities(node_app_t *app, const char *method, json_t *params, int *code,
+                             char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return NULL;
+    uint8_t keys[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
+    size_t n = 0;
+    int rc = ledger_store_authorities(l->store, keys, &n);
+    if (rc != LEDGER_OK)
+        return s_store_fail(code, err, cap, rc);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, s_hex(keys[i], 32));
+    return arr;
+}
+
+static json_t *m_tx_submit(node_app_t *app, const char *method, json_t *params, int *code,
+                           char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return NULL;
+    json_t *txv = s_param(params, "tx", 0);
+    const char *hex = json_string_value(txv);
+    size_t hlen = hex ? json_string_length(txv) : 0;
+    if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
+        return s_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                      "'tx' must be the signed transaction in hex (at most 64 KiB)");
+    size_t len = hlen / 2;
+    uint8_t *tx = malloc(len);
+    if (!tx)
+        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+    if (proto_hex_decode(hex, tx, len) != 0) {
+        free(tx);
+        return s_fail(code, NODE_RPC_E_PARAMS, err, cap, "'tx' is not valid hex");
+    }
+    uint8_t txid[32];
+    const char *why = NULL;
+    int rc = ledger_mempool_add(l->pool, tx, len, txid, &why);
+    if (rc != LEDGER_OK) {
+        free(tx);
+        l->st.txs_rejected++;
+        *code = NODE_RPC_E_APP;
+        snprintf(err, cap, "rejected: %s: %s", ledger_err_str(rc), why ? why : "-");
+        return NULL;
+    }
+    l->st.txs_in++;
+    p2p_node_t *p2p = node_app_p2p(app);
+    if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, tx, len) != 0) {
+        l->st.broadcast_failures++;
+        GLOG(WARN, LEDGER, "cannot gossip a submitted tx (%zu bytes)", len);
+    }
+    free(tx);
+    nl_pace_check(l);
+    json_t *o = json_object();
+    json_object_set_new(o, "txid", s_hex(txid, 32));
+    return o;
+}
+
+static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, int *code,
+                           char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    uint8_t txid[32];
+    if (!l || s_param_id(params, "txid", 0, txid, code, err, cap) != 0)
+        return NULL;
+    ledger_txloc_t loc;
+    int rc = ledger_store_tx(l->store, txid, &loc);
+    if (rc != LEDGER_OK && rc != LEDGER_E_NOT_FOUND)
+        return s_store_fail(code, err, cap, rc);
+    json_t *o = json_object();
+    json_object_set_new(o, "txid", s_hex(txid, 32));
+    if (rc == LEDGER_OK) {
+        json_object_set_new(o, "status", json_string("committed"));
+        json_object_set_new(o, "height", json_integer((json_int_t)loc.height));
+        json_object_set_new(o, "index", json_integer((json_int_t)loc.index));
+    } else {
+        json_object_set_new(o, "status",
+                            json_string(ledger_mempool_has(l->pool, txid) ? "pending" : "unknown"));
+        json_object_set_new(o, "height", json_null());
+        json_object_set_new(o, "index", json_null());
+    }
+    return o;
+}
+
+static const char *s_step_name(ledger_cons_step_t s)
+{
+    switch (s) {
+    case LEDGER_STEP_PROPOSE:
+        return "propose";
+    case LEDGER_STEP_PREVOTE:
+        return "prevote";
+    case LEDGER_STEP_PRECOMMIT:
+        return "precommit";
+    default:
+        return "none";
+    }
+}
+
+#define J(v) json_integer((json_int_t)(v))
+
+static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *params, int *code,
+                              char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return NULL;
+    ledger_head_t head = nl_head(l);
+    ledger_cons_stats_t cs;
+    ledger_cons_stats(l->cons, &cs);
+    json_t *cons = json_object();
+    json_object_set_new(cons, "height", J(ledger_cons_height(l->cons)));
+    json_object_set_new(cons, "round", J(ledger_cons_round(l->cons)));
+    json_object_set_new(cons, "step", json_string(s_step_name(ledger_cons_step(l->cons))));
+    json_object_set_new(cons, "decided", json_boolean(ledger_cons_decided(l->cons)));
+    json_object_set_new(cons, "validator",
+                        l->vkey ? s_hex(proto_key_public(l->vkey), 32) : json_null());
+    const struct {
+        const char *name;
+        uint64_t v;
+    } cf[] = {{"proposals_in", cs.proposals_in},
+              {"votes_in", cs.votes_in},
+              {"malformed", cs.malformed},
+              {"wrong_chain", cs.wrong_chain},
+              {"not_validator", cs.not_validator},
+              {"wrong_proposer", cs.wrong_proposer},
+              {"bad_hash", cs.bad_hash},
+              {"bad_sig", cs.bad_sig},
+              {"duplicates", cs.duplicates},
+              {"equivocations", cs.equivocations},
+              {"stale", cs.stale},
+              {"buffered", cs.buffered},
+              {"dropped", cs.dropped},
+              {"rounds", cs.rounds},
+              {"round_skips", cs.round_skips},
+              {"signed_msgs", cs.signed_msgs},
+              {"persist_failures", cs.persist_failures},
+              {"sign_refused", cs.sign_refused},
+              {"commits", cs.commits}};
+    for (size_t i = 0; i < sizeof cf / sizeof cf[0]; i++)
+        json_object_set_new(cons, cf[i].name, J(cf[i].v));
+    json_t *pool = json_object();
+    json_object_set_new(pool, "count", J(ledger_mempool_count(l->pool)));
+    json_object_set_new(pool, "bytes", J(ledger_mempool_bytes(l->pool)));
+    json_t *node = json_object();
+    const struct {
+        const char *name;
+        uint64_t v;
+    } nf[] = {{"txs_in", l->st.txs_in},
+              {"txs_rejected", l->st.txs_rejected},
+              {"blocks_committed", l->st.blocks_committed},
+              {"blocks_synced", l->st.blocks_synced},
+              {"sync_requests", l->st.sync_requests},
+              {"sync_timeouts", l->st.sync_timeouts},
+              {"sync_bad_blocks", l->st.sync_bad_blocks},
+              {"sync_served", l->st.sync_served},
+              {"sync_refused", l->st.sync_refused},
+              {"broadcast_failures", l->st.broadcast_failures},
+              {"timers_dropped", l->st.timers_dropped},
+              {"persist_failures", l->st.persist_failures}};
+    for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++)
+        json_object_set_new(node, nf[i].name, J(nf[i].v));
+    size_t timers = 0;
+    for (size_t i = 0; i < NL_TIMERS_MAX; i++)
+        timers += l->timers[i].used;
+    json_object_set_new(node, "timers_pending", J(timers));
+    json_object_set_new(node, "syncing", json_boolean(l->req.active));
+    json_t *o = json_object();
+    json_object_set_new(o, "height", J(head.height));
+    json_object_set_new(o, "hash", s_hex(head.hash, 32));
+    json_object_set_new(o, "consensus", cons);
+    json_object_set_new(o, "mempool", pool);
+    json_object_set_new(o, "node", node);
+    json_object_set_new(o, "disk_bytes", J(ledger_store_disk_size(l->store)));
+    return o;
+}
+
+int node_ledger_register(node_app_t *app)
+{
+    static const struct {
+        const char *name;
+        node_app_method_fn *fn;
+    } methods[] = {
+        {"head", m_head},
+        {"block", m_block},
+        {"account", m_account},
+        {"authorities", m_authorities},
+        {"tx_submit", m_tx_submit},
+        {"tx_status", m_tx_status},
+        {"ledger_stats", m_ledger_stats},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
+            return -1;
+    return 0;
+}
