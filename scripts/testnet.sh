@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # A local genie testnet on loopback.
-#   scripts/testnet.sh up [N]      start N nodes (default 4); node i>0 gets one seed, node i-1
-#   scripts/testnet.sh status      show each node's id, links and rooms
+#   scripts/testnet.sh up [N]      start N new nodes (default 4) on a new ledger whose
+#                                  authorities are the first AUTHORITIES nodes (default all);
+#                                  node i>0 gets one seed, node i-1
+#   scripts/testnet.sh status      show each node's id, links, rooms and ledger head
 #   scripts/testnet.sh down        stop every node cleanly
-#   scripts/testnet.sh demo        build, start 6 nodes, and walk through rooms, lookup and
-#                                  unicast; stops the network at the end
+#   scripts/testnet.sh demo        build, start 6 nodes (4 authorities), and walk through
+#                                  blocks, a transfer, rooms, lookup and unicast; stops the
+#                                  network at the end
 # Environment: TESTNET_DIR (default ./testnet), BASE_PORT (default 47100), BUILD_DIR
-# (default build), KEEP=1 keeps the demo network running.
+# (default build), AUTHORITIES, HEARTBEAT_MS (empty-block period, default 2000),
+# KEEP=1 keeps the demo network running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -61,12 +65,33 @@ up() {
       fi
     done
   fi
+  rm -rf "$TESTNET_DIR" # a new testnet each time: new keys, new genesis
+  local auth=${AUTHORITIES:-$n}
+  [ "$auth" -ge 1 ] && [ "$auth" -le "$n" ] || die "AUTHORITIES must be 1..$n"
   mkdir -p "$TESTNET_DIR"
+  local gen=$TESTNET_DIR/genesis
+  if [ ! -f "$gen/genesis.json" ]; then
+    "$CLI" genesis new --authorities "$auth" --out "$gen" >/dev/null
+    # a livelier testnet than the default: an empty block every HEARTBEAT_MS
+    python3 - "$gen/genesis.json" "${HEARTBEAT_MS:-2000}" <<'PY'
+import json, sys
+path, hb = sys.argv[1], int(sys.argv[2])
+g = json.load(open(path))
+g["heartbeat_ms"] = max(hb, g["block_interval_ms"])
+json.dump(g, open(path, "w"), indent=2)
+PY
+  fi
   local seed=""
   for i in $(seq 0 $((n - 1))); do
     local dir=$TESTNET_DIR/node$i port=$((BASE_PORT + i))
-    mkdir -p "$dir"
-    local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "${ROLES:-user}"
+    mkdir -p -m 0700 "$dir" "$dir/accounts"
+    local role=user
+    if [ "$i" -lt "$auth" ]; then
+      role=authority
+      [ -f "$dir/accounts/authority.key" ] || install -m 0600 "$gen/authority-$((i + 1)).key" "$dir/accounts/authority.key"
+    fi
+    local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "$role"
+                --genesis "$gen/genesis.json"
                 --log-file "$dir/node.log" --log-level "${LOG_LEVEL:-info}")
     if [ "$i" -gt 0 ]; then
       args+=(--peer "$seed")
@@ -76,23 +101,24 @@ up() {
     wait_ready "$i"
     seed="$(node_id "$i")@tcp://127.0.0.1:$port"
   done
-  say "$n nodes up in $TESTNET_DIR (ports $BASE_PORT..$((BASE_PORT + n - 1)))"
+  say "$n nodes up in $TESTNET_DIR (ports $BASE_PORT..$((BASE_PORT + n - 1))), $auth of them authorities"
 }
 
 status() {
   [ "$(count_nodes)" -gt 0 ] || die "no testnet in $TESTNET_DIR"
-  printf '%-6s %-18s %-24s %-6s %s\n' NODE ID LISTEN LINKS ROOMS
+  printf '%-6s %-18s %-24s %-6s %-7s %-18s %s\n' NODE ID LISTEN LINKS HEIGHT HEAD ROOMS
   for d in "$TESTNET_DIR"/node*; do
     local i=${d##*node}
     if ! g "$i" status >/dev/null 2>&1; then
       printf '%-6s %s\n' "$i" "(not running)"; continue
     fi
-    local id listen links rooms
+    local id listen links rooms height head
     id=$(g "$i" --json status | json 'd["node_id"][:16]')
+    read -r height head < <(g "$i" --json head 2>/dev/null | json 'str(d["height"]) + " " + d["hash"][:16]' 2>/dev/null || echo "- -")
     listen=$(g "$i" --json status | json '" ".join(d["listen"])')
     links=$(g "$i" --json peers | json 'sum(1 for p in d if p["linked"])')
     rooms=$(g "$i" --json rooms | json '",".join(r["room"] for r in d) or "-"')
-    printf '%-6s %-18s %-24s %-6s %s\n' "$i" "$id" "$listen" "$links" "$rooms"
+    printf '%-6s %-18s %-24s %-6s %-7s %-18s %s\n' "$i" "$id" "$listen" "$links" "$height" "$head" "$rooms"
   done
 }
 
@@ -113,16 +139,29 @@ down() {
 
 demo() {
   local n=6
-  TESTNET_DIR=${TESTNET_DIR}
   down >/dev/null 2>&1 || true
   rm -rf "$TESTNET_DIR"
   trap '[ "${KEEP:-0}" = 1 ] || down' EXIT
-  ROLES=user up $n
+  AUTHORITIES=4 up $n
+  say "4 authorities run the proof-of-authority ledger; nodes 4 and 5 follow it"
   say "each node was given only the previous node as its seed; peer exchange does the rest"
-  sleep 3
+  sleep 4
   status
   say "node 0's view of the network (genie peers)"
   g 0 peers
+  say "the authorities (genie authorities)"
+  g 0 authorities
+  local to; to=$(g 5 --json key new --no-passphrase | json 'd.get("account_id") or d.get("id") or d.get("account")')
+  say "node 0's authority pays 250 tokens to a fresh account made on node 5 (genie tx transfer)"
+  local tx; tx=$(g 0 --json tx transfer "$to" 250 --wait 30 | json 'd["txid"]')
+  echo "txid $tx"
+  sleep 2
+  for i in $(seq 0 $((n - 1))); do
+    say "node $i sees it (genie tx status, genie account)"
+    g "$i" tx status "$tx"
+    g "$i" account "$to"
+  done
+  status
   say "nodes 1, 3 and 5 join the room 'recruitment'; node 2 does not"
   for i in 1 3 5; do g "$i" room join recruitment; done
   sleep 2
