@@ -77,6 +77,11 @@ int node_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *  (after printing a usage error) if the value is missing. */
 int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/*  Reads one line from FD into BUF (CAP bytes, NUL-terminated, newline and a trailing CR
+ *  stripped; *LEN its length) without stdio buffering, for passphrases. 0 on success (also
+ *  at EOF), -1 on a read error, -2 if the line does not fit. */
+int node_cli_read_line(int fd, char *buf, size_t cap, size_t *len);
+
 /* ---- command handlers (one per table row) ---- */
 
 /* node_cli_node.c: commands that talk to a running node */

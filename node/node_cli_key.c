@@ -20,10 +20,7 @@
 #define PASS_MAX 1024
 #define KV_WIDTH 10
 
-/*  Reads one line from FD into BUF (CAP bytes, NUL-terminated, newline and a trailing
- *  CR stripped). 0 on success (also at EOF), -1 on a read error, -2 if the line does not
- *  fit. */
-static int s_read_line(int fd, char *buf, size_t cap, size_t *len)
+int node_cli_read_line(int fd, char *buf, size_t cap, size_t *len)
 {
     size_t n = 0;
     for (;;) {
@@ -52,7 +49,7 @@ static int s_pass_from_file(const char *path, char *pass, size_t cap)
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
         return node_cli_fail("cannot read passphrase file %s: %s", path, strerror(errno));
-    int rc = s_read_line(fd, pass, cap, &len);
+    int rc = node_cli_read_line(fd, pass, cap, &len);
     int saved = errno;
     close(fd);
     if (rc == -1)
@@ -82,7 +79,7 @@ static int s_prompt(const char *prompt, char *buf, size_t cap)
     fflush(stderr);
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
         return node_cli_fail("cannot turn terminal echo off: %s", strerror(errno));
-    int rc = s_read_line(STDIN_FILENO, buf, cap, &len);
+    int rc = node_cli_read_line(STDIN_FILENO, buf, cap, &len);
     (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
     if (rc == -1)

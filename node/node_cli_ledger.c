@@ -171,28 +171,6 @@ int node_cli_cmd_genesis_new(node_cli_t *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- keys */
 
-static int s_read_line(int fd, char *buf, size_t cap)
-{
-    size_t n = 0;
-    for (;;) {
-        char c;
-        ssize_t got = read(fd, &c, 1);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return -1;
-        if (got == 0 || c == '\n')
-            break;
-        if (n + 1 >= cap)
-            return -2;
-        buf[n++] = c;
-    }
-    if (n > 0 && buf[n - 1] == '\r')
-        n--;
-    buf[n] = '\0';
-    return 0;
-}
-
 /*  Passphrase of an encrypted key: FILE's first line, else $GENIE_PASSPHRASE, else asked
  *  on the terminal. */
 static int s_passphrase(const char *file, const char *keyfile, char *pass, size_t cap)
@@ -201,7 +179,7 @@ static int s_passphrase(const char *file, const char *keyfile, char *pass, size_
         int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
             return node_cli_fail("cannot read passphrase file %s: %s", file, strerror(errno));
-        int rc = s_read_line(fd, pass, cap);
+        int rc = node_cli_read_line(fd, pass, cap, &(size_t){0});
         close(fd);
         return rc == 0 ? NODE_CLI_EXIT_OK : node_cli_fail("cannot read a passphrase from %s", file);
     }
@@ -224,7 +202,7 @@ static int s_passphrase(const char *file, const char *keyfile, char *pass, size_
     fprintf(stderr, "passphrase for %s: ", keyfile);
     fflush(stderr);
     (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-    int rc = s_read_line(STDIN_FILENO, pass, cap);
+    int rc = node_cli_read_line(STDIN_FILENO, pass, cap, &(size_t){0});
     (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
     return rc == 0 ? NODE_CLI_EXIT_OK : node_cli_fail("cannot read the passphrase");

@@ -16,7 +16,6 @@
 
 #define FRESH_PAST_MS 90000u
 #define FRESH_FUTURE_MS 30000u
-#define PEERS_EVERY_MS 10000u
 #define PEERS_SHARE 16
 
 void p2p_params_default(p2p_params_t *p)
@@ -56,7 +55,7 @@ uint64_t p2p_rand(p2p_core_t *c)
     return z ^ (z >> 31);
 }
 
-static void s_short(const uint8_t id[static 32], char out[static 9])
+void p2p_short_id(const uint8_t id[static 32], char out[static 9])
 {
     proto_hex_encode(id, 4, out);
 }
@@ -86,7 +85,7 @@ size_t p2p_link_count_ready(const p2p_core_t *c)
 }
 
 /* Links that count against max_links (transient ones do not). */
-static size_t s_link_count(const p2p_core_t *c)
+size_t p2p_link_count_regular(const p2p_core_t *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < c->n_links_cap; i++)
@@ -114,7 +113,7 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
 }
 
 /* Forgets a link; the transport is told to hang up. */
-static void s_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
+void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
 {
     uint8_t id[32];
     memcpy(id, l->id, 32);
@@ -166,10 +165,10 @@ static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
         e->banned_until_ms = b->until_ms;
     c->st.banned++;
     char s[9];
-    s_short(l->id, s);
+    p2p_short_id(l->id, s);
     GLOG(INFO, NET, "banning peer %s for %llu s (score %d)", s,
          (unsigned long long) (c->p.ban_ms / 1000), (int) l->score);
-    s_link_close(c, l, now, false);
+    p2p_link_close(c, l, now, false);
 }
 
 void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now)
@@ -225,7 +224,7 @@ int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, pro
     return rc;
 }
 
-static void s_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours,
+void p2p_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours,
                          uint64_t now)
 {
     p2p_hello_t h;
@@ -243,7 +242,7 @@ static void s_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have
     p2p_send_wr(c, peer, PROTO_MSG_HELLO, &w, now);
 }
 
-static void s_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason,
+void p2p_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason,
                        uint64_t now)
 {
     proto_wr_t w;
@@ -253,7 +252,7 @@ static void s_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char 
 }
 
 /* Sends up to PEERS_SHARE random known records to PEER. */
-static void s_send_peers(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
+void p2p_send_peers(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
 {
     const p2p_record_t *recs[PEERS_SHARE];
     size_t n = 0, count = p2p_table_count(c->table);
@@ -280,7 +279,7 @@ p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char
 {
     if (memcmp(id, c->id, 32) == 0 || p2p_is_banned(c, id, now) || p2p_link_find(c, id))
         return NULL;
-    if (!transient && s_link_count(c) >= c->p.max_links)
+    if (!transient && p2p_link_count_regular(c) >= c->p.max_links)
         return NULL;
     p2p_link_t *l = s_link_alloc(c, id, now); /* NULL when even the slack is used up */
     if (!l)
@@ -291,7 +290,7 @@ p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char
     if (e)
         e->linked = true;
     c->io.dial(c->io.ctx, id, endpoint);
-    s_send_hello(c, id, false, now);
+    p2p_send_hello(c, id, false, now);
     return l;
 }
 
@@ -406,7 +405,7 @@ void p2p_core_shutdown(p2p_core_t *c, uint64_t now_ms)
 {
     for (size_t i = 0; i < c->n_links_cap; i++)
         if (c->links[i].used)
-            s_send_bye(c, c->links[i].id, "shutdown", now_ms);
+            p2p_send_bye(c, c->links[i].id, "shutdown", now_ms);
 }
 
 int p2p_core_add_seed(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
@@ -466,7 +465,7 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
 {
     p2p_hello_t h;
     char s[9];
-    s_short(link_peer, s);
+    p2p_short_id(link_peer, s);
     if (p2p_msg_read_hello(env->body, env->body_len, &h) != PROTO_OK) {
         c->st.malformed++;
         p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
@@ -480,9 +479,9 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         proto_hex_encode(c->chain_id, 8, ours);
         GLOG_RATELIMITED(INFO, NET, "peer %s is on chain %s, we are on %s: disconnecting", s,
                          theirs, ours);
-        s_send_bye(c, link_peer, "wrong chain id", now);
+        p2p_send_bye(c, link_peer, "wrong chain id", now);
         if (l)
-            s_link_close(c, l, now, true);
+            p2p_link_close(c, l, now, true);
         else
             c->io.hangup(c->io.ctx, link_peer);
         return;
@@ -492,7 +491,7 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         c->st.bad_sig++;
         GLOG_RATELIMITED(DEBUG, NET, "peer %s sent a HELLO with a bad record", s);
         if (l)
-            s_link_close(c, l, now, true);
+            p2p_link_close(c, l, now, true);
         else
             c->io.hangup(c->io.ctx, link_peer);
         return;
@@ -500,20 +499,20 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
     if (!l) {
         /* Past max_links an inbound link is still taken as transient: the peer may need
            us only for a lookup or a direct message. */
-        bool over = s_link_count(c) >= c->p.max_links;
+        bool over = p2p_link_count_regular(c) >= c->p.max_links;
         if (!(l = s_link_alloc(c, link_peer, now))) {
             /* Full: help it find others, then say goodbye. */
             p2p_table_put(c->table, &h.record, now);
-            s_send_hello(c, link_peer, true, now);
-            s_send_peers(c, link_peer, now);
-            s_send_bye(c, link_peer, "too many peers", now);
+            p2p_send_hello(c, link_peer, true, now);
+            p2p_send_peers(c, link_peer, now);
+            p2p_send_bye(c, link_peer, "too many peers", now);
             c->io.hangup(c->io.ctx, link_peer);
             return;
         }
         l->transient = over;
     }
     if (!h.have_yours)
-        s_send_hello(c, link_peer, true, now); /* it lacks ours: (re)send it */
+        p2p_send_hello(c, link_peer, true, now); /* it lacks ours: (re)send it */
     bool first = !l->hello_recv;
     l->hello_recv = true;
     if (h.record.seq >= l->rec.seq)
@@ -528,7 +527,7 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
     }
     if (first) {
         GLOG(DEBUG, NET, "link up with %s (%s)", s, l->outbound ? "outbound" : "inbound");
-        s_send_peers(c, link_peer, now);
+        p2p_send_peers(c, link_peer, now);
         if (c->announce_pending) {
             /* our record went out when nobody could hear it: say it again now */
             c->announce_pending = false;
@@ -570,9 +569,9 @@ static void s_on_bye(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, 
     if (p2p_msg_read_bye(env->body, env->body_len, reason) != PROTO_OK)
         snprintf(reason, sizeof reason, "(unreadable)");
     char s[9];
-    s_short(l->id, s);
+    p2p_short_id(l->id, s);
     GLOG(DEBUG, NET, "peer %s said bye: %s", s, reason);
-    s_link_close(c, l, now, false);
+    p2p_link_close(c, l, now, false);
 }
 
 /* Traffic from a peer we have no link with (we dropped it, it did not notice): tell it
@@ -587,7 +586,7 @@ static void s_stranger(p2p_core_t *c, const uint8_t peer[static 32], uint64_t no
     }
     if (c->stranger_tokens >= 1.0) {
         c->stranger_tokens -= 1.0;
-        s_send_bye(c, peer, "no link", now);
+        p2p_send_bye(c, peer, "no link", now);
     }
     c->io.hangup(c->io.ctx, peer);
 }
@@ -624,13 +623,13 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     int rc = proto_envelope_decode(data, len, &env);
     if (rc == PROTO_E_VERSION) {
         char s[9];
-        s_short(link_peer, s);
+        p2p_short_id(link_peer, s);
         GLOG_RATELIMITED(INFO, NET, "peer %s speaks another protocol version (we speak %d): "
                          "disconnecting", s, PROTO_VERSION);
         c->st.malformed++;
         p2p_penalize(c, l, P2P_PEN_PROTOCOL, now); /* no free reconnects by garbage */
         if (l && l->used && memcmp(l->id, link_peer, 32) == 0)
-            s_link_close(c, l, now, true);
+            p2p_link_close(c, l, now, true);
         else
             c->io.hangup(c->io.ctx, link_peer);
         return;
@@ -697,211 +696,6 @@ void p2p_core_on_link_down(p2p_core_t *c, const uint8_t peer[static 32], uint64_
 {
     p2p_link_t *l = p2p_link_find(c, peer);
     if (l)
-        s_link_close(c, l, now_ms, true);
+        p2p_link_close(c, l, now_ms, true);
 }
 
-/* ---- timers ---- */
-
-static void s_maintain_links(p2p_core_t *c, uint64_t now)
-{
-    for (size_t i = 0; i < c->n_links_cap; i++) {
-        p2p_link_t *l = &c->links[i];
-        if (!l->used)
-            continue;
-        /* score recovers by one point per second */
-        if (l->score < 0 && now >= l->score_ms + 1000) {
-            l->score += (int32_t) ((now - l->score_ms) / 1000);
-            if (l->score > 0)
-                l->score = 0;
-            l->score_ms = now;
-            p2p_entry_t *se = p2p_table_get(c->table, l->id);
-            if (se)
-                se->score = l->score;
-        } else if (l->score >= 0) {
-            l->score_ms = now;
-        }
-        if (!l->hello_recv) {
-            if (now > l->opened_ms + c->p.hello_timeout_ms)
-                s_link_close(c, l, now, true);
-            else if (l->outbound && now >= l->last_hello_ms + P2P_HELLO_RESEND_MS)
-                s_send_hello(c, l->id, false, now); /* the first one may have been lost */
-            continue;
-        }
-        if (now > l->last_recv_ms + c->p.expire_after_ms) {
-            char s[9];
-            s_short(l->id, s);
-            GLOG(DEBUG, NET, "peer %s silent for %llu ms: dropping link", s,
-                 (unsigned long long) (now - l->last_recv_ms));
-            s_link_close(c, l, now, true);
-            continue;
-        }
-        if (now > l->last_recv_ms + c->p.ping_after_ms &&
-            now > l->last_ping_ms + c->p.ping_after_ms) {
-            l->last_ping_ms = now;
-            proto_wr_t w;
-            proto_wr_init(&w);
-            p2p_msg_write_u64(&w, p2p_rand(c));
-            p2p_send_wr(c, l->id, PROTO_MSG_PING, &w, now);
-        }
-        if (l->transient && now > l->last_use_ms + 30000 &&
-            p2p_link_count_ready(c) > c->p.target_degree) {
-            s_send_bye(c, l->id, "idle", now);
-            s_link_close(c, l, now, false);
-        }
-    }
-}
-
-/* Dials one random dialable table entry matching ROOM (NULL: any). True if dialed. */
-static bool s_dial_random(p2p_core_t *c, const char *room, uint64_t now)
-{
-    size_t count = p2p_table_count(c->table);
-    if (count == 0)
-        return false;
-    size_t start = (size_t) (p2p_rand(c) % count);
-    for (size_t k = 0; k < count; k++) {
-        p2p_entry_t *e = p2p_table_at(c->table, (start + k) % count);
-        if (e->linked || e->next_dial_ms > now || e->banned_until_ms > now ||
-            e->rec.n_endpoints == 0 || e->rec.expiry_ms <= now || p2p_link_find(c, e->rec.id))
-            continue;
-        if (room && !p2p_record_has_room(&e->rec, room))
-            continue;
-        uint8_t id[32];
-        char ep[P2P_ENDPOINT_MAX];
-        memcpy(id, e->rec.id, 32);
-        memcpy(ep, e->rec.endpoints[0], sizeof ep);
-        /* back off before the attempt, so a silent failure also spaces retries out */
-        e->next_dial_ms = now + c->p.hello_timeout_ms;
-        return p2p_link_dial(c, id, ep, false, now) != NULL;
-    }
-    return false;
-}
-
-/* Seeds are dialed until their record is in the table; from then on the table's own
-   dialing and backoff take over. */
-static void s_maintain_seeds(p2p_core_t *c, uint64_t now)
-{
-    for (size_t i = 0; i < P2P_MAX_SEEDS; i++) {
-        p2p_seed_t *sd = &c->seeds[i];
-        if (!sd->used || now < sd->next_ms)
-            continue;
-        if (p2p_table_get(c->table, sd->id)) {
-            sd->used = false;
-            continue;
-        }
-        sd->fails++;
-        uint64_t backoff = 1000ull << (sd->fails < 6 ? sd->fails : 6);
-        if (backoff > c->p.backoff_max_ms)
-            backoff = c->p.backoff_max_ms;
-        sd->next_ms = now + c->p.hello_timeout_ms + backoff;
-        if (!p2p_link_find(c, sd->id))
-            p2p_link_dial(c, sd->id, sd->endpoint, false, now);
-    }
-}
-
-/* Now and then dial one more known peer, and drop one outbound link when well above the
-   target degree: the overlay keeps changing, so two halves that lost each other in a
-   partition (each happy with its own degree) meet again once the network heals. */
-static void s_rotate(p2p_core_t *c, uint64_t now)
-{
-    if (now < c->next_rotate_ms)
-        return;
-    c->next_rotate_ms = now + P2P_ROTATE_MS / 2 + p2p_rand(c) % P2P_ROTATE_MS;
-    size_t links = s_link_count(c);
-    if (links < c->p.max_links)
-        s_dial_random(c, NULL, now);
-    for (size_t t = 1; t < P2P_MAX_TOPICS; t++)
-        if (c->topics[t].used && s_link_count(c) < c->p.max_links)
-            s_dial_random(c, c->topics[t].name, now); /* rooms rotate too */
-    if (links <= c->p.target_degree + 2)
-        return;
-    size_t pick = (size_t) (p2p_rand(c) % c->n_links_cap);
-    for (size_t k = 0; k < c->n_links_cap; k++) {
-        p2p_link_t *l = &c->links[(pick + k) % c->n_links_cap];
-        if (!l->used || !l->hello_recv || !l->outbound || l->transient || l->rec.n_rooms)
-            continue; /* keep links to room members: rooms are sparser than the overlay */
-        s_send_bye(c, l->id, "rotating", now);
-        s_link_close(c, l, now, false);
-        return;
-    }
-}
-
-static void s_maintain_degree(p2p_core_t *c, uint64_t now)
-{
-    s_maintain_seeds(c, now);
-    s_rotate(c, now);
-    size_t links = s_link_count(c);
-    for (int tries = 0; tries < 2 && links < c->p.target_degree; tries++)
-        if (s_dial_random(c, NULL, now))
-            links++;
-    for (size_t t = 1; t < P2P_MAX_TOPICS; t++) {
-        p2p_topic_t *tp = &c->topics[t];
-        if (!tp->used)
-            continue;
-        size_t members = 0;
-        for (size_t i = 0; i < c->n_links_cap; i++)
-            if (c->links[i].used && c->links[i].hello_recv &&
-                p2p_link_in_topic(&c->links[i], tp->name))
-                members++;
-        if (members < c->p.room_min_links && s_link_count(c) < c->p.max_links)
-            s_dial_random(c, tp->name, now);
-    }
-}
-
-void p2p_core_tick(p2p_core_t *c, uint64_t now_ms)
-{
-    s_maintain_links(c, now_ms);
-    if (now_ms >= c->last_heartbeat_ms + c->p.heartbeat_ms) {
-        c->last_heartbeat_ms = now_ms;
-        s_maintain_degree(c, now_ms);
-        p2p_gossip_heartbeat(c, now_ms);
-        p2p_table_expire(c->table, now_ms);
-    }
-    if (now_ms >= c->last_peers_ms + PEERS_EVERY_MS) {
-        c->last_peers_ms = now_ms;
-        /* peer exchange with one random link keeps tables fresh */
-        size_t ready = p2p_link_count_ready(c);
-        if (ready) {
-            size_t pick = (size_t) (p2p_rand(c) % ready);
-            for (size_t i = 0; i < c->n_links_cap; i++)
-                if (c->links[i].used && c->links[i].hello_recv && pick-- == 0) {
-                    s_send_peers(c, c->links[i].id, now_ms);
-                    break;
-                }
-        }
-    }
-    if (now_ms >= c->self_rec_refresh_ms)
-        p2p_self_record_update(c, now_ms);
-    p2p_lookup_tick(c, now_ms);
-}
-
-/* ---- listing ---- */
-
-size_t p2p_core_peers(p2p_core_t *c, uint64_t now_ms, p2p_peer_info_t *out, size_t max)
-{
-    size_t n = 0, count = p2p_table_count(c->table);
-    for (size_t i = 0; i < count && n < max; i++) {
-        p2p_entry_t *e = p2p_table_at(c->table, i);
-        p2p_peer_info_t *o = &out[n++];
-        memset(o, 0, sizeof *o);
-        memcpy(o->id, e->rec.id, 32);
-        if (e->rec.n_endpoints)
-            memcpy(o->endpoint, e->rec.endpoints[0], P2P_ENDPOINT_MAX);
-        o->roles = e->rec.roles;
-        o->last_seen_ms = e->last_seen_ms;
-        p2p_link_t *l = p2p_link_ready(c, e->rec.id);
-        o->score = l ? l->score : e->score;
-        o->linked = l != NULL;
-        o->banned = e->banned_until_ms > now_ms;
-    }
-    return n;
-}
-
-void p2p_core_stats(const p2p_core_t *c, p2p_stats_t *out)
-{
-    *out = c->st;
-    out->seen_entries = p2p_seen_count(c->seen);
-    out->mcache_entries = p2p_mcache_count(c->mcache);
-    out->mcache_bytes = p2p_mcache_bytes(c->mcache);
-    out->table_entries = p2p_table_count(c->table);
-    out->links = p2p_link_count_ready(c);
-}

@@ -149,6 +149,17 @@ struct p2p_core_t {
 
 /* p2p_core.c */
 uint64_t p2p_rand(p2p_core_t *c);
+/* First 4 bytes of ID in hex, for log lines. */
+void p2p_short_id(const uint8_t id[static 32], char out[static 9]);
+/* Forgets a link and tells the transport to hang up; FAILED backs off redialing. */
+void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed);
+/* Links that count against max_links (transient ones do not). */
+size_t p2p_link_count_regular(const p2p_core_t *c);
+/* Sends our HELLO to PEER; HAVE_YOURS says we already hold its HELLO. */
+void p2p_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours, uint64_t now);
+void p2p_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason, uint64_t now);
+/* Sends up to 16 random known records to PEER. */
+void p2p_send_peers(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now);
 p2p_link_t *p2p_link_find(p2p_core_t *c, const uint8_t id[static 32]);
 /* Established link (handshake complete) or NULL. */
 p2p_link_t *p2p_link_ready(p2p_core_t *c, const uint8_t id[static 32]);
