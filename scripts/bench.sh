@@ -20,7 +20,7 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGENIE_SANITIZE=OFF \
 
 # Build only what the benchmarks run (the daemon, the CLI, the bench programs), so that a
 # unit test which does not build in Release cannot stop the benchmark.
-targets=(genie-node genie)
+targets=(genie-node genie genie-txgen)
 for src in tests/bench/bench_*.c; do
   [ -e "$src" ] && targets+=("$(basename "$src" .c)")
 done
@@ -38,3 +38,4 @@ done
 echo
 echo "== bench_p2p"
 python3 tests/bench/bench_p2p.py --bindir "$BUILD_DIR" "$@"
+echo; python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR"
