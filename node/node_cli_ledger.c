@@ -358,8 +358,10 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
     if (node_cli_json(cli)) {
         json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "txid", txid, "from", id, "to", pos[0],
                               "amount", (json_int_t)amount, "nonce", json_integer_value(nn));
-        json_object_set(j, "status",
-                        done ? json_object_get(done, "status") : json_string("pending"));
+        if (done)
+            json_object_set(j, "status", json_object_get(done, "status"));
+        else
+            json_object_set_new(j, "status", json_string("pending"));
         if (done) {
             json_object_set(j, "height", json_object_get(done, "height"));
             json_object_set(j, "index", json_object_get(done, "index"));
