@@ -8,7 +8,7 @@
  *  is a pure function of (scenario, seed), and any failure replays exactly:
  *
  *      GENIE_SIM_SCENARIO=n4-chaos GENIE_SIM_SEED=1234 ./test_consensus_sim
- *      GENIE_SIM_RUNS=20000 ./test_consensus_sim     (more runs; default 1000)
+ *      GENIE_SIM_RUNS=20000 ./test_consensus_sim     (more runs; default 2000)
  *      GENIE_SIM_VERBOSE=1 ...                        (one line per run)
  *      GENIE_SIM_TRACE=1 ...                          (every event, to stderr)
  *
@@ -75,7 +75,7 @@
 #define SIM_SYNC_MS 300u
 #define SIM_SYNC_BATCH 4u
 #define SIM_VC_CAP 16384u /* signature cache slots */
-#define SIM_DEFAULT_RUNS 1000u
+#define SIM_DEFAULT_RUNS 2000u
 
 /* ---- PRNG (splitmix64) ---- */
 
