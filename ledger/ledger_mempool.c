@@ -281,8 +281,8 @@ nomem:
     return LEDGER_E_NOMEM;
 }
 
-int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
-                       const char **why)
+static int s_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, bool sig_verified,
+                 uint8_t *txid, const char **why)
 {
     ledger_tx_t tx;
     ledger_chain_t chain;
@@ -340,11 +340,23 @@ int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
         *why = "too many pending transactions from this account";
         return LEDGER_E_FULL;
     }
-    if (!ledger_tx_verify_sig(&tx)) {
+    if (!sig_verified && !ledger_tx_verify_sig(&tx)) {
         *why = "signature does not verify";
         return LEDGER_E_BAD_SIG;
     }
     return s_insert(pool, &tx, id, acct.nonce, why);
+}
+
+int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
+                       const char **why)
+{
+    return s_add(pool, bytes, len, false, txid, why);
+}
+
+int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
+                                uint8_t *txid, const char **why)
+{
+    return s_add(pool, bytes, len, true, txid, why);
 }
 
 uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,

@@ -61,6 +61,13 @@ void ledger_mempool_destroy(ledger_mempool_t **self_p);
 int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
                        const char **why) PROTO_WUR;
 
+/*  ledger_mempool_add for a tx whose signature the caller has already verified, with
+ *  ledger_tx_parse(..., verify_sig = true) on these exact BYTES (e.g. on an RPC thread,
+ *  so verification runs in parallel with the loop): every other check is made, the
+ *  signature is not checked again. */
+int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
+                                uint8_t *txid, const char **why) PROTO_WUR;
+
 /*  The nonce a new tx from FROM should carry: COMMITTED (the account's committed nonce)
  *  plus the number of pending txs of FROM whose nonces continue it without a gap. */
 uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,

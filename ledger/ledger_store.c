@@ -5,11 +5,13 @@
 #include "ledger/ledger_store.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <leveldb/c.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "ledger/ledger_block.h"
@@ -532,5 +534,33 @@ uint64_t ledger_store_disk_size(ledger_store_t *s)
             total += (uint64_t)st.st_size;
     }
     closedir(d);
+    return total;
+}
+
+long ledger_store_trim_resident(ledger_store_t *s)
+{
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -1;
+    size_t dlen = strlen(s->dir);
+    long total = 0;
+    char line[PATH_MAX + 256];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        int path_at = 0;
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path_at) != 3 ||
+            path_at == 0)
+            continue;
+        char *path = line + path_at;
+        path[strcspn(path, "\n")] = '\0';
+        size_t plen = strlen(path);
+        if (strcmp(perms, "r--s") != 0 || plen < dlen + 5 || strncmp(path, s->dir, dlen) != 0 ||
+            path[dlen] != '/' || strcmp(path + plen - 4, ".ldb") != 0 || hi <= lo)
+            continue;
+        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
+            total += (long)(hi - lo);
+    }
+    fclose(f);
     return total;
 }

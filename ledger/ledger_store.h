@@ -112,4 +112,15 @@ int ledger_store_get_small(ledger_store_t *s, const uint8_t *key, size_t klen, u
 /*  Bytes the database files take on disk (approximate, from LevelDB). */
 uint64_t ledger_store_disk_size(ledger_store_t *s);
 
+/*  LevelDB reads table files through read-only shared mappings (up to 1,000 of them on
+ *  64-bit, not configurable from its C API), so every table page it touches (lookups,
+ *  compaction) stays counted in the process's resident set until the file is closed: the
+ *  resident set grows with the database. This drops those pages from the process's page
+ *  tables (madvise MADV_DONTNEED on the mappings of this store's .ldb files, found in
+ *  /proc/self/maps); the data stays in the kernel's page cache and the next read faults
+ *  it back in. Safe at any time, also while LevelDB reads (the mappings are read-only and
+ *  file-backed). Returns the bytes of mappings advised, or -1 if /proc/self/maps cannot be
+ *  read. */
+long ledger_store_trim_resident(ledger_store_t *s);
+
 #endif

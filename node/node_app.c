@@ -39,6 +39,7 @@ _Static_assert(NODE_ENDPOINT_MAX == P2P_ENDPOINT_MAX, "endpoint limits must agre
 typedef struct {
     char name[NODE_APP_METHOD_NAME_MAX];
     node_app_method_fn *fn;
+    node_app_prepare_fn *prepare; /* NULL: none */
 } s_method_t;
 
 struct node_app_t {
@@ -119,7 +120,13 @@ static int s_methods_register(node_app_t *self)
 
 int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn)
 {
-    if (!self || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX || name[0] == '\0')
+    return node_app_method_add_prepared(self, name, fn, NULL);
+}
+
+int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
+                                 node_app_prepare_fn *prepare)
+{
+    if (!self || self->rpc || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX || name[0] == '\0')
         return -1;
     if (self->n_methods == NODE_APP_METHODS_MAX)
         return -1;
@@ -129,7 +136,33 @@ int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *
     s_method_t *m = &self->methods[self->n_methods++];
     snprintf(m->name, sizeof m->name, "%s", name);
     m->fn = fn;
+    m->prepare = prepare;
     return 0;
+}
+
+static const s_method_t *s_method_find(const node_app_t *self, const char *method)
+{
+    for (size_t i = 0; method && i < self->n_methods; i++)
+        if (strcmp(self->methods[i].name, method) == 0)
+            return &self->methods[i];
+    return NULL;
+}
+
+/*  node_rpc's prepare step, on an HTTP thread: the method's own, if it has one. The table
+ *  is read-only once the RPC server runs. */
+static int s_rpc_prepare(void *ctx, const char *method, json_t *params, json_t **new_params,
+                         void **att, size_t *att_len, int *err_code, char *err_msg,
+                         size_t err_cap)
+{
+    const s_method_t *m = s_method_find(ctx, method);
+    if (!m || !m->prepare)
+        return 0;
+    return m->prepare(ctx, params, new_params, att, att_len, err_code, err_msg, err_cap);
+}
+
+const void *node_app_rpc_attachment(const node_app_t *self, size_t *len)
+{
+    return node_rpc_attachment(self->rpc, len);
 }
 
 /*  node_rpc's handler: looks METHOD up in the table. */
@@ -137,11 +170,10 @@ static json_t *s_rpc_handler(void *ctx, const char *method, json_t *params, int 
                              char *err_msg, size_t err_cap)
 {
     node_app_t *self = ctx;
-    for (size_t i = 0; i < self->n_methods; i++) {
-        if (strcmp(self->methods[i].name, method) == 0) {
-            GLOG(DEBUG, RPC, "rpc %s", method);
-            return self->methods[i].fn(self, method, params, err_code, err_msg, err_cap);
-        }
+    const s_method_t *m = s_method_find(self, method);
+    if (m) {
+        GLOG(DEBUG, RPC, "rpc %s", method);
+        return m->fn(self, method, params, err_code, err_msg, err_cap);
     }
     *err_code = NODE_RPC_E_METHOD;
     snprintf(err_msg, err_cap, "method not found: %.64s", method);
@@ -284,8 +316,8 @@ static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
         return 0;
     }
     char msg[512];
-    self->rpc = node_rpc_new(bind, node_datadir_path(self->datadir), s_rpc_handler, self, msg,
-                             sizeof msg);
+    self->rpc = node_rpc_new_prepared(bind, node_datadir_path(self->datadir), s_rpc_handler,
+                                      s_rpc_prepare, self, msg, sizeof msg);
     if (!self->rpc)
         return proto_err_set(err, err_cap, "cannot start the control API on %s: %s", bind, msg);
     if (zloop_reader(self->loop, node_rpc_socket(self->rpc), s_on_rpc, self) != 0)

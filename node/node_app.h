@@ -52,6 +52,22 @@ void node_app_destroy(node_app_t **self_p);
  *  FN. -1 if the name is taken, too long, or the table is full. */
 int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn);
 
+/*  A method's prepare step (see node_rpc_prepare_fn): runs on an HTTP thread before the
+ *  request reaches the loop, concurrently with the loop, so it may only touch what is
+ *  read-only while the node runs or locked (e.g. the ledger store's chain record). The
+ *  method's handler reads the attachment with node_app_rpc_attachment(). */
+typedef int(node_app_prepare_fn)(node_app_t *app, json_t *params, json_t **new_params,
+                                 void **attachment, size_t *att_len, int *err_code,
+                                 char *err_msg, size_t err_cap);
+
+/*  node_app_method_add with a prepare step (may be NULL). Methods are added before the
+ *  RPC server starts (-1 after). */
+int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
+                                 node_app_prepare_fn *prepare);
+
+/*  In a method handler: the attachment its prepare step made (NULL, *LEN 0: none). */
+const void *node_app_rpc_attachment(const node_app_t *self, size_t *len);
+
 /*  Asks the loop to stop after the current handler returns (replies already queued
  *  are sent first). */
 void node_app_stop(node_app_t *self);

@@ -35,6 +35,7 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_keystore.h"
 #include "proto/proto_log.h"
+#include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
 #define SIGNSTATE_MAX (4u * 1024 * 1024)
@@ -387,7 +388,13 @@ static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms)
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
-    nl_sync_tick(self, nl_now());
+    uint64_t now = nl_now();
+    nl_sync_tick(self, now);
+    if (now - self->trimmed_ms >= NL_TRIM_MS) { /* see ledger_store_trim_resident */
+        self->trimmed_ms = now;
+        if (ledger_store_trim_resident(self->store) < 0)
+            GLOG_RATELIMITED(DEBUG, LEDGER, "cannot read /proc/self/maps to trim memory");
+    }
     return 0;
 }
 
@@ -395,7 +402,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 
 bool node_ledger_is_broadcast(uint32_t kind)
 {
-    return kind == PROTO_MSG_TX || kind == PROTO_MSG_PROPOSAL || kind == PROTO_MSG_VOTE ||
+    return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL || kind == PROTO_MSG_VOTE ||
            kind == PROTO_MSG_STATUS;
 }
 
@@ -425,6 +432,82 @@ static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32],
         nl_start_next(self, "a peer is there");
 }
 
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
+             uint8_t *txid, const char **why)
+{
+    const char *w = NULL;
+    int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, &w)
+                          : ledger_mempool_add(self->pool, tx, len, txid, &w);
+    if (why)
+        *why = w;
+    if (rc == LEDGER_OK) {
+        self->st.txs_in++;
+    } else {
+        self->st.txs_rejected++;
+        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", ledger_err_str(rc), w ? w : "-");
+    }
+    return rc;
+}
+
+void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
+{
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    size_t i = 0;
+    while (i < n) {
+        if (n - i == 1) { /* a lone tx goes as itself */
+            if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, txs[i], lens[i]) != 0)
+                self->st.broadcast_failures++;
+            return;
+        }
+        size_t end = i, bytes = 0;
+        while (end < n && end - i < NL_TX_BATCH_MAX &&
+               (end == i || bytes + lens[end] <= NL_TX_BATCH_BYTES))
+            bytes += lens[end++];
+        proto_wr_t w;
+        proto_wr_init(&w);
+        proto_wr_array(&w, (uint32_t)(end - i));
+        for (size_t k = i; k < end; k++)
+            proto_wr_bin(&w, txs[k], lens[k]);
+        size_t blen;
+        const uint8_t *body = proto_wr_data(&w, &blen);
+        if (!p2p || !body || p2p_node_broadcast(p2p, PROTO_MSG_TX_BATCH, body, blen) != 0) {
+            self->st.broadcast_failures++;
+            GLOG(WARN, LEDGER, "cannot gossip %zu txs (%zu bytes)", end - i, blen);
+        }
+        proto_wr_free(&w);
+        i = end;
+    }
+}
+
+/*  A gossiped tx_batch: the whole body is checked first, then each tx admitted alone. */
+static void s_on_tx_batch(node_ledger_t *self, const uint8_t *data, size_t len)
+{
+    proto_rd_t r;
+    uint32_t n = 0;
+    const uint8_t *tx;
+    size_t tlen;
+    proto_rd_init(&r, data, len);
+    bool ok = proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) == PROTO_OK && n > 0;
+    for (uint32_t i = 0; ok && i < n; i++)
+        ok = proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) == PROTO_OK;
+    if (!ok || proto_rd_finish(&r) != PROTO_OK) {
+        self->st.txs_rejected++;
+        GLOG(DEBUG, LEDGER, "malformed tx_batch (%zu bytes)", len);
+        return;
+    }
+    proto_rd_init(&r, data, len);
+    if (proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) != PROTO_OK)
+        return;
+    size_t admitted = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) != PROTO_OK)
+            return;
+        admitted += nl_admit(self, tx, tlen, false, NULL, NULL) == LEDGER_OK;
+    }
+    if (admitted)
+        nl_pace_check(self);
+}
+
 /*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
 static bool s_far(node_ledger_t *self, uint64_t height)
 {
@@ -438,20 +521,13 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
         return;
     uint64_t now = nl_now();
     switch (kind) {
-    case PROTO_MSG_TX: {
-        uint8_t txid[LEDGER_ID_LEN];
-        const char *why = NULL;
-        int rc = ledger_mempool_add(self->pool, data, len, txid, &why);
-        if (rc == LEDGER_OK) {
-            self->st.txs_in++;
+    case PROTO_MSG_TX:
+        if (nl_admit(self, data, len, false, NULL, NULL) == LEDGER_OK)
             nl_pace_check(self);
-        } else {
-            self->st.txs_rejected++;
-            GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%s)", ledger_err_str(rc),
-                 why ? why : "-");
-        }
         break;
-    }
+    case PROTO_MSG_TX_BATCH:
+        s_on_tx_batch(self, data, len);
+        break;
     case PROTO_MSG_PROPOSAL: {
         ledger_proposal_t p;
         if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {

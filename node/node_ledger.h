@@ -45,6 +45,9 @@
 /* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
 #define NODE_LEDGER_BLOCK_BYTES (200u * 1024u)
 
+/* Most txs in one tx_submit_batch request. */
+#define NODE_LEDGER_SUBMIT_MAX 1024
+
 typedef struct node_ledger_t node_ledger_t;
 
 /*  Opens APP's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is

@@ -18,6 +18,9 @@
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
 #define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
 #define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_TX_BATCH_MAX 4096           /* txs in one tx_batch broadcast */
+#define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
+#define NL_TRIM_MS 1000 /* how often LevelDB's table pages leave the resident set */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
 #define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
@@ -94,6 +97,7 @@ struct node_ledger_t {
     int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
     uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
     uint64_t last_status_ms;
+    uint64_t trimmed_ms; /* last ledger_store_trim_resident */
     bool started;
     /* sync */
     nl_peer_t peers[NL_PEERS_MAX];
@@ -125,6 +129,16 @@ void nl_start_next(node_ledger_t *self, const char *why);
 /*  Starts the next height if it is due (block interval passed, and txs waiting, the
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
+
+/*  Admits TX (LEN bytes) to the mempool (SIG_VERIFIED: its signature was checked by the
+ *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns
+ *  LEDGER_OK or the reason code. The caller runs nl_pace_check after a batch. */
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
+             uint8_t *txid, const char **why);
+
+/*  Gossips N admitted txs: one alone as a tx, more as tx_batch broadcasts of at most
+ *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each. */
+void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n);
 
 /* node_ledger_sync.c */
 /*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */

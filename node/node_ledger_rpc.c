@@ -8,6 +8,9 @@
  *                                 account's pending txs (the nonce a new tx should carry)
  *    authorities               -> [hex key, ...] (sorted)
  *    tx_submit {tx: hex}       -> {txid}; refused txs answer -32000 "rejected: NAME: why"
+ *    tx_submit_batch {txs: [hex, ...]} (1..NODE_LEDGER_SUBMIT_MAX)
+ *                              -> {accepted, rejected, results: [{txid} | {error}, ...]}
+ *                                 (one result per tx, in order; each tx stands alone)
  *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
  *    ledger_stats              -> head, consensus, mempool, sync figures
  *  Ids and hashes are lowercase hex; bad params answer -32602 naming the parameter.
@@ -220,47 +223,217 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
     return arr;
 }
 
+/* ---------------------------------------------------------------- submitting txs
+ *
+ *  tx_submit and tx_submit_batch do their stateless work on the RPC connection's thread
+ *  (the prepare step): hex decoding, parsing, the chain id, the contract's stateless
+ *  check and the signature, so signatures of concurrent requests are verified in
+ *  parallel, off the loop. The prepare step hands the loop an attachment of records
+ *      [int32 rc][uint32 len][len bytes: the tx if rc is LEDGER_OK, else the reason]
+ *  one per submitted tx, in order, and replaces the params by {"count": N}; the loop
+ *  admits the verified txs (ledger_mempool_add_verified: nonce, duplicates, funds,
+ *  bounds) and gossips the admitted ones together. */
+
+typedef struct {
+    int32_t rc;
+    uint32_t len;
+} s_rec_t;
+
+static int s_rec_add(uint8_t **buf, size_t *len, size_t *cap, int32_t rc, const void *p,
+                     size_t n)
+{
+    size_t need = *len + sizeof(s_rec_t) + n;
+    if (need > *cap) {
+        size_t c = *cap ? *cap : 4096;
+        while (c < need)
+            c *= 2;
+        uint8_t *nb = realloc(*buf, c);
+        if (!nb)
+            return -1;
+        *buf = nb;
+        *cap = c;
+    }
+    s_rec_t rec = {.rc = rc, .len = (uint32_t)n};
+    memcpy(*buf + *len, &rec, sizeof rec);
+    if (n)
+        memcpy(*buf + *len + sizeof rec, p, n);
+    *len = need;
+    return 0;
+}
+
+/*  Stateless checks of one hex tx into a record. -1 only if memory ran out. */
+static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, uint8_t **buf,
+                         size_t *len, size_t *cap)
+{
+    static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
+    if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
+        return s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1);
+    size_t n = hlen / 2;
+    uint8_t *tx = malloc(n);
+    if (!tx)
+        return -1;
+    int rc;
+    if (proto_hex_decode(hex, tx, n) != 0) {
+        rc = s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1);
+    } else {
+        ledger_tx_t parsed;
+        const char *why = NULL;
+        int vrc = ledger_tx_parse(tx, n, chain_id, true, &parsed, &why);
+        if (vrc == LEDGER_OK)
+            rc = s_rec_add(buf, len, cap, LEDGER_OK, tx, n);
+        else
+            rc = s_rec_add(buf, len, cap, vrc, why ? why : "-", why ? strlen(why) : 1);
+    }
+    free(tx);
+    return rc;
+}
+
+/*  The prepare step of both methods; BATCH selects the params' shape. */
+static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t **new_params,
+                            void **att, size_t *att_len, int *code, char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
+        return -1;
+    ledger_chain_t chain;
+    if (ledger_store_chain(l->store, &chain) != LEDGER_OK) { /* locked: safe off the loop */
+        s_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
+        return -1;
+    }
+    json_t *list = batch ? s_param(params, "txs", 0) : NULL;
+    json_t *one = batch ? NULL : s_param(params, "tx", 0);
+    size_t n = batch ? json_array_size(list) : 1;
+    if (batch && (!json_is_array(list) || n == 0 || n > NODE_LEDGER_SUBMIT_MAX)) {
+        *code = NODE_RPC_E_PARAMS;
+        snprintf(err, cap, "'txs' must be an array of 1-%d signed transactions in hex",
+                 NODE_LEDGER_SUBMIT_MAX);
+        return -1;
+    }
+    if (!batch && !json_is_string(one)) {
+        s_fail(code, NODE_RPC_E_PARAMS, err, cap,
+               "'tx' must be the signed transaction in hex (at most 64 KiB)");
+        return -1;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0, bcap = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = batch ? json_array_get(list, i) : one;
+        if (s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id, &buf,
+                          &len, &bcap) != 0) {
+            free(buf);
+            s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+            return -1;
+        }
+    }
+    *new_params = json_pack("{s:I}", "count", (json_int_t)n);
+    *att = buf;
+    *att_len = len;
+    return 0;
+}
+
+static int p_tx_submit(node_app_t *app, json_t *params, json_t **new_params, void **att,
+                       size_t *att_len, int *code, char *err, size_t cap)
+{
+    return s_prepare_submit(app, params, false, new_params, att, att_len, code, err, cap);
+}
+
+static int p_tx_submit_batch(node_app_t *app, json_t *params, json_t **new_params, void **att,
+                             size_t *att_len, int *code, char *err, size_t cap)
+{
+    return s_prepare_submit(app, params, true, new_params, att, att_len, code, err, cap);
+}
+
+/*  The loop's half: admits every record of the attachment. With RESULTS, appends {txid}
+ *  or {error} per tx; without (a single tx), writes its txid in hex into TXID_HEX or the
+ *  refusal into CODE/ERR. Returns the number admitted, or -1 when there is no attachment
+ *  (cannot happen: the prepare step always makes one). */
+static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
+                            char txid_hex[static 65], int *code, char *err, size_t cap)
+{
+    size_t att_len;
+    const uint8_t *att = node_app_rpc_attachment(app, &att_len);
+    if (!att)
+        return -1;
+    enum { CHUNK = 256 };
+    const uint8_t *txs[CHUNK];
+    size_t lens[CHUNK], pending = 0;
+    long admitted = 0;
+    size_t off = 0;
+    while (off + sizeof(s_rec_t) <= att_len) {
+        s_rec_t rec;
+        memcpy(&rec, att + off, sizeof rec);
+        const uint8_t *p = att + off + sizeof rec;
+        off += sizeof rec + rec.len;
+        uint8_t txid[32];
+        const char *why = NULL;
+        int rc = rec.rc;
+        if (rc == LEDGER_OK)
+            rc = nl_admit(l, p, rec.len, true, txid, &why);
+        else
+            l->st.txs_rejected++;
+        char msg[256];
+        if (rc != LEDGER_OK) {
+            if (rec.rc != LEDGER_OK)
+                snprintf(msg, sizeof msg, "rejected: %s: %.*s", ledger_err_str(rc),
+                         (int)(rec.len > 200 ? 200 : rec.len), (const char *)p);
+            else
+                snprintf(msg, sizeof msg, "rejected: %s: %s", ledger_err_str(rc),
+                         why ? why : "-");
+            if (results)
+                json_array_append_new(results, json_pack("{s:s}", "error", msg));
+            else
+                s_fail(code, NODE_RPC_E_APP, err, cap, msg);
+            continue;
+        }
+        admitted++;
+        if (results)
+            json_array_append_new(results, json_pack("{s:o}", "txid", s_hex(txid, 32)));
+        else
+            proto_hex_encode(txid, 32, txid_hex);
+        txs[pending] = p;
+        lens[pending++] = rec.len;
+        if (pending == CHUNK) {
+            nl_gossip_txs(l, txs, lens, pending);
+            pending = 0;
+        }
+    }
+    nl_gossip_txs(l, txs, lens, pending);
+    if (admitted)
+        nl_pace_check(l);
+    return admitted;
+}
+
 static json_t *m_tx_submit(node_app_t *app, const char *method, json_t *params, int *code,
                            char *err, size_t cap)
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
     if (!l)
         return NULL;
-    json_t *txv = s_param(params, "tx", 0);
-    const char *hex = json_string_value(txv);
-    size_t hlen = hex ? json_string_length(txv) : 0;
-    if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
-        return s_fail(code, NODE_RPC_E_PARAMS, err, cap,
-                      "'tx' must be the signed transaction in hex (at most 64 KiB)");
-    size_t len = hlen / 2;
-    uint8_t *tx = malloc(len);
-    if (!tx)
-        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
-    if (proto_hex_decode(hex, tx, len) != 0) {
-        free(tx);
-        return s_fail(code, NODE_RPC_E_PARAMS, err, cap, "'tx' is not valid hex");
-    }
-    uint8_t txid[32];
-    const char *why = NULL;
-    int rc = ledger_mempool_add(l->pool, tx, len, txid, &why);
-    if (rc != LEDGER_OK) {
-        free(tx);
-        l->st.txs_rejected++;
-        *code = NODE_RPC_E_APP;
-        snprintf(err, cap, "rejected: %s: %s", ledger_err_str(rc), why ? why : "-");
+    char txid[2 * 32 + 1] = "";
+    long n = s_admit_records(app, l, NULL, txid, code, err, cap);
+    if (n < 0)
+        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transaction was not prepared");
+    return n == 0 ? NULL : json_pack("{s:s}", "txid", txid);
+}
+
+static json_t *m_tx_submit_batch(node_app_t *app, const char *method, json_t *params, int *code,
+                                 char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    if (!l)
         return NULL;
+    json_t *results = json_array();
+    if (!results)
+        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+    char unused[65];
+    long n = s_admit_records(app, l, results, unused, code, err, cap);
+    if (n < 0) {
+        json_decref(results);
+        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transactions were not prepared");
     }
-    l->st.txs_in++;
-    p2p_node_t *p2p = node_app_p2p(app);
-    if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, tx, len) != 0) {
-        l->st.broadcast_failures++;
-        GLOG(WARN, LEDGER, "cannot gossip a submitted tx (%zu bytes)", len);
-    }
-    free(tx);
-    nl_pace_check(l);
-    json_t *o = json_object();
-    json_object_set_new(o, "txid", s_hex(txid, 32));
-    return o;
+    size_t total = json_array_size(results);
+    return json_pack("{s:I,s:I,s:o}", "accepted", (json_int_t)n, "rejected",
+                     (json_int_t)(total - (size_t)n), "results", results);
 }
 
 static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, int *code,
@@ -386,17 +559,20 @@ int node_ledger_register(node_app_t *app)
     static const struct {
         const char *name;
         node_app_method_fn *fn;
+        node_app_prepare_fn *prepare;
     } methods[] = {
-        {"head", m_head},
-        {"block", m_block},
-        {"account", m_account},
-        {"authorities", m_authorities},
-        {"tx_submit", m_tx_submit},
-        {"tx_status", m_tx_status},
-        {"ledger_stats", m_ledger_stats},
+        {"head", m_head, NULL},
+        {"block", m_block, NULL},
+        {"account", m_account, NULL},
+        {"authorities", m_authorities, NULL},
+        {"tx_submit", m_tx_submit, p_tx_submit},
+        {"tx_submit_batch", m_tx_submit_batch, p_tx_submit_batch},
+        {"tx_status", m_tx_status, NULL},
+        {"ledger_stats", m_ledger_stats, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
+        if (node_app_method_add_prepared(app, methods[i].name, methods[i].fn,
+                                         methods[i].prepare) != 0)
             return -1;
     return 0;
 }

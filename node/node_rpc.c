@@ -3,7 +3,9 @@
  *  The file has two halves that share one contract:
  *  - the HTTP half runs on libmicrohttpd's threads (one thread per connection). It checks
  *    the HTTP method, path, credentials and size before reading the body, then parses and
- *    validates the JSON-RPC envelope, and forwards each valid request as JSON text to the
+ *    validates the JSON-RPC envelope, runs the optional prepare step (node_rpc.h), and
+ *    forwards each valid request as JSON text (plus the prepare step's attachment as a
+ *    second frame, which only this code ever adds) to the
  *    main thread over a per-request DEALER connected to the rpc's inproc ROUTER, waiting
  *    (bounded) for the answer;
  *  - the main-loop half (node_rpc_dispatch) drains the ROUTER without blocking, calls the
@@ -62,7 +64,10 @@ struct node_rpc_t {
     zsock_t *router; /* main thread only */
     char endpoint[96];
     node_rpc_handler_fn *handler;
+    node_rpc_prepare_fn *prepare; /* NULL: none; read-only once started */
     void *ctx;
+    const void *att; /* the running handler's attachment (main thread) */
+    size_t att_len;
     char *token; /* S_TOKEN_HEX hex chars + NUL, sodium_malloc'd; read-only once started */
     char host[INET_ADDRSTRLEN];
     uint16_t port;
@@ -135,7 +140,8 @@ static char *s_response_text(json_t *id, json_t *result, int code, const char *m
 
 /*  Runs one forwarded request through the handler. Returns the response text (malloc'd),
  *  or NULL for a notification (or when memory ran out: the HTTP side then answers). */
-static char *s_call(node_rpc_t *self, const void *data, size_t size)
+static char *s_call(node_rpc_t *self, const void *data, size_t size, const void *att,
+                    size_t att_len)
 {
     json_t *req = json_loadb(data, size, 0, NULL);
     const char *method = json_string_value(json_object_get(req, "method"));
@@ -147,7 +153,11 @@ static char *s_call(node_rpc_t *self, const void *data, size_t size)
     json_t *id = json_object_get(req, "id");
     int code = 0;
     char msg[256] = "";
+    self->att = att;
+    self->att_len = att_len;
     json_t *result = self->handler(self->ctx, method, params, &code, msg, sizeof msg);
+    self->att = NULL;
+    self->att_len = 0;
     msg[sizeof msg - 1] = '\0';
     if (!result && code == 0)
         code = NODE_RPC_E_INTERNAL;
@@ -174,8 +184,10 @@ void node_rpc_dispatch(node_rpc_t *self)
     while ((msg = zmsg_recv(self->router))) {
         zframe_t *identity = zmsg_pop(msg);
         zframe_t *body = zmsg_pop(msg);
+        zframe_t *att = zmsg_pop(msg); /* only ever sent by our own prepare step */
         if (identity && body && zmsg_size(msg) == 0) {
-            char *text = s_call(self, zframe_data(body), zframe_size(body));
+            char *text = s_call(self, zframe_data(body), zframe_size(body),
+                                att ? zframe_data(att) : NULL, att ? zframe_size(att) : 0);
             zmsg_t *reply = zmsg_new();
             if (reply && zmsg_append(reply, &identity) == 0 &&
                 zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
@@ -185,6 +197,7 @@ void node_rpc_dispatch(node_rpc_t *self)
         }
         zframe_destroy(&identity);
         zframe_destroy(&body);
+        zframe_destroy(&att);
         zmsg_destroy(&msg);
     }
 }
@@ -235,8 +248,8 @@ static bool s_gave_up(node_rpc_t *self, int64_t deadline, const char **why)
  *  *DEALER_P is created on first use; the caller destroys it. Returns 0 and sets *REPLY
  *  (malloc'd, NULL for an empty answer), or -1 with *WHY. Once a request has given up it
  *  sends nothing more, so a late answer is never taken for the next one. */
-static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, int64_t deadline,
-                    char **reply, const char **why)
+static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, const void *att,
+                    size_t att_len, int64_t deadline, char **reply, const char **why)
 {
     *reply = NULL;
     if (s_gave_up(self, deadline, why))
@@ -252,8 +265,17 @@ static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, int6
         if (zsock_connect(*dealer_p, "%s", self->endpoint) != 0)
             return -1;
     }
-    /* zmq_send copies TEXT, so a send that timed out (queue full) can be retried. */
-    while (zmq_send(zsock_resolve(*dealer_p), text, strlen(text), 0) < 0) {
+    /* zmq_send copies its data, so a send that timed out (queue full) can be retried; the
+     * second frame of a multipart message is queued at once once the first one was. */
+    while (zmq_send(zsock_resolve(*dealer_p), text, strlen(text), att ? ZMQ_SNDMORE : 0) < 0) {
+        if (errno != EAGAIN && errno != EINTR) {
+            *why = "internal error";
+            return -1;
+        }
+        if (s_gave_up(self, deadline, why))
+            return -1;
+    }
+    while (att && zmq_send(zsock_resolve(*dealer_p), att, att_len, 0) < 0) {
         if (errno != EAGAIN && errno != EINTR) {
             *why = "internal error";
             return -1;
@@ -294,11 +316,35 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
         *out = s_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
         return *out ? 0 : -1;
     }
+    void *att = NULL;
+    size_t att_len = 0;
+    if (self->prepare) {
+        json_t *params = json_object_get(req, "params"), *new_params = NULL;
+        int code = 0;
+        char msg[256] = "";
+        if (self->prepare(self->ctx, json_string_value(json_object_get(req, "method")), params,
+                          &new_params, &att, &att_len, &code, msg, sizeof msg) != 0) {
+            free(att);
+            json_decref(new_params);
+            msg[sizeof msg - 1] = '\0';
+            if (!id)
+                return 0;
+            *out = s_response_text(id, NULL, code ? code : NODE_RPC_E_INTERNAL, msg);
+            return *out ? 0 : -1;
+        }
+        if (new_params && json_object_set_new(req, "params", new_params) != 0) {
+            free(att);
+            return -1;
+        }
+    }
     char *text = json_dumps(req, JSON_COMPACT);
-    if (!text)
+    if (!text) {
+        free(att);
         return -1;
-    int rc = s_bridge(self, dealer_p, text, deadline, out, &why);
+    }
+    int rc = s_bridge(self, dealer_p, text, att, att_len, deadline, out, &why);
     free(text);
+    free(att);
     if (rc == 0 && (*out || !id))
         return 0;
     if (rc != 0)
@@ -642,6 +688,19 @@ static int s_write_files(node_rpc_t *self, const char *datadir, char *err, size_
 node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler_fn *handler,
                          void *ctx, char *err, size_t err_cap)
 {
+    return node_rpc_new_prepared(bind, datadir, handler, NULL, ctx, err, err_cap);
+}
+
+const void *node_rpc_attachment(const node_rpc_t *self, size_t *len)
+{
+    *len = self ? self->att_len : 0;
+    return self ? self->att : NULL;
+}
+
+node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
+                                  node_rpc_handler_fn *handler, node_rpc_prepare_fn *prepare,
+                                  void *ctx, char *err, size_t err_cap)
+{
     struct sockaddr_in sa;
     char host[INET_ADDRSTRLEN];
     if (!datadir || !handler) {
@@ -660,6 +719,7 @@ node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler
         return NULL;
     }
     self->handler = handler;
+    self->prepare = prepare;
     self->ctx = ctx;
     atomic_init(&self->stopping, false);
     memcpy(self->host, host, sizeof host);

@@ -37,12 +37,36 @@ typedef struct node_rpc_t node_rpc_t;
 typedef json_t *(node_rpc_handler_fn)(void *ctx, const char *method, json_t *params,
                                       int *err_code, char *err_msg, size_t err_cap);
 
+/*  Optional per-request step run on the HTTP thread before a request is forwarded, for
+ *  work that should not hold up the main loop (e.g. signature checks, which then run in
+ *  parallel on the connections' threads). It runs concurrently with other HTTP threads
+ *  and with the main loop, so it may only use what is read-only or locked. METHOD and
+ *  PARAMS are borrowed. It returns:
+ *    0   forward the request; it may set *NEW_PARAMS (a new reference replacing the
+ *        request's params) and *ATTACHMENT (malloc'd, *ATT_LEN bytes, ownership passes to
+ *        the server): the handler reads it with node_rpc_attachment(). Clients cannot
+ *        supply an attachment themselves, so a handler may trust what its prepare step
+ *        put there;
+ *    -1  answer with the error in *ERR_CODE / ERR_MSG (ERR_CAP bytes) without forwarding. */
+typedef int(node_rpc_prepare_fn)(void *ctx, const char *method, json_t *params,
+                                 json_t **new_params, void **attachment, size_t *att_len,
+                                 int *err_code, char *err_msg, size_t err_cap);
+
 /*  Starts the server on BIND ("127.0.0.1:PORT"; PORT 0 picks a free port; any address
  *  other than a loopback one is refused) and writes the cookie and address files into
  *  DATADIR. Returns NULL with a one-line reason in ERR (ERR_CAP bytes) on failure
  *  (e.g. port taken). */
 node_rpc_t *node_rpc_new(const char *bind, const char *datadir, node_rpc_handler_fn *handler,
                          void *ctx, char *err, size_t err_cap);
+
+/*  Same, with a prepare step (may be NULL) called with CTX. */
+node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
+                                  node_rpc_handler_fn *handler, node_rpc_prepare_fn *prepare,
+                                  void *ctx, char *err, size_t err_cap);
+
+/*  While a handler runs: the attachment the prepare step made for this request (NULL and
+ *  *LEN 0 when there is none). Main thread only. */
+const void *node_rpc_attachment(const node_rpc_t *self, size_t *len);
 
 /*  Stops the server, removes the cookie and address files, frees everything; tolerates
  *  NULL; sets *self_p to NULL. */

@@ -24,6 +24,7 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_SYNC_REQ, "sync_req", 128},
     {PROTO_MSG_SYNC_BLOCKS, "sync_blocks", 1 * MIB},
     {PROTO_MSG_STATUS, "status", 1 * KIB},
+    {PROTO_MSG_TX_BATCH, "tx_batch", 256 * KIB},
     {PROTO_MSG_QUOTE, "quote", 8 * KIB},
     {PROTO_MSG_RECRUITMENT, "recruitment", 16 * KIB},
     {PROTO_MSG_DONATION_RECEIPT, "donation_receipt", 4 * KIB},

@@ -33,6 +33,7 @@ typedef enum {
     PROTO_MSG_SYNC_REQ = 35,
     PROTO_MSG_SYNC_BLOCKS = 36,
     PROTO_MSG_STATUS = 37,
+    PROTO_MSG_TX_BATCH = 38,
     /* enclave */
     PROTO_MSG_QUOTE = 64,
     /* Genie flows */

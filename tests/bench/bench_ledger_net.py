@@ -70,17 +70,18 @@ def du(path):
 
 
 def proc_mem(pid):
-    """(VmRSS, VmHWM) in bytes."""
+    """(VmRSS, VmHWM, RssAnon, RssFile) in bytes."""
     out = {}
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
                 k, _, v = line.partition(":")
-                if k in ("VmRSS", "VmHWM"):
+                if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
                     out[k] = int(v.split()[0]) * 1024
     except OSError:
         pass
-    return out.get("VmRSS", 0), out.get("VmHWM", 0)
+    return (out.get("VmRSS", 0), out.get("VmHWM", 0), out.get("RssAnon", 0),
+            out.get("RssFile", 0))
 
 
 def pct(values, p):
@@ -125,7 +126,7 @@ class HeadWatch(threading.Thread):
             time.sleep(POLL_S)
 
 
-def scenario(args, n_auth, verify_rate):
+def scenario(args, n_auth, interval_ms, verify_rate):
     tmp = tempfile.mkdtemp(prefix="bench-ledger-%d-" % n_auth)
     r = Runner(args.bindir, tmp)
     gdir = os.path.join(tmp, "genesis")
@@ -136,8 +137,14 @@ def scenario(args, n_auth, verify_rate):
     gpath = os.path.join(gdir, "genesis.json")
     with open(gpath) as f:
         g = json.load(f)
-    g["block_interval_ms"] = args.interval_ms
-    g["heartbeat_ms"] = max(args.interval_ms, 2000)
+    g["block_interval_ms"] = interval_ms
+    g["heartbeat_ms"] = max(interval_ms, 2000)
+    seed = os.urandom(32).hex()
+    txgen = os.path.join(args.bindir, "genie-txgen")
+    ids = subprocess.run([txgen, "--print-senders", str(args.senders), "--seed", seed],
+                         capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    for a in ids:  # fund the load generator's senders
+        g["balances"][a] = 10 ** 12
     with open(gpath, "w") as f:
         json.dump(g, f)
     keys = [os.path.join(gdir, "authority-%d.key" % i) for i in range(1, n_auth + 1)]
@@ -168,23 +175,25 @@ def scenario(args, n_auth, verify_rate):
         h_start = watch.last
 
         peak = [0] * len(nodes)
+        peak_anon = [0] * len(nodes)
         stop_mem = [False]
 
         def sample_mem():
             while not stop_mem[0]:
                 for i, x in enumerate(nodes):
-                    peak[i] = max(peak[i], proc_mem(x.pid)[0])
+                    m = proc_mem(x.pid)
+                    peak[i] = max(peak[i], m[0])
+                    peak_anon[i] = max(peak_anon[i], m[2])
                 time.sleep(0.5)
 
         mt = threading.Thread(target=sample_mem, daemon=True)
         mt.start()
 
         out = os.path.join(tmp, "txgen.out")
-        cmd = [os.path.join(args.bindir, "genie-txgen"), "--datadir", node0.datadir,
+        cmd = [txgen, "--datadir", node0.datadir, "--senders", str(args.senders), "--seed", seed,
                "--count", str(args.count), "--rate", str(args.rate), "--seconds",
-               str(args.seconds), "--out", out]
-        for k in keys:
-            cmd += ["--key", k]
+               str(args.seconds), "--batch", str(args.batch), "--conns", str(args.conns),
+               "--out", out]
         print("-- %d authorit%s: %s" % (n_auth, "y" if n_auth == 1 else "ies",
                                         " ".join(os.path.basename(a) if a.startswith(tmp) else a
                                                  for a in cmd[1:3]) + " ..."))
@@ -238,9 +247,10 @@ def scenario(args, n_auth, verify_rate):
               % (pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan"), len(lat),
                  POLL_S * 1000))
         for i, x in enumerate(nodes):
-            print("   %s: VmRSS %.1f MiB (peak sampled %.1f, VmHWM %.1f), ledger db %.1f -> "
-                  "%.1f MiB" % (x.name, mib(mems[i][0]), mib(peak[i]), mib(mems[i][1]),
-                                mib(db_before[i]), mib(db_after[i])))
+            print("   %s: VmRSS %.1f MiB (RssAnon %.1f, RssFile %.1f; peaks sampled: VmRSS %.1f, "
+                  "RssAnon %.1f; VmHWM %.1f), ledger db %.1f -> %.1f MiB"
+                  % (x.name, mib(mems[i][0]), mib(mems[i][2]), mib(mems[i][3]), mib(peak[i]),
+                     mib(peak_anon[i]), mib(mems[i][1]), mib(db_before[i]), mib(db_after[i])))
         print("   node 0 ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, mempool %d, "
               "rounds %d, round_skips %d"
               % (stats.get("disk_bytes", 0), stats["node"].get("txs_in", 0),
@@ -260,7 +270,8 @@ def scenario(args, n_auth, verify_rate):
         if len(found) < len(submits):
             print("   WARNING: %d accepted txs not seen committed within %.0f s"
                   % (len(submits) - len(found), args.drain_s))
-        return {"authorities": n_auth, "tps": tps, "p50": pct(lat, 50), "p99": pct(lat, 99)}
+        return {"authorities": n_auth, "tps": tps, "p50": pct(lat, 50), "p99": pct(lat, 99),
+                "interval": interval_ms}
     finally:
         r.kill_all()
         if args.keep:
@@ -287,30 +298,42 @@ def main():
     ap.add_argument("--bindir", required=True)
     ap.add_argument("--count", type=int, default=20000, help="transfers per scenario")
     ap.add_argument("--authorities", default="1,4")
-    ap.add_argument("--interval-ms", type=int, default=200, help="genesis block_interval_ms")
+    ap.add_argument("--interval-ms", default="50,200",
+                    help="genesis block_interval_ms, one for all scenarios or one per "
+                         "--authorities entry")
     ap.add_argument("--rate", type=float, default=0, help="txgen target tx/s (0: max)")
+    ap.add_argument("--senders", type=int, default=256, help="funded sender accounts")
+    ap.add_argument("--batch", type=int, default=256, help="txs per tx_submit_batch")
+    ap.add_argument("--conns", type=int, default=2, help="txgen HTTP connections")
     ap.add_argument("--seconds", type=float, default=300, help="txgen time bound")
     ap.add_argument("--drain-s", type=float, default=120, help="wait for commits after txgen")
     ap.add_argument("--verbose", action="store_true", help="txgen's per-second lines too")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     vr = verify_rate_of(args.bindir)
-    print("== bench_ledger_net: %d transfers per scenario, block_interval_ms %d, %d CPUs, "
+    print("== bench_ledger_net: %d transfers per scenario, block_interval_ms %s, %d CPUs, "
           "load %s" % (args.count, args.interval_ms, os.cpu_count(),
                        open("/proc/loadavg").read().split()[0]))
     print("   raw Ed25519 verify on this machine: %s"
           % ("%.0f /s (bench_envelope)" % vr if vr else "unknown (bench_envelope not built)"))
     results = []
-    for n in [int(x) for x in args.authorities.split(",") if x]:
+    auths = [int(x) for x in args.authorities.split(",") if x]
+    ivals = [int(x) for x in args.interval_ms.split(",") if x]
+    if len(ivals) == 1:
+        ivals = ivals * len(auths)
+    if len(ivals) != len(auths):
+        ap.error("--interval-ms wants one value or one per --authorities entry")
+    for n, iv in zip(auths, ivals):
         try:
-            results.append(scenario(args, n, vr))
+            results.append(scenario(args, n, iv, vr))
         except Exception as e:  # noqa: BLE001 -- report and go on with the next scenario
             print("   scenario with %d authorities failed: %s" % (n, e))
     print("== summary")
     for x in results:
-        print("   %d authorit%s: %.0f tx/s committed, latency p50 %.0f ms p99 %.0f ms"
-              % (x["authorities"], "y" if x["authorities"] == 1 else "ies", x["tps"], x["p50"],
-                 x["p99"]))
+        print("   %d authorit%s (block interval %d ms): %.0f tx/s committed, latency p50 %.0f ms "
+              "p99 %.0f ms (%.1f intervals)"
+              % (x["authorities"], "y" if x["authorities"] == 1 else "ies", x["interval"],
+                 x["tps"], x["p50"], x["p99"], x["p99"] / x["interval"]))
 
 
 if __name__ == "__main__":
