@@ -36,7 +36,6 @@
  */
 #include <czmq.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +45,10 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_key.h"
 #include "proto/proto_msgtype.h"
+#include "tests/tools/tool_cli.h"
 #include "tests/tools/tool_link.h"
 
+#define EVIL_PROG "genie-evil"
 #define EVIL_HELLO_WAIT_MS 5000
 #define EVIL_GARBAGE_MAX 4096
 #define EVIL_OVERSIZED_BYTES (1258291u) /* 1.2 MiB, over the node's 1 MiB + 256 */
@@ -97,20 +98,6 @@ typedef struct {
     "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
     "modes: garbage oversized truncated forged replay flood wrongchain hello\n"
 
-/* Prints a one-line error and the usage on stderr; returns the usage exit status 2. */
-static int s_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int s_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "genie-evil: error: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n%s", EVIL_USAGE);
-    return 2;
-}
-
 /* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
 static int s_read_chain_file(const char *dir, uint8_t out[static 32])
 {
@@ -141,7 +128,7 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
             return 1; /* main turns it into exit 0 */
         }
         if (i + 1 >= argc)
-            return s_usage("%s wants a value", a);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s wants a value", a);
         const char *v = argv[++i];
         char *end = NULL;
         if (strcmp(a, "--target") == 0) {
@@ -155,44 +142,49 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
         } else if (strcmp(a, "--count") == 0) {
             unsigned long long c = strtoull(v, &end, 10);
             if (*v == '\0' || *end || c == 0 || c > 10000000ull)
-                return s_usage("--count wants 1-10000000, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--count wants 1-10000000, got '%s'",
+                                      v);
             o->count = c;
             o->count_set = true;
         } else if (strcmp(a, "--rate") == 0) {
             o->rate = strtod(v, &end);
             if (*v == '\0' || *end || !(o->rate >= 0) || o->rate > 1e7)
-                return s_usage("--rate wants messages per second (0 = unpaced), got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--rate wants messages per second (0 = unpaced), got '%s'",
+                                      v);
         } else if (strcmp(a, "--seconds") == 0) {
             o->seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->seconds > 0) || o->seconds > 3600)
-                return s_usage("--seconds wants 0-3600, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--seconds wants 0-3600, got '%s'", v);
         } else if (strcmp(a, "--flush-seconds") == 0) {
             o->flush_seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->flush_seconds >= 0) || o->flush_seconds > 600)
-                return s_usage("--flush-seconds wants 0-600, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--flush-seconds wants 0-600, got '%s'", v);
         } else {
-            return s_usage("unknown option '%s'", a);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "unknown option '%s'", a);
         }
     }
     if (!target || !mode)
-        return s_usage("%s", "--target and --mode are required");
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s", "--target and --mode are required");
     if (tool_link_parse_target(target, o->target_id, o->endpoint) != 0)
-        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                              "bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
     if (chain) {
         if (proto_hex_decode(chain, o->chain_id, 32) != 0)
-            return s_usage("--chain wants 64 hex digits, got '%s'", chain);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--chain wants 64 hex digits, got '%s'",
+                                  chain);
     } else if (datadir) {
         if (s_read_chain_file(datadir, o->chain_id) != 0)
-            return s_usage("cannot read a chain id from %s/chain_id", datadir);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "cannot read a chain id from %s/chain_id",
+                                  datadir);
     } else {
-        return s_usage("%s", "give --chain HEX or --datadir DIR (the target's chain id)");
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s",
+                              "give --chain HEX or --datadir DIR (the target's chain id)");
     }
-    size_t nmodes = sizeof s_mode_names / sizeof s_mode_names[0];
-    size_t m = 0;
-    while (m < nmodes && strcmp(s_mode_names[m], mode) != 0)
-        m++;
-    if (m == nmodes)
-        return s_usage("unknown --mode '%s'", mode);
+    int m = tool_cli_find(s_mode_names, sizeof s_mode_names / sizeof s_mode_names[0], mode);
+    if (m < 0)
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "unknown --mode '%s'", mode);
     o->mode = (evil_mode_t)m;
     if (o->mode == EVIL_OVERSIZED) {
         if (!o->count_set)
@@ -401,7 +393,7 @@ static int s_setup(evil_t *e)
     e->link = tool_link_new(e->o.target_id, e->o.endpoint, err, sizeof err);
     e->other = proto_key_generate();
     if (!e->link || !e->other) {
-        fprintf(stderr, "genie-evil: error: %s\n", e->link ? "cannot generate a key" : err);
+        tool_cli_fail(EVIL_PROG, "%s", e->link ? "cannot generate a key" : err);
         return -1;
     }
     e->key = tool_link_key(e->link);
@@ -436,7 +428,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc; /* 1: --help */
     if (proto_crypto_init() != 0 || !zsys_init()) {
-        fprintf(stderr, "genie-evil: error: cannot initialise libsodium / ZeroMQ\n");
+        tool_cli_fail(EVIL_PROG, "%s", "cannot initialise libsodium / ZeroMQ");
         return 1;
     }
     zsys_handler_set(NULL);
@@ -451,7 +443,7 @@ int main(int argc, char **argv)
     if (e.o.mode == EVIL_WRONGCHAIN)
         chain[0] ^= 0xff;
     if (tool_link_hello(e.link, chain, "genie-evil/0.1", e.deadline_ms) != 0) {
-        fprintf(stderr, "genie-evil: error: cannot send HELLO\n");
+        tool_cli_fail(EVIL_PROG, "%s", "cannot send HELLO");
         goto out;
     }
     if (e.o.mode == EVIL_WRONGCHAIN) {

@@ -49,7 +49,6 @@
 #include <czmq.h>
 #include <ftw.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +62,10 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_keystore.h"
 #include "proto/proto_msgtype.h"
+#include "tests/tools/tool_cli.h"
 #include "tests/tools/tool_link.h"
 
+#define FORGE_PROG "genie-forge"
 #define FORGE_KEYS_MAX LEDGER_VALSET_MAX
 #define FORGE_HEIGHT 1u /* the block offered */
 #define FORGE_CLAIM 2u  /* the head our STATUS claims */
@@ -145,34 +146,6 @@ typedef struct {
     "modes: valid outsiders minority wronghash wrongheight wronground wrongchain repeated\n"       \
     "       relabeled garbage truncated empty\n"
 
-/* Prints a one-line error and the usage on stderr; returns the usage exit status 2. */
-static int s_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int s_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "genie-forge: error: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n%s", FORGE_USAGE);
-    return 2;
-}
-
-/* Prints a one-line error on stderr; returns -1. */
-static int s_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int s_fail(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "genie-forge: error: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    return -1;
-}
-
 static int s_parse(int argc, char **argv, forge_opts_t *o)
 {
     const char *target = NULL, *mode = NULL;
@@ -186,7 +159,7 @@ static int s_parse(int argc, char **argv, forge_opts_t *o)
             return 1; /* main turns it into exit 0 */
         }
         if (i + 1 >= argc)
-            return s_usage("%s wants a value", a);
+            return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "%s wants a value", a);
         const char *v = argv[++i];
         char *end = NULL;
         if (strcmp(a, "--target") == 0) {
@@ -197,31 +170,32 @@ static int s_parse(int argc, char **argv, forge_opts_t *o)
             mode = v;
         } else if (strcmp(a, "--key") == 0) {
             if (o->n_keys == FORGE_KEYS_MAX)
-                return s_usage("at most %d --key", FORGE_KEYS_MAX);
+                return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "at most %d --key", FORGE_KEYS_MAX);
             o->key_files[o->n_keys++] = v;
         } else if (strcmp(a, "--count") == 0) {
             unsigned long long c = strtoull(v, &end, 10);
             if (*v == '\0' || *end || c == 0 || c > FORGE_COUNT_MAX)
-                return s_usage("--count wants 1-%d, got '%s'", FORGE_COUNT_MAX, v);
+                return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "--count wants 1-%d, got '%s'",
+                                      FORGE_COUNT_MAX, v);
             o->count = c;
         } else if (strcmp(a, "--seconds") == 0) {
             o->seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->seconds > 0) || o->seconds > 600)
-                return s_usage("--seconds wants 0-600, got '%s'", v);
+                return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "--seconds wants 0-600, got '%s'",
+                                      v);
         } else {
-            return s_usage("unknown option '%s'", a);
+            return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "unknown option '%s'", a);
         }
     }
     if (!target || !mode || !o->genesis)
-        return s_usage("%s", "--target, --genesis and --mode are required");
+        return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "%s",
+                              "--target, --genesis and --mode are required");
     if (tool_link_parse_target(target, o->target_id, o->endpoint) != 0)
-        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
-    size_t nmodes = sizeof s_mode_names / sizeof s_mode_names[0];
-    size_t m = 0;
-    while (m < nmodes && strcmp(s_mode_names[m], mode) != 0)
-        m++;
-    if (m == nmodes)
-        return s_usage("unknown --mode '%s'", mode);
+        return tool_cli_usage(FORGE_PROG, FORGE_USAGE,
+                              "bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
+    int m = tool_cli_find(s_mode_names, sizeof s_mode_names / sizeof s_mode_names[0], mode);
+    if (m < 0)
+        return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "unknown --mode '%s'", mode);
     o->mode = (forge_mode_t)m;
     return 0;
 }
@@ -251,14 +225,15 @@ static int s_build_one(forge_t *f, ledger_store_t *store, ledger_mempool_t *pool
     int rc = ledger_block_build(store, pool, &bp, out, out_len, &state);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
-        return s_fail("cannot build block %u: %s", FORGE_HEIGHT, ledger_err_str(rc));
+        return tool_cli_fail(FORGE_PROG, "cannot build block %u: %s", FORGE_HEIGHT,
+                             ledger_err_str(rc));
     rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, &why);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
-        return s_fail("the block built does not execute: %s (%s)", ledger_err_str(rc),
-                      why.why ? why.why : "-");
+        return tool_cli_fail(FORGE_PROG, "the block built does not execute: %s (%s)",
+                             ledger_err_str(rc), why.why ? why.why : "-");
     if (ledger_block_decode(*out, *out_len, &b) != PROTO_OK)
-        return s_fail("%s", "the block built does not decode");
+        return tool_cli_fail(FORGE_PROG, "%s", "the block built does not decode");
     memcpy(hash, ledger_block_hash(b), LEDGER_ID_LEN);
     *txs = ledger_block_tx_count(b);
     ledger_block_destroy(&b);
@@ -273,18 +248,49 @@ static int s_add_transfer(forge_t *f, ledger_store_t *store, ledger_mempool_t *p
     size_t len = 0;
     const char *why = NULL;
     if (ledger_store_account(store, proto_key_public(f->keys[0]), &acct) != LEDGER_OK)
-        return s_fail("%s", "cannot read the payer's account");
+        return tool_cli_fail(FORGE_PROG, "%s", "cannot read the payer's account");
     randombytes_buf(to, sizeof to);
     uint8_t *tx = ledger_contract_transfer_tx(f->keys[0], f->chain_id, acct.nonce, to, 1, &len);
     int rc = tx ? ledger_mempool_add(pool, tx, len, NULL, &why) : LEDGER_E_NOMEM;
     free(tx);
     if (rc != LEDGER_OK)
-        return s_fail("the transfer is refused: %s (%s)", ledger_err_str(rc), why ? why : "-");
+        return tool_cli_fail(FORGE_PROG, "the transfer is refused: %s (%s)", ledger_err_str(rc),
+                             why ? why : "-");
+    return 0;
+}
+
+/* Finds each --key in the authority set and checks the mode has the keys it needs. 0,
+   or 2 (a usage error, printed). */
+static int s_check_keys(forge_t *f)
+{
+    for (size_t i = 0; i < f->o.n_keys; i++) {
+        f->key_index[i] = ledger_valset_find(&f->vs, proto_key_public(f->keys[i]));
+        if (f->key_index[i] < 0)
+            return tool_cli_usage(FORGE_PROG, FORGE_USAGE,
+                                  "--key %s is not an authority of the genesis", f->o.key_files[i]);
+        for (size_t j = 0; j < i; j++)
+            if (f->key_index[j] == f->key_index[i])
+                return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "--key %s repeats an authority",
+                                      f->o.key_files[i]);
+    }
+    size_t q = ledger_valset_quorum(&f->vs), need = 0;
+    if (s_mode_keys[f->o.mode] == 'q')
+        need = q;
+    else if (s_mode_keys[f->o.mode] == '1')
+        need = 1;
+    if (f->o.n_keys < need)
+        return tool_cli_usage(FORGE_PROG, FORGE_USAGE,
+                              "--mode %s needs %zu authority keys (--key), got %zu",
+                              s_mode_names[f->o.mode], need, f->o.n_keys);
+    if (f->o.mode == FORGE_MINORITY && q < 2)
+        return tool_cli_usage(FORGE_PROG, FORGE_USAGE, "%s",
+                              "--mode minority needs a genesis with two authorities or more");
     return 0;
 }
 
 /* Loads --genesis into a scratch store in DIR; fills the chain id and the authority set,
-   builds the block (f->block, hash, txs) and a sibling (other_hash). 0 or -1 (printed). */
+   checks the keys against it (s_check_keys), builds the block (f->block, hash, txs) and a
+   sibling (other_hash). 0, 2 (a usage error) or -1; printed. */
 static int s_build_in(forge_t *f, const char *dir)
 {
     ledger_genesis_t *g = NULL;
@@ -298,23 +304,27 @@ static int s_build_in(forge_t *f, const char *dir)
     char err[512];
     int rc = -1;
     if (ledger_genesis_load(f->o.genesis, &g, err, sizeof err) != LEDGER_OK) {
-        s_fail("--genesis %s: %s", f->o.genesis, err);
+        tool_cli_fail(FORGE_PROG, "--genesis %s: %s", f->o.genesis, err);
         goto out;
     }
     memcpy(f->chain_id, ledger_genesis_chain_id(g), LEDGER_ID_LEN);
     if (ledger_store_open(dir, &store, err, sizeof err) != LEDGER_OK) {
-        s_fail("scratch store %s: %s", dir, err);
+        tool_cli_fail(FORGE_PROG, "scratch store %s: %s", dir, err);
         goto out;
     }
     if (ledger_genesis_apply(g, store) != LEDGER_OK ||
         ledger_store_head(store, &head) != LEDGER_OK ||
         ledger_store_authorities(store, auth, &n_auth) != LEDGER_OK) {
-        s_fail("%s", "cannot apply the genesis to the scratch store");
+        tool_cli_fail(FORGE_PROG, "%s", "cannot apply the genesis to the scratch store");
         goto out;
     }
     for (size_t i = 0; i < n_auth; i++)
         if (ledger_valset_add(&f->vs, auth[i]) != 0)
             goto out;
+    if (s_check_keys(f) != 0) {
+        rc = 2;
+        goto out;
+    }
     pool = ledger_mempool_new(store, NULL);
     if (!pool || (f->o.n_keys > 0 && s_add_transfer(f, store, pool) != 0))
         goto out;
@@ -333,14 +343,15 @@ out:
     return rc;
 }
 
-/* s_build_in in a fresh temporary directory, removed afterwards. 0 or -1. */
+/* s_build_in in a fresh temporary directory, removed afterwards. 0, 2 or -1. */
 static int s_build(forge_t *f)
 {
     const char *tmp = getenv("TMPDIR");
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/genie-forge-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(dir))
-        return s_fail("cannot create a directory under %s", tmp && tmp[0] ? tmp : "/tmp");
+        return tool_cli_fail(FORGE_PROG, "cannot create a directory under %s",
+                             tmp && tmp[0] ? tmp : "/tmp");
     int rc = s_build_in(f, dir);
     nftw(dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return rc;
@@ -462,31 +473,6 @@ static int s_make_cert(forge_t *f)
         return -1;
     if (f->o.mode == FORGE_TRUNCATED)
         f->cert_len = 1 + randombytes_uniform((uint32_t)f->cert_len - 1);
-    return 0;
-}
-
-/* Finds each --key in the authority set and checks the mode has the keys it needs. 0,
-   or 2 (a usage error, printed). */
-static int s_check_keys(forge_t *f)
-{
-    for (size_t i = 0; i < f->o.n_keys; i++) {
-        f->key_index[i] = ledger_valset_find(&f->vs, proto_key_public(f->keys[i]));
-        if (f->key_index[i] < 0)
-            return s_usage("--key %s is not an authority of the genesis", f->o.key_files[i]);
-        for (size_t j = 0; j < i; j++)
-            if (f->key_index[j] == f->key_index[i])
-                return s_usage("--key %s repeats an authority", f->o.key_files[i]);
-    }
-    size_t q = ledger_valset_quorum(&f->vs), need = 0;
-    if (s_mode_keys[f->o.mode] == 'q')
-        need = q;
-    else if (s_mode_keys[f->o.mode] == '1')
-        need = 1;
-    if (f->o.n_keys < need)
-        return s_usage("--mode %s needs %zu authority keys (--key), got %zu",
-                       s_mode_names[f->o.mode], need, f->o.n_keys);
-    if (f->o.mode == FORGE_MINORITY && q < 2)
-        return s_usage("%s", "--mode minority needs a genesis with two authorities or more");
     return 0;
 }
 
@@ -673,7 +659,7 @@ int main(int argc, char **argv)
     }
     rc = 1; /* a local failure, unless said otherwise */
     if (proto_crypto_init() != 0 || !zsys_init()) {
-        s_fail("%s", "cannot initialise libsodium / ZeroMQ");
+        tool_cli_fail(FORGE_PROG, "%s", "cannot initialise libsodium / ZeroMQ");
         goto out;
     }
     zsys_handler_set(NULL);
@@ -682,32 +668,32 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < f->o.n_keys; i++) {
         int ks = proto_keystore_load(f->o.key_files[i], NULL, &f->keys[i], NULL);
         if (ks != PROTO_KS_OK) {
-            s_fail("--key %s: %s (an unencrypted keystore wanted)", f->o.key_files[i],
-                   proto_keystore_strerror(ks));
+            tool_cli_fail(FORGE_PROG, "--key %s: %s (an unencrypted keystore wanted)",
+                          f->o.key_files[i], proto_keystore_strerror(ks));
             goto out;
         }
     }
-    if (s_build(f) != 0)
-        goto out;
-    if (s_check_keys(f) != 0) {
-        rc = 2;
+    rc = s_build(f);
+    if (rc != 0) {
+        rc = rc == 2 ? 2 : 1;
         goto out;
     }
+    rc = 1;
     if (s_make_cert(f) != 0) {
-        s_fail("%s", "cannot make the certificate");
+        tool_cli_fail(FORGE_PROG, "%s", "cannot make the certificate");
         goto out;
     }
     char err[256];
     f->link = tool_link_new(f->o.target_id, f->o.endpoint, err, sizeof err);
     if (!f->link) {
-        s_fail("%s", err);
+        tool_cli_fail(FORGE_PROG, "%s", err);
         goto out;
     }
     tool_link_set_rx(f->link, s_on_rx, f);
     f->start_ms = zclock_mono();
     f->deadline_ms = f->start_ms + (int64_t)(f->o.seconds * 1000.0);
     if (tool_link_hello(f->link, f->chain_id, "genie-forge/0.1", f->deadline_ms) != 0) {
-        s_fail("%s", "cannot send HELLO");
+        tool_cli_fail(FORGE_PROG, "%s", "cannot send HELLO");
         goto out;
     }
     tool_link_wait_type(f->link, PROTO_MSG_HELLO, 0, FORGE_HELLO_WAIT_MS);
