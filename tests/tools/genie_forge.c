@@ -97,8 +97,10 @@ static const char *const s_mode_names[] = {"valid",       "outsiders",  "minorit
                                            "wrongheight", "wronground", "wrongchain", "repeated",
                                            "relabeled",   "garbage",    "truncated",  "empty"};
 
-/* Authority keys a mode needs: 'q' a quorum, '1' one, '0' none. */
-static const char s_mode_keys[] = "qq1qqqqqq0q0";
+/* Authority keys each mode needs: 'q' a quorum, '1' one, '0' none. */
+static const char s_mode_keys[] = "q01qqqqqq0q0";
+_Static_assert(sizeof s_mode_keys - 1 == sizeof s_mode_names / sizeof s_mode_names[0],
+               "one s_mode_keys letter per mode");
 
 typedef struct {
     uint8_t target_id[32];
@@ -574,8 +576,7 @@ static void s_answer(forge_t *f)
    FORGE_SEEN_MAX ids). */
 static bool s_seen(forge_t *f, uint64_t msg_id)
 {
-    size_t n = f->n_seen < FORGE_SEEN_MAX ? f->n_seen : FORGE_SEEN_MAX;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < FORGE_SEEN_MAX && i < f->n_seen; i++)
         if (f->seen[i] == msg_id)
             return true;
     f->seen[f->n_seen++ % FORGE_SEEN_MAX] = msg_id;
