@@ -1,8 +1,8 @@
 /*  genie-evil: a hostile peer for fault tests against a real genie-node.
  *
- *  It connects to one node exactly as a genie-node would (a ZeroMQ DEALER, CurveZMQ
- *  client pinned to the Curve25519 form of the target's Ed25519 node id, its own CURVE
- *  keys derived from a fresh Ed25519 node key), introduces itself with a valid signed
+ *  It connects to one node exactly as a genie-node would (tool_link.h: a ZeroMQ DEALER,
+ *  CurveZMQ client pinned to the Curve25519 form of the target's Ed25519 node id, its own
+ *  CURVE keys derived from a fresh Ed25519 node key), introduces itself with a valid signed
  *  HELLO (unless the mode is about the HELLO itself), then misbehaves in one way and
  *  prints a one-line summary of what it sent and what came back. Its peer record lists no
  *  endpoint, so the target never dials it back and never advertises it to others.
@@ -35,31 +35,26 @@
  *  A test tool: it never loops without a count and a deadline.
  */
 #include <czmq.h>
-#include <errno.h>
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "p2p/p2p_msg.h"
 #include "p2p/p2p_record.h"
-#include "proto/proto_envelope.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_key.h"
 #include "proto/proto_msgtype.h"
+#include "tests/tools/tool_cli.h"
+#include "tests/tools/tool_link.h"
 
+#define EVIL_PROG "genie-evil"
 #define EVIL_HELLO_WAIT_MS 5000
-#define EVIL_LINGER_MS 5000
-#define EVIL_SNDTIMEO_MS 100
-#define EVIL_HWM 20000
 #define EVIL_GARBAGE_MAX 4096
 #define EVIL_OVERSIZED_BYTES (1258291u) /* 1.2 MiB, over the node's 1 MiB + 256 */
 #define EVIL_OVERSIZED_MAX 8
 #define EVIL_FLOOD_KIND 999u
 #define EVIL_FLOOD_PAYLOAD 200u
-#define EVIL_RECORD_TTL_MS 3600000u
-#define EVIL_RX_TYPES 16
 
 typedef enum {
     EVIL_GARBAGE,
@@ -89,39 +84,19 @@ typedef struct {
 
 typedef struct {
     evil_opts_t o;
-    proto_key_t *key;   /* our node identity */
-    proto_key_t *other; /* a second key, for signatures that do not match the link */
-    zsock_t *sock;
-    uint64_t seq;
-    int64_t start_ms;    /* monotonic */
-    int64_t deadline_ms; /* monotonic */
-    uint64_t sent, sent_bytes, send_failed, pongs_sent;
-    uint64_t rx[EVIL_RX_TYPES];
-    uint64_t rx_other;
-    char bye_reason[P2P_REASON_MAX];
-    bool linked;
-    char note[64];       /* extra result of the mode, e.g. "pong_after=yes" */
-    const char *flushed; /* "yes": the target answered a PING sent after everything */
+    tool_link_t *link;
+    const proto_key_t *key; /* our node identity (the link's) */
+    proto_key_t *other;     /* a second key, for signatures that do not match the link */
+    int64_t start_ms;       /* monotonic */
+    int64_t deadline_ms;    /* monotonic */
+    char note[64];          /* extra result of the mode, e.g. "pong_after=yes" */
+    const char *flushed;    /* "yes": the target answered a PING sent after everything */
 } evil_t;
 
 #define EVIL_USAGE                                                                                 \
     "usage: genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR)\n"              \
     "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
     "modes: garbage oversized truncated forged replay flood wrongchain hello\n"
-
-/* Prints a one-line error and the usage on stderr; returns the usage exit status 2. */
-static int s_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int s_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "genie-evil: error: ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n%s", EVIL_USAGE);
-    return 2;
-}
 
 /* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
 static int s_read_chain_file(const char *dir, uint8_t out[static 32])
@@ -153,7 +128,7 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
             return 1; /* main turns it into exit 0 */
         }
         if (i + 1 >= argc)
-            return s_usage("%s wants a value", a);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s wants a value", a);
         const char *v = argv[++i];
         char *end = NULL;
         if (strcmp(a, "--target") == 0) {
@@ -167,51 +142,49 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
         } else if (strcmp(a, "--count") == 0) {
             unsigned long long c = strtoull(v, &end, 10);
             if (*v == '\0' || *end || c == 0 || c > 10000000ull)
-                return s_usage("--count wants 1-10000000, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--count wants 1-10000000, got '%s'",
+                                      v);
             o->count = c;
             o->count_set = true;
         } else if (strcmp(a, "--rate") == 0) {
             o->rate = strtod(v, &end);
             if (*v == '\0' || *end || !(o->rate >= 0) || o->rate > 1e7)
-                return s_usage("--rate wants messages per second (0 = unpaced), got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--rate wants messages per second (0 = unpaced), got '%s'",
+                                      v);
         } else if (strcmp(a, "--seconds") == 0) {
             o->seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->seconds > 0) || o->seconds > 3600)
-                return s_usage("--seconds wants 0-3600, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--seconds wants 0-3600, got '%s'", v);
         } else if (strcmp(a, "--flush-seconds") == 0) {
             o->flush_seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->flush_seconds >= 0) || o->flush_seconds > 600)
-                return s_usage("--flush-seconds wants 0-600, got '%s'", v);
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--flush-seconds wants 0-600, got '%s'", v);
         } else {
-            return s_usage("unknown option '%s'", a);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "unknown option '%s'", a);
         }
     }
     if (!target || !mode)
-        return s_usage("%s", "--target and --mode are required");
-    const char *at = strchr(target, '@');
-    char hex[65];
-    if (!at || at - target != 64)
-        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
-    memcpy(hex, target, 64);
-    hex[64] = '\0';
-    if (proto_hex_decode(hex, o->target_id, 32) != 0 || !p2p_endpoint_ok(at + 1))
-        return s_usage("bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
-    snprintf(o->endpoint, sizeof o->endpoint, "%s", at + 1);
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s", "--target and --mode are required");
+    if (tool_link_parse_target(target, o->target_id, o->endpoint) != 0)
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                              "bad --target '%s' (want NODEID@tcp://IP:PORT)", target);
     if (chain) {
         if (proto_hex_decode(chain, o->chain_id, 32) != 0)
-            return s_usage("--chain wants 64 hex digits, got '%s'", chain);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--chain wants 64 hex digits, got '%s'",
+                                  chain);
     } else if (datadir) {
         if (s_read_chain_file(datadir, o->chain_id) != 0)
-            return s_usage("cannot read a chain id from %s/chain_id", datadir);
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "cannot read a chain id from %s/chain_id",
+                                  datadir);
     } else {
-        return s_usage("%s", "give --chain HEX or --datadir DIR (the target's chain id)");
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s",
+                              "give --chain HEX or --datadir DIR (the target's chain id)");
     }
-    size_t nmodes = sizeof s_mode_names / sizeof s_mode_names[0];
-    size_t m = 0;
-    while (m < nmodes && strcmp(s_mode_names[m], mode) != 0)
-        m++;
-    if (m == nmodes)
-        return s_usage("unknown --mode '%s'", mode);
+    int m = tool_cli_find(s_mode_names, sizeof s_mode_names / sizeof s_mode_names[0], mode);
+    if (m < 0)
+        return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "unknown --mode '%s'", mode);
     o->mode = (evil_mode_t)m;
     if (o->mode == EVIL_OVERSIZED) {
         if (!o->count_set)
@@ -227,97 +200,22 @@ static bool s_expired(const evil_t *e)
     return zclock_mono() >= e->deadline_ms;
 }
 
-/* ---- receiving ---- */
-
-/* Handles one message from the target: counts its type, keeps a BYE's reason, notes the
-   HELLO, answers a PING (best effort, never blocks). */
-static void s_on_rx(evil_t *e, const uint8_t *data, size_t len)
-{
-    proto_envelope_t env;
-    if (proto_envelope_decode(data, len, &env) != PROTO_OK || env.type >= EVIL_RX_TYPES) {
-        e->rx_other++;
-        return;
-    }
-    e->rx[env.type]++;
-    if (env.type == PROTO_MSG_HELLO)
-        e->linked = true;
-    if (env.type == PROTO_MSG_BYE &&
-        p2p_msg_read_bye(env.body, env.body_len, e->bye_reason) != PROTO_OK)
-        snprintf(e->bye_reason, sizeof e->bye_reason, "(unreadable)");
-    if (env.type == PROTO_MSG_PING) {
-        uint64_t nonce;
-        if (p2p_msg_read_u64(env.body, env.body_len, &nonce) != PROTO_OK)
-            return;
-        proto_wr_t w;
-        proto_wr_init(&w);
-        p2p_msg_write_u64(&w, nonce);
-        size_t blen;
-        const uint8_t *body = proto_wr_data(&w, &blen);
-        uint8_t *out = NULL;
-        size_t out_len = 0;
-        if (body &&
-            proto_envelope_seal(e->key, PROTO_MSG_PONG, ++e->seq, (uint64_t)zclock_time(), body,
-                                blen, &out, &out_len) == PROTO_OK &&
-            zmq_send(zsock_resolve(e->sock), out, out_len, ZMQ_DONTWAIT) >= 0)
-            e->pongs_sent++;
-        free(out);
-        proto_wr_free(&w);
-    }
-}
-
-/* Reads what has arrived, waiting up to WAIT_MS for the first message. */
-static void s_drain(evil_t *e, int wait_ms)
-{
-    void *h = zsock_resolve(e->sock);
-    for (int i = 0; i < 100000; i++) {
-        if (i == 0 && wait_ms > 0) {
-            zmq_pollitem_t item = {.socket = h, .events = ZMQ_POLLIN};
-            if (zmq_poll(&item, 1, wait_ms) <= 0)
-                return;
-        }
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            return;
-        }
-        s_on_rx(e, zmq_msg_data(&msg), zmq_msg_size(&msg));
-        zmq_msg_close(&msg);
-    }
-}
-
-/* Waits up to WAIT_MS until a message of TYPE has arrived more than BEFORE times. True if
-   it did. */
-static bool s_wait_type(evil_t *e, uint32_t type, uint64_t before, int wait_ms)
-{
-    int64_t until = zclock_mono() + wait_ms;
-    while (e->rx[type] <= before) {
-        int64_t left = until - zclock_mono();
-        if (left <= 0)
-            return false;
-        s_drain(e, (int)(left < 100 ? left : 100));
-    }
-    return true;
-}
-
 /* ---- sending ---- */
 
-/* Sends one frame; retries while the queue is full, until the deadline. 0 or -1. */
+/* Sends one frame within the run's deadline. 0 or -1. */
 static int s_send(evil_t *e, const uint8_t *data, size_t len)
 {
-    void *h = zsock_resolve(e->sock);
-    for (;;) {
-        if (zmq_send(h, data, len, 0) >= 0) {
-            e->sent++;
-            e->sent_bytes += len;
-            return 0;
-        }
-        if (zmq_errno() != EAGAIN || s_expired(e)) {
-            e->send_failed++;
-            return -1;
-        }
-        s_drain(e, 0);
-    }
+    return tool_link_send(e->link, data, len, e->deadline_ms);
+}
+
+static void s_drain(evil_t *e, int wait_ms)
+{
+    tool_link_drain(e->link, wait_ms);
+}
+
+static uint64_t s_rx(const evil_t *e, uint32_t type)
+{
+    return tool_link_stats(e->link)->rx[type];
 }
 
 /* Waits until message I is due at --rate (no wait when unpaced). */
@@ -330,34 +228,9 @@ static void s_pace(evil_t *e, uint64_t i)
         s_drain(e, (int)(due - zclock_mono()));
 }
 
-/* Seals BODY as TYPE from KEY; *out is malloc'd (caller frees). 0 or -1. */
-static int s_seal(evil_t *e, const proto_key_t *key, uint32_t type, const uint8_t *body, size_t len,
-                  uint8_t **out, size_t *out_len)
-{
-    int rc =
-        proto_envelope_seal(key, type, ++e->seq, (uint64_t)zclock_time(), body, len, out, out_len);
-    return rc == PROTO_OK ? 0 : -1;
-}
-
-/* Seals the writer's content as TYPE from KEY and frees the writer. 0 or -1. */
-static int s_seal_wr(evil_t *e, const proto_key_t *key, uint32_t type, proto_wr_t *w, uint8_t **out,
-                     size_t *out_len)
-{
-    size_t len;
-    const uint8_t *body = proto_wr_data(w, &len);
-    int rc = body ? s_seal(e, key, type, body, len, out, out_len) : -1;
-    proto_wr_free(w);
-    return rc;
-}
-
 static int s_ping(evil_t *e, const proto_key_t *key, uint8_t **out, size_t *out_len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    uint64_t nonce;
-    randombytes_buf(&nonce, sizeof nonce);
-    p2p_msg_write_u64(&w, nonce);
-    return s_seal_wr(e, key, PROTO_MSG_PING, &w, out, out_len);
+    return tool_link_ping(e->link, key, out, out_len);
 }
 
 static int s_gossip(evil_t *e, const proto_key_t *key, uint64_t n, uint8_t **out, size_t *out_len)
@@ -368,50 +241,17 @@ static int s_gossip(evil_t *e, const proto_key_t *key, uint64_t n, uint8_t **out
     proto_wr_t w;
     proto_wr_init(&w);
     p2p_msg_write_gossip(&w, "", EVIL_FLOOD_KIND, payload, sizeof payload);
-    return s_seal_wr(e, key, PROTO_MSG_GOSSIP, &w, out, out_len);
+    return tool_link_seal_wr(e->link, key, PROTO_MSG_GOSSIP, &w, out, out_len);
 }
 
-/* Flush barrier: a fresh PING after everything we sent. A link is one ordered
-   connection, so its PONG means the target has handled every earlier message. Waits up
-   to --flush-seconds (0: no barrier); sets e->flushed to "yes" or "no". */
+/* Flush barrier (tool_link_barrier), at most --flush-seconds (0: none); sets e->flushed
+   to "yes" or "no". */
 static void s_barrier(evil_t *e)
 {
     if (e->o.flush_seconds <= 0)
         return;
-    e->deadline_ms = zclock_mono() + (int64_t)(e->o.flush_seconds * 1000.0); /* for s_send */
-    uint8_t *out = NULL;
-    size_t out_len = 0;
-    uint64_t before = e->rx[PROTO_MSG_PONG];
-    bool ok = s_ping(e, e->key, &out, &out_len) == 0 && s_send(e, out, out_len) == 0 &&
-              s_wait_type(e, PROTO_MSG_PONG, before, (int)(e->o.flush_seconds * 1000.0));
-    free(out);
+    bool ok = tool_link_barrier(e->link, (int)(e->o.flush_seconds * 1000.0));
     e->flushed = ok ? "yes" : "no";
-}
-
-/* Sends our signed HELLO carrying CHAIN_ID. 0 or -1. */
-static int s_send_hello(evil_t *e, const uint8_t chain_id[static 32])
-{
-    p2p_hello_t *h = calloc(1, sizeof *h);
-    if (!h)
-        return -1;
-    memcpy(h->chain_id, chain_id, 32);
-    uint64_t now = (uint64_t)zclock_time();
-    h->record.n_endpoints = 0; /* never dialed back, never advertised */
-    h->record.seq = now;
-    h->record.expiry_ms = now + EVIL_RECORD_TTL_MS;
-    p2p_record_sign(&h->record, e->key);
-    snprintf(h->agent, sizeof h->agent, "genie-evil/0.1");
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_hello(&w, h);
-    free(h);
-    uint8_t *out = NULL;
-    size_t out_len = 0;
-    int rc = -1;
-    if (s_seal_wr(e, e->key, PROTO_MSG_HELLO, &w, &out, &out_len) == 0)
-        rc = s_send(e, out, out_len);
-    free(out);
-    return rc;
 }
 
 /* ---- modes ---- */
@@ -451,11 +291,11 @@ static void s_mode_oversized(evil_t *e)
     for (int tries = 0; tries < 10 && !pong; tries++) {
         uint8_t *out = NULL;
         size_t out_len = 0;
-        uint64_t before = e->rx[PROTO_MSG_PONG];
+        uint64_t before = s_rx(e, PROTO_MSG_PONG);
         if (s_ping(e, e->key, &out, &out_len) == 0)
             s_send(e, out, out_len);
         free(out);
-        pong = s_wait_type(e, PROTO_MSG_PONG, before, 500);
+        pong = tool_link_wait_type(e->link, PROTO_MSG_PONG, before, 500);
     }
     snprintf(e->note, sizeof e->note, "pong_after=%s", pong ? "yes" : "no");
 }
@@ -520,7 +360,7 @@ static void s_mode_replay(evil_t *e)
     s_drain(e, 300);
     /* PONGs to the replayed PING: 1 if the target answers a message only once */
     snprintf(e->note, sizeof e->note, "replay_answered=%llu",
-             (unsigned long long)e->rx[PROTO_MSG_PONG]);
+             (unsigned long long)s_rx(e, PROTO_MSG_PONG));
     s_barrier(e);
 }
 
@@ -549,53 +389,33 @@ static void s_mode_hello(evil_t *e)
 
 static int s_setup(evil_t *e)
 {
-    uint8_t server[32], pub[32], sec[32];
-    e->key = proto_key_generate();
+    char err[256];
+    e->link = tool_link_new(e->o.target_id, e->o.endpoint, err, sizeof err);
     e->other = proto_key_generate();
-    if (!e->key || !e->other || proto_key_curve_public(e->o.target_id, server) != 0 ||
-        proto_key_curve_public(proto_key_public(e->key), pub) != 0 ||
-        proto_key_curve_secret(e->key, sec) != 0) {
-        sodium_memzero(sec, sizeof sec);
-        fprintf(stderr, "genie-evil: error: cannot derive CURVE keys\n");
+    if (!e->link || !e->other) {
+        tool_cli_fail(EVIL_PROG, "%s", e->link ? "cannot generate a key" : err);
         return -1;
     }
-    e->sock = zsock_new(ZMQ_DEALER);
-    if (!e->sock) {
-        sodium_memzero(sec, sizeof sec);
-        fprintf(stderr, "genie-evil: error: cannot create a socket\n");
-        return -1;
-    }
-    zsock_set_curve_serverkey_bin(e->sock, server);
-    zsock_set_curve_publickey_bin(e->sock, pub);
-    zsock_set_curve_secretkey_bin(e->sock, sec);
-    sodium_memzero(sec, sizeof sec);
-    zsock_set_sndhwm(e->sock, EVIL_HWM);
-    zsock_set_rcvhwm(e->sock, EVIL_HWM);
-    zsock_set_sndtimeo(e->sock, EVIL_SNDTIMEO_MS);
-    zsock_set_linger(e->sock, EVIL_LINGER_MS);
-    zsock_set_reconnect_ivl(e->sock, 100);
-    if (zsock_connect(e->sock, "%s", e->o.endpoint) != 0) {
-        fprintf(stderr, "genie-evil: error: cannot connect to %s\n", e->o.endpoint);
-        return -1;
-    }
+    e->key = tool_link_key(e->link);
     return 0;
 }
 
 static void s_summary(const evil_t *e)
 {
+    const tool_link_stats_t *st = tool_link_stats(e->link);
     char id[65], target[9];
     proto_hex_encode(proto_key_public(e->key), 32, id);
     proto_hex_encode(e->o.target_id, 4, target);
     printf("genie-evil: mode=%s id=%s target=%s sent=%llu bytes=%llu send_failed=%llu "
            "linked=%s rx_hello=%llu rx_pong=%llu rx_peers=%llu rx_ihave=%llu rx_bye=%llu "
            "rx_other=%llu pongs_sent=%llu flushed=%s bye=\"%s\"%s%s seconds=%.2f\n",
-           s_mode_names[e->o.mode], id, target, (unsigned long long)e->sent,
-           (unsigned long long)e->sent_bytes, (unsigned long long)e->send_failed,
-           e->linked ? "yes" : "no", (unsigned long long)e->rx[PROTO_MSG_HELLO],
-           (unsigned long long)e->rx[PROTO_MSG_PONG], (unsigned long long)e->rx[PROTO_MSG_PEERS],
-           (unsigned long long)e->rx[PROTO_MSG_IHAVE], (unsigned long long)e->rx[PROTO_MSG_BYE],
-           (unsigned long long)e->rx_other, (unsigned long long)e->pongs_sent,
-           e->flushed ? e->flushed : "n/a", e->bye_reason, e->note[0] ? " " : "", e->note,
+           s_mode_names[e->o.mode], id, target, (unsigned long long)st->sent,
+           (unsigned long long)st->sent_bytes, (unsigned long long)st->send_failed,
+           st->linked ? "yes" : "no", (unsigned long long)st->rx[PROTO_MSG_HELLO],
+           (unsigned long long)st->rx[PROTO_MSG_PONG], (unsigned long long)st->rx[PROTO_MSG_PEERS],
+           (unsigned long long)st->rx[PROTO_MSG_IHAVE], (unsigned long long)st->rx[PROTO_MSG_BYE],
+           (unsigned long long)st->rx_other, (unsigned long long)st->pongs_sent,
+           e->flushed ? e->flushed : "n/a", st->bye_reason, e->note[0] ? " " : "", e->note,
            (double)(zclock_mono() - e->start_ms) / 1000.0);
     fflush(stdout);
 }
@@ -608,7 +428,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc == 1 ? 0 : rc; /* 1: --help */
     if (proto_crypto_init() != 0 || !zsys_init()) {
-        fprintf(stderr, "genie-evil: error: cannot initialise libsodium / ZeroMQ\n");
+        tool_cli_fail(EVIL_PROG, "%s", "cannot initialise libsodium / ZeroMQ");
         return 1;
     }
     zsys_handler_set(NULL);
@@ -622,15 +442,15 @@ int main(int argc, char **argv)
     memcpy(chain, e.o.chain_id, 32);
     if (e.o.mode == EVIL_WRONGCHAIN)
         chain[0] ^= 0xff;
-    if (s_send_hello(&e, chain) != 0) {
-        fprintf(stderr, "genie-evil: error: cannot send HELLO\n");
+    if (tool_link_hello(e.link, chain, "genie-evil/0.1", e.deadline_ms) != 0) {
+        tool_cli_fail(EVIL_PROG, "%s", "cannot send HELLO");
         goto out;
     }
     if (e.o.mode == EVIL_WRONGCHAIN) {
-        s_wait_type(&e, PROTO_MSG_BYE, 0, EVIL_HELLO_WAIT_MS);
+        tool_link_wait_type(e.link, PROTO_MSG_BYE, 0, EVIL_HELLO_WAIT_MS);
         s_drain(&e, 200);
     } else {
-        s_wait_type(&e, PROTO_MSG_HELLO, 0, EVIL_HELLO_WAIT_MS);
+        tool_link_wait_type(e.link, PROTO_MSG_HELLO, 0, EVIL_HELLO_WAIT_MS);
         /* the sending window starts now, not before the handshake */
         e.start_ms = zclock_mono();
         e.deadline_ms = e.start_ms + (int64_t)(e.o.seconds * 1000.0);
@@ -665,8 +485,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     /* lingers up to EVIL_LINGER_MS; only the flush barrier proves the target got it all */
-    zsock_destroy(&e.sock);
+    tool_link_destroy(&e.link);
     proto_key_destroy(&e.other);
-    proto_key_destroy(&e.key);
     return rc;
 }
