@@ -261,20 +261,21 @@ static int s_rec_add(uint8_t **buf, size_t *len, size_t *cap, int32_t rc, const 
     return 0;
 }
 
-/*  Stateless checks of one hex tx into a record. -1 only if memory ran out. */
+/*  Stateless checks of one hex tx into a record. 0; 1 when it is not hex of the right
+ *  length (recorded too); -1 if memory ran out. */
 static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, uint8_t **buf,
                          size_t *len, size_t *cap)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
-        return s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1);
+        return s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
     size_t n = hlen / 2;
     uint8_t *tx = malloc(n);
     if (!tx)
         return -1;
     int rc;
     if (proto_hex_decode(hex, tx, n) != 0) {
-        rc = s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1);
+        rc = s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
     } else {
         ledger_tx_t parsed;
         const char *why = NULL;
@@ -318,10 +319,13 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
     size_t len = 0, bcap = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
-        if (s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id, &buf,
-                          &len, &bcap) != 0) {
+        int prc = s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id,
+                                &buf, &len, &bcap);
+        if (prc < 0 || (prc > 0 && !batch)) { /* a lone tx that is not hex: bad params */
             free(buf);
-            s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+            s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
+                   prc < 0 ? "out of memory"
+                           : "'tx' must be the signed transaction in hex (at most 64 KiB)");
             return -1;
         }
     }

@@ -164,8 +164,9 @@ static int s_apply(node_ledger_t *self, const nl_fetched_t *f)
     }
     int vrc = ledger_cert_verify(&cert, &vs, self->chain_id, ledger_block_hash(b));
     if (vrc != PROTO_OK) {
-        GLOG(WARN, LEDGER, "synced block %" PRIu64 " has a bad certificate (%s): not applied",
-             f->height, proto_err_str(vrc));
+        GLOG(DEBUG, LEDGER, /* a peer can trigger this in bulk: not above DEBUG */
+             "synced block %" PRIu64 " has a bad certificate (%s): not applied", f->height,
+             proto_err_str(vrc));
         goto out;
     }
     int erc = ledger_block_execute(self->store, f->block, f->len, NULL, 0, &state, &why);
@@ -398,6 +399,10 @@ static void s_on_blocks(node_ledger_t *self, const uint8_t from[static 32], prot
         proto_rd_bin(r, LEDGER_CERT_MAX, &cert, &clen) != PROTO_OK ||
         proto_rd_finish(r) != PROTO_OK || clen == 0) {
         GLOG(DEBUG, LEDGER, "malformed sync answer");
+        if (self->req.active && memcmp(from, self->req.peer, 32) == 0) {
+            self->st.sync_bad_blocks++; /* the peer we asked: no need to wait for the timeout */
+            s_request_fail(self, "a malformed answer");
+        }
         return;
     }
     if (!self->req.active || memcmp(from, self->req.peer, 32) != 0 || height < self->req.from ||

@@ -17,11 +17,12 @@ run is asked at once). After each one:
     execute" (the block itself is fine: only the certificate is wrong);
   - the follower is alive and answers RPC.
 
-  empty   a zero-length certificate is dropped as a malformed answer before it is
-          buffered (sync_bad_blocks does not move); the request then times out.
+  empty   a zero-length certificate is a malformed answer: dropped before it is
+          buffered, counted against the peer at once (sync_bad_blocks + 1, the request
+          ends without waiting for its timeout).
   valid   (control, last) a real quorum certificate: the block IS applied, height 1 with
-          the hash genie-forge reports, authority 1's nonce moves to 1, and the request
-          left by `empty` is counted as timed out. This proves the test can fail.
+          the hash genie-forge reports, authority 1's nonce moves to 1. This proves the
+          test can fail.
 
 At the end the follower stops cleanly on SIGTERM and its log holds no sanitizer report.
 
@@ -43,7 +44,7 @@ from genie_testlib import (Node, Runner, expect, ledger_head, parse_args,  # noq
 
 START_TIMEOUT = 60.0
 FORGE_SECONDS = 20        # genie-forge --seconds (bad modes are asked within a second)
-VALID_SECONDS = 30        # the valid run waits for the empty run's request to time out (8 s)
+VALID_SECONDS = 30        # bound on the valid run (the follower asks within a tick or two)
 FORGE_SLACK = 30.0        # subprocess bound beyond --seconds (the barrier and start-up)
 APPLY_TIMEOUT = 10.0
 STOP_TIMEOUT = 20.0
@@ -187,8 +188,8 @@ def check_empty(ctx):
     after = ledger_stats(ctx.node)
     show("empty", before, after)
     follower_unchanged(ctx, "empty")
-    expect(after["node"]["sync_bad_blocks"] == before["node"]["sync_bad_blocks"],
-           "an empty certificate reached verification")
+    expect(after["node"]["sync_bad_blocks"] == before["node"]["sync_bad_blocks"] + 1,
+           "an empty certificate was not counted against the peer")
     expect(after["node"]["blocks_synced"] == 0, "blocks_synced moved")
     lines = log_since(ctx)
     expect(any("malformed sync answer" in l for l in lines),
@@ -211,8 +212,6 @@ def check_valid(ctx):
            % after["node"]["blocks_synced"])
     expect(after["node"]["sync_bad_blocks"] == before["node"]["sync_bad_blocks"],
            "the valid certificate was counted bad")
-    expect(after["node"]["sync_timeouts"] >= before["node"]["sync_timeouts"] + 1,
-           "the request answered with an empty certificate did not time out")
     acct = ctx.node.call("account", {"id": payer})
     expect(acct["nonce"] == 1, "authority 1's nonce after the block: %r" % acct)
     lines = log_since(ctx)
