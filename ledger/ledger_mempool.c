@@ -379,6 +379,12 @@ bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static 
     return s_set_find(pool, &pool->by_id, txid) != NULL;
 }
 
+bool ledger_mempool_full(const ledger_mempool_t *pool)
+{
+    return pool->count >= pool->lim.max_txs ||
+           pool->bytes + LEDGER_TX_MAX_BYTES > pool->lim.max_bytes;
+}
+
 size_t ledger_mempool_count(const ledger_mempool_t *pool)
 {
     return pool->count;

@@ -68,6 +68,10 @@ int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
 int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
                                 uint8_t *txid, const char **why) PROTO_WUR;
 
+/*  True when the pool is at its bound in txs, or within a largest tx of its byte bound:
+ *  a new tx would most likely be refused as LEDGER_E_FULL. */
+bool ledger_mempool_full(const ledger_mempool_t *pool);
+
 /*  The nonce a new tx from FROM should carry: COMMITTED (the account's committed nonce)
  *  plus the number of pending txs of FROM whose nonces continue it without a gap. */
 uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,

@@ -15,8 +15,10 @@
  *    hash             -> the block's header hash (ledger_header_hash), so votes and
  *                        certificates sign exactly what the store calls the block hash
  *    commit           -> ledger_store_commit(block, cert, state), ledger_mempool_update;
- *                        the next height starts after block_interval_ms
- *  Pacing: after a commit the next height starts once block_interval_ms has passed AND
+ *                        the next height starts block_interval_ms after the block's
+ *                        time (its proposal), not after its commit
+ *  Pacing: after a commit the next height starts once block_interval_ms has passed since
+ *  the committed block's time (at most block_interval_ms from now, at least now) AND
  *  there is something to do: a tx in the mempool, the heartbeat due (head time +
  *  heartbeat_ms), or a proposal/vote of that height from a peer (so a node whose mempool
  *  is empty follows the others at once). Waiting before starting the height, rather than
@@ -26,6 +28,9 @@
 #include "node/node_ledger.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +40,6 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_keystore.h"
 #include "proto/proto_log.h"
-#include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
 #define SIGNSTATE_MAX (4u * 1024 * 1024)
@@ -122,6 +126,7 @@ void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len)
     self->built_len = 0;
     if (ledger_mempool_update(self->pool, block, len) != LEDGER_OK)
         GLOG(WARN, LEDGER, "mempool update after a commit failed (the pool stays usable)");
+    atomic_store(&self->pool_full, ledger_mempool_full(self->pool));
 }
 
 /*  Header hash of BLOCK without copying it: [header, txs] -> H(header). */
@@ -315,8 +320,13 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
     proto_hex_encode(hash, 32, hex);
     GLOG(INFO, LEDGER, "committed block %" PRIu64 " %.16s round %u (%zu bytes)", height, hex,
          ledger_cons_round(self->cons), len);
-    self->pace_not_before = nl_now() + self->params.block_interval_ms;
-    s_pace_arm(self, self->params.block_interval_ms);
+    /* The interval counts from the block's own time (when it was proposed), so the time
+     * the round took is not added to it; clamped to [now, now + interval] against a
+     * proposer's clock that is off. */
+    uint64_t now = nl_now(), iv = self->params.block_interval_ms;
+    uint64_t due = nl_head(self).time_ms + iv;
+    self->pace_not_before = due < now ? now : due > now + iv ? now + iv : due;
+    s_pace_arm(self, self->pace_not_before - now);
 }
 
 /* ---------------------------------------------------------------- pacing */
@@ -390,11 +400,18 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
     nl_sync_tick(self, now);
-    if (now - self->trimmed_ms >= NL_TRIM_MS) { /* see ledger_store_trim_resident */
+    /* see ledger_store_trim_resident: every tick, as compaction can touch tens of MiB of
+     * tables a second */
+    if (ledger_store_trim_resident(self->store) < 0)
+        GLOG_RATELIMITED(DEBUG, LEDGER, "cannot read /proc/self/maps to trim memory");
+#ifdef __GLIBC__
+    /* RPC threads parse large submissions in their own malloc arenas; hand the freed
+     * pages back so they do not stay resident between bursts */
+    if (now - self->trimmed_ms >= NL_TRIM_MS) {
         self->trimmed_ms = now;
-        if (ledger_store_trim_resident(self->store) < 0)
-            GLOG_RATELIMITED(DEBUG, LEDGER, "cannot read /proc/self/maps to trim memory");
+        malloc_trim(0);
     }
+#endif
     return 0;
 }
 
@@ -432,82 +449,6 @@ static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32],
         nl_start_next(self, "a peer is there");
 }
 
-int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
-             uint8_t *txid, const char **why)
-{
-    const char *w = NULL;
-    int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, &w)
-                          : ledger_mempool_add(self->pool, tx, len, txid, &w);
-    if (why)
-        *why = w;
-    if (rc == LEDGER_OK) {
-        self->st.txs_in++;
-    } else {
-        self->st.txs_rejected++;
-        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", ledger_err_str(rc), w ? w : "-");
-    }
-    return rc;
-}
-
-void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
-{
-    p2p_node_t *p2p = node_app_p2p(self->app);
-    size_t i = 0;
-    while (i < n) {
-        if (n - i == 1) { /* a lone tx goes as itself */
-            if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, txs[i], lens[i]) != 0)
-                self->st.broadcast_failures++;
-            return;
-        }
-        size_t end = i, bytes = 0;
-        while (end < n && end - i < NL_TX_BATCH_MAX &&
-               (end == i || bytes + lens[end] <= NL_TX_BATCH_BYTES))
-            bytes += lens[end++];
-        proto_wr_t w;
-        proto_wr_init(&w);
-        proto_wr_array(&w, (uint32_t)(end - i));
-        for (size_t k = i; k < end; k++)
-            proto_wr_bin(&w, txs[k], lens[k]);
-        size_t blen;
-        const uint8_t *body = proto_wr_data(&w, &blen);
-        if (!p2p || !body || p2p_node_broadcast(p2p, PROTO_MSG_TX_BATCH, body, blen) != 0) {
-            self->st.broadcast_failures++;
-            GLOG(WARN, LEDGER, "cannot gossip %zu txs (%zu bytes)", end - i, blen);
-        }
-        proto_wr_free(&w);
-        i = end;
-    }
-}
-
-/*  A gossiped tx_batch: the whole body is checked first, then each tx admitted alone. */
-static void s_on_tx_batch(node_ledger_t *self, const uint8_t *data, size_t len)
-{
-    proto_rd_t r;
-    uint32_t n = 0;
-    const uint8_t *tx;
-    size_t tlen;
-    proto_rd_init(&r, data, len);
-    bool ok = proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) == PROTO_OK && n > 0;
-    for (uint32_t i = 0; ok && i < n; i++)
-        ok = proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) == PROTO_OK;
-    if (!ok || proto_rd_finish(&r) != PROTO_OK) {
-        self->st.txs_rejected++;
-        GLOG(DEBUG, LEDGER, "malformed tx_batch (%zu bytes)", len);
-        return;
-    }
-    proto_rd_init(&r, data, len);
-    if (proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) != PROTO_OK)
-        return;
-    size_t admitted = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) != PROTO_OK)
-            return;
-        admitted += nl_admit(self, tx, tlen, false, NULL, NULL) == LEDGER_OK;
-    }
-    if (admitted)
-        nl_pace_check(self);
-}
-
 /*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
 static bool s_far(node_ledger_t *self, uint64_t height)
 {
@@ -522,11 +463,8 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
     uint64_t now = nl_now();
     switch (kind) {
     case PROTO_MSG_TX:
-        if (nl_admit(self, data, len, false, NULL, NULL) == LEDGER_OK)
-            nl_pace_check(self);
-        break;
     case PROTO_MSG_TX_BATCH:
-        s_on_tx_batch(self, data, len);
+        nl_on_gossip_txs(self, kind, data, len);
         break;
     case PROTO_MSG_PROPOSAL: {
         ledger_proposal_t p;
@@ -663,6 +601,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         proto_err_set(err, err_cap, "out of memory");
         return NULL;
     }
+    atomic_init(&self->pool_full, false);
     self->app = app;
     self->loop = node_app_loop(app);
     self->genesis = *genesis;
@@ -742,6 +681,8 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
     self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
     if (self->tick_timer < 0)
         return proto_err_set(err, err_cap, "cannot create a timer");
+    if (nl_verifier_start(self, err, err_cap) != 0)
+        return -1;
     self->started = true;
     /* Resume at once: a restarted validator's restored votes may be what the others
        wait for. */
@@ -763,6 +704,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
     }
+    nl_verifier_stop(self);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
     nl_sync_clear(self);

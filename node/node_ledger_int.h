@@ -5,6 +5,8 @@
 #define GENIE_NODE_LEDGER_INT_H
 
 #include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_consensus.h"
@@ -18,9 +20,11 @@
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
 #define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
 #define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_JOB_TX 1    /* verifier job kinds */
+#define NL_JOB_BATCH 2
 #define NL_TX_BATCH_MAX 4096           /* txs in one tx_batch broadcast */
 #define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
-#define NL_TRIM_MS 1000 /* how often LevelDB's table pages leave the resident set */
+#define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
 #define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
@@ -74,7 +78,7 @@ typedef struct {
 typedef struct {
     uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
         sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
-        persist_failures;
+        persist_failures, txs_dropped_busy;
 } nl_stats_t;
 
 struct node_ledger_t {
@@ -97,7 +101,12 @@ struct node_ledger_t {
     int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
     uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
     uint64_t last_status_ms;
-    uint64_t trimmed_ms; /* last ledger_store_trim_resident */
+    uint64_t trimmed_ms; /* last malloc_trim */
+    atomic_bool pool_full; /* ledger_mempool_full as of the last change: read by RPC threads */
+    zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
+    pthread_t verifier_thread;
+    void *verifier_args;
+    size_t verify_inflight; /* jobs sent, verdicts not back yet */
     bool started;
     /* sync */
     nl_peer_t peers[NL_PEERS_MAX];
@@ -129,6 +138,28 @@ void nl_start_next(node_ledger_t *self, const char *why);
 /*  Starts the next height if it is due (block interval passed, and txs waiting, the
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
+
+/* node_ledger_txs.c */
+/*  Check records (see node_ledger_txs.c): a growable buffer of [rc][len][bytes]. */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} nl_recbuf_t;
+int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
+/*  Parses TX, checks its chain id, stateless rules and signature; adds its record (the tx,
+ *  or the reason). 0, or -1 if memory ran out. Thread-safe. */
+int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
+                    const uint8_t chain_id[static 32]);
+/*  Next record of BUF at *OFF; false at the end (or on a cut record). */
+bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
+                 size_t *n);
+void nl_recbuf_free(nl_recbuf_t *b);
+
+/*  A gossiped tx or tx_batch: queued for the verifier, admitted when its verdicts come. */
+void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len);
+/*  Starts / stops the verifier thread (stop tolerates a verifier never started). */
+int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap);
+void nl_verifier_stop(node_ledger_t *self);
 
 /*  Admits TX (LEN bytes) to the mempool (SIG_VERIFIED: its signature was checked by the
  *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns

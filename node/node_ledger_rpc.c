@@ -10,7 +10,9 @@
  *    tx_submit {tx: hex}       -> {txid}; refused txs answer -32000 "rejected: NAME: why"
  *    tx_submit_batch {txs: [hex, ...]} (1..NODE_LEDGER_SUBMIT_MAX)
  *                              -> {accepted, rejected, results: [{txid} | {error}, ...]}
- *                                 (one result per tx, in order; each tx stands alone)
+ *                                 (one result per tx, in order; each tx stands alone);
+ *                                 a full mempool refuses the whole request at once with
+ *                                 -32000 "rejected: full: mempool is full"
  *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
  *    ledger_stats              -> head, consensus, mempool, sync figures
  *  Ids and hashes are lowercase hex; bad params answer -32602 naming the parameter.
@@ -234,57 +236,22 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
  *  admits the verified txs (ledger_mempool_add_verified: nonce, duplicates, funds,
  *  bounds) and gossips the admitted ones together. */
 
-typedef struct {
-    int32_t rc;
-    uint32_t len;
-} s_rec_t;
-
-static int s_rec_add(uint8_t **buf, size_t *len, size_t *cap, int32_t rc, const void *p,
-                     size_t n)
-{
-    size_t need = *len + sizeof(s_rec_t) + n;
-    if (need > *cap) {
-        size_t c = *cap ? *cap : 4096;
-        while (c < need)
-            c *= 2;
-        uint8_t *nb = realloc(*buf, c);
-        if (!nb)
-            return -1;
-        *buf = nb;
-        *cap = c;
-    }
-    s_rec_t rec = {.rc = rc, .len = (uint32_t)n};
-    memcpy(*buf + *len, &rec, sizeof rec);
-    if (n)
-        memcpy(*buf + *len + sizeof rec, p, n);
-    *len = need;
-    return 0;
-}
-
 /*  Stateless checks of one hex tx into a record. 0; 1 when it is not hex of the right
  *  length (recorded too); -1 if memory ran out. */
-static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, uint8_t **buf,
-                         size_t *len, size_t *cap)
+static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, nl_recbuf_t *out)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
-        return s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
+        return nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
     size_t n = hlen / 2;
     uint8_t *tx = malloc(n);
     if (!tx)
         return -1;
     int rc;
-    if (proto_hex_decode(hex, tx, n) != 0) {
-        rc = s_rec_add(buf, len, cap, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
-    } else {
-        ledger_tx_t parsed;
-        const char *why = NULL;
-        int vrc = ledger_tx_parse(tx, n, chain_id, true, &parsed, &why);
-        if (vrc == LEDGER_OK)
-            rc = s_rec_add(buf, len, cap, LEDGER_OK, tx, n);
-        else
-            rc = s_rec_add(buf, len, cap, vrc, why ? why : "-", why ? strlen(why) : 1);
-    }
+    if (proto_hex_decode(hex, tx, n) != 0)
+        rc = nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
+    else
+        rc = nl_rec_check_tx(out, tx, n, chain_id);
     free(tx);
     return rc;
 }
@@ -301,6 +268,11 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         s_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
         return -1;
     }
+    if (atomic_load(&l->pool_full)) { /* refuse before spending signature checks */
+        snprintf(err, cap, "rejected: %s: mempool is full", ledger_err_str(LEDGER_E_FULL));
+        *code = NODE_RPC_E_APP;
+        return -1;
+    }
     json_t *list = batch ? s_param(params, "txs", 0) : NULL;
     json_t *one = batch ? NULL : s_param(params, "tx", 0);
     size_t n = batch ? json_array_size(list) : 1;
@@ -315,14 +287,13 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
                "'tx' must be the signed transaction in hex (at most 64 KiB)");
         return -1;
     }
-    uint8_t *buf = NULL;
-    size_t len = 0, bcap = 0;
+    nl_recbuf_t out = {0};
     for (size_t i = 0; i < n; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         int prc = s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id,
-                                &buf, &len, &bcap);
+                                &out);
         if (prc < 0 || (prc > 0 && !batch)) { /* a lone tx that is not hex: bad params */
-            free(buf);
+            nl_recbuf_free(&out);
             s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
                    prc < 0 ? "out of memory"
                            : "'tx' must be the signed transaction in hex (at most 64 KiB)");
@@ -330,8 +301,8 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         }
     }
     *new_params = json_pack("{s:I}", "count", (json_int_t)n);
-    *att = buf;
-    *att_len = len;
+    *att = out.buf; /* ownership passes to the RPC server */
+    *att_len = out.len;
     return 0;
 }
 
@@ -362,24 +333,22 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     const uint8_t *txs[CHUNK];
     size_t lens[CHUNK], pending = 0;
     long admitted = 0;
-    size_t off = 0;
-    while (off + sizeof(s_rec_t) <= att_len) {
-        s_rec_t rec;
-        memcpy(&rec, att + off, sizeof rec);
-        const uint8_t *p = att + off + sizeof rec;
-        off += sizeof rec + rec.len;
+    size_t off = 0, plen;
+    int32_t prc;
+    const uint8_t *p;
+    while (nl_rec_next(att, att_len, &off, &prc, &p, &plen)) {
         uint8_t txid[32];
         const char *why = NULL;
-        int rc = rec.rc;
+        int rc = prc;
         if (rc == LEDGER_OK)
-            rc = nl_admit(l, p, rec.len, true, txid, &why);
+            rc = nl_admit(l, p, plen, true, txid, &why);
         else
             l->st.txs_rejected++;
         char msg[256];
         if (rc != LEDGER_OK) {
-            if (rec.rc != LEDGER_OK)
+            if (prc != LEDGER_OK)
                 snprintf(msg, sizeof msg, "rejected: %s: %.*s", ledger_err_str(rc),
-                         (int)(rec.len > 200 ? 200 : rec.len), (const char *)p);
+                         (int)(plen > 200 ? 200 : plen), (const char *)p);
             else
                 snprintf(msg, sizeof msg, "rejected: %s: %s", ledger_err_str(rc),
                          why ? why : "-");
@@ -395,7 +364,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
         else
             proto_hex_encode(txid, 32, txid_hex);
         txs[pending] = p;
-        lens[pending++] = rec.len;
+        lens[pending++] = plen;
         if (pending == CHUNK) {
             nl_gossip_txs(l, txs, lens, pending);
             pending = 0;
@@ -540,7 +509,8 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
               {"sync_refused", l->st.sync_refused},
               {"broadcast_failures", l->st.broadcast_failures},
               {"timers_dropped", l->st.timers_dropped},
-              {"persist_failures", l->st.persist_failures}};
+              {"persist_failures", l->st.persist_failures},
+              {"txs_dropped_busy", l->st.txs_dropped_busy}};
     for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++)
         json_object_set_new(node, nf[i].name, J(nf[i].v));
     size_t timers = 0;

@@ -9,7 +9,7 @@
  *  block, certificate]. Answers are buffered by height (at most NL_SYNC_BATCH, each at
  *  most P2P_PAYLOAD_MAX) and applied in height order: decode, the certificate verified
  *  against the authority set after the previous block (ledger_cert_verify), executed
- *  (ledger_block_execute, pool NULL), committed (ledger_store_commit). Then consensus
+ *  (ledger_block_execute; txs the mempool holds were verified on admission), committed (ledger_store_commit). Then consensus
  *  starts at the new head + 1.
  *
  *  Bounds: one request in flight; no progress for NL_SYNC_TIMEOUT_MS, or a block that
@@ -169,7 +169,7 @@ static int s_apply(node_ledger_t *self, const nl_fetched_t *f)
              proto_err_str(vrc));
         goto out;
     }
-    int erc = ledger_block_execute(self->store, f->block, f->len, NULL, 0, &state, &why);
+    int erc = ledger_block_execute(self->store, f->block, f->len, self->pool, 0, &state, &why);
     if (erc != LEDGER_OK) {
         GLOG(WARN, LEDGER, "certified block %" PRIu64 " does not execute: %s (%s)", f->height,
              ledger_err_str(erc), why.why ? why.why : "-");

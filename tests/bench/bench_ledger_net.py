@@ -251,11 +251,14 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                   "RssAnon %.1f; VmHWM %.1f), ledger db %.1f -> %.1f MiB"
                   % (x.name, mib(mems[i][0]), mib(mems[i][2]), mib(mems[i][3]), mib(peak[i]),
                      mib(peak_anon[i]), mib(mems[i][1]), mib(db_before[i]), mib(db_after[i])))
-        print("   node 0 ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, mempool %d, "
-              "rounds %d, round_skips %d"
-              % (stats.get("disk_bytes", 0), stats["node"].get("txs_in", 0),
-                 stats["node"].get("txs_rejected", 0), stats["mempool"].get("count", 0),
-                 stats["consensus"].get("rounds", 0), stats["consensus"].get("round_skips", 0)))
+        for i, x in enumerate(nodes):
+            st = stats if i == 0 else x.call("ledger_stats")
+            print("   %s ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, mempool %d, "
+                  "rounds %d, round_skips %d, blocks committed by consensus %d, synced %d"
+                  % (x.name, st.get("disk_bytes", 0), st["node"].get("txs_in", 0),
+                     st["node"].get("txs_rejected", 0), st["mempool"].get("count", 0),
+                     st["consensus"].get("rounds", 0), st["consensus"].get("round_skips", 0),
+                     st["node"].get("blocks_committed", 0), st["node"].get("blocks_synced", 0)))
         if found and tps > 0 and len(found) < 1000000:  # measured outright otherwise
             per_tx = (db_after[0] - db_before[0]) / float(len(found))
             print("   EXTRAPOLATION to 1,000,000 transfers (not measured; linear from %d): "

@@ -18,7 +18,7 @@
  *  its connection re-reads the sender's committed nonce ("account") every 10 ms until
  *  the window opens.
  *
- *  A tx refused because the mempool is full is sent again after 5 ms (back-pressure).
+ *  A tx refused because the mempool is full is sent again after 20 ms (back-pressure).
  *
  *  Prints one line per second (submitted, accepted, rejected, rate) unless --quiet, and a
  *  summary; with --out FILE writes "TXID SUBMIT_MS" (wall clock, ms since the epoch, the
@@ -410,7 +410,9 @@ static void *s_conn_main(void *arg)
         atomic_fetch_add(&g->post_us, (long long)((s_mono_s() - p0) * 1e6));
         atomic_fetch_add(&g->posts, 1);
         long full = 0;
-        if (!res) {
+        if (!res && strstr(err, "mempool is full")) {
+            full = n; /* refused as a whole before any check: send again */
+        } else if (!res) {
             fprintf(stderr, "genie-txgen: conn %d: post failed: %s\n", w->id, err);
             s_note_error(g, idx[0], err);
             for (long k = 0; k < n; k++)
@@ -424,7 +426,7 @@ static void *s_conn_main(void *arg)
         mine += n - full;
         if (full) { /* the node's mempool is full: wait for a block, then go on */
             atomic_fetch_add(&g->full_waits, 1);
-            s_sleep_s(0.005);
+            s_sleep_s(0.02);
         } else {
             next = idx[n - 1] + 1;
         }

@@ -1,0 +1,324 @@
+/*  node_ledger_txs: how transactions reach the node's mempool (see node_ledger_int.h).
+ *
+ *  Signature checks are the costly part of admitting a tx (one Ed25519 verification, about
+ *  55 us), so they never run on the loop for txs from outside:
+ *  - txs submitted over RPC are checked on the connection's thread (node_ledger_rpc.c);
+ *  - txs gossiped by peers (tx, tx_batch) are copied to the verifier, one worker thread
+ *    behind an inproc PAIR pipe, which parses and checks each one and sends back the
+ *    verdicts; the loop then admits the good ones without checking them again. So a burst
+ *    of txs never holds up proposals and votes waiting behind it on the loop.
+ *  Both hand the loop "check records": [int32 rc][uint32 len][len bytes], the tx itself
+ *  when rc is LEDGER_OK, else the static reason text. Records only ever travel inside the
+ *  process, so they are in host byte order.
+ *
+ *  Bounds: at most NL_VERIFY_QUEUE batches wait for the verifier; more are dropped and
+ *  counted (txs_dropped_busy): a dropped tx that makes it into a block is verified when
+ *  the block is executed, like any tx the pool does not hold.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/node_ledger_int.h"
+#include "proto/proto_log.h"
+#include "proto/proto_mp.h"
+#include "proto/proto_msgtype.h"
+
+#define NL_VERIFY_QUEUE 64 /* gossiped batches waiting for the verifier */
+
+typedef struct {
+    int32_t rc;
+    uint32_t len;
+} s_rec_t;
+
+/* ---------------------------------------------------------------- check records */
+
+int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n)
+{
+    size_t need = b->len + sizeof(s_rec_t) + n;
+    if (need > b->cap) {
+        size_t c = b->cap ? b->cap : 4096;
+        while (c < need)
+            c *= 2;
+        uint8_t *nb = realloc(b->buf, c);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+        b->cap = c;
+    }
+    s_rec_t rec = {.rc = rc, .len = (uint32_t)n};
+    memcpy(b->buf + b->len, &rec, sizeof rec);
+    if (n)
+        memcpy(b->buf + b->len + sizeof rec, p, n);
+    b->len = need;
+    return 0;
+}
+
+int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
+                    const uint8_t chain_id[static 32])
+{
+    ledger_tx_t parsed;
+    const char *why = NULL;
+    int rc = ledger_tx_parse(tx, len, chain_id, true, &parsed, &why);
+    if (rc == LEDGER_OK)
+        return nl_rec_add(b, LEDGER_OK, tx, len);
+    if (!why)
+        why = "-";
+    return nl_rec_add(b, rc, why, strlen(why));
+}
+
+bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
+                 size_t *n)
+{
+    s_rec_t rec;
+    if (!buf || *off + sizeof rec > len)
+        return false;
+    memcpy(&rec, buf + *off, sizeof rec);
+    if (rec.len > len - *off - sizeof rec)
+        return false;
+    *rc = rec.rc;
+    *p = buf + *off + sizeof rec;
+    *n = rec.len;
+    *off += sizeof rec + rec.len;
+    return true;
+}
+
+void nl_recbuf_free(nl_recbuf_t *b)
+{
+    free(b->buf);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---------------------------------------------------------------- admission, gossip */
+
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
+             uint8_t *txid, const char **why)
+{
+    const char *w = NULL;
+    int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, &w)
+                          : ledger_mempool_add(self->pool, tx, len, txid, &w);
+    if (why)
+        *why = w;
+    if (rc == LEDGER_OK) {
+        self->st.txs_in++;
+        if (ledger_mempool_full(self->pool))
+            atomic_store(&self->pool_full, true);
+    } else {
+        self->st.txs_rejected++;
+        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", ledger_err_str(rc), w ? w : "-");
+    }
+    return rc;
+}
+
+void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
+{
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    size_t i = 0;
+    while (i < n) {
+        if (n - i == 1) { /* a lone tx goes as itself */
+            if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, txs[i], lens[i]) != 0)
+                self->st.broadcast_failures++;
+            return;
+        }
+        size_t end = i, bytes = 0;
+        while (end < n && end - i < NL_TX_BATCH_MAX &&
+               (end == i || bytes + lens[end] <= NL_TX_BATCH_BYTES))
+            bytes += lens[end++];
+        proto_wr_t w;
+        proto_wr_init(&w);
+        proto_wr_array(&w, (uint32_t)(end - i));
+        for (size_t k = i; k < end; k++)
+            proto_wr_bin(&w, txs[k], lens[k]);
+        size_t blen;
+        const uint8_t *body = proto_wr_data(&w, &blen);
+        if (!p2p || !body || p2p_node_broadcast(p2p, PROTO_MSG_TX_BATCH, body, blen) != 0) {
+            self->st.broadcast_failures++;
+            GLOG(WARN, LEDGER, "cannot gossip %zu txs (%zu bytes)", end - i, blen);
+        }
+        proto_wr_free(&w);
+        i = end;
+    }
+}
+
+/* ---------------------------------------------------------------- the verifier */
+
+/*  Checks one job, [kind u8][payload], into records. A tx_batch that is not an array of
+ *  1..NL_TX_BATCH_MAX bins (each at most LEDGER_TX_MAX_BYTES) with nothing after it gives
+ *  one LEDGER_E_MALFORMED record. -1 if memory ran out. */
+static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[static 32],
+                       nl_recbuf_t *out)
+{
+    static const char bad[] = "malformed tx_batch";
+    if (len < 1)
+        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
+    if (job[0] == NL_JOB_TX)
+        return nl_rec_check_tx(out, job + 1, len - 1, chain_id);
+    proto_rd_t r;
+    uint32_t n = 0;
+    const uint8_t *tx;
+    size_t tlen;
+    proto_rd_init(&r, job + 1, len - 1);
+    bool ok = proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) == PROTO_OK && n > 0;
+    for (uint32_t i = 0; ok && i < n; i++)
+        ok = proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) == PROTO_OK;
+    if (!ok || proto_rd_finish(&r) != PROTO_OK)
+        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
+    proto_rd_init(&r, job + 1, len - 1);
+    if (proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) != PROTO_OK)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) != PROTO_OK ||
+            nl_rec_check_tx(out, tx, tlen, chain_id) != 0)
+            return -1;
+    return 0;
+}
+
+typedef struct {
+    char endpoint[96];
+    uint8_t chain_id[32];
+} s_worker_args_t;
+
+/*  The worker: answers every job with its records (empty on memory failure) until an
+ *  empty frame (or the context ending) stops it. */
+static void *s_worker(void *arg)
+{
+    s_worker_args_t *a = arg;
+    zsock_t *pipe = zsock_new(ZMQ_PAIR);
+    if (!pipe || zsock_connect(pipe, "%s", a->endpoint) != 0) {
+        zsock_destroy(&pipe);
+        return NULL;
+    }
+    for (;;) {
+        zframe_t *job = zframe_recv(pipe);
+        if (!job || zframe_size(job) == 0) {
+            zframe_destroy(&job);
+            break;
+        }
+        nl_recbuf_t out = {0};
+        if (s_check_job(zframe_data(job), zframe_size(job), a->chain_id, &out) != 0)
+            out.len = 0;
+        zframe_destroy(&job);
+        zframe_t *ans = zframe_new(out.buf, out.len);
+        nl_recbuf_free(&out);
+        if (!ans || zframe_send(&ans, pipe, 0) != 0) {
+            zframe_destroy(&ans);
+            break;
+        }
+    }
+    zsock_destroy(&pipe);
+    return NULL;
+}
+
+/*  Verdicts back from the worker: admit what verified. */
+static int s_on_verdicts(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    node_ledger_t *self = arg;
+    zframe_t *ans;
+    size_t admitted = 0;
+    while ((ans = zframe_recv(sock))) { /* rcvtimeo 0: stops when nothing waits */
+        if (self->verify_inflight > 0)
+            self->verify_inflight--;
+        size_t off = 0, n;
+        int32_t rc;
+        const uint8_t *p;
+        while (nl_rec_next(zframe_data(ans), zframe_size(ans), &off, &rc, &p, &n)) {
+            if (rc == LEDGER_OK) {
+                admitted += nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
+            } else {
+                self->st.txs_rejected++;
+                GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", ledger_err_str(rc), (int)n,
+                     (const char *)p);
+            }
+        }
+        zframe_destroy(&ans);
+    }
+    if (admitted)
+        nl_pace_check(self);
+    return 0;
+}
+
+void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len)
+{
+    if (!self->verifier) { /* not started: check on the loop */
+        nl_recbuf_t out = {0};
+        uint8_t *job = malloc(len + 1);
+        if (job) {
+            job[0] = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
+            memcpy(job + 1, data, len);
+            if (s_check_job(job, len + 1, self->chain_id, &out) != 0)
+                out.len = 0;
+        }
+        free(job);
+        size_t off = 0, n, admitted = 0;
+        int32_t rc;
+        const uint8_t *p;
+        while (nl_rec_next(out.buf, out.len, &off, &rc, &p, &n))
+            admitted += rc == LEDGER_OK && nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
+        nl_recbuf_free(&out);
+        if (admitted)
+            nl_pace_check(self);
+        return;
+    }
+    if (self->verify_inflight >= NL_VERIFY_QUEUE) {
+        self->st.txs_dropped_busy++;
+        GLOG_RATELIMITED(DEBUG, LEDGER, "verifier busy: a gossiped %s dropped",
+                         kind == PROTO_MSG_TX ? "tx" : "tx_batch");
+        return;
+    }
+    zframe_t *job = zframe_new(NULL, len + 1);
+    if (!job)
+        return;
+    zframe_data(job)[0] = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
+    memcpy(zframe_data(job) + 1, data, len);
+    if (zframe_send(&job, self->verifier, ZFRAME_DONTWAIT) != 0) {
+        zframe_destroy(&job);
+        self->st.txs_dropped_busy++;
+        return;
+    }
+    self->verify_inflight++;
+}
+
+int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap)
+{
+    s_worker_args_t *a = calloc(1, sizeof *a);
+    if (!a)
+        return proto_err_set(err, err_cap, "out of memory");
+    snprintf(a->endpoint, sizeof a->endpoint, "inproc://genie-verify-%p", (void *)self);
+    memcpy(a->chain_id, self->chain_id, 32);
+    self->verifier = zsock_new(ZMQ_PAIR);
+    if (!self->verifier || zsock_bind(self->verifier, "%s", a->endpoint) != 0) {
+        free(a);
+        zsock_destroy(&self->verifier);
+        return proto_err_set(err, err_cap, "cannot create the verifier pipe");
+    }
+    zsock_set_sndhwm(self->verifier, 2 * NL_VERIFY_QUEUE);
+    zsock_set_rcvtimeo(self->verifier, 0);
+    if (pthread_create(&self->verifier_thread, NULL, s_worker, a) != 0) {
+        free(a);
+        zsock_destroy(&self->verifier);
+        return proto_err_set(err, err_cap, "cannot start the verifier thread");
+    }
+    self->verifier_args = a;
+    if (zloop_reader(self->loop, self->verifier, s_on_verdicts, self) != 0) {
+        nl_verifier_stop(self);
+        return proto_err_set(err, err_cap, "cannot watch the verifier pipe");
+    }
+    return 0;
+}
+
+void nl_verifier_stop(node_ledger_t *self)
+{
+    if (!self->verifier)
+        return;
+    zloop_reader_end(self->loop, self->verifier);
+    zframe_t *stop = zframe_new(NULL, 0);
+    /* the worker reads every job, so the stop frame gets through unless it is gone */
+    zsock_set_sndtimeo(self->verifier, 2000);
+    if (stop && zframe_send(&stop, self->verifier, 0) != 0)
+        zframe_destroy(&stop);
+    pthread_join(self->verifier_thread, NULL);
+    zsock_destroy(&self->verifier);
+    free(self->verifier_args);
+    self->verifier_args = NULL;
+}
