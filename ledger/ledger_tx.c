@@ -232,3 +232,43 @@ int ledger_tx_parse(const uint8_t *buf, size_t len, const uint8_t chain_id[stati
         return LEDGER_E_MALFORMED;
     }
 }
+
+int ledger_tx_batch_each(const uint8_t *buf, size_t len, uint32_t max, ledger_tx_visit_fn *fn,
+                         void *ctx)
+{
+    proto_rd_t r;
+    uint32_t n = 0;
+    const uint8_t *tx;
+    size_t tlen;
+    if (max > LEDGER_TX_BATCH_MAX)
+        max = LEDGER_TX_BATCH_MAX;
+    proto_rd_init(&r, buf, len);
+    int rc = proto_rd_array_max(&r, max, &n);
+    if (rc == PROTO_OK && n == 0)
+        rc = PROTO_E_ARITY;
+    for (uint32_t i = 0; rc == PROTO_OK && i < n; i++)
+        rc = proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen);
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&r);
+    if (rc != PROTO_OK)
+        return rc;
+    proto_rd_init(&r, buf, len);
+    if (proto_rd_array_max(&r, max, &n) != PROTO_OK)
+        return PROTO_E_INVALID; /* cannot happen: checked above */
+    for (uint32_t i = 0; i < n; i++) {
+        if (proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) != PROTO_OK)
+            return PROTO_E_INVALID; /* cannot happen: checked above */
+        int frc = fn(ctx, tx, tlen);
+        if (frc != 0)
+            return frc;
+    }
+    return PROTO_OK;
+}
+
+void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens,
+                           size_t n)
+{
+    proto_wr_array(w, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        proto_wr_bin(w, txs[i], lens[i]);
+}

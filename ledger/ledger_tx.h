@@ -146,4 +146,22 @@ int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_
 int ledger_tx_parse(const uint8_t *buf, size_t len, const uint8_t chain_id[static LEDGER_ID_LEN],
                     bool verify_sig, ledger_tx_t *tx, const char **why) PROTO_WUR;
 
+/*  tx_batch = [tx bin, ...] (PROTOCOL.md §6.2): several encoded txs in one message. */
+#define LEDGER_TX_BATCH_MAX 4096u
+
+/*  Visitor of one tx of a batch: TX (LEN bytes) borrows the batch. Nonzero stops the walk
+ *  and is returned. */
+typedef int(ledger_tx_visit_fn)(void *ctx, const uint8_t *tx, size_t len);
+
+/*  Checks the whole batch BUF first (an array of 1..MAX (<= LEDGER_TX_BATCH_MAX) bins of
+ *  at most LEDGER_TX_MAX_BYTES each, shortest encodings, nothing after it), then calls FN
+ *  for each element in order. The elements themselves are not decoded. Returns PROTO_OK,
+ *  the reader's error for a malformed batch (FN never called), or FN's nonzero result. */
+int ledger_tx_batch_each(const uint8_t *buf, size_t len, uint32_t max, ledger_tx_visit_fn *fn,
+                         void *ctx);
+
+/*  Appends the batch of the N txs TXS[i] (LENS[i] bytes) to W. */
+void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens,
+                           size_t n);
+
 #endif

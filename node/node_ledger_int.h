@@ -22,7 +22,7 @@
 #define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
 #define NL_JOB_TX 1    /* verifier job kinds */
 #define NL_JOB_BATCH 2
-#define NL_TX_BATCH_MAX 4096           /* txs in one tx_batch broadcast */
+#define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX           /* txs in one tx_batch broadcast */
 #define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
 #define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */

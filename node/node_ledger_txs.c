@@ -127,9 +127,7 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
             bytes += lens[end++];
         proto_wr_t w;
         proto_wr_init(&w);
-        proto_wr_array(&w, (uint32_t)(end - i));
-        for (size_t k = i; k < end; k++)
-            proto_wr_bin(&w, txs[k], lens[k]);
+        ledger_tx_batch_write(&w, txs + i, lens + i, end - i);
         size_t blen;
         const uint8_t *body = proto_wr_data(&w, &blen);
         if (!p2p || !body || p2p_node_broadcast(p2p, PROTO_MSG_TX_BATCH, body, blen) != 0) {
@@ -143,9 +141,19 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
 
 /* ---------------------------------------------------------------- the verifier */
 
-/*  Checks one job, [kind u8][payload], into records. A tx_batch that is not an array of
- *  1..NL_TX_BATCH_MAX bins (each at most LEDGER_TX_MAX_BYTES) with nothing after it gives
- *  one LEDGER_E_MALFORMED record. -1 if memory ran out. */
+typedef struct {
+    nl_recbuf_t *out;
+    const uint8_t *chain_id;
+} s_visit_t;
+
+static int s_visit(void *ctx, const uint8_t *tx, size_t len)
+{
+    s_visit_t *v = ctx;
+    return nl_rec_check_tx(v->out, tx, len, v->chain_id) == 0 ? 0 : 1;
+}
+
+/*  Checks one job, [kind u8][payload], into records. A tx_batch that does not decode
+ *  (ledger_tx_batch_each) gives one LEDGER_E_MALFORMED record. -1 if memory ran out. */
 static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[static 32],
                        nl_recbuf_t *out)
 {
@@ -154,23 +162,12 @@ static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[st
         return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
     if (job[0] == NL_JOB_TX)
         return nl_rec_check_tx(out, job + 1, len - 1, chain_id);
-    proto_rd_t r;
-    uint32_t n = 0;
-    const uint8_t *tx;
-    size_t tlen;
-    proto_rd_init(&r, job + 1, len - 1);
-    bool ok = proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) == PROTO_OK && n > 0;
-    for (uint32_t i = 0; ok && i < n; i++)
-        ok = proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) == PROTO_OK;
-    if (!ok || proto_rd_finish(&r) != PROTO_OK)
-        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
-    proto_rd_init(&r, job + 1, len - 1);
-    if (proto_rd_array_max(&r, NL_TX_BATCH_MAX, &n) != PROTO_OK)
+    s_visit_t v = {out, chain_id};
+    int rc = ledger_tx_batch_each(job + 1, len - 1, NL_TX_BATCH_MAX, s_visit, &v);
+    if (rc == 1)
         return -1;
-    for (uint32_t i = 0; i < n; i++)
-        if (proto_rd_bin(&r, LEDGER_TX_MAX_BYTES, &tx, &tlen) != PROTO_OK ||
-            nl_rec_check_tx(out, tx, tlen, chain_id) != 0)
-            return -1;
+    if (rc != PROTO_OK)
+        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
     return 0;
 }
 

@@ -27,7 +27,8 @@
  *
  *    genie-txgen --datadir DIR (--key FILE... | --senders N --seed HEX) --count N
  *                [--rate TPS] [--seconds S] [--batch B] [--conns C] [--window W]
- *                [--to ID] [--out FILE] [--quiet]
+ *                [--to ID] [--out FILE] [--quiet] [--dry-run]
+ *    (--dry-run prints "TXID HEX" for each pre-signed tx instead of submitting them)
  *    genie-txgen --print-senders N --seed HEX
  */
 #include <curl/curl.h>
@@ -445,7 +446,7 @@ static int s_usage(void)
     fprintf(stderr,
             "usage: genie-txgen --datadir DIR (--key FILE... | --senders N --seed HEX) --count N\n"
             "                   [--rate TPS] [--seconds S] [--batch B] [--conns C] [--window W]\n"
-            "                   [--to ID] [--out FILE] [--quiet]\n"
+            "                   [--to ID] [--out FILE] [--quiet] [--dry-run]\n"
             "       genie-txgen --print-senders N --seed HEX\n");
     return 2;
 }
@@ -454,14 +455,14 @@ int main(int argc, char **argv)
 {
     const char *datadir = NULL, *out = NULL, *to_hex = NULL, *seed_hex = NULL;
     const char *keyfiles[64];
-    int nkeys = 0, quiet = 0;
+    int nkeys = 0, quiet = 0, dry_run = 0;
     long count = 0, batch = 256, window = 1000, senders = 0, print_senders = 0, conns = 2;
     double rate = 0, seconds = 600;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--quiet")) {
-            quiet = 1;
+        if (!strcmp(a, "--quiet") || !strcmp(a, "--dry-run")) {
+            *(!strcmp(a, "--quiet") ? &quiet : &dry_run) = 1;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h") || !v) {
@@ -587,6 +588,18 @@ int main(int argc, char **argv)
             return s_die("%s", "cannot build a transfer");
     }
     double sign_s = s_mono_s() - t0;
+    if (dry_run) { /* the signed txs, not submitted */
+        for (long i = 0; i < count; i++)
+            printf("%s %s\n", g.txs[i].txid, g.txs[i].hex);
+        for (long i = 0; i < count; i++)
+            free(g.txs[i].hex);
+        free(g.txs);
+        for (int s = 0; s < g.nsnd; s++)
+            proto_key_destroy(&g.snd[s].key);
+        free(g.snd);
+        curl_global_cleanup();
+        return 0;
+    }
     printf("txgen: %ld transfers pre-signed by %d sender(s) in %.2f s (%.0f sign/s, %d threads)\n",
            count, g.nsnd, sign_s, count / (sign_s > 0 ? sign_s : 1e-9), SIGN_THREADS);
     fflush(stdout);

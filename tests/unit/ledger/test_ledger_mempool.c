@@ -303,6 +303,45 @@ static void test_order(void)
     s_env_fini(&e);
 }
 
+/* ledger_mempool_add_verified skips only the signature; ledger_mempool_full. */
+static void test_verified(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    ledger_mempool_limits_t lim = {.max_txs = 2};
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
+    size_t len;
+    uint8_t *t = ledger_contract_transfer_tx(e.a, e.chain, 0, proto_key_public(e.c), 1, &len);
+    t[len - 1] ^= 1; /* last byte of the signature */
+    const char *why = NULL;
+    uint8_t id[32];
+    CHECK_EQ(ledger_mempool_add(pool, t, len, id, &why), LEDGER_E_BAD_SIG);
+    CHECK(!ledger_mempool_has(pool, id));
+    /* the caller vouches for the signature: admitted (which is why only code that checked
+       it, on these bytes, may call this) */
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, id, &why), LEDGER_OK);
+    CHECK(ledger_mempool_has(pool, id));
+    CHECK(!ledger_mempool_full(pool));
+    /* every other rule still holds */
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_DUPLICATE);
+    free(t);
+    t = ledger_contract_transfer_tx(e.a, e.chain, 0, e.chain, 2, &len); /* same nonce */
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_NONCE_TAKEN);
+    free(t);
+    t = ledger_contract_transfer_tx(e.poor, e.chain, 0, e.chain, 5, &len);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_FUNDS);
+    free(t);
+    t = ledger_contract_transfer_tx(e.b, e.chain, 0, e.chain, 1, &len);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_OK);
+    CHECK(ledger_mempool_full(pool));
+    free(t);
+    t = ledger_contract_transfer_tx(e.c, e.chain, 0, e.chain, 1, &len);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_FULL);
+    free(t);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -310,5 +349,6 @@ int main(void)
     test_admission();
     test_bounds();
     test_order();
+    test_verified();
     return testutil_done("test_ledger_mempool");
 }

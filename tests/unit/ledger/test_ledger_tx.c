@@ -364,6 +364,81 @@ static void test_registry_and_names(void)
         CHECK(strcmp(ledger_err_str(e), "unknown-error") != 0);
 }
 
+/* tx_batch: written and walked back; malformed batches are refused before any visit. */
+typedef struct {
+    size_t n;
+    const uint8_t *seen[4];
+    size_t lens[4];
+    size_t stop_after; /* 0: never */
+} s_walk_t;
+
+static int s_visit(void *ctx, const uint8_t *tx, size_t len)
+{
+    s_walk_t *w = ctx;
+    if (w->n < 4) {
+        w->seen[w->n] = tx;
+        w->lens[w->n] = len;
+    }
+    w->n++;
+    return w->stop_after && w->n == w->stop_after ? 42 : 0;
+}
+
+static void test_batch(void)
+{
+    proto_key_t *k = s_key(9);
+    size_t l1, l2;
+    uint8_t *t1 = ledger_contract_transfer_tx(k, s_chain, 0, s_chain, 1, &l1);
+    uint8_t *t2 = ledger_contract_transfer_tx(k, s_chain, 1, s_chain, 2, &l2);
+    const uint8_t *txs[2] = {t1, t2};
+    size_t lens[2] = {l1, l2};
+    proto_wr_t w;
+    proto_wr_init(&w);
+    ledger_tx_batch_write(&w, txs, lens, 2);
+    size_t blen;
+    const uint8_t *b = proto_wr_data(&w, &blen);
+    s_walk_t walk = {0};
+    CHECK_EQ(ledger_tx_batch_each(b, blen, LEDGER_TX_BATCH_MAX, s_visit, &walk), PROTO_OK);
+    CHECK_EQ(walk.n, 2u);
+    CHECK(walk.lens[0] == l1 && memcmp(walk.seen[0], t1, l1) == 0);
+    CHECK(walk.lens[1] == l2 && memcmp(walk.seen[1], t2, l2) == 0);
+    /* the visitor stops the walk with its own value */
+    walk = (s_walk_t){.stop_after = 1};
+    CHECK_EQ(ledger_tx_batch_each(b, blen, LEDGER_TX_BATCH_MAX, s_visit, &walk), 42);
+    CHECK_EQ(walk.n, 1u);
+    /* over the caller's limit, cut short, trailing bytes: refused, nothing visited */
+    walk = (s_walk_t){0};
+    CHECK(ledger_tx_batch_each(b, blen, 1, s_visit, &walk) != PROTO_OK);
+    CHECK(ledger_tx_batch_each(b, blen - 1, LEDGER_TX_BATCH_MAX, s_visit, &walk) != PROTO_OK);
+    uint8_t *longer = malloc(blen + 1);
+    memcpy(longer, b, blen);
+    longer[blen] = 0;
+    CHECK_EQ(ledger_tx_batch_each(longer, blen + 1, LEDGER_TX_BATCH_MAX, s_visit, &walk),
+             PROTO_E_TRAILING);
+    free(longer);
+    static const uint8_t empty[] = {0x90}, not_array[] = {0xc4, 0x01, 0x00},
+                         not_bin[] = {0x91, 0x01};
+    CHECK_EQ(ledger_tx_batch_each(empty, sizeof empty, LEDGER_TX_BATCH_MAX, s_visit, &walk),
+             PROTO_E_ARITY);
+    CHECK(ledger_tx_batch_each(not_array, sizeof not_array, 8, s_visit, &walk) != PROTO_OK);
+    CHECK(ledger_tx_batch_each(not_bin, sizeof not_bin, 8, s_visit, &walk) != PROTO_OK);
+    CHECK_EQ(walk.n, 0u);
+    /* an element over the tx size limit */
+    proto_wr_t big;
+    proto_wr_init(&big);
+    uint8_t *huge = calloc(1, LEDGER_TX_MAX_BYTES + 1);
+    proto_wr_array(&big, 1);
+    proto_wr_bin(&big, huge, LEDGER_TX_MAX_BYTES + 1);
+    const uint8_t *bb = proto_wr_data(&big, &blen);
+    CHECK_EQ(ledger_tx_batch_each(bb, blen, 8, s_visit, &walk), PROTO_E_TOO_LONG);
+    CHECK_EQ(walk.n, 0u);
+    free(huge);
+    proto_wr_free(&big);
+    proto_wr_free(&w);
+    free(t1);
+    free(t2);
+    proto_key_destroy(&k);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -374,5 +449,6 @@ int main(void)
     test_decode_limits();
     test_rejections();
     test_registry_and_names();
+    test_batch();
     return testutil_done("test_ledger_tx");
 }
