@@ -385,6 +385,11 @@ bool ledger_mempool_full(const ledger_mempool_t *pool)
            pool->bytes + LEDGER_TX_MAX_BYTES > pool->lim.max_bytes;
 }
 
+size_t ledger_mempool_room(const ledger_mempool_t *pool)
+{
+    return ledger_mempool_full(pool) ? 0 : pool->lim.max_txs - pool->count;
+}
+
 size_t ledger_mempool_count(const ledger_mempool_t *pool)
 {
     return pool->count;

@@ -72,6 +72,9 @@ int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, si
  *  a new tx would most likely be refused as LEDGER_E_FULL. */
 bool ledger_mempool_full(const ledger_mempool_t *pool);
 
+/*  How many more txs the pool takes before it is full (0 when ledger_mempool_full). */
+size_t ledger_mempool_room(const ledger_mempool_t *pool);
+
 /*  The nonce a new tx from FROM should carry: COMMITTED (the account's committed nonce)
  *  plus the number of pending txs of FROM whose nonces continue it without a gap. */
 uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,

@@ -126,7 +126,7 @@ void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len)
     self->built_len = 0;
     if (ledger_mempool_update(self->pool, block, len) != LEDGER_OK)
         GLOG(WARN, LEDGER, "mempool update after a commit failed (the pool stays usable)");
-    atomic_store(&self->pool_full, ledger_mempool_full(self->pool));
+    atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
 }
 
 /*  Header hash of BLOCK without copying it: [header, txs] -> H(header). */
@@ -601,7 +601,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         proto_err_set(err, err_cap, "out of memory");
         return NULL;
     }
-    atomic_init(&self->pool_full, false);
+    atomic_init(&self->pool_room, 0);
     self->app = app;
     self->loop = node_app_loop(app);
     self->genesis = *genesis;
@@ -683,6 +683,7 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
         return proto_err_set(err, err_cap, "cannot create a timer");
     if (nl_verifier_start(self, err, err_cap) != 0)
         return -1;
+    atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     self->started = true;
     /* Resume at once: a restarted validator's restored votes may be what the others
        wait for. */

@@ -20,6 +20,7 @@
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
 #define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
 #define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
 #define NL_JOB_TX 1    /* verifier job kinds */
 #define NL_JOB_BATCH 2
 #define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX           /* txs in one tx_batch broadcast */
@@ -102,7 +103,7 @@ struct node_ledger_t {
     uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
     uint64_t last_status_ms;
     uint64_t trimmed_ms; /* last malloc_trim */
-    atomic_bool pool_full; /* ledger_mempool_full as of the last change: read by RPC threads */
+    atomic_size_t pool_room; /* ledger_mempool_room as of the last change: read by RPC threads */
     zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
     pthread_t verifier_thread;
     void *verifier_args;
@@ -146,10 +147,11 @@ typedef struct {
     size_t len, cap;
 } nl_recbuf_t;
 int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
-/*  Parses TX, checks its chain id, stateless rules and signature; adds its record (the tx,
- *  or the reason). 0, or -1 if memory ran out. Thread-safe. */
+/*  Parses TX, checks its chain id and stateless rules, then (with STORE, which may be
+ *  NULL) refuses a nonce already committed, and last checks the signature; adds its
+ *  record (the tx, or the reason). 0, or -1 if memory ran out. Thread-safe. */
 int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
-                    const uint8_t chain_id[static 32]);
+                    const uint8_t chain_id[static 32], ledger_store_t *store);
 /*  Next record of BUF at *OFF; false at the end (or on a cut record). */
 bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
                  size_t *n);

@@ -11,7 +11,8 @@
  *    tx_submit_batch {txs: [hex, ...]} (1..NODE_LEDGER_SUBMIT_MAX)
  *                              -> {accepted, rejected, results: [{txid} | {error}, ...]}
  *                                 (one result per tx, in order; each tx stands alone);
- *                                 a full mempool refuses the whole request at once with
+ *                                 a mempool without room for all of them refuses the whole
+ *                                 request at once, before any signature check, with
  *                                 -32000 "rejected: full: mempool is full"
  *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
  *    ledger_stats              -> head, consensus, mempool, sync figures
@@ -238,7 +239,8 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
 
 /*  Stateless checks of one hex tx into a record. 0; 1 when it is not hex of the right
  *  length (recorded too); -1 if memory ran out. */
-static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, nl_recbuf_t *out)
+static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id,
+                         ledger_store_t *store, nl_recbuf_t *out)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
@@ -251,7 +253,7 @@ static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, 
     if (proto_hex_decode(hex, tx, n) != 0)
         rc = nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
     else
-        rc = nl_rec_check_tx(out, tx, n, chain_id);
+        rc = nl_rec_check_tx(out, tx, n, chain_id, store);
     free(tx);
     return rc;
 }
@@ -268,11 +270,6 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         s_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
         return -1;
     }
-    if (atomic_load(&l->pool_full)) { /* refuse before spending signature checks */
-        snprintf(err, cap, "rejected: %s: mempool is full", ledger_err_str(LEDGER_E_FULL));
-        *code = NODE_RPC_E_APP;
-        return -1;
-    }
     json_t *list = batch ? s_param(params, "txs", 0) : NULL;
     json_t *one = batch ? NULL : s_param(params, "tx", 0);
     size_t n = batch ? json_array_size(list) : 1;
@@ -287,11 +284,18 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
                "'tx' must be the signed transaction in hex (at most 64 KiB)");
         return -1;
     }
+    /* refuse before spending signature checks; the margin leaves room for the requests of
+     * other connections being checked at the same time */
+    if (atomic_load(&l->pool_room) < n + NL_ROOM_MARGIN) {
+        snprintf(err, cap, "rejected: %s: mempool is full", ledger_err_str(LEDGER_E_FULL));
+        *code = NODE_RPC_E_APP;
+        return -1;
+    }
     nl_recbuf_t out = {0};
     for (size_t i = 0; i < n; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         int prc = s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id,
-                                &out);
+                                l->store, &out);
         if (prc < 0 || (prc > 0 && !batch)) { /* a lone tx that is not hex: bad params */
             nl_recbuf_free(&out);
             s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,

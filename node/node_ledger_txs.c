@@ -56,11 +56,21 @@ int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n)
 }
 
 int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
-                    const uint8_t chain_id[static 32])
+                    const uint8_t chain_id[static 32], ledger_store_t *store)
 {
     ledger_tx_t parsed;
+    ledger_account_t acct;
     const char *why = NULL;
-    int rc = ledger_tx_parse(tx, len, chain_id, true, &parsed, &why);
+    int rc = ledger_tx_parse(tx, len, chain_id, false, &parsed, &why);
+    if (rc == LEDGER_OK && store && ledger_store_account(store, parsed.from, &acct) == LEDGER_OK &&
+        parsed.nonce < acct.nonce) { /* already committed: not worth a signature check */
+        rc = LEDGER_E_NONCE_USED;
+        why = "nonce already used (replayed transaction)";
+    }
+    if (rc == LEDGER_OK && !ledger_tx_verify_sig(&parsed)) {
+        rc = LEDGER_E_BAD_SIG;
+        why = "signature does not verify";
+    }
     if (rc == LEDGER_OK)
         return nl_rec_add(b, LEDGER_OK, tx, len);
     if (!why)
@@ -102,8 +112,7 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
         *why = w;
     if (rc == LEDGER_OK) {
         self->st.txs_in++;
-        if (ledger_mempool_full(self->pool))
-            atomic_store(&self->pool_full, true);
+        atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     } else {
         self->st.txs_rejected++;
         GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", ledger_err_str(rc), w ? w : "-");
@@ -144,25 +153,26 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
 typedef struct {
     nl_recbuf_t *out;
     const uint8_t *chain_id;
+    ledger_store_t *store;
 } s_visit_t;
 
 static int s_visit(void *ctx, const uint8_t *tx, size_t len)
 {
     s_visit_t *v = ctx;
-    return nl_rec_check_tx(v->out, tx, len, v->chain_id) == 0 ? 0 : 1;
+    return nl_rec_check_tx(v->out, tx, len, v->chain_id, v->store) == 0 ? 0 : 1;
 }
 
 /*  Checks one job, [kind u8][payload], into records. A tx_batch that does not decode
  *  (ledger_tx_batch_each) gives one LEDGER_E_MALFORMED record. -1 if memory ran out. */
 static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[static 32],
-                       nl_recbuf_t *out)
+                       ledger_store_t *store, nl_recbuf_t *out)
 {
     static const char bad[] = "malformed tx_batch";
     if (len < 1)
         return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
     if (job[0] == NL_JOB_TX)
-        return nl_rec_check_tx(out, job + 1, len - 1, chain_id);
-    s_visit_t v = {out, chain_id};
+        return nl_rec_check_tx(out, job + 1, len - 1, chain_id, store);
+    s_visit_t v = {out, chain_id, store};
     int rc = ledger_tx_batch_each(job + 1, len - 1, NL_TX_BATCH_MAX, s_visit, &v);
     if (rc == 1)
         return -1;
@@ -174,6 +184,7 @@ static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[st
 typedef struct {
     char endpoint[96];
     uint8_t chain_id[32];
+    ledger_store_t *store; /* read-only use: committed nonces (thread-safe reads) */
 } s_worker_args_t;
 
 /*  The worker: answers every job with its records (empty on memory failure) until an
@@ -193,7 +204,7 @@ static void *s_worker(void *arg)
             break;
         }
         nl_recbuf_t out = {0};
-        if (s_check_job(zframe_data(job), zframe_size(job), a->chain_id, &out) != 0)
+        if (s_check_job(zframe_data(job), zframe_size(job), a->chain_id, a->store, &out) != 0)
             out.len = 0;
         zframe_destroy(&job);
         zframe_t *ans = zframe_new(out.buf, out.len);
@@ -243,7 +254,7 @@ void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, s
         if (job) {
             job[0] = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
             memcpy(job + 1, data, len);
-            if (s_check_job(job, len + 1, self->chain_id, &out) != 0)
+            if (s_check_job(job, len + 1, self->chain_id, self->store, &out) != 0)
                 out.len = 0;
         }
         free(job);
@@ -283,6 +294,7 @@ int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap)
         return proto_err_set(err, err_cap, "out of memory");
     snprintf(a->endpoint, sizeof a->endpoint, "inproc://genie-verify-%p", (void *)self);
     memcpy(a->chain_id, self->chain_id, 32);
+    a->store = self->store;
     self->verifier = zsock_new(ZMQ_PAIR);
     if (!self->verifier || zsock_bind(self->verifier, "%s", a->endpoint) != 0) {
         free(a);
