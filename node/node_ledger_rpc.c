@@ -237,10 +237,10 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
  *  admits the verified txs (ledger_mempool_add_verified: nonce, duplicates, funds,
  *  bounds) and gossips the admitted ones together. */
 
-/*  Stateless checks of one hex tx into a record. 0; 1 when it is not hex of the right
+/*  Stateless checks of one hex tx into a record (no committed-nonce lookup: a client's
+ *  txs are rarely stale, and the loop refuses those anyway). 0; 1 when it is not hex of the right
  *  length (recorded too); -1 if memory ran out. */
-static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id,
-                         ledger_store_t *store, nl_recbuf_t *out)
+static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, nl_recbuf_t *out)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
@@ -253,7 +253,7 @@ static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id,
     if (proto_hex_decode(hex, tx, n) != 0)
         rc = nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
     else
-        rc = nl_rec_check_tx(out, tx, n, chain_id, store);
+        rc = nl_rec_check_tx(out, tx, n, chain_id, NULL);
     free(tx);
     return rc;
 }
@@ -295,7 +295,7 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
     for (size_t i = 0; i < n; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         int prc = s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id,
-                                l->store, &out);
+                                &out);
         if (prc < 0 || (prc > 0 && !batch)) { /* a lone tx that is not hex: bad params */
             nl_recbuf_free(&out);
             s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,

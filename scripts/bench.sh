@@ -38,4 +38,12 @@ done
 echo
 echo "== bench_p2p"
 python3 tests/bench/bench_p2p.py --bindir "$BUILD_DIR" "$@"
-echo; python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR"
+echo
+echo "== bench_ledger_net: one million transfers, 1 authority then 4, as fast as they go"
+python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR"
+echo
+echo "== bench_ledger_net: 4 authorities at a fixed offered load (finality latency)"
+for rate in 3000 4000; do
+  python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR" --authorities 4 --interval-ms 200 \
+    --count $((rate * 20)) --rate "$rate" --conns 2 --batch 50
+done
