@@ -3,7 +3,10 @@
 # runs every benchmark program built from tests/bench/bench_*.c (envelope seal/verify rates
 # next to raw Ed25519 on this machine, ...), then the p2p network benchmark
 # tests/bench/bench_p2p.py: 16 real nodes on loopback, room broadcasts from 4 origins at
-# increasing loads, with throughput, loss, duplicates, latency, CPU and memory.
+# increasing loads, with throughput, loss, duplicates, latency, CPU and memory; and the
+# ledger benchmark tests/bench/bench_ledger_net.py: one million transfers through 1 and 4
+# authority processes (tx/s, finality latency, memory, database size), then 4 authorities
+# at fixed offered loads for finality latency. The whole run takes about 15 minutes.
 # No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
 #
 # usage: scripts/bench.sh [bench_p2p.py options...]   e.g. scripts/bench.sh --loads 125,500
