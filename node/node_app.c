@@ -423,12 +423,13 @@ void node_app_destroy(node_app_t **self_p)
     node_app_t *self = *self_p;
     bool started = self->loop != NULL;
     p2p_node_destroy(&self->p2p);
-    node_ledger_destroy(&self->ledger);
-    ledger_genesis_destroy(&self->lgenesis);
-    node_p2p_destroy(&self->p2p_state);
+    /* the RPC server before the ledger: its HTTP threads' prepare steps read the ledger */
     if (self->rpc && self->loop)
         zloop_reader_end(self->loop, node_rpc_socket(self->rpc));
     node_rpc_destroy(&self->rpc);
+    node_ledger_destroy(&self->ledger);
+    ledger_genesis_destroy(&self->lgenesis);
+    node_p2p_destroy(&self->p2p_state);
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);

@@ -44,7 +44,7 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap);
 /*  Runs the event loop until SIGINT/SIGTERM or the "stop" method. Returns 0. */
 int node_app_run(node_app_t *self);
 
-/*  Shuts down in reverse order (p2p, RPC, loop, datadir lock, key); tolerates NULL;
+/*  Shuts down in reverse order (p2p, RPC, ledger, loop, datadir lock, key); tolerates NULL;
  *  sets *self_p to NULL. */
 void node_app_destroy(node_app_t **self_p);
 
