@@ -21,7 +21,7 @@ genie-txgen against node 0: --count pre-signed transfers submitted with tx_submi
     every tx's signature once).
 
     python3 bench_ledger_net.py --bindir BUILD_DIR [--count 1000000] [--authorities 1,4]
-           [--interval-ms 30,200] [--rate 0] [--senders 1024] [--batch 256] [--conns 4]
+           [--interval-ms 60,200] [--rate 0] [--senders 1024] [--batch 256] [--conns 4]
            [--keep]
 
 No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
@@ -316,9 +316,9 @@ def main():
     ap.add_argument("--bindir", required=True)
     ap.add_argument("--count", type=int, default=1000000, help="transfers per scenario")
     ap.add_argument("--authorities", default="1,4")
-    ap.add_argument("--interval-ms", default="30,200",
+    ap.add_argument("--interval-ms", default=None,
                     help="genesis block_interval_ms, one for all scenarios or one per "
-                         "--authorities entry")
+                         "--authorities entry (default: 60 for 1 authority, else 200)")
     ap.add_argument("--rate", type=float, default=0, help="txgen target tx/s (0: max)")
     ap.add_argument("--senders", type=int, default=1024, help="funded sender accounts")
     ap.add_argument("--batch", type=int, default=256, help="txs per tx_submit_batch")
@@ -328,22 +328,25 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="txgen's per-second lines too")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
+    auths = [int(x) for x in args.authorities.split(",") if x]
+    if args.interval_ms is None:
+        ivals = [60 if n == 1 else 200 for n in auths]
+    else:
+        ivals = [int(x) for x in args.interval_ms.split(",") if x]
+    if len(ivals) == 1:
+        ivals = ivals * len(auths)
+    if len(ivals) != len(auths):
+        ap.error("--interval-ms wants one value or one per --authorities entry")
     vr = verify_rate_of(args.bindir)
     vr_all = verify_rate_of(args.bindir, os.cpu_count() or 1)
     print("== bench_ledger_net: %d transfers per scenario, block_interval_ms %s, %d CPUs, "
-          "load %s" % (args.count, args.interval_ms, os.cpu_count(),
+          "load %s" % (args.count, ",".join(map(str, ivals)), os.cpu_count(),
                        open("/proc/loadavg").read().split()[0]))
     print("   raw Ed25519 verify on this machine: %s"
           % ("%.0f /s in one process, %.0f /s in %d at once (bench_envelope)"
              % (vr, vr_all or 0, os.cpu_count() or 1) if vr
              else "unknown (bench_envelope not built)"))
     results = []
-    auths = [int(x) for x in args.authorities.split(",") if x]
-    ivals = [int(x) for x in args.interval_ms.split(",") if x]
-    if len(ivals) == 1:
-        ivals = ivals * len(auths)
-    if len(ivals) != len(auths):
-        ap.error("--interval-ms wants one value or one per --authorities entry")
     for n, iv in zip(auths, ivals):
         try:
             results.append(scenario(args, n, iv, vr_all))
