@@ -1,6 +1,7 @@
 /*  node_ledger: the node's side of the ledger: the chain in DATADIR/ledger, the mempool,
  *  the consensus core wired to p2p and zloop timers, block sync from peers, and the ledger
- *  RPC methods (head, block, account, authorities, tx_submit, tx_status, ledger_stats).
+ *  RPC methods (head, block, account, authorities, tx_submit, tx_submit_batch, tx_status,
+ *  ledger_stats).
  *
  *  A node runs a ledger when its genesis (--genesis FILE, or DIR/genesis.json from an
  *  earlier start) is a ledger genesis.json (ledger_genesis.h); the chain id is then the
@@ -8,7 +9,8 @@
  *  runs without a ledger (no --genesis)".
  *
  *  Files (node_ledger.c is lifecycle, consensus io and pacing; node_ledger_sync.c is
- *  STATUS and block sync; node_ledger_rpc.c the RPC methods; node_ledger_int.h what they
+ *  STATUS and block sync; node_ledger_txs.c how txs reach the mempool (admission, gossip,
+ *  the verifier thread); node_ledger_rpc.c the RPC methods; node_ledger_int.h what they
  *  share):
  *    DIR/ledger/            the LevelDB store (ledger_store.h)
  *    DIR/ledger/signstate   the consensus core's signing record (double-sign protection),
@@ -17,6 +19,7 @@
  *
  *  Network messages (all through p2p; payloads opaque to it):
  *    broadcast kind PROTO_MSG_TX        a tx's bytes (ledger_tx.h)
+ *    broadcast kind PROTO_MSG_TX_BATCH  several txs (ledger_tx_batch_write)
  *    broadcast kind PROTO_MSG_PROPOSAL  a consensus proposal (ledger_vote.h)
  *    broadcast kind PROTO_MSG_VOTE      a consensus vote (ledger_vote.h)
  *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
@@ -31,7 +34,10 @@
  *  NODE_LEDGER_BLOCK_BYTES (240 KiB: with a certificate of at most 8 KiB it still fits one
  *  sync unicast), whatever the genesis allows.
  *
- *  Everything runs on the node's zloop thread (p2p callbacks, timers, RPC handlers).
+ *  Everything runs on the node's zloop thread (p2p callbacks, timers, RPC handlers),
+ *  except signature checks of incoming txs: those of RPC submissions run on the RPC
+ *  connection's thread (the tx_submit* prepare step), those of gossiped txs on the
+ *  verifier thread (node_ledger_txs.c); both only read the store (thread-safe).
  */
 #ifndef GENIE_NODE_LEDGER_H
 #define GENIE_NODE_LEDGER_H
