@@ -11,7 +11,8 @@
  *  when rc is LEDGER_OK, else the static reason text. Records only ever travel inside the
  *  process, so they are in host byte order.
  *
- *  Bounds: at most NL_VERIFY_QUEUE batches wait for the verifier; more are dropped and
+ *  Bounds: at most NL_VERIFY_QUEUE batches (copies of at most 256 KiB each) wait for the
+ *  verifier; more are dropped and
  *  counted (txs_dropped_busy): a dropped tx that makes it into a block is verified when
  *  the block is executed, like any tx the pool does not hold.
  */
@@ -25,7 +26,7 @@
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
-#define NL_VERIFY_QUEUE 64 /* gossiped batches waiting for the verifier */
+#define NL_VERIFY_QUEUE 32 /* gossiped batches waiting for the verifier */
 
 typedef struct {
     int32_t rc;
@@ -102,8 +103,8 @@ void nl_recbuf_free(nl_recbuf_t *b)
 
 /* ---------------------------------------------------------------- admission, gossip */
 
-int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
-             uint8_t *txid, const char **why)
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
+             const char **why)
 {
     const char *w = NULL;
     int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, &w)

@@ -92,7 +92,7 @@ typedef struct {
     double rate, start, deadline;
     atomic_long submitted, accepted, rejected, posts, window_waits, full_waits;
     atomic_llong post_us;
-    atomic_int running; /* connection threads not finished yet */
+    atomic_int running;   /* connection threads not finished yet */
     pthread_mutex_t lock; /* first_err */
     char first_err[256];
 } gen_t;
@@ -236,7 +236,8 @@ static json_t *s_call(conn_t *c, const char *body, char *err, size_t cap)
     json_t *doc = c->resp.len ? json_loadb(c->resp.buf, c->resp.len, 0, &je) : NULL;
     json_t *result = json_incref(json_object_get(doc, "result"));
     if (!result) {
-        const char *m = json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
+        const char *m =
+            json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
         snprintf(err, cap, "%s", m ? m : "unparsable answer");
     }
     json_decref(doc);
@@ -357,12 +358,11 @@ static void *s_conn_main(void *arg)
         return NULL;
     }
     double rate = g->rate / g->conns; /* this connection's share */
-    long mine = 0;                     /* txs of this connection handed out so far */
-    long next = 0;                     /* scan position in txs */
+    long mine = 0;                    /* txs of this connection handed out so far */
+    long next = 0;                    /* scan position in txs */
     while (next < g->count && s_mono_s() < g->deadline) {
         /* skip txs of other connections and txs already done */
-        while (next < g->count &&
-               (g->txs[next].sender % g->conns != w->id || g->txs[next].done))
+        while (next < g->count && (g->txs[next].sender % g->conns != w->id || g->txs[next].done))
             next++;
         if (next >= g->count)
             break;
@@ -374,9 +374,10 @@ static void *s_conn_main(void *arg)
                 want = due < 1 ? 1 : due;
         }
         long n = 0, scan = next, resume = -1;
-        size_t off = (size_t)snprintf(body, cap,
-                                      "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_submit_batch\","
-                                      "\"params\":{\"txs\":[");
+        size_t off =
+            (size_t)snprintf(body, cap,
+                             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tx_submit_batch\","
+                             "\"params\":{\"txs\":[");
         while (n < want && scan < g->count) {
             tx_t *t = &g->txs[scan];
             if (t->sender % g->conns != w->id || t->done) {
@@ -625,8 +626,7 @@ int main(int argc, char **argv)
                 printf("txgen: t=%5.1fs submitted=%ld accepted=%ld rejected=%ld rate=%.0f/s "
                        "window_waits=%ld\n",
                        now - g.start, atomic_load(&g.submitted), acc, atomic_load(&g.rejected),
-                       (double)(acc - last_acc) / (now - tick + 1.0),
-                       atomic_load(&g.window_waits));
+                       (double)(acc - last_acc) / (now - tick + 1.0), atomic_load(&g.window_waits));
             fflush(stdout);
             last_acc = acc;
             tick = now + 1;

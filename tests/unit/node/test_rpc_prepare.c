@@ -21,8 +21,8 @@ typedef struct {
 
 /*  "stamp": params {text} become {len}, and the text reversed is attached; "deny" is
  *  refused with -32602; anything else passes untouched. */
-static int s_prepare(void *ctx, const char *method, json_t *params, json_t **new_params,
-                     void **att, size_t *att_len, int *code, char *msg, size_t cap)
+static int s_prepare(void *ctx, const char *method, json_t *params, json_t **new_params, void **att,
+                     size_t *att_len, int *code, char *msg, size_t cap)
 {
     s_test_t *t = ctx;
     atomic_fetch_add(&t->prepared, 1);
@@ -60,7 +60,6 @@ static json_t *s_handler(void *ctx, const char *method, json_t *params, int *cod
                      att ? json_stringn(att, len) : json_null());
 }
 
-
 static void *s_client_main(void *arg)
 {
     s_test_t *t = arg;
@@ -69,25 +68,23 @@ static void *s_client_main(void *arg)
     node_rpc_client_t *c = node_rpc_client_from_datadir(t->dir, err, sizeof err);
     CHECK(c != NULL);
     if (c) {
-        CHECK_EQ(node_rpc_client_call(c, "stamp", json_pack("{s:s}", "text", "genie"), 0, &r,
-                                      err, sizeof err),
+        CHECK_EQ(node_rpc_client_call(c, "stamp", json_pack("{s:s}", "text", "genie"), 0, &r, err,
+                                      sizeof err),
                  0);
         CHECK_EQ(json_integer_value(json_object_get(json_object_get(r, "params"), "len")), 5);
         CHECK(json_object_get(json_object_get(r, "params"), "text") == NULL);
         CHECK(strcmp(json_string_value(json_object_get(r, "attachment")), "eineg") == 0);
         json_decref(r);
         /* a client cannot hand the handler an attachment: it only ever sees params */
-        CHECK_EQ(node_rpc_client_call(c, "plain", json_pack("{s:s}", "attachment", "forged"), 0,
-                                      &r, err, sizeof err),
+        CHECK_EQ(node_rpc_client_call(c, "plain", json_pack("{s:s}", "attachment", "forged"), 0, &r,
+                                      err, sizeof err),
                  0);
         CHECK(json_is_null(json_object_get(r, "attachment")));
-        CHECK(strcmp(json_string_value(
-                         json_object_get(json_object_get(r, "params"), "attachment")),
+        CHECK(strcmp(json_string_value(json_object_get(json_object_get(r, "params"), "attachment")),
                      "forged") == 0);
         json_decref(r);
         r = NULL;
-        CHECK_EQ(node_rpc_client_call(c, "deny", NULL, 0, &r, err, sizeof err),
-                 NODE_RPC_E_PARAMS);
+        CHECK_EQ(node_rpc_client_call(c, "deny", NULL, 0, &r, err, sizeof err), NODE_RPC_E_PARAMS);
         CHECK(r == NULL && strstr(err, "denied before the loop") != NULL);
         /* the attachment of one call does not leak into the next */
         CHECK_EQ(node_rpc_client_call(c, "plain", NULL, 0, &r, err, sizeof err), 0);
