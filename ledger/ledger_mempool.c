@@ -330,6 +330,11 @@ static int s_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, bool 
         }
     }
     ledger_state_reset(pool->view);
+    /* the sender's committed account, read above: the view need not read it again */
+    if (ledger_state_set_account(pool->view, tx.from, &acct) != LEDGER_OK) {
+        *why = "out of memory";
+        return LEDGER_E_NOMEM;
+    }
     if ((rc = ledger_state_admit_tx(pool->view, &tx, why)) != LEDGER_OK)
         return rc;
     if (pool->count >= pool->lim.max_txs || pool->bytes + len > pool->lim.max_bytes) {
