@@ -16,6 +16,12 @@ Checks:
      admitted txs it never got over RPC), are committed, and every node ends with the
      same head, each sender's nonce at 250 and an empty mempool; no tx was dropped by a
      busy verifier.
+  3. A hostile peer (genie-evil --mode txflood) gossips 300 tx_batch messages of 100
+     transfers each with broken signatures to node 2: every one of the 30,000 is refused
+     there (checked on node 2's verifier thread, or dropped unchecked when its bounded
+     queue is full: refused + 100 x dropped batches = 30,000), no node's mempool keeps any,
+     blocks keep being committed on all three while and after it happens, and 200 good
+     transfers submitted afterwards commit everywhere.
 A malformed tx_batch from a peer is covered by the unit and fuzz tests of
 ledger_tx_batch_each (tests/unit/ledger/test_ledger_tx.c, tests/fuzz).
 
@@ -160,6 +166,50 @@ def check_load(net):
     return True
 
 
+FLOOD_MSGS = 300
+FLOOD_TXS = 100  # genie-evil's EVIL_TXFLOOD_TXS
+
+
+def check_txflood(net):
+    n2 = net.nodes[1]
+    h0 = max(ledger_head(n)["height"] for n in net.nodes)
+    before = n2.call("ledger_stats")["node"]
+    p = subprocess.run([os.path.join(net.r.bindir, "genie-evil"), "--target", n2.address(),
+                        "--datadir", n2.datadir, "--mode", "txflood", "--count",
+                        str(FLOOD_MSGS), "--seconds", "60", "--flush-seconds", "60"],
+                       capture_output=True, text=True, timeout=150)
+    print("     " + p.stdout.strip(), flush=True)
+    expect(p.returncode == 0 and "flushed=yes" in p.stdout, "genie-evil: %r" % p)
+
+    def all_refused():
+        st = n2.call("ledger_stats")["node"]
+        done = (st["txs_rejected"] - before["txs_rejected"] +
+                FLOOD_TXS * (st["txs_dropped_busy"] - before["txs_dropped_busy"]))
+        return done == FLOOD_MSGS * FLOOD_TXS and st
+    st = wait_for(all_refused, COMMIT_TIMEOUT, interval=0.5,
+                  what="node 2 to refuse (or drop) all %d flooded txs" % (FLOOD_MSGS * FLOOD_TXS))
+    print("     node 2: txs_rejected +%d, txs_dropped_busy +%d batches, txs_in +%d"
+          % (st["txs_rejected"] - before["txs_rejected"],
+             st["txs_dropped_busy"] - before["txs_dropped_busy"],
+             st["txs_in"] - before["txs_in"]), flush=True)
+    expect(st["txs_in"] == before["txs_in"], "node 2 admitted a flooded tx: %r" % st)
+    for n in net.nodes:
+        expect(n.alive(), "%s died" % n.name)
+        expect(n.call("ledger_stats")["mempool"]["count"] == 0, "%s holds txs" % n.name)
+    wait_heights(net.nodes, h0 + 2, COMMIT_TIMEOUT, what="blocks after the flood")
+    out = os.path.join(net.r.tmp, "after.out")
+    p = txgen(net.r, "--datadir", n2.datadir, "--senders", str(SENDERS), "--seed", SEED,
+              "--count", "200", "--batch", "50", "--out", out, "--quiet")
+    expect(p.returncode == 0, "txgen after the flood: %s %s" % (p.stdout, p.stderr))
+    with open(out) as f:
+        ids = [line.split()[0] for line in f if line.strip()]
+    expect(len(ids) == 200, "accepted %d of 200 after the flood" % len(ids))
+    wait_for(lambda: all(n.call("tx_status", {"txid": ids[-1]})["status"] == "committed"
+                         for n in net.nodes), COMMIT_TIMEOUT, interval=0.5,
+             what="the last tx after the flood to commit everywhere")
+    return True
+
+
 def main():
     args = parse_args()
     with Runner("test_ledger_batch", args) as r:
@@ -167,6 +217,8 @@ def main():
         if r.check("3 authorities with 8 funded txgen senders start", check_start, net):
             r.check("tx_submit_batch params and per-tx answers", check_batch_answers, net)
             r.check("2,000 batched transfers commit on all three nodes", check_load, net)
+            r.check("a flood of badly signed tx_batches is refused, blocks go on", check_txflood,
+                    net)
     sys.exit(r.exit_code())
 
 

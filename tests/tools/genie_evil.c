@@ -20,10 +20,13 @@
  *                signature byte; another key's PING; another key's GOSSIP, flipped)
  *    replay      one valid signed PING sent N times (only the first may be answered)
  *    flood       N valid distinct GOSSIP messages, topic "" kind 999, 200-byte payload
+ *    txflood     N valid distinct GOSSIP messages of kind tx_batch, each with 100 transfers
+ *                of the chain (--chain) from a fresh key whose signatures are broken (one
+ *                byte flipped): the costliest thing to check a peer can send a ledger node
  *    wrongchain  a valid HELLO carrying another chain id (expects a BYE)
  *    hello       a valid HELLO, then idle (answering PINGs) for --seconds: a control
  *  --rate R paces sends at R per second (default 0: as fast as possible). --seconds S
- *  (default 20) bounds the sending time. replay and flood then send a fresh PING and wait
+ *  (default 20) bounds the sending time. replay, flood and txflood then send a fresh PING and wait
  *  for its PONG (at most --flush-seconds, default 30; 0 skips it): a link is one ordered
  *  connection, so the answer means the target has handled everything before it
  *  (flushed=yes in the summary). The socket then lingers at most 5 s.
@@ -40,6 +43,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger_contract.h"
+#include "ledger/ledger_tx.h"
 #include "p2p/p2p_msg.h"
 #include "p2p/p2p_record.h"
 #include "proto/proto_hex.h"
@@ -55,6 +60,7 @@
 #define EVIL_OVERSIZED_MAX 8
 #define EVIL_FLOOD_KIND 999u
 #define EVIL_FLOOD_PAYLOAD 200u
+#define EVIL_TXFLOOD_TXS 100u
 
 typedef enum {
     EVIL_GARBAGE,
@@ -64,11 +70,13 @@ typedef enum {
     EVIL_REPLAY,
     EVIL_FLOOD,
     EVIL_WRONGCHAIN,
-    EVIL_HELLO
+    EVIL_HELLO,
+    EVIL_TXFLOOD
 } evil_mode_t;
 
-static const char *const s_mode_names[] = {"garbage", "oversized", "truncated",  "forged",
-                                           "replay",  "flood",     "wrongchain", "hello"};
+static const char *const s_mode_names[] = {"garbage", "oversized",  "truncated",
+                                           "forged",  "replay",     "flood",
+                                           "wrongchain", "hello",   "txflood"};
 
 typedef struct {
     uint8_t target_id[32];
@@ -96,7 +104,7 @@ typedef struct {
 #define EVIL_USAGE                                                                                 \
     "usage: genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR)\n"              \
     "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
-    "modes: garbage oversized truncated forged replay flood wrongchain hello\n"
+    "modes: garbage oversized truncated forged replay flood wrongchain hello txflood\n"
 
 /* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
 static int s_read_chain_file(const char *dir, uint8_t out[static 32])
@@ -244,6 +252,40 @@ static int s_gossip(evil_t *e, const proto_key_t *key, uint64_t n, uint8_t **out
     return tool_link_seal_wr(e->link, key, PROTO_MSG_GOSSIP, &w, out, out_len);
 }
 
+/* Gossip of kind tx_batch: EVIL_TXFLOOD_TXS transfers from TX_KEY with nonces N*100..,
+   each signature with its last byte flipped. */
+static int s_tx_batch(evil_t *e, const proto_key_t *tx_key, uint64_t n, uint8_t **out,
+                      size_t *out_len)
+{
+    uint8_t *txs[EVIL_TXFLOOD_TXS] = {0};
+    size_t lens[EVIL_TXFLOOD_TXS];
+    int rc = -1;
+    for (size_t k = 0; k < EVIL_TXFLOOD_TXS; k++) {
+        txs[k] = ledger_contract_transfer_tx(tx_key, e->o.chain_id, n * EVIL_TXFLOOD_TXS + k,
+                                             e->o.chain_id, 1, &lens[k]);
+        if (!txs[k])
+            goto done;
+        txs[k][lens[k] - 1] ^= 0x01; /* the last byte of the signature */
+    }
+    proto_wr_t body, w;
+    proto_wr_init(&body);
+    ledger_tx_batch_write(&body, (const uint8_t *const *)txs, lens, EVIL_TXFLOOD_TXS);
+    size_t blen;
+    const uint8_t *b = proto_wr_data(&body, &blen);
+    proto_wr_init(&w);
+    if (b) {
+        p2p_msg_write_gossip(&w, "", PROTO_MSG_TX_BATCH, b, blen);
+        rc = tool_link_seal_wr(e->link, e->key, PROTO_MSG_GOSSIP, &w, out, out_len);
+    } else {
+        proto_wr_free(&w);
+    }
+    proto_wr_free(&body);
+done:
+    for (size_t k = 0; k < EVIL_TXFLOOD_TXS; k++)
+        free(txs[k]);
+    return rc;
+}
+
 /* Flush barrier (tool_link_barrier), at most --flush-seconds (0: none); sets e->flushed
    to "yes" or "no". */
 static void s_barrier(evil_t *e)
@@ -379,6 +421,23 @@ static void s_mode_flood(evil_t *e)
     s_barrier(e);
 }
 
+static void s_mode_txflood(evil_t *e)
+{
+    proto_key_t *tx_key = proto_key_generate();
+    for (uint64_t i = 0; tx_key && i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        if (s_tx_batch(e, tx_key, i, &out, &out_len) == 0)
+            s_send(e, out, out_len);
+        free(out);
+        if ((i & 63) == 0)
+            s_drain(e, 0);
+    }
+    proto_key_destroy(&tx_key);
+    s_barrier(e);
+}
+
 static void s_mode_hello(evil_t *e)
 {
     while (!s_expired(e))
@@ -478,6 +537,9 @@ int main(int argc, char **argv)
         break;
     case EVIL_HELLO:
         s_mode_hello(&e);
+        break;
+    case EVIL_TXFLOOD:
+        s_mode_txflood(&e);
         break;
     }
     s_drain(&e, 300);
