@@ -488,7 +488,7 @@ static int s_bind(p2p_node_t *n, const char *endpoint, char *err, size_t err_cap
     size_t sz = sizeof last;
     if (zmq_getsockopt(zsock_resolve(n->router), ZMQ_LAST_ENDPOINT, last, &sz) != 0)
         snprintf(last, sizeof last, "%s", endpoint);
-    snprintf(n->listen[n->n_listen++], P2P_ENDPOINT_MAX, "%s", last);
+    snprintf(n->listen[n->n_listen++], P2P_ENDPOINT_MAX, "%.*s", (int)P2P_ENDPOINT_MAX - 1, last);
     return 0;
 }
 
