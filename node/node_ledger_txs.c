@@ -163,18 +163,17 @@ static int s_visit(void *ctx, const uint8_t *tx, size_t len)
     return nl_rec_check_tx(v->out, tx, len, v->chain_id, v->store) == 0 ? 0 : 1;
 }
 
-/*  Checks one job, [kind u8][payload], into records. A tx_batch that does not decode
- *  (ledger_tx_batch_each) gives one LEDGER_E_MALFORMED record. -1 if memory ran out. */
-static int s_check_job(const uint8_t *job, size_t len, const uint8_t chain_id[static 32],
-                       ledger_store_t *store, nl_recbuf_t *out)
+/*  Checks the payload of one gossiped message of KIND (a tx, or a tx_batch) into
+ *  records. A tx_batch that does not decode (ledger_tx_batch_each) gives one
+ *  LEDGER_E_MALFORMED record. -1 if memory ran out. */
+static int s_check_job(uint8_t kind, const uint8_t *data, size_t len,
+                       const uint8_t chain_id[static 32], ledger_store_t *store, nl_recbuf_t *out)
 {
     static const char bad[] = "malformed tx_batch";
-    if (len < 1)
-        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
-    if (job[0] == NL_JOB_TX)
-        return nl_rec_check_tx(out, job + 1, len - 1, chain_id, store);
+    if (kind == NL_JOB_TX)
+        return nl_rec_check_tx(out, data, len, chain_id, store);
     s_visit_t v = {out, chain_id, store};
-    int rc = ledger_tx_batch_each(job + 1, len - 1, NL_TX_BATCH_MAX, s_visit, &v);
+    int rc = ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, &v);
     if (rc == 1)
         return -1;
     if (rc != PROTO_OK)
@@ -205,7 +204,8 @@ static void *s_worker(void *arg)
             break;
         }
         nl_recbuf_t out = {0};
-        if (s_check_job(zframe_data(job), zframe_size(job), a->chain_id, a->store, &out) != 0)
+        const uint8_t *jd = zframe_data(job);
+        if (s_check_job(jd[0], jd + 1, zframe_size(job) - 1, a->chain_id, a->store, &out) != 0)
             out.len = 0;
         zframe_destroy(&job);
         zframe_t *ans = zframe_new(out.buf, out.len);
@@ -219,54 +219,48 @@ static void *s_worker(void *arg)
     return NULL;
 }
 
-/*  Verdicts back from the worker: admit what verified. */
+/*  Admits the verified txs of the records BUF (LEN bytes), counts the others; runs the
+ *  pacing check if any was admitted. */
+static void s_admit_verdicts(node_ledger_t *self, const uint8_t *buf, size_t len)
+{
+    size_t off = 0, n, admitted = 0;
+    int32_t rc;
+    const uint8_t *p;
+    while (nl_rec_next(buf, len, &off, &rc, &p, &n)) {
+        if (rc == LEDGER_OK) {
+            admitted += nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
+        } else {
+            self->st.txs_rejected++;
+            GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", ledger_err_str(rc), (int)n,
+                 (const char *)p);
+        }
+    }
+    if (admitted)
+        nl_pace_check(self);
+}
+
+/*  Verdicts back from the worker. */
 static int s_on_verdicts(zloop_t *loop, zsock_t *sock, void *arg)
 {
     node_ledger_t *self = arg;
     zframe_t *ans;
-    size_t admitted = 0;
     while ((ans = zframe_recv(sock))) { /* rcvtimeo 0: stops when nothing waits */
         if (self->verify_inflight > 0)
             self->verify_inflight--;
-        size_t off = 0, n;
-        int32_t rc;
-        const uint8_t *p;
-        while (nl_rec_next(zframe_data(ans), zframe_size(ans), &off, &rc, &p, &n)) {
-            if (rc == LEDGER_OK) {
-                admitted += nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
-            } else {
-                self->st.txs_rejected++;
-                GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", ledger_err_str(rc), (int)n,
-                     (const char *)p);
-            }
-        }
+        s_admit_verdicts(self, zframe_data(ans), zframe_size(ans));
         zframe_destroy(&ans);
     }
-    if (admitted)
-        nl_pace_check(self);
     return 0;
 }
 
 void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len)
 {
-    if (!self->verifier) { /* not started: check on the loop */
+    uint8_t jk = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
+    if (!self->verifier) { /* not started yet: check on the loop */
         nl_recbuf_t out = {0};
-        uint8_t *job = malloc(len + 1);
-        if (job) {
-            job[0] = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
-            memcpy(job + 1, data, len);
-            if (s_check_job(job, len + 1, self->chain_id, self->store, &out) != 0)
-                out.len = 0;
-        }
-        free(job);
-        size_t off = 0, n, admitted = 0;
-        int32_t rc;
-        const uint8_t *p;
-        while (nl_rec_next(out.buf, out.len, &off, &rc, &p, &n))
-            admitted += rc == LEDGER_OK && nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
+        if (s_check_job(jk, data, len, self->chain_id, self->store, &out) == 0)
+            s_admit_verdicts(self, out.buf, out.len);
         nl_recbuf_free(&out);
-        if (admitted)
-            nl_pace_check(self);
         return;
     }
     if (self->verify_inflight >= NL_VERIFY_QUEUE) {
@@ -278,7 +272,7 @@ void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, s
     zframe_t *job = zframe_new(NULL, len + 1);
     if (!job)
         return;
-    zframe_data(job)[0] = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
+    zframe_data(job)[0] = jk;
     memcpy(zframe_data(job) + 1, data, len);
     if (zframe_send(&job, self->verifier, ZFRAME_DONTWAIT) != 0) {
         zframe_destroy(&job);

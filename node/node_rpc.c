@@ -24,6 +24,7 @@
  *    read; a chunked body that grows past 1 MiB gets the connection closed.
  */
 #include "node/node_rpc.h"
+#include "node/node_rpc_os.h"
 
 #include "proto/proto_log.h"
 #include "proto/proto_err.h"
@@ -575,111 +576,20 @@ static void s_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- life cycle */
 
-/*  Parses "A.B.C.D:PORT" with a 127/8 address into SA and HOST. */
-static int s_parse_bind(const char *bind, struct sockaddr_in *sa, char host[static INET_ADDRSTRLEN],
-                        char *err, size_t cap)
-{
-    const char *colon = bind ? strrchr(bind, ':') : NULL;
-    if (!colon || colon == bind || (size_t) (colon - bind) >= INET_ADDRSTRLEN) {
-        proto_err_set(err, cap, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
-        return -1;
-    }
-    memcpy(host, bind, (size_t) (colon - bind));
-    host[colon - bind] = '\0';
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        proto_err_set(err, cap, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
-              bind);
-        return -1;
-    }
-    if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-        proto_err_set(err, cap, "refusing to bind RPC to %s: the control API listens on loopback only",
-              bind);
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno || port > 65535) {
-        proto_err_set(err, cap, "bad RPC port in '%s'", bind);
-        return -1;
-    }
-    sa->sin_port = htons((uint16_t) port);
-    return 0;
-}
-
-/*  Why MHD could not start: tries the bind itself (as MHD does, with SO_REUSEADDR) to get
- *  the system's reason. */
-static void s_start_error(const struct sockaddr_in *sa, const char *host, char *err, size_t cap)
-{
-    unsigned port = ntohs(sa->sin_port);
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool bound = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-                 bind(fd, (const struct sockaddr *) sa, sizeof *sa) == 0;
-    int e = bound ? 0 : errno;
-    if (fd >= 0)
-        close(fd);
-    if (e)
-        proto_err_set(err, cap, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
-    else
-        proto_err_set(err, cap, "cannot start the RPC server on %s:%u", host, port);
-}
-
-/*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
- *  removed first) renamed over NAME. Fills PATH with DIR/NAME. */
-static int s_write_file(const char *dir, const char *name, const char *data, size_t len,
-                        mode_t mode, char path[static PATH_MAX], char *err, size_t cap)
-{
-    char tmp[PATH_MAX];
-    if (snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
-        proto_err_set(err, cap, "datadir path too long: %s", dir);
-        return -1;
-    }
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-    if (fd < 0) {
-        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t) w;
-    }
-    int e = done == len ? 0 : errno ? errno : EIO;
-    if (close(fd) != 0 && !e)
-        e = errno;
-    if (!e && rename(tmp, path) != 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(e));
-        return -1;
-    }
-    return 0;
-}
-
 /*  Writes the cookie (mode 0600) and address files. */
 static int s_write_files(node_rpc_t *self, const char *datadir, char *err, size_t cap)
 {
     char cookie[sizeof S_COOKIE_USER + S_TOKEN_HEX + 1];
     int n = snprintf(cookie, sizeof cookie, "%s:%s", S_COOKIE_USER, self->token);
     int rc =
-        s_write_file(datadir, "rpc.cookie", cookie, (size_t) n, 0600, self->cookie_path, err, cap);
+        node_rpc_os_write_file(datadir, "rpc.cookie", cookie, (size_t) n, 0600, self->cookie_path, err, cap);
     sodium_memzero(cookie, sizeof cookie);
     if (rc != 0)
         return -1;
     self->cookie_written = true;
     char addr[INET_ADDRSTRLEN + 8];
     n = snprintf(addr, sizeof addr, "%s:%u\n", self->host, (unsigned) self->port);
-    if (s_write_file(datadir, "rpc.addr", addr, (size_t) n, 0644, self->addr_path, err, cap) != 0)
+    if (node_rpc_os_write_file(datadir, "rpc.addr", addr, (size_t) n, 0644, self->addr_path, err, cap) != 0)
         return -1;
     self->addr_written = true;
     return 0;
@@ -707,7 +617,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
         proto_err_set(err, err_cap, "node_rpc_new: datadir and handler are required");
         return NULL;
     }
-    if (s_parse_bind(bind, &sa, host, err, err_cap) != 0)
+    if (node_rpc_os_parse_bind(bind, &sa, host, err, err_cap) != 0)
         return NULL;
     if (sodium_init() < 0) {
         proto_err_set(err, err_cap, "cannot initialise libsodium");
@@ -756,7 +666,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
         MHD_OPTION_END);
     /* clang-format on */
     if (!self->daemon) {
-        s_start_error(&sa, host, err, err_cap);
+        node_rpc_os_bind_error(&sa, host, err, err_cap);
         goto err;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -41,7 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from genie_testlib import Node, run_cli, start_fresh  # noqa: E402
+from genie_testlib import Node, place_key, run_cli, start_fresh  # noqa: E402
 
 START_TIMEOUT = 60.0
 POLL_S = 0.02
@@ -159,12 +159,7 @@ def scenario(args, n_auth, interval_ms, verify_rate):
         for i in range(1, n_auth + 1):
             n = Node(r, "auth%d" % i, roles="authority", genesis=gpath,
                      peers=[prev.address()] if prev else [], log_level="info")
-            acc = os.path.join(n.datadir, "accounts")
-            os.makedirs(acc, mode=0o700, exist_ok=True)
-            os.chmod(n.datadir, 0o700)
-            dst = os.path.join(acc, "authority-%d.key" % i)
-            shutil.copyfile(keys[i - 1], dst)
-            os.chmod(dst, 0o600)
+            place_key(keys[i - 1], n.datadir)
             start_fresh(n, timeout=START_TIMEOUT)
             prev = n
         nodes = r.nodes

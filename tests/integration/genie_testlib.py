@@ -518,3 +518,15 @@ def block_hash(node, height, timeout=5.0):
         return node.call("block", {"height": height}, timeout=timeout)["hash"]
     except (OSError, RuntimeError, ValueError, KeyError):
         return None
+
+
+def place_key(key_path, datadir, name=None):
+    """Copies the keystore KEY_PATH into DATADIR/accounts/ (as NAME, default its own name)
+    with the modes a node insists on (0700 directories, 0600 file). Returns the copy's path."""
+    acc = os.path.join(datadir, "accounts")
+    os.makedirs(acc, mode=0o700, exist_ok=True)
+    os.chmod(datadir, 0o700)
+    dst = os.path.join(acc, name or os.path.basename(key_path))
+    shutil.copyfile(key_path, dst)
+    os.chmod(dst, 0o600)
+    return dst

@@ -30,14 +30,13 @@ ledger_tx_batch_each (tests/unit/ledger/test_ledger_tx.c, tests/fuzz).
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, Runner, expect, ledger_head, parse_args,  # noqa: E402
-                           run_cli, start_fresh, wait_for, wait_heights)
+                           place_key, run_cli, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 COMMIT_TIMEOUT = 180.0  # ASan builds, two cores shared with other tests
@@ -80,12 +79,7 @@ def check_start(net):
     for i in range(1, 4):
         n = Node(r, "auth%d" % i, roles="authority", genesis=net.genesis,
                  peers=[prev.address()] if prev else [])
-        acc = os.path.join(n.datadir, "accounts")
-        os.makedirs(acc, mode=0o700, exist_ok=True)
-        os.chmod(n.datadir, 0o700)
-        dst = os.path.join(acc, "authority-%d.key" % i)
-        shutil.copyfile(os.path.join(net.dir, "authority-%d.key" % i), dst)
-        os.chmod(dst, 0o600)
+        place_key(os.path.join(net.dir, "authority-%d.key" % i), n.datadir)
         start_fresh(n, timeout=START_TIMEOUT)
         net.nodes.append(n)
         prev = n

@@ -36,7 +36,6 @@ refusals are covered in tests/unit/ledger/test_ledger_vote.c.
 import json
 import os
 import random
-import shutil
 import signal
 import sys
 import threading
@@ -45,7 +44,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, Runner, block_hash, expect, ledger_head,  # noqa: E402
-                           parse_args, run_cli, start_fresh, wait_for, wait_heights)
+                           parse_args, place_key, run_cli, start_fresh, wait_for,
+                           wait_heights)
 
 BLOCK_INTERVAL_MS = 100
 HEARTBEAT_MS = 200
@@ -155,12 +155,7 @@ def check_start(net):
     net.receivers = [fresh_account(r, "wallet%d" % i) for i in range(RECEIVERS)]
 
     auth = Node(r, "auth", roles="authority", genesis=net.genesis)
-    acc = os.path.join(auth.datadir, "accounts")
-    os.makedirs(acc, mode=0o700, exist_ok=True)
-    os.chmod(auth.datadir, 0o700)
-    dst = os.path.join(acc, "authority-1.key")
-    shutil.copyfile(os.path.join(net.dir, "authority-1.key"), dst)
-    os.chmod(dst, 0o600)
+    place_key(os.path.join(net.dir, "authority-1.key"), auth.datadir)
     start_fresh(auth, timeout=START_TIMEOUT)
     net.auth = auth
     follower = Node(r, "follower", roles="user", genesis=net.genesis, peers=[auth.address()])

@@ -26,7 +26,6 @@ empty blocks come often enough to watch heights grow.
 
 import json
 import os
-import shutil
 import signal
 import sys
 import time
@@ -34,7 +33,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, Runner, block_hash, expect, free_port,  # noqa: E402
-                           ledger_head, parse_args, run_cli, run_node_once, start_fresh,
+                           ledger_head, parse_args, place_key, run_cli, run_node_once,
+                           start_fresh,
                            wait_for, wait_heights)
 
 HEARTBEAT_MS = 2000
@@ -58,13 +58,8 @@ class Net:
         return [n for n in self.nodes if n.alive()]
 
 
-def place_key(net, datadir, i):
-    acc = os.path.join(datadir, "accounts")
-    os.makedirs(acc, mode=0o700, exist_ok=True)
-    os.chmod(datadir, 0o700)
-    dst = os.path.join(acc, "authority-%d.key" % i)
-    shutil.copyfile(os.path.join(net.dir, "authority-%d.key" % i), dst)
-    os.chmod(dst, 0o600)
+def place_authority_key(net, datadir, i):
+    place_key(os.path.join(net.dir, "authority-%d.key" % i), datadir)
 
 
 def check_genesis_and_start(net):
@@ -86,7 +81,7 @@ def check_genesis_and_start(net):
     for i in range(1, 5):
         n = Node(r, "auth%d" % i, roles="authority", genesis=net.genesis,
                  peers=[prev.address()] if prev else [])
-        place_key(net, n.datadir, i)
+        place_authority_key(net, n.datadir, i)
         start_fresh(n, timeout=START_TIMEOUT)
         net.nodes.append(n)
         prev = n

@@ -452,6 +452,18 @@ static int s_usage(void)
     return 2;
 }
 
+/*  Frees the signed txs and the sender keys, and ends libcurl. */
+static void s_gen_free(gen_t *g)
+{
+    for (long i = 0; i < g->count; i++)
+        free(g->txs[i].hex);
+    free(g->txs);
+    for (int s = 0; s < g->nsnd; s++)
+        proto_key_destroy(&g->snd[s].key);
+    free(g->snd);
+    curl_global_cleanup();
+}
+
 int main(int argc, char **argv)
 {
     const char *datadir = NULL, *out = NULL, *to_hex = NULL, *seed_hex = NULL;
@@ -592,13 +604,7 @@ int main(int argc, char **argv)
     if (dry_run) { /* the signed txs, not submitted */
         for (long i = 0; i < count; i++)
             printf("%s %s\n", g.txs[i].txid, g.txs[i].hex);
-        for (long i = 0; i < count; i++)
-            free(g.txs[i].hex);
-        free(g.txs);
-        for (int s = 0; s < g.nsnd; s++)
-            proto_key_destroy(&g.snd[s].key);
-        free(g.snd);
-        curl_global_cleanup();
+        s_gen_free(&g);
         return 0;
     }
     printf("txgen: %ld transfers pre-signed by %d sender(s) in %.2f s (%.0f sign/s, %d threads)\n",
@@ -661,13 +667,7 @@ int main(int argc, char **argv)
                 fprintf(f, "%s %.3f\n", g.txs[i].txid, g.txs[i].submit_ms);
         fclose(f);
     }
-    for (long i = 0; i < count; i++)
-        free(g.txs[i].hex);
-    free(g.txs);
-    for (int s = 0; s < g.nsnd; s++)
-        proto_key_destroy(&g.snd[s].key);
-    free(g.snd);
-    curl_global_cleanup();
+    s_gen_free(&g);
     if (failed)
         return s_die("%s", "a connection thread failed");
     return rejected ? 3 : 0;

@@ -35,6 +35,22 @@ static long s_resident_ldb(const char *dir)
     return kb * 1024;
 }
 
+/*  Reads every STEP-th raw key back; returns how many are missing or wrong at byte AT. */
+static size_t s_bad_reads(ledger_store_t *s, uint32_t step, size_t at)
+{
+    size_t bad = 0;
+    uint8_t key[8] = {'Z'};
+    for (uint32_t i = 0; i < 12000; i += step) {
+        memcpy(key + 1, &i, sizeof i);
+        uint8_t buf[2048];
+        size_t n = 0;
+        if (ledger_store_get_small(s, key, 5, buf, sizeof buf, &n) != LEDGER_OK || n != 1024 ||
+            buf[at] != 0x5a)
+            bad++;
+    }
+    return bad;
+}
+
 int main(void)
 {
     char dir[256];
@@ -65,17 +81,7 @@ int main(void)
     CHECK_EQ(ledger_store_open(dir, &s, err, sizeof err), LEDGER_OK);
     if (!s)
         return testutil_done("test_ledger_store_trim");
-    size_t bad = 0;
-    for (uint32_t i = 0; i < 12000; i += 7) {
-        key[0] = 'Z';
-        memcpy(key + 1, &i, sizeof i);
-        uint8_t buf[2048];
-        size_t n = 0;
-        if (ledger_store_get_small(s, key, 5, buf, sizeof buf, &n) != LEDGER_OK ||
-            n != sizeof val || buf[100] != 0x5a)
-            bad++;
-    }
-    CHECK_EQ(bad, 0u);
+    CHECK_EQ(s_bad_reads(s, 7, 100), 0u);
     long before = s_resident_ldb(dir);
     CHECK(before > 0); /* the reads above touched mapped table pages */
     long advised = ledger_store_trim_resident(s);
@@ -83,17 +89,7 @@ int main(void)
     long after = s_resident_ldb(dir);
     CHECK(after >= 0 && after < before);
     /* the data is still there: pages fault back in from the page cache */
-    bad = 0;
-    for (uint32_t i = 0; i < 12000; i += 13) {
-        key[0] = 'Z';
-        memcpy(key + 1, &i, sizeof i);
-        uint8_t buf[2048];
-        size_t n = 0;
-        if (ledger_store_get_small(s, key, 5, buf, sizeof buf, &n) != LEDGER_OK ||
-            n != sizeof val || buf[1000] != 0x5a)
-            bad++;
-    }
-    CHECK_EQ(bad, 0u);
+    CHECK_EQ(s_bad_reads(s, 13, 1000), 0u);
     ledger_store_destroy(&s);
     testutil_rmtree(dir);
     return testutil_done("test_ledger_store_trim");
