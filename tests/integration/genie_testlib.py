@@ -530,3 +530,27 @@ def place_key(key_path, datadir, name=None):
     shutil.copyfile(key_path, dst)
     os.chmod(dst, 0o600)
     return dst
+
+
+class LedgerNet:
+    """A ledger testnet in a test's temporary directory: genesis files in DIR (written by
+    `genie genesis new --out DIR`), and the nodes started so far."""
+
+    def __init__(self, r):
+        self.r = r
+        self.dir = os.path.join(r.tmp, "genesis")
+        self.genesis = os.path.join(self.dir, "genesis.json")
+        self.nodes = []
+
+    def start_authorities(self, count, timeout=DEFAULT_TIMEOUT):
+        """Starts authority nodes auth1..authCOUNT, each with its authority-<i>.key from
+        DIR and the previous one as its peer; appends them to nodes."""
+        prev = None
+        for i in range(1, count + 1):
+            n = Node(self.r, "auth%d" % i, roles="authority", genesis=self.genesis,
+                     peers=[prev.address()] if prev else [])
+            place_key(os.path.join(self.dir, "authority-%d.key" % i), n.datadir)
+            start_fresh(n, timeout=timeout)
+            self.nodes.append(n)
+            prev = n
+        return self.nodes

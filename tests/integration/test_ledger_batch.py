@@ -35,8 +35,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, Runner, expect, ledger_head, parse_args,  # noqa: E402
-                           place_key, run_cli, start_fresh, wait_for, wait_heights)
+from genie_testlib import (LedgerNet, Runner, expect, ledger_head,  # noqa: E402
+                           parse_args, run_cli, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 COMMIT_TIMEOUT = 180.0  # ASan builds, two cores shared with other tests
@@ -45,12 +45,9 @@ COUNT = 2000
 SEED = "5e" * 32
 
 
-class Net:
+class Net(LedgerNet):
     def __init__(self, r):
-        self.r = r
-        self.dir = os.path.join(r.tmp, "genesis")
-        self.genesis = os.path.join(self.dir, "genesis.json")
-        self.nodes = []
+        super().__init__(r)
         self.senders = []
 
 
@@ -75,14 +72,7 @@ def check_start(net):
     g["heartbeat_ms"] = 2000
     with open(net.genesis, "w") as f:
         json.dump(g, f)
-    prev = None
-    for i in range(1, 4):
-        n = Node(r, "auth%d" % i, roles="authority", genesis=net.genesis,
-                 peers=[prev.address()] if prev else [])
-        place_key(os.path.join(net.dir, "authority-%d.key" % i), n.datadir)
-        start_fresh(n, timeout=START_TIMEOUT)
-        net.nodes.append(n)
-        prev = n
+    net.start_authorities(3, timeout=START_TIMEOUT)
     wait_heights(net.nodes, 1, COMMIT_TIMEOUT)
     return True
 

@@ -32,9 +32,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, Runner, block_hash, expect, free_port,  # noqa: E402
-                           ledger_head, parse_args, place_key, run_cli, run_node_once,
-                           start_fresh,
+from genie_testlib import (LedgerNet, Node, Runner, block_hash, expect, free_port,  # noqa: E402
+                           ledger_head, parse_args, run_cli, run_node_once, start_fresh,
                            wait_for, wait_heights)
 
 HEARTBEAT_MS = 2000
@@ -47,19 +46,10 @@ STOP_TIMEOUT = 20.0
 AMOUNT = 1000
 
 
-class Net:
-    def __init__(self, r):
-        self.r = r
-        self.dir = os.path.join(r.tmp, "genesis")
-        self.genesis = os.path.join(self.dir, "genesis.json")
-        self.nodes = []
+class Net(LedgerNet):
 
     def survivors(self):
         return [n for n in self.nodes if n.alive()]
-
-
-def place_authority_key(net, datadir, i):
-    place_key(os.path.join(net.dir, "authority-%d.key" % i), datadir)
 
 
 def check_genesis_and_start(net):
@@ -77,14 +67,7 @@ def check_genesis_and_start(net):
     g["heartbeat_ms"] = HEARTBEAT_MS
     with open(net.genesis, "w") as f:
         json.dump(g, f)
-    prev = None
-    for i in range(1, 5):
-        n = Node(r, "auth%d" % i, roles="authority", genesis=net.genesis,
-                 peers=[prev.address()] if prev else [])
-        place_authority_key(net, n.datadir, i)
-        start_fresh(n, timeout=START_TIMEOUT)
-        net.nodes.append(n)
-        prev = n
+    net.start_authorities(4, timeout=START_TIMEOUT)
     chains = {n.status()["chain_id"] for n in net.nodes}
     expect(len(chains) == 1, "nodes disagree on the chain id: %r" % chains)
     auths = net.nodes[0].call("authorities")
