@@ -1,5 +1,6 @@
 /*  gen_corpus: writes the seed corpora tests/fuzz/corpus/envelope/ and tests/fuzz/corpus/mp/.
  *
+ *  Also writes tests/fuzz/corpus/sigbatch/.
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Deterministic: keys come from fixed
  *  seeds and "random" bytes from a fixed xorshift, so rerunning it rewrites the same
  *  files. Build and run by hand from the repository root:
@@ -8,9 +9,11 @@
  *         build/libgenie_proto.a $(pkg-config --libs libsodium msgpack) -o /tmp/gen_corpus
  *      /tmp/gen_corpus tests/fuzz/corpus
  *  Every file is under 4 KiB except envelope/valid_proposal_near_limit (a 1 MiB body).
- *  The mp inputs follow fuzz_mp.c's layout: [K-1][K op bytes][buffer].
+ *  The mp inputs follow fuzz_mp.c's layout: [K-1][K op bytes][buffer]; the sigbatch
+ *  inputs fuzz_sigbatch.c's: [key][signature][message].
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +427,87 @@ static void s_mp_corpus(void)
     }
 }
 
+/* ---- sigbatch: [32 key][64 signature][message] ---- */
+
+static void s_sig_put(const char *name, const uint8_t pk[32], const uint8_t sig[64],
+                      const uint8_t *msg, size_t mlen)
+{
+    uint8_t buf[96 + 64];
+    memcpy(buf, pk, 32);
+    memcpy(buf + 32, sig, 64);
+    memcpy(buf + 96, msg, mlen);
+    s_put("sigbatch", name, buf, 96 + mlen);
+}
+
+static void s_sigbatch_corpus(void)
+{
+    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+                                      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+                                      [31] = 0x10};
+    uint8_t seed[32], pk[32], sk[64], sig[64], msg[32], t[64];
+    for (int i = 0; i < 32; i++) {
+        seed[i] = (uint8_t)(0x40 + i);
+        msg[i] = s_rand();
+    }
+    crypto_sign_seed_keypair(pk, sk, seed);
+    crypto_sign_detached(sig, NULL, msg, sizeof msg, sk);
+    s_sig_put("valid", pk, sig, msg, sizeof msg);
+    crypto_sign_detached(t, NULL, msg, 0, sk);
+    s_sig_put("valid_empty_message", pk, t, msg, 0);
+
+    memcpy(t, sig, 64); /* s + L */
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned v = t[32 + i] + order[i] + carry;
+        t[32 + i] = (uint8_t)v;
+        carry = v >> 8;
+    }
+    s_sig_put("s_plus_order", pk, t, msg, sizeof msg);
+
+    uint8_t ident[32] = {1}, minus1[32], y_p[32];
+    memset(minus1, 0xff, 32);
+    minus1[0] = 0xec;
+    minus1[31] = 0x7f;
+    memcpy(y_p, minus1, 32);
+    y_p[0] = 0xed; /* y = p: a non-canonical 0 */
+    s_sig_put("key_identity", ident, sig, msg, sizeof msg);
+    s_sig_put("key_order2", minus1, sig, msg, sizeof msg);
+    s_sig_put("key_noncanonical", y_p, sig, msg, sizeof msg);
+    memcpy(t, sig, 64);
+    memcpy(t, minus1, 32);
+    s_sig_put("r_order2", pk, t, msg, sizeof msg);
+
+    /* R' = rB + (0,-1), s = r + H(R',A,M) a: valid under the cofactored rule only */
+    uint8_t a[32], wide[64] = {0}, r[32], R[32], h[32], ha[32];
+    if (crypto_sign_ed25519_sk_to_curve25519(wide, sk) != 0)
+        abort();
+    crypto_core_ed25519_scalar_reduce(a, wide);
+    memset(wide, 0, sizeof wide);
+    for (int i = 0; i < 32; i++)
+        wide[i] = s_rand();
+    crypto_core_ed25519_scalar_reduce(r, wide);
+    if (crypto_scalarmult_ed25519_base_noclamp(R, r) != 0 ||
+        crypto_core_ed25519_add(t, R, minus1) != 0)
+        abort();
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, t, 32);
+    crypto_hash_sha512_update(&st, pk, 32);
+    crypto_hash_sha512_update(&st, msg, sizeof msg);
+    crypto_hash_sha512_final(&st, wide);
+    crypto_core_ed25519_scalar_reduce(h, wide);
+    crypto_core_ed25519_scalar_mul(ha, h, a);
+    crypto_core_ed25519_scalar_add(t + 32, r, ha);
+    s_sig_put("torsion_r", pk, t, msg, sizeof msg);
+
+    for (int i = 0; i < 64; i++)
+        t[i] = s_rand();
+    s_sig_put("garbage", t, t, msg, 7);
+    sodium_memzero(sk, sizeof sk);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(seed, sizeof seed);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -441,7 +525,11 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/mp", s_root);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
         return 1;
+    snprintf(path, sizeof path, "%s/sigbatch", s_root);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return 1;
     s_envelope_corpus();
     s_mp_corpus();
+    s_sigbatch_corpus();
     return s_failed;
 }

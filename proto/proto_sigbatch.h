@@ -1,0 +1,53 @@
+/*  proto_sigbatch: Ed25519 signature checks, one at a time or many at once, under one rule.
+ *
+ *  Ledger transactions are checked by every authority, so their signature check is the
+ *  network's main cost. Checking N signatures together (one multi-scalar multiplication
+ *  over random linear combinations) costs a fraction of N separate checks. For a batch and
+ *  a single check to agree on every input, both use the same "cofactored" rule, which is
+ *  what this module implements with its own group arithmetic (libsodium has no batch check):
+ *
+ *    a signature (R, s) by key A over MSG is valid when
+ *      - s < L (the group order), A and R are canonical encodings of curve points
+ *        (y < p; x = 0 only with the sign bit clear), neither of small order, and
+ *      - [8](R + hA - sB) is the identity, with h = SHA-512(R || A || MSG) mod L.
+ *
+ *  Every signature libsodium's crypto_sign_verify_detached accepts is valid here. The
+ *  rule also accepts signatures whose R + hA - sB is a nonzero point of order 2, 4 or 8;
+ *  only the key's owner can make those (with a key carrying a small-order component or a
+ *  crafted R), and they prove as much as a standard signature does. What matters for
+ *  consensus is that every node, single or batch, gives the same verdict: the batch
+ *  equation is the single one scaled by random 128-bit factors, so a batch with an
+ *  invalid signature passes with probability at most 2^-128 and is then checked one by one.
+ *
+ *  Stateless and thread-safe; a batch allocates scratch memory for up to
+ *  PROTO_SIGBATCH_CHUNK signatures at a time (about 90 KiB).
+ */
+#ifndef GENIE_PROTO_SIGBATCH_H
+#define GENIE_PROTO_SIGBATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*  Signatures checked by one multi-scalar multiplication. */
+#define PROTO_SIGBATCH_CHUNK 128
+
+/*  One signature to check. All pointers are borrowed. */
+typedef struct {
+    const uint8_t *pk;  /* 32-byte Ed25519 public key */
+    const uint8_t *sig; /* 64-byte signature */
+    const uint8_t *msg;
+    size_t len;
+} proto_sigcheck_t;
+
+/*  True if SIG is PK's signature of MSG under the rule above. */
+bool proto_sig_check(const uint8_t pk[static 32], const uint8_t *msg, size_t len,
+                     const uint8_t sig[static 64]) __attribute__((warn_unused_result));
+
+/*  Checks the N signatures in ITEMS: OK[i] is what proto_sig_check would answer for
+ *  ITEMS[i] (except with probability 2^-128 per chunk). A chunk whose batch equation fails
+ *  is checked one by one, so bad signatures cost about what N single checks cost. Returns
+ *  the number of valid signatures. */
+size_t proto_sig_check_batch(const proto_sigcheck_t *items, size_t n, bool *ok);
+
+#endif
