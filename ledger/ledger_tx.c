@@ -7,6 +7,7 @@
 
 #include "ledger/ledger_contract.h"
 #include "proto/proto_err.h"
+#include "proto/proto_sigbatch.h"
 
 #define TX_SIG_DOMAIN "genie/tx/v1"
 #define TXID_DOMAIN "genie/txid/v1"
@@ -184,7 +185,7 @@ bool ledger_tx_verify_sig(const ledger_tx_t *tx)
         return false;
     uint8_t h[PROTO_HASH_LEN];
     s_sighash(tx->bytes, tx->signed_len, h);
-    return proto_sig_verify(tx->from, h, sizeof h, tx->sig);
+    return proto_sig_check(tx->from, h, sizeof h, tx->sig);
 }
 
 void ledger_tx_id(const uint8_t *bytes, size_t len, uint8_t out[static LEDGER_ID_LEN])

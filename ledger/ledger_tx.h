@@ -129,7 +129,8 @@ uint8_t *ledger_tx_sign(ledger_tx_t *tx, const proto_key_t *key, size_t *len);
 /*  The hash the signature covers (tx->bytes must be set). */
 void ledger_tx_sighash(const ledger_tx_t *tx, uint8_t out[static PROTO_HASH_LEN]);
 
-/*  True if tx->sig is tx->from's signature (tx->bytes must be set). */
+/*  True if tx->sig is tx->from's signature of ledger_tx_sighash (tx->bytes must be set),
+ *  under proto_sigbatch's rule, the one every tx signature check uses, single or batched. */
 bool ledger_tx_verify_sig(const ledger_tx_t *tx) PROTO_WUR;
 
 /*  txid of the encoded tx BYTES. */

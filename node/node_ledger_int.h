@@ -15,6 +15,7 @@
 #include "ledger/ledger_store.h"
 #include "node/node_datadir.h"
 #include "node/node_ledger.h"
+#include "proto/proto_sigbatch.h"
 
 #define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
@@ -147,11 +148,37 @@ typedef struct {
     size_t len, cap;
 } nl_recbuf_t;
 int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
-/*  Parses TX, checks its chain id and stateless rules, then (with STORE, which may be
- *  NULL) refuses a nonce already committed, and last checks the signature; adds its
- *  record (the tx, or the reason). 0, or -1 if memory ran out. Thread-safe. */
-int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
-                    const uint8_t chain_id[static 32], ledger_store_t *store);
+/*  Checks txs into records, their signatures in batches (proto_sig_check_batch): each
+ *  tx is parsed, its chain id and stateless rules checked, then (with STORE, which may be
+ *  NULL) a nonce already committed is refused, and last its signature is checked. Records
+ *  come out in the order the txs went in. Tx bytes are borrowed until the next flush.
+ *  Thread-safe (one checker per thread); about 20 KiB, so it can live on a stack. */
+#define NL_CHECK_CHUNK PROTO_SIGBATCH_CHUNK
+typedef struct {
+    const uint8_t *tx; /* the tx, or the reason text when rc is not LEDGER_OK */
+    size_t len;
+    int32_t rc;
+    uint8_t hash[PROTO_HASH_LEN], pk[PROTO_PUBKEY_LEN], sig[PROTO_SIG_LEN];
+} nl_check_item_t;
+typedef struct {
+    nl_recbuf_t *out;
+    const uint8_t *chain_id;
+    ledger_store_t *store;
+    size_t n;
+    nl_check_item_t item[NL_CHECK_CHUNK];
+    size_t m; /* signatures to check: check[j] is item[where[j]]'s */
+    proto_sigcheck_t check[NL_CHECK_CHUNK];
+    size_t where[NL_CHECK_CHUNK];
+    bool ok[NL_CHECK_CHUNK];
+} nl_checker_t;
+void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
+                     ledger_store_t *store);
+/*  Checks TX (LEN bytes). 0, or -1 if memory ran out. */
+int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len);
+/*  A tx refused before it could be parsed, with static reason text WHY. 0 or -1. */
+int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why);
+/*  Checks the signatures of what was added and writes the records. 0 or -1. */
+int nl_checker_flush(nl_checker_t *c);
 /*  Next record of BUF at *OFF; false at the end (or on a cut record). */
 bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
                  size_t *n);

@@ -237,25 +237,20 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
  *  admits the verified txs (ledger_mempool_add_verified: nonce, duplicates, funds,
  *  bounds) and gossips the admitted ones together. */
 
-/*  Stateless checks of one hex tx into a record (no committed-nonce lookup: a client's
- *  txs are rarely stale, and the loop refuses those anyway). 0; 1 when it is not hex of the right
- *  length (recorded too); -1 if memory ran out. */
-static int s_prepare_one(const char *hex, size_t hlen, const uint8_t *chain_id, nl_recbuf_t *out)
+/*  Decodes one hex tx into ARENA (at *USED, advanced) and hands it to the checker (no
+ *  committed-nonce lookup: a client's txs are rarely stale, and the loop refuses those
+ *  anyway). 0; 1 when it is not hex of the right length (recorded too); -1 if memory ran
+ *  out. */
+static int s_prepare_one(const char *hex, size_t hlen, nl_checker_t *c, uint8_t *arena,
+                         size_t *used)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
-    if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES)
-        return nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
-    size_t n = hlen / 2;
-    uint8_t *tx = malloc(n);
-    if (!tx)
-        return -1;
-    int rc;
-    if (proto_hex_decode(hex, tx, n) != 0)
-        rc = nl_rec_add(out, LEDGER_E_MALFORMED, bad_hex, sizeof bad_hex - 1) < 0 ? -1 : 1;
-    else
-        rc = nl_rec_check_tx(out, tx, n, chain_id, NULL);
-    free(tx);
-    return rc;
+    if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES ||
+        proto_hex_decode(hex, arena + *used, hlen / 2) != 0)
+        return nl_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
+    const uint8_t *tx = arena + *used;
+    *used += hlen / 2;
+    return nl_checker_add(c, tx, hlen / 2);
 }
 
 /*  The prepare step of both methods; BATCH selects the params' shape. */
@@ -291,18 +286,35 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         *code = NODE_RPC_E_APP;
         return -1;
     }
-    nl_recbuf_t out = {0};
+    /* the txs stay decoded in one arena until the checker's last flush */
+    size_t arena_len = 0, used = 0;
     for (size_t i = 0; i < n; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
-        int prc = s_prepare_one(json_string_value(v), json_string_length(v), chain.chain_id,
-                                &out);
-        if (prc < 0 || (prc > 0 && !batch)) { /* a lone tx that is not hex: bad params */
-            nl_recbuf_free(&out);
-            s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
-                   prc < 0 ? "out of memory"
-                           : "'tx' must be the signed transaction in hex (at most 64 KiB)");
-            return -1;
-        }
+        if (json_string_length(v) <= 2 * LEDGER_TX_MAX_BYTES)
+            arena_len += json_string_length(v) / 2;
+    }
+    nl_recbuf_t out = {0};
+    uint8_t *arena = malloc(arena_len ? arena_len : 1);
+    nl_checker_t *c = malloc(sizeof *c);
+    int prc = arena && c ? 0 : -1;
+    if (c)
+        nl_checker_init(c, &out, chain.chain_id, NULL);
+    for (size_t i = 0; i < n && prc == 0; i++) {
+        json_t *v = batch ? json_array_get(list, i) : one;
+        prc = s_prepare_one(json_string_value(v), json_string_length(v), c, arena, &used);
+        if (prc > 0 && batch) /* a bad one in a batch only gets its record */
+            prc = 0;
+    }
+    if (prc == 0)
+        prc = nl_checker_flush(c);
+    free(c);
+    free(arena);
+    if (prc != 0) { /* a lone tx that is not hex: bad params */
+        nl_recbuf_free(&out);
+        s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
+               prc < 0 ? "out of memory"
+                       : "'tx' must be the signed transaction in hex (at most 64 KiB)");
+        return -1;
     }
     *new_params = json_pack("{s:I}", "count", (json_int_t)n);
     *att = out.buf; /* ownership passes to the RPC server */

@@ -56,27 +56,72 @@ int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n)
     return 0;
 }
 
-int nl_rec_check_tx(nl_recbuf_t *b, const uint8_t *tx, size_t len,
-                    const uint8_t chain_id[static 32], ledger_store_t *store)
+void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
+                     ledger_store_t *store)
+{
+    c->out = out;
+    c->chain_id = chain_id;
+    c->store = store;
+    c->n = 0;
+    c->m = 0;
+}
+
+int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why)
+{
+    if (c->n == NL_CHECK_CHUNK && nl_checker_flush(c) != 0)
+        return -1;
+    c->item[c->n].tx = (const uint8_t *)why;
+    c->item[c->n].len = strlen(why);
+    c->item[c->n++].rc = rc;
+    return 0;
+}
+
+int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len)
 {
     ledger_tx_t parsed;
     ledger_account_t acct;
     const char *why = NULL;
-    int rc = ledger_tx_parse(tx, len, chain_id, false, &parsed, &why);
-    if (rc == LEDGER_OK && store && ledger_store_account(store, parsed.from, &acct) == LEDGER_OK &&
+    int rc = ledger_tx_parse(tx, len, c->chain_id, false, &parsed, &why);
+    if (rc == LEDGER_OK && c->store &&
+        ledger_store_account(c->store, parsed.from, &acct) == LEDGER_OK &&
         parsed.nonce < acct.nonce) { /* already committed: not worth a signature check */
         rc = LEDGER_E_NONCE_USED;
         why = "nonce already used (replayed transaction)";
     }
-    if (rc == LEDGER_OK && !ledger_tx_verify_sig(&parsed)) {
-        rc = LEDGER_E_BAD_SIG;
-        why = "signature does not verify";
-    }
-    if (rc == LEDGER_OK)
-        return nl_rec_add(b, LEDGER_OK, tx, len);
-    if (!why)
-        why = "-";
-    return nl_rec_add(b, rc, why, strlen(why));
+    if (rc != LEDGER_OK)
+        return nl_checker_refuse(c, rc, why ? why : "-");
+    if (c->n == NL_CHECK_CHUNK && nl_checker_flush(c) != 0)
+        return -1;
+    nl_check_item_t *it = &c->item[c->n];
+    it->tx = tx;
+    it->len = len;
+    it->rc = LEDGER_OK;
+    ledger_tx_sighash(&parsed, it->hash);
+    memcpy(it->pk, parsed.from, sizeof it->pk);
+    memcpy(it->sig, parsed.sig, sizeof it->sig);
+    c->check[c->m] = (proto_sigcheck_t){
+        .pk = it->pk, .sig = it->sig, .msg = it->hash, .len = sizeof it->hash};
+    c->where[c->m++] = c->n++;
+    return 0;
+}
+
+int nl_checker_flush(nl_checker_t *c)
+{
+    static const char bad_sig[] = "signature does not verify";
+    proto_sig_check_batch(c->check, c->m, c->ok);
+    for (size_t j = 0; j < c->m; j++)
+        if (!c->ok[j]) {
+            nl_check_item_t *it = &c->item[c->where[j]];
+            it->rc = LEDGER_E_BAD_SIG;
+            it->tx = (const uint8_t *)bad_sig;
+            it->len = sizeof bad_sig - 1;
+        }
+    int rc = 0;
+    for (size_t i = 0; i < c->n && rc == 0; i++)
+        rc = nl_rec_add(c->out, c->item[i].rc, c->item[i].tx, c->item[i].len);
+    c->n = 0;
+    c->m = 0;
+    return rc;
 }
 
 bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
@@ -151,16 +196,9 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
 
 /* ---------------------------------------------------------------- the verifier */
 
-typedef struct {
-    nl_recbuf_t *out;
-    const uint8_t *chain_id;
-    ledger_store_t *store;
-} s_visit_t;
-
 static int s_visit(void *ctx, const uint8_t *tx, size_t len)
 {
-    s_visit_t *v = ctx;
-    return nl_rec_check_tx(v->out, tx, len, v->chain_id, v->store) == 0 ? 0 : 1;
+    return nl_checker_add(ctx, tx, len) == 0 ? 0 : 1;
 }
 
 /*  Checks the payload of one gossiped message of KIND (a tx, or a tx_batch) into
@@ -170,15 +208,21 @@ static int s_check_job(uint8_t kind, const uint8_t *data, size_t len,
                        const uint8_t chain_id[static 32], ledger_store_t *store, nl_recbuf_t *out)
 {
     static const char bad[] = "malformed tx_batch";
-    if (kind == NL_JOB_TX)
-        return nl_rec_check_tx(out, data, len, chain_id, store);
-    s_visit_t v = {out, chain_id, store};
-    int rc = ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, &v);
-    if (rc == 1)
+    nl_checker_t *c = malloc(sizeof *c);
+    if (!c)
         return -1;
-    if (rc != PROTO_OK)
-        return nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
-    return 0;
+    nl_checker_init(c, out, chain_id, store);
+    int rc = kind == NL_JOB_TX
+                 ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
+                 : ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, c);
+    if (rc == PROTO_OK)
+        rc = nl_checker_flush(c);
+    else if (rc == 1) /* memory ran out */
+        rc = -1;
+    else /* the batch does not decode (checked whole before any tx): nothing was added */
+        rc = nl_rec_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
+    free(c);
+    return rc == 0 ? 0 : -1;
 }
 
 typedef struct {
