@@ -32,37 +32,38 @@ static const s_fe s_d2 = {{0x69b9426b2f159ULL, 0x35050762add7aULL, 0x3cf44c00380
                            0x6738cc7407977ULL, 0x2406d9dc56dffULL}};
 static const s_fe s_sqrtm1 = {{0x61b274a0ea0b0ULL, 0x0d5a5fc8f189dULL, 0x7ef5e9cbd0c60ULL,
                                0x78595a6804c9eULL, 0x2b8324804fc1dULL}};
-static const s_ge s_base = {
-    {{0x62d608f25d51aULL, 0x412a4b4f6592aULL, 0x75b7171a4b31dULL, 0x1ff60527118feULL,
-      0x216936d3cd6e5ULL}},
-    {{0x6666666666658ULL, 0x4ccccccccccccULL, 0x1999999999999ULL, 0x3333333333333ULL,
-      0x6666666666666ULL}},
-    {{1, 0, 0, 0, 0}},
-    {{0x68ab3a5b7dda3ULL, 0x00eea2a5eadbbULL, 0x2af8df483c27eULL, 0x332b375274732ULL,
-      0x67875f0fd78b7ULL}}};
+static const s_ge s_base = {{{0x62d608f25d51aULL, 0x412a4b4f6592aULL, 0x75b7171a4b31dULL,
+                              0x1ff60527118feULL, 0x216936d3cd6e5ULL}},
+                            {{0x6666666666658ULL, 0x4ccccccccccccULL, 0x1999999999999ULL,
+                              0x3333333333333ULL, 0x6666666666666ULL}},
+                            {{1, 0, 0, 0, 0}},
+                            {{0x68ab3a5b7dda3ULL, 0x00eea2a5eadbbULL, 0x2af8df483c27eULL,
+                              0x332b375274732ULL, 0x67875f0fd78b7ULL}}};
 
 /* The y of the eight points of small order (1, -1, 0 and the two y of order 8), whose
  * canonical encodings (sign bit aside) are the only ones of small order. */
 static const uint8_t s_small_y[5][32] = {
     {1},
-    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
+    {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},
     {0},
-    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
-     0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
-    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
-     0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}};
+    {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
+     0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
+     0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+    {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
+     0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
+     0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a}};
 
 /* L = 2^252 + 27742317777372353535851937790883648493, little-endian */
-static const uint8_t s_order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-                                    0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-                                    0,    0,    0,    0,    0,    0,    0,    0,
-                                    0,    0,    0,    0,    0,    0,    0,    0x10};
+static const uint8_t s_order[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
 
 /* ---- field ---------------------------------------------------------------------- */
 
 /*  Limbs below 2^51 (limb 0 below 2^51 + 2^8); input limbs below 2^60. */
-static void s_fe_carry(s_fe *h)
+static inline __attribute__((always_inline)) void s_fe_carry(s_fe *h)
 {
     uint64_t c;
     for (int i = 0; i < 4; i++) {
@@ -84,7 +85,7 @@ static void s_fe_add(s_fe *h, const s_fe *f, const s_fe *g)
 }
 
 /*  f - g + 4p, carried; no limb goes negative when g is carried (limbs below 2^52). */
-static void s_fe_sub(s_fe *h, const s_fe *f, const s_fe *g)
+static inline __attribute__((always_inline)) void s_fe_sub(s_fe *h, const s_fe *f, const s_fe *g)
 {
     h->v[0] = f->v[0] + UINT64_C(0x1fffffffffffb4) - g->v[0];
     for (int i = 1; i < 5; i++)
@@ -99,7 +100,8 @@ static void s_fe_neg(s_fe *h, const s_fe *f)
 }
 
 /*  Products of limbs below 2^54 (times 19 below 2^59) sum below 2^116, within 128 bits. */
-static void s_fe_reduce_wide(s_fe *h, s_u128 r0, s_u128 r1, s_u128 r2, s_u128 r3, s_u128 r4)
+static inline __attribute__((always_inline)) void s_fe_reduce_wide(s_fe *h, s_u128 r0, s_u128 r1,
+                                                                   s_u128 r2, s_u128 r3, s_u128 r4)
 {
     r1 += (uint64_t)(r0 >> 51);
     r2 += (uint64_t)(r1 >> 51);
@@ -113,29 +115,29 @@ static void s_fe_reduce_wide(s_fe *h, s_u128 r0, s_u128 r1, s_u128 r2, s_u128 r3
     h->v[4] = (uint64_t)r4 & S_MASK;
 }
 
-static void s_fe_mul(s_fe *h, const s_fe *f, const s_fe *g)
+static inline __attribute__((always_inline)) void s_fe_mul(s_fe *h, const s_fe *f, const s_fe *g)
 {
     const uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
     const uint64_t g0 = g->v[0], g1 = g->v[1], g2 = g->v[2], g3 = g->v[3], g4 = g->v[4];
     const uint64_t g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
-    s_u128 r0 = (s_u128)f0 * g0 + (s_u128)f1 * g4_19 + (s_u128)f2 * g3_19 +
-                (s_u128)f3 * g2_19 + (s_u128)f4 * g1_19;
+    s_u128 r0 = (s_u128)f0 * g0 + (s_u128)f1 * g4_19 + (s_u128)f2 * g3_19 + (s_u128)f3 * g2_19 +
+                (s_u128)f4 * g1_19;
     s_u128 r1 = (s_u128)f0 * g1 + (s_u128)f1 * g0 + (s_u128)f2 * g4_19 + (s_u128)f3 * g3_19 +
                 (s_u128)f4 * g2_19;
     s_u128 r2 = (s_u128)f0 * g2 + (s_u128)f1 * g1 + (s_u128)f2 * g0 + (s_u128)f3 * g4_19 +
                 (s_u128)f4 * g3_19;
-    s_u128 r3 = (s_u128)f0 * g3 + (s_u128)f1 * g2 + (s_u128)f2 * g1 + (s_u128)f3 * g0 +
-                (s_u128)f4 * g4_19;
-    s_u128 r4 = (s_u128)f0 * g4 + (s_u128)f1 * g3 + (s_u128)f2 * g2 + (s_u128)f3 * g1 +
-                (s_u128)f4 * g0;
+    s_u128 r3 =
+        (s_u128)f0 * g3 + (s_u128)f1 * g2 + (s_u128)f2 * g1 + (s_u128)f3 * g0 + (s_u128)f4 * g4_19;
+    s_u128 r4 =
+        (s_u128)f0 * g4 + (s_u128)f1 * g3 + (s_u128)f2 * g2 + (s_u128)f3 * g1 + (s_u128)f4 * g0;
     s_fe_reduce_wide(h, r0, r1, r2, r3, r4);
 }
 
-static void s_fe_sq(s_fe *h, const s_fe *f)
+static inline __attribute__((always_inline)) void s_fe_sq(s_fe *h, const s_fe *f)
 {
     const uint64_t f0 = f->v[0], f1 = f->v[1], f2 = f->v[2], f3 = f->v[3], f4 = f->v[4];
-    const uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1, f1_38 = 38 * f1, f2_38 = 38 * f2,
-                   f3_38 = 38 * f3, f3_19 = 19 * f3, f4_19 = 19 * f4;
+    const uint64_t f0_2 = 2 * f0, f1_2 = 2 * f1, f1_38 = 38 * f1, f2_38 = 38 * f2, f3_38 = 38 * f3,
+                   f3_19 = 19 * f3, f4_19 = 19 * f4;
     s_u128 r0 = (s_u128)f0 * f0 + (s_u128)f1_38 * f4 + (s_u128)f2_38 * f3;
     s_u128 r1 = (s_u128)f0_2 * f1 + (s_u128)f2_38 * f4 + (s_u128)f3_19 * f3;
     s_u128 r2 = (s_u128)f0_2 * f2 + (s_u128)f1 * f1 + (s_u128)f3_38 * f4;
@@ -214,28 +216,28 @@ static int s_fe_parity(const s_fe *f)
 static void s_fe_pow22523(s_fe *out, const s_fe *z)
 {
     s_fe t0, t1, t2;
-    s_fe_sq(&t0, z);           /* z^2 */
-    s_fe_sqn(&t1, &t0, 2);     /* z^8 */
-    s_fe_mul(&t1, z, &t1);     /* z^9 */
-    s_fe_mul(&t0, &t0, &t1);   /* z^11 */
-    s_fe_sq(&t0, &t0);         /* z^22 */
-    s_fe_mul(&t0, &t1, &t0);   /* z^(2^5 - 1) */
+    s_fe_sq(&t0, z);         /* z^2 */
+    s_fe_sqn(&t1, &t0, 2);   /* z^8 */
+    s_fe_mul(&t1, z, &t1);   /* z^9 */
+    s_fe_mul(&t0, &t0, &t1); /* z^11 */
+    s_fe_sq(&t0, &t0);       /* z^22 */
+    s_fe_mul(&t0, &t1, &t0); /* z^(2^5 - 1) */
     s_fe_sqn(&t1, &t0, 5);
-    s_fe_mul(&t0, &t1, &t0);   /* z^(2^10 - 1) */
+    s_fe_mul(&t0, &t1, &t0); /* z^(2^10 - 1) */
     s_fe_sqn(&t1, &t0, 10);
-    s_fe_mul(&t1, &t1, &t0);   /* z^(2^20 - 1) */
+    s_fe_mul(&t1, &t1, &t0); /* z^(2^20 - 1) */
     s_fe_sqn(&t2, &t1, 20);
-    s_fe_mul(&t1, &t2, &t1);   /* z^(2^40 - 1) */
+    s_fe_mul(&t1, &t2, &t1); /* z^(2^40 - 1) */
     s_fe_sqn(&t1, &t1, 10);
-    s_fe_mul(&t0, &t1, &t0);   /* z^(2^50 - 1) */
+    s_fe_mul(&t0, &t1, &t0); /* z^(2^50 - 1) */
     s_fe_sqn(&t1, &t0, 50);
-    s_fe_mul(&t1, &t1, &t0);   /* z^(2^100 - 1) */
+    s_fe_mul(&t1, &t1, &t0); /* z^(2^100 - 1) */
     s_fe_sqn(&t2, &t1, 100);
-    s_fe_mul(&t1, &t2, &t1);   /* z^(2^200 - 1) */
+    s_fe_mul(&t1, &t2, &t1); /* z^(2^200 - 1) */
     s_fe_sqn(&t1, &t1, 50);
-    s_fe_mul(&t0, &t1, &t0);   /* z^(2^250 - 1) */
+    s_fe_mul(&t0, &t1, &t0); /* z^(2^250 - 1) */
     s_fe_sqn(&t0, &t0, 2);
-    s_fe_mul(out, &t0, z);     /* z^(2^252 - 3) */
+    s_fe_mul(out, &t0, z); /* z^(2^252 - 3) */
 }
 
 /* ---- group ---------------------------------------------------------------------- */
@@ -550,10 +552,10 @@ static unsigned s_window_for(size_t points)
 static bool s_check_many(s_scratch *w, size_t m)
 {
     uint8_t zs[32] = {0}, t[32];
+    randombytes_buf(w->k, m * 32); /* one call; the top halves are cleared below */
     for (size_t i = 0; i < m; i++) {
         uint8_t *z = w->k[i];
-        memset(z, 0, 32);
-        randombytes_buf(z, 16);
+        memset(z + 16, 0, 16);
         z[0] |= 1; /* never zero */
         w->pts[i] = w->prep[i].r;
         w->pts[m + i] = w->prep[i].a;
@@ -582,8 +584,8 @@ size_t proto_sig_check_batch(const proto_sigcheck_t *items, size_t n, bool *ok)
         const size_t end = n - base < PROTO_SIGBATCH_CHUNK ? n : base + PROTO_SIGBATCH_CHUNK;
         if (!w) { /* no scratch: one by one */
             for (size_t i = base; i < end; i++)
-                valid += ok[i] = proto_sig_check(items[i].pk, items[i].msg, items[i].len,
-                                                 items[i].sig);
+                valid += ok[i] =
+                    proto_sig_check(items[i].pk, items[i].msg, items[i].len, items[i].sig);
             continue;
         }
         size_t m = 0;

@@ -4,6 +4,9 @@
  *  (decode + verify) per second for a 256-byte and a 16 KiB body, then raw libsodium
  *  crypto_sign_detached / crypto_sign_verify_detached on 32 bytes, and the ratio of
  *  envelope verify/s to raw verify/s (how much the envelope costs on top of the curve).
+ *  Then proto_sigbatch's checks of 32-byte messages, which every tx signature goes
+ *  through: one at a time, and in batches of PROTO_SIGBATCH_CHUNK distinct keys (per
+ *  signature), with the ratio of the batch rate to the raw libsodium rate.
  *  Each measurement runs for about one second of CLOCK_MONOTONIC in five slices taken in
  *  turn with the others of its group (the best slice is reported), with a bounded
  *  iteration count. Build without sanitizers (Release) for
@@ -17,6 +20,7 @@
 
 #include "proto/proto_envelope.h"
 #include "proto/proto_msgtype.h"
+#include "proto/proto_sigbatch.h"
 
 #define BENCH_SECONDS 1.0
 #define BENCH_SLICES 5
@@ -33,6 +37,10 @@ typedef struct {
     uint8_t raw_sig[crypto_sign_BYTES];
     uint8_t raw_pk[crypto_sign_PUBLICKEYBYTES];
     uint8_t raw_sk[crypto_sign_SECRETKEYBYTES];
+    struct {
+        uint8_t pk[32], sig[64], msg[32];
+    } many[PROTO_SIGBATCH_CHUNK];
+    proto_sigcheck_t checks[PROTO_SIGBATCH_CHUNK];
     uint64_t seq;
     uint64_t sink; /* results folded in so nothing is optimised away */
 } bench_ctx_t;
@@ -131,6 +139,20 @@ static int s_raw_verify(bench_ctx_t *ctx)
                                        ctx->raw_pk);
 }
 
+static int s_check_one(bench_ctx_t *ctx)
+{
+    return proto_sig_check(ctx->raw_pk, ctx->raw_msg, sizeof ctx->raw_msg, ctx->raw_sig) ? 0 : -1;
+}
+
+/*  One call checks PROTO_SIGBATCH_CHUNK signatures. */
+static int s_check_batch(bench_ctx_t *ctx)
+{
+    bool ok[PROTO_SIGBATCH_CHUNK];
+    return proto_sig_check_batch(ctx->checks, PROTO_SIGBATCH_CHUNK, ok) == PROTO_SIGBATCH_CHUNK
+               ? 0
+               : -1;
+}
+
 static void s_print(const char *what, size_t body_len, double rate)
 {
     if (rate < 0)
@@ -160,13 +182,24 @@ int main(void)
     crypto_sign_keypair(ctx.raw_pk, ctx.raw_sk);
     randombytes_buf(ctx.raw_msg, sizeof ctx.raw_msg);
     crypto_sign_detached(ctx.raw_sig, NULL, ctx.raw_msg, sizeof ctx.raw_msg, ctx.raw_sk);
+    for (size_t i = 0; i < PROTO_SIGBATCH_CHUNK; i++) {
+        uint8_t sk[crypto_sign_SECRETKEYBYTES];
+        crypto_sign_keypair(ctx.many[i].pk, sk);
+        randombytes_buf(ctx.many[i].msg, sizeof ctx.many[i].msg);
+        crypto_sign_detached(ctx.many[i].sig, NULL, ctx.many[i].msg, 32, sk);
+        sodium_memzero(sk, sizeof sk);
+        ctx.checks[i] = (proto_sigcheck_t){
+            .pk = ctx.many[i].pk, .sig = ctx.many[i].sig, .msg = ctx.many[i].msg, .len = 32};
+    }
 
     /* the 256-byte group also holds raw sign/verify, so the ratio compares measurements
        taken side by side */
-    static const bench_fn fns[] = {s_seal, s_decode, s_verify, s_open, s_raw_sign, s_raw_verify};
-    static const char *names[] = {"envelope seal", "envelope decode",  "envelope verify",
-                                  "envelope open", "raw ed25519 sign", "raw ed25519 verify"};
-    double rates[2][6];
+    static const bench_fn fns[] = {s_seal,     s_decode,     s_verify,    s_open,
+                                   s_raw_sign, s_raw_verify, s_check_one, s_check_batch};
+    static const char *names[] = {"envelope seal",      "envelope decode",     "envelope verify",
+                                  "envelope open",      "raw ed25519 sign",    "raw ed25519 verify",
+                                  "sigbatch check one", "sigbatch check batch"};
+    double rates[2][8];
     int failed = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         ctx.body_len = sizes[i];
@@ -176,7 +209,7 @@ int main(void)
             fprintf(stderr, "bench_envelope: cannot seal a %zu-byte body\n", sizes[i]);
             return 1;
         }
-        s_rates(&ctx, fns, i == 0 ? 6 : 4, rates[i]);
+        s_rates(&ctx, fns, i == 0 ? 8 : 4, rates[i]);
         for (size_t k = 0; k < 4; k++) {
             s_print(names[k], sizes[i], rates[i][k]);
             failed |= rates[i][k] < 0;
@@ -184,12 +217,16 @@ int main(void)
         free(ctx.sealed);
         ctx.sealed = NULL;
     }
-    for (size_t k = 4; k < 6; k++) {
+    if (rates[0][7] > 0)
+        rates[0][7] *= PROTO_SIGBATCH_CHUNK; /* per signature */
+    for (size_t k = 4; k < 8; k++) {
         s_print(names[k], sizeof ctx.raw_msg, rates[0][k]);
         failed |= rates[0][k] < 0;
     }
     if (rates[0][5] > 0 && rates[0][2] > 0)
         printf("%-24s body=%-6d %12.3f\n", "verify ratio env/raw", 256, rates[0][2] / rates[0][5]);
+    if (rates[0][5] > 0 && rates[0][7] > 0)
+        printf("%-24s body=%-6d %12.3f\n", "verify ratio batch/raw", 32, rates[0][7] / rates[0][5]);
 
     sodium_memzero(ctx.raw_sk, sizeof ctx.raw_sk);
     proto_key_destroy(&ctx.key);

@@ -73,8 +73,18 @@ static void s_test_valid(void)
     }
     CHECK_EQ(sodium_ok, (size_t)N_ITEMS);
     CHECK_EQ(ours, (size_t)N_ITEMS);
-    static const size_t sizes[] = {0,   1,   2,   3,  39, 40, 79, 80, PROTO_SIGBATCH_CHUNK - 1,
-                                   PROTO_SIGBATCH_CHUNK, PROTO_SIGBATCH_CHUNK + 1, N_ITEMS};
+    static const size_t sizes[] = {0,
+                                   1,
+                                   2,
+                                   3,
+                                   39,
+                                   40,
+                                   79,
+                                   80,
+                                   PROTO_SIGBATCH_CHUNK - 1,
+                                   PROTO_SIGBATCH_CHUNK,
+                                   PROTO_SIGBATCH_CHUNK + 1,
+                                   N_ITEMS};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
         s_expect_batches(items, sizes[k]);
     bool ok[N_ITEMS];
@@ -116,9 +126,8 @@ static void s_test_tampered(void)
 /*  s + L, small-order keys and R, non-canonical encodings: refused by both. */
 static void s_test_malleable_and_small(void)
 {
-    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-                                      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-                                      [31] = 0x10};
+    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,       0xd6,
+                                      0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, [31] = 0x10};
     s_item base;
     s_sign(&base, 77);
     CHECK(s_single(&base));
