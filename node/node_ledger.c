@@ -208,7 +208,10 @@ static int s_io_persist(void *ctx, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
     char err[512];
-    if (node_datadir_write_file(self->signstate, data, len, 0600, err, sizeof err) != 0) {
+    int64_t t0 = zclock_usecs();
+    int rc = node_datadir_write_file(self->signstate, data, len, 0600, err, sizeof err);
+    self->st.us_persist += (uint64_t)(zclock_usecs() - t0);
+    if (rc != 0) {
         self->st.persist_failures++;
         GLOG(ERROR, LEDGER, "cannot save the signing record: %s", err);
         return -1;
@@ -235,7 +238,9 @@ static ledger_cons_block_rc_t s_io_get_block(void *ctx, uint64_t height, const u
     uint8_t *bytes = NULL;
     size_t n = 0;
     ledger_state_t *state = NULL;
+    int64_t t0 = zclock_usecs();
     int rc = ledger_block_build(self->store, self->pool, &bp, &bytes, &n, &state);
+    self->st.us_build += (uint64_t)(zclock_usecs() - t0);
     uint8_t hash[32];
     if (rc != LEDGER_OK || !s_block_hash(bytes, n, hash)) {
         GLOG(ERROR, LEDGER, "cannot build block %" PRIu64 ": %s", height, ledger_err_str(rc));
@@ -262,7 +267,9 @@ static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size
         return false;
     ledger_state_t *state = NULL;
     ledger_reject_t why = {0, NULL, -1};
+    int64_t t0 = zclock_usecs();
     int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+    self->st.us_validate += (uint64_t)(zclock_usecs() - t0);
     if (rc != LEDGER_OK) {
         bool ours = rc == LEDGER_E_STORE || rc == LEDGER_E_CORRUPT || rc == LEDGER_E_NOMEM;
         if (ours)
@@ -308,14 +315,19 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
             return;
         }
     }
+    int64_t t0 = zclock_usecs();
     int rc = ledger_store_commit(self->store, block, len, cert, cert_len, state);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK) {
         GLOG(ERROR, LEDGER, "cannot commit block %" PRIu64 ": %s", height, ledger_err_str(rc));
         return;
     }
+    int64_t t1 = zclock_usecs();
+    self->st.us_commit += (uint64_t)(t1 - t0);
+    self->st.us_height += (uint64_t)(t1 - self->height_started_us);
     self->st.blocks_committed++;
     nl_after_commit(self, block, len);
+    self->st.us_pool_update += (uint64_t)(zclock_usecs() - t1);
     char hex[65];
     proto_hex_encode(hash, 32, hex);
     GLOG(INFO, LEDGER, "committed block %" PRIu64 " %.16s round %u (%zu bytes)", height, hex,
@@ -341,6 +353,7 @@ static void s_start_height(node_ledger_t *self, const char *why)
         GLOG(ERROR, LEDGER, "cannot read the authority set");
         return;
     }
+    self->height_started_us = zclock_usecs();
     if (ledger_cons_start_height(self->cons, head.height + 1, &vs, nl_now()) != 0) {
         GLOG(ERROR, LEDGER, "cannot start height %" PRIu64, head.height + 1);
         return;

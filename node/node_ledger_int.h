@@ -81,6 +81,10 @@ typedef struct {
     uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
         sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
         persist_failures, txs_dropped_busy;
+    /* microseconds the loop spent (monotonic clock): building proposals, executing
+     * proposed blocks, saving the signing record, committing to the store, updating the
+     * mempool after a commit; and from starting a height to committing it */
+    uint64_t us_build, us_validate, us_persist, us_commit, us_pool_update, us_height;
 } nl_stats_t;
 
 struct node_ledger_t {
@@ -104,6 +108,7 @@ struct node_ledger_t {
     uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
     uint64_t last_status_ms;
     uint64_t trimmed_ms; /* last malloc_trim */
+    int64_t height_started_us; /* monotonic, when the current height started */
     atomic_size_t pool_room; /* ledger_mempool_room as of the last change: read by RPC threads */
     zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
     pthread_t verifier_thread;

@@ -526,7 +526,13 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
               {"broadcast_failures", l->st.broadcast_failures},
               {"timers_dropped", l->st.timers_dropped},
               {"persist_failures", l->st.persist_failures},
-              {"txs_dropped_busy", l->st.txs_dropped_busy}};
+              {"txs_dropped_busy", l->st.txs_dropped_busy},
+              {"us_build", l->st.us_build},
+              {"us_validate", l->st.us_validate},
+              {"us_persist", l->st.us_persist},
+              {"us_commit", l->st.us_commit},
+              {"us_pool_update", l->st.us_pool_update},
+              {"us_height", l->st.us_height}};
     for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++)
         json_object_set_new(node, nf[i].name, J(nf[i].v));
     size_t timers = 0;

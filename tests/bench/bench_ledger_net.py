@@ -91,6 +91,16 @@ def proc_mem(pid):
             out.get("RssFile", 0))
 
 
+def proc_cpu_s(pid):
+    """User + system CPU seconds the process has used so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def pct(values, p):
     if not values:
         return float("nan")
@@ -261,6 +271,14 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                      st["node"].get("txs_rejected", 0), st["mempool"].get("count", 0),
                      st["consensus"].get("rounds", 0), st["consensus"].get("round_skips", 0),
                      st["node"].get("blocks_committed", 0), st["node"].get("blocks_synced", 0)))
+            nb = max(1, st["node"].get("blocks_committed", 0))
+            print("   %s CPU %.1f s (%.0f us/tx); loop ms per committed block: build %.1f, "
+                  "execute proposal %.1f, signing record %.1f, store commit %.1f, "
+                  "mempool update %.1f; height start to commit %.1f"
+                  % (x.name, proc_cpu_s(x.pid), 1e6 * proc_cpu_s(x.pid) / max(1, len(found)),
+                     *[st["node"].get(k, 0) / 1000.0 / nb
+                       for k in ("us_build", "us_validate", "us_persist", "us_commit",
+                                 "us_pool_update", "us_height")]))
         if found and tps > 0 and len(found) < 1000000:  # measured outright otherwise
             per_tx = (db_after[0] - db_before[0]) / float(len(found))
             print("   EXTRAPOLATION to 1,000,000 transfers (not measured; linear from %d): "
