@@ -1,5 +1,5 @@
 /*  test_p2p_sim: deterministic simulation tests of the sans-IO p2p core (p2p_core.h),
- *  on the simulator in p2p_sim.c. Each scenario runs over a number of seeds; a failure
+ *  on the simulator in p2p_sim.h. Each scenario runs over a number of seeds; a failure
  *  prints its seed and scenario and replays exactly:
  *
  *      GENIE_SIM_SCENARIO=churn GENIE_SIM_SEED=7 ./test_p2p_sim
@@ -24,7 +24,19 @@
  *               seen and message caches never exceed their capacities.
  *    partition  a 20 s split into two halves, then healed: the overlay re-merges.
  */
-#include "p2p_sim.c"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "p2p/p2p_core.h"
+#include "p2p/p2p_msg.h"
+#include "p2p_sim.h"
+#include "proto/proto_key.h"
+#include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------ scenarios ---- */
 
@@ -33,45 +45,45 @@
 static void s_scn_gossip_common(const char *name, uint64_t seed, bool churn)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new(name, seed, 64, 0);
+    sim_t *sim = psim_new(name, seed, 64, 0);
     sim->loss = 0.05;
     sim->dup = 0.05;
     uint64_t t0 = sim->now;
-    s_boot(sim);
-    s_run_for(sim, 10000);
-    s_print_links(sim, "before join");
-    s_join_room(sim);
-    s_run_for(sim, 2000);
-    s_print_links(sim, "after join");
+    psim_boot(sim);
+    psim_run_for(sim, 10000);
+    psim_print_links(sim, "before join");
+    psim_join_room(sim);
+    psim_run_for(sim, 2000);
+    psim_print_links(sim, "after join");
     uint64_t posts_from = sim->now;
     for (int k = 0; k < 50; k++) {
-        s_schedule(sim, posts_from + s_rng_below(&sim->rng, 10000), s_act_post, 0, 0);
-        s_schedule(sim, posts_from + s_rng_below(&sim->rng, 10000), s_act_broadcast, 0, 0);
+        psim_schedule(sim, posts_from + psim_rng_below(&sim->rng, 10000), psim_act_post, 0, 0);
+        psim_schedule(sim, posts_from + psim_rng_below(&sim->rng, 10000), psim_act_broadcast, 0, 0);
     }
     uint64_t end = posts_from + 40000;
     int max_down = sim->n / 10, crashes = 0;
     if (churn) {
         for (uint64_t t = t0 + 3000; t < end - 8000;) {
-            s_run_until(sim, t);
+            psim_run_until(sim, t);
             int down = 0;
             for (int i = 0; i < sim->n; i++)
                 down += !sim->nodes[i].up;
             if (down < max_down) {
-                int v = s_pick_up(sim, false);
-                s_node_crash(sim, v);
+                int v = psim_pick_up(sim, false);
+                psim_node_crash(sim, v);
                 crashes++;
-                uint64_t back = sim->now + s_rng_range(&sim->rng, 2000, 5000);
+                uint64_t back = sim->now + psim_rng_range(&sim->rng, 2000, 5000);
                 sim->nodes[v].restarts++;
-                s_schedule(sim, back, s_act_restart, v, 0);
+                psim_schedule(sim, back, psim_act_restart, v, 0);
             }
-            t += s_rng_range(&sim->rng, 1000, 3000);
+            t += psim_rng_range(&sim->rng, 1000, 3000);
         }
     }
-    s_run_until(sim, end);
-    s_print_links(sim, "at the end");
+    psim_run_until(sim, end);
+    psim_print_links(sim, "at the end");
 
-    sim_tally_t t = s_tally(sim, posts_from, end, true);
-    s_check_invariants(sim);
+    sim_tally_t t = psim_tally(sim, posts_from, end, true);
+    psim_check_invariants(sim);
     SIM_CHECK(sim, t.missing == 0, "%" PRIu64 " of %" PRIu64 " required deliveries missing",
               t.missing, t.expected);
     SIM_CHECK(sim, t.extra == 0, "%" PRIu64 " deliveries more than once", t.extra);
@@ -89,17 +101,17 @@ static void s_scn_gossip_common(const char *name, uint64_t seed, bool churn)
             min_links = l;
         if (nd->restarts > 0 && l == 0) {
             stranded++;
-            fprintf(stderr, "    node %d restarted %u times, last at t=%" PRIu64
-                            ", has no link\n", i, nd->restarts, nd->up_since - SIM_BASE_MS);
+            fprintf(stderr, "    node %d restarted %u times, last at t=%" PRIu64 ", has no link\n",
+                    i, nd->restarts, nd->up_since - SIM_BASE_MS);
         }
     }
     SIM_CHECK(sim, stranded == 0, "%zu restarted nodes have no link at the end", stranded);
     printf("  %-9s seed=%-4" PRIu64 " nodes=%d msgs=%" PRIu64 " required=%" PRIu64
            " missing=%" PRIu64 " extra=%" PRIu64 " crashes=%d min_links=%zu cpu=%.1fs\n",
            name, seed, sim->n, t.posted, t.expected, t.missing, t.extra, crashes, min_links,
-           (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_print_transport(sim);
-    s_sim_destroy(&sim);
+           (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_print_transport(sim);
+    psim_destroy(&sim);
 }
 
 static void s_scn_gossip(uint64_t seed)
@@ -117,16 +129,16 @@ static void s_scn_churn(uint64_t seed)
 static void s_scn_lookup_common(const char *name, uint64_t seed, double loss)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new(name, seed, 64, 0);
+    sim_t *sim = psim_new(name, seed, 64, 0);
     sim->loss = loss;
-    s_boot(sim);
-    s_run_for(sim, 10000);
-    s_print_links(sim, "before lookups");
-    s_pick_pairs(sim, 40);
+    psim_boot(sim);
+    psim_run_for(sim, 10000);
+    psim_print_links(sim, "before lookups");
+    psim_pick_pairs(sim, 40);
     uint64_t from = sim->now;
     for (size_t k = 0; k < sim->n_ops; k++)
-        s_schedule(sim, from + s_rng_below(&sim->rng, 5000), s_act_lookup, 0, (int) k);
-    s_run_until(sim, from + 5000 + 20000);
+        psim_schedule(sim, from + psim_rng_below(&sim->rng, 5000), psim_act_lookup, 0, (int)k);
+    psim_run_until(sim, from + 5000 + 20000);
 
     size_t ok = 0, unknown = 0, not_done = 0, multi = 0;
     uint64_t worst = 0;
@@ -140,25 +152,24 @@ static void s_scn_lookup_common(const char *name, uint64_t seed, double loss)
             if (op->done_ms - op->issued_ms > worst)
                 worst = op->done_ms - op->issued_ms;
         } else if (op->done == 0 || !op->ok) {
-            fprintf(stderr, "    lookup %zu: node %d -> node %d (%s) %s\n", k, op->src,
-                    op->dst, op->known ? "known" : "unknown",
-                    op->done ? "failed" : "never completed");
+            fprintf(stderr, "    lookup %zu: node %d -> node %d (%s) %s\n", k, op->src, op->dst,
+                    op->known ? "known" : "unknown", op->done ? "failed" : "never completed");
         }
     }
-    s_check_invariants(sim);
+    psim_check_invariants(sim);
     SIM_CHECK(sim, not_done == 0, "%zu lookups never completed", not_done);
     SIM_CHECK(sim, multi == 0, "%zu lookups completed more than once", multi);
     if (loss == 0)
-        SIM_CHECK(sim, ok == sim->n_ops, "%zu of %zu lookups failed without loss",
-                  sim->n_ops - ok, sim->n_ops);
+        SIM_CHECK(sim, ok == sim->n_ops, "%zu of %zu lookups failed without loss", sim->n_ops - ok,
+                  sim->n_ops);
     else
         SIM_CHECK(sim, ok * 10 >= sim->n_ops * 9, "%zu of %zu lookups failed at %.0f%% loss",
                   sim->n_ops - ok, sim->n_ops, loss * 100);
     printf("  %-11s seed=%-4" PRIu64 " lookups=%zu unknown_targets=%zu ok=%zu worst=%" PRIu64
            "ms cpu=%.1fs\n",
-           name, seed, sim->n_ops, unknown, ok, worst, (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_print_transport(sim);
-    s_sim_destroy(&sim);
+           name, seed, sim->n_ops, unknown, ok, worst, (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_print_transport(sim);
+    psim_destroy(&sim);
 }
 
 static void s_scn_lookup(uint64_t seed)
@@ -176,16 +187,16 @@ static void s_scn_lookup_loss(uint64_t seed)
 static void s_scn_unicast(uint64_t seed)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new("unicast", seed, 64, 0);
+    sim_t *sim = psim_new("unicast", seed, 64, 0);
     sim->loss = 0.05;
     sim->dup = 0.05;
-    s_boot(sim);
-    s_run_for(sim, 10000);
-    s_pick_pairs(sim, 40);
+    psim_boot(sim);
+    psim_run_for(sim, 10000);
+    psim_pick_pairs(sim, 40);
     uint64_t from = sim->now;
     for (size_t k = 0; k < sim->n_ops; k++)
-        s_schedule(sim, from + s_rng_below(&sim->rng, 5000), s_act_send, 0, (int) k);
-    s_run_until(sim, from + 5000 + 25000);
+        psim_schedule(sim, from + psim_rng_below(&sim->rng, 5000), psim_act_send, 0, (int)k);
+    psim_run_until(sim, from + 5000 + 25000);
 
     size_t acked = 0, arrived = 0, twice = 0, bad = 0, unknown = 0;
     for (size_t k = 0; k < sim->n_ops; k++) {
@@ -196,72 +207,72 @@ static void s_scn_unicast(uint64_t seed)
         twice += op->recv > 1;
         if (op->done != 1 || op->status != 0 || op->recv != 1) {
             bad++;
-            fprintf(stderr, "    send %zu: node %d -> node %d (%s): done=%d status=%d recv=%u\n",
-                    k, op->src, op->dst, op->known ? "known" : "unknown", op->done, op->status,
+            fprintf(stderr, "    send %zu: node %d -> node %d (%s): done=%d status=%d recv=%u\n", k,
+                    op->src, op->dst, op->known ? "known" : "unknown", op->done, op->status,
                     op->recv);
         }
         SIM_CHECK(sim, !(op->done && op->status == 0 && op->recv == 0),
                   "send %zu acknowledged but never delivered", k);
     }
-    s_check_invariants(sim);
-    SIM_CHECK(sim, acked == sim->n_ops, "%zu of %zu sends not acknowledged",
-              sim->n_ops - acked, sim->n_ops);
-    SIM_CHECK(sim, arrived == sim->n_ops, "%zu of %zu sends never arrived",
-              sim->n_ops - arrived, sim->n_ops);
+    psim_check_invariants(sim);
+    SIM_CHECK(sim, acked == sim->n_ops, "%zu of %zu sends not acknowledged", sim->n_ops - acked,
+              sim->n_ops);
+    SIM_CHECK(sim, arrived == sim->n_ops, "%zu of %zu sends never arrived", sim->n_ops - arrived,
+              sim->n_ops);
     SIM_CHECK(sim, twice == 0, "%zu sends delivered more than once", twice);
     printf("  %-9s seed=%-4" PRIu64 " sends=%zu unknown_dest=%zu acked=%zu arrived=%zu twice=%zu"
            " cpu=%.1fs\n",
            "unicast", seed, sim->n_ops, unknown, acked, arrived, twice,
-           (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_print_transport(sim);
-    s_sim_destroy(&sim);
+           (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_print_transport(sim);
+    psim_destroy(&sim);
 }
 
 /*  5: a malicious link (node 8, no core) against node 0 of an 8-node overlay. */
 static void s_scn_abuse(uint64_t seed)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new("abuse", seed, 9, 1);
+    sim_t *sim = psim_new("abuse", seed, 9, 1);
     const int V = 0, M = 8, H = 1, honest = 8;
-    s_boot(sim);
-    s_run_for(sim, 5000);
+    psim_boot(sim);
+    psim_run_for(sim, 5000);
     p2p_core_t *vc = sim->nodes[V].core;
     p2p_stats_t st0, st;
 
     /* A proper handshake first: only a HELLO opens a conversation. */
     size_t len;
-    uint8_t *hello = s_make_hello(sim, M, &len);
-    s_inject(sim, V, M, hello, len);
+    uint8_t *hello = psim_make_hello(sim, M, &len);
+    psim_inject(sim, V, M, hello, len);
     free(hello);
     bool known;
-    SIM_CHECK(sim, s_core_linked(sim, V, M, &known), "the victim did not accept the HELLO");
+    SIM_CHECK(sim, psim_core_linked(sim, V, M, &known), "the victim did not accept the HELLO");
 
     /* 10,000 copies of one valid broadcast: delivered once at the victim, and once by
        everyone else through it; the copies are dropped by hash. */
     p2p_core_stats(vc, &st0);
-    int g = s_msg_new(sim, "", M);
+    int g = psim_msg_new(sim, "", M);
     sim->msgs[g].posted = true;
-    uint8_t *gos = s_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[g].payload,
-                                 SIM_PAYLOAD_LEN, &len);
+    uint8_t *gos =
+        psim_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[g].payload, SIM_PAYLOAD_LEN, &len);
     for (int k = 0; k < 10000; k++)
-        s_inject(sim, V, M, gos, len);
+        psim_inject(sim, V, M, gos, len);
     free(gos);
     p2p_core_stats(vc, &st);
     SIM_CHECK(sim, sim->nodes[V].counts[g] == 1, "victim delivered the flooded message %u times",
               sim->nodes[V].counts[g]);
     SIM_CHECK(sim, st.dup_dropped - st0.dup_dropped >= 9999, "dup_dropped rose by only %" PRIu64,
               st.dup_dropped - st0.dup_dropped);
-    SIM_CHECK(sim, !s_banned(sim, V, M), "duplicates alone got the sender banned");
-    s_run_for(sim, 3000);
-    SIM_CHECK(sim, s_count_delivered(sim, g) == (size_t) honest,
-              "the flooded message reached %zu of %d honest nodes", s_count_delivered(sim, g),
+    SIM_CHECK(sim, !psim_banned(sim, V, M), "duplicates alone got the sender banned");
+    psim_run_for(sim, 3000);
+    SIM_CHECK(sim, psim_count_delivered(sim, g) == (size_t)honest,
+              "the flooded message reached %zu of %d honest nodes", psim_count_delivered(sim, g),
               honest);
 
     /* A forged signature: well-formed, claims to be from H, signed by M. */
     p2p_core_stats(vc, &st0);
-    int f = s_msg_new(sim, "", H);
-    uint8_t *forged = s_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[f].payload,
-                                    SIM_PAYLOAD_LEN, &len);
+    int f = psim_msg_new(sim, "", H);
+    uint8_t *forged =
+        psim_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[f].payload, SIM_PAYLOAD_LEN, &len);
     uint8_t *at = NULL;
     for (size_t k = 0; k + 32 <= len && !at; k++)
         if (memcmp(forged + k, sim->nodes[M].id, 32) == 0)
@@ -269,57 +280,57 @@ static void s_scn_abuse(uint64_t seed)
     SIM_CHECK(sim, at != NULL, "sender field not found in the envelope");
     if (at)
         memcpy(at, sim->nodes[H].id, 32);
-    s_inject(sim, V, M, forged, len);
+    psim_inject(sim, V, M, forged, len);
     free(forged);
     p2p_core_stats(vc, &st);
     SIM_CHECK(sim, st.bad_sig == st0.bad_sig + 1, "bad_sig rose by %" PRIu64,
               st.bad_sig - st0.bad_sig);
-    SIM_CHECK(sim, s_count_delivered(sim, f) == 0, "a forged message was delivered");
+    SIM_CHECK(sim, psim_count_delivered(sim, f) == 0, "a forged message was delivered");
 
     /* Truncated envelopes and a signed envelope whose body is not a PING body (score
        -20 -30 -10 = -60 with p2p_core_int.h's penalties). */
     p2p_core_stats(vc, &st0);
     int bad_sent = 0;
-    int t = s_msg_new(sim, "", M);
-    uint8_t *whole = s_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[t].payload,
-                                   SIM_PAYLOAD_LEN, &len);
-    for (int k = 0; k < 3 && !s_banned(sim, V, M); k++, bad_sent++)
-        s_inject(sim, V, M, whole, (size_t) s_rng_below(&sim->rng, len));
+    int t = psim_msg_new(sim, "", M);
+    uint8_t *whole =
+        psim_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[t].payload, SIM_PAYLOAD_LEN, &len);
+    for (int k = 0; k < 3 && !psim_banned(sim, V, M); k++, bad_sent++)
+        psim_inject(sim, V, M, whole, (size_t)psim_rng_below(&sim->rng, len));
     free(whole);
-    if (!s_banned(sim, V, M)) {
+    if (!psim_banned(sim, V, M)) {
         proto_wr_t w;
         proto_wr_init(&w);
         proto_wr_str(&w, "not a nonce", 11);
-        uint8_t *ping = s_seal(sim, sim->nodes[M].key, PROTO_MSG_PING, &w, &len);
-        s_inject(sim, V, M, ping, len);
+        uint8_t *ping = psim_seal(sim, sim->nodes[M].key, PROTO_MSG_PING, &w, &len);
+        psim_inject(sim, V, M, ping, len);
         free(ping);
         bad_sent++;
     }
     /* Ban evasion: say BYE and come back with a fresh HELLO. The score must survive. */
     bool relinked = false;
-    if (!s_banned(sim, V, M)) {
+    if (!psim_banned(sim, V, M)) {
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_bye(&w, "brb");
-        uint8_t *bye = s_seal(sim, sim->nodes[M].key, PROTO_MSG_BYE, &w, &len);
-        s_inject(sim, V, M, bye, len);
+        uint8_t *bye = psim_seal(sim, sim->nodes[M].key, PROTO_MSG_BYE, &w, &len);
+        psim_inject(sim, V, M, bye, len);
         free(bye);
-        hello = s_make_hello(sim, M, &len);
-        s_inject(sim, V, M, hello, len);
+        hello = psim_make_hello(sim, M, &len);
+        psim_inject(sim, V, M, hello, len);
         free(hello);
-        relinked = s_core_linked(sim, V, M, &known);
+        relinked = psim_core_linked(sim, V, M, &known);
     }
     /* Garbage until banned. (A first byte 0x97 could read as an envelope of another
        protocol version, which disconnects without a penalty: keep garbage garbage.) */
     int garbage = 0;
-    while (!s_banned(sim, V, M) && garbage < 1000) {
+    while (!psim_banned(sim, V, M) && garbage < 1000) {
         uint8_t junk[256];
-        size_t jl = (size_t) s_rng_range(&sim->rng, 1, sizeof junk);
+        size_t jl = (size_t)psim_rng_range(&sim->rng, 1, sizeof junk);
         for (size_t k = 0; k < jl; k++)
-            junk[k] = (uint8_t) s_rng_next(&sim->rng);
+            junk[k] = (uint8_t)psim_rng_next(&sim->rng);
         if (junk[0] == 0x97)
             junk[0] = 0xc1; /* never used in msgpack */
-        s_inject(sim, V, M, junk, jl);
+        psim_inject(sim, V, M, junk, jl);
         garbage++;
         bad_sent++;
     }
@@ -328,53 +339,57 @@ static void s_scn_abuse(uint64_t seed)
               " messages (4 expected at score -60)",
               garbage);
     p2p_core_stats(vc, &st);
-    SIM_CHECK(sim, s_banned(sim, V, M), "not banned after %d bad messages", bad_sent);
-    SIM_CHECK(sim, st.malformed - st0.malformed == (uint64_t) bad_sent,
+    SIM_CHECK(sim, psim_banned(sim, V, M), "not banned after %d bad messages", bad_sent);
+    SIM_CHECK(sim, st.malformed - st0.malformed == (uint64_t)bad_sent,
               "malformed rose by %" PRIu64 " for %d malformed messages",
               st.malformed - st0.malformed, bad_sent);
     SIM_CHECK(sim, st.banned >= 1, "stats.banned is %" PRIu64, st.banned);
     uint8_t curve[32];
     SIM_CHECK(sim, proto_key_curve_public(sim->nodes[M].id, curve) == 0, "curve form of M");
     SIM_CHECK(sim, p2p_core_curve_banned(vc, curve, sim->now), "the transport would admit M");
-    SIM_CHECK(sim, !s_core_linked(sim, V, M, &known), "the banned link is still up");
+    SIM_CHECK(sim, !psim_core_linked(sim, V, M, &known), "the banned link is still up");
 
     /* Banned: even a valid message (and a new HELLO) is ignored... */
-    hello = s_make_hello(sim, M, &len);
-    s_inject(sim, V, M, hello, len);
+    hello = psim_make_hello(sim, M, &len);
+    psim_inject(sim, V, M, hello, len);
     free(hello);
-    int after = s_msg_new(sim, "", M);
+    int after = psim_msg_new(sim, "", M);
     sim->msgs[after].posted = true;
-    gos = s_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[after].payload, SIM_PAYLOAD_LEN,
-                        &len);
-    s_inject(sim, V, M, gos, len);
+    gos = psim_make_gossip(sim, M, "", SIM_KIND_BCAST, sim->msgs[after].payload, SIM_PAYLOAD_LEN,
+                           &len);
+    psim_inject(sim, V, M, gos, len);
     free(gos);
     SIM_CHECK(sim, sim->nodes[V].counts[after] == 0, "a banned peer's message was delivered");
     /* ...while honest peers are still served both ways. */
-    int in = s_msg_new(sim, "", H), out = s_msg_new(sim, "", V);
+    int in = psim_msg_new(sim, "", H), out = psim_msg_new(sim, "", V);
     sim->msgs[in].posted = sim->msgs[out].posted = true;
-    SIM_CHECK(sim, p2p_core_broadcast(sim->nodes[H].core, SIM_KIND_BCAST, sim->msgs[in].payload,
-                                      SIM_PAYLOAD_LEN, sim->now) == 0, "H broadcast");
-    SIM_CHECK(sim, p2p_core_broadcast(vc, SIM_KIND_BCAST, sim->msgs[out].payload,
-                                      SIM_PAYLOAD_LEN, sim->now) == 0, "V broadcast");
-    s_run_for(sim, 5000);
+    SIM_CHECK(sim,
+              p2p_core_broadcast(sim->nodes[H].core, SIM_KIND_BCAST, sim->msgs[in].payload,
+                                 SIM_PAYLOAD_LEN, sim->now) == 0,
+              "H broadcast");
+    SIM_CHECK(sim,
+              p2p_core_broadcast(vc, SIM_KIND_BCAST, sim->msgs[out].payload, SIM_PAYLOAD_LEN,
+                                 sim->now) == 0,
+              "V broadcast");
+    psim_run_for(sim, 5000);
     size_t got_in = 0, got_out = 0;
     for (int i = 0; i < honest; i++) {
         got_in += i != H && sim->nodes[i].counts[in] == 1;
         got_out += i != V && sim->nodes[i].counts[out] == 1;
     }
-    SIM_CHECK(sim, got_in == (size_t) honest - 1, "H's broadcast reached %zu of %d", got_in,
+    SIM_CHECK(sim, got_in == (size_t)honest - 1, "H's broadcast reached %zu of %d", got_in,
               honest - 1);
-    SIM_CHECK(sim, got_out == (size_t) honest - 1, "V's broadcast reached %zu of %d", got_out,
+    SIM_CHECK(sim, got_out == (size_t)honest - 1, "V's broadcast reached %zu of %d", got_out,
               honest - 1);
     SIM_CHECK(sim, p2p_core_link_count(vc) >= 1, "the victim lost its honest links");
-    SIM_CHECK(sim, s_count_delivered(sim, after) == 0, "a banned peer's message spread");
-    s_check_invariants(sim);
+    SIM_CHECK(sim, psim_count_delivered(sim, after) == 0, "a banned peer's message spread");
+    psim_check_invariants(sim);
     p2p_core_stats(vc, &st);
     printf("  %-9s seed=%-4" PRIu64 " bad_before_ban=%d (after relink %d) dup_dropped=%" PRIu64
            " bad_sig=%" PRIu64 " malformed=%" PRIu64 " banned=%" PRIu64 " links=%zu cpu=%.1fs\n",
            "abuse", seed, bad_sent, garbage, st.dup_dropped, st.bad_sig, st.malformed, st.banned,
-           p2p_core_link_count(vc), (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_sim_destroy(&sim);
+           p2p_core_link_count(vc), (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_destroy(&sim);
 }
 
 /*  5b: 100,000 distinct valid broadcasts from one link (10 per ms) into a core with
@@ -382,28 +397,28 @@ static void s_scn_abuse(uint64_t seed)
 static void s_scn_flood(uint64_t seed)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new("flood", seed, 2, 1);
+    sim_t *sim = psim_new("flood", seed, 2, 1);
     const int V = 0, F = 1;
     sim->params.seen_capacity = 1000;
     sim->params.mcache_capacity = 200;
-    s_boot(sim);
+    psim_boot(sim);
     size_t len;
-    uint8_t *hello = s_make_hello(sim, F, &len);
-    s_inject(sim, V, F, hello, len);
+    uint8_t *hello = psim_make_hello(sim, F, &len);
+    psim_inject(sim, V, F, hello, len);
     free(hello);
     const char *env = getenv("GENIE_SIM_FLOOD");
-    uint32_t total = env ? (uint32_t) strtoul(env, NULL, 10) : 100000;
+    uint32_t total = env ? (uint32_t)strtoul(env, NULL, 10) : 100000;
     size_t max_seen = 0, max_mcache = 0;
     uint64_t start = sim->now;
     p2p_stats_t st;
     for (uint32_t k = 0; k < total; k++) {
-        s_run_until(sim, start + k / 10);
+        psim_run_until(sim, start + k / 10);
         uint8_t payload[SIM_PAYLOAD_LEN];
         memcpy(payload, SIM_MAGIC_FLOOD, 4);
         memcpy(payload + 4, &k, 4);
         memcpy(payload + 8, &seed, 8);
-        uint8_t *gos = s_make_gossip(sim, F, "", SIM_KIND_BCAST, payload, sizeof payload, &len);
-        s_inject(sim, V, F, gos, len);
+        uint8_t *gos = psim_make_gossip(sim, F, "", SIM_KIND_BCAST, payload, sizeof payload, &len);
+        psim_inject(sim, V, F, gos, len);
         free(gos);
         if (k % 100 == 99) {
             p2p_core_stats(sim->nodes[V].core, &st);
@@ -413,7 +428,7 @@ static void s_scn_flood(uint64_t seed)
                 max_mcache = st.mcache_entries;
         }
     }
-    s_run_for(sim, 1000);
+    psim_run_for(sim, 1000);
     p2p_core_stats(sim->nodes[V].core, &st);
     bool known;
     SIM_CHECK(sim, max_seen <= sim->params.seen_capacity, "seen grew to %zu", max_seen);
@@ -423,13 +438,13 @@ static void s_scn_flood(uint64_t seed)
               st.mcache_entries);
     SIM_CHECK(sim, sim->nodes[V].flood_delivered == total, "delivered %" PRIu64 " of %u",
               sim->nodes[V].flood_delivered, total);
-    SIM_CHECK(sim, s_core_linked(sim, V, F, &known), "an honest heavy sender lost its link");
-    s_check_invariants(sim);
+    SIM_CHECK(sim, psim_core_linked(sim, V, F, &known), "an honest heavy sender lost its link");
+    psim_check_invariants(sim);
     printf("  %-9s seed=%-4" PRIu64 " msgs=%u delivered=%" PRIu64 " max_seen=%zu max_mcache=%zu"
            " rate_limited=%" PRIu64 " cpu=%.1fs\n",
            "flood", seed, total, sim->nodes[V].flood_delivered, max_seen, max_mcache,
-           st.rate_limited, (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_sim_destroy(&sim);
+           st.rate_limited, (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_destroy(&sim);
 }
 
 /*  6: 32 nodes split in two halves for 20 s, then healed: broadcasts made from 15 s
@@ -437,28 +452,29 @@ static void s_scn_flood(uint64_t seed)
 static void s_scn_partition(uint64_t seed)
 {
     clock_t c0 = clock();
-    sim_t *sim = s_sim_new("partition", seed, 32, 0);
+    sim_t *sim = psim_new("partition", seed, 32, 0);
     sim->loss = 0.02;
-    s_boot(sim);
-    s_run_for(sim, 10000);
+    psim_boot(sim);
+    psim_run_for(sim, 10000);
     for (int i = 0; i < sim->n; i++)
-        sim->group[i] = s_rng_chance(&sim->rng, 0.5);
+        sim->group[i] = psim_rng_chance(&sim->rng, 0.5);
     uint64_t split = sim->now;
     for (int k = 0; k < 10; k++)
-        s_schedule(sim, split + 2000 + s_rng_below(&sim->rng, 16000), s_act_broadcast, 0, 0);
-    s_schedule(sim, split + 20000, s_act_heal, 0, 0);
+        psim_schedule(sim, split + 2000 + psim_rng_below(&sim->rng, 16000), psim_act_broadcast, 0,
+                      0);
+    psim_schedule(sim, split + 20000, psim_act_heal, 0, 0);
     uint64_t from = split + 35000;
     for (int k = 0; k < 30; k++)
-        s_schedule(sim, from + s_rng_below(&sim->rng, 10000), s_act_broadcast, 0, 0);
+        psim_schedule(sim, from + psim_rng_below(&sim->rng, 10000), psim_act_broadcast, 0, 0);
     int group_of[32];
     for (int i = 0; i < sim->n; i++)
         group_of[i] = sim->group[i];
-    s_run_until(sim, split + 19999);
-    s_print_links(sim, "before the heal");
-    s_run_until(sim, from);
-    s_print_links(sim, "15 s after the heal");
-    s_run_until(sim, from + 40000);
-    s_print_links(sim, "at the end");
+    psim_run_until(sim, split + 19999);
+    psim_print_links(sim, "before the heal");
+    psim_run_until(sim, from);
+    psim_print_links(sim, "15 s after the heal");
+    psim_run_until(sim, from + 40000);
+    psim_print_links(sim, "at the end");
     /* Report (not asserted): how far the messages made during the split spread. */
     uint64_t same = 0, same_got = 0, cross_got = 0, cross = 0;
     for (size_t k = 0; k < sim->n_msgs; k++) {
@@ -475,8 +491,8 @@ static void s_scn_partition(uint64_t seed)
             cross_got += !sg && sim->nodes[i].counts[k];
         }
     }
-    sim_tally_t t = s_tally(sim, from, from + 40000, true);
-    s_check_invariants(sim);
+    sim_tally_t t = psim_tally(sim, from, from + 40000, true);
+    psim_check_invariants(sim);
     SIM_CHECK(sim, t.missing == 0, "%" PRIu64 " of %" PRIu64 " deliveries missing after the heal",
               t.missing, t.expected);
     SIM_CHECK(sim, t.extra == 0, "%" PRIu64 " extra deliveries", t.extra);
@@ -484,9 +500,9 @@ static void s_scn_partition(uint64_t seed)
            ", other side %" PRIu64 "/%" PRIu64 "; after heal: msgs=%" PRIu64 " missing=%" PRIu64
            " cpu=%.1fs\n",
            "partition", seed, same_got, same, cross_got, cross, t.posted, t.missing,
-           (double) (clock() - c0) / CLOCKS_PER_SEC);
-    s_print_transport(sim);
-    s_sim_destroy(&sim);
+           (double)(clock() - c0) / CLOCKS_PER_SEC);
+    psim_print_transport(sim);
+    psim_destroy(&sim);
 }
 
 /* ----------------------------------------------------------------- main ---- */
@@ -512,10 +528,10 @@ int main(void)
     static const sim_scenario_t scenarios[] = {
         /* Default seeds keep the whole run under a minute with ASan on 2 cores; about
            87% of the time goes to Ed25519 in libsodium (every hop signs and verifies). */
-        {"gossip", s_scn_gossip, 1},       {"churn", s_scn_churn, 2},
-        {"lookup", s_scn_lookup, 1},       {"lookuploss", s_scn_lookup_loss, 2},
-        {"unicast", s_scn_unicast, 2},     {"abuse", s_scn_abuse, 3},
-        {"flood", s_scn_flood, 1},         {"partition", s_scn_partition, 1},
+        {"gossip", s_scn_gossip, 1},   {"churn", s_scn_churn, 2},
+        {"lookup", s_scn_lookup, 1},   {"lookuploss", s_scn_lookup_loss, 2},
+        {"unicast", s_scn_unicast, 2}, {"abuse", s_scn_abuse, 3},
+        {"flood", s_scn_flood, 1},     {"partition", s_scn_partition, 1},
     };
     const char *only = getenv("GENIE_SIM_SCENARIO");
     const char *one_seed = getenv("GENIE_SIM_SEED");
@@ -530,11 +546,11 @@ int main(void)
         if (one_seed && *one_seed) {
             sc->run(strtoull(one_seed, NULL, 10));
         } else {
-            unsigned n = n_seeds && *n_seeds ? (unsigned) strtoul(n_seeds, NULL, 10) : sc->seeds;
+            unsigned n = n_seeds && *n_seeds ? (unsigned)strtoul(n_seeds, NULL, 10) : sc->seeds;
             for (unsigned seed = 1; seed <= n; seed++)
                 sc->run(seed);
         }
-        printf("%s: %.1fs cpu\n", sc->name, (double) (clock() - c0) / CLOCKS_PER_SEC);
+        printf("%s: %.1fs cpu\n", sc->name, (double)(clock() - c0) / CLOCKS_PER_SEC);
     }
     CHECK(matched);
     return testutil_done("test_p2p_sim");

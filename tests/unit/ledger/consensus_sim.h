@@ -1,0 +1,232 @@
+/*  consensus_sim: private to test_consensus_sim. The simulation's types (scenarios,
+ *  messages, events, nodes, the world) and the functions its files share; the world, the
+ *  faults and what is checked are described at the top of test_consensus_sim.c.
+ *
+ *    consensus_sim.c            the world: PRNG, failures, event heap, network, GST, runs
+ *    consensus_sim_node.c       a validator: its application, consensus io, byzantine
+ *                               twins, crash and boot, delivered messages
+ *    consensus_sim_check.c      global checks: double signing, certificates, durable
+ *                               record, liveness
+ *    consensus_sim_directed.c   directed tests of the core's edges
+ *    test_consensus_sim.c       the scenarios table and main
+ */
+#ifndef GENIE_CONSENSUS_SIM_H
+#define GENIE_CONSENSUS_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_consensus.h"
+#include "proto/proto_key.h"
+
+#define SIM_NODES_MAX 7
+#define SIM_K 3                 /* heights required after GST */
+#define SIM_LIVE_MS 60000u      /* ... within this much virtual time */
+#define SIM_HEIGHT_MAX 400u     /* a run stops growing its chains here */
+#define SIM_EVENTS_MAX 4000000u /* runaway guard */
+#define SIM_SYNC_MS 300u
+#define SIM_SYNC_BATCH 4u
+#define SIM_VC_CAP 16384u /* signature cache slots */
+
+/* ---- PRNG (splitmix64) ---- */
+
+typedef struct {
+    uint64_t s;
+} sim_rng_t;
+
+/* ---- scenarios ---- */
+
+typedef struct {
+    const char *name;
+    int n;
+    int byz;          /* equivocating validators (the last BYZ indexes) */
+    double loss, dup; /* before GST: upper bounds, each run draws below them */
+    uint64_t dmax;    /* before GST, ms */
+    bool partitions, crashes, minority, lazy, bad_blocks, corrupt;
+    double post_loss; /* after GST */
+} sim_scenario_t;
+
+/* The scenarios (test_consensus_sim.c); a run's PRNG is seeded from its index. */
+extern const sim_scenario_t csim_scenarios[];
+
+/* ---- messages and events ---- */
+
+enum { MSG_PROPOSAL, MSG_VOTE, MSG_STATUS, MSG_SYNC };
+
+typedef struct {
+    int refs;
+    uint8_t kind;
+    int8_t from;
+    bool corrupted;
+    uint64_t a, b; /* STATUS: the sender's height; SYNC: heights a..b of the sender's chain */
+    size_t len;
+    uint8_t data[];
+} sim_msg_t;
+
+enum {
+    EV_DELIVER,
+    EV_TIMER,
+    EV_START,
+    EV_SYNC_TICK,
+    EV_CRASH,
+    EV_RESTART,
+    EV_PARTITION,
+    EV_HEAL,
+    EV_GST,
+    EV_GST2
+};
+
+typedef struct {
+    uint64_t time, seq;
+    uint8_t kind;
+    int8_t node;
+    uint8_t step;
+    uint32_t epoch;
+    uint32_t round;
+    uint64_t height;
+    sim_msg_t *msg;
+} sim_event_t;
+
+/* ---- nodes and the world ---- */
+
+typedef struct {
+    uint8_t hash[32];
+    uint8_t *block;
+    size_t block_len;
+    uint8_t *cert;
+    size_t cert_len;
+} sim_entry_t;
+
+typedef struct sim sim_t;
+
+typedef struct {
+    sim_t *sim;
+    int idx;
+    bool up, byz, dying, stay_down;
+    uint32_t epoch;
+    ledger_cons_t *cons;
+    /* durable: survives a crash */
+    uint8_t *record;
+    size_t record_len;
+    sim_entry_t *chain; /* chain[i] is height i + 1 */
+    size_t chain_len, chain_cap;
+    /* application scratch */
+    char blockbuf[96];
+    uint64_t started_ms; /* when the current height started (lazy proposers) */
+} sim_node_t;
+
+typedef struct {
+    bool used;
+    int8_t who;
+    uint8_t kind; /* 0 proposal, 1 prevote, 2 precommit */
+    uint32_t round;
+    uint64_t height;
+    bool has_hash;
+    uint8_t hash[32];
+} sim_sig_t;
+
+typedef struct {
+    uint8_t key[16];
+    uint8_t state; /* 0 empty, 1 good, 2 bad */
+} sim_vc_t;
+
+typedef struct {
+    uint64_t runs, commits, synced, crashes, persist_crashes, restarts, partitions;
+    uint64_t delivered, lost, equivocations, dups, rounds, skips, refused, events;
+    uint64_t max_round, byz_msgs, corrupted, halts_checked;
+    uint64_t sig_checks, cert_checks, signed_msgs;
+    uint64_t virt_ms;
+} sim_totals_t;
+
+struct sim {
+    const sim_scenario_t *sc;
+    uint64_t seed;
+    sim_rng_t rng;
+    uint64_t now;
+    uint64_t seq;
+    sim_event_t *heap;
+    size_t n_ev, cap_ev;
+    int n;
+    sim_node_t nodes[SIM_NODES_MAX];
+    proto_key_t *const *keys;
+    ledger_valset_t valset;
+    size_t quorum;
+    uint8_t chain_id[32];
+    ledger_cons_params_t params;
+    int group[SIM_NODES_MAX];
+    double loss, dup, persist_crash, persist_fail;
+    uint64_t dmin, dmax;
+    bool after_gst, halt_phase, live_phase, use_cache;
+    uint64_t halt_cap, t0, h0;
+    /* global truth */
+    uint8_t final_hash[SIM_HEIGHT_MAX + 2][32];
+    bool final_set[SIM_HEIGHT_MAX + 2];
+    sim_sig_t *sigs;
+    size_t n_sigs, cap_sigs;
+    sim_vc_t *vc;
+    uint8_t byz_alt[32];
+    bool byz_alt_set;
+    /* outcome */
+    bool failed, done, trace;
+    uint64_t digest;
+    sim_totals_t *totals;
+};
+
+/* ---- the world (consensus_sim.c) ---- */
+
+uint64_t csim_rng_next(sim_rng_t *r);
+uint64_t csim_rng_range(sim_rng_t *r, uint64_t lo, uint64_t hi);
+bool csim_rng_chance(sim_rng_t *r, double p);
+/* Fails the run (the first failure only) and prints its replay line. */
+void csim_fail(sim_t *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Folds V into the run's trace digest. */
+void csim_digest(sim_t *sim, uint64_t v);
+void csim_push(sim_t *sim, sim_event_t ev);
+/* Schedules an event of KIND at NODE (-1: none) DELAY ms from now. */
+void csim_at(sim_t *sim, uint64_t delay, uint8_t kind, int node);
+sim_msg_t *csim_msg_new(uint8_t kind, int from, const uint8_t *data, size_t len);
+void csim_msg_unref(sim_msg_t *m);
+/* Sends M from FROM to TO through the network model (takes no reference of the caller). */
+void csim_net_send(sim_t *sim, int from, int to, sim_msg_t *m);
+/* Runs SC with SEED; true if every check held. *DIGEST gets the trace digest. */
+bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys, bool use_cache,
+              sim_totals_t *totals, uint64_t *digest, bool verbose);
+
+/* ---- a validator (consensus_sim_node.c) ---- */
+
+bool csim_is_honest(const sim_t *sim, int i);
+/* Destroys ND's core: only its record and chain survive. */
+void csim_crash(sim_t *sim, sim_node_t *nd);
+/* Starts the height after ND's chain, unless its core is there already. */
+void csim_start_next(sim_t *sim, sim_node_t *nd);
+/* After every call into a core: a crash inside persist takes effect now. */
+void csim_after_call(sim_t *sim, sim_node_t *nd);
+/* A new core for ND, restored from its durable record if it has one. */
+void csim_boot(sim_t *sim, sim_node_t *nd);
+void csim_on_deliver(sim_t *sim, sim_node_t *nd, sim_msg_t *m);
+
+/* ---- global checks (consensus_sim_check.c) ---- */
+
+/* Everything an honest validator signs goes through here: one value per (h, r, kind). */
+void csim_check_signature(sim_t *sim, int who, uint8_t kind, uint64_t h, uint32_t r, bool has_hash,
+                          const uint8_t *hash);
+/* A cache slot for KEY16 (probing a few slots); *found tells whether it held KEY16. */
+sim_vc_t *csim_vc_slot(sim_t *sim, const uint8_t key[16], bool *found);
+/* The certificate CERT for HASH at height H must verify against the run's validator set. */
+void csim_check_cert(sim_t *sim, int who, uint64_t h, const uint8_t hash[32], const uint8_t *cert,
+                     size_t len, const char *origin);
+/* What an honest validator sends that it signed must be covered by its durable record. */
+void csim_check_persisted(sim_t *sim, const sim_node_t *nd, uint64_t h, uint32_t r, uint8_t step);
+/* Liveness: marks the run done, or fails it once SIM_LIVE_MS passed without SIM_K heights. */
+void csim_check_done(sim_t *sim);
+
+/* ---- directed tests (consensus_sim_directed.c) ---- */
+
+void csim_test_solo(proto_key_t *const *keys);
+void csim_test_persist_failure(proto_key_t *const *keys);
+void csim_test_bad_input(proto_key_t *const *keys);
+void csim_test_restore(proto_key_t *const *keys);
+void csim_test_skip_and_late_block(proto_key_t *const *keys);
+
+#endif
