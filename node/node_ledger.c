@@ -6,7 +6,7 @@
  *    schedule_timeout -> one-shot zloop timers, at most NL_TIMERS_MAX pending; when full
  *                        the one of the lowest (height, round) is ended (the core ignores
  *                        stale timers anyway, and re-arms what it still needs)
- *    persist          -> DIR/ledger/signstate, atomically (node_datadir_write_file)
+ *    persist          -> appended to DIR/ledger/signstate and fdatasynced (node_signlog.h)
  *    get_block        -> ledger_block_build on the head, at most NODE_LEDGER_BLOCK_BYTES;
  *                        "not yet" while the mempool is empty and the head is younger
  *                        than the genesis heartbeat, so empty blocks come only that often
@@ -42,7 +42,8 @@
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define SIGNSTATE_MAX (4u * 1024 * 1024)
+#define SIGNSTATE_MAX (4u * 1024 * 1024)        /* one signing record */
+#define SIGNSTATE_LOG_MAX (8u * 1024 * 1024)    /* the log is rewritten before it passes this */
 
 uint64_t nl_now(void)
 {
@@ -209,7 +210,7 @@ static int s_io_persist(void *ctx, const uint8_t *data, size_t len)
     node_ledger_t *self = ctx;
     char err[512];
     int64_t t0 = zclock_usecs();
-    int rc = node_datadir_write_file(self->signstate, data, len, 0600, err, sizeof err);
+    int rc = node_signlog_append(self->signlog, data, len, err, sizeof err);
     self->st.us_persist += (uint64_t)(zclock_usecs() - t0);
     if (rc != 0) {
         self->st.persist_failures++;
@@ -592,8 +593,15 @@ static int s_restore(node_ledger_t *self, char *err, size_t err_cap)
     uint8_t *data = NULL;
     size_t len = 0;
     char msg[512];
-    if (node_datadir_read_file(self->signstate, SIGNSTATE_MAX, &data, &len, msg, sizeof msg) != 0)
-        return errno == ENOENT ? 0 : proto_err_set(err, err_cap, "%s", msg);
+    self->signlog = node_signlog_open(self->signstate, SIGNSTATE_MAX, SIGNSTATE_LOG_MAX, &data,
+                                      &len, msg, sizeof msg);
+    if (!self->signlog)
+        return proto_err_set(err, err_cap,
+                             "%s (refusing to sign without the signing record: it protects "
+                             "against double-signing)",
+                             msg);
+    if (!data)
+        return 0;
     int rc = ledger_cons_restore(self->cons, data, len);
     free(data);
     if (rc != PROTO_OK)
@@ -725,6 +733,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
     free(self->built);
     ledger_mempool_destroy(&self->pool);
     ledger_store_destroy(&self->store);
+    node_signlog_destroy(&self->signlog);
     proto_key_destroy(&self->vkey);
     ledger_genesis_destroy(&self->genesis);
     free(self);

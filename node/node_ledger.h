@@ -14,8 +14,8 @@
  *  share):
  *    DIR/ledger/            the LevelDB store (ledger_store.h)
  *    DIR/ledger/signstate   the consensus core's signing record (double-sign protection),
- *                           replaced atomically (tmp, fsync, rename, fsync dir) before
- *                           anything signed leaves the node; restored at start.
+ *                           appended to a log and fdatasynced before anything signed
+ *                           leaves the node (node_signlog.h); restored at start.
  *
  *  Network messages (all through p2p; payloads opaque to it):
  *    broadcast kind PROTO_MSG_TX        a tx's bytes (ledger_tx.h)

@@ -15,6 +15,7 @@
 #include "ledger/ledger_store.h"
 #include "node/node_datadir.h"
 #include "node/node_ledger.h"
+#include "node/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
 #define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
@@ -99,6 +100,7 @@ struct node_ledger_t {
     ledger_mempool_t *pool;
     proto_key_t *vkey; /* validator key, NULL for a follower */
     ledger_cons_t *cons;
+    node_signlog_t *signlog; /* validators only */
     nl_timer_t timers[NL_TIMERS_MAX];
     nl_cached_t states[NL_STATES_MAX];
     uint8_t *built; /* the block last handed to the core by get_block */
