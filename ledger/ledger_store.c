@@ -19,7 +19,7 @@
 #define HEAD_LEN (8 + 2 * LEDGER_ID_LEN + 8)
 #define CHAIN_LEN (LEDGER_ID_LEN + 8 + 8)
 #define TXLOC_LEN (8 + 4 + 1)
-#define CACHE_BYTES (8u << 20)
+#define CACHE_BYTES (4u << 20)
 #define WRITE_BUFFER_BYTES (4u << 20)
 
 struct ledger_store_t {
