@@ -5,26 +5,27 @@
 #include "ledger/ledger_store.h"
 
 #include <dirent.h>
-#include <limits.h>
 #include <leveldb/c.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "ledger/ledger_block.h"
+#include "ledger/ledger_trim.h"
 #include "proto/proto_log.h"
 
 #define HEAD_LEN (8 + 2 * LEDGER_ID_LEN + 8)
 #define CHAIN_LEN (LEDGER_ID_LEN + 8 + 8)
 #define TXLOC_LEN (8 + 4 + 1)
-#define CACHE_BYTES (8u << 20)
+#define CACHE_BYTES (4u << 20)
 #define WRITE_BUFFER_BYTES (4u << 20)
 
 struct ledger_store_t {
     char *dir;
+    char *real_dir;      /* DIR as /proc/self/maps names it (absolute, no links), for trimming */
+    ledger_trim_t *trim; /* the trimmer thread, NULL if stopped */
     leveldb_t *db;
     leveldb_options_t *opts;
     leveldb_cache_t *cache;
@@ -246,6 +247,13 @@ int ledger_store_open(const char *dir, ledger_store_t **out, char *err, size_t e
         GLOG(ERROR, LEDGER, "store %s: %s", dir, ledger_err_str(rc));
         goto fail;
     }
+    /* the directory exists now that LevelDB opened it */
+    if (!(s->real_dir = realpath(dir, NULL)) && !(s->real_dir = strdup(dir))) {
+        s_seterr(err, errlen, "out of memory");
+        rc = LEDGER_E_NOMEM;
+        goto fail;
+    }
+    ledger_store_trim_start(s);
     *out = s;
     return LEDGER_OK;
 fail:
@@ -258,6 +266,7 @@ void ledger_store_destroy(ledger_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     ledger_store_t *s = *self_p;
+    ledger_store_trim_stop(s); /* before LevelDB unmaps its tables */
     if (s->db)
         leveldb_close(s->db);
     leveldb_writeoptions_destroy(s->wopts);
@@ -266,6 +275,7 @@ void ledger_store_destroy(ledger_store_t **self_p)
     leveldb_filterpolicy_destroy(s->filter);
     leveldb_cache_destroy(s->cache);
     pthread_mutex_destroy(&s->lock);
+    free(s->real_dir);
     free(s->dir);
     free(s);
     *self_p = NULL;
@@ -539,28 +549,16 @@ uint64_t ledger_store_disk_size(ledger_store_t *s)
 
 long ledger_store_trim_resident(ledger_store_t *s)
 {
-    FILE *f = fopen("/proc/self/maps", "re");
-    if (!f)
-        return -1;
-    size_t dlen = strlen(s->dir);
-    long total = 0;
-    char line[PATH_MAX + 256];
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[8];
-        int path_at = 0;
-        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms, &path_at) != 3 ||
-            path_at == 0)
-            continue;
-        char *path = line + path_at;
-        path[strcspn(path, "\n")] = '\0';
-        size_t plen = strlen(path);
-        if (strcmp(perms, "r--s") != 0 || plen < dlen + 5 || strncmp(path, s->dir, dlen) != 0 ||
-            path[dlen] != '/' || strcmp(path + plen - 4, ".ldb") != 0 || hi <= lo)
-            continue;
-        if (madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
-            total += (long)(hi - lo);
-    }
-    fclose(f);
-    return total;
+    return ledger_trim_pass(s->real_dir);
+}
+
+void ledger_store_trim_start(ledger_store_t *s)
+{
+    if (!s->trim)
+        s->trim = ledger_trim_new(s->real_dir);
+}
+
+void ledger_store_trim_stop(ledger_store_t *s)
+{
+    ledger_trim_destroy(&s->trim);
 }

@@ -112,15 +112,26 @@ int ledger_store_get_small(ledger_store_t *s, const uint8_t *key, size_t klen, u
 /*  Bytes the database files take on disk (approximate, from LevelDB). */
 uint64_t ledger_store_disk_size(ledger_store_t *s);
 
-/*  LevelDB reads table files through read-only shared mappings (up to 1,000 of them on
- *  64-bit, not configurable from its C API), so every table page it touches (lookups,
- *  compaction) stays counted in the process's resident set until the file is closed: the
- *  resident set grows with the database. This drops those pages from the process's page
- *  tables (madvise MADV_DONTNEED on the mappings of this store's .ldb files, found in
- *  /proc/self/maps); the data stays in the kernel's page cache and the next read faults
- *  it back in. Safe at any time, also while LevelDB reads (the mappings are read-only and
- *  file-backed). Returns the bytes of mappings advised, or -1 if /proc/self/maps cannot be
- *  read. */
+/*  LevelDB reads table files through read-only shared mappings, so every table page it
+ *  touches (lookups, compaction) would stay counted in the process's resident set until
+ *  the table is closed: the resident set would grow with the database (ledger_trim.h).
+ *  ledger_store_open therefore starts a trimmer thread (ledger_store_trim_start) that
+ *  drops those pages from the resident set within LEDGER_TRIM_POLL_MS of them growing by
+ *  LEDGER_TRIM_GROW_BYTES, and at least every LEDGER_TRIM_EVERY_MS; if the thread cannot
+ *  start, the open still succeeds (logged), the store only uses more memory.
+ *  ledger_store_destroy stops it first, before LevelDB closes.
+ *
+ *  One trim pass now, from any thread, with or without the trimmer: MADV_PAGEOUT on the
+ *  mappings of this store's .ldb files found in /proc/self/maps, each checked first to be
+ *  still that file's mapping (ledger_trim_pass). The data stays on disk and the next read
+ *  faults it back in. Returns the bytes of mappings advised, or -1 if /proc/self/maps
+ *  cannot be read. */
 long ledger_store_trim_resident(ledger_store_t *s);
+/*  Starts the trimmer thread if it is not running (ledger_store_open does). */
+void ledger_store_trim_start(ledger_store_t *s);
+/*  Stops and joins the trimmer thread if it runs (ledger_store_destroy does), for callers
+ *  that trim on their own schedule; returns at once, without waiting for a poll period.
+ *  Start and stop are called from the thread that owns the store, never concurrently. */
+void ledger_store_trim_stop(ledger_store_t *s);
 
 #endif

@@ -414,10 +414,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
     nl_sync_tick(self, now);
-    /* see ledger_store_trim_resident: every tick, as compaction can touch tens of MiB of
-     * tables a second */
-    if (ledger_store_trim_resident(self->store) < 0)
-        GLOG_RATELIMITED(DEBUG, LEDGER, "cannot read /proc/self/maps to trim memory");
+    /* LevelDB's table pages are trimmed by the store's own thread (ledger_store_trim_*) */
 #ifdef __GLIBC__
     /* RPC threads parse large submissions in their own malloc arenas; hand the freed
      * pages back so they do not stay resident between bursts */

@@ -29,7 +29,7 @@ void p2p_params_default(p2p_params_t *p)
                         .seen_capacity = 65536,
                         .seen_ttl_ms = 120000,
                         .mcache_capacity = 4096,
-                        .mcache_bytes = 16u * 1024 * 1024,
+                        .mcache_bytes = 8u * 1024 * 1024,
                         .mcache_ttl_ms = 30000,
                         .heartbeat_ms = 200,
                         .ping_after_ms = 5000,

@@ -64,7 +64,7 @@ typedef struct {
     size_t seen_capacity;    /* ids remembered for dedup (65536) */
     uint64_t seen_ttl_ms;    /* (120000) */
     size_t mcache_capacity;  /* messages kept for IWANT (4096) */
-    size_t mcache_bytes;     /* (16 MiB) */
+    size_t mcache_bytes;     /* (8 MiB) */
     uint64_t mcache_ttl_ms;  /* (30000) */
     uint64_t heartbeat_ms;   /* IHAVE / maintenance period (200) */
     uint64_t ping_after_ms;  /* ping a silent link after (5000) */
