@@ -101,6 +101,15 @@ def proc_cpu_s(pid):
         return 0.0
 
 
+def proc_majflt(pid):
+    """Major page faults (reads from disk) of the process so far."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rpartition(")")[2].split()[9])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def pct(values, p):
     if not values:
         return float("nan")
@@ -272,10 +281,11 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                      st["consensus"].get("rounds", 0), st["consensus"].get("round_skips", 0),
                      st["node"].get("blocks_committed", 0), st["node"].get("blocks_synced", 0)))
             nb = max(1, st["node"].get("blocks_committed", 0))
-            print("   %s CPU %.1f s (%.0f us/tx); loop ms per committed block: build %.1f, "
+            print("   %s CPU %.1f s (%.0f us/tx), %d major page faults; loop ms per committed block: build %.1f, "
                   "execute proposal %.1f, signing record %.1f, store commit %.1f, "
                   "mempool update %.1f; height start to commit %.1f"
                   % (x.name, proc_cpu_s(x.pid), 1e6 * proc_cpu_s(x.pid) / max(1, len(found)),
+                     proc_majflt(x.pid),
                      *[st["node"].get(k, 0) / 1000.0 / nb
                        for k in ("us_build", "us_validate", "us_persist", "us_commit",
                                  "us_pool_update", "us_height")]))
