@@ -46,7 +46,7 @@ echo "== bench_ledger_net: one million transfers, 1 authority then 4, as fast as
 python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR"
 echo
 echo "== bench_ledger_net: 4 authorities at a fixed offered load (finality latency)"
-for rate in 3000 4000; do
+for rate in 3000 4000 5000; do
   python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR" --authorities 4 --interval-ms 200 \
     --count $((rate * 20)) --rate "$rate" --conns 2 --batch 50
 done
