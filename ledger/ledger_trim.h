@@ -43,9 +43,9 @@
 #ifndef GENIE_LEDGER_TRIM_H
 #define GENIE_LEDGER_TRIM_H
 
-#define LEDGER_TRIM_POLL_MS 25              /* how often the trimmer reads statm */
-#define LEDGER_TRIM_GROW_BYTES (4u << 20)   /* file-backed growth that triggers a pass */
-#define LEDGER_TRIM_EVERY_MS 10000          /* a pass at least this often */
+#define LEDGER_TRIM_POLL_MS 25            /* how often the trimmer reads statm */
+#define LEDGER_TRIM_GROW_BYTES (4u << 20) /* file-backed growth that triggers a pass */
+#define LEDGER_TRIM_EVERY_MS 10000        /* a pass at least this often */
 #define LEDGER_TRIM_THREAD_NAME "genie-trim"
 
 typedef struct ledger_trim_t ledger_trim_t;

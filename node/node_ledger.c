@@ -42,8 +42,8 @@
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define SIGNSTATE_MAX (4u * 1024 * 1024)        /* one signing record */
-#define SIGNSTATE_LOG_MAX (8u * 1024 * 1024)    /* the log is rewritten before it passes this */
+#define SIGNSTATE_MAX (4u * 1024 * 1024)     /* one signing record */
+#define SIGNSTATE_LOG_MAX (8u * 1024 * 1024) /* the log is rewritten before it passes this */
 
 uint64_t nl_now(void)
 {
