@@ -5,6 +5,7 @@
  *  whole-file record is taken; a file without any valid record refuses to open; the file
  *  is mode 0600. */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +105,36 @@ static void s_test_roundtrip(void)
     s_expect(9);
 }
 
+/*  True if the log at s_path opens with record I as its record. */
+static bool s_holds(unsigned i)
+{
+    uint8_t *got = NULL, want[MAXREC];
+    size_t glen = 0;
+    node_signlog_t *log = s_open(&got, &glen);
+    size_t n = s_rec(i, want);
+    bool ok = log && got && glen == n && memcmp(got, want, n) == 0;
+    free(got);
+    node_signlog_destroy(&log);
+    return ok;
+}
+
+/*  A new, empty log at s_path. */
+static node_signlog_t *s_fresh(void)
+{
+    uint8_t *last = NULL;
+    size_t len = 0;
+    unlink(s_path);
+    node_signlog_t *log = s_open(&last, &len);
+    CHECK(last == NULL);
+    return log;
+}
+
 /*  Every cut of the last append, and every flipped byte in it, gives the one before. */
 static void s_test_torn(void)
 {
-    uint8_t *last = NULL, rec[MAXREC];
-    size_t len = 0;
+    uint8_t rec[MAXREC];
     char err[256];
-    unlink(s_path);
-    node_signlog_t *log = s_open(&last, &len);
+    node_signlog_t *log = s_fresh();
     CHECK(log != NULL);
     for (unsigned i = 20; i < 23; i++)
         CHECK_EQ(node_signlog_append(log, rec, s_rec(i, rec), err, sizeof err), 0);
@@ -123,26 +146,14 @@ static void s_test_torn(void)
     int bad = 0;
     for (size_t cut = before; cut < full_len; cut++) {
         s_spill(full, cut);
-        uint8_t *got = NULL, want[MAXREC];
-        size_t glen = 0;
-        node_signlog_t *l2 = s_open(&got, &glen);
-        size_t n = s_rec(22, want);
-        bad += !(l2 && got && glen == n && memcmp(got, want, n) == 0);
-        free(got);
-        node_signlog_destroy(&l2);
+        bad += !s_holds(22);
     }
     CHECK_EQ(bad, 0);
     for (size_t at = before; at < full_len; at++) {
         full[at] ^= 0x40;
         s_spill(full, full_len);
         full[at] ^= 0x40;
-        uint8_t *got = NULL, want[MAXREC];
-        size_t glen = 0;
-        node_signlog_t *l2 = s_open(&got, &glen);
-        size_t n = s_rec(22, want);
-        bad += !(l2 && got && glen == n && memcmp(got, want, n) == 0);
-        free(got);
-        node_signlog_destroy(&l2);
+        bad += !s_holds(22);
     }
     CHECK_EQ(bad, 0);
     s_spill(full, full_len);
@@ -153,11 +164,9 @@ static void s_test_torn(void)
 /*  The log stays under its bound: appends past it rewrite it to the newest record. */
 static void s_test_compact(void)
 {
-    uint8_t *last = NULL, rec[MAXREC];
-    size_t len = 0;
+    uint8_t rec[MAXREC];
     char err[256];
-    unlink(s_path);
-    node_signlog_t *log = s_open(&last, &len);
+    node_signlog_t *log = s_fresh();
     CHECK(log != NULL);
     size_t biggest = 0;
     for (unsigned i = 0; i < 200; i++) {
@@ -215,11 +224,9 @@ static void s_test_files(void)
 /*  The parser alone: sequence numbers must rise; a repeated one ends the log. */
 static void s_test_parse_seq(void)
 {
-    uint8_t *last = NULL, rec[MAXREC];
-    size_t len = 0;
+    uint8_t rec[MAXREC];
     char err[256];
-    unlink(s_path);
-    node_signlog_t *log = s_open(&last, &len);
+    node_signlog_t *log = s_fresh();
     CHECK_EQ(node_signlog_append(log, rec, s_rec(1, rec), err, sizeof err), 0);
     node_signlog_destroy(&log);
     size_t flen = 0;
