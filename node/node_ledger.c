@@ -626,6 +626,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     *genesis = NULL;
     self->pace_timer = -1;
     self->tick_timer = -1;
+    self->gossip_timer = -1;
     self->params = *ledger_genesis_params(self->genesis);
     memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
     const char *datadir = node_datadir_path(node_app_datadir(app));
@@ -722,12 +723,15 @@ void node_ledger_destroy(node_ledger_t **self_p)
             zloop_timer_end(self->loop, self->pace_timer);
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
+        if (self->gossip_timer >= 0)
+            zloop_timer_end(self->loop, self->gossip_timer);
     }
     nl_verifier_stop(self);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
     nl_sync_clear(self);
     free(self->built);
+    nl_recbuf_free(&self->outbox);
     ledger_mempool_destroy(&self->pool);
     ledger_store_destroy(&self->store);
     node_signlog_destroy(&self->signlog);

@@ -27,6 +27,7 @@
 #define NL_JOB_BATCH 2
 #define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX           /* txs in one tx_batch broadcast */
 #define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
+#define NL_GOSSIP_DELAY_MS 10 /* admitted txs wait at most this long to be gossiped together */
 #define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
@@ -38,6 +39,12 @@
 #define NL_PEER_IGNORE_MS 60000
 
 typedef struct node_ledger_t node_ledger_t;
+
+/*  Check records (see node_ledger_txs.c): a growable buffer of [rc][len][bytes]. */
+typedef struct {
+    uint8_t *buf;
+    size_t len, cap;
+} nl_recbuf_t;
 
 typedef struct {
     bool used;
@@ -116,6 +123,9 @@ struct node_ledger_t {
     pthread_t verifier_thread;
     void *verifier_args;
     size_t verify_inflight; /* jobs sent, verdicts not back yet */
+    nl_recbuf_t outbox;      /* admitted txs not gossiped yet (records with rc 0) */
+    size_t outbox_n;         /* txs in it */
+    int gossip_timer;        /* one-shot: gossip the outbox; -1 when none */
     bool started;
     /* sync */
     nl_peer_t peers[NL_PEERS_MAX];
@@ -149,11 +159,6 @@ void nl_start_next(node_ledger_t *self, const char *why);
 void nl_pace_check(node_ledger_t *self);
 
 /* node_ledger_txs.c */
-/*  Check records (see node_ledger_txs.c): a growable buffer of [rc][len][bytes]. */
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-} nl_recbuf_t;
 int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
 /*  Checks txs into records, their signatures in batches (proto_sig_check_batch): each
  *  tx is parsed, its chain id and stateless rules checked, then (with STORE, which may be
@@ -203,9 +208,15 @@ void nl_verifier_stop(node_ledger_t *self);
 int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
              uint8_t *txid, const char **why);
 
-/*  Gossips N admitted txs: one alone as a tx, more as tx_batch broadcasts of at most
- *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each. */
+/*  Gossips N admitted txs (copied): they join the outbox, which is sent when it holds
+ *  NL_TX_BATCH_MAX txs or NL_TX_BATCH_BYTES bytes, else NL_GOSSIP_DELAY_MS after its first
+ *  tx, so that many small submissions travel as a few tx_batch broadcasts (each costs
+ *  every peer a signature check and a verifier job). */
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n);
+
+/*  Sends the outbox now: one tx alone as a tx, more as tx_batch broadcasts of at most
+ *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each; ends the gossip timer. */
+void nl_gossip_flush(node_ledger_t *self);
 
 /* node_ledger_sync.c */
 /*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */

@@ -166,7 +166,9 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
     return rc;
 }
 
-void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
+/*  Broadcasts N txs: one alone as a tx, more as tx_batch messages within the limits. */
+static void s_broadcast_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens,
+                            size_t n)
 {
     p2p_node_t *p2p = node_app_p2p(self->app);
     size_t i = 0;
@@ -191,6 +193,65 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
         }
         proto_wr_free(&w);
         i = end;
+    }
+}
+
+void nl_gossip_flush(node_ledger_t *self)
+{
+    if (self->gossip_timer >= 0) {
+        zloop_timer_end(self->loop, self->gossip_timer);
+        self->gossip_timer = -1;
+    }
+    size_t n = self->outbox_n;
+    const uint8_t **txs = n ? malloc(n * sizeof *txs) : NULL;
+    size_t *lens = n ? malloc(n * sizeof *lens) : NULL;
+    if (n && (!txs || !lens)) {
+        self->st.broadcast_failures++;
+        GLOG(WARN, LEDGER, "out of memory: %zu txs not gossiped (blocks will carry them)", n);
+        n = 0;
+    }
+    size_t k = 0, off = 0, len;
+    int32_t rc;
+    const uint8_t *p;
+    while (k < n && nl_rec_next(self->outbox.buf, self->outbox.len, &off, &rc, &p, &len)) {
+        txs[k] = p;
+        lens[k++] = len;
+    }
+    s_broadcast_txs(self, txs, lens, k);
+    free(txs);
+    free(lens);
+    self->outbox.len = 0;
+    self->outbox_n = 0;
+}
+
+static int s_on_gossip_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    node_ledger_t *self = arg;
+    if (timer_id == self->gossip_timer)
+        self->gossip_timer = -1;
+    nl_gossip_flush(self);
+    return 0;
+}
+
+void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (self->outbox_n > 0 && (self->outbox_n >= NL_TX_BATCH_MAX ||
+                                   self->outbox.len + lens[i] > NL_TX_BATCH_BYTES))
+            nl_gossip_flush(self);
+        if (nl_rec_add(&self->outbox, 0, txs[i], lens[i]) != 0) {
+            s_broadcast_txs(self, txs + i, lens + i, 1); /* no memory to wait: send it now */
+            continue;
+        }
+        self->outbox_n++;
+    }
+    if (self->outbox_n > 0 && self->gossip_timer < 0) {
+        self->gossip_timer =
+            zloop_timer(self->loop, NL_GOSSIP_DELAY_MS, 1, s_on_gossip_timer, self);
+        if (self->gossip_timer < 0) {
+            GLOG(WARN, LEDGER, "cannot create the gossip timer: gossiping at once");
+            nl_gossip_flush(self);
+        }
     }
 }
 
