@@ -267,6 +267,20 @@ def scenario(args, n_auth, interval_ms, verify_rate):
               "(%d txs; head polled every %d ms)"
               % (pct(lat, 50), pct(lat, 99), max(lat) if lat else float("nan"), len(lat),
                  POLL_S * 1000))
+        # the slowest 1%: did they miss blocks (committed after their submit, without them)
+        # or wait in a slow height?
+        if lat:
+            cut = pct(lat, 99)
+            seen_sorted = sorted(watch.seen.items())
+            missed = []
+            for t, h in found.items():
+                if h in watch.seen and watch.seen[h] - submits[t] >= cut:
+                    missed.append(sum(1 for hh, ms in seen_sorted
+                                      if hh < h and ms > submits[t]))
+            if missed:
+                print("   slowest 1%% (%d txs, >= %.0f ms): blocks committed after their submit "
+                      "without them: p50 %d, max %d"
+                      % (len(missed), cut, pct(missed, 50), max(missed)))
         for i, x in enumerate(nodes):
             print("   %s: VmRSS %.1f MiB (RssAnon %.1f, RssFile %.1f; peaks sampled: VmRSS %.1f, "
                   "RssAnon %.1f; VmHWM %.1f), ledger db %.1f -> %.1f MiB"
@@ -274,10 +288,12 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                      mib(peak_anon[i]), mib(mems[i][1]), mib(db_before[i]), mib(db_after[i])))
         for i, x in enumerate(nodes):
             st = stats if i == 0 else x.call("ledger_stats")
-            print("   %s ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, mempool %d, "
+            print("   %s ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, "
+                  "txs_dropped_busy %d, mempool %d, "
                   "rounds %d, round_skips %d, blocks committed by consensus %d, synced %d"
                   % (x.name, st.get("disk_bytes", 0), st["node"].get("txs_in", 0),
-                     st["node"].get("txs_rejected", 0), st["mempool"].get("count", 0),
+                     st["node"].get("txs_rejected", 0), st["node"].get("txs_dropped_busy", 0),
+                     st["mempool"].get("count", 0),
                      st["consensus"].get("rounds", 0), st["consensus"].get("round_skips", 0),
                      st["node"].get("blocks_committed", 0), st["node"].get("blocks_synced", 0)))
             nb = max(1, st["node"].get("blocks_committed", 0))
