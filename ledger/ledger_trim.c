@@ -4,6 +4,7 @@
 #include "ledger/ledger_trim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +31,7 @@ struct ledger_trim_t {
     pthread_cond_t wake;  /* signalled by the thread once named, by destroy */
     bool started;
     bool stop;
+    int statm; /* /proc/self/statm, open for the thread's life (-1 if it could not be) */
 };
 
 /* ---- one pass ---- */
@@ -85,16 +87,17 @@ long ledger_trim_pass(const char *dir)
 
 /* ---- the thread ---- */
 
-/* File-backed resident pages of the process ("shared" in /proc/self/statm). */
-static bool s_file_pages(unsigned long *pages)
+/* File-backed resident pages of the process ("shared" in /proc/self/statm), read again
+   from the start of the file the thread keeps open. */
+static bool s_file_pages(const ledger_trim_t *self, unsigned long *pages)
 {
-    FILE *f = fopen("/proc/self/statm", "re");
-    if (!f)
+    char buf[128];
+    ssize_t n = self->statm >= 0 ? pread(self->statm, buf, sizeof buf - 1, 0) : -1;
+    if (n <= 0)
         return false;
+    buf[n] = '\0';
     unsigned long size, resident;
-    bool ok = fscanf(f, "%lu %lu %lu", &size, &resident, pages) == 3;
-    fclose(f);
-    return ok;
+    return sscanf(buf, "%lu %lu %lu", &size, &resident, pages) == 3;
 }
 
 static uint64_t s_now_ms(void)
@@ -112,13 +115,14 @@ static unsigned long s_pass(ledger_trim_t *self, bool *warned)
         GLOG(WARN, LEDGER, "cannot read /proc/self/maps: LevelDB tables stay resident");
     }
     unsigned long pages = 0;
-    return s_file_pages(&pages) ? pages : 0;
+    return s_file_pages(self, &pages) ? pages : 0;
 }
 
 static void *s_main(void *arg)
 {
     ledger_trim_t *self = arg;
     prctl(PR_SET_NAME, LEDGER_TRIM_THREAD_NAME, 0, 0, 0);
+    self->statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     pthread_mutex_lock(&self->lock);
     self->started = true;
     pthread_cond_signal(&self->wake);
@@ -144,7 +148,7 @@ static void *s_main(void *arg)
         pthread_mutex_unlock(&self->lock);
         unsigned long pages;
         uint64_t now = s_now_ms();
-        bool known = s_file_pages(&pages);
+        bool known = s_file_pages(self, &pages);
         if ((known && pages >= base + grow) || now - last >= LEDGER_TRIM_EVERY_MS) {
             base = s_pass(self, &warned);
             last = now;
@@ -154,6 +158,8 @@ static void *s_main(void *arg)
         pthread_mutex_lock(&self->lock);
     }
     pthread_mutex_unlock(&self->lock);
+    if (self->statm >= 0)
+        close(self->statm);
     return NULL;
 }
 

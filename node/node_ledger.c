@@ -27,7 +27,6 @@
  */
 #include "node/node_ledger.h"
 
-#include <errno.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif

@@ -40,31 +40,14 @@ static uint64_t s_get_le(const uint8_t *p, int n)
     return v;
 }
 
-/*  The check of a record whose len|seq header is at HEAD and data at DATA. */
-static void s_check(const uint8_t head[static HEAD_LEN], const uint8_t *data, size_t len,
-                    uint8_t out[static CHECK_LEN])
-{
-    /* H(domain, head | data) without copying: hash the header's hash with the data's */
-    uint8_t parts[2 * PROTO_HASH_LEN], full[PROTO_HASH_LEN];
-    proto_hash(DOMAIN, head, HEAD_LEN, parts);
-    proto_hash(DOMAIN, data, len, parts + PROTO_HASH_LEN);
-    proto_hash(DOMAIN, parts, sizeof parts, full);
-    memcpy(out, full, CHECK_LEN);
-}
-
-/*  Writes the record's framing around DATA: HEAD gets len|seq, CHECK the check. */
-static void s_frame(const uint8_t *data, size_t len, uint64_t seq, uint8_t head[static HEAD_LEN],
-                    uint8_t check[static CHECK_LEN])
-{
-    s_put_le(head, len, 4);
-    s_put_le(head + 4, seq, 8);
-    s_check(head, data, len, check);
-}
-
 size_t node_signlog_encode(const uint8_t *data, size_t len, uint64_t seq, uint8_t *out)
 {
     memmove(out + HEAD_LEN, data, len);
-    s_frame(out + HEAD_LEN, len, seq, out, out + HEAD_LEN + len);
+    s_put_le(out, len, 4);
+    s_put_le(out + 4, seq, 8);
+    uint8_t full[PROTO_HASH_LEN]; /* check = H(domain, len | seq | data), first CHECK_LEN */
+    proto_hash(DOMAIN, out, HEAD_LEN + len, full);
+    memcpy(out + HEAD_LEN + len, full, CHECK_LEN);
     return len + NODE_SIGNLOG_OVERHEAD;
 }
 
@@ -87,8 +70,8 @@ int node_signlog_parse(const uint8_t *buf, size_t len, size_t max_record, const 
         uint64_t n = s_get_le(buf + at, 4), s = s_get_le(buf + at + 4, 8);
         if (n == 0 || n > max_record || n > len - at - HEAD_LEN - CHECK_LEN || (found && s <= *seq))
             break;
-        uint8_t check[CHECK_LEN];
-        s_check(buf + at, buf + at + HEAD_LEN, (size_t)n, check);
+        uint8_t check[PROTO_HASH_LEN];
+        proto_hash(DOMAIN, buf + at, HEAD_LEN + (size_t)n, check);
         if (memcmp(check, buf + at + HEAD_LEN + n, CHECK_LEN) != 0)
             break;
         *rec = buf + at + HEAD_LEN;
@@ -199,30 +182,28 @@ int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, c
     uint64_t seq = self->seq + 1;
     if (self->fd < 0 || self->end + len + NODE_SIGNLOG_OVERHEAD > self->compact_bytes)
         return s_rewrite(self, data, len, seq, err, err_cap);
-    uint8_t head[HEAD_LEN], check[CHECK_LEN];
-    s_frame(data, len, seq, head, check);
-    struct {
-        const uint8_t *p;
-        size_t n;
-    } parts[3] = {{head, HEAD_LEN}, {data, len}, {check, CHECK_LEN}};
-    size_t at = self->end;
-    for (int i = 0; i < 3; i++) {
-        size_t done = 0;
-        while (done < parts[i].n) {
-            ssize_t w = pwrite(self->fd, parts[i].p + done, parts[i].n - done, (off_t)at);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w == 0)
-                errno = EIO;
-            if (w <= 0)
-                goto fail;
-            done += (size_t)w;
-            at += (size_t)w;
-        }
+    uint8_t *rec = malloc(len + NODE_SIGNLOG_OVERHEAD);
+    if (!rec)
+        return proto_err_set(err, err_cap, "out of memory");
+    size_t n = node_signlog_encode(data, len, seq, rec), done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(self->fd, rec + done, n - done, (off_t)(self->end + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w == 0)
+            errno = EIO;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
     }
+    int e = errno;
+    free(rec);
+    errno = e;
+    if (done < n)
+        goto fail;
     if (fdatasync(self->fd) != 0)
         goto fail;
-    self->end = at;
+    self->end += n;
     self->seq = seq;
     self->appends++;
     return 0;
