@@ -84,7 +84,7 @@ static int s_check_sigs(const ledger_block_t *b, size_t n, const uint8_t (*txids
             .pk = sd[m].pk, .sig = sd[m].sig, .msg = sd[m].hash, .len = sizeof sd[m].hash};
         where[m++] = i;
     }
-    proto_sig_check_batch(checks, m, ok);
+    proto_sig_check_batch(NULL, checks, m, ok);
     for (size_t j = 0; j < m; j++)
         sig_ok[where[j]] = ok[j];
     rc = 0;

@@ -466,17 +466,20 @@ static bool s_far(node_ledger_t *self, uint64_t height)
 }
 
 void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
-                              const uint8_t *data, size_t len)
+                              const uint8_t *data, size_t len, uint64_t sent_ms)
 {
     if (!self || !self->cons)
         return;
     uint64_t now = nl_now();
+    uint64_t late = now > sent_ms ? now - sent_ms : 0;
     switch (kind) {
     case PROTO_MSG_TX:
     case PROTO_MSG_TX_BATCH:
+        nl_delay_add(&self->st.gossip_txs, late);
         nl_on_gossip_txs(self, kind, data, len);
         break;
     case PROTO_MSG_PROPOSAL: {
+        nl_delay_add(&self->st.gossip_proposals, late);
         ledger_proposal_t p;
         if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {
             GLOG(DEBUG, LEDGER, "malformed proposal (%zu bytes)", len);
@@ -648,7 +651,8 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         goto err;
     }
     self->pool = ledger_mempool_new(self->store, NULL);
-    if (!self->pool) {
+    self->sigkeys = proto_sigkeys_new(NL_SIGKEYS_SLOTS);
+    if (!self->pool || !self->sigkeys) {
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
@@ -732,6 +736,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
     free(self->built);
     nl_recbuf_free(&self->outbox);
     ledger_mempool_destroy(&self->pool);
+    proto_sigkeys_destroy(&self->sigkeys);
     ledger_store_destroy(&self->store);
     node_signlog_destroy(&self->signlog);
     proto_key_destroy(&self->vkey);

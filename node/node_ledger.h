@@ -79,9 +79,11 @@ bool node_ledger_is_broadcast(uint32_t kind);
 /*  True if the unicast payload DATA (LEN bytes) is framed as a ledger message. */
 bool node_ledger_is_unicast(const uint8_t *data, size_t len);
 
-/*  p2p upcalls (DATA borrowed). Anything malformed is dropped with a debug log. */
+/*  p2p upcalls (DATA borrowed). Anything malformed is dropped with a debug log. SENT_MS is
+ *  the origin's clock when it sent the broadcast (only counted in the stats: how late
+ *  gossiped txs and proposals arrive). */
 void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
-                              const uint8_t *data, size_t len);
+                              const uint8_t *data, size_t len, uint64_t sent_ms);
 void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                             size_t len);
 

@@ -18,6 +18,8 @@
 #include "node/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
+#define NL_VERIFY_QUEUE 32      /* gossiped batches waiting for the verifier */
+#define NL_SIGKEYS_SLOTS 4096   /* decoded public keys kept (about 80 bytes each) */
 #define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
 #define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
@@ -85,6 +87,23 @@ typedef struct {
     uint64_t progress_ms; /* when the request was sent or last brought a block */
 } nl_request_t;
 
+/*  How late messages arrive: count, sum and maximum of a delay, and how many were over
+ *  NL_LATE_MS. */
+#define NL_LATE_MS 100
+typedef struct {
+    uint64_t n, sum_ms, max_ms, over;
+} nl_delay_t;
+
+static inline void nl_delay_add(nl_delay_t *d, uint64_t ms)
+{
+    d->n++;
+    d->sum_ms += ms;
+    if (ms > d->max_ms)
+        d->max_ms = ms;
+    if (ms > NL_LATE_MS)
+        d->over++;
+}
+
 typedef struct {
     uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
         sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
@@ -93,6 +112,9 @@ typedef struct {
      * proposed blocks, saving the signing record, committing to the store, updating the
      * mempool after a commit; and from starting a height to committing it */
     uint64_t us_build, us_validate, us_persist, us_commit, us_pool_update, us_height;
+    /* gossiped txs and proposals: from the origin's send to their arrival at the loop;
+     * gossiped txs: from the loop to the verifier and back */
+    nl_delay_t gossip_txs, gossip_proposals, verifier;
 } nl_stats_t;
 
 struct node_ledger_t {
@@ -105,6 +127,8 @@ struct node_ledger_t {
     uint8_t chain_id[LEDGER_ID_LEN];
     ledger_store_t *store;
     ledger_mempool_t *pool;
+    proto_sigkeys_t *sigkeys; /* decoded senders' keys, shared by the RPC threads and the
+                                 verifier (thread-safe) */
     proto_key_t *vkey; /* validator key, NULL for a follower */
     ledger_cons_t *cons;
     node_signlog_t *signlog; /* validators only */
@@ -123,6 +147,8 @@ struct node_ledger_t {
     pthread_t verifier_thread;
     void *verifier_args;
     size_t verify_inflight; /* jobs sent, verdicts not back yet */
+    size_t verify_first;    /* verify_sent_ms index of the oldest job out (answered in order) */
+    uint64_t verify_sent_ms[NL_VERIFY_QUEUE];
     nl_recbuf_t outbox;      /* admitted txs not gossiped yet (records with rc 0) */
     size_t outbox_n;         /* txs in it */
     int gossip_timer;        /* one-shot: gossip the outbox; -1 when none */
@@ -176,6 +202,7 @@ typedef struct {
     nl_recbuf_t *out;
     const uint8_t *chain_id;
     ledger_store_t *store;
+    proto_sigkeys_t *keys; /* may be NULL */
     size_t n;
     nl_check_item_t item[NL_CHECK_CHUNK];
     size_t m; /* signatures to check: check[j] is item[where[j]]'s */
@@ -184,7 +211,7 @@ typedef struct {
     bool ok[NL_CHECK_CHUNK];
 } nl_checker_t;
 void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
-                     ledger_store_t *store);
+                     ledger_store_t *store, proto_sigkeys_t *keys);
 /*  Checks TX (LEN bytes). 0, or -1 if memory ran out. */
 int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len);
 /*  A tx refused before it could be parsed, with static reason text WHY. 0 or -1. */

@@ -298,7 +298,7 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
     nl_checker_t *c = malloc(sizeof *c);
     int prc = arena && c ? 0 : -1;
     if (c)
-        nl_checker_init(c, &out, chain.chain_id, NULL);
+        nl_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
     for (size_t i = 0; i < n && prc == 0; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         prc = s_prepare_one(json_string_value(v), json_string_length(v), c, arena, &used);
@@ -535,11 +535,31 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
               {"us_height", l->st.us_height}};
     for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++)
         json_object_set_new(node, nf[i].name, J(nf[i].v));
+    const struct {
+        const char *name;
+        const nl_delay_t *d;
+    } df[] = {{"gossip_txs_late", &l->st.gossip_txs},
+              {"gossip_proposals_late", &l->st.gossip_proposals},
+              {"verifier_wait", &l->st.verifier}};
+    for (size_t i = 0; i < sizeof df / sizeof df[0]; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "count", J(df[i].d->n));
+        json_object_set_new(
+            o, "mean_ms",
+            json_real(df[i].d->n ? (double)df[i].d->sum_ms / (double)df[i].d->n : 0.0));
+        json_object_set_new(o, "max_ms", J(df[i].d->max_ms));
+        json_object_set_new(o, "over_100ms", J(df[i].d->over));
+        json_object_set_new(node, df[i].name, o);
+    }
     size_t timers = 0;
     for (size_t i = 0; i < NL_TIMERS_MAX; i++)
         timers += l->timers[i].used;
     json_object_set_new(node, "timers_pending", J(timers));
     json_object_set_new(node, "syncing", json_boolean(l->req.active));
+    uint64_t key_hits = 0, key_lookups = 0;
+    proto_sigkeys_stats(l->sigkeys, &key_hits, &key_lookups);
+    json_object_set_new(node, "sigkeys_hits", J(key_hits));
+    json_object_set_new(node, "sigkeys_lookups", J(key_lookups));
     json_t *o = json_object();
     json_object_set_new(o, "height", J(head.height));
     json_object_set_new(o, "hash", s_hex(head.hash, 32));

@@ -26,8 +26,6 @@
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
-#define NL_VERIFY_QUEUE 32 /* gossiped batches waiting for the verifier */
-
 typedef struct {
     int32_t rc;
     uint32_t len;
@@ -57,8 +55,9 @@ int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n)
 }
 
 void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
-                     ledger_store_t *store)
+                     ledger_store_t *store, proto_sigkeys_t *keys)
 {
+    c->keys = keys;
     c->out = out;
     c->chain_id = chain_id;
     c->store = store;
@@ -108,7 +107,7 @@ int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len)
 int nl_checker_flush(nl_checker_t *c)
 {
     static const char bad_sig[] = "signature does not verify";
-    proto_sig_check_batch(c->check, c->m, c->ok);
+    proto_sig_check_batch(c->keys, c->check, c->m, c->ok);
     for (size_t j = 0; j < c->m; j++)
         if (!c->ok[j]) {
             nl_check_item_t *it = &c->item[c->where[j]];
@@ -266,13 +265,14 @@ static int s_visit(void *ctx, const uint8_t *tx, size_t len)
  *  records. A tx_batch that does not decode (ledger_tx_batch_each) gives one
  *  LEDGER_E_MALFORMED record. -1 if memory ran out. */
 static int s_check_job(uint8_t kind, const uint8_t *data, size_t len,
-                       const uint8_t chain_id[static 32], ledger_store_t *store, nl_recbuf_t *out)
+                       const uint8_t chain_id[static 32], ledger_store_t *store,
+                       proto_sigkeys_t *keys, nl_recbuf_t *out)
 {
     static const char bad[] = "malformed tx_batch";
     nl_checker_t *c = malloc(sizeof *c);
     if (!c)
         return -1;
-    nl_checker_init(c, out, chain_id, store);
+    nl_checker_init(c, out, chain_id, store, keys);
     int rc = kind == NL_JOB_TX
                  ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
                  : ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, c);
@@ -290,6 +290,7 @@ typedef struct {
     char endpoint[96];
     uint8_t chain_id[32];
     ledger_store_t *store; /* read-only use: committed nonces (thread-safe reads) */
+    proto_sigkeys_t *keys; /* thread-safe */
 } s_worker_args_t;
 
 /*  The worker: answers every job with its records (empty on memory failure) until an
@@ -310,7 +311,8 @@ static void *s_worker(void *arg)
         }
         nl_recbuf_t out = {0};
         const uint8_t *jd = zframe_data(job);
-        if (s_check_job(jd[0], jd + 1, zframe_size(job) - 1, a->chain_id, a->store, &out) != 0)
+        if (s_check_job(jd[0], jd + 1, zframe_size(job) - 1, a->chain_id, a->store, a->keys,
+                        &out) != 0)
             out.len = 0;
         zframe_destroy(&job);
         zframe_t *ans = zframe_new(out.buf, out.len);
@@ -350,8 +352,12 @@ static int s_on_verdicts(zloop_t *loop, zsock_t *sock, void *arg)
     node_ledger_t *self = arg;
     zframe_t *ans;
     while ((ans = zframe_recv(sock))) { /* rcvtimeo 0: stops when nothing waits */
-        if (self->verify_inflight > 0)
+        if (self->verify_inflight > 0) {
+            uint64_t sent = self->verify_sent_ms[self->verify_first], now = nl_now();
+            nl_delay_add(&self->st.verifier, now > sent ? now - sent : 0);
+            self->verify_first = (self->verify_first + 1) % NL_VERIFY_QUEUE;
             self->verify_inflight--;
+        }
         s_admit_verdicts(self, zframe_data(ans), zframe_size(ans));
         zframe_destroy(&ans);
     }
@@ -363,7 +369,7 @@ void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, s
     uint8_t jk = kind == PROTO_MSG_TX ? NL_JOB_TX : NL_JOB_BATCH;
     if (!self->verifier) { /* not started yet: check on the loop */
         nl_recbuf_t out = {0};
-        if (s_check_job(jk, data, len, self->chain_id, self->store, &out) == 0)
+        if (s_check_job(jk, data, len, self->chain_id, self->store, self->sigkeys, &out) == 0)
             s_admit_verdicts(self, out.buf, out.len);
         nl_recbuf_free(&out);
         return;
@@ -384,6 +390,7 @@ void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, s
         self->st.txs_dropped_busy++;
         return;
     }
+    self->verify_sent_ms[(self->verify_first + self->verify_inflight) % NL_VERIFY_QUEUE] = nl_now();
     self->verify_inflight++;
 }
 
@@ -395,6 +402,7 @@ int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap)
     snprintf(a->endpoint, sizeof a->endpoint, "inproc://genie-verify-%p", (void *)self);
     memcpy(a->chain_id, self->chain_id, 32);
     a->store = self->store;
+    a->keys = self->sigkeys;
     self->verifier = zsock_new(ZMQ_PAIR);
     if (!self->verifier || zsock_bind(self->verifier, "%s", a->endpoint) != 0) {
         free(a);

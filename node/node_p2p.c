@@ -91,11 +91,11 @@ static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t
 }
 
 static void s_on_broadcast(void *ctx, uint32_t type, const uint8_t from[static 32],
-                           const uint8_t *data, size_t len)
+                           const uint8_t *data, size_t len, uint64_t time_ms)
 {
     node_p2p_t *self = ctx;
     if (self->ledger && node_ledger_is_broadcast(type))
-        node_ledger_on_broadcast(self->ledger, type, from, data, len);
+        node_ledger_on_broadcast(self->ledger, type, from, data, len, time_ms);
 }
 
 void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)

@@ -219,7 +219,7 @@ static void s_io_deliver(void *ctx, const char *topic, uint32_t kind, const uint
         if (n->cfg.cb.on_room_post)
             n->cfg.cb.on_room_post(n->cfg.cb.ctx, topic, origin, data, len, time_ms);
     } else if (n->cfg.cb.on_broadcast) {
-        n->cfg.cb.on_broadcast(n->cfg.cb.ctx, kind, origin, data, len);
+        n->cfg.cb.on_broadcast(n->cfg.cb.ctx, kind, origin, data, len, time_ms);
     }
 }
 

@@ -35,9 +35,10 @@ typedef struct {
     /* A unicast message addressed to us (already acknowledged to the sender). */
     void (*on_unicast)(void *ctx, const uint8_t from[static 32], const uint8_t *data,
                        size_t len);
-    /* A broadcast (non-room gossip) of message TYPE from the layer above (tx, block...). */
+    /* A broadcast (non-room gossip) of message TYPE from the layer above (tx, block...).
+     * TIME_MS is the origin's clock when it sent it (wall clock, ms since the epoch). */
     void (*on_broadcast)(void *ctx, uint32_t type, const uint8_t from[static 32],
-                         const uint8_t *data, size_t len);
+                         const uint8_t *data, size_t len, uint64_t time_ms);
     /* Posting policy for ROOM: may the origin node FROM post DATA? NULL = everyone may. */
     bool (*room_policy)(void *ctx, const char *room, const uint8_t from[static 32],
                         const uint8_t *data, size_t len);

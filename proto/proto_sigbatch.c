@@ -9,6 +9,7 @@
  */
 #include "proto_sigbatch.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -466,12 +467,106 @@ static bool s_small_encoding(const uint8_t s[32])
     return false;
 }
 
+/* ---- decoded keys ------------------------------------------------------------------ */
+
+#define S_KEYS_MAX (1u << 20)
+
+typedef struct {
+    uint8_t pk[32];
+    s_fe x; /* y comes from the key's bytes (it is canonical: checked when it was decoded) */
+    bool used;
+} s_key_slot;
+
+struct proto_sigkeys_t {
+    pthread_mutex_t mu;
+    size_t mask; /* slots - 1; slot pairs are (2i, 2i + 1), newest first */
+    uint8_t hkey[crypto_shorthash_KEYBYTES];
+    uint64_t hits, lookups;
+    s_key_slot slot[];
+};
+
+proto_sigkeys_t *proto_sigkeys_new(size_t slots)
+{
+    size_t n = 2;
+    while (n < slots && n < S_KEYS_MAX)
+        n *= 2;
+    proto_sigkeys_t *self = calloc(1, sizeof *self + n * sizeof(s_key_slot));
+    if (!self)
+        return NULL;
+    if (pthread_mutex_init(&self->mu, NULL) != 0) {
+        free(self);
+        return NULL;
+    }
+    self->mask = n - 1;
+    randombytes_buf(self->hkey, sizeof self->hkey); /* nobody can aim keys at one pair */
+    return self;
+}
+
+void proto_sigkeys_destroy(proto_sigkeys_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    pthread_mutex_destroy(&(*self_p)->mu);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+void proto_sigkeys_stats(proto_sigkeys_t *self, uint64_t *hits, uint64_t *lookups)
+{
+    pthread_mutex_lock(&self->mu);
+    *hits = self->hits;
+    *lookups = self->lookups;
+    pthread_mutex_unlock(&self->mu);
+}
+
+static size_t s_keys_pair(const proto_sigkeys_t *k, const uint8_t pk[32])
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash(h, pk, 32, k->hkey);
+    memcpy(&v, h, sizeof v);
+    return (size_t)v & k->mask & ~(size_t)1;
+}
+
+/*  Decodes the public key PK into A (see s_prepare), through KEYS when given. */
+static bool s_key_decode(proto_sigkeys_t *keys, s_ge *a, const uint8_t pk[32])
+{
+    if (!keys)
+        return s_ge_frombytes(a, pk) && !s_small_encoding(pk);
+    const size_t i = s_keys_pair(keys, pk);
+    s_key_slot *s = keys->slot + i;
+    pthread_mutex_lock(&keys->mu);
+    keys->lookups++;
+    for (int w = 0; w < 2; w++)
+        if (s[w].used && memcmp(s[w].pk, pk, 32) == 0) {
+            a->x = s[w].x;
+            keys->hits++;
+            pthread_mutex_unlock(&keys->mu);
+            s_fe_frombytes(&a->y, pk);
+            memset(&a->z, 0, sizeof a->z);
+            a->z.v[0] = 1;
+            s_fe_mul(&a->t, &a->x, &a->y);
+            return true;
+        }
+    pthread_mutex_unlock(&keys->mu);
+    if (!s_ge_frombytes(a, pk) || s_small_encoding(pk))
+        return false;
+    pthread_mutex_lock(&keys->mu);
+    if (s[0].used)
+        s[1] = s[0]; /* the older one makes room */
+    memcpy(s[0].pk, pk, 32);
+    s[0].x = a->x;
+    s[0].used = true;
+    pthread_mutex_unlock(&keys->mu);
+    return true;
+}
+
 /*  Everything but the group equation; false when the signature is invalid already. */
-static bool s_prepare(s_prep *p, const proto_sigcheck_t *it)
+static bool s_prepare(proto_sigkeys_t *keys, s_prep *p, const proto_sigcheck_t *it)
 {
     if (!s_scalar_canonical(it->sig + 32))
         return false;
-    if (!s_ge_frombytes(&p->a, it->pk) || s_small_encoding(it->pk))
+    if (!s_key_decode(keys, &p->a, it->pk))
         return false;
     if (!s_ge_frombytes(&p->r, it->sig) || s_small_encoding(it->sig))
         return false;
@@ -528,7 +623,7 @@ bool proto_sig_check(const uint8_t pk[static 32], const uint8_t *msg, size_t len
 {
     const proto_sigcheck_t it = {.pk = pk, .sig = sig, .msg = msg, .len = len};
     s_prep p;
-    return s_prepare(&p, &it) && s_check_one(&p);
+    return s_prepare(NULL, &p, &it) && s_check_one(&p);
 }
 
 /*  Scratch for one chunk. */
@@ -576,7 +671,8 @@ static bool s_check_many(s_scratch *w, size_t m)
     return empty || s_ge_times8_identity(&acc);
 }
 
-size_t proto_sig_check_batch(const proto_sigcheck_t *items, size_t n, bool *ok)
+size_t proto_sig_check_batch(proto_sigkeys_t *keys, const proto_sigcheck_t *items, size_t n,
+                             bool *ok)
 {
     s_scratch *w = malloc(sizeof *w);
     size_t valid = 0;
@@ -590,7 +686,7 @@ size_t proto_sig_check_batch(const proto_sigcheck_t *items, size_t n, bool *ok)
         }
         size_t m = 0;
         for (size_t i = base; i < end; i++) {
-            ok[i] = s_prepare(&w->prep[m], &items[i]);
+            ok[i] = s_prepare(keys, &w->prep[m], &items[i]);
             if (ok[i])
                 w->idx[m++] = i;
         }

@@ -148,7 +148,8 @@ static int s_check_one(bench_ctx_t *ctx)
 static int s_check_batch(bench_ctx_t *ctx)
 {
     bool ok[PROTO_SIGBATCH_CHUNK];
-    return proto_sig_check_batch(ctx->checks, PROTO_SIGBATCH_CHUNK, ok) == PROTO_SIGBATCH_CHUNK
+    return proto_sig_check_batch(NULL, ctx->checks, PROTO_SIGBATCH_CHUNK, ok) ==
+                   PROTO_SIGBATCH_CHUNK
                ? 0
                : -1;
 }

@@ -235,12 +235,14 @@ def scenario(args, n_auth, interval_ms, verify_rate):
         # wait until every accepted tx is seen in a block at node 0 (or --drain-s passes)
         deadline = time.monotonic() + args.drain_s
         found = {}
+        blk_info = {}  # height -> (block time = its proposal, proposer)
         scanned = h_start
         while time.monotonic() < deadline and len(found) < len(submits):
             top = watch.last
             while scanned < top:
                 scanned += 1
                 b = node0.call("block", {"height": scanned}, timeout=10.0)
+                blk_info[scanned] = (b.get("time_ms", 0), b.get("proposer", ""))
                 for t in b.get("txids", []):
                     if t in submits:
                         found[t] = scanned
@@ -281,6 +283,28 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                 print("   slowest 1%% (%d txs, >= %.0f ms): blocks committed after their submit "
                       "without them: p50 %d, max %d"
                       % (len(missed), cut, pct(missed, 50), max(missed)))
+            # proposals made after a tx's submit (block time later) that did not include it,
+            # and which node proposed the block that did: a tx that only the node it was
+            # submitted to includes was late to reach the others
+            slow = [(t, h) for t, h in found.items()
+                    if h in watch.seen and watch.seen[h] - submits[t] >= cut]
+            order = sorted(blk_info.items())
+            passed = [sum(1 for hh, (bt, _) in order if hh < h and bt > submits[t])
+                      for t, h in slow]
+            names = {}
+            for x in nodes:
+                try:
+                    names[x.call("ledger_stats")["consensus"].get("validator", "")] = x.name
+                except Exception:  # noqa: BLE001 - diagnostics only
+                    pass
+            by = {}
+            for _, h in slow:
+                who = names.get(blk_info.get(h, (0, ""))[1], "?")
+                by[who] = by.get(who, 0) + 1
+            if passed:
+                print("   slowest 1%%: proposals after their submit without them: p50 %d, max %d; "
+                      "included by %s" % (pct(passed, 50), max(passed),
+                                          ", ".join("%s %d" % kv for kv in sorted(by.items()))))
         for i, x in enumerate(nodes):
             print("   %s: VmRSS %.1f MiB (RssAnon %.1f, RssFile %.1f; peaks sampled: VmRSS %.1f, "
                   "RssAnon %.1f; VmHWM %.1f), ledger db %.1f -> %.1f MiB"
@@ -305,6 +329,17 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                      *[st["node"].get(k, 0) / 1000.0 / nb
                        for k in ("us_build", "us_validate", "us_persist", "us_commit",
                                  "us_pool_update", "us_height")]))
+            lates = []
+            for k, label in (("gossip_txs_late", "gossiped txs arrived"),
+                             ("gossip_proposals_late", "proposals arrived"),
+                             ("verifier_wait", "verifier answered")):
+                d = st["node"].get(k)
+                if d and d.get("count"):
+                    lates.append("%s after %.1f ms mean, %d max, %d of %d over 100 ms"
+                                 % (label, d["mean_ms"], d["max_ms"], d["over_100ms"],
+                                    d["count"]))
+            if lates:
+                print("   %s: %s" % (x.name, "; ".join(lates)))
         if found and tps > 0 and len(found) < 1000000:  # measured outright otherwise
             per_tx = (db_after[0] - db_before[0]) / float(len(found))
             print("   EXTRAPOLATION to 1,000,000 transfers (not measured; linear from %d): "

@@ -65,10 +65,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     items[GOOD] = items[1];
     items[1] = (proto_sigcheck_t){.pk = pk, .sig = sig, .msg = msg, .len = mlen};
     items[GOOD + 1] = items[1];
-    bool ok[GOOD + 2];
-    size_t n = proto_sig_check_batch(items, GOOD + 2, ok);
-    s_require(ok[1] == single && ok[GOOD + 1] == single, "batch and single verdicts differ");
-    s_require(ok[0] && ok[2] && ok[GOOD], "a good signature refused in a batch");
-    s_require(n == GOOD + 2u * single, "the count of valid signatures is wrong");
+    /* without a key table, then through one of 4 slots (cold, then warm: the input's key
+       may now come from the table) */
+    proto_sigkeys_t *keys = proto_sigkeys_new(4);
+    s_require(keys != NULL, "no key table");
+    for (int pass = 0; pass < 3; pass++) {
+        bool ok[GOOD + 2];
+        size_t n = proto_sig_check_batch(pass ? keys : NULL, items, GOOD + 2, ok);
+        s_require(ok[1] == single && ok[GOOD + 1] == single, "batch and single verdicts differ");
+        s_require(ok[0] && ok[2] && ok[GOOD], "a good signature refused in a batch");
+        s_require(n == GOOD + 2u * single, "the count of valid signatures is wrong");
+    }
+    proto_sigkeys_destroy(&keys);
     return 0;
 }
