@@ -6,8 +6,10 @@
  *    validates the JSON-RPC envelope, runs the optional prepare step (node_rpc.h), and
  *    forwards each valid request as JSON text (plus the prepare step's attachment as a
  *    second frame, which only this code ever adds) to the
- *    main thread over a per-request DEALER connected to the rpc's inproc ROUTER, waiting
- *    (bounded) for the answer;
+ *    main thread over the connection's DEALER connected to the rpc's inproc ROUTER,
+ *    waiting (bounded) for the answer. The DEALER lives as long as the HTTP connection
+ *    (creating one per request cost more than a small request itself), unless a request
+ *    gave up waiting: then it is dropped with whatever late answer may still come;
  *  - the main-loop half (node_rpc_dispatch) drains the ROUTER without blocking, calls the
  *    handler and sends each DEALER back the serialized JSON-RPC response.
  *  Every JSON-RPC response object is built by s_response_text(), on either side.
@@ -346,6 +348,8 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
     int rc = s_bridge(self, dealer_p, text, att, att_len, deadline, out, &why);
     free(text);
     free(att);
+    if (rc != 0) /* an answer may still come: never take it for the next request */
+        zsock_destroy(dealer_p);
     if (rc == 0 && (*out || !id))
         return 0;
     if (rc != 0)
@@ -394,23 +398,22 @@ static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline
     return rc;
 }
 
-/*  Answers a parsed body (a request or a batch). Same contract as s_handle_batch. */
-static int s_handle_doc(node_rpc_t *self, json_t *doc, char **out)
+/*  Answers a parsed body (a request or a batch) through *DEALER_P (the connection's, made
+ *  on first use). Same contract as s_handle_batch. */
+static int s_handle_doc(node_rpc_t *self, zsock_t **dealer_p, json_t *doc, char **out)
 {
-    zsock_t *dealer = NULL;
     int64_t deadline = zclock_mono() + S_REPLY_TIMEOUT_MS;
     int rc;
     size_t n = json_array_size(doc);
     if (!json_is_array(doc)) {
-        rc = s_handle_one(self, &dealer, deadline, doc, out);
+        rc = s_handle_one(self, dealer_p, deadline, doc, out);
     } else if (n == 0 || n > S_MAX_BATCH) {
         *out = s_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
                                n == 0 ? "empty batch" : "batch too large (at most 32 requests)");
         rc = *out ? 0 : -1;
     } else {
-        rc = s_handle_batch(self, &dealer, deadline, doc, out);
+        rc = s_handle_batch(self, dealer_p, deadline, doc, out);
     }
-    zsock_destroy(&dealer);
     return rc;
 }
 
@@ -545,7 +548,13 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
         out = s_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
         rc = out ? 0 : -1;
     } else {
-        rc = s_handle_doc(self, doc, &out);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        zsock_t *scratch = NULL, **dealer_p = ci && ci->socket_context
+                                                   ? (zsock_t **)ci->socket_context
+                                                   : &scratch;
+        rc = s_handle_doc(self, dealer_p, doc, &out);
+        zsock_destroy(&scratch);
         json_decref(doc);
     }
     if (rc != 0)
@@ -561,6 +570,21 @@ static void s_on_completed(void *cls, struct MHD_Connection *conn, void **con_cl
         free(c->body);
         free(c);
         *con_cls = NULL;
+    }
+}
+
+/*  A connection's context is the slot of its DEALER (see the top of the file): made when
+ *  the connection opens, the DEALER destroyed when it closes (on the connection's thread,
+ *  or on the one stopping the daemon after that thread ended). */
+static void s_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                            enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = calloc(1, sizeof(zsock_t *)); /* if NULL: one DEALER a request */
+    } else if (*socket_context) {
+        zsock_destroy((zsock_t **)*socket_context);
+        free(*socket_context);
+        *socket_context = NULL;
     }
 }
 
@@ -663,6 +687,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
         MHD_OPTION_CONNECTION_LIMIT, S_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, S_CONN_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, NULL,
         MHD_OPTION_END);
     /* clang-format on */
     if (!self->daemon) {
