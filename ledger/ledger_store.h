@@ -53,6 +53,11 @@ typedef struct {
     uint8_t status; /* 0: applied (version 1 blocks hold only applied txs) */
 } ledger_txloc_t;
 
+/*  The nice value of LevelDB's compaction thread, which the first store opened in a
+ *  process starts (see ledger_store_open in ledger_store.c): compactions yield the CPU to
+ *  the threads that decide and execute blocks. */
+#define LEDGER_STORE_COMPACTION_NICE 10
+
 /*  Opens (creating if needed) the database in directory DIR. On success *OUT is the store
  *  (caller destroys). Errors: LEDGER_E_STORE (cannot open, e.g. locked by another
  *  process) or LEDGER_E_CORRUPT (inconsistent head), with a message in ERR (ERRLEN bytes,
@@ -117,7 +122,7 @@ uint64_t ledger_store_disk_size(ledger_store_t *s);
  *  the table is closed: the resident set would grow with the database (ledger_trim.h).
  *  ledger_store_open therefore starts a trimmer thread (ledger_store_trim_start) that
  *  drops those pages from the resident set within LEDGER_TRIM_POLL_MS of them growing by
- *  LEDGER_TRIM_GROW_BYTES, and at least every LEDGER_TRIM_EVERY_MS; if the thread cannot
+ *  LEDGER_TRIM_GROW_BYTES (and only then); if the thread cannot
  *  start, the open still succeeds (logged), the store only uses more memory.
  *  ledger_store_destroy stops it first, before LevelDB closes.
  *

@@ -100,13 +100,6 @@ static bool s_file_pages(const ledger_trim_t *self, unsigned long *pages)
     return sscanf(buf, "%lu %lu %lu", &size, &resident, pages) == 3;
 }
 
-static uint64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* Runs a pass; returns the file-backed resident pages after it (0 if unknown). */
 static unsigned long s_pass(ledger_trim_t *self, bool *warned)
 {
@@ -131,7 +124,6 @@ static void *s_main(void *arg)
     unsigned long grow = LEDGER_TRIM_GROW_BYTES / (unsigned long)(page > 0 ? page : 4096);
     bool warned = false;
     unsigned long base = s_pass(self, &warned);
-    uint64_t last = s_now_ms();
     pthread_mutex_lock(&self->lock);
     while (!self->stop) {
         struct timespec until;
@@ -147,11 +139,9 @@ static void *s_main(void *arg)
             break;
         pthread_mutex_unlock(&self->lock);
         unsigned long pages;
-        uint64_t now = s_now_ms();
         bool known = s_file_pages(self, &pages);
-        if ((known && pages >= base + grow) || now - last >= LEDGER_TRIM_EVERY_MS) {
+        if (known && pages >= base + grow) {
             base = s_pass(self, &warned);
-            last = now;
         } else if (known && pages < base) {
             base = pages; /* growth counts from the lowest point since the last pass */
         }

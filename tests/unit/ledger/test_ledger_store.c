@@ -404,6 +404,56 @@ static void test_roots(void)
 
 /* Child: commits blocks of random transfers forever, writing each committed height to
    FD. Never returns. */
+#define CRASH_CHILD_ARG "--crash-child"
+
+/*  The nice value of thread TID of this process (from /proc), or -100 if unknown. */
+static int s_thread_nice(const char *tid)
+{
+    char path[300], buf[1024];
+    snprintf(path, sizeof path, "/proc/self/task/%s/stat", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -100;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the name may hold spaces: fields follow it */
+    int nice = -100;
+    /* after ")": state, ppid, pgrp, session, tty, tpgid, flags, minflt, cminflt, majflt,
+       cmajflt, utime, stime, cutime, cstime, priority, nice */
+    if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %d",
+                    &nice) != 1)
+        nice = -100;
+    return nice;
+}
+
+/*  The first store opened in this process started LevelDB's compaction thread at
+ *  LEDGER_STORE_COMPACTION_NICE, and left the calling thread's priority alone. (Run at a
+ *  nice value of that or more, nothing is changed: then only the latter is checked.) */
+static void test_compaction_nice(void)
+{
+    char dir[256], self_tid[32];
+    snprintf(dir, sizeof dir, "%s", testutil_tmpdir());
+    snprintf(self_tid, sizeof self_tid, "%d", (int)getpid()); /* main thread: tid == pid */
+    int before = s_thread_nice(self_tid);
+    CHECK(before > -100);
+    ledger_store_t *s = s_open(dir);
+    CHECK_EQ(s_thread_nice(self_tid), before);
+    DIR *d = opendir("/proc/self/task");
+    CHECK(d != NULL);
+    int niced = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && s_thread_nice(de->d_name) == LEDGER_STORE_COMPACTION_NICE)
+            niced++;
+    if (d)
+        closedir(d);
+    if (before < LEDGER_STORE_COMPACTION_NICE)
+        CHECK_EQ(niced, 1);
+    ledger_store_destroy(&s);
+    testutil_rmtree(dir);
+}
+
 static void s_child(const char *dir, s_world_t *w, int fd)
 {
     ledger_store_t *s = NULL;
@@ -622,8 +672,16 @@ static void test_crash(void)
         CHECK_EQ(pipe(fds), 0);
         pid_t pid = fork();
         if (pid == 0) {
+            /* a fresh process, not just a fork: LevelDB runs compactions on one thread per
+               process, which this one started long ago; a forked child would believe it
+               has that thread while fork copied only the calling one, and wait forever
+               for its first compaction */
             close(fds[0]);
-            s_child(dir, &w, fds[1]);
+            char fd_arg[16];
+            snprintf(fd_arg, sizeof fd_arg, "%d", fds[1]);
+            execl("/proc/self/exe", "test_ledger_store", CRASH_CHILD_ARG, dir, fd_arg,
+                  (char *)NULL);
+            _exit(10);
         }
         close(fds[1]);
         /* wait for its first commit (so every round makes progress however loaded the
@@ -654,10 +712,16 @@ static void test_crash(void)
     s_world_fini(&w);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (proto_crypto_init() != 0)
         return 1;
+    if (argc == 4 && strcmp(argv[1], CRASH_CHILD_ARG) == 0) { /* test_crash's child */
+        s_world_t w;
+        s_world_init(&w, "crash");
+        s_child(argv[2], &w, atoi(argv[3]));
+    }
+    test_compaction_nice(); /* first: no store opened before it in this process */
     test_commit_reopen();
     test_roots();
     test_order();
