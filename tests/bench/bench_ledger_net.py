@@ -232,8 +232,18 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                 submits[txid] = float(ms)
         first_submit = min(submits.values()) if submits else time.time() * 1000
 
-        # wait until every accepted tx is seen in a block at node 0 (or --drain-s passes)
+        # wait until every accepted tx is seen in a block at node 0 (or --drain-s passes);
+        # the block queries below would load node 0 while it still commits the last txs
+        # (slowing the very heights they measure), so first wait for its mempool to empty
         deadline = time.monotonic() + args.drain_s
+        while time.monotonic() < deadline:
+            try:
+                if node0.call("ledger_stats", timeout=10.0)["mempool"].get("count", 0) == 0:
+                    break
+            except Exception:  # noqa: BLE001 -- a slow answer under load is not fatal
+                pass
+            time.sleep(0.2)
+        time.sleep(2 * POLL_S)  # let the head watch see the last commit
         found = {}
         blk_info = {}  # height -> (block time = its proposal, proposer)
         scanned = h_start
