@@ -15,7 +15,10 @@
  *                                 request at once, before any signature check, with
  *                                 -32000 "rejected: full: mempool is full"
  *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
- *    ledger_stats              -> head, consensus, mempool, sync figures
+ *    ledger_stats              -> head, consensus, mempool, sync figures; the loop's time
+ *                                 per stage (us_*); how late gossiped txs and proposals
+ *                                 arrived and how long the verifier took ({count, mean_ms,
+ *                                 max_ms, over_100ms}); decoded-key table hits and lookups
  *  Ids and hashes are lowercase hex; bad params answer -32602 naming the parameter.
  *  Params are an object, or an array in the order above.
  */

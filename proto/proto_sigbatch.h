@@ -47,7 +47,7 @@ bool proto_sig_check(const uint8_t pk[static 32], const uint8_t *msg, size_t len
 /*  Decoded public keys, kept to skip the costly part of decoding a key seen before (a
  *  square root mod p: about a quarter of a batched check, since a signature's R must be
  *  decoded anyway). A fixed table of SLOTS entries (rounded up to a power of two, about
- *  72 bytes each) indexed by a keyed hash, two ways per index, newest first; a key that
+ *  80 bytes each) indexed by a keyed hash, two ways per index, newest first; a key that
  *  does not fit evicts an older one, so the table never grows. Only keys that decode (and
  *  are not of small order) are kept, so the verdicts are exactly those without the table.
  *  Thread-safe (an internal mutex, held only for a lookup or an insert). */
