@@ -400,11 +400,7 @@ static void test_roots(void)
     s_world_fini(&w);
 }
 
-/* ---- crash test ---- */
-
-/* Child: commits blocks of random transfers forever, writing each committed height to
-   FD. Never returns. */
-#define CRASH_CHILD_ARG "--crash-child"
+/* ---- compaction priority ---- */
 
 /*  The nice value of thread TID of this process (from /proc), or -100 if unknown. */
 static int s_thread_nice(const char *tid)
@@ -454,6 +450,12 @@ static void test_compaction_nice(void)
     testutil_rmtree(dir);
 }
 
+/* ---- crash test ---- */
+
+#define CRASH_CHILD_ARG "--crash-child"
+
+/* Child: commits blocks of random transfers forever, writing each committed height to
+   FD. Never returns. */
 static void s_child(const char *dir, s_world_t *w, int fd)
 {
     ledger_store_t *s = NULL;
