@@ -270,7 +270,7 @@ def scenario(args, n_auth, interval_ms, verify_rate):
         blocks = (last_h - h_start) if last_h else 0
         mems = [proc_mem(x.pid) for x in nodes]
         db_after = [du(os.path.join(x.datadir, "ledger")) for x in nodes]
-        stats = node0.call("ledger_stats")
+        node_stats = [x.call("ledger_stats") for x in nodes]
         print("   committed: %d of %d accepted txs in %.2f s (first submit to last block seen) "
               "= %.0f tx/s, %d blocks (%.0f tx/block)"
               % (len(found), len(submits), elapsed, tps, blocks,
@@ -283,12 +283,11 @@ def scenario(args, n_auth, interval_ms, verify_rate):
         # or wait in a slow height?
         if lat:
             cut = pct(lat, 99)
+            slow = [(t, h) for t, h in found.items()
+                    if h in watch.seen and watch.seen[h] - submits[t] >= cut]
             seen_sorted = sorted(watch.seen.items())
-            missed = []
-            for t, h in found.items():
-                if h in watch.seen and watch.seen[h] - submits[t] >= cut:
-                    missed.append(sum(1 for hh, ms in seen_sorted
-                                      if hh < h and ms > submits[t]))
+            missed = [sum(1 for hh, ms in seen_sorted if hh < h and ms > submits[t])
+                      for t, h in slow]
             if missed:
                 print("   slowest 1%% (%d txs, >= %.0f ms): blocks committed after their submit "
                       "without them: p50 %d, max %d"
@@ -296,17 +295,11 @@ def scenario(args, n_auth, interval_ms, verify_rate):
             # proposals made after a tx's submit (block time later) that did not include it,
             # and which node proposed the block that did: a tx that only the node it was
             # submitted to includes was late to reach the others
-            slow = [(t, h) for t, h in found.items()
-                    if h in watch.seen and watch.seen[h] - submits[t] >= cut]
             order = sorted(blk_info.items())
             passed = [sum(1 for hh, (bt, _) in order if hh < h and bt > submits[t])
                       for t, h in slow]
-            names = {}
-            for x in nodes:
-                try:
-                    names[x.call("ledger_stats")["consensus"].get("validator", "")] = x.name
-                except Exception:  # noqa: BLE001 - diagnostics only
-                    pass
+            names = {st["consensus"].get("validator", ""): x.name
+                     for x, st in zip(nodes, node_stats)}
             by = {}
             for _, h in slow:
                 who = names.get(blk_info.get(h, (0, ""))[1], "?")
@@ -320,8 +313,7 @@ def scenario(args, n_auth, interval_ms, verify_rate):
                   "RssAnon %.1f; VmHWM %.1f), ledger db %.1f -> %.1f MiB"
                   % (x.name, mib(mems[i][0]), mib(mems[i][2]), mib(mems[i][3]), mib(peak[i]),
                      mib(peak_anon[i]), mib(mems[i][1]), mib(db_before[i]), mib(db_after[i])))
-        for i, x in enumerate(nodes):
-            st = stats if i == 0 else x.call("ledger_stats")
+        for x, st in zip(nodes, node_stats):
             print("   %s ledger_stats: disk_bytes %d, txs_in %d, txs_rejected %d, "
                   "txs_dropped_busy %d, mempool %d, "
                   "rounds %d, round_skips %d, blocks committed by consensus %d, synced %d"

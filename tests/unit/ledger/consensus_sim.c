@@ -380,19 +380,7 @@ static void s_sim_free(sim_t *sim)
     free(sim->heap);
     for (int i = 0; i < sim->n; i++) {
         sim_node_t *nd = &sim->nodes[i];
-        if (nd->cons) {
-            ledger_cons_stats_t st;
-            ledger_cons_stats(nd->cons, &st);
-            sim->totals->equivocations += st.equivocations;
-            sim->totals->dups += st.duplicates;
-            sim->totals->rounds += st.rounds;
-            sim->totals->skips += st.round_skips;
-            sim->totals->refused += st.sign_refused;
-            sim->totals->signed_msgs += st.signed_msgs;
-            if (ledger_cons_round(nd->cons) > sim->totals->max_round)
-                sim->totals->max_round = ledger_cons_round(nd->cons);
-        }
-        ledger_cons_destroy(&nd->cons);
+        csim_retire_core(sim, nd);
         for (size_t h = 0; h < nd->chain_len; h++) {
             free(nd->chain[h].block);
             free(nd->chain[h].cert);

@@ -134,7 +134,7 @@ typedef struct {
 typedef struct {
     uint64_t runs, commits, synced, crashes, persist_crashes, restarts, partitions;
     uint64_t delivered, lost, equivocations, dups, rounds, skips, refused, events;
-    uint64_t max_round, byz_msgs, corrupted, halts_checked;
+    uint64_t byz_msgs, corrupted, halts_checked;
     uint64_t sig_checks, cert_checks, signed_msgs;
     uint64_t virt_ms;
 } sim_totals_t;
@@ -196,6 +196,8 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
 /* ---- a validator (consensus_sim_node.c) ---- */
 
 bool csim_is_honest(const sim_t *sim, int i);
+/* Adds ND's core's counters to the totals and destroys the core (NULL: nothing). */
+void csim_retire_core(sim_t *sim, sim_node_t *nd);
 /* Destroys ND's core: only its record and chain survive. */
 void csim_crash(sim_t *sim, sim_node_t *nd);
 /* Starts the height after ND's chain, unless its core is there already. */

@@ -304,8 +304,10 @@ static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t
 
 /* ---- node lifecycle ---- */
 
-void csim_crash(sim_t *sim, sim_node_t *nd)
+void csim_retire_core(sim_t *sim, sim_node_t *nd)
 {
+    if (!nd->cons)
+        return;
     ledger_cons_stats_t st;
     ledger_cons_stats(nd->cons, &st);
     sim->totals->equivocations += st.equivocations;
@@ -315,6 +317,11 @@ void csim_crash(sim_t *sim, sim_node_t *nd)
     sim->totals->refused += st.sign_refused;
     sim->totals->signed_msgs += st.signed_msgs;
     ledger_cons_destroy(&nd->cons);
+}
+
+void csim_crash(sim_t *sim, sim_node_t *nd)
+{
+    csim_retire_core(sim, nd);
     nd->up = false;
     nd->dying = false;
     nd->epoch++;
