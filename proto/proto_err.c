@@ -1,10 +1,10 @@
-/*  proto_err: names of the decoder/verifier error codes. */
+/*  proto_err: names of every layer's error codes (see proto_err.h for the convention). */
 #include "proto/proto_err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 
-const char *proto_err_str(int err)
+static const char *s_proto_name(int err)
 {
     switch (err) {
     case PROTO_OK: return "ok";
@@ -21,17 +21,45 @@ const char *proto_err_str(int err)
     case PROTO_E_RANGE: return "integer out of range";
     case PROTO_E_NOMEM: return "out of memory";
     case PROTO_E_INVALID: return "invalid field";
-    default: return "unknown error";
+    case PROTO_E_IO: return "i/o error";
+    case PROTO_E_CRYPTO: return "cryptographic primitive failed";
+    case PROTO_E_DECRYPT: return "decryption failed";
+    case PROTO_E_FAILED: return "failed";
+    default: return NULL;
     }
+}
+
+const char *proto_err_str(int err)
+{
+    const char *name = NULL;
+    if (err <= 0 && err > -100)
+        name = s_proto_name(err);
+    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
+             err == ML_E_FAILED || err == NODE_E_FAILED)
+        name = "failed";
+    return name ? name : "unknown error";
+}
+
+static void s_format(char *err, size_t err_cap, const char *fmt, va_list ap)
+{
+    if (err && err_cap)
+        vsnprintf(err, err_cap, fmt, ap);
+}
+
+int proto_err_fail(char *err, size_t err_cap, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_format(err, err_cap, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
 int proto_err_set(char *err, size_t err_cap, const char *fmt, ...)
 {
-    if (err && err_cap) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_cap, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    s_format(err, err_cap, fmt, ap);
+    va_end(ap);
     return -1;
 }

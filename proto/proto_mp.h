@@ -21,7 +21,6 @@
 
 #include "proto/proto_err.h"
 
-#define PROTO_WUR __attribute__((warn_unused_result))
 
 /* ---- reader ---- */
 typedef struct {

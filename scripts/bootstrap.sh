@@ -8,6 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git python3 procps
   libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libleveldb-dev
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
+  libhts-dev liblbfgs-dev libopenblas-dev libseccomp-dev python3-sklearn
   "$@"
 )
 
