@@ -1,5 +1,5 @@
 /*  genie: the command-line client's entry point; everything lives in node/node_cli.c. */
-#include "node/node_cli.h"
+#include "node/cli/node_cli.h"
 
 int main(int argc, char **argv)
 {

@@ -3,8 +3,8 @@
  *  start-up error, 2 on a usage error. Everything else lives in node/node_app.c. */
 #include <stdio.h>
 
-#include "node/node_app.h"
-#include "node/node_config.h"
+#include "node/app/node_app.h"
+#include "node/app/node_config.h"
 #include "proto/proto_log.h"
 
 int main(int argc, char **argv)

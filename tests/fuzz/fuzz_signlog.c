@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_signlog.h"
+#include "node/service/node_signlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,8 +3,8 @@
  *  bridge socket, node_rpc_dispatch) while a second thread makes the calls, through
  *  node_rpc_client and through raw HTTP (libcurl) for what the client never sends.
  */
-#include "node/node_rpc.h"
-#include "node/node_rpc_client.h"
+#include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_client.h"
 #include "testutil.h"
 
 #include <curl/curl.h>

@@ -2,8 +2,8 @@
  *  may replace a request's params and attach bytes that only the handler sees, or refuse
  *  the request without it ever reaching the main loop. The main thread runs the bridge
  *  while a second thread makes the calls. */
-#include "node/node_rpc.h"
-#include "node/node_rpc_client.h"
+#include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_client.h"
 #include "testutil.h"
 
 #include <pthread.h>

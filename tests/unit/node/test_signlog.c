@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "node/node_signlog.h"
+#include "node/service/node_signlog.h"
 #include "testutil.h"
 
 #define MAXREC 4096

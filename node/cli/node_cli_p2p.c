@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/node_cli.h"
+#include "node/cli/node_cli.h"
 
 #define POLL_MS 100
 #define FOLLOW_MS 200

@@ -5,7 +5,7 @@
  *  nothing. Every message names the flag and the rule it broke. Endpoints are checked
  *  with the p2p layer's own rule (p2p_endpoint_ok), so what parses here also binds there.
  */
-#include "node/node_config.h"
+#include "node/app/node_config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

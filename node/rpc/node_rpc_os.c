@@ -1,7 +1,7 @@
 /*  node_rpc_os: the operating-system side of starting the RPC server (see node_rpc_os.h):
  *  the loopback bind address, the reason a bind failed, the cookie and address files.
  */
-#include "node/node_rpc_os.h"
+#include "node/rpc/node_rpc_os.h"
 
 #include "proto/proto_err.h"
 

@@ -26,8 +26,8 @@
 
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_genesis.h"
-#include "node/node_cli.h"
-#include "node/node_datadir.h"
+#include "node/cli/node_cli.h"
+#include "node/app/node_datadir.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_keystore.h"
 

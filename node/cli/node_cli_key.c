@@ -13,8 +13,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "node/node_cli.h"
-#include "node/node_datadir.h"
+#include "node/cli/node_cli.h"
+#include "node/app/node_datadir.h"
 #include "proto/proto_hex.h"
 
 #define PASS_MAX 1024

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_ledger_int.h"
+#include "node/service/node_ledger_int.h"
 #include "proto/proto_log.h"
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"

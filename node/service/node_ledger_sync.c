@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "ledger/ledger_vote.h"
-#include "node/node_ledger_int.h"
+#include "node/service/node_ledger_int.h"
 #include "p2p/p2p_msg.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"

@@ -1,5 +1,5 @@
 /*  node_msglog: bounded ring of received messages, read by sequence number. */
-#include "node/node_msglog.h"
+#include "node/service/node_msglog.h"
 
 #include <stdlib.h>
 #include <string.h>

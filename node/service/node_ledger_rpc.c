@@ -26,8 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_ledger_int.h"
-#include "node/node_rpc.h"
+#include "node/service/node_ledger_int.h"
+#include "node/rpc/node_rpc.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"

@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "node/node_config.h"
-#include "node/node_datadir.h"
+#include "node/app/node_config.h"
+#include "node/app/node_datadir.h"
 #include "p2p/p2p_node.h"
 #include "proto/proto_key.h"
 

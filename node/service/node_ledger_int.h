@@ -13,9 +13,9 @@
 #include "ledger/ledger_genesis.h"
 #include "ledger/ledger_mempool.h"
 #include "ledger/ledger_store.h"
-#include "node/node_datadir.h"
-#include "node/node_ledger.h"
-#include "node/node_signlog.h"
+#include "node/app/node_datadir.h"
+#include "node/service/node_ledger.h"
+#include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
 #define NL_VERIFY_QUEUE 32      /* gossiped batches waiting for the verifier */

@@ -25,7 +25,7 @@
  *  only answering "not yet" from get_block, keeps the other validators from timing the
  *  proposer out round after round while there is nothing to propose.
  */
-#include "node/node_ledger.h"
+#include "node/service/node_ledger.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_ledger_int.h"
+#include "node/service/node_ledger_int.h"
 #include "proto/proto_err.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_keystore.h"

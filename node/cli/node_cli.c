@@ -1,15 +1,15 @@
 /*  node_cli: global options, the command table, dispatch and output helpers of the
  *  genie CLI (see node_cli.h). Command handlers live in node_cli_<concern>.c.
  */
-#include "node/node_cli.h"
+#include "node/cli/node_cli.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_config.h"
-#include "node/node_rpc_client.h"
+#include "node/app/node_config.h"
+#include "node/rpc/node_rpc_client.h"
 #include "proto/proto_key.h"
 
 

@@ -5,7 +5,7 @@
  *  only for the duration of a call. Proxies are disabled (the node is on loopback) and
  *  only plain http:// is allowed. Answers are read up to 16 MiB.
  */
-#include "node/node_rpc_client.h"
+#include "node/rpc/node_rpc_client.h"
 #include "proto/proto_err.h"
 
 #include <curl/curl.h>

@@ -6,10 +6,10 @@
  *  zmq_poll so zloop_start returns. A signal delivered to another thread (libmicrohttpd's)
  *  only sets the flag, so a short periodic timer also checks it.
  */
-#include "node/node_app.h"
+#include "node/app/node_app.h"
 
-#include "node/node_ledger.h"
-#include "node/node_p2p.h"
+#include "node/service/node_ledger.h"
+#include "node/service/node_p2p.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/node_rpc.h"
+#include "node/rpc/node_rpc.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_err.h"

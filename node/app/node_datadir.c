@@ -5,7 +5,7 @@
  *  third one locks a new file; to close that race, after locking we check that the path
  *  still names the inode we locked, and start over if not.
  */
-#include "node/node_datadir.h"
+#include "node/app/node_datadir.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/node_cli.h"
+#include "node/cli/node_cli.h"
 
 #define KV_WIDTH 10
 

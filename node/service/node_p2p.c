@@ -1,12 +1,12 @@
 /*  node_p2p: message logs, p2p callbacks and the p2p RPC methods (see node_p2p.h). */
-#include "node/node_p2p.h"
+#include "node/service/node_p2p.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/node_ledger.h"
-#include "node/node_msglog.h"
-#include "node/node_rpc.h"
+#include "node/service/node_ledger.h"
+#include "node/service/node_msglog.h"
+#include "node/rpc/node_rpc.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 

@@ -6,7 +6,7 @@
 #ifndef GENIE_NODE_P2P_H
 #define GENIE_NODE_P2P_H
 
-#include "node/node_app.h"
+#include "node/app/node_app.h"
 #include "p2p/p2p_node.h"
 
 typedef struct node_p2p_t node_p2p_t;

@@ -25,8 +25,8 @@
  *  - a body larger than 1 MiB announced by Content-Length is refused with 413 before it is
  *    read; a chunked body that grows past 1 MiB gets the connection closed.
  */
-#include "node/node_rpc.h"
-#include "node/node_rpc_os.h"
+#include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_os.h"
 
 #include "proto/proto_log.h"
 #include "proto/proto_err.h"

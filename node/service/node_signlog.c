@@ -1,5 +1,5 @@
 /*  node_signlog: the signing record as an append-only log (see node_signlog.h). */
-#include "node/node_signlog.h"
+#include "node/service/node_signlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "node/node_datadir.h"
+#include "node/app/node_datadir.h"
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 

@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #include "ledger/ledger_genesis.h"
-#include "node/node_app.h"
+#include "node/app/node_app.h"
 
 /* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
 #define NODE_LEDGER_BLOCK_BYTES (240u * 1024u)
