@@ -34,6 +34,14 @@ const char *proto_err_str(int err)
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
+    else if (err == P2P_E_ADDR_FORM)
+        name = "not a node address (NODEID@tcp://HOST:PORT)";
+    else if (err == P2P_E_ADDR_ID)
+        name = "bad node id (want 64 hex characters)";
+    else if (err == P2P_E_ADDR_ENDPOINT)
+        name = "bad endpoint (want tcp://HOST:PORT)";
+    else if (err == NODE_E_PARAMS)
+        name = "bad parameter";
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";

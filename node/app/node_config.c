@@ -173,31 +173,25 @@ static bool s_port_ok(const char *text)
 /*  "NODEID@tcp://HOST:PORT" with a 64-hex-digit node id. */
 static int s_peer_check(const char *text, char *err, size_t err_cap)
 {
-    const char *at = strchr(text, '@');
-    if (!at)
+    uint8_t id[PROTO_PUBKEY_LEN];
+    char ep[P2P_ENDPOINT_MAX];
+    switch (p2p_address_parse(text, id, ep)) {
+    case 0: return 0;
+    case P2P_E_ADDR_ID:
         return proto_err_set(err, err_cap,
-                      "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)",
-                      text);
-    size_t id_len = (size_t) (at - text);
-    char id[NODE_NODEID_HEX_LEN + 1];
-    uint8_t raw[PROTO_PUBKEY_LEN];
-    bool id_ok = id_len == NODE_NODEID_HEX_LEN;
-    if (id_ok) {
-        memcpy(id, text, id_len);
-        id[id_len] = '\0';
-        id_ok = proto_hex_decode(id, raw, sizeof raw) == 0;
+                             "--peer '%s': the node id before '@' must be 64 hex characters "
+                             "(the peer's 'genie status' prints its full address)",
+                             text);
+    case P2P_E_ADDR_ENDPOINT:
+        return proto_err_set(err, err_cap,
+                             "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
+                             "(PORT 1-65535)",
+                             text);
+    default:
+        return proto_err_set(
+            err, err_cap, "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)",
+            text);
     }
-    if (!id_ok)
-        return proto_err_set(err, err_cap,
-                      "--peer '%s': the node id before '@' must be 64 hex characters "
-                      "(the peer's 'genie status' prints its full address)",
-                      text);
-    if (!p2p_endpoint_ok(at + 1))
-        return proto_err_set(err, err_cap,
-                      "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
-                      "(PORT 1-65535)",
-                      text);
-    return 0;
 }
 
 /*  --rpc: "off", or a loopback IPv4 address (127.0.0.0/8) or "localhost" and a port.

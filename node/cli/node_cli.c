@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/app/node_config.h"
 #include "node/rpc/node_rpc_client.h"
@@ -377,4 +378,40 @@ int node_cli_main(int argc, char **argv)
 out:
     node_rpc_client_destroy(&cli.client);
     return rc;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+void node_cli_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *node_cli_jstr(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "-";
+}
+
+json_int_t node_cli_jint(const json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+int node_cli_parse_u64(const char *text, uint64_t *out)
+{
+    if (!text[0] || strlen(text) > 20)
+        return NODE_E_PARAMS;
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return NODE_E_PARAMS;
+        unsigned d = (unsigned) (*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return NODE_E_PARAMS;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
 }
