@@ -42,6 +42,12 @@ const char *proto_err_str(int err)
         name = "bad endpoint (want tcp://HOST:PORT)";
     else if (err == NODE_E_PARAMS)
         name = "bad parameter";
+    else if (err == NODE_E_CONNECT)
+        name = "cannot connect to the node";
+    else if (err == NODE_E_TRANSPORT)
+        name = "control API connection failed";
+    else if (err == NODE_E_RPC)
+        name = "the node answered with an error";
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";

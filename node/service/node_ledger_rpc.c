@@ -33,7 +33,7 @@
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define NO_LEDGER "this node runs without a ledger (no --genesis)"
+#define NO_LEDGER "this node runs without a ledger (start it with --genesis FILE)"
 
 /*  The ledger, or NULL with the "no ledger" error set. */
 static node_ledger_t *s_ledger(node_app_t *app, int *code, char *err, size_t cap)
@@ -95,10 +95,14 @@ static json_t *m_block(node_app_t *app, const char *method, json_t *params, int 
         return NULL;
     json_t *hv = node_rpc_param(params, "height", 0);
     json_t *hashv = json_is_object(params) ? json_object_get(params, "hash") : NULL;
-    if (json_is_string(hv)) { /* positional: a height or a hash */
+    /* positional: a height (a number) or a hash (a string); by name, each its own type */
+    if (json_is_array(params) && json_is_string(hv)) {
         hashv = hv;
         hv = NULL;
     }
+    if (hv && !(json_is_integer(hv) && json_integer_value(hv) >= 0))
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                             "'height' must be a non-negative integer");
     uint64_t height = 0;
     uint8_t *bytes = NULL, *cert = NULL;
     size_t len = 0, clen = 0;
