@@ -621,7 +621,12 @@ int main(void)
     s_pending_t pending = {.port = t.port, .cookie = cookie};
     pthread_t waiter;
     CHECK_EQ(pthread_create(&waiter, NULL, s_pending_main, &pending), 0);
-    usleep(300 * 1000);
+    /* wait until the request has reached the main-loop side (the bridge socket holds it),
+     * without dispatching it: it is then waiting when the server is destroyed */
+    zpoller_t *arrived = zpoller_new(node_rpc_socket(rpc), NULL);
+    REQUIRE(arrived != NULL);
+    CHECK(zpoller_wait(arrived, 30000) != NULL);
+    zpoller_destroy(&arrived);
     int64_t start = s_now_ms();
     node_rpc_destroy(&rpc);
     CHECK(s_now_ms() - start < 3000);
