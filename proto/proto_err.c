@@ -55,6 +55,9 @@ const char *proto_err_str(int err)
 }
 
 static void s_format(char *err, size_t err_cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void s_format(char *err, size_t err_cap, const char *fmt, va_list ap)
 {
     if (err && err_cap)
         vsnprintf(err, err_cap, fmt, ap);
