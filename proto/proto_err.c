@@ -29,12 +29,38 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_enclave_name(int err)
+{
+    switch (err) {
+    case ENCLAVE_E_BAD_SIG: return "quote signature does not verify";
+    case ENCLAVE_E_CERT_BAD_SIG: return "platform certificate signature does not verify";
+    case ENCLAVE_E_CERT_EXPIRED: return "platform certificate expired";
+    case ENCLAVE_E_CERT_NOT_YET_VALID: return "platform certificate not yet valid";
+    case ENCLAVE_E_PLATFORM_MISMATCH: return "platform key does not match its certificate";
+    case ENCLAVE_E_UNCERTIFIED: return "platform not certified";
+    case ENCLAVE_E_REVOKED_PLATFORM: return "platform revoked";
+    case ENCLAVE_E_REVOKED_MEASUREMENT: return "measurement revoked";
+    case ENCLAVE_E_MEASUREMENT_MISMATCH: return "measurement mismatch";
+    case ENCLAVE_E_NONCE_MISMATCH: return "nonce mismatch";
+    case ENCLAVE_E_STALE: return "quote too old";
+    case ENCLAVE_E_FUTURE: return "quote time in the future";
+    case ENCLAVE_E_KEY_PERMS: return "key file permissions too open";
+    case ENCLAVE_E_REPORT_BAD_SIG: return "enclave signature does not verify";
+    case ENCLAVE_E_SIGNER_MISMATCH: return "signed by another enclave";
+    case ENCLAVE_E_KIND: return "invalid enclave kind";
+    case ENCLAVE_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
-    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
+    else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
+        name = s_enclave_name(err);
+    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";
     return name ? name : "unknown error";
