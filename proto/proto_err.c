@@ -29,28 +29,68 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_enclave_name(int err)
+{
+    switch (err) {
+    case ENCLAVE_E_BAD_SIG: return "quote signature does not verify";
+    case ENCLAVE_E_CERT_BAD_SIG: return "platform certificate signature does not verify";
+    case ENCLAVE_E_CERT_EXPIRED: return "platform certificate expired";
+    case ENCLAVE_E_CERT_NOT_YET_VALID: return "platform certificate not yet valid";
+    case ENCLAVE_E_PLATFORM_MISMATCH: return "platform key does not match its certificate";
+    case ENCLAVE_E_UNCERTIFIED: return "platform not certified";
+    case ENCLAVE_E_REVOKED_PLATFORM: return "platform revoked";
+    case ENCLAVE_E_REVOKED_MEASUREMENT: return "measurement revoked";
+    case ENCLAVE_E_MEASUREMENT_MISMATCH: return "measurement mismatch";
+    case ENCLAVE_E_NONCE_MISMATCH: return "nonce mismatch";
+    case ENCLAVE_E_STALE: return "quote too old";
+    case ENCLAVE_E_FUTURE: return "quote time in the future";
+    case ENCLAVE_E_KEY_PERMS: return "key file permissions too open";
+    case ENCLAVE_E_REPORT_BAD_SIG: return "enclave signature does not verify";
+    case ENCLAVE_E_SIGNER_MISMATCH: return "signed by another enclave";
+    case ENCLAVE_E_KIND: return "invalid enclave kind";
+    case ENCLAVE_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
+static const char *s_p2p_name(int err)
+{
+    switch (err) {
+    case P2P_E_ADDR_FORM: return "not a node address (NODEID@tcp://HOST:PORT)";
+    case P2P_E_ADDR_ID: return "bad node id (want 64 hex characters)";
+    case P2P_E_ADDR_ENDPOINT: return "bad endpoint (want tcp://HOST:PORT)";
+    case P2P_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
+static const char *s_node_name(int err)
+{
+    switch (err) {
+    case NODE_E_PARAMS: return "bad parameter";
+    case NODE_E_CONNECT: return "cannot connect to the node";
+    case NODE_E_TRANSPORT: return "control API connection failed";
+    case NODE_E_RPC: return "the node answered with an error";
+    case NODE_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
-    if (err <= 0 && err > -100)
+    if (err <= 0 && err > P2P_E_FIRST)
         name = s_proto_name(err);
-    else if (err == P2P_E_ADDR_FORM)
-        name = "not a node address (NODEID@tcp://HOST:PORT)";
-    else if (err == P2P_E_ADDR_ID)
-        name = "bad node id (want 64 hex characters)";
-    else if (err == P2P_E_ADDR_ENDPOINT)
-        name = "bad endpoint (want tcp://HOST:PORT)";
-    else if (err == NODE_E_PARAMS)
-        name = "bad parameter";
-    else if (err == NODE_E_CONNECT)
-        name = "cannot connect to the node";
-    else if (err == NODE_E_TRANSPORT)
-        name = "control API connection failed";
-    else if (err == NODE_E_RPC)
-        name = "the node answered with an error";
-    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
-             err == ML_E_FAILED || err == NODE_E_FAILED)
+    else if (err <= P2P_E_FIRST && err > LEDGER_E_FIRST)
+        name = s_p2p_name(err);
+    else if (err == LEDGER_E_FAILED_)
         name = "failed";
+    else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
+        name = s_enclave_name(err);
+    else if (err == ML_E_FAILED)
+        name = "failed";
+    else if (err <= NODE_E_FIRST && err > NODE_E_FIRST - 100)
+        name = s_node_name(err);
     return name ? name : "unknown error";
 }
 
