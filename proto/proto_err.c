@@ -29,11 +29,25 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_ml_name(int err)
+{
+    switch (err) {
+    case ML_E_SPEC: return "invalid training parameters";
+    case ML_E_BUDGET: return "privacy budget exhausted";
+    case ML_E_FED_MSG: return "unacceptable federated message";
+    case ML_E_FED_QUORUM: return "federated round without quorum";
+    case ML_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
+    else if (err <= -400 && err > -500)
+        name = s_ml_name(err);
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";

@@ -68,6 +68,11 @@ typedef enum {
 
 typedef enum {
     ML_E_FIRST = -400,
+    /* federated training, robust aggregation, differential privacy, valuation */
+    ML_E_SPEC = -440,      /* invalid training / aggregation / privacy parameters */
+    ML_E_BUDGET = -441,    /* the next step would pass the privacy budget (epsilon max) */
+    ML_E_FED_MSG = -442,   /* a federated message is well-formed but not acceptable here */
+    ML_E_FED_QUORUM = -443, /* a round ended too many times without enough updates */
     ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 
