@@ -29,11 +29,29 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_ml_name(int err)
+{
+    switch (err) {
+    case ML_E_ONE_CLASS: return "only one class present";
+    case ML_E_SHAPE: return "dimensions disagree";
+    case ML_E_ARG: return "invalid argument";
+    case ML_E_NOT_CONVERGED: return "optimiser did not converge";
+    case ML_E_SINGULAR: return "matrix not positive definite";
+    case ML_E_MODEL: return "invalid model";
+    case ML_E_WEIGHTS: return "malformed weights file";
+    case ML_E_NO_VARIANCE: return "no variance";
+    case ML_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
+    else if (err <= -400 && err > -500)
+        name = s_ml_name(err);
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";

@@ -68,6 +68,15 @@ typedef enum {
 
 typedef enum {
     ML_E_FIRST = -400,
+    /* models and metrics (ml_metrics, ml_linear, ml_prs, ml_model): -420 .. -439 */
+    ML_E_ONE_CLASS = -420,     /* a binary metric or fit needs both classes present */
+    ML_E_SHAPE = -421,         /* dimensions disagree (rows, columns, feature count) */
+    ML_E_ARG = -422,           /* invalid argument (n = 0, negative penalty, non-finite) */
+    ML_E_NOT_CONVERGED = -423, /* the optimiser stopped far from a minimum */
+    ML_E_SINGULAR = -424,      /* a system matrix is not positive definite */
+    ML_E_MODEL = -425,         /* a model file is well-formed msgpack but not a valid model */
+    ML_E_WEIGHTS = -426,       /* a PRS weights file is malformed */
+    ML_E_NO_VARIANCE = -427,   /* a label or feature has no variance where one is needed */
     ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 
