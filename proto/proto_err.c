@@ -29,11 +29,28 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_ml_name(int err)
+{
+    switch (err) {
+    case ML_E_PARSE: return "malformed data";
+    case ML_E_TOO_BIG: return "data too big";
+    case ML_E_ARG: return "invalid argument";
+    case ML_E_NOT_FOUND: return "not found";
+    case ML_E_ALLELE: return "allele mismatch";
+    case ML_E_EMPTY: return "no records";
+    case ML_E_HTS: return "htslib failure";
+    case ML_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
+    else if (err <= -400 && err > -500)
+        name = s_ml_name(err);
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";
