@@ -78,8 +78,8 @@ ml_model_t *ml_model_new(ml_model_kind_t kind, size_t p, char *const *feature_id
     if (!m)
         return NULL;
     for (size_t i = 0; i < p; i++) {
-        if (feature_ids) {
-            size_t n = feature_ids[i] ? strlen(feature_ids[i]) : 0;
+        if (feature_ids && feature_ids[i]) {
+            size_t n = strlen(feature_ids[i]);
             if (n == 0 || n > ML_MODEL_MAX_ID)
                 goto err;
             m->ids[i] = s_strndup(feature_ids[i], n);

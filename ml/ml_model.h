@@ -41,8 +41,8 @@ typedef enum { ML_MODEL_LOGISTIC = 1, ML_MODEL_LINEAR = 2, ML_MODEL_PRS = 3 } ml
 
 typedef struct ml_model_t ml_model_t;
 
-/*  New model of KIND over P features. FEATURE_IDS (P strings, copied) may be NULL: the ids
- *  are then "f0".."f{p-1}". W (P weights, copied) may be NULL: zeros. No scaling, metrics
+/*  New model of KIND over P features. FEATURE_IDS (P strings, copied) may be NULL, and so
+ *  may any of its entries (as in a fresh ml_dataset_t): id i is then "f{i}". W (P weights, copied) may be NULL: zeros. No scaling, metrics
  *  or hashes yet. NULL if KIND is unknown, P > ML_MODEL_MAX_P, an id is empty or too long,
  *  a value is not finite, or memory ran out. Free with ml_model_destroy. */
 ml_model_t *ml_model_new(ml_model_kind_t kind, size_t p, char *const *feature_ids, const double *w,
