@@ -32,6 +32,20 @@ static const char *s_proto_name(int err)
 static const char *s_ml_name(int err)
 {
     switch (err) {
+    case ML_E_PARSE: return "malformed data";
+    case ML_E_TOO_BIG: return "data too big";
+    case ML_E_ARG: return "invalid argument";
+    case ML_E_NOT_FOUND: return "not found";
+    case ML_E_ALLELE: return "allele mismatch";
+    case ML_E_EMPTY: return "no records";
+    case ML_E_HTS: return "htslib failure";
+    case ML_E_ONE_CLASS: return "only one class present";
+    case ML_E_SHAPE: return "dimensions disagree";
+    case ML_E_NOT_CONVERGED: return "optimiser did not converge";
+    case ML_E_SINGULAR: return "matrix not positive definite";
+    case ML_E_MODEL: return "invalid model";
+    case ML_E_WEIGHTS: return "malformed weights file";
+    case ML_E_NO_VARIANCE: return "no variance";
     case ML_E_SPEC: return "invalid training parameters";
     case ML_E_BUDGET: return "privacy budget exhausted";
     case ML_E_FED_MSG: return "unacceptable federated message";
