@@ -3,7 +3,8 @@
  *  (repeated rounds answered from its cache), and the done-when check of issue 14:
  *  federated training over 4 parties with unequal, non-IID shares, over a network that
  *  loses, duplicates and reorders messages, reaches a held-out AUC within 0.01 of central
- *  training on the pooled data. Seeds are printed.
+ *  training on the pooled data, both by the same SGD and by ml_linear's L-BFGS fit to the
+ *  optimum (whose loss and gradient ml_sgd's match, divided by n). Seeds are printed.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +13,9 @@
 
 #include "fedsim.h"
 #include "ml/ml_fed.h"
+#include "ml/ml_linear.h"
+#include "ml/ml_metrics.h"
+#include "ml/ml_model.h"
 #include "proto/proto_mp.h"
 #include "testutil.h"
 
@@ -324,9 +328,38 @@ static void test_noniid_vs_central(void)
     co.epochs = rounds;
     CHECK_EQ(ml_sgd_train(all->x, all->y, w, &co, &cr, NULL, NULL, 0), 0);
     double central_auc = fedsim_model_auc(test, w);
-    printf("  held-out AUC: federated %.4f, central %.4f, difference %+.4f\n", fed_auc, central_auc,
-           fed_auc - central_auc);
+    /* central by L-BFGS to the optimum (ml_linear; its loss is a sum, so l2 * n) */
+    ml_fit_opts_t fo = {.l2 = sgd.l2 * (double)n};
+    ml_model_t *model = NULL;
+    char ferr[128] = "";
+    CHECK_EQ(ml_logistic_fit(all, &fo, &model, ferr, sizeof ferr), 0);
+    double lbfgs_auc = NAN;
+    if (model) {
+        double wl[21];
+        memcpy(wl, ml_model_weights(model), p * sizeof(double));
+        wl[p] = ml_model_intercept(model);
+        lbfgs_auc = fedsim_model_auc(test, wl);
+        /* fedsim_auc agrees with ml_metrics' AUC */
+        double *sc = malloc(test->x->rows * sizeof *sc), auc2 = NAN;
+        ml_sgd_scores(test->x, wl, sc);
+        CHECK_EQ(ml_metric_auc(sc, test->y, test->x->rows, &auc2), 0);
+        CHECK(fabs(auc2 - lbfgs_auc) < 1e-12);
+        free(sc);
+        /* and ml_sgd's mean loss and gradient are ml_linear's sum divided by n */
+        double l_mine, l_sum, g_mine[21], gw[20], gb;
+        ml_sgd_loss(all->x, all->y, wl, 0.0, &l_mine, g_mine);
+        CHECK_EQ(ml_logistic_loss_grad(all->x, all->y, wl, wl[p], 0.0, gw, &gb, &l_sum), 0);
+        CHECK(fabs(l_mine - l_sum / (double)n) < 1e-9);
+        for (size_t j = 0; j < p; j++)
+            CHECK(fabs(g_mine[j] - gw[j] / (double)n) < 1e-9);
+        CHECK(fabs(g_mine[p] - gb / (double)n) < 1e-9);
+    }
+    ml_model_destroy(&model);
+    printf("  held-out AUC: federated %.4f, central SGD %.4f (%+.4f), central L-BFGS %.4f "
+           "(%+.4f)\n",
+           fed_auc, central_auc, fed_auc - central_auc, lbfgs_auc, fed_auc - lbfgs_auc);
     CHECK(fabs(fed_auc - central_auc) <= 0.01);
+    CHECK(fabs(fed_auc - lbfgs_auc) <= 0.01);
     CHECK(central_auc > 0.7);
     /* every party that heard "done" holds the coordinator's weights */
     size_t finals = 0;
