@@ -507,10 +507,10 @@ int ml_fed_party_step(ml_fed_party_t *self, const uint8_t *in, size_t in_len, ui
         rc = proto_err_fail(err, err_cap, rc, "bad coordinator message: %s", proto_err_str(rc));
         goto out;
     }
-    if (m.party != self->o.id || m.dim != self->dim || m.kind == ML_FED_UPDATE) {
+    if (m.party != self->o.id || m.dim != self->dim || m.kind == ML_FED_UPDATE || m.round == 0) {
         rc = proto_err_fail(err, err_cap, ML_E_FED_MSG,
-                            "message for party %u, dim %zu, kind %d not for us", m.party, m.dim,
-                            (int)m.kind);
+                            "message for party %u, round %u, dim %zu, kind %d not for us", m.party,
+                            m.round, m.dim, (int)m.kind);
         goto out;
     }
     if (m.kind == ML_FED_DONE) {

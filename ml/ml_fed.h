@@ -23,7 +23,10 @@
  *      [kind, round, party, n_samples, [w_0 .. w_{dim-1}]]
  *  kind 1 = global weights (coordinator to party), 2 = update (party to coordinator),
  *  3 = done (final weights); every w is a float64 (0xcb) and finite. n_samples is 0 in
- *  messages from the coordinator and >= 1 in updates.
+ *  messages from the coordinator and >= 1 in updates. Rounds are numbered from 1.
+ *
+ *  The sample count is the party's own claim: the plain mean weights by it, so a party
+ *  that is not trusted (not attested) can buy weight by lying; the robust rules ignore it.
  */
 #ifndef GENIE_ML_FED_H
 #define GENIE_ML_FED_H

@@ -245,7 +245,11 @@ static void test_party(void)
     CHECK_EQ(ml_fed_party_step(p, b, len, &o1, &ol1, err, sizeof err), 0);
     CHECK(o1 == NULL);
     free(b);
-    /* another party's message, a wrong dimension */
+    /* round 0 (rounds start at 1), another party's message, a wrong dimension */
+    b = s_enc(ML_FED_GLOBAL, 0, 1, 0, g, 5, &len);
+    CHECK_EQ(ml_fed_party_step(p, b, len, &o1, &ol1, err, sizeof err), ML_E_FED_MSG);
+    CHECK(o1 == NULL);
+    free(b);
     b = s_enc(ML_FED_GLOBAL, 3, 0, 0, g, 5, &len);
     CHECK_EQ(ml_fed_party_step(p, b, len, &o1, &ol1, err, sizeof err), ML_E_FED_MSG);
     free(b);
