@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ml/ml_metrics.h"
 #include "ml/ml_sgd.h"
 
 static uint64_t s_full(size_t k)
@@ -209,4 +210,62 @@ int ml_shapley_weights(const double *value, size_t k, double *weight)
     for (size_t i = 0; i < k; i++)
         weight[i] = sum > 0.0 ? (value[i] > 0.0 ? value[i] / sum : 0.0) : 1.0 / (double)k;
     return 0;
+}
+
+int ml_shapley_auc_utility(void *ctx, uint64_t mask, double *u)
+{
+    const ml_shapley_auc_ctx_t *c = ctx;
+    if (!c || !u || !c->party || !c->holdout || c->k == 0 || c->k > ML_SHAPLEY_K_MAX ||
+        (c->k < 64 && (mask >> c->k) != 0))
+        return ML_E_SPEC;
+    size_t p = c->holdout->x->cols, n = 0;
+    for (size_t j = 0; j < c->k; j++) {
+        if (c->party[j]->x->cols != p)
+            return ML_E_SPEC;
+        if (mask & ((uint64_t)1 << j))
+            n += c->party[j]->x->rows;
+    }
+    if (n == 0) {
+        *u = 0.5;
+        return 0;
+    }
+    ml_mat_t *x = ml_mat_new(n, p);
+    double *y = malloc(n * sizeof *y);
+    double *w = calloc(p + 1, sizeof *w);
+    double *score = malloc(c->holdout->x->rows * sizeof *score);
+    int rc = 0;
+    if (!x || !y || !w || !score) {
+        rc = PROTO_E_NOMEM;
+        goto out;
+    }
+    size_t at = 0;
+    for (size_t j = 0; j < c->k; j++) {
+        if (!(mask & ((uint64_t)1 << j)))
+            continue;
+        const ml_dataset_t *d = c->party[j];
+        size_t rows = d->x->rows;
+        if (rows) {
+            memcpy(ml_mat_row(x, at), d->x->v, rows * p * sizeof(double));
+            memcpy(y + at, d->y, rows * sizeof(double));
+        }
+        at += rows;
+    }
+    ml_sgd_opts_t o = c->sgd;
+    o.dp = false;
+    if (o.batch > n)
+        o.batch = n;
+    ml_sgd_rng_t rng;
+    ml_sgd_rng_init(&rng, c->seed, 0x5348);
+    rc = ml_sgd_train(x, y, w, &o, &rng, NULL, NULL, 0);
+    ml_sgd_rng_wipe(&rng);
+    if (rc != 0)
+        goto out;
+    ml_sgd_scores(c->holdout->x, w, score);
+    rc = ml_metric_auc(score, c->holdout->y, c->holdout->x->rows, u);
+out:
+    ml_mat_destroy(&x);
+    free(y);
+    free(w);
+    free(score);
+    return rc;
 }

@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ml/ml_mat.h"
+#include "ml/ml_sgd.h"
 #include "proto/proto_err.h"
 
 #define ML_SHAPLEY_EXACT_MAX 16
@@ -53,5 +55,24 @@ int ml_shapley_tmc(size_t k, ml_shapley_utility_fn fn, void *ctx, const ml_shapl
 /*  Revenue shares from VALUE[0..k) into WEIGHT[0..k) (may alias), summing to 1 (see above).
  *  ML_E_SPEC if K is 0 or a value is not finite. */
 int ml_shapley_weights(const double *value, size_t k, double *weight);
+
+/*  The utility the node uses: held-out ROC AUC (ml_metrics) of a logistic model trained
+ *  by ml_sgd_train (plain SGD with OPTS, no DP: valuation runs on the training enclave's
+ *  own copy) on the pooled rows of the coalition's parties, in party order, from zero
+ *  weights and the stream SEED, so equal data gives equal utility. The empty coalition is
+ *  worth 0.5 (a constant score). All data sets share the feature count; all are
+ *  borrowed. */
+typedef struct {
+    const ml_dataset_t *const *party; /* K data sets */
+    size_t k;
+    const ml_dataset_t *holdout; /* with both classes */
+    ml_sgd_opts_t sgd;
+    uint64_t seed;
+} ml_shapley_auc_ctx_t;
+
+/*  ml_shapley_utility_fn over an ml_shapley_auc_ctx_t. Errors: ML_E_SPEC (mask beyond K,
+ *  feature counts differ, bad options), ML_E_ONE_CLASS (holdout with one class),
+ *  PROTO_E_NOMEM. */
+int ml_shapley_auc_utility(void *ctx, uint64_t mask, double *u);
 
 #endif
