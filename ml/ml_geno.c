@@ -115,6 +115,11 @@ static bool s_is_allele(char a)
     return a == 'A' || a == 'C' || a == 'G' || a == 'T' || a == 'D' || a == 'I';
 }
 
+static bool s_allele_ok(char a, bool any)
+{
+    return any ? a > ' ' && a < 127 : s_is_allele(a);
+}
+
 static bool s_rsid_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
@@ -270,8 +275,8 @@ int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t
         const char *g = f[3];
         if ((fl[3] == 2 && g[0] == '-' && g[1] == '-') || (fl[3] == 1 && g[0] == '-')) {
             st.missing++;
-        } else if ((fl[3] == 1 || fl[3] == 2) && s_is_allele(g[0]) &&
-                   (fl[3] == 1 || s_is_allele(g[1]))) {
+        } else if ((fl[3] == 1 || fl[3] == 2) && s_allele_ok(g[0], lim.any_alleles) &&
+                   (fl[3] == 1 || s_allele_ok(g[1], lim.any_alleles))) {
             r.a1 = g[0];
             r.a2 = fl[3] == 2 ? g[1] : 0;
         } else {

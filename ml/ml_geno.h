@@ -72,6 +72,8 @@ typedef struct {
     size_t max_bytes;   /* buffer / file size, default 256 MiB */
     size_t max_snps;    /* records kept, default 2,000,000 */
     size_t max_samples; /* VCF samples, default 100,000 */
+    bool any_alleles;   /* 23andMe scan: let a genotype of 1-2 printable characters through
+                           (the visitor judges the alphabet; ml_validate counts them) */
 } ml_geno_limits_t;
 
 ml_geno_limits_t ml_geno_limits_default(void);
