@@ -14,6 +14,8 @@
  *      effect allele REF for every other SNP) as OUTDIR/prs_dense.tsv, in plink2 --score's
  *      "ID A1 BETA" shape, times applying both to the cohort and writes the sums (without
  *      intercept) to OUTDIR/genie_trained.txt and genie_dense.txt (sample id, score).
+ *  bench_ml vcf PATH
+ *      times reading a VCF/BCF with ml_geno_read_vcf and prints genotypes/s.
  *  With no arguments it prints this usage and exits 0 (scripts/bench.sh runs every
  *  bench_* program bare; the ML benchmark itself is scripts/bench_ml.sh).
  *  Lines starting "RESULT " are key=value pairs the script parses.
@@ -24,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ml/ml_geno.h"
 #include "ml/ml_linear.h"
 #include "ml/ml_metrics.h"
 #include "ml/ml_prs.h"
@@ -287,8 +290,31 @@ out:
     return rc;
 }
 
+/* Times ml_geno_read_vcf (htslib underneath) on PATH. */
+static int s_vcf(const char *path)
+{
+    ml_geno_t *g = NULL;
+    ml_geno_stats_t st;
+    char err[256] = "";
+    ml_geno_hts_quiet();
+    double t0 = s_now();
+    if (ml_geno_read_vcf(path, NULL, &g, &st, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_ml: read vcf: %s\n", err);
+        return 1;
+    }
+    double t = s_now() - t0;
+    double calls = (double)g->n_samples * (double)g->n_snps;
+    printf("genie ml_geno_read_vcf: %zu samples x %zu SNPs in %.2f s, %.3g genotypes/s\n",
+           g->n_samples, g->n_snps, t, calls / t);
+    printf("RESULT vcf_s=%.4f vcf_rate=%.6g\n", t, calls / t);
+    ml_geno_destroy(&g);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "vcf") == 0)
+        return s_vcf(argv[2]);
     if (argc >= 4 && strcmp(argv[1], "logistic") == 0)
         return s_logistic(argv[2], argv[3],
                           argc > 4 ? atoi(argv[4]) > 0 ? atoi(argv[4]) : 200 : 200);
@@ -296,6 +322,6 @@ int main(int argc, char **argv)
         return s_prs(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10),
                      strtoul(argv[4], NULL, 10), argv[5]);
     printf("bench_ml: run through scripts/bench_ml.sh (usage: bench_ml logistic CSV OUTDIR "
-           "[REPS] | bench_ml prs N M K OUTDIR)\n");
+           "[REPS] | bench_ml prs N M K OUTDIR | bench_ml vcf PATH)\n");
     return argc == 1 ? 0 : 2;
 }
