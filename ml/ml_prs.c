@@ -13,6 +13,26 @@
 
 #define S_BLOCK_ROWS 256
 
+ml_dosage_view_t ml_dosage_view_geno(const ml_geno_t *g)
+{
+    return (ml_dosage_view_t){.n = g->n_samples,
+                              .m = g->n_snps,
+                              .dosage = g->dosage,
+                              .rsids = g->rsids,
+                              .ref = g->ref,
+                              .alt = g->alt};
+}
+
+ml_dosage_view_t ml_dosage_view_cohort(const ml_cohort_t *c)
+{
+    return (ml_dosage_view_t){.n = c->n_samples,
+                              .m = c->n_snps,
+                              .dosage = c->dosage,
+                              .rsids = c->rsids,
+                              .ref1 = c->ref,
+                              .alt1 = c->alt};
+}
+
 /* Allele J of the view as a string: single letters are copied into BUF[2]. */
 static const char *s_allele(const ml_dosage_view_t *g, size_t j, int alt, char buf[2])
 {

@@ -23,7 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ml/ml_geno.h"
 #include "ml/ml_model.h"
+#include "ml/ml_synth.h"
 #include "proto/proto_err.h"
 
 /*  A read-only view of a genotype matrix: N samples x M SNPs, row-major int8 dosages
@@ -36,6 +38,11 @@ typedef struct {
     const char *ref1, *alt1;
     char *const *ref, *const *alt;
 } ml_dosage_view_t;
+
+/*  Views of the two genotype holders of ml/ (the view borrows their arrays: keep the holder
+ *  alive while the view is used). */
+ml_dosage_view_t ml_dosage_view_geno(const ml_geno_t *g);
+ml_dosage_view_t ml_dosage_view_cohort(const ml_cohort_t *c);
 
 typedef struct {
     double p_threshold; /* marginal two-sided p-value to enter the joint fit; 0 = 5e-8 */

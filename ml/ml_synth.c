@@ -469,7 +469,8 @@ static int s_vcf_header(const ml_cohort_t *c, s_buf_t *b)
             rc = s_buf_printf(b, "##contig=<ID=%u>\n", (unsigned)last);
         }
     if (!rc)
-        rc = s_buf_printf(b, "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+        rc = s_buf_printf(b, "##FILTER=<ID=PASS,Description=\"All filters passed\">\n"
+                             "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
                              "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT");
     for (size_t i = 0; i < c->n_samples && !rc; i++)
         rc = s_buf_printf(b, "\t%s", c->sample_ids[i]);

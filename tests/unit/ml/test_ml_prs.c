@@ -5,7 +5,8 @@
  *    reaches on the second an R² within 0.05 of h2. Repeated at h2 = 0.2 (K = 10).
  *  - Application by hand: effect allele = ALT adds w * dosage, = REF adds w * (2 - dosage),
  *    other alleles and absent rsids are skipped and counted, a missing call takes the
- *    cohort mean; a trained PRS survives the model file.
+ *    cohort mean; a trained PRS survives the model file and scores a cohort read back from
+ *    VCF (ml_geno) exactly as the in-memory one.
  *  - The scoring-file parser: PGS Catalog header, headerless, CRLF, and refusals naming
  *    the line.
  */
@@ -132,7 +133,7 @@ static void test_train_refusals_and_file(uint64_t seed)
     CHECK_EQ(ml_synth_cohort(&p, &c, err, sizeof err), 0);
     if (!c)
         return;
-    ml_dosage_view_t v = s_view(c, 0, c->n_samples);
+    ml_dosage_view_t v = ml_dosage_view_cohort(c);
     ml_model_t *m = NULL;
     double *flat = calloc(c->n_samples, sizeof *flat);
     CHECK_EQ(ml_prs_train(&v, flat, NULL, &m, err, sizeof err), ML_E_NO_VARIANCE);
@@ -152,6 +153,23 @@ static void test_train_refusals_and_file(uint64_t seed)
         CHECK_EQ(ml_prs_apply(m, &v, s1, NULL, err, sizeof err), 0);
         CHECK_EQ(ml_prs_apply(d, &v, s2, NULL, err, sizeof err), 0);
         CHECK(memcmp(s1, s2, v.n * sizeof *s1) == 0);
+        /* The same cohort written as VCF and read back by ml_geno scores the same. */
+        const char *dir = testutil_tmpdir();
+        char path[512];
+        snprintf(path, sizeof path, "%s/c.vcf.gz", dir);
+        ml_geno_t *geno = NULL;
+        CHECK_EQ(ml_cohort_write_vcf(c, path, 1, err, sizeof err), 0);
+        CHECK_EQ(ml_geno_read_vcf(path, NULL, &geno, NULL, err, sizeof err), 0);
+        if (geno) {
+            ml_dosage_view_t vg = ml_dosage_view_geno(geno);
+            CHECK_EQ(ml_prs_apply(m, &vg, s2, NULL, err, sizeof err), 0);
+            double worst = 0;
+            for (size_t i = 0; i < v.n; i++)
+                worst = fmax(worst, fabs(s1[i] - s2[i]));
+            CHECK(worst < 1e-12);
+        }
+        ml_geno_destroy(&geno);
+        testutil_rmtree(dir);
         free(s1);
         free(s2);
         free(buf);
