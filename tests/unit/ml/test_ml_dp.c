@@ -163,6 +163,29 @@ static void test_gradient_and_clipping(void)
     ml_dp_acct_destroy(&a);
     ml_sgd_rng_wipe(&r);
     ml_dataset_destroy(&d);
+
+    /* fixed-size batches: trains, and is charged as Poisson at q = batch / n per step */
+    d = fedsim_cohort(500, 6, SEED);
+    ml_sgd_opts_t f = {.epochs = 2,
+                       .batch = 50,
+                       .lr = 0.5,
+                       .dp = true,
+                       .clip = 1.0,
+                       .noise = 1.0,
+                       .sampling = ML_SGD_SAMPLE_FIXED};
+    double wf[7] = {0}, q, want;
+    uint64_t steps = ml_sgd_steps(&f, 500, &q);
+    CHECK(steps == 20 && q == 0.1);
+    a = ml_dp_acct_new(1e-5, 100.0);
+    ml_sgd_rng_init(&r, SEED, 1);
+    CHECK_EQ(ml_sgd_train(d->x, d->y, wf, &f, &r, a, NULL, 0), 0);
+    CHECK_EQ(ml_dp_eps(q, 1.0, steps, 1e-5, &want), 0);
+    CHECK(fabs(ml_dp_acct_eps(a) - want) < 1e-12);
+    printf("fixed-size DP-SGD: %llu steps at q %.2f, sigma 1: eps %.4f, train AUC %.4f\n",
+           (unsigned long long)steps, q, ml_dp_acct_eps(a), fedsim_model_auc(d, wf));
+    CHECK(fedsim_model_auc(d, wf) > 0.6);
+    ml_dp_acct_destroy(&a);
+    ml_dataset_destroy(&d);
 }
 
 /* Issue 14: the DP table, and the refusals at the budget. */
