@@ -191,10 +191,10 @@ static void test_gradient_and_clipping(void)
 /* Issue 14: the DP table, and the refusals at the budget. */
 static void test_federated_dp(void)
 {
-    const size_t k = 4, n = 6000, p = 20;
+    const size_t k = 4, n = 1600, p = 20;
     const uint32_t rounds = 8;
     const double delta = 1e-5;
-    printf("federated DP-SGD: seed %u, 4 parties x 1500, p %zu, %u rounds x 1 epoch, batch "
+    printf("federated DP-SGD: seed %u, 4 parties x 400, p %zu, %u rounds x 1 epoch, batch "
            "64 (Poisson), clip 1, delta %g\n",
            SEED, p, rounds, delta);
     ml_dataset_t *all = fedsim_cohort(n, p, SEED);
