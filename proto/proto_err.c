@@ -76,6 +76,32 @@ static const char *s_node_name(int err)
     }
 }
 
+static const char *s_ml_name(int err)
+{
+    switch (err) {
+    case ML_E_PARSE: return "malformed data";
+    case ML_E_TOO_BIG: return "data too big";
+    case ML_E_ARG: return "invalid argument";
+    case ML_E_NOT_FOUND: return "not found";
+    case ML_E_ALLELE: return "allele mismatch";
+    case ML_E_EMPTY: return "no records";
+    case ML_E_HTS: return "htslib failure";
+    case ML_E_ONE_CLASS: return "only one class present";
+    case ML_E_SHAPE: return "dimensions disagree";
+    case ML_E_NOT_CONVERGED: return "optimiser did not converge";
+    case ML_E_SINGULAR: return "matrix not positive definite";
+    case ML_E_MODEL: return "invalid model";
+    case ML_E_WEIGHTS: return "malformed weights file";
+    case ML_E_NO_VARIANCE: return "no variance";
+    case ML_E_SPEC: return "invalid training parameters";
+    case ML_E_BUDGET: return "privacy budget exhausted";
+    case ML_E_FED_MSG: return "unacceptable federated message";
+    case ML_E_FED_QUORUM: return "federated round without quorum";
+    case ML_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
@@ -83,14 +109,14 @@ const char *proto_err_str(int err)
         name = s_proto_name(err);
     else if (err <= P2P_E_FIRST && err > LEDGER_E_FIRST)
         name = s_p2p_name(err);
-    else if (err == LEDGER_E_FAILED_)
-        name = "failed";
     else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
         name = s_enclave_name(err);
-    else if (err == ML_E_FAILED)
-        name = "failed";
+    else if (err <= ML_E_FIRST && err > NODE_E_FIRST)
+        name = s_ml_name(err);
     else if (err <= NODE_E_FIRST && err > NODE_E_FIRST - 100)
         name = s_node_name(err);
+    else if (err == LEDGER_E_FAILED_)
+        name = "failed";
     return name ? name : "unknown error";
 }
 

@@ -90,6 +90,27 @@ typedef enum {
 
 typedef enum {
     ML_E_FIRST = -400,
+    /* data readers and validation (ml_csv, ml_geno, ml_join, ml_validate, ml_synth) */
+    ML_E_PARSE = -401,     /* malformed input (the err buffer says line and column) */
+    ML_E_TOO_BIG = -402,   /* input past a bound: bytes, rows, columns, field length */
+    ML_E_ARG = -403,       /* invalid argument (bad parameter, unknown data type) */
+    ML_E_NOT_FOUND = -404, /* a named column, rsid or sample id is absent */
+    ML_E_ALLELE = -405,    /* alleles inconsistent with the reference (not ref/alt/flip) */
+    ML_E_EMPTY = -406,     /* no records where some were required */
+    ML_E_HTS = -407,       /* htslib could not open, read or write a VCF/BCF/BGZF file */
+    /* models and metrics (ml_metrics, ml_linear, ml_prs, ml_model): -420 .. -439 */
+    ML_E_ONE_CLASS = -420,     /* a binary metric or fit needs both classes present */
+    ML_E_SHAPE = -421,         /* dimensions disagree (rows, columns, feature count) */
+    ML_E_NOT_CONVERGED = -423, /* the optimiser stopped far from a minimum */
+    ML_E_SINGULAR = -424,      /* a system matrix is not positive definite */
+    ML_E_MODEL = -425,         /* a model file is well-formed msgpack but not a valid model */
+    ML_E_WEIGHTS = -426,       /* a PRS weights file is malformed */
+    ML_E_NO_VARIANCE = -427,   /* a label or feature has no variance where one is needed */
+    /* federated training, robust aggregation, differential privacy, valuation */
+    ML_E_SPEC = -440,      /* invalid training / aggregation / privacy parameters */
+    ML_E_BUDGET = -441,    /* the next step would pass the privacy budget (epsilon max) */
+    ML_E_FED_MSG = -442,   /* a federated message is well-formed but not acceptable here */
+    ML_E_FED_QUORUM = -443, /* a round ended too many times without enough updates */
     ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 

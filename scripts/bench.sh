@@ -40,6 +40,9 @@ for b in "$BUILD_DIR"/tests/bench_*; do
 done
 
 echo
+scripts/bench_ml.sh "$BUILD_DIR"
+
+echo
 echo "== bench_p2p"
 python3 tests/bench/bench_p2p.py --bindir "$BUILD_DIR" "$@"
 echo
