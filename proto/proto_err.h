@@ -73,9 +73,8 @@ typedef enum {
     ML_E_TOO_BIG = -402,   /* input past a bound: bytes, rows, columns, field length */
     ML_E_ARG = -403,       /* invalid argument (bad parameter, unknown data type) */
     ML_E_NOT_FOUND = -404, /* a named column, rsid or sample id is absent */
-    ML_E_ALLELE = -405,    /* alleles inconsistent with the reference (not ref/alt/flip) */
-    ML_E_EMPTY = -406,     /* no records where some were required */
-    ML_E_HTS = -407,       /* htslib could not open, read or write a VCF/BCF/BGZF file */
+    ML_E_EMPTY = -405,     /* no records where some were required */
+    ML_E_HTS = -406,       /* htslib could not open, read or write a VCF/BCF/BGZF file */
     ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 
