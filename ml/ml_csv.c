@@ -83,7 +83,12 @@ static uint64_t s_fnv(const char *s)
     uint64_t h = 0xcbf29ce484222325ull;
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
+    /* FNV's low bits (the table index) mix poorly: finish with murmur3's fmix64 */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 static int s_hash_init(s_hash_t *h, size_t n)
@@ -166,6 +171,8 @@ static int s_field(s_parser_t *p, size_t col, bool header)
     ml_table_t *t = p->t;
     size_t start = t->arena_len, field_line = p->line;
     const uint8_t *d = p->d;
+    if (s_arena_reserve(t, 1)) /* room for the terminator, even of an empty field */
+        return PROTO_E_NOMEM;
     if (p->pos < p->len && d[p->pos] == '"') {
         p->pos++;
         for (;;) {
@@ -221,6 +228,8 @@ static int s_field(s_parser_t *p, size_t col, bool header)
         memcpy(t->arena + t->arena_len, d + s, n);
         t->arena_len += n;
     }
+    if (s_arena_reserve(t, 1))
+        return PROTO_E_NOMEM;
     t->arena[t->arena_len++] = 0;
     uint32_t off = (uint32_t)start;
     if (!header && s_is_missing_token(t->arena + start)) {

@@ -91,7 +91,12 @@ static uint64_t s_fnv(const char *s, size_t n)
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-    return h;
+    /* FNV's low bits (the table index) mix poorly: finish with murmur3's fmix64 */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 static char s_comp(char a)

@@ -83,7 +83,6 @@ static const char *s_ml_name(int err)
     case ML_E_TOO_BIG: return "data too big";
     case ML_E_ARG: return "invalid argument";
     case ML_E_NOT_FOUND: return "not found";
-    case ML_E_ALLELE: return "allele mismatch";
     case ML_E_EMPTY: return "no records";
     case ML_E_HTS: return "htslib failure";
     case ML_E_ONE_CLASS: return "only one class present";
