@@ -310,8 +310,7 @@ static int s_cmp_idx(const void *a, const void *b)
 
 typedef struct {
     size_t col;
-    double w, c;    /* contribution = c + w * dosage */
-    int ref_allele; /* effect allele is REF */
+    double w, c; /* contribution = c + w * dosage */
 } s_term_t;
 
 static int s_cmp_term(const void *a, const void *b)
@@ -368,9 +367,9 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
         if (scaled)
             b -= wi * mean[i];
         if (strcmp(colon + 1, alt) == 0) {
-            terms[nt++] = (s_term_t){hit->j, wi, 0.0, 0};
+            terms[nt++] = (s_term_t){hit->j, wi, 0.0};
         } else if (strcmp(colon + 1, ref) == 0) {
-            terms[nt++] = (s_term_t){hit->j, -wi, 2.0 * wi, 1};
+            terms[nt++] = (s_term_t){hit->j, -wi, 2.0 * wi};
             mt.ref_effect++;
         } else {
             mt.mismatched++;
