@@ -199,7 +199,7 @@ int ml_prs_train(const ml_dosage_view_t *g, const double *y, const ml_prs_opts_t
     double p_thr = o && o->p_threshold > 0 ? o->p_threshold : 5e-8;
     size_t max_snps = o && o->max_snps ? o->max_snps : 2000;
     double l2 = o && o->l2 != 0 ? o->l2 : 0.01;
-    if (!(p_thr <= 1.0) || max_snps > 20000 || !isfinite(l2))
+    if (!(p_thr <= 1.0) || max_snps > 5000 || !isfinite(l2))
         return proto_err_fail(err, cap, ML_E_ARG, "invalid options");
     if (l2 < 0)
         l2 = 0;
