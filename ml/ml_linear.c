@@ -205,8 +205,8 @@ int ml_linear_fit(const ml_dataset_t *d, const ml_fit_opts_t *o, ml_model_t **ou
     if (s_check_opts(o, 0.0, &op) != 0)
         return proto_err_fail(err, cap, ML_E_ARG, "invalid options (l2 must be >= 0)");
     size_t n = d->x->rows, p = d->x->cols;
-    if (n == 0 || p > 65536)
-        return proto_err_fail(err, cap, ML_E_ARG, "%zu rows, %zu features (max 65536)", n, p);
+    if (n == 0 || p > 8192)
+        return proto_err_fail(err, cap, ML_E_ARG, "%zu rows, %zu features (max 8192)", n, p);
     for (size_t i = 0; i < n; i++)
         if (!isfinite(d->y[i]))
             return proto_err_fail(err, cap, ML_E_ARG, "label %zu is not finite", i);

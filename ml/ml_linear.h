@@ -41,7 +41,8 @@ int ml_logistic_loss_grad(const ml_mat_t *x, const double *y, const double *w, d
 
 /*  Fits ridge regression (l2 >= 0; 0 is ordinary least squares) on D into a new *OUT
  *  (kind ML_MODEL_LINEAR). The centred Gram matrix X'X - n x̄x̄' + l2 I is built with dsyrk
- *  and solved by Cholesky. O may be NULL (l2 = 0). Errors: ML_E_ARG, ML_E_SINGULAR (X'X
+ *  and solved by Cholesky (p <= 8192: the Gram matrix is p² doubles). O may be NULL
+ *  (l2 = 0). Errors: ML_E_ARG (also p > 8192), ML_E_SINGULAR (X'X
  *  + l2 I not positive definite, e.g. collinear columns with l2 = 0), PROTO_E_NOMEM. */
 int ml_linear_fit(const ml_dataset_t *d, const ml_fit_opts_t *o, ml_model_t **out, char *err,
                   size_t cap) PROTO_WUR;

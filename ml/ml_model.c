@@ -310,6 +310,18 @@ const uint8_t *ml_model_data_hash(const ml_model_t *m, size_t i)
     return i < m->n_hashes ? m->hashes[i] : NULL;
 }
 
+/* Prediction when folding the scaling into the weights overflows (an sd near the smallest
+   double): each row is scaled into ROW first. */
+static void s_predict_rowwise(const ml_model_t *m, const ml_mat_t *x, double *row, double *out)
+{
+    for (size_t i = 0; i < x->rows; i++) {
+        const double *r = ml_mat_row(x, i);
+        for (size_t j = 0; j < m->p; j++)
+            row[j] = (r[j] - m->mean[j]) / m->sd[j];
+        out[i] = m->b + cblas_ddot((int)m->p, m->w, 1, row, 1);
+    }
+}
+
 int ml_model_predict(const ml_model_t *m, const ml_mat_t *x, double *out)
 {
     if (!m || !x || (!out && x->rows))
@@ -324,6 +336,7 @@ int ml_model_predict(const ml_model_t *m, const ml_mat_t *x, double *out)
     const double *w = m->w;
     double b = m->b;
     double *ws = NULL;
+    bool folded = true;
     if (m->mean) {
         ws = malloc((p ? p : 1) * sizeof *ws);
         if (!ws)
@@ -331,19 +344,29 @@ int ml_model_predict(const ml_model_t *m, const ml_mat_t *x, double *out)
         for (size_t j = 0; j < p; j++) {
             ws[j] = m->w[j] / m->sd[j];
             b -= ws[j] * m->mean[j];
+            folded = folded && isfinite(ws[j]);
         }
+        folded = folded && isfinite(b);
         w = ws;
     }
-    for (size_t i = 0; i < n; i++)
-        out[i] = b;
-    if (p)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)p, 1.0, x->v, (int)p, w, 1, 1.0, out,
-                    1);
-    if (m->kind == ML_MODEL_LOGISTIC)
+    if (folded) {
         for (size_t i = 0; i < n; i++)
-            out[i] = out[i] >= 0 ? 1.0 / (1.0 + exp(-out[i])) : exp(out[i]) / (1.0 + exp(out[i]));
+            out[i] = b;
+        if (p)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)p, 1.0, x->v, (int)p, w, 1, 1.0,
+                        out, 1);
+    } else {
+        s_predict_rowwise(m, x, ws, out); /* ws is free scratch of p doubles now */
+    }
     free(ws);
-    return 0;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (m->kind == ML_MODEL_LOGISTIC)
+            out[i] = out[i] >= 0 ? 1.0 / (1.0 + exp(-out[i])) : exp(out[i]) / (1.0 + exp(out[i]));
+        if (!isfinite(out[i]))
+            rc = ML_E_ARG; /* overflowed: w·x too large for a double (or inf - inf) */
+    }
+    return rc;
 }
 
 /* ---- encoding ---- */

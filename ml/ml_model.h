@@ -42,9 +42,10 @@ typedef enum { ML_MODEL_LOGISTIC = 1, ML_MODEL_LINEAR = 2, ML_MODEL_PRS = 3 } ml
 typedef struct ml_model_t ml_model_t;
 
 /*  New model of KIND over P features. FEATURE_IDS (P strings, copied) may be NULL, and so
- *  may any of its entries (as in a fresh ml_dataset_t): id i is then "f{i}". W (P weights, copied) may be NULL: zeros. No scaling, metrics
- *  or hashes yet. NULL if KIND is unknown, P > ML_MODEL_MAX_P, an id is empty or too long,
- *  a value is not finite, or memory ran out. Free with ml_model_destroy. */
+ *  may any of its entries (as in a fresh ml_dataset_t): id i is then "f{i}". W (P weights, copied)
+ * may be NULL: zeros. No scaling, metrics or hashes yet. NULL if KIND is unknown, P >
+ * ML_MODEL_MAX_P, an id is empty or too long, a value is not finite, or memory ran out. Free with
+ * ml_model_destroy. */
 ml_model_t *ml_model_new(ml_model_kind_t kind, size_t p, char *const *feature_ids, const double *w,
                          double intercept);
 /*  Frees the model; tolerates NULL; sets *self_p to NULL. */
@@ -91,7 +92,8 @@ const uint8_t *ml_model_data_hash(const ml_model_t *m, size_t i);
 /*  Predicts the X->rows samples of X (X->cols must equal p) into OUT (X->rows values):
  *  applies the model's scaling first, then w·x + intercept; logistic models give the
  *  probability 1 / (1 + exp(-z)), linear and PRS models the value. Uses CBLAS dgemv.
- *  Errors: ML_E_SHAPE, ML_E_ARG (NULL), PROTO_E_NOMEM. */
+ *  Errors: ML_E_SHAPE, ML_E_ARG (NULL, or a prediction that overflowed to NaN or, for
+ *  linear/PRS, infinity; OUT is then filled but holds those values), PROTO_E_NOMEM. */
 int ml_model_predict(const ml_model_t *m, const ml_mat_t *x, double *out) PROTO_WUR;
 
 /*  Canonical encoding (format above) into a new buffer *OUT of *LEN bytes (free() it).

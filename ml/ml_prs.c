@@ -12,6 +12,7 @@
 #include "ml/ml_linear.h"
 
 #define S_BLOCK_ROWS 256
+#define S_APPLY_BLOCK 1024 /* terms per pass in ml_prs_apply: a 32 KiB table */
 
 ml_dosage_view_t ml_dosage_view_geno(const ml_geno_t *g)
 {
@@ -198,7 +199,7 @@ int ml_prs_train(const ml_dosage_view_t *g, const double *y, const ml_prs_opts_t
     double p_thr = o && o->p_threshold > 0 ? o->p_threshold : 5e-8;
     size_t max_snps = o && o->max_snps ? o->max_snps : 2000;
     double l2 = o && o->l2 != 0 ? o->l2 : 0.01;
-    if (!(p_thr <= 1.0) || max_snps > 20000 || !isfinite(l2))
+    if (!(p_thr <= 1.0) || max_snps > 5000 || !isfinite(l2))
         return proto_err_fail(err, cap, ML_E_ARG, "invalid options");
     if (l2 < 0)
         l2 = 0;
@@ -309,8 +310,7 @@ static int s_cmp_idx(const void *a, const void *b)
 
 typedef struct {
     size_t col;
-    double w, c;    /* contribution = c + w * dosage */
-    int ref_allele; /* effect allele is REF */
+    double w, c; /* contribution = c + w * dosage */
 } s_term_t;
 
 static int s_cmp_term(const void *a, const void *b)
@@ -334,6 +334,7 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
     s_idx_t *idx = malloc((m ? m : 1) * sizeof *idx);
     s_term_t *terms = malloc((p ? p : 1) * sizeof *terms);
     double *tab = NULL;
+    size_t *cols = NULL;
     if (!idx || !terms) {
         rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
         goto out;
@@ -366,9 +367,9 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
         if (scaled)
             b -= wi * mean[i];
         if (strcmp(colon + 1, alt) == 0) {
-            terms[nt++] = (s_term_t){hit->j, wi, 0.0, 0};
+            terms[nt++] = (s_term_t){hit->j, wi, 0.0};
         } else if (strcmp(colon + 1, ref) == 0) {
-            terms[nt++] = (s_term_t){hit->j, -wi, 2.0 * wi, 1};
+            terms[nt++] = (s_term_t){hit->j, -wi, 2.0 * wi};
             mt.ref_effect++;
         } else {
             mt.mismatched++;
@@ -383,46 +384,66 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
         goto out;
     }
     qsort(terms, nt, sizeof *terms, s_cmp_term);
-    /* Contribution tables indexed by dosage + 1; the missing slot takes the cohort mean. */
+    /* Contribution tables indexed by dosage + 1; the missing slot takes the cohort mean.
+       Both passes go over the terms in blocks of S_APPLY_BLOCK, so a block's table (and
+       counters) stay in cache while every row is visited. */
     tab = calloc(4 * nt, sizeof *tab);
-    size_t *called = calloc(nt, sizeof *called);
-    if (!tab || !called) {
-        free(called);
+    cols = malloc(nt * sizeof *cols);
+    uint32_t *cnt = calloc(4 * nt, sizeof *cnt);
+    if (!tab || !cols || !cnt) {
+        free(cnt);
         rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
-        const int8_t *row = g->dosage + i * m;
-        for (size_t t = 0; t < nt; t++) {
-            int d = row[terms[t].col];
-            if (d < -1 || d > 2) {
-                free(called);
-                rc = proto_err_fail(err, cap, ML_E_ARG, "sample %zu: dosage %d", i, d);
-                goto out;
-            }
-            if (d >= 0) {
-                tab[4 * t] += d;
-                called[t]++;
+    for (size_t t0 = 0; t0 < nt; t0 += S_APPLY_BLOCK) {
+        size_t t1 = nt - t0 < S_APPLY_BLOCK ? nt : t0 + S_APPLY_BLOCK;
+        for (size_t i = 0; i < n; i++) {
+            const int8_t *row = g->dosage + i * m;
+            for (size_t t = t0; t < t1; t++) {
+                unsigned k = (unsigned)(row[terms[t].col] + 1);
+                if (k > 3) {
+                    free(cnt);
+                    rc = proto_err_fail(err, cap, ML_E_ARG, "sample %zu: dosage %d", i,
+                                        row[terms[t].col]);
+                    goto out;
+                }
+                cnt[4 * t + k]++;
             }
         }
     }
     for (size_t t = 0; t < nt; t++) {
-        double mu = called[t] ? tab[4 * t] / (double)called[t] : 0.0;
+        const uint32_t *c = cnt + 4 * t;
+        uint64_t called = (uint64_t)c[1] + c[2] + c[3];
+        double mu = called ? ((double)c[2] + 2.0 * (double)c[3]) / (double)called : 0.0;
         tab[4 * t] = terms[t].c + terms[t].w * mu;
         for (int d = 0; d <= 2; d++)
             tab[4 * t + 1 + (size_t)d] = terms[t].c + terms[t].w * d;
     }
-    free(called);
-    for (size_t i = 0; i < n; i++) {
-        const int8_t *row = g->dosage + i * m;
-        double s = b;
-        for (size_t t = 0; t < nt; t++)
-            s += tab[4 * t + (size_t)(row[terms[t].col] + 1)];
-        out[i] = s;
+    free(cnt);
+    for (size_t t = 0; t < nt; t++)
+        cols[t] = terms[t].col;
+    for (size_t i = 0; i < n; i++)
+        out[i] = b;
+    for (size_t t0 = 0; t0 < nt; t0 += S_APPLY_BLOCK) {
+        size_t t1 = nt - t0 < S_APPLY_BLOCK ? nt : t0 + S_APPLY_BLOCK;
+        for (size_t i = 0; i < n; i++) {
+            const int8_t *row = g->dosage + i * m;
+            /* Two independent sums so consecutive additions do not wait on each other. */
+            double s0 = 0.0, s1 = 0.0;
+            size_t t = t0;
+            for (; t + 1 < t1; t += 2) {
+                s0 += tab[4 * t + (size_t)(row[cols[t]] + 1)];
+                s1 += tab[4 * (t + 1) + (size_t)(row[cols[t + 1]] + 1)];
+            }
+            if (t < t1)
+                s0 += tab[4 * t + (size_t)(row[cols[t]] + 1)];
+            out[i] += s0 + s1;
+        }
     }
 out:
     if (match)
         *match = mt;
+    free(cols);
     free(tab);
     free(terms);
     free(idx);

@@ -46,7 +46,8 @@ ml_dosage_view_t ml_dosage_view_cohort(const ml_cohort_t *c);
 
 typedef struct {
     double p_threshold; /* marginal two-sided p-value to enter the joint fit; 0 = 5e-8 */
-    size_t max_snps;    /* cap on the SNPs fitted jointly; 0 = 2000 */
+    size_t max_snps;    /* cap on the SNPs fitted jointly; 0 = 2000, at most 5000 (the
+                           S x S Gram matrix is S² doubles: 200 MB at 5000) */
     double l2;          /* ridge penalty on standardised dosages, relative to N
                            (penalty = l2 * N); 0 = 0.01; negative = none */
 } ml_prs_opts_t;

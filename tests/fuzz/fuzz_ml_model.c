@@ -3,7 +3,8 @@
  *  The whole input is a model file. For any input ml_model_decode must not crash and must
  *  return 0 or a negative proto/ml code. When it succeeds: re-encoding gives the input back
  *  byte for byte (only canonical encodings are accepted); a deep copy hashes the same; and
- *  the model predicts two rows of ones into finite numbers (or refuses with a code), so
+ *  the model predicts two rows of ones into finite numbers, probabilities in [0, 1] for a
+ *  logistic model (or refuses an overflow with ML_E_ARG), so
  *  every decoded field is exercised. A broken invariant calls abort().
  */
 #include <math.h>
@@ -53,9 +54,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             x->v[k] = 1.0;
         double out[2];
         int prc = ml_model_predict(m, x, out);
-        s_require(prc == 0 || prc == PROTO_E_NOMEM, "predict");
-        if (prc == 0 && ml_model_kind(m) == ML_MODEL_LOGISTIC)
-            s_require(out[0] >= 0.0 && out[0] <= 1.0, "probability in [0, 1]");
+        s_require(prc == 0 || prc == PROTO_E_NOMEM || prc == ML_E_ARG, "predict code");
+        for (int i = 0; prc == 0 && i < 2; i++) {
+            s_require(isfinite(out[i]), "prediction finite when predict succeeds");
+            if (ml_model_kind(m) == ML_MODEL_LOGISTIC)
+                s_require(out[i] >= 0.0 && out[i] <= 1.0, "probability in [0, 1]");
+        }
         ml_mat_destroy(&x);
     }
     ml_model_destroy(&m);
