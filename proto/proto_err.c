@@ -29,12 +29,33 @@ static const char *s_proto_name(int err)
     }
 }
 
+static const char *s_enclave_name(int err)
+{
+    switch (err) {
+    case ENCLAVE_E_TIMEOUT: return "enclave timed out";
+    case ENCLAVE_E_DEAD: return "enclave process gone";
+    case ENCLAVE_E_PROTOCOL: return "enclave protocol violation";
+    case ENCLAVE_E_KIND: return "request not served by this enclave kind";
+    case ENCLAVE_E_COMMIT: return "data does not match its commitment";
+    case ENCLAVE_E_FULL: return "enclave memory for data is full";
+    case ENCLAVE_E_SANDBOX: return "enclave lockdown failed";
+    case ENCLAVE_E_SPAWN: return "enclave could not be started";
+    case ENCLAVE_E_FDS: return "enclave started with unexpected fds";
+    case ENCLAVE_E_ATTEST: return "enclave report body not as expected";
+    case ENCLAVE_E_NOT_FOUND: return "no such donation";
+    case ENCLAVE_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
-    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
+    else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
+        name = s_enclave_name(err);
+    else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";
     return name ? name : "unknown error";

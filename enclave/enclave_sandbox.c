@@ -1,0 +1,122 @@
+/*  enclave_sandbox: prctl + rlimit + a libseccomp allow-list (see enclave_sandbox.h).
+ *
+ *  The allow-list is short on purpose and written once here; test_enclave_sandbox.c breaks
+ *  it (open, socket, execve, a write to another fd, an executable mapping: each kills its
+ *  child with SIGSYS). Why each call is allowed:
+ *    read, write, sendto   the socket only (arg 0 == sock_fd); sendto is send(MSG_NOSIGNAL)
+ *    mmap, mprotect        malloc, sodium_malloc's guard pages; never PROT_EXEC
+ *    munmap, brk, mremap   malloc / free / realloc
+ *    madvise               sodium_malloc (MADV_DONTDUMP), glibc free of large chunks
+ *    mlock, munlock        sodium_malloc / sodium_free lock key memory out of swap
+ *    clock_gettime         report and receipt times (the vDSO usually answers first)
+ *    getrandom             libsodium's randombytes (settled on it before lockdown)
+ *    futex                 glibc's internal locks (single-threaded, but stdio-free malloc
+ *                          may still take them)
+ *    exit, exit_group, rt_sigreturn
+ */
+#include "enclave/enclave_sandbox.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ENCLAVE_SANDBOX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define ENCLAVE_SANDBOX_SANITIZED 1
+#endif
+#endif
+
+/* Calls allowed with any arguments. */
+static const int s_allowed[] = {
+    SCMP_SYS(munmap), SCMP_SYS(brk),     SCMP_SYS(mremap),        SCMP_SYS(madvise),
+    SCMP_SYS(mlock),  SCMP_SYS(munlock), SCMP_SYS(clock_gettime), SCMP_SYS(getrandom),
+    SCMP_SYS(futex),  SCMP_SYS(exit),    SCMP_SYS(exit_group),    SCMP_SYS(rt_sigreturn),
+};
+
+#if defined(ENCLAVE_SANDBOX_SANITIZED)
+/* Sanitizer builds only (tests run ASan+UBSan): what the ASan/UBSan runtimes call on their
+   own, found with strace on genie-enclave and test_enclave_sandbox: their allocator's
+   thread-local caches and stack bookkeeping (sigaltstack, prctl, getpid, gettid,
+   sched_yield, rt_sigprocmask), and a report written to fd 2 (write and its vectored
+   form). A release build (scripts/enclave-reproduce.sh) has none of these. */
+static const int s_allowed_sanitizer[] = {
+    SCMP_SYS(sigaltstack),  SCMP_SYS(prctl),       SCMP_SYS(getpid),
+    SCMP_SYS(gettid),       SCMP_SYS(sched_yield), SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigaction), SCMP_SYS(tgkill),      SCMP_SYS(writev),
+};
+#endif
+
+static int s_fail(char *err, size_t err_cap, const char *step, int e)
+{
+    return proto_err_fail(err, err_cap, ENCLAVE_E_SANDBOX, "sandbox: %s: %s", step,
+                          strerror(e < 0 ? -e : e));
+}
+
+/* Adds the rules of the filter; 0 or a negative errno from libseccomp, *step named. */
+static int s_rules(scmp_filter_ctx ctx, int fd, const char **step)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof s_allowed / sizeof s_allowed[0]; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s_allowed[i], 0);
+    *step = "allow-list";
+    if (rc)
+        return rc;
+    const scmp_datum_t ufd = (scmp_datum_t)fd;
+    *step = "socket rules";
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+        return rc;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+        return rc;
+    if ((rc =
+             seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+        return rc;
+    *step = "memory rules";
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
+        return rc;
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
+        return rc;
+#if defined(ENCLAVE_SANDBOX_SANITIZED)
+    *step = "sanitizer rules";
+    for (size_t i = 0; rc == 0 && i < sizeof s_allowed_sanitizer / sizeof s_allowed_sanitizer[0];
+         i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s_allowed_sanitizer[i], 0);
+    if (rc == 0 && fd != 2)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
+#endif
+    return rc;
+}
+
+int enclave_sandbox_apply(int sock_fd, char *err, size_t err_cap)
+{
+    if (sock_fd < 0)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_SANDBOX, "sandbox: bad socket fd");
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return s_fail(err, err_cap, "PR_SET_NO_NEW_PRIVS", errno);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return s_fail(err, err_cap, "PR_SET_DUMPABLE", errno);
+    const struct rlimit no_core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+        return s_fail(err, err_cap, "RLIMIT_CORE", errno);
+
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (!ctx)
+        return s_fail(err, err_cap, "seccomp_init", ENOMEM);
+    const char *step = "rules";
+    int rc = s_rules(ctx, sock_fd, &step);
+    if (rc == 0) {
+        step = "seccomp_load";
+        rc = seccomp_load(ctx);
+    }
+    seccomp_release(ctx);
+    if (rc != 0)
+        return s_fail(err, err_cap, step, rc);
+    return PROTO_OK;
+}
