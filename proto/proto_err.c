@@ -32,10 +32,26 @@ static const char *s_proto_name(int err)
 static const char *s_enclave_name(int err)
 {
     switch (err) {
+    case ENCLAVE_E_BAD_SIG: return "quote signature does not verify";
+    case ENCLAVE_E_CERT_BAD_SIG: return "platform certificate signature does not verify";
+    case ENCLAVE_E_CERT_EXPIRED: return "platform certificate expired";
+    case ENCLAVE_E_CERT_NOT_YET_VALID: return "platform certificate not yet valid";
+    case ENCLAVE_E_PLATFORM_MISMATCH: return "platform key does not match its certificate";
+    case ENCLAVE_E_UNCERTIFIED: return "platform not certified";
+    case ENCLAVE_E_REVOKED_PLATFORM: return "platform revoked";
+    case ENCLAVE_E_REVOKED_MEASUREMENT: return "measurement revoked";
+    case ENCLAVE_E_MEASUREMENT_MISMATCH: return "measurement mismatch";
+    case ENCLAVE_E_NONCE_MISMATCH: return "nonce mismatch";
+    case ENCLAVE_E_STALE: return "quote too old";
+    case ENCLAVE_E_FUTURE: return "quote time in the future";
+    case ENCLAVE_E_KEY_PERMS: return "key file permissions too open";
+    case ENCLAVE_E_REPORT_BAD_SIG: return "enclave signature does not verify";
+    case ENCLAVE_E_SIGNER_MISMATCH: return "signed by another enclave";
+    case ENCLAVE_E_KIND: return "invalid enclave kind";
     case ENCLAVE_E_TIMEOUT: return "enclave timed out";
     case ENCLAVE_E_DEAD: return "enclave process gone";
     case ENCLAVE_E_PROTOCOL: return "enclave protocol violation";
-    case ENCLAVE_E_KIND: return "request not served by this enclave kind";
+    case ENCLAVE_E_WRONG_KIND: return "request not served by this enclave kind";
     case ENCLAVE_E_COMMIT: return "data does not match its commitment";
     case ENCLAVE_E_FULL: return "enclave memory for data is full";
     case ENCLAVE_E_SANDBOX: return "enclave lockdown failed";

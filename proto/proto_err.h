@@ -63,12 +63,31 @@ typedef enum {
 
 typedef enum {
     ENCLAVE_E_FIRST = -300,
+    /* -301 .. -339: attestation (measurement, platform, certificates, quotes, sealing,
+       reports and receipts). -340 .. -398 are left to the enclave process, its wire
+       protocol and the host side. */
+    ENCLAVE_E_BAD_SIG = -301,            /* a quote's platform signature does not verify */
+    ENCLAVE_E_CERT_BAD_SIG = -302,       /* a platform certificate's AS signature fails */
+    ENCLAVE_E_CERT_EXPIRED = -303,       /* the certificate's expiry is at or before now */
+    ENCLAVE_E_CERT_NOT_YET_VALID = -304, /* the certificate is issued after now */
+    ENCLAVE_E_PLATFORM_MISMATCH = -305,  /* quote and certificate name different platforms */
+    ENCLAVE_E_UNCERTIFIED = -306,        /* no platform certificate carried / installed */
+    ENCLAVE_E_REVOKED_PLATFORM = -307,   /* the platform key is revoked */
+    ENCLAVE_E_REVOKED_MEASUREMENT = -308, /* the measurement is revoked */
+    ENCLAVE_E_MEASUREMENT_MISMATCH = -309, /* not the measurement the policy wants */
+    ENCLAVE_E_NONCE_MISMATCH = -310,     /* not the nonce the verifier sent */
+    ENCLAVE_E_STALE = -311,              /* quote older than the policy's maximum age */
+    ENCLAVE_E_FUTURE = -312,             /* quote time ahead of now beyond the allowed skew */
+    ENCLAVE_E_KEY_PERMS = -313,          /* a platform key file others may read or own */
+    ENCLAVE_E_REPORT_BAD_SIG = -314,     /* a report's / receipt's enclave signature fails */
+    ENCLAVE_E_SIGNER_MISMATCH = -315,    /* signed by another enclave key than expected */
+    ENCLAVE_E_KIND = -316,               /* an invalid kind / program identifier */
     /* -350..-369: the enclave process, its sandbox and its wire protocol (enclave_wire,
        enclave_sandbox, enclave_prog, enclave_host) */
     ENCLAVE_E_TIMEOUT = -350,  /* the enclave did not answer in time */
     ENCLAVE_E_DEAD = -351,     /* the enclave process is gone (or was never started) */
     ENCLAVE_E_PROTOCOL = -352, /* an answer of the wrong type, or a request out of order */
-    ENCLAVE_E_KIND = -353,     /* a request this enclave's kind does not serve */
+    ENCLAVE_E_WRONG_KIND = -353, /* a request this enclave's kind does not serve */
     ENCLAVE_E_COMMIT = -354,   /* donated data does not match the registered commitment */
     ENCLAVE_E_FULL = -355,     /* the enclave's bounded memory for held data is full */
     ENCLAVE_E_SANDBOX = -356,  /* lockdown (prctl, rlimit, seccomp) could not be applied */
