@@ -315,7 +315,7 @@ static int s_ans_body(proto_rd_t *r, uint32_t arity, enclave_ans_t *out)
     case ENCLAVE_ANS_ERROR:
         if (arity != 4)
             return PROTO_E_ARITY;
-        if (proto_rd_uint(r, 399, &v))
+        if (proto_rd_uint(r, 599, &v))
             return r->err;
         if (v == 0)
             return PROTO_E_RANGE;
