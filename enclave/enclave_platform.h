@@ -72,4 +72,28 @@ int enclave_platform_quote(enclave_platform_t *self, const uint8_t measurement[s
 int enclave_platform_seal_key(enclave_platform_t *self, const uint8_t measurement[static 32],
                               uint8_t key[static 32]) PROTO_WUR;
 
+/* ---- for backends only ---- */
+
+/*  What a backend provides. IMPL is the backend's state, owned by the platform once
+ *  enclave_platform_new succeeds. */
+typedef struct {
+    const char *name; /* static, e.g. "sim" */
+    /*  The platform's Ed25519 public key. */
+    void (*pubkey)(void *impl, uint8_t pk[static 32]);
+    /*  Completes Q (measurement, body, version and certificate already set): sets
+     *  time_ms, platform_pk and sig. 0 or a negative code. */
+    int (*sign_quote)(void *impl, enclave_quote_t *q);
+    /*  Derives the seal key of MEASUREMENT. 0 or a negative code. */
+    int (*seal_key)(void *impl, const uint8_t measurement[static 32], uint8_t key[static 32]);
+    /*  Stores the encoded certificate (BYTES, LEN) durably. 0 or a negative code. */
+    int (*store_cert)(void *impl, const uint8_t *bytes, size_t len);
+    /*  Wipes and frees IMPL. */
+    void (*destroy)(void *impl);
+} enclave_platform_ops_t;
+
+/*  Wraps a backend: OPS (static, borrowed), IMPL (owned on success), CERT (copied, may be
+ *  NULL: the certificate the backend loaded). NULL if memory ran out (IMPL untouched). */
+enclave_platform_t *enclave_platform_new(const enclave_platform_ops_t *ops, void *impl,
+                                         const enclave_cert_t *cert);
+
 #endif

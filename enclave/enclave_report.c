@@ -1,0 +1,287 @@
+/*  enclave_report: validation reports, donation receipts and the salted data commitment
+ *  (see enclave_report.h for the formats). */
+#include "enclave/enclave_report.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#include "proto/proto_key.h"
+#include "proto/proto_sigbatch.h"
+
+#define REPORT_DOMAIN "genie/enclave/validation-report/v1"
+#define RECEIPT_DOMAIN "genie/enclave/donation-receipt/v1"
+#define COMMIT_DOMAIN "genie/data-commit/v1"
+#define REPORT_FIELDS 9
+#define RECEIPT_FIELDS 8
+
+void enclave_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
+                         uint8_t out[static 32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, salt, 32, 32);
+    /* the domain with its NUL as separator */
+    crypto_generichash_update(&st, (const uint8_t *)COMMIT_DOMAIN, sizeof COMMIT_DOMAIN);
+    if (len)
+        crypto_generichash_update(&st, data, len);
+    crypto_generichash_final(&st, out, 32);
+    sodium_memzero(&st, sizeof st); /* the state holds the salt */
+}
+
+/* Hashes the signed part W wrote under DOMAIN into OUT; PROTO_E_NOMEM (OUT zeroed) if W
+   failed. Frees W. */
+static int s_hash_part(proto_wr_t *w, const char *domain, uint8_t out[static 32])
+{
+    size_t len;
+    const uint8_t *data = proto_wr_data(w, &len);
+    int rc = PROTO_OK;
+    if (data)
+        proto_hash(domain, data, len, out);
+    else {
+        memset(out, 0, 32); /* a hash nothing signs */
+        rc = PROTO_E_NOMEM;
+    }
+    proto_wr_free(w);
+    return rc;
+}
+
+/* Signs HASH with SIGN_SK; writes the signer's public key to PK. */
+static void s_sign(const uint8_t sign_sk[static 64], const uint8_t hash[static 32],
+                   uint8_t pk[static 32], uint8_t sig[static 64])
+{
+    crypto_sign_ed25519_sk_to_pk(pk, sign_sk);
+    crypto_sign_detached(sig, NULL, hash, 32, sign_sk);
+}
+
+static int s_verify(const uint8_t pk[static 32], const uint8_t *want_pk,
+                    const uint8_t hash[static 32], const uint8_t sig[static 64])
+{
+    if (want_pk && sodium_memcmp(pk, want_pk, 32) != 0)
+        return ENCLAVE_E_SIGNER_MISMATCH;
+    return proto_sig_check(pk, hash, 32, sig) ? PROTO_OK : ENCLAVE_E_REPORT_BAD_SIG;
+}
+
+/* ---- validation reports ---- */
+
+static bool s_report_fields_ok(const enclave_report_t *r)
+{
+    return (r->data_type == ENCLAVE_DATA_GENOTYPE || r->data_type == ENCLAVE_DATA_PHENOTYPE) &&
+           r->checks_passed <= r->checks_run;
+}
+
+static void s_report_part(proto_wr_t *w, const enclave_report_t *r, uint32_t n)
+{
+    proto_wr_array(w, n);
+    proto_wr_uint(w, r->version);
+    proto_wr_bin(w, r->enclave_pk, 32);
+    proto_wr_bin(w, r->data_commitment, 32);
+    proto_wr_uint(w, r->data_type);
+    proto_wr_uint(w, r->record_count);
+    proto_wr_uint(w, r->checks_run);
+    proto_wr_uint(w, r->checks_passed);
+    proto_wr_uint(w, r->time_ms);
+}
+
+void enclave_report_signing_hash(const enclave_report_t *r, uint8_t out[static 32])
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_report_part(&w, r, REPORT_FIELDS - 1);
+    (void)s_hash_part(&w, REPORT_DOMAIN, out);
+}
+
+int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64])
+{
+    if (!s_report_fields_ok(r))
+        return PROTO_E_INVALID;
+    r->version = ENCLAVE_REPORT_VERSION;
+    crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
+    uint8_t hash[32];
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_report_part(&w, r, REPORT_FIELDS - 1);
+    if (s_hash_part(&w, REPORT_DOMAIN, hash) != PROTO_OK)
+        return PROTO_E_NOMEM;
+    s_sign(sign_sk, hash, r->enclave_pk, r->sig);
+    return PROTO_OK;
+}
+
+void enclave_report_write(proto_wr_t *w, const enclave_report_t *r)
+{
+    s_report_part(w, r, REPORT_FIELDS);
+    proto_wr_bin(w, r->sig, 64);
+}
+
+int enclave_report_encode(const enclave_report_t *r, uint8_t **out, size_t *len)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    enclave_report_write(&w, r);
+    *out = proto_wr_take(&w, len);
+    proto_wr_free(&w);
+    return *out ? PROTO_OK : PROTO_E_NOMEM;
+}
+
+int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
+{
+    uint64_t version, type, count, run, passed, time_ms;
+    memset(out, 0, sizeof *out);
+    if (proto_rd_array_exact(rd, REPORT_FIELDS) || proto_rd_uint(rd, UINT32_MAX, &version))
+        goto err;
+    if (version != ENCLAVE_REPORT_VERSION) {
+        rd->err = PROTO_E_VERSION;
+        goto err;
+    }
+    if (proto_rd_bin_exact(rd, 32, out->enclave_pk) ||
+        proto_rd_bin_exact(rd, 32, out->data_commitment) || proto_rd_uint(rd, UINT8_MAX, &type) ||
+        proto_rd_uint(rd, UINT64_MAX, &count) || proto_rd_uint(rd, UINT32_MAX, &run) ||
+        proto_rd_uint(rd, UINT32_MAX, &passed) || proto_rd_uint(rd, UINT64_MAX, &time_ms) ||
+        proto_rd_bin_exact(rd, 64, out->sig))
+        goto err;
+    out->version = (uint32_t)version;
+    out->data_type = (uint8_t)type;
+    out->record_count = count;
+    out->checks_run = (uint32_t)run;
+    out->checks_passed = (uint32_t)passed;
+    out->time_ms = time_ms;
+    if (!s_report_fields_ok(out)) {
+        rd->err = PROTO_E_INVALID;
+        goto err;
+    }
+    return PROTO_OK;
+err:
+    memset(out, 0, sizeof *out);
+    return rd->err ? rd->err : PROTO_E_INVALID;
+}
+
+int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out)
+{
+    proto_rd_t rd;
+    memset(out, 0, sizeof *out);
+    if (len > ENCLAVE_REPORT_MAX_BYTES)
+        return PROTO_E_TOO_BIG;
+    proto_rd_init(&rd, buf, len);
+    int rc = enclave_report_read(&rd, out);
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&rd);
+    if (rc != PROTO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
+{
+    if (r->version != ENCLAVE_REPORT_VERSION)
+        return PROTO_E_VERSION;
+    if (!s_report_fields_ok(r))
+        return ENCLAVE_E_REPORT_BAD_SIG;
+    uint8_t hash[32];
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_report_part(&w, r, REPORT_FIELDS - 1);
+    if (s_hash_part(&w, REPORT_DOMAIN, hash) != PROTO_OK)
+        return PROTO_E_NOMEM;
+    return s_verify(r->enclave_pk, want_pk, hash, r->sig);
+}
+
+/* ---- donation receipts ---- */
+
+static void s_receipt_part(proto_wr_t *w, const enclave_receipt_t *r, uint32_t n)
+{
+    proto_wr_array(w, n);
+    proto_wr_uint(w, r->version);
+    proto_wr_bin(w, r->enclave_pk, 32);
+    proto_wr_bin(w, r->spec_id, 32);
+    proto_wr_bin(w, r->data_id, 32);
+    proto_wr_bin(w, r->donor, 32);
+    proto_wr_bin(w, r->data_commitment, 32);
+    proto_wr_uint(w, r->time_ms);
+}
+
+void enclave_receipt_signing_hash(const enclave_receipt_t *r, uint8_t out[static 32])
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
+    (void)s_hash_part(&w, RECEIPT_DOMAIN, out);
+}
+
+int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64])
+{
+    r->version = ENCLAVE_RECEIPT_VERSION;
+    crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
+    uint8_t hash[32];
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
+    if (s_hash_part(&w, RECEIPT_DOMAIN, hash) != PROTO_OK)
+        return PROTO_E_NOMEM;
+    s_sign(sign_sk, hash, r->enclave_pk, r->sig);
+    return PROTO_OK;
+}
+
+void enclave_receipt_write(proto_wr_t *w, const enclave_receipt_t *r)
+{
+    s_receipt_part(w, r, RECEIPT_FIELDS);
+    proto_wr_bin(w, r->sig, 64);
+}
+
+int enclave_receipt_encode(const enclave_receipt_t *r, uint8_t **out, size_t *len)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    enclave_receipt_write(&w, r);
+    *out = proto_wr_take(&w, len);
+    proto_wr_free(&w);
+    return *out ? PROTO_OK : PROTO_E_NOMEM;
+}
+
+int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
+{
+    uint64_t version, time_ms;
+    memset(out, 0, sizeof *out);
+    if (proto_rd_array_exact(rd, RECEIPT_FIELDS) || proto_rd_uint(rd, UINT32_MAX, &version))
+        goto err;
+    if (version != ENCLAVE_RECEIPT_VERSION) {
+        rd->err = PROTO_E_VERSION;
+        goto err;
+    }
+    if (proto_rd_bin_exact(rd, 32, out->enclave_pk) || proto_rd_bin_exact(rd, 32, out->spec_id) ||
+        proto_rd_bin_exact(rd, 32, out->data_id) || proto_rd_bin_exact(rd, 32, out->donor) ||
+        proto_rd_bin_exact(rd, 32, out->data_commitment) ||
+        proto_rd_uint(rd, UINT64_MAX, &time_ms) || proto_rd_bin_exact(rd, 64, out->sig))
+        goto err;
+    out->version = (uint32_t)version;
+    out->time_ms = time_ms;
+    return PROTO_OK;
+err:
+    memset(out, 0, sizeof *out);
+    return rd->err ? rd->err : PROTO_E_INVALID;
+}
+
+int enclave_receipt_decode(const uint8_t *buf, size_t len, enclave_receipt_t *out)
+{
+    proto_rd_t rd;
+    memset(out, 0, sizeof *out);
+    if (len > ENCLAVE_REPORT_MAX_BYTES)
+        return PROTO_E_TOO_BIG;
+    proto_rd_init(&rd, buf, len);
+    int rc = enclave_receipt_read(&rd, out);
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&rd);
+    if (rc != PROTO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk)
+{
+    if (r->version != ENCLAVE_RECEIPT_VERSION)
+        return PROTO_E_VERSION;
+    uint8_t hash[32];
+    proto_wr_t w;
+    proto_wr_init(&w);
+    s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
+    if (s_hash_part(&w, RECEIPT_DOMAIN, hash) != PROTO_OK)
+        return PROTO_E_NOMEM;
+    return s_verify(r->enclave_pk, want_pk, hash, r->sig);
+}
