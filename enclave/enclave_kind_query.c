@@ -71,6 +71,19 @@ static const double s_weights[ENCLAVE_QUERY_FEATURES] = {0.42,  -0.17, 0.08, 0.3
                                                          -0.25, 0.12,  0.05, -0.09};
 static const double s_bias = 0.1;
 
+int enclave_prog_query_score(const double features[static ENCLAVE_QUERY_FEATURES], double *score)
+{
+    double sum = s_bias;
+    for (size_t i = 0; i < ENCLAVE_QUERY_FEATURES; i++) {
+        double x = features[i];
+        if (x != x || x > 1e12 || x < -1e12) /* NaN or absurd: refused, not computed */
+            return PROTO_E_RANGE;
+        sum += s_weights[i] * x;
+    }
+    *score = sum;
+    return PROTO_OK;
+}
+
 int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                        uint8_t **blob, char *err, size_t err_cap)
 {
@@ -88,14 +101,14 @@ int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_an
                             plain[32], ENCLAVE_QUERY_FEATURES);
         goto out;
     }
-    double score = s_bias;
-    for (size_t i = 0; i < ENCLAVE_QUERY_FEATURES; i++) {
-        double x = s_get_f64(plain + 33 + 8 * i);
-        if (x != x || x > 1e12 || x < -1e12) { /* NaN or absurd: refused, not computed */
-            rc = proto_err_fail(err, err_cap, PROTO_E_RANGE, "feature %zu out of range", i);
-            goto out;
-        }
-        score += s_weights[i] * x;
+    double x[ENCLAVE_QUERY_FEATURES], score = 0;
+    for (size_t i = 0; i < ENCLAVE_QUERY_FEATURES; i++)
+        x[i] = s_get_f64(plain + 33 + 8 * i);
+    rc = enclave_prog_query_score(x, &score);
+    sodium_memzero(x, sizeof x);
+    if (rc) {
+        rc = proto_err_fail(err, err_cap, rc, "a feature is out of range");
+        goto out;
     }
     uint8_t result[8];
     s_put_f64(result, score);

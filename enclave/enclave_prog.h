@@ -61,4 +61,10 @@ int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t reply
 int enclave_prog_query_open(const uint8_t reply_pk[static 32], const uint8_t reply_sk[static 32],
                             const uint8_t *sealed, size_t len, double *score) PROTO_WUR;
 
+/*  The query kind's model: a fixed-weight linear score of FEATURES (the trained model
+ *  arrives with the ML issue; until then the weights are constants of the measured binary).
+ *  0 and *SCORE set, or PROTO_E_RANGE for a NaN or a feature beyond +-1e12. */
+int enclave_prog_query_score(const double features[static ENCLAVE_QUERY_FEATURES],
+                             double *score) PROTO_WUR;
+
 #endif
