@@ -26,12 +26,13 @@ extern char **environ;
 #if defined(__SANITIZE_ADDRESS__)
 /* Sanitizer builds only: LeakSanitizer's exit-time scan stops the world with ptrace from a
    helper thread, which the seccomp filter (rightly) kills; leaks are checked by the unit
-   tests that run the same code in-process. The environment is empty, so ASAN_OPTIONS
-   cannot say it. */
+   tests that run the same code in-process. Symbolizing a report would open files and
+   start llvm-symbolizer, and color detection calls ioctl: both forbidden (see
+   enclave_sandbox.c). The environment is empty, so ASAN_OPTIONS cannot say it. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "detect_leaks=0";
+    return "detect_leaks=0:symbolize=0:color=never";
 }
 #endif
 
