@@ -5,6 +5,7 @@
 #include "enclave/enclave_prog.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,18 +20,18 @@ uint64_t enclave_kind_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Sends ANS; wipes and frees the encoding. */
-static int s_send(int fd, const enclave_ans_t *ans)
+struct enclave_prog_t {
+    enclave_state_t st;
+    bool ready; /* INIT answered */
+};
+
+/* Encodes ANS into *OUT. */
+static int s_answer(const enclave_ans_t *ans, uint8_t **out, size_t *out_len)
 {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int rc = enclave_wire_ans_encode(ans, &buf, &len);
-    if (rc)
-        return rc;
-    return enclave_wire_send_free(fd, &buf, len);
+    return enclave_wire_ans_encode(ans, out, out_len);
 }
 
-static int s_send_error(int fd, int code, const char *msg)
+static int s_error(int code, const char *msg, uint8_t **out, size_t *out_len)
 {
     enclave_ans_t ans;
     memset(&ans, 0, sizeof ans);
@@ -39,7 +40,7 @@ static int s_send_error(int fd, int code, const char *msg)
     size_t n = strnlen(msg ? msg : "", ENCLAVE_WIRE_MAX_MSG);
     memcpy(ans.u.error.msg, msg ? msg : "", n);
     ans.u.error.msg[n] = '\0';
-    return s_send(fd, &ans);
+    return s_answer(&ans, out, out_len);
 }
 
 /* Makes the enclave's key pairs inside its locked memory. */
@@ -55,12 +56,43 @@ static int s_keys(enclave_state_t *st)
     return PROTO_OK;
 }
 
-/* Answers INIT with the report body; keeps the seal key. */
-static int s_init(int fd, enclave_state_t *st, const enclave_req_t *req)
+enclave_prog_t *enclave_prog_new(enclave_kind_t kind)
 {
+    if (!enclave_kind_name(kind))
+        return NULL;
+    enclave_prog_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->st.kind = kind;
+    if (s_keys(&self->st) != PROTO_OK ||
+        (kind == ENCLAVE_KIND_TRAINING && !(self->st.train = enclave_train_new()))) {
+        enclave_prog_destroy(&self);
+        return NULL;
+    }
+    return self;
+}
+
+void enclave_prog_destroy(enclave_prog_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    enclave_prog_t *self = *self_p;
+    enclave_train_destroy(&self->st.train);
+    if (self->st.secrets)
+        sodium_free(self->st.secrets); /* sodium_free wipes before unmapping */
+    sodium_memzero(self, sizeof *self);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Answers INIT with the report body; keeps the seal key. */
+static int s_init(enclave_prog_t *self, const enclave_req_t *req, uint8_t **out, size_t *out_len)
+{
+    enclave_state_t *st = &self->st;
     if (req->u.init.kind != st->kind)
-        return s_send_error(fd, ENCLAVE_E_PROTOCOL, "INIT names another kind");
+        return s_error(ENCLAVE_E_PROTOCOL, "INIT names another kind", out, out_len);
     memcpy(st->secrets->seal_key, req->u.init.seal_key, 32);
+    self->ready = true;
     enclave_ans_t ans;
     memset(&ans, 0, sizeof ans);
     ans.type = ENCLAVE_ANS_INIT;
@@ -68,7 +100,7 @@ static int s_init(int fd, enclave_state_t *st, const enclave_req_t *req)
     memcpy(ans.u.init.box_pk, st->box_pk, 32);
     enclave_wire_report_data(st->kind, ans.u.init.report_data);
     memcpy(ans.u.init.nonce, req->u.init.nonce, 32);
-    return s_send(fd, &ans);
+    return s_answer(&ans, out, out_len);
 }
 
 /* Which requests each kind serves (PING: all). */
@@ -91,13 +123,13 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
 }
 
 /* Serves one decoded request after INIT. */
-static int s_serve(int fd, enclave_state_t *st, const enclave_req_t *req)
+static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out, size_t *out_len)
 {
     char err[ENCLAVE_WIRE_MAX_MSG + 1] = "";
     if (req->type == ENCLAVE_REQ_INIT)
-        return s_send_error(fd, ENCLAVE_E_PROTOCOL, "already initialised");
+        return s_error(ENCLAVE_E_PROTOCOL, "already initialised", out, out_len);
     if (!s_served(st->kind, req->type))
-        return s_send_error(fd, ENCLAVE_E_WRONG_KIND, "request not served by this kind");
+        return s_error(ENCLAVE_E_WRONG_KIND, "request not served by this kind", out, out_len);
     enclave_ans_t ans;
     memset(&ans, 0, sizeof ans);
     uint8_t *blob = NULL;
@@ -127,25 +159,39 @@ static int s_serve(int fd, enclave_state_t *st, const enclave_req_t *req)
         break;
     }
     if (rc == PROTO_OK)
-        rc = s_send(fd, &ans);
-    else
-        rc = s_send_error(fd, rc, err[0] ? err : proto_err_str(rc));
+        rc = s_answer(&ans, out, out_len);
+    else if (rc != PROTO_E_NOMEM)
+        rc = s_error(rc, err[0] ? err : proto_err_str(rc), out, out_len);
     free(blob);
+    return rc;
+}
+
+int enclave_prog_handle(enclave_prog_t *self, const uint8_t *req_buf, size_t len, uint8_t **out,
+                        size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    enclave_req_t req;
+    int rc = enclave_wire_req_decode(req_buf, len, &req);
+    if (rc)
+        rc = s_error(rc, "malformed request", out, out_len);
+    else if (!self->ready && req.type != ENCLAVE_REQ_INIT)
+        rc = s_error(ENCLAVE_E_PROTOCOL, "INIT must come first", out, out_len);
+    else if (!self->ready)
+        rc = s_init(self, &req, out, out_len);
+    else
+        rc = s_serve(&self->st, &req, out, out_len);
+    sodium_memzero(&req, sizeof req); /* INIT's seal key */
     return rc;
 }
 
 int enclave_prog_run(int fd, enclave_kind_t kind)
 {
-    enclave_state_t st;
-    memset(&st, 0, sizeof st);
-    st.kind = kind;
-    int rc = s_keys(&st);
-    if (rc == PROTO_OK && kind == ENCLAVE_KIND_TRAINING && !(st.train = enclave_train_new()))
-        rc = PROTO_E_NOMEM;
-    bool ready = false;
+    enclave_prog_t *self = enclave_prog_new(kind);
+    int rc = self ? PROTO_OK : PROTO_E_NOMEM;
     while (rc == PROTO_OK) {
-        uint8_t *frame = NULL;
-        size_t len = 0;
+        uint8_t *frame = NULL, *ans = NULL;
+        size_t len = 0, ans_len = 0;
         rc = enclave_wire_recv(fd, -1, &frame, &len);
         if (rc == PROTO_E_IO && len == 0) {
             rc = PROTO_OK; /* the host closed between frames: a clean stop */
@@ -153,29 +199,14 @@ int enclave_prog_run(int fd, enclave_kind_t kind)
         }
         if (rc)
             break;
-        enclave_req_t req;
-        int drc = enclave_wire_req_decode(frame, len, &req);
-        if (drc)
-            rc = s_send_error(fd, drc, "malformed request");
-        else if (!ready && req.type != ENCLAVE_REQ_INIT)
-            rc = s_send_error(fd, ENCLAVE_E_PROTOCOL, "INIT must come first");
-        else if (!ready) {
-            rc = s_init(fd, &st, &req);
-            ready = true;
-        } else {
-            /* a refusal is an answer, not the end of the loop */
-            int src = s_serve(fd, &st, &req);
-            rc = src == PROTO_E_IO || src == PROTO_E_NOMEM ? src : PROTO_OK;
-        }
+        rc = enclave_prog_handle(self, frame, len, &ans, &ans_len);
         /* every request is wiped once served: VALIDATE's data and INIT's seal key too */
-        sodium_memzero(&req, sizeof req);
         sodium_memzero(frame, len);
         free(frame);
+        if (rc == PROTO_OK)
+            rc = enclave_wire_send_free(fd, &ans, ans_len);
     }
-    enclave_train_destroy(&st.train);
-    if (st.secrets)
-        sodium_free(st.secrets); /* sodium_free wipes before unmapping */
-    sodium_memzero(&st, sizeof st);
+    enclave_prog_destroy(&self);
     return rc;
 }
 

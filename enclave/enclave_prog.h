@@ -34,6 +34,21 @@
 #define ENCLAVE_TRAIN_MAX_DONATIONS 4096
 #define ENCLAVE_TRAIN_MAX_BYTES (64u * 1024u * 1024u)
 
+typedef struct enclave_prog_t enclave_prog_t;
+
+/*  The enclave's protocol core, without I/O (what enclave_prog_run drives over its socket,
+ *  and what the fuzz harness drives directly): a new enclave of KIND with fresh key pairs
+ *  in sodium_malloc memory. NULL on a bad kind or out of memory. */
+enclave_prog_t *enclave_prog_new(enclave_kind_t kind);
+/*  Wipes the keys and every held donation, frees; tolerates NULL; sets *self_p to NULL. */
+void enclave_prog_destroy(enclave_prog_t **self_p);
+/*  Handles one request frame REQ (LEN bytes, borrowed; the caller wipes it) and makes the
+ *  answer frame *OUT (malloc'd, *OUT_LEN bytes; the caller sends it, then wipes and frees
+ *  it). Every request gets an answer, refusals included (an ERROR answer), so the result
+ *  is 0, or PROTO_E_NOMEM when no answer could be made. */
+int enclave_prog_handle(enclave_prog_t *self, const uint8_t *req, size_t len, uint8_t **out,
+                        size_t *out_len) PROTO_WUR;
+
 /*  Serves the host on FD as an enclave of KIND until the host closes the socket.
  *  Call it after enclave_sandbox_apply(). Returns 0 after a clean close, or a negative code
  *  (PROTO_E_IO / PROTO_E_TOO_BIG: the stream broke; PROTO_E_NOMEM) after which the process
