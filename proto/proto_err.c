@@ -64,6 +64,21 @@ static const char *s_enclave_name(int err)
     }
 }
 
+static const char *s_ml_name(int err)
+{
+    switch (err) {
+    case ML_E_PARSE: return "malformed data";
+    case ML_E_TOO_BIG: return "data too big";
+    case ML_E_ARG: return "invalid argument";
+    case ML_E_NOT_FOUND: return "not found";
+    case ML_E_ALLELE: return "allele mismatch";
+    case ML_E_EMPTY: return "no records";
+    case ML_E_HTS: return "htslib failure";
+    case ML_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 const char *proto_err_str(int err)
 {
     const char *name = NULL;
@@ -71,6 +86,8 @@ const char *proto_err_str(int err)
         name = s_proto_name(err);
     else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
         name = s_enclave_name(err);
+    else if (err <= ML_E_FIRST && err > NODE_E_FIRST)
+        name = s_ml_name(err);
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";

@@ -100,6 +100,14 @@ typedef enum {
 
 typedef enum {
     ML_E_FIRST = -400,
+    /* data readers and validation (ml_csv, ml_geno, ml_join, ml_validate, ml_synth) */
+    ML_E_PARSE = -401,     /* malformed input (the err buffer says line and column) */
+    ML_E_TOO_BIG = -402,   /* input past a bound: bytes, rows, columns, field length */
+    ML_E_ARG = -403,       /* invalid argument (bad parameter, unknown data type) */
+    ML_E_NOT_FOUND = -404, /* a named column, rsid or sample id is absent */
+    ML_E_ALLELE = -405,    /* alleles inconsistent with the reference (not ref/alt/flip) */
+    ML_E_EMPTY = -406,     /* no records where some were required */
+    ML_E_HTS = -407,       /* htslib could not open, read or write a VCF/BCF/BGZF file */
     ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 
