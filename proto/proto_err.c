@@ -56,9 +56,7 @@ static const char *s_enclave_name(int err)
     case ENCLAVE_E_FULL: return "enclave memory for data is full";
     case ENCLAVE_E_SANDBOX: return "enclave lockdown failed";
     case ENCLAVE_E_SPAWN: return "enclave could not be started";
-    case ENCLAVE_E_FDS: return "enclave started with unexpected fds";
     case ENCLAVE_E_ATTEST: return "enclave report body not as expected";
-    case ENCLAVE_E_NOT_FOUND: return "no such donation";
     case ENCLAVE_E_FAILED: return "failed";
     default: return NULL;
     }

@@ -82,7 +82,7 @@ typedef enum {
     ENCLAVE_E_REPORT_BAD_SIG = -314,     /* a report's / receipt's enclave signature fails */
     ENCLAVE_E_SIGNER_MISMATCH = -315,    /* signed by another enclave key than expected */
     ENCLAVE_E_KIND = -316,               /* an invalid kind / program identifier */
-    /* -350..-369: the enclave process, its sandbox and its wire protocol (enclave_wire,
+    /* -350..-359: the enclave process, its sandbox and its wire protocol (enclave_wire,
        enclave_sandbox, enclave_prog, enclave_host) */
     ENCLAVE_E_TIMEOUT = -350,  /* the enclave did not answer in time */
     ENCLAVE_E_DEAD = -351,     /* the enclave process is gone (or was never started) */
@@ -92,9 +92,7 @@ typedef enum {
     ENCLAVE_E_FULL = -355,     /* the enclave's bounded memory for held data is full */
     ENCLAVE_E_SANDBOX = -356,  /* lockdown (prctl, rlimit, seccomp) could not be applied */
     ENCLAVE_E_SPAWN = -357,    /* the enclave executable could not be started */
-    ENCLAVE_E_FDS = -358,      /* the enclave started with fds other than 0-3 */
     ENCLAVE_E_ATTEST = -359,   /* the enclave's report body is not what its kind makes */
-    ENCLAVE_E_NOT_FOUND = -360, /* no donation with that data id */
     ENCLAVE_E_FAILED = -399 /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 

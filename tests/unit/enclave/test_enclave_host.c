@@ -408,6 +408,30 @@ static void s_test_tampered(enclave_platform_t *plat, const char *dir)
     enclave_host_destroy(&h);
 }
 
+/* Executables that are not an enclave are refused at start, and nothing is left running:
+   a missing file, and one that exits at once without answering INIT. */
+static void s_test_not_an_enclave(enclave_platform_t *plat)
+{
+    const struct {
+        const char *exe;
+        int want;
+    } cases[] = {{"/nonexistent/genie-enclave", ENCLAVE_E_SPAWN}, {"/bin/true", ENCLAVE_E_DEAD}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (access(cases[i].exe, X_OK) != 0 && cases[i].want != ENCLAVE_E_SPAWN)
+            continue;
+        enclave_host_opts_t o;
+        enclave_host_opts_default(&o);
+        o.start_timeout_ms = 5000;
+        enclave_host_t *h = enclave_host_new(cases[i].exe, ENCLAVE_KIND_QUERY, plat, &o);
+        char err[256] = "";
+        int rc = enclave_host_start(h, err, sizeof err);
+        printf("  %-28s %s (%s)\n", cases[i].exe, proto_err_str(rc), err);
+        CHECK_EQ(rc, cases[i].want);
+        CHECK(!enclave_host_running(h) && enclave_host_quote(h) == NULL);
+        enclave_host_destroy(&h);
+    }
+}
+
 /* Runs genie-enclave by hand with an extra fd or an environment: it must refuse (exit 2)
    before it reads anything. */
 static int s_run_bad(bool extra_fd, bool with_env)
@@ -465,6 +489,7 @@ int main(void)
     s_test_training(plat, seed);
     s_test_query(plat);
     s_test_tampered(plat, dir);
+    s_test_not_an_enclave(plat);
     CHECK_EQ(s_run_bad(false, false), 0); /* control: starts, host gone at once: clean exit */
     CHECK_EQ(s_run_bad(true, false), 2);
     CHECK_EQ(s_run_bad(false, true), 2);
