@@ -4,7 +4,10 @@
  *  relay; sealing the request end to end comes with the p2p relay). The readers and checks
  *  are ml/'s (ml_validate_buffer: 23andMe-style genotype files, CSV phenotype tables): the
  *  enclave only commits to the data under the owner's salt, runs them, and signs what they
- *  found. The request frame holding the data is wiped by the loop after the answer.
+ *  found: the record count, and checks run / passed as ml/'s check bitmasks (ML_CHECK_*;
+ *  the data is acceptable iff passed == run). A buffer that does not parse gets ml/'s
+ *  code back (an ERROR answer), not a report. The request frame holding the data is wiped
+ *  by the loop after the answer.
  */
 #include <sodium.h>
 #include <string.h>

@@ -66,7 +66,7 @@ static int s_take(proto_wr_t *w, uint8_t **out, size_t *out_len)
 {
     *out = proto_wr_take(w, out_len);
     int rc = *out ? PROTO_OK : (w->err ? w->err : PROTO_E_NOMEM);
-    proto_wr_free(&w[0]);
+    proto_wr_free(w);
     return rc == PROTO_E_TOO_LONG ? PROTO_E_INVALID : rc;
 }
 
