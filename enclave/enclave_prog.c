@@ -110,6 +110,7 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
     case ENCLAVE_REQ_PING:
         return true;
     case ENCLAVE_REQ_VALIDATE:
+    case ENCLAVE_REQ_VALIDATE_SEALED:
         return kind == ENCLAVE_KIND_VALIDATION;
     case ENCLAVE_REQ_DONATE:
     case ENCLAVE_REQ_STATS:
@@ -140,6 +141,7 @@ static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out,
         rc = PROTO_OK;
         break;
     case ENCLAVE_REQ_VALIDATE:
+    case ENCLAVE_REQ_VALIDATE_SEALED:
         rc = enclave_kind_validate(st, req, &ans, &blob, err, sizeof err);
         break;
     case ENCLAVE_REQ_DONATE:

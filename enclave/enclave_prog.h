@@ -6,10 +6,11 @@
  *  pairs (Ed25519 signing, X25519 box) in sodium_malloc memory, answers the host's INIT
  *  with its report body, then serves requests until the host closes the socket, and wipes
  *  every secret and every held donation before it returns. The kind decides which requests
- *  are served (validation: VALIDATE; training: DONATE, STATS, DROP; query: QUERY; every
- *  kind: PING); any other request, or a malformed one, gets an ERROR answer.
+ *  are served (validation: VALIDATE, VALIDATE_SEALED; training: DONATE, STATS, DROP; query: QUERY;
+ * every kind: PING); any other request, or a malformed one, gets an ERROR answer.
  *
  *  Sealed payloads (sealed with enclave_seal_to, enclave_seal.h, to the enclave's box key):
+ *    validation context "genie/validate/1" || data type (1 byte); plaintext salt (32) || data
  *    donation  context enclave_seal_donation_context(spec id, data id);
  *              plaintext salt (32) || data
  *    query     context "genie/query/1"; plaintext reply box pk (32) || n (1 byte, ==
@@ -62,6 +63,14 @@ int enclave_prog_donation_seal(const uint8_t box_pk[static 32], const uint8_t sp
                                const uint8_t data_id[static 32], const uint8_t salt[static 32],
                                const uint8_t *data, size_t len, uint8_t **out,
                                size_t *out_len) PROTO_WUR;
+
+/*  Data owner's side of a sealed validation (VALIDATE_SEALED): seals SALT || DATA (LEN
+ *  bytes) to the validation enclave's box key BOX_PK under the context of DATA_TYPE
+ *  ("genie/validate/1" || data type). *OUT is malloc'd (caller frees), *OUT_LEN its
+ *  length. 0, PROTO_E_TOO_BIG, PROTO_E_CRYPTO or PROTO_E_NOMEM. */
+int enclave_prog_validation_seal(const uint8_t box_pk[static 32], uint32_t data_type,
+                                 const uint8_t salt[static 32], const uint8_t *data, size_t len,
+                                 uint8_t **out, size_t *out_len) PROTO_WUR;
 
 /*  Sender side of a query: seals REPLY_PK and FEATURES (ENCLAVE_QUERY_FEATURES doubles) to
  *  the enclave box key BOX_PK into OUT (OUT_CAP bytes, at least

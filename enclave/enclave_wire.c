@@ -104,6 +104,16 @@ int enclave_wire_req_encode(const enclave_req_t *req, uint8_t **out, size_t *out
         proto_wr_bin(&w, req->u.validate.salt, 32);
         proto_wr_bin(&w, req->u.validate.data, req->u.validate.data_len);
         break;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        if (req->u.validate_sealed.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
+            (req->u.validate_sealed.sealed_len && !req->u.validate_sealed.sealed))
+            goto invalid;
+        proto_wr_array(&w, 4);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_uint(&w, req->u.validate_sealed.data_type);
+        proto_wr_bin(&w, req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len);
+        break;
     case ENCLAVE_REQ_DONATE:
         if (req->u.donate.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
             (req->u.donate.sealed_len && !req->u.donate.sealed))
@@ -253,6 +263,16 @@ static int s_req_body(proto_rd_t *r, uint32_t arity, enclave_req_t *out)
             return r->err;
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_DATA, &out->u.validate.data,
                          &out->u.validate.data_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        if (arity != 4)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, UINT32_MAX, &v))
+            return r->err;
+        out->u.validate_sealed.data_type = (uint32_t)v;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.validate_sealed.sealed,
+                         &out->u.validate_sealed.sealed_len))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_DONATE:

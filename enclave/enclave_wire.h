@@ -38,7 +38,7 @@
 
 /*  Enclave kinds, chosen at spawn and fixed for the process's life. */
 typedef enum {
-    ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE */
+    ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
     ENCLAVE_KIND_TRAINING = 2,   /* DONATE, STATS, DROP */
     ENCLAVE_KIND_QUERY = 3       /* QUERY */
 } enclave_kind_t;
@@ -54,13 +54,14 @@ int enclave_kind_parse(const char *name, enclave_kind_t *out) PROTO_WUR;
 void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64]);
 
 typedef enum {
-    ENCLAVE_REQ_INIT = 1,     /* first message of a session: kind, nonce, seal key */
-    ENCLAVE_REQ_PING = 2,     /* liveness */
-    ENCLAVE_REQ_VALIDATE = 3, /* validate a data buffer, sign a report */
-    ENCLAVE_REQ_DONATE = 4,   /* accept sealed data, sign a receipt */
-    ENCLAVE_REQ_STATS = 5,    /* counts of what a training enclave holds */
-    ENCLAVE_REQ_DROP = 6,     /* withdraw (wipe) one donation */
-    ENCLAVE_REQ_QUERY = 7     /* run the model on a sealed input */
+    ENCLAVE_REQ_INIT = 1,           /* first message of a session: kind, nonce, seal key */
+    ENCLAVE_REQ_PING = 2,           /* liveness */
+    ENCLAVE_REQ_VALIDATE = 3,       /* validate a data buffer, sign a report */
+    ENCLAVE_REQ_DONATE = 4,         /* accept sealed data, sign a receipt */
+    ENCLAVE_REQ_STATS = 5,          /* counts of what a training enclave holds */
+    ENCLAVE_REQ_DROP = 6,           /* withdraw (wipe) one donation */
+    ENCLAVE_REQ_QUERY = 7,          /* run the model on a sealed input */
+    ENCLAVE_REQ_VALIDATE_SEALED = 8 /* VALIDATE with salt and data sealed to the enclave */
 } enclave_req_type_t;
 
 typedef struct {
@@ -77,6 +78,11 @@ typedef struct {
             const uint8_t *data;
             size_t data_len;
         } validate;
+        struct {
+            uint32_t data_type;    /* ml_datatype_t */
+            const uint8_t *sealed; /* enclave_prog_validation_seal: salt(32) || data */
+            size_t sealed_len;
+        } validate_sealed;
         struct {
             uint8_t spec_id[32];
             uint8_t data_id[32];

@@ -51,6 +51,11 @@ static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, in
         s_require(s_inside(req->u.validate.data, req->u.validate.data_len, data, size),
                   "validate data view outside the input");
         break;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        s_require(
+            s_inside(req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len, data, size),
+            "validate_sealed view outside the input");
+        break;
     case ENCLAVE_REQ_DONATE:
         s_require(s_inside(req->u.donate.sealed, req->u.donate.sealed_len, data, size),
                   "donate view outside the input");
@@ -120,12 +125,14 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
         s_require(ans.type == ENCLAVE_ANS_ERROR && ans.u.error.code == req_rc,
                   "malformed request not refused with its code");
     } else {
-        bool served = req->type == ENCLAVE_REQ_PING ||
-                      (req->type == ENCLAVE_REQ_VALIDATE && kind == ENCLAVE_KIND_VALIDATION) ||
-                      ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_STATS ||
-                        req->type == ENCLAVE_REQ_DROP) &&
-                       kind == ENCLAVE_KIND_TRAINING) ||
-                      (req->type == ENCLAVE_REQ_QUERY && kind == ENCLAVE_KIND_QUERY);
+        bool served =
+            req->type == ENCLAVE_REQ_PING ||
+            ((req->type == ENCLAVE_REQ_VALIDATE || req->type == ENCLAVE_REQ_VALIDATE_SEALED) &&
+             kind == ENCLAVE_KIND_VALIDATION) ||
+            ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_STATS ||
+              req->type == ENCLAVE_REQ_DROP) &&
+             kind == ENCLAVE_KIND_TRAINING) ||
+            (req->type == ENCLAVE_REQ_QUERY && kind == ENCLAVE_KIND_QUERY);
         if (req->type == ENCLAVE_REQ_INIT)
             s_require(ans.type == ENCLAVE_ANS_ERROR && ans.u.error.code == ENCLAVE_E_PROTOCOL,
                       "second INIT accepted");

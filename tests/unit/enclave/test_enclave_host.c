@@ -145,6 +145,32 @@ static void s_test_validation(enclave_platform_t *plat)
            r.checks_passed, r.checks_run);
     free(frame);
 
+    /* the same table sealed to the enclave: same commitment, and the runner relays only
+       ciphertext; sealed to another key or under another data type, it does not open */
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    uint8_t salt[32];
+    memcpy(salt, req.u.validate.salt, 32);
+    CHECK(enclave_prog_validation_seal(enclave_host_quote(h)->body.box_pk, 2, salt,
+                                       (const uint8_t *)csv, sizeof csv - 1, &sealed,
+                                       &sealed_len) == 0);
+    CHECK(memmem(sealed, sealed_len, "height", 6) == NULL);
+    enclave_req_t sreq = {.type = ENCLAVE_REQ_VALIDATE_SEALED};
+    sreq.u.validate_sealed.data_type = 2;
+    sreq.u.validate_sealed.sealed = sealed;
+    sreq.u.validate_sealed.sealed_len = sealed_len;
+    rc = enclave_host_call(h, &sreq, -1, &ans, &frame, &flen, err, sizeof err);
+    CHECK_EQ(rc, 0);
+    enclave_report_t r2;
+    CHECK(rc == 0 && enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r2) == 0);
+    CHECK(memcmp(r2.data_commitment, commit, 32) == 0 && r2.record_count == r.record_count);
+    CHECK_EQ(enclave_report_verify(&r2, enclave_host_quote(h)->body.sign_pk), 0);
+    free(frame);
+    sreq.u.validate_sealed.data_type = 1; /* sealed as phenotype, sent as genotype */
+    CHECK_EQ(enclave_host_call(h, &sreq, -1, &ans, &frame, &flen, err, sizeof err),
+             PROTO_E_DECRYPT);
+    free(sealed);
+
     /* genotypes: a 23andMe-style file and a multi-sample VCF (htslib's parsers run inside
        the sandbox: the enclave must answer, not die of SIGSYS) */
     char *geno = malloc(64 * 1024);

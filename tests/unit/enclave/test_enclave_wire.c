@@ -32,7 +32,7 @@ static void s_fill(uint8_t *p, size_t n)
 static size_t s_requests(enclave_req_t *out)
 {
     size_t n = 0;
-    memset(out, 0, 7 * sizeof *out);
+    memset(out, 0, 8 * sizeof *out);
     out[n].type = ENCLAVE_REQ_INIT;
     out[n].u.init.kind = ENCLAVE_KIND_TRAINING;
     s_fill(out[n].u.init.nonce, 32);
@@ -53,6 +53,10 @@ static size_t s_requests(enclave_req_t *out)
     out[n++].type = ENCLAVE_REQ_STATS;
     out[n].type = ENCLAVE_REQ_DROP;
     s_fill(out[n++].u.drop.data_id, 32);
+    out[n].type = ENCLAVE_REQ_VALIDATE_SEALED;
+    out[n].u.validate_sealed.data_type = 2;
+    out[n].u.validate_sealed.sealed = s_blob;
+    out[n++].u.validate_sealed.sealed_len = 150;
     out[n].type = ENCLAVE_REQ_QUERY;
     out[n].u.query.sealed = s_blob;
     out[n++].u.query.sealed_len = 0; /* empty is well formed on the wire */
@@ -78,6 +82,11 @@ static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
                memcmp(a->u.donate.commitment, b->u.donate.commitment, 32) == 0 &&
                a->u.donate.sealed_len == b->u.donate.sealed_len &&
                memcmp(a->u.donate.sealed, b->u.donate.sealed, a->u.donate.sealed_len) == 0;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        return a->u.validate_sealed.data_type == b->u.validate_sealed.data_type &&
+               a->u.validate_sealed.sealed_len == b->u.validate_sealed.sealed_len &&
+               memcmp(a->u.validate_sealed.sealed, b->u.validate_sealed.sealed,
+                      a->u.validate_sealed.sealed_len) == 0;
     case ENCLAVE_REQ_DROP:
         return memcmp(a->u.drop.data_id, b->u.drop.data_id, 32) == 0;
     case ENCLAVE_REQ_QUERY:
@@ -89,7 +98,7 @@ static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
 
 static void s_test_requests(void)
 {
-    enclave_req_t reqs[7];
+    enclave_req_t reqs[8];
     size_t n = s_requests(reqs);
     for (size_t i = 0; i < n; i++) {
         uint8_t *buf = NULL;
