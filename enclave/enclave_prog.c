@@ -37,8 +37,11 @@ static int s_error(int code, const char *msg, uint8_t **out, size_t *out_len)
     memset(&ans, 0, sizeof ans);
     ans.type = ENCLAVE_ANS_ERROR;
     ans.u.error.code = code < 0 && code > -600 ? code : ENCLAVE_E_FAILED;
+    /* printable ASCII only: a detail may quote input bytes (ml/'s parse errors do), and the
+       wire's strings are strict UTF-8 */
     size_t n = strnlen(msg ? msg : "", ENCLAVE_WIRE_MAX_MSG);
-    memcpy(ans.u.error.msg, msg ? msg : "", n);
+    for (size_t i = 0; i < n; i++)
+        ans.u.error.msg[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
     ans.u.error.msg[n] = '\0';
     return s_answer(&ans, out, out_len);
 }

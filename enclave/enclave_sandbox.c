@@ -6,13 +6,17 @@
  *    read, write, sendto   the socket only (arg 0 == sock_fd); sendto is send(MSG_NOSIGNAL)
  *    mmap, mprotect        malloc, sodium_malloc's guard pages; never PROT_EXEC
  *    munmap, brk, mremap   malloc / free / realloc
- *    madvise               sodium_malloc (MADV_DONTDUMP), glibc free of large chunks
- *    mlock, munlock        sodium_malloc / sodium_free lock key memory out of swap
- *    clock_gettime         report and receipt times (the vDSO usually answers first)
+ *    madvise               sodium_malloc (MADV_DONTDUMP / MADV_DODUMP), free of large chunks
+ *    mlock, munlock        sodium_malloc / sodium_free keep secrets and held data out of swap
+ *    clock_gettime         report and receipt times (the vDSO answers unless it is absent)
  *    getrandom             libsodium's randombytes (settled on it before lockdown)
- *    futex                 glibc's internal locks (single-threaded, but stdio-free malloc
- *                          may still take them)
- *    exit, exit_group, rt_sigreturn
+ *    exit_group            the end
+ *  Measured (strace -f on test_enclave_host, Release build): after the filter the enclaves
+ *  made exactly read and sendto on fd 3, mmap, mprotect, munmap, madvise, mlock, munlock,
+ *  getrandom and exit_group. brk, mremap, write and clock_gettime are kept for what the
+ *  same code reaches on other inputs (a grown heap, a realloc'd answer buffer, a system
+ *  without a vDSO clock). The process is single-threaded, so no futex; it installs no
+ *  signal handler, so no rt_sigreturn (both only in sanitizer builds, below).
  */
 #include "enclave/enclave_sandbox.h"
 
@@ -34,9 +38,9 @@
 
 /* Calls allowed with any arguments. */
 static const int s_allowed[] = {
-    SCMP_SYS(munmap), SCMP_SYS(brk),     SCMP_SYS(mremap),        SCMP_SYS(madvise),
-    SCMP_SYS(mlock),  SCMP_SYS(munlock), SCMP_SYS(clock_gettime), SCMP_SYS(getrandom),
-    SCMP_SYS(futex),  SCMP_SYS(exit),    SCMP_SYS(exit_group),    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(munmap),        SCMP_SYS(brk),       SCMP_SYS(mremap),
+    SCMP_SYS(madvise),       SCMP_SYS(mlock),     SCMP_SYS(munlock),
+    SCMP_SYS(clock_gettime), SCMP_SYS(getrandom), SCMP_SYS(exit_group),
 };
 
 #if defined(ENCLAVE_SANDBOX_SANITIZED)
@@ -45,7 +49,8 @@ static const int s_allowed[] = {
    found inside a locked-down enclave is printed instead of ending in a bare SIGSYS:
    write to fd 2 (added in s_rules), readlink("/proc/self/exe") for the module name,
    getpid/gettid for the report header, sched_yield for the report lock, and
-   rt_sigprocmask/tgkill/rt_sigaction for the abort at its end; and sigaltstack, which
+   rt_sigprocmask/tgkill/rt_sigaction for the abort at its end, rt_sigreturn for the
+   runtime's own signal handlers, futex for its internal locks; and sigaltstack, which
    ASan's _exit interceptor calls (test_enclave_sandbox's children end with _exit; without
    it they die of SIGSYS at their exit). genie-enclave also sets
    symbolize=0 and color=never (enclave/bin/main_enclave.c): symbolizing would open files
