@@ -84,7 +84,8 @@ int enclave_report_read(proto_rd_t *rd, enclave_report_t *out) PROTO_WUR;
 int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out) PROTO_WUR;
 /*  Verifies R's signature by r->enclave_pk; with WANT_PK (32 bytes, or NULL) also that the
  *  signer is that key (the one a verified quote attests). Returns 0,
- *  ENCLAVE_E_SIGNER_MISMATCH, ENCLAVE_E_REPORT_BAD_SIG or PROTO_E_VERSION. */
+ *  ENCLAVE_E_SIGNER_MISMATCH, ENCLAVE_E_REPORT_BAD_SIG (also for a field out of its
+ *  domain), PROTO_E_VERSION or PROTO_E_NOMEM. */
 int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk) PROTO_WUR;
 
 /* ---- donation receipts ---- */

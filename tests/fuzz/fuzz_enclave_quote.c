@@ -1,0 +1,120 @@
+/*  fuzz_enclave_quote: libFuzzer harness for the quote decoder (enclave/enclave_quote.h)
+ *  and the certificate reader it embeds.
+ *
+ *  The whole input is a quote. For any input the decoder must not crash and must return
+ *  PROTO_OK or a reader code, leaving a zeroed quote on error. When it succeeds: the input
+ *  is at most ENCLAVE_QUOTE_MAX_BYTES; re-encoding gives the input back byte for byte
+ *  (only canonical encodings are accepted); the embedded certificate, if any, re-encodes
+ *  alone too; and the quote runs through enclave_quote_verify under a fixed AS key and two
+ *  policies (one wanting nothing, one wanting a measurement and nonce with revocation
+ *  lists and a callback), which must answer 0 or one of the documented codes. A broken
+ *  invariant calls abort(), which libFuzzer (and tests/fuzz/replay_main.c) report.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enclave/enclave_quote.h"
+#include "proto/proto_key.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void s_require(bool ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "fuzz_enclave_quote: invariant broken: %s\n", what);
+        abort();
+    }
+}
+
+static bool s_decode_code_ok(int rc)
+{
+    return rc == PROTO_OK || rc == PROTO_E_TRUNCATED || rc == PROTO_E_TYPE || rc == PROTO_E_ARITY ||
+           rc == PROTO_E_TOO_LONG || rc == PROTO_E_TOO_BIG || rc == PROTO_E_TRAILING ||
+           rc == PROTO_E_VERSION || rc == PROTO_E_NONCANONICAL || rc == PROTO_E_RANGE ||
+           rc == PROTO_E_INVALID;
+}
+
+static bool s_verify_code_ok(int rc)
+{
+    return rc == PROTO_OK || rc == PROTO_E_VERSION ||
+           (rc <= ENCLAVE_E_BAD_SIG && rc >= ENCLAVE_E_STALE);
+}
+
+static bool s_revoked_cb(void *ctx, int what, const uint8_t id[static 32])
+{
+    (void)ctx;
+    return what == ENCLAVE_REVOKED_MEASUREMENT && id[0] == 0xee;
+}
+
+static bool s_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (proto_crypto_init() != 0)
+        abort();
+    enclave_quote_t q;
+    int rc = enclave_quote_decode(data, size, &q);
+    s_require(s_decode_code_ok(rc), "decoder returned a stray code");
+    if (rc != PROTO_OK) {
+        s_require(s_zero(&q, sizeof q), "fields left behind after an error");
+        return 0;
+    }
+    s_require(size <= ENCLAVE_QUOTE_MAX_BYTES, "oversized quote accepted");
+    s_require(q.version == ENCLAVE_QUOTE_VERSION, "unknown version accepted");
+
+    uint8_t *again = NULL;
+    size_t n = 0;
+    s_require(enclave_quote_encode(&q, &again, &n) == PROTO_OK, "re-encoding failed");
+    s_require(n == size && memcmp(again, data, size) == 0,
+              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    free(again);
+    if (q.has_cert) {
+        enclave_cert_t c;
+        s_require(enclave_cert_encode(&q.cert, &again, &n) == PROTO_OK, "cert re-encoding");
+        s_require(enclave_cert_decode(again, n, &c) == PROTO_OK &&
+                      memcmp(&c, &q.cert, sizeof c) == 0,
+                  "certificate does not round-trip");
+        free(again);
+    }
+
+    static const uint8_t as_pk[32] = {0x3b, 0x6a, 0x27, 0xbc, 0xce, 0xb6, 0xa4, 0x2d,
+                                      0x62, 0xa3, 0xa8, 0xd0, 0x2a, 0x6f, 0x0d, 0x73,
+                                      0x65, 0x32, 0x15, 0x77, 0x1d, 0xe2, 0x43, 0xa6,
+                                      0x3a, 0xc0, 0x48, 0xa1, 0x8b, 0x59, 0xda, 0x29};
+    char err[160];
+    enclave_quote_policy_t any = {.now_ms = q.time_ms};
+    rc = enclave_quote_verify(&q, as_pk, &any, err, sizeof err);
+    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+    if (q.has_cert)
+        rc = enclave_quote_verify(&q, q.cert.platform_pk, &any, err, sizeof err);
+    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+
+    uint8_t revoked[2][32];
+    memset(revoked, 0xab, sizeof revoked);
+    uint8_t want[32] = {0};
+    enclave_quote_policy_t strict = {.want_measurement = want,
+                                     .want_nonce = q.body.nonce,
+                                     .now_ms = q.cert.issued_ms,
+                                     .max_age_ms = 1000,
+                                     .max_skew_ms = 10,
+                                     .revoked_platforms = (const uint8_t(*)[32])revoked,
+                                     .n_revoked_platforms = 2,
+                                     .revoked_measurements = (const uint8_t(*)[32])revoked,
+                                     .n_revoked_measurements = 2,
+                                     .is_revoked = s_revoked_cb};
+    rc = enclave_quote_verify(&q, as_pk, &strict, err, sizeof err);
+    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+    uint8_t h[32];
+    enclave_quote_signing_hash(&q, h);
+    return 0;
+}
