@@ -166,6 +166,8 @@ static int s_field(s_parser_t *p, size_t col, bool header)
     ml_table_t *t = p->t;
     size_t start = t->arena_len, field_line = p->line;
     const uint8_t *d = p->d;
+    if (s_arena_reserve(t, 1)) /* room for the terminator, even of an empty field */
+        return PROTO_E_NOMEM;
     if (p->pos < p->len && d[p->pos] == '"') {
         p->pos++;
         for (;;) {
@@ -221,6 +223,8 @@ static int s_field(s_parser_t *p, size_t col, bool header)
         memcpy(t->arena + t->arena_len, d + s, n);
         t->arena_len += n;
     }
+    if (s_arena_reserve(t, 1))
+        return PROTO_E_NOMEM;
     t->arena[t->arena_len++] = 0;
     uint32_t off = (uint32_t)start;
     if (!header && s_is_missing_token(t->arena + start)) {

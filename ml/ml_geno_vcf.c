@@ -191,6 +191,18 @@ nomem:
     return PROTO_E_NOMEM;
 }
 
+/* The stored type (BCF_BT_*) of FORMAT field TAG in the unpacked REC, or -1 if absent. */
+static int s_fmt_type(const bcf_hdr_t *hdr, const bcf1_t *rec, const char *tag)
+{
+    int id = bcf_hdr_id2int(hdr, BCF_DT_ID, tag);
+    if (id < 0)
+        return -1;
+    for (int k = 0; k < rec->n_fmt; k++)
+        if (rec->d.fmt[k].id == id)
+            return rec->d.fmt[k].p ? rec->d.fmt[k].type : -1;
+    return -1;
+}
+
 /* Record source: a file through bcf_read, or buffer lines through vcf_parse. */
 typedef int (*s_next_fn)(void *src, bcf_hdr_t *hdr, bcf1_t *rec); /* 0, -1 at end, < -1 */
 
@@ -351,8 +363,19 @@ static int s_read(bcf_hdr_t *hdr, s_next_fn next, void *src, const char *what,
             st.skipped++;
             continue;
         }
-        int ngt = bcf_get_genotypes(hdr, rec, &gt, &ngt_arr);
-        int nds = bcf_get_format_float(hdr, rec, "DS", &dsraw, &nds_arr);
+        /* htslib's bcf_get_format_values calls exit(1) on a field whose stored type it does
+           not expect (e.g. a GT kept as text when the header lacks it), so each field's
+           encoding is checked here first */
+        int gt_type = s_fmt_type(hdr, rec, "GT"), ds_type = s_fmt_type(hdr, rec, "DS");
+        if (gt_type >= 0 && gt_type != BCF_BT_INT8 && gt_type != BCF_BT_INT16 &&
+            gt_type != BCF_BT_INT32) {
+            rc = proto_err_fail(err, err_cap, ML_E_HTS, "%s: record %llu: GT is not genotypes",
+                                what, (unsigned long long)st.records);
+            goto out;
+        }
+        int ngt = gt_type >= 0 ? bcf_get_genotypes(hdr, rec, &gt, &ngt_arr) : -3;
+        int nds =
+            ds_type == BCF_BT_FLOAT ? bcf_get_format_float(hdr, rec, "DS", &dsraw, &nds_arr) : -3;
         if (ngt <= 0 && nds <= 0) {
             st.skipped++;
             continue;

@@ -40,6 +40,8 @@ static void test_malformed(void)
         {"id,a\n1,\"multi\nline\"\n2,x\"\n", ML_E_PARSE, "line 4, column 2: quote inside"},
         {"id,a\n1,2\n\"2\n", ML_E_PARSE, "line 3, column 1: unterminated quote"},
         {"id,a\n1,\"a\"\"\n", ML_E_PARSE, "line 2, column 2: unterminated quote"},
+        {"\"\"", ML_E_PARSE, "line 1, column 1: empty column name"},
+        {"id\n\"\"\n", ML_E_PARSE, "line 2, column 1: missing id"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         ml_table_t *t = NULL;
