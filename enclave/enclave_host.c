@@ -176,7 +176,9 @@ static void s_child(int sock, int exe, bool keep_stderr, char *const argv[], cha
         _exit(127);
     if (exe <= 3 && (exe = fcntl(exe, F_DUPFD_CLOEXEC, 4)) < 0)
         _exit(127);
-    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    /* not CLOEXEC: if the host had no fd 0 (1, 2), this IS fd 0 and dup2 onto itself
+       would leave the flag set; above 3 it is closed below */
+    int null = open("/dev/null", O_RDWR);
     if (null < 0)
         _exit(127);
     if (dup2(null, 0) < 0 || dup2(null, 1) < 0 || (!keep_stderr && dup2(null, 2) < 0))

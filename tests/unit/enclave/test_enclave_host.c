@@ -466,11 +466,12 @@ static int s_run_bad(bool extra_fd, bool with_env)
     CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
     pid_t pid = fork();
     if (pid == 0) {
+        int sock = fcntl(sv[1], F_DUPFD, 10); /* out of the way of 0-3 */
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(null, 1);
         dup2(null, 2);
-        dup2(sv[1], 3);
+        dup2(sock, 3);
         close_range(4, ~0u, 0);
         if (extra_fd && dup2(0, 7) < 0)
             _exit(100);
