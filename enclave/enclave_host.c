@@ -401,6 +401,12 @@ int enclave_host_supervise(enclave_host_t *self, int wait_ms, char *err, size_t 
     return PROTO_OK;
 }
 
+bool enclave_host_given_up(const enclave_host_t *self)
+{
+    return self->pid <= 0 && self->opts.max_restarts &&
+           self->failures_in_row >= self->opts.max_restarts;
+}
+
 bool enclave_host_running(const enclave_host_t *self)
 {
     return self->pid > 0;

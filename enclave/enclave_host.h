@@ -90,7 +90,8 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
  *  the child to die; a dead child is reaped and a restart scheduled after the backoff; a
  *  restart due within WAIT_MS is waited for and made (calling on_quote). Returns 0 (running,
  *  or a restart pending), the start's code if a restart failed (another is scheduled), or
- *  ENCLAVE_E_DEAD once max_restarts is exhausted or after enclave_host_stop. */
+ *  ENCLAVE_E_DEAD once max_restarts is exhausted (enclave_host_given_up() then says so) or
+ *  after enclave_host_stop. */
 int enclave_host_supervise(enclave_host_t *self, int wait_ms, char *err, size_t err_cap) PROTO_WUR;
 
 /*  Stops the child: closes the socket's write side (the enclave wipes and exits), then
@@ -99,6 +100,8 @@ int enclave_host_supervise(enclave_host_t *self, int wait_ms, char *err, size_t 
  *  Returns 0. */
 int enclave_host_stop(enclave_host_t *self, int *status);
 
+/*  True once supervision gave up (max_restarts failed restarts in a row). */
+bool enclave_host_given_up(const enclave_host_t *self);
 /*  True while a child is running (as far as the host has noticed). */
 bool enclave_host_running(const enclave_host_t *self);
 /*  The running child's pid, or -1. */

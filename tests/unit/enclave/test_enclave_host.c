@@ -458,6 +458,32 @@ static void s_test_not_an_enclave(enclave_platform_t *plat)
     }
 }
 
+/* Supervision gives up after max_restarts failed restarts in a row (an executable that
+   exits before INIT: every restart fails), and says so. */
+static void s_test_give_up(enclave_platform_t *plat)
+{
+    enclave_host_opts_t o;
+    enclave_host_opts_default(&o);
+    o.backoff_min_ms = 1;
+    o.backoff_max_ms = 4;
+    o.max_restarts = 3;
+    enclave_host_t *h = enclave_host_new("/bin/true", ENCLAVE_KIND_TRAINING, plat, &o);
+    char err[256] = "";
+    CHECK_EQ(enclave_host_start(h, err, sizeof err), ENCLAVE_E_DEAD);
+    int failures = 0, rc = 0;
+    for (int i = 0; i < 10 && !enclave_host_given_up(h); i++) {
+        rc = enclave_host_supervise(h, 1000, err, sizeof err);
+        failures += rc != 0;
+    }
+    printf("  gave up: %s (%s) after %d failed restarts\n", proto_err_str(rc), err, failures);
+    CHECK(enclave_host_given_up(h));
+    CHECK_EQ(rc, ENCLAVE_E_DEAD);
+    CHECK_EQ(failures, 3);
+    CHECK_EQ(enclave_host_supervise(h, 0, NULL, 0), ENCLAVE_E_DEAD); /* and stays so */
+    CHECK_EQ(enclave_host_restarts(h), 0u);
+    enclave_host_destroy(&h);
+}
+
 /* Runs genie-enclave by hand with an extra fd or an environment: it must refuse (exit 2)
    before it reads anything. */
 static int s_run_bad(bool extra_fd, bool with_env)
@@ -517,6 +543,7 @@ int main(void)
     s_test_query(plat);
     s_test_tampered(plat, dir);
     s_test_not_an_enclave(plat);
+    s_test_give_up(plat);
     CHECK_EQ(s_run_bad(false, false), 0); /* control: starts, host gone at once: clean exit */
     CHECK_EQ(s_run_bad(true, false), 2);
     CHECK_EQ(s_run_bad(false, true), 2);
