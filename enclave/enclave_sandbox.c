@@ -70,6 +70,13 @@ static int s_fail(char *err, size_t err_cap, const char *step, int e)
                           strerror(e < 0 ? -e : e));
 }
 
+/* An argument comparison with every field named (libseccomp's SCMP_A* macros leave
+   datum_b to the compiler, which clang's -Wmissing-field-initializers refuses). */
+static struct scmp_arg_cmp s_arg(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+    return (struct scmp_arg_cmp){.arg = arg, .op = op, .datum_a = a, .datum_b = b};
+}
+
 /* Adds the rules of the filter; 0 or a negative errno from libseccomp, *step named. */
 static int s_rules(scmp_filter_ctx ctx, int fd, const char **step)
 {
@@ -81,19 +88,21 @@ static int s_rules(scmp_filter_ctx ctx, int fd, const char **step)
         return rc;
     const scmp_datum_t ufd = (scmp_datum_t)fd;
     *step = "socket rules";
-    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1,
+                               s_arg(0, SCMP_CMP_EQ, ufd, 0))))
         return rc;
-    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
+                               s_arg(0, SCMP_CMP_EQ, ufd, 0))))
         return rc;
-    if ((rc =
-             seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1, SCMP_A0(SCMP_CMP_EQ, ufd))))
+    if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
+                               s_arg(0, SCMP_CMP_EQ, ufd, 0))))
         return rc;
     *step = "memory rules";
     if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
+                               s_arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
         return rc;
     if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
+                               s_arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))))
         return rc;
 #if defined(ENCLAVE_SANDBOX_SANITIZED)
     *step = "sanitizer rules";
@@ -101,7 +110,7 @@ static int s_rules(scmp_filter_ctx ctx, int fd, const char **step)
          i++)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, s_allowed_sanitizer[i], 0);
     if (rc == 0 && fd != 2)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, s_arg(0, SCMP_CMP_EQ, 2, 0));
 #endif
     return rc;
 }
