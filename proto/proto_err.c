@@ -49,6 +49,15 @@ static const char *s_enclave_name(int err)
     case ENCLAVE_E_SIGNER_MISMATCH: return "signed by another enclave";
     case ENCLAVE_E_KIND: return "invalid enclave kind";
     case ENCLAVE_E_FAILED: return "failed";
+    case ENCLAVE_E_TIMEOUT: return "enclave timed out";
+    case ENCLAVE_E_DEAD: return "enclave process gone";
+    case ENCLAVE_E_PROTOCOL: return "enclave protocol violation";
+    case ENCLAVE_E_WRONG_KIND: return "request not served by this enclave kind";
+    case ENCLAVE_E_COMMIT: return "data does not match its commitment";
+    case ENCLAVE_E_FULL: return "enclave memory for data is full";
+    case ENCLAVE_E_SANDBOX: return "enclave lockdown failed";
+    case ENCLAVE_E_SPAWN: return "enclave could not be started";
+    case ENCLAVE_E_ATTEST: return "enclave report body not as expected";
     default: return NULL;
     }
 }
@@ -97,6 +106,7 @@ static const char *s_ml_name(int err)
     case ML_E_FED_MSG: return "unacceptable federated message";
     case ML_E_FED_QUORUM: return "federated round without quorum";
     case ML_E_FAILED: return "failed";
+    case ML_E_ALLELE: return "allele mismatch";
     default: return NULL;
     }
 }

@@ -85,6 +85,17 @@ typedef enum {
     ENCLAVE_E_REPORT_BAD_SIG = -314,     /* a report's / receipt's enclave signature fails */
     ENCLAVE_E_SIGNER_MISMATCH = -315,    /* signed by another enclave key than expected */
     ENCLAVE_E_KIND = -316,               /* an invalid kind / program identifier */
+    /* -350..-359: the enclave process, its sandbox and its wire protocol (enclave_wire,
+       enclave_sandbox, enclave_prog, enclave_host) */
+    ENCLAVE_E_TIMEOUT = -350,  /* the enclave did not answer in time */
+    ENCLAVE_E_DEAD = -351,     /* the enclave process is gone (or was never started) */
+    ENCLAVE_E_PROTOCOL = -352, /* an answer of the wrong type, or a request out of order */
+    ENCLAVE_E_WRONG_KIND = -353, /* a request this enclave's kind does not serve */
+    ENCLAVE_E_COMMIT = -354,   /* donated data does not match the registered commitment */
+    ENCLAVE_E_FULL = -355,     /* the enclave's bounded memory for held data is full */
+    ENCLAVE_E_SANDBOX = -356,  /* lockdown (prctl, rlimit, seccomp) could not be applied */
+    ENCLAVE_E_SPAWN = -357,    /* the enclave executable could not be started */
+    ENCLAVE_E_ATTEST = -359,   /* the enclave's report body is not what its kind makes */
     ENCLAVE_E_FAILED = -399 /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 

@@ -1,0 +1,53 @@
+/*  enclave_kind: internal to genie-enclave, what enclave_prog.c shares with the per-kind
+ *  files (enclave_kind_validation.c, enclave_kind_training.c, enclave_kind_query.c).
+ *  Not for callers outside enclave/.
+ *
+ *  A kind handler gets a decoded request and fills an answer; byte fields of the answer it
+ *  makes (a report, a receipt, a sealed result) are malloc'd into *BLOB, which the loop
+ *  frees after sending. A handler returns 0 with *ANS filled, or a negative code that the
+ *  loop sends back as an ERROR answer with the detail in ERR.
+ */
+#ifndef GENIE_ENCLAVE_KIND_H
+#define GENIE_ENCLAVE_KIND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/enclave_wire.h"
+
+/* The enclave's secrets, in one sodium_malloc'd block (locked, guard pages, wiped). */
+typedef struct {
+    uint8_t sign_sk[64];  /* libsodium Ed25519 secret key */
+    uint8_t box_sk[32];   /* X25519 secret key */
+    uint8_t seal_key[32]; /* the platform's seal key for this measurement, from INIT */
+} enclave_secrets_t;
+
+typedef struct enclave_train_t enclave_train_t;
+
+/* The running enclave. */
+typedef struct {
+    enclave_kind_t kind;
+    enclave_secrets_t *secrets; /* sodium_malloc */
+    uint8_t sign_pk[32];
+    uint8_t box_pk[32];
+    enclave_train_t *train; /* training kind only */
+} enclave_state_t;
+
+/* Current Unix time in ms (CLOCK_REALTIME: the simulated platform's clock is the OS's). */
+uint64_t enclave_kind_now_ms(void);
+
+int enclave_kind_validate(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                          uint8_t **blob, char *err, size_t err_cap);
+
+enclave_train_t *enclave_train_new(void);
+/* Wipes every held donation and frees the store; tolerates NULL; sets *self_p to NULL. */
+void enclave_train_destroy(enclave_train_t **self_p);
+int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                        uint8_t **blob, char *err, size_t err_cap);
+int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans);
+int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans);
+
+int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                       uint8_t **blob, char *err, size_t err_cap);
+
+#endif

@@ -1,0 +1,163 @@
+/*  enclave_kind_training: the training kind's donations (DONATE, STATS, DROP).
+ *
+ *  A donation arrives sealed to this enclave's box key under the context of its model spec
+ *  and data id (enclave_seal_donation_context). The enclave opens it into sodium_malloc
+ *  memory, recomputes the owner's salted commitment over the data, compares it with the
+ *  registered one the request names, and keeps the data (only in its own memory, bounded by
+ *  ENCLAVE_TRAIN_MAX_DONATIONS and ENCLAVE_TRAIN_MAX_BYTES) until a DROP for its data id or
+ *  the end of the process; then it signs a donation receipt. No request returns held data:
+ *  STATS gives counts. The training algorithm itself arrives with the ML issue.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enclave/enclave_kind.h"
+#include "enclave/enclave_prog.h"
+#include "enclave/enclave_report.h"
+#include "enclave/enclave_seal.h"
+
+typedef struct {
+    uint8_t spec_id[32];
+    uint8_t data_id[32];
+    uint8_t commitment[32];
+    uint8_t *plain; /* sodium_malloc: salt (32) || data */
+    size_t plain_len;
+} s_donation_t;
+
+struct enclave_train_t {
+    s_donation_t *items; /* ENCLAVE_TRAIN_MAX_DONATIONS slots, the first `count` in use */
+    size_t count;
+    uint64_t bytes; /* data bytes held (salts not counted) */
+};
+
+enclave_train_t *enclave_train_new(void)
+{
+    enclave_train_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->items = calloc(ENCLAVE_TRAIN_MAX_DONATIONS, sizeof *self->items);
+    if (!self->items) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+static void s_wipe(s_donation_t *d)
+{
+    if (d->plain)
+        sodium_free(d->plain); /* wipes, then unmaps */
+    sodium_memzero(d, sizeof *d);
+}
+
+void enclave_train_destroy(enclave_train_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    enclave_train_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++)
+        s_wipe(&self->items[i]);
+    free(self->items);
+    free(self);
+    *self_p = NULL;
+}
+
+static s_donation_t *s_find(enclave_train_t *t, const uint8_t spec_id[32],
+                            const uint8_t data_id[32])
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (memcmp(t->items[i].data_id, data_id, 32) == 0 &&
+            memcmp(t->items[i].spec_id, spec_id, 32) == 0)
+            return &t->items[i];
+    return NULL;
+}
+
+int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                        uint8_t **blob, char *err, size_t err_cap)
+{
+    enclave_train_t *t = st->train;
+    const size_t sealed_len = req->u.donate.sealed_len;
+    const size_t plain_cap = enclave_seal_open_len(sealed_len);
+    if (sealed_len < ENCLAVE_SEAL_TO_OVERHEAD + 32)
+        return proto_err_fail(err, err_cap, PROTO_E_TRUNCATED, "sealed donation too short");
+    if (s_find(t, req->u.donate.spec_id, req->u.donate.data_id))
+        return proto_err_fail(err, err_cap, PROTO_E_INVALID, "donation already held");
+    if (t->count >= ENCLAVE_TRAIN_MAX_DONATIONS ||
+        t->bytes + (plain_cap - 32) > ENCLAVE_TRAIN_MAX_BYTES)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_FULL, "enclave holds %zu donations, %llu B",
+                              t->count, (unsigned long long)t->bytes);
+
+    s_donation_t d;
+    memset(&d, 0, sizeof d);
+    d.plain = sodium_malloc(plain_cap);
+    if (!d.plain)
+        return PROTO_E_NOMEM;
+    uint8_t ctx[ENCLAVE_SEAL_DONATION_CONTEXT_LEN];
+    enclave_seal_donation_context(req->u.donate.spec_id, req->u.donate.data_id, ctx);
+    int rc = enclave_seal_open(st->box_pk, st->secrets->box_sk, ctx, sizeof ctx,
+                               req->u.donate.sealed, sealed_len, d.plain, plain_cap, &d.plain_len);
+    if (rc) {
+        rc = proto_err_fail(err, err_cap, rc, "donation does not open with this enclave's key");
+        goto err;
+    }
+    enclave_data_commit(d.plain, d.plain + 32, d.plain_len - 32, d.commitment);
+    if (sodium_memcmp(d.commitment, req->u.donate.commitment, 32) != 0) {
+        rc = proto_err_fail(err, err_cap, ENCLAVE_E_COMMIT,
+                            "data does not match the registered commitment");
+        goto err;
+    }
+    memcpy(d.spec_id, req->u.donate.spec_id, 32);
+    memcpy(d.data_id, req->u.donate.data_id, 32);
+
+    enclave_receipt_t r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.spec_id, d.spec_id, 32);
+    memcpy(r.data_id, d.data_id, 32);
+    memcpy(r.donor, req->u.donate.donor, 32);
+    memcpy(r.data_commitment, d.commitment, 32);
+    r.time_ms = enclave_kind_now_ms();
+    size_t len = 0;
+    if ((rc = enclave_receipt_sign(&r, st->secrets->sign_sk)) ||
+        (rc = enclave_receipt_encode(&r, blob, &len)))
+        goto err;
+    t->items[t->count++] = d;
+    t->bytes += d.plain_len - 32;
+    ans->type = ENCLAVE_ANS_RECEIPT;
+    ans->u.blob.bytes = *blob;
+    ans->u.blob.len = len;
+    return PROTO_OK;
+err:
+    s_wipe(&d);
+    return rc;
+}
+
+int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans)
+{
+    ans->type = ENCLAVE_ANS_STATS;
+    ans->u.stats.donations = st->train->count;
+    ans->u.stats.bytes = st->train->bytes;
+    return PROTO_OK;
+}
+
+int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans)
+{
+    enclave_train_t *t = st->train;
+    bool found = false;
+    for (size_t i = 0; i < t->count;) {
+        s_donation_t *d = &t->items[i];
+        if (memcmp(d->data_id, req->u.drop.data_id, 32) != 0) {
+            i++;
+            continue;
+        }
+        t->bytes -= d->plain_len - 32;
+        s_wipe(d);
+        t->items[i] = t->items[t->count - 1]; /* order does not matter */
+        sodium_memzero(&t->items[t->count - 1], sizeof t->items[0]);
+        t->count--;
+        found = true;
+    }
+    ans->type = ENCLAVE_ANS_DROPPED;
+    ans->u.dropped.found = found;
+    return PROTO_OK;
+}

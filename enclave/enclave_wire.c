@@ -1,0 +1,513 @@
+/*  enclave_wire: frames and strict msgpack codecs of the host <-> genie-enclave protocol
+ *  (see enclave_wire.h). The enclave side runs this under its seccomp filter, so the frame
+ *  I/O uses only read/write (and poll when a timeout is asked, which only the host does).
+ */
+#include "enclave/enclave_wire.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proto/proto_mp.h"
+
+/* ---- kinds ---- */
+
+const char *enclave_kind_name(enclave_kind_t kind)
+{
+    switch (kind) {
+    case ENCLAVE_KIND_VALIDATION:
+        return "validation";
+    case ENCLAVE_KIND_TRAINING:
+        return "training";
+    case ENCLAVE_KIND_QUERY:
+        return "query";
+    default:
+        return NULL;
+    }
+}
+
+int enclave_kind_parse(const char *name, enclave_kind_t *out)
+{
+    static const enclave_kind_t kinds[] = {ENCLAVE_KIND_VALIDATION, ENCLAVE_KIND_TRAINING,
+                                           ENCLAVE_KIND_QUERY};
+    if (!name)
+        return PROTO_E_INVALID;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        if (strcmp(name, enclave_kind_name(kinds[i])) == 0) {
+            *out = kinds[i];
+            return PROTO_OK;
+        }
+    }
+    return PROTO_E_INVALID;
+}
+
+void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64])
+{
+    static const char tag[] = "genie-enclave report data v1";
+    const char *name = enclave_kind_name(kind);
+    uint8_t version = (uint8_t)ENCLAVE_WIRE_VERSION;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 64);
+    crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
+    if (name)
+        crypto_generichash_update(&st, (const uint8_t *)name, strlen(name) + 1);
+    crypto_generichash_update(&st, &version, 1);
+    crypto_generichash_final(&st, out, 64);
+}
+
+/* ---- encoding ---- */
+
+static int s_take(proto_wr_t *w, uint8_t **out, size_t *out_len)
+{
+    *out = proto_wr_take(w, out_len);
+    int rc = *out ? PROTO_OK : (w->err ? w->err : PROTO_E_NOMEM);
+    proto_wr_free(w);
+    return rc == PROTO_E_TOO_LONG ? PROTO_E_INVALID : rc;
+}
+
+int enclave_wire_req_encode(const enclave_req_t *req, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    switch (req->type) {
+    case ENCLAVE_REQ_INIT:
+        if (!enclave_kind_name(req->u.init.kind))
+            goto invalid;
+        proto_wr_array(&w, 5);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_uint(&w, req->u.init.kind);
+        proto_wr_bin(&w, req->u.init.nonce, 32);
+        proto_wr_bin(&w, req->u.init.seal_key, 32);
+        break;
+    case ENCLAVE_REQ_PING:
+    case ENCLAVE_REQ_STATS:
+        proto_wr_array(&w, 2);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        break;
+    case ENCLAVE_REQ_VALIDATE:
+        if (req->u.validate.data_len > ENCLAVE_WIRE_MAX_DATA ||
+            (req->u.validate.data_len && !req->u.validate.data))
+            goto invalid;
+        proto_wr_array(&w, 5);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_uint(&w, req->u.validate.data_type);
+        proto_wr_bin(&w, req->u.validate.salt, 32);
+        proto_wr_bin(&w, req->u.validate.data, req->u.validate.data_len);
+        break;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        if (req->u.validate_sealed.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
+            (req->u.validate_sealed.sealed_len && !req->u.validate_sealed.sealed))
+            goto invalid;
+        proto_wr_array(&w, 4);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_uint(&w, req->u.validate_sealed.data_type);
+        proto_wr_bin(&w, req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len);
+        break;
+    case ENCLAVE_REQ_DONATE:
+        if (req->u.donate.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
+            (req->u.donate.sealed_len && !req->u.donate.sealed))
+            goto invalid;
+        proto_wr_array(&w, 7);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_bin(&w, req->u.donate.spec_id, 32);
+        proto_wr_bin(&w, req->u.donate.data_id, 32);
+        proto_wr_bin(&w, req->u.donate.donor, 32);
+        proto_wr_bin(&w, req->u.donate.commitment, 32);
+        proto_wr_bin(&w, req->u.donate.sealed, req->u.donate.sealed_len);
+        break;
+    case ENCLAVE_REQ_DROP:
+        proto_wr_array(&w, 3);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_bin(&w, req->u.drop.data_id, 32);
+        break;
+    case ENCLAVE_REQ_QUERY:
+        if (req->u.query.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
+            (req->u.query.sealed_len && !req->u.query.sealed))
+            goto invalid;
+        proto_wr_array(&w, 3);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, req->type);
+        proto_wr_bin(&w, req->u.query.sealed, req->u.query.sealed_len);
+        break;
+    default:
+        goto invalid;
+    }
+    return s_take(&w, out, out_len);
+invalid:
+    proto_wr_free(&w);
+    return PROTO_E_INVALID;
+}
+
+int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    switch (ans->type) {
+    case ENCLAVE_ANS_ERROR: {
+        size_t n = strnlen(ans->u.error.msg, sizeof ans->u.error.msg);
+        if (ans->u.error.code >= 0 || n > ENCLAVE_WIRE_MAX_MSG)
+            goto invalid;
+        proto_wr_array(&w, 4);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        proto_wr_uint(&w, (uint64_t)(-(int64_t)ans->u.error.code));
+        proto_wr_str(&w, ans->u.error.msg, n);
+        break;
+    }
+    case ENCLAVE_ANS_INIT:
+        proto_wr_array(&w, 6);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        proto_wr_bin(&w, ans->u.init.sign_pk, 32);
+        proto_wr_bin(&w, ans->u.init.box_pk, 32);
+        proto_wr_bin(&w, ans->u.init.report_data, 64);
+        proto_wr_bin(&w, ans->u.init.nonce, 32);
+        break;
+    case ENCLAVE_ANS_PONG:
+        proto_wr_array(&w, 2);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        break;
+    case ENCLAVE_ANS_REPORT:
+    case ENCLAVE_ANS_RECEIPT:
+    case ENCLAVE_ANS_QUERY:
+        if (ans->u.blob.len > ENCLAVE_WIRE_MAX_BLOB || (ans->u.blob.len && !ans->u.blob.bytes))
+            goto invalid;
+        proto_wr_array(&w, 3);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        proto_wr_bin(&w, ans->u.blob.bytes, ans->u.blob.len);
+        break;
+    case ENCLAVE_ANS_STATS:
+        proto_wr_array(&w, 4);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        proto_wr_uint(&w, ans->u.stats.donations);
+        proto_wr_uint(&w, ans->u.stats.bytes);
+        break;
+    case ENCLAVE_ANS_DROPPED:
+        proto_wr_array(&w, 3);
+        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
+        proto_wr_uint(&w, ans->type);
+        proto_wr_bool(&w, ans->u.dropped.found);
+        break;
+    default:
+        goto invalid;
+    }
+    return s_take(&w, out, out_len);
+invalid:
+    proto_wr_free(&w);
+    return PROTO_E_INVALID;
+}
+
+/* ---- decoding ---- */
+
+/* Reads the array header, version and type; *arity gets the element count. */
+static int s_head(proto_rd_t *r, uint32_t *arity, uint64_t *type)
+{
+    uint64_t version = 0;
+    int rc = proto_rd_array_max(r, 16, arity);
+    if (rc)
+        return rc;
+    if (*arity < 2)
+        return PROTO_E_ARITY;
+    if ((rc = proto_rd_uint(r, UINT32_MAX, &version)))
+        return rc;
+    if (version != ENCLAVE_WIRE_VERSION)
+        return PROTO_E_VERSION;
+    return proto_rd_uint(r, UINT32_MAX, type);
+}
+
+static int s_req_body(proto_rd_t *r, uint32_t arity, enclave_req_t *out)
+{
+    uint64_t v = 0;
+    switch (out->type) {
+    case ENCLAVE_REQ_INIT:
+        if (arity != 5)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, UINT32_MAX, &v))
+            return r->err;
+        if (!enclave_kind_name((enclave_kind_t)v))
+            return PROTO_E_RANGE;
+        out->u.init.kind = (enclave_kind_t)v;
+        if (proto_rd_bin_exact(r, 32, out->u.init.nonce))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.init.seal_key))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_PING:
+    case ENCLAVE_REQ_STATS:
+        return arity == 2 ? PROTO_OK : PROTO_E_ARITY;
+    case ENCLAVE_REQ_VALIDATE:
+        if (arity != 5)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, UINT32_MAX, &v))
+            return r->err;
+        out->u.validate.data_type = (uint32_t)v;
+        if (proto_rd_bin_exact(r, 32, out->u.validate.salt))
+            return r->err;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_DATA, &out->u.validate.data,
+                         &out->u.validate.data_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        if (arity != 4)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, UINT32_MAX, &v))
+            return r->err;
+        out->u.validate_sealed.data_type = (uint32_t)v;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.validate_sealed.sealed,
+                         &out->u.validate_sealed.sealed_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_DONATE:
+        if (arity != 7)
+            return PROTO_E_ARITY;
+        if (proto_rd_bin_exact(r, 32, out->u.donate.spec_id))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.donate.data_id))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.donate.donor))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.donate.commitment))
+            return r->err;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.donate.sealed,
+                         &out->u.donate.sealed_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_DROP:
+        if (arity != 3)
+            return PROTO_E_ARITY;
+        if (proto_rd_bin_exact(r, 32, out->u.drop.data_id))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_QUERY:
+        if (arity != 3)
+            return PROTO_E_ARITY;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
+            return r->err;
+        return r->err;
+    default:
+        return PROTO_E_UNKNOWN_TYPE;
+    }
+}
+
+int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len > ENCLAVE_WIRE_MAX_FRAME)
+        return PROTO_E_TOO_BIG;
+    proto_rd_t r;
+    proto_rd_init(&r, buf, len);
+    uint32_t arity = 0;
+    uint64_t type = 0;
+    int rc = s_head(&r, &arity, &type);
+    if (rc == PROTO_OK) {
+        out->type = (enclave_req_type_t)type;
+        rc = s_req_body(&r, arity, out);
+    }
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&r);
+    if (rc != PROTO_OK)
+        sodium_memzero(out, sizeof *out);
+    return rc;
+}
+
+static int s_ans_body(proto_rd_t *r, uint32_t arity, enclave_ans_t *out)
+{
+    uint64_t v = 0;
+    switch (out->type) {
+    case ENCLAVE_ANS_ERROR:
+        if (arity != 4)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, 599, &v))
+            return r->err;
+        if (v == 0)
+            return PROTO_E_RANGE;
+        out->u.error.code = -(int)v;
+        if (proto_rd_str_copy(r, out->u.error.msg, sizeof out->u.error.msg))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_INIT:
+        if (arity != 6)
+            return PROTO_E_ARITY;
+        if (proto_rd_bin_exact(r, 32, out->u.init.sign_pk))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.init.box_pk))
+            return r->err;
+        if (proto_rd_bin_exact(r, 64, out->u.init.report_data))
+            return r->err;
+        if (proto_rd_bin_exact(r, 32, out->u.init.nonce))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_PONG:
+        return arity == 2 ? PROTO_OK : PROTO_E_ARITY;
+    case ENCLAVE_ANS_REPORT:
+    case ENCLAVE_ANS_RECEIPT:
+    case ENCLAVE_ANS_QUERY:
+        if (arity != 3)
+            return PROTO_E_ARITY;
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_STATS:
+        if (arity != 4)
+            return PROTO_E_ARITY;
+        if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.donations))
+            return r->err;
+        if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.bytes))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_DROPPED:
+        if (arity != 3)
+            return PROTO_E_ARITY;
+        if (proto_rd_bool(r, &out->u.dropped.found))
+            return r->err;
+        return r->err;
+    default:
+        return PROTO_E_UNKNOWN_TYPE;
+    }
+}
+
+int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len > ENCLAVE_WIRE_MAX_FRAME)
+        return PROTO_E_TOO_BIG;
+    proto_rd_t r;
+    proto_rd_init(&r, buf, len);
+    uint32_t arity = 0;
+    uint64_t type = 0;
+    int rc = s_head(&r, &arity, &type);
+    if (rc == PROTO_OK) {
+        out->type = (enclave_ans_type_t)type;
+        rc = s_ans_body(&r, arity, out);
+    }
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&r);
+    if (rc != PROTO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+/* ---- frames ---- */
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writes all of BUF. send() with MSG_NOSIGNAL so a dead peer is an error, not SIGPIPE;
+   on a non-socket (never in practice) write() is used. */
+static int s_write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == ENOTSOCK)
+            n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return PROTO_E_IO;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return PROTO_OK;
+}
+
+int enclave_wire_send(int fd, const uint8_t *buf, size_t len)
+{
+    if (len > ENCLAVE_WIRE_MAX_FRAME)
+        return PROTO_E_TOO_BIG;
+    uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                      (uint8_t)len};
+    int rc = s_write_all(fd, hdr, sizeof hdr);
+    if (rc == PROTO_OK && len)
+        rc = s_write_all(fd, buf, len);
+    return rc;
+}
+
+int enclave_wire_send_free(int fd, uint8_t **buf_p, size_t len)
+{
+    int rc = enclave_wire_send(fd, *buf_p, len);
+    if (*buf_p) {
+        sodium_memzero(*buf_p, len);
+        free(*buf_p);
+        *buf_p = NULL;
+    }
+    return rc;
+}
+
+/* Reads exactly LEN bytes before DEADLINE (ms, monotonic; < 0: no deadline). *got says
+   how many arrived before an error. */
+static int s_read_all(int fd, uint8_t *buf, size_t len, int64_t deadline, size_t *got)
+{
+    *got = 0;
+    while (*got < len) {
+        if (deadline >= 0) {
+            int64_t left = deadline - s_now_ms();
+            if (left <= 0)
+                return ENCLAVE_E_TIMEOUT;
+            struct pollfd p = {.fd = fd, .events = POLLIN};
+            int pr = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr < 0)
+                return PROTO_E_IO;
+            if (pr == 0)
+                continue; /* the loop rechecks the deadline */
+        }
+        ssize_t n = read(fd, buf + *got, len - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return PROTO_E_IO;
+        *got += (size_t)n;
+    }
+    return PROTO_OK;
+}
+
+int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    int64_t deadline = timeout_ms < 0 ? -1 : s_now_ms() + timeout_ms;
+    uint8_t hdr[4];
+    size_t got = 0;
+    int rc = s_read_all(fd, hdr, sizeof hdr, deadline, &got);
+    if (rc)
+        return rc;
+    size_t len = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
+    if (len > ENCLAVE_WIRE_MAX_FRAME)
+        return PROTO_E_TOO_BIG;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return PROTO_E_NOMEM;
+    rc = s_read_all(fd, buf, len, deadline, &got);
+    if (rc) {
+        sodium_memzero(buf, got);
+        free(buf);
+        *out_len = 1; /* closed or failed inside a frame, not cleanly between frames */
+        return rc;
+    }
+    *out = buf;
+    *out_len = len;
+    return PROTO_OK;
+}

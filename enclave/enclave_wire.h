@@ -1,0 +1,172 @@
+/*  enclave_wire: the protocol between a host (enclave-runner) and a genie-enclave process.
+ *
+ *  Framing: the two ends share one SOCK_STREAM unix socket; every message is a frame of a
+ *  4-byte big-endian length followed by that many bytes, at most ENCLAVE_WIRE_MAX_FRAME.
+ *  A frame holds one msgpack fixed-order array that starts with the protocol version and a
+ *  message type, then that type's fields in a fixed order (see PROTOCOL in
+ *  enclave/README.md). Decoders are strict (proto/proto_mp.h's bounded reader: exact arity,
+ *  exact key sizes, canonical encodings, no trailing bytes) and fuzzed
+ *  (tests/fuzz/fuzz_enclave_request.c).
+ *
+ *  Decoded requests and answers do not copy their byte fields: the pointers in
+ *  enclave_req_t / enclave_ans_t point into the buffer that was decoded, which must outlive
+ *  them.
+ *
+ *  There is no message that carries data out of an enclave: answers carry public keys,
+ *  signed reports and receipts, counts, errors, and query results sealed to the asker.
+ */
+#ifndef GENIE_ENCLAVE_WIRE_H
+#define GENIE_ENCLAVE_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/proto_err.h"
+
+#define ENCLAVE_WIRE_VERSION 1u
+/* The largest frame either side sends or accepts (bytes after the length prefix). */
+#define ENCLAVE_WIRE_MAX_FRAME (16u * 1024u * 1024u)
+/* The largest data buffer a VALIDATE request carries. */
+#define ENCLAVE_WIRE_MAX_DATA (ENCLAVE_WIRE_MAX_FRAME - 4096u)
+/* The largest sealed blob (DONATE, QUERY) or signed report/receipt an answer carries. */
+#define ENCLAVE_WIRE_MAX_BLOB (ENCLAVE_WIRE_MAX_FRAME - 4096u)
+/* The longest error message in an ERROR answer. */
+#define ENCLAVE_WIRE_MAX_MSG 128u
+/* The fd a genie-enclave process finds its socket on. */
+#define ENCLAVE_WIRE_FD 3
+
+/*  Enclave kinds, chosen at spawn and fixed for the process's life. */
+typedef enum {
+    ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
+    ENCLAVE_KIND_TRAINING = 2,   /* DONATE, STATS, DROP */
+    ENCLAVE_KIND_QUERY = 3       /* QUERY */
+} enclave_kind_t;
+
+/*  "validation", "training" or "query"; NULL for anything else. */
+const char *enclave_kind_name(enclave_kind_t kind);
+/*  Parses a kind name. 0 and *out set, or PROTO_E_INVALID. */
+int enclave_kind_parse(const char *name, enclave_kind_t *out) PROTO_WUR;
+
+/*  The 64 report-data bytes an honest enclave of KIND puts in its report body:
+ *  BLAKE2b-512("genie-enclave report data v1" || kind name || protocol version).
+ *  The host checks the INIT answer against it before asking the platform for a quote. */
+void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64]);
+
+typedef enum {
+    ENCLAVE_REQ_INIT = 1,           /* first message of a session: kind, nonce, seal key */
+    ENCLAVE_REQ_PING = 2,           /* liveness */
+    ENCLAVE_REQ_VALIDATE = 3,       /* validate a data buffer, sign a report */
+    ENCLAVE_REQ_DONATE = 4,         /* accept sealed data, sign a receipt */
+    ENCLAVE_REQ_STATS = 5,          /* counts of what a training enclave holds */
+    ENCLAVE_REQ_DROP = 6,           /* withdraw (wipe) one donation */
+    ENCLAVE_REQ_QUERY = 7,          /* run the model on a sealed input */
+    ENCLAVE_REQ_VALIDATE_SEALED = 8 /* VALIDATE with salt and data sealed to the enclave */
+} enclave_req_type_t;
+
+typedef struct {
+    enclave_req_type_t type;
+    union {
+        struct {
+            enclave_kind_t kind;
+            uint8_t nonce[32];
+            uint8_t seal_key[32]; /* the platform's seal key for this measurement */
+        } init;
+        struct {
+            uint32_t data_type; /* ml_datatype_t: 1 genotype, 2 phenotype */
+            uint8_t salt[32];
+            const uint8_t *data;
+            size_t data_len;
+        } validate;
+        struct {
+            uint32_t data_type;    /* ml_datatype_t */
+            const uint8_t *sealed; /* enclave_prog_validation_seal: salt(32) || data */
+            size_t sealed_len;
+        } validate_sealed;
+        struct {
+            uint8_t spec_id[32];
+            uint8_t data_id[32];
+            uint8_t donor[32];
+            uint8_t commitment[32]; /* the owner's registered enclave_data_commit */
+            const uint8_t *sealed;  /* enclave_seal_to(box pk, salt(32) || data) */
+            size_t sealed_len;
+        } donate;
+        struct {
+            uint8_t data_id[32];
+        } drop;
+        struct {
+            const uint8_t *sealed; /* enclave_seal_to(box pk, query input) */
+            size_t sealed_len;
+        } query;
+    } u;
+} enclave_req_t;
+
+typedef enum {
+    ENCLAVE_ANS_ERROR = 64, /* a refusal: code and message */
+    ENCLAVE_ANS_INIT = 65,  /* the report body */
+    ENCLAVE_ANS_PONG = 66,
+    ENCLAVE_ANS_REPORT = 67,  /* an encoded signed validation report */
+    ENCLAVE_ANS_RECEIPT = 68, /* an encoded signed donation receipt */
+    ENCLAVE_ANS_STATS = 69,
+    ENCLAVE_ANS_DROPPED = 70,
+    ENCLAVE_ANS_QUERY = 71 /* the result sealed to the asker's reply key */
+} enclave_ans_type_t;
+
+typedef struct {
+    enclave_ans_type_t type;
+    union {
+        struct {
+            int code;                           /* a negative genie error code */
+            char msg[ENCLAVE_WIRE_MAX_MSG + 1]; /* NUL-terminated */
+        } error;
+        struct {
+            uint8_t sign_pk[32];
+            uint8_t box_pk[32];
+            uint8_t report_data[64];
+            uint8_t nonce[32];
+        } init;
+        struct {
+            const uint8_t *bytes; /* encoded report or receipt, or sealed query result */
+            size_t len;
+        } blob; /* REPORT, RECEIPT, QUERY */
+        struct {
+            uint64_t donations;
+            uint64_t bytes;
+        } stats;
+        struct {
+            bool found;
+        } dropped;
+    } u;
+} enclave_ans_t;
+
+/*  Encode a request / an answer as one msgpack array (without the frame prefix).
+ *  *OUT is malloc'd (caller frees; it may hold a seal key: wipe it first, as
+ *  enclave_wire_send_free does). 0, PROTO_E_INVALID for a bad field (unknown type, oversize
+ *  byte field, error code not negative), or PROTO_E_NOMEM. */
+int enclave_wire_req_encode(const enclave_req_t *req, uint8_t **out, size_t *out_len) PROTO_WUR;
+int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out_len) PROTO_WUR;
+
+/*  Strict decoders. On success *OUT's byte views point into BUF. On failure *OUT is zeroed
+ *  and the result is a proto_err_t: PROTO_E_VERSION, PROTO_E_UNKNOWN_TYPE, PROTO_E_ARITY,
+ *  PROTO_E_TYPE, PROTO_E_TOO_LONG, PROTO_E_RANGE, PROTO_E_TRUNCATED, PROTO_E_TRAILING,
+ *  PROTO_E_NONCANONICAL, PROTO_E_TOO_BIG, PROTO_E_INVALID. */
+int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out) PROTO_WUR;
+int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out) PROTO_WUR;
+
+/*  Writes one frame (length prefix + LEN bytes) to FD, retrying on EINTR and short writes.
+ *  0, PROTO_E_TOO_BIG (LEN > ENCLAVE_WIRE_MAX_FRAME) or PROTO_E_IO (peer gone: the socket
+ *  is written with send(MSG_NOSIGNAL), so that is EPIPE, never a SIGPIPE). */
+int enclave_wire_send(int fd, const uint8_t *buf, size_t len) PROTO_WUR;
+/*  As enclave_wire_send, then wipes and frees *BUF_P (LEN bytes) and sets it to NULL,
+ *  whatever the result. */
+int enclave_wire_send_free(int fd, uint8_t **buf_p, size_t len) PROTO_WUR;
+
+/*  Reads one frame from FD. *OUT (malloc'd, caller frees) gets the payload, *OUT_LEN its
+ *  length. TIMEOUT_MS < 0 blocks; otherwise the whole frame must arrive within it (poll).
+ *  0, PROTO_E_IO (read error, or the peer closed; *OUT_LEN is then 0 if it closed cleanly
+ *  between frames, nonzero if inside one), PROTO_E_TOO_BIG (declared length over
+ * ENCLAVE_WIRE_MAX_FRAME: nothing allocated; the stream is then out of sync and must be closed),
+ * ENCLAVE_E_TIMEOUT, or PROTO_E_NOMEM. */
+int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len) PROTO_WUR;
+
+#endif

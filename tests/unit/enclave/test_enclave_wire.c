@@ -1,0 +1,337 @@
+/*  test_enclave_wire: the host <-> enclave protocol's codecs and frames.
+ *
+ *  Shows: every request and answer type round-trips (decode(encode(x)) == x, and
+ *  encode(decode(b)) == b); every proper prefix of a valid message is refused; a wrong
+ *  version, an unknown type, a wrong arity, a key of the wrong size, trailing bytes and a
+ *  non-canonical integer are refused with their codes; encoders refuse what decoders would;
+ *  frames cross a socketpair whole, a declared length over the maximum is refused without
+ *  allocating, a silent peer times out, and a clean close is told from a close mid-frame.
+ *  Random contents come from a printed seed.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "enclave/enclave_wire.h"
+#include "proto/proto_mp.h"
+#include "testutil.h"
+
+static uint8_t s_blob[300];
+
+static void s_fill(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)rand();
+}
+
+/* One request of each type with random contents. */
+static size_t s_requests(enclave_req_t *out)
+{
+    size_t n = 0;
+    memset(out, 0, 8 * sizeof *out);
+    out[n].type = ENCLAVE_REQ_INIT;
+    out[n].u.init.kind = ENCLAVE_KIND_TRAINING;
+    s_fill(out[n].u.init.nonce, 32);
+    s_fill(out[n++].u.init.seal_key, 32);
+    out[n++].type = ENCLAVE_REQ_PING;
+    out[n].type = ENCLAVE_REQ_VALIDATE;
+    out[n].u.validate.data_type = 1;
+    s_fill(out[n].u.validate.salt, 32);
+    out[n].u.validate.data = s_blob;
+    out[n++].u.validate.data_len = sizeof s_blob;
+    out[n].type = ENCLAVE_REQ_DONATE;
+    s_fill(out[n].u.donate.spec_id, 32);
+    s_fill(out[n].u.donate.data_id, 32);
+    s_fill(out[n].u.donate.donor, 32);
+    s_fill(out[n].u.donate.commitment, 32);
+    out[n].u.donate.sealed = s_blob;
+    out[n++].u.donate.sealed_len = 100;
+    out[n++].type = ENCLAVE_REQ_STATS;
+    out[n].type = ENCLAVE_REQ_DROP;
+    s_fill(out[n++].u.drop.data_id, 32);
+    out[n].type = ENCLAVE_REQ_VALIDATE_SEALED;
+    out[n].u.validate_sealed.data_type = 2;
+    out[n].u.validate_sealed.sealed = s_blob;
+    out[n++].u.validate_sealed.sealed_len = 150;
+    out[n].type = ENCLAVE_REQ_QUERY;
+    out[n].u.query.sealed = s_blob;
+    out[n++].u.query.sealed_len = 0; /* empty is well formed on the wire */
+    return n;
+}
+
+static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
+{
+    if (a->type != b->type)
+        return false;
+    switch (a->type) {
+    case ENCLAVE_REQ_INIT:
+        return memcmp(&a->u.init, &b->u.init, sizeof a->u.init) == 0;
+    case ENCLAVE_REQ_VALIDATE:
+        return a->u.validate.data_type == b->u.validate.data_type &&
+               memcmp(a->u.validate.salt, b->u.validate.salt, 32) == 0 &&
+               a->u.validate.data_len == b->u.validate.data_len &&
+               memcmp(a->u.validate.data, b->u.validate.data, a->u.validate.data_len) == 0;
+    case ENCLAVE_REQ_DONATE:
+        return memcmp(a->u.donate.spec_id, b->u.donate.spec_id, 32) == 0 &&
+               memcmp(a->u.donate.data_id, b->u.donate.data_id, 32) == 0 &&
+               memcmp(a->u.donate.donor, b->u.donate.donor, 32) == 0 &&
+               memcmp(a->u.donate.commitment, b->u.donate.commitment, 32) == 0 &&
+               a->u.donate.sealed_len == b->u.donate.sealed_len &&
+               memcmp(a->u.donate.sealed, b->u.donate.sealed, a->u.donate.sealed_len) == 0;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        return a->u.validate_sealed.data_type == b->u.validate_sealed.data_type &&
+               a->u.validate_sealed.sealed_len == b->u.validate_sealed.sealed_len &&
+               memcmp(a->u.validate_sealed.sealed, b->u.validate_sealed.sealed,
+                      a->u.validate_sealed.sealed_len) == 0;
+    case ENCLAVE_REQ_DROP:
+        return memcmp(a->u.drop.data_id, b->u.drop.data_id, 32) == 0;
+    case ENCLAVE_REQ_QUERY:
+        return a->u.query.sealed_len == b->u.query.sealed_len;
+    default:
+        return true;
+    }
+}
+
+static void s_test_requests(void)
+{
+    enclave_req_t reqs[8];
+    size_t n = s_requests(reqs);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        CHECK_EQ(enclave_wire_req_encode(&reqs[i], &buf, &len), 0);
+        enclave_req_t back;
+        CHECK_EQ(enclave_wire_req_decode(buf, len, &back), 0);
+        CHECK(s_req_equal(&reqs[i], &back));
+        uint8_t *again = NULL;
+        size_t again_len = 0;
+        CHECK_EQ(enclave_wire_req_encode(&back, &again, &again_len), 0);
+        CHECK(again_len == len && memcmp(again, buf, len) == 0);
+        free(again);
+        /* every proper prefix is refused */
+        int bad = 0;
+        for (size_t cut = 0; cut < len; cut++) {
+            enclave_req_t r;
+            if (enclave_wire_req_decode(buf, cut, &r) == 0)
+                bad++;
+        }
+        CHECK_EQ(bad, 0);
+        /* a trailing byte is refused */
+        uint8_t *longer = malloc(len + 1);
+        memcpy(longer, buf, len);
+        longer[len] = 0xc0;
+        enclave_req_t r;
+        CHECK_EQ(enclave_wire_req_decode(longer, len + 1, &r), PROTO_E_TRAILING);
+        /* an answer decoder refuses a request (types are disjoint) */
+        enclave_ans_t a;
+        CHECK_EQ(enclave_wire_ans_decode(buf, len, &a), PROTO_E_UNKNOWN_TYPE);
+        free(longer);
+        free(buf);
+    }
+}
+
+/* Encodes a raw array of N msgpack uints/bins given by the caller. */
+static void s_raw(proto_wr_t *w, uint32_t n, uint64_t version, uint64_t type)
+{
+    proto_wr_init(w);
+    proto_wr_array(w, n);
+    proto_wr_uint(w, version);
+    proto_wr_uint(w, type);
+}
+
+static void s_test_refusals(void)
+{
+    uint8_t k32[32] = {0}, k31[31] = {0};
+    enclave_req_t r;
+    proto_wr_t w;
+    size_t len;
+    const uint8_t *p;
+
+    s_raw(&w, 2, 2, ENCLAVE_REQ_PING); /* version 2 */
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_VERSION);
+    proto_wr_free(&w);
+
+    s_raw(&w, 2, 1, 99); /* unknown type */
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_UNKNOWN_TYPE);
+    proto_wr_free(&w);
+
+    s_raw(&w, 3, 1, ENCLAVE_REQ_PING); /* PING with an extra field */
+    proto_wr_uint(&w, 0);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_ARITY);
+    proto_wr_free(&w);
+
+    s_raw(&w, 3, 1, ENCLAVE_REQ_DROP); /* a 31-byte data id */
+    proto_wr_bin(&w, k31, sizeof k31);
+    p = proto_wr_data(&w, &len);
+    CHECK(enclave_wire_req_decode(p, len, &r) != 0);
+    proto_wr_free(&w);
+
+    s_raw(&w, 3, 1, ENCLAVE_REQ_DROP); /* a string where a bin belongs */
+    proto_wr_str(&w, (const char *)"abcdefghabcdefghabcdefghabcdefgh", 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_TYPE);
+    proto_wr_free(&w);
+
+    s_raw(&w, 5, 1, ENCLAVE_REQ_INIT); /* kind 9 */
+    proto_wr_uint(&w, 9);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_RANGE);
+    proto_wr_free(&w);
+
+    /* a non-canonical version (uint8 0xcc 0x01 instead of fixint 1) */
+    const uint8_t noncanon[] = {0x92, 0xcc, 0x01, 0x02};
+    CHECK_EQ(enclave_wire_req_decode(noncanon, sizeof noncanon, &r), PROTO_E_NONCANONICAL);
+    /* a bin32 header claiming 4 GiB in a 10-byte message: refused, nothing allocated */
+    const uint8_t huge[] = {0x93, 0x01, 0x07, 0xc6, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00};
+    CHECK(enclave_wire_req_decode(huge, sizeof huge, &r) != 0);
+    CHECK_EQ(enclave_wire_req_decode(NULL, 0, &r), PROTO_E_TRUNCATED);
+
+    /* encoders refuse what decoders would */
+    uint8_t *buf = NULL;
+    r.type = (enclave_req_type_t)42;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_INIT;
+    r.u.init.kind = (enclave_kind_t)7;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    enclave_ans_t a;
+    memset(&a, 0, sizeof a);
+    a.type = ENCLAVE_ANS_ERROR;
+    a.u.error.code = 5; /* codes are negative */
+    CHECK_EQ(enclave_wire_ans_encode(&a, &buf, &len), PROTO_E_INVALID);
+    CHECK(buf == NULL);
+}
+
+static void s_test_answers(void)
+{
+    enclave_ans_t as[8];
+    memset(as, 0, sizeof as);
+    size_t n = 0;
+    as[n].type = ENCLAVE_ANS_ERROR;
+    as[n].u.error.code = ENCLAVE_E_COMMIT;
+    strcpy(as[n++].u.error.msg, "data does not match");
+    as[n].type = ENCLAVE_ANS_INIT;
+    s_fill(as[n].u.init.sign_pk, 32);
+    s_fill(as[n].u.init.box_pk, 32);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, as[n].u.init.report_data);
+    s_fill(as[n++].u.init.nonce, 32);
+    as[n++].type = ENCLAVE_ANS_PONG;
+    as[n].type = ENCLAVE_ANS_REPORT;
+    as[n].u.blob.bytes = s_blob;
+    as[n++].u.blob.len = 200;
+    as[n].type = ENCLAVE_ANS_RECEIPT;
+    as[n].u.blob.bytes = s_blob;
+    as[n++].u.blob.len = 190;
+    as[n].type = ENCLAVE_ANS_STATS;
+    as[n].u.stats.donations = 3;
+    as[n++].u.stats.bytes = 1ull << 40;
+    as[n].type = ENCLAVE_ANS_DROPPED;
+    as[n++].u.dropped.found = true;
+    as[n].type = ENCLAVE_ANS_QUERY;
+    as[n].u.blob.bytes = s_blob;
+    as[n++].u.blob.len = 56;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        CHECK_EQ(enclave_wire_ans_encode(&as[i], &buf, &len), 0);
+        enclave_ans_t back;
+        CHECK_EQ(enclave_wire_ans_decode(buf, len, &back), 0);
+        CHECK_EQ(back.type, as[i].type);
+        uint8_t *again = NULL;
+        size_t again_len = 0;
+        CHECK_EQ(enclave_wire_ans_encode(&back, &again, &again_len), 0);
+        CHECK(again_len == len && memcmp(again, buf, len) == 0);
+        if (as[i].type == ENCLAVE_ANS_ERROR) {
+            CHECK_EQ(back.u.error.code, ENCLAVE_E_COMMIT);
+            CHECK(strcmp(back.u.error.msg, "data does not match") == 0);
+        }
+        int bad = 0;
+        for (size_t cut = 0; cut < len; cut++) {
+            enclave_ans_t a;
+            if (enclave_wire_ans_decode(buf, cut, &a) == 0)
+                bad++;
+        }
+        CHECK_EQ(bad, 0);
+        free(again);
+        free(buf);
+    }
+}
+
+static void s_test_frames(void)
+{
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    uint8_t msg[1000];
+    s_fill(msg, sizeof msg);
+    CHECK_EQ(enclave_wire_send(sv[0], msg, sizeof msg), 0);
+    CHECK_EQ(enclave_wire_send(sv[0], msg, 0), 0);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    CHECK_EQ(enclave_wire_recv(sv[1], 1000, &got, &len), 0);
+    CHECK(len == sizeof msg && memcmp(got, msg, len) == 0);
+    free(got);
+    CHECK_EQ(enclave_wire_recv(sv[1], -1, &got, &len), 0);
+    CHECK_EQ(len, 0u);
+    free(got);
+    /* nothing sent: the deadline passes */
+    CHECK_EQ(enclave_wire_recv(sv[1], 20, &got, &len), ENCLAVE_E_TIMEOUT);
+    CHECK(got == NULL);
+    /* a declared length over the maximum: refused before any allocation */
+    const uint8_t big[4] = {0x01, 0x00, 0x00, 0x01};
+    CHECK(write(sv[0], big, 4) == 4);
+    CHECK_EQ(enclave_wire_recv(sv[1], 1000, &got, &len), PROTO_E_TOO_BIG);
+    CHECK_EQ(enclave_wire_send(sv[0], msg, ENCLAVE_WIRE_MAX_FRAME + 1u), PROTO_E_TOO_BIG);
+    /* a frame cut short by the peer's close, then a clean close */
+    const uint8_t part[6] = {0x00, 0x00, 0x00, 0x10, 0xaa, 0xbb};
+    CHECK(write(sv[0], part, sizeof part) == (ssize_t)sizeof part);
+    close(sv[0]);
+    CHECK_EQ(enclave_wire_recv(sv[1], 1000, &got, &len), PROTO_E_IO);
+    CHECK(len != 0);
+    CHECK_EQ(enclave_wire_recv(sv[1], 1000, &got, &len), PROTO_E_IO);
+    CHECK_EQ(len, 0u);
+    close(sv[1]);
+    /* sending to a closed peer is an error, not SIGPIPE */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    close(sv[1]);
+    CHECK_EQ(enclave_wire_send(sv[0], msg, 10), PROTO_E_IO);
+    close(sv[0]);
+}
+
+static void s_test_kinds(void)
+{
+    enclave_kind_t k;
+    CHECK(enclave_kind_parse("validation", &k) == 0 && k == ENCLAVE_KIND_VALIDATION);
+    CHECK(enclave_kind_parse("training", &k) == 0 && k == ENCLAVE_KIND_TRAINING);
+    CHECK(enclave_kind_parse("query", &k) == 0 && k == ENCLAVE_KIND_QUERY);
+    CHECK(enclave_kind_parse("Query", &k) == PROTO_E_INVALID);
+    CHECK(enclave_kind_parse(NULL, &k) == PROTO_E_INVALID);
+    CHECK(enclave_kind_name((enclave_kind_t)0) == NULL);
+    uint8_t a[64], b[64];
+    enclave_wire_report_data(ENCLAVE_KIND_TRAINING, a);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, b);
+    CHECK(memcmp(a, b, 64) != 0);
+}
+
+int main(void)
+{
+    CHECK(sodium_init() >= 0);
+    unsigned seed = (unsigned)time(NULL);
+    printf("seed %u\n", seed);
+    srand(seed);
+    s_fill(s_blob, sizeof s_blob);
+    s_test_kinds();
+    s_test_requests();
+    s_test_refusals();
+    s_test_answers();
+    s_test_frames();
+    return testutil_done("test_enclave_wire");
+}
