@@ -8,6 +8,7 @@
  *  constant time; everything is variable time.
  */
 #include "proto_sigbatch.h"
+#include "proto_sigbatch_int.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -585,14 +586,13 @@ static bool s_prepare(proto_sigkeys_t *keys, s_prep *p, const proto_sigcheck_t *
 #define S_STRAUS_W 5
 #define S_STRAUS_TAB 16
 
-/*  [8](R + hA - sB) == O for one prepared signature: hA - sB with Straus' interleaved
- *  windows, then R added. */
-static bool s_check_one(const s_prep *p)
+/*  *acc = [K0]P0 + [K1]P1 (K little-endian, 256 bits) with Straus' interleaved windows;
+ *  *empty says it is the identity. */
+static void s_double_mul(s_ge *acc, bool *empty, const uint8_t k0[32], const s_ge *p0,
+                         const uint8_t k1[32], const s_ge *p1)
 {
-    uint8_t k[2][32];
-    memcpy(k[0], p->h, 32);
-    crypto_core_ed25519_scalar_negate(k[1], p->s);
-    const s_ge *pts[2] = {&p->a, &s_base};
+    const uint8_t *k[2] = {k0, k1};
+    const s_ge *pts[2] = {p0, p1};
     enum { NW = 256 / S_STRAUS_W + 2 };
     int8_t digits[2][NW];
     s_ge tab[2][S_STRAUS_TAB];
@@ -602,18 +602,27 @@ static bool s_check_one(const s_prep *p)
         for (int m = 1; m < S_STRAUS_TAB; m++)
             s_ge_add(&tab[i][m], &tab[i][m - 1], pts[i]);
     }
-    s_ge acc;
-    bool empty = true;
+    *empty = true;
     for (size_t j = NW; j-- > 0;) {
-        if (!empty)
+        if (!*empty)
             for (int b = 0; b < S_STRAUS_W; b++)
-                s_ge_dbl(&acc, &acc);
+                s_ge_dbl(acc, acc);
         for (int i = 0; i < 2; i++) {
             const int d = digits[i][j];
             if (d != 0)
-                s_acc_add(&acc, &empty, &tab[i][(d < 0 ? -d : d) - 1], d < 0);
+                s_acc_add(acc, empty, &tab[i][(d < 0 ? -d : d) - 1], d < 0);
         }
     }
+}
+
+/*  [8](R + hA - sB) == O for one prepared signature. */
+static bool s_check_one(const s_prep *p)
+{
+    uint8_t neg_s[32];
+    crypto_core_ed25519_scalar_negate(neg_s, p->s);
+    s_ge acc;
+    bool empty;
+    s_double_mul(&acc, &empty, p->h, &p->a, neg_s, &s_base);
     s_acc_add(&acc, &empty, &p->r, 0);
     return s_ge_times8_identity(&acc);
 }
@@ -651,7 +660,7 @@ static bool s_check_many(s_scratch *w, size_t m)
     for (size_t i = 0; i < m; i++) {
         uint8_t *z = w->k[i];
         memset(z + 16, 0, 16);
-        z[0] |= 1; /* never zero */
+        z[0] |= 1; /* never zero: 127 bits of entropy */
         w->pts[i] = w->prep[i].r;
         w->pts[m + i] = w->prep[i].a;
         crypto_core_ed25519_scalar_mul(w->k[m + i], z, w->prep[i].h);
@@ -701,4 +710,104 @@ size_t proto_sig_check_batch(proto_sigkeys_t *keys, const proto_sigcheck_t *item
     }
     free(w);
     return valid;
+}
+
+/* ---- test hooks (proto_sigbatch_int.h) ------------------------------------------------ */
+
+/*  The canonical encoding of P: y, with x's parity in bit 255. */
+static void s_ge_tobytes(uint8_t out[32], const s_ge *p)
+{
+    s_fe zi, t, x, y;
+    s_fe_pow22523(&t, &p->z); /* z^(2^252 - 3) */
+    s_fe_sqn(&t, &t, 3);      /* z^(2^255 - 24) */
+    s_fe_sq(&zi, &p->z);
+    s_fe_mul(&zi, &zi, &p->z);
+    s_fe_mul(&zi, &zi, &t); /* z^(p - 2) = 1/z */
+    s_fe_mul(&x, &p->x, &zi);
+    s_fe_mul(&y, &p->y, &zi);
+    s_fe_tobytes(out, &y);
+    out[31] |= (uint8_t)(s_fe_parity(&x) << 7);
+}
+
+static void s_out(uint8_t out[32], const s_ge *p, bool empty)
+{
+    static const uint8_t identity[32] = {1};
+    if (empty)
+        memcpy(out, identity, 32);
+    else
+        s_ge_tobytes(out, p);
+}
+
+bool proto_sigint_decode(const uint8_t p[32], bool *small)
+{
+    s_ge g;
+    if (!s_ge_frombytes(&g, p))
+        return false;
+    *small = s_small_encoding(p);
+    return true;
+}
+
+bool proto_sigint_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32])
+{
+    s_ge a, b;
+    if (!s_ge_frombytes(&a, p) || !s_ge_frombytes(&b, q))
+        return false;
+    s_ge_add(&a, &a, &b);
+    s_ge_tobytes(out, &a);
+    return true;
+}
+
+bool proto_sigint_dbl(uint8_t out[32], const uint8_t p[32])
+{
+    s_ge a;
+    if (!s_ge_frombytes(&a, p))
+        return false;
+    s_ge_dbl(&a, &a);
+    s_ge_tobytes(out, &a);
+    return true;
+}
+
+bool proto_sigint_mul2(uint8_t out[32], const uint8_t a[32], const uint8_t p[32],
+                       const uint8_t b[32])
+{
+    s_ge g, acc;
+    bool empty;
+    if (!s_ge_frombytes(&g, p))
+        return false;
+    s_double_mul(&acc, &empty, a, &g, b, &s_base);
+    s_out(out, &acc, empty);
+    return true;
+}
+
+bool proto_sigint_msm(uint8_t out[32], size_t n, const uint8_t (*k)[32], const uint8_t (*p)[32])
+{
+    if (n == 0 || n > 2 * PROTO_SIGBATCH_CHUNK + 1)
+        return false;
+    s_scratch *w = malloc(sizeof *w);
+    bool ok = w != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s_ge_frombytes(&w->pts[i], p[i]);
+    if (ok) {
+        const unsigned c = s_window_for(n);
+        const size_t nw = s_windows(c);
+        for (size_t i = 0; i < n; i++)
+            s_recode(&w->digits[i * nw], nw, k[i], c);
+        s_ge acc;
+        bool empty;
+        s_msm_buckets(&acc, &empty, w->pts, w->digits, n, c, w->buckets, w->empty);
+        s_out(out, &acc, empty);
+    }
+    free(w);
+    return ok;
+}
+
+bool proto_sigint_times8_identity(const uint8_t p[32])
+{
+    s_ge g;
+    return s_ge_frombytes(&g, p) && s_ge_times8_identity(&g);
+}
+
+size_t proto_sigint_scratch_bytes(void)
+{
+    return sizeof(s_scratch);
 }
