@@ -282,7 +282,9 @@ static void s_ge_add(s_ge *r, const s_ge *p, const s_ge *q)
 }
 
 /*  r = 2p (r may alias p). */
-static void s_ge_dbl(s_ge *r, const s_ge *p)
+/*  r = 2p (r may alias p); without WITH_T, r->t is left stale: only a doubling may follow
+ *  (doublings read x, y and z alone), not an addition. */
+static void s_ge_dbl_t(s_ge *r, const s_ge *p, bool with_t)
 {
     s_fe a, b, c, e, f, g, h;
     s_fe_sq(&a, &p->x);
@@ -300,17 +302,23 @@ static void s_ge_dbl(s_ge *r, const s_ge *p)
     s_fe_sub(&h, &h, &b); /* -x^2 - y^2 */
     s_fe_mul(&r->x, &e, &f);
     s_fe_mul(&r->y, &g, &h);
-    s_fe_mul(&r->t, &e, &h);
+    if (with_t)
+        s_fe_mul(&r->t, &e, &h);
     s_fe_mul(&r->z, &f, &g);
+}
+
+static void s_ge_dbl(s_ge *r, const s_ge *p)
+{
+    s_ge_dbl_t(r, p, true);
 }
 
 /*  [8]P is the identity. */
 static bool s_ge_times8_identity(const s_ge *p)
 {
-    s_ge q;
-    s_ge_dbl(&q, p);
-    s_ge_dbl(&q, &q);
-    s_ge_dbl(&q, &q);
+    s_ge q; /* the identity test reads x, y and z alone */
+    s_ge_dbl_t(&q, p, false);
+    s_ge_dbl_t(&q, &q, false);
+    s_ge_dbl_t(&q, &q, false);
     return s_ge_is_identity(&q);
 }
 
@@ -412,7 +420,7 @@ static void s_msm_buckets(s_ge *out, bool *out_empty, const s_ge *pts, const int
     for (size_t j = nw; j-- > 0;) {
         if (!*out_empty)
             for (unsigned b = 0; b < c; b++)
-                s_ge_dbl(out, out);
+                s_ge_dbl_t(out, out, b == c - 1);
         for (size_t b = 0; b < nb; b++)
             empty[b] = true;
         bool any = false;
@@ -583,34 +591,68 @@ static bool s_prepare(proto_sigkeys_t *keys, s_prep *p, const proto_sigcheck_t *
     return true;
 }
 
-#define S_STRAUS_W 5
-#define S_STRAUS_TAB 16
+#define S_NAF_MAX 15  /* largest digit: odd multiples 1P, 3P, ..., 15P are tabulated */
+#define S_NAF_LEN 257 /* a 256-bit scalar may carry into one more digit */
 
-/*  *acc = [K0]P0 + [K1]P1 (K little-endian, 256 bits) with Straus' interleaved windows;
+/*  Sliding-window non-adjacent form of the 256-bit little-endian K: K = sum r[i] 2^i, every
+ *  r[i] zero or odd with |r[i]| <= S_NAF_MAX, nonzero digits at least 5 apart. */
+static void s_naf(int8_t r[S_NAF_LEN], const uint8_t k[32])
+{
+    for (int i = 0; i < 256; i++)
+        r[i] = (int8_t)((k[i >> 3] >> (i & 7)) & 1);
+    r[256] = 0;
+    for (int i = 0; i < S_NAF_LEN; i++) {
+        if (!r[i])
+            continue;
+        for (int b = 1; b <= 6 && i + b < S_NAF_LEN; b++) {
+            if (!r[i + b])
+                continue;
+            const int up = r[i + b] * (1 << b);
+            if (r[i] + up <= S_NAF_MAX) {
+                r[i] = (int8_t)(r[i] + up);
+                r[i + b] = 0;
+            } else if (r[i] - up >= -S_NAF_MAX) {
+                r[i] = (int8_t)(r[i] - up);
+                for (int c = i + b; c < S_NAF_LEN; c++) { /* + 2^(i+b), carried */
+                    if (!r[c]) {
+                        r[c] = 1;
+                        break;
+                    }
+                    r[c] = 0;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+}
+
+/*  *acc = [K0]P0 + [K1]P1 (K little-endian, 256 bits, used unreduced) by one pass over
+ *  both scalars' sliding-window forms (Straus' trick, 256 doublings at most);
  *  *empty says it is the identity. */
 static void s_double_mul(s_ge *acc, bool *empty, const uint8_t k0[32], const s_ge *p0,
                          const uint8_t k1[32], const s_ge *p1)
 {
     const uint8_t *k[2] = {k0, k1};
     const s_ge *pts[2] = {p0, p1};
-    enum { NW = 256 / S_STRAUS_W + 2 };
-    int8_t digits[2][NW];
-    s_ge tab[2][S_STRAUS_TAB];
+    int8_t naf[2][S_NAF_LEN];
+    s_ge tab[2][(S_NAF_MAX + 1) / 2]; /* tab[i][m] = (2m + 1) P_i */
     for (int i = 0; i < 2; i++) {
-        s_recode(digits[i], NW, k[i], S_STRAUS_W);
+        s_ge twice;
+        s_naf(naf[i], k[i]);
         tab[i][0] = *pts[i];
-        for (int m = 1; m < S_STRAUS_TAB; m++)
-            s_ge_add(&tab[i][m], &tab[i][m - 1], pts[i]);
+        s_ge_dbl(&twice, pts[i]);
+        for (int m = 1; m < (S_NAF_MAX + 1) / 2; m++)
+            s_ge_add(&tab[i][m], &tab[i][m - 1], &twice);
     }
     *empty = true;
-    for (size_t j = NW; j-- > 0;) {
-        if (!*empty)
-            for (int b = 0; b < S_STRAUS_W; b++)
-                s_ge_dbl(acc, acc);
+    for (int j = S_NAF_LEN; j-- > 0;) {
+        if (!*empty) /* t only where an addition follows (or the caller may add) */
+            s_ge_dbl_t(acc, acc, j == 0 || naf[0][j] != 0 || naf[1][j] != 0);
         for (int i = 0; i < 2; i++) {
-            const int d = digits[i][j];
+            const int d = naf[i][j];
             if (d != 0)
-                s_acc_add(acc, empty, &tab[i][(d < 0 ? -d : d) - 1], d < 0);
+                s_acc_add(acc, empty, &tab[i][(d < 0 ? -d : d) / 2], d < 0);
         }
     }
 }
