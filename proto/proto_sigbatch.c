@@ -1,4 +1,5 @@
-/*  proto_sigbatch: Ed25519 checks, single and batched, under the cofactored rule.
+/*  proto_sigbatch: the chain's Ed25519 signature rule (PROTOCOL.md §2.1), single and
+ *  batched; the test hooks of proto_sigbatch_int.h at the end.
  *
  *  Field elements mod p = 2^255 - 19 are five 51-bit limbs; points are extended twisted
  *  Edwards coordinates (X:Y:Z:T), x = X/Z, y = Y/Z, xy = T/Z, on -x^2 + y^2 = 1 + d x^2 y^2.
