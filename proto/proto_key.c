@@ -1,7 +1,10 @@
-/*  proto_key: Ed25519 key pairs held in locked, guarded memory (libsodium). */
+/*  proto_key: Ed25519 key pairs held in locked, guarded memory (libsodium). Signing is
+ *  libsodium's; verifying is the chain's one signature rule, proto_sigbatch's. */
 #include "proto/proto_key.h"
 
 #include <sodium.h>
+
+#include "proto/proto_sigbatch.h"
 #include <string.h>
 
 struct proto_key_t {
@@ -71,7 +74,7 @@ void proto_key_sign(const proto_key_t *key, const uint8_t *msg, size_t len,
 bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *msg, size_t len,
                       const uint8_t sig[static PROTO_SIG_LEN])
 {
-    return crypto_sign_verify_detached(sig, msg, len, pk) == 0;
+    return proto_sig_check(pk, msg, len, sig);
 }
 
 int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32])
@@ -90,7 +93,7 @@ void proto_hash(const char *domain, const uint8_t *data, size_t len,
     crypto_generichash_state st;
     static const uint8_t zero = 0;
     crypto_generichash_init(&st, NULL, 0, PROTO_HASH_LEN);
-    crypto_generichash_update(&st, (const uint8_t *) domain, strlen(domain));
+    crypto_generichash_update(&st, (const uint8_t *)domain, strlen(domain));
     crypto_generichash_update(&st, &zero, 1);
     crypto_generichash_update(&st, data, len);
     crypto_generichash_final(&st, out, PROTO_HASH_LEN);

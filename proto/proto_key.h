@@ -36,7 +36,10 @@ void proto_key_seed(const proto_key_t *key, uint8_t out[static PROTO_SEED_LEN]);
 /*  Detached Ed25519 signature of MSG. */
 void proto_key_sign(const proto_key_t *key, const uint8_t *msg, size_t len,
                     uint8_t sig[static PROTO_SIG_LEN]);
-/*  True if SIG is PK's signature of MSG. */
+/*  True if SIG is PK's signature of MSG under the chain's signature rule (proto/PROTOCOL.md,
+ *  "Signature rule"): exactly proto_sig_check (proto_sigbatch.h), never libsodium's
+ *  crypto_sign_verify_detached, whose verdicts differ and change between its releases.
+ *  Signatures made by proto_key_sign (plain Ed25519) always pass. */
 bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *msg, size_t len,
                       const uint8_t sig[static PROTO_SIG_LEN]) __attribute__((warn_unused_result));
 

@@ -1,4 +1,5 @@
-/*  proto_sigbatch: Ed25519 checks, single and batched, under the cofactored rule.
+/*  proto_sigbatch: the chain's Ed25519 signature rule (PROTOCOL.md §2.1), single and
+ *  batched; the test hooks of proto_sigbatch_int.h at the end.
  *
  *  Field elements mod p = 2^255 - 19 are five 51-bit limbs; points are extended twisted
  *  Edwards coordinates (X:Y:Z:T), x = X/Z, y = Y/Z, xy = T/Z, on -x^2 + y^2 = 1 + d x^2 y^2.
@@ -8,6 +9,7 @@
  *  constant time; everything is variable time.
  */
 #include "proto_sigbatch.h"
+#include "proto_sigbatch_int.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -281,7 +283,9 @@ static void s_ge_add(s_ge *r, const s_ge *p, const s_ge *q)
 }
 
 /*  r = 2p (r may alias p). */
-static void s_ge_dbl(s_ge *r, const s_ge *p)
+/*  r = 2p (r may alias p); without WITH_T, r->t is left stale: only a doubling may follow
+ *  (doublings read x, y and z alone), not an addition. */
+static void s_ge_dbl_t(s_ge *r, const s_ge *p, bool with_t)
 {
     s_fe a, b, c, e, f, g, h;
     s_fe_sq(&a, &p->x);
@@ -299,17 +303,23 @@ static void s_ge_dbl(s_ge *r, const s_ge *p)
     s_fe_sub(&h, &h, &b); /* -x^2 - y^2 */
     s_fe_mul(&r->x, &e, &f);
     s_fe_mul(&r->y, &g, &h);
-    s_fe_mul(&r->t, &e, &h);
+    if (with_t)
+        s_fe_mul(&r->t, &e, &h);
     s_fe_mul(&r->z, &f, &g);
+}
+
+static void s_ge_dbl(s_ge *r, const s_ge *p)
+{
+    s_ge_dbl_t(r, p, true);
 }
 
 /*  [8]P is the identity. */
 static bool s_ge_times8_identity(const s_ge *p)
 {
-    s_ge q;
-    s_ge_dbl(&q, p);
-    s_ge_dbl(&q, &q);
-    s_ge_dbl(&q, &q);
+    s_ge q; /* the identity test reads x, y and z alone */
+    s_ge_dbl_t(&q, p, false);
+    s_ge_dbl_t(&q, &q, false);
+    s_ge_dbl_t(&q, &q, false);
     return s_ge_is_identity(&q);
 }
 
@@ -411,7 +421,7 @@ static void s_msm_buckets(s_ge *out, bool *out_empty, const s_ge *pts, const int
     for (size_t j = nw; j-- > 0;) {
         if (!*out_empty)
             for (unsigned b = 0; b < c; b++)
-                s_ge_dbl(out, out);
+                s_ge_dbl_t(out, out, b == c - 1);
         for (size_t b = 0; b < nb; b++)
             empty[b] = true;
         bool any = false;
@@ -582,38 +592,80 @@ static bool s_prepare(proto_sigkeys_t *keys, s_prep *p, const proto_sigcheck_t *
     return true;
 }
 
-#define S_STRAUS_W 5
-#define S_STRAUS_TAB 16
+#define S_NAF_MAX 15  /* largest digit: odd multiples 1P, 3P, ..., 15P are tabulated */
+#define S_NAF_LEN 257 /* a 256-bit scalar may carry into one more digit */
 
-/*  [8](R + hA - sB) == O for one prepared signature: hA - sB with Straus' interleaved
- *  windows, then R added. */
-static bool s_check_one(const s_prep *p)
+/*  Sliding-window non-adjacent form of the 256-bit little-endian K: K = sum r[i] 2^i, every
+ *  r[i] zero or odd with |r[i]| <= S_NAF_MAX, nonzero digits at least 5 apart. */
+static void s_naf(int8_t r[S_NAF_LEN], const uint8_t k[32])
 {
-    uint8_t k[2][32];
-    memcpy(k[0], p->h, 32);
-    crypto_core_ed25519_scalar_negate(k[1], p->s);
-    const s_ge *pts[2] = {&p->a, &s_base};
-    enum { NW = 256 / S_STRAUS_W + 2 };
-    int8_t digits[2][NW];
-    s_ge tab[2][S_STRAUS_TAB];
-    for (int i = 0; i < 2; i++) {
-        s_recode(digits[i], NW, k[i], S_STRAUS_W);
-        tab[i][0] = *pts[i];
-        for (int m = 1; m < S_STRAUS_TAB; m++)
-            s_ge_add(&tab[i][m], &tab[i][m - 1], pts[i]);
-    }
-    s_ge acc;
-    bool empty = true;
-    for (size_t j = NW; j-- > 0;) {
-        if (!empty)
-            for (int b = 0; b < S_STRAUS_W; b++)
-                s_ge_dbl(&acc, &acc);
-        for (int i = 0; i < 2; i++) {
-            const int d = digits[i][j];
-            if (d != 0)
-                s_acc_add(&acc, &empty, &tab[i][(d < 0 ? -d : d) - 1], d < 0);
+    for (int i = 0; i < 256; i++)
+        r[i] = (int8_t)((k[i >> 3] >> (i & 7)) & 1);
+    r[256] = 0;
+    for (int i = 0; i < S_NAF_LEN; i++) {
+        if (!r[i])
+            continue;
+        for (int b = 1; b <= 6 && i + b < S_NAF_LEN; b++) {
+            if (!r[i + b])
+                continue;
+            const int up = r[i + b] * (1 << b);
+            if (r[i] + up <= S_NAF_MAX) {
+                r[i] = (int8_t)(r[i] + up);
+                r[i + b] = 0;
+            } else if (r[i] - up >= -S_NAF_MAX) {
+                r[i] = (int8_t)(r[i] - up);
+                for (int c = i + b; c < S_NAF_LEN; c++) { /* + 2^(i+b), carried */
+                    if (!r[c]) {
+                        r[c] = 1;
+                        break;
+                    }
+                    r[c] = 0;
+                }
+            } else {
+                break;
+            }
         }
     }
+}
+
+/*  *acc = [K0]P0 + [K1]P1 (K little-endian, 256 bits, used unreduced) by one pass over
+ *  both scalars' sliding-window forms (Straus' trick, 256 doublings at most);
+ *  *empty says it is the identity. */
+static void s_double_mul(s_ge *acc, bool *empty, const uint8_t k0[32], const s_ge *p0,
+                         const uint8_t k1[32], const s_ge *p1)
+{
+    const uint8_t *k[2] = {k0, k1};
+    const s_ge *pts[2] = {p0, p1};
+    int8_t naf[2][S_NAF_LEN];
+    s_ge tab[2][(S_NAF_MAX + 1) / 2]; /* tab[i][m] = (2m + 1) P_i */
+    for (int i = 0; i < 2; i++) {
+        s_ge twice;
+        s_naf(naf[i], k[i]);
+        tab[i][0] = *pts[i];
+        s_ge_dbl(&twice, pts[i]);
+        for (int m = 1; m < (S_NAF_MAX + 1) / 2; m++)
+            s_ge_add(&tab[i][m], &tab[i][m - 1], &twice);
+    }
+    *empty = true;
+    for (int j = S_NAF_LEN; j-- > 0;) {
+        if (!*empty) /* t only where an addition follows (or the caller may add) */
+            s_ge_dbl_t(acc, acc, j == 0 || naf[0][j] != 0 || naf[1][j] != 0);
+        for (int i = 0; i < 2; i++) {
+            const int d = naf[i][j];
+            if (d != 0)
+                s_acc_add(acc, empty, &tab[i][(d < 0 ? -d : d) / 2], d < 0);
+        }
+    }
+}
+
+/*  [8](R + hA - sB) == O for one prepared signature. */
+static bool s_check_one(const s_prep *p)
+{
+    uint8_t neg_s[32];
+    crypto_core_ed25519_scalar_negate(neg_s, p->s);
+    s_ge acc;
+    bool empty;
+    s_double_mul(&acc, &empty, p->h, &p->a, neg_s, &s_base);
     s_acc_add(&acc, &empty, &p->r, 0);
     return s_ge_times8_identity(&acc);
 }
@@ -651,7 +703,7 @@ static bool s_check_many(s_scratch *w, size_t m)
     for (size_t i = 0; i < m; i++) {
         uint8_t *z = w->k[i];
         memset(z + 16, 0, 16);
-        z[0] |= 1; /* never zero */
+        z[0] |= 1; /* never zero: 127 bits of entropy */
         w->pts[i] = w->prep[i].r;
         w->pts[m + i] = w->prep[i].a;
         crypto_core_ed25519_scalar_mul(w->k[m + i], z, w->prep[i].h);
@@ -701,4 +753,104 @@ size_t proto_sig_check_batch(proto_sigkeys_t *keys, const proto_sigcheck_t *item
     }
     free(w);
     return valid;
+}
+
+/* ---- test hooks (proto_sigbatch_int.h) ------------------------------------------------ */
+
+/*  The canonical encoding of P: y, with x's parity in bit 255. */
+static void s_ge_tobytes(uint8_t out[32], const s_ge *p)
+{
+    s_fe zi, t, x, y;
+    s_fe_pow22523(&t, &p->z); /* z^(2^252 - 3) */
+    s_fe_sqn(&t, &t, 3);      /* z^(2^255 - 24) */
+    s_fe_sq(&zi, &p->z);
+    s_fe_mul(&zi, &zi, &p->z);
+    s_fe_mul(&zi, &zi, &t); /* z^(p - 2) = 1/z */
+    s_fe_mul(&x, &p->x, &zi);
+    s_fe_mul(&y, &p->y, &zi);
+    s_fe_tobytes(out, &y);
+    out[31] |= (uint8_t)(s_fe_parity(&x) << 7);
+}
+
+static void s_out(uint8_t out[32], const s_ge *p, bool empty)
+{
+    static const uint8_t identity[32] = {1};
+    if (empty)
+        memcpy(out, identity, 32);
+    else
+        s_ge_tobytes(out, p);
+}
+
+bool proto_sigint_decode(const uint8_t p[32], bool *small)
+{
+    s_ge g;
+    if (!s_ge_frombytes(&g, p))
+        return false;
+    *small = s_small_encoding(p);
+    return true;
+}
+
+bool proto_sigint_add(uint8_t out[32], const uint8_t p[32], const uint8_t q[32])
+{
+    s_ge a, b;
+    if (!s_ge_frombytes(&a, p) || !s_ge_frombytes(&b, q))
+        return false;
+    s_ge_add(&a, &a, &b);
+    s_ge_tobytes(out, &a);
+    return true;
+}
+
+bool proto_sigint_dbl(uint8_t out[32], const uint8_t p[32])
+{
+    s_ge a;
+    if (!s_ge_frombytes(&a, p))
+        return false;
+    s_ge_dbl(&a, &a);
+    s_ge_tobytes(out, &a);
+    return true;
+}
+
+bool proto_sigint_mul2(uint8_t out[32], const uint8_t a[32], const uint8_t p[32],
+                       const uint8_t b[32])
+{
+    s_ge g, acc;
+    bool empty;
+    if (!s_ge_frombytes(&g, p))
+        return false;
+    s_double_mul(&acc, &empty, a, &g, b, &s_base);
+    s_out(out, &acc, empty);
+    return true;
+}
+
+bool proto_sigint_msm(uint8_t out[32], size_t n, const uint8_t (*k)[32], const uint8_t (*p)[32])
+{
+    if (n == 0 || n > 2 * PROTO_SIGBATCH_CHUNK + 1)
+        return false;
+    s_scratch *w = malloc(sizeof *w);
+    bool ok = w != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s_ge_frombytes(&w->pts[i], p[i]);
+    if (ok) {
+        const unsigned c = s_window_for(n);
+        const size_t nw = s_windows(c);
+        for (size_t i = 0; i < n; i++)
+            s_recode(&w->digits[i * nw], nw, k[i], c);
+        s_ge acc;
+        bool empty;
+        s_msm_buckets(&acc, &empty, w->pts, w->digits, n, c, w->buckets, w->empty);
+        s_out(out, &acc, empty);
+    }
+    free(w);
+    return ok;
+}
+
+bool proto_sigint_times8_identity(const uint8_t p[32])
+{
+    s_ge g;
+    return s_ge_frombytes(&g, p) && s_ge_times8_identity(&g);
+}
+
+size_t proto_sigint_scratch_bytes(void)
+{
+    return sizeof(s_scratch);
 }

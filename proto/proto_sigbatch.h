@@ -1,26 +1,30 @@
-/*  proto_sigbatch: Ed25519 signature checks, one at a time or many at once, under one rule.
+/*  proto_sigbatch: the chain's Ed25519 signature rule (proto/PROTOCOL.md §2.1), checked one
+ *  at a time or many at once.
  *
- *  Ledger transactions are checked by every authority, so their signature check is the
- *  network's main cost. Checking N signatures together (one multi-scalar multiplication
- *  over random linear combinations) costs a fraction of N separate checks. For a batch and
- *  a single check to agree on every input, both use the same "cofactored" rule, which is
- *  what this module implements with its own group arithmetic (libsodium has no batch check):
+ *  Every signature a node judges goes through here: transactions in batches, envelopes,
+ *  votes, proposals and peer records one at a time (proto_sig_verify is proto_sig_check).
+ *  Checking N signatures together (one multi-scalar multiplication over a random linear
+ *  combination) costs a fraction of N separate checks. For a batch and a single check to
+ *  agree on every input, both use the same "cofactored" rule, implemented here with this
+ *  module's own group arithmetic (libsodium has no batch check, and the rule of its
+ *  crypto_sign_verify_detached is cofactorless and has changed between releases):
  *
  *    a signature (R, s) by key A over MSG is valid when
  *      - s < L (the group order), A and R are canonical encodings of curve points
  *        (y < p; x = 0 only with the sign bit clear), neither of small order, and
  *      - [8](R + hA - sB) is the identity, with h = SHA-512(R || A || MSG) mod L.
  *
- *  Every signature libsodium's crypto_sign_verify_detached accepts is valid here. The
- *  rule also accepts signatures whose R + hA - sB is a nonzero point of order 2, 4 or 8;
- *  only the key's owner can make those (with a key carrying a small-order component or a
- *  crafted R), and they prove as much as a standard signature does. What matters for
- *  consensus is that every node, single or batch, gives the same verdict: the batch
- *  equation is the single one scaled by random 128-bit factors, so a batch with an
- *  invalid signature passes with probability at most 2^-128 and is then checked one by one.
+ *  libsodium 1.0.18's crypto_sign_verify_detached accepts a subset: it also refuses
+ *  signatures whose R + hA - sB is a nonzero point of order 2, 4 or 8 (65 of the public
+ *  edge-case vectors, listed by test_sigvectors). Only the key's owner can make those (with
+ *  a key carrying a small-order component or a crafted R), and they prove as much as a
+ *  standard signature does. What matters for consensus is that every node, single or
+ *  batch, gives the same verdict: the batch equation is the single one scaled by random
+ *  factors z_i of 128 bits with the lowest set (127 bits of entropy), so a batch with an
+ *  invalid signature passes with probability at most 2^-127 and is then checked one by one.
  *
  *  Stateless and thread-safe; a batch allocates scratch memory for up to
- *  PROTO_SIGBATCH_CHUNK signatures at a time (about 90 KiB).
+ *  PROTO_SIGBATCH_CHUNK signatures at a time (137,096 bytes, about 134 KiB, on x86-64).
  */
 #ifndef GENIE_PROTO_SIGBATCH_H
 #define GENIE_PROTO_SIGBATCH_H

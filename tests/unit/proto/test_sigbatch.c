@@ -3,10 +3,12 @@
  *  fill proto_sigcheck_t items, call proto_sig_check_batch, read the verdicts.
  */
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
+#include "proto/proto_sigbatch_int.h"
 #include "testutil.h"
 
 #define N_ITEMS 300
@@ -287,6 +289,14 @@ static void s_test_garbage(void)
     s_expect_batches(items, 200);
 }
 
+/*  The scratch a batch allocates per chunk is what proto_sigbatch.h says (about 134 KiB). */
+static void s_test_scratch_size(void)
+{
+    const size_t n = proto_sigint_scratch_bytes();
+    printf("test_sigbatch: %zu bytes of scratch per chunk of %d\n", n, PROTO_SIGBATCH_CHUNK);
+    CHECK(n > 130 * 1024 && n < 138 * 1024);
+}
+
 int main(void)
 {
     CHECK_EQ(proto_crypto_init(), 0);
@@ -295,5 +305,6 @@ int main(void)
     s_test_malleable_and_small();
     s_test_torsion();
     s_test_garbage();
+    s_test_scratch_size();
     return testutil_done("test_sigbatch");
 }
