@@ -435,8 +435,7 @@ bool node_ledger_is_broadcast(uint32_t kind)
 
 bool node_ledger_is_unicast(const uint8_t *data, size_t len)
 {
-    return len >= 2 && (data[0] & 0xf0) == 0x90 &&
-           (data[1] == PROTO_MSG_SYNC_REQ || data[1] == PROTO_MSG_SYNC_BLOCKS);
+    return ledger_sync_unicast_kind(data, len) != LEDGER_SYNC_MSG_NONE;
 }
 
 /*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
@@ -652,7 +651,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     }
     self->pool = ledger_mempool_new(self->store, NULL);
     self->sigkeys = proto_sigkeys_new(NL_SIGKEYS_SLOTS);
-    if (!self->pool || !self->sigkeys) {
+    if (!self->pool || !self->sigkeys || nl_sync_new(self) != 0) {
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
@@ -732,7 +731,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
     nl_verifier_stop(self);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
-    nl_sync_clear(self);
+    ledger_sync_destroy(&self->sync);
     free(self->built);
     nl_recbuf_free(&self->outbox);
     ledger_mempool_destroy(&self->pool);

@@ -25,10 +25,13 @@
  *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
  *    unicast [PROTO_MSG_SYNC_REQ, from_height uint, count uint (1..16)]
  *    unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, certificate bin]
- *  Unicast framing: a ledger unicast payload is a msgpack array whose FIRST element is
- *  the proto message type (35 or 36, a positive fixint), so its first two bytes are
- *  0x9N 0x23 / 0x9N 0x24 (node_ledger_is_unicast). Text sent with `genie send` never
- *  starts like that (0x9N is not a UTF-8 lead byte). Answers carry one block each, since
+ *  Unicast framing: p2p's UNICAST carries no kind (a kind field there is a p2p wire change,
+ *  issue 12), so a ledger unicast payload is a msgpack array whose FIRST element is the
+ *  proto message type (35 or 36), and node_ledger_is_unicast reads exactly that with the
+ *  strict reader (ledger_sync_unicast_kind: array of 3 / 4, first element 35 / 36). Text
+ *  sent with `genie send` never parses so (0x9N is not a UTF-8 lead byte). The STATUS /
+ *  SYNC_REQ / SYNC_BLOCKS logic is the sans-IO core ledger/ledger_sync.h; node_ledger_sync.c
+ *  is its shell. Answers carry one block each, since
  *  a unicast payload is at most P2P_PAYLOAD_MAX (250 KiB); for the same reason (and
  *  because a proposal travels as one broadcast) this node proposes blocks of at most
  *  NODE_LEDGER_BLOCK_BYTES (240 KiB: with a certificate of at most 8 KiB it still fits one

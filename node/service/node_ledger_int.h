@@ -13,6 +13,7 @@
 #include "ledger/ledger_genesis.h"
 #include "ledger/ledger_mempool.h"
 #include "ledger/ledger_store.h"
+#include "ledger/ledger_sync.h"
 #include "node/app/node_datadir.h"
 #include "node/service/node_ledger.h"
 #include "node/service/node_signlog.h"
@@ -22,7 +23,6 @@
 #define NL_SIGKEYS_SLOTS 4096   /* decoded public keys kept (about 80 bytes each) */
 #define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
-#define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
 #define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
 #define NL_JOB_TX 1    /* verifier job kinds */
@@ -62,30 +62,6 @@ typedef struct {
     uint64_t height;
     ledger_state_t *state;
 } nl_cached_t;
-
-typedef struct {
-    bool used;
-    uint8_t id[32];
-    uint64_t height;
-    uint64_t seen_ms;
-    uint32_t fails;           /* sync requests to it that timed out or brought bad blocks */
-    uint64_t ignore_until_ms; /* after NL_PEER_MAX_FAILS fails: not asked until then */
-} nl_peer_t;
-
-typedef struct {
-    uint64_t height; /* 0: empty slot */
-    uint8_t *block;
-    size_t len;
-    uint8_t *cert;
-    size_t cert_len;
-} nl_fetched_t;
-
-typedef struct {
-    bool active;
-    uint8_t peer[32];
-    uint64_t from, count;
-    uint64_t progress_ms; /* when the request was sent or last brought a block */
-} nl_request_t;
 
 /*  How late messages arrive: count, sum and maximum of a delay, and how many were over
  *  NL_LATE_MS. */
@@ -139,7 +115,6 @@ struct node_ledger_t {
     int pace_timer;           /* one-shot: start the next height; -1 when none */
     int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
     uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
-    uint64_t last_status_ms;
     uint64_t trimmed_ms; /* last malloc_trim */
     int64_t height_started_us; /* monotonic, when the current height started */
     atomic_size_t pool_room; /* ledger_mempool_room as of the last change: read by RPC threads */
@@ -153,13 +128,7 @@ struct node_ledger_t {
     size_t outbox_n;         /* txs in it */
     int gossip_timer;        /* one-shot: gossip the outbox; -1 when none */
     bool started;
-    /* sync */
-    nl_peer_t peers[NL_PEERS_MAX];
-    nl_request_t req;
-    nl_fetched_t fetched[NL_SYNC_BATCH];
-    uint64_t behind_since;
-    uint64_t serve_window_ms;
-    unsigned serve_count;
+    ledger_sync_t *sync; /* the sync core (node_ledger_sync.c is its shell) */
     nl_stats_t st;
 };
 
@@ -245,7 +214,9 @@ void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t 
  *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each; ends the gossip timer. */
 void nl_gossip_flush(node_ledger_t *self);
 
-/* node_ledger_sync.c */
+/* node_ledger_sync.c: the shell of the sync core (ledger_sync.h) */
+/*  Creates self->sync (the store, chain id and app must be set). 0 or -1. */
+int nl_sync_new(node_ledger_t *self);
 /*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */
 void nl_sync_peer_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height);
 /*  Periodic work: STATUS broadcast, request timeouts, new requests. */
@@ -254,7 +225,5 @@ void nl_sync_on_status(node_ledger_t *self, const uint8_t from[static 32], const
                        size_t len);
 void nl_sync_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                         size_t len);
-/*  Frees buffered blocks. */
-void nl_sync_clear(node_ledger_t *self);
 
 #endif

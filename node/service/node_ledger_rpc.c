@@ -558,7 +558,7 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     for (size_t i = 0; i < NL_TIMERS_MAX; i++)
         timers += l->timers[i].used;
     json_object_set_new(node, "timers_pending", J(timers));
-    json_object_set_new(node, "syncing", json_boolean(l->req.active));
+    json_object_set_new(node, "syncing", json_boolean(ledger_sync_busy(l->sync)));
     uint64_t key_hits = 0, key_lookups = 0;
     proto_sigkeys_stats(l->sigkeys, &key_hits, &key_lookups);
     json_object_set_new(node, "sigkeys_hits", J(key_hits));
