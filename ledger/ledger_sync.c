@@ -62,8 +62,8 @@ void ledger_sync_params_default(ledger_sync_params_t *p)
 ledger_sync_t *ledger_sync_new(const uint8_t chain_id[static LEDGER_CHAIN_ID_LEN],
                                const ledger_sync_io_t *io, const ledger_sync_params_t *params)
 {
-    if (!io || !io->head || !io->valset || !io->read || !io->identify || !io->apply ||
-        !io->send || !io->broadcast)
+    if (!io || !io->head || !io->valset || !io->read || !io->identify || !io->apply || !io->send ||
+        !io->broadcast)
         return NULL;
     ledger_sync_params_t p;
     if (params)
@@ -296,8 +296,7 @@ int ledger_sync_req_encode(uint64_t from, uint64_t count, uint8_t **out, size_t 
 }
 
 int ledger_sync_blocks_encode(uint64_t height, const uint8_t *block, size_t len,
-                              const uint8_t *cert, size_t cert_len, uint8_t **out,
-                              size_t *out_len)
+                              const uint8_t *cert, size_t cert_len, uint8_t **out, size_t *out_len)
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -416,8 +415,7 @@ int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], co
 }
 
 /*  Answers a SYNC_REQ [type, from, count] (the type already read) from FROM. */
-static int s_serve(ledger_sync_t *self, const uint8_t from[static 32], proto_rd_t *r,
-                   uint64_t now)
+static int s_serve(ledger_sync_t *self, const uint8_t from[static 32], proto_rd_t *r, uint64_t now)
 {
     uint64_t first = 0, count = 0;
     int rc = proto_rd_uint(r, LEDGER_HEIGHT_MAX, &first);
@@ -535,8 +533,8 @@ ledger_sync_msg_t ledger_sync_unicast_kind(const uint8_t *data, size_t len)
     return LEDGER_SYNC_MSG_NONE;
 }
 
-int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32],
-                           const uint8_t *data, size_t len, uint64_t now_ms)
+int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len, uint64_t now_ms)
 {
     proto_rd_t r;
     uint32_t n = 0;

@@ -64,19 +64,19 @@ typedef enum {
 /*  Events reported through io.event (for stats, logs and peer scores). PEER is the peer
  *  concerned (NULL when none), HEIGHT the height concerned (0 when none). */
 typedef enum {
-    LEDGER_SYNC_EV_REQUESTED = 1,  /* a SYNC_REQ went out (HEIGHT: its first block) */
-    LEDGER_SYNC_EV_SEND_FAILED,    /* io.send refused a request: counts as a failure */
-    LEDGER_SYNC_EV_APPLIED,        /* HEIGHT was applied (verified, executed, committed) */
-    LEDGER_SYNC_EV_CAUGHT_UP,      /* a run of applied blocks ended: start consensus above */
-    LEDGER_SYNC_EV_BAD_BLOCK,      /* a block of the request failed a check (penalty) */
-    LEDGER_SYNC_EV_APPLY_FAILED,   /* a certified block did not execute or commit (penalty) */
-    LEDGER_SYNC_EV_MALFORMED,      /* an undecodable STATUS / SYNC_REQ / SYNC_BLOCKS */
-    LEDGER_SYNC_EV_UNASKED,        /* blocks from a peer not asked, or heights not asked */
-    LEDGER_SYNC_EV_TIMEOUT,        /* the request made no progress for timeout_ms (penalty) */
-    LEDGER_SYNC_EV_PEER_IGNORED,   /* PEER failed max_fails times: ignored for ignore_ms */
-    LEDGER_SYNC_EV_SERVED,         /* a block was sent to a syncing peer */
-    LEDGER_SYNC_EV_SERVE_REFUSED,  /* over serve_per_s: a request was not answered */
-    LEDGER_SYNC_EV_SERVE_FAILED    /* a block could not be read or sent */
+    LEDGER_SYNC_EV_REQUESTED = 1, /* a SYNC_REQ went out (HEIGHT: its first block) */
+    LEDGER_SYNC_EV_SEND_FAILED,   /* io.send refused a request: counts as a failure */
+    LEDGER_SYNC_EV_APPLIED,       /* HEIGHT was applied (verified, executed, committed) */
+    LEDGER_SYNC_EV_CAUGHT_UP,     /* a run of applied blocks ended: start consensus above */
+    LEDGER_SYNC_EV_BAD_BLOCK,     /* a block of the request failed a check (penalty) */
+    LEDGER_SYNC_EV_APPLY_FAILED,  /* a certified block did not execute or commit (penalty) */
+    LEDGER_SYNC_EV_MALFORMED,     /* an undecodable STATUS / SYNC_REQ / SYNC_BLOCKS */
+    LEDGER_SYNC_EV_UNASKED,       /* blocks from a peer not asked, or heights not asked */
+    LEDGER_SYNC_EV_TIMEOUT,       /* the request made no progress for timeout_ms (penalty) */
+    LEDGER_SYNC_EV_PEER_IGNORED,  /* PEER failed max_fails times: ignored for ignore_ms */
+    LEDGER_SYNC_EV_SERVED,        /* a block was sent to a syncing peer */
+    LEDGER_SYNC_EV_SERVE_REFUSED, /* over serve_per_s: a request was not answered */
+    LEDGER_SYNC_EV_SERVE_FAILED   /* a block could not be read or sent */
 } ledger_sync_event_t;
 
 typedef struct {
@@ -97,8 +97,8 @@ typedef struct {
                      uint8_t out[static 32]);
     /* Executes and commits block HEIGHT (its certificate verified; all borrowed). 0, or a
        negative code if it does not execute or cannot be committed. */
-    int (*apply)(void *ctx, uint64_t height, const uint8_t *block, size_t len,
-                 const uint8_t *cert, size_t cert_len);
+    int (*apply)(void *ctx, uint64_t height, const uint8_t *block, size_t len, const uint8_t *cert,
+                 size_t cert_len);
     /* Sends DATA (borrowed) by unicast to PEER. false if it cannot be sent. */
     bool (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
     /* Broadcasts our STATUS payload DATA (borrowed) as kind PROTO_MSG_STATUS. false if it
@@ -109,15 +109,15 @@ typedef struct {
 } ledger_sync_io_t;
 
 typedef struct {
-    uint32_t batch;          /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
-    uint64_t status_ms;      /* STATUS period (2000) */
-    uint64_t peer_ttl_ms;    /* a peer's head older than this is forgotten (30000) */
-    uint64_t timeout_ms;     /* no progress on a request this long: a failure (8000) */
-    uint64_t lag_ms;         /* behind by one block this long: sync (2500) */
-    uint32_t serve_per_s;    /* requests served per second, all peers (16) */
-    uint32_t max_fails;      /* failures before a peer is ignored (3) */
-    uint64_t ignore_ms;      /* how long (60000) */
-    size_t msg_max;          /* largest unicast payload sent; 0: no limit (0) */
+    uint32_t batch;       /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
+    uint64_t status_ms;   /* STATUS period (2000) */
+    uint64_t peer_ttl_ms; /* a peer's head older than this is forgotten (30000) */
+    uint64_t timeout_ms;  /* no progress on a request this long: a failure (8000) */
+    uint64_t lag_ms;      /* behind by one block this long: sync (2500) */
+    uint32_t serve_per_s; /* requests served per second, all peers (16) */
+    uint32_t max_fails;   /* failures before a peer is ignored (3) */
+    uint64_t ignore_ms;   /* how long (60000) */
+    size_t msg_max;       /* largest unicast payload sent; 0: no limit (0) */
 } ledger_sync_params_t;
 
 typedef struct {
@@ -153,8 +153,8 @@ int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], co
 /*  A ledger unicast (SYNC_REQ or SYNC_BLOCKS) from FROM (DATA borrowed): a request is
  *  served (bounded), blocks are buffered and applied when their turn comes. PROTO_OK, or a
  *  PROTO_E_* code if it is malformed (then, from the peer asked, the request fails). */
-int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32],
-                           const uint8_t *data, size_t len, uint64_t now_ms) PROTO_WUR;
+int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len, uint64_t now_ms) PROTO_WUR;
 
 /*  What unicast payload DATA (LEN bytes) is: a ledger SYNC_REQ, SYNC_BLOCKS, or none
  *  (the payload's first element, read with the strict reader; nothing else is checked). */
