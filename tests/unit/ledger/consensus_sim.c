@@ -286,8 +286,8 @@ static void s_on_late(sim_t *sim, sim_node_t *nd)
 
 static void s_trace(const sim_t *sim, const sim_event_t *ev)
 {
-    static const char *const kinds[] = {"deliver", "timer", "start", "sync", "crash",
-                                        "restart", "split", "heal",  "gst",  "gst2", "late"};
+    static const char *const kinds[] = {"deliver", "timer", "start", "sync", "crash", "restart",
+                                        "split",   "heal",  "gst",   "gst2", "late"};
     const sim_node_t *nd = ev->node >= 0 ? &sim->nodes[ev->node] : NULL;
     fprintf(stderr, "t=%-6" PRIu64 " %-7s node %2d", sim->now, kinds[ev->kind], ev->node);
     if (nd && nd->up && nd->cons)

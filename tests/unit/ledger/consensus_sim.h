@@ -28,11 +28,11 @@
 #define SIM_LIVE_MS 60000u      /* ... within this much virtual time */
 #define SIM_HEIGHT_MAX 400u     /* a run stops growing its chains here */
 #define SIM_EVENTS_MAX 4000000u /* runaway guard */
-#define SIM_SYNC_MS 300u /* sync tick period (plus up to 50 ms) */
-#define SIM_LATE_MIN 100u /* a late joiner boots when the chain reaches this height ... */
-#define SIM_LATE_MAX 160u /* ... or up to this one */
-#define SIM_FORGER_LIE 40u /* the forger claims a head this far above its own */
-#define SIM_VC_CAP 16384u /* signature cache slots */
+#define SIM_SYNC_MS 300u        /* sync tick period (plus up to 50 ms) */
+#define SIM_LATE_MIN 100u       /* a late joiner boots when the chain reaches this height ... */
+#define SIM_LATE_MAX 160u       /* ... or up to this one */
+#define SIM_FORGER_LIE 40u      /* the forger claims a head this far above its own */
+#define SIM_VC_CAP 16384u       /* signature cache slots */
 
 /* ---- PRNG (splitmix64) ---- */
 
@@ -51,11 +51,11 @@ typedef struct {
     bool partitions, crashes, minority, lazy, bad_blocks, corrupt;
     double post_loss; /* after GST */
     /* block sync (every node runs ledger_sync; these make it work hard) */
-    uint8_t late;  /* 0; SIM_LATE_VALIDATOR: validator n-1 boots hundreds of heights late;
-                      SIM_LATE_FOLLOWER: an extra follower does */
-    bool forger;   /* an extra follower that claims a higher head and serves forged blocks */
-    bool authset;  /* an extra key: proposers sometimes change the authority set to a
-                      random n-subset of the n + 1 keys (blocks carry the new set) */
+    uint8_t late; /* 0; SIM_LATE_VALIDATOR: validator n-1 boots hundreds of heights late;
+                     SIM_LATE_FOLLOWER: an extra follower does */
+    bool forger;  /* an extra follower that claims a higher head and serves forged blocks */
+    bool authset; /* an extra key: proposers sometimes change the authority set to a
+                     random n-subset of the n + 1 keys (blocks carry the new set) */
 } sim_scenario_t;
 
 enum { SIM_LATE_NONE = 0, SIM_LATE_VALIDATOR = 1, SIM_LATE_FOLLOWER = 2 };
@@ -236,7 +236,7 @@ void csim_after_call(sim_t *sim, sim_node_t *nd);
 void csim_boot(sim_t *sim, sim_node_t *nd);
 void csim_on_deliver(sim_t *sim, sim_node_t *nd, sim_msg_t *m);
 /* Parses a sim block "height:proposer:[Smask:][BAD:]nonce": false if malformed or BAD;
-   *MASK gets the new authority set it carries (0: none). */
+ *MASK gets the new authority set it carries (0: none). */
 bool csim_block_parse(const sim_t *sim, const uint8_t *block, size_t len, uint64_t *height,
                       uint32_t *mask);
 /* Appends a final block to ND's chain after the global checks; false if refused. */

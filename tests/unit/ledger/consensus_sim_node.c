@@ -25,8 +25,8 @@ bool csim_is_honest(const sim_t *sim, int i)
 
 /* Appends a final block to node I's chain after the checks; false if refused. */
 bool csim_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t *block, size_t len,
-                           const uint8_t hash[32], const uint8_t *cert, size_t cert_len,
-                           const char *origin)
+                       const uint8_t hash[32], const uint8_t *cert, size_t cert_len,
+                       const char *origin)
 {
     if (h <= nd->chain_len) { /* already have it: must be the same */
         if (memcmp(nd->chain[h - 1].hash, hash, 32) != 0 && csim_is_honest(sim, nd->idx))
@@ -400,8 +400,8 @@ void csim_boot(sim_t *sim, sim_node_t *nd)
     io.ctx = nd;
     if (nd->follower)
         io.persist = NULL;
-    nd->cons = ledger_cons_new(sim->chain_id, nd->follower ? NULL : sim->keys[nd->idx], &io,
-                               &sim->params);
+    nd->cons =
+        ledger_cons_new(sim->chain_id, nd->follower ? NULL : sim->keys[nd->idx], &io, &sim->params);
     nd->sync = csim_sync_new(sim, nd);
     if (!nd->cons || !nd->sync) {
         csim_fail(sim, "ledger_cons_new / ledger_sync_new failed");
