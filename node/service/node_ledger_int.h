@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "ledger/ledger_admit.h"
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_consensus.h"
 #include "ledger/ledger_genesis.h"
@@ -19,18 +20,18 @@
 #include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
-#define NL_VERIFY_QUEUE 32      /* gossiped batches waiting for the verifier */
-#define NL_SIGKEYS_SLOTS 4096   /* decoded public keys kept (about 80 bytes each) */
-#define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
-#define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
-#define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_VERIFY_QUEUE 32    /* gossiped batches waiting for the verifier */
+#define NL_SIGKEYS_SLOTS 4096 /* decoded public keys kept (about 80 bytes each) */
+#define NL_TIMERS_MAX 64      /* pending consensus timers (never cancelled; oldest dropped) */
+#define NL_STATES_MAX 8       /* executed blocks of the current height, by hash */
+#define NL_SYNC_BATCH 16      /* blocks asked for in one sync request */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
-#define NL_JOB_TX 1    /* verifier job kinds */
+#define NL_JOB_TX 1                                  /* verifier job kinds */
 #define NL_JOB_BATCH 2
-#define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX           /* txs in one tx_batch broadcast */
-#define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
-#define NL_GOSSIP_DELAY_MS 10 /* admitted txs wait at most this long to be gossiped together */
-#define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
+#define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX /* txs in one tx_batch broadcast */
+#define NL_TX_BATCH_BYTES (200u * 1024u)    /* tx bytes in one tx_batch broadcast */
+#define NL_GOSSIP_DELAY_MS 10   /* admitted txs wait at most this long to be gossiped together */
+#define NL_TRIM_MS 1000         /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
 #define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
@@ -105,28 +106,28 @@ struct node_ledger_t {
     ledger_mempool_t *pool;
     proto_sigkeys_t *sigkeys; /* decoded senders' keys, shared by the RPC threads and the
                                  verifier (thread-safe) */
-    proto_key_t *vkey; /* validator key, NULL for a follower */
+    proto_key_t *vkey;        /* validator key, NULL for a follower */
     ledger_cons_t *cons;
     node_signlog_t *signlog; /* validators only */
     nl_timer_t timers[NL_TIMERS_MAX];
     nl_cached_t states[NL_STATES_MAX];
     uint8_t *built; /* the block last handed to the core by get_block */
     size_t built_len;
-    int pace_timer;           /* one-shot: start the next height; -1 when none */
-    int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
-    uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
-    uint64_t trimmed_ms; /* last malloc_trim */
+    int pace_timer;            /* one-shot: start the next height; -1 when none */
+    int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
+    uint64_t pace_not_before;  /* block interval: no new height before this (wall ms) */
+    uint64_t trimmed_ms;       /* last malloc_trim */
     int64_t height_started_us; /* monotonic, when the current height started */
-    atomic_size_t pool_room; /* ledger_mempool_room as of the last change: read by RPC threads */
+    atomic_size_t pool_room;   /* ledger_mempool_room as of the last change: read by RPC threads */
     zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
     pthread_t verifier_thread;
     void *verifier_args;
     size_t verify_inflight; /* jobs sent, verdicts not back yet */
     size_t verify_first;    /* verify_sent_ms index of the oldest job out (answered in order) */
     uint64_t verify_sent_ms[NL_VERIFY_QUEUE];
-    nl_recbuf_t outbox;      /* admitted txs not gossiped yet (records with rc 0) */
-    size_t outbox_n;         /* txs in it */
-    int gossip_timer;        /* one-shot: gossip the outbox; -1 when none */
+    nl_recbuf_t outbox; /* admitted txs not gossiped yet (records with rc 0) */
+    size_t outbox_n;    /* txs in it */
+    int gossip_timer;   /* one-shot: gossip the outbox; -1 when none */
     bool started;
     ledger_sync_t *sync; /* the sync core (node_ledger_sync.c is its shell) */
     nl_stats_t st;
@@ -155,17 +156,16 @@ void nl_pace_check(node_ledger_t *self);
 
 /* node_ledger_txs.c */
 int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
-/*  Checks txs into records, their signatures in batches (proto_sig_check_batch): each
- *  tx is parsed, its chain id and stateless rules checked, then (with STORE, which may be
- *  NULL) a nonce already committed is refused, and last its signature is checked. Records
- *  come out in the order the txs went in. Tx bytes are borrowed until the next flush.
- *  Thread-safe (one checker per thread); about 20 KiB, so it can live on a stack. */
+/*  Checks txs into records with the ledger's one admission check (ledger_admit_check:
+ *  parse, chain id, stateless rules, with STORE (may be NULL) a nonce already committed
+ *  refused, then the signatures in batches). Records come out in the order the txs went
+ *  in. Tx bytes are borrowed until the next flush. Thread-safe (one checker per thread);
+ *  about 30 KiB: allocate it. */
 #define NL_CHECK_CHUNK PROTO_SIGBATCH_CHUNK
 typedef struct {
-    const uint8_t *tx; /* the tx, or the reason text when rc is not LEDGER_OK */
+    const uint8_t *tx; /* the tx, or the reason text when refused before parsing */
     size_t len;
-    int32_t rc;
-    uint8_t hash[PROTO_HASH_LEN], pk[PROTO_PUBKEY_LEN], sig[PROTO_SIG_LEN];
+    int32_t rc; /* LEDGER_OK: to be checked; else refused already */
 } nl_check_item_t;
 typedef struct {
     nl_recbuf_t *out;
@@ -174,10 +174,9 @@ typedef struct {
     proto_sigkeys_t *keys; /* may be NULL */
     size_t n;
     nl_check_item_t item[NL_CHECK_CHUNK];
-    size_t m; /* signatures to check: check[j] is item[where[j]]'s */
-    proto_sigcheck_t check[NL_CHECK_CHUNK];
-    size_t where[NL_CHECK_CHUNK];
-    bool ok[NL_CHECK_CHUNK];
+    const uint8_t *txs[NL_CHECK_CHUNK]; /* the items to check, and their verdicts */
+    size_t lens[NL_CHECK_CHUNK];
+    ledger_admit_verdict_t verdict[NL_CHECK_CHUNK];
 } nl_checker_t;
 void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
                      ledger_store_t *store, proto_sigkeys_t *keys);
@@ -201,8 +200,8 @@ void nl_verifier_stop(node_ledger_t *self);
 /*  Admits TX (LEN bytes) to the mempool (SIG_VERIFIED: its signature was checked by the
  *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns
  *  LEDGER_OK or the reason code. The caller runs nl_pace_check after a batch. */
-int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
-             uint8_t *txid, const char **why);
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
+             const char **why);
 
 /*  Gossips N admitted txs (copied): they join the outbox, which is sent when it holds
  *  NL_TX_BATCH_MAX txs or NL_TX_BATCH_BYTES bytes, else NL_GOSSIP_DELAY_MS after its first

@@ -62,7 +62,6 @@ void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[s
     c->chain_id = chain_id;
     c->store = store;
     c->n = 0;
-    c->m = 0;
 }
 
 int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why)
@@ -77,49 +76,38 @@ int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why)
 
 int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len)
 {
-    ledger_tx_t parsed;
-    ledger_account_t acct;
-    const char *why = NULL;
-    int rc = ledger_tx_parse(tx, len, c->chain_id, false, &parsed, &why);
-    if (rc == LEDGER_OK && c->store &&
-        ledger_store_account(c->store, parsed.from, &acct) == LEDGER_OK &&
-        parsed.nonce < acct.nonce) { /* already committed: not worth a signature check */
-        rc = LEDGER_E_NONCE_USED;
-        why = "nonce already used (replayed transaction)";
-    }
-    if (rc != LEDGER_OK)
-        return nl_checker_refuse(c, rc, why ? why : "-");
     if (c->n == NL_CHECK_CHUNK && nl_checker_flush(c) != 0)
         return -1;
-    nl_check_item_t *it = &c->item[c->n];
-    it->tx = tx;
-    it->len = len;
-    it->rc = LEDGER_OK;
-    ledger_tx_sighash(&parsed, it->hash);
-    memcpy(it->pk, parsed.from, sizeof it->pk);
-    memcpy(it->sig, parsed.sig, sizeof it->sig);
-    c->check[c->m] = (proto_sigcheck_t){
-        .pk = it->pk, .sig = it->sig, .msg = it->hash, .len = sizeof it->hash};
-    c->where[c->m++] = c->n++;
+    c->item[c->n].tx = tx;
+    c->item[c->n].len = len;
+    c->item[c->n++].rc = LEDGER_OK;
     return 0;
 }
 
 int nl_checker_flush(nl_checker_t *c)
 {
-    static const char bad_sig[] = "signature does not verify";
-    proto_sig_check_batch(c->keys, c->check, c->m, c->ok);
-    for (size_t j = 0; j < c->m; j++)
-        if (!c->ok[j]) {
-            nl_check_item_t *it = &c->item[c->where[j]];
-            it->rc = LEDGER_E_BAD_SIG;
-            it->tx = (const uint8_t *)bad_sig;
-            it->len = sizeof bad_sig - 1;
+    size_t m = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->item[i].rc == LEDGER_OK) {
+            c->txs[m] = c->item[i].tx;
+            c->lens[m++] = c->item[i].len;
         }
+    if (m && ledger_admit_check(c->txs, c->lens, m, c->chain_id, c->store, c->keys, NULL,
+                                c->verdict) != LEDGER_OK)
+        return -1;
     int rc = 0;
-    for (size_t i = 0; i < c->n && rc == 0; i++)
-        rc = nl_rec_add(c->out, c->item[i].rc, c->item[i].tx, c->item[i].len);
+    size_t j = 0;
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        const nl_check_item_t *it = &c->item[i];
+        if (it->rc != LEDGER_OK) {
+            rc = nl_rec_add(c->out, it->rc, it->tx, it->len);
+            continue;
+        }
+        const ledger_admit_verdict_t *v = &c->verdict[j++];
+        rc = v->rc == LEDGER_OK ? nl_rec_add(c->out, LEDGER_OK, it->tx, it->len)
+                                : nl_rec_add(c->out, v->rc, v->why, strlen(v->why));
+    }
     c->n = 0;
-    c->m = 0;
     return rc;
 }
 
@@ -235,8 +223,8 @@ static int s_on_gossip_timer(zloop_t *loop, int timer_id, void *arg)
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (self->outbox_n > 0 && (self->outbox_n >= NL_TX_BATCH_MAX ||
-                                   self->outbox.len + lens[i] > NL_TX_BATCH_BYTES))
+        if (self->outbox_n > 0 &&
+            (self->outbox_n >= NL_TX_BATCH_MAX || self->outbox.len + lens[i] > NL_TX_BATCH_BYTES))
             nl_gossip_flush(self);
         if (nl_rec_add(&self->outbox, 0, txs[i], lens[i]) != 0) {
             s_broadcast_txs(self, txs + i, lens + i, 1); /* no memory to wait: send it now */
@@ -273,9 +261,8 @@ static int s_check_job(uint8_t kind, const uint8_t *data, size_t len,
     if (!c)
         return -1;
     nl_checker_init(c, out, chain_id, store, keys);
-    int rc = kind == NL_JOB_TX
-                 ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
-                 : ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, c);
+    int rc = kind == NL_JOB_TX ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
+                               : ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, c);
     if (rc == PROTO_OK)
         rc = nl_checker_flush(c);
     else if (rc == 1) /* memory ran out */
