@@ -429,8 +429,8 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 
 bool node_ledger_is_broadcast(uint32_t kind)
 {
-    return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL || kind == PROTO_MSG_VOTE ||
-           kind == PROTO_MSG_STATUS;
+    return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL ||
+           kind == PROTO_MSG_VOTE || kind == PROTO_MSG_STATUS;
 }
 
 bool node_ledger_is_unicast(const uint8_t *data, size_t len)
@@ -627,7 +627,6 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     *genesis = NULL;
     self->pace_timer = -1;
     self->tick_timer = -1;
-    self->gossip_timer = -1;
     self->params = *ledger_genesis_params(self->genesis);
     memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
     const char *datadir = node_datadir_path(node_app_datadir(app));
@@ -651,7 +650,8 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     }
     self->pool = ledger_mempool_new(self->store, NULL);
     self->sigkeys = proto_sigkeys_new(NL_SIGKEYS_SLOTS);
-    if (!self->pool || !self->sigkeys || nl_sync_new(self) != 0) {
+    self->outbox = node_ledger_outbox_new(self->loop, nl_outbox_send, self);
+    if (!self->pool || !self->sigkeys || !self->outbox || nl_sync_new(self) != 0) {
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
@@ -725,15 +725,13 @@ void node_ledger_destroy(node_ledger_t **self_p)
             zloop_timer_end(self->loop, self->pace_timer);
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
-        if (self->gossip_timer >= 0)
-            zloop_timer_end(self->loop, self->gossip_timer);
     }
     nl_verifier_stop(self);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
     ledger_sync_destroy(&self->sync);
     free(self->built);
-    nl_recbuf_free(&self->outbox);
+    node_ledger_outbox_destroy(&self->outbox);
     ledger_mempool_destroy(&self->pool);
     proto_sigkeys_destroy(&self->sigkeys);
     ledger_store_destroy(&self->store);

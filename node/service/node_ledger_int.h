@@ -17,6 +17,7 @@
 #include "ledger/ledger_sync.h"
 #include "node/app/node_datadir.h"
 #include "node/service/node_ledger.h"
+#include "node/service/node_ledger_outbox.h"
 #include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
@@ -28,9 +29,6 @@
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
 #define NL_JOB_TX 1                                  /* verifier job kinds */
 #define NL_JOB_BATCH 2
-#define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX /* txs in one tx_batch broadcast */
-#define NL_TX_BATCH_BYTES (200u * 1024u)    /* tx bytes in one tx_batch broadcast */
-#define NL_GOSSIP_DELAY_MS 10   /* admitted txs wait at most this long to be gossiped together */
 #define NL_TRIM_MS 1000         /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
@@ -125,9 +123,7 @@ struct node_ledger_t {
     size_t verify_inflight; /* jobs sent, verdicts not back yet */
     size_t verify_first;    /* verify_sent_ms index of the oldest job out (answered in order) */
     uint64_t verify_sent_ms[NL_VERIFY_QUEUE];
-    nl_recbuf_t outbox; /* admitted txs not gossiped yet (records with rc 0) */
-    size_t outbox_n;    /* txs in it */
-    int gossip_timer;   /* one-shot: gossip the outbox; -1 when none */
+    node_ledger_outbox_t *outbox; /* admitted txs waiting to be gossiped together */
     bool started;
     ledger_sync_t *sync; /* the sync core (node_ledger_sync.c is its shell) */
     nl_stats_t st;
@@ -203,15 +199,10 @@ void nl_verifier_stop(node_ledger_t *self);
 int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
              const char **why);
 
-/*  Gossips N admitted txs (copied): they join the outbox, which is sent when it holds
- *  NL_TX_BATCH_MAX txs or NL_TX_BATCH_BYTES bytes, else NL_GOSSIP_DELAY_MS after its first
- *  tx, so that many small submissions travel as a few tx_batch broadcasts (each costs
- *  every peer a signature check and a verifier job). */
+/*  The outbox's sender (node_ledger_outbox_send_fn): p2p broadcast, failures counted. */
+int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
+/*  Gossips N admitted txs (copied) through the outbox (node_ledger_outbox.h). */
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n);
-
-/*  Sends the outbox now: one tx alone as a tx, more as tx_batch broadcasts of at most
- *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each; ends the gossip timer. */
-void nl_gossip_flush(node_ledger_t *self);
 
 /* node_ledger_sync.c: the shell of the sync core (ledger_sync.h) */
 /*  Creates self->sync (the store, chain id and app must be set). 0 or -1. */

@@ -153,93 +153,20 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
     return rc;
 }
 
-/*  Broadcasts N txs: one alone as a tx, more as tx_batch messages within the limits. */
-static void s_broadcast_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens,
-                            size_t n)
+/*  The outbox's sender: a p2p broadcast, counted when it fails. */
+int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 {
+    node_ledger_t *self = ctx;
     p2p_node_t *p2p = node_app_p2p(self->app);
-    size_t i = 0;
-    while (i < n) {
-        if (n - i == 1) { /* a lone tx goes as itself */
-            if (!p2p || p2p_node_broadcast(p2p, PROTO_MSG_TX, txs[i], lens[i]) != 0)
-                self->st.broadcast_failures++;
-            return;
-        }
-        size_t end = i, bytes = 0;
-        while (end < n && end - i < NL_TX_BATCH_MAX &&
-               (end == i || bytes + lens[end] <= NL_TX_BATCH_BYTES))
-            bytes += lens[end++];
-        proto_wr_t w;
-        proto_wr_init(&w);
-        ledger_tx_batch_write(&w, txs + i, lens + i, end - i);
-        size_t blen;
-        const uint8_t *body = proto_wr_data(&w, &blen);
-        if (!p2p || !body || p2p_node_broadcast(p2p, PROTO_MSG_TX_BATCH, body, blen) != 0) {
-            self->st.broadcast_failures++;
-            GLOG(WARN, LEDGER, "cannot gossip %zu txs (%zu bytes)", end - i, blen);
-        }
-        proto_wr_free(&w);
-        i = end;
-    }
-}
-
-void nl_gossip_flush(node_ledger_t *self)
-{
-    if (self->gossip_timer >= 0) {
-        zloop_timer_end(self->loop, self->gossip_timer);
-        self->gossip_timer = -1;
-    }
-    size_t n = self->outbox_n;
-    const uint8_t **txs = n ? malloc(n * sizeof *txs) : NULL;
-    size_t *lens = n ? malloc(n * sizeof *lens) : NULL;
-    if (n && (!txs || !lens)) {
-        self->st.broadcast_failures++;
-        GLOG(WARN, LEDGER, "out of memory: %zu txs not gossiped (blocks will carry them)", n);
-        n = 0;
-    }
-    size_t k = 0, off = 0, len;
-    int32_t rc;
-    const uint8_t *p;
-    while (k < n && nl_rec_next(self->outbox.buf, self->outbox.len, &off, &rc, &p, &len)) {
-        txs[k] = p;
-        lens[k++] = len;
-    }
-    s_broadcast_txs(self, txs, lens, k);
-    free(txs);
-    free(lens);
-    self->outbox.len = 0;
-    self->outbox_n = 0;
-}
-
-static int s_on_gossip_timer(zloop_t *loop, int timer_id, void *arg)
-{
-    node_ledger_t *self = arg;
-    if (timer_id == self->gossip_timer)
-        self->gossip_timer = -1;
-    nl_gossip_flush(self);
-    return 0;
+    if (p2p && p2p_node_broadcast(p2p, kind, data, len) == 0)
+        return 0;
+    self->st.broadcast_failures++;
+    return -1;
 }
 
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (self->outbox_n > 0 &&
-            (self->outbox_n >= NL_TX_BATCH_MAX || self->outbox.len + lens[i] > NL_TX_BATCH_BYTES))
-            nl_gossip_flush(self);
-        if (nl_rec_add(&self->outbox, 0, txs[i], lens[i]) != 0) {
-            s_broadcast_txs(self, txs + i, lens + i, 1); /* no memory to wait: send it now */
-            continue;
-        }
-        self->outbox_n++;
-    }
-    if (self->outbox_n > 0 && self->gossip_timer < 0) {
-        self->gossip_timer =
-            zloop_timer(self->loop, NL_GOSSIP_DELAY_MS, 1, s_on_gossip_timer, self);
-        if (self->gossip_timer < 0) {
-            GLOG(WARN, LEDGER, "cannot create the gossip timer: gossiping at once");
-            nl_gossip_flush(self);
-        }
-    }
+    node_ledger_outbox_add(self->outbox, txs, lens, n);
 }
 
 /* ---------------------------------------------------------------- the verifier */
@@ -261,8 +188,9 @@ static int s_check_job(uint8_t kind, const uint8_t *data, size_t len,
     if (!c)
         return -1;
     nl_checker_init(c, out, chain_id, store, keys);
-    int rc = kind == NL_JOB_TX ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
-                               : ledger_tx_batch_each(data, len, NL_TX_BATCH_MAX, s_visit, c);
+    int rc = kind == NL_JOB_TX
+                 ? (nl_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
+                 : ledger_tx_batch_each(data, len, NODE_LEDGER_OUTBOX_TXS, s_visit, c);
     if (rc == PROTO_OK)
         rc = nl_checker_flush(c);
     else if (rc == 1) /* memory ran out */
