@@ -702,7 +702,9 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
     self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
     if (self->tick_timer < 0)
         return proto_err_set(err, err_cap, "cannot create a timer");
-    if (nl_verifier_start(self, err, err_cap) != 0)
+    self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,
+                                              self->sigkeys, nl_on_verdicts, self, err, err_cap);
+    if (!self->verifier)
         return -1;
     atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     self->started = true;
@@ -726,7 +728,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
     }
-    nl_verifier_stop(self);
+    node_ledger_verifier_destroy(&self->verifier);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
     ledger_sync_destroy(&self->sync);

@@ -5,7 +5,6 @@
 #define GENIE_NODE_LEDGER_INT_H
 
 #include <czmq.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
 #include "ledger/ledger_admit.h"
@@ -17,18 +16,17 @@
 #include "ledger/ledger_sync.h"
 #include "node/app/node_datadir.h"
 #include "node/service/node_ledger.h"
+#include "node/service/node_ledger_check.h"
 #include "node/service/node_ledger_outbox.h"
+#include "node/service/node_ledger_verifier.h"
 #include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
-#define NL_VERIFY_QUEUE 32    /* gossiped batches waiting for the verifier */
 #define NL_SIGKEYS_SLOTS 4096 /* decoded public keys kept (about 80 bytes each) */
 #define NL_TIMERS_MAX 64      /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8       /* executed blocks of the current height, by hash */
 #define NL_SYNC_BATCH 16      /* blocks asked for in one sync request */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
-#define NL_JOB_TX 1                                  /* verifier job kinds */
-#define NL_JOB_BATCH 2
 #define NL_TRIM_MS 1000         /* how often freed heap pages go back to the system (malloc_trim) */
 #define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
 #define NL_STATUS_MS 2000       /* STATUS broadcast period */
@@ -40,12 +38,6 @@
 #define NL_PEER_IGNORE_MS 60000
 
 typedef struct node_ledger_t node_ledger_t;
-
-/*  Check records (see node_ledger_txs.c): a growable buffer of [rc][len][bytes]. */
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-} nl_recbuf_t;
 
 typedef struct {
     bool used;
@@ -117,13 +109,8 @@ struct node_ledger_t {
     uint64_t trimmed_ms;       /* last malloc_trim */
     int64_t height_started_us; /* monotonic, when the current height started */
     atomic_size_t pool_room;   /* ledger_mempool_room as of the last change: read by RPC threads */
-    zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
-    pthread_t verifier_thread;
-    void *verifier_args;
-    size_t verify_inflight; /* jobs sent, verdicts not back yet */
-    size_t verify_first;    /* verify_sent_ms index of the oldest job out (answered in order) */
-    uint64_t verify_sent_ms[NL_VERIFY_QUEUE];
-    node_ledger_outbox_t *outbox; /* admitted txs waiting to be gossiped together */
+    node_ledger_verifier_t *verifier; /* checks gossiped txs; NULL until started */
+    node_ledger_outbox_t *outbox;     /* admitted txs waiting to be gossiped together */
     bool started;
     ledger_sync_t *sync; /* the sync core (node_ledger_sync.c is its shell) */
     nl_stats_t st;
@@ -151,47 +138,11 @@ void nl_start_next(node_ledger_t *self, const char *why);
 void nl_pace_check(node_ledger_t *self);
 
 /* node_ledger_txs.c */
-int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
-/*  Checks txs into records with the ledger's one admission check (ledger_admit_check:
- *  parse, chain id, stateless rules, with STORE (may be NULL) a nonce already committed
- *  refused, then the signatures in batches). Records come out in the order the txs went
- *  in. Tx bytes are borrowed until the next flush. Thread-safe (one checker per thread);
- *  about 30 KiB: allocate it. */
-#define NL_CHECK_CHUNK PROTO_SIGBATCH_CHUNK
-typedef struct {
-    const uint8_t *tx; /* the tx, or the reason text when refused before parsing */
-    size_t len;
-    int32_t rc; /* LEDGER_OK: to be checked; else refused already */
-} nl_check_item_t;
-typedef struct {
-    nl_recbuf_t *out;
-    const uint8_t *chain_id;
-    ledger_store_t *store;
-    proto_sigkeys_t *keys; /* may be NULL */
-    size_t n;
-    nl_check_item_t item[NL_CHECK_CHUNK];
-    const uint8_t *txs[NL_CHECK_CHUNK]; /* the items to check, and their verdicts */
-    size_t lens[NL_CHECK_CHUNK];
-    ledger_admit_verdict_t verdict[NL_CHECK_CHUNK];
-} nl_checker_t;
-void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
-                     ledger_store_t *store, proto_sigkeys_t *keys);
-/*  Checks TX (LEN bytes). 0, or -1 if memory ran out. */
-int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len);
-/*  A tx refused before it could be parsed, with static reason text WHY. 0 or -1. */
-int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why);
-/*  Checks the signatures of what was added and writes the records. 0 or -1. */
-int nl_checker_flush(nl_checker_t *c);
-/*  Next record of BUF at *OFF; false at the end (or on a cut record). */
-bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
-                 size_t *n);
-void nl_recbuf_free(nl_recbuf_t *b);
-
 /*  A gossiped tx or tx_batch: queued for the verifier, admitted when its verdicts come. */
 void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len);
-/*  Starts / stops the verifier thread (stop tolerates a verifier never started). */
-int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap);
-void nl_verifier_stop(node_ledger_t *self);
+/*  The verifier's verdicts (node_ledger_verdicts_fn): admits the good txs, counts the
+ *  others, runs the pacing check if any was admitted. */
+void nl_on_verdicts(void *ctx, const uint8_t *recs, size_t len, uint64_t waited_ms);
 
 /*  Admits TX (LEN bytes) to the mempool (SIG_VERIFIED: its signature was checked by the
  *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns

@@ -244,16 +244,16 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
  *  committed-nonce lookup: a client's txs are rarely stale, and the loop refuses those
  *  anyway). 0; 1 when it is not hex of the right length (recorded too); -1 if memory ran
  *  out. */
-static int s_prepare_one(const char *hex, size_t hlen, nl_checker_t *c, uint8_t *arena,
+static int s_prepare_one(const char *hex, size_t hlen, node_ledger_checker_t *c, uint8_t *arena,
                          size_t *used)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES ||
         proto_hex_decode(hex, arena + *used, hlen / 2) != 0)
-        return nl_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
+        return node_ledger_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
     const uint8_t *tx = arena + *used;
     *used += hlen / 2;
-    return nl_checker_add(c, tx, hlen / 2);
+    return node_ledger_checker_add(c, tx, hlen / 2);
 }
 
 /*  The prepare step of both methods; BATCH selects the params' shape. */
@@ -296,12 +296,12 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         if (json_string_length(v) <= 2 * LEDGER_TX_MAX_BYTES)
             arena_len += json_string_length(v) / 2;
     }
-    nl_recbuf_t out = {0};
+    node_ledger_recs_t out = {0};
     uint8_t *arena = malloc(arena_len ? arena_len : 1);
-    nl_checker_t *c = malloc(sizeof *c);
+    node_ledger_checker_t *c = malloc(sizeof *c);
     int prc = arena && c ? 0 : -1;
     if (c)
-        nl_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
+        node_ledger_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
     for (size_t i = 0; i < n && prc == 0; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         prc = s_prepare_one(json_string_value(v), json_string_length(v), c, arena, &used);
@@ -309,11 +309,11 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
             prc = 0;
     }
     if (prc == 0)
-        prc = nl_checker_flush(c);
+        prc = node_ledger_checker_flush(c);
     free(c);
     free(arena);
     if (prc != 0) { /* a lone tx that is not hex: bad params */
-        nl_recbuf_free(&out);
+        node_ledger_recs_free(&out);
         s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
                prc < 0 ? "out of memory"
                        : "'tx' must be the signed transaction in hex (at most 64 KiB)");
@@ -355,7 +355,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     size_t off = 0, plen;
     int32_t prc;
     const uint8_t *p;
-    while (nl_rec_next(att, att_len, &off, &prc, &p, &plen)) {
+    while (node_ledger_recs_next(att, att_len, &off, &prc, &p, &plen)) {
         uint8_t txid[32];
         const char *why = NULL;
         int rc = prc;
