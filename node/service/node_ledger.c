@@ -412,7 +412,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
-    nl_sync_tick(self, now);
+    node_ledger_sync_tick(self->sync, now);
     /* LevelDB's table pages are trimmed by the store's own thread (ledger_store_trim_*) */
 #ifdef __GLIBC__
     /* RPC threads parse large submissions in their own malloc arenas; hand the freed
@@ -453,7 +453,7 @@ static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32],
     if (height > head.height + 1 &&
         (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
         return;
-    nl_sync_peer_seen(self, from, height - 1);
+    node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
     if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
         nl_start_next(self, "a peer is there");
 }
@@ -507,7 +507,7 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
         break;
     }
     case PROTO_MSG_STATUS:
-        nl_sync_on_status(self, from, data, len);
+        node_ledger_sync_on_status(self->sync, from, data, len, now);
         break;
     default:
         break;
@@ -518,7 +518,39 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
                             size_t len)
 {
     if (self && self->cons)
-        nl_sync_on_unicast(self, from, data, len);
+        node_ledger_sync_on_unicast(self->sync, from, data, len, nl_now());
+}
+
+/* ---------------------------------------------------------------- sync's dependencies */
+
+static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    char why[128] = "";
+    if (p2p && p2p_node_send(p2p, peer, data, len, why, sizeof why) != 0)
+        return true;
+    char hex[65];
+    proto_hex_encode(peer, 32, hex);
+    GLOG(DEBUG, LEDGER, "cannot send a sync message to %.16s: %s", hex, p2p ? why : "no p2p");
+    return false;
+}
+
+static bool s_sync_broadcast(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    return p2p && p2p_node_broadcast(p2p, kind, data, len) == 0;
+}
+
+static void s_sync_committed(void *ctx, const uint8_t *block, size_t len)
+{
+    nl_after_commit(ctx, block, len);
+}
+
+static void s_sync_caught_up(void *ctx)
+{
+    nl_start_next(ctx, "synced");
 }
 
 /* ---------------------------------------------------------------- start-up */
@@ -651,7 +683,14 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     self->pool = ledger_mempool_new(self->store, NULL);
     self->sigkeys = proto_sigkeys_new(NL_SIGKEYS_SLOTS);
     self->outbox = node_ledger_outbox_new(self->loop, nl_outbox_send, self);
-    if (!self->pool || !self->sigkeys || !self->outbox || nl_sync_new(self) != 0) {
+    node_ledger_sync_deps_t sd = {.ctx = self,
+                                  .send = s_sync_send,
+                                  .broadcast = s_sync_broadcast,
+                                  .committed = s_sync_committed,
+                                  .caught_up = s_sync_caught_up};
+    if (self->pool)
+        self->sync = node_ledger_sync_new(self->chain_id, self->store, self->pool, &sd, NULL);
+    if (!self->pool || !self->sigkeys || !self->outbox || !self->sync) {
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
@@ -731,7 +770,7 @@ void node_ledger_destroy(node_ledger_t **self_p)
     node_ledger_verifier_destroy(&self->verifier);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
-    ledger_sync_destroy(&self->sync);
+    node_ledger_sync_destroy(&self->sync);
     free(self->built);
     node_ledger_outbox_destroy(&self->outbox);
     ledger_mempool_destroy(&self->pool);

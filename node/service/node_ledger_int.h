@@ -13,11 +13,11 @@
 #include "ledger/ledger_genesis.h"
 #include "ledger/ledger_mempool.h"
 #include "ledger/ledger_store.h"
-#include "ledger/ledger_sync.h"
 #include "node/app/node_datadir.h"
 #include "node/service/node_ledger.h"
 #include "node/service/node_ledger_check.h"
 #include "node/service/node_ledger_outbox.h"
+#include "node/service/node_ledger_sync.h"
 #include "node/service/node_ledger_verifier.h"
 #include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
@@ -25,17 +25,9 @@
 #define NL_SIGKEYS_SLOTS 4096 /* decoded public keys kept (about 80 bytes each) */
 #define NL_TIMERS_MAX 64      /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8       /* executed blocks of the current height, by hash */
-#define NL_SYNC_BATCH 16      /* blocks asked for in one sync request */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
-#define NL_TRIM_MS 1000         /* how often freed heap pages go back to the system (malloc_trim) */
-#define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
-#define NL_STATUS_MS 2000       /* STATUS broadcast period */
-#define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
-#define NL_SYNC_TIMEOUT_MS 8000 /* no progress on a request this long: try another peer */
-#define NL_SYNC_LAG_MS 2500     /* behind by one block this long: sync (else the core will) */
-#define NL_SERVE_PER_S 16       /* sync requests served per second, all peers together */
-#define NL_PEER_MAX_FAILS 3     /* failed requests before a peer is ignored for a while */
-#define NL_PEER_IGNORE_MS 60000
+#define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
+#define NL_TICK_MS 250  /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
 
 typedef struct node_ledger_t node_ledger_t;
 
@@ -72,9 +64,8 @@ static inline void nl_delay_add(nl_delay_t *d, uint64_t ms)
 }
 
 typedef struct {
-    uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
-        sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
-        persist_failures, txs_dropped_busy;
+    uint64_t txs_in, txs_rejected, blocks_committed, broadcast_failures, timers_dropped,
+        persist_failures, txs_dropped_busy; /* sync: node_ledger_sync_stats */
     /* microseconds the loop spent (monotonic clock): building proposals, executing
      * proposed blocks, saving the signing record, committing to the store, updating the
      * mempool after a commit; and from starting a height to committing it */
@@ -112,7 +103,7 @@ struct node_ledger_t {
     node_ledger_verifier_t *verifier; /* checks gossiped txs; NULL until started */
     node_ledger_outbox_t *outbox;     /* admitted txs waiting to be gossiped together */
     bool started;
-    ledger_sync_t *sync; /* the sync core (node_ledger_sync.c is its shell) */
+    node_ledger_sync_t *sync; /* block sync (node_ledger_sync.h) */
     nl_stats_t st;
 };
 
@@ -154,17 +145,5 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
 int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
 /*  Gossips N admitted txs (copied) through the outbox (node_ledger_outbox.h). */
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n);
-
-/* node_ledger_sync.c: the shell of the sync core (ledger_sync.h) */
-/*  Creates self->sync (the store, chain id and app must be set). 0 or -1. */
-int nl_sync_new(node_ledger_t *self);
-/*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */
-void nl_sync_peer_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height);
-/*  Periodic work: STATUS broadcast, request timeouts, new requests. */
-void nl_sync_tick(node_ledger_t *self, uint64_t now);
-void nl_sync_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                       size_t len);
-void nl_sync_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                        size_t len);
 
 #endif

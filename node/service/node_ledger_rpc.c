@@ -369,8 +369,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
                 snprintf(msg, sizeof msg, "rejected: %s: %.*s", ledger_err_str(rc),
                          (int)(plen > 200 ? 200 : plen), (const char *)p);
             else
-                snprintf(msg, sizeof msg, "rejected: %s: %s", ledger_err_str(rc),
-                         why ? why : "-");
+                snprintf(msg, sizeof msg, "rejected: %s: %s", ledger_err_str(rc), why ? why : "-");
             if (results)
                 json_array_append_new(results, json_pack("{s:s}", "error", msg));
             else
@@ -514,18 +513,20 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     json_object_set_new(pool, "count", J(ledger_mempool_count(l->pool)));
     json_object_set_new(pool, "bytes", J(ledger_mempool_bytes(l->pool)));
     json_t *node = json_object();
+    node_ledger_sync_stats_t ss;
+    node_ledger_sync_stats(l->sync, &ss);
     const struct {
         const char *name;
         uint64_t v;
     } nf[] = {{"txs_in", l->st.txs_in},
               {"txs_rejected", l->st.txs_rejected},
               {"blocks_committed", l->st.blocks_committed},
-              {"blocks_synced", l->st.blocks_synced},
-              {"sync_requests", l->st.sync_requests},
-              {"sync_timeouts", l->st.sync_timeouts},
-              {"sync_bad_blocks", l->st.sync_bad_blocks},
-              {"sync_served", l->st.sync_served},
-              {"sync_refused", l->st.sync_refused},
+              {"blocks_synced", ss.blocks_synced},
+              {"sync_requests", ss.requests},
+              {"sync_timeouts", ss.timeouts},
+              {"sync_bad_blocks", ss.bad_blocks},
+              {"sync_served", ss.served},
+              {"sync_refused", ss.refused},
               {"broadcast_failures", l->st.broadcast_failures},
               {"timers_dropped", l->st.timers_dropped},
               {"persist_failures", l->st.persist_failures},
@@ -558,7 +559,7 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     for (size_t i = 0; i < NL_TIMERS_MAX; i++)
         timers += l->timers[i].used;
     json_object_set_new(node, "timers_pending", J(timers));
-    json_object_set_new(node, "syncing", json_boolean(ledger_sync_busy(l->sync)));
+    json_object_set_new(node, "syncing", json_boolean(node_ledger_sync_busy(l->sync)));
     uint64_t key_hits = 0, key_lookups = 0;
     proto_sigkeys_stats(l->sigkeys, &key_hits, &key_lookups);
     json_object_set_new(node, "sigkeys_hits", J(key_hits));
@@ -590,8 +591,8 @@ int node_ledger_register(node_app_t *app)
         {"ledger_stats", m_ledger_stats, NULL},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add_prepared(app, methods[i].name, methods[i].fn,
-                                         methods[i].prepare) != 0)
+        if (node_app_method_add_prepared(app, methods[i].name, methods[i].fn, methods[i].prepare) !=
+            0)
             return -1;
     return 0;
 }

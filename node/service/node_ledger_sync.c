@@ -1,31 +1,33 @@
-/*  node_ledger_sync: the node's shell around the sans-IO sync core (ledger/ledger_sync.h,
- *  which holds the behaviour, the messages and every bound).
- *
- *  This file only translates: the p2p STATUS broadcasts and ledger unicasts, and the
- *  NL_TICK_MS zloop tick, become the core's inputs (with the wall clock as now_ms); the
- *  core's io becomes store reads (head, authority set, stored blocks to serve), the
- *  block identity (decode, header height, header hash), the apply step (execute on the
- *  head, ledger_store_commit, then the mempool and the executed-state cache via
- *  nl_after_commit), p2p unicast sends and STATUS broadcasts, and its events become
- *  the ledger_stats counters and logs (anything a peer can trigger at DEBUG). After a run
- *  of synced blocks the consensus core starts at the new head + 1.
+/*  node_ledger_sync: the node's shell around the sans-IO sync core (see
+ *  node_ledger_sync.h and ledger/ledger_sync.h).
  */
+#include "node/service/node_ledger_sync.h"
+
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/ledger_sync.h"
-#include "node/service/node_ledger_int.h"
+#include "ledger/ledger_genesis.h"
+#include "ledger/ledger_mempool.h"
 #include "p2p/p2p_msg.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
+struct node_ledger_sync_t {
+    ledger_sync_t *core;
+    ledger_store_t *store;
+    ledger_mempool_t *pool;
+    node_ledger_sync_deps_t deps;
+    node_ledger_sync_stats_t st;
+};
+
 /* ---------------------------------------------------------------- the core's io */
 
 static bool s_io_head(void *ctx, uint64_t *height, uint8_t hash[static 32])
 {
-    node_ledger_t *self = ctx;
+    node_ledger_sync_t *self = ctx;
     ledger_head_t h;
     if (ledger_store_head(self->store, &h) != LEDGER_OK) {
         GLOG(ERROR, LEDGER, "cannot read the ledger head");
@@ -38,9 +40,17 @@ static bool s_io_head(void *ctx, uint64_t *height, uint8_t hash[static 32])
 
 static bool s_io_valset(void *ctx, ledger_valset_t *vs)
 {
-    node_ledger_t *self = ctx;
-    if (nl_valset(self, vs) == 0)
-        return true;
+    node_ledger_sync_t *self = ctx;
+    uint8_t keys[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
+    size_t n = 0;
+    memset(vs, 0, sizeof *vs);
+    if (ledger_store_authorities(self->store, keys, &n) == LEDGER_OK && n > 0) {
+        size_t i = 0;
+        while (i < n && ledger_valset_add(vs, keys[i]) == 0)
+            i++;
+        if (i == n)
+            return true;
+    }
     GLOG(ERROR, LEDGER, "cannot read the authority set");
     return false;
 }
@@ -48,7 +58,7 @@ static bool s_io_valset(void *ctx, ledger_valset_t *vs)
 static bool s_io_read(void *ctx, uint64_t height, uint8_t **block, size_t *len, uint8_t **cert,
                       size_t *cert_len)
 {
-    node_ledger_t *self = ctx;
+    node_ledger_sync_t *self = ctx;
     if (ledger_store_block(self->store, height, block, len) != LEDGER_OK)
         return false;
     if (ledger_store_cert(self->store, height, cert, cert_len) != LEDGER_OK) {
@@ -80,7 +90,7 @@ static bool s_io_identify(void *ctx, uint64_t height, const uint8_t *block, size
 static int s_io_apply(void *ctx, uint64_t height, const uint8_t *block, size_t len,
                       const uint8_t *cert, size_t cert_len)
 {
-    node_ledger_t *self = ctx;
+    node_ledger_sync_t *self = ctx;
     ledger_state_t *state = NULL;
     ledger_reject_t why = {0, NULL, -1};
     int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
@@ -95,7 +105,8 @@ static int s_io_apply(void *ctx, uint64_t height, const uint8_t *block, size_t l
              ledger_err_str(rc));
         goto out;
     }
-    nl_after_commit(self, block, len);
+    if (self->deps.committed)
+        self->deps.committed(self->deps.ctx, block, len);
     self->st.blocks_synced++;
     char hex[65];
     uint8_t hash[32];
@@ -110,59 +121,50 @@ out:
 
 static bool s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
-    node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
-    char why[128] = "";
-    if (!p2p || len > P2P_PAYLOAD_MAX)
-        return false;
-    if (p2p_node_send(p2p, peer, data, len, why, sizeof why) != 0)
-        return true;
-    char hex[65];
-    proto_hex_encode(peer, 32, hex);
-    GLOG(DEBUG, LEDGER, "cannot send a sync message to %.16s: %s", hex, why);
-    return false;
+    node_ledger_sync_t *self = ctx;
+    return len <= P2P_PAYLOAD_MAX && self->deps.send(self->deps.ctx, peer, data, len);
 }
 
 static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
 {
-    node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
-    return p2p && p2p_node_broadcast(p2p, PROTO_MSG_STATUS, data, len) == 0;
+    node_ledger_sync_t *self = ctx;
+    return self->deps.broadcast(self->deps.ctx, PROTO_MSG_STATUS, data, len);
 }
 
 static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height)
 {
-    node_ledger_t *self = ctx;
+    node_ledger_sync_t *self = ctx;
     char hex[65] = "-";
     if (peer)
         proto_hex_encode(peer, 32, hex);
     switch (ev) {
     case LEDGER_SYNC_EV_REQUESTED:
-        self->st.sync_requests++;
+        self->st.requests++;
         GLOG(INFO, LEDGER, "syncing blocks from %" PRIu64 " from %.16s", height, hex);
         break;
     case LEDGER_SYNC_EV_CAUGHT_UP:
-        nl_start_next(self, "synced");
+        if (self->deps.caught_up)
+            self->deps.caught_up(self->deps.ctx);
         break;
     case LEDGER_SYNC_EV_BAD_BLOCK:
-        self->st.sync_bad_blocks++;
+        self->st.bad_blocks++;
         GLOG(DEBUG, LEDGER, "sync from %.16s: block %" PRIu64 " did not verify", hex, height);
         break;
     case LEDGER_SYNC_EV_APPLY_FAILED:
-        self->st.sync_bad_blocks++;
+        self->st.bad_blocks++;
         break;
     case LEDGER_SYNC_EV_TIMEOUT:
-        self->st.sync_timeouts++;
+        self->st.timeouts++;
         GLOG(DEBUG, LEDGER, "sync from %.16s timed out", hex);
         break;
     case LEDGER_SYNC_EV_PEER_IGNORED:
         GLOG(INFO, LEDGER, "sync: ignoring %.16s for a while (failed requests)", hex);
         break;
     case LEDGER_SYNC_EV_SERVED:
-        self->st.sync_served++;
+        self->st.served++;
         break;
     case LEDGER_SYNC_EV_SERVE_REFUSED:
-        self->st.sync_refused++;
+        self->st.refused++;
         GLOG(DEBUG, LEDGER, "sync request of %.16s refused: too many this second", hex);
         break;
     case LEDGER_SYNC_EV_SERVE_FAILED:
@@ -178,8 +180,19 @@ static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, u
 
 /* ---------------------------------------------------------------- the shell */
 
-int nl_sync_new(node_ledger_t *self)
+node_ledger_sync_t *node_ledger_sync_new(const uint8_t chain_id[static 32], ledger_store_t *store,
+                                         ledger_mempool_t *pool,
+                                         const node_ledger_sync_deps_t *deps,
+                                         const ledger_sync_params_t *params)
 {
+    if (!store || !deps || !deps->send || !deps->broadcast)
+        return NULL;
+    node_ledger_sync_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->pool = pool;
+    self->deps = *deps;
     ledger_sync_io_t io = {.ctx = self,
                            .head = s_io_head,
                            .valset = s_io_valset,
@@ -190,41 +203,59 @@ int nl_sync_new(node_ledger_t *self)
                            .broadcast = s_io_broadcast,
                            .event = s_io_event};
     ledger_sync_params_t p;
-    ledger_sync_params_default(&p);
-    p.batch = NL_SYNC_BATCH;
-    p.status_ms = NL_STATUS_MS;
-    p.peer_ttl_ms = NL_PEER_TTL_MS;
-    p.timeout_ms = NL_SYNC_TIMEOUT_MS;
-    p.lag_ms = NL_SYNC_LAG_MS;
-    p.serve_per_s = NL_SERVE_PER_S;
-    p.max_fails = NL_PEER_MAX_FAILS;
-    p.ignore_ms = NL_PEER_IGNORE_MS;
-    p.msg_max = P2P_PAYLOAD_MAX;
-    self->sync = ledger_sync_new(self->chain_id, &io, &p);
-    return self->sync ? 0 : -1;
+    if (params)
+        p = *params;
+    else
+        ledger_sync_params_default(&p);
+    if (p.msg_max == 0 || p.msg_max > P2P_PAYLOAD_MAX)
+        p.msg_max = P2P_PAYLOAD_MAX;
+    self->core = ledger_sync_new(chain_id, &io, &p);
+    if (!self->core)
+        node_ledger_sync_destroy(&self);
+    return self;
 }
 
-void nl_sync_peer_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height)
+void node_ledger_sync_destroy(node_ledger_sync_t **self_p)
 {
-    ledger_sync_peer_seen(self->sync, from, height, nl_now());
+    if (!self_p || !*self_p)
+        return;
+    ledger_sync_destroy(&(*self_p)->core);
+    free(*self_p);
+    *self_p = NULL;
 }
 
-void nl_sync_tick(node_ledger_t *self, uint64_t now)
+void node_ledger_sync_peer_seen(node_ledger_sync_t *self, const uint8_t from[static 32],
+                                uint64_t height, uint64_t now_ms)
 {
-    ledger_sync_tick(self->sync, now);
+    ledger_sync_peer_seen(self->core, from, height, now_ms);
 }
 
-void nl_sync_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                       size_t len)
+void node_ledger_sync_tick(node_ledger_sync_t *self, uint64_t now_ms)
 {
-    if (ledger_sync_on_status(self->sync, from, data, len, nl_now()) != PROTO_OK)
+    ledger_sync_tick(self->core, now_ms);
+}
+
+void node_ledger_sync_on_status(node_ledger_sync_t *self, const uint8_t from[static 32],
+                                const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    if (ledger_sync_on_status(self->core, from, data, len, now_ms) != PROTO_OK)
         GLOG(DEBUG, LEDGER, "malformed status (%zu bytes)", len);
 }
 
-void nl_sync_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                        size_t len)
+void node_ledger_sync_on_unicast(node_ledger_sync_t *self, const uint8_t from[static 32],
+                                 const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    int rc = ledger_sync_on_unicast(self->sync, from, data, len, nl_now());
+    int rc = ledger_sync_on_unicast(self->core, from, data, len, now_ms);
     if (rc != PROTO_OK)
         GLOG(DEBUG, LEDGER, "ledger unicast refused (%zu bytes): %s", len, proto_err_str(rc));
+}
+
+bool node_ledger_sync_busy(const node_ledger_sync_t *self)
+{
+    return ledger_sync_busy(self->core);
+}
+
+void node_ledger_sync_stats(const node_ledger_sync_t *self, node_ledger_sync_stats_t *out)
+{
+    *out = self->st;
 }
