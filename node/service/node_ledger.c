@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/app/node_app.h"
 #include "node/service/node_ledger_int.h"
 #include "proto/proto_err.h"
 #include "proto/proto_hex.h"
@@ -43,6 +44,11 @@
 
 #define SIGNSTATE_MAX (4u * 1024 * 1024)     /* one signing record */
 #define SIGNSTATE_LOG_MAX (8u * 1024 * 1024) /* the log is rewritten before it passes this */
+
+p2p_node_t *nl_p2p(node_ledger_t *self)
+{
+    return self->deps.p2p ? self->deps.p2p(self->deps.p2p_ctx) : NULL;
+}
 
 uint64_t nl_now(void)
 {
@@ -197,7 +203,7 @@ static void s_io_schedule(void *ctx, uint64_t height, uint32_t round, ledger_con
 static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
+    p2p_node_t *p2p = nl_p2p(self);
     if (!p2p || p2p_node_broadcast(p2p, type, data, len) != 0) {
         self->st.broadcast_failures++;
         GLOG(WARN, LEDGER, "cannot broadcast a %s of %zu bytes", proto_msgtype_name(type), len);
@@ -526,7 +532,7 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
 static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
+    p2p_node_t *p2p = nl_p2p(self);
     char why[128] = "";
     if (p2p && p2p_node_send(p2p, peer, data, len, why, sizeof why) != 0)
         return true;
@@ -539,7 +545,7 @@ static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t 
 static bool s_sync_broadcast(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
+    p2p_node_t *p2p = nl_p2p(self);
     return p2p && p2p_node_broadcast(p2p, kind, data, len) == 0;
 }
 
@@ -588,7 +594,7 @@ static int s_key_from_file(node_ledger_t *self, const char *path, char *err, siz
 /*  The first unencrypted account key in DATADIR/accounts/ that is an authority. */
 static int s_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
 {
-    const char *datadir = node_datadir_path(node_app_datadir(self->app));
+    const char *datadir = self->deps.datadir;
     node_datadir_keyinfo_t *list = NULL;
     size_t n = 0;
     char msg[512];
@@ -643,8 +649,26 @@ static int s_restore(node_ledger_t *self, char *err, size_t err_cap)
     return 0;
 }
 
+static p2p_node_t *s_app_p2p(void *ctx)
+{
+    return node_app_p2p(ctx);
+}
+
 node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
                                size_t err_cap)
+{
+    node_ledger_deps_t deps = {
+        .loop = node_app_loop(app),
+        .datadir = node_datadir_path(node_app_datadir(app)),
+        .authority = (node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) != 0,
+        .validator_key = node_config_validator_key(node_app_config(app)),
+        .p2p = s_app_p2p,
+        .p2p_ctx = app};
+    return node_ledger_new_from(&deps, genesis, err, err_cap);
+}
+
+node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genesis_t **genesis,
+                                    char *err, size_t err_cap)
 {
     node_ledger_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -653,15 +677,15 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         return NULL;
     }
     atomic_init(&self->pool_room, 0);
-    self->app = app;
-    self->loop = node_app_loop(app);
+    self->deps = *deps;
+    self->loop = deps->loop;
     self->genesis = *genesis;
     *genesis = NULL;
     self->pace_timer = -1;
     self->tick_timer = -1;
     self->params = *ledger_genesis_params(self->genesis);
     memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
-    const char *datadir = node_datadir_path(node_app_datadir(app));
+    const char *datadir = deps->datadir;
     if ((size_t)snprintf(self->dir, sizeof self->dir, "%s/ledger", datadir) >= sizeof self->dir ||
         (size_t)snprintf(self->signstate, sizeof self->signstate, "%s/signstate", self->dir) >=
             sizeof self->signstate) {
@@ -694,11 +718,10 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
-    if (!(node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) &&
-        node_config_validator_key(node_app_config(app)))
+    if (!deps->authority && deps->validator_key)
         GLOG(WARN, LEDGER, "--validator-key is ignored without --role authority");
-    if (node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) {
-        const char *file = node_config_validator_key(node_app_config(app));
+    if (deps->authority) {
+        const char *file = deps->validator_key;
         if ((file ? s_key_from_file(self, file, err, err_cap)
                   : s_key_from_accounts(self, err, err_cap)) != 0)
             goto err;

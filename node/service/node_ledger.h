@@ -49,8 +49,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "ledger/ledger_genesis.h"
-#include "node/app/node_app.h"
+#include "p2p/p2p_node.h"
+
+/* The daemon (node/app/node_app.h); only node_ledger_new and node_ledger_register take it. */
+typedef struct node_app_t node_app_t;
 
 /* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
 #define NODE_LEDGER_BLOCK_BYTES (240u * 1024u)
@@ -60,13 +65,28 @@
 
 typedef struct node_ledger_t node_ledger_t;
 
-/*  Opens APP's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is
- *  NULLed, also on failure), creates the mempool and the consensus core (with the
- *  validator key when APP's --role includes authority: --validator-key FILE, or the first
- *  unencrypted key in DATADIR/accounts/ that is an authority), restores the signing
- *  record. APP's datadir and loop must exist; nothing is sent yet. NULL with one line in
- *  ERR on failure (no validator key, another chain in the database, ...). Caller
- *  destroys. */
+/*  What the ledger service is built from (all borrowed; they must outlive it). */
+typedef struct {
+    zloop_t *loop;             /* the node's loop: timers, the verifier's pipe */
+    const char *datadir;       /* DATADIR: the chain lives in DATADIR/ledger */
+    bool authority;            /* --role includes authority: sign with a validator key */
+    const char *validator_key; /* --validator-key FILE, or NULL: DATADIR/accounts/ */
+    /* The p2p node, once it exists (NULL before): broadcasts and unicasts go through it. */
+    p2p_node_t *(*p2p)(void *ctx);
+    void *p2p_ctx;
+} node_ledger_deps_t;
+
+/*  Opens DEPS's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is
+ *  NULLed, also on failure), creates the mempool, the sync shell, the outbox and the
+ *  consensus core (with the validator key when DEPS says authority: --validator-key FILE,
+ *  or the first unencrypted key in DATADIR/accounts/ that is an authority), restores the
+ *  signing record. Nothing is sent yet. NULL with one line in ERR on failure (no
+ *  validator key, another chain in the database, ...). Caller destroys. */
+node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genesis_t **genesis,
+                                    char *err, size_t err_cap);
+
+/*  node_ledger_new_from with the dependencies taken from APP (its loop, datadir, --role,
+ *  --validator-key and p2p node); APP's datadir and loop must exist. */
 node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
                                size_t err_cap);
 

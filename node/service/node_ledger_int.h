@@ -76,7 +76,7 @@ typedef struct {
 } nl_stats_t;
 
 struct node_ledger_t {
-    node_app_t *app;
+    node_ledger_deps_t deps; /* what it was built from (borrowed) */
     zloop_t *loop;
     char dir[NODE_DATADIR_PATH_MAX];       /* DATADIR/ledger */
     char signstate[NODE_DATADIR_PATH_MAX]; /* DATADIR/ledger/signstate */
@@ -106,6 +106,9 @@ struct node_ledger_t {
     node_ledger_sync_t *sync; /* block sync (node_ledger_sync.h) */
     nl_stats_t st;
 };
+
+/*  The p2p node, or NULL while there is none. */
+p2p_node_t *nl_p2p(node_ledger_t *self);
 
 /*  Wall-clock milliseconds (block times, heartbeat, core timers). */
 uint64_t nl_now(void);

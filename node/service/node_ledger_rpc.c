@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/app/node_app.h"
 #include "node/service/node_ledger_int.h"
 #include "node/rpc/node_rpc.h"
 #include "proto/proto_hex.h"

@@ -42,7 +42,7 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
 int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
+    p2p_node_t *p2p = nl_p2p(self);
     if (p2p && p2p_node_broadcast(p2p, kind, data, len) == 0)
         return 0;
     self->st.broadcast_failures++;
