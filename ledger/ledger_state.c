@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ledger/ledger_store.h"
+#include "proto/proto_bytes.h"
 
 #define WRITES_DOMAIN "genie/writes/v1"
 #define STATE_DOMAIN "genie/state/v1"
@@ -290,30 +291,16 @@ int ledger_state_del(ledger_state_t *st, const uint8_t *key, size_t klen)
 
 /* ---- typed access ---- */
 
-static void s_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t s_rd64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 void ledger_account_encode(const ledger_account_t *a, uint8_t out[static 16])
 {
-    s_be64(out, a->balance);
-    s_be64(out + 8, a->nonce);
+    proto_be64_put(out, a->balance);
+    proto_be64_put(out + 8, a->nonce);
 }
 
 void ledger_account_decode(const uint8_t in[static 16], ledger_account_t *a)
 {
-    a->balance = s_rd64(in);
-    a->nonce = s_rd64(in + 8);
+    a->balance = proto_be64_get(in);
+    a->nonce = proto_be64_get(in + 8);
 }
 
 int ledger_state_account(ledger_state_t *st, const uint8_t pub[static LEDGER_ID_LEN],

@@ -19,6 +19,7 @@
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_trim.h"
 #include "proto/proto_log.h"
+#include "proto/proto_bytes.h"
 
 #define HEAD_LEN (8 + 2 * LEDGER_ID_LEN + 8)
 #define CHAIN_LEN (LEDGER_ID_LEN + 8 + 8)
@@ -47,24 +48,10 @@ static const uint8_t s_key_chain[2] = {'M', 'c'};
 
 /* ---- helpers ---- */
 
-static void s_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t s_rd64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static void s_height_key(uint8_t key[9], char kind, uint64_t height)
 {
     key[0] = (uint8_t)kind;
-    s_be64(key + 1, height);
+    proto_be64_put(key + 1, height);
 }
 
 /* Logs and frees a LevelDB error; copies it to ERR if given. Returns LEDGER_E_STORE. */
@@ -85,32 +72,32 @@ static void s_seterr(char *err, size_t errlen, const char *msg)
 
 static void s_head_encode(const ledger_head_t *h, uint8_t out[HEAD_LEN])
 {
-    s_be64(out, h->height);
+    proto_be64_put(out, h->height);
     memcpy(out + 8, h->hash, LEDGER_ID_LEN);
     memcpy(out + 8 + LEDGER_ID_LEN, h->state_root, LEDGER_ID_LEN);
-    s_be64(out + 8 + 2 * LEDGER_ID_LEN, h->time_ms);
+    proto_be64_put(out + 8 + 2 * LEDGER_ID_LEN, h->time_ms);
 }
 
 static void s_head_decode(const uint8_t in[HEAD_LEN], ledger_head_t *h)
 {
-    h->height = s_rd64(in);
+    h->height = proto_be64_get(in);
     memcpy(h->hash, in + 8, LEDGER_ID_LEN);
     memcpy(h->state_root, in + 8 + LEDGER_ID_LEN, LEDGER_ID_LEN);
-    h->time_ms = s_rd64(in + 8 + 2 * LEDGER_ID_LEN);
+    h->time_ms = proto_be64_get(in + 8 + 2 * LEDGER_ID_LEN);
 }
 
 static void s_chain_encode(const ledger_chain_t *c, uint8_t out[CHAIN_LEN])
 {
     memcpy(out, c->chain_id, LEDGER_ID_LEN);
-    s_be64(out + LEDGER_ID_LEN, c->max_block_bytes);
-    s_be64(out + LEDGER_ID_LEN + 8, c->max_block_txs);
+    proto_be64_put(out + LEDGER_ID_LEN, c->max_block_bytes);
+    proto_be64_put(out + LEDGER_ID_LEN + 8, c->max_block_txs);
 }
 
 static void s_chain_decode(const uint8_t in[CHAIN_LEN], ledger_chain_t *c)
 {
     memcpy(c->chain_id, in, LEDGER_ID_LEN);
-    c->max_block_bytes = s_rd64(in + LEDGER_ID_LEN);
-    c->max_block_txs = s_rd64(in + LEDGER_ID_LEN + 8);
+    c->max_block_bytes = proto_be64_get(in + LEDGER_ID_LEN);
+    c->max_block_txs = proto_be64_get(in + LEDGER_ID_LEN + 8);
 }
 
 /* ---- raw reads ---- */
@@ -372,7 +359,7 @@ static int s_fill_batch(leveldb_writebatch_t *batch, const ledger_block_t *b, co
                            cert_len);
     key[0] = 'H';
     memcpy(key + 1, ledger_block_hash(b), LEDGER_ID_LEN);
-    s_be64(val, h->height);
+    proto_be64_put(val, h->height);
     leveldb_writebatch_put(batch, (const char *)key, sizeof key, (const char *)val, 8);
 
     for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
@@ -380,7 +367,7 @@ static int s_fill_batch(leveldb_writebatch_t *batch, const ledger_block_t *b, co
         const uint8_t *tx = ledger_block_tx(b, i, &tlen);
         key[0] = 'T';
         ledger_tx_id(tx, tlen, key + 1);
-        s_be64(val, h->height);
+        proto_be64_put(val, h->height);
         val[8] = (uint8_t)(i >> 24);
         val[9] = (uint8_t)(i >> 16);
         val[10] = (uint8_t)(i >> 8);
@@ -518,7 +505,7 @@ int ledger_store_height_of(ledger_store_t *s, const uint8_t hash[static LEDGER_I
         return rc;
     if (n != 8)
         return LEDGER_E_CORRUPT;
-    *height = s_rd64(val);
+    *height = proto_be64_get(val);
     return LEDGER_OK;
 }
 
@@ -547,7 +534,7 @@ int ledger_store_tx(ledger_store_t *s, const uint8_t txid[static LEDGER_ID_LEN],
         return rc;
     if (n != TXLOC_LEN)
         return LEDGER_E_CORRUPT;
-    out->height = s_rd64(val);
+    out->height = proto_be64_get(val);
     out->index = (uint32_t)val[8] << 24 | (uint32_t)val[9] << 16 | (uint32_t)val[10] << 8 | val[11];
     out->status = val[12];
     return LEDGER_OK;

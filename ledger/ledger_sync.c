@@ -103,10 +103,16 @@ void ledger_sync_destroy(ledger_sync_t **self_p)
     *self_p = NULL;
 }
 
-static void s_event(ledger_sync_t *self, ledger_sync_event_t ev, const uint8_t *peer, uint64_t h)
+static void s_event_code(ledger_sync_t *self, ledger_sync_event_t ev, const uint8_t *peer,
+                         uint64_t h, int code)
 {
     if (self->io.event)
-        self->io.event(self->io.ctx, ev, peer, h);
+        self->io.event(self->io.ctx, ev, peer, h, code);
+}
+
+static void s_event(ledger_sync_t *self, ledger_sync_event_t ev, const uint8_t *peer, uint64_t h)
+{
+    s_event_code(self, ev, peer, h, 0);
 }
 
 static bool s_head(ledger_sync_t *self, uint64_t *height)
@@ -202,22 +208,35 @@ static void s_request_fail(ledger_sync_t *self, uint64_t now)
 
 /* ---------------------------------------------------------------- applying */
 
-/*  Checks fetched block F at head + 1 and applies it. 0, or the event that failed. */
-static ledger_sync_event_t s_apply(ledger_sync_t *self, const s_fetched_t *f)
+/*  Checks fetched block F at head + 1 and applies it. 0, or the event that failed with
+ *  its reason in *CODE. */
+static ledger_sync_event_t s_apply(ledger_sync_t *self, const s_fetched_t *f, int *code)
 {
     uint8_t hash[32];
     ledger_cert_t cert;
     ledger_valset_t vs;
+    *code = PROTO_E_INVALID;
     if (!self->io.identify(self->io.ctx, f->height, f->block, f->len, hash))
         return LEDGER_SYNC_EV_BAD_BLOCK;
-    if (ledger_cert_decode(f->cert, f->cert_len, &cert) != PROTO_OK || cert.height != f->height)
-        return LEDGER_SYNC_EV_BAD_BLOCK;
-    if (!self->io.valset(self->io.ctx, &vs))
+    int rc = ledger_cert_decode(f->cert, f->cert_len, &cert);
+    if (rc != PROTO_OK || cert.height != f->height) {
+        *code = rc != PROTO_OK ? rc : PROTO_E_INVALID;
+        return LEDGER_SYNC_EV_BAD_CERT;
+    }
+    if (!self->io.valset(self->io.ctx, &vs)) {
+        *code = PROTO_E_IO;
         return LEDGER_SYNC_EV_APPLY_FAILED;
-    if (ledger_cert_verify(&cert, &vs, self->chain_id, hash) != PROTO_OK)
-        return LEDGER_SYNC_EV_BAD_BLOCK;
-    if (self->io.apply(self->io.ctx, f->height, f->block, f->len, f->cert, f->cert_len) != 0)
+    }
+    rc = ledger_cert_verify(&cert, &vs, self->chain_id, hash);
+    if (rc != PROTO_OK) {
+        *code = rc;
+        return LEDGER_SYNC_EV_CERT_REFUSED;
+    }
+    rc = self->io.apply(self->io.ctx, f->height, f->block, f->len, f->cert, f->cert_len);
+    if (rc != 0) {
+        *code = rc < 0 ? rc : PROTO_E_FAILED;
         return LEDGER_SYNC_EV_APPLY_FAILED;
+    }
     return 0;
 }
 
@@ -238,13 +257,14 @@ static void s_apply_ready(ledger_sync_t *self, uint64_t now)
         if (!next)
             break;
         uint64_t h = next->height;
-        ledger_sync_event_t ev = s_apply(self, next);
+        int code = 0;
+        ledger_sync_event_t ev = s_apply(self, next, &code);
         if (ev) {
-            if (ev == LEDGER_SYNC_EV_BAD_BLOCK)
-                self->st.bad_blocks++;
-            else
+            if (ev == LEDGER_SYNC_EV_APPLY_FAILED)
                 self->st.apply_failures++;
-            s_event(self, ev, self->req_peer, h);
+            else
+                self->st.bad_blocks++;
+            s_event_code(self, ev, self->req_peer, h, code);
             s_request_fail(self, now);
             break;
         }
@@ -407,7 +427,7 @@ int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], co
         rc = proto_rd_finish(&r);
     if (rc != PROTO_OK) {
         self->st.malformed++;
-        s_event(self, LEDGER_SYNC_EV_MALFORMED, from, 0);
+        s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, 0, rc);
         return rc;
     }
     ledger_sync_peer_seen(self, from, height, now_ms);
@@ -427,7 +447,7 @@ static int s_serve(ledger_sync_t *self, const uint8_t from[static 32], proto_rd_
         rc = PROTO_E_RANGE;
     if (rc != PROTO_OK) {
         self->st.malformed++;
-        s_event(self, LEDGER_SYNC_EV_MALFORMED, from, 0);
+        s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, 0, rc);
         return rc;
     }
     if (now - self->serve_window_ms >= 1000 || now < self->serve_window_ms) {
@@ -481,10 +501,12 @@ static int s_on_blocks(ledger_sync_t *self, const uint8_t from[static 32], proto
     bool asked = self->active && memcmp(from, self->req_peer, 32) == 0;
     if (rc != PROTO_OK) {
         self->st.malformed++;
-        s_event(self, LEDGER_SYNC_EV_MALFORMED, from, height);
         if (asked) { /* the peer we asked: no need to wait for the timeout */
             self->st.bad_blocks++;
+            s_event_code(self, LEDGER_SYNC_EV_BAD_ANSWER, from, height, rc);
             s_request_fail(self, now);
+        } else {
+            s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, height, rc);
         }
         return rc;
     }
@@ -547,7 +569,8 @@ int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32], c
         return s_serve(self, from, &r, now_ms);
     if (rc == PROTO_OK && type == PROTO_MSG_SYNC_BLOCKS && n == 4)
         return s_on_blocks(self, from, &r, now_ms);
+    rc = rc != PROTO_OK ? rc : PROTO_E_UNKNOWN_TYPE;
     self->st.malformed++;
-    s_event(self, LEDGER_SYNC_EV_MALFORMED, from, 0);
-    return rc != PROTO_OK ? rc : PROTO_E_UNKNOWN_TYPE;
+    s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, 0, rc);
+    return rc;
 }

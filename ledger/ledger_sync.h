@@ -62,17 +62,22 @@ typedef enum {
 } ledger_sync_msg_t;
 
 /*  Events reported through io.event (for stats, logs and peer scores). PEER is the peer
- *  concerned (NULL when none), HEIGHT the height concerned (0 when none). */
+ *  concerned (NULL when none), HEIGHT the height concerned (0 when none), CODE the reason
+ *  where one is named (a negative code; else 0). */
 typedef enum {
     LEDGER_SYNC_EV_REQUESTED = 1, /* a SYNC_REQ went out (HEIGHT: its first block) */
     LEDGER_SYNC_EV_SEND_FAILED,   /* io.send refused a request: counts as a failure */
     LEDGER_SYNC_EV_APPLIED,       /* HEIGHT was applied (verified, executed, committed) */
     LEDGER_SYNC_EV_CAUGHT_UP,     /* a run of applied blocks ended: start consensus above */
-    LEDGER_SYNC_EV_BAD_BLOCK,     /* a block of the request failed a check (penalty) */
-    LEDGER_SYNC_EV_APPLY_FAILED,  /* a certified block did not execute or commit (penalty) */
-    LEDGER_SYNC_EV_MALFORMED,     /* an undecodable STATUS / SYNC_REQ / SYNC_BLOCKS */
+    LEDGER_SYNC_EV_BAD_BLOCK,     /* penalty: the block is not one of HEIGHT (io.identify) */
+    LEDGER_SYNC_EV_BAD_CERT,      /* penalty: the certificate does not decode (CODE) or is
+                                     for another height */
+    LEDGER_SYNC_EV_CERT_REFUSED,  /* penalty: the certificate does not verify (CODE) */
+    LEDGER_SYNC_EV_BAD_ANSWER,    /* penalty: a malformed SYNC_BLOCKS from the peer asked */
+    LEDGER_SYNC_EV_APPLY_FAILED,  /* penalty: a certified block did not apply (CODE) */
+    LEDGER_SYNC_EV_MALFORMED,     /* an undecodable STATUS / SYNC_REQ / SYNC_BLOCKS (CODE) */
     LEDGER_SYNC_EV_UNASKED,       /* blocks from a peer not asked, or heights not asked */
-    LEDGER_SYNC_EV_TIMEOUT,       /* the request made no progress for timeout_ms (penalty) */
+    LEDGER_SYNC_EV_TIMEOUT,       /* penalty: the request made no progress for timeout_ms */
     LEDGER_SYNC_EV_PEER_IGNORED,  /* PEER failed max_fails times: ignored for ignore_ms */
     LEDGER_SYNC_EV_SERVED,        /* a block was sent to a syncing peer */
     LEDGER_SYNC_EV_SERVE_REFUSED, /* over serve_per_s: a request was not answered */
@@ -105,7 +110,8 @@ typedef struct {
        could not go out (tried again on the next tick). */
     bool (*broadcast)(void *ctx, const uint8_t *data, size_t len);
     /* Optional: something happened (see ledger_sync_event_t). */
-    void (*event)(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height);
+    void (*event)(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
+                  int code);
 } ledger_sync_io_t;
 
 typedef struct {

@@ -583,22 +583,15 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     zloop_reader_set_tolerant(loop, n->router);
     n->timer_id = zloop_timer(loop, TICK_MS, 0, s_tick, n);
     for (size_t i = 0; i < cfg->n_seeds; i++) {
-        const char *at = strchr(cfg->seeds[i], '@');
         uint8_t sid[32];
-        char hex[65];
-        if (!at || at - cfg->seeds[i] != 64) {
-            snprintf(err, err_cap, "bad peer %s (want NODEID@tcp://IP:PORT)", cfg->seeds[i]);
-            goto fail;
-        }
-        memcpy(hex, cfg->seeds[i], 64);
-        hex[64] = '\0';
-        if (proto_hex_decode(hex, sid, 32) != 0 || !p2p_endpoint_ok(at + 1)) {
+        char ep[P2P_ENDPOINT_MAX];
+        if (p2p_address_parse(cfg->seeds[i], sid, ep) != 0) {
             snprintf(err, err_cap, "bad peer %s (want NODEID@tcp://IP:PORT)", cfg->seeds[i]);
             goto fail;
         }
         if (memcmp(sid, n->id, 32) == 0)
             continue; /* a testnet may list every node, ourselves included */
-        if (p2p_core_add_seed(n->core, sid, at + 1, now) != 0)
+        if (p2p_core_add_seed(n->core, sid, ep, now) != 0)
             GLOG(WARN, NET, "cannot use peer %s", cfg->seeds[i]);
     }
     for (size_t i = 0; i < n->n_listen; i++)

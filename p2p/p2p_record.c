@@ -10,7 +10,10 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "proto/proto_hex.h"
 
 #define DOMAIN "genie/peer-record/v1"
 #define RECORD_FIELDS 7
@@ -80,6 +83,25 @@ static bool s_port_ok(const char *port, size_t len)
         v = v * 10 + (unsigned long) (port[i] - '0');
     }
     return v >= 1 && v <= 65535;
+}
+
+int p2p_address_parse(const char *text, uint8_t id[static 32],
+                      char endpoint[static P2P_ENDPOINT_MAX])
+{
+    const char *at = text ? strchr(text, '@') : NULL;
+    char hex[2 * 32 + 1];
+    if (!at)
+        return P2P_E_ADDR_FORM;
+    if (at - text != 64)
+        return P2P_E_ADDR_ID;
+    memcpy(hex, text, 64);
+    hex[64] = '\0';
+    if (proto_hex_decode(hex, id, 32) != 0)
+        return P2P_E_ADDR_ID;
+    if (!p2p_endpoint_ok(at + 1))
+        return P2P_E_ADDR_ENDPOINT;
+    snprintf(endpoint, P2P_ENDPOINT_MAX, "%s", at + 1);
+    return 0;
 }
 
 bool p2p_endpoint_ok(const char *ep)

@@ -43,6 +43,11 @@ typedef struct {
 bool p2p_room_name_ok(const char *name);
 /*  True if EP looks like tcp://HOST:PORT with a port 1..65535 and fits P2P_ENDPOINT_MAX. */
 bool p2p_endpoint_ok(const char *ep);
+/*  Parses a node address "NODEID@tcp://HOST:PORT" (NODEID: 64 hex characters) into ID and
+ *  ENDPOINT. 0, or P2P_E_ADDR_FORM (no '@'), P2P_E_ADDR_ID (the id is not 64 hex
+ *  characters) or P2P_E_ADDR_ENDPOINT (p2p_endpoint_ok refuses the endpoint). */
+int p2p_address_parse(const char *text, uint8_t id[static 32],
+                      char endpoint[static P2P_ENDPOINT_MAX]) PROTO_WUR;
 
 /*  Signs REC (its id must be KEY's public key; fills rec->id and rec->sig). */
 void p2p_record_sign(p2p_record_t *rec, const proto_key_t *key);

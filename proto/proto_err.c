@@ -34,11 +34,28 @@ const char *proto_err_str(int err)
     const char *name = NULL;
     if (err <= 0 && err > -100)
         name = s_proto_name(err);
+    else if (err == P2P_E_ADDR_FORM)
+        name = "not a node address (NODEID@tcp://HOST:PORT)";
+    else if (err == P2P_E_ADDR_ID)
+        name = "bad node id (want 64 hex characters)";
+    else if (err == P2P_E_ADDR_ENDPOINT)
+        name = "bad endpoint (want tcp://HOST:PORT)";
+    else if (err == NODE_E_PARAMS)
+        name = "bad parameter";
+    else if (err == NODE_E_CONNECT)
+        name = "cannot connect to the node";
+    else if (err == NODE_E_TRANSPORT)
+        name = "control API connection failed";
+    else if (err == NODE_E_RPC)
+        name = "the node answered with an error";
     else if (err == P2P_E_FAILED || err == LEDGER_E_FAILED_ || err == ENCLAVE_E_FAILED ||
              err == ML_E_FAILED || err == NODE_E_FAILED)
         name = "failed";
     return name ? name : "unknown error";
 }
+
+static void s_format(char *err, size_t err_cap, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 static void s_format(char *err, size_t err_cap, const char *fmt, va_list ap)
 {

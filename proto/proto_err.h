@@ -53,6 +53,9 @@ typedef enum {
 
 typedef enum {
     P2P_E_FIRST = -100,
+    P2P_E_ADDR_FORM = -101,     /* a node address is not NODEID@ENDPOINT */
+    P2P_E_ADDR_ID = -102,       /* a node address's id is not 64 hex characters */
+    P2P_E_ADDR_ENDPOINT = -103, /* a node address's endpoint is not tcp://HOST:PORT */
     P2P_E_FAILED = -199 /* unspecified failure (detail in the err buffer) */
 } p2p_err_t;
 
@@ -73,6 +76,11 @@ typedef enum {
 
 typedef enum {
     NODE_E_FIRST = -500,
+    NODE_E_PARAMS = -501,    /* a request parameter or command-line argument was refused */
+    NODE_E_CONNECT = -502,   /* no node answers at the control API address (not running?) */
+    NODE_E_TRANSPORT = -503, /* the control API connection failed after connecting (reset,
+                                timeout, HTTP error, oversized or malformed answer) */
+    NODE_E_RPC = -504,       /* the node answered with a JSON-RPC error */
     NODE_E_FAILED = -599 /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 

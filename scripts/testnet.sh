@@ -2,20 +2,22 @@
 # A local genie testnet on loopback.
 #   scripts/testnet.sh up [N]      start N new nodes (default 4) on a new ledger whose
 #                                  authorities are the first AUTHORITIES nodes (default all);
-#                                  node i>0 gets one seed, node i-1
+#                                  nodes start in parallel waves (1, 1, 2, 4, 8, ...): node
+#                                  i>0 gets one seed, a node of an earlier wave
 #   scripts/testnet.sh status      show each node's id, links, rooms and ledger head
 #   scripts/testnet.sh down        stop every node cleanly
 #   scripts/testnet.sh demo        build, start 6 nodes (4 authorities), and walk through
 #                                  blocks, a transfer, rooms, lookup and unicast; stops the
 #                                  network at the end
-# Environment: TESTNET_DIR (default ./testnet), BASE_PORT (default 47100), BUILD_DIR
+# Environment: TESTNET_DIR (default ./testnet), BASE_PORT (default 21100: below the kernel's
+# ephemeral range, where outgoing connections and --rpc port 0 land), BUILD_DIR
 # (default build), AUTHORITIES, HEARTBEAT_MS (empty-block period, default 2000),
 # KEEP=1 keeps the demo network running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 TESTNET_DIR=${TESTNET_DIR:-$ROOT/testnet}
-BASE_PORT=${BASE_PORT:-47100}
+BASE_PORT=${BASE_PORT:-21100}
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 NODE=$BUILD_DIR/genie-node
 CLI=$BUILD_DIR/genie
@@ -41,7 +43,7 @@ g() { local i=$1; shift; "$CLI" --datadir "$TESTNET_DIR/node$i" "$@"; }
 node_id() { g "$1" --json status | json 'd["node_id"]'; }
 
 wait_ready() { # wait_ready I
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     [ -f "$TESTNET_DIR/node$1/rpc.addr" ] && g "$1" status >/dev/null 2>&1 && return 0
     if ! kill -0 "$(cat "$TESTNET_DIR/node$1/pid" 2>/dev/null || echo 0)" 2>/dev/null; then
       tail -n 5 "$TESTNET_DIR/node$1/node.log" >&2 || true
@@ -53,6 +55,42 @@ wait_ready() { # wait_ready I
 }
 
 count_nodes() { ls -d "$TESTNET_DIR"/node* 2>/dev/null | wc -l; }
+
+check_ports() { # check_ports N: every port BASE_PORT..BASE_PORT+N-1 must be free
+  local lo hi
+  read -r lo hi < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { lo=32768; hi=60999; }
+  if [ $((BASE_PORT + $1 - 1)) -ge "$lo" ] && [ "$BASE_PORT" -le "$hi" ]; then
+    echo "testnet: warning: ports $BASE_PORT..$((BASE_PORT + $1 - 1)) overlap the kernel's ephemeral range $lo..$hi; a port may be taken by an outgoing connection" >&2
+  fi
+  python3 - "$BASE_PORT" "$1" <<'PY' || die "choose another BASE_PORT"
+import socket, sys
+base, n = int(sys.argv[1]), int(sys.argv[2])
+for p in range(base, base + n):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError as e:
+        sys.exit("testnet: error: port %d (BASE_PORT=%d + %d) is already in use: %s"
+                 % (p, base, p - base, e.strerror))
+    finally:
+        s.close()
+PY
+}
+
+start_node() { # start_node I SEED: starts node I in the background (its datadir exists)
+  local i=$1 seed=$2 dir=$TESTNET_DIR/node$1 port=$((BASE_PORT + $1))
+  local role=user
+  if [ "$i" -lt "$auth" ]; then
+    role=authority
+    [ -f "$dir/accounts/authority.key" ] || install -m 0600 "$gen/authority-$((i + 1)).key" "$dir/accounts/authority.key"
+  fi
+  local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "$role"
+              --genesis "$gen/genesis.json"
+              --log-file "$dir/node.log" --log-level "${LOG_LEVEL:-info}")
+  [ -n "$seed" ] && args+=(--peer "$seed")
+  "$NODE" "${args[@]}" &
+  echo $! > "$dir/pid"
+}
 
 up() {
   local n=${1:-4}
@@ -66,10 +104,11 @@ up() {
     done
   fi
   rm -rf "$TESTNET_DIR" # a new testnet each time: new keys, new genesis
-  local auth=${AUTHORITIES:-$n}
+  auth=${AUTHORITIES:-$n}
   [ "$auth" -ge 1 ] && [ "$auth" -le "$n" ] || die "AUTHORITIES must be 1..$n"
   mkdir -p "$TESTNET_DIR"
-  local gen=$TESTNET_DIR/genesis
+  gen=$TESTNET_DIR/genesis
+  for i in $(seq 0 $((n - 1))); do mkdir -p -m 0700 "$TESTNET_DIR/node$i" "$TESTNET_DIR/node$i/accounts"; done
   if [ ! -f "$gen/genesis.json" ]; then
     "$CLI" genesis new --authorities "$auth" --out "$gen" >/dev/null
     # a livelier testnet than the default: an empty block every HEARTBEAT_MS
@@ -81,25 +120,24 @@ g["heartbeat_ms"] = max(hb, g["block_interval_ms"])
 json.dump(g, open(path, "w"), indent=2)
 PY
   fi
-  local seed=""
-  for i in $(seq 0 $((n - 1))); do
-    local dir=$TESTNET_DIR/node$i port=$((BASE_PORT + i))
-    mkdir -p -m 0700 "$dir" "$dir/accounts"
-    local role=user
-    if [ "$i" -lt "$auth" ]; then
-      role=authority
-      [ -f "$dir/accounts/authority.key" ] || install -m 0600 "$gen/authority-$((i + 1)).key" "$dir/accounts/authority.key"
-    fi
-    local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "$role"
-                --genesis "$gen/genesis.json"
-                --log-file "$dir/node.log" --log-level "${LOG_LEVEL:-info}")
-    if [ "$i" -gt 0 ]; then
-      args+=(--peer "$seed")
-    fi
-    "$NODE" "${args[@]}" &
-    echo $! > "$dir/pid"
-    wait_ready "$i"
-    seed="$(node_id "$i")@tcp://127.0.0.1:$port"
+  check_ports "$n"
+  # Waves: node 0; then node 1; then 2-3; then 4-7; ... Node i's seed is node i - 2^k (k:
+  # its wave), which started in an earlier wave, so a wave needs only earlier ids and all
+  # of its nodes start together.
+  local -a ids=()
+  start_node 0 ""
+  wait_ready 0
+  ids[0]=$(node_id 0)
+  local lo=1
+  while [ "$lo" -lt "$n" ]; do
+    local hi=$((2 * lo - 1)); [ "$hi" -ge "$n" ] && hi=$((n - 1))
+    for i in $(seq "$lo" "$hi"); do
+      local s=$((i - lo))
+      start_node "$i" "${ids[$s]}@tcp://127.0.0.1:$((BASE_PORT + s))"
+    done
+    for i in $(seq "$lo" "$hi"); do wait_ready "$i"; done
+    for i in $(seq "$lo" "$hi"); do ids[$i]=$(node_id "$i"); done
+    lo=$((hi + 1))
   done
   say "$n nodes up in $TESTNET_DIR (ports $BASE_PORT..$((BASE_PORT + n - 1))), $auth of them authorities"
 }
@@ -144,7 +182,7 @@ demo() {
   trap '[ "${KEEP:-0}" = 1 ] || down' EXIT
   AUTHORITIES=4 up $n
   say "4 authorities run the proof-of-authority ledger; nodes 4 and 5 follow it"
-  say "each node was given only the previous node as its seed; peer exchange does the rest"
+  say "each node was given one node of an earlier start-up wave as its seed; peer exchange does the rest"
   sleep 4
   status
   say "node 0's view of the network (genie peers)"

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +53,7 @@ struct node_app_t {
     size_t genesis_len;
     zloop_t *loop;
     p2p_node_t *p2p;
-    node_p2p_t *p2p_state; /* room logs and inbox behind the p2p RPC methods */
+    node_p2p_t *p2p_state;      /* room logs and inbox behind the p2p RPC methods */
     ledger_genesis_t *lgenesis; /* the parsed ledger genesis until the ledger takes it */
     node_ledger_t *ledger;      /* NULL: no ledger genesis, p2p only */
     node_rpc_t *rpc;
@@ -62,11 +63,10 @@ struct node_app_t {
     bool stopping;
 };
 
-
 /* ---------------------------------------------------------------- RPC methods */
 
-static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params,
-                            int *err_code, char *err_msg, size_t err_cap)
+static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params, int *err_code,
+                            char *err_msg, size_t err_cap)
 {
     json_t *roles = json_array();
     json_t *listen = json_array();
@@ -85,12 +85,12 @@ static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params
     proto_hex_encode(self->chain_id, sizeof self->chain_id, chain);
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    json_int_t uptime = (json_int_t) (now.tv_sec - self->started.tv_sec);
+    json_int_t uptime = (json_int_t)(now.tv_sec - self->started.tv_sec);
 
-    json_t *result = json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:I}", "node_id",
-                               self->node_id, "address", address, "roles", roles, "listen",
-                               listen, "chain_id", chain, "uptime_s", uptime, "version",
-                               NODE_VERSION, "pid", (json_int_t) getpid());
+    json_t *result =
+        json_pack("{s:s, s:s, s:o, s:o, s:s, s:I, s:s, s:I}", "node_id", self->node_id, "address",
+                  address, "roles", roles, "listen", listen, "chain_id", chain, "uptime_s", uptime,
+                  "version", NODE_VERSION, "pid", (json_int_t)getpid());
     if (!result) {
         *err_code = NODE_RPC_E_INTERNAL;
         snprintf(err_msg, err_cap, "out of memory");
@@ -98,8 +98,8 @@ static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params
     return result;
 }
 
-static json_t *s_rpc_stop(node_app_t *self, const char *method, json_t *params,
-                          int *err_code, char *err_msg, size_t err_cap)
+static json_t *s_rpc_stop(node_app_t *self, const char *method, json_t *params, int *err_code,
+                          char *err_msg, size_t err_cap)
 {
     GLOG(INFO, NODE, "stop requested over RPC");
     node_app_stop(self);
@@ -126,7 +126,8 @@ int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *
 int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
                                  node_app_prepare_fn *prepare)
 {
-    if (!self || self->rpc || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX || name[0] == '\0')
+    if (!self || self->rpc || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX ||
+        name[0] == '\0')
         return -1;
     if (self->n_methods == NODE_APP_METHODS_MAX)
         return -1;
@@ -151,8 +152,7 @@ static const s_method_t *s_method_find(const node_app_t *self, const char *metho
 /*  node_rpc's prepare step, on an HTTP thread: the method's own, if it has one. The table
  *  is read-only once the RPC server runs. */
 static int s_rpc_prepare(void *ctx, const char *method, json_t *params, json_t **new_params,
-                         void **att, size_t *att_len, int *err_code, char *err_msg,
-                         size_t err_cap)
+                         void **att, size_t *att_len, int *err_code, char *err_msg, size_t err_cap)
 {
     const s_method_t *m = s_method_find(ctx, method);
     if (!m || !m->prepare)
@@ -210,76 +210,104 @@ void node_app_stop(node_app_t *self)
 
 /* ---------------------------------------------------------------- start-up */
 
-/*  Reads the --genesis file, if one was given, before anything is created on disk. */
-static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
-{
-    char msg[512];
-    const char *given = node_config_genesis(self->cfg);
-    if (!given)
-        return 0;
-    if (node_datadir_read_file(given, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
-                               sizeof msg)
-        != 0)
-        return proto_err_set(err, err_cap, "cannot use --genesis: %s", msg);
-    return 0;
-}
-
-/*  Parses the genesis bytes as a ledger genesis.json into self->lgenesis. A file that is
- *  not one leaves it NULL (the node then runs p2p only, its chain id the file's hash),
- *  unless it names "authorities": then it was meant as one and its error is reported. */
+/*  Parses the genesis bytes as a ledger genesis.json into self->lgenesis. Anything else
+ *  (random bytes, an empty or truncated file, a JSON file that is not a genesis) is a
+ *  start-up error naming SOURCE and the reason: a node given a genesis runs its ledger or
+ *  does not start. */
 static int s_ledger_genesis(node_app_t *self, const char *source, char *err, size_t err_cap)
 {
     char msg[512];
-    if (ledger_genesis_parse((const char *) self->genesis, self->genesis_len, &self->lgenesis,
-                             msg, sizeof msg)
-        == LEDGER_OK)
+    if (ledger_genesis_parse((const char *)self->genesis, self->genesis_len, &self->lgenesis, msg,
+                             sizeof msg) == LEDGER_OK)
         return 0;
-    /* node_datadir_read_file NUL-terminates the bytes */
-    if (strstr((const char *) self->genesis, "\"authorities\""))
-        return proto_err_set(err, err_cap, "%s is not a valid ledger genesis: %s", source, msg);
-    GLOG(INFO, NODE, "%s is not a ledger genesis (%s): running without a ledger", source, msg);
+    return proto_err_set(err, err_cap, "%s is not a valid ledger genesis: %s", source, msg);
+}
+
+/*  Roles other than 'user' act on the ledger: without one they are a start-up error. */
+static int s_roles_check(node_app_t *self, char *err, size_t err_cap)
+{
+    uint32_t roles = node_config_roles(self->cfg) & ~(uint32_t)NODE_ROLE_USER;
+    if (self->lgenesis || !roles)
+        return 0;
+    for (uint32_t bit = 1; bit; bit <<= 1)
+        if (roles & bit)
+            return proto_err_set(err, err_cap,
+                                 "--role %s needs a ledger: start the node with --genesis FILE "
+                                 "(the network's genesis.json)",
+                                 node_config_role_name(bit));
     return 0;
 }
 
-/*  Chain id from --genesis, else DIR/genesis.json, else the built-in dev genesis; then
- *  binds the datadir to it (a newly given genesis is copied to DIR/genesis.json). */
+/*  Reads and parses the --genesis file, if one was given, and checks the roles against
+ *  it, before anything is created on disk: a bad genesis or a role without a ledger
+ *  leaves no datadir behind. (A stored DIR/genesis.json is read by s_chain_setup.) */
+static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
+{
+    char msg[512], source[NODE_DATADIR_PATH_MAX + 16];
+    const char *given = node_config_genesis(self->cfg);
+    if (!given) {
+        struct stat st;
+        char stored[NODE_DATADIR_PATH_MAX];
+        snprintf(stored, sizeof stored, "%s/genesis.json", node_config_datadir(self->cfg));
+        if (node_config_chain_name(self->cfg) || stat(stored, &st) != 0)
+            return s_roles_check(self, err, err_cap);
+        return 0;
+    }
+    if (node_datadir_read_file(given, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
+                               sizeof msg) != 0)
+        return proto_err_set(err, err_cap, "cannot use --genesis: %s", msg);
+    snprintf(source, sizeof source, "--genesis %s", given);
+    if (s_ledger_genesis(self, source, err, err_cap) != 0)
+        return -1;
+    return s_roles_check(self, err, err_cap);
+}
+
+/*  Chain id from --genesis, else DIR/genesis.json, else --chain-name, else the built-in
+ *  development network; then binds the datadir to it (a newly given genesis is copied to
+ *  DIR/genesis.json). */
 static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
 {
     char msg[512];
     char stored[NODE_DATADIR_PATH_MAX];
-    const char *source = node_config_genesis(self->cfg);
+    char given[NODE_DATADIR_PATH_MAX + 16];
+    const char *source = NULL;
+    const char *name = node_config_chain_name(self->cfg);
     bool from_store = false;
 
     snprintf(stored, sizeof stored, "%s/genesis.json", node_datadir_path(self->datadir));
-    if (!self->genesis) {
-        if (node_datadir_read_file(stored, GENESIS_MAX, &self->genesis, &self->genesis_len,
-                                   msg, sizeof msg)
-            == 0) {
+    if (self->genesis) {
+        snprintf(given, sizeof given, "--genesis %s", node_config_genesis(self->cfg));
+        source = given;
+    } else if (!name) {
+        if (node_datadir_read_file(stored, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
+                                   sizeof msg) == 0) {
             from_store = true;
-            source = "stored genesis.json";
+            source = stored;
         } else if (errno != ENOENT) {
             return proto_err_set(err, err_cap, "%s", msg);
-        } else {
-            source = "built-in dev genesis";
         }
     }
-    if (self->genesis && s_ledger_genesis(self, source, err, err_cap) != 0)
+    if (from_store && s_ledger_genesis(self, source, err, err_cap) != 0)
         return -1;
-    if (self->lgenesis)
+    if (from_store && s_roles_check(self, err, err_cap) != 0)
+        return -1;
+    if (self->lgenesis) {
         memcpy(self->chain_id, ledger_genesis_chain_id(self->lgenesis), sizeof self->chain_id);
-    else if (self->genesis)
-        proto_hash(GENESIS_DOMAIN, self->genesis, self->genesis_len, self->chain_id);
-    else
-        proto_hash(GENESIS_DOMAIN, (const uint8_t *) GENESIS_DEV, strlen(GENESIS_DEV),
-                   self->chain_id);
-    if (node_datadir_chain_bind(self->datadir, self->chain_id,
-                                from_store ? NULL : self->genesis, self->genesis_len, err,
-                                err_cap)
-        != 0)
+    } else {
+        source = name ? "--chain-name" : "built-in development network";
+        if (!name)
+            name = GENESIS_DEV;
+        proto_hash(GENESIS_DOMAIN, (const uint8_t *)name, strlen(name), self->chain_id);
+    }
+    if (node_datadir_chain_bind(self->datadir, self->chain_id, from_store ? NULL : self->genesis,
+                                self->genesis_len, err, err_cap) != 0)
         return -1;
     char hex[2 * PROTO_HASH_LEN + 1];
     proto_hex_encode(self->chain_id, sizeof self->chain_id, hex);
-    GLOG(INFO, NODE, "chain id %s (%s)", hex, source);
+    if (self->lgenesis)
+        GLOG(INFO, NODE, "chain id %s (ledger genesis from %s)", hex, source);
+    else
+        GLOG(WARN, NODE, "chain id %s (%s): this node runs without a ledger", hex, source);
     return 0;
 }
 
@@ -366,7 +394,7 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
         goto err;
     }
     zsys_catch_interrupts(); /* SIGINT and SIGTERM, even with ZSYS_SIGHANDLER=false */
-    GLOG(INFO, NODE, "genie-node %s starting, pid %ld", NODE_VERSION, (long) getpid());
+    GLOG(INFO, NODE, "genie-node %s starting, pid %ld", NODE_VERSION, (long)getpid());
 
     if (s_genesis_read(self, err, err_cap) != 0)
         goto err;
@@ -411,7 +439,7 @@ int node_app_run(node_app_t *self)
     GLOG(INFO, NODE, "node %s running", self->node_id);
     /* Returns when a signal interrupts it or a timer returns -1 (stop, or the interrupt
      * check); every way out is a clean stop. */
-    (void) zloop_start(self->loop);
+    (void)zloop_start(self->loop);
     GLOG(INFO, NODE, "stopping (%s)", self->stopping ? "stop requested" : "signal");
     return 0;
 }

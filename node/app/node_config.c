@@ -30,7 +30,8 @@ struct node_config_t {
     uint32_t roles;
     bool roles_set;
     char *genesis;
-    char *rpc;       /* NULL when off */
+    char *chain_name;
+    char *rpc; /* NULL when off */
     bool rpc_set;
     proto_log_level_t log_level;
     bool log_level_set;
@@ -48,6 +49,7 @@ enum {
     OPT_PEER,
     OPT_ROLE,
     OPT_GENESIS,
+    OPT_CHAIN_NAME,
     OPT_RPC,
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
@@ -63,6 +65,7 @@ static const struct option s_options[] = {
     {"peer", required_argument, NULL, OPT_PEER},
     {"role", required_argument, NULL, OPT_ROLE},
     {"genesis", required_argument, NULL, OPT_GENESIS},
+    {"chain-name", required_argument, NULL, OPT_CHAIN_NAME},
     {"rpc", required_argument, NULL, OPT_RPC},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
@@ -99,10 +102,14 @@ static const char s_help[] =
     "                        one): the node keeps the chain in DIR/ledger and its\n"
     "                        chain id is the genesis's. Stored as DIR/genesis.json on\n"
     "                        first start and used from there when --genesis is omitted\n"
-    "                        later. A file that is not a ledger genesis only names a\n"
-    "                        chain (its hash is the chain id; no ledger). Without\n"
-    "                        either, the built-in development genesis is used (no\n"
-    "                        ledger).\n"
+    "                        later. A file that is not a valid ledger genesis is a\n"
+    "                        start-up error.\n"
+    "  --chain-name NAME     run the p2p layer only, on the network named NAME (chain\n"
+    "                        id: BLAKE2b of NAME's bytes, see proto/PROTOCOL.md), with\n"
+    "                        no ledger. Without --genesis, a stored genesis.json or\n"
+    "                        --chain-name, the node runs p2p only on the built-in\n"
+    "                        development network 'genie-devnet-v1'. Every role but 'user'\n"
+    "                        needs a ledger.\n"
     "  --validator-key FILE  with --role authority: the authority's account keystore\n"
     "                        (passphrase from $GENIE_PASSPHRASE if encrypted). Default:\n"
     "                        the first unencrypted key in DIR/accounts/ that is an\n"
@@ -119,7 +126,6 @@ static const char s_help[] =
     "\n"
     "Stop the node with SIGINT, SIGTERM or 'genie --datadir DIR stop'.\n"
     "Exit status: 0 after a clean stop, 1 on a start-up error, 2 on a usage error.\n";
-
 
 node_config_t *node_config_new(void)
 {
@@ -148,6 +154,7 @@ void node_config_destroy(node_config_t **self_p)
     for (size_t i = 0; i < self->n_peers; i++)
         free(self->peers[i]);
     free(self->genesis);
+    free(self->chain_name);
     free(self->rpc);
     free(self->log_file);
     free(self->validator_key);
@@ -163,9 +170,9 @@ static bool s_port_ok(const char *text)
         return false;
     unsigned long v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char) text[i]))
+        if (!isdigit((unsigned char)text[i]))
             return false;
-        v = v * 10 + (unsigned long) (text[i] - '0');
+        v = v * 10 + (unsigned long)(text[i] - '0');
     }
     return v <= 65535;
 }
@@ -173,31 +180,26 @@ static bool s_port_ok(const char *text)
 /*  "NODEID@tcp://HOST:PORT" with a 64-hex-digit node id. */
 static int s_peer_check(const char *text, char *err, size_t err_cap)
 {
-    const char *at = strchr(text, '@');
-    if (!at)
+    uint8_t id[PROTO_PUBKEY_LEN];
+    char ep[P2P_ENDPOINT_MAX];
+    switch (p2p_address_parse(text, id, ep)) {
+    case 0:
+        return 0;
+    case P2P_E_ADDR_ID:
         return proto_err_set(err, err_cap,
-                      "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)",
-                      text);
-    size_t id_len = (size_t) (at - text);
-    char id[NODE_NODEID_HEX_LEN + 1];
-    uint8_t raw[PROTO_PUBKEY_LEN];
-    bool id_ok = id_len == NODE_NODEID_HEX_LEN;
-    if (id_ok) {
-        memcpy(id, text, id_len);
-        id[id_len] = '\0';
-        id_ok = proto_hex_decode(id, raw, sizeof raw) == 0;
+                             "--peer '%s': the node id before '@' must be 64 hex characters "
+                             "(the peer's 'genie status' prints its full address)",
+                             text);
+    case P2P_E_ADDR_ENDPOINT:
+        return proto_err_set(err, err_cap,
+                             "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
+                             "(PORT 1-65535)",
+                             text);
+    default:
+        return proto_err_set(err, err_cap,
+                             "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)",
+                             text);
     }
-    if (!id_ok)
-        return proto_err_set(err, err_cap,
-                      "--peer '%s': the node id before '@' must be 64 hex characters "
-                      "(the peer's 'genie status' prints its full address)",
-                      text);
-    if (!p2p_endpoint_ok(at + 1))
-        return proto_err_set(err, err_cap,
-                      "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
-                      "(PORT 1-65535)",
-                      text);
-    return 0;
 }
 
 /*  --rpc: "off", or a loopback IPv4 address (127.0.0.0/8) or "localhost" and a port.
@@ -211,7 +213,7 @@ static int s_rpc_parse(const char *text, char **out, char *err, size_t err_cap)
     if (!colon || !s_port_ok(colon + 1))
         return proto_err_set(err, err_cap, "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
     char host[64];
-    size_t host_len = (size_t) (colon - text);
+    size_t host_len = (size_t)(colon - text);
     if (host_len == 0 || host_len >= sizeof host)
         return proto_err_set(err, err_cap, "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
     memcpy(host, text, host_len);
@@ -226,9 +228,9 @@ static int s_rpc_parse(const char *text, char **out, char *err, size_t err_cap)
     }
     if (!loopback)
         return proto_err_set(err, err_cap,
-                      "--rpc '%s' is not a loopback address: the control API only listens "
-                      "on 127.0.0.1 (or use --rpc off)",
-                      text);
+                             "--rpc '%s' is not a loopback address: the control API only listens "
+                             "on 127.0.0.1 (or use --rpc off)",
+                             text);
     size_t n = strlen(host) + 1 + strlen(colon + 1) + 1;
     *out = malloc(n);
     if (!*out)
@@ -242,11 +244,12 @@ int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t
     uint32_t mask = 0;
     const char *p = text;
     if (*p == '\0')
-        return proto_err_set(err, err_cap, "--role needs at least one role (authority, data-owner, "
-                                    "trainer, enclave-runner, user, auditor)");
+        return proto_err_set(err, err_cap,
+                             "--role needs at least one role (authority, data-owner, "
+                             "trainer, enclave-runner, user, auditor)");
     for (;;) {
         const char *end = strchr(p, ',');
-        size_t len = end ? (size_t) (end - p) : strlen(p);
+        size_t len = end ? (size_t)(end - p) : strlen(p);
         int found = -1;
         for (int i = 0; i < NODE_ROLE_COUNT; i++) {
             if (strlen(s_role_names[i]) == len && strncmp(p, s_role_names[i], len) == 0)
@@ -254,9 +257,9 @@ int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t
         }
         if (found < 0)
             return proto_err_set(err, err_cap,
-                          "unknown role '%.*s' in --role (roles: authority, data-owner, "
-                          "trainer, enclave-runner, user, auditor)",
-                          (int) (len > 64 ? 64 : len), p);
+                                 "unknown role '%.*s' in --role (roles: authority, data-owner, "
+                                 "trainer, enclave-runner, user, auditor)",
+                                 (int)(len > 64 ? 64 : len), p);
         mask |= 1u << found;
         if (!end)
             break;
@@ -275,8 +278,7 @@ const char *node_config_role_name(uint32_t role)
 }
 
 /*  Stores a copy of VALUE in *slot, refusing a second occurrence of the flag. */
-static int s_set_once(char **slot, const char *flag, const char *value, char *err,
-                      size_t err_cap)
+static int s_set_once(char **slot, const char *flag, const char *value, char *err, size_t err_cap)
 {
     if (*slot)
         return proto_err_set(err, err_cap, "%s given twice", flag);
@@ -289,8 +291,8 @@ static int s_set_once(char **slot, const char *flag, const char *value, char *er
 static int s_listen_add(node_config_t *self, const char *value, char *err, size_t err_cap)
 {
     if (!p2p_endpoint_ok(value))
-        return proto_err_set(err, err_cap, "--listen '%s' must look like tcp://IP:PORT (PORT 1-65535)",
-                      value);
+        return proto_err_set(err, err_cap,
+                             "--listen '%s' must look like tcp://IP:PORT (PORT 1-65535)", value);
     if (self->n_listen == NODE_MAX_LISTEN)
         return proto_err_set(err, err_cap, "too many --listen (at most %d)", NODE_MAX_LISTEN);
     for (size_t i = 0; i < self->n_listen; i++)
@@ -325,7 +327,7 @@ static void s_token_name(const char *token, char *out, size_t cap)
     size_t len = strcspn(token, "=");
     if (len > 64)
         len = 64;
-    snprintf(out, cap, "%.*s", (int) len, token);
+    snprintf(out, cap, "%.*s", (int)len, token);
 }
 
 /*  Applies one recognised option. */
@@ -344,7 +346,15 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         self->roles_set = true;
         return node_config_roles_parse(value, &self->roles, err, err_cap);
     case OPT_GENESIS:
+        if (self->chain_name)
+            return proto_err_set(err, err_cap, "--genesis and --chain-name exclude each other");
         return s_set_once(&self->genesis, "--genesis", value, err, err_cap);
+    case OPT_CHAIN_NAME:
+        if (self->genesis)
+            return proto_err_set(err, err_cap, "--genesis and --chain-name exclude each other");
+        if (!*value || strlen(value) > 64)
+            return proto_err_set(err, err_cap, "--chain-name wants 1 to 64 bytes");
+        return s_set_once(&self->chain_name, "--chain-name", value, err, err_cap);
     case OPT_RPC: {
         if (self->rpc_set)
             return proto_err_set(err, err_cap, "--rpc given twice");
@@ -362,8 +372,8 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         self->log_level_set = true;
         if (proto_log_level_parse(value, &self->log_level) != 0)
             return proto_err_set(err, err_cap,
-                          "--log-level '%s' is not one of error, warn, info, debug, trace",
-                          value);
+                                 "--log-level '%s' is not one of error, warn, info, debug, trace",
+                                 value);
         return 0;
     case OPT_LOG_FILE:
         return s_set_once(&self->log_file, "--log-file", value, err, err_cap);
@@ -373,8 +383,9 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         char *end = NULL;
         long v = strtol(value, &end, 10);
         if (!*value || *end || v < 1 || v > 256)
-            return proto_err_set(err, err_cap, "--max-peers '%s' is not a number from 1 to 256", value);
-        self->max_peers = (uint32_t) v;
+            return proto_err_set(err, err_cap, "--max-peers '%s' is not a number from 1 to 256",
+                                 value);
+        self->max_peers = (uint32_t)v;
         return 0;
     }
     case OPT_VALIDATOR_KEY:
@@ -384,8 +395,7 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
     }
 }
 
-int node_config_parse(node_config_t *self, int argc, char *const argv[], char *err,
-                      size_t err_cap)
+int node_config_parse(node_config_t *self, int argc, char *const argv[], char *err, size_t err_cap)
 {
     if (!self || argc < 1 || !argv)
         return proto_err_set(err, err_cap, "internal error: no arguments");
@@ -414,13 +424,12 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
         /* getopt_long accepts unambiguous abbreviations ("--data"); we accept only the
          * names --help documents. */
         if (index >= 0) {
-            const char *flag = (optarg && optind >= 2 && optarg == argv[optind - 1])
-                                   ? argv[optind - 2]
-                                   : token;
+            const char *flag =
+                (optarg && optind >= 2 && optarg == argv[optind - 1]) ? argv[optind - 2] : token;
             s_token_name(flag, name, sizeof name);
             if (strcmp(name + 2, s_options[index].name) != 0)
-                return proto_err_set(err, err_cap, "unknown option '%s' (did you mean '--%s'?)", name,
-                              s_options[index].name);
+                return proto_err_set(err, err_cap, "unknown option '%s' (did you mean '--%s'?)",
+                                     name, s_options[index].name);
         }
         if (opt == OPT_HELP) {
             self->action = NODE_CONFIG_HELP;
@@ -433,7 +442,7 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
         /* "--datadir --listen x": getopt takes "--listen" as the value; say so. */
         if (optarg && strncmp(optarg, "--", 2) == 0 && index >= 0)
             return proto_err_set(err, err_cap, "option '--%s' needs a value (got '%s')",
-                          s_options[index].name, optarg);
+                                 s_options[index].name, optarg);
         if (s_apply(self, opt, optarg ? optarg : "", err, err_cap) != 0)
             return -1;
     }
@@ -478,7 +487,7 @@ size_t node_config_peer_count(const node_config_t *self)
 
 const char *const *node_config_peers(const node_config_t *self)
 {
-    return (const char *const *) self->peers;
+    return (const char *const *)self->peers;
 }
 
 uint32_t node_config_roles(const node_config_t *self)
@@ -509,6 +518,11 @@ uint32_t node_config_max_peers(const node_config_t *self)
 const char *node_config_log_file(const node_config_t *self)
 {
     return self->log_file;
+}
+
+const char *node_config_chain_name(const node_config_t *self)
+{
+    return self->chain_name;
 }
 
 const char *node_config_validator_key(const node_config_t *self)

@@ -82,6 +82,8 @@ const char *const *node_config_peers(const node_config_t *self);
 uint32_t node_config_roles(const node_config_t *self);
 /*  --genesis FILE, or NULL when not given. */
 const char *node_config_genesis(const node_config_t *self);
+/*  --chain-name NAME (a p2p-only network), or NULL when not given. */
+const char *node_config_chain_name(const node_config_t *self);
 /*  RPC bind address "127.0.0.1:PORT", or NULL for --rpc off. */
 const char *node_config_rpc(const node_config_t *self);
 proto_log_level_t node_config_log_level(const node_config_t *self);

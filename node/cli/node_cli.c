@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "node/app/node_config.h"
 #include "node/rpc/node_rpc_client.h"
 #include "proto/proto_key.h"
-
 
 struct node_cli_t {
     const char *datadir;
@@ -50,8 +50,7 @@ static const node_cli_cmd_t s_commands[] = {
      "write a ledger genesis.json and its authority keys (no node needed)",
      node_cli_cmd_genesis_new},
     {"tx transfer", "TO AMOUNT [--from ACCOUNT_ID] [--wait SEC] [--passphrase-file FILE]",
-     "sign a transfer with an account key of the datadir and submit it",
-     node_cli_cmd_tx_transfer},
+     "sign a transfer with an account key of the datadir and submit it", node_cli_cmd_tx_transfer},
     {"tx status", "TXID", "where a transaction is: committed (height, index), pending, unknown",
      node_cli_cmd_tx_status},
     {"account", "ID", "an account's balance, nonce and next nonce", node_cli_cmd_account},
@@ -180,7 +179,7 @@ int node_cli_call(node_cli_t *cli, const char *method, json_t *params, json_t **
         }
     }
     int rc = node_rpc_client_call(cli->client, method, params, 0, result, err, sizeof err);
-    if (rc == -1)
+    if (rc == NODE_E_CONNECT)
         return node_cli_fail("%s (is genie-node running?)", err);
     if (rc != 0)
         return node_cli_fail("%s: %s", method, err);
@@ -296,7 +295,7 @@ static int s_dispatch(node_cli_t *cli, int argc, char **argv)
     }
     /* The command's own arguments, without --json (accepted anywhere). */
     int n_args = 0;
-    char **args = calloc((size_t) argc + 1, sizeof *args);
+    char **args = calloc((size_t)argc + 1, sizeof *args);
     if (!args)
         return node_cli_fail("out of memory");
     bool help = false;
@@ -310,8 +309,8 @@ static int s_dispatch(node_cli_t *cli, int argc, char **argv)
     }
     int rc;
     if (help) {
-        printf("usage: genie [options] %s%s%s\n%s\n", cmd->name, cmd->args[0] ? " " : "",
-               cmd->args, cmd->summary);
+        printf("usage: genie [options] %s%s%s\n%s\n", cmd->name, cmd->args[0] ? " " : "", cmd->args,
+               cmd->summary);
         rc = NODE_CLI_EXIT_OK;
     } else {
         rc = cmd->fn(cli, n_args, args);
@@ -377,4 +376,40 @@ int node_cli_main(int argc, char **argv)
 out:
     node_rpc_client_destroy(&cli.client);
     return rc;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+void node_cli_sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *node_cli_jstr(const json_t *obj, const char *key)
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    return s ? s : "-";
+}
+
+json_int_t node_cli_jint(const json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+int node_cli_parse_u64(const char *text, uint64_t *out)
+{
+    if (!text[0] || strlen(text) > 20)
+        return NODE_E_PARAMS;
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return NODE_E_PARAMS;
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return NODE_E_PARAMS;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
 }

@@ -18,6 +18,9 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "proto/proto_err.h"
 
 #define NODE_CLI_EXIT_OK 0
 #define NODE_CLI_EXIT_ERROR 1
@@ -81,6 +84,16 @@ int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const ch
  *  stripped; *LEN its length) without stdio buffering, for passphrases. 0 on success (also
  *  at EOF), -1 on a read error, -2 if the line does not fit. */
 int node_cli_read_line(int fd, char *buf, size_t cap, size_t *len);
+
+/*  Sleeps MS milliseconds (polling loops of commands that wait). */
+void node_cli_sleep_ms(long ms);
+/*  String member KEY of OBJ, or "-" when absent or not a string (for printing). Borrowed. */
+const char *node_cli_jstr(const json_t *obj, const char *key);
+/*  Integer member KEY of OBJ, or 0. */
+json_int_t node_cli_jint(const json_t *obj, const char *key);
+/*  TEXT as a decimal uint64 (digits only, no sign, no overflow) into *OUT. 0, or
+ *  NODE_E_PARAMS. */
+int node_cli_parse_u64(const char *text, uint64_t *out) PROTO_WUR;
 
 /* ---- command handlers (one per table row) ---- */
 

@@ -37,41 +37,6 @@
 #define DEFAULT_BALANCE UINT64_C(1000000000)
 #define DEFAULT_CHAIN_NAME "genie-testnet"
 
-static void s_sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static const char *s_str(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
-}
-
-static json_int_t s_int(const json_t *obj, const char *key)
-{
-    return json_integer_value(json_object_get(obj, key));
-}
-
-/*  Decimal uint64 in TEXT (digits only). 0 or -1. */
-static int s_parse_u64(const char *text, uint64_t *out)
-{
-    if (!text[0] || strlen(text) > 20)
-        return -1;
-    uint64_t v = 0;
-    for (const char *p = text; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        unsigned d = (unsigned)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 0;
-}
-
 static int s_parse_id(const char *text, uint8_t out[static 32])
 {
     return strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
@@ -115,11 +80,11 @@ int node_cli_cmd_genesis_new(node_cli_t *cli, int argc, char **argv)
             return NODE_CLI_EXIT_USAGE;
     }
     uint64_t n = 0, balance = DEFAULT_BALANCE;
-    if (!n_text || s_parse_u64(n_text, &n) != 0 || n < 1 || n > LEDGER_AUTHORITIES_MAX)
+    if (!n_text || node_cli_parse_u64(n_text, &n) != 0 || n < 1 || n > LEDGER_AUTHORITIES_MAX)
         return node_cli_usage("'genesis new' needs --authorities N (1-%d)", LEDGER_AUTHORITIES_MAX);
     if (!out)
         return node_cli_usage("'genesis new' needs --out DIR");
-    if (bal_text && (s_parse_u64(bal_text, &balance) != 0 || balance > (uint64_t)INT64_MAX ||
+    if (bal_text && (node_cli_parse_u64(bal_text, &balance) != 0 || balance > (uint64_t)INT64_MAX ||
                      balance > UINT64_MAX / n))
         return node_cli_usage("--balance wants an integer 0..2^63-1 (total within 2^64-1)");
     if (mkdir(out, 0700) != 0 && errno != EEXIST)
@@ -266,12 +231,12 @@ static int s_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json
         int rc = node_cli_call(cli, "tx_status", json_pack("{s:s}", "txid", txid), &r);
         if (rc != NODE_CLI_EXIT_OK)
             return rc;
-        if (strcmp(s_str(r, "status"), "committed") == 0 || waited >= wait_s * 1000) {
+        if (strcmp(node_cli_jstr(r, "status"), "committed") == 0 || waited >= wait_s * 1000) {
             *result = r;
             return NODE_CLI_EXIT_OK;
         }
         json_decref(r);
-        s_sleep_ms(POLL_MS);
+        node_cli_sleep_ms(POLL_MS);
     }
 }
 
@@ -304,9 +269,9 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
         return node_cli_usage("'tx transfer' needs TO AMOUNT");
     if (s_parse_id(pos[0], to) != 0)
         return node_cli_usage("TO must be an account id (64 hex characters)");
-    if (s_parse_u64(pos[1], &amount) != 0 || amount == 0)
+    if (node_cli_parse_u64(pos[1], &amount) != 0 || amount == 0)
         return node_cli_usage("AMOUNT must be a positive integer");
-    if (wait_text && (s_parse_u64(wait_text, &wait_s) != 0 || wait_s < 1 || wait_s > 3600))
+    if (wait_text && (node_cli_parse_u64(wait_text, &wait_s) != 0 || wait_s < 1 || wait_s > 3600))
         return node_cli_usage("--wait wants seconds (1-3600)");
     const char *datadir = NULL;
     int rc = node_cli_need_datadir(cli, "tx transfer", &datadir);
@@ -328,7 +293,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
         goto out;
     uint8_t chain[32];
     json_t *nn = json_object_get(acct, "next_nonce");
-    if (s_parse_id(s_str(status, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
+    if (s_parse_id(node_cli_jstr(status, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
         json_integer_value(nn) < 0) {
         rc = node_cli_fail("malformed answer from the node");
         goto out;
@@ -345,13 +310,13 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
     if ((rc = node_cli_call(cli, "tx_submit", json_pack("{s:s}", "tx", hex), &sub)) !=
         NODE_CLI_EXIT_OK)
         goto out;
-    const char *txid = s_str(sub, "txid");
+    const char *txid = node_cli_jstr(sub, "txid");
     if (wait_s) {
         if ((rc = s_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
             goto out;
-        if (strcmp(s_str(done, "status"), "committed") != 0) {
+        if (strcmp(node_cli_jstr(done, "status"), "committed") != 0) {
             rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,
-                               s_str(done, "status"));
+                               node_cli_jstr(done, "status"));
             goto out;
         }
     }
@@ -375,7 +340,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
         if (done)
             node_cli_print_kv(KV_WIDTH, "committed",
                               "height %" JSON_INTEGER_FORMAT ", index %" JSON_INTEGER_FORMAT,
-                              s_int(done, "height"), s_int(done, "index"));
+                              node_cli_jint(done, "height"), node_cli_jint(done, "index"));
         else
             node_cli_print_kv(KV_WIDTH, "status", "submitted");
     }
@@ -392,11 +357,11 @@ out:
 
 static void s_print_tx_status(const json_t *r)
 {
-    node_cli_print_kv(KV_WIDTH, "txid", "%s", s_str(r, "txid"));
-    node_cli_print_kv(KV_WIDTH, "status", "%s", s_str(r, "status"));
+    node_cli_print_kv(KV_WIDTH, "txid", "%s", node_cli_jstr(r, "txid"));
+    node_cli_print_kv(KV_WIDTH, "status", "%s", node_cli_jstr(r, "status"));
     if (json_is_integer(json_object_get(r, "height"))) {
-        node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, s_int(r, "height"));
-        node_cli_print_kv(KV_WIDTH, "index", "%" JSON_INTEGER_FORMAT, s_int(r, "index"));
+        node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "height"));
+        node_cli_print_kv(KV_WIDTH, "index", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "index"));
     }
 }
 
@@ -412,10 +377,10 @@ int node_cli_cmd_tx_status(node_cli_t *cli, int argc, char **argv)
 
 static void s_print_account(const json_t *r)
 {
-    node_cli_print_kv(KV_WIDTH, "account", "%s", s_str(r, "id"));
-    node_cli_print_kv(KV_WIDTH, "balance", "%" JSON_INTEGER_FORMAT, s_int(r, "balance"));
-    node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, s_int(r, "nonce"));
-    node_cli_print_kv(KV_WIDTH, "next nonce", "%" JSON_INTEGER_FORMAT, s_int(r, "next_nonce"));
+    node_cli_print_kv(KV_WIDTH, "account", "%s", node_cli_jstr(r, "id"));
+    node_cli_print_kv(KV_WIDTH, "balance", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "balance"));
+    node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "nonce"));
+    node_cli_print_kv(KV_WIDTH, "next nonce", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "next_nonce"));
 }
 
 int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv)
@@ -428,10 +393,10 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv)
 
 static void s_print_head(const json_t *r)
 {
-    node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, s_int(r, "height"));
-    node_cli_print_kv(KV_WIDTH, "hash", "%s", s_str(r, "hash"));
-    node_cli_print_kv(KV_WIDTH, "state root", "%s", s_str(r, "state_root"));
-    node_cli_print_kv(KV_WIDTH, "time ms", "%" JSON_INTEGER_FORMAT, s_int(r, "time_ms"));
+    node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "height"));
+    node_cli_print_kv(KV_WIDTH, "hash", "%s", node_cli_jstr(r, "hash"));
+    node_cli_print_kv(KV_WIDTH, "state root", "%s", node_cli_jstr(r, "state_root"));
+    node_cli_print_kv(KV_WIDTH, "time ms", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "time_ms"));
 }
 
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv)
@@ -444,19 +409,19 @@ int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv)
 static void s_print_block(const json_t *r)
 {
     s_print_head(r);
-    node_cli_print_kv(KV_WIDTH, "prev hash", "%s", s_str(r, "prev_hash"));
-    node_cli_print_kv(KV_WIDTH, "proposer", "%s", s_str(r, "proposer"));
-    node_cli_print_kv(KV_WIDTH, "round", "%" JSON_INTEGER_FORMAT, s_int(r, "round"));
-    node_cli_print_kv(KV_WIDTH, "tx root", "%s", s_str(r, "tx_root"));
-    node_cli_print_kv(KV_WIDTH, "size", "%" JSON_INTEGER_FORMAT " bytes", s_int(r, "size"));
+    node_cli_print_kv(KV_WIDTH, "prev hash", "%s", node_cli_jstr(r, "prev_hash"));
+    node_cli_print_kv(KV_WIDTH, "proposer", "%s", node_cli_jstr(r, "proposer"));
+    node_cli_print_kv(KV_WIDTH, "round", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "round"));
+    node_cli_print_kv(KV_WIDTH, "tx root", "%s", node_cli_jstr(r, "tx_root"));
+    node_cli_print_kv(KV_WIDTH, "size", "%" JSON_INTEGER_FORMAT " bytes", node_cli_jint(r, "size"));
     const json_t *cert = json_object_get(r, "certificate");
     if (json_is_object(cert))
         node_cli_print_kv(KV_WIDTH, "certificate",
                           "round %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " signers",
-                          s_int(cert, "round"), s_int(cert, "signers"));
+                          node_cli_jint(cert, "round"), node_cli_jint(cert, "signers"));
     else
         node_cli_print_kv(KV_WIDTH, "certificate", "none (genesis)");
-    node_cli_print_kv(KV_WIDTH, "txs", "%" JSON_INTEGER_FORMAT, s_int(r, "tx_count"));
+    node_cli_print_kv(KV_WIDTH, "txs", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "tx_count"));
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(r, "txids"), i, t) printf("  %s\n", json_string_value(t));
@@ -469,7 +434,7 @@ int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv)
     if (argc != 1)
         return node_cli_usage("'block' needs HEIGHT or HASH");
     json_t *params;
-    if (s_parse_u64(argv[0], &height) == 0 && height <= (uint64_t)INT64_MAX && strlen(argv[0]) < 64)
+    if (node_cli_parse_u64(argv[0], &height) == 0 && height <= (uint64_t)INT64_MAX && strlen(argv[0]) < 64)
         params = json_pack("{s:I}", "height", (json_int_t)height);
     else if (s_parse_id(argv[0], hash) == 0)
         params = json_pack("{s:s}", "hash", argv[0]);

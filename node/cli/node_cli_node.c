@@ -24,12 +24,6 @@ static void s_print_joined(const json_t *arr, const char *sep)
         fputs("-", stdout);
 }
 
-static const char *s_str(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
-}
-
 int node_cli_cmd_status(node_cli_t *cli, int argc, char **argv)
 {
     json_t *result = NULL;
@@ -43,18 +37,18 @@ int node_cli_cmd_status(node_cli_t *cli, int argc, char **argv)
     } else if (!json_is_object(result)) {
         rc = node_cli_fail("status: malformed answer from the node");
     } else {
-        node_cli_print_kv(KV_WIDTH, "node id", "%s", s_str(result, "node_id"));
-        node_cli_print_kv(KV_WIDTH, "address", "%s", s_str(result, "address"));
+        node_cli_print_kv(KV_WIDTH, "node id", "%s", node_cli_jstr(result, "node_id"));
+        node_cli_print_kv(KV_WIDTH, "address", "%s", node_cli_jstr(result, "address"));
         printf("%-*s ", KV_WIDTH, "roles:");
         s_print_joined(json_object_get(result, "roles"), ", ");
         putchar('\n');
         printf("%-*s ", KV_WIDTH, "listen:");
         s_print_joined(json_object_get(result, "listen"), " ");
         putchar('\n');
-        node_cli_print_kv(KV_WIDTH, "chain id", "%s", s_str(result, "chain_id"));
+        node_cli_print_kv(KV_WIDTH, "chain id", "%s", node_cli_jstr(result, "chain_id"));
         node_cli_print_kv(KV_WIDTH, "uptime", "%" JSON_INTEGER_FORMAT " s",
                           json_integer_value(json_object_get(result, "uptime_s")));
-        node_cli_print_kv(KV_WIDTH, "version", "%s", s_str(result, "version"));
+        node_cli_print_kv(KV_WIDTH, "version", "%s", node_cli_jstr(result, "version"));
         node_cli_print_kv(KV_WIDTH, "pid", "%" JSON_INTEGER_FORMAT,
                           json_integer_value(json_object_get(result, "pid")));
     }

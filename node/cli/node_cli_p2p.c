@@ -13,18 +13,6 @@
 #define FOLLOW_MS 200
 #define DEFAULT_TIMEOUT_S 20
 
-static void s_sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static const char *s_str(const json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    return s ? s : "-";
-}
-
 /* Parses "--timeout SEC" among ARGV, leaving positional arguments in POS. */
 static int s_parse(int argc, char **argv, const char **pos, int npos, int *timeout_s,
                    const char *cmd)
@@ -63,14 +51,14 @@ static int s_poll(node_cli_t *cli, const char *method, json_int_t id, int timeou
         int rc = node_cli_call(cli, method, json_pack("{s:I}", "id", id), &r);
         if (rc != NODE_CLI_EXIT_OK)
             return rc;
-        if (strcmp(s_str(r, "state"), "pending") != 0) {
+        if (strcmp(node_cli_jstr(r, "state"), "pending") != 0) {
             *result = r;
             return NODE_CLI_EXIT_OK;
         }
         json_decref(r);
         if (waited >= (long) timeout_s * 1000)
             return node_cli_fail("timed out after %d s", timeout_s);
-        s_sleep_ms(POLL_MS);
+        node_cli_sleep_ms(POLL_MS);
     }
 }
 
@@ -95,8 +83,8 @@ int node_cli_cmd_peers(node_cli_t *cli, int argc, char **argv)
             json_t *ago = json_object_get(p, "last_seen_ago_s");
             if (json_is_integer(ago))
                 snprintf(seen, sizeof seen, "%" JSON_INTEGER_FORMAT "s ago", json_integer_value(ago));
-            const char *id = s_str(p, "id");
-            printf("%.16s %-26s %-8s %-6" JSON_INTEGER_FORMAT " %-9s ", id, s_str(p, "endpoint"),
+            const char *id = node_cli_jstr(p, "id");
+            printf("%.16s %-26s %-8s %-6" JSON_INTEGER_FORMAT " %-9s ", id, node_cli_jstr(p, "endpoint"),
                    json_is_true(json_object_get(p, "banned"))   ? "banned"
                    : json_is_true(json_object_get(p, "linked")) ? "yes"
                                                                 : "no",
@@ -128,14 +116,14 @@ int node_cli_cmd_lookup(node_cli_t *cli, int argc, char **argv)
     r = NULL;
     if ((rc = s_poll(cli, "lookup_result", id, timeout_s, &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    if (strcmp(s_str(r, "state"), "done") != 0) {
-        rc = node_cli_fail("lookup of %s failed: %s", pos[0], s_str(r, "reason"));
+    if (strcmp(node_cli_jstr(r, "state"), "done") != 0) {
+        rc = node_cli_fail("lookup of %s failed: %s", pos[0], node_cli_jstr(r, "reason"));
     } else if (node_cli_json(cli)) {
         json_object_set_new(r, "node_id", json_string(pos[0]));
         node_cli_print_json(r);
     } else {
         node_cli_print_kv(9, "node id", "%s", pos[0]);
-        node_cli_print_kv(9, "endpoint", "%s", s_str(r, "endpoint"));
+        node_cli_print_kv(9, "endpoint", "%s", node_cli_jstr(r, "endpoint"));
     }
     json_decref(r);
     return rc;
@@ -157,8 +145,8 @@ int node_cli_cmd_send(node_cli_t *cli, int argc, char **argv)
     r = NULL;
     if ((rc = s_poll(cli, "send_result", id, timeout_s, &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    if (strcmp(s_str(r, "state"), "done") != 0)
-        rc = node_cli_fail("cannot deliver to %s: %s", pos[0], s_str(r, "reason"));
+    if (strcmp(node_cli_jstr(r, "state"), "done") != 0)
+        rc = node_cli_fail("cannot deliver to %s: %s", pos[0], node_cli_jstr(r, "reason"));
     else if (node_cli_json(cli))
         node_cli_print_json(r);
     else
@@ -183,8 +171,8 @@ static void s_print_msg(node_cli_t *cli, const json_t *m)
         localtime_r(&t, &tm);
         strftime(when, sizeof when, "%H:%M:%S", &tm);
         const char *text = json_string_value(json_object_get(m, "text"));
-        printf("%s %.16s: %s%s\n", when, s_str(m, "from"), text ? "" : "(binary) ",
-               text ? text : s_str(m, "hex"));
+        printf("%s %.16s: %s%s\n", when, node_cli_jstr(m, "from"), text ? "" : "(binary) ",
+               text ? text : node_cli_jstr(m, "hex"));
     }
     fflush(stdout);
 }
@@ -242,7 +230,7 @@ static int s_follow(node_cli_t *cli, const char *method, const char *room, int a
         json_decref(r);
         if (!follow)
             return NODE_CLI_EXIT_OK;
-        s_sleep_ms(FOLLOW_MS);
+        node_cli_sleep_ms(FOLLOW_MS);
     }
 }
 
@@ -312,7 +300,7 @@ int node_cli_cmd_rooms(node_cli_t *cli, int argc, char **argv)
         if (json_array_size(r) == 0)
             puts("(no rooms)");
         json_array_foreach(r, i, room)
-            printf("%-24s %" JSON_INTEGER_FORMAT " messages\n", s_str(room, "room"),
+            printf("%-24s %" JSON_INTEGER_FORMAT " messages\n", node_cli_jstr(room, "room"),
                    json_integer_value(json_object_get(room, "last")));
     }
     json_decref(r);

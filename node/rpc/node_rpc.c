@@ -53,11 +53,13 @@
 #define S_TOKEN_BYTES 32
 #define S_TOKEN_HEX 64
 _Static_assert(S_TOKEN_HEX == 2 * S_TOKEN_BYTES, "hex is two chars a byte");
-#define S_MAX_BODY ((size_t) 1 << 20) /* 1 MiB */
+#define S_MAX_BODY ((size_t)1 << 20) /* 1 MiB */
 #define S_MAX_BATCH 32
 #define S_MAX_METHOD 64
-#define S_MAX_CONNECTIONS 64u
-#define S_CONN_TIMEOUT_S 30u
+#define S_MAX_CONNECTIONS 160u /* one thread each */
+#define S_MAX_UNAUTH 128u      /* connections not yet authenticated; more are refused */
+#define S_UNAUTH_TIMEOUT_S 2u  /* idle time allowed before a connection authenticates */
+#define S_CONN_TIMEOUT_S 30u   /* idle time allowed to an authenticated connection */
 #define S_REPLY_TIMEOUT_MS 60000
 #define S_WAIT_SLICE_MS 100
 #define S_REALM "genie"
@@ -75,11 +77,20 @@ struct node_rpc_t {
     char host[INET_ADDRSTRLEN];
     uint16_t port;
     atomic_bool stopping;
+    atomic_uint unauth;              /* open connections that have not shown the cookie yet */
+    _Atomic uint64_t refused_log_ms; /* last "refusing connections" warning (monotonic) */
     bool cookie_written;
     bool addr_written;
     char cookie_path[PATH_MAX];
     char addr_path[PATH_MAX];
 };
+
+/*  Per-connection state, for the connection's life (the MHD socket context): its DEALER
+ *  and whether it has authenticated. */
+typedef struct {
+    zsock_t *dealer;
+    bool authed;
+} s_link_t;
 
 /*  Per-connection state of one HTTP request, owned by its MHD thread. */
 typedef struct {
@@ -88,7 +99,6 @@ typedef struct {
     size_t cap;
     bool answered; /* a refusal was queued before the body */
 } s_conn_t;
-
 
 static const char *s_code_message(int code)
 {
@@ -226,7 +236,7 @@ static const char *s_request_check(json_t *req, json_t **id)
         return "method must be a string";
     if (json_string_length(v) > S_MAX_METHOD)
         return "method name too long";
-    for (const unsigned char *p = (const unsigned char *) json_string_value(v); *p; p++)
+    for (const unsigned char *p = (const unsigned char *)json_string_value(v); *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             return "method name has control characters";
     v = json_object_get(req, "params");
@@ -467,6 +477,14 @@ static bool s_authorized(const node_rpc_t *self, struct MHD_Connection *conn)
     return ok;
 }
 
+/*  The connection's s_link_t, or NULL if it could not be allocated. */
+static s_link_t *s_link(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 /*  Checks made once the headers are in, before any of the body is read. */
 static enum MHD_Result s_on_headers(node_rpc_t *self, struct MHD_Connection *conn, s_conn_t *c,
                                     const char *url, const char *method)
@@ -480,6 +498,12 @@ static enum MHD_Result s_on_headers(node_rpc_t *self, struct MHD_Connection *con
     if (!s_authorized(self, conn)) {
         GLOG(DEBUG, RPC, "refused a request without valid credentials");
         return s_refuse(conn, c, MHD_HTTP_UNAUTHORIZED, NODE_RPC_E_UNAUTHORIZED, "unauthorized");
+    }
+    s_link_t *link = s_link(conn);
+    if (link && !link->authed) {
+        link->authed = true;
+        atomic_fetch_sub(&self->unauth, 1);
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, S_CONN_TIMEOUT_S);
     }
     const char *length =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -548,11 +572,8 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
         out = s_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
         rc = out ? 0 : -1;
     } else {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        zsock_t *scratch = NULL, **dealer_p = ci && ci->socket_context
-                                                   ? (zsock_t **)ci->socket_context
-                                                   : &scratch;
+        s_link_t *link = s_link(conn);
+        zsock_t *scratch = NULL, **dealer_p = link ? &link->dealer : &scratch;
         rc = s_handle_doc(self, dealer_p, doc, &out);
         zsock_destroy(&scratch);
         json_decref(doc);
@@ -573,19 +594,46 @@ static void s_on_completed(void *cls, struct MHD_Connection *conn, void **con_cl
     }
 }
 
-/*  A connection's context is the slot of its DEALER (see the top of the file): made when
- *  the connection opens, the DEALER destroyed when it closes (on the connection's thread,
- *  or on the one stopping the daemon after that thread ended). */
+/*  A connection's context is its s_link_t (see the top of the file): made when the
+ *  connection opens, its DEALER destroyed when it closes (on the connection's thread, or
+ *  on the one stopping the daemon after that thread ended). Until it authenticates, a
+ *  connection counts in self->unauth and may idle only S_UNAUTH_TIMEOUT_S: idle
+ *  connections that never show the cookie cannot hold the slots the owner's CLI needs. */
 static void s_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                             enum MHD_ConnectionNotificationCode toe)
 {
+    node_rpc_t *self = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = calloc(1, sizeof(zsock_t *)); /* if NULL: one DEALER a request */
-    } else if (*socket_context) {
-        zsock_destroy((zsock_t **)*socket_context);
-        free(*socket_context);
+        s_link_t *link = calloc(1, sizeof *link); /* if NULL: one DEALER a request */
+        *socket_context = link;
+        atomic_fetch_add(&self->unauth, 1);
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, S_UNAUTH_TIMEOUT_S);
+        return;
+    }
+    s_link_t *link = *socket_context;
+    if (!link || !link->authed)
+        atomic_fetch_sub(&self->unauth, 1);
+    if (link) {
+        zsock_destroy(&link->dealer);
+        free(link);
         *socket_context = NULL;
     }
+}
+
+/*  Refuses a new connection while S_MAX_UNAUTH unauthenticated ones are open (they time
+ *  out within S_UNAUTH_TIMEOUT_S; the CLI retries a refused connection). */
+static enum MHD_Result s_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    node_rpc_t *self = cls;
+    if (atomic_load(&self->unauth) < S_MAX_UNAUTH)
+        return MHD_YES;
+    uint64_t now = (uint64_t)zclock_mono(), last = atomic_load(&self->refused_log_ms);
+    if (now - last >= 10000 && atomic_compare_exchange_strong(&self->refused_log_ms, &last, now))
+        GLOG(WARN, RPC,
+             "control API: %u connections have not authenticated; refusing new ones until "
+             "they time out (%u s)",
+             S_MAX_UNAUTH, S_UNAUTH_TIMEOUT_S);
+    return MHD_NO;
 }
 
 static void s_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -605,15 +653,16 @@ static int s_write_files(node_rpc_t *self, const char *datadir, char *err, size_
 {
     char cookie[sizeof S_COOKIE_USER + S_TOKEN_HEX + 1];
     int n = snprintf(cookie, sizeof cookie, "%s:%s", S_COOKIE_USER, self->token);
-    int rc =
-        node_rpc_os_write_file(datadir, "rpc.cookie", cookie, (size_t) n, 0600, self->cookie_path, err, cap);
+    int rc = node_rpc_os_write_file(datadir, "rpc.cookie", cookie, (size_t)n, 0600,
+                                    self->cookie_path, err, cap);
     sodium_memzero(cookie, sizeof cookie);
     if (rc != 0)
         return -1;
     self->cookie_written = true;
     char addr[INET_ADDRSTRLEN + 8];
-    n = snprintf(addr, sizeof addr, "%s:%u\n", self->host, (unsigned) self->port);
-    if (node_rpc_os_write_file(datadir, "rpc.addr", addr, (size_t) n, 0644, self->addr_path, err, cap) != 0)
+    n = snprintf(addr, sizeof addr, "%s:%u\n", self->host, (unsigned)self->port);
+    if (node_rpc_os_write_file(datadir, "rpc.addr", addr, (size_t)n, 0644, self->addr_path, err,
+                               cap) != 0)
         return -1;
     self->addr_written = true;
     return 0;
@@ -656,6 +705,8 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     self->prepare = prepare;
     self->ctx = ctx;
     atomic_init(&self->stopping, false);
+    atomic_init(&self->unauth, 0);
+    atomic_init(&self->refused_log_ms, 0);
     memcpy(self->host, host, sizeof host);
 
     self->token = sodium_malloc(S_TOKEN_HEX + 1);
@@ -669,7 +720,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     sodium_memzero(raw, sizeof raw);
 
     snprintf(self->endpoint, sizeof self->endpoint, "inproc://genie-rpc-%p-%08" PRIx32,
-             (void *) self, randombytes_random());
+             (void *)self, randombytes_random());
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router || zsock_bind(self->router, "%s", self->endpoint) != 0) {
         proto_err_set(err, err_cap, "cannot create the RPC bridge socket %s", self->endpoint);
@@ -681,13 +732,13 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     /* clang-format off */
     self->daemon = MHD_start_daemon(
         MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, s_on_request, self,
+        0, s_on_accept, self, s_on_request, self,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sa,
         MHD_OPTION_CONNECTION_LIMIT, S_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, S_CONN_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, NULL,
-        MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, self,
         MHD_OPTION_END);
     /* clang-format on */
     if (!self->daemon) {
@@ -702,7 +753,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     self->port = info->port;
     if (s_write_files(self, datadir, err, err_cap) != 0)
         goto err;
-    GLOG(INFO, RPC, "JSON-RPC listening on %s:%u", self->host, (unsigned) self->port);
+    GLOG(INFO, RPC, "JSON-RPC listening on %s:%u", self->host, (unsigned)self->port);
     return self;
 err:
     node_rpc_destroy(&self);

@@ -19,11 +19,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define S_MAX_RESPONSE ((size_t) 16 << 20) /* 16 MiB */
+#define S_MAX_RESPONSE ((size_t)16 << 20) /* 16 MiB */
 #define S_MAX_COOKIE 256
 #define S_DEFAULT_TIMEOUT_MS 30000L
+#define S_RETRY_MS 8000L /* connections reset before an answer are retried this long */
+#define S_RETRY_SLICE_MS 200L
 
 struct node_rpc_client_t {
     CURL *curl;
@@ -31,6 +34,7 @@ struct node_rpc_client_t {
     char *hostport; /* host:port, for messages */
     char *userpwd;  /* "__cookie__:<hex>", sodium_malloc'd; NULL: no credentials */
     json_int_t next_id;
+    int last_code; /* JSON-RPC code of the last NODE_E_RPC answer */
 };
 
 typedef struct {
@@ -39,7 +43,6 @@ typedef struct {
     size_t cap;
     bool too_big;
 } s_buf_t;
-
 
 static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
 static CURLcode s_curl_status = CURLE_FAILED_INIT;
@@ -79,13 +82,13 @@ static ssize_t s_read_small(const char *path, char *buf, size_t cap)
         }
         if (r == 0)
             break;
-        len += (size_t) r;
+        len += (size_t)r;
     }
     close(fd);
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
     buf[len] = '\0';
-    return (ssize_t) len;
+    return (ssize_t)len;
 }
 
 node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file, char *err,
@@ -101,7 +104,8 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
     }
     pthread_once(&s_curl_once, s_curl_init);
     if (s_curl_status != CURLE_OK) {
-        proto_err_set(err, err_cap, "cannot initialise libcurl: %s", curl_easy_strerror(s_curl_status));
+        proto_err_set(err, err_cap, "cannot initialise libcurl: %s",
+                      curl_easy_strerror(s_curl_status));
         return NULL;
     }
     node_rpc_client_t *self = calloc(1, sizeof *self);
@@ -148,11 +152,12 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
         ssize_t n = s_read_small(cookie_file, self->userpwd, S_MAX_COOKIE);
         if (n < 0) {
             proto_err_set(err, err_cap, "cannot read %s: %s", cookie_file,
-                  errno == EFBIG ? "too large for a cookie file" : strerror(errno));
+                          errno == EFBIG ? "too large for a cookie file" : strerror(errno));
             goto err;
         }
         if (n == 0 || !strchr(self->userpwd, ':')) {
-            proto_err_set(err, err_cap, "malformed cookie file %s (want user:password)", cookie_file);
+            proto_err_set(err, err_cap, "malformed cookie file %s (want user:password)",
+                          cookie_file);
             goto err;
         }
     }
@@ -175,22 +180,22 @@ node_rpc_client_t *node_rpc_client_from_datadir(const char *datadir, char *err, 
         proto_err_set(err, err_cap, "no datadir given");
         return NULL;
     }
-    if (snprintf(addr_path, sizeof addr_path, "%s/rpc.addr", datadir) >= (int) sizeof addr_path ||
+    if (snprintf(addr_path, sizeof addr_path, "%s/rpc.addr", datadir) >= (int)sizeof addr_path ||
         snprintf(cookie_path, sizeof cookie_path, "%s/rpc.cookie", datadir) >=
-            (int) sizeof cookie_path) {
+            (int)sizeof cookie_path) {
         proto_err_set(err, err_cap, "datadir path too long: %s", datadir);
         return NULL;
     }
     ssize_t n = s_read_small(addr_path, addr, sizeof addr);
     if (n < 0 && errno == ENOENT) {
         proto_err_set(err, err_cap,
-              "cannot read %s: no such file (is genie-node running with --datadir %s?)", addr_path,
-              datadir);
+                      "cannot read %s: no such file (is genie-node running with --datadir %s?)",
+                      addr_path, datadir);
         return NULL;
     }
     if (n < 0) {
         proto_err_set(err, err_cap, "cannot read %s: %s", addr_path,
-              errno == EFBIG ? "file too large" : strerror(errno));
+                      errno == EFBIG ? "file too large" : strerror(errno));
         return NULL;
     }
     if (n == 0 || addr[strcspn(addr, " \t\r\n/")] != '\0') {
@@ -247,15 +252,21 @@ static void s_transport_error(node_rpc_client_t *self, CURLcode rc, const s_buf_
     curl_easy_getinfo(self->curl, CURLINFO_OS_ERRNO, &os_errno);
     if (rc == CURLE_COULDNT_CONNECT)
         proto_err_set(err, cap, "cannot connect to node at %s: %s", self->hostport,
-              os_errno ? strerror((int) os_errno) : curl_easy_strerror(rc));
+                      os_errno ? strerror((int)os_errno) : curl_easy_strerror(rc));
+    else if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
+        proto_err_set(err, cap,
+                      "node at %s accepted the connection but closed it without an answer (%s): "
+                      "it is running, but too many control connections may be open",
+                      self->hostport, *detail ? detail : curl_easy_strerror(rc));
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        proto_err_set(err, cap, "no answer from node at %s within %ld ms", self->hostport, timeout_ms);
+        proto_err_set(err, cap, "no answer from node at %s within %ld ms", self->hostport,
+                      timeout_ms);
     else if (rc == CURLE_WRITE_ERROR && buf->too_big)
         proto_err_set(err, cap, "answer from node at %s is larger than %zu MiB", self->hostport,
-              S_MAX_RESPONSE >> 20);
+                      S_MAX_RESPONSE >> 20);
     else
         proto_err_set(err, cap, "RPC to node at %s failed: %s", self->hostport,
-              *detail ? detail : curl_easy_strerror(rc));
+                      *detail ? detail : curl_easy_strerror(rc));
 }
 
 /*  Reads a JSON-RPC answer for request ID. Returns as node_rpc_client_call does. */
@@ -265,7 +276,7 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
     json_t *doc = buf->len ? json_loadb(buf->data, buf->len, 0, NULL) : NULL;
     json_t *error = json_object_get(doc, "error");
     json_t *res = json_object_get(doc, "result");
-    int rc = -1;
+    int rc = NODE_E_TRANSPORT;
     if (json_is_object(error)) {
         json_t *code = json_object_get(error, "code");
         const char *msg = json_string_value(json_object_get(error, "message"));
@@ -273,14 +284,16 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
         if (!json_is_integer(code)) {
             proto_err_set(err, cap, "malformed error answer from node at %s", self->hostport);
         } else if (c < -1 && c >= INT_MIN) {
-            rc = (int) c;
-            if (rc == -32001)
+            rc = NODE_E_RPC;
+            self->last_code = (int)c;
+            if (c == -32001)
                 proto_err_set(err, cap, "%s: wrong or missing credentials (stale cookie file?)",
-                      msg ? msg : "unauthorized");
+                              msg ? msg : "unauthorized");
             else
                 proto_err_set(err, cap, "%s", msg ? msg : "error");
         } else {
-            proto_err_set(err, cap, "node error %" JSON_INTEGER_FORMAT ": %s", c, msg ? msg : "error");
+            proto_err_set(err, cap, "node error %" JSON_INTEGER_FORMAT ": %s", c,
+                          msg ? msg : "error");
         }
     } else if (status != 200) {
         proto_err_set(err, cap, "node at %s answered HTTP %ld", self->hostport, status);
@@ -288,7 +301,8 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
         proto_err_set(err, cap, "malformed answer from node at %s", self->hostport);
     } else if (!json_is_integer(json_object_get(doc, "id")) ||
                json_integer_value(json_object_get(doc, "id")) != id) {
-        proto_err_set(err, cap, "answer from node at %s does not match the request", self->hostport);
+        proto_err_set(err, cap, "answer from node at %s does not match the request",
+                      self->hostport);
     } else {
         if (result)
             *result = json_incref(res);
@@ -306,10 +320,11 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     if (!self || !method) {
         json_decref(params);
         proto_err_set(err, err_cap, "node_rpc_client_call: client and method are required");
-        return -1;
+        return NODE_E_PARAMS;
     }
     if (timeout_ms <= 0)
         timeout_ms = S_DEFAULT_TIMEOUT_MS;
+    self->last_code = 0;
     json_int_t id = self->next_id++;
     json_t *req = json_pack("{s:s, s:s, s:I}", "jsonrpc", "2.0", "method", method, "id", id);
     if (req && params)
@@ -320,7 +335,7 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     json_decref(req);
     if (!body) {
         proto_err_set(err, err_cap, "cannot encode the request (method not UTF-8?)");
-        return -1;
+        return NODE_E_PARAMS;
     }
 
     CURL *c = self->curl;
@@ -336,21 +351,32 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) strlen(body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
     if (self->userpwd) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long) CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(c, CURLOPT_USERPWD, self->userpwd);
     }
     CURLcode crc = headers ? curl_easy_perform(c) : CURLE_OUT_OF_MEMORY;
+    /* A node that is shedding idle unauthenticated connections may reset ours before
+     * reading it: nothing was done, so try again, for up to S_RETRY_MS. */
+    for (long waited = 0;
+         (crc == CURLE_RECV_ERROR || crc == CURLE_SEND_ERROR || crc == CURLE_GOT_NOTHING) &&
+         buf.len == 0 && waited < S_RETRY_MS;
+         waited += S_RETRY_SLICE_MS) {
+        struct timespec ts = {0, S_RETRY_SLICE_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        detail[0] = '\0';
+        crc = curl_easy_perform(c);
+    }
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 
     int rc;
     if (crc != CURLE_OK) {
         s_transport_error(self, crc, &buf, timeout_ms, detail, err, err_cap);
-        rc = -1;
+        rc = crc == CURLE_COULDNT_CONNECT ? NODE_E_CONNECT : NODE_E_TRANSPORT;
     } else {
         rc = s_answer(self, status, &buf, id, result, err, err_cap);
     }
@@ -360,4 +386,9 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     free(buf.data);
     free(body);
     return rc;
+}
+
+int node_rpc_client_last_code(const node_rpc_client_t *self)
+{
+    return self ? self->last_code : 0;
 }

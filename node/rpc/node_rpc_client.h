@@ -23,11 +23,17 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
 void node_rpc_client_destroy(node_rpc_client_t **self_p);
 
 /*  Calls METHOD with PARAMS (stolen; may be NULL). Returns 0 and sets *result (new
- *  reference, caller decrefs). Returns -1 for a transport failure (connection refused,
- *  timeout, HTTP error without a JSON-RPC body) and the JSON-RPC error code (< -1) for an
- *  error answer; both write a one-line message into ERR. TIMEOUT_MS bounds the call
- *  (0 = 30 s default). */
+ *  reference, caller decrefs); or NODE_E_CONNECT (nothing listens at the address: the
+ *  node is not running), NODE_E_TRANSPORT (connected, but the connection was reset or
+ *  timed out, or the answer was not JSON-RPC), or NODE_E_RPC (an error answer: its
+ *  JSON-RPC code is node_rpc_client_last_code()); each writes a one-line message into ERR.
+ *  A connection reset before any answer (the node was shedding unauthenticated
+ *  connections) is retried for up to 8 s. TIMEOUT_MS bounds each try (0 = 30 s default). */
 int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *params,
                          long timeout_ms, json_t **result, char *err, size_t err_cap);
+
+/*  The JSON-RPC error code of the last call that returned NODE_E_RPC (e.g. -32601), 0
+ *  after any other outcome. */
+int node_rpc_client_last_code(const node_rpc_client_t *self);
 
 #endif

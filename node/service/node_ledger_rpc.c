@@ -29,56 +29,19 @@
 #include "node/app/node_app.h"
 #include "node/service/node_ledger_int.h"
 #include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_params.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define NO_LEDGER "this node runs without a ledger (no --genesis)"
-
-static json_t *s_hex(const uint8_t *p, size_t n)
-{
-    char buf[2 * 64 + 1];
-    if (n > 64)
-        return json_null();
-    proto_hex_encode(p, n, buf);
-    return json_string(buf);
-}
-
-static json_t *s_fail(int *code, int value, char *err, size_t cap, const char *msg)
-{
-    *code = value;
-    snprintf(err, cap, "%s", msg);
-    return NULL;
-}
-
-static json_t *s_param(json_t *params, const char *name, size_t pos)
-{
-    if (json_is_object(params))
-        return json_object_get(params, name);
-    if (json_is_array(params))
-        return json_array_get(params, pos);
-    return NULL;
-}
-
-/*  Param NAME as 32 bytes of hex. 0, or -1 with -32602 set. */
-static int s_param_id(json_t *params, const char *name, size_t pos, uint8_t out[static 32],
-                      int *code, char *err, size_t cap)
-{
-    const char *s = json_string_value(s_param(params, name, pos));
-    if (!s || strlen(s) != 64 || proto_hex_decode(s, out, 32) != 0) {
-        *code = NODE_RPC_E_PARAMS;
-        snprintf(err, cap, "'%s' must be 64 hex characters", name);
-        return -1;
-    }
-    return 0;
-}
+#define NO_LEDGER "this node runs without a ledger (start it with --genesis FILE)"
 
 /*  The ledger, or NULL with the "no ledger" error set. */
 static node_ledger_t *s_ledger(node_app_t *app, int *code, char *err, size_t cap)
 {
     node_ledger_t *l = node_app_ledger(app);
     if (!l)
-        s_fail(code, NODE_RPC_E_APP, err, cap, NO_LEDGER);
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", NO_LEDGER);
     return l;
 }
 
@@ -103,8 +66,8 @@ static json_t *m_head(node_app_t *app, const char *method, json_t *params, int *
         return s_store_fail(code, err, cap, rc);
     json_t *o = json_object();
     json_object_set_new(o, "height", json_integer((json_int_t)h.height));
-    json_object_set_new(o, "hash", s_hex(h.hash, 32));
-    json_object_set_new(o, "state_root", s_hex(h.state_root, 32));
+    json_object_set_new(o, "hash", node_rpc_hex(h.hash, 32));
+    json_object_set_new(o, "state_root", node_rpc_hex(h.state_root, 32));
     json_object_set_new(o, "time_ms", json_integer((json_int_t)h.time_ms));
     return o;
 }
@@ -131,12 +94,16 @@ static json_t *m_block(node_app_t *app, const char *method, json_t *params, int 
     node_ledger_t *l = s_ledger(app, code, err, cap);
     if (!l)
         return NULL;
-    json_t *hv = s_param(params, "height", 0);
+    json_t *hv = node_rpc_param(params, "height", 0);
     json_t *hashv = json_is_object(params) ? json_object_get(params, "hash") : NULL;
-    if (json_is_string(hv)) { /* positional: a height or a hash */
+    /* positional: a height (a number) or a hash (a string); by name, each its own type */
+    if (json_is_array(params) && json_is_string(hv)) {
         hashv = hv;
         hv = NULL;
     }
+    if (hv && !(json_is_integer(hv) && json_integer_value(hv) >= 0))
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                             "'height' must be a non-negative integer");
     uint64_t height = 0;
     uint8_t *bytes = NULL, *cert = NULL;
     size_t len = 0, clen = 0;
@@ -148,20 +115,22 @@ static json_t *m_block(node_app_t *app, const char *method, json_t *params, int 
         uint8_t hash[32];
         const char *s = json_string_value(hashv);
         if (strlen(s) != 64 || proto_hex_decode(s, hash, 32) != 0)
-            return s_fail(code, NODE_RPC_E_PARAMS, err, cap, "'hash' must be 64 hex characters");
+            return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                                 "'hash' must be 64 hex characters");
         rc = ledger_store_block_by_hash(l->store, hash, &height, &bytes, &len);
     } else {
-        return s_fail(code, NODE_RPC_E_PARAMS, err, cap,
-                      "give 'height' (a non-negative integer) or 'hash' (64 hex characters)");
+        return node_rpc_fail(
+            code, NODE_RPC_E_PARAMS, err, cap,
+            "give 'height' (a non-negative integer) or 'hash' (64 hex characters)");
     }
     if (rc == LEDGER_E_NOT_FOUND)
-        return s_fail(code, NODE_RPC_E_APP, err, cap, "no such block");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no such block");
     if (rc != LEDGER_OK)
         return s_store_fail(code, err, cap, rc);
     ledger_block_t *b = NULL;
     if (ledger_block_decode(bytes, len, &b) != PROTO_OK) {
         free(bytes);
-        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "stored block does not decode");
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "stored block does not decode");
     }
     rc = ledger_store_cert(l->store, height, &cert, &clen);
     const ledger_header_t *h = ledger_block_header(b);
@@ -171,18 +140,18 @@ static json_t *m_block(node_app_t *app, const char *method, json_t *params, int 
         const uint8_t *tx = ledger_block_tx(b, i, &tlen);
         uint8_t txid[32];
         ledger_tx_id(tx, tlen, txid);
-        json_array_append_new(txids, s_hex(txid, 32));
+        json_array_append_new(txids, node_rpc_hex(txid, 32));
     }
     json_t *o = json_object();
     json_object_set_new(o, "height", json_integer((json_int_t)h->height));
-    json_object_set_new(o, "hash", s_hex(ledger_block_hash(b), 32));
-    json_object_set_new(o, "chain_id", s_hex(h->chain_id, 32));
-    json_object_set_new(o, "prev_hash", s_hex(h->prev_hash, 32));
+    json_object_set_new(o, "hash", node_rpc_hex(ledger_block_hash(b), 32));
+    json_object_set_new(o, "chain_id", node_rpc_hex(h->chain_id, 32));
+    json_object_set_new(o, "prev_hash", node_rpc_hex(h->prev_hash, 32));
     json_object_set_new(o, "time_ms", json_integer((json_int_t)h->time_ms));
-    json_object_set_new(o, "proposer", s_hex(h->proposer, 32));
+    json_object_set_new(o, "proposer", node_rpc_hex(h->proposer, 32));
     json_object_set_new(o, "round", json_integer(h->round));
-    json_object_set_new(o, "tx_root", s_hex(h->tx_root, 32));
-    json_object_set_new(o, "state_root", s_hex(h->state_root, 32));
+    json_object_set_new(o, "tx_root", node_rpc_hex(h->tx_root, 32));
+    json_object_set_new(o, "state_root", node_rpc_hex(h->state_root, 32));
     json_object_set_new(o, "size", json_integer((json_int_t)len));
     json_object_set_new(o, "tx_count", json_integer((json_int_t)ledger_block_tx_count(b)));
     json_object_set_new(o, "txids", txids);
@@ -198,14 +167,14 @@ static json_t *m_account(node_app_t *app, const char *method, json_t *params, in
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
     uint8_t id[32];
-    if (!l || s_param_id(params, "id", 0, id, code, err, cap) != 0)
+    if (!l || node_rpc_param_id(params, "id", 0, id, code, err, cap) != 0)
         return NULL;
     ledger_account_t a;
     int rc = ledger_store_account(l->store, id, &a);
     if (rc != LEDGER_OK)
         return s_store_fail(code, err, cap, rc);
     json_t *o = json_object();
-    json_object_set_new(o, "id", s_hex(id, 32));
+    json_object_set_new(o, "id", node_rpc_hex(id, 32));
     json_object_set_new(o, "balance", json_integer((json_int_t)a.balance));
     json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
     json_object_set_new(o, "next_nonce",
@@ -226,7 +195,7 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
         return s_store_fail(code, err, cap, rc);
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, s_hex(keys[i], 32));
+        json_array_append_new(arr, node_rpc_hex(keys[i], 32));
     return arr;
 }
 
@@ -266,11 +235,11 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         return -1;
     ledger_chain_t chain;
     if (ledger_store_chain(l->store, &chain) != LEDGER_OK) { /* locked: safe off the loop */
-        s_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
         return -1;
     }
-    json_t *list = batch ? s_param(params, "txs", 0) : NULL;
-    json_t *one = batch ? NULL : s_param(params, "tx", 0);
+    json_t *list = batch ? node_rpc_param(params, "txs", 0) : NULL;
+    json_t *one = batch ? NULL : node_rpc_param(params, "tx", 0);
     size_t n = batch ? json_array_size(list) : 1;
     if (batch && (!json_is_array(list) || n == 0 || n > NODE_LEDGER_SUBMIT_MAX)) {
         *code = NODE_RPC_E_PARAMS;
@@ -279,8 +248,8 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         return -1;
     }
     if (!batch && !json_is_string(one)) {
-        s_fail(code, NODE_RPC_E_PARAMS, err, cap,
-               "'tx' must be the signed transaction in hex (at most 64 KiB)");
+        node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                      "'tx' must be the signed transaction in hex (at most 64 KiB)");
         return -1;
     }
     /* refuse before spending signature checks; the margin leaves room for the requests of
@@ -315,9 +284,9 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
     free(arena);
     if (prc != 0) { /* a lone tx that is not hex: bad params */
         node_ledger_recs_free(&out);
-        s_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap,
-               prc < 0 ? "out of memory"
-                       : "'tx' must be the signed transaction in hex (at most 64 KiB)");
+        node_rpc_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap, "%s",
+                      prc < 0 ? "out of memory"
+                              : "'tx' must be the signed transaction in hex (at most 64 KiB)");
         return -1;
     }
     *new_params = json_pack("{s:I}", "count", (json_int_t)n);
@@ -374,12 +343,12 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
             if (results)
                 json_array_append_new(results, json_pack("{s:s}", "error", msg));
             else
-                s_fail(code, NODE_RPC_E_APP, err, cap, msg);
+                node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
             continue;
         }
         admitted++;
         if (results)
-            json_array_append_new(results, json_pack("{s:o}", "txid", s_hex(txid, 32)));
+            json_array_append_new(results, json_pack("{s:o}", "txid", node_rpc_hex(txid, 32)));
         else
             proto_hex_encode(txid, 32, txid_hex);
         txs[pending] = p;
@@ -404,7 +373,7 @@ static json_t *m_tx_submit(node_app_t *app, const char *method, json_t *params, 
     char txid[2 * 32 + 1] = "";
     long n = s_admit_records(app, l, NULL, txid, code, err, cap);
     if (n < 0)
-        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transaction was not prepared");
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transaction was not prepared");
     return n == 0 ? NULL : json_pack("{s:s}", "txid", txid);
 }
 
@@ -416,12 +385,12 @@ static json_t *m_tx_submit_batch(node_app_t *app, const char *method, json_t *pa
         return NULL;
     json_t *results = json_array();
     if (!results)
-        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
     char unused[65];
     long n = s_admit_records(app, l, results, unused, code, err, cap);
     if (n < 0) {
         json_decref(results);
-        return s_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transactions were not prepared");
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "transactions were not prepared");
     }
     size_t total = json_array_size(results);
     return json_pack("{s:I,s:I,s:o}", "accepted", (json_int_t)n, "rejected",
@@ -433,14 +402,14 @@ static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, 
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
     uint8_t txid[32];
-    if (!l || s_param_id(params, "txid", 0, txid, code, err, cap) != 0)
+    if (!l || node_rpc_param_id(params, "txid", 0, txid, code, err, cap) != 0)
         return NULL;
     ledger_txloc_t loc;
     int rc = ledger_store_tx(l->store, txid, &loc);
     if (rc != LEDGER_OK && rc != LEDGER_E_NOT_FOUND)
         return s_store_fail(code, err, cap, rc);
     json_t *o = json_object();
-    json_object_set_new(o, "txid", s_hex(txid, 32));
+    json_object_set_new(o, "txid", node_rpc_hex(txid, 32));
     if (rc == LEDGER_OK) {
         json_object_set_new(o, "status", json_string("committed"));
         json_object_set_new(o, "height", json_integer((json_int_t)loc.height));
@@ -485,7 +454,7 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     json_object_set_new(cons, "step", json_string(s_step_name(ledger_cons_step(l->cons))));
     json_object_set_new(cons, "decided", json_boolean(ledger_cons_decided(l->cons)));
     json_object_set_new(cons, "validator",
-                        l->vkey ? s_hex(proto_key_public(l->vkey), 32) : json_null());
+                        l->vkey ? node_rpc_hex(proto_key_public(l->vkey), 32) : json_null());
     const struct {
         const char *name;
         uint64_t v;
@@ -567,7 +536,7 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     json_object_set_new(node, "sigkeys_lookups", J(key_lookups));
     json_t *o = json_object();
     json_object_set_new(o, "height", J(head.height));
-    json_object_set_new(o, "hash", s_hex(head.hash, 32));
+    json_object_set_new(o, "hash", node_rpc_hex(head.hash, 32));
     json_object_set_new(o, "consensus", cons);
     json_object_set_new(o, "mempool", pool);
     json_object_set_new(o, "node", node);

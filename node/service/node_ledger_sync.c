@@ -131,7 +131,8 @@ static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
     return self->deps.broadcast(self->deps.ctx, PROTO_MSG_STATUS, data, len);
 }
 
-static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height)
+static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
+                       int code)
 {
     node_ledger_sync_t *self = ctx;
     char hex[65] = "-";
@@ -146,11 +147,24 @@ static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, u
         if (self->deps.caught_up)
             self->deps.caught_up(self->deps.ctx);
         break;
-    case LEDGER_SYNC_EV_BAD_BLOCK:
+    case LEDGER_SYNC_EV_BAD_BLOCK: /* (identify logged why) */
         self->st.bad_blocks++;
-        GLOG(DEBUG, LEDGER, "sync from %.16s: block %" PRIu64 " did not verify", hex, height);
         break;
-    case LEDGER_SYNC_EV_APPLY_FAILED:
+    case LEDGER_SYNC_EV_BAD_CERT:
+        self->st.bad_blocks++;
+        GLOG(DEBUG, LEDGER, "synced block %" PRIu64 ": malformed certificate", height);
+        break;
+    case LEDGER_SYNC_EV_CERT_REFUSED:
+        self->st.bad_blocks++;
+        GLOG(DEBUG, LEDGER, /* a peer can trigger this in bulk: not above DEBUG */
+             "synced block %" PRIu64 " has a bad certificate (%s): not applied", height,
+             proto_err_str(code));
+        break;
+    case LEDGER_SYNC_EV_BAD_ANSWER:
+        self->st.bad_blocks++;
+        GLOG(DEBUG, LEDGER, "malformed sync answer from %.16s (%s)", hex, proto_err_str(code));
+        break;
+    case LEDGER_SYNC_EV_APPLY_FAILED: /* (apply logged why) */
         self->st.bad_blocks++;
         break;
     case LEDGER_SYNC_EV_TIMEOUT:
@@ -171,7 +185,8 @@ static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, u
         GLOG(WARN, LEDGER, "cannot serve block %" PRIu64 " to %.16s", height, hex);
         break;
     case LEDGER_SYNC_EV_MALFORMED:
-        GLOG(DEBUG, LEDGER, "malformed ledger sync message from %.16s", hex);
+        GLOG(DEBUG, LEDGER, "malformed ledger sync message from %.16s (%s)", hex,
+             proto_err_str(code));
         break;
     default:
         break;

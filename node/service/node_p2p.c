@@ -7,6 +7,7 @@
 #include "node/service/node_ledger.h"
 #include "node/service/node_msglog.h"
 #include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_params.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 
@@ -76,7 +77,7 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
 {
     s_room_t *r = s_room(ctx, room);
     if (r)
-        node_msglog_append(r->log, from, time_ms, (uint64_t) zclock_time(), data, len);
+        node_msglog_append(r->log, from, time_ms, (uint64_t)zclock_time(), data, len);
 }
 
 static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
@@ -86,7 +87,7 @@ static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t
         node_ledger_on_unicast(self->ledger, from, data, len);
         return;
     }
-    uint64_t now = (uint64_t) zclock_time();
+    uint64_t now = (uint64_t)zclock_time();
     node_msglog_append(self->inbox, from, now, now, data, len);
 }
 
@@ -111,73 +112,15 @@ void node_p2p_set_ledger(node_p2p_t *self, node_ledger_t *ledger)
     self->ledger = ledger;
 }
 
-/* ---- parameter helpers ---- */
-
-/* Param NAME: from an object by key, or from an array at position POS. */
-static json_t *s_param(json_t *params, const char *name, size_t pos)
-{
-    if (json_is_object(params))
-        return json_object_get(params, name);
-    if (json_is_array(params))
-        return json_array_get(params, pos);
-    return NULL;
-}
-
-static const char *s_param_str(json_t *params, const char *name, size_t pos, int *code,
-                               char *err, size_t cap)
-{
-    const char *s = json_string_value(s_param(params, name, pos));
-    if (!s) {
-        *code = NODE_RPC_E_PARAMS;
-        snprintf(err, cap, "missing string parameter '%s'", name);
-    }
-    return s;
-}
-
-static int s_param_id(json_t *params, const char *name, size_t pos, uint8_t id[static 32],
-                      int *code, char *err, size_t cap)
-{
-    const char *s = s_param_str(params, name, pos, code, err, cap);
-    if (!s)
-        return -1;
-    if (proto_hex_decode(s, id, 32) != 0) {
-        *code = NODE_RPC_E_PARAMS;
-        snprintf(err, cap, "'%s' must be a node id of 64 hex characters", name);
-        return -1;
-    }
-    return 0;
-}
-
-static uint64_t s_param_u64(json_t *params, const char *name, size_t pos, uint64_t dflt)
-{
-    json_t *v = s_param(params, name, pos);
-    return json_is_integer(v) && json_integer_value(v) >= 0 ? (uint64_t) json_integer_value(v)
-                                                            : dflt;
-}
-
-static json_t *s_fail(int *code, char *err, size_t cap, const char *msg)
-{
-    *code = NODE_RPC_E_APP;
-    snprintf(err, cap, "%s", msg);
-    return NULL;
-}
-
-static json_t *s_hex(const uint8_t *p, size_t n)
-{
-    char buf[2 * 64 + 1];
-    proto_hex_encode(p, n, buf);
-    return json_string(buf);
-}
-
 /* A message as JSON: text when it is UTF-8, hex otherwise. */
 static json_t *s_msg_json(const node_msg_t *m)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "seq", json_integer((json_int_t) m->seq));
-    json_object_set_new(o, "from", s_hex(m->from, 32));
-    json_object_set_new(o, "time_ms", json_integer((json_int_t) m->time_ms));
-    json_object_set_new(o, "recv_ms", json_integer((json_int_t) m->recv_ms));
-    json_t *text = json_stringn((const char *) m->data, m->len);
+    json_object_set_new(o, "seq", json_integer((json_int_t)m->seq));
+    json_object_set_new(o, "from", node_rpc_hex(m->from, 32));
+    json_object_set_new(o, "time_ms", json_integer((json_int_t)m->time_ms));
+    json_object_set_new(o, "recv_ms", json_integer((json_int_t)m->recv_ms));
+    json_t *text = json_stringn((const char *)m->data, m->len);
     if (text) {
         json_object_set_new(o, "text", text);
     } else {
@@ -201,7 +144,7 @@ static json_t *s_log_json(const node_msglog_t *log, uint64_t after)
     free(msgs);
     json_t *o = json_object();
     json_object_set_new(o, "messages", arr);
-    json_object_set_new(o, "last", json_integer((json_int_t) node_msglog_last(log)));
+    json_object_set_new(o, "last", json_integer((json_int_t)node_msglog_last(log)));
     return o;
 }
 
@@ -223,27 +166,27 @@ static json_t *s_roles_json(uint32_t roles)
     return arr;
 }
 
-static json_t *m_peers(node_app_t *app, const char *method, json_t *params, int *code,
-                       char *err, size_t cap)
+static json_t *m_peers(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
 {
     p2p_peer_info_t *peers = calloc(PEERS_MAX, sizeof *peers);
     if (!peers)
-        return s_fail(code, err, cap, "out of memory");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "out of memory");
     size_t n = p2p_node_peers(node_app_p2p(app), peers, PEERS_MAX);
-    uint64_t now = (uint64_t) zclock_time();
+    uint64_t now = (uint64_t)zclock_time();
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *o = json_object();
-        json_object_set_new(o, "id", s_hex(peers[i].id, 32));
+        json_object_set_new(o, "id", node_rpc_hex(peers[i].id, 32));
         json_object_set_new(o, "endpoint", json_string(peers[i].endpoint));
         json_object_set_new(o, "roles", s_roles_json(peers[i].roles));
         json_object_set_new(o, "linked", json_boolean(peers[i].linked));
         json_object_set_new(o, "banned", json_boolean(peers[i].banned));
         json_object_set_new(o, "score", json_integer(peers[i].score));
         if (peers[i].last_seen_ms) {
-            json_object_set_new(o, "last_seen_ms", json_integer((json_int_t) peers[i].last_seen_ms));
+            json_object_set_new(o, "last_seen_ms", json_integer((json_int_t)peers[i].last_seen_ms));
             json_object_set_new(o, "last_seen_ago_s",
-                                json_integer((json_int_t) ((now - peers[i].last_seen_ms) / 1000)));
+                                json_integer((json_int_t)((now - peers[i].last_seen_ms) / 1000)));
         } else {
             json_object_set_new(o, "last_seen_ms", json_null());
             json_object_set_new(o, "last_seen_ago_s", json_null());
@@ -251,49 +194,53 @@ static json_t *m_peers(node_app_t *app, const char *method, json_t *params, int 
         json_array_append_new(arr, o);
     }
     free(peers);
-    (void) method;
-    (void) params;
+    (void)method;
+    (void)params;
     return arr;
 }
 
-static json_t *m_lookup(node_app_t *app, const char *method, json_t *params, int *code,
-                        char *err, size_t cap)
+static json_t *m_lookup(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                        size_t cap)
 {
     uint8_t target[32];
-    if (s_param_id(params, "node_id", 0, target, code, err, cap) != 0)
+    if (node_rpc_param_id(params, "node_id", 0, target, code, err, cap) != 0)
         return NULL;
     char why[128];
     uint64_t id = p2p_node_lookup(node_app_p2p(app), target, why, sizeof why);
     if (!id)
-        return s_fail(code, err, cap, why);
-    (void) method;
-    return json_pack("{s:I}", "id", (json_int_t) id);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
+    (void)method;
+    return json_pack("{s:I}", "id", (json_int_t)id);
 }
 
 static const char *s_state_name(p2p_op_state_t st)
 {
     switch (st) {
-    case P2P_OP_PENDING: return "pending";
-    case P2P_OP_DONE: return "done";
-    case P2P_OP_FAILED: return "failed";
-    default: return "unknown";
+    case P2P_OP_PENDING:
+        return "pending";
+    case P2P_OP_DONE:
+        return "done";
+    case P2P_OP_FAILED:
+        return "failed";
+    default:
+        return "unknown";
     }
 }
 
 static json_t *m_lookup_result(node_app_t *app, const char *method, json_t *params, int *code,
                                char *err, size_t cap)
 {
-    uint64_t id = s_param_u64(params, "id", 0, 0);
+    uint64_t id = node_rpc_param_u64(params, "id", 0, 0);
     char endpoint[P2P_ENDPOINT_MAX] = "";
     p2p_op_state_t st = p2p_node_lookup_result(node_app_p2p(app), id, endpoint);
     if (st == P2P_OP_UNKNOWN)
-        return s_fail(code, err, cap, "no such lookup (or too old)");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no such lookup (or too old)");
     json_t *o = json_pack("{s:s}", "state", s_state_name(st));
     if (st == P2P_OP_DONE)
         json_object_set_new(o, "endpoint", json_string(endpoint));
     if (st == P2P_OP_FAILED)
         json_object_set_new(o, "reason", json_string(endpoint));
-    (void) method;
+    (void)method;
     return o;
 }
 
@@ -301,40 +248,40 @@ static json_t *m_send(node_app_t *app, const char *method, json_t *params, int *
                       size_t cap)
 {
     uint8_t dest[32];
-    if (s_param_id(params, "node_id", 0, dest, code, err, cap) != 0)
+    if (node_rpc_param_id(params, "node_id", 0, dest, code, err, cap) != 0)
         return NULL;
-    json_t *text = s_param(params, "text", 1);
+    json_t *text = node_rpc_param(params, "text", 1);
     if (!json_is_string(text)) {
         *code = NODE_RPC_E_PARAMS;
         snprintf(err, cap, "missing string parameter 'text'");
         return NULL;
     }
     char why[128];
-    uint64_t id = p2p_node_send(node_app_p2p(app), dest, (const uint8_t *) json_string_value(text),
+    uint64_t id = p2p_node_send(node_app_p2p(app), dest, (const uint8_t *)json_string_value(text),
                                 json_string_length(text), why, sizeof why);
     if (!id)
-        return s_fail(code, err, cap, why);
-    (void) method;
-    return json_pack("{s:I}", "id", (json_int_t) id);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
+    (void)method;
+    return json_pack("{s:I}", "id", (json_int_t)id);
 }
 
 static json_t *m_send_result(node_app_t *app, const char *method, json_t *params, int *code,
                              char *err, size_t cap)
 {
-    uint64_t id = s_param_u64(params, "id", 0, 0);
+    uint64_t id = node_rpc_param_u64(params, "id", 0, 0);
     char reason[128] = "";
     p2p_op_state_t st = p2p_node_send_result(node_app_p2p(app), id, reason);
     if (st == P2P_OP_UNKNOWN)
-        return s_fail(code, err, cap, "no such send (or too old)");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no such send (or too old)");
     json_t *o = json_pack("{s:s}", "state", s_state_name(st));
     if (st == P2P_OP_FAILED)
         json_object_set_new(o, "reason", json_string(reason));
-    (void) method;
+    (void)method;
     return o;
 }
 
-static json_t *m_rooms(node_app_t *app, const char *method, json_t *params, int *code,
-                       char *err, size_t cap)
+static json_t *m_rooms(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
 {
     const char *names[P2P_REC_ROOMS];
     size_t n = p2p_node_rooms(node_app_p2p(app), names, P2P_REC_ROOMS);
@@ -342,13 +289,13 @@ static json_t *m_rooms(node_app_t *app, const char *method, json_t *params, int 
     for (size_t i = 0; i < n; i++) {
         s_room_t *r = s_room(s_self(app), names[i]);
         json_array_append_new(arr, json_pack("{s:s,s:I}", "room", names[i], "last",
-                                             (json_int_t) (r ? node_msglog_last(r->log) : 0)));
+                                             (json_int_t)(r ? node_msglog_last(r->log) : 0)));
     }
-    (void) method;
-    (void) params;
-    (void) code;
-    (void) err;
-    (void) cap;
+    (void)method;
+    (void)params;
+    (void)code;
+    (void)err;
+    (void)cap;
     return arr;
 }
 
@@ -356,12 +303,12 @@ static json_t *m_room_join(node_app_t *app, const char *method, json_t *params, 
                            char *err, size_t cap)
 {
     node_p2p_t *self = s_self(app);
-    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    const char *room = node_rpc_param_str(params, "room", 0, code, err, cap);
     if (!room)
         return NULL;
     char why[128];
     if (p2p_node_room_join(node_app_p2p(app), room, why, sizeof why) != 0)
-        return s_fail(code, err, cap, why);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
     if (!s_room(self, room)) {
         for (size_t i = 0; i < P2P_REC_ROOMS; i++) {
             if (!self->rooms[i].log) {
@@ -371,43 +318,43 @@ static json_t *m_room_join(node_app_t *app, const char *method, json_t *params, 
             }
         }
     }
-    (void) method;
+    (void)method;
     return json_pack("{s:s,s:b}", "room", room, "member", 1);
 }
 
 static json_t *m_room_leave(node_app_t *app, const char *method, json_t *params, int *code,
                             char *err, size_t cap)
 {
-    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    const char *room = node_rpc_param_str(params, "room", 0, code, err, cap);
     if (!room)
         return NULL;
     char why[128];
     if (p2p_node_room_leave(node_app_p2p(app), room, why, sizeof why) != 0)
-        return s_fail(code, err, cap, why);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
     s_room_t *r = s_room(s_self(app), room);
     if (r)
         node_msglog_destroy(&r->log);
-    (void) method;
+    (void)method;
     return json_pack("{s:s,s:b}", "room", room, "member", 0);
 }
 
 static json_t *m_room_post(node_app_t *app, const char *method, json_t *params, int *code,
                            char *err, size_t cap)
 {
-    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    const char *room = node_rpc_param_str(params, "room", 0, code, err, cap);
     if (!room)
         return NULL;
-    json_t *text = s_param(params, "text", 1);
+    json_t *text = node_rpc_param(params, "text", 1);
     if (!json_is_string(text)) {
         *code = NODE_RPC_E_PARAMS;
         snprintf(err, cap, "missing string parameter 'text'");
         return NULL;
     }
     char why[128];
-    if (p2p_node_room_post(node_app_p2p(app), room, (const uint8_t *) json_string_value(text),
+    if (p2p_node_room_post(node_app_p2p(app), room, (const uint8_t *)json_string_value(text),
                            json_string_length(text), why, sizeof why) != 0)
-        return s_fail(code, err, cap, why);
-    (void) method;
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
+    (void)method;
     return json_pack("{s:s,s:b}", "room", room, "posted", 1);
 }
 
@@ -419,16 +366,16 @@ static int s_flood_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_p2p_t *self = arg;
     s_flood_t *f = &self->flood;
-    uint64_t now = (uint64_t) zclock_time();
+    uint64_t now = (uint64_t)zclock_time();
     uint64_t due = (now - f->started_ms) * f->rate / 1000 + 1;
     if (due > f->count)
         due = f->count;
     char why[128];
     uint8_t *buf = malloc(f->size + 64);
     while (buf && f->sent < due) {
-        int n = snprintf((char *) buf, f->size + 64, "flood %llu ", (unsigned long long) f->sent);
-        size_t len = f->size > (size_t) n ? f->size : (size_t) n;
-        memset(buf + n, 'x', len - (size_t) n);
+        int n = snprintf((char *)buf, f->size + 64, "flood %llu ", (unsigned long long)f->sent);
+        size_t len = f->size > (size_t)n ? f->size : (size_t)n;
+        memset(buf + n, 'x', len - (size_t)n);
         if (p2p_node_room_post(node_app_p2p(self->app), f->room, buf, len, why, sizeof why) != 0)
             f->failed++;
         f->sent++;
@@ -445,15 +392,18 @@ static json_t *m_room_post_many(node_app_t *app, const char *method, json_t *par
                                 char *err, size_t cap)
 {
     node_p2p_t *self = s_self(app);
-    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    const char *room = node_rpc_param_str(params, "room", 0, code, err, cap);
     if (!room)
         return NULL;
     if (!s_room(self, room))
-        return s_fail(code, err, cap, "not a member of that room: join it first");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "not a member of that room: join it first");
     if (self->flood.active)
-        return s_fail(code, err, cap, "a series of posts is already running");
-    uint64_t count = s_param_u64(params, "count", 1, 0), rate = s_param_u64(params, "rate", 2, 100),
-             size = s_param_u64(params, "size", 3, 64);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "a series of posts is already running");
+    uint64_t count = node_rpc_param_u64(params, "count", 1, 0),
+             rate = node_rpc_param_u64(params, "rate", 2, 100),
+             size = node_rpc_param_u64(params, "size", 3, 64);
     if (count == 0 || count > FLOOD_MAX_COUNT || rate == 0 || rate > FLOOD_MAX_RATE ||
         size > 64 * 1024) {
         *code = NODE_RPC_E_PARAMS;
@@ -467,38 +417,39 @@ static json_t *m_room_post_many(node_app_t *app, const char *method, json_t *par
     f->count = count;
     f->rate = rate;
     f->size = size;
-    f->started_ms = (uint64_t) zclock_time();
+    f->started_ms = (uint64_t)zclock_time();
     self->app = app;
     f->timer = zloop_timer(node_app_loop(app), FLOOD_TICK_MS, 0, s_flood_tick, self);
     if (f->timer < 0)
-        return s_fail(code, err, cap, "cannot start a timer");
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot start a timer");
     f->active = true;
-    (void) method;
-    return json_pack("{s:s,s:I,s:I}", "room", room, "count", (json_int_t) count, "rate",
-                     (json_int_t) rate);
+    (void)method;
+    return json_pack("{s:s,s:I,s:I}", "room", room, "count", (json_int_t)count, "rate",
+                     (json_int_t)rate);
 }
 
 static json_t *m_room_tail(node_app_t *app, const char *method, json_t *params, int *code,
                            char *err, size_t cap)
 {
-    const char *room = s_param_str(params, "room", 0, code, err, cap);
+    const char *room = node_rpc_param_str(params, "room", 0, code, err, cap);
     if (!room)
         return NULL;
     s_room_t *r = s_room(s_self(app), room);
     if (!r)
-        return s_fail(code, err, cap, "not a member of that room: join it first");
-    (void) method;
-    return s_log_json(r->log, s_param_u64(params, "after", 1, 0));
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "not a member of that room: join it first");
+    (void)method;
+    return s_log_json(r->log, node_rpc_param_u64(params, "after", 1, 0));
 }
 
-static json_t *m_inbox(node_app_t *app, const char *method, json_t *params, int *code,
-                       char *err, size_t cap)
+static json_t *m_inbox(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
 {
-    (void) method;
-    (void) code;
-    (void) err;
-    (void) cap;
-    return s_log_json(s_self(app)->inbox, s_param_u64(params, "after", 0, 0));
+    (void)method;
+    (void)code;
+    (void)err;
+    (void)cap;
+    return s_log_json(s_self(app)->inbox, node_rpc_param_u64(params, "after", 0, 0));
 }
 
 static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, int *code,
@@ -506,22 +457,22 @@ static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, 
 {
     p2p_stats_t st;
     p2p_node_stats(node_app_p2p(app), &st);
-    (void) method;
-    (void) params;
-    (void) code;
-    (void) err;
-    (void) cap;
+    (void)method;
+    (void)params;
+    (void)code;
+    (void)err;
+    (void)cap;
     return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                     "msgs_in", (json_int_t) st.msgs_in, "msgs_out", (json_int_t) st.msgs_out,
-                     "bytes_in", (json_int_t) st.bytes_in, "bytes_out", (json_int_t) st.bytes_out,
-                     "dup_dropped", (json_int_t) st.dup_dropped, "bad_sig", (json_int_t) st.bad_sig,
-                     "malformed", (json_int_t) st.malformed, "rate_limited",
-                     (json_int_t) st.rate_limited, "policy_dropped", (json_int_t) st.policy_dropped,
-                     "banned", (json_int_t) st.banned, "delivered", (json_int_t) st.delivered,
-                     "iwant_served", (json_int_t) st.iwant_served, "seen_entries",
-                     (json_int_t) st.seen_entries, "mcache_entries", (json_int_t) st.mcache_entries,
-                     "mcache_bytes", (json_int_t) st.mcache_bytes, "table_entries",
-                     (json_int_t) st.table_entries, "links", (json_int_t) st.links);
+                     "msgs_in", (json_int_t)st.msgs_in, "msgs_out", (json_int_t)st.msgs_out,
+                     "bytes_in", (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out,
+                     "dup_dropped", (json_int_t)st.dup_dropped, "bad_sig", (json_int_t)st.bad_sig,
+                     "malformed", (json_int_t)st.malformed, "rate_limited",
+                     (json_int_t)st.rate_limited, "policy_dropped", (json_int_t)st.policy_dropped,
+                     "banned", (json_int_t)st.banned, "delivered", (json_int_t)st.delivered,
+                     "iwant_served", (json_int_t)st.iwant_served, "seen_entries",
+                     (json_int_t)st.seen_entries, "mcache_entries", (json_int_t)st.mcache_entries,
+                     "mcache_bytes", (json_int_t)st.mcache_bytes, "table_entries",
+                     (json_int_t)st.table_entries, "links", (json_int_t)st.links);
 }
 
 int node_p2p_register(node_app_t *app)
@@ -530,10 +481,18 @@ int node_p2p_register(node_app_t *app)
         const char *name;
         node_app_method_fn *fn;
     } methods[] = {
-        {"peers", m_peers},         {"lookup", m_lookup},         {"lookup_result", m_lookup_result},
-        {"send", m_send},           {"send_result", m_send_result}, {"rooms", m_rooms},
-        {"room_join", m_room_join}, {"room_leave", m_room_leave}, {"room_post", m_room_post},
-        {"room_tail", m_room_tail}, {"inbox", m_inbox},           {"p2p_stats", m_p2p_stats},
+        {"peers", m_peers},
+        {"lookup", m_lookup},
+        {"lookup_result", m_lookup_result},
+        {"send", m_send},
+        {"send_result", m_send_result},
+        {"rooms", m_rooms},
+        {"room_join", m_room_join},
+        {"room_leave", m_room_leave},
+        {"room_post", m_room_post},
+        {"room_tail", m_room_tail},
+        {"inbox", m_inbox},
+        {"p2p_stats", m_p2p_stats},
         {"room_post_many", m_room_post_many},
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)

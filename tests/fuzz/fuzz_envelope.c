@@ -17,18 +17,9 @@
 #include "proto/proto_envelope.h"
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_util.h"
 
 #define WALK_DEPTH 32
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_envelope: invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 /* Reads one value with the typed reader calls, choosing by its first byte; containers
    recurse. Maps, floats, ext and signed ints have no typed reader and are skipped. */
@@ -67,14 +58,14 @@ static int s_typed_walk(proto_rd_t *r, int depth)
 static void s_check_envelope(const uint8_t *data, size_t size, const proto_envelope_t *env)
 {
     const proto_msgtype_info_t *info = proto_msgtype_lookup(env->type);
-    s_require(size <= PROTO_ENVELOPE_MAX, "decoded size over the limit");
-    s_require(env->version == PROTO_VERSION, "decoded version");
-    s_require(info != NULL, "decoded an unknown type");
-    s_require(env->body_len <= info->max_body, "decoded body over the type's limit");
-    s_require(env->body_len == 0 || (env->body >= data && env->body_len <= size &&
-                                     (size_t)(env->body - data) <= size - env->body_len),
-              "body points outside the input");
-    s_require(size <= env->body_len + PROTO_ENVELOPE_OVERHEAD, "overhead bound");
+    fuzz_require(size <= PROTO_ENVELOPE_MAX, "decoded size over the limit");
+    fuzz_require(env->version == PROTO_VERSION, "decoded version");
+    fuzz_require(info != NULL, "decoded an unknown type");
+    fuzz_require(env->body_len <= info->max_body, "decoded body over the type's limit");
+    fuzz_require(env->body_len == 0 || (env->body >= data && env->body_len <= size &&
+                                        (size_t)(env->body - data) <= size - env->body_len),
+                 "body points outside the input");
+    fuzz_require(size <= env->body_len + PROTO_ENVELOPE_OVERHEAD, "overhead bound");
 
     /* canonical re-encoding reproduces the input exactly */
     proto_wr_t w;
@@ -89,15 +80,17 @@ static void s_check_envelope(const uint8_t *data, size_t size, const proto_envel
     proto_wr_bin(&w, env->sig, PROTO_SIG_LEN);
     size_t len;
     const uint8_t *again = proto_wr_data(&w, &len);
-    s_require(again != NULL, "re-encoding failed");
-    s_require(len == size && memcmp(again, data, size) == 0,
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(again != NULL, "re-encoding failed");
+    fuzz_require(len == size && memcmp(again, data, size) == 0,
+                 "encode(decode(b)) != b: a non-canonical encoding was accepted");
     proto_wr_free(&w);
 
     int vrc = proto_envelope_verify(env);
-    s_require(vrc == PROTO_OK || vrc == PROTO_E_BAD_SIG, "verify answered neither OK nor BAD_SIG");
+    fuzz_require(vrc == PROTO_OK || vrc == PROTO_E_BAD_SIG,
+                 "verify answered neither OK nor BAD_SIG");
     proto_envelope_t env2;
-    s_require(proto_envelope_open(data, size, &env2) == vrc, "open disagrees with decode+verify");
+    fuzz_require(proto_envelope_open(data, size, &env2) == vrc,
+                 "open disagrees with decode+verify");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -107,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     proto_envelope_t env;
     int drc = proto_envelope_decode(data, size, &env);
-    s_require(drc <= PROTO_OK && drc >= PROTO_E_INVALID, "decode returned a stray value");
+    fuzz_require(drc <= PROTO_OK && drc >= PROTO_E_INVALID, "decode returned a stray value");
     if (drc == PROTO_OK)
         s_check_envelope(data, size, &env);
 
@@ -115,23 +108,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     proto_rd_t r;
     proto_rd_init(&r, data, size);
     int src = proto_rd_skip(&r, WALK_DEPTH);
-    s_require(r.pos <= r.len, "skip ran past the end");
-    s_require(src == r.err, "skip result is not the sticky error");
+    fuzz_require(r.pos <= r.len, "skip ran past the end");
+    fuzz_require(src == r.err, "skip result is not the sticky error");
     int sfin = proto_rd_finish(&r);
     if (drc == PROTO_OK)
-        s_require(src == PROTO_OK && sfin == PROTO_OK, "skip rejects a decodable envelope");
+        fuzz_require(src == PROTO_OK && sfin == PROTO_OK, "skip rejects a decodable envelope");
 
     /* typed walk: stricter than skip, so whatever it accepts skip accepts too */
     proto_rd_t t;
     proto_rd_init(&t, data, size);
     int trc = s_typed_walk(&t, WALK_DEPTH);
-    s_require(t.pos <= t.len, "typed walk ran past the end");
+    fuzz_require(t.pos <= t.len, "typed walk ran past the end");
     if (trc == PROTO_OK) {
-        s_require(src == PROTO_OK, "skip rejects what the typed walk accepts");
-        s_require(t.pos == r.pos, "skip and typed walk end at different places");
+        fuzz_require(src == PROTO_OK, "skip rejects what the typed walk accepts");
+        fuzz_require(t.pos == r.pos, "skip and typed walk end at different places");
     }
     if (drc == PROTO_OK)
-        s_require(trc == PROTO_OK && proto_rd_finish(&t) == PROTO_OK,
-                  "typed walk rejects a decodable envelope");
+        fuzz_require(trc == PROTO_OK && proto_rd_finish(&t) == PROTO_OK,
+                     "typed walk rejects a decodable envelope");
     return 0;
 }

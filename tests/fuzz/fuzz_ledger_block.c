@@ -20,31 +20,22 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_ledger_block: invariant broken: %s\n", what);
-        abort();
-    }
-}
+#include "tests/fuzz/fuzz_util.h"
 
 static void s_check_tx(const uint8_t *p, size_t len)
 {
     ledger_tx_t tx;
     int rc = ledger_tx_decode(p, len, &tx);
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID && rc != PROTO_E_NOMEM,
-              "tx decoder returned a stray value");
+    fuzz_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID && rc != PROTO_E_NOMEM,
+                 "tx decoder returned a stray value");
     if (rc != PROTO_OK)
         return;
     proto_wr_t w;
     proto_wr_init(&w);
-    s_require(ledger_tx_write(&w, &tx) == PROTO_OK, "tx re-encoding failed");
+    fuzz_require(ledger_tx_write(&w, &tx) == PROTO_OK, "tx re-encoding failed");
     size_t n;
     const uint8_t *again = proto_wr_data(&w, &n);
-    s_require(again && n == len && memcmp(again, p, len) == 0, "tx: encode(decode(b)) != b");
+    fuzz_require(again && n == len && memcmp(again, p, len) == 0, "tx: encode(decode(b)) != b");
     proto_wr_free(&w);
 }
 
@@ -54,35 +45,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     ledger_block_t *b = NULL;
     int rc = ledger_block_decode(data, size, &b);
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
-    s_require(rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION && rc != PROTO_E_UNKNOWN_TYPE,
-              "decoder returned an error it has no cause for");
+    fuzz_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
+    fuzz_require(rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION && rc != PROTO_E_UNKNOWN_TYPE,
+                 "decoder returned an error it has no cause for");
     if (rc != PROTO_OK) {
-        s_require(b == NULL, "block left behind after an error");
+        fuzz_require(b == NULL, "block left behind after an error");
         return 0;
     }
-    s_require(size <= LEDGER_BLOCK_MAX_BYTES, "oversized block accepted");
+    fuzz_require(size <= LEDGER_BLOCK_MAX_BYTES, "oversized block accepted");
     size_t n = ledger_block_tx_count(b), blen;
     const uint8_t *bytes = ledger_block_bytes(b, &blen);
-    s_require(blen == size && memcmp(bytes, data, size) == 0, "stored bytes differ");
-    s_require(n <= LEDGER_BLOCK_MAX_TXS, "too many txs accepted");
+    fuzz_require(blen == size && memcmp(bytes, data, size) == 0, "stored bytes differ");
+    fuzz_require(n <= LEDGER_BLOCK_MAX_TXS, "too many txs accepted");
     const uint8_t **txs = calloc(n + 1, sizeof *txs);
     size_t *lens = calloc(n + 1, sizeof *lens);
-    s_require(txs && lens, "out of memory");
+    fuzz_require(txs && lens, "out of memory");
     for (size_t i = 0; i < n; i++) {
         txs[i] = ledger_block_tx(b, i, &lens[i]);
-        s_require(lens[i] <= LEDGER_TX_MAX_BYTES, "tx too long accepted");
-        s_require(txs[i] >= bytes && (size_t)(txs[i] - bytes) + lens[i] <= blen,
-                  "tx outside the block");
+        fuzz_require(lens[i] <= LEDGER_TX_MAX_BYTES, "tx too long accepted");
+        fuzz_require(txs[i] >= bytes && (size_t)(txs[i] - bytes) + lens[i] <= blen,
+                     "tx outside the block");
         s_check_tx(txs[i], lens[i]);
     }
     size_t len;
     uint8_t *again = ledger_block_encode(ledger_block_header(b), txs, lens, n, &len);
-    s_require(again && len == size && memcmp(again, data, size) == 0,
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(again && len == size && memcmp(again, data, size) == 0,
+                 "encode(decode(b)) != b: a non-canonical encoding was accepted");
     uint8_t h[LEDGER_ID_LEN];
     ledger_header_hash(ledger_block_header(b), h);
-    s_require(memcmp(h, ledger_block_hash(b), LEDGER_ID_LEN) == 0, "hash differs from header's");
+    fuzz_require(memcmp(h, ledger_block_hash(b), LEDGER_ID_LEN) == 0, "hash differs from header's");
     free(again);
     free(txs);
     free(lens);

@@ -22,16 +22,7 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_ledger_tx: invariant broken: %s\n", what);
-        abort();
-    }
-}
+#include "tests/fuzz/fuzz_util.h"
 
 static bool s_code_ok(int rc)
 {
@@ -42,30 +33,30 @@ static bool s_code_ok(int rc)
 static void s_apply(const ledger_tx_t *tx)
 {
     ledger_state_t *st = ledger_state_new(NULL);
-    s_require(st != NULL, "out of memory");
+    fuzz_require(st != NULL, "out of memory");
     ledger_account_t a = {.balance = 1000000, .nonce = tx->nonce};
     uint8_t auth[2][LEDGER_ID_LEN];
     memcpy(auth[0], tx->from, LEDGER_ID_LEN);
     memset(auth[1], 0x5a, LEDGER_ID_LEN);
     if (memcmp(auth[0], auth[1], LEDGER_ID_LEN) == 0)
         auth[1][0] ^= 1;
-    s_require(ledger_state_set_account(st, tx->from, &a) == LEDGER_OK, "set account");
-    s_require(ledger_state_set_authorities(st, (const uint8_t(*)[LEDGER_ID_LEN])auth, 2) ==
-                  LEDGER_OK,
-              "set authorities");
+    fuzz_require(ledger_state_set_account(st, tx->from, &a) == LEDGER_OK, "set account");
+    fuzz_require(ledger_state_set_authorities(st, (const uint8_t(*)[LEDGER_ID_LEN])auth, 2) ==
+                     LEDGER_OK,
+                 "set authorities");
     const char *why = NULL;
     int rc = ledger_state_admit_tx(st, tx, &why);
-    s_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "admit code");
+    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "admit code");
     rc = ledger_state_apply_tx(st, tx, &why);
-    s_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "apply code");
+    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "apply code");
     if (rc == LEDGER_OK) {
         ledger_account_t after;
-        s_require(ledger_state_account(st, tx->from, &after) == LEDGER_OK, "read back");
-        s_require(after.nonce == tx->nonce + 1, "nonce not bumped");
+        fuzz_require(ledger_state_account(st, tx->from, &after) == LEDGER_OK, "read back");
+        fuzz_require(after.nonce == tx->nonce + 1, "nonce not bumped");
     }
-    s_require(ledger_state_end_block(st) == LEDGER_OK, "end block");
+    fuzz_require(ledger_state_end_block(st) == LEDGER_OK, "end block");
     uint8_t prev[LEDGER_ID_LEN] = {0}, root[LEDGER_ID_LEN];
-    s_require(ledger_state_finish(st, prev, root) == LEDGER_OK, "finish");
+    fuzz_require(ledger_state_finish(st, prev, root) == LEDGER_OK, "finish");
     ledger_state_destroy(&st);
 }
 
@@ -75,26 +66,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     ledger_tx_t tx;
     int rc = ledger_tx_decode(data, size, &tx);
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
-    s_require(rc != PROTO_E_NOMEM && rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION,
-              "decoder returned an error it has no cause for");
+    fuzz_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
+    fuzz_require(rc != PROTO_E_NOMEM && rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION,
+                 "decoder returned an error it has no cause for");
     if (rc != PROTO_OK) {
-        s_require(tx.bytes == NULL && tx.len == 0, "fields left behind after an error");
+        fuzz_require(tx.bytes == NULL && tx.len == 0, "fields left behind after an error");
         return 0;
     }
-    s_require(size <= LEDGER_TX_MAX_BYTES, "oversized tx accepted");
-    s_require(tx.bytes == data && tx.len == size, "bytes view wrong");
-    s_require(tx.signed_len > 0 && tx.signed_len + 2 + PROTO_SIG_LEN == size,
-              "signed prefix not followed by exactly the signature");
-    s_require(ledger_contract_find(tx.type) != NULL, "unknown type accepted");
+    fuzz_require(size <= LEDGER_TX_MAX_BYTES, "oversized tx accepted");
+    fuzz_require(tx.bytes == data && tx.len == size, "bytes view wrong");
+    fuzz_require(tx.signed_len > 0 && tx.signed_len + 2 + PROTO_SIG_LEN == size,
+                 "signed prefix not followed by exactly the signature");
+    fuzz_require(ledger_contract_find(tx.type) != NULL, "unknown type accepted");
 
     proto_wr_t w;
     proto_wr_init(&w);
-    s_require(ledger_tx_write(&w, &tx) == PROTO_OK, "re-encoding failed");
+    fuzz_require(ledger_tx_write(&w, &tx) == PROTO_OK, "re-encoding failed");
     size_t n;
     const uint8_t *again = proto_wr_data(&w, &n);
-    s_require(again && n == size && memcmp(again, data, size) == 0,
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(again && n == size && memcmp(again, data, size) == 0,
+                 "encode(decode(b)) != b: a non-canonical encoding was accepted");
     proto_wr_free(&w);
 
     uint8_t id[LEDGER_ID_LEN], h[PROTO_HASH_LEN];
@@ -105,11 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *why = NULL;
     ledger_tx_t again_tx;
     int prc = ledger_tx_parse(data, size, tx.chain_id, false, &again_tx, &why);
-    s_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID, "parse disagrees with decode");
-    s_require(prc == LEDGER_OK || why != NULL, "refusal without a reason");
+    fuzz_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID, "parse disagrees with decode");
+    fuzz_require(prc == LEDGER_OK || why != NULL, "refusal without a reason");
     prc = ledger_tx_check(&tx, tx.chain_id, true, &why);
-    s_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID || prc == LEDGER_E_BAD_SIG,
-              "check returned a stray code");
+    fuzz_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID || prc == LEDGER_E_BAD_SIG,
+                 "check returned a stray code");
     s_apply(&tx);
     return 0;
 }

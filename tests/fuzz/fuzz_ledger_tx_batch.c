@@ -20,8 +20,7 @@
 #include "ledger/ledger_tx.h"
 #include "proto/proto_err.h"
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_util.h"
 
 #define MAX_SEEN 64 /* elements remembered for the round trip; larger batches skip it */
 
@@ -34,20 +33,12 @@ typedef struct {
     size_t lens[MAX_SEEN];
 } s_walk_t;
 
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_ledger_tx_batch: invariant broken: %s\n", what);
-        abort();
-    }
-}
-
 static int s_visit(void *ctx, const uint8_t *tx, size_t len)
 {
     s_walk_t *w = ctx;
-    s_require(tx >= w->base && len <= w->size && tx + len <= w->base + w->size,
-              "element outside the input");
-    s_require(len <= LEDGER_TX_MAX_BYTES, "element over the tx size limit");
+    fuzz_require(tx >= w->base && len <= w->size && tx + len <= w->base + w->size,
+                 "element outside the input");
+    fuzz_require(len <= LEDGER_TX_MAX_BYTES, "element over the tx size limit");
     if (w->count < MAX_SEEN) {
         w->txs[w->count] = tx;
         w->lens[w->count] = len;
@@ -57,7 +48,7 @@ static int s_visit(void *ctx, const uint8_t *tx, size_t len)
     ledger_tx_t parsed;
     const char *why = NULL;
     int rc = ledger_tx_parse(tx, len, chain, false, &parsed, &why);
-    s_require(rc <= LEDGER_OK && rc >= LEDGER_E_NOMEM, "parse code");
+    fuzz_require(rc <= LEDGER_OK && rc >= LEDGER_E_NOMEM, "parse code");
     return w->stop_at && w->count == w->stop_at ? 7 : 0;
 }
 
@@ -65,30 +56,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     s_walk_t w = {.base = data, .size = size};
     int rc = ledger_tx_batch_each(data, size, LEDGER_TX_BATCH_MAX, s_visit, &w);
-    s_require(rc == PROTO_OK || (rc < 0 && w.count == 0), "error after visiting");
+    fuzz_require(rc == PROTO_OK || (rc < 0 && w.count == 0), "error after visiting");
     if (rc != PROTO_OK)
         return 0;
-    s_require(w.count >= 1 && w.count <= LEDGER_TX_BATCH_MAX, "element count");
+    fuzz_require(w.count >= 1 && w.count <= LEDGER_TX_BATCH_MAX, "element count");
     if (w.count <= MAX_SEEN) {
         proto_wr_t wr;
         proto_wr_init(&wr);
         ledger_tx_batch_write(&wr, w.txs, w.lens, w.count);
         size_t len;
         const uint8_t *out = proto_wr_data(&wr, &len);
-        s_require(out && len == size && memcmp(out, data, size) == 0, "round trip");
+        fuzz_require(out && len == size && memcmp(out, data, size) == 0, "round trip");
         proto_wr_free(&wr);
     }
     /* a visitor that stops at the first element stops the walk with its value */
     s_walk_t again = {.base = data, .size = size, .stop_at = 1};
-    s_require(ledger_tx_batch_each(data, size, LEDGER_TX_BATCH_MAX, s_visit, &again) == 7 &&
-                  again.count == 1,
-              "early stop");
+    fuzz_require(ledger_tx_batch_each(data, size, LEDGER_TX_BATCH_MAX, s_visit, &again) == 7 &&
+                     again.count == 1,
+                 "early stop");
     /* a smaller limit refuses longer batches without visiting */
     if (w.count > 1) {
         s_walk_t lim = {.base = data, .size = size};
-        s_require(ledger_tx_batch_each(data, size, w.count - 1, s_visit, &lim) != PROTO_OK &&
-                      lim.count == 0,
-                  "limit");
+        fuzz_require(ledger_tx_batch_each(data, size, w.count - 1, s_visit, &lim) != PROTO_OK &&
+                         lim.count == 0,
+                     "limit");
     }
     return 0;
 }

@@ -23,34 +23,15 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-enum { SEL_VOTE, SEL_PROPOSAL, SEL_CERT, SEL_RECORD, SEL_CORE, SEL_COUNT };
+#include "tests/fuzz/fuzz_util.h"
 
 /* The fixed world of the harness: chain id "fuzz-chain" and validators from seeds 1..4. */
 static const uint8_t s_chain[32] = {'f', 'u', 'z', 'z', '-', 'c', 'h', 'a', 'i', 'n'};
 
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_ledger_vote: invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-static void s_require_rc(int rc)
-{
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
-    s_require(rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION && rc != PROTO_E_UNKNOWN_TYPE,
-              "decoder returned an error it has no cause for");
-}
-
 static void s_require_same(uint8_t *again, size_t n, int rc, const uint8_t *body, size_t len)
 {
-    s_require(rc == PROTO_OK && again != NULL, "re-encoding failed");
-    s_require(n == len && (len == 0 || memcmp(again, body, len) == 0),
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(rc == PROTO_OK, "re-encoding failed");
+    fuzz_require_same(again, n, body, len);
     free(again);
 }
 
@@ -61,8 +42,8 @@ static void s_keys(proto_key_t *keys[4], ledger_valset_t *vs)
         uint8_t seed[32] = {0};
         seed[0] = (uint8_t)(i + 1);
         keys[i] = proto_key_from_seed(seed);
-        s_require(keys[i] != NULL, "out of memory");
-        s_require(ledger_valset_add(vs, proto_key_public(keys[i])) == 0, "valset");
+        fuzz_require(keys[i] != NULL, "out of memory");
+        fuzz_require(ledger_valset_add(vs, proto_key_public(keys[i])) == 0, "valset");
     }
 }
 
@@ -77,8 +58,8 @@ static int s_vote(const uint8_t *body, size_t len)
     ledger_vote_t v;
     int rc = ledger_vote_decode(body, len, &v);
     if (rc == PROTO_OK) {
-        s_require(v.type == LEDGER_VOTE_PREVOTE || v.type == LEDGER_VOTE_PRECOMMIT, "type");
-        s_require(v.height <= LEDGER_HEIGHT_MAX && v.round <= LEDGER_ROUND_MAX, "range");
+        fuzz_require(v.type == LEDGER_VOTE_PREVOTE || v.type == LEDGER_VOTE_PRECOMMIT, "type");
+        fuzz_require(v.height <= LEDGER_HEIGHT_MAX && v.round <= LEDGER_ROUND_MAX, "range");
         bool ok = ledger_vote_verify(&v); /* any answer, but no crash */
         (void)ok;
         uint8_t *again = NULL;
@@ -94,13 +75,13 @@ static int s_proposal(const uint8_t *body, size_t len)
     ledger_proposal_t p;
     int rc = ledger_proposal_decode(body, len, &p);
     if (rc == PROTO_OK) {
-        s_require(p.height <= LEDGER_HEIGHT_MAX && p.round <= LEDGER_ROUND_MAX, "range");
-        s_require(p.pol_round >= -1 && (p.pol_round < 0 || (uint32_t)p.pol_round < p.round),
-                  "pol_round");
-        s_require(p.block_len <= LEDGER_PROPOSAL_BLOCK_MAX && p.block_len <= len &&
-                      (p.block_len == 0 ||
-                       (p.block >= body && (size_t)(p.block - body) <= len - p.block_len)),
-                  "block outside the input");
+        fuzz_require(p.height <= LEDGER_HEIGHT_MAX && p.round <= LEDGER_ROUND_MAX, "range");
+        fuzz_require(p.pol_round >= -1 && (p.pol_round < 0 || (uint32_t)p.pol_round < p.round),
+                     "pol_round");
+        fuzz_require(p.block_len <= LEDGER_PROPOSAL_BLOCK_MAX && p.block_len <= len &&
+                         (p.block_len == 0 ||
+                          (p.block >= body && (size_t)(p.block - body) <= len - p.block_len)),
+                     "block outside the input");
         bool ok = ledger_proposal_verify(&p);
         (void)ok;
         uint8_t *again = NULL;
@@ -116,15 +97,15 @@ static int s_cert(const uint8_t *body, size_t len)
     ledger_cert_t c;
     int rc = ledger_cert_decode(body, len, &c);
     if (rc == PROTO_OK) {
-        s_require(c.n_sigs >= 1 && c.n_sigs <= LEDGER_VALSET_MAX, "entries");
+        fuzz_require(c.n_sigs >= 1 && c.n_sigs <= LEDGER_VALSET_MAX, "entries");
         for (size_t i = 1; i < c.n_sigs; i++)
-            s_require(c.sigs[i].index > c.sigs[i - 1].index, "indexes not increasing");
+            fuzz_require(c.sigs[i].index > c.sigs[i - 1].index, "indexes not increasing");
         proto_key_t *keys[4];
         ledger_valset_t vs;
         s_keys(keys, &vs);
         int vrc = ledger_cert_verify(&c, &vs, s_chain, c.block_hash);
-        s_require(vrc == PROTO_OK || vrc == PROTO_E_INVALID || vrc == PROTO_E_BAD_SIG,
-                  "verify result");
+        fuzz_require(vrc == PROTO_OK || vrc == PROTO_E_INVALID || vrc == PROTO_E_BAD_SIG,
+                     "verify result");
         s_keys_free(keys);
         uint8_t *again = NULL;
         size_t n = 0;
@@ -200,7 +181,7 @@ static ledger_cons_t *s_core(proto_key_t *key)
                            .validate = s_io_validate,
                            .commit = s_io_commit};
     ledger_cons_t *c = ledger_cons_new(s_chain, key, &io, NULL);
-    s_require(c != NULL, "ledger_cons_new");
+    fuzz_require(c != NULL, "ledger_cons_new");
     return c;
 }
 
@@ -214,7 +195,7 @@ static int s_record(const uint8_t *body, size_t len)
     if (rc == PROTO_OK) {
         /* resume wherever the record says (heights 1..3 are the interesting ones) */
         for (uint64_t h = 1; h <= 3; h++)
-            s_require(ledger_cons_start_height(c, h, &vs, 1000 + h) == 0, "start_height");
+            fuzz_require(ledger_cons_start_height(c, h, &vs, 1000 + h) == 0, "start_height");
         ledger_cons_on_timeout(c, 3, ledger_cons_round(c), LEDGER_STEP_PROPOSE, 2000);
         ledger_cons_on_timeout(c, 3, ledger_cons_round(c), LEDGER_STEP_REBROADCAST, 3000);
         ledger_cons_on_timeout(c, 3, ledger_cons_round(c), LEDGER_STEP_REBROADCAST, 4000);
@@ -230,11 +211,11 @@ static int s_core_inputs(const uint8_t *body, size_t len)
     ledger_valset_t vs;
     s_keys(keys, &vs);
     ledger_cons_t *c = s_core(keys[2]);
-    s_require(ledger_cons_start_height(c, 1, &vs, 1000) == 0, "start_height");
+    fuzz_require(ledger_cons_start_height(c, 1, &vs, 1000) == 0, "start_height");
     int a = ledger_cons_on_vote(c, body, len, 1001);
     int b = ledger_cons_on_proposal(c, body, len, 1002);
-    s_require(a <= PROTO_OK && a >= PROTO_E_INVALID && b <= PROTO_OK && b >= PROTO_E_INVALID,
-              "core returned a stray value");
+    fuzz_require(a <= PROTO_OK && a >= PROTO_E_INVALID && b <= PROTO_OK && b >= PROTO_E_INVALID,
+                 "core returned a stray value");
     ledger_cons_on_timeout(c, 1, 0, LEDGER_STEP_PROPOSE, 1300);
     ledger_cons_destroy(&c);
     s_keys_free(keys);
@@ -243,32 +224,9 @@ static int s_core_inputs(const uint8_t *body, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
-        return 0;
+    static fuzz_case_fn *const cases[] = {s_vote, s_proposal, s_cert, s_record, s_core_inputs};
     if (proto_crypto_init() != 0)
         abort();
-    const uint8_t *body = data + 1;
-    size_t len = size - 1;
-    int rc = PROTO_OK;
-    switch (data[0] % SEL_COUNT) {
-    case SEL_VOTE:
-        rc = s_vote(body, len);
-        break;
-    case SEL_PROPOSAL:
-        rc = s_proposal(body, len);
-        break;
-    case SEL_CERT:
-        rc = s_cert(body, len);
-        break;
-    case SEL_RECORD:
-        rc = s_record(body, len);
-        break;
-    case SEL_CORE:
-        rc = s_core_inputs(body, len);
-        break;
-    default:
-        abort();
-    }
-    s_require_rc(rc);
+    fuzz_require_decoder_rc(fuzz_dispatch(data, size, cases, sizeof cases / sizeof cases[0]));
     return 0;
 }

@@ -19,8 +19,7 @@
 #include <string.h>
 
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_util.h"
 
 #define MAX_OPS 32
 #define COPY_CAP 300
@@ -43,14 +42,6 @@ static const uint64_t s_limits[16] = {
     1000000,
     UINT64_MAX,
 };
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_mp: invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 /* Well-formed UTF-8 per Unicode Table 3-7, without NUL. */
 static bool s_oracle_utf8(const uint8_t *s, size_t n)
@@ -131,8 +122,8 @@ static void s_same_as(const proto_rd_t *r, size_t from, proto_wr_t *w, const cha
 {
     size_t len;
     const uint8_t *enc = proto_wr_data(w, &len);
-    s_require(enc != NULL || len == 0, "writer failed");
-    s_require(r->pos - from == len && (len == 0 || memcmp(r->buf + from, enc, len) == 0), what);
+    fuzz_require(enc != NULL || len == 0, "writer failed");
+    fuzz_require(r->pos - from == len && (len == 0 || memcmp(r->buf + from, enc, len) == 0), what);
     proto_wr_free(w);
 }
 
@@ -164,7 +155,7 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
             lim = UINT64_MAX;
         rc = proto_rd_uint(r, lim, &v);
         if (rc == PROTO_OK) {
-            s_require(v <= lim, "uint over its limit");
+            fuzz_require(v <= lim, "uint over its limit");
             proto_wr_uint(&w, v);
             s_same_as(r, pos0, &w, "uint not canonical");
         }
@@ -175,8 +166,8 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
             lim_sz = SIZE_MAX;
         rc = proto_rd_bin(r, lim_sz, &p, &n);
         if (rc == PROTO_OK) {
-            s_require(n <= lim_sz, "bin over its limit");
-            s_require(p + n == r->buf + r->pos, "bin does not end at the position");
+            fuzz_require(n <= lim_sz, "bin over its limit");
+            fuzz_require(p + n == r->buf + r->pos, "bin does not end at the position");
             proto_wr_bin(&w, p, n);
             s_same_as(r, pos0, &w, "bin not canonical");
         }
@@ -196,19 +187,19 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
         have_span = s_oracle_str_span(r, &str_off, &str_n) && r->err == PROTO_OK;
         rc = proto_rd_str(r, lim_sz, &s, &n);
         if (rc == PROTO_OK) {
-            s_require(n <= lim_sz, "str over its limit");
-            s_require(have_span && str_n == n && (const uint8_t *)s == r->buf + str_off,
-                      "str span disagrees with the oracle");
-            s_require(s_oracle_utf8((const uint8_t *)s, n), "str accepted bad UTF-8");
+            fuzz_require(n <= lim_sz, "str over its limit");
+            fuzz_require(have_span && str_n == n && (const uint8_t *)s == r->buf + str_off,
+                         "str span disagrees with the oracle");
+            fuzz_require(s_oracle_utf8((const uint8_t *)s, n), "str accepted bad UTF-8");
             proto_wr_str(&w, s, n);
             s_same_as(r, pos0, &w, "str not canonical");
         } else if (prev_err != PROTO_OK) {
             break;
         } else if (rc == PROTO_E_INVALID) {
-            s_require(have_span && !s_oracle_utf8(r->buf + str_off, str_n),
-                      "str rejected good UTF-8");
+            fuzz_require(have_span && !s_oracle_utf8(r->buf + str_off, str_n),
+                         "str rejected good UTF-8");
         } else if (have_span && str_n <= lim_sz) {
-            s_require(false, "str refused a well-framed string within its limit");
+            fuzz_require(false, "str refused a well-framed string within its limit");
         }
         break;
     case 4:
@@ -217,7 +208,7 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
         rc = proto_rd_str_copy(r, copy, n);
         if (rc == PROTO_OK) {
             size_t got = strlen(copy);
-            s_require(got < n, "str_copy overran its capacity");
+            fuzz_require(got < n, "str_copy overran its capacity");
             proto_wr_str(&w, copy, got);
             s_same_as(r, pos0, &w, "str_copy not canonical");
         }
@@ -232,8 +223,8 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
     case 6:
         rc = proto_rd_array_max(r, lim32, &count);
         if (rc == PROTO_OK) {
-            s_require(count <= lim32, "array over its limit");
-            s_require(count <= r->len - r->pos, "array count beyond the bytes left");
+            fuzz_require(count <= lim32, "array over its limit");
+            fuzz_require(count <= r->len - r->pos, "array count beyond the bytes left");
             proto_wr_array(&w, count);
             s_same_as(r, pos0, &w, "array_max not canonical");
         }
@@ -249,12 +240,12 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
     case 9:
         if ((op & 0x0f) == 9) {
             bool is_nil = proto_rd_peek_nil(r);
-            s_require(r->pos == pos0 && r->err == prev_err, "peek_nil moved the reader");
+            fuzz_require(r->pos == pos0 && r->err == prev_err, "peek_nil moved the reader");
             if (!is_nil)
                 break;
         }
         rc = proto_rd_nil(r);
-        s_require((op & 0x0f) == 8 || rc == PROTO_OK, "peek_nil said nil, nil failed");
+        fuzz_require((op & 0x0f) == 8 || rc == PROTO_OK, "peek_nil said nil, nil failed");
         if (rc == PROTO_OK) {
             proto_wr_nil(&w);
             s_same_as(r, pos0, &w, "nil not canonical");
@@ -262,12 +253,12 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
         break;
     case 10:
         rc = proto_rd_skip(r, (int)(op >> 4));
-        s_require(rc == PROTO_OK || r->pos >= pos0, "skip moved backwards");
+        fuzz_require(rc == PROTO_OK || r->pos >= pos0, "skip moved backwards");
         break;
     case 11:
         rc = proto_rd_finish(r);
-        s_require(rc != PROTO_OK || (r->pos == r->len && r->err == PROTO_OK),
-                  "finish OK with bytes left");
+        fuzz_require(rc != PROTO_OK || (r->pos == r->len && r->err == PROTO_OK),
+                     "finish OK with bytes left");
         break;
     case 15:
         rc = proto_rd_skip(r, 32);
@@ -275,16 +266,17 @@ static void s_run_op(proto_rd_t *r, uint8_t op)
     }
     proto_wr_free(&w);
 
-    s_require(r->pos <= r->len, "position past the end");
+    fuzz_require(r->pos <= r->len, "position past the end");
     if (prev_err != PROTO_OK) {
-        s_require(r->err == prev_err, "error not sticky");
-        s_require(rc == prev_err || (op & 0x0f) == 9, "call after an error returned another value");
-        s_require(r->pos == pos0, "call after an error moved the position");
+        fuzz_require(r->err == prev_err, "error not sticky");
+        fuzz_require(rc == prev_err || (op & 0x0f) == 9,
+                     "call after an error returned another value");
+        fuzz_require(r->pos == pos0, "call after an error moved the position");
     } else if (rc != PROTO_OK) {
-        s_require(rc == r->err, "result is not the reader's error");
-        s_require(rc >= PROTO_E_INVALID && rc < PROTO_OK, "stray error value");
+        fuzz_require(rc == r->err, "result is not the reader's error");
+        fuzz_require(rc >= PROTO_E_INVALID && rc < PROTO_OK, "stray error value");
     } else {
-        s_require(r->err == PROTO_OK, "success left an error behind");
+        fuzz_require(r->err == PROTO_OK, "success left an error behind");
     }
 }
 
@@ -310,8 +302,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t before = r.pos;
         if (proto_rd_skip(&r, 16) != PROTO_OK)
             break;
-        s_require(r.pos > before, "skip consumed nothing");
+        fuzz_require(r.pos > before, "skip consumed nothing");
     }
-    s_require(r.pos <= r.len, "skip ran past the end");
+    fuzz_require(r.pos <= r.len, "skip ran past the end");
     return 0;
 }

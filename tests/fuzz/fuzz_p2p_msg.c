@@ -23,39 +23,14 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-enum {
-    SEL_HELLO,
-    SEL_U64,
-    SEL_FIND_NODE,
-    SEL_NODES,
-    SEL_PEERS,
-    SEL_GOSSIP,
-    SEL_IDS,
-    SEL_RECORD,
-    SEL_UNICAST,
-    SEL_BYE,
-    SEL_COUNT
-};
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_p2p_msg: invariant broken: %s\n", what);
-        abort();
-    }
-}
+#include "tests/fuzz/fuzz_util.h"
 
 /* The writer W holds exactly BODY[0..len); frees W. */
 static void s_require_same(proto_wr_t *w, const uint8_t *body, size_t len)
 {
     size_t n;
     const uint8_t *again = proto_wr_data(w, &n);
-    s_require(again != NULL, "re-encoding failed");
-    s_require(n == len && (len == 0 || memcmp(again, body, len) == 0),
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require_same(again, n, body, len);
     proto_wr_free(w);
 }
 
@@ -66,21 +41,21 @@ static bool s_topic_ok(const char *topic)
 
 static bool s_view_ok(const uint8_t *p, size_t n, const uint8_t *body, size_t len)
 {
-    return n <= P2P_PAYLOAD_MAX && n <= len && p >= body && (size_t) (p - body) <= len - n;
+    return n <= P2P_PAYLOAD_MAX && n <= len && p >= body && (size_t)(p - body) <= len - n;
 }
 
 /* A decoded record obeys every rule the reader enforces. */
 static void s_check_record(const p2p_record_t *rec)
 {
-    s_require(rec->n_endpoints <= P2P_REC_ENDPOINTS, "too many endpoints");
-    s_require(rec->n_rooms <= P2P_REC_ROOMS, "too many rooms");
+    fuzz_require(rec->n_endpoints <= P2P_REC_ENDPOINTS, "too many endpoints");
+    fuzz_require(rec->n_rooms <= P2P_REC_ROOMS, "too many rooms");
     for (int i = 0; i < rec->n_endpoints; i++)
-        s_require(p2p_endpoint_ok(rec->endpoints[i]), "bad endpoint accepted");
+        fuzz_require(p2p_endpoint_ok(rec->endpoints[i]), "bad endpoint accepted");
     for (int i = 0; i < rec->n_rooms; i++) {
-        s_require(p2p_room_name_ok(rec->rooms[i]), "bad room name accepted");
-        s_require(p2p_record_has_room(rec, rec->rooms[i]), "has_room misses a listed room");
+        fuzz_require(p2p_room_name_ok(rec->rooms[i]), "bad room name accepted");
+        fuzz_require(p2p_record_has_room(rec, rec->rooms[i]), "has_room misses a listed room");
         for (int j = 0; j < i; j++)
-            s_require(strcmp(rec->rooms[i], rec->rooms[j]) != 0, "duplicate room accepted");
+            fuzz_require(strcmp(rec->rooms[i], rec->rooms[j]) != 0, "duplicate room accepted");
     }
 }
 
@@ -90,9 +65,9 @@ static int s_hello(const uint8_t *body, size_t len)
     int rc = p2p_msg_read_hello(body, len, &m);
     if (rc == PROTO_OK) {
         s_check_record(&m.record);
-        s_require(strlen(m.agent) < P2P_AGENT_MAX, "agent too long");
+        fuzz_require(strlen(m.agent) < P2P_AGENT_MAX, "agent too long");
         bool verified = p2p_record_verify(&m.record); /* any answer, but no crash */
-        (void) verified;
+        (void)verified;
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_hello(&w, &m);
@@ -130,13 +105,13 @@ static int s_find_node(const uint8_t *body, size_t len)
 static int s_records(const uint8_t *body, size_t len, bool with_req_id)
 {
     p2p_records_msg_t *m = malloc(sizeof *m);
-    s_require(m != NULL, "out of memory");
+    fuzz_require(m != NULL, "out of memory");
     int rc = p2p_msg_read_records(body, len, with_req_id, m);
     if (rc == PROTO_OK) {
         const p2p_record_t *ptrs[P2P_PEERS_MAX];
-        s_require(m->n_records <= (with_req_id ? P2P_NODES_MAX : P2P_PEERS_MAX),
-                  "too many records");
-        s_require(with_req_id || m->req_id == 0, "req_id set in peers");
+        fuzz_require(m->n_records <= (with_req_id ? P2P_NODES_MAX : P2P_PEERS_MAX),
+                     "too many records");
+        fuzz_require(with_req_id || m->req_id == 0, "req_id set in peers");
         for (size_t i = 0; i < m->n_records; i++) {
             s_check_record(&m->records[i]);
             ptrs[i] = &m->records[i];
@@ -146,7 +121,7 @@ static int s_records(const uint8_t *body, size_t len, bool with_req_id)
         p2p_msg_write_records(&w, with_req_id, m->req_id, ptrs, m->n_records);
         s_require_same(&w, body, len);
     } else {
-        s_require(m->n_records == 0, "records left behind after an error");
+        fuzz_require(m->n_records == 0, "records left behind after an error");
     }
     free(m);
     return rc;
@@ -157,14 +132,14 @@ static int s_gossip(const uint8_t *body, size_t len)
     p2p_gossip_t m;
     int rc = p2p_msg_read_gossip(body, len, &m);
     if (rc == PROTO_OK) {
-        s_require(s_topic_ok(m.topic), "bad topic accepted");
-        s_require(s_view_ok(m.payload, m.payload_len, body, len), "payload outside the input");
+        fuzz_require(s_topic_ok(m.topic), "bad topic accepted");
+        fuzz_require(s_view_ok(m.payload, m.payload_len, body, len), "payload outside the input");
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_gossip(&w, m.topic, m.kind, m.payload, m.payload_len);
         s_require_same(&w, body, len);
     } else {
-        s_require(m.payload == NULL && m.payload_len == 0, "payload view left after an error");
+        fuzz_require(m.payload == NULL && m.payload_len == 0, "payload view left after an error");
     }
     return rc;
 }
@@ -174,11 +149,11 @@ static int s_ids(const uint8_t *body, size_t len)
     p2p_ids_msg_t m;
     int rc = p2p_msg_read_ids(body, len, &m);
     if (rc == PROTO_OK) {
-        s_require(s_topic_ok(m.topic), "bad topic accepted");
-        s_require(m.n_ids <= P2P_IDS_MAX, "too many ids");
+        fuzz_require(s_topic_ok(m.topic), "bad topic accepted");
+        fuzz_require(m.n_ids <= P2P_IDS_MAX, "too many ids");
         proto_wr_t w;
         proto_wr_init(&w);
-        p2p_msg_write_ids(&w, m.topic, (const uint8_t(*)[32]) m.ids, m.n_ids);
+        p2p_msg_write_ids(&w, m.topic, (const uint8_t(*)[32])m.ids, m.n_ids);
         s_require_same(&w, body, len);
     }
     return rc;
@@ -191,7 +166,7 @@ static int s_record(const uint8_t *body, size_t len)
     if (rc == PROTO_OK) {
         s_check_record(&rec);
         bool verified = p2p_record_verify(&rec);
-        (void) verified;
+        (void)verified;
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_record(&w, &rec);
@@ -205,13 +180,13 @@ static int s_unicast(const uint8_t *body, size_t len)
     p2p_unicast_t m;
     int rc = p2p_msg_read_unicast(body, len, &m);
     if (rc == PROTO_OK) {
-        s_require(s_view_ok(m.payload, m.payload_len, body, len), "payload outside the input");
+        fuzz_require(s_view_ok(m.payload, m.payload_len, body, len), "payload outside the input");
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_unicast(&w, &m);
         s_require_same(&w, body, len);
     } else {
-        s_require(m.payload == NULL && m.payload_len == 0, "payload view left after an error");
+        fuzz_require(m.payload == NULL && m.payload_len == 0, "payload view left after an error");
     }
     return rc;
 }
@@ -221,7 +196,7 @@ static int s_bye(const uint8_t *body, size_t len)
     char reason[P2P_REASON_MAX];
     int rc = p2p_msg_read_bye(body, len, reason);
     if (rc == PROTO_OK) {
-        s_require(strlen(reason) < P2P_REASON_MAX, "reason too long");
+        fuzz_require(strlen(reason) < P2P_REASON_MAX, "reason too long");
         proto_wr_t w;
         proto_wr_init(&w);
         p2p_msg_write_bye(&w, reason);
@@ -230,52 +205,25 @@ static int s_bye(const uint8_t *body, size_t len)
     return rc;
 }
 
+static int s_nodes(const uint8_t *body, size_t len)
+{
+    return s_records(body, len, true);
+}
+
+static int s_peers(const uint8_t *body, size_t len)
+{
+    return s_records(body, len, false);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0)
-        return 0;
+    static fuzz_case_fn *const cases[] = {s_hello,  s_u64, s_find_node, s_nodes,   s_peers,
+                                          s_gossip, s_ids, s_record,    s_unicast, s_bye};
     if (proto_crypto_init() != 0)
         abort();
-    const uint8_t *body = data + 1;
-    size_t len = size - 1;
-    int rc = PROTO_OK;
-    switch (data[0] % SEL_COUNT) {
-    case SEL_HELLO:
-        rc = s_hello(body, len);
-        break;
-    case SEL_U64:
-        rc = s_u64(body, len);
-        break;
-    case SEL_FIND_NODE:
-        rc = s_find_node(body, len);
-        break;
-    case SEL_NODES:
-        rc = s_records(body, len, true);
-        break;
-    case SEL_PEERS:
-        rc = s_records(body, len, false);
-        break;
-    case SEL_GOSSIP:
-        rc = s_gossip(body, len);
-        break;
-    case SEL_IDS:
-        rc = s_ids(body, len);
-        break;
-    case SEL_RECORD:
-        rc = s_record(body, len);
-        break;
-    case SEL_UNICAST:
-        rc = s_unicast(body, len);
-        break;
-    case SEL_BYE:
-        rc = s_bye(body, len);
-        break;
-    default:
-        abort();
-    }
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID, "decoder returned a stray value");
-    s_require(rc != PROTO_E_NOMEM && rc != PROTO_E_BAD_SIG && rc != PROTO_E_VERSION &&
-                  rc != PROTO_E_UNKNOWN_TYPE && rc != PROTO_E_TOO_BIG,
-              "decoder returned an error it has no cause for");
+    int rc = fuzz_dispatch(data, size, cases, sizeof cases / sizeof cases[0]);
+    fuzz_require_decoder_rc(rc);
+    fuzz_require(rc != PROTO_E_NOMEM && rc != PROTO_E_TOO_BIG,
+                 "decoder returned an error it has no cause for");
     return 0;
 }

@@ -20,19 +20,10 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_util.h"
 
 #define GOOD 3
 #define MSG_MAX 256
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_sigbatch: invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -48,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const bool single = proto_sig_check(pk, msg, mlen, sig);
     if (crypto_sign_verify_detached(sig, msg, mlen, pk) == 0)
-        s_require(single, "a signature libsodium accepts is refused");
+        fuzz_require(single, "a signature libsodium accepts is refused");
 
     /* good signatures around the input, from fixed seeds */
     uint8_t gpk[GOOD][32], gsig[GOOD][64], gmsg[GOOD][8];
@@ -68,13 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* without a key table, then through one of 4 slots (cold, then warm: the input's key
        may now come from the table) */
     proto_sigkeys_t *keys = proto_sigkeys_new(4);
-    s_require(keys != NULL, "no key table");
+    fuzz_require(keys != NULL, "no key table");
     for (int pass = 0; pass < 3; pass++) {
         bool ok[GOOD + 2];
         size_t n = proto_sig_check_batch(pass ? keys : NULL, items, GOOD + 2, ok);
-        s_require(ok[1] == single && ok[GOOD + 1] == single, "batch and single verdicts differ");
-        s_require(ok[0] && ok[2] && ok[GOOD], "a good signature refused in a batch");
-        s_require(n == GOOD + 2u * single, "the count of valid signatures is wrong");
+        fuzz_require(ok[1] == single && ok[GOOD + 1] == single, "batch and single verdicts differ");
+        fuzz_require(ok[0] && ok[2] && ok[GOOD], "a good signature refused in a batch");
+        fuzz_require(n == GOOD + 2u * single, "the count of valid signatures is wrong");
     }
     proto_sigkeys_destroy(&keys);
     return 0;

@@ -19,19 +19,10 @@
 #include <string.h>
 
 #include "node/service/node_signlog.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "tests/fuzz/fuzz_util.h"
 
 #define MAX 200
 #define RECORDS_MAX 16
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_signlog: %s\n", what);
-        abort();
-    }
-}
 
 static void s_file(const uint8_t *body, size_t len)
 {
@@ -39,11 +30,11 @@ static void s_file(const uint8_t *body, size_t len)
     size_t rlen = 0;
     uint64_t seq = 0;
     if (node_signlog_parse(body, len, MAX, &rec, &rlen, &seq) == 0)
-        s_require(rec >= body && rlen >= 1 && rlen <= MAX && rlen <= len &&
-                      (size_t)(rec - body) <= len - rlen,
-                  "record outside the file or over the limit");
+        fuzz_require(rec >= body && rlen >= 1 && rlen <= MAX && rlen <= len &&
+                         (size_t)(rec - body) <= len - rlen,
+                     "record outside the file or over the limit");
     else
-        s_require(rec == NULL && rlen == 0, "no record but output set");
+        fuzz_require(rec == NULL && rlen == 0, "no record but output set");
 }
 
 static void s_log(const uint8_t *body, size_t len)
@@ -77,17 +68,17 @@ static void s_log(const uint8_t *body, size_t len)
     while (whole < n && ends[whole] <= cut)
         whole++;
     if (cut < NODE_SIGNLOG_MAGIC_LEN) { /* no magic: taken as an earlier version's record */
-        s_require(rc == (cut ? 0 : -1) && (!cut || (rec == log && rlen == cut)),
-                  "short file not taken whole");
+        fuzz_require(rc == (cut ? 0 : -1) && (!cut || (rec == log && rlen == cut)),
+                     "short file not taken whole");
         return;
     }
     if (whole == 0) {
-        s_require(rc == -1, "record found in a log with none whole");
+        fuzz_require(rc == -1, "record found in a log with none whole");
         return;
     }
     size_t k = whole - 1;
-    s_require(rc == 0 && rec == log + starts[k] && rlen == lens[k] && seq == 100 + k,
-              "not the last whole record");
+    fuzz_require(rc == 0 && rec == log + starts[k] && rlen == lens[k] && seq == 100 + k,
+                 "not the last whole record");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, Runner, expect, file_mode, free_port, parse_args,  # noqa: E402
-                           run_cli, run_node_once)
+                           place_key, run_cli, run_node_once)
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 STOP_TIMEOUT = 10.0
@@ -211,7 +211,8 @@ def check_keys(r, a, node_id):
         e = by_id.get(acc)
         expect(e and e["kind"] == "account" and e["encrypted"] is enc,
                "account %s in list: %r" % (acc[:8], e))
-    expect(len(lst.json) == 4, "key list has %d entries, want 4" % len(lst.json))
+    # (and the authority key the test placed in accounts/)
+    expect(len(lst.json) == 5, "key list has %d entries, want 5" % len(lst.json))
     human = a.cli("key", "list", json_out=False)
     expect(human.returncode == 0 and id2 in human.stdout and node_id in human.stdout,
            "human key list: %r" % human)
@@ -259,42 +260,80 @@ def check_sigint(r):
 
 
 def check_genesis(r):
-    g1 = os.path.join(r.tmp, "genesis1.json")
-    g2 = os.path.join(r.tmp, "genesis2.json")
-    with open(g1, "w") as f:
-        f.write('{"chain": "one"}\n')
-    with open(g2, "w") as f:
-        f.write('{"chain": "two"}\n')
-    n = Node(r, "genesis", genesis=g1).start()
+    # A p2p-only network named by --chain-name: the datadir is bound to its chain id.
+    n = Node(r, "genesis", extra=["--chain-name", "one"]).start()
+    chain = n.status()["chain_id"]
+    expect(n.stop(timeout=STOP_TIMEOUT) == 0, "chain-name node did not stop cleanly")
+    # Another network on the same datadir is refused.
+    p = run_node_once(r.bindir, ["--datadir", n.datadir, "--listen", n.listen[0],
+                                 "--chain-name", "two"])
+    errs = [l for l in p.stderr.splitlines() if l.startswith("genie-node: error:")]
+    expect(p.returncode == 1 and len(errs) == 1 and "chain" in errs[0],
+           "different chain: exit %d %r" % (p.returncode, p.stderr))
+    m = Node(r, "genesis", datadir=n.datadir, listen=n.listen,
+             extra=["--chain-name", "one"]).start()
+    expect(m.status()["chain_id"] == chain, "same --chain-name, other chain id")
+    expect(m.stop(timeout=STOP_TIMEOUT) == 0, "chain-name node did not stop cleanly")
+    # A ledger genesis is copied to DIR/genesis.json and used from there on restart.
+    gdir = os.path.join(r.tmp, "genesis-one")
+    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", gdir])
+    expect(c.returncode == 0, "genesis new: %r" % c)
+    g1 = os.path.join(gdir, "genesis.json")
+    with open(g1) as f:
+        g1_text = f.read()
+    n = Node(r, "ledger", genesis=g1).start()
     chain = n.status()["chain_id"]
     expect(n.stop(timeout=STOP_TIMEOUT) == 0, "genesis node did not stop cleanly")
     with open(os.path.join(n.datadir, "genesis.json")) as f:
-        expect(f.read() == '{"chain": "one"}\n', "genesis.json is not a copy of --genesis")
-    # Another genesis on the same datadir is refused.
-    p = run_node_once(r.bindir, ["--datadir", n.datadir, "--listen", n.listen[0],
-                                 "--genesis", g2])
-    errs = [l for l in p.stderr.splitlines() if l.startswith("genie-node: error:")]
-    expect(p.returncode == 1 and len(errs) == 1 and "chain" in errs[0],
-           "different genesis: exit %d %r" % (p.returncode, p.stderr))
-    # Without --genesis the stored one is used: same chain id.
-    m = Node(r, "genesis", datadir=n.datadir, listen=n.listen).start()
+        expect(f.read() == g1_text, "genesis.json is not a copy of --genesis")
+    m = Node(r, "ledger", datadir=n.datadir, listen=n.listen).start()
     expect(m.status()["chain_id"] == chain, "stored genesis not used on restart")
     expect(m.stop(timeout=STOP_TIMEOUT) == 0, "genesis node did not stop cleanly")
-    # An unreadable genesis file: one line, exit 1.
-    p = run_node_once(r.bindir, ["--datadir", os.path.join(r.tmp, "nogenesis"), "--listen",
-                                 "tcp://127.0.0.1:%d" % free_port(), "--genesis",
-                                 os.path.join(r.tmp, "missing.json")])
-    errs = [l for l in p.stderr.splitlines() if l.startswith("genie-node: error:")]
-    expect(p.returncode == 1 and len(errs) == 1 and "missing.json" in errs[0],
-           "missing genesis: exit %d %r" % (p.returncode, p.stderr))
-    expect(not os.path.exists(os.path.join(r.tmp, "nogenesis")),
-           "a datadir was created although the genesis was unreadable")
+    # Files that are not a ledger genesis, and roles that need a ledger without one: a
+    # start-up error with the reason, exit 1, and no datadir left behind.
+    bad = {"random": os.urandom(200), "empty": b"", "truncated": g1_text[:120].encode(),
+           "json-not-genesis": b'{"chain": "one"}\n'}
+    cases = []
+    for name, data in bad.items():
+        path = os.path.join(r.tmp, "bad-%s.json" % name)
+        with open(path, "wb") as f:
+            f.write(data)
+        cases.append((["--role", "authority", "--genesis", path], "not a valid ledger genesis"))
+        cases.append((["--genesis", path], "not a valid ledger genesis"))
+    for role in ("authority", "data-owner", "trainer", "enclave-runner", "auditor"):
+        cases.append((["--role", role], "needs a ledger"))
+        cases.append((["--role", role, "--chain-name", "one"], "needs a ledger"))
+    cases.append((["--genesis", os.path.join(r.tmp, "missing.json")], "missing.json"))
+    for i, (args, want) in enumerate(cases):
+        d = os.path.join(r.tmp, "refused-%d" % i)
+        p = run_node_once(r.bindir, ["--datadir", d, "--listen",
+                                     "tcp://127.0.0.1:%d" % free_port()] + args)
+        errs = [l for l in p.stderr.splitlines() if l.startswith("genie-node: error:")]
+        expect(p.returncode == 1 and len(errs) == 1 and want in errs[0],
+               "%r: exit %d, want 1 with %r: %r" % (args, p.returncode, want, p.stderr))
+        expect(not os.path.exists(d), "%r: a datadir was created although refused" % (args,))
+
+
+def check_block_params(a):
+    # A height of the wrong type is answered about the height, not about a hash.
+    for params, want in (({"height": "abc"}, "'height'"), ({"height": -1}, "'height'"),
+                         ({"hash": "xyz"}, "'hash'"), (["abc"], "'hash'"), ({}, "give")):
+        try:
+            a.call("block", params)
+            expect(False, "block %r answered" % (params,))
+        except RuntimeError as e:
+            expect(want in str(e) and "-32602" in str(e), "block %r: %s" % (params, e))
+    expect(a.call("block", {"height": 0})["height"] == 0, "block 0 (genesis) not served")
 
 
 def run_checks(r):
     r.check("help texts", check_help, r)
     r.check("bad flags exit 2 with one line", check_bad_flags, r)
-    a = Node(r, "a", roles="authority,trainer")
+    gdir = os.path.join(r.tmp, "genesis-a")
+    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", gdir])
+    expect(c.returncode == 0, "genesis new: %r" % c)
+    a = Node(r, "a", roles="authority,trainer", genesis=os.path.join(gdir, "genesis.json"))
+    place_key(os.path.join(gdir, "authority-1.key"), a.datadir)
     if r.check("node starts and answers", a.start) is None:
         return
     r.check("start-up files and modes", check_startup_files, a)
@@ -306,6 +345,7 @@ def run_checks(r):
     r.check("listen port already taken", check_port_taken, r, a)
     r.check("rpc with wrong credentials", check_rpc_auth, a)
     r.check("rpc parse and method errors", check_rpc_errors, a)
+    r.check("block parameters", check_block_params, a)
     if node_id:
         r.check("account keys", check_keys, r, a, node_id)
         b = r.check("SIGTERM stops cleanly; restart keeps the id", check_sigterm, r, a,

@@ -32,16 +32,7 @@ struct tool_link_t {
 int tool_link_parse_target(const char *text, uint8_t id[static 32],
                            char endpoint[static P2P_ENDPOINT_MAX])
 {
-    const char *at = strchr(text, '@');
-    char hex[65];
-    if (!at || at - text != 64)
-        return -1;
-    memcpy(hex, text, 64);
-    hex[64] = '\0';
-    if (proto_hex_decode(hex, id, 32) != 0 || !p2p_endpoint_ok(at + 1))
-        return -1;
-    snprintf(endpoint, P2P_ENDPOINT_MAX, "%s", at + 1);
-    return 0;
+    return p2p_address_parse(text, id, endpoint) == 0 ? 0 : -1;
 }
 
 tool_link_t *tool_link_new(const uint8_t target_id[static 32], const char *endpoint, char *err,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int testutil_passed;
@@ -18,6 +19,34 @@ void testutil_check(bool ok, const char *expr, const char *file, int line)
         testutil_failed++;
         fprintf(stderr, "FAIL %s:%d: %s\n", file, line, expr);
     }
+}
+
+void testutil_require(bool ok, const char *expr, const char *file, int line)
+{
+    testutil_check(ok, expr, file, line);
+    if (!ok) {
+        printf("required condition failed, test stopped: %d passed, %d failed\n", testutil_passed,
+               testutil_failed);
+        fflush(NULL);
+        exit(1);
+    }
+}
+
+uint64_t testutil_seed(const char *what)
+{
+    const char *env = getenv("GENIE_TEST_SEED");
+    uint64_t seed;
+    if (env && *env) {
+        seed = strtoull(env, NULL, 10);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (uint64_t) ts.tv_sec * 1000003u ^ (uint64_t) ts.tv_nsec ^ (uint64_t) getpid() << 20;
+    }
+    printf("%s: seed %llu (GENIE_TEST_SEED=%llu replays)\n", what, (unsigned long long) seed,
+           (unsigned long long) seed);
+    fflush(stdout);
+    return seed;
 }
 
 int testutil_done(const char *name)

@@ -203,7 +203,8 @@ static bool s_broadcast(void *ctx, const uint8_t *data, size_t len)
     return true;
 }
 
-static void s_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height)
+static void s_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
+                    int code)
 {
     sim_node_t *nd = ctx;
     sim_t *sim = nd->sim;

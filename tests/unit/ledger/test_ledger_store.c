@@ -466,7 +466,9 @@ static void s_child(const char *dir, s_world_t *w, int fd)
     if (!pool)
         _exit(4);
     const uint8_t *chain = ledger_genesis_chain_id(w->genesis);
-    srand((unsigned)getpid());
+    unsigned child_seed = (unsigned)getpid();
+    fprintf(stderr, "crash child: seed %u (its pid)\n", child_seed);
+    srand(child_seed);
     ledger_build_params_t bp = {.round = 0};
     memcpy(bp.proposer, proto_key_public(w->auth), 32);
     for (uint64_t iter = 0; iter < 1000000; iter++) {
@@ -666,7 +668,7 @@ static void test_crash(void)
     ledger_store_t *s = s_open(dir);
     CHECK_EQ(ledger_genesis_apply(w.genesis, s), LEDGER_OK);
     ledger_store_destroy(&s);
-    srand((unsigned)time(NULL));
+    srand((unsigned)testutil_seed("test_crash"));
     uint64_t last_head = 0;
     int progressed = 0;
     for (int round = 0; round < CRASH_ROUNDS; round++) {

@@ -241,10 +241,12 @@ static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
     return true;
 }
 
-static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height)
+static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
+                       int code)
 {
     (void)peer;
     (void)height;
+    CHECK(code <= 0);
     node_t *n = ctx;
     if ((int)ev > 0 && (int)ev < 32)
         n->events[ev]++;
@@ -456,8 +458,8 @@ static void test_forged(void)
             memcpy(blk, e2->block, e2->len);
             blen = e2->len;
         } else if (how == 2)
-            blk[blen - 1] ^= 0x01; /* altered: another hash (and set) */
-        else if (how == 3) {       /* block 2 with its own certificate, sent as height 1 */
+            blk[blen - 1] = blk[blen - 1] == 'f' ? 'e' : 'f'; /* altered: still parses */
+        else if (how == 3) { /* block 2 with its own certificate, sent as height 1 */
             memcpy(blk, e2->block, e2->len);
             blen = e2->len;
             memcpy(cert, e2->cert, e2->cert_len);
@@ -491,6 +493,10 @@ static void test_forged(void)
     ledger_sync_stats(me->core, &st);
     CHECK_EQ(st.bad_blocks, 6u);
     CHECK_EQ(st.synced, 0u);
+    CHECK_EQ(me->events[LEDGER_SYNC_EV_CERT_REFUSED], 2); /* bad signature, altered block */
+    CHECK_EQ(me->events[LEDGER_SYNC_EV_BAD_BLOCK], 2);    /* blocks of another height */
+    CHECK_EQ(me->events[LEDGER_SYNC_EV_BAD_ANSWER], 1);   /* malformed */
+    CHECK_EQ(me->events[LEDGER_SYNC_EV_BAD_CERT], 1);     /* certificate of another height */
     CHECK_EQ(me->events[LEDGER_SYNC_EV_PEER_IGNORED], 2); /* 3 + 3 failures (both peers) */
     /* both ignored now: no request until ignore_ms passed */
     ledger_sync_tick(me->core, now);
@@ -594,7 +600,7 @@ static void test_authority_change(void)
     free(msg);
     free(old);
     CHECK_EQ(me->len, 5u); /* refused: key 0 is no authority after block 5 */
-    CHECK_EQ(me->events[LEDGER_SYNC_EV_BAD_BLOCK], 1);
+    CHECK_EQ(me->events[LEDGER_SYNC_EV_CERT_REFUSED], 1);
     /* the true certificates (new sets) get it to 20 */
     for (int i = 0; i < 4 && me->len < 20; i++) {
         now += 100;

@@ -5,6 +5,7 @@
  */
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_client.h"
+#include "proto/proto_err.h"
 #include "testutil.h"
 
 #include <curl/curl.h>
@@ -15,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,7 +100,7 @@ static long s_http(uint16_t port, const char *method, const char *path, const ch
                    const char *body, size_t len, bool chunked, char **out, char **headers)
 {
     char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned) port, path);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", (unsigned)port, path);
     CURL *c = curl_easy_init();
     s_buf_t buf = {0}, hdr = {0};
     s_src_t src = {body, len, 0};
@@ -122,7 +126,7 @@ static long s_http(uint16_t port, const char *method, const char *path, const ch
         curl_easy_setopt(c, CURLOPT_READDATA, &src);
     } else {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) len);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK)
@@ -150,7 +154,7 @@ static long s_post(const s_test_t *t, const char *userpwd, const char *text, jso
 /*  The "error"."code" of a response object, or 0. */
 static int s_code(const json_t *resp)
 {
-    return (int) json_integer_value(json_object_get(json_object_get(resp, "error"), "code"));
+    return (int)json_integer_value(json_object_get(json_object_get(resp, "error"), "code"));
 }
 
 static bool s_read_file(const char *path, char *buf, size_t cap)
@@ -228,15 +232,16 @@ static void s_client_calls(s_test_t *t)
     json_decref(result);
 
     /* Errors from the handler. */
-    CHECK_EQ(node_rpc_client_call(client, "fail", NULL, 0, &result, err, sizeof err),
-             NODE_RPC_E_APP);
+    CHECK_EQ(node_rpc_client_call(client, "fail", NULL, 0, &result, err, sizeof err), NODE_E_RPC);
+    CHECK_EQ(node_rpc_client_last_code(client), NODE_RPC_E_APP);
     CHECK(result == NULL);
     CHECK(strstr(err, "failed on purpose") != NULL);
-    CHECK_EQ(node_rpc_client_call(client, "nosuch", NULL, 0, &result, err, sizeof err),
-             NODE_RPC_E_METHOD);
+    CHECK_EQ(node_rpc_client_call(client, "nosuch", NULL, 0, &result, err, sizeof err), NODE_E_RPC);
+    CHECK_EQ(node_rpc_client_last_code(client), NODE_RPC_E_METHOD);
 
     /* A call that outlives its timeout; the next call still works. */
-    CHECK_EQ(node_rpc_client_call(client, "slow", NULL, 100, &result, err, sizeof err), -1);
+    CHECK_EQ(node_rpc_client_call(client, "slow", NULL, 100, &result, err, sizeof err),
+             NODE_E_TRANSPORT);
     CHECK(strstr(err, "within 100 ms") != NULL);
     CHECK_EQ(node_rpc_client_call(client, "echo", json_pack("[i]", 7), 0, &result, err, sizeof err),
              0);
@@ -258,7 +263,7 @@ static void s_client_calls(s_test_t *t)
 
     /* Credentials: a wrong token, then none at all. */
     char url[64], path[512];
-    snprintf(url, sizeof url, "127.0.0.1:%u", (unsigned) t->port);
+    snprintf(url, sizeof url, "127.0.0.1:%u", (unsigned)t->port);
     snprintf(path, sizeof path, "%s/bad.cookie", t->dir);
     FILE *f = fopen(path, "w");
     CHECK(f != NULL);
@@ -268,15 +273,15 @@ static void s_client_calls(s_test_t *t)
     }
     node_rpc_client_t *bad = node_rpc_client_new(url, path, err, sizeof err);
     CHECK(bad != NULL);
-    CHECK_EQ(node_rpc_client_call(bad, "echo", NULL, 0, &result, err, sizeof err),
-             NODE_RPC_E_UNAUTHORIZED);
+    CHECK_EQ(node_rpc_client_call(bad, "echo", NULL, 0, &result, err, sizeof err), NODE_E_RPC);
+    CHECK_EQ(node_rpc_client_last_code(bad), NODE_RPC_E_UNAUTHORIZED);
     CHECK(strstr(err, "unauthorized") != NULL);
     node_rpc_client_destroy(&bad);
     CHECK(bad == NULL);
     node_rpc_client_t *anon = node_rpc_client_new(url, NULL, err, sizeof err);
     CHECK(anon != NULL);
-    CHECK_EQ(node_rpc_client_call(anon, "echo", NULL, 0, &result, err, sizeof err),
-             NODE_RPC_E_UNAUTHORIZED);
+    CHECK_EQ(node_rpc_client_call(anon, "echo", NULL, 0, &result, err, sizeof err), NODE_E_RPC);
+    CHECK_EQ(node_rpc_client_last_code(anon), NODE_RPC_E_UNAUTHORIZED);
     node_rpc_client_destroy(&anon);
     node_rpc_client_destroy(&anon); /* tolerates NULL */
 
@@ -452,6 +457,39 @@ static void s_client_calls(s_test_t *t)
     CHECK(strcmp(json_string_value(json_array_get(result, 0)), "still here") == 0);
     json_decref(result);
 
+    /* Idle connections that never authenticate cannot lock the owner out: with 80 open
+     * (more than the old limit of 64 connections) and with 150 (more than the 128
+     * unauthenticated ones the server keeps), an authenticated call still succeeds
+     * (the server refuses connections past 128 until the idle ones time out, and the
+     * client retries a refused connection). */
+    const int floods[] = {80, 150};
+    for (size_t k = 0; k < sizeof floods / sizeof floods[0]; k++) {
+        int fds[150], open_n = 0;
+        for (int i = 0; i < floods[k]; i++) {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t->port)};
+            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+                fds[open_n++] = fd;
+            else if (fd >= 0)
+                close(fd);
+        }
+        CHECK_EQ(open_n, floods[k]);
+        /* a new client: an old one would reuse its kept-alive connection */
+        node_rpc_client_t *fresh = node_rpc_client_from_datadir(t->dir, err, sizeof err);
+        CHECK(fresh != NULL);
+        CHECK_EQ(node_rpc_client_call(fresh, "echo", json_pack("[i]", floods[k]), 0, &result, err,
+                                      sizeof err),
+                 0);
+        node_rpc_client_destroy(&fresh);
+        if (result)
+            CHECK_EQ(json_integer_value(json_array_get(result, 0)), floods[k]);
+        json_decref(result);
+        result = NULL;
+        for (int i = 0; i < open_n; i++)
+            close(fds[i]);
+    }
+
     sodium_memzero(cookie, sizeof cookie);
     node_rpc_client_destroy(&client);
 }
@@ -487,7 +525,7 @@ static int64_t s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int main(void)
@@ -536,7 +574,7 @@ int main(void)
     CHECK(!s_exists(t.dir, ".rpc.cookie.tmp"));
     snprintf(path, sizeof path, "%s/rpc.addr", t.dir);
     CHECK(s_read_file(path, text, sizeof text));
-    snprintf(expect, sizeof expect, "127.0.0.1:%u\n", (unsigned) t.port);
+    snprintf(expect, sizeof expect, "127.0.0.1:%u\n", (unsigned)t.port);
     CHECK(strcmp(text, expect) == 0);
 
     /* Bind addresses that must be refused, and a port already taken. */
@@ -551,10 +589,10 @@ int main(void)
     }
     CHECK(node_rpc_new("0.0.0.0:0", other, s_handler, &t, err, sizeof err) == NULL);
     CHECK(strstr(err, "loopback") != NULL);
-    snprintf(text, sizeof text, "127.0.0.1:%u", (unsigned) t.port);
+    snprintf(text, sizeof text, "127.0.0.1:%u", (unsigned)t.port);
     CHECK(node_rpc_new(text, other, s_handler, &t, err, sizeof err) == NULL);
     snprintf(expect, sizeof expect, "cannot bind RPC to 127.0.0.1:%u: Address already in use",
-             (unsigned) t.port);
+             (unsigned)t.port);
     CHECK(strcmp(err, expect) == 0);
     CHECK(!s_exists(other, "rpc.cookie"));
     CHECK(!s_exists(other, "rpc.addr"));
@@ -583,7 +621,12 @@ int main(void)
     s_pending_t pending = {.port = t.port, .cookie = cookie};
     pthread_t waiter;
     CHECK_EQ(pthread_create(&waiter, NULL, s_pending_main, &pending), 0);
-    usleep(300 * 1000);
+    /* wait until the request has reached the main-loop side (the bridge socket holds it),
+     * without dispatching it: it is then waiting when the server is destroyed */
+    zpoller_t *arrived = zpoller_new(node_rpc_socket(rpc), NULL);
+    REQUIRE(arrived != NULL);
+    CHECK(zpoller_wait(arrived, 30000) != NULL);
+    zpoller_destroy(&arrived);
     int64_t start = s_now_ms();
     node_rpc_destroy(&rpc);
     CHECK(s_now_ms() - start < 3000);
@@ -598,13 +641,13 @@ int main(void)
     /* After destroy: files gone, nobody listening. */
     CHECK(!s_exists(t.dir, "rpc.cookie"));
     CHECK(!s_exists(t.dir, "rpc.addr"));
-    snprintf(text, sizeof text, "127.0.0.1:%u", (unsigned) t.port);
+    snprintf(text, sizeof text, "127.0.0.1:%u", (unsigned)t.port);
     node_rpc_client_t *c = node_rpc_client_new(text, NULL, err, sizeof err);
     CHECK(c != NULL);
     json_t *result = NULL;
-    CHECK_EQ(node_rpc_client_call(c, "echo", NULL, 1000, &result, err, sizeof err), -1);
+    CHECK_EQ(node_rpc_client_call(c, "echo", NULL, 1000, &result, err, sizeof err), NODE_E_CONNECT);
     snprintf(expect, sizeof expect, "cannot connect to node at 127.0.0.1:%u: Connection refused",
-             (unsigned) t.port);
+             (unsigned)t.port);
     CHECK(strcmp(err, expect) == 0);
     node_rpc_client_destroy(&c);
     CHECK(node_rpc_client_from_datadir(t.dir, err, sizeof err) == NULL);

@@ -4,6 +4,7 @@
  *  while a second thread makes the calls. */
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_client.h"
+#include "proto/proto_err.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -84,7 +85,8 @@ static void *s_client_main(void *arg)
                      "forged") == 0);
         json_decref(r);
         r = NULL;
-        CHECK_EQ(node_rpc_client_call(c, "deny", NULL, 0, &r, err, sizeof err), NODE_RPC_E_PARAMS);
+        CHECK_EQ(node_rpc_client_call(c, "deny", NULL, 0, &r, err, sizeof err), NODE_E_RPC);
+        CHECK_EQ(node_rpc_client_last_code(c), NODE_RPC_E_PARAMS);
         CHECK(r == NULL && strstr(err, "denied before the loop") != NULL);
         /* the attachment of one call does not leak into the next */
         CHECK_EQ(node_rpc_client_call(c, "plain", NULL, 0, &r, err, sizeof err), 0);
