@@ -1,5 +1,8 @@
 /*  node_ledger: lifecycle, consensus io and pacing of the node's ledger (see
- *  node_ledger.h; sync is in node_ledger_sync.c, RPC methods in node_ledger_rpc.c).
+ *  node_ledger.h; the parts it is built from have their own files: node_ledger_sync (block
+ *  sync), node_ledger_outbox (tx gossip batching), node_ledger_verifier and node_ledger_check
+ *  (checks of incoming txs), node_ledger_keys (validator key, signing record); RPC methods
+ *  are in node_ledger_rpc.c).
  *
  *  The consensus core (ledger_consensus.h) decides; this file gives it its io:
  *    broadcast        -> p2p_node_broadcast(PROTO_MSG_PROPOSAL / PROTO_MSG_VOTE)
@@ -38,12 +41,8 @@
 #include "node/service/node_ledger_int.h"
 #include "proto/proto_err.h"
 #include "proto/proto_hex.h"
-#include "proto/proto_keystore.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
-
-#define SIGNSTATE_MAX (4u * 1024 * 1024)     /* one signing record */
-#define SIGNSTATE_LOG_MAX (8u * 1024 * 1024) /* the log is rewritten before it passes this */
 
 p2p_node_t *nl_p2p(node_ledger_t *self)
 {
@@ -561,94 +560,6 @@ static void s_sync_caught_up(void *ctx)
 
 /* ---------------------------------------------------------------- start-up */
 
-static bool s_is_authority(node_ledger_t *self, const uint8_t pub[static 32])
-{
-    ledger_valset_t vs;
-    return nl_valset(self, &vs) == 0 && ledger_valset_find(&vs, pub) >= 0;
-}
-
-/*  --validator-key FILE, passphrase from $GENIE_PASSPHRASE when encrypted. */
-static int s_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap)
-{
-    proto_ks_info_t info;
-    int rc = proto_keystore_inspect(path, &info);
-    if (rc != PROTO_KS_OK)
-        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
-    const char *pass = info.encrypted ? getenv("GENIE_PASSPHRASE") : NULL;
-    if (info.encrypted && (!pass || !pass[0]))
-        return proto_err_set(err, err_cap, "--validator-key %s is encrypted: set GENIE_PASSPHRASE",
-                             path);
-    rc = proto_keystore_load(path, pass, &self->vkey, &info);
-    if (rc != PROTO_KS_OK)
-        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
-    if (!s_is_authority(self, proto_key_public(self->vkey)))
-        GLOG(WARN, LEDGER,
-             "--validator-key %s is not an authority of this chain (yet): "
-             "following until it is voted in",
-             path);
-    return 0;
-}
-
-/*  The first unencrypted account key in DATADIR/accounts/ that is an authority. */
-static int s_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
-{
-    const char *datadir = self->deps.datadir;
-    node_datadir_keyinfo_t *list = NULL;
-    size_t n = 0;
-    char msg[512];
-    if (node_datadir_key_list(datadir, &list, &n, msg, sizeof msg) != 0)
-        return proto_err_set(err, err_cap, "cannot list %s/accounts: %s", datadir, msg);
-    bool encrypted_match = false;
-    for (size_t i = 0; i < n && !self->vkey; i++) {
-        if (list[i].rc != PROTO_KS_OK || list[i].info.kind != PROTO_KS_ACCOUNT ||
-            !s_is_authority(self, list[i].info.pub))
-            continue;
-        if (list[i].info.encrypted) {
-            encrypted_match = true;
-            continue;
-        }
-        int rc = proto_keystore_load(list[i].path, NULL, &self->vkey, NULL);
-        if (rc != PROTO_KS_OK)
-            GLOG(WARN, LEDGER, "cannot load %s: %s", list[i].path, proto_keystore_strerror(rc));
-    }
-    free(list);
-    if (self->vkey)
-        return 0;
-    return proto_err_set(err, err_cap,
-                         "--role authority but no validator key: %s/accounts/ holds no "
-                         "unencrypted key of an authority of this chain%s (copy the "
-                         "authority's key file there, or give --validator-key FILE)",
-                         datadir,
-                         encrypted_match ? " (an encrypted one needs --validator-key)" : "");
-}
-
-static int s_restore(node_ledger_t *self, char *err, size_t err_cap)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char msg[512];
-    self->signlog = node_signlog_open(self->signstate, SIGNSTATE_MAX, SIGNSTATE_LOG_MAX, &data,
-                                      &len, msg, sizeof msg);
-    if (!self->signlog)
-        return proto_err_set(err, err_cap,
-                             "%s (refusing to sign without the signing record: it protects "
-                             "against double-signing)",
-                             msg);
-    if (!data)
-        return 0;
-    int rc = ledger_cons_restore(self->cons, data, len);
-    free(data);
-    if (rc != PROTO_OK)
-        return proto_err_set(err, err_cap,
-                             "%s is not a valid signing record (%s): refusing to sign without "
-                             "it (it protects against double-signing)",
-                             self->signstate, proto_err_str(rc));
-    GLOG(INFO, LEDGER, "signing record restored from %s", self->signstate);
-    return 0;
-}
-
 static p2p_node_t *s_app_p2p(void *ctx)
 {
     return node_app_p2p(ctx);
@@ -722,8 +633,8 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
         GLOG(WARN, LEDGER, "--validator-key is ignored without --role authority");
     if (deps->authority) {
         const char *file = deps->validator_key;
-        if ((file ? s_key_from_file(self, file, err, err_cap)
-                  : s_key_from_accounts(self, err, err_cap)) != 0)
+        if ((file ? nl_key_from_file(self, file, err, err_cap)
+                  : nl_key_from_accounts(self, err, err_cap)) != 0)
             goto err;
     }
     ledger_cons_io_t io = {.ctx = self,
@@ -740,7 +651,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
         proto_err_set(err, err_cap, "cannot create the consensus core");
         goto err;
     }
-    if (self->vkey && s_restore(self, err, err_cap) != 0)
+    if (self->vkey && nl_signlog_restore(self, err, err_cap) != 0)
         goto err;
     ledger_head_t head = nl_head(self);
     char hex[65];

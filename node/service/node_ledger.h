@@ -8,10 +8,13 @@
  *  genesis's. Without one the node is p2p only and the ledger methods answer "this node
  *  runs without a ledger (no --genesis)".
  *
- *  Files (node_ledger.c is lifecycle, consensus io and pacing; node_ledger_sync.c is
- *  STATUS and block sync; node_ledger_txs.c how txs reach the mempool (admission, gossip,
- *  the verifier thread); node_ledger_rpc.c the RPC methods; node_ledger_int.h what they
- *  share):
+ *  Files (node_ledger.c is lifecycle, consensus io and pacing; its parts, each an opaque
+ *  type with its own header and unit test: node_ledger_sync (the shell of the sans-IO sync
+ *  core ledger/ledger_sync.h), node_ledger_outbox (tx gossip batching),
+ *  node_ledger_verifier (the thread checking gossiped txs) with node_ledger_check (check
+ *  records on ledger_admit); node_ledger_txs.c how txs reach the mempool; node_ledger_keys.c
+ *  the validator key and signing record; node_ledger_rpc.c the RPC methods;
+ *  node_ledger_int.h what they share):
  *    DIR/ledger/            the LevelDB store (ledger_store.h)
  *    DIR/ledger/signstate   the consensus core's signing record (double-sign protection),
  *                           appended to a log and fdatasynced before anything signed

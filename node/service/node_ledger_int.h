@@ -131,6 +131,14 @@ void nl_start_next(node_ledger_t *self, const char *why);
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
 
+/* node_ledger_keys.c (start-up; 0, or -1 with one line in ERR) */
+/*  self->vkey from --validator-key PATH; warns if it is no authority (yet). */
+int nl_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap);
+/*  self->vkey: the first unencrypted account key in DATADIR/accounts/ that is an authority. */
+int nl_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap);
+/*  Opens self->signstate into self->signlog and restores its last record into the core. */
+int nl_signlog_restore(node_ledger_t *self, char *err, size_t err_cap);
+
 /* node_ledger_txs.c */
 /*  A gossiped tx or tx_batch: queued for the verifier, admitted when its verdicts come. */
 void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len);

@@ -142,7 +142,7 @@ static const uint8_t s_order[] = {0,  1,  2,  3,  4,  5,  6,  7, 8, 9, 10,
 /* The sync scenarios (a late joiner syncs 100+ blocks: about 20 times the cost of a run
    above) take every SIM_SYNC_EVERY-th default run, in turn. */
 static const uint8_t s_sync_order[] = {18, 19, 20, 21, 22};
-#define SIM_SYNC_EVERY 100u
+#define SIM_SYNC_EVERY 200u
 #define SIM_SCENARIOS (sizeof csim_scenarios / sizeof csim_scenarios[0])
 
 static const sim_scenario_t *s_scenario_find(const char *name)
