@@ -10,29 +10,14 @@
  *  input can carry a certificate of the fixed authority's key, nothing may ever be applied
  *  (io.apply aborts); ledger_sync_unicast_kind must agree with what on_unicast accepted.
  */
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
+#include "fuzz_util.h"
 #include "ledger/ledger_sync.h"
 #include "ledger/ledger_vote.h"
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static const uint8_t s_chain[32] = {'f', 'u', 'z', 'z', '-', 's', 'y', 'n', 'c'};
 static const uint8_t s_peer[32] = {1, 2, 3};
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_ledger_sync: invariant broken: %s\n", what);
-        abort();
-    }
-}
 
 static bool s_head(void *ctx, uint64_t *height, uint8_t hash[static 32])
 {
@@ -93,15 +78,15 @@ static int s_apply(void *ctx, uint64_t height, const uint8_t *block, size_t len,
                    const uint8_t *cert, size_t cert_len)
 {
     (void)ctx, (void)height, (void)block, (void)len, (void)cert, (void)cert_len;
-    s_require(false, "a block without a valid certificate was applied");
+    fuzz_require(false, "a block without a valid certificate was applied");
     return -1;
 }
 
 static bool s_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     (void)ctx, (void)peer;
-    s_require(ledger_sync_unicast_kind(data, len) != LEDGER_SYNC_MSG_NONE,
-              "the core sent something that is not a ledger unicast");
+    fuzz_require(ledger_sync_unicast_kind(data, len) != LEDGER_SYNC_MSG_NONE,
+                 "the core sent something that is not a ledger unicast");
     return true;
 }
 
@@ -111,16 +96,8 @@ static bool s_broadcast(void *ctx, const uint8_t *data, size_t len)
     return true;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static ledger_sync_t *s_core(void)
 {
-    static bool init;
-    if (!init) {
-        if (proto_crypto_init() != 0)
-            abort();
-        init = true;
-    }
-    if (size == 0)
-        return 0;
     ledger_sync_io_t io = {.head = s_head,
                            .valset = s_valset,
                            .read = s_read,
@@ -129,28 +106,49 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            .send = s_send,
                            .broadcast = s_broadcast};
     ledger_sync_t *core = ledger_sync_new(s_chain, &io, NULL);
-    s_require(core != NULL, "ledger_sync_new");
-    const uint8_t *body = data + 1;
-    size_t len = size - 1;
-    int rc = PROTO_OK;
-    switch (data[0] % 3) {
-    case 0:
-        rc = ledger_sync_on_status(core, s_peer, body, len, 1000);
-        break;
-    case 1:
-        rc = ledger_sync_on_unicast(core, s_peer, body, len, 1000);
-        s_require(rc != PROTO_OK || ledger_sync_unicast_kind(body, len) != LEDGER_SYNC_MSG_NONE,
-                  "on_unicast accepted what unicast_kind calls no ledger message");
-        break;
-    default:
-        ledger_sync_peer_seen(core, s_peer, 40, 1000);
-        ledger_sync_tick(core, 1000);
-        s_require(ledger_sync_busy(core), "no request went out to a peer 35 blocks ahead");
-        rc = ledger_sync_on_unicast(core, s_peer, body, len, 1001);
-        ledger_sync_tick(core, 20000); /* the request times out (or was done) */
-        break;
-    }
-    s_require(rc <= 0, "a positive result");
+    fuzz_require(core != NULL, "ledger_sync_new");
+    return core;
+}
+
+static int s_case_status(const uint8_t *body, size_t len)
+{
+    ledger_sync_t *core = s_core();
+    int rc = ledger_sync_on_status(core, s_peer, body, len, 1000);
     ledger_sync_destroy(&core);
+    return rc;
+}
+
+static int s_case_unicast(const uint8_t *body, size_t len)
+{
+    ledger_sync_t *core = s_core();
+    int rc = ledger_sync_on_unicast(core, s_peer, body, len, 1000);
+    fuzz_require(rc != PROTO_OK || ledger_sync_unicast_kind(body, len) != LEDGER_SYNC_MSG_NONE,
+                 "on_unicast accepted what unicast_kind calls no ledger message");
+    ledger_sync_destroy(&core);
+    return rc;
+}
+
+static int s_case_asked(const uint8_t *body, size_t len)
+{
+    ledger_sync_t *core = s_core();
+    ledger_sync_peer_seen(core, s_peer, 40, 1000);
+    ledger_sync_tick(core, 1000);
+    fuzz_require(ledger_sync_busy(core), "no request went out to a peer 35 blocks ahead");
+    int rc = ledger_sync_on_unicast(core, s_peer, body, len, 1001);
+    ledger_sync_tick(core, 20000); /* the request times out (or was done) */
+    ledger_sync_destroy(&core);
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static fuzz_case_fn *const cases[] = {s_case_status, s_case_unicast, s_case_asked};
+    static bool init;
+    if (!init) {
+        fuzz_require(proto_crypto_init() == 0, "proto_crypto_init");
+        init = true;
+    }
+    int rc = fuzz_dispatch(data, size, cases, sizeof cases / sizeof cases[0]);
+    fuzz_require(rc <= 0, "a positive result");
     return 0;
 }
