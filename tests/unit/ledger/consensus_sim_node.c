@@ -432,6 +432,27 @@ void csim_on_deliver(sim_t *sim, sim_node_t *nd, sim_msg_t *m)
             csim_fail(sim, "node %d refused a %s from node %d: %s", nd->idx,
                       m->kind == MSG_PROPOSAL ? "proposal" : "vote", m->from, proto_err_str(rc));
         csim_after_call(sim, nd);
+        /* as the node does (s_consensus_seen): a message of height h says its sender has
+           h - 1; beyond our head + 1 only with a current authority's valid signature */
+        ledger_proposal_t p;
+        ledger_vote_t v;
+        uint64_t h = 0;
+        const uint8_t *signer = NULL;
+        bool sig_ok = false;
+        if (m->kind == MSG_PROPOSAL && ledger_proposal_decode(m->data, m->len, &p) == PROTO_OK) {
+            h = p.height;
+            signer = p.proposer;
+            sig_ok = h > nd->chain_len + 1 && ledger_proposal_verify(&p);
+        } else if (m->kind == MSG_VOTE && ledger_vote_decode(m->data, m->len, &v) == PROTO_OK) {
+            h = v.height;
+            signer = v.validator;
+            sig_ok = h > nd->chain_len + 1 && ledger_vote_verify(&v);
+        }
+        ledger_valset_t vs;
+        csim_valset(sim, nd->vmask, &vs);
+        if (nd->up && nd->sync && h > nd->chain_len + 1 && sig_ok &&
+            ledger_valset_find(&vs, signer) >= 0)
+            ledger_sync_peer_seen(nd->sync, proto_key_public(sim->keys[m->from]), h - 1, sim->now);
         return;
     }
     csim_sync_deliver(sim, nd, m);
