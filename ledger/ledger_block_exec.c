@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger_admit.h"
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_mempool.h"
 #include "ledger/ledger_state.h"
 #include "ledger/ledger_store.h"
 #include "proto/proto_err.h"
-#include "proto/proto_sigbatch.h"
 
 #define HEADER_ROOM 512 /* header and framing, counted out of max_bytes when building */
 
@@ -47,52 +47,28 @@ static int s_check_header(const ledger_header_t *h, const ledger_head_t *head,
     return LEDGER_OK;
 }
 
-/*  SIG_OK[i]: tx i needs no signature check (trusted, or verified when its pool took it)
- *  or its signature checks out, all checks done as one batch. A tx that does not decode
- *  is left false; executing it reports why. 0, or -1 if memory ran out. */
-static int s_check_sigs(const ledger_block_t *b, size_t n, const uint8_t (*txids)[LEDGER_ID_LEN],
-                        ledger_mempool_t *pool, unsigned flags, bool *sig_ok)
+/*  The admission verdict of each of the N txs of B (ledger_admit_check: parse, chain id,
+ *  stateless rules, and one batched signature check of the txs that need one: not
+ *  trusted, and not verified already when POOL took them). LEDGER_OK or LEDGER_E_NOMEM. */
+static int s_admit(const ledger_block_t *b, size_t n, const uint8_t (*txids)[LEDGER_ID_LEN],
+                   const uint8_t chain_id[static LEDGER_ID_LEN], ledger_mempool_t *pool,
+                   unsigned flags, ledger_admit_verdict_t *out)
 {
-    typedef struct {
-        uint8_t hash[PROTO_HASH_LEN], pk[PROTO_PUBKEY_LEN], sig[PROTO_SIG_LEN];
-    } s_signed_t;
-    s_signed_t *sd = NULL;
-    proto_sigcheck_t *checks = NULL;
-    size_t *where = NULL, m = 0;
-    bool *ok = NULL;
-    int rc = -1;
-    for (size_t i = 0; i < n; i++)
-        sig_ok[i] = (flags & LEDGER_EXEC_TRUST_SIGS) || (pool && ledger_mempool_has(pool, txids[i]));
-    for (size_t i = 0; i < n; i++)
-        m += !sig_ok[i];
-    if (m == 0)
-        return 0;
-    if (!(sd = malloc(m * sizeof *sd)) || !(checks = malloc(m * sizeof *checks)) ||
-        !(where = malloc(m * sizeof *where)) || !(ok = malloc(m * sizeof *ok)))
+    const uint8_t **txs = malloc(n * sizeof *txs);
+    size_t *lens = malloc(n * sizeof *lens);
+    bool *skip = malloc(n);
+    int rc = LEDGER_E_NOMEM;
+    if (!txs || !lens || !skip)
         goto out;
-    m = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t tlen;
-        const uint8_t *tb = ledger_block_tx(b, i, &tlen);
-        ledger_tx_t tx;
-        if (sig_ok[i] || ledger_tx_decode(tb, tlen, &tx) != PROTO_OK)
-            continue;
-        ledger_tx_sighash(&tx, sd[m].hash);
-        memcpy(sd[m].pk, tx.from, sizeof sd[m].pk);
-        memcpy(sd[m].sig, tx.sig, sizeof sd[m].sig);
-        checks[m] = (proto_sigcheck_t){
-            .pk = sd[m].pk, .sig = sd[m].sig, .msg = sd[m].hash, .len = sizeof sd[m].hash};
-        where[m++] = i;
+        txs[i] = ledger_block_tx(b, i, &lens[i]);
+        skip[i] = (flags & LEDGER_EXEC_TRUST_SIGS) || (pool && ledger_mempool_has(pool, txids[i]));
     }
-    proto_sig_check_batch(NULL, checks, m, ok);
-    for (size_t j = 0; j < m; j++)
-        sig_ok[where[j]] = ok[j];
-    rc = 0;
+    rc = ledger_admit_check(txs, lens, n, chain_id, NULL, NULL, skip, out);
 out:
-    free(ok);
-    free(sd);
-    free(checks);
-    free(where);
+    free(txs);
+    free(lens);
+    free(skip);
     return rc;
 }
 
@@ -103,7 +79,7 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
     ledger_block_t *b = NULL;
     ledger_state_t *st = NULL;
     uint8_t(*txids)[LEDGER_ID_LEN] = NULL;
-    bool *sig_ok = NULL;
+    ledger_admit_verdict_t *verdict = NULL;
     ledger_head_t head;
     ledger_chain_t chain;
     uint8_t auth[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
@@ -130,7 +106,8 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
         goto out;
 
     /* tx root first: cheap, and it catches a mangled block before any work */
-    if (n > 0 && (!(txids = malloc(n * sizeof *txids)) || !(sig_ok = malloc(n)))) {
+    if (n > 0 &&
+        (!(txids = malloc(n * sizeof *txids)) || !(verdict = malloc(n * sizeof *verdict)))) {
         rc = s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
         goto out;
     }
@@ -157,20 +134,16 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
         rc = s_reject(why, LEDGER_E_BAD_BLOCK, "proposer is not an authority", -1);
         goto out;
     }
-    if (s_check_sigs(b, n, (const uint8_t(*)[LEDGER_ID_LEN])txids, pool, flags, sig_ok) != 0) {
+    if (n > 0 && s_admit(b, n, (const uint8_t(*)[LEDGER_ID_LEN])txids, chain.chain_id, pool, flags,
+                         verdict) != LEDGER_OK) {
         rc = s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        size_t tlen;
-        const uint8_t *tb = ledger_block_tx(b, i, &tlen);
-        ledger_tx_t tx;
-        if ((rc = ledger_tx_parse(tb, tlen, chain.chain_id, false, &tx, &msg)) == LEDGER_OK &&
-            !sig_ok[i]) {
-            rc = LEDGER_E_BAD_SIG;
-            msg = "signature does not verify";
-        }
-        if (rc != LEDGER_OK || (rc = ledger_state_apply_tx(st, &tx, &msg)) != LEDGER_OK) {
+        rc = verdict[i].rc;
+        msg = verdict[i].why;
+        if (rc != LEDGER_OK ||
+            (rc = ledger_state_apply_tx(st, &verdict[i].tx, &msg)) != LEDGER_OK) {
             s_reject(why, rc, msg, (long)i);
             goto out;
         }
@@ -193,7 +166,7 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
 out:
     ledger_state_destroy(&st);
     free(txids);
-    free(sig_ok);
+    free(verdict);
     ledger_block_destroy(&b);
     return rc;
 }

@@ -1,5 +1,8 @@
 /*  node_ledger: lifecycle, consensus io and pacing of the node's ledger (see
- *  node_ledger.h; sync is in node_ledger_sync.c, RPC methods in node_ledger_rpc.c).
+ *  node_ledger.h; the parts it is built from have their own files: node_ledger_sync (block
+ *  sync), node_ledger_outbox (tx gossip batching), node_ledger_verifier and node_ledger_check
+ *  (checks of incoming txs), node_ledger_keys (validator key, signing record); RPC methods
+ *  are in node_ledger_rpc.c).
  *
  *  The consensus core (ledger_consensus.h) decides; this file gives it its io:
  *    broadcast        -> p2p_node_broadcast(PROTO_MSG_PROPOSAL / PROTO_MSG_VOTE)
@@ -34,15 +37,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/app/node_app.h"
 #include "node/service/node_ledger_int.h"
 #include "proto/proto_err.h"
 #include "proto/proto_hex.h"
-#include "proto/proto_keystore.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define SIGNSTATE_MAX (4u * 1024 * 1024)     /* one signing record */
-#define SIGNSTATE_LOG_MAX (8u * 1024 * 1024) /* the log is rewritten before it passes this */
+p2p_node_t *nl_p2p(node_ledger_t *self)
+{
+    return self->deps.p2p ? self->deps.p2p(self->deps.p2p_ctx) : NULL;
+}
 
 uint64_t nl_now(void)
 {
@@ -197,7 +202,7 @@ static void s_io_schedule(void *ctx, uint64_t height, uint32_t round, ledger_con
 static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
-    p2p_node_t *p2p = node_app_p2p(self->app);
+    p2p_node_t *p2p = nl_p2p(self);
     if (!p2p || p2p_node_broadcast(p2p, type, data, len) != 0) {
         self->st.broadcast_failures++;
         GLOG(WARN, LEDGER, "cannot broadcast a %s of %zu bytes", proto_msgtype_name(type), len);
@@ -412,7 +417,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
-    nl_sync_tick(self, now);
+    node_ledger_sync_tick(self->sync, now);
     /* LevelDB's table pages are trimmed by the store's own thread (ledger_store_trim_*) */
 #ifdef __GLIBC__
     /* RPC threads parse large submissions in their own malloc arenas; hand the freed
@@ -429,14 +434,13 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 
 bool node_ledger_is_broadcast(uint32_t kind)
 {
-    return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL || kind == PROTO_MSG_VOTE ||
-           kind == PROTO_MSG_STATUS;
+    return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL ||
+           kind == PROTO_MSG_VOTE || kind == PROTO_MSG_STATUS;
 }
 
 bool node_ledger_is_unicast(const uint8_t *data, size_t len)
 {
-    return len >= 2 && (data[0] & 0xf0) == 0x90 &&
-           (data[1] == PROTO_MSG_SYNC_REQ || data[1] == PROTO_MSG_SYNC_BLOCKS);
+    return ledger_sync_unicast_kind(data, len) != LEDGER_SYNC_MSG_NONE;
 }
 
 /*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
@@ -454,7 +458,7 @@ static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32],
     if (height > head.height + 1 &&
         (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
         return;
-    nl_sync_peer_seen(self, from, height - 1);
+    node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
     if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
         nl_start_next(self, "a peer is there");
 }
@@ -508,7 +512,7 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
         break;
     }
     case PROTO_MSG_STATUS:
-        nl_sync_on_status(self, from, data, len);
+        node_ledger_sync_on_status(self->sync, from, data, len, now);
         break;
     default:
         break;
@@ -519,101 +523,63 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
                             size_t len)
 {
     if (self && self->cons)
-        nl_sync_on_unicast(self, from, data, len);
+        node_ledger_sync_on_unicast(self->sync, from, data, len, nl_now());
+}
+
+/* ---------------------------------------------------------------- sync's dependencies */
+
+static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = nl_p2p(self);
+    char why[128] = "";
+    if (p2p && p2p_node_send(p2p, peer, data, len, why, sizeof why) != 0)
+        return true;
+    char hex[65];
+    proto_hex_encode(peer, 32, hex);
+    GLOG(DEBUG, LEDGER, "cannot send a sync message to %.16s: %s", hex, p2p ? why : "no p2p");
+    return false;
+}
+
+static bool s_sync_broadcast(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = nl_p2p(self);
+    return p2p && p2p_node_broadcast(p2p, kind, data, len) == 0;
+}
+
+static void s_sync_committed(void *ctx, const uint8_t *block, size_t len)
+{
+    nl_after_commit(ctx, block, len);
+}
+
+static void s_sync_caught_up(void *ctx)
+{
+    nl_start_next(ctx, "synced");
 }
 
 /* ---------------------------------------------------------------- start-up */
 
-static bool s_is_authority(node_ledger_t *self, const uint8_t pub[static 32])
+static p2p_node_t *s_app_p2p(void *ctx)
 {
-    ledger_valset_t vs;
-    return nl_valset(self, &vs) == 0 && ledger_valset_find(&vs, pub) >= 0;
-}
-
-/*  --validator-key FILE, passphrase from $GENIE_PASSPHRASE when encrypted. */
-static int s_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap)
-{
-    proto_ks_info_t info;
-    int rc = proto_keystore_inspect(path, &info);
-    if (rc != PROTO_KS_OK)
-        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
-    const char *pass = info.encrypted ? getenv("GENIE_PASSPHRASE") : NULL;
-    if (info.encrypted && (!pass || !pass[0]))
-        return proto_err_set(err, err_cap, "--validator-key %s is encrypted: set GENIE_PASSPHRASE",
-                             path);
-    rc = proto_keystore_load(path, pass, &self->vkey, &info);
-    if (rc != PROTO_KS_OK)
-        return proto_err_set(err, err_cap, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
-    if (!s_is_authority(self, proto_key_public(self->vkey)))
-        GLOG(WARN, LEDGER,
-             "--validator-key %s is not an authority of this chain (yet): "
-             "following until it is voted in",
-             path);
-    return 0;
-}
-
-/*  The first unencrypted account key in DATADIR/accounts/ that is an authority. */
-static int s_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
-{
-    const char *datadir = node_datadir_path(node_app_datadir(self->app));
-    node_datadir_keyinfo_t *list = NULL;
-    size_t n = 0;
-    char msg[512];
-    if (node_datadir_key_list(datadir, &list, &n, msg, sizeof msg) != 0)
-        return proto_err_set(err, err_cap, "cannot list %s/accounts: %s", datadir, msg);
-    bool encrypted_match = false;
-    for (size_t i = 0; i < n && !self->vkey; i++) {
-        if (list[i].rc != PROTO_KS_OK || list[i].info.kind != PROTO_KS_ACCOUNT ||
-            !s_is_authority(self, list[i].info.pub))
-            continue;
-        if (list[i].info.encrypted) {
-            encrypted_match = true;
-            continue;
-        }
-        int rc = proto_keystore_load(list[i].path, NULL, &self->vkey, NULL);
-        if (rc != PROTO_KS_OK)
-            GLOG(WARN, LEDGER, "cannot load %s: %s", list[i].path, proto_keystore_strerror(rc));
-    }
-    free(list);
-    if (self->vkey)
-        return 0;
-    return proto_err_set(err, err_cap,
-                         "--role authority but no validator key: %s/accounts/ holds no "
-                         "unencrypted key of an authority of this chain%s (copy the "
-                         "authority's key file there, or give --validator-key FILE)",
-                         datadir,
-                         encrypted_match ? " (an encrypted one needs --validator-key)" : "");
-}
-
-static int s_restore(node_ledger_t *self, char *err, size_t err_cap)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char msg[512];
-    self->signlog = node_signlog_open(self->signstate, SIGNSTATE_MAX, SIGNSTATE_LOG_MAX, &data,
-                                      &len, msg, sizeof msg);
-    if (!self->signlog)
-        return proto_err_set(err, err_cap,
-                             "%s (refusing to sign without the signing record: it protects "
-                             "against double-signing)",
-                             msg);
-    if (!data)
-        return 0;
-    int rc = ledger_cons_restore(self->cons, data, len);
-    free(data);
-    if (rc != PROTO_OK)
-        return proto_err_set(err, err_cap,
-                             "%s is not a valid signing record (%s): refusing to sign without "
-                             "it (it protects against double-signing)",
-                             self->signstate, proto_err_str(rc));
-    GLOG(INFO, LEDGER, "signing record restored from %s", self->signstate);
-    return 0;
+    return node_app_p2p(ctx);
 }
 
 node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
                                size_t err_cap)
+{
+    node_ledger_deps_t deps = {
+        .loop = node_app_loop(app),
+        .datadir = node_datadir_path(node_app_datadir(app)),
+        .authority = (node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) != 0,
+        .validator_key = node_config_validator_key(node_app_config(app)),
+        .p2p = s_app_p2p,
+        .p2p_ctx = app};
+    return node_ledger_new_from(&deps, genesis, err, err_cap);
+}
+
+node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genesis_t **genesis,
+                                    char *err, size_t err_cap)
 {
     node_ledger_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -622,16 +588,15 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         return NULL;
     }
     atomic_init(&self->pool_room, 0);
-    self->app = app;
-    self->loop = node_app_loop(app);
+    self->deps = *deps;
+    self->loop = deps->loop;
     self->genesis = *genesis;
     *genesis = NULL;
     self->pace_timer = -1;
     self->tick_timer = -1;
-    self->gossip_timer = -1;
     self->params = *ledger_genesis_params(self->genesis);
     memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
-    const char *datadir = node_datadir_path(node_app_datadir(app));
+    const char *datadir = deps->datadir;
     if ((size_t)snprintf(self->dir, sizeof self->dir, "%s/ledger", datadir) >= sizeof self->dir ||
         (size_t)snprintf(self->signstate, sizeof self->signstate, "%s/signstate", self->dir) >=
             sizeof self->signstate) {
@@ -652,17 +617,24 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
     }
     self->pool = ledger_mempool_new(self->store, NULL);
     self->sigkeys = proto_sigkeys_new(NL_SIGKEYS_SLOTS);
-    if (!self->pool || !self->sigkeys) {
+    self->outbox = node_ledger_outbox_new(self->loop, nl_outbox_send, self);
+    node_ledger_sync_deps_t sd = {.ctx = self,
+                                  .send = s_sync_send,
+                                  .broadcast = s_sync_broadcast,
+                                  .committed = s_sync_committed,
+                                  .caught_up = s_sync_caught_up};
+    if (self->pool)
+        self->sync = node_ledger_sync_new(self->chain_id, self->store, self->pool, &sd, NULL);
+    if (!self->pool || !self->sigkeys || !self->outbox || !self->sync) {
         proto_err_set(err, err_cap, "out of memory");
         goto err;
     }
-    if (!(node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) &&
-        node_config_validator_key(node_app_config(app)))
+    if (!deps->authority && deps->validator_key)
         GLOG(WARN, LEDGER, "--validator-key is ignored without --role authority");
-    if (node_config_roles(node_app_config(app)) & NODE_ROLE_AUTHORITY) {
-        const char *file = node_config_validator_key(node_app_config(app));
-        if ((file ? s_key_from_file(self, file, err, err_cap)
-                  : s_key_from_accounts(self, err, err_cap)) != 0)
+    if (deps->authority) {
+        const char *file = deps->validator_key;
+        if ((file ? nl_key_from_file(self, file, err, err_cap)
+                  : nl_key_from_accounts(self, err, err_cap)) != 0)
             goto err;
     }
     ledger_cons_io_t io = {.ctx = self,
@@ -679,7 +651,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
         proto_err_set(err, err_cap, "cannot create the consensus core");
         goto err;
     }
-    if (self->vkey && s_restore(self, err, err_cap) != 0)
+    if (self->vkey && nl_signlog_restore(self, err, err_cap) != 0)
         goto err;
     ledger_head_t head = nl_head(self);
     char hex[65];
@@ -703,7 +675,9 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
     self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
     if (self->tick_timer < 0)
         return proto_err_set(err, err_cap, "cannot create a timer");
-    if (nl_verifier_start(self, err, err_cap) != 0)
+    self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,
+                                              self->sigkeys, nl_on_verdicts, self, err, err_cap);
+    if (!self->verifier)
         return -1;
     atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     self->started = true;
@@ -726,15 +700,13 @@ void node_ledger_destroy(node_ledger_t **self_p)
             zloop_timer_end(self->loop, self->pace_timer);
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
-        if (self->gossip_timer >= 0)
-            zloop_timer_end(self->loop, self->gossip_timer);
     }
-    nl_verifier_stop(self);
+    node_ledger_verifier_destroy(&self->verifier);
     ledger_cons_destroy(&self->cons);
     s_states_clear(self);
-    nl_sync_clear(self);
+    node_ledger_sync_destroy(&self->sync);
     free(self->built);
-    nl_recbuf_free(&self->outbox);
+    node_ledger_outbox_destroy(&self->outbox);
     ledger_mempool_destroy(&self->pool);
     proto_sigkeys_destroy(&self->sigkeys);
     ledger_store_destroy(&self->store);

@@ -8,10 +8,13 @@
  *  genesis's. Without one the node is p2p only and the ledger methods answer "this node
  *  runs without a ledger (no --genesis)".
  *
- *  Files (node_ledger.c is lifecycle, consensus io and pacing; node_ledger_sync.c is
- *  STATUS and block sync; node_ledger_txs.c how txs reach the mempool (admission, gossip,
- *  the verifier thread); node_ledger_rpc.c the RPC methods; node_ledger_int.h what they
- *  share):
+ *  Files (node_ledger.c is lifecycle, consensus io and pacing; its parts, each an opaque
+ *  type with its own header and unit test: node_ledger_sync (the shell of the sans-IO sync
+ *  core ledger/ledger_sync.h), node_ledger_outbox (tx gossip batching),
+ *  node_ledger_verifier (the thread checking gossiped txs) with node_ledger_check (check
+ *  records on ledger_admit); node_ledger_txs.c how txs reach the mempool; node_ledger_keys.c
+ *  the validator key and signing record; node_ledger_rpc.c the RPC methods;
+ *  node_ledger_int.h what they share):
  *    DIR/ledger/            the LevelDB store (ledger_store.h)
  *    DIR/ledger/signstate   the consensus core's signing record (double-sign protection),
  *                           appended to a log and fdatasynced before anything signed
@@ -25,10 +28,13 @@
  *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
  *    unicast [PROTO_MSG_SYNC_REQ, from_height uint, count uint (1..16)]
  *    unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, certificate bin]
- *  Unicast framing: a ledger unicast payload is a msgpack array whose FIRST element is
- *  the proto message type (35 or 36, a positive fixint), so its first two bytes are
- *  0x9N 0x23 / 0x9N 0x24 (node_ledger_is_unicast). Text sent with `genie send` never
- *  starts like that (0x9N is not a UTF-8 lead byte). Answers carry one block each, since
+ *  Unicast framing: p2p's UNICAST carries no kind (a kind field there is a p2p wire change,
+ *  issue 12), so a ledger unicast payload is a msgpack array whose FIRST element is the
+ *  proto message type (35 or 36), and node_ledger_is_unicast reads exactly that with the
+ *  strict reader (ledger_sync_unicast_kind: array of 3 / 4, first element 35 / 36). Text
+ *  sent with `genie send` never parses so (0x9N is not a UTF-8 lead byte). The STATUS /
+ *  SYNC_REQ / SYNC_BLOCKS logic is the sans-IO core ledger/ledger_sync.h; node_ledger_sync.c
+ *  is its shell. Answers carry one block each, since
  *  a unicast payload is at most P2P_PAYLOAD_MAX (250 KiB); for the same reason (and
  *  because a proposal travels as one broadcast) this node proposes blocks of at most
  *  NODE_LEDGER_BLOCK_BYTES (240 KiB: with a certificate of at most 8 KiB it still fits one
@@ -46,8 +52,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "ledger/ledger_genesis.h"
-#include "node/app/node_app.h"
+#include "p2p/p2p_node.h"
+
+/* The daemon (node/app/node_app.h); only node_ledger_new and node_ledger_register take it. */
+typedef struct node_app_t node_app_t;
 
 /* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
 #define NODE_LEDGER_BLOCK_BYTES (240u * 1024u)
@@ -57,13 +68,28 @@
 
 typedef struct node_ledger_t node_ledger_t;
 
-/*  Opens APP's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is
- *  NULLed, also on failure), creates the mempool and the consensus core (with the
- *  validator key when APP's --role includes authority: --validator-key FILE, or the first
- *  unencrypted key in DATADIR/accounts/ that is an authority), restores the signing
- *  record. APP's datadir and loop must exist; nothing is sent yet. NULL with one line in
- *  ERR on failure (no validator key, another chain in the database, ...). Caller
- *  destroys. */
+/*  What the ledger service is built from (all borrowed; they must outlive it). */
+typedef struct {
+    zloop_t *loop;             /* the node's loop: timers, the verifier's pipe */
+    const char *datadir;       /* DATADIR: the chain lives in DATADIR/ledger */
+    bool authority;            /* --role includes authority: sign with a validator key */
+    const char *validator_key; /* --validator-key FILE, or NULL: DATADIR/accounts/ */
+    /* The p2p node, once it exists (NULL before): broadcasts and unicasts go through it. */
+    p2p_node_t *(*p2p)(void *ctx);
+    void *p2p_ctx;
+} node_ledger_deps_t;
+
+/*  Opens DEPS's DATADIR/ledger store, applies GENESIS (ownership taken: *genesis is
+ *  NULLed, also on failure), creates the mempool, the sync shell, the outbox and the
+ *  consensus core (with the validator key when DEPS says authority: --validator-key FILE,
+ *  or the first unencrypted key in DATADIR/accounts/ that is an authority), restores the
+ *  signing record. Nothing is sent yet. NULL with one line in ERR on failure (no
+ *  validator key, another chain in the database, ...). Caller destroys. */
+node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genesis_t **genesis,
+                                    char *err, size_t err_cap);
+
+/*  node_ledger_new_from with the dependencies taken from APP (its loop, datadir, --role,
+ *  --validator-key and p2p node); APP's datadir and loop must exist. */
 node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char *err,
                                size_t err_cap);
 

@@ -5,9 +5,9 @@
 #define GENIE_NODE_LEDGER_INT_H
 
 #include <czmq.h>
-#include <pthread.h>
 #include <stdatomic.h>
 
+#include "ledger/ledger_admit.h"
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_consensus.h"
 #include "ledger/ledger_genesis.h"
@@ -15,38 +15,21 @@
 #include "ledger/ledger_store.h"
 #include "node/app/node_datadir.h"
 #include "node/service/node_ledger.h"
+#include "node/service/node_ledger_check.h"
+#include "node/service/node_ledger_outbox.h"
+#include "node/service/node_ledger_sync.h"
+#include "node/service/node_ledger_verifier.h"
 #include "node/service/node_signlog.h"
 #include "proto/proto_sigbatch.h"
 
-#define NL_VERIFY_QUEUE 32      /* gossiped batches waiting for the verifier */
-#define NL_SIGKEYS_SLOTS 4096   /* decoded public keys kept (about 80 bytes each) */
-#define NL_TIMERS_MAX 64        /* pending consensus timers (never cancelled; oldest dropped) */
-#define NL_STATES_MAX 8         /* executed blocks of the current height, by hash */
-#define NL_PEERS_MAX 32         /* peers whose head we know (from STATUS, proposals, votes) */
-#define NL_SYNC_BATCH 16        /* blocks asked for in one sync request */
+#define NL_SIGKEYS_SLOTS 4096 /* decoded public keys kept (about 80 bytes each) */
+#define NL_TIMERS_MAX 64      /* pending consensus timers (never cancelled; oldest dropped) */
+#define NL_STATES_MAX 8       /* executed blocks of the current height, by hash */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
-#define NL_JOB_TX 1    /* verifier job kinds */
-#define NL_JOB_BATCH 2
-#define NL_TX_BATCH_MAX LEDGER_TX_BATCH_MAX           /* txs in one tx_batch broadcast */
-#define NL_TX_BATCH_BYTES (200u * 1024u) /* tx bytes in one tx_batch broadcast */
-#define NL_GOSSIP_DELAY_MS 10 /* admitted txs wait at most this long to be gossiped together */
 #define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
-#define NL_TICK_MS 250          /* periodic work: STATUS, sync checks */
-#define NL_STATUS_MS 2000       /* STATUS broadcast period */
-#define NL_PEER_TTL_MS 30000    /* a peer's head older than this is forgotten */
-#define NL_SYNC_TIMEOUT_MS 8000 /* no progress on a request this long: try another peer */
-#define NL_SYNC_LAG_MS 2500     /* behind by one block this long: sync (else the core will) */
-#define NL_SERVE_PER_S 16       /* sync requests served per second, all peers together */
-#define NL_PEER_MAX_FAILS 3     /* failed requests before a peer is ignored for a while */
-#define NL_PEER_IGNORE_MS 60000
+#define NL_TICK_MS 250  /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
 
 typedef struct node_ledger_t node_ledger_t;
-
-/*  Check records (see node_ledger_txs.c): a growable buffer of [rc][len][bytes]. */
-typedef struct {
-    uint8_t *buf;
-    size_t len, cap;
-} nl_recbuf_t;
 
 typedef struct {
     bool used;
@@ -62,30 +45,6 @@ typedef struct {
     uint64_t height;
     ledger_state_t *state;
 } nl_cached_t;
-
-typedef struct {
-    bool used;
-    uint8_t id[32];
-    uint64_t height;
-    uint64_t seen_ms;
-    uint32_t fails;           /* sync requests to it that timed out or brought bad blocks */
-    uint64_t ignore_until_ms; /* after NL_PEER_MAX_FAILS fails: not asked until then */
-} nl_peer_t;
-
-typedef struct {
-    uint64_t height; /* 0: empty slot */
-    uint8_t *block;
-    size_t len;
-    uint8_t *cert;
-    size_t cert_len;
-} nl_fetched_t;
-
-typedef struct {
-    bool active;
-    uint8_t peer[32];
-    uint64_t from, count;
-    uint64_t progress_ms; /* when the request was sent or last brought a block */
-} nl_request_t;
 
 /*  How late messages arrive: count, sum and maximum of a delay, and how many were over
  *  NL_LATE_MS. */
@@ -105,9 +64,8 @@ static inline void nl_delay_add(nl_delay_t *d, uint64_t ms)
 }
 
 typedef struct {
-    uint64_t txs_in, txs_rejected, blocks_committed, blocks_synced, sync_requests, sync_timeouts,
-        sync_bad_blocks, sync_served, sync_refused, broadcast_failures, timers_dropped,
-        persist_failures, txs_dropped_busy;
+    uint64_t txs_in, txs_rejected, blocks_committed, broadcast_failures, timers_dropped,
+        persist_failures, txs_dropped_busy; /* sync: node_ledger_sync_stats */
     /* microseconds the loop spent (monotonic clock): building proposals, executing
      * proposed blocks, saving the signing record, committing to the store, updating the
      * mempool after a commit; and from starting a height to committing it */
@@ -118,7 +76,7 @@ typedef struct {
 } nl_stats_t;
 
 struct node_ledger_t {
-    node_app_t *app;
+    node_ledger_deps_t deps; /* what it was built from (borrowed) */
     zloop_t *loop;
     char dir[NODE_DATADIR_PATH_MAX];       /* DATADIR/ledger */
     char signstate[NODE_DATADIR_PATH_MAX]; /* DATADIR/ledger/signstate */
@@ -129,39 +87,28 @@ struct node_ledger_t {
     ledger_mempool_t *pool;
     proto_sigkeys_t *sigkeys; /* decoded senders' keys, shared by the RPC threads and the
                                  verifier (thread-safe) */
-    proto_key_t *vkey; /* validator key, NULL for a follower */
+    proto_key_t *vkey;        /* validator key, NULL for a follower */
     ledger_cons_t *cons;
     node_signlog_t *signlog; /* validators only */
     nl_timer_t timers[NL_TIMERS_MAX];
     nl_cached_t states[NL_STATES_MAX];
     uint8_t *built; /* the block last handed to the core by get_block */
     size_t built_len;
-    int pace_timer;           /* one-shot: start the next height; -1 when none */
-    int tick_timer;           /* periodic NL_TICK_MS; -1 when none */
-    uint64_t pace_not_before; /* block interval: no new height before this (wall ms) */
-    uint64_t last_status_ms;
-    uint64_t trimmed_ms; /* last malloc_trim */
+    int pace_timer;            /* one-shot: start the next height; -1 when none */
+    int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
+    uint64_t pace_not_before;  /* block interval: no new height before this (wall ms) */
+    uint64_t trimmed_ms;       /* last malloc_trim */
     int64_t height_started_us; /* monotonic, when the current height started */
-    atomic_size_t pool_room; /* ledger_mempool_room as of the last change: read by RPC threads */
-    zsock_t *verifier;         /* PAIR to the verifier thread; NULL until started */
-    pthread_t verifier_thread;
-    void *verifier_args;
-    size_t verify_inflight; /* jobs sent, verdicts not back yet */
-    size_t verify_first;    /* verify_sent_ms index of the oldest job out (answered in order) */
-    uint64_t verify_sent_ms[NL_VERIFY_QUEUE];
-    nl_recbuf_t outbox;      /* admitted txs not gossiped yet (records with rc 0) */
-    size_t outbox_n;         /* txs in it */
-    int gossip_timer;        /* one-shot: gossip the outbox; -1 when none */
+    atomic_size_t pool_room;   /* ledger_mempool_room as of the last change: read by RPC threads */
+    node_ledger_verifier_t *verifier; /* checks gossiped txs; NULL until started */
+    node_ledger_outbox_t *outbox;     /* admitted txs waiting to be gossiped together */
     bool started;
-    /* sync */
-    nl_peer_t peers[NL_PEERS_MAX];
-    nl_request_t req;
-    nl_fetched_t fetched[NL_SYNC_BATCH];
-    uint64_t behind_since;
-    uint64_t serve_window_ms;
-    unsigned serve_count;
+    node_ledger_sync_t *sync; /* block sync (node_ledger_sync.h) */
     nl_stats_t st;
 };
+
+/*  The p2p node, or NULL while there is none. */
+p2p_node_t *nl_p2p(node_ledger_t *self);
 
 /*  Wall-clock milliseconds (block times, heartbeat, core timers). */
 uint64_t nl_now(void);
@@ -184,77 +131,30 @@ void nl_start_next(node_ledger_t *self, const char *why);
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
 
-/* node_ledger_txs.c */
-int nl_rec_add(nl_recbuf_t *b, int32_t rc, const void *p, size_t n);
-/*  Checks txs into records, their signatures in batches (proto_sig_check_batch): each
- *  tx is parsed, its chain id and stateless rules checked, then (with STORE, which may be
- *  NULL) a nonce already committed is refused, and last its signature is checked. Records
- *  come out in the order the txs went in. Tx bytes are borrowed until the next flush.
- *  Thread-safe (one checker per thread); about 20 KiB, so it can live on a stack. */
-#define NL_CHECK_CHUNK PROTO_SIGBATCH_CHUNK
-typedef struct {
-    const uint8_t *tx; /* the tx, or the reason text when rc is not LEDGER_OK */
-    size_t len;
-    int32_t rc;
-    uint8_t hash[PROTO_HASH_LEN], pk[PROTO_PUBKEY_LEN], sig[PROTO_SIG_LEN];
-} nl_check_item_t;
-typedef struct {
-    nl_recbuf_t *out;
-    const uint8_t *chain_id;
-    ledger_store_t *store;
-    proto_sigkeys_t *keys; /* may be NULL */
-    size_t n;
-    nl_check_item_t item[NL_CHECK_CHUNK];
-    size_t m; /* signatures to check: check[j] is item[where[j]]'s */
-    proto_sigcheck_t check[NL_CHECK_CHUNK];
-    size_t where[NL_CHECK_CHUNK];
-    bool ok[NL_CHECK_CHUNK];
-} nl_checker_t;
-void nl_checker_init(nl_checker_t *c, nl_recbuf_t *out, const uint8_t chain_id[static 32],
-                     ledger_store_t *store, proto_sigkeys_t *keys);
-/*  Checks TX (LEN bytes). 0, or -1 if memory ran out. */
-int nl_checker_add(nl_checker_t *c, const uint8_t *tx, size_t len);
-/*  A tx refused before it could be parsed, with static reason text WHY. 0 or -1. */
-int nl_checker_refuse(nl_checker_t *c, int32_t rc, const char *why);
-/*  Checks the signatures of what was added and writes the records. 0 or -1. */
-int nl_checker_flush(nl_checker_t *c);
-/*  Next record of BUF at *OFF; false at the end (or on a cut record). */
-bool nl_rec_next(const uint8_t *buf, size_t len, size_t *off, int32_t *rc, const uint8_t **p,
-                 size_t *n);
-void nl_recbuf_free(nl_recbuf_t *b);
+/* node_ledger_keys.c (start-up; 0, or -1 with one line in ERR) */
+/*  self->vkey from --validator-key PATH; warns if it is no authority (yet). */
+int nl_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap);
+/*  self->vkey: the first unencrypted account key in DATADIR/accounts/ that is an authority. */
+int nl_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap);
+/*  Opens self->signstate into self->signlog and restores its last record into the core. */
+int nl_signlog_restore(node_ledger_t *self, char *err, size_t err_cap);
 
+/* node_ledger_txs.c */
 /*  A gossiped tx or tx_batch: queued for the verifier, admitted when its verdicts come. */
 void nl_on_gossip_txs(node_ledger_t *self, uint32_t kind, const uint8_t *data, size_t len);
-/*  Starts / stops the verifier thread (stop tolerates a verifier never started). */
-int nl_verifier_start(node_ledger_t *self, char *err, size_t err_cap);
-void nl_verifier_stop(node_ledger_t *self);
+/*  The verifier's verdicts (node_ledger_verdicts_fn): admits the good txs, counts the
+ *  others, runs the pacing check if any was admitted. */
+void nl_on_verdicts(void *ctx, const uint8_t *recs, size_t len, uint64_t waited_ms);
 
 /*  Admits TX (LEN bytes) to the mempool (SIG_VERIFIED: its signature was checked by the
  *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns
  *  LEDGER_OK or the reason code. The caller runs nl_pace_check after a batch. */
-int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified,
-             uint8_t *txid, const char **why);
+int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
+             const char **why);
 
-/*  Gossips N admitted txs (copied): they join the outbox, which is sent when it holds
- *  NL_TX_BATCH_MAX txs or NL_TX_BATCH_BYTES bytes, else NL_GOSSIP_DELAY_MS after its first
- *  tx, so that many small submissions travel as a few tx_batch broadcasts (each costs
- *  every peer a signature check and a verifier job). */
+/*  The outbox's sender (node_ledger_outbox_send_fn): p2p broadcast, failures counted. */
+int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
+/*  Gossips N admitted txs (copied) through the outbox (node_ledger_outbox.h). */
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n);
-
-/*  Sends the outbox now: one tx alone as a tx, more as tx_batch broadcasts of at most
- *  NL_TX_BATCH_MAX txs and NL_TX_BATCH_BYTES bytes each; ends the gossip timer. */
-void nl_gossip_flush(node_ledger_t *self);
-
-/* node_ledger_sync.c */
-/*  Notes that node FROM has committed HEIGHT (a STATUS, or a proposal/vote of HEIGHT+1). */
-void nl_sync_peer_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height);
-/*  Periodic work: STATUS broadcast, request timeouts, new requests. */
-void nl_sync_tick(node_ledger_t *self, uint64_t now);
-void nl_sync_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                       size_t len);
-void nl_sync_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
-                        size_t len);
-/*  Frees buffered blocks. */
-void nl_sync_clear(node_ledger_t *self);
 
 #endif

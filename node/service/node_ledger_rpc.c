@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/app/node_app.h"
 #include "node/service/node_ledger_int.h"
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_params.h"
@@ -213,16 +214,16 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
  *  committed-nonce lookup: a client's txs are rarely stale, and the loop refuses those
  *  anyway). 0; 1 when it is not hex of the right length (recorded too); -1 if memory ran
  *  out. */
-static int s_prepare_one(const char *hex, size_t hlen, nl_checker_t *c, uint8_t *arena,
+static int s_prepare_one(const char *hex, size_t hlen, node_ledger_checker_t *c, uint8_t *arena,
                          size_t *used)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES ||
         proto_hex_decode(hex, arena + *used, hlen / 2) != 0)
-        return nl_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
+        return node_ledger_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
     const uint8_t *tx = arena + *used;
     *used += hlen / 2;
-    return nl_checker_add(c, tx, hlen / 2);
+    return node_ledger_checker_add(c, tx, hlen / 2);
 }
 
 /*  The prepare step of both methods; BATCH selects the params' shape. */
@@ -265,12 +266,12 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         if (json_string_length(v) <= 2 * LEDGER_TX_MAX_BYTES)
             arena_len += json_string_length(v) / 2;
     }
-    nl_recbuf_t out = {0};
+    node_ledger_recs_t out = {0};
     uint8_t *arena = malloc(arena_len ? arena_len : 1);
-    nl_checker_t *c = malloc(sizeof *c);
+    node_ledger_checker_t *c = malloc(sizeof *c);
     int prc = arena && c ? 0 : -1;
     if (c)
-        nl_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
+        node_ledger_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
     for (size_t i = 0; i < n && prc == 0; i++) {
         json_t *v = batch ? json_array_get(list, i) : one;
         prc = s_prepare_one(json_string_value(v), json_string_length(v), c, arena, &used);
@@ -278,11 +279,11 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
             prc = 0;
     }
     if (prc == 0)
-        prc = nl_checker_flush(c);
+        prc = node_ledger_checker_flush(c);
     free(c);
     free(arena);
     if (prc != 0) { /* a lone tx that is not hex: bad params */
-        nl_recbuf_free(&out);
+        node_ledger_recs_free(&out);
         node_rpc_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap, "%s",
                       prc < 0 ? "out of memory"
                               : "'tx' must be the signed transaction in hex (at most 64 KiB)");
@@ -324,7 +325,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     size_t off = 0, plen;
     int32_t prc;
     const uint8_t *p;
-    while (nl_rec_next(att, att_len, &off, &prc, &p, &plen)) {
+    while (node_ledger_recs_next(att, att_len, &off, &prc, &p, &plen)) {
         uint8_t txid[32];
         const char *why = NULL;
         int rc = prc;
@@ -482,18 +483,20 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     json_object_set_new(pool, "count", J(ledger_mempool_count(l->pool)));
     json_object_set_new(pool, "bytes", J(ledger_mempool_bytes(l->pool)));
     json_t *node = json_object();
+    node_ledger_sync_stats_t ss;
+    node_ledger_sync_stats(l->sync, &ss);
     const struct {
         const char *name;
         uint64_t v;
     } nf[] = {{"txs_in", l->st.txs_in},
               {"txs_rejected", l->st.txs_rejected},
               {"blocks_committed", l->st.blocks_committed},
-              {"blocks_synced", l->st.blocks_synced},
-              {"sync_requests", l->st.sync_requests},
-              {"sync_timeouts", l->st.sync_timeouts},
-              {"sync_bad_blocks", l->st.sync_bad_blocks},
-              {"sync_served", l->st.sync_served},
-              {"sync_refused", l->st.sync_refused},
+              {"blocks_synced", ss.blocks_synced},
+              {"sync_requests", ss.requests},
+              {"sync_timeouts", ss.timeouts},
+              {"sync_bad_blocks", ss.bad_blocks},
+              {"sync_served", ss.served},
+              {"sync_refused", ss.refused},
               {"broadcast_failures", l->st.broadcast_failures},
               {"timers_dropped", l->st.timers_dropped},
               {"persist_failures", l->st.persist_failures},
@@ -526,7 +529,7 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
     for (size_t i = 0; i < NL_TIMERS_MAX; i++)
         timers += l->timers[i].used;
     json_object_set_new(node, "timers_pending", J(timers));
-    json_object_set_new(node, "syncing", json_boolean(l->req.active));
+    json_object_set_new(node, "syncing", json_boolean(node_ledger_sync_busy(l->sync)));
     uint64_t key_hits = 0, key_lookups = 0;
     proto_sigkeys_stats(l->sigkeys, &key_hits, &key_lookups);
     json_object_set_new(node, "sigkeys_hits", J(key_hits));

@@ -133,7 +133,6 @@ sim_msg_t *csim_msg_new(uint8_t kind, int from, const uint8_t *data, size_t len)
     m->kind = kind;
     m->from = (int8_t)from;
     m->corrupted = false;
-    m->a = m->b = 0;
     m->len = len;
     if (len)
         memcpy(m->data, data, len);
@@ -260,12 +259,35 @@ static void s_on_gst2(sim_t *sim)
     s_live_from_now(sim);
 }
 
+/* ---- late joiners ---- */
+
+/* The late joiner ND boots once the chain reached sim->late_height; from then on every
+   up node (it included) must gain SIM_K heights within SIM_LIVE_MS: it has to sync
+   hundreds of blocks first. */
+static void s_on_late(sim_t *sim, sim_node_t *nd)
+{
+    if (s_max_chain(sim) < sim->late_height) {
+        if (sim->now > 300000)
+            csim_fail(sim, "the chain never reached height %" PRIu64 " for the late joiner",
+                      sim->late_height);
+        csim_at(sim, 200, EV_LATE, nd->idx);
+        return;
+    }
+    nd->late = false;
+    nd->stay_down = false;
+    sim->late_pending = false;
+    sim->totals->late_joins++;
+    csim_boot(sim, nd);
+    nd->late = true; /* (only counts its synced blocks from now on) */
+    s_live_from_now(sim);
+}
+
 /* ---- event dispatch ---- */
 
 static void s_trace(const sim_t *sim, const sim_event_t *ev)
 {
-    static const char *const kinds[] = {"deliver", "timer", "start", "sync", "crash",
-                                        "restart", "split", "heal",  "gst",  "gst2"};
+    static const char *const kinds[] = {"deliver", "timer", "start", "sync", "crash", "restart",
+                                        "split",   "heal",  "gst",   "gst2", "late"};
     const sim_node_t *nd = ev->node >= 0 ? &sim->nodes[ev->node] : NULL;
     fprintf(stderr, "t=%-6" PRIu64 " %-7s node %2d", sim->now, kinds[ev->kind], ev->node);
     if (nd && nd->up && nd->cons)
@@ -287,8 +309,8 @@ static void s_trace(const sim_t *sim, const sim_event_t *ev)
             fprintf(stderr, " from %d: proposal h%" PRIu64 " r%u pol %d %02x", m->from, p.height,
                     p.round, p.pol_round, p.block_hash[0]);
         else
-            fprintf(stderr, " from %d: kind %d %" PRIu64 "..%" PRIu64 "%s", m->from, m->kind, m->a,
-                    m->b, m->corrupted ? " corrupted" : "");
+            fprintf(stderr, " from %d: kind %d, %zu bytes%s", m->from, m->kind, m->len,
+                    m->corrupted ? " corrupted" : "");
     }
     fprintf(stderr, "\n");
 }
@@ -320,15 +342,13 @@ static void s_dispatch(sim_t *sim, sim_event_t *ev)
         break;
     case EV_SYNC_TICK:
         if (nd->up) {
-            sim_msg_t *m = csim_msg_new(MSG_STATUS, nd->idx, NULL, 0);
-            m->a = nd->chain_len;
-            for (int k = 0; k < 2 && sim->n > 1; k++) { /* two random peers */
-                int to = (int)csim_rng_range(&sim->rng, 0, (uint64_t)sim->n - 2);
-                csim_net_send(sim, nd->idx, to >= nd->idx ? to + 1 : to, m);
-            }
-            csim_msg_unref(m);
+            csim_sync_tick(sim, nd);
+            csim_after_call(sim, nd);
         }
         csim_at(sim, SIM_SYNC_MS + csim_rng_range(&sim->rng, 0, 50), EV_SYNC_TICK, ev->node);
+        break;
+    case EV_LATE:
+        s_on_late(sim, nd);
         break;
     case EV_CRASH:
         if (nd->up && !sim->after_gst) {
@@ -405,7 +425,8 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
     sim->digest = 0xcbf29ce484222325ull;
     sim->totals = totals;
     sim->keys = keys;
-    sim->n = sc->n;
+    sim->nv = sc->n;
+    sim->n = sc->n + (sc->late == SIM_LATE_FOLLOWER) + sc->forger + sc->authset;
     sim->use_cache = use_cache;
     sim->trace = getenv("GENIE_SIM_TRACE") != NULL;
     sim->vc = calloc(SIM_VC_CAP, sizeof *sim->vc);
@@ -413,9 +434,10 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
         abort();
     memcpy(sim->chain_id, "genie-sim-chain-id-0123456789abc", 32);
     sim->chain_id[31] = (uint8_t)seed;
-    for (int i = 0; i < sc->n; i++)
+    for (int i = 0; i < sim->nv; i++)
         if (ledger_valset_add(&sim->valset, proto_key_public(keys[i])) != 0)
             abort();
+    sim->final_mask[0] = (1u << sim->nv) - 1;
     sim->quorum = ledger_valset_quorum(&sim->valset);
     sim->params = (ledger_cons_params_t){.timeout_propose_ms = 300,
                                          .timeout_prevote_ms = 150,
@@ -434,14 +456,32 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
     uint64_t gst =
         sc->n == 1 ? csim_rng_range(&sim->rng, 300, 1500) : csim_rng_range(&sim->rng, 800, 3500);
 
-    for (int i = 0; i < sc->n; i++) {
+    /* nodes: validators 0..nv-1, then the extra key (authset), the late follower, the
+       forger */
+    int next = sim->nv;
+    int extra_key = sc->authset ? next++ : -1;
+    int late = sc->late == SIM_LATE_FOLLOWER ? next++ : sc->late ? sim->nv - 1 : -1;
+    int forger = sc->forger ? next++ : -1;
+    (void)extra_key;
+    for (int i = 0; i < sim->n; i++) {
         sim_node_t *nd = &sim->nodes[i];
         nd->sim = sim;
         nd->idx = i;
-        nd->byz = i >= sc->n - sc->byz;
+        nd->byz = i < sim->nv && i >= sim->nv - sc->byz;
+        nd->follower = (i == late && sc->late == SIM_LATE_FOLLOWER) || i == forger;
+        nd->forger = i == forger;
+        nd->vmask = sim->final_mask[0];
     }
-    for (int i = 0; i < sc->n; i++) {
-        csim_boot(sim, &sim->nodes[i]);
+    if (late >= 0) {
+        sim->late_height = csim_rng_range(&sim->rng, SIM_LATE_MIN, SIM_LATE_MAX);
+        sim->late_pending = true;
+        sim->nodes[late].stay_down = true;
+        sim->nodes[late].late = true;
+        csim_at(sim, 1000, EV_LATE, late);
+    }
+    for (int i = 0; i < sim->n; i++) {
+        if (!sim->nodes[i].late)
+            csim_boot(sim, &sim->nodes[i]);
         csim_at(sim, csim_rng_range(&sim->rng, 1, SIM_SYNC_MS), EV_SYNC_TICK, i);
     }
     if (sc->partitions) {
@@ -456,7 +496,7 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
         uint64_t k = csim_rng_range(&sim->rng, 1, (uint64_t)sc->n + 1);
         for (uint64_t c = 0; c < k; c++)
             csim_at(sim, csim_rng_range(&sim->rng, 0, gst), EV_CRASH,
-                    (int)csim_rng_range(&sim->rng, 0, (uint64_t)sc->n - 1));
+                    (int)csim_rng_range(&sim->rng, 0, (uint64_t)sim->n - 1));
     }
     csim_at(sim, gst, EV_GST, -1);
 

@@ -3,8 +3,10 @@
  *  faults and what is checked are described at the top of test_consensus_sim.c.
  *
  *    consensus_sim.c            the world: PRNG, failures, event heap, network, GST, runs
- *    consensus_sim_node.c       a validator: its application, consensus io, byzantine
+ *    consensus_sim_node.c       a node: its application, consensus io, byzantine
  *                               twins, crash and boot, delivered messages
+ *    consensus_sim_sync.c       a node's real sync core (ledger_sync) and its io; the
+ *                               forger's lies
  *    consensus_sim_check.c      global checks: double signing, certificates, durable
  *                               record, liveness
  *    consensus_sim_directed.c   directed tests of the core's edges
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include "ledger/ledger_consensus.h"
+#include "ledger/ledger_sync.h"
 #include "proto/proto_key.h"
 
 #define SIM_NODES_MAX 7
@@ -25,9 +28,11 @@
 #define SIM_LIVE_MS 60000u      /* ... within this much virtual time */
 #define SIM_HEIGHT_MAX 400u     /* a run stops growing its chains here */
 #define SIM_EVENTS_MAX 4000000u /* runaway guard */
-#define SIM_SYNC_MS 300u
-#define SIM_SYNC_BATCH 4u
-#define SIM_VC_CAP 16384u /* signature cache slots */
+#define SIM_SYNC_MS 300u        /* sync tick period (plus up to 50 ms) */
+#define SIM_LATE_MIN 100u       /* a late joiner boots when the chain reaches this height ... */
+#define SIM_LATE_MAX 160u       /* ... or up to this one */
+#define SIM_FORGER_LIE 40u      /* the forger claims a head this far above its own */
+#define SIM_VC_CAP 16384u       /* signature cache slots */
 
 /* ---- PRNG (splitmix64) ---- */
 
@@ -45,7 +50,15 @@ typedef struct {
     uint64_t dmax;    /* before GST, ms */
     bool partitions, crashes, minority, lazy, bad_blocks, corrupt;
     double post_loss; /* after GST */
+    /* block sync (every node runs ledger_sync; these make it work hard) */
+    uint8_t late; /* 0; SIM_LATE_VALIDATOR: validator n-1 boots hundreds of heights late;
+                     SIM_LATE_FOLLOWER: an extra follower does */
+    bool forger;  /* an extra follower that claims a higher head and serves forged blocks */
+    bool authset; /* an extra key: proposers sometimes change the authority set to a
+                     random n-subset of the n + 1 keys (blocks carry the new set) */
 } sim_scenario_t;
+
+enum { SIM_LATE_NONE = 0, SIM_LATE_VALIDATOR = 1, SIM_LATE_FOLLOWER = 2 };
 
 /* The scenarios (test_consensus_sim.c); a run's PRNG is seeded from its index. */
 extern const sim_scenario_t csim_scenarios[];
@@ -59,7 +72,6 @@ typedef struct {
     uint8_t kind;
     int8_t from;
     bool corrupted;
-    uint64_t a, b; /* STATUS: the sender's height; SYNC: heights a..b of the sender's chain */
     size_t len;
     uint8_t data[];
 } sim_msg_t;
@@ -74,7 +86,8 @@ enum {
     EV_PARTITION,
     EV_HEAL,
     EV_GST,
-    EV_GST2
+    EV_GST2,
+    EV_LATE /* is it time for the late joiner to boot? */
 };
 
 typedef struct {
@@ -104,8 +117,13 @@ typedef struct {
     sim_t *sim;
     int idx;
     bool up, byz, dying, stay_down;
+    bool follower; /* has no say in consensus (its core has no key) */
+    bool forger;   /* serves forged blocks, claims a head it does not have */
+    bool late;     /* boots only once the chain reached late_height */
     uint32_t epoch;
     ledger_cons_t *cons;
+    ledger_sync_t *sync; /* the real sync core: memory, lost in a crash */
+    uint32_t vmask;      /* authority set after its head: bit i is key i */
     /* durable: survives a crash */
     uint8_t *record;
     size_t record_len;
@@ -135,6 +153,8 @@ typedef struct {
     uint64_t runs, commits, synced, crashes, persist_crashes, restarts, partitions;
     uint64_t delivered, lost, equivocations, dups, rounds, skips, refused, events;
     uint64_t byz_msgs, corrupted, halts_checked;
+    uint64_t late_joins, late_synced, forged, forged_refused, unasked, set_changes;
+    uint64_t sync_requests, sync_timeouts, peers_ignored;
     uint64_t sig_checks, cert_checks, signed_msgs;
     uint64_t virt_ms;
 } sim_totals_t;
@@ -147,8 +167,11 @@ struct sim {
     uint64_t seq;
     sim_event_t *heap;
     size_t n_ev, cap_ev;
-    int n;
+    int n;  /* nodes: validators, then the followers / extra key */
+    int nv; /* validators of the initial set (keys 0..nv-1) */
     sim_node_t nodes[SIM_NODES_MAX];
+    uint64_t late_height; /* the late joiner boots at this chain height */
+    bool late_pending;
     proto_key_t *const *keys;
     ledger_valset_t valset;
     size_t quorum;
@@ -162,6 +185,7 @@ struct sim {
     /* global truth */
     uint8_t final_hash[SIM_HEIGHT_MAX + 2][32];
     bool final_set[SIM_HEIGHT_MAX + 2];
+    uint32_t final_mask[SIM_HEIGHT_MAX + 2]; /* authority set after each final height */
     sim_sig_t *sigs;
     size_t n_sigs, cap_sigs;
     sim_vc_t *vc;
@@ -198,7 +222,11 @@ bool csim_run(const sim_scenario_t *sc, uint64_t seed, proto_key_t *const *keys,
 bool csim_is_honest(const sim_t *sim, int i);
 /* Adds ND's core's counters to the totals and destroys the core (NULL: nothing). */
 void csim_retire_core(sim_t *sim, sim_node_t *nd);
-/* Destroys ND's core: only its record and chain survive. */
+/* The authority set of MASK (bit i: key i). */
+void csim_valset(const sim_t *sim, uint32_t mask, ledger_valset_t *vs);
+/* The authority set that certifies height H (the truth: after the final block H - 1). */
+uint32_t csim_mask_for(const sim_t *sim, uint64_t h);
+/* Destroys ND's cores: only its record and chain survive. */
 void csim_crash(sim_t *sim, sim_node_t *nd);
 /* Starts the height after ND's chain, unless its core is there already. */
 void csim_start_next(sim_t *sim, sim_node_t *nd);
@@ -207,6 +235,23 @@ void csim_after_call(sim_t *sim, sim_node_t *nd);
 /* A new core for ND, restored from its durable record if it has one. */
 void csim_boot(sim_t *sim, sim_node_t *nd);
 void csim_on_deliver(sim_t *sim, sim_node_t *nd, sim_msg_t *m);
+/* Parses a sim block "height:proposer:[Smask:][BAD:]nonce": false if malformed or BAD;
+ *MASK gets the new authority set it carries (0: none). */
+bool csim_block_parse(const sim_t *sim, const uint8_t *block, size_t len, uint64_t *height,
+                      uint32_t *mask);
+/* Appends a final block to ND's chain after the global checks; false if refused. */
+bool csim_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t *block, size_t len,
+                       const uint8_t hash[32], const uint8_t *cert, size_t cert_len,
+                       const char *origin);
+
+/* ---- a node's sync core and its io (consensus_sim_sync.c) ---- */
+
+/* A new ledger_sync core for ND (NULL on failure). */
+ledger_sync_t *csim_sync_new(sim_t *sim, sim_node_t *nd);
+/* A STATUS or sync unicast delivered to ND. */
+void csim_sync_deliver(sim_t *sim, sim_node_t *nd, const sim_msg_t *m);
+/* ND's sync tick (and, for the forger, an unsolicited block to someone). */
+void csim_sync_tick(sim_t *sim, sim_node_t *nd);
 
 /* ---- global checks (consensus_sim_check.c) ---- */
 
@@ -215,7 +260,8 @@ void csim_check_signature(sim_t *sim, int who, uint8_t kind, uint64_t h, uint32_
                           const uint8_t *hash);
 /* A cache slot for KEY16 (probing a few slots); *found tells whether it held KEY16. */
 sim_vc_t *csim_vc_slot(sim_t *sim, const uint8_t key[16], bool *found);
-/* The certificate CERT for HASH at height H must verify against the run's validator set. */
+/* The certificate CERT for HASH at height H must verify against the authority set of the
+   run's truth for H (csim_mask_for). */
 void csim_check_cert(sim_t *sim, int who, uint64_t h, const uint8_t hash[32], const uint8_t *cert,
                      size_t len, const char *origin);
 /* What an honest validator sends that it signed must be covered by its durable record. */

@@ -107,8 +107,10 @@ void csim_check_cert(sim_t *sim, int who, uint64_t h, const uint8_t hash[32], co
     ledger_cert_t c;
     sim->totals->cert_checks++;
     int rc = ledger_cert_decode(cert, len, &c);
+    ledger_valset_t vs;
+    csim_valset(sim, csim_mask_for(sim, h), &vs);
     if (rc == PROTO_OK)
-        rc = ledger_cert_verify(&c, &sim->valset, sim->chain_id, hash);
+        rc = ledger_cert_verify(&c, &vs, sim->chain_id, hash);
     if (rc != PROTO_OK || c.height != h) {
         csim_fail(sim, "node %d: %s certificate for height %" PRIu64 " does not verify (%s)", who,
                   origin, h, proto_err_str(rc));
@@ -153,7 +155,7 @@ static size_t s_up_honest(const sim_t *sim)
 
 void csim_check_done(sim_t *sim)
 {
-    if (!sim->live_phase)
+    if (!sim->live_phase || sim->late_pending)
         return;
     bool all = true;
     for (int i = 0; i < sim->n && all; i++) {

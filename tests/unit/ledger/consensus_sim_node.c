@@ -1,8 +1,8 @@
-/*  consensus_sim_node: one validator of test_consensus_sim's simulation (declared in
+/*  consensus_sim_node: one node of test_consensus_sim's simulation (declared in
  *  consensus_sim.h): its application (chain, the consensus io: timers, persist, blocks,
  *  validation, cached signature checks, commits, broadcasts), byzantine twins, crash,
  *  boot from the durable record, and the handling of delivered messages (consensus
- *  messages, and the app's sync of blocks and certificates).
+ *  messages, and STATUS / sync unicasts for its real sync core: consensus_sim_sync.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,9 +24,9 @@ bool csim_is_honest(const sim_t *sim, int i)
 }
 
 /* Appends a final block to node I's chain after the checks; false if refused. */
-static bool s_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t *block, size_t len,
-                           const uint8_t hash[32], const uint8_t *cert, size_t cert_len,
-                           const char *origin)
+bool csim_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t *block, size_t len,
+                       const uint8_t hash[32], const uint8_t *cert, size_t cert_len,
+                       const char *origin)
 {
     if (h <= nd->chain_len) { /* already have it: must be the same */
         if (memcmp(nd->chain[h - 1].hash, hash, 32) != 0 && csim_is_honest(sim, nd->idx))
@@ -40,8 +40,7 @@ static bool s_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t
         return false;
     }
     if (csim_is_honest(sim, nd->idx)) {
-        if (strcmp(origin, "synced") != 0) /* (sync checked it before) */
-            csim_check_cert(sim, nd->idx, h, hash, cert, cert_len, origin);
+        csim_check_cert(sim, nd->idx, h, hash, cert, cert_len, origin);
         if (h <= SIM_HEIGHT_MAX + 1) {
             if (sim->final_set[h] && memcmp(sim->final_hash[h], hash, 32) != 0)
                 csim_fail(sim, "SAFETY: node %d %s a different block at height %" PRIu64, nd->idx,
@@ -70,6 +69,14 @@ static bool s_chain_append(sim_t *sim, sim_node_t *nd, uint64_t h, const uint8_t
     memcpy(e->cert, cert, cert_len);
     e->block_len = len;
     e->cert_len = cert_len;
+    uint64_t bh = 0;
+    uint32_t mask = 0;
+    if (csim_block_parse(sim, block, len, &bh, &mask) && mask && mask != nd->vmask) {
+        nd->vmask = mask; /* the authority vote takes effect for the next height */
+        sim->totals->set_changes++;
+    }
+    if (h <= SIM_HEIGHT_MAX + 1 && csim_is_honest(sim, nd->idx))
+        sim->final_mask[h] = nd->vmask;
     csim_digest(sim, h);
     csim_digest(sim, hash[0] | (uint64_t)hash[1] << 8);
     return true;
@@ -124,24 +131,51 @@ static ledger_cons_block_rc_t s_io_get_block(void *ctx, uint64_t height, const u
     if (sim->sc->lazy && sim->now < nd->started_ms + 150 && csim_rng_chance(&sim->rng, 0.5))
         return LEDGER_CONS_BLOCK_NOT_YET;
     bool bad = sim->sc->bad_blocks && csim_rng_chance(&sim->rng, 0.15);
-    int n = snprintf(nd->blockbuf, sizeof nd->blockbuf, "%" PRIu64 ":%d:%s%016" PRIx64, height,
-                     nd->idx, bad ? "BAD:" : "", csim_rng_next(&sim->rng));
+    char set[16] = "";
+    if (sim->sc->authset && csim_rng_chance(&sim->rng, 0.08)) {
+        /* an authority vote: the set becomes all n + 1 keys but one */
+        uint32_t all = (1u << (sim->nv + 1)) - 1;
+        uint32_t out = 1u << csim_rng_range(&sim->rng, 0, (uint64_t)sim->nv);
+        snprintf(set, sizeof set, "S%02x:", all & ~out);
+    }
+    int n = snprintf(nd->blockbuf, sizeof nd->blockbuf, "%" PRIu64 ":%d:%s%s%016" PRIx64, height,
+                     nd->idx, set, bad ? "BAD:" : "", csim_rng_next(&sim->rng));
     *block = (const uint8_t *)nd->blockbuf;
     *len = (size_t)n;
     return LEDGER_CONS_BLOCK_READY;
 }
 
-static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size_t len)
+bool csim_block_parse(const sim_t *sim, const uint8_t *block, size_t len, uint64_t *height,
+                      uint32_t *mask)
 {
-    (void)ctx;
     char text[96];
+    *mask = 0;
     if (len == 0 || len >= sizeof text)
         return false;
     memcpy(text, block, len);
     text[len] = '\0';
     char *end = NULL;
     unsigned long long h = strtoull(text, &end, 10);
-    return end && *end == ':' && h == height && !strstr(text, ":BAD:");
+    if (!end || *end != ':' || strstr(text, ":BAD:"))
+        return false;
+    *height = h;
+    const char *set = strstr(text, ":S");
+    if (set) { /* a new authority set: non-empty, of the run's keys */
+        unsigned long m = strtoul(set + 2, &end, 16);
+        int keys = sim->nv + (sim->sc->authset ? 1 : 0);
+        if (!end || *end != ':' || m == 0 || m >= (1ul << keys))
+            return false;
+        *mask = (uint32_t)m;
+    }
+    return true;
+}
+
+static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size_t len)
+{
+    const sim_node_t *nd = ctx;
+    uint64_t h = 0;
+    uint32_t mask = 0;
+    return csim_block_parse(nd->sim, block, len, &h, &mask) && h == height;
 }
 
 static bool s_io_verify(void *ctx, const uint8_t pk[static 32], const uint8_t *msg, size_t len,
@@ -180,7 +214,7 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
         csim_fail(sim, "node %d: commit hash is not the block's", nd->idx);
     if (!s_io_validate(ctx, height, block, len) && csim_is_honest(sim, nd->idx))
         csim_fail(sim, "node %d: committed an invalid block at %" PRIu64, nd->idx, height);
-    if (s_chain_append(sim, nd, height, block, len, hash, cert, cert_len, "committed"))
+    if (csim_chain_append(sim, nd, height, block, len, hash, cert, cert_len, "committed"))
         sim->totals->commits++;
     csim_at(sim, csim_rng_range(&sim->rng, 50, 250), EV_START, nd->idx); /* the block interval */
 }
@@ -306,6 +340,15 @@ static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t
 
 void csim_retire_core(sim_t *sim, sim_node_t *nd)
 {
+    if (nd->sync) {
+        ledger_sync_stats_t ss;
+        ledger_sync_stats(nd->sync, &ss);
+        sim->totals->unasked += ss.unasked;
+        sim->totals->sync_requests += ss.requests;
+        sim->totals->sync_timeouts += ss.timeouts;
+        sim->totals->peers_ignored += ss.ignored_peers;
+        ledger_sync_destroy(&nd->sync);
+    }
     if (!nd->cons)
         return;
     ledger_cons_stats_t st;
@@ -334,7 +377,9 @@ void csim_start_next(sim_t *sim, sim_node_t *nd)
     if (!nd->up || ledger_cons_height(nd->cons) >= next || next > SIM_HEIGHT_MAX)
         return;
     nd->started_ms = sim->now;
-    if (ledger_cons_start_height(nd->cons, next, &sim->valset, sim->now) != 0)
+    ledger_valset_t vs;
+    csim_valset(sim, nd->vmask, &vs);
+    if (ledger_cons_start_height(nd->cons, next, &vs, sim->now) != 0)
         csim_fail(sim, "node %d: start_height(%" PRIu64 ") refused", nd->idx, next);
 }
 
@@ -353,9 +398,13 @@ void csim_boot(sim_t *sim, sim_node_t *nd)
     nd->cons = NULL;
     ledger_cons_io_t io = s_io_template;
     io.ctx = nd;
-    nd->cons = ledger_cons_new(sim->chain_id, sim->keys[nd->idx], &io, &sim->params);
-    if (!nd->cons) {
-        csim_fail(sim, "ledger_cons_new failed");
+    if (nd->follower)
+        io.persist = NULL;
+    nd->cons =
+        ledger_cons_new(sim->chain_id, nd->follower ? NULL : sim->keys[nd->idx], &io, &sim->params);
+    nd->sync = csim_sync_new(sim, nd);
+    if (!nd->cons || !nd->sync) {
+        csim_fail(sim, "ledger_cons_new / ledger_sync_new failed");
         return;
     }
     if (nd->record) {
@@ -383,40 +432,29 @@ void csim_on_deliver(sim_t *sim, sim_node_t *nd, sim_msg_t *m)
             csim_fail(sim, "node %d refused a %s from node %d: %s", nd->idx,
                       m->kind == MSG_PROPOSAL ? "proposal" : "vote", m->from, proto_err_str(rc));
         csim_after_call(sim, nd);
-        return;
-    }
-    if (m->kind == MSG_STATUS) { /* a peer's height: answer with blocks it lacks */
-        if (m->a >= nd->chain_len)
-            return;
-        sim_msg_t *r = csim_msg_new(MSG_SYNC, nd->idx, NULL, 0);
-        r->a = m->a + 1;
-        r->b = nd->chain_len < m->a + SIM_SYNC_BATCH ? nd->chain_len : m->a + SIM_SYNC_BATCH;
-        csim_net_send(sim, nd->idx, m->from, r);
-        csim_msg_unref(r);
-        return;
-    }
-    /* MSG_SYNC: blocks a..b of the sender's (append-only, durable) chain */
-    const sim_node_t *src = &sim->nodes[m->from];
-    bool grew = false;
-    for (uint64_t h = m->a; h <= m->b && h <= src->chain_len; h++) {
-        if (h != nd->chain_len + 1)
-            continue;
-        const sim_entry_t *e = &src->chain[h - 1];
-        uint8_t hash[32];
-        ledger_vote_value_hash(e->block, e->block_len, hash);
-        /* the certificate is checked with ledger_cert_verify (csim_check_cert, once per
-           distinct certificate) before the block is applied */
-        csim_check_cert(sim, nd->idx, h, hash, e->cert, e->cert_len, "synced");
-        if (sim->failed)
-            return;
-        if (s_chain_append(sim, nd, h, e->block, e->block_len, hash, e->cert, e->cert_len,
-                           "synced")) {
-            sim->totals->synced++;
-            grew = true;
+        /* as the node does (s_consensus_seen): a message of height h says its sender has
+           h - 1; beyond our head + 1 only with a current authority's valid signature */
+        ledger_proposal_t p;
+        ledger_vote_t v;
+        uint64_t h = 0;
+        const uint8_t *signer = NULL;
+        bool sig_ok = false;
+        if (m->kind == MSG_PROPOSAL && ledger_proposal_decode(m->data, m->len, &p) == PROTO_OK) {
+            h = p.height;
+            signer = p.proposer;
+            sig_ok = h > nd->chain_len + 1 && ledger_proposal_verify(&p);
+        } else if (m->kind == MSG_VOTE && ledger_vote_decode(m->data, m->len, &v) == PROTO_OK) {
+            h = v.height;
+            signer = v.validator;
+            sig_ok = h > nd->chain_len + 1 && ledger_vote_verify(&v);
         }
+        ledger_valset_t vs;
+        csim_valset(sim, nd->vmask, &vs);
+        if (nd->up && nd->sync && h > nd->chain_len + 1 && sig_ok &&
+            ledger_valset_find(&vs, signer) >= 0)
+            ledger_sync_peer_seen(nd->sync, proto_key_public(sim->keys[m->from]), h - 1, sim->now);
+        return;
     }
-    if (grew) {
-        csim_start_next(sim, nd);
-        csim_after_call(sim, nd);
-    }
+    csim_sync_deliver(sim, nd, m);
+    csim_after_call(sim, nd);
 }

@@ -9,6 +9,7 @@
  *
  *      GENIE_SIM_SCENARIO=n4-chaos GENIE_SIM_SEED=1234 ./test_consensus_sim
  *      GENIE_SIM_RUNS=20000 ./test_consensus_sim     (more runs; default 2000)
+ *      GENIE_SIM_SCENARIO=n4-forger GENIE_SIM_RUNS=500 ...  (one scenario, many seeds)
  *      GENIE_SIM_VERBOSE=1 ...                        (one line per run)
  *      GENIE_SIM_TRACE=1 ...                          (every event, to stderr)
  *
@@ -24,9 +25,18 @@
  *    - each node's application: blocks are "height:proposer:nonce" text; validate accepts
  *      those of the right height (in some scenarios proposers sometimes build "BAD" blocks
  *      that every validator rejects, or say "not yet" for a while); after a commit it
- *      waits a block interval and starts the next height; every ~300 ms it tells two
- *      peers its height and a peer that is ahead answers with blocks and certificates,
- *      each checked with ledger_cert_verify before it is applied (the app's sync).
+ *      waits a block interval and starts the next height.
+ *    - block sync: every node runs the REAL sync core (ledger/ledger_sync.h, the code a
+ *      node runs) with the node's bounds and its times scaled down, ticked every ~300 ms:
+ *      STATUS broadcasts, SYNC_REQ / SYNC_BLOCKS unicasts as real wire bytes through the
+ *      simulated network, certificates checked by the core against the authority set the
+ *      node's chain leads to (consensus_sim_sync.c). Sync scenarios (one default run in
+ *      SIM_SYNC_EVERY): a validator or a follower boots when the chain is 100..160 heights
+ *      long and must catch up; a forger claims a higher head and answers with bad
+ *      certificates, blocks of another height, altered blocks and blocks nobody asked
+ *      for; proposers change the authority set (blocks "h:p:S<mask>:..." make the set all
+ *      n + 1 keys but one) while a node is away, so it must verify later certificates
+ *      against the new sets.
  *    - byzantine scenarios: f validators equivocate: each of their proposals and votes
  *      goes out in two versions (another block, nil instead of a value, ...), a different
  *      one to different peers, sometimes both.
@@ -34,7 +44,9 @@
  *  Checked on every run:
  *    SAFETY: no two honest nodes commit different hashes at one height (every commit and
  *      every synced block against a global height -> hash map); every certificate a core
- *      emits, and every one received by sync, verifies with ledger_cert_verify; no honest
+ *      emits, and every one sync applies, verifies with ledger_cert_verify against the
+ *      true authority set of its height; sync never reports a bad block or a malformed
+ *      message from an honest peer, and never hands over a block that fails to apply; no honest
  *      validator ever signs two different things for one (height, round, step), across
  *      crashes and restarts included (a global map of everything broadcast), nor sends
  *      anything it signed that its durable signing record does not cover; every message
@@ -73,30 +85,64 @@
 
 const sim_scenario_t csim_scenarios[] = {
     /* name, n, byz, loss, dup, dmax, partitions, crashes, minority, lazy, bad_blocks,
-       corrupt, post_loss */
-    {"solo", 1, 0, 0.0, 0.0, 20, false, false, false, true, false, false, 0.0},
-    {"solo-crash", 1, 0, 0.0, 0.0, 20, false, true, false, false, false, false, 0.0},
-    {"n4-calm", 4, 0, 0.0, 0.0, 60, false, false, false, false, false, false, 0.0},
-    {"n4-lossy", 4, 0, 0.35, 0.15, 400, false, false, false, true, false, false, 0.03},
-    {"n4-partition", 4, 0, 0.1, 0.05, 200, true, false, false, false, false, false, 0.0},
-    {"n4-crash", 4, 0, 0.05, 0.05, 200, false, true, false, false, false, false, 0.0},
-    {"n4-chaos", 4, 0, 0.25, 0.1, 400, true, true, false, true, true, true, 0.02},
-    {"n4-byz", 4, 1, 0.1, 0.05, 200, true, false, false, false, true, false, 0.0},
-    {"n4-byz-crash", 4, 1, 0.1, 0.05, 200, true, true, false, false, true, false, 0.0},
-    {"n4-minority", 4, 0, 0.1, 0.05, 200, false, true, true, false, false, false, 0.0},
-    {"n7-calm", 7, 0, 0.0, 0.0, 60, false, false, false, false, false, false, 0.0},
-    {"n7-lossy", 7, 0, 0.3, 0.1, 400, false, false, false, false, false, false, 0.02},
-    {"n7-partition", 7, 0, 0.1, 0.05, 200, true, false, false, false, false, false, 0.0},
-    {"n7-crash", 7, 0, 0.05, 0.05, 200, false, true, false, false, false, false, 0.0},
-    {"n7-chaos", 7, 0, 0.2, 0.1, 400, true, true, false, true, true, true, 0.02},
-    {"n7-byz", 7, 2, 0.1, 0.05, 200, true, false, false, false, true, false, 0.0},
-    {"n7-minority", 7, 0, 0.1, 0.05, 200, false, true, true, false, false, false, 0.0},
-    {"n7-byz-crash", 7, 2, 0.1, 0.05, 200, true, true, false, false, true, false, 0.0},
+       corrupt, post_loss, late, forger, authset */
+    {"solo", 1, 0, 0.0, 0.0, 20, false, false, false, true, false, false, 0.0, SIM_LATE_NONE, false,
+     false},
+    {"solo-crash", 1, 0, 0.0, 0.0, 20, false, true, false, false, false, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n4-calm", 4, 0, 0.0, 0.0, 60, false, false, false, false, false, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n4-lossy", 4, 0, 0.35, 0.15, 400, false, false, false, true, false, false, 0.03,
+     SIM_LATE_NONE, false, false},
+    {"n4-partition", 4, 0, 0.1, 0.05, 200, true, false, false, false, false, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    {"n4-crash", 4, 0, 0.05, 0.05, 200, false, true, false, false, false, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n4-chaos", 4, 0, 0.25, 0.1, 400, true, true, false, true, true, true, 0.02, SIM_LATE_NONE,
+     false, false},
+    {"n4-byz", 4, 1, 0.1, 0.05, 200, true, false, false, false, true, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n4-byz-crash", 4, 1, 0.1, 0.05, 200, true, true, false, false, true, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    {"n4-minority", 4, 0, 0.1, 0.05, 200, false, true, true, false, false, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    {"n7-calm", 7, 0, 0.0, 0.0, 60, false, false, false, false, false, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n7-lossy", 7, 0, 0.3, 0.1, 400, false, false, false, false, false, false, 0.02, SIM_LATE_NONE,
+     false, false},
+    {"n7-partition", 7, 0, 0.1, 0.05, 200, true, false, false, false, false, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    {"n7-crash", 7, 0, 0.05, 0.05, 200, false, true, false, false, false, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n7-chaos", 7, 0, 0.2, 0.1, 400, true, true, false, true, true, true, 0.02, SIM_LATE_NONE,
+     false, false},
+    {"n7-byz", 7, 2, 0.1, 0.05, 200, true, false, false, false, true, false, 0.0, SIM_LATE_NONE,
+     false, false},
+    {"n7-minority", 7, 0, 0.1, 0.05, 200, false, true, true, false, false, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    {"n7-byz-crash", 7, 2, 0.1, 0.05, 200, true, true, false, false, true, false, 0.0,
+     SIM_LATE_NONE, false, false},
+    /* block sync: late joiners hundreds of heights behind, a peer serving forged blocks,
+       authority-set changes while a node is away */
+    {"n4-late-val", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
+     SIM_LATE_VALIDATOR, false, false},
+    {"n4-late-follower", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
+     SIM_LATE_FOLLOWER, false, false},
+    {"n4-forger", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
+     SIM_LATE_FOLLOWER, true, false},
+    {"n4-authset", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
+     SIM_LATE_VALIDATOR, false, true},
+    {"n4-authset-forger", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
+     SIM_LATE_FOLLOWER, true, true},
 };
 /* The order of the default runs: run i plays csim_scenarios[s_order[i % len]] with seed
    base + i (the chaotic 4-validator scenarios come up more often). */
 static const uint8_t s_order[] = {0,  1,  2,  3,  4,  5,  6,  7, 8, 9, 10,
                                   11, 12, 13, 14, 15, 16, 17, 6, 5, 8, 3};
+/* The sync scenarios (a late joiner syncs 100+ blocks: about 20 times the cost of a run
+   above) take every SIM_SYNC_EVERY-th default run, in turn. */
+static const uint8_t s_sync_order[] = {18, 19, 20, 21, 22};
+#define SIM_SYNC_EVERY 200u
 #define SIM_SCENARIOS (sizeof csim_scenarios / sizeof csim_scenarios[0])
 
 static const sim_scenario_t *s_scenario_find(const char *name)
@@ -165,8 +211,10 @@ int main(void)
         uint64_t runs = s_env_u64("GENIE_SIM_RUNS", SIM_DEFAULT_RUNS);
         uint64_t base = s_env_u64("GENIE_SIM_BASE_SEED", 1);
         for (uint64_t i = 0; i < runs; i++) {
-            const sim_scenario_t *sc =
-                one ? one : &csim_scenarios[s_order[i % (sizeof s_order / sizeof s_order[0])]];
+            size_t k = i % SIM_SYNC_EVERY == SIM_SYNC_EVERY - 1
+                           ? s_sync_order[(i / SIM_SYNC_EVERY) % sizeof s_sync_order]
+                           : s_order[i % sizeof s_order];
+            const sim_scenario_t *sc = one ? one : &csim_scenarios[k];
             uint64_t seed = base + i;
             uint64_t d;
             if (!csim_run(sc, seed, keys, seed % 10 != 0, &totals, &d, verbose))
@@ -200,6 +248,13 @@ int main(void)
            " duplicates, %" PRIu64 " signatures refused by the guard, %" PRIu64
            " corrupted copies\n",
            totals.equivocations, totals.byz_msgs, totals.dups, totals.refused, totals.corrupted);
+    printf("  sync: %" PRIu64 " requests, %" PRIu64 " timed out, %" PRIu64
+           " peers ignored; %" PRIu64 " late joiners synced %" PRIu64 " blocks; %" PRIu64
+           " forged answers, %" PRIu64 " refused; %" PRIu64 " unasked blocks dropped; %" PRIu64
+           " authority-set changes applied\n",
+           totals.sync_requests, totals.sync_timeouts, totals.peers_ignored, totals.late_joins,
+           totals.late_synced, totals.forged, totals.forged_refused, totals.unasked,
+           totals.set_changes);
     printf("  crypto: %" PRIu64 " signatures made, %" PRIu64 " checked (cache misses), %" PRIu64
            " certificates checked\n",
            totals.signed_msgs, totals.sig_checks, totals.cert_checks);

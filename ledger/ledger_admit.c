@@ -1,0 +1,69 @@
+/*  ledger_admit: parse, replay check and batched signature check of txs (see
+ *  ledger_admit.h).
+ */
+#include "ledger/ledger_admit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*  Scratch of one signature batch. */
+typedef struct {
+    uint8_t hash[PROTO_SIGBATCH_CHUNK][PROTO_HASH_LEN];
+    proto_sigcheck_t check[PROTO_SIGBATCH_CHUNK];
+    size_t where[PROTO_SIGBATCH_CHUNK];
+    bool ok[PROTO_SIGBATCH_CHUNK];
+} s_batch_t;
+
+static void s_flush(s_batch_t *b, size_t m, proto_sigkeys_t *keys, ledger_admit_verdict_t *out)
+{
+    static const char bad_sig[] = "signature does not verify";
+    if (m == 0)
+        return;
+    proto_sig_check_batch(keys, b->check, m, b->ok);
+    for (size_t j = 0; j < m; j++)
+        if (!b->ok[j]) {
+            out[b->where[j]].rc = LEDGER_E_BAD_SIG;
+            out[b->where[j]].why = bad_sig;
+        }
+}
+
+int ledger_admit_check(const uint8_t *const *txs, const size_t *lens, size_t n,
+                       const uint8_t chain_id[static LEDGER_ID_LEN], ledger_store_t *store,
+                       proto_sigkeys_t *keys, const bool *skip_sig, ledger_admit_verdict_t *out)
+{
+    s_batch_t *b = NULL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        ledger_admit_verdict_t *v = &out[i];
+        ledger_account_t acct;
+        v->why = NULL;
+        v->rc = ledger_tx_parse(txs[i], lens[i], chain_id, false, &v->tx, &v->why);
+        if (v->rc == LEDGER_OK && store &&
+            ledger_store_account(store, v->tx.from, &acct) == LEDGER_OK &&
+            v->tx.nonce < acct.nonce) {
+            v->rc = LEDGER_E_NONCE_USED;
+            v->why = "nonce already used (replayed transaction)";
+        }
+        if (v->rc != LEDGER_OK) {
+            if (!v->why)
+                v->why = ledger_err_str(v->rc);
+            continue;
+        }
+        if (skip_sig && skip_sig[i])
+            continue;
+        if (!b && !(b = malloc(sizeof *b)))
+            return LEDGER_E_NOMEM;
+        ledger_tx_sighash(&v->tx, b->hash[m]);
+        b->check[m] = (proto_sigcheck_t){
+            .pk = v->tx.from, .sig = v->tx.sig, .msg = b->hash[m], .len = PROTO_HASH_LEN};
+        b->where[m++] = i;
+        if (m == PROTO_SIGBATCH_CHUNK) {
+            s_flush(b, m, keys, out);
+            m = 0;
+        }
+    }
+    if (b)
+        s_flush(b, m, keys, out);
+    free(b);
+    return LEDGER_OK;
+}
