@@ -42,7 +42,10 @@ typedef struct {
     /* Events. */
     void (*on_deliver)(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
                        const uint8_t *data, size_t len, uint64_t time_ms);
-    void (*on_unicast)(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len);
+    /* A unicast of KIND (>= P2P_KIND_USER_MIN, e.g. a proto_msgtype_t) addressed to us,
+       delivered once (already acknowledged). */
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len);
     /* ENDPOINT is NULL when the lookup failed. */
     void (*on_lookup_done)(void *ctx, uint64_t lookup_id, const uint8_t target[static 32],
                            const char *endpoint);
@@ -129,10 +132,12 @@ int p2p_core_room_post(p2p_core_t *self, const char *room, const uint8_t *data, 
                        uint64_t now_ms);
 size_t p2p_core_rooms(const p2p_core_t *self, const char **names, size_t max);
 
-/*  Unicast to DEST: looks it up and dials it if needed, retries until acknowledged.
- *  Returns a send id (> 0) reported later through on_send_done, or 0 if refused now. */
-uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, uint64_t now_ms);
+/*  Unicast of KIND (>= P2P_KIND_USER_MIN) to DEST: looks it up and dials it if needed,
+ *  retries until acknowledged. DATA is copied. Returns a send id (> 0) reported later
+ *  through on_send_done, or 0 if refused now (bad kind, too large, to ourselves, queue
+ *  full). */
+uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, uint64_t now_ms);
 /*  Iterative lookup of TARGET's endpoint; result through on_lookup_done. Returns an id
  *  (> 0), or 0 if refused now. A known target is answered at once (still via callback). */
 uint64_t p2p_core_lookup(p2p_core_t *self, const uint8_t target[static 32], uint64_t now_ms);

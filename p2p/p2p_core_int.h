@@ -94,6 +94,7 @@ typedef struct p2p_unicast_pending_t {
     uint64_t send_id;
     uint8_t dest[32];
     uint64_t msg_id;
+    uint32_t kind;
     uint8_t *payload;
     size_t len;
     int tries;

@@ -16,7 +16,6 @@
 #include "proto/proto_msgtype.h"
 
 #define P2P_KIND_ROOM_POST 1u
-#define P2P_KIND_USER_MIN 16u
 
 p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name)
 {

@@ -293,6 +293,7 @@ static void s_unicast_transmit(p2p_core_t *c, p2p_unicast_pending_t *p, p2p_link
     p2p_unicast_t u;
     memcpy(u.dest, p->dest, 32);
     u.msg_id = p->msg_id;
+    u.kind = p->kind;
     u.payload = p->payload;
     u.payload_len = p->len;
     proto_wr_t w;
@@ -357,10 +358,10 @@ static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endp
         p->resolving = false;
 }
 
-uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, uint64_t now_ms)
+uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (len > P2P_PAYLOAD_MAX || memcmp(dest, c->id, 32) == 0 ||
+    if (kind < P2P_KIND_USER_MIN || len > P2P_PAYLOAD_MAX || memcmp(dest, c->id, 32) == 0 ||
         c->n_unicasts >= c->p.max_queued_unicast)
         return 0;
     p2p_unicast_pending_t *p = calloc(1, sizeof *p);
@@ -374,6 +375,7 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], const uint8
     if (len)
         memcpy(p->payload, data, len);
     p->len = len;
+    p->kind = kind;
     memcpy(p->dest, dest, 32);
     p->send_id = c->next_send_id++;
     p->msg_id = p2p_rand(c);
@@ -412,7 +414,7 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
     p2p_msg_write_u64(&w, u.msg_id);
     p2p_send_wr(c, from->id, PROTO_MSG_ACK, &w, now);
     if (fresh && c->io.on_unicast)
-        c->io.on_unicast(c->io.ctx, env->sender, u.payload, u.payload_len);
+        c->io.on_unicast(c->io.ctx, env->sender, u.kind, u.payload, u.payload_len);
 }
 
 void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,

@@ -223,11 +223,12 @@ static void s_io_deliver(void *ctx, const char *topic, uint32_t kind, const uint
     }
 }
 
-static void s_io_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
+static void s_io_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                         const uint8_t *data, size_t len)
 {
     p2p_node_t *n = ctx;
     if (n->cfg.cb.on_unicast)
-        n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, data, len);
+        n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, kind, data, len);
 }
 
 static s_op_t *s_op_slot(p2p_node_t *n, uint64_t id, bool is_send)
@@ -733,9 +734,13 @@ p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpo
     return o->state;
 }
 
-uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, char *err, size_t err_cap)
+uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, char *err, size_t err_cap)
 {
+    if (kind < P2P_KIND_USER_MIN) {
+        snprintf(err, err_cap, "message kind %u is reserved for the p2p layer", kind);
+        return 0;
+    }
     if (memcmp(dest, self->id, 32) == 0) {
         snprintf(err, err_cap, "cannot send to ourselves");
         return 0;
@@ -744,7 +749,7 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const ui
         snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
         return 0;
     }
-    uint64_t id = p2p_core_send(self->core, dest, data, len, s_now());
+    uint64_t id = p2p_core_send(self->core, dest, kind, data, len, s_now());
     if (!id) {
         snprintf(err, err_cap, "too many messages waiting to be delivered");
         return 0;

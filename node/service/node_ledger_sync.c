@@ -247,7 +247,7 @@ static void s_request(node_ledger_t *self, nl_peer_t *peer, uint64_t head, uint6
     size_t len = 0;
     const uint8_t *data = proto_wr_data(&w, &len);
     char why[128] = "";
-    uint64_t id = data ? p2p_node_send(p2p, peer->id, data, len, why, sizeof why) : 0;
+    uint64_t id = data ? p2p_node_send(p2p, peer->id, PROTO_MSG_SYNC_REQ, data, len, why, sizeof why) : 0;
     proto_wr_free(&w);
     char hex[65];
     proto_hex_encode(peer->id, 32, hex);
@@ -376,7 +376,7 @@ static void s_serve(node_ledger_t *self, const uint8_t from[static 32], proto_rd
         char why[128] = "";
         uint64_t id = 0;
         if (data && len <= P2P_PAYLOAD_MAX)
-            id = p2p_node_send(p2p, from, data, len, why, sizeof why);
+            id = p2p_node_send(p2p, from, PROTO_MSG_SYNC_BLOCKS, data, len, why, sizeof why);
         else
             snprintf(why, sizeof why, "block of %zu bytes does not fit a unicast", blen);
         proto_wr_free(&w);
