@@ -10,6 +10,7 @@
 #include "p2p/p2p_seen.h"
 #include "p2p/p2p_table.h"
 #include "proto/proto_envelope.h"
+#include "proto/proto_log.h"
 
 #define P2P_KIND_RECORD 0u     /* internal gossip kind: a node's new peer record */
 #define P2P_MAX_TOPICS (P2P_REC_ROOMS + 1)
@@ -25,6 +26,30 @@
 #define P2P_PEN_BAD_SIG 20
 #define P2P_PEN_PROTOCOL 5
 #define P2P_PEN_RATE 1
+#define P2P_PEN_OVERSIZED 20
+
+/* Every way the core refuses a message from a peer (proto/PROTOCOL.md has the table):
+   p2p_reject counts it in p2p_stats, takes the score from the link (a peer at or below
+   ban_score is banned) and logs it at DEBUG, rate-limited per kind and per core. */
+typedef enum {
+    P2P_RJ_OVERSIZED = 0, /* frame above PROTO_ENVELOPE_MAX: malformed + oversized, 20 */
+    P2P_RJ_ENVELOPE,      /* the envelope does not decode: malformed, 10 */
+    P2P_RJ_BODY,          /* a body does not decode: malformed, 10 */
+    P2P_RJ_PROTOCOL,      /* decodes but breaks a rule (reserved kind, unicast for someone
+                             else, a type p2p does not carry): malformed, 5 */
+    P2P_RJ_NOT_SENDER,    /* a direct message signed by another node than the link's: bad_sig, 20 */
+    P2P_RJ_BAD_SIG,       /* the envelope signature does not verify: bad_sig, 20 */
+    P2P_RJ_STALE,         /* signed time outside -90 s..+30 s of ours: malformed + stale, 0 */
+    P2P_RJ_RATE,          /* over the link's token bucket: rate_limited, 1 */
+    P2P_RJ_POLICY,        /* the room's posting policy said no: policy_dropped, 0 */
+    P2P_RJ_COUNT
+} p2p_reject_t;
+
+/* Per-core log rate limits (one line per second per kind of event). */
+typedef struct {
+    proto_log_limit_t reject[P2P_RJ_COUNT];
+    proto_log_limit_t ban, wrong_chain, version, bad_hello, link_up, link_down, full;
+} p2p_log_limits_t;
 
 typedef struct {
     bool used;
@@ -139,6 +164,7 @@ struct p2p_core_t {
     uint64_t next_send_id;
 
     p2p_stats_t st;
+    p2p_log_limits_t lim;
     p2p_records_msg_t rx_records; /* decode scratch: too big for the stack */
     double stranger_tokens;       /* BYEs we may still send to unlinked peers */
     uint64_t stranger_ms;
@@ -174,6 +200,9 @@ int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, co
 int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
                 uint64_t now);
 void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now);
+/* Refuses a message from PEER (L its link, or NULL) for WHY: counts, scores, logs. */
+void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p_reject_t why,
+                uint64_t now);
 bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
 /* Bumps our record (rooms changed or refresh) and announces it. */
 void p2p_self_record_update(p2p_core_t *c, uint64_t now);

@@ -150,8 +150,7 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
 {
     p2p_gossip_t g;
     if (p2p_msg_read_gossip(env->body, env->body_len, &g) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (memcmp(env->sender, c->id, 32) == 0)
@@ -163,25 +162,22 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
         p2p_record_t rec;
         if (p2p_msg_read_record(g.payload, g.payload_len, &rec) != PROTO_OK ||
             memcmp(rec.id, env->sender, 32) != 0) {
-            c->st.malformed++;
-            p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+            p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
             return;
         }
         p2p_learn_record(c, &rec, now);
     } else if (g.topic[0] != '\0') {
         if (g.kind != P2P_KIND_ROOM_POST) {
-            c->st.malformed++;
-            p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+            p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
             return;
         }
         if (c->io.policy &&
             !c->io.policy(c->io.ctx, g.topic, env->sender, g.payload, g.payload_len)) {
-            c->st.policy_dropped++;
+            p2p_reject(c, from, env->sender, P2P_RJ_POLICY, now);
             return;
         }
     } else if (g.kind < P2P_KIND_USER_MIN) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+        p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
         return;
     }
     p2p_mcache_put(c->mcache, id, g.topic, raw, raw_len, now);
@@ -198,8 +194,7 @@ void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records; /* scratch, large enough */
     _Static_assert(sizeof(p2p_ids_msg_t) <= sizeof(p2p_records_msg_t), "scratch too small");
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (!p2p_topic_find(c, m->topic))
@@ -220,8 +215,7 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 {
     p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records;
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (!p2p_link_in_topic(from, m->topic))

@@ -158,8 +158,7 @@ void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelo
 {
     p2p_find_node_t q;
     if (p2p_msg_read_find_node(env->body, env->body_len, &q) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     const p2p_record_t *recs[P2P_NODES_MAX];
@@ -182,8 +181,7 @@ void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 {
     p2p_records_msg_t *m = &c->rx_records;
     if (p2p_msg_read_records(env->body, env->body_len, true, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     p2p_lookup_t *lk = NULL;
@@ -394,12 +392,11 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
 {
     p2p_unicast_t u;
     if (p2p_msg_read_unicast(env->body, env->body_len, &u) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (memcmp(u.dest, c->id, 32) != 0) {
-        p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+        p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
         return;
     }
     uint8_t key[40], dedup[32];
@@ -422,8 +419,7 @@ void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
 {
     uint64_t msg_id;
     if (p2p_msg_read_u64(env->body, env->body_len, &msg_id) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     for (p2p_unicast_pending_t *p = c->unicasts; p; p = p->next) {
