@@ -103,6 +103,7 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             memcpy(l->id, id, 32);
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
+            l->known = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
             p2p_entry_t *e = p2p_table_get(c->table, id);
             if (e && e->score < 0)
                 l->score = e->score; /* reconnecting does not wash a bad score */
@@ -112,6 +113,12 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
     return NULL;
 }
 
+void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now)
+{
+    if (l && l->known)
+        p2p_seen_add(l->known, id, now);
+}
+
 /* Forgets a link; the transport is told to hang up. */
 void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
 {
@@ -119,6 +126,7 @@ void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
     memcpy(id, l->id, 32);
     bool was_ready = l->hello_recv;
     l->used = false;
+    p2p_seen_destroy(&l->known);
     p2p_entry_t *e = p2p_table_get(c->table, id);
     if (e) {
         e->linked = false;
@@ -397,7 +405,8 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->table = p2p_table_new(c->id, c->p.table_capacity);
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
     c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
-    if (!c->links || !c->table || !c->seen || !c->mcache) {
+    c->wanted = p2p_seen_new(P2P_IDS_MAX * 4, P2P_WANT_RETRY_MS);
+    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted) {
         p2p_core_destroy(&c);
         return NULL;
     }
@@ -430,6 +439,9 @@ void p2p_core_destroy(p2p_core_t **self_p)
         return;
     p2p_core_t *c = *self_p;
     p2p_lookup_free_all(c);
+    for (size_t i = 0; c->links && i < c->n_links_cap; i++)
+        p2p_seen_destroy(&c->links[i].known);
+    p2p_seen_destroy(&c->wanted);
     p2p_table_destroy(&c->table);
     p2p_seen_destroy(&c->seen);
     p2p_mcache_destroy(&c->mcache);
@@ -657,8 +669,10 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     proto_envelope_id(data, len, id);
     if (p2p_seen_has(c->seen, id, now)) {
         c->st.dup_dropped++;
-        if (l)
+        if (l) {
             l->last_recv_ms = now;
+            p2p_link_knows(l, id, now); /* no need to advertise it to this peer */
+        }
         return;
     }
     proto_envelope_t env;

@@ -19,7 +19,10 @@
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
-#define P2P_IHAVE_WINDOWS 3
+#define P2P_IHAVE_MS 1000u       /* how often a link may get an IHAVE */
+#define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
+#define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
+#define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
 
 /* Score penalties. */
 #define P2P_PEN_MALFORMED 10
@@ -67,6 +70,9 @@ typedef struct {
     int32_t score;
     uint64_t score_ms;
     p2p_record_t rec;    /* its record (rooms) once hello_recv */
+    p2p_seen_t *known;   /* gossip ids it has (it sent them, we sent them or advertised
+                            them to it, it advertised or asked for them): IHAVE skips
+                            these; NULL (out of memory) = knows nothing */
 } p2p_link_t;
 
 typedef struct {
@@ -77,7 +83,7 @@ typedef struct {
 
 #define P2P_MAX_SEEDS 64
 #define P2P_ROTATE_MS 10000u      /* how often a node dials one extra known peer */
-#define P2P_LONG_IHAVE_MS 2000u   /* how often IHAVE covers the whole message cache */
+#define P2P_LONG_IHAVE_MS 10000u  /* ...and every this often, the whole message cache */
 #define P2P_HELLO_RESEND_MS 1000u
 
 typedef struct {
@@ -172,6 +178,9 @@ struct p2p_core_t {
     bool announce_pending;        /* our record has not been gossiped over a link yet */
     uint64_t next_rotate_ms;
     uint64_t last_long_ihave_ms;
+    uint64_t last_ihave_ms;
+    p2p_seen_t *wanted;               /* ids we sent IWANT for lately */
+    uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
 };
 
 /* p2p_core.c */
@@ -210,6 +219,9 @@ void p2p_self_record_update(p2p_core_t *c, uint64_t now);
    record is valid (newly stored, or already known at this or a newer seq). */
 bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now);
 size_t p2p_link_count_ready(const p2p_core_t *c);
+
+/* Notes that link L has (or has been offered) gossip message ID. */
+void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now);
 
 /* p2p_gossip.c */
 p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name);

@@ -103,6 +103,8 @@ def check_ports(base, n):
                          "use --base-port below %d" % (base, base + n - 1, lo, hi, lo - n))
     for p in range(base, base + n):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # as ZeroMQ binds: a port in TIME_WAIT from an earlier run is usable
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", p))
             except OSError as e:
