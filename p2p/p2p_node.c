@@ -35,6 +35,12 @@
 #define MAX_ROUTES 256
 #define OPS_RING 256
 #define SHUTDOWN_LINGER_MS 200
+/* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
+   flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
+#define CURVE_OVERHEAD 33
+/* Frames up to twice the envelope maximum reach the core, which refuses (and scores)
+   those above PROTO_ENVELOPE_MAX; ZeroMQ closes a connection that carries a larger one. */
+#define FRAME_MAX (2 * (int64_t) PROTO_ENVELOPE_MAX + CURVE_OVERHEAD)
 
 typedef struct {
     bool used;
@@ -183,7 +189,7 @@ static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endp
     zsock_set_sndhwm(sock, HWM);
     zsock_set_rcvhwm(sock, HWM);
     zsock_set_linger(sock, 0);
-    zsock_set_maxmsgsize(sock, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_maxmsgsize(sock, FRAME_MAX);
     zsock_set_reconnect_ivl(sock, 200);
     zsock_set_reconnect_ivl_max(sock, 5000);
     if (zsock_connect(sock, "%s", endpoint) != 0) {
@@ -530,7 +536,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     zsock_set_rcvhwm(n->router, HWM);
     zsock_set_sndhwm(n->router, HWM);
     zsock_set_linger(n->router, 0);
-    zsock_set_maxmsgsize(n->router, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_maxmsgsize(n->router, FRAME_MAX);
     zsock_set_router_mandatory(n->router, 1);
     for (size_t i = 0; i < cfg->n_listen; i++)
         if (s_bind(n, cfg->listen[i], err, err_cap) != 0)
