@@ -70,9 +70,9 @@ typedef struct {
     int32_t score;
     uint64_t score_ms;
     p2p_record_t rec;    /* its record (rooms) once hello_recv */
-    p2p_seen_t *known;   /* gossip ids it has (it sent them, we sent them or advertised
-                            them to it, it advertised or asked for them): IHAVE skips
-                            these; NULL (out of memory) = knows nothing */
+    p2p_seen_t *known;   /* gossip ids it has shown it has (it sent them to us, or
+                            advertised them): IHAVE and forwarding skip these; NULL (out
+                            of memory) = knows nothing */
 } p2p_link_t;
 
 typedef struct {
@@ -220,7 +220,7 @@ void p2p_self_record_update(p2p_core_t *c, uint64_t now);
 bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now);
 size_t p2p_link_count_ready(const p2p_core_t *c);
 
-/* Notes that link L has (or has been offered) gossip message ID. */
+/* Notes that link L has shown it has gossip message ID. */
 void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now);
 
 /* p2p_gossip.c */

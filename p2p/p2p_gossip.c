@@ -6,10 +6,10 @@
  *  members of the topic (every node is a member of ""): to all of them while there are at
  *  most flood_max, otherwise to a mesh of mesh_degree of them kept per topic. Every
  *  second a node advertises the ids it received lately (IHAVE) to the topic's peers that
- *  are not known to have them (each link remembers the ids it sent us, we sent it, or
- *  that were advertised either way), which ask for what they missed (IWANT, once per id
- *  per second however many advertise it) and get the original bytes from the message
- *  cache: lost messages are repaired without any retransmission state.
+ *  are not known to have them (each link remembers the ids it sent us as messages or in
+ *  an IHAVE), which ask for what they missed (IWANT, once per id per second however many
+ *  advertise it) and get the original bytes from the message cache: lost messages are
+ *  repaired without any retransmission state.
  */
 #include <string.h>
 
@@ -114,7 +114,6 @@ static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t 
         c->io.send(c->io.ctx, l->id, raw, len);
         c->st.msgs_out++;
         c->st.bytes_out += len;
-        p2p_link_knows(l, id, now);
     }
 }
 
@@ -236,7 +235,6 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
         const uint8_t *raw = p2p_mcache_get(c->mcache, m->ids[i], now, &len);
         if (!raw)
             continue;
-        p2p_link_knows(from, m->ids[i], now);
         c->io.send(c->io.ctx, from->id, raw, len);
         c->st.msgs_out++;
         c->st.bytes_out += len;
@@ -244,8 +242,10 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     }
 }
 
-/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have, and notes them as
-   known (it now has them or will ask for them). */
+/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. What we sent it (the
+   message, or this IHAVE) may have been lost on the way, so only what it sends us counts
+   as knowing: an id goes on being advertised (once a second while it is recent, then in
+   the whole-cache IHAVE) until the link sends it, advertises it or the cache drops it. */
 static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic,
                          const uint8_t (*ids)[32], size_t n, uint64_t now)
 {
@@ -259,8 +259,6 @@ static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic,
     proto_wr_init(&w);
     p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32]) c->ihave_out, k);
     p2p_send_wr(c, l->id, PROTO_MSG_IHAVE, &w, now);
-    for (size_t i = 0; i < k; i++)
-        p2p_link_knows(l, c->ihave_out[i], now);
 }
 
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
@@ -284,8 +282,7 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
             s_mesh_refresh(c, t);
         if (!ihave)
             continue;
-        /* Each id goes to each peer at most once, as the message or in an IHAVE: a peer
-           that sent us a message, got it from us, or advertised it is not told again. */
+        /* A peer that sent us a message or advertised it is not told about it again. */
         size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now,
                                      ids, P2P_IDS_MAX);
         for (size_t i = 0; n && i < c->n_links_cap; i++) {
