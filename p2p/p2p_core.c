@@ -103,6 +103,7 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             memcpy(l->id, id, 32);
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
+            l->known = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
             p2p_entry_t *e = p2p_table_get(c->table, id);
             if (e && e->score < 0)
                 l->score = e->score; /* reconnecting does not wash a bad score */
@@ -112,6 +113,12 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
     return NULL;
 }
 
+void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now)
+{
+    if (l && l->known)
+        p2p_seen_add(l->known, id, now);
+}
+
 /* Forgets a link; the transport is told to hang up. */
 void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
 {
@@ -119,6 +126,7 @@ void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
     memcpy(id, l->id, 32);
     bool was_ready = l->hello_recv;
     l->used = false;
+    p2p_seen_destroy(&l->known);
     p2p_entry_t *e = p2p_table_get(c->table, id);
     if (e) {
         e->linked = false;
@@ -166,8 +174,8 @@ static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
     c->st.banned++;
     char s[9];
     p2p_short_id(l->id, s);
-    GLOG(INFO, NET, "banning peer %s for %llu s (score %d)", s,
-         (unsigned long long) (c->p.ban_ms / 1000), (int) l->score);
+    GLOG_LIMITED(&c->lim.ban, now, WARN, NET, "banning peer %s for %llu s (score %d)", s,
+                 (unsigned long long) (c->p.ban_ms / 1000), (int) l->score);
     p2p_link_close(c, l, now, false);
 }
 
@@ -181,6 +189,43 @@ void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now)
         e->score = l->score;
     if (l->score <= c->p.ban_score)
         s_ban(c, l, now);
+}
+
+static const struct {
+    const char *what;
+    int32_t points;
+} s_rejects[P2P_RJ_COUNT] = {
+    [P2P_RJ_OVERSIZED] = {"an oversized frame", P2P_PEN_OVERSIZED},
+    [P2P_RJ_ENVELOPE] = {"an undecodable envelope", P2P_PEN_MALFORMED},
+    [P2P_RJ_BODY] = {"an undecodable message body", P2P_PEN_MALFORMED},
+    [P2P_RJ_PROTOCOL] = {"a message against the protocol", P2P_PEN_PROTOCOL},
+    [P2P_RJ_NOT_SENDER] = {"a direct message signed by another node", P2P_PEN_BAD_SIG},
+    [P2P_RJ_BAD_SIG] = {"a bad signature", P2P_PEN_BAD_SIG},
+    [P2P_RJ_STALE] = {"a message signed too far from our clock", 0},
+    [P2P_RJ_RATE] = {"a message over the rate limit", P2P_PEN_RATE},
+    [P2P_RJ_POLICY] = {"a room post the posting policy refuses", 0},
+};
+
+void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p_reject_t why,
+                uint64_t now)
+{
+    switch (why) {
+    case P2P_RJ_OVERSIZED: c->st.oversized++; c->st.malformed++; break;
+    case P2P_RJ_STALE: c->st.stale++; c->st.malformed++; break;
+    case P2P_RJ_NOT_SENDER:
+    case P2P_RJ_BAD_SIG: c->st.bad_sig++; break;
+    case P2P_RJ_RATE: c->st.rate_limited++; break;
+    case P2P_RJ_POLICY: c->st.policy_dropped++; break;
+    default: c->st.malformed++; break;
+    }
+    if ((unsigned) why >= P2P_RJ_COUNT)
+        return;
+    char s[9];
+    p2p_short_id(peer, s);
+    GLOG_LIMITED(&c->lim.reject[why], now, DEBUG, NET, "refused %s from peer %s (score %d)",
+                 s_rejects[why].what, s, l ? (int) (l->score - s_rejects[why].points) : 0);
+    if (s_rejects[why].points)
+        p2p_penalize(c, l, s_rejects[why].points, now);
 }
 
 /* Token bucket per link. */
@@ -360,7 +405,8 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->table = p2p_table_new(c->id, c->p.table_capacity);
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
     c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
-    if (!c->links || !c->table || !c->seen || !c->mcache) {
+    c->wanted = p2p_seen_new(P2P_IDS_MAX * 4, P2P_WANT_RETRY_MS);
+    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted) {
         p2p_core_destroy(&c);
         return NULL;
     }
@@ -393,6 +439,9 @@ void p2p_core_destroy(p2p_core_t **self_p)
         return;
     p2p_core_t *c = *self_p;
     p2p_lookup_free_all(c);
+    for (size_t i = 0; c->links && i < c->n_links_cap; i++)
+        p2p_seen_destroy(&c->links[i].known);
+    p2p_seen_destroy(&c->wanted);
     p2p_table_destroy(&c->table);
     p2p_seen_destroy(&c->seen);
     p2p_mcache_destroy(&c->mcache);
@@ -467,8 +516,7 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
     char s[9];
     p2p_short_id(link_peer, s);
     if (p2p_msg_read_hello(env->body, env->body_len, &h) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_BODY, now);
         if (!l)
             c->io.hangup(c->io.ctx, link_peer);
         return;
@@ -477,8 +525,9 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         char theirs[17], ours[17];
         proto_hex_encode(h.chain_id, 8, theirs);
         proto_hex_encode(c->chain_id, 8, ours);
-        GLOG_RATELIMITED(INFO, NET, "peer %s is on chain %s, we are on %s: disconnecting", s,
-                         theirs, ours);
+        c->st.wrong_chain++;
+        GLOG_LIMITED(&c->lim.wrong_chain, now, WARN, NET,
+                     "peer %s is on chain %s, we are on %s: disconnecting", s, theirs, ours);
         p2p_send_bye(c, link_peer, "wrong chain id", now);
         if (l)
             p2p_link_close(c, l, now, true);
@@ -489,7 +538,9 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
     if (memcmp(h.record.id, link_peer, 32) != 0 || !s_record_fresh(c, &h.record, now) ||
         !p2p_record_verify(&h.record)) {
         c->st.bad_sig++;
-        GLOG_RATELIMITED(DEBUG, NET, "peer %s sent a HELLO with a bad record", s);
+        GLOG_LIMITED(&c->lim.bad_hello, now, DEBUG, NET,
+                     "peer %s sent a HELLO with a record that is not its own, expired or "
+                     "badly signed: disconnecting", s);
         if (l)
             p2p_link_close(c, l, now, true);
         else
@@ -502,6 +553,9 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         bool over = p2p_link_count_regular(c) >= c->p.max_links;
         if (!(l = s_link_alloc(c, link_peer, now))) {
             /* Full: help it find others, then say goodbye. */
+            GLOG_LIMITED(&c->lim.full, now, DEBUG, NET,
+                         "peer %s: no room for another link (%zu kept): sent peers and bye", s,
+                         p2p_link_count_regular(c));
             p2p_table_put(c->table, &h.record, now);
             p2p_send_hello(c, link_peer, true, now);
             p2p_send_peers(c, link_peer, now);
@@ -526,7 +580,8 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         e->last_seen_ms = now;
     }
     if (first) {
-        GLOG(DEBUG, NET, "link up with %s (%s)", s, l->outbound ? "outbound" : "inbound");
+        GLOG_LIMITED(&c->lim.link_up, now, INFO, NET, "link up with %s (%s, %zu links)", s,
+                     l->outbound ? "outbound" : "inbound", p2p_link_count_ready(c));
         p2p_send_peers(c, link_peer, now);
         if (c->announce_pending) {
             /* our record went out when nobody could hear it: say it again now */
@@ -541,8 +596,7 @@ static void s_on_peers(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env
 {
     p2p_records_msg_t *m = &c->rx_records;
     if (p2p_msg_read_records(env->body, env->body_len, false, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, l, l->id, P2P_RJ_BODY, now);
         return;
     }
     for (size_t i = 0; i < m->n_records; i++)
@@ -553,8 +607,7 @@ static void s_on_ping(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env,
 {
     uint64_t nonce;
     if (p2p_msg_read_u64(env->body, env->body_len, &nonce) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, l, l->id, P2P_RJ_BODY, now);
         return;
     }
     proto_wr_t w;
@@ -570,7 +623,8 @@ static void s_on_bye(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, 
         snprintf(reason, sizeof reason, "(unreadable)");
     char s[9];
     p2p_short_id(l->id, s);
-    GLOG(DEBUG, NET, "peer %s said bye: %s", s, reason);
+    GLOG_LIMITED(&c->lim.link_down, now, INFO, NET, "link down with %s: it said bye (%s)", s,
+                 reason);
     p2p_link_close(c, l, now, false);
 }
 
@@ -602,21 +656,23 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     }
     p2p_link_t *l = p2p_link_find(c, link_peer);
     if (l && !s_rate_ok(c, l, now)) {
-        c->st.rate_limited++;
-        p2p_penalize(c, l, P2P_PEN_RATE, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_RATE, now);
         return;
     }
     if (len > PROTO_ENVELOPE_MAX) {
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_OVERSIZED, now);
+        if (!l)
+            c->io.hangup(c->io.ctx, link_peer);
         return;
     }
     uint8_t id[32];
     proto_envelope_id(data, len, id);
     if (p2p_seen_has(c->seen, id, now)) {
         c->st.dup_dropped++;
-        if (l)
+        if (l) {
             l->last_recv_ms = now;
+            p2p_link_knows(l, id, now); /* no need to advertise it to this peer */
+        }
         return;
     }
     proto_envelope_t env;
@@ -624,8 +680,9 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     if (rc == PROTO_E_VERSION) {
         char s[9];
         p2p_short_id(link_peer, s);
-        GLOG_RATELIMITED(INFO, NET, "peer %s speaks another protocol version (we speak %d): "
-                         "disconnecting", s, PROTO_VERSION);
+        GLOG_LIMITED(&c->lim.version, now, WARN, NET,
+                     "peer %s speaks another protocol version (we speak %d): disconnecting", s,
+                     PROTO_VERSION);
         c->st.malformed++;
         p2p_penalize(c, l, P2P_PEN_PROTOCOL, now); /* no free reconnects by garbage */
         if (l && l->used && memcmp(l->id, link_peer, 32) == 0)
@@ -635,8 +692,7 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
         return;
     }
     if (rc != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_ENVELOPE, now);
         if (!l)
             c->io.hangup(c->io.ctx, link_peer);
         return;
@@ -649,20 +705,18 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     }
     /* Direct messages come from the link peer itself; gossip may be relayed. */
     if (env.type != PROTO_MSG_GOSSIP && memcmp(env.sender, link_peer, 32) != 0) {
-        c->st.bad_sig++;
-        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_NOT_SENDER, now);
         return;
     }
     p2p_seen_add(c->seen, id, now);
     if (proto_envelope_verify(&env) != PROTO_OK) {
-        c->st.bad_sig++;
-        p2p_penalize(c, l, P2P_PEN_BAD_SIG, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_BAD_SIG, now);
         if (!l)
             c->io.hangup(c->io.ctx, link_peer);
         return;
     }
     if (env.time_ms + FRESH_PAST_MS < now || env.time_ms > now + FRESH_FUTURE_MS) {
-        c->st.malformed++; /* stale replay or a clock far off: drop quietly */
+        p2p_reject(c, l, link_peer, P2P_RJ_STALE, now); /* a replay or a clock far off */
         return;
     }
     if (l) {
@@ -686,8 +740,7 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
     case PROTO_MSG_ACK: p2p_unicast_on_ack(c, l, &env, now); break;
     default:
         /* A type the registry knows but p2p does not carry directly. */
-        c->st.malformed++;
-        p2p_penalize(c, l, P2P_PEN_PROTOCOL, now);
+        p2p_reject(c, l, link_peer, P2P_RJ_PROTOCOL, now);
         break;
     }
 }

@@ -42,7 +42,10 @@ typedef struct {
     /* Events. */
     void (*on_deliver)(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
                        const uint8_t *data, size_t len, uint64_t time_ms);
-    void (*on_unicast)(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len);
+    /* A unicast of KIND (>= P2P_KIND_USER_MIN, e.g. a proto_msgtype_t) addressed to us,
+       delivered once (already acknowledged). */
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len);
     /* ENDPOINT is NULL when the lookup failed. */
     void (*on_lookup_done)(void *ctx, uint64_t lookup_id, const uint8_t target[static 32],
                            const char *endpoint);
@@ -129,10 +132,12 @@ int p2p_core_room_post(p2p_core_t *self, const char *room, const uint8_t *data, 
                        uint64_t now_ms);
 size_t p2p_core_rooms(const p2p_core_t *self, const char **names, size_t max);
 
-/*  Unicast to DEST: looks it up and dials it if needed, retries until acknowledged.
- *  Returns a send id (> 0) reported later through on_send_done, or 0 if refused now. */
-uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, uint64_t now_ms);
+/*  Unicast of KIND (>= P2P_KIND_USER_MIN) to DEST: looks it up and dials it if needed,
+ *  retries until acknowledged. DATA is copied. Returns a send id (> 0) reported later
+ *  through on_send_done, or 0 if refused now (bad kind, too large, to ourselves, queue
+ *  full). */
+uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, uint64_t now_ms);
 /*  Iterative lookup of TARGET's endpoint; result through on_lookup_done. Returns an id
  *  (> 0), or 0 if refused now. A known target is answered at once (still via callback). */
 uint64_t p2p_core_lookup(p2p_core_t *self, const uint8_t target[static 32], uint64_t now_ms);
@@ -150,12 +155,26 @@ typedef struct {
 size_t p2p_core_peers(p2p_core_t *self, uint64_t now_ms, p2p_peer_info_t *out, size_t max);
 size_t p2p_core_link_count(const p2p_core_t *self);
 
-/*  Counters for tests, benchmarks and status. */
+/*  Counters for tests, benchmarks and status (proto/PROTOCOL.md, "Rejections and
+ *  counters", says which refusal counts where). All count since the core started. */
 typedef struct {
-    uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
-    uint64_t dup_dropped, bad_sig, malformed, rate_limited, policy_dropped, banned;
-    uint64_t delivered, iwant_served;
-    size_t seen_entries, mcache_entries, mcache_bytes, table_entries, links;
+    uint64_t msgs_in, msgs_out;   /* envelopes received from links / sent (each copy) */
+    uint64_t bytes_in, bytes_out; /* their bytes */
+    uint64_t dup_dropped;    /* received again (same envelope hash): dropped before checks */
+    uint64_t bad_sig;        /* signature does not verify, signer is not the link peer, or
+                                a HELLO's record is not the peer's or does not verify */
+    uint64_t malformed;      /* does not decode, breaks a rule, too large, or stale
+                                (oversized and stale are also counted on their own) */
+    uint64_t rate_limited;   /* over a link's token bucket */
+    uint64_t policy_dropped; /* room posts the posting policy refused */
+    uint64_t banned;         /* bans imposed */
+    uint64_t delivered;      /* gossip messages handed to on_deliver (own room posts too) */
+    uint64_t iwant_served;   /* cached messages re-sent on IWANT */
+    uint64_t oversized;      /* frames above PROTO_ENVELOPE_MAX (also in malformed) */
+    uint64_t stale;          /* signed time too far from ours (also in malformed) */
+    uint64_t wrong_chain;    /* HELLOs on another chain id */
+    size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
+    size_t links;            /* links with the handshake done */
 } p2p_stats_t;
 void p2p_core_stats(const p2p_core_t *self, p2p_stats_t *out);
 

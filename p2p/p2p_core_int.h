@@ -10,6 +10,7 @@
 #include "p2p/p2p_seen.h"
 #include "p2p/p2p_table.h"
 #include "proto/proto_envelope.h"
+#include "proto/proto_log.h"
 
 #define P2P_KIND_RECORD 0u     /* internal gossip kind: a node's new peer record */
 #define P2P_MAX_TOPICS (P2P_REC_ROOMS + 1)
@@ -18,13 +19,40 @@
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
-#define P2P_IHAVE_WINDOWS 3
+#define P2P_IHAVE_MS 1000u       /* how often a link may get an IHAVE */
+#define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
+#define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
+#define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
 
 /* Score penalties. */
 #define P2P_PEN_MALFORMED 10
 #define P2P_PEN_BAD_SIG 20
 #define P2P_PEN_PROTOCOL 5
 #define P2P_PEN_RATE 1
+#define P2P_PEN_OVERSIZED 20
+
+/* Every way the core refuses a message from a peer (proto/PROTOCOL.md has the table):
+   p2p_reject counts it in p2p_stats, takes the score from the link (a peer at or below
+   ban_score is banned) and logs it at DEBUG, rate-limited per kind and per core. */
+typedef enum {
+    P2P_RJ_OVERSIZED = 0, /* frame above PROTO_ENVELOPE_MAX: malformed + oversized, 20 */
+    P2P_RJ_ENVELOPE,      /* the envelope does not decode: malformed, 10 */
+    P2P_RJ_BODY,          /* a body does not decode: malformed, 10 */
+    P2P_RJ_PROTOCOL,      /* decodes but breaks a rule (reserved kind, unicast for someone
+                             else, a type p2p does not carry): malformed, 5 */
+    P2P_RJ_NOT_SENDER,    /* a direct message signed by another node than the link's: bad_sig, 20 */
+    P2P_RJ_BAD_SIG,       /* the envelope signature does not verify: bad_sig, 20 */
+    P2P_RJ_STALE,         /* signed time outside -90 s..+30 s of ours: malformed + stale, 0 */
+    P2P_RJ_RATE,          /* over the link's token bucket: rate_limited, 1 */
+    P2P_RJ_POLICY,        /* the room's posting policy said no: policy_dropped, 0 */
+    P2P_RJ_COUNT
+} p2p_reject_t;
+
+/* Per-core log rate limits (one line per second per kind of event). */
+typedef struct {
+    proto_log_limit_t reject[P2P_RJ_COUNT];
+    proto_log_limit_t ban, wrong_chain, version, bad_hello, link_up, link_down, full;
+} p2p_log_limits_t;
 
 typedef struct {
     bool used;
@@ -42,6 +70,9 @@ typedef struct {
     int32_t score;
     uint64_t score_ms;
     p2p_record_t rec;    /* its record (rooms) once hello_recv */
+    p2p_seen_t *known;   /* gossip ids it has shown it has (it sent them to us, or
+                            advertised them): IHAVE and forwarding skip these; NULL (out
+                            of memory) = knows nothing */
 } p2p_link_t;
 
 typedef struct {
@@ -52,7 +83,7 @@ typedef struct {
 
 #define P2P_MAX_SEEDS 64
 #define P2P_ROTATE_MS 10000u      /* how often a node dials one extra known peer */
-#define P2P_LONG_IHAVE_MS 2000u   /* how often IHAVE covers the whole message cache */
+#define P2P_LONG_IHAVE_MS 10000u  /* ...and every this often, the whole message cache */
 #define P2P_HELLO_RESEND_MS 1000u
 
 typedef struct {
@@ -94,6 +125,7 @@ typedef struct p2p_unicast_pending_t {
     uint64_t send_id;
     uint8_t dest[32];
     uint64_t msg_id;
+    uint32_t kind;
     uint8_t *payload;
     size_t len;
     int tries;
@@ -138,6 +170,7 @@ struct p2p_core_t {
     uint64_t next_send_id;
 
     p2p_stats_t st;
+    p2p_log_limits_t lim;
     p2p_records_msg_t rx_records; /* decode scratch: too big for the stack */
     double stranger_tokens;       /* BYEs we may still send to unlinked peers */
     uint64_t stranger_ms;
@@ -145,6 +178,9 @@ struct p2p_core_t {
     bool announce_pending;        /* our record has not been gossiped over a link yet */
     uint64_t next_rotate_ms;
     uint64_t last_long_ihave_ms;
+    uint64_t last_ihave_ms;
+    p2p_seen_t *wanted;               /* ids we sent IWANT for lately */
+    uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
 };
 
 /* p2p_core.c */
@@ -173,6 +209,9 @@ int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, co
 int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
                 uint64_t now);
 void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now);
+/* Refuses a message from PEER (L its link, or NULL) for WHY: counts, scores, logs. */
+void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p_reject_t why,
+                uint64_t now);
 bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
 /* Bumps our record (rooms changed or refresh) and announces it. */
 void p2p_self_record_update(p2p_core_t *c, uint64_t now);
@@ -180,6 +219,9 @@ void p2p_self_record_update(p2p_core_t *c, uint64_t now);
    record is valid (newly stored, or already known at this or a newer seq). */
 bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now);
 size_t p2p_link_count_ready(const p2p_core_t *c);
+
+/* Notes that link L has shown it has gossip message ID. */
+void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now);
 
 /* p2p_gossip.c */
 p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name);

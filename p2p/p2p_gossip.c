@@ -5,9 +5,11 @@
  *  same message id (the hash of the bytes). Forwarding goes only to linked peers that are
  *  members of the topic (every node is a member of ""): to all of them while there are at
  *  most flood_max, otherwise to a mesh of mesh_degree of them kept per topic. Every
- *  heartbeat a node advertises the ids it received lately (IHAVE) to the topic's peers,
- *  which ask for what they missed (IWANT) and get the original bytes from the message
- *  cache: lost messages are repaired without any retransmission state.
+ *  second a node advertises the ids it received lately (IHAVE) to the topic's peers that
+ *  are not known to have them (each link remembers the ids it sent us as messages or in
+ *  an IHAVE), which ask for what they missed (IWANT, once per id per second however many
+ *  advertise it) and get the original bytes from the message cache: lost messages are
+ *  repaired without any retransmission state.
  */
 #include <string.h>
 
@@ -16,7 +18,6 @@
 #include "proto/proto_msgtype.h"
 
 #define P2P_KIND_ROOM_POST 1u
-#define P2P_KIND_USER_MIN 16u
 
 p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name)
 {
@@ -92,9 +93,10 @@ static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t)
     }
 }
 
-/* Sends RAW to the topic's peers except EX1 and EX2 (may be NULL). */
+/* Sends RAW (message ID) to the topic's peers except EX1 and EX2 (may be NULL). */
 static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t len,
-                      const uint8_t *ex1, const uint8_t *ex2)
+                      const uint8_t id[static 32], const uint8_t *ex1, const uint8_t *ex2,
+                      uint64_t now)
 {
     bool flood = s_topic_links(c, t->name) <= c->p.flood_max;
     if (!flood && t->n_mesh < c->p.mesh_degree)
@@ -107,6 +109,8 @@ static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t 
             continue;
         if (!flood && !s_in_mesh(t, l->id))
             continue;
+        if (l->known && p2p_seen_has(l->known, id, now))
+            continue; /* it sent or advertised this message to us */
         c->io.send(c->io.ctx, l->id, raw, len);
         c->st.msgs_out++;
         c->st.bytes_out += len;
@@ -141,7 +145,7 @@ int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const ui
         c->io.on_deliver(c->io.ctx, topic, kind, c->id, data, len, now);
         c->st.delivered++;
     }
-    s_forward(c, t, raw, raw_len, NULL, NULL);
+    s_forward(c, t, raw, raw_len, id, NULL, NULL, now);
     free(raw);
     return 0;
 }
@@ -151,8 +155,7 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
 {
     p2p_gossip_t g;
     if (p2p_msg_read_gossip(env->body, env->body_len, &g) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (memcmp(env->sender, c->id, 32) == 0)
@@ -164,34 +167,32 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
         p2p_record_t rec;
         if (p2p_msg_read_record(g.payload, g.payload_len, &rec) != PROTO_OK ||
             memcmp(rec.id, env->sender, 32) != 0) {
-            c->st.malformed++;
-            p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+            p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
             return;
         }
         p2p_learn_record(c, &rec, now);
     } else if (g.topic[0] != '\0') {
         if (g.kind != P2P_KIND_ROOM_POST) {
-            c->st.malformed++;
-            p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+            p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
             return;
         }
         if (c->io.policy &&
             !c->io.policy(c->io.ctx, g.topic, env->sender, g.payload, g.payload_len)) {
-            c->st.policy_dropped++;
+            p2p_reject(c, from, env->sender, P2P_RJ_POLICY, now);
             return;
         }
     } else if (g.kind < P2P_KIND_USER_MIN) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+        p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
         return;
     }
     p2p_mcache_put(c->mcache, id, g.topic, raw, raw_len, now);
+    p2p_link_knows(from, id, now);
     if (g.kind != P2P_KIND_RECORD && c->io.on_deliver) {
         c->io.on_deliver(c->io.ctx, g.topic, g.kind, env->sender, g.payload, g.payload_len,
                          env->time_ms);
         c->st.delivered++;
     }
-    s_forward(c, t, raw, raw_len, from ? from->id : NULL, env->sender);
+    s_forward(c, t, raw, raw_len, id, from ? from->id : NULL, env->sender, now);
 }
 
 void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
@@ -199,16 +200,19 @@ void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records; /* scratch, large enough */
     _Static_assert(sizeof(p2p_ids_msg_t) <= sizeof(p2p_records_msg_t), "scratch too small");
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (!p2p_topic_find(c, m->topic))
         return;
+    /* Ask for what we have not seen and have not asked anyone for in the last
+       P2P_WANT_RETRY_MS: several peers advertise the same message, one copy is enough. */
     size_t want = 0;
-    for (size_t i = 0; i < m->n_ids; i++)
-        if (!p2p_seen_has(c->seen, m->ids[i], now))
+    for (size_t i = 0; i < m->n_ids; i++) {
+        p2p_link_knows(from, m->ids[i], now);
+        if (!p2p_seen_has(c->seen, m->ids[i], now) && p2p_seen_add(c->wanted, m->ids[i], now))
             memmove(m->ids[want++], m->ids[i], 32);
+    }
     if (want == 0)
         return;
     proto_wr_t w;
@@ -221,8 +225,7 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 {
     p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records;
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (!p2p_link_in_topic(from, m->topic))
@@ -239,11 +242,33 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     }
 }
 
+/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. What we sent it (the
+   message, or this IHAVE) may have been lost on the way, so only what it sends us counts
+   as knowing: an id goes on being advertised (once a second while it is recent, then in
+   the whole-cache IHAVE) until the link sends it, advertises it or the cache drops it. */
+static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic,
+                         const uint8_t (*ids)[32], size_t n, uint64_t now)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!l->known || !p2p_seen_has(l->known, ids[i], now))
+            memcpy(c->ihave_out[k++], ids[i], 32);
+    if (k == 0)
+        return;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32]) c->ihave_out, k);
+    p2p_send_wr(c, l->id, PROTO_MSG_IHAVE, &w, now);
+}
+
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
 {
     uint8_t(*ids)[32] = ((p2p_ids_msg_t *) &c->rx_records)->ids;
-    uint64_t window = P2P_IHAVE_WINDOWS * c->p.heartbeat_ms;
-    if (now >= c->last_long_ihave_ms + P2P_LONG_IHAVE_MS) {
+    bool ihave = now >= c->last_ihave_ms + P2P_IHAVE_MS;
+    uint64_t window = P2P_IHAVE_WINDOW_MS;
+    if (ihave)
+        c->last_ihave_ms = now;
+    if (ihave && now >= c->last_long_ihave_ms + P2P_LONG_IHAVE_MS) {
         /* now and then advertise the whole cache, so a peer that was cut off for a while
            (a partition, a split room) recovers what it missed while the cache holds it */
         c->last_long_ihave_ms = now;
@@ -255,21 +280,16 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
             continue;
         if (s_topic_links(c, t->name) > c->p.flood_max)
             s_mesh_refresh(c, t);
+        if (!ihave)
+            continue;
+        /* A peer that sent us a message or advertised it is not told about it again. */
         size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now,
                                      ids, P2P_IDS_MAX);
-        if (n == 0)
-            continue;
-        proto_wr_t w;
-        proto_wr_init(&w);
-        p2p_msg_write_ids(&w, t->name, (const uint8_t(*)[32]) ids, n);
-        size_t len;
-        const uint8_t *body = proto_wr_data(&w, &len);
-        for (size_t i = 0; body && i < c->n_links_cap; i++) {
+        for (size_t i = 0; n && i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
             if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                p2p_send_msg(c, l->id, PROTO_MSG_IHAVE, body, len, now);
+                s_ihave_link(c, l, t->name, (const uint8_t(*)[32]) ids, n, now);
         }
-        proto_wr_free(&w);
     }
 }
 

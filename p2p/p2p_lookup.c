@@ -158,8 +158,7 @@ void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelo
 {
     p2p_find_node_t q;
     if (p2p_msg_read_find_node(env->body, env->body_len, &q) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     const p2p_record_t *recs[P2P_NODES_MAX];
@@ -182,8 +181,7 @@ void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 {
     p2p_records_msg_t *m = &c->rx_records;
     if (p2p_msg_read_records(env->body, env->body_len, true, m) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     p2p_lookup_t *lk = NULL;
@@ -293,6 +291,7 @@ static void s_unicast_transmit(p2p_core_t *c, p2p_unicast_pending_t *p, p2p_link
     p2p_unicast_t u;
     memcpy(u.dest, p->dest, 32);
     u.msg_id = p->msg_id;
+    u.kind = p->kind;
     u.payload = p->payload;
     u.payload_len = p->len;
     proto_wr_t w;
@@ -357,10 +356,10 @@ static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endp
         p->resolving = false;
 }
 
-uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, uint64_t now_ms)
+uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (len > P2P_PAYLOAD_MAX || memcmp(dest, c->id, 32) == 0 ||
+    if (kind < P2P_KIND_USER_MIN || len > P2P_PAYLOAD_MAX || memcmp(dest, c->id, 32) == 0 ||
         c->n_unicasts >= c->p.max_queued_unicast)
         return 0;
     p2p_unicast_pending_t *p = calloc(1, sizeof *p);
@@ -374,6 +373,7 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], const uint8
     if (len)
         memcpy(p->payload, data, len);
     p->len = len;
+    p->kind = kind;
     memcpy(p->dest, dest, 32);
     p->send_id = c->next_send_id++;
     p->msg_id = p2p_rand(c);
@@ -392,12 +392,11 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
 {
     p2p_unicast_t u;
     if (p2p_msg_read_unicast(env->body, env->body_len, &u) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     if (memcmp(u.dest, c->id, 32) != 0) {
-        p2p_penalize(c, from, P2P_PEN_PROTOCOL, now);
+        p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
         return;
     }
     uint8_t key[40], dedup[32];
@@ -412,7 +411,7 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
     p2p_msg_write_u64(&w, u.msg_id);
     p2p_send_wr(c, from->id, PROTO_MSG_ACK, &w, now);
     if (fresh && c->io.on_unicast)
-        c->io.on_unicast(c->io.ctx, env->sender, u.payload, u.payload_len);
+        c->io.on_unicast(c->io.ctx, env->sender, u.kind, u.payload, u.payload_len);
 }
 
 void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
@@ -420,8 +419,7 @@ void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
 {
     uint64_t msg_id;
     if (p2p_msg_read_u64(env->body, env->body_len, &msg_id) != PROTO_OK) {
-        c->st.malformed++;
-        p2p_penalize(c, from, P2P_PEN_MALFORMED, now);
+        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
     }
     for (p2p_unicast_pending_t *p = c->unicasts; p; p = p->next) {

@@ -236,23 +236,27 @@ int p2p_msg_read_record(const uint8_t *buf, size_t len, p2p_record_t *rec)
 
 void p2p_msg_write_unicast(proto_wr_t *w, const p2p_unicast_t *m)
 {
-    proto_wr_array(w, 3);
+    proto_wr_array(w, 4);
     proto_wr_bin(w, m->dest, P2P_ID_LEN);
     proto_wr_uint(w, m->msg_id);
+    proto_wr_uint(w, m->kind);
     proto_wr_bin(w, m->payload, m->payload_len);
 }
 
 int p2p_msg_read_unicast(const uint8_t *buf, size_t len, p2p_unicast_t *m)
 {
     proto_rd_t r;
+    uint64_t kind = 0;
     memset(m, 0, sizeof *m);
     proto_rd_init(&r, buf, len);
-    if (proto_rd_array_exact(&r, 3) || proto_rd_bin_exact(&r, P2P_ID_LEN, m->dest) ||
-        proto_rd_uint(&r, UINT64_MAX, &m->msg_id) ||
+    if (proto_rd_array_exact(&r, 4) || proto_rd_bin_exact(&r, P2P_ID_LEN, m->dest) ||
+        proto_rd_uint(&r, UINT64_MAX, &m->msg_id) || proto_rd_uint(&r, UINT32_MAX, &kind) ||
+        (kind < P2P_KIND_USER_MIN && s_invalid(&r)) ||
         proto_rd_bin(&r, P2P_PAYLOAD_MAX, &m->payload, &m->payload_len) || proto_rd_finish(&r)) {
         memset(m, 0, sizeof *m);
         return r.err;
     }
+    m->kind = (uint32_t) kind;
     return PROTO_OK;
 }
 

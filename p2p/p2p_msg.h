@@ -69,10 +69,18 @@ typedef struct {
 
 /* SUBSCRIBE: [record]: the sender's new record after a room join/leave (gossiped). */
 
-/* UNICAST: [dest bin32, msg_id u64, payload bin]   ACK: [msg_id u64] */
+/* Gossip and unicast kinds below this are the p2p layer's own (0: a peer record, 1: a room
+   post); the layer above uses registered message types (proto/proto_msgtype.h) at or
+   above it. */
+#define P2P_KIND_USER_MIN 16u
+
+/* UNICAST: [dest bin32, msg_id u64, kind u32, payload bin]   ACK: [msg_id u64]
+   KIND says what the payload is (a registered message type >= P2P_KIND_USER_MIN, e.g.
+   PROTO_MSG_SYNC_REQ or PROTO_MSG_TEXT); the reader rejects smaller kinds. */
 typedef struct {
     uint8_t dest[P2P_ID_LEN];
     uint64_t msg_id;
+    uint32_t kind;
     const uint8_t *payload;
     size_t payload_len;
 } p2p_unicast_t;

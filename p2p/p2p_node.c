@@ -35,6 +35,12 @@
 #define MAX_ROUTES 256
 #define OPS_RING 256
 #define SHUTDOWN_LINGER_MS 200
+/* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
+   flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
+#define CURVE_OVERHEAD 33
+/* Frames up to twice the envelope maximum reach the core, which refuses (and scores)
+   those above PROTO_ENVELOPE_MAX; ZeroMQ closes a connection that carries a larger one. */
+#define FRAME_MAX (2 * (int64_t) PROTO_ENVELOPE_MAX + CURVE_OVERHEAD)
 
 typedef struct {
     bool used;
@@ -183,7 +189,7 @@ static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endp
     zsock_set_sndhwm(sock, HWM);
     zsock_set_rcvhwm(sock, HWM);
     zsock_set_linger(sock, 0);
-    zsock_set_maxmsgsize(sock, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_maxmsgsize(sock, FRAME_MAX);
     zsock_set_reconnect_ivl(sock, 200);
     zsock_set_reconnect_ivl_max(sock, 5000);
     if (zsock_connect(sock, "%s", endpoint) != 0) {
@@ -223,11 +229,12 @@ static void s_io_deliver(void *ctx, const char *topic, uint32_t kind, const uint
     }
 }
 
-static void s_io_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
+static void s_io_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                         const uint8_t *data, size_t len)
 {
     p2p_node_t *n = ctx;
     if (n->cfg.cb.on_unicast)
-        n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, data, len);
+        n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, kind, data, len);
 }
 
 static s_op_t *s_op_slot(p2p_node_t *n, uint64_t id, bool is_send)
@@ -529,7 +536,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     zsock_set_rcvhwm(n->router, HWM);
     zsock_set_sndhwm(n->router, HWM);
     zsock_set_linger(n->router, 0);
-    zsock_set_maxmsgsize(n->router, (int64_t) PROTO_ENVELOPE_MAX);
+    zsock_set_maxmsgsize(n->router, FRAME_MAX);
     zsock_set_router_mandatory(n->router, 1);
     for (size_t i = 0; i < cfg->n_listen; i++)
         if (s_bind(n, cfg->listen[i], err, err_cap) != 0)
@@ -733,9 +740,13 @@ p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpo
     return o->state;
 }
 
-uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, char *err, size_t err_cap)
+uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, char *err, size_t err_cap)
 {
+    if (kind < P2P_KIND_USER_MIN) {
+        snprintf(err, err_cap, "message kind %u is reserved for the p2p layer", kind);
+        return 0;
+    }
     if (memcmp(dest, self->id, 32) == 0) {
         snprintf(err, err_cap, "cannot send to ourselves");
         return 0;
@@ -744,7 +755,7 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const ui
         snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
         return 0;
     }
-    uint64_t id = p2p_core_send(self->core, dest, data, len, s_now());
+    uint64_t id = p2p_core_send(self->core, dest, kind, data, len, s_now());
     if (!id) {
         snprintf(err, err_cap, "too many messages waiting to be delivered");
         return 0;

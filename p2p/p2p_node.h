@@ -32,9 +32,10 @@ typedef struct {
     /* A post in a room we are a member of, delivered once. FROM is the origin node. */
     void (*on_room_post)(void *ctx, const char *room, const uint8_t from[static 32],
                          const uint8_t *data, size_t len, uint64_t time_ms);
-    /* A unicast message addressed to us (already acknowledged to the sender). */
-    void (*on_unicast)(void *ctx, const uint8_t from[static 32], const uint8_t *data,
-                       size_t len);
+    /* A unicast message of KIND (a registered message type, proto/proto_msgtype.h)
+     * addressed to us, delivered once (already acknowledged to the sender). */
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len);
     /* A broadcast (non-room gossip) of message TYPE from the layer above (tx, block...).
      * TIME_MS is the origin's clock when it sent it (wall clock, ms since the epoch). */
     void (*on_broadcast)(void *ctx, uint32_t type, const uint8_t from[static 32],
@@ -88,8 +89,10 @@ typedef enum { P2P_OP_PENDING = 0, P2P_OP_DONE = 1, P2P_OP_FAILED = 2, P2P_OP_UN
 uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err, size_t err_cap);
 /*  State of lookup ID; when DONE, ENDPOINT (P2P_ENDPOINT_MAX bytes) holds the answer. */
 p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpoint);
-uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], const uint8_t *data,
-                       size_t len, char *err, size_t err_cap);
+/*  Unicast of KIND (>= P2P_KIND_USER_MIN, e.g. PROTO_MSG_TEXT, PROTO_MSG_SYNC_REQ) to DEST;
+ *  DATA (at most P2P_PAYLOAD_MAX bytes) is copied. */
+uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t kind,
+                       const uint8_t *data, size_t len, char *err, size_t err_cap);
 /*  State of send ID; when FAILED, REASON (128 bytes) says why. */
 p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason);
 

@@ -41,8 +41,9 @@ static void s_maintain_links(p2p_core_t *c, uint64_t now)
         if (now > l->last_recv_ms + c->p.expire_after_ms) {
             char s[9];
             p2p_short_id(l->id, s);
-            GLOG(DEBUG, NET, "peer %s silent for %llu ms: dropping link", s,
-                 (unsigned long long) (now - l->last_recv_ms));
+            GLOG_LIMITED(&c->lim.link_down, now, INFO, NET,
+                         "link down with %s: silent for %llu ms", s,
+                         (unsigned long long) (now - l->last_recv_ms));
             p2p_link_close(c, l, now, true);
             continue;
         }

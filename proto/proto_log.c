@@ -88,7 +88,42 @@ bool proto_log_ratelimit(int64_t *last_ms)
     return true;
 }
 
+bool proto_log_limit_take(proto_log_limit_t *limit, uint64_t now_ms, uint64_t *suppressed)
+{
+    if (limit->used && now_ms < limit->last_ms + PROTO_LOG_LIMIT_MS && now_ms >= limit->last_ms) {
+        limit->suppressed++;
+        return false;
+    }
+    if (suppressed)
+        *suppressed = limit->suppressed;
+    limit->suppressed = 0;
+    limit->last_ms = now_ms;
+    limit->used = true;
+    return true;
+}
+
+static void s_vwrite(proto_log_level_t level, proto_log_cat_t cat, uint64_t suppressed,
+                     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+
 void proto_log_write(proto_log_level_t level, proto_log_cat_t cat, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vwrite(level, cat, 0, fmt, ap);
+    va_end(ap);
+}
+
+void proto_log_write_sup(proto_log_level_t level, proto_log_cat_t cat, uint64_t suppressed,
+                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    s_vwrite(level, cat, suppressed, fmt, ap);
+    va_end(ap);
+}
+
+static void s_vwrite(proto_log_level_t level, proto_log_cat_t cat, uint64_t suppressed,
+                     const char *fmt, va_list ap)
 {
     char line[1024];
     struct timespec ts;
@@ -103,13 +138,16 @@ void proto_log_write(proto_log_level_t level, proto_log_cat_t cat, const char *f
     if (n < 0)
         return;
     size_t used = (size_t) n < sizeof line ? (size_t) n : sizeof line - 1;
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(line + used, sizeof line - used, fmt, ap);
-    va_end(ap);
     if (m < 0)
         return;
     used += (size_t) m < sizeof line - used ? (size_t) m : sizeof line - used - 1;
+    if (suppressed && used < sizeof line - 1) {
+        m = snprintf(line + used, sizeof line - used, " (%llu more suppressed)",
+                     (unsigned long long) suppressed);
+        if (m > 0)
+            used += (size_t) m < sizeof line - used ? (size_t) m : sizeof line - used - 1;
+    }
     /* Replace control characters so peer-supplied text cannot forge log lines. */
     for (size_t i = 0; i < used; i++)
         if ((unsigned char) line[i] < 0x20 && line[i] != '\t')

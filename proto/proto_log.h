@@ -2,7 +2,10 @@
  *
  *  Libraries never printf; they call GLOG(level, category, fmt, ...). The node sets the
  *  threshold and the destination once at start-up (stderr by default, or a file).
- *  Anything a peer can trigger is logged at DEBUG or through GLOG_RATELIMITED.
+ *  Anything a peer can trigger is logged at DEBUG or rate-limited: GLOG_LIMITED with a
+ *  proto_log_limit_t owned by the logging instance (a p2p core, a ledger...), so that
+ *  several instances in one process (a simulation) do not silence each other, or
+ *  GLOG_RATELIMITED, whose state is one static per call site shared by the whole process.
  *  The logger is process-wide configuration, set before threads start, and is safe to
  *  call from several threads (each line is written with one write call).
  */
@@ -60,7 +63,9 @@ void proto_log_write(proto_log_level_t level, proto_log_cat_t cat, const char *f
             proto_log_write(LOG_LVL_##level, LOG_CAT_##cat, __VA_ARGS__);               \
     } while (0)
 
-/*  At most one line per second per call site: for events a peer can trigger in bulk. */
+/*  At most one line per second per call site, process-wide (every instance in the process
+ *  shares it): for events a peer can trigger in bulk where no instance state is at hand.
+ *  Prefer GLOG_LIMITED. */
 #define GLOG_RATELIMITED(level, cat, ...)                                               \
     do {                                                                                \
         static int64_t s_last_log_ms_;                                                  \
@@ -70,5 +75,34 @@ void proto_log_write(proto_log_level_t level, proto_log_cat_t cat, const char *f
 
 /*  True at most once per second for the given call-site timestamp. */
 bool proto_log_ratelimit(int64_t *last_ms);
+
+/*  Per-instance rate limit of one kind of log line: owned by the instance that logs
+ *  (zero-initialise it; no allocation, nothing to free). */
+typedef struct {
+    uint64_t last_ms;    /* when the last line was written (caller's clock) */
+    uint64_t suppressed; /* lines dropped since then */
+    bool used;           /* a line was written at least once */
+} proto_log_limit_t;
+
+#define PROTO_LOG_LIMIT_MS 1000u
+
+/*  True if a line may be written at NOW_MS (the caller's clock, any epoch, monotone):
+ *  at most one per PROTO_LOG_LIMIT_MS per LIMIT. On true, *SUPPRESSED (may be NULL) is the
+ *  number of lines dropped since the last one written, and the count restarts. */
+bool proto_log_limit_take(proto_log_limit_t *limit, uint64_t now_ms, uint64_t *suppressed);
+
+/*  proto_log_write, with " (N more suppressed)" appended when SUPPRESSED > 0. */
+void proto_log_write_sup(proto_log_level_t level, proto_log_cat_t cat, uint64_t suppressed,
+                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/*  At most one line per second per LIMIT (a proto_log_limit_t *, per instance) at the
+ *  caller's clock NOW_MS; a line after a quiet spell says how many were suppressed. */
+#define GLOG_LIMITED(limit, now_ms, level, cat, ...)                                     \
+    do {                                                                                \
+        uint64_t sup_n_;                                                                \
+        if (proto_log_enabled(LOG_LVL_##level) &&                                       \
+            proto_log_limit_take((limit), (now_ms), &sup_n_))                           \
+            proto_log_write_sup(LOG_LVL_##level, LOG_CAT_##cat, sup_n_, __VA_ARGS__);   \
+    } while (0)
 
 #endif

@@ -30,6 +30,7 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_DONATION_RECEIPT, "donation_receipt", 4 * KIB},
     {PROTO_MSG_QUERY, "query", 256 * KIB},
     {PROTO_MSG_QUERY_RESULT, "query_result", 256 * KIB},
+    {PROTO_MSG_TEXT, "text", 256 * KIB},
 };
 
 const proto_msgtype_info_t *proto_msgtype_lookup(uint32_t type)

@@ -40,7 +40,8 @@ typedef enum {
     PROTO_MSG_RECRUITMENT = 96,
     PROTO_MSG_DONATION_RECEIPT = 97,
     PROTO_MSG_QUERY = 98,
-    PROTO_MSG_QUERY_RESULT = 99
+    PROTO_MSG_QUERY_RESULT = 99,
+    PROTO_MSG_TEXT = 100 /* a person-to-person message (`genie send`): a unicast kind */
 } proto_msgtype_t;
 
 typedef struct {

@@ -46,6 +46,9 @@ echo
 echo "== bench_p2p"
 python3 tests/bench/bench_p2p.py --bindir "$BUILD_DIR" "$@"
 echo
+echo "== bench_p2p_64: a 64-node testnet (4 authorities): time to form, idle CPU, broadcasts, lookups"
+python3 tests/bench/bench_p2p_64.py --bindir "$BUILD_DIR"
+echo
 echo "== bench_ledger_net: one million transfers, 1 authority then 4, as fast as they go"
 python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR"
 echo

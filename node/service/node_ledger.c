@@ -438,9 +438,19 @@ bool node_ledger_is_broadcast(uint32_t kind)
            kind == PROTO_MSG_VOTE || kind == PROTO_MSG_STATUS;
 }
 
-bool node_ledger_is_unicast(const uint8_t *data, size_t len)
+/*  The unicast kind that carries a ledger sync payload (0 if DATA is not one). */
+static uint32_t s_unicast_kind(const uint8_t *data, size_t len)
 {
-    return ledger_sync_unicast_kind(data, len) != LEDGER_SYNC_MSG_NONE;
+    switch (ledger_sync_unicast_kind(data, len)) {
+    case LEDGER_SYNC_MSG_REQ: return PROTO_MSG_SYNC_REQ;
+    case LEDGER_SYNC_MSG_BLOCKS: return PROTO_MSG_SYNC_BLOCKS;
+    default: return 0;
+    }
+}
+
+bool node_ledger_is_unicast(uint32_t kind, const uint8_t *data, size_t len)
+{
+    return kind != 0 && s_unicast_kind(data, len) == kind;
 }
 
 /*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
@@ -533,7 +543,8 @@ static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t 
     node_ledger_t *self = ctx;
     p2p_node_t *p2p = nl_p2p(self);
     char why[128] = "";
-    if (p2p && p2p_node_send(p2p, peer, data, len, why, sizeof why) != 0)
+    uint32_t kind = s_unicast_kind(data, len);
+    if (p2p && kind && p2p_node_send(p2p, peer, kind, data, len, why, sizeof why) != 0)
         return true;
     char hex[65];
     proto_hex_encode(peer, 32, hex);

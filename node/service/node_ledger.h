@@ -28,11 +28,10 @@
  *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
  *    unicast [PROTO_MSG_SYNC_REQ, from_height uint, count uint (1..16)]
  *    unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, certificate bin]
- *  Unicast framing: p2p's UNICAST carries no kind (a kind field there is a p2p wire change,
- *  issue 12), so a ledger unicast payload is a msgpack array whose FIRST element is the
- *  proto message type (35 or 36), and node_ledger_is_unicast reads exactly that with the
- *  strict reader (ledger_sync_unicast_kind: array of 3 / 4, first element 35 / 36). Text
- *  sent with `genie send` never parses so (0x9N is not a UTF-8 lead byte). The STATUS /
+ *  Unicast framing: a ledger unicast has the kind PROTO_MSG_SYNC_REQ (35) or
+ *  PROTO_MSG_SYNC_BLOCKS (36), and its payload is a msgpack array whose first element is the
+ *  same type; node_ledger_is_unicast checks both with the strict reader
+ *  (ledger_sync_unicast_kind: array of 3 / 4, first element 35 / 36). The STATUS /
  *  SYNC_REQ / SYNC_BLOCKS logic is the sans-IO core ledger/ledger_sync.h; node_ledger_sync.c
  *  is its shell. Answers carry one block each, since
  *  a unicast payload is at most P2P_PAYLOAD_MAX (250 KiB); for the same reason (and
@@ -102,8 +101,9 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap);
 
 /*  True if broadcast KIND is a ledger message (tx, proposal, vote, status). */
 bool node_ledger_is_broadcast(uint32_t kind);
-/*  True if the unicast payload DATA (LEN bytes) is framed as a ledger message. */
-bool node_ledger_is_unicast(const uint8_t *data, size_t len);
+/*  True if a unicast of KIND with payload DATA (LEN bytes) is a ledger message: KIND is
+ *  PROTO_MSG_SYNC_REQ or PROTO_MSG_SYNC_BLOCKS and the payload is framed as that type. */
+bool node_ledger_is_unicast(uint32_t kind, const uint8_t *data, size_t len);
 
 /*  p2p upcalls (DATA borrowed). Anything malformed is dropped with a debug log. SENT_MS is
  *  the origin's clock when it sent the broadcast (only counted in the stats: how late

@@ -10,6 +10,7 @@
 #include "node/rpc/node_rpc_params.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
 
 #define ROOM_LOG_CAP 4096
 #define ROOM_LOG_BYTES (4u * 1024 * 1024)
@@ -80,11 +81,20 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
         node_msglog_append(r->log, from, time_ms, (uint64_t)zclock_time(), data, len);
 }
 
-static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
+/* Dispatch on the unicast's registered kind: ledger sync to the ledger, text to the inbox;
+   any other kind has no reader on this node and is dropped. */
+static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind, const uint8_t *data,
+                         size_t len)
 {
     node_p2p_t *self = ctx;
-    if (self->ledger && node_ledger_is_unicast(data, len)) {
-        node_ledger_on_unicast(self->ledger, from, data, len);
+    if (kind == PROTO_MSG_SYNC_REQ || kind == PROTO_MSG_SYNC_BLOCKS) {
+        if (self->ledger && node_ledger_is_unicast(kind, data, len))
+            node_ledger_on_unicast(self->ledger, from, data, len);
+        return;
+    }
+    if (kind != PROTO_MSG_TEXT) {
+        GLOG(DEBUG, NET, "dropped a unicast of kind %u (%s): nothing here reads it", kind,
+             proto_msgtype_name(kind));
         return;
     }
     uint64_t now = (uint64_t)zclock_time();
@@ -257,7 +267,7 @@ static json_t *m_send(node_app_t *app, const char *method, json_t *params, int *
         return NULL;
     }
     char why[128];
-    uint64_t id = p2p_node_send(node_app_p2p(app), dest, (const uint8_t *)json_string_value(text),
+    uint64_t id = p2p_node_send(node_app_p2p(app), dest, PROTO_MSG_TEXT, (const uint8_t *)json_string_value(text),
                                 json_string_length(text), why, sizeof why);
     if (!id)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);

@@ -4,7 +4,7 @@
  *  byte selects one; the seed corpus uses 0..9):
  *      0 hello   1 u64 (ping/pong/ack)   2 find_node   3 records with req_id (nodes)
  *      4 records without req_id (peers)  5 gossip   6 ids (ihave/iwant)
- *      7 record (subscribe)   8 unicast   9 bye
+ *      7 record (subscribe)   8 unicast (four fields: dest, msg_id, kind, payload)   9 bye
  *  and the rest of the input is the body. For any body the decoder must not crash and
  *  must return PROTO_OK or a proto_err_t. When it succeeds, the decoded fields must obey
  *  their limits and syntax, and re-encoding them with the matching write function must
@@ -180,6 +180,7 @@ static int s_unicast(const uint8_t *body, size_t len)
     p2p_unicast_t m;
     int rc = p2p_msg_read_unicast(body, len, &m);
     if (rc == PROTO_OK) {
+        fuzz_require(m.kind >= P2P_KIND_USER_MIN, "unicast kind reserved for the p2p layer");
         fuzz_require(s_view_ok(m.payload, m.payload_len, body, len), "payload outside the input");
         proto_wr_t w;
         proto_wr_init(&w);

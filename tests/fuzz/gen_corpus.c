@@ -1,6 +1,9 @@
 /*  gen_corpus: writes the seed corpora tests/fuzz/corpus/envelope/ and tests/fuzz/corpus/mp/.
  *
- *  Also writes tests/fuzz/corpus/sigbatch/.
+ *  Also writes tests/fuzz/corpus/sigbatch/, and the UNICAST seeds of
+ *  tests/fuzz/corpus/p2p_msg/ (08-unicast4-*: the four-field body with a kind; the other
+ *  p2p_msg seeds, and the three-field 08-unicast* ones kept as arity refusals, were
+ *  written by hand).
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Deterministic: keys come from fixed
  *  seeds and "random" bytes from a fixed xorshift, so rerunning it rewrites the same
  *  files. Build and run by hand from the repository root:
@@ -13,6 +16,7 @@
  *  inputs fuzz_sigbatch.c's: [key][signature][message].
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -508,6 +512,52 @@ static void s_sigbatch_corpus(void)
     sodium_memzero(seed, sizeof seed);
 }
 
+/* One fuzz_p2p_msg input: selector 8 (unicast) then
+   [dest bin32, msg_id u64, kind KIND, payload bin] (ARITY fields written, 3 or 4). */
+static void s_unicast_put(const char *name, uint32_t arity, uint64_t kind, const char *payload,
+                          size_t cut, bool trail)
+{
+    uint8_t dest[32];
+    memset(dest, 0x33, sizeof dest);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    proto_wr_array(&w, arity);
+    proto_wr_bin(&w, dest, sizeof dest);
+    proto_wr_uint(&w, 123456789);
+    if (arity == 4)
+        proto_wr_uint(&w, kind);
+    proto_wr_bin(&w, (const uint8_t *)payload, strlen(payload));
+    size_t len = 0;
+    const uint8_t *body = proto_wr_data(&w, &len);
+    uint8_t buf[512];
+    if (!body || len + 2 > sizeof buf) {
+        s_failed = 1;
+        proto_wr_free(&w);
+        return;
+    }
+    buf[0] = 8;
+    memcpy(buf + 1, body, len);
+    size_t n = 1 + len;
+    if (cut)
+        n -= cut;
+    if (trail)
+        buf[n++] = 0xc0;
+    s_put("p2p_msg", name, buf, n);
+    proto_wr_free(&w);
+}
+
+static void s_p2p_unicast_corpus(void)
+{
+    s_unicast_put("08-unicast4-text", 4, PROTO_MSG_TEXT, "hello, cohort", 0, false);
+    s_unicast_put("08-unicast4-empty", 4, PROTO_MSG_TEXT, "", 0, false);
+    s_unicast_put("08-unicast4-sync-req", 4, PROTO_MSG_SYNC_REQ, "\x93\x23\x05\x10", 0, false);
+    s_unicast_put("08-unicast4-kind-max", 4, UINT32_MAX, "x", 0, false);
+    s_unicast_put("08-unicast4-kind-reserved", 4, 1, "x", 0, false);
+    s_unicast_put("08-unicast4-kind-too-big", 4, (uint64_t)UINT32_MAX + 1, "x", 0, false);
+    s_unicast_put("08-unicast4-text.trail", 4, PROTO_MSG_TEXT, "hello, cohort", 0, true);
+    s_unicast_put("08-unicast4-text.trunc", 4, PROTO_MSG_TEXT, "hello, cohort", 1, false);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -528,8 +578,12 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/sigbatch", s_root);
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
         return 1;
+    snprintf(path, sizeof path, "%s/p2p_msg", s_root);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return 1;
     s_envelope_corpus();
     s_mp_corpus();
     s_sigbatch_corpus();
+    s_p2p_unicast_corpus();
     return s_failed;
 }

@@ -2,8 +2,8 @@
 """test_p2p_network: the p2p layer with real genie-node processes on loopback.
 
 Scenarios (each a named check):
-  1. A 16-node network where every node starts with exactly one seed (a random earlier
-     node) becomes connected; room "r1" (10 members) gets 20 posts from several members
+  1. A 16-node network (--max-peers 6, so every node has non-neighbours) where every node
+     starts with exactly one seed (a random earlier node) becomes connected; room "r1" (10 members) gets 20 posts from several members
      and every member, poster included, logs each post exactly once; the 6 others (in
      room "r2") see none of them, and an r2 post does not reach r1.
   2. Lookup of a node the asker has no link with returns that node's listen endpoint.
@@ -42,7 +42,9 @@ CHAIN_HOPS = 4
 
 # Bounded waits, generous for ASan builds sharing two cores with another test.
 CONNECT_TIMEOUT = 90.0
-JOIN_SETTLE = 3.0        # let the signed membership records spread before probing
+MAX_PEERS = 6            # links per node in the 16-node network: with 16 nodes and at
+                         # most 6 links each, every node has non-neighbours, so a lookup
+                         # always takes the iterative path
 PROBE_ROUND_WAIT = 10.0  # per round of probe posts
 CONVERGE_TIMEOUT = 90.0
 DELIVERY_TIMEOUT = 60.0
@@ -139,7 +141,8 @@ def check_start_network(r, rng, ports):
         if i > 0:
             seeds[i] = rng.randrange(i)
             peers = [net.nodes[seeds[i]].call("status")["address"]]
-        net.add(start_fresh(Node(r, "n%d" % i, listen=listen_on(ports[i]), peers=peers)))
+        net.add(start_fresh(Node(r, "n%d" % i, listen=listen_on(ports[i]), peers=peers,
+                                 extra=["--max-peers", str(MAX_PEERS)])))
     print("  seeds: %s" % " ".join("n%d<-n%d" % (i, s) for i, s in sorted(seeds.items())))
     return net
 
@@ -167,9 +170,9 @@ def join_room(net, idxs, room):
 
 def converge_room(net, idxs, room, tag):
     """Rounds of probe posts, one per member, until one round reaches every member:
-    then every member knows enough of the others. Returns the probe texts posted."""
+    then every member knows enough of the others (the wait on that condition replaces a
+    fixed settling sleep). Returns the probe texts posted."""
     posted = []
-    time.sleep(JOIN_SETTLE)
     deadline = time.monotonic() + CONVERGE_TIMEOUT
     for rnd in range(1, 100):
         probes = []
@@ -416,7 +419,8 @@ def check_restart_rejoins(r, net, members, seed):
     peers_dat = os.path.join(old.datadir, "peers.dat")
     expect(os.path.exists(peers_dat) and os.path.getsize(peers_dat) > 0,
            "n%d left no peers.dat" % k)
-    new = Node(r, old.name, listen=old.listen, datadir=old.datadir).start()
+    new = Node(r, old.name, listen=old.listen, datadir=old.datadir,
+               extra=["--max-peers", str(MAX_PEERS)]).start()
     net.nodes[k] = new
     expect(new.call("status")["node_id"] == net.ids[k], "node id changed across restart")
     try:
@@ -426,8 +430,9 @@ def check_restart_rejoins(r, net, members, seed):
         raise AssertionError("%s\n%s" % (e, new.log_tail(30)))
     expect(new.call("rooms") == [], "rooms survived a restart: %r" % new.call("rooms"))
     join_room(net, [k], "r1")
-    time.sleep(JOIN_SETTLE)
     poster = next(i for i in members if i != k)
+    # wait until the others route r1 to it again (probe posts until one reaches all)
+    converge_room(net, [poster, k], "r1", "rejoin")
     t = "r1 post after n%d restarted (seed %d)" % (k, seed)
     net.nodes[poster].call("room_post", {"room": "r1", "text": t})
     wait_all_have(net, members, "r1", [t], DELIVERY_TIMEOUT)

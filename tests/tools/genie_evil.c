@@ -13,8 +13,9 @@
  *  Modes (N is --count, default 10000; every mode but wrongchain sends a valid HELLO first
  *  and waits up to 5 s for the target's HELLO):
  *    garbage     N frames of random bytes, 1..4096 long
- *    oversized   N frames (default 1, at most 8) of 1.2 MiB: the target's ZeroMQ
- *                maxmsgsize drops the connection; then a PING must still be answered
+ *    oversized   N frames (default 1, at most 8) of 1.2 MiB: over the envelope maximum,
+ *                under the transport's frame limit, so the target's core counts each (20
+ *                points: five ban us); then a PING, answered unless we are banned
  *    truncated   N valid signed PINGs, each cut short at a random length
  *    forged      N well-formed envelopes with bad signatures (own key with a flipped
  *                signature byte; another key's PING; another key's GOSSIP, flipped)
@@ -327,8 +328,7 @@ static void s_mode_oversized(evil_t *e)
         s_drain(e, 300);
     }
     free(buf);
-    /* The target dropped the connection; ZeroMQ reconnects. The link itself should still
-       be served: a PING on the new connection must be answered. */
+    /* Below the ban the link itself should still be served: a PING must be answered. */
     bool pong = false;
     for (int tries = 0; tries < 10 && !pong; tries++) {
         uint8_t *out = NULL;

@@ -546,7 +546,7 @@ static int s_unicast(forge_t *f, proto_wr_t *payload_w)
     const uint8_t *payload = proto_wr_data(payload_w, &len);
     int rc = -1;
     if (payload) {
-        p2p_unicast_t u = {.payload = payload, .payload_len = len};
+        p2p_unicast_t u = {.kind = PROTO_MSG_SYNC_BLOCKS, .payload = payload, .payload_len = len};
         memcpy(u.dest, f->o.target_id, 32);
         randombytes_buf(&u.msg_id, sizeof u.msg_id);
         proto_wr_t w;

@@ -312,11 +312,12 @@ static sim_op_t *s_op_for(sim_node_t *nd, uint64_t id)
     return NULL;
 }
 
-static void s_on_unicast(void *ctx, const uint8_t from[static 32], const uint8_t *data, size_t len)
+static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                         const uint8_t *data, size_t len)
 {
     sim_node_t *nd = ctx;
     sim_t *sim = nd->sim;
-    long i = s_payload_index(data, len, SIM_MAGIC_UNICAST);
+    long i = kind == SIM_UNICAST_KIND ? s_payload_index(data, len, SIM_MAGIC_UNICAST) : -1;
     psim_trace(sim, psim_find(sim, from), nd->idx, "%d: on_unicast from %d, op %ld", nd->idx,
                psim_find(sim, from), i);
     if (i < 0 || (size_t)i >= sim->n_ops || sim->ops[i].dst != nd->idx ||

@@ -60,6 +60,7 @@
 #include "p2p/p2p_core.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "proto/proto_msgtype.h"
 
 #define SIM_BASE_MS ((uint64_t)1700000000000u) /* virtual time starts at a realistic epoch */
 #define SIM_TICK_MS 50u
@@ -69,6 +70,7 @@
 #define SIM_ROOM "r1"
 #define SIM_MAGIC_GOSSIP "GSIM"
 #define SIM_MAGIC_UNICAST "GSUN"
+#define SIM_UNICAST_KIND PROTO_MSG_TEXT /* receivers dispatch on the kind */
 #define SIM_MAGIC_FLOOD "GSFL"
 #define SIM_PAYLOAD_LEN 16u
 

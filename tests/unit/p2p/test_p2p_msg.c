@@ -20,6 +20,7 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "proto/proto_msgtype.h"
 #include "testutil.h"
 
 #define HOST_MAX (P2P_ENDPOINT_MAX - 16)
@@ -672,8 +673,11 @@ static void test_unicast(void)
         big[i] = (uint8_t) (i * 7);
     p2p_unicast_t in[3];
     memset(in, 0, sizeof in);
+    in[0].kind = P2P_KIND_USER_MIN; /* the smallest kind the layer above may use */
     in[1].msg_id = 1;
+    in[1].kind = PROTO_MSG_TEXT;
     memset(in[1].dest, 0x11, P2P_ID_LEN);
+    in[2].kind = UINT32_MAX;
     in[1].payload = big;
     in[1].payload_len = 3;
     in[2].msg_id = UINT64_MAX;
@@ -690,6 +694,7 @@ static void test_unicast(void)
         CHECK_EQ(p2p_msg_read_unicast(buf, len, &out), PROTO_OK);
         CHECK(memcmp(out.dest, in[i].dest, P2P_ID_LEN) == 0);
         CHECK_EQ(out.msg_id, in[i].msg_id);
+        CHECK_EQ(out.kind, in[i].kind);
         CHECK_EQ(out.payload_len, in[i].payload_len);
         CHECK(out.payload + out.payload_len == buf + len);
         CHECK(in[i].payload_len == 0 || memcmp(out.payload, in[i].payload, out.payload_len) == 0);
@@ -711,12 +716,36 @@ static void test_unicast(void)
     CHECK_EQ(s_decode_copy(s_dec_unicast, buf, len), PROTO_E_TOO_LONG);
     free(buf);
     proto_wr_init(&w);
-    proto_wr_array(&w, 3);
+    proto_wr_array(&w, 4);
     proto_wr_bin(&w, in[1].dest, 31);
     proto_wr_uint(&w, 1);
+    proto_wr_uint(&w, PROTO_MSG_TEXT);
     proto_wr_bin(&w, big, 1);
     buf = s_take(&w, &len);
     CHECK_EQ(s_decode_copy(s_dec_unicast, buf, len), PROTO_E_INVALID);
+    free(buf);
+    /* Kinds: below P2P_KIND_USER_MIN (the p2p layer's own) and above 32 bits are refused. */
+    const uint64_t bad_kinds[] = {0, 1, P2P_KIND_USER_MIN - 1, (uint64_t) UINT32_MAX + 1};
+    for (size_t k = 0; k < sizeof bad_kinds / sizeof bad_kinds[0]; k++) {
+        proto_wr_init(&w);
+        proto_wr_array(&w, 4);
+        proto_wr_bin(&w, in[1].dest, P2P_ID_LEN);
+        proto_wr_uint(&w, 7);
+        proto_wr_uint(&w, bad_kinds[k]);
+        proto_wr_bin(&w, big, 2);
+        buf = s_take(&w, &len);
+        int rc = s_decode_copy(s_dec_unicast, buf, len);
+        CHECK(rc == PROTO_E_INVALID || rc == PROTO_E_RANGE);
+        free(buf);
+    }
+    /* The old three-field form (no kind) is refused. */
+    proto_wr_init(&w);
+    proto_wr_array(&w, 3);
+    proto_wr_bin(&w, in[1].dest, P2P_ID_LEN);
+    proto_wr_uint(&w, 1);
+    proto_wr_bin(&w, big, 1);
+    buf = s_take(&w, &len);
+    CHECK(s_decode_copy(s_dec_unicast, buf, len) != PROTO_OK);
     free(buf);
     free(big);
 }

@@ -1,0 +1,310 @@
+/*  test_p2p_core: the core's refusals, as an operator and a misbehaving peer see them.
+ *
+ *  A p2p core is driven directly (no sockets): a hand-made peer (its own key, signed
+ *  envelopes) sends it frames, and the core's io callbacks record what it sends, dials
+ *  and hangs up. Checks:
+ *    oversized   frames above PROTO_ENVELOPE_MAX cost the sender 20 points each, counted
+ *                in oversized and malformed: a peer that sends nothing else is banned on
+ *                the fifth (score -100), its CURVE key is refused from then on, and the
+ *                ban is logged at WARN.
+ *    log limits  two cores in one process (as in the simulation) each log a peer on the
+ *                wrong chain at WARN: one core's rate limit does not silence the other's;
+ *                within one core a second line inside a second is suppressed, and the
+ *                next line after the quiet second says how many were.
+ *    unicast     a unicast of kind TEXT from the linked peer is delivered once with its
+ *                kind and acknowledged; one of a reserved kind (< 16) is refused.
+ *  Logging goes to a temporary file read back by the test.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p2p/p2p_core.h"
+#include "p2p/p2p_msg.h"
+#include "proto/proto_envelope.h"
+#include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
+#include "testutil.h"
+
+#define T0 1700000000000ull
+
+typedef struct {
+    size_t sent, hangups, unicasts;
+    uint32_t last_kind;
+    size_t last_len;
+    uint32_t sent_types[64];
+} t_io_t;
+
+static void t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    t_io_t *io = ctx;
+    proto_envelope_t env;
+    if (io->sent < 64 && proto_envelope_decode(data, len, &env) == PROTO_OK)
+        io->sent_types[io->sent] = env.type;
+    io->sent++;
+    (void)peer;
+}
+
+static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
+{
+    (void)ctx;
+    (void)peer;
+    (void)endpoint;
+}
+
+static void t_hangup(void *ctx, const uint8_t peer[static 32])
+{
+    t_io_t *io = ctx;
+    io->hangups++;
+    (void)peer;
+}
+
+static void t_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind, const uint8_t *data,
+                      size_t len)
+{
+    t_io_t *io = ctx;
+    io->unicasts++;
+    io->last_kind = kind;
+    io->last_len = len;
+    (void)from;
+    (void)data;
+}
+
+static p2p_core_t *t_core(const proto_key_t *key, uint8_t chain_byte, t_io_t *io)
+{
+    p2p_core_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.key = key;
+    memset(cfg.chain_id, chain_byte, 32);
+    cfg.endpoints[0] = "tcp://127.0.0.1:7000";
+    cfg.n_endpoints = 1;
+    cfg.rng_seed = 1;
+    p2p_params_default(&cfg.params);
+    p2p_io_t tio = {
+        .ctx = io, .send = t_send, .dial = t_dial, .hangup = t_hangup, .on_unicast = t_unicast};
+    return p2p_core_new(&cfg, &tio, T0);
+}
+
+/* Seals BODY (W's content, W freed) as TYPE from KEY at NOW; *LEN set; caller frees. */
+static uint8_t *t_seal(const proto_key_t *key, uint32_t type, proto_wr_t *w, uint64_t seq,
+                       uint64_t now, size_t *len)
+{
+    size_t blen = 0;
+    const uint8_t *body = proto_wr_data(w, &blen);
+    uint8_t *out = NULL;
+    if (!body || proto_envelope_seal(key, type, seq, now, body, blen, &out, len) != PROTO_OK)
+        out = NULL;
+    proto_wr_free(w);
+    return out;
+}
+
+/* A HELLO from KEY on chain CHAIN_BYTE (no endpoints: a node that only dials out). */
+static uint8_t *t_hello(const proto_key_t *key, uint8_t chain_byte, uint64_t now, size_t *len)
+{
+    p2p_hello_t h;
+    memset(&h, 0, sizeof h);
+    memset(h.chain_id, chain_byte, 32);
+    h.record.seq = now;
+    h.record.expiry_ms = now + 3600000;
+    p2p_record_sign(&h.record, key);
+    snprintf(h.agent, sizeof h.agent, "test");
+    h.have_yours = true;
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_hello(&w, &h);
+    return t_seal(key, PROTO_MSG_HELLO, &w, now, now, len);
+}
+
+static void t_feed(p2p_core_t *c, const proto_key_t *from, const uint8_t *msg, size_t len,
+                   uint64_t now)
+{
+    CHECK(msg != NULL);
+    if (msg)
+        p2p_core_on_message(c, proto_key_public(from), msg, len, now);
+}
+
+/* Lines of the log file PATH containing NEEDLE. */
+static int t_count_lines(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+static void test_oversized(const char *log_path)
+{
+    t_io_t io = {0};
+    proto_key_t *key = proto_key_generate(), *evil = proto_key_generate();
+    CHECK(key && evil);
+    p2p_core_t *c = key && evil ? t_core(key, 0x42, &io) : NULL;
+    CHECK(c != NULL);
+    if (!c) {
+        proto_key_destroy(&key);
+        proto_key_destroy(&evil);
+        return;
+    }
+    size_t len;
+    uint8_t *hello = t_hello(evil, 0x42, T0, &len);
+    t_feed(c, evil, hello, len, T0);
+    free(hello);
+    CHECK_EQ(p2p_core_link_count(c), 1u);
+
+    size_t big_len = PROTO_ENVELOPE_MAX + 1;
+    uint8_t *big = calloc(1, big_len);
+    CHECK(big != NULL);
+    p2p_stats_t st;
+    for (int i = 1; big && i <= 5; i++) {
+        p2p_core_on_message(c, proto_key_public(evil), big, big_len, T0 + (uint64_t)i);
+        p2p_core_stats(c, &st);
+        CHECK_EQ(st.oversized, (uint64_t)i);
+        CHECK_EQ(st.malformed, (uint64_t)i);
+        CHECK_EQ(st.banned, i == 5 ? 1u : 0u); /* 20 points each, banned at -100 */
+    }
+    free(big);
+    CHECK_EQ(p2p_core_link_count(c), 0u);
+    uint8_t curve[32];
+    CHECK(proto_key_curve_public(proto_key_public(evil), curve) == 0);
+    CHECK(p2p_core_curve_banned(c, curve, T0 + 10));
+    /* Exactly at the envelope maximum is not oversized (it fails later as garbage). */
+    p2p_core_stats(c, &st);
+    CHECK_EQ(st.bad_sig, 0u);
+    CHECK_EQ(t_count_lines(log_path, "WARN  NET     banning peer"), 1);
+
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&evil);
+}
+
+static void test_log_limits(const char *log_path)
+{
+    t_io_t io_a = {0}, io_b = {0};
+    proto_key_t *ka = proto_key_generate(), *kb = proto_key_generate();
+    proto_key_t *stranger = proto_key_generate();
+    CHECK(ka && kb && stranger);
+    p2p_core_t *a = ka ? t_core(ka, 0x42, &io_a) : NULL;
+    p2p_core_t *b = kb ? t_core(kb, 0x42, &io_b) : NULL;
+    CHECK(a && b);
+    if (!a || !b || !stranger)
+        goto out;
+    const char *needle = "is on chain 4343434343434343, we are on 4242424242424242";
+    int before = t_count_lines(log_path, needle);
+    CHECK_EQ(before, 0);
+    size_t len;
+    uint64_t now = T0 + 100;
+    uint8_t *wrong = t_hello(stranger, 0x43, now, &len);
+    /* Same instant, two cores: each logs its own line. */
+    t_feed(a, stranger, wrong, len, now);
+    t_feed(b, stranger, wrong, len, now);
+    CHECK_EQ(t_count_lines(log_path, needle), 2);
+    CHECK_EQ(t_count_lines(log_path, "WARN  NET     peer"), 2);
+    /* Again within the second on A: suppressed (the HELLO is a duplicate by hash, so
+       send a fresh one). */
+    free(wrong);
+    wrong = t_hello(stranger, 0x43, now + 500, &len);
+    t_feed(a, stranger, wrong, len, now + 500);
+    CHECK_EQ(t_count_lines(log_path, needle), 2);
+    free(wrong);
+    /* After the quiet second: logged, with the count of what was suppressed. */
+    wrong = t_hello(stranger, 0x43, now + 1500, &len);
+    t_feed(a, stranger, wrong, len, now + 1500);
+    CHECK_EQ(t_count_lines(log_path, needle), 3);
+    CHECK_EQ(t_count_lines(log_path, "(1 more suppressed)"), 1);
+    free(wrong);
+    p2p_stats_t st;
+    p2p_core_stats(a, &st);
+    CHECK_EQ(st.wrong_chain, 3u);
+    p2p_core_stats(b, &st);
+    CHECK_EQ(st.wrong_chain, 1u);
+out:
+    p2p_core_destroy(&a);
+    p2p_core_destroy(&b);
+    proto_key_destroy(&ka);
+    proto_key_destroy(&kb);
+    proto_key_destroy(&stranger);
+}
+
+static uint8_t *t_unicast_msg(const proto_key_t *from, const uint8_t dest[static 32], uint32_t kind,
+                              uint64_t msg_id, uint64_t now, size_t *len)
+{
+    static const uint8_t text[] = "hello";
+    p2p_unicast_t u = {.msg_id = msg_id, .kind = kind, .payload = text, .payload_len = 5};
+    memcpy(u.dest, dest, 32);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    /* the writer does not check the kind: a hostile peer can send any */
+    p2p_msg_write_unicast(&w, &u);
+    return t_seal(from, PROTO_MSG_UNICAST, &w, now, now, len);
+}
+
+static void test_unicast_kind(void)
+{
+    t_io_t io = {0};
+    proto_key_t *key = proto_key_generate(), *peer = proto_key_generate();
+    p2p_core_t *c = key && peer ? t_core(key, 0x42, &io) : NULL;
+    CHECK(c != NULL);
+    if (!c)
+        goto out;
+    size_t len;
+    uint8_t *hello = t_hello(peer, 0x42, T0, &len);
+    t_feed(c, peer, hello, len, T0);
+    free(hello);
+    size_t sent0 = io.sent;
+    uint8_t *m = t_unicast_msg(peer, proto_key_public(key), PROTO_MSG_TEXT, 7, T0 + 1, &len);
+    t_feed(c, peer, m, len, T0 + 1);
+    free(m);
+    CHECK_EQ(io.unicasts, 1u);
+    CHECK_EQ(io.last_kind, (uint32_t)PROTO_MSG_TEXT);
+    CHECK_EQ(io.last_len, 5u);
+    CHECK_EQ(io.sent, sent0 + 1);
+    CHECK(io.sent <= 64 && io.sent_types[io.sent - 1] == PROTO_MSG_ACK);
+    /* The same message id again (a retry): acknowledged, not delivered twice. */
+    m = t_unicast_msg(peer, proto_key_public(key), PROTO_MSG_TEXT, 7, T0 + 2, &len);
+    t_feed(c, peer, m, len, T0 + 2);
+    free(m);
+    CHECK_EQ(io.unicasts, 1u);
+    CHECK_EQ(io.sent, sent0 + 2);
+    /* A reserved kind: refused as an undecodable body, not delivered, not acknowledged. */
+    p2p_stats_t st0, st1;
+    p2p_core_stats(c, &st0);
+    m = t_unicast_msg(peer, proto_key_public(key), 1, 8, T0 + 3, &len);
+    t_feed(c, peer, m, len, T0 + 3);
+    free(m);
+    p2p_core_stats(c, &st1);
+    CHECK_EQ(io.unicasts, 1u);
+    CHECK_EQ(io.sent, sent0 + 2);
+    CHECK_EQ(st1.malformed, st0.malformed + 1);
+    /* Sending: a reserved kind is refused at once. */
+    uint8_t dest[32];
+    memset(dest, 7, sizeof dest);
+    CHECK_EQ(p2p_core_send(c, dest, 1, (const uint8_t *)"x", 1, T0 + 4), 0u);
+    CHECK(p2p_core_send(c, dest, PROTO_MSG_TEXT, (const uint8_t *)"x", 1, T0 + 4) != 0);
+out:
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&peer);
+}
+
+int main(void)
+{
+    if (proto_crypto_init() != 0) {
+        fprintf(stderr, "cannot initialise libsodium\n");
+        return 1;
+    }
+    const char *dir = testutil_tmpdir();
+    char log_path[512];
+    snprintf(log_path, sizeof log_path, "%s/p2p.log", dir);
+    proto_log_set_level(LOG_LVL_DEBUG);
+    CHECK(proto_log_set_file(log_path) == 0);
+    test_oversized(log_path);
+    test_log_limits(log_path);
+    test_unicast_kind();
+    proto_log_close();
+    testutil_rmtree(dir);
+    return testutil_done("test_p2p_core");
+}
