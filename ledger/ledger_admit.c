@@ -46,7 +46,7 @@ int ledger_admit_check(const uint8_t *const *txs, const size_t *lens, size_t n,
         }
         if (v->rc != LEDGER_OK) {
             if (!v->why)
-                v->why = ledger_err_str(v->rc);
+                v->why = proto_err_str(v->rc);
             continue;
         }
         if (skip_sig && skip_sig[i])

@@ -13,6 +13,7 @@
 
 #include "ledger/ledger_consensus.h"
 #include "ledger/ledger_vote.h"
+#include "proto/proto_err.h"
 
 #define CONS_ROUND_SLOTS 8      /* rounds of the current height kept at once */
 #define CONS_FUTURE_ROUNDS 4    /* rounds ahead of ours whose messages are kept */
@@ -240,7 +241,7 @@ int ledger_cons_sign_prepare(ledger_cons_t *c, uint64_t h, uint32_t r, uint8_t s
 /*  Decodes a persisted record into REC (overwritten, not freed; its valid_block is
  *  malloc'd). PROTO_OK or error (REC then empty). */
 int ledger_cons_record_decode(const uint8_t *buf, size_t len, ledger_cons_record_t *rec)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 /*  Frees REC's block and zeroes it. */
 void ledger_cons_record_clear(ledger_cons_record_t *rec);
 /*  Hash check through io.verify or proto_sig_verify. */

@@ -556,7 +556,7 @@ int ledger_genesis_create(const char *dir, const char *chain_name, size_t n_auth
         else
             snprintf(path, sizeof path, "%s/authority-%zu.key", dir, i + 1);
         int ks = proto_keystore_save(path, key, PROTO_KS_ACCOUNT, NULL);
-        if (ks != PROTO_KS_OK) {
+        if (ks != PROTO_OK) {
             s_err(err, errlen, "%s: %s", path, proto_keystore_strerror(ks));
             rc = LEDGER_E_STORE;
             goto out;

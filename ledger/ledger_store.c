@@ -283,7 +283,7 @@ int ledger_store_open(const char *dir, ledger_store_t **out, char *err, size_t e
         goto fail;
     }
     if ((rc = s_load_meta(s, err, errlen)) != LEDGER_OK) {
-        GLOG(ERROR, LEDGER, "store %s: %s", dir, ledger_err_str(rc));
+        GLOG(ERROR, LEDGER, "store %s: %s", dir, proto_err_str(rc));
         goto fail;
     }
     /* the directory exists now that LevelDB opened it */

@@ -12,56 +12,6 @@
 #define TX_SIG_DOMAIN "genie/tx/v1"
 #define TXID_DOMAIN "genie/txid/v1"
 
-const char *ledger_err_str(int err)
-{
-    switch (err) {
-    case LEDGER_OK:
-        return "ok";
-    case LEDGER_E_MALFORMED:
-        return "malformed";
-    case LEDGER_E_TOO_BIG:
-        return "too-big";
-    case LEDGER_E_UNKNOWN_TYPE:
-        return "unknown-type";
-    case LEDGER_E_WRONG_CHAIN:
-        return "wrong-chain";
-    case LEDGER_E_BAD_SIG:
-        return "bad-signature";
-    case LEDGER_E_NONCE_USED:
-        return "nonce-used";
-    case LEDGER_E_NONCE_GAP:
-        return "nonce-gap";
-    case LEDGER_E_INVALID:
-        return "invalid";
-    case LEDGER_E_FUNDS:
-        return "insufficient-funds";
-    case LEDGER_E_OVERFLOW:
-        return "overflow";
-    case LEDGER_E_NOT_AUTHORITY:
-        return "not-authority";
-    case LEDGER_E_AUTH_RULE:
-        return "authority-rule";
-    case LEDGER_E_DUPLICATE:
-        return "duplicate";
-    case LEDGER_E_NONCE_TAKEN:
-        return "nonce-taken";
-    case LEDGER_E_FULL:
-        return "full";
-    case LEDGER_E_BAD_BLOCK:
-        return "bad-block";
-    case LEDGER_E_NOT_FOUND:
-        return "not-found";
-    case LEDGER_E_STORE:
-        return "store-error";
-    case LEDGER_E_CORRUPT:
-        return "corrupt";
-    case LEDGER_E_NOMEM:
-        return "out-of-memory";
-    default:
-        return "unknown-error";
-    }
-}
-
 int ledger_tx_decode(const uint8_t *buf, size_t len, ledger_tx_t *tx)
 {
     memset(tx, 0, sizeof *tx);

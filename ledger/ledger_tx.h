@@ -37,41 +37,16 @@
 #include <stdint.h>
 
 #include "proto/proto_key.h"
+#include "proto/proto_err.h"
 #include "proto/proto_mp.h"
 
 #define LEDGER_ID_LEN 32 /* chain ids, accounts, hashes */
 #define LEDGER_TX_MAX_BYTES (64 * 1024)
 #define LEDGER_TX_FIELDS 6
 
-/*  Reason codes of the ledger: why a tx, a block or a store operation was refused.
- *  0 is success; ledger_err_str() gives a stable name. Functions that refuse something
- *  also hand back a static human-readable message (`const char **why`). */
-typedef enum {
-    LEDGER_OK = 0,
-    LEDGER_E_MALFORMED = -1,      /* not a valid encoding (msgpack, arity, field sizes) */
-    LEDGER_E_TOO_BIG = -2,        /* over a size or count limit */
-    LEDGER_E_UNKNOWN_TYPE = -3,   /* no contract for this tx type */
-    LEDGER_E_WRONG_CHAIN = -4,    /* chain id is not this chain's */
-    LEDGER_E_BAD_SIG = -5,        /* signature does not verify */
-    LEDGER_E_NONCE_USED = -6,     /* nonce below the account's nonce: a replay */
-    LEDGER_E_NONCE_GAP = -7,      /* nonce above the account's nonce (or too far ahead) */
-    LEDGER_E_INVALID = -8,        /* body breaks a stateless rule (e.g. amount 0) */
-    LEDGER_E_FUNDS = -9,          /* insufficient balance */
-    LEDGER_E_OVERFLOW = -10,      /* a balance would pass UINT64_MAX */
-    LEDGER_E_NOT_AUTHORITY = -11, /* sender is not a current authority */
-    LEDGER_E_AUTH_RULE = -12,     /* vote refused: already member, not member, last one... */
-    LEDGER_E_DUPLICATE = -13,     /* already known (mempool) */
-    LEDGER_E_NONCE_TAKEN = -14,   /* mempool holds another tx with this (from, nonce) */
-    LEDGER_E_FULL = -15,          /* mempool bound reached */
-    LEDGER_E_BAD_BLOCK = -16,     /* block header or contents inconsistent */
-    LEDGER_E_NOT_FOUND = -17,     /* no such block / tx / key */
-    LEDGER_E_STORE = -18,         /* database I/O error (details logged) */
-    LEDGER_E_CORRUPT = -19,       /* database content inconsistent */
-    LEDGER_E_NOMEM = -20          /* allocation failed */
-} ledger_err_t;
-
-/*  Stable lowercase name of a reason code, e.g. "nonce-used". Never NULL. */
-const char *ledger_err_str(int err);
+/*  The ledger's codes (LEDGER_OK, LEDGER_E_*) are in proto/proto_err.h, in the ledger's
+ *  range; proto_err_str() names them. Functions that refuse something also hand back
+ *  a static human-readable message (`const char **why`). */
 
 /*  Transaction types (the contract table, ledger_contract.c, has one row per type). */
 typedef enum {

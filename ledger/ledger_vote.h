@@ -38,6 +38,7 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "proto/proto_err.h"
 
 #define LEDGER_VALSET_MAX 64
 #define LEDGER_CHAIN_ID_LEN 32
@@ -52,7 +53,7 @@
 #define LEDGER_VOTE_MAX 256u
 #define LEDGER_CERT_MAX 8192u
 
-#define LEDGER_VOTE_WUR __attribute__((warn_unused_result))
+#define LEDGER_VOTE_WUR PROTO_WUR
 
 /* ---- validator set ---- */
 

@@ -15,8 +15,9 @@
 
 #include "p2p/p2p_record.h"
 #include "proto/proto_mp.h"
+#include "proto/proto_err.h"
 
-#define P2P_WUR __attribute__((warn_unused_result))
+#define P2P_WUR PROTO_WUR
 
 #define P2P_NODES_MAX 16    /* records in one NODES answer (Kademlia k) */
 #define P2P_PEERS_MAX 32    /* records in one PEERS message */

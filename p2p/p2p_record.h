@@ -17,6 +17,7 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "proto/proto_err.h"
 
 #define P2P_ID_LEN 32
 #define P2P_REC_ENDPOINTS 4
@@ -52,13 +53,13 @@ int p2p_address_parse(const char *text, uint8_t id[static 32],
 /*  Signs REC (its id must be KEY's public key; fills rec->id and rec->sig). */
 void p2p_record_sign(p2p_record_t *rec, const proto_key_t *key);
 /*  True if REC's signature verifies. */
-bool p2p_record_verify(const p2p_record_t *rec) __attribute__((warn_unused_result));
+bool p2p_record_verify(const p2p_record_t *rec) PROTO_WUR;
 
 /*  Appends REC's wire form to W. */
 void p2p_record_write(proto_wr_t *w, const p2p_record_t *rec);
 /*  Reads one record from R (strict; checks endpoint and room syntax, not the signature).
  *  PROTO_OK or a proto_err_t. */
-int p2p_record_read(proto_rd_t *r, p2p_record_t *rec) __attribute__((warn_unused_result));
+int p2p_record_read(proto_rd_t *r, p2p_record_t *rec) PROTO_WUR;
 
 /*  True if REC lists room NAME. */
 bool p2p_record_has_room(const p2p_record_t *rec, const char *name);

@@ -4,6 +4,34 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+static const char *s_ledger_name(int err)
+{
+    switch (err) {
+    case LEDGER_E_MALFORMED: return "malformed";
+    case LEDGER_E_TOO_BIG: return "too-big";
+    case LEDGER_E_UNKNOWN_TYPE: return "unknown-type";
+    case LEDGER_E_WRONG_CHAIN: return "wrong-chain";
+    case LEDGER_E_BAD_SIG: return "bad-signature";
+    case LEDGER_E_NONCE_USED: return "nonce-used";
+    case LEDGER_E_NONCE_GAP: return "nonce-gap";
+    case LEDGER_E_INVALID: return "invalid";
+    case LEDGER_E_FUNDS: return "insufficient-funds";
+    case LEDGER_E_OVERFLOW: return "overflow";
+    case LEDGER_E_NOT_AUTHORITY: return "not-authority";
+    case LEDGER_E_AUTH_RULE: return "authority-rule";
+    case LEDGER_E_DUPLICATE: return "duplicate";
+    case LEDGER_E_NONCE_TAKEN: return "nonce-taken";
+    case LEDGER_E_FULL: return "full";
+    case LEDGER_E_BAD_BLOCK: return "bad-block";
+    case LEDGER_E_NOT_FOUND: return "not-found";
+    case LEDGER_E_STORE: return "store-error";
+    case LEDGER_E_CORRUPT: return "corrupt";
+    case LEDGER_E_NOMEM: return "out-of-memory";
+    case LEDGER_E_FAILED: return "failed";
+    default: return NULL;
+    }
+}
+
 static const char *s_proto_name(int err)
 {
     switch (err) {
@@ -24,6 +52,11 @@ static const char *s_proto_name(int err)
     case PROTO_E_IO: return "i/o error";
     case PROTO_E_CRYPTO: return "cryptographic primitive failed";
     case PROTO_E_DECRYPT: return "decryption failed";
+    case PROTO_E_KS_FORMAT: return "not a keystore file";
+    case PROTO_E_KS_PERMS: return "key file permissions too open";
+    case PROTO_E_KS_NEED_PASSPHRASE: return "passphrase needed";
+    case PROTO_E_KS_BAD_PASSPHRASE: return "wrong passphrase";
+    case PROTO_E_KS_EXISTS: return "file exists";
     case PROTO_E_FAILED: return "failed";
     default: return NULL;
     }
@@ -118,14 +151,14 @@ const char *proto_err_str(int err)
         name = s_proto_name(err);
     else if (err <= P2P_E_FIRST && err > LEDGER_E_FIRST)
         name = s_p2p_name(err);
+    else if (err <= LEDGER_E_FIRST && err > ENCLAVE_E_FIRST)
+        name = s_ledger_name(err);
     else if (err <= ENCLAVE_E_FIRST && err > ML_E_FIRST)
         name = s_enclave_name(err);
     else if (err <= ML_E_FIRST && err > NODE_E_FIRST)
         name = s_ml_name(err);
     else if (err <= NODE_E_FIRST && err > NODE_E_FIRST - 100)
         name = s_node_name(err);
-    else if (err == LEDGER_E_FAILED_)
-        name = "failed";
     return name ? name : "unknown error";
 }
 
@@ -147,11 +180,3 @@ int proto_err_fail(char *err, size_t err_cap, int code, const char *fmt, ...)
     return code;
 }
 
-int proto_err_set(char *err, size_t err_cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    s_format(err, err_cap, fmt, ap);
-    va_end(ap);
-    return -1;
-}

@@ -48,6 +48,11 @@ typedef enum {
     PROTO_E_IO = -14,           /* a file or socket could not be read or written */
     PROTO_E_CRYPTO = -15,       /* a primitive failed (key derivation out of memory, ...) */
     PROTO_E_DECRYPT = -16,      /* authenticated decryption failed: wrong key or tampering */
+    PROTO_E_KS_FORMAT = -20,          /* not a genie keystore file, or corrupted */
+    PROTO_E_KS_PERMS = -21,           /* a key file readable by group or others */
+    PROTO_E_KS_NEED_PASSPHRASE = -22, /* the key file is encrypted; no passphrase given */
+    PROTO_E_KS_BAD_PASSPHRASE = -23,  /* wrong passphrase, or the file was tampered with */
+    PROTO_E_KS_EXISTS = -24,          /* refusing to overwrite an existing key file */
     PROTO_E_FAILED = -99        /* unspecified failure (detail in the err buffer) */
 } proto_err_t;
 
@@ -60,9 +65,30 @@ typedef enum {
 } p2p_err_t;
 
 typedef enum {
+    LEDGER_OK = 0,
     LEDGER_E_FIRST = -200,
-    LEDGER_E_FAILED_ = -299 /* unspecified failure (detail in the err buffer) */
-} ledger_err_range_t;
+    LEDGER_E_MALFORMED = -201, /* not a valid encoding (msgpack, arity, field sizes) */
+    LEDGER_E_TOO_BIG = -202, /* over a size or count limit */
+    LEDGER_E_UNKNOWN_TYPE = -203, /* no contract for this tx type */
+    LEDGER_E_WRONG_CHAIN = -204, /* chain id is not this chain's */
+    LEDGER_E_BAD_SIG = -205, /* signature does not verify */
+    LEDGER_E_NONCE_USED = -206, /* nonce below the account's nonce: a replay */
+    LEDGER_E_NONCE_GAP = -207, /* nonce above the account's nonce (or too far ahead) */
+    LEDGER_E_INVALID = -208, /* body breaks a stateless rule (e.g. amount 0) */
+    LEDGER_E_FUNDS = -209, /* insufficient balance */
+    LEDGER_E_OVERFLOW = -210, /* a balance would pass UINT64_MAX */
+    LEDGER_E_NOT_AUTHORITY = -211, /* sender is not a current authority */
+    LEDGER_E_AUTH_RULE = -212, /* vote refused: already member, not member, last one... */
+    LEDGER_E_DUPLICATE = -213, /* already known (mempool) */
+    LEDGER_E_NONCE_TAKEN = -214, /* mempool holds another tx with this (from, nonce) */
+    LEDGER_E_FULL = -215, /* mempool bound reached */
+    LEDGER_E_BAD_BLOCK = -216, /* block header or contents inconsistent */
+    LEDGER_E_NOT_FOUND = -217, /* no such block / tx / key */
+    LEDGER_E_STORE = -218, /* database I/O error (details logged) */
+    LEDGER_E_CORRUPT = -219, /* database content inconsistent */
+    LEDGER_E_NOMEM = -220, /* allocation failed */
+    LEDGER_E_FAILED = -299 /* unspecified failure (detail in the err buffer) */
+} ledger_err_t;
 
 typedef enum {
     ENCLAVE_E_FIRST = -300,
@@ -143,9 +169,5 @@ const char *proto_err_str(int err);
 int proto_err_fail(char *err, size_t err_cap, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/*  Older form being retired (it returns -1, which names no layer): as proto_err_fail with
- *  no code. New code must not use it. */
-int proto_err_set(char *err, size_t err_cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

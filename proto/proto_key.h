@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/proto_err.h"
 
 #define PROTO_PUBKEY_LEN 32
 #define PROTO_SEED_LEN 32
@@ -19,7 +20,7 @@
 typedef struct proto_key_t proto_key_t;
 
 /*  Initializes libsodium; call once before anything else. 0 or -1. */
-int proto_crypto_init(void) __attribute__((warn_unused_result));
+int proto_crypto_init(void) PROTO_WUR;
 
 /*  New random key pair. NULL on failure. Caller destroys. */
 proto_key_t *proto_key_generate(void);
@@ -41,14 +42,14 @@ void proto_key_sign(const proto_key_t *key, const uint8_t *msg, size_t len,
  *  crypto_sign_verify_detached, whose verdicts differ and change between its releases.
  *  Signatures made by proto_key_sign (plain Ed25519) always pass. */
 bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *msg, size_t len,
-                      const uint8_t sig[static PROTO_SIG_LEN]) __attribute__((warn_unused_result));
+                      const uint8_t sig[static PROTO_SIG_LEN]) PROTO_WUR;
 
 /*  Curve25519 forms for CurveZMQ. Secret: 0 or -1, caller wipes OUT. Public: 0 or -1
  *  (-1 for a point that is not a valid Ed25519 key). */
 int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32])
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 int proto_key_curve_public(const uint8_t ed_pk[static PROTO_PUBKEY_LEN], uint8_t out[static 32])
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 /*  Domain-separated BLAKE2b-256: H(domain || 0x00 || data). */
 void proto_hash(const char *domain, const uint8_t *data, size_t len,

@@ -36,8 +36,8 @@
  *  it to PATH (link() fails if PATH exists, so nothing is ever overwritten), unlinks the
  *  temporary name and fsyncs the directory. A temporary file this call created is removed
  *  on every error path. Invalid arguments (NULL path or key, unknown kind) give
- *  PROTO_KS_E_IO with errno EINVAL; an allocation failure of the encoder gives
- *  PROTO_KS_E_IO with errno ENOMEM.
+ *  PROTO_E_IO with errno EINVAL; an allocation failure of the encoder gives
+ *  PROTO_E_IO with errno ENOMEM.
  */
 #include "proto/proto_keystore.h"
 
@@ -175,12 +175,12 @@ out:
     return rc;
 }
 
-/*  Encodes the file for KEY into W. Returns PROTO_KS_OK, PROTO_KS_E_CRYPTO or
- *  PROTO_KS_E_IO (ENOMEM). */
+/*  Encodes the file for KEY into W. Returns PROTO_OK, PROTO_E_CRYPTO or
+ *  PROTO_E_IO (ENOMEM). */
 static int s_encode(proto_wr_t *w, const proto_key_t *key, proto_ks_kind_t kind,
                     const char *passphrase)
 {
-    int rc = PROTO_KS_E_CRYPTO;
+    int rc = PROTO_E_CRYPTO;
     uint8_t seed[PROTO_SEED_LEN];
     uint8_t dk[KS_KEY_LEN];
     uint8_t salt[KS_SALT_LEN];
@@ -221,10 +221,10 @@ static int s_encode(proto_wr_t *w, const proto_key_t *key, proto_ks_kind_t kind,
     }
     if (!proto_wr_data(w, &len)) {
         errno = ENOMEM;
-        rc = PROTO_KS_E_IO;
+        rc = PROTO_E_IO;
         goto out;
     }
-    rc = PROTO_KS_OK;
+    rc = PROTO_OK;
 out:
     sodium_memzero(seed, sizeof seed);
     sodium_memzero(dk, sizeof dk);
@@ -234,7 +234,7 @@ out:
 int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_t kind,
                         const char *passphrase)
 {
-    int rc = PROTO_KS_E_IO;
+    int rc = PROTO_E_IO;
     int saved_errno;
     proto_wr_t w;
     const uint8_t *data;
@@ -247,19 +247,19 @@ int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_
 
     if (!path || !*path || !key || (kind != PROTO_KS_NODE && kind != PROTO_KS_ACCOUNT)) {
         errno = EINVAL;
-        return PROTO_KS_E_IO;
+        return PROTO_E_IO;
     }
     /* Early, friendly answer; link() below is what really guarantees no overwrite. */
     if (lstat(path, &st) == 0)
-        return PROTO_KS_E_EXISTS;
+        return PROTO_E_KS_EXISTS;
     if (errno != ENOENT)
-        return PROTO_KS_E_IO;
+        return PROTO_E_IO;
 
     proto_wr_init(&w);
     rc = s_encode(&w, key, kind, passphrase);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         goto out;
-    rc = PROTO_KS_E_IO;
+    rc = PROTO_E_IO;
     data = proto_wr_data(&w, &len);
 
     tmp_cap = strlen(path) + 32;
@@ -281,15 +281,15 @@ int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_
     }
     if (link(tmp, path) != 0) {
         if (errno == EEXIST)
-            rc = PROTO_KS_E_EXISTS;
+            rc = PROTO_E_KS_EXISTS;
         goto out;
     }
     (void) unlink(tmp);
     tmp_made = false;
-    /* The key file is in place; a failing directory fsync still reports PROTO_KS_E_IO. */
+    /* The key file is in place; a failing directory fsync still reports PROTO_E_IO. */
     if (s_fsync_dir(path) != 0)
         goto out;
-    rc = PROTO_KS_OK;
+    rc = PROTO_OK;
 out:
     saved_errno = errno;
     if (fd >= 0)
@@ -303,10 +303,10 @@ out:
 }
 
 /*  Reads the file at PATH into BUF after the type, permission and size checks.
- *  PROTO_KS_OK with *len set, or PROTO_KS_E_IO / _FORMAT / _PERMS. */
+ *  PROTO_OK with *len set, or PROTO_E_IO / _FORMAT / _PERMS. */
 static int s_read_file(const char *path, uint8_t buf[static KS_MAX_FILE + 1], size_t *len)
 {
-    int rc = PROTO_KS_E_IO;
+    int rc = PROTO_E_IO;
     int saved_errno;
     struct stat st;
     size_t got = 0;
@@ -314,19 +314,19 @@ static int s_read_file(const char *path, uint8_t buf[static KS_MAX_FILE + 1], si
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
     if (fd < 0)
-        return PROTO_KS_E_IO;
+        return PROTO_E_IO;
     if (fstat(fd, &st) != 0)
         goto out;
     if (!S_ISREG(st.st_mode)) {
-        rc = PROTO_KS_E_FORMAT;
+        rc = PROTO_E_KS_FORMAT;
         goto out;
     }
     if ((st.st_mode & 077) != 0) {
-        rc = PROTO_KS_E_PERMS;
+        rc = PROTO_E_KS_PERMS;
         goto out;
     }
     if (st.st_size > KS_MAX_FILE) {
-        rc = PROTO_KS_E_FORMAT;
+        rc = PROTO_E_KS_FORMAT;
         goto out;
     }
     /* Read one byte past the limit so a file that grew since fstat is caught. */
@@ -342,11 +342,11 @@ static int s_read_file(const char *path, uint8_t buf[static KS_MAX_FILE + 1], si
         got += (size_t) n;
     }
     if (got > KS_MAX_FILE) {
-        rc = PROTO_KS_E_FORMAT;
+        rc = PROTO_E_KS_FORMAT;
         goto out;
     }
     *len = got;
-    rc = PROTO_KS_OK;
+    rc = PROTO_OK;
 out:
     saved_errno = errno;
     close(fd);
@@ -354,7 +354,7 @@ out:
     return rc;
 }
 
-/*  Strict decode of BUF into *f. PROTO_KS_OK or PROTO_KS_E_FORMAT. */
+/*  Strict decode of BUF into *f. PROTO_OK or PROTO_E_KS_FORMAT. */
 static int s_decode(const uint8_t *buf, size_t len, ks_file_t *f)
 {
     proto_rd_t r;
@@ -373,7 +373,7 @@ static int s_decode(const uint8_t *buf, size_t len, ks_file_t *f)
         proto_rd_bin_exact(&r, PROTO_PUBKEY_LEN, f->pub) != PROTO_OK ||
         proto_rd_uint(&r, UINT64_MAX, &f->created_ms) != PROTO_OK ||
         proto_rd_bool(&r, &f->encrypted) != PROTO_OK)
-        return PROTO_KS_E_FORMAT;
+        return PROTO_E_KS_FORMAT;
     f->kind = (proto_ks_kind_t) kind;
     if (f->encrypted) {
         if (proto_rd_array_exact(&r, KS_KDF_FIELDS) != PROTO_OK ||
@@ -385,45 +385,45 @@ static int s_decode(const uint8_t *buf, size_t len, ks_file_t *f)
             proto_rd_bin_exact(&r, KS_NONCE_LEN, f->nonce) != PROTO_OK ||
             proto_rd_bin(&r, KS_SEALED_LEN, &f->secret, &f->secret_len) != PROTO_OK ||
             f->secret_len != KS_SEALED_LEN)
-            return PROTO_KS_E_FORMAT;
+            return PROTO_E_KS_FORMAT;
     } else {
         if (proto_rd_nil(&r) != PROTO_OK || proto_rd_nil(&r) != PROTO_OK ||
             proto_rd_bin(&r, PROTO_SEED_LEN, &f->secret, &f->secret_len) != PROTO_OK ||
             f->secret_len != PROTO_SEED_LEN)
-            return PROTO_KS_E_FORMAT;
+            return PROTO_E_KS_FORMAT;
     }
     if (proto_rd_finish(&r) != PROTO_OK)
-        return PROTO_KS_E_FORMAT;
-    return PROTO_KS_OK;
+        return PROTO_E_KS_FORMAT;
+    return PROTO_OK;
 }
 
-/*  The seed of decoded file F into SEED (caller wipes). PROTO_KS_OK,
- *  PROTO_KS_E_NEED_PASSPHRASE, PROTO_KS_E_BAD_PASSPHRASE or PROTO_KS_E_CRYPTO. */
+/*  The seed of decoded file F into SEED (caller wipes). PROTO_OK,
+ *  PROTO_E_KS_NEED_PASSPHRASE, PROTO_E_KS_BAD_PASSPHRASE or PROTO_E_CRYPTO. */
 static int s_unseal(const ks_file_t *f, const char *passphrase,
                     uint8_t seed[static PROTO_SEED_LEN])
 {
-    int rc = PROTO_KS_E_CRYPTO;
+    int rc = PROTO_E_CRYPTO;
     uint8_t dk[KS_KEY_LEN];
     uint8_t ad[KS_AD_LEN];
 
     if (!f->encrypted) {
         memcpy(seed, f->secret, PROTO_SEED_LEN);
-        return PROTO_KS_OK;
+        return PROTO_OK;
     }
     if (!s_have_passphrase(passphrase))
-        return PROTO_KS_E_NEED_PASSPHRASE;
+        return PROTO_E_KS_NEED_PASSPHRASE;
     if (s_derive(dk, passphrase, f->salt, f->opslimit, f->memlimit) != 0)
         goto out;
     s_make_ad(ad, f->pub, f->kind);
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, f->secret, f->secret_len,
                                                    ad, sizeof ad, f->nonce, dk) != 0) {
-        rc = PROTO_KS_E_BAD_PASSPHRASE;
+        rc = PROTO_E_KS_BAD_PASSPHRASE;
         goto out;
     }
-    rc = PROTO_KS_OK;
+    rc = PROTO_OK;
 out:
     sodium_memzero(dk, sizeof dk);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         sodium_memzero(seed, PROTO_SEED_LEN);
     return rc;
 }
@@ -442,23 +442,23 @@ static int s_open(const char *path, const char *passphrase, proto_key_t **out,
 
     memset(&f, 0, sizeof f);
     rc = s_read_file(path, buf, &len);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         goto out;
     rc = s_decode(buf, len, &f);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         goto out;
     if (f.encrypted && !out)
         goto done;
     rc = s_unseal(&f, passphrase, seed);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         goto out;
     key = proto_key_from_seed(seed);
     if (!key) {
-        rc = PROTO_KS_E_CRYPTO;
+        rc = PROTO_E_CRYPTO;
         goto out;
     }
     if (memcmp(proto_key_public(key), f.pub, PROTO_PUBKEY_LEN) != 0) {
-        rc = PROTO_KS_E_FORMAT;
+        rc = PROTO_E_KS_FORMAT;
         goto out;
     }
 done:
@@ -472,7 +472,7 @@ done:
         *out = key;
         key = NULL;
     }
-    rc = PROTO_KS_OK;
+    rc = PROTO_OK;
 out:
     saved_errno = errno;
     proto_key_destroy(&key);
@@ -490,7 +490,7 @@ int proto_keystore_load(const char *path, const char *passphrase, proto_key_t **
         *out = NULL;
     if (!path || !out) {
         errno = EINVAL;
-        return PROTO_KS_E_IO;
+        return PROTO_E_IO;
     }
     return s_open(path, passphrase, out, info);
 }
@@ -499,7 +499,7 @@ int proto_keystore_inspect(const char *path, proto_ks_info_t *info)
 {
     if (!path) {
         errno = EINVAL;
-        return PROTO_KS_E_IO;
+        return PROTO_E_IO;
     }
     return s_open(path, NULL, NULL, info);
 }
@@ -507,21 +507,21 @@ int proto_keystore_inspect(const char *path, proto_ks_info_t *info)
 const char *proto_keystore_strerror(int err)
 {
     switch (err) {
-    case PROTO_KS_OK:
+    case PROTO_OK:
         return "ok";
-    case PROTO_KS_E_IO:
+    case PROTO_E_IO:
         return "cannot read or write the key file";
-    case PROTO_KS_E_FORMAT:
+    case PROTO_E_KS_FORMAT:
         return "not a genie keystore file, or the file is corrupted";
-    case PROTO_KS_E_PERMS:
+    case PROTO_E_KS_PERMS:
         return "key file is accessible by group or others (chmod 600 it)";
-    case PROTO_KS_E_NEED_PASSPHRASE:
+    case PROTO_E_KS_NEED_PASSPHRASE:
         return "key file is encrypted and no passphrase was given";
-    case PROTO_KS_E_BAD_PASSPHRASE:
+    case PROTO_E_KS_BAD_PASSPHRASE:
         return "wrong passphrase, or the key file was tampered with";
-    case PROTO_KS_E_EXISTS:
+    case PROTO_E_KS_EXISTS:
         return "key file already exists; refusing to overwrite it";
-    case PROTO_KS_E_CRYPTO:
+    case PROTO_E_CRYPTO:
         return "key derivation failed (out of memory?)";
     default:
         return "unknown keystore error";

@@ -15,18 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "proto/proto_err.h"
 #include "proto/proto_key.h"
-
-typedef enum {
-    PROTO_KS_OK = 0,
-    PROTO_KS_E_IO = -1,             /* cannot read/write the file (errno kept) */
-    PROTO_KS_E_FORMAT = -2,         /* not a genie keystore, or corrupted */
-    PROTO_KS_E_PERMS = -3,          /* file readable by group or others */
-    PROTO_KS_E_NEED_PASSPHRASE = -4,/* file is encrypted and no passphrase was given */
-    PROTO_KS_E_BAD_PASSPHRASE = -5, /* decryption failed: wrong passphrase or tampering */
-    PROTO_KS_E_EXISTS = -6,         /* refusing to overwrite an existing file */
-    PROTO_KS_E_CRYPTO = -7          /* key derivation failed (e.g. out of memory) */
-} proto_ks_err_t;
 
 typedef enum { PROTO_KS_NODE = 1, PROTO_KS_ACCOUNT = 2 } proto_ks_kind_t;
 
@@ -39,18 +29,18 @@ typedef struct {
 } proto_ks_info_t;
 
 /*  Writes KEY to PATH (must not exist). PASSPHRASE NULL or "" stores it unencrypted.
- *  Returns PROTO_KS_OK or an error. */
+ *  Returns PROTO_OK or an error. */
 int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_t kind,
-                        const char *passphrase) __attribute__((warn_unused_result));
+                        const char *passphrase) PROTO_WUR;
 
 /*  Reads the key at PATH into *out (caller destroys). PASSPHRASE may be NULL for an
- *  unencrypted file. Returns PROTO_KS_OK or an error. INFO may be NULL. */
+ *  unencrypted file. Returns PROTO_OK or an error. INFO may be NULL. */
 int proto_keystore_load(const char *path, const char *passphrase, proto_key_t **out,
-                        proto_ks_info_t *info) __attribute__((warn_unused_result));
+                        proto_ks_info_t *info) PROTO_WUR;
 
 /*  Reads only the public facts of the file at PATH (permissions are checked too). */
 int proto_keystore_inspect(const char *path, proto_ks_info_t *info)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 /*  Stable message for an error code. */
 const char *proto_keystore_strerror(int err);

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "proto/proto_err.h"
 
 typedef enum {
     LOG_LVL_ERROR = 0,
@@ -36,7 +37,7 @@ typedef enum {
 
 /*  Parses "error|warn|info|debug|trace". Returns 0 and sets *out, or -1. */
 int proto_log_level_parse(const char *text, proto_log_level_t *out)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 /*  Sets the global threshold; messages above it are dropped cheaply. */
 void proto_log_set_level(proto_log_level_t level);
@@ -44,7 +45,7 @@ proto_log_level_t proto_log_get_level(void);
 
 /*  Sends output to PATH (appending, created 0600) instead of stderr. NULL restores stderr.
  *  Returns 0, or -1 if the file cannot be opened (output stays where it was). */
-int proto_log_set_file(const char *path) __attribute__((warn_unused_result));
+int proto_log_set_file(const char *path) PROTO_WUR;
 
 /*  Adds a fixed tag to every line (e.g. the short node id), so interleaved testnet logs
  *  can be told apart. TAG is copied; NULL clears it. */

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/proto_err.h"
 
 /*  Signatures checked by one multi-scalar multiplication. */
 #define PROTO_SIGBATCH_CHUNK 128
@@ -46,7 +47,7 @@ typedef struct {
 
 /*  True if SIG is PK's signature of MSG under the rule above. */
 bool proto_sig_check(const uint8_t pk[static 32], const uint8_t *msg, size_t len,
-                     const uint8_t sig[static 64]) __attribute__((warn_unused_result));
+                     const uint8_t sig[static 64]) PROTO_WUR;
 
 /*  Decoded public keys, kept to skip the costly part of decoding a key seen before (a
  *  square root mod p: about a quarter of a batched check, since a signature's R must be

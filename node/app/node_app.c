@@ -220,7 +220,7 @@ static int s_ledger_genesis(node_app_t *self, const char *source, char *err, siz
     if (ledger_genesis_parse((const char *)self->genesis, self->genesis_len, &self->lgenesis, msg,
                              sizeof msg) == LEDGER_OK)
         return 0;
-    return proto_err_set(err, err_cap, "%s is not a valid ledger genesis: %s", source, msg);
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s is not a valid ledger genesis: %s", source, msg);
 }
 
 /*  Roles other than 'user' act on the ledger: without one they are a start-up error. */
@@ -231,7 +231,7 @@ static int s_roles_check(node_app_t *self, char *err, size_t err_cap)
         return 0;
     for (uint32_t bit = 1; bit; bit <<= 1)
         if (roles & bit)
-            return proto_err_set(err, err_cap,
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
                                  "--role %s needs a ledger: start the node with --genesis FILE "
                                  "(the network's genesis.json)",
                                  node_config_role_name(bit));
@@ -255,10 +255,10 @@ static int s_genesis_read(node_app_t *self, char *err, size_t err_cap)
     }
     if (node_datadir_read_file(given, GENESIS_MAX, &self->genesis, &self->genesis_len, msg,
                                sizeof msg) != 0)
-        return proto_err_set(err, err_cap, "cannot use --genesis: %s", msg);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot use --genesis: %s", msg);
     snprintf(source, sizeof source, "--genesis %s", given);
     if (s_ledger_genesis(self, source, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     return s_roles_check(self, err, err_cap);
 }
 
@@ -284,13 +284,13 @@ static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
             from_store = true;
             source = stored;
         } else if (errno != ENOENT) {
-            return proto_err_set(err, err_cap, "%s", msg);
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s", msg);
         }
     }
     if (from_store && s_ledger_genesis(self, source, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     if (from_store && s_roles_check(self, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     if (self->lgenesis) {
         memcpy(self->chain_id, ledger_genesis_chain_id(self->lgenesis), sizeof self->chain_id);
     } else {
@@ -301,7 +301,7 @@ static int s_chain_setup(node_app_t *self, char *err, size_t err_cap)
     }
     if (node_datadir_chain_bind(self->datadir, self->chain_id, from_store ? NULL : self->genesis,
                                 self->genesis_len, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     char hex[2 * PROTO_HASH_LEN + 1];
     proto_hex_encode(self->chain_id, sizeof self->chain_id, hex);
     if (self->lgenesis)
@@ -327,12 +327,12 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
     pcfg.datadir = node_datadir_path(self->datadir);
     self->p2p_state = node_p2p_new();
     if (!self->p2p_state)
-        return proto_err_set(err, err_cap, "out of memory");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     node_p2p_callbacks(self->p2p_state, &pcfg.cb);
     node_p2p_set_ledger(self->p2p_state, self->ledger);
     self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
     if (!self->p2p)
-        return -1;
+        return NODE_E_FAILED;
     return 0;
 }
 
@@ -347,9 +347,9 @@ static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
     self->rpc = node_rpc_new_prepared(bind, node_datadir_path(self->datadir), s_rpc_handler,
                                       s_rpc_prepare, self, msg, sizeof msg);
     if (!self->rpc)
-        return proto_err_set(err, err_cap, "cannot start the control API on %s: %s", bind, msg);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot start the control API on %s: %s", bind, msg);
     if (zloop_reader(self->loop, node_rpc_socket(self->rpc), s_on_rpc, self) != 0)
-        return proto_err_set(err, err_cap, "cannot register the control API on the event loop");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot register the control API on the event loop");
     return 0;
 }
 
@@ -357,7 +357,7 @@ static int s_identity_setup(node_app_t *self, char *err, size_t err_cap)
 {
     bool created = false;
     if (node_datadir_node_key(self->datadir, &self->key, &created, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     proto_hex_encode(proto_key_public(self->key), PROTO_PUBKEY_LEN, self->node_id);
     char tag[9];
     snprintf(tag, sizeof tag, "%.8s", self->node_id);
@@ -371,7 +371,7 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
 {
     node_app_t *self = calloc(1, sizeof *self);
     if (!self) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         return NULL;
     }
     self->cfg = cfg;
@@ -380,17 +380,17 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     proto_log_set_level(node_config_log_level(cfg));
     const char *log_file = node_config_log_file(cfg);
     if (log_file && proto_log_set_file(log_file) != 0) {
-        proto_err_set(err, err_cap, "cannot open log file %s: %s", log_file, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open log file %s: %s", log_file, strerror(errno));
         goto err;
     }
     if (proto_crypto_init() != 0) {
-        proto_err_set(err, err_cap, "cannot initialise libsodium");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
         goto err;
     }
     /* Broken pipes are reported by write(); never let one kill the node. */
     signal(SIGPIPE, SIG_IGN);
     if (!zsys_init()) {
-        proto_err_set(err, err_cap, "cannot initialise ZeroMQ");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise ZeroMQ");
         goto err;
     }
     zsys_catch_interrupts(); /* SIGINT and SIGTERM, even with ZSYS_SIGHANDLER=false */
@@ -406,16 +406,16 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     if (s_chain_setup(self, err, err_cap) != 0)
         goto err;
     if (s_methods_register(self) != 0) {
-        proto_err_set(err, err_cap, "internal error: cannot register RPC methods");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error: cannot register RPC methods");
         goto err;
     }
     self->loop = zloop_new();
     if (!self->loop) {
-        proto_err_set(err, err_cap, "cannot create the event loop");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create the event loop");
         goto err;
     }
     if (zloop_timer(self->loop, INTERRUPT_CHECK_MS, 0, s_on_interrupt_check, self) < 0) {
-        proto_err_set(err, err_cap, "cannot create a timer");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
         goto err;
     }
     if (self->lgenesis && !(self->ledger = node_ledger_new(self, &self->lgenesis, err, err_cap)))

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "proto/proto_log.h"
+#include "proto/proto_err.h"
 
 #define NODE_VERSION "0.1.0"
 #define NODE_MAX_LISTEN 4 /* equals P2P_MAX_LISTEN (checked in node_app.c) */
@@ -59,14 +60,14 @@ void node_config_destroy(node_config_t **self_p);
  *  or -1 with one line (no program prefix, no newline) in ERR (ERR_CAP bytes).
  *  --help / --version win over anything after them and skip the required-flag checks. */
 int node_config_parse(node_config_t *self, int argc, char *const argv[], char *err,
-                      size_t err_cap) __attribute__((warn_unused_result));
+                      size_t err_cap) PROTO_WUR;
 
 /*  The --help text (static, ends with a newline). */
 const char *node_config_help(void);
 
 /*  Parses a comma list of role names into a bitmask. 0 or -1 with ERR filled. */
 int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t err_cap)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 /*  Name of the single role bit ROLE ("authority", ...), or NULL if it is not one. */
 const char *node_config_role_name(uint32_t role);

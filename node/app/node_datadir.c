@@ -45,7 +45,7 @@ static int s_mkdirs(const char *path, char *err, size_t err_cap)
     char buf[NODE_DATADIR_PATH_MAX];
     size_t len = strlen(path);
     if (len == 0 || len >= sizeof buf)
-        return proto_err_set(err, err_cap, "bad directory path '%s'", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "bad directory path '%s'", path);
     memcpy(buf, path, len + 1);
     for (size_t i = 1; i <= len; i++) {
         if (buf[i] != '/' && buf[i] != '\0')
@@ -53,14 +53,14 @@ static int s_mkdirs(const char *path, char *err, size_t err_cap)
         char saved = buf[i];
         buf[i] = '\0';
         if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return proto_err_set(err, err_cap, "cannot create directory %s: %s", buf, strerror(errno));
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s", buf, strerror(errno));
         buf[i] = saved;
     }
     struct stat st;
     if (stat(path, &st) != 0)
-        return proto_err_set(err, err_cap, "cannot use directory %s: %s", path, strerror(errno));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot use directory %s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return proto_err_set(err, err_cap, "%s exists and is not a directory", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s exists and is not a directory", path);
     return 0;
 }
 
@@ -97,28 +97,28 @@ int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t 
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         saved_errno = errno;
-        proto_err_set(err, err_cap, "cannot read %s: %s", path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
     if (fstat(fd, &st) != 0) {
         saved_errno = errno;
-        proto_err_set(err, err_cap, "cannot read %s: %s", path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
         saved_errno = EINVAL;
-        proto_err_set(err, err_cap, "cannot read %s: not a regular file", path);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: not a regular file", path);
         goto out;
     }
     if ((uint64_t) st.st_size > max) {
         saved_errno = EFBIG;
-        proto_err_set(err, err_cap, "cannot read %s: larger than %zu bytes", path, max);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path, max);
         goto out;
     }
     buf = malloc(max + 1);
     if (!buf) {
         saved_errno = ENOMEM;
-        proto_err_set(err, err_cap, "cannot read %s: out of memory", path);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: out of memory", path);
         goto out;
     }
     for (;;) {
@@ -129,7 +129,7 @@ int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t 
             continue;
         if (n < 0) {
             saved_errno = errno;
-            proto_err_set(err, err_cap, "cannot read %s: %s", path, strerror(errno));
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", path, strerror(errno));
             goto out;
         }
         if (n == 0)
@@ -138,7 +138,7 @@ int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t 
     }
     if (got > max) {
         saved_errno = EFBIG;
-        proto_err_set(err, err_cap, "cannot read %s: larger than %zu bytes", path, max);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path, max);
         goto out;
     }
     buf[got] = '\0';
@@ -163,16 +163,16 @@ int node_datadir_write_file(const char *path, const void *data, size_t len, mode
     bool tmp_made = false;
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long) getpid());
     if (n < 0 || (size_t) n >= sizeof tmp)
-        return proto_err_set(err, err_cap, "path too long: %s", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "path too long: %s", path);
     (void) unlink(tmp); /* a leftover of an earlier crash of a process with our pid */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
-        proto_err_set(err, err_cap, "cannot write %s: %s", tmp, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
     tmp_made = true;
     if (fchmod(fd, mode) != 0) {
-        proto_err_set(err, err_cap, "cannot chmod %s: %s", tmp, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot chmod %s: %s", tmp, strerror(errno));
         goto out;
     }
     const uint8_t *p = data;
@@ -182,29 +182,29 @@ int node_datadir_write_file(const char *path, const void *data, size_t len, mode
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
-            proto_err_set(err, err_cap, "cannot write %s: %s", tmp, strerror(errno));
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp, strerror(errno));
             goto out;
         }
         p += w;
         left -= (size_t) w;
     }
     if (fsync(fd) != 0) {
-        proto_err_set(err, err_cap, "cannot sync %s: %s", tmp, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot sync %s: %s", tmp, strerror(errno));
         goto out;
     }
     if (close(fd) != 0) {
         fd = -1;
-        proto_err_set(err, err_cap, "cannot write %s: %s", tmp, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
     fd = -1;
     if (rename(tmp, path) != 0) {
-        proto_err_set(err, err_cap, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
         goto out;
     }
     tmp_made = false;
     if (s_fsync_parent(path) != 0) {
-        proto_err_set(err, err_cap, "cannot sync the directory of %s: %s", path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot sync the directory of %s: %s", path, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -235,7 +235,7 @@ static int s_lock(node_datadir_t *self, char *err, size_t err_cap)
     for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
         int fd = open(self->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return proto_err_set(err, err_cap, "cannot open %s: %s", self->lock_path,
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s", self->lock_path,
                           strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
@@ -243,14 +243,14 @@ static int s_lock(node_datadir_t *self, char *err, size_t err_cap)
                 long pid = s_lock_pid(fd);
                 close(fd);
                 if (pid > 0)
-                    return proto_err_set(err, err_cap,
+                    return proto_err_fail(err, err_cap, NODE_E_FAILED,
                                   "datadir %s is in use by another genie-node (pid %ld)",
                                   self->path, pid);
-                return proto_err_set(err, err_cap, "datadir %s is in use by another genie-node",
+                return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir %s is in use by another genie-node",
                               self->path);
             }
             close(fd);
-            return proto_err_set(err, err_cap, "cannot lock %s: %s", self->lock_path, strerror(e));
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: %s", self->lock_path, strerror(e));
         }
         struct stat held, named;
         if (fstat(fd, &held) == 0 && stat(self->lock_path, &named) == 0
@@ -260,7 +260,7 @@ static int s_lock(node_datadir_t *self, char *err, size_t err_cap)
         }
         close(fd); /* the previous owner removed it under us: lock the new file */
     }
-    return proto_err_set(err, err_cap, "cannot lock %s: it keeps being replaced", self->lock_path);
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: it keeps being replaced", self->lock_path);
 }
 
 static int s_lock_write_pid(node_datadir_t *self, char *err, size_t err_cap)
@@ -268,7 +268,7 @@ static int s_lock_write_pid(node_datadir_t *self, char *err, size_t err_cap)
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%ld\n", (long) getpid());
     if (ftruncate(self->lock_fd, 0) != 0 || pwrite(self->lock_fd, buf, (size_t) n, 0) != n)
-        return proto_err_set(err, err_cap, "cannot write %s: %s", self->lock_path, strerror(errno));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", self->lock_path, strerror(errno));
     return 0;
 }
 
@@ -277,18 +277,18 @@ node_datadir_t *node_datadir_open(const char *path, char *err, size_t err_cap)
     char accounts[NODE_DATADIR_PATH_MAX];
     node_datadir_t *self = calloc(1, sizeof *self);
     if (!self) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         return NULL;
     }
     self->lock_fd = -1;
     if (strlen(path) >= sizeof self->path - 32) {
-        proto_err_set(err, err_cap, "datadir path too long");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto err;
     }
     snprintf(self->path, sizeof self->path, "%s", path);
     if (s_join(self->lock_path, sizeof self->lock_path, path, "LOCK") != 0
         || s_join(accounts, sizeof accounts, path, "accounts") != 0) {
-        proto_err_set(err, err_cap, "datadir path too long");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto err;
     }
     if (s_mkdirs(path, err, err_cap) != 0)
@@ -298,7 +298,7 @@ node_datadir_t *node_datadir_open(const char *path, char *err, size_t err_cap)
     if (s_lock_write_pid(self, err, err_cap) != 0)
         goto err;
     if (mkdir(accounts, 0700) != 0 && errno != EEXIST) {
-        proto_err_set(err, err_cap, "cannot create directory %s: %s", accounts, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s", accounts, strerror(errno));
         goto err;
     }
     GLOG(DEBUG, NODE, "datadir %s locked", self->path);
@@ -330,9 +330,9 @@ const char *node_datadir_path(const node_datadir_t *self)
 /*  One line for a keystore error, with errno for I/O errors. */
 static int s_ks_fail(char *err, size_t err_cap, const char *what, const char *path, int rc)
 {
-    if (rc == PROTO_KS_E_IO)
-        return proto_err_set(err, err_cap, "%s %s: %s", what, path, strerror(errno));
-    return proto_err_set(err, err_cap, "%s %s: %s", what, path, proto_keystore_strerror(rc));
+    if (rc == PROTO_E_IO)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path, strerror(errno));
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path, proto_keystore_strerror(rc));
 }
 
 int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created, char *err,
@@ -345,13 +345,13 @@ int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created
     *key = NULL;
     *created = false;
     if (s_join(path, sizeof path, self->path, "node.key") != 0)
-        return proto_err_set(err, err_cap, "datadir path too long");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
     if (lstat(path, &st) != 0 && errno == ENOENT) {
         k = proto_key_generate();
         if (!k)
-            return proto_err_set(err, err_cap, "cannot generate the node key");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot generate the node key");
         int rc = proto_keystore_save(path, k, PROTO_KS_NODE, NULL);
-        if (rc != PROTO_KS_OK) {
+        if (rc != PROTO_OK) {
             proto_key_destroy(&k);
             return s_ks_fail(err, err_cap, "cannot write node key", path, rc);
         }
@@ -360,15 +360,15 @@ int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created
         return 0;
     }
     int rc = proto_keystore_load(path, NULL, &k, &info);
-    if (rc == PROTO_KS_E_NEED_PASSPHRASE)
-        return proto_err_set(err, err_cap,
+    if (rc == PROTO_E_KS_NEED_PASSPHRASE)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
                       "node key %s is encrypted; genie-node needs an unencrypted node key",
                       path);
-    if (rc != PROTO_KS_OK)
+    if (rc != PROTO_OK)
         return s_ks_fail(err, err_cap, "cannot load node key", path, rc);
     if (info.kind != PROTO_KS_NODE) {
         proto_key_destroy(&k);
-        return proto_err_set(err, err_cap, "%s holds an account key, not a node key", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s holds an account key, not a node key", path);
     }
     *key = k;
     return 0;
@@ -384,7 +384,7 @@ int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 
     char msg[256];
     proto_hex_encode(chain_id, 32, hex);
     if (s_join(path, sizeof path, self->path, "chain_id") != 0)
-        return proto_err_set(err, err_cap, "datadir path too long");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
     if (node_datadir_read_file(path, CHAIN_ID_FILE_MAX, &stored, &stored_len, msg, sizeof msg)
         == 0) {
         char *text = (char *) stored;
@@ -393,7 +393,7 @@ int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 
             text[--stored_len] = '\0';
         bool same = strcmp(text, hex) == 0;
         int rc = same ? 0
-                      : proto_err_set(err, err_cap,
+                      : proto_err_fail(err, err_cap, NODE_E_FAILED,
                                "datadir %s belongs to chain %.16s..., but the genesis given "
                                "is chain %.16s... (use the genesis this datadir was made "
                                "with, or another --datadir)",
@@ -402,18 +402,18 @@ int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 
         return rc;
     }
     if (errno != ENOENT)
-        return proto_err_set(err, err_cap, "%s", msg);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s", msg);
     if (genesis) {
         char gpath[NODE_DATADIR_PATH_MAX];
         if (s_join(gpath, sizeof gpath, self->path, "genesis.json") != 0)
-            return proto_err_set(err, err_cap, "datadir path too long");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         if (node_datadir_write_file(gpath, genesis, len, 0600, err, err_cap) != 0)
-            return -1;
+            return NODE_E_FAILED;
     }
     char line[66];
     snprintf(line, sizeof line, "%s\n", hex);
     if (node_datadir_write_file(path, line, strlen(line), 0600, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     GLOG(INFO, NODE, "datadir %s bound to chain %s", self->path, hex);
     return 0;
 }
@@ -433,7 +433,7 @@ static int s_list_add(node_datadir_keyinfo_t **list, size_t *count, size_t *cap,
         size_t ncap = *cap ? *cap * 2 : 8;
         node_datadir_keyinfo_t *grown = realloc(*list, ncap * sizeof **list);
         if (!grown)
-            return proto_err_set(err, err_cap, "out of memory");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         *list = grown;
         *cap = ncap;
     }
@@ -460,19 +460,19 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
     *list = NULL;
     *count = 0;
     if (proto_crypto_init() != 0) { /* inspect derives public keys: needs libsodium */
-        proto_err_set(err, err_cap, "cannot initialise libsodium");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
         goto out;
     }
     if (s_join(path, sizeof path, datadir, "node.key") != 0
         || s_join(accounts, sizeof accounts, datadir, "accounts") != 0) {
-        proto_err_set(err, err_cap, "datadir path too long");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto out;
     }
     if (lstat(path, &st) == 0 && s_list_add(&out, &n, &cap, path, err, err_cap) != 0)
         goto out;
     dir = opendir(accounts);
     if (!dir && errno != ENOENT) {
-        proto_err_set(err, err_cap, "cannot list %s: %s", accounts, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot list %s: %s", accounts, strerror(errno));
         goto out;
     }
     for (struct dirent *d = dir ? readdir(dir) : NULL; d; d = readdir(dir)) {
@@ -483,7 +483,7 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
             size_t ncap = names_cap ? names_cap * 2 : 16;
             char **grown = realloc(names, ncap * sizeof *names);
             if (!grown) {
-                proto_err_set(err, err_cap, "out of memory");
+                proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
                 goto out;
             }
             names = grown;
@@ -491,7 +491,7 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
         }
         names[n_names] = strdup(d->d_name);
         if (!names[n_names]) {
-            proto_err_set(err, err_cap, "out of memory");
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
             goto out;
         }
         n_names++;
@@ -500,7 +500,7 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
         qsort(names, n_names, sizeof *names, s_cmp_names);
     for (size_t i = 0; i < n_names; i++) {
         if (s_join(path, sizeof path, accounts, names[i]) != 0) {
-            proto_err_set(err, err_cap, "path too long in %s", accounts);
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "path too long in %s", accounts);
             goto out;
         }
         if (s_list_add(&out, &n, &cap, path, err, err_cap) != 0)
@@ -530,22 +530,22 @@ int node_datadir_account_new(const char *datadir, const char *passphrase,
     proto_key_t *key = NULL;
     int rc = -1;
     if (proto_crypto_init() != 0)
-        return proto_err_set(err, err_cap, "cannot initialise libsodium");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
     if (s_join(accounts, sizeof accounts, datadir, "accounts") != 0)
-        return proto_err_set(err, err_cap, "datadir path too long");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
     if (s_mkdirs(accounts, err, err_cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     key = proto_key_generate();
     if (!key)
-        return proto_err_set(err, err_cap, "cannot generate a key");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot generate a key");
     proto_hex_encode(proto_key_public(key), PROTO_PUBKEY_LEN, name);
     strcat(name, ".key");
     if (s_join(path, sizeof path, accounts, name) != 0) {
-        proto_err_set(err, err_cap, "datadir path too long");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto out;
     }
     int ks = proto_keystore_save(path, key, PROTO_KS_ACCOUNT, passphrase);
-    if (ks != PROTO_KS_OK) {
+    if (ks != PROTO_OK) {
         s_ks_fail(err, err_cap, "cannot write account key", path, ks);
         goto out;
     }

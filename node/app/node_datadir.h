@@ -25,6 +25,7 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_keystore.h"
+#include "proto/proto_err.h"
 
 #define NODE_DATADIR_PATH_MAX 4096
 
@@ -46,7 +47,7 @@ const char *node_datadir_path(const node_datadir_t *self);
  *  *created. -1 with one line in ERR on failure (unreadable, wrong kind, encrypted,
  *  bad permissions...). */
 int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created, char *err,
-                          size_t err_cap) __attribute__((warn_unused_result));
+                          size_t err_cap) PROTO_WUR;
 
 /*  Binds the datadir to a chain. CHAIN_ID is the id computed from GENESIS (LEN bytes;
  *  GENESIS NULL for the built-in development genesis, which is not stored). On first
@@ -54,25 +55,25 @@ int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created
  *  (-1, ERR) when DIR/chain_id differs from CHAIN_ID. */
 int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 32],
                             const uint8_t *genesis, size_t len, char *err, size_t err_cap)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 /*  Reads a whole file of at most MAX bytes into a new buffer (*data, caller frees; one
  *  extra NUL byte is appended but not counted in *len). -1 with ERR on failure; errno
  *  is kept (ENOENT when the file does not exist, EFBIG when it is too large). */
 int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
-                           char *err, size_t err_cap) __attribute__((warn_unused_result));
+                           char *err, size_t err_cap) PROTO_WUR;
 
 /*  Writes DATA (LEN bytes) to PATH atomically with MODE: PATH.tmp.<pid> is written,
  *  fsynced, renamed over PATH, and the directory is fsynced. Replaces an existing PATH.
  *  -1 with ERR on failure (the temporary file is removed). */
 int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode,
-                            char *err, size_t err_cap) __attribute__((warn_unused_result));
+                            char *err, size_t err_cap) PROTO_WUR;
 
 /*  One key file found by node_datadir_key_list. */
 typedef struct {
     char path[NODE_DATADIR_PATH_MAX];
-    int rc;               /* PROTO_KS_OK, or the keystore error found inspecting it */
-    proto_ks_info_t info; /* valid when rc == PROTO_KS_OK */
+    int rc;               /* PROTO_OK, or the keystore error found inspecting it */
+    proto_ks_info_t info; /* valid when rc == PROTO_OK */
 } node_datadir_keyinfo_t;
 
 /*  Lists DATADIR/node.key (if present) then every *.key file in DATADIR/accounts/, sorted
@@ -80,7 +81,7 @@ typedef struct {
  *  loaded). Sets *list (caller frees with free()) and *count. A missing datadir or
  *  accounts/ gives an empty list. -1 with ERR on failure. */
 int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, size_t *count,
-                          char *err, size_t err_cap) __attribute__((warn_unused_result));
+                          char *err, size_t err_cap) PROTO_WUR;
 
 /*  Creates a new account key in DATADIR/accounts/<hex public key>.key (creating
  *  DATADIR and accounts/ with mode 0700 if missing). PASSPHRASE NULL or "" stores it
@@ -89,6 +90,6 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
 int node_datadir_account_new(const char *datadir, const char *passphrase,
                              uint8_t pub[static PROTO_PUBKEY_LEN], char *path_out,
                              size_t path_cap, char *err, size_t err_cap)
-    __attribute__((warn_unused_result));
+    PROTO_WUR;
 
 #endif

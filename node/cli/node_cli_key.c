@@ -216,7 +216,7 @@ int node_cli_cmd_key_list(node_cli_t *cli, int argc, char **argv)
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) {
             json_t *e;
-            if (list[i].rc == PROTO_KS_OK) {
+            if (list[i].rc == PROTO_OK) {
                 proto_hex_encode(list[i].info.pub, PROTO_PUBKEY_LEN, hex);
                 e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "kind",
                               s_kind_name(list[i].info.kind), "id", hex, "encrypted",
@@ -237,7 +237,7 @@ int node_cli_cmd_key_list(node_cli_t *cli, int argc, char **argv)
     } else {
         printf("%-8s %-9s %s\n", "KIND", "ENCRYPTED", "ID");
         for (size_t i = 0; i < n; i++) {
-            if (list[i].rc == PROTO_KS_OK) {
+            if (list[i].rc == PROTO_OK) {
                 proto_hex_encode(list[i].info.pub, PROTO_PUBKEY_LEN, hex);
                 printf("%-8s %-9s %s\n", s_kind_name(list[i].info.kind),
                        list[i].info.encrypted ? "yes" : "no", hex);

@@ -188,7 +188,7 @@ static int s_account_key(const char *datadir, const char *from, const char *pass
     const node_datadir_keyinfo_t *pick = NULL;
     size_t accounts = 0;
     for (size_t i = 0; i < n; i++) {
-        if (list[i].rc != PROTO_KS_OK || list[i].info.kind != PROTO_KS_ACCOUNT)
+        if (list[i].rc != PROTO_OK || list[i].info.kind != PROTO_KS_ACCOUNT)
             continue;
         accounts++;
         if (from ? memcmp(list[i].info.pub, want, 32) == 0 : !pick)
@@ -213,7 +213,7 @@ static int s_account_key(const char *datadir, const char *from, const char *pass
         rc = s_passphrase(pass_file, pick->path, pass, sizeof pass);
     if (rc == NODE_CLI_EXIT_OK) {
         int ks = proto_keystore_load(pick->path, pick->info.encrypted ? pass : NULL, key, NULL);
-        if (ks != PROTO_KS_OK)
+        if (ks != PROTO_OK)
             rc = node_cli_fail("%s: %s", pick->path, proto_keystore_strerror(ks));
     }
     sodium_memzero(pass, sizeof pass);

@@ -657,13 +657,13 @@ static int s_write_files(node_rpc_t *self, const char *datadir, char *err, size_
                                     self->cookie_path, err, cap);
     sodium_memzero(cookie, sizeof cookie);
     if (rc != 0)
-        return -1;
+        return NODE_E_FAILED;
     self->cookie_written = true;
     char addr[INET_ADDRSTRLEN + 8];
     n = snprintf(addr, sizeof addr, "%s:%u\n", self->host, (unsigned)self->port);
     if (node_rpc_os_write_file(datadir, "rpc.addr", addr, (size_t)n, 0644, self->addr_path, err,
                                cap) != 0)
-        return -1;
+        return NODE_E_FAILED;
     self->addr_written = true;
     return 0;
 }
@@ -687,18 +687,18 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     struct sockaddr_in sa;
     char host[INET_ADDRSTRLEN];
     if (!datadir || !handler) {
-        proto_err_set(err, err_cap, "node_rpc_new: datadir and handler are required");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "node_rpc_new: datadir and handler are required");
         return NULL;
     }
     if (node_rpc_os_parse_bind(bind, &sa, host, err, err_cap) != 0)
         return NULL;
     if (sodium_init() < 0) {
-        proto_err_set(err, err_cap, "cannot initialise libsodium");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
         return NULL;
     }
     node_rpc_t *self = calloc(1, sizeof *self);
     if (!self) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         return NULL;
     }
     self->handler = handler;
@@ -711,7 +711,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
 
     self->token = sodium_malloc(S_TOKEN_HEX + 1);
     if (!self->token) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         goto err;
     }
     uint8_t raw[S_TOKEN_BYTES];
@@ -723,7 +723,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
              (void *)self, randombytes_random());
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router || zsock_bind(self->router, "%s", self->endpoint) != 0) {
-        proto_err_set(err, err_cap, "cannot create the RPC bridge socket %s", self->endpoint);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create the RPC bridge socket %s", self->endpoint);
         goto err;
     }
     zsock_set_rcvtimeo(self->router, 0);
@@ -747,7 +747,7 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     if (!info || info->port == 0) {
-        proto_err_set(err, err_cap, "cannot learn the RPC port");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot learn the RPC port");
         goto err;
     }
     self->port = info->port;

@@ -20,29 +20,29 @@ int node_rpc_os_parse_bind(const char *bind, struct sockaddr_in *sa, char host[s
 {
     const char *colon = bind ? strrchr(bind, ':') : NULL;
     if (!colon || colon == bind || (size_t) (colon - bind) >= INET_ADDRSTRLEN) {
-        proto_err_set(err, cap, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
-        return -1;
+        proto_err_fail(err, cap, NODE_E_FAILED, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
+        return NODE_E_FAILED;
     }
     memcpy(host, bind, (size_t) (colon - bind));
     host[colon - bind] = '\0';
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        proto_err_set(err, cap, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
+        proto_err_fail(err, cap, NODE_E_FAILED, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
               bind);
-        return -1;
+        return NODE_E_FAILED;
     }
     if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-        proto_err_set(err, cap, "refusing to bind RPC to %s: the control API listens on loopback only",
+        proto_err_fail(err, cap, NODE_E_FAILED, "refusing to bind RPC to %s: the control API listens on loopback only",
               bind);
-        return -1;
+        return NODE_E_FAILED;
     }
     char *end;
     errno = 0;
     unsigned long port = strtoul(colon + 1, &end, 10);
     if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno || port > 65535) {
-        proto_err_set(err, cap, "bad RPC port in '%s'", bind);
-        return -1;
+        proto_err_fail(err, cap, NODE_E_FAILED, "bad RPC port in '%s'", bind);
+        return NODE_E_FAILED;
     }
     sa->sin_port = htons((uint16_t) port);
     return 0;
@@ -61,9 +61,9 @@ void node_rpc_os_bind_error(const struct sockaddr_in *sa, const char *host, char
     if (fd >= 0)
         close(fd);
     if (e)
-        proto_err_set(err, cap, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
+        proto_err_fail(err, cap, NODE_E_FAILED, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
     else
-        proto_err_set(err, cap, "cannot start the RPC server on %s:%u", host, port);
+        proto_err_fail(err, cap, NODE_E_FAILED, "cannot start the RPC server on %s:%u", host, port);
 }
 
 /*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
@@ -74,14 +74,14 @@ int node_rpc_os_write_file(const char *dir, const char *name, const char *data, 
     char tmp[PATH_MAX];
     if (snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ||
         snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
-        proto_err_set(err, cap, "datadir path too long: %s", dir);
-        return -1;
+        proto_err_fail(err, cap, NODE_E_FAILED, "datadir path too long: %s", dir);
+        return NODE_E_FAILED;
     }
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0) {
-        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(errno));
-        return -1;
+        proto_err_fail(err, cap, NODE_E_FAILED, "cannot write %s: %s", path, strerror(errno));
+        return NODE_E_FAILED;
     }
     size_t done = 0;
     while (done < len) {
@@ -99,8 +99,8 @@ int node_rpc_os_write_file(const char *dir, const char *name, const char *data, 
         e = errno;
     if (e) {
         unlink(tmp);
-        proto_err_set(err, cap, "cannot write %s: %s", path, strerror(e));
-        return -1;
+        proto_err_fail(err, cap, NODE_E_FAILED, "cannot write %s: %s", path, strerror(e));
+        return NODE_E_FAILED;
     }
     return 0;
 }

@@ -248,7 +248,7 @@ static ledger_cons_block_rc_t s_io_get_block(void *ctx, uint64_t height, const u
     self->st.us_build += (uint64_t)(zclock_usecs() - t0);
     uint8_t hash[32];
     if (rc != LEDGER_OK || !s_block_hash(bytes, n, hash)) {
-        GLOG(ERROR, LEDGER, "cannot build block %" PRIu64 ": %s", height, ledger_err_str(rc));
+        GLOG(ERROR, LEDGER, "cannot build block %" PRIu64 ": %s", height, proto_err_str(rc));
         free(bytes);
         ledger_state_destroy(&state);
         return LEDGER_CONS_BLOCK_ERROR;
@@ -279,10 +279,10 @@ static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size
         bool ours = rc == LEDGER_E_STORE || rc == LEDGER_E_CORRUPT || rc == LEDGER_E_NOMEM;
         if (ours)
             GLOG(ERROR, LEDGER, "cannot execute proposed block %" PRIu64 ": %s", height,
-                 ledger_err_str(rc));
+                 proto_err_str(rc));
         else
             GLOG(DEBUG, LEDGER, "proposed block %" PRIu64 " refused: %s (%s, tx %ld)", height,
-                 ledger_err_str(rc), why.why ? why.why : "-", why.tx_index);
+                 proto_err_str(rc), why.why ? why.why : "-", why.tx_index);
         ledger_state_destroy(&state);
         return false;
     }
@@ -315,7 +315,7 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
         int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
         if (rc != LEDGER_OK) {
             GLOG(ERROR, LEDGER, "certified block %" PRIu64 " does not execute here: %s (%s)",
-                 height, ledger_err_str(rc), why.why ? why.why : "-");
+                 height, proto_err_str(rc), why.why ? why.why : "-");
             ledger_state_destroy(&state);
             return;
         }
@@ -324,7 +324,7 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
     int rc = ledger_store_commit(self->store, block, len, cert, cert_len, state);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK) {
-        GLOG(ERROR, LEDGER, "cannot commit block %" PRIu64 ": %s", height, ledger_err_str(rc));
+        GLOG(ERROR, LEDGER, "cannot commit block %" PRIu64 ": %s", height, proto_err_str(rc));
         return;
     }
     int64_t t1 = zclock_usecs();
@@ -595,7 +595,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     node_ledger_t *self = calloc(1, sizeof *self);
     if (!self) {
         ledger_genesis_destroy(genesis);
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         return NULL;
     }
     atomic_init(&self->pool_room, 0);
@@ -611,19 +611,19 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     if ((size_t)snprintf(self->dir, sizeof self->dir, "%s/ledger", datadir) >= sizeof self->dir ||
         (size_t)snprintf(self->signstate, sizeof self->signstate, "%s/signstate", self->dir) >=
             sizeof self->signstate) {
-        proto_err_set(err, err_cap, "datadir path too long");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto err;
     }
     char msg[512];
     if (ledger_store_open(self->dir, &self->store, msg, sizeof msg) != LEDGER_OK) {
-        proto_err_set(err, err_cap, "cannot open the ledger in %s: %s", self->dir, msg);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open the ledger in %s: %s", self->dir, msg);
         goto err;
     }
     int rc = ledger_genesis_apply(self->genesis, self->store);
     if (rc != LEDGER_OK) {
-        proto_err_set(err, err_cap, "%s: %s", self->dir,
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "%s: %s", self->dir,
                       rc == LEDGER_E_WRONG_CHAIN ? "the database holds another chain"
-                                                 : ledger_err_str(rc));
+                                                 : proto_err_str(rc));
         goto err;
     }
     self->pool = ledger_mempool_new(self->store, NULL);
@@ -637,7 +637,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     if (self->pool)
         self->sync = node_ledger_sync_new(self->chain_id, self->store, self->pool, &sd, NULL);
     if (!self->pool || !self->sigkeys || !self->outbox || !self->sync) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         goto err;
     }
     if (!deps->authority && deps->validator_key)
@@ -659,7 +659,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
                            .commit = s_io_commit};
     self->cons = ledger_cons_new(self->chain_id, self->vkey, &io, NULL);
     if (!self->cons) {
-        proto_err_set(err, err_cap, "cannot create the consensus core");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create the consensus core");
         goto err;
     }
     if (self->vkey && nl_signlog_restore(self, err, err_cap) != 0)
@@ -685,11 +685,11 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
 {
     self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
     if (self->tick_timer < 0)
-        return proto_err_set(err, err_cap, "cannot create a timer");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
     self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,
                                               self->sigkeys, nl_on_verdicts, self, err, err_cap);
     if (!self->verifier)
-        return -1;
+        return NODE_E_FAILED;
     atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     self->started = true;
     /* Resume at once: a restarted validator's restored votes may be what the others

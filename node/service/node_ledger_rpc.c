@@ -48,7 +48,7 @@ static node_ledger_t *s_ledger(node_app_t *app, int *code, char *err, size_t cap
 static json_t *s_store_fail(int *code, char *err, size_t cap, int rc)
 {
     *code = NODE_RPC_E_INTERNAL;
-    snprintf(err, cap, "ledger read failed: %s", ledger_err_str(rc));
+    snprintf(err, cap, "ledger read failed: %s", proto_err_str(rc));
     return NULL;
 }
 
@@ -232,11 +232,11 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
     if (!l)
-        return -1;
+        return NODE_E_FAILED;
     ledger_chain_t chain;
     if (ledger_store_chain(l->store, &chain) != LEDGER_OK) { /* locked: safe off the loop */
         node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "ledger has no genesis yet");
-        return -1;
+        return NODE_E_FAILED;
     }
     json_t *list = batch ? node_rpc_param(params, "txs", 0) : NULL;
     json_t *one = batch ? NULL : node_rpc_param(params, "tx", 0);
@@ -245,19 +245,19 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         *code = NODE_RPC_E_PARAMS;
         snprintf(err, cap, "'txs' must be an array of 1-%d signed transactions in hex",
                  NODE_LEDGER_SUBMIT_MAX);
-        return -1;
+        return NODE_E_FAILED;
     }
     if (!batch && !json_is_string(one)) {
         node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
                       "'tx' must be the signed transaction in hex (at most 64 KiB)");
-        return -1;
+        return NODE_E_FAILED;
     }
     /* refuse before spending signature checks; the margin leaves room for the requests of
      * other connections being checked at the same time */
     if (atomic_load(&l->pool_room) < n + NL_ROOM_MARGIN) {
-        snprintf(err, cap, "rejected: %s: mempool is full", ledger_err_str(LEDGER_E_FULL));
+        snprintf(err, cap, "rejected: %s: mempool is full", proto_err_str(LEDGER_E_FULL));
         *code = NODE_RPC_E_APP;
-        return -1;
+        return NODE_E_FAILED;
     }
     /* the txs stay decoded in one arena until the checker's last flush */
     size_t arena_len = 0, used = 0;
@@ -287,7 +287,7 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
         node_rpc_fail(code, prc < 0 ? NODE_RPC_E_INTERNAL : NODE_RPC_E_PARAMS, err, cap, "%s",
                       prc < 0 ? "out of memory"
                               : "'tx' must be the signed transaction in hex (at most 64 KiB)");
-        return -1;
+        return NODE_E_FAILED;
     }
     *new_params = json_pack("{s:I}", "count", (json_int_t)n);
     *att = out.buf; /* ownership passes to the RPC server */
@@ -317,7 +317,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     size_t att_len;
     const uint8_t *att = node_app_rpc_attachment(app, &att_len);
     if (!att)
-        return -1;
+        return NODE_E_FAILED;
     enum { CHUNK = 256 };
     const uint8_t *txs[CHUNK];
     size_t lens[CHUNK], pending = 0;
@@ -336,10 +336,10 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
         char msg[256];
         if (rc != LEDGER_OK) {
             if (prc != LEDGER_OK)
-                snprintf(msg, sizeof msg, "rejected: %s: %.*s", ledger_err_str(rc),
+                snprintf(msg, sizeof msg, "rejected: %s: %.*s", proto_err_str(rc),
                          (int)(plen > 200 ? 200 : plen), (const char *)p);
             else
-                snprintf(msg, sizeof msg, "rejected: %s: %s", ledger_err_str(rc), why ? why : "-");
+                snprintf(msg, sizeof msg, "rejected: %s: %s", proto_err_str(rc), why ? why : "-");
             if (results)
                 json_array_append_new(results, json_pack("{s:s}", "error", msg));
             else

@@ -96,13 +96,13 @@ static int s_io_apply(void *ctx, uint64_t height, const uint8_t *block, size_t l
     int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
     if (rc != LEDGER_OK) {
         GLOG(WARN, LEDGER, "certified block %" PRIu64 " does not execute: %s (%s)", height,
-             ledger_err_str(rc), why.why ? why.why : "-");
+             proto_err_str(rc), why.why ? why.why : "-");
         goto out;
     }
     rc = ledger_store_commit(self->store, block, len, cert, cert_len, state);
     if (rc != LEDGER_OK) {
         GLOG(ERROR, LEDGER, "cannot commit synced block %" PRIu64 ": %s", height,
-             ledger_err_str(rc));
+             proto_err_str(rc));
         goto out;
     }
     if (self->deps.committed)

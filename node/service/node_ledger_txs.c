@@ -33,7 +33,7 @@ int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verifi
         atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     } else {
         self->st.txs_rejected++;
-        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", ledger_err_str(rc), w ? w : "-");
+        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", proto_err_str(rc), w ? w : "-");
     }
     return rc;
 }
@@ -68,7 +68,7 @@ void nl_on_verdicts(void *ctx, const uint8_t *buf, size_t len, uint64_t waited_m
             admitted += nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
         } else {
             self->st.txs_rejected++;
-            GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", ledger_err_str(rc), (int)n,
+            GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", proto_err_str(rc), (int)n,
                  (const char *)p);
         }
     }

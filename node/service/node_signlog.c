@@ -94,18 +94,18 @@ static int s_rewrite(node_signlog_t *self, const uint8_t *data, size_t len, uint
     size_t total = NODE_SIGNLOG_MAGIC_LEN + (data ? len + NODE_SIGNLOG_OVERHEAD : 0);
     uint8_t *buf = malloc(total);
     if (!buf)
-        return proto_err_set(err, err_cap, "out of memory");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     memcpy(buf, NODE_SIGNLOG_MAGIC, NODE_SIGNLOG_MAGIC_LEN);
     if (data)
         node_signlog_encode(data, len, seq, buf + NODE_SIGNLOG_MAGIC_LEN);
     int rc = node_datadir_write_file(self->path, buf, total, 0600, err, err_cap);
     free(buf);
     if (rc != 0)
-        return -1;
+        return NODE_E_FAILED;
     self->rewrites++;
     self->fd = open(self->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (self->fd < 0)
-        return proto_err_set(err, err_cap, "cannot open %s: %s", self->path, strerror(errno));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s", self->path, strerror(errno));
     self->end = total;
     if (data)
         self->seq = seq;
@@ -119,19 +119,19 @@ node_signlog_t *node_signlog_open(const char *path, size_t max_record, size_t co
     *last_len = 0;
     size_t one = NODE_SIGNLOG_MAGIC_LEN + max_record + NODE_SIGNLOG_OVERHEAD;
     if (max_record == 0 || max_record > UINT32_MAX || compact_bytes < one) {
-        proto_err_set(err, err_cap, "signlog: bad limits");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "signlog: bad limits");
         return NULL;
     }
     node_signlog_t *self = calloc(1, sizeof *self);
     if (!self) {
-        proto_err_set(err, err_cap, "out of memory");
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
         return NULL;
     }
     self->fd = -1;
     self->max_record = max_record;
     self->compact_bytes = compact_bytes;
     if ((size_t)snprintf(self->path, sizeof self->path, "%s", path) >= sizeof self->path) {
-        proto_err_set(err, err_cap, "path too long: %s", path);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "path too long: %s", path);
         goto err;
     }
     uint8_t *buf = NULL;
@@ -142,20 +142,20 @@ node_signlog_t *node_signlog_open(const char *path, size_t max_record, size_t co
     uint64_t seq = 0;
     if (node_datadir_read_file(path, compact_bytes, &buf, &len, msg, sizeof msg) != 0) {
         if (errno != ENOENT) {
-            proto_err_set(err, err_cap, "%s", msg);
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "%s", msg);
             goto err;
         }
     } else if (node_signlog_parse(buf, len, max_record, &rec, &rec_len, &seq) != 0 &&
                len != NODE_SIGNLOG_MAGIC_LEN) { /* only the magic: an empty log */
         free(buf);
-        proto_err_set(err, err_cap, "%s holds no valid signing record", path);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "%s holds no valid signing record", path);
         goto err;
     }
     if (rec) {
         *last = malloc(rec_len);
         if (!*last) {
             free(buf);
-            proto_err_set(err, err_cap, "out of memory");
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
             goto err;
         }
         memcpy(*last, rec, rec_len);
@@ -177,14 +177,14 @@ int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, c
                         size_t err_cap)
 {
     if (len == 0 || len > self->max_record)
-        return proto_err_set(err, err_cap, "signing record of %zu bytes (limit %zu)", len,
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "signing record of %zu bytes (limit %zu)", len,
                              self->max_record);
     uint64_t seq = self->seq + 1;
     if (self->fd < 0 || self->end + len + NODE_SIGNLOG_OVERHEAD > self->compact_bytes)
         return s_rewrite(self, data, len, seq, err, err_cap);
     uint8_t *rec = malloc(len + NODE_SIGNLOG_OVERHEAD);
     if (!rec)
-        return proto_err_set(err, err_cap, "out of memory");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     size_t n = node_signlog_encode(data, len, seq, rec), done = 0;
     while (done < n) {
         ssize_t w = pwrite(self->fd, rec + done, n - done, (off_t)(self->end + done));
@@ -208,10 +208,10 @@ int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, c
     self->appends++;
     return 0;
 fail:
-    proto_err_set(err, err_cap, "cannot append to %s: %s", self->path, strerror(errno));
+    proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot append to %s: %s", self->path, strerror(errno));
     close(self->fd);
     self->fd = -1;
-    return -1;
+    return NODE_E_FAILED;
 }
 
 uint64_t node_signlog_appends(const node_signlog_t *self)

@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "proto/proto_err.h"
 
 #define NODE_SIGNLOG_MAGIC "GSIGLOG1"
 #define NODE_SIGNLOG_MAGIC_LEN 8
@@ -40,7 +41,7 @@ typedef struct node_signlog_t node_signlog_t;
  *  bytes). *REC points into BUF, *SEQ is the record's sequence number (0 for a whole-file
  *  record). 0 when found; -1 when BUF holds no record (an empty log, or a bad first one). */
 int node_signlog_parse(const uint8_t *buf, size_t len, size_t max_record, const uint8_t **rec,
-                       size_t *rec_len, uint64_t *seq) __attribute__((warn_unused_result));
+                       size_t *rec_len, uint64_t *seq) PROTO_WUR;
 
 /*  Writes DATA (LEN bytes, 1..UINT32_MAX) framed as a record of sequence SEQ into OUT,
  *  which has room for LEN + NODE_SIGNLOG_OVERHEAD bytes; returns the bytes written. (Logs
@@ -60,7 +61,7 @@ node_signlog_t *node_signlog_open(const char *path, size_t max_record, size_t co
  *  (fdatasync). 0, or -1 with ERR (then the record may or may not be the newest on disk;
  *  the next append rewrites the log). */
 int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, char *err,
-                        size_t err_cap) __attribute__((warn_unused_result));
+                        size_t err_cap) PROTO_WUR;
 
 /*  Appends and rewrites done so far (for statistics and tests). */
 uint64_t node_signlog_appends(const node_signlog_t *self);

@@ -253,7 +253,7 @@ int main(int argc, char **argv)
         int rc = ledger_block_execute(store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &why);
         double t2 = s_now();
         if (rc != LEDGER_OK) {
-            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, ledger_err_str(rc),
+            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, proto_err_str(rc),
                     why.why, why.tx_index);
             failed = 1;
         } else if (ledger_store_commit(store, block, blen, (const uint8_t *)"bench-cert", 10, st) !=

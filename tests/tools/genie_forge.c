@@ -228,12 +228,12 @@ static int s_build_one(forge_t *f, ledger_store_t *store, ledger_mempool_t *pool
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "cannot build block %u: %s", FORGE_HEIGHT,
-                             ledger_err_str(rc));
+                             proto_err_str(rc));
     rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, &why);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "the block built does not execute: %s (%s)",
-                             ledger_err_str(rc), why.why ? why.why : "-");
+                             proto_err_str(rc), why.why ? why.why : "-");
     if (ledger_block_decode(*out, *out_len, &b) != PROTO_OK)
         return tool_cli_fail(FORGE_PROG, "%s", "the block built does not decode");
     memcpy(hash, ledger_block_hash(b), LEDGER_ID_LEN);
@@ -256,7 +256,7 @@ static int s_add_transfer(forge_t *f, ledger_store_t *store, ledger_mempool_t *p
     int rc = tx ? ledger_mempool_add(pool, tx, len, NULL, &why) : LEDGER_E_NOMEM;
     free(tx);
     if (rc != LEDGER_OK)
-        return tool_cli_fail(FORGE_PROG, "the transfer is refused: %s (%s)", ledger_err_str(rc),
+        return tool_cli_fail(FORGE_PROG, "the transfer is refused: %s (%s)", proto_err_str(rc),
                              why ? why : "-");
     return 0;
 }
@@ -668,7 +668,7 @@ int main(int argc, char **argv)
        checked against comes with the genesis, in s_build. */
     for (size_t i = 0; i < f->o.n_keys; i++) {
         int ks = proto_keystore_load(f->o.key_files[i], NULL, &f->keys[i], NULL);
-        if (ks != PROTO_KS_OK) {
+        if (ks != PROTO_OK) {
             tool_cli_fail(FORGE_PROG, "--key %s: %s (an unencrypted keystore wanted)",
                           f->o.key_files[i], proto_keystore_strerror(ks));
             goto out;

@@ -573,7 +573,7 @@ int main(int argc, char **argv)
         return s_die("%s", "out of memory");
     for (int s = 0; s < g.nsnd; s++) {
         if (nkeys) {
-            if (proto_keystore_load(keyfiles[s], NULL, &g.snd[s].key, NULL) != PROTO_KS_OK)
+            if (proto_keystore_load(keyfiles[s], NULL, &g.snd[s].key, NULL) != PROTO_OK)
                 return s_die("cannot load key %s (unencrypted keystore wanted)", keyfiles[s]);
         } else if (!(g.snd[s].key = s_derived_key(seed, (uint32_t)s))) {
             return s_die("%s", "cannot derive a key");

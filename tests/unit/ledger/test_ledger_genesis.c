@@ -350,7 +350,7 @@ static void test_write_apply_create(void)
         snprintf(kp, sizeof kp, "%s/authority-%d.key", path, i);
         proto_key_t *k = NULL;
         proto_ks_info_t info;
-        CHECK_EQ(proto_keystore_load(kp, NULL, &k, &info), PROTO_KS_OK);
+        CHECK_EQ(proto_keystore_load(kp, NULL, &k, &info), PROTO_OK);
         CHECK_EQ(info.kind, PROTO_KS_ACCOUNT);
         bool found = false;
         for (size_t j = 0; k && j < na; j++)
@@ -361,7 +361,7 @@ static void test_write_apply_create(void)
     char kp[600];
     snprintf(kp, sizeof kp, "%s/attestation.key", path);
     proto_ks_info_t info;
-    CHECK_EQ(proto_keystore_inspect(kp, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_inspect(kp, &info), PROTO_OK);
     CHECK(memcmp(info.pub, ledger_genesis_params(g)->attestation_service, 32) == 0);
     snprintf(kp, sizeof kp, "%s/genesis.json", path);
     CHECK_EQ(ledger_genesis_load(kp, &g2, err, sizeof err), LEDGER_OK);

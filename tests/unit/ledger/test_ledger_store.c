@@ -80,7 +80,7 @@ static ledger_store_t *s_open(const char *dir)
     char err[256] = "";
     int rc = ledger_store_open(dir, &s, err, sizeof err);
     if (rc != LEDGER_OK)
-        fprintf(stderr, "open %s: %s (%s)\n", dir, ledger_err_str(rc), err);
+        fprintf(stderr, "open %s: %s (%s)\n", dir, proto_err_str(rc), err);
     CHECK_EQ(rc, LEDGER_OK);
     return s;
 }

@@ -358,10 +358,10 @@ static void test_registry_and_names(void)
     }
     CHECK(ledger_contract_find(0) == NULL);
     CHECK(strcmp(ledger_contract_find(LEDGER_TX_TRANSFER)->name, "transfer") == 0);
-    CHECK(strcmp(ledger_err_str(LEDGER_E_NONCE_USED), "nonce-used") == 0);
-    CHECK(strcmp(ledger_err_str(12345), "unknown-error") == 0);
-    for (int e = LEDGER_OK; e >= LEDGER_E_NOMEM; e--)
-        CHECK(strcmp(ledger_err_str(e), "unknown-error") != 0);
+    CHECK(strcmp(proto_err_str(LEDGER_E_NONCE_USED), "nonce-used") == 0);
+    CHECK(strcmp(proto_err_str(12345), "unknown error") == 0);
+    for (int e = LEDGER_E_FIRST - 1; e >= LEDGER_E_NOMEM; e--)
+        CHECK(strcmp(proto_err_str(e), "unknown error") != 0);
 }
 
 /* tx_batch: written and walked back; malformed batches are refused before any visit. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node/app/node_config.h"
+#include "proto/proto_err.h"
 #include "testutil.h"
 
 #define ID_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -27,7 +28,7 @@ static void s_expect_error(int argc, char **argv, const char *needle)
     char err[512];
     int rc = 0;
     node_config_t *cfg = s_parse(argc, argv, &rc, err, sizeof err);
-    CHECK_EQ(rc, -1);
+    CHECK_EQ(rc, NODE_E_FAILED);
     CHECK(err[0] != '\0');
     CHECK(strchr(err, '\n') == NULL);
     if (!strstr(err, needle)) {
@@ -174,9 +175,9 @@ static void s_test_roles(void)
     CHECK_EQ(roles, (uint32_t) NODE_ROLE_TRAINER);
     CHECK_EQ(node_config_roles_parse("authority,auditor", &roles, err, sizeof err), 0);
     CHECK_EQ(roles, (uint32_t) (NODE_ROLE_AUTHORITY | NODE_ROLE_AUDITOR));
-    CHECK_EQ(node_config_roles_parse("", &roles, err, sizeof err), -1);
-    CHECK_EQ(node_config_roles_parse("user,", &roles, err, sizeof err), -1);
-    CHECK_EQ(node_config_roles_parse("miner", &roles, err, sizeof err), -1);
+    CHECK_EQ(node_config_roles_parse("", &roles, err, sizeof err), NODE_E_FAILED);
+    CHECK_EQ(node_config_roles_parse("user,", &roles, err, sizeof err), NODE_E_FAILED);
+    CHECK_EQ(node_config_roles_parse("miner", &roles, err, sizeof err), NODE_E_FAILED);
     CHECK(strstr(err, "miner") != NULL);
     CHECK(strcmp(node_config_role_name(NODE_ROLE_ENCLAVE_RUNNER), "enclave-runner") == 0);
     CHECK(node_config_role_name(3) == NULL);
@@ -312,7 +313,7 @@ static void s_test_reparse(void)
     int rc;
     char *bad[] = {"genie-node", "--bogus"};
     node_config_t *cfg = s_parse(ARGC(bad), bad, &rc, err, sizeof err);
-    CHECK_EQ(rc, -1);
+    CHECK_EQ(rc, NODE_E_FAILED);
     node_config_destroy(&cfg);
     char *good[] = {"genie-node", "--datadir", "d", "--listen", "tcp://127.0.0.1:1"};
     cfg = s_parse(ARGC(good), good, &rc, err, sizeof err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "node/service/node_signlog.h"
+#include "proto/proto_err.h"
 #include "testutil.h"
 
 #define MAXREC 4096
@@ -95,8 +96,8 @@ static void s_test_roundtrip(void)
         CHECK_EQ(node_signlog_append(log, rec, n, err, sizeof err), 0);
     }
     CHECK_EQ(node_signlog_appends(log), 10u);
-    CHECK_EQ(node_signlog_append(log, rec, 0, err, sizeof err), -1);
-    CHECK_EQ(node_signlog_append(log, rec, MAXREC + 1, err, sizeof err), -1);
+    CHECK_EQ(node_signlog_append(log, rec, 0, err, sizeof err), NODE_E_FAILED);
+    CHECK_EQ(node_signlog_append(log, rec, MAXREC + 1, err, sizeof err), NODE_E_FAILED);
     CHECK(strstr(err, "limit") != NULL);
     node_signlog_destroy(&log);
     s_expect(9);

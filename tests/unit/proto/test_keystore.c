@@ -2,10 +2,10 @@
  *  rejection of damaged or crafted files. Also a usage example:
  *
  *      proto_key_t *k = proto_key_generate();
- *      if (proto_keystore_save(path, k, PROTO_KS_NODE, passphrase) != PROTO_KS_OK) ...
+ *      if (proto_keystore_save(path, k, PROTO_KS_NODE, passphrase) != PROTO_OK) ...
  *      proto_key_t *back = NULL;
  *      int rc = proto_keystore_load(path, passphrase, &back, NULL);
- *      if (rc != PROTO_KS_OK) fprintf(stderr, "%s\n", proto_keystore_strerror(rc));
+ *      if (rc != PROTO_OK) fprintf(stderr, "%s\n", proto_keystore_strerror(rc));
  */
 #include <dirent.h>
 #include <errno.h>
@@ -104,10 +104,10 @@ static void test_roundtrip_clear(void)
     uint64_t t0 = s_now_ms();
     CHECK(k != NULL);
 
-    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_NODE, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_NODE, NULL), PROTO_OK);
     uint64_t t1 = s_now_ms();
     memset(&info, 0xaa, sizeof info);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, &info), PROTO_OK);
     CHECK(back != NULL);
     if (back) {
         CHECK(memcmp(proto_key_public(back), proto_key_public(k), PROTO_PUBKEY_LEN) == 0);
@@ -120,15 +120,15 @@ static void test_roundtrip_clear(void)
     proto_key_destroy(&back);
 
     /* A passphrase given for an unencrypted file is ignored. */
-    CHECK_EQ(proto_keystore_load(path, "whatever", &back, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, "whatever", &back, NULL), PROTO_OK);
     CHECK(back != NULL);
     proto_key_destroy(&back);
 
     /* "" means unencrypted too. */
     char path2[512];
     s_path(path2, sizeof path2, "empty-pass.key");
-    CHECK_EQ(proto_keystore_save(path2, k, PROTO_KS_ACCOUNT, ""), PROTO_KS_OK);
-    CHECK_EQ(proto_keystore_inspect(path2, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path2, k, PROTO_KS_ACCOUNT, ""), PROTO_OK);
+    CHECK_EQ(proto_keystore_inspect(path2, &info), PROTO_OK);
     CHECK(!info.encrypted);
     CHECK_EQ(info.kind, PROTO_KS_ACCOUNT);
 
@@ -154,7 +154,7 @@ static void test_roundtrip_encrypted(void)
     proto_ks_info_t info;
     CHECK(k != NULL);
 
-    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_ACCOUNT, "correct horse"), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_ACCOUNT, "correct horse"), PROTO_OK);
 
     /* The seed is not in the file. */
     uint8_t buf[4096];
@@ -171,25 +171,25 @@ static void test_roundtrip_encrypted(void)
 
     /* Inspect needs no passphrase. */
     memset(&info, 0, sizeof info);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_OK);
     CHECK(info.encrypted);
     CHECK_EQ(info.kind, PROTO_KS_ACCOUNT);
     CHECK(memcmp(info.pub, proto_key_public(k), PROTO_PUBKEY_LEN) == 0);
     CHECK(info.created_ms > 0);
-    CHECK_EQ(proto_keystore_inspect(path, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_inspect(path, NULL), PROTO_OK);
 
     /* Load without a passphrase: needs one; out stays NULL. */
     back = (proto_key_t *) &info; /* any non-NULL value: load must reset it */
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_NEED_PASSPHRASE);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_NEED_PASSPHRASE);
     CHECK(back == NULL);
-    CHECK_EQ(proto_keystore_load(path, "", &back, NULL), PROTO_KS_E_NEED_PASSPHRASE);
+    CHECK_EQ(proto_keystore_load(path, "", &back, NULL), PROTO_E_KS_NEED_PASSPHRASE);
     CHECK(back == NULL);
 
-    CHECK_EQ(proto_keystore_load(path, "wrong horse", &back, NULL), PROTO_KS_E_BAD_PASSPHRASE);
+    CHECK_EQ(proto_keystore_load(path, "wrong horse", &back, NULL), PROTO_E_KS_BAD_PASSPHRASE);
     CHECK(back == NULL);
 
     memset(&info, 0, sizeof info);
-    CHECK_EQ(proto_keystore_load(path, "correct horse", &back, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, "correct horse", &back, &info), PROTO_OK);
     CHECK(back != NULL);
     if (back) {
         CHECK(memcmp(proto_key_public(back), proto_key_public(k), PROTO_PUBKEY_LEN) == 0);
@@ -206,7 +206,7 @@ static void test_roundtrip_encrypted(void)
     memcpy(copy, buf, (size_t) n);
     copy[n - 20] ^= 0x01;
     CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, "correct horse", &back, NULL), PROTO_KS_E_BAD_PASSPHRASE);
+    CHECK_EQ(proto_keystore_load(bad, "correct horse", &back, NULL), PROTO_E_KS_BAD_PASSPHRASE);
     CHECK(back == NULL);
 
     /* The public key replaced: the additional data no longer matches. */
@@ -217,7 +217,7 @@ static void test_roundtrip_encrypted(void)
         copy[at + 3] ^= 0x40;
         CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
         int rc = proto_keystore_load(bad, "correct horse", &back, NULL);
-        CHECK(rc == PROTO_KS_E_BAD_PASSPHRASE || rc == PROTO_KS_E_FORMAT);
+        CHECK(rc == PROTO_E_KS_BAD_PASSPHRASE || rc == PROTO_E_KS_FORMAT);
         CHECK(back == NULL);
     }
 
@@ -228,7 +228,7 @@ static void test_roundtrip_encrypted(void)
         copy[at - 3] = PROTO_KS_NODE;
         CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
         int rc = proto_keystore_load(bad, "correct horse", &back, NULL);
-        CHECK(rc == PROTO_KS_E_BAD_PASSPHRASE);
+        CHECK(rc == PROTO_E_KS_BAD_PASSPHRASE);
         CHECK(back == NULL);
     } else {
         CHECK(!"kind byte not where expected");
@@ -251,7 +251,7 @@ static void test_mode_and_no_overwrite(void)
 
     int entries = s_count_entries();
     mode_t old = umask(0);
-    CHECK_EQ(proto_keystore_save(path, k1, PROTO_KS_NODE, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path, k1, PROTO_KS_NODE, NULL), PROTO_OK);
     umask(old);
     CHECK_EQ(stat(path, &st), 0);
     CHECK_EQ(st.st_mode & 07777, 0600);
@@ -262,7 +262,7 @@ static void test_mode_and_no_overwrite(void)
     char path_u[512];
     s_path(path_u, sizeof path_u, "umask.key");
     old = umask(0277);
-    CHECK_EQ(proto_keystore_save(path_u, k1, PROTO_KS_NODE, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path_u, k1, PROTO_KS_NODE, NULL), PROTO_OK);
     umask(old);
     CHECK_EQ(stat(path_u, &st), 0);
     CHECK_EQ(st.st_mode & 07777, 0600);
@@ -270,10 +270,10 @@ static void test_mode_and_no_overwrite(void)
 
     uint8_t before[4096], after[4096];
     long nb = s_slurp(path, before, sizeof before);
-    CHECK_EQ(proto_keystore_save(path, k2, PROTO_KS_NODE, NULL), PROTO_KS_E_EXISTS);
+    CHECK_EQ(proto_keystore_save(path, k2, PROTO_KS_NODE, NULL), PROTO_E_KS_EXISTS);
     long na = s_slurp(path, after, sizeof after);
     CHECK(nb > 0 && nb == na && memcmp(before, after, (size_t) nb) == 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_OK);
     if (back)
         CHECK(memcmp(proto_key_public(back), proto_key_public(k1), PROTO_PUBKEY_LEN) == 0);
     proto_key_destroy(&back);
@@ -284,22 +284,22 @@ static void test_mode_and_no_overwrite(void)
     s_path(link_path, sizeof link_path, "dangling.key");
     s_path(target, sizeof target, "target-does-not-exist");
     CHECK_EQ(symlink(target, link_path), 0);
-    CHECK_EQ(proto_keystore_save(link_path, k2, PROTO_KS_NODE, NULL), PROTO_KS_E_EXISTS);
+    CHECK_EQ(proto_keystore_save(link_path, k2, PROTO_KS_NODE, NULL), PROTO_E_KS_EXISTS);
     CHECK(access(target, F_OK) != 0);
     unlink(link_path);
 
     /* Permissions: group/other bits are refused, by load and inspect alike. */
     proto_ks_info_t info;
     CHECK_EQ(chmod(path, 0644), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_PERMS);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_PERMS);
     CHECK(back == NULL);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_E_PERMS);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_E_KS_PERMS);
     CHECK_EQ(chmod(path, 0640), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_PERMS);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_PERMS);
     CHECK_EQ(chmod(path, 0602), 0);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_E_PERMS);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_E_KS_PERMS);
     CHECK_EQ(chmod(path, 0400), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_OK);
     proto_key_destroy(&back);
 
     /* A stale temporary file of the same name is not ours: error, and it is left alone. */
@@ -307,7 +307,7 @@ static void test_mode_and_no_overwrite(void)
     s_path(other, sizeof other, "other.key");
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", other, (long) getpid());
     CHECK_EQ(s_spit(tmp, (const uint8_t *) "x", 1, 0600), 0);
-    CHECK_EQ(proto_keystore_save(other, k2, PROTO_KS_NODE, NULL), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_save(other, k2, PROTO_KS_NODE, NULL), PROTO_E_IO);
     CHECK_EQ(errno, EEXIST);
     CHECK_EQ(access(tmp, F_OK), 0);
     CHECK(access(other, F_OK) != 0);
@@ -316,12 +316,12 @@ static void test_mode_and_no_overwrite(void)
     /* A directory that does not exist. */
     char nodir[512];
     s_path(nodir, sizeof nodir, "no/such/dir/node.key");
-    CHECK_EQ(proto_keystore_save(nodir, k2, PROTO_KS_NODE, NULL), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_save(nodir, k2, PROTO_KS_NODE, NULL), PROTO_E_IO);
     CHECK_EQ(errno, ENOENT);
 
     /* Bad arguments. */
-    CHECK_EQ(proto_keystore_save(other, k2, (proto_ks_kind_t) 3, NULL), PROTO_KS_E_IO);
-    CHECK_EQ(proto_keystore_save(other, NULL, PROTO_KS_NODE, NULL), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_save(other, k2, (proto_ks_kind_t) 3, NULL), PROTO_E_IO);
+    CHECK_EQ(proto_keystore_save(other, NULL, PROTO_KS_NODE, NULL), PROTO_E_IO);
     CHECK(access(other, F_OK) != 0);
 
     CHECK_EQ(chmod(path, 0600), 0);
@@ -383,7 +383,7 @@ static void test_crafted(void)
 
     /* The documented layout, written independently, loads. */
     CHECK_EQ(s_craft(path, 1, 1, pub, false, 0, 0, seed, 32), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, &info), PROTO_OK);
     if (back)
         CHECK(memcmp(proto_key_public(back), pub, PROTO_PUBKEY_LEN) == 0);
     CHECK_EQ(info.created_ms, 1700000000000ull);
@@ -394,46 +394,46 @@ static void test_crafted(void)
     memcpy(pub2, pub, sizeof pub2);
     pub2[0] ^= 1;
     CHECK_EQ(s_craft(path, 1, 1, pub2, false, 0, 0, seed, 32), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK(back == NULL);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_E_KS_FORMAT);
 
     /* Wrong version, wrong kind, short seed. */
     CHECK_EQ(s_craft(path, 2, 1, pub, false, 0, 0, seed, 32), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 3, pub, false, 0, 0, seed, 32), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 0, pub, false, 0, 0, seed, 32), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 1, pub, false, 0, 0, seed, 31), 0);
-    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* Control: an encrypted file with sane (minimal) limits and a junk ciphertext decodes
      * and fails only at decryption, so the FORMAT answers below are the limits' doing. */
     CHECK_EQ(s_craft(path, 1, 2, pub, true, crypto_pwhash_argon2id_OPSLIMIT_MIN,
                      crypto_pwhash_argon2id_MEMLIMIT_MIN, junk, 48), 0);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_OK);
     CHECK(info.encrypted);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_BAD_PASSPHRASE);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_BAD_PASSPHRASE);
 
     /* Absurd memory limit (1 TiB), absurd ops, limits below the minimum. */
     CHECK_EQ(s_craft(path, 1, 2, pub, true, 2, 1ull << 40, junk, 48), 0);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_FORMAT);
-    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
+    CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 2, pub, true,
                      crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE, /* allowed */
                      (uint64_t) crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE + 1, junk, 48), 0);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 2, pub, true, UINT64_MAX, 65536, junk, 48), 0);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 2, pub, true, 0, 65536, junk, 48), 0);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 2, pub, true, 2, 1024, junk, 48), 0);
-    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     /* Encrypted with a seed-sized (unsealed) secret. */
     CHECK_EQ(s_craft(path, 1, 2, pub, true, 1, 8192, junk, 32), 0);
     rc = proto_keystore_load(path, "pw", &back, NULL);
-    CHECK_EQ(rc, PROTO_KS_E_FORMAT);
+    CHECK_EQ(rc, PROTO_E_KS_FORMAT);
     CHECK(back == NULL);
 
     unlink(path);
@@ -451,7 +451,7 @@ static void test_damaged_files(void)
     proto_ks_info_t info;
     uint8_t buf[8192];
     CHECK(k != NULL);
-    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_NODE, NULL), PROTO_KS_OK);
+    CHECK_EQ(proto_keystore_save(path, k, PROTO_KS_NODE, NULL), PROTO_OK);
     long n = s_slurp(path, buf, sizeof buf);
     CHECK(n > 40);
     if (n <= 40) {
@@ -464,73 +464,73 @@ static void test_damaged_files(void)
     int prefixes_ok = 0;
     for (long cut = 0; cut < n; cut++) {
         CHECK_EQ(s_spit(bad, buf, (size_t) cut, 0600), 0);
-        if (proto_keystore_load(bad, NULL, &back, NULL) == PROTO_KS_E_FORMAT && !back &&
-            proto_keystore_inspect(bad, &info) == PROTO_KS_E_FORMAT)
+        if (proto_keystore_load(bad, NULL, &back, NULL) == PROTO_E_KS_FORMAT && !back &&
+            proto_keystore_inspect(bad, &info) == PROTO_E_KS_FORMAT)
             prefixes_ok++;
     }
     CHECK_EQ(prefixes_ok, n);
 
     /* Empty file. */
     CHECK_EQ(s_spit(bad, buf, 0, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* A trailing byte. */
     buf[n] = 0xc0;
     CHECK_EQ(s_spit(bad, buf, (size_t) n + 1, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* A flipped byte in the clear seed: the derived public key no longer matches. */
     uint8_t copy[8192];
     memcpy(copy, buf, (size_t) n);
     copy[n - 1] ^= 0x80;
     CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK(back == NULL);
 
     /* The magic altered. */
     memcpy(copy, buf, (size_t) n);
     copy[2] ^= 0x01;
     CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* Garbage. */
     uint8_t garbage[300];
     randombytes_buf(garbage, sizeof garbage);
     CHECK_EQ(s_spit(bad, garbage, sizeof garbage, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
-    CHECK_EQ(proto_keystore_inspect(bad, &info), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
+    CHECK_EQ(proto_keystore_inspect(bad, &info), PROTO_E_KS_FORMAT);
     CHECK(back == NULL);
 
     /* Too big (even if it starts with a good file). */
     memset(copy, 0, sizeof copy);
     memcpy(copy, buf, (size_t) n);
     CHECK_EQ(s_spit(bad, copy, 5000, 0600), 0);
-    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* Not a regular file: a directory and a FIFO (which must not block). */
     char dir[512], fifo[512];
     s_path(dir, sizeof dir, "a-dir.key");
     s_path(fifo, sizeof fifo, "a-fifo.key");
     CHECK_EQ(mkdir(dir, 0700), 0);
-    CHECK_EQ(proto_keystore_load(dir, NULL, &back, NULL), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(dir, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(mkfifo(fifo, 0600), 0);
-    CHECK_EQ(proto_keystore_load(fifo, NULL, &back, NULL), PROTO_KS_E_FORMAT);
-    CHECK_EQ(proto_keystore_inspect(fifo, &info), PROTO_KS_E_FORMAT);
+    CHECK_EQ(proto_keystore_load(fifo, NULL, &back, NULL), PROTO_E_KS_FORMAT);
+    CHECK_EQ(proto_keystore_inspect(fifo, &info), PROTO_E_KS_FORMAT);
     rmdir(dir);
     unlink(fifo);
 
     /* Missing file. */
     char missing[512];
     s_path(missing, sizeof missing, "missing.key");
-    CHECK_EQ(proto_keystore_load(missing, NULL, &back, NULL), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_load(missing, NULL, &back, NULL), PROTO_E_IO);
     CHECK_EQ(errno, ENOENT);
-    CHECK_EQ(proto_keystore_inspect(missing, &info), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_inspect(missing, &info), PROTO_E_IO);
     CHECK(back == NULL);
 
     /* NULL arguments. */
-    CHECK_EQ(proto_keystore_load(path, NULL, NULL, NULL), PROTO_KS_E_IO);
-    CHECK_EQ(proto_keystore_load(NULL, NULL, &back, NULL), PROTO_KS_E_IO);
-    CHECK_EQ(proto_keystore_inspect(NULL, &info), PROTO_KS_E_IO);
+    CHECK_EQ(proto_keystore_load(path, NULL, NULL, NULL), PROTO_E_IO);
+    CHECK_EQ(proto_keystore_load(NULL, NULL, &back, NULL), PROTO_E_IO);
+    CHECK_EQ(proto_keystore_inspect(NULL, &info), PROTO_E_IO);
 
     sodium_memzero(buf, sizeof buf);
     sodium_memzero(copy, sizeof copy);
@@ -541,14 +541,14 @@ static void test_damaged_files(void)
 
 static void test_strerror(void)
 {
-    static const int codes[] = {PROTO_KS_OK,
-                                PROTO_KS_E_IO,
-                                PROTO_KS_E_FORMAT,
-                                PROTO_KS_E_PERMS,
-                                PROTO_KS_E_NEED_PASSPHRASE,
-                                PROTO_KS_E_BAD_PASSPHRASE,
-                                PROTO_KS_E_EXISTS,
-                                PROTO_KS_E_CRYPTO};
+    static const int codes[] = {PROTO_OK,
+                                PROTO_E_IO,
+                                PROTO_E_KS_FORMAT,
+                                PROTO_E_KS_PERMS,
+                                PROTO_E_KS_NEED_PASSPHRASE,
+                                PROTO_E_KS_BAD_PASSPHRASE,
+                                PROTO_E_KS_EXISTS,
+                                PROTO_E_CRYPTO};
     const size_t n = sizeof codes / sizeof codes[0];
     const char *unknown = proto_keystore_strerror(42);
     CHECK(unknown != NULL && *unknown);
