@@ -42,12 +42,13 @@ static int s_read_all(const char *path, size_t max, uint8_t **buf, size_t *len, 
     int rc = 0;
     while (b) {
         if (have == room) {
-            uint8_t *g = room <= max ? realloc(b, room * 2) : NULL;
+            size_t grow = room * 2 > max + 1 ? max + 1 : room * 2;
+            uint8_t *g = room <= max ? realloc(b, grow) : NULL;
             if (!g) {
-                rc = room > max ? 0 : PROTO_E_NOMEM;
+                rc = room > max ? 0 : PROTO_E_NOMEM; /* past MAX: the validator refuses it */
                 break;
             }
-            b = g, room *= 2;
+            b = g, room = grow;
         }
         ssize_t got = bgzf_read(fp, b + have, room - have);
         if (got < 0) {

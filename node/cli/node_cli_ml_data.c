@@ -175,7 +175,9 @@ static int s_load_23(const node_cli_ml_src_t *src, node_cli_ml_data_t *d, char *
         const char *base = strrchr(files[loaded], '/');
         char id[256];
         snprintf(id, sizeof id, "%s", base ? base + 1 : files[loaded]);
-        id[strlen(id) - 4] = '\0'; /* ".txt" */
+        size_t il = strlen(id);
+        if (il > 4 && strcmp(id + il - 4, ".txt") == 0)
+            id[il - 4] = '\0';
         char e2[256];
         rc = ml_geno_load_23andme(files[loaded], ref, id, NULL, &parts[loaded], &st, e2, sizeof e2);
         if (rc == 0)
