@@ -300,14 +300,31 @@ void node_cli_ml_rows_free(node_cli_ml_rows_t *r)
     memset(r, 0, sizeof *r);
 }
 
-/*  Where feature ID comes from: a SNP (*SNP), a numeric column (*COL, *LEVEL = -1) or a
- *  categorical level (*COL, *LEVEL, -2 when the data lacks the level). */
-static bool s_feature_source(const node_cli_ml_data_t *d, const char *id, size_t *snp, size_t *col,
-                             int32_t *level)
+/*  A SNP's rsid and column, sorted by rsid for lookups by binary search. */
+typedef struct {
+    const char *id;
+    size_t j;
+} s_snp_t;
+
+static int s_cmp_snp(const void *a, const void *b)
+{
+    return strcmp(((const s_snp_t *)a)->id, ((const s_snp_t *)b)->id);
+}
+
+/*  Where feature ID comes from: a SNP (*SNP; SNPS is the sorted index of D's SNPs), a numeric
+ *  column (*COL, *LEVEL = -1) or a categorical level (*COL, *LEVEL, -2 when the data lacks
+ *  the level). */
+static bool s_feature_source(const node_cli_ml_data_t *d, const s_snp_t *snps, const char *id,
+                             size_t *snp, size_t *col, int32_t *level)
 {
     *snp = SIZE_MAX;
-    if (d->geno && ml_geno_find_snp(d->geno, id, snp))
+    s_snp_t key = {.id = id};
+    const s_snp_t *hit =
+        d->geno ? bsearch(&key, snps, d->geno->n_snps, sizeof *snps, s_cmp_snp) : NULL;
+    if (hit) {
+        *snp = hit->j;
         return true;
+    }
     const ml_table_t *t = d->table;
     if (!t)
         return false;
@@ -340,21 +357,29 @@ int node_cli_ml_features(const ml_model_t *m, const node_cli_ml_data_t *d,
     size_t p = ml_model_p(m);
     const double *mean = NULL, *sd = NULL;
     bool scaled = ml_model_scaling(m, &mean, &sd);
-    double *snp_mean = d->geno ? malloc((d->geno->n_snps + 1) * sizeof *snp_mean) : NULL;
+    size_t ns = d->geno ? d->geno->n_snps : 0;
+    double *snp_mean = malloc((ns + 1) * sizeof *snp_mean);
+    s_snp_t *snps = malloc((ns + 1) * sizeof *snps);
     *x = ml_mat_new(k, p);
-    if (!*x || (d->geno && !snp_mean)) {
+    if (!*x || !snp_mean || !snps) {
         free(snp_mean);
+        free(snps);
         ml_mat_destroy(x);
         return PROTO_E_NOMEM;
     }
-    if (d->geno)
+    if (d->geno) {
         ml_geno_col_means(d->geno, snp_mean);
+        for (size_t j = 0; j < ns; j++)
+            snps[j] = (s_snp_t){.id = d->geno->rsids[j], .j = j};
+        qsort(snps, ns, sizeof *snps, s_cmp_snp); /* a repeated rsid: either copy is used */
+    }
     for (size_t j = 0; j < p; j++) {
         size_t snp, col = 0;
         int32_t level = -1;
         const char *id = ml_model_feature_id(m, j);
-        if (!s_feature_source(d, id, &snp, &col, &level)) {
+        if (!s_feature_source(d, snps, id, &snp, &col, &level)) {
             free(snp_mean);
+            free(snps);
             ml_mat_destroy(x);
             return proto_err_fail(err, cap, ML_E_NOT_FOUND,
                                   "feature '%.64s' of the model is not in the data", id);
@@ -381,6 +406,7 @@ int node_cli_ml_features(const ml_model_t *m, const node_cli_ml_data_t *d,
         }
     }
     free(snp_mean);
+    free(snps);
     return 0;
 }
 
