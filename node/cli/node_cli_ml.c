@@ -256,9 +256,14 @@ static int s_list(const char *text, bool from_file, char **store, const char ***
             return proto_err_fail(err, cap, PROTO_E_IO, "cannot open %s", text);
         char *b = malloc(16u << 20);
         size_t got = b ? fread(b, 1, (16u << 20) - 1, f) : 0;
+        bool more = b && got == (16u << 20) - 1 && fgetc(f) != EOF;
         fclose(f);
         if (!b)
             return PROTO_E_NOMEM;
+        if (more) {
+            free(b);
+            return proto_err_fail(err, cap, ML_E_TOO_BIG, "%s is over 16 MiB", text);
+        }
         b[got] = '\0';
         *store = b;
     } else if (!(*store = strdup(text))) {
@@ -360,8 +365,9 @@ static void s_hex(const uint8_t h[32], char hex[65])
 
 /*  Fits a logistic or linear model on rows TR of R (through ml_join for the features). */
 static int s_fit_linear(const s_opts_t *o, ml_model_kind_t kind, const node_cli_ml_data_t *d,
-                        const char **feat, size_t n_feat, const char **cov, size_t n_cov,
-                        const ml_split_t *sp, ml_model_t **out, char *err, size_t cap)
+                        const node_cli_ml_rows_t *r, const char **feat, size_t n_feat,
+                        const char **cov, size_t n_cov, const ml_split_t *sp, ml_model_t **out,
+                        char *err, size_t cap)
 {
     ml_geno_t *own = d->geno ? NULL : node_cli_ml_table_samples(d->table);
     const ml_geno_t *g = d->geno ? d->geno : own;
@@ -389,6 +395,14 @@ static int s_fit_linear(const s_opts_t *o, ml_model_kind_t kind, const node_cli_
     ml_join_stats_t js;
     if ((rc = ml_join(g, d->table, &jo, &ds, &js, err, cap)) != 0)
         goto out;
+    bool same = ds->x->rows == r->n;
+    for (size_t i = 0; same && i < r->n; i++)
+        same = ds->sample_ids && ds->sample_ids[i] && strcmp(ds->sample_ids[i], r->ids[i]) == 0;
+    if (!same) { /* the split indexes R's samples: the join must have kept exactly those */
+        rc = proto_err_fail(err, cap, ML_E_FAILED, "joined %zu samples, expected %zu", ds->x->rows,
+                            r->n);
+        goto out;
+    }
     node_cli_ml_progress("fitting %s on %zu samples x %zu features...", ml_model_kind_name(kind),
                          sp->n_train, ds->x->cols);
     rc = PROTO_E_NOMEM;
@@ -496,7 +510,7 @@ int node_cli_cmd_ml_train(node_cli_t *cli, int argc, char **argv)
     }
     rc = kind == ML_MODEL_PRS
              ? s_fit_prs(&o, &d, &r, feat, n_feat, sp, &m, err, sizeof err)
-             : s_fit_linear(&o, kind, &d, feat, n_feat, cov, n_cov, sp, &m, err, sizeof err);
+             : s_fit_linear(&o, kind, &d, &r, feat, n_feat, cov, n_cov, sp, &m, err, sizeof err);
     if (rc)
         goto out;
     /* evaluate on the held-out split (the training split when --test-frac 0) */
