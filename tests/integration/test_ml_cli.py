@@ -255,6 +255,35 @@ def check_cohort_models(r, coh):
     c = ml(r, ["train", "--data", pheno, "--label", "quant", "--model", "linear",
                "--covariates", "age,sex,bmi", "--out", lin], json_out=True)
     expect(c.returncode == 0 and c.json and "r2_test" in c.json, "linear on a CSV: %r" % c)
+    # feature selection: three rsids from a file (comments, blank lines) plus sex one-hot
+    with open(os.path.join(coh, "cohort.vcf")) as f:
+        rsids = [l.split("\t")[2] for l in f if not l.startswith("#")][:3]
+    ffile = os.path.join(r.tmp, "features.txt")
+    with open(ffile, "w") as f:
+        f.write("# chosen SNPs\n%s\n\n%s\n%s\n" % tuple(rsids))
+    sel = os.path.join(r.tmp, "selected.model")
+    c = ml(r, ["train", "--data", pheno, "--genotypes", vcf, "--label", "quant", "--model",
+               "linear", "--features-file", ffile, "--covariates", "sex", "--out", sel],
+           json_out=True)
+    expect(c.returncode == 0 and c.json and c.json["features"] == 4, "--features-file: %r" % c)
+    c = ml(r, ["train", "--data", pheno, "--genotypes", vcf, "--label", "quant", "--model", "prs",
+               "--features", ",".join(rsids[:2]), "--p-threshold", "1", "--out", sel],
+           json_out=True)
+    expect(c.returncode == 0 and c.json and c.json["features"] <= 2, "prs --features: %r" % c)
+    c = ml(r, ["train", "--data", pheno, "--genotypes", vcf, "--label", "quant", "--model", "prs",
+               "--features", "rs_absent", "--out", sel])
+    expect("rs_absent" in one_error(c, 1), "absent rsid not named")
+    # --id: the id column need not be the first
+    moved = os.path.join(r.tmp, "pheno_id_last.csv")
+    with open(pheno) as f, open(moved, "w") as g:
+        for line in f.read().splitlines():
+            cols = line.split(",")
+            g.write(",".join(cols[1:] + cols[:1]) + "\n")
+    lg2 = os.path.join(r.tmp, "geno_logistic_id.model")
+    c = ml(r, ["train", "--data", moved, "--id", "id", "--genotypes", vcf, "--label", "trait",
+               "--model", "logistic", "--covariates", "age,sex", "--l2", "10", "--out", lg2],
+           json_out=True)
+    expect(c.returncode == 0 and c.json and c.json["features"] == 402, "--id: %r" % c)
 
 
 def check_bad_usage(r, bc):
