@@ -198,6 +198,8 @@ int node_cli_ml_view(const node_cli_ml_data_t *d, const node_cli_ml_rows_t *r, c
                      size_t k, const size_t *cols, size_t m, ml_dosage_view_t *v, char *err,
                      size_t cap) PROTO_WUR;
 void node_cli_ml_view_free(ml_dosage_view_t *v);
+/*  V written with thousands separators ("5,000") into BUF; returns BUF. */
+const char *node_cli_ml_count(size_t v, char buf[static 32]);
 /*  Prints "genie: MESSAGE" on stderr (progress). */
 void node_cli_ml_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

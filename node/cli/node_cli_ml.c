@@ -403,8 +403,9 @@ static int s_fit_linear(const s_opts_t *o, ml_model_kind_t kind, const node_cli_
                             r->n);
         goto out;
     }
-    node_cli_ml_progress("fitting %s on %zu samples x %zu features...", ml_model_kind_name(kind),
-                         sp->n_train, ds->x->cols);
+    char c1[32], c2[32];
+    node_cli_ml_progress("fitting %s on %s samples x %s features...", ml_model_kind_name(kind),
+                         node_cli_ml_count(sp->n_train, c1), node_cli_ml_count(ds->x->cols, c2));
     rc = PROTO_E_NOMEM;
     if (!(tr = ml_dataset_subset(ds, sp->train, sp->n_train)))
         goto out;
@@ -450,7 +451,9 @@ static int s_fit_prs(const s_opts_t *o, const node_cli_ml_data_t *d, const node_
         y[a] = r->y[sp->train[a]];
     if ((rc = node_cli_ml_view(d, r, sp->train, sp->n_train, cols, n_feat, &v, err, cap)) != 0)
         goto out;
-    node_cli_ml_progress("training PRS on %zu samples x %zu SNPs...", v.n, v.m);
+    char c1[32], c2[32];
+    node_cli_ml_progress("training PRS on %s samples x %s SNPs...", node_cli_ml_count(v.n, c1),
+                         node_cli_ml_count(v.m, c2));
     ml_prs_opts_t po = {.p_threshold = o->p_threshold, .l2 = o->l2_set ? o->l2 : 0};
     rc = ml_prs_train(&v, y, &po, out, err, cap);
 out:

@@ -18,6 +18,20 @@
 
 #define MAX_23_FILES 100000u /* 23andMe files over every --23andme directory */
 
+const char *node_cli_ml_count(size_t v, char buf[static 32])
+{
+    char digits[24];
+    int n = snprintf(digits, sizeof digits, "%zu", v);
+    size_t o = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 void node_cli_ml_progress(const char *fmt, ...)
 {
     va_list ap;
@@ -159,6 +173,7 @@ static int s_load_23(const node_cli_ml_src_t *src, node_cli_ml_data_t *d, char *
     ml_geno_t **parts = NULL;
     size_t n = 0, loaded = 0;
     ml_geno_stats_t st = {0};
+    char c1[32], c2[32];
     int rc = ml_snpref_load(src->ref, NULL, &ref, err, cap);
     if (rc == 0)
         rc = s_hash_file(d, src->ref, err, cap);
@@ -189,8 +204,9 @@ static int s_load_23(const node_cli_ml_src_t *src, node_cli_ml_data_t *d, char *
     }
     rc = ml_geno_stack((const ml_geno_t *const *)parts, n, &d->geno, err, cap);
     if (rc == 0)
-        node_cli_ml_progress("%zu samples x %zu SNPs (%llu strand flips, %llu allele errors)",
-                             d->geno->n_samples, d->geno->n_snps, (unsigned long long)st.flipped,
+        node_cli_ml_progress("%s samples x %s SNPs (%llu strand flips, %llu allele errors)",
+                             node_cli_ml_count(d->geno->n_samples, c1),
+                             node_cli_ml_count(d->geno->n_snps, c2), (unsigned long long)st.flipped,
                              (unsigned long long)st.allele_errors);
 out:
     for (size_t i = 0; parts && i < loaded; i++)
@@ -207,6 +223,7 @@ int node_cli_ml_load(const node_cli_ml_src_t *src, node_cli_ml_data_t *out, char
 {
     memset(out, 0, sizeof *out);
     int rc = 0;
+    char c1[32], c2[32];
     if (src->data) {
         ml_csv_opts_t o = ml_csv_opts_default();
         o.id_column = src->id_column;
@@ -214,8 +231,9 @@ int node_cli_ml_load(const node_cli_ml_src_t *src, node_cli_ml_data_t *out, char
         if (rc == 0)
             rc = s_hash_file(out, src->data, err, cap);
         if (rc == 0)
-            node_cli_ml_progress("read %s: %zu rows x %zu columns", src->data,
-                                 ml_table_rows(out->table), ml_table_cols(out->table));
+            node_cli_ml_progress("read %s: %s rows x %zu columns", src->data,
+                                 node_cli_ml_count(ml_table_rows(out->table), c1),
+                                 ml_table_cols(out->table));
     }
     if (rc == 0 && src->genotypes) {
         ml_geno_stats_t st = {0};
@@ -225,8 +243,9 @@ int node_cli_ml_load(const node_cli_ml_src_t *src, node_cli_ml_data_t *out, char
         if (rc == 0)
             rc = s_hash_file(out, src->genotypes, err, cap);
         if (rc == 0)
-            node_cli_ml_progress("%zu samples x %zu SNPs (%llu records skipped)",
-                                 out->geno->n_samples, out->geno->n_snps,
+            node_cli_ml_progress("%s samples x %s SNPs (%llu records skipped)",
+                                 node_cli_ml_count(out->geno->n_samples, c1),
+                                 node_cli_ml_count(out->geno->n_snps, c2),
                                  (unsigned long long)st.skipped);
     }
     if (rc == 0 && src->n_g23)
