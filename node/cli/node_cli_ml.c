@@ -339,10 +339,18 @@ static int s_predict(const ml_model_t *m, const node_cli_ml_data_t *d, const nod
     if (ml_model_kind(m) == ML_MODEL_PRS) {
         ml_dosage_view_t v;
         ml_prs_match_t mt = {0};
-        if ((rc = node_cli_ml_view(d, r, idx, k, NULL, 0, &v, err, cap)) != 0)
-            return rc;
-        rc = ml_prs_apply(m, &v, pred, &mt, err, cap);
-        node_cli_ml_view_free(&v);
+        bool whole = d->geno && !idx && k == d->geno->n_samples; /* every sample, in order */
+        for (size_t i = 0; whole && i < k; i++)
+            whole = r->gi[i] == i;
+        if (whole) {
+            v = ml_dosage_view_geno(d->geno); /* borrowed: no copy of the dosages */
+            rc = ml_prs_apply(m, &v, pred, &mt, err, cap);
+        } else {
+            if ((rc = node_cli_ml_view(d, r, idx, k, NULL, 0, &v, err, cap)) != 0)
+                return rc;
+            rc = ml_prs_apply(m, &v, pred, &mt, err, cap);
+            node_cli_ml_view_free(&v);
+        }
         if (rc == 0 && (mt.absent || mt.mismatched))
             node_cli_ml_progress("PRS: %zu SNPs matched, %zu absent, %zu allele mismatches",
                                  mt.matched, mt.absent, mt.mismatched);
