@@ -57,6 +57,17 @@ static const node_cli_cmd_t s_commands[] = {
     {"head", "", "the ledger's head: height, hash, state root, time", node_cli_cmd_head},
     {"block", "HEIGHT|HASH", "a block's header, txids and certificate", node_cli_cmd_block},
     {"authorities", "", "the current authority set", node_cli_cmd_authorities},
+    {"ml validate", "FILE [--type genotype|phenotype]",
+     "check a VCF/23andMe/CSV file as the validation enclave does",
+     node_cli_cmd_ml_validate},
+    {"ml train", "--data CSV [GENOTYPES] --label COL --model logistic|linear|prs --out MODEL [OPTIONS]",
+     "fit a model on a seeded split; print its hash and held-out metrics",
+     node_cli_cmd_ml_train},
+    {"ml eval", "MODEL --data CSV [GENOTYPES] --label COL",
+     "metrics of MODEL on labelled data (AUC, accuracy, log-loss, R2)",
+     node_cli_cmd_ml_eval},
+    {"ml predict", "MODEL [--data CSV] [GENOTYPES] [--out FILE]",
+     "print one line per sample: id, score", node_cli_cmd_ml_predict},
     {"help", "", "print this help", s_cmd_help},
 };
 
@@ -221,6 +232,22 @@ static void s_print_help(void)
            "$GENIE_PASSPHRASE, else asks twice on the terminal; --no-passphrase stores the\n"
            "key unencrypted. The address 'status' prints (NODEID@tcp://IP:PORT) is what\n"
            "other nodes take as --peer.\n"
+           "\n"
+           "The 'ml' commands need no node. Data: a phenotype CSV (header, id in the first\n"
+           "column or --id COL; numeric and categorical columns) alone, whose features are\n"
+           "--covariates or every other column; or genotypes (--genotypes VCF/BCF, plain or\n"
+           "bgzip; or 23andMe files, --23andme FILE or DIR of *.txt named by sample id, read\n"
+           "against --ref TSV of rsid chrom pos ref alt) joined to the CSV by sample id, whose\n"
+           "features are the SNP dosages (all, or --features) plus --covariates (categorical\n"
+           "columns one-hot). logistic needs a 0/1 label; linear and prs a numeric one; prs\n"
+           "fits SNPs only (screened at --p-threshold, default 5e-8). Features are\n"
+           "standardised on the training split and the scaling is stored in the model.\n"
+           "  GENOTYPES: --genotypes VCF | --ref TSV --23andme FILE|DIR [--23andme ...]\n"
+           "  train OPTIONS: --l2 X (penalty, default 1; prs: relative ridge, default 0.01)\n"
+           "    --features RSID,... | --features-file F   --covariates COL,...\n"
+           "    --test-frac F (held out, default 0.2)  --seed N (split, default 1)\n"
+           "    --p-threshold P (prs)  --id COL (the CSV's id column; all ml commands)\n"
+           "  Every ml command takes --json; progress goes to stderr.\n"
            "\n"
            "'genie COMMAND --help' shows one command. Exit status: 0 on success, 1 on an\n"
            "error, 2 on a usage error.\n");

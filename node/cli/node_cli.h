@@ -20,6 +20,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ml/ml_csv.h"
+#include "ml/ml_geno.h"
+#include "ml/ml_model.h"
+#include "ml/ml_prs.h"
 #include "proto/proto_err.h"
 
 #define NODE_CLI_EXIT_OK 0
@@ -124,5 +128,79 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+
+/* node_cli_ml.c: offline ML commands (no node needed; they run ml/ in this process) */
+int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ml_train(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ml_eval(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ml_predict(node_cli_t *cli, int argc, char **argv);
+
+/* node_cli_ml_data.c: the data the ml commands read (shared by node_cli_ml.c) */
+
+#define NODE_CLI_ML_MAX_23 64 /* --23andme arguments (each a file or a directory) */
+
+/*  Where the data comes from: a phenotype CSV and/or genotypes (a VCF/BCF, or 23andMe files
+ *  read against a reference TSV). Strings borrowed from argv. */
+typedef struct {
+    const char *data;      /* --data CSV */
+    const char *id_column; /* --id COL (default: the CSV's first column) */
+    const char *genotypes; /* --genotypes VCF/BCF */
+    const char *ref;       /* --ref TSV (with --23andme) */
+    const char *g23[NODE_CLI_ML_MAX_23];
+    size_t n_g23;
+} node_cli_ml_src_t;
+
+/*  What was loaded. Both members owned (node_cli_ml_data_free). HASHES: BLAKE2b-256 of every
+ *  input file, recorded in trained models. */
+typedef struct {
+    ml_table_t *table; /* NULL without --data */
+    ml_geno_t *geno;          /* NULL without genotypes */
+    uint8_t (*hashes)[32];
+    size_t n_hashes;
+} node_cli_ml_data_t;
+
+/*  Parses a data option (--data --id --genotypes --ref --23andme) at ARGV[*I] into SRC:
+ *  1 consumed (I advanced), 0 not a data option, -1 usage error (printed). */
+int node_cli_ml_src_opt(int argc, char **argv, int *i, node_cli_ml_src_t *src);
+/*  Checks SRC is a usable combination; prints a usage error and returns NODE_CLI_EXIT_USAGE,
+ *  or NODE_CLI_EXIT_OK. NEED_TABLE: --data is required. */
+int node_cli_ml_src_check(const node_cli_ml_src_t *src, bool need_table);
+/*  Loads SRC into *OUT (zeroed first), with progress on stderr. Returns 0 or an ML_E_ / PROTO_E_
+ *  code with the detail in ERR. On error *OUT is freed. */
+int node_cli_ml_load(const node_cli_ml_src_t *src, node_cli_ml_data_t *out, char *err,
+                     size_t cap) PROTO_WUR;
+void node_cli_ml_data_free(node_cli_ml_data_t *d);
+/*  A genotype set with no SNPs whose samples are the table's rows (to join a CSV alone). */
+ml_geno_t *node_cli_ml_table_samples(const ml_table_t *t);
+
+/*  Samples to score: genotyped samples that have a table row (or all of them without a
+ *  table), else the table's rows; with LABEL, only those with a present label (*Y gets them,
+ *  *BINARY says whether all are 0/1). Arrays owned by the struct (node_cli_ml_rows_free). */
+typedef struct {
+    size_t n;
+    size_t *gi, *ti;  /* genotype row / table row of each sample (SIZE_MAX: none) */
+    const char **ids; /* borrowed from the data */
+    double *y;        /* NULL without a label */
+    bool binary;
+} node_cli_ml_rows_t;
+int node_cli_ml_rows(const node_cli_ml_data_t *d, const char *label, node_cli_ml_rows_t *out,
+                     char *err, size_t cap) PROTO_WUR;
+void node_cli_ml_rows_free(node_cli_ml_rows_t *r);
+/*  The features of model M (by feature id: an rsid, a numeric column, or "column=level") for
+ *  rows IDX[0..K) of R, into a new K x p matrix *X; missing values take the model's scaling
+ *  mean (else the SNP mean or 0). Errors: ML_E_NOT_FOUND (a feature is absent), NOMEM. */
+int node_cli_ml_features(const ml_model_t *m, const node_cli_ml_data_t *d,
+                         const node_cli_ml_rows_t *r, const size_t *idx, size_t k, ml_mat_t **x,
+                         char *err, size_t cap) PROTO_WUR;
+/*  A PRS dosage view over rows IDX[0..K) of R and SNP columns COLS[0..M) (NULL: all), with its
+ *  own copied dosages (node_cli_ml_view_free). Errors: PROTO_E_NOMEM, ML_E_ARG (no genotypes). */
+int node_cli_ml_view(const node_cli_ml_data_t *d, const node_cli_ml_rows_t *r, const size_t *idx,
+                     size_t k, const size_t *cols, size_t m, ml_dosage_view_t *v, char *err,
+                     size_t cap) PROTO_WUR;
+void node_cli_ml_view_free(ml_dosage_view_t *v);
+/*  V written with thousands separators ("5,000") into BUF; returns BUF. */
+const char *node_cli_ml_count(size_t v, char buf[static 32]);
+/*  Prints "genie: MESSAGE" on stderr (progress). */
+void node_cli_ml_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
