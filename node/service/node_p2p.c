@@ -472,17 +472,23 @@ static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, 
     (void)code;
     (void)err;
     (void)cap;
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-                     "msgs_in", (json_int_t)st.msgs_in, "msgs_out", (json_int_t)st.msgs_out,
-                     "bytes_in", (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out,
-                     "dup_dropped", (json_int_t)st.dup_dropped, "bad_sig", (json_int_t)st.bad_sig,
-                     "malformed", (json_int_t)st.malformed, "rate_limited",
-                     (json_int_t)st.rate_limited, "policy_dropped", (json_int_t)st.policy_dropped,
-                     "banned", (json_int_t)st.banned, "delivered", (json_int_t)st.delivered,
-                     "iwant_served", (json_int_t)st.iwant_served, "seen_entries",
-                     (json_int_t)st.seen_entries, "mcache_entries", (json_int_t)st.mcache_entries,
-                     "mcache_bytes", (json_int_t)st.mcache_bytes, "table_entries",
-                     (json_int_t)st.table_entries, "links", (json_int_t)st.links);
+    json_t *o = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "msgs_in",
+        (json_int_t)st.msgs_in, "msgs_out", (json_int_t)st.msgs_out, "bytes_in",
+        (json_int_t)st.bytes_in, "bytes_out", (json_int_t)st.bytes_out, "dup_dropped",
+        (json_int_t)st.dup_dropped, "bad_sig", (json_int_t)st.bad_sig, "malformed",
+        (json_int_t)st.malformed, "rate_limited", (json_int_t)st.rate_limited, "policy_dropped",
+        (json_int_t)st.policy_dropped, "banned", (json_int_t)st.banned, "delivered",
+        (json_int_t)st.delivered, "iwant_served", (json_int_t)st.iwant_served, "seen_entries",
+        (json_int_t)st.seen_entries, "mcache_entries", (json_int_t)st.mcache_entries,
+        "mcache_bytes", (json_int_t)st.mcache_bytes, "table_entries",
+        (json_int_t)st.table_entries, "links", (json_int_t)st.links);
+    if (o) {
+        json_object_set_new(o, "oversized", json_integer((json_int_t)st.oversized));
+        json_object_set_new(o, "stale", json_integer((json_int_t)st.stale));
+        json_object_set_new(o, "wrong_chain", json_integer((json_int_t)st.wrong_chain));
+    }
+    return o;
 }
 
 int node_p2p_register(node_app_t *app)
