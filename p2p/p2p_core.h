@@ -147,6 +147,8 @@ typedef struct {
     uint8_t id[32];
     char endpoint[P2P_ENDPOINT_MAX];
     uint32_t roles;
+    char rooms[P2P_REC_ROOMS][P2P_ROOM_NAME_MAX]; /* the rooms its record lists */
+    uint8_t n_rooms;
     uint64_t last_seen_ms;
     int32_t score;
     bool linked;

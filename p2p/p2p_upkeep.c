@@ -199,6 +199,8 @@ size_t p2p_core_peers(p2p_core_t *c, uint64_t now_ms, p2p_peer_info_t *out, size
         if (e->rec.n_endpoints)
             memcpy(o->endpoint, e->rec.endpoints[0], P2P_ENDPOINT_MAX);
         o->roles = e->rec.roles;
+        memcpy(o->rooms, e->rec.rooms, sizeof o->rooms);
+        o->n_rooms = e->rec.n_rooms;
         o->last_seen_ms = e->last_seen_ms;
         p2p_link_t *l = p2p_link_ready(c, e->rec.id);
         o->score = l ? l->score : e->score;

@@ -94,7 +94,14 @@ static json_t *s_rpc_status(node_app_t *self, const char *method, json_t *params
     if (!result) {
         *err_code = NODE_RPC_E_INTERNAL;
         snprintf(err_msg, err_cap, "out of memory");
+        return NULL;
     }
+    const char *names[P2P_REC_ROOMS];
+    size_t n_rooms = self->p2p ? p2p_node_rooms(self->p2p, names, P2P_REC_ROOMS) : 0;
+    json_t *rooms = json_array();
+    for (size_t i = 0; i < n_rooms; i++)
+        json_array_append_new(rooms, json_string(names[i]));
+    json_object_set_new(result, "rooms", rooms);
     return result;
 }
 

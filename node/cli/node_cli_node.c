@@ -45,6 +45,9 @@ int node_cli_cmd_status(node_cli_t *cli, int argc, char **argv)
         printf("%-*s ", KV_WIDTH, "listen:");
         s_print_joined(json_object_get(result, "listen"), " ");
         putchar('\n');
+        printf("%-*s ", KV_WIDTH, "rooms:");
+        s_print_joined(json_object_get(result, "rooms"), ", ");
+        putchar('\n');
         node_cli_print_kv(KV_WIDTH, "chain id", "%s", node_cli_jstr(result, "chain_id"));
         node_cli_print_kv(KV_WIDTH, "uptime", "%" JSON_INTEGER_FORMAT " s",
                           json_integer_value(json_object_get(result, "uptime_s")));

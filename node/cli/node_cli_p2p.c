@@ -74,7 +74,7 @@ int node_cli_cmd_peers(node_cli_t *cli, int argc, char **argv)
         node_cli_print_json(r);
     } else {
         printf("%-16s %-26s %-8s %-6s %-9s %s\n", "ID", "ENDPOINT", "LINKED", "SCORE",
-               "LAST SEEN", "ROLES");
+               "LAST SEEN", "ROLES ROOMS");
         size_t i;
         json_t *p;
         json_array_foreach(r, i, p)
@@ -93,6 +93,9 @@ int node_cli_cmd_peers(node_cli_t *cli, int argc, char **argv)
             json_t *role;
             json_array_foreach(json_object_get(p, "roles"), k, role)
                 printf("%s%s", k ? "," : "", json_string_value(role));
+            json_t *room;
+            json_array_foreach(json_object_get(p, "rooms"), k, room)
+                printf("%s%s", k ? "," : " ", json_string_value(room));
             putchar('\n');
         }
     }

@@ -190,6 +190,10 @@ static json_t *m_peers(node_app_t *app, const char *method, json_t *params, int 
         json_object_set_new(o, "id", node_rpc_hex(peers[i].id, 32));
         json_object_set_new(o, "endpoint", json_string(peers[i].endpoint));
         json_object_set_new(o, "roles", s_roles_json(peers[i].roles));
+        json_t *rooms = json_array();
+        for (size_t k = 0; k < peers[i].n_rooms && k < P2P_REC_ROOMS; k++)
+            json_array_append_new(rooms, json_string(peers[i].rooms[k]));
+        json_object_set_new(o, "rooms", rooms);
         json_object_set_new(o, "linked", json_boolean(peers[i].linked));
         json_object_set_new(o, "banned", json_boolean(peers[i].banned));
         json_object_set_new(o, "score", json_integer(peers[i].score));

@@ -326,6 +326,17 @@ def check_block_params(a):
     expect(a.call("block", {"height": 0})["height"] == 0, "block 0 (genesis) not served")
 
 
+def check_status_rooms(a):
+    expect(a.status()["rooms"] == [], "status rooms before joining: %r" % a.status()["rooms"])
+    j = a.cli("room", "join", "recruitment")
+    expect(j.returncode == 0, "room join: %r" % j)
+    expect(a.status()["rooms"] == ["recruitment"], "status rooms: %r" % a.status()["rooms"])
+    human = a.cli("status", json_out=False)
+    expect(re.search(r"^rooms:\s+recruitment$", human.stdout, re.M), "human status: %r" % human.stdout)
+    lv = a.cli("room", "leave", "recruitment")
+    expect(lv.returncode == 0 and a.status()["rooms"] == [], "room leave: %r" % lv)
+
+
 def run_checks(r):
     r.check("help texts", check_help, r)
     r.check("bad flags exit 2 with one line", check_bad_flags, r)
@@ -346,6 +357,7 @@ def run_checks(r):
     r.check("rpc with wrong credentials", check_rpc_auth, a)
     r.check("rpc parse and method errors", check_rpc_errors, a)
     r.check("block parameters", check_block_params, a)
+    r.check("status shows the rooms", check_status_rooms, a)
     if node_id:
         r.check("account keys", check_keys, r, a, node_id)
         b = r.check("SIGTERM stops cleanly; restart keeps the id", check_sigterm, r, a,
