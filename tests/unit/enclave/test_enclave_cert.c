@@ -13,36 +13,8 @@
 
 #include "enclave/enclave_cert.h"
 #include "proto/proto_mp.h"
+#include "enclave_testutil.h"
 #include "testutil.h"
-
-static uint8_t s_seed[randombytes_SEEDBYTES];
-
-/* Deterministic bytes for LABEL under the test seed. */
-static void s_bytes(const char *label, uint8_t *out, size_t n)
-{
-    uint8_t seed[randombytes_SEEDBYTES];
-    crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label), s_seed,
-                       sizeof s_seed);
-    randombytes_buf_deterministic(out, n, seed);
-}
-
-static proto_key_t *s_key(const char *label)
-{
-    uint8_t seed[32];
-    s_bytes(label, seed, sizeof seed);
-    proto_key_t *k = proto_key_from_seed(seed);
-    sodium_memzero(seed, sizeof seed);
-    return k;
-}
-
-static void s_init_seed(void)
-{
-    const char *env = getenv("GENIE_TEST_SEED");
-    unsigned long long v = env ? strtoull(env, NULL, 10) : (unsigned long long)randombytes_random();
-    printf("test seed: GENIE_TEST_SEED=%llu\n", v);
-    memset(s_seed, 0, sizeof s_seed);
-    memcpy(s_seed, &v, sizeof v);
-}
 
 /* Writes a certificate-shaped array with every field free to be wrong. */
 typedef struct {
@@ -92,10 +64,10 @@ static int s_decode_shape(const s_shape_t *s)
 
 static void test_issue_verify(void)
 {
-    proto_key_t *as = s_key("as"), *other = s_key("other-as");
+    proto_key_t *as = enclave_testutil_key("as"), *other = enclave_testutil_key("other-as");
     uint8_t platform[32], account[32];
-    s_bytes("platform", platform, 32);
-    s_bytes("account", account, 32);
+    enclave_testutil_bytes("platform", platform, 32);
+    enclave_testutil_bytes("account", account, 32);
     enclave_cert_t c;
     char err[128];
     CHECK_EQ(enclave_cert_issue(as, platform, "runner-α", account, 1000, 5000, &c, err, sizeof err),
@@ -157,11 +129,11 @@ static void test_issue_verify(void)
 
 static void test_encoding(void)
 {
-    proto_key_t *as = s_key("as");
+    proto_key_t *as = enclave_testutil_key("as");
     const uint8_t *as_pk = proto_key_public(as);
     uint8_t platform[32], account[32];
-    s_bytes("platform", platform, 32);
-    s_bytes("account", account, 32);
+    enclave_testutil_bytes("platform", platform, 32);
+    enclave_testutil_bytes("account", account, 32);
     enclave_cert_t c, d;
     CHECK_EQ(enclave_cert_issue(as, platform, "runner-1", account, 1700000000000ull,
                                 1700000000000ull + 86400000ull * 365, &c, NULL, 0),
@@ -282,7 +254,7 @@ int main(void)
 {
     if (proto_crypto_init() != 0)
         return 1;
-    s_init_seed();
+    enclave_testutil_seed_init();
     test_issue_verify();
     test_encoding();
     test_decoder_limits();

@@ -18,22 +18,13 @@
 #include "enclave/enclave_report.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "enclave_testutil.h"
 #include "testutil.h"
-
-static uint8_t s_seed[randombytes_SEEDBYTES];
-
-static void s_bytes(const char *label, uint8_t *out, size_t n)
-{
-    uint8_t seed[randombytes_SEEDBYTES];
-    crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label), s_seed,
-                       sizeof s_seed);
-    randombytes_buf_deterministic(out, n, seed);
-}
 
 static void s_signer(const char *label, uint8_t pk[32], uint8_t sk[64])
 {
     uint8_t seed[32];
-    s_bytes(label, seed, 32);
+    enclave_testutil_bytes(label, seed, 32);
     crypto_sign_seed_keypair(pk, sk, seed);
     sodium_memzero(seed, sizeof seed);
 }
@@ -41,8 +32,8 @@ static void s_signer(const char *label, uint8_t pk[32], uint8_t sk[64])
 static void test_commit(void)
 {
     uint8_t salt[32], salt2[32], c1[32], c2[32], plain[32], expect[32];
-    s_bytes("salt", salt, 32);
-    s_bytes("salt-2", salt2, 32);
+    enclave_testutil_bytes("salt", salt, 32);
+    enclave_testutil_bytes("salt-2", salt2, 32);
     const char *data = "rs4477212\t1\t82154\tAA\nrs3094315\t1\t752566\tAG\n";
     size_t n = strlen(data);
     enclave_data_commit(salt, (const uint8_t *)data, n, c1);
@@ -74,7 +65,7 @@ static enclave_report_t s_report(const uint8_t sk[64])
                           .checks_passed = 13,
                           .time_ms = 1765000000000ull};
     uint8_t salt[32];
-    s_bytes("salt", salt, 32);
+    enclave_testutil_bytes("salt", salt, 32);
     enclave_data_commit(salt, (const uint8_t *)"data", 4, r.data_commitment);
     CHECK_EQ(enclave_report_sign(&r, sk), PROTO_OK);
     return r;
@@ -215,10 +206,10 @@ static void test_receipt(void)
     s_signer("enclave", pk, sk);
     s_signer("other-enclave", pk2, sk2);
     enclave_receipt_t r = {.time_ms = 1765000000123ull}, t, d;
-    s_bytes("spec", r.spec_id, 32);
-    s_bytes("data-id", r.data_id, 32);
-    s_bytes("donor", r.donor, 32);
-    s_bytes("commitment", r.data_commitment, 32);
+    enclave_testutil_bytes("spec", r.spec_id, 32);
+    enclave_testutil_bytes("data-id", r.data_id, 32);
+    enclave_testutil_bytes("donor", r.donor, 32);
+    enclave_testutil_bytes("commitment", r.data_commitment, 32);
     CHECK_EQ(enclave_receipt_sign(&r, sk), PROTO_OK);
     CHECK(memcmp(r.enclave_pk, pk, 32) == 0 && r.version == ENCLAVE_RECEIPT_VERSION);
     CHECK_EQ(enclave_receipt_verify(&r, pk), PROTO_OK);
@@ -331,10 +322,7 @@ int main(void)
 {
     if (proto_crypto_init() != 0)
         return 1;
-    const char *env = getenv("GENIE_TEST_SEED");
-    unsigned long long v = env ? strtoull(env, NULL, 10) : (unsigned long long)randombytes_random();
-    printf("test seed: GENIE_TEST_SEED=%llu\n", v);
-    memcpy(s_seed, &v, sizeof v);
+    enclave_testutil_seed_init();
     test_commit();
     test_report();
     test_receipt();
