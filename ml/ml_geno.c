@@ -467,6 +467,23 @@ static bool s_alleles_ok(const char *s, size_t n)
     return true;
 }
 
+/* Completes R, built so far with first error RC: refuses an empty list (EMPTY_MSG says so),
+   indexes it, and hands it to *OUT; on any error R is destroyed and the code returned. */
+static int s_ref_finish(ml_snpref_t *r, int rc, const char *empty_msg, ml_snpref_t **out, char *err,
+                        size_t err_cap)
+{
+    if (!rc && r->n == 0)
+        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "%s", empty_msg);
+    if (!rc)
+        rc = s_ref_index(r, err, err_cap);
+    if (rc) {
+        ml_snpref_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
 int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *limits,
                     ml_snpref_t **out, char *err, size_t err_cap)
 {
@@ -528,16 +545,7 @@ int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *lim
         }
         p = next;
     }
-    if (!rc && r->n == 0)
-        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "no SNPs in the reference list");
-    if (!rc)
-        rc = s_ref_index(r, err, err_cap);
-    if (rc) {
-        ml_snpref_destroy(&r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return s_ref_finish(r, rc, "no SNPs in the reference list", out, err, err_cap);
 }
 
 int ml_snpref_load(const char *path, const ml_geno_limits_t *limits, ml_snpref_t **out, char *err,
@@ -566,16 +574,7 @@ int ml_snpref_from_geno(const ml_geno_t *g, ml_snpref_t **out, char *err, size_t
         size_t fl[4] = {strlen(f[0]), strlen(f[1]), strlen(f[2]), strlen(f[3])};
         rc = s_ref_add(r, f, fl, g->pos[j]);
     }
-    if (!rc && r->n == 0)
-        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "no SNPs");
-    if (!rc)
-        rc = s_ref_index(r, err, err_cap);
-    if (rc) {
-        ml_snpref_destroy(&r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return s_ref_finish(r, rc, "no SNPs", out, err, err_cap);
 }
 
 /* ---- 23andMe against a reference list ---- */
