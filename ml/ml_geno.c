@@ -221,6 +221,17 @@ static int s_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
     return 0;
 }
 
+/* Finds the end of the line starting at P in [P, END): sets *E to it (before "\n" or
+   "\r\n") and returns where the next line starts. */
+static const char *s_line_end(const char *p, const char *end, const char **e)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *e = nl ? nl : end;
+    if (*e > p && (*e)[-1] == '\r')
+        (*e)--;
+    return nl ? nl + 1 : end;
+}
+
 /* ---- 23andMe scanner ---- */
 
 int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t *limits,
@@ -239,10 +250,7 @@ int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t
     int rc = 0;
     while (p < end && !rc) {
         line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-        if (e > p && e[-1] == '\r')
-            e--;
+        const char *e, *next = s_line_end(p, end, &e);
         if (e == p || *p == '#') {
             p = next;
             continue;
@@ -502,10 +510,7 @@ int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *lim
     int rc = 0;
     while (p < end && !rc) {
         line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-        if (e > p && e[-1] == '\r')
-            e--;
+        const char *e, *next = s_line_end(p, end, &e);
         const char *f[5];
         size_t fl[5];
         uint32_t pos = 0;
