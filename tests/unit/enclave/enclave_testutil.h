@@ -5,6 +5,8 @@
 #define GENIE_ENCLAVE_TESTUTIL_H
 
 #include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,51 @@ static inline proto_key_t *enclave_testutil_key(const char *label)
     proto_key_t *k = proto_key_from_seed(seed);
     sodium_memzero(seed, sizeof seed);
     return k;
+}
+
+/* One signed format under test: decodes B (LEN bytes) and, with VERIFY, also verifies it
+   with what CTX holds; returns the first failing code (PROTO_OK: accepted). */
+typedef int (*enclave_testutil_take_fn)(const uint8_t *b, size_t len, bool verify, const void *ctx);
+
+/* How many proper prefixes of B (LEN bytes) TAKE decodes: 0 for a strict decoder. */
+static inline int enclave_testutil_prefixes_accepted(const uint8_t *b, size_t len,
+                                                     enclave_testutil_take_fn take, const void *ctx)
+{
+    int accepted = 0;
+    for (size_t n = 0; n < len; n++)
+        accepted += take(b, n, false, ctx) == PROTO_OK;
+    return accepted;
+}
+
+/* How many single-bit flips of B (LEN bytes) TAKE decodes and verifies (B is restored after
+   each): 0 when the signature covers every byte. */
+static inline int enclave_testutil_flips_accepted(uint8_t *b, size_t len,
+                                                  enclave_testutil_take_fn take, const void *ctx)
+{
+    int accepted = 0;
+    for (size_t i = 0; i < len; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            b[i] ^= (uint8_t)(1u << bit);
+            accepted += take(b, len, true, ctx) == PROTO_OK;
+            b[i] ^= (uint8_t)(1u << bit);
+        }
+    return accepted;
+}
+
+/* The decoder's codes for B (LEN bytes) with one zero byte appended (RC[0]; PROTO_E_TRAILING
+   expected) and for MAX + 1 bytes starting with B (RC[1]; PROTO_E_TOO_BIG expected). */
+static inline void enclave_testutil_bounds(const uint8_t *b, size_t len, size_t max,
+                                           enclave_testutil_take_fn take, const void *ctx,
+                                           int rc[2])
+{
+    uint8_t *big = calloc(1, (max > len ? max : len) + 2);
+    rc[0] = rc[1] = PROTO_E_NOMEM;
+    if (!big)
+        return;
+    memcpy(big, b, len);
+    rc[0] = take(big, len + 1, false, ctx);
+    rc[1] = take(big, max + 1, false, ctx);
+    free(big);
 }
 
 #endif
