@@ -146,8 +146,7 @@ int enclave_cert_read(proto_rd_t *r, enclave_cert_t *out)
     out->expires_ms = expires;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return r->err ? r->err : PROTO_E_INVALID;
+    return enclave_codec_fail(r, out, sizeof *out);
 }
 
 static int s_cert_read(proto_rd_t *r, void *out)

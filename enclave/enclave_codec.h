@@ -55,4 +55,12 @@ PROTO_WUR static inline int enclave_codec_read_head(proto_rd_t *rd, uint32_t n, 
     return rd->err;
 }
 
+/* The error exit of a format's reader: zeroes OUT (SIZE bytes) and returns the reader's
+   error, PROTO_E_INVALID when the reader itself saw none. */
+static inline int enclave_codec_fail(const proto_rd_t *rd, void *out, size_t size)
+{
+    memset(out, 0, size);
+    return rd->err ? rd->err : PROTO_E_INVALID;
+}
+
 #endif

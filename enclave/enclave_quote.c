@@ -85,8 +85,7 @@ int enclave_quote_read(proto_rd_t *r, enclave_quote_t *out)
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return r->err ? r->err : PROTO_E_INVALID;
+    return enclave_codec_fail(r, out, sizeof *out);
 }
 
 static int s_quote_read(proto_rd_t *r, void *out)

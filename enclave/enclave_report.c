@@ -149,8 +149,7 @@ int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
     }
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return rd->err ? rd->err : PROTO_E_INVALID;
+    return enclave_codec_fail(rd, out, sizeof *out);
 }
 
 static int s_report_read(proto_rd_t *rd, void *out)
@@ -246,8 +245,7 @@ int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return rd->err ? rd->err : PROTO_E_INVALID;
+    return enclave_codec_fail(rd, out, sizeof *out);
 }
 
 static int s_receipt_read(proto_rd_t *rd, void *out)
