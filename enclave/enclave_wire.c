@@ -367,7 +367,7 @@ static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
 
 /* The frame decoder both directions share: bounds LEN, reads the head, checks the arity
    ARITY_OF gives for the type (0: unknown), runs BODY, requires the end of the buffer;
-   on any error OUT (OUT_SIZE bytes) is wiped. SET_TYPE stores the type in OUT. */
+   on any error OUT (OUT_SIZE bytes) is wiped. BODY stores the type in OUT and reads the rest. */
 typedef uint32_t (*s_arity_fn)(uint64_t type);
 typedef int (*s_body_fn)(proto_rd_t *r, uint64_t type, void *out);
 
