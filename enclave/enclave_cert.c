@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enclave/enclave_codec.h"
 #include "proto/proto_sigbatch.h"
 
 #define DOMAIN "genie/enclave/cert/v1"
@@ -115,27 +116,22 @@ void enclave_cert_write(proto_wr_t *w, const enclave_cert_t *cert)
     proto_wr_bin(w, cert->sig, 64);
 }
 
+static void s_cert_write(proto_wr_t *w, const void *cert)
+{
+    enclave_cert_write(w, cert);
+}
+
 int enclave_cert_encode(const enclave_cert_t *cert, uint8_t **out, size_t *len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    enclave_cert_write(&w, cert);
-    *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    return enclave_codec_encode(s_cert_write, cert, out, len);
 }
 
 int enclave_cert_read(proto_rd_t *r, enclave_cert_t *out)
 {
-    uint64_t version, issued, expires;
+    uint64_t issued, expires;
     memset(out, 0, sizeof *out);
-    if (proto_rd_array_exact(r, CERT_FIELDS) || proto_rd_uint(r, UINT32_MAX, &version))
+    if (enclave_codec_read_head(r, CERT_FIELDS, ENCLAVE_CERT_VERSION))
         goto err;
-    if (version != ENCLAVE_CERT_VERSION) {
-        if (r->err == PROTO_OK)
-            r->err = PROTO_E_VERSION;
-        goto err;
-    }
     if (proto_rd_bin_exact(r, 32, out->platform_pk) ||
         proto_rd_str_copy(r, out->runner_name, sizeof out->runner_name) ||
         proto_rd_bin_exact(r, 32, out->runner_account) || proto_rd_uint(r, UINT64_MAX, &issued) ||
@@ -145,28 +141,22 @@ int enclave_cert_read(proto_rd_t *r, enclave_cert_t *out)
         r->err = PROTO_E_INVALID;
         goto err;
     }
-    out->version = (uint32_t)version;
+    out->version = ENCLAVE_CERT_VERSION;
     out->issued_ms = issued;
     out->expires_ms = expires;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return r->err ? r->err : PROTO_E_INVALID;
+    return enclave_codec_fail(r, out, sizeof *out);
+}
+
+static int s_cert_read(proto_rd_t *r, void *out)
+{
+    return enclave_cert_read(r, out);
 }
 
 int enclave_cert_decode(const uint8_t *buf, size_t len, enclave_cert_t *out)
 {
-    proto_rd_t r;
-    memset(out, 0, sizeof *out);
-    if (len > ENCLAVE_CERT_MAX_BYTES)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&r, buf, len);
-    int rc = enclave_cert_read(&r, out);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&r);
-    if (rc != PROTO_OK)
-        memset(out, 0, sizeof *out);
-    return rc;
+    return enclave_codec_decode(s_cert_read, buf, len, ENCLAVE_CERT_MAX_BYTES, out, sizeof *out);
 }
 
 int enclave_cert_verify(const enclave_cert_t *cert, const uint8_t as_pk[static 32], uint64_t now_ms,

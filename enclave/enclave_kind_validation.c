@@ -18,6 +18,7 @@
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_prog.h"
 #include "enclave/enclave_report.h"
+#include "enclave/enclave_salted.h"
 #include "enclave/enclave_seal.h"
 #include "ml/ml_validate.h"
 
@@ -93,31 +94,7 @@ int enclave_prog_validation_seal(const uint8_t box_pk[static 32], uint32_t data_
                                  const uint8_t salt[static 32], const uint8_t *data, size_t len,
                                  uint8_t **out, size_t *out_len)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (len > ENCLAVE_WIRE_MAX_BLOB - 32 - ENCLAVE_SEAL_TO_OVERHEAD)
-        return PROTO_E_TOO_BIG;
     uint8_t ctx[S_CTX_LEN];
     s_context(data_type, ctx);
-    uint8_t *plain = malloc(32 + len);
-    size_t cap = enclave_seal_to_len(32 + len);
-    uint8_t *sealed = malloc(cap);
-    int rc = PROTO_E_NOMEM;
-    if (!plain || !sealed)
-        goto out;
-    memcpy(plain, salt, 32);
-    if (len)
-        memcpy(plain + 32, data, len);
-    rc = enclave_seal_to(box_pk, ctx, sizeof ctx, plain, 32 + len, sealed, cap, out_len);
-    if (rc == PROTO_OK) {
-        *out = sealed;
-        sealed = NULL;
-    }
-out:
-    if (plain) {
-        sodium_memzero(plain, 32 + len);
-        free(plain);
-    }
-    free(sealed);
-    return rc;
+    return enclave_salted_seal(box_pk, ctx, sizeof ctx, salt, data, len, out, out_len);
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "enclave/enclave_kind.h"
+#include "enclave/enclave_salted.h"
 #include "enclave/enclave_seal.h"
 
 uint64_t enclave_kind_now_ms(void)
@@ -221,31 +222,7 @@ int enclave_prog_donation_seal(const uint8_t box_pk[static 32], const uint8_t sp
                                const uint8_t data_id[static 32], const uint8_t salt[static 32],
                                const uint8_t *data, size_t len, uint8_t **out, size_t *out_len)
 {
-    *out = NULL;
-    *out_len = 0;
-    if (len > ENCLAVE_WIRE_MAX_BLOB - 32 - ENCLAVE_SEAL_TO_OVERHEAD)
-        return PROTO_E_TOO_BIG;
     uint8_t ctx[ENCLAVE_SEAL_DONATION_CONTEXT_LEN];
     enclave_seal_donation_context(spec_id, data_id, ctx);
-    uint8_t *plain = malloc(32 + len);
-    size_t cap = enclave_seal_to_len(32 + len);
-    uint8_t *sealed = malloc(cap);
-    int rc = PROTO_E_NOMEM;
-    if (!plain || !sealed)
-        goto out;
-    memcpy(plain, salt, 32);
-    if (len)
-        memcpy(plain + 32, data, len);
-    rc = enclave_seal_to(box_pk, ctx, sizeof ctx, plain, 32 + len, sealed, cap, out_len);
-    if (rc == PROTO_OK) {
-        *out = sealed;
-        sealed = NULL;
-    }
-out:
-    if (plain) {
-        sodium_memzero(plain, 32 + len);
-        free(plain);
-    }
-    free(sealed);
-    return rc;
+    return enclave_salted_seal(box_pk, ctx, sizeof ctx, salt, data, len, out, out_len);
 }

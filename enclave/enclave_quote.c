@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "enclave/enclave_codec.h"
 #include "proto/proto_sigbatch.h"
 
 #define DOMAIN "genie/enclave/quote/v1"
@@ -47,26 +48,22 @@ void enclave_quote_write(proto_wr_t *w, const enclave_quote_t *q)
         proto_wr_nil(w);
 }
 
+static void s_quote_write(proto_wr_t *w, const void *q)
+{
+    enclave_quote_write(w, q);
+}
+
 int enclave_quote_encode(const enclave_quote_t *q, uint8_t **out, size_t *len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    enclave_quote_write(&w, q);
-    *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    return enclave_codec_encode(s_quote_write, q, out, len);
 }
 
 int enclave_quote_read(proto_rd_t *r, enclave_quote_t *out)
 {
-    uint64_t version, time_ms;
+    uint64_t time_ms;
     memset(out, 0, sizeof *out);
-    if (proto_rd_array_exact(r, QUOTE_FIELDS) || proto_rd_uint(r, UINT32_MAX, &version))
+    if (enclave_codec_read_head(r, QUOTE_FIELDS, ENCLAVE_QUOTE_VERSION))
         goto err;
-    if (version != ENCLAVE_QUOTE_VERSION) {
-        r->err = PROTO_E_VERSION;
-        goto err;
-    }
     if (proto_rd_bin_exact(r, 32, out->measurement) ||
         proto_rd_bin_exact(r, 32, out->body.sign_pk) ||
         proto_rd_bin_exact(r, 32, out->body.box_pk) ||
@@ -84,27 +81,21 @@ int enclave_quote_read(proto_rd_t *r, enclave_quote_t *out)
             goto err;
         out->has_cert = true;
     }
-    out->version = (uint32_t)version;
+    out->version = ENCLAVE_QUOTE_VERSION;
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return r->err ? r->err : PROTO_E_INVALID;
+    return enclave_codec_fail(r, out, sizeof *out);
+}
+
+static int s_quote_read(proto_rd_t *r, void *out)
+{
+    return enclave_quote_read(r, out);
 }
 
 int enclave_quote_decode(const uint8_t *buf, size_t len, enclave_quote_t *out)
 {
-    proto_rd_t r;
-    memset(out, 0, sizeof *out);
-    if (len > ENCLAVE_QUOTE_MAX_BYTES)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&r, buf, len);
-    int rc = enclave_quote_read(&r, out);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&r);
-    if (rc != PROTO_OK)
-        memset(out, 0, sizeof *out);
-    return rc;
+    return enclave_codec_decode(s_quote_read, buf, len, ENCLAVE_QUOTE_MAX_BYTES, out, sizeof *out);
 }
 
 /* True if ID is in LIST (N entries) or the callback says so. */

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "enclave/enclave_codec.h"
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
 
@@ -81,12 +82,18 @@ static void s_report_part(proto_wr_t *w, const enclave_report_t *r, uint32_t n)
     proto_wr_uint(w, r->time_ms);
 }
 
-void enclave_report_signing_hash(const enclave_report_t *r, uint8_t out[static 32])
+/* The hash a report's signature covers; PROTO_E_NOMEM (OUT zeroed) on failure. */
+static int s_report_hash(const enclave_report_t *r, uint8_t out[static 32])
 {
     proto_wr_t w;
     proto_wr_init(&w);
     s_report_part(&w, r, REPORT_FIELDS - 1);
-    (void)s_hash_part(&w, REPORT_DOMAIN, out);
+    return s_hash_part(&w, REPORT_DOMAIN, out);
+}
+
+void enclave_report_signing_hash(const enclave_report_t *r, uint8_t out[static 32])
+{
+    (void)s_report_hash(r, out);
 }
 
 int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64])
@@ -96,10 +103,7 @@ int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64])
     r->version = ENCLAVE_REPORT_VERSION;
     crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
     uint8_t hash[32];
-    proto_wr_t w;
-    proto_wr_init(&w);
-    s_report_part(&w, r, REPORT_FIELDS - 1);
-    if (s_hash_part(&w, REPORT_DOMAIN, hash) != PROTO_OK)
+    if (s_report_hash(r, hash) != PROTO_OK)
         return PROTO_E_NOMEM;
     s_sign(sign_sk, hash, r->enclave_pk, r->sig);
     return PROTO_OK;
@@ -111,33 +115,29 @@ void enclave_report_write(proto_wr_t *w, const enclave_report_t *r)
     proto_wr_bin(w, r->sig, 64);
 }
 
+static void s_report_write(proto_wr_t *w, const void *r)
+{
+    enclave_report_write(w, r);
+}
+
 int enclave_report_encode(const enclave_report_t *r, uint8_t **out, size_t *len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    enclave_report_write(&w, r);
-    *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    return enclave_codec_encode(s_report_write, r, out, len);
 }
 
 int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
 {
-    uint64_t version, type, count, run, passed, time_ms;
+    uint64_t type, count, run, passed, time_ms;
     memset(out, 0, sizeof *out);
-    if (proto_rd_array_exact(rd, REPORT_FIELDS) || proto_rd_uint(rd, UINT32_MAX, &version))
+    if (enclave_codec_read_head(rd, REPORT_FIELDS, ENCLAVE_REPORT_VERSION))
         goto err;
-    if (version != ENCLAVE_REPORT_VERSION) {
-        rd->err = PROTO_E_VERSION;
-        goto err;
-    }
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) ||
         proto_rd_bin_exact(rd, 32, out->data_commitment) || proto_rd_uint(rd, UINT8_MAX, &type) ||
         proto_rd_uint(rd, UINT64_MAX, &count) || proto_rd_uint(rd, UINT32_MAX, &run) ||
         proto_rd_uint(rd, UINT32_MAX, &passed) || proto_rd_uint(rd, UINT64_MAX, &time_ms) ||
         proto_rd_bin_exact(rd, 64, out->sig))
         goto err;
-    out->version = (uint32_t)version;
+    out->version = ENCLAVE_REPORT_VERSION;
     out->data_type = (uint8_t)type;
     out->record_count = count;
     out->checks_run = (uint32_t)run;
@@ -149,23 +149,18 @@ int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
     }
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return rd->err ? rd->err : PROTO_E_INVALID;
+    return enclave_codec_fail(rd, out, sizeof *out);
+}
+
+static int s_report_read(proto_rd_t *rd, void *out)
+{
+    return enclave_report_read(rd, out);
 }
 
 int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out)
 {
-    proto_rd_t rd;
-    memset(out, 0, sizeof *out);
-    if (len > ENCLAVE_REPORT_MAX_BYTES)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&rd, buf, len);
-    int rc = enclave_report_read(&rd, out);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&rd);
-    if (rc != PROTO_OK)
-        memset(out, 0, sizeof *out);
-    return rc;
+    return enclave_codec_decode(s_report_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out,
+                                sizeof *out);
 }
 
 int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
@@ -175,10 +170,7 @@ int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
     if (!s_report_fields_ok(r))
         return ENCLAVE_E_REPORT_BAD_SIG;
     uint8_t hash[32];
-    proto_wr_t w;
-    proto_wr_init(&w);
-    s_report_part(&w, r, REPORT_FIELDS - 1);
-    if (s_hash_part(&w, REPORT_DOMAIN, hash) != PROTO_OK)
+    if (s_report_hash(r, hash) != PROTO_OK)
         return PROTO_E_NOMEM;
     return s_verify(r->enclave_pk, want_pk, hash, r->sig);
 }
@@ -197,12 +189,18 @@ static void s_receipt_part(proto_wr_t *w, const enclave_receipt_t *r, uint32_t n
     proto_wr_uint(w, r->time_ms);
 }
 
-void enclave_receipt_signing_hash(const enclave_receipt_t *r, uint8_t out[static 32])
+/* The hash a receipt's signature covers; PROTO_E_NOMEM (OUT zeroed) on failure. */
+static int s_receipt_hash(const enclave_receipt_t *r, uint8_t out[static 32])
 {
     proto_wr_t w;
     proto_wr_init(&w);
     s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
-    (void)s_hash_part(&w, RECEIPT_DOMAIN, out);
+    return s_hash_part(&w, RECEIPT_DOMAIN, out);
+}
+
+void enclave_receipt_signing_hash(const enclave_receipt_t *r, uint8_t out[static 32])
+{
+    (void)s_receipt_hash(r, out);
 }
 
 int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64])
@@ -210,10 +208,7 @@ int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64])
     r->version = ENCLAVE_RECEIPT_VERSION;
     crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
     uint8_t hash[32];
-    proto_wr_t w;
-    proto_wr_init(&w);
-    s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
-    if (s_hash_part(&w, RECEIPT_DOMAIN, hash) != PROTO_OK)
+    if (s_receipt_hash(r, hash) != PROTO_OK)
         return PROTO_E_NOMEM;
     s_sign(sign_sk, hash, r->enclave_pk, r->sig);
     return PROTO_OK;
@@ -225,52 +220,43 @@ void enclave_receipt_write(proto_wr_t *w, const enclave_receipt_t *r)
     proto_wr_bin(w, r->sig, 64);
 }
 
+static void s_receipt_write(proto_wr_t *w, const void *r)
+{
+    enclave_receipt_write(w, r);
+}
+
 int enclave_receipt_encode(const enclave_receipt_t *r, uint8_t **out, size_t *len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    enclave_receipt_write(&w, r);
-    *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    return enclave_codec_encode(s_receipt_write, r, out, len);
 }
 
 int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
 {
-    uint64_t version, time_ms;
+    uint64_t time_ms;
     memset(out, 0, sizeof *out);
-    if (proto_rd_array_exact(rd, RECEIPT_FIELDS) || proto_rd_uint(rd, UINT32_MAX, &version))
+    if (enclave_codec_read_head(rd, RECEIPT_FIELDS, ENCLAVE_RECEIPT_VERSION))
         goto err;
-    if (version != ENCLAVE_RECEIPT_VERSION) {
-        rd->err = PROTO_E_VERSION;
-        goto err;
-    }
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) || proto_rd_bin_exact(rd, 32, out->spec_id) ||
         proto_rd_bin_exact(rd, 32, out->data_id) || proto_rd_bin_exact(rd, 32, out->donor) ||
         proto_rd_bin_exact(rd, 32, out->data_commitment) ||
         proto_rd_uint(rd, UINT64_MAX, &time_ms) || proto_rd_bin_exact(rd, 64, out->sig))
         goto err;
-    out->version = (uint32_t)version;
+    out->version = ENCLAVE_RECEIPT_VERSION;
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    memset(out, 0, sizeof *out);
-    return rd->err ? rd->err : PROTO_E_INVALID;
+    return enclave_codec_fail(rd, out, sizeof *out);
+}
+
+static int s_receipt_read(proto_rd_t *rd, void *out)
+{
+    return enclave_receipt_read(rd, out);
 }
 
 int enclave_receipt_decode(const uint8_t *buf, size_t len, enclave_receipt_t *out)
 {
-    proto_rd_t rd;
-    memset(out, 0, sizeof *out);
-    if (len > ENCLAVE_REPORT_MAX_BYTES)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&rd, buf, len);
-    int rc = enclave_receipt_read(&rd, out);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&rd);
-    if (rc != PROTO_OK)
-        memset(out, 0, sizeof *out);
-    return rc;
+    return enclave_codec_decode(s_receipt_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out,
+                                sizeof *out);
 }
 
 int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk)
@@ -278,10 +264,7 @@ int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk)
     if (r->version != ENCLAVE_RECEIPT_VERSION)
         return PROTO_E_VERSION;
     uint8_t hash[32];
-    proto_wr_t w;
-    proto_wr_init(&w);
-    s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
-    if (s_hash_part(&w, RECEIPT_DOMAIN, hash) != PROTO_OK)
+    if (s_receipt_hash(r, hash) != PROTO_OK)
         return PROTO_E_NOMEM;
     return s_verify(r->enclave_pk, want_pk, hash, r->sig);
 }

@@ -60,6 +60,51 @@ void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64])
     crypto_generichash_final(&st, out, 64);
 }
 
+/* ---- arities ---- */
+
+/* The element count of each message (version and type included); 0 for an unknown type.
+   The one table the encoders write and the decoders check. */
+static uint32_t s_req_arity(enclave_req_type_t type)
+{
+    switch (type) {
+    case ENCLAVE_REQ_PING:
+    case ENCLAVE_REQ_STATS:
+        return 2;
+    case ENCLAVE_REQ_DROP:
+    case ENCLAVE_REQ_QUERY:
+        return 3;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        return 4;
+    case ENCLAVE_REQ_INIT:
+    case ENCLAVE_REQ_VALIDATE:
+        return 5;
+    case ENCLAVE_REQ_DONATE:
+        return 7;
+    default:
+        return 0;
+    }
+}
+
+static uint32_t s_ans_arity(enclave_ans_type_t type)
+{
+    switch (type) {
+    case ENCLAVE_ANS_PONG:
+        return 2;
+    case ENCLAVE_ANS_REPORT:
+    case ENCLAVE_ANS_RECEIPT:
+    case ENCLAVE_ANS_QUERY:
+    case ENCLAVE_ANS_DROPPED:
+        return 3;
+    case ENCLAVE_ANS_ERROR:
+    case ENCLAVE_ANS_STATS:
+        return 4;
+    case ENCLAVE_ANS_INIT:
+        return 6;
+    default:
+        return 0;
+    }
+}
+
 /* ---- encoding ---- */
 
 static int s_take(proto_wr_t *w, uint8_t **out, size_t *out_len)
@@ -70,85 +115,121 @@ static int s_take(proto_wr_t *w, uint8_t **out, size_t *out_len)
     return rc == PROTO_E_TOO_LONG ? PROTO_E_INVALID : rc;
 }
 
+/* Starts a message: the array header, version and type. */
+static void s_wr_head(proto_wr_t *w, uint32_t arity, uint64_t type)
+{
+    proto_wr_array(w, arity);
+    proto_wr_uint(w, ENCLAVE_WIRE_VERSION);
+    proto_wr_uint(w, type);
+}
+
+/* True when a caller's variable-length field is too long or missing its bytes. */
+static bool s_bad_bytes(const uint8_t *bytes, size_t len, size_t max)
+{
+    return len > max || (len && !bytes);
+}
+
+/* Writes REQ's fields after the head; false when REQ is not encodable. */
+static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
+{
+    switch (req->type) {
+    case ENCLAVE_REQ_INIT:
+        if (!enclave_kind_name(req->u.init.kind))
+            return false;
+        proto_wr_uint(w, req->u.init.kind);
+        proto_wr_bin(w, req->u.init.nonce, 32);
+        proto_wr_bin(w, req->u.init.seal_key, 32);
+        return true;
+    case ENCLAVE_REQ_PING:
+    case ENCLAVE_REQ_STATS:
+        return true;
+    case ENCLAVE_REQ_VALIDATE:
+        if (s_bad_bytes(req->u.validate.data, req->u.validate.data_len, ENCLAVE_WIRE_MAX_DATA))
+            return false;
+        proto_wr_uint(w, req->u.validate.data_type);
+        proto_wr_bin(w, req->u.validate.salt, 32);
+        proto_wr_bin(w, req->u.validate.data, req->u.validate.data_len);
+        return true;
+    case ENCLAVE_REQ_VALIDATE_SEALED:
+        if (s_bad_bytes(req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len,
+                        ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_uint(w, req->u.validate_sealed.data_type);
+        proto_wr_bin(w, req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len);
+        return true;
+    case ENCLAVE_REQ_DONATE:
+        if (s_bad_bytes(req->u.donate.sealed, req->u.donate.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.donate.spec_id, 32);
+        proto_wr_bin(w, req->u.donate.data_id, 32);
+        proto_wr_bin(w, req->u.donate.donor, 32);
+        proto_wr_bin(w, req->u.donate.commitment, 32);
+        proto_wr_bin(w, req->u.donate.sealed, req->u.donate.sealed_len);
+        return true;
+    case ENCLAVE_REQ_DROP:
+        proto_wr_bin(w, req->u.drop.data_id, 32);
+        return true;
+    case ENCLAVE_REQ_QUERY:
+        if (s_bad_bytes(req->u.query.sealed, req->u.query.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.query.sealed, req->u.query.sealed_len);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Writes ANS's fields after the head; false when ANS is not encodable. */
+static bool s_ans_fields(proto_wr_t *w, const enclave_ans_t *ans)
+{
+    switch (ans->type) {
+    case ENCLAVE_ANS_ERROR: {
+        size_t n = strnlen(ans->u.error.msg, sizeof ans->u.error.msg);
+        if (ans->u.error.code >= 0 || n > ENCLAVE_WIRE_MAX_MSG)
+            return false;
+        proto_wr_uint(w, (uint64_t)(-(int64_t)ans->u.error.code));
+        proto_wr_str(w, ans->u.error.msg, n);
+        return true;
+    }
+    case ENCLAVE_ANS_INIT:
+        proto_wr_bin(w, ans->u.init.sign_pk, 32);
+        proto_wr_bin(w, ans->u.init.box_pk, 32);
+        proto_wr_bin(w, ans->u.init.report_data, 64);
+        proto_wr_bin(w, ans->u.init.nonce, 32);
+        return true;
+    case ENCLAVE_ANS_PONG:
+        return true;
+    case ENCLAVE_ANS_REPORT:
+    case ENCLAVE_ANS_RECEIPT:
+    case ENCLAVE_ANS_QUERY:
+        if (s_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, ans->u.blob.bytes, ans->u.blob.len);
+        return true;
+    case ENCLAVE_ANS_STATS:
+        proto_wr_uint(w, ans->u.stats.donations);
+        proto_wr_uint(w, ans->u.stats.bytes);
+        return true;
+    case ENCLAVE_ANS_DROPPED:
+        proto_wr_bool(w, ans->u.dropped.found);
+        return true;
+    default:
+        return false;
+    }
+}
+
 int enclave_wire_req_encode(const enclave_req_t *req, uint8_t **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
     proto_wr_t w;
     proto_wr_init(&w);
-    switch (req->type) {
-    case ENCLAVE_REQ_INIT:
-        if (!enclave_kind_name(req->u.init.kind))
-            goto invalid;
-        proto_wr_array(&w, 5);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_uint(&w, req->u.init.kind);
-        proto_wr_bin(&w, req->u.init.nonce, 32);
-        proto_wr_bin(&w, req->u.init.seal_key, 32);
-        break;
-    case ENCLAVE_REQ_PING:
-    case ENCLAVE_REQ_STATS:
-        proto_wr_array(&w, 2);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        break;
-    case ENCLAVE_REQ_VALIDATE:
-        if (req->u.validate.data_len > ENCLAVE_WIRE_MAX_DATA ||
-            (req->u.validate.data_len && !req->u.validate.data))
-            goto invalid;
-        proto_wr_array(&w, 5);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_uint(&w, req->u.validate.data_type);
-        proto_wr_bin(&w, req->u.validate.salt, 32);
-        proto_wr_bin(&w, req->u.validate.data, req->u.validate.data_len);
-        break;
-    case ENCLAVE_REQ_VALIDATE_SEALED:
-        if (req->u.validate_sealed.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
-            (req->u.validate_sealed.sealed_len && !req->u.validate_sealed.sealed))
-            goto invalid;
-        proto_wr_array(&w, 4);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_uint(&w, req->u.validate_sealed.data_type);
-        proto_wr_bin(&w, req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len);
-        break;
-    case ENCLAVE_REQ_DONATE:
-        if (req->u.donate.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
-            (req->u.donate.sealed_len && !req->u.donate.sealed))
-            goto invalid;
-        proto_wr_array(&w, 7);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_bin(&w, req->u.donate.spec_id, 32);
-        proto_wr_bin(&w, req->u.donate.data_id, 32);
-        proto_wr_bin(&w, req->u.donate.donor, 32);
-        proto_wr_bin(&w, req->u.donate.commitment, 32);
-        proto_wr_bin(&w, req->u.donate.sealed, req->u.donate.sealed_len);
-        break;
-    case ENCLAVE_REQ_DROP:
-        proto_wr_array(&w, 3);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_bin(&w, req->u.drop.data_id, 32);
-        break;
-    case ENCLAVE_REQ_QUERY:
-        if (req->u.query.sealed_len > ENCLAVE_WIRE_MAX_BLOB ||
-            (req->u.query.sealed_len && !req->u.query.sealed))
-            goto invalid;
-        proto_wr_array(&w, 3);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, req->type);
-        proto_wr_bin(&w, req->u.query.sealed, req->u.query.sealed_len);
-        break;
-    default:
-        goto invalid;
+    s_wr_head(&w, s_req_arity(req->type), req->type);
+    if (!s_req_fields(&w, req)) {
+        proto_wr_free(&w);
+        return PROTO_E_INVALID;
     }
     return s_take(&w, out, out_len);
-invalid:
-    proto_wr_free(&w);
-    return PROTO_E_INVALID;
 }
 
 int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out_len)
@@ -157,62 +238,12 @@ int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out
     *out_len = 0;
     proto_wr_t w;
     proto_wr_init(&w);
-    switch (ans->type) {
-    case ENCLAVE_ANS_ERROR: {
-        size_t n = strnlen(ans->u.error.msg, sizeof ans->u.error.msg);
-        if (ans->u.error.code >= 0 || n > ENCLAVE_WIRE_MAX_MSG)
-            goto invalid;
-        proto_wr_array(&w, 4);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        proto_wr_uint(&w, (uint64_t)(-(int64_t)ans->u.error.code));
-        proto_wr_str(&w, ans->u.error.msg, n);
-        break;
-    }
-    case ENCLAVE_ANS_INIT:
-        proto_wr_array(&w, 6);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        proto_wr_bin(&w, ans->u.init.sign_pk, 32);
-        proto_wr_bin(&w, ans->u.init.box_pk, 32);
-        proto_wr_bin(&w, ans->u.init.report_data, 64);
-        proto_wr_bin(&w, ans->u.init.nonce, 32);
-        break;
-    case ENCLAVE_ANS_PONG:
-        proto_wr_array(&w, 2);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        break;
-    case ENCLAVE_ANS_REPORT:
-    case ENCLAVE_ANS_RECEIPT:
-    case ENCLAVE_ANS_QUERY:
-        if (ans->u.blob.len > ENCLAVE_WIRE_MAX_BLOB || (ans->u.blob.len && !ans->u.blob.bytes))
-            goto invalid;
-        proto_wr_array(&w, 3);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        proto_wr_bin(&w, ans->u.blob.bytes, ans->u.blob.len);
-        break;
-    case ENCLAVE_ANS_STATS:
-        proto_wr_array(&w, 4);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        proto_wr_uint(&w, ans->u.stats.donations);
-        proto_wr_uint(&w, ans->u.stats.bytes);
-        break;
-    case ENCLAVE_ANS_DROPPED:
-        proto_wr_array(&w, 3);
-        proto_wr_uint(&w, ENCLAVE_WIRE_VERSION);
-        proto_wr_uint(&w, ans->type);
-        proto_wr_bool(&w, ans->u.dropped.found);
-        break;
-    default:
-        goto invalid;
+    s_wr_head(&w, s_ans_arity(ans->type), ans->type);
+    if (!s_ans_fields(&w, ans)) {
+        proto_wr_free(&w);
+        return PROTO_E_INVALID;
     }
     return s_take(&w, out, out_len);
-invalid:
-    proto_wr_free(&w);
-    return PROTO_E_INVALID;
 }
 
 /* ---- decoding ---- */
@@ -233,41 +264,35 @@ static int s_head(proto_rd_t *r, uint32_t *arity, uint64_t *type)
     return proto_rd_uint(r, UINT32_MAX, type);
 }
 
-static int s_req_body(proto_rd_t *r, uint32_t arity, enclave_req_t *out)
+/* Reads the fields after the head; the arity has been checked against s_req_arity. The
+   reader's first error sticks, so a run of reads is checked once. */
+static int s_req_body(proto_rd_t *r, enclave_req_t *out)
 {
     uint64_t v = 0;
     switch (out->type) {
     case ENCLAVE_REQ_INIT:
-        if (arity != 5)
-            return PROTO_E_ARITY;
         if (proto_rd_uint(r, UINT32_MAX, &v))
             return r->err;
         if (!enclave_kind_name((enclave_kind_t)v))
             return PROTO_E_RANGE;
         out->u.init.kind = (enclave_kind_t)v;
-        if (proto_rd_bin_exact(r, 32, out->u.init.nonce))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.init.seal_key))
+        if (proto_rd_bin_exact(r, 32, out->u.init.nonce) ||
+            proto_rd_bin_exact(r, 32, out->u.init.seal_key))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_PING:
     case ENCLAVE_REQ_STATS:
-        return arity == 2 ? PROTO_OK : PROTO_E_ARITY;
+        return PROTO_OK;
     case ENCLAVE_REQ_VALIDATE:
-        if (arity != 5)
-            return PROTO_E_ARITY;
         if (proto_rd_uint(r, UINT32_MAX, &v))
             return r->err;
         out->u.validate.data_type = (uint32_t)v;
-        if (proto_rd_bin_exact(r, 32, out->u.validate.salt))
-            return r->err;
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_DATA, &out->u.validate.data,
+        if (proto_rd_bin_exact(r, 32, out->u.validate.salt) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_DATA, &out->u.validate.data,
                          &out->u.validate.data_len))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_VALIDATE_SEALED:
-        if (arity != 4)
-            return PROTO_E_ARITY;
         if (proto_rd_uint(r, UINT32_MAX, &v))
             return r->err;
         out->u.validate_sealed.data_type = (uint32_t)v;
@@ -276,29 +301,19 @@ static int s_req_body(proto_rd_t *r, uint32_t arity, enclave_req_t *out)
             return r->err;
         return r->err;
     case ENCLAVE_REQ_DONATE:
-        if (arity != 7)
-            return PROTO_E_ARITY;
-        if (proto_rd_bin_exact(r, 32, out->u.donate.spec_id))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.donate.data_id))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.donate.donor))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.donate.commitment))
-            return r->err;
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.donate.sealed,
+        if (proto_rd_bin_exact(r, 32, out->u.donate.spec_id) ||
+            proto_rd_bin_exact(r, 32, out->u.donate.data_id) ||
+            proto_rd_bin_exact(r, 32, out->u.donate.donor) ||
+            proto_rd_bin_exact(r, 32, out->u.donate.commitment) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.donate.sealed,
                          &out->u.donate.sealed_len))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_DROP:
-        if (arity != 3)
-            return PROTO_E_ARITY;
         if (proto_rd_bin_exact(r, 32, out->u.drop.data_id))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_QUERY:
-        if (arity != 3)
-            return PROTO_E_ARITY;
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
             return r->err;
         return r->err;
@@ -307,34 +322,12 @@ static int s_req_body(proto_rd_t *r, uint32_t arity, enclave_req_t *out)
     }
 }
 
-int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out)
-{
-    memset(out, 0, sizeof *out);
-    if (len > ENCLAVE_WIRE_MAX_FRAME)
-        return PROTO_E_TOO_BIG;
-    proto_rd_t r;
-    proto_rd_init(&r, buf, len);
-    uint32_t arity = 0;
-    uint64_t type = 0;
-    int rc = s_head(&r, &arity, &type);
-    if (rc == PROTO_OK) {
-        out->type = (enclave_req_type_t)type;
-        rc = s_req_body(&r, arity, out);
-    }
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&r);
-    if (rc != PROTO_OK)
-        sodium_memzero(out, sizeof *out);
-    return rc;
-}
-
-static int s_ans_body(proto_rd_t *r, uint32_t arity, enclave_ans_t *out)
+/* Reads the fields after the head; the arity has been checked against s_ans_arity. */
+static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
 {
     uint64_t v = 0;
     switch (out->type) {
     case ENCLAVE_ANS_ERROR:
-        if (arity != 4)
-            return PROTO_E_ARITY;
         if (proto_rd_uint(r, 599, &v))
             return r->err;
         if (v == 0)
@@ -344,38 +337,26 @@ static int s_ans_body(proto_rd_t *r, uint32_t arity, enclave_ans_t *out)
             return r->err;
         return r->err;
     case ENCLAVE_ANS_INIT:
-        if (arity != 6)
-            return PROTO_E_ARITY;
-        if (proto_rd_bin_exact(r, 32, out->u.init.sign_pk))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.init.box_pk))
-            return r->err;
-        if (proto_rd_bin_exact(r, 64, out->u.init.report_data))
-            return r->err;
-        if (proto_rd_bin_exact(r, 32, out->u.init.nonce))
+        if (proto_rd_bin_exact(r, 32, out->u.init.sign_pk) ||
+            proto_rd_bin_exact(r, 32, out->u.init.box_pk) ||
+            proto_rd_bin_exact(r, 64, out->u.init.report_data) ||
+            proto_rd_bin_exact(r, 32, out->u.init.nonce))
             return r->err;
         return r->err;
     case ENCLAVE_ANS_PONG:
-        return arity == 2 ? PROTO_OK : PROTO_E_ARITY;
+        return PROTO_OK;
     case ENCLAVE_ANS_REPORT:
     case ENCLAVE_ANS_RECEIPT:
     case ENCLAVE_ANS_QUERY:
-        if (arity != 3)
-            return PROTO_E_ARITY;
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
             return r->err;
         return r->err;
     case ENCLAVE_ANS_STATS:
-        if (arity != 4)
-            return PROTO_E_ARITY;
-        if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.donations))
-            return r->err;
-        if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.bytes))
+        if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.donations) ||
+            proto_rd_uint(r, UINT64_MAX, &out->u.stats.bytes))
             return r->err;
         return r->err;
     case ENCLAVE_ANS_DROPPED:
-        if (arity != 3)
-            return PROTO_E_ARITY;
         if (proto_rd_bool(r, &out->u.dropped.found))
             return r->err;
         return r->err;
@@ -384,9 +365,16 @@ static int s_ans_body(proto_rd_t *r, uint32_t arity, enclave_ans_t *out)
     }
 }
 
-int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out)
+/* The frame decoder both directions share: bounds LEN, reads the head, checks the arity
+   ARITY_OF gives for the type (0: unknown), runs BODY, requires the end of the buffer;
+   on any error OUT (OUT_SIZE bytes) is wiped. BODY stores the type in OUT and reads the rest. */
+typedef uint32_t (*s_arity_fn)(uint64_t type);
+typedef int (*s_body_fn)(proto_rd_t *r, uint64_t type, void *out);
+
+static int s_decode(const uint8_t *buf, size_t len, void *out, size_t out_size, s_arity_fn arity_of,
+                    s_body_fn body)
 {
-    memset(out, 0, sizeof *out);
+    memset(out, 0, out_size);
     if (len > ENCLAVE_WIRE_MAX_FRAME)
         return PROTO_E_TOO_BIG;
     proto_rd_t r;
@@ -395,14 +383,50 @@ int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out)
     uint64_t type = 0;
     int rc = s_head(&r, &arity, &type);
     if (rc == PROTO_OK) {
-        out->type = (enclave_ans_type_t)type;
-        rc = s_ans_body(&r, arity, out);
+        uint32_t want = arity_of(type);
+        rc = want == 0 ? PROTO_E_UNKNOWN_TYPE : arity != want ? PROTO_E_ARITY : PROTO_OK;
     }
+    if (rc == PROTO_OK)
+        rc = body(&r, type, out);
     if (rc == PROTO_OK)
         rc = proto_rd_finish(&r);
     if (rc != PROTO_OK)
-        memset(out, 0, sizeof *out);
+        sodium_memzero(out, out_size);
     return rc;
+}
+
+static uint32_t s_req_arity_of(uint64_t type)
+{
+    return type > UINT32_MAX ? 0 : s_req_arity((enclave_req_type_t)type);
+}
+
+static int s_req_decode_body(proto_rd_t *r, uint64_t type, void *out)
+{
+    enclave_req_t *req = out;
+    req->type = (enclave_req_type_t)type;
+    return s_req_body(r, req);
+}
+
+static uint32_t s_ans_arity_of(uint64_t type)
+{
+    return type > UINT32_MAX ? 0 : s_ans_arity((enclave_ans_type_t)type);
+}
+
+static int s_ans_decode_body(proto_rd_t *r, uint64_t type, void *out)
+{
+    enclave_ans_t *ans = out;
+    ans->type = (enclave_ans_type_t)type;
+    return s_ans_body(r, ans);
+}
+
+int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out)
+{
+    return s_decode(buf, len, out, sizeof *out, s_req_arity_of, s_req_decode_body);
+}
+
+int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out)
+{
+    return s_decode(buf, len, out, sizeof *out, s_ans_arity_of, s_ans_decode_body);
 }
 
 /* ---- frames ---- */

@@ -221,6 +221,17 @@ static int s_read_file(const char *path, size_t max, uint8_t **buf, size_t *len,
     return 0;
 }
 
+/* Finds the end of the line starting at P in [P, END): sets *E to it (before "\n" or
+   "\r\n") and returns where the next line starts. */
+static const char *s_line_end(const char *p, const char *end, const char **e)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    *e = nl ? nl : end;
+    if (*e > p && (*e)[-1] == '\r')
+        (*e)--;
+    return nl ? nl + 1 : end;
+}
+
 /* ---- 23andMe scanner ---- */
 
 int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t *limits,
@@ -239,10 +250,7 @@ int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t
     int rc = 0;
     while (p < end && !rc) {
         line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-        if (e > p && e[-1] == '\r')
-            e--;
+        const char *e, *next = s_line_end(p, end, &e);
         if (e == p || *p == '#') {
             p = next;
             continue;
@@ -467,6 +475,23 @@ static bool s_alleles_ok(const char *s, size_t n)
     return true;
 }
 
+/* Completes R, built so far with first error RC: refuses an empty list (EMPTY_MSG says so),
+   indexes it, and hands it to *OUT; on any error R is destroyed and the code returned. */
+static int s_ref_finish(ml_snpref_t *r, int rc, const char *empty_msg, ml_snpref_t **out, char *err,
+                        size_t err_cap)
+{
+    if (!rc && r->n == 0)
+        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "%s", empty_msg);
+    if (!rc)
+        rc = s_ref_index(r, err, err_cap);
+    if (rc) {
+        ml_snpref_destroy(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
 int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *limits,
                     ml_snpref_t **out, char *err, size_t err_cap)
 {
@@ -485,10 +510,7 @@ int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *lim
     int rc = 0;
     while (p < end && !rc) {
         line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end, *next = nl ? nl + 1 : end;
-        if (e > p && e[-1] == '\r')
-            e--;
+        const char *e, *next = s_line_end(p, end, &e);
         const char *f[5];
         size_t fl[5];
         uint32_t pos = 0;
@@ -528,16 +550,7 @@ int ml_snpref_parse(const uint8_t *data, size_t len, const ml_geno_limits_t *lim
         }
         p = next;
     }
-    if (!rc && r->n == 0)
-        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "no SNPs in the reference list");
-    if (!rc)
-        rc = s_ref_index(r, err, err_cap);
-    if (rc) {
-        ml_snpref_destroy(&r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return s_ref_finish(r, rc, "no SNPs in the reference list", out, err, err_cap);
 }
 
 int ml_snpref_load(const char *path, const ml_geno_limits_t *limits, ml_snpref_t **out, char *err,
@@ -566,16 +579,7 @@ int ml_snpref_from_geno(const ml_geno_t *g, ml_snpref_t **out, char *err, size_t
         size_t fl[4] = {strlen(f[0]), strlen(f[1]), strlen(f[2]), strlen(f[3])};
         rc = s_ref_add(r, f, fl, g->pos[j]);
     }
-    if (!rc && r->n == 0)
-        rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "no SNPs");
-    if (!rc)
-        rc = s_ref_index(r, err, err_cap);
-    if (rc) {
-        ml_snpref_destroy(&r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return s_ref_finish(r, rc, "no SNPs", out, err, err_cap);
 }
 
 /* ---- 23andMe against a reference list ---- */

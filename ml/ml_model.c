@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ml/ml_file.h"
 #include "proto/proto_mp.h"
 
 struct ml_model_t {
@@ -657,34 +658,11 @@ out:
 
 int ml_model_load(const char *path, ml_model_t **out, char *err, size_t cap)
 {
-    int rc = 0;
     uint8_t *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return proto_err_fail(err, cap, PROTO_E_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = proto_err_fail(err, cap, PROTO_E_IO, "%s: not a regular file", path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > ML_MODEL_MAX_BYTES) {
-        rc = proto_err_fail(err, cap, PROTO_E_TOO_BIG, "%s: %lld bytes", path,
-                            (long long)st.st_size);
-        goto out;
-    }
-    size_t len = (size_t)st.st_size;
-    buf = malloc(len ? len : 1);
-    if (!buf) {
-        rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
-        goto out;
-    }
-    if (fread(buf, 1, len, f) != len) {
-        rc = proto_err_fail(err, cap, PROTO_E_IO, "%s: short read", path);
-        goto out;
-    }
-    rc = ml_model_decode(buf, len, out, err, cap);
-out:
+    size_t len = 0;
+    int rc = ml_file_read(path, ML_MODEL_MAX_BYTES, PROTO_E_TOO_BIG, &buf, &len, err, cap);
+    if (rc == 0)
+        rc = ml_model_decode(buf, len, out, err, cap);
     free(buf);
-    fclose(f);
     return rc;
 }

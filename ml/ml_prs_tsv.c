@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "ml/ml_file.h"
 #include "ml/ml_prs.h"
 
 #define S_MAX_FIELDS 64
@@ -225,29 +226,11 @@ err:
 
 int ml_prs_load_tsv(const char *path, ml_model_t **out, char *err, size_t cap)
 {
-    int rc = 0;
-    char *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return proto_err_fail(err, cap, PROTO_E_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = proto_err_fail(err, cap, PROTO_E_IO, "%s: not a regular file", path);
-        goto out;
-    }
-    if ((uint64_t)st.st_size > ML_MODEL_MAX_BYTES) {
-        rc = proto_err_fail(err, cap, ML_E_TOO_BIG, "%s: %lld bytes", path, (long long)st.st_size);
-        goto out;
-    }
-    size_t len = (size_t)st.st_size;
-    buf = malloc(len ? len : 1);
-    if (!buf || fread(buf, 1, len, f) != len) {
-        rc = proto_err_fail(err, cap, buf ? PROTO_E_IO : PROTO_E_NOMEM, "%s: read failed", path);
-        goto out;
-    }
-    rc = ml_prs_parse_tsv(buf, len, out, err, cap);
-out:
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = ml_file_read(path, ML_MODEL_MAX_BYTES, ML_E_TOO_BIG, &buf, &len, err, cap);
+    if (rc == 0)
+        rc = ml_prs_parse_tsv((const char *)buf, len, out, err, cap);
     free(buf);
-    fclose(f);
     return rc;
 }

@@ -577,6 +577,16 @@ static int s_write_file(const char *path, const char *data, size_t len, char *er
     return ok ? 0 : proto_err_fail(err, err_cap, PROTO_E_IO, "cannot write %s", path);
 }
 
+/* Writes TEXT (LEN bytes, made with first error RC) to PATH unless RC is set; frees TEXT
+   either way and returns the first error. */
+static int s_write_text(int rc, char *text, size_t len, const char *path, char *err, size_t err_cap)
+{
+    if (!rc)
+        rc = s_write_file(path, text, len, err, err_cap);
+    free(text);
+    return rc;
+}
+
 int ml_cohort_write_23andme(const ml_cohort_t *c, const char *dir, char *err, size_t err_cap)
 {
     int rc = 0;
@@ -587,9 +597,7 @@ int ml_cohort_write_23andme(const ml_cohort_t *c, const char *dir, char *err, si
         if (n < 0 || (size_t)n >= sizeof path)
             return proto_err_fail(err, err_cap, PROTO_E_IO, "path too long under %s", dir);
         rc = ml_cohort_format_23andme(c, i, &text, &len);
-        if (!rc)
-            rc = s_write_file(path, text, len, err, err_cap);
-        free(text);
+        rc = s_write_text(rc, text, len, path, err, err_cap);
     }
     return rc;
 }
@@ -616,10 +624,7 @@ int ml_cohort_write_csv(const ml_cohort_t *c, const char *path, char *err, size_
     char *text = NULL;
     size_t len = 0;
     int rc = ml_cohort_format_csv(c, &text, &len);
-    if (!rc)
-        rc = s_write_file(path, text, len, err, err_cap);
-    free(text);
-    return rc;
+    return s_write_text(rc, text, len, path, err, err_cap);
 }
 
 int ml_cohort_format_ref(const ml_cohort_t *c, char **buf, size_t *len)
@@ -638,8 +643,5 @@ int ml_cohort_write_ref(const ml_cohort_t *c, const char *path, char *err, size_
     char *text = NULL;
     size_t len = 0;
     int rc = ml_cohort_format_ref(c, &text, &len);
-    if (!rc)
-        rc = s_write_file(path, text, len, err, err_cap);
-    free(text);
-    return rc;
+    return s_write_text(rc, text, len, path, err, err_cap);
 }

@@ -16,25 +16,7 @@
 
 #include "enclave/enclave_cert.h"
 #include "proto/proto_key.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_enclave_cert: invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-static bool s_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return false;
-    return true;
-}
+#include "tests/fuzz/fuzz_enclave_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,26 +24,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     enclave_cert_t c;
     int rc = enclave_cert_decode(data, size, &c);
-    s_require(rc <= PROTO_OK && rc >= PROTO_E_INVALID && rc != PROTO_E_BAD_SIG &&
-                  rc != PROTO_E_UNKNOWN_TYPE && rc != PROTO_E_NOMEM,
-              "decoder returned a stray code");
-    if (rc != PROTO_OK) {
-        s_require(s_zero(&c, sizeof c), "fields left behind after an error");
+    fuzz_require(fuzz_enclave_decode_rc_ok(rc), "decoder returned a stray code");
+    fuzz_enclave_require_wiped(rc, &c, sizeof c);
+    if (rc != PROTO_OK)
         return 0;
-    }
-    s_require(size <= ENCLAVE_CERT_MAX_BYTES, "oversized certificate accepted");
+    fuzz_require(size <= ENCLAVE_CERT_MAX_BYTES, "oversized certificate accepted");
     size_t nlen = strnlen(c.runner_name, sizeof c.runner_name);
-    s_require(nlen >= 1 && nlen <= ENCLAVE_RUNNER_NAME_MAX, "name length");
+    fuzz_require(nlen >= 1 && nlen <= ENCLAVE_RUNNER_NAME_MAX, "name length");
     for (size_t i = 0; i < nlen; i++)
-        s_require((unsigned char)c.runner_name[i] >= 0x20 && c.runner_name[i] != 0x7f,
-                  "control character in name");
-    s_require(c.expires_ms > c.issued_ms, "empty validity window accepted");
+        fuzz_require((unsigned char)c.runner_name[i] >= 0x20 && c.runner_name[i] != 0x7f,
+                     "control character in name");
+    fuzz_require(c.expires_ms > c.issued_ms, "empty validity window accepted");
 
     uint8_t *again = NULL;
     size_t n = 0;
-    s_require(enclave_cert_encode(&c, &again, &n) == PROTO_OK, "re-encoding failed");
-    s_require(n == size && memcmp(again, data, size) == 0,
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(enclave_cert_encode(&c, &again, &n) == PROTO_OK, "re-encoding failed");
+    fuzz_require_same(again, n, data, size);
     free(again);
 
     static const uint8_t as_pk[32] = {0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7,
@@ -71,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint64_t times[] = {0, c.issued_ms, c.expires_ms - 1, c.expires_ms, UINT64_MAX};
     for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
         rc = enclave_cert_verify(&c, as_pk, times[i], NULL, 0);
-        s_require(rc == ENCLAVE_E_CERT_BAD_SIG || rc == ENCLAVE_E_CERT_EXPIRED ||
-                      rc == ENCLAVE_E_CERT_NOT_YET_VALID || rc == PROTO_OK,
-                  "verify returned a stray code");
+        fuzz_require(rc == ENCLAVE_E_CERT_BAD_SIG || rc == ENCLAVE_E_CERT_EXPIRED ||
+                         rc == ENCLAVE_E_CERT_NOT_YET_VALID || rc == PROTO_OK,
+                     "verify returned a stray code");
     }
     return 0;
 }

@@ -18,24 +18,7 @@
 
 #include "enclave/enclave_quote.h"
 #include "proto/proto_key.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void s_require(bool ok, const char *what)
-{
-    if (!ok) {
-        fprintf(stderr, "fuzz_enclave_quote: invariant broken: %s\n", what);
-        abort();
-    }
-}
-
-static bool s_decode_code_ok(int rc)
-{
-    return rc == PROTO_OK || rc == PROTO_E_TRUNCATED || rc == PROTO_E_TYPE || rc == PROTO_E_ARITY ||
-           rc == PROTO_E_TOO_LONG || rc == PROTO_E_TOO_BIG || rc == PROTO_E_TRAILING ||
-           rc == PROTO_E_VERSION || rc == PROTO_E_NONCANONICAL || rc == PROTO_E_RANGE ||
-           rc == PROTO_E_INVALID;
-}
+#include "tests/fuzz/fuzz_enclave_util.h"
 
 static bool s_verify_code_ok(int rc)
 {
@@ -49,41 +32,30 @@ static bool s_revoked_cb(void *ctx, int what, const uint8_t id[static 32])
     return what == ENCLAVE_REVOKED_MEASUREMENT && id[0] == 0xee;
 }
 
-static bool s_zero(const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return false;
-    return true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (proto_crypto_init() != 0)
         abort();
     enclave_quote_t q;
     int rc = enclave_quote_decode(data, size, &q);
-    s_require(s_decode_code_ok(rc), "decoder returned a stray code");
-    if (rc != PROTO_OK) {
-        s_require(s_zero(&q, sizeof q), "fields left behind after an error");
+    fuzz_require(fuzz_enclave_decode_rc_ok(rc), "decoder returned a stray code");
+    fuzz_enclave_require_wiped(rc, &q, sizeof q);
+    if (rc != PROTO_OK)
         return 0;
-    }
-    s_require(size <= ENCLAVE_QUOTE_MAX_BYTES, "oversized quote accepted");
-    s_require(q.version == ENCLAVE_QUOTE_VERSION, "unknown version accepted");
+    fuzz_require(size <= ENCLAVE_QUOTE_MAX_BYTES, "oversized quote accepted");
+    fuzz_require(q.version == ENCLAVE_QUOTE_VERSION, "unknown version accepted");
 
     uint8_t *again = NULL;
     size_t n = 0;
-    s_require(enclave_quote_encode(&q, &again, &n) == PROTO_OK, "re-encoding failed");
-    s_require(n == size && memcmp(again, data, size) == 0,
-              "encode(decode(b)) != b: a non-canonical encoding was accepted");
+    fuzz_require(enclave_quote_encode(&q, &again, &n) == PROTO_OK, "re-encoding failed");
+    fuzz_require_same(again, n, data, size);
     free(again);
     if (q.has_cert) {
         enclave_cert_t c;
-        s_require(enclave_cert_encode(&q.cert, &again, &n) == PROTO_OK, "cert re-encoding");
-        s_require(enclave_cert_decode(again, n, &c) == PROTO_OK &&
-                      memcmp(&c, &q.cert, sizeof c) == 0,
-                  "certificate does not round-trip");
+        fuzz_require(enclave_cert_encode(&q.cert, &again, &n) == PROTO_OK, "cert re-encoding");
+        fuzz_require(enclave_cert_decode(again, n, &c) == PROTO_OK &&
+                         memcmp(&c, &q.cert, sizeof c) == 0,
+                     "certificate does not round-trip");
         free(again);
     }
 
@@ -94,10 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[160];
     enclave_quote_policy_t any = {.now_ms = q.time_ms};
     rc = enclave_quote_verify(&q, as_pk, &any, err, sizeof err);
-    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+    fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
     if (q.has_cert)
         rc = enclave_quote_verify(&q, q.cert.platform_pk, &any, err, sizeof err);
-    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+    fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
 
     uint8_t revoked[2][32];
     memset(revoked, 0xab, sizeof revoked);
@@ -113,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                      .n_revoked_measurements = 2,
                                      .is_revoked = s_revoked_cb};
     rc = enclave_quote_verify(&q, as_pk, &strict, err, sizeof err);
-    s_require(s_verify_code_ok(rc), "verify returned a stray code");
+    fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
     uint8_t h[32];
     enclave_quote_signing_hash(&q, h);
     return 0;

@@ -17,6 +17,7 @@
 
 #include "enclave/enclave_measure.h"
 #include "proto/proto_key.h"
+#include "enclave_testutil.h"
 #include "testutil.h"
 
 static void s_write(const char *path, const uint8_t *p, size_t n)
@@ -59,11 +60,8 @@ int main(void)
 {
     if (proto_crypto_init() != 0)
         return 1;
-    const char *env = getenv("GENIE_TEST_SEED");
-    unsigned long long v = env ? strtoull(env, NULL, 10) : (unsigned long long)randombytes_random();
-    printf("test seed: GENIE_TEST_SEED=%llu\n", v);
-    uint8_t seed[randombytes_SEEDBYTES] = {0};
-    memcpy(seed, &v, sizeof v);
+    unsigned long long v = enclave_testutil_seed_init();
+    const uint8_t *seed = enclave_testutil_seed;
 
     const size_t len = 200000 + (size_t)(v % 1000); /* more than three 64 KiB chunks */
     uint8_t *exe = malloc(len + 1);

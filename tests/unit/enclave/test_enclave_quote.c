@@ -25,28 +25,10 @@
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_quote.h"
 #include "proto/proto_mp.h"
+#include "enclave_testutil.h"
 #include "testutil.h"
 
 #define HOUR_MS 3600000ull
-
-static uint8_t s_seed[randombytes_SEEDBYTES];
-
-static void s_bytes(const char *label, uint8_t *out, size_t n)
-{
-    uint8_t seed[randombytes_SEEDBYTES];
-    crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label), s_seed,
-                       sizeof s_seed);
-    randombytes_buf_deterministic(out, n, seed);
-}
-
-static proto_key_t *s_key(const char *label)
-{
-    uint8_t seed[32];
-    s_bytes(label, seed, sizeof seed);
-    proto_key_t *k = proto_key_from_seed(seed);
-    sodium_memzero(seed, sizeof seed);
-    return k;
-}
 
 static uint64_t s_now_ms(void)
 {
@@ -71,13 +53,13 @@ static void s_body(const char *label, enclave_report_body_t *b)
 {
     char l[64];
     snprintf(l, sizeof l, "%s/sign", label);
-    s_bytes(l, b->sign_pk, 32);
+    enclave_testutil_bytes(l, b->sign_pk, 32);
     snprintf(l, sizeof l, "%s/box", label);
-    s_bytes(l, b->box_pk, 32);
+    enclave_testutil_bytes(l, b->box_pk, 32);
     snprintf(l, sizeof l, "%s/data", label);
-    s_bytes(l, b->report_data, 64);
+    enclave_testutil_bytes(l, b->report_data, 64);
     snprintf(l, sizeof l, "%s/nonce", label);
-    s_bytes(l, b->nonce, 32);
+    enclave_testutil_bytes(l, b->nonce, 32);
 }
 
 /* Opens a platform in DIR and certifies it with AS for [now - 1 h, now + 1 h). */
@@ -92,7 +74,7 @@ static enclave_platform_t *s_certified(const char *dir, const proto_key_t *as, u
     }
     uint8_t pk[32], acct[32];
     enclave_platform_pubkey(p, pk);
-    s_bytes("runner-account", acct, 32);
+    enclave_testutil_bytes("runner-account", acct, 32);
     enclave_cert_t c;
     CHECK_EQ(
         enclave_cert_issue(as, pk, "runner-1", acct, now - HOUR_MS, now + HOUR_MS, &c, NULL, 0),
@@ -106,11 +88,11 @@ static void test_platform_persistence(void)
     const char *dir = testutil_tmpdir();
     char sub[300], path[400], err[200];
     snprintf(sub, sizeof sub, "%s/platform", dir); /* created by open */
-    proto_key_t *as = s_key("as");
+    proto_key_t *as = enclave_testutil_key("as");
     uint64_t now = s_now_ms();
     uint8_t m1[32], m2[32], k1[32], k2[32], k1b[32], pk1[32], pk2[32];
-    s_bytes("m1", m1, 32);
-    s_bytes("m2", m2, 32);
+    enclave_testutil_bytes("m1", m1, 32);
+    enclave_testutil_bytes("m2", m2, 32);
 
     enclave_platform_t *p = s_certified(sub, as, now);
     CHECK(p != NULL && strcmp(enclave_platform_backend(p), "sim") == 0);
@@ -219,10 +201,10 @@ static void test_quote_verdicts(void)
     char exe_path[300], err[200];
     snprintf(exe_path, sizeof exe_path, "%s/genie-enclave", dir);
     uint8_t exe[4096];
-    s_bytes("exe", exe, sizeof exe);
+    enclave_testutil_bytes("exe", exe, sizeof exe);
     s_write_file(exe_path, exe, sizeof exe, 0755);
 
-    proto_key_t *as = s_key("as"), *other_as = s_key("other-as");
+    proto_key_t *as = enclave_testutil_key("as"), *other_as = enclave_testutil_key("other-as");
     const uint8_t *as_pk = proto_key_public(as);
     uint64_t now = s_now_ms();
     char pdir[300];
@@ -318,8 +300,8 @@ static void test_quote_verdicts(void)
 
     /* revoked platform, revoked measurement: lists and callbacks */
     uint8_t rev[3][32];
-    s_bytes("unrelated-1", rev[0], 32);
-    s_bytes("unrelated-2", rev[1], 32);
+    enclave_testutil_bytes("unrelated-1", rev[0], 32);
+    enclave_testutil_bytes("unrelated-2", rev[1], 32);
     memcpy(rev[2], q.platform_pk, 32);
     enclave_quote_policy_t rp = pol;
     rp.revoked_platforms = (const uint8_t(*)[32])rev;
@@ -347,7 +329,7 @@ static void test_quote_verdicts(void)
 
     /* the nonce: a replayed quote answers an older challenge */
     uint8_t nonce2[32];
-    s_bytes("nonce-2", nonce2, 32);
+    enclave_testutil_bytes("nonce-2", nonce2, 32);
     enclave_quote_policy_t np = pol;
     np.want_nonce = nonce2;
     CHECK_EQ(enclave_quote_verify(&q, as_pk, &np, err, sizeof err), ENCLAVE_E_NONCE_MISMATCH);
@@ -425,17 +407,34 @@ static uint8_t *s_shape(const enclave_quote_t *q, uint32_t arity, uint64_t versi
     return proto_wr_take(&w, len);
 }
 
+/* What a mangled quote is verified against. */
+typedef struct {
+    const uint8_t *as_pk;
+    const enclave_quote_policy_t *pol;
+} s_verifier_t;
+
+/* Decodes a quote; with VERIFY, verifies it under the s_verifier_t CTX. */
+static int s_take(const uint8_t *b, size_t len, bool verify, const void *ctx)
+{
+    const s_verifier_t *v = ctx;
+    enclave_quote_t d;
+    int rc = enclave_quote_decode(b, len, &d);
+    if (rc == PROTO_OK && verify)
+        rc = enclave_quote_verify(&d, v->as_pk, v->pol, NULL, 0);
+    return rc;
+}
+
 static void test_quote_encoding(void)
 {
     const char *dir = testutil_tmpdir();
-    proto_key_t *as = s_key("as");
+    proto_key_t *as = enclave_testutil_key("as");
     const uint8_t *as_pk = proto_key_public(as);
     uint64_t now = s_now_ms();
     enclave_platform_t *p = s_certified(dir, as, now);
     if (!p)
         return;
     uint8_t m[32];
-    s_bytes("measurement", m, 32);
+    enclave_testutil_bytes("measurement", m, 32);
     enclave_report_body_t body;
     s_body("enc", &body);
     enclave_quote_t q, d;
@@ -468,27 +467,16 @@ static void test_quote_encoding(void)
     free(again);
 
     /* truncation at every length; every bit flipped: never accepted */
-    int accepted = 0;
-    for (size_t n = 0; n < len; n++)
-        accepted += enclave_quote_decode(b, n, &d) == PROTO_OK;
-    CHECK_EQ(accepted, 0);
+    s_verifier_t v = {.as_pk = as_pk, .pol = &pol};
+    CHECK_EQ(enclave_testutil_prefixes_accepted(b, len, s_take, &v), 0);
     CHECK_EQ(enclave_quote_decode(b, len - 1, &d), PROTO_E_TRUNCATED);
-    for (size_t i = 0; i < len; i++)
-        for (int bit = 0; bit < 8; bit++) {
-            b[i] ^= (uint8_t)(1u << bit);
-            if (enclave_quote_decode(b, len, &d) == PROTO_OK &&
-                enclave_quote_verify(&d, as_pk, &pol, NULL, 0) == PROTO_OK)
-                accepted++;
-            b[i] ^= (uint8_t)(1u << bit);
-        }
-    CHECK_EQ(accepted, 0);
+    CHECK_EQ(enclave_testutil_flips_accepted(b, len, s_take, &v), 0);
 
     /* trailing bytes, oversize, arity, version, wrong type */
-    uint8_t *big = calloc(1, ENCLAVE_QUOTE_MAX_BYTES + 1);
-    memcpy(big, b, len);
-    CHECK_EQ(enclave_quote_decode(big, len + 1, &d), PROTO_E_TRAILING);
-    CHECK_EQ(enclave_quote_decode(big, ENCLAVE_QUOTE_MAX_BYTES + 1, &d), PROTO_E_TOO_BIG);
-    free(big);
+    int bounds[2];
+    enclave_testutil_bounds(b, len, ENCLAVE_QUOTE_MAX_BYTES, s_take, &v, bounds);
+    CHECK_EQ(bounds[0], PROTO_E_TRAILING);
+    CHECK_EQ(bounds[1], PROTO_E_TOO_BIG);
     size_t slen;
     uint8_t *s = s_shape(&q, 10, 1, &slen);
     CHECK(slen == len && memcmp(s, b, len) == 0);
@@ -537,10 +525,7 @@ int main(void)
 {
     if (proto_crypto_init() != 0)
         return 1;
-    const char *env = getenv("GENIE_TEST_SEED");
-    unsigned long long v = env ? strtoull(env, NULL, 10) : (unsigned long long)randombytes_random();
-    printf("test seed: GENIE_TEST_SEED=%llu\n", v);
-    memcpy(s_seed, &v, sizeof v);
+    enclave_testutil_seed_init();
     test_platform_persistence();
     test_quote_verdicts();
     test_quote_encoding();

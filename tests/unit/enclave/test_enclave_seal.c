@@ -17,17 +17,8 @@
 
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_seal.h"
+#include "enclave_testutil.h"
 #include "testutil.h"
-
-static uint8_t s_seed[randombytes_SEEDBYTES];
-
-static void s_bytes(const char *label, uint8_t *out, size_t n)
-{
-    uint8_t seed[randombytes_SEEDBYTES];
-    crypto_generichash(seed, sizeof seed, (const uint8_t *)label, strlen(label), s_seed,
-                       sizeof s_seed);
-    randombytes_buf_deterministic(out, n, seed);
-}
 
 typedef struct {
     uint8_t pk[32];
@@ -37,7 +28,7 @@ typedef struct {
 static void s_box(const char *label, s_box_t *b)
 {
     uint8_t seed[32];
-    s_bytes(label, seed, 32);
+    enclave_testutil_bytes(label, seed, 32);
     crypto_box_seed_keypair(b->pk, b->sk, seed);
     sodium_memzero(seed, sizeof seed);
 }
@@ -48,9 +39,9 @@ static void test_seal_to(void)
     s_box("enclave-a", &a);
     s_box("enclave-b", &b);
     uint8_t spec[32], data_id[32], other_id[32];
-    s_bytes("spec", spec, 32);
-    s_bytes("data-id", data_id, 32);
-    s_bytes("other-id", other_id, 32);
+    enclave_testutil_bytes("spec", spec, 32);
+    enclave_testutil_bytes("data-id", data_id, 32);
+    enclave_testutil_bytes("other-id", other_id, 32);
     uint8_t ctx[ENCLAVE_SEAL_DONATION_CONTEXT_LEN], ctx2[ENCLAVE_SEAL_DONATION_CONTEXT_LEN];
     enclave_seal_donation_context(spec, data_id, ctx);
     enclave_seal_donation_context(spec, other_id, ctx2);
@@ -61,7 +52,7 @@ static void test_seal_to(void)
         size_t n = sizes[si];
         uint8_t *plain = malloc(n + 1), *sealed = malloc(enclave_seal_to_len(n));
         uint8_t *sealed2 = malloc(enclave_seal_to_len(n)), *opened = malloc(n + 1);
-        s_bytes("plain", plain, n);
+        enclave_testutil_bytes("plain", plain, n);
         size_t slen = 0, olen = 0, slen2 = 0;
         CHECK_EQ(
             enclave_seal_to(a.pk, ctx, sizeof ctx, plain, n, sealed, enclave_seal_to_len(n), &slen),
@@ -151,14 +142,14 @@ static void test_seal_disk(void)
     if (!p1 || !p2)
         return;
     uint8_t m1[32], m2[32], k11[32], k12[32], k21[32];
-    s_bytes("measurement-1", m1, 32);
-    s_bytes("measurement-2", m2, 32);
+    enclave_testutil_bytes("measurement-1", m1, 32);
+    enclave_testutil_bytes("measurement-2", m2, 32);
     CHECK_EQ(enclave_platform_seal_key(p1, m1, k11), PROTO_OK);
     CHECK_EQ(enclave_platform_seal_key(p1, m2, k12), PROTO_OK);
     CHECK_EQ(enclave_platform_seal_key(p2, m1, k21), PROTO_OK);
 
     uint8_t state[3000], out[3000];
-    s_bytes("enclave-state", state, sizeof state);
+    enclave_testutil_bytes("enclave-state", state, sizeof state);
     uint8_t sealed[sizeof state + ENCLAVE_SEAL_DISK_OVERHEAD], sealed2[sizeof sealed];
     size_t slen = 0, olen = 0, slen2 = 0;
     CHECK_EQ(enclave_seal_disk(k11, m1, state, sizeof state, sealed, sizeof sealed, &slen),
@@ -232,10 +223,7 @@ int main(void)
 {
     if (proto_crypto_init() != 0)
         return 1;
-    const char *env = getenv("GENIE_TEST_SEED");
-    unsigned long long v = env ? strtoull(env, NULL, 10) : (unsigned long long)randombytes_random();
-    printf("test seed: GENIE_TEST_SEED=%llu\n", v);
-    memcpy(s_seed, &v, sizeof v);
+    enclave_testutil_seed_init();
     test_seal_to();
     test_seal_disk();
     return testutil_done("test_enclave_seal");

@@ -272,6 +272,41 @@ static void test_party(void)
 }
 
 /* Issue 14: 4 parties, unequal non-IID shares, faulty network, vs central training. */
+/* Party J's trainer over its share SH; with PRINT, says the share's size and case rate. */
+static ml_fed_party_t *s_party(const ml_dataset_t *sh, size_t j, uint32_t rounds, ml_sgd_opts_t sgd,
+                               uint64_t seed, bool print)
+{
+    if (print) {
+        double cr = 0;
+        for (size_t i = 0; i < sh->x->rows; i++)
+            cr += sh->y[i];
+        printf("  party %zu: %zu samples, case rate %.2f\n", j, sh->x->rows,
+               cr / (double)sh->x->rows);
+    }
+    ml_fed_party_opts_t po = {.id = (uint32_t)j, .rounds = rounds, .sgd = sgd, .seed = seed};
+    return ml_fed_party_new(&po, sh->x, sh->y);
+}
+
+/* The simulations' coordinator: a plain mean over K parties of DIM weights, quorum 3. */
+static ml_fed_spec_t s_mean_spec(size_t k, uint32_t rounds, size_t dim)
+{
+    ml_fed_spec_t spec = {.parties = (uint32_t)k,
+                          .rounds = rounds,
+                          .dim = dim,
+                          .rule = {ML_ROBUST_MEAN, 0, 0},
+                          .quorum = 3,
+                          .round_timeout = 40,
+                          .max_retries = 5};
+    return spec;
+}
+
+/* The simulations' network: 5 % loss, 10 % duplicates, up to 10 ticks of lag. */
+static fedsim_net_t s_lossy_net(uint64_t seed)
+{
+    fedsim_net_t net = {.loss = 0.05, .dup = 0.1, .max_lag = 10, .seed = seed};
+    return net;
+}
+
 static void test_noniid_vs_central(void)
 {
     const size_t n = 6000, p = 20, k = 4;
@@ -302,24 +337,12 @@ static void test_noniid_vs_central(void)
     const uint32_t rounds = 30;
     for (size_t j = 0; j < k; j++) {
         share[j] = fedsim_share(all, owner, (int)j);
-        double cr = 0;
-        for (size_t i = 0; i < share[j]->x->rows; i++)
-            cr += share[j]->y[i];
-        printf("  party %zu: %zu samples, case rate %.2f\n", j, share[j]->x->rows,
-               cr / (double)share[j]->x->rows);
-        ml_fed_party_opts_t po = {.id = (uint32_t)j, .rounds = rounds, .sgd = sgd, .seed = seed};
-        parties[j] = ml_fed_party_new(&po, share[j]->x, share[j]->y);
+        parties[j] = s_party(share[j], j, rounds, sgd, seed, true);
         CHECK(parties[j] != NULL);
     }
-    ml_fed_spec_t spec = {.parties = (uint32_t)k,
-                          .rounds = rounds,
-                          .dim = p + 1,
-                          .rule = {ML_ROBUST_MEAN, 0, 0},
-                          .quorum = 3,
-                          .round_timeout = 40,
-                          .max_retries = 5};
+    ml_fed_spec_t spec = s_mean_spec(k, rounds, p + 1);
     ml_fed_coord_t *c = ml_fed_coord_new(&spec);
-    fedsim_net_t net = {.loss = 0.05, .dup = 0.1, .max_lag = 10, .seed = seed};
+    fedsim_net_t net = s_lossy_net(seed);
     CHECK_EQ(fedsim_run(c, parties, k, &net, NULL, NULL), 0);
     CHECK(ml_fed_coord_done(c));
     double fed_auc = fedsim_model_auc(test, ml_fed_coord_weights(c));
@@ -379,8 +402,7 @@ static void test_noniid_vs_central(void)
     ml_fed_coord_t *c2 = ml_fed_coord_new(&spec);
     for (size_t j = 0; j < k; j++) {
         ml_fed_party_destroy(&parties[j]);
-        ml_fed_party_opts_t po = {.id = (uint32_t)j, .rounds = rounds, .sgd = sgd, .seed = seed};
-        parties[j] = ml_fed_party_new(&po, share[j]->x, share[j]->y);
+        parties[j] = s_party(share[j], j, rounds, sgd, seed, false);
     }
     CHECK_EQ(fedsim_run(c2, parties, k, &net, NULL, NULL), 0);
     CHECK(memcmp(ml_fed_coord_weights(c), ml_fed_coord_weights(c2), (p + 1) * sizeof(double)) == 0);
@@ -434,24 +456,12 @@ static void test_genomic(void)
     ml_fed_party_t *parties[4];
     for (size_t j = 0; j < k; j++) {
         share[j] = fedsim_share(train, owner, (int)j);
-        ml_fed_party_opts_t po = {.id = (uint32_t)j, .rounds = rounds, .sgd = sgd, .seed = seed};
-        parties[j] = ml_fed_party_new(&po, share[j]->x, share[j]->y);
+        parties[j] = s_party(share[j], j, rounds, sgd, seed, true);
         CHECK(parties[j] != NULL);
-        double cr = 0;
-        for (size_t i = 0; i < share[j]->x->rows; i++)
-            cr += share[j]->y[i];
-        printf("  party %zu: %zu samples, case rate %.2f\n", j, share[j]->x->rows,
-               cr / (double)share[j]->x->rows);
     }
-    ml_fed_spec_t spec = {.parties = 4,
-                          .rounds = rounds,
-                          .dim = m + 1,
-                          .rule = {ML_ROBUST_MEAN, 0, 0},
-                          .quorum = 3,
-                          .round_timeout = 40,
-                          .max_retries = 5};
+    ml_fed_spec_t spec = s_mean_spec(k, rounds, m + 1);
     ml_fed_coord_t *c = ml_fed_coord_new(&spec);
-    fedsim_net_t net = {.loss = 0.05, .dup = 0.1, .max_lag = 10, .seed = seed};
+    fedsim_net_t net = s_lossy_net(seed);
     CHECK_EQ(fedsim_run(c, parties, k, &net, NULL, NULL), 0);
     double fed_auc = fedsim_model_auc(test, ml_fed_coord_weights(c));
     ml_fit_opts_t fo = {.l2 = sgd.l2 * (double)ntrain};
