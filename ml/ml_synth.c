@@ -530,9 +530,9 @@ int ml_cohort_write_vcf(const ml_cohort_t *c, const char *path, int bgzip, char 
 
 static char s_complement_free_order(char a, char b, int first) /* alphabetical pair */
 {
-    if (first)
-        return a < b ? a : b;
-    return a < b ? b : a;
+    if ((a < b) == (first != 0))
+        return a;
+    return b;
 }
 
 int ml_cohort_format_23andme(const ml_cohort_t *c, size_t i, char **buf, size_t *len)

@@ -504,7 +504,7 @@ int main(int argc, char **argv)
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h") || !v) {
             s_usage();
-            return strcmp(a, "--help") && strcmp(a, "-h") ? 2 : 0;
+            return strcmp(a, "--help") != 0 && strcmp(a, "-h") != 0 ? 2 : 0;
         }
         i++;
         if (!strcmp(a, "--datadir"))
