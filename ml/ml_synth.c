@@ -33,7 +33,7 @@ static void s_buf_free(s_buf_t *b)
 
 static int s_buf_reserve(s_buf_t *b, size_t extra)
 {
-    if (b->cap - b->len > extra)
+    if (b->data && b->cap - b->len > extra)
         return 0;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap - b->len <= extra) {
