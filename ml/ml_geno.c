@@ -389,7 +389,7 @@ static int s_ref_grow(ml_snpref_t *r, size_t extra)
             return PROTO_E_NOMEM;
         r->cap = cap;
     }
-    if (r->arena_cap - r->arena_len < extra) {
+    if (!r->arena || r->arena_cap - r->arena_len < extra) {
         size_t cap = r->arena_cap ? r->arena_cap : 65536;
         while (cap - r->arena_len < extra)
             cap *= 2;
