@@ -41,8 +41,12 @@ static int s_error(int code, const char *msg, uint8_t **out, size_t *out_len)
     /* printable ASCII only: a detail may quote input bytes (ml/'s parse errors do), and the
        wire's strings are strict UTF-8 */
     size_t n = strnlen(msg ? msg : "", ENCLAVE_WIRE_MAX_MSG);
-    for (size_t i = 0; i < n; i++)
-        ans.u.error.msg[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+    for (size_t i = 0; i < n; i++) {
+        char c = msg[i];
+        if (c < 0x20 || c >= 0x7f)
+            c = '?';
+        ans.u.error.msg[i] = c;
+    }
     ans.u.error.msg[n] = '\0';
     return s_answer(&ans, out, out_len);
 }

@@ -480,12 +480,13 @@ static int s_type_column(ml_table_t *t, size_t j, const ml_csv_opts_t *o, char *
 static int s_columns(ml_table_t *t, const ml_csv_opts_t *o, char *err, size_t err_cap)
 {
     size_t c = t->cols;
-    t->type = calloc(c, sizeof *t->type);
-    t->num = calloc(c, sizeof *t->num);
-    t->lev = calloc(c, sizeof *t->lev);
-    t->lev_off = calloc(c, sizeof *t->lev_off);
-    t->n_lev = calloc(c, sizeof *t->n_lev);
-    t->n_missing = calloc(c, sizeof *t->n_missing);
+    size_t ca = c ? c : 1; /* calloc(0) may return NULL: never ask for 0 */
+    t->type = calloc(ca, sizeof *t->type);
+    t->num = calloc(ca, sizeof *t->num);
+    t->lev = calloc(ca, sizeof *t->lev);
+    t->lev_off = calloc(ca, sizeof *t->lev_off);
+    t->n_lev = calloc(ca, sizeof *t->n_lev);
+    t->n_missing = calloc(ca, sizeof *t->n_missing);
     if (!t->type || !t->num || !t->lev || !t->lev_off || !t->n_lev || !t->n_missing)
         return PROTO_E_NOMEM;
     for (size_t j = 0; j < c; j++) {

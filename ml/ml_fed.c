@@ -539,7 +539,8 @@ int ml_fed_party_step(ml_fed_party_t *self, const uint8_t *in, size_t in_len, ui
             goto out;
         }
     }
-    memcpy(self->w, m.w, self->dim * sizeof *self->w);
+    if (self->dim > 0) /* m.w is NULL for an empty model: memcpy from NULL is undefined */
+        memcpy(self->w, m.w, self->dim * sizeof *self->w);
     rc =
         ml_sgd_train(self->x, self->y, self->w, &self->o.sgd, &self->rng, self->acct, err, err_cap);
     if (rc != 0)

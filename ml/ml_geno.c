@@ -291,7 +291,9 @@ int ml_geno_scan_23andme(const uint8_t *data, size_t len, const ml_geno_limits_t
         } else if ((fl[3] == 1 || fl[3] == 2) && s_allele_ok(g[0], lim.any_alleles) &&
                    (fl[3] == 1 || s_allele_ok(g[1], lim.any_alleles))) {
             r.a1 = g[0];
-            r.a2 = fl[3] == 2 ? g[1] : 0;
+            r.a2 = 0;
+            if (fl[3] == 2)
+                r.a2 = g[1];
         } else {
             rc = proto_err_fail(err, err_cap, ML_E_PARSE,
                                 "line %zu, column 4: bad genotype (alleles A C G T D I, or --)",
@@ -395,7 +397,7 @@ static int s_ref_grow(ml_snpref_t *r, size_t extra)
             return PROTO_E_NOMEM;
         r->cap = cap;
     }
-    if (r->arena_cap - r->arena_len < extra) {
+    if (!r->arena || r->arena_cap - r->arena_len < extra) {
         size_t cap = r->arena_cap ? r->arena_cap : 65536;
         while (cap - r->arena_len < extra)
             cap *= 2;
@@ -669,7 +671,7 @@ int ml_geno_parse_23andme(const uint8_t *data, size_t len, const ml_snpref_t *re
     if (!c.g || !c.seen || !(c.g->sample_ids[0] = strdup(sample_id)) ||
         s_geno_map_from_ref(c.g, ref))
         goto out;
-    ml_geno_stats_t scan;
+    ml_geno_stats_t scan = {0};
     rc = ml_geno_scan_23andme(data, len, limits, s_visit_call, &c, &scan, err, err_cap);
     c.st.records = scan.records;
     c.st.calls = scan.calls;

@@ -461,12 +461,10 @@ static int s_rd_f64(proto_rd_t *r, double *v)
 /* An array of exactly N float64 into V. */
 static int s_rd_f64_array(proto_rd_t *r, size_t n, double *v)
 {
-    if (proto_rd_array_exact(r, (uint32_t)n) != 0)
-        return r->err;
-    for (size_t i = 0; i < n; i++)
-        if (s_rd_f64(r, &v[i]) != 0)
-            return r->err;
-    return 0;
+    int rc = proto_rd_array_exact(r, (uint32_t)n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = s_rd_f64(r, &v[i]);
+    return rc;
 }
 
 /* Bytes left in the reader: an upper bound on how many elements an array can hold. */

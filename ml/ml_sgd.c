@@ -185,7 +185,6 @@ uint64_t ml_sgd_steps(const ml_sgd_opts_t *o, size_t n, double *q)
 }
 
 typedef struct {
-    size_t *idx; /* n: permutation / sampling scratch */
     double *g;   /* p + 1: one example's gradient */
     double *sum; /* p + 1: the batch's summed gradient */
 } s_scratch_t;
@@ -255,10 +254,10 @@ int ml_sgd_train(const ml_mat_t *x, const double *y, double *w, const ml_sgd_opt
         if (y[i] != 0.0 && y[i] != 1.0)
             return proto_err_fail(err, err_cap, ML_E_SPEC, "label %zu is not 0 or 1", i);
     s_scratch_t s = {0};
-    s.idx = malloc(n * sizeof *s.idx);
+    size_t *idx = malloc(n * sizeof *idx); /* n: permutation / sampling scratch */
     s.g = malloc((p + 1) * sizeof *s.g);
     s.sum = malloc((p + 1) * sizeof *s.sum);
-    if (!s.idx || !s.g || !s.sum) {
+    if (!idx || !s.g || !s.sum) {
         rc = proto_err_fail(err, err_cap, PROTO_E_NOMEM, "out of memory");
         goto out;
     }
@@ -267,11 +266,11 @@ int ml_sgd_train(const ml_mat_t *x, const double *y, double *w, const ml_sgd_opt
     for (size_t e = 0; e < o->epochs; e++) {
         if (!o->dp) {
             for (size_t i = 0; i < n; i++)
-                s.idx[i] = i;
-            ml_sgd_rng_shuffle(rng, s.idx, n);
+                idx[i] = i;
+            ml_sgd_rng_shuffle(rng, idx, n);
             for (size_t b = 0; b < n; b += o->batch) {
                 size_t k = n - b < o->batch ? n - b : o->batch;
-                s_step(x, y, w, o, rng, s.idx + b, k, (double)k, &s);
+                s_step(x, y, w, o, rng, idx + b, k, (double)k, &s);
             }
             continue;
         }
@@ -283,9 +282,9 @@ int ml_sgd_train(const ml_mat_t *x, const double *y, double *w, const ml_sgd_opt
                                     ml_dp_acct_budget(acct));
                 goto out;
             }
-            size_t k = s_dp_batch(o, n, q, rng, s.idx);
+            size_t k = s_dp_batch(o, n, q, rng, idx);
             /* dividing by the expected batch size keeps the sensitivity at C / (q n) */
-            s_step(x, y, w, o, rng, s.idx, k, q * (double)n, &s);
+            s_step(x, y, w, o, rng, idx, k, q * (double)n, &s);
         }
     }
     for (size_t j = 0; j <= p; j++)
@@ -294,7 +293,7 @@ int ml_sgd_train(const ml_mat_t *x, const double *y, double *w, const ml_sgd_opt
             goto out;
         }
 out:
-    free(s.idx);
+    free(idx);
     free(s.g);
     free(s.sum);
     return rc;

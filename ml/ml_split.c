@@ -69,7 +69,7 @@ int ml_split_new(size_t n, double val_frac, double test_frac, uint64_t seed, con
         !(val_frac + test_frac <= 1.0))
         return ML_E_ARG;
     int rc = PROTO_E_NOMEM;
-    size_t *perm = malloc(n * sizeof *perm);
+    size_t *perm = calloc(n ? n : 1, sizeof *perm);
     ml_split_t *s = calloc(1, sizeof *s);
     if (!perm || !s)
         goto err;

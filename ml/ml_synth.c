@@ -33,7 +33,7 @@ static void s_buf_free(s_buf_t *b)
 
 static int s_buf_reserve(s_buf_t *b, size_t extra)
 {
-    if (b->cap - b->len > extra)
+    if (b->data && b->cap - b->len > extra)
         return 0;
     size_t cap = b->cap ? b->cap : 4096;
     while (cap - b->len <= extra) {
@@ -530,8 +530,9 @@ int ml_cohort_write_vcf(const ml_cohort_t *c, const char *path, int bgzip, char 
 
 static char s_complement_free_order(char a, char b, int first) /* alphabetical pair */
 {
-    char lo = a < b ? a : b, hi = a < b ? b : a;
-    return first ? lo : hi;
+    if ((a < b) == (first != 0))
+        return a;
+    return b;
 }
 
 int ml_cohort_format_23andme(const ml_cohort_t *c, size_t i, char **buf, size_t *len)

@@ -56,14 +56,15 @@ static double s_hwe_p(uint32_t hom1, uint32_t het, uint32_t hom2, double *probs)
         probs[k] = 0.0;
     probs[mid] = 1.0;
     double sum = 1.0;
-    double cr = (double)((rare - mid) / 2), cc = (double)n - (double)mid - cr;
+    /* rare and mid have the same parity: the halving is exact */
+    double cr = (double)(rare - mid) / 2.0, cc = (double)n - (double)mid - cr;
     for (uint64_t h = mid; h > 1; h -= 2) {
         probs[h - 2] = probs[h] * (double)h * ((double)h - 1.0) / (4.0 * (cr + 1.0) * (cc + 1.0));
         sum += probs[h - 2];
         cr += 1.0;
         cc += 1.0;
     }
-    cr = (double)((rare - mid) / 2);
+    cr = (double)(rare - mid) / 2.0;
     cc = (double)n - (double)mid - cr;
     for (uint64_t h = mid; h + 2 <= rare; h += 2) {
         probs[h + 2] = probs[h] * 4.0 * cr * cc / (((double)h + 2.0) * ((double)h + 1.0));

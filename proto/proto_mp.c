@@ -299,7 +299,7 @@ static int s_skip_bytes(proto_rd_t *r, uint64_t n)
 
 int proto_rd_skip(proto_rd_t *r, int depth)
 {
-    uint8_t b;
+    uint8_t b = 0;
     uint64_t n = 0;
     int rc = s_byte(r, &b);
     if (rc)

@@ -10,6 +10,7 @@ PACKAGES=(
   libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev
   libhts-dev liblbfgs-dev libopenblas-dev libseccomp-dev python3-sklearn
   clang libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
+  clang-format clang-tidy cppcheck  # scripts/lint.sh
   # (libhts-dev needs libcurl4-gnutls-dev, which conflicts with libcurl4-openssl-dev)
   "$@"
 )

@@ -62,7 +62,10 @@ static bool s_only_fds_0_to_3(void)
     while ((de = readdir(d)) != NULL) {
         if (de->d_name[0] == '.')
             continue;
-        int fd = atoi(de->d_name);
+        char *end = NULL;
+        long fd = strtol(de->d_name, &end, 10);
+        if (end == de->d_name || *end != '\0')
+            continue; /* not a descriptor number */
         if (fd > 3 && fd != dirfd(d))
             ok = false;
     }

@@ -464,6 +464,30 @@ static void s_gen_free(gen_t *g)
     curl_global_cleanup();
 }
 
+/* Parses a whole decimal integer argument; false when S is not one (or out of range). */
+static bool s_arg_long(const char *s, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parses a whole decimal number argument; false when S is not one. */
+static bool s_arg_double(const char *s, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return false;
+    *out = v;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     const char *datadir = NULL, *out = NULL, *to_hex = NULL, *seed_hex = NULL;
@@ -475,37 +499,45 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--quiet") || !strcmp(a, "--dry-run")) {
-            *(!strcmp(a, "--quiet") ? &quiet : &dry_run) = 1;
+            *(strcmp(a, "--quiet") == 0 ? &quiet : &dry_run) = 1;
             continue;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h") || !v) {
             s_usage();
-            return strcmp(a, "--help") && strcmp(a, "-h") ? 2 : 0;
+            return strcmp(a, "--help") != 0 && strcmp(a, "-h") != 0 ? 2 : 0;
         }
         i++;
         if (!strcmp(a, "--datadir"))
             datadir = v;
         else if (!strcmp(a, "--key") && nkeys < 64)
             keyfiles[nkeys++] = v;
-        else if (!strcmp(a, "--senders"))
-            senders = atol(v);
-        else if (!strcmp(a, "--print-senders"))
-            print_senders = atol(v);
-        else if (!strcmp(a, "--seed"))
+        else if (!strcmp(a, "--senders")) {
+            if (!s_arg_long(v, &senders))
+                return s_usage();
+        } else if (!strcmp(a, "--print-senders")) {
+            if (!s_arg_long(v, &print_senders))
+                return s_usage();
+        } else if (!strcmp(a, "--seed"))
             seed_hex = v;
-        else if (!strcmp(a, "--count"))
-            count = atol(v);
-        else if (!strcmp(a, "--rate"))
-            rate = atof(v);
-        else if (!strcmp(a, "--seconds"))
-            seconds = atof(v);
-        else if (!strcmp(a, "--batch"))
-            batch = atol(v);
-        else if (!strcmp(a, "--conns"))
-            conns = atol(v);
-        else if (!strcmp(a, "--window"))
-            window = atol(v);
-        else if (!strcmp(a, "--to"))
+        else if (!strcmp(a, "--count")) {
+            if (!s_arg_long(v, &count))
+                return s_usage();
+        } else if (!strcmp(a, "--rate")) {
+            if (!s_arg_double(v, &rate))
+                return s_usage();
+        } else if (!strcmp(a, "--seconds")) {
+            if (!s_arg_double(v, &seconds))
+                return s_usage();
+        } else if (!strcmp(a, "--batch")) {
+            if (!s_arg_long(v, &batch))
+                return s_usage();
+        } else if (!strcmp(a, "--conns")) {
+            if (!s_arg_long(v, &conns))
+                return s_usage();
+        } else if (!strcmp(a, "--window")) {
+            if (!s_arg_long(v, &window))
+                return s_usage();
+        } else if (!strcmp(a, "--to"))
             to_hex = v;
         else if (!strcmp(a, "--out"))
             out = v;
@@ -608,7 +640,7 @@ int main(int argc, char **argv)
         return 0;
     }
     printf("txgen: %ld transfers pre-signed by %d sender(s) in %.2f s (%.0f sign/s, %d threads)\n",
-           count, g.nsnd, sign_s, count / (sign_s > 0 ? sign_s : 1e-9), SIGN_THREADS);
+           count, g.nsnd, sign_s, (double)count / (sign_s > 0 ? sign_s : 1e-9), SIGN_THREADS);
     fflush(stdout);
 
     /* submit */
@@ -651,7 +683,7 @@ int main(int argc, char **argv)
            "%ld posts over %d connections, %.2f ms per post of up to %ld, connections busy "
            "%.1f%% of the time inside RPC; waits: %ld on a full mempool, %ld on a sender's "
            "window%s\n",
-           submitted, accepted, rejected, el, accepted / (el > 0 ? el : 1e-9), posts, g.conns,
+           submitted, accepted, rejected, el, (double)accepted / (el > 0 ? el : 1e-9), posts, g.conns,
            posts ? 1e3 * post_s / (double)posts : 0, batch,
            el > 0 ? 100.0 * post_s / (el * g.conns) : 0, atomic_load(&g.full_waits),
            atomic_load(&g.window_waits), submitted < count ? " [stopped by --seconds]" : "");

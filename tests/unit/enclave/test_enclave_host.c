@@ -133,7 +133,7 @@ static void s_test_validation(enclave_platform_t *plat)
         printf("validate: %s (%s)\n", proto_err_str(rc), err);
     CHECK_EQ(rc, 0);
     CHECK_EQ(ans.type, ENCLAVE_ANS_REPORT);
-    enclave_report_t r;
+    enclave_report_t r = {0};
     CHECK(enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
     CHECK_EQ(enclave_report_verify(&r, enclave_host_quote(h)->body.sign_pk), 0);
     uint8_t commit[32];
@@ -161,7 +161,7 @@ static void s_test_validation(enclave_platform_t *plat)
     sreq.u.validate_sealed.sealed_len = sealed_len;
     rc = enclave_host_call(h, &sreq, -1, &ans, &frame, &flen, err, sizeof err);
     CHECK_EQ(rc, 0);
-    enclave_report_t r2;
+    enclave_report_t r2 = {0};
     CHECK(rc == 0 && enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r2) == 0);
     CHECK(memcmp(r2.data_commitment, commit, 32) == 0 && r2.record_count == r.record_count);
     CHECK_EQ(enclave_report_verify(&r2, enclave_host_quote(h)->body.sign_pk), 0);

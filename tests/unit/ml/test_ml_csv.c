@@ -199,7 +199,7 @@ static void test_cohort_round_trip(void)
     CHECK_EQ(ml_csv_load("/nonexistent/x.csv", NULL, &t3, err, sizeof err), PROTO_E_IO);
     CHECK(t3 == NULL);
     if (t && t2) {
-        size_t ja, js, jb, jt, jq;
+        size_t ja = 0, js = 0, jb = 0, jt = 0, jq = 0;
         CHECK(ml_table_col_find(t, "age", &ja) && ml_table_col_find(t, "sex", &js) &&
               ml_table_col_find(t, "bmi", &jb) && ml_table_col_find(t, "trait", &jt) &&
               ml_table_col_find(t, "quant", &jq));

@@ -98,7 +98,8 @@ static void test_23andme_round_trip(const ml_cohort_t *c, const char *dir)
     if (!ref || !ref2)
         goto out;
     CHECK_EQ(ml_snpref_count(ref), c->n_snps);
-    ml_geno_t **rows = calloc(c->n_samples, sizeof *rows);
+    /* an array of pointers: sizeof *rows is meant */
+    ml_geno_t **rows = calloc(c->n_samples, sizeof *rows); /* NOLINT(bugprone-sizeof-expression) */
     size_t bad = 0;
     for (size_t i = 0; i < c->n_samples && rows; i++) {
         ml_geno_stats_t st;
