@@ -185,9 +185,9 @@ static json_t *m_account(node_app_t *app, const char *method, json_t *params, in
     json_object_set_new(o, "next_nonce",
                         json_integer((json_int_t)ledger_mempool_next_nonce(l->pool, id, a.nonce)));
     /* behind the network, the nonce and next_nonce may be stale */
-    json_object_set_new(o, "syncing",
-                        json_boolean(l->sync && node_ledger_sync_behind(l->sync, nl_now(), NULL,
-                                                                        NULL)));
+    json_object_set_new(
+        o, "syncing",
+        json_boolean(l->sync && node_ledger_sync_behind(l->sync, nl_now(), NULL, NULL)));
     return o;
 }
 
