@@ -19,7 +19,11 @@
  *                                 a mempool without room for all of them refuses the whole
  *                                 request at once, before any signature check, with
  *                                 -32000 "rejected: full: mempool is full"
- *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
+ *    tx_status {txid}          -> {txid, status: committed|pending|dropped|replaced|unknown,
+ *                                 height, index}; dropped and replaced add reason (e.g.
+ *                                 "expired behind a nonce gap"), replaced adds replaced_by
+ *                                 (the committed txid that took its (from, nonce)); a drop
+ *                                 is remembered for the pool's last 4,096 drops
  *    ledger_stats              -> head, consensus, mempool, sync figures; the loop's time
  *                                 per stage (us_*); how late gossiped txs and proposals
  *                                 arrived and how long the verifier took ({count, mean_ms,
@@ -356,6 +360,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
             continue;
         }
         admitted++;
+        ledger_mempool_set_local(l->pool, txid); /* offered again until it leaves */
         if (results)
             json_array_append_new(results, json_pack("{s:o}", "txid", node_rpc_hex(txid, 32)));
         else
@@ -441,8 +446,17 @@ static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, 
         json_object_set_new(o, "height", json_integer((json_int_t)loc.height));
         json_object_set_new(o, "index", json_integer((json_int_t)loc.index));
     } else {
-        json_object_set_new(o, "status",
-                            json_string(ledger_mempool_has(l->pool, txid) ? "pending" : "unknown"));
+        ledger_drop_t d;
+        const char *st = "unknown";
+        if (ledger_mempool_has(l->pool, txid))
+            st = "pending";
+        else if (ledger_mempool_dropped(l->pool, txid, &d)) {
+            st = d.has_by ? "replaced" : "dropped";
+            json_object_set_new(o, "reason", json_string(ledger_drop_reason_str(d.reason)));
+            if (d.has_by)
+                json_object_set_new(o, "replaced_by", node_rpc_hex(d.by, 32));
+        }
+        json_object_set_new(o, "status", json_string(st));
         json_object_set_new(o, "height", json_null());
         json_object_set_new(o, "index", json_null());
     }
@@ -527,6 +541,8 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
               {"timers_dropped", l->st.timers_dropped},
               {"persist_failures", l->st.persist_failures},
               {"txs_dropped_busy", l->st.txs_dropped_busy},
+              {"txs_regossiped", l->st.txs_regossiped},
+              {"txs_expired", l->st.txs_expired},
               {"us_build", l->st.us_build},
               {"us_validate", l->st.us_validate},
               {"us_persist", l->st.us_persist},
