@@ -572,8 +572,8 @@ const char *ledger_drop_reason_str(ledger_drop_reason_t reason)
         return "replaced";
     case LEDGER_DROP_NONCE_USED:
         return "nonce used by another committed transaction";
-    case LEDGER_DROP_REMOVED:
-        return "removed";
+    case LEDGER_DROP_REMOVED: /* the node removes only txs a block failed to execute */
+        return "removed (failed to execute in a block)";
     }
     return "dropped";
 }

@@ -58,7 +58,7 @@ typedef enum {
     LEDGER_DROP_EXPIRED = 1, /* waited gap_expiry_ms behind a nonce gap of its sender */
     LEDGER_DROP_REPLACED,    /* a committed tx (ledger_drop_t.by) took its (from, nonce) */
     LEDGER_DROP_NONCE_USED,  /* its nonce was used by a committed tx this pool did not see */
-    LEDGER_DROP_REMOVED      /* ledger_mempool_remove */
+    LEDGER_DROP_REMOVED      /* ledger_mempool_remove (a tx that failed execution) */
 } ledger_drop_reason_t;
 
 /*  A "recently dropped" record. */
