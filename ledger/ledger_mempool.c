@@ -3,6 +3,8 @@
  *  Two hash sets (open addressing, linear probing, backward-shift deletion, SipHash with
  *  a per-pool random key): txid -> entry and account -> per-account queue. Each queue is
  *  an array of entries sorted by nonce; the pool keeps an array of accounts for reaping.
+ *  The "recently dropped" index is a ring of max_dropped records searched linearly (it
+ *  answers tx_status, not the hot path).
  */
 #include "ledger/ledger_mempool.h"
 
@@ -18,6 +20,8 @@
 #define DEF_MAX_BYTES (16u << 20)
 #define DEF_PER_ACCOUNT 1024
 #define DEF_NONCE_AHEAD 1024
+#define DEF_GAP_EXPIRY_MS 60000
+#define DEF_MAX_DROPPED 4096
 #define REAP_FRAMING 5 /* bin32 header: the most a tx's framing in a block can take */
 
 typedef struct s_acct s_acct_t;
@@ -28,6 +32,8 @@ typedef struct {
     size_t len;
     uint64_t nonce;
     s_acct_t *acct;
+    uint64_t gap_since_ms; /* first expire call that found it behind a gap; 0: ready */
+    bool local;            /* accepted from this node's clients */
 } s_ent_t;
 
 struct s_acct {
@@ -55,6 +61,13 @@ struct ledger_mempool_t {
     s_acct_t **accts;
     size_t n_accts, cap_accts;
     size_t count, bytes;
+    size_t n_local;
+    size_t local_cursor; /* ledger_mempool_local resumes at this account */
+    struct s_drop {
+        uint8_t txid[LEDGER_ID_LEN];
+        ledger_drop_t d;
+    } * drops; /* ring of lim.max_dropped */
+    size_t drop_next, drop_n;
 };
 
 /* ---- hash set ---- */
@@ -169,11 +182,31 @@ static void s_acct_drop_if_empty(ledger_mempool_t *p, s_acct_t *a)
     free(a);
 }
 
+/* Records that TXID left the pool uncommitted (the oldest record gives way). */
+static void s_record(ledger_mempool_t *p, const uint8_t *txid, ledger_drop_reason_t reason,
+                     uint64_t nonce, const uint8_t *by)
+{
+    struct s_drop *r = &p->drops[p->drop_next];
+    memset(r, 0, sizeof *r);
+    memcpy(r->txid, txid, LEDGER_ID_LEN);
+    r->d.reason = reason;
+    r->d.nonce = nonce;
+    if (by) {
+        r->d.has_by = true;
+        memcpy(r->d.by, by, LEDGER_ID_LEN);
+    }
+    p->drop_next = (p->drop_next + 1) % p->lim.max_dropped;
+    if (p->drop_n < p->lim.max_dropped)
+        p->drop_n++;
+}
+
 /* Unlinks entry E from its account queue (at position POS) and the txid set, frees it;
    drops the account if empty. */
 static void s_ent_remove(ledger_mempool_t *p, s_ent_t *e)
 {
     s_acct_t *a = e->acct;
+    if (e->local)
+        p->n_local--;
     size_t pos = 0;
     while (a->txs[pos] != e)
         pos++;
@@ -209,6 +242,15 @@ ledger_mempool_t *ledger_mempool_new(ledger_store_t *store, const ledger_mempool
         p->lim.max_per_account = DEF_PER_ACCOUNT;
     if (!p->lim.max_nonce_ahead)
         p->lim.max_nonce_ahead = DEF_NONCE_AHEAD;
+    if (!p->lim.gap_expiry_ms)
+        p->lim.gap_expiry_ms = DEF_GAP_EXPIRY_MS;
+    if (!p->lim.max_dropped)
+        p->lim.max_dropped = DEF_MAX_DROPPED;
+    if (!(p->drops = calloc(p->lim.max_dropped, sizeof *p->drops))) {
+        ledger_state_destroy(&p->view);
+        free(p);
+        return NULL;
+    }
     crypto_shorthash_keygen(p->hkey);
     return p;
 }
@@ -230,6 +272,7 @@ void ledger_mempool_destroy(ledger_mempool_t **self_p)
     free(p->accts);
     free(p->by_id.slots);
     free(p->by_acct.slots);
+    free(p->drops);
     ledger_state_destroy(&p->view);
     free(p);
     *self_p = NULL;
@@ -364,8 +407,8 @@ int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, si
     return s_add(pool, bytes, len, true, txid, why);
 }
 
-uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,
-                                   const uint8_t from[static LEDGER_ID_LEN], uint64_t committed)
+uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool, const uint8_t from[static LEDGER_ID_LEN],
+                                   uint64_t committed)
 {
     s_acct_t *a = s_acct_get(pool, from, false);
     uint64_t next = committed;
@@ -410,6 +453,7 @@ bool ledger_mempool_remove(ledger_mempool_t *pool, const uint8_t txid[static LED
     s_ent_t *e = s_set_find(pool, &pool->by_id, txid);
     if (!e)
         return false;
+    s_record(pool, e->txid, LEDGER_DROP_REMOVED, e->nonce, NULL);
     s_ent_remove(pool, e);
     return true;
 }
@@ -456,6 +500,23 @@ size_t ledger_mempool_reap(ledger_mempool_t *pool, size_t max_txs, size_t max_by
 
 /* ---- after a commit ---- */
 
+/* True, with its txid in BY, if block B holds a tx of FROM with NONCE. */
+static bool s_block_txid_for(const ledger_block_t *b, const uint8_t *from, uint64_t nonce,
+                             uint8_t by[static LEDGER_ID_LEN])
+{
+    for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
+        size_t tlen;
+        const uint8_t *tb = ledger_block_tx(b, i, &tlen);
+        ledger_tx_t tx;
+        if (ledger_tx_decode(tb, tlen, &tx) != PROTO_OK || tx.nonce != nonce ||
+            memcmp(tx.from, from, LEDGER_ID_LEN) != 0)
+            continue;
+        ledger_tx_id(tb, tlen, by);
+        return true;
+    }
+    return false;
+}
+
 int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t len)
 {
     ledger_block_t *b = NULL;
@@ -468,7 +529,9 @@ int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t l
         const uint8_t *tb = ledger_block_tx(b, i, &tlen);
         uint8_t id[LEDGER_ID_LEN];
         ledger_tx_id(tb, tlen, id);
-        ledger_mempool_remove(pool, id);
+        s_ent_t *done = s_set_find(pool, &pool->by_id, id);
+        if (done)
+            s_ent_remove(pool, done); /* committed: tx_status finds it in the store */
         ledger_tx_t tx;
         if (ledger_tx_decode(tb, tlen, &tx) != PROTO_OK)
             continue;
@@ -484,11 +547,117 @@ int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t l
         /* drop stale txs: the queue is sorted, they are at its front */
         while (a && a->n > 0 && a->txs[0]->nonce < acct.nonce) {
             bool last = a->n == 1;
-            s_ent_remove(pool, a->txs[0]);
+            s_ent_t *e = a->txs[0];
+            uint8_t by[LEDGER_ID_LEN];
+            bool replaced = s_block_txid_for(b, tx.from, e->nonce, by);
+            s_record(pool, e->txid, replaced ? LEDGER_DROP_REPLACED : LEDGER_DROP_NONCE_USED,
+                     e->nonce, replaced ? by : NULL);
+            s_ent_remove(pool, e);
             if (last)
                 a = NULL; /* freed with its last entry */
         }
     }
     ledger_block_destroy(&b);
     return rc;
+}
+
+/* ---- nonce gaps, the dropped index, local txs ---- */
+
+const char *ledger_drop_reason_str(ledger_drop_reason_t reason)
+{
+    switch (reason) {
+    case LEDGER_DROP_EXPIRED:
+        return "expired behind a nonce gap";
+    case LEDGER_DROP_REPLACED:
+        return "replaced";
+    case LEDGER_DROP_NONCE_USED:
+        return "nonce used by another committed transaction";
+    case LEDGER_DROP_REMOVED: /* the node removes only txs a block failed to execute */
+        return "removed (failed to execute in a block)";
+    }
+    return "dropped";
+}
+
+size_t ledger_mempool_expire(ledger_mempool_t *pool, uint64_t now_ms)
+{
+    size_t dropped = 0;
+    uint64_t stamp = now_ms ? now_ms : 1;
+    for (size_t i = 0; i < pool->n_accts;) {
+        s_acct_t *a = pool->accts[i];
+        size_t r = 0;
+        for (; r < a->n && a->txs[r]->nonce == a->committed + r; r++)
+            a->txs[r]->gap_since_ms = 0;
+        bool gone = false;
+        for (size_t k = r; k < a->n;) {
+            s_ent_t *e = a->txs[k];
+            if (!e->gap_since_ms || e->gap_since_ms > stamp) { /* new wait, or clock went back */
+                e->gap_since_ms = stamp;
+                k++;
+                continue;
+            }
+            if (stamp - e->gap_since_ms < pool->lim.gap_expiry_ms) {
+                k++;
+                continue;
+            }
+            bool last = a->n == 1;
+            s_record(pool, e->txid, LEDGER_DROP_EXPIRED, e->nonce, NULL);
+            s_ent_remove(pool, e); /* the entries after it move down to K */
+            dropped++;
+            if (last) {
+                gone = true; /* the account was freed; another took index I */
+                break;
+            }
+        }
+        if (!gone)
+            i++;
+    }
+    return dropped;
+}
+
+bool ledger_mempool_dropped(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN],
+                            ledger_drop_t *out)
+{
+    /* newest first: a txid dropped twice (re-submitted in between) answers its last drop */
+    for (size_t k = 0; k < pool->drop_n; k++) {
+        size_t i = (pool->drop_next + pool->lim.max_dropped - 1 - k) % pool->lim.max_dropped;
+        if (memcmp(pool->drops[i].txid, txid, LEDGER_ID_LEN) == 0) {
+            *out = pool->drops[i].d;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ledger_mempool_set_local(ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN])
+{
+    s_ent_t *e = s_set_find(pool, &pool->by_id, txid);
+    if (!e)
+        return false;
+    if (!e->local)
+        pool->n_local++;
+    e->local = true;
+    return true;
+}
+
+size_t ledger_mempool_local_count(const ledger_mempool_t *pool)
+{
+    return pool->n_local;
+}
+
+size_t ledger_mempool_local(ledger_mempool_t *pool, ledger_txref_t *out, size_t max)
+{
+    size_t n = 0, na = pool->n_accts;
+    if (na == 0 || max == 0 || pool->n_local == 0)
+        return 0;
+    size_t start = pool->local_cursor % na, k = 0;
+    for (; k < na && n < max; k++) {
+        const s_acct_t *a = pool->accts[(start + k) % na];
+        for (size_t j = 0; j < a->n && n < max; j++) {
+            const s_ent_t *e = a->txs[j];
+            if (e->local)
+                out[n++] = (ledger_txref_t){.bytes = e->bytes, .len = e->len, .txid = e->txid};
+        }
+    }
+    pool->local_cursor = (start + k) % na;
+    return n;
 }

@@ -16,7 +16,18 @@
  *  ledger_mempool_reap hands out only "ready" txs (nonces contiguous from the committed
  *  nonce), round-robin across accounts, in nonce order within each account.
  *  ledger_mempool_update, called after each commit, drops the block's txs and every
- *  tx whose nonce is now used.
+ *  tx whose nonce is now used (recorded as replaced by the block's tx with that
+ *  (from, nonce), or as nonce-used when the block holds none).
+ *
+ *  A tx that cannot be included because an earlier nonce of its sender is missing (a
+ *  nonce gap) leaves the pool once it has waited gap_expiry_ms (ledger_mempool_expire,
+ *  which holds the only clock). Every tx that leaves the pool uncommitted is recorded,
+ *  with its reason, in a bounded "recently dropped" index (ledger_mempool_dropped; the
+ *  oldest records are forgotten first).
+ *
+ *  Txs marked local (ledger_mempool_set_local: accepted from this node's own clients)
+ *  are listed by ledger_mempool_local, so the node can keep offering them to the network
+ *  until they commit or leave the pool.
  *
  *  Not thread-safe: one thread (the node's ledger loop) owns the pool.
  */
@@ -38,7 +49,28 @@ typedef struct {
     size_t max_bytes;         /* sum of tx sizes; default 16 MiB */
     size_t max_per_account;   /* default 1,024 */
     uint64_t max_nonce_ahead; /* nonce < committed nonce + this; default 1,024 */
+    uint64_t gap_expiry_ms;   /* how long a tx may wait behind a nonce gap; default 60 s */
+    size_t max_dropped;       /* records in the "recently dropped" index; default 4,096 */
 } ledger_mempool_limits_t;
+
+/*  Why a tx left the pool without being committed. */
+typedef enum {
+    LEDGER_DROP_EXPIRED = 1, /* waited gap_expiry_ms behind a nonce gap of its sender */
+    LEDGER_DROP_REPLACED,    /* a committed tx (ledger_drop_t.by) took its (from, nonce) */
+    LEDGER_DROP_NONCE_USED,  /* its nonce was used by a committed tx this pool did not see */
+    LEDGER_DROP_REMOVED      /* ledger_mempool_remove (a tx that failed execution) */
+} ledger_drop_reason_t;
+
+/*  A "recently dropped" record. */
+typedef struct {
+    ledger_drop_reason_t reason;
+    bool has_by; /* REPLACED: BY holds the txid that took its place */
+    uint8_t by[LEDGER_ID_LEN];
+    uint64_t nonce; /* the dropped tx's nonce */
+} ledger_drop_t;
+
+/*  A short static description of REASON ("expired behind a nonce gap", ...). */
+const char *ledger_drop_reason_str(ledger_drop_reason_t reason);
 
 /*  A tx handed out by reap: borrowed from the pool, valid until the pool next changes
  *  (add, remove, update, destroy). */
@@ -77,8 +109,8 @@ size_t ledger_mempool_room(const ledger_mempool_t *pool);
 
 /*  The nonce a new tx from FROM should carry: COMMITTED (the account's committed nonce)
  *  plus the number of pending txs of FROM whose nonces continue it without a gap. */
-uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool,
-                                   const uint8_t from[static LEDGER_ID_LEN], uint64_t committed);
+uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool, const uint8_t from[static LEDGER_ID_LEN],
+                                   uint64_t committed);
 
 /*  True if the pool holds TXID. */
 bool ledger_mempool_has(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
@@ -91,7 +123,7 @@ size_t ledger_mempool_bytes(const ledger_mempool_t *pool);
 size_t ledger_mempool_reap(ledger_mempool_t *pool, size_t max_txs, size_t max_bytes,
                            ledger_txref_t *out);
 
-/*  Removes TXID; true if it was there. */
+/*  Removes TXID (recorded as LEDGER_DROP_REMOVED); true if it was there. */
 bool ledger_mempool_remove(ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
 
 /*  After BLOCK (LEN bytes) was committed to the store: removes its txs and, for each of
@@ -99,5 +131,27 @@ bool ledger_mempool_remove(ledger_mempool_t *pool, const uint8_t txid[static LED
  *  LEDGER_OK, LEDGER_E_MALFORMED (block does not decode), LEDGER_E_STORE or
  *  LEDGER_E_NOMEM (the pool stays usable either way). */
 int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t len) PROTO_WUR;
+
+/*  Drops every tx that has waited gap_expiry_ms or longer behind a nonce gap, as seen
+ *  by the calls to this function (a tx's wait starts at the first call that finds it not
+ *  ready, and ends when it becomes ready): call it periodically (e.g. every second) with
+ *  a wall or monotonic clock NOW_MS. Each drop is recorded as LEDGER_DROP_EXPIRED.
+ *  Returns how many txs were dropped. */
+size_t ledger_mempool_expire(ledger_mempool_t *pool, uint64_t now_ms);
+
+/*  If TXID left the pool uncommitted recently (within the last max_dropped drops), fills
+ *  *OUT and returns true; false otherwise (pending, committed or never seen). */
+bool ledger_mempool_dropped(const ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN],
+                            ledger_drop_t *out);
+
+/*  Marks pending TXID as local (accepted from this node's own clients); false if the
+ *  pool does not hold it. */
+bool ledger_mempool_set_local(ledger_mempool_t *pool, const uint8_t txid[static LEDGER_ID_LEN]);
+
+/*  Fills OUT (room for MAX) with up to MAX pending local txs, account by account in nonce
+ *  order, starting after where the previous call stopped (so a bounded MAX still offers
+ *  every local tx in turn), and returns how many. Borrowed as for reap. */
+size_t ledger_mempool_local(ledger_mempool_t *pool, ledger_txref_t *out, size_t max);
+size_t ledger_mempool_local_count(const ledger_mempool_t *pool);
 
 #endif

@@ -26,6 +26,8 @@ static const char *s_ledger_name(int err)
     case LEDGER_E_NOT_FOUND: return "not-found";
     case LEDGER_E_STORE: return "store-error";
     case LEDGER_E_CORRUPT: return "corrupt";
+    case LEDGER_E_SYNCING: return "syncing";
+    case LEDGER_E_EXPIRED: return "expired";
     case LEDGER_E_NOMEM: return "out-of-memory";
     case LEDGER_E_FAILED: return "failed";
     default: return NULL;

@@ -87,6 +87,8 @@ typedef enum {
     LEDGER_E_STORE = -218, /* database I/O error (details logged) */
     LEDGER_E_CORRUPT = -219, /* database content inconsistent */
     LEDGER_E_NOMEM = -220, /* allocation failed */
+    LEDGER_E_SYNCING = -221, /* this node is behind the network: submit later or elsewhere */
+    LEDGER_E_EXPIRED = -222, /* a pending tx waited too long behind a nonce gap */
     LEDGER_E_FAILED = -299 /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 

@@ -358,7 +358,14 @@ out:
 static void s_print_tx_status(const json_t *r)
 {
     node_cli_print_kv(KV_WIDTH, "txid", "%s", node_cli_jstr(r, "txid"));
-    node_cli_print_kv(KV_WIDTH, "status", "%s", node_cli_jstr(r, "status"));
+    const char *st = node_cli_jstr(r, "status");
+    if (json_is_string(json_object_get(r, "replaced_by")))
+        node_cli_print_kv(KV_WIDTH, "status", "replaced by %s (%s)",
+                          node_cli_jstr(r, "replaced_by"), node_cli_jstr(r, "reason"));
+    else if (json_is_string(json_object_get(r, "reason")))
+        node_cli_print_kv(KV_WIDTH, "status", "%s (%s)", st, node_cli_jstr(r, "reason"));
+    else
+        node_cli_print_kv(KV_WIDTH, "status", "%s", st);
     if (json_is_integer(json_object_get(r, "height"))) {
         node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "height"));
         node_cli_print_kv(KV_WIDTH, "index", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "index"));
@@ -380,7 +387,8 @@ static void s_print_account(const json_t *r)
     node_cli_print_kv(KV_WIDTH, "account", "%s", node_cli_jstr(r, "id"));
     node_cli_print_kv(KV_WIDTH, "balance", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "balance"));
     node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "nonce"));
-    node_cli_print_kv(KV_WIDTH, "next nonce", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "next_nonce"));
+    node_cli_print_kv(KV_WIDTH, "next nonce", "%" JSON_INTEGER_FORMAT,
+                      node_cli_jint(r, "next_nonce"));
 }
 
 int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv)
@@ -434,7 +442,8 @@ int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv)
     if (argc != 1)
         return node_cli_usage("'block' needs HEIGHT or HASH");
     json_t *params;
-    if (node_cli_parse_u64(argv[0], &height) == 0 && height <= (uint64_t)INT64_MAX && strlen(argv[0]) < 64)
+    if (node_cli_parse_u64(argv[0], &height) == 0 && height <= (uint64_t)INT64_MAX &&
+        strlen(argv[0]) < 64)
         params = json_pack("{s:I}", "height", (json_int_t)height);
     else if (s_parse_id(argv[0], hash) == 0)
         params = json_pack("{s:s}", "hash", argv[0]);

@@ -418,6 +418,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
     node_ledger_sync_tick(self->sync, now);
+    nl_pool_tick(self, now);
     /* LevelDB's table pages are trimmed by the store's own thread (ledger_store_trim_*) */
 #ifdef __GLIBC__
     /* RPC threads parse large submissions in their own malloc arenas; hand the freed

@@ -26,8 +26,11 @@
 #define NL_TIMERS_MAX 64      /* pending consensus timers (never cancelled; oldest dropped) */
 #define NL_STATES_MAX 8       /* executed blocks of the current height, by hash */
 #define NL_ROOM_MARGIN (4u * NODE_LEDGER_SUBMIT_MAX) /* see s_prepare_submit */
-#define NL_TRIM_MS 1000 /* how often freed heap pages go back to the system (malloc_trim) */
-#define NL_TICK_MS 250  /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
+#define NL_TRIM_MS 1000      /* how often freed heap pages go back to the system (malloc_trim) */
+#define NL_REGOSSIP_MS 5000  /* pending local txs are offered again this often */
+#define NL_REGOSSIP_MAX 2048 /* at most this many of them per round (in turn) */
+#define NL_EXPIRE_MS 1000    /* how often txs behind a nonce gap are checked for expiry */
+#define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
 
 typedef struct node_ledger_t node_ledger_t;
 
@@ -65,7 +68,8 @@ static inline void nl_delay_add(nl_delay_t *d, uint64_t ms)
 
 typedef struct {
     uint64_t txs_in, txs_rejected, blocks_committed, broadcast_failures, timers_dropped,
-        persist_failures, txs_dropped_busy; /* sync: node_ledger_sync_stats */
+        persist_failures, txs_dropped_busy, /* sync: node_ledger_sync_stats */
+        txs_regossiped, txs_expired;        /* local txs offered again; gap expiries */
     /* microseconds the loop spent (monotonic clock): building proposals, executing
      * proposed blocks, saving the signing record, committing to the store, updating the
      * mempool after a commit; and from starting a height to committing it */
@@ -98,6 +102,8 @@ struct node_ledger_t {
     int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
     uint64_t pace_not_before;  /* block interval: no new height before this (wall ms) */
     uint64_t trimmed_ms;       /* last malloc_trim */
+    uint64_t regossiped_ms;    /* last re-gossip of pending local txs */
+    uint64_t expired_ms;       /* last ledger_mempool_expire */
     int64_t height_started_us; /* monotonic, when the current height started */
     atomic_size_t pool_room;   /* ledger_mempool_room as of the last change: read by RPC threads */
     node_ledger_verifier_t *verifier; /* checks gossiped txs; NULL until started */
@@ -106,6 +112,12 @@ struct node_ledger_t {
     node_ledger_sync_t *sync; /* block sync (node_ledger_sync.h) */
     nl_stats_t st;
 };
+
+/*  Periodic pool work (from the tick): every NL_EXPIRE_MS drops txs that waited too long
+ *  behind a nonce gap; every NL_REGOSSIP_MS offers the pending local txs (accepted from
+ *  this node's clients) to the network again, through the outbox, so txs accepted while
+ *  the node was cut off reach the others after the heal. */
+void nl_pool_tick(node_ledger_t *self, uint64_t now_ms);
 
 /*  The p2p node, or NULL while there is none. */
 p2p_node_t *nl_p2p(node_ledger_t *self);

@@ -4,17 +4,26 @@
  *    block {height} | {hash}   -> header fields (hex), hash, size, txids,
  *                                 certificate {height, round, signers, signer_indexes}
  *                                 (null for the genesis block)
- *    account {id}              -> {id, balance, nonce, next_nonce}; next_nonce counts the
- *                                 account's pending txs (the nonce a new tx should carry)
+ *    account {id}              -> {id, balance, nonce, next_nonce, syncing}; next_nonce
+ *                                 counts the account's pending txs (the nonce a new tx
+ *                                 should carry); syncing: this node is behind the network,
+ *                                 so both nonces may be stale
  *    authorities               -> [hex key, ...] (sorted)
- *    tx_submit {tx: hex}       -> {txid}; refused txs answer -32000 "rejected: NAME: why"
+ *    tx_submit {tx: hex}       -> {txid}; refused txs answer -32000 "rejected: NAME: why";
+ *                                 while the node is behind the network (a peer's head more
+ *                                 than one block above its own) both submit methods refuse
+ *                                 with "rejected: syncing: head H, network at least H2; ..."
  *    tx_submit_batch {txs: [hex, ...]} (1..NODE_LEDGER_SUBMIT_MAX)
  *                              -> {accepted, rejected, results: [{txid} | {error}, ...]}
  *                                 (one result per tx, in order; each tx stands alone);
  *                                 a mempool without room for all of them refuses the whole
  *                                 request at once, before any signature check, with
  *                                 -32000 "rejected: full: mempool is full"
- *    tx_status {txid}          -> {txid, status: committed|pending|unknown, height, index}
+ *    tx_status {txid}          -> {txid, status: committed|pending|dropped|replaced|unknown,
+ *                                 height, index}; dropped and replaced add reason (e.g.
+ *                                 "expired behind a nonce gap"), replaced adds replaced_by
+ *                                 (the committed txid that took its (from, nonce)); a drop
+ *                                 is remembered for the pool's last 4,096 drops
  *    ledger_stats              -> head, consensus, mempool, sync figures; the loop's time
  *                                 per stage (us_*); how late gossiped txs and proposals
  *                                 arrived and how long the verifier took ({count, mean_ms,
@@ -179,6 +188,10 @@ static json_t *m_account(node_app_t *app, const char *method, json_t *params, in
     json_object_set_new(o, "nonce", json_integer((json_int_t)a.nonce));
     json_object_set_new(o, "next_nonce",
                         json_integer((json_int_t)ledger_mempool_next_nonce(l->pool, id, a.nonce)));
+    /* behind the network, the nonce and next_nonce may be stale */
+    json_object_set_new(
+        o, "syncing",
+        json_boolean(l->sync && node_ledger_sync_behind(l->sync, nl_now(), NULL, NULL)));
     return o;
 }
 
@@ -347,6 +360,7 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
             continue;
         }
         admitted++;
+        ledger_mempool_set_local(l->pool, txid); /* offered again until it leaves */
         if (results)
             json_array_append_new(results, json_pack("{s:o}", "txid", node_rpc_hex(txid, 32)));
         else
@@ -364,11 +378,28 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     return admitted;
 }
 
+/*  True, with the refusal in CODE/ERR (LEDGER_E_SYNCING), while this node is behind the
+ *  network: its next nonces and admission checks read a stale state, so a tx accepted now
+ *  might never commit. */
+static bool s_syncing(node_ledger_t *l, int *code, char *err, size_t cap)
+{
+    uint64_t head = 0, best = 0;
+    if (!l->sync || !node_ledger_sync_behind(l->sync, nl_now(), &head, &best))
+        return false;
+    l->st.txs_rejected++;
+    node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                  "rejected: %s: head %llu, network at least %llu; try again or submit to a "
+                  "node that is caught up",
+                  proto_err_str(LEDGER_E_SYNCING), (unsigned long long)head,
+                  (unsigned long long)best);
+    return true;
+}
+
 static json_t *m_tx_submit(node_app_t *app, const char *method, json_t *params, int *code,
                            char *err, size_t cap)
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
-    if (!l)
+    if (!l || s_syncing(l, code, err, cap))
         return NULL;
     char txid[2 * 32 + 1] = "";
     long n = s_admit_records(app, l, NULL, txid, code, err, cap);
@@ -381,7 +412,7 @@ static json_t *m_tx_submit_batch(node_app_t *app, const char *method, json_t *pa
                                  char *err, size_t cap)
 {
     node_ledger_t *l = s_ledger(app, code, err, cap);
-    if (!l)
+    if (!l || s_syncing(l, code, err, cap))
         return NULL;
     json_t *results = json_array();
     if (!results)
@@ -415,8 +446,17 @@ static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, 
         json_object_set_new(o, "height", json_integer((json_int_t)loc.height));
         json_object_set_new(o, "index", json_integer((json_int_t)loc.index));
     } else {
-        json_object_set_new(o, "status",
-                            json_string(ledger_mempool_has(l->pool, txid) ? "pending" : "unknown"));
+        ledger_drop_t d;
+        const char *st = "unknown";
+        if (ledger_mempool_has(l->pool, txid))
+            st = "pending";
+        else if (ledger_mempool_dropped(l->pool, txid, &d)) {
+            st = d.has_by ? "replaced" : "dropped";
+            json_object_set_new(o, "reason", json_string(ledger_drop_reason_str(d.reason)));
+            if (d.has_by)
+                json_object_set_new(o, "replaced_by", node_rpc_hex(d.by, 32));
+        }
+        json_object_set_new(o, "status", json_string(st));
         json_object_set_new(o, "height", json_null());
         json_object_set_new(o, "index", json_null());
     }
@@ -501,6 +541,8 @@ static json_t *m_ledger_stats(node_app_t *app, const char *method, json_t *param
               {"timers_dropped", l->st.timers_dropped},
               {"persist_failures", l->st.persist_failures},
               {"txs_dropped_busy", l->st.txs_dropped_busy},
+              {"txs_regossiped", l->st.txs_regossiped},
+              {"txs_expired", l->st.txs_expired},
               {"us_build", l->st.us_build},
               {"us_validate", l->st.us_validate},
               {"us_persist", l->st.us_persist},

@@ -270,6 +270,19 @@ bool node_ledger_sync_busy(const node_ledger_sync_t *self)
     return ledger_sync_busy(self->core);
 }
 
+bool node_ledger_sync_behind(const node_ledger_sync_t *self, uint64_t now_ms, uint64_t *head,
+                             uint64_t *best)
+{
+    ledger_head_t h;
+    uint64_t b = ledger_sync_best_height(self->core, now_ms);
+    uint64_t mine = ledger_store_head(self->store, &h) == LEDGER_OK ? h.height : b;
+    if (head)
+        *head = mine;
+    if (best)
+        *best = b;
+    return b > mine + 1;
+}
+
 void node_ledger_sync_stats(const node_ledger_sync_t *self, node_ledger_sync_stats_t *out)
 {
     *out = self->st;

@@ -67,6 +67,11 @@ void node_ledger_sync_on_unicast(node_ledger_sync_t *self, const uint8_t from[st
                                  const uint8_t *data, size_t len, uint64_t now_ms);
 /*  True while a request is in flight. */
 bool node_ledger_sync_busy(const node_ledger_sync_t *self);
+/*  True when this node is behind: a usable peer reported a head more than one block above
+ *  our own at NOW_MS. HEAD and BEST (may be NULL) receive our head height and the highest
+ *  head a peer reported (0 if none). A head that cannot be read counts as not behind. */
+bool node_ledger_sync_behind(const node_ledger_sync_t *self, uint64_t now_ms, uint64_t *head,
+                             uint64_t *best);
 void node_ledger_sync_stats(const node_ledger_sync_t *self, node_ledger_sync_stats_t *out);
 
 #endif

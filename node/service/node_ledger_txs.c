@@ -8,6 +8,9 @@
  *  are gossiped through the outbox (node_ledger_outbox.h). A gossiped job the verifier
  *  cannot take is dropped and counted (txs_dropped_busy): a dropped tx that makes it into
  *  a block is verified when the block is executed, like any tx the pool does not hold.
+ *  Periodic pool work (nl_pool_tick): txs behind a nonce gap expire, and the txs this
+ *  node's clients submitted are offered again every NL_REGOSSIP_MS until they leave the
+ *  pool (committed, replaced or expired).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +55,40 @@ int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)
 {
     node_ledger_outbox_add(self->outbox, txs, lens, n);
+}
+
+void nl_pool_tick(node_ledger_t *self, uint64_t now_ms)
+{
+    if (now_ms - self->expired_ms >= NL_EXPIRE_MS || now_ms < self->expired_ms) {
+        self->expired_ms = now_ms;
+        size_t n = ledger_mempool_expire(self->pool, now_ms);
+        if (n) {
+            self->st.txs_expired += n;
+            atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
+            GLOG(INFO, LEDGER, "%zu pending tx(s) expired behind a nonce gap", n);
+        }
+    }
+    if (now_ms - self->regossiped_ms < NL_REGOSSIP_MS && now_ms >= self->regossiped_ms)
+        return;
+    self->regossiped_ms = now_ms;
+    if (ledger_mempool_local_count(self->pool) == 0)
+        return;
+    ledger_txref_t *refs = malloc(NL_REGOSSIP_MAX * sizeof *refs);
+    const uint8_t **txs = malloc(NL_REGOSSIP_MAX * sizeof *txs);
+    size_t *lens = malloc(NL_REGOSSIP_MAX * sizeof *lens);
+    size_t n = refs && txs && lens ? ledger_mempool_local(self->pool, refs, NL_REGOSSIP_MAX) : 0;
+    for (size_t i = 0; i < n; i++) {
+        txs[i] = refs[i].bytes;
+        lens[i] = refs[i].len;
+    }
+    if (n) { /* the outbox copies them before the pool can change */
+        nl_gossip_txs(self, txs, lens, n);
+        self->st.txs_regossiped += n;
+        GLOG(DEBUG, LEDGER, "offered %zu pending local tx(s) again", n);
+    }
+    free(refs);
+    free(txs);
+    free(lens);
 }
 
 /* ---------------------------------------------------------------- gossiped txs */

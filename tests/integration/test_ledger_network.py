@@ -16,7 +16,12 @@ Scenarios (named checks, in order; later ones build on earlier ones):
      they hold agrees (no fork); the first one killed restarts (and catches up), and
      progress resumes on the three.
   6. A fifth node (no authority) started later syncs the chain: same hash at the
-     height the others had when it started.
+     height the others had when it started. While it is behind (it heard a head more
+     than one block above its own) it refuses transfers with "rejected: syncing: head H,
+     network at least H2" and its `account` answer says "syncing": true; once caught up
+     a transfer through it (authority 3's account, whose key it holds) is accepted and
+     commits. (Whether a refusal is seen depends on how fast it catches up; every
+     refusal must be that one, and the number seen is printed.)
 
 The genesis's heartbeat is lowered to 2 s (genesis.json edited before any node starts) so
 empty blocks come often enough to watch heights grow.
@@ -33,7 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (LedgerNet, Node, Runner, block_hash, expect, free_port,  # noqa: E402
-                           ledger_head, parse_args, run_cli, run_node_once, start_fresh,
+                           ledger_head, parse_args, place_key, run_cli, run_node_once, start_fresh,
                            wait_for, wait_heights)
 
 HEARTBEAT_MS = 2000
@@ -155,9 +160,31 @@ def check_late_sync(net):
     target = max(ledger_head(n)["height"] for n in alive)
     late = Node(net.r, "late", roles="user", genesis=net.genesis,
                 peers=[net.nodes[0].address()])
+    place_key(os.path.join(net.dir, "authority-3.key"), late.datadir)
     start_fresh(late, timeout=START_TIMEOUT)
     net.nodes.append(late)
+    to = fresh_account(net)
+    refused, deadline, tx = 0, time.time() + HEIGHT_TIMEOUT, None
+    while tx is None:
+        c = late.cli("tx", "transfer", to, str(AMOUNT), timeout=COMMIT_WAIT_S)
+        if c.returncode == 0 and c.json:
+            tx = c.json
+            break
+        expect("rejected: syncing: head " in c.stderr and "network at least" in c.stderr,
+               "late node refused a transfer for another reason than syncing: %r" % c)
+        refused += 1
+        expect(time.time() < deadline, "late node still refuses transfers: %r" % c)
+        time.sleep(0.2)
+    print("  late node: %d transfer(s) refused as syncing before one was accepted" % refused)
+    acct = late.call("account", {"id": tx["from"]})
+    expect(acct.get("syncing") is False, "caught-up late node's account: %r" % acct)
     wait_heights([late], target, HEIGHT_TIMEOUT, what="the late node to sync to %d" % target)
+    done = late.cli("tx", "status", tx["txid"], timeout=COMMIT_WAIT_S)
+    deadline = time.time() + COMMIT_WAIT_S
+    while not (done.json and done.json.get("status") == "committed"):
+        expect(time.time() < deadline, "late node's accepted transfer not committed: %r" % done)
+        time.sleep(0.5)
+        done = late.cli("tx", "status", tx["txid"], timeout=COMMIT_WAIT_S)
     want = block_hash(net.nodes[0], target)
     got = block_hash(late, target)
     expect(want is not None and want == got,

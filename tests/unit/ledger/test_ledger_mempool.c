@@ -1,5 +1,8 @@
 /*  test_ledger_mempool: admission with reasons, bounds, per-account nonce order,
- *  round-robin reaping, and cleanup after a committed block. */
+ *  round-robin reaping, and cleanup after a committed block; txs behind a nonce gap
+ *  expire after gap_expiry_ms (the clock is an argument); every uncommitted departure is
+ *  in the bounded "recently dropped" index with its reason (expired, replaced by TXID,
+ *  nonce used, removed); local txs are listed, in turn, until they leave. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,6 +345,129 @@ static void test_verified(void)
     s_env_fini(&e);
 }
 
+/* A tx behind a nonce gap expires after gap_expiry_ms, recorded as such; ready txs and
+   the gap's filler never expire; the dropped index is bounded. */
+static void test_gap_expiry(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_limits_t lim = {.gap_expiry_ms = 60000, .max_dropped = 3};
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
+    uint8_t ready[32], gap2[32], gap3[32], b1[32];
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, ready, &why), LEDGER_OK); /* a: 0 ready */
+    CHECK_EQ(s_add(pool, &e, e.b, 2, 1, gap2, &why), LEDGER_OK);  /* b: 2, 3 behind a gap */
+    CHECK_EQ(s_add(pool, &e, e.b, 3, 1, gap3, &why), LEDGER_OK);
+    uint64_t t0 = 1000000;
+    CHECK_EQ(ledger_mempool_expire(pool, t0), 0u); /* the wait starts */
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
+    /* b's nonce 1 arrives later: still a gap (0 missing); it waits from its own start */
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, b1, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
+    ledger_drop_t d;
+    CHECK(!ledger_mempool_dropped(pool, gap2, &d));
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 60000), 2u); /* 2 and 3 waited 60 s */
+    CHECK(!ledger_mempool_has(pool, gap2) && !ledger_mempool_has(pool, gap3));
+    CHECK(ledger_mempool_has(pool, ready) && ledger_mempool_has(pool, b1));
+    CHECK(ledger_mempool_dropped(pool, gap2, &d));
+    CHECK_EQ(d.reason, LEDGER_DROP_EXPIRED);
+    CHECK(!d.has_by);
+    CHECK_EQ(d.nonce, 2u);
+    CHECK(strcmp(ledger_drop_reason_str(d.reason), "expired behind a nonce gap") == 0);
+    CHECK(ledger_mempool_dropped(pool, gap3, &d) && d.reason == LEDGER_DROP_EXPIRED);
+    CHECK(!ledger_mempool_dropped(pool, ready, &d)); /* pending is not dropped */
+    /* the filler arrives in time: b0, b1 ready, nothing more expires, ever */
+    uint8_t b0[32];
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 500000), 0u);
+    CHECK_EQ(ledger_mempool_count(pool), 3u);
+    /* a clock that goes back restarts a wait instead of expiring it */
+    uint8_t c5[32];
+    CHECK_EQ(s_add(pool, &e, e.c, 5, 1, c5, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 600000), 0u);
+    CHECK_EQ(ledger_mempool_expire(pool, t0), 0u);
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
+    CHECK_EQ(ledger_mempool_expire(pool, t0 + 60000), 1u);
+    /* the index holds the last max_dropped (3) drops: a removal pushes gap2 out */
+    CHECK(ledger_mempool_remove(pool, ready));
+    CHECK(ledger_mempool_dropped(pool, ready, &d) && d.reason == LEDGER_DROP_REMOVED);
+    CHECK(ledger_mempool_dropped(pool, c5, &d) && d.reason == LEDGER_DROP_EXPIRED);
+    CHECK(ledger_mempool_dropped(pool, gap3, &d));
+    CHECK(!ledger_mempool_dropped(pool, gap2, &d));
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
+/* A pending tx whose (from, nonce) a committed tx took is "replaced by" that tx; committed
+   txs are not in the dropped index. */
+static void test_replaced(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
+    ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
+    uint8_t mine[32], theirs[32];
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine, &why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs, &why), LEDGER_OK);
+    CHECK(memcmp(mine, theirs, 32) != 0);
+    CHECK_EQ(s_commit(&e, pool, other), 1u); /* the block holds theirs */
+    CHECK(!ledger_mempool_has(pool, mine));
+    ledger_drop_t d;
+    CHECK(ledger_mempool_dropped(pool, mine, &d));
+    CHECK_EQ(d.reason, LEDGER_DROP_REPLACED);
+    CHECK(d.has_by && memcmp(d.by, theirs, 32) == 0);
+    CHECK(!ledger_mempool_dropped(other, theirs, &d)); /* committed, not dropped */
+    ledger_mempool_destroy(&other);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
+/* Local txs: marked, counted, listed in turn with a bounded MAX, gone once committed. */
+static void test_local(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
+    uint8_t a0[32], a1[32], b0[32], c0[32], zero[32] = {0};
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, a0, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, a1, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, c0, &why), LEDGER_OK); /* gossiped: not local */
+    ledger_txref_t out[8];
+    CHECK_EQ(ledger_mempool_local(pool, out, 8), 0u);
+    CHECK(ledger_mempool_set_local(pool, a0));
+    CHECK(ledger_mempool_set_local(pool, a1));
+    CHECK(ledger_mempool_set_local(pool, b0));
+    CHECK(ledger_mempool_set_local(pool, b0)); /* twice: counted once */
+    CHECK(!ledger_mempool_set_local(pool, zero));
+    CHECK_EQ(ledger_mempool_local_count(pool), 3u);
+    size_t n = ledger_mempool_local(pool, out, 8);
+    CHECK_EQ(n, 3u);
+    bool seen_a0 = false, seen_a1 = false, seen_b0 = false;
+    for (size_t i = 0; i < n; i++) {
+        seen_a0 |= memcmp(out[i].txid, a0, 32) == 0;
+        seen_a1 |= memcmp(out[i].txid, a1, 32) == 0;
+        seen_b0 |= memcmp(out[i].txid, b0, 32) == 0;
+        CHECK(memcmp(out[i].txid, c0, 32) != 0);
+    }
+    CHECK(seen_a0 && seen_a1 && seen_b0);
+    /* one at a time: successive calls go round every account's local txs */
+    seen_a0 = seen_b0 = false;
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(ledger_mempool_local(pool, out, 1), 1u);
+        seen_a0 |= memcmp(out[0].txid, a0, 32) == 0;
+        seen_b0 |= memcmp(out[0].txid, b0, 32) == 0;
+    }
+    CHECK(seen_a0 && seen_b0);
+    CHECK_EQ(s_commit(&e, pool, pool), 4u);
+    CHECK_EQ(ledger_mempool_local_count(pool), 0u);
+    CHECK_EQ(ledger_mempool_local(pool, out, 8), 0u);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -350,5 +476,8 @@ int main(void)
     test_bounds();
     test_order();
     test_verified();
+    test_gap_expiry();
+    test_replaced();
+    test_local();
     return testutil_done("test_ledger_mempool");
 }

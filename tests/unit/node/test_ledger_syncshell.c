@@ -226,8 +226,17 @@ int main(void)
 
     /* B syncs up to block 2 from A, then gets an altered block 3 from A */
     uint64_t now = 100000;
+    uint64_t mine = 99, best = 99;
+    CHECK(!node_ledger_sync_behind(B->sync, now, &mine, &best)); /* no peer heard yet */
+    CHECK_EQ(mine, 0u);
+    CHECK_EQ(best, 0u);
     node_ledger_sync_tick(A->sync, now); /* A's STATUS */
     s_deliver(now);
+    /* B heard A's head: it knows it is behind (tx_submit refuses, "syncing") */
+    CHECK(node_ledger_sync_behind(B->sync, now, &mine, &best));
+    CHECK_EQ(mine, 0u);
+    CHECK_EQ(best, (uint64_t)BLOCKS);
+    CHECK(!node_ledger_sync_behind(A->sync, now, NULL, NULL));
     node_ledger_sync_tick(B->sync, now); /* B asks A for 1..16 */
     CHECK(node_ledger_sync_busy(B->sync));
     node_ledger_sync_tick(B->sync, now); /* (nothing more: one request in flight) */
@@ -261,6 +270,8 @@ int main(void)
         s_head(B, &hb);
     }
     CHECK_EQ(hb.height, (uint64_t)BLOCKS);
+    CHECK(!node_ledger_sync_behind(B->sync, now, &mine, &best)); /* caught up */
+    CHECK_EQ(mine, (uint64_t)BLOCKS);
     CHECK(memcmp(ha.hash, hb.hash, 32) == 0);
     CHECK(memcmp(ha.state_root, hb.state_root, 32) == 0);
     CHECK_EQ(B->committed, BLOCKS);
