@@ -169,8 +169,7 @@ void ledger_cons_destroy(ledger_cons_t **self_p);
 /*  Loads the signing state last given to io.persist (before the first start_height).
  *  PROTO_OK, or a proto_err_t if DATA is not such a record (the core is then unchanged;
  *  running a validator without its record risks double-signing). */
-int ledger_cons_restore(ledger_cons_t *self, const uint8_t *data, size_t len)
-    PROTO_WUR;
+int ledger_cons_restore(ledger_cons_t *self, const uint8_t *data, size_t len) PROTO_WUR;
 
 /*  Starts consensus on HEIGHT (>= 1, above the current height) with validator set VALSET
  *  (copied, 1..LEDGER_VALSET_MAX keys): round 0, or the round of the restored record.

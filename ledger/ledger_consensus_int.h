@@ -240,8 +240,7 @@ int ledger_cons_sign_prepare(ledger_cons_t *c, uint64_t h, uint32_t r, uint8_t s
                              const uint8_t *hash, const uint8_t *sig);
 /*  Decodes a persisted record into REC (overwritten, not freed; its valid_block is
  *  malloc'd). PROTO_OK or error (REC then empty). */
-int ledger_cons_record_decode(const uint8_t *buf, size_t len, ledger_cons_record_t *rec)
-    PROTO_WUR;
+int ledger_cons_record_decode(const uint8_t *buf, size_t len, ledger_cons_record_t *rec) PROTO_WUR;
 /*  Frees REC's block and zeroes it. */
 void ledger_cons_record_clear(ledger_cons_record_t *rec);
 /*  Hash check through io.verify or proto_sig_verify. */

@@ -216,8 +216,7 @@ int ledger_tx_batch_each(const uint8_t *buf, size_t len, uint32_t max, ledger_tx
     return PROTO_OK;
 }
 
-void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens,
-                           size_t n)
+void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens, size_t n)
 {
     proto_wr_array(w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)

@@ -137,7 +137,6 @@ int ledger_tx_batch_each(const uint8_t *buf, size_t len, uint32_t max, ledger_tx
                          void *ctx);
 
 /*  Appends the batch of the N txs TXS[i] (LENS[i] bytes) to W. */
-void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens,
-                           size_t n);
+void ledger_tx_batch_write(proto_wr_t *w, const uint8_t *const *txs, const size_t *lens, size_t n);
 
 #endif

@@ -22,7 +22,10 @@ ml_mat_t *ml_mat_new(size_t rows, size_t cols);
 /*  Frees the matrix; tolerates NULL; sets *self_p to NULL. */
 void ml_mat_destroy(ml_mat_t **self_p);
 /*  Pointer to row I (I < rows). */
-static inline double *ml_mat_row(const ml_mat_t *m, size_t i) { return m->v + i * m->cols; }
+static inline double *ml_mat_row(const ml_mat_t *m, size_t i)
+{
+    return m->v + i * m->cols;
+}
 
 /*  A labelled data set: X (n x p features), y (n labels: 0/1 for a binary trait, real for a
  *  quantitative one), the feature ids (p strings, e.g. rsids or CSV column names) and the

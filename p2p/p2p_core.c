@@ -175,7 +175,7 @@ static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
     char s[9];
     p2p_short_id(l->id, s);
     GLOG_LIMITED(&c->lim.ban, now, WARN, NET, "banning peer %s for %llu s (score %d)", s,
-                 (unsigned long long) (c->p.ban_ms / 1000), (int) l->score);
+                 (unsigned long long)(c->p.ban_ms / 1000), (int)l->score);
     p2p_link_close(c, l, now, false);
 }
 
@@ -210,20 +210,34 @@ void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p
                 uint64_t now)
 {
     switch (why) {
-    case P2P_RJ_OVERSIZED: c->st.oversized++; c->st.malformed++; break;
-    case P2P_RJ_STALE: c->st.stale++; c->st.malformed++; break;
+    case P2P_RJ_OVERSIZED:
+        c->st.oversized++;
+        c->st.malformed++;
+        break;
+    case P2P_RJ_STALE:
+        c->st.stale++;
+        c->st.malformed++;
+        break;
     case P2P_RJ_NOT_SENDER:
-    case P2P_RJ_BAD_SIG: c->st.bad_sig++; break;
-    case P2P_RJ_RATE: c->st.rate_limited++; break;
-    case P2P_RJ_POLICY: c->st.policy_dropped++; break;
-    default: c->st.malformed++; break;
+    case P2P_RJ_BAD_SIG:
+        c->st.bad_sig++;
+        break;
+    case P2P_RJ_RATE:
+        c->st.rate_limited++;
+        break;
+    case P2P_RJ_POLICY:
+        c->st.policy_dropped++;
+        break;
+    default:
+        c->st.malformed++;
+        break;
     }
-    if ((unsigned) why >= P2P_RJ_COUNT)
+    if ((unsigned)why >= P2P_RJ_COUNT)
         return;
     char s[9];
     p2p_short_id(peer, s);
     GLOG_LIMITED(&c->lim.reject[why], now, DEBUG, NET, "refused %s from peer %s (score %d)",
-                 s_rejects[why].what, s, l ? (int) (l->score - s_rejects[why].points) : 0);
+                 s_rejects[why].what, s, l ? (int)(l->score - s_rejects[why].points) : 0);
     if (s_rejects[why].points)
         p2p_penalize(c, l, s_rejects[why].points, now);
 }
@@ -232,7 +246,7 @@ void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p
 static bool s_rate_ok(p2p_core_t *c, p2p_link_t *l, uint64_t now)
 {
     if (now > l->tokens_ms) {
-        l->tokens += (double) (now - l->tokens_ms) * c->p.rate_per_s / 1000.0;
+        l->tokens += (double)(now - l->tokens_ms) * c->p.rate_per_s / 1000.0;
         if (l->tokens > c->p.rate_burst)
             l->tokens = c->p.rate_burst;
         l->tokens_ms = now;
@@ -269,8 +283,7 @@ int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, pro
     return rc;
 }
 
-void p2p_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours,
-                         uint64_t now)
+void p2p_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_yours, uint64_t now)
 {
     p2p_hello_t h;
     memset(&h, 0, sizeof h);
@@ -287,8 +300,7 @@ void p2p_send_hello(p2p_core_t *c, const uint8_t peer[static 32], bool have_your
     p2p_send_wr(c, peer, PROTO_MSG_HELLO, &w, now);
 }
 
-void p2p_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason,
-                       uint64_t now)
+void p2p_send_bye(p2p_core_t *c, const uint8_t peer[static 32], const char *reason, uint64_t now)
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -303,7 +315,7 @@ void p2p_send_peers(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
     size_t n = 0, count = p2p_table_count(c->table);
     if (count == 0)
         return;
-    size_t start = (size_t) (p2p_rand(c) % count);
+    size_t start = (size_t)(p2p_rand(c) % count);
     for (size_t k = 0; k < count && n < PEERS_SHARE; k++) {
         p2p_entry_t *e = p2p_table_at(c->table, (start + k) % count);
         if (memcmp(e->rec.id, peer, 32) == 0 || e->rec.expiry_ms <= now ||
@@ -418,7 +430,7 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
         }
         snprintf(c->self_rec.endpoints[i], P2P_ENDPOINT_MAX, "%s", cfg->endpoints[i]);
     }
-    c->self_rec.n_endpoints = (uint8_t) cfg->n_endpoints;
+    c->self_rec.n_endpoints = (uint8_t)cfg->n_endpoints;
     c->self_rec.roles = cfg->roles;
     c->self_rec.seq = now_ms; /* a restarted node's records supersede its old ones */
     c->topics[0].used = true; /* node-wide topic "" */
@@ -540,7 +552,8 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         c->st.bad_sig++;
         GLOG_LIMITED(&c->lim.bad_hello, now, DEBUG, NET,
                      "peer %s sent a HELLO with a record that is not its own, expired or "
-                     "badly signed: disconnecting", s);
+                     "badly signed: disconnecting",
+                     s);
         if (l)
             p2p_link_close(c, l, now, true);
         else
@@ -633,7 +646,7 @@ static void s_on_bye(p2p_core_t *c, p2p_link_t *l, const proto_envelope_t *env, 
 static void s_stranger(p2p_core_t *c, const uint8_t peer[static 32], uint64_t now)
 {
     if (now > c->stranger_ms) {
-        c->stranger_tokens += (double) (now - c->stranger_ms) * 50 / 1000.0;
+        c->stranger_tokens += (double)(now - c->stranger_ms) * 50 / 1000.0;
         if (c->stranger_tokens > 50)
             c->stranger_tokens = 50;
         c->stranger_ms = now;
@@ -726,18 +739,42 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
             e->last_seen_ms = now;
     }
     switch (env.type) {
-    case PROTO_MSG_HELLO: s_on_hello(c, link_peer, l, &env, now); break;
-    case PROTO_MSG_BYE: if (l) s_on_bye(c, l, &env, now); break;
-    case PROTO_MSG_PING: s_on_ping(c, l, &env, now); break;
-    case PROTO_MSG_PONG: break;
-    case PROTO_MSG_PEERS: s_on_peers(c, l, &env, now); break;
-    case PROTO_MSG_FIND_NODE: p2p_lookup_on_find_node(c, l, &env, now); break;
-    case PROTO_MSG_NODES: p2p_lookup_on_nodes(c, l, &env, now); break;
-    case PROTO_MSG_GOSSIP: p2p_gossip_on_msg(c, l, &env, data, len, id, now); break;
-    case PROTO_MSG_IHAVE: p2p_gossip_on_ihave(c, l, &env, now); break;
-    case PROTO_MSG_IWANT: p2p_gossip_on_iwant(c, l, &env, now); break;
-    case PROTO_MSG_UNICAST: p2p_unicast_on_msg(c, l, &env, now); break;
-    case PROTO_MSG_ACK: p2p_unicast_on_ack(c, l, &env, now); break;
+    case PROTO_MSG_HELLO:
+        s_on_hello(c, link_peer, l, &env, now);
+        break;
+    case PROTO_MSG_BYE:
+        if (l)
+            s_on_bye(c, l, &env, now);
+        break;
+    case PROTO_MSG_PING:
+        s_on_ping(c, l, &env, now);
+        break;
+    case PROTO_MSG_PONG:
+        break;
+    case PROTO_MSG_PEERS:
+        s_on_peers(c, l, &env, now);
+        break;
+    case PROTO_MSG_FIND_NODE:
+        p2p_lookup_on_find_node(c, l, &env, now);
+        break;
+    case PROTO_MSG_NODES:
+        p2p_lookup_on_nodes(c, l, &env, now);
+        break;
+    case PROTO_MSG_GOSSIP:
+        p2p_gossip_on_msg(c, l, &env, data, len, id, now);
+        break;
+    case PROTO_MSG_IHAVE:
+        p2p_gossip_on_ihave(c, l, &env, now);
+        break;
+    case PROTO_MSG_IWANT:
+        p2p_gossip_on_iwant(c, l, &env, now);
+        break;
+    case PROTO_MSG_UNICAST:
+        p2p_unicast_on_msg(c, l, &env, now);
+        break;
+    case PROTO_MSG_ACK:
+        p2p_unicast_on_ack(c, l, &env, now);
+        break;
     default:
         /* A type the registry knows but p2p does not carry directly. */
         p2p_reject(c, l, link_peer, P2P_RJ_PROTOCOL, now);
@@ -751,4 +788,3 @@ void p2p_core_on_link_down(p2p_core_t *c, const uint8_t peer[static 32], uint64_
     if (l)
         p2p_link_close(c, l, now_ms, true);
 }
-

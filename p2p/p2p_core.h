@@ -44,8 +44,8 @@ typedef struct {
                        const uint8_t *data, size_t len, uint64_t time_ms);
     /* A unicast of KIND (>= P2P_KIND_USER_MIN, e.g. a proto_msgtype_t) addressed to us,
        delivered once (already acknowledged). */
-    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind,
-                       const uint8_t *data, size_t len);
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind, const uint8_t *data,
+                       size_t len);
     /* ENDPOINT is NULL when the lookup failed. */
     void (*on_lookup_done)(void *ctx, uint64_t lookup_id, const uint8_t target[static 32],
                            const char *endpoint);
@@ -57,44 +57,44 @@ typedef struct {
 } p2p_io_t;
 
 typedef struct {
-    size_t target_degree;    /* links we try to keep (default 8) */
-    size_t max_links;        /* links kept, inbound included (default 32); lookups and
-                                unicast may open P2P_TRANSIENT_SLACK short-lived ones more */
-    size_t flood_max;        /* up to this many topic peers: flood; above: mesh (6) */
-    size_t mesh_degree;      /* mesh size per topic in mesh mode (5) */
-    size_t room_min_links;   /* links to other members kept per joined room (3) */
-    size_t table_capacity;   /* known peers (1024) */
-    size_t seen_capacity;    /* ids remembered for dedup (65536) */
-    uint64_t seen_ttl_ms;    /* (120000) */
-    size_t mcache_capacity;  /* messages kept for IWANT (4096) */
-    size_t mcache_bytes;     /* (8 MiB) */
-    uint64_t mcache_ttl_ms;  /* (30000) */
-    uint64_t heartbeat_ms;   /* IHAVE / maintenance period (200) */
-    uint64_t ping_after_ms;  /* ping a silent link after (5000) */
-    uint64_t expire_after_ms;/* drop a silent link after (15000) */
-    uint64_t hello_timeout_ms;/* a dial must complete HELLO within (5000) */
-    uint64_t backoff_max_ms; /* dial backoff cap (60000) */
-    uint64_t record_ttl_ms;  /* our record's validity (3600000) */
-    uint64_t lookup_timeout_ms;/* per query (2000) */
-    uint64_t send_retry_ms;  /* unicast retry period (1000), 5 tries */
-    uint32_t rate_per_s;     /* messages per second per link (20000) */
-    uint32_t rate_burst;     /* (40000) */
-    int32_t ban_score;       /* score at or below which a peer is banned (-100) */
-    uint64_t ban_ms;         /* (600000) */
-    size_t max_queued_unicast;/* pending unicasts (1024) */
+    size_t target_degree;       /* links we try to keep (default 8) */
+    size_t max_links;           /* links kept, inbound included (default 32); lookups and
+                                   unicast may open P2P_TRANSIENT_SLACK short-lived ones more */
+    size_t flood_max;           /* up to this many topic peers: flood; above: mesh (6) */
+    size_t mesh_degree;         /* mesh size per topic in mesh mode (5) */
+    size_t room_min_links;      /* links to other members kept per joined room (3) */
+    size_t table_capacity;      /* known peers (1024) */
+    size_t seen_capacity;       /* ids remembered for dedup (65536) */
+    uint64_t seen_ttl_ms;       /* (120000) */
+    size_t mcache_capacity;     /* messages kept for IWANT (4096) */
+    size_t mcache_bytes;        /* (8 MiB) */
+    uint64_t mcache_ttl_ms;     /* (30000) */
+    uint64_t heartbeat_ms;      /* IHAVE / maintenance period (200) */
+    uint64_t ping_after_ms;     /* ping a silent link after (5000) */
+    uint64_t expire_after_ms;   /* drop a silent link after (15000) */
+    uint64_t hello_timeout_ms;  /* a dial must complete HELLO within (5000) */
+    uint64_t backoff_max_ms;    /* dial backoff cap (60000) */
+    uint64_t record_ttl_ms;     /* our record's validity (3600000) */
+    uint64_t lookup_timeout_ms; /* per query (2000) */
+    uint64_t send_retry_ms;     /* unicast retry period (1000), 5 tries */
+    uint32_t rate_per_s;        /* messages per second per link (20000) */
+    uint32_t rate_burst;        /* (40000) */
+    int32_t ban_score;          /* score at or below which a peer is banned (-100) */
+    uint64_t ban_ms;            /* (600000) */
+    size_t max_queued_unicast;  /* pending unicasts (1024) */
 } p2p_params_t;
 
 /*  Defaults listed above. */
 void p2p_params_default(p2p_params_t *p);
 
 typedef struct {
-    const proto_key_t *key;          /* node key, borrowed */
+    const proto_key_t *key; /* node key, borrowed */
     uint8_t chain_id[32];
     const char *endpoints[P2P_REC_ENDPOINTS]; /* our listen endpoints (copied) */
     size_t n_endpoints;
     uint32_t roles;
     uint64_t rng_seed;
-    const char *agent;               /* e.g. "genie/0.1.0" (copied) */
+    const char *agent; /* e.g. "genie/0.1.0" (copied) */
     p2p_params_t params;
 } p2p_core_config_t;
 
@@ -162,21 +162,21 @@ size_t p2p_core_link_count(const p2p_core_t *self);
 typedef struct {
     uint64_t msgs_in, msgs_out;   /* envelopes received from links / sent (each copy) */
     uint64_t bytes_in, bytes_out; /* their bytes */
-    uint64_t dup_dropped;    /* received again (same envelope hash): dropped before checks */
-    uint64_t bad_sig;        /* signature does not verify, signer is not the link peer, or
-                                a HELLO's record is not the peer's or does not verify */
-    uint64_t malformed;      /* does not decode, breaks a rule, too large, or stale
-                                (oversized and stale are also counted on their own) */
-    uint64_t rate_limited;   /* over a link's token bucket */
-    uint64_t policy_dropped; /* room posts the posting policy refused */
-    uint64_t banned;         /* bans imposed */
-    uint64_t delivered;      /* gossip messages handed to on_deliver (own room posts too) */
-    uint64_t iwant_served;   /* cached messages re-sent on IWANT */
-    uint64_t oversized;      /* frames above PROTO_ENVELOPE_MAX (also in malformed) */
-    uint64_t stale;          /* signed time too far from ours (also in malformed) */
-    uint64_t wrong_chain;    /* HELLOs on another chain id */
+    uint64_t dup_dropped;         /* received again (same envelope hash): dropped before checks */
+    uint64_t bad_sig;             /* signature does not verify, signer is not the link peer, or
+                                     a HELLO's record is not the peer's or does not verify */
+    uint64_t malformed;           /* does not decode, breaks a rule, too large, or stale
+                                     (oversized and stale are also counted on their own) */
+    uint64_t rate_limited;        /* over a link's token bucket */
+    uint64_t policy_dropped;      /* room posts the posting policy refused */
+    uint64_t banned;              /* bans imposed */
+    uint64_t delivered;           /* gossip messages handed to on_deliver (own room posts too) */
+    uint64_t iwant_served;        /* cached messages re-sent on IWANT */
+    uint64_t oversized;           /* frames above PROTO_ENVELOPE_MAX (also in malformed) */
+    uint64_t stale;               /* signed time too far from ours (also in malformed) */
+    uint64_t wrong_chain;         /* HELLOs on another chain id */
     size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
-    size_t links;            /* links with the handshake done */
+    size_t links; /* links with the handshake done */
 } p2p_stats_t;
 void p2p_core_stats(const p2p_core_t *self, p2p_stats_t *out);
 

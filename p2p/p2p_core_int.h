@@ -12,14 +12,14 @@
 #include "proto/proto_envelope.h"
 #include "proto/proto_log.h"
 
-#define P2P_KIND_RECORD 0u     /* internal gossip kind: a node's new peer record */
+#define P2P_KIND_RECORD 0u /* internal gossip kind: a node's new peer record */
 #define P2P_MAX_TOPICS (P2P_REC_ROOMS + 1)
 #define P2P_MAX_LOOKUPS 64
 #define P2P_LOOKUP_ALPHA 3
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
-#define P2P_IHAVE_MS 1000u       /* how often a link may get an IHAVE */
+#define P2P_IHAVE_MS 1000u        /* how often a link may get an IHAVE */
 #define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
 #define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
@@ -57,22 +57,22 @@ typedef struct {
 typedef struct {
     bool used;
     uint8_t id[32];
-    bool outbound;       /* we dialed it */
-    bool hello_recv;     /* handshake done once we got its HELLO */
-    bool transient;      /* opened for a lookup or unicast, pruned when idle */
+    bool outbound;   /* we dialed it */
+    bool hello_recv; /* handshake done once we got its HELLO */
+    bool transient;  /* opened for a lookup or unicast, pruned when idle */
     uint64_t opened_ms;
     uint64_t last_recv_ms;
     uint64_t last_ping_ms;
-    uint64_t last_use_ms; /* last app-level use (for transient pruning) */
+    uint64_t last_use_ms;   /* last app-level use (for transient pruning) */
     uint64_t last_hello_ms; /* last HELLO we sent on it (retransmitted until answered) */
     double tokens;
     uint64_t tokens_ms;
     int32_t score;
     uint64_t score_ms;
-    p2p_record_t rec;    /* its record (rooms) once hello_recv */
-    p2p_seen_t *known;   /* gossip ids it has shown it has (it sent them to us, or
-                            advertised them): IHAVE and forwarding skip these; NULL (out
-                            of memory) = knows nothing */
+    p2p_record_t rec;  /* its record (rooms) once hello_recv */
+    p2p_seen_t *known; /* gossip ids it has shown it has (it sent them to us, or
+                          advertised them): IHAVE and forwarding skip these; NULL (out
+                          of memory) = knows nothing */
 } p2p_link_t;
 
 typedef struct {
@@ -82,8 +82,8 @@ typedef struct {
 } p2p_ban_t;
 
 #define P2P_MAX_SEEDS 64
-#define P2P_ROTATE_MS 10000u      /* how often a node dials one extra known peer */
-#define P2P_LONG_IHAVE_MS 10000u  /* ...and every this often, the whole message cache */
+#define P2P_ROTATE_MS 10000u     /* how often a node dials one extra known peer */
+#define P2P_LONG_IHAVE_MS 10000u /* ...and every this often, the whole message cache */
 #define P2P_HELLO_RESEND_MS 1000u
 
 typedef struct {
@@ -175,11 +175,11 @@ struct p2p_core_t {
     double stranger_tokens;       /* BYEs we may still send to unlinked peers */
     uint64_t stranger_ms;
     p2p_seed_t seeds[P2P_MAX_SEEDS]; /* redialed until their record is known */
-    bool announce_pending;        /* our record has not been gossiped over a link yet */
+    bool announce_pending;           /* our record has not been gossiped over a link yet */
     uint64_t next_rotate_ms;
     uint64_t last_long_ihave_ms;
     uint64_t last_ihave_ms;
-    p2p_seen_t *wanted;               /* ids we sent IWANT for lately */
+    p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
 };
 
@@ -229,9 +229,12 @@ bool p2p_link_in_topic(const p2p_link_t *l, const char *topic);
 int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const uint8_t *data,
                        size_t len, uint64_t now);
 void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                       const uint8_t *raw, size_t raw_len, const uint8_t id[static 32], uint64_t now);
-void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
-void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
+                       const uint8_t *raw, size_t raw_len, const uint8_t id[static 32],
+                       uint64_t now);
+void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                         uint64_t now);
+void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                         uint64_t now);
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now);
 void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32]);
 
@@ -243,10 +246,8 @@ void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 void p2p_lookup_link_ready(p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
 void p2p_lookup_link_failed(p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
 void p2p_lookup_tick(p2p_core_t *c, uint64_t now);
-void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                        uint64_t now);
-void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                        uint64_t now);
+void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
+void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now);
 void p2p_lookup_free_all(p2p_core_t *c);
 
 #endif

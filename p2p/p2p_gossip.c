@@ -79,7 +79,7 @@ static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t)
     size_t want = c->p.mesh_degree < 16 ? c->p.mesh_degree : 16;
     size_t cand = s_topic_links(c, t->name);
     while (t->n_mesh < want && t->n_mesh < cand) {
-        size_t pick = (size_t) (p2p_rand(c) % cand);
+        size_t pick = (size_t)(p2p_rand(c) % cand);
         for (size_t i = 0; i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
             if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name))
@@ -151,7 +151,8 @@ int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const ui
 }
 
 void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                       const uint8_t *raw, size_t raw_len, const uint8_t id[static 32], uint64_t now)
+                       const uint8_t *raw, size_t raw_len, const uint8_t id[static 32],
+                       uint64_t now)
 {
     p2p_gossip_t g;
     if (p2p_msg_read_gossip(env->body, env->body_len, &g) != PROTO_OK) {
@@ -197,7 +198,7 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
 
 void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
-    p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records; /* scratch, large enough */
+    p2p_ids_msg_t *m = (p2p_ids_msg_t *)&c->rx_records; /* scratch, large enough */
     _Static_assert(sizeof(p2p_ids_msg_t) <= sizeof(p2p_records_msg_t), "scratch too small");
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
         p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
@@ -217,13 +218,13 @@ void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
         return;
     proto_wr_t w;
     proto_wr_init(&w);
-    p2p_msg_write_ids(&w, m->topic, (const uint8_t(*)[32]) m->ids, want);
+    p2p_msg_write_ids(&w, m->topic, (const uint8_t(*)[32])m->ids, want);
     p2p_send_wr(c, from->id, PROTO_MSG_IWANT, &w, now);
 }
 
 void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
-    p2p_ids_msg_t *m = (p2p_ids_msg_t *) &c->rx_records;
+    p2p_ids_msg_t *m = (p2p_ids_msg_t *)&c->rx_records;
     if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
         p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
         return;
@@ -246,8 +247,8 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
    message, or this IHAVE) may have been lost on the way, so only what it sends us counts
    as knowing: an id goes on being advertised (once a second while it is recent, then in
    the whole-cache IHAVE) until the link sends it, advertises it or the cache drops it. */
-static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic,
-                         const uint8_t (*ids)[32], size_t n, uint64_t now)
+static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
+                         size_t n, uint64_t now)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -257,13 +258,13 @@ static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic,
         return;
     proto_wr_t w;
     proto_wr_init(&w);
-    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32]) c->ihave_out, k);
+    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32])c->ihave_out, k);
     p2p_send_wr(c, l->id, PROTO_MSG_IHAVE, &w, now);
 }
 
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
 {
-    uint8_t(*ids)[32] = ((p2p_ids_msg_t *) &c->rx_records)->ids;
+    uint8_t(*ids)[32] = ((p2p_ids_msg_t *)&c->rx_records)->ids;
     bool ihave = now >= c->last_ihave_ms + P2P_IHAVE_MS;
     uint64_t window = P2P_IHAVE_WINDOW_MS;
     if (ihave)
@@ -283,12 +284,12 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
         if (!ihave)
             continue;
         /* A peer that sent us a message or advertised it is not told about it again. */
-        size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now,
-                                     ids, P2P_IDS_MAX);
+        size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now, ids,
+                                     P2P_IDS_MAX);
         for (size_t i = 0; n && i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
             if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                s_ihave_link(c, l, t->name, (const uint8_t(*)[32]) ids, n, now);
+                s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, now);
         }
     }
 }

@@ -19,8 +19,7 @@
 #define UNICAST_DEADLINE_MS 20000u
 #define UNICAST_RESOLVES 3
 
-static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endpoint,
-                               uint64_t now);
+static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endpoint, uint64_t now);
 
 /* ---- lookups ---- */
 
@@ -176,8 +175,7 @@ void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelo
     p2p_send_wr(c, from->id, PROTO_MSG_NODES, &w, now);
 }
 
-void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                         uint64_t now)
+void p2p_lookup_on_nodes(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
     p2p_records_msg_t *m = &c->rx_records;
     if (p2p_msg_read_records(env->body, env->body_len, true, m) != PROTO_OK) {
@@ -285,8 +283,7 @@ static p2p_unicast_pending_t *s_unicast_find(p2p_core_t *c, uint64_t send_id)
     return NULL;
 }
 
-static void s_unicast_transmit(p2p_core_t *c, p2p_unicast_pending_t *p, p2p_link_t *l,
-                               uint64_t now)
+static void s_unicast_transmit(p2p_core_t *c, p2p_unicast_pending_t *p, p2p_link_t *l, uint64_t now)
 {
     p2p_unicast_t u;
     memcpy(u.dest, p->dest, 32);
@@ -387,8 +384,7 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t ki
     return id;
 }
 
-void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                        uint64_t now)
+void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
     p2p_unicast_t u;
     if (p2p_msg_read_unicast(env->body, env->body_len, &u) != PROTO_OK) {
@@ -402,7 +398,7 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
     uint8_t key[40], dedup[32];
     memcpy(key, env->sender, 32);
     for (int i = 0; i < 8; i++)
-        key[32 + i] = (uint8_t) (u.msg_id >> (8 * i));
+        key[32 + i] = (uint8_t)(u.msg_id >> (8 * i));
     proto_hash("genie/unicast-dedup/v1", key, sizeof key, dedup);
     bool fresh = p2p_seen_add(c->seen, dedup, now);
     from->last_use_ms = now;
@@ -414,8 +410,7 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
         c->io.on_unicast(c->io.ctx, env->sender, u.kind, u.payload, u.payload_len);
 }
 
-void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                        uint64_t now)
+void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
     uint64_t msg_id;
     if (p2p_msg_read_u64(env->body, env->body_len, &msg_id) != PROTO_OK) {

@@ -116,7 +116,7 @@ void p2p_msg_write_records(proto_wr_t *w, bool with_req_id, uint64_t req_id,
     } else {
         proto_wr_array(w, 1);
     }
-    proto_wr_array(w, (uint32_t) n);
+    proto_wr_array(w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
         p2p_record_write(w, recs[i]);
 }
@@ -170,7 +170,7 @@ int p2p_msg_read_gossip(const uint8_t *buf, size_t len, p2p_gossip_t *m)
         memset(m, 0, sizeof *m);
         return r.err;
     }
-    m->kind = (uint32_t) kind;
+    m->kind = (uint32_t)kind;
     return PROTO_OK;
 }
 
@@ -181,7 +181,7 @@ void p2p_msg_write_ids(proto_wr_t *w, const char *topic, const uint8_t (*ids)[32
     assert(n <= P2P_IDS_MAX);
     proto_wr_array(w, 2);
     s_write_cstr(w, topic);
-    proto_wr_array(w, (uint32_t) n);
+    proto_wr_array(w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
         proto_wr_bin(w, ids[i], 32);
 }
@@ -256,7 +256,7 @@ int p2p_msg_read_unicast(const uint8_t *buf, size_t len, p2p_unicast_t *m)
         memset(m, 0, sizeof *m);
         return r.err;
     }
-    m->kind = (uint32_t) kind;
+    m->kind = (uint32_t)kind;
     return PROTO_OK;
 }
 

@@ -19,9 +19,9 @@
 
 #define P2P_WUR PROTO_WUR
 
-#define P2P_NODES_MAX 16    /* records in one NODES answer (Kademlia k) */
-#define P2P_PEERS_MAX 32    /* records in one PEERS message */
-#define P2P_IDS_MAX 256     /* message ids in one IHAVE / IWANT */
+#define P2P_NODES_MAX 16 /* records in one NODES answer (Kademlia k) */
+#define P2P_PEERS_MAX 32 /* records in one PEERS message */
+#define P2P_IDS_MAX 256  /* message ids in one IHAVE / IWANT */
 #define P2P_REASON_MAX 128
 #define P2P_AGENT_MAX 64
 #define P2P_PAYLOAD_MAX (250u * 1024u)
@@ -103,8 +103,8 @@ void p2p_msg_write_records(proto_wr_t *w, bool with_req_id, uint64_t req_id,
 int p2p_msg_read_records(const uint8_t *buf, size_t len, bool with_req_id,
                          p2p_records_msg_t *m) P2P_WUR;
 
-void p2p_msg_write_gossip(proto_wr_t *w, const char *topic, uint32_t kind,
-                          const uint8_t *payload, size_t len);
+void p2p_msg_write_gossip(proto_wr_t *w, const char *topic, uint32_t kind, const uint8_t *payload,
+                          size_t len);
 int p2p_msg_read_gossip(const uint8_t *buf, size_t len, p2p_gossip_t *m) P2P_WUR;
 
 void p2p_msg_write_ids(proto_wr_t *w, const char *topic, const uint8_t (*ids)[32], size_t n);

@@ -40,7 +40,7 @@
 #define CURVE_OVERHEAD 33
 /* Frames up to twice the envelope maximum reach the core, which refuses (and scores)
    those above PROTO_ENVELOPE_MAX; ZeroMQ closes a connection that carries a larger one. */
-#define FRAME_MAX (2 * (int64_t) PROTO_ENVELOPE_MAX + CURVE_OVERHEAD)
+#define FRAME_MAX (2 * (int64_t)PROTO_ENVELOPE_MAX + CURVE_OVERHEAD)
 
 typedef struct {
     bool used;
@@ -89,7 +89,7 @@ struct p2p_node_t {
 
 static uint64_t s_now(void)
 {
-    return (uint64_t) zclock_time();
+    return (uint64_t)zclock_time();
 }
 
 static void s_short(const uint8_t id[static 32], char out[static 9])
@@ -217,8 +217,9 @@ static void s_io_hangup(void *ctx, const uint8_t peer[static 32])
         r->used = false;
 }
 
-static void s_io_deliver(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
-                         const uint8_t *data, size_t len, uint64_t time_ms)
+static void s_io_deliver(void *ctx, const char *topic, uint32_t kind,
+                         const uint8_t origin[static 32], const uint8_t *data, size_t len,
+                         uint64_t time_ms)
 {
     p2p_node_t *n = ctx;
     if (topic[0]) {
@@ -253,7 +254,7 @@ static void s_io_lookup_done(void *ctx, uint64_t id, const uint8_t target[static
     o->is_send = false;
     o->state = endpoint ? P2P_OP_DONE : P2P_OP_FAILED;
     snprintf(o->text, sizeof o->text, "%s", endpoint ? endpoint : "node not found");
-    (void) target;
+    (void)target;
 }
 
 static void s_io_send_done(void *ctx, uint64_t id, int status, const char *reason)
@@ -294,7 +295,7 @@ static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
             p2p_core_on_message(n->core, peer, zmq_msg_data(&msg), zmq_msg_size(&msg), s_now());
         zmq_msg_close(&msg);
         if (!d->used || d->sock != sock)
-            break; /* hung up while handling */
+            break;     /* hung up while handling */
         while (more) { /* multi-frame messages are not ours: drain */
             zmq_msg_init(&msg);
             if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
@@ -305,7 +306,7 @@ static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
             zmq_msg_close(&msg);
         }
     }
-    (void) loop;
+    (void)loop;
     return 0;
 }
 
@@ -377,7 +378,7 @@ static int s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
             zmq_msg_close(&extra);
         }
     }
-    (void) loop;
+    (void)loop;
     return 0;
 }
 
@@ -421,7 +422,7 @@ static int s_zap_readable(zloop_t *loop, zsock_t *sock, void *arg)
     zframe_destroy(&identity);
     zframe_destroy(&key);
     zmsg_destroy(&req);
-    (void) loop;
+    (void)loop;
     return 0;
 }
 
@@ -438,7 +439,7 @@ static void s_save_peers(p2p_node_t *n, uint64_t now)
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", n->peers_path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t) len && fsync(fd) == 0;
+    bool ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
     if (fd >= 0)
         close(fd);
     if (ok && rename(tmp, n->peers_path) == 0)
@@ -474,8 +475,8 @@ static int s_tick(zloop_t *loop, int timer_id, void *arg)
     p2p_core_tick(n->core, now);
     if (now >= n->last_save_ms + SAVE_EVERY_MS)
         s_save_peers(n, now);
-    (void) loop;
-    (void) timer_id;
+    (void)loop;
+    (void)timer_id;
     return 0;
 }
 
@@ -555,8 +556,8 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
         snprintf(err, err_cap, "out of memory");
         goto fail;
     }
-    p2p_core_config_t cc = {.key = cfg->key, .roles = cfg->roles, .agent = "genie/0.1.0",
-                            .params = params};
+    p2p_core_config_t cc = {
+        .key = cfg->key, .roles = cfg->roles, .agent = "genie/0.1.0", .params = params};
     memcpy(cc.chain_id, cfg->chain_id, 32);
     randombytes_buf(&cc.rng_seed, sizeof cc.rng_seed);
     for (size_t i = 0; i < n->n_listen; i++)
@@ -712,7 +713,8 @@ int p2p_node_broadcast(p2p_node_t *self, uint32_t kind, const uint8_t *data, siz
     return p2p_core_broadcast(self->core, kind, data, len, s_now());
 }
 
-uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err, size_t err_cap)
+uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err,
+                         size_t err_cap)
 {
     /* Mark pending before starting: a known target completes inside the call. */
     uint64_t id = p2p_core_lookup(self->core, target, s_now());

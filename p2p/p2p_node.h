@@ -34,8 +34,8 @@ typedef struct {
                          const uint8_t *data, size_t len, uint64_t time_ms);
     /* A unicast message of KIND (a registered message type, proto/proto_msgtype.h)
      * addressed to us, delivered once (already acknowledged to the sender). */
-    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind,
-                       const uint8_t *data, size_t len);
+    void (*on_unicast)(void *ctx, const uint8_t from[static 32], uint32_t kind, const uint8_t *data,
+                       size_t len);
     /* A broadcast (non-room gossip) of message TYPE from the layer above (tx, block...).
      * TIME_MS is the origin's clock when it sent it (wall clock, ms since the epoch). */
     void (*on_broadcast)(void *ctx, uint32_t type, const uint8_t from[static 32],
@@ -52,8 +52,8 @@ typedef struct {
     const char *const *seeds; /* "NODEID@tcp://IP:PORT" */
     size_t n_seeds;
     uint8_t chain_id[32];
-    uint32_t roles; /* bitmask owned by node/, carried opaquely in HELLO */
-    uint32_t max_peers; /* links kept (0 = default 32); dials up to min(this, 8) */
+    uint32_t roles;      /* bitmask owned by node/, carried opaquely in HELLO */
+    uint32_t max_peers;  /* links kept (0 = default 32); dials up to min(this, 8) */
     const char *datadir; /* known peers are persisted in DATADIR/peers.dat */
     p2p_callbacks_t cb;
 } p2p_config_t;
@@ -85,8 +85,14 @@ int p2p_node_broadcast(p2p_node_t *self, uint32_t kind, const uint8_t *data, siz
 
 /*  Asynchronous operations: start returns an id (> 0) or 0 with a reason in ERR; the
  *  result is polled with the id. Results are kept for the last 256 operations. */
-typedef enum { P2P_OP_PENDING = 0, P2P_OP_DONE = 1, P2P_OP_FAILED = 2, P2P_OP_UNKNOWN = 3 } p2p_op_state_t;
-uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err, size_t err_cap);
+typedef enum {
+    P2P_OP_PENDING = 0,
+    P2P_OP_DONE = 1,
+    P2P_OP_FAILED = 2,
+    P2P_OP_UNKNOWN = 3
+} p2p_op_state_t;
+uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err,
+                         size_t err_cap);
 /*  State of lookup ID; when DONE, ENDPOINT (P2P_ENDPOINT_MAX bytes) holds the answer. */
 p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpoint);
 /*  Unicast of KIND (>= P2P_KIND_USER_MIN, e.g. PROTO_MSG_TEXT, PROTO_MSG_SYNC_REQ) to DEST;

@@ -80,7 +80,7 @@ static bool s_port_ok(const char *port, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (port[i] < '0' || port[i] > '9')
             return false;
-        v = v * 10 + (unsigned long) (port[i] - '0');
+        v = v * 10 + (unsigned long)(port[i] - '0');
     }
     return v >= 1 && v <= 65535;
 }
@@ -116,8 +116,8 @@ bool p2p_endpoint_ok(const char *ep)
     const char *colon = strrchr(host, ':'); /* the port follows the last colon */
     if (!colon)
         return false;
-    return s_host_ok(host, (size_t) (colon - host)) &&
-           s_port_ok(colon + 1, len - (size_t) (colon + 1 - ep));
+    return s_host_ok(host, (size_t)(colon - host)) &&
+           s_port_ok(colon + 1, len - (size_t)(colon + 1 - ep));
 }
 
 /* ---- signing ---- */
@@ -139,11 +139,11 @@ static void s_write_fields(proto_wr_t *w, const p2p_record_t *rec, uint32_t n_fi
     size_t n_ep = s_n_endpoints(rec), n_rooms = s_n_rooms(rec);
     proto_wr_array(w, n_fields);
     proto_wr_bin(w, rec->id, P2P_ID_LEN);
-    proto_wr_array(w, (uint32_t) n_ep);
+    proto_wr_array(w, (uint32_t)n_ep);
     for (size_t i = 0; i < n_ep; i++)
         proto_wr_str(w, rec->endpoints[i], strnlen(rec->endpoints[i], P2P_ENDPOINT_MAX));
     proto_wr_uint(w, rec->roles);
-    proto_wr_array(w, (uint32_t) n_rooms);
+    proto_wr_array(w, (uint32_t)n_rooms);
     for (size_t i = 0; i < n_rooms; i++)
         proto_wr_str(w, rec->rooms[i], strnlen(rec->rooms[i], P2P_ROOM_NAME_MAX));
     proto_wr_uint(w, rec->seq);
@@ -218,10 +218,10 @@ int p2p_record_read(proto_rd_t *r, p2p_record_t *rec)
             goto err;
         }
     }
-    rec->n_endpoints = (uint8_t) n_ep;
+    rec->n_endpoints = (uint8_t)n_ep;
     if (proto_rd_uint(r, UINT32_MAX, &roles) || proto_rd_array_max(r, P2P_REC_ROOMS, &n_rooms))
         goto err;
-    rec->roles = (uint32_t) roles;
+    rec->roles = (uint32_t)roles;
     for (uint32_t i = 0; i < n_rooms; i++) {
         if (proto_rd_str_copy(r, rec->rooms[i], P2P_ROOM_NAME_MAX))
             goto err;
@@ -236,7 +236,7 @@ int p2p_record_read(proto_rd_t *r, p2p_record_t *rec)
             }
         }
     }
-    rec->n_rooms = (uint8_t) n_rooms;
+    rec->n_rooms = (uint8_t)n_rooms;
     if (proto_rd_uint(r, UINT64_MAX, &rec->seq) || proto_rd_uint(r, UINT64_MAX, &rec->expiry_ms) ||
         proto_rd_bin_exact(r, PROTO_SIG_LEN, rec->sig))
         goto err;

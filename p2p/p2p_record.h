@@ -25,8 +25,8 @@
 #define P2P_ENDPOINT_MAX 128
 #define P2P_ROOM_NAME_MAX 64
 /* Largest encoded record: 4 endpoints and 32 room names at their limits. */
-#define P2P_RECORD_MAX_BYTES (64 + P2P_REC_ENDPOINTS * (P2P_ENDPOINT_MAX + 3) + \
-                              P2P_REC_ROOMS * (P2P_ROOM_NAME_MAX + 2) + 96)
+#define P2P_RECORD_MAX_BYTES                                                                       \
+    (64 + P2P_REC_ENDPOINTS * (P2P_ENDPOINT_MAX + 3) + P2P_REC_ROOMS * (P2P_ROOM_NAME_MAX + 2) + 96)
 
 typedef struct {
     uint8_t id[P2P_ID_LEN];

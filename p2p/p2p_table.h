@@ -27,18 +27,18 @@ typedef struct {
     uint64_t last_seen_ms; /* last message from it (0 = never) */
     uint64_t next_dial_ms; /* don't dial before this (backoff) */
     uint32_t dial_failures;
-    int32_t score;         /* misbehaviour score, negative is bad */
+    int32_t score; /* misbehaviour score, negative is bad */
     uint64_t banned_until_ms;
-    bool linked;           /* maintained by the core */
+    bool linked; /* maintained by the core */
 } p2p_entry_t;
 
 typedef enum {
     P2P_TABLE_ADDED = 0,
-    P2P_TABLE_UPDATED = 1,  /* newer seq replaced the old record */
-    P2P_TABLE_STALE = 2,    /* we already have this seq or a newer one */
-    P2P_TABLE_FULL = 3,     /* bucket full of linked entries: not stored */
-    P2P_TABLE_SELF = 4,     /* our own id: never stored */
-    P2P_TABLE_EXPIRED = 5   /* record expired at NOW */
+    P2P_TABLE_UPDATED = 1, /* newer seq replaced the old record */
+    P2P_TABLE_STALE = 2,   /* we already have this seq or a newer one */
+    P2P_TABLE_FULL = 3,    /* bucket full of linked entries: not stored */
+    P2P_TABLE_SELF = 4,    /* our own id: never stored */
+    P2P_TABLE_EXPIRED = 5  /* record expired at NOW */
 } p2p_table_result_t;
 
 /*  New table for our id SELF holding at most CAPACITY entries. NULL on OOM. */

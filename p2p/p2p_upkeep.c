@@ -21,7 +21,7 @@ static void s_maintain_links(p2p_core_t *c, uint64_t now)
             continue;
         /* score recovers by one point per second */
         if (l->score < 0 && now >= l->score_ms + 1000) {
-            l->score += (int32_t) ((now - l->score_ms) / 1000);
+            l->score += (int32_t)((now - l->score_ms) / 1000);
             if (l->score > 0)
                 l->score = 0;
             l->score_ms = now;
@@ -41,9 +41,8 @@ static void s_maintain_links(p2p_core_t *c, uint64_t now)
         if (now > l->last_recv_ms + c->p.expire_after_ms) {
             char s[9];
             p2p_short_id(l->id, s);
-            GLOG_LIMITED(&c->lim.link_down, now, INFO, NET,
-                         "link down with %s: silent for %llu ms", s,
-                         (unsigned long long) (now - l->last_recv_ms));
+            GLOG_LIMITED(&c->lim.link_down, now, INFO, NET, "link down with %s: silent for %llu ms",
+                         s, (unsigned long long)(now - l->last_recv_ms));
             p2p_link_close(c, l, now, true);
             continue;
         }
@@ -69,7 +68,7 @@ static bool s_dial_random(p2p_core_t *c, const char *room, uint64_t now)
     size_t count = p2p_table_count(c->table);
     if (count == 0)
         return false;
-    size_t start = (size_t) (p2p_rand(c) % count);
+    size_t start = (size_t)(p2p_rand(c) % count);
     for (size_t k = 0; k < count; k++) {
         p2p_entry_t *e = p2p_table_at(c->table, (start + k) % count);
         if (e->linked || e->next_dial_ms > now || e->banned_until_ms > now ||
@@ -126,7 +125,7 @@ static void s_rotate(p2p_core_t *c, uint64_t now)
             s_dial_random(c, c->topics[t].name, now); /* rooms rotate too */
     if (links <= c->p.target_degree + 2)
         return;
-    size_t pick = (size_t) (p2p_rand(c) % c->n_links_cap);
+    size_t pick = (size_t)(p2p_rand(c) % c->n_links_cap);
     for (size_t k = 0; k < c->n_links_cap; k++) {
         p2p_link_t *l = &c->links[(pick + k) % c->n_links_cap];
         if (!l->used || !l->hello_recv || !l->outbound || l->transient || l->rec.n_rooms)
@@ -173,7 +172,7 @@ void p2p_core_tick(p2p_core_t *c, uint64_t now_ms)
         /* peer exchange with one random link keeps tables fresh */
         size_t ready = p2p_link_count_ready(c);
         if (ready) {
-            size_t pick = (size_t) (p2p_rand(c) % ready);
+            size_t pick = (size_t)(p2p_rand(c) % ready);
             for (size_t i = 0; i < c->n_links_cap; i++)
                 if (c->links[i].used && c->links[i].hello_recv && pick-- == 0) {
                     p2p_send_peers(c, c->links[i].id, now_ms);

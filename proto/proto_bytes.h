@@ -11,7 +11,7 @@
 static inline void proto_be64_put(uint8_t *p, uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
+        p[i] = (uint8_t)v;
 }
 
 /*  Reads P[0..8) as a big-endian integer. */
@@ -27,13 +27,13 @@ static inline uint64_t proto_be64_get(const uint8_t *p)
 static inline void proto_be32_put(uint8_t *p, uint32_t v)
 {
     for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
+        p[i] = (uint8_t)v;
 }
 
 /*  Reads P[0..4) as a big-endian integer. */
 static inline uint32_t proto_be32_get(const uint8_t *p)
 {
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8 | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 #endif

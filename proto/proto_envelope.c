@@ -97,7 +97,7 @@ int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
         return PROTO_E_VERSION;
     if (proto_rd_uint(&r, UINT16_MAX, &type))
         return r.err;
-    const proto_msgtype_info_t *info = proto_msgtype_lookup((uint32_t) type);
+    const proto_msgtype_info_t *info = proto_msgtype_lookup((uint32_t)type);
     if (!info)
         return PROTO_E_UNKNOWN_TYPE;
     if (proto_rd_bin_exact(&r, PROTO_PUBKEY_LEN, env->sender) ||
@@ -108,8 +108,8 @@ int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
         memset(env, 0, sizeof *env);
         return err;
     }
-    env->version = (uint32_t) version;
-    env->type = (uint32_t) type;
+    env->version = (uint32_t)version;
+    env->type = (uint32_t)type;
     env->seq = seq;
     env->time_ms = time_ms;
     env->body = body;
@@ -121,8 +121,7 @@ int proto_envelope_verify(const proto_envelope_t *env)
 {
     uint8_t hash[PROTO_HASH_LEN];
     proto_envelope_signing_hash(env, hash);
-    return proto_sig_verify(env->sender, hash, sizeof hash, env->sig) ? PROTO_OK
-                                                                       : PROTO_E_BAD_SIG;
+    return proto_sig_verify(env->sender, hash, sizeof hash, env->sig) ? PROTO_OK : PROTO_E_BAD_SIG;
 }
 
 int proto_envelope_open(const uint8_t *buf, size_t len, proto_envelope_t *env)

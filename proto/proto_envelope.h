@@ -38,20 +38,18 @@ typedef struct {
 /*  Builds, signs and encodes an envelope from KEY (the sender). On success *out is a
  *  malloc'd buffer the caller frees and 0 is returned; on failure a proto_err_t. */
 int proto_envelope_seal(const proto_key_t *key, uint32_t type, uint64_t seq, uint64_t time_ms,
-                        const uint8_t *body, size_t body_len, uint8_t **out, size_t *out_len)
-    PROTO_WUR;
+                        const uint8_t *body, size_t body_len, uint8_t **out,
+                        size_t *out_len) PROTO_WUR;
 
 /*  Strictly decodes BUF into ENV (ENV->body points into BUF, which must outlive ENV).
  *  Does not check the signature. Returns PROTO_OK or a proto_err_t. */
-int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
-    PROTO_WUR;
+int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env) PROTO_WUR;
 
 /*  Checks ENV's signature against its sender. PROTO_OK or PROTO_E_BAD_SIG. */
 int proto_envelope_verify(const proto_envelope_t *env) PROTO_WUR;
 
 /*  decode + verify in one call. */
-int proto_envelope_open(const uint8_t *buf, size_t len, proto_envelope_t *env)
-    PROTO_WUR;
+int proto_envelope_open(const uint8_t *buf, size_t len, proto_envelope_t *env) PROTO_WUR;
 
 /*  The 32-byte hash that ENV's signature covers. */
 void proto_envelope_signing_hash(const proto_envelope_t *env, uint8_t out[static PROTO_HASH_LEN]);

@@ -7,142 +7,248 @@
 static const char *s_ledger_name(int err)
 {
     switch (err) {
-    case LEDGER_E_MALFORMED: return "malformed";
-    case LEDGER_E_TOO_BIG: return "too-big";
-    case LEDGER_E_UNKNOWN_TYPE: return "unknown-type";
-    case LEDGER_E_WRONG_CHAIN: return "wrong-chain";
-    case LEDGER_E_BAD_SIG: return "bad-signature";
-    case LEDGER_E_NONCE_USED: return "nonce-used";
-    case LEDGER_E_NONCE_GAP: return "nonce-gap";
-    case LEDGER_E_INVALID: return "invalid";
-    case LEDGER_E_FUNDS: return "insufficient-funds";
-    case LEDGER_E_OVERFLOW: return "overflow";
-    case LEDGER_E_NOT_AUTHORITY: return "not-authority";
-    case LEDGER_E_AUTH_RULE: return "authority-rule";
-    case LEDGER_E_DUPLICATE: return "duplicate";
-    case LEDGER_E_NONCE_TAKEN: return "nonce-taken";
-    case LEDGER_E_FULL: return "full";
-    case LEDGER_E_BAD_BLOCK: return "bad-block";
-    case LEDGER_E_NOT_FOUND: return "not-found";
-    case LEDGER_E_STORE: return "store-error";
-    case LEDGER_E_CORRUPT: return "corrupt";
-    case LEDGER_E_SYNCING: return "syncing";
-    case LEDGER_E_EXPIRED: return "expired";
-    case LEDGER_E_NOMEM: return "out-of-memory";
-    case LEDGER_E_FAILED: return "failed";
-    default: return NULL;
+    case LEDGER_E_MALFORMED:
+        return "malformed";
+    case LEDGER_E_TOO_BIG:
+        return "too-big";
+    case LEDGER_E_UNKNOWN_TYPE:
+        return "unknown-type";
+    case LEDGER_E_WRONG_CHAIN:
+        return "wrong-chain";
+    case LEDGER_E_BAD_SIG:
+        return "bad-signature";
+    case LEDGER_E_NONCE_USED:
+        return "nonce-used";
+    case LEDGER_E_NONCE_GAP:
+        return "nonce-gap";
+    case LEDGER_E_INVALID:
+        return "invalid";
+    case LEDGER_E_FUNDS:
+        return "insufficient-funds";
+    case LEDGER_E_OVERFLOW:
+        return "overflow";
+    case LEDGER_E_NOT_AUTHORITY:
+        return "not-authority";
+    case LEDGER_E_AUTH_RULE:
+        return "authority-rule";
+    case LEDGER_E_DUPLICATE:
+        return "duplicate";
+    case LEDGER_E_NONCE_TAKEN:
+        return "nonce-taken";
+    case LEDGER_E_FULL:
+        return "full";
+    case LEDGER_E_BAD_BLOCK:
+        return "bad-block";
+    case LEDGER_E_NOT_FOUND:
+        return "not-found";
+    case LEDGER_E_STORE:
+        return "store-error";
+    case LEDGER_E_CORRUPT:
+        return "corrupt";
+    case LEDGER_E_SYNCING:
+        return "syncing";
+    case LEDGER_E_EXPIRED:
+        return "expired";
+    case LEDGER_E_NOMEM:
+        return "out-of-memory";
+    case LEDGER_E_FAILED:
+        return "failed";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_proto_name(int err)
 {
     switch (err) {
-    case PROTO_OK: return "ok";
-    case PROTO_E_TRUNCATED: return "truncated";
-    case PROTO_E_TYPE: return "wrong type";
-    case PROTO_E_ARITY: return "wrong arity";
-    case PROTO_E_TOO_LONG: return "field too long";
-    case PROTO_E_TOO_BIG: return "message too big";
-    case PROTO_E_TRAILING: return "trailing bytes";
-    case PROTO_E_VERSION: return "unsupported version";
-    case PROTO_E_UNKNOWN_TYPE: return "unknown message type";
-    case PROTO_E_BAD_SIG: return "bad signature";
-    case PROTO_E_NONCANONICAL: return "non-canonical encoding";
-    case PROTO_E_RANGE: return "integer out of range";
-    case PROTO_E_NOMEM: return "out of memory";
-    case PROTO_E_INVALID: return "invalid field";
-    case PROTO_E_IO: return "i/o error";
-    case PROTO_E_CRYPTO: return "cryptographic primitive failed";
-    case PROTO_E_DECRYPT: return "decryption failed";
-    case PROTO_E_KS_FORMAT: return "not a keystore file";
-    case PROTO_E_KS_PERMS: return "key file permissions too open";
-    case PROTO_E_KS_NEED_PASSPHRASE: return "passphrase needed";
-    case PROTO_E_KS_BAD_PASSPHRASE: return "wrong passphrase";
-    case PROTO_E_KS_EXISTS: return "file exists";
-    case PROTO_E_FAILED: return "failed";
-    default: return NULL;
+    case PROTO_OK:
+        return "ok";
+    case PROTO_E_TRUNCATED:
+        return "truncated";
+    case PROTO_E_TYPE:
+        return "wrong type";
+    case PROTO_E_ARITY:
+        return "wrong arity";
+    case PROTO_E_TOO_LONG:
+        return "field too long";
+    case PROTO_E_TOO_BIG:
+        return "message too big";
+    case PROTO_E_TRAILING:
+        return "trailing bytes";
+    case PROTO_E_VERSION:
+        return "unsupported version";
+    case PROTO_E_UNKNOWN_TYPE:
+        return "unknown message type";
+    case PROTO_E_BAD_SIG:
+        return "bad signature";
+    case PROTO_E_NONCANONICAL:
+        return "non-canonical encoding";
+    case PROTO_E_RANGE:
+        return "integer out of range";
+    case PROTO_E_NOMEM:
+        return "out of memory";
+    case PROTO_E_INVALID:
+        return "invalid field";
+    case PROTO_E_IO:
+        return "i/o error";
+    case PROTO_E_CRYPTO:
+        return "cryptographic primitive failed";
+    case PROTO_E_DECRYPT:
+        return "decryption failed";
+    case PROTO_E_KS_FORMAT:
+        return "not a keystore file";
+    case PROTO_E_KS_PERMS:
+        return "key file permissions too open";
+    case PROTO_E_KS_NEED_PASSPHRASE:
+        return "passphrase needed";
+    case PROTO_E_KS_BAD_PASSPHRASE:
+        return "wrong passphrase";
+    case PROTO_E_KS_EXISTS:
+        return "file exists";
+    case PROTO_E_FAILED:
+        return "failed";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_enclave_name(int err)
 {
     switch (err) {
-    case ENCLAVE_E_BAD_SIG: return "quote signature does not verify";
-    case ENCLAVE_E_CERT_BAD_SIG: return "platform certificate signature does not verify";
-    case ENCLAVE_E_CERT_EXPIRED: return "platform certificate expired";
-    case ENCLAVE_E_CERT_NOT_YET_VALID: return "platform certificate not yet valid";
-    case ENCLAVE_E_PLATFORM_MISMATCH: return "platform key does not match its certificate";
-    case ENCLAVE_E_UNCERTIFIED: return "platform not certified";
-    case ENCLAVE_E_REVOKED_PLATFORM: return "platform revoked";
-    case ENCLAVE_E_REVOKED_MEASUREMENT: return "measurement revoked";
-    case ENCLAVE_E_MEASUREMENT_MISMATCH: return "measurement mismatch";
-    case ENCLAVE_E_NONCE_MISMATCH: return "nonce mismatch";
-    case ENCLAVE_E_STALE: return "quote too old";
-    case ENCLAVE_E_FUTURE: return "quote time in the future";
-    case ENCLAVE_E_KEY_PERMS: return "key file permissions too open";
-    case ENCLAVE_E_REPORT_BAD_SIG: return "enclave signature does not verify";
-    case ENCLAVE_E_SIGNER_MISMATCH: return "signed by another enclave";
-    case ENCLAVE_E_KIND: return "invalid enclave kind";
-    case ENCLAVE_E_FAILED: return "failed";
-    case ENCLAVE_E_TIMEOUT: return "enclave timed out";
-    case ENCLAVE_E_DEAD: return "enclave process gone";
-    case ENCLAVE_E_PROTOCOL: return "enclave protocol violation";
-    case ENCLAVE_E_WRONG_KIND: return "request not served by this enclave kind";
-    case ENCLAVE_E_COMMIT: return "data does not match its commitment";
-    case ENCLAVE_E_FULL: return "enclave memory for data is full";
-    case ENCLAVE_E_SANDBOX: return "enclave lockdown failed";
-    case ENCLAVE_E_SPAWN: return "enclave could not be started";
-    case ENCLAVE_E_ATTEST: return "enclave report body not as expected";
-    default: return NULL;
+    case ENCLAVE_E_BAD_SIG:
+        return "quote signature does not verify";
+    case ENCLAVE_E_CERT_BAD_SIG:
+        return "platform certificate signature does not verify";
+    case ENCLAVE_E_CERT_EXPIRED:
+        return "platform certificate expired";
+    case ENCLAVE_E_CERT_NOT_YET_VALID:
+        return "platform certificate not yet valid";
+    case ENCLAVE_E_PLATFORM_MISMATCH:
+        return "platform key does not match its certificate";
+    case ENCLAVE_E_UNCERTIFIED:
+        return "platform not certified";
+    case ENCLAVE_E_REVOKED_PLATFORM:
+        return "platform revoked";
+    case ENCLAVE_E_REVOKED_MEASUREMENT:
+        return "measurement revoked";
+    case ENCLAVE_E_MEASUREMENT_MISMATCH:
+        return "measurement mismatch";
+    case ENCLAVE_E_NONCE_MISMATCH:
+        return "nonce mismatch";
+    case ENCLAVE_E_STALE:
+        return "quote too old";
+    case ENCLAVE_E_FUTURE:
+        return "quote time in the future";
+    case ENCLAVE_E_KEY_PERMS:
+        return "key file permissions too open";
+    case ENCLAVE_E_REPORT_BAD_SIG:
+        return "enclave signature does not verify";
+    case ENCLAVE_E_SIGNER_MISMATCH:
+        return "signed by another enclave";
+    case ENCLAVE_E_KIND:
+        return "invalid enclave kind";
+    case ENCLAVE_E_FAILED:
+        return "failed";
+    case ENCLAVE_E_TIMEOUT:
+        return "enclave timed out";
+    case ENCLAVE_E_DEAD:
+        return "enclave process gone";
+    case ENCLAVE_E_PROTOCOL:
+        return "enclave protocol violation";
+    case ENCLAVE_E_WRONG_KIND:
+        return "request not served by this enclave kind";
+    case ENCLAVE_E_COMMIT:
+        return "data does not match its commitment";
+    case ENCLAVE_E_FULL:
+        return "enclave memory for data is full";
+    case ENCLAVE_E_SANDBOX:
+        return "enclave lockdown failed";
+    case ENCLAVE_E_SPAWN:
+        return "enclave could not be started";
+    case ENCLAVE_E_ATTEST:
+        return "enclave report body not as expected";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_p2p_name(int err)
 {
     switch (err) {
-    case P2P_E_ADDR_FORM: return "not a node address (NODEID@tcp://HOST:PORT)";
-    case P2P_E_ADDR_ID: return "bad node id (want 64 hex characters)";
-    case P2P_E_ADDR_ENDPOINT: return "bad endpoint (want tcp://HOST:PORT)";
-    case P2P_E_FAILED: return "failed";
-    default: return NULL;
+    case P2P_E_ADDR_FORM:
+        return "not a node address (NODEID@tcp://HOST:PORT)";
+    case P2P_E_ADDR_ID:
+        return "bad node id (want 64 hex characters)";
+    case P2P_E_ADDR_ENDPOINT:
+        return "bad endpoint (want tcp://HOST:PORT)";
+    case P2P_E_FAILED:
+        return "failed";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_node_name(int err)
 {
     switch (err) {
-    case NODE_E_PARAMS: return "bad parameter";
-    case NODE_E_CONNECT: return "cannot connect to the node";
-    case NODE_E_TRANSPORT: return "control API connection failed";
-    case NODE_E_RPC: return "the node answered with an error";
-    case NODE_E_FAILED: return "failed";
-    default: return NULL;
+    case NODE_E_PARAMS:
+        return "bad parameter";
+    case NODE_E_CONNECT:
+        return "cannot connect to the node";
+    case NODE_E_TRANSPORT:
+        return "control API connection failed";
+    case NODE_E_RPC:
+        return "the node answered with an error";
+    case NODE_E_FAILED:
+        return "failed";
+    default:
+        return NULL;
     }
 }
 
 static const char *s_ml_name(int err)
 {
     switch (err) {
-    case ML_E_PARSE: return "malformed data";
-    case ML_E_TOO_BIG: return "data too big";
-    case ML_E_ARG: return "invalid argument";
-    case ML_E_NOT_FOUND: return "not found";
-    case ML_E_EMPTY: return "no records";
-    case ML_E_HTS: return "htslib failure";
-    case ML_E_ONE_CLASS: return "only one class present";
-    case ML_E_SHAPE: return "dimensions disagree";
-    case ML_E_NOT_CONVERGED: return "optimiser did not converge";
-    case ML_E_SINGULAR: return "matrix not positive definite";
-    case ML_E_MODEL: return "invalid model";
-    case ML_E_WEIGHTS: return "malformed weights file";
-    case ML_E_NO_VARIANCE: return "no variance";
-    case ML_E_SPEC: return "invalid training parameters";
-    case ML_E_BUDGET: return "privacy budget exhausted";
-    case ML_E_FED_MSG: return "unacceptable federated message";
-    case ML_E_FED_QUORUM: return "federated round without quorum";
-    case ML_E_FAILED: return "failed";
-    case ML_E_ALLELE: return "allele mismatch";
-    default: return NULL;
+    case ML_E_PARSE:
+        return "malformed data";
+    case ML_E_TOO_BIG:
+        return "data too big";
+    case ML_E_ARG:
+        return "invalid argument";
+    case ML_E_NOT_FOUND:
+        return "not found";
+    case ML_E_EMPTY:
+        return "no records";
+    case ML_E_HTS:
+        return "htslib failure";
+    case ML_E_ONE_CLASS:
+        return "only one class present";
+    case ML_E_SHAPE:
+        return "dimensions disagree";
+    case ML_E_NOT_CONVERGED:
+        return "optimiser did not converge";
+    case ML_E_SINGULAR:
+        return "matrix not positive definite";
+    case ML_E_MODEL:
+        return "invalid model";
+    case ML_E_WEIGHTS:
+        return "malformed weights file";
+    case ML_E_NO_VARIANCE:
+        return "no variance";
+    case ML_E_SPEC:
+        return "invalid training parameters";
+    case ML_E_BUDGET:
+        return "privacy budget exhausted";
+    case ML_E_FED_MSG:
+        return "unacceptable federated message";
+    case ML_E_FED_QUORUM:
+        return "federated round without quorum";
+    case ML_E_FAILED:
+        return "failed";
+    case ML_E_ALLELE:
+        return "allele mismatch";
+    default:
+        return NULL;
     }
 }
 
@@ -181,4 +287,3 @@ int proto_err_fail(char *err, size_t err_cap, int code, const char *fmt, ...)
     va_end(ap);
     return code;
 }
-

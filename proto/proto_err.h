@@ -48,12 +48,12 @@ typedef enum {
     PROTO_E_IO = -14,           /* a file or socket could not be read or written */
     PROTO_E_CRYPTO = -15,       /* a primitive failed (key derivation out of memory, ...) */
     PROTO_E_DECRYPT = -16,      /* authenticated decryption failed: wrong key or tampering */
-    PROTO_E_KS_FORMAT = -20,          /* not a genie keystore file, or corrupted */
-    PROTO_E_KS_PERMS = -21,           /* a key file readable by group or others */
+    PROTO_E_KS_FORMAT = -20,    /* not a genie keystore file, or corrupted */
+    PROTO_E_KS_PERMS = -21,     /* a key file readable by group or others */
     PROTO_E_KS_NEED_PASSPHRASE = -22, /* the key file is encrypted; no passphrase given */
     PROTO_E_KS_BAD_PASSPHRASE = -23,  /* wrong passphrase, or the file was tampered with */
     PROTO_E_KS_EXISTS = -24,          /* refusing to overwrite an existing key file */
-    PROTO_E_FAILED = -99        /* unspecified failure (detail in the err buffer) */
+    PROTO_E_FAILED = -99              /* unspecified failure (detail in the err buffer) */
 } proto_err_t;
 
 typedef enum {
@@ -61,35 +61,35 @@ typedef enum {
     P2P_E_ADDR_FORM = -101,     /* a node address is not NODEID@ENDPOINT */
     P2P_E_ADDR_ID = -102,       /* a node address's id is not 64 hex characters */
     P2P_E_ADDR_ENDPOINT = -103, /* a node address's endpoint is not tcp://HOST:PORT */
-    P2P_E_FAILED = -199 /* unspecified failure (detail in the err buffer) */
+    P2P_E_FAILED = -199         /* unspecified failure (detail in the err buffer) */
 } p2p_err_t;
 
 typedef enum {
     LEDGER_OK = 0,
     LEDGER_E_FIRST = -200,
-    LEDGER_E_MALFORMED = -201, /* not a valid encoding (msgpack, arity, field sizes) */
-    LEDGER_E_TOO_BIG = -202, /* over a size or count limit */
-    LEDGER_E_UNKNOWN_TYPE = -203, /* no contract for this tx type */
-    LEDGER_E_WRONG_CHAIN = -204, /* chain id is not this chain's */
-    LEDGER_E_BAD_SIG = -205, /* signature does not verify */
-    LEDGER_E_NONCE_USED = -206, /* nonce below the account's nonce: a replay */
-    LEDGER_E_NONCE_GAP = -207, /* nonce above the account's nonce (or too far ahead) */
-    LEDGER_E_INVALID = -208, /* body breaks a stateless rule (e.g. amount 0) */
-    LEDGER_E_FUNDS = -209, /* insufficient balance */
-    LEDGER_E_OVERFLOW = -210, /* a balance would pass UINT64_MAX */
+    LEDGER_E_MALFORMED = -201,     /* not a valid encoding (msgpack, arity, field sizes) */
+    LEDGER_E_TOO_BIG = -202,       /* over a size or count limit */
+    LEDGER_E_UNKNOWN_TYPE = -203,  /* no contract for this tx type */
+    LEDGER_E_WRONG_CHAIN = -204,   /* chain id is not this chain's */
+    LEDGER_E_BAD_SIG = -205,       /* signature does not verify */
+    LEDGER_E_NONCE_USED = -206,    /* nonce below the account's nonce: a replay */
+    LEDGER_E_NONCE_GAP = -207,     /* nonce above the account's nonce (or too far ahead) */
+    LEDGER_E_INVALID = -208,       /* body breaks a stateless rule (e.g. amount 0) */
+    LEDGER_E_FUNDS = -209,         /* insufficient balance */
+    LEDGER_E_OVERFLOW = -210,      /* a balance would pass UINT64_MAX */
     LEDGER_E_NOT_AUTHORITY = -211, /* sender is not a current authority */
-    LEDGER_E_AUTH_RULE = -212, /* vote refused: already member, not member, last one... */
-    LEDGER_E_DUPLICATE = -213, /* already known (mempool) */
-    LEDGER_E_NONCE_TAKEN = -214, /* mempool holds another tx with this (from, nonce) */
-    LEDGER_E_FULL = -215, /* mempool bound reached */
-    LEDGER_E_BAD_BLOCK = -216, /* block header or contents inconsistent */
-    LEDGER_E_NOT_FOUND = -217, /* no such block / tx / key */
-    LEDGER_E_STORE = -218, /* database I/O error (details logged) */
-    LEDGER_E_CORRUPT = -219, /* database content inconsistent */
-    LEDGER_E_NOMEM = -220, /* allocation failed */
-    LEDGER_E_SYNCING = -221, /* this node is behind the network: submit later or elsewhere */
-    LEDGER_E_EXPIRED = -222, /* a pending tx waited too long behind a nonce gap */
-    LEDGER_E_FAILED = -299 /* unspecified failure (detail in the err buffer) */
+    LEDGER_E_AUTH_RULE = -212,     /* vote refused: already member, not member, last one... */
+    LEDGER_E_DUPLICATE = -213,     /* already known (mempool) */
+    LEDGER_E_NONCE_TAKEN = -214,   /* mempool holds another tx with this (from, nonce) */
+    LEDGER_E_FULL = -215,          /* mempool bound reached */
+    LEDGER_E_BAD_BLOCK = -216,     /* block header or contents inconsistent */
+    LEDGER_E_NOT_FOUND = -217,     /* no such block / tx / key */
+    LEDGER_E_STORE = -218,         /* database I/O error (details logged) */
+    LEDGER_E_CORRUPT = -219,       /* database content inconsistent */
+    LEDGER_E_NOMEM = -220,         /* allocation failed */
+    LEDGER_E_SYNCING = -221,       /* this node is behind the network: submit later or elsewhere */
+    LEDGER_E_EXPIRED = -222,       /* a pending tx waited too long behind a nonce gap */
+    LEDGER_E_FAILED = -299         /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 
 typedef enum {
@@ -97,34 +97,34 @@ typedef enum {
     /* -301 .. -339: attestation (measurement, platform, certificates, quotes, sealing,
        reports and receipts). -340 .. -398 are left to the enclave process, its wire
        protocol and the host side. */
-    ENCLAVE_E_BAD_SIG = -301,            /* a quote's platform signature does not verify */
-    ENCLAVE_E_CERT_BAD_SIG = -302,       /* a platform certificate's AS signature fails */
-    ENCLAVE_E_CERT_EXPIRED = -303,       /* the certificate's expiry is at or before now */
-    ENCLAVE_E_CERT_NOT_YET_VALID = -304, /* the certificate is issued after now */
-    ENCLAVE_E_PLATFORM_MISMATCH = -305,  /* quote and certificate name different platforms */
-    ENCLAVE_E_UNCERTIFIED = -306,        /* no platform certificate carried / installed */
-    ENCLAVE_E_REVOKED_PLATFORM = -307,   /* the platform key is revoked */
-    ENCLAVE_E_REVOKED_MEASUREMENT = -308, /* the measurement is revoked */
+    ENCLAVE_E_BAD_SIG = -301,              /* a quote's platform signature does not verify */
+    ENCLAVE_E_CERT_BAD_SIG = -302,         /* a platform certificate's AS signature fails */
+    ENCLAVE_E_CERT_EXPIRED = -303,         /* the certificate's expiry is at or before now */
+    ENCLAVE_E_CERT_NOT_YET_VALID = -304,   /* the certificate is issued after now */
+    ENCLAVE_E_PLATFORM_MISMATCH = -305,    /* quote and certificate name different platforms */
+    ENCLAVE_E_UNCERTIFIED = -306,          /* no platform certificate carried / installed */
+    ENCLAVE_E_REVOKED_PLATFORM = -307,     /* the platform key is revoked */
+    ENCLAVE_E_REVOKED_MEASUREMENT = -308,  /* the measurement is revoked */
     ENCLAVE_E_MEASUREMENT_MISMATCH = -309, /* not the measurement the policy wants */
-    ENCLAVE_E_NONCE_MISMATCH = -310,     /* not the nonce the verifier sent */
-    ENCLAVE_E_STALE = -311,              /* quote older than the policy's maximum age */
-    ENCLAVE_E_FUTURE = -312,             /* quote time ahead of now beyond the allowed skew */
-    ENCLAVE_E_KEY_PERMS = -313,          /* a platform key file others may read or own */
-    ENCLAVE_E_REPORT_BAD_SIG = -314,     /* a report's / receipt's enclave signature fails */
-    ENCLAVE_E_SIGNER_MISMATCH = -315,    /* signed by another enclave key than expected */
-    ENCLAVE_E_KIND = -316,               /* an invalid kind / program identifier */
+    ENCLAVE_E_NONCE_MISMATCH = -310,       /* not the nonce the verifier sent */
+    ENCLAVE_E_STALE = -311,                /* quote older than the policy's maximum age */
+    ENCLAVE_E_FUTURE = -312,               /* quote time ahead of now beyond the allowed skew */
+    ENCLAVE_E_KEY_PERMS = -313,            /* a platform key file others may read or own */
+    ENCLAVE_E_REPORT_BAD_SIG = -314,       /* a report's / receipt's enclave signature fails */
+    ENCLAVE_E_SIGNER_MISMATCH = -315,      /* signed by another enclave key than expected */
+    ENCLAVE_E_KIND = -316,                 /* an invalid kind / program identifier */
     /* -350..-359: the enclave process, its sandbox and its wire protocol (enclave_wire,
        enclave_sandbox, enclave_prog, enclave_host) */
-    ENCLAVE_E_TIMEOUT = -350,  /* the enclave did not answer in time */
-    ENCLAVE_E_DEAD = -351,     /* the enclave process is gone (or was never started) */
-    ENCLAVE_E_PROTOCOL = -352, /* an answer of the wrong type, or a request out of order */
+    ENCLAVE_E_TIMEOUT = -350,    /* the enclave did not answer in time */
+    ENCLAVE_E_DEAD = -351,       /* the enclave process is gone (or was never started) */
+    ENCLAVE_E_PROTOCOL = -352,   /* an answer of the wrong type, or a request out of order */
     ENCLAVE_E_WRONG_KIND = -353, /* a request this enclave's kind does not serve */
-    ENCLAVE_E_COMMIT = -354,   /* donated data does not match the registered commitment */
-    ENCLAVE_E_FULL = -355,     /* the enclave's bounded memory for held data is full */
-    ENCLAVE_E_SANDBOX = -356,  /* lockdown (prctl, rlimit, seccomp) could not be applied */
-    ENCLAVE_E_SPAWN = -357,    /* the enclave executable could not be started */
-    ENCLAVE_E_ATTEST = -359,   /* the enclave's report body is not what its kind makes */
-    ENCLAVE_E_FAILED = -399 /* unspecified failure (detail in the err buffer) */
+    ENCLAVE_E_COMMIT = -354,     /* donated data does not match the registered commitment */
+    ENCLAVE_E_FULL = -355,       /* the enclave's bounded memory for held data is full */
+    ENCLAVE_E_SANDBOX = -356,    /* lockdown (prctl, rlimit, seccomp) could not be applied */
+    ENCLAVE_E_SPAWN = -357,      /* the enclave executable could not be started */
+    ENCLAVE_E_ATTEST = -359,     /* the enclave's report body is not what its kind makes */
+    ENCLAVE_E_FAILED = -399      /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
 typedef enum {
@@ -146,11 +146,11 @@ typedef enum {
     ML_E_WEIGHTS = -426,       /* a PRS weights file is malformed */
     ML_E_NO_VARIANCE = -427,   /* a label or feature has no variance where one is needed */
     /* federated training, robust aggregation, differential privacy, valuation */
-    ML_E_SPEC = -440,      /* invalid training / aggregation / privacy parameters */
-    ML_E_BUDGET = -441,    /* the next step would pass the privacy budget (epsilon max) */
-    ML_E_FED_MSG = -442,   /* a federated message is well-formed but not acceptable here */
+    ML_E_SPEC = -440,       /* invalid training / aggregation / privacy parameters */
+    ML_E_BUDGET = -441,     /* the next step would pass the privacy budget (epsilon max) */
+    ML_E_FED_MSG = -442,    /* a federated message is well-formed but not acceptable here */
     ML_E_FED_QUORUM = -443, /* a round ended too many times without enough updates */
-    ML_E_FAILED = -499 /* unspecified failure (detail in the err buffer) */
+    ML_E_FAILED = -499      /* unspecified failure (detail in the err buffer) */
 } ml_err_t;
 
 typedef enum {
@@ -160,7 +160,7 @@ typedef enum {
     NODE_E_TRANSPORT = -503, /* the control API connection failed after connecting (reset,
                                 timeout, HTTP error, oversized or malformed answer) */
     NODE_E_RPC = -504,       /* the node answered with a JSON-RPC error */
-    NODE_E_FAILED = -599 /* unspecified failure (detail in the err buffer) */
+    NODE_E_FAILED = -599     /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 
 /*  Stable lowercase name of any layer's error code, e.g. "truncated". Never NULL. */
@@ -170,6 +170,5 @@ const char *proto_err_str(int err);
  *  ERR_CAP is 0) and returns CODE (a negative code of the convention above). */
 int proto_err_fail(char *err, size_t err_cap, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-
 
 #endif

@@ -33,7 +33,7 @@ int proto_hex_decode(const char *text, uint8_t *out, size_t n)
         int lo = s_nibble(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
-        out[i] = (uint8_t) (hi << 4 | lo);
+        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }

@@ -46,10 +46,9 @@ bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *
 
 /*  Curve25519 forms for CurveZMQ. Secret: 0 or -1, caller wipes OUT. Public: 0 or -1
  *  (-1 for a point that is not a valid Ed25519 key). */
-int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32])
-    PROTO_WUR;
-int proto_key_curve_public(const uint8_t ed_pk[static PROTO_PUBKEY_LEN], uint8_t out[static 32])
-    PROTO_WUR;
+int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32]) PROTO_WUR;
+int proto_key_curve_public(const uint8_t ed_pk[static PROTO_PUBKEY_LEN],
+                           uint8_t out[static 32]) PROTO_WUR;
 
 /*  Domain-separated BLAKE2b-256: H(domain || 0x00 || data). */
 void proto_hash(const char *domain, const uint8_t *data, size_t len,

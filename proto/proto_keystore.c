@@ -99,14 +99,14 @@ static uint64_t s_now_ms(void)
     struct timespec ts;
     if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0)
         return 0;
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void s_make_ad(uint8_t ad[static KS_AD_LEN], const uint8_t pub[static PROTO_PUBKEY_LEN],
                       proto_ks_kind_t kind)
 {
     memcpy(ad, pub, PROTO_PUBKEY_LEN);
-    ad[PROTO_PUBKEY_LEN] = (uint8_t) kind;
+    ad[PROTO_PUBKEY_LEN] = (uint8_t)kind;
 }
 
 static bool s_have_passphrase(const char *passphrase)
@@ -119,7 +119,7 @@ static int s_derive(uint8_t key[static KS_KEY_LEN], const char *passphrase,
                     const uint8_t salt[static KS_SALT_LEN], uint64_t opslimit, uint64_t memlimit)
 {
     if (crypto_pwhash(key, KS_KEY_LEN, passphrase, strlen(passphrase), salt,
-                      (unsigned long long) opslimit, (size_t) memlimit,
+                      (unsigned long long)opslimit, (size_t)memlimit,
                       crypto_pwhash_ALG_ARGON2ID13) != 0) {
         sodium_memzero(key, KS_KEY_LEN);
         return -1;
@@ -137,7 +137,7 @@ static int s_write_all(int fd, const uint8_t *p, size_t n)
             return -1;
         }
         p += w;
-        n -= (size_t) w;
+        n -= (size_t)w;
     }
     return 0;
 }
@@ -157,7 +157,7 @@ static int s_fsync_dir(const char *path)
     else if (slash == path)
         dir = strdup("/");
     else
-        dir = strndup(path, (size_t) (slash - path));
+        dir = strndup(path, (size_t)(slash - path));
     if (!dir)
         goto out;
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -195,7 +195,7 @@ static int s_encode(proto_wr_t *w, const proto_key_t *key, proto_ks_kind_t kind,
     proto_wr_array(w, KS_FIELDS);
     proto_wr_str(w, KS_MAGIC, KS_MAGIC_LEN);
     proto_wr_uint(w, KS_VERSION);
-    proto_wr_uint(w, (uint64_t) kind);
+    proto_wr_uint(w, (uint64_t)kind);
     proto_wr_bin(w, pub, PROTO_PUBKEY_LEN);
     proto_wr_uint(w, s_now_ms());
     proto_wr_bool(w, encrypt);
@@ -266,7 +266,7 @@ int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_
     tmp = malloc(tmp_cap);
     if (!tmp)
         goto out;
-    snprintf(tmp, tmp_cap, "%s.tmp.%ld", path, (long) getpid());
+    snprintf(tmp, tmp_cap, "%s.tmp.%ld", path, (long)getpid());
     fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0)
         goto out;
@@ -284,7 +284,7 @@ int proto_keystore_save(const char *path, const proto_key_t *key, proto_ks_kind_
             rc = PROTO_E_KS_EXISTS;
         goto out;
     }
-    (void) unlink(tmp);
+    (void)unlink(tmp);
     tmp_made = false;
     /* The key file is in place; a failing directory fsync still reports PROTO_E_IO. */
     if (s_fsync_dir(path) != 0)
@@ -295,7 +295,7 @@ out:
     if (fd >= 0)
         close(fd);
     if (tmp_made)
-        (void) unlink(tmp);
+        (void)unlink(tmp);
     free(tmp);
     proto_wr_free(&w); /* wipes: the buffer holds the seed of an unencrypted file */
     errno = saved_errno;
@@ -339,7 +339,7 @@ static int s_read_file(const char *path, uint8_t buf[static KS_MAX_FILE + 1], si
         }
         if (n == 0)
             break;
-        got += (size_t) n;
+        got += (size_t)n;
     }
     if (got > KS_MAX_FILE) {
         rc = PROTO_E_KS_FORMAT;
@@ -374,13 +374,11 @@ static int s_decode(const uint8_t *buf, size_t len, ks_file_t *f)
         proto_rd_uint(&r, UINT64_MAX, &f->created_ms) != PROTO_OK ||
         proto_rd_bool(&r, &f->encrypted) != PROTO_OK)
         return PROTO_E_KS_FORMAT;
-    f->kind = (proto_ks_kind_t) kind;
+    f->kind = (proto_ks_kind_t)kind;
     if (f->encrypted) {
         if (proto_rd_array_exact(&r, KS_KDF_FIELDS) != PROTO_OK ||
-            proto_rd_uint(&r, KS_OPS_MAX, &f->opslimit) != PROTO_OK ||
-            f->opslimit < KS_OPS_MIN ||
-            proto_rd_uint(&r, KS_MEM_MAX, &f->memlimit) != PROTO_OK ||
-            f->memlimit < KS_MEM_MIN ||
+            proto_rd_uint(&r, KS_OPS_MAX, &f->opslimit) != PROTO_OK || f->opslimit < KS_OPS_MIN ||
+            proto_rd_uint(&r, KS_MEM_MAX, &f->memlimit) != PROTO_OK || f->memlimit < KS_MEM_MIN ||
             proto_rd_bin_exact(&r, KS_SALT_LEN, f->salt) != PROTO_OK ||
             proto_rd_bin_exact(&r, KS_NONCE_LEN, f->nonce) != PROTO_OK ||
             proto_rd_bin(&r, KS_SEALED_LEN, &f->secret, &f->secret_len) != PROTO_OK ||
@@ -399,8 +397,7 @@ static int s_decode(const uint8_t *buf, size_t len, ks_file_t *f)
 
 /*  The seed of decoded file F into SEED (caller wipes). PROTO_OK,
  *  PROTO_E_KS_NEED_PASSPHRASE, PROTO_E_KS_BAD_PASSPHRASE or PROTO_E_CRYPTO. */
-static int s_unseal(const ks_file_t *f, const char *passphrase,
-                    uint8_t seed[static PROTO_SEED_LEN])
+static int s_unseal(const ks_file_t *f, const char *passphrase, uint8_t seed[static PROTO_SEED_LEN])
 {
     int rc = PROTO_E_CRYPTO;
     uint8_t dk[KS_KEY_LEN];
@@ -415,8 +412,8 @@ static int s_unseal(const ks_file_t *f, const char *passphrase,
     if (s_derive(dk, passphrase, f->salt, f->opslimit, f->memlimit) != 0)
         goto out;
     s_make_ad(ad, f->pub, f->kind);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, f->secret, f->secret_len,
-                                                   ad, sizeof ad, f->nonce, dk) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, f->secret, f->secret_len, ad,
+                                                   sizeof ad, f->nonce, dk) != 0) {
         rc = PROTO_E_KS_BAD_PASSPHRASE;
         goto out;
     }

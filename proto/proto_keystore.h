@@ -39,8 +39,7 @@ int proto_keystore_load(const char *path, const char *passphrase, proto_key_t **
                         proto_ks_info_t *info) PROTO_WUR;
 
 /*  Reads only the public facts of the file at PATH (permissions are checked too). */
-int proto_keystore_inspect(const char *path, proto_ks_info_t *info)
-    PROTO_WUR;
+int proto_keystore_inspect(const char *path, proto_ks_info_t *info) PROTO_WUR;
 
 /*  Stable message for an error code. */
 const char *proto_keystore_strerror(int err);

@@ -36,8 +36,7 @@ typedef enum {
 } proto_log_cat_t;
 
 /*  Parses "error|warn|info|debug|trace". Returns 0 and sets *out, or -1. */
-int proto_log_level_parse(const char *text, proto_log_level_t *out)
-    PROTO_WUR;
+int proto_log_level_parse(const char *text, proto_log_level_t *out) PROTO_WUR;
 
 /*  Sets the global threshold; messages above it are dropped cheaply. */
 void proto_log_set_level(proto_log_level_t level);
@@ -58,20 +57,20 @@ bool proto_log_enabled(proto_log_level_t level);
 void proto_log_write(proto_log_level_t level, proto_log_cat_t cat, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define GLOG(level, cat, ...)                                                           \
-    do {                                                                                \
-        if (proto_log_enabled(LOG_LVL_##level))                                         \
-            proto_log_write(LOG_LVL_##level, LOG_CAT_##cat, __VA_ARGS__);               \
+#define GLOG(level, cat, ...)                                                                      \
+    do {                                                                                           \
+        if (proto_log_enabled(LOG_LVL_##level))                                                    \
+            proto_log_write(LOG_LVL_##level, LOG_CAT_##cat, __VA_ARGS__);                          \
     } while (0)
 
 /*  At most one line per second per call site, process-wide (every instance in the process
  *  shares it): for events a peer can trigger in bulk where no instance state is at hand.
  *  Prefer GLOG_LIMITED. */
-#define GLOG_RATELIMITED(level, cat, ...)                                               \
-    do {                                                                                \
-        static int64_t s_last_log_ms_;                                                  \
-        if (proto_log_enabled(LOG_LVL_##level) && proto_log_ratelimit(&s_last_log_ms_)) \
-            proto_log_write(LOG_LVL_##level, LOG_CAT_##cat, __VA_ARGS__);               \
+#define GLOG_RATELIMITED(level, cat, ...)                                                          \
+    do {                                                                                           \
+        static int64_t s_last_log_ms_;                                                             \
+        if (proto_log_enabled(LOG_LVL_##level) && proto_log_ratelimit(&s_last_log_ms_))            \
+            proto_log_write(LOG_LVL_##level, LOG_CAT_##cat, __VA_ARGS__);                          \
     } while (0)
 
 /*  True at most once per second for the given call-site timestamp. */
@@ -98,12 +97,12 @@ void proto_log_write_sup(proto_log_level_t level, proto_log_cat_t cat, uint64_t 
 
 /*  At most one line per second per LIMIT (a proto_log_limit_t *, per instance) at the
  *  caller's clock NOW_MS; a line after a quiet spell says how many were suppressed. */
-#define GLOG_LIMITED(limit, now_ms, level, cat, ...)                                     \
-    do {                                                                                \
-        uint64_t sup_n_;                                                                \
-        if (proto_log_enabled(LOG_LVL_##level) &&                                       \
-            proto_log_limit_take((limit), (now_ms), &sup_n_))                           \
-            proto_log_write_sup(LOG_LVL_##level, LOG_CAT_##cat, sup_n_, __VA_ARGS__);   \
+#define GLOG_LIMITED(limit, now_ms, level, cat, ...)                                               \
+    do {                                                                                           \
+        uint64_t sup_n_;                                                                           \
+        if (proto_log_enabled(LOG_LVL_##level) &&                                                  \
+            proto_log_limit_take((limit), (now_ms), &sup_n_))                                      \
+            proto_log_write_sup(LOG_LVL_##level, LOG_CAT_##cat, sup_n_, __VA_ARGS__);              \
     } while (0)
 
 #endif

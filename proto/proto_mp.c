@@ -33,12 +33,12 @@ static size_t s_left(const proto_rd_t *r)
 /* Reads an N-byte big-endian unsigned integer. */
 static int s_be(proto_rd_t *r, int n, uint64_t *v)
 {
-    if (s_left(r) < (size_t) n)
+    if (s_left(r) < (size_t)n)
         return s_fail(r, PROTO_E_TRUNCATED);
     uint64_t x = 0;
     for (int i = 0; i < n; i++)
-        x = x << 8 | r->buf[r->pos + (size_t) i];
-    r->pos += (size_t) n;
+        x = x << 8 | r->buf[r->pos + (size_t)i];
+    r->pos += (size_t)n;
     *v = x;
     return PROTO_OK;
 }
@@ -98,7 +98,7 @@ int proto_rd_array_max(proto_rd_t *r, uint32_t max, uint32_t *n)
     /* Every element takes at least one byte: a count beyond what is left is a lie. */
     if (got > s_left(r))
         return s_fail(r, PROTO_E_TRUNCATED);
-    *n = (uint32_t) got;
+    *n = (uint32_t)got;
     return PROTO_OK;
 }
 
@@ -198,8 +198,8 @@ int proto_rd_bin(proto_rd_t *r, size_t max, const uint8_t **p, size_t *len)
     if (n > s_left(r))
         return s_fail(r, PROTO_E_TRUNCATED);
     *p = r->buf + r->pos;
-    *len = (size_t) n;
-    r->pos += (size_t) n;
+    *len = (size_t)n;
+    r->pos += (size_t)n;
     return PROTO_OK;
 }
 
@@ -267,11 +267,11 @@ int proto_rd_str(proto_rd_t *r, size_t max, const char **p, size_t *len)
         return s_fail(r, PROTO_E_TOO_LONG);
     if (n > s_left(r))
         return s_fail(r, PROTO_E_TRUNCATED);
-    if (!s_utf8_ok(r->buf + r->pos, (size_t) n))
+    if (!s_utf8_ok(r->buf + r->pos, (size_t)n))
         return s_fail(r, PROTO_E_INVALID);
-    *p = (const char *) (r->buf + r->pos);
-    *len = (size_t) n;
-    r->pos += (size_t) n;
+    *p = (const char *)(r->buf + r->pos);
+    *len = (size_t)n;
+    r->pos += (size_t)n;
     return PROTO_OK;
 }
 
@@ -293,7 +293,7 @@ static int s_skip_bytes(proto_rd_t *r, uint64_t n)
 {
     if (n > s_left(r))
         return s_fail(r, PROTO_E_TRUNCATED);
-    r->pos += (size_t) n;
+    r->pos += (size_t)n;
     return PROTO_OK;
 }
 
@@ -312,39 +312,62 @@ int proto_rd_skip(proto_rd_t *r, int depth)
         return s_skip_bytes(r, b & 0x1f);
     uint64_t elems = 0;
     if (b >= 0x80 && b <= 0x8f) {
-        elems = (uint64_t) (b & 0x0f) * 2;
+        elems = (uint64_t)(b & 0x0f) * 2;
     } else if (b >= 0x90 && b <= 0x9f) {
         elems = b & 0x0f;
     } else {
         switch (b) {
-        case 0xc4: case 0xc5: case 0xc6:
+        case 0xc4:
+        case 0xc5:
+        case 0xc6:
             if ((rc = s_be(r, 1 << (b - 0xc4), &n)))
                 return rc;
             return s_skip_bytes(r, n);
-        case 0xd9: case 0xda: case 0xdb:
+        case 0xd9:
+        case 0xda:
+        case 0xdb:
             if ((rc = s_be(r, 1 << (b - 0xd9), &n)))
                 return rc;
             return s_skip_bytes(r, n);
-        case 0xc7: case 0xc8: case 0xc9:
+        case 0xc7:
+        case 0xc8:
+        case 0xc9:
             if ((rc = s_be(r, 1 << (b - 0xc7), &n)))
                 return rc;
             return s_skip_bytes(r, n + 1);
-        case 0xca: return s_skip_bytes(r, 4);
-        case 0xcb: return s_skip_bytes(r, 8);
-        case 0xcc: case 0xd0: return s_skip_bytes(r, 1);
-        case 0xcd: case 0xd1: return s_skip_bytes(r, 2);
-        case 0xce: case 0xd2: return s_skip_bytes(r, 4);
-        case 0xcf: case 0xd3: return s_skip_bytes(r, 8);
-        case 0xd4: return s_skip_bytes(r, 2);
-        case 0xd5: return s_skip_bytes(r, 3);
-        case 0xd6: return s_skip_bytes(r, 5);
-        case 0xd7: return s_skip_bytes(r, 9);
-        case 0xd8: return s_skip_bytes(r, 17);
-        case 0xdc: case 0xdd:
+        case 0xca:
+            return s_skip_bytes(r, 4);
+        case 0xcb:
+            return s_skip_bytes(r, 8);
+        case 0xcc:
+        case 0xd0:
+            return s_skip_bytes(r, 1);
+        case 0xcd:
+        case 0xd1:
+            return s_skip_bytes(r, 2);
+        case 0xce:
+        case 0xd2:
+            return s_skip_bytes(r, 4);
+        case 0xcf:
+        case 0xd3:
+            return s_skip_bytes(r, 8);
+        case 0xd4:
+            return s_skip_bytes(r, 2);
+        case 0xd5:
+            return s_skip_bytes(r, 3);
+        case 0xd6:
+            return s_skip_bytes(r, 5);
+        case 0xd7:
+            return s_skip_bytes(r, 9);
+        case 0xd8:
+            return s_skip_bytes(r, 17);
+        case 0xdc:
+        case 0xdd:
             if ((rc = s_be(r, b == 0xdc ? 2 : 4, &elems)))
                 return rc;
             break;
-        case 0xde: case 0xdf:
+        case 0xde:
+        case 0xdf:
             if ((rc = s_be(r, b == 0xde ? 2 : 4, &elems)))
                 return rc;
             elems *= 2;
@@ -406,7 +429,7 @@ void proto_wr_nil(proto_wr_t *w)
 /* msgpack lengths are 32-bit and msgpack-c truncates a longer one silently: refuse it. */
 static bool s_len_ok(proto_wr_t *w, size_t n)
 {
-    if ((uint64_t) n <= UINT32_MAX)
+    if ((uint64_t)n <= UINT32_MAX)
         return true;
     if (w->err == PROTO_OK)
         w->err = PROTO_E_TOO_LONG;
@@ -444,7 +467,7 @@ const uint8_t *proto_wr_data(const proto_wr_t *w, size_t *len)
         return NULL;
     }
     *len = w->sbuf.size;
-    return (const uint8_t *) w->sbuf.data;
+    return (const uint8_t *)w->sbuf.data;
 }
 
 uint8_t *proto_wr_take(proto_wr_t *w, size_t *len)
@@ -455,7 +478,7 @@ uint8_t *proto_wr_take(proto_wr_t *w, size_t *len)
         return NULL;
     }
     *len = w->sbuf.size;
-    uint8_t *data = (uint8_t *) msgpack_sbuffer_release(&w->sbuf);
+    uint8_t *data = (uint8_t *)msgpack_sbuffer_release(&w->sbuf);
     if (!data) /* nothing was written: hand out a valid empty allocation */
         data = calloc(1, 1);
     return data;

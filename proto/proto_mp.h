@@ -21,7 +21,6 @@
 
 #include "proto/proto_err.h"
 
-
 /* ---- reader ---- */
 typedef struct {
     const uint8_t *buf;

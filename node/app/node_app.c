@@ -227,7 +227,8 @@ static int s_ledger_genesis(node_app_t *self, const char *source, char *err, siz
     if (ledger_genesis_parse((const char *)self->genesis, self->genesis_len, &self->lgenesis, msg,
                              sizeof msg) == LEDGER_OK)
         return 0;
-    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s is not a valid ledger genesis: %s", source, msg);
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s is not a valid ledger genesis: %s",
+                          source, msg);
 }
 
 /*  Roles other than 'user' act on the ledger: without one they are a start-up error. */
@@ -239,9 +240,9 @@ static int s_roles_check(node_app_t *self, char *err, size_t err_cap)
     for (uint32_t bit = 1; bit; bit <<= 1)
         if (roles & bit)
             return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                                 "--role %s needs a ledger: start the node with --genesis FILE "
-                                 "(the network's genesis.json)",
-                                 node_config_role_name(bit));
+                                  "--role %s needs a ledger: start the node with --genesis FILE "
+                                  "(the network's genesis.json)",
+                                  node_config_role_name(bit));
     return 0;
 }
 
@@ -354,9 +355,11 @@ static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
     self->rpc = node_rpc_new_prepared(bind, node_datadir_path(self->datadir), s_rpc_handler,
                                       s_rpc_prepare, self, msg, sizeof msg);
     if (!self->rpc)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot start the control API on %s: %s", bind, msg);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot start the control API on %s: %s",
+                              bind, msg);
     if (zloop_reader(self->loop, node_rpc_socket(self->rpc), s_on_rpc, self) != 0)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot register the control API on the event loop");
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "cannot register the control API on the event loop");
     return 0;
 }
 
@@ -387,7 +390,8 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     proto_log_set_level(node_config_log_level(cfg));
     const char *log_file = node_config_log_file(cfg);
     if (log_file && proto_log_set_file(log_file) != 0) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open log file %s: %s", log_file, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open log file %s: %s", log_file,
+                       strerror(errno));
         goto err;
     }
     if (proto_crypto_init() != 0) {

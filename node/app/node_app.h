@@ -57,8 +57,8 @@ int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *
  *  read-only while the node runs or locked (e.g. the ledger store's chain record). The
  *  method's handler reads the attachment with node_app_rpc_attachment(). */
 typedef int(node_app_prepare_fn)(node_app_t *app, json_t *params, json_t **new_params,
-                                 void **attachment, size_t *att_len, int *err_code,
-                                 char *err_msg, size_t err_cap);
+                                 void **attachment, size_t *att_len, int *err_code, char *err_msg,
+                                 size_t err_cap);
 
 /*  node_app_method_add with a prepare step (may be NULL). Methods are added before the
  *  RPC server starts (-1 after). */

@@ -187,18 +187,18 @@ static int s_peer_check(const char *text, char *err, size_t err_cap)
         return 0;
     case P2P_E_ADDR_ID:
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--peer '%s': the node id before '@' must be 64 hex characters "
-                             "(the peer's 'genie status' prints its full address)",
-                             text);
+                              "--peer '%s': the node id before '@' must be 64 hex characters "
+                              "(the peer's 'genie status' prints its full address)",
+                              text);
     case P2P_E_ADDR_ENDPOINT:
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
-                             "(PORT 1-65535)",
-                             text);
+                              "--peer '%s': the endpoint after '@' must look like tcp://IP:PORT "
+                              "(PORT 1-65535)",
+                              text);
     default:
-        return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)",
-                             text);
+        return proto_err_fail(
+            err, err_cap, NODE_E_FAILED,
+            "--peer '%s' must be NODEID@tcp://IP:PORT (NODEID: 64 hex characters)", text);
     }
 }
 
@@ -211,11 +211,13 @@ static int s_rpc_parse(const char *text, char **out, char *err, size_t err_cap)
         return 0;
     const char *colon = strrchr(text, ':');
     if (!colon || !s_port_ok(colon + 1))
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
     char host[64];
     size_t host_len = (size_t)(colon - text);
     if (host_len == 0 || host_len >= sizeof host)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "--rpc '%s' must be 127.0.0.1:PORT or 'off'", text);
     memcpy(host, text, host_len);
     host[host_len] = '\0';
     struct in_addr addr;
@@ -228,9 +230,9 @@ static int s_rpc_parse(const char *text, char **out, char *err, size_t err_cap)
     }
     if (!loopback)
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--rpc '%s' is not a loopback address: the control API only listens "
-                             "on 127.0.0.1 (or use --rpc off)",
-                             text);
+                              "--rpc '%s' is not a loopback address: the control API only listens "
+                              "on 127.0.0.1 (or use --rpc off)",
+                              text);
     size_t n = strlen(host) + 1 + strlen(colon + 1) + 1;
     *out = malloc(n);
     if (!*out)
@@ -245,8 +247,8 @@ int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t
     const char *p = text;
     if (*p == '\0')
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--role needs at least one role (authority, data-owner, "
-                             "trainer, enclave-runner, user, auditor)");
+                              "--role needs at least one role (authority, data-owner, "
+                              "trainer, enclave-runner, user, auditor)");
     for (;;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -257,9 +259,9 @@ int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t
         }
         if (found < 0)
             return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                                 "unknown role '%.*s' in --role (roles: authority, data-owner, "
-                                 "trainer, enclave-runner, user, auditor)",
-                                 (int)(len > 64 ? 64 : len), p);
+                                  "unknown role '%.*s' in --role (roles: authority, data-owner, "
+                                  "trainer, enclave-runner, user, auditor)",
+                                  (int)(len > 64 ? 64 : len), p);
         mask |= 1u << found;
         if (!end)
             break;
@@ -292,9 +294,10 @@ static int s_listen_add(node_config_t *self, const char *value, char *err, size_
 {
     if (!p2p_endpoint_ok(value))
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "--listen '%s' must look like tcp://IP:PORT (PORT 1-65535)", value);
+                              "--listen '%s' must look like tcp://IP:PORT (PORT 1-65535)", value);
     if (self->n_listen == NODE_MAX_LISTEN)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "too many --listen (at most %d)", NODE_MAX_LISTEN);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "too many --listen (at most %d)",
+                              NODE_MAX_LISTEN);
     for (size_t i = 0; i < self->n_listen; i++)
         if (strcmp(self->listen[i], value) == 0)
             return proto_err_fail(err, err_cap, NODE_E_FAILED, "--listen '%s' given twice", value);
@@ -310,7 +313,8 @@ static int s_peer_add(node_config_t *self, const char *value, char *err, size_t 
     if (s_peer_check(value, err, err_cap) != 0)
         return NODE_E_FAILED;
     if (self->n_peers == NODE_MAX_PEERS)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "too many --peer (at most %d)", NODE_MAX_PEERS);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "too many --peer (at most %d)",
+                              NODE_MAX_PEERS);
     for (size_t i = 0; i < self->n_peers; i++)
         if (strcmp(self->peers[i], value) == 0)
             return proto_err_fail(err, err_cap, NODE_E_FAILED, "--peer '%s' given twice", value);
@@ -342,16 +346,19 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         return s_peer_add(self, value, err, err_cap);
     case OPT_ROLE:
         if (self->roles_set)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "--role given twice (use one comma list)");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "--role given twice (use one comma list)");
         self->roles_set = true;
         return node_config_roles_parse(value, &self->roles, err, err_cap);
     case OPT_GENESIS:
         if (self->chain_name)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "--genesis and --chain-name exclude each other");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "--genesis and --chain-name exclude each other");
         return s_set_once(&self->genesis, "--genesis", value, err, err_cap);
     case OPT_CHAIN_NAME:
         if (self->genesis)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "--genesis and --chain-name exclude each other");
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "--genesis and --chain-name exclude each other");
         if (!*value || strlen(value) > 64)
             return proto_err_fail(err, err_cap, NODE_E_FAILED, "--chain-name wants 1 to 64 bytes");
         return s_set_once(&self->chain_name, "--chain-name", value, err, err_cap);
@@ -372,8 +379,8 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         self->log_level_set = true;
         if (proto_log_level_parse(value, &self->log_level) != 0)
             return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                                 "--log-level '%s' is not one of error, warn, info, debug, trace",
-                                 value);
+                                  "--log-level '%s' is not one of error, warn, info, debug, trace",
+                                  value);
         return 0;
     case OPT_LOG_FILE:
         return s_set_once(&self->log_file, "--log-file", value, err, err_cap);
@@ -383,8 +390,8 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         char *end = NULL;
         long v = strtol(value, &end, 10);
         if (!*value || *end || v < 1 || v > 256)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "--max-peers '%s' is not a number from 1 to 256",
-                                 value);
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "--max-peers '%s' is not a number from 1 to 256", value);
         self->max_peers = (uint32_t)v;
         return 0;
     }
@@ -412,10 +419,12 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
             if (strncmp(token, "--", 2) == 0) {
                 s_token_name(token, name, sizeof name);
                 if (strchr(token, '=') && optopt != 0)
-                    return proto_err_fail(err, err_cap, NODE_E_FAILED, "option '%s' takes no value", name);
+                    return proto_err_fail(err, err_cap, NODE_E_FAILED, "option '%s' takes no value",
+                                          name);
                 return proto_err_fail(err, err_cap, NODE_E_FAILED, "unknown option '%s'", name);
             }
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "unknown option '-%c'", optopt ? optopt : '?');
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "unknown option '-%c'",
+                                  optopt ? optopt : '?');
         }
         if (opt == ':') {
             s_token_name(token, name, sizeof name);
@@ -428,8 +437,9 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
                 (optarg && optind >= 2 && optarg == argv[optind - 1]) ? argv[optind - 2] : token;
             s_token_name(flag, name, sizeof name);
             if (strcmp(name + 2, s_options[index].name) != 0)
-                return proto_err_fail(err, err_cap, NODE_E_FAILED, "unknown option '%s' (did you mean '--%s'?)",
-                                     name, s_options[index].name);
+                return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                      "unknown option '%s' (did you mean '--%s'?)", name,
+                                      s_options[index].name);
         }
         if (opt == OPT_HELP) {
             self->action = NODE_CONFIG_HELP;
@@ -441,13 +451,15 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
         }
         /* "--datadir --listen x": getopt takes "--listen" as the value; say so. */
         if (optarg && strncmp(optarg, "--", 2) == 0 && index >= 0)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "option '--%s' needs a value (got '%s')",
-                                 s_options[index].name, optarg);
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "option '--%s' needs a value (got '%s')", s_options[index].name,
+                                  optarg);
         if (s_apply(self, opt, optarg ? optarg : "", err, err_cap) != 0)
             return NODE_E_FAILED;
     }
     if (optind < argc)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "unexpected argument '%s'", argv[optind]);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "unexpected argument '%s'",
+                              argv[optind]);
     if (!self->datadir)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "--datadir DIR is required");
     if (self->n_listen == 0)

@@ -66,8 +66,7 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
 const char *node_config_help(void);
 
 /*  Parses a comma list of role names into a bitmask. 0 or -1 with ERR filled. */
-int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t err_cap)
-    PROTO_WUR;
+int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t err_cap) PROTO_WUR;
 
 /*  Name of the single role bit ROLE ("authority", ...), or NULL if it is not one. */
 const char *node_config_role_name(uint32_t role);

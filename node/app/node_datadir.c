@@ -31,12 +31,11 @@ struct node_datadir_t {
     int lock_fd;
 };
 
-
 /*  OUT = DIR "/" NAME; -1 if it does not fit. */
 static int s_join(char *out, size_t cap, const char *dir, const char *name)
 {
     int n = snprintf(out, cap, "%s/%s", dir, name);
-    return (n < 0 || (size_t) n >= cap) ? -1 : 0;
+    return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
 
 /*  mkdir -p with mode 0700 for every directory we create. */
@@ -53,14 +52,17 @@ static int s_mkdirs(const char *path, char *err, size_t err_cap)
         char saved = buf[i];
         buf[i] = '\0';
         if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s", buf, strerror(errno));
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s",
+                                  buf, strerror(errno));
         buf[i] = saved;
     }
     struct stat st;
     if (stat(path, &st) != 0)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot use directory %s: %s", path, strerror(errno));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot use directory %s: %s", path,
+                              strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s exists and is not a directory", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s exists and is not a directory",
+                              path);
     return 0;
 }
 
@@ -84,8 +86,8 @@ static int s_fsync_parent(const char *path)
     return rc;
 }
 
-int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
-                           char *err, size_t err_cap)
+int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len, char *err,
+                           size_t err_cap)
 {
     int rc = -1;
     int saved_errno = 0;
@@ -110,9 +112,10 @@ int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t 
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: not a regular file", path);
         goto out;
     }
-    if ((uint64_t) st.st_size > max) {
+    if ((uint64_t)st.st_size > max) {
         saved_errno = EFBIG;
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path, max);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path,
+                       max);
         goto out;
     }
     buf = malloc(max + 1);
@@ -129,16 +132,18 @@ int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t 
             continue;
         if (n < 0) {
             saved_errno = errno;
-            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", path, strerror(errno));
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", path,
+                           strerror(errno));
             goto out;
         }
         if (n == 0)
             break;
-        got += (size_t) n;
+        got += (size_t)n;
     }
     if (got > max) {
         saved_errno = EFBIG;
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path, max);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: larger than %zu bytes", path,
+                       max);
         goto out;
     }
     buf[got] = '\0';
@@ -154,17 +159,17 @@ out:
     return rc;
 }
 
-int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode,
-                            char *err, size_t err_cap)
+int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                            size_t err_cap)
 {
     int rc = -1;
     int fd = -1;
     char tmp[NODE_DATADIR_PATH_MAX];
     bool tmp_made = false;
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long) getpid());
-    if (n < 0 || (size_t) n >= sizeof tmp)
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "path too long: %s", path);
-    (void) unlink(tmp); /* a leftover of an earlier crash of a process with our pid */
+    (void)unlink(tmp); /* a leftover of an earlier crash of a process with our pid */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (fd < 0) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp, strerror(errno));
@@ -182,11 +187,12 @@ int node_datadir_write_file(const char *path, const void *data, size_t len, mode
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0) {
-            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp, strerror(errno));
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", tmp,
+                           strerror(errno));
             goto out;
         }
         p += w;
-        left -= (size_t) w;
+        left -= (size_t)w;
     }
     if (fsync(fd) != 0) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot sync %s: %s", tmp, strerror(errno));
@@ -199,12 +205,14 @@ int node_datadir_write_file(const char *path, const void *data, size_t len, mode
     }
     fd = -1;
     if (rename(tmp, path) != 0) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot rename %s to %s: %s", tmp, path,
+                       strerror(errno));
         goto out;
     }
     tmp_made = false;
     if (s_fsync_parent(path) != 0) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot sync the directory of %s: %s", path, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot sync the directory of %s: %s", path,
+                       strerror(errno));
         goto out;
     }
     rc = 0;
@@ -212,7 +220,7 @@ out:
     if (fd >= 0)
         close(fd);
     if (tmp_made)
-        (void) unlink(tmp);
+        (void)unlink(tmp);
     return rc;
 }
 
@@ -235,8 +243,8 @@ static int s_lock(node_datadir_t *self, char *err, size_t err_cap)
     for (int attempt = 0; attempt < LOCK_ATTEMPTS; attempt++) {
         int fd = open(self->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s", self->lock_path,
-                          strerror(errno));
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s",
+                                  self->lock_path, strerror(errno));
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
             if (e == EWOULDBLOCK) {
@@ -244,31 +252,34 @@ static int s_lock(node_datadir_t *self, char *err, size_t err_cap)
                 close(fd);
                 if (pid > 0)
                     return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                                  "datadir %s is in use by another genie-node (pid %ld)",
-                                  self->path, pid);
-                return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir %s is in use by another genie-node",
-                              self->path);
+                                          "datadir %s is in use by another genie-node (pid %ld)",
+                                          self->path, pid);
+                return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                      "datadir %s is in use by another genie-node", self->path);
             }
             close(fd);
-            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: %s", self->lock_path, strerror(e));
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: %s",
+                                  self->lock_path, strerror(e));
         }
         struct stat held, named;
-        if (fstat(fd, &held) == 0 && stat(self->lock_path, &named) == 0
-            && held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+        if (fstat(fd, &held) == 0 && stat(self->lock_path, &named) == 0 &&
+            held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
             self->lock_fd = fd;
             return 0;
         }
         close(fd); /* the previous owner removed it under us: lock the new file */
     }
-    return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: it keeps being replaced", self->lock_path);
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot lock %s: it keeps being replaced",
+                          self->lock_path);
 }
 
 static int s_lock_write_pid(node_datadir_t *self, char *err, size_t err_cap)
 {
     char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long) getpid());
-    if (ftruncate(self->lock_fd, 0) != 0 || pwrite(self->lock_fd, buf, (size_t) n, 0) != n)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", self->lock_path, strerror(errno));
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+    if (ftruncate(self->lock_fd, 0) != 0 || pwrite(self->lock_fd, buf, (size_t)n, 0) != n)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot write %s: %s", self->lock_path,
+                              strerror(errno));
     return 0;
 }
 
@@ -286,8 +297,8 @@ node_datadir_t *node_datadir_open(const char *path, char *err, size_t err_cap)
         goto err;
     }
     snprintf(self->path, sizeof self->path, "%s", path);
-    if (s_join(self->lock_path, sizeof self->lock_path, path, "LOCK") != 0
-        || s_join(accounts, sizeof accounts, path, "accounts") != 0) {
+    if (s_join(self->lock_path, sizeof self->lock_path, path, "LOCK") != 0 ||
+        s_join(accounts, sizeof accounts, path, "accounts") != 0) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto err;
     }
@@ -298,7 +309,8 @@ node_datadir_t *node_datadir_open(const char *path, char *err, size_t err_cap)
     if (s_lock_write_pid(self, err, err_cap) != 0)
         goto err;
     if (mkdir(accounts, 0700) != 0 && errno != EEXIST) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s", accounts, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create directory %s: %s", accounts,
+                       strerror(errno));
         goto err;
     }
     GLOG(DEBUG, NODE, "datadir %s locked", self->path);
@@ -315,7 +327,7 @@ void node_datadir_destroy(node_datadir_t **self_p)
     node_datadir_t *self = *self_p;
     if (self->lock_fd >= 0) {
         /* Unlink while still holding the lock; see the race note at the top. */
-        (void) unlink(self->lock_path);
+        (void)unlink(self->lock_path);
         close(self->lock_fd);
     }
     free(self);
@@ -331,8 +343,10 @@ const char *node_datadir_path(const node_datadir_t *self)
 static int s_ks_fail(char *err, size_t err_cap, const char *what, const char *path, int rc)
 {
     if (rc == PROTO_E_IO)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path, strerror(errno));
-    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path, proto_keystore_strerror(rc));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path,
+                              strerror(errno));
+    return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s %s: %s", what, path,
+                          proto_keystore_strerror(rc));
 }
 
 int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created, char *err,
@@ -362,13 +376,14 @@ int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created
     int rc = proto_keystore_load(path, NULL, &k, &info);
     if (rc == PROTO_E_KS_NEED_PASSPHRASE)
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                      "node key %s is encrypted; genie-node needs an unencrypted node key",
-                      path);
+                              "node key %s is encrypted; genie-node needs an unencrypted node key",
+                              path);
     if (rc != PROTO_OK)
         return s_ks_fail(err, err_cap, "cannot load node key", path, rc);
     if (info.kind != PROTO_KS_NODE) {
         proto_key_destroy(&k);
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "%s holds an account key, not a node key", path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "%s holds an account key, not a node key", path);
     }
     *key = k;
     return 0;
@@ -385,19 +400,20 @@ int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 
     proto_hex_encode(chain_id, 32, hex);
     if (s_join(path, sizeof path, self->path, "chain_id") != 0)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
-    if (node_datadir_read_file(path, CHAIN_ID_FILE_MAX, &stored, &stored_len, msg, sizeof msg)
-        == 0) {
-        char *text = (char *) stored;
-        while (stored_len > 0 && (text[stored_len - 1] == '\n' || text[stored_len - 1] == '\r'
-                                  || text[stored_len - 1] == ' '))
+    if (node_datadir_read_file(path, CHAIN_ID_FILE_MAX, &stored, &stored_len, msg, sizeof msg) ==
+        0) {
+        char *text = (char *)stored;
+        while (stored_len > 0 && (text[stored_len - 1] == '\n' || text[stored_len - 1] == '\r' ||
+                                  text[stored_len - 1] == ' '))
             text[--stored_len] = '\0';
         bool same = strcmp(text, hex) == 0;
-        int rc = same ? 0
-                      : proto_err_fail(err, err_cap, NODE_E_FAILED,
-                               "datadir %s belongs to chain %.16s..., but the genesis given "
-                               "is chain %.16s... (use the genesis this datadir was made "
-                               "with, or another --datadir)",
-                               self->path, text, hex);
+        int rc = same
+                     ? 0
+                     : proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                      "datadir %s belongs to chain %.16s..., but the genesis given "
+                                      "is chain %.16s... (use the genesis this datadir was made "
+                                      "with, or another --datadir)",
+                                      self->path, text, hex);
         free(stored);
         return rc;
     }
@@ -426,8 +442,8 @@ static int s_cmp_names(const void *a, const void *b)
 }
 
 /*  Appends PATH's public facts to *list. */
-static int s_list_add(node_datadir_keyinfo_t **list, size_t *count, size_t *cap,
-                      const char *path, char *err, size_t err_cap)
+static int s_list_add(node_datadir_keyinfo_t **list, size_t *count, size_t *cap, const char *path,
+                      char *err, size_t err_cap)
 {
     if (*count == *cap) {
         size_t ncap = *cap ? *cap * 2 : 8;
@@ -463,8 +479,8 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
         goto out;
     }
-    if (s_join(path, sizeof path, datadir, "node.key") != 0
-        || s_join(accounts, sizeof accounts, datadir, "accounts") != 0) {
+    if (s_join(path, sizeof path, datadir, "node.key") != 0 ||
+        s_join(accounts, sizeof accounts, datadir, "accounts") != 0) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "datadir path too long");
         goto out;
     }
@@ -472,7 +488,8 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
         goto out;
     dir = opendir(accounts);
     if (!dir && errno != ENOENT) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot list %s: %s", accounts, strerror(errno));
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot list %s: %s", accounts,
+                       strerror(errno));
         goto out;
     }
     for (struct dirent *d = dir ? readdir(dir) : NULL; d; d = readdir(dir)) {
@@ -521,8 +538,8 @@ out:
 }
 
 int node_datadir_account_new(const char *datadir, const char *passphrase,
-                             uint8_t pub[static PROTO_PUBKEY_LEN], char *path_out,
-                             size_t path_cap, char *err, size_t err_cap)
+                             uint8_t pub[static PROTO_PUBKEY_LEN], char *path_out, size_t path_cap,
+                             char *err, size_t err_cap)
 {
     char accounts[NODE_DATADIR_PATH_MAX];
     char path[NODE_DATADIR_PATH_MAX];

@@ -54,20 +54,20 @@ int node_datadir_node_key(node_datadir_t *self, proto_key_t **key, bool *created
  *  start, writes DIR/genesis.json (if GENESIS) and then DIR/chain_id. Later, refuses
  *  (-1, ERR) when DIR/chain_id differs from CHAIN_ID. */
 int node_datadir_chain_bind(node_datadir_t *self, const uint8_t chain_id[static 32],
-                            const uint8_t *genesis, size_t len, char *err, size_t err_cap)
-    PROTO_WUR;
+                            const uint8_t *genesis, size_t len, char *err,
+                            size_t err_cap) PROTO_WUR;
 
 /*  Reads a whole file of at most MAX bytes into a new buffer (*data, caller frees; one
  *  extra NUL byte is appended but not counted in *len). -1 with ERR on failure; errno
  *  is kept (ENOENT when the file does not exist, EFBIG when it is too large). */
-int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len,
-                           char *err, size_t err_cap) PROTO_WUR;
+int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len, char *err,
+                           size_t err_cap) PROTO_WUR;
 
 /*  Writes DATA (LEN bytes) to PATH atomically with MODE: PATH.tmp.<pid> is written,
  *  fsynced, renamed over PATH, and the directory is fsynced. Replaces an existing PATH.
  *  -1 with ERR on failure (the temporary file is removed). */
-int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode,
-                            char *err, size_t err_cap) PROTO_WUR;
+int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
+                            size_t err_cap) PROTO_WUR;
 
 /*  One key file found by node_datadir_key_list. */
 typedef struct {
@@ -88,8 +88,7 @@ int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, si
  *  unencrypted. Writes the public key to PUB and the file path to PATH_OUT (PATH_CAP
  *  bytes; may be NULL). -1 with ERR on failure. */
 int node_datadir_account_new(const char *datadir, const char *passphrase,
-                             uint8_t pub[static PROTO_PUBKEY_LEN], char *path_out,
-                             size_t path_cap, char *err, size_t err_cap)
-    PROTO_WUR;
+                             uint8_t pub[static PROTO_PUBKEY_LEN], char *path_out, size_t path_cap,
+                             char *err, size_t err_cap) PROTO_WUR;
 
 #endif

@@ -154,7 +154,7 @@ typedef struct {
  *  input file, recorded in trained models. */
 typedef struct {
     ml_table_t *table; /* NULL without --data */
-    ml_geno_t *geno;          /* NULL without genotypes */
+    ml_geno_t *geno;   /* NULL without genotypes */
     uint8_t (*hashes)[32];
     size_t n_hashes;
 } node_cli_ml_data_t;

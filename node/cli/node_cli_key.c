@@ -55,8 +55,7 @@ static int s_pass_from_file(const char *path, char *pass, size_t cap)
     if (rc == -1)
         return node_cli_fail("cannot read passphrase file %s: %s", path, strerror(saved));
     if (rc == -2)
-        return node_cli_fail("passphrase in %s is too long (at most %d bytes)", path,
-                             PASS_MAX - 1);
+        return node_cli_fail("passphrase in %s is too long (at most %d bytes)", path, PASS_MAX - 1);
     if (len == 0)
         return node_cli_fail("passphrase file %s is empty (use --no-passphrase to store the "
                              "key unencrypted)",
@@ -73,14 +72,14 @@ static int s_prompt(const char *prompt, char *buf, size_t cap)
     if (tcgetattr(STDIN_FILENO, &old) != 0)
         return node_cli_fail("cannot read the terminal: %s", strerror(errno));
     quiet = old;
-    quiet.c_lflag &= ~(tcflag_t) ECHO;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
     quiet.c_lflag |= ICANON;
     fputs(prompt, stderr);
     fflush(stderr);
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
         return node_cli_fail("cannot turn terminal echo off: %s", strerror(errno));
     int rc = node_cli_read_line(STDIN_FILENO, buf, cap, &len);
-    (void) tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
     if (rc == -1)
         return node_cli_fail("cannot read the terminal: %s", strerror(errno));
@@ -119,8 +118,7 @@ static int s_pass_get(const char *file, char *pass, size_t cap)
     const char *env = getenv("GENIE_PASSPHRASE");
     if (env && env[0]) {
         if (strlen(env) >= cap)
-            return node_cli_fail("GENIE_PASSPHRASE is too long (at most %d bytes)",
-                                 PASS_MAX - 1);
+            return node_cli_fail("GENIE_PASSPHRASE is too long (at most %d bytes)", PASS_MAX - 1);
         memcpy(pass, env, strlen(env) + 1);
         return NODE_CLI_EXIT_OK;
     }
@@ -171,15 +169,14 @@ int node_cli_cmd_key_new(node_cli_t *cli, int argc, char **argv)
             goto out;
     }
     if (node_datadir_account_new(datadir, no_pass ? NULL : pass, pub, path, sizeof path, err,
-                                 sizeof err)
-        != 0) {
+                                 sizeof err) != 0) {
         rc = node_cli_fail("%s", err);
         goto out;
     }
     proto_hex_encode(pub, sizeof pub, hex);
     if (node_cli_json(cli)) {
-        json_t *j = json_pack("{s:s, s:s, s:b}", "account_id", hex, "file", path, "encrypted",
-                              !no_pass);
+        json_t *j =
+            json_pack("{s:s, s:s, s:b}", "account_id", hex, "file", path, "encrypted", !no_pass);
         node_cli_print_json(j);
         json_decref(j);
     } else {
@@ -218,10 +215,9 @@ int node_cli_cmd_key_list(node_cli_t *cli, int argc, char **argv)
             json_t *e;
             if (list[i].rc == PROTO_OK) {
                 proto_hex_encode(list[i].info.pub, PROTO_PUBKEY_LEN, hex);
-                e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "kind",
-                              s_kind_name(list[i].info.kind), "id", hex, "encrypted",
-                              list[i].info.encrypted, "created_ms",
-                              (json_int_t) list[i].info.created_ms, "file", list[i].path);
+                e = json_pack("{s:s, s:s, s:b, s:I, s:s}", "kind", s_kind_name(list[i].info.kind),
+                              "id", hex, "encrypted", list[i].info.encrypted, "created_ms",
+                              (json_int_t)list[i].info.created_ms, "file", list[i].path);
             } else {
                 e = json_pack("{s:s, s:s}", "file", list[i].path, "error",
                               proto_keystore_strerror(list[i].rc));

@@ -28,7 +28,7 @@ static int s_parse(int argc, char **argv, const char **pos, int npos, int *timeo
             long t = strtol(v, &end, 10);
             if (*end || t <= 0 || t > 3600)
                 return node_cli_usage("%s: --timeout wants seconds (1-3600)", cmd);
-            *timeout_s = (int) t;
+            *timeout_s = (int)t;
             continue;
         }
         if (strncmp(argv[i], "--", 2) == 0)
@@ -56,7 +56,7 @@ static int s_poll(node_cli_t *cli, const char *method, json_int_t id, int timeou
             return NODE_CLI_EXIT_OK;
         }
         json_decref(r);
-        if (waited >= (long) timeout_s * 1000)
+        if (waited >= (long)timeout_s * 1000)
             return node_cli_fail("timed out after %d s", timeout_s);
         node_cli_sleep_ms(POLL_MS);
     }
@@ -73,8 +73,8 @@ int node_cli_cmd_peers(node_cli_t *cli, int argc, char **argv)
     if (node_cli_json(cli)) {
         node_cli_print_json(r);
     } else {
-        printf("%-16s %-26s %-8s %-6s %-9s %s\n", "ID", "ENDPOINT", "LINKED", "SCORE",
-               "LAST SEEN", "ROLES ROOMS");
+        printf("%-16s %-26s %-8s %-6s %-9s %s\n", "ID", "ENDPOINT", "LINKED", "SCORE", "LAST SEEN",
+               "ROLES ROOMS");
         size_t i;
         json_t *p;
         json_array_foreach(r, i, p)
@@ -82,9 +82,11 @@ int node_cli_cmd_peers(node_cli_t *cli, int argc, char **argv)
             char seen[32] = "never";
             json_t *ago = json_object_get(p, "last_seen_ago_s");
             if (json_is_integer(ago))
-                snprintf(seen, sizeof seen, "%" JSON_INTEGER_FORMAT "s ago", json_integer_value(ago));
+                snprintf(seen, sizeof seen, "%" JSON_INTEGER_FORMAT "s ago",
+                         json_integer_value(ago));
             const char *id = node_cli_jstr(p, "id");
-            printf("%.16s %-26s %-8s %-6" JSON_INTEGER_FORMAT " %-9s ", id, node_cli_jstr(p, "endpoint"),
+            printf("%.16s %-26s %-8s %-6" JSON_INTEGER_FORMAT " %-9s ", id,
+                   node_cli_jstr(p, "endpoint"),
                    json_is_true(json_object_get(p, "banned"))   ? "banned"
                    : json_is_true(json_object_get(p, "linked")) ? "yes"
                                                                 : "no",
@@ -168,7 +170,7 @@ static void s_print_msg(node_cli_t *cli, const json_t *m)
             free(line);
         }
     } else {
-        time_t t = (time_t) (json_integer_value(json_object_get(m, "time_ms")) / 1000);
+        time_t t = (time_t)(json_integer_value(json_object_get(m, "time_ms")) / 1000);
         struct tm tm;
         char when[16];
         localtime_r(&t, &tm);

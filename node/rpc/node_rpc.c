@@ -687,7 +687,8 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
     struct sockaddr_in sa;
     char host[INET_ADDRSTRLEN];
     if (!datadir || !handler) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "node_rpc_new: datadir and handler are required");
+        proto_err_fail(err, err_cap, NODE_E_FAILED,
+                       "node_rpc_new: datadir and handler are required");
         return NULL;
     }
     if (node_rpc_os_parse_bind(bind, &sa, host, err, err_cap) != 0)
@@ -723,7 +724,8 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
              (void *)self, randombytes_random());
     self->router = zsock_new(ZMQ_ROUTER);
     if (!self->router || zsock_bind(self->router, "%s", self->endpoint) != 0) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create the RPC bridge socket %s", self->endpoint);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create the RPC bridge socket %s",
+                       self->endpoint);
         goto err;
     }
     zsock_set_rcvtimeo(self->router, 0);

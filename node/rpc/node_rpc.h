@@ -34,8 +34,8 @@ typedef struct node_rpc_t node_rpc_t;
 /*  Request handler, called on the main thread. METHOD and PARAMS (an array, an object,
  *  or NULL when absent) are borrowed. Returns a new reference to the result, or NULL
  *  after setting *err_code and writing a message into ERR_MSG (ERR_CAP bytes). */
-typedef json_t *(node_rpc_handler_fn)(void *ctx, const char *method, json_t *params,
-                                      int *err_code, char *err_msg, size_t err_cap);
+typedef json_t *(node_rpc_handler_fn)(void *ctx, const char *method, json_t *params, int *err_code,
+                                      char *err_msg, size_t err_cap);
 
 /*  Optional per-request step run on the HTTP thread before a request is forwarded, for
  *  work that should not hold up the main loop (e.g. signature checks, which then run in
@@ -48,9 +48,9 @@ typedef json_t *(node_rpc_handler_fn)(void *ctx, const char *method, json_t *par
  *        supply an attachment themselves, so a handler may trust what its prepare step
  *        put there;
  *    -1  answer with the error in *ERR_CODE / ERR_MSG (ERR_CAP bytes) without forwarding. */
-typedef int(node_rpc_prepare_fn)(void *ctx, const char *method, json_t *params,
-                                 json_t **new_params, void **attachment, size_t *att_len,
-                                 int *err_code, char *err_msg, size_t err_cap);
+typedef int(node_rpc_prepare_fn)(void *ctx, const char *method, json_t *params, json_t **new_params,
+                                 void **attachment, size_t *att_len, int *err_code, char *err_msg,
+                                 size_t err_cap);
 
 /*  Starts the server on BIND ("127.0.0.1:PORT"; PORT 0 picks a free port; any address
  *  other than a loopback one is refused) and writes the cookie and address files into

@@ -105,7 +105,7 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
     pthread_once(&s_curl_once, s_curl_init);
     if (s_curl_status != CURLE_OK) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libcurl: %s",
-                      curl_easy_strerror(s_curl_status));
+                       curl_easy_strerror(s_curl_status));
         return NULL;
     }
     node_rpc_client_t *self = calloc(1, sizeof *self);
@@ -121,12 +121,14 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
     if (strncmp(url, "http://", 7) == 0)
         rest = url + 7;
     else if (strstr(url, "://")) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "unsupported node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        proto_err_fail(err, err_cap, NODE_E_FAILED,
+                       "unsupported node URL '%s' (want http://127.0.0.1:PORT/)", url);
         goto err;
     }
     size_t hp_len = strcspn(rest, "/");
     if (hp_len == 0) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "bad node URL '%s' (want http://127.0.0.1:PORT/)", url);
+        proto_err_fail(err, err_cap, NODE_E_FAILED,
+                       "bad node URL '%s' (want http://127.0.0.1:PORT/)", url);
         goto err;
     }
     self->hostport = strndup(rest, hp_len);
@@ -152,12 +154,12 @@ node_rpc_client_t *node_rpc_client_new(const char *url, const char *cookie_file,
         ssize_t n = s_read_small(cookie_file, self->userpwd, S_MAX_COOKIE);
         if (n < 0) {
             proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", cookie_file,
-                          errno == EFBIG ? "too large for a cookie file" : strerror(errno));
+                           errno == EFBIG ? "too large for a cookie file" : strerror(errno));
             goto err;
         }
         if (n == 0 || !strchr(self->userpwd, ':')) {
-            proto_err_fail(err, err_cap, NODE_E_FAILED, "malformed cookie file %s (want user:password)",
-                          cookie_file);
+            proto_err_fail(err, err_cap, NODE_E_FAILED,
+                           "malformed cookie file %s (want user:password)", cookie_file);
             goto err;
         }
     }
@@ -189,17 +191,18 @@ node_rpc_client_t *node_rpc_client_from_datadir(const char *datadir, char *err, 
     ssize_t n = s_read_small(addr_path, addr, sizeof addr);
     if (n < 0 && errno == ENOENT) {
         proto_err_fail(err, err_cap, NODE_E_FAILED,
-                      "cannot read %s: no such file (is genie-node running with --datadir %s?)",
-                      addr_path, datadir);
+                       "cannot read %s: no such file (is genie-node running with --datadir %s?)",
+                       addr_path, datadir);
         return NULL;
     }
     if (n < 0) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read %s: %s", addr_path,
-                      errno == EFBIG ? "file too large" : strerror(errno));
+                       errno == EFBIG ? "file too large" : strerror(errno));
         return NULL;
     }
     if (n == 0 || addr[strcspn(addr, " \t\r\n/")] != '\0') {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "malformed %s (want 127.0.0.1:PORT)", addr_path);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "malformed %s (want 127.0.0.1:PORT)",
+                       addr_path);
         return NULL;
     }
     return node_rpc_client_new(addr, cookie_path, err, err_cap);
@@ -252,21 +255,21 @@ static void s_transport_error(node_rpc_client_t *self, CURLcode rc, const s_buf_
     curl_easy_getinfo(self->curl, CURLINFO_OS_ERRNO, &os_errno);
     if (rc == CURLE_COULDNT_CONNECT)
         proto_err_fail(err, cap, NODE_E_FAILED, "cannot connect to node at %s: %s", self->hostport,
-                      os_errno ? strerror((int)os_errno) : curl_easy_strerror(rc));
+                       os_errno ? strerror((int)os_errno) : curl_easy_strerror(rc));
     else if (rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_GOT_NOTHING)
         proto_err_fail(err, cap, NODE_E_FAILED,
-                      "node at %s accepted the connection but closed it without an answer (%s): "
-                      "it is running, but too many control connections may be open",
-                      self->hostport, *detail ? detail : curl_easy_strerror(rc));
+                       "node at %s accepted the connection but closed it without an answer (%s): "
+                       "it is running, but too many control connections may be open",
+                       self->hostport, *detail ? detail : curl_easy_strerror(rc));
     else if (rc == CURLE_OPERATION_TIMEDOUT)
-        proto_err_fail(err, cap, NODE_E_FAILED, "no answer from node at %s within %ld ms", self->hostport,
-                      timeout_ms);
+        proto_err_fail(err, cap, NODE_E_FAILED, "no answer from node at %s within %ld ms",
+                       self->hostport, timeout_ms);
     else if (rc == CURLE_WRITE_ERROR && buf->too_big)
-        proto_err_fail(err, cap, NODE_E_FAILED, "answer from node at %s is larger than %zu MiB", self->hostport,
-                      S_MAX_RESPONSE >> 20);
+        proto_err_fail(err, cap, NODE_E_FAILED, "answer from node at %s is larger than %zu MiB",
+                       self->hostport, S_MAX_RESPONSE >> 20);
     else
         proto_err_fail(err, cap, NODE_E_FAILED, "RPC to node at %s failed: %s", self->hostport,
-                      *detail ? detail : curl_easy_strerror(rc));
+                       *detail ? detail : curl_easy_strerror(rc));
 }
 
 /*  Reads a JSON-RPC answer for request ID. Returns as node_rpc_client_call does. */
@@ -282,27 +285,30 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
         const char *msg = json_string_value(json_object_get(error, "message"));
         json_int_t c = json_integer_value(code);
         if (!json_is_integer(code)) {
-            proto_err_fail(err, cap, NODE_E_FAILED, "malformed error answer from node at %s", self->hostport);
+            proto_err_fail(err, cap, NODE_E_FAILED, "malformed error answer from node at %s",
+                           self->hostport);
         } else if (c < -1 && c >= INT_MIN) {
             rc = NODE_E_RPC;
             self->last_code = (int)c;
             if (c == -32001)
-                proto_err_fail(err, cap, NODE_E_FAILED, "%s: wrong or missing credentials (stale cookie file?)",
-                              msg ? msg : "unauthorized");
+                proto_err_fail(err, cap, NODE_E_FAILED,
+                               "%s: wrong or missing credentials (stale cookie file?)",
+                               msg ? msg : "unauthorized");
             else
                 proto_err_fail(err, cap, NODE_E_FAILED, "%s", msg ? msg : "error");
         } else {
             proto_err_fail(err, cap, NODE_E_FAILED, "node error %" JSON_INTEGER_FORMAT ": %s", c,
-                          msg ? msg : "error");
+                           msg ? msg : "error");
         }
     } else if (status != 200) {
-        proto_err_fail(err, cap, NODE_E_FAILED, "node at %s answered HTTP %ld", self->hostport, status);
+        proto_err_fail(err, cap, NODE_E_FAILED, "node at %s answered HTTP %ld", self->hostport,
+                       status);
     } else if (!res) {
         proto_err_fail(err, cap, NODE_E_FAILED, "malformed answer from node at %s", self->hostport);
     } else if (!json_is_integer(json_object_get(doc, "id")) ||
                json_integer_value(json_object_get(doc, "id")) != id) {
         proto_err_fail(err, cap, NODE_E_FAILED, "answer from node at %s does not match the request",
-                      self->hostport);
+                       self->hostport);
     } else {
         if (result)
             *result = json_incref(res);
@@ -319,7 +325,8 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
         *result = NULL;
     if (!self || !method) {
         json_decref(params);
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "node_rpc_client_call: client and method are required");
+        proto_err_fail(err, err_cap, NODE_E_FAILED,
+                       "node_rpc_client_call: client and method are required");
         return NODE_E_PARAMS;
     }
     if (timeout_ms <= 0)
@@ -334,7 +341,8 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!body) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot encode the request (method not UTF-8?)");
+        proto_err_fail(err, err_cap, NODE_E_FAILED,
+                       "cannot encode the request (method not UTF-8?)");
         return NODE_E_PARAMS;
     }
 

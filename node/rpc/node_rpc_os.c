@@ -15,26 +15,29 @@
 #include <unistd.h>
 
 /*  Parses "A.B.C.D:PORT" with a 127/8 address into SA and HOST. */
-int node_rpc_os_parse_bind(const char *bind, struct sockaddr_in *sa, char host[static INET_ADDRSTRLEN],
-                        char *err, size_t cap)
+int node_rpc_os_parse_bind(const char *bind, struct sockaddr_in *sa,
+                           char host[static INET_ADDRSTRLEN], char *err, size_t cap)
 {
     const char *colon = bind ? strrchr(bind, ':') : NULL;
-    if (!colon || colon == bind || (size_t) (colon - bind) >= INET_ADDRSTRLEN) {
-        proto_err_fail(err, cap, NODE_E_FAILED, "bad RPC bind address '%s' (want 127.0.0.1:PORT)", bind ? bind : "");
+    if (!colon || colon == bind || (size_t)(colon - bind) >= INET_ADDRSTRLEN) {
+        proto_err_fail(err, cap, NODE_E_FAILED, "bad RPC bind address '%s' (want 127.0.0.1:PORT)",
+                       bind ? bind : "");
         return NODE_E_FAILED;
     }
-    memcpy(host, bind, (size_t) (colon - bind));
+    memcpy(host, bind, (size_t)(colon - bind));
     host[colon - bind] = '\0';
     memset(sa, 0, sizeof *sa);
     sa->sin_family = AF_INET;
     if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-        proto_err_fail(err, cap, NODE_E_FAILED, "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
-              bind);
+        proto_err_fail(err, cap, NODE_E_FAILED,
+                       "RPC must bind to an IPv4 loopback address like 127.0.0.1:PORT, not '%s'",
+                       bind);
         return NODE_E_FAILED;
     }
     if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-        proto_err_fail(err, cap, NODE_E_FAILED, "refusing to bind RPC to %s: the control API listens on loopback only",
-              bind);
+        proto_err_fail(err, cap, NODE_E_FAILED,
+                       "refusing to bind RPC to %s: the control API listens on loopback only",
+                       bind);
         return NODE_E_FAILED;
     }
     char *end;
@@ -44,7 +47,7 @@ int node_rpc_os_parse_bind(const char *bind, struct sockaddr_in *sa, char host[s
         proto_err_fail(err, cap, NODE_E_FAILED, "bad RPC port in '%s'", bind);
         return NODE_E_FAILED;
     }
-    sa->sin_port = htons((uint16_t) port);
+    sa->sin_port = htons((uint16_t)port);
     return 0;
 }
 
@@ -56,12 +59,13 @@ void node_rpc_os_bind_error(const struct sockaddr_in *sa, const char *host, char
     int one = 1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     bool bound = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
-                 bind(fd, (const struct sockaddr *) sa, sizeof *sa) == 0;
+                 bind(fd, (const struct sockaddr *)sa, sizeof *sa) == 0;
     int e = bound ? 0 : errno;
     if (fd >= 0)
         close(fd);
     if (e)
-        proto_err_fail(err, cap, NODE_E_FAILED, "cannot bind RPC to %s:%u: %s", host, port, strerror(e));
+        proto_err_fail(err, cap, NODE_E_FAILED, "cannot bind RPC to %s:%u: %s", host, port,
+                       strerror(e));
     else
         proto_err_fail(err, cap, NODE_E_FAILED, "cannot start the RPC server on %s:%u", host, port);
 }
@@ -69,11 +73,11 @@ void node_rpc_os_bind_error(const struct sockaddr_in *sa, const char *host, char
 /*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
  *  removed first) renamed over NAME. Fills PATH with DIR/NAME. */
 int node_rpc_os_write_file(const char *dir, const char *name, const char *data, size_t len,
-                        mode_t mode, char path[static PATH_MAX], char *err, size_t cap)
+                           mode_t mode, char path[static PATH_MAX], char *err, size_t cap)
 {
     char tmp[PATH_MAX];
     if (snprintf(path, PATH_MAX, "%s/%s", dir, name) >= PATH_MAX ||
-        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int) sizeof tmp) {
+        snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof tmp) {
         proto_err_fail(err, cap, NODE_E_FAILED, "datadir path too long: %s", dir);
         return NODE_E_FAILED;
     }
@@ -90,7 +94,7 @@ int node_rpc_os_write_file(const char *dir, const char *name, const char *data, 
             continue;
         if (w <= 0)
             break;
-        done += (size_t) w;
+        done += (size_t)w;
     }
     int e = done == len ? 0 : errno ? errno : EIO;
     if (close(fd) != 0 && !e)

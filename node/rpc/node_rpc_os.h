@@ -16,8 +16,7 @@ int node_rpc_os_parse_bind(const char *bind, struct sockaddr_in *sa,
 
 /*  Why a server could not start on SA: tries the bind itself (with SO_REUSEADDR, as
  *  libmicrohttpd does) to get the system's reason into ERR. */
-void node_rpc_os_bind_error(const struct sockaddr_in *sa, const char *host, char *err,
-                            size_t cap);
+void node_rpc_os_bind_error(const struct sockaddr_in *sa, const char *host, char *err, size_t cap);
 
 /*  Writes DATA to DIR/NAME atomically: a fresh DIR/.NAME.tmp (O_EXCL, MODE, any stale one
  *  removed first) renamed over NAME. Fills PATH with DIR/NAME. 0, or -1 with ERR. */

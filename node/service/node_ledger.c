@@ -443,9 +443,12 @@ bool node_ledger_is_broadcast(uint32_t kind)
 static uint32_t s_unicast_kind(const uint8_t *data, size_t len)
 {
     switch (ledger_sync_unicast_kind(data, len)) {
-    case LEDGER_SYNC_MSG_REQ: return PROTO_MSG_SYNC_REQ;
-    case LEDGER_SYNC_MSG_BLOCKS: return PROTO_MSG_SYNC_BLOCKS;
-    default: return 0;
+    case LEDGER_SYNC_MSG_REQ:
+        return PROTO_MSG_SYNC_REQ;
+    case LEDGER_SYNC_MSG_BLOCKS:
+        return PROTO_MSG_SYNC_BLOCKS;
+    default:
+        return 0;
     }
 }
 
@@ -617,14 +620,15 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     }
     char msg[512];
     if (ledger_store_open(self->dir, &self->store, msg, sizeof msg) != LEDGER_OK) {
-        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open the ledger in %s: %s", self->dir, msg);
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open the ledger in %s: %s", self->dir,
+                       msg);
         goto err;
     }
     int rc = ledger_genesis_apply(self->genesis, self->store);
     if (rc != LEDGER_OK) {
         proto_err_fail(err, err_cap, NODE_E_FAILED, "%s: %s", self->dir,
-                      rc == LEDGER_E_WRONG_CHAIN ? "the database holds another chain"
-                                                 : proto_err_str(rc));
+                       rc == LEDGER_E_WRONG_CHAIN ? "the database holds another chain"
+                                                  : proto_err_str(rc));
         goto err;
     }
     self->pool = ledger_mempool_new(self->store, NULL);

@@ -26,15 +26,15 @@ int nl_key_from_file(node_ledger_t *self, const char *path, char *err, size_t er
     int rc = proto_keystore_inspect(path, &info);
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
+                              proto_keystore_strerror(rc));
     const char *pass = info.encrypted ? getenv("GENIE_PASSPHRASE") : NULL;
     if (info.encrypted && (!pass || !pass[0]))
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "--validator-key %s is encrypted: set GENIE_PASSPHRASE",
-                             path);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "--validator-key %s is encrypted: set GENIE_PASSPHRASE", path);
     rc = proto_keystore_load(path, pass, &self->vkey, &info);
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "--validator-key %s: %s", path,
-                             proto_keystore_strerror(rc));
+                              proto_keystore_strerror(rc));
     if (!s_is_authority(self, proto_key_public(self->vkey)))
         GLOG(WARN, LEDGER,
              "--validator-key %s is not an authority of this chain (yet): "
@@ -50,7 +50,8 @@ int nl_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
     size_t n = 0;
     char msg[512];
     if (node_datadir_key_list(datadir, &list, &n, msg, sizeof msg) != 0)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot list %s/accounts: %s", datadir, msg);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot list %s/accounts: %s", datadir,
+                              msg);
     bool encrypted_match = false;
     for (size_t i = 0; i < n && !self->vkey; i++) {
         if (list[i].rc != PROTO_OK || list[i].info.kind != PROTO_KS_ACCOUNT ||
@@ -68,11 +69,11 @@ int nl_key_from_accounts(node_ledger_t *self, char *err, size_t err_cap)
     if (self->vkey)
         return 0;
     return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                         "--role authority but no validator key: %s/accounts/ holds no "
-                         "unencrypted key of an authority of this chain%s (copy the "
-                         "authority's key file there, or give --validator-key FILE)",
-                         datadir,
-                         encrypted_match ? " (an encrypted one needs --validator-key)" : "");
+                          "--role authority but no validator key: %s/accounts/ holds no "
+                          "unencrypted key of an authority of this chain%s (copy the "
+                          "authority's key file there, or give --validator-key FILE)",
+                          datadir,
+                          encrypted_match ? " (an encrypted one needs --validator-key)" : "");
 }
 
 int nl_signlog_restore(node_ledger_t *self, char *err, size_t err_cap)
@@ -84,18 +85,18 @@ int nl_signlog_restore(node_ledger_t *self, char *err, size_t err_cap)
                                       &len, msg, sizeof msg);
     if (!self->signlog)
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "%s (refusing to sign without the signing record: it protects "
-                             "against double-signing)",
-                             msg);
+                              "%s (refusing to sign without the signing record: it protects "
+                              "against double-signing)",
+                              msg);
     if (!data)
         return 0;
     int rc = ledger_cons_restore(self->cons, data, len);
     free(data);
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, NODE_E_FAILED,
-                             "%s is not a valid signing record (%s): refusing to sign without "
-                             "it (it protects against double-signing)",
-                             self->signstate, proto_err_str(rc));
+                              "%s is not a valid signing record (%s): refusing to sign without "
+                              "it (it protects against double-signing)",
+                              self->signstate, proto_err_str(rc));
     GLOG(INFO, LEDGER, "signing record restored from %s", self->signstate);
     return 0;
 }

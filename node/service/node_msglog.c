@@ -88,8 +88,11 @@ size_t node_msglog_after(const node_msglog_t *log, uint64_t after, node_msg_t *o
         const s_entry_t *e = &log->ring[(log->head + i) % log->cap];
         if (e->seq <= after)
             continue;
-        out[n++] = (node_msg_t){.seq = e->seq, .time_ms = e->time_ms, .recv_ms = e->recv_ms,
-                                .data = e->data, .len = e->len};
+        out[n++] = (node_msg_t){.seq = e->seq,
+                                .time_ms = e->time_ms,
+                                .recv_ms = e->recv_ms,
+                                .data = e->data,
+                                .len = e->len};
         memcpy(out[n - 1].from, e->from, 32);
     }
     return n;

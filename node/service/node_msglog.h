@@ -14,8 +14,8 @@ typedef struct node_msglog_t node_msglog_t;
 typedef struct {
     uint64_t seq;
     uint8_t from[32];
-    uint64_t time_ms; /* when the sender sent it (its envelope time) */
-    uint64_t recv_ms; /* when we received it */
+    uint64_t time_ms;    /* when the sender sent it (its envelope time) */
+    uint64_t recv_ms;    /* when we received it */
     const uint8_t *data; /* borrowed until the next append */
     size_t len;
 } node_msg_t;

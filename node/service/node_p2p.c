@@ -83,8 +83,8 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
 
 /* Dispatch on the unicast's registered kind: ledger sync to the ledger, text to the inbox;
    any other kind has no reader on this node and is dropped. */
-static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind, const uint8_t *data,
-                         size_t len)
+static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                         const uint8_t *data, size_t len)
 {
     node_p2p_t *self = ctx;
     if (kind == PROTO_MSG_SYNC_REQ || kind == PROTO_MSG_SYNC_BLOCKS) {
@@ -271,8 +271,9 @@ static json_t *m_send(node_app_t *app, const char *method, json_t *params, int *
         return NULL;
     }
     char why[128];
-    uint64_t id = p2p_node_send(node_app_p2p(app), dest, PROTO_MSG_TEXT, (const uint8_t *)json_string_value(text),
-                                json_string_length(text), why, sizeof why);
+    uint64_t id = p2p_node_send(node_app_p2p(app), dest, PROTO_MSG_TEXT,
+                                (const uint8_t *)json_string_value(text), json_string_length(text),
+                                why, sizeof why);
     if (!id)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
     (void)method;
@@ -485,8 +486,8 @@ static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, 
         (json_int_t)st.policy_dropped, "banned", (json_int_t)st.banned, "delivered",
         (json_int_t)st.delivered, "iwant_served", (json_int_t)st.iwant_served, "seen_entries",
         (json_int_t)st.seen_entries, "mcache_entries", (json_int_t)st.mcache_entries,
-        "mcache_bytes", (json_int_t)st.mcache_bytes, "table_entries",
-        (json_int_t)st.table_entries, "links", (json_int_t)st.links);
+        "mcache_bytes", (json_int_t)st.mcache_bytes, "table_entries", (json_int_t)st.table_entries,
+        "links", (json_int_t)st.links);
     if (o) {
         json_object_set_new(o, "oversized", json_integer((json_int_t)st.oversized));
         json_object_set_new(o, "stale", json_integer((json_int_t)st.stale));

@@ -105,7 +105,8 @@ static int s_rewrite(node_signlog_t *self, const uint8_t *data, size_t len, uint
     self->rewrites++;
     self->fd = open(self->path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (self->fd < 0)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s", self->path, strerror(errno));
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot open %s: %s", self->path,
+                              strerror(errno));
     self->end = total;
     if (data)
         self->seq = seq;
@@ -177,8 +178,8 @@ int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, c
                         size_t err_cap)
 {
     if (len == 0 || len > self->max_record)
-        return proto_err_fail(err, err_cap, NODE_E_FAILED, "signing record of %zu bytes (limit %zu)", len,
-                             self->max_record);
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "signing record of %zu bytes (limit %zu)", len, self->max_record);
     uint64_t seq = self->seq + 1;
     if (self->fd < 0 || self->end + len + NODE_SIGNLOG_OVERHEAD > self->compact_bytes)
         return s_rewrite(self, data, len, seq, err, err_cap);
@@ -208,7 +209,8 @@ int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, c
     self->appends++;
     return 0;
 fail:
-    proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot append to %s: %s", self->path, strerror(errno));
+    proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot append to %s: %s", self->path,
+                   strerror(errno));
     close(self->fd);
     self->fd = -1;
     return NODE_E_FAILED;

@@ -445,9 +445,8 @@ static void s_sig_put(const char *name, const uint8_t pk[32], const uint8_t sig[
 
 static void s_sigbatch_corpus(void)
 {
-    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-                                      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-                                      [31] = 0x10};
+    static const uint8_t order[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,       0xd6,
+                                      0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, [31] = 0x10};
     uint8_t seed[32], pk[32], sk[64], sig[64], msg[32], t[64];
     for (int i = 0; i < 32; i++) {
         seed[i] = (uint8_t)(0x40 + i);

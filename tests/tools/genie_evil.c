@@ -75,9 +75,8 @@ typedef enum {
     EVIL_TXFLOOD
 } evil_mode_t;
 
-static const char *const s_mode_names[] = {"garbage", "oversized",  "truncated",
-                                           "forged",  "replay",     "flood",
-                                           "wrongchain", "hello",   "txflood"};
+static const char *const s_mode_names[] = {"garbage", "oversized",  "truncated", "forged", "replay",
+                                           "flood",   "wrongchain", "hello",     "txflood"};
 
 typedef struct {
     uint8_t target_id[32];

@@ -683,8 +683,8 @@ int main(int argc, char **argv)
            "%ld posts over %d connections, %.2f ms per post of up to %ld, connections busy "
            "%.1f%% of the time inside RPC; waits: %ld on a full mempool, %ld on a sender's "
            "window%s\n",
-           submitted, accepted, rejected, el, (double)accepted / (el > 0 ? el : 1e-9), posts, g.conns,
-           posts ? 1e3 * post_s / (double)posts : 0, batch,
+           submitted, accepted, rejected, el, (double)accepted / (el > 0 ? el : 1e-9), posts,
+           g.conns, posts ? 1e3 * post_s / (double)posts : 0, batch,
            el > 0 ? 100.0 * post_s / (el * g.conns) : 0, atomic_load(&g.full_waits),
            atomic_load(&g.window_waits), submitted < count ? " [stopped by --seconds]" : "");
     if (g.first_err[0])

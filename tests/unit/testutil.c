@@ -41,10 +41,10 @@ uint64_t testutil_seed(const char *what)
     } else {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        seed = (uint64_t) ts.tv_sec * 1000003u ^ (uint64_t) ts.tv_nsec ^ (uint64_t) getpid() << 20;
+        seed = (uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 20;
     }
-    printf("%s: seed %llu (GENIE_TEST_SEED=%llu replays)\n", what, (unsigned long long) seed,
-           (unsigned long long) seed);
+    printf("%s: seed %llu (GENIE_TEST_SEED=%llu replays)\n", what, (unsigned long long)seed,
+           (unsigned long long)seed);
     fflush(stdout);
     return seed;
 }
@@ -71,9 +71,9 @@ const char *testutil_tmpdir(void)
 
 static int s_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-    (void) sb;
-    (void) flag;
-    (void) ftw;
+    (void)sb;
+    (void)flag;
+    (void)ftw;
     return remove(path);
 }
 

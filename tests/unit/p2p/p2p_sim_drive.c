@@ -208,7 +208,7 @@ void psim_act_send(sim_t *sim, int node, int arg)
     op->issued_ms = sim->now;
     nd->pending_op = arg;
     op->id = p2p_core_send(nd->core, sim->nodes[op->dst].id, SIM_UNICAST_KIND, payload,
-                          sizeof payload, sim->now);
+                           sizeof payload, sim->now);
     nd->pending_op = -1;
     psim_trace(sim, op->src, op->dst, "%d: send op %d to %d: id %" PRIu64, op->src, arg, op->dst,
                op->id);

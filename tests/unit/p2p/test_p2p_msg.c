@@ -54,8 +54,7 @@ static void s_record_empty(p2p_record_t *rec, const proto_key_t *key)
 static void s_record_typical(p2p_record_t *rec, const proto_key_t *key, uint64_t seq)
 {
     memset(rec, 0, sizeof *rec);
-    snprintf(rec->endpoints[0], P2P_ENDPOINT_MAX, "tcp://192.168.1.%u:7000",
-             (unsigned) (seq % 250));
+    snprintf(rec->endpoints[0], P2P_ENDPOINT_MAX, "tcp://192.168.1.%u:7000", (unsigned)(seq % 250));
     rec->n_endpoints = 1;
     rec->roles = 3;
     snprintf(rec->rooms[0], P2P_ROOM_NAME_MAX, "cohort-a");
@@ -71,15 +70,15 @@ static void s_record_max(p2p_record_t *rec, const proto_key_t *key, uint64_t seq
     for (int i = 0; i < P2P_REC_ENDPOINTS; i++) {
         char host[HOST_MAX + 1];
         s_fill(host, 'h', HOST_MAX);
-        host[0] = (char) ('a' + i);
+        host[0] = (char)('a' + i);
         snprintf(rec->endpoints[i], P2P_ENDPOINT_MAX, "tcp://%s:65535", host);
     }
     rec->n_endpoints = P2P_REC_ENDPOINTS;
     rec->roles = UINT32_MAX;
     for (int i = 0; i < P2P_REC_ROOMS; i++) {
         s_fill(rec->rooms[i], 'r', P2P_ROOM_NAME_MAX - 1);
-        rec->rooms[i][0] = (char) ('a' + i % 26);
-        rec->rooms[i][1] = (char) ('0' + i / 26);
+        rec->rooms[i][0] = (char)('a' + i % 26);
+        rec->rooms[i][1] = (char)('0' + i / 26);
     }
     rec->n_rooms = P2P_REC_ROOMS;
     rec->seq = seq;
@@ -145,9 +144,9 @@ static void s_check_encoding(decode_fn dec, const uint8_t *buf, size_t len, bool
 
     /* All bodies are fixarrays (1..15 elements). */
     CHECK(buf[0] >= 0x91 && buf[0] <= 0x9e);
-    longer[0] = (uint8_t) (buf[0] + 1); /* one more element (the trailing nil byte) */
+    longer[0] = (uint8_t)(buf[0] + 1); /* one more element (the trailing nil byte) */
     CHECK_EQ(s_decode_copy(dec, longer, len + 1), PROTO_E_ARITY);
-    longer[0] = (uint8_t) (buf[0] - 1);
+    longer[0] = (uint8_t)(buf[0] - 1);
     CHECK_EQ(s_decode_copy(dec, longer, len), PROTO_E_ARITY);
     free(longer);
 
@@ -310,7 +309,7 @@ static void test_hello(const proto_key_t *key)
 static void test_u64(void)
 {
     const uint64_t values[] = {
-        0, 1, 127, 128, 255, 256, 65535, 65536, UINT32_MAX, (uint64_t) UINT32_MAX + 1, UINT64_MAX};
+        0, 1, 127, 128, 255, 256, 65535, 65536, UINT32_MAX, (uint64_t)UINT32_MAX + 1, UINT64_MAX};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         proto_wr_t w;
         size_t len;
@@ -392,7 +391,7 @@ static uint8_t *s_records_body(const proto_key_t *key, bool nodes, uint64_t req_
         proto_wr_array(&w, nodes ? 2 : 1);
         if (nodes)
             proto_wr_uint(&w, req_id);
-        proto_wr_array(&w, (uint32_t) n);
+        proto_wr_array(&w, (uint32_t)n);
         for (size_t i = 0; i < n; i++)
             p2p_record_write(&w, ptrs[i]);
     }
@@ -526,7 +525,7 @@ static void test_gossip(void)
 {
     uint8_t *big = malloc(P2P_PAYLOAD_MAX);
     for (size_t i = 0; i < P2P_PAYLOAD_MAX; i++)
-        big[i] = (uint8_t) (i * 31 + 7);
+        big[i] = (uint8_t)(i * 31 + 7);
     char room[P2P_ROOM_NAME_MAX], long_room[P2P_ROOM_NAME_MAX + 1];
     s_fill(room, 'z', P2P_ROOM_NAME_MAX - 1);
     s_fill(long_room, 'z', P2P_ROOM_NAME_MAX);
@@ -539,7 +538,7 @@ static void test_gossip(void)
     CHECK_EQ(s_gossip_raw("", 0, P2P_PAYLOAD_MAX), PROTO_OK);
     CHECK_EQ(s_gossip_raw("", 0, P2P_PAYLOAD_MAX + 1), PROTO_E_TOO_LONG);
     CHECK_EQ(s_gossip_raw("", UINT32_MAX, 0), PROTO_OK);
-    CHECK_EQ(s_gossip_raw("", (uint64_t) UINT32_MAX + 1, 0), PROTO_E_RANGE);
+    CHECK_EQ(s_gossip_raw("", (uint64_t)UINT32_MAX + 1, 0), PROTO_E_RANGE);
     CHECK_EQ(s_gossip_raw(room, 0, 0), PROTO_OK);
     CHECK_EQ(s_gossip_raw(long_room, 0, 0), PROTO_E_TOO_LONG);
     CHECK_EQ(s_gossip_raw("A", 0, 0), PROTO_E_INVALID);
@@ -567,7 +566,7 @@ static void s_ids_case(const char *topic, const uint8_t (*ids)[32], size_t n)
     CHECK_EQ(m->n_ids, n);
     CHECK(n == 0 || memcmp(m->ids, ids, n * 32) == 0);
     proto_wr_init(&w);
-    p2p_msg_write_ids(&w, m->topic, (const uint8_t(*)[32]) m->ids, m->n_ids);
+    p2p_msg_write_ids(&w, m->topic, (const uint8_t(*)[32])m->ids, m->n_ids);
     uint8_t *buf2 = s_take(&w, &len2);
     CHECK(len2 == len && memcmp(buf, buf2, len) == 0);
     free(buf2);
@@ -581,13 +580,13 @@ static void test_ids(void)
     uint8_t(*ids)[32] = malloc((P2P_IDS_MAX + 1) * sizeof *ids);
     for (size_t i = 0; i <= P2P_IDS_MAX; i++)
         for (size_t j = 0; j < 32; j++)
-            ids[i][j] = (uint8_t) (i ^ (j * 13));
+            ids[i][j] = (uint8_t)(i ^ (j * 13));
     char room[P2P_ROOM_NAME_MAX];
     s_fill(room, 'm', P2P_ROOM_NAME_MAX - 1);
 
-    s_ids_case("", (const uint8_t(*)[32]) ids, 0);
-    s_ids_case("x", (const uint8_t(*)[32]) ids, 1);
-    s_ids_case(room, (const uint8_t(*)[32]) ids, P2P_IDS_MAX);
+    s_ids_case("", (const uint8_t(*)[32])ids, 0);
+    s_ids_case("x", (const uint8_t(*)[32])ids, 1);
+    s_ids_case(room, (const uint8_t(*)[32])ids, P2P_IDS_MAX);
 
     /* 257 ids, an id of 31 and 33 bytes, a bad topic. */
     proto_wr_t w;
@@ -617,7 +616,7 @@ static void test_ids(void)
     }
 
     proto_wr_init(&w);
-    p2p_msg_write_ids(&w, "No", (const uint8_t(*)[32]) ids, 1);
+    p2p_msg_write_ids(&w, "No", (const uint8_t(*)[32])ids, 1);
     buf = s_take(&w, &len);
     CHECK_EQ(s_decode_copy(s_dec_ids, buf, len), PROTO_E_INVALID);
     free(buf);
@@ -670,7 +669,7 @@ static void test_unicast(void)
 {
     uint8_t *big = malloc(P2P_PAYLOAD_MAX + 1);
     for (size_t i = 0; i <= P2P_PAYLOAD_MAX; i++)
-        big[i] = (uint8_t) (i * 7);
+        big[i] = (uint8_t)(i * 7);
     p2p_unicast_t in[3];
     memset(in, 0, sizeof in);
     in[0].kind = P2P_KIND_USER_MIN; /* the smallest kind the layer above may use */
@@ -725,7 +724,7 @@ static void test_unicast(void)
     CHECK_EQ(s_decode_copy(s_dec_unicast, buf, len), PROTO_E_INVALID);
     free(buf);
     /* Kinds: below P2P_KIND_USER_MIN (the p2p layer's own) and above 32 bits are refused. */
-    const uint64_t bad_kinds[] = {0, 1, P2P_KIND_USER_MIN - 1, (uint64_t) UINT32_MAX + 1};
+    const uint64_t bad_kinds[] = {0, 1, P2P_KIND_USER_MIN - 1, (uint64_t)UINT32_MAX + 1};
     for (size_t k = 0; k < sizeof bad_kinds / sizeof bad_kinds[0]; k++) {
         proto_wr_init(&w);
         proto_wr_array(&w, 4);

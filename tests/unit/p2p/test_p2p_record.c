@@ -51,7 +51,7 @@ static void s_make_max(p2p_record_t *rec, const proto_key_t *key)
     for (int i = 0; i < P2P_REC_ENDPOINTS; i++) {
         char host[HOST_MAX + 1];
         s_fill(host, 'a', HOST_MAX);
-        host[0] = (char) ('a' + i); /* distinct endpoints */
+        host[0] = (char)('a' + i); /* distinct endpoints */
         snprintf(rec->endpoints[i], P2P_ENDPOINT_MAX, "tcp://%s:65535", host);
     }
     rec->n_endpoints = P2P_REC_ENDPOINTS;
@@ -395,7 +395,7 @@ static void test_round_trip(const proto_key_t *key)
     /* The maximal record's exact size is within the advertised bound. */
     size_t len;
     uint8_t *buf = s_encode(&recs[1], &len);
-    printf("maximal record: %zu bytes (bound %d)\n", len, (int) P2P_RECORD_MAX_BYTES);
+    printf("maximal record: %zu bytes (bound %d)\n", len, (int)P2P_RECORD_MAX_BYTES);
     free(buf);
 }
 
@@ -448,7 +448,7 @@ static void test_limits(void)
     raw = s_raw_ok();
     raw.roles = UINT32_MAX;
     CHECK_EQ(s_raw_decode(&raw), PROTO_OK);
-    raw.roles = (uint64_t) UINT32_MAX + 1;
+    raw.roles = (uint64_t)UINT32_MAX + 1;
     CHECK_EQ(s_raw_decode(&raw), PROTO_E_RANGE);
 
     /* Endpoint count: 0 (a node that does not listen) and 4 are fine, 5 is too many. */

@@ -34,7 +34,7 @@ static uint64_t s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /*  Reads a whole small file into BUF; returns its length or -1. */
@@ -45,7 +45,7 @@ static long s_slurp(const char *path, uint8_t *buf, size_t cap)
         return -1;
     size_t n = fread(buf, 1, cap, fp);
     fclose(fp);
-    return (long) n;
+    return (long)n;
 }
 
 /*  Writes BUF to PATH with MODE (replacing it). 0 or -1. */
@@ -56,7 +56,7 @@ static int s_spit(const char *path, const uint8_t *buf, size_t len, mode_t mode)
     if (fd < 0)
         return -1;
     int rc = fchmod(fd, mode);
-    if (len && write(fd, buf, len) != (ssize_t) len)
+    if (len && write(fd, buf, len) != (ssize_t)len)
         rc = -1;
     close(fd);
     return rc;
@@ -66,7 +66,7 @@ static long s_find(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m
 {
     for (size_t i = 0; i + m <= n; i++)
         if (memcmp(hay + i, needle, m) == 0)
-            return (long) i;
+            return (long)i;
     return -1;
 }
 
@@ -137,7 +137,7 @@ static void test_roundtrip_clear(void)
     uint8_t seed[PROTO_SEED_LEN];
     long n = s_slurp(path, buf, sizeof buf);
     proto_key_seed(k, seed);
-    CHECK(n > 0 && s_find(buf, (size_t) n, seed, sizeof seed) >= 0);
+    CHECK(n > 0 && s_find(buf, (size_t)n, seed, sizeof seed) >= 0);
     sodium_memzero(seed, sizeof seed);
     sodium_memzero(buf, sizeof buf);
     unlink(path);
@@ -161,7 +161,7 @@ static void test_roundtrip_encrypted(void)
     uint8_t seed[PROTO_SEED_LEN];
     long n = s_slurp(path, buf, sizeof buf);
     proto_key_seed(k, seed);
-    CHECK(n > 100 && s_find(buf, (size_t) n, seed, sizeof seed) < 0);
+    CHECK(n > 100 && s_find(buf, (size_t)n, seed, sizeof seed) < 0);
     sodium_memzero(seed, sizeof seed);
     if (n <= 100) {
         unlink(path);
@@ -179,7 +179,7 @@ static void test_roundtrip_encrypted(void)
     CHECK_EQ(proto_keystore_inspect(path, NULL), PROTO_OK);
 
     /* Load without a passphrase: needs one; out stays NULL. */
-    back = (proto_key_t *) &info; /* any non-NULL value: load must reset it */
+    back = (proto_key_t *)&info; /* any non-NULL value: load must reset it */
     CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_E_KS_NEED_PASSPHRASE);
     CHECK(back == NULL);
     CHECK_EQ(proto_keystore_load(path, "", &back, NULL), PROTO_E_KS_NEED_PASSPHRASE);
@@ -203,19 +203,19 @@ static void test_roundtrip_encrypted(void)
     char bad[512];
     s_path(bad, sizeof bad, "flipped.key");
     uint8_t copy[4096];
-    memcpy(copy, buf, (size_t) n);
+    memcpy(copy, buf, (size_t)n);
     copy[n - 20] ^= 0x01;
-    CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
+    CHECK_EQ(s_spit(bad, copy, (size_t)n, 0600), 0);
     CHECK_EQ(proto_keystore_load(bad, "correct horse", &back, NULL), PROTO_E_KS_BAD_PASSPHRASE);
     CHECK(back == NULL);
 
     /* The public key replaced: the additional data no longer matches. */
-    long at = s_find(buf, (size_t) n, proto_key_public(k), PROTO_PUBKEY_LEN);
+    long at = s_find(buf, (size_t)n, proto_key_public(k), PROTO_PUBKEY_LEN);
     CHECK(at > 0);
     if (at > 0) {
-        memcpy(copy, buf, (size_t) n);
+        memcpy(copy, buf, (size_t)n);
         copy[at + 3] ^= 0x40;
-        CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
+        CHECK_EQ(s_spit(bad, copy, (size_t)n, 0600), 0);
         int rc = proto_keystore_load(bad, "correct horse", &back, NULL);
         CHECK(rc == PROTO_E_KS_BAD_PASSPHRASE || rc == PROTO_E_KS_FORMAT);
         CHECK(back == NULL);
@@ -224,9 +224,9 @@ static void test_roundtrip_encrypted(void)
     /* The kind changed from account (2) to node (1): the byte right before the pubkey's
      * bin header is the kind. */
     if (at > 3 && buf[at - 3] == PROTO_KS_ACCOUNT) {
-        memcpy(copy, buf, (size_t) n);
+        memcpy(copy, buf, (size_t)n);
         copy[at - 3] = PROTO_KS_NODE;
-        CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
+        CHECK_EQ(s_spit(bad, copy, (size_t)n, 0600), 0);
         int rc = proto_keystore_load(bad, "correct horse", &back, NULL);
         CHECK(rc == PROTO_E_KS_BAD_PASSPHRASE);
         CHECK(back == NULL);
@@ -272,7 +272,7 @@ static void test_mode_and_no_overwrite(void)
     long nb = s_slurp(path, before, sizeof before);
     CHECK_EQ(proto_keystore_save(path, k2, PROTO_KS_NODE, NULL), PROTO_E_KS_EXISTS);
     long na = s_slurp(path, after, sizeof after);
-    CHECK(nb > 0 && nb == na && memcmp(before, after, (size_t) nb) == 0);
+    CHECK(nb > 0 && nb == na && memcmp(before, after, (size_t)nb) == 0);
     CHECK_EQ(proto_keystore_load(path, NULL, &back, NULL), PROTO_OK);
     if (back)
         CHECK(memcmp(proto_key_public(back), proto_key_public(k1), PROTO_PUBKEY_LEN) == 0);
@@ -305,8 +305,8 @@ static void test_mode_and_no_overwrite(void)
     /* A stale temporary file of the same name is not ours: error, and it is left alone. */
     char other[512], tmp[600];
     s_path(other, sizeof other, "other.key");
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", other, (long) getpid());
-    CHECK_EQ(s_spit(tmp, (const uint8_t *) "x", 1, 0600), 0);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", other, (long)getpid());
+    CHECK_EQ(s_spit(tmp, (const uint8_t *)"x", 1, 0600), 0);
     CHECK_EQ(proto_keystore_save(other, k2, PROTO_KS_NODE, NULL), PROTO_E_IO);
     CHECK_EQ(errno, EEXIST);
     CHECK_EQ(access(tmp, F_OK), 0);
@@ -320,7 +320,7 @@ static void test_mode_and_no_overwrite(void)
     CHECK_EQ(errno, ENOENT);
 
     /* Bad arguments. */
-    CHECK_EQ(proto_keystore_save(other, k2, (proto_ks_kind_t) 3, NULL), PROTO_E_IO);
+    CHECK_EQ(proto_keystore_save(other, k2, (proto_ks_kind_t)3, NULL), PROTO_E_IO);
     CHECK_EQ(proto_keystore_save(other, NULL, PROTO_KS_NODE, NULL), PROTO_E_IO);
     CHECK(access(other, F_OK) != 0);
 
@@ -332,8 +332,8 @@ static void test_mode_and_no_overwrite(void)
 
 /*  Writes a keystore file by hand (as documented in proto_keystore.c) with the given
  *  fields. ENC selects the encrypted layout. */
-static int s_craft(const char *path, uint64_t version, uint64_t kind, const uint8_t *pub,
-                   bool enc, uint64_t ops, uint64_t mem, const uint8_t *secret, size_t slen)
+static int s_craft(const char *path, uint64_t version, uint64_t kind, const uint8_t *pub, bool enc,
+                   uint64_t ops, uint64_t mem, const uint8_t *secret, size_t slen)
 {
     static const uint8_t salt[16] = {1, 2, 3};
     static const uint8_t nonce[24] = {4, 5, 6};
@@ -375,7 +375,7 @@ static void test_crafted(void)
     int rc;
 
     for (int i = 0; i < PROTO_SEED_LEN; i++)
-        seed[i] = (uint8_t) i;
+        seed[i] = (uint8_t)i;
     memset(junk, 0x5a, sizeof junk);
     k = proto_key_from_seed(seed);
     CHECK(k != NULL);
@@ -411,7 +411,8 @@ static void test_crafted(void)
     /* Control: an encrypted file with sane (minimal) limits and a junk ciphertext decodes
      * and fails only at decryption, so the FORMAT answers below are the limits' doing. */
     CHECK_EQ(s_craft(path, 1, 2, pub, true, crypto_pwhash_argon2id_OPSLIMIT_MIN,
-                     crypto_pwhash_argon2id_MEMLIMIT_MIN, junk, 48), 0);
+                     crypto_pwhash_argon2id_MEMLIMIT_MIN, junk, 48),
+             0);
     CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_OK);
     CHECK(info.encrypted);
     CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_BAD_PASSPHRASE);
@@ -420,9 +421,9 @@ static void test_crafted(void)
     CHECK_EQ(s_craft(path, 1, 2, pub, true, 2, 1ull << 40, junk, 48), 0);
     CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(proto_keystore_inspect(path, &info), PROTO_E_KS_FORMAT);
-    CHECK_EQ(s_craft(path, 1, 2, pub, true,
-                     crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE, /* allowed */
-                     (uint64_t) crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE + 1, junk, 48), 0);
+    CHECK_EQ(s_craft(path, 1, 2, pub, true, crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE, /* allowed */
+                     (uint64_t)crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE + 1, junk, 48),
+             0);
     CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
     CHECK_EQ(s_craft(path, 1, 2, pub, true, UINT64_MAX, 65536, junk, 48), 0);
     CHECK_EQ(proto_keystore_load(path, "pw", &back, NULL), PROTO_E_KS_FORMAT);
@@ -463,7 +464,7 @@ static void test_damaged_files(void)
     /* Every proper prefix is rejected. */
     int prefixes_ok = 0;
     for (long cut = 0; cut < n; cut++) {
-        CHECK_EQ(s_spit(bad, buf, (size_t) cut, 0600), 0);
+        CHECK_EQ(s_spit(bad, buf, (size_t)cut, 0600), 0);
         if (proto_keystore_load(bad, NULL, &back, NULL) == PROTO_E_KS_FORMAT && !back &&
             proto_keystore_inspect(bad, &info) == PROTO_E_KS_FORMAT)
             prefixes_ok++;
@@ -476,21 +477,21 @@ static void test_damaged_files(void)
 
     /* A trailing byte. */
     buf[n] = 0xc0;
-    CHECK_EQ(s_spit(bad, buf, (size_t) n + 1, 0600), 0);
+    CHECK_EQ(s_spit(bad, buf, (size_t)n + 1, 0600), 0);
     CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* A flipped byte in the clear seed: the derived public key no longer matches. */
     uint8_t copy[8192];
-    memcpy(copy, buf, (size_t) n);
+    memcpy(copy, buf, (size_t)n);
     copy[n - 1] ^= 0x80;
-    CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
+    CHECK_EQ(s_spit(bad, copy, (size_t)n, 0600), 0);
     CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
     CHECK(back == NULL);
 
     /* The magic altered. */
-    memcpy(copy, buf, (size_t) n);
+    memcpy(copy, buf, (size_t)n);
     copy[2] ^= 0x01;
-    CHECK_EQ(s_spit(bad, copy, (size_t) n, 0600), 0);
+    CHECK_EQ(s_spit(bad, copy, (size_t)n, 0600), 0);
     CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
     /* Garbage. */
@@ -503,7 +504,7 @@ static void test_damaged_files(void)
 
     /* Too big (even if it starts with a good file). */
     memset(copy, 0, sizeof copy);
-    memcpy(copy, buf, (size_t) n);
+    memcpy(copy, buf, (size_t)n);
     CHECK_EQ(s_spit(bad, copy, 5000, 0600), 0);
     CHECK_EQ(proto_keystore_load(bad, NULL, &back, NULL), PROTO_E_KS_FORMAT);
 
