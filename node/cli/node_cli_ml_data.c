@@ -184,7 +184,7 @@ static int s_load_23(const node_cli_ml_src_t *src, node_cli_ml_data_t *d, char *
     node_cli_ml_progress("reading %zu 23andMe files against %zu reference SNPs...", n,
                          ml_snpref_count(ref));
     rc = PROTO_E_NOMEM;
-    if (!(parts = calloc(n, sizeof *parts)))
+    if (!(parts = calloc(n ? n : 1, sizeof *parts)))
         goto out;
     for (; loaded < n; loaded++) {
         const char *base = strrchr(files[loaded], '/');
