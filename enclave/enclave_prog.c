@@ -171,7 +171,10 @@ static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out,
     if (rc == PROTO_OK)
         rc = s_answer(&ans, out, out_len);
     else if (rc != PROTO_E_NOMEM)
-        rc = s_error(rc, err[0] ? err : proto_err_str(rc), out, out_len);
+        /* the code's name only: a handler's detail (ml/'s parse messages) can quote bytes of
+         * the data, and an answer crosses the runner in the clear (the canary rule) */
+        rc = s_error(rc, proto_err_str(rc), out, out_len);
+    sodium_memzero(err, sizeof err);
     free(blob);
     return rc;
 }
