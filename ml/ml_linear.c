@@ -10,14 +10,13 @@
 #include "proto/proto_log.h"
 
 /* log(1 + exp(z)) without overflow. */
-static double s_softplus(double z)
+/* The log-loss term softplus(z) = log(1 + e^z) and the sigmoid 1 / (1 + e^-z) of Z, both
+   from one e = exp(-|z|), so neither overflows. */
+static void s_softplus_sigmoid(double z, double *softplus, double *sigmoid)
 {
-    return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
-static double s_sigmoid(double z)
-{
-    return z >= 0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
+    double e = exp(-fabs(z));
+    *softplus = (z > 0 ? z : 0.0) + log1p(e);
+    *sigmoid = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
 /* The loss and gradient with a caller workspace Z of n doubles. */
@@ -32,8 +31,10 @@ static void s_loss_grad(const ml_mat_t *x, const double *y, const double *w, dou
                     1);
     double f = 0.0, sr = 0.0;
     for (size_t i = 0; i < n; i++) {
-        f += s_softplus(z[i]) - y[i] * z[i];
-        z[i] = s_sigmoid(z[i]) - y[i]; /* residual, reused for the gradient */
+        double sp, sg;
+        s_softplus_sigmoid(z[i], &sp, &sg);
+        f += sp - y[i] * z[i];
+        z[i] = sg - y[i]; /* residual, reused for the gradient */
         sr += z[i];
     }
     if (p)

@@ -12,7 +12,8 @@
 #include "ml/ml_linear.h"
 
 #define S_BLOCK_ROWS 256
-#define S_APPLY_BLOCK 1024 /* terms per pass in ml_prs_apply: a 32 KiB table */
+#define S_APPLY_BLOCK 2048 /* terms per pass in ml_prs_apply: 40 KiB of weights and counters */
+#define S_LANES 8          /* independent partial sums per sample while scoring */
 
 ml_dosage_view_t ml_dosage_view_geno(const ml_geno_t *g)
 {
@@ -319,6 +320,178 @@ static int s_cmp_term(const void *a, const void *b)
     return (i > k) - (i < k);
 }
 
+/* The two kernels below are built twice (AVX2 and the baseline) and picked at load time;
+   both do the same operations in the same order, with no fused multiply-add, so a score
+   is bit-for-bit the same on every x86-64 machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang_analyzer__)
+#define S_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define S_CLONES
+#endif
+
+/* Four lanes of doubles (a GCC/Clang vector: the AVX2 clone uses one register, the
+   baseline two), loadable from any double-aligned address. */
+typedef double s_v4d __attribute__((vector_size(32), aligned(8), may_alias));
+
+/* One sample's dosages X[0..LEN) against terms with weights W: adds W[t] * dosage for every
+   called genotype to the partial sums ACC (term t to lane t % S_LANES, so the order of
+   additions is fixed by the data alone), and counts missing calls (MISS) and called ALT
+   alleles (SUM) per term. TMP holds LEN contributions: the first loop is the branch-free
+   form GCC vectorises. Returns bit 0 set if a call is missing, bit 1 if a dosage is outside
+   -1..2. */
+S_CLONES static unsigned s_score_run(const int8_t *restrict x, size_t len, const double *restrict w,
+                                     uint32_t *restrict miss, uint32_t *restrict sum,
+                                     double *restrict acc, double *restrict tmp)
+{
+    unsigned missing = 0, bad = 0;
+    for (size_t t = 0; t < len; t++) {
+        int xi = x[t];
+        int called = xi > 0 ? xi : 0, absent = xi < 0;
+        tmp[t] = w[t] * (double)called;
+        miss[t] += (uint32_t)absent;
+        sum[t] += (uint32_t)called;
+        missing |= (unsigned)absent;
+        bad |= (unsigned)(xi < -1) | (unsigned)(xi > 2);
+    }
+    s_v4d a0 = *(const s_v4d *)acc, a1 = *(const s_v4d *)(acc + 4);
+    size_t t = 0;
+    for (; t + S_LANES <= len; t += S_LANES) {
+        a0 += *(const s_v4d *)(tmp + t);
+        a1 += *(const s_v4d *)(tmp + t + 4);
+    }
+    *(s_v4d *)acc = a0;
+    *(s_v4d *)(acc + 4) = a1;
+    for (size_t k = 0; t < len; t++, k++)
+        acc[k] += tmp[t];
+    return missing | bad << 1;
+}
+
+/* Sets bit T0 + t of BITS for every missing call (negative dosage) in X[0..LEN), eight
+   calls at a time: the bytes' sign bits, gathered into one byte by a multiplication. */
+static void s_missing_bits(const int8_t *x, size_t len, size_t t0, uint64_t *bits)
+{
+    size_t t = 0;
+    for (; t + 8 <= len; t += 8) {
+        uint64_t word;
+        memcpy(&word, x + t, sizeof word);
+        uint64_t sign = (word >> 7) & 0x0101010101010101ULL; /* byte k: 1 if call k is < 0 */
+        if (!sign)
+            continue;
+        uint64_t byte = (sign * 0x0102040810204080ULL) >> 56; /* bit k = byte k's flag */
+        size_t at = t0 + t;
+        bits[at / 64] |= byte << (at % 64);
+        if (at % 64 > 56)
+            bits[at / 64 + 1] |= byte >> (64 - at % 64);
+    }
+    for (; t < len; t++)
+        if (x[t] < 0)
+            bits[(t0 + t) / 64] |= (uint64_t)1 << ((t0 + t) % 64);
+}
+
+/* A run of terms over consecutive columns: terms [t, t + len) read columns [col, col + len). */
+typedef struct {
+    size_t t, col, len;
+} s_run_t;
+
+/* Splits terms [T0, T1) (sorted by column) into runs of consecutive columns; returns how
+   many were written to RUNS (at most T1 - T0). */
+static size_t s_runs(const s_term_t *terms, size_t t0, size_t t1, s_run_t *runs)
+{
+    size_t nr = 0;
+    for (size_t t = t0; t < t1;) {
+        size_t e = t + 1;
+        while (e < t1 && terms[e].col == terms[e - 1].col + 1)
+            e++;
+        runs[nr++] = (s_run_t){t, terms[t].col, e - t};
+        t = e;
+    }
+    return nr;
+}
+
+/* Scores G's samples over the NT matched TERMS (sorted by column) into OUT, starting from
+   B. One pass over the dosages, in blocks of S_APPLY_BLOCK terms so a block's weights and
+   counters stay in cache while every sample is visited, adds the called genotypes'
+   contributions, counts missing calls and called alleles per SNP, and marks missing calls in
+   a bitmap (n x nt bits, made on the first); a missing call then takes the weight times the
+   SNP's mean dosage (as plink2 --score does), added from the bitmap in term order. */
+static int s_apply_terms(const ml_dosage_view_t *g, const s_term_t *terms, size_t nt, double b,
+                         double *out, char *err, size_t cap)
+{
+    size_t n = g->n, m = g->m;
+    if (n > UINT32_MAX / 2)
+        return proto_err_fail(err, cap, ML_E_ARG, "%zu samples: too many to score at once", n);
+    int rc = 0;
+    size_t nb = nt < S_APPLY_BLOCK ? nt : S_APPLY_BLOCK,
+           nblk = (nt + S_APPLY_BLOCK - 1) / S_APPLY_BLOCK;
+    uint32_t *miss = calloc(nt, sizeof *miss), *sum = calloc(nt, sizeof *sum);
+    double *w = malloc(nt * sizeof *w), *wm = malloc(nt * sizeof *wm);
+    double *acc = calloc(n * S_LANES, sizeof *acc), *tmp = malloc(nb * sizeof *tmp);
+    uint64_t *bits = NULL; /* per sample, a bit per term: missing call (made on the first) */
+    size_t nwords = (nt + 63) / 64;
+    s_run_t *runs = malloc(nt * sizeof *runs);
+    size_t *blk = malloc((nblk + 1) * sizeof *blk); /* block k's runs: [blk[k], blk[k + 1]) */
+    if (!miss || !sum || !w || !wm || !acc || !tmp || !runs || !blk) {
+        rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
+        goto out;
+    }
+    double base = b;
+    for (size_t t = 0; t < nt; t++) {
+        base += terms[t].c;
+        w[t] = terms[t].w;
+    }
+    blk[0] = 0;
+    for (size_t k = 0; k < nblk; k++) {
+        size_t t0 = k * S_APPLY_BLOCK, t1 = nt - t0 < S_APPLY_BLOCK ? nt : t0 + S_APPLY_BLOCK;
+        blk[k + 1] = blk[k] + s_runs(terms, t0, t1, runs + blk[k]);
+    }
+    for (size_t k = 0; k < nblk; k++) {
+        for (size_t i = 0; i < n; i++) {
+            const int8_t *row = g->dosage + i * m;
+            for (size_t r = blk[k]; r < blk[k + 1]; r++) {
+                const int8_t *x = row + runs[r].col;
+                unsigned flags = s_score_run(x, runs[r].len, w + runs[r].t, miss + runs[r].t,
+                                             sum + runs[r].t, acc + i * S_LANES, tmp);
+                if (flags & 2u)
+                    for (size_t c = 0; c < runs[r].len; c++)
+                        if (x[c] < -1 || x[c] > 2) {
+                            rc = proto_err_fail(err, cap, ML_E_ARG, "sample %zu: dosage %d", i,
+                                                x[c]);
+                            goto out;
+                        }
+                if (!(flags & 1u))
+                    continue;
+                if (!bits && !(bits = calloc(n * nwords, sizeof *bits))) {
+                    rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
+                    goto out;
+                }
+                s_missing_bits(x, runs[r].len, runs[r].t, bits + i * nwords);
+            }
+        }
+    }
+    for (size_t t = 0; t < nt; t++) {
+        uint32_t called = (uint32_t)n - miss[t];
+        wm[t] = called ? terms[t].w * ((double)sum[t] / (double)called) : 0.0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *a = acc + i * S_LANES;
+        out[i] = base + (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])));
+        for (size_t q = 0; bits && q < nwords; q++)
+            for (uint64_t word = bits[i * nwords + q]; word; word &= word - 1)
+                out[i] += wm[q * 64 + (size_t)__builtin_ctzll(word)];
+    }
+out:
+    free(blk);
+    free(runs);
+    free(bits);
+    free(tmp);
+    free(acc);
+    free(wm);
+    free(w);
+    free(sum);
+    free(miss);
+    return rc;
+}
+
 int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out,
                  ml_prs_match_t *match, char *err, size_t cap)
 {
@@ -327,14 +500,12 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
     if (ml_model_kind(model) != ML_MODEL_PRS)
         return proto_err_fail(err, cap, ML_E_ARG, "a %s model is not a PRS",
                               ml_model_kind_name(ml_model_kind(model)));
-    size_t n = g->n, m = g->m, p = ml_model_p(model);
+    size_t m = g->m, p = ml_model_p(model);
     ml_prs_match_t mt = {0};
     int rc = 0;
     size_t nt = 0;
     s_idx_t *idx = malloc((m ? m : 1) * sizeof *idx);
     s_term_t *terms = malloc((p ? p : 1) * sizeof *terms);
-    double *tab = NULL;
-    size_t *cols = NULL;
     if (!idx || !terms) {
         rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
         goto out;
@@ -384,67 +555,10 @@ int ml_prs_apply(const ml_model_t *model, const ml_dosage_view_t *g, double *out
         goto out;
     }
     qsort(terms, nt, sizeof *terms, s_cmp_term);
-    /* Contribution tables indexed by dosage + 1; the missing slot takes the cohort mean.
-       Both passes go over the terms in blocks of S_APPLY_BLOCK, so a block's table (and
-       counters) stay in cache while every row is visited. */
-    tab = calloc(4 * nt, sizeof *tab);
-    cols = malloc(nt * sizeof *cols);
-    uint32_t *cnt = calloc(4 * nt, sizeof *cnt);
-    if (!tab || !cols || !cnt) {
-        free(cnt);
-        rc = proto_err_fail(err, cap, PROTO_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t t0 = 0; t0 < nt; t0 += S_APPLY_BLOCK) {
-        size_t t1 = nt - t0 < S_APPLY_BLOCK ? nt : t0 + S_APPLY_BLOCK;
-        for (size_t i = 0; i < n; i++) {
-            const int8_t *row = g->dosage + i * m;
-            for (size_t t = t0; t < t1; t++) {
-                unsigned k = (unsigned)(row[terms[t].col] + 1);
-                if (k > 3) {
-                    free(cnt);
-                    rc = proto_err_fail(err, cap, ML_E_ARG, "sample %zu: dosage %d", i,
-                                        row[terms[t].col]);
-                    goto out;
-                }
-                cnt[4 * t + k]++;
-            }
-        }
-    }
-    for (size_t t = 0; t < nt; t++) {
-        const uint32_t *c = cnt + 4 * t;
-        uint64_t called = (uint64_t)c[1] + c[2] + c[3];
-        double mu = called ? ((double)c[2] + 2.0 * (double)c[3]) / (double)called : 0.0;
-        tab[4 * t] = terms[t].c + terms[t].w * mu;
-        for (int d = 0; d <= 2; d++)
-            tab[4 * t + 1 + (size_t)d] = terms[t].c + terms[t].w * d;
-    }
-    free(cnt);
-    for (size_t t = 0; t < nt; t++)
-        cols[t] = terms[t].col;
-    for (size_t i = 0; i < n; i++)
-        out[i] = b;
-    for (size_t t0 = 0; t0 < nt; t0 += S_APPLY_BLOCK) {
-        size_t t1 = nt - t0 < S_APPLY_BLOCK ? nt : t0 + S_APPLY_BLOCK;
-        for (size_t i = 0; i < n; i++) {
-            const int8_t *row = g->dosage + i * m;
-            /* Two independent sums so consecutive additions do not wait on each other. */
-            double s0 = 0.0, s1 = 0.0;
-            size_t t = t0;
-            for (; t + 1 < t1; t += 2) {
-                s0 += tab[4 * t + (size_t)(row[cols[t]] + 1)];
-                s1 += tab[4 * (t + 1) + (size_t)(row[cols[t + 1]] + 1)];
-            }
-            if (t < t1)
-                s0 += tab[4 * t + (size_t)(row[cols[t]] + 1)];
-            out[i] += s0 + s1;
-        }
-    }
+    rc = s_apply_terms(g, terms, nt, b, out, err, cap);
 out:
     if (match)
         *match = mt;
-    free(cols);
-    free(tab);
     free(terms);
     free(idx);
     return rc;

@@ -7,6 +7,10 @@
  *    other alleles and absent rsids are skipped and counted, a missing call takes the
  *    cohort mean; a trained PRS survives the model file and scores a cohort read back from
  *    VCF (ml_geno) exactly as the in-memory one.
+ *  - The blocked, vectorised kernel against a naive sum: random cohorts with missing calls
+ *    (none, 1%, 30%, all of one SNP), models over scattered, contiguous and repeated
+ *    columns, more SNPs than one block of terms, effect alleles on both strands; and a bad
+ *    dosage in any position is refused.
  *  - The scoring-file parser: PGS Catalog header, headerless, CRLF, and refusals naming
  *    the line.
  */
@@ -122,6 +126,122 @@ static void test_apply_by_hand(void)
     ml_model_destroy(&m);
 }
 
+/* xorshift64*: the test's own generator, so a seed replays the same cohort anywhere. */
+static uint64_t s_rand(uint64_t *st)
+{
+    *st ^= *st >> 12;
+    *st ^= *st << 25;
+    *st ^= *st >> 27;
+    return *st * 2685821657736338717ULL;
+}
+
+/* Naive score of sample I: intercept plus, per model SNP found, w * dosage (ALT effect) or
+   w * (2 - dosage) (REF effect), a missing call taking the SNP's mean called dosage. */
+static double s_naive(const ml_dosage_view_t *v, char *const *ids, const double *w, size_t p,
+                      double b, size_t i)
+{
+    double s = b;
+    for (size_t q = 0; q < p; q++) {
+        size_t j = 0;
+        while (j < v->m && strncmp(ids[q], v->rsids[j], strlen(v->rsids[j])) != 0)
+            j++;
+        if (j == v->m || ids[q][strlen(v->rsids[j])] != ':')
+            continue;
+        char allele = ids[q][strlen(v->rsids[j]) + 1];
+        double sum = 0, called = 0;
+        for (size_t k = 0; k < v->n; k++)
+            if (v->dosage[k * v->m + j] >= 0) {
+                sum += v->dosage[k * v->m + j];
+                called++;
+            }
+        int8_t x = v->dosage[i * v->m + j];
+        double d = x >= 0 ? x : (called ? sum / called : 0);
+        if (allele == v->alt1[j])
+            s += w[q] * d;
+        else if (allele == v->ref1[j])
+            s += w[q] * (2 - d);
+    }
+    return s;
+}
+
+static void test_apply_kernel(uint64_t seed)
+{
+    uint64_t st = seed | 1;
+    const double rates[4] = {0, 0.01, 0.3, 0};
+    for (int round = 0; round < 8; round++) {
+        size_t n = 5 + s_rand(&st) % 40, m = round < 4 ? 40 + s_rand(&st) % 60 : 2500;
+        int8_t *g = malloc(n * m);
+        char **rs = calloc(m, sizeof *rs), **ids = calloc(2 * m, sizeof *ids);
+        char *ref = malloc(m), *alt = malloc(m);
+        double *w = malloc(2 * m * sizeof *w), *out = malloc(n * sizeof *out);
+        double rate = rates[round % 4];
+        for (size_t j = 0; j < m; j++) {
+            rs[j] = malloc(16);
+            snprintf(rs[j], 16, "rs%zu", 100000 + j); /* equal lengths: no prefix matches */
+            ref[j] = "ACGT"[s_rand(&st) % 4];
+            alt[j] = "ACGT"[(strchr("ACGT", ref[j]) - "ACGT" + 1) % 4];
+        }
+        for (size_t k = 0; k < n * m; k++)
+            g[k] =
+                (int8_t)((double)(s_rand(&st) % 10000) / 10000.0 < rate ? -1
+                                                                        : (int)(s_rand(&st) % 3));
+        if (round % 4 == 3) /* one SNP with every call missing */
+            for (size_t k = 0; k < n; k++)
+                g[k * m + m / 2] = -1;
+        /* Model: a scattered subset (round 0, 1), everything (2, 3, and the big rounds), with
+           some SNPs present twice (once per allele). */
+        size_t p = 0;
+        for (size_t j = 0; j < m; j++) {
+            if (round < 2 && s_rand(&st) % 3 != 0)
+                continue;
+            int both = s_rand(&st) % 7 == 0;
+            for (int a = 0; a <= both; a++) {
+                ids[p] = malloc(24);
+                /* once per allele when BOTH; otherwise either allele */
+                int use_ref = both ? a : (int)(s_rand(&st) % 2);
+                const char *allele = use_ref ? &ref[j] : &alt[j];
+                snprintf(ids[p], 24, "%s:%c", rs[j], *allele);
+                w[p] = ((double)(s_rand(&st) % 20001) - 10000.0) / 7919.0;
+                p++;
+            }
+        }
+        ml_dosage_view_t v = {n, m, g, rs, ref, alt, NULL, NULL};
+        ml_model_t *model = ml_model_new(ML_MODEL_PRS, p, ids, w, 0.25);
+        char err[256] = "";
+        CHECK(model != NULL);
+        CHECK_EQ(ml_prs_apply(model, &v, out, NULL, err, sizeof err), 0);
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            double want = s_naive(&v, ids, w, p, 0.25, i);
+            worst = fmax(worst, fabs(out[i] - want) / fmax(1.0, fabs(want)));
+        }
+        if (worst > 1e-9)
+            printf("round %d (n %zu, m %zu, p %zu, missing %.2f): worst relative error %g\n", round,
+                   n, m, p, rate, worst);
+        CHECK(worst <= 1e-9);
+        /* A dosage outside -1..2 anywhere the model reads is refused. */
+        size_t bq = (size_t)(s_rand(&st) % p), bj = (size_t)strtoul(ids[bq] + 2, NULL, 10) - 100000;
+        size_t at = (size_t)(s_rand(&st) % n) * m + bj;
+        int8_t keep = g[at];
+        g[at] = (int8_t)(s_rand(&st) % 2 ? 3 : -2);
+        CHECK_EQ(ml_prs_apply(model, &v, out, NULL, err, sizeof err), ML_E_ARG);
+        CHECK(strstr(err, "dosage") != NULL);
+        g[at] = keep;
+        ml_model_destroy(&model);
+        for (size_t q = 0; q < p; q++)
+            free(ids[q]);
+        for (size_t j = 0; j < m; j++)
+            free(rs[j]);
+        free(ids);
+        free(rs);
+        free(ref);
+        free(alt);
+        free(w);
+        free(out);
+        free(g);
+    }
+}
+
 static void test_train_refusals_and_file(uint64_t seed)
 {
     ml_synth_params_t p = ml_synth_params_default();
@@ -234,6 +354,7 @@ int main(void)
     uint64_t seed = 7;
     printf("test_ml_prs: seed %llu\n", (unsigned long long)seed);
     test_apply_by_hand();
+    test_apply_kernel(seed);
     test_tsv();
     test_train_refusals_and_file(seed);
     test_heritability(0.5, seed);
