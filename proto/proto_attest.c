@@ -386,3 +386,33 @@ int proto_attest_quote_verify(const proto_attest_quote_t *q, const uint8_t as_pk
             (unsigned long long)(pol->now_ms - q->time_ms), (unsigned long long)pol->max_age_ms);
     return PROTO_OK;
 }
+
+/* ---- kinds ---- */
+
+const char *proto_attest_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case PROTO_ATTEST_KIND_VALIDATION:
+        return "validation";
+    case PROTO_ATTEST_KIND_TRAINING:
+        return "training";
+    case PROTO_ATTEST_KIND_QUERY:
+        return "query";
+    default:
+        return NULL;
+    }
+}
+
+void proto_attest_report_data(uint32_t kind, uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN])
+{
+    static const char tag[] = "genie-enclave report data v1";
+    const char *name = proto_attest_kind_name(kind);
+    uint8_t version = (uint8_t)PROTO_ATTEST_REPORT_DATA_VERSION;
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, PROTO_ATTEST_REPORT_DATA_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
+    if (name)
+        crypto_generichash_update(&st, (const uint8_t *)name, strlen(name) + 1);
+    crypto_generichash_update(&st, &version, 1);
+    crypto_generichash_final(&st, out, PROTO_ATTEST_REPORT_DATA_LEN);
+}

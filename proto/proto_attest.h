@@ -189,4 +189,25 @@ int proto_attest_quote_verify(const proto_attest_quote_t *q, const uint8_t as_pk
                               const proto_attest_policy_t *pol, char *err,
                               size_t err_cap) PROTO_WUR;
 
+/* ---- enclave kinds and the report data that binds them ---- */
+
+/*  The enclave kinds (the values of enclave_wire's enclave_kind_t and of the ledger's
+ *  ENCLAVE_REGISTER body). */
+enum {
+    PROTO_ATTEST_KIND_VALIDATION = 1,
+    PROTO_ATTEST_KIND_TRAINING = 2,
+    PROTO_ATTEST_KIND_QUERY = 3
+};
+/*  The version of the enclave protocol the report data names (enclave_wire's). */
+#define PROTO_ATTEST_REPORT_DATA_VERSION 1u
+
+/*  "validation", "training" or "query"; NULL for any other value. */
+const char *proto_attest_kind_name(uint32_t kind);
+
+/*  The 64 report-data bytes an honest enclave of KIND puts in its report body, so a
+ *  quote says which kind it was started as:
+ *      BLAKE2b-512("genie-enclave report data v1" || 0x00 || kind name || 0x00 || version u8)
+ *  (for a KIND without a name, the name and its NUL are left out). */
+void proto_attest_report_data(uint32_t kind, uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN]);
+
 #endif
