@@ -2,13 +2,13 @@
  *  enclaves, their audits and their revocations on the ledger.
  *
  *  ENCLAVE_REGISTER  body = [kind uint32, measurement bin32, quote bin (<= 1,024)]
- *  - check (stateless): kind is validation (1), training (2) or query (3); the quote
- *    decodes strictly (proto_attest.h); its measurement is the body's
+ *  - check (stateless): kind is validation (1), training (2) or query (3).
+ *  - apply: genesis must name an attestation service (LEDGER_E_NO_ATTESTATION); the quote
+ *    decodes strictly (proto_attest.h; LEDGER_E_MALFORMED); its measurement is the body's
  *    (ENCLAVE_E_MEASUREMENT_MISMATCH); its report data is the one an enclave of the
  *    declared kind makes (ENCLAVE_E_ATTEST: a quote of another kind); when it carries a
- *    certificate, that certificate names the sender as the runner (LEDGER_E_NOT_RUNNER).
- *  - apply: genesis must name an attestation service (LEDGER_E_NO_ATTESTATION); the quote
- *    and its certificate verify against that key (proto_attest_quote_verify) at the
+ *    certificate, that certificate names the sender as the runner (LEDGER_E_NOT_RUNNER);
+ *    the quote and its certificate verify against that key (proto_attest_quote_verify) at the
  *    registry's clock, the time of the block this one builds on (ledger_state_base_time):
  *    certificate valid then, quote time at most LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS before it
  *    and at most LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS after it, platform key and measurement
@@ -348,14 +348,20 @@ void ledger_contract_enclave_register_encode(proto_wr_t *w, const ledger_tx_body
     proto_wr_bin(w, b->quote, b->quote_len);
 }
 
-/* The stateless part, with the decoded quote in *Q. */
-static int s_register_check(const ledger_tx_t *tx, proto_attest_quote_t *q, const char **why)
+int ledger_contract_enclave_register_check(const ledger_tx_t *tx, const char **why)
 {
-    const ledger_enclave_register_t *b = &tx->body.enclave_register;
-    if (!proto_attest_kind_name(b->kind)) {
+    if (!proto_attest_kind_name(tx->body.enclave_register.kind)) {
         *why = "enclave kind must be validation (1), training (2) or query (3)";
         return LEDGER_E_INVALID;
     }
+    return LEDGER_OK;
+}
+
+/* The quote's own rules, with the decoded quote in *Q (apply and admit: check() answers
+   LEDGER_E_INVALID only, these have their own codes). */
+static int s_register_quote(const ledger_tx_t *tx, proto_attest_quote_t *q, const char **why)
+{
+    const ledger_enclave_register_t *b = &tx->body.enclave_register;
     if (proto_attest_quote_decode(b->quote, b->quote_len, q) != PROTO_OK) {
         *why = "quote does not decode";
         return LEDGER_E_MALFORMED;
@@ -377,25 +383,19 @@ static int s_register_check(const ledger_tx_t *tx, proto_attest_quote_t *q, cons
     return LEDGER_OK;
 }
 
-int ledger_contract_enclave_register_check(const ledger_tx_t *tx, const char **why)
-{
-    proto_attest_quote_t q;
-    return s_register_check(tx, &q, why);
-}
-
 /* The rules shared by admit and apply: on success *Q holds the verified quote and ID the
    new enclave's id. */
 static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, proto_attest_quote_t *q,
                             uint8_t id[static LEDGER_ID_LEN], const char **why)
 {
     uint8_t as_pk[LEDGER_ID_LEN];
-    int rc = s_register_check(tx, q, why);
-    if (rc != LEDGER_OK)
-        return rc;
-    if ((rc = ledger_enclave_attestation_key(st, as_pk)) == LEDGER_E_NOT_FOUND) {
+    int rc = ledger_enclave_attestation_key(st, as_pk);
+    if (rc == LEDGER_E_NOT_FOUND) {
         *why = "genesis names no attestation service: no enclave can register";
         return LEDGER_E_NO_ATTESTATION;
     }
+    if (rc == LEDGER_OK && (rc = s_register_quote(tx, q, why)) != LEDGER_OK)
+        return rc;
     bool rev_platform, rev_measurement;
     if (rc != LEDGER_OK ||
         (rc = ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, q->platform_pk, &rev_platform,
