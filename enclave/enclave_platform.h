@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #include "proto/proto_attest.h"
-#include "proto/proto_attest.h"
 #include "proto/proto_err.h"
 
 typedef struct enclave_platform_t enclave_platform_t;

@@ -32,7 +32,6 @@
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
-#include "proto/proto_attest.h"
 #include "enclave/enclave_report.h"
 #include "enclave/enclave_seal.h"
 #include "proto/proto_key.h"
