@@ -10,7 +10,8 @@
  *    certificate, that certificate names the sender as the runner (LEDGER_E_NOT_RUNNER);
  *    the quote and its certificate verify against that key (proto_attest_quote_verify) at the
  *    registry's clock, the time of the block this one builds on (ledger_state_base_time):
- *    certificate valid then, quote time at most LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS before it
+ *    certificate valid then (or issued at most LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS after it: the
+ *    clock lags real time), quote time at most LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS before it
  *    and at most LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS after it, platform key and measurement
  *    not revoked; each refusal is its own ENCLAVE_E_* code. The enclave id is
  *    H("genie/enclave/id/v1", enclave sign pk); an id already registered is refused, as
@@ -411,6 +412,7 @@ static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, proto_att
     pol.now_ms = ledger_state_base_time(st);
     pol.max_age_ms = LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS;
     pol.max_skew_ms = LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS;
+    pol.cert_skew_ms = LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS; /* the clock lags real time */
     pol.revoked_platforms = rev_platform ? (const uint8_t(*)[32])q->platform_pk : NULL;
     pol.n_revoked_platforms = rev_platform ? 1 : 0;
     pol.revoked_measurements = rev_measurement ? (const uint8_t(*)[32])q->measurement : NULL;

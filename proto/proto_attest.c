@@ -354,7 +354,12 @@ int proto_attest_quote_verify(const proto_attest_quote_t *q, const uint8_t as_pk
     if (!q->has_cert)
         return proto_err_fail(err, err_cap, ENCLAVE_E_UNCERTIFIED,
                               "quote carries no platform certificate");
-    int rc = proto_attest_cert_verify(&q->cert, as_pk, pol->now_ms, err, err_cap);
+    /* a lagging clock: check the window at the issue time when that is at most
+       cert_skew_ms ahead (expiry is still checked: expires_ms > issued_ms) */
+    uint64_t cert_now = pol->now_ms;
+    if (q->cert.issued_ms > cert_now && q->cert.issued_ms - cert_now <= pol->cert_skew_ms)
+        cert_now = q->cert.issued_ms;
+    int rc = proto_attest_cert_verify(&q->cert, as_pk, cert_now, err, err_cap);
     if (rc != PROTO_OK)
         return rc;
     if (memcmp(q->cert.platform_pk, q->platform_pk, 32) != 0)

@@ -139,11 +139,13 @@ typedef bool (*proto_attest_revoked_fn)(void *ctx, int what, const uint8_t id[st
 
 /*  What a verifier wants. Zero-initialise, then set what matters. All pointers borrowed. */
 typedef struct {
-    const uint8_t *want_measurement;        /* 32 bytes, or NULL for any measurement */
-    const uint8_t *want_nonce;              /* 32 bytes, or NULL not to check the nonce */
-    uint64_t now_ms;                        /* the verifier's time (Unix ms); certificates too */
-    uint64_t max_age_ms;                    /* refuse quotes older than this; 0: no age limit */
-    uint64_t max_skew_ms;                   /* tolerate quote times this far ahead of now_ms */
+    const uint8_t *want_measurement; /* 32 bytes, or NULL for any measurement */
+    const uint8_t *want_nonce;       /* 32 bytes, or NULL not to check the nonce */
+    uint64_t now_ms;                 /* the verifier's time (Unix ms); certificates too */
+    uint64_t max_age_ms;             /* refuse quotes older than this; 0: no age limit */
+    uint64_t max_skew_ms;            /* tolerate quote times this far ahead of now_ms */
+    uint64_t cert_skew_ms; /* tolerate certificates issued this far after now_ms (a verifier
+                              whose clock lags, e.g. the ledger's block time); 0: none */
     const uint8_t (*revoked_platforms)[32]; /* list of revoked platform keys, or NULL */
     size_t n_revoked_platforms;
     const uint8_t (*revoked_measurements)[32]; /* list of revoked measurements, or NULL */
@@ -175,6 +177,7 @@ int proto_attest_quote_decode(const uint8_t *buf, size_t len, proto_attest_quote
  *    ENCLAVE_E_UNCERTIFIED           no certificate carried
  *    ENCLAVE_E_CERT_BAD_SIG          certificate not signed by AS_PK
  *    ENCLAVE_E_CERT_NOT_YET_VALID / ENCLAVE_E_CERT_EXPIRED   certificate window vs now_ms
+ *                                    (issued at most cert_skew_ms after now_ms is accepted)
  *    ENCLAVE_E_PLATFORM_MISMATCH     quote signed by a key other than the certified one
  *    ENCLAVE_E_REVOKED_PLATFORM      platform key in the list or the callback
  *    ENCLAVE_E_BAD_SIG               quote signature does not verify

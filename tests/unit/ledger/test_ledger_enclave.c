@@ -4,8 +4,9 @@
  *  - a good quote registers (record fields, directory, list by kind); the same enclave
  *    twice is refused;
  *  - bad quote signature, uncertified platform, certificate from another AS, expired
- *    certificate, stale and future quote times, measurement mismatch, wrong kind, a sender
- *    that is not the certified runner: each refused with its own code, in apply and admit;
+ *    certificate, certificate issued too far after the block's clock, stale and future quote times,
+ * measurement mismatch, wrong kind, a sender that is not the certified runner: each refused with
+ * its own code, in apply and admit;
  *  - a genesis without an attestation service registers nothing;
  *  - audits are stored per (measurement, auditor), replaced, bounded to one per auditor;
  *  - a revocation needs a strict majority of the authorities; it marks the enclaves under
@@ -188,6 +189,18 @@ static void s_quote_make(s_quote_t *sq, s_chain_t *c, const proto_key_t *as, uin
     s_quote_encode(sq);
 }
 
+/* Replaces SQ's certificate by one issued by C's AS for [ISSUED, EXPIRES), re-signs. */
+static void s_quote_recert(s_quote_t *sq, s_chain_t *c, uint64_t issued, uint64_t expires)
+{
+    char err[128];
+    CHECK_EQ(proto_attest_cert_issue(c->as, sq->q.platform_pk, "runner-1",
+                                     proto_key_public(c->runner), issued, expires, &sq->q.cert, err,
+                                     sizeof err),
+             PROTO_OK);
+    s_quote_sign(sq, c->platform);
+    s_quote_encode(sq);
+}
+
 static int s_register(s_chain_t *c, const proto_key_t *from, uint32_t kind,
                       const uint8_t *measurement, const s_quote_t *sq, const char **why)
 {
@@ -314,6 +327,16 @@ static void test_register_refusals(void)
     CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_CERT_EXPIRED);
     free(sq.bytes);
 
+    /* a certificate issued after the block's clock: accepted within the clock's lag
+       allowance, refused as not yet valid beyond it */
+    s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x05, 0x23, c.now, far);
+    s_quote_recert(&sq, &c, c.now + LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS + 1, far);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why),
+             ENCLAVE_E_CERT_NOT_YET_VALID);
+    s_quote_recert(&sq, &c, c.now + 60000, far);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), LEDGER_OK);
+    free(sq.bytes);
+
     /* stale and future quote times */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21,
                  c.now - LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS - 1, far);
@@ -348,7 +371,7 @@ static void test_register_refusals(void)
     ledger_enclave_t *list;
     size_t n;
     CHECK_EQ(ledger_enclave_list(st, 0, &list, &n), LEDGER_OK);
-    CHECK_EQ(n, 2u); /* the first honest one and the one at the edge of the window */
+    CHECK_EQ(n, 3u); /* the first honest one, the lagging-clock one, the one at the edge */
     free(list);
     ledger_state_destroy(&st);
     s_chain_close(&c);
