@@ -73,7 +73,8 @@ int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, c
 int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
 int ledger_contract_authority_end_block(ledger_state_t *st);
 
-/* ---- the enclave registry (ledger_contract_enclave.c) ---- */
+/* ---- the enclave registry (ledger_enclave.c: state and reads; ledger_contract_enclave.c:
+        the three contracts) ---- */
 
 #define LEDGER_ENCLAVES_MAX 4096     /* registered enclaves, ever (the directory's bound) */
 #define LEDGER_ENCLAVE_AUDITS_MAX 64 /* auditors per measurement */

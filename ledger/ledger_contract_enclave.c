@@ -30,108 +30,22 @@
  *    at this height. Registrations under a revoked target are refused from then on.
  *  admit (mempool) runs the same rules as apply against committed state, writing nothing.
  *
- *  Record ('e' id, 181 bytes, integers big-endian): runner[32] kind u32 measurement[32]
- *  sign_pk[32] box_pk[32] platform_pk[32] height u64 status u8 status_height u64.
- *  Audit entry ('d' measurement, 73 bytes each, sorted by auditor): auditor[32]
- *  report_hash[32] verdict u8 height u64.
+ *  The state layout and the reads are in ledger_enclave.c.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger/ledger_contract.h"
+#include "ledger/ledger_enclave_int.h"
 #include "ledger/ledger_state.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_bytes.h"
 #include "proto/proto_err.h"
 
-#define ID_DOMAIN "genie/enclave/id/v1"
-#define REC_LEN (32 + 4 + 32 * 4 + 8 + 1 + 8)
-#define AUDIT_LEN (32 + 32 + 1 + 8)
-#define TKEY_LEN (2 + LEDGER_ID_LEN) /* 'r' / 'w' what target */
-#define EKEY_LEN (1 + LEDGER_ID_LEN) /* 'e' id, 'd' measurement */
-
 _Static_assert(LEDGER_ENCLAVE_QUOTE_MAX == PROTO_ATTEST_QUOTE_MAX_BYTES, "quote bound");
 _Static_assert((int)LEDGER_REVOKE_PLATFORM == (int)PROTO_ATTEST_REVOKED_PLATFORM &&
                    (int)LEDGER_REVOKE_MEASUREMENT == (int)PROTO_ATTEST_REVOKED_MEASUREMENT,
                "revocation kinds are proto_attest's");
-
-/* ---------------------------------------------------------------- helpers */
-
-static void s_key(uint8_t *key, uint8_t prefix, const uint8_t id[static LEDGER_ID_LEN])
-{
-    key[0] = prefix;
-    memcpy(key + 1, id, LEDGER_ID_LEN);
-}
-
-static void s_tkey(uint8_t key[TKEY_LEN], uint8_t prefix, uint32_t what,
-                   const uint8_t target[static LEDGER_ID_LEN])
-{
-    key[0] = prefix;
-    key[1] = (uint8_t)what;
-    memcpy(key + 2, target, LEDGER_ID_LEN);
-}
-
-void ledger_enclave_id(const uint8_t sign_pk[static 32], uint8_t out[static LEDGER_ID_LEN])
-{
-    proto_hash(ID_DOMAIN, sign_pk, 32, out);
-}
-
-static void s_rec_encode(const ledger_enclave_t *e, uint8_t out[REC_LEN])
-{
-    uint8_t *p = out;
-    memcpy(p, e->runner, 32);
-    p += 32;
-    proto_be32_put(p, e->kind);
-    p += 4;
-    memcpy(p, e->measurement, 32);
-    p += 32;
-    memcpy(p, e->sign_pk, 32);
-    p += 32;
-    memcpy(p, e->box_pk, 32);
-    p += 32;
-    memcpy(p, e->platform_pk, 32);
-    p += 32;
-    proto_be64_put(p, e->height);
-    p += 8;
-    *p++ = (uint8_t)e->status;
-    proto_be64_put(p, e->status_height);
-}
-
-static void s_rec_decode(const uint8_t in[REC_LEN], const uint8_t id[static LEDGER_ID_LEN],
-                         ledger_enclave_t *e)
-{
-    const uint8_t *p = in;
-    memcpy(e->id, id, LEDGER_ID_LEN);
-    memcpy(e->runner, p, 32);
-    p += 32;
-    e->kind = proto_be32_get(p);
-    p += 4;
-    memcpy(e->measurement, p, 32);
-    p += 32;
-    memcpy(e->sign_pk, p, 32);
-    p += 32;
-    memcpy(e->box_pk, p, 32);
-    p += 32;
-    memcpy(e->platform_pk, p, 32);
-    p += 32;
-    e->height = proto_be64_get(p);
-    p += 8;
-    e->status = *p++;
-    e->status_height = proto_be64_get(p);
-}
-
-/* The state value at KEY into *VAL / *VLEN (NULL, 0 when absent: LEDGER_OK). */
-static int s_get_opt(ledger_state_t *st, const uint8_t *key, size_t klen, uint8_t **val,
-                     size_t *vlen)
-{
-    int rc = ledger_state_get(st, key, klen, val, vlen);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *val = NULL;
-        *vlen = 0;
-        return LEDGER_OK;
-    }
-    return rc;
-}
 
 static bool s_has(const uint8_t *keys, size_t n, const uint8_t *k)
 {
@@ -172,154 +86,6 @@ static const char *s_attest_why(int rc)
     default:
         return "quote refused";
     }
-}
-
-/* ------------------------------------------------------------ public reads */
-
-int ledger_enclave_attestation_key(ledger_state_t *st, uint8_t out[static LEDGER_ID_LEN])
-{
-    const uint8_t key[2] = {LEDGER_KEY_CONFIG, LEDGER_CONFIG_ATTESTATION};
-    uint8_t *val;
-    size_t vlen;
-    int rc = ledger_state_get(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK)
-        return rc;
-    if (vlen != LEDGER_ID_LEN)
-        rc = LEDGER_E_CORRUPT;
-    else
-        memcpy(out, val, LEDGER_ID_LEN);
-    free(val);
-    return rc;
-}
-
-int ledger_enclave_get(ledger_state_t *st, const uint8_t id[static LEDGER_ID_LEN],
-                       ledger_enclave_t *out)
-{
-    uint8_t key[EKEY_LEN], *val;
-    size_t vlen;
-    memset(out, 0, sizeof *out);
-    s_key(key, LEDGER_KEY_ENCLAVE, id);
-    int rc = ledger_state_get(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK)
-        return rc;
-    if (vlen != REC_LEN)
-        rc = LEDGER_E_CORRUPT;
-    else
-        s_rec_decode(val, id, out);
-    free(val);
-    return rc;
-}
-
-int ledger_enclave_revoked(ledger_state_t *st, uint32_t what,
-                           const uint8_t target[static LEDGER_ID_LEN], bool *revoked,
-                           uint64_t *height)
-{
-    uint8_t key[TKEY_LEN], *val;
-    size_t vlen;
-    *revoked = false;
-    if (height)
-        *height = 0;
-    s_tkey(key, LEDGER_KEY_REVOKED, what, target);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK || !val)
-        return rc;
-    if (vlen != 8) {
-        free(val);
-        return LEDGER_E_CORRUPT;
-    }
-    *revoked = true;
-    if (height)
-        *height = proto_be64_get(val);
-    free(val);
-    return LEDGER_OK;
-}
-
-/* The directory: *IDS (malloc'd, NULL when empty) of *N ids. */
-static int s_dir(ledger_state_t *st, uint8_t **ids, size_t *n)
-{
-    const uint8_t key[1] = {LEDGER_KEY_ENCLAVE_DIR};
-    size_t vlen;
-    int rc = s_get_opt(st, key, sizeof key, ids, &vlen);
-    *n = 0;
-    if (rc != LEDGER_OK)
-        return rc;
-    if (vlen % LEDGER_ID_LEN != 0 || vlen / LEDGER_ID_LEN > LEDGER_ENCLAVES_MAX) {
-        free(*ids);
-        *ids = NULL;
-        return LEDGER_E_CORRUPT;
-    }
-    *n = vlen / LEDGER_ID_LEN;
-    return LEDGER_OK;
-}
-
-int ledger_enclave_list(ledger_state_t *st, uint32_t kind, ledger_enclave_t **out, size_t *n)
-{
-    uint8_t *ids = NULL;
-    size_t count = 0;
-    *out = NULL;
-    *n = 0;
-    int rc = s_dir(st, &ids, &count);
-    if (rc != LEDGER_OK || count == 0)
-        return rc;
-    ledger_enclave_t *list = calloc(count, sizeof *list);
-    if (!list) {
-        free(ids);
-        return LEDGER_E_NOMEM;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < count; i++) {
-        if ((rc = ledger_enclave_get(st, ids + i * LEDGER_ID_LEN, &list[k])) != LEDGER_OK) {
-            if (rc == LEDGER_E_NOT_FOUND)
-                rc = LEDGER_E_CORRUPT; /* the directory names only stored records */
-            free(list);
-            free(ids);
-            return rc;
-        }
-        if (kind == 0 || list[k].kind == kind)
-            k++;
-    }
-    free(ids);
-    if (k == 0) {
-        free(list);
-        return LEDGER_OK;
-    }
-    *out = list;
-    *n = k;
-    return LEDGER_OK;
-}
-
-int ledger_enclave_audits(ledger_state_t *st, const uint8_t measurement[static LEDGER_ID_LEN],
-                          ledger_audit_t **out, size_t *n)
-{
-    uint8_t key[EKEY_LEN], *val;
-    size_t vlen;
-    *out = NULL;
-    *n = 0;
-    s_key(key, LEDGER_KEY_AUDIT, measurement);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK || !val)
-        return rc;
-    size_t count = vlen / AUDIT_LEN;
-    if (vlen % AUDIT_LEN != 0 || count > LEDGER_ENCLAVE_AUDITS_MAX) {
-        free(val);
-        return LEDGER_E_CORRUPT;
-    }
-    ledger_audit_t *a = count ? calloc(count, sizeof *a) : NULL;
-    if (count && !a) {
-        free(val);
-        return LEDGER_E_NOMEM;
-    }
-    for (size_t i = 0; i < count; i++) {
-        const uint8_t *p = val + i * AUDIT_LEN;
-        memcpy(a[i].auditor, p, 32);
-        memcpy(a[i].report_hash, p + 32, 32);
-        a[i].verdict = p[64];
-        a[i].height = proto_be64_get(p + 65);
-    }
-    free(val);
-    *out = a;
-    *n = count;
-    return LEDGER_OK;
 }
 
 /* ------------------------------------------------------------ REGISTER */
@@ -447,12 +213,13 @@ int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t
                                            const char **why)
 {
     proto_attest_quote_t q;
-    uint8_t id[LEDGER_ID_LEN], key[EKEY_LEN], rec[REC_LEN], *ids = NULL;
+    uint8_t id[LEDGER_ID_LEN], key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN],
+        *ids = NULL;
     size_t n = 0;
     int rc = s_register_rules(st, tx, &q, id, why);
     if (rc != LEDGER_OK)
         return rc;
-    if ((rc = s_dir(st, &ids, &n)) != LEDGER_OK) {
+    if ((rc = ledger_enclave_dir(st, &ids, &n)) != LEDGER_OK) {
         *why = "cannot read the enclave directory";
         return rc;
     }
@@ -476,8 +243,8 @@ int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t
     memcpy(e.sign_pk, q.body.sign_pk, 32);
     memcpy(e.box_pk, q.body.box_pk, 32);
     memcpy(e.platform_pk, q.platform_pk, 32);
-    s_rec_encode(&e, rec);
-    s_key(key, LEDGER_KEY_ENCLAVE, id);
+    ledger_enclave_rec_encode(&e, rec);
+    ledger_enclave_key(key, LEDGER_KEY_ENCLAVE, id);
     const uint8_t dkey[1] = {LEDGER_KEY_ENCLAVE_DIR};
     rc = ledger_state_put(st, key, sizeof key, rec, sizeof rec);
     if (rc == LEDGER_OK)
@@ -530,22 +297,22 @@ int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, const char **why)
 static int s_audit_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t **val, size_t *vlen,
                          size_t *pos, bool *found, const char **why)
 {
-    uint8_t key[EKEY_LEN];
-    s_key(key, LEDGER_KEY_AUDIT, tx->body.enclave_audit.measurement);
-    int rc = s_get_opt(st, key, sizeof key, val, vlen);
+    uint8_t key[LEDGER_ENCLAVE_EKEY_LEN];
+    ledger_enclave_key(key, LEDGER_KEY_AUDIT, tx->body.enclave_audit.measurement);
+    int rc = ledger_enclave_get_opt(st, key, sizeof key, val, vlen);
     if (rc != LEDGER_OK) {
         *why = "cannot read the audits";
         return rc;
     }
-    size_t n = *vlen / AUDIT_LEN;
-    if (*vlen % AUDIT_LEN != 0 || n > LEDGER_ENCLAVE_AUDITS_MAX) {
+    size_t n = *vlen / LEDGER_ENCLAVE_AUDIT_LEN;
+    if (*vlen % LEDGER_ENCLAVE_AUDIT_LEN != 0 || n > LEDGER_ENCLAVE_AUDITS_MAX) {
         *why = "audit list corrupt";
         return LEDGER_E_CORRUPT;
     }
     *pos = 0;
     *found = false;
     while (*pos < n) {
-        int c = memcmp(*val + *pos * AUDIT_LEN, tx->from, LEDGER_ID_LEN);
+        int c = memcmp(*val + *pos * LEDGER_ENCLAVE_AUDIT_LEN, tx->from, LEDGER_ID_LEN);
         if (c >= 0) {
             *found = c == 0;
             break;
@@ -572,7 +339,7 @@ int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *t
 int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
 {
     const ledger_enclave_audit_t *a = &tx->body.enclave_audit;
-    uint8_t *val = NULL, key[EKEY_LEN];
+    uint8_t *val = NULL, key[LEDGER_ENCLAVE_EKEY_LEN];
     size_t vlen, pos;
     bool found;
     int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, why);
@@ -580,14 +347,15 @@ int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *t
         free(val);
         return rc;
     }
-    size_t nlen = found ? vlen : vlen + AUDIT_LEN;
+    size_t nlen = found ? vlen : vlen + LEDGER_ENCLAVE_AUDIT_LEN;
     uint8_t *list = malloc(nlen);
     if (!list) {
         free(val);
         *why = "out of memory";
         return LEDGER_E_NOMEM;
     }
-    size_t head = pos * AUDIT_LEN, tail = found ? head + AUDIT_LEN : head;
+    size_t head = pos * LEDGER_ENCLAVE_AUDIT_LEN,
+           tail = found ? head + LEDGER_ENCLAVE_AUDIT_LEN : head;
     if (head)
         memcpy(list, val, head);
     uint8_t *p = list + head;
@@ -596,9 +364,9 @@ int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *t
     p[64] = (uint8_t)a->verdict;
     proto_be64_put(p + 65, ledger_state_base_height(st) + 1);
     if (vlen > tail)
-        memcpy(p + AUDIT_LEN, val + tail, vlen - tail);
+        memcpy(p + LEDGER_ENCLAVE_AUDIT_LEN, val + tail, vlen - tail);
     free(val);
-    s_key(key, LEDGER_KEY_AUDIT, a->measurement);
+    ledger_enclave_key(key, LEDGER_KEY_AUDIT, a->measurement);
     rc = ledger_state_put(st, key, sizeof key, list, nlen);
     free(list);
     if (rc != LEDGER_OK)
@@ -650,7 +418,7 @@ static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, s_keys_t *a
                           s_keys_t *voters, size_t *pos, const char **why)
 {
     const ledger_enclave_revoke_t *v = &tx->body.enclave_revoke;
-    uint8_t key[TKEY_LEN], *val = NULL;
+    uint8_t key[LEDGER_ENCLAVE_TKEY_LEN], *val = NULL;
     size_t vlen;
     bool revoked;
     int rc = ledger_state_authorities(st, (uint8_t(*)[LEDGER_ID_LEN])auth->keys, &auth->n);
@@ -670,8 +438,8 @@ static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, s_keys_t *a
         *why = "target already revoked";
         return LEDGER_E_ENCLAVE_RULE;
     }
-    s_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
-    if ((rc = s_get_opt(st, key, sizeof key, &val, &vlen)) != LEDGER_OK) {
+    ledger_enclave_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
+    if ((rc = ledger_enclave_get_opt(st, key, sizeof key, &val, &vlen)) != LEDGER_OK) {
         *why = "cannot read the revocation votes";
         return rc;
     }
@@ -711,9 +479,9 @@ int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *
 static int s_revoke_enclaves(ledger_state_t *st, uint32_t what, const uint8_t *target,
                              uint64_t height)
 {
-    uint8_t *ids = NULL, key[EKEY_LEN], rec[REC_LEN];
+    uint8_t *ids = NULL, key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN];
     size_t n = 0;
-    int rc = s_dir(st, &ids, &n);
+    int rc = ledger_enclave_dir(st, &ids, &n);
     for (size_t i = 0; rc == LEDGER_OK && i < n; i++) {
         ledger_enclave_t e;
         if ((rc = ledger_enclave_get(st, ids + i * LEDGER_ID_LEN, &e)) != LEDGER_OK)
@@ -723,8 +491,8 @@ static int s_revoke_enclaves(ledger_state_t *st, uint32_t what, const uint8_t *t
             continue;
         e.status = LEDGER_ENCLAVE_REVOKED;
         e.status_height = height;
-        s_rec_encode(&e, rec);
-        s_key(key, LEDGER_KEY_ENCLAVE, e.id);
+        ledger_enclave_rec_encode(&e, rec);
+        ledger_enclave_key(key, LEDGER_KEY_ENCLAVE, e.id);
         rc = ledger_state_put(st, key, sizeof key, rec, sizeof rec);
     }
     free(ids);
@@ -737,7 +505,7 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
     const ledger_enclave_revoke_t *v = &tx->body.enclave_revoke;
     s_keys_t auth, voters;
     size_t pos;
-    uint8_t key[TKEY_LEN];
+    uint8_t key[LEDGER_ENCLAVE_TKEY_LEN];
     int rc = s_revoke_rules(st, tx, &auth, &voters, &pos, why);
     if (rc != LEDGER_OK)
         return rc;
@@ -746,15 +514,15 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
             (voters.n - pos) * LEDGER_ID_LEN);
     memcpy(voters.keys + pos * LEDGER_ID_LEN, tx->from, LEDGER_ID_LEN);
     voters.n++;
-    s_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
+    ledger_enclave_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
     *why = "out of memory";
     if (voters.n * 2 <= auth.n)
         return ledger_state_put(st, key, sizeof key, voters.keys, voters.n * LEDGER_ID_LEN);
     /* a strict majority: revoke now */
     uint64_t height = ledger_state_base_height(st) + 1;
-    uint8_t hb[8], rkey[TKEY_LEN];
+    uint8_t hb[8], rkey[LEDGER_ENCLAVE_TKEY_LEN];
     proto_be64_put(hb, height);
-    s_tkey(rkey, LEDGER_KEY_REVOKED, v->what, v->target);
+    ledger_enclave_tkey(rkey, LEDGER_KEY_REVOKED, v->what, v->target);
     if ((rc = ledger_state_del(st, key, sizeof key)) != LEDGER_OK ||
         (rc = ledger_state_put(st, rkey, sizeof rkey, hb, sizeof hb)) != LEDGER_OK)
         return rc;
