@@ -143,6 +143,8 @@ int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
 /* node_cli_enclave.c: the enclave registry and offline attestation tools */
 int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_audit(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_revoke(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_measure(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);

@@ -6,6 +6,10 @@
  *        reads the quote file (its wire form, proto_attest.h), signs ENCLAVE_REGISTER
  *        (measurement taken from the quote) with the runner's account key of
  *        DATADIR/accounts/ and submits it with tx_submit; --wait polls until committed.
+ *    enclave audit MEASUREMENT REPORT_HASH ok|bad [--from ID] [--wait SEC] [...]
+ *    enclave revoke platform|measurement HEX [--from ID] [--wait SEC] [...]
+ *        ENCLAVE_AUDIT (any account) and ENCLAVE_REVOKE (an authority's vote), signed and
+ *        submitted the same way.
  *    enclave measure FILE [--kind K]
  *        enclave_measure of FILE for K, or for each kind; no node needed.
  *    attest certify --as-key KEYSTORE --platform PK --runner NAME --account ID --days N
@@ -170,72 +174,73 @@ int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv)
     return NODE_CLI_EXIT_OK;
 }
 
-/* ---------------------------------------------------------------- enclave register */
+/* ---------------------------------------------------------------- signed txs */
 
-int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv)
+/*  What a tx-submitting command builds: BUILD signs the tx with KEY for CHAIN and NONCE
+ *  (malloc'd bytes, *LEN; NULL on failure) from CTX. */
+typedef uint8_t *(s_build_fn)(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
+                              uint64_t nonce, size_t *len);
+
+/*  The options every tx-submitting command takes. */
+typedef struct {
+    const char *from, *wait_text, *pass_file;
+    uint64_t wait_s;
+} s_txopts_t;
+
+/*  Parses a tx option at ARGV[*I]: 1 consumed, 0 not one, -1 usage error (printed). */
+static int s_txopt(int argc, char **argv, int *i, s_txopts_t *o)
 {
-    const char *file = NULL, *kind_text = NULL, *from = NULL, *wait_text = NULL, *pass_file = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got;
-        if ((got = node_cli_opt_value(argc, argv, &i, "--kind", &v)) != 0)
-            kind_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--from", &v)) != 0)
-            from = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--wait", &v)) != 0)
-            wait_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--passphrase-file", &v)) != 0)
-            pass_file = v;
-        else if (strncmp(argv[i], "--", 2) == 0 || file)
-            return node_cli_usage("'enclave register' does not take '%s'", argv[i]);
-        else
-            file = argv[i++];
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-    }
-    uint32_t kind;
-    uint64_t wait_s = 0;
-    if (!file)
-        return node_cli_usage("'enclave register' needs QUOTE (a quote file)");
-    if (!kind_text || s_kind_parse(kind_text, &kind) != 0)
-        return node_cli_usage("'enclave register' needs --kind validation|training|query");
-    if (wait_text && (node_cli_parse_u64(wait_text, &wait_s) != 0 || wait_s < 1 || wait_s > 3600))
+    const char *v = NULL;
+    int got;
+    if ((got = node_cli_opt_value(argc, argv, i, "--from", &v)) > 0)
+        o->from = v;
+    else if (got == 0 && (got = node_cli_opt_value(argc, argv, i, "--wait", &v)) > 0)
+        o->wait_text = v;
+    else if (got == 0 && (got = node_cli_opt_value(argc, argv, i, "--passphrase-file", &v)) > 0)
+        o->pass_file = v;
+    return got;
+}
+
+static int s_txopts_check(s_txopts_t *o)
+{
+    if (o->wait_text &&
+        (node_cli_parse_u64(o->wait_text, &o->wait_s) != 0 || o->wait_s < 1 || o->wait_s > 3600))
         return node_cli_usage("--wait wants seconds (1-3600)");
+    return NODE_CLI_EXIT_OK;
+}
+
+/*  Signs the tx BUILD makes with the account key (O->from) of the datadir, at the node's
+ *  chain id and the account's next nonce, submits it and (with --wait) waits for its
+ *  commit. On success *TXID_OUT (caller frees) and *STATUS ("pending" or "committed"). */
+static int s_sign_submit(node_cli_t *cli, const char *command, const s_txopts_t *o,
+                         s_build_fn *build, const void *ctx, char **txid_out, const char **status)
+{
     const char *datadir = NULL;
-    int rc = node_cli_need_datadir(cli, "enclave register", &datadir);
+    int rc = node_cli_need_datadir(cli, command, &datadir);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-
-    uint8_t *qb = NULL, *tx = NULL;
-    size_t qlen = 0, len = 0;
     proto_key_t *key = NULL;
-    json_t *status = NULL, *acct = NULL, *sub = NULL, *done = NULL;
+    json_t *st = NULL, *acct = NULL, *sub = NULL, *done = NULL;
+    uint8_t *tx = NULL;
     char *hex = NULL;
-    proto_attest_quote_t q;
-    if ((rc = s_read_file(file, LEDGER_ENCLAVE_QUOTE_MAX, &qb, &qlen)) != NODE_CLI_EXIT_OK)
-        goto out;
-    int prc = proto_attest_quote_decode(qb, qlen, &q);
-    if (prc != PROTO_OK) {
-        rc = node_cli_fail("%s: not a quote (%s)", file, proto_err_str(prc));
-        goto out;
-    }
-    if ((rc = node_cli_account_key(datadir, from, pass_file, &key)) != NODE_CLI_EXIT_OK)
+    *txid_out = NULL;
+    if ((rc = node_cli_account_key(datadir, o->from, o->pass_file, &key)) != NODE_CLI_EXIT_OK)
         goto out;
     char id[65];
     proto_hex_encode(proto_key_public(key), 32, id);
-    if ((rc = node_cli_call(cli, "status", NULL, &status)) != NODE_CLI_EXIT_OK ||
+    if ((rc = node_cli_call(cli, "status", NULL, &st)) != NODE_CLI_EXIT_OK ||
         (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", id), &acct)) !=
             NODE_CLI_EXIT_OK)
         goto out;
     uint8_t chain[32];
     json_t *nn = json_object_get(acct, "next_nonce");
-    if (s_hex32(node_cli_jstr(status, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
+    if (s_hex32(node_cli_jstr(st, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
         json_integer_value(nn) < 0) {
         rc = node_cli_fail("malformed answer from the node");
         goto out;
     }
-    tx = ledger_contract_enclave_register_tx(key, chain, (uint64_t)json_integer_value(nn), kind,
-                                             q.measurement, qb, qlen, &len);
+    size_t len = 0;
+    tx = build(ctx, key, chain, (uint64_t)json_integer_value(nn), &len);
     hex = tx ? malloc(2 * len + 1) : NULL;
     if (!hex) {
         rc = node_cli_fail("cannot build the transaction");
@@ -246,44 +251,214 @@ int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv)
         NODE_CLI_EXIT_OK)
         goto out;
     const char *txid = node_cli_jstr(sub, "txid");
-    if (wait_s) {
-        if ((rc = node_cli_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
+    *status = "pending";
+    if (o->wait_s) {
+        if ((rc = node_cli_wait_committed(cli, txid, (long)o->wait_s, &done)) != NODE_CLI_EXIT_OK)
             goto out;
         if (strcmp(node_cli_jstr(done, "status"), "committed") != 0) {
-            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,
-                               node_cli_jstr(done, "status"));
+            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid,
+                               o->wait_s, node_cli_jstr(done, "status"));
             goto out;
         }
+        *status = "committed";
     }
-    uint8_t eid[32];
-    ledger_enclave_id(q.body.sign_pk, eid);
-    const char *st = done ? node_cli_jstr(done, "status") : "pending";
-    if (node_cli_json(cli)) {
-        json_t *j =
-            json_pack("{s:s, s:o, s:s, s:s, s:o}", "txid", txid, "enclave", s_hexj(eid, 32), "kind",
-                      kind_text, "status", st, "measurement", s_hexj(q.measurement, 32));
-        node_cli_print_json(j);
-        json_decref(j);
-    } else {
-        char e[65], m[65];
-        proto_hex_encode(eid, 32, e);
-        proto_hex_encode(q.measurement, 32, m);
-        node_cli_print_kv(KV_WIDTH, "txid", "%s", txid);
-        node_cli_print_kv(KV_WIDTH, "enclave", "%s", e);
-        node_cli_print_kv(KV_WIDTH, "kind", "%s", kind_text);
-        node_cli_print_kv(KV_WIDTH, "measurement", "%s", m);
-        node_cli_print_kv(KV_WIDTH, "status", "%s", st);
-    }
+    if (!(*txid_out = strdup(txid)))
+        rc = node_cli_fail("out of memory");
 out:
-    free(qb);
     free(tx);
     free(hex);
     proto_key_destroy(&key);
-    json_decref(status);
+    json_decref(st);
     json_decref(acct);
     json_decref(sub);
     json_decref(done);
     return rc;
+}
+
+/*  Prints the outcome: with --json the object J (stolen) plus txid and status, else
+ *  "key: value" lines of J's string members. */
+static void s_print_tx(node_cli_t *cli, json_t *j, const char *txid, const char *status)
+{
+    json_object_set_new(j, "txid", json_string(txid));
+    json_object_set_new(j, "status", json_string(status));
+    if (node_cli_json(cli)) {
+        node_cli_print_json(j);
+    } else {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v)
+        {
+            if (json_is_string(v))
+                node_cli_print_kv(KV_WIDTH, k, "%s", json_string_value(v));
+        }
+    }
+    json_decref(j);
+}
+
+/* ---------------------------------------------------------------- enclave register */
+
+typedef struct {
+    uint32_t kind;
+    const uint8_t *quote;
+    size_t len;
+    uint8_t measurement[32];
+} s_register_t;
+
+static uint8_t *s_build_register(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
+                                 uint64_t nonce, size_t *len)
+{
+    const s_register_t *r = ctx;
+    return ledger_contract_enclave_register_tx(key, chain, nonce, r->kind, r->measurement, r->quote,
+                                               r->len, len);
+}
+
+int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv)
+{
+    const char *file = NULL, *kind_text = NULL;
+    s_txopts_t o = {0};
+    for (int i = 0; i < argc;) {
+        const char *v = NULL;
+        int got = node_cli_opt_value(argc, argv, &i, "--kind", &v);
+        if (got > 0)
+            kind_text = v;
+        else if (got == 0 && (got = s_txopt(argc, argv, &i, &o)) == 0) {
+            if (strncmp(argv[i], "--", 2) == 0 || file)
+                return node_cli_usage("'enclave register' does not take '%s'", argv[i]);
+            file = argv[i++];
+        }
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE;
+    }
+    s_register_t r = {0};
+    if (!file)
+        return node_cli_usage("'enclave register' needs QUOTE (a quote file)");
+    if (!kind_text || s_kind_parse(kind_text, &r.kind) != 0)
+        return node_cli_usage("'enclave register' needs --kind validation|training|query");
+    int rc = s_txopts_check(&o);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint8_t *qb = NULL;
+    char *txid = NULL;
+    const char *status = NULL;
+    proto_attest_quote_t q;
+    if ((rc = s_read_file(file, LEDGER_ENCLAVE_QUOTE_MAX, &qb, &r.len)) != NODE_CLI_EXIT_OK)
+        return rc;
+    int prc = proto_attest_quote_decode(qb, r.len, &q);
+    if (prc != PROTO_OK) {
+        free(qb);
+        return node_cli_fail("%s: not a quote (%s)", file, proto_err_str(prc));
+    }
+    r.quote = qb;
+    memcpy(r.measurement, q.measurement, 32);
+    rc = s_sign_submit(cli, "enclave register", &o, s_build_register, &r, &txid, &status);
+    free(qb);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint8_t eid[32];
+    ledger_enclave_id(q.body.sign_pk, eid);
+    s_print_tx(cli,
+               json_pack("{s:o, s:s, s:o}", "enclave", s_hexj(eid, 32), "kind", kind_text,
+                         "measurement", s_hexj(q.measurement, 32)),
+               txid, status);
+    free(txid);
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- enclave audit, revoke */
+
+typedef struct {
+    uint8_t a[32], b[32];
+    uint32_t v;
+} s_pair_t;
+
+static uint8_t *s_build_audit(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
+                              uint64_t nonce, size_t *len)
+{
+    const s_pair_t *p = ctx;
+    return ledger_contract_enclave_audit_tx(key, chain, nonce, p->a, p->b, p->v, len);
+}
+
+static uint8_t *s_build_revoke(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
+                               uint64_t nonce, size_t *len)
+{
+    const s_pair_t *p = ctx;
+    return ledger_contract_enclave_revoke_tx(key, chain, nonce, p->v, p->a, len);
+}
+
+/*  Reads the positional arguments of a tx command (exactly N of them) and its tx options. */
+static int s_positional(const char *command, int argc, char **argv, const char **pos, int n,
+                        s_txopts_t *o)
+{
+    int got_n = 0;
+    for (int i = 0; i < argc;) {
+        int got = s_txopt(argc, argv, &i, o);
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE;
+        if (got > 0)
+            continue;
+        if (strncmp(argv[i], "--", 2) == 0 || got_n == n)
+            return node_cli_usage("'%s' does not take '%s'", command, argv[i]);
+        pos[got_n++] = argv[i++];
+    }
+    if (got_n != n)
+        return node_cli_usage("'%s' needs %d arguments (see 'genie %s --help')", command, n,
+                              command);
+    return s_txopts_check(o);
+}
+
+int node_cli_cmd_enclave_audit(node_cli_t *cli, int argc, char **argv)
+{
+    const char *pos[3];
+    s_txopts_t o = {0};
+    int rc = s_positional("enclave audit", argc, argv, pos, 3, &o);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    s_pair_t p = {0};
+    if (s_hex32(pos[0], p.a) != 0 || s_hex32(pos[1], p.b) != 0)
+        return node_cli_usage("MEASUREMENT and REPORT_HASH want 64 hex characters each");
+    if (strcmp(pos[2], "ok") == 0)
+        p.v = LEDGER_AUDIT_OK;
+    else if (strcmp(pos[2], "bad") == 0)
+        p.v = LEDGER_AUDIT_BAD;
+    else
+        return node_cli_usage("the verdict is ok or bad");
+    char *txid = NULL;
+    const char *status = NULL;
+    if ((rc = s_sign_submit(cli, "enclave audit", &o, s_build_audit, &p, &txid, &status)) !=
+        NODE_CLI_EXIT_OK)
+        return rc;
+    s_print_tx(cli,
+               json_pack("{s:s, s:s, s:s}", "measurement", pos[0], "report_hash", pos[1], "verdict",
+                         pos[2]),
+               txid, status);
+    free(txid);
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_cmd_enclave_revoke(node_cli_t *cli, int argc, char **argv)
+{
+    const char *pos[2];
+    s_txopts_t o = {0};
+    int rc = s_positional("enclave revoke", argc, argv, pos, 2, &o);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    s_pair_t p = {0};
+    if (strcmp(pos[0], "platform") == 0)
+        p.v = LEDGER_REVOKE_PLATFORM;
+    else if (strcmp(pos[0], "measurement") == 0)
+        p.v = LEDGER_REVOKE_MEASUREMENT;
+    else
+        return node_cli_usage("revoke a platform or a measurement");
+    if (s_hex32(pos[1], p.a) != 0)
+        return node_cli_usage("the target wants 64 hex characters");
+    char *txid = NULL;
+    const char *status = NULL;
+    if ((rc = s_sign_submit(cli, "enclave revoke", &o, s_build_revoke, &p, &txid, &status)) !=
+        NODE_CLI_EXIT_OK)
+        return rc;
+    s_print_tx(cli, json_pack("{s:s, s:s}", "what", pos[0], "target", pos[1]), txid, status);
+    free(txid);
+    return NODE_CLI_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- enclave measure */

@@ -15,6 +15,9 @@ Scenarios (named checks, in order):
   4. Forged and wrong quotes are refused with their reasons, offline and by the ledger: a
      tampered platform signature, a quote of an uncertified platform, a training quote
      registered as a query enclave, the same enclave twice; none of them is listed.
+  5. `genie enclave audit` is listed with the enclave; `genie enclave revoke measurement`
+     (the only authority's vote, a majority) marks the enclave revoked, and a fresh quote
+     of that measurement is refused.
 
     python3 test_enclave_ledger.py --bindir BUILD_DIR [--keep]
 """
@@ -154,6 +157,37 @@ def check_refusals(net, st):
     return True
 
 
+def check_audit_revoke(net, st):
+    r = net.r
+    auth = net.nodes[0]
+    report = "5e" * 32
+    c = auth.cli("enclave", "audit", st["m"], report, "ok", "--wait", str(COMMIT_WAIT_S),
+                 timeout=COMMIT_WAIT_S + 30)
+    expect(c.returncode == 0 and c.json and c.json["status"] == "committed", "audit: %r" % c)
+    c = auth.cli("enclave", "list")
+    a = c.json[0]["audits"] if c.returncode == 0 and c.json else None
+    expect(a and len(a) == 1 and a[0]["verdict"] == "ok" and a[0]["report_hash"] == report
+           and a[0]["auditor"] == st["runner_id"], "audit not listed: %r" % c)
+    # one authority of one: its vote is a majority, the measurement is revoked at once
+    c = auth.cli("enclave", "revoke", "measurement", st["m"], "--wait", str(COMMIT_WAIT_S),
+                 timeout=COMMIT_WAIT_S + 30)
+    expect(c.returncode == 0 and c.json and c.json["status"] == "committed", "revoke: %r" % c)
+    c = auth.cli("enclave", "list")
+    e = c.json[0] if c.returncode == 0 and c.json else {}
+    expect(e.get("status") == "revoked" and e.get("measurement_revoked") is True
+           and e.get("revoked_height", 0) > e.get("height", 0), "after revoke: %r" % c)
+    fresh = os.path.join(r.tmp, "fresh.quote")
+    rc, _, err = tool(r, "make", "--platform", st["plat"], "--measurement", st["m"], "--kind",
+                      "training", "--out", fresh)
+    expect(rc == 0, "make (fresh): %r" % err)
+    c = auth.cli("enclave", "register", fresh, "--kind", "training")
+    expect(refused(c, "measurement revoked"), "register under a revoked measurement: %r" % c)
+    print("  revoked measurement: %s" % c.error_lines()[0])
+    c = auth.cli("enclave", "revoke", "measurement", st["m"])
+    expect(refused(c, "already revoked"), "revoke twice: %r" % c)
+    return True
+
+
 def main():
     args = parse_args()
     with Runner("test_enclave_ledger", args) as r:
@@ -162,7 +196,9 @@ def main():
         steps = (("a 1-authority testnet with an attestation service", check_start),
                  ("certify a platform, quote, verify offline", check_certify_and_quote),
                  ("register the enclave and list it", check_register),
-                 ("forged and wrong quotes are refused with their reasons", check_refusals))
+                 ("forged and wrong quotes are refused with their reasons", check_refusals),
+                 ("an audit is listed; a revoked measurement marks and refuses",
+                  check_audit_revoke))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
                 break
