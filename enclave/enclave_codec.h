@@ -1,7 +1,7 @@
-/*  enclave_codec: internal helpers the enclave/ msgpack formats (certificates, quotes,
- *  reports, receipts) share: encode one object into a new buffer, decode one whole object
- *  from a bounded buffer, and read a format's array header and version. Not installed;
- *  included only by the .c files of enclave/. */
+/*  enclave_codec: internal helpers the enclave/ msgpack formats (reports and receipts;
+ *  certificates and quotes live in proto/proto_attest) share: encode one object into a new
+ *  buffer, decode one whole object from a bounded buffer, and read a format's array header
+ *  and version. Not installed; included only by the .c files of enclave/. */
 #ifndef GENIE_ENCLAVE_CODEC_H
 #define GENIE_ENCLAVE_CODEC_H
 

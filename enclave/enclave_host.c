@@ -28,7 +28,7 @@ struct enclave_host_t {
     int fd;    /* our end of the socket, -1: none */
     bool stopped;
     bool has_quote;
-    enclave_quote_t quote;
+    proto_attest_quote_t quote;
     uint8_t measurement[32];
     int64_t started_ms;
     int64_t restart_at_ms; /* when a dead child is due for restart; -1: none scheduled */
@@ -235,7 +235,7 @@ static int s_attest(enclave_host_t *self, char *err, size_t err_cap)
                                                                            : "report data");
     }
     if (rc == PROTO_OK) {
-        enclave_report_body_t body;
+        proto_attest_body_t body;
         memcpy(body.sign_pk, ans.u.init.sign_pk, 32);
         memcpy(body.box_pk, ans.u.init.box_pk, 32);
         memcpy(body.report_data, ans.u.init.report_data, 64);
@@ -417,7 +417,7 @@ pid_t enclave_host_pid(const enclave_host_t *self)
     return self->pid > 0 ? self->pid : -1;
 }
 
-const enclave_quote_t *enclave_host_quote(const enclave_host_t *self)
+const proto_attest_quote_t *enclave_host_quote(const enclave_host_t *self)
 {
     return self->has_quote ? &self->quote : NULL;
 }

@@ -31,7 +31,7 @@
 #include <sys/types.h>
 
 #include "enclave/enclave_platform.h"
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "enclave/enclave_wire.h"
 #include "proto/proto_err.h"
 
@@ -40,7 +40,7 @@ typedef struct enclave_host_t enclave_host_t;
 /*  Called after each successful start with the enclave's new quote (borrowed: copy what you
  *  keep). */
 typedef void (*enclave_host_quote_fn)(void *ctx, enclave_host_t *host,
-                                      const enclave_quote_t *quote);
+                                      const proto_attest_quote_t *quote);
 
 typedef struct {
     int start_timeout_ms;    /* wait for the INIT answer; default 5000 */
@@ -107,7 +107,7 @@ bool enclave_host_running(const enclave_host_t *self);
 /*  The running child's pid, or -1. */
 pid_t enclave_host_pid(const enclave_host_t *self);
 /*  The current quote (valid until the next restart), or NULL if none. */
-const enclave_quote_t *enclave_host_quote(const enclave_host_t *self);
+const proto_attest_quote_t *enclave_host_quote(const enclave_host_t *self);
 /*  The measurement of the last start (zeros before the first). */
 void enclave_host_measurement(const enclave_host_t *self, uint8_t out[static 32]);
 /*  How many times the child was restarted after dying. */

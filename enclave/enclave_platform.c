@@ -9,11 +9,11 @@ struct enclave_platform_t {
     const enclave_platform_ops_t *ops;
     void *impl;
     bool has_cert;
-    enclave_cert_t cert;
+    proto_attest_cert_t cert;
 };
 
 enclave_platform_t *enclave_platform_new(const enclave_platform_ops_t *ops, void *impl,
-                                         const enclave_cert_t *cert)
+                                         const proto_attest_cert_t *cert)
 {
     enclave_platform_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -48,7 +48,7 @@ void enclave_platform_pubkey(const enclave_platform_t *self, uint8_t pk[static 3
     self->ops->pubkey(self->impl, pk);
 }
 
-int enclave_platform_set_cert(enclave_platform_t *self, const enclave_cert_t *cert)
+int enclave_platform_set_cert(enclave_platform_t *self, const proto_attest_cert_t *cert)
 {
     uint8_t pk[32];
     self->ops->pubkey(self->impl, pk);
@@ -56,7 +56,7 @@ int enclave_platform_set_cert(enclave_platform_t *self, const enclave_cert_t *ce
         return ENCLAVE_E_PLATFORM_MISMATCH;
     uint8_t *bytes = NULL;
     size_t len = 0;
-    int rc = enclave_cert_encode(cert, &bytes, &len);
+    int rc = proto_attest_cert_encode(cert, &bytes, &len);
     if (rc != PROTO_OK)
         return rc;
     rc = self->ops->store_cert(self->impl, bytes, len);
@@ -68,16 +68,16 @@ int enclave_platform_set_cert(enclave_platform_t *self, const enclave_cert_t *ce
     return PROTO_OK;
 }
 
-const enclave_cert_t *enclave_platform_cert(const enclave_platform_t *self)
+const proto_attest_cert_t *enclave_platform_cert(const enclave_platform_t *self)
 {
     return self->has_cert ? &self->cert : NULL;
 }
 
 int enclave_platform_quote(enclave_platform_t *self, const uint8_t measurement[static 32],
-                           const enclave_report_body_t *body, enclave_quote_t *out)
+                           const proto_attest_body_t *body, proto_attest_quote_t *out)
 {
     memset(out, 0, sizeof *out);
-    out->version = ENCLAVE_QUOTE_VERSION;
+    out->version = PROTO_ATTEST_QUOTE_VERSION;
     memcpy(out->measurement, measurement, 32);
     out->body = *body;
     if (self->has_cert) {

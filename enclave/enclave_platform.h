@@ -3,7 +3,7 @@
  *  In SGX terms the platform is the CPU (which measures the enclave and derives its sealing
  *  keys) plus Intel's quoting enclave (which signs quotes with a key Intel certified). Here
  *  it holds:
- *    - an Ed25519 platform key that signs quotes (enclave_quote.h),
+ *    - an Ed25519 platform key that signs quotes (proto/proto_attest.h),
  *    - a 32-byte platform secret from which sealing keys derive, one per measurement
  *      (seal key = keyed BLAKE2b-256(platform secret; "genie/enclave/seal-key/v1" ||
  *      measurement)), so a different binary cannot unseal another's data,
@@ -24,8 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "enclave/enclave_cert.h"
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "proto/proto_err.h"
 
 typedef struct enclave_platform_t enclave_platform_t;
@@ -53,18 +52,18 @@ void enclave_platform_pubkey(const enclave_platform_t *self, uint8_t pk[static 3
  *  (else ENCLAVE_E_PLATFORM_MISMATCH); its signature and window are not checked here (the
  *  platform does not know the AS key; verifiers do). Returns 0, PROTO_E_IO or
  *  PROTO_E_NOMEM; on error the previous certificate stays. */
-int enclave_platform_set_cert(enclave_platform_t *self, const enclave_cert_t *cert) PROTO_WUR;
+int enclave_platform_set_cert(enclave_platform_t *self, const proto_attest_cert_t *cert) PROTO_WUR;
 
 /*  The installed certificate (owned by SELF, valid until the next set_cert or destroy), or
  *  NULL if none. */
-const enclave_cert_t *enclave_platform_cert(const enclave_platform_t *self);
+const proto_attest_cert_t *enclave_platform_cert(const enclave_platform_t *self);
 
 /*  Makes a quote: MEASUREMENT (what the host measured and started) and BODY (what the
  *  enclave stated) plus the platform's current time, signed by the platform key; the
  *  certificate is carried if one is installed (else has_cert is false and verifiers refuse
  *  the quote as uncertified). Fills *OUT. Returns 0 or PROTO_E_NOMEM. */
 int enclave_platform_quote(enclave_platform_t *self, const uint8_t measurement[static 32],
-                           const enclave_report_body_t *body, enclave_quote_t *out) PROTO_WUR;
+                           const proto_attest_body_t *body, proto_attest_quote_t *out) PROTO_WUR;
 
 /*  Derives the sealing key of the enclave with MEASUREMENT into KEY (the caller wipes it
  *  with sodium_memzero). Same platform and measurement, same key; anything else, another
@@ -82,7 +81,7 @@ typedef struct {
     void (*pubkey)(void *impl, uint8_t pk[static 32]);
     /*  Completes Q (measurement, body, version and certificate already set): sets
      *  time_ms, platform_pk and sig. 0 or a negative code. */
-    int (*sign_quote)(void *impl, enclave_quote_t *q);
+    int (*sign_quote)(void *impl, proto_attest_quote_t *q);
     /*  Derives the seal key of MEASUREMENT. 0 or a negative code. */
     int (*seal_key)(void *impl, const uint8_t measurement[static 32], uint8_t key[static 32]);
     /*  Stores the encoded certificate (BYTES, LEN) durably. 0 or a negative code. */
@@ -94,6 +93,6 @@ typedef struct {
 /*  Wraps a backend: OPS (static, borrowed), IMPL (owned on success), CERT (copied, may be
  *  NULL: the certificate the backend loaded). NULL if memory ran out (IMPL untouched). */
 enclave_platform_t *enclave_platform_new(const enclave_platform_ops_t *ops, void *impl,
-                                         const enclave_cert_t *cert);
+                                         const proto_attest_cert_t *cert);
 
 #endif

@@ -6,7 +6,7 @@
  *                   written to a temporary file, synced and linked into place (link, not
  *                   rename, so two processes starting at once never replace each other's
  *                   key: the loser loads the winner's).
- *    platform.cert  the certificate's wire form (enclave_cert.h), if one was installed.
+ *    platform.cert  the certificate's wire form (proto/proto_attest.h), if one was installed.
  *  In memory the secrets sit in one sodium_malloc block (guard pages, locked, wiped on
  *  free) that is kept inaccessible (sodium_mprotect_noaccess) except while a quote is
  *  signed or a seal key derived: a stray read elsewhere in the runner faults instead of
@@ -62,14 +62,14 @@ static void s_sim_pubkey(void *impl, uint8_t pk[static 32])
     memcpy(pk, ((s_sim_t *)impl)->pk, 32);
 }
 
-static int s_sim_sign_quote(void *impl, enclave_quote_t *q)
+static int s_sim_sign_quote(void *impl, proto_attest_quote_t *q)
 {
     s_sim_t *sim = impl;
     static const uint8_t zero[32];
     uint8_t hash[32];
     q->time_ms = s_now_ms();
     memcpy(q->platform_pk, sim->pk, 32);
-    enclave_quote_signing_hash(q, hash);
+    proto_attest_quote_signing_hash(q, hash);
     if (sodium_memcmp(hash, zero, 32) == 0) /* the hash's allocation failed */
         return PROTO_E_NOMEM;
     sodium_mprotect_readonly(sim->sec);
@@ -284,11 +284,11 @@ static int s_check_dir(const char *dir, char *err, size_t err_cap)
 }
 
 /* Loads DIR/platform.cert into CERT if present. *HAVE says whether it was. */
-static int s_load_cert(const s_sim_t *sim, enclave_cert_t *cert, bool *have, char *err,
+static int s_load_cert(const s_sim_t *sim, proto_attest_cert_t *cert, bool *have, char *err,
                        size_t err_cap)
 {
     char path[PATH_MAX];
-    uint8_t buf[ENCLAVE_CERT_MAX_BYTES];
+    uint8_t buf[PROTO_ATTEST_CERT_MAX_BYTES];
     size_t len = 0;
     bool missing;
     *have = false;
@@ -297,7 +297,7 @@ static int s_load_cert(const s_sim_t *sim, enclave_cert_t *cert, bool *have, cha
     int rc = s_read_small(path, false, buf, sizeof buf, &len, &missing, err, err_cap);
     if (rc != PROTO_OK)
         return missing ? PROTO_OK : rc;
-    rc = enclave_cert_decode(buf, len, cert);
+    rc = proto_attest_cert_decode(buf, len, cert);
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, rc, "%s: %s", path, proto_err_str(rc));
     if (memcmp(cert->platform_pk, sim->pk, 32) != 0)
@@ -338,7 +338,7 @@ enclave_platform_t *enclave_platform_sim_open(const char *dir, char *err, size_t
     buf = NULL;
     sodium_mprotect_noaccess(sim->sec);
 
-    enclave_cert_t cert;
+    proto_attest_cert_t cert;
     bool have_cert;
     if (s_load_cert(sim, &cert, &have_cert, err, err_cap) != PROTO_OK)
         goto err;

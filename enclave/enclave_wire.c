@@ -13,22 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/proto_attest.h"
 #include "proto/proto_mp.h"
 
 /* ---- kinds ---- */
 
+_Static_assert((int)ENCLAVE_KIND_VALIDATION == (int)PROTO_ATTEST_KIND_VALIDATION &&
+                   (int)ENCLAVE_KIND_TRAINING == (int)PROTO_ATTEST_KIND_TRAINING &&
+                   (int)ENCLAVE_KIND_QUERY == (int)PROTO_ATTEST_KIND_QUERY &&
+                   ENCLAVE_WIRE_VERSION == PROTO_ATTEST_REPORT_DATA_VERSION,
+               "the kinds and the report data are proto_attest's");
+
 const char *enclave_kind_name(enclave_kind_t kind)
 {
-    switch (kind) {
-    case ENCLAVE_KIND_VALIDATION:
-        return "validation";
-    case ENCLAVE_KIND_TRAINING:
-        return "training";
-    case ENCLAVE_KIND_QUERY:
-        return "query";
-    default:
-        return NULL;
-    }
+    return proto_attest_kind_name((uint32_t)kind);
 }
 
 int enclave_kind_parse(const char *name, enclave_kind_t *out)
@@ -48,16 +46,7 @@ int enclave_kind_parse(const char *name, enclave_kind_t *out)
 
 void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64])
 {
-    static const char tag[] = "genie-enclave report data v1";
-    const char *name = enclave_kind_name(kind);
-    uint8_t version = (uint8_t)ENCLAVE_WIRE_VERSION;
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, 64);
-    crypto_generichash_update(&st, (const uint8_t *)tag, sizeof tag);
-    if (name)
-        crypto_generichash_update(&st, (const uint8_t *)name, strlen(name) + 1);
-    crypto_generichash_update(&st, &version, 1);
-    crypto_generichash_final(&st, out, 64);
+    proto_attest_report_data((uint32_t)kind, out);
 }
 
 /* ---- arities ---- */

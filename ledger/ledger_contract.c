@@ -23,6 +23,36 @@ static const ledger_contract_t s_contracts[] = {
         .apply = ledger_contract_auth_vote_apply,
         .end_block = ledger_contract_authority_end_block,
     },
+    {
+        .type = LEDGER_TX_ENCLAVE_REGISTER,
+        .name = "enclave_register",
+        .decode_body = ledger_contract_enclave_register_decode,
+        .encode_body = ledger_contract_enclave_register_encode,
+        .check = ledger_contract_enclave_register_check,
+        .admit = ledger_contract_enclave_register_admit,
+        .apply = ledger_contract_enclave_register_apply,
+        .end_block = NULL,
+    },
+    {
+        .type = LEDGER_TX_ENCLAVE_AUDIT,
+        .name = "enclave_audit",
+        .decode_body = ledger_contract_enclave_audit_decode,
+        .encode_body = ledger_contract_enclave_audit_encode,
+        .check = ledger_contract_enclave_audit_check,
+        .admit = ledger_contract_enclave_audit_admit,
+        .apply = ledger_contract_enclave_audit_apply,
+        .end_block = NULL,
+    },
+    {
+        .type = LEDGER_TX_ENCLAVE_REVOKE,
+        .name = "enclave_revoke",
+        .decode_body = ledger_contract_enclave_revoke_decode,
+        .encode_body = ledger_contract_enclave_revoke_encode,
+        .check = ledger_contract_enclave_revoke_check,
+        .admit = ledger_contract_enclave_revoke_admit,
+        .apply = ledger_contract_enclave_revoke_apply,
+        .end_block = NULL,
+    },
 };
 
 const ledger_contract_t *ledger_contract_find(uint32_t type)

@@ -23,6 +23,7 @@
 #ifndef GENIE_LEDGER_CONTRACT_H
 #define GENIE_LEDGER_CONTRACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,7 +57,8 @@ const ledger_contract_t *ledger_contract_find(uint32_t type);
 /*  All rows, in table order; *count set to their number. */
 const ledger_contract_t *ledger_contract_all(size_t *count);
 
-/* ---- the rows' functions (ledger_contract_token.c, ledger_contract_authority.c) ---- */
+/* ---- the rows' functions (ledger_contract_token.c, ledger_contract_authority.c,
+        ledger_contract_enclave.c) ---- */
 
 int ledger_contract_transfer_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_transfer_encode(proto_wr_t *w, const ledger_tx_body_t *body);
@@ -70,6 +72,82 @@ int ledger_contract_auth_vote_check(const ledger_tx_t *tx, const char **why);
 int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
 int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
 int ledger_contract_authority_end_block(ledger_state_t *st);
+
+/* ---- the enclave registry (ledger_enclave.c: state and reads; ledger_contract_enclave.c:
+        the three contracts) ---- */
+
+#define LEDGER_ENCLAVES_MAX 4096     /* registered enclaves, ever (the directory's bound) */
+#define LEDGER_ENCLAVE_AUDITS_MAX 64 /* auditors per measurement */
+#define LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS (10u * 60u * 1000u)  /* quote older than the clock */
+#define LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS (10u * 60u * 1000u) /* quote newer than the clock */
+
+typedef enum { LEDGER_ENCLAVE_ACTIVE = 1, LEDGER_ENCLAVE_REVOKED = 2 } ledger_enclave_status_t;
+
+/*  A registered enclave (plain data). */
+typedef struct {
+    uint8_t id[LEDGER_ID_LEN];     /* H("genie/enclave/id/v1", sign_pk) */
+    uint8_t runner[LEDGER_ID_LEN]; /* the account that registered it */
+    uint32_t kind;                 /* PROTO_ATTEST_KIND_* */
+    uint8_t measurement[LEDGER_ID_LEN];
+    uint8_t sign_pk[32];     /* enclave Ed25519 key */
+    uint8_t box_pk[32];      /* enclave X25519 key */
+    uint8_t platform_pk[32]; /* the certified platform key that quoted it */
+    uint64_t height;         /* height it was registered at */
+    uint32_t status;         /* ledger_enclave_status_t */
+    uint64_t status_height;  /* height it was revoked at (0 while active) */
+} ledger_enclave_t;
+
+/*  An audit of a measurement. */
+typedef struct {
+    uint8_t auditor[LEDGER_ID_LEN];
+    uint8_t report_hash[LEDGER_ID_LEN];
+    uint32_t verdict; /* ledger_audit_verdict_t */
+    uint64_t height;  /* height of the audit's latest version */
+} ledger_audit_t;
+
+/*  The enclave id of the enclave signing key SIGN_PK. */
+void ledger_enclave_id(const uint8_t sign_pk[static 32], uint8_t out[static LEDGER_ID_LEN]);
+/*  The attestation service's key from genesis: LEDGER_OK, LEDGER_E_NOT_FOUND (genesis
+ *  names none), LEDGER_E_STORE / _CORRUPT / _NOMEM. */
+int ledger_enclave_attestation_key(ledger_state_t *st, uint8_t out[static LEDGER_ID_LEN]) PROTO_WUR;
+/*  The enclave ID: LEDGER_OK, LEDGER_E_NOT_FOUND or a store error. */
+int ledger_enclave_get(ledger_state_t *st, const uint8_t id[static LEDGER_ID_LEN],
+                       ledger_enclave_t *out) PROTO_WUR;
+/*  Registered enclaves of KIND (0: every kind) in registration order: *OUT (malloc'd,
+ *  caller frees; NULL when none) of *N. LEDGER_OK or a store error / LEDGER_E_NOMEM. */
+int ledger_enclave_list(ledger_state_t *st, uint32_t kind, ledger_enclave_t **out,
+                        size_t *n) PROTO_WUR;
+/*  Audits of MEASUREMENT sorted by auditor: *OUT (malloc'd, caller frees; NULL when none)
+ *  of *N. LEDGER_OK or a store error / LEDGER_E_NOMEM. */
+int ledger_enclave_audits(ledger_state_t *st, const uint8_t measurement[static LEDGER_ID_LEN],
+                          ledger_audit_t **out, size_t *n) PROTO_WUR;
+/*  Whether TARGET (a platform key, WHAT = LEDGER_REVOKE_PLATFORM, or a measurement) is
+ *  revoked, and since which height (HEIGHT may be NULL). LEDGER_OK or a store error. */
+int ledger_enclave_revoked(ledger_state_t *st, uint32_t what,
+                           const uint8_t target[static LEDGER_ID_LEN], bool *revoked,
+                           uint64_t *height) PROTO_WUR;
+
+int ledger_contract_enclave_register_decode(proto_rd_t *r, ledger_tx_body_t *body);
+void ledger_contract_enclave_register_encode(proto_wr_t *w, const ledger_tx_body_t *body);
+int ledger_contract_enclave_register_check(const ledger_tx_t *tx, const char **why);
+int ledger_contract_enclave_register_admit(ledger_state_t *st, const ledger_tx_t *tx,
+                                           const char **why);
+int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t *tx,
+                                           const char **why);
+int ledger_contract_enclave_audit_decode(proto_rd_t *r, ledger_tx_body_t *body);
+void ledger_contract_enclave_audit_encode(proto_wr_t *w, const ledger_tx_body_t *body);
+int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, const char **why);
+int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *tx,
+                                        const char **why);
+int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx,
+                                        const char **why);
+int ledger_contract_enclave_revoke_decode(proto_rd_t *r, ledger_tx_body_t *body);
+void ledger_contract_enclave_revoke_encode(proto_wr_t *w, const ledger_tx_body_t *body);
+int ledger_contract_enclave_revoke_check(const ledger_tx_t *tx, const char **why);
+int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why);
+int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why);
 
 /* ---- client helpers: build and sign a tx in one call ---- */
 
@@ -85,5 +163,27 @@ uint8_t *ledger_contract_auth_vote_tx(const proto_key_t *key,
                                       const uint8_t chain_id[static LEDGER_ID_LEN], uint64_t nonce,
                                       uint32_t action, const uint8_t subject[static LEDGER_ID_LEN],
                                       size_t *len);
+
+/*  Signed ENCLAVE_REGISTER of an enclave of KIND with MEASUREMENT and the quote's wire form
+ *  QUOTE (QUOTE_LEN <= LEDGER_ENCLAVE_QUOTE_MAX bytes, borrowed) from KEY (the runner
+ *  account). Same ownership as above. */
+uint8_t *ledger_contract_enclave_register_tx(const proto_key_t *key,
+                                             const uint8_t chain_id[static LEDGER_ID_LEN],
+                                             uint64_t nonce, uint32_t kind,
+                                             const uint8_t measurement[static LEDGER_ID_LEN],
+                                             const uint8_t *quote, size_t quote_len, size_t *len);
+/*  Signed ENCLAVE_AUDIT (VERDICT on MEASUREMENT, the audit report's hash) from KEY. */
+uint8_t *ledger_contract_enclave_audit_tx(const proto_key_t *key,
+                                          const uint8_t chain_id[static LEDGER_ID_LEN],
+                                          uint64_t nonce,
+                                          const uint8_t measurement[static LEDGER_ID_LEN],
+                                          const uint8_t report_hash[static LEDGER_ID_LEN],
+                                          uint32_t verdict, size_t *len);
+/*  Signed ENCLAVE_REVOKE vote (WHAT: LEDGER_REVOKE_PLATFORM / _MEASUREMENT, TARGET) from
+ *  KEY (an authority). */
+uint8_t *ledger_contract_enclave_revoke_tx(const proto_key_t *key,
+                                           const uint8_t chain_id[static LEDGER_ID_LEN],
+                                           uint64_t nonce, uint32_t what,
+                                           const uint8_t target[static LEDGER_ID_LEN], size_t *len);
 
 #endif

@@ -72,11 +72,18 @@ static bool s_name_ok(const char *s)
 
 /* ---- building, validation, canonical encoding ---- */
 
+/* True if P names no attestation service (all zeros: the key was absent). */
+static bool s_no_attestation(const ledger_genesis_params_t *p)
+{
+    static const uint8_t zero[LEDGER_ID_LEN];
+    return memcmp(p->attestation_service, zero, LEDGER_ID_LEN) == 0;
+}
+
 static int s_check_params(const ledger_genesis_params_t *p, char *err, size_t errlen)
 {
     if (!s_name_ok(p->chain_name))
         return s_err(err, errlen, "chain_name: must be 1..64 characters of [A-Za-z0-9._-]");
-    if (!s_valid_key(p->attestation_service))
+    if (!s_no_attestation(p) && !s_valid_key(p->attestation_service))
         return s_err(err, errlen, "attestation_service: not a valid Ed25519 public key");
     if (p->block_interval_ms < 1 || p->block_interval_ms > 3600000)
         return s_err(err, errlen, "block_interval_ms: must be 1..3600000");
@@ -303,7 +310,7 @@ static int s_from_json(json_t *root, ledger_genesis_t **out, char *err, size_t e
         val[idx] = v;
     }
     for (int i = 0; i < K_COUNT; i++)
-        if (!val[i])
+        if (!val[i] && i != K_ATTEST) /* attestation_service is optional */
             return s_err(err, errlen, "genesis: missing key \"%s\"", s_keys[i]);
 
     if (!json_is_string(val[K_NAME]) || json_string_length(val[K_NAME]) > LEDGER_CHAIN_NAME_MAX ||
@@ -321,8 +328,8 @@ static int s_from_json(json_t *root, ledger_genesis_t **out, char *err, size_t e
         if ((rc = s_hex_key(v, "authorities", auth[n_auth++], err, errlen)) != LEDGER_OK)
             return rc;
     }
-    if ((rc = s_hex_key(val[K_ATTEST], "attestation_service", p.attestation_service, err,
-                        errlen)) != LEDGER_OK)
+    if (val[K_ATTEST] && (rc = s_hex_key(val[K_ATTEST], "attestation_service",
+                                         p.attestation_service, err, errlen)) != LEDGER_OK)
         return rc;
     if ((rc = s_uint(val[K_INTERVAL], "block_interval_ms", &p.block_interval_ms, err, errlen)) ||
         (rc = s_uint(val[K_HEARTBEAT], "heartbeat_ms", &p.heartbeat_ms, err, errlen)) ||
@@ -435,7 +442,8 @@ int ledger_genesis_write(const ledger_genesis_t *g, const char *path)
     int bad = json_object_set_new(root, "chain_name", json_string(p->chain_name));
     bad |= json_object_set_new(root, "authorities", auth);
     auth = NULL;
-    bad |= json_object_set_new(root, "attestation_service", s_hex_json(p->attestation_service));
+    if (!s_no_attestation(p))
+        bad |= json_object_set_new(root, "attestation_service", s_hex_json(p->attestation_service));
     bad |= json_object_set_new(root, "balances", bal);
     bal = NULL;
     bad |= json_object_set_new(root, "block_interval_ms",
@@ -494,6 +502,12 @@ int ledger_genesis_apply(const ledger_genesis_t *g, ledger_store_t *store)
     if ((rc = ledger_state_set_authorities(st, (const uint8_t(*)[LEDGER_ID_LEN])g->auth,
                                            g->n_auth)) != LEDGER_OK)
         goto out;
+    if (!s_no_attestation(&g->params)) {
+        const uint8_t key[2] = {LEDGER_KEY_CONFIG, LEDGER_CONFIG_ATTESTATION};
+        if ((rc = ledger_state_put(st, key, sizeof key, g->params.attestation_service,
+                                   LEDGER_ID_LEN)) != LEDGER_OK)
+            goto out;
+    }
     ledger_header_t h;
     memset(&h, 0, sizeof h);
     memcpy(h.chain_id, g->chain_id, LEDGER_ID_LEN);

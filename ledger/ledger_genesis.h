@@ -4,7 +4,10 @@
  *      "chain_name"          string, 1..64 chars of [A-Za-z0-9._-]
  *      "authorities"         array of 1..LEDGER_AUTHORITIES_MAX distinct hex Ed25519
  *                            public keys (64 hex digits, valid curve points)
- *      "attestation_service" hex Ed25519 public key
+ *      "attestation_service" hex Ed25519 public key of the attestation service that
+ *                            certifies enclave platforms (proto_attest.h); OPTIONAL:
+ *                            absent, the chain has none (all zeros in the struct and
+ *                            the canonical encoding) and no enclave can register
  *      "balances"            object {hex public key: amount}, amounts integers
  *                            0..2^63-1 (JSON's safe range in jansson), at most
  *                            LEDGER_GENESIS_BALANCES_MAX entries, total <= 2^64-1
@@ -14,7 +17,7 @@
  *      "max_block_bytes"     integer 1,024..LEDGER_BLOCK_MAX_BYTES
  *      "max_block_txs"       integer 1..LEDGER_BLOCK_MAX_TXS
  *      "genesis_time_ms"     integer 0..2^63-1 (time of block 0, ms since the epoch)
- *  Parsing is strict: unknown or missing keys, duplicate keys (also two spellings of one
+ *  Parsing is strict: unknown or missing (required) keys, duplicate keys (also two spellings of one
  *  hex key), wrong types, out-of-range numbers and bad hex are errors with a message
  *  naming the key.
  *
@@ -27,9 +30,11 @@
  *       genesis_time_ms]
  *  Every node checks its chain id against its peers' (hello).
  *
- *  Height 0 (ledger_genesis_apply): the state gets the balances (nonce 0) and the
- *  authority set; block 0 is [chain_id, 0, zero prev, genesis_time_ms, zero proposer,
- *  round 0, tx_root of no txs, state_root] with no txs and no certificate.
+ *  Height 0 (ledger_genesis_apply): the state gets the balances (nonce 0), the
+ *  authority set and, when named, the attestation service's key (state key 'g' 'a',
+ *  which the enclave registry verifies quotes against); block 0 is [chain_id, 0, zero prev,
+ * genesis_time_ms, zero proposer, round 0, tx_root of no txs, state_root] with no txs and no
+ * certificate.
  */
 #ifndef GENIE_LEDGER_GENESIS_H
 #define GENIE_LEDGER_GENESIS_H

@@ -29,6 +29,7 @@ typedef struct {
 struct ledger_state_t {
     ledger_store_t *store;
     uint8_t base[LEDGER_ID_LEN];
+    uint64_t base_height, base_time;
     uint8_t hkey[crypto_shorthash_KEYBYTES];
     s_kv_t *ents; /* block writes, insertion order (key order once frozen) */
     size_t n, cap;
@@ -240,14 +241,28 @@ void ledger_state_reset(ledger_state_t *st)
     st->frozen = false;
     memset(st->root, 0, sizeof st->root);
     memset(st->base, 0, sizeof st->base);
+    st->base_height = st->base_time = 0;
     ledger_head_t head;
-    if (st->store && ledger_store_head(st->store, &head) == LEDGER_OK)
+    if (st->store && ledger_store_head(st->store, &head) == LEDGER_OK) {
         memcpy(st->base, head.hash, LEDGER_ID_LEN);
+        st->base_height = head.height;
+        st->base_time = head.time_ms;
+    }
 }
 
 const uint8_t *ledger_state_base(const ledger_state_t *st)
 {
     return st->base;
+}
+
+uint64_t ledger_state_base_height(const ledger_state_t *st)
+{
+    return st->base_height;
+}
+
+uint64_t ledger_state_base_time(const ledger_state_t *st)
+{
+    return st->base_time;
 }
 
 /* ---- raw access ---- */

@@ -26,6 +26,15 @@
  *                                         keys (1..LEDGER_AUTHORITIES_MAX)
  *      'v' action u8 || subject[32]    -> voters for (action, subject): sorted
  *                                         concatenation of 32-byte keys
+ *      'g' 'a'                         -> the attestation service's key (32 bytes), written
+ *                                         at genesis when genesis names one
+ *      'e' enclave id[32]              -> an enclave record (ledger_contract_enclave.c)
+ *      'n'                             -> the enclave directory: enclave ids in
+ *                                         registration order (32 bytes each)
+ *      'd' measurement[32]             -> audits of a measurement, sorted by auditor
+ *      'r' what u8 || target[32]       -> revoked platform key (1) / measurement (2):
+ *                                         the height it was revoked at, u64
+ *      'w' what u8 || target[32]       -> revocation voters: sorted 32-byte keys
  *  New contracts take a new lowercase letter. The store uses other bytes (ledger_store.h).
  *
  *  A state is used by one thread at a time. Memory is bounded by the block it executes.
@@ -47,6 +56,13 @@
 #define LEDGER_KEY_ACCOUNT 'a'
 #define LEDGER_KEY_AUTHORITIES 'u'
 #define LEDGER_KEY_VOTE 'v'
+#define LEDGER_KEY_CONFIG 'g'
+#define LEDGER_CONFIG_ATTESTATION 'a'
+#define LEDGER_KEY_ENCLAVE 'e'
+#define LEDGER_KEY_ENCLAVE_DIR 'n'
+#define LEDGER_KEY_AUDIT 'd'
+#define LEDGER_KEY_REVOKED 'r'
+#define LEDGER_KEY_REVOKE_VOTE 'w'
 
 typedef struct ledger_store_t ledger_store_t;
 /* ledger_state_t is declared in ledger_contract.h */
@@ -120,6 +136,12 @@ bool ledger_state_finished(const ledger_state_t *st, uint8_t *root);
 
 /*  Head hash of the store when ST was created or reset (zeros for an empty store). */
 const uint8_t *ledger_state_base(const ledger_state_t *st);
+/*  Height and time (Unix ms) of that head block: the block ST executes is height + 1 and
+ *  builds on a block of that time. Contracts that need a clock (the enclave registry's
+ *  certificate expiry and quote freshness) use this time, which every node agrees on before
+ *  the block's txs run. Both 0 for an empty store. */
+uint64_t ledger_state_base_height(const ledger_state_t *st);
+uint64_t ledger_state_base_time(const ledger_state_t *st);
 
 /*  Writes, in insertion order before finish and in key order after. Entry I: key, and the
  *  value (*val NULL for a deletion). Pointers are owned by ST and valid until its next

@@ -12,7 +12,7 @@
  *    nonce in state, which then goes up by one (replay protection).
  *  - type: a native contract (ledger_contract.h); body is that contract's fixed-order
  *    array (LEDGER_TX_TRANSFER: [to bin32, amount uint64]; LEDGER_TX_AUTH_VOTE:
- *    [action uint32, subject bin32]).
+ *    [action uint32, subject bin32]; the enclave registry's three types below).
  *  - sig: Ed25519(from, H("genie/tx/v1", msgpack([chain_id, from, nonce, type, body]))),
  *    i.e. the hash of the first five fields encoded as a 5-element array (the same rule as
  *    the p2p peer record). Since encodings are canonical this is the tx's own bytes up to
@@ -50,8 +50,11 @@
 
 /*  Transaction types (the contract table, ledger_contract.c, has one row per type). */
 typedef enum {
-    LEDGER_TX_TRANSFER = 1, /* token transfer (ledger_contract_token.c) */
-    LEDGER_TX_AUTH_VOTE = 2 /* authority add/remove vote (ledger_contract_authority.c) */
+    LEDGER_TX_TRANSFER = 1,         /* token transfer (ledger_contract_token.c) */
+    LEDGER_TX_AUTH_VOTE = 2,        /* authority add/remove vote (ledger_contract_authority.c) */
+    LEDGER_TX_ENCLAVE_REGISTER = 3, /* an attested enclave (ledger_contract_enclave.c) */
+    LEDGER_TX_ENCLAVE_AUDIT = 4,    /* an auditor's verdict on a measurement (same file) */
+    LEDGER_TX_ENCLAVE_REVOKE = 5    /* an authority's revocation vote (same file) */
 } ledger_tx_type_t;
 
 typedef enum { LEDGER_AUTH_ADD = 1, LEDGER_AUTH_REMOVE = 2 } ledger_auth_action_t;
@@ -66,10 +69,38 @@ typedef struct {
     uint8_t subject[LEDGER_ID_LEN];
 } ledger_auth_vote_t;
 
+/*  ENCLAVE_REGISTER body: [kind uint32, measurement bin32, quote bin (<= 1,024)]. */
+#define LEDGER_ENCLAVE_QUOTE_MAX 1024 /* = PROTO_ATTEST_QUOTE_MAX_BYTES */
+typedef struct {
+    uint32_t kind; /* PROTO_ATTEST_KIND_* (any uint32 decodes; check() refuses others) */
+    uint8_t measurement[LEDGER_ID_LEN];
+    const uint8_t *quote; /* view into the tx buffer: the quote's wire form */
+    size_t quote_len;
+} ledger_enclave_register_t;
+
+typedef enum { LEDGER_AUDIT_OK = 1, LEDGER_AUDIT_BAD = 2 } ledger_audit_verdict_t;
+
+/*  ENCLAVE_AUDIT body: [measurement bin32, report hash bin32, verdict uint32]. */
+typedef struct {
+    uint8_t measurement[LEDGER_ID_LEN];
+    uint8_t report_hash[LEDGER_ID_LEN];
+    uint32_t verdict; /* ledger_audit_verdict_t */
+} ledger_enclave_audit_t;
+
+/*  ENCLAVE_REVOKE body: [what uint32 (1 platform key, 2 measurement), target bin32]. */
+typedef enum { LEDGER_REVOKE_PLATFORM = 1, LEDGER_REVOKE_MEASUREMENT = 2 } ledger_revoke_what_t;
+typedef struct {
+    uint32_t what; /* ledger_revoke_what_t */
+    uint8_t target[LEDGER_ID_LEN];
+} ledger_enclave_revoke_t;
+
 /*  One member per tx type. Views in a body point into the tx's buffer. */
 typedef union {
     ledger_transfer_t transfer;
     ledger_auth_vote_t auth_vote;
+    ledger_enclave_register_t enclave_register;
+    ledger_enclave_audit_t enclave_audit;
+    ledger_enclave_revoke_t enclave_revoke;
 } ledger_tx_body_t;
 
 typedef struct {

@@ -49,6 +49,12 @@ static const char *s_ledger_name(int err)
         return "syncing";
     case LEDGER_E_EXPIRED:
         return "expired";
+    case LEDGER_E_NO_ATTESTATION:
+        return "no_attestation";
+    case LEDGER_E_NOT_RUNNER:
+        return "not_runner";
+    case LEDGER_E_ENCLAVE_RULE:
+        return "enclave_rule";
     case LEDGER_E_NOMEM:
         return "out-of-memory";
     case LEDGER_E_FAILED:

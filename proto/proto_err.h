@@ -67,29 +67,33 @@ typedef enum {
 typedef enum {
     LEDGER_OK = 0,
     LEDGER_E_FIRST = -200,
-    LEDGER_E_MALFORMED = -201,     /* not a valid encoding (msgpack, arity, field sizes) */
-    LEDGER_E_TOO_BIG = -202,       /* over a size or count limit */
-    LEDGER_E_UNKNOWN_TYPE = -203,  /* no contract for this tx type */
-    LEDGER_E_WRONG_CHAIN = -204,   /* chain id is not this chain's */
-    LEDGER_E_BAD_SIG = -205,       /* signature does not verify */
-    LEDGER_E_NONCE_USED = -206,    /* nonce below the account's nonce: a replay */
-    LEDGER_E_NONCE_GAP = -207,     /* nonce above the account's nonce (or too far ahead) */
-    LEDGER_E_INVALID = -208,       /* body breaks a stateless rule (e.g. amount 0) */
-    LEDGER_E_FUNDS = -209,         /* insufficient balance */
-    LEDGER_E_OVERFLOW = -210,      /* a balance would pass UINT64_MAX */
-    LEDGER_E_NOT_AUTHORITY = -211, /* sender is not a current authority */
-    LEDGER_E_AUTH_RULE = -212,     /* vote refused: already member, not member, last one... */
-    LEDGER_E_DUPLICATE = -213,     /* already known (mempool) */
-    LEDGER_E_NONCE_TAKEN = -214,   /* mempool holds another tx with this (from, nonce) */
-    LEDGER_E_FULL = -215,          /* mempool bound reached */
-    LEDGER_E_BAD_BLOCK = -216,     /* block header or contents inconsistent */
-    LEDGER_E_NOT_FOUND = -217,     /* no such block / tx / key */
-    LEDGER_E_STORE = -218,         /* database I/O error (details logged) */
-    LEDGER_E_CORRUPT = -219,       /* database content inconsistent */
-    LEDGER_E_NOMEM = -220,         /* allocation failed */
-    LEDGER_E_SYNCING = -221,       /* this node is behind the network: submit later or elsewhere */
-    LEDGER_E_EXPIRED = -222,       /* a pending tx waited too long behind a nonce gap */
-    LEDGER_E_FAILED = -299         /* unspecified failure (detail in the err buffer) */
+    LEDGER_E_MALFORMED = -201,      /* not a valid encoding (msgpack, arity, field sizes) */
+    LEDGER_E_TOO_BIG = -202,        /* over a size or count limit */
+    LEDGER_E_UNKNOWN_TYPE = -203,   /* no contract for this tx type */
+    LEDGER_E_WRONG_CHAIN = -204,    /* chain id is not this chain's */
+    LEDGER_E_BAD_SIG = -205,        /* signature does not verify */
+    LEDGER_E_NONCE_USED = -206,     /* nonce below the account's nonce: a replay */
+    LEDGER_E_NONCE_GAP = -207,      /* nonce above the account's nonce (or too far ahead) */
+    LEDGER_E_INVALID = -208,        /* body breaks a stateless rule (e.g. amount 0) */
+    LEDGER_E_FUNDS = -209,          /* insufficient balance */
+    LEDGER_E_OVERFLOW = -210,       /* a balance would pass UINT64_MAX */
+    LEDGER_E_NOT_AUTHORITY = -211,  /* sender is not a current authority */
+    LEDGER_E_AUTH_RULE = -212,      /* vote refused: already member, not member, last one... */
+    LEDGER_E_DUPLICATE = -213,      /* already known (mempool) */
+    LEDGER_E_NONCE_TAKEN = -214,    /* mempool holds another tx with this (from, nonce) */
+    LEDGER_E_FULL = -215,           /* mempool bound reached */
+    LEDGER_E_BAD_BLOCK = -216,      /* block header or contents inconsistent */
+    LEDGER_E_NOT_FOUND = -217,      /* no such block / tx / key */
+    LEDGER_E_STORE = -218,          /* database I/O error (details logged) */
+    LEDGER_E_CORRUPT = -219,        /* database content inconsistent */
+    LEDGER_E_NOMEM = -220,          /* allocation failed */
+    LEDGER_E_SYNCING = -221,        /* this node is behind the network: submit later or elsewhere */
+    LEDGER_E_EXPIRED = -222,        /* a pending tx waited too long behind a nonce gap */
+    LEDGER_E_NO_ATTESTATION = -223, /* genesis names no attestation service: no enclaves */
+    LEDGER_E_NOT_RUNNER = -224,     /* sender is not the runner the platform certificate names */
+    LEDGER_E_ENCLAVE_RULE = -225,   /* enclave registry rule: already registered / revoked /
+                                       voted, or a per-key bound reached */
+    LEDGER_E_FAILED = -299          /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 
 typedef enum {

@@ -25,6 +25,7 @@
 #include "ml/ml_model.h"
 #include "ml/ml_prs.h"
 #include "proto/proto_err.h"
+#include "proto/proto_key.h"
 
 #define NODE_CLI_EXIT_OK 0
 #define NODE_CLI_EXIT_ERROR 1
@@ -99,6 +100,16 @@ json_int_t node_cli_jint(const json_t *obj, const char *key);
  *  NODE_E_PARAMS. */
 int node_cli_parse_u64(const char *text, uint64_t *out) PROTO_WUR;
 
+/*  Loads the account key FROM (64 hex; NULL: the datadir's only account key) of DATADIR's
+ *  accounts/ into *KEY (caller destroys); an encrypted key's passphrase comes from
+ *  PASS_FILE, else $GENIE_PASSPHRASE, else the terminal. Returns the exit status (an error
+ *  line printed). node_cli_ledger.c. */
+int node_cli_account_key(const char *datadir, const char *from, const char *pass_file,
+                         proto_key_t **key);
+/*  Polls tx_status for TXID until it is committed or WAIT_S seconds pass; *RESULT (caller
+ *  decrefs) is the last answer. Returns the exit status. node_cli_ledger.c. */
+int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result);
+
 /* ---- command handlers (one per table row) ---- */
 
 /* node_cli_node.c: commands that talk to a running node */
@@ -128,6 +139,15 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+
+/* node_cli_enclave.c: the enclave registry and offline attestation tools */
+int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_audit(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_revoke(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_measure(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);
 
 /* node_cli_ml.c: offline ML commands (no node needed; they run ml/ in this process) */
 int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv);

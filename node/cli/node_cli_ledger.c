@@ -173,8 +173,9 @@ static int s_passphrase(const char *file, const char *keyfile, char *pass, size_
     return rc == 0 ? NODE_CLI_EXIT_OK : node_cli_fail("cannot read the passphrase");
 }
 
-/*  Loads the account key FROM (hex; NULL: the only account key) of DATADIR into *key. */
-static int s_account_key(const char *datadir, const char *from, const char *pass_file,
+/*  Loads the account key FROM (hex; NULL: the only account key) of DATADIR into *key
+ *  (node_cli.h). */
+int node_cli_account_key(const char *datadir, const char *from, const char *pass_file,
                          proto_key_t **key)
 {
     node_datadir_keyinfo_t *list = NULL;
@@ -223,8 +224,8 @@ static int s_account_key(const char *datadir, const char *from, const char *pass
 
 /* ---------------------------------------------------------------- tx */
 
-/*  Polls tx_status for TXID until committed or WAIT_S pass; *result is the last answer. */
-static int s_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result)
+/*  Polls tx_status for TXID until committed or WAIT_S pass (node_cli.h). */
+int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result)
 {
     for (long waited = 0;; waited += POLL_MS) {
         json_t *r = NULL;
@@ -282,7 +283,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
     json_t *status = NULL, *acct = NULL, *sub = NULL, *done = NULL;
     uint8_t *tx = NULL;
     char *hex = NULL;
-    rc = s_account_key(datadir, from, pass_file, &key);
+    rc = node_cli_account_key(datadir, from, pass_file, &key);
     if (rc != NODE_CLI_EXIT_OK)
         goto out;
     char id[65];
@@ -312,7 +313,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
         goto out;
     const char *txid = node_cli_jstr(sub, "txid");
     if (wait_s) {
-        if ((rc = s_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
+        if ((rc = node_cli_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
             goto out;
         if (strcmp(node_cli_jstr(done, "status"), "committed") != 0) {
             rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,

@@ -24,6 +24,7 @@
  *                                 "expired behind a nonce gap"), replaced adds replaced_by
  *                                 (the committed txid that took its (from, nonce)); a drop
  *                                 is remembered for the pool's last 4,096 drops
+ *    enclave_list {kind?}      -> registered enclaves (node_ledger_enclave.h)
  *    ledger_stats              -> head, consensus, mempool, sync figures; the loop's time
  *                                 per stage (us_*); how late gossiped txs and proposals
  *                                 arrived and how long the verifier took ({count, mean_ms,
@@ -36,6 +37,7 @@
 #include <string.h>
 
 #include "node/app/node_app.h"
+#include "node/service/node_ledger_enclave.h"
 #include "node/service/node_ledger_int.h"
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_params.h"
@@ -601,6 +603,7 @@ int node_ledger_register(node_app_t *app)
         {"tx_submit_batch", m_tx_submit_batch, p_tx_submit_batch},
         {"tx_status", m_tx_status, NULL},
         {"ledger_stats", m_ledger_stats, NULL},
+        {"enclave_list", node_ledger_enclave_list, NULL}, /* node_ledger_enclave.c */
     };
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (node_app_method_add_prepared(app, methods[i].name, methods[i].fn, methods[i].prepare) !=

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "enclave/enclave_cert.h"
+#include "proto/proto_attest.h"
 #include "enclave/enclave_host.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
@@ -104,12 +104,12 @@ int main(int argc, char **argv)
     }
     uint8_t pk[32], account[32] = {0};
     enclave_platform_pubkey(plat, pk);
-    enclave_cert_t cert;
+    proto_attest_cert_t cert;
     struct timespec rt;
     clock_gettime(CLOCK_REALTIME, &rt);
     uint64_t now = (uint64_t)rt.tv_sec * 1000u;
-    if (enclave_cert_issue(as, pk, "bench", account, now - 1000, now + 3600000, &cert, err,
-                           sizeof err) != 0 ||
+    if (proto_attest_cert_issue(as, pk, "bench", account, now - 1000, now + 3600000, &cert, err,
+                                sizeof err) != 0 ||
         enclave_platform_set_cert(plat, &cert) != 0)
         return 1;
     printf("bench_enclave: %s, %zu iterations per size\n", GENIE_ENCLAVE_EXE, iters);

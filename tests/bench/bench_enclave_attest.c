@@ -19,7 +19,7 @@
 
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "enclave/enclave_report.h"
 #include "enclave/enclave_seal.h"
 
@@ -83,14 +83,15 @@ int main(void)
         return s_fail("platform");
     uint8_t ppk[32], acct[32] = {0};
     enclave_platform_pubkey(p, ppk);
-    enclave_cert_t cert;
+    proto_attest_cert_t cert;
     uint64_t now = (uint64_t)time(NULL) * 1000u;
-    if (enclave_cert_issue(as, ppk, "bench", acct, now - 1000, now + 3600000, &cert, NULL, 0) ||
+    if (proto_attest_cert_issue(as, ppk, "bench", acct, now - 1000, now + 3600000, &cert, NULL,
+                                0) ||
         enclave_platform_set_cert(p, &cert))
         return s_fail("certify");
-    enclave_report_body_t body;
+    proto_attest_body_t body;
     randombytes_buf(&body, sizeof body);
-    enclave_quote_t q;
+    proto_attest_quote_t q;
     for (int i = 0; i < RUNS; i++) {
         double t0 = s_now_us();
         if (enclave_platform_quote(p, m, &body, &q) != 0)
@@ -98,11 +99,11 @@ int main(void)
         t[i] = s_now_us() - t0;
     }
     s_report("platform quote (sign)", t, RUNS);
-    enclave_quote_policy_t pol = {
+    proto_attest_policy_t pol = {
         .want_measurement = m, .want_nonce = body.nonce, .now_ms = q.time_ms, .max_age_ms = 60000};
     for (int i = 0; i < RUNS; i++) {
         double t0 = s_now_us();
-        if (enclave_quote_verify(&q, proto_key_public(as), &pol, NULL, 0) != 0)
+        if (proto_attest_quote_verify(&q, proto_key_public(as), &pol, NULL, 0) != 0)
             return s_fail("verify");
         t[i] = s_now_us() - t0;
     }

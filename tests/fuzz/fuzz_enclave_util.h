@@ -1,6 +1,6 @@
-/*  fuzz_enclave_util: what the enclave/ format harnesses (fuzz_enclave_cert, _quote,
- *  _report) share on top of fuzz_util.h: the zeroed-after-error check and the set of codes
- *  an enclave/ decoder may refuse input with. Header-only, included once per harness. */
+/*  fuzz_enclave_util: what the attestation format harnesses (fuzz_attest_cert, _quote,
+ *  fuzz_enclave_report) share on top of fuzz_util.h: the zeroed-after-error check and the set of
+ * codes an enclave/ decoder may refuse input with. Header-only, included once per harness. */
 #ifndef GENIE_FUZZ_ENCLAVE_UTIL_H
 #define GENIE_FUZZ_ENCLAVE_UTIL_H
 

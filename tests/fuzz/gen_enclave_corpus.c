@@ -1,5 +1,5 @@
-/*  gen_enclave_corpus: writes the seed corpora tests/fuzz/corpus/enclave_quote/,
- *  enclave_cert/ and enclave_report/ (the enclave attestation decoders).
+/*  gen_enclave_corpus: writes the seed corpora tests/fuzz/corpus/attest_quote/,
+ *  attest_cert/ and enclave_report/ (the enclave attestation decoders).
  *
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Deterministic: keys come from fixed
  *  seeds and times are fixed, so rerunning it rewrites the same files. Build and run by
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "enclave/enclave_report.h"
 #include "proto/proto_key.h"
 
@@ -55,7 +55,7 @@ static void s_put_wr(const char *dir, const char *name, proto_wr_t *w)
 
 static void s_quotes(const proto_key_t *as, const proto_key_t *plat)
 {
-    enclave_quote_t q = {.version = ENCLAVE_QUOTE_VERSION, .time_ms = 1700000000000ull};
+    proto_attest_quote_t q = {.version = PROTO_ATTEST_QUOTE_VERSION, .time_ms = 1700000000000ull};
     s_fill(q.measurement, 32, 1);
     s_fill(q.body.sign_pk, 32, 2);
     s_fill(q.body.box_pk, 32, 3);
@@ -64,56 +64,56 @@ static void s_quotes(const proto_key_t *as, const proto_key_t *plat)
     memcpy(q.platform_pk, proto_key_public(plat), 32);
     uint8_t acct[32];
     s_fill(acct, 32, 6);
-    if (enclave_cert_issue(as, q.platform_pk, "runner-1", acct, 1600000000000ull, 1800000000000ull,
-                           &q.cert, NULL, 0) != 0)
+    if (proto_attest_cert_issue(as, q.platform_pk, "runner-1", acct, 1600000000000ull,
+                                1800000000000ull, &q.cert, NULL, 0) != 0)
         exit(1);
     q.has_cert = true;
     uint8_t h[32];
-    enclave_quote_signing_hash(&q, h);
+    proto_attest_quote_signing_hash(&q, h);
     proto_key_sign(plat, h, 32, q.sig);
 
     proto_wr_t w;
     proto_wr_init(&w);
-    enclave_quote_write(&w, &q);
-    s_put_wr("enclave_quote", "valid_certified", &w);
+    proto_attest_quote_write(&w, &q);
+    s_put_wr("attest_quote", "valid_certified", &w);
 
-    enclave_quote_t u = q;
+    proto_attest_quote_t u = q;
     u.has_cert = false;
     proto_wr_init(&w);
-    enclave_quote_write(&w, &u);
-    s_put_wr("enclave_quote", "valid_uncertified", &w);
+    proto_attest_quote_write(&w, &u);
+    s_put_wr("attest_quote", "valid_uncertified", &w);
 
     proto_wr_init(&w);
-    enclave_quote_write(&w, &q);
+    proto_attest_quote_write(&w, &q);
     proto_wr_nil(&w);
-    s_put_wr("enclave_quote", "trailing_nil", &w);
+    s_put_wr("attest_quote", "trailing_nil", &w);
 
-    enclave_quote_t v = q;
+    proto_attest_quote_t v = q;
     v.version = 2;
     proto_wr_init(&w);
-    enclave_quote_write(&w, &v);
-    s_put_wr("enclave_quote", "version_2", &w);
+    proto_attest_quote_write(&w, &v);
+    s_put_wr("attest_quote", "version_2", &w);
 
     proto_wr_init(&w);
-    enclave_quote_write(&w, &q);
+    proto_attest_quote_write(&w, &q);
     size_t n;
     const uint8_t *p = proto_wr_data(&w, &n);
-    s_put("enclave_quote", "truncated_half", p, n / 2);
+    s_put("attest_quote", "truncated_half", p, n / 2);
     proto_wr_free(&w);
 
     proto_wr_init(&w);
-    enclave_cert_write(&w, &q.cert);
-    s_put_wr("enclave_cert", "valid", &w);
-    enclave_cert_t c = q.cert;
-    memset(c.runner_name, 'x', ENCLAVE_RUNNER_NAME_MAX);
+    proto_attest_cert_write(&w, &q.cert);
+    s_put_wr("attest_cert", "valid", &w);
+    proto_attest_cert_t c = q.cert;
+    memset(c.runner_name, 'x', PROTO_ATTEST_RUNNER_NAME_MAX);
     proto_wr_init(&w);
-    enclave_cert_write(&w, &c);
-    s_put_wr("enclave_cert", "name_at_limit", &w);
+    proto_attest_cert_write(&w, &c);
+    s_put_wr("attest_cert", "name_at_limit", &w);
     c = q.cert;
     c.expires_ms = c.issued_ms;
     proto_wr_init(&w);
-    enclave_cert_write(&w, &c);
-    s_put_wr("enclave_cert", "empty_window", &w);
+    proto_attest_cert_write(&w, &c);
+    s_put_wr("attest_cert", "empty_window", &w);
     proto_wr_init(&w);
     proto_wr_array(&w, 6);
     proto_wr_uint(&w, 1);
@@ -122,7 +122,7 @@ static void s_quotes(const proto_key_t *as, const proto_key_t *plat)
     proto_wr_bin(&w, acct, 32);
     proto_wr_uint(&w, 1);
     proto_wr_uint(&w, 2);
-    s_put_wr("enclave_cert", "arity_6", &w);
+    s_put_wr("attest_cert", "arity_6", &w);
 }
 
 static void s_reports(void)

@@ -1,4 +1,4 @@
-/*  test_enclave_cert: platform certificates (enclave_cert).
+/*  test_enclave_cert: platform certificates (proto_attest).
  *
  *  Issue and verify, the validity window at its edges, a foreign attestation service,
  *  every single-byte change of an encoded certificate (refused by the decoder or by the
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enclave/enclave_cert.h"
+#include "proto/proto_attest.h"
 #include "proto/proto_mp.h"
 #include "enclave_testutil.h"
 #include "testutil.h"
@@ -56,8 +56,8 @@ static int s_decode_shape(const s_shape_t *s)
 {
     size_t len;
     uint8_t *b = s_shape(s, &len);
-    enclave_cert_t c;
-    int rc = b ? enclave_cert_decode(b, len, &c) : PROTO_E_NOMEM;
+    proto_attest_cert_t c;
+    int rc = b ? proto_attest_cert_decode(b, len, &c) : PROTO_E_NOMEM;
     free(b);
     return rc;
 }
@@ -68,61 +68,67 @@ static void test_issue_verify(void)
     uint8_t platform[32], account[32];
     enclave_testutil_bytes("platform", platform, 32);
     enclave_testutil_bytes("account", account, 32);
-    enclave_cert_t c;
+    proto_attest_cert_t c;
     char err[128];
-    CHECK_EQ(enclave_cert_issue(as, platform, "runner-α", account, 1000, 5000, &c, err, sizeof err),
-             PROTO_OK);
-    CHECK_EQ(c.version, ENCLAVE_CERT_VERSION);
+    CHECK_EQ(
+        proto_attest_cert_issue(as, platform, "runner-α", account, 1000, 5000, &c, err, sizeof err),
+        PROTO_OK);
+    CHECK_EQ(c.version, PROTO_ATTEST_CERT_VERSION);
     CHECK(strcmp(c.runner_name, "runner-α") == 0);
     CHECK(memcmp(c.platform_pk, platform, 32) == 0);
     const uint8_t *as_pk = proto_key_public(as);
-    CHECK_EQ(enclave_cert_verify(&c, as_pk, 1000, err, sizeof err), PROTO_OK);
-    CHECK_EQ(enclave_cert_verify(&c, as_pk, 4999, err, sizeof err), PROTO_OK);
-    CHECK_EQ(enclave_cert_verify(&c, as_pk, 999, err, sizeof err), ENCLAVE_E_CERT_NOT_YET_VALID);
-    CHECK_EQ(enclave_cert_verify(&c, as_pk, 5000, err, sizeof err), ENCLAVE_E_CERT_EXPIRED);
-    CHECK_EQ(enclave_cert_verify(&c, as_pk, UINT64_MAX, err, sizeof err), ENCLAVE_E_CERT_EXPIRED);
+    CHECK_EQ(proto_attest_cert_verify(&c, as_pk, 1000, err, sizeof err), PROTO_OK);
+    CHECK_EQ(proto_attest_cert_verify(&c, as_pk, 4999, err, sizeof err), PROTO_OK);
+    CHECK_EQ(proto_attest_cert_verify(&c, as_pk, 999, err, sizeof err),
+             ENCLAVE_E_CERT_NOT_YET_VALID);
+    CHECK_EQ(proto_attest_cert_verify(&c, as_pk, 5000, err, sizeof err), ENCLAVE_E_CERT_EXPIRED);
+    CHECK_EQ(proto_attest_cert_verify(&c, as_pk, UINT64_MAX, err, sizeof err),
+             ENCLAVE_E_CERT_EXPIRED);
     CHECK(strstr(err, "expired") != NULL);
-    CHECK_EQ(enclave_cert_verify(&c, proto_key_public(other), 2000, err, sizeof err),
+    CHECK_EQ(proto_attest_cert_verify(&c, proto_key_public(other), 2000, err, sizeof err),
              ENCLAVE_E_CERT_BAD_SIG);
 
     /* every field is covered by the signature */
-    enclave_cert_t t = c;
+    proto_attest_cert_t t = c;
     t.platform_pk[5] ^= 1;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.runner_name[0] = 'R';
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.runner_account[31] ^= 0x80;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.issued_ms = 999;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.expires_ms = 9999999;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.sig[63] ^= 0x10;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
     t = c;
     t.version = 2;
-    CHECK_EQ(enclave_cert_verify(&t, as_pk, 2000, NULL, 0), PROTO_E_VERSION);
+    CHECK_EQ(proto_attest_cert_verify(&t, as_pk, 2000, NULL, 0), PROTO_E_VERSION);
 
     /* issue refuses what could not be decoded */
     char name65[66];
     memset(name65, 'n', 65);
     name65[65] = 0;
-    CHECK_EQ(enclave_cert_issue(as, platform, name65, account, 1, 2, &c, NULL, 0), PROTO_E_INVALID);
+    CHECK_EQ(proto_attest_cert_issue(as, platform, name65, account, 1, 2, &c, NULL, 0),
+             PROTO_E_INVALID);
     name65[64] = 0;
-    CHECK_EQ(enclave_cert_issue(as, platform, name65, account, 1, 2, &c, NULL, 0), PROTO_OK);
-    CHECK_EQ(enclave_cert_issue(as, platform, "", account, 1, 2, &c, NULL, 0), PROTO_E_INVALID);
-    CHECK_EQ(enclave_cert_issue(as, platform, "tab\there", account, 1, 2, &c, NULL, 0),
+    CHECK_EQ(proto_attest_cert_issue(as, platform, name65, account, 1, 2, &c, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "", account, 1, 2, &c, NULL, 0),
              PROTO_E_INVALID);
-    CHECK_EQ(enclave_cert_issue(as, platform, "bad\xff", account, 1, 2, &c, NULL, 0),
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "tab\there", account, 1, 2, &c, NULL, 0),
              PROTO_E_INVALID);
-    CHECK_EQ(enclave_cert_issue(as, platform, "r", account, 5, 5, &c, err, sizeof err),
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "bad\xff", account, 1, 2, &c, NULL, 0),
              PROTO_E_INVALID);
-    CHECK_EQ(enclave_cert_issue(as, platform, "r", account, 6, 5, &c, NULL, 0), PROTO_E_INVALID);
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "r", account, 5, 5, &c, err, sizeof err),
+             PROTO_E_INVALID);
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "r", account, 6, 5, &c, NULL, 0),
+             PROTO_E_INVALID);
     proto_key_destroy(&as);
     proto_key_destroy(&other);
 }
@@ -130,10 +136,10 @@ static void test_issue_verify(void)
 /* Decodes a certificate; with VERIFY, verifies it under the AS key CTX inside its window. */
 static int s_take(const uint8_t *b, size_t len, bool verify, const void *ctx)
 {
-    enclave_cert_t d;
-    int rc = enclave_cert_decode(b, len, &d);
+    proto_attest_cert_t d;
+    int rc = proto_attest_cert_decode(b, len, &d);
     if (rc == PROTO_OK && verify)
-        rc = enclave_cert_verify(&d, ctx, 1700000000001ull, NULL, 0);
+        rc = proto_attest_cert_verify(&d, ctx, 1700000000001ull, NULL, 0);
     return rc;
 }
 
@@ -144,29 +150,29 @@ static void test_encoding(void)
     uint8_t platform[32], account[32];
     enclave_testutil_bytes("platform", platform, 32);
     enclave_testutil_bytes("account", account, 32);
-    enclave_cert_t c, d;
-    CHECK_EQ(enclave_cert_issue(as, platform, "runner-1", account, 1700000000000ull,
-                                1700000000000ull + 86400000ull * 365, &c, NULL, 0),
+    proto_attest_cert_t c, d;
+    CHECK_EQ(proto_attest_cert_issue(as, platform, "runner-1", account, 1700000000000ull,
+                                     1700000000000ull + 86400000ull * 365, &c, NULL, 0),
              PROTO_OK);
     uint8_t *b = NULL;
     size_t len = 0;
-    CHECK_EQ(enclave_cert_encode(&c, &b, &len), PROTO_OK);
-    CHECK(len <= ENCLAVE_CERT_MAX_BYTES);
-    CHECK_EQ(enclave_cert_decode(b, len, &d), PROTO_OK);
+    CHECK_EQ(proto_attest_cert_encode(&c, &b, &len), PROTO_OK);
+    CHECK(len <= PROTO_ATTEST_CERT_MAX_BYTES);
+    CHECK_EQ(proto_attest_cert_decode(b, len, &d), PROTO_OK);
     CHECK(memcmp(&c, &d, sizeof c) == 0);
-    CHECK_EQ(enclave_cert_verify(&d, as_pk, 1700000000001ull, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_cert_verify(&d, as_pk, 1700000000001ull, NULL, 0), PROTO_OK);
 
     /* truncation at every length */
     CHECK_EQ(enclave_testutil_prefixes_accepted(b, len, s_take, as_pk), 0);
-    CHECK_EQ(enclave_cert_decode(b, 0, &d), PROTO_E_TRUNCATED);
-    CHECK_EQ(enclave_cert_decode(b, len - 1, &d), PROTO_E_TRUNCATED);
+    CHECK_EQ(proto_attest_cert_decode(b, 0, &d), PROTO_E_TRUNCATED);
+    CHECK_EQ(proto_attest_cert_decode(b, len - 1, &d), PROTO_E_TRUNCATED);
 
     /* every single-byte change: refused by the decoder or the verifier */
     CHECK_EQ(enclave_testutil_flips_accepted(b, len, s_take, as_pk), 0);
 
     /* trailing bytes, oversize */
     int bounds[2];
-    enclave_testutil_bounds(b, len, ENCLAVE_CERT_MAX_BYTES, s_take, as_pk, bounds);
+    enclave_testutil_bounds(b, len, PROTO_ATTEST_CERT_MAX_BYTES, s_take, as_pk, bounds);
     CHECK_EQ(bounds[0], PROTO_E_TRAILING);
     CHECK_EQ(bounds[1], PROTO_E_TOO_BIG);
     free(b);
@@ -230,9 +236,9 @@ static void test_decoder_limits(void)
     CHECK_EQ(s_decode_shape(&s), PROTO_OK);
 
     /* a wrong type where the array should be; a non-canonical integer */
-    enclave_cert_t c;
+    proto_attest_cert_t c;
     const uint8_t not_array[] = {0x07};
-    CHECK_EQ(enclave_cert_decode(not_array, sizeof not_array, &c), PROTO_E_TYPE);
+    CHECK_EQ(proto_attest_cert_decode(not_array, sizeof not_array, &c), PROTO_E_TYPE);
     size_t len;
     uint8_t *b = s_shape(&ok, &len);
     CHECK(b != NULL && b[1] == 0x01); /* fixarray, then version 1 as a positive fixint */
@@ -241,7 +247,7 @@ static void test_decoder_limits(void)
     wide[1] = 0xcc; /* uint8 1: not the shortest form */
     wide[2] = 0x01;
     memcpy(wide + 3, b + 2, len - 2);
-    CHECK_EQ(enclave_cert_decode(wide, len + 1, &c), PROTO_E_NONCANONICAL);
+    CHECK_EQ(proto_attest_cert_decode(wide, len + 1, &c), PROTO_E_NONCANONICAL);
     free(wide);
     free(b);
 }

@@ -27,12 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "enclave/enclave_cert.h"
+#include "proto/proto_attest.h"
 #include "enclave/enclave_host.h"
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_quote.h"
 #include "enclave/enclave_report.h"
 #include "enclave/enclave_seal.h"
 #include "proto/proto_key.h"
@@ -47,7 +46,7 @@ typedef struct {
     uint8_t last_sign_pk[32];
 } quote_log_t;
 
-static void s_on_quote(void *ctx, enclave_host_t *host, const enclave_quote_t *q)
+static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote_t *q)
 {
     (void)host;
     quote_log_t *log = ctx;
@@ -87,17 +86,17 @@ static enclave_host_t *s_spawn(const char *exe, enclave_kind_t kind, enclave_pla
 /* Verifies H's quote offline against the AS key and the host's measurement. */
 static int s_verify_quote(const enclave_host_t *h, const uint8_t *want_measurement)
 {
-    const enclave_quote_t *q = enclave_host_quote(h);
+    const proto_attest_quote_t *q = enclave_host_quote(h);
     if (!q)
         return -1;
-    enclave_quote_policy_t pol;
+    proto_attest_policy_t pol;
     memset(&pol, 0, sizeof pol);
     pol.want_measurement = want_measurement;
     pol.now_ms = s_unix_ms();
     pol.max_age_ms = 60000;
     pol.max_skew_ms = 5000;
     char err[256] = "";
-    return enclave_quote_verify(q, s_as_pk, &pol, err, sizeof err);
+    return proto_attest_quote_verify(q, s_as_pk, &pol, err, sizeof err);
 }
 
 static void s_test_validation(enclave_platform_t *plat)
@@ -532,10 +531,10 @@ int main(void)
     uint8_t pk[32], account[32];
     enclave_platform_pubkey(plat, pk);
     memset(account, 0xac, 32);
-    enclave_cert_t cert;
+    proto_attest_cert_t cert;
     uint64_t now = s_unix_ms();
-    CHECK(enclave_cert_issue(as, pk, "runner-test", account, now - 1000, now + 3600000, &cert, err,
-                             sizeof err) == 0);
+    CHECK(proto_attest_cert_issue(as, pk, "runner-test", account, now - 1000, now + 3600000, &cert,
+                                  err, sizeof err) == 0);
     CHECK(enclave_platform_set_cert(plat, &cert) == 0);
 
     s_test_validation(plat);

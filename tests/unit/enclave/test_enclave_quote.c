@@ -1,5 +1,5 @@
 /*  test_enclave_quote: the simulated platform (enclave_platform) and quotes
- *  (enclave_quote), from a measured binary to an offline verdict.
+ *  (proto_attest), from a measured binary to an offline verdict.
  *
  *  Shows: a platform key is made once and reloaded (same key, same certificate, same seal
  *  keys), a key file others may read is refused, and so are corrupt key and certificate
@@ -23,7 +23,7 @@
 
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "proto/proto_mp.h"
 #include "enclave_testutil.h"
 #include "testutil.h"
@@ -49,7 +49,7 @@ static void s_write_file(const char *path, const uint8_t *p, size_t n, mode_t mo
 }
 
 /* A report body as an enclave would state it. */
-static void s_body(const char *label, enclave_report_body_t *b)
+static void s_body(const char *label, proto_attest_body_t *b)
 {
     char l[64];
     snprintf(l, sizeof l, "%s/sign", label);
@@ -75,10 +75,10 @@ static enclave_platform_t *s_certified(const char *dir, const proto_key_t *as, u
     uint8_t pk[32], acct[32];
     enclave_platform_pubkey(p, pk);
     enclave_testutil_bytes("runner-account", acct, 32);
-    enclave_cert_t c;
-    CHECK_EQ(
-        enclave_cert_issue(as, pk, "runner-1", acct, now - HOUR_MS, now + HOUR_MS, &c, NULL, 0),
-        PROTO_OK);
+    proto_attest_cert_t c;
+    CHECK_EQ(proto_attest_cert_issue(as, pk, "runner-1", acct, now - HOUR_MS, now + HOUR_MS, &c,
+                                     NULL, 0),
+             PROTO_OK);
     CHECK_EQ(enclave_platform_set_cert(p, &c), PROTO_OK);
     return p;
 }
@@ -100,9 +100,9 @@ static void test_platform_persistence(void)
     CHECK_EQ(enclave_platform_seal_key(p, m1, k1), PROTO_OK);
     CHECK_EQ(enclave_platform_seal_key(p, m2, k2), PROTO_OK);
     CHECK(memcmp(k1, k2, 32) != 0);
-    const enclave_cert_t *c = enclave_platform_cert(p);
+    const proto_attest_cert_t *c = enclave_platform_cert(p);
     CHECK(c != NULL && memcmp(c->platform_pk, pk1, 32) == 0);
-    enclave_cert_t saved = *c;
+    proto_attest_cert_t saved = *c;
     enclave_platform_destroy(&p);
     CHECK(p == NULL);
     enclave_platform_destroy(&p); /* tolerates NULL */
@@ -186,13 +186,13 @@ static void test_platform_persistence(void)
 static bool s_revoke_cb(void *ctx, int what, const uint8_t id[static 32])
 {
     const uint8_t *target = ctx;
-    return what == ENCLAVE_REVOKED_MEASUREMENT && memcmp(id, target, 32) == 0;
+    return what == PROTO_ATTEST_REVOKED_MEASUREMENT && memcmp(id, target, 32) == 0;
 }
 
 static bool s_revoke_platform_cb(void *ctx, int what, const uint8_t id[static 32])
 {
     const uint8_t *target = ctx;
-    return what == ENCLAVE_REVOKED_PLATFORM && memcmp(id, target, 32) == 0;
+    return what == PROTO_ATTEST_REVOKED_PLATFORM && memcmp(id, target, 32) == 0;
 }
 
 static void test_quote_verdicts(void)
@@ -215,147 +215,149 @@ static void test_quote_verdicts(void)
 
     uint8_t m[32], m_tampered[32];
     CHECK_EQ(enclave_measure_path(exe_path, "training", m, err, sizeof err), PROTO_OK);
-    enclave_report_body_t body;
+    proto_attest_body_t body;
     s_body("enclave", &body);
-    enclave_quote_t q;
+    proto_attest_quote_t q;
     CHECK_EQ(enclave_platform_quote(p, m, &body, &q), PROTO_OK);
     CHECK(q.has_cert && memcmp(q.measurement, m, 32) == 0);
     CHECK(memcmp(&q.body, &body, sizeof body) == 0);
     uint64_t after = s_now_ms();
     CHECK(q.time_ms >= now && q.time_ms <= after);
 
-    enclave_quote_policy_t pol = {.want_measurement = m,
-                                  .want_nonce = body.nonce,
-                                  .now_ms = q.time_ms,
-                                  .max_age_ms = 60000,
-                                  .max_skew_ms = 5000};
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &pol, err, sizeof err), PROTO_OK);
+    proto_attest_policy_t pol = {.want_measurement = m,
+                                 .want_nonce = body.nonce,
+                                 .now_ms = q.time_ms,
+                                 .max_age_ms = 60000,
+                                 .max_skew_ms = 5000};
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &pol, err, sizeof err), PROTO_OK);
 
     /* a tampered binary: another measurement, its quote fails the original policy */
     exe[2048] ^= 0x01;
     s_write_file(exe_path, exe, sizeof exe, 0755);
     CHECK_EQ(enclave_measure_path(exe_path, "training", m_tampered, NULL, 0), PROTO_OK);
     CHECK(memcmp(m, m_tampered, 32) != 0);
-    enclave_quote_t qt;
+    proto_attest_quote_t qt;
     CHECK_EQ(enclave_platform_quote(p, m_tampered, &body, &qt), PROTO_OK);
     pol.now_ms = qt.time_ms;
-    CHECK_EQ(enclave_quote_verify(&qt, as_pk, &pol, err, sizeof err),
+    CHECK_EQ(proto_attest_quote_verify(&qt, as_pk, &pol, err, sizeof err),
              ENCLAVE_E_MEASUREMENT_MISMATCH);
     /* ... and forging the measurement into it breaks the platform signature */
     memcpy(qt.measurement, m, 32);
-    CHECK_EQ(enclave_quote_verify(&qt, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&qt, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
     pol.now_ms = q.time_ms;
 
     /* bad signature: any signed field changed, or the signature itself */
-    enclave_quote_t t = q;
+    proto_attest_quote_t t = q;
     t.sig[0] ^= 1;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, err, sizeof err), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, err, sizeof err), ENCLAVE_E_BAD_SIG);
     t = q;
     t.body.report_data[63] ^= 1;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
     t = q;
     t.body.box_pk[0] ^= 1;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
     t = q;
     t.time_ms -= 1;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
 
     /* uncertified: a platform without a certificate, or the certificate stripped */
     const char *dir2 = testutil_tmpdir();
     enclave_platform_t *bare = enclave_platform_sim_open(dir2, NULL, 0);
     CHECK(bare != NULL);
-    enclave_quote_t qb;
+    proto_attest_quote_t qb;
     CHECK_EQ(enclave_platform_quote(bare, m, &body, &qb), PROTO_OK);
     CHECK(!qb.has_cert);
-    CHECK_EQ(enclave_quote_verify(&qb, as_pk, &pol, NULL, 0), ENCLAVE_E_UNCERTIFIED);
+    CHECK_EQ(proto_attest_quote_verify(&qb, as_pk, &pol, NULL, 0), ENCLAVE_E_UNCERTIFIED);
     t = q;
     t.has_cert = false;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_UNCERTIFIED);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_UNCERTIFIED);
 
     /* platform mismatch: an uncertified platform borrowing another's certificate */
     qb.has_cert = true;
     qb.cert = q.cert;
-    CHECK_EQ(enclave_quote_verify(&qb, as_pk, &pol, err, sizeof err), ENCLAVE_E_PLATFORM_MISMATCH);
+    CHECK_EQ(proto_attest_quote_verify(&qb, as_pk, &pol, err, sizeof err),
+             ENCLAVE_E_PLATFORM_MISMATCH);
     /* ... or a certified platform's key swapped in: the signature no longer holds */
     memcpy(qb.platform_pk, q.platform_pk, 32);
-    CHECK_EQ(enclave_quote_verify(&qb, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&qb, as_pk, &pol, NULL, 0), ENCLAVE_E_BAD_SIG);
 
     /* certificate by another attestation service; one it signed for itself */
-    CHECK_EQ(enclave_quote_verify(&q, proto_key_public(other_as), &pol, err, sizeof err),
+    CHECK_EQ(proto_attest_quote_verify(&q, proto_key_public(other_as), &pol, err, sizeof err),
              ENCLAVE_E_CERT_BAD_SIG);
-    enclave_cert_t self_signed;
-    CHECK_EQ(enclave_cert_issue(other_as, q.platform_pk, "runner-1", q.cert.runner_account,
-                                now - HOUR_MS, now + HOUR_MS, &self_signed, NULL, 0),
+    proto_attest_cert_t self_signed;
+    CHECK_EQ(proto_attest_cert_issue(other_as, q.platform_pk, "runner-1", q.cert.runner_account,
+                                     now - HOUR_MS, now + HOUR_MS, &self_signed, NULL, 0),
              PROTO_OK);
     t = q;
     t.cert = self_signed;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), ENCLAVE_E_CERT_BAD_SIG);
 
     /* expired and not yet valid certificates */
-    enclave_quote_policy_t late = pol;
+    proto_attest_policy_t late = pol;
     late.now_ms = q.cert.expires_ms;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &late, err, sizeof err), ENCLAVE_E_CERT_EXPIRED);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &late, err, sizeof err), ENCLAVE_E_CERT_EXPIRED);
     late.now_ms = q.cert.issued_ms - 1;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &late, NULL, 0), ENCLAVE_E_CERT_NOT_YET_VALID);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &late, NULL, 0), ENCLAVE_E_CERT_NOT_YET_VALID);
 
     /* revoked platform, revoked measurement: lists and callbacks */
     uint8_t rev[3][32];
     enclave_testutil_bytes("unrelated-1", rev[0], 32);
     enclave_testutil_bytes("unrelated-2", rev[1], 32);
     memcpy(rev[2], q.platform_pk, 32);
-    enclave_quote_policy_t rp = pol;
+    proto_attest_policy_t rp = pol;
     rp.revoked_platforms = (const uint8_t(*)[32])rev;
     rp.n_revoked_platforms = 2;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, NULL, 0), PROTO_OK);
     rp.n_revoked_platforms = 3;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, err, sizeof err), ENCLAVE_E_REVOKED_PLATFORM);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, err, sizeof err),
+             ENCLAVE_E_REVOKED_PLATFORM);
     rp = pol;
     rp.is_revoked = s_revoke_platform_cb;
     rp.revoked_ctx = q.platform_pk;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_PLATFORM);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_PLATFORM);
     memcpy(rev[2], m, 32);
     rp = pol;
     rp.revoked_measurements = (const uint8_t(*)[32])rev;
     rp.n_revoked_measurements = 3;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_MEASUREMENT);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_MEASUREMENT);
     rp.revoked_platforms = (const uint8_t(*)[32])rev; /* lists are per kind of id */
     rp.n_revoked_platforms = 2;
     rp.n_revoked_measurements = 2;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, NULL, 0), PROTO_OK);
     rp = pol;
     rp.is_revoked = s_revoke_cb;
     rp.revoked_ctx = m;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_MEASUREMENT);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &rp, NULL, 0), ENCLAVE_E_REVOKED_MEASUREMENT);
 
     /* the nonce: a replayed quote answers an older challenge */
     uint8_t nonce2[32];
     enclave_testutil_bytes("nonce-2", nonce2, 32);
-    enclave_quote_policy_t np = pol;
+    proto_attest_policy_t np = pol;
     np.want_nonce = nonce2;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &np, err, sizeof err), ENCLAVE_E_NONCE_MISMATCH);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &np, err, sizeof err), ENCLAVE_E_NONCE_MISMATCH);
     np.want_nonce = NULL; /* not checked when not asked */
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &np, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &np, NULL, 0), PROTO_OK);
     np.want_measurement = NULL;
-    CHECK_EQ(enclave_quote_verify(&qt, as_pk, &np, NULL, 0), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(proto_attest_quote_verify(&qt, as_pk, &np, NULL, 0), ENCLAVE_E_BAD_SIG);
 
     /* freshness: stale and future at their edges */
-    enclave_quote_policy_t tp = pol;
+    proto_attest_policy_t tp = pol;
     tp.now_ms = q.time_ms + tp.max_age_ms;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
     tp.now_ms += 1;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, err, sizeof err), ENCLAVE_E_STALE);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, err, sizeof err), ENCLAVE_E_STALE);
     tp.max_age_ms = 0; /* no age limit */
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
     tp = pol;
     tp.now_ms = q.time_ms - tp.max_skew_ms;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
     tp.now_ms -= 1;
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, err, sizeof err), ENCLAVE_E_FUTURE);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, err, sizeof err), ENCLAVE_E_FUTURE);
     tp.max_skew_ms = UINT64_MAX; /* no overflow */
-    CHECK_EQ(enclave_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&q, as_pk, &tp, NULL, 0), PROTO_OK);
     t = q;
     t.version = 2;
-    CHECK_EQ(enclave_quote_verify(&t, as_pk, &pol, NULL, 0), PROTO_E_VERSION);
+    CHECK_EQ(proto_attest_quote_verify(&t, as_pk, &pol, NULL, 0), PROTO_E_VERSION);
 
     /* every code has its own name */
     const int codes[] = {ENCLAVE_E_BAD_SIG,
@@ -386,7 +388,8 @@ static void test_quote_verdicts(void)
 }
 
 /* Writes a quote-shaped array of ARITY with the signed fields of Q. */
-static uint8_t *s_shape(const enclave_quote_t *q, uint32_t arity, uint64_t version, size_t *len)
+static uint8_t *s_shape(const proto_attest_quote_t *q, uint32_t arity, uint64_t version,
+                        size_t *len)
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -401,7 +404,7 @@ static uint8_t *s_shape(const enclave_quote_t *q, uint32_t arity, uint64_t versi
     proto_wr_bin(&w, q->platform_pk, 32);
     proto_wr_bin(&w, q->sig, 64);
     if (arity >= 10)
-        enclave_cert_write(&w, &q->cert);
+        proto_attest_cert_write(&w, &q->cert);
     for (uint32_t i = 10; i < arity; i++)
         proto_wr_nil(&w);
     return proto_wr_take(&w, len);
@@ -410,17 +413,17 @@ static uint8_t *s_shape(const enclave_quote_t *q, uint32_t arity, uint64_t versi
 /* What a mangled quote is verified against. */
 typedef struct {
     const uint8_t *as_pk;
-    const enclave_quote_policy_t *pol;
+    const proto_attest_policy_t *pol;
 } s_verifier_t;
 
 /* Decodes a quote; with VERIFY, verifies it under the s_verifier_t CTX. */
 static int s_take(const uint8_t *b, size_t len, bool verify, const void *ctx)
 {
     const s_verifier_t *v = ctx;
-    enclave_quote_t d;
-    int rc = enclave_quote_decode(b, len, &d);
+    proto_attest_quote_t d;
+    int rc = proto_attest_quote_decode(b, len, &d);
     if (rc == PROTO_OK && verify)
-        rc = enclave_quote_verify(&d, v->as_pk, v->pol, NULL, 0);
+        rc = proto_attest_quote_verify(&d, v->as_pk, v->pol, NULL, 0);
     return rc;
 }
 
@@ -435,46 +438,46 @@ static void test_quote_encoding(void)
         return;
     uint8_t m[32];
     enclave_testutil_bytes("measurement", m, 32);
-    enclave_report_body_t body;
+    proto_attest_body_t body;
     s_body("enc", &body);
-    enclave_quote_t q, d;
+    proto_attest_quote_t q, d;
     CHECK_EQ(enclave_platform_quote(p, m, &body, &q), PROTO_OK);
-    enclave_quote_policy_t pol = {
+    proto_attest_policy_t pol = {
         .want_measurement = m, .want_nonce = body.nonce, .now_ms = q.time_ms};
 
     uint8_t *b = NULL;
     size_t len = 0;
-    CHECK_EQ(enclave_quote_encode(&q, &b, &len), PROTO_OK);
-    CHECK(len <= ENCLAVE_QUOTE_MAX_BYTES);
+    CHECK_EQ(proto_attest_quote_encode(&q, &b, &len), PROTO_OK);
+    CHECK(len <= PROTO_ATTEST_QUOTE_MAX_BYTES);
     printf("quote: %zu bytes encoded\n", len);
-    CHECK_EQ(enclave_quote_decode(b, len, &d), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_decode(b, len, &d), PROTO_OK);
     CHECK(memcmp(&q, &d, sizeof q) == 0);
-    CHECK_EQ(enclave_quote_verify(&d, as_pk, &pol, NULL, 0), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_verify(&d, as_pk, &pol, NULL, 0), PROTO_OK);
     uint8_t *again = NULL;
     size_t again_len = 0;
-    CHECK_EQ(enclave_quote_encode(&d, &again, &again_len), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_encode(&d, &again, &again_len), PROTO_OK);
     CHECK(again_len == len && memcmp(again, b, len) == 0);
     free(again);
 
     /* an uncertified quote round-trips with a nil certificate */
-    enclave_quote_t u = q;
+    proto_attest_quote_t u = q;
     u.has_cert = false;
     memset(&u.cert, 0, sizeof u.cert);
-    CHECK_EQ(enclave_quote_encode(&u, &again, &again_len), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_encode(&u, &again, &again_len), PROTO_OK);
     CHECK(again_len < len && again[again_len - 1] == 0xc0);
-    CHECK_EQ(enclave_quote_decode(again, again_len, &d), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_decode(again, again_len, &d), PROTO_OK);
     CHECK(memcmp(&u, &d, sizeof u) == 0);
     free(again);
 
     /* truncation at every length; every bit flipped: never accepted */
     s_verifier_t v = {.as_pk = as_pk, .pol = &pol};
     CHECK_EQ(enclave_testutil_prefixes_accepted(b, len, s_take, &v), 0);
-    CHECK_EQ(enclave_quote_decode(b, len - 1, &d), PROTO_E_TRUNCATED);
+    CHECK_EQ(proto_attest_quote_decode(b, len - 1, &d), PROTO_E_TRUNCATED);
     CHECK_EQ(enclave_testutil_flips_accepted(b, len, s_take, &v), 0);
 
     /* trailing bytes, oversize, arity, version, wrong type */
     int bounds[2];
-    enclave_testutil_bounds(b, len, ENCLAVE_QUOTE_MAX_BYTES, s_take, &v, bounds);
+    enclave_testutil_bounds(b, len, PROTO_ATTEST_QUOTE_MAX_BYTES, s_take, &v, bounds);
     CHECK_EQ(bounds[0], PROTO_E_TRAILING);
     CHECK_EQ(bounds[1], PROTO_E_TOO_BIG);
     size_t slen;
@@ -482,27 +485,27 @@ static void test_quote_encoding(void)
     CHECK(slen == len && memcmp(s, b, len) == 0);
     free(s);
     s = s_shape(&q, 9, 1, &slen);
-    CHECK_EQ(enclave_quote_decode(s, slen, &d), PROTO_E_ARITY);
+    CHECK_EQ(proto_attest_quote_decode(s, slen, &d), PROTO_E_ARITY);
     free(s);
     s = s_shape(&q, 11, 1, &slen);
-    CHECK_EQ(enclave_quote_decode(s, slen, &d), PROTO_E_ARITY);
+    CHECK_EQ(proto_attest_quote_decode(s, slen, &d), PROTO_E_ARITY);
     free(s);
     s = s_shape(&q, 10, 2, &slen);
-    CHECK_EQ(enclave_quote_decode(s, slen, &d), PROTO_E_VERSION);
+    CHECK_EQ(proto_attest_quote_decode(s, slen, &d), PROTO_E_VERSION);
     free(s);
     const uint8_t map[] = {0x80};
-    CHECK_EQ(enclave_quote_decode(map, 1, &d), PROTO_E_TYPE);
+    CHECK_EQ(proto_attest_quote_decode(map, 1, &d), PROTO_E_TYPE);
     /* a certificate with a broken field inside the quote */
-    enclave_quote_t bad = q;
+    proto_attest_quote_t bad = q;
     bad.cert.expires_ms = bad.cert.issued_ms;
-    CHECK_EQ(enclave_quote_encode(&bad, &again, &again_len), PROTO_OK);
-    CHECK_EQ(enclave_quote_decode(again, again_len, &d), PROTO_E_INVALID);
+    CHECK_EQ(proto_attest_quote_encode(&bad, &again, &again_len), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_decode(again, again_len, &d), PROTO_E_INVALID);
     free(again);
     /* the reader form leaves the rest of a larger message */
     proto_wr_t w;
     proto_wr_init(&w);
     proto_wr_array(&w, 2);
-    enclave_quote_write(&w, &q);
+    proto_attest_quote_write(&w, &q);
     proto_wr_uint(&w, 42);
     size_t wl;
     const uint8_t *wb = proto_wr_data(&w, &wl);
@@ -510,7 +513,7 @@ static void test_quote_encoding(void)
     uint64_t tail = 0;
     proto_rd_init(&rd, wb, wl);
     CHECK_EQ(proto_rd_array_exact(&rd, 2), PROTO_OK);
-    CHECK_EQ(enclave_quote_read(&rd, &d), PROTO_OK);
+    CHECK_EQ(proto_attest_quote_read(&rd, &d), PROTO_OK);
     CHECK_EQ(proto_rd_uint(&rd, 100, &tail), PROTO_OK);
     CHECK(tail == 42 && proto_rd_finish(&rd) == PROTO_OK);
     proto_wr_free(&w);

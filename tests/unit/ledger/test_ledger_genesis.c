@@ -167,6 +167,43 @@ static void test_parse(void)
     ledger_genesis_destroy(&g);
 }
 
+/* attestation_service is optional: absent, the chain names none (zeros in the canonical
+   form, so another chain id), write() leaves it out, and apply() stores no key. */
+static void test_no_attestation(void)
+{
+    char err[256];
+    ledger_genesis_t *g = NULL, *g2 = NULL, *g3 = NULL;
+    CHECK_EQ(s_parse(s_text(NULL, NULL, NULL), err, sizeof err, &g), LEDGER_OK);
+    CHECK_EQ(s_parse(s_text("attestation_service", NULL, NULL), err, sizeof err, &g2), LEDGER_OK);
+    static const uint8_t zero[32];
+    CHECK(memcmp(ledger_genesis_params(g2)->attestation_service, zero, 32) == 0);
+    CHECK(memcmp(ledger_genesis_chain_id(g), ledger_genesis_chain_id(g2), 32) != 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/genesis.json", testutil_tmpdir());
+    CHECK_EQ(ledger_genesis_write(g2, path), 0);
+    CHECK_EQ(ledger_genesis_load(path, &g3, err, sizeof err), LEDGER_OK);
+    if (g3)
+        CHECK(memcmp(ledger_genesis_chain_id(g3), ledger_genesis_chain_id(g2), 32) == 0);
+    ledger_store_t *st = NULL;
+    CHECK_EQ(ledger_store_open(testutil_tmpdir(), &st, err, sizeof err), LEDGER_OK);
+    CHECK_EQ(ledger_genesis_apply(g2, st), LEDGER_OK);
+    const uint8_t key[2] = {LEDGER_KEY_CONFIG, LEDGER_CONFIG_ATTESTATION};
+    uint8_t *val = NULL;
+    size_t vlen;
+    CHECK_EQ(ledger_store_get(st, key, sizeof key, &val, &vlen), LEDGER_E_NOT_FOUND);
+    free(val);
+    ledger_store_destroy(&st);
+    CHECK_EQ(ledger_store_open(testutil_tmpdir(), &st, err, sizeof err), LEDGER_OK);
+    CHECK_EQ(ledger_genesis_apply(g, st), LEDGER_OK);
+    CHECK_EQ(ledger_store_get(st, key, sizeof key, &val, &vlen), LEDGER_OK);
+    CHECK(vlen == 32 && memcmp(val, ledger_genesis_params(g)->attestation_service, 32) == 0);
+    free(val);
+    ledger_store_destroy(&st);
+    ledger_genesis_destroy(&g);
+    ledger_genesis_destroy(&g2);
+    ledger_genesis_destroy(&g3);
+}
+
 static void test_strict(void)
 {
     char line[512];
@@ -382,6 +419,7 @@ int main(void)
     s_keys_init();
     test_parse();
     test_strict();
+    test_no_attestation();
     test_write_apply_create();
     return testutil_done("test_ledger_genesis");
 }

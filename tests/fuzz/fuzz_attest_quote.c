@@ -1,11 +1,11 @@
-/*  fuzz_enclave_quote: libFuzzer harness for the quote decoder (enclave/enclave_quote.h)
+/*  fuzz_attest_quote: libFuzzer harness for the quote decoder (proto/proto_attest.h)
  *  and the certificate reader it embeds.
  *
  *  The whole input is a quote. For any input the decoder must not crash and must return
  *  PROTO_OK or a reader code, leaving a zeroed quote on error. When it succeeds: the input
- *  is at most ENCLAVE_QUOTE_MAX_BYTES; re-encoding gives the input back byte for byte
+ *  is at most PROTO_ATTEST_QUOTE_MAX_BYTES; re-encoding gives the input back byte for byte
  *  (only canonical encodings are accepted); the embedded certificate, if any, re-encodes
- *  alone too; and the quote runs through enclave_quote_verify under a fixed AS key and two
+ *  alone too; and the quote runs through proto_attest_quote_verify under a fixed AS key and two
  *  policies (one wanting nothing, one wanting a measurement and nonce with revocation
  *  lists and a callback), which must answer 0 or one of the documented codes. A broken
  *  invariant calls abort(), which libFuzzer (and tests/fuzz/replay_main.c) report.
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "enclave/enclave_quote.h"
+#include "proto/proto_attest.h"
 #include "proto/proto_key.h"
 #include "tests/fuzz/fuzz_enclave_util.h"
 
@@ -29,31 +29,31 @@ static bool s_verify_code_ok(int rc)
 static bool s_revoked_cb(void *ctx, int what, const uint8_t id[static 32])
 {
     (void)ctx;
-    return what == ENCLAVE_REVOKED_MEASUREMENT && id[0] == 0xee;
+    return what == PROTO_ATTEST_REVOKED_MEASUREMENT && id[0] == 0xee;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (proto_crypto_init() != 0)
         abort();
-    enclave_quote_t q;
-    int rc = enclave_quote_decode(data, size, &q);
+    proto_attest_quote_t q;
+    int rc = proto_attest_quote_decode(data, size, &q);
     fuzz_require(fuzz_enclave_decode_rc_ok(rc), "decoder returned a stray code");
     fuzz_enclave_require_wiped(rc, &q, sizeof q);
     if (rc != PROTO_OK)
         return 0;
-    fuzz_require(size <= ENCLAVE_QUOTE_MAX_BYTES, "oversized quote accepted");
-    fuzz_require(q.version == ENCLAVE_QUOTE_VERSION, "unknown version accepted");
+    fuzz_require(size <= PROTO_ATTEST_QUOTE_MAX_BYTES, "oversized quote accepted");
+    fuzz_require(q.version == PROTO_ATTEST_QUOTE_VERSION, "unknown version accepted");
 
     uint8_t *again = NULL;
     size_t n = 0;
-    fuzz_require(enclave_quote_encode(&q, &again, &n) == PROTO_OK, "re-encoding failed");
+    fuzz_require(proto_attest_quote_encode(&q, &again, &n) == PROTO_OK, "re-encoding failed");
     fuzz_require_same(again, n, data, size);
     free(again);
     if (q.has_cert) {
-        enclave_cert_t c;
-        fuzz_require(enclave_cert_encode(&q.cert, &again, &n) == PROTO_OK, "cert re-encoding");
-        fuzz_require(enclave_cert_decode(again, n, &c) == PROTO_OK &&
+        proto_attest_cert_t c;
+        fuzz_require(proto_attest_cert_encode(&q.cert, &again, &n) == PROTO_OK, "cert re-encoding");
+        fuzz_require(proto_attest_cert_decode(again, n, &c) == PROTO_OK &&
                          memcmp(&c, &q.cert, sizeof c) == 0,
                      "certificate does not round-trip");
         free(again);
@@ -64,29 +64,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       0x65, 0x32, 0x15, 0x77, 0x1d, 0xe2, 0x43, 0xa6,
                                       0x3a, 0xc0, 0x48, 0xa1, 0x8b, 0x59, 0xda, 0x29};
     char err[160];
-    enclave_quote_policy_t any = {.now_ms = q.time_ms};
-    rc = enclave_quote_verify(&q, as_pk, &any, err, sizeof err);
+    proto_attest_policy_t any = {.now_ms = q.time_ms};
+    rc = proto_attest_quote_verify(&q, as_pk, &any, err, sizeof err);
     fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
     if (q.has_cert)
-        rc = enclave_quote_verify(&q, q.cert.platform_pk, &any, err, sizeof err);
+        rc = proto_attest_quote_verify(&q, q.cert.platform_pk, &any, err, sizeof err);
     fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
 
     uint8_t revoked[2][32];
     memset(revoked, 0xab, sizeof revoked);
     uint8_t want[32] = {0};
-    enclave_quote_policy_t strict = {.want_measurement = want,
-                                     .want_nonce = q.body.nonce,
-                                     .now_ms = q.cert.issued_ms,
-                                     .max_age_ms = 1000,
-                                     .max_skew_ms = 10,
-                                     .revoked_platforms = (const uint8_t(*)[32])revoked,
-                                     .n_revoked_platforms = 2,
-                                     .revoked_measurements = (const uint8_t(*)[32])revoked,
-                                     .n_revoked_measurements = 2,
-                                     .is_revoked = s_revoked_cb};
-    rc = enclave_quote_verify(&q, as_pk, &strict, err, sizeof err);
+    proto_attest_policy_t strict = {.want_measurement = want,
+                                    .want_nonce = q.body.nonce,
+                                    .now_ms = q.cert.issued_ms,
+                                    .max_age_ms = 1000,
+                                    .max_skew_ms = 10,
+                                    .revoked_platforms = (const uint8_t(*)[32])revoked,
+                                    .n_revoked_platforms = 2,
+                                    .revoked_measurements = (const uint8_t(*)[32])revoked,
+                                    .n_revoked_measurements = 2,
+                                    .is_revoked = s_revoked_cb};
+    rc = proto_attest_quote_verify(&q, as_pk, &strict, err, sizeof err);
     fuzz_require(s_verify_code_ok(rc), "verify returned a stray code");
     uint8_t h[32];
-    enclave_quote_signing_hash(&q, h);
+    proto_attest_quote_signing_hash(&q, h);
     return 0;
 }
