@@ -263,7 +263,7 @@ static void s_on_gst2(sim_t *sim)
 
 /* The late joiner ND boots once the chain reached sim->late_height; from then on every
    up node (it included) must gain SIM_K heights within SIM_LIVE_MS: it has to sync
-   hundreds of blocks first. */
+   dozens of blocks first, in several requests. */
 static void s_on_late(sim_t *sim, sim_node_t *nd)
 {
     if (s_max_chain(sim) < sim->late_height) {

@@ -29,10 +29,11 @@
 #define SIM_HEIGHT_MAX 400u     /* a run stops growing its chains here */
 #define SIM_EVENTS_MAX 4000000u /* runaway guard */
 #define SIM_SYNC_MS 300u        /* sync tick period (plus up to 50 ms) */
-#define SIM_LATE_MIN 100u       /* a late joiner boots when the chain reaches this height ... */
-#define SIM_LATE_MAX 160u       /* ... or up to this one */
-#define SIM_FORGER_LIE 40u      /* the forger claims a head this far above its own */
-#define SIM_VC_CAP 16384u       /* signature cache slots */
+#define SIM_LATE_MIN 16u        /* a late joiner boots when the chain reaches this height ... */
+#define SIM_LATE_MAX 32u        /* ... or up to this one */
+#define SIM_SYNC_BATCH 4u  /* blocks per sync request (node: 16): several requests per catch-up */
+#define SIM_FORGER_LIE 40u /* the forger claims a head this far above its own */
+#define SIM_VC_CAP 16384u  /* signature cache slots */
 
 /* ---- PRNG (splitmix64) ---- */
 
@@ -51,7 +52,7 @@ typedef struct {
     bool partitions, crashes, minority, lazy, bad_blocks, corrupt;
     double post_loss; /* after GST */
     /* block sync (every node runs ledger_sync; these make it work hard) */
-    uint8_t late; /* 0; SIM_LATE_VALIDATOR: validator n-1 boots hundreds of heights late;
+    uint8_t late; /* 0; SIM_LATE_VALIDATOR: validator n-1 boots dozens of heights late;
                      SIM_LATE_FOLLOWER: an extra follower does */
     bool forger;  /* an extra follower that claims a higher head and serves forged blocks */
     bool authset; /* an extra key: proposers sometimes change the authority set to a

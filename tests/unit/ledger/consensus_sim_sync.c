@@ -244,6 +244,7 @@ ledger_sync_t *csim_sync_new(sim_t *sim, sim_node_t *nd)
                            .event = s_event};
     ledger_sync_params_t p;
     ledger_sync_params_default(&p); /* the node's bounds, its times scaled to the sim's */
+    p.batch = SIM_SYNC_BATCH;
     p.status_ms = 2 * SIM_SYNC_MS;
     p.peer_ttl_ms = 5000;
     p.timeout_ms = 1200;

@@ -10,6 +10,7 @@
  *      GENIE_SIM_SCENARIO=n4-chaos GENIE_SIM_SEED=1234 ./test_consensus_sim
  *      GENIE_SIM_RUNS=20000 ./test_consensus_sim     (more runs; default 2000)
  *      GENIE_SIM_SCENARIO=n4-forger GENIE_SIM_RUNS=500 ...  (one scenario, many seeds)
+ *      GENIE_SIM_SYNC_ONLY=1 GENIE_SIM_RUNS=500 ...   (the sync scenarios only, in turn)
  *      GENIE_SIM_VERBOSE=1 ...                        (one line per run)
  *      GENIE_SIM_TRACE=1 ...                          (every event, to stderr)
  *
@@ -31,9 +32,9 @@
  *      STATUS broadcasts, SYNC_REQ / SYNC_BLOCKS unicasts as real wire bytes through the
  *      simulated network, certificates checked by the core against the authority set the
  *      node's chain leads to (consensus_sim_sync.c). Sync scenarios (one default run in
- *      SIM_SYNC_EVERY): a validator or a follower boots when the chain is 100..160 heights
- *      long and must catch up; a forger claims a higher head and answers with bad
- *      certificates, blocks of another height, altered blocks and blocks nobody asked
+ *      SIM_SYNC_EVERY): a validator or a follower boots when the chain is 16..32 heights
+ *      long and must catch up, SIM_SYNC_BATCH blocks per request; a forger claims a higher head and
+ * answers with bad certificates, blocks of another height, altered blocks and blocks nobody asked
  *      for; proposers change the authority set (blocks "h:p:S<mask>:..." make the set all
  *      n + 1 keys but one) while a node is away, so it must verify later certificates
  *      against the new sets.
@@ -122,7 +123,7 @@ const sim_scenario_t csim_scenarios[] = {
      SIM_LATE_NONE, false, false},
     {"n7-byz-crash", 7, 2, 0.1, 0.05, 200, true, true, false, false, true, false, 0.0,
      SIM_LATE_NONE, false, false},
-    /* block sync: late joiners hundreds of heights behind, a peer serving forged blocks,
+    /* block sync: late joiners dozens of heights behind, a peer serving forged blocks,
        authority-set changes while a node is away */
     {"n4-late-val", 4, 0, 0.05, 0.05, 100, false, false, false, false, false, false, 0.0,
      SIM_LATE_VALIDATOR, false, false},
@@ -139,10 +140,11 @@ const sim_scenario_t csim_scenarios[] = {
    base + i (the chaotic 4-validator scenarios come up more often). */
 static const uint8_t s_order[] = {0,  1,  2,  3,  4,  5,  6,  7, 8, 9, 10,
                                   11, 12, 13, 14, 15, 16, 17, 6, 5, 8, 3};
-/* The sync scenarios (a late joiner syncs 100+ blocks: about 20 times the cost of a run
-   above) take every SIM_SYNC_EVERY-th default run, in turn. */
+/* The sync scenarios (a late joiner syncs 16+ blocks: about five times the cost of a run
+   above) take every SIM_SYNC_EVERY-th default run, in turn; GENIE_SIM_SYNC_ONLY=1 runs
+   nothing else (ctest's sim.consensus_sync). */
 static const uint8_t s_sync_order[] = {18, 19, 20, 21, 22};
-#define SIM_SYNC_EVERY 200u
+#define SIM_SYNC_EVERY 20u
 #define SIM_SCENARIOS (sizeof csim_scenarios / sizeof csim_scenarios[0])
 
 static const sim_scenario_t *s_scenario_find(const char *name)
@@ -210,9 +212,10 @@ int main(void)
     } else {
         uint64_t runs = s_env_u64("GENIE_SIM_RUNS", SIM_DEFAULT_RUNS);
         uint64_t base = s_env_u64("GENIE_SIM_BASE_SEED", 1);
+        uint64_t sync_every = s_env_u64("GENIE_SIM_SYNC_ONLY", 0) ? 1 : SIM_SYNC_EVERY;
         for (uint64_t i = 0; i < runs; i++) {
-            size_t k = i % SIM_SYNC_EVERY == SIM_SYNC_EVERY - 1
-                           ? s_sync_order[(i / SIM_SYNC_EVERY) % sizeof s_sync_order]
+            size_t k = i % sync_every == sync_every - 1
+                           ? s_sync_order[(i / sync_every) % sizeof s_sync_order]
                            : s_order[i % sizeof s_order];
             const sim_scenario_t *sc = one ? one : &csim_scenarios[k];
             uint64_t seed = base + i;
