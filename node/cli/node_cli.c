@@ -146,6 +146,46 @@ void node_cli_print_kv(int width, const char *key, const char *fmt, ...)
     putchar('\n');
 }
 
+int node_cli_opts(const char *cmd, int argc, char **argv, const node_cli_opt_t *opts,
+                  const char **pos, int max_pos, int *n_pos)
+{
+    int n = 0;
+    for (int i = 0; i < argc;) {
+        const node_cli_opt_t *o = opts;
+        int got = 0;
+        const char *v = NULL;
+        for (; o->name; o++) {
+            if (o->value) {
+                if ((got = node_cli_opt_value(argc, argv, &i, o->name, &v)) != 0)
+                    break;
+            } else if (strcmp(argv[i], o->name) == 0) {
+                got = 1;
+                i++;
+                break;
+            }
+        }
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE; /* node_cli_opt_value printed it */
+        if (o->name) {
+            if (o->value ? *o->value != NULL : *o->flag)
+                return node_cli_usage("'%s': %s given twice", cmd, o->name);
+            if (o->value)
+                *o->value = v;
+            else
+                *o->flag = true;
+            continue;
+        }
+        if (strncmp(argv[i], "--", 2) == 0)
+            return node_cli_usage("'%s' does not take '%s'", cmd, argv[i]);
+        if (n >= max_pos)
+            return node_cli_usage("'%s': unexpected argument '%s'", cmd, argv[i]);
+        pos[n++] = argv[i++];
+    }
+    if (n_pos)
+        *n_pos = n;
+    return NODE_CLI_EXIT_OK;
+}
+
 int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
 {
     const char *arg = argv[*i];

@@ -85,6 +85,22 @@ int node_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  *  (after printing a usage error) if the value is missing. */
 int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
+/*  One option a command takes: NAME ("--from") and where its value goes (*VALUE), or, for
+ *  a flag without a value (VALUE NULL), *FLAG set to true. */
+typedef struct {
+    const char *name;
+    const char **value;
+    bool *flag;
+} node_cli_opt_t;
+
+/*  Parses a command's ARGC words ARGV against OPTS (ended by a {NULL} row): each option
+ *  at most once, valued ones as "NAME VALUE" or "NAME=VALUE"; any other word starting with
+ *  "--" is refused; the rest are positional, kept in order in POS (at most MAX_POS; the
+ *  count in *N_POS; POS and N_POS may be NULL when MAX_POS is 0). CMD names the command in
+ *  usage errors. Returns NODE_CLI_EXIT_OK, or NODE_CLI_EXIT_USAGE with the error printed. */
+int node_cli_opts(const char *cmd, int argc, char **argv, const node_cli_opt_t *opts,
+                  const char **pos, int max_pos, int *n_pos);
+
 /*  Reads one line from FD into BUF (CAP bytes, NUL-terminated, newline and a trailing CR
  *  stripped; *LEN its length) without stdio buffering, for passphrases. 0 on success (also
  *  at EOF), -1 on a read error, -2 if the line does not fit. */

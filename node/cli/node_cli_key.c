@@ -142,22 +142,11 @@ int node_cli_cmd_key_new(node_cli_t *cli, int argc, char **argv)
     int rc;
 
     memset(pass, 0, sizeof pass);
-    for (int i = 0; i < argc;) {
-        const char *value = NULL;
-        int got = node_cli_opt_value(argc, argv, &i, "--passphrase-file", &value);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (got > 0) {
-            if (file)
-                return node_cli_usage("--passphrase-file given twice");
-            file = value;
-        } else if (strcmp(argv[i], "--no-passphrase") == 0) {
-            no_pass = true;
-            i++;
-        } else {
-            return node_cli_usage("'key new' does not take '%s'", argv[i]);
-        }
-    }
+    const node_cli_opt_t opts[] = {{"--passphrase-file", &file, NULL},
+                                   {"--no-passphrase", NULL, &no_pass},
+                                   {NULL, NULL, NULL}};
+    if (node_cli_opts("key new", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     if (file && no_pass)
         return node_cli_usage("--passphrase-file and --no-passphrase exclude each other");
     rc = node_cli_need_datadir(cli, "key new", &datadir);

@@ -62,23 +62,16 @@ static int s_call_print(node_cli_t *cli, const char *method, json_t *params,
 
 int node_cli_cmd_genesis_new(node_cli_t *cli, int argc, char **argv)
 {
-    const char *n_text = NULL, *out = NULL, *bal_text = NULL, *name = DEFAULT_CHAIN_NAME;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got;
-        if ((got = node_cli_opt_value(argc, argv, &i, "--authorities", &v)) != 0)
-            n_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--out", &v)) != 0)
-            out = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--balance", &v)) != 0)
-            bal_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--chain-name", &v)) != 0)
-            name = v;
-        else
-            return node_cli_usage("'genesis new' does not take '%s'", argv[i]);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-    }
+    const char *n_text = NULL, *out = NULL, *bal_text = NULL, *name = NULL;
+    const node_cli_opt_t opts[] = {{"--authorities", &n_text, NULL},
+                                   {"--out", &out, NULL},
+                                   {"--balance", &bal_text, NULL},
+                                   {"--chain-name", &name, NULL},
+                                   {NULL, NULL, NULL}};
+    if (node_cli_opts("genesis new", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (!name)
+        name = DEFAULT_CHAIN_NAME;
     uint64_t n = 0, balance = DEFAULT_BALANCE;
     if (!n_text || node_cli_parse_u64(n_text, &n) != 0 || n < 1 || n > LEDGER_AUTHORITIES_MAX)
         return node_cli_usage("'genesis new' needs --authorities N (1-%d)", LEDGER_AUTHORITIES_MAX);
@@ -246,24 +239,12 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
     const char *pos[2];
     int npos = 0;
     const char *from = NULL, *wait_text = NULL, *pass_file = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got;
-        if ((got = node_cli_opt_value(argc, argv, &i, "--from", &v)) != 0)
-            from = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--wait", &v)) != 0)
-            wait_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--passphrase-file", &v)) != 0)
-            pass_file = v;
-        else if (strncmp(argv[i], "--", 2) == 0)
-            return node_cli_usage("'tx transfer' does not take '%s'", argv[i]);
-        else if (npos < 2)
-            pos[npos++] = argv[i++];
-        else
-            return node_cli_usage("'tx transfer' takes TO AMOUNT (got '%s' too)", argv[i]);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-    }
+    const node_cli_opt_t opts[] = {{"--from", &from, NULL},
+                                   {"--wait", &wait_text, NULL},
+                                   {"--passphrase-file", &pass_file, NULL},
+                                   {NULL, NULL, NULL}};
+    if (node_cli_opts("tx transfer", argc, argv, opts, pos, 2, &npos) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     uint8_t to[32];
     uint64_t amount = 0, wait_s = 0;
     if (npos != 2)

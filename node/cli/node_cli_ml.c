@@ -85,16 +85,10 @@ static ml_datatype_t s_guess_type(const uint8_t *b, size_t len)
 int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv)
 {
     const char *file = NULL, *type_name = NULL;
-    for (int i = 0; i < argc;) {
-        int got = node_cli_opt_value(argc, argv, &i, "--type", &type_name);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (got > 0)
-            continue;
-        if (argv[i][0] == '-' || file)
-            return node_cli_usage("'ml validate': unexpected argument '%s'", argv[i]);
-        file = argv[i++];
-    }
+    int n = 0;
+    const node_cli_opt_t opts[] = {{"--type", &type_name, NULL}, {NULL, NULL, NULL}};
+    if (node_cli_opts("ml validate", argc, argv, opts, &file, 1, &n) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     if (!file)
         return node_cli_usage("'ml validate' needs a FILE");
     ml_datatype_t type = 0;

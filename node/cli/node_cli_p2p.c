@@ -18,25 +18,15 @@ static int s_parse(int argc, char **argv, const char **pos, int npos, int *timeo
                    const char *cmd)
 {
     int n = 0;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int r = node_cli_opt_value(argc, argv, &i, "--timeout", &v);
-        if (r < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (r > 0) {
-            char *end;
-            long t = strtol(v, &end, 10);
-            if (*end || t <= 0 || t > 3600)
-                return node_cli_usage("%s: --timeout wants seconds (1-3600)", cmd);
-            *timeout_s = (int)t;
-            continue;
-        }
-        if (strncmp(argv[i], "--", 2) == 0)
-            return node_cli_usage("%s: unknown option '%s'", cmd, argv[i]);
-        if (n >= npos)
-            return node_cli_usage("%s: unexpected argument '%s'", cmd, argv[i]);
-        pos[n++] = argv[i++];
-    }
+    const char *v = NULL;
+    const node_cli_opt_t opts[] = {{"--timeout", &v, NULL}, {NULL, NULL, NULL}};
+    if (node_cli_opts(cmd, argc, argv, opts, pos, npos, &n) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    uint64_t t = 0;
+    if (v && (node_cli_parse_u64(v, &t) != 0 || t < 1 || t > 3600))
+        return node_cli_usage("%s: --timeout wants seconds (1-3600)", cmd);
+    if (v)
+        *timeout_s = (int)t;
     if (n != npos)
         return node_cli_usage("%s: missing argument", cmd);
     return NODE_CLI_EXIT_OK;
@@ -187,32 +177,24 @@ static int s_follow(node_cli_t *cli, const char *method, const char *room, int a
 {
     json_int_t after = 0;
     long count = -1;
-    bool follow = true;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int r1 = node_cli_opt_value(argc, argv, &i, "--after", &v);
-        if (r1 < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (r1 > 0) {
-            after = strtoll(v, NULL, 10);
-            continue;
-        }
-        int r2 = node_cli_opt_value(argc, argv, &i, "--count", &v);
-        if (r2 < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (r2 > 0) {
-            count = strtol(v, NULL, 10);
-            if (count <= 0)
-                return node_cli_usage("--count wants a positive number");
-            continue;
-        }
-        if (strcmp(argv[i], "--no-follow") == 0) {
-            follow = false;
-            i++;
-            continue;
-        }
-        return node_cli_usage("unexpected argument '%s'", argv[i]);
-    }
+    bool no_follow = false;
+    const char *after_text = NULL, *count_text = NULL;
+    const node_cli_opt_t opts[] = {{"--after", &after_text, NULL},
+                                   {"--count", &count_text, NULL},
+                                   {"--no-follow", NULL, &no_follow},
+                                   {NULL, NULL, NULL}};
+    const char *cmd = room ? "room tail" : method;
+    if (node_cli_opts(cmd, argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    uint64_t u = 0;
+    if (after_text && (node_cli_parse_u64(after_text, &u) != 0 || u > (uint64_t)INT64_MAX))
+        return node_cli_usage("--after wants a sequence number (0 or more)");
+    after = (json_int_t)u;
+    if (count_text && (node_cli_parse_u64(count_text, &u) != 0 || u < 1 || u > 1000000))
+        return node_cli_usage("--count wants a positive number (up to 1000000)");
+    if (count_text)
+        count = (long)u;
+    bool follow = !no_follow;
     long printed = 0;
     for (;;) {
         json_t *r = NULL;

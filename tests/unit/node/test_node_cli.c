@@ -1,7 +1,9 @@
 /*  test_node_cli: the `genie` command line (node/cli/) in-process, without a node.
  *  - The helpers: node_cli_parse_u64 (digits only, no sign, no overflow), node_cli_opt_value
- *    ("NAME VALUE", "NAME=VALUE", a missing value), node_cli_read_line (CR/LF stripped,
- *    EOF, a line too long), node_cli_jstr / node_cli_jint on absent and mistyped members.
+ *    ("NAME VALUE", "NAME=VALUE", a missing value), node_cli_opts (values, flags,
+ *    positionals; an option twice, an unknown option, one positional too many refused),
+ * node_cli_read_line (CR/LF stripped, EOF, a line too long), node_cli_jstr / node_cli_jint on
+ * absent and mistyped members.
  *  - Dispatch: every command `genie help` lists answers `--help` with its usage line and
  *    exit 0; an unknown command, a group without its subcommand, missing arguments and
  *    unknown options are usage errors (exit 2) with a message; a command that needs a node
@@ -98,6 +100,38 @@ static void test_helpers(void)
     close(nul);
     CHECK_EQ(next_is_option, -1);
     CHECK_EQ(last, -1);
+
+    /* The option table: values, a flag, positionals, and each refusal. */
+    const char *from = NULL, *pos[2] = {NULL, NULL};
+    bool flag = false;
+    const node_cli_opt_t opts[] = {
+        {"--from", &from, NULL}, {"--flag", NULL, &flag}, {NULL, NULL, NULL}};
+    char *good[] = {"a", "--from=x", "--flag", "b"};
+    int npos = -1;
+    CHECK_EQ(node_cli_opts("t", 4, good, opts, pos, 2, &npos), NODE_CLI_EXIT_OK);
+    CHECK(npos == 2 && strcmp(pos[0], "a") == 0 && strcmp(pos[1], "b") == 0);
+    CHECK(from && strcmp(from, "x") == 0 && flag);
+    char *twice[] = {"--from", "x", "--from", "y"}, *flag2[] = {"--flag", "--flag"},
+         *unknown[] = {"--nope"}, *extra[] = {"a", "b", "c"}, *noval[] = {"--from"};
+    struct {
+        char **argv;
+        int argc;
+    } bads[] = {{twice, 4}, {flag2, 2}, {unknown, 1}, {extra, 3}, {noval, 1}};
+    fflush(stderr);
+    int se2 = dup(2), nul2 = open("/dev/null", O_WRONLY);
+    REQUIRE(se2 >= 0 && nul2 >= 0);
+    dup2(nul2, 2);
+    int refused = 0;
+    for (size_t k = 0; k < sizeof bads / sizeof bads[0]; k++) {
+        from = NULL;
+        flag = false;
+        refused += node_cli_opts("t", bads[k].argc, bads[k].argv, opts, pos, 2, &npos) ==
+                   NODE_CLI_EXIT_USAGE;
+    }
+    dup2(se2, 2);
+    close(se2);
+    close(nul2);
+    CHECK_EQ(refused, 5);
 
     int p[2];
     REQUIRE(pipe(p) == 0);
