@@ -21,61 +21,21 @@
 #include "ledger/ledger_store.h"
 #include "proto/proto_key.h"
 #include "proto/proto_log.h"
+#include "ledger_fixture.h"
 #include "testutil.h"
 
 #define N 300
 
-static proto_key_t *s_key(uint8_t seed_byte)
-{
-    uint8_t seed[PROTO_SEED_LEN];
-    memset(seed, seed_byte, sizeof seed);
-    return proto_key_from_seed(seed);
-}
-
-typedef struct {
-    char dir[256];
-    ledger_store_t *store;
-    proto_key_t *auth, *alice, *bob;
-    ledger_chain_t chain;
-} env_t;
+typedef ledger_fixture_t env_t;
 
 static void s_env_init(env_t *e)
 {
-    e->auth = s_key(1);
-    e->alice = s_key(2);
-    e->bob = s_key(3);
-    uint8_t auth[1][32];
-    memcpy(auth[0], proto_key_public(e->auth), 32);
-    ledger_balance_t bal[2];
-    memcpy(bal[0].account, proto_key_public(e->alice), 32);
-    bal[0].amount = 1000000;
-    memcpy(bal[1].account, proto_key_public(e->bob), 32);
-    bal[1].amount = 1000000;
-    ledger_genesis_params_t p = {.chain_name = "admit",
-                                 .block_interval_ms = 100,
-                                 .heartbeat_ms = 1000,
-                                 .max_block_bytes = 512 * 1024,
-                                 .max_block_txs = 1000,
-                                 .genesis_time_ms = 5000};
-    memcpy(p.attestation_service, auth[0], 32);
-    ledger_genesis_t *g = NULL;
-    char err[256];
-    CHECK_EQ(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, 1, bal, 2, &g, err, sizeof err),
-             LEDGER_OK);
-    strcpy(e->dir, testutil_tmpdir());
-    CHECK_EQ(ledger_store_open(e->dir, &e->store, err, sizeof err), LEDGER_OK);
-    CHECK_EQ(ledger_genesis_apply(g, e->store), LEDGER_OK);
-    CHECK_EQ(ledger_store_chain(e->store, &e->chain), LEDGER_OK);
-    ledger_genesis_destroy(&g);
+    ledger_fixture_open(e, "admit", 1000000, 1000, 512 * 1024);
 }
 
 static void s_env_fini(env_t *e)
 {
-    ledger_store_destroy(&e->store);
-    testutil_rmtree(e->dir);
-    proto_key_destroy(&e->auth);
-    proto_key_destroy(&e->alice);
-    proto_key_destroy(&e->bob);
+    ledger_fixture_close(e);
 }
 
 /* What the single checks say about TX alone. */
