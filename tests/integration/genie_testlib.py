@@ -11,6 +11,10 @@ and raw JSON-RPC. This module gives it:
 - run_cli(): run the genie CLI once (optionally with --json, parsed);
 - Runner: named checks, "N passed, N failed" at the end, and a process registry whose
   children are always killed (use `with Runner(...) as r:`).
+- ledger helpers (LedgerNet, wait_heights, block_hash, place_key);
+- network namespaces (root only): NetnsLab makes namespaces joined by veth pairs to a
+  bridge and can cut/heal a host; NetnsNode runs a Node inside one (see the section at
+  the end).
 
 Every wait is bounded; nothing here sleeps without a deadline.
 """
