@@ -23,7 +23,8 @@ Scenarios (named checks, in order):
   4. Heal: within a bounded wait every accepted transfer is committed on every node
      (tx_status), the receiver's balance is the sum of the amounts, each sender's nonce
      is its count of transfers and its balance what it was funded minus what it sent,
-     and all five nodes hold the same block at the final height.
+     and all five nodes hold the same block at the final height; a later transfer from
+     each sender, submitted through an authority, commits too (no account is wedged).
 
 The transfers reach the authorities only because the follower offers its pending local
 transactions again until they commit (node_ledger_txs.c, nl_pool_tick): 60 s is longer
@@ -228,6 +229,19 @@ def check_heal(net, st):
                    "%s: %s at %r, auth1 has %r" % (n.name, t[:12], b, a))
     hashes = {block_hash(n, top) for n in nodes}
     expect(len(hashes) == 1 and None not in hashes, "block %d differs: %r" % (top, hashes))
+    # the senders are not wedged: each one's next transfer, through an authority, commits
+    acc = os.path.join(f.datadir, "accounts")
+    for name in os.listdir(acc):
+        place_key(os.path.join(acc, name), nodes[0].datadir)
+    for s in st["senders"]:
+        c = nodes[0].cli("tx", "transfer", st["to"], "3", "--from", s, "--wait",
+                         str(COMMIT_WAIT_S), timeout=COMMIT_WAIT_S + 30)
+        expect(c.returncode == 0 and c.json and c.json["status"] == "committed",
+               "a later transfer from %s through auth1: %r" % (s[:12], c))
+        st["sent"].append({"txid": c.json["txid"], "from": s, "amount": 3,
+                           "nonce": c.json["nonce"]})
+        top = max(top, c.json["height"])
+    wait_heights(nodes, top, HEIGHT_TIMEOUT)
     total = sum(t["amount"] for t in st["sent"])
     for n in nodes:
         acct = n.call("account", {"id": st["to"]})
