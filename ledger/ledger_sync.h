@@ -3,7 +3,7 @@
  *  One per node, like the consensus core (ledger_consensus.h): a pure state machine fed
  *  with (input, now_ms) — a peer's STATUS, a peer's height learnt elsewhere (a proposal or
  *  vote), a unicast from a peer (SYNC_REQ or SYNC_BLOCKS), a tick — that answers through
- *  the io callbacks below: broadcast our STATUS, send a unicast to one peer, apply a block
+ *  the io callbacks below: announce our STATUS, send a unicast to one peer, apply a block
  *  whose certificate it checked, and report events (penalties, progress) to the shell. It
  *  reads the committed chain only through io (head, authority set, stored blocks), owns no
  *  socket, reads no clock, writes no store, so the deterministic simulation
@@ -155,8 +155,8 @@ void ledger_sync_tick(ledger_sync_t *self, uint64_t now_ms);
 void ledger_sync_peer_seen(ledger_sync_t *self, const uint8_t from[static 32], uint64_t height,
                            uint64_t now_ms);
 
-/*  A STATUS broadcast from FROM (DATA borrowed). PROTO_OK, or a PROTO_E_* code if it is
- *  malformed (nothing changes). */
+/*  A STATUS from FROM (DATA borrowed; a neighbour's unicast, or an earlier node's gossip).
+ *  PROTO_OK, or a PROTO_E_* code if it is malformed (nothing changes). */
 int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
                           size_t len, uint64_t now_ms) PROTO_WUR;
 
