@@ -295,8 +295,9 @@ int main(void)
        is announced at the next tick, but at most once a second */
     s_deliver(now);
     now += 20000;
-    node_ledger_sync_tick(A->sync, now); /* heartbeat due */
     int sent = A->statuses;
+    node_ledger_sync_tick(A->sync, now); /* heartbeat due */
+    CHECK_EQ(A->statuses, ++sent);
     for (uint64_t t = 250; t < 10000; t += 250)
         node_ledger_sync_tick(A->sync, now + t);
     CHECK_EQ(A->statuses, sent);
