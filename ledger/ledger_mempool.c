@@ -500,21 +500,51 @@ size_t ledger_mempool_reap(ledger_mempool_t *pool, size_t max_txs, size_t max_by
 
 /* ---- after a commit ---- */
 
-/* True, with its txid in BY, if block B holds a tx of FROM with NONCE. */
-static bool s_block_txid_for(const ledger_block_t *b, const uint8_t *from, uint64_t nonce,
-                             uint8_t by[static LEDGER_ID_LEN])
+/* One committed tx of the block being applied: its (from, nonce) and txid. */
+typedef struct {
+    uint8_t from[LEDGER_ID_LEN];
+    uint64_t nonce;
+    uint8_t txid[LEDGER_ID_LEN];
+} s_done_t;
+
+/* Orders by (from, nonce): one sender's txs are adjacent, and bsearch finds a nonce. */
+static int s_done_cmp(const void *x, const void *y)
 {
-    for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
-        size_t tlen;
-        const uint8_t *tb = ledger_block_tx(b, i, &tlen);
-        ledger_tx_t tx;
-        if (ledger_tx_decode(tb, tlen, &tx) != PROTO_OK || tx.nonce != nonce ||
-            memcmp(tx.from, from, LEDGER_ID_LEN) != 0)
-            continue;
-        ledger_tx_id(tb, tlen, by);
-        return true;
+    const s_done_t *a = x, *b = y;
+    int c = memcmp(a->from, b->from, LEDGER_ID_LEN);
+    if (c)
+        return c;
+    return (a->nonce > b->nonce) - (a->nonce < b->nonce);
+}
+
+/* Reads FROM's committed nonce from the store and drops its pending txs below it: each is
+   recorded as replaced by the committed tx with its (from, nonce) when DONE (ND records,
+   sorted by s_done_cmp; NULL when none could be collected) holds one, else as nonce-used.
+   LEDGER_OK or LEDGER_E_STORE. */
+static int s_settle(ledger_mempool_t *pool, const uint8_t *from, const s_done_t *done, size_t nd)
+{
+    s_acct_t *a = s_acct_get(pool, from, false);
+    if (!a)
+        return LEDGER_OK;
+    ledger_account_t acct;
+    if (ledger_store_account(pool->store, from, &acct) != LEDGER_OK)
+        return LEDGER_E_STORE;
+    a->committed = acct.nonce;
+    /* the queue is sorted: the stale txs are at its front */
+    while (a && a->n > 0 && a->txs[0]->nonce < acct.nonce) {
+        bool last = a->n == 1;
+        s_ent_t *e = a->txs[0];
+        s_done_t key;
+        memcpy(key.from, from, LEDGER_ID_LEN);
+        key.nonce = e->nonce;
+        const s_done_t *by = done ? bsearch(&key, done, nd, sizeof *done, s_done_cmp) : NULL;
+        s_record(pool, e->txid, by ? LEDGER_DROP_REPLACED : LEDGER_DROP_NONCE_USED, e->nonce,
+                 by ? by->txid : NULL);
+        s_ent_remove(pool, e);
+        if (last)
+            a = NULL; /* freed with its last entry */
     }
-    return false;
+    return LEDGER_OK;
 }
 
 int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t len)
@@ -524,39 +554,48 @@ int ledger_mempool_update(ledger_mempool_t *pool, const uint8_t *block, size_t l
     if (prc != PROTO_OK)
         return prc == PROTO_E_NOMEM ? LEDGER_E_NOMEM : LEDGER_E_MALFORMED;
     int rc = LEDGER_OK;
-    for (size_t i = 0; i < ledger_block_tx_count(b); i++) {
+    size_t ntx = ledger_block_tx_count(b), nd = 0;
+    /* without this index the update still happens, one store read per tx and every
+       stale tx recorded as nonce-used */
+    s_done_t *done = ntx ? calloc(ntx, sizeof *done) : NULL;
+    /* 1: every tx of the block leaves the pool first, so that a sender's later txs in
+       the same block are never mistaken for stale ones below */
+    for (size_t i = 0; i < ntx; i++) {
         size_t tlen;
         const uint8_t *tb = ledger_block_tx(b, i, &tlen);
         uint8_t id[LEDGER_ID_LEN];
         ledger_tx_id(tb, tlen, id);
-        s_ent_t *done = s_set_find(pool, &pool->by_id, id);
-        if (done)
-            s_ent_remove(pool, done); /* committed: tx_status finds it in the store */
+        s_ent_t *e = s_set_find(pool, &pool->by_id, id);
+        if (e)
+            s_ent_remove(pool, e); /* committed: tx_status finds it in the store */
         ledger_tx_t tx;
-        if (ledger_tx_decode(tb, tlen, &tx) != PROTO_OK)
+        if (!done || ledger_tx_decode(tb, tlen, &tx) != PROTO_OK)
             continue;
-        s_acct_t *a = s_acct_get(pool, tx.from, false);
-        if (!a)
-            continue;
-        ledger_account_t acct;
-        if (ledger_store_account(pool->store, tx.from, &acct) != LEDGER_OK) {
-            rc = LEDGER_E_STORE;
-            continue;
+        memcpy(done[nd].from, tx.from, LEDGER_ID_LEN);
+        done[nd].nonce = tx.nonce;
+        memcpy(done[nd].txid, id, LEDGER_ID_LEN);
+        nd++;
+    }
+    /* 2: once per sender, its committed nonce and the pending txs it leaves stale */
+    if (done) {
+        qsort(done, nd, sizeof *done, s_done_cmp);
+        for (size_t k = 0; k < nd; k++) {
+            if (k > 0 && memcmp(done[k].from, done[k - 1].from, LEDGER_ID_LEN) == 0)
+                continue;
+            if (s_settle(pool, done[k].from, done, nd) != LEDGER_OK)
+                rc = LEDGER_E_STORE;
         }
-        a->committed = acct.nonce;
-        /* drop stale txs: the queue is sorted, they are at its front */
-        while (a && a->n > 0 && a->txs[0]->nonce < acct.nonce) {
-            bool last = a->n == 1;
-            s_ent_t *e = a->txs[0];
-            uint8_t by[LEDGER_ID_LEN];
-            bool replaced = s_block_txid_for(b, tx.from, e->nonce, by);
-            s_record(pool, e->txid, replaced ? LEDGER_DROP_REPLACED : LEDGER_DROP_NONCE_USED,
-                     e->nonce, replaced ? by : NULL);
-            s_ent_remove(pool, e);
-            if (last)
-                a = NULL; /* freed with its last entry */
+    } else {
+        for (size_t i = 0; i < ntx; i++) {
+            size_t tlen;
+            const uint8_t *tb = ledger_block_tx(b, i, &tlen);
+            ledger_tx_t tx;
+            if (ledger_tx_decode(tb, tlen, &tx) == PROTO_OK &&
+                s_settle(pool, tx.from, NULL, 0) != LEDGER_OK)
+                rc = LEDGER_E_STORE;
         }
     }
+    free(done);
     ledger_block_destroy(&b);
     return rc;
 }

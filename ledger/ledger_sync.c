@@ -40,7 +40,9 @@ struct ledger_sync_t {
     s_fetched_t fetched[LEDGER_SYNC_BATCH_MAX];
     uint64_t behind_since; /* 0: not behind */
     bool status_sent;
-    uint64_t status_ms;
+    uint64_t status_ms;     /* when our last STATUS went out */
+    uint64_t status_height; /* the head it announced */
+    uint8_t status_hash[32];
     uint64_t serve_window_ms;
     uint32_t serve_count;
     ledger_sync_stats_t st;
@@ -49,7 +51,8 @@ struct ledger_sync_t {
 void ledger_sync_params_default(ledger_sync_params_t *p)
 {
     *p = (ledger_sync_params_t){.batch = 16,
-                                .status_ms = 2000,
+                                .status_ms = 10000,
+                                .status_min_ms = 1000,
                                 .peer_ttl_ms = 30000,
                                 .timeout_ms = 8000,
                                 .lag_ms = 2500,
@@ -355,26 +358,35 @@ static void s_request(ledger_sync_t *self, s_peer_t *peer, uint64_t head, uint64
     s_event(self, LEDGER_SYNC_EV_REQUESTED, peer->id, head + 1);
 }
 
-static void s_status_send(ledger_sync_t *self, uint64_t now)
+/* Our STATUS when due: the first tick, a head that changed since the last one (at most
+   once per status_min_ms), or the heartbeat (status_ms). */
+static void s_status_tick(ledger_sync_t *self, uint64_t now)
 {
     uint64_t height = 0;
     uint8_t hash[32];
+    if (!self->io.head(self->io.ctx, &height, hash))
+        return;
+    uint64_t since = now - self->status_ms; /* a clock that went back: huge, so due */
+    bool moved = height != self->status_height || memcmp(hash, self->status_hash, 32) != 0;
+    if (self->status_sent && since < self->p.status_ms &&
+        !(moved && since >= self->p.status_min_ms))
+        return;
     uint8_t *msg = NULL;
     size_t len = 0;
-    if (!self->io.head(self->io.ctx, &height, hash) ||
-        ledger_sync_status_encode(height, hash, &msg, &len) != PROTO_OK)
+    if (ledger_sync_status_encode(height, hash, &msg, &len) != PROTO_OK)
         return;
     if (self->io.broadcast(self->io.ctx, msg, len)) {
         self->status_sent = true;
         self->status_ms = now;
+        self->status_height = height;
+        memcpy(self->status_hash, hash, 32);
     }
     free(msg);
 }
 
 void ledger_sync_tick(ledger_sync_t *self, uint64_t now_ms)
 {
-    if (!self->status_sent || now_ms - self->status_ms >= self->p.status_ms)
-        s_status_send(self, now_ms);
+    s_status_tick(self, now_ms);
     uint64_t head = 0;
     if (!s_head(self, &head))
         return;

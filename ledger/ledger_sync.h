@@ -3,21 +3,23 @@
  *  One per node, like the consensus core (ledger_consensus.h): a pure state machine fed
  *  with (input, now_ms) — a peer's STATUS, a peer's height learnt elsewhere (a proposal or
  *  vote), a unicast from a peer (SYNC_REQ or SYNC_BLOCKS), a tick — that answers through
- *  the io callbacks below: broadcast our STATUS, send a unicast to one peer, apply a block
+ *  the io callbacks below: announce our STATUS, send a unicast to one peer, apply a block
  *  whose certificate it checked, and report events (penalties, progress) to the shell. It
  *  reads the committed chain only through io (head, authority set, stored blocks), owns no
  *  socket, reads no clock, writes no store, so the deterministic simulation
  *  (tests/unit/ledger/test_consensus_sim.c) runs the very code a node runs.
  *
  *  Messages (encoded and decoded here; see proto/PROTOCOL.md, "Ledger sync"):
- *    STATUS       broadcast kind PROTO_MSG_STATUS: [height uint, head hash bin32]
+ *    STATUS       to linked peers, kind PROTO_MSG_STATUS: [height uint, head hash bin32]
  *    SYNC_REQ     unicast [PROTO_MSG_SYNC_REQ, from uint >= 1, count uint 1..batch]
  *    SYNC_BLOCKS  unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, cert bin]
  *  A unicast payload is a ledger message when it is a msgpack array whose first element is
  *  one of those two types (ledger_sync_unicast_kind).
  *
- *  Behaviour (the bounds of the node's former node_ledger_sync.c, unchanged):
- *    - STATUS goes out every status_ms. A peer's head counts for peer_ttl_ms (at most
+ *  Behaviour:
+ *    - STATUS goes out (io.broadcast: the node sends it to its linked peers only, one hop)
+ *      on the first tick, when the head changed (at most once per status_min_ms), and
+ *      every status_ms as a heartbeat. A peer's head counts for peer_ttl_ms (at most
  *      LEDGER_SYNC_PEERS peers are remembered; the least recently seen is replaced).
  *    - When a usable peer is ahead by two blocks or more (or by one for lag_ms, which the
  *      consensus core alone would have closed) and no request is in flight, one SYNC_REQ
@@ -106,8 +108,9 @@ typedef struct {
                  size_t cert_len);
     /* Sends DATA (borrowed) by unicast to PEER. false if it cannot be sent. */
     bool (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
-    /* Broadcasts our STATUS payload DATA (borrowed) as kind PROTO_MSG_STATUS. false if it
-       could not go out (tried again on the next tick). */
+    /* Announces our STATUS payload DATA (borrowed), kind PROTO_MSG_STATUS, to the peers
+       that sync from us (the node: its linked peers). false if it could not go out (tried
+       again on the next tick). */
     bool (*broadcast)(void *ctx, const uint8_t *data, size_t len);
     /* Optional: something happened (see ledger_sync_event_t). */
     void (*event)(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
@@ -115,15 +118,16 @@ typedef struct {
 } ledger_sync_io_t;
 
 typedef struct {
-    uint32_t batch;       /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
-    uint64_t status_ms;   /* STATUS period (2000) */
-    uint64_t peer_ttl_ms; /* a peer's head older than this is forgotten (30000) */
-    uint64_t timeout_ms;  /* no progress on a request this long: a failure (8000) */
-    uint64_t lag_ms;      /* behind by one block this long: sync (2500) */
-    uint32_t serve_per_s; /* requests served per second, all peers (16) */
-    uint32_t max_fails;   /* failures before a peer is ignored (3) */
-    uint64_t ignore_ms;   /* how long (60000) */
-    size_t msg_max;       /* largest unicast payload sent; 0: no limit (0) */
+    uint32_t batch;         /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
+    uint64_t status_ms;     /* STATUS heartbeat: at least this often (10000) */
+    uint64_t status_min_ms; /* a changed head is announced at most this often (1000) */
+    uint64_t peer_ttl_ms;   /* a peer's head older than this is forgotten (30000) */
+    uint64_t timeout_ms;    /* no progress on a request this long: a failure (8000) */
+    uint64_t lag_ms;        /* behind by one block this long: sync (2500) */
+    uint32_t serve_per_s;   /* requests served per second, all peers (16) */
+    uint32_t max_fails;     /* failures before a peer is ignored (3) */
+    uint64_t ignore_ms;     /* how long (60000) */
+    size_t msg_max;         /* largest unicast payload sent; 0: no limit (0) */
 } ledger_sync_params_t;
 
 typedef struct {
@@ -151,8 +155,8 @@ void ledger_sync_tick(ledger_sync_t *self, uint64_t now_ms);
 void ledger_sync_peer_seen(ledger_sync_t *self, const uint8_t from[static 32], uint64_t height,
                            uint64_t now_ms);
 
-/*  A STATUS broadcast from FROM (DATA borrowed). PROTO_OK, or a PROTO_E_* code if it is
- *  malformed (nothing changes). */
+/*  A STATUS from FROM (DATA borrowed; a neighbour's unicast, or an earlier node's gossip).
+ *  PROTO_OK, or a PROTO_E_* code if it is malformed (nothing changes). */
 int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
                           size_t len, uint64_t now_ms) PROTO_WUR;
 

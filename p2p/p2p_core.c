@@ -511,6 +511,17 @@ size_t p2p_core_link_count(const p2p_core_t *c)
     return p2p_link_count_ready(c);
 }
 
+size_t p2p_core_linked(const p2p_core_t *c, uint8_t (*out)[32], size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_links_cap && n < max; i++) {
+        const p2p_link_t *l = &c->links[i];
+        if (l->used && l->hello_recv && !l->transient)
+            memcpy(out[n++], l->id, 32);
+    }
+    return n;
+}
+
 bool p2p_core_curve_banned(p2p_core_t *c, const uint8_t curve_pub[static 32], uint64_t now_ms)
 {
     for (size_t i = 0; i < P2P_BANS; i++)

@@ -156,6 +156,10 @@ typedef struct {
 } p2p_peer_info_t;
 size_t p2p_core_peers(p2p_core_t *self, uint64_t now_ms, p2p_peer_info_t *out, size_t max);
 size_t p2p_core_link_count(const p2p_core_t *self);
+/*  The ids of the peers we hold an established regular link with (handshake done; not a
+ *  transient link opened for a lookup or unicast): at most MAX into OUT; returns how many.
+ *  For messages only neighbours need (the layer above sends them with p2p_core_send). */
+size_t p2p_core_linked(const p2p_core_t *self, uint8_t (*out)[32], size_t max);
 
 /*  Counters for tests, benchmarks and status (proto/PROTOCOL.md, "Rejections and
  *  counters", says which refusal counts where). All count since the core started. */

@@ -34,6 +34,8 @@
 #define RECV_BATCH 512
 #define MAX_ROUTES 256
 #define OPS_RING 256
+#define QUIET_RING 256 /* sends of p2p_node_send_linked: their results are not kept */
+#define LINKED_MAX 256 /* links p2p_node_send_linked reaches (max_peers is below) */
 #define SHUTDOWN_LINGER_MS 200
 /* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
    flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
@@ -83,6 +85,8 @@ struct p2p_node_t {
     size_t n_dealers;
     s_route_t routes[MAX_ROUTES];
     s_op_t ops[OPS_RING];
+    uint64_t quiet[QUIET_RING]; /* ids of recent p2p_node_send_linked sends (0: none) */
+    size_t quiet_next;
     uint64_t dropped_sends;
     uint64_t forged;
 };
@@ -257,9 +261,23 @@ static void s_io_lookup_done(void *ctx, uint64_t id, const uint8_t target[static
     (void)target;
 }
 
+/* True (and forgotten) if ID is one of p2p_node_send_linked's sends. */
+static bool s_quiet_take(p2p_node_t *n, uint64_t id)
+{
+    for (size_t i = 0; i < QUIET_RING; i++) {
+        if (n->quiet[i] == id) {
+            n->quiet[i] = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 static void s_io_send_done(void *ctx, uint64_t id, int status, const char *reason)
 {
     p2p_node_t *n = ctx;
+    if (s_quiet_take(n, id))
+        return; /* a neighbour-only message: nobody polls its result */
     s_op_t *o = s_op_slot(n, id, true);
     o->id = id;
     o->is_send = true;
@@ -770,6 +788,25 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t
         o->text[0] = '\0';
     }
     return id;
+}
+
+size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len)
+{
+    if (kind < P2P_KIND_USER_MIN || len > P2P_PAYLOAD_MAX)
+        return 0;
+    uint8_t(*ids)[32] = malloc(LINKED_MAX * sizeof *ids);
+    size_t n = ids ? p2p_core_linked(self->core, ids, LINKED_MAX) : 0, queued = 0;
+    uint64_t now = s_now();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = p2p_core_send(self->core, ids[i], kind, data, len, now);
+        if (!id)
+            continue;
+        self->quiet[self->quiet_next] = id;
+        self->quiet_next = (self->quiet_next + 1) % QUIET_RING;
+        queued++;
+    }
+    free(ids);
+    return queued;
 }
 
 p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason)

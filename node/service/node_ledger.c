@@ -540,6 +540,13 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
         node_ledger_sync_on_unicast(self->sync, from, data, len, nl_now());
 }
 
+void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len)
+{
+    if (self && self->cons)
+        node_ledger_sync_on_status(self->sync, from, data, len, nl_now());
+}
+
 /* ---------------------------------------------------------------- sync's dependencies */
 
 static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
@@ -556,11 +563,12 @@ static bool s_sync_send(void *ctx, const uint8_t peer[static 32], const uint8_t 
     return false;
 }
 
-static bool s_sync_broadcast(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
+/* STATUS is for the neighbours only (they sync from us): one hop, never flooded. */
+static bool s_sync_send_linked(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 {
     node_ledger_t *self = ctx;
     p2p_node_t *p2p = nl_p2p(self);
-    return p2p && p2p_node_broadcast(p2p, kind, data, len) == 0;
+    return p2p && p2p_node_send_linked(p2p, kind, data, len) > 0;
 }
 
 static void s_sync_committed(void *ctx, const uint8_t *block, size_t len)
@@ -636,7 +644,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     self->outbox = node_ledger_outbox_new(self->loop, nl_outbox_send, self);
     node_ledger_sync_deps_t sd = {.ctx = self,
                                   .send = s_sync_send,
-                                  .broadcast = s_sync_broadcast,
+                                  .send_linked = s_sync_send_linked,
                                   .committed = s_sync_committed,
                                   .caught_up = s_sync_caught_up};
     if (self->pool)

@@ -25,7 +25,10 @@
  *    broadcast kind PROTO_MSG_TX_BATCH  several txs (ledger_tx_batch_write)
  *    broadcast kind PROTO_MSG_PROPOSAL  a consensus proposal (ledger_vote.h)
  *    broadcast kind PROTO_MSG_VOTE      a consensus vote (ledger_vote.h)
- *    broadcast kind PROTO_MSG_STATUS    [height uint, head hash bin32], every 2 s
+ *    unicast kind PROTO_MSG_STATUS      [height uint, head hash bin32], to each linked
+ *                                       peer only (one hop): when the head changed (at
+ *                                       most once a second) and every 10 s; accepted as
+ *                                       a broadcast too (how earlier nodes sent it)
  *    unicast [PROTO_MSG_SYNC_REQ, from_height uint, count uint (1..16)]
  *    unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, certificate bin]
  *  Unicast framing: a ledger unicast has the kind PROTO_MSG_SYNC_REQ (35) or
@@ -112,6 +115,9 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
                               const uint8_t *data, size_t len, uint64_t sent_ms);
 void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                             size_t len);
+/*  A unicast of kind PROTO_MSG_STATUS from FROM: its ledger head (a neighbour's). */
+void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len);
 
 /*  Adds the ledger RPC methods to APP (they find the ledger with node_app_ledger(), and
  *  answer an application error when it is NULL). 0 or -1. */

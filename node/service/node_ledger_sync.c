@@ -128,7 +128,7 @@ static bool s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *d
 static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
 {
     node_ledger_sync_t *self = ctx;
-    return self->deps.broadcast(self->deps.ctx, PROTO_MSG_STATUS, data, len);
+    return self->deps.send_linked(self->deps.ctx, PROTO_MSG_STATUS, data, len);
 }
 
 static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
@@ -200,7 +200,7 @@ node_ledger_sync_t *node_ledger_sync_new(const uint8_t chain_id[static 32], ledg
                                          const node_ledger_sync_deps_t *deps,
                                          const ledger_sync_params_t *params)
 {
-    if (!store || !deps || !deps->send || !deps->broadcast)
+    if (!store || !deps || !deps->send || !deps->send_linked)
         return NULL;
     node_ledger_sync_t *self = calloc(1, sizeof *self);
     if (!self)

@@ -2,13 +2,13 @@
  *  (ledger/ledger_sync.h, which holds the behaviour, the messages and every bound).
  *
  *  Built from explicit dependencies: the chain's store and mempool, and callbacks for the
- *  network (unicast, STATUS broadcast) and for what follows a synced block (the mempool
+ *  network (unicast, STATUS to the linked peers) and for what follows a synced block (the mempool
  *  and caches after a commit; consensus starting above the new head). It translates the
  *  core's io into store reads (head, authority set, stored blocks to serve), the block
  *  identity (decode, header height, header hash), the apply step (ledger_block_execute on
  *  the head, then ledger_store_commit) and those callbacks, and the core's events into
- *  counters and logs (anything a peer can trigger at DEBUG). The caller feeds it the p2p
- *  STATUS broadcasts and ledger unicasts, peer heights from consensus messages, and a
+ *  counters and logs (anything a peer can trigger at DEBUG). The caller feeds it the
+ *  neighbours' STATUS messages and ledger unicasts, peer heights from consensus messages, and a
  *  periodic tick, each with the wall clock.
  *
  *  Runs on the loop's thread only.
@@ -30,8 +30,9 @@ typedef struct {
     void *ctx;
     /* Sends DATA (borrowed) by unicast to PEER; false if it cannot be sent. */
     bool (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
-    /* Broadcasts DATA (borrowed) as KIND (PROTO_MSG_STATUS); false if it cannot. */
-    bool (*broadcast)(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
+    /* Sends DATA (borrowed) as KIND (PROTO_MSG_STATUS) to each linked peer (one hop, not
+       forwarded); false if it reached none (tried again on the next tick). */
+    bool (*send_linked)(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
     /* Optional: synced BLOCK (borrowed) was committed: update the mempool and caches. */
     void (*committed)(void *ctx, const uint8_t *block, size_t len);
     /* Optional: a run of synced blocks ended: start consensus above the head. */
@@ -44,7 +45,7 @@ typedef struct {
 } node_ledger_sync_stats_t;
 
 /*  A shell for chain CHAIN_ID over STORE and POOL (borrowed, POOL may be NULL; both must
- *  outlive it) with DEPS (copied; send and broadcast required) and the core's PARAMS
+ *  outlive it) with DEPS (copied; send and send_linked required) and the core's PARAMS
  *  (NULL: the node's, see ledger_sync_params_default). NULL on failure. Caller destroys. */
 node_ledger_sync_t *node_ledger_sync_new(const uint8_t chain_id[static 32], ledger_store_t *store,
                                          ledger_mempool_t *pool,
@@ -59,7 +60,7 @@ void node_ledger_sync_tick(node_ledger_sync_t *self, uint64_t now_ms);
  *  when HEIGHT is beyond our head). */
 void node_ledger_sync_peer_seen(node_ledger_sync_t *self, const uint8_t from[static 32],
                                 uint64_t height, uint64_t now_ms);
-/*  A STATUS broadcast / a ledger unicast from FROM (DATA borrowed); anything malformed is
+/*  A STATUS / a ledger unicast from FROM (DATA borrowed); anything malformed is
  *  dropped with a debug log. */
 void node_ledger_sync_on_status(node_ledger_sync_t *self, const uint8_t from[static 32],
                                 const uint8_t *data, size_t len, uint64_t now_ms);

@@ -81,12 +81,17 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
         node_msglog_append(r->log, from, time_ms, (uint64_t)zclock_time(), data, len);
 }
 
-/* Dispatch on the unicast's registered kind: ledger sync to the ledger, text to the inbox;
-   any other kind has no reader on this node and is dropped. */
+/* Dispatch on the unicast's registered kind: ledger status and sync to the ledger, text to
+   the inbox; any other kind has no reader on this node and is dropped. */
 static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
                          const uint8_t *data, size_t len)
 {
     node_p2p_t *self = ctx;
+    if (kind == PROTO_MSG_STATUS) { /* a neighbour's ledger head */
+        if (self->ledger)
+            node_ledger_on_status(self->ledger, from, data, len);
+        return;
+    }
     if (kind == PROTO_MSG_SYNC_REQ || kind == PROTO_MSG_SYNC_BLOCKS) {
         if (self->ledger && node_ledger_is_unicast(kind, data, len))
             node_ledger_on_unicast(self->ledger, from, data, len);

@@ -10,7 +10,9 @@
  *  Timed, as a validating node does it: (1) ledger_block_execute with signatures trusted
  *  plus ledger_store_commit (one synced LevelDB batch per block) and (2) decoding and
  *  verifying every tx signature of the block. Printed: tx/s for (1), tx/s for (1)+(2),
- *  the tx-signature verification rate, raw Ed25519 verify/s (libsodium, one thread,
+ *  the tx-signature verification rate, the mempool's cost per tx (3: admitting the block's
+ *  txs with ledger_mempool_add_verified before the block, 4: ledger_mempool_update after
+ *  its commit, which must leave the pool empty), raw Ed25519 verify/s (libsodium, one thread,
  *  sampled after every block so that it sees the same machine load), per-block
  *  execute+commit latency, resident memory (VmHWM, and the anonymous / file-backed
  *  split at the end: LevelDB maps its table files) and the
@@ -29,6 +31,7 @@
 #include "ledger/ledger_block.h"
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_genesis.h"
+#include "ledger/ledger_mempool.h"
 #include "ledger/ledger_state.h"
 #include "ledger/ledger_store.h"
 #include "proto/proto_key.h"
@@ -205,7 +208,11 @@ int main(int argc, char **argv)
     size_t *lens = calloc(per_block, sizeof *lens);
     uint8_t(*ids)[32] = malloc(per_block * 32);
     double *commit_lat = calloc(n_blocks, sizeof *commit_lat);
-    double t_exec = 0, t_commit = 0, t_verify = 0, t_setup = 0;
+    double t_exec = 0, t_commit = 0, t_verify = 0, t_setup = 0, t_pool_add = 0, t_pool_upd = 0;
+    ledger_mempool_limits_t lim = {.max_txs = per_block, .max_bytes = 64u << 20};
+    ledger_mempool_t *pool = ledger_mempool_new(store, &lim);
+    if (!pool)
+        return 1;
     size_t done = 0, bytes_total = 0;
     int failed = 0;
     for (size_t blk = 0; blk < n_blocks && !failed; blk++) {
@@ -247,6 +254,18 @@ int main(int argc, char **argv)
         double t1 = s_now();
         t_setup += t1 - t0;
 
+        /* timed (3): the block's txs enter a mempool (their signatures taken as checked) */
+        for (size_t i = 0; i < n && !failed; i++) {
+            const char *pwhy = NULL;
+            if (ledger_mempool_add_verified(pool, txs[i], lens[i], NULL, &pwhy) != LEDGER_OK) {
+                fprintf(stderr, "mempool refused tx %zu of block %zu: %s\n", i, blk + 1, pwhy);
+                failed = 1;
+            }
+        }
+        double t1p = s_now();
+        t_pool_add += t1p - t1;
+        t1 = t1p;
+
         /* timed (1): execute without signatures, commit */
         ledger_state_t *st = NULL;
         ledger_reject_t why;
@@ -263,6 +282,14 @@ int main(int argc, char **argv)
         }
         double t3 = s_now();
         ledger_state_destroy(&st);
+        /* timed (4): the mempool after the commit: every tx of the block leaves */
+        if (!failed && (ledger_mempool_update(pool, block, blen) != LEDGER_OK ||
+                        ledger_mempool_count(pool) != 0)) {
+            fprintf(stderr, "mempool update after block %zu failed\n", blk + 1);
+            failed = 1;
+        }
+        double t3p = s_now();
+        t_pool_upd += t3p - t3;
         /* timed (2): verify every signature as a validator would */
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) {
@@ -283,7 +310,7 @@ int main(int argc, char **argv)
         }
         t_exec += t2 - t1;
         t_commit += t3 - t2;
-        t_verify += t4 - t3;
+        t_verify += t4 - t3p;
         commit_lat[blk] = (t3 - t1) * 1000;
         for (size_t i = 0; i < n; i++)
             free(txs[i]);
@@ -292,6 +319,7 @@ int main(int argc, char **argv)
     }
     double raw = (double)n_raw / t_raw;
     s_loadavg(load_end, sizeof load_end);
+    ledger_mempool_destroy(&pool);
     ledger_head_t head;
     int hrc = ledger_store_head(store, &head);
     long hwm = s_status_kib("VmHWM"), anon = s_status_kib("RssAnon"),
@@ -311,6 +339,10 @@ int main(int argc, char **argv)
            (double)done / ac, t_exec, t_commit);
     printf("  with sig verification       : %10.0f tx/s  (verify %.2f s = %.0f tx sigs/s)\n",
            (double)done / (ac + t_verify), t_verify, (double)done / t_verify);
+    printf("  mempool add (sigs trusted)  : %10.0f tx/s  (%.3f ms per block)\n",
+           (double)done / t_pool_add, t_pool_add * 1000 / (double)n_blocks);
+    printf("  mempool update after commit : %10.0f tx/s  (%.3f ms per block)\n",
+           (double)done / t_pool_upd, t_pool_upd * 1000 / (double)n_blocks);
     printf("  ed25519 verify, raw, 1 core : %10.0f /s  (libsodium, sampled after each block)\n",
            raw);
     printf("  block execute+commit (ms)   : p50 %.1f  p99 %.1f  max %.1f\n",

@@ -423,6 +423,48 @@ static void test_replaced(void)
     s_env_fini(&e);
 }
 
+/* A block holding several txs of one sender (interleaved with another's, as reaping
+   orders them) commits all of them: none is recorded as dropped or "replaced by" itself,
+   while a pending tx whose nonce the block took from another tx is replaced by it. */
+static void test_same_block(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    const char *why;
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
+    ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
+    uint8_t mine0[32], theirs0[32], a[4][32], b[3][32];
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine0, &why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs0, &why), LEDGER_OK);
+    for (uint64_t n = 1; n < 4; n++) { /* same bytes, same txid in both pools */
+        CHECK_EQ(s_add(pool, &e, e.a, n, 1, a[n], &why), LEDGER_OK);
+        CHECK_EQ(s_add(other, &e, e.a, n, 1, NULL, &why), LEDGER_OK);
+    }
+    for (uint64_t n = 0; n < 3; n++) {
+        CHECK_EQ(s_add(pool, &e, e.b, n, 1, b[n], &why), LEDGER_OK);
+        CHECK_EQ(s_add(other, &e, e.b, n, 1, NULL, &why), LEDGER_OK);
+    }
+    CHECK_EQ(s_commit(&e, pool, other), 7u);
+    CHECK_EQ(ledger_mempool_count(pool), 0u);
+    CHECK_EQ(ledger_mempool_count(other), 0u);
+    ledger_drop_t d;
+    CHECK(ledger_mempool_dropped(pool, mine0, &d));
+    CHECK_EQ(d.reason, LEDGER_DROP_REPLACED);
+    CHECK(d.has_by && memcmp(d.by, theirs0, 32) == 0);
+    for (int n = 1; n < 4; n++)
+        CHECK(!ledger_mempool_dropped(pool, a[n], &d));
+    for (int n = 0; n < 3; n++)
+        CHECK(!ledger_mempool_dropped(pool, b[n], &d));
+    CHECK(!ledger_mempool_dropped(other, theirs0, &d));
+    /* the committed nonces moved: the next txs are ready at once */
+    CHECK_EQ(s_add(pool, &e, e.a, 4, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 3, 1, NULL, &why), LEDGER_E_NONCE_USED);
+    CHECK_EQ(s_commit(&e, pool, pool), 1u);
+    ledger_mempool_destroy(&other);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
 /* Local txs: marked, counted, listed in turn with a bounded MAX, gone once committed. */
 static void test_local(void)
 {
@@ -478,6 +520,7 @@ int main(void)
     test_verified();
     test_gap_expiry();
     test_replaced();
+    test_same_block();
     test_local();
     return testutil_done("test_ledger_mempool");
 }

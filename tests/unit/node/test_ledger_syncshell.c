@@ -6,8 +6,10 @@
  *  and requests go to A's shell, A serves from its store, B identifies, verifies, executes
  *  and commits each block, and ends with A's head hash and state (balances). A block whose
  *  tx was altered keeps its header (so its certificate still verifies) but does not
- *  execute (its tx root is wrong): it is never committed and counts as a bad block. The
- *  messages travel through queues the test delivers; the clock is an argument.
+ *  execute (its tx root is wrong): it is never committed and counts as a bad block. Then
+ *  STATUS timing: a node without news sends it only as the 10 s heartbeat; a new head is
+ *  announced at the next tick, at most once a second. The messages travel through queues
+ *  the test delivers; the clock is an argument.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@ struct node {
     node_ledger_sync_t *sync;
     uint8_t id[32];
     int committed, caught_up;
+    int statuses; /* STATUS messages sent (to the linked peer) */
 };
 
 static node_t s_nodes[2];
@@ -68,10 +71,11 @@ static bool s_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data
     return true;
 }
 
-static bool s_broadcast(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
+static bool s_send_linked(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
 {
     node_t *n = ctx;
     CHECK_EQ(kind, (uint32_t)PROTO_MSG_STATUS);
+    n->statuses++;
     s_push(n->idx, 1 - n->idx, true, data, len);
     return true;
 }
@@ -147,7 +151,7 @@ int main(void)
     ledger_chain_t chain;
     char err[256];
     node_ledger_sync_deps_t deps = {.send = s_send,
-                                    .broadcast = s_broadcast,
+                                    .send_linked = s_send_linked,
                                     .committed = s_committed,
                                     .caught_up = s_caught_up};
     for (int i = 0; i < 2; i++) {
@@ -286,6 +290,62 @@ int main(void)
     CHECK_EQ(ledger_store_account(B->store, proto_key_public(alice), &acct_b), LEDGER_OK);
     CHECK(acct_a.balance == acct_b.balance && acct_a.nonce == acct_b.nonce);
     CHECK_EQ(acct_b.nonce, (uint64_t)(BLOCKS / 3));
+
+    /* STATUS timing: nothing new, nothing sent before the heartbeat (10 s); a new head
+       is announced at the next tick, but at most once a second */
+    s_deliver(now);
+    now += 20000;
+    int sent = A->statuses;
+    node_ledger_sync_tick(A->sync, now); /* heartbeat due */
+    CHECK_EQ(A->statuses, ++sent);
+    for (uint64_t t = 250; t < 10000; t += 250)
+        node_ledger_sync_tick(A->sync, now + t);
+    CHECK_EQ(A->statuses, sent);
+    node_ledger_sync_tick(A->sync, now + 10000);
+    CHECK_EQ(A->statuses, sent + 1);
+    now += 10000;
+    s_deliver(now);
+    size_t tl = 0;
+    const char *why = NULL;
+    uint8_t *tx = ledger_contract_transfer_tx(alice, chain.chain_id, BLOCKS / 3, a[0], 1, &tl);
+    CHECK_EQ(ledger_mempool_add(A->pool, tx, tl, NULL, &why), LEDGER_OK);
+    free(tx);
+    for (int k = 0; k < 2; k++) { /* two new heads 100 ms apart */
+        ledger_build_params_t bp = {.time_ms = 20000 + (uint64_t)k * 100, .round = 0};
+        memcpy(bp.proposer, a[0], 32);
+        uint8_t *block = NULL, *cert = NULL;
+        size_t len = 0, cl = 0;
+        ledger_state_t *st2 = NULL;
+        CHECK_EQ(ledger_block_build(A->store, A->pool, &bp, &block, &len, &st2), LEDGER_OK);
+        ledger_block_t *b = NULL;
+        CHECK_EQ(ledger_block_decode(block, len, &b), PROTO_OK);
+        ledger_vote_t v = {
+            .type = LEDGER_VOTE_PRECOMMIT, .height = BLOCKS + 1 + (uint64_t)k, .has_hash = true};
+        memcpy(v.chain_id, chain.chain_id, 32);
+        memcpy(v.hash, ledger_block_hash(b), 32);
+        ledger_vote_sign(&v, auth);
+        ledger_cert_t c = {.height = v.height, .n_sigs = 1};
+        memcpy(c.block_hash, v.hash, 32);
+        memcpy(c.sigs[0].sig, v.sig, 64);
+        CHECK_EQ(ledger_cert_encode(&c, &cert, &cl), PROTO_OK);
+        CHECK_EQ(ledger_store_commit(A->store, block, len, cert, cl, st2), LEDGER_OK);
+        CHECK_EQ(ledger_mempool_update(A->pool, block, len), LEDGER_OK);
+        ledger_block_destroy(&b);
+        ledger_state_destroy(&st2);
+        free(block);
+        free(cert);
+        now += 100;
+        node_ledger_sync_tick(A->sync, now);
+        CHECK_EQ(A->statuses, sent + 1); /* within a second of the heartbeat: not yet */
+    }
+    now += 1000;
+    node_ledger_sync_tick(A->sync, now); /* a second after the last: the new head at once */
+    CHECK_EQ(A->statuses, sent + 2);
+    s_deliver(now);
+    CHECK(node_ledger_sync_behind(B->sync, now, &mine, &best)); /* B learnt A's new head */
+    CHECK_EQ(best, (uint64_t)BLOCKS + 2);
+    node_ledger_sync_tick(A->sync, now + 250); /* announced: not again */
+    CHECK_EQ(A->statuses, sent + 2);
 
     free(bad_block);
     free(bad_cert);

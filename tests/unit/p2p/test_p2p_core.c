@@ -290,6 +290,45 @@ out:
     proto_key_destroy(&peer);
 }
 
+/* p2p_core_linked lists exactly the peers whose handshake is done, and a send to one of
+   them goes out over that link at once (one UNICAST envelope). */
+static void test_linked(void)
+{
+    t_io_t io = {0};
+    proto_key_t *key = proto_key_generate(), *p1 = proto_key_generate(), *p2 = proto_key_generate();
+    p2p_core_t *c = key && p1 && p2 ? t_core(key, 0x42, &io) : NULL;
+    CHECK(c != NULL);
+    if (!c)
+        goto out;
+    uint8_t ids[4][32];
+    CHECK_EQ(p2p_core_linked(c, ids, 4), 0u);
+    size_t len;
+    uint8_t *hello = t_hello(p1, 0x42, T0, &len);
+    t_feed(c, p1, hello, len, T0);
+    free(hello);
+    hello = t_hello(p2, 0x42, T0, &len);
+    t_feed(c, p2, hello, len, T0);
+    free(hello);
+    CHECK_EQ(p2p_core_linked(c, ids, 1), 1u); /* bounded by MAX */
+    CHECK_EQ(p2p_core_linked(c, ids, 4), 2u);
+    const uint8_t *a = proto_key_public(p1), *b = proto_key_public(p2);
+    CHECK((memcmp(ids[0], a, 32) == 0 && memcmp(ids[1], b, 32) == 0) ||
+          (memcmp(ids[0], b, 32) == 0 && memcmp(ids[1], a, 32) == 0));
+    size_t sent0 = io.sent;
+    CHECK(p2p_core_send(c, ids[0], PROTO_MSG_STATUS, (const uint8_t *)"s", 1, T0 + 1) != 0);
+    CHECK_EQ(io.sent, sent0 + 1);
+    CHECK(io.sent <= 64 && io.sent_types[io.sent - 1] == PROTO_MSG_UNICAST);
+    /* a link that went down is no longer listed */
+    p2p_core_on_link_down(c, a, T0 + 2);
+    CHECK_EQ(p2p_core_linked(c, ids, 4), 1u);
+    CHECK(memcmp(ids[0], b, 32) == 0);
+out:
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&p1);
+    proto_key_destroy(&p2);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0) {
@@ -304,6 +343,7 @@ int main(void)
     test_oversized(log_path);
     test_log_limits(log_path);
     test_unicast_kind();
+    test_linked();
     proto_log_close();
     testutil_rmtree(dir);
     return testutil_done("test_p2p_core");
