@@ -31,6 +31,7 @@ typedef struct {
     uint8_t *bytes;
     size_t len;
     uint64_t nonce;
+    uint64_t spend; /* what it debits the sender's balance (a transfer's amount) */
     s_acct_t *acct;
     uint64_t gap_since_ms; /* first expire call that found it behind a gap; 0: ready */
     bool local;            /* accepted from this node's clients */
@@ -291,6 +292,7 @@ static int s_insert(ledger_mempool_t *p, const ledger_tx_t *tx, const uint8_t *t
     memcpy(e->bytes, tx->bytes, tx->len);
     e->len = tx->len;
     e->nonce = tx->nonce;
+    e->spend = tx->type == LEDGER_TX_TRANSFER ? tx->body.transfer.amount : 0;
     if (!(a = s_acct_get(p, tx->from, true)))
         goto nomem;
     if (a->n == a->cap) {
@@ -364,22 +366,33 @@ static int s_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, bool 
         return LEDGER_E_NONCE_GAP;
     }
     s_acct_t *a = s_acct_get(pool, tx.from, false);
+    uint64_t ahead = 0; /* what the sender's pending txs before this one spend */
     if (a) {
         for (size_t i = 0; i < a->n; i++) {
             if (a->txs[i]->nonce == tx.nonce) {
                 *why = "another pending transaction has this nonce";
                 return LEDGER_E_NONCE_TAKEN;
             }
+            if (a->txs[i]->nonce < tx.nonce)
+                ahead =
+                    a->txs[i]->spend > UINT64_MAX - ahead ? UINT64_MAX : ahead + a->txs[i]->spend;
         }
     }
     ledger_state_reset(pool->view);
-    /* the sender's committed account, read above: the view need not read it again */
-    if (ledger_state_set_account(pool->view, tx.from, &acct) != LEDGER_OK) {
+    /* The sender's committed account, read above (the view need not read it again), less
+       what its pending txs of lower nonces spend: a tx its balance cannot cover once those
+       commit could never commit itself. */
+    ledger_account_t after = acct;
+    after.balance = ahead >= acct.balance ? 0 : acct.balance - ahead;
+    if (ledger_state_set_account(pool->view, tx.from, &after) != LEDGER_OK) {
         *why = "out of memory";
         return LEDGER_E_NOMEM;
     }
-    if ((rc = ledger_state_admit_tx(pool->view, &tx, why)) != LEDGER_OK)
+    if ((rc = ledger_state_admit_tx(pool->view, &tx, why)) != LEDGER_OK) {
+        if (rc == LEDGER_E_FUNDS && ahead)
+            *why = "insufficient balance once this sender's pending transactions commit";
         return rc;
+    }
     if (pool->count >= pool->lim.max_txs || pool->bytes + len > pool->lim.max_bytes) {
         *why = "mempool is full";
         return LEDGER_E_FULL;

@@ -440,17 +440,18 @@ static void test_build(void)
     const char *why;
     size_t len;
     uint8_t *t;
-    /* alice: 0 (ok), 1 (too much), 2 (waits on 1); bob: 0 (ok) */
+    /* alice: 0 (ok), 1 (too much), 2 (waits on 1); bob: 0 (ok). Alice's arrive highest
+       nonce first (as gossip may), so the mempool, which counts only the pending spends of
+       lower nonces, admits all three, and the builder meets the one that fails. */
     uint8_t ids[4][32];
-    t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 0, pb, 600, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], &why), LEDGER_OK);
-    free(t);
-    t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 1, pb, 600,
-                                    &len); /* admitted: 1000 >= 600 */
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], &why), LEDGER_OK);
-    free(t);
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 2, pb, 1, &len);
     CHECK_EQ(ledger_mempool_add(pool, t, len, ids[2], &why), LEDGER_OK);
+    free(t);
+    t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 1, pb, 600, &len);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], &why), LEDGER_OK);
+    free(t);
+    t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 0, pb, 600, &len);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], &why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.bob, e.chain.chain_id, 0, pa, 7, &len);
     CHECK_EQ(ledger_mempool_add(pool, t, len, ids[3], &why), LEDGER_OK);

@@ -510,6 +510,31 @@ static void test_local(void)
     s_env_fini(&e);
 }
 
+/* A transfer the sender's balance covers only before its own pending transfers of lower
+   nonces commit is refused: it could never commit. Pending txs of higher nonces (gossip
+   out of order) do not count against it. */
+static void test_pending_spend(void)
+{
+    s_env_t e;
+    s_env_init(&e);
+    ledger_mempool_limits_t lim = {.max_nonce_ahead = 10};
+    ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
+    const char *why = NULL;
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 600, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 600, NULL, &why), LEDGER_E_FUNDS);
+    CHECK(why && strstr(why, "pending") != NULL);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 400, NULL, &why), LEDGER_OK); /* exactly the rest */
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FUNDS);
+    /* b: nonce 1 arrives before nonce 0; each fits the committed balance alone */
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 700, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 700, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_commit(&e, pool, pool), 3u); /* a0, a1, b0 (b1 fails in the block, b0 first) */
+    /* After the commit a has 0 left: nothing more from a fits. */
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FUNDS);
+    ledger_mempool_destroy(&pool);
+    s_env_fini(&e);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -522,5 +547,6 @@ int main(void)
     test_replaced();
     test_same_block();
     test_local();
+    test_pending_spend();
     return testutil_done("test_ledger_mempool");
 }
