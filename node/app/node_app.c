@@ -9,6 +9,7 @@
 #include "node/app/node_app.h"
 
 #include "node/service/node_enclave.h"
+#include "node/service/node_enclave_relay.h"
 #include "node/service/node_ledger.h"
 #include "node/service/node_p2p.h"
 
@@ -58,6 +59,7 @@ struct node_app_t {
     ledger_genesis_t *lgenesis; /* the parsed ledger genesis until the ledger takes it */
     node_ledger_t *ledger;      /* NULL: no ledger genesis, p2p only */
     node_enclave_t *enclave;    /* NULL unless --role enclave-runner */
+    node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -125,6 +127,7 @@ static int s_methods_register(node_app_t *self)
     rc |= node_p2p_register(self);
     rc |= node_ledger_register(self);
     rc |= node_enclave_register(self);
+    rc |= node_enclave_relay_register(self);
     return rc;
 }
 
@@ -341,6 +344,10 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     node_p2p_callbacks(self->p2p_state, &pcfg.cb);
     node_p2p_set_ledger(self->p2p_state, self->ledger);
+    self->relay = node_enclave_relay_new(self);
+    if (!self->relay)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
+    node_p2p_set_enclave(self->p2p_state, node_enclave_relay_on_unicast, self->relay);
     self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
     if (!self->p2p)
         return NODE_E_FAILED;
@@ -476,6 +483,7 @@ void node_app_destroy(node_app_t **self_p)
     node_ledger_destroy(&self->ledger);
     ledger_genesis_destroy(&self->lgenesis);
     node_p2p_destroy(&self->p2p_state);
+    node_enclave_relay_destroy(&self->relay);
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);
@@ -514,6 +522,11 @@ node_ledger_t *node_app_ledger(node_app_t *self)
 node_enclave_t *node_app_enclave(node_app_t *self)
 {
     return self->enclave;
+}
+
+node_enclave_relay_t *node_app_enclave_relay(node_app_t *self)
+{
+    return self->relay;
 }
 
 const proto_key_t *node_app_key(const node_app_t *self)

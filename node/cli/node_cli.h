@@ -152,6 +152,9 @@ int node_cli_cmd_enclave_stop(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_local(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_platform(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_cert_install(node_cli_t *cli, int argc, char **argv);
+/* node_cli_data.c: the data owner's sealed calls to enclaves */
+int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);
 

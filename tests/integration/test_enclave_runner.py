@@ -12,7 +12,19 @@ Scenarios (named checks, in order):
      on another node shows it with the runner account, kind and measurement).
   4. kill -9 of the training enclave's process: the runner restarts it (restarts 1, a new
      pid) and registers the new start (a new enclave id, listed on the ledger).
-  5. `genie enclave stop` stops one; the runner's shutdown stops the rest (no enclave
+  5. A data-owner node (linked to the runner) validates a CSV phenotype table and a 23andMe
+     file (made by genie-cohort) with `genie data validate`: each is sealed by the CLI to
+     the validation enclave's registered box key, relayed by p2p unicast through the
+     runner, and the signed report verifies against the registered signing key and
+     commits to the file; `genie data donate` seals a file to the training enclave and the
+     receipt verifies the same way.
+  6. What the runner handles is sealed only: its relay refuses a plaintext VALIDATE
+     request (the one enclave request type that carries data in clear), and a marker
+     string of the donated file appears in none of the runner's logs. (The runner's memory
+     is not inspected: it only ever holds the sealed request and the answer, because the
+     relay passes the bytes on without a key to open them; the simulation cannot prove
+     more, see enclave/README.md.)
+  7. `genie enclave stop` stops one; the runner's shutdown stops the rest (no enclave
      process is left).
 
     python3 test_enclave_runner.py --bindir BUILD_DIR [--keep]
@@ -21,6 +33,7 @@ Scenarios (named checks, in order):
 import os
 import signal
 import stat
+import subprocess
 import sys
 import time
 
@@ -140,6 +153,87 @@ def check_restart(net, st):
     return True
 
 
+def check_data_owner(net, st):
+    r, runner, auth = net.r, st["runner"], net.nodes[0]
+    owner = Node(r, "owner", roles="data-owner", genesis=net.genesis,
+                 peers=[auth.address(), runner.address()])
+    start_fresh(owner, timeout=START_TIMEOUT)
+    st["owner"] = owner
+    cohort = os.path.join(r.tmp, "cohort")
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", cohort, "--samples",
+                        "40", "--snps", "200", "--csv", "--23andme", "--seed", "7"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    csv = os.path.join(cohort, "phenotypes.csv")
+    d23 = os.path.join(cohort, "23andme")
+    g = os.path.join(d23, sorted(os.listdir(d23))[0])
+    # wait until the owner sees the registrations and is linked to the runner
+    wait_heights([owner], st["enclaves"]["training"]["registered_height"], HEIGHT_TIMEOUT)
+    val = st["enclaves"]["validation"]["id"]
+    for path, typ in ((csv, "csv"), (g, "23andme")):
+        c = None
+
+        def ok():
+            nonlocal c
+            c = owner.cli("data", "validate", path, "--enclave", val, "--type", typ)
+            if c.returncode != 0:
+                print("  (not yet: %s)" % " ".join(c.error_lines()))
+            return c.returncode == 0
+        wait_for(ok, timeout=30, interval=0.5, what="validate %s" % typ)
+        j = c.json
+        expect(j["signature_valid"] is True and j["commitment_matches"] is True
+               and j["records"] > 0 and j["acceptable"] is True, "validate %s: %r" % (typ, j))
+        print("  validated %s: %d records, %d/%d checks, signed by the registered key" %
+              (typ, j["records"], j["checks_passed"], j["checks_run"]))
+    # a file with a marker, donated to the training enclave
+    marker = "GENIE-PLAINTEXT-MARKER-%d" % os.getpid()
+    with open(csv) as f:
+        text = f.read()
+    lines = text.splitlines()
+    donated = os.path.join(r.tmp, "donation.csv")
+    with open(donated, "w") as f:
+        f.write("\n".join(lines) + "\n")
+        f.write("# %s\n" % marker)
+    st["marker"] = marker
+    tr = st["enclaves"]["training"]["id"]
+    c = owner.cli("data", "donate", csv, "--enclave", tr, "--donor", st["runner_id"])
+    expect(c.returncode == 0 and c.json["signature_valid"] is True
+           and c.json["commitment_matches"] is True and c.json["donor"] == st["runner_id"],
+           "donate: %r" % c)
+    print("  donation receipt for data %s... verifies against the registered key" %
+          c.json["data_id"][:16])
+    c = owner.cli("data", "donate", donated, "--enclave", tr)
+    expect(c.returncode == 0, "donate (marker file): %r" % c)
+    # the validation enclave is not a training enclave: a donation to it is refused
+    c = owner.cli("data", "donate", csv, "--enclave", val)
+    expect(c.returncode != 0, "donate to a validation enclave: %r" % c)
+    return True
+
+
+def check_sealed_only(net, st):
+    runner, owner = st["runner"], st["owner"]
+    # a plaintext VALIDATE: [version 1, type 3, data type 2, salt bin32, data bin]
+    data = ("id,%s\n1,2\n" % st["marker"]).encode()
+    req = bytes([0x95, 0x01, 0x03, 0x02, 0xc4, 32]) + bytes(32) + bytes([0xc4, len(data)]) + data
+    val = st["enclaves"]["validation"]["id"]
+    res = owner.call("enclave_call", {"enclave": val, "request": req.hex()})
+    expect("call" in res, "enclave_call: %r" % res)
+
+    got = {}
+
+    def done():
+        got["r"] = owner.call("enclave_call_result", {"call": res["call"]})
+        return got["r"]["state"] != "pending"
+    wait_for(done, timeout=20, interval=0.05, what="the relay's answer")
+    expect(got["r"]["state"] == "failed" and "not relayed" in got["r"]["error"],
+           "plaintext VALIDATE was relayed: %r" % got["r"])
+    print("  plaintext request refused: %s" % got["r"]["error"])
+    with open(runner.log_path, "rb") as f:
+        log = f.read()
+    expect(st["marker"].encode() not in log, "the runner's log holds the plaintext marker")
+    return True
+
+
 def alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -173,6 +267,8 @@ def main():
                   check_runner_platform),
                  ("spawned enclaves of each kind register automatically", check_spawn_register),
                  ("a killed enclave is restarted and re-registered", check_restart),
+                 ("a data owner validates and donates through the runner", check_data_owner),
+                 ("the runner relays sealed bytes only", check_sealed_only),
                  ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
