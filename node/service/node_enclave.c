@@ -343,9 +343,13 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
     for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
         if (!self->slots[i].used)
             s = &self->slots[i];
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
+        if (self->slots[i].stopped) /* reuse a stopped enclave's slot */
+            s = &self->slots[i];
     if (!s)
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "this runner already has %d enclaves",
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "this runner already runs %d enclaves",
                               NODE_ENCLAVE_MAX);
+    enclave_host_destroy(&s->host);
     memset(s, 0, sizeof *s);
     s->owner = self;
     s->kind = kind;
