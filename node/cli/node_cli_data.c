@@ -35,7 +35,7 @@
 
 #define KV_WIDTH 16
 #define DATA_MAX (200u * 1024u) /* what one relayed request carries */
-#define POLL_MS 1
+#define POLL_US 200 /* the answer is polled every 0.2 ms */
 #define WAIT_MS 20000
 
 typedef struct {
@@ -166,12 +166,13 @@ static int s_call(node_cli_t *cli, const s_opts_t *o, const uint8_t *req, size_t
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
     json_int_t call = node_cli_jint(r, "call");
-    for (long waited = 0; call > 0 && !json_object_get(r, "answer"); waited += POLL_MS) {
+    for (long waited_us = 0; call > 0 && !json_object_get(r, "answer"); waited_us += POLL_US) {
         json_decref(r);
         r = NULL;
-        if (waited > WAIT_MS)
+        if (waited_us > WAIT_MS * 1000L)
             return node_cli_fail("no answer from the runner in %d ms", WAIT_MS);
-        node_cli_sleep_ms(POLL_MS);
+        struct timespec ts = {0, POLL_US * 1000L};
+        nanosleep(&ts, NULL);
         rc = node_cli_call(cli, "enclave_call_result", json_pack("{s:I}", "call", call), &r);
         if (rc != NODE_CLI_EXIT_OK)
             return rc;
