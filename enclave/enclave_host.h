@@ -56,7 +56,7 @@ typedef struct {
     uint32_t max_restarts;   /* give up after this many restarts in a row; 0: never */
     bool inherit_stderr;     /* the child's fd 2 is the host's stderr (else /dev/null) */
     enclave_host_quote_fn on_quote;
-    void *on_quote_ctx;         /* also passed to nonce_fn */
+    void *on_quote_ctx;             /* also passed to nonce_fn */
     enclave_host_nonce_fn nonce_fn; /* NULL: random nonces */
 } enclave_host_opts_t;
 

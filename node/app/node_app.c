@@ -55,10 +55,10 @@ struct node_app_t {
     size_t genesis_len;
     zloop_t *loop;
     p2p_node_t *p2p;
-    node_p2p_t *p2p_state;      /* room logs and inbox behind the p2p RPC methods */
-    ledger_genesis_t *lgenesis; /* the parsed ledger genesis until the ledger takes it */
-    node_ledger_t *ledger;      /* NULL: no ledger genesis, p2p only */
-    node_enclave_t *enclave;    /* NULL unless --role enclave-runner */
+    node_p2p_t *p2p_state;       /* room logs and inbox behind the p2p RPC methods */
+    ledger_genesis_t *lgenesis;  /* the parsed ledger genesis until the ledger takes it */
+    node_ledger_t *ledger;       /* NULL: no ledger genesis, p2p only */
+    node_enclave_t *enclave;     /* NULL unless --role enclave-runner */
     node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];

@@ -35,7 +35,7 @@
 
 #define KV_WIDTH 16
 #define DATA_MAX (200u * 1024u) /* what one relayed request carries */
-#define POLL_US 200 /* the answer is polled every 0.2 ms */
+#define POLL_US 200             /* the answer is polled every 0.2 ms */
 #define WAIT_MS 20000
 
 typedef struct {

@@ -37,7 +37,7 @@ struct node_p2p_t {
     node_msglog_t *inbox;
     s_flood_t flood;
     node_app_t *app;
-    node_ledger_t *ledger; /* borrowed; NULL without a ledger */
+    node_ledger_t *ledger;           /* borrowed; NULL without a ledger */
     node_p2p_unicast_fn *enclave_fn; /* the enclave relay's upcall, or NULL */
     void *enclave_ctx;
 };
