@@ -412,7 +412,7 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
             memcmp(self->slots[i].id, id, 32) == 0)
             s = &self->slots[i];
     if (!s)
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS,
+        return proto_err_fail(err, err_cap, NODE_E_NO_ENCLAVE,
                               "no running enclave with this id on this runner");
     enclave_req_t r;
     int rc = enclave_wire_req_decode(req, len, &r);

@@ -74,9 +74,9 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
  *  is decoded strictly first and only PING, VALIDATE_SEALED, DONATE, STATS, DROP and
  *  QUERY are relayed: INIT is the host's, and plaintext VALIDATE would put the owner's
  *  data in the runner. The sealed bytes are passed on as they are: the runner never
- *  opens them. 0, NODE_E_PARAMS (no such enclave, a refused type, a request that does
- *  not decode), or enclave_host_call's transport code (ENCLAVE_E_DEAD,
- *  ENCLAVE_E_TIMEOUT, ...). */
+ *  opens them. 0, NODE_E_NO_ENCLAVE (no running enclave with that id here),
+ *  NODE_E_PARAMS (a refused type, a request that does not decode), or enclave_host_call's transport
+ * code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT, ...). */
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err,
                        size_t err_cap) PROTO_WUR;

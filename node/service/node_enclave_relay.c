@@ -20,6 +20,7 @@
 #include "proto/proto_msgtype.h"
 
 #define ERR_MAX 999u /* largest negated genie code */
+#define CANDIDATES 8 /* runners tried in turn when the caller names none */
 
 typedef enum { CALL_FREE = 0, CALL_PENDING, CALL_DONE, CALL_FAILED } s_state_t;
 
@@ -32,6 +33,10 @@ typedef struct {
     uint8_t *answer;
     size_t answer_len;
     char error[NODE_ENCLAVE_RELAY_MSG_MAX + 64];
+    uint8_t *msg; /* the encoded ENCLAVE_CALL, kept while other runners may be tried */
+    size_t msg_len;
+    uint8_t next[CANDIDATES][32]; /* runners still to try, when this one does not run it */
+    size_t n_next;
 } s_call_t;
 
 struct node_enclave_relay_t {
@@ -146,6 +151,7 @@ node_enclave_relay_t *node_enclave_relay_new(node_app_t *app)
 static void s_call_free(s_call_t *c)
 {
     free(c->answer);
+    free(c->msg);
     memset(c, 0, sizeof *c);
 }
 
@@ -176,7 +182,7 @@ static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
     uint8_t *ans = NULL;
     size_t ans_len = 0;
     node_enclave_t *enc = node_app_enclave(self->app);
-    int rc = NODE_E_PARAMS;
+    int rc = NODE_E_NO_ENCLAVE;
     if (!enc)
         snprintf(a.msg, sizeof a.msg, "this node is not an enclave runner");
     else
@@ -213,6 +219,26 @@ static s_call_t *s_call_find(node_enclave_relay_t *self, uint64_t id)
     return NULL;
 }
 
+/*  Sends C's call to its next candidate runner. True if one took it. */
+static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
+{
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    char why[128];
+    while (p2p && c->msg && c->n_next > 0) {
+        memcpy(c->runner, c->next[0], 32);
+        memmove(c->next[0], c->next[1], (c->n_next - 1) * 32);
+        c->n_next--;
+        uint64_t op = p2p_node_send(p2p, c->runner, PROTO_MSG_ENCLAVE_CALL, c->msg, c->msg_len, why,
+                                    sizeof why);
+        if (op) {
+            c->send_op = op;
+            c->started_ms = s_now_ms();
+            return true;
+        }
+    }
+    return false;
+}
+
 static void s_on_answer(node_enclave_relay_t *self, const uint8_t from[static 32],
                         const uint8_t *data, size_t len)
 {
@@ -226,6 +252,10 @@ static void s_on_answer(node_enclave_relay_t *self, const uint8_t from[static 32
         GLOG(DEBUG, NODE, "dropped an enclave_answer to no call of ours");
         return;
     }
+    if (m.error == (uint32_t)-NODE_E_NO_ENCLAVE && s_try_next(self, c))
+        return;   /* that runner does not run it: ask the next one */
+    free(c->msg); /* finished: no other runner is tried */
+    c->msg = NULL;
     if (m.error) {
         c->state = CALL_FAILED;
         snprintf(c->error, sizeof c->error, "runner: %s (%s)", m.msg, proto_err_str(-(int)m.error));
@@ -263,9 +293,15 @@ static void s_calls_check(node_enclave_relay_t *self)
             continue;
         char reason[128] = "";
         if (p2p && p2p_node_send_result(p2p, c->send_op, reason) == P2P_OP_FAILED) {
+            if (s_try_next(self, c))
+                continue;
+            free(c->msg);
+            c->msg = NULL;
             c->state = CALL_FAILED;
             snprintf(c->error, sizeof c->error, "cannot reach the runner: %s", reason);
         } else if (now - c->started_ms > NODE_ENCLAVE_RELAY_TIMEOUT_MS) {
+            free(c->msg);
+            c->msg = NULL;
             c->state = CALL_FAILED;
             snprintf(c->error, sizeof c->error, "timeout: the runner did not answer in %d ms",
                      NODE_ENCLAVE_RELAY_TIMEOUT_MS);
@@ -273,20 +309,17 @@ static void s_calls_check(node_enclave_relay_t *self)
     }
 }
 
-/*  A linked peer that announced the enclave-runner role, into RUNNER. */
-static bool s_find_runner(node_app_t *app, uint8_t runner[static 32])
+/*  Linked peers that announced the enclave-runner role, into OUT (at most MAX); their
+ *  number. */
+static size_t s_find_runners(node_app_t *app, uint8_t (*out)[32], size_t max)
 {
     p2p_node_t *p2p = node_app_p2p(app);
     enum { MAXP = 128 };
     p2p_peer_info_t *peers = p2p ? malloc(MAXP * sizeof *peers) : NULL;
-    size_t n = peers ? p2p_node_peers(p2p, peers, MAXP) : 0;
-    bool found = false;
-    for (size_t i = 0; i < n && !found; i++) {
-        if (peers[i].linked && (peers[i].roles & NODE_ROLE_ENCLAVE_RUNNER)) {
-            memcpy(runner, peers[i].id, 32);
-            found = true;
-        }
-    }
+    size_t n = peers ? p2p_node_peers(p2p, peers, MAXP) : 0, found = 0;
+    for (size_t i = 0; i < n && found < max; i++)
+        if (peers[i].linked && (peers[i].roles & NODE_ROLE_ENCLAVE_RUNNER))
+            memcpy(out[found++], peers[i].id, 32);
     free(peers);
     return found;
 }
@@ -318,7 +351,8 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
 {
     (void)method;
     node_enclave_relay_t *self = s_relay(app, code, err, cap);
-    uint8_t eid[32], runner[32];
+    uint8_t eid[32], runner[32], cand[CANDIDATES][32];
+    size_t n_cand = 0;
     if (!self || node_rpc_param_id(params, "enclave", 0, eid, code, err, cap) != 0)
         return NULL;
     const char *hex = node_rpc_param_str(params, "request", 1, code, err, cap);
@@ -340,12 +374,12 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     size_t ans_len = 0;
     char msg[256];
     int rc = enc ? node_enclave_relay(enc, eid, req, hlen / 2, &ans, &ans_len, msg, sizeof msg)
-                 : NODE_E_PARAMS;
+                 : NODE_E_NO_ENCLAVE;
     if (rc == 0) { /* this node runs it */
         out = json_pack("{s:o}", "answer", s_hex(ans, ans_len));
         goto done;
     }
-    if (enc && rc != NODE_E_PARAMS) {
+    if (rc != NODE_E_NO_ENCLAVE) { /* this node runs it, and the call failed */
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "enclave call failed: %s", msg);
         goto done;
     }
@@ -353,11 +387,13 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     if (rv && !json_is_null(rv)) {
         if (node_rpc_param_id(params, "runner", 2, runner, code, err, cap) != 0)
             goto done;
-    } else if (!s_find_runner(app, runner)) {
+    } else if ((n_cand = s_find_runners(app, cand, CANDIDATES)) == 0) {
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                             "no linked peer runs enclaves (give runner: its node id)");
         goto done;
     }
+    if (n_cand > 0)
+        memcpy(runner, cand[0], 32);
     s_calls_check(self);
     s_call_t *slot = NULL;
     size_t to_runner = 0;
@@ -385,8 +421,8 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     p2p_node_t *p2p = node_app_p2p(app);
     uint64_t op =
         p2p ? p2p_node_send(p2p, runner, PROTO_MSG_ENCLAVE_CALL, buf, len, msg, sizeof msg) : 0;
-    free(buf);
     if (op == 0) {
+        free(buf);
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot send to the runner: %s",
                             p2p ? msg : "no p2p");
         goto done;
@@ -397,6 +433,11 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     memcpy(slot->runner, runner, 32);
     slot->send_op = op;
     slot->started_ms = s_now_ms();
+    slot->msg = buf; /* kept to try the other candidates */
+    slot->msg_len = len;
+    slot->n_next = n_cand > 1 ? n_cand - 1 : 0;
+    if (slot->n_next)
+        memcpy(slot->next, cand[1], slot->n_next * 32);
     out = json_pack("{s:I, s:o}", "call", (json_int_t)slot->id, "runner", node_rpc_hex(runner, 32));
 done:
     free(req);

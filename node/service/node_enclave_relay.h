@@ -22,8 +22,9 @@
  *    enclave_call {enclave: hex32, request: hex, runner?: node id hex}
  *        -> {answer: hex} when this node runs the enclave (relayed at once), else
  *           {call: N, runner: node id} (poll enclave_call_result). Without runner, the
- *           runner is a linked peer that announced the enclave-runner role (the first
- *           one; a wrong guess answers "no running enclave").
+ *           call goes to the linked peers that announced the enclave-runner role, one
+ *           after the other (at most 8) until one runs the enclave; the enclave
+ *           registry names the runner's account, not its node, so it cannot say which.
  *    enclave_call_result {call: N}
  *        -> {state: "pending"} | {state: "done", answer: hex}
  *           | {state: "failed", error: text}; a finished call is forgotten once read.

@@ -12,7 +12,8 @@ Scenarios (named checks, in order):
      on another node shows it with the runner account, kind and measurement).
   4. kill -9 of the training enclave's process: the runner restarts it (restarts 1, a new
      pid) and registers the new start (a new enclave id, listed on the ledger).
-  5. A data-owner node (linked to the runner) validates a CSV phenotype table and a 23andMe
+  5. A data-owner node (linked to the runner, and to a second runner without enclaves,
+     which its calls may try first) validates a CSV phenotype table and a 23andMe
      file (made by genie-cohort) with `genie data validate`: each is sealed by the CLI to
      the validation enclave's registered box key, relayed by p2p unicast through the
      runner, and the signed report verifies against the registered signing key and
@@ -155,8 +156,13 @@ def check_restart(net, st):
 
 def check_data_owner(net, st):
     r, runner, auth = net.r, st["runner"], net.nodes[0]
+    # a second runner that runs no enclave: the owner's calls (which name no runner) may try
+    # it first, and must then go on to the runner that has the enclave
+    idle = Node(r, "runner2", roles="enclave-runner", genesis=net.genesis,
+                peers=[auth.address()])
+    start_fresh(idle, timeout=START_TIMEOUT)
     owner = Node(r, "owner", roles="data-owner", genesis=net.genesis,
-                 peers=[auth.address(), runner.address()])
+                 peers=[auth.address(), idle.address(), runner.address()])
     start_fresh(owner, timeout=START_TIMEOUT)
     st["owner"] = owner
     cohort = os.path.join(r.tmp, "cohort")
