@@ -200,7 +200,10 @@ static int s_attest(enclave_host_t *self, char *err, size_t err_cap)
     memset(&req, 0, sizeof req);
     req.type = ENCLAVE_REQ_INIT;
     req.u.init.kind = self->kind;
-    randombytes_buf(req.u.init.nonce, sizeof req.u.init.nonce);
+    if (self->opts.nonce_fn)
+        self->opts.nonce_fn(self->opts.on_quote_ctx, self, req.u.init.nonce);
+    else
+        randombytes_buf(req.u.init.nonce, sizeof req.u.init.nonce);
     int rc = enclave_platform_seal_key(self->platform, self->measurement, req.u.init.seal_key);
     uint8_t *buf = NULL, *frame = NULL;
     size_t len = 0, frame_len = 0;

@@ -42,6 +42,10 @@ typedef struct enclave_host_t enclave_host_t;
 typedef void (*enclave_host_quote_fn)(void *ctx, enclave_host_t *host,
                                       const proto_attest_quote_t *quote);
 
+/*  Chooses the nonce of a start's INIT (the quote's nonce), e.g. the ledger's head block
+ *  hash so a verifier sees the quote is fresh. Optional: a random nonce otherwise. */
+typedef void (*enclave_host_nonce_fn)(void *ctx, enclave_host_t *host, uint8_t nonce[32]);
+
 typedef struct {
     int start_timeout_ms;    /* wait for the INIT answer; default 5000 */
     int call_timeout_ms;     /* default timeout of a call (timeout_ms < 0); default 10000 */
@@ -52,7 +56,8 @@ typedef struct {
     uint32_t max_restarts;   /* give up after this many restarts in a row; 0: never */
     bool inherit_stderr;     /* the child's fd 2 is the host's stderr (else /dev/null) */
     enclave_host_quote_fn on_quote;
-    void *on_quote_ctx;
+    void *on_quote_ctx;             /* also passed to nonce_fn */
+    enclave_host_nonce_fn nonce_fn; /* NULL: random nonces */
 } enclave_host_opts_t;
 
 /*  Fills OPTS with the defaults above. */

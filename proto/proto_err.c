@@ -205,6 +205,8 @@ static const char *s_node_name(int err)
         return "control API connection failed";
     case NODE_E_RPC:
         return "the node answered with an error";
+    case NODE_E_NO_ENCLAVE:
+        return "no such enclave on this runner";
     case NODE_E_FAILED:
         return "failed";
     default:

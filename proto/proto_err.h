@@ -159,12 +159,13 @@ typedef enum {
 
 typedef enum {
     NODE_E_FIRST = -500,
-    NODE_E_PARAMS = -501,    /* a request parameter or command-line argument was refused */
-    NODE_E_CONNECT = -502,   /* no node answers at the control API address (not running?) */
-    NODE_E_TRANSPORT = -503, /* the control API connection failed after connecting (reset,
-                                timeout, HTTP error, oversized or malformed answer) */
-    NODE_E_RPC = -504,       /* the node answered with a JSON-RPC error */
-    NODE_E_FAILED = -599     /* unspecified failure (detail in the err buffer) */
+    NODE_E_PARAMS = -501,     /* a request parameter or command-line argument was refused */
+    NODE_E_CONNECT = -502,    /* no node answers at the control API address (not running?) */
+    NODE_E_TRANSPORT = -503,  /* the control API connection failed after connecting (reset,
+                                 timeout, HTTP error, oversized or malformed answer) */
+    NODE_E_RPC = -504,        /* the node answered with a JSON-RPC error */
+    NODE_E_NO_ENCLAVE = -505, /* this runner runs no enclave with that id (relay) */
+    NODE_E_FAILED = -599      /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 
 /*  Stable lowercase name of any layer's error code, e.g. "truncated". Never NULL. */

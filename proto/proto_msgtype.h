@@ -36,6 +36,8 @@ typedef enum {
     PROTO_MSG_TX_BATCH = 38,
     /* enclave */
     PROTO_MSG_QUOTE = 64,
+    PROTO_MSG_ENCLAVE_CALL = 65,   /* unicast: a sealed request relayed to a runner's enclave */
+    PROTO_MSG_ENCLAVE_ANSWER = 66, /* unicast: the runner's answer to an ENCLAVE_CALL */
     /* Genie flows */
     PROTO_MSG_RECRUITMENT = 96,
     PROTO_MSG_DONATION_RECEIPT = 97,

@@ -24,7 +24,7 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGENIE_SANITIZE=OFF \
 
 # Build only what the benchmarks run (the daemon, the CLI, the bench programs), so that a
 # unit test which does not build in Release cannot stop the benchmark.
-targets=(genie-node genie genie-txgen)
+targets=(genie-node genie genie-txgen genie-enclave genie-cohort)
 for src in tests/bench/bench_*.c; do
   [ -e "$src" ] && targets+=("$(basename "$src" .c)")
 done
@@ -57,3 +57,6 @@ for rate in 3000 4000 5000 5500 6000; do
   python3 tests/bench/bench_ledger_net.py --bindir "$BUILD_DIR" --authorities 4 --interval-ms 200 \
     --count $((rate * 20)) --rate "$rate" --conns 2 --batch 50
 done
+echo
+echo "== bench_enclave_net: spawn to registered, validation/donation through the runner (1-6 kB), idle enclave memory"
+python3 tests/bench/bench_enclave_net.py --bindir "$BUILD_DIR"

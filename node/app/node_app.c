@@ -8,6 +8,8 @@
  */
 #include "node/app/node_app.h"
 
+#include "node/service/node_enclave.h"
+#include "node/service/node_enclave_relay.h"
 #include "node/service/node_ledger.h"
 #include "node/service/node_p2p.h"
 
@@ -53,9 +55,11 @@ struct node_app_t {
     size_t genesis_len;
     zloop_t *loop;
     p2p_node_t *p2p;
-    node_p2p_t *p2p_state;      /* room logs and inbox behind the p2p RPC methods */
-    ledger_genesis_t *lgenesis; /* the parsed ledger genesis until the ledger takes it */
-    node_ledger_t *ledger;      /* NULL: no ledger genesis, p2p only */
+    node_p2p_t *p2p_state;       /* room logs and inbox behind the p2p RPC methods */
+    ledger_genesis_t *lgenesis;  /* the parsed ledger genesis until the ledger takes it */
+    node_ledger_t *ledger;       /* NULL: no ledger genesis, p2p only */
+    node_enclave_t *enclave;     /* NULL unless --role enclave-runner */
+    node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -122,6 +126,8 @@ static int s_methods_register(node_app_t *self)
     rc |= node_app_method_add(self, "stop", s_rpc_stop);
     rc |= node_p2p_register(self);
     rc |= node_ledger_register(self);
+    rc |= node_enclave_register(self);
+    rc |= node_enclave_relay_register(self);
     return rc;
 }
 
@@ -338,6 +344,10 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     node_p2p_callbacks(self->p2p_state, &pcfg.cb);
     node_p2p_set_ledger(self->p2p_state, self->ledger);
+    self->relay = node_enclave_relay_new(self);
+    if (!self->relay)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
+    node_p2p_set_enclave(self->p2p_state, node_enclave_relay_on_unicast, self->relay);
     self->p2p = p2p_node_new(&pcfg, self->loop, err, err_cap);
     if (!self->p2p)
         return NODE_E_FAILED;
@@ -435,6 +445,9 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
         goto err;
     if (self->ledger && node_ledger_start(self->ledger, err, err_cap) != 0)
         goto err;
+    if ((node_config_roles(cfg) & NODE_ROLE_ENCLAVE_RUNNER) &&
+        !(self->enclave = node_enclave_new(self, err, err_cap)))
+        goto err;
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
     return self;
@@ -466,9 +479,11 @@ void node_app_destroy(node_app_t **self_p)
     if (self->rpc && self->loop)
         zloop_reader_end(self->loop, node_rpc_socket(self->rpc));
     node_rpc_destroy(&self->rpc);
+    node_enclave_destroy(&self->enclave); /* stops the enclaves; before the ledger */
     node_ledger_destroy(&self->ledger);
     ledger_genesis_destroy(&self->lgenesis);
     node_p2p_destroy(&self->p2p_state);
+    node_enclave_relay_destroy(&self->relay);
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);
@@ -502,6 +517,16 @@ node_p2p_t *node_app_p2p_state(node_app_t *self)
 node_ledger_t *node_app_ledger(node_app_t *self)
 {
     return self->ledger;
+}
+
+node_enclave_t *node_app_enclave(node_app_t *self)
+{
+    return self->enclave;
+}
+
+node_enclave_relay_t *node_app_enclave_relay(node_app_t *self)
+{
+    return self->relay;
 }
 
 const proto_key_t *node_app_key(const node_app_t *self)

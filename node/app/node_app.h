@@ -79,6 +79,10 @@ p2p_node_t *node_app_p2p(node_app_t *self);
 struct node_p2p_t *node_app_p2p_state(node_app_t *self);
 /*  The ledger part, or NULL when the node runs without a ledger (no ledger genesis). */
 struct node_ledger_t *node_app_ledger(node_app_t *self);
+/*  The enclave-runner service, or NULL when the node is not an enclave runner. */
+struct node_enclave_t *node_app_enclave(node_app_t *self);
+/*  The enclave relay (every node has one once started). */
+struct node_enclave_relay_t *node_app_enclave_relay(node_app_t *self);
 const proto_key_t *node_app_key(const node_app_t *self);
 node_datadir_t *node_app_datadir(node_app_t *self);
 /*  Node id as 64 hex characters. */

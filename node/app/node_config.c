@@ -38,6 +38,7 @@ struct node_config_t {
     char *log_file;
     uint32_t max_peers; /* 0 = default */
     char *validator_key;
+    char *platform_cert;
 };
 
 static const char *const s_role_names[NODE_ROLE_COUNT] = {
@@ -55,6 +56,7 @@ enum {
     OPT_LOG_FILE,
     OPT_MAX_PEERS,
     OPT_VALIDATOR_KEY,
+    OPT_PLATFORM_CERT,
     OPT_VERSION,
     OPT_HELP = 'h'
 };
@@ -71,6 +73,7 @@ static const struct option s_options[] = {
     {"log-file", required_argument, NULL, OPT_LOG_FILE},
     {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
     {"validator-key", required_argument, NULL, OPT_VALIDATOR_KEY},
+    {"platform-cert", required_argument, NULL, OPT_PLATFORM_CERT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -114,6 +117,13 @@ static const char s_help[] =
     "                        (passphrase from $GENIE_PASSPHRASE if encrypted). Default:\n"
     "                        the first unencrypted key in DIR/accounts/ that is an\n"
     "                        authority of the chain.\n"
+    "  --platform-cert FILE  with --role enclave-runner: install FILE (the certificate\n"
+    "                        'genie attest certify' issued for this runner's platform\n"
+    "                        key) before spawning enclaves; it is kept in\n"
+    "                        DIR/platform/. The platform key itself is made on first\n"
+    "                        start (DIR/platform/platform.key, mode 0600). Enclaves\n"
+    "                        are registered from the key in DIR/accounts/ that the\n"
+    "                        certificate names as the runner account.\n"
     "  --rpc 127.0.0.1:PORT  control API address (default 127.0.0.1:0: a free port,\n"
     "                        written to DIR/rpc.addr). Loopback only. 'off' disables it.\n"
     "  --log-level LEVEL     error, warn, info, debug or trace (default: info)\n"
@@ -158,6 +168,7 @@ void node_config_destroy(node_config_t **self_p)
     free(self->rpc);
     free(self->log_file);
     free(self->validator_key);
+    free(self->platform_cert);
     free(self);
     *self_p = NULL;
 }
@@ -397,6 +408,8 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
     }
     case OPT_VALIDATOR_KEY:
         return s_set_once(&self->validator_key, "--validator-key", value, err, err_cap);
+    case OPT_PLATFORM_CERT:
+        return s_set_once(&self->platform_cert, "--platform-cert", value, err, err_cap);
     default:
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error: unhandled option");
     }
@@ -540,4 +553,9 @@ const char *node_config_chain_name(const node_config_t *self)
 const char *node_config_validator_key(const node_config_t *self)
 {
     return self->validator_key;
+}
+
+const char *node_config_platform_cert(const node_config_t *self)
+{
+    return self->platform_cert;
 }

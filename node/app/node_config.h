@@ -93,5 +93,7 @@ const char *node_config_log_file(const node_config_t *self);
 uint32_t node_config_max_peers(const node_config_t *self);
 /*  --validator-key FILE, or NULL when not given. */
 const char *node_config_validator_key(const node_config_t *self);
+/*  --platform-cert FILE, or NULL when not given. */
+const char *node_config_platform_cert(const node_config_t *self);
 
 #endif

@@ -162,6 +162,15 @@ int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_audit(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_revoke(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_enclave_measure(node_cli_t *cli, int argc, char **argv);
+/* node_cli_enclave_run.c: the enclave-runner commands */
+int node_cli_cmd_enclave_spawn(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_stop(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_local(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_platform(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_enclave_cert_install(node_cli_t *cli, int argc, char **argv);
+/* node_cli_data.c: the data owner's sealed calls to enclaves */
+int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);
 

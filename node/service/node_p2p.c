@@ -37,7 +37,9 @@ struct node_p2p_t {
     node_msglog_t *inbox;
     s_flood_t flood;
     node_app_t *app;
-    node_ledger_t *ledger; /* borrowed; NULL without a ledger */
+    node_ledger_t *ledger;           /* borrowed; NULL without a ledger */
+    node_p2p_unicast_fn *enclave_fn; /* the enclave relay's upcall, or NULL */
+    void *enclave_ctx;
 };
 
 node_p2p_t *node_p2p_new(void)
@@ -97,6 +99,11 @@ static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind
             node_ledger_on_unicast(self->ledger, from, data, len);
         return;
     }
+    if (kind == PROTO_MSG_ENCLAVE_CALL || kind == PROTO_MSG_ENCLAVE_ANSWER) {
+        if (self->enclave_fn)
+            self->enclave_fn(self->enclave_ctx, from, kind, data, len);
+        return;
+    }
     if (kind != PROTO_MSG_TEXT) {
         GLOG(DEBUG, NET, "dropped a unicast of kind %u (%s): nothing here reads it", kind,
              proto_msgtype_name(kind));
@@ -125,6 +132,12 @@ void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)
 void node_p2p_set_ledger(node_p2p_t *self, node_ledger_t *ledger)
 {
     self->ledger = ledger;
+}
+
+void node_p2p_set_enclave(node_p2p_t *self, node_p2p_unicast_fn *fn, void *ctx)
+{
+    self->enclave_fn = fn;
+    self->enclave_ctx = ctx;
 }
 
 /* A message as JSON: text when it is UTF-8, hex otherwise. */

@@ -18,6 +18,11 @@ void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb);
 /*  Routes ledger broadcasts and ledger-framed unicasts (node_ledger.h) to LEDGER
  *  (borrowed; NULL: none) instead of the inbox. */
 void node_p2p_set_ledger(node_p2p_t *self, struct node_ledger_t *ledger);
+/*  Routes unicasts of the enclave relay (kinds PROTO_MSG_ENCLAVE_CALL and _ANSWER) to FN
+ *  with CTX (borrowed; NULL: dropped). */
+typedef void(node_p2p_unicast_fn)(void *ctx, const uint8_t from[static 32], uint32_t kind,
+                                  const uint8_t *data, size_t len);
+void node_p2p_set_enclave(node_p2p_t *self, node_p2p_unicast_fn *fn, void *ctx);
 /*  Adds the p2p RPC methods to APP. 0 or -1. */
 int node_p2p_register(node_app_t *app);
 

@@ -1,0 +1,389 @@
+/*  node_cli_data: the data owner's commands that reach an enclave through the local node
+ *  (its enclave_call method, node/service/node_enclave_relay.h):
+ *
+ *    data validate FILE --enclave ID [--type csv|23andme] [--runner NODEID]
+ *        seals FILE (with a fresh salt) to the validation enclave ID's box key, has it
+ *        validated, and verifies the signed report: signed by the enclave's registered
+ *        signing key, committing to exactly this salt and file.
+ *    data donate FILE --enclave ID [--spec HEX32] [--donor HEX32] [--runner NODEID]
+ *        seals FILE to the training enclave ID for (spec, data id = the data's salted
+ *        commitment) and verifies the donation receipt the same way.
+ *
+ *  The enclave's keys come from the ledger (enclave_list: it must be active). The CLI
+ *  never sends the file in clear to the node: the node and the runner see the sealed
+ *  request only. With --json, the report / receipt fields and the verification verdict
+ *  are printed as JSON, with path_ms: the time from sealing to the verified answer (seal,
+ *  the node's relay to the runner, the enclave's open, check and signature, verification),
+ *  without the process start and the enclave_list lookup.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "enclave/enclave_prog.h"
+#include "enclave/enclave_report.h"
+#include "enclave/enclave_wire.h"
+#include "node/cli/node_cli.h"
+#include "proto/proto_hex.h"
+
+#define KV_WIDTH 16
+#define DATA_MAX (200u * 1024u) /* what one relayed request carries */
+#define POLL_US 200             /* the answer is polled every 0.2 ms */
+#define WAIT_MS 20000
+
+typedef struct {
+    const char *file;
+    const char *enclave;
+    const char *type;
+    const char *spec;
+    const char *donor;
+    const char *runner;
+} s_opts_t;
+
+static double s_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int s_hex32(const char *text, uint8_t out[32])
+{
+    return text && strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
+}
+
+static int s_parse(const char *cmd, int argc, char **argv, bool donate, s_opts_t *o)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < argc;) {
+        const char *v = NULL;
+        int got = 0;
+        const char *names[] = {"--enclave", "--type", "--runner", "--spec", "--donor"};
+        const char **dst[] = {&o->enclave, &o->type, &o->runner, &o->spec, &o->donor};
+        for (size_t k = 0; k < 5 && got == 0; k++) {
+            if ((k == 1 && donate) || (k >= 3 && !donate))
+                continue;
+            got = node_cli_opt_value(argc, argv, &i, names[k], &v);
+            if (got > 0)
+                *dst[k] = v;
+        }
+        if (got < 0)
+            return NODE_CLI_EXIT_USAGE;
+        if (got > 0)
+            continue;
+        if (argv[i][0] == '-' || o->file)
+            return node_cli_usage("'%s' does not take '%s'", cmd, argv[i]);
+        o->file = argv[i++];
+    }
+    if (!o->file)
+        return node_cli_usage("'%s' needs FILE", cmd);
+    if (!o->enclave)
+        return node_cli_usage("'%s' needs --enclave ID", cmd);
+    return NODE_CLI_EXIT_OK;
+}
+
+static int s_read(const char *path, uint8_t **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return node_cli_fail("cannot read %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+        (uint64_t)sb.st_size > DATA_MAX) {
+        close(fd);
+        return node_cli_fail("%s: not a regular file of 1 to %u bytes", path, DATA_MAX);
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    uint8_t *p = sodium_malloc(n);
+    while (p && got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!p || got != n) {
+        sodium_free(p);
+        return node_cli_fail("cannot read %s", path);
+    }
+    *buf = p;
+    *len = n;
+    return NODE_CLI_EXIT_OK;
+}
+
+/*  The registered enclave ID (hex) of KIND: its signing and box keys. */
+static int s_enclave_keys(node_cli_t *cli, const char *id, const char *kind, uint8_t sign_pk[32],
+                          uint8_t box_pk[32])
+{
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "enclave_list", json_pack("{s:s}", "kind", kind), &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    size_t i;
+    json_t *e;
+    rc = -1;
+    json_array_foreach(r, i, e)
+    {
+        if (strcmp(node_cli_jstr(e, "id"), id) != 0)
+            continue;
+        if (strcmp(node_cli_jstr(e, "status"), "active") != 0)
+            rc = node_cli_fail("enclave %.64s is revoked", id);
+        else if (s_hex32(node_cli_jstr(e, "sign_pk"), sign_pk) != 0 ||
+                 s_hex32(node_cli_jstr(e, "box_pk"), box_pk) != 0)
+            rc = node_cli_fail("enclave_list answered a malformed enclave");
+        else
+            rc = NODE_CLI_EXIT_OK;
+        break;
+    }
+    json_decref(r);
+    if (rc == -1)
+        rc = node_cli_fail("no %s enclave %.64s is registered", kind, id);
+    return rc;
+}
+
+/*  Sends the encoded request REQ to enclave ID through the node and waits for the answer:
+ *  *FRAME (malloc'd) holds the encoded answer. */
+static int s_call(node_cli_t *cli, const s_opts_t *o, const uint8_t *req, size_t len,
+                  uint8_t **frame, size_t *frame_len)
+{
+    char *hex = malloc(2 * len + 1);
+    if (!hex)
+        return node_cli_fail("out of memory");
+    proto_hex_encode(req, len, hex);
+    json_t *params = json_pack("{s:s, s:s}", "enclave", o->enclave, "request", hex);
+    free(hex);
+    if (o->runner)
+        json_object_set_new(params, "runner", json_string(o->runner));
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "enclave_call", params, &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    json_int_t call = node_cli_jint(r, "call");
+    for (long waited_us = 0; call > 0 && !json_object_get(r, "answer"); waited_us += POLL_US) {
+        json_decref(r);
+        r = NULL;
+        if (waited_us > WAIT_MS * 1000L)
+            return node_cli_fail("no answer from the runner in %d ms", WAIT_MS);
+        struct timespec ts = {0, POLL_US * 1000L};
+        nanosleep(&ts, NULL);
+        rc = node_cli_call(cli, "enclave_call_result", json_pack("{s:I}", "call", call), &r);
+        if (rc != NODE_CLI_EXIT_OK)
+            return rc;
+        const char *state = node_cli_jstr(r, "state");
+        if (strcmp(state, "failed") == 0) {
+            rc = node_cli_fail("enclave call failed: %s", node_cli_jstr(r, "error"));
+            json_decref(r);
+            return rc;
+        }
+    }
+    const char *ans = node_cli_jstr(r, "answer");
+    size_t n = strlen(ans) / 2;
+    *frame = malloc(n ? n : 1);
+    if (!*frame || strlen(ans) % 2 || proto_hex_decode(ans, *frame, n) != 0) {
+        free(*frame);
+        *frame = NULL;
+        json_decref(r);
+        return node_cli_fail("the node answered a malformed enclave answer (%.80s)", ans);
+    }
+    *frame_len = n;
+    json_decref(r);
+    return NODE_CLI_EXIT_OK;
+}
+
+/*  Decodes FRAME as an answer of WANT type into *ANS, or fails with the enclave's error. */
+static int s_answer(const uint8_t *frame, size_t len, enclave_ans_type_t want, enclave_ans_t *ans)
+{
+    if (enclave_wire_ans_decode(frame, len, ans) != PROTO_OK)
+        return node_cli_fail("the enclave's answer does not decode");
+    if (ans->type == ENCLAVE_ANS_ERROR)
+        return node_cli_fail("the enclave refused: %s (%s)", ans->u.error.msg,
+                             proto_err_str(ans->u.error.code));
+    if (ans->type != want)
+        return node_cli_fail("the enclave answered an unexpected message (%d)", (int)ans->type);
+    return NODE_CLI_EXIT_OK;
+}
+
+static json_t *s_hexj(const uint8_t *p, size_t n)
+{
+    char buf[129];
+    proto_hex_encode(p, n, buf);
+    return json_string(buf);
+}
+
+static void s_print(node_cli_t *cli, json_t *o)
+{
+    if (node_cli_json(cli)) {
+        node_cli_print_json(o);
+    } else {
+        const char *key;
+        json_t *v;
+        json_object_foreach(o, key, v)
+        {
+            if (json_is_string(v))
+                node_cli_print_kv(KV_WIDTH, key, "%s", json_string_value(v));
+            else if (json_is_integer(v))
+                node_cli_print_kv(KV_WIDTH, key, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            else if (json_is_real(v))
+                node_cli_print_kv(KV_WIDTH, key, "%.3f", json_real_value(v));
+            else if (json_is_boolean(v))
+                node_cli_print_kv(KV_WIDTH, key, "%s", json_is_true(v) ? "yes" : "no");
+        }
+    }
+    json_decref(o);
+}
+
+int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o;
+    int rc = s_parse("data validate", argc, argv, false, &o);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint32_t type = ENCLAVE_DATA_GENOTYPE;
+    const char *dot = strrchr(o.file, '.');
+    if (o.type ? strcmp(o.type, "csv") == 0 : (dot && strcmp(dot, ".csv") == 0))
+        type = ENCLAVE_DATA_PHENOTYPE;
+    else if (o.type && strcmp(o.type, "23andme") != 0)
+        return node_cli_usage("--type wants csv or 23andme");
+    uint8_t sign_pk[32], box_pk[32], salt[32], commit[32];
+    rc = s_enclave_keys(cli, o.enclave, "validation", sign_pk, box_pk);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint8_t *data = NULL, *sealed = NULL, *req = NULL, *frame = NULL;
+    size_t len = 0, sealed_len = 0, req_len = 0, frame_len = 0;
+    if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
+        return rc;
+    double t0 = s_ms(); /* the path: seal, relay, open and check, answer, verify */
+    randombytes_buf(salt, sizeof salt);
+    enclave_data_commit(salt, data, len, commit);
+    rc = enclave_prog_validation_seal(box_pk, type, salt, data, len, &sealed, &sealed_len);
+    sodium_free(data); /* the plaintext is not needed past this point */
+    if (rc != PROTO_OK)
+        return node_cli_fail("cannot seal %s: %s", o.file, proto_err_str(rc));
+    enclave_req_t r;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_VALIDATE_SEALED;
+    r.u.validate_sealed.data_type = type;
+    r.u.validate_sealed.sealed = sealed;
+    r.u.validate_sealed.sealed_len = sealed_len;
+    rc = enclave_wire_req_encode(&r, &req, &req_len);
+    free(sealed);
+    if (rc != PROTO_OK)
+        return node_cli_fail("cannot encode the request: %s", proto_err_str(rc));
+    rc = s_call(cli, &o, req, req_len, &frame, &frame_len);
+    free(req);
+    enclave_ans_t a;
+    enclave_report_t rep;
+    if (rc == NODE_CLI_EXIT_OK)
+        rc = s_answer(frame, frame_len, ENCLAVE_ANS_REPORT, &a);
+    if (rc == NODE_CLI_EXIT_OK && enclave_report_decode(a.u.blob.bytes, a.u.blob.len, &rep) != 0)
+        rc = node_cli_fail("the validation report does not decode");
+    free(frame);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    int vrc = enclave_report_verify(&rep, sign_pk);
+    bool same = sodium_memcmp(rep.data_commitment, commit, 32) == 0;
+    double path_ms = s_ms() - t0;
+    json_t *out = json_object();
+    json_object_set_new(out, "enclave", json_string(o.enclave));
+    json_object_set_new(out, "type",
+                        json_string(type == ENCLAVE_DATA_PHENOTYPE ? "csv" : "23andme"));
+    json_object_set_new(out, "records", json_integer((json_int_t)rep.record_count));
+    json_object_set_new(out, "checks_run", json_integer(rep.checks_run));
+    json_object_set_new(out, "checks_passed", json_integer(rep.checks_passed));
+    json_object_set_new(out, "acceptable", json_boolean(rep.checks_passed == rep.checks_run));
+    json_object_set_new(out, "commitment", s_hexj(rep.data_commitment, 32));
+    json_object_set_new(out, "salt", s_hexj(salt, 32));
+    json_object_set_new(out, "time_ms", json_integer((json_int_t)rep.time_ms));
+    json_object_set_new(out, "signature_valid", json_boolean(vrc == 0));
+    json_object_set_new(out, "commitment_matches", json_boolean(same));
+    json_object_set_new(out, "bytes", json_integer((json_int_t)len));
+    json_object_set_new(out, "path_ms", json_real(path_ms));
+    s_print(cli, out);
+    if (vrc != 0)
+        return node_cli_fail("the report is not signed by the registered enclave key: %s",
+                             proto_err_str(vrc));
+    if (!same)
+        return node_cli_fail("the report commits to other data than this file");
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o;
+    int rc = s_parse("data donate", argc, argv, true, &o);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint8_t spec[32] = {0}, donor[32] = {0};
+    if ((o.spec && s_hex32(o.spec, spec) != 0) || (o.donor && s_hex32(o.donor, donor) != 0))
+        return node_cli_usage("--spec and --donor want 64 hex characters");
+    uint8_t sign_pk[32], box_pk[32], salt[32], commit[32];
+    rc = s_enclave_keys(cli, o.enclave, "training", sign_pk, box_pk);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    uint8_t *data = NULL, *sealed = NULL, *req = NULL, *frame = NULL;
+    size_t len = 0, sealed_len = 0, req_len = 0, frame_len = 0;
+    if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
+        return rc;
+    double t0 = s_ms();
+    randombytes_buf(salt, sizeof salt);
+    enclave_data_commit(salt, data, len, commit);
+    /* the data id: the salted commitment (a data registration's id once the ledger has them) */
+    rc = enclave_prog_donation_seal(box_pk, spec, commit, salt, data, len, &sealed, &sealed_len);
+    sodium_free(data);
+    if (rc != PROTO_OK)
+        return node_cli_fail("cannot seal %s: %s", o.file, proto_err_str(rc));
+    enclave_req_t r;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_DONATE;
+    memcpy(r.u.donate.spec_id, spec, 32);
+    memcpy(r.u.donate.data_id, commit, 32);
+    memcpy(r.u.donate.donor, donor, 32);
+    memcpy(r.u.donate.commitment, commit, 32);
+    r.u.donate.sealed = sealed;
+    r.u.donate.sealed_len = sealed_len;
+    rc = enclave_wire_req_encode(&r, &req, &req_len);
+    free(sealed);
+    if (rc != PROTO_OK)
+        return node_cli_fail("cannot encode the request: %s", proto_err_str(rc));
+    rc = s_call(cli, &o, req, req_len, &frame, &frame_len);
+    free(req);
+    enclave_ans_t a;
+    enclave_receipt_t rec;
+    if (rc == NODE_CLI_EXIT_OK)
+        rc = s_answer(frame, frame_len, ENCLAVE_ANS_RECEIPT, &a);
+    if (rc == NODE_CLI_EXIT_OK && enclave_receipt_decode(a.u.blob.bytes, a.u.blob.len, &rec) != 0)
+        rc = node_cli_fail("the donation receipt does not decode");
+    free(frame);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    int vrc = enclave_receipt_verify(&rec, sign_pk);
+    bool same = sodium_memcmp(rec.data_commitment, commit, 32) == 0 &&
+                memcmp(rec.spec_id, spec, 32) == 0 && memcmp(rec.donor, donor, 32) == 0;
+    double path_ms = s_ms() - t0;
+    json_t *out = json_object();
+    json_object_set_new(out, "enclave", json_string(o.enclave));
+    json_object_set_new(out, "spec", s_hexj(rec.spec_id, 32));
+    json_object_set_new(out, "data_id", s_hexj(rec.data_id, 32));
+    json_object_set_new(out, "donor", s_hexj(rec.donor, 32));
+    json_object_set_new(out, "commitment", s_hexj(rec.data_commitment, 32));
+    json_object_set_new(out, "salt", s_hexj(salt, 32));
+    json_object_set_new(out, "time_ms", json_integer((json_int_t)rec.time_ms));
+    json_object_set_new(out, "signature_valid", json_boolean(vrc == 0));
+    json_object_set_new(out, "commitment_matches", json_boolean(same));
+    json_object_set_new(out, "bytes", json_integer((json_int_t)len));
+    json_object_set_new(out, "path_ms", json_real(path_ms));
+    s_print(cli, out);
+    if (vrc != 0)
+        return node_cli_fail("the receipt is not signed by the registered enclave key: %s",
+                             proto_err_str(vrc));
+    if (!same)
+        return node_cli_fail("the receipt is for other data than this donation");
+    return NODE_CLI_EXIT_OK;
+}

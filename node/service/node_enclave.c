@@ -1,0 +1,607 @@
+/*  node_enclave: the enclave-runner service (see node_enclave.h): the platform, the
+ *  supervised enclave processes, their automatic registration, the relay of sealed
+ *  requests, and the runner's RPC methods.
+ */
+#include "node/service/node_enclave.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "enclave/enclave_platform.h"
+#include "ledger/ledger_contract.h"
+#include "node/app/node_app.h"
+#include "node/app/node_config.h"
+#include "node/app/node_datadir.h"
+#include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_params.h"
+#include "node/service/node_ledger_local.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_keystore.h"
+#include "proto/proto_log.h"
+
+#define TICK_MS 100
+#define EXE_NAME "genie-enclave"
+
+typedef enum {
+    REG_NONE = 0,  /* no quote yet, or no certificate / runner key */
+    REG_PENDING,   /* a quote waits to be submitted */
+    REG_SUBMITTED, /* submitted, waiting for the commit */
+    REG_DONE,      /* in the committed registry */
+    REG_REFUSED    /* the ledger refused it for good (bad quote, revoked ...) */
+} s_reg_t;
+
+typedef struct {
+    node_enclave_t *owner;
+    bool used;
+    bool stopped;
+    uint32_t local;
+    enclave_kind_t kind;
+    enclave_host_t *host;
+    bool have_quote;
+    proto_attest_quote_t quote;
+    uint8_t id[32]; /* ledger id of the current start's signing key */
+    s_reg_t reg;
+    uint64_t reg_height;
+    uint64_t submitted_ms;
+    char why[128]; /* last refusal */
+} s_slot_t;
+
+struct node_enclave_t {
+    node_app_t *app;
+    enclave_platform_t *platform;
+    char exe[PATH_MAX];
+    proto_key_t *runner_key; /* loaded once the certificate names an account we hold */
+    s_slot_t slots[NODE_ENCLAVE_MAX];
+    uint32_t next_local;
+    int timer;
+};
+
+static uint64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---------------------------------------------------------------- runner key, certificate */
+
+/*  Loads the unencrypted account key the platform certificate names as the runner
+ *  account, if not loaded yet. Quietly leaves runner_key NULL when there is none. */
+static void s_runner_key(node_enclave_t *self)
+{
+    const proto_attest_cert_t *cert = enclave_platform_cert(self->platform);
+    if (self->runner_key &&
+        (!cert || memcmp(proto_key_public(self->runner_key), cert->runner_account, 32) != 0))
+        proto_key_destroy(&self->runner_key);
+    if (self->runner_key || !cert)
+        return;
+    node_datadir_keyinfo_t *list = NULL;
+    size_t n = 0;
+    char msg[256];
+    const char *dir = node_datadir_path(node_app_datadir(self->app));
+    if (node_datadir_key_list(dir, &list, &n, msg, sizeof msg) != 0) {
+        GLOG_RATELIMITED(WARN, NODE, "cannot list the account keys: %s", msg);
+        return;
+    }
+    for (size_t i = 0; i < n && !self->runner_key; i++) {
+        if (list[i].rc != PROTO_OK || list[i].info.kind != PROTO_KS_ACCOUNT ||
+            list[i].info.encrypted || memcmp(list[i].info.pub, cert->runner_account, 32) != 0)
+            continue;
+        if (proto_keystore_load(list[i].path, NULL, &self->runner_key, NULL) != PROTO_OK)
+            GLOG(WARN, NODE, "cannot load the runner account key %s", list[i].path);
+    }
+    free(list);
+    if (self->runner_key)
+        GLOG(INFO, NODE, "enclaves are registered from the runner account the certificate names");
+    else
+        GLOG_RATELIMITED(WARN, NODE,
+                         "the platform certificate names a runner account with no unencrypted "
+                         "key in %s/accounts/: enclaves cannot be registered",
+                         dir);
+}
+
+static int s_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len, char *err,
+                          size_t err_cap)
+{
+    proto_attest_cert_t cert;
+    int rc = proto_attest_cert_decode(bytes, len, &cert);
+    if (rc != PROTO_OK)
+        return proto_err_fail(err, err_cap, rc, "not a platform certificate: %s",
+                              proto_err_str(rc));
+    rc = enclave_platform_set_cert(self->platform, &cert);
+    if (rc != PROTO_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot install the certificate: %s",
+                              proto_err_str(rc));
+    s_runner_key(self);
+    /* quotes made before carried no (or another) certificate: quote again */
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
+        s_slot_t *s = &self->slots[i];
+        if (s->used && s->have_quote && s->reg != REG_DONE)
+            s->reg = REG_PENDING;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- registration */
+
+static void s_on_nonce(void *ctx, enclave_host_t *host, uint8_t nonce[32])
+{
+    (void)host;
+    s_slot_t *s = ctx;
+    node_ledger_t *l = node_app_ledger(s->owner->app);
+    uint64_t height = 0;
+    if (!l || node_ledger_local_head(l, &height, nonce) != LEDGER_OK)
+        randombytes_buf(nonce, 32);
+}
+
+static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote_t *quote)
+{
+    (void)host;
+    s_slot_t *s = ctx;
+    s->quote = *quote;
+    s->have_quote = true;
+    ledger_enclave_id(quote->body.sign_pk, s->id);
+    s->reg = REG_PENDING;
+    s->reg_height = 0;
+    s->why[0] = '\0';
+    char hex[65];
+    proto_hex_encode(s->id, 32, hex);
+    GLOG(INFO, NODE, "enclave %u (%s) started, pid %ld, enclave id %s", s->local,
+         enclave_kind_name(s->kind), (long)enclave_host_pid(s->host), hex);
+}
+
+/*  Signs and submits ENCLAVE_REGISTER for S's current quote (re-dated by the platform, so
+ *  a retry is not refused as stale). */
+static void s_register_submit(node_enclave_t *self, s_slot_t *s, node_ledger_t *l)
+{
+    proto_attest_quote_t q;
+    if (enclave_platform_quote(self->platform, s->quote.measurement, &s->quote.body, &q) !=
+        PROTO_OK)
+        return;
+    uint8_t *qb = NULL, *tx = NULL;
+    size_t qlen = 0, txlen = 0;
+    uint64_t nonce = 0;
+    if (proto_attest_quote_encode(&q, &qb, &qlen) != PROTO_OK ||
+        node_ledger_local_next_nonce(l, proto_key_public(self->runner_key), &nonce) != LEDGER_OK)
+        goto out;
+    tx = ledger_contract_enclave_register_tx(self->runner_key, node_ledger_local_chain_id(l), nonce,
+                                             (uint32_t)s->kind, q.measurement, qb, qlen, &txlen);
+    if (!tx)
+        goto out;
+    const char *why = NULL;
+    uint8_t txid[32];
+    int rc = node_ledger_local_submit(l, tx, txlen, txid, &why);
+    s->submitted_ms = s_now_ms();
+    if (rc == LEDGER_OK) {
+        s->reg = REG_SUBMITTED;
+        GLOG(INFO, NODE, "enclave %u: registration submitted", s->local);
+    } else if (rc < ENCLAVE_E_FIRST && rc >= ENCLAVE_E_FAILED) {
+        /* the quote's verification (revoked, uncertified, expired ...): retrying the same
+         * start will not help */
+        s->reg = REG_REFUSED;
+        snprintf(s->why, sizeof s->why, "%s", why ? why : proto_err_str(rc));
+        GLOG(WARN, NODE, "enclave %u: registration refused: %s", s->local, s->why);
+    } else {
+        snprintf(s->why, sizeof s->why, "%s", why ? why : proto_err_str(rc));
+        GLOG(DEBUG, NODE, "enclave %u: registration not admitted (%s), retrying", s->local, s->why);
+    }
+out:
+    free(qb);
+    free(tx);
+}
+
+static void s_register_step(node_enclave_t *self, s_slot_t *s)
+{
+    node_ledger_t *l = node_app_ledger(self->app);
+    if (!l || !s->have_quote || s->reg == REG_DONE || s->reg == REG_NONE || s->reg == REG_REFUSED ||
+        !enclave_host_running(s->host))
+        return;
+    ledger_enclave_t e;
+    if (node_ledger_local_enclave(l, s->id, &e) == LEDGER_OK) {
+        s->reg = REG_DONE;
+        s->reg_height = e.height;
+        s->why[0] = '\0';
+        GLOG(INFO, NODE, "enclave %u registered at height %llu", s->local,
+             (unsigned long long)e.height);
+        return;
+    }
+    if (s->reg == REG_SUBMITTED && s_now_ms() - s->submitted_ms < NODE_ENCLAVE_RETRY_MS)
+        return;
+    if (s->reg == REG_PENDING && s->submitted_ms && s_now_ms() - s->submitted_ms < 500)
+        return; /* not admitted a moment ago: wait a little */
+    s_runner_key(self);
+    if (!self->runner_key || node_ledger_local_syncing(l))
+        return;
+    s_register_submit(self, s, l);
+}
+
+/* ---------------------------------------------------------------- supervision */
+
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    node_enclave_t *self = arg;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
+        s_slot_t *s = &self->slots[i];
+        if (!s->used || s->stopped)
+            continue;
+        char msg[256];
+        bool was_running = enclave_host_running(s->host);
+        int rc = enclave_host_supervise(s->host, 0, msg, sizeof msg);
+        if (was_running && !enclave_host_running(s->host))
+            GLOG(WARN, NODE, "enclave %u (pid gone, status %d): restarting with backoff", s->local,
+                 enclave_host_last_status(s->host));
+        if (rc != 0 && !enclave_host_given_up(s->host))
+            GLOG_RATELIMITED(WARN, NODE, "enclave %u: restart failed: %s", s->local, msg);
+        s_register_step(self, s);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static int s_exe_path(node_enclave_t *self, char *err, size_t err_cap)
+{
+    char me[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", me, sizeof me - 1);
+    if (n <= 0)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot find this program's path");
+    me[n] = '\0';
+    char *slash = strrchr(me, '/');
+    if (slash)
+        *slash = '\0';
+    int w = snprintf(self->exe, sizeof self->exe, "%s/%s", me, EXE_NAME);
+    if (w < 0 || (size_t)w >= sizeof self->exe || access(self->exe, X_OK) != 0)
+        return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                              "--role enclave-runner: no %s executable next to this program (%s)",
+                              EXE_NAME, me);
+    return 0;
+}
+
+node_enclave_t *node_enclave_new(node_app_t *app, char *err, size_t err_cap)
+{
+    node_enclave_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
+        return NULL;
+    }
+    self->app = app;
+    self->timer = -1;
+    self->next_local = 1;
+    char dir[NODE_DATADIR_PATH_MAX + 16], msg[256];
+    snprintf(dir, sizeof dir, "%s/platform", node_datadir_path(node_app_datadir(app)));
+    if (s_exe_path(self, err, err_cap) != 0)
+        goto err;
+    self->platform = enclave_platform_sim_open(dir, msg, sizeof msg);
+    if (!self->platform) {
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "platform %s: %s", dir, msg);
+        goto err;
+    }
+    const char *cert_file = node_config_platform_cert(node_app_config(app));
+    if (cert_file) {
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        if (node_datadir_read_file(cert_file, PROTO_ATTEST_CERT_MAX_BYTES, &bytes, &len, msg,
+                                   sizeof msg) != 0) {
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "--platform-cert: %s", msg);
+            goto err;
+        }
+        int rc = s_cert_install(self, bytes, len, msg, sizeof msg);
+        free(bytes);
+        if (rc != 0) {
+            proto_err_fail(err, err_cap, NODE_E_FAILED, "--platform-cert %s: %s", cert_file, msg);
+            goto err;
+        }
+    }
+    s_runner_key(self);
+    self->timer = zloop_timer(node_app_loop(app), TICK_MS, 0, s_on_tick, self);
+    if (self->timer < 0) {
+        proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
+        goto err;
+    }
+    uint8_t pk[32];
+    char hex[65];
+    enclave_platform_pubkey(self->platform, pk);
+    proto_hex_encode(pk, 32, hex);
+    GLOG(INFO, NODE, "enclave runner: platform key %s (%s), %s", hex,
+         enclave_platform_backend(self->platform),
+         enclave_platform_cert(self->platform) ? "certified" : "not certified yet");
+    return self;
+err:
+    node_enclave_destroy(&self);
+    return NULL;
+}
+
+void node_enclave_destroy(node_enclave_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    node_enclave_t *self = *self_p;
+    if (self->timer >= 0)
+        zloop_timer_end(node_app_loop(self->app), self->timer);
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)
+        enclave_host_destroy(&self->slots[i].host); /* stops the child */
+    enclave_platform_destroy(&self->platform);
+    proto_key_destroy(&self->runner_key);
+    sodium_memzero(self, sizeof *self);
+    free(self);
+    *self_p = NULL;
+}
+
+int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *local, char *err,
+                       size_t err_cap)
+{
+    s_slot_t *s = NULL;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
+        if (!self->slots[i].used)
+            s = &self->slots[i];
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
+        if (self->slots[i].stopped) /* reuse a stopped enclave's slot */
+            s = &self->slots[i];
+    if (!s)
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "this runner already runs %d enclaves",
+                              NODE_ENCLAVE_MAX);
+    enclave_host_destroy(&s->host);
+    memset(s, 0, sizeof *s);
+    s->owner = self;
+    s->kind = kind;
+    enclave_host_opts_t opts;
+    enclave_host_opts_default(&opts);
+    opts.backoff_min_ms = 200;
+    opts.stop_grace_ms = 500;
+    opts.on_quote = s_on_quote;
+    opts.nonce_fn = s_on_nonce;
+    opts.on_quote_ctx = s;
+    s->host = enclave_host_new(self->exe, kind, self->platform, &opts);
+    if (!s->host)
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "bad enclave kind");
+    s->local = self->next_local;
+    int rc = enclave_host_start(s->host, err, err_cap);
+    if (rc != 0) {
+        enclave_host_destroy(&s->host);
+        return rc;
+    }
+    self->next_local++;
+    s->used = true;
+    if (local)
+        *local = s->local;
+    s_register_step(self, s);
+    return 0;
+}
+
+/*  The slot whose local number or current enclave id TEXT names, or NULL. */
+static s_slot_t *s_slot_find(node_enclave_t *self, const char *text)
+{
+    uint8_t id[32];
+    bool is_id = strlen(text) == 64 && proto_hex_decode(text, id, 32) == 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = is_id ? 0 : strtoul(text, &end, 10);
+    if (!is_id && (errno || !end || *end || end == text))
+        return NULL;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
+        s_slot_t *s = &self->slots[i];
+        if (!s->used)
+            continue;
+        if (is_id ? (s->have_quote && memcmp(s->id, id, 32) == 0) : s->local == n)
+            return s;
+    }
+    return NULL;
+}
+
+static bool s_relayable(enclave_req_type_t t)
+{
+    return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
+           t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP || t == ENCLAVE_REQ_QUERY;
+}
+
+int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                       size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
+{
+    s_slot_t *s = NULL;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
+        if (self->slots[i].used && !self->slots[i].stopped && self->slots[i].have_quote &&
+            memcmp(self->slots[i].id, id, 32) == 0)
+            s = &self->slots[i];
+    if (!s)
+        return proto_err_fail(err, err_cap, NODE_E_NO_ENCLAVE,
+                              "no running enclave with this id on this runner");
+    enclave_req_t r;
+    int rc = enclave_wire_req_decode(req, len, &r);
+    if (rc != PROTO_OK)
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
+                              proto_err_str(rc));
+    if (!s_relayable(r.type))
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS,
+                              "request type %d is not relayed (only sealed requests are)",
+                              (int)r.type);
+    enclave_ans_t a;
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    char msg[ENCLAVE_WIRE_MAX_MSG + 64];
+    rc = enclave_host_call(s->host, &r, -1, &a, &frame, &frame_len, msg, sizeof msg);
+    if (rc == ENCLAVE_E_DEAD || rc == ENCLAVE_E_TIMEOUT || rc == PROTO_E_IO) {
+        free(frame);
+        return proto_err_fail(err, err_cap, rc, "enclave %u: %s", s->local, msg);
+    }
+    if (rc != 0) { /* the enclave's refusal: pass it on as an ERROR answer */
+        memset(&a, 0, sizeof a);
+        a.type = ENCLAVE_ANS_ERROR;
+        a.u.error.code = rc;
+        snprintf(a.u.error.msg, sizeof a.u.error.msg, "%.128s", msg);
+    }
+    rc = enclave_wire_ans_encode(&a, ans, ans_len);
+    free(frame);
+    if (rc != PROTO_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot encode the answer");
+    return 0;
+}
+
+/* ---------------------------------------------------------------- RPC methods */
+
+static node_enclave_t *s_runner(node_app_t *app, int *code, char *err, size_t cap)
+{
+    node_enclave_t *self = node_app_enclave(app);
+    if (!self)
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                      "this node is not an enclave runner (start it with --role enclave-runner)");
+    return self;
+}
+
+static const char *s_status(const s_slot_t *s)
+{
+    if (s->stopped)
+        return "stopped";
+    if (enclave_host_given_up(s->host))
+        return "given-up";
+    return enclave_host_running(s->host) ? "running" : "restarting";
+}
+
+static json_t *s_registration(const node_enclave_t *self, const s_slot_t *s)
+{
+    static const char *const names[] = {"none", "pending", "submitted", "registered", "refused"};
+    if (s->reg == REG_REFUSED || (s->reg != REG_DONE && s->why[0]))
+        return json_sprintf("%s: %s", names[s->reg], s->why);
+    if (s->reg == REG_PENDING && !self->runner_key)
+        return json_string("pending (no certificate naming a runner account held here)");
+    return json_string(names[s->reg]);
+}
+
+static json_t *m_local(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
+{
+    (void)method;
+    (void)params;
+    node_enclave_t *self = s_runner(app, code, err, cap);
+    if (!self)
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
+        const s_slot_t *s = &self->slots[i];
+        if (!s->used)
+            continue;
+        uint8_t m[32];
+        enclave_host_measurement(s->host, m);
+        json_t *o = json_object();
+        json_object_set_new(o, "local", json_integer(s->local));
+        json_object_set_new(o, "id", s->have_quote ? node_rpc_hex(s->id, 32) : json_null());
+        json_object_set_new(o, "kind", json_string(enclave_kind_name(s->kind)));
+        json_object_set_new(o, "pid", json_integer(enclave_host_pid(s->host)));
+        json_object_set_new(o, "status", json_string(s_status(s)));
+        json_object_set_new(o, "restarts", json_integer(enclave_host_restarts(s->host)));
+        json_object_set_new(o, "registered_height", json_integer((json_int_t)s->reg_height));
+        json_object_set_new(o, "registration", s_registration(self, s));
+        json_object_set_new(o, "measurement", node_rpc_hex(m, 32));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static json_t *m_spawn(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
+{
+    (void)method;
+    node_enclave_t *self = s_runner(app, code, err, cap);
+    const char *name = self ? node_rpc_param_str(params, "kind", 0, code, err, cap) : NULL;
+    if (!name)
+        return NULL;
+    enclave_kind_t kind;
+    if (enclave_kind_parse(name, &kind) != 0)
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                             "kind: validation, training or query");
+    uint32_t local = 0;
+    char msg[256];
+    int rc = node_enclave_spawn(self, kind, &local, msg, sizeof msg);
+    if (rc != 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot spawn: %s", msg);
+    const s_slot_t *s = NULL;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
+        if (self->slots[i].used && self->slots[i].local == local)
+            s = &self->slots[i];
+    return json_pack("{s:i, s:s, s:i, s:o}", "local", (int)local, "kind", name, "pid",
+                     (int)enclave_host_pid(s->host), "id", node_rpc_hex(s->id, 32));
+}
+
+static json_t *m_stop(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                      size_t cap)
+{
+    (void)method;
+    node_enclave_t *self = s_runner(app, code, err, cap);
+    json_t *v = self ? node_rpc_param(params, "id", 0) : NULL;
+    if (!self)
+        return NULL;
+    char text[80];
+    if (json_is_integer(v))
+        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v))
+        snprintf(text, sizeof text, "%s", json_string_value(v));
+    else
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                             "id: a local enclave number or an enclave id (hex)");
+    s_slot_t *s = s_slot_find(self, text);
+    if (!s || s->stopped)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no running enclave %.70s here", text);
+    int status = -1;
+    (void)enclave_host_stop(s->host, &status);
+    s->stopped = true;
+    GLOG(INFO, NODE, "enclave %u stopped on request", s->local);
+    return json_pack("{s:b, s:i}", "stopped", 1, "local", (int)s->local);
+}
+
+static json_t *m_platform(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                          size_t cap)
+{
+    (void)method;
+    (void)params;
+    node_enclave_t *self = s_runner(app, code, err, cap);
+    if (!self)
+        return NULL;
+    uint8_t pk[32];
+    enclave_platform_pubkey(self->platform, pk);
+    const proto_attest_cert_t *c = enclave_platform_cert(self->platform);
+    json_t *o = json_pack("{s:o, s:s, s:b}", "platform_pk", node_rpc_hex(pk, 32), "backend",
+                          enclave_platform_backend(self->platform), "certified", c != NULL);
+    if (c) {
+        json_object_set_new(o, "runner_account", node_rpc_hex(c->runner_account, 32));
+        json_object_set_new(o, "runner_name", json_string(c->runner_name));
+        json_object_set_new(o, "expires_ms", json_integer((json_int_t)c->expires_ms));
+    }
+    return o;
+}
+
+static json_t *m_cert_install(node_app_t *app, const char *method, json_t *params, int *code,
+                              char *err, size_t cap)
+{
+    node_enclave_t *self = s_runner(app, code, err, cap);
+    const char *hex = self ? node_rpc_param_str(params, "cert", 0, code, err, cap) : NULL;
+    if (!hex)
+        return NULL;
+    size_t n = strlen(hex) / 2;
+    uint8_t buf[PROTO_ATTEST_CERT_MAX_BYTES];
+    if (strlen(hex) % 2 || n > sizeof buf || proto_hex_decode(hex, buf, n) != 0)
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "cert: hex of a certificate");
+    char msg[256];
+    if (s_cert_install(self, buf, n, msg, sizeof msg) != 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
+    GLOG(INFO, NODE, "platform certificate installed over RPC");
+    return m_platform(app, method, params, code, err, cap);
+}
+
+int node_enclave_register(node_app_t *app)
+{
+    int rc = 0;
+    rc |= node_app_method_add(app, "enclave_spawn", m_spawn);
+    rc |= node_app_method_add(app, "enclave_stop", m_stop);
+    rc |= node_app_method_add(app, "enclave_local", m_local);
+    rc |= node_app_method_add(app, "enclave_platform", m_platform);
+    rc |= node_app_method_add(app, "enclave_cert_install", m_cert_install);
+    return rc;
+}

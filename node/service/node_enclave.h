@@ -1,0 +1,87 @@
+/*  node_enclave: the enclave-runner service of genie-node (--role enclave-runner).
+ *
+ *  It owns the node's simulated platform (DATADIR/platform/: platform.key with the
+ *  platform key and secret, made on first start, mode 0600; platform.cert, the
+ *  certificate the attestation service issued, installed from --platform-cert FILE or
+ *  the enclave_cert_install RPC), spawns genie-enclave processes (the executable next to
+ *  genie-node) with enclave_host, supervises them from the node's loop (a dead enclave is
+ *  restarted with exponential backoff, 200 ms doubling up to 30 s) and stops them on
+ *  shutdown.
+ *
+ *  Registration: after each start and restart the enclave has new keys, so a new quote
+ *  (its nonce is the ledger's head block hash at that moment). The service signs
+ *  ENCLAVE_REGISTER with the runner account (the unencrypted key in DATADIR/accounts/
+ *  that the platform certificate names) and submits it through the node's own ledger
+ *  (node_ledger_local_submit, the tx_submit path). It waits while the node is behind the
+ *  network, and submits again with a re-dated quote when the tx has not committed after
+ *  NODE_ENCLAVE_RETRY_MS (dropped, or refused). The registered height is recorded when
+ *  the enclave shows up in the committed registry.
+ *
+ *  RPC methods (node_enclave_register; every node has them, they answer an application
+ *  error on a node that is not an enclave-runner):
+ *    enclave_spawn {kind}        -> {local, kind, pid}: spawns and attests one enclave
+ *    enclave_stop {id}           -> {stopped: true}: ID is the local number or the enclave
+ *                                   id (hex) of the current start
+ *    enclave_local               -> [{local, id, kind, pid, status, restarts,
+ *                                    registered_height, registration, measurement}, ...]
+ *    enclave_cert_install {cert: hex}  -> {platform_pk, runner_account, expires_ms}
+ *    enclave_platform            -> {platform_pk, backend, certified, runner_account?}
+ *  status is "running", "restarting", "given-up" or "stopped"; registration is "none"
+ *  (no certificate or runner key yet), "pending", "submitted", "registered" or
+ *  "refused: why".
+ *
+ *  Everything runs on the node's loop; calls into an enclave are synchronous, so a slow
+ *  enclave delays the loop by at most its call timeout.
+ */
+#ifndef GENIE_NODE_ENCLAVE_H
+#define GENIE_NODE_ENCLAVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/enclave_host.h"
+#include "enclave/enclave_wire.h"
+#include "proto/proto_err.h"
+
+typedef struct node_app_t node_app_t;
+typedef struct node_enclave_t node_enclave_t;
+
+/* Most enclaves one runner spawns. */
+#define NODE_ENCLAVE_MAX 16
+/* A registration that has not committed after this long is submitted again. */
+#define NODE_ENCLAVE_RETRY_MS 8000
+
+/*  The runner service of APP (borrowed; its datadir, config, loop and ledger must exist):
+ *  opens DATADIR/platform, installs --platform-cert if given, and starts the supervision
+ *  timer on APP's loop. NULL with one line in ERR on failure (a platform key file others
+ *  may read, a certificate that does not decode or names another platform, no
+ *  genie-enclave executable next to this program). Caller destroys. */
+node_enclave_t *node_enclave_new(node_app_t *app, char *err, size_t err_cap);
+
+/*  Stops every enclave (each gets its grace period), ends the timer, wipes and frees;
+ *  tolerates NULL; sets *self_p to NULL. */
+void node_enclave_destroy(node_enclave_t **self_p);
+
+/*  Spawns and attests an enclave of KIND; *LOCAL (may be NULL) gets its local number.
+ *  0, NODE_E_PARAMS (all NODE_ENCLAVE_MAX slots used) or enclave_host_start's code, with
+ *  the detail in ERR. */
+int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *local, char *err,
+                       size_t err_cap) PROTO_WUR;
+
+/*  Relays the encoded enclave request REQ (LEN bytes, borrowed) to the running enclave
+ *  whose current id is ID, and returns the encoded answer in *ANS (malloc'd, caller frees,
+ *  *ANS_LEN bytes; an enclave's refusal is an ERROR answer, not a failure). The request
+ *  is decoded strictly first and only PING, VALIDATE_SEALED, DONATE, STATS, DROP and
+ *  QUERY are relayed: INIT is the host's, and plaintext VALIDATE would put the owner's
+ *  data in the runner. The sealed bytes are passed on as they are: the runner never
+ *  opens them. 0, NODE_E_NO_ENCLAVE (no running enclave with that id here),
+ *  NODE_E_PARAMS (a refused type, a request that does not decode), or enclave_host_call's transport
+ * code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT, ...). */
+int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                       size_t len, uint8_t **ans, size_t *ans_len, char *err,
+                       size_t err_cap) PROTO_WUR;
+
+/*  Adds the enclave-runner RPC methods (above) to APP. 0 or -1. */
+int node_enclave_register(node_app_t *app);
+
+#endif

@@ -1,0 +1,46 @@
+/*  node_ledger_local: what the node's other services (the enclave runner) ask of its
+ *  ledger, on the loop thread: the head, an account's next nonce, whether the node is
+ *  behind the network, a registered enclave, and submitting a tx the node signed itself.
+ *
+ *  A local submission takes the tx_submit path: the tx is admitted to the mempool (its
+ *  signature checked there, on the loop), marked local (offered to the network again
+ *  until it leaves the pool) and gossiped through the outbox.
+ */
+#ifndef GENIE_NODE_LEDGER_LOCAL_H
+#define GENIE_NODE_LEDGER_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_contract.h"
+#include "node/service/node_ledger.h"
+#include "proto/proto_err.h"
+
+/*  The committed head's HEIGHT and block HASH (32 bytes). LEDGER_OK or a store error. */
+int node_ledger_local_head(node_ledger_t *self, uint64_t *height,
+                           uint8_t hash[static 32]) PROTO_WUR;
+
+/*  The chain id (32 bytes, owned by SELF). */
+const uint8_t *node_ledger_local_chain_id(const node_ledger_t *self);
+
+/*  The nonce a new tx from account ID takes (committed nonce plus its pending txs).
+ *  LEDGER_OK or a store error. */
+int node_ledger_local_next_nonce(node_ledger_t *self, const uint8_t id[static 32],
+                                 uint64_t *nonce) PROTO_WUR;
+
+/*  True while the node is behind the network (a tx admitted now may read a stale state). */
+bool node_ledger_local_syncing(node_ledger_t *self);
+
+/*  Admits TX (LEN bytes, borrowed) as if a client of this node submitted it. LEDGER_OK
+ *  with TXID (32 bytes, may be NULL) set, or the refusal's code with *WHY (static, may be
+ *  NULL) saying why. */
+int node_ledger_local_submit(node_ledger_t *self, const uint8_t *tx, size_t len, uint8_t *txid,
+                             const char **why) PROTO_WUR;
+
+/*  The committed registration of enclave ID into *OUT: LEDGER_OK, LEDGER_E_NOT_FOUND or a
+ *  store error. */
+int node_ledger_local_enclave(node_ledger_t *self, const uint8_t id[static 32],
+                              ledger_enclave_t *out) PROTO_WUR;
+
+#endif
