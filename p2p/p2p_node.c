@@ -31,7 +31,9 @@
 #define TICK_MS 50
 #define SAVE_EVERY_MS 30000
 #define HWM 4000
-#define RECV_BATCH 512
+#define RECV_BATCH 256 /* messages handed to the core at once */
+#define PER_SOCKET 32  /* taken from one socket before the next one's turn */
+#define DRAIN_MAX 2048 /* messages per wakeup */
 #define MAX_ROUTES 256
 #define OPS_RING 256
 #define SHUTDOWN_LINGER_MS 200
@@ -57,6 +59,11 @@ typedef struct {
     size_t rid_len;
     uint64_t last_ms;
 } s_route_t;
+
+typedef struct {
+    zmq_msg_t msg;
+    uint8_t peer[32];
+} s_rx_t;
 
 typedef struct {
     uint64_t id;
@@ -85,6 +92,9 @@ struct p2p_node_t {
     s_op_t ops[OPS_RING];
     uint64_t dropped_sends;
     uint64_t forged;
+    s_rx_t rx[RECV_BATCH]; /* the batch being received */
+    p2p_inmsg_t rx_in[RECV_BATCH];
+    size_t n_rx;
 };
 
 static uint64_t s_now(void)
@@ -163,7 +173,6 @@ static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *d
 }
 
 static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
-
 static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
 {
     p2p_node_t *n = ctx;
@@ -276,40 +285,6 @@ static bool s_io_policy(void *ctx, const char *topic, const uint8_t origin[stati
 
 /* ---- socket handlers ---- */
 
-static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
-{
-    s_dealer_t *d = arg;
-    p2p_node_t *n = d->owner;
-    uint8_t peer[32];
-    memcpy(peer, d->id, 32); /* the core may hang up (and reuse D) while handling */
-    void *h = zsock_resolve(sock);
-    for (int i = 0; i < RECV_BATCH; i++) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            break;
-        }
-        bool more = zmq_msg_more(&msg);
-        if (!more)
-            p2p_core_on_message(n->core, peer, zmq_msg_data(&msg), zmq_msg_size(&msg), s_now());
-        zmq_msg_close(&msg);
-        if (!d->used || d->sock != sock)
-            break;     /* hung up while handling */
-        while (more) { /* multi-frame messages are not ours: drain */
-            zmq_msg_init(&msg);
-            if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&msg);
-                break;
-            }
-            more = zmq_msg_more(&msg);
-            zmq_msg_close(&msg);
-        }
-    }
-    (void)loop;
-    return 0;
-}
-
 /* Attributes a ROUTER message to a node id by its CURVE key; false if it cannot be. */
 static bool s_attribute(p2p_node_t *n, zmq_msg_t *rid, zmq_msg_t *payload, uint8_t out[static 32])
 {
@@ -345,40 +320,127 @@ static bool s_attribute(p2p_node_t *n, zmq_msg_t *rid, zmq_msg_t *payload, uint8
     return true;
 }
 
-static int s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
+/* Receives and drops the remaining frames of a multi-frame message (not ours). */
+static void s_drop_rest(void *h)
 {
-    p2p_node_t *n = arg;
-    void *h = zsock_resolve(sock);
-    for (int i = 0; i < RECV_BATCH; i++) {
-        zmq_msg_t rid, payload;
-        zmq_msg_init(&rid);
-        if (zmq_msg_recv(&rid, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&rid);
-            break;
-        }
-        zmq_msg_init(&payload);
-        bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&payload, h, ZMQ_DONTWAIT) >= 0;
-        bool more = ok && zmq_msg_more(&payload);
-        uint8_t peer[32];
-        if (ok && !more && s_attribute(n, &rid, &payload, peer))
-            p2p_core_on_message(n->core, peer, zmq_msg_data(&payload), zmq_msg_size(&payload),
-                                s_now());
-        else
-            GLOG_RATELIMITED(DEBUG, NET, "dropped an unattributable inbound message");
-        zmq_msg_close(&payload);
-        zmq_msg_close(&rid);
-        while (more) {
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            if (zmq_msg_recv(&extra, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&extra);
-                break;
-            }
-            more = zmq_msg_more(&extra);
+    for (bool more = true; more;) {
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        if (zmq_msg_recv(&extra, h, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&extra);
+            return;
+        }
+        more = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+}
+
+/* Receives one message from D into the batch; false when it has none. */
+static bool s_recv_dealer(p2p_node_t *n, s_dealer_t *d)
+{
+    void *h = zsock_resolve(d->sock);
+    s_rx_t *rx = &n->rx[n->n_rx];
+    zmq_msg_init(&rx->msg);
+    if (zmq_msg_recv(&rx->msg, h, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&rx->msg);
+        return false;
+    }
+    if (zmq_msg_more(&rx->msg)) {
+        zmq_msg_close(&rx->msg);
+        s_drop_rest(h);
+        return true;
+    }
+    memcpy(rx->peer, d->id, 32);
+    n->n_rx++;
+    return true;
+}
+
+/* Receives one ROUTER message into the batch (if it can be attributed); false when there
+   is none. */
+static bool s_recv_router(p2p_node_t *n)
+{
+    void *h = zsock_resolve(n->router);
+    zmq_msg_t rid;
+    zmq_msg_init(&rid);
+    if (zmq_msg_recv(&rid, h, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&rid);
+        return false;
+    }
+    s_rx_t *rx = &n->rx[n->n_rx];
+    zmq_msg_init(&rx->msg);
+    bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&rx->msg, h, ZMQ_DONTWAIT) >= 0;
+    bool more = ok && zmq_msg_more(&rx->msg);
+    if (ok && !more && s_attribute(n, &rid, &rx->msg, rx->peer)) {
+        n->n_rx++;
+    } else {
+        GLOG_RATELIMITED(DEBUG, NET, "dropped an unattributable inbound message");
+        zmq_msg_close(&rx->msg);
+    }
+    zmq_msg_close(&rid);
+    if (more)
+        s_drop_rest(h);
+    return true;
+}
+
+/* Hands the batch to the core (one call: their gossip signatures are checked together). */
+static void s_flush(p2p_node_t *n)
+{
+    if (n->n_rx == 0)
+        return;
+    for (size_t i = 0; i < n->n_rx; i++)
+        n->rx_in[i] = (p2p_inmsg_t){.peer = n->rx[i].peer,
+                                    .data = zmq_msg_data(&n->rx[i].msg),
+                                    .len = zmq_msg_size(&n->rx[i].msg)};
+    p2p_core_on_messages(n->core, n->rx_in, n->n_rx, s_now());
+    for (size_t i = 0; i < n->n_rx; i++)
+        zmq_msg_close(&n->rx[i].msg);
+    n->n_rx = 0;
+}
+
+/* Drains every link socket (the ROUTER and each DEALER, a few messages from each in turn,
+   so no link starves the others) into batches, up to DRAIN_MAX messages per wakeup (the
+   loop's timers and the control API run in between); the zloop handlers of the other
+   sockets then find them empty. */
+static void s_drain(p2p_node_t *n)
+{
+    size_t taken = 0;
+    bool any = true;
+    while (any && taken < DRAIN_MAX) {
+        any = false;
+        for (int j = 0; j < PER_SOCKET && n->n_rx < RECV_BATCH; j++) {
+            if (!s_recv_router(n))
+                break;
+            any = true;
+        }
+        for (size_t i = 0; i < n->n_dealers; i++) {
+            for (int j = 0; j < PER_SOCKET && n->n_rx < RECV_BATCH && n->dealers[i].used; j++) {
+                if (!s_recv_dealer(n, &n->dealers[i]))
+                    break;
+                any = true;
+            }
+        }
+        if (n->n_rx == RECV_BATCH || !any) {
+            taken += n->n_rx;
+            s_flush(n); /* the core may close or open dealers: the next round sees them */
         }
     }
+    s_flush(n);
+}
+
+static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    s_dealer_t *d = arg;
+    s_drain(d->owner);
     (void)loop;
+    (void)sock;
+    return 0;
+}
+
+static int s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
+{
+    s_drain(arg);
+    (void)loop;
+    (void)sock;
     return 0;
 }
 
