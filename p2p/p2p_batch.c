@@ -99,8 +99,9 @@ static void s_prepare(p2p_core_t *c, const p2p_inmsg_t *msgs, size_t n, uint64_t
             .pk = e->sender, .sig = e->sig, .msg = b->hash[k], .len = sizeof b->hash[k]};
         k++;
     }
-    if (k < 2)
-        return; /* nothing to share: the one-message path checks it */
+    if (k == 0)
+        return;
+    /* one candidate too: the decoded-key table spares it the key's square root */
     proto_sig_check_batch(b->keys, b->items, k, b->ok);
     for (size_t j = 0; j < k; j++)
         b->sig[b->who[j]] = b->ok[j] ? P2P_SIG_VALID : P2P_SIG_INVALID;
