@@ -112,6 +112,15 @@ def room_last(node):
     return node.call("room_tail", {"room": ROOM, "after": 1 << 62}, timeout=30.0)["last"]
 
 
+def mark(what):
+    """Appends WHAT to the file named by $BENCH_P2P_MARKS, if set (a profiler attached to
+    the nodes can wait for a run's send window there)."""
+    path = os.environ.get("BENCH_P2P_MARKS")
+    if path:
+        with open(path, "a") as f:
+            f.write(what + "\n")
+
+
 def p2p_totals(nodes):
     """The p2p counters (p2p_stats) summed over NODES."""
     out = {}
@@ -218,6 +227,7 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
     stats0 = p2p_totals(nodes)
     cpu0 = total_cpu(nodes)
     t0 = time.monotonic()
+    mark("start %.6f" % t0)
     for o in origins:
         got = nodes[o].call("room_post_many", {"room": ROOM, "count": count,
                                                "rate": per_origin_rate, "size": size})
@@ -238,6 +248,7 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
                 now - window_end >= DRAIN_MAX:
             break
     wall = (last_change if min(counts) < total else now) - t0
+    mark("end %.6f" % time.monotonic())
     cpu_run = total_cpu(nodes) - cpu0
     wall_all = time.monotonic() - t0
     stats1 = p2p_totals(nodes)
@@ -291,6 +302,9 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
         "rss_max": max(rss) / 1024.0, "rss_mean": sum(rss) / len(rss) / 1024.0,
         "hwm_max": max(h for _, h in mems) / 1024.0,
         "gaps": gaps, "wall": wall,
+        "refused": {k: stats1.get(k, 0) - stats0.get(k, 0)
+                    for k in ("bad_sig", "malformed", "rate_limited", "banned")
+                    if stats1.get(k, 0) != stats0.get(k, 0)},
     }
 
 
@@ -321,6 +335,9 @@ def print_table(runs, n_nodes):
           "other than its origin); in/copy: envelopes received by all nodes (p2p_stats "
           "msgs_in: posts, copies, repair, pings) per delivered copy")
     for r in runs:
+        if r["refused"]:
+            print("warning: %s: the nodes refused messages (p2p_stats): %s"
+                  % (r["label"], " ".join("%s %d" % kv for kv in sorted(r["refused"].items()))))
         if r["gaps"]:
             print("warning: %s: %d logged messages were evicted before the read (counted as "
                   "missing)" % (r["label"], r["gaps"]))
