@@ -744,6 +744,11 @@ static bool s_check_many(s_scratch *w, size_t m)
 size_t proto_sig_check_batch(proto_sigkeys_t *keys, const proto_sigcheck_t *items, size_t n,
                              bool *ok)
 {
+    if (n == 1) { /* nothing to share: no scratch, but the key table still helps */
+        s_prep p;
+        ok[0] = s_prepare(keys, &p, &items[0]) && s_check_one(&p);
+        return ok[0];
+    }
     s_scratch *w = malloc(sizeof *w);
     size_t valid = 0;
     for (size_t base = 0; base < n; base += PROTO_SIGBATCH_CHUNK) {
