@@ -144,6 +144,8 @@ void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
 
 bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now)
 {
+    if (now >= c->bans_until_ms)
+        return false; /* every ban has run out: the usual case, checked per message */
     for (size_t i = 0; i < P2P_BANS; i++)
         if (c->bans[i].until_ms > now && memcmp(c->bans[i].id, id, 32) == 0)
             return true;
@@ -166,6 +168,8 @@ static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
     if (proto_key_curve_public(l->id, b->curve) != 0)
         memset(b->curve, 0, 32);
     b->until_ms = now + c->p.ban_ms;
+    if (b->until_ms > c->bans_until_ms)
+        c->bans_until_ms = b->until_ms;
     p2p_entry_t *e = p2p_table_get(c->table, l->id);
     if (e)
         e->banned_until_ms = b->until_ms;
@@ -513,6 +517,8 @@ size_t p2p_core_link_count(const p2p_core_t *c)
 
 bool p2p_core_curve_banned(p2p_core_t *c, const uint8_t curve_pub[static 32], uint64_t now_ms)
 {
+    if (now_ms >= c->bans_until_ms)
+        return false;
     for (size_t i = 0; i < P2P_BANS; i++)
         if (c->bans[i].until_ms > now_ms && memcmp(c->bans[i].curve, curve_pub, 32) == 0)
             return true;

@@ -167,6 +167,7 @@ struct p2p_core_t {
     size_t n_links_cap;
 
     p2p_ban_t bans[P2P_BANS];
+    uint64_t bans_until_ms; /* the latest until_ms of any ban: none is in force from then */
 
     p2p_topic_t topics[P2P_MAX_TOPICS];
     uint64_t last_heartbeat_ms;
