@@ -14,8 +14,6 @@
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
 
-#define FRESH_PAST_MS 90000u
-#define FRESH_FUTURE_MS 30000u
 #define PEERS_SHARE 16
 
 void p2p_params_default(p2p_params_t *p)
@@ -146,6 +144,8 @@ void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
 
 bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now)
 {
+    if (now >= c->bans_until_ms)
+        return false; /* every ban has run out: the usual case, checked per message */
     for (size_t i = 0; i < P2P_BANS; i++)
         if (c->bans[i].until_ms > now && memcmp(c->bans[i].id, id, 32) == 0)
             return true;
@@ -168,6 +168,8 @@ static void s_ban(p2p_core_t *c, p2p_link_t *l, uint64_t now)
     if (proto_key_curve_public(l->id, b->curve) != 0)
         memset(b->curve, 0, 32);
     b->until_ms = now + c->p.ban_ms;
+    if (b->until_ms > c->bans_until_ms)
+        c->bans_until_ms = b->until_ms;
     p2p_entry_t *e = p2p_table_get(c->table, l->id);
     if (e)
         e->banned_until_ms = b->until_ms;
@@ -418,7 +420,8 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
     c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
     c->wanted = p2p_seen_new(P2P_IDS_MAX * 4, P2P_WANT_RETRY_MS);
-    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted) {
+    c->batch = p2p_batch_new();
+    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted || !c->batch) {
         p2p_core_destroy(&c);
         return NULL;
     }
@@ -457,6 +460,7 @@ void p2p_core_destroy(p2p_core_t **self_p)
     p2p_table_destroy(&c->table);
     p2p_seen_destroy(&c->seen);
     p2p_mcache_destroy(&c->mcache);
+    p2p_batch_destroy(&c->batch);
     free(c->links);
     free(c);
     *self_p = NULL;
@@ -524,6 +528,8 @@ size_t p2p_core_linked(const p2p_core_t *c, uint8_t (*out)[32], size_t max)
 
 bool p2p_core_curve_banned(p2p_core_t *c, const uint8_t curve_pub[static 32], uint64_t now_ms)
 {
+    if (now_ms >= c->bans_until_ms)
+        return false;
     for (size_t i = 0; i < P2P_BANS; i++)
         if (c->bans[i].until_ms > now_ms && memcmp(c->bans[i].curve, curve_pub, 32) == 0)
             return true;
@@ -672,6 +678,12 @@ static void s_stranger(p2p_core_t *c, const uint8_t peer[static 32], uint64_t no
 void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t *data,
                          size_t len, uint64_t now)
 {
+    p2p_on_one(c, link_peer, data, len, NULL, P2P_SIG_UNKNOWN, now);
+}
+
+void p2p_on_one(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t *data, size_t len,
+                const uint8_t *known_id, p2p_sig_t sig, uint64_t now)
+{
     c->st.msgs_in++;
     c->st.bytes_in += len;
     if (p2p_is_banned(c, link_peer, now)) {
@@ -690,7 +702,10 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
         return;
     }
     uint8_t id[32];
-    proto_envelope_id(data, len, id);
+    if (known_id)
+        memcpy(id, known_id, 32);
+    else
+        proto_envelope_id(data, len, id);
     if (p2p_seen_has(c->seen, id, now)) {
         c->st.dup_dropped++;
         if (l) {
@@ -733,7 +748,9 @@ void p2p_core_on_message(p2p_core_t *c, const uint8_t link_peer[static 32], cons
         return;
     }
     p2p_seen_add(c->seen, id, now);
-    if (proto_envelope_verify(&env) != PROTO_OK) {
+    if (sig == P2P_SIG_UNKNOWN)
+        sig = proto_envelope_verify(&env) == PROTO_OK ? P2P_SIG_VALID : P2P_SIG_INVALID;
+    if (sig != P2P_SIG_VALID) {
         p2p_reject(c, l, link_peer, P2P_RJ_BAD_SIG, now);
         if (!l)
             c->io.hangup(c->io.ctx, link_peer);

@@ -115,6 +115,17 @@ int p2p_core_load_peers(p2p_core_t *self, const uint8_t *buf, size_t len, uint64
 /*  A message from the authenticated link peer LINK_PEER (raw envelope bytes). */
 void p2p_core_on_message(p2p_core_t *self, const uint8_t link_peer[static 32], const uint8_t *data,
                          size_t len, uint64_t now_ms);
+/*  One raw message received from a link, for p2p_core_on_messages. Borrowed. */
+typedef struct {
+    const uint8_t *peer; /* the authenticated link peer's 32-byte node id */
+    const uint8_t *data; /* the raw envelope bytes */
+    size_t len;
+} p2p_inmsg_t;
+/*  The N messages a transport received in one wakeup, handled in order with exactly the
+ *  outcome of N calls of p2p_core_on_message, except that the signatures of the new gossip
+ *  messages among them are checked together (proto_sig_check_batch: the same verdicts at a
+ *  fraction of the cost). Any N; MSGS and what it points to are only read during the call. */
+void p2p_core_on_messages(p2p_core_t *self, const p2p_inmsg_t *msgs, size_t n, uint64_t now_ms);
 /*  The transport reports a link it failed to establish or lost. */
 void p2p_core_on_link_down(p2p_core_t *self, const uint8_t peer[static 32], uint64_t now_ms);
 /*  Timers: call at least every heartbeat_ms/2. */

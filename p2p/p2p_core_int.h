@@ -23,6 +23,8 @@
 #define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
 #define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
+#define FRESH_PAST_MS 90000u      /* signed time accepted this far behind ours... */
+#define FRESH_FUTURE_MS 30000u    /* ...and this far ahead */
 
 /* Score penalties. */
 #define P2P_PEN_MALFORMED 10
@@ -136,6 +138,13 @@ typedef struct p2p_unicast_pending_t {
     struct p2p_unicast_pending_t *next;
 } p2p_unicast_pending_t;
 
+/* What is already known of a message's envelope signature (p2p_batch.c checks the
+   signatures of the gossip messages of one wakeup together). */
+typedef enum { P2P_SIG_UNKNOWN = 0, P2P_SIG_VALID, P2P_SIG_INVALID } p2p_sig_t;
+
+/* Scratch of p2p_core_on_messages (p2p_batch.c). */
+typedef struct p2p_batch_t p2p_batch_t;
+
 struct p2p_core_t {
     const proto_key_t *key;
     uint8_t id[32];
@@ -158,6 +167,7 @@ struct p2p_core_t {
     size_t n_links_cap;
 
     p2p_ban_t bans[P2P_BANS];
+    uint64_t bans_until_ms; /* the latest until_ms of any ban: none is in force from then */
 
     p2p_topic_t topics[P2P_MAX_TOPICS];
     uint64_t last_heartbeat_ms;
@@ -181,6 +191,7 @@ struct p2p_core_t {
     uint64_t last_ihave_ms;
     p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
+    p2p_batch_t *batch;                 /* p2p_core_on_messages scratch */
 };
 
 /* p2p_core.c */
@@ -222,6 +233,16 @@ size_t p2p_link_count_ready(const p2p_core_t *c);
 
 /* Notes that link L has shown it has gossip message ID. */
 void p2p_link_knows(p2p_link_t *l, const uint8_t id[static 32], uint64_t now);
+
+/* Handles one message from LINK_PEER (p2p_core_on_message's steps); KNOWN_ID (may be
+   NULL) is its envelope id when already computed, SIG its signature's verdict when
+   already checked. */
+void p2p_on_one(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t *data, size_t len,
+                const uint8_t *known_id, p2p_sig_t sig, uint64_t now);
+
+/* p2p_batch.c */
+p2p_batch_t *p2p_batch_new(void);
+void p2p_batch_destroy(p2p_batch_t **self_p);
 
 /* p2p_gossip.c */
 p2p_topic_t *p2p_topic_find(p2p_core_t *c, const char *name);

@@ -9,9 +9,11 @@
  *  speak for a node id whose CURVE key it does not hold. Messages on a DEALER come from
  *  the peer it is pinned to. Replies to a peer we did not dial go back through the
  *  ROUTER by routing id. Every socket has bounded queues and a maximum message size.
+ *  What arrives is received in batches (p2p_node_rx.c) and handed to the core together.
  *  One p2p_node per process (the ZAP endpoint is per ZeroMQ context).
  */
 #include "p2p/p2p_node.h"
+#include "p2p/p2p_node_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,73 +30,8 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 
-#define TICK_MS 50
-#define SAVE_EVERY_MS 30000
-#define HWM 4000
-#define RECV_BATCH 512
-#define MAX_ROUTES 256
-#define OPS_RING 256
-#define QUIET_RING 256 /* sends of p2p_node_send_linked: their results are not kept */
+#define QUIET_RING P2P_NODE_QUIET_RING
 #define LINKED_MAX 256 /* links p2p_node_send_linked reaches (max_peers is below) */
-#define SHUTDOWN_LINGER_MS 200
-/* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
-   flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
-#define CURVE_OVERHEAD 33
-/* Frames up to twice the envelope maximum reach the core, which refuses (and scores)
-   those above PROTO_ENVELOPE_MAX; ZeroMQ closes a connection that carries a larger one. */
-#define FRAME_MAX (2 * (int64_t)PROTO_ENVELOPE_MAX + CURVE_OVERHEAD)
-
-typedef struct {
-    bool used;
-    uint8_t id[32];
-    zsock_t *sock;
-    p2p_node_t *owner;
-} s_dealer_t;
-
-typedef struct {
-    bool used;
-    uint8_t curve[32];
-    uint8_t id[32];
-    uint8_t rid[256];
-    size_t rid_len;
-    uint64_t last_ms;
-} s_route_t;
-
-typedef struct {
-    uint64_t id;
-    bool is_send;
-    p2p_op_state_t state;
-    char text[P2P_ENDPOINT_MAX];
-} s_op_t;
-
-struct p2p_node_t {
-    p2p_config_t cfg;
-    zloop_t *loop;
-    zsock_t *router;
-    zsock_t *zap;
-    int timer_id;
-    p2p_core_t *core;
-    uint8_t id[32];
-    uint8_t curve_pub[32];
-    uint8_t curve_sec[32];
-    char listen[P2P_MAX_LISTEN][P2P_ENDPOINT_MAX];
-    size_t n_listen;
-    char *peers_path;
-    uint64_t last_save_ms;
-    s_dealer_t *dealers;
-    size_t n_dealers;
-    s_route_t routes[MAX_ROUTES];
-    s_op_t ops[OPS_RING];
-    uint64_t quiet[QUIET_RING]; /* ids of recent p2p_node_send_linked sends (0: none) */
-    size_t quiet_next;
-    uint64_t dropped_sends;
-    uint64_t forged;
-};
-
-static uint64_t s_now(void)
-{
-    return (uint64_t)zclock_time();
-}
 
 static void s_short(const uint8_t id[static 32], char out[static 9])
 {
@@ -103,7 +40,7 @@ static void s_short(const uint8_t id[static 32], char out[static 9])
 
 /* ---- dealers and routes ---- */
 
-static s_dealer_t *s_dealer_find(p2p_node_t *n, const uint8_t id[static 32])
+static p2p_dealer_t *s_dealer_find(p2p_node_t *n, const uint8_t id[static 32])
 {
     for (size_t i = 0; i < n->n_dealers; i++)
         if (n->dealers[i].used && memcmp(n->dealers[i].id, id, 32) == 0)
@@ -111,7 +48,7 @@ static s_dealer_t *s_dealer_find(p2p_node_t *n, const uint8_t id[static 32])
     return NULL;
 }
 
-static void s_dealer_close(p2p_node_t *n, s_dealer_t *d)
+static void s_dealer_close(p2p_node_t *n, p2p_dealer_t *d)
 {
     if (!d->used)
         return;
@@ -120,32 +57,12 @@ static void s_dealer_close(p2p_node_t *n, s_dealer_t *d)
     d->used = false;
 }
 
-static s_route_t *s_route_by_curve(p2p_node_t *n, const uint8_t curve[static 32])
+static p2p_route_t *s_route_by_id(p2p_node_t *n, const uint8_t id[static 32])
 {
-    for (size_t i = 0; i < MAX_ROUTES; i++)
-        if (n->routes[i].used && memcmp(n->routes[i].curve, curve, 32) == 0)
-            return &n->routes[i];
-    return NULL;
-}
-
-static s_route_t *s_route_by_id(p2p_node_t *n, const uint8_t id[static 32])
-{
-    for (size_t i = 0; i < MAX_ROUTES; i++)
+    for (size_t i = 0; i < P2P_NODE_MAX_ROUTES; i++)
         if (n->routes[i].used && memcmp(n->routes[i].id, id, 32) == 0)
             return &n->routes[i];
     return NULL;
-}
-
-static s_route_t *s_route_add(p2p_node_t *n)
-{
-    s_route_t *oldest = &n->routes[0];
-    for (size_t i = 0; i < MAX_ROUTES; i++) {
-        if (!n->routes[i].used)
-            return &n->routes[i];
-        if (n->routes[i].last_ms < oldest->last_ms)
-            oldest = &n->routes[i];
-    }
-    return oldest;
 }
 
 /* ---- io callbacks from the core ---- */
@@ -153,27 +70,25 @@ static s_route_t *s_route_add(p2p_node_t *n)
 static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     p2p_node_t *n = ctx;
-    s_dealer_t *d = s_dealer_find(n, peer);
+    p2p_dealer_t *d = s_dealer_find(n, peer);
     if (d) {
         if (zmq_send(zsock_resolve(d->sock), data, len, ZMQ_DONTWAIT) < 0)
             n->dropped_sends++;
         return;
     }
-    s_route_t *r = s_route_by_id(n, peer);
+    p2p_route_t *r = s_route_by_id(n, peer);
     void *h = zsock_resolve(n->router);
     if (!r || zmq_send(h, r->rid, r->rid_len, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
         zmq_send(h, data, len, ZMQ_DONTWAIT) < 0)
         n->dropped_sends++;
 }
 
-static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
-
 static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
 {
     p2p_node_t *n = ctx;
     char s[9];
     s_short(peer, s);
-    s_dealer_t *d = s_dealer_find(n, peer);
+    p2p_dealer_t *d = s_dealer_find(n, peer);
     if (d)
         return;
     for (size_t i = 0; i < n->n_dealers && !d; i++)
@@ -190,10 +105,10 @@ static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endp
     zsock_set_curve_serverkey_bin(sock, server);
     zsock_set_curve_publickey_bin(sock, n->curve_pub);
     zsock_set_curve_secretkey_bin(sock, n->curve_sec);
-    zsock_set_sndhwm(sock, HWM);
-    zsock_set_rcvhwm(sock, HWM);
+    zsock_set_sndhwm(sock, P2P_NODE_HWM);
+    zsock_set_rcvhwm(sock, P2P_NODE_HWM);
     zsock_set_linger(sock, 0);
-    zsock_set_maxmsgsize(sock, FRAME_MAX);
+    zsock_set_maxmsgsize(sock, P2P_NODE_FRAME_MAX);
     zsock_set_reconnect_ivl(sock, 200);
     zsock_set_reconnect_ivl_max(sock, 5000);
     if (zsock_connect(sock, "%s", endpoint) != 0) {
@@ -205,7 +120,7 @@ static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endp
     memcpy(d->id, peer, 32);
     d->sock = sock;
     d->owner = n;
-    zloop_reader(n->loop, sock, s_dealer_readable, d);
+    zloop_reader(n->loop, sock, p2p_node_dealer_readable, d);
     zloop_reader_set_tolerant(n->loop, sock);
     GLOG(DEBUG, NET, "dialing %s at %s", s, endpoint);
 }
@@ -213,10 +128,10 @@ static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endp
 static void s_io_hangup(void *ctx, const uint8_t peer[static 32])
 {
     p2p_node_t *n = ctx;
-    s_dealer_t *d = s_dealer_find(n, peer);
+    p2p_dealer_t *d = s_dealer_find(n, peer);
     if (d)
         s_dealer_close(n, d);
-    s_route_t *r = s_route_by_id(n, peer);
+    p2p_route_t *r = s_route_by_id(n, peer);
     if (r)
         r->used = false;
 }
@@ -242,10 +157,10 @@ static void s_io_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind
         n->cfg.cb.on_unicast(n->cfg.cb.ctx, from, kind, data, len);
 }
 
-static s_op_t *s_op_slot(p2p_node_t *n, uint64_t id, bool is_send)
+static p2p_op_t *s_op_slot(p2p_node_t *n, uint64_t id, bool is_send)
 {
     /* ids of both kinds come from separate counters: keep them apart by the flag */
-    s_op_t *o = &n->ops[(id * 2 + is_send) % OPS_RING];
+    p2p_op_t *o = &n->ops[(id * 2 + is_send) % P2P_NODE_OPS_RING];
     return o;
 }
 
@@ -253,7 +168,7 @@ static void s_io_lookup_done(void *ctx, uint64_t id, const uint8_t target[static
                              const char *endpoint)
 {
     p2p_node_t *n = ctx;
-    s_op_t *o = s_op_slot(n, id, false);
+    p2p_op_t *o = s_op_slot(n, id, false);
     o->id = id;
     o->is_send = false;
     o->state = endpoint ? P2P_OP_DONE : P2P_OP_FAILED;
@@ -278,7 +193,7 @@ static void s_io_send_done(void *ctx, uint64_t id, int status, const char *reaso
     p2p_node_t *n = ctx;
     if (s_quiet_take(n, id))
         return; /* a neighbour-only message: nobody polls its result */
-    s_op_t *o = s_op_slot(n, id, true);
+    p2p_op_t *o = s_op_slot(n, id, true);
     o->id = id;
     o->is_send = true;
     o->state = status == 0 ? P2P_OP_DONE : P2P_OP_FAILED;
@@ -293,112 +208,6 @@ static bool s_io_policy(void *ctx, const char *topic, const uint8_t origin[stati
 }
 
 /* ---- socket handlers ---- */
-
-static int s_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg)
-{
-    s_dealer_t *d = arg;
-    p2p_node_t *n = d->owner;
-    uint8_t peer[32];
-    memcpy(peer, d->id, 32); /* the core may hang up (and reuse D) while handling */
-    void *h = zsock_resolve(sock);
-    for (int i = 0; i < RECV_BATCH; i++) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            break;
-        }
-        bool more = zmq_msg_more(&msg);
-        if (!more)
-            p2p_core_on_message(n->core, peer, zmq_msg_data(&msg), zmq_msg_size(&msg), s_now());
-        zmq_msg_close(&msg);
-        if (!d->used || d->sock != sock)
-            break;     /* hung up while handling */
-        while (more) { /* multi-frame messages are not ours: drain */
-            zmq_msg_init(&msg);
-            if (zmq_msg_recv(&msg, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&msg);
-                break;
-            }
-            more = zmq_msg_more(&msg);
-            zmq_msg_close(&msg);
-        }
-    }
-    (void)loop;
-    return 0;
-}
-
-/* Attributes a ROUTER message to a node id by its CURVE key; false if it cannot be. */
-static bool s_attribute(p2p_node_t *n, zmq_msg_t *rid, zmq_msg_t *payload, uint8_t out[static 32])
-{
-    const char *user = zmq_msg_gets(payload, "User-Id");
-    uint8_t curve[32];
-    if (!user || proto_hex_decode(user, curve, 32) != 0)
-        return false;
-    uint64_t now = s_now();
-    if (p2p_core_curve_banned(n->core, curve, now))
-        return false; /* its connection predates the ban: ignore it cheaply */
-    s_route_t *r = s_route_by_curve(n, curve);
-    if (!r) {
-        proto_envelope_t env;
-        uint8_t derived[32];
-        if (proto_envelope_decode(zmq_msg_data(payload), zmq_msg_size(payload), &env) != PROTO_OK ||
-            proto_key_curve_public(env.sender, derived) != 0 || memcmp(derived, curve, 32) != 0) {
-            n->forged++;
-            return false;
-        }
-        r = s_route_add(n);
-        memset(r, 0, sizeof *r);
-        r->used = true;
-        memcpy(r->curve, curve, 32);
-        memcpy(r->id, env.sender, 32);
-    }
-    size_t rl = zmq_msg_size(rid);
-    if (rl > sizeof r->rid)
-        return false;
-    memcpy(r->rid, zmq_msg_data(rid), rl);
-    r->rid_len = rl;
-    r->last_ms = now;
-    memcpy(out, r->id, 32);
-    return true;
-}
-
-static int s_router_readable(zloop_t *loop, zsock_t *sock, void *arg)
-{
-    p2p_node_t *n = arg;
-    void *h = zsock_resolve(sock);
-    for (int i = 0; i < RECV_BATCH; i++) {
-        zmq_msg_t rid, payload;
-        zmq_msg_init(&rid);
-        if (zmq_msg_recv(&rid, h, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&rid);
-            break;
-        }
-        zmq_msg_init(&payload);
-        bool ok = zmq_msg_more(&rid) && zmq_msg_recv(&payload, h, ZMQ_DONTWAIT) >= 0;
-        bool more = ok && zmq_msg_more(&payload);
-        uint8_t peer[32];
-        if (ok && !more && s_attribute(n, &rid, &payload, peer))
-            p2p_core_on_message(n->core, peer, zmq_msg_data(&payload), zmq_msg_size(&payload),
-                                s_now());
-        else
-            GLOG_RATELIMITED(DEBUG, NET, "dropped an unattributable inbound message");
-        zmq_msg_close(&payload);
-        zmq_msg_close(&rid);
-        while (more) {
-            zmq_msg_t extra;
-            zmq_msg_init(&extra);
-            if (zmq_msg_recv(&extra, h, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&extra);
-                break;
-            }
-            more = zmq_msg_more(&extra);
-            zmq_msg_close(&extra);
-        }
-    }
-    (void)loop;
-    return 0;
-}
 
 /* ZAP (RFC 27): admit CURVE clients that are not banned; User-Id = hex client key. */
 static int s_zap_readable(zloop_t *loop, zsock_t *sock, void *arg)
@@ -418,7 +227,7 @@ static int s_zap_readable(zloop_t *loop, zsock_t *sock, void *arg)
     char user[65] = "";
     if (version && strcmp(version, "1.0") == 0 && mechanism && strcmp(mechanism, "CURVE") == 0 &&
         key && zframe_size(key) == 32) {
-        if (p2p_core_curve_banned(n->core, zframe_data(key), s_now())) {
+        if (p2p_core_curve_banned(n->core, zframe_data(key), p2p_node_now())) {
             text = "banned";
         } else {
             proto_hex_encode(zframe_data(key), 32, user);
@@ -489,9 +298,9 @@ static void s_load_peers(p2p_node_t *n, uint64_t now)
 static int s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     p2p_node_t *n = arg;
-    uint64_t now = s_now();
+    uint64_t now = p2p_node_now();
     p2p_core_tick(n->core, now);
-    if (now >= n->last_save_ms + SAVE_EVERY_MS)
+    if (now >= n->last_save_ms + P2P_NODE_SAVE_EVERY_MS)
         s_save_peers(n, now);
     (void)loop;
     (void)timer_id;
@@ -532,6 +341,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     n->cfg = *cfg;
     n->loop = loop;
     n->timer_id = -1;
+    n->flush_timer = -1;
     memcpy(n->id, proto_key_public(cfg->key), 32);
     if (proto_key_curve_public(n->id, n->curve_pub) != 0 ||
         proto_key_curve_secret(cfg->key, n->curve_sec) != 0) {
@@ -552,10 +362,10 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     zsock_set_curve_server(n->router, 1);
     zsock_set_curve_publickey_bin(n->router, n->curve_pub);
     zsock_set_curve_secretkey_bin(n->router, n->curve_sec);
-    zsock_set_rcvhwm(n->router, HWM);
-    zsock_set_sndhwm(n->router, HWM);
+    zsock_set_rcvhwm(n->router, P2P_NODE_HWM);
+    zsock_set_sndhwm(n->router, P2P_NODE_HWM);
     zsock_set_linger(n->router, 0);
-    zsock_set_maxmsgsize(n->router, FRAME_MAX);
+    zsock_set_maxmsgsize(n->router, P2P_NODE_FRAME_MAX);
     zsock_set_router_mandatory(n->router, 1);
     for (size_t i = 0; i < cfg->n_listen; i++)
         if (s_bind(n, cfg->listen[i], err, err_cap) != 0)
@@ -589,7 +399,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
                    .on_lookup_done = s_io_lookup_done,
                    .on_send_done = s_io_send_done,
                    .policy = cfg->cb.room_policy ? s_io_policy : NULL};
-    uint64_t now = s_now();
+    uint64_t now = p2p_node_now();
     n->core = p2p_core_new(&cc, &io, now);
     if (!n->core) {
         snprintf(err, err_cap, "cannot start the p2p core (bad endpoint?)");
@@ -605,9 +415,9 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     }
     n->last_save_ms = now;
     zloop_reader(loop, n->zap, s_zap_readable, n);
-    zloop_reader(loop, n->router, s_router_readable, n);
+    zloop_reader(loop, n->router, p2p_node_router_readable, n);
     zloop_reader_set_tolerant(loop, n->router);
-    n->timer_id = zloop_timer(loop, TICK_MS, 0, s_tick, n);
+    n->timer_id = zloop_timer(loop, P2P_NODE_TICK_MS, 0, s_tick, n);
     for (size_t i = 0; i < cfg->n_seeds; i++) {
         uint8_t sid[32];
         char ep[P2P_ENDPOINT_MAX];
@@ -634,18 +444,19 @@ void p2p_node_destroy(p2p_node_t **self_p)
         return;
     p2p_node_t *n = *self_p;
     if (n->core) {
-        uint64_t now = s_now();
+        uint64_t now = p2p_node_now();
         p2p_core_shutdown(n->core, now);
         s_save_peers(n, now);
         /* let the goodbyes leave: a short linger on every socket that carries them */
         for (size_t i = 0; n->dealers && i < n->n_dealers; i++)
             if (n->dealers[i].used)
-                zsock_set_linger(n->dealers[i].sock, SHUTDOWN_LINGER_MS);
+                zsock_set_linger(n->dealers[i].sock, P2P_NODE_SHUTDOWN_LINGER_MS);
         if (n->router)
-            zsock_set_linger(n->router, SHUTDOWN_LINGER_MS);
+            zsock_set_linger(n->router, P2P_NODE_SHUTDOWN_LINGER_MS);
     }
     if (n->timer_id >= 0)
         zloop_timer_end(n->loop, n->timer_id);
+    p2p_node_rx_discard(n);
     for (size_t i = 0; n->dealers && i < n->n_dealers; i++)
         s_dealer_close(n, &n->dealers[i]);
     if (n->router) {
@@ -687,7 +498,7 @@ int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err
         snprintf(err, err_cap, "bad room name (1-63 characters of a-z 0-9 . _ -)");
         return -1;
     }
-    if (p2p_core_room_join(self->core, room, s_now()) != 0) {
+    if (p2p_core_room_join(self->core, room, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "cannot join more than %d rooms", P2P_REC_ROOMS);
         return -1;
     }
@@ -696,7 +507,7 @@ int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err
 
 int p2p_node_room_leave(p2p_node_t *self, const char *room, char *err, size_t err_cap)
 {
-    if (p2p_core_room_leave(self->core, room, s_now()) != 0) {
+    if (p2p_core_room_leave(self->core, room, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "not a member of room %s", room);
         return -1;
     }
@@ -714,7 +525,7 @@ int p2p_node_room_post(p2p_node_t *self, const char *room, const uint8_t *data, 
         snprintf(err, err_cap, "post too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
         return -1;
     }
-    if (p2p_core_room_post(self->core, room, data, len, s_now()) != 0) {
+    if (p2p_core_room_post(self->core, room, data, len, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "cannot post to room %s", room);
         return -1;
     }
@@ -728,19 +539,19 @@ size_t p2p_node_rooms(const p2p_node_t *self, const char **names, size_t max)
 
 int p2p_node_broadcast(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len)
 {
-    return p2p_core_broadcast(self->core, kind, data, len, s_now());
+    return p2p_core_broadcast(self->core, kind, data, len, p2p_node_now());
 }
 
 uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char *err,
                          size_t err_cap)
 {
     /* Mark pending before starting: a known target completes inside the call. */
-    uint64_t id = p2p_core_lookup(self->core, target, s_now());
+    uint64_t id = p2p_core_lookup(self->core, target, p2p_node_now());
     if (!id) {
         snprintf(err, err_cap, "too many lookups in progress");
         return 0;
     }
-    s_op_t *o = s_op_slot(self, id, false);
+    p2p_op_t *o = s_op_slot(self, id, false);
     if (o->id != id) {
         o->id = id;
         o->is_send = false;
@@ -752,7 +563,7 @@ uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char
 
 p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpoint)
 {
-    s_op_t *o = s_op_slot(self, id, false);
+    p2p_op_t *o = s_op_slot(self, id, false);
     if (o->id != id || o->is_send)
         return P2P_OP_UNKNOWN;
     if (o->state != P2P_OP_PENDING)
@@ -775,12 +586,12 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t
         snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
         return 0;
     }
-    uint64_t id = p2p_core_send(self->core, dest, kind, data, len, s_now());
+    uint64_t id = p2p_core_send(self->core, dest, kind, data, len, p2p_node_now());
     if (!id) {
         snprintf(err, err_cap, "too many messages waiting to be delivered");
         return 0;
     }
-    s_op_t *o = s_op_slot(self, id, true);
+    p2p_op_t *o = s_op_slot(self, id, true);
     if (o->id != id) {
         o->id = id;
         o->is_send = true;
@@ -796,7 +607,7 @@ size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data
         return 0;
     uint8_t(*ids)[32] = malloc(LINKED_MAX * sizeof *ids);
     size_t n = ids ? p2p_core_linked(self->core, ids, LINKED_MAX) : 0, queued = 0;
-    uint64_t now = s_now();
+    uint64_t now = p2p_node_now();
     for (size_t i = 0; i < n; i++) {
         uint64_t id = p2p_core_send(self->core, ids[i], kind, data, len, now);
         if (!id)
@@ -811,7 +622,7 @@ size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data
 
 p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason)
 {
-    s_op_t *o = s_op_slot(self, id, true);
+    p2p_op_t *o = s_op_slot(self, id, true);
     if (o->id != id || !o->is_send)
         return P2P_OP_UNKNOWN;
     if (o->state == P2P_OP_FAILED)
@@ -821,7 +632,7 @@ p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason)
 
 size_t p2p_node_peers(p2p_node_t *self, p2p_peer_info_t *out, size_t max)
 {
-    return p2p_core_peers(self->core, s_now(), out, max);
+    return p2p_core_peers(self->core, p2p_node_now(), out, max);
 }
 
 void p2p_node_stats(const p2p_node_t *self, p2p_stats_t *out)

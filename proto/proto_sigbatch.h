@@ -4,7 +4,8 @@
  *  Every signature a node judges goes through here: transactions in batches, envelopes,
  *  votes, proposals and peer records one at a time (proto_sig_verify is proto_sig_check).
  *  Checking N signatures together (one multi-scalar multiplication over a random linear
- *  combination) costs a fraction of N separate checks. For a batch and a single check to
+ *  combination) costs a fraction of N separate checks, less still when signers repeat
+ *  (signatures by one key share one point of the multiplication). For a batch and a single check to
  *  agree on every input, both use the same "cofactored" rule, implemented here with this
  *  module's own group arithmetic (libsodium has no batch check, and the rule of its
  *  crypto_sign_verify_detached is cofactorless and has changed between releases):

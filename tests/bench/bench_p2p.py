@@ -26,6 +26,10 @@ Figures per run (only the benchmark's own posts count):
   cpu s/1k   CPU seconds (utime + stime of all node processes, /proc/PID/stat) per 1000
              posts over the run (window and drain), and the same minus what the idle
              network (pings, heartbeats) burns in that time
+  us/copy    the run's CPU per delivered copy (a post logged by a node other than its
+             origin), in microseconds
+  in/copy    envelopes the nodes received (p2p_stats msgs_in, all types) per delivered copy:
+             1 would be one copy each and nothing else
   rss/hwm    VmRSS max and mean over the nodes after the run, and the largest VmHWM (MiB)
 There is no pass/fail: it prints figures. Use a Release build (scripts/bench.sh).
 
@@ -106,6 +110,25 @@ def total_cpu(nodes):
 
 def room_last(node):
     return node.call("room_tail", {"room": ROOM, "after": 1 << 62}, timeout=30.0)["last"]
+
+
+def mark(what):
+    """Appends WHAT to the file named by $BENCH_P2P_MARKS, if set (a profiler attached to
+    the nodes can wait for a run's send window there)."""
+    path = os.environ.get("BENCH_P2P_MARKS")
+    if path:
+        with open(path, "a") as f:
+            f.write(what + "\n")
+
+
+def p2p_totals(nodes):
+    """The p2p counters (p2p_stats) summed over NODES."""
+    out = {}
+    for n in nodes:
+        for k, v in n.call("p2p_stats", timeout=30.0).items():
+            if isinstance(v, int):
+                out[k] = out.get(k, 0) + v
+    return out
 
 
 def percentile(sorted_vals, q):
@@ -201,8 +224,10 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
     seconds = count / float(per_origin_rate)
     total = count * len(origins)
     marks = [room_last(n) for n in nodes]
+    stats0 = p2p_totals(nodes)
     cpu0 = total_cpu(nodes)
     t0 = time.monotonic()
+    mark("start %.6f" % t0)
     for o in origins:
         got = nodes[o].call("room_post_many", {"room": ROOM, "count": count,
                                                "rate": per_origin_rate, "size": size})
@@ -223,8 +248,10 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
                 now - window_end >= DRAIN_MAX:
             break
     wall = (last_change if min(counts) < total else now) - t0
+    mark("end %.6f" % time.monotonic())
     cpu_run = total_cpu(nodes) - cpu0
     wall_all = time.monotonic() - t0
+    stats1 = p2p_totals(nodes)
     mems = [mem_kb(n.pid) for n in nodes]
     logs, gaps = [], 0
     for n, mk in zip(nodes, marks):
@@ -269,23 +296,29 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
         "dups": dups, "p50": percentile(lat, 0.50), "p99": percentile(lat, 0.99),
         "max": lat[-1] if lat else float("nan"), "done_s": done_s,
         "cpu": cpu_run, "cpu_1k": cpu_run / (total / 1000.0),
+        "cpu_copy_us": cpu_run / max(1, pairs - total) * 1e6,
+        "in_copy": (stats1["msgs_in"] - stats0["msgs_in"]) / float(max(1, pairs - total)),
         "cpu_1k_busy": max(0.0, cpu_run - idle_cpu_rate * wall_all) / (total / 1000.0),
         "rss_max": max(rss) / 1024.0, "rss_mean": sum(rss) / len(rss) / 1024.0,
         "hwm_max": max(h for _, h in mems) / 1024.0,
         "gaps": gaps, "wall": wall,
+        "refused": {k: stats1.get(k, 0) - stats0.get(k, 0)
+                    for k in ("bad_sig", "malformed", "rate_limited", "banned")
+                    if stats1.get(k, 0) != stats0.get(k, 0)},
     }
 
 
 def print_table(runs, n_nodes):
     head = ("load", "offered/s", "posted", "all-%d/s" % n_nodes, "msgs-short",
             "missing", "dups", "p50 ms", "p99 ms", "max ms", "done s", "cpu s/1k",
-            "(over idle)", "rss max", "rss mean", "hwm max")
+            "(over idle)", "us/copy", "in/copy", "rss max", "rss mean", "hwm max")
     rows = []
     for r in runs:
         rows.append((r["label"], "%d" % r["offered"], "%d" % r["posted"], "%.0f" % r["all_rate"],
                      "%d" % r["short"], "%d" % r["missing"], "%d" % r["dups"],
                      "%.0f" % r["p50"], "%.0f" % r["p99"], "%.0f" % r["max"],
                      "%.1f" % r["done_s"], "%.3f" % r["cpu_1k"], "%.3f" % r["cpu_1k_busy"],
+                     "%.0f" % r["cpu_copy_us"], "%.2f" % r["in_copy"],
                      "%.1f" % r["rss_max"], "%.1f" % r["rss_mean"], "%.1f" % r["hwm_max"]))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     line = "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))
@@ -298,7 +331,13 @@ def print_table(runs, n_nodes):
           % n_nodes)
     print("cpu s/1k: CPU seconds of all %d nodes per 1000 posts over the run; (over idle): "
           "minus the idle network's CPU for the same time; rss/hwm in MiB per node" % n_nodes)
+    print("us/copy: CPU microseconds of all nodes per delivered copy (post logged by a node "
+          "other than its origin); in/copy: envelopes received by all nodes (p2p_stats "
+          "msgs_in: posts, copies, repair, pings) per delivered copy")
     for r in runs:
+        if r["refused"]:
+            print("warning: %s: the nodes refused messages (p2p_stats): %s"
+                  % (r["label"], " ".join("%s %d" % kv for kv in sorted(r["refused"].items()))))
         if r["gaps"]:
             print("warning: %s: %d logged messages were evicted before the read (counted as "
                   "missing)" % (r["label"], r["gaps"]))

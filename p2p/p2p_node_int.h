@@ -1,0 +1,100 @@
+/*  p2p_node_int: the ZeroMQ shell's state, shared by p2p_node.c (sockets, io callbacks,
+ *  lifecycle, API) and p2p_node_rx.c (receiving in batches). Not part of the public API.
+ */
+#ifndef GENIE_P2P_NODE_INT_H
+#define GENIE_P2P_NODE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "p2p/p2p_core.h"
+#include "p2p/p2p_node.h"
+#include "proto/proto_envelope.h"
+
+#define P2P_NODE_TICK_MS 50
+#define P2P_NODE_SAVE_EVERY_MS 30000
+#define P2P_NODE_HWM 4000
+#define P2P_NODE_RECV_BATCH 256 /* messages handed to the core at once */
+#define P2P_NODE_DRAIN_MAX 2048 /* messages per wakeup */
+#define P2P_NODE_MAX_ROUTES 256
+#define P2P_NODE_OPS_RING 256
+#define P2P_NODE_QUIET_RING 256 /* sends of p2p_node_send_linked: their results are not kept */
+#define P2P_NODE_SHUTDOWN_LINGER_MS 200
+/* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
+   flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
+#define P2P_NODE_CURVE_OVERHEAD 33
+/* Frames up to twice the envelope maximum reach the core, which refuses (and scores)
+   those above PROTO_ENVELOPE_MAX; ZeroMQ closes a connection that carries a larger one. */
+#define P2P_NODE_FRAME_MAX (2 * (int64_t)PROTO_ENVELOPE_MAX + P2P_NODE_CURVE_OVERHEAD)
+
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    zsock_t *sock;
+    p2p_node_t *owner;
+} p2p_dealer_t;
+
+typedef struct {
+    bool used;
+    uint8_t curve[32];
+    uint8_t id[32];
+    uint8_t rid[256];
+    size_t rid_len;
+    uint64_t last_ms;
+} p2p_route_t;
+
+typedef struct {
+    zmq_msg_t msg;
+    uint8_t peer[32];
+} p2p_rx_t;
+
+typedef struct {
+    uint64_t id;
+    bool is_send;
+    p2p_op_state_t state;
+    char text[P2P_ENDPOINT_MAX];
+} p2p_op_t;
+
+struct p2p_node_t {
+    p2p_config_t cfg;
+    zloop_t *loop;
+    zsock_t *router;
+    zsock_t *zap;
+    int timer_id;
+    p2p_core_t *core;
+    uint8_t id[32];
+    uint8_t curve_pub[32];
+    uint8_t curve_sec[32];
+    char listen[P2P_MAX_LISTEN][P2P_ENDPOINT_MAX];
+    size_t n_listen;
+    char *peers_path;
+    uint64_t last_save_ms;
+    p2p_dealer_t *dealers;
+    size_t n_dealers;
+    p2p_route_t routes[P2P_NODE_MAX_ROUTES];
+    p2p_op_t ops[P2P_NODE_OPS_RING];
+    uint64_t quiet[P2P_NODE_QUIET_RING]; /* ids of recent p2p_node_send_linked sends (0: none) */
+    size_t quiet_next;
+    uint64_t dropped_sends;
+    uint64_t forged;
+    p2p_rx_t rx[P2P_NODE_RECV_BATCH]; /* the batch being received */
+    p2p_inmsg_t rx_in[P2P_NODE_RECV_BATCH];
+    size_t n_rx;
+    int flush_timer; /* the zloop timer that hands the batch over, or -1 */
+};
+
+/* The loop's clock (ms). */
+static inline uint64_t p2p_node_now(void)
+{
+    return (uint64_t)zclock_time();
+}
+
+/* p2p_node_rx.c: zloop reader handlers of a DEALER (ARG: its p2p_dealer_t) and of the
+   ROUTER (ARG: the node); both drain every link socket into batches for the core. */
+int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
+int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
+/* Drops a batch not yet handed over and its timer (before the node is destroyed). */
+void p2p_node_rx_discard(p2p_node_t *n);
+
+#endif
