@@ -210,6 +210,24 @@ static int s_answer(const uint8_t *frame, size_t len, enclave_ans_type_t want, e
     return NODE_CLI_EXIT_OK;
 }
 
+/* Encodes R, calls the enclave through the node and checks the answer is a WANT; *FRAME
+   (caller frees, also on failure) holds the bytes *A points into. Exit status. */
+static int s_exchange(node_cli_t *cli, const s_opts_t *o, const enclave_req_t *r,
+                      enclave_ans_type_t want, uint8_t **frame, size_t *frame_len, enclave_ans_t *a)
+{
+    uint8_t *req = NULL;
+    size_t req_len = 0;
+    *frame = NULL;
+    int rc = enclave_wire_req_encode(r, &req, &req_len);
+    if (rc != PROTO_OK)
+        return node_cli_fail("cannot encode the request: %s", proto_err_str(rc));
+    rc = s_call(cli, o, req, req_len, frame, frame_len);
+    free(req);
+    if (rc == NODE_CLI_EXIT_OK)
+        rc = s_answer(*frame, *frame_len, want, a);
+    return rc;
+}
+
 static json_t *s_hexj(const uint8_t *p, size_t n)
 {
     char buf[129];
@@ -255,8 +273,8 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
     rc = s_enclave_keys(cli, o.enclave, "validation", sign_pk, box_pk);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    uint8_t *data = NULL, *sealed = NULL, *req = NULL, *frame = NULL;
-    size_t len = 0, sealed_len = 0, req_len = 0, frame_len = 0;
+    uint8_t *data = NULL, *sealed = NULL, *frame = NULL;
+    size_t len = 0, sealed_len = 0, frame_len = 0;
     if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
         return rc;
     double t0 = s_ms(); /* the path: seal, relay, open and check, answer, verify */
@@ -272,16 +290,10 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
     r.u.validate_sealed.data_type = type;
     r.u.validate_sealed.sealed = sealed;
     r.u.validate_sealed.sealed_len = sealed_len;
-    rc = enclave_wire_req_encode(&r, &req, &req_len);
-    free(sealed);
-    if (rc != PROTO_OK)
-        return node_cli_fail("cannot encode the request: %s", proto_err_str(rc));
-    rc = s_call(cli, &o, req, req_len, &frame, &frame_len);
-    free(req);
     enclave_ans_t a;
     enclave_report_t rep;
-    if (rc == NODE_CLI_EXIT_OK)
-        rc = s_answer(frame, frame_len, ENCLAVE_ANS_REPORT, &a);
+    rc = s_exchange(cli, &o, &r, ENCLAVE_ANS_REPORT, &frame, &frame_len, &a);
+    free(sealed);
     if (rc == NODE_CLI_EXIT_OK && enclave_report_decode(a.u.blob.bytes, a.u.blob.len, &rep) != 0)
         rc = node_cli_fail("the validation report does not decode");
     free(frame);
@@ -327,8 +339,8 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     rc = s_enclave_keys(cli, o.enclave, "training", sign_pk, box_pk);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    uint8_t *data = NULL, *sealed = NULL, *req = NULL, *frame = NULL;
-    size_t len = 0, sealed_len = 0, req_len = 0, frame_len = 0;
+    uint8_t *data = NULL, *sealed = NULL, *frame = NULL;
+    size_t len = 0, sealed_len = 0, frame_len = 0;
     if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
         return rc;
     double t0 = s_ms();
@@ -348,16 +360,10 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     memcpy(r.u.donate.commitment, commit, 32);
     r.u.donate.sealed = sealed;
     r.u.donate.sealed_len = sealed_len;
-    rc = enclave_wire_req_encode(&r, &req, &req_len);
-    free(sealed);
-    if (rc != PROTO_OK)
-        return node_cli_fail("cannot encode the request: %s", proto_err_str(rc));
-    rc = s_call(cli, &o, req, req_len, &frame, &frame_len);
-    free(req);
     enclave_ans_t a;
     enclave_receipt_t rec;
-    if (rc == NODE_CLI_EXIT_OK)
-        rc = s_answer(frame, frame_len, ENCLAVE_ANS_RECEIPT, &a);
+    rc = s_exchange(cli, &o, &r, ENCLAVE_ANS_RECEIPT, &frame, &frame_len, &a);
+    free(sealed);
     if (rc == NODE_CLI_EXIT_OK && enclave_receipt_decode(a.u.blob.bytes, a.u.blob.len, &rec) != 0)
         rc = node_cli_fail("the donation receipt does not decode");
     free(frame);
