@@ -39,9 +39,7 @@ There is no pass/fail: it prints figures. Use a Release build (scripts/bench.sh)
 import argparse
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -49,6 +47,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 
 from genie_testlib import Node, wait_for  # noqa: E402
+from benchlib import Fleet, cpu_seconds, mem_kb, percentile  # noqa: E402
 
 ROOM = "bench"
 READ_MAX = 512          # node_p2p.c: READ_MAX messages per room_tail call
@@ -60,48 +59,6 @@ RUN_MAX_POSTS = 4000    # posts per run, so that every node's log holds the whol
 DRAIN_QUIET = 4.0       # a run ends when no node logged anything new for this long...
 DRAIN_MAX = 60.0        # ...or this long after the send window, whichever comes first
 IDLE_SECONDS = 3.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-class Fleet:
-    """What genie_testlib.Node expects of its runner: bindir, tmp, track()."""
-
-    def __init__(self, bindir, keep):
-        self.bindir = os.path.abspath(bindir)
-        self.tmp = tempfile.mkdtemp(prefix="genie-bench-p2p-")
-        self.keep = keep
-        self.nodes = []
-        for exe in ("genie-node", "genie"):
-            if not os.access(os.path.join(self.bindir, exe), os.X_OK):
-                raise SystemExit("bench_p2p: %s/%s not found (build first)" % (self.bindir, exe))
-
-    def track(self, node):
-        if node not in self.nodes:
-            self.nodes.append(node)
-
-    def close(self):
-        for n in self.nodes:
-            n.kill()
-        if self.keep:
-            print("bench_p2p: files kept in %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / float(CLK_TCK)
-
-
-def mem_kb(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                k, v = line.split(":", 1)
-                out[k] = int(v.split()[0])
-    return out.get("VmRSS", 0), out.get("VmHWM", 0)
 
 
 def total_cpu(nodes):
@@ -129,13 +86,6 @@ def p2p_totals(nodes):
             if isinstance(v, int):
                 out[k] = out.get(k, 0) + v
     return out
-
-
-def percentile(sorted_vals, q):
-    if not sorted_vals:
-        return float("nan")
-    k = min(len(sorted_vals) - 1, max(0, int(round(q * (len(sorted_vals) - 1)))))
-    return sorted_vals[k]
 
 
 # ---- network set-up ----
@@ -365,7 +315,7 @@ def main():
     print("bench_p2p: %d nodes, %d origins, loads %s/s per origin, %g s each, %d-byte posts, "
           "seed %d, %d CPUs" % (args.nodes, args.origins, args.loads, args.seconds, args.size,
                                 seed, os.cpu_count() or 0), flush=True)
-    fleet = Fleet(args.bindir, args.keep)
+    fleet = Fleet(args.bindir, args.keep, "bench_p2p")
     try:
         nodes, ids = start_network(fleet, args.nodes, rng)
         join_and_probe(nodes)

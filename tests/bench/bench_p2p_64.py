@@ -33,7 +33,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
@@ -41,57 +40,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
                                 "integration"))
 
 from genie_testlib import Node, wait_for  # noqa: E402
+from benchlib import Fleet, cpu_seconds, percentile  # noqa: E402
 
 ROOM = "bench"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 START_TIMEOUT = 120.0
 FORM_TIMEOUT = 180.0
 DELIVER_TIMEOUT = 30.0
 LOOKUP_TIMEOUT = 20.0
 
 
-class Fleet:
-    """What genie_testlib.Node expects of its runner: bindir, tmp, track()."""
-
-    def __init__(self, bindir, keep):
-        self.bindir = os.path.abspath(bindir)
-        self.tmp = tempfile.mkdtemp(prefix="genie-bench-p2p64-")
-        self.keep = keep
-        self.nodes = []
-        for exe in ("genie-node", "genie"):
-            if not os.access(os.path.join(self.bindir, exe), os.X_OK):
-                raise SystemExit("bench_p2p_64: %s/%s not found (build first)"
-                                 % (self.bindir, exe))
-
-    def track(self, node):
-        if node not in self.nodes:
-            self.nodes.append(node)
-
-    def close(self):
-        for n in self.nodes:
-            n.kill()
-        if self.keep:
-            print("bench_p2p_64: files kept in %s" % self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / float(CLK_TCK)
-
-
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
-
-
-def percentile(vals, q):
-    if not vals:
-        return float("nan")
-    vals = sorted(vals)
-    return vals[min(len(vals) - 1, max(0, int(round(q * (len(vals) - 1)))))]
 
 
 def check_ports(base, n):
@@ -329,7 +289,7 @@ def main():
           "%d, %d CPUs, load average %s" % (args.nodes, args.authorities, args.heartbeat_ms,
                                             args.base_port, args.base_port + args.nodes - 1,
                                             seed, os.cpu_count() or 0, loadavg()), flush=True)
-    fleet = Fleet(args.bindir, args.keep)
+    fleet = Fleet(args.bindir, args.keep, "bench_p2p_64")
     try:
         nodes, ids = start(fleet, args)
         measure_idle(nodes, args.idle)
