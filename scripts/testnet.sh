@@ -6,12 +6,14 @@
 #                                  i>0 gets one seed, a node of an earlier wave
 #   scripts/testnet.sh status      show each node's id, links, rooms and ledger head
 #   scripts/testnet.sh down        stop every node cleanly
-#   scripts/testnet.sh demo        build, start 6 nodes (4 authorities), and walk through
-#                                  blocks, a transfer, rooms, lookup and unicast; stops the
-#                                  network at the end
+#   scripts/testnet.sh demo        build, start 6 nodes (4 authorities, node 4 an enclave
+#                                  runner), and walk through blocks, a transfer, enclaves
+#                                  (certify, spawn, register, validate, donate), rooms,
+#                                  lookup and unicast; stops the network at the end
 # Environment: TESTNET_DIR (default ./testnet), BASE_PORT (default 21100: below the kernel's
 # ephemeral range, where outgoing connections and --rpc port 0 land), BUILD_DIR
 # (default build), AUTHORITIES, HEARTBEAT_MS (empty-block period, default 2000),
+# RUNNER (index of a node started as an enclave runner; none by default),
 # KEEP=1 keeps the demo network running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,10 +29,12 @@ die() { echo "testnet: error: $*" >&2; exit 1; }
 
 build() {
   scripts/bootstrap.sh
-  if [ ! -x "$NODE" ] || [ ! -x "$CLI" ] || [ -n "$(find node p2p proto ledger CMakeLists.txt -newer "$NODE" -print -quit 2>/dev/null)" ]; then
+  if [ ! -x "$NODE" ] || [ ! -x "$CLI" ] || [ ! -x "$BUILD_DIR/genie-enclave" ] ||
+     [ ! -x "$BUILD_DIR/genie-cohort" ] ||
+     [ -n "$(find node p2p proto ledger enclave ml CMakeLists.txt -newer "$NODE" -print -quit 2>/dev/null)" ]; then
     say "building genie (Release) in $BUILD_DIR"
     cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DGENIE_SANITIZE=OFF -DGENIE_BENCH=ON >/dev/null
-    cmake --build "$BUILD_DIR" -j "$(nproc)" --target genie-node genie >/dev/null
+    cmake --build "$BUILD_DIR" -j "$(nproc)" --target genie-node genie genie-enclave genie-cohort >/dev/null
   fi
 }
 
@@ -83,6 +87,8 @@ start_node() { # start_node I SEED: starts node I in the background (its datadir
   if [ "$i" -lt "$auth" ]; then
     role=authority
     [ -f "$dir/accounts/authority.key" ] || install -m 0600 "$gen/authority-$((i + 1)).key" "$dir/accounts/authority.key"
+  elif [ "$i" = "${RUNNER:-}" ]; then
+    role=enclave-runner
   fi
   local args=(--datadir "$dir" --listen "tcp://127.0.0.1:$port" --role "$role"
               --genesis "$gen/genesis.json"
@@ -175,13 +181,49 @@ down() {
   say "testnet stopped"
 }
 
+# The enclave part of the demo: node 4 (an enclave runner) gets its platform certified by the
+# testnet's attestation service for the account RUNNER_ACCOUNT, spawns a validation and a
+# training enclave that register themselves on the ledger, and node 5, a data owner, has a
+# synthetic phenotype table validated and then donates it, sealed end to end.
+enclaves() {
+  local account=$1 pk
+  say "node 4 runs enclaves: the attestation service named in genesis certifies its platform key (genie attest certify)"
+  pk=$(g 4 --json enclave platform | json 'd["platform_pk"]')
+  "$CLI" attest certify --as-key "$gen/attestation.key" --platform "$pk" --runner node4 \
+    --account "$account" --days 30 --out "$TESTNET_DIR/runner.cert"
+  g 4 enclave cert-install "$TESTNET_DIR/runner.cert"
+  say "node 4 spawns a validation and a training enclave; each is attested and registers itself on the ledger"
+  local kind
+  for kind in validation training; do g 4 enclave spawn "$kind"; done
+  local t
+  for t in $(seq 1 60); do
+    [ "$(g 4 --json enclave local | json 'sum(1 for e in d if e.get("registration") == "registered")')" -ge 2 ] && break
+    sleep 0.5
+  done
+  g 4 enclave local
+  local val tr
+  val=$(g 4 --json enclave local | json '[e["id"] for e in d if e["kind"] == "validation"][0]')
+  tr=$(g 4 --json enclave local | json '[e["id"] for e in d if e["kind"] == "training"][0]')
+  say "node 2 reads the enclave registry from its copy of the ledger (genie enclave list)"
+  for t in $(seq 1 30); do g 2 enclave list | grep -q "${tr:0:16}" && break; sleep 0.5; done
+  g 2 enclave list
+  say "node 5, a data owner, makes a synthetic cohort (genie-cohort) and has its phenotype table validated"
+  "$BUILD_DIR/genie-cohort" --out "$TESTNET_DIR/cohort" --samples 40 --snps 200 --csv --seed 7 >/dev/null
+  for t in $(seq 1 30); do
+    g 5 data validate "$TESTNET_DIR/cohort/phenotypes.csv" --enclave "$val" --type csv && break
+    sleep 1
+  done
+  say "node 5 donates the table to the training enclave: sealed to its key, relayed by node 4, receipt signed by the enclave"
+  g 5 data donate "$TESTNET_DIR/cohort/phenotypes.csv" --enclave "$tr"
+}
+
 demo() {
   local n=6
   down >/dev/null 2>&1 || true
   rm -rf "$TESTNET_DIR"
   trap '[ "${KEEP:-0}" = 1 ] || down' EXIT
-  AUTHORITIES=4 up $n
-  say "4 authorities run the proof-of-authority ledger; nodes 4 and 5 follow it"
+  RUNNER=4 AUTHORITIES=4 up $n
+  say "4 authorities run the proof-of-authority ledger; nodes 4 (an enclave runner) and 5 follow it"
   say "each node was given one node of an earlier start-up wave as its seed; peer exchange does the rest"
   sleep 4
   status
@@ -189,8 +231,8 @@ demo() {
   g 0 peers
   say "the authorities (genie authorities)"
   g 0 authorities
-  local to; to=$(g 5 --json key new --no-passphrase | json 'd.get("account_id") or d.get("id") or d.get("account")')
-  say "node 0's authority pays 250 tokens to a fresh account made on node 5 (genie tx transfer)"
+  local to; to=$(g 4 --json key new --no-passphrase | json 'd.get("account_id") or d.get("id") or d.get("account")')
+  say "node 0's authority pays 250 tokens to a fresh account made on node 4 (genie tx transfer)"
   local tx; tx=$(g 0 --json tx transfer "$to" 250 --wait 30 | json 'd["txid"]')
   echo "txid $tx"
   sleep 2
@@ -199,6 +241,7 @@ demo() {
     g "$i" tx status "$tx"
     g "$i" account "$to"
   done
+  enclaves "$to"
   status
   say "nodes 1, 3 and 5 join the room 'recruitment'; node 2 does not"
   for i in 1 3 5; do g "$i" room join recruitment; done
