@@ -178,6 +178,21 @@ const void *node_app_rpc_attachment(const node_app_t *self, size_t *len)
     return node_rpc_attachment(self->rpc, len);
 }
 
+uint64_t node_app_rpc_defer(node_app_t *self)
+{
+    return self->rpc ? node_rpc_defer(self->rpc) : 0;
+}
+
+int node_app_rpc_complete(node_app_t *self, uint64_t token, json_t *result, int code,
+                          const char *message)
+{
+    if (!self->rpc) {
+        json_decref(result);
+        return -1;
+    }
+    return node_rpc_complete(self->rpc, token, result, code, message);
+}
+
 /*  node_rpc's handler: looks METHOD up in the table. */
 static json_t *s_rpc_handler(void *ctx, const char *method, json_t *params, int *err_code,
                              char *err_msg, size_t err_cap)

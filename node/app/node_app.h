@@ -67,6 +67,10 @@ int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_me
 
 /*  In a method handler: the attachment its prepare step made (NULL, *LEN 0: none). */
 const void *node_app_rpc_attachment(const node_app_t *self, size_t *len);
+/*  node_rpc_defer / node_rpc_complete on the node's RPC server (0 / -1 without one). */
+uint64_t node_app_rpc_defer(node_app_t *self);
+int node_app_rpc_complete(node_app_t *self, uint64_t token, json_t *result, int code,
+                          const char *message);
 
 /*  Asks the loop to stop after the current handler returns (replies already queued
  *  are sent first). */

@@ -157,7 +157,8 @@ static int s_call(node_cli_t *cli, const s_opts_t *o, const uint8_t *req, size_t
     if (!hex)
         return node_cli_fail("out of memory");
     proto_hex_encode(req, len, hex);
-    json_t *params = json_pack("{s:s, s:s}", "enclave", o->enclave, "request", hex);
+    /* wait: the node answers when the runner does (older nodes answer with a call to poll) */
+    json_t *params = json_pack("{s:s, s:s, s:b}", "enclave", o->enclave, "request", hex, "wait", 1);
     free(hex);
     if (o->runner)
         json_object_set_new(params, "runner", json_string(o->runner));
@@ -166,6 +167,11 @@ static int s_call(node_cli_t *cli, const s_opts_t *o, const uint8_t *req, size_t
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
     json_int_t call = node_cli_jint(r, "call");
+    if (strcmp(node_cli_jstr(r, "state"), "failed") == 0) {
+        rc = node_cli_fail("enclave call failed: %s", node_cli_jstr(r, "error"));
+        json_decref(r);
+        return rc;
+    }
     for (long waited_us = 0; call > 0 && !json_object_get(r, "answer"); waited_us += POLL_US) {
         json_decref(r);
         r = NULL;

@@ -73,6 +73,15 @@ struct node_rpc_t {
     void *ctx;
     const void *att; /* the running handler's attachment (main thread) */
     size_t att_len;
+    zframe_t *cur_identity; /* the running handler's requester (main thread) */
+    json_t *cur_id;         /* its JSON-RPC id (borrowed; NULL: a notification) */
+    bool cur_deferred;      /* the running handler called node_rpc_defer */
+    struct {
+        uint64_t token; /* 0: free */
+        zframe_t *identity;
+        json_t *id;
+    } deferred[NODE_RPC_DEFER_MAX]; /* main thread only */
+    uint64_t next_token;
     char *token; /* S_TOKEN_HEX hex chars + NUL, sodium_malloc'd; read-only once started */
     char host[INET_ADDRSTRLEN];
     uint16_t port;
@@ -168,9 +177,18 @@ static char *s_call(node_rpc_t *self, const void *data, size_t size, const void 
     char msg[256] = "";
     self->att = att;
     self->att_len = att_len;
+    self->cur_id = id;
+    self->cur_deferred = false;
     json_t *result = self->handler(self->ctx, method, params, &code, msg, sizeof msg);
     self->att = NULL;
     self->att_len = 0;
+    self->cur_id = NULL;
+    if (self->cur_deferred) { /* answered later by node_rpc_complete */
+        GLOG(DEBUG, RPC, "call %s: answer deferred", method);
+        json_decref(result);
+        json_decref(req);
+        return NULL;
+    }
     msg[sizeof msg - 1] = '\0';
     if (!result && code == 0)
         code = NODE_RPC_E_INTERNAL;
@@ -187,6 +205,48 @@ static char *s_call(node_rpc_t *self, const void *data, size_t size, const void 
     return text;
 }
 
+uint64_t node_rpc_defer(node_rpc_t *self)
+{
+    if (!self || !self->cur_identity || !self->cur_id || self->cur_deferred)
+        return 0;
+    for (size_t i = 0; i < NODE_RPC_DEFER_MAX; i++) {
+        if (self->deferred[i].token)
+            continue;
+        zframe_t *identity = zframe_dup(self->cur_identity);
+        if (!identity)
+            return 0;
+        self->deferred[i].token = ++self->next_token;
+        self->deferred[i].identity = identity;
+        self->deferred[i].id = json_incref(self->cur_id);
+        self->cur_deferred = true;
+        return self->deferred[i].token;
+    }
+    return 0;
+}
+
+int node_rpc_complete(node_rpc_t *self, uint64_t token, json_t *result, int code,
+                      const char *message)
+{
+    for (size_t i = 0; self && token && i < NODE_RPC_DEFER_MAX; i++) {
+        if (self->deferred[i].token != token)
+            continue;
+        char *text = s_response_text(self->deferred[i].id, result,
+                                     result || code ? code : NODE_RPC_E_INTERNAL, message);
+        zmsg_t *reply = zmsg_new();
+        if (reply && zmsg_append(reply, &self->deferred[i].identity) == 0 &&
+            zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
+            zmsg_send(&reply, self->router); /* dropped if the requester gave up */
+        zmsg_destroy(&reply);
+        free(text);
+        zframe_destroy(&self->deferred[i].identity);
+        json_decref(self->deferred[i].id);
+        memset(&self->deferred[i], 0, sizeof self->deferred[i]);
+        return 0;
+    }
+    json_decref(result);
+    return -1;
+}
+
 void node_rpc_dispatch(node_rpc_t *self)
 {
     if (!self)
@@ -199,8 +259,18 @@ void node_rpc_dispatch(node_rpc_t *self)
         zframe_t *body = zmsg_pop(msg);
         zframe_t *att = zmsg_pop(msg); /* only ever sent by our own prepare step */
         if (identity && body && zmsg_size(msg) == 0) {
+            self->cur_identity = identity;
             char *text = s_call(self, zframe_data(body), zframe_size(body),
                                 att ? zframe_data(att) : NULL, att ? zframe_size(att) : 0);
+            self->cur_identity = NULL;
+            if (self->cur_deferred) {
+                self->cur_deferred = false;
+                zframe_destroy(&identity);
+                zframe_destroy(&body);
+                zframe_destroy(&att);
+                zmsg_destroy(&msg);
+                continue;
+            }
             zmsg_t *reply = zmsg_new();
             if (reply && zmsg_append(reply, &identity) == 0 &&
                 zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
@@ -772,6 +842,10 @@ void node_rpc_destroy(node_rpc_t **self_p)
     atomic_store(&self->stopping, true);
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
+    for (size_t i = 0; i < NODE_RPC_DEFER_MAX; i++) {
+        zframe_destroy(&self->deferred[i].identity);
+        json_decref(self->deferred[i].id);
+    }
     zsock_destroy(&self->router);
     if (self->cookie_written)
         unlink(self->cookie_path);

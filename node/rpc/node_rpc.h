@@ -68,6 +68,23 @@ node_rpc_t *node_rpc_new_prepared(const char *bind, const char *datadir,
  *  *LEN 0 when there is none). Main thread only. */
 const void *node_rpc_attachment(const node_rpc_t *self, size_t *len);
 
+/*  Most answers this many requests can wait for at once (node_rpc_defer). */
+#define NODE_RPC_DEFER_MAX 64
+
+/*  While a handler runs: keeps the request open so that its answer can be given later by
+ *  node_rpc_complete (for a method that waits on the network), and returns a token (> 0);
+ *  the handler then returns NULL and its error code is ignored. Returns 0 (nothing kept:
+ *  answer now) for a notification or when NODE_RPC_DEFER_MAX answers already wait. The
+ *  client's own wait (60 s) bounds how long a deferred answer can take to matter. Main
+ *  thread only. */
+uint64_t node_rpc_defer(node_rpc_t *self);
+
+/*  Answers the deferred request TOKEN with RESULT (stolen) or, when RESULT is NULL, the
+ *  error CODE and MESSAGE. Returns 0, or -1 if TOKEN waits for nothing (RESULT is freed).
+ *  Main thread only. */
+int node_rpc_complete(node_rpc_t *self, uint64_t token, json_t *result, int code,
+                      const char *message);
+
 /*  Stops the server, removes the cookie and address files, frees everything; tolerates
  *  NULL; sets *self_p to NULL. */
 void node_rpc_destroy(node_rpc_t **self_p);

@@ -19,8 +19,10 @@
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
-#define ERR_MAX 999u /* largest negated genie code */
-#define CANDIDATES 8 /* runners tried in turn when the caller names none */
+#define ERR_MAX 999u       /* largest negated genie code */
+#define CANDIDATES 8       /* runners tried in turn when the caller names none */
+#define RELAY_CHECK_MS 200 /* how often calls answered by a deferred RPC are checked for timeouts  \
+                            */
 
 typedef enum { CALL_FREE = 0, CALL_PENDING, CALL_DONE, CALL_FAILED } s_state_t;
 
@@ -37,12 +39,14 @@ typedef struct {
     size_t msg_len;
     uint8_t next[CANDIDATES][32]; /* runners still to try, when this one does not run it */
     size_t n_next;
+    uint64_t rpc_token; /* an enclave_call with wait: its deferred RPC answer (0: none) */
 } s_call_t;
 
 struct node_enclave_relay_t {
     node_app_t *app;
     s_call_t calls[NODE_ENCLAVE_RELAY_CALLS];
     uint64_t next_id;
+    int timer; /* checks waiting calls for timeouts; -1 until the first waits */
 };
 
 static uint64_t s_now_ms(void)
@@ -145,6 +149,7 @@ node_enclave_relay_t *node_enclave_relay_new(node_app_t *app)
         return NULL;
     self->app = app;
     self->next_id = 1;
+    self->timer = -1;
     return self;
 }
 
@@ -160,6 +165,8 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p)
     if (!self_p || !*self_p)
         return;
     node_enclave_relay_t *self = *self_p;
+    if (self->timer >= 0 && node_app_loop(self->app))
+        zloop_timer_end(node_app_loop(self->app), self->timer);
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
         s_call_free(&self->calls[i]);
     free(self);
@@ -239,6 +246,19 @@ static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
     return false;
 }
 
+/*  The enclave_call_result answer for the finished call C ({state, answer | error}). */
+static json_t *s_call_json(const s_call_t *c);
+
+/*  If C finished and an RPC waits for it, answers that RPC and frees C. */
+static void s_settle(node_enclave_relay_t *self, s_call_t *c)
+{
+    if (!c->rpc_token || c->state == CALL_PENDING || c->state == CALL_FREE)
+        return;
+    node_app_rpc_complete(self->app, c->rpc_token, s_call_json(c), NODE_RPC_E_INTERNAL,
+                          "out of memory");
+    s_call_free(c);
+}
+
 static void s_on_answer(node_enclave_relay_t *self, const uint8_t from[static 32],
                         const uint8_t *data, size_t len)
 {
@@ -278,8 +298,11 @@ void node_enclave_relay_on_unicast(void *ctx, const uint8_t from[static 32], uin
     node_enclave_relay_t *self = ctx;
     if (kind == PROTO_MSG_ENCLAVE_CALL)
         s_on_call(self, from, data, len);
-    else if (kind == PROTO_MSG_ENCLAVE_ANSWER)
+    else if (kind == PROTO_MSG_ENCLAVE_ANSWER) {
         s_on_answer(self, from, data, len);
+        for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
+            s_settle(self, &self->calls[i]);
+    }
 }
 
 /*  Times out pending calls and fails those whose unicast p2p could not deliver. */
@@ -306,7 +329,16 @@ static void s_calls_check(node_enclave_relay_t *self)
             snprintf(c->error, sizeof c->error, "timeout: the runner did not answer in %d ms",
                      NODE_ENCLAVE_RELAY_TIMEOUT_MS);
         }
+        s_settle(self, c);
     }
+}
+
+static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    (void)loop;
+    (void)timer_id;
+    s_calls_check(arg);
+    return 0;
 }
 
 /*  Linked peers that announced the enclave-runner role, into OUT (at most MAX); their
@@ -438,6 +470,14 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     slot->n_next = n_cand > 1 ? n_cand - 1 : 0;
     if (slot->n_next)
         memcpy(slot->next, cand[1], slot->n_next * 32);
+    json_t *wv = node_rpc_param(params, "wait", 3);
+    if (wv && json_is_true(wv)) { /* answer when the runner does: no polling */
+        zloop_t *loop = node_app_loop(app);
+        if (self->timer < 0 && loop)
+            self->timer = zloop_timer(loop, RELAY_CHECK_MS, 0, s_on_timer, self);
+        if (self->timer >= 0 && (slot->rpc_token = node_app_rpc_defer(app)) != 0)
+            goto done; /* out stays NULL: the answer is deferred */
+    }
     out = json_pack("{s:I, s:o}", "call", (json_int_t)slot->id, "runner", node_rpc_hex(runner, 32));
 done:
     free(req);
@@ -457,15 +497,20 @@ static json_t *m_call_result(node_app_t *app, const char *method, json_t *params
     s_call_t *c = id ? s_call_find(self, id) : NULL;
     if (!c)
         return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "call: no such pending call");
-    json_t *out;
     if (c->state == CALL_PENDING)
         return json_pack("{s:s}", "state", "pending");
-    if (c->state == CALL_DONE)
-        out = json_pack("{s:s, s:o}", "state", "done", "answer", s_hex(c->answer, c->answer_len));
-    else
-        out = json_pack("{s:s, s:s}", "state", "failed", "error", c->error);
+    if (c->rpc_token)
+        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "call: answered to its caller");
+    json_t *out = s_call_json(c);
     s_call_free(c);
     return out;
+}
+
+static json_t *s_call_json(const s_call_t *c)
+{
+    if (c->state == CALL_DONE)
+        return json_pack("{s:s, s:o}", "state", "done", "answer", s_hex(c->answer, c->answer_len));
+    return json_pack("{s:s, s:s}", "state", "failed", "error", c->error);
 }
 
 int node_enclave_relay_register(node_app_t *app)

@@ -28,6 +28,8 @@ typedef struct {
     uint16_t port;
     int notes; /* "note" calls seen by the handler (main thread only) */
     atomic_bool done;
+    node_rpc_t *rpc; /* for "later" (main thread only) */
+    uint64_t later;  /* the token "later" got from node_rpc_defer */
 } s_test_t;
 
 /*  The test's methods: echo returns its params, fail is an application error, slow takes
@@ -50,6 +52,13 @@ static json_t *s_handler(void *ctx, const char *method, json_t *params, int *cod
     if (strcmp(method, "note") == 0) {
         t->notes++;
         return json_true();
+    }
+    if (strcmp(method, "later") == 0) { /* answered by node_rpc_complete */
+        if ((t->later = node_rpc_defer(t->rpc)) != 0)
+            return NULL;
+        *code = NODE_RPC_E_APP;
+        snprintf(msg, cap, "cannot defer");
+        return NULL;
     }
     *code = NODE_RPC_E_METHOD;
     snprintf(msg, cap, "no method %s", method);
@@ -506,6 +515,7 @@ static void *s_client_main(void *arg)
 typedef struct {
     uint16_t port;
     const char *cookie;
+    const char *method; /* NULL: echo */
     long status;
     json_t *resp;
 } s_pending_t;
@@ -513,8 +523,9 @@ typedef struct {
 static void *s_pending_main(void *arg)
 {
     s_pending_t *p = arg;
-    char *body;
-    const char *req = "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"id\":9}";
+    char *body, req[128];
+    snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"method\":\"%s\",\"id\":9}",
+             p->method ? p->method : "echo");
     p->status = s_http(p->port, "POST", "/", p->cookie, req, strlen(req), false, &body, NULL);
     p->resp = json_loads(body, 0, NULL);
     free(body);
@@ -614,10 +625,34 @@ int main(void)
     zpoller_destroy(&poller);
     CHECK_EQ(t.notes, 4); /* one alone, one beside an invalid element, two in a batch */
 
-    /* Destroy while a request waits for the main loop: it is answered or cut, quickly. */
     char cookie[256];
     snprintf(path, sizeof path, "%s/rpc.cookie", t.dir);
     CHECK(s_read_file(path, cookie, sizeof cookie));
+
+    /* A deferred answer: the handler keeps the request open (node_rpc_defer); the client
+       gets nothing until node_rpc_complete, then the result under its own id. */
+    t.rpc = rpc;
+    s_pending_t later = {.port = t.port, .cookie = cookie, .method = "later"};
+    pthread_t lw;
+    CHECK_EQ(pthread_create(&lw, NULL, s_pending_main, &later), 0);
+    zpoller_t *lp = zpoller_new(node_rpc_socket(rpc), NULL);
+    REQUIRE(lp != NULL);
+    while (t.later == 0 && zpoller_wait(lp, 30000) != NULL)
+        node_rpc_dispatch(rpc);
+    CHECK(t.later != 0);
+    CHECK_EQ(node_rpc_complete(rpc, t.later + 1000, json_true(), 0, NULL), -1); /* no such */
+    CHECK(later.resp == NULL);                                                  /* still waiting */
+    CHECK_EQ(node_rpc_complete(rpc, t.later, json_string("done later"), 0, NULL), 0);
+    CHECK_EQ(node_rpc_complete(rpc, t.later, json_true(), 0, NULL), -1); /* answered once */
+    pthread_join(lw, NULL);
+    zpoller_destroy(&lp);
+    CHECK_EQ(later.status, 200);
+    CHECK(later.resp && json_is_string(json_object_get(later.resp, "result")) &&
+          strcmp(json_string_value(json_object_get(later.resp, "result")), "done later") == 0);
+    CHECK(later.resp && json_integer_value(json_object_get(later.resp, "id")) == 9);
+    json_decref(later.resp);
+
+    /* Destroy while a request waits for the main loop: it is answered or cut, quickly. */
     s_pending_t pending = {.port = t.port, .cookie = cookie};
     pthread_t waiter;
     CHECK_EQ(pthread_create(&waiter, NULL, s_pending_main, &pending), 0);
