@@ -215,7 +215,7 @@ static void test_mixed(uint64_t seed, const proto_key_t *self, const proto_key_t
         const proto_key_t *o = origins[t_rand(&rng) % N_ORIGINS];
         if (roll < 20 && i > 0) { /* a copy of an earlier message, often from the other relay */
             const t_msg_t *old = &msgs[t_rand(&rng) % i];
-            m->data = malloc(old->len);
+            m->data = malloc(old->len ? old->len : 1);
             REQUIRE(m->data != NULL);
             memcpy(m->data, old->data, old->len);
             m->len = old->len;
