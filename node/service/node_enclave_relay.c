@@ -21,8 +21,7 @@
 
 #define ERR_MAX 999u       /* largest negated genie code */
 #define CANDIDATES 8       /* runners tried in turn when the caller names none */
-#define RELAY_CHECK_MS 200 /* how often calls answered by a deferred RPC are checked for timeouts  \
-                            */
+#define RELAY_CHECK_MS 200 /* timeouts of calls a deferred RPC waits for */
 
 typedef enum { CALL_FREE = 0, CALL_PENDING, CALL_DONE, CALL_FAILED } s_state_t;
 
