@@ -224,6 +224,8 @@ void p2p_penalize(p2p_core_t *c, p2p_link_t *l, int32_t points, uint64_t now);
 void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p_reject_t why,
                 uint64_t now);
 bool p2p_is_banned(const p2p_core_t *c, const uint8_t id[static 32], uint64_t now);
+/* p2p_score.c: takes a token from L's bucket; false (nothing taken) when it is empty. */
+bool p2p_rate_ok(p2p_core_t *c, p2p_link_t *l, uint64_t now);
 /* Bumps our record (rooms changed or refresh) and announces it. */
 void p2p_self_record_update(p2p_core_t *c, uint64_t now);
 /* Verifies and stores a record learned from anyone; updates the link copy. True if the
