@@ -62,26 +62,18 @@ static int s_hex32(const char *text, uint8_t out[32])
 static int s_parse(const char *cmd, int argc, char **argv, bool donate, s_opts_t *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got = 0;
-        const char *names[] = {"--enclave", "--type", "--runner", "--spec", "--donor"};
-        const char **dst[] = {&o->enclave, &o->type, &o->runner, &o->spec, &o->donor};
-        for (size_t k = 0; k < 5 && got == 0; k++) {
-            if ((k == 1 && donate) || (k >= 3 && !donate))
-                continue;
-            got = node_cli_opt_value(argc, argv, &i, names[k], &v);
-            if (got > 0)
-                *dst[k] = v;
-        }
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (got > 0)
-            continue;
-        if (argv[i][0] == '-' || o->file)
-            return node_cli_usage("'%s' does not take '%s'", cmd, argv[i]);
-        o->file = argv[i++];
-    }
+    const node_cli_opt_t validate[] = {{"--enclave", &o->enclave, NULL},
+                                       {"--type", &o->type, NULL},
+                                       {"--runner", &o->runner, NULL},
+                                       {NULL, NULL, NULL}};
+    const node_cli_opt_t donation[] = {{"--enclave", &o->enclave, NULL},
+                                       {"--runner", &o->runner, NULL},
+                                       {"--spec", &o->spec, NULL},
+                                       {"--donor", &o->donor, NULL},
+                                       {NULL, NULL, NULL}};
+    if (node_cli_opts(cmd, argc, argv, donate ? donation : validate, &o->file, 1, NULL) !=
+        NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     if (!o->file)
         return node_cli_usage("'%s' needs FILE", cmd);
     if (!o->enclave)

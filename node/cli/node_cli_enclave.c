@@ -150,15 +150,9 @@ static void s_print_list(const json_t *arr)
 int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv)
 {
     const char *kind = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got = node_cli_opt_value(argc, argv, &i, "--kind", &v);
-        if (got == 0)
-            return node_cli_usage("'enclave list' does not take '%s'", argv[i]);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-        kind = v;
-    }
+    const node_cli_opt_t opts[] = {{"--kind", &kind, NULL}, {NULL, NULL, NULL}};
+    if (node_cli_opts("enclave list", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     uint32_t k;
     if (kind && s_kind_parse(kind, &k) != 0)
         return node_cli_usage("--kind wants validation, training or query");
@@ -466,18 +460,9 @@ int node_cli_cmd_enclave_revoke(node_cli_t *cli, int argc, char **argv)
 int node_cli_cmd_enclave_measure(node_cli_t *cli, int argc, char **argv)
 {
     const char *file = NULL, *kind = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got = node_cli_opt_value(argc, argv, &i, "--kind", &v);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-        if (got > 0)
-            kind = v;
-        else if (strncmp(argv[i], "--", 2) == 0 || file)
-            return node_cli_usage("'enclave measure' does not take '%s'", argv[i]);
-        else
-            file = argv[i++];
-    }
+    const node_cli_opt_t opts[] = {{"--kind", &kind, NULL}, {NULL, NULL, NULL}};
+    if (node_cli_opts("enclave measure", argc, argv, opts, &file, 1, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     if (!file)
         return node_cli_usage("'enclave measure' needs FILE (an enclave executable)");
     uint32_t k;
@@ -544,28 +529,16 @@ int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv)
 {
     const char *as_path = NULL, *platform = NULL, *runner = NULL, *account = NULL,
                *days_text = NULL, *out = NULL, *pass_file = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got;
-        if ((got = node_cli_opt_value(argc, argv, &i, "--as-key", &v)) != 0)
-            as_path = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--platform", &v)) != 0)
-            platform = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--runner", &v)) != 0)
-            runner = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--account", &v)) != 0)
-            account = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--days", &v)) != 0)
-            days_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--out", &v)) != 0)
-            out = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--passphrase-file", &v)) != 0)
-            pass_file = v;
-        else
-            return node_cli_usage("'attest certify' does not take '%s'", argv[i]);
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-    }
+    const node_cli_opt_t opts[] = {{"--as-key", &as_path, NULL},
+                                   {"--platform", &platform, NULL},
+                                   {"--runner", &runner, NULL},
+                                   {"--account", &account, NULL},
+                                   {"--days", &days_text, NULL},
+                                   {"--out", &out, NULL},
+                                   {"--passphrase-file", &pass_file, NULL},
+                                   {NULL, NULL, NULL}};
+    if (node_cli_opts("attest certify", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     uint8_t pk[32], acct[32];
     uint64_t days = 0;
     if (!as_path || !out)
@@ -668,24 +641,13 @@ int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv)
 {
     const char *file = NULL, *genesis = NULL, *nonce_text = NULL, *meas_text = NULL,
                *age_text = NULL;
-    for (int i = 0; i < argc;) {
-        const char *v = NULL;
-        int got;
-        if ((got = node_cli_opt_value(argc, argv, &i, "--genesis", &v)) != 0)
-            genesis = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--nonce", &v)) != 0)
-            nonce_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--measurement", &v)) != 0)
-            meas_text = v;
-        else if ((got = node_cli_opt_value(argc, argv, &i, "--max-age", &v)) != 0)
-            age_text = v;
-        else if (strncmp(argv[i], "--", 2) == 0 || file)
-            return node_cli_usage("'quote verify' does not take '%s'", argv[i]);
-        else
-            file = argv[i++];
-        if (got < 0)
-            return NODE_CLI_EXIT_USAGE;
-    }
+    const node_cli_opt_t opts[] = {{"--genesis", &genesis, NULL},
+                                   {"--nonce", &nonce_text, NULL},
+                                   {"--measurement", &meas_text, NULL},
+                                   {"--max-age", &age_text, NULL},
+                                   {NULL, NULL, NULL}};
+    if (node_cli_opts("quote verify", argc, argv, opts, &file, 1, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
     uint8_t nonce[32], meas[32];
     uint64_t max_age = DEFAULT_MAX_AGE_S;
     if (!file || !genesis)
