@@ -5,7 +5,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "enclave/enclave_codec.h"
+#include "proto/proto_codec.h"
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
 
@@ -122,14 +122,14 @@ static void s_report_write(proto_wr_t *w, const void *r)
 
 int enclave_report_encode(const enclave_report_t *r, uint8_t **out, size_t *len)
 {
-    return enclave_codec_encode(s_report_write, r, out, len);
+    return proto_codec_encode(s_report_write, r, out, len);
 }
 
 int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
 {
     uint64_t type, count, run, passed, time_ms;
     memset(out, 0, sizeof *out);
-    if (enclave_codec_read_head(rd, REPORT_FIELDS, ENCLAVE_REPORT_VERSION))
+    if (proto_codec_read_head(rd, REPORT_FIELDS, ENCLAVE_REPORT_VERSION))
         goto err;
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) ||
         proto_rd_bin_exact(rd, 32, out->data_commitment) || proto_rd_uint(rd, UINT8_MAX, &type) ||
@@ -149,7 +149,7 @@ int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
     }
     return PROTO_OK;
 err:
-    return enclave_codec_fail(rd, out, sizeof *out);
+    return proto_codec_fail(rd, out, sizeof *out);
 }
 
 static int s_report_read(proto_rd_t *rd, void *out)
@@ -159,8 +159,7 @@ static int s_report_read(proto_rd_t *rd, void *out)
 
 int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out)
 {
-    return enclave_codec_decode(s_report_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out,
-                                sizeof *out);
+    return proto_codec_decode(s_report_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out, sizeof *out);
 }
 
 int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
@@ -227,14 +226,14 @@ static void s_receipt_write(proto_wr_t *w, const void *r)
 
 int enclave_receipt_encode(const enclave_receipt_t *r, uint8_t **out, size_t *len)
 {
-    return enclave_codec_encode(s_receipt_write, r, out, len);
+    return proto_codec_encode(s_receipt_write, r, out, len);
 }
 
 int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
 {
     uint64_t time_ms;
     memset(out, 0, sizeof *out);
-    if (enclave_codec_read_head(rd, RECEIPT_FIELDS, ENCLAVE_RECEIPT_VERSION))
+    if (proto_codec_read_head(rd, RECEIPT_FIELDS, ENCLAVE_RECEIPT_VERSION))
         goto err;
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) || proto_rd_bin_exact(rd, 32, out->spec_id) ||
         proto_rd_bin_exact(rd, 32, out->data_id) || proto_rd_bin_exact(rd, 32, out->donor) ||
@@ -245,7 +244,7 @@ int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    return enclave_codec_fail(rd, out, sizeof *out);
+    return proto_codec_fail(rd, out, sizeof *out);
 }
 
 static int s_receipt_read(proto_rd_t *rd, void *out)
@@ -255,8 +254,7 @@ static int s_receipt_read(proto_rd_t *rd, void *out)
 
 int enclave_receipt_decode(const uint8_t *buf, size_t len, enclave_receipt_t *out)
 {
-    return enclave_codec_decode(s_receipt_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out,
-                                sizeof *out);
+    return proto_codec_decode(s_receipt_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out, sizeof *out);
 }
 
 int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk)

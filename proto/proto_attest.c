@@ -6,58 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/proto_codec.h"
 #include "proto/proto_sigbatch.h"
-
-/* ---- codec helpers shared by both formats ---- */
-
-/* Writes OBJ with WRITE_FN into a new buffer *OUT of *LEN bytes (the caller frees it). */
-static int s_encode(void (*write_fn)(proto_wr_t *, const void *), const void *obj, uint8_t **out,
-                    size_t *len)
-{
-    proto_wr_t w;
-    proto_wr_init(&w);
-    write_fn(&w, obj);
-    *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
-}
-
-/* Decodes exactly one object from BUF (LEN <= MAX_LEN) with READ_FN into OUT (SIZE bytes,
-   zeroed on any error); nothing may follow it. */
-static int s_decode(int (*read_fn)(proto_rd_t *, void *), const uint8_t *buf, size_t len,
-                    size_t max_len, void *out, size_t size)
-{
-    proto_rd_t rd;
-    memset(out, 0, size);
-    if (len > max_len)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&rd, buf, len);
-    int rc = read_fn(&rd, out);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&rd);
-    if (rc != PROTO_OK)
-        memset(out, 0, size);
-    return rc;
-}
-
-/* Reads an array header of exactly N elements and a version that must be WANT. */
-static int s_read_head(proto_rd_t *rd, uint32_t n, uint64_t want)
-{
-    uint64_t version;
-    if (proto_rd_array_exact(rd, n) || proto_rd_uint(rd, UINT32_MAX, &version))
-        return rd->err;
-    if (version != want)
-        rd->err = PROTO_E_VERSION;
-    return rd->err;
-}
-
-/* A reader's error exit: zeroes OUT and returns the reader's error (PROTO_E_INVALID when
-   the reader itself saw none). */
-static int s_fail(const proto_rd_t *rd, void *out, size_t size)
-{
-    memset(out, 0, size);
-    return rd->err ? rd->err : PROTO_E_INVALID;
-}
 
 /* ---- platform certificates ---- */
 
@@ -176,14 +126,14 @@ static void s_cert_write(proto_wr_t *w, const void *cert)
 
 int proto_attest_cert_encode(const proto_attest_cert_t *cert, uint8_t **out, size_t *len)
 {
-    return s_encode(s_cert_write, cert, out, len);
+    return proto_codec_encode(s_cert_write, cert, out, len);
 }
 
 int proto_attest_cert_read(proto_rd_t *r, proto_attest_cert_t *out)
 {
     uint64_t issued, expires;
     memset(out, 0, sizeof *out);
-    if (s_read_head(r, CERT_FIELDS, PROTO_ATTEST_CERT_VERSION))
+    if (proto_codec_read_head(r, CERT_FIELDS, PROTO_ATTEST_CERT_VERSION))
         goto err;
     if (proto_rd_bin_exact(r, 32, out->platform_pk) ||
         proto_rd_str_copy(r, out->runner_name, sizeof out->runner_name) ||
@@ -199,7 +149,7 @@ int proto_attest_cert_read(proto_rd_t *r, proto_attest_cert_t *out)
     out->expires_ms = expires;
     return PROTO_OK;
 err:
-    return s_fail(r, out, sizeof *out);
+    return proto_codec_fail(r, out, sizeof *out);
 }
 
 static int s_cert_read(proto_rd_t *r, void *out)
@@ -209,7 +159,7 @@ static int s_cert_read(proto_rd_t *r, void *out)
 
 int proto_attest_cert_decode(const uint8_t *buf, size_t len, proto_attest_cert_t *out)
 {
-    return s_decode(s_cert_read, buf, len, PROTO_ATTEST_CERT_MAX_BYTES, out, sizeof *out);
+    return proto_codec_decode(s_cert_read, buf, len, PROTO_ATTEST_CERT_MAX_BYTES, out, sizeof *out);
 }
 
 int proto_attest_cert_verify(const proto_attest_cert_t *cert, const uint8_t as_pk[static 32],
@@ -289,14 +239,14 @@ static void s_quote_write(proto_wr_t *w, const void *q)
 
 int proto_attest_quote_encode(const proto_attest_quote_t *q, uint8_t **out, size_t *len)
 {
-    return s_encode(s_quote_write, q, out, len);
+    return proto_codec_encode(s_quote_write, q, out, len);
 }
 
 int proto_attest_quote_read(proto_rd_t *r, proto_attest_quote_t *out)
 {
     uint64_t time_ms;
     memset(out, 0, sizeof *out);
-    if (s_read_head(r, QUOTE_FIELDS, PROTO_ATTEST_QUOTE_VERSION))
+    if (proto_codec_read_head(r, QUOTE_FIELDS, PROTO_ATTEST_QUOTE_VERSION))
         goto err;
     if (proto_rd_bin_exact(r, 32, out->measurement) ||
         proto_rd_bin_exact(r, 32, out->body.sign_pk) ||
@@ -319,7 +269,7 @@ int proto_attest_quote_read(proto_rd_t *r, proto_attest_quote_t *out)
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
-    return s_fail(r, out, sizeof *out);
+    return proto_codec_fail(r, out, sizeof *out);
 }
 
 static int s_quote_read(proto_rd_t *r, void *out)
@@ -329,7 +279,8 @@ static int s_quote_read(proto_rd_t *r, void *out)
 
 int proto_attest_quote_decode(const uint8_t *buf, size_t len, proto_attest_quote_t *out)
 {
-    return s_decode(s_quote_read, buf, len, PROTO_ATTEST_QUOTE_MAX_BYTES, out, sizeof *out);
+    return proto_codec_decode(s_quote_read, buf, len, PROTO_ATTEST_QUOTE_MAX_BYTES, out,
+                              sizeof *out);
 }
 
 /* True if ID is in LIST (N entries) or the callback says so. */

@@ -1,9 +1,9 @@
-/*  enclave_codec: internal helpers the enclave/ msgpack formats (reports and receipts;
- *  certificates and quotes live in proto/proto_attest) share: encode one object into a new
- *  buffer, decode one whole object from a bounded buffer, and read a format's array header
- *  and version. Not installed; included only by the .c files of enclave/. */
-#ifndef GENIE_ENCLAVE_CODEC_H
-#define GENIE_ENCLAVE_CODEC_H
+/*  proto_codec: internal helpers the fixed-order msgpack formats share (certificates and
+ *  quotes in proto_attest.c, reports and receipts in enclave/enclave_report.c): encode one
+ *  object into a new buffer, decode one whole object from a bounded buffer, and read a
+ *  format's array header and version. Included only by those .c files. */
+#ifndef GENIE_PROTO_CODEC_H
+#define GENIE_PROTO_CODEC_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,8 +13,8 @@
 
 /* Writes OBJ with WRITE_FN into a new buffer *OUT of *LEN bytes (the caller frees it).
    Returns PROTO_OK or PROTO_E_NOMEM (*OUT NULL). */
-static inline int enclave_codec_encode(void (*write_fn)(proto_wr_t *, const void *),
-                                       const void *obj, uint8_t **out, size_t *len)
+static inline int proto_codec_encode(void (*write_fn)(proto_wr_t *, const void *), const void *obj,
+                                     uint8_t **out, size_t *len)
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -26,9 +26,9 @@ static inline int enclave_codec_encode(void (*write_fn)(proto_wr_t *, const void
 
 /* Decodes exactly one object from BUF (LEN <= MAX_LEN, else PROTO_E_TOO_BIG) with READ_FN
    into OUT (SIZE bytes); nothing may follow it. OUT is zeroed on any error. */
-PROTO_WUR static inline int enclave_codec_decode(int (*read_fn)(proto_rd_t *, void *),
-                                                 const uint8_t *buf, size_t len, size_t max_len,
-                                                 void *out, size_t size)
+PROTO_WUR static inline int proto_codec_decode(int (*read_fn)(proto_rd_t *, void *),
+                                               const uint8_t *buf, size_t len, size_t max_len,
+                                               void *out, size_t size)
 {
     proto_rd_t rd;
     memset(out, 0, size);
@@ -45,7 +45,7 @@ PROTO_WUR static inline int enclave_codec_decode(int (*read_fn)(proto_rd_t *, vo
 
 /* Reads an array header of exactly N elements and a version that must be WANT
    (PROTO_E_VERSION otherwise); returns the reader's (sticky) error. */
-PROTO_WUR static inline int enclave_codec_read_head(proto_rd_t *rd, uint32_t n, uint64_t want)
+PROTO_WUR static inline int proto_codec_read_head(proto_rd_t *rd, uint32_t n, uint64_t want)
 {
     uint64_t version;
     if (proto_rd_array_exact(rd, n) || proto_rd_uint(rd, UINT32_MAX, &version))
@@ -57,7 +57,7 @@ PROTO_WUR static inline int enclave_codec_read_head(proto_rd_t *rd, uint32_t n, 
 
 /* The error exit of a format's reader: zeroes OUT (SIZE bytes) and returns the reader's
    error, PROTO_E_INVALID when the reader itself saw none. */
-static inline int enclave_codec_fail(const proto_rd_t *rd, void *out, size_t size)
+static inline int proto_codec_fail(const proto_rd_t *rd, void *out, size_t size)
 {
     memset(out, 0, size);
     return rd->err ? rd->err : PROTO_E_INVALID;
