@@ -12,7 +12,7 @@
  *    gave up waiting: then it is dropped with whatever late answer may still come;
  *  - the main-loop half (node_rpc_dispatch) drains the ROUTER without blocking, calls the
  *    handler and sends each DEALER back the serialized JSON-RPC response.
- *  Every JSON-RPC response object is built by s_response_text(), on either side.
+ *  Every JSON-RPC response object is built by node_rpc_response_text(), on either side.
  *
  *  Decisions:
  *  - a notification (no "id") is run but not answered: HTTP 204 with no body; a batch
@@ -26,6 +26,7 @@
  *    read; a chunked body that grows past 1 MiB gets the connection closed.
  */
 #include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_int.h"
 #include "node/rpc/node_rpc_os.h"
 
 #include "proto/proto_log.h"
@@ -63,36 +64,6 @@ _Static_assert(S_TOKEN_HEX == 2 * S_TOKEN_BYTES, "hex is two chars a byte");
 #define S_REPLY_TIMEOUT_MS 60000
 #define S_WAIT_SLICE_MS 100
 #define S_REALM "genie"
-
-struct node_rpc_t {
-    struct MHD_Daemon *daemon;
-    zsock_t *router; /* main thread only */
-    char endpoint[96];
-    node_rpc_handler_fn *handler;
-    node_rpc_prepare_fn *prepare; /* NULL: none; read-only once started */
-    void *ctx;
-    const void *att; /* the running handler's attachment (main thread) */
-    size_t att_len;
-    zframe_t *cur_identity; /* the running handler's requester (main thread) */
-    json_t *cur_id;         /* its JSON-RPC id (borrowed; NULL: a notification) */
-    bool cur_deferred;      /* the running handler called node_rpc_defer */
-    struct {
-        uint64_t token; /* 0: free */
-        zframe_t *identity;
-        json_t *id;
-    } deferred[NODE_RPC_DEFER_MAX]; /* main thread only */
-    uint64_t next_token;
-    char *token; /* S_TOKEN_HEX hex chars + NUL, sodium_malloc'd; read-only once started */
-    char host[INET_ADDRSTRLEN];
-    uint16_t port;
-    atomic_bool stopping;
-    atomic_uint unauth;              /* open connections that have not shown the cookie yet */
-    _Atomic uint64_t refused_log_ms; /* last "refusing connections" warning (monotonic) */
-    bool cookie_written;
-    bool addr_written;
-    char cookie_path[PATH_MAX];
-    char addr_path[PATH_MAX];
-};
 
 /*  Per-connection state, for the connection's life (the MHD socket context): its DEALER
  *  and whether it has authenticated. */
@@ -133,7 +104,7 @@ static const char *s_code_message(int code)
  *  RESULT when it is non-NULL (stolen), else an error with CODE and MESSAGE (NULL: the
  *  code's standard message). ID is borrowed; NULL stands for null. Returns a malloc'd
  *  string (caller frees), or NULL if memory ran out. */
-static char *s_response_text(json_t *id, json_t *result, int code, const char *message)
+char *node_rpc_response_text(json_t *id, json_t *result, int code, const char *message)
 {
     json_t *resp = json_object();
     if (!resp) {
@@ -156,133 +127,6 @@ static char *s_response_text(json_t *id, json_t *result, int code, const char *m
     char *text = json_dumps(resp, JSON_COMPACT);
     json_decref(resp);
     return text;
-}
-
-/* ---------------------------------------------------------------- main-thread half */
-
-/*  Runs one forwarded request through the handler. Returns the response text (malloc'd),
- *  or NULL for a notification (or when memory ran out: the HTTP side then answers). */
-static char *s_call(node_rpc_t *self, const void *data, size_t size, const void *att,
-                    size_t att_len)
-{
-    json_t *req = json_loadb(data, size, 0, NULL);
-    const char *method = json_string_value(json_object_get(req, "method"));
-    if (!method) { /* cannot happen: the HTTP side validated it */
-        json_decref(req);
-        return NULL;
-    }
-    json_t *params = json_object_get(req, "params");
-    json_t *id = json_object_get(req, "id");
-    int code = 0;
-    char msg[256] = "";
-    self->att = att;
-    self->att_len = att_len;
-    self->cur_id = id;
-    self->cur_deferred = false;
-    json_t *result = self->handler(self->ctx, method, params, &code, msg, sizeof msg);
-    self->att = NULL;
-    self->att_len = 0;
-    self->cur_id = NULL;
-    if (self->cur_deferred) { /* answered later by node_rpc_complete */
-        GLOG(DEBUG, RPC, "call %s: answer deferred", method);
-        json_decref(result);
-        json_decref(req);
-        return NULL;
-    }
-    msg[sizeof msg - 1] = '\0';
-    if (!result && code == 0)
-        code = NODE_RPC_E_INTERNAL;
-    if (result)
-        GLOG(DEBUG, RPC, "call %s%s: ok", method, id ? "" : " (notification)");
-    else
-        GLOG(DEBUG, RPC, "call %s%s: error %d", method, id ? "" : " (notification)", code);
-    char *text = NULL;
-    if (id)
-        text = s_response_text(id, result, code, msg);
-    else
-        json_decref(result);
-    json_decref(req);
-    return text;
-}
-
-uint64_t node_rpc_defer(node_rpc_t *self)
-{
-    if (!self || !self->cur_identity || !self->cur_id || self->cur_deferred)
-        return 0;
-    for (size_t i = 0; i < NODE_RPC_DEFER_MAX; i++) {
-        if (self->deferred[i].token)
-            continue;
-        zframe_t *identity = zframe_dup(self->cur_identity);
-        if (!identity)
-            return 0;
-        self->deferred[i].token = ++self->next_token;
-        self->deferred[i].identity = identity;
-        self->deferred[i].id = json_incref(self->cur_id);
-        self->cur_deferred = true;
-        return self->deferred[i].token;
-    }
-    return 0;
-}
-
-int node_rpc_complete(node_rpc_t *self, uint64_t token, json_t *result, int code,
-                      const char *message)
-{
-    for (size_t i = 0; self && token && i < NODE_RPC_DEFER_MAX; i++) {
-        if (self->deferred[i].token != token)
-            continue;
-        char *text = s_response_text(self->deferred[i].id, result,
-                                     result || code ? code : NODE_RPC_E_INTERNAL, message);
-        zmsg_t *reply = zmsg_new();
-        if (reply && zmsg_append(reply, &self->deferred[i].identity) == 0 &&
-            zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
-            zmsg_send(&reply, self->router); /* dropped if the requester gave up */
-        zmsg_destroy(&reply);
-        free(text);
-        zframe_destroy(&self->deferred[i].identity);
-        json_decref(self->deferred[i].id);
-        memset(&self->deferred[i], 0, sizeof self->deferred[i]);
-        return 0;
-    }
-    json_decref(result);
-    return -1;
-}
-
-void node_rpc_dispatch(node_rpc_t *self)
-{
-    if (!self)
-        return;
-    /* rcvtimeo is 0 on the ROUTER, so this stops as soon as nothing is waiting; at most
-     * one request per connection is ever in flight, which bounds the loop. */
-    zmsg_t *msg;
-    while ((msg = zmsg_recv(self->router))) {
-        zframe_t *identity = zmsg_pop(msg);
-        zframe_t *body = zmsg_pop(msg);
-        zframe_t *att = zmsg_pop(msg); /* only ever sent by our own prepare step */
-        if (identity && body && zmsg_size(msg) == 0) {
-            self->cur_identity = identity;
-            char *text = s_call(self, zframe_data(body), zframe_size(body),
-                                att ? zframe_data(att) : NULL, att ? zframe_size(att) : 0);
-            self->cur_identity = NULL;
-            if (self->cur_deferred) {
-                self->cur_deferred = false;
-                zframe_destroy(&identity);
-                zframe_destroy(&body);
-                zframe_destroy(&att);
-                zmsg_destroy(&msg);
-                continue;
-            }
-            zmsg_t *reply = zmsg_new();
-            if (reply && zmsg_append(reply, &identity) == 0 &&
-                zmsg_addmem(reply, text, text ? strlen(text) : 0) == 0)
-                zmsg_send(&reply, self->router); /* dropped if the requester gave up */
-            zmsg_destroy(&reply);
-            free(text);
-        }
-        zframe_destroy(&identity);
-        zframe_destroy(&body);
-        zframe_destroy(&att);
-        zmsg_destroy(&msg);
-    }
 }
 
 /* ---------------------------------------------------------------- HTTP-thread half */
@@ -396,7 +240,7 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
     *out = NULL;
     if (why) {
         GLOG(DEBUG, RPC, "invalid request: %s", why);
-        *out = s_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
+        *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
         return *out ? 0 : -1;
     }
     void *att = NULL;
@@ -412,7 +256,7 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
             msg[sizeof msg - 1] = '\0';
             if (!id)
                 return 0;
-            *out = s_response_text(id, NULL, code ? code : NODE_RPC_E_INTERNAL, msg);
+            *out = node_rpc_response_text(id, NULL, code ? code : NODE_RPC_E_INTERNAL, msg);
             return *out ? 0 : -1;
         }
         if (new_params && json_object_set_new(req, "params", new_params) != 0) {
@@ -436,7 +280,7 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
         GLOG(DEBUG, RPC, "request not handled: %s", why);
     if (!id)
         return 0;
-    *out = s_response_text(id, NULL, NODE_RPC_E_INTERNAL, why);
+    *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INTERNAL, why);
     return *out ? 0 : -1;
 }
 
@@ -488,8 +332,9 @@ static int s_handle_doc(node_rpc_t *self, zsock_t **dealer_p, json_t *doc, char 
     if (!json_is_array(doc)) {
         rc = s_handle_one(self, dealer_p, deadline, doc, out);
     } else if (n == 0 || n > S_MAX_BATCH) {
-        *out = s_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
-                               n == 0 ? "empty batch" : "batch too large (at most 32 requests)");
+        *out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
+                                      n == 0 ? "empty batch"
+                                             : "batch too large (at most 32 requests)");
         rc = *out ? 0 : -1;
     } else {
         rc = s_handle_batch(self, dealer_p, deadline, doc, out);
@@ -522,7 +367,7 @@ static enum MHD_Result s_answer(struct MHD_Connection *conn, unsigned int status
 static enum MHD_Result s_refuse(struct MHD_Connection *conn, s_conn_t *c, unsigned int status,
                                 int code, const char *message)
 {
-    char *body = s_response_text(NULL, NULL, code, message);
+    char *body = node_rpc_response_text(NULL, NULL, code, message);
     if (!body)
         return MHD_NO;
     c->answered = true;
@@ -639,7 +484,7 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
     if (!doc) {
         /* jerr.text can quote the body, which may hold secrets: log the position only. */
         GLOG(DEBUG, RPC, "unparsable request (line %d, column %d)", jerr.line, jerr.column);
-        out = s_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
+        out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
         rc = out ? 0 : -1;
     } else {
         s_link_t *link = s_link(conn);
