@@ -524,3 +524,9 @@ int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len)
     *out_len = len;
     return PROTO_OK;
 }
+
+bool enclave_wire_req_relayable(enclave_req_type_t t)
+{
+    return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
+           t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP || t == ENCLAVE_REQ_QUERY;
+}

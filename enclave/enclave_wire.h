@@ -151,6 +151,10 @@ int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out
  *  PROTO_E_TYPE, PROTO_E_TOO_LONG, PROTO_E_RANGE, PROTO_E_TRUNCATED, PROTO_E_TRAILING,
  *  PROTO_E_NONCANONICAL, PROTO_E_TOO_BIG, PROTO_E_INVALID. */
 int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out) PROTO_WUR;
+/*  True if a request of type T may come from outside the host (through a runner's relay):
+ *  it carries its data sealed to the enclave's key, or no data at all. False for INIT (the
+ *  host's own) and the plaintext VALIDATE. */
+bool enclave_wire_req_relayable(enclave_req_type_t t);
 int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out) PROTO_WUR;
 
 /*  Writes one frame (length prefix + LEN bytes) to FD, retrying on EINTR and short writes.

@@ -397,12 +397,6 @@ static s_slot_t *s_slot_find(node_enclave_t *self, const char *text)
     return NULL;
 }
 
-static bool s_relayable(enclave_req_type_t t)
-{
-    return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
-           t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP || t == ENCLAVE_REQ_QUERY;
-}
-
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
 {
@@ -419,7 +413,7 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
                               proto_err_str(rc));
-    if (!s_relayable(r.type))
+    if (!enclave_wire_req_relayable(r.type))
         return proto_err_fail(err, err_cap, NODE_E_PARAMS,
                               "request type %d is not relayed (only sealed requests are)",
                               (int)r.type);

@@ -321,6 +321,20 @@ static void s_test_kinds(void)
     CHECK(memcmp(a, b, 64) != 0);
 }
 
+/* Only requests that carry sealed data, or none, may come through a runner's relay. */
+static void test_relayable(void)
+{
+    CHECK(!enclave_wire_req_relayable(ENCLAVE_REQ_INIT));
+    CHECK(!enclave_wire_req_relayable(ENCLAVE_REQ_VALIDATE));
+    CHECK(!enclave_wire_req_relayable((enclave_req_type_t)0));
+    CHECK(!enclave_wire_req_relayable((enclave_req_type_t)99));
+    const enclave_req_type_t ok[] = {ENCLAVE_REQ_PING,  ENCLAVE_REQ_DONATE,
+                                     ENCLAVE_REQ_STATS, ENCLAVE_REQ_DROP,
+                                     ENCLAVE_REQ_QUERY, ENCLAVE_REQ_VALIDATE_SEALED};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK(enclave_wire_req_relayable(ok[i]));
+}
+
 int main(void)
 {
     CHECK(sodium_init() >= 0);
@@ -328,6 +342,7 @@ int main(void)
     printf("seed %u\n", seed);
     srand(seed);
     s_fill(s_blob, sizeof s_blob);
+    test_relayable();
     s_test_kinds();
     s_test_requests();
     s_test_refusals();
