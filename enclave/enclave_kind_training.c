@@ -14,7 +14,7 @@
 
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "enclave/enclave_seal.h"
 
 typedef struct {
@@ -101,7 +101,7 @@ int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_a
         rc = proto_err_fail(err, err_cap, rc, "donation does not open with this enclave's key");
         goto err;
     }
-    enclave_data_commit(d.plain, d.plain + 32, d.plain_len - 32, d.commitment);
+    proto_data_commit(d.plain, d.plain + 32, d.plain_len - 32, d.commitment);
     if (sodium_memcmp(d.commitment, req->u.donate.commitment, 32) != 0) {
         rc = proto_err_fail(err, err_cap, ENCLAVE_E_COMMIT,
                             "data does not match the registered commitment");
@@ -110,7 +110,7 @@ int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_a
     memcpy(d.spec_id, req->u.donate.spec_id, 32);
     memcpy(d.data_id, req->u.donate.data_id, 32);
 
-    enclave_receipt_t r;
+    proto_receipt_t r;
     memset(&r, 0, sizeof r);
     memcpy(r.spec_id, d.spec_id, 32);
     memcpy(r.data_id, d.data_id, 32);
@@ -118,8 +118,8 @@ int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_a
     memcpy(r.data_commitment, d.commitment, 32);
     r.time_ms = enclave_kind_now_ms();
     size_t len = 0;
-    if ((rc = enclave_receipt_sign(&r, st->secrets->sign_sk)) ||
-        (rc = enclave_receipt_encode(&r, blob, &len)))
+    if ((rc = proto_receipt_sign(&r, st->secrets->sign_sk)) ||
+        (rc = proto_receipt_encode(&r, blob, &len)))
         goto err;
     t->items[t->count++] = d;
     t->bytes += d.plain_len - 32;

@@ -17,7 +17,7 @@
 
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "enclave/enclave_salted.h"
 #include "enclave/enclave_seal.h"
 #include "ml/ml_validate.h"
@@ -36,24 +36,24 @@ static int s_validate(enclave_state_t *st, uint32_t type, const uint8_t salt[32]
                       const uint8_t *data, size_t len, enclave_ans_t *ans, uint8_t **blob,
                       char *err, size_t err_cap)
 {
-    if (type != ENCLAVE_DATA_GENOTYPE && type != ENCLAVE_DATA_PHENOTYPE)
+    if (type != PROTO_DATA_GENOTYPE && type != PROTO_DATA_PHENOTYPE)
         return proto_err_fail(err, err_cap, PROTO_E_RANGE, "unknown data type %u", type);
     ml_validation_t v;
     memset(&v, 0, sizeof v);
     int rc = ml_validate_buffer((ml_datatype_t)type, data, len, &v, err, err_cap);
     if (rc)
         goto out;
-    enclave_report_t r;
+    proto_report_t r;
     memset(&r, 0, sizeof r);
-    enclave_data_commit(salt, data, len, r.data_commitment);
+    proto_data_commit(salt, data, len, r.data_commitment);
     r.data_type = (uint8_t)type;
     r.record_count = v.records;
     r.checks_run = v.checks_run;
     r.checks_passed = v.checks_passed;
     r.time_ms = enclave_kind_now_ms();
     size_t out_len = 0;
-    if ((rc = enclave_report_sign(&r, st->secrets->sign_sk)) ||
-        (rc = enclave_report_encode(&r, blob, &out_len)))
+    if ((rc = proto_report_sign(&r, st->secrets->sign_sk)) ||
+        (rc = proto_report_encode(&r, blob, &out_len)))
         goto out;
     ans->type = ENCLAVE_ANS_REPORT;
     ans->u.blob.bytes = *blob;

@@ -87,7 +87,7 @@ typedef struct {
             uint8_t spec_id[32];
             uint8_t data_id[32];
             uint8_t donor[32];
-            uint8_t commitment[32]; /* the owner's registered enclave_data_commit */
+            uint8_t commitment[32]; /* the owner's registered proto_data_commit */
             const uint8_t *sealed;  /* enclave_seal_to(box pk, salt(32) || data) */
             size_t sealed_len;
         } donate;

@@ -28,7 +28,7 @@
 #include <sodium.h>
 
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "enclave/enclave_wire.h"
 #include "node/cli/node_cli.h"
 #include "proto/proto_hex.h"
@@ -261,10 +261,10 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
     int rc = s_parse("data validate", argc, argv, false, &o);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    uint32_t type = ENCLAVE_DATA_GENOTYPE;
+    uint32_t type = PROTO_DATA_GENOTYPE;
     const char *dot = strrchr(o.file, '.');
     if (o.type ? strcmp(o.type, "csv") == 0 : (dot && strcmp(dot, ".csv") == 0))
-        type = ENCLAVE_DATA_PHENOTYPE;
+        type = PROTO_DATA_PHENOTYPE;
     else if (o.type && strcmp(o.type, "23andme") != 0)
         return node_cli_usage("--type wants csv or 23andme");
     uint8_t sign_pk[32], box_pk[32], salt[32], commit[32];
@@ -277,7 +277,7 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
         return rc;
     double t0 = s_ms(); /* the path: seal, relay, open and check, answer, verify */
     randombytes_buf(salt, sizeof salt);
-    enclave_data_commit(salt, data, len, commit);
+    proto_data_commit(salt, data, len, commit);
     rc = enclave_prog_validation_seal(box_pk, type, salt, data, len, &sealed, &sealed_len);
     sodium_free(data); /* the plaintext is not needed past this point */
     if (rc != PROTO_OK)
@@ -289,21 +289,21 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
     r.u.validate_sealed.sealed = sealed;
     r.u.validate_sealed.sealed_len = sealed_len;
     enclave_ans_t a;
-    enclave_report_t rep;
+    proto_report_t rep;
     rc = s_exchange(cli, &o, &r, ENCLAVE_ANS_REPORT, &frame, &frame_len, &a);
     free(sealed);
-    if (rc == NODE_CLI_EXIT_OK && enclave_report_decode(a.u.blob.bytes, a.u.blob.len, &rep) != 0)
+    if (rc == NODE_CLI_EXIT_OK && proto_report_decode(a.u.blob.bytes, a.u.blob.len, &rep) != 0)
         rc = node_cli_fail("the validation report does not decode");
     free(frame);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    int vrc = enclave_report_verify(&rep, sign_pk);
+    int vrc = proto_report_verify(&rep, sign_pk);
     bool same = sodium_memcmp(rep.data_commitment, commit, 32) == 0;
     double path_ms = s_ms() - t0;
     json_t *out = json_object();
     json_object_set_new(out, "enclave", json_string(o.enclave));
     json_object_set_new(out, "type",
-                        json_string(type == ENCLAVE_DATA_PHENOTYPE ? "csv" : "23andme"));
+                        json_string(type == PROTO_DATA_PHENOTYPE ? "csv" : "23andme"));
     json_object_set_new(out, "records", json_integer((json_int_t)rep.record_count));
     json_object_set_new(out, "checks_run", json_integer(rep.checks_run));
     json_object_set_new(out, "checks_passed", json_integer(rep.checks_passed));
@@ -343,7 +343,7 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
         return rc;
     double t0 = s_ms();
     randombytes_buf(salt, sizeof salt);
-    enclave_data_commit(salt, data, len, commit);
+    proto_data_commit(salt, data, len, commit);
     /* the data id: the salted commitment (a data registration's id once the ledger has them) */
     rc = enclave_prog_donation_seal(box_pk, spec, commit, salt, data, len, &sealed, &sealed_len);
     sodium_free(data);
@@ -359,15 +359,15 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     r.u.donate.sealed = sealed;
     r.u.donate.sealed_len = sealed_len;
     enclave_ans_t a;
-    enclave_receipt_t rec;
+    proto_receipt_t rec;
     rc = s_exchange(cli, &o, &r, ENCLAVE_ANS_RECEIPT, &frame, &frame_len, &a);
     free(sealed);
-    if (rc == NODE_CLI_EXIT_OK && enclave_receipt_decode(a.u.blob.bytes, a.u.blob.len, &rec) != 0)
+    if (rc == NODE_CLI_EXIT_OK && proto_receipt_decode(a.u.blob.bytes, a.u.blob.len, &rec) != 0)
         rc = node_cli_fail("the donation receipt does not decode");
     free(frame);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    int vrc = enclave_receipt_verify(&rec, sign_pk);
+    int vrc = proto_receipt_verify(&rec, sign_pk);
     bool same = sodium_memcmp(rec.data_commitment, commit, 32) == 0 &&
                 memcmp(rec.spec_id, spec, 32) == 0 && memcmp(rec.donor, donor, 32) == 0;
     double path_ms = s_ms() - t0;

@@ -21,7 +21,7 @@
 #include "enclave/enclave_host.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "proto/proto_key.h"
 
 #ifndef GENIE_ENCLAVE_EXE
@@ -144,7 +144,7 @@ int main(int argc, char **argv)
         double vp50 = 0, vp99 = 0;
         for (size_t i = 0; i < iters; i++) {
             enclave_req_t req = {.type = ENCLAVE_REQ_VALIDATE};
-            req.u.validate.data_type = ENCLAVE_DATA_PHENOTYPE;
+            req.u.validate.data_type = PROTO_DATA_PHENOTYPE;
             randombytes_buf(req.u.validate.salt, 32);
             req.u.validate.data = (const uint8_t *)csv;
             req.u.validate.data_len = len;
@@ -169,7 +169,7 @@ int main(int argc, char **argv)
             randombytes_buf(salt, 32);
             randombytes_buf(req.u.donate.data_id, 32);
             memset(req.u.donate.spec_id, 0x5e, 32);
-            enclave_data_commit(salt, data, sizes[s], req.u.donate.commitment);
+            proto_data_commit(salt, data, sizes[s], req.u.donate.commitment);
             enclave_ans_t ans;
             uint8_t *frame = NULL, *sealed = NULL;
             size_t flen = 0, sealed_len = 0;
@@ -180,11 +180,11 @@ int main(int argc, char **argv)
             req.u.donate.sealed_len = sealed_len;
             if (rc == 0)
                 rc = enclave_host_call(train, &req, -1, &ans, &frame, &flen, err, sizeof err);
-            enclave_receipt_t r;
+            proto_receipt_t r;
             if (rc == 0)
-                rc = enclave_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, &r);
+                rc = proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, &r);
             if (rc == 0)
-                rc = enclave_receipt_verify(&r, train_pk);
+                rc = proto_receipt_verify(&r, train_pk);
             t[i] = s_now_us() - t0;
             if (rc) {
                 fprintf(stderr, "bench_enclave: donate: %s (%s)\n", proto_err_str(rc), err);

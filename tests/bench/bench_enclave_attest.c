@@ -20,7 +20,7 @@
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
 #include "proto/proto_attest.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "enclave/enclave_seal.h"
 
 #define RUNS 2000
@@ -145,10 +145,10 @@ int main(void)
 
     uint8_t spk[32], ssk[64];
     crypto_sign_keypair(spk, ssk);
-    enclave_receipt_t r = {.time_ms = now};
+    proto_receipt_t r = {.time_ms = now};
     for (int i = 0; i < RUNS; i++) {
         double t0 = s_now_us();
-        if (enclave_receipt_sign(&r, ssk) || enclave_receipt_verify(&r, spk))
+        if (proto_receipt_sign(&r, ssk) || proto_receipt_verify(&r, spk))
             return s_fail("receipt");
         t[i] = s_now_us() - t0;
     }

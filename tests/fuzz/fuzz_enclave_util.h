@@ -1,5 +1,5 @@
 /*  fuzz_enclave_util: what the attestation format harnesses (fuzz_attest_cert, _quote,
- *  fuzz_enclave_report) share on top of fuzz_util.h: the zeroed-after-error check and the set of
+ *  fuzz_proto_report) share on top of fuzz_util.h: the zeroed-after-error check and the set of
  * codes an enclave/ decoder may refuse input with. Header-only, included once per harness. */
 #ifndef GENIE_FUZZ_ENCLAVE_UTIL_H
 #define GENIE_FUZZ_ENCLAVE_UTIL_H

@@ -1,5 +1,5 @@
 /*  gen_enclave_corpus: writes the seed corpora tests/fuzz/corpus/attest_quote/,
- *  attest_cert/ and enclave_report/ (the enclave attestation decoders).
+ *  attest_cert/ and proto_report/ (the enclave attestation decoders).
  *
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Deterministic: keys come from fixed
  *  seeds and times are fixed, so rerunning it rewrites the same files. Build and run by
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 
 #include "proto/proto_attest.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "proto/proto_key.h"
 
 static const char *s_root;
@@ -130,39 +130,39 @@ static void s_reports(void)
     uint8_t seed[32], pk[32], sk[64];
     s_fill(seed, 32, 9);
     crypto_sign_seed_keypair(pk, sk, seed);
-    enclave_report_t r = {.data_type = ENCLAVE_DATA_GENOTYPE,
+    proto_report_t r = {.data_type = PROTO_DATA_GENOTYPE,
                           .record_count = 600000,
                           .checks_run = 12,
                           .checks_passed = 11,
                           .time_ms = 1700000000000ull};
     uint8_t salt[32];
     s_fill(salt, 32, 10);
-    enclave_data_commit(salt, (const uint8_t *)"rs123\t1\t1000\tAA\n", 16, r.data_commitment);
-    if (enclave_report_sign(&r, sk) != 0)
+    proto_data_commit(salt, (const uint8_t *)"rs123\t1\t1000\tAA\n", 16, r.data_commitment);
+    if (proto_report_sign(&r, sk) != 0)
         exit(1);
     proto_wr_t w;
     proto_wr_init(&w);
-    enclave_report_write(&w, &r);
-    s_put_wr("enclave_report", "report_valid", &w);
+    proto_report_write(&w, &r);
+    s_put_wr("proto_report", "report_valid", &w);
     r.data_type = 3;
     proto_wr_init(&w);
-    enclave_report_write(&w, &r);
-    s_put_wr("enclave_report", "report_bad_type", &w);
+    proto_report_write(&w, &r);
+    s_put_wr("proto_report", "report_bad_type", &w);
 
-    enclave_receipt_t rc = {.time_ms = 1700000000001ull};
+    proto_receipt_t rc = {.time_ms = 1700000000001ull};
     s_fill(rc.spec_id, 32, 11);
     s_fill(rc.data_id, 32, 12);
     s_fill(rc.donor, 32, 13);
     memcpy(rc.data_commitment, r.data_commitment, 32);
-    if (enclave_receipt_sign(&rc, sk) != 0)
+    if (proto_receipt_sign(&rc, sk) != 0)
         exit(1);
     proto_wr_init(&w);
-    enclave_receipt_write(&w, &rc);
-    s_put_wr("enclave_report", "receipt_valid", &w);
+    proto_receipt_write(&w, &rc);
+    s_put_wr("proto_report", "receipt_valid", &w);
     proto_wr_init(&w);
-    enclave_receipt_write(&w, &rc);
+    proto_receipt_write(&w, &rc);
     proto_wr_uint(&w, 0);
-    s_put_wr("enclave_report", "receipt_trailing", &w);
+    s_put_wr("proto_report", "receipt_trailing", &w);
     sodium_memzero(sk, sizeof sk);
 }
 

@@ -32,7 +32,7 @@
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
-#include "enclave/enclave_report.h"
+#include "proto/proto_report.h"
 #include "enclave/enclave_seal.h"
 #include "proto/proto_key.h"
 #include "testutil.h"
@@ -132,11 +132,11 @@ static void s_test_validation(enclave_platform_t *plat)
         printf("validate: %s (%s)\n", proto_err_str(rc), err);
     CHECK_EQ(rc, 0);
     CHECK_EQ(ans.type, ENCLAVE_ANS_REPORT);
-    enclave_report_t r = {0};
-    CHECK(enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
-    CHECK_EQ(enclave_report_verify(&r, enclave_host_quote(h)->body.sign_pk), 0);
+    proto_report_t r = {0};
+    CHECK(proto_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
+    CHECK_EQ(proto_report_verify(&r, enclave_host_quote(h)->body.sign_pk), 0);
     uint8_t commit[32];
-    enclave_data_commit(req.u.validate.salt, (const uint8_t *)csv, sizeof csv - 1, commit);
+    proto_data_commit(req.u.validate.salt, (const uint8_t *)csv, sizeof csv - 1, commit);
     CHECK(memcmp(r.data_commitment, commit, 32) == 0);
     CHECK_EQ(r.data_type, 2);
     CHECK(r.record_count >= 3);
@@ -160,10 +160,10 @@ static void s_test_validation(enclave_platform_t *plat)
     sreq.u.validate_sealed.sealed_len = sealed_len;
     rc = enclave_host_call(h, &sreq, -1, &ans, &frame, &flen, err, sizeof err);
     CHECK_EQ(rc, 0);
-    enclave_report_t r2 = {0};
-    CHECK(rc == 0 && enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r2) == 0);
+    proto_report_t r2 = {0};
+    CHECK(rc == 0 && proto_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r2) == 0);
     CHECK(memcmp(r2.data_commitment, commit, 32) == 0 && r2.record_count == r.record_count);
-    CHECK_EQ(enclave_report_verify(&r2, enclave_host_quote(h)->body.sign_pk), 0);
+    CHECK_EQ(proto_report_verify(&r2, enclave_host_quote(h)->body.sign_pk), 0);
     free(frame);
     sreq.u.validate_sealed.data_type = 1; /* sealed as phenotype, sent as genotype */
     CHECK_EQ(enclave_host_call(h, &sreq, -1, &ans, &frame, &flen, err, sizeof err),
@@ -184,7 +184,7 @@ static void s_test_validation(enclave_platform_t *plat)
     if (rc)
         printf("validate 23andMe: %s (%s)\n", proto_err_str(rc), err);
     CHECK_EQ(rc, 0);
-    CHECK(rc == 0 && enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
+    CHECK(rc == 0 && proto_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
     CHECK(r.record_count == 150 && r.data_type == 1);
     printf("  23andMe report: %llu records, checks passed 0x%x of 0x%x\n",
            (unsigned long long)r.record_count, r.checks_passed, r.checks_run);
@@ -202,8 +202,8 @@ static void s_test_validation(enclave_platform_t *plat)
     if (rc)
         printf("validate VCF: %s (%s)\n", proto_err_str(rc), err);
     CHECK_EQ(rc, 0);
-    CHECK(rc == 0 && enclave_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
-    CHECK_EQ(enclave_report_verify(&r, enclave_host_quote(h)->body.sign_pk), 0);
+    CHECK(rc == 0 && proto_report_decode(ans.u.blob.bytes, ans.u.blob.len, &r) == 0);
+    CHECK_EQ(proto_report_verify(&r, enclave_host_quote(h)->body.sign_pk), 0);
     printf("  VCF report: %llu records, checks passed 0x%x of 0x%x\n",
            (unsigned long long)r.record_count, r.checks_passed, r.checks_run);
     free(frame);
@@ -239,7 +239,7 @@ static void s_test_validation(enclave_platform_t *plat)
    receipt, if any, is decoded into *R. */
 static int s_donate(enclave_host_t *through, const enclave_host_t *to, const uint8_t salt[32],
                     const uint8_t *data, size_t len, const uint8_t commitment[32],
-                    const uint8_t data_id[32], enclave_receipt_t *r)
+                    const uint8_t data_id[32], proto_receipt_t *r)
 {
     enclave_req_t req;
     memset(&req, 0, sizeof req);
@@ -264,7 +264,7 @@ static int s_donate(enclave_host_t *through, const enclave_host_t *to, const uin
     int rc = enclave_host_call(through, &req, -1, &ans, &frame, &flen, err, sizeof err);
     if (rc == 0) {
         CHECK_EQ(ans.type, ENCLAVE_ANS_RECEIPT);
-        CHECK(enclave_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, r) == 0);
+        CHECK(proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, r) == 0);
     }
     free(frame);
     free(sealed);
@@ -297,11 +297,11 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
         data[i] = (uint8_t)("ACGT"[rand() % 4]);
     randombytes_buf(salt, 32);
     randombytes_buf(id, 32);
-    enclave_data_commit(salt, data, sizeof data, commit);
+    proto_data_commit(salt, data, sizeof data, commit);
 
-    enclave_receipt_t r;
+    proto_receipt_t r;
     CHECK_EQ(s_donate(a, a, salt, data, sizeof data, commit, id, &r), 0);
-    CHECK_EQ(enclave_receipt_verify(&r, enclave_host_quote(a)->body.sign_pk), 0);
+    CHECK_EQ(proto_receipt_verify(&r, enclave_host_quote(a)->body.sign_pk), 0);
     CHECK(memcmp(r.data_commitment, commit, 32) == 0);
     CHECK(memcmp(r.data_id, id, 32) == 0);
     /* sealed to A, sent to B: B cannot open it */

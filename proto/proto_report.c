@@ -1,6 +1,6 @@
-/*  enclave_report: validation reports, donation receipts and the salted data commitment
- *  (see enclave_report.h for the formats). */
-#include "enclave/enclave_report.h"
+/*  proto_report: validation reports, donation receipts and the salted data commitment
+ *  (see proto_report.h for the formats). */
+#include "proto/proto_report.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 #define REPORT_FIELDS 9
 #define RECEIPT_FIELDS 8
 
-void enclave_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
+void proto_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
                          uint8_t out[static 32])
 {
     crypto_generichash_state st;
@@ -63,13 +63,13 @@ static int s_verify(const uint8_t pk[static 32], const uint8_t *want_pk,
 
 /* ---- validation reports ---- */
 
-static bool s_report_fields_ok(const enclave_report_t *r)
+static bool s_report_fields_ok(const proto_report_t *r)
 {
-    return (r->data_type == ENCLAVE_DATA_GENOTYPE || r->data_type == ENCLAVE_DATA_PHENOTYPE) &&
+    return (r->data_type == PROTO_DATA_GENOTYPE || r->data_type == PROTO_DATA_PHENOTYPE) &&
            r->checks_passed <= r->checks_run;
 }
 
-static void s_report_part(proto_wr_t *w, const enclave_report_t *r, uint32_t n)
+static void s_report_part(proto_wr_t *w, const proto_report_t *r, uint32_t n)
 {
     proto_wr_array(w, n);
     proto_wr_uint(w, r->version);
@@ -83,7 +83,7 @@ static void s_report_part(proto_wr_t *w, const enclave_report_t *r, uint32_t n)
 }
 
 /* The hash a report's signature covers; PROTO_E_NOMEM (OUT zeroed) on failure. */
-static int s_report_hash(const enclave_report_t *r, uint8_t out[static 32])
+static int s_report_hash(const proto_report_t *r, uint8_t out[static 32])
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -91,16 +91,16 @@ static int s_report_hash(const enclave_report_t *r, uint8_t out[static 32])
     return s_hash_part(&w, REPORT_DOMAIN, out);
 }
 
-void enclave_report_signing_hash(const enclave_report_t *r, uint8_t out[static 32])
+void proto_report_signing_hash(const proto_report_t *r, uint8_t out[static 32])
 {
     (void)s_report_hash(r, out);
 }
 
-int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64])
+int proto_report_sign(proto_report_t *r, const uint8_t sign_sk[static 64])
 {
     if (!s_report_fields_ok(r))
         return PROTO_E_INVALID;
-    r->version = ENCLAVE_REPORT_VERSION;
+    r->version = PROTO_REPORT_VERSION;
     crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
     uint8_t hash[32];
     if (s_report_hash(r, hash) != PROTO_OK)
@@ -109,7 +109,7 @@ int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64])
     return PROTO_OK;
 }
 
-void enclave_report_write(proto_wr_t *w, const enclave_report_t *r)
+void proto_report_write(proto_wr_t *w, const proto_report_t *r)
 {
     s_report_part(w, r, REPORT_FIELDS);
     proto_wr_bin(w, r->sig, 64);
@@ -117,19 +117,19 @@ void enclave_report_write(proto_wr_t *w, const enclave_report_t *r)
 
 static void s_report_write(proto_wr_t *w, const void *r)
 {
-    enclave_report_write(w, r);
+    proto_report_write(w, r);
 }
 
-int enclave_report_encode(const enclave_report_t *r, uint8_t **out, size_t *len)
+int proto_report_encode(const proto_report_t *r, uint8_t **out, size_t *len)
 {
     return proto_codec_encode(s_report_write, r, out, len);
 }
 
-int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
+int proto_report_read(proto_rd_t *rd, proto_report_t *out)
 {
     uint64_t type, count, run, passed, time_ms;
     memset(out, 0, sizeof *out);
-    if (proto_codec_read_head(rd, REPORT_FIELDS, ENCLAVE_REPORT_VERSION))
+    if (proto_codec_read_head(rd, REPORT_FIELDS, PROTO_REPORT_VERSION))
         goto err;
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) ||
         proto_rd_bin_exact(rd, 32, out->data_commitment) || proto_rd_uint(rd, UINT8_MAX, &type) ||
@@ -137,7 +137,7 @@ int enclave_report_read(proto_rd_t *rd, enclave_report_t *out)
         proto_rd_uint(rd, UINT32_MAX, &passed) || proto_rd_uint(rd, UINT64_MAX, &time_ms) ||
         proto_rd_bin_exact(rd, 64, out->sig))
         goto err;
-    out->version = ENCLAVE_REPORT_VERSION;
+    out->version = PROTO_REPORT_VERSION;
     out->data_type = (uint8_t)type;
     out->record_count = count;
     out->checks_run = (uint32_t)run;
@@ -154,17 +154,17 @@ err:
 
 static int s_report_read(proto_rd_t *rd, void *out)
 {
-    return enclave_report_read(rd, out);
+    return proto_report_read(rd, out);
 }
 
-int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out)
+int proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *out)
 {
-    return proto_codec_decode(s_report_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out, sizeof *out);
+    return proto_codec_decode(s_report_read, buf, len, PROTO_REPORT_MAX_BYTES, out, sizeof *out);
 }
 
-int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
+int proto_report_verify(const proto_report_t *r, const uint8_t *want_pk)
 {
-    if (r->version != ENCLAVE_REPORT_VERSION)
+    if (r->version != PROTO_REPORT_VERSION)
         return PROTO_E_VERSION;
     if (!s_report_fields_ok(r))
         return ENCLAVE_E_REPORT_BAD_SIG;
@@ -176,7 +176,7 @@ int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk)
 
 /* ---- donation receipts ---- */
 
-static void s_receipt_part(proto_wr_t *w, const enclave_receipt_t *r, uint32_t n)
+static void s_receipt_part(proto_wr_t *w, const proto_receipt_t *r, uint32_t n)
 {
     proto_wr_array(w, n);
     proto_wr_uint(w, r->version);
@@ -189,7 +189,7 @@ static void s_receipt_part(proto_wr_t *w, const enclave_receipt_t *r, uint32_t n
 }
 
 /* The hash a receipt's signature covers; PROTO_E_NOMEM (OUT zeroed) on failure. */
-static int s_receipt_hash(const enclave_receipt_t *r, uint8_t out[static 32])
+static int s_receipt_hash(const proto_receipt_t *r, uint8_t out[static 32])
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -197,14 +197,14 @@ static int s_receipt_hash(const enclave_receipt_t *r, uint8_t out[static 32])
     return s_hash_part(&w, RECEIPT_DOMAIN, out);
 }
 
-void enclave_receipt_signing_hash(const enclave_receipt_t *r, uint8_t out[static 32])
+void proto_receipt_signing_hash(const proto_receipt_t *r, uint8_t out[static 32])
 {
     (void)s_receipt_hash(r, out);
 }
 
-int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64])
+int proto_receipt_sign(proto_receipt_t *r, const uint8_t sign_sk[static 64])
 {
-    r->version = ENCLAVE_RECEIPT_VERSION;
+    r->version = PROTO_RECEIPT_VERSION;
     crypto_sign_ed25519_sk_to_pk(r->enclave_pk, sign_sk);
     uint8_t hash[32];
     if (s_receipt_hash(r, hash) != PROTO_OK)
@@ -213,7 +213,7 @@ int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64])
     return PROTO_OK;
 }
 
-void enclave_receipt_write(proto_wr_t *w, const enclave_receipt_t *r)
+void proto_receipt_write(proto_wr_t *w, const proto_receipt_t *r)
 {
     s_receipt_part(w, r, RECEIPT_FIELDS);
     proto_wr_bin(w, r->sig, 64);
@@ -221,26 +221,26 @@ void enclave_receipt_write(proto_wr_t *w, const enclave_receipt_t *r)
 
 static void s_receipt_write(proto_wr_t *w, const void *r)
 {
-    enclave_receipt_write(w, r);
+    proto_receipt_write(w, r);
 }
 
-int enclave_receipt_encode(const enclave_receipt_t *r, uint8_t **out, size_t *len)
+int proto_receipt_encode(const proto_receipt_t *r, uint8_t **out, size_t *len)
 {
     return proto_codec_encode(s_receipt_write, r, out, len);
 }
 
-int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out)
+int proto_receipt_read(proto_rd_t *rd, proto_receipt_t *out)
 {
     uint64_t time_ms;
     memset(out, 0, sizeof *out);
-    if (proto_codec_read_head(rd, RECEIPT_FIELDS, ENCLAVE_RECEIPT_VERSION))
+    if (proto_codec_read_head(rd, RECEIPT_FIELDS, PROTO_RECEIPT_VERSION))
         goto err;
     if (proto_rd_bin_exact(rd, 32, out->enclave_pk) || proto_rd_bin_exact(rd, 32, out->spec_id) ||
         proto_rd_bin_exact(rd, 32, out->data_id) || proto_rd_bin_exact(rd, 32, out->donor) ||
         proto_rd_bin_exact(rd, 32, out->data_commitment) ||
         proto_rd_uint(rd, UINT64_MAX, &time_ms) || proto_rd_bin_exact(rd, 64, out->sig))
         goto err;
-    out->version = ENCLAVE_RECEIPT_VERSION;
+    out->version = PROTO_RECEIPT_VERSION;
     out->time_ms = time_ms;
     return PROTO_OK;
 err:
@@ -249,17 +249,17 @@ err:
 
 static int s_receipt_read(proto_rd_t *rd, void *out)
 {
-    return enclave_receipt_read(rd, out);
+    return proto_receipt_read(rd, out);
 }
 
-int enclave_receipt_decode(const uint8_t *buf, size_t len, enclave_receipt_t *out)
+int proto_receipt_decode(const uint8_t *buf, size_t len, proto_receipt_t *out)
 {
-    return proto_codec_decode(s_receipt_read, buf, len, ENCLAVE_REPORT_MAX_BYTES, out, sizeof *out);
+    return proto_codec_decode(s_receipt_read, buf, len, PROTO_REPORT_MAX_BYTES, out, sizeof *out);
 }
 
-int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk)
+int proto_receipt_verify(const proto_receipt_t *r, const uint8_t *want_pk)
 {
-    if (r->version != ENCLAVE_RECEIPT_VERSION)
+    if (r->version != PROTO_RECEIPT_VERSION)
         return PROTO_E_VERSION;
     uint8_t hash[32];
     if (s_receipt_hash(r, hash) != PROTO_OK)

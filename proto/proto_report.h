@@ -1,4 +1,4 @@
-/*  enclave_report: what an enclave signs for the outside world: validation reports,
+/*  proto_report: what an enclave signs for the outside world: validation reports,
  *  donation receipts, and the salted data commitment both carry.
  *
  *  Both are signed by the enclave's Ed25519 signing key (the one its quote attests, made
@@ -20,8 +20,8 @@
  *      commitment = BLAKE2b-256 keyed with SALT (32 random bytes the owner keeps) of
  *                   "genie/data-commit/v1" || 0x00 || data
  */
-#ifndef GENIE_ENCLAVE_REPORT_H
-#define GENIE_ENCLAVE_REPORT_H
+#ifndef GENIE_PROTO_REPORT_H
+#define GENIE_PROTO_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,26 +29,26 @@
 #include "proto/proto_err.h"
 #include "proto/proto_mp.h"
 
-#define ENCLAVE_REPORT_VERSION 1
-#define ENCLAVE_RECEIPT_VERSION 1
+#define PROTO_REPORT_VERSION 1
+#define PROTO_RECEIPT_VERSION 1
 /*  Largest encoded report or receipt (both are about 200 bytes). */
-#define ENCLAVE_REPORT_MAX_BYTES 320
+#define PROTO_REPORT_MAX_BYTES 320
 
 /*  Data types a validation report names (the values ml/ uses too). */
-enum { ENCLAVE_DATA_GENOTYPE = 1, ENCLAVE_DATA_PHENOTYPE = 2 };
+enum { PROTO_DATA_GENOTYPE = 1, PROTO_DATA_PHENOTYPE = 2 };
 
 /*  A validation report (plain data). */
 typedef struct {
     uint32_t version;
     uint8_t enclave_pk[32];      /* the signing enclave's Ed25519 key */
-    uint8_t data_commitment[32]; /* enclave_data_commit(salt, data) */
-    uint8_t data_type;           /* ENCLAVE_DATA_* */
+    uint8_t data_commitment[32]; /* proto_data_commit(salt, data) */
+    uint8_t data_type;           /* PROTO_DATA_* */
     uint64_t record_count;
     uint32_t checks_run;
     uint32_t checks_passed;
     uint64_t time_ms;
     uint8_t sig[64];
-} enclave_report_t;
+} proto_report_t;
 
 /*  A donation receipt (plain data). */
 typedef struct {
@@ -60,10 +60,10 @@ typedef struct {
     uint8_t data_commitment[32]; /* the commitment the enclave recomputed and matched */
     uint64_t time_ms;
     uint8_t sig[64];
-} enclave_receipt_t;
+} proto_receipt_t;
 
 /*  The salted commitment to DATA (LEN bytes) under SALT, into OUT (see above). */
-void enclave_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
+void proto_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
                          uint8_t out[static 32]);
 
 /* ---- validation reports ---- */
@@ -72,32 +72,32 @@ void enclave_data_commit(const uint8_t salt[static 32], const uint8_t *data, siz
  *  sets r->version and r->enclave_pk (from SIGN_SK), then r->sig over every other field.
  *  Returns 0; PROTO_E_INVALID (data type not 1 or 2, or checks_passed > checks_run);
  *  PROTO_E_NOMEM. */
-int enclave_report_sign(enclave_report_t *r, const uint8_t sign_sk[static 64]) PROTO_WUR;
-void enclave_report_signing_hash(const enclave_report_t *r, uint8_t out[static 32]);
-void enclave_report_write(proto_wr_t *w, const enclave_report_t *r);
+int proto_report_sign(proto_report_t *r, const uint8_t sign_sk[static 64]) PROTO_WUR;
+void proto_report_signing_hash(const proto_report_t *r, uint8_t out[static 32]);
+void proto_report_write(proto_wr_t *w, const proto_report_t *r);
 /*  New malloc'd encoding in *OUT, *LEN (the caller frees it). 0 or PROTO_E_NOMEM. */
-int enclave_report_encode(const enclave_report_t *r, uint8_t **out, size_t *len) PROTO_WUR;
+int proto_report_encode(const proto_report_t *r, uint8_t **out, size_t *len) PROTO_WUR;
 /*  Strict reads (errors as proto_mp.h's reader, plus PROTO_E_VERSION, PROTO_E_INVALID for
  *  a field out of its domain; *OUT zeroed on error). decode also refuses trailing bytes and
- *  more than ENCLAVE_REPORT_MAX_BYTES (PROTO_E_TOO_BIG). */
-int enclave_report_read(proto_rd_t *rd, enclave_report_t *out) PROTO_WUR;
-int enclave_report_decode(const uint8_t *buf, size_t len, enclave_report_t *out) PROTO_WUR;
+ *  more than PROTO_REPORT_MAX_BYTES (PROTO_E_TOO_BIG). */
+int proto_report_read(proto_rd_t *rd, proto_report_t *out) PROTO_WUR;
+int proto_report_decode(const uint8_t *buf, size_t len, proto_report_t *out) PROTO_WUR;
 /*  Verifies R's signature by r->enclave_pk; with WANT_PK (32 bytes, or NULL) also that the
  *  signer is that key (the one a verified quote attests). Returns 0,
  *  ENCLAVE_E_SIGNER_MISMATCH, ENCLAVE_E_REPORT_BAD_SIG (also for a field out of its
  *  domain), PROTO_E_VERSION or PROTO_E_NOMEM. */
-int enclave_report_verify(const enclave_report_t *r, const uint8_t *want_pk) PROTO_WUR;
+int proto_report_verify(const proto_report_t *r, const uint8_t *want_pk) PROTO_WUR;
 
 /* ---- donation receipts ---- */
 
-/*  As enclave_report_sign, for a receipt. Returns 0 or PROTO_E_NOMEM. */
-int enclave_receipt_sign(enclave_receipt_t *r, const uint8_t sign_sk[static 64]) PROTO_WUR;
-void enclave_receipt_signing_hash(const enclave_receipt_t *r, uint8_t out[static 32]);
-void enclave_receipt_write(proto_wr_t *w, const enclave_receipt_t *r);
-int enclave_receipt_encode(const enclave_receipt_t *r, uint8_t **out, size_t *len) PROTO_WUR;
-int enclave_receipt_read(proto_rd_t *rd, enclave_receipt_t *out) PROTO_WUR;
-int enclave_receipt_decode(const uint8_t *buf, size_t len, enclave_receipt_t *out) PROTO_WUR;
-/*  As enclave_report_verify. */
-int enclave_receipt_verify(const enclave_receipt_t *r, const uint8_t *want_pk) PROTO_WUR;
+/*  As proto_report_sign, for a receipt. Returns 0 or PROTO_E_NOMEM. */
+int proto_receipt_sign(proto_receipt_t *r, const uint8_t sign_sk[static 64]) PROTO_WUR;
+void proto_receipt_signing_hash(const proto_receipt_t *r, uint8_t out[static 32]);
+void proto_receipt_write(proto_wr_t *w, const proto_receipt_t *r);
+int proto_receipt_encode(const proto_receipt_t *r, uint8_t **out, size_t *len) PROTO_WUR;
+int proto_receipt_read(proto_rd_t *rd, proto_receipt_t *out) PROTO_WUR;
+int proto_receipt_decode(const uint8_t *buf, size_t len, proto_receipt_t *out) PROTO_WUR;
+/*  As proto_report_verify. */
+int proto_receipt_verify(const proto_receipt_t *r, const uint8_t *want_pk) PROTO_WUR;
 
 #endif
