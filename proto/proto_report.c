@@ -16,7 +16,7 @@
 #define RECEIPT_FIELDS 8
 
 void proto_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
-                         uint8_t out[static 32])
+                       uint8_t out[static 32])
 {
     crypto_generichash_state st;
     crypto_generichash_init(&st, salt, 32, 32);

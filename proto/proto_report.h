@@ -64,7 +64,7 @@ typedef struct {
 
 /*  The salted commitment to DATA (LEN bytes) under SALT, into OUT (see above). */
 void proto_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_t len,
-                         uint8_t out[static 32]);
+                       uint8_t out[static 32]);
 
 /* ---- validation reports ---- */
 

@@ -302,8 +302,7 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
     double path_ms = s_ms() - t0;
     json_t *out = json_object();
     json_object_set_new(out, "enclave", json_string(o.enclave));
-    json_object_set_new(out, "type",
-                        json_string(type == PROTO_DATA_PHENOTYPE ? "csv" : "23andme"));
+    json_object_set_new(out, "type", json_string(type == PROTO_DATA_PHENOTYPE ? "csv" : "23andme"));
     json_object_set_new(out, "records", json_integer((json_int_t)rep.record_count));
     json_object_set_new(out, "checks_run", json_integer(rep.checks_run));
     json_object_set_new(out, "checks_passed", json_integer(rep.checks_passed));

@@ -131,10 +131,10 @@ static void s_reports(void)
     s_fill(seed, 32, 9);
     crypto_sign_seed_keypair(pk, sk, seed);
     proto_report_t r = {.data_type = PROTO_DATA_GENOTYPE,
-                          .record_count = 600000,
-                          .checks_run = 12,
-                          .checks_passed = 11,
-                          .time_ms = 1700000000000ull};
+                        .record_count = 600000,
+                        .checks_run = 12,
+                        .checks_passed = 11,
+                        .time_ms = 1700000000000ull};
     uint8_t salt[32];
     s_fill(salt, 32, 10);
     proto_data_commit(salt, (const uint8_t *)"rs123\t1\t1000\tAA\n", 16, r.data_commitment);

@@ -80,10 +80,10 @@ static int s_take_receipt(const uint8_t *b, size_t len, bool verify, const void 
 static proto_report_t s_report(const uint8_t sk[64])
 {
     proto_report_t r = {.data_type = PROTO_DATA_GENOTYPE,
-                          .record_count = 638531,
-                          .checks_run = 14,
-                          .checks_passed = 13,
-                          .time_ms = 1765000000000ull};
+                        .record_count = 638531,
+                        .checks_run = 14,
+                        .checks_passed = 13,
+                        .time_ms = 1765000000000ull};
     uint8_t salt[32];
     enclave_testutil_bytes("salt", salt, 32);
     proto_data_commit(salt, (const uint8_t *)"data", 4, r.data_commitment);
