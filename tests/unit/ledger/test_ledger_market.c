@@ -98,6 +98,16 @@ static void test_trainer_spec(void)
     CHECK(n == 1 && list && memcmp(list[0].id, id, 32) == 0);
     free(list);
     ledger_state_destroy(&st);
+    /* a second spec: listed after the first */
+    uint8_t id2[32];
+    strcpy(s.purpose, "clinical");
+    CHECK_EQ(df_spec(&c, c.trainer, &s, id2, &why), LEDGER_OK);
+    st = df_view(&c);
+    CHECK_EQ(ledger_spec_list(st, &list, &n), LEDGER_OK);
+    CHECK(n == 2 && list && memcmp(list[0].id, id, 32) == 0 && memcmp(list[1].id, id2, 32) == 0 &&
+          strcmp(list[1].purpose, "clinical") == 0);
+    free(list);
+    ledger_state_destroy(&st);
 
     /* the directory's bound: a full directory refuses one more */
     uint8_t *ids = calloc(LEDGER_SPECS_MAX, 32);
