@@ -5,6 +5,8 @@
  *  Records (integers big-endian; keys in ledger_state.h):
  *    data 'o' id (121 bytes): owner[32] data_type u32 size_class u32 address[32]
  *      validator[32] height u64 status u8 status_height u64
+ *    Lists are indexed: the list at K is its length (u32) at K and entry I at K || I (u32),
+ *    so appending writes two small values whatever the length:
  *    owner's records 'p' owner: data ids[32], registration order (<= LEDGER_DATA_PER_OWNER_MAX)
  *    audit trail 'i' id: entries of 105 bytes, oldest first (<= LEDGER_DATA_USES_MAX):
  *      use u8 height u64 actor[32] spec_id[32] txid[32]
@@ -185,52 +187,114 @@ int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out)
     return rc;
 }
 
-/* ------------------------------------------------------------ id lists */
+/* ------------------------------------------------------------ indexed lists
+   A list at KEY (KLEN bytes) is its length, u32 at KEY, and its entries, each at KEY ||
+   index u32: appending writes two small values, never the whole list. */
+
+/* KEY || I into OUT (KLEN + 4 bytes). */
+static void s_entry_key(uint8_t *out, const uint8_t *key, size_t klen, uint32_t i)
+{
+    memcpy(out, key, klen);
+    proto_be32_put(out + klen, i);
+}
+
+int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                           size_t *n)
+{
+    uint8_t *val = NULL;
+    size_t vlen;
+    *n = 0;
+    int rc = s_get_opt(st, key, klen, &val, &vlen);
+    if (rc != LEDGER_OK || !val)
+        return rc;
+    if (vlen != 4 || proto_be32_get(val) > max)
+        rc = LEDGER_E_CORRUPT;
+    else
+        *n = proto_be32_get(val);
+    free(val);
+    return rc;
+}
+
+/* Entry I of the list at KEY, exactly LEN bytes, into OUT. */
+static int s_list_at(ledger_state_t *st, const uint8_t *key, size_t klen, uint32_t i, uint8_t *out,
+                     size_t len)
+{
+    uint8_t ekey[LEDGER_KEY_MAX], *val;
+    size_t vlen;
+    s_entry_key(ekey, key, klen, i);
+    int rc = ledger_state_get(st, ekey, klen + 4, &val, &vlen);
+    if (rc == LEDGER_E_NOT_FOUND)
+        return LEDGER_E_CORRUPT; /* the length names only stored entries */
+    if (rc != LEDGER_OK)
+        return rc;
+    if (vlen != len)
+        rc = LEDGER_E_CORRUPT;
+    else
+        memcpy(out, val, len);
+    free(val);
+    return rc;
+}
+
+/* Every entry (LEN bytes each) of the list at KEY: *OUT (malloc'd, NULL when empty) of *N. */
+static int s_list_all(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, size_t len,
+                      uint8_t **out, size_t *n)
+{
+    size_t count = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = ledger_data_list_count(st, key, klen, max, &count);
+    if (rc != LEDGER_OK || count == 0)
+        return rc;
+    uint8_t *all = malloc(count * len);
+    if (!all)
+        return LEDGER_E_NOMEM;
+    for (size_t i = 0; i < count && rc == LEDGER_OK; i++)
+        rc = s_list_at(st, key, klen, (uint32_t)i, all + i * len, len);
+    if (rc != LEDGER_OK) {
+        free(all);
+        return rc;
+    }
+    *out = all;
+    *n = count;
+    return LEDGER_OK;
+}
+
+/* Appends REC (LEN bytes) to the list at KEY unless it holds ROOM (<= MAX) entries. */
+static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                         size_t room, const uint8_t *rec, size_t len, const char *full_why,
+                         const char **why)
+{
+    uint8_t ekey[LEDGER_KEY_MAX], cnt[4];
+    size_t n = 0;
+    int rc = ledger_data_list_count(st, key, klen, max, &n);
+    if (rc != LEDGER_OK) {
+        *why = "cannot read the ledger state";
+        return rc;
+    }
+    if (n >= room) {
+        *why = full_why;
+        return LEDGER_E_DATA_RULE;
+    }
+    s_entry_key(ekey, key, klen, (uint32_t)n);
+    proto_be32_put(cnt, (uint32_t)(n + 1));
+    rc = ledger_state_put(st, ekey, klen + 4, rec, len);
+    if (rc == LEDGER_OK)
+        rc = ledger_state_put(st, key, klen, cnt, sizeof cnt);
+    if (rc != LEDGER_OK)
+        *why = "out of memory";
+    return rc;
+}
 
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
                     size_t *n)
 {
-    size_t vlen;
-    *n = 0;
-    int rc = s_get_opt(st, key, klen, ids, &vlen);
-    if (rc != LEDGER_OK)
-        return rc;
-    if (vlen % 32 != 0 || vlen / 32 > max) {
-        free(*ids);
-        *ids = NULL;
-        return LEDGER_E_CORRUPT;
-    }
-    *n = vlen / 32;
-    return LEDGER_OK;
+    return s_list_all(st, key, klen, max, 32, ids, n);
 }
 
 int ledger_data_ids_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
                            const uint8_t id[static 32], const char *full_why, const char **why)
 {
-    uint8_t *ids = NULL;
-    size_t n = 0;
-    int rc = ledger_data_ids(st, key, klen, max, &ids, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the ledger state";
-        return rc;
-    }
-    if (n >= max) {
-        free(ids);
-        *why = full_why;
-        return LEDGER_E_DATA_RULE;
-    }
-    uint8_t *grown = realloc(ids, (n + 1) * 32);
-    if (!grown) {
-        free(ids);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    memcpy(grown + n * 32, id, 32);
-    rc = ledger_state_put(st, key, klen, grown, (n + 1) * 32);
-    free(grown);
-    if (rc != LEDGER_OK)
-        *why = "out of memory";
-    return rc;
+    return s_list_append(st, key, klen, max, max, id, 32, full_why, why);
 }
 
 /* ------------------------------------------------------------ data records */
@@ -321,63 +385,33 @@ int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_
                         const uint8_t actor[static 32], const uint8_t *spec,
                         const uint8_t txid[static 32], uint64_t height, const char **why)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val = NULL;
-    size_t vlen;
+    uint8_t key[LEDGER_DATA_KEY1_LEN], rec[LEDGER_DATA_USE_LEN];
+    rec[0] = (uint8_t)use;
+    proto_be64_put(rec + 1, height);
+    memcpy(rec + 9, actor, 32);
+    memcpy(rec + 41, spec ? spec : s_zero, 32);
+    memcpy(rec + 73, txid, 32);
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the audit trail";
-        return rc;
-    }
-    if (vlen % LEDGER_DATA_USE_LEN != 0 || vlen / LEDGER_DATA_USE_LEN > LEDGER_DATA_USES_MAX) {
-        free(val);
-        *why = "audit trail corrupt";
-        return LEDGER_E_CORRUPT;
-    }
     /* the last slot is kept for the withdrawal */
     size_t room = use == LEDGER_USE_WITHDRAWN ? LEDGER_DATA_USES_MAX : LEDGER_DATA_USES_MAX - 1;
-    if (vlen / LEDGER_DATA_USE_LEN >= room) {
-        free(val);
-        *why = "the record's audit trail is full";
-        return LEDGER_E_DATA_RULE;
-    }
-    uint8_t *grown = realloc(val, vlen + LEDGER_DATA_USE_LEN);
-    if (!grown) {
-        free(val);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    uint8_t *p = grown + vlen;
-    p[0] = (uint8_t)use;
-    proto_be64_put(p + 1, height);
-    memcpy(p + 9, actor, 32);
-    memcpy(p + 41, spec ? spec : s_zero, 32);
-    memcpy(p + 73, txid, 32);
-    rc = ledger_state_put(st, key, sizeof key, grown, vlen + LEDGER_DATA_USE_LEN);
-    free(grown);
-    if (rc != LEDGER_OK)
-        *why = "out of memory";
-    return rc;
+    return s_list_append(st, key, sizeof key, LEDGER_DATA_USES_MAX, room, rec, sizeof rec,
+                         "the record's audit trail is full", why);
 }
 
 int ledger_data_uses(ledger_state_t *st, const uint8_t id[static 32], ledger_use_entry_t **out,
                      size_t *n)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN], *val = NULL;
-    size_t vlen;
+    size_t count = 0;
     *out = NULL;
     *n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK || !val)
+    int rc =
+        s_list_all(st, key, sizeof key, LEDGER_DATA_USES_MAX, LEDGER_DATA_USE_LEN, &val, &count);
+    if (rc != LEDGER_OK || count == 0)
         return rc;
-    size_t count = vlen / LEDGER_DATA_USE_LEN;
-    if (vlen % LEDGER_DATA_USE_LEN != 0 || count > LEDGER_DATA_USES_MAX) {
-        free(val);
-        return LEDGER_E_CORRUPT;
-    }
-    ledger_use_entry_t *list = count ? calloc(count, sizeof *list) : NULL;
-    if (count && !list) {
+    ledger_use_entry_t *list = calloc(count, sizeof *list);
+    if (!list) {
         free(val);
         return LEDGER_E_NOMEM;
     }
@@ -602,7 +636,7 @@ static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
 
 int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *out)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val, *ids = NULL;
+    uint8_t key[LEDGER_DATA_KEY1_LEN], *val;
     size_t vlen, n = 0;
     memset(out, 0, sizeof *out);
     ledger_data_key1(key, LEDGER_KEY_SPEC, id);
@@ -621,8 +655,7 @@ int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec
     }
     memcpy(out->id, id, 32);
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, id);
-    rc = ledger_data_ids(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &ids, &n);
-    free(ids);
+    rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &n);
     out->n_donors = (uint32_t)n;
     return rc;
 }

@@ -46,8 +46,12 @@ int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out);
 
 /* ---- records ---- */
 
+/*  Lists are indexed (ledger_data.c): the length u32 at KEY, entry I at KEY || I (u32).
+ *  The length of the list at KEY into *N (0 when absent); LEDGER_E_CORRUPT past MAX. */
+int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                           size_t *n) PROTO_WUR;
 /*  The 32-byte id list at KEY: *IDS (malloc'd, NULL when empty) of *N. LEDGER_E_CORRUPT if
- *  its length is not a multiple of 32 or it holds more than MAX. */
+ *  its length is past MAX or an entry is missing or not 32 bytes. */
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
                     size_t *n) PROTO_WUR;
 /*  Appends ID to the list at KEY, refusing (LEDGER_E_DATA_RULE, *WHY = FULL_WHY) when it
