@@ -207,6 +207,14 @@ static const char *s_node_name(int err)
         return "the node answered with an error";
     case NODE_E_NO_ENCLAVE:
         return "no such enclave on this runner";
+    case NODE_E_NOT_FOUND:
+        return "not found";
+    case NODE_E_CORRUPT:
+        return "stored data refused";
+    case NODE_E_IO:
+        return "store i/o error";
+    case NODE_E_REFUSED:
+        return "refused";
     case NODE_E_FAILED:
         return "failed";
     default:
