@@ -173,6 +173,12 @@ static const char *s_enclave_name(int err)
         return "enclave could not be started";
     case ENCLAVE_E_ATTEST:
         return "enclave report body not as expected";
+    case ENCLAVE_E_BLOB:
+        return "not a well-formed data blob";
+    case ENCLAVE_E_BLOB_DECRYPT:
+        return "data blob does not decrypt (wrong key or tampered)";
+    case ENCLAVE_E_GRANT:
+        return "key grant does not open for this enclave";
     default:
         return NULL;
     }

@@ -128,6 +128,10 @@ typedef enum {
     ENCLAVE_E_SANDBOX = -356,    /* lockdown (prctl, rlimit, seccomp) could not be applied */
     ENCLAVE_E_SPAWN = -357,      /* the enclave executable could not be started */
     ENCLAVE_E_ATTEST = -359,     /* the enclave's report body is not what its kind makes */
+    /* -360..-369: data blobs and key grants (enclave_blob, key-authorization donation) */
+    ENCLAVE_E_BLOB = -360,         /* not an enclave_blob: magic, version, length vs size */
+    ENCLAVE_E_BLOB_DECRYPT = -361, /* a blob chunk does not authenticate (key, tampering) */
+    ENCLAVE_E_GRANT = -362,        /* a key grant does not open here or is malformed */
     ENCLAVE_E_FAILED = -399      /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
