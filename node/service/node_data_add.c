@@ -31,6 +31,7 @@
 #include "node/service/node_data_int.h"
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_relay.h"
+#include "p2p/p2p_msg.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
@@ -40,6 +41,8 @@
    must fit one relayed call. */
 _Static_assert(NODE_DATA_MAX + 32u + 1024u <= NODE_ENCLAVE_RELAY_REQ_MAX,
                "a data file sealed to an enclave must fit one relayed call");
+/* Bytes the ENCLAVE_CALL message adds around a request (kind, call id, enclave id). */
+#define RELAY_FRAMING 64u
 
 /*  Answers ADD's RPC with RESULT (stolen) or the error MESSAGE, and frees ADD.
  */
@@ -170,6 +173,11 @@ static int s_candidates(node_app_t *app, const uint8_t *want, node_data_add_t *a
             memmove(add->cand[at + 1], add->cand[at], (add->n_cand - at) * 32);
             memmove(add->cand_pk[at + 1], add->cand_pk[at], (add->n_cand - at) * 32);
             memmove(add->cand_box[at + 1], add->cand_box[at], (add->n_cand - at) * 32);
+            memmove(&add->cand_local[at + 1], &add->cand_local[at],
+                    (add->n_cand - at) * sizeof add->cand_local[0]);
+            add->cand_local[at] = true;
+        } else {
+            add->cand_local[at] = false;
         }
         memcpy(add->cand[at], e->id, 32);
         memcpy(add->cand_pk[at], e->sign_pk, 32);
@@ -329,6 +337,15 @@ static void s_attempt(node_data_add_t *add)
             return;
         }
         char why[192];
+        if (!add->cand_local[add->at] && req_len + RELAY_FRAMING > P2P_PAYLOAD_MAX) {
+            /* the relay would refuse it at p2p's unicast bound: say so */
+            free(req);
+            snprintf(add->last_why, sizeof add->last_why,
+                     "the sealed file (%zu bytes) is over what one p2p unicast carries (%u "
+                     "bytes): a file this large validates only in an enclave of this node",
+                     req_len, P2P_PAYLOAD_MAX);
+            continue;
+        }
         rc = relay ? node_enclave_relay_call(relay, add->cand[add->at], req, req_len, NULL,
                                              s_on_answer, add, why, sizeof why)
                    : proto_err_fail(why, sizeof why, NODE_E_FAILED, "no enclave relay");

@@ -22,8 +22,12 @@ Scenarios (named checks, in order):
      withdrawal is refused with the reason; `genie audit` shows VALIDATED and WITHDRAWN
      with their heights and txids.
   6. Bad input is refused with a reason: a malformed file, a file over 1,000 KiB, an
-     unknown --type (CLI usage error, and the RPC's own refusal), a missing file.
-  7. Canary: the unique string in the added file is afterwards found in no file under any
+     unknown --type (CLI usage error, and the RPC's own refusal), a missing file, an
+     --enclave that is no registered validation enclave.
+  7. Larger files: a 200 KiB genotype file registers through the runner; a 600 KiB one
+     either registers or is refused naming p2p's unicast bound (P2P_PAYLOAD_MAX, 250 KiB
+     today: the relay cannot carry more than one unicast).
+  8. Canary: the unique string in the added file is afterwards found in no file under any
      datadir and in no log (the owner's original file excepted).
 
     python3 test_data_owner.py --bindir BUILD_DIR [--keep]
@@ -276,9 +280,50 @@ def check_bad_input(net, st):
     expect("genotype or phenotype" in json.dumps(res), "RPC bad type: %r" % (res,))
     c = owner.cli("data", "add", os.path.join(st["files"], "nope"), "--type", "genotype")
     expect(c.returncode == 1 and "cannot read" in c.stderr, "missing file: %r" % c)
+    c = owner.cli("data", "add", st["genome"], "--type", "genotype", "--enclave", "ab" * 32)
+    expect(c.returncode == 1 and "not an active registered validation enclave" in c.stderr,
+           "unknown --enclave: %r" % c)
     # nothing refused was stored
     c = owner.cli("data", "list")
     expect([e["data_id"] for e in c.json] == [st["id"]], "refused files stored: %r" % c.json)
+    expect(len(os.listdir(os.path.join(owner.datadir, "data", "records"))) == 1,
+           "a refused file left a record")
+    return True
+
+
+def genome_file(r, st, name, snps):
+    out = os.path.join(r.tmp, "cohort-" + name)
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", out, "--samples", "1",
+                        "--snps", str(snps), "--23andme", "--seed", "16"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    d23 = os.path.join(out, "23andme")
+    with open(os.path.join(d23, os.listdir(d23)[0])) as f:
+        text = f.read()
+    path = os.path.join(st["files"], name)
+    with open(path, "w") as f:  # the canary again, so the scan covers these too
+        f.write("# %s\n" % st["canary"] + text)
+    return path
+
+
+def check_larger(net, st):
+    r, owner = net.r, st["owner"]
+    path = genome_file(r, st, "g200k.txt", 10000)
+    size = os.path.getsize(path)
+    expect(190 * 1024 < size < 250 * 1024, "200 KiB file is %d bytes" % size)
+    c = owner.cli("data", "add", path, "--type", "genotype", "--wait", WAIT_S, timeout=120)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed" and c.json["size"] == size
+           and c.json["size_class"] == 18, "200 KiB add: %r" % c)
+    print("  %d bytes: registered at height %d" % (size, c.json["tx_height"]))
+    path = genome_file(r, st, "g600k.txt", 28000)
+    size = os.path.getsize(path)
+    c = owner.cli("data", "add", path, "--type", "genotype", "--wait", WAIT_S, timeout=120)
+    if c.returncode == 0:
+        expect(c.json["tx_status"] == "committed" and c.json["size"] == size, "600 KiB: %r" % c)
+        print("  %d bytes: registered at height %d" % (size, c.json["tx_height"]))
+    else:
+        expect("one p2p unicast carries" in c.stderr, "600 KiB refused without the reason: %r" % c)
+        print("  %d bytes: %s" % (size, " ".join(c.error_lines())))
     return True
 
 
@@ -316,6 +361,7 @@ def main():
                  ("consent set, show and revoke; deny by default", check_consent),
                  ("data withdraw and the audit trail", check_withdraw_audit),
                  ("bad files and arguments are refused with a reason", check_bad_input),
+                 ("larger files through the runner", check_larger),
                  ("canary: the plaintext is in no datadir and no log", check_canary))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
