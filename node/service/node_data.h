@@ -32,7 +32,10 @@
  *        the file into the store under a fresh key and submits DATA_REGISTER signed by the
  *        node account. The answer is deferred until the enclave answers:
  *        -> {data_id, txid, address, enclave, type, name, size, size_class, records,
- *            checks_run, checks_passed}
+ *            checks_run, checks_passed, time_ms: {read (enclave lookup and file read),
+ *            seal (commitment, sealing), enclave (relay, validation, answer), store
+ *            (report check, encryption, fsync'd writes), submit (tx signed and admitted),
+ *            total}} (the wait for the block not counted)
  *    data_list {} -> [{data_id, name, type, size, local, status, height, status_height}]
  *        the node account's records on the ledger and the local ones (status "active",
  *        "withdrawn", or "unregistered" for a local record the ledger does not have yet)
