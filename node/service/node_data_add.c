@@ -42,6 +42,10 @@
    must fit one relayed call. */
 _Static_assert(NODE_DATA_MAX + 32u + 1024u <= NODE_ENCLAVE_RELAY_REQ_MAX,
                "a data file sealed to an enclave must fit one relayed call");
+/* No other candidate enclave is asked after this long (the CLI waits 60 s for the answer,
+   a relayed call at most NODE_ENCLAVE_RELAY_TIMEOUT_MS). */
+#define ADD_DEADLINE_MS 40000
+
 /* Bytes the ENCLAVE_CALL message adds around a request (kind, call id, enclave id). */
 #define RELAY_FRAMING 64u
 
@@ -325,6 +329,11 @@ static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
     }
     snprintf(add->last_why, sizeof add->last_why, "%s", why ? why : proto_err_str(rc));
     add->at++;
+    if (s_ms() - add->t_start > ADD_DEADLINE_MS) { /* the client stops waiting at 60 s */
+        s_fail(add, NODE_RPC_E_APP, "no validation enclave answered in %d s (last: %s)",
+               ADD_DEADLINE_MS / 1000, add->last_why);
+        return;
+    }
     s_attempt(add); /* the next candidate, if any */
 }
 
