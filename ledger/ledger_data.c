@@ -586,7 +586,7 @@ static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
         rc = proto_rd_str_copy(r, s->label, sizeof s->label);
     if (rc == PROTO_OK)
         rc = proto_rd_bin_exact(r, 32, s->measurement);
-    for (size_t i = 0; i < 8 && rc == PROTO_OK; i++)
+    for (size_t i = 0; i < 7 && rc == PROTO_OK; i++)
         rc = proto_rd_uint(r, i == 3 ? UINT64_MAX : UINT32_MAX, &v[i]);
     if (rc == PROTO_OK)
         rc = proto_rd_uint(r, UINT64_MAX, &s->height);
