@@ -221,6 +221,8 @@ static const char *s_node_name(int err)
         return "not found";
     case NODE_E_NO_ACCOUNT:
         return "no account key";
+    case NODE_E_FETCH:
+        return "blob transfer refused (size, order or content hash)";
     case NODE_E_FAILED:
         return "failed";
     default:

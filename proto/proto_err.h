@@ -173,6 +173,8 @@ typedef enum {
     NODE_E_BUSY = -507,       /* a bound on work in flight was reached: try again */
     NODE_E_NOT_FOUND = -508,  /* no such local record, file or key */
     NODE_E_NO_ACCOUNT = -509, /* the node has no account key to sign its own txs with */
+    NODE_E_FETCH = -540,      /* a blob transfer from a peer broke its rules (size, order,
+                                 content hash) */
     NODE_E_FAILED = -599      /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 
