@@ -207,6 +207,14 @@ static const char *s_node_name(int err)
         return "the node answered with an error";
     case NODE_E_NO_ENCLAVE:
         return "no such enclave on this runner";
+    case NODE_E_TIMEOUT:
+        return "timed out";
+    case NODE_E_BUSY:
+        return "busy: too much in flight";
+    case NODE_E_NOT_FOUND:
+        return "not found";
+    case NODE_E_NO_ACCOUNT:
+        return "no account key";
     case NODE_E_FAILED:
         return "failed";
     default:

@@ -165,6 +165,10 @@ typedef enum {
                                  timeout, HTTP error, oversized or malformed answer) */
     NODE_E_RPC = -504,        /* the node answered with a JSON-RPC error */
     NODE_E_NO_ENCLAVE = -505, /* this runner runs no enclave with that id (relay) */
+    NODE_E_TIMEOUT = -506,    /* a peer or an enclave did not answer in time */
+    NODE_E_BUSY = -507,       /* a bound on work in flight was reached: try again */
+    NODE_E_NOT_FOUND = -508,  /* no such local record, file or key */
+    NODE_E_NO_ACCOUNT = -509, /* the node has no account key to sign its own txs with */
     NODE_E_FAILED = -599      /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 

@@ -39,6 +39,9 @@ typedef struct {
     uint8_t next[CANDIDATES][32]; /* runners still to try, when this one does not run it */
     size_t n_next;
     uint64_t rpc_token; /* an enclave_call with wait: its deferred RPC answer (0: none) */
+    int code;           /* CALL_FAILED: the genie code of the failure */
+    node_enclave_relay_cb cb; /* a service's call: told once when it finishes (NULL: none) */
+    void *cb_ctx;
 } s_call_t;
 
 struct node_enclave_relay_t {
@@ -248,11 +251,22 @@ static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
 /*  The enclave_call_result answer for the finished call C ({state, answer | error}). */
 static json_t *s_call_json(const s_call_t *c);
 
-/*  If C finished and an RPC waits for it, answers that RPC and frees C. */
+/*  If C finished and an RPC or a service waits for it, tells it and frees C. */
 static void s_settle(node_enclave_relay_t *self, s_call_t *c)
 {
-    if (!c->rpc_token || c->state == CALL_PENDING || c->state == CALL_FREE)
+    if ((!c->rpc_token && !c->cb) || c->state == CALL_PENDING || c->state == CALL_FREE)
         return;
+    if (c->cb) {
+        /* C is freed first (the callback may start another call in its slot) */
+        s_call_t done = *c;
+        memset(c, 0, sizeof *c);
+        if (done.state == CALL_DONE)
+            done.cb(done.cb_ctx, 0, done.answer, done.answer_len, "");
+        else
+            done.cb(done.cb_ctx, done.code ? done.code : NODE_E_FAILED, NULL, 0, done.error);
+        s_call_free(&done);
+        return;
+    }
     node_app_rpc_complete(self->app, c->rpc_token, s_call_json(c), NODE_RPC_E_INTERNAL,
                           "out of memory");
     s_call_free(c);
@@ -277,6 +291,7 @@ static void s_on_answer(node_enclave_relay_t *self, const uint8_t from[static 32
     c->msg = NULL;
     if (m.error) {
         c->state = CALL_FAILED;
+        c->code = -(int)m.error;
         snprintf(c->error, sizeof c->error, "runner: %s (%s)", m.msg, proto_err_str(-(int)m.error));
         return;
     }
@@ -320,11 +335,13 @@ static void s_calls_check(node_enclave_relay_t *self)
             free(c->msg);
             c->msg = NULL;
             c->state = CALL_FAILED;
+            c->code = NODE_E_CONNECT;
             snprintf(c->error, sizeof c->error, "cannot reach the runner: %s", reason);
         } else if (now - c->started_ms > NODE_ENCLAVE_RELAY_TIMEOUT_MS) {
             free(c->msg);
             c->msg = NULL;
             c->state = CALL_FAILED;
+            c->code = NODE_E_TIMEOUT;
             snprintf(c->error, sizeof c->error, "timeout: the runner did not answer in %d ms",
                      NODE_ENCLAVE_RELAY_TIMEOUT_MS);
         }
@@ -334,9 +351,13 @@ static void s_calls_check(node_enclave_relay_t *self)
 
 static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
-    (void)loop;
-    (void)timer_id;
-    s_calls_check(arg);
+    node_enclave_relay_t *self = arg;
+    s_calls_check(self);
+    for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
+        if (self->calls[i].state == CALL_PENDING)
+            return 0;
+    zloop_timer_end(loop, timer_id); /* nothing waits: no wakeups while idle */
+    self->timer = -1;
     return 0;
 }
 
@@ -377,13 +398,99 @@ static node_enclave_relay_t *s_relay(node_app_t *app, int *code, char *err, size
     return self;
 }
 
+/*  Starts the timeout timer if it is not running. */
+static void s_timer_start(node_enclave_relay_t *self)
+{
+    zloop_t *loop = node_app_loop(self->app);
+    if (self->timer < 0 && loop)
+        self->timer = zloop_timer(loop, RELAY_CHECK_MS, 0, s_on_timer, self);
+}
+
+/*  Starts a call of ENCLAVE_ID with REQ through RUNNER (NULL: the linked runners in turn)
+ *  in a free slot; *OUT the slot. 0 or an error with ERR filled. */
+static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32],
+                        const uint8_t *req, size_t len, const uint8_t *runner, s_call_t **out,
+                        char *err, size_t cap)
+{
+    uint8_t cand[CANDIDATES][32];
+    size_t n_cand = 0;
+    if (runner)
+        memcpy(cand[n_cand++], runner, 32);
+    else if ((n_cand = s_find_runners(self->app, cand, CANDIDATES)) == 0)
+        return proto_err_fail(err, cap, NODE_E_NO_ENCLAVE,
+                              "no linked peer runs enclaves (give runner: its node id)");
+    s_calls_check(self);
+    s_call_t *slot = NULL;
+    size_t to_runner = 0;
+    for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
+        s_call_t *c = &self->calls[i];
+        if (c->state == CALL_FREE && !slot)
+            slot = c;
+        else if (c->state == CALL_PENDING && memcmp(c->runner, cand[0], 32) == 0)
+            to_runner++;
+    }
+    if (!slot || to_runner >= NODE_ENCLAVE_RELAY_PEER_MAX)
+        return proto_err_fail(err, cap, NODE_E_BUSY,
+                              "too many enclave calls in flight (%s); try again",
+                              slot ? "to this runner" : "in all");
+    node_enclave_call_msg_t m = {self->next_id, {0}, req, len};
+    memcpy(m.enclave_id, eid, 32);
+    uint8_t *buf = NULL;
+    size_t buf_len = 0;
+    if (node_enclave_call_encode(&m, &buf, &buf_len) != PROTO_OK)
+        return proto_err_fail(err, cap, NODE_E_PARAMS, "cannot encode the call (over %u bytes?)",
+                              NODE_ENCLAVE_RELAY_REQ_MAX);
+    memset(slot, 0, sizeof *slot);
+    slot->msg = buf; /* kept to try the other candidates */
+    slot->msg_len = buf_len;
+    memcpy(slot->next, cand, n_cand * 32);
+    slot->n_next = n_cand;
+    if (!s_try_next(self, slot)) {
+        s_call_free(slot);
+        return proto_err_fail(err, cap, NODE_E_CONNECT, "cannot send to the runner");
+    }
+    slot->state = CALL_PENDING;
+    slot->id = self->next_id++;
+    s_timer_start(self);
+    *out = slot;
+    return 0;
+}
+
+int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id[static 32],
+                            const uint8_t *req, size_t len, const uint8_t *runner,
+                            node_enclave_relay_cb cb, void *ctx, char *err, size_t cap)
+{
+    if (!self || !cb || !req || len == 0 || len > NODE_ENCLAVE_RELAY_REQ_MAX)
+        return proto_err_fail(err, cap, NODE_E_PARAMS, "an enclave request of 1 to %u bytes",
+                              NODE_ENCLAVE_RELAY_REQ_MAX);
+    node_enclave_t *enc = node_app_enclave(self->app);
+    if (enc && !runner) {
+        uint8_t *ans = NULL;
+        size_t ans_len = 0;
+        char msg[256] = "";
+        int rc = node_enclave_relay(enc, enclave_id, req, len, &ans, &ans_len, msg, sizeof msg);
+        if (rc != NODE_E_NO_ENCLAVE) { /* this node runs it: answered now */
+            cb(ctx, rc, rc == 0 ? ans : NULL, rc == 0 ? ans_len : 0, msg);
+            free(ans);
+            return 0;
+        }
+    }
+    s_call_t *slot = NULL;
+    int rc = s_call_start(self, enclave_id, req, len, runner, &slot, err, cap);
+    if (rc == 0) {
+        slot->cb = cb;
+        slot->cb_ctx = ctx;
+    }
+    return rc;
+}
+
 static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *code, char *err,
                       size_t cap)
 {
     (void)method;
     node_enclave_relay_t *self = s_relay(app, code, err, cap);
-    uint8_t eid[32], runner[32], cand[CANDIDATES][32];
-    size_t n_cand = 0;
+    uint8_t eid[32], runner[32];
+    bool have_runner = false;
     if (!self || node_rpc_param_id(params, "enclave", 0, eid, code, err, cap) != 0)
         return NULL;
     const char *hex = node_rpc_param_str(params, "request", 1, code, err, cap);
@@ -394,6 +501,12 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
         return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
                              "request: hex of an encoded enclave request of at most %u bytes",
                              NODE_ENCLAVE_RELAY_REQ_MAX);
+    json_t *rv = node_rpc_param(params, "runner", 2);
+    if (rv && !json_is_null(rv)) {
+        if (node_rpc_param_id(params, "runner", 2, runner, code, err, cap) != 0)
+            return NULL;
+        have_runner = true;
+    }
     uint8_t *req = malloc(hlen / 2);
     if (!req || proto_hex_decode(hex, req, hlen / 2) != 0) {
         free(req);
@@ -414,70 +527,17 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "enclave call failed: %s", msg);
         goto done;
     }
-    json_t *rv = node_rpc_param(params, "runner", 2);
-    if (rv && !json_is_null(rv)) {
-        if (node_rpc_param_id(params, "runner", 2, runner, code, err, cap) != 0)
-            goto done;
-    } else if ((n_cand = s_find_runners(app, cand, CANDIDATES)) == 0) {
-        out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                            "no linked peer runs enclaves (give runner: its node id)");
-        goto done;
-    }
-    if (n_cand > 0)
-        memcpy(runner, cand[0], 32);
-    s_calls_check(self);
     s_call_t *slot = NULL;
-    size_t to_runner = 0;
-    for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
-        s_call_t *c = &self->calls[i];
-        if (c->state == CALL_FREE && !slot)
-            slot = c;
-        else if (c->state == CALL_PENDING && memcmp(c->runner, runner, 32) == 0)
-            to_runner++;
-    }
-    if (!slot || to_runner >= NODE_ENCLAVE_RELAY_PEER_MAX) {
-        out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                            "too many enclave calls in flight (%s); try again",
-                            slot ? "to this runner" : "in all");
+    if (s_call_start(self, eid, req, hlen / 2, have_runner ? runner : NULL, &slot, msg,
+                     sizeof msg) != 0) {
+        out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
         goto done;
     }
-    node_enclave_call_msg_t m = {self->next_id, {0}, req, hlen / 2};
-    memcpy(m.enclave_id, eid, 32);
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (node_enclave_call_encode(&m, &buf, &len) != PROTO_OK) {
-        out = node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "cannot encode the call");
-        goto done;
-    }
-    p2p_node_t *p2p = node_app_p2p(app);
-    uint64_t op =
-        p2p ? p2p_node_send(p2p, runner, PROTO_MSG_ENCLAVE_CALL, buf, len, msg, sizeof msg) : 0;
-    if (op == 0) {
-        free(buf);
-        out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot send to the runner: %s",
-                            p2p ? msg : "no p2p");
-        goto done;
-    }
-    memset(slot, 0, sizeof *slot);
-    slot->state = CALL_PENDING;
-    slot->id = self->next_id++;
-    memcpy(slot->runner, runner, 32);
-    slot->send_op = op;
-    slot->started_ms = s_now_ms();
-    slot->msg = buf; /* kept to try the other candidates */
-    slot->msg_len = len;
-    slot->n_next = n_cand > 1 ? n_cand - 1 : 0;
-    if (slot->n_next)
-        memcpy(slot->next, cand[1], slot->n_next * 32);
     json_t *wv = node_rpc_param(params, "wait", 3);
-    if (wv && json_is_true(wv)) { /* answer when the runner does: no polling */
-        zloop_t *loop = node_app_loop(app);
-        if (self->timer < 0 && loop)
-            self->timer = zloop_timer(loop, RELAY_CHECK_MS, 0, s_on_timer, self);
-        if (self->timer >= 0 && (slot->rpc_token = node_app_rpc_defer(app)) != 0)
-            goto done; /* out stays NULL: the answer is deferred */
-    }
-    out = json_pack("{s:I, s:o}", "call", (json_int_t)slot->id, "runner", node_rpc_hex(runner, 32));
+    if (wv && json_is_true(wv) && (slot->rpc_token = node_app_rpc_defer(app)) != 0)
+        goto done; /* answered when the runner answers: out stays NULL */
+    out = json_pack("{s:I, s:o}", "call", (json_int_t)slot->id, "runner",
+                    node_rpc_hex(slot->runner, 32));
 done:
     free(req);
     free(ans);

@@ -87,6 +87,25 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p);
 void node_enclave_relay_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind,
                                    const uint8_t *data, size_t len);
 
+/*  What a service's enclave call ends with, once, on the loop: RC 0 with the encoded
+ *  enclave answer ANS (ANS_LEN bytes, borrowed for the call; an enclave's refusal is an
+ *  ERROR answer, not a failure), or the failure's genie code (NODE_E_TIMEOUT,
+ *  NODE_E_CONNECT, the runner's or the enclave host's code) with WHY saying why. */
+typedef void (*node_enclave_relay_cb)(void *ctx, int rc, const uint8_t *ans, size_t ans_len,
+                                      const char *why);
+
+/*  Calls the enclave ENCLAVE_ID with the encoded request REQ (LEN bytes, copied): on this
+ *  node if it runs that enclave (and RUNNER is NULL), else through RUNNER (a node id,
+ *  borrowed; NULL: the linked runner peers, one after the other). CB runs exactly once,
+ *  with CTX; for an enclave of this node it runs before this returns. Returns 0 (CB has
+ *  run or will run), or NODE_E_PARAMS (LEN 0 or over NODE_ENCLAVE_RELAY_REQ_MAX),
+ *  NODE_E_NO_ENCLAVE (no runner to ask), NODE_E_BUSY (a bound on calls in flight),
+ *  NODE_E_CONNECT (p2p refused the send) with ERR filled; then CB does not run. */
+int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id[static 32],
+                            const uint8_t *req, size_t len, const uint8_t *runner,
+                            node_enclave_relay_cb cb, void *ctx, char *err,
+                            size_t err_cap) PROTO_WUR;
+
 /*  Adds enclave_call and enclave_call_result to APP. 0 or -1. */
 int node_enclave_relay_register(node_app_t *app);
 
