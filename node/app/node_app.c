@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "node/rpc/node_rpc.h"
+#include "node/service/node_account.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_err.h"
@@ -60,6 +61,7 @@ struct node_app_t {
     node_ledger_t *ledger;       /* NULL: no ledger genesis, p2p only */
     node_enclave_t *enclave;     /* NULL unless --role enclave-runner */
     node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
+    proto_key_t *account;        /* the account the node signs its own txs with, or NULL */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -369,6 +371,35 @@ static int s_p2p_start(node_app_t *self, char *err, size_t err_cap)
     return 0;
 }
 
+/*  Loads the node account (node_account.h) when the node has a ledger: --account must
+ *  name a key that opens; without it, a missing, ambiguous or unopenable key is only a
+ *  warning for the roles that sign their own txs (their methods then answer
+ *  NODE_E_NO_ACCOUNT). */
+static int s_account_setup(node_app_t *self, char *err, size_t err_cap)
+{
+    if (!self->ledger)
+        return 0;
+    const char *want = node_config_account(self->cfg);
+    char msg[512] = "";
+    int rc =
+        node_account_load(node_datadir_path(self->datadir), want, &self->account, msg, sizeof msg);
+    if (rc != 0 && want)
+        return proto_err_fail(err, err_cap, rc, "%s", msg);
+    char hex[65];
+    if (self->account) {
+        proto_hex_encode(proto_key_public(self->account), 32, hex);
+        GLOG(INFO, NODE, "txs this node makes are signed by account %s", hex);
+    } else if (node_config_roles(self->cfg) & (NODE_ROLE_DATA_OWNER | NODE_ROLE_TRAINER)) {
+        GLOG(WARN, NODE, "no account for the txs this node makes: %s", msg);
+    }
+    return 0;
+}
+
+const proto_key_t *node_app_account(node_app_t *self)
+{
+    return self->account;
+}
+
 static int s_rpc_start(node_app_t *self, char *err, size_t err_cap)
 {
     const char *bind = node_config_rpc(self->cfg);
@@ -463,6 +494,8 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     if ((node_config_roles(cfg) & NODE_ROLE_ENCLAVE_RUNNER) &&
         !(self->enclave = node_enclave_new(self, err, err_cap)))
         goto err;
+    if (s_account_setup(self, err, err_cap) != 0)
+        goto err;
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
     return self;
@@ -502,6 +535,7 @@ void node_app_destroy(node_app_t **self_p)
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);
+    proto_key_destroy(&self->account);
     free(self->genesis);
     if (started)
         GLOG(INFO, NODE, "shutdown complete");

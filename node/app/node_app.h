@@ -85,6 +85,9 @@ struct node_p2p_t *node_app_p2p_state(node_app_t *self);
 struct node_ledger_t *node_app_ledger(node_app_t *self);
 /*  The enclave-runner service, or NULL when the node is not an enclave runner. */
 struct node_enclave_t *node_app_enclave(node_app_t *self);
+/*  The account key the node signs its own txs with (node/service/node_account.h), or
+ *  NULL when it has none (or no ledger). Owned by SELF. */
+const proto_key_t *node_app_account(node_app_t *self);
 /*  The enclave relay (every node has one once started). */
 struct node_enclave_relay_t *node_app_enclave_relay(node_app_t *self);
 const proto_key_t *node_app_key(const node_app_t *self);

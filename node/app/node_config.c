@@ -39,6 +39,7 @@ struct node_config_t {
     uint32_t max_peers; /* 0 = default */
     char *validator_key;
     char *platform_cert;
+    char *account;
 };
 
 static const char *const s_role_names[NODE_ROLE_COUNT] = {
@@ -57,6 +58,7 @@ enum {
     OPT_MAX_PEERS,
     OPT_VALIDATOR_KEY,
     OPT_PLATFORM_CERT,
+    OPT_ACCOUNT,
     OPT_VERSION,
     OPT_HELP = 'h'
 };
@@ -74,6 +76,7 @@ static const struct option s_options[] = {
     {"max-peers", required_argument, NULL, OPT_MAX_PEERS},
     {"validator-key", required_argument, NULL, OPT_VALIDATOR_KEY},
     {"platform-cert", required_argument, NULL, OPT_PLATFORM_CERT},
+    {"account", required_argument, NULL, OPT_ACCOUNT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -124,6 +127,11 @@ static const char s_help[] =
     "                        start (DIR/platform/platform.key, mode 0600). Enclaves\n"
     "                        are registered from the key in DIR/accounts/ that the\n"
     "                        certificate names as the runner account.\n"
+    "  --account ID          the account (64 hex characters) whose key in DIR/accounts/\n"
+    "                        signs the txs the node makes itself (data-owner, trainer:\n"
+    "                        data registration, consent, donations; passphrase from\n"
+    "                        $GENIE_PASSPHRASE if encrypted). Default: the only account\n"
+    "                        key in DIR/accounts/, if there is exactly one.\n"
     "  --rpc 127.0.0.1:PORT  control API address (default 127.0.0.1:0: a free port,\n"
     "                        written to DIR/rpc.addr). Loopback only. 'off' disables it.\n"
     "  --log-level LEVEL     error, warn, info, debug or trace (default: info)\n"
@@ -169,6 +177,7 @@ void node_config_destroy(node_config_t **self_p)
     free(self->log_file);
     free(self->validator_key);
     free(self->platform_cert);
+    free(self->account);
     free(self);
     *self_p = NULL;
 }
@@ -410,6 +419,13 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
         return s_set_once(&self->validator_key, "--validator-key", value, err, err_cap);
     case OPT_PLATFORM_CERT:
         return s_set_once(&self->platform_cert, "--platform-cert", value, err, err_cap);
+    case OPT_ACCOUNT: {
+        uint8_t id[32];
+        if (strlen(value) != 64 || proto_hex_decode(value, id, sizeof id) != 0)
+            return proto_err_fail(err, err_cap, NODE_E_FAILED,
+                                  "--account '%s' is not an account id (64 hex characters)", value);
+        return s_set_once(&self->account, "--account", value, err, err_cap);
+    }
     default:
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error: unhandled option");
     }
@@ -558,4 +574,9 @@ const char *node_config_validator_key(const node_config_t *self)
 const char *node_config_platform_cert(const node_config_t *self)
 {
     return self->platform_cert;
+}
+
+const char *node_config_account(const node_config_t *self)
+{
+    return self->account;
 }

@@ -95,5 +95,7 @@ uint32_t node_config_max_peers(const node_config_t *self);
 const char *node_config_validator_key(const node_config_t *self);
 /*  --platform-cert FILE, or NULL when not given. */
 const char *node_config_platform_cert(const node_config_t *self);
+/*  --account ID (64 hex characters, checked), or NULL when not given. */
+const char *node_config_account(const node_config_t *self);
 
 #endif

@@ -38,8 +38,8 @@ typedef struct {
     size_t msg_len;
     uint8_t next[CANDIDATES][32]; /* runners still to try, when this one does not run it */
     size_t n_next;
-    uint64_t rpc_token; /* an enclave_call with wait: its deferred RPC answer (0: none) */
-    int code;           /* CALL_FAILED: the genie code of the failure */
+    uint64_t rpc_token;       /* an enclave_call with wait: its deferred RPC answer (0: none) */
+    int code;                 /* CALL_FAILED: the genie code of the failure */
     node_enclave_relay_cb cb; /* a service's call: told once when it finishes (NULL: none) */
     void *cb_ctx;
 } s_call_t;
