@@ -1,6 +1,16 @@
 /*  ledger_contract: the native contract table (see ledger_contract.h). One row per tx
  *  type; a new contract is one more row here. */
 #include "ledger/ledger_contract.h"
+#include "ledger/ledger_data_int.h"
+
+/* A data owner's contract (ledger_contract_data.c, ledger_contract_market.c). */
+#define DATA_ROW(TYPE, NAME)                                                                       \
+    {                                                                                              \
+        .type = (TYPE), .name = #NAME, .decode_body = ledger_contract_##NAME##_decode,             \
+        .encode_body = ledger_contract_##NAME##_encode, .check = ledger_contract_##NAME##_check,   \
+        .admit = ledger_contract_##NAME##_admit, .apply = ledger_contract_##NAME##_apply,          \
+        .end_block = NULL,                                                                         \
+    }
 
 static const ledger_contract_t s_contracts[] = {
     {
@@ -53,6 +63,14 @@ static const ledger_contract_t s_contracts[] = {
         .apply = ledger_contract_enclave_revoke_apply,
         .end_block = NULL,
     },
+    DATA_ROW(LEDGER_TX_DATA_REGISTER, data_register),
+    DATA_ROW(LEDGER_TX_DATA_WITHDRAW, data_withdraw),
+    DATA_ROW(LEDGER_TX_CONSENT_SET, consent_set),
+    DATA_ROW(LEDGER_TX_CONSENT_REVOKE, consent_revoke),
+    DATA_ROW(LEDGER_TX_TRAINER_REGISTER, trainer_register),
+    DATA_ROW(LEDGER_TX_SPEC_REGISTER, spec_register),
+    DATA_ROW(LEDGER_TX_DONOR_REGISTER, donor_register),
+    DATA_ROW(LEDGER_TX_KEY_AUTHORIZE, key_authorize),
 };
 
 const ledger_contract_t *ledger_contract_find(uint32_t type)

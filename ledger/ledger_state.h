@@ -35,6 +35,17 @@
  *      'r' what u8 || target[32]       -> revoked platform key (1) / measurement (2):
  *                                         the height it was revoked at, u64
  *      'w' what u8 || target[32]       -> revocation voters: sorted 32-byte keys
+ *  The data owner's contracts (ledger_data.c has the record layouts):
+ *      'o' data id[32]                 -> a data record (121 bytes)
+ *      'p' owner[32]                   -> the owner's data ids, registration order
+ *      'i' data id[32]                 -> the record's audit trail (105-byte entries)
+ *      'c' owner[32] || data id[32]    -> a consent (data id zero: the owner's default)
+ *      't' account[32]                 -> a trainer
+ *      's' spec id[32]                 -> a model spec
+ *      'l'                             -> the spec directory: spec ids, registration order
+ *      'x' spec id[32] || data id[32]  -> a donor record (80 bytes)
+ *      'y' spec id[32]                 -> the spec's donors: data ids, registration order
+ *      'k' data id[32] || enclave[32]  -> a key grant: spec id[32] || sealed grant
  *  New contracts take a new lowercase letter. The store uses other bytes (ledger_store.h).
  *
  *  A state is used by one thread at a time. Memory is bounded by the block it executes.
@@ -63,6 +74,16 @@
 #define LEDGER_KEY_AUDIT 'd'
 #define LEDGER_KEY_REVOKED 'r'
 #define LEDGER_KEY_REVOKE_VOTE 'w'
+#define LEDGER_KEY_DATA 'o'
+#define LEDGER_KEY_DATA_OWNER 'p'
+#define LEDGER_KEY_DATA_USES 'i'
+#define LEDGER_KEY_CONSENT 'c'
+#define LEDGER_KEY_TRAINER 't'
+#define LEDGER_KEY_SPEC 's'
+#define LEDGER_KEY_SPEC_DIR 'l'
+#define LEDGER_KEY_DONOR 'x'
+#define LEDGER_KEY_DONOR_DIR 'y'
+#define LEDGER_KEY_GRANT 'k'
 
 typedef struct ledger_store_t ledger_store_t;
 /* ledger_state_t is declared in ledger_contract.h */

@@ -12,7 +12,8 @@
  *    nonce in state, which then goes up by one (replay protection).
  *  - type: a native contract (ledger_contract.h); body is that contract's fixed-order
  *    array (LEDGER_TX_TRANSFER: [to bin32, amount uint64]; LEDGER_TX_AUTH_VOTE:
- *    [action uint32, subject bin32]; the enclave registry's three types below).
+ *    [action uint32, subject bin32]; the enclave registry's three types and the data
+ *    owner's eight below, PROTOCOL.md lists them all).
  *  - sig: Ed25519(from, H("genie/tx/v1", msgpack([chain_id, from, nonce, type, body]))),
  *    i.e. the hash of the first five fields encoded as a 5-element array (the same rule as
  *    the p2p peer record). Since encodings are canonical this is the tx's own bytes up to
@@ -50,11 +51,19 @@
 
 /*  Transaction types (the contract table, ledger_contract.c, has one row per type). */
 typedef enum {
-    LEDGER_TX_TRANSFER = 1,         /* token transfer (ledger_contract_token.c) */
-    LEDGER_TX_AUTH_VOTE = 2,        /* authority add/remove vote (ledger_contract_authority.c) */
-    LEDGER_TX_ENCLAVE_REGISTER = 3, /* an attested enclave (ledger_contract_enclave.c) */
-    LEDGER_TX_ENCLAVE_AUDIT = 4,    /* an auditor's verdict on a measurement (same file) */
-    LEDGER_TX_ENCLAVE_REVOKE = 5    /* an authority's revocation vote (same file) */
+    LEDGER_TX_TRANSFER = 1,          /* token transfer (ledger_contract_token.c) */
+    LEDGER_TX_AUTH_VOTE = 2,         /* authority add/remove vote (ledger_contract_authority.c) */
+    LEDGER_TX_ENCLAVE_REGISTER = 3,  /* an attested enclave (ledger_contract_enclave.c) */
+    LEDGER_TX_ENCLAVE_AUDIT = 4,     /* an auditor's verdict on a measurement (same file) */
+    LEDGER_TX_ENCLAVE_REVOKE = 5,    /* an authority's revocation vote (same file) */
+    LEDGER_TX_DATA_REGISTER = 6,     /* a validated data record (ledger_contract_data.c) */
+    LEDGER_TX_DATA_WITHDRAW = 7,     /* the owner withdraws a record (same file) */
+    LEDGER_TX_CONSENT_SET = 8,       /* an owner's default or per-record consent (same file) */
+    LEDGER_TX_CONSENT_REVOKE = 9,    /* deletes a consent: deny by default (same file) */
+    LEDGER_TX_TRAINER_REGISTER = 10, /* a trainer account (ledger_contract_market.c) */
+    LEDGER_TX_SPEC_REGISTER = 11,    /* a trainer's model spec (same file) */
+    LEDGER_TX_DONOR_REGISTER = 12,   /* a donation receipt makes the owner a donor (same file) */
+    LEDGER_TX_KEY_AUTHORIZE = 13     /* a data key granted to a training enclave (same file) */
 } ledger_tx_type_t;
 
 typedef enum { LEDGER_AUTH_ADD = 1, LEDGER_AUTH_REMOVE = 2 } ledger_auth_action_t;
@@ -94,6 +103,88 @@ typedef struct {
     uint8_t target[LEDGER_ID_LEN];
 } ledger_enclave_revoke_t;
 
+/* ---- the data owner's contracts (ledger/ledger_data.h has the limits and the reads) ---- */
+
+/*  A list inside a body, left encoded: RAW (LEN bytes, a view into the tx buffer) is the
+ *  whole msgpack array, N its element count. decode_body has checked every element's
+ *  type and bound; ledger_data.c reads the elements back. */
+typedef struct {
+    const uint8_t *raw;
+    size_t len;
+    uint32_t n;
+} ledger_list_view_t;
+
+/*  DATA_REGISTER body: [data_type u32, size_class u32, commitment bin32, address bin32,
+ *  report bin (<= PROTO_REPORT_MAX_BYTES)]. */
+typedef struct {
+    uint32_t data_type;  /* PROTO_DATA_* */
+    uint32_t size_class; /* ceil(log2(bytes)), 0..LEDGER_SIZE_CLASS_MAX */
+    uint8_t commitment[LEDGER_ID_LEN];
+    uint8_t address[LEDGER_ID_LEN];
+    const uint8_t *report; /* view: an encoded proto_report */
+    size_t report_len;
+} ledger_data_register_t;
+
+/*  DATA_WITHDRAW and CONSENT_REVOKE body: [data_id bin32] (CONSENT_REVOKE: zero = the
+ *  owner's default consent). */
+typedef struct {
+    uint8_t data_id[LEDGER_ID_LEN];
+} ledger_data_ref_t;
+
+/*  CONSENT_SET body: [data_id bin32 (zero = default), allow_types [str], allow_purposes
+ *  [str], deny_types [str], deny_purposes [str], max_epsilon_milli u32, min_audits u32,
+ *  auditors [bin32]]; each list <= LEDGER_CONSENT_LIST_MAX, names <= LEDGER_NAME_MAX. */
+typedef struct {
+    uint8_t data_id[LEDGER_ID_LEN];
+    ledger_list_view_t allow_types, allow_purposes, deny_types, deny_purposes;
+    uint32_t max_epsilon_milli;
+    uint32_t min_audits;
+    ledger_list_view_t auditors;
+} ledger_consent_set_t;
+
+/*  TRAINER_REGISTER body: [name str 1..64]. */
+typedef struct {
+    const char *name; /* view, not NUL-terminated */
+    size_t name_len;
+} ledger_trainer_register_t;
+
+/*  SPEC_REGISTER body: [model_type str, purpose str, features [str] (1..64 of 1..64
+ *  bytes), label str, measurement bin32, min_donors u32, max_epsilon_milli u32,
+ *  aggregation u32, price u64, share_donors_bp u32, share_trainer_bp u32,
+ *  share_runner_bp u32]. Strings are views, not NUL-terminated. */
+typedef struct {
+    const char *model_type;
+    size_t model_type_len;
+    const char *purpose;
+    size_t purpose_len;
+    ledger_list_view_t features;
+    const char *label;
+    size_t label_len;
+    uint8_t measurement[LEDGER_ID_LEN];
+    uint32_t min_donors;
+    uint32_t max_epsilon_milli;
+    uint32_t aggregation; /* ledger_aggregation_t */
+    uint64_t price;
+    uint32_t share_donors_bp, share_trainer_bp, share_runner_bp;
+} ledger_spec_register_t;
+
+/*  DONOR_REGISTER body: [receipt bin (an encoded proto_receipt)]. */
+typedef struct {
+    const uint8_t *receipt; /* view */
+    size_t receipt_len;
+} ledger_donor_register_t;
+
+/*  KEY_AUTHORIZE body: [data_id bin32, spec_id bin32, enclave_id bin32, grant bin
+ *  (<= LEDGER_GRANT_MAX)]. */
+#define LEDGER_GRANT_MAX 256
+typedef struct {
+    uint8_t data_id[LEDGER_ID_LEN];
+    uint8_t spec_id[LEDGER_ID_LEN];
+    uint8_t enclave_id[LEDGER_ID_LEN];
+    const uint8_t *grant; /* view */
+    size_t grant_len;
+} ledger_key_authorize_t;
+
 /*  One member per tx type. Views in a body point into the tx's buffer. */
 typedef union {
     ledger_transfer_t transfer;
@@ -101,6 +192,14 @@ typedef union {
     ledger_enclave_register_t enclave_register;
     ledger_enclave_audit_t enclave_audit;
     ledger_enclave_revoke_t enclave_revoke;
+    ledger_data_register_t data_register;
+    ledger_data_ref_t data_withdraw;
+    ledger_consent_set_t consent_set;
+    ledger_data_ref_t consent_revoke;
+    ledger_trainer_register_t trainer_register;
+    ledger_spec_register_t spec_register;
+    ledger_donor_register_t donor_register;
+    ledger_key_authorize_t key_authorize;
 } ledger_tx_body_t;
 
 typedef struct {

@@ -55,6 +55,14 @@ static const char *s_ledger_name(int err)
         return "not_runner";
     case LEDGER_E_ENCLAVE_RULE:
         return "enclave_rule";
+    case LEDGER_E_DATA_RULE:
+        return "data_rule";
+    case LEDGER_E_CONSENT:
+        return "consent";
+    case LEDGER_E_NOT_TRAINER:
+        return "not_trainer";
+    case LEDGER_E_RECEIPT:
+        return "receipt";
     case LEDGER_E_NOMEM:
         return "out-of-memory";
     case LEDGER_E_FAILED:

@@ -93,6 +93,12 @@ typedef enum {
     LEDGER_E_NOT_RUNNER = -224,     /* sender is not the runner the platform certificate names */
     LEDGER_E_ENCLAVE_RULE = -225,   /* enclave registry rule: already registered / revoked /
                                        voted, or a per-key bound reached */
+    LEDGER_E_DATA_RULE = -226,      /* data/market rule: unknown or withdrawn record, not the
+                                       owner, already registered, unknown spec, a bound reached */
+    LEDGER_E_CONSENT = -227,        /* the consent in force does not allow this spec */
+    LEDGER_E_NOT_TRAINER = -228,    /* sender is not a registered trainer */
+    LEDGER_E_RECEIPT = -229,        /* a report or receipt that does not decode or verify, or
+                                       whose enclave is unregistered, revoked or the wrong kind */
     LEDGER_E_FAILED = -299          /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 
