@@ -181,6 +181,12 @@ static const char *s_enclave_name(int err)
         return "enclave could not be started";
     case ENCLAVE_E_ATTEST:
         return "enclave report body not as expected";
+    case ENCLAVE_E_BLOB:
+        return "not a well-formed data blob";
+    case ENCLAVE_E_BLOB_DECRYPT:
+        return "data blob does not decrypt (wrong key or tampered)";
+    case ENCLAVE_E_GRANT:
+        return "key grant does not open for this enclave";
     default:
         return NULL;
     }
@@ -223,6 +229,12 @@ static const char *s_node_name(int err)
         return "not found";
     case NODE_E_NO_ACCOUNT:
         return "no account key";
+    case NODE_E_CORRUPT:
+        return "stored data refused";
+    case NODE_E_IO:
+        return "store i/o error";
+    case NODE_E_REFUSED:
+        return "refused";
     case NODE_E_FAILED:
         return "failed";
     default:

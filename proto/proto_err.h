@@ -134,6 +134,10 @@ typedef enum {
     ENCLAVE_E_SANDBOX = -356,    /* lockdown (prctl, rlimit, seccomp) could not be applied */
     ENCLAVE_E_SPAWN = -357,      /* the enclave executable could not be started */
     ENCLAVE_E_ATTEST = -359,     /* the enclave's report body is not what its kind makes */
+    /* -360..-369: data blobs and key grants (enclave_blob, key-authorization donation) */
+    ENCLAVE_E_BLOB = -360,         /* not an enclave_blob: magic, version, length vs size */
+    ENCLAVE_E_BLOB_DECRYPT = -361, /* a blob chunk does not authenticate (key, tampering) */
+    ENCLAVE_E_GRANT = -362,        /* a key grant does not open here or is malformed */
     ENCLAVE_E_FAILED = -399      /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
@@ -175,6 +179,10 @@ typedef enum {
     NODE_E_BUSY = -507,       /* a bound on work in flight was reached: try again */
     NODE_E_NOT_FOUND = -508,  /* no such local record, file or key */
     NODE_E_NO_ACCOUNT = -509, /* the node has no account key to sign its own txs with */
+    /* the data owner's store and service (node_data) */
+    NODE_E_CORRUPT = -511, /* a stored record or blob is refused (reason in the err buffer) */
+    NODE_E_IO = -512,      /* a file of the store cannot be read or written */
+    NODE_E_REFUSED = -513, /* a data file or request is refused (validation failed, ...) */
     NODE_E_FAILED = -599      /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 

@@ -25,6 +25,7 @@
 
 #include "node/rpc/node_rpc.h"
 #include "node/service/node_account.h"
+#include "node/service/node_data.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_err.h"
@@ -62,6 +63,7 @@ struct node_app_t {
     node_enclave_t *enclave;     /* NULL unless --role enclave-runner */
     node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
     proto_key_t *account;        /* the account the node signs its own txs with, or NULL */
+    node_data_t *data;           /* NULL unless --role data-owner */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -130,6 +132,7 @@ static int s_methods_register(node_app_t *self)
     rc |= node_ledger_register(self);
     rc |= node_enclave_register(self);
     rc |= node_enclave_relay_register(self);
+    rc |= node_data_register(self);
     return rc;
 }
 
@@ -395,6 +398,11 @@ static int s_account_setup(node_app_t *self, char *err, size_t err_cap)
     return 0;
 }
 
+node_data_t *node_app_data(node_app_t *self)
+{
+    return self->data;
+}
+
 const proto_key_t *node_app_account(node_app_t *self)
 {
     return self->account;
@@ -496,6 +504,9 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
         goto err;
     if (s_account_setup(self, err, err_cap) != 0)
         goto err;
+    if ((node_config_roles(cfg) & NODE_ROLE_DATA_OWNER) &&
+        !(self->data = node_data_new(self, node_datadir_path(self->datadir), err, err_cap)))
+        goto err;
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
     return self;
@@ -526,6 +537,7 @@ void node_app_destroy(node_app_t **self_p)
     /* the RPC server before the ledger: its HTTP threads' prepare steps read the ledger */
     if (self->rpc && self->loop)
         zloop_reader_end(self->loop, node_rpc_socket(self->rpc));
+    node_data_destroy(&self->data); /* answers the data_add calls still waiting */
     node_rpc_destroy(&self->rpc);
     node_enclave_destroy(&self->enclave); /* stops the enclaves; before the ledger */
     node_ledger_destroy(&self->ledger);

@@ -40,7 +40,7 @@
 typedef struct node_app_t node_app_t;
 typedef struct node_enclave_relay_t node_enclave_relay_t;
 
-#define NODE_ENCLAVE_RELAY_REQ_MAX (240u * 1024u)
+#define NODE_ENCLAVE_RELAY_REQ_MAX (1024u * 1024u - 8u * 1024u)
 #define NODE_ENCLAVE_RELAY_ANS_MAX (15u * 1024u)
 #define NODE_ENCLAVE_RELAY_MSG_MAX 160u
 #define NODE_ENCLAVE_RELAY_PEER_MAX 8
