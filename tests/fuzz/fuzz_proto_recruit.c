@@ -31,6 +31,8 @@ static void s_as_note(const uint8_t *data, size_t size)
     memset(&r, 0, sizeof r);
     size_t n = size < PROTO_RECRUIT_NOTE_MAX ? size : PROTO_RECRUIT_NOTE_MAX;
     memcpy(r.note, data, n);
+    size_t used = strlen(r.note); /* nothing after the note's end: a decoded post has none */
+    memset(r.note + used, 0, sizeof r.note - used);
     r.time_ms = 1765000000000ull;
     /* the note is what comes before the first NUL, as the signer reads it */
     bool ok = proto_recruit_note_ok(r.note, strlen(r.note));
