@@ -171,6 +171,16 @@ int node_cli_cmd_enclave_cert_install(node_cli_t *cli, int argc, char **argv);
 /* node_cli_data.c: the data owner's sealed calls to enclaves */
 int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv);
+/* node_cli_data.c: the data service (data add/list/show/withdraw) */
+int node_cli_cmd_data_add(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_data_list(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_data_show(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_data_withdraw(node_cli_t *cli, int argc, char **argv);
+/* node_cli_consent.c: consent and the audit trail */
+int node_cli_cmd_consent_set(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_consent_show(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_consent_revoke(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_audit(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);
 

@@ -1,5 +1,18 @@
-/*  node_cli_data: the data owner's commands that reach an enclave through the local node
- *  (its enclave_call method, node/service/node_enclave_relay.h):
+/*  node_cli_data: the data owner's data commands.
+ *
+ *  Through the node's data service (node/service/node_data.h; the node must run with
+ *  --role data-owner and an account key):
+ *    data add FILE --type genotype|phenotype [--name N] [--enclave ID] [--wait SEC]
+ *        the node reads FILE (given to it as an absolute path: the CLI and the node share
+ *        the machine), has it validated by a registered validation enclave, encrypts it
+ *        into its store and submits DATA_REGISTER; prints the data id and txid, and with
+ *        --wait the height it committed at.
+ *    data list                      the account's records (and local ones not registered)
+ *    data show ID                   one record, with its audit trail
+ *    data withdraw ID [--wait SEC]  DATA_WITHDRAW
+ *
+ *  Sealed calls to enclaves made by the CLI itself (its enclave_call method,
+ *  node/service/node_enclave_relay.h), kept as tools that register nothing:
  *
  *    data validate FILE --enclave ID [--type csv|23andme] [--runner NODEID]
  *        seals FILE (with a fresh salt) to the validation enclave ID's box key, has it
@@ -9,14 +22,15 @@
  *        seals FILE to the training enclave ID for (spec, data id = the data's salted
  *        commitment) and verifies the donation receipt the same way.
  *
- *  The enclave's keys come from the ledger (enclave_list: it must be active). The CLI
- *  never sends the file in clear to the node: the node and the runner see the sealed
- *  request only. With --json, the report / receipt fields and the verification verdict
- *  are printed as JSON, with path_ms: the time from sealing to the verified answer (seal,
- *  the node's relay to the runner, the enclave's open, check and signature, verification),
- *  without the process start and the enclave_list lookup.
+ *  For validate and donate, the enclave's keys come from the ledger (enclave_list: it
+ *  must be active). The CLI never sends the file in clear to the node: the node and the
+ *  runner see the sealed request only. With --json, the report / receipt fields and the
+ *  verification verdict are printed as JSON, with path_ms: the time from sealing to the
+ *  verified answer (seal, the node's relay to the runner, the enclave's open, check and
+ *  signature, verification), without the process start and the enclave_list lookup.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,5 +402,180 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
                              proto_err_str(vrc));
     if (!same)
         return node_cli_fail("the receipt is for other data than this donation");
+    return NODE_CLI_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- the data service */
+
+/*  --wait TEXT (may be NULL: 0) into *OUT seconds (1..3600). Exit status. */
+static int s_wait_opt(const char *text, long *out)
+{
+    uint64_t v = 0;
+    *out = 0;
+    if (text && (node_cli_parse_u64(text, &v) != 0 || v < 1 || v > 3600))
+        return node_cli_usage("--wait wants seconds (1-3600)");
+    *out = (long)v;
+    return NODE_CLI_EXIT_OK;
+}
+
+/*  With WAIT_S > 0: waits for the txid in OUT to commit and adds its status and height. */
+static int s_wait_tx(node_cli_t *cli, json_t *out, long wait_s)
+{
+    if (wait_s <= 0)
+        return NODE_CLI_EXIT_OK;
+    json_t *st = NULL;
+    int rc = node_cli_wait_committed(cli, node_cli_jstr(out, "txid"), wait_s, &st);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    json_object_set_new(out, "tx_status", json_string(node_cli_jstr(st, "status")));
+    if (json_object_get(st, "height"))
+        json_object_set(out, "tx_height", json_object_get(st, "height"));
+    bool committed = strcmp(node_cli_jstr(st, "status"), "committed") == 0;
+    const char *why = node_cli_jstr(st, "reason");
+    json_decref(st);
+    if (!committed) {
+        s_print(cli, json_incref(out));
+        return strcmp(why, "-") != 0 ? node_cli_fail("the tx was refused: %s", why)
+                                     : node_cli_fail("the tx did not commit in %ld s", wait_s);
+    }
+    return NODE_CLI_EXIT_OK;
+}
+
+/*  A 64-hex id argument. */
+static int s_id_arg(const char *what, const char *text)
+{
+    uint8_t id[32];
+    return s_hex32(text, id) == 0 ? NODE_CLI_EXIT_OK
+                                  : node_cli_usage("%s: 64 hex characters", what);
+}
+
+int node_cli_cmd_data_add(node_cli_t *cli, int argc, char **argv)
+{
+    const char *file = NULL, *type = NULL, *name = NULL, *enclave = NULL, *wait_text = NULL;
+    const node_cli_opt_t opts[] = {{"--type", &type, NULL},
+                                   {"--name", &name, NULL},
+                                   {"--enclave", &enclave, NULL},
+                                   {"--wait", &wait_text, NULL},
+                                   {NULL, NULL, NULL}};
+    long wait_s = 0;
+    if (node_cli_opts("data add", argc, argv, opts, &file, 1, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (!file)
+        return node_cli_usage("'data add' needs FILE");
+    if (!type || (strcmp(type, "genotype") != 0 && strcmp(type, "phenotype") != 0))
+        return node_cli_usage("'data add' needs --type genotype or --type phenotype");
+    if (enclave && s_id_arg("--enclave", enclave) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (s_wait_opt(wait_text, &wait_s) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    char path[PATH_MAX];
+    if (!realpath(file, path))
+        return node_cli_fail("cannot read %s: %s", file, strerror(errno));
+    json_t *params = json_pack("{s:s, s:s}", "path", path, "type", type);
+    if (name)
+        json_object_set_new(params, "name", json_string(name));
+    if (enclave)
+        json_object_set_new(params, "enclave", json_string(enclave));
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "data_add", params, &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    if ((rc = s_wait_tx(cli, r, wait_s)) != NODE_CLI_EXIT_OK) {
+        json_decref(r);
+        return rc;
+    }
+    s_print(cli, r);
+    return NODE_CLI_EXIT_OK;
+}
+
+static void s_list_print(json_t *arr)
+{
+    printf("%-64s  %-9s  %-12s  %8s  %9s  %s\n", "DATA_ID", "TYPE", "STATUS", "HEIGHT", "BYTES",
+           "NAME");
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        char status[32];
+        snprintf(status, sizeof status, "%s", node_cli_jstr(e, "status"));
+        printf("%-64s  %-9s  %-12s  %8" JSON_INTEGER_FORMAT "  %9" JSON_INTEGER_FORMAT "  %s\n",
+               node_cli_jstr(e, "data_id"), node_cli_jstr(e, "type"), status,
+               node_cli_jint(e, "height"), node_cli_jint(e, "size"), node_cli_jstr(e, "name"));
+    }
+    if (json_array_size(arr) == 0)
+        printf("(no data records)\n");
+}
+
+int node_cli_cmd_data_list(node_cli_t *cli, int argc, char **argv)
+{
+    const node_cli_opt_t opts[] = {{NULL, NULL, NULL}};
+    if (node_cli_opts("data list", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "data_list", json_object(), &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    if (node_cli_json(cli))
+        node_cli_print_json(r);
+    else
+        s_list_print(r);
+    json_decref(r);
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_cmd_data_show(node_cli_t *cli, int argc, char **argv)
+{
+    const char *id = NULL;
+    const node_cli_opt_t opts[] = {{NULL, NULL, NULL}};
+    if (node_cli_opts("data show", argc, argv, opts, &id, 1, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (!id)
+        return node_cli_usage("'data show' needs ID");
+    if (s_id_arg("ID", id) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "data_show", json_pack("{s:s}", "data_id", id), &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    if (node_cli_json(cli)) {
+        node_cli_print_json(r);
+        json_decref(r);
+        return NODE_CLI_EXIT_OK;
+    }
+    json_t *uses = json_incref(json_object_get(r, "uses"));
+    json_object_del(r, "uses");
+    s_print(cli, r);
+    size_t i;
+    json_t *u;
+    json_array_foreach(uses, i, u)
+    {
+        printf("use: %-14s height %-8" JSON_INTEGER_FORMAT " by %s  tx %s\n",
+               node_cli_jstr(u, "use"), node_cli_jint(u, "height"), node_cli_jstr(u, "actor"),
+               node_cli_jstr(u, "txid"));
+    }
+    json_decref(uses);
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_cmd_data_withdraw(node_cli_t *cli, int argc, char **argv)
+{
+    const char *id = NULL, *wait_text = NULL;
+    const node_cli_opt_t opts[] = {{"--wait", &wait_text, NULL}, {NULL, NULL, NULL}};
+    long wait_s = 0;
+    if (node_cli_opts("data withdraw", argc, argv, opts, &id, 1, NULL) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (!id)
+        return node_cli_usage("'data withdraw' needs ID");
+    if (s_id_arg("ID", id) != NODE_CLI_EXIT_OK || s_wait_opt(wait_text, &wait_s) != 0)
+        return NODE_CLI_EXIT_USAGE;
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "data_withdraw", json_pack("{s:s}", "data_id", id), &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    if ((rc = s_wait_tx(cli, r, wait_s)) != NODE_CLI_EXIT_OK) {
+        json_decref(r);
+        return rc;
+    }
+    s_print(cli, r);
     return NODE_CLI_EXIT_OK;
 }

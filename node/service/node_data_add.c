@@ -48,8 +48,8 @@ static void s_finish(node_data_add_t *add, json_t *result, int code, const char 
     node_data_t *self = add->owner;
     uint64_t token = add->rpc_token;
     node_data_add_clear(add);
-    if (!result)
-        GLOG(INFO, NODE, "data_add failed: %s", message);
+    if (!result) /* the reason goes to the caller only: an enclave's may quote the file */
+        GLOG(INFO, NODE, "data_add failed (the reason went to the caller)");
     if (token && self->app)
         node_app_rpc_complete(self->app, token, result, code, message);
     else

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""test_data_owner: the data owner's side (issue 15): data registration, consent, audit and
+withdrawal, with real processes.
+
+Scenarios (named checks, in order):
+  1. A 1-authority testnet whose genesis names an attestation service commits blocks; an
+     enclave runner (certified platform) spawns a validation enclave that registers.
+  2. A data-owner node (--role data-owner, its own fresh account key, linked to the
+     authority and the runner) runs `genie data add FILE --type genotype` on a synthetic
+     23andMe file (genie-cohort) holding a canary string: the node seals it to the
+     registered validation enclave, which the runner reaches by p2p unicast; the signed
+     report is checked, the file is encrypted into DATADIR/data (records 0600) and
+     DATA_REGISTER commits (--wait). The ledger record names the validation enclave.
+  3. `genie data list` / `data show` show the record (active, local, its height and its
+     VALIDATED use).
+  4. Consent: deny by default shown before anything is set; `consent set` (default:
+     allow prs,logistic for research, deny commercial, max epsilon 1.5, 1 audit) and a
+     per-record override (`--data ID`, wildcard types) round trip through `consent show`
+     (the override is the one in force); `consent revoke` of the override puts the default
+     back in force, of the default shows deny by default again; bad names are refused.
+  5. `genie data withdraw ID` marks the record withdrawn (with its height); a second
+     withdrawal is refused with the reason; `genie audit` shows VALIDATED and WITHDRAWN
+     with their heights and txids.
+  6. Bad input is refused with a reason: a malformed file, a file over 1,000 KiB, an
+     unknown --type (CLI usage error, and the RPC's own refusal), a missing file.
+  7. Canary: the unique string in the added file is afterwards found in no file under any
+     datadir and in no log (the owner's original file excepted).
+
+    python3 test_data_owner.py --bindir BUILD_DIR [--keep]
+"""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
+                           start_fresh, wait_for, wait_heights, Runner)
+
+START_TIMEOUT = 60.0
+HEIGHT_TIMEOUT = 60.0
+REG_TIMEOUT = 90.0
+WAIT_S = "60"
+NODE_DATA_MAX = 1000 * 1024
+
+
+def check_testnet(net, st):
+    r = net.r
+    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
+    as_key = c.json["attestation_key"]
+    net.start_authorities(1, timeout=START_TIMEOUT)
+    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
+    with open(net.genesis) as f:
+        runner_id = json.load(f)["authorities"][0]
+    auth = net.nodes[0]
+    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
+                  peers=[auth.address()])
+    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
+    start_fresh(runner, timeout=START_TIMEOUT)
+    st["runner"] = runner
+    c = runner.cli("enclave", "platform")
+    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
+    cert = os.path.join(r.tmp, "runner.cert")
+    c = run_cli(r.bindir, ["attest", "certify", "--as-key", as_key, "--platform",
+                           c.json["platform_pk"], "--runner", "runner-1", "--account",
+                           runner_id, "--days", "30", "--out", cert], json_out=True)
+    expect(c.returncode == 0, "certify: %r" % c)
+    c = runner.cli("enclave", "cert-install", cert)
+    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    c = runner.cli("enclave", "spawn", "validation")
+    expect(c.returncode == 0, "spawn: %r" % c)
+    local = c.json["local"]
+    got = {}
+
+    def registered():
+        c = runner.cli("enclave", "local")
+        for e in c.json or []:
+            if e["local"] == local and e["registration"] == "registered":
+                got["e"] = e
+                return True
+        return False
+    wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="validation enclave registered")
+    st["val"] = got["e"]["id"]
+    st["val_height"] = got["e"]["registered_height"]
+    print("  validation enclave %s... registered at height %d" %
+          (st["val"][:16], st["val_height"]))
+    return True
+
+
+def make_files(r, st):
+    cohort = os.path.join(r.tmp, "cohort")
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", cohort, "--samples",
+                        "4", "--snps", "300", "--23andme", "--seed", "15"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    d23 = os.path.join(cohort, "23andme")
+    with open(os.path.join(d23, sorted(os.listdir(d23))[0])) as f:
+        lines = f.read().splitlines()
+    # the canary: a unique comment line among the file's leading comments
+    st["canary"] = "GENIE-CANARY-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    files = os.path.join(r.tmp, "owner-files")  # the owner's originals (excepted below)
+    os.makedirs(files)
+    st["files"] = files
+    st["genome"] = os.path.join(files, "genome.txt")
+    with open(st["genome"], "w") as f:
+        f.write(lines[0] + "\n# note: %s\n" % st["canary"] + "\n".join(lines[1:]) + "\n")
+    st["malformed"] = os.path.join(files, "malformed.txt")
+    with open(st["malformed"], "w") as f:
+        f.write("this is not a genotype file\n\x01\x02 garbage, %s\n" % st["canary"])
+    st["oversized"] = os.path.join(files, "oversized.txt")
+    with open(st["oversized"], "w") as f:
+        f.write("#" * (NODE_DATA_MAX + 1))
+
+
+def check_add(net, st):
+    r, auth, runner = net.r, net.nodes[0], st["runner"]
+    owner = Node(r, "owner", roles="data-owner", genesis=net.genesis,
+                 peers=[auth.address(), runner.address()])
+    c = run_cli(r.bindir, ["--datadir", owner.datadir, "key", "new", "--no-passphrase"],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "key new: %r" % c)
+    st["account"] = c.json["account_id"]
+    start_fresh(owner, timeout=START_TIMEOUT)
+    st["owner"] = owner
+    make_files(r, st)
+    wait_heights([owner], st["val_height"], HEIGHT_TIMEOUT)
+    c = None
+
+    def added():
+        nonlocal c
+        c = owner.cli("data", "add", st["genome"], "--type", "genotype", "--name", "my genome",
+                      "--wait", WAIT_S, timeout=120)
+        if c.returncode != 0:
+            print("  (not yet: %s)" % " ".join(c.error_lines()))
+        return c.returncode == 0
+    wait_for(added, timeout=60, interval=1.0, what="data add")
+    j = c.json
+    expect(j["tx_status"] == "committed" and j["tx_height"] > 0, "not committed: %r" % j)
+    expect(j["enclave"] == st["val"] and j["type"] == "genotype" and j["name"] == "my genome"
+           and j["checks_passed"] == j["checks_run"] and j["records"] == 300
+           and j["size"] == os.path.getsize(st["genome"]), "data add: %r" % j)
+    st["id"] = j["data_id"]
+    st["add_height"] = j["tx_height"]
+    print("  data %s... registered at height %d (%d bytes, size class %d, %d records)" %
+          (st["id"][:16], j["tx_height"], j["size"], j["size_class"], j["records"]))
+    rec = os.path.join(owner.datadir, "data", "records", st["id"])
+    blob = os.path.join(owner.datadir, "data", "blobs", j["address"])
+    for path in (rec, blob):
+        expect(os.path.exists(path) and stat.S_IMODE(os.stat(path).st_mode) == 0o600,
+               "%s missing or not 0600" % path)
+    expect(stat.S_IMODE(os.stat(os.path.join(owner.datadir, "data")).st_mode) == 0o700,
+           "data/ not 0700")
+    return True
+
+
+def check_list_show(net, st):
+    owner = st["owner"]
+    c = owner.cli("data", "list")
+    expect(c.returncode == 0 and isinstance(c.json, list), "data list: %r" % c)
+    mine = [e for e in c.json if e["data_id"] == st["id"]]
+    expect(len(mine) == 1 and mine[0]["status"] == "active" and mine[0]["local"] is True
+           and mine[0]["height"] == st["add_height"] and mine[0]["name"] == "my genome",
+           "data list: %r" % c.json)
+    c = owner.cli("data", "list", json_out=False)
+    expect(c.returncode == 0 and st["id"] in c.stdout and "active" in c.stdout,
+           "data list (text): %r" % c)
+    c = owner.cli("data", "show", st["id"])
+    expect(c.returncode == 0 and c.json["validator"] == st["val"]
+           and c.json["owner"] == st["account"] and c.json["status"] == "active"
+           and c.json["address"] == c.json["ledger_address"], "data show: %r" % c)
+    uses = c.json["uses"]
+    expect(len(uses) == 1 and uses[0]["use"] == "VALIDATED" and uses[0]["actor"] == st["val"]
+           and uses[0]["height"] == st["add_height"], "uses: %r" % uses)
+    c = owner.cli("data", "show", "00" * 32)
+    expect(c.returncode != 0 and "no data record" in c.stderr, "show unknown: %r" % c)
+    return True
+
+
+def check_consent(net, st):
+    owner, did = st["owner"], st["id"]
+    c = owner.cli("consent", "show")
+    expect(c.returncode == 0 and c.json["set"] is False and "deny by default" in c.json["allows"],
+           "consent show (none): %r" % c)
+    c = owner.cli("consent", "show", json_out=False)
+    expect(c.returncode == 0 and "deny by default" in c.stdout, "consent show text: %r" % c)
+    c = owner.cli("consent", "set", "--allow-types", "prs,logistic", "--allow-purposes",
+                  "research", "--deny-purposes", "commercial", "--max-epsilon", "1.5",
+                  "--min-audits", "1", "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "consent set: %r" % c)
+    c = owner.cli("consent", "show")
+    j = c.json
+    expect(c.returncode == 0 and j["set"] is True and j["target"] == "default"
+           and j["allow_types"] == ["prs", "logistic"] and j["allow_purposes"] == ["research"]
+           and j["deny_purposes"] == ["commercial"] and j["deny_types"] == []
+           and j["max_epsilon_milli"] == 1500 and j["min_audits"] == 1, "consent show: %r" % j)
+    # a per-record override with the explicit wildcard
+    c = owner.cli("consent", "set", "--data", did, "--allow-types", "*", "--allow-purposes",
+                  "research", "--max-epsilon", "0.5", "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "consent set --data: %r" % c)
+    c = owner.cli("consent", "show", "--data", did)
+    j = c.json
+    expect(c.returncode == 0 and j["set"] is True and j["target"] == did
+           and j["allow_types"] == ["*"] and j["effective"]["target"] == did
+           and j["effective"]["max_epsilon_milli"] == 500, "consent show --data: %r" % j)
+    # an empty allow list allows nothing: said so
+    c = owner.cli("consent", "set", "--data", did, "--allow-purposes", "research",
+                  "--wait", WAIT_S)
+    expect(c.returncode == 0, "consent set (no types): %r" % c)
+    c = owner.cli("consent", "show", "--data", did)
+    expect(c.json["allow_types"] == [] and "nothing" in c.json["allows"], "empty allow: %r" % c)
+    # revoking the override puts the default in force again
+    c = owner.cli("consent", "revoke", "--data", did, "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "revoke --data: %r" % c)
+    c = owner.cli("consent", "show", "--data", did)
+    expect(c.json["set"] is False and c.json["effective"]["target"] == "default",
+           "after revoke --data: %r" % c.json)
+    c = owner.cli("consent", "revoke", "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "revoke: %r" % c)
+    c = owner.cli("consent", "show", "--data", did)
+    expect(c.json["set"] is False and "deny by default" in c.json["effective"],
+           "after revoke: %r" % c.json)
+    c = owner.cli("consent", "revoke")
+    expect(c.returncode != 0 and "no consent is set" in c.stderr, "revoke none: %r" % c)
+    # bad names and values are refused with the reason
+    for args, why in ((("--allow-types", "PRS"), "is not a name"),
+                      (("--allow-types", "a" * 33), "is not a name"),
+                      (("--allow-purposes", "research,,x"), "non-empty"),
+                      (("--max-epsilon", "1.2345"), "--max-epsilon"),
+                      (("--auditors", "zz"), "auditors")):
+        c = owner.cli("consent", "set", *args)
+        expect(c.returncode != 0 and why in c.stderr, "consent set %r: %r" % (args, c))
+    return True
+
+
+def check_withdraw_audit(net, st):
+    owner, did = st["owner"], st["id"]
+    c = owner.cli("data", "withdraw", did, "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "withdraw: %r" % c)
+    wh = c.json["tx_height"]
+    c = owner.cli("data", "show", did)
+    expect(c.json["status"] == "withdrawn" and c.json["status_height"] == wh,
+           "after withdraw: %r" % c.json)
+    c = owner.cli("data", "withdraw", did)
+    expect(c.returncode != 0 and "withdrawn at height %d" % wh in c.stderr,
+           "second withdraw: %r" % c)
+    c = owner.cli("audit")
+    expect(c.returncode == 0 and isinstance(c.json, list), "audit: %r" % c)
+    uses = [(u["use"], u["height"]) for u in c.json if u["data_id"] == did]
+    expect(uses == [("VALIDATED", st["add_height"]), ("WITHDRAWN", wh)], "audit: %r" % c.json)
+    expect(all(len(u["txid"]) == 64 for u in c.json), "audit txids: %r" % c.json)
+    c = owner.cli("audit", did, json_out=False)
+    expect(c.returncode == 0 and "VALIDATED" in c.stdout and "WITHDRAWN" in c.stdout,
+           "audit (text): %r" % c)
+    print("  audit: VALIDATED at %d, WITHDRAWN at %d" % (st["add_height"], wh))
+    return True
+
+
+def check_bad_input(net, st):
+    owner = st["owner"]
+    c = owner.cli("data", "add", st["malformed"], "--type", "genotype", timeout=120)
+    expect(c.returncode == 1 and "refused" in c.stderr, "malformed: %r" % c)
+    print("  malformed: %s" % " ".join(c.error_lines()))
+    c = owner.cli("data", "add", st["oversized"], "--type", "genotype")
+    expect(c.returncode == 1 and "too large" in c.stderr and str(NODE_DATA_MAX) in c.stderr,
+           "oversized: %r" % c)
+    print("  oversized: %s" % " ".join(c.error_lines()))
+    c = owner.cli("data", "add", st["genome"], "--type", "vcf")
+    expect(c.returncode == 2 and "--type genotype" in c.stderr, "bad --type: %r" % c)
+    res = owner.rpc_raw(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "data_add",
+                                    "params": {"path": st["genome"], "type": "vcf"}}))
+    expect("genotype or phenotype" in json.dumps(res), "RPC bad type: %r" % (res,))
+    c = owner.cli("data", "add", os.path.join(st["files"], "nope"), "--type", "genotype")
+    expect(c.returncode == 1 and "cannot read" in c.stderr, "missing file: %r" % c)
+    # nothing refused was stored
+    c = owner.cli("data", "list")
+    expect([e["data_id"] for e in c.json] == [st["id"]], "refused files stored: %r" % c.json)
+    return True
+
+
+def check_canary(net, st):
+    r = net.r
+    needle = st["canary"].encode()
+    scanned, hits = 0, []
+    for root, dirs, files in os.walk(r.tmp):
+        if os.path.abspath(root) == os.path.abspath(st["files"]):
+            continue  # the owner's originals
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += 1
+            if needle in data:
+                hits.append(path)
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > 20, "too few files scanned (%d)" % scanned)
+    print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)
+    return True
+
+
+def main():
+    args = parse_args()
+    with Runner("test_data_owner", args) as r:
+        net = LedgerNet(r)
+        st = {}
+        steps = (("a testnet with a registered validation enclave", check_testnet),
+                 ("data add validates, encrypts and registers a genotype file", check_add),
+                 ("data list and data show", check_list_show),
+                 ("consent set, show and revoke; deny by default", check_consent),
+                 ("data withdraw and the audit trail", check_withdraw_audit),
+                 ("bad files and arguments are refused with a reason", check_bad_input),
+                 ("canary: the plaintext is in no datadir and no log", check_canary))
+        for what, fn in steps:
+            if r.check(what, fn, net, st) is None:
+                break
+    sys.exit(r.exit_code())
+
+
+if __name__ == "__main__":
+    main()
