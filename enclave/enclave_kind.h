@@ -44,6 +44,10 @@ enclave_train_t *enclave_train_new(void);
 void enclave_train_destroy(enclave_train_t **self_p);
 int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                         uint8_t **blob, char *err, size_t err_cap);
+/* DONATE_KEYED: opens the grant, then the blob with the granted key, checks the commitment
+   against the data id, keeps the data and signs a receipt as DONATE does. */
+int enclave_kind_donate_keyed(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                              uint8_t **blob, char *err, size_t err_cap);
 int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans);
 int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans);
 

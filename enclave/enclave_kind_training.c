@@ -1,17 +1,23 @@
-/*  enclave_kind_training: the training kind's donations (DONATE, STATS, DROP).
+/*  enclave_kind_training: the training kind's donations (DONATE, DONATE_KEYED, STATS, DROP).
  *
  *  A donation arrives sealed to this enclave's box key under the context of its model spec
  *  and data id (enclave_seal_donation_context). The enclave opens it into sodium_malloc
  *  memory, recomputes the owner's salted commitment over the data, compares it with the
  *  registered one the request names, and keeps the data (only in its own memory, bounded by
  *  ENCLAVE_TRAIN_MAX_DONATIONS and ENCLAVE_TRAIN_MAX_BYTES) until a DROP for its data id or
- *  the end of the process; then it signs a donation receipt. No request returns held data:
+ *  the end of the process; then it signs a donation receipt. A keyed donation (DONATE_KEYED)
+ *  brings instead the owner's stored blob (enclave_blob.h) and a key grant sealed to this
+ *  enclave for that spec and data id (enclave_grant.h): the enclave opens the grant, then
+ *  the blob with the granted key, and checks the commitment against the data id; the rest
+ *  is the same. No request returns held data:
  *  STATS gives counts. The training algorithm itself arrives with the ML issue.
  */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "enclave/enclave_blob.h"
+#include "enclave/enclave_grant.h"
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_prog.h"
 #include "proto/proto_report.h"
@@ -73,6 +79,33 @@ static s_donation_t *s_find(enclave_train_t *t, const uint8_t spec_id[32],
     return NULL;
 }
 
+/* Signs the receipt of donation D (opened and checked) for DONOR, and on success keeps D
+   (the store takes its plaintext) and fills ANS with the receipt in *BLOB. On failure D is
+   left to the caller. */
+static int s_keep(enclave_state_t *st, s_donation_t *d, const uint8_t donor[static 32],
+                  enclave_ans_t *ans, uint8_t **blob)
+{
+    enclave_train_t *t = st->train;
+    proto_receipt_t r;
+    memset(&r, 0, sizeof r);
+    memcpy(r.spec_id, d->spec_id, 32);
+    memcpy(r.data_id, d->data_id, 32);
+    memcpy(r.donor, donor, 32);
+    memcpy(r.data_commitment, d->commitment, 32);
+    r.time_ms = enclave_kind_now_ms();
+    size_t len = 0;
+    int rc;
+    if ((rc = proto_receipt_sign(&r, st->secrets->sign_sk)) ||
+        (rc = proto_receipt_encode(&r, blob, &len)))
+        return rc;
+    t->items[t->count++] = *d;
+    t->bytes += d->plain_len - 32;
+    ans->type = ENCLAVE_ANS_RECEIPT;
+    ans->u.blob.bytes = *blob;
+    ans->u.blob.len = len;
+    return PROTO_OK;
+}
+
 int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                         uint8_t **blob, char *err, size_t err_cap)
 {
@@ -109,26 +142,72 @@ int enclave_kind_donate(enclave_state_t *st, const enclave_req_t *req, enclave_a
     }
     memcpy(d.spec_id, req->u.donate.spec_id, 32);
     memcpy(d.data_id, req->u.donate.data_id, 32);
-
-    proto_receipt_t r;
-    memset(&r, 0, sizeof r);
-    memcpy(r.spec_id, d.spec_id, 32);
-    memcpy(r.data_id, d.data_id, 32);
-    memcpy(r.donor, req->u.donate.donor, 32);
-    memcpy(r.data_commitment, d.commitment, 32);
-    r.time_ms = enclave_kind_now_ms();
-    size_t len = 0;
-    if ((rc = proto_receipt_sign(&r, st->secrets->sign_sk)) ||
-        (rc = proto_receipt_encode(&r, blob, &len)))
+    if ((rc = s_keep(st, &d, req->u.donate.donor, ans, blob)))
         goto err;
-    t->items[t->count++] = d;
-    t->bytes += d.plain_len - 32;
-    ans->type = ENCLAVE_ANS_RECEIPT;
-    ans->u.blob.bytes = *blob;
-    ans->u.blob.len = len;
     return PROTO_OK;
 err:
     s_wipe(&d);
+    return rc;
+}
+
+int enclave_kind_donate_keyed(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                              uint8_t **blob, char *err, size_t err_cap)
+{
+    enclave_train_t *t = st->train;
+    const uint8_t *spec_id = req->u.donate_keyed.spec_id, *data_id = req->u.donate_keyed.data_id;
+    uint64_t plain_len = 0;
+    int rc =
+        enclave_blob_peek_len(req->u.donate_keyed.blob, req->u.donate_keyed.blob_len, &plain_len);
+    if (rc)
+        return proto_err_fail(err, err_cap, rc, "not a well-formed data blob");
+    if (s_find(t, spec_id, data_id))
+        return proto_err_fail(err, err_cap, PROTO_E_INVALID, "donation already held");
+    if (t->count >= ENCLAVE_TRAIN_MAX_DONATIONS || t->bytes + plain_len > ENCLAVE_TRAIN_MAX_BYTES)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_FULL, "enclave holds %zu donations, %llu B",
+                              t->count, (unsigned long long)t->bytes);
+
+    s_donation_t d;
+    memset(&d, 0, sizeof d);
+    uint8_t salt[32], key[32];
+    uint8_t *data = NULL;
+    size_t data_len = 0;
+    rc = enclave_grant_open(st->box_pk, st->secrets->box_sk, spec_id, data_id,
+                            req->u.donate_keyed.grant, req->u.donate_keyed.grant_len, salt, key);
+    if (rc) {
+        rc = proto_err_fail(err, err_cap, rc, "key grant does not open in this enclave");
+        goto err;
+    }
+    rc = enclave_blob_open(key, req->u.donate_keyed.blob, req->u.donate_keyed.blob_len, &data,
+                           &data_len);
+    if (rc) {
+        rc = proto_err_fail(err, err_cap, rc, "data blob does not open with the granted key");
+        goto err;
+    }
+    proto_data_commit(salt, data, data_len, d.commitment);
+    if (sodium_memcmp(d.commitment, data_id, 32) != 0) {
+        rc = proto_err_fail(err, err_cap, ENCLAVE_E_COMMIT,
+                            "data does not match the registered commitment");
+        goto err;
+    }
+    d.plain_len = 32 + data_len;
+    if (!(d.plain = sodium_malloc(d.plain_len))) {
+        rc = PROTO_E_NOMEM;
+        goto err;
+    }
+    memcpy(d.plain, salt, 32);
+    if (data_len)
+        memcpy(d.plain + 32, data, data_len);
+    memcpy(d.spec_id, spec_id, 32);
+    memcpy(d.data_id, data_id, 32);
+    if ((rc = s_keep(st, &d, req->u.donate_keyed.donor, ans, blob)))
+        goto err;
+    goto out;
+err:
+    s_wipe(&d);
+out:
+    enclave_blob_plain_free(data);
+    sodium_memzero(salt, sizeof salt);
+    sodium_memzero(key, sizeof key);
     return rc;
 }
 

@@ -121,6 +121,7 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
     case ENCLAVE_REQ_VALIDATE_SEALED:
         return kind == ENCLAVE_KIND_VALIDATION;
     case ENCLAVE_REQ_DONATE:
+    case ENCLAVE_REQ_DONATE_KEYED:
     case ENCLAVE_REQ_STATS:
     case ENCLAVE_REQ_DROP:
         return kind == ENCLAVE_KIND_TRAINING;
@@ -154,6 +155,9 @@ static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out,
         break;
     case ENCLAVE_REQ_DONATE:
         rc = enclave_kind_donate(st, req, &ans, &blob, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_DONATE_KEYED:
+        rc = enclave_kind_donate_keyed(st, req, &ans, &blob, err, sizeof err);
         break;
     case ENCLAVE_REQ_STATS:
         rc = enclave_kind_stats(st, &ans);

@@ -68,6 +68,7 @@ static uint32_t s_req_arity(enclave_req_type_t type)
     case ENCLAVE_REQ_VALIDATE:
         return 5;
     case ENCLAVE_REQ_DONATE:
+    case ENCLAVE_REQ_DONATE_KEYED:
         return 7;
     default:
         return 0;
@@ -154,6 +155,18 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
         proto_wr_bin(w, req->u.donate.donor, 32);
         proto_wr_bin(w, req->u.donate.commitment, 32);
         proto_wr_bin(w, req->u.donate.sealed, req->u.donate.sealed_len);
+        return true;
+    case ENCLAVE_REQ_DONATE_KEYED:
+        if (s_bad_bytes(req->u.donate_keyed.grant, req->u.donate_keyed.grant_len,
+                        ENCLAVE_WIRE_MAX_GRANT) ||
+            s_bad_bytes(req->u.donate_keyed.blob, req->u.donate_keyed.blob_len,
+                        ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.donate_keyed.spec_id, 32);
+        proto_wr_bin(w, req->u.donate_keyed.data_id, 32);
+        proto_wr_bin(w, req->u.donate_keyed.donor, 32);
+        proto_wr_bin(w, req->u.donate_keyed.grant, req->u.donate_keyed.grant_len);
+        proto_wr_bin(w, req->u.donate_keyed.blob, req->u.donate_keyed.blob_len);
         return true;
     case ENCLAVE_REQ_DROP:
         proto_wr_bin(w, req->u.drop.data_id, 32);
@@ -296,6 +309,16 @@ static int s_req_body(proto_rd_t *r, enclave_req_t *out)
             proto_rd_bin_exact(r, 32, out->u.donate.commitment) ||
             proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.donate.sealed,
                          &out->u.donate.sealed_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_DONATE_KEYED:
+        if (proto_rd_bin_exact(r, 32, out->u.donate_keyed.spec_id) ||
+            proto_rd_bin_exact(r, 32, out->u.donate_keyed.data_id) ||
+            proto_rd_bin_exact(r, 32, out->u.donate_keyed.donor) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_GRANT, &out->u.donate_keyed.grant,
+                         &out->u.donate_keyed.grant_len) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.donate_keyed.blob,
+                         &out->u.donate_keyed.blob_len))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_DROP:
@@ -528,5 +551,6 @@ int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len)
 bool enclave_wire_req_relayable(enclave_req_type_t t)
 {
     return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
-           t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP || t == ENCLAVE_REQ_QUERY;
+           t == ENCLAVE_REQ_DONATE_KEYED || t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP ||
+           t == ENCLAVE_REQ_QUERY;
 }

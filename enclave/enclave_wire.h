@@ -31,6 +31,9 @@
 #define ENCLAVE_WIRE_MAX_DATA (ENCLAVE_WIRE_MAX_FRAME - 4096u)
 /* The largest sealed blob (DONATE, QUERY) or signed report/receipt an answer carries. */
 #define ENCLAVE_WIRE_MAX_BLOB (ENCLAVE_WIRE_MAX_FRAME - 4096u)
+/* The largest key grant a DONATE_KEYED request carries (enclave_grant.h: a grant is
+   ENCLAVE_GRANT_LEN = 112 bytes today; the bound is the ledger's KEY_AUTHORIZE bound). */
+#define ENCLAVE_WIRE_MAX_GRANT 256u
 /* The longest error message in an ERROR answer. */
 #define ENCLAVE_WIRE_MAX_MSG 128u
 /* The fd a genie-enclave process finds its socket on. */
@@ -39,7 +42,7 @@
 /*  Enclave kinds, chosen at spawn and fixed for the process's life. */
 typedef enum {
     ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
-    ENCLAVE_KIND_TRAINING = 2,   /* DONATE, STATS, DROP */
+    ENCLAVE_KIND_TRAINING = 2,   /* DONATE, DONATE_KEYED, STATS, DROP */
     ENCLAVE_KIND_QUERY = 3       /* QUERY */
 } enclave_kind_t;
 
@@ -54,14 +57,15 @@ int enclave_kind_parse(const char *name, enclave_kind_t *out) PROTO_WUR;
 void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64]);
 
 typedef enum {
-    ENCLAVE_REQ_INIT = 1,           /* first message of a session: kind, nonce, seal key */
-    ENCLAVE_REQ_PING = 2,           /* liveness */
-    ENCLAVE_REQ_VALIDATE = 3,       /* validate a data buffer, sign a report */
-    ENCLAVE_REQ_DONATE = 4,         /* accept sealed data, sign a receipt */
-    ENCLAVE_REQ_STATS = 5,          /* counts of what a training enclave holds */
-    ENCLAVE_REQ_DROP = 6,           /* withdraw (wipe) one donation */
-    ENCLAVE_REQ_QUERY = 7,          /* run the model on a sealed input */
-    ENCLAVE_REQ_VALIDATE_SEALED = 8 /* VALIDATE with salt and data sealed to the enclave */
+    ENCLAVE_REQ_INIT = 1,            /* first message of a session: kind, nonce, seal key */
+    ENCLAVE_REQ_PING = 2,            /* liveness */
+    ENCLAVE_REQ_VALIDATE = 3,        /* validate a data buffer, sign a report */
+    ENCLAVE_REQ_DONATE = 4,          /* accept sealed data, sign a receipt */
+    ENCLAVE_REQ_STATS = 5,           /* counts of what a training enclave holds */
+    ENCLAVE_REQ_DROP = 6,            /* withdraw (wipe) one donation */
+    ENCLAVE_REQ_QUERY = 7,           /* run the model on a sealed input */
+    ENCLAVE_REQ_VALIDATE_SEALED = 8, /* VALIDATE with salt and data sealed to the enclave */
+    ENCLAVE_REQ_DONATE_KEYED = 9     /* a stored blob and a key grant, sign a receipt */
 } enclave_req_type_t;
 
 typedef struct {
@@ -91,6 +95,15 @@ typedef struct {
             const uint8_t *sealed;  /* enclave_seal_to(box pk, salt(32) || data) */
             size_t sealed_len;
         } donate;
+        struct {
+            uint8_t spec_id[32];
+            uint8_t data_id[32]; /* the registered commitment proto_data_commit(salt, data) */
+            uint8_t donor[32];
+            const uint8_t *grant; /* enclave_grant_seal(box pk, spec, data, salt, key) */
+            size_t grant_len;     /* <= ENCLAVE_WIRE_MAX_GRANT */
+            const uint8_t *blob;  /* the owner's enclave_blob under that key */
+            size_t blob_len;      /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } donate_keyed;
         struct {
             uint8_t data_id[32];
         } drop;

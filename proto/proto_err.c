@@ -235,6 +235,8 @@ static const char *s_node_name(int err)
         return "store i/o error";
     case NODE_E_REFUSED:
         return "refused";
+    case NODE_E_FETCH:
+        return "blob transfer refused (size, order or content hash)";
     case NODE_E_FAILED:
         return "failed";
     default:

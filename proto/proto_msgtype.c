@@ -28,6 +28,8 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_QUOTE, "quote", 8 * KIB},
     {PROTO_MSG_ENCLAVE_CALL, "enclave_call", 250 * KIB},
     {PROTO_MSG_ENCLAVE_ANSWER, "enclave_answer", 16 * KIB},
+    {PROTO_MSG_DATA_FETCH, "data_fetch", 128},
+    {PROTO_MSG_DATA_CHUNK, "data_chunk", 250 * KIB},
     {PROTO_MSG_RECRUITMENT, "recruitment", 16 * KIB},
     {PROTO_MSG_DONATION_RECEIPT, "donation_receipt", 4 * KIB},
     {PROTO_MSG_QUERY, "query", 256 * KIB},

@@ -38,6 +38,8 @@ typedef enum {
     PROTO_MSG_QUOTE = 64,
     PROTO_MSG_ENCLAVE_CALL = 65,   /* unicast: a sealed request relayed to a runner's enclave */
     PROTO_MSG_ENCLAVE_ANSWER = 66, /* unicast: the runner's answer to an ENCLAVE_CALL */
+    PROTO_MSG_DATA_FETCH = 67,     /* unicast: a runner asks an owner for a chunk of a blob */
+    PROTO_MSG_DATA_CHUNK = 68,     /* unicast: the owner's answer to a DATA_FETCH */
     /* Genie flows */
     PROTO_MSG_RECRUITMENT = 96,
     PROTO_MSG_DONATION_RECEIPT = 97,

@@ -8,7 +8,8 @@
  *  Then an initialised enclave of each kind handles the input: it must always make an
  *  answer, the answer must decode, a malformed request must get an ERROR, a request the
  *  kind does not serve must get ENCLAVE_E_WRONG_KIND, and nothing may crash (the kinds
- *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY).
+ *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY,
+ *  grant and data-blob opening on DONATE_KEYED).
  *  A broken invariant calls abort().
  */
 #include <stdbool.h>
@@ -59,6 +60,11 @@ static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, in
     case ENCLAVE_REQ_DONATE:
         s_require(s_inside(req->u.donate.sealed, req->u.donate.sealed_len, data, size),
                   "donate view outside the input");
+        break;
+    case ENCLAVE_REQ_DONATE_KEYED:
+        s_require(s_inside(req->u.donate_keyed.grant, req->u.donate_keyed.grant_len, data, size) &&
+                      s_inside(req->u.donate_keyed.blob, req->u.donate_keyed.blob_len, data, size),
+                  "donate_keyed views outside the input");
         break;
     case ENCLAVE_REQ_QUERY:
         s_require(s_inside(req->u.query.sealed, req->u.query.sealed_len, data, size),
@@ -129,8 +135,8 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
             req->type == ENCLAVE_REQ_PING ||
             ((req->type == ENCLAVE_REQ_VALIDATE || req->type == ENCLAVE_REQ_VALIDATE_SEALED) &&
              kind == ENCLAVE_KIND_VALIDATION) ||
-            ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_STATS ||
-              req->type == ENCLAVE_REQ_DROP) &&
+            ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_DONATE_KEYED ||
+              req->type == ENCLAVE_REQ_STATS || req->type == ENCLAVE_REQ_DROP) &&
              kind == ENCLAVE_KIND_TRAINING) ||
             (req->type == ENCLAVE_REQ_QUERY && kind == ENCLAVE_KIND_QUERY);
         if (req->type == ENCLAVE_REQ_INIT)

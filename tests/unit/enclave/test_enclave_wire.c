@@ -32,7 +32,7 @@ static void s_fill(uint8_t *p, size_t n)
 static size_t s_requests(enclave_req_t *out)
 {
     size_t n = 0;
-    memset(out, 0, 8 * sizeof *out);
+    memset(out, 0, 9 * sizeof *out);
     out[n].type = ENCLAVE_REQ_INIT;
     out[n].u.init.kind = ENCLAVE_KIND_TRAINING;
     s_fill(out[n].u.init.nonce, 32);
@@ -60,6 +60,14 @@ static size_t s_requests(enclave_req_t *out)
     out[n].type = ENCLAVE_REQ_QUERY;
     out[n].u.query.sealed = s_blob;
     out[n++].u.query.sealed_len = 0; /* empty is well formed on the wire */
+    out[n].type = ENCLAVE_REQ_DONATE_KEYED;
+    s_fill(out[n].u.donate_keyed.spec_id, 32);
+    s_fill(out[n].u.donate_keyed.data_id, 32);
+    s_fill(out[n].u.donate_keyed.donor, 32);
+    out[n].u.donate_keyed.grant = s_blob + 10;
+    out[n].u.donate_keyed.grant_len = 112;
+    out[n].u.donate_keyed.blob = s_blob;
+    out[n++].u.donate_keyed.blob_len = 290;
     return n;
 }
 
@@ -87,6 +95,16 @@ static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
                a->u.validate_sealed.sealed_len == b->u.validate_sealed.sealed_len &&
                memcmp(a->u.validate_sealed.sealed, b->u.validate_sealed.sealed,
                       a->u.validate_sealed.sealed_len) == 0;
+    case ENCLAVE_REQ_DONATE_KEYED:
+        return memcmp(a->u.donate_keyed.spec_id, b->u.donate_keyed.spec_id, 32) == 0 &&
+               memcmp(a->u.donate_keyed.data_id, b->u.donate_keyed.data_id, 32) == 0 &&
+               memcmp(a->u.donate_keyed.donor, b->u.donate_keyed.donor, 32) == 0 &&
+               a->u.donate_keyed.grant_len == b->u.donate_keyed.grant_len &&
+               memcmp(a->u.donate_keyed.grant, b->u.donate_keyed.grant,
+                      a->u.donate_keyed.grant_len) == 0 &&
+               a->u.donate_keyed.blob_len == b->u.donate_keyed.blob_len &&
+               memcmp(a->u.donate_keyed.blob, b->u.donate_keyed.blob, a->u.donate_keyed.blob_len) ==
+                   0;
     case ENCLAVE_REQ_DROP:
         return memcmp(a->u.drop.data_id, b->u.drop.data_id, 32) == 0;
     case ENCLAVE_REQ_QUERY:
@@ -98,7 +116,7 @@ static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
 
 static void s_test_requests(void)
 {
-    enclave_req_t reqs[8];
+    enclave_req_t reqs[9];
     size_t n = s_requests(reqs);
     for (size_t i = 0; i < n; i++) {
         uint8_t *buf = NULL;
@@ -185,6 +203,34 @@ static void s_test_refusals(void)
     proto_wr_bin(&w, k32, 32);
     p = proto_wr_data(&w, &len);
     CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_RANGE);
+    proto_wr_free(&w);
+
+    /* DONATE_KEYED: a grant over ENCLAVE_WIRE_MAX_GRANT is refused both ways */
+    uint8_t big_grant[ENCLAVE_WIRE_MAX_GRANT + 1];
+    memset(big_grant, 7, sizeof big_grant);
+    s_raw(&w, 7, 1, ENCLAVE_REQ_DONATE_KEYED);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, big_grant, sizeof big_grant);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_TOO_LONG);
+    proto_wr_free(&w);
+    enclave_req_t kr = {.type = ENCLAVE_REQ_DONATE_KEYED};
+    kr.u.donate_keyed.grant = big_grant;
+    kr.u.donate_keyed.grant_len = sizeof big_grant;
+    uint8_t *kbuf = NULL;
+    size_t klen = 0;
+    CHECK_EQ(enclave_wire_req_encode(&kr, &kbuf, &klen), PROTO_E_INVALID);
+    free(kbuf);
+    s_raw(&w, 6, 1, ENCLAVE_REQ_DONATE_KEYED); /* the blob missing */
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_ARITY);
     proto_wr_free(&w);
 
     /* a non-canonical version (uint8 0xcc 0x01 instead of fixint 1) */
@@ -328,9 +374,9 @@ static void test_relayable(void)
     CHECK(!enclave_wire_req_relayable(ENCLAVE_REQ_VALIDATE));
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)0));
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)99));
-    const enclave_req_type_t ok[] = {ENCLAVE_REQ_PING,  ENCLAVE_REQ_DONATE,
-                                     ENCLAVE_REQ_STATS, ENCLAVE_REQ_DROP,
-                                     ENCLAVE_REQ_QUERY, ENCLAVE_REQ_VALIDATE_SEALED};
+    const enclave_req_type_t ok[] = {
+        ENCLAVE_REQ_PING,  ENCLAVE_REQ_DONATE,          ENCLAVE_REQ_STATS,       ENCLAVE_REQ_DROP,
+        ENCLAVE_REQ_QUERY, ENCLAVE_REQ_VALIDATE_SEALED, ENCLAVE_REQ_DONATE_KEYED};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         CHECK(enclave_wire_req_relayable(ok[i]));
 }
