@@ -27,8 +27,12 @@
  *  sealed to the enclave's box key in the DONATE request (enclave_prog_donation_seal) and
  *  sent with node_enclave_relay_call; the receipt must verify against the registered
  *  signing key and name this spec, record, commitment and account; then DONOR_REGISTER
- *  with the receipt is submitted (node_account_submit). Key mode needs the key-grant
- *  pieces (enclave_grant, DONATE_KEYED) and is refused until they are in this build.
+ *  with the receipt is submitted (node_account_submit). Key mode (--mode key): the data
+ *  key and salt are sealed to the enclave for (spec, record) (enclave_grant_seal), the
+ *  grant is published in KEY_AUTHORIZE, and a DONATE_KEYED request carries the grant and
+ *  the stored ciphertext blob (node_data_blob) to the enclave; the receipt is handled as
+ *  above. (The owner pushes the blob with the request; the runner-side fetch of it from
+ *  the owner's store, node_data_fetch, is not used yet.)
  *
  *  --auto-donate (data owners): each new offer is matched at once and every matching
  *  local record is donated to it, at most once per (spec, record) for the life of the
@@ -46,7 +50,7 @@
  *                   spec | null, enclave | null, enclave_why, records: [{data_id, name,
  *                   match, why, donated}]}]
  *    donate {offer, data_id?, mode?: "sealed"|"key"} -> {offer, donations: [{data_id,
- *                   ok, enclave?, receipt_time_ms?, txid?, error?}]} (answered once every
+ *                   ok, state, enclave?, receipt_time_ms?, txid?, error?}]} (answered once every
  *                   donation ended; without data_id, every matching local record)
  *  Everything runs on the node's loop thread.
  */

@@ -1,6 +1,13 @@
 /*  node_market_donate: donation of local records to an offer's training enclave, the
  *  donate method and --auto-donate (see node_market.h for the checks and the modes).
  *
+ *  Key mode: the data key and salt are sealed to the enclave for (spec, record) (a grant,
+ *  enclave_grant.h), published in a KEY_AUTHORIZE tx (the ledger keeps it and records the
+ *  use), and sent with the stored ciphertext blob in a DONATE_KEYED request: the runner
+ *  relays the grant and the ciphertext, never the plaintext or the key. (The runner does
+ *  not fetch the blob from the owner's store itself here: the owner pushes it with the
+ *  request.)
+ *
  *  A donation in flight holds only ids and keys (the plaintext is sealed and wiped before
  *  the call leaves). Its end (receipt verified and DONOR_REGISTER submitted, or the reason
  *  it failed) is written into its batch: the donate method's answer, given once every
@@ -12,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enclave/enclave_grant.h"
 #include "enclave/enclave_prog.h"
 #include "enclave/enclave_wire.h"
 #include "node/app/node_app.h"
@@ -226,12 +234,71 @@ static int s_request(node_data_t *data, const ledger_spec_t *spec, const ledger_
     return 0;
 }
 
+/* Key mode: seals the data key and salt of local record DATA_ID to enclave E for SPEC (the
+   grant), publishes it in a KEY_AUTHORIZE tx signed by KEY, and builds the DONATE_KEYED
+   request carrying the grant and the stored ciphertext blob into *REQ. */
+static int s_request_keyed(node_app_t *app, node_data_t *data, const proto_key_t *key,
+                           const ledger_spec_t *spec, const ledger_enclave_t *e,
+                           const uint8_t data_id[static 32], uint8_t **req, size_t *req_len,
+                           char *why, size_t cap)
+{
+    uint8_t dkey[32], salt[32], address[32], *grant = NULL, *blob = NULL, *tx = NULL;
+    size_t grant_len = 0, blob_len = 0, tx_len = 0;
+    uint64_t nonce = 0;
+    char msg[200];
+    int rc = node_data_secrets(data, data_id, dkey, salt, address);
+    if (rc == 0)
+        rc = enclave_grant_seal(e->box_pk, spec->id, data_id, salt, dkey, &grant, &grant_len);
+    sodium_memzero(dkey, sizeof dkey);
+    sodium_memzero(salt, sizeof salt);
+    if (rc != 0) {
+        proto_err_fail(why, cap, rc, "cannot make the key grant: %s", proto_err_str(rc));
+        goto out;
+    }
+    if ((rc = node_data_blob(data, address, &blob, &blob_len)) != 0) {
+        proto_err_fail(why, cap, rc, "cannot read the stored blob: %s", proto_err_str(rc));
+        goto out;
+    }
+    if ((rc = node_account_nonce(app, &nonce, msg, sizeof msg)) != 0) {
+        proto_err_fail(why, cap, rc, "cannot read the account's nonce: %s", msg);
+        goto out;
+    }
+    tx = ledger_contract_key_authorize_tx(key, node_app_chain_id(app), nonce, data_id, spec->id,
+                                          e->id, grant, grant_len, &tx_len);
+    uint8_t txid[32];
+    if (!tx) {
+        rc = proto_err_fail(why, cap, NODE_E_FAILED, "cannot build KEY_AUTHORIZE");
+        goto out;
+    }
+    if ((rc = node_account_submit(app, tx, tx_len, txid, msg, sizeof msg)) != 0) {
+        proto_err_fail(why, cap, rc, "KEY_AUTHORIZE refused: %s", msg);
+        goto out;
+    }
+    enclave_req_t r;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_DONATE_KEYED;
+    memcpy(r.u.donate_keyed.spec_id, spec->id, 32);
+    memcpy(r.u.donate_keyed.data_id, data_id, 32);
+    memcpy(r.u.donate_keyed.donor, proto_key_public(key), 32);
+    r.u.donate_keyed.grant = grant;
+    r.u.donate_keyed.grant_len = grant_len;
+    r.u.donate_keyed.blob = blob;
+    r.u.donate_keyed.blob_len = blob_len;
+    if ((rc = enclave_wire_req_encode(&r, req, req_len)) != PROTO_OK)
+        proto_err_fail(why, cap, rc, "cannot encode the request: %s", proto_err_str(rc));
+out:
+    free(tx);
+    free(grant);
+    free(blob);
+    return rc;
+}
+
 /* Runs every check on donating DATA_ID to SPEC (AU: the N_AU audits of its measurement)
    and starts the sealed donation. 0 (started: its end goes to BATCH / ENTRY), or an error
    with WHY filled (nothing left the node). */
 static int s_start(node_market_t *m, ledger_state_t *st, const ledger_spec_t *spec,
                    const ledger_audit_t *au, size_t n_au, const uint8_t data_id[static 32],
-                   nm_batch_t *batch, json_t *entry, char *why, size_t cap)
+                   bool keyed, nm_batch_t *batch, json_t *entry, char *why, size_t cap)
 {
     node_app_t *app = m->app;
     const proto_key_t *key = node_app_account(app);
@@ -269,7 +336,8 @@ static int s_start(node_market_t *m, ledger_state_t *st, const ledger_spec_t *sp
     memcpy(d->donor, proto_key_public(key), 32);
     uint8_t *req = NULL;
     size_t req_len = 0;
-    int rc = s_request(data, spec, &e, data_id, d->donor, &req, &req_len, why, cap);
+    int rc = keyed ? s_request_keyed(app, data, key, spec, &e, data_id, &req, &req_len, why, cap)
+                   : s_request(data, spec, &e, data_id, d->donor, &req, &req_len, why, cap);
     if (rc != 0) {
         free(d);
         return rc;
@@ -348,7 +416,7 @@ void nm_auto_donate(node_market_t *self, const nm_offer_t *o)
         memcpy(pair + 32, ids[i], 32);
         if (s_auto_seen(self, pair))
             continue;
-        if (s_start(self, st, &spec, au, n_au, ids[i], NULL, NULL, why, sizeof why) == 0) {
+        if (s_start(self, st, &spec, au, n_au, ids[i], false, NULL, NULL, why, sizeof why) == 0) {
             s_auto_add(self, pair);
         } else {
             char did[17];
@@ -384,11 +452,8 @@ json_t *nm_m_donate(node_app_t *app, const char *method, json_t *params, int *co
     }
     v = node_rpc_param(params, "mode", 2);
     const char *mode = json_is_string(v) ? json_string_value(v) : "sealed";
-    if (strcmp(mode, "key") == 0)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "key mode is not available in this build (the key grant and "
-                             "DONATE_KEYED pieces are missing): use --mode sealed");
-    if (strcmp(mode, "sealed") != 0)
+    bool keyed = strcmp(mode, "key") == 0;
+    if (!keyed && strcmp(mode, "sealed") != 0)
         return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "mode: sealed or key");
     if (!nm_offer_find(m, spec_id))
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
@@ -428,7 +493,7 @@ json_t *nm_m_donate(node_app_t *app, const char *method, json_t *params, int *co
     }
     for (size_t i = 0; i < n; i++) {
         json_t *e = s_entry(b, ids[i]);
-        if (s_start(m, st, &spec, au, n_au, ids[i], b, e, why, sizeof why) != 0 && e) {
+        if (s_start(m, st, &spec, au, n_au, ids[i], keyed, b, e, why, sizeof why) != 0 && e) {
             json_object_set_new(e, "state", json_string("refused"));
             json_object_set_new(e, "error", json_string(why));
         }
