@@ -211,10 +211,10 @@ static const char *s_judge(node_market_t *self, const uint8_t *data, size_t len,
 {
     if (proto_recruit_decode(data, len, post) != PROTO_OK)
         return "not a recruitment post";
+    if (!proto_recruit_fresh(post, (uint64_t)zclock_time())) /* before the costlier checks */
+        return "not fresh (more than 10 minutes from our clock)";
     if (proto_recruit_verify(post) != PROTO_OK)
         return "bad signature";
-    if (!proto_recruit_fresh(post, (uint64_t)zclock_time()))
-        return "not fresh (more than 10 minutes from our clock)";
     char why[NM_WHY_MAX];
     ledger_state_t *st = nm_state(self->app, why, sizeof why);
     if (!st)

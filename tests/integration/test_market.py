@@ -32,6 +32,8 @@ Scenarios (named checks, in order):
   8. A fourth owner started with --auto-donate, whose consent allows the spec, donates by
      itself when the trainer posts again (no donate command); owner2 (no match) and the
      owners without the flag do not.
+  9. Canary: a unique string in each owner's file is afterwards in no file under any
+     datadir (stores, ledgers) and in no node's log, the runner's included.
 
     python3 test_market.py --bindir BUILD_DIR [--keep]
 """
@@ -172,7 +174,19 @@ def genomes(r, st):
                        capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
     d23 = os.path.join(cohort, "23andme")
-    st["genomes"] = [os.path.join(d23, f) for f in sorted(os.listdir(d23))]
+    # the owners' originals, each with a unique canary comment line (checked at the end)
+    st["canary"] = "GENIE-MARKET-CANARY-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    st["files"] = os.path.join(r.tmp, "owner-files")
+    os.makedirs(st["files"])
+    st["genomes"] = []
+    for i, name in enumerate(sorted(os.listdir(d23))):
+        with open(os.path.join(d23, name)) as f:
+            lines = f.read().splitlines()
+        path = os.path.join(st["files"], "genome-%d.txt" % i)
+        with open(path, "w") as f:
+            f.write(lines[0] + "\n# note: %s-%d\n" % (st["canary"], i) + "\n".join(lines[1:])
+                    + "\n")
+        st["genomes"].append(path)
     expect(len(st["genomes"]) >= 4, "cohort: %r" % st["genomes"])
     return st["genomes"]
 
@@ -400,6 +414,31 @@ def check_auto(net, st):
     return True
 
 
+def check_canary(net, st):
+    """After the whole flow (three donations, sealed and keyed, through the runner), the
+    canary of the owners' files is in no file under the test's directory but the originals:
+    no datadir (stores, ledgers, LevelDB), no log of any node (the runner's included)."""
+    needle = st["canary"].encode()
+    scanned, hits = 0, []
+    for root, dirs, files in os.walk(net.r.tmp):
+        if os.path.abspath(root) == os.path.abspath(st["files"]):
+            continue  # the owners' originals
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += 1
+            if needle in data:
+                hits.append(path)
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)
+    return True
+
+
 def main():
     args = parse_args()
     with Runner("test_market", args) as r:
@@ -415,7 +454,8 @@ def main():
                  ("a matching record is donated with a verified receipt; others refused",
                   check_donate),
                  ("an audit of the enclave lets the owner who requires one donate", check_audit),
-                 ("--auto-donate donates by itself", check_auto))
+                 ("--auto-donate donates by itself", check_auto),
+                 ("canary: the donated files are in no datadir and no log", check_canary))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
                 break
