@@ -52,7 +52,7 @@ void ledger_sync_params_default(ledger_sync_params_t *p)
 {
     *p = (ledger_sync_params_t){.batch = 16,
                                 .status_ms = 10000,
-                                .status_min_ms = 1000,
+                                .status_min_ms = 5000,
                                 .peer_ttl_ms = 30000,
                                 .timeout_ms = 8000,
                                 .lag_ms = 2500,

@@ -120,7 +120,7 @@ typedef struct {
 typedef struct {
     uint32_t batch;         /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
     uint64_t status_ms;     /* STATUS heartbeat: at least this often (10000) */
-    uint64_t status_min_ms; /* a changed head is announced at most this often (1000) */
+    uint64_t status_min_ms; /* a changed head is announced at most this often (5000) */
     uint64_t peer_ttl_ms;   /* a peer's head older than this is forgotten (30000) */
     uint64_t timeout_ms;    /* no progress on a request this long: a failure (8000) */
     uint64_t lag_ms;        /* behind by one block this long: sync (2500) */

@@ -46,7 +46,7 @@
 #ifndef GENIE_LEDGER_TRIM_H
 #define GENIE_LEDGER_TRIM_H
 
-#define LEDGER_TRIM_POLL_MS 25            /* how often the trimmer reads statm */
+#define LEDGER_TRIM_POLL_MS 100           /* how often the trimmer reads statm */
 #define LEDGER_TRIM_GROW_BYTES (4u << 20) /* file-backed growth that triggers a pass */
 #define LEDGER_TRIM_THREAD_NAME "genie-trim"
 

@@ -103,6 +103,7 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
             l->known = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
+            l->sent = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
             p2p_entry_t *e = p2p_table_get(c->table, id);
             if (e && e->score < 0)
                 l->score = e->score; /* reconnecting does not wash a bad score */
@@ -126,6 +127,7 @@ void p2p_link_close(p2p_core_t *c, p2p_link_t *l, uint64_t now, bool failed)
     bool was_ready = l->hello_recv;
     l->used = false;
     p2p_seen_destroy(&l->known);
+    p2p_seen_destroy(&l->sent);
     p2p_entry_t *e = p2p_table_get(c->table, id);
     if (e) {
         e->linked = false;
@@ -152,7 +154,7 @@ int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, co
     size_t buf_len = 0;
     if (proto_envelope_seal(c->key, type, ++c->seq, now, body, len, &buf, &buf_len) != PROTO_OK)
         return -1;
-    c->io.send(c->io.ctx, peer, buf, buf_len);
+    (void)c->io.send(c->io.ctx, peer, buf, buf_len);
     c->st.msgs_out++;
     c->st.bytes_out += buf_len;
     free(buf);
@@ -338,8 +340,10 @@ void p2p_core_destroy(p2p_core_t **self_p)
         return;
     p2p_core_t *c = *self_p;
     p2p_lookup_free_all(c);
-    for (size_t i = 0; c->links && i < c->n_links_cap; i++)
+    for (size_t i = 0; c->links && i < c->n_links_cap; i++) {
         p2p_seen_destroy(&c->links[i].known);
+        p2p_seen_destroy(&c->links[i].sent);
+    }
     p2p_seen_destroy(&c->wanted);
     p2p_table_destroy(&c->table);
     p2p_seen_destroy(&c->seen);

@@ -32,8 +32,10 @@ typedef struct p2p_core_t p2p_core_t;
 
 typedef struct {
     void *ctx;
-    /* Transport: send DATA (an encoded envelope, borrowed) to linked/dialed PEER. */
-    void (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
+    /* Transport: send DATA (an encoded envelope, borrowed) to linked/dialed PEER. True
+       if the transport took it (queued on a live link), false if it dropped it at once
+       (no route, queue full): the gossip layer counts only what was taken as sent. */
+    bool (*send)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
     /* Transport: open a link to PEER at ENDPOINT (the core sends HELLO right after). */
     void (*dial)(void *ctx, const uint8_t peer[static 32], const char *endpoint);
     /* Transport: close any link to PEER and forget its route. */

@@ -111,7 +111,8 @@ static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t 
             continue;
         if (l->known && p2p_seen_has(l->known, id, now))
             continue; /* it sent or advertised this message to us */
-        c->io.send(c->io.ctx, l->id, raw, len);
+        if (c->io.send(c->io.ctx, l->id, raw, len) && l->sent)
+            p2p_seen_add(l->sent, id, now);
         c->st.msgs_out++;
         c->st.bytes_out += len;
     }
@@ -236,23 +237,27 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
         const uint8_t *raw = p2p_mcache_get(c->mcache, m->ids[i], now, &len);
         if (!raw)
             continue;
-        c->io.send(c->io.ctx, from->id, raw, len);
+        if (c->io.send(c->io.ctx, from->id, raw, len) && from->sent)
+            p2p_seen_add(from->sent, m->ids[i], now);
         c->st.msgs_out++;
         c->st.bytes_out += len;
         c->st.iwant_served++;
     }
 }
 
-/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. What we sent it (the
-   message, or this IHAVE) may have been lost on the way, so only what it sends us counts
-   as knowing: an id goes on being advertised (once a second while it is recent, then in
-   the whole-cache IHAVE) until the link sends it, advertises it or the cache drops it. */
+/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. The per-second IHAVE
+   (WHOLE false) also skips what the transport took for the link: on a stream transport
+   that arrives unless the link breaks, and a link at rest then gets no IHAVE at all. The
+   whole-cache IHAVE (WHOLE) counts only what the link sent us as knowing, since what we
+   sent may have been lost with a broken link: an id goes on being advertised there until
+   the link sends it, advertises it or the cache drops it. */
 static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
-                         size_t n, uint64_t now)
+                         size_t n, bool whole, uint64_t now)
 {
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (!l->known || !p2p_seen_has(l->known, ids[i], now))
+        if ((!l->known || !p2p_seen_has(l->known, ids[i], now)) &&
+            (whole || !l->sent || !p2p_seen_has(l->sent, ids[i], now)))
             memcpy(c->ihave_out[k++], ids[i], 32);
     if (k == 0)
         return;
@@ -267,9 +272,11 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
     uint8_t(*ids)[32] = ((p2p_ids_msg_t *)&c->rx_records)->ids;
     bool ihave = now >= c->last_ihave_ms + P2P_IHAVE_MS;
     uint64_t window = P2P_IHAVE_WINDOW_MS;
+    bool whole = false;
     if (ihave)
         c->last_ihave_ms = now;
     if (ihave && now >= c->last_long_ihave_ms + P2P_LONG_IHAVE_MS) {
+        whole = true;
         /* now and then advertise the whole cache, so a peer that was cut off for a while
            (a partition, a split room) recovers what it missed while the cache holds it */
         c->last_long_ihave_ms = now;
@@ -289,7 +296,7 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
         for (size_t i = 0; n && i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
             if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, now);
+                s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
         }
     }
 }

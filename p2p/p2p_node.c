@@ -67,20 +67,25 @@ static p2p_route_t *s_route_by_id(p2p_node_t *n, const uint8_t id[static 32])
 
 /* ---- io callbacks from the core ---- */
 
-static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+static bool s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     p2p_node_t *n = ctx;
     p2p_dealer_t *d = s_dealer_find(n, peer);
     if (d) {
-        if (zmq_send(zsock_resolve(d->sock), data, len, ZMQ_DONTWAIT) < 0)
+        if (zmq_send(zsock_resolve(d->sock), data, len, ZMQ_DONTWAIT) < 0) {
             n->dropped_sends++;
-        return;
+            return false;
+        }
+        return true;
     }
     p2p_route_t *r = s_route_by_id(n, peer);
     void *h = zsock_resolve(n->router);
     if (!r || zmq_send(h, r->rid, r->rid_len, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0 ||
-        zmq_send(h, data, len, ZMQ_DONTWAIT) < 0)
+        zmq_send(h, data, len, ZMQ_DONTWAIT) < 0) {
         n->dropped_sends++;
+        return false;
+    }
+    return true;
 }
 
 static void s_io_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)

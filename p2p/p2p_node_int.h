@@ -12,7 +12,7 @@
 #include "p2p/p2p_node.h"
 #include "proto/proto_envelope.h"
 
-#define P2P_NODE_TICK_MS 50
+#define P2P_NODE_TICK_MS 100
 #define P2P_NODE_SAVE_EVERY_MS 30000
 #define P2P_NODE_HWM 4000
 #define P2P_NODE_RECV_BATCH 256 /* messages handed to the core at once */

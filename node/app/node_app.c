@@ -37,7 +37,7 @@ _Static_assert(NODE_ENDPOINT_MAX == P2P_ENDPOINT_MAX, "endpoint limits must agre
 #define GENESIS_DOMAIN "genie/genesis/v1"
 #define GENESIS_DEV "genie-devnet-v1"
 #define GENESIS_MAX (16u * 1024 * 1024)
-#define INTERRUPT_CHECK_MS 100
+#define INTERRUPT_CHECK_MS 250
 /* "stop" replies first: the loop keeps running this long so the HTTP answer is written
  * before the RPC server is torn down. */
 #define STOP_DELAY_MS 200

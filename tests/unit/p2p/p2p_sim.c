@@ -140,7 +140,7 @@ static bool s_reachable(const sim_t *sim, int a, int b)
     return sim->group[a] == sim->group[b];
 }
 
-static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+static bool s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     sim_node_t *nd = ctx;
     sim_t *sim = nd->sim;
@@ -148,18 +148,18 @@ static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *d
     int j = psim_find(sim, peer);
     if (j < 0) {
         sim->unknown_dest++;
-        return;
+        return false;
     }
     if (j == nd->idx) {
         sim->self_sends++;
-        return;
+        return false;
     }
     if (!sim->link[nd->idx * sim->n + j])
         sim->unrouted++;
     sim_node_t *to = &sim->nodes[j];
     if (to->external) {
         sim->to_external++;
-        return;
+        return true;
     }
     double loss = sim->loss_override >= 0 ? sim->loss_override : sim->loss;
     int copies = psim_rng_chance(&sim->rng, sim->dup) ? 2 : 1;
@@ -208,6 +208,7 @@ static void s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *d
                        .len = len};
         s_push(sim, ev);
     }
+    return true;
 }
 
 /*  Node index named by "tcp://node<i>:7000", or -1. */

@@ -34,12 +34,13 @@ typedef struct {
     size_t n_delivered, n_sent, hangups;
 } t_io_t;
 
-static void t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     t_io_t *io = ctx;
     crypto_generichash_update(&io->sent, peer, 32);
     crypto_generichash_update(&io->sent, data, len);
     io->n_sent++;
+    return true;
 }
 
 static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)

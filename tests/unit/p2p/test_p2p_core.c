@@ -13,6 +13,10 @@
  *                next line after the quiet second says how many were.
  *    unicast     a unicast of kind TEXT from the linked peer is delivered once with its
  *                kind and acknowledged; one of a reserved kind (< 16) is refused.
+ *    ihave       a broadcast the transport took for both links is not advertised again in
+ *                the per-second IHAVE (a network at rest sends none), but is in the
+ *                whole-cache IHAVE every 10 s; one the transport dropped is advertised in
+ *                the next per-second IHAVE.
  *  Logging goes to a temporary file read back by the test.
  */
 #include <stdio.h>
@@ -30,19 +34,38 @@
 
 typedef struct {
     size_t sent, hangups, unicasts;
+    size_t ihaves;     /* IHAVE envelopes sent naming the id WATCH */
+    uint8_t watch[32]; /* a gossip message id (the first GOSSIP sent) */
+    bool have_watch;
+    bool arm;    /* the next GOSSIP sent is the one to watch */
+    bool refuse; /* the transport drops every send at once */
     uint32_t last_kind;
     size_t last_len;
     uint32_t sent_types[64];
 } t_io_t;
 
-static void t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
 {
     t_io_t *io = ctx;
     proto_envelope_t env;
-    if (io->sent < 64 && proto_envelope_decode(data, len, &env) == PROTO_OK)
+    bool decoded = proto_envelope_decode(data, len, &env) == PROTO_OK;
+    if (io->sent < 64 && decoded)
         io->sent_types[io->sent] = env.type;
+    if (decoded && env.type == PROTO_MSG_GOSSIP && io->arm && !io->have_watch) {
+        proto_envelope_id(data, len, io->watch);
+        io->have_watch = true;
+    }
+    p2p_ids_msg_t *m = decoded && env.type == PROTO_MSG_IHAVE && io->have_watch
+                           ? malloc(sizeof *m) /* large: not on the stack */
+                           : NULL;
+    if (m && p2p_msg_read_ids(env.body, env.body_len, m) == 0)
+        for (size_t i = 0; i < m->n_ids; i++)
+            if (memcmp(m->ids[i], io->watch, 32) == 0)
+                io->ihaves++;
+    free(m);
     io->sent++;
     (void)peer;
+    return !io->refuse;
 }
 
 static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
@@ -329,6 +352,54 @@ out:
     proto_key_destroy(&p2);
 }
 
+/*  A core linked to two peers broadcasts once with the transport taking (or, REFUSE,
+ *  dropping) every send; returns the IHAVEs sent by the next per-second round and, in
+ *  *WHOLE, by the next whole-cache round. */
+static size_t t_ihaves_after_broadcast(bool refuse, size_t *whole)
+{
+    t_io_t io = {0};
+    size_t per_second = SIZE_MAX;
+    *whole = SIZE_MAX;
+    proto_key_t *key = proto_key_generate(), *p1 = proto_key_generate(), *p2 = proto_key_generate();
+    p2p_core_t *c = key && p1 && p2 ? t_core(key, 0x42, &io) : NULL;
+    CHECK(c != NULL);
+    if (!c)
+        goto out;
+    size_t len;
+    uint8_t *hello = t_hello(p1, 0x42, T0, &len);
+    t_feed(c, p1, hello, len, T0);
+    free(hello);
+    hello = t_hello(p2, 0x42, T0, &len);
+    t_feed(c, p2, hello, len, T0);
+    free(hello);
+    p2p_core_tick(c, T0 + 1100); /* the first gossip round is a whole-cache one */
+    io.refuse = refuse;
+    io.arm = true;
+    CHECK_EQ(p2p_core_broadcast(c, P2P_KIND_USER_MIN, (const uint8_t *)"hello", 5, T0 + 1200), 0);
+    size_t before = io.ihaves;
+    p2p_core_tick(c, T0 + 2200); /* a per-second round */
+    per_second = io.ihaves - before;
+    before = io.ihaves;
+    p2p_core_tick(c, T0 + 1100 + 10000); /* the next whole-cache round */
+    *whole = io.ihaves - before;
+    printf("ihave: transport %s: per-second round %zu, whole-cache round %zu IHAVEs\n",
+           refuse ? "drops" : "takes", per_second, *whole);
+out:
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&p1);
+    proto_key_destroy(&p2);
+    return per_second;
+}
+
+static void test_ihave_at_rest(void)
+{
+    size_t whole = 0;
+    CHECK_EQ(t_ihaves_after_broadcast(false, &whole), 0u); /* both links took it */
+    CHECK_EQ(whole, 2u);                                   /* the 10 s round tells both */
+    CHECK_EQ(t_ihaves_after_broadcast(true, &whole), 2u);  /* dropped: advertised at once */
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0) {
@@ -344,6 +415,7 @@ int main(void)
     test_log_limits(log_path);
     test_unicast_kind();
     test_linked();
+    test_ihave_at_rest();
     proto_log_close();
     testutil_rmtree(dir);
     return testutil_done("test_p2p_core");
