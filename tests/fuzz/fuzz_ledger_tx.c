@@ -7,8 +7,9 @@
  *  lies inside the input; ledger_tx_parse agrees (never "malformed"); and the tx runs
  *  through the stateless check, signature verification and, on an in-memory state where
  *  the sender is a funded authority with the right nonce, apply, end of block and the
- *  state root, each returning a valid reason code. A broken invariant calls abort(),
- *  which libFuzzer (and tests/fuzz/replay_main.c) report as a crash.
+ *  state root, each returning a valid reason code. The state also holds a small data
+ *  owner's world (fuzz_ledger_data_world.h) so the data contracts run their deep rules. A broken
+ * invariant calls abort(), which libFuzzer (and tests/fuzz/replay_main.c) report as a crash.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include "proto/proto_err.h"
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
+#include "tests/fuzz/fuzz_ledger_data_world.h"
 #include "tests/fuzz/fuzz_util.h"
 
 static bool s_code_ok(int rc)
@@ -30,8 +32,10 @@ static bool s_code_ok(int rc)
         return true;
     /* the enclave registry's codes (ledger_contract_enclave.c) */
     return rc == LEDGER_E_NO_ATTESTATION || rc == LEDGER_E_NOT_RUNNER ||
-           rc == LEDGER_E_ENCLAVE_RULE || (rc <= ENCLAVE_E_BAD_SIG && rc >= ENCLAVE_E_FUTURE) ||
-           rc == ENCLAVE_E_ATTEST || rc == PROTO_E_VERSION;
+           rc == LEDGER_E_ENCLAVE_RULE || rc == LEDGER_E_DATA_RULE || rc == LEDGER_E_CONSENT ||
+           rc == LEDGER_E_NOT_TRAINER || rc == LEDGER_E_RECEIPT ||
+           (rc <= ENCLAVE_E_BAD_SIG && rc >= ENCLAVE_E_FUTURE) || rc == ENCLAVE_E_ATTEST ||
+           rc == PROTO_E_VERSION;
 }
 
 /* Applies TX on an in-memory state where the sender can act. */
@@ -60,6 +64,8 @@ static void s_apply(const ledger_tx_t *tx)
                      LEDGER_OK,
                  "set attestation key");
     proto_key_destroy(&as);
+    /* the data owner's world (fuzz_ledger_data_world.h), so types 6..13 reach their rules */
+    fuzz_require(fuzz_dw_build(st, tx->from) == LEDGER_OK, "build the data world");
     const char *why = NULL;
     int rc = ledger_state_admit_tx(st, tx, &why);
     fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "admit code");

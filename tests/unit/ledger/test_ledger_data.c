@@ -129,8 +129,22 @@ static void test_data_register(void)
     CHECK_EQ(df_data(&c, c.alice, "genome-4", DF_V_SEED, id, &why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "revoked") != NULL);
     /* a new validation enclave on the same platform works until the platform is revoked */
-    CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_VALIDATION, 0x03, 0x23, NULL), LEDGER_OK);
+    uint8_t v2[32];
+    CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_VALIDATION, 0x03, 0x23, v2), LEDGER_OK);
     CHECK_EQ(df_data(&c, c.alice, "genome-4", 0x23, id, &why), LEDGER_OK);
+    /* alice's records, in registration order, each with its validator */
+    st = df_view(&c);
+    CHECK_EQ(ledger_data_list(st, proto_key_public(c.alice), &list, &n), LEDGER_OK);
+    CHECK_EQ(n, 3u);
+    if (n == 3) {
+        uint8_t first[32];
+        df_commit(&c, "genome-1", first);
+        CHECK(memcmp(list[0].id, first, 32) == 0 && memcmp(list[0].validator, c.v_id, 32) == 0);
+        CHECK(memcmp(list[2].id, id, 32) == 0 && memcmp(list[2].validator, v2, 32) == 0);
+        CHECK(list[0].height < list[1].height && list[1].height < list[2].height);
+    }
+    free(list);
+    ledger_state_destroy(&st);
     CHECK_EQ(df_revoke(&c, LEDGER_REVOKE_PLATFORM, proto_key_public(c.platform)), LEDGER_OK);
     CHECK_EQ(df_data(&c, c.alice, "genome-5", 0x23, id, &why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "revoked") != NULL);
