@@ -176,6 +176,17 @@ static int s_record_read(const uint8_t *buf, size_t len, const uint8_t want_id[s
     return 0;
 }
 
+int node_data_record_check(const uint8_t *buf, size_t len, const uint8_t want_id[static 32],
+                           node_data_info_t *out, char *err, size_t cap)
+{
+    s_record_t r;
+    int rc = s_record_read(buf, len, want_id, &r, err, cap);
+    if (rc == 0)
+        *out = r.info;
+    s_record_wipe(&r);
+    return rc;
+}
+
 /*  Loads the record of ID. 0, NODE_E_NOT_FOUND, NODE_E_CORRUPT, NODE_E_IO. */
 static int s_record_load(node_data_t *self, const uint8_t id[static 32], s_record_t *r, char *err,
                          size_t cap)

@@ -32,7 +32,10 @@
  *        the file into the store under a fresh key and submits DATA_REGISTER signed by the
  *        node account. The answer is deferred until the enclave answers:
  *        -> {data_id, txid, address, enclave, type, name, size, size_class, records,
- *            checks_run, checks_passed}
+ *            checks_run, checks_passed, time_ms: {read (enclave lookup and file read),
+ *            seal (commitment, sealing), enclave (relay, validation, answer), store
+ *            (report check, encryption, fsync'd writes), submit (tx signed and admitted),
+ *            total}} (the wait for the block not counted)
  *    data_list {} -> [{data_id, name, type, size, local, status, height, status_height}]
  *        the node account's records on the ledger and the local ones (status "active",
  *        "withdrawn", or "unregistered" for a local record the ledger does not have yet)
@@ -133,6 +136,14 @@ int node_data_blob(node_data_t *self, const uint8_t address[static 32], uint8_t 
 /*  Local record ids (at most MAX, sorted) into OUT; their number. Files that are not
  *  records (temp files, other names) are skipped. */
 size_t node_data_ids(node_data_t *self, uint8_t (*out)[32], size_t max);
+
+/*  Strict decode of the bytes BUF (LEN, borrowed) of a record file that must be the record
+ *  of WANT_ID: its public part into *OUT (the secrets in it are read and wiped). 0, or
+ *  NODE_E_CORRUPT with the reason in ERR (does not decode, another version, its id is not
+ *  WANT_ID, a field out of bounds). What node_data_info applies to records/<id>; public for
+ *  the fuzz harness. */
+int node_data_record_check(const uint8_t *buf, size_t len, const uint8_t want_id[static 32],
+                           node_data_info_t *out, char *err, size_t cap) PROTO_WUR;
 
 /*  ceil(log2(BYTES)) (0 for 0 and 1): the size class DATA_REGISTER records. */
 uint32_t node_data_size_class(uint64_t bytes);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -31,6 +32,7 @@
 #include "node/service/node_data_int.h"
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_relay.h"
+#include "p2p/p2p_msg.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
@@ -40,6 +42,19 @@
    must fit one relayed call. */
 _Static_assert(NODE_DATA_MAX + 32u + 1024u <= NODE_ENCLAVE_RELAY_REQ_MAX,
                "a data file sealed to an enclave must fit one relayed call");
+/* No other candidate enclave is asked after this long (the CLI waits 60 s for the answer,
+   a relayed call at most NODE_ENCLAVE_RELAY_TIMEOUT_MS). */
+#define ADD_DEADLINE_MS 40000
+
+/* Bytes the ENCLAVE_CALL message adds around a request (kind, call id, enclave id). */
+#define RELAY_FRAMING 64u
+
+static double s_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /*  Answers ADD's RPC with RESULT (stolen) or the error MESSAGE, and frees ADD.
  */
@@ -170,6 +185,11 @@ static int s_candidates(node_app_t *app, const uint8_t *want, node_data_add_t *a
             memmove(add->cand[at + 1], add->cand[at], (add->n_cand - at) * 32);
             memmove(add->cand_pk[at + 1], add->cand_pk[at], (add->n_cand - at) * 32);
             memmove(add->cand_box[at + 1], add->cand_box[at], (add->n_cand - at) * 32);
+            memmove(&add->cand_local[at + 1], &add->cand_local[at],
+                    (add->n_cand - at) * sizeof add->cand_local[0]);
+            add->cand_local[at] = true;
+        } else {
+            add->cand_local[at] = false;
         }
         memcpy(add->cand[at], e->id, 32);
         memcpy(add->cand_pk[at], e->sign_pk, 32);
@@ -232,6 +252,7 @@ static void s_on_report(node_data_add_t *add, const uint8_t *ans, size_t ans_len
         return;
     }
     /* a good report: encrypt under a fresh key, then the plaintext goes */
+    double t_report = s_ms();
     char err[256];
     node_data_info_t info;
     int rc = node_data_put(self, add->plain, add->plain_len, add->salt, add->type, add->name, &info,
@@ -243,6 +264,7 @@ static void s_on_report(node_data_add_t *add, const uint8_t *ans, size_t ans_len
         s_fail(add, NODE_RPC_E_APP, "cannot store the data: %s", err);
         return;
     }
+    double t_stored = s_ms();
     const proto_key_t *key = node_app_account(app);
     uint64_t nonce = 0;
     uint8_t txid[32];
@@ -283,6 +305,15 @@ static void s_on_report(node_data_add_t *add, const uint8_t *ans, size_t ans_len
     json_object_set_new(o, "records", json_integer((json_int_t)rep.record_count));
     json_object_set_new(o, "checks_run", json_integer(rep.checks_run));
     json_object_set_new(o, "checks_passed", json_integer(rep.checks_passed));
+    double t_end = s_ms();
+    json_t *tm = json_object(); /* where the time went (ms), the block not counted */
+    json_object_set_new(tm, "read", json_real(add->t_read - add->t_start));
+    json_object_set_new(tm, "seal", json_real(add->t_sent - add->t_read));
+    json_object_set_new(tm, "enclave", json_real(t_report - add->t_sent));
+    json_object_set_new(tm, "store", json_real(t_stored - t_report));
+    json_object_set_new(tm, "submit", json_real(t_end - t_stored));
+    json_object_set_new(tm, "total", json_real(t_end - add->t_start));
+    json_object_set_new(o, "time_ms", tm);
     s_finish(add, o, 0, NULL);
 }
 
@@ -298,6 +329,11 @@ static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
     }
     snprintf(add->last_why, sizeof add->last_why, "%s", why ? why : proto_err_str(rc));
     add->at++;
+    if (s_ms() - add->t_start > ADD_DEADLINE_MS) { /* the client stops waiting at 60 s */
+        s_fail(add, NODE_RPC_E_APP, "no validation enclave answered in %d s (last: %s)",
+               ADD_DEADLINE_MS / 1000, add->last_why);
+        return;
+    }
     s_attempt(add); /* the next candidate, if any */
 }
 
@@ -329,6 +365,16 @@ static void s_attempt(node_data_add_t *add)
             return;
         }
         char why[192];
+        if (!add->cand_local[add->at] && req_len + RELAY_FRAMING > P2P_PAYLOAD_MAX) {
+            /* the relay would refuse it at p2p's unicast bound: say so */
+            free(req);
+            snprintf(add->last_why, sizeof add->last_why,
+                     "the sealed file (%zu bytes) is over what one p2p unicast carries (%u "
+                     "bytes): a file this large validates only in an enclave of this node",
+                     req_len, P2P_PAYLOAD_MAX);
+            continue;
+        }
+        add->t_sent = s_ms();
         rc = relay ? node_enclave_relay_call(relay, add->cand[add->at], req, req_len, NULL,
                                              s_on_answer, add, why, sizeof why)
                    : proto_err_fail(why, sizeof why, NODE_E_FAILED, "no enclave relay");
@@ -391,11 +437,13 @@ json_t *node_data_rpc_add(node_app_t *app, const char *method, json_t *params, i
     add->type = type;
     snprintf(add->name, sizeof add->name, "%s", name);
     char msg[256];
+    add->t_start = s_ms();
     if (s_candidates(app, have_want ? want : NULL, add, msg, sizeof msg) != 0 ||
         s_read_file(path, &add->plain, &add->plain_len, msg, sizeof msg) != 0) {
         node_data_add_clear(add);
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "refused: %s", msg);
     }
+    add->t_read = s_ms();
     randombytes_buf(add->salt, sizeof add->salt);
     proto_data_commit(add->salt, add->plain, add->plain_len, add->commit);
     add->size = add->plain_len;

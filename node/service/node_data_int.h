@@ -30,7 +30,9 @@ typedef struct {
     uint8_t cand[NODE_DATA_CANDIDATES][32];    /* enclave ids to try, in order */
     uint8_t cand_pk[NODE_DATA_CANDIDATES][32]; /* their registered signing keys */
     uint8_t cand_box[NODE_DATA_CANDIDATES][32];
-    size_t n_cand, at; /* the candidate being asked */
+    bool cand_local[NODE_DATA_CANDIDATES]; /* this node's runner runs it */
+    size_t n_cand, at;                     /* the candidate being asked */
+    double t_start, t_read, t_sent; /* monotonic ms: the call, the file read, the last seal */
     char last_why[192];
 } node_data_add_t;
 

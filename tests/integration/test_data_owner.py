@@ -22,8 +22,14 @@ Scenarios (named checks, in order):
      withdrawal is refused with the reason; `genie audit` shows VALIDATED and WITHDRAWN
      with their heights and txids.
   6. Bad input is refused with a reason: a malformed file, a file over 1,000 KiB, an
-     unknown --type (CLI usage error, and the RPC's own refusal), a missing file.
-  7. Canary: the unique string in the added file is afterwards found in no file under any
+     unknown --type (CLI usage error, and the RPC's own refusal), a missing file, an
+     --enclave that is no registered validation enclave.
+  7. Larger files: a 200 KiB genotype file registers through the runner; a 600 KiB one
+     either registers or is refused naming p2p's unicast bound (P2P_PAYLOAD_MAX, 250 KiB
+     today: the relay cannot carry more than one unicast).
+  8. A node that is both a runner and a data owner validates a file of nearly 1,000 KiB
+     in its own enclave (chosen before the first runner's), and registers it.
+  9. Canary: the unique string in the added file is afterwards found in no file under any
      datadir and in no log (the owner's original file excepted).
 
     python3 test_data_owner.py --bindir BUILD_DIR [--keep]
@@ -47,46 +53,50 @@ WAIT_S = "60"
 NODE_DATA_MAX = 1000 * 1024
 
 
-def check_testnet(net, st):
-    r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    as_key = c.json["attestation_key"]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    with open(net.genesis) as f:
-        runner_id = json.load(f)["authorities"][0]
-    auth = net.nodes[0]
-    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()])
-    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
-    start_fresh(runner, timeout=START_TIMEOUT)
-    st["runner"] = runner
-    c = runner.cli("enclave", "platform")
+def runner_node(net, st, name, roles):
+    """A node NAME with ROLES whose simulated platform is certified for the authority's
+    account, running one registered validation enclave. Returns (node, enclave id,
+    registered height)."""
+    r, auth = net.r, net.nodes[0]
+    node = Node(r, name, roles=roles, genesis=net.genesis, peers=[auth.address()])
+    place_key(os.path.join(net.dir, "authority-1.key"), node.datadir)
+    start_fresh(node, timeout=START_TIMEOUT)
+    c = node.cli("enclave", "platform")
     expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
-    cert = os.path.join(r.tmp, "runner.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", as_key, "--platform",
-                           c.json["platform_pk"], "--runner", "runner-1", "--account",
-                           runner_id, "--days", "30", "--out", cert], json_out=True)
+    cert = os.path.join(r.tmp, name + ".cert")
+    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform",
+                           c.json["platform_pk"], "--runner", name, "--account",
+                           st["runner_id"], "--days", "30", "--out", cert], json_out=True)
     expect(c.returncode == 0, "certify: %r" % c)
-    c = runner.cli("enclave", "cert-install", cert)
+    c = node.cli("enclave", "cert-install", cert)
     expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
-    c = runner.cli("enclave", "spawn", "validation")
+    c = node.cli("enclave", "spawn", "validation")
     expect(c.returncode == 0, "spawn: %r" % c)
     local = c.json["local"]
     got = {}
 
     def registered():
-        c = runner.cli("enclave", "local")
+        c = node.cli("enclave", "local")
         for e in c.json or []:
             if e["local"] == local and e["registration"] == "registered":
                 got["e"] = e
                 return True
         return False
     wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="validation enclave registered")
-    st["val"] = got["e"]["id"]
-    st["val_height"] = got["e"]["registered_height"]
+    return node, got["e"]["id"], got["e"]["registered_height"]
+
+
+def check_testnet(net, st):
+    r = net.r
+    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
+    st["as_key"] = c.json["attestation_key"]
+    net.start_authorities(1, timeout=START_TIMEOUT)
+    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
+    with open(net.genesis) as f:
+        st["runner_id"] = json.load(f)["authorities"][0]
+    st["runner"], st["val"], st["val_height"] = runner_node(net, st, "runner", "enclave-runner")
     print("  validation enclave %s... registered at height %d" %
           (st["val"][:16], st["val_height"]))
     return True
@@ -276,9 +286,70 @@ def check_bad_input(net, st):
     expect("genotype or phenotype" in json.dumps(res), "RPC bad type: %r" % (res,))
     c = owner.cli("data", "add", os.path.join(st["files"], "nope"), "--type", "genotype")
     expect(c.returncode == 1 and "cannot read" in c.stderr, "missing file: %r" % c)
+    c = owner.cli("data", "add", st["genome"], "--type", "genotype", "--enclave", "ab" * 32)
+    expect(c.returncode == 1 and "not an active registered validation enclave" in c.stderr,
+           "unknown --enclave: %r" % c)
     # nothing refused was stored
     c = owner.cli("data", "list")
     expect([e["data_id"] for e in c.json] == [st["id"]], "refused files stored: %r" % c.json)
+    expect(len(os.listdir(os.path.join(owner.datadir, "data", "records"))) == 1,
+           "a refused file left a record")
+    return True
+
+
+def genome_file(r, st, name, snps):
+    out = os.path.join(r.tmp, "cohort-" + name)
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", out, "--samples", "1",
+                        "--snps", str(snps), "--23andme", "--seed", "16"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    d23 = os.path.join(out, "23andme")
+    with open(os.path.join(d23, os.listdir(d23)[0])) as f:
+        text = f.read()
+    path = os.path.join(st["files"], name)
+    with open(path, "w") as f:  # the canary again, so the scan covers these too
+        f.write("# %s\n" % st["canary"] + text)
+    return path
+
+
+def check_larger(net, st):
+    r, owner = net.r, st["owner"]
+    path = genome_file(r, st, "g200k.txt", 10000)
+    size = os.path.getsize(path)
+    expect(190 * 1024 < size < 250 * 1024, "200 KiB file is %d bytes" % size)
+    c = owner.cli("data", "add", path, "--type", "genotype", "--wait", WAIT_S, timeout=120)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed" and c.json["size"] == size
+           and c.json["size_class"] == 18, "200 KiB add: %r" % c)
+    print("  %d bytes: registered at height %d" % (size, c.json["tx_height"]))
+    path = genome_file(r, st, "g600k.txt", 28000)
+    size = os.path.getsize(path)
+    c = owner.cli("data", "add", path, "--type", "genotype", "--wait", WAIT_S, timeout=120)
+    if c.returncode == 0:
+        expect(c.json["tx_status"] == "committed" and c.json["size"] == size, "600 KiB: %r" % c)
+        print("  %d bytes: registered at height %d" % (size, c.json["tx_height"]))
+    else:
+        expect("one p2p unicast carries" in c.stderr, "600 KiB refused without the reason: %r" % c)
+        print("  %d bytes: %s" % (size, " ".join(c.error_lines())))
+    return True
+
+
+def check_local_enclave(net, st):
+    """A node that is both a runner and a data owner validates in its own enclave: it is
+    chosen before the other registered one, and a file of nearly 1,000 KiB fits."""
+    r = net.r
+    node, own, h = runner_node(net, st, "owner2", "enclave-runner,data-owner")
+    wait_heights([node], h, HEIGHT_TIMEOUT)
+    path = genome_file(r, st, "g1000k.txt", 45500)
+    size = os.path.getsize(path)
+    expect(900 * 1024 < size <= NODE_DATA_MAX, "the ~1,000 KiB file is %d bytes" % size)
+    c = node.cli("data", "add", path, "--type", "genotype", "--wait", WAIT_S, timeout=120)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed" and c.json["enclave"] == own
+           and c.json["size"] == size and c.json["size_class"] == 20, "local add: %r" % c)
+    print("  %d bytes validated in the node's own enclave %s..., registered at height %d" %
+          (size, own[:16], c.json["tx_height"]))
+    c = node.cli("data", "show", c.json["data_id"])
+    expect(c.returncode == 0 and c.json["validator"] == own and c.json["owner"] == st["runner_id"],
+           "local show: %r" % c)
     return True
 
 
@@ -316,6 +387,8 @@ def main():
                  ("consent set, show and revoke; deny by default", check_consent),
                  ("data withdraw and the audit trail", check_withdraw_audit),
                  ("bad files and arguments are refused with a reason", check_bad_input),
+                 ("larger files through the runner", check_larger),
+                 ("a runner that is also a data owner validates locally", check_local_enclave),
                  ("canary: the plaintext is in no datadir and no log", check_canary))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
