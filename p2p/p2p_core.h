@@ -83,7 +83,7 @@ typedef struct {
     uint32_t rate_burst;        /* (40000) */
     int32_t ban_score;          /* score at or below which a peer is banned (-100) */
     uint64_t ban_ms;            /* (600000) */
-    size_t max_queued_unicast;  /* pending unicasts (1024) */
+    size_t max_queued_unicast;  /* pending unicasts (1024; and P2P_UNICAST_QUEUE_BYTES) */
 } p2p_params_t;
 
 /*  Defaults listed above. */

@@ -183,6 +183,7 @@ struct p2p_core_t {
     uint64_t next_lookup_id;
     p2p_unicast_pending_t *unicasts;
     size_t n_unicasts;
+    size_t unicast_bytes; /* their payloads' bytes (at most P2P_UNICAST_QUEUE_BYTES) */
     uint64_t next_send_id;
 
     p2p_stats_t st;

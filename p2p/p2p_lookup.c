@@ -268,6 +268,7 @@ static void s_unicast_free(p2p_core_t *c, p2p_unicast_pending_t *p, int status, 
     if (*pp)
         *pp = p->next;
     c->n_unicasts--;
+    c->unicast_bytes -= p->len;
     uint64_t send_id = p->send_id;
     free(p->payload);
     free(p);
@@ -356,8 +357,9 @@ static void s_unicast_resolved(p2p_core_t *c, uint64_t send_id, const char *endp
 uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t kind,
                        const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (kind < P2P_KIND_USER_MIN || len > P2P_PAYLOAD_MAX || memcmp(dest, c->id, 32) == 0 ||
-        c->n_unicasts >= c->p.max_queued_unicast)
+    if (kind < P2P_KIND_USER_MIN || len > P2P_UNICAST_MAX || memcmp(dest, c->id, 32) == 0 ||
+        c->n_unicasts >= c->p.max_queued_unicast ||
+        c->unicast_bytes + len > P2P_UNICAST_QUEUE_BYTES)
         return 0;
     p2p_unicast_pending_t *p = calloc(1, sizeof *p);
     if (!p)
@@ -379,6 +381,7 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t ki
     p->next = c->unicasts;
     c->unicasts = p;
     c->n_unicasts++;
+    c->unicast_bytes += len;
     uint64_t id = p->send_id;
     s_unicast_drive(c, p, now_ms);
     return id;
@@ -467,4 +470,5 @@ void p2p_lookup_free_all(p2p_core_t *c)
         free(p);
     }
     c->n_unicasts = 0;
+    c->unicast_bytes = 0;
 }

@@ -252,7 +252,7 @@ int p2p_msg_read_unicast(const uint8_t *buf, size_t len, p2p_unicast_t *m)
     if (proto_rd_array_exact(&r, 4) || proto_rd_bin_exact(&r, P2P_ID_LEN, m->dest) ||
         proto_rd_uint(&r, UINT64_MAX, &m->msg_id) || proto_rd_uint(&r, UINT32_MAX, &kind) ||
         (kind < P2P_KIND_USER_MIN && s_invalid(&r)) ||
-        proto_rd_bin(&r, P2P_PAYLOAD_MAX, &m->payload, &m->payload_len) || proto_rd_finish(&r)) {
+        proto_rd_bin(&r, P2P_UNICAST_MAX, &m->payload, &m->payload_len) || proto_rd_finish(&r)) {
         memset(m, 0, sizeof *m);
         return r.err;
     }

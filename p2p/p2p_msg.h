@@ -24,7 +24,12 @@
 #define P2P_IDS_MAX 256  /* message ids in one IHAVE / IWANT */
 #define P2P_REASON_MAX 128
 #define P2P_AGENT_MAX 64
-#define P2P_PAYLOAD_MAX (250u * 1024u)
+#define P2P_PAYLOAD_MAX (250u * 1024u) /* a gossip message's payload (room post, broadcast) */
+/* A unicast's payload: what one envelope (PROTO_ENVELOPE_MAX) holds with the unicast and
+   envelope framing (under 512 bytes) around it, minus CURVE's per-frame overhead. */
+#define P2P_UNICAST_MAX (1024u * 1024u - 8u * 1024u)
+/* Bytes of unicast payloads a core keeps queued for delivery and retry, in all. */
+#define P2P_UNICAST_QUEUE_BYTES (32u * 1024u * 1024u)
 
 /* HELLO: [chain_id bin32, record, agent str, have_yours bool]
    The record is the sender's own signed peer record (endpoints, roles, rooms).

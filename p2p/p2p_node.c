@@ -587,8 +587,8 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t
         snprintf(err, err_cap, "cannot send to ourselves");
         return 0;
     }
-    if (len > P2P_PAYLOAD_MAX) {
-        snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
+    if (len > P2P_UNICAST_MAX) {
+        snprintf(err, err_cap, "message too large (%zu bytes, at most %u)", len, P2P_UNICAST_MAX);
         return 0;
     }
     uint64_t id = p2p_core_send(self->core, dest, kind, data, len, p2p_node_now());
@@ -608,7 +608,7 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t
 
 size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len)
 {
-    if (kind < P2P_KIND_USER_MIN || len > P2P_PAYLOAD_MAX)
+    if (kind < P2P_KIND_USER_MIN || len > P2P_UNICAST_MAX)
         return 0;
     uint8_t(*ids)[32] = malloc(LINKED_MAX * sizeof *ids);
     size_t n = ids ? p2p_core_linked(self->core, ids, LINKED_MAX) : 0, queued = 0;

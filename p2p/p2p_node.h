@@ -96,7 +96,7 @@ uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char
 /*  State of lookup ID; when DONE, ENDPOINT (P2P_ENDPOINT_MAX bytes) holds the answer. */
 p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpoint);
 /*  Unicast of KIND (>= P2P_KIND_USER_MIN, e.g. PROTO_MSG_TEXT, PROTO_MSG_SYNC_REQ) to DEST;
- *  DATA (at most P2P_PAYLOAD_MAX bytes) is copied. */
+ *  DATA (at most P2P_UNICAST_MAX bytes) is copied. */
 uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t kind,
                        const uint8_t *data, size_t len, char *err, size_t err_cap);
 /*  Unicast of KIND (as p2p_node_send; DATA copied) to each peer we are linked with, for

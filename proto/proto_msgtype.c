@@ -26,7 +26,7 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_STATUS, "status", 1 * KIB},
     {PROTO_MSG_TX_BATCH, "tx_batch", 256 * KIB},
     {PROTO_MSG_QUOTE, "quote", 8 * KIB},
-    {PROTO_MSG_ENCLAVE_CALL, "enclave_call", 250 * KIB},
+    {PROTO_MSG_ENCLAVE_CALL, "enclave_call", 1 * MIB},
     {PROTO_MSG_ENCLAVE_ANSWER, "enclave_answer", 16 * KIB},
     {PROTO_MSG_DATA_FETCH, "data_fetch", 128},
     {PROTO_MSG_DATA_CHUNK, "data_chunk", 250 * KIB},

@@ -36,11 +36,9 @@
  *  same type; node_ledger_is_unicast checks both with the strict reader
  *  (ledger_sync_unicast_kind: array of 3 / 4, first element 35 / 36). The STATUS /
  *  SYNC_REQ / SYNC_BLOCKS logic is the sans-IO core ledger/ledger_sync.h; node_ledger_sync.c
- *  is its shell. Answers carry one block each, since
- *  a unicast payload is at most P2P_PAYLOAD_MAX (250 KiB); for the same reason (and
- *  because a proposal travels as one broadcast) this node proposes blocks of at most
- *  NODE_LEDGER_BLOCK_BYTES (240 KiB: with a certificate of at most 8 KiB it still fits one
- *  sync unicast), whatever the genesis allows.
+ *  is its shell. Answers carry one block each; because a proposal travels as one
+ *  broadcast (a gossip payload is at most P2P_PAYLOAD_MAX, 250 KiB) this node proposes
+ *  blocks of at most NODE_LEDGER_BLOCK_BYTES (240 KiB), whatever the genesis allows.
  *
  *  Everything runs on the node's zloop thread (p2p callbacks, timers, RPC handlers),
  *  except signature checks of incoming txs: those of RPC submissions run on the RPC

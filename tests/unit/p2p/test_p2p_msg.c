@@ -457,8 +457,8 @@ static void test_record_msg(const proto_key_t *key)
 
 static void test_unicast(void)
 {
-    uint8_t *big = malloc(P2P_PAYLOAD_MAX + 1);
-    for (size_t i = 0; i <= P2P_PAYLOAD_MAX; i++)
+    uint8_t *big = malloc(P2P_UNICAST_MAX + 1);
+    for (size_t i = 0; i <= P2P_UNICAST_MAX; i++)
         big[i] = (uint8_t)(i * 7);
     p2p_unicast_t in[3];
     memset(in, 0, sizeof in);
@@ -472,7 +472,7 @@ static void test_unicast(void)
     in[2].msg_id = UINT64_MAX;
     memset(in[2].dest, 0xff, P2P_ID_LEN);
     in[2].payload = big;
-    in[2].payload_len = P2P_PAYLOAD_MAX;
+    in[2].payload_len = P2P_UNICAST_MAX;
     for (int i = 0; i < 3; i++) {
         proto_wr_t w;
         size_t len, len2;
@@ -496,7 +496,7 @@ static void test_unicast(void)
         free(buf);
     }
     /* Payload one byte too long, short destination. */
-    in[2].payload_len = P2P_PAYLOAD_MAX + 1;
+    in[2].payload_len = P2P_UNICAST_MAX + 1;
     proto_wr_t w;
     size_t len;
     proto_wr_init(&w);
