@@ -189,11 +189,10 @@ static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t e
         *why = "cannot read the data registry";
         return rc;
     }
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *ids = NULL;
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
     size_t n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, tx->from);
-    rc = ledger_data_ids(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, &ids, &n);
-    free(ids);
+    rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, &n);
     if (rc != LEDGER_OK) {
         *why = "cannot read the owner's records";
         return rc;

@@ -50,10 +50,10 @@
 /* Whether the uses trail of record ID has room for one more (non-withdrawal) entry. */
 static int s_trail_room(ledger_state_t *st, const uint8_t id[static 32], const char **why)
 {
-    ledger_use_entry_t *uses = NULL;
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
     size_t n = 0;
-    int rc = ledger_data_uses(st, id, &uses, &n);
-    free(uses);
+    ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
+    int rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DATA_USES_MAX, &n);
     if (rc != LEDGER_OK) {
         *why = "cannot read the audit trail";
         return rc;
@@ -286,7 +286,6 @@ static int s_spec_register_rules(ledger_state_t *st, const ledger_tx_t *tx, cons
 {
     ledger_trainer_t t;
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
-    uint8_t *ids = NULL;
     size_t n = 0;
     int rc = ledger_trainer_get(st, tx->from, &t);
     if (rc == LEDGER_E_NOT_FOUND) {
@@ -294,8 +293,7 @@ static int s_spec_register_rules(ledger_state_t *st, const ledger_tx_t *tx, cons
         return LEDGER_E_NOT_TRAINER;
     }
     if (rc == LEDGER_OK)
-        rc = ledger_data_ids(st, key, sizeof key, LEDGER_SPECS_MAX, &ids, &n);
-    free(ids);
+        rc = ledger_data_list_count(st, key, sizeof key, LEDGER_SPECS_MAX, &n);
     if (rc != LEDGER_OK) {
         *why = "cannot read the trainers or specs";
         return rc;

@@ -1,10 +1,12 @@
 /*  ledger_data: the state of the data owner's contracts (ledger_contract_data.c,
- *  ledger_contract_market.c): key layout, record codecs, the body list readers, and the
- *  public reads of ledger_data.h.
+ *  ledger_contract_market.c): key layout, record codecs and the public reads of
+ *  ledger_data.h (the body lists are read in ledger_data_body.c).
  *
  *  Records (integers big-endian; keys in ledger_state.h):
  *    data 'o' id (121 bytes): owner[32] data_type u32 size_class u32 address[32]
  *      validator[32] height u64 status u8 status_height u64
+ *    Lists are indexed: the list at K is its length (u32) at K and entry I at K || I (u32),
+ *    so appending writes two small values whatever the length:
  *    owner's records 'p' owner: data ids[32], registration order (<= LEDGER_DATA_PER_OWNER_MAX)
  *    audit trail 'i' id: entries of 105 bytes, oldest first (<= LEDGER_DATA_USES_MAX):
  *      use u8 height u64 actor[32] spec_id[32] txid[32]
@@ -57,180 +59,114 @@ static int s_get_opt(ledger_state_t *st, const uint8_t *key, size_t klen, uint8_
     return rc;
 }
 
-/* ------------------------------------------------------------ body lists */
+/* ------------------------------------------------------------ indexed lists
+   A list at KEY (KLEN bytes) is its length, u32 at KEY, and its entries, each at KEY ||
+   index u32: appending writes two small values, never the whole list. */
 
-int ledger_list_rd_str(proto_rd_t *r, uint32_t max_n, size_t max_len, ledger_list_view_t *v)
+/* KEY || I into OUT (KLEN + 4 bytes). */
+static void s_entry_key(uint8_t *out, const uint8_t *key, size_t klen, uint32_t i)
 {
-    size_t start = r->pos;
-    uint32_t n = 0;
-    int rc = proto_rd_array_max(r, max_n, &n);
-    for (uint32_t i = 0; rc == PROTO_OK && i < n; i++) {
-        const char *p;
-        size_t len;
-        rc = proto_rd_str(r, max_len, &p, &len);
+    memcpy(out, key, klen);
+    proto_be32_put(out + klen, i);
+}
+
+int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                           size_t *n)
+{
+    uint8_t *val = NULL;
+    size_t vlen;
+    *n = 0;
+    int rc = s_get_opt(st, key, klen, &val, &vlen);
+    if (rc != LEDGER_OK || !val)
+        return rc;
+    if (vlen != 4 || proto_be32_get(val) > max)
+        rc = LEDGER_E_CORRUPT;
+    else
+        *n = proto_be32_get(val);
+    free(val);
+    return rc;
+}
+
+/* Entry I of the list at KEY, exactly LEN bytes, into OUT. */
+static int s_list_at(ledger_state_t *st, const uint8_t *key, size_t klen, uint32_t i, uint8_t *out,
+                     size_t len)
+{
+    uint8_t ekey[LEDGER_KEY_MAX], *val;
+    size_t vlen;
+    s_entry_key(ekey, key, klen, i);
+    int rc = ledger_state_get(st, ekey, klen + 4, &val, &vlen);
+    if (rc == LEDGER_E_NOT_FOUND)
+        return LEDGER_E_CORRUPT; /* the length names only stored entries */
+    if (rc != LEDGER_OK)
+        return rc;
+    if (vlen != len)
+        rc = LEDGER_E_CORRUPT;
+    else
+        memcpy(out, val, len);
+    free(val);
+    return rc;
+}
+
+/* Every entry (LEN bytes each) of the list at KEY: *OUT (malloc'd, NULL when empty) of *N. */
+static int s_list_all(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, size_t len,
+                      uint8_t **out, size_t *n)
+{
+    size_t count = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = ledger_data_list_count(st, key, klen, max, &count);
+    if (rc != LEDGER_OK || count == 0)
+        return rc;
+    uint8_t *all = malloc(count * len);
+    if (!all)
+        return LEDGER_E_NOMEM;
+    for (size_t i = 0; i < count && rc == LEDGER_OK; i++)
+        rc = s_list_at(st, key, klen, (uint32_t)i, all + i * len, len);
+    if (rc != LEDGER_OK) {
+        free(all);
+        return rc;
     }
-    if (rc != PROTO_OK)
+    *out = all;
+    *n = count;
+    return LEDGER_OK;
+}
+
+/* Appends REC (LEN bytes) to the list at KEY unless it holds ROOM (<= MAX) entries. */
+static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                         size_t room, const uint8_t *rec, size_t len, const char *full_why,
+                         const char **why)
+{
+    uint8_t ekey[LEDGER_KEY_MAX], cnt[4];
+    size_t n = 0;
+    int rc = ledger_data_list_count(st, key, klen, max, &n);
+    if (rc != LEDGER_OK) {
+        *why = "cannot read the ledger state";
         return rc;
-    v->raw = r->buf + start;
-    v->len = r->pos - start;
-    v->n = n;
-    return PROTO_OK;
-}
-
-int ledger_list_rd_bin32(proto_rd_t *r, uint32_t max_n, ledger_list_view_t *v)
-{
-    size_t start = r->pos;
-    uint32_t n = 0;
-    uint8_t tmp[32];
-    int rc = proto_rd_array_max(r, max_n, &n);
-    for (uint32_t i = 0; rc == PROTO_OK && i < n; i++)
-        rc = proto_rd_bin_exact(r, 32, tmp);
-    if (rc != PROTO_OK)
-        return rc;
-    v->raw = r->buf + start;
-    v->len = r->pos - start;
-    v->n = n;
-    return PROTO_OK;
-}
-
-/* Reads a string array of at most MAX_N into OUT rows of CAP bytes; *N its count. */
-static int s_rd_strs(proto_rd_t *r, uint32_t max_n, char *out, size_t cap, uint32_t *n)
-{
-    int rc = proto_rd_array_max(r, max_n, n);
-    for (uint32_t i = 0; rc == PROTO_OK && i < *n; i++)
-        rc = proto_rd_str_copy(r, out + i * cap, cap);
+    }
+    if (n >= room) {
+        *why = full_why;
+        return LEDGER_E_DATA_RULE;
+    }
+    s_entry_key(ekey, key, klen, (uint32_t)n);
+    proto_be32_put(cnt, (uint32_t)(n + 1));
+    rc = ledger_state_put(st, ekey, klen + 4, rec, len);
+    if (rc == LEDGER_OK)
+        rc = ledger_state_put(st, key, klen, cnt, sizeof cnt);
+    if (rc != LEDGER_OK)
+        *why = "out of memory";
     return rc;
 }
-
-static int s_rd_bin32s(proto_rd_t *r, uint32_t max_n, uint8_t (*out)[32], uint32_t *n)
-{
-    int rc = proto_rd_array_max(r, max_n, n);
-    for (uint32_t i = 0; rc == PROTO_OK && i < *n; i++)
-        rc = proto_rd_bin_exact(r, 32, out[i]);
-    return rc;
-}
-
-int ledger_list_strs(const ledger_list_view_t *v, char *out, size_t cap)
-{
-    proto_rd_t r;
-    uint32_t n;
-    proto_rd_init(&r, v->raw, v->len);
-    int rc = s_rd_strs(&r, v->n, out, cap, &n);
-    return rc == PROTO_OK ? proto_rd_finish(&r) : rc;
-}
-
-int ledger_list_bin32(const ledger_list_view_t *v, uint8_t (*out)[32])
-{
-    proto_rd_t r;
-    uint32_t n;
-    proto_rd_init(&r, v->raw, v->len);
-    int rc = s_rd_bin32s(&r, v->n, out, &n);
-    return rc == PROTO_OK ? proto_rd_finish(&r) : rc;
-}
-
-static int s_names_view(const ledger_list_view_t *v, ledger_names_t *out)
-{
-    out->n = v->n;
-    return ledger_list_strs(v, &out->v[0][0], sizeof out->v[0]);
-}
-
-int ledger_consent_from_body(const ledger_consent_set_t *b, ledger_consent_t *out)
-{
-    memset(out, 0, sizeof *out);
-    memcpy(out->data_id, b->data_id, 32);
-    int rc = s_names_view(&b->allow_types, &out->allow_types);
-    if (rc == PROTO_OK)
-        rc = s_names_view(&b->allow_purposes, &out->allow_purposes);
-    if (rc == PROTO_OK)
-        rc = s_names_view(&b->deny_types, &out->deny_types);
-    if (rc == PROTO_OK)
-        rc = s_names_view(&b->deny_purposes, &out->deny_purposes);
-    out->max_epsilon_milli = b->max_epsilon_milli;
-    out->min_audits = b->min_audits;
-    out->n_auditors = b->auditors.n;
-    if (rc == PROTO_OK)
-        rc = ledger_list_bin32(&b->auditors, out->auditors);
-    return rc;
-}
-
-/* Copies LEN bytes of S into OUT (CAP bytes, LEN < CAP), NUL-terminated. */
-static int s_copy_str(char *out, size_t cap, const char *s, size_t len)
-{
-    if (len >= cap)
-        return PROTO_E_TOO_LONG;
-    memcpy(out, s, len);
-    out[len] = '\0';
-    return PROTO_OK;
-}
-
-int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out)
-{
-    memset(out, 0, sizeof *out);
-    int rc = s_copy_str(out->model_type, sizeof out->model_type, b->model_type, b->model_type_len);
-    if (rc == PROTO_OK)
-        rc = s_copy_str(out->purpose, sizeof out->purpose, b->purpose, b->purpose_len);
-    if (rc == PROTO_OK)
-        rc = s_copy_str(out->label, sizeof out->label, b->label, b->label_len);
-    out->n_features = b->features.n;
-    if (rc == PROTO_OK)
-        rc = ledger_list_strs(&b->features, &out->features[0][0], sizeof out->features[0]);
-    memcpy(out->measurement, b->measurement, 32);
-    out->min_donors = b->min_donors;
-    out->max_epsilon_milli = b->max_epsilon_milli;
-    out->aggregation = b->aggregation;
-    out->price = b->price;
-    out->share_donors_bp = b->share_donors_bp;
-    out->share_trainer_bp = b->share_trainer_bp;
-    out->share_runner_bp = b->share_runner_bp;
-    return rc;
-}
-
-/* ------------------------------------------------------------ id lists */
 
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
                     size_t *n)
 {
-    size_t vlen;
-    *n = 0;
-    int rc = s_get_opt(st, key, klen, ids, &vlen);
-    if (rc != LEDGER_OK)
-        return rc;
-    if (vlen % 32 != 0 || vlen / 32 > max) {
-        free(*ids);
-        *ids = NULL;
-        return LEDGER_E_CORRUPT;
-    }
-    *n = vlen / 32;
-    return LEDGER_OK;
+    return s_list_all(st, key, klen, max, 32, ids, n);
 }
 
 int ledger_data_ids_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
                            const uint8_t id[static 32], const char *full_why, const char **why)
 {
-    uint8_t *ids = NULL;
-    size_t n = 0;
-    int rc = ledger_data_ids(st, key, klen, max, &ids, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the ledger state";
-        return rc;
-    }
-    if (n >= max) {
-        free(ids);
-        *why = full_why;
-        return LEDGER_E_DATA_RULE;
-    }
-    uint8_t *grown = realloc(ids, (n + 1) * 32);
-    if (!grown) {
-        free(ids);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    memcpy(grown + n * 32, id, 32);
-    rc = ledger_state_put(st, key, klen, grown, (n + 1) * 32);
-    free(grown);
-    if (rc != LEDGER_OK)
-        *why = "out of memory";
-    return rc;
+    return s_list_append(st, key, klen, max, max, id, 32, full_why, why);
 }
 
 /* ------------------------------------------------------------ data records */
@@ -321,63 +257,33 @@ int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_
                         const uint8_t actor[static 32], const uint8_t *spec,
                         const uint8_t txid[static 32], uint64_t height, const char **why)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val = NULL;
-    size_t vlen;
+    uint8_t key[LEDGER_DATA_KEY1_LEN], rec[LEDGER_DATA_USE_LEN];
+    rec[0] = (uint8_t)use;
+    proto_be64_put(rec + 1, height);
+    memcpy(rec + 9, actor, 32);
+    memcpy(rec + 41, spec ? spec : s_zero, 32);
+    memcpy(rec + 73, txid, 32);
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the audit trail";
-        return rc;
-    }
-    if (vlen % LEDGER_DATA_USE_LEN != 0 || vlen / LEDGER_DATA_USE_LEN > LEDGER_DATA_USES_MAX) {
-        free(val);
-        *why = "audit trail corrupt";
-        return LEDGER_E_CORRUPT;
-    }
     /* the last slot is kept for the withdrawal */
     size_t room = use == LEDGER_USE_WITHDRAWN ? LEDGER_DATA_USES_MAX : LEDGER_DATA_USES_MAX - 1;
-    if (vlen / LEDGER_DATA_USE_LEN >= room) {
-        free(val);
-        *why = "the record's audit trail is full";
-        return LEDGER_E_DATA_RULE;
-    }
-    uint8_t *grown = realloc(val, vlen + LEDGER_DATA_USE_LEN);
-    if (!grown) {
-        free(val);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    uint8_t *p = grown + vlen;
-    p[0] = (uint8_t)use;
-    proto_be64_put(p + 1, height);
-    memcpy(p + 9, actor, 32);
-    memcpy(p + 41, spec ? spec : s_zero, 32);
-    memcpy(p + 73, txid, 32);
-    rc = ledger_state_put(st, key, sizeof key, grown, vlen + LEDGER_DATA_USE_LEN);
-    free(grown);
-    if (rc != LEDGER_OK)
-        *why = "out of memory";
-    return rc;
+    return s_list_append(st, key, sizeof key, LEDGER_DATA_USES_MAX, room, rec, sizeof rec,
+                         "the record's audit trail is full", why);
 }
 
 int ledger_data_uses(ledger_state_t *st, const uint8_t id[static 32], ledger_use_entry_t **out,
                      size_t *n)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN], *val = NULL;
-    size_t vlen;
+    size_t count = 0;
     *out = NULL;
     *n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
-    int rc = s_get_opt(st, key, sizeof key, &val, &vlen);
-    if (rc != LEDGER_OK || !val)
+    int rc =
+        s_list_all(st, key, sizeof key, LEDGER_DATA_USES_MAX, LEDGER_DATA_USE_LEN, &val, &count);
+    if (rc != LEDGER_OK || count == 0)
         return rc;
-    size_t count = vlen / LEDGER_DATA_USE_LEN;
-    if (vlen % LEDGER_DATA_USE_LEN != 0 || count > LEDGER_DATA_USES_MAX) {
-        free(val);
-        return LEDGER_E_CORRUPT;
-    }
-    ledger_use_entry_t *list = count ? calloc(count, sizeof *list) : NULL;
-    if (count && !list) {
+    ledger_use_entry_t *list = calloc(count, sizeof *list);
+    if (!list) {
         free(val);
         return LEDGER_E_NOMEM;
     }
@@ -432,7 +338,8 @@ int ledger_consent_put(ledger_state_t *st, const ledger_consent_t *c)
 
 static int s_rd_names(proto_rd_t *r, ledger_names_t *names)
 {
-    return s_rd_strs(r, LEDGER_CONSENT_LIST_MAX, &names->v[0][0], sizeof names->v[0], &names->n);
+    return ledger_rd_strs(r, LEDGER_CONSENT_LIST_MAX, &names->v[0][0], sizeof names->v[0],
+                          &names->n);
 }
 
 int ledger_consent_get(ledger_state_t *st, const uint8_t owner[static 32],
@@ -462,7 +369,7 @@ int ledger_consent_get(ledger_state_t *st, const uint8_t owner[static 32],
     if (prc == PROTO_OK)
         prc = proto_rd_uint(&r, UINT32_MAX, &audits);
     if (prc == PROTO_OK)
-        prc = s_rd_bin32s(&r, LEDGER_CONSENT_LIST_MAX, out->auditors, &out->n_auditors);
+        prc = ledger_rd_bin32s(&r, LEDGER_CONSENT_LIST_MAX, out->auditors, &out->n_auditors);
     if (prc == PROTO_OK)
         prc = proto_rd_uint(&r, UINT64_MAX, &height);
     if (prc == PROTO_OK)
@@ -580,8 +487,8 @@ static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
     if (rc == PROTO_OK)
         rc = proto_rd_str_copy(r, s->purpose, sizeof s->purpose);
     if (rc == PROTO_OK)
-        rc = s_rd_strs(r, LEDGER_SPEC_FEATURES_MAX, &s->features[0][0], sizeof s->features[0],
-                       &s->n_features);
+        rc = ledger_rd_strs(r, LEDGER_SPEC_FEATURES_MAX, &s->features[0][0], sizeof s->features[0],
+                            &s->n_features);
     if (rc == PROTO_OK)
         rc = proto_rd_str_copy(r, s->label, sizeof s->label);
     if (rc == PROTO_OK)
@@ -602,7 +509,7 @@ static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
 
 int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *out)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val, *ids = NULL;
+    uint8_t key[LEDGER_DATA_KEY1_LEN], *val;
     size_t vlen, n = 0;
     memset(out, 0, sizeof *out);
     ledger_data_key1(key, LEDGER_KEY_SPEC, id);
@@ -621,8 +528,7 @@ int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec
     }
     memcpy(out->id, id, 32);
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, id);
-    rc = ledger_data_ids(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &ids, &n);
-    free(ids);
+    rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &n);
     out->n_donors = (uint32_t)n;
     return rc;
 }

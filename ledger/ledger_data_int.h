@@ -1,7 +1,8 @@
 /*  ledger_data_int: what the data owner's contracts (ledger_contract_data.c,
- *  ledger_contract_market.c) share with their state module (ledger_data.c): state keys,
- *  the body list readers, record writers, and the contract rows' functions (the table in
- *  ledger_contract.c). Not for other modules (they use ledger_data.h).
+ *  ledger_contract_market.c) share with their state modules (ledger_data.c, and
+ *  ledger_data_body.c for the body lists): state keys, the body list readers, record writers, and
+ * the contract rows' functions (the table in ledger_contract.c). Not for other modules (they use
+ * ledger_data.h).
  */
 #ifndef GENIE_LEDGER_DATA_INT_H
 #define GENIE_LEDGER_DATA_INT_H
@@ -28,6 +29,11 @@ void ledger_data_key2(uint8_t key[LEDGER_DATA_KEY2_LEN], uint8_t prefix, const u
 
 /* ---- body lists (decode_body reads them with these; check/apply copy them out) ---- */
 
+/*  Reads an array of at most MAX_N strings of at most CAP - 1 bytes into OUT (rows of CAP
+ *  bytes, NUL-terminated); *N their count. PROTO_OK or the reader's error. */
+int ledger_rd_strs(proto_rd_t *r, uint32_t max_n, char *out, size_t cap, uint32_t *n);
+/*  Reads an array of at most MAX_N 32-byte bins into OUT; *N their count. */
+int ledger_rd_bin32s(proto_rd_t *r, uint32_t max_n, uint8_t (*out)[32], uint32_t *n);
 /*  Reads an array of at most MAX_N strings of at most MAX_LEN bytes from R into the view V
  *  (pointing into R's buffer). PROTO_OK or the reader's error. */
 int ledger_list_rd_str(proto_rd_t *r, uint32_t max_n, size_t max_len, ledger_list_view_t *v);
@@ -46,8 +52,12 @@ int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out);
 
 /* ---- records ---- */
 
+/*  Lists are indexed (ledger_data.c): the length u32 at KEY, entry I at KEY || I (u32).
+ *  The length of the list at KEY into *N (0 when absent); LEDGER_E_CORRUPT past MAX. */
+int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                           size_t *n) PROTO_WUR;
 /*  The 32-byte id list at KEY: *IDS (malloc'd, NULL when empty) of *N. LEDGER_E_CORRUPT if
- *  its length is not a multiple of 32 or it holds more than MAX. */
+ *  its length is past MAX or an entry is missing or not 32 bytes. */
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
                     size_t *n) PROTO_WUR;
 /*  Appends ID to the list at KEY, refusing (LEDGER_E_DATA_RULE, *WHY = FULL_WHY) when it

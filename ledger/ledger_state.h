@@ -35,16 +35,17 @@
  *      'r' what u8 || target[32]       -> revoked platform key (1) / measurement (2):
  *                                         the height it was revoked at, u64
  *      'w' what u8 || target[32]       -> revocation voters: sorted 32-byte keys
- *  The data owner's contracts (ledger_data.c has the record layouts):
+ *  The data owner's contracts (ledger_data.c has the record layouts; a "list" at K is its
+ *  length u32 at K and entry I at K || I u32):
  *      'o' data id[32]                 -> a data record (121 bytes)
- *      'p' owner[32]                   -> the owner's data ids, registration order
- *      'i' data id[32]                 -> the record's audit trail (105-byte entries)
+ *      'p' owner[32]                   -> list: the owner's data ids, registration order
+ *      'i' data id[32]                 -> list: the record's audit trail (105-byte entries)
  *      'c' owner[32] || data id[32]    -> a consent (data id zero: the owner's default)
  *      't' account[32]                 -> a trainer
  *      's' spec id[32]                 -> a model spec
- *      'l'                             -> the spec directory: spec ids, registration order
+ *      'l'                             -> list: the spec ids, registration order
  *      'x' spec id[32] || data id[32]  -> a donor record (80 bytes)
- *      'y' spec id[32]                 -> the spec's donors: data ids, registration order
+ *      'y' spec id[32]                 -> list: the spec's donors' data ids, in order
  *      'k' data id[32] || enclave[32]  -> a key grant: spec id[32] || sealed grant
  *  New contracts take a new lowercase letter. The store uses other bytes (ledger_store.h).
  *

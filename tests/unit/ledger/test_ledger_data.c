@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "ledger_data_fixture.h"
+#include "proto/proto_bytes.h"
 
 static const uint8_t s_zero[32];
 
@@ -324,27 +325,27 @@ static void test_bounds(void)
     df_world(&c);
     const char *why = "";
     size_t len, rlen;
-    /* an owner with LEDGER_DATA_PER_OWNER_MAX records registers no more */
-    uint8_t *ids = calloc(LEDGER_DATA_PER_OWNER_MAX, 32);
-    REQUIRE(ids != NULL);
-    for (size_t i = 0; i < LEDGER_DATA_PER_OWNER_MAX; i++)
-        ids[i * 32] = (uint8_t)i, ids[i * 32 + 1] = (uint8_t)(i >> 8), ids[i * 32 + 2] = 0xee;
-    uint8_t key[1 + 32 + 32], id[32], addr[32] = {0};
+    /* an owner with LEDGER_DATA_PER_OWNER_MAX records registers no more (the list's length
+       written directly; one short of it, the record goes in at that index) */
+    uint8_t key[1 + 32], id[32], addr[32] = {0}, cnt[4];
     key[0] = LEDGER_KEY_DATA_OWNER;
     memcpy(key + 1, proto_key_public(c.alice), 32);
     df_commit(&c, "one-too-many", id);
     uint8_t *rep = df_report(DF_V_SEED, id, PROTO_DATA_GENOTYPE, 5, 5, &rlen);
     uint8_t *tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20,
                                                    id, addr, rep, rlen, &len);
-    CHECK_EQ(s_apply_over(&c, key, 33, ids, LEDGER_DATA_PER_OWNER_MAX * 32, tx, len, &why),
-             LEDGER_E_DATA_RULE);
+    proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "most records") != NULL);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(s_apply_over(&c, key, 33, ids, (LEDGER_DATA_PER_OWNER_MAX - 1) * 32, tx, len, &why),
-             LEDGER_OK);
+    proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX + 1);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_E_CORRUPT);
+    tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
+                                          rep, rlen, &len);
+    proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX - 1);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_OK);
     free(rep);
-    free(ids);
 
     /* the audit trail: VALIDATED + KEY_AUTHORIZED up to one short of the bound, then key
        grants are refused but the withdrawal still fits */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "ledger_data_fixture.h"
+#include "proto/proto_bytes.h"
 
 static void test_trainer_spec(void)
 {
@@ -109,11 +110,9 @@ static void test_trainer_spec(void)
     free(list);
     ledger_state_destroy(&st);
 
-    /* the directory's bound: a full directory refuses one more */
-    uint8_t *ids = calloc(LEDGER_SPECS_MAX, 32);
-    REQUIRE(ids != NULL);
-    for (size_t i = 0; i < LEDGER_SPECS_MAX; i++)
-        ids[i * 32] = (uint8_t)i, ids[i * 32 + 1] = (uint8_t)(i >> 8);
+    /* the directory's bound: a full directory (its length) refuses one more */
+    uint8_t cnt[4];
+    proto_be32_put(cnt, LEDGER_SPECS_MAX);
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
     size_t len;
     uint8_t *tx =
@@ -121,13 +120,12 @@ static void test_trainer_spec(void)
     ledger_tx_t ptx;
     CHECK_EQ(ledger_tx_parse(tx, len, c.chain, true, &ptx, &why), LEDGER_OK);
     st = df_view(&c);
-    CHECK_EQ(ledger_state_put(st, key, 1, ids, LEDGER_SPECS_MAX * 32), LEDGER_OK);
+    CHECK_EQ(ledger_state_put(st, key, 1, cnt, 4), LEDGER_OK);
     CHECK_EQ(ledger_state_admit_tx(st, &ptx, &why), LEDGER_E_DATA_RULE);
     CHECK_EQ(ledger_state_apply_tx(st, &ptx, &why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "full") != NULL);
     ledger_state_destroy(&st);
     free(tx);
-    free(ids);
     df_close(&c);
 }
 
@@ -405,10 +403,8 @@ static void test_donor_bound(void)
     df_world(&c);
     const char *why = "";
     size_t len;
-    uint8_t *ids = calloc(LEDGER_DONORS_PER_SPEC_MAX, 32);
-    REQUIRE(ids != NULL);
-    for (size_t i = 0; i < LEDGER_DONORS_PER_SPEC_MAX; i++)
-        ids[i * 32] = (uint8_t)i, ids[i * 32 + 1] = (uint8_t)(i >> 8), ids[i * 32 + 2] = 0xdd;
+    uint8_t cnt[4];
+    proto_be32_put(cnt, LEDGER_DONORS_PER_SPEC_MAX);
     uint8_t key[33];
     key[0] = LEDGER_KEY_DONOR_DIR;
     memcpy(key + 1, c.spec_id, 32);
@@ -419,15 +415,13 @@ static void test_donor_bound(void)
     ledger_tx_t t;
     CHECK_EQ(ledger_tx_parse(tx, tlen, c.chain, true, &t, &why), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
-    CHECK_EQ(ledger_state_put(st, key, sizeof key, ids, LEDGER_DONORS_PER_SPEC_MAX * 32),
-             LEDGER_OK);
+    CHECK_EQ(ledger_state_put(st, key, sizeof key, cnt, 4), LEDGER_OK);
     CHECK_EQ(ledger_state_admit_tx(st, &t, &why), LEDGER_E_DATA_RULE);
     CHECK_EQ(ledger_state_apply_tx(st, &t, &why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "most donors") != NULL);
     ledger_state_destroy(&st);
     free(tx);
     free(rc);
-    free(ids);
     df_close(&c);
 }
 
