@@ -6,8 +6,9 @@
  *  pairs (Ed25519 signing, X25519 box) in sodium_malloc memory, answers the host's INIT
  *  with its report body, then serves requests until the host closes the socket, and wipes
  *  every secret and every held donation before it returns. The kind decides which requests
- *  are served (validation: VALIDATE, VALIDATE_SEALED; training: DONATE, DONATE_KEYED, STATS, DROP; query: QUERY;
- * every kind: PING); any other request, or a malformed one, gets an ERROR answer.
+ *  are served (validation: VALIDATE, VALIDATE_SEALED; training: DONATE, DONATE_KEYED, STATS,
+ *  DROP; query: QUERY; every kind: PING); any other request, or a malformed one, gets an
+ *  ERROR answer.
  *
  *  Sealed payloads (sealed with enclave_seal_to, enclave_seal.h, to the enclave's box key):
  *    validation context "genie/validate/1" || data type (1 byte); plaintext salt (32) || data

@@ -32,6 +32,10 @@
 #define P2P_PEN_PROTOCOL 5
 #define P2P_PEN_RATE 1
 #define P2P_PEN_OVERSIZED 20
+/* A room post the posting policy refuses: the link peer relayed (or made) a post an honest
+   node, which forwards only what its own policy accepts, would not have; as much as a
+   malformed message, so about ten in ten seconds ban it. */
+#define P2P_PEN_POLICY 10
 
 /* Every way the core refuses a message from a peer (proto/PROTOCOL.md has the table):
    p2p_reject counts it in p2p_stats, takes the score from the link (a peer at or below
@@ -46,7 +50,7 @@ typedef enum {
     P2P_RJ_BAD_SIG,       /* the envelope signature does not verify: bad_sig, 20 */
     P2P_RJ_STALE,         /* signed time outside -90 s..+30 s of ours: malformed + stale, 0 */
     P2P_RJ_RATE,          /* over the link's token bucket: rate_limited, 1 */
-    P2P_RJ_POLICY,        /* the room's posting policy said no: policy_dropped, 0 */
+    P2P_RJ_POLICY,        /* the room's posting policy said no: policy_dropped, 10 */
     P2P_RJ_COUNT
 } p2p_reject_t;
 

@@ -70,7 +70,7 @@ static const struct {
     [P2P_RJ_BAD_SIG] = {"a bad signature", P2P_PEN_BAD_SIG},
     [P2P_RJ_STALE] = {"a message signed too far from our clock", 0},
     [P2P_RJ_RATE] = {"a message over the rate limit", P2P_PEN_RATE},
-    [P2P_RJ_POLICY] = {"a room post the posting policy refuses", 0},
+    [P2P_RJ_POLICY] = {"a room post the posting policy refuses", P2P_PEN_POLICY},
 };
 
 void p2p_reject(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], p2p_reject_t why,

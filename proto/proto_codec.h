@@ -1,7 +1,8 @@
 /*  proto_codec: internal helpers the fixed-order msgpack formats share (certificates and
- *  quotes in proto_attest.c, reports and receipts in proto_report.c): encode one
- *  object into a new buffer, decode one whole object from a bounded buffer, and read a
- *  format's array header and version. Included only by those .c files. */
+ *  quotes in proto_attest.c, reports and receipts in proto_report.c, recruitment posts in
+ *  proto_recruit.c): encode one object into a new buffer, decode one whole object from a
+ *  bounded buffer, and read a format's array header and version. Included only by those .c
+ *  files. */
 #ifndef GENIE_PROTO_CODEC_H
 #define GENIE_PROTO_CODEC_H
 

@@ -138,7 +138,7 @@ typedef enum {
     ENCLAVE_E_BLOB = -360,         /* not an enclave_blob: magic, version, length vs size */
     ENCLAVE_E_BLOB_DECRYPT = -361, /* a blob chunk does not authenticate (key, tampering) */
     ENCLAVE_E_GRANT = -362,        /* a key grant does not open here or is malformed */
-    ENCLAVE_E_FAILED = -399      /* unspecified failure (detail in the err buffer) */
+    ENCLAVE_E_FAILED = -399        /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
 typedef enum {

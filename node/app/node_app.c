@@ -11,6 +11,7 @@
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_relay.h"
 #include "node/service/node_ledger.h"
+#include "node/service/node_market.h"
 #include "node/service/node_p2p.h"
 
 #include <errno.h>
@@ -64,6 +65,7 @@ struct node_app_t {
     node_enclave_relay_t *relay; /* enclave calls by p2p unicast */
     proto_key_t *account;        /* the account the node signs its own txs with, or NULL */
     node_data_t *data;           /* NULL unless --role data-owner */
+    node_market_t *market;       /* recruitment, offers, donation */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -133,6 +135,7 @@ static int s_methods_register(node_app_t *self)
     rc |= node_enclave_register(self);
     rc |= node_enclave_relay_register(self);
     rc |= node_data_register(self);
+    rc |= node_market_register(self);
     return rc;
 }
 
@@ -507,6 +510,9 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     if ((node_config_roles(cfg) & NODE_ROLE_DATA_OWNER) &&
         !(self->data = node_data_new(self, node_datadir_path(self->datadir), err, err_cap)))
         goto err;
+    if (!(self->market = node_market_new(self, err, err_cap)))
+        goto err;
+    node_p2p_set_market(self->p2p_state, self->market);
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
     return self;
@@ -544,6 +550,7 @@ void node_app_destroy(node_app_t **self_p)
     ledger_genesis_destroy(&self->lgenesis);
     node_p2p_destroy(&self->p2p_state);
     node_enclave_relay_destroy(&self->relay);
+    node_market_destroy(&self->market); /* after the relay: no answer can reach it now */
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);
@@ -583,6 +590,11 @@ node_ledger_t *node_app_ledger(node_app_t *self)
 node_enclave_t *node_app_enclave(node_app_t *self)
 {
     return self->enclave;
+}
+
+node_market_t *node_app_market(node_app_t *self)
+{
+    return self->market;
 }
 
 node_enclave_relay_t *node_app_enclave_relay(node_app_t *self)

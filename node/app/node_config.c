@@ -40,6 +40,7 @@ struct node_config_t {
     char *validator_key;
     char *platform_cert;
     char *account;
+    bool auto_donate;
 };
 
 static const char *const s_role_names[NODE_ROLE_COUNT] = {
@@ -59,6 +60,7 @@ enum {
     OPT_VALIDATOR_KEY,
     OPT_PLATFORM_CERT,
     OPT_ACCOUNT,
+    OPT_AUTO_DONATE,
     OPT_VERSION,
     OPT_HELP = 'h'
 };
@@ -77,6 +79,7 @@ static const struct option s_options[] = {
     {"validator-key", required_argument, NULL, OPT_VALIDATOR_KEY},
     {"platform-cert", required_argument, NULL, OPT_PLATFORM_CERT},
     {"account", required_argument, NULL, OPT_ACCOUNT},
+    {"auto-donate", no_argument, NULL, OPT_AUTO_DONATE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}};
@@ -98,18 +101,16 @@ static const char s_help[] =
     "options:\n"
     "  --peer NODEID@tcp://IP:PORT\n"
     "                        a node to connect to at start (repeat for up to 64).\n"
-    "                        NODEID is the peer's node id, 64 hex characters: every\n"
-    "                        link is CurveZMQ-encrypted to the peer's key, so its id\n"
-    "                        is needed before connecting. 'genie status' on the peer\n"
-    "                        prints its full address in exactly this form.\n"
+    "                        NODEID (64 hex) is the peer's id: links are CurveZMQ-\n"
+    "                        encrypted to its key. 'genie status' on the peer prints\n"
+    "                        its full address in exactly this form.\n"
     "  --role ROLES          comma list of: authority, data-owner, trainer,\n"
     "                        enclave-runner, user, auditor (default: user)\n"
     "  --genesis FILE        the ledger's genesis.json ('genie genesis new' writes\n"
     "                        one): the node keeps the chain in DIR/ledger and its\n"
-    "                        chain id is the genesis's. Stored as DIR/genesis.json on\n"
-    "                        first start and used from there when --genesis is omitted\n"
-    "                        later. A file that is not a valid ledger genesis is a\n"
-    "                        start-up error.\n"
+    "                        chain id is the genesis's. Kept as DIR/genesis.json (used\n"
+    "                        when --genesis is omitted later); a file that is not a\n"
+    "                        valid ledger genesis is a start-up error.\n"
     "  --chain-name NAME     run the p2p layer only, on the network named NAME (chain\n"
     "                        id: BLAKE2b of NAME's bytes, see proto/PROTOCOL.md), with\n"
     "                        no ledger. Without --genesis, a stored genesis.json or\n"
@@ -132,6 +133,8 @@ static const char s_help[] =
     "                        data registration, consent, donations; passphrase from\n"
     "                        $GENIE_PASSPHRASE if encrypted). Default: the only account\n"
     "                        key in DIR/accounts/, if there is exactly one.\n"
+    "  --auto-donate         data-owner: donate each record once to each new offer its\n"
+    "                        consent allows (the checks of 'genie donate')\n"
     "  --rpc 127.0.0.1:PORT  control API address (default 127.0.0.1:0: a free port,\n"
     "                        written to DIR/rpc.addr). Loopback only. 'off' disables it.\n"
     "  --log-level LEVEL     error, warn, info, debug or trace (default: info)\n"
@@ -426,6 +429,9 @@ static int s_apply(node_config_t *self, int opt, const char *value, char *err, s
                                   "--account '%s' is not an account id (64 hex characters)", value);
         return s_set_once(&self->account, "--account", value, err, err_cap);
     }
+    case OPT_AUTO_DONATE:
+        self->auto_donate = true;
+        return 0;
     default:
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error: unhandled option");
     }
@@ -579,4 +585,9 @@ const char *node_config_platform_cert(const node_config_t *self)
 const char *node_config_account(const node_config_t *self)
 {
     return self->account;
+}
+
+bool node_config_auto_donate(const node_config_t *self)
+{
+    return self->auto_donate;
 }

@@ -97,5 +97,7 @@ const char *node_config_validator_key(const node_config_t *self);
 const char *node_config_platform_cert(const node_config_t *self);
 /*  --account ID (64 hex characters, checked), or NULL when not given. */
 const char *node_config_account(const node_config_t *self);
+/*  --auto-donate: the market service donates matching offers by itself. */
+bool node_config_auto_donate(const node_config_t *self);
 
 #endif

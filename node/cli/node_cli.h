@@ -184,6 +184,13 @@ int node_cli_cmd_audit(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv);
 
+/* node_cli_market.c: trainers, specs, recruitment, offers and donation (node_market) */
+int node_cli_cmd_trainer_register(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_spec_register(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_spec_list(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_recruit(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_offers(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_donate(node_cli_t *cli, int argc, char **argv);
 /* node_cli_ml.c: offline ML commands (no node needed; they run ml/ in this process) */
 int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_ml_train(node_cli_t *cli, int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node/service/node_ledger.h"
+#include "node/service/node_market.h"
 #include "node/service/node_msglog.h"
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_params.h"
@@ -38,6 +39,7 @@ struct node_p2p_t {
     s_flood_t flood;
     node_app_t *app;
     node_ledger_t *ledger;           /* borrowed; NULL without a ledger */
+    node_market_t *market;           /* borrowed; NULL: recruitment posts are refused */
     node_p2p_unicast_fn *enclave_fn; /* the enclave relay's upcall, or NULL */
     void *enclave_ctx;
 };
@@ -78,9 +80,23 @@ static s_room_t *s_room(node_p2p_t *self, const char *name)
 static void s_on_room_post(void *ctx, const char *room, const uint8_t from[static 32],
                            const uint8_t *data, size_t len, uint64_t time_ms)
 {
-    s_room_t *r = s_room(ctx, room);
+    node_p2p_t *self = ctx;
+    s_room_t *r = s_room(self, room);
     if (r)
         node_msglog_append(r->log, from, time_ms, (uint64_t)zclock_time(), data, len);
+    if (strcmp(room, NODE_MARKET_ROOM) == 0)
+        node_market_on_post(self->market, from, data, len);
+}
+
+/* The posting policy: `recruitment` posts are the market's to judge (node_market.h); the
+   other rooms are open to their members. */
+static bool s_room_policy(void *ctx, const char *room, const uint8_t from[static 32],
+                          const uint8_t *data, size_t len)
+{
+    node_p2p_t *self = ctx;
+    if (strcmp(room, NODE_MARKET_ROOM) != 0)
+        return true;
+    return node_market_policy(self->market, from, data, len);
 }
 
 /* Dispatch on the unicast's registered kind: ledger status and sync to the ledger, text to
@@ -127,11 +143,17 @@ void node_p2p_callbacks(node_p2p_t *self, p2p_callbacks_t *cb)
     cb->on_room_post = s_on_room_post;
     cb->on_unicast = s_on_unicast;
     cb->on_broadcast = s_on_broadcast;
+    cb->room_policy = s_room_policy;
 }
 
 void node_p2p_set_ledger(node_p2p_t *self, node_ledger_t *ledger)
 {
     self->ledger = ledger;
+}
+
+void node_p2p_set_market(node_p2p_t *self, node_market_t *market)
+{
+    self->market = market;
 }
 
 void node_p2p_set_enclave(node_p2p_t *self, node_p2p_unicast_fn *fn, void *ctx)
@@ -383,6 +405,10 @@ static json_t *m_room_post(node_app_t *app, const char *method, json_t *params, 
         snprintf(err, cap, "missing string parameter 'text'");
         return NULL;
     }
+    if (strcmp(room, NODE_MARKET_ROOM) == 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "room %s takes signed recruitment posts only: use 'genie recruit'",
+                             NODE_MARKET_ROOM);
     char why[128];
     if (p2p_node_room_post(node_app_p2p(app), room, (const uint8_t *)json_string_value(text),
                            json_string_length(text), why, sizeof why) != 0)
@@ -431,6 +457,9 @@ static json_t *m_room_post_many(node_app_t *app, const char *method, json_t *par
     if (!s_room(self, room))
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "not a member of that room: join it first");
+    if (strcmp(room, NODE_MARKET_ROOM) == 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "room %s takes signed recruitment posts only", NODE_MARKET_ROOM);
     if (self->flood.active)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "a series of posts is already running");

@@ -327,14 +327,18 @@ def check_block_params(a):
 
 
 def check_status_rooms(a):
-    expect(a.status()["rooms"] == [], "status rooms before joining: %r" % a.status()["rooms"])
-    j = a.cli("room", "join", "recruitment")
+    # the trainer role joins room recruitment at start (node_market)
+    expect(a.status()["rooms"] == ["recruitment"],
+           "status rooms before joining: %r" % a.status()["rooms"])
+    j = a.cli("room", "join", "lobby")
     expect(j.returncode == 0, "room join: %r" % j)
-    expect(a.status()["rooms"] == ["recruitment"], "status rooms: %r" % a.status()["rooms"])
+    expect(a.status()["rooms"] == ["recruitment", "lobby"],
+           "status rooms: %r" % a.status()["rooms"])
     human = a.cli("status", json_out=False)
-    expect(re.search(r"^rooms:\s+recruitment$", human.stdout, re.M), "human status: %r" % human.stdout)
-    lv = a.cli("room", "leave", "recruitment")
-    expect(lv.returncode == 0 and a.status()["rooms"] == [], "room leave: %r" % lv)
+    expect(re.search(r"^rooms:\s+recruitment, lobby$", human.stdout, re.M),
+           "human status: %r" % human.stdout)
+    lv = a.cli("room", "leave", "lobby")
+    expect(lv.returncode == 0 and a.status()["rooms"] == ["recruitment"], "room leave: %r" % lv)
 
 
 def run_checks(r):

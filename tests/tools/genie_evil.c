@@ -26,6 +26,10 @@
  *                byte flipped): the costliest thing to check a peer can send a ledger node
  *    wrongchain  a valid HELLO carrying another chain id (expects a BYE)
  *    hello       a valid HELLO, then idle (answering PINGs) for --seconds: a control
+ *    recruit     N room posts in `recruitment`, each a well-formed, validly signed
+ *                recruitment post (proto_recruit) for spec --spec HEX (default: random)
+ *                by a fresh account no ledger knows: what the room's posting policy
+ *                refuses (and scores)
  *  --rate R paces sends at R per second (default 0: as fast as possible). --seconds S
  *  (default 20) bounds the sending time. replay, flood and txflood then send a fresh PING and wait
  *  for its PONG (at most --flush-seconds, default 30; 0 skips it): a link is one ordered
@@ -51,6 +55,7 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_key.h"
 #include "proto/proto_msgtype.h"
+#include "proto/proto_recruit.h"
 #include "tests/tools/tool_cli.h"
 #include "tests/tools/tool_link.h"
 
@@ -72,11 +77,13 @@ typedef enum {
     EVIL_FLOOD,
     EVIL_WRONGCHAIN,
     EVIL_HELLO,
-    EVIL_TXFLOOD
+    EVIL_TXFLOOD,
+    EVIL_RECRUIT
 } evil_mode_t;
 
-static const char *const s_mode_names[] = {"garbage", "oversized",  "truncated", "forged", "replay",
-                                           "flood",   "wrongchain", "hello",     "txflood"};
+static const char *const s_mode_names[] = {"garbage", "oversized", "truncated",  "forged",
+                                           "replay",  "flood",     "wrongchain", "hello",
+                                           "txflood", "recruit"};
 
 typedef struct {
     uint8_t target_id[32];
@@ -88,6 +95,7 @@ typedef struct {
     double rate;
     double seconds;
     double flush_seconds;
+    uint8_t spec_id[32]; /* recruit: the spec the posts name */
 } evil_opts_t;
 
 typedef struct {
@@ -104,7 +112,8 @@ typedef struct {
 #define EVIL_USAGE                                                                                 \
     "usage: genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR)\n"              \
     "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
-    "modes: garbage oversized truncated forged replay flood wrongchain hello txflood\n"
+    "                  [--spec HEX]\n"                                                             \
+    "modes: garbage oversized truncated forged replay flood wrongchain hello txflood recruit\n"
 
 /* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
 static int s_read_chain_file(const char *dir, uint8_t out[static 32])
@@ -125,6 +134,7 @@ static int s_read_chain_file(const char *dir, uint8_t out[static 32])
 static int s_parse(int argc, char **argv, evil_opts_t *o)
 {
     const char *target = NULL, *chain = NULL, *datadir = NULL, *mode = NULL;
+    bool spec_set = false;
     memset(o, 0, sizeof *o);
     o->count = 10000;
     o->seconds = 20;
@@ -164,6 +174,10 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
             o->seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->seconds > 0) || o->seconds > 3600)
                 return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--seconds wants 0-3600, got '%s'", v);
+        } else if (strcmp(a, "--spec") == 0) {
+            if (strlen(v) != 64 || proto_hex_decode(v, o->spec_id, 32) != 0)
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--spec wants 64 hex digits");
+            spec_set = true;
         } else if (strcmp(a, "--flush-seconds") == 0) {
             o->flush_seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->flush_seconds >= 0) || o->flush_seconds > 600)
@@ -194,6 +208,8 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
     if (m < 0)
         return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "unknown --mode '%s'", mode);
     o->mode = (evil_mode_t)m;
+    if (!spec_set)
+        randombytes_buf(o->spec_id, sizeof o->spec_id);
     if (o->mode == EVIL_OVERSIZED) {
         if (!o->count_set)
             o->count = 1;
@@ -437,6 +453,35 @@ static void s_mode_txflood(evil_t *e)
     s_barrier(e);
 }
 
+/* Room posts in `recruitment`, each signed by a fresh account no ledger registered. */
+static void s_mode_recruit(evil_t *e)
+{
+    for (uint64_t i = 0; i < e->o.count && !s_expired(e); i++) {
+        s_pace(e, i);
+        proto_key_t *account = proto_key_generate();
+        proto_recruit_t post;
+        memset(&post, 0, sizeof post);
+        memcpy(post.spec_id, e->o.spec_id, 32);
+        post.time_ms = (uint64_t)zclock_time();
+        snprintf(post.note, sizeof post.note, "evil recruitment post %llu", (unsigned long long)i);
+        uint8_t *body = NULL, *out = NULL;
+        size_t len = 0, out_len = 0;
+        if (account && proto_recruit_sign(&post, account) == PROTO_OK &&
+            proto_recruit_encode(&post, &body, &len) == PROTO_OK) {
+            proto_wr_t w;
+            proto_wr_init(&w);
+            p2p_msg_write_gossip(&w, "recruitment", 1, body, len);
+            if (tool_link_seal_wr(e->link, e->key, PROTO_MSG_GOSSIP, &w, &out, &out_len) == 0)
+                s_send(e, out, out_len);
+        }
+        free(out);
+        free(body);
+        proto_key_destroy(&account);
+        s_drain(e, 0);
+    }
+    s_barrier(e);
+}
+
 static void s_mode_hello(evil_t *e)
 {
     while (!s_expired(e))
@@ -539,6 +584,9 @@ int main(int argc, char **argv)
         break;
     case EVIL_TXFLOOD:
         s_mode_txflood(&e);
+        break;
+    case EVIL_RECRUIT:
+        s_mode_recruit(&e);
         break;
     }
     s_drain(&e, 300);

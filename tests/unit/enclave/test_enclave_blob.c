@@ -118,7 +118,8 @@ static void test_small_blob_refusals(void)
     CHECK_EQ(s_open_rc(key, longer, blen + 1), ENCLAVE_E_BLOB_DECRYPT);
     free(longer);
 
-    uint8_t *copy = malloc(blen);
+    REQUIRE(blen == enclave_blob_sealed_len(sizeof data));
+    uint8_t *copy = malloc(blen ? blen : 1);
     REQUIRE(copy != NULL);
     memcpy(copy, blob, blen);
     s_put_u64(copy + 5, sizeof data - 1); /* wrong declared length, size unchanged */

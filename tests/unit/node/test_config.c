@@ -57,8 +57,26 @@ static void s_test_minimal(void)
     CHECK(strcmp(node_config_rpc(cfg), "127.0.0.1:0") == 0);
     CHECK_EQ(node_config_log_level(cfg), LOG_LVL_INFO);
     CHECK(node_config_log_file(cfg) == NULL);
+    CHECK(!node_config_auto_donate(cfg));
     node_config_destroy(&cfg);
     node_config_destroy(&cfg); /* tolerates NULL */
+}
+
+/*  --auto-donate is a flag: set when given, refused with a value. */
+static void s_test_auto_donate(void)
+{
+    char *argv[] = {"genie-node",        "--datadir", "d",          "--listen",
+                    "tcp://127.0.0.1:1", "--role",    "data-owner", "--auto-donate"};
+    char err[512];
+    int rc;
+    node_config_t *cfg = s_parse(ARGC(argv), argv, &rc, err, sizeof err);
+    CHECK_EQ(rc, 0);
+    CHECK(node_config_auto_donate(cfg));
+    node_config_destroy(&cfg);
+    char *bad[] = {"genie-node", "--datadir",         "d",
+                   "--listen",   "tcp://127.0.0.1:1", "--auto-donate=yes"};
+    s_expect_error(ARGC(bad), bad, "takes no value");
+    CHECK(strstr(node_config_help(), "--auto-donate") != NULL);
 }
 
 static void s_test_full(void)
@@ -318,5 +336,6 @@ int main(void)
     s_test_roles();
     s_test_errors();
     s_test_reparse();
+    s_test_auto_donate();
     return testutil_done("test_config");
 }

@@ -1,0 +1,76 @@
+/*  node_market_int: what the market service's files share (not part of its API):
+ *  node_market.c (book, room policy, matching, trainer / spec / recruit / offers methods)
+ *  and node_market_donate.c (donation, --auto-donate, the donate method).
+ */
+#ifndef GENIE_NODE_MARKET_INT_H
+#define GENIE_NODE_MARKET_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/ledger_data.h"
+#include "ledger/ledger_state.h"
+#include "node/service/node_market.h"
+#include "proto/proto_recruit.h"
+
+#define NM_WHY_MAX 192
+
+/*  One offer: the newest valid post of its spec. */
+typedef struct {
+    bool used;
+    proto_recruit_t post;
+    uint8_t origin[32]; /* the node that posted it */
+    uint64_t recv_ms;
+    uint64_t seq; /* order of arrival (the oldest is dropped when the book is full) */
+} nm_offer_t;
+
+typedef struct nm_batch_t nm_batch_t;
+typedef struct nm_donation_t nm_donation_t;
+
+struct node_market_t {
+    node_app_t *app;
+    nm_offer_t offers[NODE_MARKET_OFFERS_MAX];
+    uint64_t seq;
+    nm_donation_t *donations[NODE_MARKET_DONATIONS_MAX]; /* in flight */
+    uint8_t (*auto_done)[64]; /* (spec id, data id) pairs --auto-donate started */
+    size_t n_auto_done, auto_next;
+};
+
+/*  A read-only state over the committed store of APP's ledger (caller destroys), or NULL
+ *  with WHY filled (no ledger, out of memory). */
+ledger_state_t *nm_state(node_app_t *app, char *why, size_t cap);
+
+/*  The offer of SPEC_ID in the book, or NULL. */
+nm_offer_t *nm_offer_find(node_market_t *self, const uint8_t spec_id[static 32]);
+
+/*  The training enclave a donation to SPEC goes to (see node_market.h) into *OUT: true,
+ *  or false with WHY filled. */
+bool nm_enclave_pick(ledger_state_t *st, const ledger_spec_t *spec, ledger_enclave_t *out,
+                     char *why, size_t cap);
+
+/*  Whether local record ID may go to SPEC (AUDITS: the N audits of the spec's
+ *  measurement): on the ledger, active, owned by ACCOUNT, and allowed by the consent in
+ *  force. True or false with WHY saying why (also on true). */
+bool nm_record_match(ledger_state_t *st, const ledger_spec_t *spec, const ledger_audit_t *audits,
+                     size_t n, const uint8_t id[static 32], const uint8_t account[static 32],
+                     char *why, size_t cap);
+
+/*  Whether (SPEC_ID, DATA_ID) is a registered donor already. */
+bool nm_is_donor(ledger_state_t *st, const uint8_t spec_id[static 32],
+                 const uint8_t data_id[static 32]);
+
+/*  The spec S as JSON (new reference). */
+json_t *nm_spec_json(const ledger_spec_t *s);
+
+/*  --auto-donate: donate every matching local record to the offer O (node_market_donate.c). */
+void nm_auto_donate(node_market_t *self, const nm_offer_t *o);
+/*  Fails every donation in flight and frees it (no answer is sent). */
+void nm_donations_drop(node_market_t *self);
+
+/*  The RPC method donate (node_market_donate.c). */
+json_t *nm_m_donate(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                    size_t cap);
+
+#endif

@@ -1,0 +1,466 @@
+#!/usr/bin/env python3
+"""test_market: trainers, model specs, recruitment, offers and donation (issue 15), with
+real processes.
+
+Scenarios (named checks, in order):
+  1. A 1-authority testnet whose genesis names an attestation service; an enclave runner
+     (certified platform) spawns a validation and a training enclave, both registered.
+  2. A trainer node (--role trainer, its own account) runs `genie trainer register` and
+     `genie spec register` (logistic regression for research, the training enclave's
+     measurement, epsilon 1.0); `genie spec list` shows the spec with its trainer's name.
+  3. Three data-owner nodes (each its own account, linked to the authority, the runner
+     and the trainer) each add a synthetic 23andMe file (`genie data add`) and set a
+     different consent: owner1 allows logistic for research; owner2 allows only prs;
+     owner3 allows logistic for research but wants 1 audit of the enclave.
+  4. `genie recruit SPEC` on the trainer reaches every owner: `genie offers` lists the
+     offer on each, and the matching is right for each, with the reason: owner1 matches,
+     owner2 "model type logistic not allowed", owner3 "needs 1 audit, has 0".
+  5. Recruitment posts signed by an account no ledger knows (genie-evil --mode recruit,
+     linked to owner1), for the registered spec and for a random one, reach no one:
+     owner1's p2p_stats policy_dropped rises by exactly their number, no owner's offer
+     changes, and `room post recruitment` is refused on a node (signed posts only).
+  6. `genie donate SPEC --wait` on owner1: the record is sealed to the training enclave
+     through the runner, the receipt verifies, DONOR_REGISTER commits; the ledger lists
+     the donor (`spec list` donors, `offers` donated) and `genie audit` shows DONATED by
+     the training enclave. Owner2's and owner3's donations are refused before anything
+     leaves, with their reasons; a second donation of owner1's record is refused (also in
+     key mode).
+  7. An auditor's ENCLAVE_AUDIT (`genie enclave audit MEASUREMENT HASH ok`) makes owner3's
+     offer match ("audit"), and its donation then lands, in key mode (--mode key: the
+     data key sealed to the enclave in a KEY_AUTHORIZE grant, the stored ciphertext blob
+     relayed with it); `genie audit` shows VALIDATED, KEY_AUTHORIZED, DONATED.
+  8. A fourth owner started with --auto-donate, whose consent allows the spec, donates by
+     itself when the trainer posts again (no donate command); owner2 (no match) and the
+     owners without the flag do not.
+  9. Canary: a unique string in each owner's file is afterwards in no file under any
+     datadir (stores, ledgers) and in no node's log, the runner's included.
+
+    python3 test_market.py --bindir BUILD_DIR [--keep]
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
+                           start_fresh, wait_for, wait_heights, Runner)
+
+START_TIMEOUT = 60.0
+HEIGHT_TIMEOUT = 60.0
+REG_TIMEOUT = 90.0
+OFFER_TIMEOUT = 30.0
+WAIT_S = "60"
+
+
+def check_testnet(net, st):
+    r = net.r
+    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
+    as_key = c.json["attestation_key"]
+    net.start_authorities(1, timeout=START_TIMEOUT)
+    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
+    with open(net.genesis) as f:
+        runner_id = json.load(f)["authorities"][0]
+    auth = net.nodes[0]
+    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
+                  peers=[auth.address()])
+    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
+    start_fresh(runner, timeout=START_TIMEOUT)
+    st["runner"] = runner
+    c = runner.cli("enclave", "platform")
+    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
+    cert = os.path.join(r.tmp, "runner.cert")
+    c = run_cli(r.bindir, ["attest", "certify", "--as-key", as_key, "--platform",
+                           c.json["platform_pk"], "--runner", "runner-1", "--account",
+                           runner_id, "--days", "30", "--out", cert], json_out=True)
+    expect(c.returncode == 0, "certify: %r" % c)
+    c = runner.cli("enclave", "cert-install", cert)
+    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    for kind in ("validation", "training"):
+        c = runner.cli("enclave", "spawn", kind)
+        expect(c.returncode == 0, "spawn %s: %r" % (kind, c))
+        local = c.json["local"]
+        got = {}
+
+        def registered():
+            c = runner.cli("enclave", "local")
+            for e in c.json or []:
+                if e["local"] == local and e["registration"] == "registered":
+                    got["e"] = e
+                    return True
+            return False
+        wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="%s registered" % kind)
+        st[kind] = got["e"]
+        print("  %s enclave %s... registered at height %d" %
+              (kind, got["e"]["id"][:16], got["e"]["registered_height"]))
+    st["reg_height"] = max(st["validation"]["registered_height"],
+                           st["training"]["registered_height"])
+    return True
+
+
+def new_account(r, node):
+    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "key new: %r" % c)
+    return c.json["account_id"]
+
+
+def check_trainer(net, st):
+    r, auth = net.r, net.nodes[0]
+    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
+                   peers=[auth.address(), st["runner"].address()])
+    st["trainer_account"] = new_account(r, trainer)
+    start_fresh(trainer, timeout=START_TIMEOUT)
+    st["trainer"] = trainer
+    wait_heights([trainer], st["reg_height"], HEIGHT_TIMEOUT)
+    c = None
+
+    def registered():
+        nonlocal c  # the node may still be catching up for a moment ("behind the network")
+        c = trainer.cli("trainer", "register", "Acme Genomics", "--wait", WAIT_S)
+        return c.returncode == 0 or "behind" not in c.stderr
+    wait_for(registered, timeout=30, interval=0.5, what="trainer register")
+    expect(c.returncode == 0 and c.json["status"] == "committed"
+           and c.json["account"] == st["trainer_account"], "trainer register: %r" % c)
+    meas = st["training"]["measurement"]
+    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
+                    "--features", "rs1,rs2,age", "--label", "t2d", "--measurement", meas,
+                    "--min-donors", "2", "--max-epsilon", "1.0", "--aggregation", "mean",
+                    "--price", "10", "--shares", "6000,3000,1000", "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
+    st["spec"] = c.json["spec_id"]
+    c = trainer.cli("spec", "list")
+    mine = [s for s in c.json or [] if s["spec_id"] == st["spec"]]
+    expect(c.returncode == 0 and len(mine) == 1 and mine[0]["trainer_name"] == "Acme Genomics"
+           and mine[0]["trainer"] == st["trainer_account"] and mine[0]["measurement"] == meas
+           and mine[0]["max_epsilon_milli"] == 1000 and mine[0]["donors"] == 0
+           and mine[0]["features"] == ["rs1", "rs2", "age"], "spec list: %r" % c)
+    # refused before anything is signed
+    c = trainer.cli("spec", "register", "--model-type", "Logistic!", "--purpose", "research",
+                    "--features", "a", "--label", "l", "--measurement", meas, "--min-donors",
+                    "1", "--max-epsilon", "1", "--aggregation", "mean", "--price", "1",
+                    "--shares", "5000,5000,0")
+    expect(c.returncode != 0 and "model_type" in c.stderr, "bad model type: %r" % c)
+    c = trainer.cli("spec", "register", "--model-type", "prs", "--purpose", "research",
+                    "--features", "a", "--label", "l", "--measurement", meas, "--min-donors",
+                    "1", "--max-epsilon", "1", "--aggregation", "mean", "--price", "1",
+                    "--shares", "5000,4000,0")
+    expect(c.returncode != 0 and "10000" in c.stderr, "shares not summing: %r" % c)
+    print("  spec %s... registered by trainer %s..." % (st["spec"][:16],
+                                                        st["trainer_account"][:16]))
+    return True
+
+
+CONSENTS = {
+    "owner1": ["--allow-types", "logistic", "--allow-purposes", "research",
+               "--max-epsilon", "2"],
+    "owner2": ["--allow-types", "prs", "--allow-purposes", "research", "--max-epsilon", "2"],
+    "owner3": ["--allow-types", "logistic,prs", "--allow-purposes", "research",
+               "--max-epsilon", "2", "--min-audits", "1"],
+    "owner4": ["--allow-types", "*", "--allow-purposes", "*", "--max-epsilon", "5"],
+}
+
+
+def genomes(r, st):
+    if "genomes" in st:
+        return st["genomes"]
+    cohort = os.path.join(r.tmp, "cohort")
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", cohort, "--samples",
+                        "4", "--snps", "200", "--23andme", "--seed", "21"],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    d23 = os.path.join(cohort, "23andme")
+    # the owners' originals, each with a unique canary comment line (checked at the end)
+    st["canary"] = "GENIE-MARKET-CANARY-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    st["files"] = os.path.join(r.tmp, "owner-files")
+    os.makedirs(st["files"])
+    st["genomes"] = []
+    for i, name in enumerate(sorted(os.listdir(d23))):
+        with open(os.path.join(d23, name)) as f:
+            lines = f.read().splitlines()
+        path = os.path.join(st["files"], "genome-%d.txt" % i)
+        with open(path, "w") as f:
+            f.write(lines[0] + "\n# note: %s-%d\n" % (st["canary"], i) + "\n".join(lines[1:])
+                    + "\n")
+        st["genomes"].append(path)
+    expect(len(st["genomes"]) >= 4, "cohort: %r" % st["genomes"])
+    return st["genomes"]
+
+
+def start_owner(net, st, name, index, extra=()):
+    r, auth = net.r, net.nodes[0]
+    owner = Node(r, name, roles="data-owner", genesis=net.genesis, extra=extra,
+                 peers=[auth.address(), st["runner"].address(), st["trainer"].address()])
+    account = new_account(r, owner)
+    start_fresh(owner, timeout=START_TIMEOUT)
+    wait_heights([owner], st["reg_height"], HEIGHT_TIMEOUT)
+    path = genomes(r, st)[index]
+    c = None
+
+    def added():
+        nonlocal c
+        c = owner.cli("data", "add", path, "--type", "genotype", "--name", name,
+                      "--wait", WAIT_S, timeout=120)
+        if c.returncode != 0:
+            print("  (not yet: %s)" % " ".join(c.error_lines()))
+        return c.returncode == 0
+    wait_for(added, timeout=60, interval=1.0, what="%s data add" % name)
+    expect(c.json["tx_status"] == "committed", "%s data add: %r" % (name, c.json))
+    data_id = c.json["data_id"]
+    c = owner.cli("consent", "set", *CONSENTS[name], "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed",
+           "%s consent set: %r" % (name, c))
+    st.setdefault("owners", {})[name] = {"node": owner, "account": account, "data": data_id}
+    print("  %s: account %s..., data %s..." % (name, account[:12], data_id[:12]))
+    return owner
+
+
+def check_owners(net, st):
+    for i, name in enumerate(("owner1", "owner2", "owner3")):
+        start_owner(net, st, name, i)
+    return True
+
+
+def offer_of(node, spec):
+    c = node.cli("offers")
+    expect(c.returncode == 0 and isinstance(c.json, list), "offers: %r" % c)
+    for o in c.json:
+        if o["offer"] == spec:
+            return o
+    return None
+
+
+def wait_offer(node, spec, newer_than=0):
+    got = {}
+
+    def ok():
+        got["o"] = offer_of(node, spec)
+        return got["o"] is not None and got["o"]["time_ms"] > newer_than
+    wait_for(ok, timeout=OFFER_TIMEOUT, interval=0.2, what="the offer on %s" % node.name)
+    return got["o"]
+
+
+def record_of(offer, data_id):
+    rows = [x for x in offer["records"] if x["data_id"] == data_id]
+    expect(len(rows) == 1, "record %s not in the offer: %r" % (data_id, offer))
+    return rows[0]
+
+
+def check_recruit(net, st):
+    trainer, spec = st["trainer"], st["spec"]
+    c = trainer.cli("recruit", spec, "--note", "type 2 diabetes risk, 2 donors wanted")
+    expect(c.returncode == 0 and c.json["trainer"] == st["trainer_account"], "recruit: %r" % c)
+    st["post_time"] = c.json["time_ms"]
+    want = {"owner1": (True, "logistic"), "owner2": (False, "model type logistic not allowed"),
+            "owner3": (False, "needs 1 audit, has 0")}
+    for name, (match, why) in want.items():
+        o = st["owners"][name]
+        offer = wait_offer(o["node"], spec)
+        expect(offer["trainer"] == st["trainer_account"]
+               and offer["trainer_name"] == "Acme Genomics"
+               and offer["note"] == "type 2 diabetes risk, 2 donors wanted"
+               and offer["spec"]["model_type"] == "logistic"
+               and offer["enclave"]["id"] == st["training"]["id"], "%s offer: %r" % (name, offer))
+        row = record_of(offer, o["data"])
+        expect(row["match"] is match and why in row["why"] and row["donated"] is False,
+               "%s matching: %r (want %r, %r)" % (name, row, match, why))
+        print("  %s: %s (%s)" % (name, "match" if match else "no match", row["why"]))
+    c = st["owners"]["owner2"]["node"].cli("offers", json_out=False)
+    expect(c.returncode == 0 and "model type logistic not allowed" in c.stdout
+           and spec in c.stdout, "offers (text): %r" % c)
+    return True
+
+
+def stats(node):
+    return node.call("p2p_stats")
+
+
+def check_forged(net, st):
+    r, spec = net.r, st["spec"]
+    o1 = st["owners"]["owner1"]["node"]
+    before = stats(o1)["policy_dropped"]
+    offers_before = {n: offer_of(o["node"], spec) for n, o in st["owners"].items()}
+    sent = 0
+    for spec_arg in (spec, None):
+        args = [os.path.join(r.bindir, "genie-evil"), "--target", o1.address(), "--datadir",
+                o1.datadir, "--mode", "recruit", "--count", "3", "--seconds", "20"]
+        if spec_arg:
+            args += ["--spec", spec_arg]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=90)
+        expect(p.returncode == 0 and "flushed=yes" in p.stdout, "genie-evil: %r" % p)
+        sent += 3
+    after = stats(o1)["policy_dropped"]
+    expect(after - before == sent, "policy_dropped %d -> %d, %d posts" % (before, after, sent))
+    for n, o in st["owners"].items():
+        cur = offer_of(o["node"], spec)
+        expect(cur["time_ms"] == offers_before[n]["time_ms"]
+               and cur["trainer"] == st["trainer_account"], "%s offer changed: %r" % (n, cur))
+        c = o["node"].cli("offers")
+        expect(len(c.json) == 1, "%s has other offers: %r" % (n, c.json))
+    c = o1.cli("room", "post", "recruitment", "hello")
+    expect(c.returncode != 0 and "recruit" in c.stderr, "room post recruitment: %r" % c)
+    print("  %d unregistered posts refused by owner1 (policy_dropped %d -> %d), none delivered"
+          % (sent, before, after))
+    return True
+
+
+def donate(owner, spec, *args):
+    """`genie donate`; its JSON is parsed also when it exits 1 (nothing donated)."""
+    c = owner.cli("donate", spec, *args, timeout=120)
+    if c.json is None and c.stdout.strip():
+        try:
+            c.json = json.loads(c.stdout)
+        except ValueError:
+            pass
+    return c
+
+
+def donors(node, spec):
+    c = node.cli("spec", "list")
+    expect(c.returncode == 0, "spec list: %r" % c)
+    return [s for s in c.json if s["spec_id"] == spec][0]["donors"]
+
+
+def check_donate(net, st):
+    spec, tr = st["spec"], st["training"]["id"]
+    o1 = st["owners"]["owner1"]
+    c = donate(o1["node"], spec, "--wait", WAIT_S)
+    expect(c.returncode == 0, "donate owner1: %r" % c)
+    d = c.json["donations"]
+    expect(len(d) == 1 and d[0]["ok"] is True and d[0]["data_id"] == o1["data"]
+           and d[0]["enclave"] == tr and d[0]["receipt_time_ms"] > 0
+           and d[0]["status"] == "committed", "donate owner1: %r" % c.json)
+    expect(donors(o1["node"], spec) == 1, "spec donors after owner1")
+    row = record_of(offer_of(o1["node"], spec), o1["data"])
+    expect(row["donated"] is True, "offers donated: %r" % row)
+    c = o1["node"].cli("audit", o1["data"])
+    expect(c.returncode == 0, "audit: %r" % c)
+    uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+    donated = [u for u in uses if u["use"] == "DONATED"]
+    expect(len(donated) == 1 and donated[0]["actor"] == tr and donated[0]["spec_id"] == spec,
+           "audit DONATED: %r" % uses)
+    print("  owner1 donated: receipt from %s..., DONOR_REGISTER %s... at height %d" %
+          (tr[:12], d[0]["txid"][:12], donated[0]["height"]))
+    for name, why in (("owner2", "model type logistic not allowed"),
+                      ("owner3", "needs 1 audit, has 0")):
+        o = st["owners"][name]
+        c = donate(o["node"], spec)
+        expect(c.returncode != 0 and c.json and c.json["donations"][0]["state"] == "refused"
+               and why in c.json["donations"][0]["error"], "%s donate: %r" % (name, c))
+        print("  %s refused: %s" % (name, c.json["donations"][0]["error"]))
+    c = donate(o1["node"], spec)
+    expect(c.returncode != 0 and "already a registered donor" in c.json["donations"][0]["error"],
+           "second donation: %r" % c)
+    c = donate(o1["node"], spec, "--mode", "key")
+    expect(c.returncode != 0 and "already a registered donor" in c.json["donations"][0]["error"],
+           "second donation (key mode): %r" % c)
+    expect(donors(o1["node"], spec) == 1, "spec donors changed")
+    return True
+
+
+def check_audit(net, st):
+    auth, spec = net.nodes[0], st["spec"]
+    o3 = st["owners"]["owner3"]
+    c = auth.cli("enclave", "audit", st["training"]["measurement"], "ab" * 32, "ok",
+                 "--wait", WAIT_S)
+    expect(c.returncode == 0, "enclave audit: %r" % c)
+    got = {}
+
+    def matches():
+        got["row"] = record_of(offer_of(o3["node"], spec), o3["data"])
+        return got["row"]["match"] is True
+    wait_for(matches, timeout=HEIGHT_TIMEOUT, interval=0.3, what="owner3 matches after the audit")
+    expect("audit" in got["row"]["why"], "owner3 why: %r" % got["row"])
+    # key mode: the data key goes to the enclave in a ledger grant, the blob stays ciphertext
+    c = donate(o3["node"], spec, "--data", o3["data"], "--mode", "key", "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["donations"][0]["ok"] is True, "owner3 donate: %r" % c)
+    expect(donors(o3["node"], spec) == 2, "spec donors after owner3")
+    c = o3["node"].cli("audit", o3["data"])
+    uses = [u["use"] for u in (c.json if isinstance(c.json, list) else c.json.get("uses", []))]
+    expect(c.returncode == 0 and uses == ["VALIDATED", "KEY_AUTHORIZED", "DONATED"],
+           "owner3 audit: %r" % c)
+    print("  after one audit, owner3 matches (%s) and donated by key authorization (%s)" %
+          (got["row"]["why"], ", ".join(uses)))
+    return True
+
+
+def check_auto(net, st):
+    spec = st["spec"]
+    o4 = start_owner(net, st, "owner4", 3, extra=["--auto-donate"])
+    data4 = st["owners"]["owner4"]["data"]
+    c = st["trainer"].cli("recruit", spec, "--note", "second call")
+    expect(c.returncode == 0, "recruit again: %r" % c)
+    wait_offer(o4, spec, newer_than=st["post_time"] - 1)
+    got = {}
+
+    def donated():
+        got["row"] = record_of(offer_of(o4, spec), data4)
+        return got["row"]["donated"] is True
+    wait_for(donated, timeout=HEIGHT_TIMEOUT, interval=0.3, what="owner4 auto-donated")
+    expect(donors(o4, spec) == 3, "spec donors after auto-donate")
+    # the others received the new post, and nothing more was donated
+    for name in ("owner1", "owner2", "owner3"):
+        wait_offer(st["owners"][name]["node"], spec, newer_than=st["post_time"])
+    row = record_of(offer_of(st["owners"]["owner2"]["node"], spec), st["owners"]["owner2"]["data"])
+    expect(row["donated"] is False, "owner2 donated: %r" % row)
+    expect(donors(o4, spec) == 3, "a donation without --auto-donate")
+    with open(o4.log_path, "rb") as f:
+        expect(b"donated record" in f.read(), "owner4's log does not say it donated")
+    print("  owner4 (--auto-donate) donated on the second post; spec donors: 3")
+    return True
+
+
+def check_canary(net, st):
+    """After the whole flow (three donations, sealed and keyed, through the runner), the
+    canary of the owners' files is in no file under the test's directory but the originals:
+    no datadir (stores, ledgers, LevelDB), no log of any node (the runner's included)."""
+    needle = st["canary"].encode()
+    scanned, hits = 0, []
+    for root, dirs, files in os.walk(net.r.tmp):
+        if os.path.abspath(root) == os.path.abspath(st["files"]):
+            continue  # the owners' originals
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += 1
+            if needle in data:
+                hits.append(path)
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)
+    return True
+
+
+def main():
+    args = parse_args()
+    with Runner("test_market", args) as r:
+        net = LedgerNet(r)
+        st = {}
+        steps = (("a testnet with a runner's validation and training enclaves", check_testnet),
+                 ("a trainer registers itself and a model spec", check_trainer),
+                 ("three data owners add data under different consents", check_owners),
+                 ("a registered trainer's post reaches every owner, matched per consent",
+                  check_recruit),
+                 ("posts from an unregistered account reach no one and are scored",
+                  check_forged),
+                 ("a matching record is donated with a verified receipt; others refused",
+                  check_donate),
+                 ("an audit of the enclave lets the owner who requires one donate", check_audit),
+                 ("--auto-donate donates by itself", check_auto),
+                 ("canary: the donated files are in no datadir and no log", check_canary))
+        for what, fn in steps:
+            if r.check(what, fn, net, st) is None:
+                break
+    sys.exit(r.exit_code())
+
+
+if __name__ == "__main__":
+    main()
