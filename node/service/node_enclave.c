@@ -5,6 +5,7 @@
 #include "node/service/node_enclave.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include <sodium.h>
 
 #include "enclave/enclave_platform.h"
+#include "enclave/enclave_prog.h"
+#include "ledger/ledger_data.h"
 #include "ledger/ledger_contract.h"
 #include "node/app/node_app.h"
 #include "node/app/node_config.h"
@@ -51,6 +54,11 @@ typedef struct {
     uint64_t reg_height;
     uint64_t submitted_ms;
     char why[128]; /* last refusal */
+    /* Data ids the current start of a training enclave signed a receipt for (relayed
+       DONATE / DONATE_KEYED), so that a withdrawal committed later is dropped from it. */
+    uint8_t (*donated)[32];
+    size_t n_donated;
+    uint8_t donated_for[32]; /* the enclave id the list belongs to */
 } s_slot_t;
 
 struct node_enclave_t {
@@ -61,6 +69,7 @@ struct node_enclave_t {
     s_slot_t slots[NODE_ENCLAVE_MAX];
     uint32_t next_local;
     int timer;
+    uint64_t sweep_height; /* the head the last withdrawal sweep saw */
 };
 
 static uint64_t s_now_ms(void)
@@ -224,6 +233,70 @@ static void s_register_step(node_enclave_t *self, s_slot_t *s)
 
 /* ---------------------------------------------------------------- supervision */
 
+/* ---------------------------------------------------------------- withdrawals */
+
+/*  Remembers that slot S's current enclave holds a donation of DATA_ID (bounded by what
+ *  the training kind holds: ENCLAVE_TRAIN_MAX_DONATIONS). */
+static void s_donated(s_slot_t *s, const uint8_t data_id[static 32])
+{
+    if (memcmp(s->donated_for, s->id, 32) != 0) { /* a new start holds nothing */
+        s->n_donated = 0;
+        memcpy(s->donated_for, s->id, 32);
+    }
+    for (size_t i = 0; i < s->n_donated; i++)
+        if (memcmp(s->donated[i], data_id, 32) == 0)
+            return;
+    if (!s->donated && !(s->donated = malloc(ENCLAVE_TRAIN_MAX_DONATIONS * sizeof *s->donated)))
+        return;
+    if (s->n_donated < ENCLAVE_TRAIN_MAX_DONATIONS)
+        memcpy(s->donated[s->n_donated++], data_id, 32);
+}
+
+/*  When the head moved: every donation a running training enclave holds whose record is
+ *  now withdrawn on the ledger is dropped (DROP wipes it inside the enclave) and
+ *  forgotten. The enclave itself checks withdrawals again before it trains. */
+static void s_sweep_withdrawn(node_enclave_t *self)
+{
+    node_ledger_t *l = node_app_ledger(self->app);
+    uint64_t height = 0;
+    uint8_t head[32];
+    if (!l || node_ledger_local_head(l, &height, head) != LEDGER_OK || height == self->sweep_height)
+        return;
+    self->sweep_height = height;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
+        s_slot_t *s = &self->slots[i];
+        if (!s->used || s->stopped || !s->have_quote || memcmp(s->donated_for, s->id, 32) != 0)
+            continue;
+        for (size_t k = 0; k < s->n_donated;) {
+            ledger_data_t d;
+            if (node_ledger_local_data(l, s->donated[k], &d) != LEDGER_OK ||
+                d.status != LEDGER_DATA_WITHDRAWN) {
+                k++;
+                continue;
+            }
+            enclave_req_t r = {.type = ENCLAVE_REQ_DROP};
+            memcpy(r.u.drop.data_id, s->donated[k], 32);
+            enclave_ans_t a;
+            uint8_t *frame = NULL;
+            size_t frame_len = 0;
+            char msg[ENCLAVE_WIRE_MAX_MSG + 64], hex[17];
+            int rc = enclave_host_call(s->host, &r, -1, &a, &frame, &frame_len, msg, sizeof msg);
+            free(frame);
+            proto_hex_encode(s->donated[k], 8, hex);
+            if (rc != 0) {
+                GLOG(WARN, NODE, "enclave %u: cannot drop withdrawn data %s...: %s", s->local, hex,
+                     msg);
+                break; /* tried again at the next head */
+            }
+            GLOG(INFO, NODE,
+                 "enclave %u: dropped withdrawn data %s... (withdrawn at height %" PRIu64 ")",
+                 s->local, hex, d.status_height);
+            memmove(s->donated[k], s->donated[k + 1], (s->n_donated - k - 1) * 32);
+            s->n_donated--;
+        }
+    }
+}
+
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     (void)loop;
@@ -243,6 +316,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
             GLOG_RATELIMITED(WARN, NODE, "enclave %u: restart failed: %s", s->local, msg);
         s_register_step(self, s);
     }
+    s_sweep_withdrawn(self);
     return 0;
 }
 
@@ -327,8 +401,10 @@ void node_enclave_destroy(node_enclave_t **self_p)
     node_enclave_t *self = *self_p;
     if (self->timer >= 0)
         zloop_timer_end(node_app_loop(self->app), self->timer);
-    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
         enclave_host_destroy(&self->slots[i].host); /* stops the child */
+        free(self->slots[i].donated);
+    }
     enclave_platform_destroy(&self->platform);
     proto_key_destroy(&self->runner_key);
     sodium_memzero(self, sizeof *self);
@@ -432,6 +508,10 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
         a.u.error.code = rc;
         snprintf(a.u.error.msg, sizeof a.u.error.msg, "%.128s", msg);
     }
+    if (a.type == ENCLAVE_ANS_RECEIPT && r.type == ENCLAVE_REQ_DONATE)
+        s_donated(s, r.u.donate.data_id);
+    else if (a.type == ENCLAVE_ANS_RECEIPT && r.type == ENCLAVE_REQ_DONATE_KEYED)
+        s_donated(s, r.u.donate_keyed.data_id);
     rc = enclave_wire_ans_encode(&a, ans, ans_len);
     free(frame);
     if (rc != PROTO_OK)

@@ -68,3 +68,18 @@ int node_ledger_local_enclave(node_ledger_t *self, const uint8_t id[static 32],
     ledger_state_destroy(&st);
     return rc;
 }
+
+ledger_state_t *node_ledger_local_state(node_ledger_t *self)
+{
+    return ledger_state_new(self->store);
+}
+
+int node_ledger_local_data(node_ledger_t *self, const uint8_t id[static 32], ledger_data_t *out)
+{
+    ledger_state_t *st = ledger_state_new(self->store);
+    if (!st)
+        return LEDGER_E_NOMEM;
+    int rc = ledger_data_get(st, id, out);
+    ledger_state_destroy(&st);
+    return rc;
+}

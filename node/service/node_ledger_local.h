@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "ledger/ledger_contract.h"
+#include "ledger/ledger_data.h"
 #include "node/service/node_ledger.h"
 #include "proto/proto_err.h"
 
@@ -37,6 +38,16 @@ bool node_ledger_local_syncing(node_ledger_t *self);
  *  NULL) saying why. */
 int node_ledger_local_submit(node_ledger_t *self, const uint8_t *tx, size_t len, uint8_t *txid,
                              const char **why) PROTO_WUR;
+
+/*  The committed data record ID into *OUT: LEDGER_OK, LEDGER_E_NOT_FOUND or a store
+ *  error. */
+int node_ledger_local_data(node_ledger_t *self, const uint8_t id[static 32],
+                           ledger_data_t *out) PROTO_WUR;
+
+/*  A read-only view of the committed state (ledger_state.h, ledger_data.h reads) for the
+ *  loop thread; the caller destroys it (ledger_state_destroy) before returning to the
+ *  loop. NULL when out of memory. */
+ledger_state_t *node_ledger_local_state(node_ledger_t *self);
 
 /*  The committed registration of enclave ID into *OUT: LEDGER_OK, LEDGER_E_NOT_FOUND or a
  *  store error. */

@@ -414,6 +414,30 @@ def check_auto(net, st):
     return True
 
 
+def check_withdraw(net, st):
+    """owner1 withdraws its donated record: the runner drops it from the training enclave
+    (DROP, in its log), the audit trail ends with WITHDRAWN, and it cannot be donated
+    again."""
+    o1 = st["owners"]["owner1"]
+    c = o1["node"].cli("data", "withdraw", o1["data"], "--wait", WAIT_S)
+    expect(c.returncode == 0, "withdraw: %r" % c)
+    needle = ("dropped withdrawn data %s..." % o1["data"][:16]).encode()
+
+    def dropped():
+        with open(st["runner"].log_path, "rb") as f:
+            return needle in f.read()
+    wait_for(dropped, timeout=HEIGHT_TIMEOUT, interval=0.3,
+             what="the runner drops the withdrawn record from its training enclave")
+    c = o1["node"].cli("audit", o1["data"])
+    uses = [u["use"] for u in (c.json if isinstance(c.json, list) else c.json.get("uses", []))]
+    expect(c.returncode == 0 and uses[-1] == "WITHDRAWN", "audit after withdraw: %r" % c)
+    c = donate(o1["node"], st["spec"], "--data", o1["data"])
+    expect(c.returncode != 0, "donating a withdrawn record: %r" % c)
+    print("  owner1 withdrew: the training enclave dropped it; audit %s; donating it again "
+          "is refused" % ", ".join(uses))
+    return True
+
+
 def check_canary(net, st):
     """After the whole flow (three donations, sealed and keyed, through the runner), the
     canary of the owners' files is in no file under the test's directory but the originals:
@@ -455,6 +479,7 @@ def main():
                   check_donate),
                  ("an audit of the enclave lets the owner who requires one donate", check_audit),
                  ("--auto-donate donates by itself", check_auto),
+                 ("a withdrawn record is dropped by the enclave and refused", check_withdraw),
                  ("canary: the donated files are in no datadir and no log", check_canary))
         for what, fn in steps:
             if r.check(what, fn, net, st) is None:
