@@ -19,7 +19,7 @@
 /* A chunk's own fields (array, kind, fetch id, error, total, offset, bin32 header) fit in
    this; SEND_MAX + this must fit one unicast payload. */
 #define CHUNK_OVERHEAD 64u
-_Static_assert(NODE_DATA_FETCH_SEND_MAX + CHUNK_OVERHEAD <= P2P_PAYLOAD_MAX,
+_Static_assert(NODE_DATA_FETCH_SEND_MAX + CHUNK_OVERHEAD <= P2P_UNICAST_MAX,
                "a chunk must fit one unicast payload");
 _Static_assert(NODE_DATA_FETCH_SEND_MAX <= NODE_DATA_FETCH_CHUNK_MAX, "send within the codec");
 

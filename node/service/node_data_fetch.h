@@ -62,9 +62,9 @@
 #define NODE_DATA_FETCH_CHUNK_MAX (512u * 1024u)
 /* Largest blob a transfer may carry (ENCLAVE_WIRE_MAX_BLOB: one enclave request). */
 #define NODE_DATA_FETCH_TOTAL_MAX (16u * 1024u * 1024u - 4096u)
-/* Bytes a server puts in one DATA_CHUNK at most (fits one unicast payload of 250 KiB with
-   the message's own fields), and what a fetcher asks for per chunk. */
-#define NODE_DATA_FETCH_SEND_MAX (240u * 1024u)
+/* Bytes a server puts in one DATA_CHUNK at most (fits one unicast payload, P2P_UNICAST_MAX,
+   with the message's own fields), and what a fetcher asks for per chunk. */
+#define NODE_DATA_FETCH_SEND_MAX NODE_DATA_FETCH_CHUNK_MAX
 /* Serving bounds. */
 #define NODE_DATA_FETCH_SERVE_PER_PEER 4
 #define NODE_DATA_FETCH_SERVE_MAX 32

@@ -71,12 +71,14 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
 /*  Relays the encoded enclave request REQ (LEN bytes, borrowed) to the running enclave
  *  whose current id is ID, and returns the encoded answer in *ANS (malloc'd, caller frees,
  *  *ANS_LEN bytes; an enclave's refusal is an ERROR answer, not a failure). The request
- *  is decoded strictly first and only PING, VALIDATE_SEALED, DONATE, STATS, DROP and
- *  QUERY are relayed: INIT is the host's, and plaintext VALIDATE would put the owner's
- *  data in the runner. The sealed bytes are passed on as they are: the runner never
- *  opens them. 0, NODE_E_NO_ENCLAVE (no running enclave with that id here),
- *  NODE_E_PARAMS (a refused type, a request that does not decode), or enclave_host_call's transport
- * code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT, ...). */
+ *  is decoded strictly first and only the types enclave_wire_req_relayable allows are
+ *  relayed (PING, VALIDATE_SEALED, DONATE, DONATE_KEYED, STATS, DROP, QUERY): INIT is the
+ *  host's, and plaintext VALIDATE would put the owner's data in the runner. The sealed
+ *  bytes are passed on as they are: the runner never opens them. 0, NODE_E_NO_ENCLAVE (no
+ *  running enclave with that id here), NODE_E_PARAMS (a refused type, a request that does
+ *  not decode), or enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT,
+ *  ...). A receipt for a donation makes the runner remember its data id, so that a
+ *  withdrawal committed later is dropped from that enclave (DROP). */
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err,
                        size_t err_cap) PROTO_WUR;

@@ -8,11 +8,19 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "node/app/node_app.h"
 #include "node/app/node_config.h"
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_params.h"
+#include "enclave/enclave_blob.h"
+#include "enclave/enclave_wire.h"
+#include "ledger/ledger_data.h"
+#include "node/service/node_data.h"
+#include "node/service/node_data_fetch.h"
 #include "node/service/node_enclave.h"
+#include "node/service/node_ledger_local.h"
 #include "p2p/p2p_node.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
@@ -42,10 +50,27 @@ typedef struct {
     int code;                 /* CALL_FAILED: the genie code of the failure */
     node_enclave_relay_cb cb; /* a service's call: told once when it finishes (NULL: none) */
     void *cb_ctx;
+    bool keyed;               /* a DONATE_KEYED without its blob: the runner fetches... */
+    uint8_t blob_address[32]; /* ...this blob of our store, and only this one, from us */
 } s_call_t;
+
+/*  Runner side: a keyed donation waiting for the owner's blob (node_data_fetch). */
+typedef struct {
+    bool used;
+    uint8_t from[32];    /* the caller (the data owner's node), who serves the blob */
+    uint64_t call_id;    /* its call */
+    uint8_t enclave[32]; /* the enclave asked */
+    uint8_t *req;        /* the request as it came (without the blob) */
+    size_t req_len;
+    struct node_enclave_relay_t *relay;
+} s_keyed_t;
+
+#define KEYED_MAX 8 /* keyed donations fetching their blob at once on a runner */
 
 struct node_enclave_relay_t {
     node_app_t *app;
+    node_data_fetch_t *fetch; /* blobs: served from our store, fetched for our enclaves */
+    s_keyed_t keyed[KEYED_MAX];
     s_call_t calls[NODE_ENCLAVE_RELAY_CALLS];
     uint64_t next_id;
     int timer; /* checks waiting calls for timeouts; -1 until the first waits */
@@ -58,88 +83,37 @@ static uint64_t s_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* ---------------------------------------------------------------- messages */
+/* ---------------------------------------------------------------- blob fetch io */
 
-int node_enclave_call_encode(const node_enclave_call_msg_t *m, uint8_t **out, size_t *out_len)
+static int s_fetch_send(void *ctx, const uint8_t peer[32], uint32_t kind, const uint8_t *data,
+                        size_t len)
 {
-    if (m->req_len > NODE_ENCLAVE_RELAY_REQ_MAX)
-        return PROTO_E_TOO_BIG;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    proto_wr_array(&w, 4);
-    proto_wr_uint(&w, PROTO_MSG_ENCLAVE_CALL);
-    proto_wr_uint(&w, m->call_id);
-    proto_wr_bin(&w, m->enclave_id, 32);
-    proto_wr_bin(&w, m->req, m->req_len);
-    *out = proto_wr_take(&w, out_len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    node_enclave_relay_t *self = ctx;
+    p2p_node_t *p2p = node_app_p2p(self->app);
+    char why[128];
+    return p2p && p2p_node_send(p2p, peer, kind, data, len, why, sizeof why) != 0 ? 0
+                                                                                  : NODE_E_CONNECT;
 }
 
-int node_enclave_answer_encode(const node_enclave_answer_msg_t *m, uint8_t **out, size_t *out_len)
+static int s_fetch_get_blob(void *ctx, const uint8_t address[32], uint8_t **blob, size_t *len)
 {
-    size_t mlen = strnlen(m->msg, sizeof m->msg);
-    if (m->ans_len > NODE_ENCLAVE_RELAY_ANS_MAX || m->error > ERR_MAX ||
-        mlen > NODE_ENCLAVE_RELAY_MSG_MAX)
-        return PROTO_E_TOO_BIG;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    proto_wr_array(&w, 5);
-    proto_wr_uint(&w, PROTO_MSG_ENCLAVE_ANSWER);
-    proto_wr_uint(&w, m->call_id);
-    proto_wr_uint(&w, m->error);
-    proto_wr_bin(&w, m->ans, m->ans_len);
-    proto_wr_str(&w, m->msg, mlen);
-    *out = proto_wr_take(&w, out_len);
-    proto_wr_free(&w);
-    return *out ? PROTO_OK : PROTO_E_NOMEM;
+    node_enclave_relay_t *self = ctx;
+    node_data_t *data = node_app_data(self->app);
+    return data ? node_data_blob(data, address, blob, len) : NODE_E_NOT_FOUND;
 }
 
-int node_enclave_call_decode(const uint8_t *buf, size_t len, node_enclave_call_msg_t *out)
+/*  A peer may fetch a blob of our store only while we wait for its answer to our keyed
+ *  donation of exactly that blob. */
+static bool s_fetch_allow(void *ctx, const uint8_t peer[32], const uint8_t address[32])
 {
-    memset(out, 0, sizeof *out);
-    proto_rd_t r;
-    proto_rd_init(&r, buf, len);
-    uint64_t type = 0;
-    int rc = proto_rd_array_exact(&r, 4);
-    if (rc == PROTO_OK)
-        rc = proto_rd_uint(&r, PROTO_MSG_ENCLAVE_CALL, &type);
-    if (rc == PROTO_OK && type != PROTO_MSG_ENCLAVE_CALL)
-        rc = PROTO_E_INVALID;
-    if (rc == PROTO_OK)
-        rc = proto_rd_uint(&r, UINT64_MAX, &out->call_id);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin_exact(&r, 32, out->enclave_id);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin(&r, NODE_ENCLAVE_RELAY_REQ_MAX, &out->req, &out->req_len);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&r);
-    return rc;
-}
-
-int node_enclave_answer_decode(const uint8_t *buf, size_t len, node_enclave_answer_msg_t *out)
-{
-    memset(out, 0, sizeof *out);
-    proto_rd_t r;
-    proto_rd_init(&r, buf, len);
-    uint64_t type = 0, error = 0;
-    int rc = proto_rd_array_exact(&r, 5);
-    if (rc == PROTO_OK)
-        rc = proto_rd_uint(&r, PROTO_MSG_ENCLAVE_ANSWER, &type);
-    if (rc == PROTO_OK && type != PROTO_MSG_ENCLAVE_ANSWER)
-        rc = PROTO_E_INVALID;
-    if (rc == PROTO_OK)
-        rc = proto_rd_uint(&r, UINT64_MAX, &out->call_id);
-    if (rc == PROTO_OK)
-        rc = proto_rd_uint(&r, ERR_MAX, &error);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin(&r, NODE_ENCLAVE_RELAY_ANS_MAX, &out->ans, &out->ans_len);
-    if (rc == PROTO_OK)
-        rc = proto_rd_str_copy(&r, out->msg, sizeof out->msg);
-    if (rc == PROTO_OK)
-        rc = proto_rd_finish(&r);
-    out->error = (uint32_t)error;
-    return rc;
+    node_enclave_relay_t *self = ctx;
+    for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
+        const s_call_t *c = &self->calls[i];
+        if (c->state == CALL_PENDING && c->keyed && memcmp(c->runner, peer, 32) == 0 &&
+            memcmp(c->blob_address, address, 32) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -152,6 +126,12 @@ node_enclave_relay_t *node_enclave_relay_new(node_app_t *app)
     self->app = app;
     self->next_id = 1;
     self->timer = -1;
+    node_data_fetch_io_t io = {
+        .send = s_fetch_send, .get_blob = s_fetch_get_blob, .allow = s_fetch_allow, .ctx = self};
+    if (!(self->fetch = node_data_fetch_new(&io))) {
+        free(self);
+        return NULL;
+    }
     return self;
 }
 
@@ -169,6 +149,9 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p)
     node_enclave_relay_t *self = *self_p;
     if (self->timer >= 0 && node_app_loop(self->app))
         zloop_timer_end(node_app_loop(self->app), self->timer);
+    node_data_fetch_destroy(&self->fetch); /* its callbacks answer nothing: no p2p by now */
+    for (size_t i = 0; i < KEYED_MAX; i++)
+        free(self->keyed[i].req);
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
         s_call_free(&self->calls[i]);
     free(self);
@@ -177,26 +160,15 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p)
 
 /* ---------------------------------------------------------------- runner side */
 
-static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
-                      const uint8_t *data, size_t len)
+/*  Sends FROM the ENCLAVE_ANSWER to its call CALL_ID: the encoded answer ANS (RC 0) or the
+ *  failure RC with MSG. */
+static void s_answer(node_enclave_relay_t *self, const uint8_t from[static 32], uint64_t call_id,
+                     int rc, const char *msg, const uint8_t *ans, size_t ans_len)
 {
-    node_enclave_call_msg_t m;
-    if (node_enclave_call_decode(data, len, &m) != PROTO_OK) {
-        GLOG(DEBUG, NODE, "dropped a malformed enclave_call");
-        return;
-    }
     node_enclave_answer_msg_t a;
     memset(&a, 0, sizeof a);
-    a.call_id = m.call_id;
-    uint8_t *ans = NULL;
-    size_t ans_len = 0;
-    node_enclave_t *enc = node_app_enclave(self->app);
-    int rc = NODE_E_NO_ENCLAVE;
-    if (!enc)
-        snprintf(a.msg, sizeof a.msg, "this node is not an enclave runner");
-    else
-        rc = node_enclave_relay(enc, m.enclave_id, m.req, m.req_len, &ans, &ans_len, a.msg,
-                                sizeof a.msg);
+    a.call_id = call_id;
+    snprintf(a.msg, sizeof a.msg, "%s", msg ? msg : "");
     if (rc == 0 && ans_len > NODE_ENCLAVE_RELAY_ANS_MAX) {
         rc = NODE_E_FAILED;
         snprintf(a.msg, sizeof a.msg, "the enclave's answer is too large to relay");
@@ -204,6 +176,7 @@ static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
     if (rc == 0) {
         a.ans = ans;
         a.ans_len = ans_len;
+        a.msg[0] = '\0';
     } else {
         a.error = (uint32_t)(rc < 0 && rc >= -(int)ERR_MAX ? -rc : -NODE_E_FAILED);
     }
@@ -215,7 +188,121 @@ static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
         p2p_node_send(p2p, from, PROTO_MSG_ENCLAVE_ANSWER, out, out_len, err, sizeof err) == 0)
         GLOG(DEBUG, NODE, "cannot answer an enclave_call: %s", err);
     free(out);
+}
+
+/*  Relays REQ to the local enclave ID and answers FROM's call CALL_ID. */
+static void s_relay_answer(node_enclave_relay_t *self, const uint8_t from[static 32],
+                           uint64_t call_id, const uint8_t id[static 32], const uint8_t *req,
+                           size_t len)
+{
+    uint8_t *ans = NULL;
+    size_t ans_len = 0;
+    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1] = "";
+    node_enclave_t *enc = node_app_enclave(self->app);
+    int rc = NODE_E_NO_ENCLAVE;
+    if (!enc)
+        snprintf(msg, sizeof msg, "this node is not an enclave runner");
+    else
+        rc = node_enclave_relay(enc, id, req, len, &ans, &ans_len, msg, sizeof msg);
+    s_answer(self, from, call_id, rc, msg, ans, ans_len);
     free(ans);
+}
+
+/*  A keyed donation's blob arrived from the owner (or did not): the request is completed
+ *  with it and relayed. */
+static void s_keyed_done(void *ctx, int rc, const uint8_t *blob, size_t len, const char *why)
+{
+    s_keyed_t *k = ctx;
+    node_enclave_relay_t *self = k->relay;
+    enclave_req_t r;
+    uint8_t *full = NULL;
+    size_t full_len = 0;
+    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1];
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "cannot fetch the data blob from its owner: %.100s", why);
+        s_answer(self, k->from, k->call_id, rc, msg, NULL, 0);
+    } else if (enclave_wire_req_decode(k->req, k->req_len, &r) != PROTO_OK ||
+               (r.u.donate_keyed.blob = blob, r.u.donate_keyed.blob_len = len,
+                enclave_wire_req_encode(&r, &full, &full_len)) != PROTO_OK) {
+        s_answer(self, k->from, k->call_id, NODE_E_FAILED, "cannot complete the request", NULL, 0);
+    } else {
+        GLOG(INFO, NODE,
+             "keyed donation: fetched the data blob (%zu bytes of ciphertext) from "
+             "its owner's node",
+             len);
+        s_relay_answer(self, k->from, k->call_id, k->enclave, full, full_len);
+    }
+    free(full);
+    free(k->req);
+    memset(k, 0, sizeof *k);
+}
+
+/*  Timer for the blob transfers and the calls in flight, if it is not running. */
+static void s_timer_start(node_enclave_relay_t *self);
+
+/*  A DONATE_KEYED call without its blob (M, from FROM) for an enclave of this runner: the
+ *  blob the ledger registered for the data id is fetched from FROM (node_data_fetch),
+ *  then relayed (s_keyed_done). True if it was taken on (answered or under way). */
+static bool s_keyed_fetch(node_enclave_relay_t *self, const uint8_t from[static 32],
+                          const node_enclave_call_msg_t *m)
+{
+    enclave_req_t r;
+    if (!node_app_enclave(self->app) || enclave_wire_req_decode(m->req, m->req_len, &r) != 0 ||
+        r.type != ENCLAVE_REQ_DONATE_KEYED || r.u.donate_keyed.blob_len != 0)
+        return false;
+    s_keyed_t *k = NULL;
+    for (size_t i = 0; i < KEYED_MAX && !k; i++)
+        if (!self->keyed[i].used)
+            k = &self->keyed[i];
+    node_ledger_t *ledger = node_app_ledger(self->app);
+    ledger_data_t d;
+    int rc =
+        ledger ? node_ledger_local_data(ledger, r.u.donate_keyed.data_id, &d) : LEDGER_E_NOT_FOUND;
+    if (!k) {
+        s_answer(self, from, m->call_id, NODE_E_BUSY, "too many keyed donations under way", NULL,
+                 0);
+        return true;
+    }
+    if (rc != LEDGER_OK || d.status != LEDGER_DATA_ACTIVE) {
+        s_answer(self, from, m->call_id, NODE_E_NOT_FOUND,
+                 "no active data record with that id on the ledger", NULL, 0);
+        return true;
+    }
+    k->req = malloc(m->req_len);
+    if (!k->req) {
+        s_answer(self, from, m->call_id, NODE_E_FAILED, "out of memory", NULL, 0);
+        return true;
+    }
+    memcpy(k->req, m->req, m->req_len);
+    k->req_len = m->req_len;
+    k->used = true;
+    k->relay = self;
+    k->call_id = m->call_id;
+    memcpy(k->from, from, 32);
+    memcpy(k->enclave, m->enclave_id, 32);
+    rc = node_data_fetch_start(self->fetch, from, d.address, enclave_blob_sealed_len(NODE_DATA_MAX),
+                               0, s_now_ms(), s_keyed_done, k, NULL);
+    if (rc != 0) {
+        free(k->req);
+        memset(k, 0, sizeof *k);
+        s_answer(self, from, m->call_id, rc, "cannot fetch the data blob from its owner", NULL, 0);
+        return true;
+    }
+    s_timer_start(self);
+    return true;
+}
+
+static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
+                      const uint8_t *data, size_t len)
+{
+    node_enclave_call_msg_t m;
+    if (node_enclave_call_decode(data, len, &m) != PROTO_OK) {
+        GLOG(DEBUG, NODE, "dropped a malformed enclave_call");
+        return;
+    }
+    if (s_keyed_fetch(self, from, &m))
+        return;
+    s_relay_answer(self, from, m.call_id, m.enclave_id, m.req, m.req_len);
 }
 
 /* ---------------------------------------------------------------- caller side */
@@ -310,6 +397,13 @@ void node_enclave_relay_on_unicast(void *ctx, const uint8_t from[static 32], uin
                                    const uint8_t *data, size_t len)
 {
     node_enclave_relay_t *self = ctx;
+    if (kind == PROTO_MSG_DATA_FETCH || kind == PROTO_MSG_DATA_CHUNK) {
+        if (node_data_fetch_on_unicast(self->fetch, from, kind, data, len, s_now_ms()) != 0)
+            GLOG(DEBUG, NODE, "dropped a malformed %s", proto_msgtype_name(kind));
+        if (node_data_fetch_busy(self->fetch))
+            s_timer_start(self);
+        return;
+    }
     if (kind == PROTO_MSG_ENCLAVE_CALL)
         s_on_call(self, from, data, len);
     else if (kind == PROTO_MSG_ENCLAVE_ANSWER) {
@@ -353,6 +447,9 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
     node_enclave_relay_t *self = arg;
     s_calls_check(self);
+    node_data_fetch_tick(self->fetch, s_now_ms());
+    if (node_data_fetch_busy(self->fetch))
+        return 0;
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
         if (self->calls[i].state == CALL_PENDING)
             return 0;
@@ -456,6 +553,45 @@ static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32]
     return 0;
 }
 
+/*  If REQ is a keyed donation without its blob of a record in our store, *FULL (malloc'd)
+ *  is the request with the blob. 0, or -1 (not such a request, or the blob is not here). */
+static int s_fill_blob(node_enclave_relay_t *self, const uint8_t *req, size_t len, uint8_t **full,
+                       size_t *full_len)
+{
+    enclave_req_t r;
+    node_data_t *data = node_app_data(self->app);
+    uint8_t key[32], salt[32], address[32], *blob = NULL;
+    size_t blob_len = 0;
+    int rc = -1;
+    if (data && enclave_wire_req_decode(req, len, &r) == PROTO_OK &&
+        r.type == ENCLAVE_REQ_DONATE_KEYED && r.u.donate_keyed.blob_len == 0 &&
+        node_data_secrets(data, r.u.donate_keyed.data_id, key, salt, address) == 0 &&
+        node_data_blob(data, address, &blob, &blob_len) == 0) {
+        r.u.donate_keyed.blob = blob;
+        r.u.donate_keyed.blob_len = blob_len;
+        rc = enclave_wire_req_encode(&r, full, full_len) == PROTO_OK ? 0 : -1;
+    }
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(salt, sizeof salt);
+    free(blob);
+    return rc;
+}
+
+/*  If REQ is a keyed donation without its blob, SLOT's runner may fetch that blob of our
+ *  store while the call waits (s_fetch_allow). */
+static void s_call_keyed(node_enclave_relay_t *self, s_call_t *slot, const uint8_t *req, size_t len)
+{
+    enclave_req_t r;
+    node_data_t *data = node_app_data(self->app);
+    uint8_t key[32], salt[32];
+    if (data && enclave_wire_req_decode(req, len, &r) == PROTO_OK &&
+        r.type == ENCLAVE_REQ_DONATE_KEYED && r.u.donate_keyed.blob_len == 0 &&
+        node_data_secrets(data, r.u.donate_keyed.data_id, key, salt, slot->blob_address) == 0)
+        slot->keyed = true;
+    sodium_memzero(key, sizeof key);
+    sodium_memzero(salt, sizeof salt);
+}
+
 int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id[static 32],
                             const uint8_t *req, size_t len, const uint8_t *runner,
                             node_enclave_relay_cb cb, void *ctx, char *err, size_t cap)
@@ -465,10 +601,15 @@ int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id
                               NODE_ENCLAVE_RELAY_REQ_MAX);
     node_enclave_t *enc = node_app_enclave(self->app);
     if (enc && !runner) {
-        uint8_t *ans = NULL;
-        size_t ans_len = 0;
+        uint8_t *ans = NULL, *full = NULL;
+        size_t ans_len = 0, full_len = 0;
         char msg[256] = "";
+        if (s_fill_blob(self, req, len, &full, &full_len) == 0) {
+            req = full; /* a keyed donation to an enclave of ours: our own blob */
+            len = full_len;
+        }
         int rc = node_enclave_relay(enc, enclave_id, req, len, &ans, &ans_len, msg, sizeof msg);
+        free(full);
         if (rc != NODE_E_NO_ENCLAVE) { /* this node runs it: answered now */
             cb(ctx, rc, rc == 0 ? ans : NULL, rc == 0 ? ans_len : 0, msg);
             free(ans);
@@ -480,6 +621,7 @@ int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id
     if (rc == 0) {
         slot->cb = cb;
         slot->cb_ctx = ctx;
+        s_call_keyed(self, slot, req, len);
     }
     return rc;
 }

@@ -18,6 +18,12 @@
  *  calls in flight per runner and NODE_ENCLAVE_RELAY_CALLS in all; a call not answered in
  *  NODE_ENCLAVE_RELAY_TIMEOUT_MS fails with "timeout".
  *
+ *  Keyed donations (enclave_wire's DONATE_KEYED sent without its blob): the runner reads
+ *  the data record's blob address from its ledger and fetches the blob from the calling
+ *  node (node_data_fetch.h, unicast kinds 67 / 68), then relays the completed request. A
+ *  node serves a blob of its store only to the runner of a keyed call it is waiting on,
+ *  and only that blob; a call to an enclave of this node gets the blob filled in here.
+ *
  *  RPC methods (every node):
  *    enclave_call {enclave: hex32, request: hex, runner?: node id hex}
  *        -> {answer: hex} when this node runs the enclave (relayed at once), else
@@ -40,7 +46,8 @@
 typedef struct node_app_t node_app_t;
 typedef struct node_enclave_relay_t node_enclave_relay_t;
 
-#define NODE_ENCLAVE_RELAY_REQ_MAX (1024u * 1024u - 8u * 1024u)
+#define NODE_ENCLAVE_RELAY_REQ_MAX                                                                 \
+    (1024u * 1024u - 8u * 1024u - 256u) /* P2P_UNICAST_MAX less the call's fields */
 #define NODE_ENCLAVE_RELAY_ANS_MAX (15u * 1024u)
 #define NODE_ENCLAVE_RELAY_MSG_MAX 160u
 #define NODE_ENCLAVE_RELAY_PEER_MAX 8

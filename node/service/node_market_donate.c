@@ -255,10 +255,16 @@ static int s_request_keyed(node_app_t *app, node_data_t *data, const proto_key_t
         proto_err_fail(why, cap, rc, "cannot make the key grant: %s", proto_err_str(rc));
         goto out;
     }
+    /* the blob is not sent: the runner fetches it from this node's store (its address is
+       the registered one) while the call waits; an enclave of this node gets it filled in
+       by the relay */
     if ((rc = node_data_blob(data, address, &blob, &blob_len)) != 0) {
         proto_err_fail(why, cap, rc, "cannot read the stored blob: %s", proto_err_str(rc));
         goto out;
     }
+    free(blob);
+    blob = NULL;
+    blob_len = 0;
     if ((rc = node_account_nonce(app, &nonce, msg, sizeof msg)) != 0) {
         proto_err_fail(why, cap, rc, "cannot read the account's nonce: %s", msg);
         goto out;

@@ -115,7 +115,8 @@ static void s_on_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind
             node_ledger_on_unicast(self->ledger, from, data, len);
         return;
     }
-    if (kind == PROTO_MSG_ENCLAVE_CALL || kind == PROTO_MSG_ENCLAVE_ANSWER) {
+    if (kind == PROTO_MSG_ENCLAVE_CALL || kind == PROTO_MSG_ENCLAVE_ANSWER ||
+        kind == PROTO_MSG_DATA_FETCH || kind == PROTO_MSG_DATA_CHUNK) {
         if (self->enclave_fn)
             self->enclave_fn(self->enclave_ctx, from, kind, data, len);
         return;

@@ -383,6 +383,9 @@ def check_audit(net, st):
     uses = [u["use"] for u in (c.json if isinstance(c.json, list) else c.json.get("uses", []))]
     expect(c.returncode == 0 and uses == ["VALIDATED", "KEY_AUTHORIZED", "DONATED"],
            "owner3 audit: %r" % c)
+    with open(st["runner"].log_path, "rb") as f:  # the runner fetched the blob from owner3
+        expect(b"keyed donation: fetched the data blob" in f.read(),
+               "the runner's log does not show the blob fetch")
     print("  after one audit, owner3 matches (%s) and donated by key authorization (%s)" %
           (got["row"]["why"], ", ".join(uses)))
     return True

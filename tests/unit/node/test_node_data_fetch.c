@@ -5,8 +5,8 @@
  *  re-encode to the same bytes; every truncation, a trailing byte and the other kind are
  *  refused; max 0 or over 512 KiB, a chunk outside the blob, an empty chunk before the end,
  *  an error with a body, a total over the bound are refused by decoder and encoder.
- *  For the transfer: a real 1,000 KiB enclave_blob is fetched in 5 chunks of at most
- *  240 KiB and arrives byte for byte (and an empty blob and a one-chunk blob too); the
+ *  For the transfer: a real 1,000 KiB enclave_blob is fetched in 2 chunks of at most
+ *  512 KiB and arrives byte for byte (and an empty blob and a one-chunk blob too); the
  *  owner forgets the transfer after its last byte. Refused: a blob the owner does not
  *  hold and one its ALLOW refuses (NODE_E_NOT_FOUND), a store file that does not hash to
  *  its address (NODE_E_NOT_FOUND); from a lying owner (hand-made chunks): a wrong content
@@ -344,13 +344,13 @@ static void test_transfer(void)
     CHECK(node_data_fetch_busy(runner.nf));
     CHECK_EQ(r.calls, 0); /* never from inside start */
     size_t msgs = s_pump(&net, 1000);
-    CHECK_EQ(msgs, (size_t)10); /* 5 fetches, 5 chunks of <= 240 KiB */
+    CHECK_EQ(msgs, (size_t)4); /* 2 fetches, 2 chunks of <= 512 KiB */
     CHECK_EQ(r.calls, 1);
     CHECK_EQ(r.rc, 0);
     CHECK(r.len == blen && r.blob && memcmp(r.blob, blob, blen) == 0);
     node_data_fetch_stats_t st;
     node_data_fetch_stats(owner.nf, &st);
-    CHECK(st.serving == 0 && st.chunks_served == 5);
+    CHECK(st.serving == 0 && st.chunks_served == 2);
     node_data_fetch_stats(runner.nf, &st);
     CHECK_EQ(st.fetching, (size_t)0);
     CHECK(!node_data_fetch_busy(runner.nf) && !node_data_fetch_busy(owner.nf));
