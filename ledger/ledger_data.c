@@ -225,24 +225,29 @@ int ledger_data_get(ledger_state_t *st, const uint8_t id[static 32], ledger_data
     return LEDGER_OK;
 }
 
-int ledger_data_list(ledger_state_t *st, const uint8_t owner[static 32], ledger_data_t **out,
-                     size_t *n)
+/*  The records listed under the directory KEY (KLEN bytes, at most MAX ids) read one by
+ *  one with GET (CTX passed on) into a new array *OUT of *N elements of ELEM bytes. An id
+ *  whose record is missing means the state is corrupt. */
+typedef int (*s_get_fn)(ledger_state_t *st, const void *ctx, const uint8_t id[static 32],
+                        void *out);
+
+static int s_read_all(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, size_t elem,
+                      s_get_fn get, const void *ctx, void **out, size_t *n)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *ids = NULL;
+    uint8_t *ids = NULL;
     size_t count = 0;
     *out = NULL;
     *n = 0;
-    ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, owner);
-    int rc = ledger_data_ids(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, &ids, &count);
+    int rc = ledger_data_ids(st, key, klen, max, &ids, &count);
     if (rc != LEDGER_OK || count == 0)
         return rc;
-    ledger_data_t *list = calloc(count, sizeof *list);
+    uint8_t *list = calloc(count, elem);
     if (!list) {
         free(ids);
         return LEDGER_E_NOMEM;
     }
     for (size_t i = 0; i < count && rc == LEDGER_OK; i++)
-        rc = ledger_data_get(st, ids + i * 32, &list[i]);
+        rc = get(st, ctx, ids + i * 32, list + i * elem);
     free(ids);
     if (rc != LEDGER_OK) {
         free(list);
@@ -251,6 +256,21 @@ int ledger_data_list(ledger_state_t *st, const uint8_t owner[static 32], ledger_
     *out = list;
     *n = count;
     return LEDGER_OK;
+}
+
+static int s_get_data(ledger_state_t *st, const void *ctx, const uint8_t id[static 32], void *out)
+{
+    (void)ctx;
+    return ledger_data_get(st, id, out);
+}
+
+int ledger_data_list(ledger_state_t *st, const uint8_t owner[static 32], ledger_data_t **out,
+                     size_t *n)
+{
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
+    ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, owner);
+    return s_read_all(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, sizeof **out, s_get_data,
+                      NULL, (void **)out, n);
 }
 
 int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_t use,
@@ -533,31 +553,17 @@ int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec
     return rc;
 }
 
+static int s_get_spec(ledger_state_t *st, const void *ctx, const uint8_t id[static 32], void *out)
+{
+    (void)ctx;
+    return ledger_spec_get(st, id, out);
+}
+
 int ledger_spec_list(ledger_state_t *st, ledger_spec_t **out, size_t *n)
 {
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
-    uint8_t *ids = NULL;
-    size_t count = 0;
-    *out = NULL;
-    *n = 0;
-    int rc = ledger_data_ids(st, key, sizeof key, LEDGER_SPECS_MAX, &ids, &count);
-    if (rc != LEDGER_OK || count == 0)
-        return rc;
-    ledger_spec_t *list = calloc(count, sizeof *list);
-    if (!list) {
-        free(ids);
-        return LEDGER_E_NOMEM;
-    }
-    for (size_t i = 0; i < count && rc == LEDGER_OK; i++)
-        rc = ledger_spec_get(st, ids + i * 32, &list[i]);
-    free(ids);
-    if (rc != LEDGER_OK) {
-        free(list);
-        return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
-    }
-    *out = list;
-    *n = count;
-    return LEDGER_OK;
+    return s_read_all(st, key, sizeof key, LEDGER_SPECS_MAX, sizeof **out, s_get_spec, NULL,
+                      (void **)out, n);
 }
 
 /* ------------------------------------------------------------ donors and grants */
@@ -597,32 +603,18 @@ int ledger_donor_get(ledger_state_t *st, const uint8_t spec_id[static 32],
     return LEDGER_OK;
 }
 
+static int s_get_donor(ledger_state_t *st, const void *ctx, const uint8_t id[static 32], void *out)
+{
+    return ledger_donor_get(st, ctx, id, out);
+}
+
 int ledger_donor_list(ledger_state_t *st, const uint8_t spec_id[static 32], ledger_donor_t **out,
                       size_t *n)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *ids = NULL;
-    size_t count = 0;
-    *out = NULL;
-    *n = 0;
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, spec_id);
-    int rc = ledger_data_ids(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &ids, &count);
-    if (rc != LEDGER_OK || count == 0)
-        return rc;
-    ledger_donor_t *list = calloc(count, sizeof *list);
-    if (!list) {
-        free(ids);
-        return LEDGER_E_NOMEM;
-    }
-    for (size_t i = 0; i < count && rc == LEDGER_OK; i++)
-        rc = ledger_donor_get(st, spec_id, ids + i * 32, &list[i]);
-    free(ids);
-    if (rc != LEDGER_OK) {
-        free(list);
-        return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
-    }
-    *out = list;
-    *n = count;
-    return LEDGER_OK;
+    return s_read_all(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, sizeof **out, s_get_donor,
+                      spec_id, (void **)out, n);
 }
 
 int ledger_key_grant_put(ledger_state_t *st, const uint8_t data_id[static 32],
