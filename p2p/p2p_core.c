@@ -21,8 +21,8 @@ void p2p_params_default(p2p_params_t *p)
 {
     *p = (p2p_params_t){.target_degree = 8,
                         .max_links = 32,
-                        .flood_max = 6,
-                        .mesh_degree = 5,
+                        .flood_max = 4,
+                        .mesh_degree = 3,
                         .room_min_links = 3,
                         .table_capacity = 1024,
                         .seen_capacity = 65536,
