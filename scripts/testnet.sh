@@ -62,8 +62,8 @@ node_id() { g "$1" --json status | json 'd["node_id"]'; }
 wait_ready() { # wait_ready I
   for _ in $(seq 1 300); do
     [ -f "$TESTNET_DIR/node$1/rpc.addr" ] && g "$1" status >/dev/null 2>&1 && return 0
-    if ! kill -0 "$(cat "$TESTNET_DIR/node$1/pid" 2>/dev/null || echo 0)" 2>/dev/null; then
-      tail -n 5 "$TESTNET_DIR/node$1/node.log" >&2 || true
+    if ! running "$(cat "$TESTNET_DIR/node$1/pid" 2>/dev/null || echo 0)"; then
+      tail -n 5 "$TESTNET_DIR/node$1/node.out" "$TESTNET_DIR/node$1/node.log" >&2 || true
       die "node $1 exited during start-up"
     fi
     sleep 0.1
@@ -119,7 +119,9 @@ start_node() { # start_node I SEED: starts node I in the background (its datadir
               --genesis "$gen/genesis.json"
               --log-file "$dir/node.log" --log-level "${LOG_LEVEL:-info}")
   [ -n "$seed" ] && args+=(--peer "$seed")
-  "$NODE" "${args[@]}" &
+  # its own stdout and stderr go to a file: a node must not hold the script's output open
+  # (`scripts/testnet.sh up | tee` would never end)
+  "$NODE" "${args[@]}" >>"$dir/node.out" 2>&1 </dev/null &
   echo $! > "$dir/pid"
 }
 
@@ -129,7 +131,7 @@ up() {
   build
   if [ -d "$TESTNET_DIR" ] && [ "$(count_nodes)" -gt 0 ]; then
     for d in "$TESTNET_DIR"/node*; do
-      if [ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null; then
+      if [ -f "$d/pid" ] && running "$(cat "$d/pid")"; then
         die "a testnet is already running in $TESTNET_DIR (scripts/testnet.sh down first)"
       fi
     done
@@ -199,18 +201,31 @@ status() { # every node's row at once (each takes a few CLI calls), printed in o
   rm -rf "$tmp"
 }
 
-down() {
+# running PID: a genie-node process that has not exited (a zombie no one reaps yet, as
+# after KEEP=1 once the script is gone, has exited; a pid reused by another program is not ours)
+running() {
+  local st
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "${st%% *}" != Z ] && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null | grep -q genie-node
+}
+
+down() { # TERM to every node at once; KILL what is still running 5 s later
   [ -d "$TESTNET_DIR" ] || return 0
+  local d pid left
+  local -a pids=()
   for d in "$TESTNET_DIR"/node*; do
     [ -f "$d/pid" ] || continue
-    local pid; pid=$(cat "$d/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -f "$d/pid"
+    pid=$(cat "$d/pid")
+    if running "$pid"; then kill -TERM "$pid" 2>/dev/null && pids+=("$pid"); fi
   done
+  for _ in $(seq 1 50); do
+    left=0
+    for pid in "${pids[@]}"; do running "$pid" && left=1; done
+    [ "$left" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do running "$pid" && kill -KILL "$pid" 2>/dev/null; done
+  rm -f "$TESTNET_DIR"/node*/pid
   say "testnet stopped"
 }
 
