@@ -293,7 +293,6 @@ enclaves() {
   for kind in validation training; do g 4 enclave spawn "$kind"; done
   wait_until 60 "both enclaves to register" enclaves_registered
   g 4 enclave local
-  val=$(g 4 --json enclave local | json '[e["id"] for e in d if e["kind"] == "validation"][0]')
   tr=$(g 4 --json enclave local | json '[e["id"] for e in d if e["kind"] == "training"][0]')
   meas=$(g 4 --json enclave local | json '[e["measurement"] for e in d if e["kind"] == "training"][0]')
   reg_height=$(g 4 --json enclave local | json 'max(e["registered_height"] for e in d)')
@@ -326,14 +325,13 @@ trainer() {
 owners() {
   say "genie-cohort makes synthetic 23andMe genomes for the three data owners (no real person's data); each gets a unique canary line"
   "$BUILD_DIR/genie-cohort" --out "$TESTNET_DIR/cohort" --samples 3 --snps 300 --23andme --seed 15 >/dev/null
-  local -a files
-  mapfile -t files < <(ls "$TESTNET_DIR"/cohort/23andme/*.txt | sort)
+  local -a files=("$TESTNET_DIR"/cohort/23andme/*.txt) # sorted by the glob
   [ "${#files[@]}" -ge 3 ] || die "genie-cohort made ${#files[@]} genomes, not 3"
   CANARY="GENIE-DEMO-CANARY-$$-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-  mkdir -p -m 0700 "$TESTNET_DIR/originals" # the owners' own files, outside every datadir
+  mkdir -m 0700 "$TESTNET_DIR/originals" # the owners' own files, outside every datadir
   local i k=0 out f
   for i in $OWNERS; do
-    f=$TESTNET_DIR/originals/$(owner_name "$i" | tr A-Z a-z)-genome.txt
+    f=$TESTNET_DIR/originals/$(owner_name "$i" | tr '[:upper:]' '[:lower:]')-genome.txt
     { head -n 1 "${files[$k]}"; echo "# $CANARY-$i"; tail -n +2 "${files[$k]}"; } > "$f"
     k=$((k + 1))
     say "node $i ($(owner_name "$i"), --role data-owner) adds $(basename "$f"): sealed to the validation enclave through node 4, checked, encrypted into node $i's own store; the ledger gets a salted commitment, the signed report and the ciphertext's address (genie data add)"
@@ -450,7 +448,7 @@ demo() {
     printf 'node %s: %s at height %s; account %s... balance %s\n' "$i" "$(json 'd["status"]' <<<"$st")" \
       "$(json 'd.get("height")' <<<"$st")" "${to:0:16}" "$(g "$i" --json account "$to" | json 'd["balance"]')"
   done
-  local val tr meas reg_height SPEC DATA_6 DATA_7 DATA_8 CANARY
+  local tr meas reg_height SPEC DATA_6 DATA_7 DATA_8 CANARY
   enclaves "$to"
   trainer
   owners
