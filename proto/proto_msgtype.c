@@ -12,7 +12,7 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_NODES, "nodes", 48 * KIB},
     {PROTO_MSG_PEERS, "peers", 96 * KIB},
     {PROTO_MSG_GOSSIP, "gossip", 256 * KIB},
-    {PROTO_MSG_UNICAST, "unicast", 256 * KIB},
+    {PROTO_MSG_UNICAST, "unicast", 1 * MIB},
     {PROTO_MSG_ACK, "ack", 128},
     {PROTO_MSG_SUBSCRIBE, "subscribe", 4 * KIB},
     {PROTO_MSG_IHAVE, "ihave", 10 * KIB},

@@ -46,9 +46,6 @@ _Static_assert(NODE_DATA_MAX + 32u + 1024u <= NODE_ENCLAVE_RELAY_REQ_MAX,
    a relayed call at most NODE_ENCLAVE_RELAY_TIMEOUT_MS). */
 #define ADD_DEADLINE_MS 40000
 
-/* Bytes the ENCLAVE_CALL message adds around a request (kind, call id, enclave id). */
-#define RELAY_FRAMING 64u
-
 static double s_ms(void)
 {
     struct timespec ts;
@@ -365,13 +362,13 @@ static void s_attempt(node_data_add_t *add)
             return;
         }
         char why[192];
-        if (!add->cand_local[add->at] && req_len + RELAY_FRAMING > P2P_PAYLOAD_MAX) {
+        if (!add->cand_local[add->at] && req_len > NODE_ENCLAVE_RELAY_REQ_MAX) {
             /* the relay would refuse it at p2p's unicast bound: say so */
             free(req);
             snprintf(add->last_why, sizeof add->last_why,
                      "the sealed file (%zu bytes) is over what one p2p unicast carries (%u "
                      "bytes): a file this large validates only in an enclave of this node",
-                     req_len, P2P_PAYLOAD_MAX);
+                     req_len, NODE_ENCLAVE_RELAY_REQ_MAX);
             continue;
         }
         add->t_sent = s_ms();
