@@ -190,18 +190,11 @@ static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t e
         return rc;
     }
     uint8_t key[LEDGER_DATA_KEY1_LEN];
-    size_t n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, tx->from);
-    rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the owner's records";
-        return rc;
-    }
-    if (n >= LEDGER_DATA_PER_OWNER_MAX) {
-        *why = "the owner has registered the most records an account may";
-        return LEDGER_E_DATA_RULE;
-    }
-    return LEDGER_OK;
+    return ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX,
+                                 LEDGER_DATA_PER_OWNER_MAX, "cannot read the owner's records",
+                                 "the owner has registered the most records an account may", why,
+                                 NULL);
 }
 
 int ledger_contract_data_register_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
