@@ -80,9 +80,8 @@ int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], 
     return LEDGER_OK;
 }
 
-/* The record ID owned by FROM (LEDGER_E_DATA_RULE when missing or someone else's). */
-static int s_owned(ledger_state_t *st, const uint8_t id[static 32], const uint8_t from[static 32],
-                   ledger_data_t *d, const char **why)
+int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
+                      const uint8_t from[static 32], ledger_data_t *d, const char **why)
 {
     int rc = ledger_data_get(st, id, d);
     if (rc == LEDGER_E_NOT_FOUND) {
@@ -269,7 +268,7 @@ int ledger_contract_data_withdraw_check(const ledger_tx_t *tx, const char **why)
 static int s_withdraw_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_data_t *d,
                             const char **why)
 {
-    int rc = s_owned(st, tx->body.data_withdraw.data_id, tx->from, d, why);
+    int rc = ledger_data_owned(st, tx->body.data_withdraw.data_id, tx->from, d, why);
     if (rc == LEDGER_OK && d->status != LEDGER_DATA_ACTIVE) {
         *why = "data record already withdrawn";
         rc = LEDGER_E_DATA_RULE;
@@ -369,7 +368,7 @@ static int s_consent_rules(ledger_state_t *st, const ledger_tx_t *tx, const char
     ledger_data_t d;
     if (memcmp(id, s_zero, 32) == 0)
         return LEDGER_OK;
-    return s_owned(st, id, tx->from, &d, why);
+    return ledger_data_owned(st, id, tx->from, &d, why);
 }
 
 int ledger_contract_consent_set_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)

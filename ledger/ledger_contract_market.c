@@ -75,19 +75,9 @@ static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t
 static int s_active_owned(ledger_state_t *st, const uint8_t id[static 32],
                           const uint8_t from[static 32], ledger_data_t *d, const char **why)
 {
-    int rc = ledger_data_get(st, id, d);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such data record";
-        return LEDGER_E_DATA_RULE;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the data record";
+    int rc = ledger_data_owned(st, id, from, d, why);
+    if (rc != LEDGER_OK)
         return rc;
-    }
-    if (memcmp(d->owner, from, 32) != 0) {
-        *why = "sender does not own the data record";
-        return LEDGER_E_DATA_RULE;
-    }
     if (d->status != LEDGER_DATA_ACTIVE) {
         *why = "data record withdrawn";
         return LEDGER_E_DATA_RULE;

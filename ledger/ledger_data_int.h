@@ -98,6 +98,10 @@ int ledger_key_grant_put(ledger_state_t *st, const uint8_t data_id[static 32],
  *  into *E; else CODE (or a store error) with *WHY. */
 int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], uint32_t kind,
                                int code, ledger_enclave_t *e, const char **why) PROTO_WUR;
+/*  Record ID, owned by FROM, into *D (any status); else LEDGER_E_DATA_RULE (missing, or
+ *  someone else's) or a store error, with *WHY. */
+int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
+                      const uint8_t from[static 32], ledger_data_t *d, const char **why) PROTO_WUR;
 /*  Sets TX's chain id, nonce and type and signs it with KEY (ledger_tx_sign's result). */
 uint8_t *ledger_data_sign(ledger_tx_t *tx, const proto_key_t *key,
                           const uint8_t chain_id[static 32], uint64_t nonce, uint32_t type,
