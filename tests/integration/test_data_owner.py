@@ -43,8 +43,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           start_fresh, wait_for, wait_heights, Runner)
+from genie_testlib import (LedgerNet, Node, attest_certify, expect, parse_args,  # noqa: E402
+                           place_key, run_cli, start_fresh, wait_for, wait_heights, Runner)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -64,10 +64,7 @@ def runner_node(net, st, name, roles):
     c = node.cli("enclave", "platform")
     expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
     cert = os.path.join(r.tmp, name + ".cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform",
-                           c.json["platform_pk"], "--runner", name, "--account",
-                           st["runner_id"], "--days", "30", "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
+    attest_certify(r, st["as_key"], c.json["platform_pk"], name, st["runner_id"], cert)
     c = node.cli("enclave", "cert-install", cert)
     expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
     c = node.cli("enclave", "spawn", "validation")
@@ -87,15 +84,7 @@ def runner_node(net, st, name, roles):
 
 
 def check_testnet(net, st):
-    r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    st["as_key"] = c.json["attestation_key"]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    with open(net.genesis) as f:
-        st["runner_id"] = json.load(f)["authorities"][0]
+    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
     st["runner"], st["val"], st["val_height"] = runner_node(net, st, "runner", "enclave-runner")
     print("  validation enclave %s... registered at height %d" %
           (st["val"][:16], st["val_height"]))
