@@ -184,12 +184,6 @@ int main(int argc, char **argv)
     free(csv);
     free(data);
     free(t);
-    const char *files[] = {"platform.key", "platform.cert"};
-    for (size_t i = 0; i < 2; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    bench_platform_remove(dir);
     return 0;
 }

@@ -1,6 +1,7 @@
 /*  bench_enclave_util: what the enclave benchmarks that run real genie-enclave processes
  *  share (bench_enclave, bench_enclave_keyed): the clocks, p50/p99 of a sample, and a
- *  simulated platform certified by a fresh test attestation service. Header-only. */
+ *  simulated platform certified by a fresh test attestation service, and its directory
+ *  removed afterwards. Header-only. */
 #ifndef GENIE_BENCH_ENCLAVE_UTIL_H
 #define GENIE_BENCH_ENCLAVE_UTIL_H
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "enclave/enclave_platform.h"
 #include "proto/proto_attest.h"
@@ -74,6 +76,19 @@ fail:
     enclave_platform_destroy(&plat);
     proto_key_destroy(as);
     return NULL;
+}
+
+/* Removes the platform directory DIR that bench_platform used (its key and certificate,
+   then DIR itself), best effort. */
+static inline void bench_platform_remove(const char *dir)
+{
+    const char *files[] = {"platform.key", "platform.cert"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
 }
 
 #endif
