@@ -578,6 +578,21 @@ class LedgerNet:
         return as_key, account
 
 
+def run_ledger_steps(name, steps, argv=None):
+    """The main of a test that runs named checks on one ledger testnet: parses the
+    arguments, then runs each (what, fn) of STEPS as Runner.check(what, fn, net, st) with
+    one LedgerNet and one state dict, stopping at the first that fails; exits with the
+    Runner's status."""
+    args = parse_args(argv)
+    with Runner(name, args) as r:
+        net = LedgerNet(r)
+        st = {}
+        for what, fn in steps:
+            if r.check(what, fn, net, st) is None:
+                break
+    sys.exit(r.exit_code())
+
+
 def attest_certify(r, as_key, platform_pk, runner, account, out):
     """`genie attest certify`: the attestation service's key file AS_KEY certifies
     PLATFORM_PK for runner name RUNNER and runner ACCOUNT for 30 days, into the file OUT.

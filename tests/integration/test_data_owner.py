@@ -43,8 +43,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, attest_certify, expect, parse_args,  # noqa: E402
-                           place_key, run_cli, start_fresh, wait_for, wait_heights, Runner)
+from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
+                           run_ledger_steps, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -365,24 +365,21 @@ def check_canary(net, st):
     return True
 
 
+STEPS = (
+    ("a testnet with a registered validation enclave", check_testnet),
+    ("data add validates, encrypts and registers a genotype file", check_add),
+    ("data list and data show", check_list_show),
+    ("consent set, show and revoke; deny by default", check_consent),
+    ("data withdraw and the audit trail", check_withdraw_audit),
+    ("bad files and arguments are refused with a reason", check_bad_input),
+    ("larger files through the runner", check_larger),
+    ("a runner that is also a data owner validates locally", check_local_enclave),
+    ("canary: the plaintext is in no datadir and no log", check_canary),
+)
+
+
 def main():
-    args = parse_args()
-    with Runner("test_data_owner", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a testnet with a registered validation enclave", check_testnet),
-                 ("data add validates, encrypts and registers a genotype file", check_add),
-                 ("data list and data show", check_list_show),
-                 ("consent set, show and revoke; deny by default", check_consent),
-                 ("data withdraw and the audit trail", check_withdraw_audit),
-                 ("bad files and arguments are refused with a reason", check_bad_input),
-                 ("larger files through the runner", check_larger),
-                 ("a runner that is also a data owner validates locally", check_local_enclave),
-                 ("canary: the plaintext is in no datadir and no log", check_canary))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+    run_ledger_steps("test_data_owner", STEPS)
 
 
 if __name__ == "__main__":

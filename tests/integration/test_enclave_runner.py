@@ -40,8 +40,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, attest_certify, expect, parse_args,  # noqa: E402
-                           place_key, start_fresh, wait_for, wait_heights, Runner)
+from genie_testlib import (Node, attest_certify, expect, place_key,  # noqa: E402
+                           run_ledger_steps, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -252,23 +252,19 @@ def check_stop(net, st):
     return True
 
 
+STEPS = (
+    ("a 1-authority testnet with an attestation service", check_start),
+    ("a runner's platform key is made, certified and installed", check_runner_platform),
+    ("spawned enclaves of each kind register automatically", check_spawn_register),
+    ("a killed enclave is restarted and re-registered", check_restart),
+    ("a data owner validates and donates through the runner", check_data_owner),
+    ("the runner relays sealed bytes only", check_sealed_only),
+    ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop),
+)
+
+
 def main():
-    args = parse_args()
-    with Runner("test_enclave_runner", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a 1-authority testnet with an attestation service", check_start),
-                 ("a runner's platform key is made, certified and installed",
-                  check_runner_platform),
-                 ("spawned enclaves of each kind register automatically", check_spawn_register),
-                 ("a killed enclave is restarted and re-registered", check_restart),
-                 ("a data owner validates and donates through the runner", check_data_owner),
-                 ("the runner relays sealed bytes only", check_sealed_only),
-                 ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+    run_ledger_steps("test_enclave_runner", STEPS)
 
 
 if __name__ == "__main__":
