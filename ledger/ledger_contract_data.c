@@ -80,9 +80,8 @@ int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], 
     return LEDGER_OK;
 }
 
-/* The record ID owned by FROM (LEDGER_E_DATA_RULE when missing or someone else's). */
-static int s_owned(ledger_state_t *st, const uint8_t id[static 32], const uint8_t from[static 32],
-                   ledger_data_t *d, const char **why)
+int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
+                      const uint8_t from[static 32], ledger_data_t *d, const char **why)
 {
     int rc = ledger_data_get(st, id, d);
     if (rc == LEDGER_E_NOT_FOUND) {
@@ -190,18 +189,11 @@ static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t e
         return rc;
     }
     uint8_t key[LEDGER_DATA_KEY1_LEN];
-    size_t n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, tx->from);
-    rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the owner's records";
-        return rc;
-    }
-    if (n >= LEDGER_DATA_PER_OWNER_MAX) {
-        *why = "the owner has registered the most records an account may";
-        return LEDGER_E_DATA_RULE;
-    }
-    return LEDGER_OK;
+    return ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX,
+                                 LEDGER_DATA_PER_OWNER_MAX, "cannot read the owner's records",
+                                 "the owner has registered the most records an account may", why,
+                                 NULL);
 }
 
 int ledger_contract_data_register_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
@@ -276,7 +268,7 @@ int ledger_contract_data_withdraw_check(const ledger_tx_t *tx, const char **why)
 static int s_withdraw_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_data_t *d,
                             const char **why)
 {
-    int rc = s_owned(st, tx->body.data_withdraw.data_id, tx->from, d, why);
+    int rc = ledger_data_owned(st, tx->body.data_withdraw.data_id, tx->from, d, why);
     if (rc == LEDGER_OK && d->status != LEDGER_DATA_ACTIVE) {
         *why = "data record already withdrawn";
         rc = LEDGER_E_DATA_RULE;
@@ -376,7 +368,7 @@ static int s_consent_rules(ledger_state_t *st, const ledger_tx_t *tx, const char
     ledger_data_t d;
     if (memcmp(id, s_zero, 32) == 0)
         return LEDGER_OK;
-    return s_owned(st, id, tx->from, &d, why);
+    return ledger_data_owned(st, id, tx->from, &d, why);
 }
 
 int ledger_contract_consent_set_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)

@@ -51,18 +51,10 @@
 static int s_trail_room(ledger_state_t *st, const uint8_t id[static 32], const char **why)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN];
-    size_t n = 0;
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
-    int rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DATA_USES_MAX, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the audit trail";
-        return rc;
-    }
-    if (n + 1 >= LEDGER_DATA_USES_MAX) {
-        *why = "the record's audit trail is full";
-        return LEDGER_E_DATA_RULE;
-    }
-    return LEDGER_OK;
+    return ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_USES_MAX,
+                                 LEDGER_DATA_USES_MAX - 1, "cannot read the audit trail",
+                                 "the record's audit trail is full", why, NULL);
 }
 
 /* The spec ID into *S (LEDGER_E_DATA_RULE when there is none). */
@@ -83,19 +75,9 @@ static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t
 static int s_active_owned(ledger_state_t *st, const uint8_t id[static 32],
                           const uint8_t from[static 32], ledger_data_t *d, const char **why)
 {
-    int rc = ledger_data_get(st, id, d);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such data record";
-        return LEDGER_E_DATA_RULE;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the data record";
+    int rc = ledger_data_owned(st, id, from, d, why);
+    if (rc != LEDGER_OK)
         return rc;
-    }
-    if (memcmp(d->owner, from, 32) != 0) {
-        *why = "sender does not own the data record";
-        return LEDGER_E_DATA_RULE;
-    }
     if (d->status != LEDGER_DATA_ACTIVE) {
         *why = "data record withdrawn";
         return LEDGER_E_DATA_RULE;
@@ -286,23 +268,18 @@ static int s_spec_register_rules(ledger_state_t *st, const ledger_tx_t *tx, cons
 {
     ledger_trainer_t t;
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
-    size_t n = 0;
+    const char *read_why = "cannot read the trainers or specs";
     int rc = ledger_trainer_get(st, tx->from, &t);
     if (rc == LEDGER_E_NOT_FOUND) {
         *why = "sender is not a registered trainer";
         return LEDGER_E_NOT_TRAINER;
     }
-    if (rc == LEDGER_OK)
-        rc = ledger_data_list_count(st, key, sizeof key, LEDGER_SPECS_MAX, &n);
     if (rc != LEDGER_OK) {
-        *why = "cannot read the trainers or specs";
+        *why = read_why;
         return rc;
     }
-    if (n >= LEDGER_SPECS_MAX) {
-        *why = "the spec registry is full";
-        return LEDGER_E_DATA_RULE;
-    }
-    return LEDGER_OK;
+    return ledger_data_list_room(st, key, sizeof key, LEDGER_SPECS_MAX, LEDGER_SPECS_MAX, read_why,
+                                 "the spec registry is full", why, NULL);
 }
 
 int ledger_contract_spec_register_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)

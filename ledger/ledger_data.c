@@ -131,6 +131,25 @@ static int s_list_all(ledger_state_t *st, const uint8_t *key, size_t klen, size_
     return LEDGER_OK;
 }
 
+int ledger_data_list_room(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                          size_t room, const char *read_why, const char *full_why, const char **why,
+                          size_t *n)
+{
+    size_t count = 0;
+    int rc = ledger_data_list_count(st, key, klen, max, &count);
+    if (n)
+        *n = count;
+    if (rc != LEDGER_OK) {
+        *why = read_why;
+        return rc;
+    }
+    if (count >= room) {
+        *why = full_why;
+        return LEDGER_E_DATA_RULE;
+    }
+    return LEDGER_OK;
+}
+
 /* Appends REC (LEN bytes) to the list at KEY unless it holds ROOM (<= MAX) entries. */
 static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
                          size_t room, const uint8_t *rec, size_t len, const char *full_why,
@@ -138,15 +157,10 @@ static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, si
 {
     uint8_t ekey[LEDGER_KEY_MAX], cnt[4];
     size_t n = 0;
-    int rc = ledger_data_list_count(st, key, klen, max, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the ledger state";
+    int rc = ledger_data_list_room(st, key, klen, max, room, "cannot read the ledger state",
+                                   full_why, why, &n);
+    if (rc != LEDGER_OK)
         return rc;
-    }
-    if (n >= room) {
-        *why = full_why;
-        return LEDGER_E_DATA_RULE;
-    }
     s_entry_key(ekey, key, klen, (uint32_t)n);
     proto_be32_put(cnt, (uint32_t)(n + 1));
     rc = ledger_state_put(st, ekey, klen + 4, rec, len);
@@ -321,6 +335,43 @@ int ledger_data_uses(ledger_state_t *st, const uint8_t id[static 32], ledger_use
     return LEDGER_OK;
 }
 
+/* ------------------------------------------------------------ msgpack records */
+
+/* Stores what W wrote under KEY (LEDGER_E_NOMEM if W failed), then frees W. */
+static int s_put_written(ledger_state_t *st, const uint8_t *key, size_t klen, proto_wr_t *w)
+{
+    size_t len;
+    const uint8_t *data = proto_wr_data(w, &len);
+    int rc = data ? ledger_state_put(st, key, klen, data, len) : LEDGER_E_NOMEM;
+    proto_wr_free(w);
+    return rc;
+}
+
+/* Reads the record at KEY with READ into OUT (SIZE bytes, zeroed first); nothing may follow
+   it. LEDGER_E_NOT_FOUND, a store error, or LEDGER_E_CORRUPT (OUT zeroed) when READ or the
+   finish check fails. */
+static int s_get_read(ledger_state_t *st, const uint8_t *key, size_t klen,
+                      int (*read)(proto_rd_t *r, void *out), void *out, size_t size)
+{
+    uint8_t *val;
+    size_t vlen;
+    memset(out, 0, size);
+    int rc = ledger_state_get(st, key, klen, &val, &vlen);
+    if (rc != LEDGER_OK)
+        return rc;
+    proto_rd_t r;
+    proto_rd_init(&r, val, vlen);
+    int prc = read(&r, out);
+    if (prc == PROTO_OK)
+        prc = proto_rd_finish(&r);
+    free(val);
+    if (prc != PROTO_OK) {
+        memset(out, 0, size);
+        return LEDGER_E_CORRUPT;
+    }
+    return LEDGER_OK;
+}
+
 /* ------------------------------------------------------------ consents */
 
 static void s_wr_names(proto_wr_t *w, const ledger_names_t *names)
@@ -346,14 +397,8 @@ int ledger_consent_put(ledger_state_t *st, const ledger_consent_t *c)
     for (uint32_t i = 0; i < c->n_auditors; i++)
         proto_wr_bin(&w, c->auditors[i], 32);
     proto_wr_uint(&w, c->height);
-    size_t len;
-    const uint8_t *data = proto_wr_data(&w, &len);
-    int rc = LEDGER_E_NOMEM;
     ledger_data_key2(key, LEDGER_KEY_CONSENT, c->owner, c->data_id);
-    if (data)
-        rc = ledger_state_put(st, key, sizeof key, data, len);
-    proto_wr_free(&w);
-    return rc;
+    return s_put_written(st, key, sizeof key, &w);
 }
 
 static int s_rd_names(proto_rd_t *r, ledger_names_t *names)
@@ -362,48 +407,42 @@ static int s_rd_names(proto_rd_t *r, ledger_names_t *names)
                           &names->n);
 }
 
+static int s_consent_read(proto_rd_t *r, void *out)
+{
+    ledger_consent_t *c = out;
+    uint64_t eps = 0, audits = 0;
+    int prc = proto_rd_array_exact(r, 8);
+    if (prc == PROTO_OK)
+        prc = s_rd_names(r, &c->allow_types);
+    if (prc == PROTO_OK)
+        prc = s_rd_names(r, &c->allow_purposes);
+    if (prc == PROTO_OK)
+        prc = s_rd_names(r, &c->deny_types);
+    if (prc == PROTO_OK)
+        prc = s_rd_names(r, &c->deny_purposes);
+    if (prc == PROTO_OK)
+        prc = proto_rd_uint(r, UINT32_MAX, &eps);
+    if (prc == PROTO_OK)
+        prc = proto_rd_uint(r, UINT32_MAX, &audits);
+    if (prc == PROTO_OK)
+        prc = ledger_rd_bin32s(r, LEDGER_CONSENT_LIST_MAX, c->auditors, &c->n_auditors);
+    if (prc == PROTO_OK)
+        prc = proto_rd_uint(r, UINT64_MAX, &c->height);
+    c->max_epsilon_milli = (uint32_t)eps;
+    c->min_audits = (uint32_t)audits;
+    return prc;
+}
+
 int ledger_consent_get(ledger_state_t *st, const uint8_t owner[static 32],
                        const uint8_t data_id[static 32], ledger_consent_t *out)
 {
-    uint8_t key[LEDGER_DATA_KEY2_LEN], *val;
-    size_t vlen;
-    uint64_t eps = 0, audits = 0, height = 0;
-    memset(out, 0, sizeof *out);
+    uint8_t key[LEDGER_DATA_KEY2_LEN];
     ledger_data_key2(key, LEDGER_KEY_CONSENT, owner, data_id);
-    int rc = ledger_state_get(st, key, sizeof key, &val, &vlen);
+    int rc = s_get_read(st, key, sizeof key, s_consent_read, out, sizeof *out);
     if (rc != LEDGER_OK)
         return rc;
-    proto_rd_t r;
-    proto_rd_init(&r, val, vlen);
-    int prc = proto_rd_array_exact(&r, 8);
-    if (prc == PROTO_OK)
-        prc = s_rd_names(&r, &out->allow_types);
-    if (prc == PROTO_OK)
-        prc = s_rd_names(&r, &out->allow_purposes);
-    if (prc == PROTO_OK)
-        prc = s_rd_names(&r, &out->deny_types);
-    if (prc == PROTO_OK)
-        prc = s_rd_names(&r, &out->deny_purposes);
-    if (prc == PROTO_OK)
-        prc = proto_rd_uint(&r, UINT32_MAX, &eps);
-    if (prc == PROTO_OK)
-        prc = proto_rd_uint(&r, UINT32_MAX, &audits);
-    if (prc == PROTO_OK)
-        prc = ledger_rd_bin32s(&r, LEDGER_CONSENT_LIST_MAX, out->auditors, &out->n_auditors);
-    if (prc == PROTO_OK)
-        prc = proto_rd_uint(&r, UINT64_MAX, &height);
-    if (prc == PROTO_OK)
-        prc = proto_rd_finish(&r);
-    free(val);
-    if (prc != PROTO_OK) {
-        memset(out, 0, sizeof *out);
-        return LEDGER_E_CORRUPT;
-    }
     memcpy(out->owner, owner, 32);
     memcpy(out->data_id, data_id, 32);
-    out->max_epsilon_milli = (uint32_t)eps;
-    out->min_audits = (uint32_t)audits;
-    out->height = height;
     return LEDGER_OK;
 }
 
@@ -425,39 +464,28 @@ int ledger_trainer_put(ledger_state_t *st, const ledger_trainer_t *t)
     proto_wr_array(&w, 2);
     proto_wr_str(&w, t->name, strlen(t->name));
     proto_wr_uint(&w, t->height);
-    size_t len;
-    const uint8_t *data = proto_wr_data(&w, &len);
-    int rc = LEDGER_E_NOMEM;
     ledger_data_key1(key, LEDGER_KEY_TRAINER, t->account);
-    if (data)
-        rc = ledger_state_put(st, key, sizeof key, data, len);
-    proto_wr_free(&w);
-    return rc;
+    return s_put_written(st, key, sizeof key, &w);
+}
+
+static int s_trainer_read(proto_rd_t *r, void *out)
+{
+    ledger_trainer_t *t = out;
+    int prc = proto_rd_array_exact(r, 2);
+    if (prc == PROTO_OK)
+        prc = proto_rd_str_copy(r, t->name, sizeof t->name);
+    if (prc == PROTO_OK)
+        prc = proto_rd_uint(r, UINT64_MAX, &t->height);
+    return prc;
 }
 
 int ledger_trainer_get(ledger_state_t *st, const uint8_t account[static 32], ledger_trainer_t *out)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val;
-    size_t vlen;
-    memset(out, 0, sizeof *out);
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
     ledger_data_key1(key, LEDGER_KEY_TRAINER, account);
-    int rc = ledger_state_get(st, key, sizeof key, &val, &vlen);
+    int rc = s_get_read(st, key, sizeof key, s_trainer_read, out, sizeof *out);
     if (rc != LEDGER_OK)
         return rc;
-    proto_rd_t r;
-    proto_rd_init(&r, val, vlen);
-    int prc = proto_rd_array_exact(&r, 2);
-    if (prc == PROTO_OK)
-        prc = proto_rd_str_copy(&r, out->name, sizeof out->name);
-    if (prc == PROTO_OK)
-        prc = proto_rd_uint(&r, UINT64_MAX, &out->height);
-    if (prc == PROTO_OK)
-        prc = proto_rd_finish(&r);
-    free(val);
-    if (prc != PROTO_OK) {
-        memset(out, 0, sizeof *out);
-        return LEDGER_E_CORRUPT;
-    }
     memcpy(out->account, account, 32);
     return LEDGER_OK;
 }
@@ -486,18 +514,13 @@ int ledger_spec_put(ledger_state_t *st, const ledger_spec_t *s)
     proto_wr_uint(&w, s->share_trainer_bp);
     proto_wr_uint(&w, s->share_runner_bp);
     proto_wr_uint(&w, s->height);
-    size_t len;
-    const uint8_t *data = proto_wr_data(&w, &len);
-    int rc = LEDGER_E_NOMEM;
     ledger_data_key1(key, LEDGER_KEY_SPEC, s->id);
-    if (data)
-        rc = ledger_state_put(st, key, sizeof key, data, len);
-    proto_wr_free(&w);
-    return rc;
+    return s_put_written(st, key, sizeof key, &w);
 }
 
-static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
+static int s_spec_read(proto_rd_t *r, void *out)
 {
+    ledger_spec_t *s = out;
     uint64_t v[8] = {0};
     int rc = proto_rd_array_exact(r, 14);
     if (rc == PROTO_OK)
@@ -529,23 +552,12 @@ static int s_spec_read(proto_rd_t *r, ledger_spec_t *s)
 
 int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *out)
 {
-    uint8_t key[LEDGER_DATA_KEY1_LEN], *val;
-    size_t vlen, n = 0;
-    memset(out, 0, sizeof *out);
+    uint8_t key[LEDGER_DATA_KEY1_LEN];
+    size_t n = 0;
     ledger_data_key1(key, LEDGER_KEY_SPEC, id);
-    int rc = ledger_state_get(st, key, sizeof key, &val, &vlen);
+    int rc = s_get_read(st, key, sizeof key, s_spec_read, out, sizeof *out);
     if (rc != LEDGER_OK)
         return rc;
-    proto_rd_t r;
-    proto_rd_init(&r, val, vlen);
-    int prc = s_spec_read(&r, out);
-    if (prc == PROTO_OK)
-        prc = proto_rd_finish(&r);
-    free(val);
-    if (prc != PROTO_OK) {
-        memset(out, 0, sizeof *out);
-        return LEDGER_E_CORRUPT;
-    }
     memcpy(out->id, id, 32);
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, id);
     rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &n);

@@ -56,6 +56,12 @@ int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out);
  *  The length of the list at KEY into *N (0 when absent); LEDGER_E_CORRUPT past MAX. */
 int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
                            size_t *n) PROTO_WUR;
+/*  LEDGER_OK if the list at KEY (length at most MAX) holds fewer than ROOM entries; else
+ *  LEDGER_E_DATA_RULE with *WHY = FULL_WHY, or a store error (LEDGER_E_CORRUPT past MAX)
+ *  with *WHY = READ_WHY. Its length into *N when N is not NULL (0 on a store error). */
+int ledger_data_list_room(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
+                          size_t room, const char *read_why, const char *full_why, const char **why,
+                          size_t *n) PROTO_WUR;
 /*  The 32-byte id list at KEY: *IDS (malloc'd, NULL when empty) of *N. LEDGER_E_CORRUPT if
  *  its length is past MAX or an entry is missing or not 32 bytes. */
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
@@ -92,6 +98,10 @@ int ledger_key_grant_put(ledger_state_t *st, const uint8_t data_id[static 32],
  *  into *E; else CODE (or a store error) with *WHY. */
 int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], uint32_t kind,
                                int code, ledger_enclave_t *e, const char **why) PROTO_WUR;
+/*  Record ID, owned by FROM, into *D (any status); else LEDGER_E_DATA_RULE (missing, or
+ *  someone else's) or a store error, with *WHY. */
+int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
+                      const uint8_t from[static 32], ledger_data_t *d, const char **why) PROTO_WUR;
 /*  Sets TX's chain id, nonce and type and signs it with KEY (ledger_tx_sign's result). */
 uint8_t *ledger_data_sign(ledger_tx_t *tx, const proto_key_t *key,
                           const uint8_t chain_id[static 32], uint64_t nonce, uint32_t type,

@@ -18,35 +18,7 @@
    (UTF-8 validity is the reader's job on decode and checked here on issue). */
 static bool s_name_ok(const char *name, size_t len)
 {
-    if (len == 0 || len > PROTO_ATTEST_RUNNER_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-/* True if S (LEN bytes) is valid UTF-8 (the proto reader's rule, applied on issue). */
-static bool s_utf8_ok(const char *s, size_t len)
-{
-    proto_wr_t w;
-    proto_wr_init(&w);
-    proto_wr_str(&w, s, len);
-    size_t n;
-    const uint8_t *p = proto_wr_data(&w, &n);
-    bool ok = false;
-    if (p) {
-        proto_rd_t r;
-        const char *q;
-        size_t qlen;
-        proto_rd_init(&r, p, n);
-        ok = proto_rd_str(&r, PROTO_ATTEST_RUNNER_NAME_MAX, &q, &qlen) == PROTO_OK &&
-             proto_rd_finish(&r) == PROTO_OK;
-    }
-    proto_wr_free(&w);
-    return ok;
+    return len > 0 && len <= PROTO_ATTEST_RUNNER_NAME_MAX && proto_codec_no_controls(name, len);
 }
 
 static void s_write_signed_part(proto_wr_t *w, const proto_attest_cert_t *c, uint32_t n)
@@ -63,15 +35,9 @@ static void s_write_signed_part(proto_wr_t *w, const proto_attest_cert_t *c, uin
 void proto_attest_cert_signing_hash(const proto_attest_cert_t *cert, uint8_t out[static 32])
 {
     proto_wr_t w;
-    size_t len;
     proto_wr_init(&w);
     s_write_signed_part(&w, cert, CERT_FIELDS - 1);
-    const uint8_t *data = proto_wr_data(&w, &len);
-    if (data)
-        proto_hash(CERT_DOMAIN, data, len, out);
-    else
-        memset(out, 0, 32); /* allocation failed: a hash nothing signs */
-    proto_wr_free(&w);
+    (void)proto_codec_hash(&w, CERT_DOMAIN, out); /* on failure: a hash nothing signs */
 }
 
 int proto_attest_cert_issue(const proto_key_t *as_key, const uint8_t platform_pk[static 32],
@@ -81,7 +47,8 @@ int proto_attest_cert_issue(const proto_key_t *as_key, const uint8_t platform_pk
 {
     memset(out, 0, sizeof *out);
     size_t nlen = runner_name ? strnlen(runner_name, PROTO_ATTEST_RUNNER_NAME_MAX + 1) : 0;
-    if (!runner_name || !s_name_ok(runner_name, nlen) || !s_utf8_ok(runner_name, nlen))
+    if (!runner_name || !s_name_ok(runner_name, nlen) ||
+        !proto_codec_utf8_ok(runner_name, nlen, PROTO_ATTEST_RUNNER_NAME_MAX))
         return proto_err_fail(err, err_cap, PROTO_E_INVALID,
                               "runner name must be 1..%d bytes of UTF-8 without controls",
                               PROTO_ATTEST_RUNNER_NAME_MAX);
@@ -98,17 +65,12 @@ int proto_attest_cert_issue(const proto_key_t *as_key, const uint8_t platform_pk
 
     uint8_t hash[32];
     proto_wr_t w;
-    size_t len;
     proto_wr_init(&w);
     s_write_signed_part(&w, out, CERT_FIELDS - 1);
-    const uint8_t *data = proto_wr_data(&w, &len);
-    if (!data) {
-        proto_wr_free(&w);
+    if (proto_codec_hash(&w, CERT_DOMAIN, hash) != PROTO_OK) {
         memset(out, 0, sizeof *out);
         return proto_err_fail(err, err_cap, PROTO_E_NOMEM, "out of memory");
     }
-    proto_hash(CERT_DOMAIN, data, len, hash);
-    proto_wr_free(&w);
     proto_key_sign(as_key, hash, sizeof hash, out->sig);
     return PROTO_OK;
 }
@@ -211,15 +173,9 @@ static void s_quote_write_signed(proto_wr_t *w, const proto_attest_quote_t *q, u
 void proto_attest_quote_signing_hash(const proto_attest_quote_t *q, uint8_t out[static 32])
 {
     proto_wr_t w;
-    size_t len;
     proto_wr_init(&w);
     s_quote_write_signed(&w, q, SIGNED_FIELDS);
-    const uint8_t *data = proto_wr_data(&w, &len);
-    if (data)
-        proto_hash(QUOTE_DOMAIN, data, len, out);
-    else
-        memset(out, 0, 32); /* allocation failed: a hash nothing signs */
-    proto_wr_free(&w);
+    (void)proto_codec_hash(&w, QUOTE_DOMAIN, out); /* on failure: a hash nothing signs */
 }
 
 void proto_attest_quote_write(proto_wr_t *w, const proto_attest_quote_t *q)

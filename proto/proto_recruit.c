@@ -9,43 +9,12 @@
 #define RECRUIT_DOMAIN "genie/recruitment/v1"
 #define RECRUIT_FIELDS 6
 
-/* True if S (LEN bytes) is valid UTF-8 by the proto reader's own rule (written, read back). */
-static bool s_utf8_ok(const char *s, size_t len)
-{
-    proto_wr_t w;
-    proto_wr_init(&w);
-    proto_wr_str(&w, s, len);
-    size_t n;
-    const uint8_t *p = proto_wr_data(&w, &n);
-    bool ok = false;
-    if (p) {
-        proto_rd_t rd;
-        const char *q;
-        size_t qlen;
-        proto_rd_init(&rd, p, n);
-        ok = proto_rd_str(&rd, PROTO_RECRUIT_NOTE_MAX, &q, &qlen) == PROTO_OK &&
-             proto_rd_finish(&rd) == PROTO_OK;
-    }
-    proto_wr_free(&w);
-    return ok;
-}
-
-/* No control characters (the reader already refuses NUL and bad UTF-8). */
-static bool s_note_chars_ok(const char *note, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)note[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
 bool proto_recruit_note_ok(const char *note, size_t len)
 {
     if (!note || len > PROTO_RECRUIT_NOTE_MAX)
         return false;
-    return s_note_chars_ok(note, len) && s_utf8_ok(note, len);
+    return proto_codec_no_controls(note, len) &&
+           proto_codec_utf8_ok(note, len, PROTO_RECRUIT_NOTE_MAX);
 }
 
 /* The length of R's note, or SIZE_MAX when it is not NUL-terminated in its buffer. */
@@ -72,17 +41,7 @@ static int s_hash(const proto_recruit_t *r, uint8_t out[static 32])
     proto_wr_t w;
     proto_wr_init(&w);
     s_part(&w, r, RECRUIT_FIELDS - 1);
-    size_t len;
-    const uint8_t *data = proto_wr_data(&w, &len);
-    int rc = PROTO_OK;
-    if (data) {
-        proto_hash(RECRUIT_DOMAIN, data, len, out);
-    } else {
-        memset(out, 0, 32); /* a hash nothing signs */
-        rc = PROTO_E_NOMEM;
-    }
-    proto_wr_free(&w);
-    return rc;
+    return proto_codec_hash(&w, RECRUIT_DOMAIN, out);
 }
 
 void proto_recruit_signing_hash(const proto_recruit_t *r, uint8_t out[static 32])
@@ -137,7 +96,7 @@ int proto_recruit_read(proto_rd_t *rd, proto_recruit_t *out)
         goto err;
     out->version = PROTO_RECRUIT_VERSION;
     out->time_ms = time_ms;
-    if (!s_note_chars_ok(out->note, strlen(out->note))) {
+    if (!proto_codec_no_controls(out->note, strlen(out->note))) {
         rd->err = PROTO_E_INVALID;
         goto err;
     }

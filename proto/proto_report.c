@@ -28,23 +28,6 @@ void proto_data_commit(const uint8_t salt[static 32], const uint8_t *data, size_
     sodium_memzero(&st, sizeof st); /* the state holds the salt */
 }
 
-/* Hashes the signed part W wrote under DOMAIN into OUT; PROTO_E_NOMEM (OUT zeroed) if W
-   failed. Frees W. */
-static int s_hash_part(proto_wr_t *w, const char *domain, uint8_t out[static 32])
-{
-    size_t len;
-    const uint8_t *data = proto_wr_data(w, &len);
-    int rc = PROTO_OK;
-    if (data)
-        proto_hash(domain, data, len, out);
-    else {
-        memset(out, 0, 32); /* a hash nothing signs */
-        rc = PROTO_E_NOMEM;
-    }
-    proto_wr_free(w);
-    return rc;
-}
-
 /* Signs HASH with SIGN_SK; writes the signer's public key to PK. */
 static void s_sign(const uint8_t sign_sk[static 64], const uint8_t hash[static 32],
                    uint8_t pk[static 32], uint8_t sig[static 64])
@@ -88,7 +71,7 @@ static int s_report_hash(const proto_report_t *r, uint8_t out[static 32])
     proto_wr_t w;
     proto_wr_init(&w);
     s_report_part(&w, r, REPORT_FIELDS - 1);
-    return s_hash_part(&w, REPORT_DOMAIN, out);
+    return proto_codec_hash(&w, REPORT_DOMAIN, out);
 }
 
 void proto_report_signing_hash(const proto_report_t *r, uint8_t out[static 32])
@@ -194,7 +177,7 @@ static int s_receipt_hash(const proto_receipt_t *r, uint8_t out[static 32])
     proto_wr_t w;
     proto_wr_init(&w);
     s_receipt_part(&w, r, RECEIPT_FIELDS - 1);
-    return s_hash_part(&w, RECEIPT_DOMAIN, out);
+    return proto_codec_hash(&w, RECEIPT_DOMAIN, out);
 }
 
 void proto_receipt_signing_hash(const proto_receipt_t *r, uint8_t out[static 32])

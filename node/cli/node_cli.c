@@ -559,3 +559,31 @@ int node_cli_parse_u64(const char *text, uint64_t *out)
     *out = v;
     return 0;
 }
+
+int node_cli_wait_opt(const char *text, long *wait_s)
+{
+    uint64_t v = 0;
+    *wait_s = 0;
+    if (!text)
+        return NODE_CLI_EXIT_OK;
+    if (node_cli_parse_u64(text, &v) != 0 || v < 1 || v > 3600)
+        return node_cli_usage("--wait wants seconds (1-3600)");
+    *wait_s = (long)v;
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_wait_tx(node_cli_t *cli, json_t *out, long wait_s, json_t **result)
+{
+    *result = NULL;
+    if (wait_s <= 0)
+        return NODE_CLI_EXIT_OK;
+    json_t *st = NULL;
+    int rc = node_cli_wait_committed(cli, node_cli_jstr(out, "txid"), wait_s, &st);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    json_object_set_new(out, "tx_status", json_string(node_cli_jstr(st, "status")));
+    if (json_object_get(st, "height"))
+        json_object_set(out, "tx_height", json_object_get(st, "height"));
+    *result = st;
+    return NODE_CLI_EXIT_OK;
+}

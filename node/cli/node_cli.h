@@ -125,6 +125,14 @@ int node_cli_account_key(const char *datadir, const char *from, const char *pass
 /*  Polls tx_status for TXID until it is committed or WAIT_S seconds pass; *RESULT (caller
  *  decrefs) is the last answer. Returns the exit status. node_cli_ledger.c. */
 int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result);
+/*  A --wait TEXT (NULL: no wait, 0) into *WAIT_S seconds (1..3600). Returns the exit status
+ *  (a usage line printed when TEXT is not such a number). node_cli.c. */
+int node_cli_wait_opt(const char *text, long *wait_s);
+/*  With WAIT_S > 0: waits (node_cli_wait_committed) for the tx whose "txid" OUT names and
+ *  adds its "tx_status" and, when known, "tx_height" to OUT; *RESULT (caller decrefs) is the
+ *  last tx_status answer. *RESULT is NULL when WAIT_S <= 0 or the wait failed. Returns the
+ *  exit status of the wait (committed or not). node_cli.c. */
+int node_cli_wait_tx(node_cli_t *cli, json_t *out, long wait_s, json_t **result);
 
 /* ---- command handlers (one per table row) ---- */
 

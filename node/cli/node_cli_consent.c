@@ -72,33 +72,15 @@ static int s_epsilon_milli(const char *text, uint64_t *out)
     return *out <= UINT32_MAX ? 0 : -1;
 }
 
-static int s_wait_arg(const char *text, long *out)
-{
-    uint64_t v = 0;
-    *out = 0;
-    if (text && (node_cli_parse_u64(text, &v) != 0 || v < 1 || v > 3600))
-        return node_cli_usage("--wait wants seconds (1-3600)");
-    *out = (long)v;
-    return NODE_CLI_EXIT_OK;
-}
-
 /*  Prints the {txid} answer R (stolen), after waiting WAIT_S seconds for it to commit. */
 static int s_tx_done(node_cli_t *cli, json_t *r, long wait_s)
 {
-    int rc = NODE_CLI_EXIT_OK;
-    if (wait_s > 0) {
-        json_t *st = NULL;
-        rc = node_cli_wait_committed(cli, node_cli_jstr(r, "txid"), wait_s, &st);
-        if (rc == NODE_CLI_EXIT_OK) {
-            json_object_set_new(r, "tx_status", json_string(node_cli_jstr(st, "status")));
-            if (json_object_get(st, "height"))
-                json_object_set(r, "tx_height", json_object_get(st, "height"));
-            if (strcmp(node_cli_jstr(st, "status"), "committed") != 0)
-                rc = node_cli_fail("the tx did not commit: %s %s", node_cli_jstr(st, "status"),
-                                   node_cli_jstr(st, "reason"));
-            json_decref(st);
-        }
-    }
+    json_t *st = NULL;
+    int rc = node_cli_wait_tx(cli, r, wait_s, &st);
+    if (st && strcmp(node_cli_jstr(st, "status"), "committed") != 0)
+        rc = node_cli_fail("the tx did not commit: %s %s", node_cli_jstr(st, "status"),
+                           node_cli_jstr(st, "reason"));
+    json_decref(st);
     if (node_cli_json(cli)) {
         node_cli_print_json(r);
     } else {
@@ -131,7 +113,7 @@ int node_cli_cmd_consent_set(node_cli_t *cli, int argc, char **argv)
         return NODE_CLI_EXIT_USAGE;
     uint64_t eps_milli = 0, min_audits = 0;
     long wait_s = 0;
-    if (s_data_arg(data) != NODE_CLI_EXIT_OK || s_wait_arg(wait_text, &wait_s) != 0)
+    if (s_data_arg(data) != NODE_CLI_EXIT_OK || node_cli_wait_opt(wait_text, &wait_s) != 0)
         return NODE_CLI_EXIT_USAGE;
     if (eps && s_epsilon_milli(eps, &eps_milli) != 0)
         return node_cli_usage("--max-epsilon wants a decimal number with at most 3 decimals");
@@ -233,7 +215,7 @@ int node_cli_cmd_consent_revoke(node_cli_t *cli, int argc, char **argv)
     const node_cli_opt_t opts[] = {
         {"--data", &data, NULL}, {"--wait", &wait_text, NULL}, {NULL, NULL, NULL}};
     if (node_cli_opts("consent revoke", argc, argv, opts, NULL, 0, NULL) != NODE_CLI_EXIT_OK ||
-        s_data_arg(data) != NODE_CLI_EXIT_OK || s_wait_arg(wait_text, &wait_s) != 0)
+        s_data_arg(data) != NODE_CLI_EXIT_OK || node_cli_wait_opt(wait_text, &wait_s) != 0)
         return NODE_CLI_EXIT_USAGE;
     json_t *r = NULL;
     int rc = node_cli_call(cli, "consent_revoke",

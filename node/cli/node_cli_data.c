@@ -407,38 +407,24 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- the data service */
 
-/*  --wait TEXT (may be NULL: 0) into *OUT seconds (1..3600). Exit status. */
-static int s_wait_opt(const char *text, long *out)
+/*  Prints the {txid} answer OUT (stolen), after waiting WAIT_S seconds (0: none) for it to
+ *  commit; a tx that did not commit is printed, then reported. Exit status. */
+static int s_tx_print(node_cli_t *cli, json_t *out, long wait_s)
 {
-    uint64_t v = 0;
-    *out = 0;
-    if (text && (node_cli_parse_u64(text, &v) != 0 || v < 1 || v > 3600))
-        return node_cli_usage("--wait wants seconds (1-3600)");
-    *out = (long)v;
-    return NODE_CLI_EXIT_OK;
-}
-
-/*  With WAIT_S > 0: waits for the txid in OUT to commit and adds its status and height. */
-static int s_wait_tx(node_cli_t *cli, json_t *out, long wait_s)
-{
-    if (wait_s <= 0)
-        return NODE_CLI_EXIT_OK;
     json_t *st = NULL;
-    int rc = node_cli_wait_committed(cli, node_cli_jstr(out, "txid"), wait_s, &st);
-    if (rc != NODE_CLI_EXIT_OK)
+    int rc = node_cli_wait_tx(cli, out, wait_s, &st);
+    if (rc != NODE_CLI_EXIT_OK) {
+        json_decref(out);
         return rc;
-    json_object_set_new(out, "tx_status", json_string(node_cli_jstr(st, "status")));
-    if (json_object_get(st, "height"))
-        json_object_set(out, "tx_height", json_object_get(st, "height"));
-    bool committed = strcmp(node_cli_jstr(st, "status"), "committed") == 0;
-    const char *why = node_cli_jstr(st, "reason");
-    json_decref(st);
-    if (!committed) {
-        s_print(cli, json_incref(out));
-        return strcmp(why, "-") != 0 ? node_cli_fail("the tx was refused: %s", why)
-                                     : node_cli_fail("the tx did not commit in %ld s", wait_s);
     }
-    return NODE_CLI_EXIT_OK;
+    s_print(cli, out);
+    if (st && strcmp(node_cli_jstr(st, "status"), "committed") != 0) {
+        const char *why = node_cli_jstr(st, "reason");
+        rc = strcmp(why, "-") != 0 ? node_cli_fail("the tx was refused: %s", why)
+                                   : node_cli_fail("the tx did not commit in %ld s", wait_s);
+    }
+    json_decref(st);
+    return rc;
 }
 
 /*  A 64-hex id argument. */
@@ -466,7 +452,7 @@ int node_cli_cmd_data_add(node_cli_t *cli, int argc, char **argv)
         return node_cli_usage("'data add' needs --type genotype or --type phenotype");
     if (enclave && s_id_arg("--enclave", enclave) != NODE_CLI_EXIT_OK)
         return NODE_CLI_EXIT_USAGE;
-    if (s_wait_opt(wait_text, &wait_s) != NODE_CLI_EXIT_OK)
+    if (node_cli_wait_opt(wait_text, &wait_s) != NODE_CLI_EXIT_OK)
         return NODE_CLI_EXIT_USAGE;
     char path[PATH_MAX];
     if (!realpath(file, path))
@@ -480,12 +466,7 @@ int node_cli_cmd_data_add(node_cli_t *cli, int argc, char **argv)
     int rc = node_cli_call(cli, "data_add", params, &r);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    if ((rc = s_wait_tx(cli, r, wait_s)) != NODE_CLI_EXIT_OK) {
-        json_decref(r);
-        return rc;
-    }
-    s_print(cli, r);
-    return NODE_CLI_EXIT_OK;
+    return s_tx_print(cli, r, wait_s);
 }
 
 static void s_list_print(json_t *arr)
@@ -566,16 +547,11 @@ int node_cli_cmd_data_withdraw(node_cli_t *cli, int argc, char **argv)
         return NODE_CLI_EXIT_USAGE;
     if (!id)
         return node_cli_usage("'data withdraw' needs ID");
-    if (s_id_arg("ID", id) != NODE_CLI_EXIT_OK || s_wait_opt(wait_text, &wait_s) != 0)
+    if (s_id_arg("ID", id) != NODE_CLI_EXIT_OK || node_cli_wait_opt(wait_text, &wait_s) != 0)
         return NODE_CLI_EXIT_USAGE;
     json_t *r = NULL;
     int rc = node_cli_call(cli, "data_withdraw", json_pack("{s:s}", "data_id", id), &r);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    if ((rc = s_wait_tx(cli, r, wait_s)) != NODE_CLI_EXIT_OK) {
-        json_decref(r);
-        return rc;
-    }
-    s_print(cli, r);
-    return NODE_CLI_EXIT_OK;
+    return s_tx_print(cli, r, wait_s);
 }

@@ -24,18 +24,6 @@
 
 #define KV 14
 
-static int s_wait_opt(const char *text, long *wait_s)
-{
-    uint64_t v = 0;
-    *wait_s = 0;
-    if (!text)
-        return NODE_CLI_EXIT_OK;
-    if (node_cli_parse_u64(text, &v) != 0 || v < 1 || v > 3600)
-        return node_cli_usage("--wait wants seconds (1-3600)");
-    *wait_s = (long)v;
-    return NODE_CLI_EXIT_OK;
-}
-
 /* Waits for TXID (with WAIT_S) and records its status in OUT as "status". */
 static int s_wait(node_cli_t *cli, json_t *out, const char *txid, long wait_s)
 {
@@ -77,7 +65,7 @@ int node_cli_cmd_trainer_register(node_cli_t *cli, int argc, char **argv)
     const node_cli_opt_t opts[] = {{"--wait", &wait_text, NULL}, {NULL, NULL, NULL}};
     long wait_s;
     int rc = node_cli_opts("trainer register", argc, argv, opts, &name, 1, NULL);
-    if (rc != NODE_CLI_EXIT_OK || (rc = s_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
+    if (rc != NODE_CLI_EXIT_OK || (rc = node_cli_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
         return rc;
     if (!name)
         return node_cli_usage("'trainer register' needs NAME");
@@ -160,7 +148,7 @@ int node_cli_cmd_spec_register(node_cli_t *cli, int argc, char **argv)
         {"--wait", &wait_text, NULL},    {NULL, NULL, NULL}};
     long wait_s;
     int rc = node_cli_opts("spec register", argc, argv, opts, NULL, 0, NULL);
-    if (rc != NODE_CLI_EXIT_OK || (rc = s_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
+    if (rc != NODE_CLI_EXIT_OK || (rc = node_cli_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
         return rc;
     if (!type || !purpose || !features || !label || !meas || !min_donors || !eps || !agg ||
         !price || !shares)
@@ -314,7 +302,7 @@ int node_cli_cmd_donate(node_cli_t *cli, int argc, char **argv)
                                    {NULL, NULL, NULL}};
     long wait_s;
     int rc = node_cli_opts("donate", argc, argv, opts, &offer, 1, NULL);
-    if (rc != NODE_CLI_EXIT_OK || (rc = s_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
+    if (rc != NODE_CLI_EXIT_OK || (rc = node_cli_wait_opt(wait_text, &wait_s)) != NODE_CLI_EXIT_OK)
         return rc;
     if (!offer)
         return node_cli_usage("'donate' needs OFFER (a spec id from 'genie offers')");

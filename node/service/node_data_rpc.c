@@ -232,6 +232,25 @@ static int s_nonce(node_app_t *app, uint64_t *nonce, int *code, char *err, size_
     return rc;
 }
 
+/*  Record ID from the ledger into *D; destroys *ST either way. -1 after setting the error
+ * when the ledger has no such record or the read fails. */
+static int s_record_get(ledger_state_t **st, const uint8_t id[static 32], ledger_data_t *d,
+                        int *code, char *err, size_t cap)
+{
+    int rc = ledger_data_get(*st, id, d);
+    ledger_state_destroy(st);
+    if (rc == LEDGER_E_NOT_FOUND) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                      "refused: no data record of that id on the ledger");
+        return -1;
+    }
+    if (rc != LEDGER_OK) {
+        s_ledger_fail(code, err, cap, rc);
+        return -1;
+    }
+    return 0;
+}
+
 static json_t *m_withdraw(node_app_t *app, const char *method, json_t *params, int *code, char *err,
                           size_t cap)
 {
@@ -242,16 +261,9 @@ static json_t *m_withdraw(node_app_t *app, const char *method, json_t *params, i
     uint64_t nonce = 0;
     if (node_rpc_param_id(params, "data_id", 0, id, code, err, cap) != 0)
         return NULL;
-    if (!s_begin(app, &key, &st, code, err, cap))
-        return NULL;
     ledger_data_t d;
-    int rc = ledger_data_get(st, id, &d);
-    ledger_state_destroy(&st);
-    if (rc == LEDGER_E_NOT_FOUND)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "refused: no data record of that id on the ledger");
-    if (rc != LEDGER_OK)
-        return s_ledger_fail(code, err, cap, rc);
+    if (!s_begin(app, &key, &st, code, err, cap) || s_record_get(&st, id, &d, code, err, cap) != 0)
+        return NULL;
     if (memcmp(d.owner, proto_key_public(key), 32) != 0)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "refused: the record belongs to another account");
@@ -277,6 +289,12 @@ static int s_target(json_t *params, uint8_t id[static 32], int *code, char *err,
     if (!v || json_is_null(v))
         return 0;
     return node_rpc_param_id(params, "data_id", 0, id, code, err, cap);
+}
+
+/*  "default" for the zero id (the owner's default consent), else ID in hex. */
+static json_t *s_target_json(const uint8_t id[static 32])
+{
+    return memcmp(id, s_zero, 32) == 0 ? json_string("default") : node_rpc_hex(id, 32);
 }
 
 static int s_names(json_t *params, const char *key, ledger_names_t *out, bool wildcard, int *code,
@@ -353,16 +371,12 @@ static json_t *m_consent_set(node_app_t *app, const char *method, json_t *params
     if (!s_begin(app, &key, &st, code, err, cap))
         return NULL;
     ledger_data_t d;
-    int rc = LEDGER_OK;
-    if (memcmp(c.data_id, s_zero, 32) != 0)
-        rc = ledger_data_get(st, c.data_id, &d);
-    ledger_state_destroy(&st);
-    if (rc == LEDGER_E_NOT_FOUND)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "refused: no data record of that id on the ledger");
-    if (rc != LEDGER_OK)
-        return s_ledger_fail(code, err, cap, rc);
-    if (memcmp(c.data_id, s_zero, 32) != 0 && memcmp(d.owner, proto_key_public(key), 32) != 0)
+    bool per_record = memcmp(c.data_id, s_zero, 32) != 0;
+    if (!per_record)
+        ledger_state_destroy(&st);
+    else if (s_record_get(&st, c.data_id, &d, code, err, cap) != 0)
+        return NULL;
+    if (per_record && memcmp(d.owner, proto_key_public(key), 32) != 0)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "refused: a per-record consent only for the owner's records");
     uint64_t nonce = 0;
@@ -384,8 +398,7 @@ static json_t *s_names_json(const ledger_names_t *n)
 static json_t *s_consent_json(const ledger_consent_t *c)
 {
     json_t *o = json_object();
-    bool def = memcmp(c->data_id, s_zero, 32) == 0;
-    json_object_set_new(o, "target", def ? json_string("default") : node_rpc_hex(c->data_id, 32));
+    json_object_set_new(o, "target", s_target_json(c->data_id));
     json_object_set_new(o, "allow_types", s_names_json(&c->allow_types));
     json_object_set_new(o, "allow_purposes", s_names_json(&c->allow_purposes));
     json_object_set_new(o, "deny_types", s_names_json(&c->deny_types));
@@ -420,9 +433,7 @@ static json_t *m_consent_show(node_app_t *app, const char *method, json_t *param
         out = s_consent_json(&c);
         json_object_set_new(out, "set", json_true());
     } else if (rc == LEDGER_E_NOT_FOUND) {
-        bool def = memcmp(id, s_zero, 32) == 0;
-        out = json_pack("{s:b, s:o, s:s}", "set", 0, "target",
-                        def ? json_string("default") : node_rpc_hex(id, 32), "allows",
+        out = json_pack("{s:b, s:o, s:s}", "set", 0, "target", s_target_json(id), "allows",
                         "nothing (deny by default: no consent is set)");
     } else {
         ledger_state_destroy(&st);

@@ -23,31 +23,11 @@
 #include "enclave/enclave_prog.h"
 #include "proto/proto_report.h"
 #include "proto/proto_key.h"
+#include "bench_enclave_util.h"
 
 #ifndef GENIE_ENCLAVE_EXE
 #error "GENIE_ENCLAVE_EXE must be defined by tests/CMakeLists.txt"
 #endif
-
-static double s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void s_pct(double *v, size_t n, double *p50, double *p99)
-{
-    qsort(v, n, sizeof *v, s_cmp);
-    *p50 = v[n / 2];
-    size_t i = (size_t)((double)n * 0.99);
-    *p99 = v[i >= n ? n - 1 : i];
-}
 
 static long s_rss_kib(pid_t pid)
 {
@@ -96,21 +76,9 @@ int main(int argc, char **argv)
     if (!mkdtemp(dir))
         return 1;
     char err[256] = "";
-    enclave_platform_t *plat = enclave_platform_sim_open(dir, err, sizeof err);
-    proto_key_t *as = proto_key_generate();
-    if (!plat || !as) {
-        fprintf(stderr, "bench_enclave: platform: %s\n", err);
-        return 1;
-    }
-    uint8_t pk[32], account[32] = {0};
-    enclave_platform_pubkey(plat, pk);
-    proto_attest_cert_t cert;
-    struct timespec rt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    uint64_t now = (uint64_t)rt.tv_sec * 1000u;
-    if (proto_attest_cert_issue(as, pk, "bench", account, now - 1000, now + 3600000, &cert, err,
-                                sizeof err) != 0 ||
-        enclave_platform_set_cert(plat, &cert) != 0)
+    proto_key_t *as = NULL;
+    enclave_platform_t *plat = bench_platform("bench_enclave", dir, 0, &as);
+    if (!plat)
         return 1;
     printf("bench_enclave: %s, %zu iterations per size\n", GENIE_ENCLAVE_EXE, iters);
 
@@ -118,12 +86,12 @@ int main(int argc, char **argv)
     size_t spawns = 30;
     double *t = calloc(iters > spawns ? iters : spawns, sizeof *t), p50, p99;
     for (size_t i = 0; i < spawns; i++) {
-        double t0 = s_now_us();
+        double t0 = bench_now_us();
         enclave_host_t *h = s_start(ENCLAVE_KIND_TRAINING, plat);
-        t[i] = s_now_us() - t0;
+        t[i] = bench_now_us() - t0;
         enclave_host_destroy(&h);
     }
-    s_pct(t, spawns, &p50, &p99);
+    bench_pct(t, spawns, &p50, &p99);
     printf("spawn to quote (measure, fork, fexecve, lockdown, keys, INIT, quote): p50 %.2f ms "
            "p99 %.2f ms (%zu spawns)\n",
            p50 / 1e3, p99 / 1e3, spawns);
@@ -151,16 +119,16 @@ int main(int argc, char **argv)
             enclave_ans_t ans;
             uint8_t *frame = NULL;
             size_t flen = 0;
-            double t0 = s_now_us();
+            double t0 = bench_now_us();
             int rc = enclave_host_call(val, &req, -1, &ans, &frame, &flen, err, sizeof err);
-            t[i] = s_now_us() - t0;
+            t[i] = bench_now_us() - t0;
             if (rc) {
                 fprintf(stderr, "bench_enclave: validate: %s\n", err);
                 return 1;
             }
             free(frame);
         }
-        s_pct(t, iters, &vp50, &vp99);
+        bench_pct(t, iters, &vp50, &vp99);
 
         randombytes_buf(data, sizes[s]);
         for (size_t i = 0; i < iters; i++) {
@@ -173,7 +141,7 @@ int main(int argc, char **argv)
             enclave_ans_t ans;
             uint8_t *frame = NULL, *sealed = NULL;
             size_t flen = 0, sealed_len = 0;
-            double t0 = s_now_us();
+            double t0 = bench_now_us();
             int rc = enclave_prog_donation_seal(box_pk, req.u.donate.spec_id, req.u.donate.data_id,
                                                 salt, data, sizes[s], &sealed, &sealed_len);
             req.u.donate.sealed = sealed;
@@ -185,7 +153,7 @@ int main(int argc, char **argv)
                 rc = proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, &r);
             if (rc == 0)
                 rc = proto_receipt_verify(&r, train_pk);
-            t[i] = s_now_us() - t0;
+            t[i] = bench_now_us() - t0;
             if (rc) {
                 fprintf(stderr, "bench_enclave: donate: %s (%s)\n", proto_err_str(rc), err);
                 return 1;
@@ -200,7 +168,7 @@ int main(int argc, char **argv)
             free(frame);
         }
         double dp50 = 0, dp99 = 0;
-        s_pct(t, iters, &dp50, &dp99);
+        bench_pct(t, iters, &dp50, &dp99);
         printf("%2zu kB   %8.3f / %-23.3f %8.3f / %-23.3f 58-725 ms (no SGX), 278-1,366 ms (SGX)\n",
                sizes[s] / 1024, vp50 / 1e3, vp99 / 1e3, dp50 / 1e3, dp99 / 1e3);
         if (sizes[s] == 6144)
@@ -216,12 +184,6 @@ int main(int argc, char **argv)
     free(csv);
     free(data);
     free(t);
-    const char *files[] = {"platform.key", "platform.cert"};
-    for (size_t i = 0; i < 2; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    bench_platform_remove(dir);
     return 0;
 }

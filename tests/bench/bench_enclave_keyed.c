@@ -27,38 +27,11 @@
 #include "proto/proto_attest.h"
 #include "proto/proto_key.h"
 #include "proto/proto_report.h"
+#include "bench_enclave_util.h"
 
 #ifndef GENIE_ENCLAVE_EXE
 #error "GENIE_ENCLAVE_EXE must be defined by tests/CMakeLists.txt"
 #endif
-
-static double s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void s_pct(double *v, size_t n, double *p50, double *p99)
-{
-    qsort(v, n, sizeof *v, s_cmp);
-    *p50 = v[n / 2];
-    size_t i = (size_t)((double)n * 0.99);
-    *p99 = v[i >= n ? n - 1 : i];
-}
-
-static uint64_t s_unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* One keyed donation of DATA (LEN) to H, then a DROP so the enclave's memory stays
    bounded; the donation's time in *US. 0 or the failing code. */
@@ -78,7 +51,7 @@ static int s_donate(enclave_host_t *h, const uint8_t *data, size_t len, const ui
     size_t glen = 0, flen = 0;
     enclave_ans_t ans;
     proto_receipt_t r;
-    double t0 = s_now_us();
+    double t0 = bench_now_us();
     int rc = enclave_grant_seal(q->body.box_pk, req.u.donate_keyed.spec_id,
                                 req.u.donate_keyed.data_id, salt, key, &grant, &glen);
     if (rc == 0) {
@@ -92,7 +65,7 @@ static int s_donate(enclave_host_t *h, const uint8_t *data, size_t len, const ui
                     proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, &r) != 0 ||
                     proto_receipt_verify(&r, q->body.sign_pk) != 0))
         rc = -1;
-    *us = s_now_us() - t0;
+    *us = bench_now_us() - t0;
     free(frame);
     free(grant);
     if (rc == 0) {
@@ -113,20 +86,9 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/bench_keyed.XXXXXX", err[256] = "";
     if (!mkdtemp(dir))
         return 1;
-    enclave_platform_t *plat = enclave_platform_sim_open(dir, err, sizeof err);
-    proto_key_t *as = proto_key_generate();
-    if (!plat || !as) {
-        fprintf(stderr, "bench_enclave_keyed: platform: %s\n", err);
-        return 1;
-    }
-    uint8_t pk[32], account[32];
-    enclave_platform_pubkey(plat, pk);
-    memset(account, 0xac, 32);
-    proto_attest_cert_t cert;
-    uint64_t now = s_unix_ms();
-    if (proto_attest_cert_issue(as, pk, "bench", account, now - 1000, now + 3600000, &cert, err,
-                                sizeof err) != 0 ||
-        enclave_platform_set_cert(plat, &cert) != 0)
+    proto_key_t *as = NULL;
+    enclave_platform_t *plat = bench_platform("bench_enclave_keyed", dir, 0xac, &as);
+    if (!plat)
         return 1;
     enclave_host_t *h = enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_TRAINING, plat, NULL);
     if (!h || enclave_host_start(h, err, sizeof err) != 0) {
@@ -143,12 +105,12 @@ int main(int argc, char **argv)
     if (!m || !c || !v)
         return 1;
     for (size_t i = 0; i < iters; i++) {
-        double t0 = s_now_us();
+        double t0 = bench_now_us();
         crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, mib, NULL, 0, NULL, nonce, k);
-        v[i] = s_now_us() - t0;
+        v[i] = bench_now_us() - t0;
     }
     double p50, p99;
-    s_pct(v, iters, &p50, &p99);
+    bench_pct(v, iters, &p50, &p99);
     printf("bench_enclave_keyed: %zu iterations per size\n", iters);
     printf("raw XChaCha20-Poly1305, 1 MiB: p50 %.3f ms (%.0f MB/s)\n", p50 / 1e3,
            (double)mib / p50);
@@ -167,14 +129,14 @@ int main(int argc, char **argv)
         uint8_t *blob = NULL, *plain = NULL;
         size_t blen = 0, plen = 0;
         for (size_t i = 0; i < iters; i++) {
-            double t0 = s_now_us();
+            double t0 = bench_now_us();
             if (enclave_blob_seal(key, m, len, &blob, &blen) != 0)
                 return 1;
-            vs[i] = s_now_us() - t0;
-            t0 = s_now_us();
+            vs[i] = bench_now_us() - t0;
+            t0 = bench_now_us();
             if (enclave_blob_open(key, blob, blen, &plain, &plen) != 0)
                 return 1;
-            vo[i] = s_now_us() - t0;
+            vo[i] = bench_now_us() - t0;
             enclave_blob_plain_free(plain);
             double us = 0;
             int rc = s_donate(h, m, len, blob, blen, salt, key, (uint32_t)i, &us);
@@ -186,9 +148,9 @@ int main(int argc, char **argv)
             free(blob);
         }
         double s50, s99, o50, o99;
-        s_pct(vs, iters, &s50, &s99);
-        s_pct(vo, iters, &o50, &o99);
-        s_pct(v, iters, &p50, &p99);
+        bench_pct(vs, iters, &s50, &s99);
+        bench_pct(vo, iters, &o50, &o99);
+        bench_pct(v, iters, &p50, &p99);
         printf("%-10zu %8.3f / %-15.3f %8.3f / %-15.3f %8.3f / %.3f\n", len, s50 / 1e3, s99 / 1e3,
                o50 / 1e3, o99 / 1e3, p50 / 1e3, p99 / 1e3);
     }
@@ -200,12 +162,6 @@ int main(int argc, char **argv)
     enclave_host_destroy(&h);
     enclave_platform_destroy(&plat);
     proto_key_destroy(&as);
-    const char *files[] = {"platform.key", "platform.cert"};
-    for (size_t i = 0; i < 2; i++) {
-        char path[128];
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    bench_platform_remove(dir);
     return 0;
 }

@@ -563,6 +563,46 @@ class LedgerNet:
             prev = n
         return self.nodes
 
+    def start_attested(self, timeout=DEFAULT_TIMEOUT, height_timeout=DEFAULT_TIMEOUT):
+        """Writes a 1-authority genesis that names an attestation service (`genie genesis
+        new`), starts the authority and waits for height 1. Returns (the attestation
+        service's key file, the authority's account id)."""
+        c = run_cli(self.r.bindir, ["genesis", "new", "--authorities", "1", "--out", self.dir],
+                    json_out=True)
+        expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
+        as_key = c.json["attestation_key"]
+        self.start_authorities(1, timeout=timeout)
+        wait_heights(self.nodes, 1, height_timeout)
+        with open(self.genesis) as f:
+            account = json.load(f)["authorities"][0]
+        return as_key, account
+
+
+def run_ledger_steps(name, steps, argv=None):
+    """The main of a test that runs named checks on one ledger testnet: parses the
+    arguments, then runs each (what, fn) of STEPS as Runner.check(what, fn, net, st) with
+    one LedgerNet and one state dict, stopping at the first that fails; exits with the
+    Runner's status."""
+    args = parse_args(argv)
+    with Runner(name, args) as r:
+        net = LedgerNet(r)
+        st = {}
+        for what, fn in steps:
+            if r.check(what, fn, net, st) is None:
+                break
+    sys.exit(r.exit_code())
+
+
+def attest_certify(r, as_key, platform_pk, runner, account, out):
+    """`genie attest certify`: the attestation service's key file AS_KEY certifies
+    PLATFORM_PK for runner name RUNNER and runner ACCOUNT for 30 days, into the file OUT.
+    Returns the CliResult (checked: exit status 0)."""
+    c = run_cli(r.bindir, ["attest", "certify", "--as-key", as_key, "--platform", platform_pk,
+                           "--runner", runner, "--account", account, "--days", "30",
+                           "--out", out], json_out=True)
+    expect(c.returncode == 0, "certify: %r" % c)
+    return c
+
 
 # ---- network namespaces (partition tests; root only) ----
 

@@ -42,8 +42,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           start_fresh, wait_for, wait_heights, Runner)
+from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
+                           run_ledger_steps, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -63,10 +63,7 @@ def runner_node(net, st, name, roles):
     c = node.cli("enclave", "platform")
     expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
     cert = os.path.join(r.tmp, name + ".cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform",
-                           c.json["platform_pk"], "--runner", name, "--account",
-                           st["runner_id"], "--days", "30", "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
+    attest_certify(r, st["as_key"], c.json["platform_pk"], name, st["runner_id"], cert)
     c = node.cli("enclave", "cert-install", cert)
     expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
     c = node.cli("enclave", "spawn", "validation")
@@ -86,15 +83,7 @@ def runner_node(net, st, name, roles):
 
 
 def check_testnet(net, st):
-    r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    st["as_key"] = c.json["attestation_key"]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    with open(net.genesis) as f:
-        st["runner_id"] = json.load(f)["authorities"][0]
+    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
     st["runner"], st["val"], st["val_height"] = runner_node(net, st, "runner", "enclave-runner")
     print("  validation enclave %s... registered at height %d" %
           (st["val"][:16], st["val_height"]))
@@ -372,24 +361,21 @@ def check_canary(net, st):
     return True
 
 
+STEPS = (
+    ("a testnet with a registered validation enclave", check_testnet),
+    ("data add validates, encrypts and registers a genotype file", check_add),
+    ("data list and data show", check_list_show),
+    ("consent set, show and revoke; deny by default", check_consent),
+    ("data withdraw and the audit trail", check_withdraw_audit),
+    ("bad files and arguments are refused with a reason", check_bad_input),
+    ("larger files through the runner", check_larger),
+    ("a runner that is also a data owner validates locally", check_local_enclave),
+    ("canary: the plaintext is in no datadir and no log", check_canary),
+)
+
+
 def main():
-    args = parse_args()
-    with Runner("test_data_owner", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a testnet with a registered validation enclave", check_testnet),
-                 ("data add validates, encrypts and registers a genotype file", check_add),
-                 ("data list and data show", check_list_show),
-                 ("consent set, show and revoke; deny by default", check_consent),
-                 ("data withdraw and the audit trail", check_withdraw_audit),
-                 ("bad files and arguments are refused with a reason", check_bad_input),
-                 ("larger files through the runner", check_larger),
-                 ("a runner that is also a data owner validates locally", check_local_enclave),
-                 ("canary: the plaintext is in no datadir and no log", check_canary))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+    run_ledger_steps("test_data_owner", STEPS)
 
 
 if __name__ == "__main__":

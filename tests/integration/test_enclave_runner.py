@@ -40,8 +40,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           start_fresh, wait_for, wait_heights, Runner)
+from genie_testlib import (Node, attest_certify, expect, place_key,  # noqa: E402
+                           run_ledger_steps, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -50,15 +50,7 @@ KINDS = ("validation", "training", "query")
 
 
 def check_start(net, st):
-    c = run_cli(net.r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    st["as_key"] = c.json["attestation_key"]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    import json
-    with open(net.genesis) as f:
-        st["runner_id"] = json.load(f)["authorities"][0]
+    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
     return True
 
 
@@ -79,10 +71,7 @@ def check_runner_platform(net, st):
     expect(c.returncode == 0 and c.json and c.json["certified"] is False, "platform: %r" % c)
     pk = c.json["platform_pk"]
     cert = os.path.join(r.tmp, "runner.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform", pk,
-                           "--runner", "runner-1", "--account", st["runner_id"], "--days", "30",
-                           "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
+    attest_certify(r, st["as_key"], pk, "runner-1", st["runner_id"], cert)
     c = runner.cli("enclave", "cert-install", cert)
     expect(c.returncode == 0 and c.json["certified"] is True
            and c.json["runner_account"] == st["runner_id"], "cert-install: %r" % c)
@@ -263,23 +252,19 @@ def check_stop(net, st):
     return True
 
 
+STEPS = (
+    ("a 1-authority testnet with an attestation service", check_start),
+    ("a runner's platform key is made, certified and installed", check_runner_platform),
+    ("spawned enclaves of each kind register automatically", check_spawn_register),
+    ("a killed enclave is restarted and re-registered", check_restart),
+    ("a data owner validates and donates through the runner", check_data_owner),
+    ("the runner relays sealed bytes only", check_sealed_only),
+    ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop),
+)
+
+
 def main():
-    args = parse_args()
-    with Runner("test_enclave_runner", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a 1-authority testnet with an attestation service", check_start),
-                 ("a runner's platform key is made, certified and installed",
-                  check_runner_platform),
-                 ("spawned enclaves of each kind register automatically", check_spawn_register),
-                 ("a killed enclave is restarted and re-registered", check_restart),
-                 ("a data owner validates and donates through the runner", check_data_owner),
-                 ("the runner relays sealed bytes only", check_sealed_only),
-                 ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+    run_ledger_steps("test_enclave_runner", STEPS)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@
 #include "enclave/enclave_measure.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
+#include "enclave_host_testutil.h"
 #include "proto/proto_report.h"
 #include "enclave/enclave_seal.h"
 #include "proto/proto_key.h"
@@ -54,13 +55,6 @@ static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote
     memcpy(log->last_sign_pk, q->body.sign_pk, 32);
 }
 
-static uint64_t s_unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static uint8_t s_as_pk[32];
 
 static enclave_host_t *s_spawn(const char *exe, enclave_kind_t kind, enclave_platform_t *plat,
@@ -73,30 +67,13 @@ static enclave_host_t *s_spawn(const char *exe, enclave_kind_t kind, enclave_pla
     o.inherit_stderr = true;
     o.on_quote = s_on_quote;
     o.on_quote_ctx = log;
-    enclave_host_t *h = enclave_host_new(exe, kind, plat, &o);
-    CHECK(h != NULL);
-    char err[256] = "";
-    int rc = enclave_host_start(h, err, sizeof err);
-    if (rc)
-        printf("start %s: %s (%s)\n", enclave_kind_name(kind), proto_err_str(rc), err);
-    CHECK_EQ(rc, 0);
-    return h;
+    return enclave_testutil_host_start(exe, kind, plat, &o);
 }
 
 /* Verifies H's quote offline against the AS key and the host's measurement. */
 static int s_verify_quote(const enclave_host_t *h, const uint8_t *want_measurement)
 {
-    const proto_attest_quote_t *q = enclave_host_quote(h);
-    if (!q)
-        return -1;
-    proto_attest_policy_t pol;
-    memset(&pol, 0, sizeof pol);
-    pol.want_measurement = want_measurement;
-    pol.now_ms = s_unix_ms();
-    pol.max_age_ms = 60000;
-    pol.max_skew_ms = 5000;
-    char err[256] = "";
-    return proto_attest_quote_verify(q, s_as_pk, &pol, err, sizeof err);
+    return enclave_testutil_quote_verify(h, s_as_pk, want_measurement);
 }
 
 static void s_test_validation(enclave_platform_t *plat)
@@ -257,31 +234,9 @@ static int s_donate(enclave_host_t *through, const enclave_host_t *to, const uin
     CHECK(memmem(sealed, sealed_len, salt, 32) == NULL);
     req.u.donate.sealed = sealed;
     req.u.donate.sealed_len = sealed_len;
-    enclave_ans_t ans;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    char err[256] = "";
-    int rc = enclave_host_call(through, &req, -1, &ans, &frame, &flen, err, sizeof err);
-    if (rc == 0) {
-        CHECK_EQ(ans.type, ENCLAVE_ANS_RECEIPT);
-        CHECK(proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, r) == 0);
-    }
-    free(frame);
+    int rc = enclave_testutil_call_receipt(through, &req, r);
     free(sealed);
     return rc;
-}
-
-static void s_stats(enclave_host_t *h, uint64_t *donations, uint64_t *bytes)
-{
-    enclave_req_t req = {.type = ENCLAVE_REQ_STATS};
-    enclave_ans_t ans;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), 0);
-    CHECK_EQ(ans.type, ENCLAVE_ANS_STATS);
-    *donations = ans.u.stats.donations;
-    *bytes = ans.u.stats.bytes;
-    free(frame);
 }
 
 static void s_test_training(enclave_platform_t *plat, unsigned seed)
@@ -315,9 +270,9 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
     CHECK_EQ(s_donate(a, a, salt, data, sizeof data, commit, id, &r), PROTO_E_INVALID);
 
     uint64_t n = 0, bytes = 0;
-    s_stats(a, &n, &bytes);
+    enclave_testutil_stats(a, &n, &bytes);
     CHECK(n == 1 && bytes == sizeof data);
-    s_stats(b, &n, &bytes);
+    enclave_testutil_stats(b, &n, &bytes);
     CHECK(n == 0 && bytes == 0);
 
     enclave_req_t req = {.type = ENCLAVE_REQ_DROP};
@@ -328,7 +283,7 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
     CHECK_EQ(enclave_host_call(a, &req, -1, &ans, &frame, &flen, NULL, 0), 0);
     CHECK(ans.type == ENCLAVE_ANS_DROPPED && ans.u.dropped.found);
     free(frame);
-    s_stats(a, &n, &bytes);
+    enclave_testutil_stats(a, &n, &bytes);
     CHECK(n == 0 && bytes == 0);
 
     /* crash A: supervise notices, restarts it after the backoff, reports the new quote */
@@ -352,7 +307,7 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
     CHECK(memcmp(la.last_sign_pk, enclave_host_quote(a)->body.sign_pk, 32) == 0);
     CHECK(memcmp(old_pk, la.last_sign_pk, 32) != 0); /* new keys inside the new enclave */
     CHECK_EQ(s_verify_quote(a, NULL), 0);
-    s_stats(a, &n, &bytes); /* what the dead enclave held died with it */
+    enclave_testutil_stats(a, &n, &bytes); /* what the dead enclave held died with it */
     CHECK(n == 0 && bytes == 0);
     /* nothing to do for a live child */
     CHECK_EQ(enclave_host_supervise(a, 0, NULL, 0), 0);
@@ -520,22 +475,9 @@ int main(void)
     unsigned seed = (unsigned)time(NULL);
     printf("seed %u\n", seed);
     const char *dir = testutil_tmpdir();
-    char err[256] = "";
-    enclave_platform_t *plat = enclave_platform_sim_open(dir, err, sizeof err);
-    if (!plat)
-        printf("platform: %s\n", err);
-    CHECK(plat != NULL);
-    proto_key_t *as = proto_key_generate();
-    CHECK(as != NULL);
+    proto_key_t *as = NULL;
+    enclave_platform_t *plat = enclave_testutil_platform(dir, "runner-test", &as);
     memcpy(s_as_pk, proto_key_public(as), 32);
-    uint8_t pk[32], account[32];
-    enclave_platform_pubkey(plat, pk);
-    memset(account, 0xac, 32);
-    proto_attest_cert_t cert;
-    uint64_t now = s_unix_ms();
-    CHECK(proto_attest_cert_issue(as, pk, "runner-test", account, now - 1000, now + 3600000, &cert,
-                                  err, sizeof err) == 0);
-    CHECK(enclave_platform_set_cert(plat, &cert) == 0);
 
     s_test_validation(plat);
     s_test_training(plat, seed);

@@ -28,6 +28,7 @@
 #include "enclave/enclave_grant.h"
 #include "enclave/enclave_host.h"
 #include "enclave/enclave_platform.h"
+#include "enclave_host_testutil.h"
 #include "enclave_testutil.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_key.h"
@@ -37,13 +38,6 @@
 #ifndef GENIE_ENCLAVE_EXE
 #error "GENIE_ENCLAVE_EXE (the genie-enclave binary) must be defined by tests/CMakeLists.txt"
 #endif
-
-static uint64_t s_unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static int s_grant_open_rc(const uint8_t pk[32], const uint8_t sk[32], const uint8_t spec[32],
                            const uint8_t id[32], const uint8_t *g, size_t len)
@@ -114,20 +108,9 @@ static enclave_host_t *s_spawn(enclave_kind_t kind, enclave_platform_t *plat)
     enclave_host_opts_t o;
     enclave_host_opts_default(&o);
     o.inherit_stderr = true;
-    enclave_host_t *h = enclave_host_new(GENIE_ENCLAVE_EXE, kind, plat, &o);
-    REQUIRE(h != NULL);
-    char err[256] = "";
-    int rc = enclave_host_start(h, err, sizeof err);
-    if (rc)
-        printf("start %s: %s (%s)\n", enclave_kind_name(kind), proto_err_str(rc), err);
-    REQUIRE(rc == 0);
+    enclave_host_t *h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, kind, plat, &o);
     /* the quote verifies offline against the AS key */
-    proto_attest_policy_t pol;
-    memset(&pol, 0, sizeof pol);
-    pol.now_ms = s_unix_ms();
-    pol.max_age_ms = 60000;
-    pol.max_skew_ms = 5000;
-    CHECK_EQ(proto_attest_quote_verify(enclave_host_quote(h), s_as_pk, &pol, err, sizeof err), 0);
+    CHECK_EQ(enclave_testutil_quote_verify(h, s_as_pk, NULL), 0);
     return h;
 }
 
@@ -169,30 +152,7 @@ static int s_donate_keyed(enclave_host_t *h, const s_keyed_t *k, proto_receipt_t
         CHECK(memmem(wire, wire_len, k->key, 32) == NULL);
         free(wire);
     }
-    enclave_ans_t ans;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    char err[256] = "";
-    int rc = enclave_host_call(h, &req, -1, &ans, &frame, &flen, err, sizeof err);
-    if (rc == 0) {
-        CHECK_EQ(ans.type, ENCLAVE_ANS_RECEIPT);
-        CHECK(proto_receipt_decode(ans.u.blob.bytes, ans.u.blob.len, r) == 0);
-    }
-    free(frame);
-    return rc;
-}
-
-static void s_stats(enclave_host_t *h, uint64_t *donations, uint64_t *bytes)
-{
-    enclave_req_t req = {.type = ENCLAVE_REQ_STATS};
-    enclave_ans_t ans;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), 0);
-    CHECK_EQ(ans.type, ENCLAVE_ANS_STATS);
-    *donations = ans.u.stats.donations;
-    *bytes = ans.u.stats.bytes;
-    free(frame);
+    return enclave_testutil_call_receipt(h, &req, r);
 }
 
 /* Makes DATA's blob under KEY. */
@@ -283,9 +243,9 @@ static void test_keyed_donation(enclave_platform_t *plat)
     free(grant_bad);
 
     uint64_t n = 0, bytes = 0;
-    s_stats(a, &n, &bytes);
+    enclave_testutil_stats(a, &n, &bytes);
     CHECK(n == 1 && bytes == sizeof data);
-    s_stats(b, &n, &bytes);
+    enclave_testutil_stats(b, &n, &bytes);
     CHECK(n == 0 && bytes == 0);
 
     /* the largest data file (1,000 KiB: 16 chunks) donated to B for another spec */
@@ -308,7 +268,7 @@ static void test_keyed_donation(enclave_platform_t *plat)
     CHECK_EQ(s_donate_keyed(b, &kb, &r), 0);
     CHECK_EQ(proto_receipt_verify(&r, enclave_host_quote(b)->body.sign_pk), 0);
     CHECK(memcmp(r.data_id, kb.data_id, 32) == 0);
-    s_stats(b, &n, &bytes);
+    enclave_testutil_stats(b, &n, &bytes);
     CHECK(n == 1 && bytes == big_len);
     free(bgrant);
     free(bblob);
@@ -334,22 +294,9 @@ int main(void)
     test_grant();
 
     const char *dir = testutil_tmpdir();
-    char err[256] = "";
-    enclave_platform_t *plat = enclave_platform_sim_open(dir, err, sizeof err);
-    if (!plat)
-        printf("platform: %s\n", err);
-    REQUIRE(plat != NULL);
-    proto_key_t *as = proto_key_generate();
-    REQUIRE(as != NULL);
+    proto_key_t *as = NULL;
+    enclave_platform_t *plat = enclave_testutil_platform(dir, "runner-test", &as);
     memcpy(s_as_pk, proto_key_public(as), 32);
-    uint8_t pk[32], account[32];
-    enclave_platform_pubkey(plat, pk);
-    memset(account, 0xac, 32);
-    proto_attest_cert_t cert;
-    uint64_t now = s_unix_ms();
-    CHECK(proto_attest_cert_issue(as, pk, "runner-test", account, now - 1000, now + 3600000, &cert,
-                                  err, sizeof err) == 0);
-    CHECK(enclave_platform_set_cert(plat, &cert) == 0);
 
     test_keyed_donation(plat);
 

@@ -97,11 +97,17 @@ static inline void df_close(df_chain_t *c)
         proto_key_destroy(keys[i]);
 }
 
-static inline uint64_t df_nonce(df_chain_t *c, const proto_key_t *k)
+/* K's account nonce in STORE. */
+static inline uint64_t df_store_nonce(ledger_store_t *store, const proto_key_t *k)
 {
     ledger_account_t a;
-    CHECK_EQ(ledger_store_account(c->store, proto_key_public(k), &a), LEDGER_OK);
+    CHECK_EQ(ledger_store_account(store, proto_key_public(k), &a), LEDGER_OK);
     return a.nonce;
+}
+
+static inline uint64_t df_nonce(df_chain_t *c, const proto_key_t *k)
+{
+    return df_store_nonce(c->store, k);
 }
 
 /* A read view of the committed state (caller destroys). */
@@ -112,18 +118,23 @@ static inline ledger_state_t *df_view(df_chain_t *c)
     return st;
 }
 
-/* Parses, admits and applies TX (takes it) as the next block at c->now + 1000; an
-   accepted tx is executed like a peer would and committed. Returns the code (admit's and
-   apply's must agree); *WHY_OUT (may be NULL) the reason; *TXID (may be NULL) the txid. */
-static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, const char **why_out)
+/* Parses, admits and applies TX (takes it) on STORE (chain CHAIN) as the next block, one
+   second after the head, proposed by PROPOSER; an accepted tx is executed like a peer would
+   (reaching the same state root) and committed, and *NOW set to the block's time. Returns
+   the code (admit's and apply's must agree); *WHY_OUT (may be NULL) the reason. Shared with
+   test_ledger_enclave.c, whose chain has its own keys. */
+static inline int df_store_submit(ledger_store_t *store, const uint8_t chain[static 32],
+                                  const proto_key_t *proposer, uint8_t *tx, size_t len,
+                                  const char **why_out, uint64_t *now)
 {
     REQUIRE(tx != NULL);
     ledger_head_t head;
-    CHECK_EQ(ledger_store_head(c->store, &head), LEDGER_OK);
+    CHECK_EQ(ledger_store_head(store, &head), LEDGER_OK);
     ledger_tx_t t;
     const char *why = "";
-    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, &why);
-    ledger_state_t *st = df_view(c);
+    int rc = ledger_tx_parse(tx, len, chain, true, &t, &why);
+    ledger_state_t *st = ledger_state_new(store);
+    REQUIRE(st != NULL);
     if (rc == LEDGER_OK) {
         const char *why2 = "";
         int arc = ledger_state_admit_tx(st, &t, &why2);
@@ -135,9 +146,9 @@ static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, const char *
         ledger_tx_id(tx, len, id);
         CHECK_EQ(ledger_state_end_block(st), LEDGER_OK);
         ledger_header_t h = {.height = head.height + 1, .time_ms = head.time_ms + 1000};
-        memcpy(h.chain_id, c->chain, 32);
+        memcpy(h.chain_id, chain, 32);
         memcpy(h.prev_hash, head.hash, 32);
-        memcpy(h.proposer, proto_key_public(c->auth), 32);
+        memcpy(h.proposer, proto_key_public(proposer), 32);
         ledger_block_tx_root((const uint8_t(*)[32])id, 1, h.tx_root);
         CHECK_EQ(ledger_state_finish(st, head.state_root, h.state_root), LEDGER_OK);
         size_t blen;
@@ -146,21 +157,27 @@ static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, const char *
         REQUIRE(block != NULL);
         ledger_state_t *peer = NULL;
         ledger_reject_t rej;
-        CHECK_EQ(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, &rej), LEDGER_OK);
+        CHECK_EQ(ledger_block_execute(store, block, blen, NULL, 0, &peer, &rej), LEDGER_OK);
         /* the peer's execution reaches the same root */
         uint8_t root[32];
         CHECK(ledger_state_finished(peer, root) && memcmp(root, h.state_root, 32) == 0);
-        CHECK_EQ(ledger_store_commit(c->store, block, blen, (const uint8_t *)"cert", 4, peer),
+        CHECK_EQ(ledger_store_commit(store, block, blen, (const uint8_t *)"cert", 4, peer),
                  LEDGER_OK);
         ledger_state_destroy(&peer);
         free(block);
-        c->now = h.time_ms;
+        *now = h.time_ms;
     }
     ledger_state_destroy(&st);
     free(tx);
     if (why_out)
         *why_out = why;
     return rc;
+}
+
+/* df_store_submit on C's chain, proposed by its authority. */
+static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, const char **why_out)
+{
+    return df_store_submit(c->store, c->chain, c->auth, tx, len, why_out, &c->now);
 }
 
 /* The height of the head block. */

@@ -23,18 +23,12 @@
 #include "ledger/ledger_store.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_key.h"
+#include "ledger_data_fixture.h"
 #include "testutil.h"
 
 #define T0 1700000000000ull /* genesis time (ms) */
 #define DAY (24ull * 3600 * 1000)
 #define MIN (60ull * 1000)
-
-static proto_key_t *s_key(uint8_t seed_byte)
-{
-    uint8_t seed[PROTO_SEED_LEN];
-    memset(seed, seed_byte, sizeof seed);
-    return proto_key_from_seed(seed);
-}
 
 typedef struct {
     ledger_store_t *store;
@@ -53,12 +47,12 @@ static void s_chain_open(s_chain_t *c, size_t n_auth, bool with_as)
     uint8_t keys[3][32];
     c->n_auth = n_auth;
     for (size_t i = 0; i < n_auth; i++) {
-        c->auth[i] = s_key((uint8_t)(1 + i));
+        c->auth[i] = df_key((uint8_t)(1 + i));
         memcpy(keys[i], proto_key_public(c->auth[i]), 32);
     }
-    c->as = s_key(0x40);
-    c->platform = s_key(0x41);
-    c->runner = s_key(0x42);
+    c->as = df_key(0x40);
+    c->platform = df_key(0x41);
+    c->runner = df_key(0x42);
     ledger_genesis_params_t p = {.chain_name = "enclaves",
                                  .block_interval_ms = 100,
                                  .heartbeat_ms = 1000,
@@ -91,57 +85,13 @@ static void s_chain_close(s_chain_t *c)
 
 static uint64_t s_nonce(s_chain_t *c, const proto_key_t *k)
 {
-    ledger_account_t a;
-    CHECK_EQ(ledger_store_account(c->store, proto_key_public(k), &a), LEDGER_OK);
-    return a.nonce;
+    return df_store_nonce(c->store, k);
 }
 
-/* Admits and applies TX (takes it) as the next block, at time c->now + 1000; on success the
-   block is executed like a peer would and committed. Returns the refusal code (apply's and
-   admit's must agree) with *WHY. */
+/* The next block with TX (takes it), proposed by the first authority: df_store_submit. */
 static int s_submit(s_chain_t *c, uint8_t *tx, size_t len, const char **why_out)
 {
-    ledger_head_t head;
-    CHECK_EQ(ledger_store_head(c->store, &head), LEDGER_OK);
-    ledger_tx_t t;
-    const char *why = "";
-    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, &why);
-    ledger_state_t *st = ledger_state_new(c->store);
-    CHECK(st != NULL);
-    if (rc == LEDGER_OK) {
-        const char *why2 = "";
-        int arc = ledger_state_admit_tx(st, &t, &why2);
-        rc = ledger_state_apply_tx(st, &t, &why);
-        CHECK_EQ(arc, rc);
-    }
-    if (rc == LEDGER_OK) {
-        uint8_t id[32];
-        ledger_tx_id(tx, len, id);
-        CHECK_EQ(ledger_state_end_block(st), LEDGER_OK);
-        ledger_header_t h = {.height = head.height + 1, .time_ms = head.time_ms + 1000};
-        memcpy(h.chain_id, c->chain, 32);
-        memcpy(h.prev_hash, head.hash, 32);
-        memcpy(h.proposer, proto_key_public(c->auth[0]), 32);
-        ledger_block_tx_root((const uint8_t(*)[32])id, 1, h.tx_root);
-        CHECK_EQ(ledger_state_finish(st, head.state_root, h.state_root), LEDGER_OK);
-        size_t blen;
-        const uint8_t *txs[1] = {tx};
-        uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
-        CHECK(block != NULL);
-        ledger_state_t *peer = NULL;
-        ledger_reject_t rej;
-        CHECK_EQ(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, &rej), LEDGER_OK);
-        CHECK_EQ(ledger_store_commit(c->store, block, blen, (const uint8_t *)"cert", 4, peer),
-                 LEDGER_OK);
-        ledger_state_destroy(&peer);
-        free(block);
-        c->now = h.time_ms;
-    }
-    ledger_state_destroy(&st);
-    free(tx);
-    if (why_out)
-        *why_out = why;
-    return rc;
+    return df_store_submit(c->store, c->chain, c->auth[0], tx, len, why_out, &c->now);
 }
 
 /* An honest quote of KIND with MEASUREMENT (byte MBYTE), enclave keys from SEED, certified
@@ -172,7 +122,7 @@ static void s_quote_make(s_quote_t *sq, s_chain_t *c, const proto_key_t *as, uin
     proto_attest_quote_t *q = &sq->q;
     q->version = PROTO_ATTEST_QUOTE_VERSION;
     memset(q->measurement, mbyte, 32);
-    proto_key_t *ek = s_key(seed);
+    proto_key_t *ek = df_key(seed);
     memcpy(q->body.sign_pk, proto_key_public(ek), 32);
     proto_key_destroy(&ek);
     memset(q->body.box_pk, seed ^ 0x5a, 32);
@@ -316,7 +266,7 @@ static void test_register_refusals(void)
     free(sq.bytes);
 
     /* certified by someone who is not genesis's attestation service */
-    proto_key_t *rogue = s_key(0x66);
+    proto_key_t *rogue = df_key(0x66);
     s_quote_make(&sq, &c, rogue, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21, c.now, far);
     CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_CERT_BAD_SIG);
     free(sq.bytes);
@@ -407,7 +357,7 @@ static void test_audit(void)
     s_chain_open(&c, 1, true);
     uint8_t m[32];
     memset(m, 0xAB, sizeof m);
-    proto_key_t *a1 = s_key(0x71), *a2 = s_key(0x72);
+    proto_key_t *a1 = df_key(0x71), *a2 = df_key(0x72);
     CHECK_EQ(s_audit(&c, a2, m, 0x01, LEDGER_AUDIT_OK), LEDGER_OK);
     CHECK_EQ(s_audit(&c, a1, m, 0x02, LEDGER_AUDIT_BAD), LEDGER_OK);
     CHECK_EQ(s_audit(&c, a2, m, 0x03, LEDGER_AUDIT_BAD), LEDGER_OK); /* replaces a2's */

@@ -29,6 +29,7 @@
 #include "proto/proto_attest.h"
 #include "proto/proto_key.h"
 #include "proto/proto_report.h"
+#include "tests/unit/enclave/enclave_host_testutil.h"
 #include "tests/unit/testutil.h"
 
 #ifndef GENIE_ENCLAVE_EXE
@@ -166,13 +167,6 @@ static void s_fetched(void *ctx, int rc, const uint8_t *blob, size_t len, const 
     free(frame);
 }
 
-static uint64_t s_unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* The owner's ENCLAVE_CALL for a keyed donation of DATA_ID for SPEC with GRANT. */
 static uint8_t *s_owner_call(const uint8_t enclave_id[32], const uint8_t spec[32],
                              const uint8_t data_id[32], const uint8_t *grant, size_t glen,
@@ -206,21 +200,10 @@ int main(void)
 
     /* a platform, certified, and a training enclave on it */
     const char *dir = testutil_tmpdir();
-    char err[256] = "";
-    enclave_platform_t *plat = enclave_platform_sim_open(dir, err, sizeof err);
-    REQUIRE(plat != NULL);
-    proto_key_t *as = proto_key_generate();
-    REQUIRE(as != NULL);
-    uint8_t pk[32], account[32];
-    enclave_platform_pubkey(plat, pk);
-    memset(account, 0xac, 32);
-    proto_attest_cert_t cert;
-    uint64_t now = s_unix_ms();
-    REQUIRE(proto_attest_cert_issue(as, pk, "runner", account, now - 1000, now + 3600000, &cert,
-                                    err, sizeof err) == 0);
-    REQUIRE(enclave_platform_set_cert(plat, &cert) == 0);
-    enclave_host_t *enc = enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_TRAINING, plat, NULL);
-    REQUIRE(enc != NULL && enclave_host_start(enc, err, sizeof err) == 0);
+    proto_key_t *as = NULL;
+    enclave_platform_t *plat = enclave_testutil_platform(dir, "runner", &as);
+    enclave_host_t *enc =
+        enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_TRAINING, plat, NULL);
     const proto_attest_quote_t *q = enclave_host_quote(enc);
     uint8_t enclave_id[32];
     crypto_generichash(enclave_id, 32, q->body.sign_pk, 32, NULL, 0); /* any id: not checked here */

@@ -22,6 +22,7 @@
 #include "p2p/p2p_msg.h"
 #include "proto/proto_envelope.h"
 #include "proto/proto_msgtype.h"
+#include "p2p_core_testutil.h"
 #include "testutil.h"
 
 #define T0 1700000000000ull
@@ -41,13 +42,6 @@ static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data
     crypto_generichash_update(&io->sent, data, len);
     io->n_sent++;
     return true;
-}
-
-static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
-{
-    (void)ctx;
-    (void)peer;
-    (void)endpoint;
 }
 
 static void t_hangup(void *ctx, const uint8_t peer[static 32])
@@ -77,44 +71,13 @@ static p2p_core_t *t_core(const proto_key_t *key, t_io_t *io)
     crypto_generichash_init(&io->delivered, NULL, 0, 32);
     crypto_generichash_init(&io->sent, NULL, 0, 32);
     p2p_core_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.key = key;
-    memset(cfg.chain_id, 0x42, 32);
-    cfg.endpoints[0] = "tcp://127.0.0.1:7000";
-    cfg.n_endpoints = 1;
-    cfg.rng_seed = 7;
-    p2p_params_default(&cfg.params);
-    p2p_io_t tio = {
-        .ctx = io, .send = t_send, .dial = t_dial, .hangup = t_hangup, .on_deliver = t_deliver};
+    p2p_testutil_config(&cfg, key, 0x42, 7);
+    p2p_io_t tio = {.ctx = io,
+                    .send = t_send,
+                    .dial = p2p_testutil_dial_none,
+                    .hangup = t_hangup,
+                    .on_deliver = t_deliver};
     return p2p_core_new(&cfg, &tio, T0);
-}
-
-static uint8_t *t_seal(const proto_key_t *key, uint32_t type, proto_wr_t *w, uint64_t seq,
-                       uint64_t now, size_t *len)
-{
-    size_t blen = 0;
-    const uint8_t *body = proto_wr_data(w, &blen);
-    uint8_t *out = NULL;
-    if (!body || proto_envelope_seal(key, type, seq, now, body, blen, &out, len) != PROTO_OK)
-        out = NULL;
-    proto_wr_free(w);
-    return out;
-}
-
-static uint8_t *t_hello(const proto_key_t *key, uint64_t now, size_t *len)
-{
-    p2p_hello_t h;
-    memset(&h, 0, sizeof h);
-    memset(h.chain_id, 0x42, 32);
-    h.record.seq = now;
-    h.record.expiry_ms = now + 3600000;
-    p2p_record_sign(&h.record, key);
-    snprintf(h.agent, sizeof h.agent, "test");
-    h.have_yours = true;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_hello(&w, &h);
-    return t_seal(key, PROTO_MSG_HELLO, &w, now, now, len);
 }
 
 /* A node-wide gossip message of KIND from ORIGIN, signed at TIME_MS. */
@@ -125,7 +88,7 @@ static uint8_t *t_gossip(const proto_key_t *origin, uint64_t seq, uint64_t time_
     proto_wr_t w;
     proto_wr_init(&w);
     p2p_msg_write_gossip(&w, "", KIND, (const uint8_t *)text, (size_t)n);
-    return t_seal(origin, PROTO_MSG_GOSSIP, &w, seq, time_ms, len);
+    return p2p_testutil_seal(origin, PROTO_MSG_GOSSIP, &w, seq, time_ms, len);
 }
 
 /* One message of a stream: its bytes (owned) and the link peer it arrives from. */
@@ -142,13 +105,8 @@ static void t_run(const proto_key_t *self, const proto_key_t *const relays[2], c
 {
     p2p_core_t *c = t_core(self, io);
     REQUIRE(c != NULL);
-    for (int r = 0; r < 2; r++) {
-        size_t len;
-        uint8_t *hello = t_hello(relays[r], T0, &len);
-        REQUIRE(hello != NULL);
-        p2p_core_on_message(c, proto_key_public(relays[r]), hello, len, T0);
-        free(hello);
-    }
+    for (int r = 0; r < 2; r++)
+        REQUIRE(p2p_testutil_link(c, relays[r], 0x42, NULL, T0));
     const uint64_t now = T0 + 1000;
     if (batch) {
         p2p_inmsg_t *in = calloc(n ? n : 1, sizeof *in);

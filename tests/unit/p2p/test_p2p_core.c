@@ -28,6 +28,7 @@
 #include "proto/proto_envelope.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
+#include "p2p_core_testutil.h"
 #include "testutil.h"
 
 #define T0 1700000000000ull
@@ -68,13 +69,6 @@ static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data
     return !io->refuse;
 }
 
-static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
-{
-    (void)ctx;
-    (void)peer;
-    (void)endpoint;
-}
-
 static void t_hangup(void *ctx, const uint8_t peer[static 32])
 {
     t_io_t *io = ctx;
@@ -96,46 +90,13 @@ static void t_unicast(void *ctx, const uint8_t from[static 32], uint32_t kind, c
 static p2p_core_t *t_core(const proto_key_t *key, uint8_t chain_byte, t_io_t *io)
 {
     p2p_core_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.key = key;
-    memset(cfg.chain_id, chain_byte, 32);
-    cfg.endpoints[0] = "tcp://127.0.0.1:7000";
-    cfg.n_endpoints = 1;
-    cfg.rng_seed = 1;
-    p2p_params_default(&cfg.params);
-    p2p_io_t tio = {
-        .ctx = io, .send = t_send, .dial = t_dial, .hangup = t_hangup, .on_unicast = t_unicast};
+    p2p_testutil_config(&cfg, key, chain_byte, 1);
+    p2p_io_t tio = {.ctx = io,
+                    .send = t_send,
+                    .dial = p2p_testutil_dial_none,
+                    .hangup = t_hangup,
+                    .on_unicast = t_unicast};
     return p2p_core_new(&cfg, &tio, T0);
-}
-
-/* Seals BODY (W's content, W freed) as TYPE from KEY at NOW; *LEN set; caller frees. */
-static uint8_t *t_seal(const proto_key_t *key, uint32_t type, proto_wr_t *w, uint64_t seq,
-                       uint64_t now, size_t *len)
-{
-    size_t blen = 0;
-    const uint8_t *body = proto_wr_data(w, &blen);
-    uint8_t *out = NULL;
-    if (!body || proto_envelope_seal(key, type, seq, now, body, blen, &out, len) != PROTO_OK)
-        out = NULL;
-    proto_wr_free(w);
-    return out;
-}
-
-/* A HELLO from KEY on chain CHAIN_BYTE (no endpoints: a node that only dials out). */
-static uint8_t *t_hello(const proto_key_t *key, uint8_t chain_byte, uint64_t now, size_t *len)
-{
-    p2p_hello_t h;
-    memset(&h, 0, sizeof h);
-    memset(h.chain_id, chain_byte, 32);
-    h.record.seq = now;
-    h.record.expiry_ms = now + 3600000;
-    p2p_record_sign(&h.record, key);
-    snprintf(h.agent, sizeof h.agent, "test");
-    h.have_yours = true;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_hello(&w, &h);
-    return t_seal(key, PROTO_MSG_HELLO, &w, now, now, len);
 }
 
 static void t_feed(p2p_core_t *c, const proto_key_t *from, const uint8_t *msg, size_t len,
@@ -172,10 +133,7 @@ static void test_oversized(const char *log_path)
         proto_key_destroy(&evil);
         return;
     }
-    size_t len;
-    uint8_t *hello = t_hello(evil, 0x42, T0, &len);
-    t_feed(c, evil, hello, len, T0);
-    free(hello);
+    CHECK(p2p_testutil_link(c, evil, 0x42, NULL, T0));
     CHECK_EQ(p2p_core_link_count(c), 1u);
 
     size_t big_len = PROTO_ENVELOPE_MAX + 1;
@@ -220,7 +178,7 @@ static void test_log_limits(const char *log_path)
     CHECK_EQ(before, 0);
     size_t len;
     uint64_t now = T0 + 100;
-    uint8_t *wrong = t_hello(stranger, 0x43, now, &len);
+    uint8_t *wrong = p2p_testutil_hello(stranger, 0x43, NULL, now, &len);
     /* Same instant, two cores: each logs its own line. */
     t_feed(a, stranger, wrong, len, now);
     t_feed(b, stranger, wrong, len, now);
@@ -229,12 +187,12 @@ static void test_log_limits(const char *log_path)
     /* Again within the second on A: suppressed (the HELLO is a duplicate by hash, so
        send a fresh one). */
     free(wrong);
-    wrong = t_hello(stranger, 0x43, now + 500, &len);
+    wrong = p2p_testutil_hello(stranger, 0x43, NULL, now + 500, &len);
     t_feed(a, stranger, wrong, len, now + 500);
     CHECK_EQ(t_count_lines(log_path, needle), 2);
     free(wrong);
     /* After the quiet second: logged, with the count of what was suppressed. */
-    wrong = t_hello(stranger, 0x43, now + 1500, &len);
+    wrong = p2p_testutil_hello(stranger, 0x43, NULL, now + 1500, &len);
     t_feed(a, stranger, wrong, len, now + 1500);
     CHECK_EQ(t_count_lines(log_path, needle), 3);
     CHECK_EQ(t_count_lines(log_path, "(1 more suppressed)"), 1);
@@ -262,7 +220,7 @@ static uint8_t *t_unicast_msg(const proto_key_t *from, const uint8_t dest[static
     proto_wr_init(&w);
     /* the writer does not check the kind: a hostile peer can send any */
     p2p_msg_write_unicast(&w, &u);
-    return t_seal(from, PROTO_MSG_UNICAST, &w, now, now, len);
+    return p2p_testutil_seal(from, PROTO_MSG_UNICAST, &w, now, now, len);
 }
 
 static void test_unicast_kind(void)
@@ -274,9 +232,7 @@ static void test_unicast_kind(void)
     if (!c)
         goto out;
     size_t len;
-    uint8_t *hello = t_hello(peer, 0x42, T0, &len);
-    t_feed(c, peer, hello, len, T0);
-    free(hello);
+    CHECK(p2p_testutil_link(c, peer, 0x42, NULL, T0));
     size_t sent0 = io.sent;
     uint8_t *m = t_unicast_msg(peer, proto_key_public(key), PROTO_MSG_TEXT, 7, T0 + 1, &len);
     t_feed(c, peer, m, len, T0 + 1);
@@ -325,13 +281,8 @@ static void test_linked(void)
         goto out;
     uint8_t ids[4][32];
     CHECK_EQ(p2p_core_linked(c, ids, 4), 0u);
-    size_t len;
-    uint8_t *hello = t_hello(p1, 0x42, T0, &len);
-    t_feed(c, p1, hello, len, T0);
-    free(hello);
-    hello = t_hello(p2, 0x42, T0, &len);
-    t_feed(c, p2, hello, len, T0);
-    free(hello);
+    CHECK(p2p_testutil_link(c, p1, 0x42, NULL, T0));
+    CHECK(p2p_testutil_link(c, p2, 0x42, NULL, T0));
     CHECK_EQ(p2p_core_linked(c, ids, 1), 1u); /* bounded by MAX */
     CHECK_EQ(p2p_core_linked(c, ids, 4), 2u);
     const uint8_t *a = proto_key_public(p1), *b = proto_key_public(p2);
@@ -365,13 +316,8 @@ static size_t t_ihaves_after_broadcast(bool refuse, size_t *whole)
     CHECK(c != NULL);
     if (!c)
         goto out;
-    size_t len;
-    uint8_t *hello = t_hello(p1, 0x42, T0, &len);
-    t_feed(c, p1, hello, len, T0);
-    free(hello);
-    hello = t_hello(p2, 0x42, T0, &len);
-    t_feed(c, p2, hello, len, T0);
-    free(hello);
+    CHECK(p2p_testutil_link(c, p1, 0x42, NULL, T0));
+    CHECK(p2p_testutil_link(c, p2, 0x42, NULL, T0));
     p2p_core_tick(c, T0 + 1100); /* the first gossip round is a whole-cache one */
     io.refuse = refuse;
     io.arm = true;

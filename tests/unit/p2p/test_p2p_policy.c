@@ -18,6 +18,7 @@
 #include "proto/proto_envelope.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
+#include "p2p_core_testutil.h"
 #include "testutil.h"
 
 #define T0 1700000000000ull
@@ -35,13 +36,6 @@ static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data
     (void)data;
     (void)len;
     return true; /* taken */
-}
-
-static void t_dial(void *ctx, const uint8_t peer[static 32], const char *endpoint)
-{
-    (void)ctx;
-    (void)peer;
-    (void)endpoint;
 }
 
 static void t_hangup(void *ctx, const uint8_t peer[static 32])
@@ -76,51 +70,14 @@ static bool t_policy(void *ctx, const char *topic, const uint8_t origin[static 3
 static p2p_core_t *t_core(const proto_key_t *key, t_io_t *io)
 {
     p2p_core_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.key = key;
-    memset(cfg.chain_id, 0x42, 32);
-    cfg.endpoints[0] = "tcp://127.0.0.1:7000";
-    cfg.n_endpoints = 1;
-    cfg.rng_seed = 1;
-    p2p_params_default(&cfg.params);
+    p2p_testutil_config(&cfg, key, 0x42, 1);
     p2p_io_t tio = {.ctx = io,
                     .send = t_send,
-                    .dial = t_dial,
+                    .dial = p2p_testutil_dial_none,
                     .hangup = t_hangup,
                     .on_deliver = t_deliver,
                     .policy = t_policy};
     return p2p_core_new(&cfg, &tio, T0);
-}
-
-/* Seals W's content (W freed) as TYPE from KEY at NOW; caller frees. */
-static uint8_t *t_seal(const proto_key_t *key, uint32_t type, proto_wr_t *w, uint64_t seq,
-                       uint64_t now, size_t *len)
-{
-    size_t blen = 0;
-    const uint8_t *body = proto_wr_data(w, &blen);
-    uint8_t *out = NULL;
-    if (!body || proto_envelope_seal(key, type, seq, now, body, blen, &out, len) != PROTO_OK)
-        out = NULL;
-    proto_wr_free(w);
-    return out;
-}
-
-static uint8_t *t_hello(const proto_key_t *key, uint64_t now, size_t *len)
-{
-    p2p_hello_t h;
-    memset(&h, 0, sizeof h);
-    memset(h.chain_id, 0x42, 32);
-    h.record.seq = now;
-    h.record.expiry_ms = now + 3600000;
-    snprintf(h.record.rooms[0], sizeof h.record.rooms[0], "%s", ROOM);
-    h.record.n_rooms = 1;
-    p2p_record_sign(&h.record, key);
-    snprintf(h.agent, sizeof h.agent, "test");
-    h.have_yours = true;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_hello(&w, &h);
-    return t_seal(key, PROTO_MSG_HELLO, &w, now, now, len);
 }
 
 /* ORIGIN's post TEXT in the room, relayed by link peer LINK at NOW. */
@@ -131,7 +88,7 @@ static void t_post(p2p_core_t *c, const proto_key_t *origin, const proto_key_t *
     proto_wr_init(&w);
     p2p_msg_write_gossip(&w, ROOM, 1, (const uint8_t *)text, strlen(text));
     size_t len;
-    uint8_t *m = t_seal(origin, PROTO_MSG_GOSSIP, &w, seq, now, &len);
+    uint8_t *m = p2p_testutil_seal(origin, PROTO_MSG_GOSSIP, &w, seq, now, &len);
     CHECK(m != NULL);
     if (m)
         p2p_core_on_message(c, proto_key_public(link), m, len, now);
@@ -160,11 +117,7 @@ static void test_policy_ban(void)
     p2p_core_t *c = t_core(key, &io);
     REQUIRE(c != NULL);
     CHECK_EQ(p2p_core_room_join(c, ROOM, T0), 0);
-    size_t len;
-    uint8_t *hello = t_hello(relay, T0, &len);
-    REQUIRE(hello != NULL);
-    p2p_core_on_message(c, proto_key_public(relay), hello, len, T0);
-    free(hello);
+    REQUIRE(p2p_testutil_link(c, relay, 0x42, ROOM, T0));
     CHECK_EQ(p2p_core_link_count(c), 1u);
 
     /* an accepted post: delivered, free */
