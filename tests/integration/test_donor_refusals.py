@@ -26,13 +26,16 @@ Scenarios (named checks, in order):
   6. Replays: owner1's real receipt in a second DONOR_REGISTER of owner1's (new nonce)
      is refused "already a donor ... receipt replayed"; the same receipt in owner4's
      DONOR_REGISTER is refused "names another donor". The spec still lists one donor.
-  7. Revocation: the authority revokes the runner's platform (`genie enclave revoke
-     platform`, committed; the registry marks its enclaves revoked). owner4's donation is
-     then refused by its node before anything leaves ("the spec's training enclave is
-     revoked"), and the enclave's receipt resubmitted is refused by the contract with
-     "enclave revoked": the contract checks the enclave before the duplicate, so the
-     reason is the revocation. (The receipt is the one already registered: a fresh receipt
-     from the enclave cannot be had without the owner's node registering it at once.)
+  7. Revocation: owner4 adds a second record B; fresh receipts nothing registers are made
+     for both its records A and B (`genie data donate --salt`: the raw enclave tool, with
+     each record's own salt read from its record file); they verify and name owner4's
+     records, and the ledger still lists one donor. Control: A's receipt, sent by
+     genie-evil, commits (2 donors). Then the authority revokes the runner's platform
+     (`genie enclave revoke platform`, committed; the registry marks its enclaves
+     revoked). owner4's donation of B is refused by its node before anything leaves ("the
+     spec's training enclave is revoked"); B's receipt, made while the enclave was in
+     good standing, is refused by the contract with "enclave revoked", and so is owner1's
+     registered receipt (the contract checks the enclave before the duplicate).
 
     python3 test_donor_refusals.py --bindir BUILD_DIR [--keep]
 """
@@ -87,9 +90,10 @@ def rejected(node):
     return node.call("ledger_stats")["node"]["txs_rejected"]
 
 
-def evil_donor(net, st, owner, forge, receipt=None):
+def evil_donor(net, st, owner, forge, receipt=None, refused=True):
     """genie-evil --mode donor from OWNER's account to OWNER's node with FORGE; waits until
-    the node refused the gossiped tx. Returns (tx hex, txid)."""
+    the node refused the gossiped tx (REFUSED), else until it committed. Returns (tx hex,
+    txid)."""
     o = st["owners"][owner]
     node = o["node"]
     nonce = node.call("account", {"id": o["account"]})["next_nonce"]
@@ -105,6 +109,11 @@ def evil_donor(net, st, owner, forge, receipt=None):
     expect(p.returncode == 0 and "flushed=yes" in p.stdout and " tx=" in p.stdout,
            "genie-evil: %r" % p)
     fields = dict(kv.split("=", 1) for kv in p.stdout.split() if "=" in kv)
+    if not refused:
+        wait_for(lambda: node.call("tx_status", {"txid": fields["txid"]})["status"] ==
+                 "committed", timeout=REJECT_TIMEOUT, interval=0.1,
+                 what="%s's gossiped DONOR_REGISTER committed" % owner)
+        return fields["tx"], fields["txid"]
     wait_for(lambda: rejected(node) > before, timeout=REJECT_TIMEOUT, interval=0.1,
              what="%s's node refuses the gossiped tx (%s)" % (owner, forge))
     s = node.call("tx_status", {"txid": fields["txid"]})
@@ -129,10 +138,10 @@ def log_count(node, text):
         return sum(1 for line in f if b"tx refused: " in line and text.encode() in line)
 
 
-def forged_case(net, st, owner, forge, reason):
+def forged_case(net, st, owner, forge, reason, receipt=None):
     node = st["owners"][owner]["node"]
     before = log_count(node, reason)
-    tx, txid = evil_donor(net, st, owner, forge)
+    tx, txid = evil_donor(net, st, owner, forge, receipt)
     wait_for(lambda: log_count(node, reason) > before, timeout=REJECT_TIMEOUT, interval=0.1,
              what="%s's log names %r" % (owner, reason))
     msg = refused_by_rpc(node, tx, reason)
@@ -162,25 +171,61 @@ def check_replay(net, st):
     return True
 
 
+def record_salt(node, data_id):
+    """The salt of local record DATA_ID, read from its record file (DATADIR/data/records/ID:
+    msgpack [version, id bin32, salt bin32, ...], node_data.c)."""
+    with open(os.path.join(node.datadir, "data", "records", data_id), "rb") as f:
+        rec = f.read()
+    expect(rec[0] == 0x99 and rec[2:4] == b"\xc4\x20" and rec[4:36].hex() == data_id
+           and rec[36:38] == b"\xc4\x20", "record file of %s: unexpected layout" % data_id)
+    return rec[38:70].hex()
+
+
+def raw_receipt(st, owner, path, data_id):
+    """A fresh receipt nothing registers: OWNER's registered record DATA_ID (file PATH)
+    sealed to the training enclave by `genie data donate` with the record's own salt."""
+    o = st["owners"][owner]
+    c = o["node"].cli("data", "donate", path, "--enclave", st["training"]["id"], "--spec",
+                      st["spec"], "--donor", o["account"], "--salt",
+                      record_salt(o["node"], data_id))
+    expect(c.returncode == 0 and c.json["signature_valid"] is True
+           and c.json["commitment_matches"] is True and c.json["data_id"] == data_id
+           and c.json["donor"] == o["account"], "data donate: %r" % c)
+    return c.json["receipt"]
+
+
 def check_revoked(net, st):
-    auth, runner = net.nodes[0], st["runner"]
+    auth, runner, spec = net.nodes[0], st["runner"], st["spec"]
+    o4 = st["owners"]["owner4"]
+    # owner4's second record, B
+    c = o4["node"].cli("data", "add", st["genomes"][2], "--type", "genotype", "--name", "b",
+                       "--wait", WAIT_S, timeout=120)
+    expect(c.returncode == 0 and c.json["tx_status"] == "committed", "data add B: %r" % c)
+    data_b = c.json["data_id"]
+    # fresh receipts for owner4's two records, which nothing registered
+    fresh_a = raw_receipt(st, "owner4", st["genomes"][1], o4["data"])
+    fresh_b = raw_receipt(st, "owner4", st["genomes"][2], data_b)
+    expect(donors(o4["node"], spec) == 1, "the raw donations registered something")
+    # control: while the enclave is in good standing, A's receipt registers owner4
+    evil_donor(net, st, "owner4", None, receipt=fresh_a, refused=False)
+    expect(donors(o4["node"], spec) == 2, "owner4's receipt A did not register")
+    print("  control: a fresh receipt from `data donate --salt` registers owner4 (2 donors)")
     pk = runner.cli("enclave", "platform").json["platform_pk"]
     c = auth.cli("enclave", "revoke", "platform", pk, "--wait", WAIT_S)
     expect(c.returncode == 0 and c.json.get("status") == "committed",
            "enclave revoke platform: %r" % c)
-    o4 = st["owners"]["owner4"]
-    got = {}
 
     def unusable():
-        got["o"] = offer_of(o4["node"], st["spec"])
-        return got["o"]["enclave"] is None
+        return offer_of(o4["node"], spec)["enclave"] is None
     wait_for(unusable, timeout=30, interval=0.2, what="owner4 sees the enclave revoked")
-    c = donate(o4["node"], st["spec"])
+    c = donate(o4["node"], spec, "--data", data_b)
     expect(c.returncode != 0 and c.json and c.json["donations"][0]["state"] == "refused"
            and "revoked" in c.json["donations"][0]["error"], "owner4 donate: %r" % c)
     print("  owner4's donation refused by its node: %s" % c.json["donations"][0]["error"])
+    # B's receipt, fresh and made while the enclave was in good standing, and owner1's
+    forged_case(net, st, "owner4", None, "enclave revoked", receipt=fresh_b)
     forged_case(net, st, "owner1", None, "enclave revoked")
-    expect(donors(o4["node"], st["spec"]) == 1, "donors changed")
+    expect(donors(o4["node"], spec) == 2, "donors changed")
     return True
 
 
