@@ -152,12 +152,13 @@ def forged_case(net, st, owner, forge, reason, receipt=None):
 def check_forged(net, st):
     n = len(st["receipt"]) // 2
     # the receipt is [version, enclave_pk, spec_id, data_id, donor, commitment, time, sig]:
-    # data_id's bytes sit after 1 (array) + 1 (version) + 3 x 34 (bin32 with header) + 2
+    # data_id's bytes follow 1 (array) + 1 (version) + 2 x 34 (enclave key and spec id, each
+    # a bin32 with its 2-byte header) + 2 (data_id's header): flip its 6th byte
     data_byte = 1 + 1 + 34 + 34 + 2 + 5
-    forged_case(net, st, "owner1", "flip:%d" % (n - 1), "donation receipt signature does not verify")
-    forged_case(net, st, "owner1", "flip:%d" % data_byte,
-                "donation receipt signature does not verify")
-    forged_case(net, st, "owner4", "claim", "donation receipt signature does not verify")
+    bad_sig = "donation receipt signature does not verify"
+    forged_case(net, st, "owner1", "flip:%d" % (n - 1), bad_sig)
+    forged_case(net, st, "owner1", "flip:%d" % data_byte, bad_sig)
+    forged_case(net, st, "owner4", "claim", bad_sig)
     forged_case(net, st, "owner4", "resign", "training enclave not registered")
     expect(donors(st["owners"]["owner1"]["node"], st["spec"]) == 1, "donors changed")
     return True
