@@ -6,8 +6,10 @@
 # increasing loads, with throughput, loss, duplicates, latency, CPU and memory; and the
 # ledger benchmark tests/bench/bench_ledger_net.py: one million transfers through 1 and 4
 # authority processes (tx/s, finality latency, memory, database size), then 4 authorities
-# at fixed offered loads (3,000 to 6,000 tx/s) for finality latency. The whole run takes
-# about 17 minutes.
+# at fixed offered loads (3,000 to 6,000 tx/s) for finality latency; and the data owner's
+# benchmark tests/bench/bench_donate.py: data add and sealed donation of 1 kB to 1 MB
+# genotype files, local and relayed, next to bench_crypto_rate's libsodium rates. The
+# whole run takes about 18 minutes.
 # No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
 #
 # usage: scripts/bench.sh [bench_p2p.py options...]   e.g. scripts/bench.sh --loads 125,500
@@ -60,3 +62,6 @@ done
 echo
 echo "== bench_enclave_net: spawn to registered, validation/donation through the runner (1-6 kB), idle enclave memory"
 python3 tests/bench/bench_enclave_net.py --bindir "$BUILD_DIR"
+echo
+echo "== bench_donate: data add and sealed donation of 1 kB-1 MB genotype files, local and relayed, next to the libsodium encryption rate"
+python3 tests/bench/bench_donate.py --bindir "$BUILD_DIR"

@@ -108,7 +108,7 @@ static const node_cli_cmd_t s_commands[] = {
     {"data validate", "FILE --enclave ID [--type csv|23andme] [--runner NODEID]",
      "seal FILE to validation enclave ID, have it validated, verify the signed report",
      node_cli_cmd_data_validate},
-    {"data donate", "FILE --enclave ID [--spec HEX] [--donor HEX] [--runner NODEID]",
+    {"data donate", "FILE --enclave ID [--spec HEX] [--donor HEX] [--salt HEX] [--runner NODEID]",
      "seal FILE to training enclave ID, donate it, verify the signed receipt",
      node_cli_cmd_data_donate},
     {"trainer register", "NAME [--wait SEC]",

@@ -18,9 +18,12 @@
  *        seals FILE (with a fresh salt) to the validation enclave ID's box key, has it
  *        validated, and verifies the signed report: signed by the enclave's registered
  *        signing key, committing to exactly this salt and file.
- *    data donate FILE --enclave ID [--spec HEX32] [--donor HEX32] [--runner NODEID]
+ *    data donate FILE --enclave ID [--spec HEX32] [--donor HEX32] [--salt HEX32]
+ *                [--runner NODEID]
  *        seals FILE to the training enclave ID for (spec, data id = the data's salted
- *        commitment) and verifies the donation receipt the same way.
+ *        commitment) and verifies the donation receipt the same way; the JSON has the
+ *        encoded receipt (hex). --salt: commit with this salt instead of a fresh one (a
+ *        registered record's, to get a receipt for it that nothing registers: tests).
  *
  *  For validate and donate, the enclave's keys come from the ledger (enclave_list: it
  *  must be active). The CLI never sends the file in clear to the node: the node and the
@@ -58,6 +61,7 @@ typedef struct {
     const char *type;
     const char *spec;
     const char *donor;
+    const char *salt;
     const char *runner;
 } s_opts_t;
 
@@ -80,11 +84,10 @@ static int s_parse(const char *cmd, int argc, char **argv, bool donate, s_opts_t
                                        {"--type", &o->type, NULL},
                                        {"--runner", &o->runner, NULL},
                                        {NULL, NULL, NULL}};
-    const node_cli_opt_t donation[] = {{"--enclave", &o->enclave, NULL},
-                                       {"--runner", &o->runner, NULL},
-                                       {"--spec", &o->spec, NULL},
-                                       {"--donor", &o->donor, NULL},
-                                       {NULL, NULL, NULL}};
+    const node_cli_opt_t donation[] = {
+        {"--enclave", &o->enclave, NULL}, {"--runner", &o->runner, NULL},
+        {"--spec", &o->spec, NULL},       {"--donor", &o->donor, NULL},
+        {"--salt", &o->salt, NULL},       {NULL, NULL, NULL}};
     if (node_cli_opts(cmd, argc, argv, donate ? donation : validate, &o->file, 1, NULL) !=
         NODE_CLI_EXIT_OK)
         return NODE_CLI_EXIT_USAGE;
@@ -343,10 +346,11 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     int rc = s_parse("data donate", argc, argv, true, &o);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
-    uint8_t spec[32] = {0}, donor[32] = {0};
-    if ((o.spec && s_hex32(o.spec, spec) != 0) || (o.donor && s_hex32(o.donor, donor) != 0))
-        return node_cli_usage("--spec and --donor want 64 hex characters");
-    uint8_t sign_pk[32], box_pk[32], salt[32], commit[32];
+    uint8_t spec[32] = {0}, donor[32] = {0}, salt[32];
+    if ((o.spec && s_hex32(o.spec, spec) != 0) || (o.donor && s_hex32(o.donor, donor) != 0) ||
+        (o.salt && s_hex32(o.salt, salt) != 0))
+        return node_cli_usage("--spec, --donor and --salt want 64 hex characters");
+    uint8_t sign_pk[32], box_pk[32], commit[32];
     rc = s_enclave_keys(cli, o.enclave, "training", sign_pk, box_pk);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
@@ -355,7 +359,8 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
         return rc;
     double t0 = s_ms();
-    randombytes_buf(salt, sizeof salt);
+    if (!o.salt)
+        randombytes_buf(salt, sizeof salt);
     proto_data_commit(salt, data, len, commit);
     /* the data id: the salted commitment (a data registration's id once the ledger has them) */
     rc = enclave_prog_donation_seal(box_pk, spec, commit, salt, data, len, &sealed, &sealed_len);
@@ -373,10 +378,13 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     r.u.donate.sealed_len = sealed_len;
     enclave_ans_t a;
     proto_receipt_t rec;
+    char receipt_hex[2 * PROTO_REPORT_MAX_BYTES + 1]; /* a decoded receipt is at most that */
     rc = s_exchange(cli, &o, &r, ENCLAVE_ANS_RECEIPT, &frame, &frame_len, &a);
     free(sealed);
     if (rc == NODE_CLI_EXIT_OK && proto_receipt_decode(a.u.blob.bytes, a.u.blob.len, &rec) != 0)
         rc = node_cli_fail("the donation receipt does not decode");
+    if (rc == NODE_CLI_EXIT_OK)
+        proto_hex_encode(a.u.blob.bytes, a.u.blob.len, receipt_hex);
     free(frame);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
@@ -392,6 +400,7 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
     json_object_set_new(out, "commitment", s_hexj(rec.data_commitment, 32));
     json_object_set_new(out, "salt", s_hexj(salt, 32));
     json_object_set_new(out, "time_ms", json_integer((json_int_t)rec.time_ms));
+    json_object_set_new(out, "receipt", json_string(receipt_hex));
     json_object_set_new(out, "signature_valid", json_boolean(vrc == 0));
     json_object_set_new(out, "commitment_matches", json_boolean(same));
     json_object_set_new(out, "bytes", json_integer((json_int_t)len));

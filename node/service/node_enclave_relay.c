@@ -30,6 +30,13 @@
 #define ERR_MAX 999u       /* largest negated genie code */
 #define CANDIDATES 8       /* runners tried in turn when the caller names none */
 #define RELAY_CHECK_MS 200 /* timeouts of calls a deferred RPC waits for */
+/* The runner's TRACE dump of the bytes it relays: the first TRACE_MAX bytes of each request
+   and answer, in hex, TRACE_SEG bytes a line (a log line holds 1 KiB), each line starting
+   TRACE_STEP bytes after the previous one: lines overlap by TRACE_SEG - TRACE_STEP bytes,
+   so any run of at most that many bytes is whole on one line (what a test greps for). */
+#define TRACE_MAX 4096u
+#define TRACE_SEG 320u
+#define TRACE_STEP 256u
 
 typedef enum { CALL_FREE = 0, CALL_PENDING, CALL_DONE, CALL_FAILED } s_state_t;
 
@@ -160,6 +167,29 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p)
 
 /* ---------------------------------------------------------------- runner side */
 
+/*  At TRACE level only: the first TRACE_MAX bytes of DATA (LEN), what the runner relays for
+ *  call CALL_ID from peer FROM, in hex lines of TRACE_SEG bytes overlapping by
+ *  TRACE_SEG - TRACE_STEP (not rate-limited: TRACE is for tests and debugging). */
+static void s_trace_hex(const char *what, uint64_t call_id, const uint8_t from[static 32],
+                        const uint8_t *data, size_t len)
+{
+    if (!proto_log_enabled(LOG_LVL_TRACE))
+        return;
+    char peer[17], hex[2 * TRACE_SEG + 1];
+    proto_hex_encode(from, 8, peer);
+    size_t n = len < TRACE_MAX ? len : TRACE_MAX;
+    GLOG(TRACE, NODE, "relay %s of call %llu with %s: %zu bytes, the first %zu in hex below", what,
+         (unsigned long long)call_id, peer, len, n);
+    for (size_t off = 0; off < n; off += TRACE_STEP) {
+        size_t k = n - off < TRACE_SEG ? n - off : TRACE_SEG;
+        proto_hex_encode(data + off, k, hex);
+        GLOG(TRACE, NODE, "relay %s of call %llu +%zu: %s", what, (unsigned long long)call_id, off,
+             hex);
+        if (off + k == n)
+            break;
+    }
+}
+
 /*  Sends FROM the ENCLAVE_ANSWER to its call CALL_ID: the encoded answer ANS (RC 0) or the
  *  failure RC with MSG. */
 static void s_answer(node_enclave_relay_t *self, const uint8_t from[static 32], uint64_t call_id,
@@ -177,6 +207,7 @@ static void s_answer(node_enclave_relay_t *self, const uint8_t from[static 32], 
         a.ans = ans;
         a.ans_len = ans_len;
         a.msg[0] = '\0';
+        s_trace_hex("answer", call_id, from, ans, ans_len);
     } else {
         a.error = (uint32_t)(rc < 0 && rc >= -(int)ERR_MAX ? -rc : -NODE_E_FAILED);
     }
@@ -300,6 +331,7 @@ static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
         GLOG(DEBUG, NODE, "dropped a malformed enclave_call");
         return;
     }
+    s_trace_hex("request", m.call_id, from, m.req, m.req_len);
     if (s_keyed_fetch(self, from, &m))
         return;
     s_relay_answer(self, from, m.call_id, m.enclave_id, m.req, m.req_len);

@@ -50,8 +50,9 @@
  *                   spec | null, enclave | null, enclave_why, records: [{data_id, name,
  *                   match, why, donated}]}]
  *    donate {offer, data_id?, mode?: "sealed"|"key"} -> {offer, donations: [{data_id,
- *                   ok, state, enclave?, receipt_time_ms?, txid?, error?}]} (answered once every
- *                   donation ended; without data_id, every matching local record)
+ *                   ok, state, enclave?, receipt?, receipt_time_ms?, txid?, error?}]}
+ *                   (answered once every donation ended; without data_id, every matching
+ *                   local record; receipt: the encoded receipt the enclave signed, in hex)
  *  Everything runs on the node's loop thread.
  */
 #ifndef GENIE_NODE_MARKET_H

@@ -151,6 +151,11 @@ static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
         s_end(d, false, "the enclave did not answer a donation receipt", NULL, NULL);
         return;
     }
+    if (d->entry) { /* the owner keeps its receipt (the encoded one the ledger gets) */
+        char hex[2 * PROTO_REPORT_MAX_BYTES + 1]; /* a decoded receipt is at most that */
+        proto_hex_encode(a.u.blob.bytes, a.u.blob.len, hex);
+        json_object_set_new(d->entry, "receipt", json_string(hex));
+    }
     int vrc = proto_receipt_verify(&rec, d->sign_pk);
     if (vrc != PROTO_OK) {
         snprintf(msg, sizeof msg, "the receipt is not signed by the registered enclave key: %s",

@@ -33,13 +33,16 @@ Scenarios (named checks, in order):
      itself when the trainer posts again (no donate command); owner2 (no match) and the
      owners without the flag do not.
   9. Canary: a unique string in each owner's file is afterwards in no file under any
-     datadir (stores, ledgers) and in no node's log, the runner's included.
+     datadir (stores, ledgers) and in no node's log, the runner's included; the runner
+     runs at trace level, where it logs the hex of every request and answer it relays
+     (the first 4 KiB of each), and the canary's hex encoding is in no file either.
 
     python3 test_market.py --bindir BUILD_DIR [--keep]
 """
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -66,8 +69,10 @@ def check_testnet(net, st):
     with open(net.genesis) as f:
         runner_id = json.load(f)["authorities"][0]
     auth = net.nodes[0]
+    # at trace level the runner logs the hex of every request and answer it relays (the
+    # first 4 KiB of each): the canary check reads them
     runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()])
+                  peers=[auth.address()], log_level="trace")
     place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
     start_fresh(runner, timeout=START_TIMEOUT)
     st["runner"] = runner
@@ -444,8 +449,12 @@ def check_withdraw(net, st):
 def check_canary(net, st):
     """After the whole flow (three donations, sealed and keyed, through the runner), the
     canary of the owners' files is in no file under the test's directory but the originals:
-    no datadir (stores, ledgers, LevelDB), no log of any node (the runner's included)."""
-    needle = st["canary"].encode()
+    no datadir (stores, ledgers, LevelDB), no log of any node (the runner's included). The
+    runner ran at trace level, where it logs the hex of the first 4 KiB of every request
+    and answer it relays (lines overlapping by 64 bytes): the canary's hex encoding is
+    looked for too, so plaintext passing through the runner would be caught."""
+    needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
+    expect(len(st["canary"]) <= 64, "the canary is longer than the trace lines overlap")
     scanned, hits = 0, []
     for root, dirs, files in os.walk(net.r.tmp):
         if os.path.abspath(root) == os.path.abspath(st["files"]):
@@ -458,11 +467,23 @@ def check_canary(net, st):
             except OSError:
                 continue
             scanned += 1
-            if needle in data:
-                hits.append(path)
+            hits += [(path, "hex" if i else "text") for i, n in enumerate(needles) if n in data]
     expect(not hits, "the canary is in %r" % hits)
     expect(scanned > 40, "too few files scanned (%d)" % scanned)
-    print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)
+    # the check is not vacuous: the runner's log holds the relayed bytes, the donations'
+    # sealed requests (about as long as the files) among them
+    with open(st["runner"].log_path, "rb") as f:
+        log = f.read()
+    calls = len(re.findall(rb"relay request of call \d+ with ", log))
+    answers = len(re.findall(rb"relay answer of call \d+ with ", log))
+    sizes = [os.path.getsize(g) for g in st["genomes"][:4]]
+    expect(calls >= 7 and answers >= 7, "the runner traced %d requests, %d answers (want the "
+           "4 validations and 3 donations)" % (calls, answers))
+    expect(b" +256: " in log,
+           "the runner's trace holds no hex beyond the first line")
+    print("  canary (text and hex) in none of %d files (datadirs, ledgers, logs); the runner "
+          "traced %d relayed requests and %d answers in hex (files of %d-%d bytes)" %
+          (scanned, calls, answers, min(sizes), max(sizes)))
     return True
 
 

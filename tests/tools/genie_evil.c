@@ -30,6 +30,15 @@
  *                recruitment post (proto_recruit) for spec --spec HEX (default: random)
  *                by a fresh account no ledger knows: what the room's posting policy
  *                refuses (and scores)
+ *    donor       one DONOR_REGISTER tx carrying the donation receipt --receipt HEX,
+ *                altered by --forge: none (as given: a replay); flip:K (byte K xor 0x01);
+ *                claim (the receipt made out to our account and to record --data HEX,
+ *                data id and commitment, its enclave key and signature kept); resign
+ *                (as claim, then signed by a fresh key put in as the enclave's),
+ *                signed by the account key --account-key FILE (unencrypted, or
+ *                $GENIE_PASSPHRASE) with nonce --nonce N, sent to the target as gossip of
+ *                kind tx_batch (what a peer relaying a tx does); the summary adds txid=HEX
+ *                and tx=HEX, so a test can also submit it by RPC to read the refusal
  *  --rate R paces sends at R per second (default 0: as fast as possible). --seconds S
  *  (default 20) bounds the sending time. replay, flood and txflood then send a fresh PING and wait
  *  for its PONG (at most --flush-seconds, default 30; 0 skips it): a link is one ordered
@@ -49,13 +58,16 @@
 #include <string.h>
 
 #include "ledger/ledger_contract.h"
+#include "ledger/ledger_data.h"
 #include "ledger/ledger_tx.h"
 #include "p2p/p2p_msg.h"
 #include "p2p/p2p_record.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_key.h"
+#include "proto/proto_keystore.h"
 #include "proto/proto_msgtype.h"
 #include "proto/proto_recruit.h"
+#include "proto/proto_report.h"
 #include "tests/tools/tool_cli.h"
 #include "tests/tools/tool_link.h"
 
@@ -78,12 +90,13 @@ typedef enum {
     EVIL_WRONGCHAIN,
     EVIL_HELLO,
     EVIL_TXFLOOD,
-    EVIL_RECRUIT
+    EVIL_RECRUIT,
+    EVIL_DONOR
 } evil_mode_t;
 
 static const char *const s_mode_names[] = {"garbage", "oversized", "truncated",  "forged",
                                            "replay",  "flood",     "wrongchain", "hello",
-                                           "txflood", "recruit"};
+                                           "txflood", "recruit",   "donor"};
 
 typedef struct {
     uint8_t target_id[32];
@@ -96,6 +109,16 @@ typedef struct {
     double seconds;
     double flush_seconds;
     uint8_t spec_id[32]; /* recruit: the spec the posts name */
+    /* donor: the receipt (decoded from --receipt), how to alter it, the signing account */
+    uint8_t receipt[PROTO_REPORT_MAX_BYTES];
+    size_t receipt_len;
+    long forge_byte; /* -1: none; else the byte --forge flip:K flips */
+    bool forge_claim, forge_resign;
+    uint8_t data_id[32]; /* claim, resign: the record the receipt is made out to */
+    bool data_set;
+    const char *account_key;
+    uint64_t nonce;
+    bool nonce_set;
 } evil_opts_t;
 
 typedef struct {
@@ -106,14 +129,18 @@ typedef struct {
     int64_t start_ms;       /* monotonic */
     int64_t deadline_ms;    /* monotonic */
     char note[64];          /* extra result of the mode, e.g. "pong_after=yes" */
-    const char *flushed;    /* "yes": the target answered a PING sent after everything */
+    char *tx_hex;           /* donor: the tx sent, in hex (malloc'd), and its id */
+    char txid_hex[65];
+    const char *flushed; /* "yes": the target answered a PING sent after everything */
 } evil_t;
 
 #define EVIL_USAGE                                                                                 \
     "usage: genie-evil --target NODEID@tcp://IP:PORT (--chain HEX | --datadir DIR)\n"              \
     "                  --mode MODE [--count N] [--rate R] [--seconds S] [--flush-seconds F]\n"     \
-    "                  [--spec HEX]\n"                                                             \
-    "modes: garbage oversized truncated forged replay flood wrongchain hello txflood recruit\n"
+    "                  [--spec HEX] [--receipt HEX --account-key FILE --nonce N\n"                 \
+    "                  [--forge none|flip:K|claim|resign] [--data HEX]]\n"                         \
+    "modes: garbage oversized truncated forged replay flood wrongchain hello txflood recruit\n"    \
+    "       donor\n"
 
 /* Reads DIR/chain_id (64 hex digits and optional whitespace) into OUT. 0 or -1. */
 static int s_read_chain_file(const char *dir, uint8_t out[static 32])
@@ -136,6 +163,7 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
     const char *target = NULL, *chain = NULL, *datadir = NULL, *mode = NULL;
     bool spec_set = false;
     memset(o, 0, sizeof *o);
+    o->forge_byte = -1;
     o->count = 10000;
     o->seconds = 20;
     o->flush_seconds = 30;
@@ -178,6 +206,39 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
             if (strlen(v) != 64 || proto_hex_decode(v, o->spec_id, 32) != 0)
                 return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--spec wants 64 hex digits");
             spec_set = true;
+        } else if (strcmp(a, "--receipt") == 0) {
+            size_t hl = strlen(v);
+            if (hl == 0 || hl % 2 || hl / 2 > sizeof o->receipt ||
+                proto_hex_decode(v, o->receipt, hl / 2) != 0)
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--receipt wants hex of at most %u bytes",
+                                      (unsigned)sizeof o->receipt);
+            o->receipt_len = hl / 2;
+        } else if (strcmp(a, "--forge") == 0) {
+            if (strncmp(v, "flip:", 5) == 0) {
+                o->forge_byte = strtol(v + 5, &end, 10);
+                if (v[5] == '\0' || *end || o->forge_byte < 0 ||
+                    o->forge_byte >= (long)sizeof o->receipt)
+                    return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "bad --forge '%s'", v);
+            } else if (strcmp(v, "claim") == 0) {
+                o->forge_claim = true;
+            } else if (strcmp(v, "resign") == 0) {
+                o->forge_claim = o->forge_resign = true;
+            } else if (strcmp(v, "none") != 0) {
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                      "--forge wants none, flip:K, claim or resign, got '%s'", v);
+            }
+        } else if (strcmp(a, "--data") == 0) {
+            if (strlen(v) != 64 || proto_hex_decode(v, o->data_id, 32) != 0)
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--data wants 64 hex digits");
+            o->data_set = true;
+        } else if (strcmp(a, "--account-key") == 0) {
+            o->account_key = v;
+        } else if (strcmp(a, "--nonce") == 0) {
+            o->nonce = strtoull(v, &end, 10);
+            if (*v == '\0' || *end)
+                return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "--nonce wants a number, got '%s'", v);
+            o->nonce_set = true;
         } else if (strcmp(a, "--flush-seconds") == 0) {
             o->flush_seconds = strtod(v, &end);
             if (*v == '\0' || *end || !(o->flush_seconds >= 0) || o->flush_seconds > 600)
@@ -210,6 +271,19 @@ static int s_parse(int argc, char **argv, evil_opts_t *o)
     o->mode = (evil_mode_t)m;
     if (!spec_set)
         randombytes_buf(o->spec_id, sizeof o->spec_id);
+    if (o->mode == EVIL_DONOR) {
+        if (!o->receipt_len || !o->account_key || !o->nonce_set)
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s",
+                                  "--mode donor wants --receipt, --account-key and --nonce");
+        if (o->forge_claim && !o->data_set)
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE, "%s",
+                                  "--forge claim and resign want --data");
+        if (o->forge_byte >= (long)o->receipt_len)
+            return tool_cli_usage(EVIL_PROG, EVIL_USAGE,
+                                  "--forge flip:%ld is past the %zu-byte "
+                                  "receipt",
+                                  o->forge_byte, o->receipt_len);
+    }
     if (o->mode == EVIL_OVERSIZED) {
         if (!o->count_set)
             o->count = 1;
@@ -482,6 +556,88 @@ static void s_mode_recruit(evil_t *e)
     s_barrier(e);
 }
 
+/* The receipt of --receipt, altered as --forge says (claim and resign make it out to
+   DONOR), into OUT (*LEN, at most PROTO_REPORT_MAX_BYTES). 0 or -1. */
+static int s_donor_receipt(const evil_opts_t *o, const uint8_t donor[static 32], uint8_t *out,
+                           size_t *len)
+{
+    memcpy(out, o->receipt, o->receipt_len);
+    *len = o->receipt_len;
+    if (o->forge_byte >= 0)
+        out[o->forge_byte] ^= 0x01;
+    if (!o->forge_claim)
+        return 0;
+    proto_receipt_t r;
+    uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], *enc = NULL;
+    size_t n = 0;
+    int rc = -1;
+    crypto_sign_keypair(pk, sk);
+    if (proto_receipt_decode(out, *len, &r) != PROTO_OK)
+        goto out;
+    memcpy(r.donor, donor, 32);
+    memcpy(r.data_id, o->data_id, 32);
+    memcpy(r.data_commitment, o->data_id, 32);
+    if (o->forge_resign && proto_receipt_sign(&r, sk) != PROTO_OK)
+        goto out;
+    if (proto_receipt_encode(&r, &enc, &n) == PROTO_OK && n <= PROTO_REPORT_MAX_BYTES) {
+        memcpy(out, enc, n);
+        *len = n;
+        rc = 0;
+    }
+out:
+    sodium_memzero(sk, sizeof sk);
+    free(enc);
+    return rc;
+}
+
+/* One DONOR_REGISTER of the (altered) receipt, signed by --account-key, gossiped as a
+   tx_batch of one. */
+static void s_mode_donor(evil_t *e)
+{
+    proto_key_t *account = NULL;
+    uint8_t receipt[PROTO_REPORT_MAX_BYTES], *tx = NULL, *out = NULL;
+    size_t rlen = 0, tlen = 0, out_len = 0;
+    int rc = proto_keystore_load(e->o.account_key, getenv("GENIE_PASSPHRASE"), &account, NULL);
+    if (rc != PROTO_OK) {
+        snprintf(e->note, sizeof e->note, "error=\"account key: %s\"", proto_err_str(rc));
+        return;
+    }
+    if (s_donor_receipt(&e->o, proto_key_public(account), receipt, &rlen) != 0) {
+        snprintf(e->note, sizeof e->note, "error=\"cannot decode or re-sign the receipt\"");
+        goto out;
+    }
+    tx =
+        ledger_contract_donor_register_tx(account, e->o.chain_id, e->o.nonce, receipt, rlen, &tlen);
+    if (!tx || !(e->tx_hex = malloc(2 * tlen + 1))) {
+        snprintf(e->note, sizeof e->note, "error=\"cannot build the tx\"");
+        goto out;
+    }
+    proto_hex_encode(tx, tlen, e->tx_hex);
+    uint8_t txid[32];
+    ledger_tx_id(tx, tlen, txid);
+    proto_hex_encode(txid, 32, e->txid_hex);
+    proto_wr_t body, w;
+    proto_wr_init(&body);
+    const uint8_t *const txs[1] = {tx};
+    ledger_tx_batch_write(&body, txs, &tlen, 1);
+    size_t blen;
+    const uint8_t *b = proto_wr_data(&body, &blen);
+    proto_wr_init(&w);
+    if (b) {
+        p2p_msg_write_gossip(&w, "", PROTO_MSG_TX_BATCH, b, blen);
+        if (tool_link_seal_wr(e->link, e->key, PROTO_MSG_GOSSIP, &w, &out, &out_len) == 0)
+            s_send(e, out, out_len);
+    } else {
+        proto_wr_free(&w);
+    }
+    proto_wr_free(&body);
+    s_barrier(e);
+out:
+    free(out);
+    free(tx);
+    proto_key_destroy(&account);
+}
+
 static void s_mode_hello(evil_t *e)
 {
     while (!s_expired(e))
@@ -511,7 +667,7 @@ static void s_summary(const evil_t *e)
     proto_hex_encode(e->o.target_id, 4, target);
     printf("genie-evil: mode=%s id=%s target=%s sent=%llu bytes=%llu send_failed=%llu "
            "linked=%s rx_hello=%llu rx_pong=%llu rx_peers=%llu rx_ihave=%llu rx_bye=%llu "
-           "rx_other=%llu pongs_sent=%llu flushed=%s bye=\"%s\"%s%s seconds=%.2f\n",
+           "rx_other=%llu pongs_sent=%llu flushed=%s bye=\"%s\"%s%s seconds=%.2f%s%s%s%s\n",
            s_mode_names[e->o.mode], id, target, (unsigned long long)st->sent,
            (unsigned long long)st->sent_bytes, (unsigned long long)st->send_failed,
            st->linked ? "yes" : "no", (unsigned long long)st->rx[PROTO_MSG_HELLO],
@@ -519,7 +675,8 @@ static void s_summary(const evil_t *e)
            (unsigned long long)st->rx[PROTO_MSG_IHAVE], (unsigned long long)st->rx[PROTO_MSG_BYE],
            (unsigned long long)st->rx_other, (unsigned long long)st->pongs_sent,
            e->flushed ? e->flushed : "n/a", st->bye_reason, e->note[0] ? " " : "", e->note,
-           (double)(zclock_mono() - e->start_ms) / 1000.0);
+           (double)(zclock_mono() - e->start_ms) / 1000.0, e->tx_hex ? " txid=" : "",
+           e->tx_hex ? e->txid_hex : "", e->tx_hex ? " tx=" : "", e->tx_hex ? e->tx_hex : "");
     fflush(stdout);
 }
 
@@ -588,6 +745,9 @@ int main(int argc, char **argv)
     case EVIL_RECRUIT:
         s_mode_recruit(&e);
         break;
+    case EVIL_DONOR:
+        s_mode_donor(&e);
+        break;
     }
     s_drain(&e, 300);
     s_summary(&e);
@@ -596,5 +756,6 @@ out:
     /* lingers up to EVIL_LINGER_MS; only the flush barrier proves the target got it all */
     tool_link_destroy(&e.link);
     proto_key_destroy(&e.other);
+    free(e.tx_hex);
     return rc;
 }
