@@ -183,9 +183,9 @@ typedef enum {
     NODE_E_CORRUPT = -511, /* a stored record or blob is refused (reason in the err buffer) */
     NODE_E_IO = -512,      /* a file of the store cannot be read or written */
     NODE_E_REFUSED = -513, /* a data file or request is refused (validation failed, ...) */
-    NODE_E_FETCH = -540,      /* a blob transfer from a peer broke its rules (size, order,
-                                 content hash) */
-    NODE_E_FAILED = -599      /* unspecified failure (detail in the err buffer) */
+    NODE_E_FETCH = -540,   /* a blob transfer from a peer broke its rules (size, order,
+                              content hash) */
+    NODE_E_FAILED = -599   /* unspecified failure (detail in the err buffer) */
 } node_err_t;
 
 /*  Stable lowercase name of any layer's error code, e.g. "truncated". Never NULL. */
