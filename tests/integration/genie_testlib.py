@@ -578,6 +578,27 @@ class LedgerNet:
         return as_key, account
 
 
+def scan_for(top, needles, skip_dir=None):
+    """Every file under TOP (except under SKIP_DIR) that holds one of NEEDLES (bytes): the
+    canary scans of the data owner's tests. Returns (files scanned, [(path, index of the
+    needle)])."""
+    scanned, hits = 0, []
+    skip = os.path.abspath(skip_dir) if skip_dir else None
+    for root, dirs, files in os.walk(top):
+        if skip and os.path.abspath(root) == skip:
+            continue
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            scanned += 1
+            hits += [(path, i) for i, n in enumerate(needles) if n in data]
+    return scanned, hits
+
+
 def run_ledger_steps(name, steps, argv=None):
     """The main of a test that runs named checks on one ledger testnet: parses the
     arguments, then runs each (what, fn) of STEPS as Runner.check(what, fn, net, st) with

@@ -43,7 +43,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
-                           run_ledger_steps, start_fresh, wait_for, wait_heights)
+                           run_ledger_steps, scan_for, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -340,21 +340,7 @@ def check_local_enclave(net, st):
 
 def check_canary(net, st):
     r = net.r
-    needle = st["canary"].encode()
-    scanned, hits = 0, []
-    for root, dirs, files in os.walk(r.tmp):
-        if os.path.abspath(root) == os.path.abspath(st["files"]):
-            continue  # the owner's originals
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            scanned += 1
-            if needle in data:
-                hits.append(path)
+    scanned, hits = scan_for(r.tmp, (st["canary"].encode(),), skip_dir=st["files"])
     expect(not hits, "the canary is in %r" % hits)
     expect(scanned > 20, "too few files scanned (%d)" % scanned)
     print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)

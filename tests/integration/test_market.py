@@ -49,7 +49,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           start_fresh, wait_for, wait_heights, Runner)
+                           scan_for, start_fresh, wait_for, wait_heights, Runner)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -455,19 +455,8 @@ def check_canary(net, st):
     looked for too, so plaintext passing through the runner would be caught."""
     needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
     expect(len(st["canary"]) <= 64, "the canary is longer than the trace lines overlap")
-    scanned, hits = 0, []
-    for root, dirs, files in os.walk(net.r.tmp):
-        if os.path.abspath(root) == os.path.abspath(st["files"]):
-            continue  # the owners' originals
-        for name in files:
-            path = os.path.join(root, name)
-            try:
-                with open(path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                continue
-            scanned += 1
-            hits += [(path, "hex" if i else "text") for i, n in enumerate(needles) if n in data]
+    scanned, found = scan_for(net.r.tmp, needles, skip_dir=st["files"])
+    hits = [(path, "hex" if i else "text") for path, i in found]
     expect(not hits, "the canary is in %r" % hits)
     expect(scanned > 40, "too few files scanned (%d)" % scanned)
     # the check is not vacuous: the runner's log holds the relayed bytes, the donations'
