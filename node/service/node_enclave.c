@@ -208,7 +208,7 @@ static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, s_retire_t *
     if (rc == LEDGER_OK) {
         r->submitted_ms = s_now_ms();
         GLOG(INFO, NODE,
-             "enclave %u: retiring its old registration, enclave id %s (registered at height "
+             "enclave %u: retiring enclave id %s, a start that is gone (registered at height "
              "%" PRIu64 ")",
              r->local, hex, e->height);
         return false;
