@@ -71,6 +71,16 @@ static const ledger_contract_t s_contracts[] = {
     DATA_ROW(LEDGER_TX_SPEC_REGISTER, spec_register),
     DATA_ROW(LEDGER_TX_DONOR_REGISTER, donor_register),
     DATA_ROW(LEDGER_TX_KEY_AUTHORIZE, key_authorize),
+    {
+        .type = LEDGER_TX_ENCLAVE_RETIRE,
+        .name = "enclave_retire",
+        .decode_body = ledger_contract_enclave_retire_decode,
+        .encode_body = ledger_contract_enclave_retire_encode,
+        .check = ledger_contract_enclave_retire_check,
+        .admit = ledger_contract_enclave_retire_admit,
+        .apply = ledger_contract_enclave_retire_apply,
+        .end_block = NULL,
+    },
 };
 
 const ledger_contract_t *ledger_contract_find(uint32_t type)

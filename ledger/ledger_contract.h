@@ -81,7 +81,17 @@ int ledger_contract_authority_end_block(ledger_state_t *st);
 #define LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS (10u * 60u * 1000u)  /* quote older than the clock */
 #define LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS (10u * 60u * 1000u) /* quote newer than the clock */
 
-typedef enum { LEDGER_ENCLAVE_ACTIVE = 1, LEDGER_ENCLAVE_REVOKED = 2 } ledger_enclave_status_t;
+/*  An enclave's status: ACTIVE until an authority majority revokes its platform key or
+ *  measurement (REVOKED) or its runner retires it (RETIRED: the process it named is gone,
+ *  e.g. restarted with new keys). Only ACTIVE enclaves are usable. */
+typedef enum {
+    LEDGER_ENCLAVE_ACTIVE = 1,
+    LEDGER_ENCLAVE_REVOKED = 2,
+    LEDGER_ENCLAVE_RETIRED = 3
+} ledger_enclave_status_t;
+
+/*  "active", "revoked", "retired" or "unknown" (static). */
+const char *ledger_enclave_status_name(uint32_t status);
 
 /*  A registered enclave (plain data). */
 typedef struct {
@@ -94,7 +104,7 @@ typedef struct {
     uint8_t platform_pk[32]; /* the certified platform key that quoted it */
     uint64_t height;         /* height it was registered at */
     uint32_t status;         /* ledger_enclave_status_t */
-    uint64_t status_height;  /* height it was revoked at (0 while active) */
+    uint64_t status_height;  /* height it was revoked or retired at (0 while active) */
 } ledger_enclave_t;
 
 /*  An audit of a measurement. */
@@ -148,6 +158,13 @@ int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *
                                          const char **why);
 int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx,
                                          const char **why);
+int ledger_contract_enclave_retire_decode(proto_rd_t *r, ledger_tx_body_t *body);
+void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t *body);
+int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, const char **why);
+int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why);
+int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why);
 
 /* ---- client helpers: build and sign a tx in one call ---- */
 
@@ -185,5 +202,12 @@ uint8_t *ledger_contract_enclave_revoke_tx(const proto_key_t *key,
                                            const uint8_t chain_id[static LEDGER_ID_LEN],
                                            uint64_t nonce, uint32_t what,
                                            const uint8_t target[static LEDGER_ID_LEN], size_t *len);
+/*  Signed ENCLAVE_RETIRE of ENCLAVE_ID from KEY (the runner account that registered it).
+ *  Same ownership as above. */
+uint8_t *ledger_contract_enclave_retire_tx(const proto_key_t *key,
+                                           const uint8_t chain_id[static LEDGER_ID_LEN],
+                                           uint64_t nonce,
+                                           const uint8_t enclave_id[static LEDGER_ID_LEN],
+                                           size_t *len);
 
 #endif

@@ -66,7 +66,7 @@ int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], 
         return code;
     }
     if (e->status != LEDGER_ENCLAVE_ACTIVE) {
-        *why = "enclave revoked";
+        *why = e->status == LEDGER_ENCLAVE_RETIRED ? "enclave retired" : "enclave revoked";
         return code;
     }
     if (rev_p) {

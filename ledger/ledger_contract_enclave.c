@@ -1,5 +1,5 @@
-/*  ledger_contract_enclave: the enclave registry, three native contracts that put attested
- *  enclaves, their audits and their revocations on the ledger.
+/*  ledger_contract_enclave: the enclave registry, four native contracts that put attested
+ *  enclaves, their audits, their revocations and their retirement on the ledger.
  *
  *  ENCLAVE_REGISTER  body = [kind uint32, measurement bin32, quote bin (<= 1,024)]
  *  - check (stateless): kind is validation (1), training (2) or query (3).
@@ -28,6 +28,12 @@
  *    on every node): 'r' what target -> height, the votes are deleted, and every enclave
  *    of the directory registered under that platform key or measurement is marked revoked
  *    at this height. Registrations under a revoked target are refused from then on.
+ *  ENCLAVE_RETIRE    body = [enclave_id bin32]
+ *  - the runner that registered the enclave (ledger_enclave_t.runner) says the process it
+ *    names is gone (a restart makes new keys and a new registration): the enclave must be
+ *    registered (LEDGER_E_ENCLAVE_RULE), the sender its runner (LEDGER_E_NOT_RUNNER) and
+ *    it ACTIVE (LEDGER_E_ENCLAVE_RULE: retired or revoked already). It becomes RETIRED at
+ *    this height; like a revoked one it stays listed and is no longer usable.
  *  admit (mempool) runs the same rules as apply against committed state, writing nothing.
  *
  *  The state layout and the reads are in ledger_enclave.c.
@@ -531,6 +537,81 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
     return rc;
 }
 
+/* ------------------------------------------------------------ RETIRE */
+
+int ledger_contract_enclave_retire_decode(proto_rd_t *r, ledger_tx_body_t *body)
+{
+    ledger_enclave_retire_t *t = &body->enclave_retire;
+    memset(t, 0, sizeof *t);
+    int rc = proto_rd_array_exact(r, 1);
+    if (rc == PROTO_OK)
+        rc = proto_rd_bin_exact(r, LEDGER_ID_LEN, t->enclave_id);
+    return rc;
+}
+
+void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t *body)
+{
+    proto_wr_array(w, 1);
+    proto_wr_bin(w, body->enclave_retire.enclave_id, LEDGER_ID_LEN);
+}
+
+int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, const char **why)
+{
+    (void)tx;
+    (void)why;
+    return LEDGER_OK;
+}
+
+/* The rules shared by admit and apply: on success *E is the enclave to retire. */
+static int s_retire_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_enclave_t *e,
+                          const char **why)
+{
+    int rc = ledger_enclave_get(st, tx->body.enclave_retire.enclave_id, e);
+    if (rc == LEDGER_E_NOT_FOUND) {
+        *why = "no such enclave";
+        return LEDGER_E_ENCLAVE_RULE;
+    }
+    if (rc != LEDGER_OK) {
+        *why = "cannot read the enclave registry";
+        return rc;
+    }
+    if (memcmp(e->runner, tx->from, LEDGER_ID_LEN) != 0) {
+        *why = "sender is not the runner that registered this enclave";
+        return LEDGER_E_NOT_RUNNER;
+    }
+    if (e->status != LEDGER_ENCLAVE_ACTIVE) {
+        *why = e->status == LEDGER_ENCLAVE_RETIRED ? "enclave already retired"
+                                                   : "enclave not active (revoked)";
+        return LEDGER_E_ENCLAVE_RULE;
+    }
+    return LEDGER_OK;
+}
+
+int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why)
+{
+    ledger_enclave_t e;
+    return s_retire_rules(st, tx, &e, why);
+}
+
+int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx,
+                                         const char **why)
+{
+    ledger_enclave_t e;
+    uint8_t key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN];
+    int rc = s_retire_rules(st, tx, &e, why);
+    if (rc != LEDGER_OK)
+        return rc;
+    e.status = LEDGER_ENCLAVE_RETIRED;
+    e.status_height = ledger_state_base_height(st) + 1;
+    ledger_enclave_rec_encode(&e, rec);
+    ledger_enclave_key(key, LEDGER_KEY_ENCLAVE, e.id);
+    rc = ledger_state_put(st, key, sizeof key, rec, sizeof rec);
+    if (rc != LEDGER_OK)
+        *why = "out of memory";
+    return rc;
+}
+
 /* ------------------------------------------------------------ client helpers */
 
 static uint8_t *s_sign(ledger_tx_t *tx, const proto_key_t *key,
@@ -585,4 +666,16 @@ uint8_t *ledger_contract_enclave_revoke_tx(const proto_key_t *key,
     tx.body.enclave_revoke.what = what;
     memcpy(tx.body.enclave_revoke.target, target, LEDGER_ID_LEN);
     return s_sign(&tx, key, chain_id, nonce, LEDGER_TX_ENCLAVE_REVOKE, len);
+}
+
+uint8_t *ledger_contract_enclave_retire_tx(const proto_key_t *key,
+                                           const uint8_t chain_id[static LEDGER_ID_LEN],
+                                           uint64_t nonce,
+                                           const uint8_t enclave_id[static LEDGER_ID_LEN],
+                                           size_t *len)
+{
+    ledger_tx_t tx;
+    memset(&tx, 0, sizeof tx);
+    memcpy(tx.body.enclave_retire.enclave_id, enclave_id, LEDGER_ID_LEN);
+    return s_sign(&tx, key, chain_id, nonce, LEDGER_TX_ENCLAVE_RETIRE, len);
 }

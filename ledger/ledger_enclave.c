@@ -99,6 +99,20 @@ int ledger_enclave_get_opt(ledger_state_t *st, const uint8_t *key, size_t klen, 
 
 /* ------------------------------------------------------------ public reads */
 
+const char *ledger_enclave_status_name(uint32_t status)
+{
+    switch (status) {
+    case LEDGER_ENCLAVE_ACTIVE:
+        return "active";
+    case LEDGER_ENCLAVE_REVOKED:
+        return "revoked";
+    case LEDGER_ENCLAVE_RETIRED:
+        return "retired";
+    default:
+        return "unknown";
+    }
+}
+
 int ledger_enclave_attestation_key(ledger_state_t *st, uint8_t out[static LEDGER_ID_LEN])
 {
     const uint8_t key[2] = {LEDGER_KEY_CONFIG, LEDGER_CONFIG_ATTESTATION};

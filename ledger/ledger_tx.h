@@ -12,7 +12,7 @@
  *    nonce in state, which then goes up by one (replay protection).
  *  - type: a native contract (ledger_contract.h); body is that contract's fixed-order
  *    array (LEDGER_TX_TRANSFER: [to bin32, amount uint64]; LEDGER_TX_AUTH_VOTE:
- *    [action uint32, subject bin32]; the enclave registry's three types and the data
+ *    [action uint32, subject bin32]; the enclave registry's four types and the data
  *    owner's eight below, PROTOCOL.md lists them all).
  *  - sig: Ed25519(from, H("genie/tx/v1", msgpack([chain_id, from, nonce, type, body]))),
  *    i.e. the hash of the first five fields encoded as a 5-element array (the same rule as
@@ -63,7 +63,8 @@ typedef enum {
     LEDGER_TX_TRAINER_REGISTER = 10, /* a trainer account (ledger_contract_market.c) */
     LEDGER_TX_SPEC_REGISTER = 11,    /* a trainer's model spec (same file) */
     LEDGER_TX_DONOR_REGISTER = 12,   /* a donation receipt makes the owner a donor (same file) */
-    LEDGER_TX_KEY_AUTHORIZE = 13     /* a data key granted to a training enclave (same file) */
+    LEDGER_TX_KEY_AUTHORIZE = 13,    /* a data key granted to a training enclave (same file) */
+    LEDGER_TX_ENCLAVE_RETIRE = 14    /* a runner retires its enclave (ledger_contract_enclave.c) */
 } ledger_tx_type_t;
 
 typedef enum { LEDGER_AUTH_ADD = 1, LEDGER_AUTH_REMOVE = 2 } ledger_auth_action_t;
@@ -102,6 +103,11 @@ typedef struct {
     uint32_t what; /* ledger_revoke_what_t */
     uint8_t target[LEDGER_ID_LEN];
 } ledger_enclave_revoke_t;
+
+/*  ENCLAVE_RETIRE body: [enclave_id bin32]. */
+typedef struct {
+    uint8_t enclave_id[LEDGER_ID_LEN];
+} ledger_enclave_retire_t;
 
 /* ---- the data owner's contracts (ledger/ledger_data.h has the limits and the reads) ---- */
 
@@ -192,6 +198,7 @@ typedef union {
     ledger_enclave_register_t enclave_register;
     ledger_enclave_audit_t enclave_audit;
     ledger_enclave_revoke_t enclave_revoke;
+    ledger_enclave_retire_t enclave_retire;
     ledger_data_register_t data_register;
     ledger_data_ref_t data_withdraw;
     ledger_consent_set_t consent_set;

@@ -143,7 +143,7 @@ static int s_enclave_keys(node_cli_t *cli, const char *id, const char *kind, uin
         if (strcmp(node_cli_jstr(e, "id"), id) != 0)
             continue;
         if (strcmp(node_cli_jstr(e, "status"), "active") != 0)
-            rc = node_cli_fail("enclave %.64s is revoked", id);
+            rc = node_cli_fail("enclave %.64s is %s", id, node_cli_jstr(e, "status"));
         else if (s_hex32(node_cli_jstr(e, "sign_pk"), sign_pk) != 0 ||
                  s_hex32(node_cli_jstr(e, "box_pk"), box_pk) != 0)
             rc = node_cli_fail("enclave_list answered a malformed enclave");

@@ -196,9 +196,10 @@ static int s_candidates(node_app_t *app, const uint8_t *want, node_data_add_t *a
     free(list);
     ledger_state_destroy(&st);
     if (add->n_cand == 0 && want)
-        return proto_err_fail(err, cap, NODE_E_REFUSED,
-                              "enclave: not an active registered validation enclave (revoked, "
-                              "its platform or measurement revoked, or unknown)");
+        return proto_err_fail(
+            err, cap, NODE_E_REFUSED,
+            "enclave: not an active registered validation enclave (retired, revoked, "
+            "its platform or measurement revoked, or unknown)");
     if (add->n_cand == 0)
         return proto_err_fail(err, cap, NODE_E_REFUSED,
                               "no active validation enclave is registered on the ledger");

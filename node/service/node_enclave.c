@@ -1,6 +1,6 @@
 /*  node_enclave: the enclave-runner service (see node_enclave.h): the platform, the
- *  supervised enclave processes, their automatic registration, the relay of sealed
- *  requests, and the runner's RPC methods.
+ *  supervised enclave processes, their automatic registration and retirement, the relay
+ *  of sealed requests, and the runner's RPC methods.
  */
 #include "node/service/node_enclave.h"
 
@@ -31,6 +31,8 @@
 
 #define TICK_MS 100
 #define EXE_NAME "genie-enclave"
+/* Registrations waiting to be retired (a bounded queue; the oldest is dropped when full). */
+#define RETIRE_MAX (NODE_ENCLAVE_MAX * 4)
 
 typedef enum {
     REG_NONE = 0,  /* no quote yet, or no certificate / runner key */
@@ -59,7 +61,17 @@ typedef struct {
     uint8_t (*donated)[32];
     size_t n_donated;
     uint8_t donated_for[32]; /* the enclave id the list belongs to */
+    bool gave_up_retired;    /* given up: its registration was queued for retirement */
 } s_slot_t;
+
+/*  A registration of an earlier start (or of a stopped enclave) to retire on the ledger. */
+typedef struct {
+    uint8_t id[32];
+    uint32_t local;        /* the slot's local number */
+    bool ready;            /* its successor is registered, or the slot stopped / gave up */
+    uint64_t ready_ms;     /* when it became ready */
+    uint64_t submitted_ms; /* the last ENCLAVE_RETIRE admitted (0: none) */
+} s_retire_t;
 
 struct node_enclave_t {
     node_app_t *app;
@@ -70,6 +82,8 @@ struct node_enclave_t {
     uint32_t next_local;
     int timer;
     uint64_t sweep_height; /* the head the last withdrawal sweep saw */
+    s_retire_t retire[RETIRE_MAX];
+    size_t n_retire;
 };
 
 static uint64_t s_now_ms(void)
@@ -138,6 +152,124 @@ static int s_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len
     return 0;
 }
 
+/* ---------------------------------------------------------------- retirement */
+
+/*  Queues S's current registration for retirement (READY: at once; else once the slot's
+ *  next start is registered). Nothing when the current start never submitted one. */
+static void s_retire_queue(node_enclave_t *self, const s_slot_t *s, bool ready)
+{
+    if (!s->have_quote || (s->reg != REG_SUBMITTED && s->reg != REG_DONE))
+        return;
+    for (size_t i = 0; i < self->n_retire; i++)
+        if (memcmp(self->retire[i].id, s->id, 32) == 0)
+            return;
+    if (self->n_retire == RETIRE_MAX) {
+        char hex[65];
+        proto_hex_encode(self->retire[0].id, 32, hex);
+        GLOG(WARN, NODE, "too many registrations to retire: enclave id %s stays active", hex);
+        memmove(&self->retire[0], &self->retire[1], (RETIRE_MAX - 1) * sizeof self->retire[0]);
+        self->n_retire--;
+    }
+    s_retire_t *r = &self->retire[self->n_retire++];
+    memset(r, 0, sizeof *r);
+    memcpy(r->id, s->id, 32);
+    r->local = s->local;
+    r->ready = ready;
+    r->ready_ms = ready ? s_now_ms() : 0;
+}
+
+/*  The queued registrations of slot LOCAL may be retired now. */
+static void s_retire_ready(node_enclave_t *self, uint32_t local)
+{
+    for (size_t i = 0; i < self->n_retire; i++)
+        if (self->retire[i].local == local && !self->retire[i].ready) {
+            self->retire[i].ready = true;
+            self->retire[i].ready_ms = s_now_ms();
+        }
+}
+
+/*  Submits ENCLAVE_RETIRE for R (E: its committed record), signed by the runner key. True
+ *  when R is finished with (refused for good); false when admitted (the commit is waited
+ *  for) or refused for a transient reason (tried again at the next tick). */
+static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, s_retire_t *r,
+                            const ledger_enclave_t *e, const char *hex)
+{
+    uint64_t nonce = 0;
+    size_t txlen = 0;
+    if (node_ledger_local_next_nonce(l, proto_key_public(self->runner_key), &nonce) != LEDGER_OK)
+        return false;
+    uint8_t *tx = ledger_contract_enclave_retire_tx(self->runner_key, node_ledger_local_chain_id(l),
+                                                    nonce, r->id, &txlen);
+    if (!tx)
+        return false;
+    const char *why = NULL;
+    int rc = node_ledger_local_submit(l, tx, txlen, NULL, &why);
+    free(tx);
+    if (rc == LEDGER_OK) {
+        r->submitted_ms = s_now_ms();
+        GLOG(INFO, NODE,
+             "enclave %u: retiring enclave id %s, a start that is gone (registered at height "
+             "%" PRIu64 ")",
+             r->local, hex, e->height);
+        return false;
+    }
+    if (rc == LEDGER_E_NOT_RUNNER || rc == LEDGER_E_ENCLAVE_RULE) {
+        GLOG(WARN, NODE, "enclave %u: retirement of enclave id %s refused: %s", r->local, hex,
+             why ? why : proto_err_str(rc));
+        return true;
+    }
+    GLOG(DEBUG, NODE, "enclave %u: retirement of %s not admitted (%s), retrying", r->local, hex,
+         why ? why : proto_err_str(rc));
+    return false;
+}
+
+/*  One retirement step for R: true when it is done with (retired or revoked on the ledger,
+ *  refused for good, or never registered). */
+static bool s_retire_one(node_enclave_t *self, node_ledger_t *l, s_retire_t *r)
+{
+    ledger_enclave_t e;
+    char hex[65];
+    proto_hex_encode(r->id, 32, hex);
+    int rc = node_ledger_local_enclave(l, r->id, &e);
+    if (rc == LEDGER_E_NOT_FOUND) {
+        /* a registration submitted just before the stop may still commit */
+        if (s_now_ms() - r->ready_ms < 2 * NODE_ENCLAVE_RETRY_MS)
+            return false;
+        GLOG(INFO, NODE, "enclave %u: enclave id %s was never registered: nothing to retire",
+             r->local, hex);
+        return true;
+    }
+    if (rc != LEDGER_OK)
+        return false;
+    if (e.status != LEDGER_ENCLAVE_ACTIVE) {
+        GLOG(INFO, NODE, "enclave %u: enclave id %s %s at height %" PRIu64, r->local, hex,
+             ledger_enclave_status_name(e.status), e.status_height);
+        return true;
+    }
+    if (r->submitted_ms && s_now_ms() - r->submitted_ms < NODE_ENCLAVE_RETRY_MS)
+        return false; /* admitted, waiting for the commit */
+    if (!self->runner_key)
+        s_runner_key(self);
+    if (!self->runner_key || node_ledger_local_syncing(l))
+        return false;
+    return s_retire_submit(self, l, r, &e, hex);
+}
+
+/*  Each tick: the ready retirements, in queue order. */
+static void s_retire_step(node_enclave_t *self)
+{
+    node_ledger_t *l = node_app_ledger(self->app);
+    for (size_t i = 0; l && i < self->n_retire;) {
+        if (!self->retire[i].ready || !s_retire_one(self, l, &self->retire[i])) {
+            i++;
+            continue;
+        }
+        memmove(&self->retire[i], &self->retire[i + 1],
+                (self->n_retire - i - 1) * sizeof self->retire[0]);
+        self->n_retire--;
+    }
+}
+
 /* ---------------------------------------------------------------- registration */
 
 static void s_on_nonce(void *ctx, enclave_host_t *host, uint8_t nonce[32])
@@ -154,6 +286,7 @@ static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote
 {
     (void)host;
     s_slot_t *s = ctx;
+    s_retire_queue(s->owner, s, false); /* the previous start's, once this one registers */
     s->quote = *quote;
     s->have_quote = true;
     ledger_enclave_id(quote->body.sign_pk, s->id);
@@ -219,6 +352,7 @@ static void s_register_step(node_enclave_t *self, s_slot_t *s)
         s->why[0] = '\0';
         GLOG(INFO, NODE, "enclave %u registered at height %llu", s->local,
              (unsigned long long)e.height);
+        s_retire_ready(self, s->local);
         return;
     }
     if (s->reg == REG_SUBMITTED && s_now_ms() - s->submitted_ms < NODE_ENCLAVE_RETRY_MS)
@@ -314,8 +448,14 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
                  enclave_host_last_status(s->host));
         if (rc != 0 && !enclave_host_given_up(s->host))
             GLOG_RATELIMITED(WARN, NODE, "enclave %u: restart failed: %s", s->local, msg);
+        if (enclave_host_given_up(s->host) && !s->gave_up_retired) {
+            s->gave_up_retired = true; /* no successor will come */
+            s_retire_queue(self, s, true);
+            s_retire_ready(self, s->local);
+        }
         s_register_step(self, s);
     }
+    s_retire_step(self);
     s_sweep_withdrawn(self);
     return 0;
 }
@@ -627,6 +767,8 @@ static json_t *m_stop(node_app_t *app, const char *method, json_t *params, int *
     (void)enclave_host_stop(s->host, &status);
     s->stopped = true;
     GLOG(INFO, NODE, "enclave %u stopped on request", s->local);
+    s_retire_queue(self, s, true); /* its registration, and any earlier one not retired yet */
+    s_retire_ready(self, s->local);
     return json_pack("{s:b, s:i}", "stopped", 1, "local", (int)s->local);
 }
 

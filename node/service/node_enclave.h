@@ -17,6 +17,15 @@
  *  NODE_ENCLAVE_RETRY_MS (dropped, or refused). The registered height is recorded when
  *  the enclave shows up in the committed registry.
  *
+ *  Retirement: the registration of a start that is gone stays ACTIVE on the ledger until
+ *  its runner retires it. Once a restarted enclave's new registration is committed, the
+ *  service submits ENCLAVE_RETIRE (signed by the runner account, the same path) for the
+ *  previous start's enclave id; enclave_stop, and an enclave given up on, retire the
+ *  current one at once. A refusal for a transient reason is tried again at the next tick,
+ *  an admitted one that has not committed after NODE_ENCLAVE_RETRY_MS is submitted again;
+ *  it is done when the committed registry shows the id retired (or revoked). The queue is
+ *  in memory: registrations left active by an earlier run of the node are not retired.
+ *
  *  RPC methods (node_enclave_register; every node has them, they answer an application
  *  error on a node that is not an enclave-runner):
  *    enclave_spawn {kind}        -> {local, kind, pid}: spawns and attests one enclave

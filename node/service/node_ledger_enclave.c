@@ -42,10 +42,11 @@ static int s_enclave_json(ledger_state_t *st, const ledger_enclave_t *e, json_t 
     json_object_set_new(o, "box_pk", node_rpc_hex(e->box_pk, 32));
     json_object_set_new(o, "platform_pk", node_rpc_hex(e->platform_pk, 32));
     json_object_set_new(o, "height", J(e->height));
-    bool revoked = e->status == LEDGER_ENCLAVE_REVOKED;
-    json_object_set_new(o, "status", json_string(revoked ? "revoked" : "active"));
-    if (revoked)
+    json_object_set_new(o, "status", json_string(ledger_enclave_status_name(e->status)));
+    if (e->status == LEDGER_ENCLAVE_REVOKED)
         json_object_set_new(o, "revoked_height", J(e->status_height));
+    if (e->status == LEDGER_ENCLAVE_RETIRED)
+        json_object_set_new(o, "retired_height", J(e->status_height));
     json_object_set_new(o, "measurement_revoked", json_boolean(rev_m));
     json_object_set_new(o, "platform_revoked", json_boolean(rev_p));
     json_t *arr = json_array();

@@ -122,7 +122,7 @@ bool nm_enclave_pick(ledger_state_t *st, const ledger_spec_t *spec, ledger_encla
     if (!found)
         snprintf(why, cap, "%s",
                  platform_revoked ? "the training enclave's platform is revoked"
-                 : inactive       ? "the spec's training enclave is revoked"
+                 : inactive       ? "the spec's training enclave is revoked or retired"
                                   : "no training enclave with the spec's measurement is "
                                     "registered");
     return found;

@@ -3,7 +3,8 @@
  *  6..13) reach their deep rules, and the constants gen_ledger_data_corpus.c signs its
  *  seeds with. Written directly as records (cheap per input), never through txs:
  *  - a validation enclave V (key seed bytes FUZZ_DW_V_SEED, measurement bytes 0x01) and a
- *    training enclave T (FUZZ_DW_T_SEED, measurement 0x02), active, on platform 0x41;
+ *    training enclave T (FUZZ_DW_T_SEED, measurement 0x02), active, on platform 0x41; T's
+ *    runner is the sender (so ENCLAVE_RETIRE of T passes), V's the zero account;
  *  - the sender is a registered trainer, owns the active record FUZZ_DW_DATA (bytes 0xD0)
  *    and has a default consent allowing every type and purpose, epsilon 100.000, no audits;
  *  - the spec FUZZ_DW_SPEC (bytes 0x5E), prs/research, training in T's measurement.
@@ -36,7 +37,7 @@ static inline void fuzz_dw_enclave_keys(uint8_t b, uint8_t pk[32], uint8_t sk[64
 }
 
 static inline int fuzz_dw_enclave(ledger_state_t *st, uint8_t seed, uint32_t kind, uint8_t mbyte,
-                                  uint8_t *dir, size_t at)
+                                  const uint8_t *runner, uint8_t *dir, size_t at)
 {
     ledger_enclave_t e;
     uint8_t sk[64], key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN];
@@ -49,6 +50,8 @@ static inline int fuzz_dw_enclave(ledger_state_t *st, uint8_t seed, uint32_t kin
     memset(e.box_pk, seed ^ 0x5a, 32);
     memset(e.platform_pk, 0x41, 32);
     e.status = LEDGER_ENCLAVE_ACTIVE;
+    if (runner)
+        memcpy(e.runner, runner, 32);
     ledger_enclave_rec_encode(&e, rec);
     ledger_enclave_key(key, LEDGER_KEY_ENCLAVE, e.id);
     memcpy(dir + at * 32, e.id, 32);
@@ -59,9 +62,9 @@ static inline int fuzz_dw_enclave(ledger_state_t *st, uint8_t seed, uint32_t kin
 static inline int fuzz_dw_build(ledger_state_t *st, const uint8_t from[static 32])
 {
     uint8_t dir[64];
-    int rc = fuzz_dw_enclave(st, FUZZ_DW_V_SEED, PROTO_ATTEST_KIND_VALIDATION, 0x01, dir, 0);
+    int rc = fuzz_dw_enclave(st, FUZZ_DW_V_SEED, PROTO_ATTEST_KIND_VALIDATION, 0x01, NULL, dir, 0);
     if (rc == LEDGER_OK)
-        rc = fuzz_dw_enclave(st, FUZZ_DW_T_SEED, PROTO_ATTEST_KIND_TRAINING, 0x02, dir, 1);
+        rc = fuzz_dw_enclave(st, FUZZ_DW_T_SEED, PROTO_ATTEST_KIND_TRAINING, 0x02, from, dir, 1);
     const uint8_t dkey[1] = {LEDGER_KEY_ENCLAVE_DIR};
     if (rc == LEDGER_OK)
         rc = ledger_state_put(st, dkey, 1, dir, sizeof dir);

@@ -5,6 +5,8 @@
  *  its state (seed bytes 0x40), issued at time 0 and quoted at time 0, so that on the
  *  harness's in-memory state (clock 0) the valid one passes every check and registers; the
  *  others break one thing each (quote signature, kind, measurement, runner, certificate).
+ *  The retire seeds name the harness world's enclaves (fuzz_ledger_data_world.h): T, whose
+ *  runner is the sender (retired), V, whose runner is not (refused), and an unknown id.
  *
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Deterministic. Build and run by hand
  *  from the repository root:
@@ -22,6 +24,7 @@
 #include "ledger/ledger_contract.h"
 #include "proto/proto_attest.h"
 #include "proto/proto_key.h"
+#include "tests/fuzz/fuzz_ledger_data_world.h"
 
 static const char *s_root;
 
@@ -122,6 +125,23 @@ int main(int argc, char **argv)
     tx = ledger_contract_enclave_revoke_tx(runner, s_chain, 0, LEDGER_REVOKE_MEASUREMENT,
                                            q.measurement, &len);
     s_put("enclave_revoke_measurement", tx, len);
+    free(tx);
+
+    uint8_t pk[32], sk[64], id[32];
+    fuzz_dw_enclave_keys(FUZZ_DW_T_SEED, pk, sk);
+    ledger_enclave_id(pk, id);
+    tx = ledger_contract_enclave_retire_tx(runner, s_chain, 0, id, &len);
+    s_put("enclave_retire_valid", tx, len);
+    free(tx);
+    fuzz_dw_enclave_keys(FUZZ_DW_V_SEED, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    ledger_enclave_id(pk, id);
+    tx = ledger_contract_enclave_retire_tx(runner, s_chain, 0, id, &len);
+    s_put("enclave_retire_not_runner", tx, len);
+    free(tx);
+    memset(id, 0xEE, sizeof id);
+    tx = ledger_contract_enclave_retire_tx(runner, s_chain, 0, id, &len);
+    s_put("enclave_retire_unknown", tx, len);
     free(tx);
     proto_key_destroy(&as);
     proto_key_destroy(&plat);

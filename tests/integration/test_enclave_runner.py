@@ -11,7 +11,10 @@ Scenarios (named checks, in order):
      ledger automatically (`enclave local` says registered with a height; `enclave list`
      on another node shows it with the runner account, kind and measurement).
   4. kill -9 of the training enclave's process: the runner restarts it (restarts 1, a new
-     pid) and registers the new start (a new enclave id, listed on the ledger).
+     pid) and registers the new start (a new enclave id, listed on the ledger), then
+     retires the old start's registration (ENCLAVE_RETIRE): `enclave list` on another node
+     shows the old id "retired" (at or after the new one's height) and the new one
+     "active".
   5. A data-owner node (linked to the runner, and to a second runner without enclaves,
      which its calls may try first) validates a CSV phenotype table and a 23andMe
      file (made by genie-cohort) with `genie data validate`: each is sealed by the CLI to
@@ -25,8 +28,8 @@ Scenarios (named checks, in order):
      is not inspected: it only ever holds the sealed request and the answer, because the
      relay passes the bytes on without a key to open them; the simulation cannot prove
      more, see enclave/README.md.)
-  7. `genie enclave stop` stops one; the runner's shutdown stops the rest (no enclave
-     process is left).
+  7. `genie enclave stop` stops one, and its registration is listed "retired"; the
+     runner's shutdown stops the rest (no enclave process is left).
 
     python3 test_enclave_runner.py --bindir BUILD_DIR [--keep]
 """
@@ -139,8 +142,26 @@ def check_restart(net, st):
     expect(listed(auth, e["id"]) is not None, "the new start is not listed")
     print("  restarted: pid %d -> %d, enclave %s... -> %s..., registered at %d" %
           (old["pid"], e["pid"], old["id"][:12], e["id"][:12], e["registered_height"]))
+    # the old start's registration is retired by the runner; the new one stays active
+    gone = wait_retired(auth, old["id"])
+    expect(gone["retired_height"] >= e["registered_height"] and gone["kind"] == "training"
+           and gone["runner"] == st["runner_id"], "old start after retirement: %r" % gone)
+    new = listed(auth, e["id"])
+    expect(new is not None and new["status"] == "active", "new start: %r" % new)
+    print("  old enclave %s... retired at height %d; %s... active" %
+          (old["id"][:12], gone["retired_height"], e["id"][:12]))
     st["enclaves"]["training"] = e
     return True
+
+
+def wait_retired(node, eid, timeout=REG_TIMEOUT):
+    got = {}
+
+    def ok():
+        got["e"] = listed(node, eid)
+        return got["e"] is not None and got["e"]["status"] == "retired"
+    wait_for(ok, timeout=timeout, interval=0.2, what="enclave %s... retired" % eid[:12])
+    return got["e"]
 
 
 def check_data_owner(net, st):
@@ -244,6 +265,9 @@ def check_stop(net, st):
     expect(c.returncode == 0, "stop: %r" % c)
     expect(local_of(runner, q["local"])["status"] == "stopped", "not stopped")
     expect(not alive(q["pid"]), "the stopped enclave's process is still there")
+    gone = wait_retired(net.nodes[0], q["id"])
+    print("  stopped query enclave %s... retired at height %d" %
+          (q["id"][:12], gone["retired_height"]))
     pids = [local_of(runner, e["local"])["pid"] for e in st["enclaves"].values()
             if e["kind"] != "query"]
     runner.stop()

@@ -11,7 +11,11 @@
  *  - audits are stored per (measurement, auditor), replaced, bounded to one per auditor;
  *  - a revocation needs a strict majority of the authorities; it marks the enclaves under
  *    the target revoked and refuses new registrations under it (platform and measurement);
- *  - the three bodies round-trip byte for byte and malformed ones are refused.
+ *  - a runner retires its own active enclave (RETIRED at that height, still listed); another
+ *    account, a second retirement, an unknown or a revoked enclave are refused; a donation
+ *    receipt from a retired training enclave no longer makes a donor (one from its
+ *    successor does);
+ *  - the four bodies round-trip byte for byte and malformed ones are refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -454,7 +458,131 @@ static void test_revoke(void)
     s_chain_close(&c);
 }
 
-/* The three bodies round-trip byte for byte; malformed ones are refused. */
+static int s_retire(s_chain_t *c, const proto_key_t *from, const uint8_t *id, const char **why)
+{
+    size_t len;
+    uint8_t *tx = ledger_contract_enclave_retire_tx(from, c->chain, s_nonce(c, from), id, &len);
+    CHECK(tx != NULL);
+    return s_submit(c, tx, len, why);
+}
+
+/* The enclave ID's record (it must exist). */
+static ledger_enclave_t s_get(s_chain_t *c, const uint8_t *id)
+{
+    ledger_enclave_t e;
+    memset(&e, 0, sizeof e);
+    ledger_state_t *st = s_view(c);
+    CHECK_EQ(ledger_enclave_get(st, id, &e), LEDGER_OK);
+    ledger_state_destroy(&st);
+    return e;
+}
+
+static void s_id_of(uint8_t seed, uint8_t id[32])
+{
+    proto_key_t *ek = df_key(seed);
+    ledger_enclave_id(proto_key_public(ek), id);
+    proto_key_destroy(&ek);
+}
+
+static void test_retire(void)
+{
+    s_chain_t c;
+    s_chain_open(&c, 3, true);
+    uint8_t a[32], b[32], r[32], unknown[32];
+    CHECK_EQ(s_register_honest(&c, PROTO_ATTEST_KIND_TRAINING, 0x01, 0x50), LEDGER_OK);
+    CHECK_EQ(s_register_honest(&c, PROTO_ATTEST_KIND_TRAINING, 0x01, 0x51), LEDGER_OK);
+    CHECK_EQ(s_register_honest(&c, PROTO_ATTEST_KIND_QUERY, 0x07, 0x52), LEDGER_OK);
+    s_id_of(0x50, a);
+    s_id_of(0x51, b);
+    s_id_of(0x52, r);
+    memset(unknown, 0xEE, sizeof unknown);
+    const char *why = "";
+
+    /* another account (an authority, the attestation service) may not retire it */
+    CHECK_EQ(s_retire(&c, c.auth[0], a, &why), LEDGER_E_NOT_RUNNER);
+    CHECK(strstr(why, "runner") != NULL);
+    CHECK_EQ(s_retire(&c, c.as, a, &why), LEDGER_E_NOT_RUNNER);
+    CHECK_EQ(s_get(&c, a).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE);
+    /* an unknown enclave */
+    CHECK_EQ(s_retire(&c, c.runner, unknown, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK(strstr(why, "no such") != NULL);
+
+    /* its runner retires it: RETIRED at the block that holds the tx, still listed */
+    CHECK_EQ(s_retire(&c, c.runner, a, &why), LEDGER_OK);
+    ledger_state_t *st = s_view(&c);
+    uint64_t h = ledger_state_base_height(st);
+    ledger_state_destroy(&st);
+    ledger_enclave_t e = s_get(&c, a);
+    CHECK_EQ(e.status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
+    CHECK_EQ(e.status_height, h);
+    CHECK(e.status_height > e.height);
+    CHECK(strcmp(ledger_enclave_status_name(e.status), "retired") == 0);
+    CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE); /* the other untouched */
+    CHECK_EQ(s_get(&c, b).status_height, 0u);
+    /* twice */
+    CHECK_EQ(s_retire(&c, c.runner, a, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK(strstr(why, "already retired") != NULL);
+    CHECK_EQ(s_get(&c, a).status_height, h);
+
+    /* a revocation of the measurement leaves the retired one retired, revokes b; a revoked
+       enclave cannot be retired */
+    uint8_t m1[32];
+    memset(m1, 0x01, sizeof m1);
+    CHECK_EQ(s_revoke(&c, c.auth[0], LEDGER_REVOKE_MEASUREMENT, m1), LEDGER_OK);
+    CHECK_EQ(s_revoke(&c, c.auth[1], LEDGER_REVOKE_MEASUREMENT, m1), LEDGER_OK);
+    CHECK_EQ(s_get(&c, a).status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
+    CHECK_EQ(s_get(&c, a).status_height, h);
+    CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_REVOKED);
+    CHECK_EQ(s_retire(&c, c.runner, b, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK(strstr(why, "revoked") != NULL);
+    CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_REVOKED);
+    /* the query enclave is still the runner's to retire */
+    CHECK_EQ(s_get(&c, r).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE);
+    CHECK_EQ(s_retire(&c, c.runner, r, &why), LEDGER_OK);
+    CHECK_EQ(s_get(&c, r).status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
+
+    /* the status names */
+    CHECK(strcmp(ledger_enclave_status_name(LEDGER_ENCLAVE_ACTIVE), "active") == 0);
+    CHECK(strcmp(ledger_enclave_status_name(LEDGER_ENCLAVE_REVOKED), "revoked") == 0);
+    CHECK(strcmp(ledger_enclave_status_name(0), "unknown") == 0);
+    s_chain_close(&c);
+}
+
+/* A donation receipt signed by a retired training enclave does not make a donor; the same
+   donation through the training enclave that replaced it (same measurement) does. */
+static void test_retire_receipt(void)
+{
+    df_chain_t c;
+    df_world(&c);
+    const char *why = "";
+    size_t len;
+    uint8_t *tx =
+        ledger_contract_enclave_retire_tx(c.runner, c.chain, df_nonce(&c, c.runner), c.t_id, &len);
+    CHECK(tx != NULL);
+    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_OK);
+    ledger_state_t *st = df_view(&c);
+    ledger_enclave_t e;
+    CHECK_EQ(ledger_enclave_get(st, c.t_id, &e), LEDGER_OK);
+    CHECK_EQ(e.status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
+    ledger_state_destroy(&st);
+
+    uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK(strstr(why, "retired") != NULL);
+
+    /* the restarted enclave (new keys, same measurement) registers and signs receipts */
+    uint8_t t2[32];
+    CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_TRAINING, DF_T_M, 0x2e, t2), LEDGER_OK);
+    rc = df_alice_receipt(&c, 0x2e, &len);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_OK);
+    /* a data key goes to the new enclave, not to the retired one */
+    CHECK(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x11, &why) != LEDGER_OK);
+    CHECK(strstr(why, "retired") != NULL);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, t2, 0x11, &why), LEDGER_OK);
+    df_close(&c);
+}
+
+/* The four bodies round-trip byte for byte; malformed ones are refused. */
 static void test_codec(void)
 {
     s_chain_t c;
@@ -463,19 +591,22 @@ static void test_codec(void)
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_QUERY, 0x09, 0x40, c.now, T0 + DAY);
     uint8_t h[32];
     memset(h, 3, sizeof h);
-    size_t lens[3];
-    uint8_t *txs[3] = {
+    size_t lens[4];
+    uint8_t *txs[4] = {
         ledger_contract_enclave_register_tx(c.runner, c.chain, 0, PROTO_ATTEST_KIND_QUERY,
                                             sq.q.measurement, sq.bytes, sq.len, &lens[0]),
         ledger_contract_enclave_audit_tx(c.runner, c.chain, 0, h, h, LEDGER_AUDIT_OK, &lens[1]),
         ledger_contract_enclave_revoke_tx(c.auth[0], c.chain, 0, LEDGER_REVOKE_PLATFORM, h,
                                           &lens[2]),
+        ledger_contract_enclave_retire_tx(c.runner, c.chain, 0, h, &lens[3]),
     };
-    for (size_t i = 0; i < 3; i++) {
+    const uint32_t types[4] = {LEDGER_TX_ENCLAVE_REGISTER, LEDGER_TX_ENCLAVE_AUDIT,
+                               LEDGER_TX_ENCLAVE_REVOKE, LEDGER_TX_ENCLAVE_RETIRE};
+    for (size_t i = 0; i < 4; i++) {
         CHECK(txs[i] != NULL);
         ledger_tx_t t;
         CHECK_EQ(ledger_tx_decode(txs[i], lens[i], &t), PROTO_OK);
-        CHECK_EQ(t.type, (uint32_t)(LEDGER_TX_ENCLAVE_REGISTER + i));
+        CHECK_EQ(t.type, types[i]);
         proto_wr_t w;
         proto_wr_init(&w);
         CHECK_EQ(ledger_tx_write(&w, &t), PROTO_OK);
@@ -501,6 +632,8 @@ int main(void)
     test_no_attestation_service();
     test_audit();
     test_revoke();
+    test_retire();
+    test_retire_receipt();
     test_codec();
     return testutil_done("test_ledger_enclave");
 }
