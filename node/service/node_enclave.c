@@ -3,6 +3,7 @@
  *  of sealed requests, and the runner's RPC methods.
  */
 #include "node/service/node_enclave.h"
+#include "node/service/node_enclave_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -31,60 +32,6 @@
 
 #define TICK_MS 100
 #define EXE_NAME "genie-enclave"
-/* Registrations waiting to be retired (a bounded queue; the oldest is dropped when full). */
-#define RETIRE_MAX (NODE_ENCLAVE_MAX * 4)
-
-typedef enum {
-    REG_NONE = 0,  /* no quote yet, or no certificate / runner key */
-    REG_PENDING,   /* a quote waits to be submitted */
-    REG_SUBMITTED, /* submitted, waiting for the commit */
-    REG_DONE,      /* in the committed registry */
-    REG_REFUSED    /* the ledger refused it for good (bad quote, revoked ...) */
-} s_reg_t;
-
-typedef struct {
-    node_enclave_t *owner;
-    bool used;
-    bool stopped;
-    uint32_t local;
-    enclave_kind_t kind;
-    enclave_host_t *host;
-    bool have_quote;
-    proto_attest_quote_t quote;
-    uint8_t id[32]; /* ledger id of the current start's signing key */
-    s_reg_t reg;
-    uint64_t reg_height;
-    uint64_t submitted_ms;
-    char why[128]; /* last refusal */
-    /* Data ids the current start of a training enclave signed a receipt for (relayed
-       DONATE / DONATE_KEYED), so that a withdrawal committed later is dropped from it. */
-    uint8_t (*donated)[32];
-    size_t n_donated;
-    uint8_t donated_for[32]; /* the enclave id the list belongs to */
-    bool gave_up_retired;    /* given up: its registration was queued for retirement */
-} s_slot_t;
-
-/*  A registration of an earlier start (or of a stopped enclave) to retire on the ledger. */
-typedef struct {
-    uint8_t id[32];
-    uint32_t local;        /* the slot's local number */
-    bool ready;            /* its successor is registered, or the slot stopped / gave up */
-    uint64_t ready_ms;     /* when it became ready */
-    uint64_t submitted_ms; /* the last ENCLAVE_RETIRE admitted (0: none) */
-} s_retire_t;
-
-struct node_enclave_t {
-    node_app_t *app;
-    enclave_platform_t *platform;
-    char exe[PATH_MAX];
-    proto_key_t *runner_key; /* loaded once the certificate names an account we hold */
-    s_slot_t slots[NODE_ENCLAVE_MAX];
-    uint32_t next_local;
-    int timer;
-    uint64_t sweep_height; /* the head the last withdrawal sweep saw */
-    s_retire_t retire[RETIRE_MAX];
-    size_t n_retire;
-};
 
 static uint64_t s_now_ms(void)
 {
@@ -130,8 +77,8 @@ static void s_runner_key(node_enclave_t *self)
                          dir);
 }
 
-static int s_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len, char *err,
-                          size_t err_cap)
+int ne_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len, char *err,
+                    size_t err_cap)
 {
     proto_attest_cert_t cert;
     int rc = proto_attest_cert_decode(bytes, len, &cert);
@@ -145,7 +92,7 @@ static int s_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len
     s_runner_key(self);
     /* quotes made before carried no (or another) certificate: quote again */
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
-        s_slot_t *s = &self->slots[i];
+        ne_slot_t *s = &self->slots[i];
         if (s->used && s->have_quote && s->reg != REG_DONE)
             s->reg = REG_PENDING;
     }
@@ -156,7 +103,7 @@ static int s_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len
 
 /*  Queues S's current registration for retirement (READY: at once; else once the slot's
  *  next start is registered). Nothing when the current start never submitted one. */
-static void s_retire_queue(node_enclave_t *self, const s_slot_t *s, bool ready)
+void ne_retire_queue(node_enclave_t *self, const ne_slot_t *s, bool ready)
 {
     if (!s->have_quote || (s->reg != REG_SUBMITTED && s->reg != REG_DONE))
         return;
@@ -170,7 +117,7 @@ static void s_retire_queue(node_enclave_t *self, const s_slot_t *s, bool ready)
         memmove(&self->retire[0], &self->retire[1], (RETIRE_MAX - 1) * sizeof self->retire[0]);
         self->n_retire--;
     }
-    s_retire_t *r = &self->retire[self->n_retire++];
+    ne_retire_t *r = &self->retire[self->n_retire++];
     memset(r, 0, sizeof *r);
     memcpy(r->id, s->id, 32);
     r->local = s->local;
@@ -179,7 +126,7 @@ static void s_retire_queue(node_enclave_t *self, const s_slot_t *s, bool ready)
 }
 
 /*  The queued registrations of slot LOCAL may be retired now. */
-static void s_retire_ready(node_enclave_t *self, uint32_t local)
+void ne_retire_ready(node_enclave_t *self, uint32_t local)
 {
     for (size_t i = 0; i < self->n_retire; i++)
         if (self->retire[i].local == local && !self->retire[i].ready) {
@@ -191,7 +138,7 @@ static void s_retire_ready(node_enclave_t *self, uint32_t local)
 /*  Submits ENCLAVE_RETIRE for R (E: its committed record), signed by the runner key. True
  *  when R is finished with (refused for good); false when admitted (the commit is waited
  *  for) or refused for a transient reason (tried again at the next tick). */
-static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, s_retire_t *r,
+static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, ne_retire_t *r,
                             const ledger_enclave_t *e, const char *hex)
 {
     uint64_t nonce = 0;
@@ -225,7 +172,7 @@ static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, s_retire_t *
 
 /*  One retirement step for R: true when it is done with (retired or revoked on the ledger,
  *  refused for good, or never registered). */
-static bool s_retire_one(node_enclave_t *self, node_ledger_t *l, s_retire_t *r)
+static bool s_retire_one(node_enclave_t *self, node_ledger_t *l, ne_retire_t *r)
 {
     ledger_enclave_t e;
     char hex[65];
@@ -275,7 +222,7 @@ static void s_retire_step(node_enclave_t *self)
 static void s_on_nonce(void *ctx, enclave_host_t *host, uint8_t nonce[32])
 {
     (void)host;
-    s_slot_t *s = ctx;
+    ne_slot_t *s = ctx;
     node_ledger_t *l = node_app_ledger(s->owner->app);
     uint64_t height = 0;
     if (!l || node_ledger_local_head(l, &height, nonce) != LEDGER_OK)
@@ -285,8 +232,8 @@ static void s_on_nonce(void *ctx, enclave_host_t *host, uint8_t nonce[32])
 static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote_t *quote)
 {
     (void)host;
-    s_slot_t *s = ctx;
-    s_retire_queue(s->owner, s, false); /* the previous start's, once this one registers */
+    ne_slot_t *s = ctx;
+    ne_retire_queue(s->owner, s, false); /* the previous start's, once this one registers */
     s->quote = *quote;
     s->have_quote = true;
     ledger_enclave_id(quote->body.sign_pk, s->id);
@@ -301,7 +248,7 @@ static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote
 
 /*  Signs and submits ENCLAVE_REGISTER for S's current quote (re-dated by the platform, so
  *  a retry is not refused as stale). */
-static void s_register_submit(node_enclave_t *self, s_slot_t *s, node_ledger_t *l)
+static void s_register_submit(node_enclave_t *self, ne_slot_t *s, node_ledger_t *l)
 {
     proto_attest_quote_t q;
     if (enclave_platform_quote(self->platform, s->quote.measurement, &s->quote.body, &q) !=
@@ -339,7 +286,7 @@ out:
     free(tx);
 }
 
-static void s_register_step(node_enclave_t *self, s_slot_t *s)
+static void s_register_step(node_enclave_t *self, ne_slot_t *s)
 {
     node_ledger_t *l = node_app_ledger(self->app);
     if (!l || !s->have_quote || s->reg == REG_DONE || s->reg == REG_NONE || s->reg == REG_REFUSED ||
@@ -352,7 +299,7 @@ static void s_register_step(node_enclave_t *self, s_slot_t *s)
         s->why[0] = '\0';
         GLOG(INFO, NODE, "enclave %u registered at height %llu", s->local,
              (unsigned long long)e.height);
-        s_retire_ready(self, s->local);
+        ne_retire_ready(self, s->local);
         return;
     }
     if (s->reg == REG_SUBMITTED && s_now_ms() - s->submitted_ms < NODE_ENCLAVE_RETRY_MS)
@@ -371,7 +318,7 @@ static void s_register_step(node_enclave_t *self, s_slot_t *s)
 
 /*  Remembers that slot S's current enclave holds a donation of DATA_ID (bounded by what
  *  the training kind holds: ENCLAVE_TRAIN_MAX_DONATIONS). */
-static void s_donated(s_slot_t *s, const uint8_t data_id[static 32])
+static void s_donated(ne_slot_t *s, const uint8_t data_id[static 32])
 {
     if (memcmp(s->donated_for, s->id, 32) != 0) { /* a new start holds nothing */
         s->n_donated = 0;
@@ -398,7 +345,7 @@ static void s_sweep_withdrawn(node_enclave_t *self)
         return;
     self->sweep_height = height;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
-        s_slot_t *s = &self->slots[i];
+        ne_slot_t *s = &self->slots[i];
         if (!s->used || s->stopped || !s->have_quote || memcmp(s->donated_for, s->id, 32) != 0)
             continue;
         for (size_t k = 0; k < s->n_donated;) {
@@ -437,7 +384,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
     (void)timer_id;
     node_enclave_t *self = arg;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
-        s_slot_t *s = &self->slots[i];
+        ne_slot_t *s = &self->slots[i];
         if (!s->used || s->stopped)
             continue;
         char msg[256];
@@ -450,8 +397,8 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
             GLOG_RATELIMITED(WARN, NODE, "enclave %u: restart failed: %s", s->local, msg);
         if (enclave_host_given_up(s->host) && !s->gave_up_retired) {
             s->gave_up_retired = true; /* no successor will come */
-            s_retire_queue(self, s, true);
-            s_retire_ready(self, s->local);
+            ne_retire_queue(self, s, true);
+            ne_retire_ready(self, s->local);
         }
         s_register_step(self, s);
     }
@@ -508,7 +455,7 @@ node_enclave_t *node_enclave_new(node_app_t *app, char *err, size_t err_cap)
             proto_err_fail(err, err_cap, NODE_E_FAILED, "--platform-cert: %s", msg);
             goto err;
         }
-        int rc = s_cert_install(self, bytes, len, msg, sizeof msg);
+        int rc = ne_cert_install(self, bytes, len, msg, sizeof msg);
         free(bytes);
         if (rc != 0) {
             proto_err_fail(err, err_cap, NODE_E_FAILED, "--platform-cert %s: %s", cert_file, msg);
@@ -555,7 +502,7 @@ void node_enclave_destroy(node_enclave_t **self_p)
 int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *local, char *err,
                        size_t err_cap)
 {
-    s_slot_t *s = NULL;
+    ne_slot_t *s = NULL;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
         if (!self->slots[i].used)
             s = &self->slots[i];
@@ -594,7 +541,7 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
 }
 
 /*  The slot whose local number or current enclave id TEXT names, or NULL. */
-static s_slot_t *s_slot_find(node_enclave_t *self, const char *text)
+ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text)
 {
     uint8_t id[32];
     bool is_id = strlen(text) == 64 && proto_hex_decode(text, id, 32) == 0;
@@ -604,7 +551,7 @@ static s_slot_t *s_slot_find(node_enclave_t *self, const char *text)
     if (!is_id && (errno || !end || *end || end == text))
         return NULL;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
-        s_slot_t *s = &self->slots[i];
+        ne_slot_t *s = &self->slots[i];
         if (!s->used)
             continue;
         if (is_id ? (s->have_quote && memcmp(s->id, id, 32) == 0) : s->local == n)
@@ -616,7 +563,7 @@ static s_slot_t *s_slot_find(node_enclave_t *self, const char *text)
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
 {
-    s_slot_t *s = NULL;
+    ne_slot_t *s = NULL;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
         if (self->slots[i].used && !self->slots[i].stopped && self->slots[i].have_quote &&
             memcmp(self->slots[i].id, id, 32) == 0)
@@ -657,167 +604,4 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, rc, "cannot encode the answer");
     return 0;
-}
-
-/* ---------------------------------------------------------------- RPC methods */
-
-static node_enclave_t *s_runner(node_app_t *app, int *code, char *err, size_t cap)
-{
-    node_enclave_t *self = node_app_enclave(app);
-    if (!self)
-        node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                      "this node is not an enclave runner (start it with --role enclave-runner)");
-    return self;
-}
-
-static const char *s_status(const s_slot_t *s)
-{
-    if (s->stopped)
-        return "stopped";
-    if (enclave_host_given_up(s->host))
-        return "given-up";
-    return enclave_host_running(s->host) ? "running" : "restarting";
-}
-
-static json_t *s_registration(const node_enclave_t *self, const s_slot_t *s)
-{
-    static const char *const names[] = {"none", "pending", "submitted", "registered", "refused"};
-    if (s->reg == REG_REFUSED || (s->reg != REG_DONE && s->why[0]))
-        return json_sprintf("%s: %s", names[s->reg], s->why);
-    if (s->reg == REG_PENDING && !self->runner_key)
-        return json_string("pending (no certificate naming a runner account held here)");
-    return json_string(names[s->reg]);
-}
-
-static json_t *m_local(node_app_t *app, const char *method, json_t *params, int *code, char *err,
-                       size_t cap)
-{
-    (void)method;
-    (void)params;
-    node_enclave_t *self = s_runner(app, code, err, cap);
-    if (!self)
-        return NULL;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
-        const s_slot_t *s = &self->slots[i];
-        if (!s->used)
-            continue;
-        uint8_t m[32];
-        enclave_host_measurement(s->host, m);
-        json_t *o = json_object();
-        json_object_set_new(o, "local", json_integer(s->local));
-        json_object_set_new(o, "id", s->have_quote ? node_rpc_hex(s->id, 32) : json_null());
-        json_object_set_new(o, "kind", json_string(enclave_kind_name(s->kind)));
-        json_object_set_new(o, "pid", json_integer(enclave_host_pid(s->host)));
-        json_object_set_new(o, "status", json_string(s_status(s)));
-        json_object_set_new(o, "restarts", json_integer(enclave_host_restarts(s->host)));
-        json_object_set_new(o, "registered_height", json_integer((json_int_t)s->reg_height));
-        json_object_set_new(o, "registration", s_registration(self, s));
-        json_object_set_new(o, "measurement", node_rpc_hex(m, 32));
-        json_array_append_new(arr, o);
-    }
-    return arr;
-}
-
-static json_t *m_spawn(node_app_t *app, const char *method, json_t *params, int *code, char *err,
-                       size_t cap)
-{
-    (void)method;
-    node_enclave_t *self = s_runner(app, code, err, cap);
-    const char *name = self ? node_rpc_param_str(params, "kind", 0, code, err, cap) : NULL;
-    if (!name)
-        return NULL;
-    enclave_kind_t kind;
-    if (enclave_kind_parse(name, &kind) != 0)
-        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
-                             "kind: validation, training or query");
-    uint32_t local = 0;
-    char msg[256];
-    int rc = node_enclave_spawn(self, kind, &local, msg, sizeof msg);
-    if (rc != 0)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot spawn: %s", msg);
-    const s_slot_t *s = NULL;
-    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
-        if (self->slots[i].used && self->slots[i].local == local)
-            s = &self->slots[i];
-    return json_pack("{s:i, s:s, s:i, s:o}", "local", (int)local, "kind", name, "pid",
-                     (int)enclave_host_pid(s->host), "id", node_rpc_hex(s->id, 32));
-}
-
-static json_t *m_stop(node_app_t *app, const char *method, json_t *params, int *code, char *err,
-                      size_t cap)
-{
-    (void)method;
-    node_enclave_t *self = s_runner(app, code, err, cap);
-    json_t *v = self ? node_rpc_param(params, "id", 0) : NULL;
-    if (!self)
-        return NULL;
-    char text[80];
-    if (json_is_integer(v))
-        snprintf(text, sizeof text, "%lld", (long long)json_integer_value(v));
-    else if (json_is_string(v))
-        snprintf(text, sizeof text, "%s", json_string_value(v));
-    else
-        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
-                             "id: a local enclave number or an enclave id (hex)");
-    s_slot_t *s = s_slot_find(self, text);
-    if (!s || s->stopped)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no running enclave %.70s here", text);
-    int status = -1;
-    (void)enclave_host_stop(s->host, &status);
-    s->stopped = true;
-    GLOG(INFO, NODE, "enclave %u stopped on request", s->local);
-    s_retire_queue(self, s, true); /* its registration, and any earlier one not retired yet */
-    s_retire_ready(self, s->local);
-    return json_pack("{s:b, s:i}", "stopped", 1, "local", (int)s->local);
-}
-
-static json_t *m_platform(node_app_t *app, const char *method, json_t *params, int *code, char *err,
-                          size_t cap)
-{
-    (void)method;
-    (void)params;
-    node_enclave_t *self = s_runner(app, code, err, cap);
-    if (!self)
-        return NULL;
-    uint8_t pk[32];
-    enclave_platform_pubkey(self->platform, pk);
-    const proto_attest_cert_t *c = enclave_platform_cert(self->platform);
-    json_t *o = json_pack("{s:o, s:s, s:b}", "platform_pk", node_rpc_hex(pk, 32), "backend",
-                          enclave_platform_backend(self->platform), "certified", c != NULL);
-    if (c) {
-        json_object_set_new(o, "runner_account", node_rpc_hex(c->runner_account, 32));
-        json_object_set_new(o, "runner_name", json_string(c->runner_name));
-        json_object_set_new(o, "expires_ms", json_integer((json_int_t)c->expires_ms));
-    }
-    return o;
-}
-
-static json_t *m_cert_install(node_app_t *app, const char *method, json_t *params, int *code,
-                              char *err, size_t cap)
-{
-    node_enclave_t *self = s_runner(app, code, err, cap);
-    const char *hex = self ? node_rpc_param_str(params, "cert", 0, code, err, cap) : NULL;
-    if (!hex)
-        return NULL;
-    size_t n = strlen(hex) / 2;
-    uint8_t buf[PROTO_ATTEST_CERT_MAX_BYTES];
-    if (strlen(hex) % 2 || n > sizeof buf || proto_hex_decode(hex, buf, n) != 0)
-        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "cert: hex of a certificate");
-    char msg[256];
-    if (s_cert_install(self, buf, n, msg, sizeof msg) != 0)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
-    GLOG(INFO, NODE, "platform certificate installed over RPC");
-    return m_platform(app, method, params, code, err, cap);
-}
-
-int node_enclave_register(node_app_t *app)
-{
-    int rc = 0;
-    rc |= node_app_method_add(app, "enclave_spawn", m_spawn);
-    rc |= node_app_method_add(app, "enclave_stop", m_stop);
-    rc |= node_app_method_add(app, "enclave_local", m_local);
-    rc |= node_app_method_add(app, "enclave_platform", m_platform);
-    rc |= node_app_method_add(app, "enclave_cert_install", m_cert_install);
-    return rc;
 }
