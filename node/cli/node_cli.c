@@ -3,11 +3,17 @@
  */
 #include "node/cli/node_cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "node/app/node_config.h"
 #include "node/rpc/node_rpc_client.h"
@@ -585,5 +591,34 @@ int node_cli_wait_tx(node_cli_t *cli, json_t *out, long wait_s, json_t **result)
     if (json_object_get(st, "height"))
         json_object_set(out, "tx_height", json_object_get(st, "height"));
     *result = st;
+    return NODE_CLI_EXIT_OK;
+}
+
+int node_cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return node_cli_fail("cannot read %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
+        (uint64_t)sb.st_size > max) {
+        close(fd);
+        return node_cli_fail("%s: not a regular file of 1 to %zu bytes", path, max);
+    }
+    size_t n = (size_t)sb.st_size, got = 0;
+    uint8_t *p = sodium_malloc(n);
+    while (p && got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (!p || got != n) {
+        sodium_free(p);
+        return node_cli_fail("cannot read %s", path);
+    }
+    *buf = p;
+    *len = n;
     return NODE_CLI_EXIT_OK;
 }

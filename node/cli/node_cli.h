@@ -75,6 +75,10 @@ void node_cli_print_kv(int width, const char *key, const char *fmt, ...)
 
 /*  Prints "genie: error: <message>" on stderr; returns NODE_CLI_EXIT_ERROR. */
 int node_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*  Reads the whole regular file PATH (1 to MAX bytes) into *BUF, locked memory from
+ *  sodium_malloc (the caller frees it with sodium_free: it may hold an owner's data), and
+ *  *LEN. NODE_CLI_EXIT_OK, or the failure's exit status with the reason printed. */
+int node_cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
 
 /*  Prints "genie: error: <message>" and "try 'genie help'" on stderr; returns
  *  NODE_CLI_EXIT_USAGE. */

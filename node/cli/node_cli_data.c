@@ -98,35 +98,6 @@ static int s_parse(const char *cmd, int argc, char **argv, bool donate, s_opts_t
     return NODE_CLI_EXIT_OK;
 }
 
-static int s_read(const char *path, uint8_t **buf, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return node_cli_fail("cannot read %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size <= 0 ||
-        (uint64_t)sb.st_size > DATA_MAX) {
-        close(fd);
-        return node_cli_fail("%s: not a regular file of 1 to %u bytes", path, DATA_MAX);
-    }
-    size_t n = (size_t)sb.st_size, got = 0;
-    uint8_t *p = sodium_malloc(n);
-    while (p && got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!p || got != n) {
-        sodium_free(p);
-        return node_cli_fail("cannot read %s", path);
-    }
-    *buf = p;
-    *len = n;
-    return NODE_CLI_EXIT_OK;
-}
-
 /*  The registered enclave ID (hex) of KIND: its signing and box keys. */
 static int s_enclave_keys(node_cli_t *cli, const char *id, const char *kind, uint8_t sign_pk[32],
                           uint8_t box_pk[32])
@@ -290,7 +261,7 @@ int node_cli_cmd_data_validate(node_cli_t *cli, int argc, char **argv)
         return rc;
     uint8_t *data = NULL, *sealed = NULL, *frame = NULL;
     size_t len = 0, sealed_len = 0, frame_len = 0;
-    if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
+    if ((rc = node_cli_read_file(o.file, DATA_MAX, &data, &len)) != NODE_CLI_EXIT_OK)
         return rc;
     double t0 = s_ms(); /* the path: seal, relay, open and check, answer, verify */
     randombytes_buf(salt, sizeof salt);
@@ -356,7 +327,7 @@ int node_cli_cmd_data_donate(node_cli_t *cli, int argc, char **argv)
         return rc;
     uint8_t *data = NULL, *sealed = NULL, *frame = NULL;
     size_t len = 0, sealed_len = 0, frame_len = 0;
-    if ((rc = s_read(o.file, &data, &len)) != NODE_CLI_EXIT_OK)
+    if ((rc = node_cli_read_file(o.file, DATA_MAX, &data, &len)) != NODE_CLI_EXIT_OK)
         return rc;
     double t0 = s_ms();
     if (!o.salt)

@@ -78,37 +78,6 @@ static int s_kind_parse(const char *name, uint32_t *out)
     return -1;
 }
 
-/* Reads the whole file PATH (at most MAX bytes) into *BUF (malloc'd) / *LEN. */
-static int s_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
-{
-    *buf = NULL;
-    *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return node_cli_fail("cannot read %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > max) {
-        close(fd);
-        return node_cli_fail("%s: not a regular file of at most %zu bytes", path, max);
-    }
-    size_t n = (size_t)sb.st_size, got = 0;
-    uint8_t *p = malloc(n ? n : 1);
-    while (p && got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (!p || got != n) {
-        free(p);
-        return node_cli_fail("cannot read %s", path);
-    }
-    *buf = p;
-    *len = n;
-    return NODE_CLI_EXIT_OK;
-}
-
 /* ---------------------------------------------------------------- enclave list */
 
 static void s_print_list(const json_t *arr)
@@ -335,17 +304,17 @@ int node_cli_cmd_enclave_register(node_cli_t *cli, int argc, char **argv)
     char *txid = NULL;
     const char *status = NULL;
     proto_attest_quote_t q;
-    if ((rc = s_read_file(file, LEDGER_ENCLAVE_QUOTE_MAX, &qb, &r.len)) != NODE_CLI_EXIT_OK)
+    if ((rc = node_cli_read_file(file, LEDGER_ENCLAVE_QUOTE_MAX, &qb, &r.len)) != NODE_CLI_EXIT_OK)
         return rc;
     int prc = proto_attest_quote_decode(qb, r.len, &q);
     if (prc != PROTO_OK) {
-        free(qb);
+        sodium_free(qb);
         return node_cli_fail("%s: not a quote (%s)", file, proto_err_str(prc));
     }
     r.quote = qb;
     memcpy(r.measurement, q.measurement, 32);
     rc = s_sign_submit(cli, "enclave register", &o, s_build_register, &r, &txid, &status);
-    free(qb);
+    sodium_free(qb);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
     uint8_t eid[32];
@@ -671,12 +640,12 @@ int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv)
         return node_cli_fail("%s names no attestation service: no quote can be valid", genesis);
     uint8_t *qb = NULL;
     size_t qlen = 0;
-    int rc = s_read_file(file, PROTO_ATTEST_QUOTE_MAX_BYTES, &qb, &qlen);
+    int rc = node_cli_read_file(file, PROTO_ATTEST_QUOTE_MAX_BYTES, &qb, &qlen);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
     proto_attest_quote_t q;
     int prc = proto_attest_quote_decode(qb, qlen, &q);
-    free(qb);
+    sodium_free(qb);
     if (prc != PROTO_OK)
         return node_cli_fail("invalid: %s: the file is not a quote", proto_err_str(prc));
     proto_attest_policy_t pol;
