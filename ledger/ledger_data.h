@@ -27,6 +27,7 @@
 
 #include "ledger/ledger_contract.h"
 #include "proto/proto_key.h"
+#include "proto/proto_recruit.h"
 
 #define LEDGER_NAME_MAX 32              /* bytes in a model type / purpose name */
 #define LEDGER_CONSENT_LIST_MAX 16      /* entries in each consent list */
@@ -184,6 +185,35 @@ bool ledger_text_valid(const char *s, size_t len);
  *  (or "*"), an empty allow list allowing nothing; s->max_epsilon_milli <=
  *  c->max_epsilon_milli; audits with verdict OK from distinct auditors (only those in
  *  c->auditors when it is not empty) >= c->min_audits. */
+/* ---- the market's rules over committed state (ledger_market.c): what a data owner's node
+        decides before anything leaves it, and what a node's recruitment room admits ---- */
+
+/*  The training enclave a donation to SPEC goes to: the newest registered, active TRAINING
+ *  enclave with the spec's measurement whose platform is not revoked (the measurement
+ *  itself not revoked either), into *OUT. LEDGER_OK, or LEDGER_E_ENCLAVE_RULE with WHY
+ *  (WHY_CAP bytes) saying why none, or a store error. */
+int ledger_donation_enclave(ledger_state_t *st, const ledger_spec_t *spec, ledger_enclave_t *out,
+                            char *why, size_t why_cap) PROTO_WUR;
+
+/*  Whether record ID may be donated to SPEC by ACCOUNT (AUDITS: the N audits of the spec's
+ *  measurement): registered, active, owned by ACCOUNT, and allowed by the consent in force
+ *  (deny by default). LEDGER_OK with WHY saying why it matches, or LEDGER_E_DATA_RULE /
+ *  LEDGER_E_CONSENT / a store error with WHY saying why not. */
+int ledger_donation_allowed(ledger_state_t *st, const ledger_spec_t *spec,
+                            const ledger_audit_t *audits, size_t n, const uint8_t id[static 32],
+                            const uint8_t account[static 32], char *why, size_t why_cap) PROTO_WUR;
+
+/*  Whether (SPEC_ID, DATA_ID) is a registered donor already (one keyed read). */
+bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
+                         const uint8_t data_id[static 32]);
+
+/*  The `recruitment` room's posting rule for a decoded POST at NOW_MS: fresh (within 10
+ *  minutes of NOW_MS), signed by its trainer account, naming a registered spec whose
+ *  trainer is that registered account. LEDGER_OK, or LEDGER_E_INVALID / LEDGER_E_BAD_SIG /
+ *  LEDGER_E_NOT_TRAINER with *WHY (static) saying why. */
+int ledger_recruit_check(ledger_state_t *st, const proto_recruit_t *post, uint64_t now_ms,
+                         const char **why) PROTO_WUR;
+
 int ledger_consent_match(const ledger_consent_t *c, const ledger_spec_t *s,
                          const ledger_audit_t *audits, size_t n, char *why, size_t why_cap);
 

@@ -80,102 +80,6 @@ nm_offer_t *nm_offer_find(node_market_t *self, const uint8_t spec_id[static 32])
     return NULL;
 }
 
-bool nm_enclave_pick(ledger_state_t *st, const ledger_spec_t *spec, ledger_enclave_t *out,
-                     char *why, size_t cap)
-{
-    bool revoked = false;
-    if (ledger_enclave_revoked(st, LEDGER_REVOKE_MEASUREMENT, spec->measurement, &revoked, NULL) !=
-        LEDGER_OK) {
-        snprintf(why, cap, "cannot read the enclave registry");
-        return false;
-    }
-    if (revoked) {
-        snprintf(why, cap, "the spec's enclave measurement is revoked");
-        return false;
-    }
-    ledger_enclave_t *list = NULL;
-    size_t n = 0;
-    if (ledger_enclave_list(st, PROTO_ATTEST_KIND_TRAINING, &list, &n) != LEDGER_OK) {
-        snprintf(why, cap, "cannot read the enclave registry");
-        return false;
-    }
-    bool found = false, platform_revoked = false, inactive = false;
-    for (size_t i = n; i-- > 0 && !found;) { /* the newest first */
-        const ledger_enclave_t *e = &list[i];
-        if (memcmp(e->measurement, spec->measurement, 32) != 0)
-            continue;
-        if (e->status != LEDGER_ENCLAVE_ACTIVE) {
-            inactive = true;
-            continue;
-        }
-        bool rev = false;
-        if (ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, e->platform_pk, &rev, NULL) !=
-                LEDGER_OK ||
-            rev) {
-            platform_revoked = true;
-            continue;
-        }
-        *out = *e;
-        found = true;
-    }
-    free(list);
-    if (!found)
-        snprintf(why, cap, "%s",
-                 platform_revoked ? "the training enclave's platform is revoked"
-                 : inactive       ? "the spec's training enclave is revoked or retired"
-                                  : "no training enclave with the spec's measurement is "
-                                    "registered");
-    return found;
-}
-
-bool nm_record_match(ledger_state_t *st, const ledger_spec_t *spec, const ledger_audit_t *audits,
-                     size_t n, const uint8_t id[static 32], const uint8_t account[static 32],
-                     char *why, size_t cap)
-{
-    ledger_data_t d;
-    int rc = ledger_data_get(st, id, &d);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        snprintf(why, cap, "not registered on the ledger");
-        return false;
-    }
-    if (rc != LEDGER_OK) {
-        snprintf(why, cap, "ledger read failed: %s", proto_err_str(rc));
-        return false;
-    }
-    if (d.status != LEDGER_DATA_ACTIVE) {
-        snprintf(why, cap, "withdrawn");
-        return false;
-    }
-    if (memcmp(d.owner, account, 32) != 0) {
-        snprintf(why, cap, "registered by another account than this node's");
-        return false;
-    }
-    ledger_consent_t c;
-    rc = ledger_consent_effective(st, &d, &c);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        snprintf(why, cap, "no consent set (deny by default)");
-        return false;
-    }
-    if (rc != LEDGER_OK) {
-        snprintf(why, cap, "ledger read failed: %s", proto_err_str(rc));
-        return false;
-    }
-    return ledger_consent_match(&c, spec, audits, n, why, cap) == LEDGER_OK;
-}
-
-bool nm_is_donor(ledger_state_t *st, const uint8_t spec_id[static 32],
-                 const uint8_t data_id[static 32])
-{
-    ledger_donor_t *list = NULL;
-    size_t n = 0;
-    bool found = false;
-    if (ledger_donor_list(st, spec_id, &list, &n) == LEDGER_OK)
-        for (size_t i = 0; i < n && !found; i++)
-            found = memcmp(list[i].data_id, data_id, 32) == 0;
-    free(list);
-    return found;
-}
-
 json_t *nm_spec_json(const ledger_spec_t *s)
 {
     json_t *features = json_array();
@@ -206,28 +110,21 @@ json_t *nm_spec_json(const ledger_spec_t *s)
 /* ---------------------------------------------------------------- room policy and book */
 
 /* Why post DATA (LEN bytes) is refused, or NULL when it is acceptable; *POST filled. */
+
+/*  The verdict on a recruitment post DATA (LEN): NULL when it passes (*POST decoded), else
+ *  why not (ledger_recruit_check's rule against the committed ledger). */
 static const char *s_judge(node_market_t *self, const uint8_t *data, size_t len,
                            proto_recruit_t *post)
 {
     if (proto_recruit_decode(data, len, post) != PROTO_OK)
         return "not a recruitment post";
-    if (!proto_recruit_fresh(post, (uint64_t)zclock_time())) /* before the costlier checks */
-        return "not fresh (more than 10 minutes from our clock)";
-    if (proto_recruit_verify(post) != PROTO_OK)
-        return "bad signature";
     char why[NM_WHY_MAX];
     ledger_state_t *st = nm_state(self->app, why, sizeof why);
     if (!st)
         return "no ledger to check it against";
     const char *verdict = NULL;
-    ledger_spec_t spec;
-    ledger_trainer_t tr;
-    if (ledger_spec_get(st, post->spec_id, &spec) != LEDGER_OK)
-        verdict = "names no registered spec";
-    else if (memcmp(spec.trainer, post->trainer, 32) != 0)
-        verdict = "signed by another account than the spec's trainer";
-    else if (ledger_trainer_get(st, post->trainer, &tr) != LEDGER_OK)
-        verdict = "the signer is not a registered trainer";
+    if (ledger_recruit_check(st, post, (uint64_t)zclock_time(), &verdict) == LEDGER_OK)
+        verdict = NULL;
     ledger_state_destroy(&st);
     return verdict;
 }
@@ -575,8 +472,8 @@ static json_t *s_records_json(node_app_t *app, ledger_state_t *st, const ledger_
         if (!key)
             snprintf(why, sizeof why, "this node has no account key");
         else if (spec)
-            match =
-                nm_record_match(st, spec, au, n_au, ids[i], proto_key_public(key), why, sizeof why);
+            match = ledger_donation_allowed(st, spec, au, n_au, ids[i], proto_key_public(key), why,
+                                            sizeof why) == LEDGER_OK;
         else
             snprintf(why, sizeof why, "the spec is not on this node's ledger");
         node_data_info_t info;
@@ -587,7 +484,8 @@ static json_t *s_records_json(node_app_t *app, ledger_state_t *st, const ledger_
             json_object_set_new(o, "name", json_string(info.name));
         json_object_set_new(o, "match", json_boolean(match));
         json_object_set_new(o, "why", json_string(why));
-        json_object_set_new(o, "donated", json_boolean(spec && nm_is_donor(st, spec->id, ids[i])));
+        json_object_set_new(o, "donated",
+                            json_boolean(spec && ledger_donor_exists(st, spec->id, ids[i])));
         json_array_append_new(arr, o);
     }
     free(ids);
@@ -619,7 +517,7 @@ static json_t *s_offer_json(node_app_t *app, ledger_state_t *st, const nm_offer_
     json_object_set_new(o, "spec", have_spec ? nm_spec_json(&spec) : json_null());
     ledger_enclave_t e;
     char why[NM_WHY_MAX] = "the spec is not on this node's ledger";
-    if (have_spec && nm_enclave_pick(st, &spec, &e, why, sizeof why)) {
+    if (have_spec && ledger_donation_enclave(st, &spec, &e, why, sizeof why) == LEDGER_OK) {
         json_object_set_new(o, "enclave",
                             json_pack("{s:o,s:o,s:I}", "id", node_rpc_hex(e.id, 32), "runner",
                                       node_rpc_hex(e.runner, 32), "audits", (json_int_t)n_au));

@@ -318,14 +318,15 @@ static int s_start(node_market_t *m, ledger_state_t *st, const ledger_spec_t *sp
         return proto_err_fail(why, cap, NODE_E_NO_ACCOUNT, "this node has no account key");
     if (!data)
         return proto_err_fail(why, cap, NODE_E_PARAMS, "this node is not a data-owner");
-    if (!nm_record_match(st, spec, au, n_au, data_id, proto_key_public(key), why, cap))
+    if (ledger_donation_allowed(st, spec, au, n_au, data_id, proto_key_public(key), why, cap) !=
+        LEDGER_OK)
         return NODE_E_PARAMS;
-    if (nm_is_donor(st, spec->id, data_id))
+    if (ledger_donor_exists(st, spec->id, data_id))
         return proto_err_fail(why, cap, NODE_E_PARAMS, "already a registered donor of this spec");
     if (s_in_flight(m, spec->id, data_id))
         return proto_err_fail(why, cap, NODE_E_BUSY, "a donation of it to this spec is under way");
     ledger_enclave_t e;
-    if (!nm_enclave_pick(st, spec, &e, why, cap))
+    if (ledger_donation_enclave(st, spec, &e, why, cap) != LEDGER_OK)
         return NODE_E_PARAMS;
     size_t slot = NODE_MARKET_DONATIONS_MAX;
     for (size_t i = 0; i < NODE_MARKET_DONATIONS_MAX && slot == NODE_MARKET_DONATIONS_MAX; i++)

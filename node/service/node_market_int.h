@@ -45,22 +45,6 @@ ledger_state_t *nm_state(node_app_t *app, char *why, size_t cap);
 /*  The offer of SPEC_ID in the book, or NULL. */
 nm_offer_t *nm_offer_find(node_market_t *self, const uint8_t spec_id[static 32]);
 
-/*  The training enclave a donation to SPEC goes to (see node_market.h) into *OUT: true,
- *  or false with WHY filled. */
-bool nm_enclave_pick(ledger_state_t *st, const ledger_spec_t *spec, ledger_enclave_t *out,
-                     char *why, size_t cap);
-
-/*  Whether local record ID may go to SPEC (AUDITS: the N audits of the spec's
- *  measurement): on the ledger, active, owned by ACCOUNT, and allowed by the consent in
- *  force. True or false with WHY saying why (also on true). */
-bool nm_record_match(ledger_state_t *st, const ledger_spec_t *spec, const ledger_audit_t *audits,
-                     size_t n, const uint8_t id[static 32], const uint8_t account[static 32],
-                     char *why, size_t cap);
-
-/*  Whether (SPEC_ID, DATA_ID) is a registered donor already. */
-bool nm_is_donor(ledger_state_t *st, const uint8_t spec_id[static 32],
-                 const uint8_t data_id[static 32]);
-
 /*  The spec S as JSON (new reference). */
 json_t *nm_spec_json(const ledger_spec_t *s);
 

@@ -425,6 +425,66 @@ static void test_donor_bound(void)
     df_close(&c);
 }
 
+/*  The market's rules a data owner's node and the recruitment room ask of the ledger
+ *  (ledger_market.c): the enclave a donation goes to, whether a record may be donated,
+ *  whether it is a donor already, and which recruitment posts pass. */
+static void test_market_rules(void)
+{
+    df_chain_t c;
+    df_world(&c);
+    ledger_state_t *st = df_view(&c);
+    REQUIRE(st != NULL);
+    ledger_spec_t spec;
+    REQUIRE(ledger_spec_get(st, c.spec_id, &spec) == LEDGER_OK);
+    ledger_enclave_t e;
+    char why[160];
+    CHECK_EQ(ledger_donation_enclave(st, &spec, &e, why, sizeof why), LEDGER_OK);
+    CHECK(memcmp(e.id, c.t_id, 32) == 0);
+    CHECK_EQ(ledger_donation_allowed(st, &spec, NULL, 0, c.data_a, proto_key_public(c.alice), why,
+                                     sizeof why),
+             LEDGER_OK);
+    CHECK_EQ(ledger_donation_allowed(st, &spec, NULL, 0, c.data_a, proto_key_public(c.bob), why,
+                                     sizeof why),
+             LEDGER_E_DATA_RULE); /* not bob's record */
+    CHECK(strstr(why, "another account") != NULL);
+    CHECK(!ledger_donor_exists(st, c.spec_id, c.data_a));
+    /* a post by the spec's trainer passes; by another key, stale, or for no spec, not */
+    proto_recruit_t post;
+    memset(&post, 0, sizeof post);
+    memcpy(post.spec_id, c.spec_id, 32);
+    post.time_ms = DF_T0;
+    REQUIRE(proto_recruit_sign(&post, c.trainer) == PROTO_OK);
+    const char *w = NULL;
+    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + 1000, &w), LEDGER_OK);
+    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + DF_DAY, &w), LEDGER_E_INVALID);
+    proto_recruit_t other = post;
+    REQUIRE(proto_recruit_sign(&other, c.bob) == PROTO_OK);
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_NOT_TRAINER);
+    CHECK(strstr(w, "another account") != NULL);
+    other = post;
+    other.spec_id[0] ^= 1;
+    REQUIRE(proto_recruit_sign(&other, c.trainer) == PROTO_OK);
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_NOT_TRAINER);
+    other = post;
+    other.time_ms++;
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_BAD_SIG);
+    ledger_state_destroy(&st);
+    /* donated: a donor; the measurement revoked: no enclave to donate to */
+    size_t len;
+    uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, NULL), LEDGER_OK);
+    uint8_t m[32];
+    memset(m, DF_T_M, 32);
+    CHECK_EQ(df_revoke(&c, LEDGER_REVOKE_MEASUREMENT, m), LEDGER_OK);
+    st = df_view(&c);
+    REQUIRE(st != NULL);
+    CHECK(ledger_donor_exists(st, c.spec_id, c.data_a));
+    CHECK_EQ(ledger_donation_enclave(st, &spec, &e, why, sizeof why), LEDGER_E_ENCLAVE_RULE);
+    CHECK(strstr(why, "revoked") != NULL);
+    ledger_state_destroy(&st);
+    df_close(&c);
+}
+
 int main(void)
 {
     REQUIRE(proto_crypto_init() == 0);
@@ -435,5 +495,6 @@ int main(void)
     test_key_authorize();
     test_audit_trail();
     test_donor_bound();
+    test_market_rules();
     return testutil_done("test_ledger_market");
 }

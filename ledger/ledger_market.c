@@ -1,0 +1,116 @@
+/*  ledger_market: the market's rules over committed state (see ledger_data.h): which
+ *  training enclave a donation goes to, whether a record may be donated to a spec, whether
+ *  a donor is registered, and what the recruitment room admits. Reads only; no clock (the
+ *  caller passes NOW), no I/O beyond the state's reads.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/ledger_data.h"
+#include "ledger/ledger_data_int.h"
+#include "proto/proto_attest.h"
+
+int ledger_donation_enclave(ledger_state_t *st, const ledger_spec_t *spec, ledger_enclave_t *out,
+                            char *why, size_t why_cap)
+{
+    bool revoked = false;
+    int rc =
+        ledger_enclave_revoked(st, LEDGER_REVOKE_MEASUREMENT, spec->measurement, &revoked, NULL);
+    if (rc != LEDGER_OK)
+        return proto_err_fail(why, why_cap, rc, "cannot read the enclave registry");
+    if (revoked)
+        return proto_err_fail(why, why_cap, LEDGER_E_ENCLAVE_RULE,
+                              "the spec's enclave measurement is revoked");
+    ledger_enclave_t *list = NULL;
+    size_t n = 0;
+    if ((rc = ledger_enclave_list(st, PROTO_ATTEST_KIND_TRAINING, &list, &n)) != LEDGER_OK)
+        return proto_err_fail(why, why_cap, rc, "cannot read the enclave registry");
+    bool found = false, platform_revoked = false, inactive = false;
+    for (size_t i = n; i-- > 0 && !found;) { /* the newest first */
+        const ledger_enclave_t *e = &list[i];
+        if (memcmp(e->measurement, spec->measurement, 32) != 0)
+            continue;
+        if (e->status != LEDGER_ENCLAVE_ACTIVE) {
+            inactive = true;
+            continue;
+        }
+        bool rev = false;
+        if (ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, e->platform_pk, &rev, NULL) !=
+                LEDGER_OK ||
+            rev) {
+            platform_revoked = true;
+            continue;
+        }
+        *out = *e;
+        found = true;
+    }
+    free(list);
+    if (found)
+        return LEDGER_OK;
+    return proto_err_fail(why, why_cap, LEDGER_E_ENCLAVE_RULE, "%s",
+                          platform_revoked ? "the training enclave's platform is revoked"
+                          : inactive       ? "the spec's training enclave is revoked or retired"
+                                           : "no training enclave with the spec's measurement is "
+                                             "registered");
+}
+
+int ledger_donation_allowed(ledger_state_t *st, const ledger_spec_t *spec,
+                            const ledger_audit_t *audits, size_t n, const uint8_t id[static 32],
+                            const uint8_t account[static 32], char *why, size_t why_cap)
+{
+    ledger_data_t d;
+    int rc = ledger_data_get(st, id, &d);
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(why, why_cap, LEDGER_E_DATA_RULE, "not registered on the ledger");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(why, why_cap, rc, "ledger read failed: %s", proto_err_str(rc));
+    if (d.status != LEDGER_DATA_ACTIVE)
+        return proto_err_fail(why, why_cap, LEDGER_E_DATA_RULE, "withdrawn");
+    if (memcmp(d.owner, account, 32) != 0)
+        return proto_err_fail(why, why_cap, LEDGER_E_DATA_RULE,
+                              "registered by another account than this node's");
+    ledger_consent_t c;
+    rc = ledger_consent_effective(st, &d, &c);
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(why, why_cap, LEDGER_E_CONSENT, "no consent set (deny by default)");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(why, why_cap, rc, "ledger read failed: %s", proto_err_str(rc));
+    return ledger_consent_match(&c, spec, audits, n, why, why_cap);
+}
+
+bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
+                         const uint8_t data_id[static 32])
+{
+    ledger_donor_t d;
+    return ledger_donor_get(st, spec_id, data_id, &d) == LEDGER_OK;
+}
+
+int ledger_recruit_check(ledger_state_t *st, const proto_recruit_t *post, uint64_t now_ms,
+                         const char **why)
+{
+    *why = NULL;
+    if (!proto_recruit_fresh(post, now_ms)) { /* before the costlier checks */
+        *why = "not fresh (more than 10 minutes from our clock)";
+        return LEDGER_E_INVALID;
+    }
+    if (proto_recruit_verify(post) != PROTO_OK) {
+        *why = "bad signature";
+        return LEDGER_E_BAD_SIG;
+    }
+    ledger_spec_t spec;
+    ledger_trainer_t tr;
+    if (ledger_spec_get(st, post->spec_id, &spec) != LEDGER_OK) {
+        *why = "names no registered spec";
+        return LEDGER_E_NOT_TRAINER;
+    }
+    if (memcmp(spec.trainer, post->trainer, 32) != 0) {
+        *why = "signed by another account than the spec's trainer";
+        return LEDGER_E_NOT_TRAINER;
+    }
+    if (ledger_trainer_get(st, post->trainer, &tr) != LEDGER_OK) {
+        *why = "the signer is not a registered trainer";
+        return LEDGER_E_NOT_TRAINER;
+    }
+    return LEDGER_OK;
+}
