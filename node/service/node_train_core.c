@@ -475,8 +475,9 @@ static void s_on_step(node_train_core_t *self, uint32_t i, s_in_t in, s_item_t *
         return;
     }
     s_item_free(item);
-    if (a->refused) {
-        s_fail(self, "party %u refused FED_STEP: %.160s", i, a->why ? a->why : "no reason given");
+    if (a->refused) { /* that message is dropped (a tampered or stale one): the job goes on */
+        p->st.refused++;
+        s_note(self, in == IN_TICK ? "tick refused" : "FED_STEP refused", i, a->why);
         return;
     }
     if (in == IN_STEP)

@@ -26,7 +26,9 @@
  *             messages in order), and the coordinator gets a tick (from = 0xFFFFFFFF) every
  *             NODE_TRAIN_TICK_MS when nothing else is in flight to it. A delivery that fails
  *             in transport is retried (at the head of the queue) like PREPARE; a dropped
- *             tick is not. A party answering state 3 (failed), or a refusal, fails the job.
+ *             tick is not. A message the recipient refuses (ERROR: tampered, misdirected,
+             stale) is dropped and counted; the job goes on (its deadline bounds it). A
+             party answering state 3 (failed) fails the job.
  *             The phase ends when the coordinator answered state 2 (done), no message
  *             waits and no call is in flight.
  *    PUBLISH  asks the coordinator for the signed publication. A refusal (the evaluation
@@ -146,6 +148,7 @@ typedef struct {
     uint32_t n_records, n_train, n_test, dropped; /* from its PREPARED */
     uint32_t state;                               /* its last FED_OUT state (0: none yet) */
     uint64_t delivered;                           /* messages delivered to it */
+    uint64_t refused;                             /* messages or ticks it refused */
 } node_train_party_t;
 
 /*  Plans JOB over DONORS (N, in seq order) and the usable ENCLAVES (N_ENC); every array

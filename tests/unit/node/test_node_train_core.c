@@ -437,6 +437,19 @@ static void test_failures(void)
     CHECK_EQ(node_train_core_phase(c), NODE_TRAIN_FAILED);
     node_train_core_destroy(&c);
 
+    /* a refused delivery drops that message and counts it; the job goes on */
+    c = s_core_3(2, 0);
+    s_prepare_all(c, now);
+    REQUIRE(node_train_core_next(c, now, &a));
+    node_train_ans_t bad_msg = {.refused = true, .why = "message does not open"};
+    node_train_core_answer(c, a.tag, &bad_msg, now);
+    CHECK_EQ(node_train_core_phase(c), NODE_TRAIN_RUN);
+    CHECK(strstr(node_train_core_why(c), "does not open") != NULL);
+    node_train_party_t ps;
+    REQUIRE(node_train_core_party(c, a.party, &ps, NULL));
+    CHECK_EQ(ps.refused, 1u);
+    node_train_core_destroy(&c);
+
     /* a message to a party that does not exist, or an empty one */
     c = s_core_3(2, 0);
     s_prepare_all(c, now);
