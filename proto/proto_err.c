@@ -63,6 +63,8 @@ static const char *s_ledger_name(int err)
         return "not_trainer";
     case LEDGER_E_RECEIPT:
         return "receipt";
+    case LEDGER_E_PROOF:
+        return "proof";
     case LEDGER_E_NOMEM:
         return "out-of-memory";
     case LEDGER_E_FAILED:

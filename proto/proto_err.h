@@ -99,6 +99,8 @@ typedef enum {
     LEDGER_E_NOT_TRAINER = -228,    /* sender is not a registered trainer */
     LEDGER_E_RECEIPT = -229,        /* a report or receipt that does not decode or verify, or
                                        whose enclave is unregistered, revoked or the wrong kind */
+    LEDGER_E_PROOF = -240,          /* an inclusion proof that does not decode or verify
+                                       (ledger_light.h) */
     LEDGER_E_FAILED = -299          /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 

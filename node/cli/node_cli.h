@@ -167,6 +167,8 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ledger_proof(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ledger_verify_proof(node_cli_t *cli, int argc, char **argv);
 
 /* node_cli_enclave.c: the enclave registry and offline attestation tools */
 int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv);
