@@ -67,7 +67,7 @@ typedef enum {
     LEDGER_TX_ENCLAVE_RETIRE = 14,   /* a runner retires its enclave (ledger_contract_enclave.c) */
     LEDGER_TX_TRAIN_START = 15,      /* a trainer starts a training job (ledger_contract_model.c) */
     LEDGER_TX_MODEL_PUBLISH = 16,    /* a coordinator enclave's model publication (same file) */
-    LEDGER_TX_QUERY_BUY = 17,        /* queries of a model paid into escrow (ledger_contract_settle.c) */
+    LEDGER_TX_QUERY_BUY = 17,        /* queries paid into escrow (ledger_contract_settle.c) */
     LEDGER_TX_USAGE_CLAIM = 18,      /* a query enclave's usage report settles fees (same file) */
     LEDGER_TX_EARNINGS_CLAIM = 19    /* earnings move into the sender's balance (same file) */
 } ledger_tx_type_t;

@@ -106,7 +106,7 @@ typedef enum {
     LEDGER_E_ESCROW = -242,       /* a query buy: unknown model or buy, spent, cost overflow */
     LEDGER_E_USAGE = -243,        /* a usage report that does not verify or adds nothing */
     LEDGER_E_NOTHING_OWED = -244, /* an earnings claim with nothing to pay */
-    LEDGER_E_FAILED = -299          /* unspecified failure (detail in the err buffer) */
+    LEDGER_E_FAILED = -299        /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 
 typedef enum {
