@@ -10,6 +10,9 @@
  *    removes one; a client fed those blocks follows the store's set exactly and verifies
  *    proofs certified by the new sets (and still the old ones), a client not fed them
  *    refuses the new sets' proofs; bad feeds are refused and change nothing;
+ *  - random votes over many blocks (seeded): a client fed every block with votes holds
+ *    the store's authority set after each one (the shared rule, open lists across blocks,
+ *    pruning of removed voters);
  *  - the canonical genesis reader: chain id as ledger_genesis_chain_id, malformed bytes
  *    refused. */
 #include <sodium.h>
@@ -28,7 +31,9 @@
 #include "proto/proto_key.h"
 #include "testutil.h"
 
-#define N_KEYS 6 /* authorities 0..3 (seeds 1..4), newcomer 4 (seed 5), outsider 5 (seed 6) */
+#define N_KEYS                                                                                     \
+    8 /* authorities 0..3 (seeds 1..4), newcomer 4 (seed 5), others 5..7 (seeds 6..8)              \
+       */
 
 typedef struct {
     char dir[256];
@@ -554,6 +559,82 @@ static void test_advance(chain_t *c)
     ledger_light_destroy(&stale);
 }
 
+/* Random authority votes over BLOCKS blocks: after each, the client fed the blocks that
+   hold votes has the store's set. */
+static void test_random_votes(uint64_t seed)
+{
+    enum { BLOCKS = 40 };
+    chain_t c;
+    s_chain_open(&c, "light-random");
+    ledger_light_t *l = s_light(&c);
+    const uint8_t *cid = ledger_genesis_chain_id(c.genesis);
+    uint64_t rng = seed | 1;
+    int changes = 0, fed = 0, votes = 0;
+    char err[256];
+    for (int blk = 0; blk < BLOCKS; blk++) {
+        uint8_t set[LEDGER_AUTHORITIES_MAX][32];
+        size_t n_set = 0;
+        CHECK_EQ(ledger_store_authorities(c.store, set, &n_set), LEDGER_OK);
+        ledger_mempool_t *pool = ledger_mempool_new(c.store, NULL);
+        REQUIRE(pool != NULL);
+        for (size_t a = 0; a < n_set; a++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+            if (rng % 2)
+                continue;
+            proto_key_t *voter = s_key_of(&c, set[a]);
+            REQUIRE(voter != NULL);
+            int subject = (int)((rng >> 8) % 7);
+            bool member = false;
+            for (size_t k = 0; k < n_set; k++)
+                member |= memcmp(set[k], proto_key_public(c.keys[subject]), 32) == 0;
+            uint32_t action = member ? LEDGER_AUTH_REMOVE : LEDGER_AUTH_ADD;
+            ledger_account_t acct;
+            CHECK_EQ(ledger_store_account(c.store, set[a], &acct), LEDGER_OK);
+            size_t tl = 0;
+            uint8_t *tx = ledger_contract_auth_vote_tx(voter, cid, acct.nonce, action,
+                                                       proto_key_public(c.keys[subject]), &tl);
+            REQUIRE(tx != NULL);
+            const char *why = NULL;
+            int arc = ledger_mempool_add(pool, tx, tl, NULL, &why);
+            CHECK(arc == LEDGER_OK || arc == LEDGER_E_AUTH_RULE); /* a repeated vote */
+            free(tx);
+        }
+        ledger_build_params_t bp = {.time_ms = c.time_ms += 100};
+        memcpy(bp.proposer, set[0], 32);
+        uint8_t *block = NULL, *cert = NULL;
+        size_t blen = 0, clen = 0;
+        ledger_state_t *st = NULL;
+        ledger_block_t *b = NULL;
+        CHECK_EQ(ledger_block_build(c.store, pool, &bp, &block, &blen, &st), LEDGER_OK);
+        REQUIRE(ledger_block_decode(block, blen, &b) == PROTO_OK);
+        size_t n_txs = ledger_block_tx_count(b);
+        cert = s_cert(&c, ledger_block_header(b)->height, ledger_block_hash(b), n_set, &clen);
+        CHECK_EQ(ledger_store_commit(c.store, block, blen, cert, clen, st), LEDGER_OK);
+        size_t before = ledger_light_authorities(l)->n;
+        uint8_t old[LEDGER_AUTHORITIES_MAX][32];
+        memcpy(old, ledger_light_authorities(l)->keys, before * 32);
+        if (n_txs > 0) { /* blocks without votes need not be fed */
+            CHECK_EQ(ledger_light_advance(l, block, blen, cert, clen, err, sizeof err), LEDGER_OK);
+            fed++;
+            votes += (int)n_txs;
+        }
+        CHECK(s_same_set(&c, l));
+        const ledger_valset_t *now = ledger_light_authorities(l);
+        if (now->n != before || memcmp(now->keys, old, before * 32) != 0)
+            changes++;
+        ledger_block_destroy(&b);
+        ledger_state_destroy(&st);
+        ledger_mempool_destroy(&pool);
+        free(block);
+        free(cert);
+    }
+    printf("random votes: %d blocks, %d fed, %d votes, %d set changes\n", BLOCKS, fed, votes,
+           changes);
+    CHECK(changes > 0);
+    ledger_light_destroy(&l);
+    s_chain_close(&c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -564,6 +645,7 @@ int main(void)
     test_genesis(&c);
     test_proofs(&c, &other);
     test_advance(&c);
+    test_random_votes(testutil_seed("test_ledger_light"));
     s_chain_close(&c);
     s_chain_close(&other);
     return testutil_done("test_ledger_light");
