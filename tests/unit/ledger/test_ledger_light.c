@@ -10,6 +10,8 @@
  *    removes one; a client fed those blocks follows the store's set exactly and verifies
  *    proofs certified by the new sets (and still the old ones), a client not fed them
  *    refuses the new sets' proofs; bad feeds are refused and change nothing;
+ *  - two changes decided in one block, the second impossible after the first: the client
+ *    applies the first written and drops the other, as the contract does;
  *  - random votes over many blocks (seeded): a client fed every block with votes holds
  *    the store's authority set after each one (the shared rule, open lists across blocks,
  *    pruning of removed voters);
@@ -55,7 +57,7 @@ static proto_key_t *s_key(uint8_t seed_byte)
     return k;
 }
 
-static void s_chain_open(chain_t *c, const char *name)
+static void s_chain_open_n(chain_t *c, const char *name, size_t n_auth)
 {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < N_KEYS; i++)
@@ -63,7 +65,7 @@ static void s_chain_open(chain_t *c, const char *name)
     c->alice = s_key(10);
     c->bob = s_key(11);
     uint8_t auth[4][32];
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < n_auth && i < 4; i++)
         memcpy(auth[i], proto_key_public(c->keys[i]), 32);
     ledger_balance_t bal[1];
     memcpy(bal[0].account, proto_key_public(c->alice), 32);
@@ -75,12 +77,17 @@ static void s_chain_open(chain_t *c, const char *name)
                                  .genesis_time_ms = 5000};
     snprintf(p.chain_name, sizeof p.chain_name, "%s", name);
     char err[256];
-    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, 4, bal, 1, &c->genesis, err,
+    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, n_auth, bal, 1, &c->genesis, err,
                                sizeof err) == LEDGER_OK);
     strcpy(c->dir, testutil_tmpdir());
     REQUIRE(ledger_store_open(c->dir, &c->store, err, sizeof err) == LEDGER_OK);
     REQUIRE(ledger_genesis_apply(c->genesis, c->store) == LEDGER_OK);
     c->time_ms = 6000;
+}
+
+static void s_chain_open(chain_t *c, const char *name)
+{
+    s_chain_open_n(c, name, 4);
 }
 
 static void s_chain_close(chain_t *c)
@@ -635,6 +642,35 @@ static void test_random_votes(uint64_t seed)
     s_chain_close(&c);
 }
 
+/* Two authorities each vote to remove each of them in one block: both lists reach a
+   majority; the first written applies, the second would empty the set and is dropped. The
+   client decides in the same order as the contract. */
+static void test_decision_order(void)
+{
+    chain_t c;
+    s_chain_open_n(&c, "light-order", 2);
+    ledger_light_t *l = s_light(&c);
+    const uint8_t *cid = ledger_genesis_chain_id(c.genesis);
+    uint8_t *txs[4], *block = NULL, *cert = NULL;
+    size_t lens[4], blen = 0, clen = 0;
+    for (int i = 0; i < 4; i++) {
+        int voter = i % 2, subject = i / 2;
+        txs[i] =
+            ledger_contract_auth_vote_tx(c.keys[voter], cid, (uint64_t)(i / 2), LEDGER_AUTH_REMOVE,
+                                         proto_key_public(c.keys[subject]), &lens[i]);
+        REQUIRE(txs[i] != NULL);
+    }
+    s_commit(&c, txs, lens, 4, &block, &blen, &cert, &clen);
+    char err[256];
+    CHECK_EQ(ledger_light_advance(l, block, blen, cert, clen, err, sizeof err), LEDGER_OK);
+    CHECK_EQ(ledger_light_authorities(l)->n, 1);
+    CHECK(s_same_set(&c, l));
+    free(block);
+    free(cert);
+    ledger_light_destroy(&l);
+    s_chain_close(&c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -645,6 +681,7 @@ int main(void)
     test_genesis(&c);
     test_proofs(&c, &other);
     test_advance(&c);
+    test_decision_order();
     test_random_votes(testutil_seed("test_ledger_light"));
     s_chain_close(&c);
     s_chain_close(&other);
