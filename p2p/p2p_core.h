@@ -203,7 +203,7 @@ typedef struct {
     uint64_t stale;               /* signed time too far from ours (also in malformed) */
     uint64_t wrong_chain;         /* HELLOs on another chain id */
     size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
-    size_t links; /* links with the handshake done */
+    size_t links;                         /* links with the handshake done */
     uint64_t in_by_type[P2P_STATS_TYPES]; /* envelopes past the duplicate check by envelope
                                              type (PROTO_MSG_HELLO 1 .. IWANT 13; 0: others) */
 } p2p_stats_t;
