@@ -89,9 +89,9 @@ static void s_classify(s_item_t *it, const enclave_train_config_t *cfg)
     o.max_rows = S_ROWS_MAX;
     size_t j = 0;
     if (ml_csv_parse(it->v.data, it->v.len, &o, &it->table, err, sizeof err) == PROTO_OK) {
-        if (!ml_table_col_find(it->table, cfg->label, &j))
-            ml_table_destroy(&it->table);
-        return;
+        if (ml_table_col_find(it->table, cfg->label, &j))
+            return;
+        ml_table_destroy(&it->table); /* a 23andMe file parses as a one-column CSV too */
     }
     double *val = malloc(cfg->p * sizeof *val);
     if (!val)
