@@ -294,6 +294,13 @@ static int s_job_fill(s_job_t *j, const enclave_state_t *st, const enclave_req_t
     memcpy(j->box_pk, p->box_pk, sizeof j->box_pk);
     memcpy(j->query_measurement, p->query_measurement, 32);
     memcpy(j->attest_pk, p->attest_pk, 32);
+    /* the config first: it is the part worth fuzzing, and a fuzzer cannot guess our keys */
+    int rc = enclave_train_config_decode(p->config, p->config_len, &j->cfg, err, err_cap);
+    ml_robust_rule_t rule;
+    if (rc == PROTO_OK)
+        rc = enclave_train_config_rule(&j->cfg, j->k, &rule, err, err_cap);
+    if (rc != PROTO_OK)
+        return rc;
     if (memcmp(j->sign_pk[j->me], st->sign_pk, 32) != 0 ||
         memcmp(j->box_pk[j->me], st->box_pk, 32) != 0)
         return proto_err_fail(err, err_cap, ENCLAVE_E_JOB, "not the party the job names");
@@ -301,11 +308,7 @@ static int s_job_fill(s_job_t *j, const enclave_state_t *st, const enclave_req_t
         for (uint32_t b = 0; b < a; b++)
             if (memcmp(j->sign_pk[a], j->sign_pk[b], 32) == 0)
                 return proto_err_fail(err, err_cap, ENCLAVE_E_JOB, "a party named twice");
-    int rc = enclave_train_config_decode(p->config, p->config_len, &j->cfg, err, err_cap);
-    ml_robust_rule_t rule;
-    if (rc == PROTO_OK)
-        rc = enclave_train_config_rule(&j->cfg, j->k, &rule, err, err_cap);
-    return rc;
+    return PROTO_OK;
 }
 
 int enclave_kind_train_prepare(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,

@@ -566,9 +566,9 @@ int main(void)
 
     /* 2. a poisoned party with most of the records, labels flipped: the median holds, the
        sample-weighted mean follows the poisoner */
-    s_job_opts_t o2 = {.rule = 2, .n_donors = {100, 100, 300}, .flip = 2};
+    s_job_opts_t o2 = {.rule = 2, .n_donors = {150, 150, 400}, .flip = 2};
     double acc_median = s_job(ps, query, &o2, "poisoned-median", cx, cy, NULL, NULL, NULL);
-    s_job_opts_t o3 = {.rule = 1, .n_donors = {100, 100, 300}, .flip = 2};
+    s_job_opts_t o3 = {.rule = 1, .n_donors = {150, 150, 400}, .flip = 2};
     double acc_mean = s_job(ps, query, &o3, "poisoned-mean", cx, cy, NULL, NULL, NULL);
     CHECK(acc_median >= threshold);
     CHECK(acc_mean < threshold);
