@@ -59,7 +59,7 @@ int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans
 /* One held donation; the pointers live until the donation is wiped or the store destroyed. */
 typedef struct {
     const uint8_t *spec_id, *data_id, *donor; /* 32 bytes each */
-    const uint8_t *data;                       /* the donated bytes (salt excluded) */
+    const uint8_t *data;                      /* the donated bytes (salt excluded) */
     size_t len;
 } enclave_donation_view_t;
 

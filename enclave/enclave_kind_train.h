@@ -72,14 +72,14 @@ int enclave_train_msg_open(const uint8_t *msg, size_t len, const uint8_t box_pk[
 /* ---- payloads: msgpack [kind u32, body...] ---- */
 
 typedef enum {
-    ENCLAVE_TRAIN_P_START = 1,  /* coordinator -> party: []: send your STATS */
-    ENCLAVE_TRAIN_P_STATS = 2,  /* party -> coordinator: [n u64, sum [f64 p], sumsq [f64 p]] */
-    ENCLAVE_TRAIN_P_SCALE = 3,  /* coordinator -> party: [mean [f64 p], sd [f64 p]] */
-    ENCLAVE_TRAIN_P_FED = 4,    /* both: [ml_fed message bin] */
-    ENCLAVE_TRAIN_P_LOCAL = 5,  /* party -> coordinator: [w [f64 dim], used ids [bin32]] */
-    ENCLAVE_TRAIN_P_EVAL = 6,   /* coordinator -> party: [models [[f64 dim]...]] */
-    ENCLAVE_TRAIN_P_REPORT = 7  /* party -> coordinator: [n_test u64, correct [u64], loss f64,
-                                   eps f64] */
+    ENCLAVE_TRAIN_P_START = 1, /* coordinator -> party: []: send your STATS */
+    ENCLAVE_TRAIN_P_STATS = 2, /* party -> coordinator: [n u64, sum [f64 p], sumsq [f64 p]] */
+    ENCLAVE_TRAIN_P_SCALE = 3, /* coordinator -> party: [mean [f64 p], sd [f64 p]] */
+    ENCLAVE_TRAIN_P_FED = 4,   /* both: [ml_fed message bin] */
+    ENCLAVE_TRAIN_P_LOCAL = 5, /* party -> coordinator: [w [f64 dim], used ids [bin32]] */
+    ENCLAVE_TRAIN_P_EVAL = 6,  /* coordinator -> party: [models [[f64 dim]...]] */
+    ENCLAVE_TRAIN_P_REPORT = 7 /* party -> coordinator: [n_test u64, correct [u64], loss f64,
+                                  eps f64] */
 } enclave_train_pkind_t;
 
 /*  Models one EVAL carries: the global model and the coalitions (2^6 exact, or K + 1 LOO). */
@@ -88,17 +88,17 @@ typedef enum {
 /*  A decoded payload. Arrays are malloc'd and owned by it (enclave_train_payload_clear). */
 typedef struct {
     enclave_train_pkind_t kind;
-    uint64_t n;          /* STATS: samples; REPORT: n_test */
-    size_t dim;          /* doubles per vector in A / B / models */
-    double *a, *b;       /* STATS: sum, sumsq; SCALE: mean, sd; LOCAL: w (a only) */
-    const uint8_t *fed;  /* FED: the ml_fed message (a view into the decoded buffer) */
+    uint64_t n;         /* STATS: samples; REPORT: n_test */
+    size_t dim;         /* doubles per vector in A / B / models */
+    double *a, *b;      /* STATS: sum, sumsq; SCALE: mean, sd; LOCAL: w (a only) */
+    const uint8_t *fed; /* FED: the ml_fed message (a view into the decoded buffer) */
     size_t fed_len;
-    uint8_t (*ids)[32];  /* LOCAL: used data ids */
+    uint8_t (*ids)[32]; /* LOCAL: used data ids */
     size_t n_ids;
-    double *models;      /* EVAL: n_models x dim */
+    double *models; /* EVAL: n_models x dim */
     size_t n_models;
-    uint64_t *correct;   /* REPORT: n_models counts */
-    double loss, eps;    /* REPORT */
+    uint64_t *correct; /* REPORT: n_models counts */
+    double loss, eps;  /* REPORT */
 } enclave_train_payload_t;
 
 /*  Encodes P (its kind's fields) into a new buffer *OUT (free()). PROTO_E_NOMEM,

@@ -93,7 +93,7 @@ static void s_classify(s_item_t *it, const enclave_train_config_t *cfg)
             return;
         ml_table_destroy(&it->table); /* a 23andMe file parses as a one-column CSV too */
     }
-    double *val = malloc(cfg->p * sizeof *val);
+    double *val = calloc(cfg->p + 1, sizeof *val); /* p >= 1 (the config decoder) */
     if (!val)
         return;
     for (size_t k = 0; k < cfg->p; k++)
@@ -139,7 +139,7 @@ static int s_rows(s_item_t *it, s_item_t *g, const enclave_train_config_t *cfg, 
             size_t nc = *cap ? *cap * 2 : 64;
             if (nc > S_ROWS_MAX)
                 return ML_E_TOO_BIG;
-            double *r2 = realloc(*rows, nc * cfg->p * sizeof **rows);
+            double *r2 = realloc(*rows, nc * (cfg->p + 1) * sizeof **rows);
             if (!r2)
                 return PROTO_E_NOMEM;
             *rows = r2;
@@ -242,8 +242,8 @@ int enclave_train_samples(enclave_train_t *t, const uint8_t spec_id[static 32],
     }
     for (size_t i = 0; i < n_items && rc == PROTO_OK; i++)
         if (items[i].table)
-            rc = s_rows(&items[i], s_geno_of(items, n_items, &items[i]), cfg, need_geno, &rows,
-                        &ys, &n, &cap);
+            rc = s_rows(&items[i], s_geno_of(items, n_items, &items[i]), cfg, need_geno, &rows, &ys,
+                        &n, &cap);
     if (rc == PROTO_OK && n == 0)
         rc = proto_err_fail(err, err_cap, ML_E_EMPTY, "no usable sample among %zu donations",
                             n_items);

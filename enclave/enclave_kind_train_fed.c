@@ -233,8 +233,8 @@ static s_job_t **s_slot(enclave_jobs_t *js)
 static int s_split(s_job_t *j, const ml_dataset_t *all, char *err, size_t err_cap)
 {
     ml_split_t *sp = NULL;
-    int rc = ml_split_new(all->x->rows, 0.0, j->cfg.holdout / 100.0, j->cfg.seed ^ j->me, all->y,
-                          &sp);
+    int rc =
+        ml_split_new(all->x->rows, 0.0, j->cfg.holdout / 100.0, j->cfg.seed ^ j->me, all->y, &sp);
     if (rc)
         return proto_err_fail(err, err_cap, rc, "holdout split");
     if (sp->n_train == 0 || sp->n_test == 0)
@@ -565,8 +565,8 @@ static int s_c_stats(s_io_t *io, uint32_t from, const enclave_train_payload_t *i
     }
     if (j->n_got < j->k)
         return PROTO_OK;
-    enclave_train_payload_t sc = {.kind = ENCLAVE_TRAIN_P_SCALE, .dim = p, .a = j->mean,
-                                  .b = j->sd};
+    enclave_train_payload_t sc = {
+        .kind = ENCLAVE_TRAIN_P_SCALE, .dim = p, .a = j->mean, .b = j->sd};
     for (size_t c = 0; c < p; c++) {
         j->mean[c] = j->sum[c] / j->n_total;
         double var = j->sumsq[c] / j->n_total - j->mean[c] * j->mean[c];
@@ -654,8 +654,8 @@ static int s_c_eval_send(s_io_t *io)
     int rc = PROTO_OK;
     for (size_t m = 1; m < j->n_models && rc == PROTO_OK; m++)
         rc = s_coalition(j, j->masks[m], j->models + m * dim);
-    enclave_train_payload_t ev = {.kind = ENCLAVE_TRAIN_P_EVAL, .dim = dim, .models = j->models,
-                                  .n_models = j->n_models};
+    enclave_train_payload_t ev = {
+        .kind = ENCLAVE_TRAIN_P_EVAL, .dim = dim, .models = j->models, .n_models = j->n_models};
     if (rc == PROTO_OK)
         rc = s_broadcast(io, &ev);
     j->cphase = S_C_EVAL;
@@ -801,8 +801,8 @@ static int s_payload(s_io_t *io, uint32_t from, const uint8_t *buf, size_t len)
     memset(&fm, 0, sizeof fm);
     switch (in.kind) {
     case ENCLAVE_TRAIN_P_START:
-        rc = from_coord ? (j->pphase == S_P_PREPARED ? s_p_stats(io) : PROTO_OK)
-                        : ENCLAVE_E_FED_MSG;
+        rc =
+            from_coord ? (j->pphase == S_P_PREPARED ? s_p_stats(io) : PROTO_OK) : ENCLAVE_E_FED_MSG;
         break;
     case ENCLAVE_TRAIN_P_SCALE:
         rc = from_coord ? s_p_scale(io, &in) : ENCLAVE_E_FED_MSG;
@@ -825,8 +825,7 @@ static int s_payload(s_io_t *io, uint32_t from, const uint8_t *buf, size_t len)
         if (rc != PROTO_OK)
             rc = ENCLAVE_E_FED_MSG;
         else if (fm.kind == ML_FED_UPDATE)
-            rc = to_coord && fm.party == from ? s_c_fed(io, in.fed, in.fed_len)
-                                              : ENCLAVE_E_FED_MSG;
+            rc = to_coord && fm.party == from ? s_c_fed(io, in.fed, in.fed_len) : ENCLAVE_E_FED_MSG;
         else if (from_coord) {
             if (fm.kind == ML_FED_GLOBAL && fm.round > j->round && !to_coord)
                 j->round = fm.round;
@@ -905,7 +904,9 @@ static int s_answer(s_io_t *io, enclave_ans_t *ans, uint8_t **blob)
     ans->u.fed_out.n_out = io->n_out;
     bool failed = s_is_coord(j) ? j->cphase == S_C_FAILED : j->pphase == S_P_FAILED;
     bool done = s_is_coord(j) ? j->cphase == S_C_DONE : j->pphase == S_P_EVALUATED;
-    ans->u.fed_out.state = failed ? ENCLAVE_FED_FAILED : done ? ENCLAVE_FED_DONE : ENCLAVE_FED_RUNNING;
+    ans->u.fed_out.state = failed ? ENCLAVE_FED_FAILED
+                           : done ? ENCLAVE_FED_DONE
+                                  : ENCLAVE_FED_RUNNING;
     ans->u.fed_out.round = j->round;
     return PROTO_OK;
 }
@@ -933,8 +934,8 @@ int enclave_kind_fed_step(enclave_state_t *st, const enclave_req_t *req, enclave
         size_t plain_len = 0, plen = 0;
         const uint8_t *payload = NULL;
         rc = enclave_train_msg_open(req->u.fed_step.msg, req->u.fed_step.msg_len, st->box_pk,
-                                    st->secrets->box_sk, j->job_id, from, j->me,
-                                    j->sign_pk[from], &plain, &plain_len, &payload, &plen);
+                                    st->secrets->box_sk, j->job_id, from, j->me, j->sign_pk[from],
+                                    &plain, &plain_len, &payload, &plen);
         if (rc == PROTO_OK)
             rc = s_payload(io, from, payload, plen);
         if (plain)

@@ -102,8 +102,7 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
     uint32_t n = 0;
     uint64_t v[6] = {0};
     char model_type[ENCLAVE_TRAIN_NAME_MAX + 1] = "";
-    if (proto_rd_array_exact(&r, 14) ||
-        proto_rd_array_max(&r, ENCLAVE_TRAIN_FEATURES_MAX, &n))
+    if (proto_rd_array_exact(&r, 14) || proto_rd_array_max(&r, ENCLAVE_TRAIN_FEATURES_MAX, &n))
         return proto_err_fail(err, err_cap, r.err, "config: not [features, ...]");
     out->p = n;
     for (uint32_t i = 0; i < n; i++)
@@ -111,8 +110,8 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
             return proto_err_fail(err, err_cap, r.err, "config: feature %u", i);
     if (s_rd_name(&r, out->label) || s_rd_name(&r, model_type) ||
         proto_rd_uint(&r, UINT32_MAX, &v[0]) || proto_rd_uint(&r, UINT32_MAX, &v[1]) ||
-        s_rd_f64(&r, &out->lr) || proto_rd_uint(&r, UINT32_MAX, &v[2]) ||
-        s_rd_f64(&r, &out->l2) || s_rd_f64(&r, &out->eps) || s_rd_f64(&r, &out->delta) ||
+        s_rd_f64(&r, &out->lr) || proto_rd_uint(&r, UINT32_MAX, &v[2]) || s_rd_f64(&r, &out->l2) ||
+        s_rd_f64(&r, &out->eps) || s_rd_f64(&r, &out->delta) ||
         proto_rd_uint(&r, UINT32_MAX, &v[3]) || s_rd_f64(&r, &out->trim) ||
         proto_rd_uint(&r, UINT64_MAX, &v[4]) || proto_rd_uint(&r, UINT32_MAX, &v[5]) ||
         proto_rd_finish(&r))
@@ -160,7 +159,7 @@ int enclave_train_config_rule(const enclave_train_config_t *cfg, size_t k, ml_ro
         break;
     case 4:
         out->kind = ML_ROBUST_KRUM;
-        out->param = k >= 3 ? (double)((k - 3) / 2) : 0;
+        out->param = k >= 3 ? floor((double)(k - 3) / 2.0) : 0;
         break;
     default:
         return proto_err_fail(err, err_cap, ML_E_SPEC, "unknown aggregation rule");
@@ -170,8 +169,8 @@ int enclave_train_config_rule(const enclave_train_config_t *cfg, size_t k, ml_ro
 
 /* ---- envelope ---- */
 
-static void s_msg_hash(const uint8_t job_id[32], uint32_t from, uint32_t to,
-                       const uint8_t *payload, size_t len, uint8_t out[32])
+static void s_msg_hash(const uint8_t job_id[32], uint32_t from, uint32_t to, const uint8_t *payload,
+                       size_t len, uint8_t out[32])
 {
     static const uint8_t zero = 0;
     uint8_t head[40];

@@ -29,7 +29,7 @@ typedef struct {
     uint8_t data_id[32];
     uint8_t commitment[32];
     uint8_t donor[32]; /* the donor account the request named */
-    uint8_t *plain; /* sodium_malloc: salt (32) || data */
+    uint8_t *plain;    /* sodium_malloc: salt (32) || data */
     size_t plain_len;
 } s_donation_t;
 

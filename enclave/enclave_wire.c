@@ -762,8 +762,7 @@ static int s_req_body_train(proto_rd_t *r, enclave_req_t *out)
         return r->err;
     }
     case ENCLAVE_REQ_FED_STEP:
-        if (proto_rd_bin_exact(r, 32, out->u.fed_step.job_id) ||
-            proto_rd_uint(r, UINT32_MAX, &v))
+        if (proto_rd_bin_exact(r, 32, out->u.fed_step.job_id) || proto_rd_uint(r, UINT32_MAX, &v))
             return r->err;
         out->u.fed_step.from = (uint32_t)v;
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.fed_step.msg, &out->u.fed_step.msg_len))

@@ -156,8 +156,8 @@ typedef struct {
             uint8_t spec_id[32];
             const uint8_t *config; /* <= ENCLAVE_WIRE_CONFIG_MAX bytes */
             size_t config_len;
-            uint32_t party;     /* this enclave's index among the parties */
-            size_t n_parties;   /* 1..ENCLAVE_WIRE_PARTIES_MAX */
+            uint32_t party;   /* this enclave's index among the parties */
+            size_t n_parties; /* 1..ENCLAVE_WIRE_PARTIES_MAX */
             uint8_t sign_pk[ENCLAVE_WIRE_PARTIES_MAX][32]; /* each party's enclave keys */
             uint8_t box_pk[ENCLAVE_WIRE_PARTIES_MAX][32];
             uint32_t coordinator;          /* the aggregation party's index */
@@ -167,9 +167,9 @@ typedef struct {
         } train_prepare;
         struct {
             uint8_t job_id[32];
-            uint32_t from;       /* a party index, or ENCLAVE_WIRE_FED_TICK */
-            const uint8_t *msg;  /* a sealed message (empty for a tick) */
-            size_t msg_len;      /* <= ENCLAVE_WIRE_MAX_BLOB */
+            uint32_t from;      /* a party index, or ENCLAVE_WIRE_FED_TICK */
+            const uint8_t *msg; /* a sealed message (empty for a tick) */
+            size_t msg_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
         } fed_step;
         struct {
             uint8_t job_id[32];
@@ -235,8 +235,8 @@ typedef struct {
             uint32_t round; /* ml_fed round in progress (rounds + 1 once trained) */
             size_t n_out;   /* <= ENCLAVE_WIRE_FED_OUT_MAX */
             struct {
-                uint32_t to;          /* party index */
-                const uint8_t *msg;   /* sealed to that party */
+                uint32_t to;        /* party index */
+                const uint8_t *msg; /* sealed to that party */
                 size_t len;
             } out[ENCLAVE_WIRE_FED_OUT_MAX];
         } fed_out;

@@ -142,7 +142,7 @@ typedef enum {
     ENCLAVE_E_JOB = -370,     /* no such training job, or a request out of the job's order */
     ENCLAVE_E_FED_MSG = -371, /* a relayed enclave-to-enclave message refused (seal, signer,
                                  job, sender or recipient) */
-    ENCLAVE_E_FAILED = -399        /* unspecified failure (detail in the err buffer) */
+    ENCLAVE_E_FAILED = -399   /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
 typedef enum {

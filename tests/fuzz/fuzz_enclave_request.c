@@ -44,11 +44,11 @@ static void s_check_req_train(const uint8_t *data, size_t size, const enclave_re
 {
     const enclave_wire_ids_t *ids = NULL;
     if (req->type == ENCLAVE_REQ_TRAIN_PREPARE) {
-        s_require(s_inside(req->u.train_prepare.config, req->u.train_prepare.config_len, data,
-                           size) &&
-                      req->u.train_prepare.party < req->u.train_prepare.n_parties &&
-                      req->u.train_prepare.coordinator < req->u.train_prepare.n_parties,
-                  "train_prepare view or index out of bounds");
+        s_require(
+            s_inside(req->u.train_prepare.config, req->u.train_prepare.config_len, data, size) &&
+                req->u.train_prepare.party < req->u.train_prepare.n_parties &&
+                req->u.train_prepare.coordinator < req->u.train_prepare.n_parties,
+            "train_prepare view or index out of bounds");
         ids = &req->u.train_prepare.eligible;
     } else if (req->type == ENCLAVE_REQ_FED_STEP) {
         s_require(s_inside(req->u.fed_step.msg, req->u.fed_step.msg_len, data, size),

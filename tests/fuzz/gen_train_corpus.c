@@ -197,22 +197,26 @@ int main(int argc, char **argv)
     double a3[3] = {1, 2, 3}, b3[3] = {4, 5, 6}, w4[8] = {0.1, -0.2, 0.3, 0.5, 1, 2, 3, 4};
     enclave_train_payload_t pl = {.kind = ENCLAVE_TRAIN_P_START};
     s_payload("p_start", 3, &pl);
-    pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_STATS, .n = 9, .dim = 3, .a = a3,
-                                   .b = b3};
+    pl = (enclave_train_payload_t){
+        .kind = ENCLAVE_TRAIN_P_STATS, .n = 9, .dim = 3, .a = a3, .b = b3};
     s_payload("p_stats", 3, &pl);
     pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_SCALE, .dim = 3, .a = a3, .b = b3};
     s_payload("p_scale", 3, &pl);
     pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_FED, .fed = junk, .fed_len = 40};
     s_payload("p_fed", 3, &pl);
-    pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_LOCAL, .dim = 4, .a = w4,
-                                   .ids = ids, .n_ids = 3};
+    pl = (enclave_train_payload_t){
+        .kind = ENCLAVE_TRAIN_P_LOCAL, .dim = 4, .a = w4, .ids = ids, .n_ids = 3};
     s_payload("p_local", 3, &pl);
-    pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_EVAL, .dim = 4, .models = w4,
-                                   .n_models = 2};
+    pl = (enclave_train_payload_t){
+        .kind = ENCLAVE_TRAIN_P_EVAL, .dim = 4, .models = w4, .n_models = 2};
     s_payload("p_eval", 3, &pl);
     uint64_t correct[2] = {5, 7};
-    pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_REPORT, .n = 9, .correct = correct,
-                                   .n_models = 2, .loss = 3.5, .eps = 0.7};
+    pl = (enclave_train_payload_t){.kind = ENCLAVE_TRAIN_P_REPORT,
+                                   .n = 9,
+                                   .correct = correct,
+                                   .n_models = 2,
+                                   .loss = 3.5,
+                                   .eps = 0.7};
     s_payload("p_report", 3, &pl);
     free(cfg);
     free(bad);

@@ -151,7 +151,7 @@ static void s_wr_f64(proto_wr_t *w, double v)
     proto_wr_raw(w, b, 9);
 }
 
-static uint8_t *s_config(uint32_t rule, size_t *len)
+static uint8_t *s_config(uint32_t rule, double eps, size_t *len)
 {
     proto_wr_t w;
     proto_wr_init(&w);
@@ -161,17 +161,17 @@ static uint8_t *s_config(uint32_t rule, size_t *len)
         proto_wr_str(&w, s_features[i], strlen(s_features[i]));
     proto_wr_str(&w, "trait", 5);
     proto_wr_str(&w, "logistic", 8);
-    proto_wr_uint(&w, 10);   /* rounds */
-    proto_wr_uint(&w, 2);    /* epochs */
-    s_wr_f64(&w, 0.1);       /* lr */
-    proto_wr_uint(&w, 16);   /* batch */
-    s_wr_f64(&w, 0.001);     /* l2 */
-    s_wr_f64(&w, 0.0);       /* eps: no DP */
-    s_wr_f64(&w, 0.0);       /* delta */
-    proto_wr_uint(&w, rule); /* 1 mean, 2 median */
-    s_wr_f64(&w, 0.0);       /* trim */
-    proto_wr_uint(&w, 7);    /* seed */
-    proto_wr_uint(&w, 25);   /* holdout % */
+    proto_wr_uint(&w, 10);            /* rounds */
+    proto_wr_uint(&w, 2);             /* epochs */
+    s_wr_f64(&w, 0.1);                /* lr */
+    proto_wr_uint(&w, 16);            /* batch */
+    s_wr_f64(&w, 0.001);              /* l2 */
+    s_wr_f64(&w, eps);                /* 0: no DP */
+    s_wr_f64(&w, eps > 0 ? 1e-5 : 0); /* delta */
+    proto_wr_uint(&w, rule);          /* 1 mean, 2 median */
+    s_wr_f64(&w, 0.0);                /* trim */
+    proto_wr_uint(&w, 7);             /* seed */
+    proto_wr_uint(&w, 25);            /* holdout % */
     uint8_t *out = proto_wr_take(&w, len);
     proto_wr_free(&w);
     REQUIRE(out != NULL);
@@ -275,7 +275,8 @@ typedef struct {
     size_t n_donors[K];
     int flip; /* the poisoned party, or -1 */
     bool drop_one;
-    bool seal; /* check MODEL_SEAL */
+    bool seal;  /* check MODEL_SEAL */
+    double eps; /* DP-SGD at the parties (0: none) */
 } s_job_opts_t;
 
 /* Accuracy of the model bytes M on the clean set. */
@@ -300,6 +301,45 @@ static int s_id_cmp(const void *a, const void *b)
     return memcmp(a, b, 32);
 }
 
+/* TRAIN_PREPARE of JOB to party I (coordinator 0, the query enclave's measurement in
+   S_QM); the call's code; the answer's counts into *OUT when not NULL. */
+static uint8_t s_qm[32];
+
+static int s_prepare(s_party_t *ps, uint32_t i, const uint8_t job[32], const uint8_t spec[32],
+                     const uint8_t *cfg, size_t clen, const uint8_t (*eligible)[32], size_t n_el,
+                     enclave_ans_t *out)
+{
+    enclave_req_t req;
+    memset(&req, 0, sizeof req);
+    req.type = ENCLAVE_REQ_TRAIN_PREPARE;
+    memcpy(req.u.train_prepare.job_id, job, 32);
+    memcpy(req.u.train_prepare.spec_id, spec, 32);
+    req.u.train_prepare.config = cfg;
+    req.u.train_prepare.config_len = clen;
+    req.u.train_prepare.party = i;
+    req.u.train_prepare.n_parties = K;
+    for (int k = 0; k < K; k++) {
+        memcpy(req.u.train_prepare.sign_pk[k], ps[k].sign_pk, 32);
+        memcpy(req.u.train_prepare.box_pk[k], ps[k].box_pk, 32);
+    }
+    req.u.train_prepare.coordinator = 0;
+    req.u.train_prepare.eligible.ids = eligible;
+    req.u.train_prepare.eligible.n = n_el;
+    memcpy(req.u.train_prepare.query_measurement, s_qm, 32);
+    memcpy(req.u.train_prepare.attest_pk, s_as_pk, 32);
+    enclave_ans_t ans;
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    char err[256] = "";
+    int rc = enclave_host_call(ps[i].h, &req, -1, &ans, &frame, &flen, err, sizeof err);
+    if (rc && out)
+        printf("TRAIN_PREPARE %u: %s (%s)\n", i, proto_err_str(rc), err);
+    if (out)
+        *out = ans; /* PREPARED has no byte views */
+    free(frame);
+    return rc;
+}
+
 /* Runs one job end to end and returns the published model's accuracy on the clean set. */
 static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o, const char *tag,
                     const ml_mat_t *cx, const double *cy, double *px, double *py, size_t *pn)
@@ -320,43 +360,27 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
             ;
         recs[dropped_at].used = recs[dropped_at + 1].used = false;
     }
-    uint8_t(*eligible)[32] = calloc(n_recs, 32);
+    uint8_t(*eligible)[32] = calloc(n_recs + 1, 32);
     size_t n_el = 0;
     for (size_t i = 0; i < n_recs; i++)
         if (!o->drop_one || i != dropped_at)
             memcpy(eligible[n_el++], recs[i].id, 32);
 
     size_t clen = 0;
-    uint8_t *cfg = s_config(o->rule, &clen);
+    uint8_t *cfg = NULL;
+    if (o->eps > 0) {
+        /* a budget no noise can meet: refused up front, nothing trained, nothing wiped */
+        cfg = s_config(o->rule, 1e-6, &clen);
+        CHECK_EQ(s_prepare(ps, 0, job, spec, cfg, clen, (const uint8_t(*)[32])eligible, n_el, NULL),
+                 ML_E_BUDGET);
+        free(cfg);
+    }
+    cfg = s_config(o->rule, o->eps, &clen);
     const uint32_t coord = 0;
-    uint8_t qm[32];
-    enclave_host_measurement(query, qm);
+    enclave_host_measurement(query, s_qm);
     for (uint32_t i = 0; i < K; i++) {
-        enclave_req_t req;
-        memset(&req, 0, sizeof req);
-        req.type = ENCLAVE_REQ_TRAIN_PREPARE;
-        memcpy(req.u.train_prepare.job_id, job, 32);
-        memcpy(req.u.train_prepare.spec_id, spec, 32);
-        req.u.train_prepare.config = cfg;
-        req.u.train_prepare.config_len = clen;
-        req.u.train_prepare.party = i;
-        req.u.train_prepare.n_parties = K;
-        for (int k = 0; k < K; k++) {
-            memcpy(req.u.train_prepare.sign_pk[k], ps[k].sign_pk, 32);
-            memcpy(req.u.train_prepare.box_pk[k], ps[k].box_pk, 32);
-        }
-        req.u.train_prepare.coordinator = coord;
-        req.u.train_prepare.eligible.ids = (const uint8_t(*)[32])eligible;
-        req.u.train_prepare.eligible.n = n_el;
-        memcpy(req.u.train_prepare.query_measurement, qm, 32);
-        memcpy(req.u.train_prepare.attest_pk, s_as_pk, 32);
         enclave_ans_t ans;
-        uint8_t *frame = NULL;
-        size_t flen = 0;
-        char err[256] = "";
-        int rc = enclave_host_call(ps[i].h, &req, -1, &ans, &frame, &flen, err, sizeof err);
-        if (rc)
-            printf("TRAIN_PREPARE %u: %s (%s)\n", i, proto_err_str(rc), err);
+        int rc = s_prepare(ps, i, job, spec, cfg, clen, (const uint8_t(*)[32])eligible, n_el, &ans);
         REQUIRE(rc == 0 && ans.type == ENCLAVE_ANS_PREPARED);
         size_t want = 0;
         for (size_t r = 0; r < n_recs; r++)
@@ -364,13 +388,11 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         CHECK_EQ(ans.u.prepared.n_records, (uint32_t)want);
         CHECK_EQ(ans.u.prepared.dropped, (uint32_t)(o->drop_one && i == 1));
         CHECK_EQ(ans.u.prepared.n_train + ans.u.prepared.n_test, (uint32_t)(want / 2));
-        free(frame);
-        frame = NULL;
         /* the same job twice: refused */
         if (i == 0)
-            CHECK_EQ(enclave_host_call(ps[i].h, &req, -1, &ans, &frame, &flen, err, sizeof err),
-                     ENCLAVE_E_JOB);
-        free(frame);
+            CHECK_EQ(
+                s_prepare(ps, i, job, spec, cfg, clen, (const uint8_t(*)[32])eligible, n_el, NULL),
+                ENCLAVE_E_JOB);
     }
     free(cfg);
     free(eligible);
@@ -408,8 +430,8 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         printf("PUBLISH: %s (%s)\n", proto_err_str(rc), err);
     REQUIRE(rc == 0 && ans.type == ENCLAVE_ANS_PUBLICATION);
     proto_publish_t *pub = calloc(1, sizeof *pub);
-    REQUIRE(proto_publish_decode(ans.u.publication.publication,
-                                 ans.u.publication.publication_len, pub) == 0);
+    REQUIRE(proto_publish_decode(ans.u.publication.publication, ans.u.publication.publication_len,
+                                 pub) == 0);
     CHECK_EQ(proto_publish_verify(pub), 0);
     CHECK(memcmp(pub->enclave_pk, ps[coord].sign_pk, 32) == 0);
     CHECK(memcmp(pub->job_id, job, 32) == 0 && memcmp(pub->spec_id, spec, 32) == 0);
@@ -447,10 +469,15 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         wsum += pub->parties[i].weight_bp;
     }
     CHECK_EQ(wsum, 10000u);
+    for (size_t m = 0; m < pub->n_metrics; m++)
+        if (strcmp(pub->metrics[m].name, "epsilon") == 0) {
+            double e = (double)pub->metrics[m].value_micro / 1e6;
+            CHECK(o->eps > 0 ? e > 0 && e <= o->eps + 1e-6 : e == 0);
+        }
     double acc = s_accuracy(ans.u.publication.model, ans.u.publication.model_len, cx, cy);
     printf("  %s: clean accuracy %.4f, published", tag, acc);
     for (size_t m = 0; m < pub->n_metrics; m++)
-        printf(" %s=%.4f", pub->metrics[m].name, pub->metrics[m].value_micro / 1e6);
+        printf(" %s=%.4f", pub->metrics[m].name, (double)pub->metrics[m].value_micro / 1e6);
     printf(", weights %u/%u/%u bp\n", pub->parties[0].weight_bp, pub->parties[1].weight_bp,
            pub->parties[2].weight_bp);
     free(frame);
@@ -556,15 +583,20 @@ int main(void)
     double *px = calloc(MAX_RECS * P, sizeof *px), *py = calloc(MAX_RECS, sizeof *py);
     size_t pn = 0;
     REQUIRE(px && py);
-    s_job_opts_t o1 = {.rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .drop_one = true,
-                       .seal = true};
+    s_job_opts_t o1 = {
+        .rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .drop_one = true, .seal = true};
     double acc = s_job(ps, query, &o1, "clean", cx, cy, px, py, &pn);
     double ref = s_reference(px, py, pn, cx, cy);
     double threshold = ref - 0.05;
     printf("reference (central, %zu samples): %.4f, threshold %.4f\n", pn, ref, threshold);
     CHECK(acc >= threshold);
 
-    /* 2. a poisoned party with most of the records, labels flipped: the median holds, the
+    /* 2. DP-SGD at the parties (epsilon 4 at delta 1e-5): the budget holds */
+    s_job_opts_t od = {.rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .eps = 4.0};
+    double acc_dp = s_job(ps, query, &od, "dp", cx, cy, NULL, NULL, NULL);
+    CHECK(acc_dp > 0.6);
+
+    /* 3. a poisoned party with most of the records, labels flipped: the median holds, the
        sample-weighted mean follows the poisoner */
     s_job_opts_t o2 = {.rule = 2, .n_donors = {150, 150, 400}, .flip = 2};
     double acc_median = s_job(ps, query, &o2, "poisoned-median", cx, cy, NULL, NULL, NULL);
