@@ -33,8 +33,10 @@
  *  PUBLISH (coordinator) signs the proto_publish (records_root and the donor-seq bitmap of
  *  the used ids, parties, weights, metrics); MODEL_SEAL verifies a query enclave's quote
  *  offline and seals the model and the publication to it.
- *  Honest limits: a message lost in phases 1, 3 or 4 is not resent (the job fails at its
- *  deadline and is started again); ml_fed's rounds resend on their own deadline.
+ *  Lost messages: from the second tick of phases 1, 3 and 4 on, the coordinator sends the
+ *  phase's message again to the parties it has not heard from, and a party answers a
+ *  repeat with what it sent before (its STATS, LOCAL or REPORT, kept encoded); ml_fed's
+ *  rounds resend on their own deadline (60 s). A phase that waits 5 minutes fails the job.
  */
 #include <math.h>
 #include <sodium.h>
@@ -89,9 +91,14 @@ typedef struct {
     size_t n_used;
     ml_fed_party_opts_t popts;
     ml_fed_party_t *party;
+    uint8_t *p_local, *p_report; /* what it sent last (LOCAL, REPORT), resent on a repeat */
+    size_t p_local_len, p_report_len;
     /* coordinator (me == coord) */
     s_cphase_t cphase;
     uint64_t deadline;
+    uint32_t phase_ticks;                        /* ticks since the phase's messages went */
+    uint8_t *done_msg[ENCLAVE_WIRE_PARTIES_MAX]; /* ml_fed's "done" per party, for resends */
+    size_t done_len[ENCLAVE_WIRE_PARTIES_MAX];
     bool got[ENCLAVE_WIRE_PARTIES_MAX];
     uint32_t n_got;
     double n_total, *sum, *sumsq, *mean, *sd;
@@ -167,7 +174,10 @@ static void s_job_free(s_job_t **jp)
     for (size_t i = 0; i < ENCLAVE_WIRE_PARTIES_MAX; i++) {
         s_free_vec(&j->local[i], s_dim(j));
         free(j->ids[i]);
+        free(j->done_msg[i]);
     }
+    free(j->p_local);
+    free(j->p_report);
     s_free_vec(&j->models, j->n_models * s_dim(j));
     if (j->model)
         sodium_memzero(j->model, j->model_len);
@@ -392,6 +402,38 @@ static int s_send(s_io_t *io, uint32_t to, const enclave_train_payload_t *p)
     return rc;
 }
 
+/* As s_send, keeping a copy of the encoded payload in *KEEP (replacing one kept before). */
+static int s_send_keep(s_io_t *io, uint32_t to, const enclave_train_payload_t *p, uint8_t **keep,
+                       size_t *keep_len)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = enclave_train_payload_encode(p, &buf, &len);
+    if (rc != PROTO_OK)
+        return rc;
+    free(*keep);
+    *keep_len = 0;
+    if (!(*keep = malloc(len))) {
+        free(buf);
+        return PROTO_E_NOMEM;
+    }
+    memcpy(*keep, buf, len);
+    *keep_len = len;
+    return s_send_raw(io, to, &buf, len);
+}
+
+/* Sends a copy of the kept payload KEEP (LEN bytes) again. */
+static int s_resend(s_io_t *io, uint32_t to, const uint8_t *keep, size_t len)
+{
+    if (!keep)
+        return PROTO_OK;
+    uint8_t *buf = malloc(len);
+    if (!buf)
+        return PROTO_E_NOMEM;
+    memcpy(buf, keep, len);
+    return s_send_raw(io, to, &buf, len);
+}
+
 static int s_broadcast(s_io_t *io, const enclave_train_payload_t *p)
 {
     int rc = PROTO_OK;
@@ -480,15 +522,17 @@ static int s_p_local(s_io_t *io)
     out.ids = j->used;
     out.n_ids = j->n_used;
     if (rc == PROTO_OK)
-        rc = s_send(io, j->coord, &out);
+        rc = s_send_keep(io, j->coord, &out, &j->p_local, &j->p_local_len);
     out.ids = NULL;
     enclave_train_payload_clear(&out);
     return rc;
 }
 
-static int s_p_fed(s_io_t *io, const uint8_t *msg, size_t len)
+static int s_p_fed(s_io_t *io, const uint8_t *msg, size_t len, ml_fed_kind_t kind)
 {
     s_job_t *j = io->job;
+    if (j->pphase == S_P_TRAINED && kind == ML_FED_DONE) /* "done" again: LOCAL was lost */
+        return s_resend(io, j->coord, j->p_local, j->p_local_len);
     if (j->pphase != S_P_SCALED)
         return j->pphase == S_P_PREPARED ? ENCLAVE_E_JOB : PROTO_OK;
     uint8_t *up = NULL;
@@ -515,6 +559,8 @@ static int s_p_fed(s_io_t *io, const uint8_t *msg, size_t len)
 static int s_p_eval(s_io_t *io, const enclave_train_payload_t *in)
 {
     s_job_t *j = io->job;
+    if (j->pphase == S_P_EVALUATED) /* EVAL again: REPORT was lost */
+        return s_resend(io, j->coord, j->p_report, j->p_report_len);
     if (j->pphase != S_P_TRAINED)
         return PROTO_OK;
     const ml_dataset_t *t = j->test;
@@ -536,7 +582,7 @@ static int s_p_eval(s_io_t *io, const enclave_train_payload_t *in)
         }
     }
     out.eps = ml_fed_party_eps(j->party);
-    int rc = s_send(io, j->coord, &out);
+    int rc = s_send_keep(io, j->coord, &out, &j->p_report, &j->p_report_len);
     enclave_train_payload_clear(&out);
     /* the evaluation is sent: the data goes */
     s_party_wipe(j);
@@ -546,6 +592,16 @@ static int s_p_eval(s_io_t *io, const enclave_train_payload_t *in)
 }
 
 /* ---- the coordinator side ---- */
+
+/* Enters phase PH at NOW: nobody heard from yet, a fresh deadline, no tick yet. */
+static void s_phase(s_job_t *j, s_cphase_t ph, uint64_t now)
+{
+    j->cphase = ph;
+    j->deadline = now + S_PHASE_TIMEOUT_MS;
+    j->phase_ticks = 0;
+    memset(j->got, 0, sizeof j->got);
+    j->n_got = 0;
+}
 
 static int s_c_stats(s_io_t *io, uint32_t from, const enclave_train_payload_t *in)
 {
@@ -589,7 +645,7 @@ static int s_c_stats(s_io_t *io, uint32_t from, const enclave_train_payload_t *i
         rc = ml_fed_coord_start(j->fed, io->now);
     if (rc == PROTO_OK)
         rc = s_flush_fed(io);
-    j->cphase = S_C_FED;
+    s_phase(j, S_C_FED, io->now);
     return rc;
 }
 
@@ -603,10 +659,19 @@ static int s_c_fed(s_io_t *io, const uint8_t *msg, size_t len)
     if (rc != PROTO_OK)
         return rc == ML_E_FED_MSG || rc > ENCLAVE_E_FIRST ? ENCLAVE_E_FED_MSG : rc;
     if (ev == ML_FED_EV_DONE) {
-        j->cphase = S_C_LOCAL;
-        j->deadline = io->now + S_PHASE_TIMEOUT_MS;
-        memset(j->got, 0, sizeof j->got);
-        j->n_got = 0;
+        s_phase(j, S_C_LOCAL, io->now);
+        for (size_t i = 0; i < ml_fed_coord_outbox_count(j->fed); i++) {
+            uint32_t to = 0;
+            const uint8_t *b = NULL;
+            size_t n = 0;
+            ml_fed_coord_outbox_get(j->fed, i, &to, &b, &n);
+            if (to >= j->k || j->done_msg[to])
+                continue;
+            if (!(j->done_msg[to] = malloc(n)))
+                return PROTO_E_NOMEM;
+            memcpy(j->done_msg[to], b, n);
+            j->done_len[to] = n;
+        }
     }
     return s_flush_fed(io);
 }
@@ -656,12 +721,9 @@ static int s_c_eval_send(s_io_t *io)
         rc = s_coalition(j, j->masks[m], j->models + m * dim);
     enclave_train_payload_t ev = {
         .kind = ENCLAVE_TRAIN_P_EVAL, .dim = dim, .models = j->models, .n_models = j->n_models};
+    s_phase(j, S_C_EVAL, io->now);
     if (rc == PROTO_OK)
         rc = s_broadcast(io, &ev);
-    j->cphase = S_C_EVAL;
-    j->deadline = io->now + S_PHASE_TIMEOUT_MS;
-    memset(j->got, 0, sizeof j->got);
-    j->n_got = 0;
     return rc;
 }
 
@@ -829,13 +891,40 @@ static int s_payload(s_io_t *io, uint32_t from, const uint8_t *buf, size_t len)
         else if (from_coord) {
             if (fm.kind == ML_FED_GLOBAL && fm.round > j->round && !to_coord)
                 j->round = fm.round;
-            rc = s_p_fed(io, in.fed, in.fed_len);
+            rc = s_p_fed(io, in.fed, in.fed_len, fm.kind);
         } else
             rc = ENCLAVE_E_FED_MSG;
         ml_fed_msg_clear(&fm);
         break;
     }
     enclave_train_payload_clear(&in);
+    return rc;
+}
+
+/* From the second tick of a phase on, sends the phase's message again to every party not
+   heard from (a relayed message may be lost; repeats are answered idempotently). */
+static int s_resend_phase(s_io_t *io)
+{
+    s_job_t *j = io->job;
+    int rc = PROTO_OK;
+    for (uint32_t i = 0; i < j->k && rc == PROTO_OK; i++) {
+        if (j->got[i] || i == j->me)
+            continue;
+        enclave_train_payload_t p = {.kind = ENCLAVE_TRAIN_P_START};
+        if (j->cphase == S_C_LOCAL) {
+            p.kind = ENCLAVE_TRAIN_P_FED;
+            p.fed = j->done_msg[i];
+            p.fed_len = j->done_len[i];
+            if (!p.fed)
+                continue;
+        } else if (j->cphase == S_C_EVAL) {
+            p.kind = ENCLAVE_TRAIN_P_EVAL;
+            p.dim = s_dim(j);
+            p.models = j->models;
+            p.n_models = j->n_models;
+        }
+        rc = s_send(io, i, &p);
+    }
     return rc;
 }
 
@@ -855,8 +944,7 @@ static int s_tick(s_io_t *io)
         j->sd = calloc(p, sizeof(double));
         if (!j->sum || !j->sumsq || !j->mean || !j->sd)
             return PROTO_E_NOMEM;
-        j->cphase = S_C_STATS;
-        j->deadline = io->now + S_PHASE_TIMEOUT_MS;
+        s_phase(j, S_C_STATS, io->now);
         enclave_train_payload_t st = {.kind = ENCLAVE_TRAIN_P_START};
         rc = s_broadcast(io, &st);
     } else if (j->cphase == S_C_FED) {
@@ -866,9 +954,11 @@ static int s_tick(s_io_t *io)
             rc = s_flush_fed(io);
         else
             j->cphase = S_C_FAILED;
-    } else if ((j->cphase == S_C_STATS || j->cphase == S_C_LOCAL || j->cphase == S_C_EVAL) &&
-               io->now > j->deadline) {
-        j->cphase = S_C_FAILED;
+    } else if (j->cphase == S_C_STATS || j->cphase == S_C_LOCAL || j->cphase == S_C_EVAL) {
+        if (io->now > j->deadline)
+            j->cphase = S_C_FAILED;
+        else if (j->phase_ticks++ > 0)
+            rc = s_resend_phase(io);
     }
     return rc;
 }

@@ -207,9 +207,11 @@ static void s_push(s_queue_t *q, uint32_t to, uint32_t from, const uint8_t *msg,
     e->len = len;
 }
 
-/* FED_STEP to party TO from FROM; queues its out messages; the call's code. */
-static int s_step(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t from,
-                  const uint8_t *msg, size_t len, s_queue_t *q, uint32_t *state)
+/* FED_STEP to party TO from FROM; queues its out messages; the call's code; the answer's
+   state and round into *STATE and *ROUND when not NULL. */
+static int s_step_round(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t from,
+                        const uint8_t *msg, size_t len, s_queue_t *q, uint32_t *state,
+                        uint32_t *round)
 {
     enclave_req_t req;
     memset(&req, 0, sizeof req);
@@ -230,23 +232,60 @@ static int s_step(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t fr
                    ans.u.fed_out.out[i].len);
         if (state)
             *state = ans.u.fed_out.state;
+        if (round)
+            *round = ans.u.fed_out.round;
         CHECK(ans.u.fed_out.state != ENCLAVE_FED_FAILED);
     }
     free(frame);
     return rc;
 }
 
-/* Relays until the queue is empty; on the first message to the coordinator, shows the
-   tampered deliveries refused when TAMPER. The coordinator's last state. */
-static uint32_t s_relay(s_party_t *ps, const uint8_t job[32], uint32_t coord, bool tamper)
+static int s_step(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t from,
+                  const uint8_t *msg, size_t len, s_queue_t *q, uint32_t *state)
+{
+    return s_step_round(ps, job, to, from, msg, len, q, state, NULL);
+}
+
+/* Relays until the coordinator is done: the queue is drained, and while the coordinator
+   still waits it is ticked (from its second tick in a phase it sends again what is
+   missing). With TAMPER, the first message to the coordinator is first delivered with a
+   flipped byte, as from another party, to another party and as from itself (all refused).
+   With LOSSY, some messages outside ml_fed's rounds are lost: the first to party 2 before
+   round 1 (its START), and after the last round the first to party 2 (its "done") and the
+   first two from the parties (LOCAL or REPORT). The coordinator's last state. */
+static uint32_t s_relay(s_party_t *ps, const uint8_t job[32], uint32_t coord, bool tamper,
+                        bool lossy)
 {
     s_queue_t q = {0};
-    uint32_t state = 0, cstate = 0;
+    uint32_t state = 0, cstate = 0, rounds_done = 11; /* s_config's 10 rounds, then done */
     CHECK_EQ(s_step(ps, job, coord, ENCLAVE_WIRE_FED_TICK, NULL, 0, &q, &cstate), 0);
-    size_t steps = 0;
-    while (q.n > 0) {
+    size_t steps = 0, lost = 0, ticks = 0;
+    bool lost_start = false, lost_done = false;
+    int lost_up = 0;
+    uint32_t cround = 0;
+    while (cstate != ENCLAVE_FED_DONE) {
+        if (q.n == 0) {
+            /* nothing in flight: only a tick moves the job on */
+            REQUIRE(++ticks < 20);
+            CHECK_EQ(s_step(ps, job, coord, ENCLAVE_WIRE_FED_TICK, NULL, 0, &q, &cstate), 0);
+            continue;
+        }
         s_msg_t e = q.m[q.head++];
         q.n--;
+        bool drop = false;
+        if (lossy && cround == 0 && e.to == 2 && !lost_start)
+            drop = lost_start = true;
+        else if (lossy && cround == rounds_done && e.to == 2 && e.from == coord && !lost_done)
+            drop = lost_done = true;
+        else if (lossy && cround == rounds_done && e.to == coord && lost_up < 2) {
+            drop = true;
+            lost_up++;
+        }
+        if (drop) {
+            lost++;
+            free(e.msg);
+            continue;
+        }
         if (tamper && e.to == coord) {
             tamper = false;
             uint32_t other = (e.from + 1) % K == coord ? (e.from + 2) % K : (e.from + 1) % K;
@@ -257,14 +296,20 @@ static uint32_t s_relay(s_party_t *ps, const uint8_t job[32], uint32_t coord, bo
             CHECK_EQ(s_step(ps, job, other, e.from, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
             CHECK_EQ(s_step(ps, job, e.to, e.to, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
         }
-        CHECK_EQ(s_step(ps, job, e.to, e.from, e.msg, e.len, &q, &state), 0);
+        CHECK_EQ(s_step_round(ps, job, e.to, e.from, e.msg, e.len, &q, &state,
+                              e.to == coord ? &cround : NULL),
+                 0);
         if (e.to == coord)
             cstate = state;
         free(e.msg);
         REQUIRE(++steps < 10000);
     }
+    for (size_t i = q.head; i < q.head + q.n; i++)
+        free(q.m[i].msg);
     free(q.m);
-    printf("  relayed %zu messages\n", steps);
+    printf("  relayed %zu messages, %zu lost, %zu ticks\n", steps, lost, ticks);
+    if (lossy)
+        CHECK(lost == 4);
     return cstate;
 }
 
@@ -277,6 +322,7 @@ typedef struct {
     bool drop_one;
     bool seal;  /* check MODEL_SEAL */
     double eps; /* DP-SGD at the parties (0: none) */
+    bool lossy; /* lose some relayed messages (s_relay) */
 } s_job_opts_t;
 
 /* Accuracy of the model bytes M on the clean set. */
@@ -397,7 +443,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     free(cfg);
     free(eligible);
 
-    CHECK_EQ(s_relay(ps, job, coord, o->drop_one), (uint32_t)ENCLAVE_FED_DONE);
+    CHECK_EQ(s_relay(ps, job, coord, o->drop_one, o->lossy), (uint32_t)ENCLAVE_FED_DONE);
 
     enclave_req_t req;
     enclave_ans_t ans;
@@ -591,8 +637,10 @@ int main(void)
     printf("reference (central, %zu samples): %.4f, threshold %.4f\n", pn, ref, threshold);
     CHECK(acc >= threshold);
 
-    /* 2. DP-SGD at the parties (epsilon 4 at delta 1e-5): the budget holds */
-    s_job_opts_t od = {.rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .eps = 4.0};
+    /* 2. DP-SGD at the parties (epsilon 4 at delta 1e-5): the budget holds; some relayed
+       messages are lost and sent again */
+    s_job_opts_t od = {
+        .rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .eps = 4.0, .lossy = true};
     double acc_dp = s_job(ps, query, &od, "dp", cx, cy, NULL, NULL, NULL);
     CHECK(acc_dp > 0.6);
 
