@@ -461,7 +461,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
                  ENCLAVE_E_JOB);
     }
     /* PUBLISH with the donor seq list (registration order = donation order) */
-    uint8_t(*seq)[32] = calloc(n_recs, 32);
+    uint8_t(*seq)[32] = calloc(n_recs + 1, 32);
     for (size_t i = 0; i < n_recs; i++)
         memcpy(seq[i], recs[i].id, 32);
     memset(&req, 0, sizeof req);
@@ -490,7 +490,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     CHECK(memcmp(mh, pub->model_hash, 32) == 0);
     ml_model_destroy(&model);
     /* exactly the used records: root, bitmap, counts */
-    uint8_t(*used)[32] = calloc(n_recs, 32);
+    uint8_t(*used)[32] = calloc(n_recs + 1, 32);
     size_t n_used = 0, per[K] = {0};
     for (size_t i = 0; i < n_recs; i++) {
         bool bit = i / 8 < pub->bitmap_len && (pub->bitmap[i / 8] >> (i % 8) & 1);
