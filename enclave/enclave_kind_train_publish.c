@@ -4,7 +4,12 @@
  *  parties with their record counts and contribution weights) and returns it with the
  *  encoded model (which holds no data). MODEL_SEAL verifies a query enclave's quote
  *  offline (proto_attest, against the attestation-service key and the job's query
- *  measurement, report data of the query kind) and seals model and publication to it.
+ *  measurement, report data of the query kind) and seals model and publication to it:
+ *  crypto_box_seal(box pk, [model bin, publication bin]). The quote has no age limit (a
+ *  query enclave's registered quote is as old as its registration) and no revocation list
+ *  (the enclave does not know the ledger's): the runner picks registered, active query
+ *  enclaves; a certificate or quote time up to 10 minutes ahead of the enclave's clock is
+ *  accepted, as the ledger does.
  */
 #include <math.h>
 #include <sodium.h>
