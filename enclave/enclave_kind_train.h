@@ -1,6 +1,6 @@
 /*  enclave_kind_train: internal to genie-enclave, what the federated training files share
- *  (enclave_kind_train_fed.c: jobs and their protocol; enclave_kind_train_msg.c: the job
- *  config, the sealed and signed enclave-to-enclave envelope and the payload codecs;
+ *  (enclave_kind_train_fed.c: jobs and their protocol; enclave_kind_train_msg.c: the
+ *  sealed and signed enclave-to-enclave envelope and the payload codecs;
  *  enclave_kind_train_data.c: samples from held donations). Not for callers outside
  *  enclave/.
  */
@@ -12,44 +12,12 @@
 #include <stdint.h>
 
 #include "enclave/enclave_kind.h"
+#include "enclave/enclave_train_config.h"
 #include "enclave/enclave_wire.h"
 #include "ml/ml_mat.h"
 #include "ml/ml_robust.h"
 
-/* ---- the job config (TRAIN_PREPARE's config field) ---- */
-
-#define ENCLAVE_TRAIN_FEATURES_MAX 64u
-#define ENCLAVE_TRAIN_NAME_MAX 64u
-
-/*  config = msgpack [features [str], label str, model_type str, rounds u32, epochs u32,
- *  lr f64, batch u32, l2 f64, eps f64 (0 = no DP), delta f64, rule u32 (ledger
- *  aggregation: 1 mean, 2 median, 3 trimmed mean, 4 krum), trim f64, seed u64,
- *  holdout_pct u32]; every f64 a msgpack float64, strings 1..64 bytes. */
-typedef struct {
-    size_t p;
-    char features[ENCLAVE_TRAIN_FEATURES_MAX][ENCLAVE_TRAIN_NAME_MAX + 1];
-    char label[ENCLAVE_TRAIN_NAME_MAX + 1];
-    uint32_t rounds;  /* 1..100 */
-    uint32_t epochs;  /* 1..100 */
-    double lr;        /* (0, 10] */
-    uint32_t batch;   /* 1..65536 */
-    double l2;        /* [0, 100] */
-    double eps;       /* [0, 100]; 0: no DP */
-    double delta;     /* (0, 0.1] when eps > 0 */
-    uint32_t rule;    /* 1..4 */
-    double trim;      /* [0, 0.5): the trimmed mean's beta */
-    uint64_t seed;    /* holdout split and (without DP) SGD streams */
-    uint32_t holdout; /* percent, 1..50 */
-} enclave_train_config_t;
-
-/*  Strict decode of a config. PROTO_E_* for malformed msgpack, ML_E_SPEC for a value out of
- *  range or a model type other than "logistic" (detail in ERR). */
-int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_config_t *out,
-                                char *err, size_t err_cap) PROTO_WUR;
-/*  The ml_robust rule of CFG for K parties: ledger 1 mean, 2 median, 3 trimmed mean
- *  (beta = trim), 4 Krum with f = (K - 3) / 2 (the most K tolerates; K >= 3). */
-int enclave_train_config_rule(const enclave_train_config_t *cfg, size_t k, ml_robust_rule_t *out,
-                              char *err, size_t err_cap) PROTO_WUR;
+/* ---- the job config: enclave_train_config.h ---- */
 
 /* ---- the envelope ---- */
 

@@ -24,6 +24,7 @@
 #include "enclave/enclave_host.h"
 #include "enclave/enclave_platform.h"
 #include "enclave/enclave_prog.h"
+#include "enclave/enclave_train_config.h"
 #include "enclave_host_testutil.h"
 #include "enclave_testutil.h"
 #include "ml/ml_linear.h"
@@ -141,40 +142,43 @@ static void s_donate(s_party_t *ps, int pi, const uint8_t spec[32], size_t n, bo
     }
 }
 
-static void s_wr_f64(proto_wr_t *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    uint8_t b[9] = {0xcb};
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-    proto_wr_raw(w, b, 9);
-}
-
+/* The job config through the node's encoder (enclave_train_config.h). */
 static uint8_t *s_config(uint32_t rule, double eps, size_t *len)
 {
-    proto_wr_t w;
-    proto_wr_init(&w);
-    proto_wr_array(&w, 14);
-    proto_wr_array(&w, P);
+    enclave_train_config_t c;
+    enclave_train_config_default(&c);
+    c.p = P;
     for (int i = 0; i < P; i++)
-        proto_wr_str(&w, s_features[i], strlen(s_features[i]));
-    proto_wr_str(&w, "trait", 5);
-    proto_wr_str(&w, "logistic", 8);
-    proto_wr_uint(&w, 10);            /* rounds */
-    proto_wr_uint(&w, 2);             /* epochs */
-    s_wr_f64(&w, 0.1);                /* lr */
-    proto_wr_uint(&w, 16);            /* batch */
-    s_wr_f64(&w, 0.001);              /* l2 */
-    s_wr_f64(&w, eps);                /* 0: no DP */
-    s_wr_f64(&w, eps > 0 ? 1e-5 : 0); /* delta */
-    proto_wr_uint(&w, rule);          /* 1 mean, 2 median */
-    s_wr_f64(&w, 0.0);                /* trim */
-    proto_wr_uint(&w, 7);             /* seed */
-    proto_wr_uint(&w, 25);            /* holdout % */
-    uint8_t *out = proto_wr_take(&w, len);
-    proto_wr_free(&w);
-    REQUIRE(out != NULL);
+        snprintf(c.features[i], sizeof c.features[i], "%s", s_features[i]);
+    snprintf(c.label, sizeof c.label, "trait");
+    c.rounds = 10;
+    c.epochs = 2;
+    c.lr = 0.1;
+    c.batch = 16;
+    c.l2 = 0.001;
+    c.eps = eps;
+    c.delta = 1e-5;
+    c.rule = rule; /* 1 mean, 2 median */
+    c.seed = 7;
+    c.holdout = 25;
+    uint8_t *out = NULL;
+    char err[128] = "";
+    int rc = enclave_train_config_encode(&c, &out, len, err, sizeof err);
+    if (rc)
+        printf("config: %s\n", err);
+    REQUIRE(rc == 0);
+    enclave_train_config_t back;
+    REQUIRE(enclave_train_config_decode(out, *len, &back, err, sizeof err) == 0);
+    CHECK(back.p == P && back.rule == rule && back.eps == eps && back.holdout == 25);
+    /* what the enclave would refuse, the encoder refuses */
+    uint8_t *bad = NULL;
+    size_t blen = 0;
+    c.rule = 9;
+    CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
+    c.rule = rule;
+    snprintf(c.features[1], sizeof c.features[1], "%s", s_features[0]);
+    CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
+    CHECK(bad == NULL);
     return out;
 }
 
