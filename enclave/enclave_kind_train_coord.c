@@ -286,8 +286,8 @@ int enclave_job_coord_report(enclave_job_io_t *io, uint32_t from, const enclave_
     return rc;
 }
 
-/* From the second tick of a phase on, sends the phase's message again to every party not
-   heard from (a relayed message may be lost; repeats are answered idempotently). */
+/* Sends the phase's message again to every party not heard from (a relayed message may be
+   lost; repeats are answered idempotently). At the phase's ticks 2, 4, 8, 16, ... */
 static int s_resend_phase(enclave_job_io_t *io)
 {
     enclave_job_t *j = io->job;
@@ -343,8 +343,8 @@ int enclave_job_coord_tick(enclave_job_io_t *io)
                j->cphase == ENCLAVE_JOB_C_EVAL) {
         if (io->now > j->deadline)
             j->cphase = ENCLAVE_JOB_C_FAILED;
-        else if (j->phase_ticks++ > 0)
-            rc = s_resend_phase(io);
+        else if (++j->phase_ticks >= 2 && (j->phase_ticks & (j->phase_ticks - 1)) == 0)
+            rc = s_resend_phase(io); /* ticks 2, 4, 8, ... of the phase: a backoff */
     }
     return rc;
 }

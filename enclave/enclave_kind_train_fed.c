@@ -36,7 +36,7 @@
  *  PUBLISH (coordinator) signs the proto_publish (records_root and the donor-seq bitmap of
  *  the used ids, parties, weights, metrics); MODEL_SEAL verifies a query enclave's quote
  *  offline and seals the model and the publication to it.
- *  Lost messages: from the second tick of phases 1, 3 and 4 on, the coordinator sends the
+ *  Lost messages: at ticks 2, 4, 8, 16, ... of phases 1, 3 and 4 the coordinator sends the
  *  phase's message again to the parties it has not heard from, and a party answers a
  *  repeat with what it sent before (its STATS, LOCAL or REPORT, kept encoded); ml_fed's
  *  rounds resend on their own deadline (60 s). A phase that waits 5 minutes fails the job.

@@ -251,7 +251,7 @@ static int s_step(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t fr
 }
 
 /* Relays until the coordinator is done: the queue is drained, and while the coordinator
-   still waits it is ticked (from its second tick in a phase it sends again what is
+   still waits it is ticked (at its second tick in a phase it sends again what is
    missing). With TAMPER, the first message to the coordinator is first delivered with a
    flipped byte, as from another party, to another party and as from itself (all refused).
    With LOSSY, some messages outside ml_fed's rounds are lost: the first to party 2 before
