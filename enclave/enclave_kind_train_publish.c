@@ -1,9 +1,11 @@
 /*  enclave_kind_train_publish: what the aggregation enclave gives out once a job is done.
  *  PUBLISH signs the proto_publish of the job (model hash, metrics on the pooled holdout,
  *  the records used as a records root and a bitmap over the spec's donor seq list, the
- *  parties with their record counts and contribution weights) and returns it with the
- *  encoded model (which holds no data). MODEL_SEAL verifies a query enclave's quote
- *  offline (proto_attest, against the attestation-service key and the job's query
+ *  parties with their record counts and contribution weights). The answer's model field
+ *  stays empty: the issue wants the model weights to reach query enclaves only, sealed to
+ *  them (a runner holding them could serve queries nobody paid for); the publication's
+ *  model_hash is what a runner shows, and MODEL_SEAL carries the model. MODEL_SEAL verifies a query
+ * enclave's quote offline (proto_attest, against the attestation-service key and the job's query
  *  measurement, report data of the query kind) and seals model and publication to it:
  *  crypto_box_seal(box pk, [model bin, publication bin]). The quote has no age limit (a
  *  query enclave's registered quote is as old as its registration) and no revocation list
@@ -144,7 +146,7 @@ int enclave_kind_publish(enclave_state_t *st, const enclave_req_t *req, enclave_
     if (rc == PROTO_OK)
         rc = proto_publish_encode(p, &enc, &len);
     free(p);
-    if (rc == PROTO_OK && !(*blob = malloc(len + j->model_len)))
+    if (rc == PROTO_OK && !(*blob = malloc(len)))
         rc = PROTO_E_NOMEM;
     if (rc != PROTO_OK) {
         free(enc);
@@ -154,12 +156,11 @@ int enclave_kind_publish(enclave_state_t *st, const enclave_req_t *req, enclave_
     j->pub = enc;
     j->pub_len = len;
     memcpy(*blob, enc, len);
-    memcpy(*blob + len, j->model, j->model_len);
     ans->type = ENCLAVE_ANS_PUBLICATION;
     ans->u.publication.publication = *blob;
     ans->u.publication.publication_len = len;
-    ans->u.publication.model = *blob + len;
-    ans->u.publication.model_len = j->model_len;
+    ans->u.publication.model = NULL; /* the weights leave only sealed (MODEL_SEAL) */
+    ans->u.publication.model_len = 0;
     return PROTO_OK;
 }
 

@@ -13,7 +13,9 @@
  *  them.
  *
  *  There is no message that carries data out of an enclave: answers carry public keys,
- *  signed reports and receipts, counts, errors, and query results sealed to the asker.
+ *  signed reports and receipts, counts, errors, query results sealed to the asker, training
+ *  messages sealed to another training enclave, signed model publications, and models
+ *  sealed to a query enclave.
  */
 #ifndef GENIE_ENCLAVE_WIRE_H
 #define GENIE_ENCLAVE_WIRE_H
@@ -195,7 +197,7 @@ typedef enum {
     /* federated training */
     ENCLAVE_ANS_PREPARED = 72,    /* TRAIN_PREPARE: counts */
     ENCLAVE_ANS_FED_OUT = 73,     /* FED_STEP: state, round, sealed messages to relay */
-    ENCLAVE_ANS_PUBLICATION = 74, /* PUBLISH: the signed proto_publish and the model */
+    ENCLAVE_ANS_PUBLICATION = 74, /* PUBLISH: the signed proto_publish (model field empty) */
     ENCLAVE_ANS_SEALED_MODEL = 75 /* MODEL_SEAL: crypto_box_seal([model, publication]) */
 } enclave_ans_type_t;
 
@@ -243,7 +245,9 @@ typedef struct {
         struct {
             const uint8_t *publication; /* encoded signed proto_publish */
             size_t publication_len;
-            const uint8_t *model; /* ml_model_encode of the published model */
+            const uint8_t *model; /* empty from genie-enclave: the weights go only sealed
+                                     to query enclaves (MODEL_SEAL); the field stays for
+                                     the wire's shape */
             size_t model_len;
         } publication;
     } u;

@@ -11,8 +11,13 @@
  *  as well as a model trained centrally on the same data (ml_logistic_fit). Then a poisoned
  *  party (many donors, labels flipped) under the median still meets that threshold while
  *  the plain (sample-weighted) mean does not. MODEL_SEAL is refused for a quote of the
- *  wrong measurement and accepted for the query enclave's. After each job STATS shows the
- *  donations wiped. The seed is printed (GENIE_TEST_SEED replays it).
+ *  wrong measurement and accepted for the query enclave's; the publication's model field is
+ *  empty, and the model comes only sealed (to a quote the test makes for a key it holds),
+ *  with the same publication, hashing to its model_hash. A DP-SGD job spends its epsilon
+ *  within the budget (a budget no noise meets is refused up front) while relayed messages
+ *  are lost and sent again. A canary in every donated file shows in no answer, error or
+ *  relayed message. After each job STATS shows the donations wiped. The seed is printed
+ *  (GENIE_TEST_SEED replays it).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -46,10 +51,20 @@
 #define P 4 /* age, bmi, x1, rs1:A */
 #define N_CLEAN 2000
 #define MAX_RECS 2048
+/* In every donated file: it must never show in anything that leaves an enclave. */
+#define S_CANARY "canary-7f3a91c2"
 
 static const char *const s_features[P] = {"age", "bmi", "x1", "rs1:A"};
 static uint64_t s_rng;
+
+/* True when the canary is nowhere in B (N bytes). */
+static bool s_no_canary(const uint8_t *b, size_t n)
+{
+    return !b || memmem(b, n, S_CANARY, strlen(S_CANARY)) == NULL;
+}
 static uint8_t s_as_pk[32];
+static enclave_platform_t *s_plat;
+static uint8_t s_qm[32]; /* the query enclave's measurement */
 
 typedef struct {
     enclave_host_t *h;
@@ -122,10 +137,11 @@ static void s_donate(s_party_t *ps, int pi, const uint8_t spec[32], size_t n, bo
         if (flip)
             lab = !lab;
         char csv[256], g23[256];
-        snprintf(csv, sizeof csv, "id,age,bmi,x1,trait\nP%d_%zu,%.0f,%.3f,%.4f,%d\n", pi, d, f[0],
-                 f[1], f[2], lab);
+        snprintf(csv, sizeof csv, "id,age,bmi,x1,trait,note\nP%d_%zu,%.0f,%.3f,%.4f,%d,%s\n", pi, d,
+                 f[0], f[1], f[2], lab, S_CANARY);
         const char *gt = f[3] == 2 ? "AA" : f[3] == 1 ? "AG" : "GG";
-        snprintf(g23, sizeof g23, "# synthetic\nrs1\t1\t1000\t%s\nrs2\t1\t2000\tCT\n", gt);
+        snprintf(g23, sizeof g23, "# synthetic %s\nrs1\t1\t1000\t%s\nrs2\t1\t2000\tCT\n", S_CANARY,
+                 gt);
         uint8_t donor[32];
         randombytes_buf(donor, 32);
         REQUIRE(*n_recs + 2 <= MAX_RECS);
@@ -240,6 +256,8 @@ static int s_step_round(s_party_t *ps, const uint8_t job[32], uint32_t to, uint3
             *round = ans.u.fed_out.round;
         CHECK(ans.u.fed_out.state != ENCLAVE_FED_FAILED);
     }
+    CHECK(s_no_canary(frame, flen));
+    CHECK(s_no_canary((const uint8_t *)err, strlen(err)));
     free(frame);
     return rc;
 }
@@ -351,10 +369,70 @@ static int s_id_cmp(const void *a, const void *b)
     return memcmp(a, b, 32);
 }
 
+/* MODEL_SEAL of JOB at COORD to a quote the test makes on its platform for the query
+   measurement (S_QM) and a box key it holds, as a query enclave's would be; opens the
+   answer, checks the publication inside equals PUB (LEN), returns the model bytes. */
+static uint8_t *s_sealed_model(enclave_host_t *coord, const uint8_t job[32], const uint8_t *pub,
+                               size_t pub_len, size_t *mlen)
+{
+    proto_attest_body_t body;
+    memset(&body, 0, sizeof body);
+    uint8_t box_sk[32];
+    crypto_box_keypair(body.box_pk, box_sk);
+    randombytes_buf(body.sign_pk, 32);
+    proto_attest_report_data(PROTO_ATTEST_KIND_QUERY, body.report_data);
+    proto_attest_quote_t q;
+    REQUIRE(enclave_platform_quote(s_plat, s_qm, &body, &q) == 0);
+    uint8_t *qb = NULL;
+    size_t qlen = 0;
+    REQUIRE(proto_attest_quote_encode(&q, &qb, &qlen) == 0);
+    enclave_req_t req;
+    memset(&req, 0, sizeof req);
+    req.type = ENCLAVE_REQ_MODEL_SEAL;
+    memcpy(req.u.model_seal.job_id, job, 32);
+    req.u.model_seal.quote = qb;
+    req.u.model_seal.quote_len = qlen;
+    enclave_ans_t ans;
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    char err[256] = "";
+    int rc = enclave_host_call(coord, &req, -1, &ans, &frame, &flen, err, sizeof err);
+    if (rc)
+        printf("MODEL_SEAL: %s (%s)\n", proto_err_str(rc), err);
+    REQUIRE(rc == 0 && ans.type == ENCLAVE_ANS_SEALED_MODEL &&
+            ans.u.blob.len > crypto_box_SEALBYTES);
+    size_t plen = ans.u.blob.len - crypto_box_SEALBYTES;
+    uint8_t *plain = malloc(plen);
+    REQUIRE(plain != NULL);
+    REQUIRE(crypto_box_seal_open(plain, ans.u.blob.bytes, ans.u.blob.len, body.box_pk, box_sk) ==
+            0);
+    proto_rd_t r;
+    proto_rd_init(&r, plain, plen);
+    const uint8_t *m = NULL, *pb = NULL;
+    size_t ml = 0, pl = 0;
+    REQUIRE(proto_rd_array_exact(&r, 2) == 0 && proto_rd_bin(&r, 1u << 24, &m, &ml) == 0 &&
+            proto_rd_bin(&r, 1u << 24, &pb, &pl) == 0 && proto_rd_finish(&r) == 0);
+    CHECK(pl == pub_len && memcmp(pb, pub, pl) == 0);
+    CHECK(s_no_canary(plain, plen)); /* nor in the model */
+    uint8_t *out = malloc(ml + 1);
+    REQUIRE(out != NULL);
+    memcpy(out, m, ml);
+    *mlen = ml;
+    /* another key cannot open it */
+    uint8_t other_pk[32], other_sk[32];
+    crypto_box_keypair(other_pk, other_sk);
+    CHECK(crypto_box_seal_open(plain, ans.u.blob.bytes, ans.u.blob.len, other_pk, other_sk) != 0);
+    sodium_memzero(plain, plen);
+    sodium_memzero(box_sk, sizeof box_sk);
+    free(plain);
+    CHECK(s_no_canary(frame, flen));
+    free(frame);
+    free(qb);
+    return out;
+}
+
 /* TRAIN_PREPARE of JOB to party I (coordinator 0, the query enclave's measurement in
    S_QM); the call's code; the answer's counts into *OUT when not NULL. */
-static uint8_t s_qm[32];
-
 static int s_prepare(s_party_t *ps, uint32_t i, const uint8_t job[32], const uint8_t spec[32],
                      const uint8_t *cfg, size_t clen, const uint8_t (*eligible)[32], size_t n_el,
                      enclave_ans_t *out)
@@ -386,6 +464,7 @@ static int s_prepare(s_party_t *ps, uint32_t i, const uint8_t job[32], const uin
         printf("TRAIN_PREPARE %u: %s (%s)\n", i, proto_err_str(rc), err);
     if (out)
         *out = ans; /* PREPARED has no byte views */
+    CHECK(s_no_canary(frame, flen));
     free(frame);
     return rc;
 }
@@ -485,13 +564,18 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     CHECK_EQ(proto_publish_verify(pub), 0);
     CHECK(memcmp(pub->enclave_pk, ps[coord].sign_pk, 32) == 0);
     CHECK(memcmp(pub->job_id, job, 32) == 0 && memcmp(pub->spec_id, spec, 32) == 0);
-    /* the model it names */
+    /* the weights do not leave in the clear; sealed to a quoted query key they do, with
+       the same publication, and hash to the publication's model_hash */
+    CHECK_EQ(ans.u.publication.model_len, (size_t)0);
+    size_t mlen = 0;
+    uint8_t *mbytes = s_sealed_model(ps[coord].h, job, ans.u.publication.publication,
+                                     ans.u.publication.publication_len, &mlen);
     ml_model_t *model = NULL;
-    REQUIRE(ml_model_decode(ans.u.publication.model, ans.u.publication.model_len, &model, err,
-                            sizeof err) == 0);
+    REQUIRE(ml_model_decode(mbytes, mlen, &model, err, sizeof err) == 0);
     uint8_t mh[32];
     ml_model_hash(model, mh);
     CHECK(memcmp(mh, pub->model_hash, 32) == 0);
+    CHECK_EQ(ml_model_p(model), (size_t)P);
     ml_model_destroy(&model);
     /* exactly the used records: root, bitmap, counts */
     uint8_t(*used)[32] = calloc(n_recs + 1, 32);
@@ -524,12 +608,15 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
             double e = (double)pub->metrics[m].value_micro / 1e6;
             CHECK(o->eps > 0 ? e > 0 && e <= o->eps + 1e-6 : e == 0);
         }
-    double acc = s_accuracy(ans.u.publication.model, ans.u.publication.model_len, cx, cy);
+    double acc = s_accuracy(mbytes, mlen, cx, cy);
+    sodium_memzero(mbytes, mlen);
+    free(mbytes);
     printf("  %s: clean accuracy %.4f, published", tag, acc);
     for (size_t m = 0; m < pub->n_metrics; m++)
         printf(" %s=%.4f", pub->metrics[m].name, (double)pub->metrics[m].value_micro / 1e6);
     printf(", weights %u/%u/%u bp\n", pub->parties[0].weight_bp, pub->parties[1].weight_bp,
            pub->parties[2].weight_bp);
+    CHECK(s_no_canary(frame, flen));
     free(frame);
     frame = NULL;
 
@@ -553,6 +640,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
             printf("MODEL_SEAL: %s (%s)\n", proto_err_str(rc), err);
         CHECK(rc == 0 && ans.type == ENCLAVE_ANS_SEALED_MODEL);
         CHECK(rc == 0 && ans.u.blob.len > crypto_box_SEALBYTES + 100);
+        CHECK(s_no_canary(frame, flen));
         free(frame);
         frame = NULL;
         free(qbytes);
@@ -652,6 +740,7 @@ int main(void)
     const char *dir = testutil_tmpdir();
     proto_key_t *as = NULL;
     enclave_platform_t *plat = enclave_testutil_platform(dir, "runner-fed", &as);
+    s_plat = plat;
     memcpy(s_as_pk, proto_key_public(as), 32);
 
     s_party_t ps[K];
