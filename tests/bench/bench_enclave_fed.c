@@ -268,8 +268,8 @@ int main(int argc, char **argv)
     printf("  TRAIN_PREPARE, all parties          %9.1f ms\n", t_prepare / 1e3);
     printf("  rounds + evaluation + weights       %9.1f ms  (%zu messages, %zu bytes relayed)\n",
            t_train / 1e3, relayed, bytes);
-    printf("  PUBLISH                             %9.1f ms  (publication %zu B, model %zu B)\n",
-           t_publish / 1e3, ans.u.publication.publication_len, ans.u.publication.model_len);
+    printf("  PUBLISH                             %9.1f ms  (publication %zu B)\n", t_publish / 1e3,
+           ans.u.publication.publication_len);
     printf("  training end to end (prepare..publish) %6.1f ms\n",
            (t_prepare + t_train + t_publish) / 1e3);
     free(frame);
