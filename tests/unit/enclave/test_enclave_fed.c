@@ -658,53 +658,6 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     return acc;
 }
 
-/* The wire's bounds for the training requests: the decoder checks party and coordinator
-   indices, id sizes and counts; the encoder refuses what it could not send. */
-static void test_wire_bounds(void)
-{
-    uint8_t ids[3][32];
-    randombytes_buf(ids, sizeof ids);
-    size_t clen = 0;
-    uint8_t *cfg = s_config(2, 0, &clen);
-    enclave_req_t r, d;
-    memset(&r, 0, sizeof r);
-    r.type = ENCLAVE_REQ_TRAIN_PREPARE;
-    r.u.train_prepare.config = cfg;
-    r.u.train_prepare.config_len = clen;
-    r.u.train_prepare.party = 1;
-    r.u.train_prepare.n_parties = 2;
-    r.u.train_prepare.eligible.ids = (const uint8_t(*)[32])ids;
-    r.u.train_prepare.eligible.n = 3;
-    uint8_t *b = NULL;
-    size_t n = 0;
-    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
-    REQUIRE(enclave_wire_req_decode(b, n, &d) == 0);
-    CHECK_EQ(d.u.train_prepare.eligible.n, (size_t)3);
-    uint8_t id[32];
-    enclave_wire_ids_get(&d.u.train_prepare.eligible, 2, id);
-    CHECK(memcmp(id, ids[2], 32) == 0);
-    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_FED_STEP));
-    /* the last id one byte short: a bin of 31 bytes, refused */
-    CHECK_EQ(b[n - 101], 32); /* the third id's length (three bin32 of 34 bytes from the end) */
-    b[n - 101] = 31;
-    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_INVALID);
-    free(b);
-    r.u.train_prepare.party = 2; /* not among 2 parties */
-    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
-    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_RANGE);
-    free(b);
-    r.u.train_prepare.party = 0;
-    r.u.train_prepare.n_parties = ENCLAVE_WIRE_PARTIES_MAX + 1;
-    CHECK_EQ(enclave_wire_req_encode(&r, &b, &n), PROTO_E_INVALID);
-    enclave_ans_t a;
-    memset(&a, 0, sizeof a);
-    a.type = ENCLAVE_ANS_FED_OUT;
-    a.u.fed_out.state = ENCLAVE_FED_RUNNING;
-    a.u.fed_out.n_out = ENCLAVE_WIRE_FED_OUT_MAX + 1;
-    CHECK_EQ(enclave_wire_ans_encode(&a, &b, &n), PROTO_E_INVALID);
-    free(cfg);
-}
-
 /* A centrally trained reference on (X, Y) (N rows): its accuracy on the clean set. */
 static double s_reference(const double *x, const double *y, size_t n, const ml_mat_t *cx,
                           const double *cy)
@@ -736,7 +689,6 @@ int main(void)
 {
     REQUIRE(proto_crypto_init() == 0);
     s_rng = enclave_testutil_seed_init();
-    test_wire_bounds();
     const char *dir = testutil_tmpdir();
     proto_key_t *as = NULL;
     enclave_platform_t *plat = enclave_testutil_platform(dir, "runner-fed", &as);
