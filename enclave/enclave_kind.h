@@ -10,6 +10,7 @@
 #ifndef GENIE_ENCLAVE_KIND_H
 #define GENIE_ENCLAVE_KIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ typedef struct {
 } enclave_secrets_t;
 
 typedef struct enclave_train_t enclave_train_t;
+typedef struct enclave_jobs_t enclave_jobs_t;
 
 /* The running enclave. */
 typedef struct {
@@ -31,6 +33,7 @@ typedef struct {
     uint8_t sign_pk[32];
     uint8_t box_pk[32];
     enclave_train_t *train; /* training kind only */
+    enclave_jobs_t *jobs;   /* training kind only: federated jobs (enclave_kind_train_fed.c) */
 } enclave_state_t;
 
 /* Current Unix time in ms (CLOCK_REALTIME: the simulated platform's clock is the OS's). */
@@ -50,6 +53,38 @@ int enclave_kind_donate_keyed(enclave_state_t *st, const enclave_req_t *req, enc
                               uint8_t **blob, char *err, size_t err_cap);
 int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans);
 int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans);
+
+/* ---- held donations, as the training jobs read them ---- */
+
+/* One held donation; the pointers live until the donation is wiped or the store destroyed. */
+typedef struct {
+    const uint8_t *spec_id, *data_id, *donor; /* 32 bytes each */
+    const uint8_t *data;                      /* the donated bytes (salt excluded) */
+    size_t len;
+} enclave_donation_view_t;
+
+size_t enclave_train_count(const enclave_train_t *t);
+/* Donation I (< count) into *OUT. */
+void enclave_train_view(const enclave_train_t *t, size_t i, enclave_donation_view_t *out);
+/* Wipes the donation (SPEC_ID, DATA_ID) if held (true); views taken before are invalid. */
+bool enclave_train_wipe(enclave_train_t *t, const uint8_t spec_id[static 32],
+                        const uint8_t data_id[static 32]);
+/* Wipes every donation of SPEC_ID; their number. */
+size_t enclave_train_wipe_spec(enclave_train_t *t, const uint8_t spec_id[static 32]);
+
+/* ---- federated training (enclave_kind_train_fed.c) ---- */
+
+enclave_jobs_t *enclave_jobs_new(void);
+/* Wipes every job (data sets, models) and frees them; tolerates NULL; sets *self_p to NULL. */
+void enclave_jobs_destroy(enclave_jobs_t **self_p);
+int enclave_kind_train_prepare(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                               char *err, size_t err_cap);
+int enclave_kind_fed_step(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                          uint8_t **blob, char *err, size_t err_cap);
+int enclave_kind_publish(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                         uint8_t **blob, char *err, size_t err_cap);
+int enclave_kind_model_seal(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                            uint8_t **blob, char *err, size_t err_cap);
 
 int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                        uint8_t **blob, char *err, size_t err_cap);

@@ -13,7 +13,9 @@
  *  them.
  *
  *  There is no message that carries data out of an enclave: answers carry public keys,
- *  signed reports and receipts, counts, errors, and query results sealed to the asker.
+ *  signed reports and receipts, counts, errors, query results sealed to the asker, training
+ *  messages sealed to another training enclave, signed model publications, and models
+ *  sealed to a query enclave.
  */
 #ifndef GENIE_ENCLAVE_WIRE_H
 #define GENIE_ENCLAVE_WIRE_H
@@ -65,8 +67,47 @@ typedef enum {
     ENCLAVE_REQ_DROP = 6,            /* withdraw (wipe) one donation */
     ENCLAVE_REQ_QUERY = 7,           /* run the model on a sealed input */
     ENCLAVE_REQ_VALIDATE_SEALED = 8, /* VALIDATE with salt and data sealed to the enclave */
-    ENCLAVE_REQ_DONATE_KEYED = 9     /* a stored blob and a key grant, sign a receipt */
+    ENCLAVE_REQ_DONATE_KEYED = 9,    /* a stored blob and a key grant, sign a receipt */
+    /* federated training (enclave_kind_train_fed.c) */
+    ENCLAVE_REQ_TRAIN_PREPARE = 11, /* a job: config, parties, eligible records */
+    ENCLAVE_REQ_FED_STEP = 12,      /* one sealed enclave-to-enclave message in, or a tick */
+    ENCLAVE_REQ_PUBLISH = 13,       /* coordinator: the signed publication and the model */
+    ENCLAVE_REQ_MODEL_SEAL = 14     /* coordinator: the model sealed to a query enclave */
 } enclave_req_type_t;
+
+/* ---- federated training: bounds and list views (types 11-14, answers 72-75) ---- */
+
+/*  Parties of one job (proto_publish's PROTO_PUBLISH_PARTIES_MAX). */
+#define ENCLAVE_WIRE_PARTIES_MAX 16u
+/*  Data ids in one list (TRAIN_PREPARE's eligible ids, PUBLISH's donor seq list). */
+#define ENCLAVE_WIRE_IDS_MAX 65536u
+/*  Bytes of TRAIN_PREPARE's config (a msgpack array, enclave_kind_train_fed.c). */
+#define ENCLAVE_WIRE_CONFIG_MAX 4096u
+/*  Messages one FED_OUT answer carries. */
+#define ENCLAVE_WIRE_FED_OUT_MAX 64u
+/*  FED_STEP's `from` for a tick (the enclave reads its clock). */
+#define ENCLAVE_WIRE_FED_TICK 0xFFFFFFFFu
+/*  A quote MODEL_SEAL carries (proto_attest's PROTO_ATTEST_QUOTE_MAX_BYTES). */
+#define ENCLAVE_WIRE_QUOTE_MAX 1024u
+
+/*  A list of N 32-byte ids: to encode, IDS points at N ids (RAW NULL); a decoded list has
+ *  RAW pointing at its first element in the decoded buffer (each a canonical msgpack bin8
+ *  of 32 bytes: 2 header bytes then the id) and IDS NULL. Read with enclave_wire_ids_get. */
+typedef struct {
+    const uint8_t (*ids)[32];
+    const uint8_t *raw;
+    size_t n;
+} enclave_wire_ids_t;
+
+/*  Copies id I (< L->n) of L into OUT. */
+void enclave_wire_ids_get(const enclave_wire_ids_t *l, size_t i, uint8_t out[static 32]);
+
+/*  FED_OUT's job states. */
+typedef enum {
+    ENCLAVE_FED_RUNNING = 1,
+    ENCLAVE_FED_DONE = 2, /* trained, evaluated and (coordinator) weighted */
+    ENCLAVE_FED_FAILED = 3
+} enclave_fed_state_t;
 
 typedef struct {
     enclave_req_type_t type;
@@ -111,6 +152,36 @@ typedef struct {
             const uint8_t *sealed; /* enclave_seal_to(box pk, query input) */
             size_t sealed_len;
         } query;
+        /* ---- federated training ---- */
+        struct enclave_req_train_prepare {
+            uint8_t job_id[32];
+            uint8_t spec_id[32];
+            const uint8_t *config; /* <= ENCLAVE_WIRE_CONFIG_MAX bytes */
+            size_t config_len;
+            uint32_t party;   /* this enclave's index among the parties */
+            size_t n_parties; /* 1..ENCLAVE_WIRE_PARTIES_MAX */
+            uint8_t sign_pk[ENCLAVE_WIRE_PARTIES_MAX][32]; /* each party's enclave keys */
+            uint8_t box_pk[ENCLAVE_WIRE_PARTIES_MAX][32];
+            uint32_t coordinator;          /* the aggregation party's index */
+            enclave_wire_ids_t eligible;   /* data ids that may be used (<= IDS_MAX) */
+            uint8_t query_measurement[32]; /* MODEL_SEAL's wanted measurement */
+            uint8_t attest_pk[32];         /* the attestation service's key (genesis) */
+        } train_prepare;
+        struct {
+            uint8_t job_id[32];
+            uint32_t from;      /* a party index, or ENCLAVE_WIRE_FED_TICK */
+            const uint8_t *msg; /* a sealed message (empty for a tick) */
+            size_t msg_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } fed_step;
+        struct {
+            uint8_t job_id[32];
+            enclave_wire_ids_t donors; /* the spec's donors' data ids in donor seq order */
+        } publish;
+        struct {
+            uint8_t job_id[32];
+            const uint8_t *quote; /* an encoded proto_attest quote, <= ENCLAVE_WIRE_QUOTE_MAX */
+            size_t quote_len;
+        } model_seal;
     } u;
 } enclave_req_t;
 
@@ -122,7 +193,12 @@ typedef enum {
     ENCLAVE_ANS_RECEIPT = 68, /* an encoded signed donation receipt */
     ENCLAVE_ANS_STATS = 69,
     ENCLAVE_ANS_DROPPED = 70,
-    ENCLAVE_ANS_QUERY = 71 /* the result sealed to the asker's reply key */
+    ENCLAVE_ANS_QUERY = 71, /* the result sealed to the asker's reply key */
+    /* federated training */
+    ENCLAVE_ANS_PREPARED = 72,    /* TRAIN_PREPARE: counts */
+    ENCLAVE_ANS_FED_OUT = 73,     /* FED_STEP: state, round, sealed messages to relay */
+    ENCLAVE_ANS_PUBLICATION = 74, /* PUBLISH: the signed proto_publish (model field empty) */
+    ENCLAVE_ANS_SEALED_MODEL = 75 /* MODEL_SEAL: crypto_box_seal([model, publication]) */
 } enclave_ans_type_t;
 
 typedef struct {
@@ -141,7 +217,7 @@ typedef struct {
         struct {
             const uint8_t *bytes; /* encoded report or receipt, or sealed query result */
             size_t len;
-        } blob; /* REPORT, RECEIPT, QUERY */
+        } blob; /* REPORT, RECEIPT, QUERY, SEALED_MODEL */
         struct {
             uint64_t donations;
             uint64_t bytes;
@@ -149,6 +225,31 @@ typedef struct {
         struct {
             bool found;
         } dropped;
+        /* ---- federated training ---- */
+        struct {
+            uint32_t n_records; /* eligible data ids held and used for samples */
+            uint32_t n_train;   /* samples */
+            uint32_t n_test;
+            uint32_t dropped; /* donations of the spec wiped: not eligible */
+        } prepared;
+        struct {
+            uint32_t state; /* enclave_fed_state_t */
+            uint32_t round; /* ml_fed round in progress (rounds + 1 once trained) */
+            size_t n_out;   /* <= ENCLAVE_WIRE_FED_OUT_MAX */
+            struct {
+                uint32_t to;        /* party index */
+                const uint8_t *msg; /* sealed to that party */
+                size_t len;
+            } out[ENCLAVE_WIRE_FED_OUT_MAX];
+        } fed_out;
+        struct {
+            const uint8_t *publication; /* encoded signed proto_publish */
+            size_t publication_len;
+            const uint8_t *model; /* empty from genie-enclave: the weights go only sealed
+                                     to query enclaves (MODEL_SEAL); the field stays for
+                                     the wire's shape */
+            size_t model_len;
+        } publication;
     } u;
 } enclave_ans_t;
 

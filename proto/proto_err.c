@@ -173,6 +173,10 @@ static const char *s_enclave_name(int err)
         return "signed by another enclave";
     case ENCLAVE_E_KIND:
         return "invalid enclave kind";
+    case ENCLAVE_E_JOB:
+        return "no such training job, or out of order";
+    case ENCLAVE_E_FED_MSG:
+        return "federated message refused";
     case ENCLAVE_E_FAILED:
         return "failed";
     case ENCLAVE_E_TIMEOUT:

@@ -147,7 +147,11 @@ typedef enum {
     ENCLAVE_E_BLOB = -360,         /* not an enclave_blob: magic, version, length vs size */
     ENCLAVE_E_BLOB_DECRYPT = -361, /* a blob chunk does not authenticate (key, tampering) */
     ENCLAVE_E_GRANT = -362,        /* a key grant does not open here or is malformed */
-    ENCLAVE_E_FAILED = -399        /* unspecified failure (detail in the err buffer) */
+    /* federated training (enclave_kind_train_*.c) */
+    ENCLAVE_E_JOB = -370,     /* no such training job, or a request out of the job's order */
+    ENCLAVE_E_FED_MSG = -371, /* a relayed enclave-to-enclave message refused (seal, signer,
+                                 job, sender or recipient) */
+    ENCLAVE_E_FAILED = -399   /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
 typedef enum {

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "enclave/enclave_train_config.h"
 #include "enclave/enclave_wire.h"
 #include "proto/proto_mp.h"
 #include "testutil.h"
@@ -375,10 +376,66 @@ static void test_relayable(void)
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)0));
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)99));
     const enclave_req_type_t ok[] = {
-        ENCLAVE_REQ_PING,  ENCLAVE_REQ_DONATE,          ENCLAVE_REQ_STATS,       ENCLAVE_REQ_DROP,
-        ENCLAVE_REQ_QUERY, ENCLAVE_REQ_VALIDATE_SEALED, ENCLAVE_REQ_DONATE_KEYED};
+        ENCLAVE_REQ_PING,         ENCLAVE_REQ_DONATE,        ENCLAVE_REQ_STATS,
+        ENCLAVE_REQ_DROP,         ENCLAVE_REQ_QUERY,         ENCLAVE_REQ_VALIDATE_SEALED,
+        ENCLAVE_REQ_DONATE_KEYED, ENCLAVE_REQ_TRAIN_PREPARE, ENCLAVE_REQ_FED_STEP,
+        ENCLAVE_REQ_PUBLISH,      ENCLAVE_REQ_MODEL_SEAL};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         CHECK(enclave_wire_req_relayable(ok[i]));
+}
+
+/* The wire's bounds for the training requests: the decoder checks party and coordinator
+   indices, id sizes and counts; the encoder refuses what it could not send. */
+static void test_train_wire(void)
+{
+    uint8_t ids[3][32];
+    randombytes_buf(ids, sizeof ids);
+    enclave_train_config_t c;
+    enclave_train_config_default(&c);
+    c.p = 1;
+    snprintf(c.features[0], sizeof c.features[0], "age");
+    snprintf(c.label, sizeof c.label, "trait");
+    size_t clen = 0;
+    uint8_t *cfg = NULL;
+    char err[128] = "";
+    REQUIRE(enclave_train_config_encode(&c, &cfg, &clen, err, sizeof err) == 0);
+    enclave_req_t r, d;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_TRAIN_PREPARE;
+    r.u.train_prepare.config = cfg;
+    r.u.train_prepare.config_len = clen;
+    r.u.train_prepare.party = 1;
+    r.u.train_prepare.n_parties = 2;
+    r.u.train_prepare.eligible.ids = (const uint8_t(*)[32])ids;
+    r.u.train_prepare.eligible.n = 3;
+    uint8_t *b = NULL;
+    size_t n = 0;
+    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    REQUIRE(enclave_wire_req_decode(b, n, &d) == 0);
+    CHECK_EQ(d.u.train_prepare.eligible.n, (size_t)3);
+    uint8_t id[32];
+    enclave_wire_ids_get(&d.u.train_prepare.eligible, 2, id);
+    CHECK(memcmp(id, ids[2], 32) == 0);
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_FED_STEP));
+    /* the last id one byte short: a bin of 31 bytes, refused */
+    CHECK_EQ(b[n - 101], 32); /* the third id's length (three bin32 of 34 bytes from the end) */
+    b[n - 101] = 31;
+    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_INVALID);
+    free(b);
+    r.u.train_prepare.party = 2; /* not among 2 parties */
+    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_RANGE);
+    free(b);
+    r.u.train_prepare.party = 0;
+    r.u.train_prepare.n_parties = ENCLAVE_WIRE_PARTIES_MAX + 1;
+    CHECK_EQ(enclave_wire_req_encode(&r, &b, &n), PROTO_E_INVALID);
+    enclave_ans_t a;
+    memset(&a, 0, sizeof a);
+    a.type = ENCLAVE_ANS_FED_OUT;
+    a.u.fed_out.state = ENCLAVE_FED_RUNNING;
+    a.u.fed_out.n_out = ENCLAVE_WIRE_FED_OUT_MAX + 1;
+    CHECK_EQ(enclave_wire_ans_encode(&a, &b, &n), PROTO_E_INVALID);
+    free(cfg);
 }
 
 int main(void)
@@ -389,6 +446,7 @@ int main(void)
     srand(seed);
     s_fill(s_blob, sizeof s_blob);
     test_relayable();
+    test_train_wire();
     s_test_kinds();
     s_test_requests();
     s_test_refusals();
