@@ -34,6 +34,9 @@
 /* The largest key grant a DONATE_KEYED request carries (enclave_grant.h: a grant is
    ENCLAVE_GRANT_LEN = 112 bytes today; the bound is the ledger's KEY_AUTHORIZE bound). */
 #define ENCLAVE_WIRE_MAX_GRANT 256u
+/* The largest ledger inclusion proof a MODEL_LOAD or QUERY request carries
+   (= LEDGER_PROOF_MAX_BYTES, ledger/ledger_light.h). */
+#define ENCLAVE_WIRE_MAX_PROOF (72u * 1024u)
 /* The longest error message in an ERROR answer. */
 #define ENCLAVE_WIRE_MAX_MSG 128u
 /* The fd a genie-enclave process finds its socket on. */
@@ -43,7 +46,7 @@
 typedef enum {
     ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
     ENCLAVE_KIND_TRAINING = 2,   /* DONATE, DONATE_KEYED, STATS, DROP */
-    ENCLAVE_KIND_QUERY = 3       /* QUERY */
+    ENCLAVE_KIND_QUERY = 3       /* MODEL_LOAD, QUERY, USAGE */
 } enclave_kind_t;
 
 /*  "validation", "training" or "query"; NULL for anything else. */
@@ -63,9 +66,13 @@ typedef enum {
     ENCLAVE_REQ_DONATE = 4,          /* accept sealed data, sign a receipt */
     ENCLAVE_REQ_STATS = 5,           /* counts of what a training enclave holds */
     ENCLAVE_REQ_DROP = 6,            /* withdraw (wipe) one donation */
-    ENCLAVE_REQ_QUERY = 7,           /* run the model on a sealed input */
+    ENCLAVE_REQ_QUERY = 7,           /* a paid query: payment proof, sealed rows */
     ENCLAVE_REQ_VALIDATE_SEALED = 8, /* VALIDATE with salt and data sealed to the enclave */
-    ENCLAVE_REQ_DONATE_KEYED = 9     /* a stored blob and a key grant, sign a receipt */
+    ENCLAVE_REQ_DONATE_KEYED = 9,    /* a stored blob and a key grant, sign a receipt */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_REQ_CHAIN = 10,      /* the chain's genesis: the enclave becomes a light client */
+    ENCLAVE_REQ_MODEL_LOAD = 15, /* a sealed model and the proof of its MODEL_PUBLISH tx */
+    ENCLAVE_REQ_USAGE = 16       /* the signed usage count of one buy */
 } enclave_req_type_t;
 
 typedef struct {
@@ -107,10 +114,28 @@ typedef struct {
         struct {
             uint8_t data_id[32];
         } drop;
+        /* query enclaves (issue 16) */
         struct {
-            const uint8_t *sealed; /* enclave_seal_to(box pk, query input) */
-            size_t sealed_len;
+            const uint8_t *genesis; /* ledger_genesis_canonical bytes */
+            size_t genesis_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } chain;
+        struct {
+            const uint8_t *sealed; /* crypto_box_seal(box pk, [model bin, publication bin]) */
+            size_t sealed_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+            const uint8_t *proof;  /* inclusion proof of the MODEL_PUBLISH tx */
+            size_t proof_len;      /* <= ENCLAVE_WIRE_MAX_PROOF */
+        } model_load;
+        struct {
+            uint8_t model_id[32];     /* txid of the MODEL_PUBLISH tx */
+            const uint8_t *buy_proof; /* inclusion proof of the QUERY_BUY tx; may be empty */
+            size_t buy_proof_len;     /* 0 .. ENCLAVE_WIRE_MAX_PROOF */
+            uint8_t buy_id[32];       /* txid of the QUERY_BUY tx */
+            const uint8_t *sealed;    /* enclave_prog_query_seal: reply key, code, rows */
+            size_t sealed_len;        /* <= ENCLAVE_WIRE_MAX_BLOB */
         } query;
+        struct {
+            uint8_t buy_id[32];
+        } usage;
     } u;
 } enclave_req_t;
 
@@ -122,7 +147,11 @@ typedef enum {
     ENCLAVE_ANS_RECEIPT = 68, /* an encoded signed donation receipt */
     ENCLAVE_ANS_STATS = 69,
     ENCLAVE_ANS_DROPPED = 70,
-    ENCLAVE_ANS_QUERY = 71 /* the result sealed to the asker's reply key */
+    ENCLAVE_ANS_QUERY = 71, /* the result sealed to the asker's reply key */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_ANS_CHAIN = 76,  /* the chain id the enclave follows */
+    ENCLAVE_ANS_LOADED = 77, /* a model loaded: its id and hash */
+    ENCLAVE_ANS_USAGE = 78   /* an encoded signed proto_usage */
 } enclave_ans_type_t;
 
 typedef struct {
@@ -141,7 +170,7 @@ typedef struct {
         struct {
             const uint8_t *bytes; /* encoded report or receipt, or sealed query result */
             size_t len;
-        } blob; /* REPORT, RECEIPT, QUERY */
+        } blob; /* REPORT, RECEIPT, QUERY, USAGE */
         struct {
             uint64_t donations;
             uint64_t bytes;
@@ -149,6 +178,14 @@ typedef struct {
         struct {
             bool found;
         } dropped;
+        /* query enclaves (issue 16) */
+        struct {
+            uint8_t chain_id[32];
+        } chain;
+        struct {
+            uint8_t model_id[32];
+            uint8_t model_hash[32];
+        } loaded;
     } u;
 } enclave_ans_t;
 
@@ -166,7 +203,8 @@ int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out
 int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out) PROTO_WUR;
 /*  True if a request of type T may come from outside the host (through a runner's relay):
  *  it carries its data sealed to the enclave's key, or no data at all. False for INIT (the
- *  host's own) and the plaintext VALIDATE. */
+ *  host's own), the plaintext VALIDATE, and CHAIN (the genesis decides which chain the
+ *  enclave believes: the host's own too). */
 bool enclave_wire_req_relayable(enclave_req_type_t t);
 int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out) PROTO_WUR;
 
