@@ -468,17 +468,18 @@ static int s_result_seal(const enclave_req_t *req, const uint8_t reply_pk[static
 int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                        uint8_t **blob, char *err, size_t err_cap)
 {
+    /* the payment first (a proof is checked whatever the enclave holds), then the model */
     enclave_query_t *q = st->query;
+    s_buy_t *b = NULL;
+    int rc = s_buy_get(st, req, &b, err, err_cap);
+    if (rc)
+        return rc;
     const s_model_t *m = NULL;
     for (size_t i = 0; i < ENCLAVE_QUERY_MAX_MODELS && !m; i++)
         if (q->models[i].live && memcmp(q->models[i].id, req->u.query.model_id, 32) == 0)
             m = &q->models[i];
     if (!m)
         return proto_err_fail(err, err_cap, ENCLAVE_E_NO_MODEL, "model not loaded here");
-    s_buy_t *b = NULL;
-    int rc = s_buy_get(st, req, &b, err, err_cap);
-    if (rc)
-        return rc;
     const uint8_t *sealed = req->u.query.sealed;
     size_t slen = req->u.query.sealed_len, plen = enclave_seal_open_len(slen), got = 0;
     if (slen < ENCLAVE_SEAL_TO_OVERHEAD)

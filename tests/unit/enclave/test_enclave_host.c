@@ -8,8 +8,8 @@
  *  does not serve are refused; a donation sealed to training enclave A is accepted by A
  *  (receipt verifies with A's key) and refused by B, and what the host relays contains no
  *  plaintext; a wrong commitment is refused; STATS and DROP; a fresh query enclave refuses
- *  a query (no model), a model before CHAIN and an unknown buy's usage; a crashed enclave (SIGKILL) is restarted
- *  by supervise and its new quote reported through the callback; a tampered copy of the
+ *  a query (an unknown buy, no proof), a model before CHAIN and an unknown buy's usage; a
+ *  crashed enclave (SIGKILL) is restarted by supervise and its new quote reported through the callback; a tampered copy of the
  *  binary has another measurement and its quote fails a policy wanting the original;
  *  genie-enclave refuses to start with an extra fd or an environment; stop is clean.
  *  The random seed of the test data is printed.
@@ -317,8 +317,8 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
     enclave_host_destroy(&b);
 }
 
-/* A fresh query enclave holds no model and follows no chain: it refuses a query (no
-   model), a model without CHAIN first, and the usage of a buy it never saw. The paid flow
+/* A fresh query enclave holds no model and follows no chain: it refuses a query (an
+   unknown buy without a proof), a model without CHAIN first, and the usage of a buy it never saw. The paid flow
    with a real chain is test_enclave_query's. */
 static void s_test_query(enclave_platform_t *plat)
 {
@@ -343,7 +343,7 @@ static void s_test_query(enclave_platform_t *plat)
     enclave_ans_t ans;
     uint8_t *frame = NULL;
     size_t flen = 0;
-    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), ENCLAVE_E_NO_MODEL);
+    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), ENCLAVE_E_PAYMENT);
     enclave_req_t load = {.type = ENCLAVE_REQ_MODEL_LOAD};
     load.u.model_load.sealed = sealed;
     load.u.model_load.sealed_len = sealed_len;
