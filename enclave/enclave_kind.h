@@ -66,8 +66,8 @@ enclave_query_t *enclave_query_new(void);
 void enclave_query_destroy(enclave_query_t **self_p);
 /* CHAIN (any kind): becomes a light client of the genesis; the same genesis again answers
    the same chain id, another one is refused (ENCLAVE_E_CHAIN). */
-int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
-                       char *err, size_t err_cap);
+int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans, char *err,
+                       size_t err_cap);
 /* MODEL_LOAD: opens the sealed model, checks it is the one the proven MODEL_PUBLISH tx
    published, keeps it (ENCLAVE_QUERY_MAX_MODELS). */
 int enclave_kind_model_load(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,

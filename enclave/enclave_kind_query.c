@@ -242,13 +242,13 @@ static int s_proven_tx(const enclave_state_t *st, const uint8_t *proof, size_t l
 
 /* ---- CHAIN ---- */
 
-int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
-                       char *err, size_t err_cap)
+int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans, char *err,
+                       size_t err_cap)
 {
     ledger_light_t *light = NULL;
     char why[128] = "";
-    int rc = ledger_light_new(req->u.chain.genesis, req->u.chain.genesis_len, &light, why,
-                              sizeof why);
+    int rc =
+        ledger_light_new(req->u.chain.genesis, req->u.chain.genesis_len, &light, why, sizeof why);
     if (rc)
         return proto_err_fail(err, err_cap, rc, "genesis refused: %s", why);
     if (st->light && memcmp(ledger_light_chain_id(st->light), ledger_light_chain_id(light), 32)) {
@@ -385,8 +385,8 @@ static int s_buy_get(enclave_state_t *st, const enclave_req_t *req, s_buy_t **ou
             return proto_err_fail(err, err_cap, ENCLAVE_E_PAYMENT, "unknown buy and no proof");
         s_tx_t tx;
         uint8_t txid[32];
-        int rc = s_proven_tx(st, req->u.query.buy_proof, req->u.query.buy_proof_len, &tx, txid,
-                             err, err_cap);
+        int rc = s_proven_tx(st, req->u.query.buy_proof, req->u.query.buy_proof_len, &tx, txid, err,
+                             err_cap);
         if (rc)
             return rc;
         if (memcmp(txid, req->u.query.buy_id, 32) != 0)
@@ -406,7 +406,7 @@ static int s_buy_get(enclave_state_t *st, const enclave_req_t *req, s_buy_t **ou
 }
 
 /* Decodes the opened query PLAIN: the reply key, the access code, and the rows into a new
-   *X of P columns. */
+ *X of P columns. */
 static int s_query_read(const uint8_t *plain, size_t len, size_t p, uint8_t reply_pk[static 32],
                         uint8_t code[static 32], ml_mat_t **x)
 {
@@ -492,8 +492,8 @@ int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_an
         return PROTO_E_NOMEM;
     uint8_t ctx[ENCLAVE_QUERY_CONTEXT_MAX];
     size_t ctx_len = enclave_query_context(false, req->u.query.model_id, req->u.query.buy_id, ctx);
-    rc = enclave_seal_open(st->box_pk, st->secrets->box_sk, ctx, ctx_len, sealed, slen, plain,
-                           plen, &got);
+    rc = enclave_seal_open(st->box_pk, st->secrets->box_sk, ctx, ctx_len, sealed, slen, plain, plen,
+                           &got);
     if (rc) {
         rc = proto_err_fail(err, err_cap, rc, "query does not open (key, model or buy)");
         goto out;

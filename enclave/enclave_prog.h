@@ -90,9 +90,8 @@ int enclave_prog_validation_seal(const uint8_t box_pk[static 32], uint32_t data_
  *  PROTO_E_TOO_BIG, PROTO_E_CRYPTO or PROTO_E_NOMEM. */
 int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model_id[static 32],
                             const uint8_t buy_id[static 32], const uint8_t reply_pk[static 32],
-                            const uint8_t access_code[static 32], const double *rows,
-                            size_t n_rows, size_t n_cols, uint8_t **out,
-                            size_t *out_len) PROTO_WUR;
+                            const uint8_t access_code[static 32], const double *rows, size_t n_rows,
+                            size_t n_cols, uint8_t **out, size_t *out_len) PROTO_WUR;
 
 /*  Opens a query result (the blob of an ENCLAVE_ANS_QUERY answer) with the asker's reply
  *  box key pair, for (MODEL_ID, BUY_ID). The predictions go to OUT (room for CAP values),
@@ -101,15 +100,15 @@ int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model
  *  PROTO_E_TRUNCATED, PROTO_E_TOO_LONG (more than CAP predictions), or a reader error. */
 int enclave_prog_query_open(const uint8_t reply_pk[static 32], const uint8_t reply_sk[static 32],
                             const uint8_t model_id[static 32], const uint8_t buy_id[static 32],
-                            const uint8_t *sealed, size_t len, double *out, size_t cap,
-                            size_t *n, uint64_t *used, uint64_t *count) PROTO_WUR;
+                            const uint8_t *sealed, size_t len, double *out, size_t cap, size_t *n,
+                            uint64_t *used, uint64_t *count) PROTO_WUR;
 
 /*  The sealed model a query enclave's MODEL_LOAD takes: crypto_box_seal to BOX_PK of
  *  [MODEL bin, PUBLICATION bin] (what a training enclave's MODEL_SEAL makes; for tests,
  *  benchmarks and tools). *OUT malloc'd (caller frees), *OUT_LEN its length. 0,
  *  PROTO_E_TOO_BIG, PROTO_E_CRYPTO or PROTO_E_NOMEM. */
-int enclave_prog_model_seal(const uint8_t box_pk[static 32], const uint8_t *model,
-                            size_t model_len, const uint8_t *publication, size_t publication_len,
-                            uint8_t **out, size_t *out_len) PROTO_WUR;
+int enclave_prog_model_seal(const uint8_t box_pk[static 32], const uint8_t *model, size_t model_len,
+                            const uint8_t *publication, size_t publication_len, uint8_t **out,
+                            size_t *out_len) PROTO_WUR;
 
 #endif

@@ -67,8 +67,8 @@ int enclave_query_rd_f64(proto_rd_t *r, double *d)
 
 int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model_id[static 32],
                             const uint8_t buy_id[static 32], const uint8_t reply_pk[static 32],
-                            const uint8_t access_code[static 32], const double *rows,
-                            size_t n_rows, size_t n_cols, uint8_t **out, size_t *out_len)
+                            const uint8_t access_code[static 32], const double *rows, size_t n_rows,
+                            size_t n_cols, uint8_t **out, size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;
@@ -110,8 +110,8 @@ int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model
 
 int enclave_prog_query_open(const uint8_t reply_pk[static 32], const uint8_t reply_sk[static 32],
                             const uint8_t model_id[static 32], const uint8_t buy_id[static 32],
-                            const uint8_t *sealed, size_t len, double *out, size_t cap,
-                            size_t *n, uint64_t *used, uint64_t *count)
+                            const uint8_t *sealed, size_t len, double *out, size_t cap, size_t *n,
+                            uint64_t *used, uint64_t *count)
 {
     *n = 0;
     if (len < ENCLAVE_SEAL_TO_OVERHEAD)
@@ -154,9 +154,9 @@ out:
     return rc;
 }
 
-int enclave_prog_model_seal(const uint8_t box_pk[static 32], const uint8_t *model,
-                            size_t model_len, const uint8_t *publication, size_t publication_len,
-                            uint8_t **out, size_t *out_len)
+int enclave_prog_model_seal(const uint8_t box_pk[static 32], const uint8_t *model, size_t model_len,
+                            const uint8_t *publication, size_t publication_len, uint8_t **out,
+                            size_t *out_len)
 {
     *out = NULL;
     *out_len = 0;

@@ -122,8 +122,8 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/genie-bench-query-XXXXXX";
     proto_key_t *as = NULL;
     enclave_platform_t *plat = mkdtemp(dir) ? bench_platform("bench_query", dir, 0xbe, &as) : NULL;
-    enclave_host_t *h = plat ? enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, plat, NULL)
-                             : NULL;
+    enclave_host_t *h =
+        plat ? enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, plat, NULL) : NULL;
     if (!h || enclave_host_start(h, err, sizeof err) != 0) {
         fprintf(stderr, "bench_query: enclave: %s\n", err);
         return 1;
@@ -141,8 +141,8 @@ int main(int argc, char **argv)
     uint8_t *sealed = NULL;
     size_t slen = 0;
     if (rc == 0)
-        rc = enclave_prog_model_seal(box_pk, q.model_bytes, q.model_len, q.pub, q.pub_len,
-                                     &sealed, &slen);
+        rc = enclave_prog_model_seal(box_pk, q.model_bytes, q.model_len, q.pub, q.pub_len, &sealed,
+                                     &slen);
     memset(&req, 0, sizeof req);
     req.type = ENCLAVE_REQ_MODEL_LOAD;
     req.u.model_load.sealed = sealed;
@@ -182,8 +182,8 @@ int main(int argc, char **argv)
     printf("  %zu queries: %.0f queries/s, p50 %.3f ms, p99 %.3f ms (target >= 1,000/s, p99 "
            "< 20 ms)\n",
            iters, qps, p50 / 1000.0, p99 / 1000.0);
-    printf("  Ed25519 verify on this machine, same run: %.0f /s; queries/s = %.3f x that\n",
-           vrate, vrate > 0 ? qps / vrate : 0);
+    printf("  Ed25519 verify on this machine, same run: %.0f /s; queries/s = %.3f x that\n", vrate,
+           vrate > 0 ? qps / vrate : 0);
     free(lat);
     free(proof);
     free(mproof);

@@ -26,7 +26,7 @@
 
 typedef struct {
     df_chain_t c;
-    char dir[256]; /* the store's temporary directory, removed by qc_close */
+    char dir[256];    /* the store's temporary directory, removed by qc_close */
     uint8_t *genesis; /* canonical genesis bytes (malloc'd) */
     size_t genesis_len;
     uint8_t job_id[32];

@@ -9,10 +9,10 @@
  *  (receipt verifies with A's key) and refused by B, and what the host relays contains no
  *  plaintext; a wrong commitment is refused; STATS and DROP; a fresh query enclave refuses
  *  a query (an unknown buy, no proof), a model before CHAIN and an unknown buy's usage; a
- *  crashed enclave (SIGKILL) is restarted by supervise and its new quote reported through the callback; a tampered copy of the
- *  binary has another measurement and its quote fails a policy wanting the original;
- *  genie-enclave refuses to start with an extra fd or an environment; stop is clean.
- *  The random seed of the test data is printed.
+ *  crashed enclave (SIGKILL) is restarted by supervise and its new quote reported through the
+ * callback; a tampered copy of the binary has another measurement and its quote fails a policy
+ * wanting the original; genie-enclave refuses to start with an extra fd or an environment; stop is
+ * clean. The random seed of the test data is printed.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -318,8 +318,8 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
 }
 
 /* A fresh query enclave holds no model and follows no chain: it refuses a query (an
-   unknown buy without a proof), a model without CHAIN first, and the usage of a buy it never saw. The paid flow
-   with a real chain is test_enclave_query's. */
+   unknown buy without a proof), a model without CHAIN first, and the usage of a buy it never saw.
+   The paid flow with a real chain is test_enclave_query's. */
 static void s_test_query(enclave_platform_t *plat)
 {
     quote_log_t log = {0};
@@ -332,8 +332,8 @@ static void s_test_query(enclave_platform_t *plat)
     double x[4] = {1, 2, 3, 4};
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    CHECK_EQ(enclave_prog_query_seal(enclave_host_quote(h)->body.box_pk, model_id, buy_id,
-                                     reply_pk, code, x, 1, 4, &sealed, &sealed_len),
+    CHECK_EQ(enclave_prog_query_seal(enclave_host_quote(h)->body.box_pk, model_id, buy_id, reply_pk,
+                                     code, x, 1, 4, &sealed, &sealed_len),
              0);
     enclave_req_t req = {.type = ENCLAVE_REQ_QUERY};
     memcpy(req.u.query.model_id, model_id, 32);

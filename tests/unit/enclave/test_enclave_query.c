@@ -73,8 +73,8 @@ static int s_chain(world_t *w, const uint8_t *genesis, size_t len, uint8_t id[32
 }
 
 /* MODEL_LOAD of MODEL (encoded) and PUB sealed to the enclave, with PROOF; the code. */
-static int s_load(world_t *w, const uint8_t *model, size_t mlen, const uint8_t *pub,
-                  size_t pub_len, const uint8_t *proof, size_t proof_len, enclave_ans_t *out)
+static int s_load(world_t *w, const uint8_t *model, size_t mlen, const uint8_t *pub, size_t pub_len,
+                  const uint8_t *proof, size_t proof_len, enclave_ans_t *out)
 {
     uint8_t *sealed = NULL, *frame = NULL;
     size_t slen = 0;
@@ -96,8 +96,8 @@ static int s_load(world_t *w, const uint8_t *model, size_t mlen, const uint8_t *
 /* A query of N rows X (N x QC_P) for MODEL_ID under BUY_ID with CODE and PROOF (may be
    NULL); the code; when answered, the predictions into PRED and the counters. */
 static int s_query(world_t *w, const uint8_t model_id[32], const uint8_t buy_id[32],
-                   const uint8_t code[32], const uint8_t *proof, size_t proof_len,
-                   const double *x, size_t n, double *pred, uint64_t *used, uint64_t *count)
+                   const uint8_t code[32], const uint8_t *proof, size_t proof_len, const double *x,
+                   size_t n, double *pred, uint64_t *used, uint64_t *count)
 {
     uint8_t *sealed = NULL, *frame = NULL;
     size_t slen = 0, got = 0;
@@ -199,13 +199,11 @@ static void s_test_chain_and_load(world_t *w)
     ml_model_destroy(&m2);
     /* the right model with a flipped bit in its proof */
     proof[plen / 2] ^= 0x10;
-    CHECK_EQ(s_load(w, w->q.model_bytes, w->q.model_len, w->q.pub, w->q.pub_len, proof, plen,
-                    NULL),
+    CHECK_EQ(s_load(w, w->q.model_bytes, w->q.model_len, w->q.pub, w->q.pub_len, proof, plen, NULL),
              ENCLAVE_E_PROOF);
     proof[plen / 2] ^= 0x10;
     enclave_ans_t ans;
-    CHECK_EQ(s_load(w, w->q.model_bytes, w->q.model_len, w->q.pub, w->q.pub_len, proof, plen,
-                    &ans),
+    CHECK_EQ(s_load(w, w->q.model_bytes, w->q.model_len, w->q.pub, w->q.pub_len, proof, plen, &ans),
              0);
     CHECK_EQ(ans.type, ENCLAVE_ANS_LOADED);
     CHECK(memcmp(ans.u.loaded.model_id, w->q.model_id, 32) == 0);
@@ -332,8 +330,7 @@ int main(void)
     s_want(w.q.model, x, 3, want);
     CHECK(s_close(pred, want, 3));
     CHECK(used == 3 && count == 5);
-    CHECK_EQ(s_query(&w, w.q.model_id, buy_id, code, NULL, 0, x + 3 * QC_P, 2, pred, &used,
-                     &count),
+    CHECK_EQ(s_query(&w, w.q.model_id, buy_id, code, NULL, 0, x + 3 * QC_P, 2, pred, &used, &count),
              0);
     s_want(w.q.model, x + 3 * QC_P, 2, want);
     CHECK(s_close(pred, want, 2));
