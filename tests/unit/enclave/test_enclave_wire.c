@@ -409,11 +409,13 @@ static void s_test_query_requests(void)
 {
     enclave_req_t x, b;
     size_t len = 0;
+    uint8_t *buf = NULL;
     memset(&x, 0, sizeof x);
     x.type = ENCLAVE_REQ_CHAIN;
     x.u.chain.genesis = s_blob;
     x.u.chain.genesis_len = 120;
-    free(s_req_roundtrip(&x, &b, &len));
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
     CHECK(b.u.chain.genesis_len == 120 && memcmp(b.u.chain.genesis, s_blob, 120) == 0);
 
     memset(&x, 0, sizeof x);
@@ -422,7 +424,8 @@ static void s_test_query_requests(void)
     x.u.model_load.sealed_len = 250;
     x.u.model_load.proof = s_blob + 7;
     x.u.model_load.proof_len = 200;
-    free(s_req_roundtrip(&x, &b, &len));
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
     CHECK(b.u.model_load.sealed_len == 250 && memcmp(b.u.model_load.sealed, s_blob, 250) == 0);
     CHECK(b.u.model_load.proof_len == 200 && memcmp(b.u.model_load.proof, s_blob + 7, 200) == 0);
 
@@ -434,20 +437,24 @@ static void s_test_query_requests(void)
     x.u.query.buy_proof_len = 180;
     x.u.query.sealed = s_blob + 1;
     x.u.query.sealed_len = 99;
-    free(s_req_roundtrip(&x, &b, &len));
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
     CHECK(memcmp(b.u.query.model_id, x.u.query.model_id, 32) == 0);
     CHECK(memcmp(b.u.query.buy_id, x.u.query.buy_id, 32) == 0);
     CHECK(b.u.query.buy_proof_len == 180 && memcmp(b.u.query.buy_proof, s_blob + 3, 180) == 0);
     CHECK(b.u.query.sealed_len == 99 && memcmp(b.u.query.sealed, s_blob + 1, 99) == 0);
     x.u.query.buy_proof_len = 0; /* a known buy: no proof */
-    free(s_req_roundtrip(&x, &b, &len));
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
     CHECK_EQ(b.u.query.buy_proof_len, 0u);
 
     memset(&x, 0, sizeof x);
     x.type = ENCLAVE_REQ_USAGE;
     s_fill(x.u.usage.buy_id, 32);
-    free(s_req_roundtrip(&x, &b, &len));
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
     CHECK(memcmp(b.u.usage.buy_id, x.u.usage.buy_id, 32) == 0);
+    free(buf);
 }
 
 static void s_test_query_refusals(void)
