@@ -212,7 +212,7 @@ static inline ml_model_t *qc_model(const double w[QC_P], double b)
 static inline void qc_world(qc_t *q, const char *name)
 {
     df_chain_t *c = &q->c;
-    qc_open(q, name, 1000000);
+    qc_open(q, name, 1000000000);
     REQUIRE(df_enclave(c, PROTO_ATTEST_KIND_VALIDATION, DF_V_M, DF_V_SEED, c->v_id) == LEDGER_OK);
     REQUIRE(df_enclave(c, PROTO_ATTEST_KIND_TRAINING, DF_T_M, DF_T_SEED, c->t_id) == LEDGER_OK);
     REQUIRE(df_trainer(c, c->trainer, "Acme Genomics") == LEDGER_OK);
