@@ -191,9 +191,6 @@ int main(int argc, char **argv)
     enclave_platform_destroy(&plat);
     proto_key_destroy(&as);
     qc_close(&q);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_query: could not remove %s\n", dir);
+    testutil_rmtree(dir);
     return 0;
 }

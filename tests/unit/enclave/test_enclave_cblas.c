@@ -16,23 +16,18 @@
 
 #include "testutil.h"
 
-double shim_ddot(const blasint n, const double *x, const blasint incx, const double *y,
-                 const blasint incy);
-double shim_dnrm2(const blasint N, const double *X, const blasint incX);
-void shim_daxpy(const blasint n, const double alpha, const double *x, const blasint incx, double *y,
-                const blasint incy);
-void shim_dscal(const blasint N, const double alpha, double *X, const blasint incX);
-void shim_dgemv(const enum CBLAS_ORDER order, const enum CBLAS_TRANSPOSE trans, const blasint m,
-                const blasint n, const double alpha, const double *a, const blasint lda,
-                const double *x, const blasint incx, const double beta, double *y,
-                const blasint incy);
-void shim_dsyr(const enum CBLAS_ORDER order, const enum CBLAS_UPLO Uplo, const blasint N,
-               const double alpha, const double *X, const blasint incX, double *A,
-               const blasint lda);
-void shim_dsyrk(const enum CBLAS_ORDER Order, const enum CBLAS_UPLO Uplo,
-                const enum CBLAS_TRANSPOSE Trans, const blasint N, const blasint K,
-                const double alpha, const double *A, const blasint lda, const double beta,
-                double *C, const blasint ldc);
+double shim_ddot(blasint n, const double *x, blasint incx, const double *y, blasint incy);
+double shim_dnrm2(blasint N, const double *X, blasint incX);
+void shim_daxpy(blasint n, double alpha, const double *x, blasint incx, double *y, blasint incy);
+void shim_dscal(blasint N, double alpha, double *X, blasint incX);
+void shim_dgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE trans, blasint m, blasint n,
+                double alpha, const double *a, blasint lda, const double *x, blasint incx,
+                double beta, double *y, blasint incy);
+void shim_dsyr(enum CBLAS_ORDER order, enum CBLAS_UPLO Uplo, blasint N, double alpha,
+               const double *X, blasint incX, double *A, blasint lda);
+void shim_dsyrk(enum CBLAS_ORDER Order, enum CBLAS_UPLO Uplo, enum CBLAS_TRANSPOSE Trans, blasint N,
+                blasint K, double alpha, const double *A, blasint lda, double beta, double *C,
+                blasint ldc);
 
 #define cblas_ddot shim_ddot
 #define cblas_dnrm2 shim_dnrm2
@@ -41,7 +36,7 @@ void shim_dsyrk(const enum CBLAS_ORDER Order, const enum CBLAS_UPLO Uplo,
 #define cblas_dgemv shim_dgemv
 #define cblas_dsyr shim_dsyr
 #define cblas_dsyrk shim_dsyrk
-#include "../../../enclave/bin/enclave_cblas.c"
+#include "../../../enclave/bin/enclave_cblas.c" /* NOLINT(bugprone-suspicious-include) */
 #undef cblas_ddot
 #undef cblas_dnrm2
 #undef cblas_daxpy
