@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger_merkle.h"
 #include "proto/proto_err.h"
 
 #define BLOCK_DOMAIN "genie/block/v1"
-#define TXROOT_DOMAIN "genie/txroot/v1"
 
 struct ledger_block_t {
     uint8_t *bytes; /* owned copy of the encoding */
@@ -80,7 +80,7 @@ void ledger_header_hash(const ledger_header_t *h, uint8_t out[static LEDGER_ID_L
 void ledger_block_tx_root(const uint8_t (*txids)[LEDGER_ID_LEN], size_t n,
                           uint8_t out[static LEDGER_ID_LEN])
 {
-    proto_hash(TXROOT_DOMAIN, n ? &txids[0][0] : (const uint8_t *)"", n * LEDGER_ID_LEN, out);
+    ledger_merkle_root(txids, n, out);
 }
 
 void ledger_block_destroy(ledger_block_t **self_p)

@@ -9,8 +9,10 @@
  *  - block hash = H("genie/block/v1", header encoding) (the header's own bytes, which
  *    are canonical); the commit certificate signs it and is stored beside the block, not
  *    inside it.
- *  - tx_root = H("genie/txroot/v1", txid_0 || txid_1 || ...) (32 bytes each; an
- *    empty block hashes the empty string).
+ *  - tx_root = the Merkle root of the block's txids in block order (ledger_merkle.h:
+ *    RFC 6962's tree with domains "genie/txroot/leaf/v2", "genie/txroot/node/v2", and
+ *    H("genie/txroot/empty/v2", "") for a block without txs), so one tx's inclusion has
+ *    a proof of log2(n) hashes (ledger_store_tx_proof, ledger_light.h).
  *  - state_root = the state root after applying this block (ledger_state.h).
  *  - Height 0 is the genesis block: prev_hash zero, proposer zero, round 0, no txs,
  *    time = genesis_time_ms, state_root = root of the genesis state
@@ -81,7 +83,7 @@ void ledger_header_write(proto_wr_t *w, const ledger_header_t *h);
 /*  Block hash of H (encodes it and hashes the encoding). */
 void ledger_header_hash(const ledger_header_t *h, uint8_t out[static LEDGER_ID_LEN]);
 
-/*  tx_root of N txids. */
+/*  tx_root of N txids (ledger_merkle_root; TXIDS may be NULL when N is 0). */
 void ledger_block_tx_root(const uint8_t (*txids)[LEDGER_ID_LEN], size_t n,
                           uint8_t out[static LEDGER_ID_LEN]);
 

@@ -2,8 +2,10 @@
  *  type; a new contract is one more row here. */
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_data_int.h"
+#include "ledger/ledger_model_int.h"
 
-/* A data owner's contract (ledger_contract_data.c, ledger_contract_market.c). */
+/* A data owner's contract (ledger_contract_data.c, ledger_contract_market.c), or issue 16's
+   (ledger_contract_model.c, ledger_contract_settle.c). */
 #define DATA_ROW(TYPE, NAME)                                                                       \
     {                                                                                              \
         .type = (TYPE), .name = #NAME, .decode_body = ledger_contract_##NAME##_decode,             \
@@ -81,6 +83,11 @@ static const ledger_contract_t s_contracts[] = {
         .apply = ledger_contract_enclave_retire_apply,
         .end_block = NULL,
     },
+    DATA_ROW(LEDGER_TX_TRAIN_START, train_start),
+    DATA_ROW(LEDGER_TX_MODEL_PUBLISH, model_publish),
+    DATA_ROW(LEDGER_TX_QUERY_BUY, query_buy),
+    DATA_ROW(LEDGER_TX_USAGE_CLAIM, usage_claim),
+    DATA_ROW(LEDGER_TX_EARNINGS_CLAIM, earnings_claim),
 };
 
 const ledger_contract_t *ledger_contract_find(uint32_t type)

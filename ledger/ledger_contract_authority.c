@@ -16,12 +16,15 @@
  *    removals that together would empty the set, a full set) is dropped and its votes are
  *    cleared too. A change is evaluated only when a vote for it is cast in the block.
  *  - admit (mempool): the same rules as apply against committed state.
+ *  The vote rule and the end-of-block decision are ledger_authority.h's pure functions,
+ *  which the light client (ledger_light.h) applies to the blocks it is fed.
  *  Open proposals (vote lists) are not bounded in number: only current authorities can
  *  open one, and each list holds at most LEDGER_AUTHORITIES_MAX voters.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger_authority.h"
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_state.h"
 #include "proto/proto_err.h"
@@ -83,35 +86,12 @@ static void s_vote_key(uint8_t key[VOTE_KEY_LEN], uint32_t action, const uint8_t
     memcpy(key + 2, subject, LEDGER_ID_LEN);
 }
 
-/* The rules shared by admit and apply; AUTH is the current set. */
+/* The rules shared by admit and apply; AUTH is the current set (ledger_authority.h). */
 static int s_rules(const s_set_t *auth, const ledger_tx_t *tx, const char **why)
 {
     const ledger_auth_vote_t *v = &tx->body.auth_vote;
-    if (!s_has((const uint8_t(*)[LEDGER_ID_LEN])auth->keys, auth->n, tx->from)) {
-        *why = "sender is not a current authority";
-        return LEDGER_E_NOT_AUTHORITY;
-    }
-    bool member = s_has((const uint8_t(*)[LEDGER_ID_LEN])auth->keys, auth->n, v->subject);
-    if (v->action == LEDGER_AUTH_ADD) {
-        if (member) {
-            *why = "subject is already an authority";
-            return LEDGER_E_AUTH_RULE;
-        }
-        if (auth->n >= LEDGER_AUTHORITIES_MAX) {
-            *why = "authority set is full";
-            return LEDGER_E_AUTH_RULE;
-        }
-    } else {
-        if (!member) {
-            *why = "subject is not an authority";
-            return LEDGER_E_AUTH_RULE;
-        }
-        if (auth->n <= 1) {
-            *why = "cannot remove the last authority";
-            return LEDGER_E_AUTH_RULE;
-        }
-    }
-    return LEDGER_OK;
+    return ledger_authority_vote_rule((const uint8_t(*)[LEDGER_ID_LEN])auth->keys, auth->n,
+                                      tx->from, v->action, v->subject, why);
 }
 
 static int s_read_set(ledger_state_t *st, s_set_t *set, const char **why)
@@ -193,17 +173,6 @@ int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, c
     return LEDGER_OK;
 }
 
-static void s_set_remove(s_set_t *set, const uint8_t *k)
-{
-    for (size_t i = 0; i < set->n; i++) {
-        if (memcmp(set->keys[i], k, LEDGER_ID_LEN) == 0) {
-            memmove(set->keys[i], set->keys[i + 1], (set->n - i - 1) * LEDGER_ID_LEN);
-            set->n--;
-            return;
-        }
-    }
-}
-
 int ledger_contract_authority_end_block(ledger_state_t *st)
 {
     s_set_t start, cur, voters;
@@ -226,17 +195,11 @@ int ledger_contract_authority_end_block(ledger_state_t *st)
         memcpy(key, k, sizeof key); /* the entry may move once we write */
         if ((rc = s_read_voters(st, key, &start, &voters)) != LEDGER_OK)
             return rc;
-        if (voters.n * 2 <= start.n)
+        ledger_authority_outcome_t o =
+            ledger_authority_tally(start.n, voters.n, key[1], key + 2, cur.keys, &cur.n);
+        if (o == LEDGER_AUTHORITY_OPEN)
             continue;
-        const uint8_t *subject = key + 2;
-        bool member = s_has((const uint8_t(*)[LEDGER_ID_LEN])cur.keys, cur.n, subject);
-        if (key[1] == LEDGER_AUTH_ADD && !member && cur.n < LEDGER_AUTHORITIES_MAX) {
-            memcpy(cur.keys[cur.n++], subject, LEDGER_ID_LEN);
-            changed = true;
-        } else if (key[1] == LEDGER_AUTH_REMOVE && member && cur.n > 1) {
-            s_set_remove(&cur, subject);
-            changed = true;
-        }
+        changed |= o == LEDGER_AUTHORITY_APPLIED;
         if ((rc = ledger_state_del(st, key, sizeof key)) != LEDGER_OK)
             return rc;
     }

@@ -26,8 +26,9 @@
  *    the OK audits of its measurement (ledger_consent_match; LEDGER_E_CONSENT); (spec,
  *    data) is not a donor yet (a replayed receipt: LEDGER_E_RECEIPT); the spec has fewer
  *    than LEDGER_DONORS_PER_SPEC_MAX donors and the record's audit trail has room
- *    (LEDGER_E_DATA_RULE). Writes the donor record (time = the receipt's), appends it to
- *    the spec's donors, audit trail DONATED (actor = the enclave, spec).
+ *    (LEDGER_E_DATA_RULE). Writes the donor record (time = the receipt's, seq = the
+ *    spec's donor count before it: registration order, 0-based), appends it to the spec's
+ *    donors, audit trail DONATED (actor = the enclave, spec).
  *  KEY_AUTHORIZE     body = [data_id bin32, spec_id bin32, enclave_id bin32, grant bin
  *                            (1..LEDGER_GRANT_MAX)]
  *  - apply: the sender owns the record, it is active, the spec exists
@@ -419,7 +420,9 @@ int ledger_contract_donor_register_apply(ledger_state_t *st, const ledger_tx_t *
     int rc = s_donor_rules(st, tx, x, why);
     if (rc != LEDGER_OK)
         goto out;
-    ledger_donor_t d = {.time_ms = x->rc.time_ms, .height = ledger_state_base_height(st) + 1};
+    ledger_donor_t d = {.time_ms = x->rc.time_ms,
+                        .height = ledger_state_base_height(st) + 1,
+                        .seq = x->spec.n_donors}; /* its index in the donor list below */
     memcpy(d.spec_id, x->spec.id, 32);
     memcpy(d.data_id, x->data.id, 32);
     memcpy(d.owner, tx->from, 32);

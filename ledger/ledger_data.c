@@ -18,7 +18,8 @@
  *      measurement bin32, min_donors, max_epsilon_milli, aggregation, price,
  *      share_donors_bp, share_trainer_bp, share_runner_bp, height]
  *    spec directory 'l': spec ids, registration order (<= LEDGER_SPECS_MAX)
- *    donor 'x' spec data (80 bytes): owner[32] enclave_id[32] time_ms u64 height u64
+ *    donor 'x' spec data (84 bytes): owner[32] enclave_id[32] time_ms u64 height u64
+ *      seq u32 (its index in the spec's donor list)
  *    spec's donors 'y' spec: data ids, registration order (<= LEDGER_DONORS_PER_SPEC_MAX)
  *    grant 'k' data enclave: spec_id[32] || grant (<= LEDGER_GRANT_MAX bytes)
  */
@@ -587,6 +588,7 @@ int ledger_donor_put(ledger_state_t *st, const ledger_donor_t *d)
     memcpy(rec + 32, d->enclave_id, 32);
     proto_be64_put(rec + 64, d->time_ms);
     proto_be64_put(rec + 72, d->height);
+    proto_be32_put(rec + 80, d->seq);
     ledger_data_key2(key, LEDGER_KEY_DONOR, d->spec_id, d->data_id);
     return ledger_state_put(st, key, sizeof key, rec, sizeof rec);
 }
@@ -611,6 +613,7 @@ int ledger_donor_get(ledger_state_t *st, const uint8_t spec_id[static 32],
     memcpy(out->enclave_id, val + 32, 32);
     out->time_ms = proto_be64_get(val + 64);
     out->height = proto_be64_get(val + 72);
+    out->seq = proto_be32_get(val + 80);
     free(val);
     return LEDGER_OK;
 }
@@ -627,6 +630,24 @@ int ledger_donor_list(ledger_state_t *st, const uint8_t spec_id[static 32], ledg
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, spec_id);
     return s_read_all(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, sizeof **out, s_get_donor,
                       spec_id, (void **)out, n);
+}
+
+int ledger_donor_by_seq(ledger_state_t *st, const uint8_t spec_id[static 32], uint32_t seq,
+                        ledger_donor_t *out)
+{
+    uint8_t key[LEDGER_DATA_KEY1_LEN], data_id[32];
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, spec_id);
+    int rc = ledger_data_list_count(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, &n);
+    if (rc != LEDGER_OK)
+        return rc;
+    if (seq >= n)
+        return LEDGER_E_NOT_FOUND;
+    if ((rc = s_list_at(st, key, sizeof key, seq, data_id, 32)) != LEDGER_OK)
+        return rc;
+    rc = ledger_donor_get(st, spec_id, data_id, out);
+    return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
 }
 
 int ledger_key_grant_put(ledger_state_t *st, const uint8_t data_id[static 32],

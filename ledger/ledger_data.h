@@ -111,6 +111,7 @@ typedef struct {
     uint8_t enclave_id[32];
     uint64_t time_ms; /* the receipt's time */
     uint64_t height;
+    uint32_t seq; /* registration order among the spec's donors, 0-based (issue 16) */
 } ledger_donor_t;
 
 typedef enum {
@@ -157,9 +158,14 @@ int ledger_trainer_get(ledger_state_t *st, const uint8_t account[static 32],
 int ledger_spec_get(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *out) PROTO_WUR;
 /*  Every spec in registration order: *OUT (malloc'd, caller frees; NULL when none) of *N. */
 int ledger_spec_list(ledger_state_t *st, ledger_spec_t **out, size_t *n) PROTO_WUR;
-/*  SPEC_ID's donors in registration order: *OUT (malloc'd, caller frees; NULL when none). */
+/*  SPEC_ID's donors in registration order, which is seq order (out[i].seq == i): *OUT
+ *  (malloc'd, caller frees; NULL when none). */
 int ledger_donor_list(ledger_state_t *st, const uint8_t spec_id[static 32], ledger_donor_t **out,
                       size_t *n) PROTO_WUR;
+/*  The donor of SPEC_ID with sequence number SEQ (LEDGER_E_NOT_FOUND past the spec's donor
+ *  count). */
+int ledger_donor_by_seq(ledger_state_t *st, const uint8_t spec_id[static 32], uint32_t seq,
+                        ledger_donor_t *out) PROTO_WUR;
 /*  The key grant of record DATA_ID to ENCLAVE_ID: its bytes into GRANT (CAP bytes;
  *  LEDGER_E_TOO_BIG if CAP is short), *LEN, and the spec it was granted for.
  *  LEDGER_E_NOT_FOUND when none, or when the record is withdrawn (a withdrawn record's

@@ -16,7 +16,7 @@
 
 #define LEDGER_DATA_REC_LEN (32 + 4 + 4 + 32 + 32 + 8 + 1 + 8)
 #define LEDGER_DATA_USE_LEN (1 + 8 + 32 + 32 + 32)
-#define LEDGER_DONOR_REC_LEN (32 + 32 + 8 + 8)
+#define LEDGER_DONOR_REC_LEN (32 + 32 + 8 + 8 + 4)
 #define LEDGER_DATA_KEY1_LEN (1 + 32)
 #define LEDGER_DATA_KEY2_LEN (1 + 32 + 32)
 

@@ -44,9 +44,22 @@
  *      't' account[32]                 -> a trainer
  *      's' spec id[32]                 -> a model spec
  *      'l'                             -> list: the spec ids, registration order
- *      'x' spec id[32] || data id[32]  -> a donor record (80 bytes)
+ *      'x' spec id[32] || data id[32]  -> a donor record (84 bytes)
  *      'y' spec id[32]                 -> list: the spec's donors' data ids, in order
  *      'k' data id[32] || enclave[32]  -> a key grant: spec id[32] || sealed grant
+ *  Training jobs, models, buys and settlement (ledger_model.c has the layouts):
+ *      'j' job id[32]                  -> a training job
+ *      'h' spec id[32]                 -> the spec's current job id[32] || jobs started u32
+ *      'm' model id[32]                -> a published model
+ *      'f'                             -> list: every model id, publication order
+ *      'f' spec id[32]                 -> list: the spec's model ids
+ *      'q' model id[32] || owner[32]   -> the owner's used records in the model
+ *      'q' owner[32]                   -> list: models where the owner has used records
+ *      'b' buy id[32]                  -> a buy (its escrow)
+ *      'b' buy id[32] || enclave id[32] -> the count that query enclave has claimed
+ *      'z' account[32]                 -> role earnings (runner + trainer), u64
+ *      'z' model id[32] || party u8    -> a donor pool: credited u64 || paid u64
+ *      'z' model id[32] || data id[32] -> paid to that record so far, u64
  *  New contracts take a new lowercase letter. The store uses other bytes (ledger_store.h).
  *
  *  A state is used by one thread at a time. Memory is bounded by the block it executes.
@@ -85,6 +98,13 @@
 #define LEDGER_KEY_DONOR 'x'
 #define LEDGER_KEY_DONOR_DIR 'y'
 #define LEDGER_KEY_GRANT 'k'
+#define LEDGER_KEY_JOB 'j'
+#define LEDGER_KEY_SPEC_JOB 'h'
+#define LEDGER_KEY_MODEL 'm'
+#define LEDGER_KEY_MODEL_DIR 'f'
+#define LEDGER_KEY_MODEL_USED 'q'
+#define LEDGER_KEY_BUY 'b'
+#define LEDGER_KEY_EARN 'z'
 
 typedef struct ledger_store_t ledger_store_t;
 /* ledger_state_t is declared in ledger_contract.h */

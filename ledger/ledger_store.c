@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "ledger/ledger_block.h"
+#include "ledger/ledger_merkle.h"
+#include "ledger/ledger_proof.h"
 #include "ledger/ledger_trim.h"
 #include "proto/proto_log.h"
 #include "proto/proto_bytes.h"
@@ -538,6 +540,79 @@ int ledger_store_tx(ledger_store_t *s, const uint8_t txid[static LEDGER_ID_LEN],
     out->index = (uint32_t)val[8] << 24 | (uint32_t)val[9] << 16 | (uint32_t)val[10] << 8 | val[11];
     out->status = val[12];
     return LEDGER_OK;
+}
+
+int ledger_store_tx_proof(ledger_store_t *s, const uint8_t txid[static LEDGER_ID_LEN],
+                          uint8_t **out, size_t *len, uint64_t *height)
+{
+    *out = NULL;
+    *len = 0;
+    ledger_txloc_t loc;
+    uint8_t *bytes = NULL, *cert = NULL, *hbytes = NULL;
+    uint8_t(*ids)[LEDGER_ID_LEN] = NULL;
+    size_t blen = 0, clen = 0, hlen = 0;
+    ledger_block_t *b = NULL;
+    ledger_proof_t p;
+    memset(&p, 0, sizeof p);
+    int rc = ledger_store_tx(s, txid, &loc);
+    if (rc == LEDGER_OK)
+        rc = ledger_store_block(s, loc.height, &bytes, &blen);
+    if (rc == LEDGER_OK)
+        rc = ledger_store_cert(s, loc.height, &cert, &clen);
+    if (rc != LEDGER_OK)
+        goto out;
+    if (ledger_block_decode(bytes, blen, &b) != PROTO_OK) {
+        rc = LEDGER_E_CORRUPT;
+        goto out;
+    }
+    size_t n = ledger_block_tx_count(b);
+    if (loc.index >= n || clen == 0) {
+        rc = LEDGER_E_CORRUPT;
+        goto out;
+    }
+    if (!(ids = malloc(n * sizeof *ids))) {
+        rc = LEDGER_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t tlen;
+        const uint8_t *tx = ledger_block_tx(b, i, &tlen);
+        ledger_tx_id(tx, tlen, ids[i]);
+    }
+    if (memcmp(ids[loc.index], txid, LEDGER_ID_LEN) != 0 ||
+        ledger_merkle_path((const uint8_t(*)[32])ids, n, loc.index, p.path, &p.depth) != 0) {
+        rc = LEDGER_E_CORRUPT;
+        goto out;
+    }
+    /* The header's bytes inside the block are its canonical encoding (decoding is strict). */
+    proto_wr_t w;
+    proto_wr_init(&w);
+    ledger_header_write(&w, ledger_block_header(b));
+    hbytes = proto_wr_take(&w, &hlen);
+    proto_wr_free(&w);
+    if (!hbytes) {
+        rc = LEDGER_E_NOMEM;
+        goto out;
+    }
+    p.header = hbytes;
+    p.header_len = hlen;
+    p.cert = cert;
+    p.cert_len = clen;
+    p.tx = ledger_block_tx(b, loc.index, &p.tx_len);
+    p.index = loc.index;
+    p.n_txs = (uint32_t)n;
+    rc = ledger_proof_encode(&p, out, len);
+    if (rc == LEDGER_E_INVALID)
+        rc = LEDGER_E_CORRUPT;
+    if (rc == LEDGER_OK && height)
+        *height = loc.height;
+out:
+    free(ids);
+    free(hbytes);
+    ledger_block_destroy(&b);
+    free(cert);
+    free(bytes);
+    return rc;
 }
 
 int ledger_store_account(ledger_store_t *s, const uint8_t pub[static LEDGER_ID_LEN],

@@ -101,6 +101,14 @@ int ledger_store_block_by_hash(ledger_store_t *s, const uint8_t hash[static LEDG
 /*  Where the tx TXID was committed. */
 int ledger_store_tx(ledger_store_t *s, const uint8_t txid[static LEDGER_ID_LEN],
                     ledger_txloc_t *out) PROTO_WUR;
+/*  Inclusion proof (ledger_proof.h) of the committed tx TXID: its block's header and
+ *  certificate, the tx, and its Merkle audit path. *OUT (malloc'd, caller frees), *LEN,
+ *  and *HEIGHT (may be NULL) the block's height. LEDGER_E_NOT_FOUND for a tx this store
+ *  has not committed, LEDGER_E_CORRUPT when the stored block does not hold it as indexed,
+ *  LEDGER_E_TOO_BIG if the proof would pass LEDGER_PROOF_MAX_BYTES (a certificate larger
+ *  than any real one), LEDGER_E_STORE, LEDGER_E_NOMEM. */
+int ledger_store_tx_proof(ledger_store_t *s, const uint8_t txid[static LEDGER_ID_LEN],
+                          uint8_t **out, size_t *len, uint64_t *height) PROTO_WUR;
 /*  Committed account PUB (zero balance and nonce if never seen: LEDGER_OK). */
 int ledger_store_account(ledger_store_t *s, const uint8_t pub[static LEDGER_ID_LEN],
                          ledger_account_t *out) PROTO_WUR;

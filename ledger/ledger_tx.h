@@ -13,7 +13,7 @@
  *  - type: a native contract (ledger_contract.h); body is that contract's fixed-order
  *    array (LEDGER_TX_TRANSFER: [to bin32, amount uint64]; LEDGER_TX_AUTH_VOTE:
  *    [action uint32, subject bin32]; the enclave registry's four types and the data
- *    owner's eight below, PROTOCOL.md lists them all).
+ *    owner's eight and issue 16's five below, PROTOCOL.md lists them all).
  *  - sig: Ed25519(from, H("genie/tx/v1", msgpack([chain_id, from, nonce, type, body]))),
  *    i.e. the hash of the first five fields encoded as a 5-element array (the same rule as
  *    the p2p peer record). Since encodings are canonical this is the tx's own bytes up to
@@ -64,7 +64,12 @@ typedef enum {
     LEDGER_TX_SPEC_REGISTER = 11,    /* a trainer's model spec (same file) */
     LEDGER_TX_DONOR_REGISTER = 12,   /* a donation receipt makes the owner a donor (same file) */
     LEDGER_TX_KEY_AUTHORIZE = 13,    /* a data key granted to a training enclave (same file) */
-    LEDGER_TX_ENCLAVE_RETIRE = 14    /* a runner retires its enclave (ledger_contract_enclave.c) */
+    LEDGER_TX_ENCLAVE_RETIRE = 14,   /* a runner retires its enclave (ledger_contract_enclave.c) */
+    LEDGER_TX_TRAIN_START = 15,      /* a trainer starts a training job (ledger_contract_model.c) */
+    LEDGER_TX_MODEL_PUBLISH = 16,    /* a coordinator enclave's model publication (same file) */
+    LEDGER_TX_QUERY_BUY = 17,        /* queries paid into escrow (ledger_contract_settle.c) */
+    LEDGER_TX_USAGE_CLAIM = 18,      /* a query enclave's usage report settles fees (same file) */
+    LEDGER_TX_EARNINGS_CLAIM = 19    /* earnings move into the sender's balance (same file) */
 } ledger_tx_type_t;
 
 typedef enum { LEDGER_AUTH_ADD = 1, LEDGER_AUTH_REMOVE = 2 } ledger_auth_action_t;
@@ -191,6 +196,43 @@ typedef struct {
     size_t grant_len;
 } ledger_key_authorize_t;
 
+/* ---- training jobs, models, paid queries and settlement (issue 16; ledger/ledger_model.h
+        has the limits and the reads) ---- */
+
+/*  TRAIN_START body: [spec_id bin32, coordinator enclave_id bin32, rounds u32 (1..100),
+ *  query_measurement bin32]. */
+typedef struct {
+    uint8_t spec_id[LEDGER_ID_LEN];
+    uint8_t coordinator[LEDGER_ID_LEN];
+    uint32_t rounds;
+    uint8_t query_measurement[LEDGER_ID_LEN];
+} ledger_train_start_t;
+
+/*  MODEL_PUBLISH body: [publication bin (an encoded proto_publish, <=
+ *  PROTO_PUBLISH_MAX_BYTES)]. */
+typedef struct {
+    const uint8_t *publication; /* view */
+    size_t publication_len;
+} ledger_model_publish_t;
+
+/*  QUERY_BUY body: [model_id bin32, count u32 (1..1,000,000), code_hash bin32]. */
+typedef struct {
+    uint8_t model_id[LEDGER_ID_LEN];
+    uint32_t count;
+    uint8_t code_hash[LEDGER_ID_LEN]; /* proto_access_code_hash of the buyer's code */
+} ledger_query_buy_t;
+
+/*  USAGE_CLAIM body: [usage bin (an encoded proto_usage, <= PROTO_USAGE_MAX_BYTES)]. */
+typedef struct {
+    const uint8_t *usage; /* view */
+    size_t usage_len;
+} ledger_usage_claim_t;
+
+/*  EARNINGS_CLAIM body: [model_id bin32 (all zero: role earnings only)]. */
+typedef struct {
+    uint8_t model_id[LEDGER_ID_LEN];
+} ledger_earnings_claim_t;
+
 /*  One member per tx type. Views in a body point into the tx's buffer. */
 typedef union {
     ledger_transfer_t transfer;
@@ -207,6 +249,11 @@ typedef union {
     ledger_spec_register_t spec_register;
     ledger_donor_register_t donor_register;
     ledger_key_authorize_t key_authorize;
+    ledger_train_start_t train_start;
+    ledger_model_publish_t model_publish;
+    ledger_query_buy_t query_buy;
+    ledger_usage_claim_t usage_claim;
+    ledger_earnings_claim_t earnings_claim;
 } ledger_tx_body_t;
 
 typedef struct {

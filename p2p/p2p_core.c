@@ -626,6 +626,8 @@ void p2p_on_one(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t
         return;
     }
     p2p_seen_add(c->seen, id, now);
+    if (sig == P2P_SIG_UNKNOWN && c->p.link_auth && env.type != PROTO_MSG_GOSSIP)
+        sig = P2P_SIG_VALID; /* from the link peer itself, whose key the transport checked */
     if (sig == P2P_SIG_UNKNOWN)
         sig = proto_envelope_verify(&env) == PROTO_OK ? P2P_SIG_VALID : P2P_SIG_INVALID;
     if (sig != P2P_SIG_VALID) {

@@ -383,6 +383,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
         if (params.target_degree > params.max_links)
             params.target_degree = params.max_links;
     }
+    params.link_auth = true; /* every link is CURVE, keyed by the node id (s_attribute) */
     n->n_dealers = params.max_links + P2P_TRANSIENT_SLACK;
     n->dealers = calloc(n->n_dealers, sizeof *n->dealers);
     if (!n->dealers) {

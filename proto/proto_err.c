@@ -63,6 +63,18 @@ static const char *s_ledger_name(int err)
         return "not_trainer";
     case LEDGER_E_RECEIPT:
         return "receipt";
+    case LEDGER_E_PROOF:
+        return "proof";
+    case LEDGER_E_JOB:
+        return "training job rule";
+    case LEDGER_E_PUBLISH:
+        return "model publication refused";
+    case LEDGER_E_ESCROW:
+        return "escrow rule";
+    case LEDGER_E_USAGE:
+        return "usage claim refused";
+    case LEDGER_E_NOTHING_OWED:
+        return "nothing owed";
     case LEDGER_E_NOMEM:
         return "out-of-memory";
     case LEDGER_E_FAILED:

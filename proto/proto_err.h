@@ -99,7 +99,16 @@ typedef enum {
     LEDGER_E_NOT_TRAINER = -228,    /* sender is not a registered trainer */
     LEDGER_E_RECEIPT = -229,        /* a report or receipt that does not decode or verify, or
                                        whose enclave is unregistered, revoked or the wrong kind */
-    LEDGER_E_FAILED = -299          /* unspecified failure (detail in the err buffer) */
+    LEDGER_E_PROOF = -230,          /* an inclusion proof that does not decode or verify
+                                       (ledger_light.h) */
+    /* issue 16 (ledger_contract_model.c, ledger_contract_settle.c); -240.. leaves room */
+    LEDGER_E_JOB = -240,          /* training job rule: not enough donors, no running job... */
+    LEDGER_E_PUBLISH = -241,      /* a model publication that does not decode, verify or match
+                                     its job, parties and donors */
+    LEDGER_E_ESCROW = -242,       /* a query buy: unknown model or buy, spent, cost overflow */
+    LEDGER_E_USAGE = -243,        /* a usage report that does not verify or adds nothing */
+    LEDGER_E_NOTHING_OWED = -244, /* an earnings claim with nothing to pay */
+    LEDGER_E_FAILED = -299        /* unspecified failure (detail in the err buffer) */
 } ledger_err_t;
 
 typedef enum {

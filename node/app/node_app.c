@@ -12,6 +12,7 @@
 #include "node/service/node_enclave_relay.h"
 #include "node/service/node_ledger.h"
 #include "node/service/node_market.h"
+#include "node/service/node_settle_rpc.h"
 #include "node/service/node_p2p.h"
 
 #include <errno.h>
@@ -136,6 +137,7 @@ static int s_methods_register(node_app_t *self)
     rc |= node_enclave_relay_register(self);
     rc |= node_data_register(self);
     rc |= node_market_register(self);
+    rc |= node_settle_register(self);
     return rc;
 }
 

@@ -167,6 +167,8 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ledger_proof(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_ledger_verify_proof(node_cli_t *cli, int argc, char **argv);
 
 /* node_cli_enclave.c: the enclave registry and offline attestation tools */
 int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv);
@@ -203,6 +205,13 @@ int node_cli_cmd_spec_list(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_recruit(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_offers(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_donate(node_cli_t *cli, int argc, char **argv);
+/* node_cli_settle.c: training jobs, models, paid queries and settlement (node_settle_rpc) */
+int node_cli_cmd_train_start(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_models(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_model_show(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_query_buy(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_earnings(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_claim(node_cli_t *cli, int argc, char **argv);
 /* node_cli_ml.c: offline ML commands (no node needed; they run ml/ in this process) */
 int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_ml_train(node_cli_t *cli, int argc, char **argv);

@@ -10,6 +10,14 @@
  *        $GENIE_PASSPHRASE, else the terminal.
  *    tx status TXID | account ID | head | block HEIGHT|HASH | authorities
  *        read the node's ledger over RPC.
+ *    ledger proof TXID [--out FILE]
+ *        the inclusion proof of a committed tx (RPC ledger_proof): with --out written to
+ *        FILE as raw bytes (mode 0644, FILE must not exist), else printed as hex.
+ *    ledger verify-proof FILE --genesis GENESIS.json
+ *        checks a proof offline, as a light client of the chain of GENESIS.json would
+ *        (ledger_light.h: the genesis authority set; no node needed): FILE holds the raw
+ *        proof or its hex; prints the txid, height, block time and tx type; exit 1 with
+ *        the reason when it does not verify.
  *  Every command prints JSON with --json.
  */
 #include <errno.h>
@@ -26,6 +34,8 @@
 
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_genesis.h"
+#include "ledger/ledger_light.h"
+#include "ledger/ledger_proof.h"
 #include "node/cli/node_cli.h"
 #include "node/app/node_datadir.h"
 #include "proto/proto_hex.h"
@@ -446,4 +456,165 @@ int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv)
     if (argc > 0)
         return node_cli_usage("'authorities' takes no arguments (got '%s')", argv[0]);
     return s_call_print(cli, "authorities", NULL, s_print_authorities);
+}
+
+/* ---------------------------------------------------------------- proofs */
+
+/*  Writes LEN bytes of BUF to the new file PATH (0644). 0, or -1 with errno set. */
+static int s_write_new(const char *path, const uint8_t *buf, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = errno;
+            close(fd);
+            unlink(path);
+            errno = e;
+            return -1;
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0) {
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+int node_cli_cmd_ledger_proof(node_cli_t *cli, int argc, char **argv)
+{
+    const char *out = NULL, *pos[1];
+    int n_pos = 0;
+    const node_cli_opt_t opts[] = {{"--out", &out, NULL}, {NULL, NULL, NULL}};
+    uint8_t id[32];
+    if (node_cli_opts("ledger proof", argc, argv, opts, pos, 1, &n_pos) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (n_pos != 1 || s_parse_id(pos[0], id) != 0)
+        return node_cli_usage("'ledger proof' needs TXID (64 hex characters)");
+    json_t *r = NULL;
+    int rc = node_cli_call(cli, "ledger_proof", json_pack("{s:s}", "txid", pos[0]), &r);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    const char *hex = node_cli_jstr(r, "proof");
+    size_t hlen = strlen(hex);
+    uint8_t *proof = NULL;
+    if (hlen % 2 != 0 || hlen / 2 > LEDGER_PROOF_MAX_BYTES || !(proof = malloc(hlen / 2 + 1)) ||
+        proto_hex_decode(hex, proof, hlen / 2) != 0) {
+        free(proof);
+        json_decref(r);
+        return node_cli_fail("the node answered a malformed proof");
+    }
+    if (out && s_write_new(out, proof, hlen / 2) != 0) {
+        rc = node_cli_fail("cannot write %s: %s", out, strerror(errno));
+    } else if (node_cli_json(cli)) {
+        if (out)
+            json_object_set_new(r, "out", json_string(out));
+        node_cli_print_json(r);
+    } else {
+        node_cli_print_kv(KV_WIDTH, "txid", "%s", node_cli_jstr(r, "txid"));
+        node_cli_print_kv(KV_WIDTH, "height", "%" JSON_INTEGER_FORMAT, node_cli_jint(r, "height"));
+        if (out)
+            node_cli_print_kv(KV_WIDTH, "proof", "%s (%zu bytes)", out, hlen / 2);
+        else
+            node_cli_print_kv(KV_WIDTH, "proof", "%s", hex);
+    }
+    free(proof);
+    json_decref(r);
+    return rc;
+}
+
+/*  The proof in BUF (LEN bytes): raw, or hex text (whitespace around it ignored), which
+ *  is decoded in place. */
+static size_t s_unhex(uint8_t *buf, size_t len)
+{
+    size_t a = 0, b = len;
+    while (a < b && strchr(" \t\r\n", buf[a]) && buf[a])
+        a++;
+    while (b > a && strchr(" \t\r\n", buf[b - 1]) && buf[b - 1])
+        b--;
+    if (b == a || (b - a) % 2 != 0)
+        return len;
+    for (size_t i = a; i < b; i++)
+        if (!strchr("0123456789abcdefABCDEF", buf[i]) || !buf[i])
+            return len;
+    size_t n = (b - a) / 2;
+    for (size_t i = 0; i < n; i++) {
+        char pair[3] = {(char)buf[a + 2 * i], (char)buf[a + 2 * i + 1], 0};
+        buf[i] = (uint8_t)strtoul(pair, NULL, 16);
+    }
+    return n;
+}
+
+int node_cli_cmd_ledger_verify_proof(node_cli_t *cli, int argc, char **argv)
+{
+    const char *genesis = NULL, *pos[1];
+    int n_pos = 0;
+    const node_cli_opt_t opts[] = {{"--genesis", &genesis, NULL}, {NULL, NULL, NULL}};
+    if (node_cli_opts("ledger verify-proof", argc, argv, opts, pos, 1, &n_pos) != NODE_CLI_EXIT_OK)
+        return NODE_CLI_EXIT_USAGE;
+    if (n_pos != 1 || !genesis)
+        return node_cli_usage("'ledger verify-proof' needs FILE and --genesis GENESIS.json");
+    char err[256];
+    ledger_genesis_t *g = NULL;
+    ledger_light_t *light = NULL;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = NODE_CLI_EXIT_OK;
+    if (ledger_genesis_load(genesis, &g, err, sizeof err) != LEDGER_OK)
+        return node_cli_fail("%s: %s", genesis, err);
+    size_t glen = 0;
+    const uint8_t *gbytes = ledger_genesis_canonical(g, &glen);
+    if (ledger_light_new(gbytes, glen, &light, err, sizeof err) != LEDGER_OK) {
+        rc = node_cli_fail("%s: %s", genesis, err);
+        goto out;
+    }
+    if ((rc = node_cli_read_file(pos[0], 2 * LEDGER_PROOF_MAX_BYTES + 2, &buf, &len)) !=
+        NODE_CLI_EXIT_OK)
+        goto out;
+    len = s_unhex(buf, len);
+    ledger_light_tx_t tx;
+    if (ledger_light_verify_tx(light, buf, len, &tx, err, sizeof err) != LEDGER_OK) {
+        rc = node_cli_fail("%s does not verify: %s", pos[0], err);
+        goto out;
+    }
+    ledger_tx_t decoded;
+    const ledger_contract_t *c = NULL;
+    bool known = ledger_tx_decode(tx.tx, tx.tx_len, &decoded) == PROTO_OK;
+    if (known)
+        c = ledger_contract_find(decoded.type);
+    char txid[65], chain[65];
+    proto_hex_encode(tx.txid, 32, txid);
+    proto_hex_encode(ledger_light_chain_id(light), 32, chain);
+    if (node_cli_json(cli)) {
+        json_t *j = json_pack("{s:b, s:s, s:s, s:I, s:I, s:I}", "verified", 1, "txid", txid,
+                              "chain_id", chain, "height", (json_int_t)tx.height, "time_ms",
+                              (json_int_t)tx.time_ms, "tx_bytes", (json_int_t)tx.tx_len);
+        json_object_set_new(j, "type", known ? json_integer(decoded.type) : json_null());
+        json_object_set_new(j, "type_name", c ? json_string(c->name) : json_null());
+        node_cli_print_json(j);
+        json_decref(j);
+    } else {
+        node_cli_print_kv(KV_WIDTH, "verified", "yes (certified by the genesis authorities)");
+        node_cli_print_kv(KV_WIDTH, "txid", "%s", txid);
+        node_cli_print_kv(KV_WIDTH, "chain id", "%s", chain);
+        node_cli_print_kv(KV_WIDTH, "height", "%" PRIu64, tx.height);
+        node_cli_print_kv(KV_WIDTH, "time ms", "%" PRIu64, tx.time_ms);
+        if (known)
+            node_cli_print_kv(KV_WIDTH, "tx type", "%u (%s)", (unsigned)decoded.type,
+                              c ? c->name : "unknown");
+        else
+            node_cli_print_kv(KV_WIDTH, "tx type", "unknown (the tx does not decode here)");
+    }
+out:
+    if (buf)
+        sodium_free(buf);
+    ledger_light_destroy(&light);
+    ledger_genesis_destroy(&g);
+    return rc;
 }

@@ -24,6 +24,10 @@
  *                                 "expired behind a nonce gap"), replaced adds replaced_by
  *                                 (the committed txid that took its (from, nonce)); a drop
  *                                 is remembered for the pool's last 4,096 drops
+ *    ledger_proof {txid}       -> {txid, height, proof: hex}: the inclusion proof of a
+ *                                 committed tx (ledger_store_tx_proof, ledger_proof.h), which
+ *                                 a light client checks offline (ledger_light.h); a tx not
+ *                                 committed here answers -32000 "not committed: TXID"
  *    enclave_list {kind?}      -> registered enclaves (node_ledger_enclave.h)
  *    ledger_stats              -> head, consensus, mempool, sync figures; the loop's time
  *                                 per stage (us_*); how late gossiped txs and proposals
@@ -465,6 +469,39 @@ static json_t *m_tx_status(node_app_t *app, const char *method, json_t *params, 
     return o;
 }
 
+static json_t *m_ledger_proof(node_app_t *app, const char *method, json_t *params, int *code,
+                              char *err, size_t cap)
+{
+    node_ledger_t *l = s_ledger(app, code, err, cap);
+    uint8_t txid[32];
+    if (!l || node_rpc_param_id(params, "txid", 0, txid, code, err, cap) != 0)
+        return NULL;
+    uint8_t *proof = NULL;
+    size_t len = 0;
+    uint64_t height = 0;
+    int rc = ledger_store_tx_proof(l->store, txid, &proof, &len, &height);
+    if (rc == LEDGER_E_NOT_FOUND) {
+        char hex[65];
+        proto_hex_encode(txid, 32, hex);
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "not committed: %s", hex);
+    }
+    if (rc != LEDGER_OK)
+        return s_store_fail(code, err, cap, rc);
+    char *hex = malloc(2 * len + 1); /* node_rpc_hex stops at 64 bytes */
+    if (!hex) {
+        free(proof);
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+    }
+    proto_hex_encode(proof, len, hex);
+    free(proof);
+    json_t *o = json_object();
+    json_object_set_new(o, "txid", node_rpc_hex(txid, 32));
+    json_object_set_new(o, "height", json_integer((json_int_t)height));
+    json_object_set_new(o, "proof", json_string(hex));
+    free(hex);
+    return o;
+}
+
 static const char *s_step_name(ledger_cons_step_t s)
 {
     switch (s) {
@@ -602,6 +639,7 @@ int node_ledger_register(node_app_t *app)
         {"tx_submit", m_tx_submit, p_tx_submit},
         {"tx_submit_batch", m_tx_submit_batch, p_tx_submit_batch},
         {"tx_status", m_tx_status, NULL},
+        {"ledger_proof", m_ledger_proof, NULL},
         {"ledger_stats", m_ledger_stats, NULL},
         {"enclave_list", node_ledger_enclave_list, NULL}, /* node_ledger_enclave.c */
     };

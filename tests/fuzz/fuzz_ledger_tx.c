@@ -34,6 +34,9 @@ static bool s_code_ok(int rc)
     return rc == LEDGER_E_NO_ATTESTATION || rc == LEDGER_E_NOT_RUNNER ||
            rc == LEDGER_E_ENCLAVE_RULE || rc == LEDGER_E_DATA_RULE || rc == LEDGER_E_CONSENT ||
            rc == LEDGER_E_NOT_TRAINER || rc == LEDGER_E_RECEIPT ||
+           /* issue 16's contracts (ledger_contract_model.c, ledger_contract_settle.c) */
+           rc == LEDGER_E_JOB || rc == LEDGER_E_PUBLISH || rc == LEDGER_E_ESCROW ||
+           rc == LEDGER_E_USAGE || rc == LEDGER_E_NOTHING_OWED ||
            (rc <= ENCLAVE_E_BAD_SIG && rc >= ENCLAVE_E_FUTURE) || rc == ENCLAVE_E_ATTEST ||
            rc == PROTO_E_VERSION;
 }

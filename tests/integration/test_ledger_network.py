@@ -9,7 +9,8 @@ Scenarios (named checks, in order; later ones build on earlier ones):
      clear error line (exit 1). Bad RPC parameters answer -32602, a malformed tx is
      rejected with a reason, and a node without a ledger genesis says so.
   3. A transfer from authority 1's account to a fresh account commits on all four nodes
-     at the same height with the same block hash, and the balance is visible on all.
+     at the same height with the same block hash, and the balance is visible on all; its
+     `genie ledger proof` verifies offline (`genie ledger verify-proof`), flipped it does not.
   4. One authority killed with SIGKILL: the other three keep committing and another
      transfer commits.
   5. A second authority killed: the two left make no progress for 5 s, and every block
@@ -111,9 +112,32 @@ def fresh_account(net):
     return c.json["account_id"]
 
 
+def check_proof(net, tx):
+    """`genie ledger proof` of the committed transfer, checked offline by `genie ledger
+    verify-proof` against genesis.json; the same file with one byte flipped is refused."""
+    path = os.path.join(net.r.tmp, "transfer.proof")
+    c = net.nodes[1].cli("ledger", "proof", tx["txid"], "--out", path)
+    expect(c.returncode == 0 and c.json and c.json["height"] == tx["height"],
+           "ledger proof: %r" % c)
+    c = run_cli(net.r.bindir, ["ledger", "verify-proof", path, "--genesis", net.genesis],
+                json_out=True)
+    expect(c.returncode == 0 and c.json and c.json["verified"] and
+           c.json["txid"] == tx["txid"] and c.json["height"] == tx["height"] and
+           c.json["type_name"] == "transfer", "verify-proof: %r" % c)
+    with open(path, "rb") as f:
+        proof = bytearray(f.read())
+    proof[len(proof) // 2] ^= 1
+    bad = os.path.join(net.r.tmp, "transfer.proof.bad")
+    with open(bad, "wb") as f:
+        f.write(bytes(proof))
+    c = run_cli(net.r.bindir, ["ledger", "verify-proof", bad, "--genesis", net.genesis])
+    expect(c.returncode == 1, "a flipped proof verified: %r" % c)
+
+
 def check_transfer(net, to):
     tx = transfer(net, net.nodes[0], to)
     check_committed_everywhere(net.nodes, tx, to, AMOUNT)
+    check_proof(net, tx)
     return tx
 
 

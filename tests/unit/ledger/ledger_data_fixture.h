@@ -55,7 +55,9 @@ static inline proto_key_t *df_key(uint8_t b)
     return k;
 }
 
-static inline void df_open(df_chain_t *c)
+/* df_open with FUND units in each of alice's, bob's, the trainer's and the runner's
+   accounts at genesis (0: none). */
+static inline void df_open_funded(df_chain_t *c, uint64_t fund)
 {
     memset(c, 0, sizeof *c);
     c->auth = df_key(1);
@@ -78,14 +80,25 @@ static inline void df_open(df_chain_t *c)
     memcpy(p.attestation_service, proto_key_public(c->as), 32);
     ledger_genesis_t *g = NULL;
     char err[256];
-    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])keys, 1, NULL, 0, &g, err, sizeof err) ==
-            LEDGER_OK);
+    ledger_balance_t bal[4];
+    const proto_key_t *funded[4] = {c->alice, c->bob, c->trainer, c->runner};
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(bal[i].account, proto_key_public(funded[i]), 32);
+        bal[i].amount = fund;
+    }
+    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])keys, 1, bal, fund ? 4 : 0, &g, err,
+                               sizeof err) == LEDGER_OK);
     memcpy(c->chain, ledger_genesis_chain_id(g), 32);
     REQUIRE(ledger_store_open(testutil_tmpdir(), &c->store, err, sizeof err) == LEDGER_OK);
     REQUIRE(ledger_genesis_apply(g, c->store) == LEDGER_OK);
     ledger_genesis_destroy(&g);
     c->now = DF_T0;
     memset(c->salt, 0x77, 32);
+}
+
+static inline void df_open(df_chain_t *c)
+{
+    df_open_funded(c, 0);
 }
 
 static inline void df_close(df_chain_t *c)
@@ -409,12 +422,13 @@ static inline int df_audit(df_chain_t *c, const proto_key_t *k, uint8_t mbyte, u
     return df_submit(c, tx, len, NULL);
 }
 
-/* The common world: V and T registered, the trainer and its spec (prs/research, T's
+/* The common world (df_world_funded: with FUND units for alice, bob, the trainer and the
+   runner): V and T registered, the trainer and its spec (prs/research, T's
    measurement, epsilon 1.000), alice's record "alice-genome" validated by V, and alice's
    default consent allowing prs for research up to epsilon 2.000 with no audits. */
-static inline void df_world(df_chain_t *c)
+static inline void df_world_funded(df_chain_t *c, uint64_t fund)
 {
-    df_open(c);
+    df_open_funded(c, fund);
     REQUIRE(df_enclave(c, PROTO_ATTEST_KIND_VALIDATION, DF_V_M, DF_V_SEED, c->v_id) == LEDGER_OK);
     REQUIRE(df_enclave(c, PROTO_ATTEST_KIND_TRAINING, DF_T_M, DF_T_SEED, c->t_id) == LEDGER_OK);
     REQUIRE(df_trainer(c, c->trainer, "Acme Genomics") == LEDGER_OK);
@@ -425,6 +439,11 @@ static inline void df_world(df_chain_t *c)
     ledger_consent_t k;
     df_consent_init(&k, "prs", "research", 2000, 0, NULL);
     REQUIRE(df_consent(c, c->alice, &k, NULL) == LEDGER_OK);
+}
+
+static inline void df_world(df_chain_t *c)
+{
+    df_world_funded(c, 0);
 }
 
 /* Alice's receipt from the enclave of seed SEED for the world's spec and her record. */

@@ -122,16 +122,18 @@ static void test_codec(void)
     free(longer);
     free(bytes);
 
-    /* tx root: H("genie/txroot/v1", ids concatenated) */
+    /* tx root: the Merkle root (ledger_merkle.h): two leaves give
+     * H(node, H(leaf, id0) || H(leaf, id1)); no txs give H(empty, ""). */
     uint8_t ids[2][32], root[32], cat[64];
     memset(ids[0], 1, 32);
     memset(ids[1], 2, 32);
-    memcpy(cat, ids, 64);
+    proto_hash("genie/txroot/leaf/v2", ids[0], 32, cat);
+    proto_hash("genie/txroot/leaf/v2", ids[1], 32, cat + 32);
     ledger_block_tx_root((const uint8_t(*)[32])ids, 2, root);
-    proto_hash("genie/txroot/v1", cat, 64, want);
+    proto_hash("genie/txroot/node/v2", cat, 64, want);
     CHECK(memcmp(root, want, 32) == 0);
     ledger_block_tx_root(NULL, 0, root);
-    proto_hash("genie/txroot/v1", cat, 0, want);
+    proto_hash("genie/txroot/empty/v2", cat, 0, want);
     CHECK(memcmp(root, want, 32) == 0);
 }
 

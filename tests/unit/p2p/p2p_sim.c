@@ -547,6 +547,7 @@ sim_t *psim_new(const char *scenario, uint64_t seed, int n, int n_external)
         abort();
     proto_hash("genie/sim-chain", (const uint8_t *)"sim", 3, sim->chain_id);
     p2p_params_default(&sim->params);
+    sim->params.link_auth = true; /* as the node's CURVE links: the sim delivers by true id */
     sim->crash_notify = true;
     for (int i = 0; i < n; i++) {
         sim_node_t *nd = &sim->nodes[i];

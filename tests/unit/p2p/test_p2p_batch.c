@@ -96,6 +96,7 @@ typedef struct {
     uint8_t *data;
     size_t len;
     const uint8_t *peer;
+    bool bad; /* garbage, stale or forged: only relay 1 sends (copies of) these */
 } t_msg_t;
 
 /* Feeds MSGS to a fresh core one by one or as one batch and returns its digests. */
@@ -170,6 +171,12 @@ static void test_mixed(uint64_t seed, const proto_key_t *self, const proto_key_t
     for (size_t i = 0; i < N_MIXED; i++) {
         t_msg_t *m = &msgs[i];
         unsigned roll = (unsigned)(t_rand(&rng) % 100);
+        /* Relay 1 sends the bad messages and is closed or banned for them sooner or later:
+           the first forged one comes first, garbage only in the second half. */
+        if (i == 1)
+            roll = 27;
+        else if (roll >= 20 && roll < 23 && i < N_MIXED / 2)
+            roll = 50;
         m->peer = proto_key_public(relays[t_rand(&rng) % 2]);
         const proto_key_t *o = origins[t_rand(&rng) % N_ORIGINS];
         if (roll < 20 && i > 0) { /* a copy of an earlier message, often from the other relay */
@@ -178,10 +185,14 @@ static void test_mixed(uint64_t seed, const proto_key_t *self, const proto_key_t
             REQUIRE(m->data != NULL);
             memcpy(m->data, old->data, old->len);
             m->len = old->len;
+            m->bad = old->bad;
+            if (m->bad) /* relay 0 must stay unbanned, so that fresh gossip gets through */
+                m->peer = proto_key_public(relays[1]);
             continue;
         }
         if (roll < 23) { /* garbage, from relay 1 only (it may be banned; relay 0 not) */
             m->peer = proto_key_public(relays[1]);
+            m->bad = true;
             m->len = 1 + (size_t)(t_rand(&rng) % 64);
             m->data = malloc(m->len);
             REQUIRE(m->data != NULL);
@@ -192,8 +203,13 @@ static void test_mixed(uint64_t seed, const proto_key_t *self, const proto_key_t
         uint64_t when = roll < 26 ? T0 + 1000 - 200000 : T0 + 1000 - (t_rand(&rng) % 5000);
         m->data = t_gossip(o, 1000 + i, when, &m->len);
         REQUIRE(m->data != NULL);
+        if (roll < 26) { /* stale: costs its sender points */
+            m->peer = proto_key_public(relays[1]);
+            m->bad = true;
+        }
         if (roll >= 26 && roll < 29) { /* a forged signature (one bit flipped), relay 1 */
             m->peer = proto_key_public(relays[1]);
+            m->bad = true;
             m->data[m->len - 1 - (size_t)(t_rand(&rng) % 64)] ^=
                 (uint8_t)(1u << (t_rand(&rng) % 8));
             forged++;

@@ -17,6 +17,9 @@
  *                the per-second IHAVE (a network at rest sends none), but is in the
  *                whole-cache IHAVE every 10 s; one the transport dropped is advertised in
  *                the next per-second IHAVE.
+ *    link auth   a direct message with a bad signature from the link peer is refused, unless
+ *                the transport authenticates links (link_auth: the node's CURVE links);
+ *                gossip with a bad signature is refused either way.
  *  Logging goes to a temporary file read back by the test.
  */
 #include <stdio.h>
@@ -346,6 +349,58 @@ static void test_ihave_at_rest(void)
     CHECK_EQ(t_ihaves_after_broadcast(true, &whole), 2u);  /* dropped: advertised at once */
 }
 
+/* A PING from the linked peer with one bit of its signature flipped: refused as a bad
+   signature by default; answered (PONG) when the transport authenticates links (link_auth,
+   as the ZeroMQ shell's CURVE links do). A gossip envelope with a bad signature is refused
+   either way. */
+static void test_link_auth(bool link_auth)
+{
+    t_io_t io = {0};
+    proto_key_t *key = proto_key_generate(), *peer = proto_key_generate();
+    p2p_core_config_t cfg;
+    REQUIRE(key && peer);
+    p2p_testutil_config(&cfg, key, 0x42, 3);
+    cfg.params.link_auth = link_auth;
+    p2p_io_t tio = {.ctx = &io,
+                    .send = t_send,
+                    .dial = p2p_testutil_dial_none,
+                    .hangup = t_hangup,
+                    .on_unicast = t_unicast};
+    p2p_core_t *c = p2p_core_new(&cfg, &tio, T0);
+    REQUIRE(c != NULL);
+    CHECK(p2p_testutil_link(c, peer, 0x42, NULL, T0));
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_u64(&w, 77);
+    size_t len = 0;
+    uint8_t *ping = p2p_testutil_seal(peer, PROTO_MSG_PING, &w, 9, T0 + 1, &len);
+    REQUIRE(ping != NULL);
+    ping[len - 1] ^= 0x01; /* the signature is the envelope's last field */
+    size_t sent0 = io.sent;
+    p2p_stats_t st;
+    p2p_core_on_message(c, proto_key_public(peer), ping, len, T0 + 1);
+    p2p_core_stats(c, &st);
+    CHECK_EQ(st.bad_sig, link_auth ? 0u : 1u);
+    CHECK_EQ(io.sent > sent0 && io.sent_types[io.sent - 1] == PROTO_MSG_PONG, link_auth);
+    free(ping);
+
+    proto_wr_init(&w);
+    size_t glen = 0;
+    p2p_msg_write_gossip(&w, "", 16, (const uint8_t *)"hello", 5);
+    uint8_t *g = p2p_testutil_seal(peer, PROTO_MSG_GOSSIP, &w, 10, T0 + 2, &glen);
+    CHECK(g != NULL);
+    if (g) {
+        g[glen - 1] ^= 0x01;
+        p2p_core_on_message(c, proto_key_public(peer), g, glen, T0 + 2);
+        p2p_core_stats(c, &st);
+        CHECK_EQ(st.bad_sig, link_auth ? 1u : 2u);
+        free(g);
+    }
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&peer);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0) {
@@ -362,6 +417,8 @@ int main(void)
     test_unicast_kind();
     test_linked();
     test_ihave_at_rest();
+    test_link_auth(false);
+    test_link_auth(true);
     proto_log_close();
     testutil_rmtree(dir);
     return testutil_done("test_p2p_core");
