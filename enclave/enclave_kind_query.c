@@ -11,8 +11,8 @@
  *
  *  The enclave reads the two tx types itself (s_tx_read, s_publish_body, s_buy_body) rather
  *  than through ledger_tx_decode, whose contract table reaches the whole ledger (state,
- *  LevelDB); the formats are PROTOCOL.md's, and test_enclave_query checks both readers agree
- *  on real txs.
+ *  LevelDB); the formats are PROTOCOL.md's §6.9, and test_enclave_query feeds it txs made by
+ *  the ledger's own encoder and accepted by its contracts.
  */
 #include <sodium.h>
 #include <stdlib.h>
