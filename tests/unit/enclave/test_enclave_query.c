@@ -16,7 +16,8 @@
  *  that is not a buy (ENCLAVE_E_PAYMENT), for another model (ENCLAVE_E_WRONG_MODEL), with a
  *  wrong access code (ENCLAVE_E_ACCESS_CODE), past the count bought (ENCLAVE_E_SPENT); the
  *  buy is remembered (later queries carry no proof); USAGE is signed by the enclave's
- *  quoted key and counts exactly the rows served; refused queries count nothing.
+ *  quoted key and counts exactly the rows served; refused queries count nothing; 150 buys
+ *  of one query each are each answered once and then spent (the buy table grows).
  *  The random seed (inputs, access codes) is printed.
  */
 #include <math.h>
@@ -233,6 +234,38 @@ static void s_test_flips(world_t *w, const uint8_t buy_id[32], const uint8_t cod
     free(bad);
 }
 
+/* N_BUYS buys of one query each, each proven on its first query (the enclave's buy table
+   grows from 64 slots past 128): every one answered once, then spent, its usage 1. */
+#define N_BUYS 150
+static void s_test_many_buys(world_t *w)
+{
+    uint8_t(*ids)[32] = malloc(N_BUYS * sizeof *ids);
+    uint8_t code[32];
+    REQUIRE(ids != NULL);
+    s_fill(code, 32);
+    for (size_t i = 0; i < N_BUYS; i++)
+        qc_buy(&w->q, w->q.model_id, 1, code, ids[i]);
+    double x[QC_P] = {0.5, 0.25}, pred[1];
+    int answered = 0, spent = 0, counted = 0;
+    for (size_t i = 0; i < N_BUYS; i++) {
+        size_t plen = 0;
+        uint8_t *proof = qc_proof(&w->q, ids[i], &plen);
+        answered +=
+            s_query(w, w->q.model_id, ids[i], code, proof, plen, x, 1, pred, NULL, NULL) == 0;
+        free(proof);
+    }
+    for (size_t i = 0; i < N_BUYS; i++) {
+        proto_usage_t u;
+        spent += s_query(w, w->q.model_id, ids[i], code, NULL, 0, x, 1, pred, NULL, NULL) ==
+                 ENCLAVE_E_SPENT;
+        counted += s_usage(w, ids[i], &u) == 0 && u.count == 1;
+    }
+    CHECK_EQ(answered, N_BUYS);
+    CHECK_EQ(spent, N_BUYS);
+    CHECK_EQ(counted, N_BUYS);
+    free(ids);
+}
+
 /* PROOF with its certificate replaced by one the outsider key signs (malloc'd). */
 static uint8_t *s_recertify(world_t *w, const uint8_t *proof, size_t plen, size_t *out_len)
 {
@@ -344,6 +377,7 @@ int main(void)
     uint8_t unknown[32];
     s_fill(unknown, 32);
     CHECK_EQ(s_usage(&w, unknown, &u), ENCLAVE_E_PAYMENT);
+    s_test_many_buys(&w);
 
     free(proof);
     enclave_host_destroy(&w.h);
