@@ -66,8 +66,8 @@ int main(int argc, char **argv)
     double x[QC_P] = {1.0, -2.0};
     uint8_t reply_pk[32], reply_sk[32];
     crypto_box_keypair(reply_pk, reply_sk);
-    REQUIRE(enclave_prog_query_seal(box_pk, q.model_id, buy_id, reply_pk, code, x, 1, QC_P,
-                                    &sealed, &slen) == 0);
+    REQUIRE(enclave_prog_query_seal(box_pk, q.model_id, buy_id, reply_pk, code, x, 1, QC_P, &sealed,
+                                    &slen) == 0);
     memset(&r, 0, sizeof r);
     r.type = ENCLAVE_REQ_QUERY;
     memcpy(r.u.query.model_id, q.model_id, 32);
