@@ -10,6 +10,13 @@
  *    removes one; a client fed those blocks follows the store's set exactly and verifies
  *    proofs certified by the new sets (and still the old ones), a client not fed them
  *    refuses the new sets' proofs; bad feeds are refused and change nothing;
+ *  - two changes decided in one block, the second impossible after the first: the client
+ *    applies the first written and drops the other, as the contract does;
+ *  - random votes over many blocks (seeded): a client fed every block with votes holds
+ *    the store's authority set after each one (the shared rule, open lists across blocks,
+ *    pruning of removed voters);
+ *  - the proof codec's bounds (version, empty cert, index and n_txs ranges, path depth,
+ *    trailing bytes, total size), and its round trip;
  *  - the canonical genesis reader: chain id as ledger_genesis_chain_id, malformed bytes
  *    refused. */
 #include <sodium.h>
@@ -26,9 +33,12 @@
 #include "ledger/ledger_store.h"
 #include "ledger/ledger_vote.h"
 #include "proto/proto_key.h"
+#include "proto/proto_mp.h"
 #include "testutil.h"
 
-#define N_KEYS 6 /* authorities 0..3 (seeds 1..4), newcomer 4 (seed 5), outsider 5 (seed 6) */
+#define N_KEYS                                                                                     \
+    8 /* authorities 0..3 (seeds 1..4), newcomer 4 (seed 5), others 5..7 (seeds 6..8)              \
+       */
 
 typedef struct {
     char dir[256];
@@ -50,7 +60,7 @@ static proto_key_t *s_key(uint8_t seed_byte)
     return k;
 }
 
-static void s_chain_open(chain_t *c, const char *name)
+static void s_chain_open_n(chain_t *c, const char *name, size_t n_auth)
 {
     memset(c, 0, sizeof *c);
     for (int i = 0; i < N_KEYS; i++)
@@ -58,7 +68,7 @@ static void s_chain_open(chain_t *c, const char *name)
     c->alice = s_key(10);
     c->bob = s_key(11);
     uint8_t auth[4][32];
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < n_auth && i < 4; i++)
         memcpy(auth[i], proto_key_public(c->keys[i]), 32);
     ledger_balance_t bal[1];
     memcpy(bal[0].account, proto_key_public(c->alice), 32);
@@ -70,12 +80,17 @@ static void s_chain_open(chain_t *c, const char *name)
                                  .genesis_time_ms = 5000};
     snprintf(p.chain_name, sizeof p.chain_name, "%s", name);
     char err[256];
-    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, 4, bal, 1, &c->genesis, err,
+    REQUIRE(ledger_genesis_new(&p, (const uint8_t(*)[32])auth, n_auth, bal, 1, &c->genesis, err,
                                sizeof err) == LEDGER_OK);
     strcpy(c->dir, testutil_tmpdir());
     REQUIRE(ledger_store_open(c->dir, &c->store, err, sizeof err) == LEDGER_OK);
     REQUIRE(ledger_genesis_apply(c->genesis, c->store) == LEDGER_OK);
     c->time_ms = 6000;
+}
+
+static void s_chain_open(chain_t *c, const char *name)
+{
+    s_chain_open_n(c, name, 4);
 }
 
 static void s_chain_close(chain_t *c)
@@ -230,6 +245,99 @@ static uint8_t *s_reencode(const ledger_proof_t *p, size_t *len)
     uint8_t *out = NULL;
     CHECK_EQ(ledger_proof_encode(p, &out, len), LEDGER_OK);
     return out;
+}
+
+/* A proof array with the given fields (PATH: DEPTH hashes of byte 0x11; EXTRA: a byte
+   after the array when >= 0). */
+static uint8_t *s_raw_proof(uint64_t version, size_t cert_len, uint64_t index, uint64_t n_txs,
+                            uint32_t depth, int extra, size_t *len)
+{
+    static const uint8_t header[8] = {1}, cert[16] = {2}, tx[8] = {3};
+    uint8_t h[32];
+    memset(h, 0x11, sizeof h);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    proto_wr_array(&w, 7);
+    proto_wr_uint(&w, version);
+    proto_wr_bin(&w, header, sizeof header);
+    proto_wr_bin(&w, cert, cert_len);
+    proto_wr_bin(&w, tx, sizeof tx);
+    proto_wr_uint(&w, index);
+    proto_wr_uint(&w, n_txs);
+    proto_wr_array(&w, depth);
+    for (uint32_t i = 0; i < depth; i++)
+        proto_wr_bin(&w, h, 32);
+    if (extra >= 0)
+        proto_wr_uint(&w, (uint64_t)extra);
+    uint8_t *out = proto_wr_take(&w, len);
+    proto_wr_free(&w);
+    REQUIRE(out != NULL);
+    return out;
+}
+
+/* The codec's bounds, field by field (structure only: no signature is looked at). */
+static void test_codec(void)
+{
+    struct {
+        uint64_t version;
+        size_t cert_len;
+        uint64_t index, n_txs;
+        uint32_t depth;
+        int extra, want;
+    } cases[] = {
+        {1, 16, 0, 1, 0, -1, PROTO_OK},
+        {1, 16, 9999, 10000, 14, -1, PROTO_OK},
+        {1, 16, 0, 1, LEDGER_MERKLE_DEPTH_MAX, -1, PROTO_OK},
+        {2, 16, 0, 1, 0, -1, PROTO_E_VERSION},
+        {0, 16, 0, 1, 0, -1, PROTO_E_VERSION},
+        {1, 0, 0, 1, 0, -1, PROTO_E_INVALID},
+        {1, 16, 1, 1, 0, -1, PROTO_E_RANGE},
+        {1, 16, 0, 0, 0, -1, PROTO_E_RANGE},
+        {1, 16, 0, 10001, 0, -1, PROTO_E_RANGE},
+        {1, 16, 10000, 10000, 0, -1, PROTO_E_RANGE},
+        {1, 16, 0, 1, LEDGER_MERKLE_DEPTH_MAX + 1, -1, PROTO_E_TOO_LONG},
+        {1, 16, 0, 1, 0, 0, PROTO_E_TRAILING},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t len = 0;
+        uint8_t *b = s_raw_proof(cases[k].version, cases[k].cert_len, cases[k].index,
+                                 cases[k].n_txs, cases[k].depth, cases[k].extra, &len);
+        ledger_proof_t p;
+        int rc = ledger_proof_decode(b, len, &p);
+        CHECK_EQ(rc, cases[k].want);
+        if (rc == PROTO_OK) {
+            uint8_t *again = NULL;
+            size_t alen = 0;
+            CHECK_EQ(ledger_proof_encode(&p, &again, &alen), LEDGER_OK);
+            CHECK(alen == len && memcmp(again, b, len) == 0);
+            free(again);
+        } else {
+            CHECK(p.tx == NULL && p.depth == 0); /* zeroed */
+        }
+        free(b);
+    }
+    /* over the size bound before anything is read */
+    uint8_t *big = calloc(1, LEDGER_PROOF_MAX_BYTES + 1);
+    REQUIRE(big != NULL);
+    ledger_proof_t p;
+    CHECK_EQ(ledger_proof_decode(big, LEDGER_PROOF_MAX_BYTES + 1, &p), PROTO_E_TOO_BIG);
+    free(big);
+    /* the encoder refuses what the decoder would */
+    uint8_t *out = NULL;
+    size_t len = 0;
+    ledger_proof_t bad = {.header = (const uint8_t *)"h",
+                          .header_len = 1,
+                          .cert = (const uint8_t *)"c",
+                          .cert_len = 1,
+                          .tx = (const uint8_t *)"t",
+                          .tx_len = 1,
+                          .index = 1,
+                          .n_txs = 1};
+    CHECK_EQ(ledger_proof_encode(&bad, &out, &len), LEDGER_E_INVALID);
+    bad.index = 0;
+    bad.depth = LEDGER_MERKLE_DEPTH_MAX + 1;
+    CHECK_EQ(ledger_proof_encode(&bad, &out, &len), LEDGER_E_TOO_BIG);
+    CHECK(out == NULL);
 }
 
 static void test_genesis(chain_t *c)
@@ -554,6 +662,111 @@ static void test_advance(chain_t *c)
     ledger_light_destroy(&stale);
 }
 
+/* Random authority votes over BLOCKS blocks: after each, the client fed the blocks that
+   hold votes has the store's set. */
+static void test_random_votes(uint64_t seed)
+{
+    enum { BLOCKS = 40 };
+    chain_t c;
+    s_chain_open(&c, "light-random");
+    ledger_light_t *l = s_light(&c);
+    const uint8_t *cid = ledger_genesis_chain_id(c.genesis);
+    uint64_t rng = seed | 1;
+    int changes = 0, fed = 0, votes = 0;
+    char err[256];
+    for (int blk = 0; blk < BLOCKS; blk++) {
+        uint8_t set[LEDGER_AUTHORITIES_MAX][32];
+        size_t n_set = 0;
+        CHECK_EQ(ledger_store_authorities(c.store, set, &n_set), LEDGER_OK);
+        ledger_mempool_t *pool = ledger_mempool_new(c.store, NULL);
+        REQUIRE(pool != NULL);
+        for (size_t a = 0; a < n_set; a++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17; /* xorshift64 */
+            if (rng % 2)
+                continue;
+            proto_key_t *voter = s_key_of(&c, set[a]);
+            REQUIRE(voter != NULL);
+            int subject = (int)((rng >> 8) % 7);
+            bool member = false;
+            for (size_t k = 0; k < n_set; k++)
+                member |= memcmp(set[k], proto_key_public(c.keys[subject]), 32) == 0;
+            uint32_t action = member ? LEDGER_AUTH_REMOVE : LEDGER_AUTH_ADD;
+            ledger_account_t acct;
+            CHECK_EQ(ledger_store_account(c.store, set[a], &acct), LEDGER_OK);
+            size_t tl = 0;
+            uint8_t *tx = ledger_contract_auth_vote_tx(voter, cid, acct.nonce, action,
+                                                       proto_key_public(c.keys[subject]), &tl);
+            REQUIRE(tx != NULL);
+            const char *why = NULL;
+            int arc = ledger_mempool_add(pool, tx, tl, NULL, &why);
+            CHECK(arc == LEDGER_OK || arc == LEDGER_E_AUTH_RULE); /* a repeated vote */
+            free(tx);
+        }
+        ledger_build_params_t bp = {.time_ms = c.time_ms += 100};
+        memcpy(bp.proposer, set[0], 32);
+        uint8_t *block = NULL, *cert = NULL;
+        size_t blen = 0, clen = 0;
+        ledger_state_t *st = NULL;
+        ledger_block_t *b = NULL;
+        CHECK_EQ(ledger_block_build(c.store, pool, &bp, &block, &blen, &st), LEDGER_OK);
+        REQUIRE(ledger_block_decode(block, blen, &b) == PROTO_OK);
+        size_t n_txs = ledger_block_tx_count(b);
+        cert = s_cert(&c, ledger_block_header(b)->height, ledger_block_hash(b), n_set, &clen);
+        CHECK_EQ(ledger_store_commit(c.store, block, blen, cert, clen, st), LEDGER_OK);
+        size_t before = ledger_light_authorities(l)->n;
+        uint8_t old[LEDGER_AUTHORITIES_MAX][32];
+        memcpy(old, ledger_light_authorities(l)->keys, before * 32);
+        if (n_txs > 0) { /* blocks without votes need not be fed */
+            CHECK_EQ(ledger_light_advance(l, block, blen, cert, clen, err, sizeof err), LEDGER_OK);
+            fed++;
+            votes += (int)n_txs;
+        }
+        CHECK(s_same_set(&c, l));
+        const ledger_valset_t *now = ledger_light_authorities(l);
+        if (now->n != before || memcmp(now->keys, old, before * 32) != 0)
+            changes++;
+        ledger_block_destroy(&b);
+        ledger_state_destroy(&st);
+        ledger_mempool_destroy(&pool);
+        free(block);
+        free(cert);
+    }
+    printf("random votes: %d blocks, %d fed, %d votes, %d set changes\n", BLOCKS, fed, votes,
+           changes);
+    CHECK(changes > 0);
+    ledger_light_destroy(&l);
+    s_chain_close(&c);
+}
+
+/* Two authorities each vote to remove each of them in one block: both lists reach a
+   majority; the first written applies, the second would empty the set and is dropped. The
+   client decides in the same order as the contract. */
+static void test_decision_order(void)
+{
+    chain_t c;
+    s_chain_open_n(&c, "light-order", 2);
+    ledger_light_t *l = s_light(&c);
+    const uint8_t *cid = ledger_genesis_chain_id(c.genesis);
+    uint8_t *txs[4], *block = NULL, *cert = NULL;
+    size_t lens[4], blen = 0, clen = 0;
+    for (int i = 0; i < 4; i++) {
+        int voter = i % 2, subject = i / 2;
+        txs[i] =
+            ledger_contract_auth_vote_tx(c.keys[voter], cid, (uint64_t)(i / 2), LEDGER_AUTH_REMOVE,
+                                         proto_key_public(c.keys[subject]), &lens[i]);
+        REQUIRE(txs[i] != NULL);
+    }
+    s_commit(&c, txs, lens, 4, &block, &blen, &cert, &clen);
+    char err[256];
+    CHECK_EQ(ledger_light_advance(l, block, blen, cert, clen, err, sizeof err), LEDGER_OK);
+    CHECK_EQ(ledger_light_authorities(l)->n, 1);
+    CHECK(s_same_set(&c, l));
+    free(block);
+    free(cert);
+    ledger_light_destroy(&l);
+    s_chain_close(&c);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -561,9 +774,12 @@ int main(void)
     chain_t c, other;
     s_chain_open(&c, "light-main");
     s_chain_open(&other, "light-other");
+    test_codec();
     test_genesis(&c);
     test_proofs(&c, &other);
     test_advance(&c);
+    test_decision_order();
+    test_random_votes(testutil_seed("test_ledger_light"));
     s_chain_close(&c);
     s_chain_close(&other);
     return testutil_done("test_ledger_light");
