@@ -68,10 +68,17 @@ static uint32_t s_req_arity(enclave_req_type_t type)
     case ENCLAVE_REQ_STATS:
         return 2;
     case ENCLAVE_REQ_DROP:
-    case ENCLAVE_REQ_QUERY:
         return 3;
     case ENCLAVE_REQ_VALIDATE_SEALED:
         return 4;
+    /* query enclaves (issue 16) */
+    case ENCLAVE_REQ_CHAIN:
+    case ENCLAVE_REQ_USAGE:
+        return 3;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        return 4;
+    case ENCLAVE_REQ_QUERY:
+        return 6;
     case ENCLAVE_REQ_INIT:
     case ENCLAVE_REQ_VALIDATE:
         return 5;
@@ -98,6 +105,12 @@ static uint32_t s_ans_arity(enclave_ans_type_t type)
         return 4;
     case ENCLAVE_ANS_INIT:
         return 6;
+    /* query enclaves (issue 16) */
+    case ENCLAVE_ANS_CHAIN:
+    case ENCLAVE_ANS_USAGE:
+        return 3;
+    case ENCLAVE_ANS_LOADED:
+        return 4;
     default:
         return s_ans_arity_train(type);
     }
@@ -125,6 +138,43 @@ static void s_wr_head(proto_wr_t *w, uint32_t arity, uint64_t type)
 static bool s_bad_bytes(const uint8_t *bytes, size_t len, size_t max)
 {
     return len > max || (len && !bytes);
+}
+
+/* The query enclave's requests (issue 16): CHAIN, MODEL_LOAD, QUERY, USAGE. */
+static bool s_req_fields_query(proto_wr_t *w, const enclave_req_t *req)
+{
+    switch (req->type) {
+    case ENCLAVE_REQ_CHAIN:
+        if (!req->u.chain.genesis_len ||
+            s_bad_bytes(req->u.chain.genesis, req->u.chain.genesis_len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.chain.genesis, req->u.chain.genesis_len);
+        return true;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        if (s_bad_bytes(req->u.model_load.sealed, req->u.model_load.sealed_len,
+                        ENCLAVE_WIRE_MAX_BLOB) ||
+            s_bad_bytes(req->u.model_load.proof, req->u.model_load.proof_len,
+                        ENCLAVE_WIRE_MAX_PROOF))
+            return false;
+        proto_wr_bin(w, req->u.model_load.sealed, req->u.model_load.sealed_len);
+        proto_wr_bin(w, req->u.model_load.proof, req->u.model_load.proof_len);
+        return true;
+    case ENCLAVE_REQ_QUERY:
+        if (s_bad_bytes(req->u.query.buy_proof, req->u.query.buy_proof_len,
+                        ENCLAVE_WIRE_MAX_PROOF) ||
+            s_bad_bytes(req->u.query.sealed, req->u.query.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.query.model_id, 32);
+        proto_wr_bin(w, req->u.query.buy_proof, req->u.query.buy_proof_len);
+        proto_wr_bin(w, req->u.query.buy_id, 32);
+        proto_wr_bin(w, req->u.query.sealed, req->u.query.sealed_len);
+        return true;
+    case ENCLAVE_REQ_USAGE:
+        proto_wr_bin(w, req->u.usage.buy_id, 32);
+        return true;
+    default:
+        return false;
+    }
 }
 
 /* Writes REQ's fields after the head; false when REQ is not encodable. */
@@ -179,11 +229,11 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
     case ENCLAVE_REQ_DROP:
         proto_wr_bin(w, req->u.drop.data_id, 32);
         return true;
+    case ENCLAVE_REQ_CHAIN:
+    case ENCLAVE_REQ_MODEL_LOAD:
     case ENCLAVE_REQ_QUERY:
-        if (s_bad_bytes(req->u.query.sealed, req->u.query.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, req->u.query.sealed, req->u.query.sealed_len);
-        return true;
+    case ENCLAVE_REQ_USAGE:
+        return s_req_fields_query(w, req);
     default:
         return s_req_fields_train(w, req);
     }
@@ -212,9 +262,17 @@ static bool s_ans_fields(proto_wr_t *w, const enclave_ans_t *ans)
     case ENCLAVE_ANS_REPORT:
     case ENCLAVE_ANS_RECEIPT:
     case ENCLAVE_ANS_QUERY:
+    case ENCLAVE_ANS_USAGE:
         if (s_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
             return false;
         proto_wr_bin(w, ans->u.blob.bytes, ans->u.blob.len);
+        return true;
+    case ENCLAVE_ANS_CHAIN:
+        proto_wr_bin(w, ans->u.chain.chain_id, 32);
+        return true;
+    case ENCLAVE_ANS_LOADED:
+        proto_wr_bin(w, ans->u.loaded.model_id, 32);
+        proto_wr_bin(w, ans->u.loaded.model_hash, 32);
         return true;
     case ENCLAVE_ANS_STATS:
         proto_wr_uint(w, ans->u.stats.donations);
@@ -272,6 +330,39 @@ static int s_head(proto_rd_t *r, uint32_t *arity, uint64_t *type)
     if (version != ENCLAVE_WIRE_VERSION)
         return PROTO_E_VERSION;
     return proto_rd_uint(r, UINT32_MAX, type);
+}
+
+/* The query enclave's requests (issue 16). */
+static int s_req_body_query(proto_rd_t *r, enclave_req_t *out)
+{
+    switch (out->type) {
+    case ENCLAVE_REQ_CHAIN:
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.chain.genesis,
+                         &out->u.chain.genesis_len))
+            return r->err;
+        return out->u.chain.genesis_len ? PROTO_OK : PROTO_E_INVALID;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.model_load.sealed,
+                         &out->u.model_load.sealed_len) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.model_load.proof,
+                         &out->u.model_load.proof_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_QUERY:
+        if (proto_rd_bin_exact(r, 32, out->u.query.model_id) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.query.buy_proof,
+                         &out->u.query.buy_proof_len) ||
+            proto_rd_bin_exact(r, 32, out->u.query.buy_id) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_USAGE:
+        if (proto_rd_bin_exact(r, 32, out->u.usage.buy_id))
+            return r->err;
+        return r->err;
+    default:
+        return PROTO_E_UNKNOWN_TYPE;
+    }
 }
 
 /* Reads the fields after the head; the arity has been checked against s_req_arity. The
@@ -333,10 +424,11 @@ static int s_req_body(proto_rd_t *r, enclave_req_t *out)
         if (proto_rd_bin_exact(r, 32, out->u.drop.data_id))
             return r->err;
         return r->err;
+    case ENCLAVE_REQ_CHAIN:
+    case ENCLAVE_REQ_MODEL_LOAD:
     case ENCLAVE_REQ_QUERY:
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
-            return r->err;
-        return r->err;
+    case ENCLAVE_REQ_USAGE:
+        return s_req_body_query(r, out);
     default:
         return s_req_body_train(r, out);
     }
@@ -368,7 +460,17 @@ static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
     case ENCLAVE_ANS_REPORT:
     case ENCLAVE_ANS_RECEIPT:
     case ENCLAVE_ANS_QUERY:
+    case ENCLAVE_ANS_USAGE:
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_CHAIN:
+        if (proto_rd_bin_exact(r, 32, out->u.chain.chain_id))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_LOADED:
+        if (proto_rd_bin_exact(r, 32, out->u.loaded.model_id) ||
+            proto_rd_bin_exact(r, 32, out->u.loaded.model_hash))
             return r->err;
         return r->err;
     case ENCLAVE_ANS_STATS:
@@ -556,11 +658,20 @@ int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len)
     return PROTO_OK;
 }
 
+/* Query enclaves (issue 16): MODEL_LOAD (a sealed model and a proof the enclave checks) and
+   USAGE (a public signed count) may be relayed; CHAIN is the host's own: the genesis it
+   carries decides which chain the enclave believes, so only the host that started the
+   enclave sets it. */
+static bool s_req_relayable_query(enclave_req_type_t t)
+{
+    return t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
+}
+
 bool enclave_wire_req_relayable(enclave_req_type_t t)
 {
     return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
            t == ENCLAVE_REQ_DONATE_KEYED || t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP ||
-           t == ENCLAVE_REQ_QUERY || s_req_arity_train(t) != 0;
+           t == ENCLAVE_REQ_QUERY || s_req_arity_train(t) != 0 || s_req_relayable_query(t);
 }
 
 /* ---- federated training: types 11-14, answers 72-75 ---- */

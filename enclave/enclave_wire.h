@@ -36,6 +36,9 @@
 /* The largest key grant a DONATE_KEYED request carries (enclave_grant.h: a grant is
    ENCLAVE_GRANT_LEN = 112 bytes today; the bound is the ledger's KEY_AUTHORIZE bound). */
 #define ENCLAVE_WIRE_MAX_GRANT 256u
+/* The largest ledger inclusion proof a MODEL_LOAD or QUERY request carries
+   (= LEDGER_PROOF_MAX_BYTES, ledger/ledger_light.h). */
+#define ENCLAVE_WIRE_MAX_PROOF (72u * 1024u)
 /* The longest error message in an ERROR answer. */
 #define ENCLAVE_WIRE_MAX_MSG 128u
 /* The fd a genie-enclave process finds its socket on. */
@@ -45,7 +48,7 @@
 typedef enum {
     ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
     ENCLAVE_KIND_TRAINING = 2,   /* DONATE, DONATE_KEYED, STATS, DROP */
-    ENCLAVE_KIND_QUERY = 3       /* QUERY */
+    ENCLAVE_KIND_QUERY = 3       /* MODEL_LOAD, QUERY, USAGE */
 } enclave_kind_t;
 
 /*  "validation", "training" or "query"; NULL for anything else. */
@@ -65,14 +68,18 @@ typedef enum {
     ENCLAVE_REQ_DONATE = 4,          /* accept sealed data, sign a receipt */
     ENCLAVE_REQ_STATS = 5,           /* counts of what a training enclave holds */
     ENCLAVE_REQ_DROP = 6,            /* withdraw (wipe) one donation */
-    ENCLAVE_REQ_QUERY = 7,           /* run the model on a sealed input */
+    ENCLAVE_REQ_QUERY = 7,           /* a paid query: payment proof, sealed rows */
     ENCLAVE_REQ_VALIDATE_SEALED = 8, /* VALIDATE with salt and data sealed to the enclave */
     ENCLAVE_REQ_DONATE_KEYED = 9,    /* a stored blob and a key grant, sign a receipt */
     /* federated training (enclave_kind_train_fed.c) */
     ENCLAVE_REQ_TRAIN_PREPARE = 11, /* a job: config, parties, eligible records */
     ENCLAVE_REQ_FED_STEP = 12,      /* one sealed enclave-to-enclave message in, or a tick */
     ENCLAVE_REQ_PUBLISH = 13,       /* coordinator: the signed publication and the model */
-    ENCLAVE_REQ_MODEL_SEAL = 14     /* coordinator: the model sealed to a query enclave */
+    ENCLAVE_REQ_MODEL_SEAL = 14,    /* coordinator: the model sealed to a query enclave */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_REQ_CHAIN = 10,      /* the chain's genesis: the enclave becomes a light client */
+    ENCLAVE_REQ_MODEL_LOAD = 15, /* a sealed model and the proof of its MODEL_PUBLISH tx */
+    ENCLAVE_REQ_USAGE = 16       /* the signed usage count of one buy */
 } enclave_req_type_t;
 
 /* ---- federated training: bounds and list views (types 11-14, answers 72-75) ---- */
@@ -148,9 +155,24 @@ typedef struct {
         struct {
             uint8_t data_id[32];
         } drop;
+        /* query enclaves (issue 16) */
         struct {
-            const uint8_t *sealed; /* enclave_seal_to(box pk, query input) */
-            size_t sealed_len;
+            const uint8_t *genesis; /* ledger_genesis_canonical bytes */
+            size_t genesis_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } chain;
+        struct {
+            const uint8_t *sealed; /* crypto_box_seal(box pk, [model bin, publication bin]) */
+            size_t sealed_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+            const uint8_t *proof;  /* inclusion proof of the MODEL_PUBLISH tx */
+            size_t proof_len;      /* <= ENCLAVE_WIRE_MAX_PROOF */
+        } model_load;
+        struct {
+            uint8_t model_id[32];     /* txid of the MODEL_PUBLISH tx */
+            const uint8_t *buy_proof; /* inclusion proof of the QUERY_BUY tx; may be empty */
+            size_t buy_proof_len;     /* 0 .. ENCLAVE_WIRE_MAX_PROOF */
+            uint8_t buy_id[32];       /* txid of the QUERY_BUY tx */
+            const uint8_t *sealed;    /* enclave_prog_query_seal: reply key, code, rows */
+            size_t sealed_len;        /* <= ENCLAVE_WIRE_MAX_BLOB */
         } query;
         /* ---- federated training ---- */
         struct enclave_req_train_prepare {
@@ -182,6 +204,9 @@ typedef struct {
             const uint8_t *quote; /* an encoded proto_attest quote, <= ENCLAVE_WIRE_QUOTE_MAX */
             size_t quote_len;
         } model_seal;
+        struct {
+            uint8_t buy_id[32];
+        } usage;
     } u;
 } enclave_req_t;
 
@@ -195,10 +220,14 @@ typedef enum {
     ENCLAVE_ANS_DROPPED = 70,
     ENCLAVE_ANS_QUERY = 71, /* the result sealed to the asker's reply key */
     /* federated training */
-    ENCLAVE_ANS_PREPARED = 72,    /* TRAIN_PREPARE: counts */
-    ENCLAVE_ANS_FED_OUT = 73,     /* FED_STEP: state, round, sealed messages to relay */
-    ENCLAVE_ANS_PUBLICATION = 74, /* PUBLISH: the signed proto_publish (model field empty) */
-    ENCLAVE_ANS_SEALED_MODEL = 75 /* MODEL_SEAL: crypto_box_seal([model, publication]) */
+    ENCLAVE_ANS_PREPARED = 72,     /* TRAIN_PREPARE: counts */
+    ENCLAVE_ANS_FED_OUT = 73,      /* FED_STEP: state, round, sealed messages to relay */
+    ENCLAVE_ANS_PUBLICATION = 74,  /* PUBLISH: the signed proto_publish (model field empty) */
+    ENCLAVE_ANS_SEALED_MODEL = 75, /* MODEL_SEAL: crypto_box_seal([model, publication]) */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_ANS_CHAIN = 76,  /* the chain id the enclave follows */
+    ENCLAVE_ANS_LOADED = 77, /* a model loaded: its id and hash */
+    ENCLAVE_ANS_USAGE = 78   /* an encoded signed proto_usage */
 } enclave_ans_type_t;
 
 typedef struct {
@@ -217,7 +246,7 @@ typedef struct {
         struct {
             const uint8_t *bytes; /* encoded report or receipt, or sealed query result */
             size_t len;
-        } blob; /* REPORT, RECEIPT, QUERY, SEALED_MODEL */
+        } blob; /* REPORT, RECEIPT, QUERY, SEALED_MODEL, USAGE */
         struct {
             uint64_t donations;
             uint64_t bytes;
@@ -250,6 +279,14 @@ typedef struct {
                                      the wire's shape */
             size_t model_len;
         } publication;
+        /* query enclaves (issue 16) */
+        struct {
+            uint8_t chain_id[32];
+        } chain;
+        struct {
+            uint8_t model_id[32];
+            uint8_t model_hash[32];
+        } loaded;
     } u;
 } enclave_ans_t;
 
@@ -267,7 +304,8 @@ int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out
 int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out) PROTO_WUR;
 /*  True if a request of type T may come from outside the host (through a runner's relay):
  *  it carries its data sealed to the enclave's key, or no data at all. False for INIT (the
- *  host's own) and the plaintext VALIDATE. */
+ *  host's own), the plaintext VALIDATE, and CHAIN (the genesis decides which chain the
+ *  enclave believes: the host's own too). */
 bool enclave_wire_req_relayable(enclave_req_type_t t);
 int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out) PROTO_WUR;
 

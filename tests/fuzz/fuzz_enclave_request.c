@@ -9,8 +9,10 @@
  *  answer, the answer must decode, a malformed request must get an ERROR, a request the
  *  kind does not serve must get ENCLAVE_E_WRONG_KIND, and nothing may crash (the kinds
  *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY,
- *  grant and data-blob opening on DONATE_KEYED, the job config and the sample builder on
- *  TRAIN_PREPARE, job lookup on FED_STEP, PUBLISH and MODEL_SEAL).
+ *  grant and data-blob opening on DONATE_KEYED; the job config and the sample builder on
+ *  TRAIN_PREPARE, job lookup on FED_STEP, PUBLISH and MODEL_SEAL; the light client on CHAIN,
+ *  whose genesis then stays, and its proof checks on MODEL_LOAD and QUERY; the buy table on
+ *  USAGE).
  *  A broken invariant calls abort().
  */
 #include <stdbool.h>
@@ -93,8 +95,18 @@ static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, in
                   "donate_keyed views outside the input");
         break;
     case ENCLAVE_REQ_QUERY:
-        s_require(s_inside(req->u.query.sealed, req->u.query.sealed_len, data, size),
-                  "query view outside the input");
+        s_require(s_inside(req->u.query.sealed, req->u.query.sealed_len, data, size) &&
+                      s_inside(req->u.query.buy_proof, req->u.query.buy_proof_len, data, size),
+                  "query views outside the input");
+        break;
+    case ENCLAVE_REQ_CHAIN:
+        s_require(s_inside(req->u.chain.genesis, req->u.chain.genesis_len, data, size),
+                  "chain view outside the input");
+        break;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        s_require(s_inside(req->u.model_load.sealed, req->u.model_load.sealed_len, data, size) &&
+                      s_inside(req->u.model_load.proof, req->u.model_load.proof_len, data, size),
+                  "model_load views outside the input");
         break;
     case ENCLAVE_REQ_TRAIN_PREPARE: /* federated training */
     case ENCLAVE_REQ_FED_STEP:
@@ -120,7 +132,8 @@ static void s_check_ans(const uint8_t *data, size_t size)
     if (rc != PROTO_OK)
         return;
     if (ans.type == ENCLAVE_ANS_REPORT || ans.type == ENCLAVE_ANS_RECEIPT ||
-        ans.type == ENCLAVE_ANS_QUERY || ans.type == ENCLAVE_ANS_SEALED_MODEL)
+        ans.type == ENCLAVE_ANS_QUERY || ans.type == ENCLAVE_ANS_SEALED_MODEL ||
+        ans.type == ENCLAVE_ANS_USAGE)
         s_require(s_inside(ans.u.blob.bytes, ans.u.blob.len, data, size),
                   "answer view outside the input");
     if (ans.type == ENCLAVE_ANS_PUBLICATION)
@@ -185,8 +198,11 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
             ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_DONATE_KEYED ||
               req->type == ENCLAVE_REQ_STATS || req->type == ENCLAVE_REQ_DROP) &&
              kind == ENCLAVE_KIND_TRAINING) ||
-            (req->type == ENCLAVE_REQ_QUERY && kind == ENCLAVE_KIND_QUERY) ||
-            (s_train_req(req->type) && kind == ENCLAVE_KIND_TRAINING);
+            (s_train_req(req->type) && kind == ENCLAVE_KIND_TRAINING) ||
+            req->type == ENCLAVE_REQ_CHAIN ||
+            ((req->type == ENCLAVE_REQ_QUERY || req->type == ENCLAVE_REQ_MODEL_LOAD ||
+              req->type == ENCLAVE_REQ_USAGE) &&
+             kind == ENCLAVE_KIND_QUERY);
         if (req->type == ENCLAVE_REQ_INIT)
             s_require(ans.type == ENCLAVE_ANS_ERROR && ans.u.error.code == ENCLAVE_E_PROTOCOL,
                       "second INIT accepted");

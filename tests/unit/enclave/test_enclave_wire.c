@@ -6,6 +6,9 @@
  *  non-canonical integer are refused with their codes; encoders refuse what decoders would;
  *  frames cross a socketpair whole, a declared length over the maximum is refused without
  *  allocating, a silent peer times out, and a clean close is told from a close mid-frame.
+ *  The query enclave's messages (CHAIN, MODEL_LOAD, QUERY, USAGE and their answers) keep
+ *  every field through a round trip; an empty genesis and a proof over the bound are
+ *  refused both ways; CHAIN is the host's own (not relayable).
  *  Random contents come from a printed seed.
  */
 #include <sodium.h>
@@ -438,6 +441,166 @@ static void test_train_wire(void)
     free(cfg);
 }
 
+/* ---- query enclaves (issue 16) ---- */
+
+/* Encodes X, decodes it into *BACK, checks re-encoding gives the same bytes and every
+   proper prefix is refused; returns the encoding (caller frees). */
+static uint8_t *s_req_roundtrip(const enclave_req_t *x, enclave_req_t *back, size_t *len)
+{
+    uint8_t *buf = NULL, *again = NULL;
+    size_t again_len = 0;
+    CHECK_EQ(enclave_wire_req_encode(x, &buf, len), 0);
+    CHECK_EQ(enclave_wire_req_decode(buf, *len, back), 0);
+    CHECK_EQ(back->type, x->type);
+    CHECK_EQ(enclave_wire_req_encode(back, &again, &again_len), 0);
+    CHECK(again_len == *len && memcmp(again, buf, *len) == 0);
+    free(again);
+    for (size_t cut = 0; cut < *len; cut++) {
+        enclave_req_t r;
+        CHECK(enclave_wire_req_decode(buf, cut, &r) != 0);
+    }
+    return buf;
+}
+
+static void s_test_query_requests(void)
+{
+    enclave_req_t x, b;
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_CHAIN;
+    x.u.chain.genesis = s_blob;
+    x.u.chain.genesis_len = 120;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(b.u.chain.genesis_len == 120 && memcmp(b.u.chain.genesis, s_blob, 120) == 0);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_MODEL_LOAD;
+    x.u.model_load.sealed = s_blob;
+    x.u.model_load.sealed_len = 250;
+    x.u.model_load.proof = s_blob + 7;
+    x.u.model_load.proof_len = 200;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(b.u.model_load.sealed_len == 250 && memcmp(b.u.model_load.sealed, s_blob, 250) == 0);
+    CHECK(b.u.model_load.proof_len == 200 && memcmp(b.u.model_load.proof, s_blob + 7, 200) == 0);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_QUERY;
+    s_fill(x.u.query.model_id, 32);
+    s_fill(x.u.query.buy_id, 32);
+    x.u.query.buy_proof = s_blob + 3;
+    x.u.query.buy_proof_len = 180;
+    x.u.query.sealed = s_blob + 1;
+    x.u.query.sealed_len = 99;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(memcmp(b.u.query.model_id, x.u.query.model_id, 32) == 0);
+    CHECK(memcmp(b.u.query.buy_id, x.u.query.buy_id, 32) == 0);
+    CHECK(b.u.query.buy_proof_len == 180 && memcmp(b.u.query.buy_proof, s_blob + 3, 180) == 0);
+    CHECK(b.u.query.sealed_len == 99 && memcmp(b.u.query.sealed, s_blob + 1, 99) == 0);
+    x.u.query.buy_proof_len = 0; /* a known buy: no proof */
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK_EQ(b.u.query.buy_proof_len, 0u);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_USAGE;
+    s_fill(x.u.usage.buy_id, 32);
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(memcmp(b.u.usage.buy_id, x.u.usage.buy_id, 32) == 0);
+    free(buf);
+}
+
+static void s_test_query_refusals(void)
+{
+    uint8_t k32[32] = {0}, *buf = NULL;
+    size_t len = 0;
+    const uint8_t *p;
+    proto_wr_t w;
+    enclave_req_t r;
+    /* CHAIN with an empty genesis: refused both ways */
+    s_raw(&w, 3, 1, ENCLAVE_REQ_CHAIN);
+    proto_wr_bin(&w, k32, 0);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_INVALID);
+    proto_wr_free(&w);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_CHAIN;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    /* a proof over ENCLAVE_WIRE_MAX_PROOF: refused both ways */
+    uint8_t *big = calloc(1, ENCLAVE_WIRE_MAX_PROOF + 1);
+    REQUIRE(big != NULL);
+    s_raw(&w, 4, 1, ENCLAVE_REQ_MODEL_LOAD);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, big, ENCLAVE_WIRE_MAX_PROOF + 1);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_TOO_LONG);
+    proto_wr_free(&w);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_QUERY;
+    r.u.query.buy_proof = big;
+    r.u.query.buy_proof_len = ENCLAVE_WIRE_MAX_PROOF + 1;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    free(big);
+    /* QUERY: the old one-field form, and a 31-byte model id */
+    s_raw(&w, 3, 1, ENCLAVE_REQ_QUERY);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_ARITY);
+    proto_wr_free(&w);
+    s_raw(&w, 6, 1, ENCLAVE_REQ_QUERY);
+    proto_wr_bin(&w, k32, 31);
+    proto_wr_bin(&w, k32, 0);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK(enclave_wire_req_decode(p, len, &r) != 0);
+    proto_wr_free(&w);
+    /* relaying: MODEL_LOAD and USAGE may come from afar, CHAIN only from the host */
+    CHECK(!enclave_wire_req_relayable(ENCLAVE_REQ_CHAIN));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_MODEL_LOAD));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_USAGE));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_QUERY));
+}
+
+static void s_test_query_answers(void)
+{
+    enclave_ans_t as[3];
+    memset(as, 0, sizeof as);
+    as[0].type = ENCLAVE_ANS_CHAIN;
+    s_fill(as[0].u.chain.chain_id, 32);
+    as[1].type = ENCLAVE_ANS_LOADED;
+    s_fill(as[1].u.loaded.model_id, 32);
+    s_fill(as[1].u.loaded.model_hash, 32);
+    as[2].type = ENCLAVE_ANS_USAGE;
+    as[2].u.blob.bytes = s_blob;
+    as[2].u.blob.len = 230;
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        CHECK_EQ(enclave_wire_ans_encode(&as[i], &buf, &len), 0);
+        enclave_ans_t back;
+        CHECK_EQ(enclave_wire_ans_decode(buf, len, &back), 0);
+        CHECK_EQ(back.type, as[i].type);
+        if (i == 0)
+            CHECK(memcmp(back.u.chain.chain_id, as[0].u.chain.chain_id, 32) == 0);
+        if (i == 1)
+            CHECK(memcmp(&back.u.loaded, &as[1].u.loaded, sizeof back.u.loaded) == 0);
+        if (i == 2)
+            CHECK(back.u.blob.len == 230 && memcmp(back.u.blob.bytes, s_blob, 230) == 0);
+        for (size_t cut = 0; cut < len; cut++) {
+            enclave_ans_t a;
+            CHECK(enclave_wire_ans_decode(buf, cut, &a) != 0);
+        }
+        enclave_req_t r; /* types are disjoint */
+        CHECK_EQ(enclave_wire_req_decode(buf, len, &r), PROTO_E_UNKNOWN_TYPE);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     CHECK(sodium_init() >= 0);
@@ -452,5 +615,8 @@ int main(void)
     s_test_refusals();
     s_test_answers();
     s_test_frames();
+    s_test_query_requests();
+    s_test_query_refusals();
+    s_test_query_answers();
     return testutil_done("test_enclave_wire");
 }
