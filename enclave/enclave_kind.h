@@ -10,10 +10,12 @@
 #ifndef GENIE_ENCLAVE_KIND_H
 #define GENIE_ENCLAVE_KIND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "enclave/enclave_wire.h"
+#include "proto/proto_mp.h"
 
 /* The enclave's secrets, in one sodium_malloc'd block (locked, guard pages, wiped). */
 typedef struct {
@@ -23,6 +25,9 @@ typedef struct {
 } enclave_secrets_t;
 
 typedef struct enclave_train_t enclave_train_t;
+typedef struct enclave_jobs_t enclave_jobs_t;
+typedef struct enclave_query_t enclave_query_t;
+typedef struct ledger_light_t ledger_light_t;
 
 /* The running enclave. */
 typedef struct {
@@ -31,6 +36,10 @@ typedef struct {
     uint8_t sign_pk[32];
     uint8_t box_pk[32];
     enclave_train_t *train; /* training kind only */
+    enclave_jobs_t *jobs;   /* training kind only: federated jobs (enclave_kind_train_fed.c) */
+    /* issue 16 */
+    ledger_light_t *light;  /* the chain the enclave follows (CHAIN, any kind); NULL before */
+    enclave_query_t *query; /* query kind only: loaded models, buys and their counters */
 } enclave_state_t;
 
 /* Current Unix time in ms (CLOCK_REALTIME: the simulated platform's clock is the OS's). */
@@ -51,7 +60,70 @@ int enclave_kind_donate_keyed(enclave_state_t *st, const enclave_req_t *req, enc
 int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans);
 int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans);
 
+/* ---- held donations, as the training jobs read them ---- */
+
+/* One held donation; the pointers live until the donation is wiped or the store destroyed. */
+typedef struct {
+    const uint8_t *spec_id, *data_id, *donor; /* 32 bytes each */
+    const uint8_t *data;                      /* the donated bytes (salt excluded) */
+    size_t len;
+} enclave_donation_view_t;
+
+size_t enclave_train_count(const enclave_train_t *t);
+/* Donation I (< count) into *OUT. */
+void enclave_train_view(const enclave_train_t *t, size_t i, enclave_donation_view_t *out);
+/* Wipes the donation (SPEC_ID, DATA_ID) if held (true); views taken before are invalid. */
+bool enclave_train_wipe(enclave_train_t *t, const uint8_t spec_id[static 32],
+                        const uint8_t data_id[static 32]);
+/* Wipes every donation of SPEC_ID; their number. */
+size_t enclave_train_wipe_spec(enclave_train_t *t, const uint8_t spec_id[static 32]);
+
+/* ---- federated training (enclave_kind_train_fed.c) ---- */
+
+enclave_jobs_t *enclave_jobs_new(void);
+/* Wipes every job (data sets, models) and frees them; tolerates NULL; sets *self_p to NULL. */
+void enclave_jobs_destroy(enclave_jobs_t **self_p);
+int enclave_kind_train_prepare(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                               char *err, size_t err_cap);
+int enclave_kind_fed_step(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                          uint8_t **blob, char *err, size_t err_cap);
+int enclave_kind_publish(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                         uint8_t **blob, char *err, size_t err_cap);
+int enclave_kind_model_seal(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                            uint8_t **blob, char *err, size_t err_cap);
+
+/* ---- query enclaves and the light client (enclave_kind_query.c) ---- */
+
+enclave_query_t *enclave_query_new(void);
+/* Frees the models (their weights wiped) and the buy table; tolerates NULL; sets *self_p to
+   NULL. */
+void enclave_query_destroy(enclave_query_t **self_p);
+/* CHAIN (any kind): becomes a light client of the genesis; the same genesis again answers
+   the same chain id, another one is refused (ENCLAVE_E_CHAIN). */
+int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans, char *err,
+                       size_t err_cap);
+/* MODEL_LOAD: opens the sealed model, checks it is the one the proven MODEL_PUBLISH tx
+   published, keeps it (ENCLAVE_QUERY_MAX_MODELS). */
+int enclave_kind_model_load(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                            char *err, size_t err_cap);
+/* QUERY: checks the payment (the proven QUERY_BUY, its access code and count), predicts,
+   seals the result to the asker's reply key into *BLOB. */
 int enclave_kind_query(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                        uint8_t **blob, char *err, size_t err_cap);
+/* USAGE: the signed proto_usage of one buy into *BLOB. */
+int enclave_kind_usage(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                       uint8_t **blob, char *err, size_t err_cap);
+
+/* Shared by the enclave and the askers (enclave_query_seal.c): the sealing context of a
+   query (RESULT false: "genie/query/2") or of its result ("genie/query-result/2"), followed
+   by MODEL_ID and BUY_ID, into OUT; returns its length. */
+#define ENCLAVE_QUERY_CONTEXT_MAX 96u
+size_t enclave_query_context(bool result, const uint8_t model_id[static 32],
+                             const uint8_t buy_id[static 32],
+                             uint8_t out[static ENCLAVE_QUERY_CONTEXT_MAX]);
+/* A msgpack float64 (0xcb, never shortened) written to W; read from R (finite only: NaN and
+   infinities are PROTO_E_RANGE; sticky like proto_rd_*). */
+void enclave_query_wr_f64(proto_wr_t *w, double d);
+int enclave_query_rd_f64(proto_rd_t *r, double *d) PROTO_WUR;
 
 #endif

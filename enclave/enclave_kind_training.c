@@ -9,8 +9,9 @@
  *  brings instead the owner's stored blob (enclave_blob.h) and a key grant sealed to this
  *  enclave for that spec and data id (enclave_grant.h): the enclave opens the grant, then
  *  the blob with the granted key, and checks the commitment against the data id; the rest
- *  is the same. No request returns held data:
- *  STATS gives counts. The training algorithm itself arrives with the ML issue.
+ *  is the same. No request returns held data: STATS gives counts. The federated training
+ *  jobs (enclave_kind_train_fed.c) read the held donations through enclave_train_view and
+ *  wipe them after their evaluation (enclave_train_wipe_spec).
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@ typedef struct {
     uint8_t spec_id[32];
     uint8_t data_id[32];
     uint8_t commitment[32];
-    uint8_t *plain; /* sodium_malloc: salt (32) || data */
+    uint8_t donor[32]; /* the donor account the request named */
+    uint8_t *plain;    /* sodium_malloc: salt (32) || data */
     size_t plain_len;
 } s_donation_t;
 
@@ -91,6 +93,7 @@ static int s_keep(enclave_state_t *st, s_donation_t *d, const uint8_t donor[stat
     memcpy(r.spec_id, d->spec_id, 32);
     memcpy(r.data_id, d->data_id, 32);
     memcpy(r.donor, donor, 32);
+    memcpy(d->donor, donor, 32);
     memcpy(r.data_commitment, d->commitment, 32);
     r.time_ms = enclave_kind_now_ms();
     size_t len = 0;
@@ -219,24 +222,70 @@ int enclave_kind_stats(enclave_state_t *st, enclave_ans_t *ans)
     return PROTO_OK;
 }
 
+/* Wipes item I (swap-remove: order does not matter). */
+static void s_remove(enclave_train_t *t, size_t i)
+{
+    t->bytes -= t->items[i].plain_len - 32;
+    s_wipe(&t->items[i]);
+    t->items[i] = t->items[t->count - 1];
+    sodium_memzero(&t->items[t->count - 1], sizeof t->items[0]);
+    t->count--;
+}
+
 int enclave_kind_drop(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans)
 {
     enclave_train_t *t = st->train;
     bool found = false;
     for (size_t i = 0; i < t->count;) {
-        s_donation_t *d = &t->items[i];
-        if (memcmp(d->data_id, req->u.drop.data_id, 32) != 0) {
+        if (memcmp(t->items[i].data_id, req->u.drop.data_id, 32) != 0) {
             i++;
             continue;
         }
-        t->bytes -= d->plain_len - 32;
-        s_wipe(d);
-        t->items[i] = t->items[t->count - 1]; /* order does not matter */
-        sodium_memzero(&t->items[t->count - 1], sizeof t->items[0]);
-        t->count--;
+        s_remove(t, i);
         found = true;
     }
     ans->type = ENCLAVE_ANS_DROPPED;
     ans->u.dropped.found = found;
     return PROTO_OK;
+}
+
+/* ---- what the training jobs read (enclave_kind_train_*.c) ---- */
+
+size_t enclave_train_count(const enclave_train_t *t)
+{
+    return t->count;
+}
+
+void enclave_train_view(const enclave_train_t *t, size_t i, enclave_donation_view_t *out)
+{
+    const s_donation_t *d = &t->items[i];
+    out->spec_id = d->spec_id;
+    out->data_id = d->data_id;
+    out->donor = d->donor;
+    out->data = d->plain + 32;
+    out->len = d->plain_len - 32;
+}
+
+bool enclave_train_wipe(enclave_train_t *t, const uint8_t spec_id[static 32],
+                        const uint8_t data_id[static 32])
+{
+    s_donation_t *d = s_find(t, spec_id, data_id);
+    if (!d)
+        return false;
+    s_remove(t, (size_t)(d - t->items));
+    return true;
+}
+
+size_t enclave_train_wipe_spec(enclave_train_t *t, const uint8_t spec_id[static 32])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->count;) {
+        if (memcmp(t->items[i].spec_id, spec_id, 32) != 0) {
+            i++;
+            continue;
+        }
+        s_remove(t, i);
+        n++;
+    }
+    return n;
 }

@@ -13,6 +13,7 @@
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_salted.h"
 #include "enclave/enclave_seal.h"
+#include "ledger/ledger_light.h"
 
 uint64_t enclave_kind_now_ms(void)
 {
@@ -73,7 +74,9 @@ enclave_prog_t *enclave_prog_new(enclave_kind_t kind)
         return NULL;
     self->st.kind = kind;
     if (s_keys(&self->st) != PROTO_OK ||
-        (kind == ENCLAVE_KIND_TRAINING && !(self->st.train = enclave_train_new()))) {
+        (kind == ENCLAVE_KIND_TRAINING && !(self->st.train = enclave_train_new())) ||
+        (kind == ENCLAVE_KIND_TRAINING && !(self->st.jobs = enclave_jobs_new())) ||
+        (kind == ENCLAVE_KIND_QUERY && !(self->st.query = enclave_query_new()))) {
         enclave_prog_destroy(&self);
         return NULL;
     }
@@ -85,7 +88,10 @@ void enclave_prog_destroy(enclave_prog_t **self_p)
     if (!self_p || !*self_p)
         return;
     enclave_prog_t *self = *self_p;
+    enclave_jobs_destroy(&self->st.jobs);
     enclave_train_destroy(&self->st.train);
+    enclave_query_destroy(&self->st.query);
+    ledger_light_destroy(&self->st.light);
     if (self->st.secrets)
         sodium_free(self->st.secrets); /* sodium_free wipes before unmapping */
     sodium_memzero(self, sizeof *self);
@@ -116,6 +122,7 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
 {
     switch (type) {
     case ENCLAVE_REQ_PING:
+    case ENCLAVE_REQ_CHAIN:
         return true;
     case ENCLAVE_REQ_VALIDATE:
     case ENCLAVE_REQ_VALIDATE_SEALED:
@@ -125,7 +132,14 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
     case ENCLAVE_REQ_STATS:
     case ENCLAVE_REQ_DROP:
         return kind == ENCLAVE_KIND_TRAINING;
+    case ENCLAVE_REQ_TRAIN_PREPARE: /* federated training */
+    case ENCLAVE_REQ_FED_STEP:
+    case ENCLAVE_REQ_PUBLISH:
+    case ENCLAVE_REQ_MODEL_SEAL:
+        return kind == ENCLAVE_KIND_TRAINING;
     case ENCLAVE_REQ_QUERY:
+    case ENCLAVE_REQ_MODEL_LOAD:
+    case ENCLAVE_REQ_USAGE:
         return kind == ENCLAVE_KIND_QUERY;
     default:
         return false;
@@ -167,6 +181,27 @@ static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out,
         break;
     case ENCLAVE_REQ_QUERY:
         rc = enclave_kind_query(st, req, &ans, &blob, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_TRAIN_PREPARE: /* federated training */
+        rc = enclave_kind_train_prepare(st, req, &ans, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_FED_STEP:
+        rc = enclave_kind_fed_step(st, req, &ans, &blob, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_PUBLISH:
+        rc = enclave_kind_publish(st, req, &ans, &blob, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_MODEL_SEAL:
+        rc = enclave_kind_model_seal(st, req, &ans, &blob, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_CHAIN:
+        rc = enclave_kind_chain(st, req, &ans, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        rc = enclave_kind_model_load(st, req, &ans, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_USAGE:
+        rc = enclave_kind_usage(st, req, &ans, &blob, err, sizeof err);
         break;
     default:
         rc = ENCLAVE_E_PROTOCOL;

@@ -13,7 +13,9 @@
  *  them.
  *
  *  There is no message that carries data out of an enclave: answers carry public keys,
- *  signed reports and receipts, counts, errors, and query results sealed to the asker.
+ *  signed reports and receipts, counts, errors, query results sealed to the asker, training
+ *  messages sealed to another training enclave, signed model publications, and models
+ *  sealed to a query enclave.
  */
 #ifndef GENIE_ENCLAVE_WIRE_H
 #define GENIE_ENCLAVE_WIRE_H
@@ -34,6 +36,9 @@
 /* The largest key grant a DONATE_KEYED request carries (enclave_grant.h: a grant is
    ENCLAVE_GRANT_LEN = 112 bytes today; the bound is the ledger's KEY_AUTHORIZE bound). */
 #define ENCLAVE_WIRE_MAX_GRANT 256u
+/* The largest ledger inclusion proof a MODEL_LOAD or QUERY request carries
+   (= LEDGER_PROOF_MAX_BYTES, ledger/ledger_light.h). */
+#define ENCLAVE_WIRE_MAX_PROOF (72u * 1024u)
 /* The longest error message in an ERROR answer. */
 #define ENCLAVE_WIRE_MAX_MSG 128u
 /* The fd a genie-enclave process finds its socket on. */
@@ -43,7 +48,7 @@
 typedef enum {
     ENCLAVE_KIND_VALIDATION = 1, /* VALIDATE, VALIDATE_SEALED */
     ENCLAVE_KIND_TRAINING = 2,   /* DONATE, DONATE_KEYED, STATS, DROP */
-    ENCLAVE_KIND_QUERY = 3       /* QUERY */
+    ENCLAVE_KIND_QUERY = 3       /* MODEL_LOAD, QUERY, USAGE */
 } enclave_kind_t;
 
 /*  "validation", "training" or "query"; NULL for anything else. */
@@ -63,10 +68,53 @@ typedef enum {
     ENCLAVE_REQ_DONATE = 4,          /* accept sealed data, sign a receipt */
     ENCLAVE_REQ_STATS = 5,           /* counts of what a training enclave holds */
     ENCLAVE_REQ_DROP = 6,            /* withdraw (wipe) one donation */
-    ENCLAVE_REQ_QUERY = 7,           /* run the model on a sealed input */
+    ENCLAVE_REQ_QUERY = 7,           /* a paid query: payment proof, sealed rows */
     ENCLAVE_REQ_VALIDATE_SEALED = 8, /* VALIDATE with salt and data sealed to the enclave */
-    ENCLAVE_REQ_DONATE_KEYED = 9     /* a stored blob and a key grant, sign a receipt */
+    ENCLAVE_REQ_DONATE_KEYED = 9,    /* a stored blob and a key grant, sign a receipt */
+    /* federated training (enclave_kind_train_fed.c) */
+    ENCLAVE_REQ_TRAIN_PREPARE = 11, /* a job: config, parties, eligible records */
+    ENCLAVE_REQ_FED_STEP = 12,      /* one sealed enclave-to-enclave message in, or a tick */
+    ENCLAVE_REQ_PUBLISH = 13,       /* coordinator: the signed publication and the model */
+    ENCLAVE_REQ_MODEL_SEAL = 14,    /* coordinator: the model sealed to a query enclave */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_REQ_CHAIN = 10,      /* the chain's genesis: the enclave becomes a light client */
+    ENCLAVE_REQ_MODEL_LOAD = 15, /* a sealed model and the proof of its MODEL_PUBLISH tx */
+    ENCLAVE_REQ_USAGE = 16       /* the signed usage count of one buy */
 } enclave_req_type_t;
+
+/* ---- federated training: bounds and list views (types 11-14, answers 72-75) ---- */
+
+/*  Parties of one job (proto_publish's PROTO_PUBLISH_PARTIES_MAX). */
+#define ENCLAVE_WIRE_PARTIES_MAX 16u
+/*  Data ids in one list (TRAIN_PREPARE's eligible ids, PUBLISH's donor seq list). */
+#define ENCLAVE_WIRE_IDS_MAX 65536u
+/*  Bytes of TRAIN_PREPARE's config (a msgpack array, enclave_kind_train_fed.c). */
+#define ENCLAVE_WIRE_CONFIG_MAX 4096u
+/*  Messages one FED_OUT answer carries. */
+#define ENCLAVE_WIRE_FED_OUT_MAX 64u
+/*  FED_STEP's `from` for a tick (the enclave reads its clock). */
+#define ENCLAVE_WIRE_FED_TICK 0xFFFFFFFFu
+/*  A quote MODEL_SEAL carries (proto_attest's PROTO_ATTEST_QUOTE_MAX_BYTES). */
+#define ENCLAVE_WIRE_QUOTE_MAX 1024u
+
+/*  A list of N 32-byte ids: to encode, IDS points at N ids (RAW NULL); a decoded list has
+ *  RAW pointing at its first element in the decoded buffer (each a canonical msgpack bin8
+ *  of 32 bytes: 2 header bytes then the id) and IDS NULL. Read with enclave_wire_ids_get. */
+typedef struct {
+    const uint8_t (*ids)[32];
+    const uint8_t *raw;
+    size_t n;
+} enclave_wire_ids_t;
+
+/*  Copies id I (< L->n) of L into OUT. */
+void enclave_wire_ids_get(const enclave_wire_ids_t *l, size_t i, uint8_t out[static 32]);
+
+/*  FED_OUT's job states. */
+typedef enum {
+    ENCLAVE_FED_RUNNING = 1,
+    ENCLAVE_FED_DONE = 2, /* trained, evaluated and (coordinator) weighted */
+    ENCLAVE_FED_FAILED = 3
+} enclave_fed_state_t;
 
 typedef struct {
     enclave_req_type_t type;
@@ -107,10 +155,58 @@ typedef struct {
         struct {
             uint8_t data_id[32];
         } drop;
+        /* query enclaves (issue 16) */
         struct {
-            const uint8_t *sealed; /* enclave_seal_to(box pk, query input) */
-            size_t sealed_len;
+            const uint8_t *genesis; /* ledger_genesis_canonical bytes */
+            size_t genesis_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } chain;
+        struct {
+            const uint8_t *sealed; /* crypto_box_seal(box pk, [model bin, publication bin]) */
+            size_t sealed_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+            const uint8_t *proof;  /* inclusion proof of the MODEL_PUBLISH tx */
+            size_t proof_len;      /* <= ENCLAVE_WIRE_MAX_PROOF */
+        } model_load;
+        struct {
+            uint8_t model_id[32];     /* txid of the MODEL_PUBLISH tx */
+            const uint8_t *buy_proof; /* inclusion proof of the QUERY_BUY tx; may be empty */
+            size_t buy_proof_len;     /* 0 .. ENCLAVE_WIRE_MAX_PROOF */
+            uint8_t buy_id[32];       /* txid of the QUERY_BUY tx */
+            const uint8_t *sealed;    /* enclave_prog_query_seal: reply key, code, rows */
+            size_t sealed_len;        /* <= ENCLAVE_WIRE_MAX_BLOB */
         } query;
+        /* ---- federated training ---- */
+        struct enclave_req_train_prepare {
+            uint8_t job_id[32];
+            uint8_t spec_id[32];
+            const uint8_t *config; /* <= ENCLAVE_WIRE_CONFIG_MAX bytes */
+            size_t config_len;
+            uint32_t party;   /* this enclave's index among the parties */
+            size_t n_parties; /* 1..ENCLAVE_WIRE_PARTIES_MAX */
+            uint8_t sign_pk[ENCLAVE_WIRE_PARTIES_MAX][32]; /* each party's enclave keys */
+            uint8_t box_pk[ENCLAVE_WIRE_PARTIES_MAX][32];
+            uint32_t coordinator;          /* the aggregation party's index */
+            enclave_wire_ids_t eligible;   /* data ids that may be used (<= IDS_MAX) */
+            uint8_t query_measurement[32]; /* MODEL_SEAL's wanted measurement */
+            uint8_t attest_pk[32];         /* the attestation service's key (genesis) */
+        } train_prepare;
+        struct {
+            uint8_t job_id[32];
+            uint32_t from;      /* a party index, or ENCLAVE_WIRE_FED_TICK */
+            const uint8_t *msg; /* a sealed message (empty for a tick) */
+            size_t msg_len;     /* <= ENCLAVE_WIRE_MAX_BLOB */
+        } fed_step;
+        struct {
+            uint8_t job_id[32];
+            enclave_wire_ids_t donors; /* the spec's donors' data ids in donor seq order */
+        } publish;
+        struct {
+            uint8_t job_id[32];
+            const uint8_t *quote; /* an encoded proto_attest quote, <= ENCLAVE_WIRE_QUOTE_MAX */
+            size_t quote_len;
+        } model_seal;
+        struct {
+            uint8_t buy_id[32];
+        } usage;
     } u;
 } enclave_req_t;
 
@@ -122,7 +218,16 @@ typedef enum {
     ENCLAVE_ANS_RECEIPT = 68, /* an encoded signed donation receipt */
     ENCLAVE_ANS_STATS = 69,
     ENCLAVE_ANS_DROPPED = 70,
-    ENCLAVE_ANS_QUERY = 71 /* the result sealed to the asker's reply key */
+    ENCLAVE_ANS_QUERY = 71, /* the result sealed to the asker's reply key */
+    /* federated training */
+    ENCLAVE_ANS_PREPARED = 72,     /* TRAIN_PREPARE: counts */
+    ENCLAVE_ANS_FED_OUT = 73,      /* FED_STEP: state, round, sealed messages to relay */
+    ENCLAVE_ANS_PUBLICATION = 74,  /* PUBLISH: the signed proto_publish (model field empty) */
+    ENCLAVE_ANS_SEALED_MODEL = 75, /* MODEL_SEAL: crypto_box_seal([model, publication]) */
+    /* query enclaves and the light client (issue 16) */
+    ENCLAVE_ANS_CHAIN = 76,  /* the chain id the enclave follows */
+    ENCLAVE_ANS_LOADED = 77, /* a model loaded: its id and hash */
+    ENCLAVE_ANS_USAGE = 78   /* an encoded signed proto_usage */
 } enclave_ans_type_t;
 
 typedef struct {
@@ -141,7 +246,7 @@ typedef struct {
         struct {
             const uint8_t *bytes; /* encoded report or receipt, or sealed query result */
             size_t len;
-        } blob; /* REPORT, RECEIPT, QUERY */
+        } blob; /* REPORT, RECEIPT, QUERY, SEALED_MODEL, USAGE */
         struct {
             uint64_t donations;
             uint64_t bytes;
@@ -149,6 +254,39 @@ typedef struct {
         struct {
             bool found;
         } dropped;
+        /* ---- federated training ---- */
+        struct {
+            uint32_t n_records; /* eligible data ids held and used for samples */
+            uint32_t n_train;   /* samples */
+            uint32_t n_test;
+            uint32_t dropped; /* donations of the spec wiped: not eligible */
+        } prepared;
+        struct {
+            uint32_t state; /* enclave_fed_state_t */
+            uint32_t round; /* ml_fed round in progress (rounds + 1 once trained) */
+            size_t n_out;   /* <= ENCLAVE_WIRE_FED_OUT_MAX */
+            struct {
+                uint32_t to;        /* party index */
+                const uint8_t *msg; /* sealed to that party */
+                size_t len;
+            } out[ENCLAVE_WIRE_FED_OUT_MAX];
+        } fed_out;
+        struct {
+            const uint8_t *publication; /* encoded signed proto_publish */
+            size_t publication_len;
+            const uint8_t *model; /* empty from genie-enclave: the weights go only sealed
+                                     to query enclaves (MODEL_SEAL); the field stays for
+                                     the wire's shape */
+            size_t model_len;
+        } publication;
+        /* query enclaves (issue 16) */
+        struct {
+            uint8_t chain_id[32];
+        } chain;
+        struct {
+            uint8_t model_id[32];
+            uint8_t model_hash[32];
+        } loaded;
     } u;
 } enclave_ans_t;
 
@@ -166,7 +304,8 @@ int enclave_wire_ans_encode(const enclave_ans_t *ans, uint8_t **out, size_t *out
 int enclave_wire_req_decode(const uint8_t *buf, size_t len, enclave_req_t *out) PROTO_WUR;
 /*  True if a request of type T may come from outside the host (through a runner's relay):
  *  it carries its data sealed to the enclave's key, or no data at all. False for INIT (the
- *  host's own) and the plaintext VALIDATE. */
+ *  host's own), the plaintext VALIDATE, and CHAIN (the genesis decides which chain the
+ *  enclave believes: the host's own too). */
 bool enclave_wire_req_relayable(enclave_req_type_t t);
 int enclave_wire_ans_decode(const uint8_t *buf, size_t len, enclave_ans_t *out) PROTO_WUR;
 

@@ -16,6 +16,12 @@
  *  into its balance. balances + escrows + role earnings + pools (credited - paid) is
  *  constant.
  *
+ *  Bounds: jobs per spec, models (in all and per spec) and each account's model list are
+ *  bounded below; a model's used records are the spec's donors (<= 4,096) and an owner's
+ *  share of them its records (<= 1,024). Buys, like accounts, are keyed records made one
+ *  per tx (each costs its price and a nonce); a buy has one claim record per query enclave
+ *  that claimed it (<= the enclave registry's bound).
+ *
  *  Reads return LEDGER_OK, LEDGER_E_NOT_FOUND, or LEDGER_E_STORE / _CORRUPT / _NOMEM.
  */
 #ifndef GENIE_LEDGER_MODEL_H

@@ -1,4 +1,5 @@
-/*  ledger_tx: transaction codec, ids, signatures and reason codes (see ledger_tx.h). */
+/*  ledger_tx: transaction codec, signatures and reason codes (see ledger_tx.h; the txid is
+ *  ledger_txid.c's). */
 #include "ledger/ledger_tx.h"
 
 #include <sodium.h>
@@ -10,7 +11,6 @@
 #include "proto/proto_sigbatch.h"
 
 #define TX_SIG_DOMAIN "genie/tx/v1"
-#define TXID_DOMAIN "genie/txid/v1"
 
 int ledger_tx_decode(const uint8_t *buf, size_t len, ledger_tx_t *tx)
 {
@@ -136,11 +136,6 @@ bool ledger_tx_verify_sig(const ledger_tx_t *tx)
     uint8_t h[PROTO_HASH_LEN];
     s_sighash(tx->bytes, tx->signed_len, h);
     return proto_sig_check(tx->from, h, sizeof h, tx->sig);
-}
-
-void ledger_tx_id(const uint8_t *bytes, size_t len, uint8_t out[static LEDGER_ID_LEN])
-{
-    proto_hash(TXID_DOMAIN, bytes, len, out);
 }
 
 int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_ID_LEN],

@@ -614,6 +614,7 @@ void p2p_on_one(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t
             c->io.hangup(c->io.ctx, link_peer);
         return;
     }
+    c->st.in_by_type[env.type < P2P_STATS_TYPES ? env.type : 0]++;
     /* Only a HELLO opens a conversation. */
     if ((!l || !l->hello_recv) && env.type != PROTO_MSG_HELLO && env.type != PROTO_MSG_BYE) {
         if (!l)

@@ -155,6 +155,11 @@ size_t p2p_core_rooms(const p2p_core_t *self, const char **names, size_t max);
  *  full). */
 uint64_t p2p_core_send(p2p_core_t *self, const uint8_t dest[static 32], uint32_t kind,
                        const uint8_t *data, size_t len, uint64_t now_ms);
+/*  Unacknowledged unicast (msg_id 0) of KIND to DEST, sent once if a link to DEST is up:
+ *  no lookup, no dial, no retry, no on_send_done. For messages a neighbour may miss (the
+ *  ledger's periodic STATUS). True if handed to the transport. */
+bool p2p_core_send_once(p2p_core_t *self, const uint8_t dest[static 32], uint32_t kind,
+                        const uint8_t *data, size_t len, uint64_t now_ms);
 /*  Iterative lookup of TARGET's endpoint; result through on_lookup_done. Returns an id
  *  (> 0), or 0 if refused now. A known target is answered at once (still via callback). */
 uint64_t p2p_core_lookup(p2p_core_t *self, const uint8_t target[static 32], uint64_t now_ms);
@@ -180,6 +185,7 @@ size_t p2p_core_linked(const p2p_core_t *self, uint8_t (*out)[32], size_t max);
 
 /*  Counters for tests, benchmarks and status (proto/PROTOCOL.md, "Rejections and
  *  counters", says which refusal counts where). All count since the core started. */
+#define P2P_STATS_TYPES 14
 typedef struct {
     uint64_t msgs_in, msgs_out;   /* envelopes received from links / sent (each copy) */
     uint64_t bytes_in, bytes_out; /* their bytes */
@@ -197,7 +203,9 @@ typedef struct {
     uint64_t stale;               /* signed time too far from ours (also in malformed) */
     uint64_t wrong_chain;         /* HELLOs on another chain id */
     size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
-    size_t links; /* links with the handshake done */
+    size_t links;                         /* links with the handshake done */
+    uint64_t in_by_type[P2P_STATS_TYPES]; /* envelopes past the duplicate check by envelope
+                                             type (PROTO_MSG_HELLO 1 .. IWANT 13; 0: others) */
 } p2p_stats_t;
 void p2p_core_stats(const p2p_core_t *self, p2p_stats_t *out);
 

@@ -251,7 +251,7 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
    whole-cache IHAVE (WHOLE) counts only what the link sent us as knowing, since what we
    sent may have been lost with a broken link: an id goes on being advertised there until
    the link sends it, advertises it or the cache drops it. */
-static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
+static bool s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
                          size_t n, bool whole, uint64_t now)
 {
     size_t k = 0;
@@ -260,11 +260,12 @@ static void s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const 
             (whole || !l->sent || !p2p_seen_has(l->sent, ids[i], now)))
             memcpy(c->ihave_out[k++], ids[i], 32);
     if (k == 0)
-        return;
+        return false;
     proto_wr_t w;
     proto_wr_init(&w);
     p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32])c->ihave_out, k);
     p2p_send_wr(c, l->id, PROTO_MSG_IHAVE, &w, now);
+    return true;
 }
 
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
@@ -293,10 +294,14 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
         /* A peer that sent us a message or advertised it is not told about it again. */
         size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now, ids,
                                      P2P_IDS_MAX);
-        for (size_t i = 0; n && i < c->n_links_cap; i++) {
-            p2p_link_t *l = &c->links[i];
+        /* The per-second round advertises to at most P2P_IHAVE_LAZY links, from a random
+           one on (the others get their turn in the next rounds, while the ids are recent);
+           the whole-cache round to every link. */
+        size_t start = c->n_links_cap ? (size_t)(p2p_rand(c) % c->n_links_cap) : 0, sent = 0;
+        for (size_t j = 0; n && j < c->n_links_cap && (whole || sent < P2P_IHAVE_LAZY); j++) {
+            p2p_link_t *l = &c->links[(start + j) % c->n_links_cap];
             if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
+                sent += s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
         }
     }
 }

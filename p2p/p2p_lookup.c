@@ -375,7 +375,9 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t ki
     p->kind = kind;
     memcpy(p->dest, dest, 32);
     p->send_id = c->next_send_id++;
-    p->msg_id = p2p_rand(c);
+    do /* 0 is the unacknowledged unicast's */
+        p->msg_id = p2p_rand(c);
+    while (p->msg_id == 0);
     p->deadline_ms = now_ms + UNICAST_DEADLINE_MS;
     p->next_ms = now_ms;
     p->next = c->unicasts;
@@ -387,6 +389,19 @@ uint64_t p2p_core_send(p2p_core_t *c, const uint8_t dest[static 32], uint32_t ki
     return id;
 }
 
+bool p2p_core_send_once(p2p_core_t *c, const uint8_t dest[static 32], uint32_t kind,
+                        const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    if (kind < P2P_KIND_USER_MIN || len > P2P_UNICAST_MAX || !p2p_link_ready(c, dest))
+        return false;
+    p2p_unicast_t u = {.msg_id = 0, .kind = kind, .payload = data, .payload_len = len};
+    memcpy(u.dest, dest, 32);
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_unicast(&w, &u);
+    return p2p_send_wr(c, dest, PROTO_MSG_UNICAST, &w, now_ms) == 0;
+}
+
 void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
     p2p_unicast_t u;
@@ -396,6 +411,12 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
     }
     if (memcmp(u.dest, c->id, 32) != 0) {
         p2p_reject(c, from, from->id, P2P_RJ_PROTOCOL, now);
+        return;
+    }
+    from->last_use_ms = now;
+    if (u.msg_id == 0) { /* unacknowledged: delivered as it comes */
+        if (c->io.on_unicast)
+            c->io.on_unicast(c->io.ctx, env->sender, u.kind, u.payload, u.payload_len);
         return;
     }
     uint8_t key[40], dedup[32];

@@ -30,7 +30,6 @@
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 
-#define QUIET_RING P2P_NODE_QUIET_RING
 #define LINKED_MAX 256 /* links p2p_node_send_linked reaches (max_peers is below) */
 
 static void s_short(const uint8_t id[static 32], char out[static 9])
@@ -181,23 +180,9 @@ static void s_io_lookup_done(void *ctx, uint64_t id, const uint8_t target[static
     (void)target;
 }
 
-/* True (and forgotten) if ID is one of p2p_node_send_linked's sends. */
-static bool s_quiet_take(p2p_node_t *n, uint64_t id)
-{
-    for (size_t i = 0; i < QUIET_RING; i++) {
-        if (n->quiet[i] == id) {
-            n->quiet[i] = 0;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void s_io_send_done(void *ctx, uint64_t id, int status, const char *reason)
 {
     p2p_node_t *n = ctx;
-    if (s_quiet_take(n, id))
-        return; /* a neighbour-only message: nobody polls its result */
     p2p_op_t *o = s_op_slot(n, id, true);
     o->id = id;
     o->is_send = true;
@@ -615,12 +600,7 @@ size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data
     size_t n = ids ? p2p_core_linked(self->core, ids, LINKED_MAX) : 0, queued = 0;
     uint64_t now = p2p_node_now();
     for (size_t i = 0; i < n; i++) {
-        uint64_t id = p2p_core_send(self->core, ids[i], kind, data, len, now);
-        if (!id)
-            continue;
-        self->quiet[self->quiet_next] = id;
-        self->quiet_next = (self->quiet_next + 1) % QUIET_RING;
-        queued++;
+        queued += p2p_core_send_once(self->core, ids[i], kind, data, len, now);
     }
     free(ids);
     return queued;

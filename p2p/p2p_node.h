@@ -99,10 +99,10 @@ p2p_op_state_t p2p_node_lookup_result(p2p_node_t *self, uint64_t id, char *endpo
  *  DATA (at most P2P_UNICAST_MAX bytes) is copied. */
 uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t kind,
                        const uint8_t *data, size_t len, char *err, size_t err_cap);
-/*  Unicast of KIND (as p2p_node_send; DATA copied) to each peer we are linked with, for
- *  messages only neighbours need (e.g. PROTO_MSG_STATUS): nothing travels further than
- *  one hop. Their results are not kept (p2p_node_send_result does not know them).
- *  Returns how many sends were queued (0: no link, bad kind or size, queue full). */
+/*  Unacknowledged unicast of KIND (p2p_core_send_once) to each peer we are linked with,
+ *  for messages only neighbours need and may miss (e.g. PROTO_MSG_STATUS): nothing travels
+ *  further than one hop, nothing is retried. Returns how many were handed to the
+ *  transport (0: no link, bad kind or size). */
 size_t p2p_node_send_linked(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len);
 /*  State of send ID; when FAILED, REASON (128 bytes) says why. */
 p2p_op_state_t p2p_node_send_result(p2p_node_t *self, uint64_t id, char *reason);

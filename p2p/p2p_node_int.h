@@ -19,7 +19,6 @@
 #define P2P_NODE_DRAIN_MAX 2048 /* messages per wakeup */
 #define P2P_NODE_MAX_ROUTES 256
 #define P2P_NODE_OPS_RING 256
-#define P2P_NODE_QUIET_RING 256 /* sends of p2p_node_send_linked: their results are not kept */
 #define P2P_NODE_SHUTDOWN_LINGER_MS 200
 /* CurveZMQ's per-message overhead: the MESSAGE command name (8), nonce (8), MAC (16) and
    flags (1); ZeroMQ's maxmsgsize applies to the encrypted frame. */
@@ -74,8 +73,6 @@ struct p2p_node_t {
     size_t n_dealers;
     p2p_route_t routes[P2P_NODE_MAX_ROUTES];
     p2p_op_t ops[P2P_NODE_OPS_RING];
-    uint64_t quiet[P2P_NODE_QUIET_RING]; /* ids of recent p2p_node_send_linked sends (0: none) */
-    size_t quiet_next;
     uint64_t dropped_sends;
     uint64_t forged;
     p2p_rx_t rx[P2P_NODE_RECV_BATCH]; /* the batch being received */

@@ -173,6 +173,10 @@ static const char *s_enclave_name(int err)
         return "signed by another enclave";
     case ENCLAVE_E_KIND:
         return "invalid enclave kind";
+    case ENCLAVE_E_JOB:
+        return "no such training job, or out of order";
+    case ENCLAVE_E_FED_MSG:
+        return "federated message refused";
     case ENCLAVE_E_FAILED:
         return "failed";
     case ENCLAVE_E_TIMEOUT:
@@ -199,6 +203,22 @@ static const char *s_enclave_name(int err)
         return "data blob does not decrypt (wrong key or tampered)";
     case ENCLAVE_E_GRANT:
         return "key grant does not open for this enclave";
+    case ENCLAVE_E_CHAIN:
+        return "no chain set, or another chain";
+    case ENCLAVE_E_PROOF:
+        return "inclusion proof does not verify";
+    case ENCLAVE_E_PAYMENT:
+        return "no payment proof for this buy";
+    case ENCLAVE_E_SPENT:
+        return "access code spent (query count used up)";
+    case ENCLAVE_E_ACCESS_CODE:
+        return "wrong access code";
+    case ENCLAVE_E_WRONG_MODEL:
+        return "buy is for another model";
+    case ENCLAVE_E_NO_MODEL:
+        return "model not loaded";
+    case ENCLAVE_E_MODEL:
+        return "sealed model is not the published one";
     default:
         return NULL;
     }

@@ -147,7 +147,23 @@ typedef enum {
     ENCLAVE_E_BLOB = -360,         /* not an enclave_blob: magic, version, length vs size */
     ENCLAVE_E_BLOB_DECRYPT = -361, /* a blob chunk does not authenticate (key, tampering) */
     ENCLAVE_E_GRANT = -362,        /* a key grant does not open here or is malformed */
-    ENCLAVE_E_FAILED = -399        /* unspecified failure (detail in the err buffer) */
+    /* federated training (enclave_kind_train_*.c) */
+    ENCLAVE_E_JOB = -370,     /* no such training job, or a request out of the job's order */
+    ENCLAVE_E_FED_MSG = -371, /* a relayed enclave-to-enclave message refused (seal, signer,
+                                 job, sender or recipient) */
+    /* -380..-389: query enclaves (light client, published models, paid queries) */
+    ENCLAVE_E_CHAIN = -380,       /* no chain set (CHAIN first), or another chain's genesis */
+    ENCLAVE_E_PROOF = -381,       /* an inclusion proof does not verify: forged, another chain,
+                                     a certificate not by the authorities, another tx */
+    ENCLAVE_E_PAYMENT = -382,     /* no payment: an unknown buy without a proof, or a proof of
+                                     a tx that is not a QUERY_BUY */
+    ENCLAVE_E_SPENT = -383,       /* the buy's query count is used up */
+    ENCLAVE_E_ACCESS_CODE = -384, /* the access code is not the buy's */
+    ENCLAVE_E_WRONG_MODEL = -385, /* the buy is for another model */
+    ENCLAVE_E_NO_MODEL = -386,    /* the model is not loaded in this enclave */
+    ENCLAVE_E_MODEL = -387,       /* a sealed model is not the published one (hash, publication,
+                                     tx type) */
+    ENCLAVE_E_FAILED = -399       /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 
 typedef enum {

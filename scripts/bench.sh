@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh: the benchmark command. Builds a Release tree without sanitizers (build-bench/),
 # runs every benchmark program built from tests/bench/bench_*.c (envelope seal/verify rates
-# next to raw Ed25519 on this machine, ...), then the p2p network benchmark
+# next to raw Ed25519 on this machine, paid queries through one query enclave
+# (bench_query: queries/s, p50/p99, beside this machine's Ed25519 verify rate), ...), then the p2p network benchmark
 # tests/bench/bench_p2p.py: 16 real nodes on loopback, room broadcasts from 4 origins at
 # increasing loads, with throughput, loss, duplicates, latency, CPU and memory; and the
 # ledger benchmark tests/bench/bench_ledger_net.py: one million transfers through 1 and 4

@@ -61,11 +61,15 @@ int node_settle_access_load(const char *datadir, const uint8_t buy_id[static 32]
     if (node_datadir_read_file(path, 80, &data, &len, err, err_cap) != 0)
         return NODE_E_IO;
     int rc = 0;
-    if (!(len == 64 || (len == 65 && data[64] == '\n')) ||
-        proto_hex_decode((const char *)data, code, 32) != 0) {
+    char text[65];
+    memset(text, 0, sizeof text);
+    if (len >= 64)
+        memcpy(text, data, 64);
+    if (!(len == 64 || (len == 65 && data[64] == '\n')) || proto_hex_decode(text, code, 32) != 0) {
         memset(code, 0, 32);
         rc = proto_err_fail(err, err_cap, NODE_E_CORRUPT, "%s is not 64 hex characters", path);
     }
+    sodium_memzero(text, sizeof text);
     sodium_memzero(data, len);
     free(data);
     return rc;

@@ -161,15 +161,30 @@ def measure_idle(nodes, seconds):
     time.sleep(5.0)  # let the start-up traffic (record gossip, first blocks) settle
     pids = [n.pid for n in nodes]
     la0 = loadavg()
+    s0 = [n.call("p2p_stats") for n in nodes]
     c0 = sum(cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
     time.sleep(seconds)
     c1 = sum(cpu_seconds(p) for p in pids)
     dt = time.monotonic() - t0
+    s1 = [n.call("p2p_stats") for n in nodes]
     rate = (c1 - c0) / dt
     print("idle: %.3f CPU-s/s for all %d nodes over %.0f s (%.2f ms per node per second); "
           "load average before %s, after %s"
           % (rate, len(nodes), dt, rate / len(nodes) * 1000.0, la0, loadavg()), flush=True)
+
+    def per_node_s(key):
+        return sum(b[key] - a[key] for a, b in zip(s0, s1)) / len(nodes) / dt
+
+    print("idle: per node per second: %.1f envelopes in (%.1f duplicates dropped), %.1f out, "
+          "%.0f bytes in; %.1f delivered"
+          % (per_node_s("msgs_in"), per_node_s("dup_dropped"), per_node_s("msgs_out"),
+             per_node_s("bytes_in"), per_node_s("delivered")), flush=True)
+    by = {k: sum(b["in_by_type"][k] - a["in_by_type"][k] for a, b in zip(s0, s1))
+          / len(nodes) / dt for k in s1[0]["in_by_type"]}
+    print("idle: per node per second by type (duplicates excluded): "
+          + ", ".join("%s %.1f" % (k, v) for k, v in sorted(by.items(), key=lambda kv: -kv[1])
+                      if v >= 0.05), flush=True)
     return rate
 
 

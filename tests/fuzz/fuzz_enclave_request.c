@@ -9,7 +9,10 @@
  *  answer, the answer must decode, a malformed request must get an ERROR, a request the
  *  kind does not serve must get ENCLAVE_E_WRONG_KIND, and nothing may crash (the kinds
  *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY,
- *  grant and data-blob opening on DONATE_KEYED).
+ *  grant and data-blob opening on DONATE_KEYED; the job config and the sample builder on
+ *  TRAIN_PREPARE, job lookup on FED_STEP, PUBLISH and MODEL_SEAL; the light client on CHAIN,
+ *  whose genesis then stays, and its proof checks on MODEL_LOAD and QUERY; the buy table on
+ *  USAGE).
  *  A broken invariant calls abort().
  */
 #include <stdbool.h>
@@ -36,6 +39,31 @@ static void s_require(bool ok, const char *what)
 static bool s_inside(const uint8_t *p, size_t n, const uint8_t *data, size_t size)
 {
     return n == 0 || (p >= data && p + n <= data + size);
+}
+
+/* The views of the federated training requests (types 11-14) lie inside the input. */
+static void s_check_req_train(const uint8_t *data, size_t size, const enclave_req_t *req)
+{
+    const enclave_wire_ids_t *ids = NULL;
+    if (req->type == ENCLAVE_REQ_TRAIN_PREPARE) {
+        s_require(
+            s_inside(req->u.train_prepare.config, req->u.train_prepare.config_len, data, size) &&
+                req->u.train_prepare.party < req->u.train_prepare.n_parties &&
+                req->u.train_prepare.coordinator < req->u.train_prepare.n_parties,
+            "train_prepare view or index out of bounds");
+        ids = &req->u.train_prepare.eligible;
+    } else if (req->type == ENCLAVE_REQ_FED_STEP) {
+        s_require(s_inside(req->u.fed_step.msg, req->u.fed_step.msg_len, data, size),
+                  "fed_step view outside the input");
+    } else if (req->type == ENCLAVE_REQ_PUBLISH) {
+        ids = &req->u.publish.donors;
+    } else {
+        s_require(s_inside(req->u.model_seal.quote, req->u.model_seal.quote_len, data, size),
+                  "model_seal view outside the input");
+    }
+    if (ids)
+        s_require(ids->n <= ENCLAVE_WIRE_IDS_MAX && s_inside(ids->raw, ids->n * 34, data, size),
+                  "id list outside the input");
 }
 
 static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, int *rc)
@@ -67,8 +95,24 @@ static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, in
                   "donate_keyed views outside the input");
         break;
     case ENCLAVE_REQ_QUERY:
-        s_require(s_inside(req->u.query.sealed, req->u.query.sealed_len, data, size),
-                  "query view outside the input");
+        s_require(s_inside(req->u.query.sealed, req->u.query.sealed_len, data, size) &&
+                      s_inside(req->u.query.buy_proof, req->u.query.buy_proof_len, data, size),
+                  "query views outside the input");
+        break;
+    case ENCLAVE_REQ_CHAIN:
+        s_require(s_inside(req->u.chain.genesis, req->u.chain.genesis_len, data, size),
+                  "chain view outside the input");
+        break;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        s_require(s_inside(req->u.model_load.sealed, req->u.model_load.sealed_len, data, size) &&
+                      s_inside(req->u.model_load.proof, req->u.model_load.proof_len, data, size),
+                  "model_load views outside the input");
+        break;
+    case ENCLAVE_REQ_TRAIN_PREPARE: /* federated training */
+    case ENCLAVE_REQ_FED_STEP:
+    case ENCLAVE_REQ_PUBLISH:
+    case ENCLAVE_REQ_MODEL_SEAL:
+        s_check_req_train(data, size, req);
         break;
     default:
         break;
@@ -88,9 +132,19 @@ static void s_check_ans(const uint8_t *data, size_t size)
     if (rc != PROTO_OK)
         return;
     if (ans.type == ENCLAVE_ANS_REPORT || ans.type == ENCLAVE_ANS_RECEIPT ||
-        ans.type == ENCLAVE_ANS_QUERY)
+        ans.type == ENCLAVE_ANS_QUERY || ans.type == ENCLAVE_ANS_SEALED_MODEL ||
+        ans.type == ENCLAVE_ANS_USAGE)
         s_require(s_inside(ans.u.blob.bytes, ans.u.blob.len, data, size),
                   "answer view outside the input");
+    if (ans.type == ENCLAVE_ANS_PUBLICATION)
+        s_require(s_inside(ans.u.publication.publication, ans.u.publication.publication_len, data,
+                           size) &&
+                      s_inside(ans.u.publication.model, ans.u.publication.model_len, data, size),
+                  "publication views outside the input");
+    if (ans.type == ENCLAVE_ANS_FED_OUT)
+        for (size_t i = 0; i < ans.u.fed_out.n_out; i++)
+            s_require(s_inside(ans.u.fed_out.out[i].msg, ans.u.fed_out.out[i].len, data, size),
+                      "fed_out view outside the input");
     uint8_t *again = NULL;
     size_t n = 0;
     s_require(enclave_wire_ans_encode(&ans, &again, &n) == PROTO_OK, "answer re-encoding failed");
@@ -119,6 +173,12 @@ static enclave_prog_t *s_prog(enclave_kind_t kind)
     return p;
 }
 
+static bool s_train_req(enclave_req_type_t t)
+{
+    return t == ENCLAVE_REQ_TRAIN_PREPARE || t == ENCLAVE_REQ_FED_STEP ||
+           t == ENCLAVE_REQ_PUBLISH || t == ENCLAVE_REQ_MODEL_SEAL;
+}
+
 static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data, size_t size,
                      const enclave_req_t *req, int req_rc)
 {
@@ -138,7 +198,11 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
             ((req->type == ENCLAVE_REQ_DONATE || req->type == ENCLAVE_REQ_DONATE_KEYED ||
               req->type == ENCLAVE_REQ_STATS || req->type == ENCLAVE_REQ_DROP) &&
              kind == ENCLAVE_KIND_TRAINING) ||
-            (req->type == ENCLAVE_REQ_QUERY && kind == ENCLAVE_KIND_QUERY);
+            (s_train_req(req->type) && kind == ENCLAVE_KIND_TRAINING) ||
+            req->type == ENCLAVE_REQ_CHAIN ||
+            ((req->type == ENCLAVE_REQ_QUERY || req->type == ENCLAVE_REQ_MODEL_LOAD ||
+              req->type == ENCLAVE_REQ_USAGE) &&
+             kind == ENCLAVE_KIND_QUERY);
         if (req->type == ENCLAVE_REQ_INIT)
             s_require(ans.type == ENCLAVE_ANS_ERROR && ans.u.error.code == ENCLAVE_E_PROTOCOL,
                       "second INIT accepted");

@@ -8,7 +8,8 @@
  *  through the stateless check, signature verification and, on an in-memory state where
  *  the sender is a funded authority with the right nonce, apply, end of block and the
  *  state root, each returning a valid reason code. The state also holds a small data
- *  owner's world (fuzz_ledger_data_world.h) so the data contracts run their deep rules. A broken
+ *  owner's world (fuzz_ledger_data_world.h) and issue 16's (fuzz_ledger_model_world.h) so the
+ *  data and settlement contracts run their deep rules. A broken
  * invariant calls abort(), which libFuzzer (and tests/fuzz/replay_main.c) report as a crash.
  */
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "proto/proto_key.h"
 #include "proto/proto_mp.h"
 #include "tests/fuzz/fuzz_ledger_data_world.h"
+#include "tests/fuzz/fuzz_ledger_model_world.h"
 #include "tests/fuzz/fuzz_util.h"
 
 static bool s_code_ok(int rc)
@@ -69,6 +71,8 @@ static void s_apply(const ledger_tx_t *tx)
     proto_key_destroy(&as);
     /* the data owner's world (fuzz_ledger_data_world.h), so types 6..13 reach their rules */
     fuzz_require(fuzz_dw_build(st, tx->from) == LEDGER_OK, "build the data world");
+    /* issue 16's world (fuzz_ledger_model_world.h), so types 15..19 reach their rules */
+    fuzz_require(fuzz_mw_build(st, tx->from) == LEDGER_OK, "build the model world");
     const char *why = NULL;
     int rc = ledger_state_admit_tx(st, tx, &why);
     fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "admit code");

@@ -2,10 +2,12 @@
  *  tests/fuzz/corpus/ledger_tx/model_* (tx types 15..19: TRAIN_START, MODEL_PUBLISH,
  *  QUERY_BUY, USAGE_CLAIM, EARNINGS_CLAIM).
  *
- *  The harness's world (fuzz_ledger_data_world.h) has the spec and the training enclave but
- *  no donors, jobs or models, so these seeds reach each contract's decoder, stateless check
- *  and the first state rules (a signed publication by the world's training enclave, a
- *  signed usage report); the fuzzer mutates from there.
+ *  The valid seed of each type passes every rule on the harness's world
+ *  (fuzz_ledger_model_world.h): a TRAIN_START of the spec, the publication of the world's
+ *  running job signed by its coordinator T, a buy of the world's model, a usage report of
+ *  the world's buy signed by its query enclave Q, an earnings claim of the model; the
+ *  others break one thing each (rounds 0, count 0, nothing owed), so the fuzzer starts
+ *  next to the deep rules.
  *
  *  Not built by CMake. Deterministic. Build and run by hand from the repository root:
  *      cmake --build build --target genie_ledger
@@ -21,7 +23,7 @@
 #include "ledger/ledger_model.h"
 #include "proto/proto_key.h"
 #include "proto/proto_publish.h"
-#include "tests/fuzz/fuzz_ledger_data_world.h"
+#include "tests/fuzz/fuzz_ledger_model_world.h"
 
 static const char *s_root;
 static const uint8_t s_chain[32] = {0x11, 0x22, 0x33};
@@ -55,8 +57,8 @@ int main(int argc, char **argv)
     if (!k)
         return 1;
     memset(spec, FUZZ_DW_SPEC, 32);
-    memset(qm, 0x03, 32);
-    memset(model, 0x4d, 32);
+    memset(qm, FUZZ_MW_QM, 32);
+    memset(model, FUZZ_MW_MODEL, 32);
     memset(code, 0xc0, 32);
     fuzz_dw_enclave_keys(FUZZ_DW_T_SEED, pk, sk);
     ledger_enclave_id(pk, tid);
@@ -67,7 +69,7 @@ int main(int argc, char **argv)
         ledger_contract_train_start_tx(k, s_chain, 0, spec, tid, 0, qm, &len));
 
     static proto_publish_t p;
-    memset(p.job_id, 0x1b, 32);
+    memset(p.job_id, FUZZ_MW_JOB, 32);
     memcpy(p.spec_id, spec, 32);
     memset(p.model_hash, 0xab, 32);
     p.n_train = 8;
@@ -82,7 +84,9 @@ int main(int argc, char **argv)
     memcpy(p.parties[0].enclave_id, tid, 32);
     p.parties[0].n_records = 1;
     p.parties[0].weight_bp = 10000;
-    memset(p.records_root, FUZZ_DW_DATA, 32);
+    uint8_t used[1][32];
+    memset(used[0], FUZZ_DW_DATA, 32);
+    proto_publish_records_root_inplace(used, 1, p.records_root);
     p.time_ms = 1700000000000ull;
     uint8_t *enc = NULL;
     if (proto_publish_sign(&p, sk) || proto_publish_encode(&p, &enc, &elen))
@@ -98,9 +102,10 @@ int main(int argc, char **argv)
     proto_usage_t u;
     memset(&u, 0, sizeof u);
     memcpy(u.model_id, model, 32);
-    memset(u.buy_id, 0xb0, 32);
+    memset(u.buy_id, FUZZ_MW_BUY, 32);
     u.count = 3;
     u.time_ms = 1700000000000ull;
+    fuzz_dw_enclave_keys(FUZZ_MW_Q_SEED, pk, sk);
     if (proto_usage_sign(&u, sk) || proto_usage_encode(&u, &enc, &elen))
         return 1;
     PUT("model_usage_claim", ledger_contract_usage_claim_tx(k, s_chain, 0, enc, elen, &len));

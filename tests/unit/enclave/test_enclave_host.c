@@ -7,12 +7,12 @@
  *  quote verifies offline against the AS key and the host's measurement; requests a kind
  *  does not serve are refused; a donation sealed to training enclave A is accepted by A
  *  (receipt verifies with A's key) and refused by B, and what the host relays contains no
- *  plaintext; a wrong commitment is refused; STATS and DROP; a query result opens only with
- *  the asker's key and equals the model's score; a crashed enclave (SIGKILL) is restarted
- *  by supervise and its new quote reported through the callback; a tampered copy of the
- *  binary has another measurement and its quote fails a policy wanting the original;
- *  genie-enclave refuses to start with an extra fd or an environment; stop is clean.
- *  The random seed of the test data is printed.
+ *  plaintext; a wrong commitment is refused; STATS and DROP; a fresh query enclave refuses
+ *  a query (an unknown buy, no proof), a model before CHAIN and an unknown buy's usage; a
+ *  crashed enclave (SIGKILL) is restarted by supervise and its new quote reported through the
+ * callback; a tampered copy of the binary has another measurement and its quote fails a policy
+ * wanting the original; genie-enclave refuses to start with an extra fd or an environment; stop is
+ * clean. The random seed of the test data is printed.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -317,37 +317,44 @@ static void s_test_training(enclave_platform_t *plat, unsigned seed)
     enclave_host_destroy(&b);
 }
 
+/* A fresh query enclave holds no model and follows no chain: it refuses a query (an
+   unknown buy without a proof), a model without CHAIN first, and the usage of a buy it never saw.
+   The paid flow with a real chain is test_enclave_query's. */
 static void s_test_query(enclave_platform_t *plat)
 {
     quote_log_t log = {0};
     enclave_host_t *h = s_spawn(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, plat, &log);
-    uint8_t reply_pk[32], reply_sk[32];
+    uint8_t reply_pk[32], reply_sk[32], code[32], model_id[32], buy_id[32];
     crypto_box_keypair(reply_pk, reply_sk);
-    double x[ENCLAVE_QUERY_FEATURES] = {1, 2, 3, 4, -1, 0.5, 10, 7};
-    uint8_t sealed[256];
+    randombytes_buf(code, sizeof code);
+    randombytes_buf(model_id, sizeof model_id);
+    randombytes_buf(buy_id, sizeof buy_id);
+    double x[4] = {1, 2, 3, 4};
+    uint8_t *sealed = NULL;
     size_t sealed_len = 0;
-    CHECK(enclave_prog_query_seal(enclave_host_quote(h)->body.box_pk, reply_pk, x, sealed,
-                                  sizeof sealed, &sealed_len) == 0);
+    CHECK_EQ(enclave_prog_query_seal(enclave_host_quote(h)->body.box_pk, model_id, buy_id, reply_pk,
+                                     code, x, 1, 4, &sealed, &sealed_len),
+             0);
     enclave_req_t req = {.type = ENCLAVE_REQ_QUERY};
+    memcpy(req.u.query.model_id, model_id, 32);
+    memcpy(req.u.query.buy_id, buy_id, 32);
     req.u.query.sealed = sealed;
     req.u.query.sealed_len = sealed_len;
     enclave_ans_t ans;
     uint8_t *frame = NULL;
     size_t flen = 0;
-    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), 0);
-    CHECK_EQ(ans.type, ENCLAVE_ANS_QUERY);
-    double got = 0, want = 0;
-    CHECK(enclave_prog_query_score(x, &want) == 0);
-    CHECK(enclave_prog_query_open(reply_pk, reply_sk, ans.u.blob.bytes, ans.u.blob.len, &got) == 0);
-    CHECK(got == want);
-    uint8_t other_pk[32], other_sk[32];
-    crypto_box_keypair(other_pk, other_sk);
-    CHECK_EQ(enclave_prog_query_open(other_pk, other_sk, ans.u.blob.bytes, ans.u.blob.len, &got),
-             PROTO_E_DECRYPT);
-    free(frame);
-    /* a query sealed under a donation context (or tampered) does not open */
-    sealed[sealed_len - 1] ^= 1;
-    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), PROTO_E_DECRYPT);
+    CHECK_EQ(enclave_host_call(h, &req, -1, &ans, &frame, &flen, NULL, 0), ENCLAVE_E_PAYMENT);
+    enclave_req_t load = {.type = ENCLAVE_REQ_MODEL_LOAD};
+    load.u.model_load.sealed = sealed;
+    load.u.model_load.sealed_len = sealed_len;
+    load.u.model_load.proof = sealed;
+    load.u.model_load.proof_len = sealed_len;
+    CHECK_EQ(enclave_host_call(h, &load, -1, &ans, &frame, &flen, NULL, 0), ENCLAVE_E_CHAIN);
+    enclave_req_t usage = {.type = ENCLAVE_REQ_USAGE};
+    memcpy(usage.u.usage.buy_id, buy_id, 32);
+    CHECK_EQ(enclave_host_call(h, &usage, -1, &ans, &frame, &flen, NULL, 0), ENCLAVE_E_PAYMENT);
+    CHECK(enclave_host_running(h)); /* refusals are answers, not crashes */
+    free(sealed);
     enclave_host_destroy(&h);
 }
 

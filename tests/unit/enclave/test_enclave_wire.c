@@ -6,6 +6,9 @@
  *  non-canonical integer are refused with their codes; encoders refuse what decoders would;
  *  frames cross a socketpair whole, a declared length over the maximum is refused without
  *  allocating, a silent peer times out, and a clean close is told from a close mid-frame.
+ *  The query enclave's messages (CHAIN, MODEL_LOAD, QUERY, USAGE and their answers) keep
+ *  every field through a round trip; an empty genesis and a proof over the bound are
+ *  refused both ways; CHAIN is the host's own (not relayable).
  *  Random contents come from a printed seed.
  */
 #include <sodium.h>
@@ -16,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "enclave/enclave_train_config.h"
 #include "enclave/enclave_wire.h"
 #include "proto/proto_mp.h"
 #include "testutil.h"
@@ -375,10 +379,226 @@ static void test_relayable(void)
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)0));
     CHECK(!enclave_wire_req_relayable((enclave_req_type_t)99));
     const enclave_req_type_t ok[] = {
-        ENCLAVE_REQ_PING,  ENCLAVE_REQ_DONATE,          ENCLAVE_REQ_STATS,       ENCLAVE_REQ_DROP,
-        ENCLAVE_REQ_QUERY, ENCLAVE_REQ_VALIDATE_SEALED, ENCLAVE_REQ_DONATE_KEYED};
+        ENCLAVE_REQ_PING,         ENCLAVE_REQ_DONATE,        ENCLAVE_REQ_STATS,
+        ENCLAVE_REQ_DROP,         ENCLAVE_REQ_QUERY,         ENCLAVE_REQ_VALIDATE_SEALED,
+        ENCLAVE_REQ_DONATE_KEYED, ENCLAVE_REQ_TRAIN_PREPARE, ENCLAVE_REQ_FED_STEP,
+        ENCLAVE_REQ_PUBLISH,      ENCLAVE_REQ_MODEL_SEAL};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         CHECK(enclave_wire_req_relayable(ok[i]));
+}
+
+/* The wire's bounds for the training requests: the decoder checks party and coordinator
+   indices, id sizes and counts; the encoder refuses what it could not send. */
+static void test_train_wire(void)
+{
+    uint8_t ids[3][32];
+    randombytes_buf(ids, sizeof ids);
+    enclave_train_config_t c;
+    enclave_train_config_default(&c);
+    c.p = 1;
+    snprintf(c.features[0], sizeof c.features[0], "age");
+    snprintf(c.label, sizeof c.label, "trait");
+    size_t clen = 0;
+    uint8_t *cfg = NULL;
+    char err[128] = "";
+    REQUIRE(enclave_train_config_encode(&c, &cfg, &clen, err, sizeof err) == 0);
+    enclave_req_t r, d;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_TRAIN_PREPARE;
+    r.u.train_prepare.config = cfg;
+    r.u.train_prepare.config_len = clen;
+    r.u.train_prepare.party = 1;
+    r.u.train_prepare.n_parties = 2;
+    r.u.train_prepare.eligible.ids = (const uint8_t(*)[32])ids;
+    r.u.train_prepare.eligible.n = 3;
+    uint8_t *b = NULL;
+    size_t n = 0;
+    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    REQUIRE(enclave_wire_req_decode(b, n, &d) == 0);
+    CHECK_EQ(d.u.train_prepare.eligible.n, (size_t)3);
+    uint8_t id[32];
+    enclave_wire_ids_get(&d.u.train_prepare.eligible, 2, id);
+    CHECK(memcmp(id, ids[2], 32) == 0);
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_FED_STEP));
+    /* the last id one byte short: a bin of 31 bytes, refused */
+    CHECK_EQ(b[n - 101], 32); /* the third id's length (three bin32 of 34 bytes from the end) */
+    b[n - 101] = 31;
+    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_INVALID);
+    free(b);
+    r.u.train_prepare.party = 2; /* not among 2 parties */
+    REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_RANGE);
+    free(b);
+    r.u.train_prepare.party = 0;
+    r.u.train_prepare.n_parties = ENCLAVE_WIRE_PARTIES_MAX + 1;
+    CHECK_EQ(enclave_wire_req_encode(&r, &b, &n), PROTO_E_INVALID);
+    enclave_ans_t a;
+    memset(&a, 0, sizeof a);
+    a.type = ENCLAVE_ANS_FED_OUT;
+    a.u.fed_out.state = ENCLAVE_FED_RUNNING;
+    a.u.fed_out.n_out = ENCLAVE_WIRE_FED_OUT_MAX + 1;
+    CHECK_EQ(enclave_wire_ans_encode(&a, &b, &n), PROTO_E_INVALID);
+    free(cfg);
+}
+
+/* ---- query enclaves (issue 16) ---- */
+
+/* Encodes X, decodes it into *BACK, checks re-encoding gives the same bytes and every
+   proper prefix is refused; returns the encoding (caller frees). */
+static uint8_t *s_req_roundtrip(const enclave_req_t *x, enclave_req_t *back, size_t *len)
+{
+    uint8_t *buf = NULL, *again = NULL;
+    size_t again_len = 0;
+    CHECK_EQ(enclave_wire_req_encode(x, &buf, len), 0);
+    CHECK_EQ(enclave_wire_req_decode(buf, *len, back), 0);
+    CHECK_EQ(back->type, x->type);
+    CHECK_EQ(enclave_wire_req_encode(back, &again, &again_len), 0);
+    CHECK(again_len == *len && memcmp(again, buf, *len) == 0);
+    free(again);
+    for (size_t cut = 0; cut < *len; cut++) {
+        enclave_req_t r;
+        CHECK(enclave_wire_req_decode(buf, cut, &r) != 0);
+    }
+    return buf;
+}
+
+static void s_test_query_requests(void)
+{
+    enclave_req_t x, b;
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_CHAIN;
+    x.u.chain.genesis = s_blob;
+    x.u.chain.genesis_len = 120;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(b.u.chain.genesis_len == 120 && memcmp(b.u.chain.genesis, s_blob, 120) == 0);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_MODEL_LOAD;
+    x.u.model_load.sealed = s_blob;
+    x.u.model_load.sealed_len = 250;
+    x.u.model_load.proof = s_blob + 7;
+    x.u.model_load.proof_len = 200;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(b.u.model_load.sealed_len == 250 && memcmp(b.u.model_load.sealed, s_blob, 250) == 0);
+    CHECK(b.u.model_load.proof_len == 200 && memcmp(b.u.model_load.proof, s_blob + 7, 200) == 0);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_QUERY;
+    s_fill(x.u.query.model_id, 32);
+    s_fill(x.u.query.buy_id, 32);
+    x.u.query.buy_proof = s_blob + 3;
+    x.u.query.buy_proof_len = 180;
+    x.u.query.sealed = s_blob + 1;
+    x.u.query.sealed_len = 99;
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(memcmp(b.u.query.model_id, x.u.query.model_id, 32) == 0);
+    CHECK(memcmp(b.u.query.buy_id, x.u.query.buy_id, 32) == 0);
+    CHECK(b.u.query.buy_proof_len == 180 && memcmp(b.u.query.buy_proof, s_blob + 3, 180) == 0);
+    CHECK(b.u.query.sealed_len == 99 && memcmp(b.u.query.sealed, s_blob + 1, 99) == 0);
+    x.u.query.buy_proof_len = 0; /* a known buy: no proof */
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK_EQ(b.u.query.buy_proof_len, 0u);
+
+    memset(&x, 0, sizeof x);
+    x.type = ENCLAVE_REQ_USAGE;
+    s_fill(x.u.usage.buy_id, 32);
+    free(buf);
+    buf = s_req_roundtrip(&x, &b, &len);
+    CHECK(memcmp(b.u.usage.buy_id, x.u.usage.buy_id, 32) == 0);
+    free(buf);
+}
+
+static void s_test_query_refusals(void)
+{
+    uint8_t k32[32] = {0}, *buf = NULL;
+    size_t len = 0;
+    const uint8_t *p;
+    proto_wr_t w;
+    enclave_req_t r;
+    /* CHAIN with an empty genesis: refused both ways */
+    s_raw(&w, 3, 1, ENCLAVE_REQ_CHAIN);
+    proto_wr_bin(&w, k32, 0);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_INVALID);
+    proto_wr_free(&w);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_CHAIN;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    /* a proof over ENCLAVE_WIRE_MAX_PROOF: refused both ways */
+    uint8_t *big = calloc(1, ENCLAVE_WIRE_MAX_PROOF + 1);
+    REQUIRE(big != NULL);
+    s_raw(&w, 4, 1, ENCLAVE_REQ_MODEL_LOAD);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, big, ENCLAVE_WIRE_MAX_PROOF + 1);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_TOO_LONG);
+    proto_wr_free(&w);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_QUERY;
+    r.u.query.buy_proof = big;
+    r.u.query.buy_proof_len = ENCLAVE_WIRE_MAX_PROOF + 1;
+    CHECK_EQ(enclave_wire_req_encode(&r, &buf, &len), PROTO_E_INVALID);
+    free(big);
+    /* QUERY: the old one-field form, and a 31-byte model id */
+    s_raw(&w, 3, 1, ENCLAVE_REQ_QUERY);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_ARITY);
+    proto_wr_free(&w);
+    s_raw(&w, 6, 1, ENCLAVE_REQ_QUERY);
+    proto_wr_bin(&w, k32, 31);
+    proto_wr_bin(&w, k32, 0);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK(enclave_wire_req_decode(p, len, &r) != 0);
+    proto_wr_free(&w);
+    /* relaying: MODEL_LOAD and USAGE may come from afar, CHAIN only from the host */
+    CHECK(!enclave_wire_req_relayable(ENCLAVE_REQ_CHAIN));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_MODEL_LOAD));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_USAGE));
+    CHECK(enclave_wire_req_relayable(ENCLAVE_REQ_QUERY));
+}
+
+static void s_test_query_answers(void)
+{
+    enclave_ans_t as[3];
+    memset(as, 0, sizeof as);
+    as[0].type = ENCLAVE_ANS_CHAIN;
+    s_fill(as[0].u.chain.chain_id, 32);
+    as[1].type = ENCLAVE_ANS_LOADED;
+    s_fill(as[1].u.loaded.model_id, 32);
+    s_fill(as[1].u.loaded.model_hash, 32);
+    as[2].type = ENCLAVE_ANS_USAGE;
+    as[2].u.blob.bytes = s_blob;
+    as[2].u.blob.len = 230;
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        CHECK_EQ(enclave_wire_ans_encode(&as[i], &buf, &len), 0);
+        enclave_ans_t back;
+        CHECK_EQ(enclave_wire_ans_decode(buf, len, &back), 0);
+        CHECK_EQ(back.type, as[i].type);
+        if (i == 0)
+            CHECK(memcmp(back.u.chain.chain_id, as[0].u.chain.chain_id, 32) == 0);
+        if (i == 1)
+            CHECK(memcmp(&back.u.loaded, &as[1].u.loaded, sizeof back.u.loaded) == 0);
+        if (i == 2)
+            CHECK(back.u.blob.len == 230 && memcmp(back.u.blob.bytes, s_blob, 230) == 0);
+        for (size_t cut = 0; cut < len; cut++) {
+            enclave_ans_t a;
+            CHECK(enclave_wire_ans_decode(buf, cut, &a) != 0);
+        }
+        enclave_req_t r; /* types are disjoint */
+        CHECK_EQ(enclave_wire_req_decode(buf, len, &r), PROTO_E_UNKNOWN_TYPE);
+        free(buf);
+    }
 }
 
 int main(void)
@@ -389,10 +609,14 @@ int main(void)
     srand(seed);
     s_fill(s_blob, sizeof s_blob);
     test_relayable();
+    test_train_wire();
     s_test_kinds();
     s_test_requests();
     s_test_refusals();
     s_test_answers();
     s_test_frames();
+    s_test_query_requests();
+    s_test_query_refusals();
+    s_test_query_answers();
     return testutil_done("test_enclave_wire");
 }
