@@ -114,9 +114,10 @@ static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
             s_run_send(r);
             return;
         }
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s (%s)", a.u.error.msg, proto_err_str(a.u.error.code));
-        s_run_fail(r, "the query enclave refused: %s", msg);
+        const char *name = proto_err_str(a.u.error.code);
+        bool same = strcmp(name, a.u.error.msg) == 0;
+        s_run_fail(r, "the query enclave refused: %s%s%s%s", a.u.error.msg, same ? "" : " (",
+                   same ? "" : name, same ? "" : ")");
         return;
     }
     if (a.type != ENCLAVE_ANS_QUERY) {

@@ -25,10 +25,10 @@ Scenarios (named checks, in order):
      more rows (spent), a buy id the ledger does not know, a run on a node without a buy,
      and a run with a wrong access code (by the enclave).
   7. Settlement: runner1 claims the usage (`genie query status --flush`), the ledger's
-     claimed count becomes 3; `genie earnings` shows the runner's, the trainer's and each
-     owner's share; `genie claim` moves them into the balances; the balances moved by
-     exactly the fee split and the sum of balances, escrow and what is left unclaimed is
-     unchanged.
+     claimed count becomes 3; `genie claim` on each account moves its share into its
+     balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
+     exactly floor(pool / records) per record of its party's pool (the published weight);
+     what the user paid is conserved to the unit (escrow left + moved + pool dust).
 
     python3 test_train_query.py --bindir BUILD_DIR [--keep]
 """
@@ -397,6 +397,14 @@ def check_settle(net, st):
     expect(moved == want, "moved %r, want %r" % (moved, want))
     dust = fee - sum(moved.values())
     expect(0 <= dust < 4, "dust %d" % dust)
+    # conservation: what left the user's balance is in the escrow, in the balances it
+    # moved to, or left in the pools (the dust)
+    buy = auth.call("buy_show", {"buy_id": st["buy"]})
+    expect(buy["claimed"] == 3 and buy["escrow"] == PRICE * (BUY_COUNT - 3), "buy: %r" % buy)
+    spent = st["balances0"]["user_account"] - account(auth, st["user_account"])
+    expect(spent == buy["escrow"] + sum(moved.values()) + dust,
+           "not conserved: user paid %d, escrow %d, moved %d, dust %d" %
+           (spent, buy["escrow"], sum(moved.values()), dust))
     print("  fee %d: runner %d, trainer %d, ownerA %d, ownerB %d (dust %d left in the pools)"
           % (fee, moved["runner1_account"], moved["trainer_account"], moved["ownerA"],
              moved["ownerB"], dust))
