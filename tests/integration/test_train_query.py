@@ -11,12 +11,14 @@ Scenarios (named checks, in order):
   3. Two data owners, each with two slices of the cohort's phenotypes.csv (genie-cohort):
      ownerA donates both to runner1's training enclave (the only one then); runner2 then
      spawns its training enclave (the newest, so donations go there) and ownerB donates
-     both to it. The spec has 4 donors at 2 enclaves.
+     both to it. The spec has 4 donors at 2 enclaves; ownerB then withdraws one record.
   4. `genie train start` with runner1's training enclave as the coordinator and the query
      enclave's measurement: runner1's node_train drives TRAIN_PREPARE to both parties (one
      across p2p unicast to runner2), FED_STEP rounds, PUBLISH and MODEL_PUBLISH; `genie
-     train status` shows the job published, both parties prepared with 2 records, and the
-     model on the ledger (its parties, weights summing to 10000, metrics).
+     train status` shows the job published, the withdrawn record left out (runner1 holds 2
+     used records, runner2 1), the model on the ledger (its parties, weights summing to
+     10000, metrics), and each used record's audit trail has TRAINED by the coordinator
+     (the withdrawn one none).
   5. runner1's query enclave follows the chain (CHAIN), gets the model sealed by the
      coordinator (MODEL_SEAL with its quote) and loads it with the MODEL_PUBLISH proof: the
      hash it answers equals the ledger's model hash.
@@ -222,6 +224,14 @@ def check_donors(net, st):
     c = st["trainer"].cli("spec", "list")
     spec = [s for s in c.json if s["spec_id"] == st["spec"]][0]
     expect(spec["donors"] == 4, "spec donors: %r" % spec)
+    # ownerB withdraws its second record: it stays a donor on the ledger, but is no longer
+    # eligible, so the training must leave it out
+    ob = st["owners"]["ownerB"]
+    c = ob["node"].cli("data", "withdraw", ob["data"][1], "--wait", WAIT_S)
+    expect(c.returncode == 0, "withdraw: %r" % c)
+    st["withdrawn"] = ob["data"][1]
+    st["withdraw_height"] = c.json.get("tx_height") or 0
+    print("  ownerB withdrew %s... (a donor record no longer eligible)" % ob["data"][1][:16])
     return True
 
 
@@ -249,14 +259,28 @@ def check_train(net, st):
     wait_for(published, timeout=TRAIN_TIMEOUT, interval=0.5, what="the model published")
     s = got["s"]
     local, model = s["local"], s["model"]
-    expect(local["phase"] == "done" and local["rounds"] == 3 and len(local["parties"]) == 2,
-           "local status: %r" % local)
+    expect(local["phase"] == "done" and local["rounds"] == 3 and len(local["parties"]) == 2
+           and local["excluded"] == 1, "local status: %r" % local)
+    want_records = {st["t1"]["id"]: 2, st["t2"]["id"]: 1}  # ownerB's withdrawn one left out
     for p in local["parties"]:
-        expect(p["prepared"] and p["eligible"] == 2 and p["n_records"] == 2,
-               "party: %r" % p)
-    expect(model and len(model["parties"]) == 2 and model["n_records"] == 4
-           and sum(p["weight_bp"] for p in model["parties"]) == 10000,
+        n = want_records[p["enclave"]]
+        expect(p["prepared"] and p["eligible"] == n and p["n_records"] == n
+               and p["coordinator"] == (p["enclave"] == st["t1"]["id"]), "party: %r" % p)
+    expect(model and len(model["parties"]) == 2 and model["n_records"] == 3
+           and sum(p["weight_bp"] for p in model["parties"]) == 10000
+           and all(p["n_records"] == want_records[p["enclave"]] for p in model["parties"]),
            "model: %r" % model)
+    # the audit trails: TRAINED by the coordinator on each used record, not on the withdrawn
+    for o in st["owners"].values():
+        for d in o["data"]:
+            c = o["node"].cli("audit", d)
+            uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+            trained = [u for u in uses if u["use"] == "TRAINED"]
+            if d == st["withdrawn"]:
+                expect(not trained, "the withdrawn record was trained on: %r" % uses)
+            else:
+                expect(len(trained) == 1 and trained[0]["actor"] == st["t1"]["id"]
+                       and trained[0]["spec_id"] == st["spec"], "audit of %s: %r" % (d, uses))
     st["model"] = model["id"]
     st["model_hash"] = model["model_hash"]
     st["parties"] = model["parties"]
@@ -378,7 +402,7 @@ def check_settle(net, st):
     holder = {st["t1"]["id"]: "ownerA", st["t2"]["id"]: "ownerB"}
     want = {"runner1_account": runner_part, "trainer_account": trainer_part}
     for p, pool in zip(parties, pools):
-        want[holder[p["enclave"]]] = (pool // p["n_records"]) * 2
+        want[holder[p["enclave"]]] = (pool // p["n_records"]) * p["n_records"]
     expect(set(want) == {"runner1_account", "trainer_account", "ownerA", "ownerB"},
            "parties: %r" % parties)
     nodes = {"trainer_account": (st["trainer"], st["trainer_account"]),
@@ -415,7 +439,7 @@ if __name__ == "__main__":
     run_ledger_steps("test_train_query", (
         ("a testnet with two certified runners and their enclaves", check_testnet),
         ("a trainer and a logistic spec", check_trainer),
-        ("four donations at two training enclaves", check_donors),
+        ("four donations at two training enclaves, one withdrawn", check_donors),
         ("federated training publishes a model", check_train),
         ("the query enclave loads the published model (same hash)", check_loaded),
         ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
