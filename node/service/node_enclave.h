@@ -99,9 +99,9 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
 
 /*  node_enclave_relay for this node's own services: CHAIN and PUBLISH are allowed too.
  *  Same results. */
-int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32],
-                            const uint8_t *req, size_t len, uint8_t **ans, size_t *ans_len,
-                            char *err, size_t err_cap) PROTO_WUR;
+int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                            size_t len, uint8_t **ans, size_t *ans_len, char *err,
+                            size_t err_cap) PROTO_WUR;
 
 /*  A running enclave of this runner (its current start). */
 typedef struct {
@@ -115,8 +115,8 @@ typedef struct {
 
 /*  The running, attested enclaves of KIND into OUT (room for MAX); their number. SELF may
  *  be NULL (0). */
-size_t node_enclave_list_local(node_enclave_t *self, enclave_kind_t kind,
-                               node_enclave_info_t *out, size_t max);
+size_t node_enclave_list_local(node_enclave_t *self, enclave_kind_t kind, node_enclave_info_t *out,
+                               size_t max);
 
 /*  The encoded quote (proto_attest) of this runner's running enclave ID into *OUT
  *  (malloc'd, caller frees), *LEN. 0, NODE_E_NO_ENCLAVE, or the encoder's code. */

@@ -320,6 +320,14 @@ void node_query_served(node_query_t *self, const uint8_t enclave_id[static 32],
     }
 }
 
+void node_query_flush(node_query_t *self)
+{
+    if (!self)
+        return;
+    node_query_core_flush(self->core);
+    nq_usage_pump(self);
+}
+
 /* USAGE of the action A's buy from its (local) enclave. */
 static void s_usage_ask(node_query_t *q, const node_query_act_t *a)
 {

@@ -66,6 +66,10 @@ void node_query_destroy(node_query_t **self_p);
 void node_query_served(node_query_t *self, const uint8_t enclave_id[static 32],
                        const uint8_t buy_id[static 32]);
 
+/*  Asks every served buy's usage now and submits the claims that grew (what `genie claim`
+ *  on a runner wants before it claims its role earnings). SELF may be NULL. */
+void node_query_flush(node_query_t *self);
+
 /*  The service of APP, or NULL (node_app.c). */
 node_query_t *node_app_query(node_app_t *app);
 

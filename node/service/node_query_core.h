@@ -31,8 +31,9 @@
 #define NODE_QUERY_ENTRIES 4096u
 #define NODE_QUERY_CLAIM_MS 5000u
 #define NODE_QUERY_COMMIT_WAIT_MS 20000u
-#define NODE_QUERY_USAGE_MAX 512u /* bytes of one encoded usage report (>= PROTO_USAGE_MAX_BYTES)  \
-                                   */
+#define NODE_QUERY_USAGE_MAX                                                                       \
+    512u /* bytes of one encoded usage report (>= PROTO_USAGE_MAX_BYTES)                           \
+          */
 
 typedef struct node_query_core_t node_query_core_t;
 

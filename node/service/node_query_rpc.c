@@ -263,6 +263,10 @@ static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *
                  ENCLAVE_QUERY_MAX_ROWS);
         return -1;
     }
+    if (spec->n_features == 0 || spec->n_features > LEDGER_SPEC_FEATURES_MAX) {
+        snprintf(err, cap, "the model's spec names no features");
+        return -1;
+    }
     for (uint32_t f = 0; f < spec->n_features; f++) {
         size_t k = 0;
         for (; k < json_array_size(cols); k++) {
@@ -394,10 +398,8 @@ static json_t *s_m_status(node_app_t *app, const char *method, json_t *params, i
     node_query_t *q = node_app_query(app);
     if (!q)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "this node runs without a ledger");
-    if (json_is_true(node_rpc_param(params, "flush", 0))) {
-        node_query_core_flush(q->core);
-        nq_usage_pump(q);
-    }
+    if (json_is_true(node_rpc_param(params, "flush", 0)))
+        node_query_flush(q);
     json_t *encs = json_array(), *usage = json_array();
     for (size_t i = 0; encs && i < NODE_ENCLAVE_MAX; i++) {
         const nq_enclave_t *e = &q->enclaves[i];
