@@ -31,6 +31,9 @@ Scenarios (named checks, in order):
      balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
      exactly floor(pool / records) per record of its party's pool (the published weight);
      what the user paid is conserved to the unit (escrow left + moved + pool dust).
+  8. Canary: the owners' row ids (a unique string) are afterwards in no file under the
+     test's directory but the originals (datadirs, ledgers, every log; both runners log
+     the hex of every relayed request and answer at trace level).
 
     python3 test_train_query.py --bindir BUILD_DIR [--keep]
 """
@@ -44,7 +47,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
-                           run_ledger_steps, start_fresh, wait_for, wait_heights)
+                           run_ledger_steps, scan_for, start_fresh, wait_for, wait_heights)
 
 START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
@@ -83,7 +86,7 @@ def spawn(runner, kind):
 
 def certified_runner(net, st, name, account_key=None):
     r, auth = net.r, net.nodes[0]
-    node = Node(r, name, roles="enclave-runner", genesis=net.genesis,
+    node = Node(r, name, roles="enclave-runner", genesis=net.genesis, log_level="trace",
                 peers=[auth.address()] + [st[k].address() for k in ("runner1",) if k in st])
     if account_key:
         place_key(account_key, node.datadir)
@@ -154,13 +157,21 @@ def cohort_slices(r, st):
     expect(header[:1] == ["id"] and "trait" in header and "quant" in header,
            "phenotypes.csv header: %r" % header)
     st["header"] = header
+    # the owners' row ids carry a canary (checked at the end in every file and log)
+    st["canary"] = "GENIE-TQ-CANARY-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    st["files"] = os.path.join(r.tmp, "owner-files")
+    os.makedirs(st["files"])
     paths = []
     for k in range(5):  # four donated slices of 40 rows, and the user's queries
-        path = os.path.join(r.tmp, "slice-%d.csv" % k)
+        path = os.path.join(st["files"] if k < 4 else r.tmp, "slice-%d.csv" % k)
+        rows_k = body[k * 40:(k + 1) * 40]
+        if k < 4:
+            rows_k = [["%s-%d-%d" % (st["canary"], k, i)] + row[1:]
+                      for i, row in enumerate(rows_k)]
         with open(path, "w", newline="") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(header)
-            w.writerows(body[k * 40:(k + 1) * 40])
+            w.writerows(rows_k)
         paths.append(path)
     return paths
 
@@ -340,6 +351,8 @@ def check_query(net, st):
     st["user"] = user
     c = auth.cli("tx", "transfer", st["user_account"], "1000", "--wait", WAIT_S)
     expect(c.returncode == 0, "transfer: %r" % c)
+    wait_for(lambda: account(user, st["user_account"]) == 1000, timeout=HEIGHT_TIMEOUT,
+             interval=0.2, what="the user's node sees its balance")
     st["balances0"] = {k: account(auth, st[k]) for k in
                        ("user_account", "trainer_account", "runner1_account")}
     c = user.cli("query", "buy", st["model"], "--count", str(BUY_COUNT), "--wait", WAIT_S)
@@ -435,6 +448,24 @@ def check_settle(net, st):
     return True
 
 
+def check_canary(net, st):
+    """The owners' row ids (the canary) are in no file under the test's directory but the
+    owners' originals: no datadir (stores, ledgers, the model's publication), no log of any
+    node (both runners ran at trace level, where the relay logs the hex of what it
+    carries: FED_STEP messages, MODEL_SEAL answers), no answer the user got."""
+    needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
+    scanned, found = scan_for(net.r.tmp, needles, skip_dir=st["files"])
+    hits = [(path, "hex" if i else "text") for path, i in found]
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    with open(st["runner2"].log_path, "rb") as f:
+        log = f.read()
+    expect(log.count(b"relay request of call") >= 5,
+           "runner2 traced too few relayed requests to make the check mean something")
+    print("  canary (text and hex) in none of %d files (datadirs, ledgers, logs)" % scanned)
+    return True
+
+
 if __name__ == "__main__":
     run_ledger_steps("test_train_query", (
         ("a testnet with two certified runners and their enclaves", check_testnet),
@@ -444,4 +475,5 @@ if __name__ == "__main__":
         ("the query enclave loads the published model (same hash)", check_loaded),
         ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
         ("usage is claimed and the fee split moves exactly the shares", check_settle),
+        ("canary: the owners' rows are in no datadir, log or answer", check_canary),
     ))
