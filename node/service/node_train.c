@@ -356,6 +356,13 @@ static void s_relay(node_train_t *t, size_t slot, const node_train_act_t *a)
     }
 }
 
+/* Rounds done as status shows them (the enclave counts rounds + 1 once trained). */
+static uint32_t s_round(const nt_job_t *j)
+{
+    uint32_t r = node_train_core_round(j->core);
+    return r > j->job.rounds ? j->job.rounds : r;
+}
+
 static void s_log_phase(nt_job_t *j)
 {
     node_train_phase_t ph = node_train_core_phase(j->core);
@@ -368,7 +375,7 @@ static void s_log_phase(nt_job_t *j)
         GLOG(WARN, NODE, "training job %s failed: %s", jid, node_train_core_why(j->core));
     else
         GLOG(INFO, NODE, "training job %s: %s (round %u of %u)", jid,
-             node_train_core_phase_name(ph), node_train_core_round(j->core), j->job.rounds);
+             node_train_core_phase_name(ph), s_round(j), j->job.rounds);
 }
 
 void nt_pump(node_train_t *t)

@@ -66,12 +66,14 @@ static json_t *s_local_json(const nt_job_t *j)
                       (json_int_t)st.dropped, "state", (json_int_t)st.state, "delivered",
                       (json_int_t)st.delivered, "refused", (json_int_t)st.refused));
     }
-    json_t *o = json_pack("{s:s,s:I,s:I,s:s,s:o,s:I,s:I}", "phase",
-                          node_train_core_phase_name(node_train_core_phase(c)), "round",
-                          (json_int_t)node_train_core_round(c), "rounds", (json_int_t)j->job.rounds,
-                          "why", node_train_core_why(c), "parties", parties ? parties : json_null(),
-                          "queued", (json_int_t)node_train_core_queued(c), "excluded",
-                          (json_int_t)node_train_core_n_excluded(c));
+    json_t *o =
+        json_pack("{s:s,s:I,s:I,s:s,s:o,s:I,s:I}", "phase",
+                  node_train_core_phase_name(node_train_core_phase(c)), "round",
+                  (json_int_t)(node_train_core_round(c) > j->job.rounds ? j->job.rounds
+                                                                        : node_train_core_round(c)),
+                  "rounds", (json_int_t)j->job.rounds, "why", node_train_core_why(c), "parties",
+                  parties ? parties : json_null(), "queued", (json_int_t)node_train_core_queued(c),
+                  "excluded", (json_int_t)node_train_core_n_excluded(c));
     uint8_t txid[32];
     if (o && node_train_core_txid(c, txid))
         json_object_set_new(o, "txid", node_rpc_hex(txid, 32));
