@@ -591,9 +591,11 @@ static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint
         return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
                               proto_err_str(rc));
     if (!s_allowed(r.type, remote))
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS,
-                              "request type %d is not relayed (only sealed requests are)",
-                              (int)r.type);
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request type %d is not relayed (%s)",
+                              (int)r.type,
+                              remote ? "a peer may send only sealed requests, never chain or "
+                                       "publish"
+                                     : "init and plaintext validate are the host's");
     enclave_ans_t a;
     uint8_t *frame = NULL;
     size_t frame_len = 0;

@@ -31,7 +31,9 @@ Scenarios (named checks, in order):
      balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
      exactly floor(pool / records) per record of its party's pool (the published weight);
      what the user paid is conserved to the unit (escrow left + moved + pool dust).
-  8. Canary: the owners' row ids (a unique string) are afterwards in no file under the
+  8. A peer's PUBLISH (to the coordinator) and CHAIN (to the query enclave) are refused by
+     runner1's relay: only the runner itself sends them.
+  9. Canary: the owners' row ids (a unique string) are afterwards in no file under the
      test's directory but the originals (datadirs, ledgers, every log; both runners log
      the hex of every relayed request and answer at trace level).
 
@@ -215,7 +217,7 @@ def donate_all(st, name, enclave):
         tries[0] += 1
         c = o["node"].cli("offers")
         return c.returncode == 0 and any(x["offer"] == st["spec"] for x in c.json or [])
-    wait_for(offered, timeout=30, interval=0.3, what="the offer on %s" % name)
+    wait_for(offered, timeout=90, interval=0.3, what="the offer on %s" % name)
     c = o["node"].cli("donate", st["spec"], "--wait", WAIT_S, timeout=120)
     expect(c.returncode == 0 and c.json, "%s donate: %r" % (name, c))
     d = c.json["donations"]
@@ -448,6 +450,37 @@ def check_settle(net, st):
     return True
 
 
+def relay_call(node, enclave, request):
+    """enclave_call through NODE's relay; the final answer or error (text)."""
+    res = node.call("enclave_call", {"enclave": enclave, "request": request.hex()})
+    if "answer" in res:
+        return "answer", res["answer"]
+    got = {}
+
+    def done():
+        got["r"] = node.call("enclave_call_result", {"call": res["call"]})
+        return got["r"]["state"] != "pending"
+    wait_for(done, timeout=30, interval=0.2, what="the relayed call ends")
+    return got["r"]["state"], got["r"].get("error") or got["r"].get("answer")
+
+
+def check_runner_only(net, st):
+    """A peer cannot ask the coordinator for PUBLISH (its answer holds the model in clear)
+    nor feed a query enclave another CHAIN: runner1 refuses both before its enclaves see
+    them. The same PUBLISH on runner1's own relay path is the driver's (node_train.c)."""
+    job = bytes.fromhex(st["job"])
+    bin32 = b"\xc4\x20"
+    publish = b"\x94\x01\x0d" + bin32 + job + b"\x91" + bin32 + bytes(32)
+    chain = b"\x93\x01\x0a\xc4\x04" + b"\x90\x90\x90\x90"
+    for what, enclave, req in (("PUBLISH", st["t1"]["id"], publish),
+                               ("CHAIN", st["query"]["id"], chain)):
+        state, detail = relay_call(st["user"], enclave, req)
+        expect(state == "failed" and "not relayed" in detail,
+               "%s from a peer: %s %r" % (what, state, detail))
+        print("  %s from the user's node refused by runner1: %s" % (what, detail))
+    return True
+
+
 def check_canary(net, st):
     """The owners' row ids (the canary) are in no file under the test's directory but the
     owners' originals: no datadir (stores, ledgers, the model's publication), no log of any
@@ -475,5 +508,6 @@ if __name__ == "__main__":
         ("the query enclave loads the published model (same hash)", check_loaded),
         ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
         ("usage is claimed and the fee split moves exactly the shares", check_settle),
+        ("a peer's PUBLISH or CHAIN is refused by the runner", check_runner_only),
         ("canary: the owners' rows are in no datadir, log or answer", check_canary),
     ))
