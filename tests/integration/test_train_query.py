@@ -298,6 +298,9 @@ def check_train(net, st):
     st["model_hash"] = model["model_hash"]
     st["parties"] = model["parties"]
     st["model_height"] = model["height"]
+    c = st["runner1"].cli("train", "status", spec, json_out=False)
+    expect(c.returncode == 0 and "round 3 of 3" in c.stdout and "(coordinator)" in c.stdout
+           and model["model_hash"] in c.stdout, "train status (text): %r" % c)
     ts = status(trainer, spec)  # the trainer sees the ledger's part
     expect(ts["model"]["model_hash"] == model["model_hash"] and ts["local"] is None,
            "trainer's status: %r" % ts)
@@ -370,6 +373,7 @@ def check_query(net, st):
            and c.json["used"] == 3 and c.json["count"] == BUY_COUNT
            and c.json["buy"] == st["buy"], "query run: %r" % c.json)
     print("  3 predictions %r (3 of %d used)" % ([round(p, 4) for p in preds], BUY_COUNT))
+    st["preds"] = preds
     # spent: 3 more rows than the 2 left
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3b.csv"))
     expect(c.returncode != 0 and "refused" in c.stderr, "spent count: %r" % c)
