@@ -14,6 +14,8 @@
 #include "node/service/node_market.h"
 #include "node/service/node_settle_rpc.h"
 #include "node/service/node_p2p.h"
+#include "node/service/node_query.h"
+#include "node/service/node_train.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -67,6 +69,8 @@ struct node_app_t {
     proto_key_t *account;        /* the account the node signs its own txs with, or NULL */
     node_data_t *data;           /* NULL unless --role data-owner */
     node_market_t *market;       /* recruitment, offers, donation */
+    node_train_t *train;         /* training jobs this runner coordinates (runners) */
+    node_query_t *query;         /* paid queries: runner and user sides (with a ledger) */
     node_rpc_t *rpc;
     s_method_t methods[NODE_APP_METHODS_MAX];
     size_t n_methods;
@@ -138,6 +142,8 @@ static int s_methods_register(node_app_t *self)
     rc |= node_data_register(self);
     rc |= node_market_register(self);
     rc |= node_settle_register(self);
+    rc |= node_train_register(self);
+    rc |= node_query_register(self);
     return rc;
 }
 
@@ -515,6 +521,10 @@ node_app_t *node_app_new(const node_config_t *cfg, char *err, size_t err_cap)
     if (!(self->market = node_market_new(self, err, err_cap)))
         goto err;
     node_p2p_set_market(self->p2p_state, self->market);
+    if (self->enclave && !(self->train = node_train_new(self, err, err_cap)))
+        goto err;
+    if (self->ledger && !(self->query = node_query_new(self, err, err_cap)))
+        goto err;
     if (s_rpc_start(self, err, err_cap) != 0)
         goto err;
     return self;
@@ -553,6 +563,8 @@ void node_app_destroy(node_app_t **self_p)
     node_p2p_destroy(&self->p2p_state);
     node_enclave_relay_destroy(&self->relay);
     node_market_destroy(&self->market); /* after the relay: no answer can reach it now */
+    node_train_destroy(&self->train);   /* likewise; before the loop (its timer) */
+    node_query_destroy(&self->query);
     zloop_destroy(&self->loop);
     node_datadir_destroy(&self->datadir);
     proto_key_destroy(&self->key);
@@ -597,6 +609,16 @@ node_enclave_t *node_app_enclave(node_app_t *self)
 node_market_t *node_app_market(node_app_t *self)
 {
     return self->market;
+}
+
+node_train_t *node_app_train(node_app_t *self)
+{
+    return self->train;
+}
+
+node_query_t *node_app_query(node_app_t *self)
+{
+    return self->query;
 }
 
 node_enclave_relay_t *node_app_enclave_relay(node_app_t *self)

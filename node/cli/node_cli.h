@@ -212,6 +212,10 @@ int node_cli_cmd_model_show(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_query_buy(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_earnings(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_claim(node_cli_t *cli, int argc, char **argv);
+/* node_cli_train.c / node_cli_query.c: training progress and paid queries (issue 16) */
+int node_cli_cmd_train_status(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_query_run(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_query_status(node_cli_t *cli, int argc, char **argv);
 /* node_cli_ml.c: offline ML commands (no node needed; they run ml/ in this process) */
 int node_cli_cmd_ml_validate(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_ml_train(node_cli_t *cli, int argc, char **argv);

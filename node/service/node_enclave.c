@@ -4,6 +4,7 @@
  */
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_int.h"
+#include "node/service/node_query.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -560,8 +561,21 @@ ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text)
     return NULL;
 }
 
-int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                       size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
+/*  Whether a request of type T may be relayed: from a peer (REMOTE), or by this node's own
+ *  services. CHAIN (which chain the enclave believes) and PUBLISH (its answer carries the
+ *  trained model in clear) are the runner's own, never a peer's. */
+static bool s_allowed(enclave_req_type_t t, bool remote)
+{
+    if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_PUBLISH)
+        return !remote;
+    return enclave_wire_req_relayable(t) || t == ENCLAVE_REQ_TRAIN_PREPARE ||
+           t == ENCLAVE_REQ_FED_STEP || t == ENCLAVE_REQ_MODEL_SEAL ||
+           t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
+}
+
+static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                   size_t len, bool remote, uint8_t **ans, size_t *ans_len, char *err,
+                   size_t err_cap)
 {
     ne_slot_t *s = NULL;
     for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
@@ -576,7 +590,7 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
                               proto_err_str(rc));
-    if (!enclave_wire_req_relayable(r.type))
+    if (!s_allowed(r.type, remote))
         return proto_err_fail(err, err_cap, NODE_E_PARAMS,
                               "request type %d is not relayed (only sealed requests are)",
                               (int)r.type);
@@ -599,9 +613,54 @@ int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const 
         s_donated(s, r.u.donate.data_id);
     else if (a.type == ENCLAVE_ANS_RECEIPT && r.type == ENCLAVE_REQ_DONATE_KEYED)
         s_donated(s, r.u.donate_keyed.data_id);
+    else if (a.type == ENCLAVE_ANS_QUERY && r.type == ENCLAVE_REQ_QUERY)
+        node_query_served(node_app_query(self->app), s->id, r.u.query.buy_id);
     rc = enclave_wire_ans_encode(&a, ans, ans_len);
     free(frame);
     if (rc != PROTO_OK)
         return proto_err_fail(err, err_cap, rc, "cannot encode the answer");
     return 0;
+}
+
+int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                       size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
+{
+    return s_relay(self, id, req, len, true, ans, ans_len, err, err_cap);
+}
+
+int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                            size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
+{
+    return s_relay(self, id, req, len, false, ans, ans_len, err, err_cap);
+}
+
+size_t node_enclave_list_local(node_enclave_t *self, enclave_kind_t kind, node_enclave_info_t *out,
+                               size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; self && i < NODE_ENCLAVE_MAX && n < max; i++) {
+        const ne_slot_t *s = &self->slots[i];
+        if (!s->used || s->stopped || !s->have_quote || s->kind != kind || !s->host)
+            continue;
+        node_enclave_info_t *o = &out[n++];
+        memset(o, 0, sizeof *o);
+        memcpy(o->id, s->id, 32);
+        memcpy(o->measurement, s->quote.measurement, 32);
+        memcpy(o->box_pk, s->quote.body.box_pk, 32);
+        o->local = s->local;
+        o->kind = s->kind;
+        o->registered = s->reg == REG_DONE;
+    }
+    return n;
+}
+
+int node_enclave_quote(node_enclave_t *self, const uint8_t id[static 32], uint8_t **out,
+                       size_t *len)
+{
+    for (size_t i = 0; self && i < NODE_ENCLAVE_MAX; i++) {
+        const ne_slot_t *s = &self->slots[i];
+        if (s->used && !s->stopped && s->have_quote && memcmp(s->id, id, 32) == 0)
+            return proto_attest_quote_encode(&s->quote, out, len);
+    }
+    return NODE_E_NO_ENCLAVE;
 }

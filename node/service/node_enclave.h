@@ -45,6 +45,7 @@
 #ifndef GENIE_NODE_ENCLAVE_H
 #define GENIE_NODE_ENCLAVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,17 +81,47 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
 /*  Relays the encoded enclave request REQ (LEN bytes, borrowed) to the running enclave
  *  whose current id is ID, and returns the encoded answer in *ANS (malloc'd, caller frees,
  *  *ANS_LEN bytes; an enclave's refusal is an ERROR answer, not a failure). The request
- *  is decoded strictly first and only the types enclave_wire_req_relayable allows are
- *  relayed (PING, VALIDATE_SEALED, DONATE, DONATE_KEYED, STATS, DROP, QUERY): INIT is the
- *  host's, and plaintext VALIDATE would put the owner's data in the runner. The sealed
+ *  is decoded strictly first and only the types a peer may send are relayed: those
+ *  enclave_wire_req_relayable allows (PING, VALIDATE_SEALED, DONATE, DONATE_KEYED, STATS,
+ *  DROP, QUERY, ...) and the issue-16 types TRAIN_PREPARE, FED_STEP, MODEL_SEAL,
+ *  MODEL_LOAD and USAGE; never INIT (the host's), plaintext VALIDATE (it would put the
+ *  owner's data in the runner), CHAIN (which chain the enclave believes is the runner's
+ *  choice) or PUBLISH (its answer carries the trained model in clear). The sealed
  *  bytes are passed on as they are: the runner never opens them. 0, NODE_E_NO_ENCLAVE (no
  *  running enclave with that id here), NODE_E_PARAMS (a refused type, a request that does
  *  not decode), or enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT,
  *  ...). A receipt for a donation makes the runner remember its data id, so that a
- *  withdrawal committed later is dropped from that enclave (DROP). */
+ *  withdrawal committed later is dropped from that enclave (DROP); a QUERY answered is
+ *  noted for the usage claims (node_query_served). */
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err,
                        size_t err_cap) PROTO_WUR;
+
+/*  node_enclave_relay for this node's own services: CHAIN and PUBLISH are allowed too.
+ *  Same results. */
+int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                            size_t len, uint8_t **ans, size_t *ans_len, char *err,
+                            size_t err_cap) PROTO_WUR;
+
+/*  A running enclave of this runner (its current start). */
+typedef struct {
+    uint8_t id[32];          /* ledger id of its signing key */
+    uint8_t measurement[32]; /* from its quote */
+    uint8_t box_pk[32];
+    uint32_t local;
+    enclave_kind_t kind;
+    bool registered; /* in the committed registry */
+} node_enclave_info_t;
+
+/*  The running, attested enclaves of KIND into OUT (room for MAX); their number. SELF may
+ *  be NULL (0). */
+size_t node_enclave_list_local(node_enclave_t *self, enclave_kind_t kind, node_enclave_info_t *out,
+                               size_t max);
+
+/*  The encoded quote (proto_attest) of this runner's running enclave ID into *OUT
+ *  (malloc'd, caller frees), *LEN. 0, NODE_E_NO_ENCLAVE, or the encoder's code. */
+int node_enclave_quote(node_enclave_t *self, const uint8_t id[static 32], uint8_t **out,
+                       size_t *len) PROTO_WUR;
 
 /*  Adds the enclave-runner RPC methods (above) to APP. 0 or -1. */
 int node_enclave_register(node_app_t *app);

@@ -48,7 +48,9 @@ typedef struct node_enclave_relay_t node_enclave_relay_t;
 
 #define NODE_ENCLAVE_RELAY_REQ_MAX                                                                 \
     (1024u * 1024u - 8u * 1024u - 256u) /* P2P_UNICAST_MAX less the call's fields */
-#define NODE_ENCLAVE_RELAY_ANS_MAX (15u * 1024u)
+/* An answer: a FED_OUT of a training party (model updates, its used data ids) or a model
+   sealed to a query enclave can be large; bounded like a request. */
+#define NODE_ENCLAVE_RELAY_ANS_MAX NODE_ENCLAVE_RELAY_REQ_MAX
 #define NODE_ENCLAVE_RELAY_MSG_MAX 160u
 #define NODE_ENCLAVE_RELAY_PEER_MAX 8
 #define NODE_ENCLAVE_RELAY_CALLS 64

@@ -83,3 +83,14 @@ int node_ledger_local_data(node_ledger_t *self, const uint8_t id[static 32], led
     ledger_state_destroy(&st);
     return rc;
 }
+
+const uint8_t *node_ledger_local_genesis(const node_ledger_t *self, size_t *len)
+{
+    return ledger_genesis_canonical(self->genesis, len);
+}
+
+int node_ledger_local_tx_proof(node_ledger_t *self, const uint8_t txid[static 32], uint8_t **out,
+                               size_t *len, uint64_t *height)
+{
+    return ledger_store_tx_proof(self->store, txid, out, len, height);
+}

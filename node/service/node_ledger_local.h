@@ -54,4 +54,14 @@ ledger_state_t *node_ledger_local_state(node_ledger_t *self);
 int node_ledger_local_enclave(node_ledger_t *self, const uint8_t id[static 32],
                               ledger_enclave_t *out) PROTO_WUR;
 
+/*  The canonical genesis bytes the chain id hashes (ledger_genesis_canonical; owned by
+ *  SELF, *LEN bytes): what a query enclave's CHAIN request carries. */
+const uint8_t *node_ledger_local_genesis(const node_ledger_t *self, size_t *len);
+
+/*  The inclusion proof (ledger_proof.h) of committed tx TXID: *OUT (malloc'd, caller
+ *  frees), *LEN, *HEIGHT (may be NULL). LEDGER_E_NOT_FOUND when not committed here, or
+ *  ledger_store_tx_proof's other codes. */
+int node_ledger_local_tx_proof(node_ledger_t *self, const uint8_t txid[static 32], uint8_t **out,
+                               size_t *len, uint64_t *height) PROTO_WUR;
+
 #endif

@@ -1,0 +1,62 @@
+/*  node_query_int: what the query service's two files share (node_query.c: the runner
+ *  side, CHAIN, model loading, usage claims, the timer; node_query_rpc.c: query_run and
+ *  query_status). Not part of the API.
+ */
+#ifndef GENIE_NODE_QUERY_INT_H
+#define GENIE_NODE_QUERY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "enclave/enclave_prog.h"
+#include "node/service/node_enclave.h"
+#include "node/service/node_query.h"
+#include "node/service/node_query_core.h"
+
+/* (buy, enclave) pairs this node sent a buy proof to, remembered (oldest forgotten). */
+#define NQ_SENT_MAX 1024
+
+/*  A query enclave of this runner (by its current id). */
+typedef struct {
+    bool used;
+    uint8_t id[32];
+    uint8_t measurement[32];
+    bool chain_ok;
+    uint8_t models[ENCLAVE_QUERY_MAX_MODELS][32]; /* loaded, as LOADED answered */
+    uint8_t hashes[ENCLAVE_QUERY_MAX_MODELS][32];
+    size_t n_models;
+    bool busy;         /* a MODEL_SEAL call in flight */
+    uint64_t retry_at; /* no new load before */
+    uint64_t backoff;  /* the next retry delay */
+    char why[192];     /* the last trouble */
+} nq_enclave_t;
+
+typedef struct nq_seal_t nq_seal_t;
+typedef struct nq_run_t nq_run_t;
+
+struct node_query_t {
+    node_app_t *app;
+    int timer;
+    node_query_core_t *core;
+    nq_enclave_t enclaves[NODE_ENCLAVE_MAX];
+    nq_seal_t *seals; /* MODEL_SEAL calls in flight */
+    nq_run_t *runs;   /* query_run calls in flight */
+    uint8_t (*sent)[64];
+    size_t n_sent, sent_next;
+    bool pumping;
+};
+
+/*  Wall-clock-free monotonic milliseconds. */
+uint64_t nq_now(void);
+/*  Whether a buy proof was sent for (BUY_ID, ENCLAVE_ID); nq_sent_add remembers one. */
+bool nq_sent(const node_query_t *q, const uint8_t buy_id[static 32],
+             const uint8_t enclave_id[static 32]);
+void nq_sent_add(node_query_t *q, const uint8_t buy_id[static 32],
+                 const uint8_t enclave_id[static 32]);
+/*  Fails and frees every query_run in flight (node_query_rpc.c). */
+void nq_runs_drop(node_query_t *q);
+/*  Runs the usage core's due actions. */
+void nq_usage_pump(node_query_t *q);
+
+#endif

@@ -1,0 +1,438 @@
+/*  node_query_rpc: the query service's RPC methods (see node_query.h): query_run (the
+ *  user's side: seal, send, open) and query_status (the runner's query enclaves and usage
+ *  claims).
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enclave/enclave_wire.h"
+#include "ledger/ledger_data.h"
+#include "ledger/ledger_model.h"
+#include "node/app/node_app.h"
+#include "node/rpc/node_rpc.h"
+#include "node/rpc/node_rpc_params.h"
+#include "node/service/node_enclave_relay.h"
+#include "node/service/node_ledger_local.h"
+#include "node/service/node_query_int.h"
+#include "node/service/node_settle_rpc.h"
+#include "proto/proto_attest.h"
+#include "proto/proto_hex.h"
+#include "proto/proto_log.h"
+
+#define NQ_CANDS_MAX 8
+#define NQ_COLS_MAX 1024
+
+/* One query_run in flight. Secrets (code, reply key) in locked memory. */
+struct nq_run_t {
+    node_query_t *q;
+    uint64_t token;
+    uint8_t model_id[32], buy_id[32];
+    uint8_t *secret; /* sodium_malloc: code (32) || reply_pk (32) || reply_sk (32) */
+    double *rows;
+    size_t n_rows, n_cols;
+    ledger_enclave_t cands[NQ_CANDS_MAX];
+    size_t n_cands, at;
+    bool with_proof, proof_retried;
+    nq_run_t *prev, *next;
+};
+
+#define RUN_CODE(r) ((r)->secret)
+#define RUN_PK(r) ((r)->secret + 32)
+#define RUN_SK(r) ((r)->secret + 64)
+
+static void s_run_free(nq_run_t *r)
+{
+    node_query_t *q = r->q;
+    if (r->prev)
+        r->prev->next = r->next;
+    else if (q->runs == r)
+        q->runs = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    if (r->secret)
+        sodium_free(r->secret);
+    if (r->rows) {
+        sodium_memzero(r->rows, r->n_rows * r->n_cols * sizeof *r->rows);
+        free(r->rows);
+    }
+    free(r);
+}
+
+void nq_runs_drop(node_query_t *q)
+{
+    while (q->runs)
+        s_run_free(q->runs);
+}
+
+static void s_run_fail(nq_run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void s_run_fail(nq_run_t *r, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    node_app_rpc_complete(r->q->app, r->token, NULL, NODE_RPC_E_APP, msg);
+    s_run_free(r);
+}
+
+static void s_run_send(nq_run_t *r);
+
+static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
+{
+    nq_run_t *r = ctx;
+    const ledger_enclave_t *e = &r->cands[r->at];
+    enclave_ans_t a;
+    if (rc != 0) { /* unreachable: the next enclave */
+        char eid[17];
+        proto_hex_encode(e->id, 8, eid);
+        GLOG(INFO, NODE, "query enclave %s unreachable: %s", eid, why ? why : proto_err_str(rc));
+        r->at++;
+        r->proof_retried = false;
+        if (r->at >= r->n_cands) {
+            s_run_fail(r, "no query enclave of the model could be reached (last: %s)",
+                       why ? why : proto_err_str(rc));
+            return;
+        }
+        s_run_send(r);
+        return;
+    }
+    if (enclave_wire_ans_decode(ans, ans_len, &a) != PROTO_OK) {
+        s_run_fail(r, "%s", "the query enclave's answer does not decode");
+        return;
+    }
+    if (a.type == ENCLAVE_ANS_ERROR) {
+        if (!r->with_proof && !r->proof_retried) { /* it may not know the buy: prove it */
+            r->with_proof = true;
+            r->proof_retried = true;
+            s_run_send(r);
+            return;
+        }
+        const char *name = proto_err_str(a.u.error.code);
+        bool same = strcmp(name, a.u.error.msg) == 0;
+        s_run_fail(r, "the query enclave refused: %s%s%s%s", a.u.error.msg, same ? "" : " (",
+                   same ? "" : name, same ? "" : ")");
+        return;
+    }
+    if (a.type != ENCLAVE_ANS_QUERY) {
+        s_run_fail(r, "%s", "the query enclave gave another answer than QUERY");
+        return;
+    }
+    double *pred = calloc(r->n_rows, sizeof *pred);
+    size_t n = 0;
+    uint64_t used = 0, count = 0;
+    if (!pred) {
+        s_run_fail(r, "%s", "out of memory");
+        return;
+    }
+    rc = enclave_prog_query_open(RUN_PK(r), RUN_SK(r), r->model_id, r->buy_id, a.u.blob.bytes,
+                                 a.u.blob.len, pred, r->n_rows, &n, &used, &count);
+    if (rc != 0 || n != r->n_rows) {
+        free(pred);
+        s_run_fail(r, "the answer cannot be opened: %s",
+                   rc ? proto_err_str(rc) : "another number of predictions");
+        return;
+    }
+    if (r->with_proof)
+        nq_sent_add(r->q, r->buy_id, e->id);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_real(pred[i]));
+    free(pred);
+    json_t *out =
+        json_pack("{s:o,s:o,s:o,s:o,s:I,s:I}", "model", node_rpc_hex(r->model_id, 32), "buy",
+                  node_rpc_hex(r->buy_id, 32), "enclave", node_rpc_hex(e->id, 32), "predictions",
+                  arr ? arr : json_null(), "used", (json_int_t)used, "count", (json_int_t)count);
+    node_app_rpc_complete(r->q->app, r->token, out, out ? 0 : NODE_RPC_E_INTERNAL,
+                          out ? NULL : "out of memory");
+    s_run_free(r);
+}
+
+/* Seals the rows to the current candidate and sends the QUERY. */
+static void s_run_send(nq_run_t *r)
+{
+    node_app_t *app = r->q->app;
+    const ledger_enclave_t *e = &r->cands[r->at];
+    uint8_t *sealed = NULL, *proof = NULL, *req = NULL;
+    size_t sealed_len = 0, proof_len = 0, req_len = 0;
+    char why[256] = "";
+    if (!r->proof_retried)
+        r->with_proof = !nq_sent(r->q, r->buy_id, e->id);
+    int rc = enclave_prog_query_seal(e->box_pk, r->model_id, r->buy_id, RUN_PK(r), RUN_CODE(r),
+                                     r->rows, r->n_rows, r->n_cols, &sealed, &sealed_len);
+    if (rc != 0) {
+        s_run_fail(r, "cannot seal the rows: %s", proto_err_str(rc));
+        return;
+    }
+    if (r->with_proof && (rc = node_ledger_local_tx_proof(node_app_ledger(app), r->buy_id, &proof,
+                                                          &proof_len, NULL)) != 0) {
+        free(sealed);
+        s_run_fail(r, "no proof of the buy on this node's ledger (not committed yet?): %s",
+                   proto_err_str(rc));
+        return;
+    }
+    enclave_req_t q;
+    memset(&q, 0, sizeof q);
+    q.type = ENCLAVE_REQ_QUERY;
+    memcpy(q.u.query.model_id, r->model_id, 32);
+    memcpy(q.u.query.buy_id, r->buy_id, 32);
+    q.u.query.buy_proof = proof;
+    q.u.query.buy_proof_len = proof_len;
+    q.u.query.sealed = sealed;
+    q.u.query.sealed_len = sealed_len;
+    rc = enclave_wire_req_encode(&q, &req, &req_len);
+    free(sealed);
+    free(proof);
+    if (rc != PROTO_OK) {
+        s_run_fail(r, "cannot encode the query: %s", proto_err_str(rc));
+        return;
+    }
+    /* the callback may run before this returns (an enclave of this node) and free R */
+    rc = node_enclave_relay_call(node_app_enclave_relay(app), e->id, req, req_len, NULL,
+                                 s_on_answer, r, why, sizeof why);
+    free(req);
+    if (rc != 0)
+        s_on_answer(r, rc, NULL, 0, why);
+}
+
+/* ---------------------------------------------------------------- query_run */
+
+/* The newest buy of MODEL_ID with an access code in DATADIR (of ACCOUNT when not NULL). */
+static int s_buy_find(ledger_state_t *st, const char *datadir, const uint8_t model_id[static 32],
+                      const uint8_t *account, uint8_t out[32])
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", datadir, NODE_SETTLE_ACCESS_DIR);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    uint64_t best = 0;
+    bool found = false;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        uint8_t id[32];
+        char hex[65];
+        ledger_buy_t b;
+        if (strlen(de->d_name) != 69 || strcmp(de->d_name + 64, ".code") != 0)
+            continue;
+        memcpy(hex, de->d_name, 64);
+        hex[64] = '\0';
+        if (proto_hex_decode(hex, id, 32) != 0 || ledger_buy_get(st, id, &b) != LEDGER_OK ||
+            memcmp(b.model_id, model_id, 32) != 0 ||
+            (account && memcmp(b.buyer, account, 32) != 0) || b.claimed >= b.count)
+            continue;
+        if (!found || b.height > best) {
+            memcpy(out, id, 32);
+            best = b.height;
+            found = true;
+        }
+    }
+    closedir(d);
+    return found ? 0 : -1;
+}
+
+/* The query enclaves that may run MODEL (newest first) into R->cands. */
+static void s_cands(ledger_state_t *st, const ledger_model_t *model, nq_run_t *r)
+{
+    ledger_enclave_t *all = NULL;
+    size_t n = 0;
+    if (ledger_enclave_list(st, PROTO_ATTEST_KIND_QUERY, &all, &n) != LEDGER_OK)
+        return;
+    for (size_t i = n; i-- > 0 && r->n_cands < NQ_CANDS_MAX;)
+        if (all[i].status == LEDGER_ENCLAVE_ACTIVE &&
+            memcmp(all[i].measurement, model->query_measurement, 32) == 0)
+            r->cands[r->n_cands++] = all[i];
+    free(all);
+}
+
+/* The rows of PARAMS (columns / rows) as the spec's features into R. 0 or -1 with ERR. */
+static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *err, size_t cap)
+{
+    json_t *cols = node_rpc_param(params, "columns", 1);
+    json_t *rows = node_rpc_param(params, "rows", 2);
+    size_t idx[LEDGER_SPEC_FEATURES_MAX];
+    if (!json_is_array(cols) || json_array_size(cols) > NQ_COLS_MAX || !json_is_array(rows) ||
+        json_array_size(rows) == 0 || json_array_size(rows) > ENCLAVE_QUERY_MAX_ROWS) {
+        snprintf(err, cap, "columns: [names], rows: 1 to %u arrays of numbers",
+                 ENCLAVE_QUERY_MAX_ROWS);
+        return -1;
+    }
+    if (spec->n_features == 0 || spec->n_features > LEDGER_SPEC_FEATURES_MAX) {
+        snprintf(err, cap, "the model's spec names no features");
+        return -1;
+    }
+    for (uint32_t f = 0; f < spec->n_features; f++) {
+        size_t k = 0;
+        for (; k < json_array_size(cols); k++) {
+            const char *name = json_string_value(json_array_get(cols, k));
+            if (name && strcmp(name, spec->features[f]) == 0)
+                break;
+        }
+        if (k == json_array_size(cols)) {
+            snprintf(err, cap, "the input has no column %s (a feature of the model)",
+                     spec->features[f]);
+            return -1;
+        }
+        idx[f] = k;
+    }
+    r->n_rows = json_array_size(rows);
+    r->n_cols = spec->n_features;
+    if (!(r->rows = calloc(r->n_rows * r->n_cols, sizeof *r->rows))) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < r->n_rows; i++) {
+        json_t *row = json_array_get(rows, i);
+        if (!json_is_array(row) || json_array_size(row) != json_array_size(cols)) {
+            snprintf(err, cap, "row %zu: not an array of %zu values", i + 1, json_array_size(cols));
+            return -1;
+        }
+        for (size_t f = 0; f < r->n_cols; f++) {
+            json_t *v = json_array_get(row, idx[f]);
+            double x = json_is_number(v) ? json_number_value(v) : NAN;
+            if (!isfinite(x)) {
+                snprintf(err, cap, "row %zu: feature %s missing or not a finite number", i + 1,
+                         spec->features[f]);
+                return -1;
+            }
+            r->rows[i * r->n_cols + f] = x;
+        }
+    }
+    return 0;
+}
+
+static json_t *s_m_run(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                       size_t cap)
+{
+    (void)method;
+    node_query_t *q = node_app_query(app);
+    node_ledger_t *ledger = node_app_ledger(app);
+    uint8_t model_id[32];
+    if (!q || !ledger)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "this node runs without a ledger (start it with --genesis FILE)");
+    if (node_rpc_param_id(params, "model", 0, model_id, code, err, cap) != 0)
+        return NULL;
+    nq_run_t *r = calloc(1, sizeof *r);
+    ledger_state_t *st = node_ledger_local_state(ledger);
+    ledger_model_t model;
+    ledger_spec_t spec;
+    char why[256];
+    if (!r || !st || !(r->secret = sodium_malloc(96))) {
+        node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+        goto err;
+    }
+    r->q = q;
+    memcpy(r->model_id, model_id, 32);
+    if (ledger_model_get(st, model_id, &model) != LEDGER_OK ||
+        ledger_spec_get(st, model.spec_id, &spec) != LEDGER_OK) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no such model on the ledger");
+        goto err;
+    }
+    if (s_rows(params, &spec, r, why, sizeof why) != 0) {
+        node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "%s", why);
+        goto err;
+    }
+    json_t *b = node_rpc_param(params, "buy", 3);
+    const char *datadir = node_datadir_path(node_app_datadir(app));
+    const proto_key_t *acct = node_app_account(app);
+    if (b && !json_is_null(b)) {
+        if (node_rpc_param_id(params, "buy", 3, r->buy_id, code, err, cap) != 0)
+            goto err;
+    } else if (s_buy_find(st, datadir, model_id, acct ? proto_key_public(acct) : NULL, r->buy_id) !=
+               0) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                      "no buy of this model with queries left has its access code here: "
+                      "'genie query buy MODEL --count N' first");
+        goto err;
+    }
+    ledger_buy_t buy;
+    if (ledger_buy_get(st, r->buy_id, &buy) != LEDGER_OK ||
+        memcmp(buy.model_id, model_id, 32) != 0) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no such buy of this model on the ledger");
+        goto err;
+    }
+    if (node_settle_access_load(datadir, r->buy_id, RUN_CODE(r), why, sizeof why) != 0) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
+        goto err;
+    }
+    crypto_box_keypair(RUN_PK(r), RUN_SK(r));
+    s_cands(st, &model, r);
+    ledger_state_destroy(&st);
+    if (r->n_cands == 0) {
+        node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                      "no active query enclave with the model's query measurement");
+        goto err;
+    }
+    if (!(r->token = node_app_rpc_defer(app))) {
+        node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "cannot defer the answer");
+        goto err;
+    }
+    r->next = q->runs;
+    if (q->runs)
+        q->runs->prev = r;
+    q->runs = r;
+    s_run_send(r); /* answers the deferred call, now or later */
+    return NULL;
+err:
+    ledger_state_destroy(&st);
+    if (r) {
+        r->q = q;
+        s_run_free(r);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- query_status */
+
+static json_t *s_m_status(node_app_t *app, const char *method, json_t *params, int *code, char *err,
+                          size_t cap)
+{
+    (void)method;
+    node_query_t *q = node_app_query(app);
+    if (!q)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "this node runs without a ledger");
+    if (json_is_true(node_rpc_param(params, "flush", 0)))
+        node_query_flush(q);
+    json_t *encs = json_array(), *usage = json_array();
+    for (size_t i = 0; encs && i < NODE_ENCLAVE_MAX; i++) {
+        const nq_enclave_t *e = &q->enclaves[i];
+        if (!e->used)
+            continue;
+        json_t *models = json_array();
+        for (size_t k = 0; models && k < e->n_models; k++)
+            json_array_append_new(models,
+                                  json_pack("{s:o,s:o}", "model", node_rpc_hex(e->models[k], 32),
+                                            "model_hash", node_rpc_hex(e->hashes[k], 32)));
+        json_array_append_new(
+            encs, json_pack("{s:o,s:b,s:o,s:s}", "enclave", node_rpc_hex(e->id, 32), "chain",
+                            e->chain_ok, "models", models ? models : json_null(), "why", e->why));
+    }
+    node_query_entry_t en;
+    for (size_t i = 0; usage && node_query_core_entry(q->core, i, &en); i++)
+        json_array_append_new(usage, json_pack("{s:o,s:o,s:I,s:I,s:I,s:b}", "enclave",
+                                               node_rpc_hex(en.enclave_id, 32), "buy",
+                                               node_rpc_hex(en.buy_id, 32), "reported",
+                                               (json_int_t)en.reported, "submitted",
+                                               (json_int_t)en.submitted, "confirmed",
+                                               (json_int_t)en.confirmed, "dirty", en.dirty));
+    json_t *out = json_pack("{s:o,s:o}", "enclaves", encs ? encs : json_null(), "usage",
+                            usage ? usage : json_null());
+    if (!out)
+        return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+    return out;
+}
+
+int node_query_register(node_app_t *app)
+{
+    int rc = 0;
+    rc |= node_app_method_add(app, "query_run", s_m_run);
+    rc |= node_app_method_add(app, "query_status", s_m_status);
+    return rc;
+}

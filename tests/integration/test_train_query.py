@@ -1,0 +1,479 @@
+#!/usr/bin/env python3
+"""test_train_query: federated training, a published model, paid queries and settlement
+(issue 16, flows 5 and 6), with real processes.
+
+Scenarios (named checks, in order):
+  1. A 1-authority testnet whose genesis names an attestation service; runner1 (the
+     authority's account) spawns a validation, a training and a query enclave; runner2 (its
+     own account) is certified too. Every enclave registers.
+  2. A trainer registers and registers a logistic spec over a synthetic phenotype table
+     (features age, bmi, quant; label trait; no DP; price 10; shares 60/30/10 %).
+  3. Two data owners, each with two slices of the cohort's phenotypes.csv (genie-cohort):
+     ownerA donates both to runner1's training enclave (the only one then); runner2 then
+     spawns its training enclave (the newest, so donations go there) and ownerB donates
+     both to it. The spec has 4 donors at 2 enclaves; ownerB then withdraws one record.
+  4. `genie train start` with runner1's training enclave as the coordinator and the query
+     enclave's measurement: runner1's node_train drives TRAIN_PREPARE to both parties (one
+     across p2p unicast to runner2), FED_STEP rounds, PUBLISH and MODEL_PUBLISH; `genie
+     train status` shows the job published, the withdrawn record left out (runner1 holds 2
+     used records, runner2 1), the model on the ledger (its parties, weights summing to
+     10000, metrics), and each used record's audit trail has TRAINED by the coordinator
+     (the withdrawn one none).
+  5. runner1's query enclave follows the chain (CHAIN), gets the model sealed by the
+     coordinator (MODEL_SEAL with its quote) and loads it with the MODEL_PUBLISH proof: the
+     hash it answers equals the ledger's model hash.
+  6. A user (funded by a transfer) runs `genie query buy MODEL --count 5` and `genie query
+     run MODEL --input FILE` on 3 rows: 3 predictions in [0, 1], 3 of 5 used. Refused: 3
+     more rows (spent), a buy id the ledger does not know, a run on a node without a buy,
+     and a run with a wrong access code (by the enclave).
+  7. Settlement: runner1 claims the usage (`genie query status --flush`), the ledger's
+     claimed count becomes 3; `genie claim` on each account moves its share into its
+     balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
+     exactly floor(pool / records) per record of its party's pool (the published weight);
+     what the user paid is conserved to the unit (escrow left + moved + pool dust).
+  8. Canary: the owners' row ids (a unique string) are afterwards in no file under the
+     test's directory but the originals (datadirs, ledgers, every log; both runners log
+     the hex of every relayed request and answer at trace level).
+
+    python3 test_train_query.py --bindir BUILD_DIR [--keep]
+"""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
+                           run_ledger_steps, scan_for, start_fresh, wait_for, wait_heights)
+
+START_TIMEOUT = 60.0
+HEIGHT_TIMEOUT = 60.0
+REG_TIMEOUT = 90.0
+TRAIN_TIMEOUT = 180.0
+WAIT_S = "60"
+PRICE = 10
+SHARES = (6000, 3000, 1000)  # donors, trainer, runner (basis points)
+BUY_COUNT = 5
+COHORT_SEED = 16
+
+
+def new_account(r, node):
+    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "key new: %r" % c)
+    return c.json["account_id"]
+
+
+def spawn(runner, kind):
+    c = runner.cli("enclave", "spawn", kind)
+    expect(c.returncode == 0, "spawn %s: %r" % (kind, c))
+    local, got = c.json["local"], {}
+
+    def registered():
+        for e in runner.cli("enclave", "local").json or []:
+            if e["local"] == local and e["registration"] == "registered":
+                got["e"] = e
+                return True
+        return False
+    wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="%s registered" % kind)
+    print("  %s: %s enclave %s... registered at height %d" %
+          (runner.name, kind, got["e"]["id"][:16], got["e"]["registered_height"]))
+    return got["e"]
+
+
+def certified_runner(net, st, name, account_key=None):
+    r, auth = net.r, net.nodes[0]
+    node = Node(r, name, roles="enclave-runner", genesis=net.genesis, log_level="trace",
+                peers=[auth.address()] + [st[k].address() for k in ("runner1",) if k in st])
+    if account_key:
+        place_key(account_key, node.datadir)
+        with open(net.genesis) as f:
+            account = json.load(f)["authorities"][0]
+    else:
+        account = new_account(r, node)
+    start_fresh(node, timeout=START_TIMEOUT)
+    c = node.cli("enclave", "platform")
+    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
+    cert = os.path.join(r.tmp, name + ".cert")
+    attest_certify(r, st["as_key"], c.json["platform_pk"], name, account, cert)
+    c = node.cli("enclave", "cert-install", cert)
+    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    st[name] = node
+    st[name + "_account"] = account
+    return node
+
+
+def check_testnet(net, st):
+    st["as_key"], _ = net.start_attested(timeout=START_TIMEOUT, height_timeout=HEIGHT_TIMEOUT)
+    r1 = certified_runner(net, st, "runner1", os.path.join(net.dir, "authority-1.key"))
+    st["validation"] = spawn(r1, "validation")
+    st["t1"] = spawn(r1, "training")
+    st["query"] = spawn(r1, "query")
+    certified_runner(net, st, "runner2")
+    st["reg_height"] = max(st[k]["registered_height"] for k in ("validation", "t1", "query"))
+    return True
+
+
+def check_trainer(net, st):
+    r, auth = net.r, net.nodes[0]
+    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
+                   peers=[auth.address(), st["runner1"].address()])
+    st["trainer_account"] = new_account(r, trainer)
+    start_fresh(trainer, timeout=START_TIMEOUT)
+    st["trainer"] = trainer
+    wait_heights([trainer], st["reg_height"], HEIGHT_TIMEOUT)
+    c = None
+
+    def registered():
+        nonlocal c
+        c = trainer.cli("trainer", "register", "Acme Genomics", "--wait", WAIT_S)
+        return c.returncode == 0 or "behind" not in c.stderr
+    wait_for(registered, timeout=30, interval=0.5, what="trainer register")
+    expect(c.returncode == 0, "trainer register: %r" % c)
+    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
+                    "--features", "age,bmi,quant", "--label", "trait", "--measurement",
+                    st["t1"]["measurement"], "--min-donors", "4", "--max-epsilon", "0",
+                    "--aggregation", "mean", "--price", str(PRICE), "--shares",
+                    ",".join(str(s) for s in SHARES), "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
+    st["spec"] = c.json["spec_id"]
+    print("  spec %s... (logistic on age, bmi, quant -> trait)" % st["spec"][:16])
+    return True
+
+
+def cohort_slices(r, st):
+    out = os.path.join(r.tmp, "cohort")
+    print("  cohort seed %d" % COHORT_SEED)
+    p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", out, "--samples",
+                        "200", "--snps", "50", "--csv", "--seed", str(COHORT_SEED)],
+                       capture_output=True, text=True, timeout=60)
+    expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
+    with open(os.path.join(out, "phenotypes.csv")) as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    expect(header[:1] == ["id"] and "trait" in header and "quant" in header,
+           "phenotypes.csv header: %r" % header)
+    st["header"] = header
+    # the owners' row ids carry a canary (checked at the end in every file and log)
+    st["canary"] = "GENIE-TQ-CANARY-%d-%s" % (os.getpid(), os.urandom(6).hex())
+    st["files"] = os.path.join(r.tmp, "owner-files")
+    os.makedirs(st["files"])
+    paths = []
+    for k in range(5):  # four donated slices of 40 rows, and the user's queries
+        path = os.path.join(st["files"] if k < 4 else r.tmp, "slice-%d.csv" % k)
+        rows_k = body[k * 40:(k + 1) * 40]
+        if k < 4:
+            rows_k = [["%s-%d-%d" % (st["canary"], k, i)] + row[1:]
+                      for i, row in enumerate(rows_k)]
+        with open(path, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(rows_k)
+        paths.append(path)
+    return paths
+
+
+def start_owner(net, st, name, files):
+    r, auth = net.r, net.nodes[0]
+    owner = Node(r, name, roles="data-owner", genesis=net.genesis,
+                 peers=[auth.address(), st["runner1"].address(), st["runner2"].address(),
+                        st["trainer"].address()])
+    account = new_account(r, owner)
+    start_fresh(owner, timeout=START_TIMEOUT)
+    wait_heights([owner], st["reg_height"], HEIGHT_TIMEOUT)
+    ids = []
+    for i, path in enumerate(files):
+        c = None
+
+        def added():
+            nonlocal c
+            c = owner.cli("data", "add", path, "--type", "phenotype", "--name",
+                          "%s-%d" % (name, i), "--wait", WAIT_S, timeout=120)
+            if c.returncode != 0:
+                print("  (not yet: %s)" % " ".join(c.error_lines()))
+            return c.returncode == 0
+        wait_for(added, timeout=60, interval=1.0, what="%s data add" % name)
+        ids.append(c.json["data_id"])
+    c = owner.cli("consent", "set", "--allow-types", "logistic", "--allow-purposes", "research",
+                  "--max-epsilon", "1", "--wait", WAIT_S)
+    expect(c.returncode == 0, "%s consent set: %r" % (name, c))
+    st.setdefault("owners", {})[name] = {"node": owner, "account": account, "data": ids}
+    return owner
+
+
+def donate_all(st, name, enclave):
+    o = st["owners"][name]
+    tries = [0]
+
+    def offered():  # posted again now and then: a post that came before the owner's ledger
+        if tries[0] % 10 == 0:  # had the spec was refused by its room policy
+            c = st["trainer"].cli("recruit", st["spec"])
+            expect(c.returncode == 0, "recruit: %r" % c)
+        tries[0] += 1
+        c = o["node"].cli("offers")
+        return c.returncode == 0 and any(x["offer"] == st["spec"] for x in c.json or [])
+    wait_for(offered, timeout=30, interval=0.3, what="the offer on %s" % name)
+    c = o["node"].cli("donate", st["spec"], "--wait", WAIT_S, timeout=120)
+    expect(c.returncode == 0 and c.json, "%s donate: %r" % (name, c))
+    d = c.json["donations"]
+    expect(len(d) == 2 and all(x["ok"] and x["enclave"] == enclave for x in d),
+           "%s donations: %r" % (name, d))
+    print("  %s donated %d records to %s..." % (name, len(d), enclave[:16]))
+
+
+def check_donors(net, st):
+    files = cohort_slices(net.r, st)
+    st["query_file"] = files[4]
+    start_owner(net, st, "ownerA", files[0:2])
+    donate_all(st, "ownerA", st["t1"]["id"])
+    st["t2"] = spawn(st["runner2"], "training")
+    start_owner(net, st, "ownerB", files[2:4])
+    donate_all(st, "ownerB", st["t2"]["id"])
+    c = st["trainer"].cli("spec", "list")
+    spec = [s for s in c.json if s["spec_id"] == st["spec"]][0]
+    expect(spec["donors"] == 4, "spec donors: %r" % spec)
+    # ownerB withdraws its second record: it stays a donor on the ledger, but is no longer
+    # eligible, so the training must leave it out
+    ob = st["owners"]["ownerB"]
+    c = ob["node"].cli("data", "withdraw", ob["data"][1], "--wait", WAIT_S)
+    expect(c.returncode == 0, "withdraw: %r" % c)
+    st["withdrawn"] = ob["data"][1]
+    st["withdraw_height"] = c.json.get("tx_height") or 0
+    print("  ownerB withdrew %s... (a donor record no longer eligible)" % ob["data"][1][:16])
+    return True
+
+
+def status(node, spec):
+    c = node.cli("train", "status", spec)
+    expect(c.returncode == 0 and c.json, "train status: %r" % c)
+    return c.json
+
+
+def check_train(net, st):
+    trainer, spec = st["trainer"], st["spec"]
+    c = trainer.cli("train", "start", spec, "--coordinator", st["t1"]["id"], "--rounds", "3",
+                    "--query-measurement", st["query"]["measurement"], "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json, "train start: %r" % c)
+    st["job"] = c.json.get("job_id") or c.json.get("txid")
+    got = {}
+
+    def published():
+        got["s"] = status(st["runner1"], spec)
+        local = got["s"].get("local") or {}
+        if local.get("phase") == "failed":
+            raise AssertionError("training failed: %s" % local.get("why"))
+        return ((got["s"].get("job") or {}).get("status") == "published"
+                and local.get("phase") == "done")
+    wait_for(published, timeout=TRAIN_TIMEOUT, interval=0.5, what="the model published")
+    s = got["s"]
+    local, model = s["local"], s["model"]
+    expect(local["phase"] == "done" and local["rounds"] == 3 and len(local["parties"]) == 2
+           and local["excluded"] == 1, "local status: %r" % local)
+    want_records = {st["t1"]["id"]: 2, st["t2"]["id"]: 1}  # ownerB's withdrawn one left out
+    for p in local["parties"]:
+        n = want_records[p["enclave"]]
+        expect(p["prepared"] and p["eligible"] == n and p["n_records"] == n
+               and p["coordinator"] == (p["enclave"] == st["t1"]["id"]), "party: %r" % p)
+    expect(model and len(model["parties"]) == 2 and model["n_records"] == 3
+           and sum(p["weight_bp"] for p in model["parties"]) == 10000
+           and all(p["n_records"] == want_records[p["enclave"]] for p in model["parties"]),
+           "model: %r" % model)
+    # the audit trails: TRAINED by the coordinator on each used record, not on the withdrawn
+    for o in st["owners"].values():
+        for d in o["data"]:
+            c = o["node"].cli("audit", d)
+            uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+            trained = [u for u in uses if u["use"] == "TRAINED"]
+            if d == st["withdrawn"]:
+                expect(not trained, "the withdrawn record was trained on: %r" % uses)
+            else:
+                expect(len(trained) == 1 and trained[0]["actor"] == st["t1"]["id"]
+                       and trained[0]["spec_id"] == st["spec"], "audit of %s: %r" % (d, uses))
+    st["model"] = model["id"]
+    st["model_hash"] = model["model_hash"]
+    st["parties"] = model["parties"]
+    st["model_height"] = model["height"]
+    ts = status(trainer, spec)  # the trainer sees the ledger's part
+    expect(ts["model"]["model_hash"] == model["model_hash"] and ts["local"] is None,
+           "trainer's status: %r" % ts)
+    print("  model %s... published: hash %s..., metrics %r, weights %r" %
+          (model["id"][:16], model["model_hash"][:16], model["metrics"],
+           [p["weight_bp"] for p in model["parties"]]))
+    return True
+
+
+def check_loaded(net, st):
+    runner, got = st["runner1"], {}
+
+    def loaded():
+        c = runner.cli("query", "status")
+        for e in (c.json or {}).get("enclaves", []):
+            if e["enclave"] == st["query"]["id"]:
+                got["e"] = e
+                return any(m["model"] == st["model"] for m in e["models"])
+        return False
+    wait_for(loaded, timeout=HEIGHT_TIMEOUT, interval=0.5, what="the query enclave loads it")
+    e = got["e"]
+    m = [m for m in e["models"] if m["model"] == st["model"]][0]
+    expect(e["chain"] is True and m["model_hash"] == st["model_hash"], "loaded: %r" % e)
+    print("  query enclave %s... loaded model %s... with hash %s... (= the ledger's)" %
+          (e["enclave"][:16], st["model"][:16], m["model_hash"][:16]))
+    return True
+
+
+def query_rows(st, n, name):
+    path = os.path.join(os.path.dirname(st["query_file"]), name)
+    with open(st["query_file"]) as f:
+        rows = list(csv.reader(f))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(rows[0])
+        w.writerows([r for r in rows[1:] if "" not in r][:n])
+    return path
+
+
+def account(node, acct):
+    c = node.cli("account", acct)
+    expect(c.returncode == 0 and c.json, "account: %r" % c)
+    return c.json["balance"]
+
+
+def check_query(net, st):
+    r, auth = net.r, net.nodes[0]
+    user = Node(r, "user", roles="user", genesis=net.genesis,
+                peers=[auth.address(), st["runner1"].address()])
+    st["user_account"] = new_account(r, user)
+    start_fresh(user, timeout=START_TIMEOUT)
+    wait_heights([user], st["model_height"], HEIGHT_TIMEOUT)
+    st["user"] = user
+    c = auth.cli("tx", "transfer", st["user_account"], "1000", "--wait", WAIT_S)
+    expect(c.returncode == 0, "transfer: %r" % c)
+    wait_for(lambda: account(user, st["user_account"]) == 1000, timeout=HEIGHT_TIMEOUT,
+             interval=0.2, what="the user's node sees its balance")
+    st["balances0"] = {k: account(auth, st[k]) for k in
+                       ("user_account", "trainer_account", "runner1_account")}
+    c = user.cli("query", "buy", st["model"], "--count", str(BUY_COUNT), "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json, "query buy: %r" % c)
+    st["buy"] = c.json.get("buy_id") or c.json.get("txid")
+    expect(account(auth, st["user_account"]) == st["balances0"]["user_account"]
+           - PRICE * BUY_COUNT, "the buy's cost did not leave the balance")
+    c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3.csv"),
+                 timeout=120)
+    expect(c.returncode == 0 and c.json, "query run: %r" % c)
+    preds = c.json["predictions"]
+    expect(len(preds) == 3 and all(0.0 <= p <= 1.0 for p in preds)
+           and c.json["used"] == 3 and c.json["count"] == BUY_COUNT
+           and c.json["buy"] == st["buy"], "query run: %r" % c.json)
+    print("  3 predictions %r (3 of %d used)" % ([round(p, 4) for p in preds], BUY_COUNT))
+    # spent: 3 more rows than the 2 left
+    c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3b.csv"))
+    expect(c.returncode != 0 and "refused" in c.stderr, "spent count: %r" % c)
+    print("  refused (spent): %s" % " ".join(c.error_lines()))
+    # a buy the ledger does not know
+    c = user.cli("query", "run", st["model"], "--input", query_rows(st, 1, "q1.csv"),
+                 "--buy", "ab" * 32)
+    expect(c.returncode != 0 and "buy" in c.stderr, "unknown buy: %r" % c)
+    # a node with no buy at all
+    c = st["trainer"].cli("query", "run", st["model"], "--input", query_rows(st, 1, "q1.csv"))
+    expect(c.returncode != 0 and "buy" in c.stderr, "no buy: %r" % c)
+    # the right buy with a wrong access code: the enclave refuses
+    access = os.path.join(st["trainer"].datadir, "access")
+    os.makedirs(access, exist_ok=True)
+    path = os.path.join(access, st["buy"] + ".code")
+    with open(path, "w") as f:
+        f.write("00" * 32 + "\n")
+    os.chmod(path, 0o600)
+    c = st["trainer"].cli("query", "run", st["model"], "--input", query_rows(st, 1, "q1.csv"),
+                          "--buy", st["buy"])
+    expect(c.returncode != 0 and "refused" in c.stderr, "wrong code: %r" % c)
+    print("  refused: unknown buy, no buy, wrong access code (%s)" % " ".join(c.error_lines()))
+    return True
+
+
+def check_settle(net, st):
+    auth, runner = net.nodes[0], st["runner1"]
+    c = runner.cli("query", "status", "--flush")
+    expect(c.returncode == 0, "query status --flush: %r" % c)
+
+    def claimed():
+        c = runner.cli("query", "status")
+        return any(u["buy"] == st["buy"] and u["confirmed"] == 3
+                   for u in (c.json or {}).get("usage", []))
+    wait_for(claimed, timeout=HEIGHT_TIMEOUT, interval=0.5, what="the usage claimed")
+    fee = PRICE * 3
+    runner_part = fee * SHARES[2] // 10000
+    trainer_part = fee * SHARES[1] // 10000
+    donors_part = fee - runner_part - trainer_part
+    # each party's pool: floor(donors * weight / 10000), the remainder to party 0; an owner
+    # holding n_p of party p's records is paid floor(pool_p / n_p) per record
+    parties = st["parties"]
+    pools = [donors_part * p["weight_bp"] // 10000 for p in parties]
+    pools[0] += donors_part - sum(pools)
+    holder = {st["t1"]["id"]: "ownerA", st["t2"]["id"]: "ownerB"}
+    want = {"runner1_account": runner_part, "trainer_account": trainer_part}
+    for p, pool in zip(parties, pools):
+        want[holder[p["enclave"]]] = (pool // p["n_records"]) * p["n_records"]
+    expect(set(want) == {"runner1_account", "trainer_account", "ownerA", "ownerB"},
+           "parties: %r" % parties)
+    nodes = {"trainer_account": (st["trainer"], st["trainer_account"]),
+             "runner1_account": (runner, st["runner1_account"])}
+    for n, o in st["owners"].items():
+        nodes[n] = (o["node"], o["account"])
+    moved = {}
+    for key, (node, acct) in nodes.items():
+        before = account(auth, acct)
+        c = node.cli("earnings")
+        expect(c.returncode == 0, "earnings %s: %r" % (key, c))
+        c = node.cli("claim", "--wait", WAIT_S)
+        expect(c.returncode == 0 or (want[key] == 0 and "owed" in c.stderr),
+               "claim %s: %r" % (key, c))
+        moved[key] = account(auth, acct) - before
+    expect(moved == want, "moved %r, want %r" % (moved, want))
+    dust = fee - sum(moved.values())
+    expect(0 <= dust < 4, "dust %d" % dust)
+    # conservation: what left the user's balance is in the escrow, in the balances it
+    # moved to, or left in the pools (the dust)
+    buy = auth.call("buy_show", {"buy_id": st["buy"]})
+    expect(buy["claimed"] == 3 and buy["escrow"] == PRICE * (BUY_COUNT - 3), "buy: %r" % buy)
+    spent = st["balances0"]["user_account"] - account(auth, st["user_account"])
+    expect(spent == buy["escrow"] + sum(moved.values()) + dust,
+           "not conserved: user paid %d, escrow %d, moved %d, dust %d" %
+           (spent, buy["escrow"], sum(moved.values()), dust))
+    print("  fee %d: runner %d, trainer %d, ownerA %d, ownerB %d (dust %d left in the pools)"
+          % (fee, moved["runner1_account"], moved["trainer_account"], moved["ownerA"],
+             moved["ownerB"], dust))
+    return True
+
+
+def check_canary(net, st):
+    """The owners' row ids (the canary) are in no file under the test's directory but the
+    owners' originals: no datadir (stores, ledgers, the model's publication), no log of any
+    node (both runners ran at trace level, where the relay logs the hex of what it
+    carries: FED_STEP messages, MODEL_SEAL answers), no answer the user got."""
+    needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
+    scanned, found = scan_for(net.r.tmp, needles, skip_dir=st["files"])
+    hits = [(path, "hex" if i else "text") for path, i in found]
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    with open(st["runner2"].log_path, "rb") as f:
+        log = f.read()
+    expect(log.count(b"relay request of call") >= 5,
+           "runner2 traced too few relayed requests to make the check mean something")
+    print("  canary (text and hex) in none of %d files (datadirs, ledgers, logs)" % scanned)
+    return True
+
+
+if __name__ == "__main__":
+    run_ledger_steps("test_train_query", (
+        ("a testnet with two certified runners and their enclaves", check_testnet),
+        ("a trainer and a logistic spec", check_trainer),
+        ("four donations at two training enclaves, one withdrawn", check_donors),
+        ("federated training publishes a model", check_train),
+        ("the query enclave loads the published model (same hash)", check_loaded),
+        ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
+        ("usage is claimed and the fee split moves exactly the shares", check_settle),
+        ("canary: the owners' rows are in no datadir, log or answer", check_canary),
+    ))
