@@ -200,8 +200,14 @@ def check_late_sync(net):
         expect(time.time() < deadline, "late node still refuses transfers: %r" % c)
         time.sleep(0.2)
     print("  late node: %d transfer(s) refused as syncing before one was accepted" % refused)
+    # Accepted means caught up at that moment; a peer's STATUS of a newer height may still
+    # show it behind again for a moment (the network moves on while it syncs), so wait.
+    deadline = time.time() + HEIGHT_TIMEOUT
     acct = late.call("account", {"id": tx["from"]})
-    expect(acct.get("syncing") is False, "caught-up late node's account: %r" % acct)
+    while acct.get("syncing") is not False:
+        expect(time.time() < deadline, "caught-up late node's account: %r" % acct)
+        time.sleep(0.2)
+        acct = late.call("account", {"id": tx["from"]})
     wait_heights([late], target, HEIGHT_TIMEOUT, what="the late node to sync to %d" % target)
     done = late.cli("tx", "status", tx["txid"], timeout=COMMIT_WAIT_S)
     deadline = time.time() + COMMIT_WAIT_S
