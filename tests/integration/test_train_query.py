@@ -503,6 +503,20 @@ def check_canary(net, st):
     return True
 
 
+def check_stop(net, st):
+    """Both runners (a finished job, loaded models, usage entries, relay calls done) stop
+    cleanly: 'shutdown complete', and no sanitizer report in their logs."""
+    for name in ("runner1", "runner2"):
+        node = st[name]
+        node.stop()
+        with open(node.log_path, "rb") as f:
+            log = f.read()
+        expect(b"shutdown complete" in log and b"Sanitizer" not in log
+               and b"runtime error" not in log, "%s did not stop cleanly" % name)
+    print("  both runners stopped cleanly")
+    return True
+
+
 if __name__ == "__main__":
     run_ledger_steps("test_train_query", (
         ("a testnet with two certified runners and their enclaves", check_testnet),
@@ -514,4 +528,5 @@ if __name__ == "__main__":
         ("usage is claimed and the fee split moves exactly the shares", check_settle),
         ("a peer's PUBLISH or CHAIN is refused by the runner", check_runner_only),
         ("canary: the owners' rows are in no datadir, log or answer", check_canary),
+        ("the runners stop cleanly", check_stop),
     ))
