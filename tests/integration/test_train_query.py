@@ -24,10 +24,11 @@ Scenarios (named checks, in order):
      hash it answers equals the ledger's model hash.
   6. A user (funded by a transfer) runs `genie query buy MODEL --count 5` and `genie query
      run MODEL --input FILE` on 3 rows: 3 predictions in [0, 1], 3 of 5 used. Refused: 3
-     more rows (spent), a buy id the ledger does not know, a run on a node without a buy,
-     and a run with a wrong access code (by the enclave).
+     more rows (spent); the 2 left answer (text output: one line a row). Refused too: a
+     buy id the ledger does not know, a run on a node without a buy, and a run with a
+     wrong access code (by the enclave).
   7. Settlement: runner1 claims the usage (`genie query status --flush`), the ledger's
-     claimed count becomes 3; `genie claim` on each account moves its share into its
+     claimed count becomes 5; `genie claim` on each account moves its share into its
      balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
      exactly floor(pool / records) per record of its party's pool (the published weight);
      what the user paid is conserved to the unit (escrow left + moved + pool dust).
@@ -378,6 +379,15 @@ def check_query(net, st):
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3b.csv"))
     expect(c.returncode != 0 and "refused" in c.stderr, "spent count: %r" % c)
     print("  refused (spent): %s" % " ".join(c.error_lines()))
+    # the 2 left, in text form: one "id<TAB>prediction" line a row
+    c = user.cli("query", "run", st["model"], "--input", query_rows(st, 2, "q2.csv"),
+                 json_out=False)
+    lines = c.stdout.strip().splitlines()
+    expect(c.returncode == 0 and len(lines) == 2
+           and all(len(x.split("\t")) == 2 and 0.0 <= float(x.split("\t")[1]) <= 1.0
+                   for x in lines) and "5 of 5 queries used" in c.stderr,
+           "query run (text): %r" % c)
+    st["used"] = BUY_COUNT
     # a buy the ledger does not know
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 1, "q1.csv"),
                  "--buy", "ab" * 32)
@@ -406,10 +416,10 @@ def check_settle(net, st):
 
     def claimed():
         c = runner.cli("query", "status")
-        return any(u["buy"] == st["buy"] and u["confirmed"] == 3
+        return any(u["buy"] == st["buy"] and u["confirmed"] == st["used"]
                    for u in (c.json or {}).get("usage", []))
     wait_for(claimed, timeout=HEIGHT_TIMEOUT, interval=0.5, what="the usage claimed")
-    fee = PRICE * 3
+    fee = PRICE * st["used"]
     runner_part = fee * SHARES[2] // 10000
     trainer_part = fee * SHARES[1] // 10000
     donors_part = fee - runner_part - trainer_part
@@ -443,7 +453,8 @@ def check_settle(net, st):
     # conservation: what left the user's balance is in the escrow, in the balances it
     # moved to, or left in the pools (the dust)
     buy = auth.call("buy_show", {"buy_id": st["buy"]})
-    expect(buy["claimed"] == 3 and buy["escrow"] == PRICE * (BUY_COUNT - 3), "buy: %r" % buy)
+    expect(buy["claimed"] == st["used"] and buy["escrow"] == PRICE * (BUY_COUNT - st["used"]),
+           "buy: %r" % buy)
     spent = st["balances0"]["user_account"] - account(auth, st["user_account"])
     expect(spent == buy["escrow"] + sum(moved.values()) + dust,
            "not conserved: user paid %d, escrow %d, moved %d, dust %d" %
