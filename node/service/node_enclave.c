@@ -562,8 +562,9 @@ ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text)
 }
 
 /*  Whether a request of type T may be relayed: from a peer (REMOTE), or by this node's own
- *  services. CHAIN (which chain the enclave believes) and PUBLISH (its answer carries the
- *  trained model in clear) are the runner's own, never a peer's. */
+ *  services. CHAIN (which chain the enclave believes) and PUBLISH (the coordinator's last step,
+ *  its runner's to take; an older PUBLISH answered the model in clear) are the runner's
+ *  own, never a peer's. */
 static bool s_allowed(enclave_req_type_t t, bool remote)
 {
     if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_PUBLISH)
