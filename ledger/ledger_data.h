@@ -209,6 +209,29 @@ int ledger_donation_allowed(ledger_state_t *st, const ledger_spec_t *spec,
                             const ledger_audit_t *audits, size_t n, const uint8_t id[static 32],
                             const uint8_t account[static 32], char *why, size_t why_cap) PROTO_WUR;
 
+/*  One donor record of a spec and whether a training job may use it now. */
+typedef struct {
+    ledger_donor_t donor;
+    bool eligible; /* ledger_donation_allowed says yes for its owner (record active, the
+                      consent in force allows the spec with its measurement's audits) */
+} ledger_train_donor_t;
+
+/*  SPEC's donor records in donor seq order, each with its training eligibility (the one
+ *  rule both the coordinator runner, planning a job, and a party's runner, checking the
+ *  TRAIN_PREPARE it relays, apply): *OUT (malloc'd, caller frees; NULL when none) of *N.
+ *  LEDGER_OK, or a store error / LEDGER_E_NOMEM with ERR (ERR_CAP bytes, may be NULL/0)
+ *  saying which read failed. */
+int ledger_train_donors(ledger_state_t *st, const ledger_spec_t *spec, ledger_train_donor_t **out,
+                        size_t *n, char *err, size_t err_cap) PROTO_WUR;
+
+/*  The data ids of SPEC's eligible donor records held by the training enclave ENCLAVE_ID
+ *  (the records whose receipt names it), in donor seq order: *IDS (malloc'd, caller frees;
+ *  NULL when none) of *N. What TRAIN_PREPARE's eligible list for that enclave must be.
+ *  LEDGER_OK, or as ledger_train_donors. */
+int ledger_train_eligible(ledger_state_t *st, const ledger_spec_t *spec,
+                          const uint8_t enclave_id[static 32], uint8_t (**ids)[32], size_t *n,
+                          char *err, size_t err_cap) PROTO_WUR;
+
 /*  Whether (SPEC_ID, DATA_ID) is a registered donor already (one keyed read). */
 bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
                          const uint8_t data_id[static 32]);

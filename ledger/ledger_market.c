@@ -79,6 +79,73 @@ int ledger_donation_allowed(ledger_state_t *st, const ledger_spec_t *spec,
     return ledger_consent_match(&c, spec, audits, n, why, why_cap);
 }
 
+int ledger_train_donors(ledger_state_t *st, const ledger_spec_t *spec, ledger_train_donor_t **out,
+                        size_t *n, char *err, size_t err_cap)
+{
+    ledger_donor_t *d = NULL;
+    ledger_audit_t *au = NULL;
+    size_t n_d = 0, n_au = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = ledger_donor_list(st, spec->id, &d, &n_d);
+    if (rc != LEDGER_OK) {
+        proto_err_fail(err, err_cap, rc, "cannot read the spec's donors: %s", proto_err_str(rc));
+        goto out;
+    }
+    if ((rc = ledger_enclave_audits(st, spec->measurement, &au, &n_au)) != LEDGER_OK) {
+        proto_err_fail(err, err_cap, rc, "cannot read the measurement's audits: %s",
+                       proto_err_str(rc));
+        goto out;
+    }
+    if (n_d && !(*out = calloc(n_d, sizeof **out))) {
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_d; i++) {
+        char why[160];
+        ledger_train_donor_t *o = &(*out)[i];
+        o->donor = d[i];
+        rc = ledger_donation_allowed(st, spec, au, n_au, d[i].data_id, d[i].owner, why, sizeof why);
+        if (rc != LEDGER_OK && rc != LEDGER_E_DATA_RULE && rc != LEDGER_E_CONSENT) {
+            proto_err_fail(err, err_cap, rc, "cannot read a donor's record: %s", why);
+            free(*out);
+            *out = NULL;
+            goto out;
+        }
+        o->eligible = rc == LEDGER_OK;
+        rc = LEDGER_OK;
+    }
+    *n = n_d;
+out:
+    free(d);
+    free(au);
+    return rc;
+}
+
+int ledger_train_eligible(ledger_state_t *st, const ledger_spec_t *spec,
+                          const uint8_t enclave_id[static 32], uint8_t (**ids)[32], size_t *n,
+                          char *err, size_t err_cap)
+{
+    ledger_train_donor_t *d = NULL;
+    size_t n_d = 0, k = 0;
+    *ids = NULL;
+    *n = 0;
+    int rc = ledger_train_donors(st, spec, &d, &n_d, err, err_cap);
+    if (rc != LEDGER_OK)
+        return rc;
+    for (size_t i = 0; i < n_d; i++)
+        k += d[i].eligible && memcmp(d[i].donor.enclave_id, enclave_id, 32) == 0;
+    if (k && !(*ids = malloc(k * sizeof **ids))) {
+        free(d);
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_d; i++)
+        if (d[i].eligible && memcmp(d[i].donor.enclave_id, enclave_id, 32) == 0)
+            memcpy((*ids)[(*n)++], d[i].donor.data_id, 32);
+    free(d);
+    return LEDGER_OK;
+}
+
 bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
                          const uint8_t data_id[static 32])
 {

@@ -447,32 +447,28 @@ out:
     return rc;
 }
 
-/* The spec's donors in seq order, each with its eligibility, into *OUT of *N. */
+/* The spec's donors in seq order, each with its eligibility (ledger_train_donors: the rule
+   each party's runner checks TRAIN_PREPARE's eligible list against), into *OUT of *N. */
 static int s_donors(ledger_state_t *st, const ledger_spec_t *spec, node_train_donor_t **out,
                     size_t *n)
 {
-    ledger_donor_t *d = NULL;
-    ledger_audit_t *au = NULL;
-    size_t n_d = 0, n_au = 0;
+    ledger_train_donor_t *d = NULL;
+    size_t n_d = 0;
+    char err[160];
     *out = NULL;
     *n = 0;
-    int rc = ledger_donor_list(st, spec->id, &d, &n_d);
-    if (rc == LEDGER_OK)
-        rc = ledger_enclave_audits(st, spec->measurement, &au, &n_au);
+    int rc = ledger_train_donors(st, spec, &d, &n_d, err, sizeof err);
     if (rc == LEDGER_OK && n_d && !(*out = calloc(n_d, sizeof **out)))
         rc = LEDGER_E_NOMEM;
     for (size_t i = 0; rc == LEDGER_OK && i < n_d; i++) {
-        char why[160];
         node_train_donor_t *o = &(*out)[i];
-        memcpy(o->data_id, d[i].data_id, 32);
-        memcpy(o->enclave_id, d[i].enclave_id, 32);
-        o->eligible = ledger_donation_allowed(st, spec, au, n_au, d[i].data_id, d[i].owner, why,
-                                              sizeof why) == LEDGER_OK;
+        memcpy(o->data_id, d[i].donor.data_id, 32);
+        memcpy(o->enclave_id, d[i].donor.enclave_id, 32);
+        o->eligible = d[i].eligible;
     }
     if (rc == LEDGER_OK)
         *n = n_d;
     free(d);
-    free(au);
     return rc;
 }
 

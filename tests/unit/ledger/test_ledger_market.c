@@ -13,12 +13,17 @@
  *  - KEY_AUTHORIZE: stores the grant; owner only, training enclave of the spec's
  *    measurement only, consent required; empty grant refused;
  *  - the audit trail lists VALIDATED, KEY_AUTHORIZED, DONATED, WITHDRAWN in order with
- *    their heights, actors, specs and txids.
+ *    their heights, actors, specs and txids;
+ *  - ledger_train_donors / ledger_train_eligible (ledger_model_fixture.h's five donors):
+ *    every donor in seq order, each enclave's eligible ids in seq order and only its own;
+ *    a withdrawn record and one whose consent override now denies the spec are left out,
+ *    the others stay; an unknown enclave has none.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger_data_fixture.h"
+#include "ledger_model_fixture.h"
 #include "proto/proto_bytes.h"
 
 static void test_trainer_spec(void)
@@ -485,6 +490,64 @@ static void test_market_rules(void)
     df_close(&c);
 }
 
+/* Eligible data ids of enclave EID, compared with the donor seqs in WANT (N). */
+static void s_check_eligible(ledger_state_t *st, const mf_world_t *w, const uint8_t eid[32],
+                             const size_t *want, size_t n)
+{
+    ledger_spec_t spec;
+    REQUIRE(ledger_spec_get(st, w->c.spec_id, &spec) == LEDGER_OK);
+    uint8_t(*ids)[32] = NULL;
+    size_t got = 99;
+    char err[160];
+    CHECK(ledger_train_eligible(st, &spec, eid, &ids, &got, err, sizeof err) == LEDGER_OK);
+    CHECK_EQ(got, n);
+    for (size_t i = 0; i < n && i < got; i++)
+        CHECK(memcmp(ids[i], w->data[want[i]], 32) == 0);
+    free(ids);
+}
+
+static void test_train_eligible(void)
+{
+    mf_world_t w;
+    mf_world(&w, MF_DONORS, 0);
+    ledger_state_t *st = df_view(&w.c);
+    ledger_spec_t spec;
+    REQUIRE(ledger_spec_get(st, w.c.spec_id, &spec) == LEDGER_OK);
+    ledger_train_donor_t *d = NULL;
+    size_t n = 0;
+    char err[160];
+    CHECK(ledger_train_donors(st, &spec, &d, &n, err, sizeof err) == LEDGER_OK);
+    CHECK_EQ(n, (size_t)MF_DONORS);
+    for (size_t i = 0; i < n && i < MF_DONORS; i++) {
+        CHECK(d[i].donor.seq == i && d[i].eligible);
+        CHECK(memcmp(d[i].donor.data_id, w.data[i], 32) == 0);
+        CHECK(memcmp(d[i].donor.enclave_id, w.enclave[i], 32) == 0);
+    }
+    free(d);
+    /* T holds seqs 0 and 3, T2 seqs 1, 2 and 4, in seq order; another enclave none */
+    const size_t t_all[] = {0, 3}, t2_all[] = {1, 2, 4};
+    s_check_eligible(st, &w, w.c.t_id, t_all, 2);
+    s_check_eligible(st, &w, w.t2_id, t2_all, 3);
+    s_check_eligible(st, &w, w.q_id, NULL, 0);
+    ledger_state_destroy(&st);
+    /* alice withdraws a2 (seq 2, T2); bob's override for b2 (seq 3, T) allows nothing */
+    CHECK(df_withdraw(&w.c, w.c.alice, w.data[2]) == LEDGER_OK);
+    ledger_consent_t k;
+    df_consent_init(&k, NULL, NULL, 2000, 0, w.data[3]);
+    CHECK(df_consent(&w.c, w.c.bob, &k, NULL) == LEDGER_OK);
+    st = df_view(&w.c);
+    CHECK(ledger_train_donors(st, &spec, &d, &n, err, sizeof err) == LEDGER_OK);
+    CHECK_EQ(n, (size_t)MF_DONORS); /* every donor is still listed, in seq order */
+    for (size_t i = 0; i < n && i < MF_DONORS; i++)
+        CHECK(d[i].donor.seq == i && d[i].eligible == (i != 2 && i != 3));
+    free(d);
+    const size_t t_now[] = {0}, t2_now[] = {1, 4};
+    s_check_eligible(st, &w, w.c.t_id, t_now, 1);
+    s_check_eligible(st, &w, w.t2_id, t2_now, 2);
+    ledger_state_destroy(&st);
+    mf_close(&w);
+}
+
 int main(void)
 {
     REQUIRE(proto_crypto_init() == 0);
@@ -496,5 +559,6 @@ int main(void)
     test_audit_trail();
     test_donor_bound();
     test_market_rules();
+    test_train_eligible();
     return testutil_done("test_ledger_market");
 }
