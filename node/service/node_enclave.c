@@ -4,6 +4,7 @@
  */
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_int.h"
+#include "node/service/node_enclave_prepare.h"
 #include "node/service/node_query.h"
 
 #include <errno.h>
@@ -574,6 +575,31 @@ static bool s_allowed(enclave_req_type_t t, bool remote)
            t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
 }
 
+/*  A TRAIN_PREPARE R for slot S, from a peer or from this node's own coordinator: it goes
+ *  on only when it is what the job on this runner's ledger makes it
+ *  (node_enclave_prepare_check); else NODE_E_REFUSED with ERR, and a WARN. */
+static int s_prepare_check(node_enclave_t *self, const ne_slot_t *s, const enclave_req_t *r,
+                           char *err, size_t err_cap)
+{
+    node_enclave_prepare_local_t l;
+    memset(&l, 0, sizeof l);
+    memcpy(l.id, s->id, 32);
+    l.kind = s->kind;
+    memcpy(l.measurement, s->quote.measurement, 32);
+    memcpy(l.box_pk, s->quote.body.box_pk, 32);
+    node_ledger_t *ledger = node_app_ledger(self->app);
+    ledger_state_t *st = ledger ? node_ledger_local_state(ledger) : NULL;
+    char why[256] = "";
+    int rc = node_enclave_prepare_check(st, &l, &r->u.train_prepare, why, sizeof why);
+    ledger_state_destroy(&st);
+    if (rc == 0)
+        return 0;
+    char job[17];
+    proto_hex_encode(r->u.train_prepare.job_id, 8, job);
+    GLOG(WARN, NODE, "enclave %u: refused a TRAIN_PREPARE for job %s...: %s", s->local, job, why);
+    return proto_err_fail(err, err_cap, rc, "TRAIN_PREPARE refused by the runner: %s", why);
+}
+
 static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                    size_t len, bool remote, uint8_t **ans, size_t *ans_len, char *err,
                    size_t err_cap)
@@ -597,6 +623,8 @@ static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint
                               remote ? "a peer may send only sealed requests, never chain or "
                                        "publish"
                                      : "init and plaintext validate are the host's");
+    if (r.type == ENCLAVE_REQ_TRAIN_PREPARE && (rc = s_prepare_check(self, s, &r, err, err_cap)))
+        return rc;
     enclave_ans_t a;
     uint8_t *frame = NULL;
     size_t frame_len = 0;

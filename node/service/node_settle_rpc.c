@@ -26,6 +26,7 @@
 #include "node/service/node_account.h"
 #include "node/service/node_ledger_int.h"
 #include "node/service/node_market_int.h"
+#include "node/service/node_query.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_publish.h"
 
@@ -470,10 +471,17 @@ static int s_claim_one(node_app_t *app, const uint8_t *model, json_t *txids, int
     return 0;
 }
 
+/*  claim {model_id?}: EARNINGS_CLAIM of what the ledger owes this node's account (one
+ *  model, or every model owing something, or the role earnings alone). On a runner of
+ *  query enclaves (node_app_query not NULL) it first claims usage: node_query_flush asks
+ *  every served buy's USAGE now and submits the USAGE_CLAIMs that grew, before the
+ *  earnings claim is built (those count once committed: a later claim takes them). */
 static json_t *m_claim(node_app_t *app, const char *method, json_t *params, int *code, char *err,
                        size_t cap)
 {
     (void)method;
+    if (node_app_query(app))
+        node_query_flush(node_app_query(app));
     uint8_t model[32];
     json_t *v = node_rpc_param(params, "model_id", 0);
     bool one = v && !json_is_null(v);

@@ -437,7 +437,9 @@ static void s_on_prepare(node_train_core_t *self, uint32_t i, const node_train_a
                    a->why ? a->why : "no reason given");
             return;
         }
-        p->retry_at = now_ms + NODE_TRAIN_RETRY_MS;
+        /* backoff: a party's runner refusing it (its ledger read a withdrawal the plan
+           missed, or is behind) gets time to catch up */
+        p->retry_at = now_ms + ((uint64_t)NODE_TRAIN_RETRY_MS << (p->attempts - 1));
         return;
     }
     if (a->refused) {

@@ -18,9 +18,12 @@
  *
  *  The job then runs through these phases:
  *    PREPARE  one TRAIN_PREPARE per party (all at once); every party must answer PREPARED.
- *             A transport failure (timeout, runner unreachable) is retried after
- *             NODE_TRAIN_RETRY_MS, at most NODE_TRAIN_RETRIES times; an enclave's refusal
- *             fails the job (a party that cannot train would make every weight wrong).
+ *             A relay failure (timeout, runner unreachable, or the party's runner refusing
+ *             the request because its own ledger disagrees: a withdrawal committed after
+ *             the plan was read, a ledger behind; node_enclave_prepare.h) is retried with
+ *             backoff (NODE_TRAIN_RETRY_MS, then twice as long each time), at most
+ *             NODE_TRAIN_RETRIES times; an enclave's refusal (an ERROR answer) fails the
+ *             job (a party that cannot train would make every weight wrong).
  *    RUN      pumps FED_STEP: each message a party's FED_OUT names is delivered to its
  *             recipient (FIFO; at most one call in flight per party, so a party sees its
  *             messages in order), and the coordinator gets a tick (from = 0xFFFFFFFF) every

@@ -415,6 +415,47 @@ static void test_order_and_retry(void)
     node_train_core_destroy(&c);
 }
 
+/* A PREPARE its party's runner refuses (a relay error: its ledger disagrees with the
+   plan) is retried with backoff, 1x, 2x, 4x NODE_TRAIN_RETRY_MS, and the job goes on when a
+   retry is prepared; NODE_TRAIN_RETRIES + 1 refusals fail the job. */
+static void test_prepare_refused_retry(void)
+{
+    for (int give_up = 0; give_up < 2; give_up++) {
+        node_train_core_t *c = s_core_3(2, 0);
+        uint64_t now = 1000;
+        node_train_act_t a, x;
+        REQUIRE(node_train_core_next(c, now, &a) && a.kind == NODE_TRAIN_ACT_PREPARE);
+        uint32_t party = a.party;
+        while (node_train_core_next(c, now, &x)) /* the others prepare */
+            if (x.kind == NODE_TRAIN_ACT_PREPARE) {
+                node_train_ans_t ok = {.n_records = 1, .n_train = 1};
+                node_train_core_answer(c, x.tag, &ok, now);
+            }
+        node_train_ans_t refused = {.rc = NODE_E_REFUSED,
+                                    .why = "runner: TRAIN_PREPARE refused by the runner: the "
+                                           "eligible list names record 0011..."};
+        for (uint32_t i = 0; i < NODE_TRAIN_RETRIES; i++) {
+            node_train_core_answer(c, a.tag, &refused, now);
+            CHECK_EQ(node_train_core_phase(c), NODE_TRAIN_PREPARE);
+            uint64_t delay = (uint64_t)NODE_TRAIN_RETRY_MS << i;
+            CHECK(!node_train_core_next(c, now + delay - 1, &x)); /* not before the backoff */
+            now += delay;
+            REQUIRE(node_train_core_next(c, now, &a));
+            CHECK(a.kind == NODE_TRAIN_ACT_PREPARE && a.party == party);
+        }
+        if (give_up) {
+            node_train_core_answer(c, a.tag, &refused, now);
+            CHECK_EQ(node_train_core_phase(c), NODE_TRAIN_FAILED);
+            CHECK(strstr(node_train_core_why(c), "refused by the runner") != NULL);
+        } else {
+            node_train_ans_t ok = {.n_records = 2, .n_train = 2};
+            node_train_core_answer(c, a.tag, &ok, now);
+            CHECK_EQ(node_train_core_phase(c), NODE_TRAIN_RUN);
+        }
+        node_train_core_destroy(&c);
+    }
+}
+
 static void test_failures(void)
 {
     uint64_t now = 1000;
@@ -522,6 +563,7 @@ int main(void)
     test_party_cap();
     test_job_ok();
     test_order_and_retry();
+    test_prepare_refused_retry();
     test_failures();
     return testutil_done("test_node_train_core");
 }
