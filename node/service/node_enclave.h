@@ -87,12 +87,16 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
  *  MODEL_LOAD and USAGE; never INIT (the host's), plaintext VALIDATE (it would put the
  *  owner's data in the runner), CHAIN (which chain the enclave believes is the runner's
  *  choice) or PUBLISH (the coordinator runner's own step). The sealed
- *  bytes are passed on as they are: the runner never opens them. 0, NODE_E_NO_ENCLAVE (no
- *  running enclave with that id here), NODE_E_PARAMS (a refused type, a request that does
- *  not decode), or enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT,
- *  ...). A receipt for a donation makes the runner remember its data id, so that a
- *  withdrawal committed later is dropped from that enclave (DROP); a QUERY answered is
- *  noted for the usage claims (node_query_served). */
+ *  bytes are passed on as they are: the runner never opens them. A TRAIN_PREPARE goes on
+ *  only when node_enclave_prepare_check passes it against this node's ledger (the job,
+ *  the enclave, the parties, the eligible list; node_enclave_prepare.h), for a peer's
+ *  request and this node's own alike. 0, NODE_E_NO_ENCLAVE (no running enclave with that
+ *  id here), NODE_E_PARAMS (a refused type, a request that does not decode),
+ *  NODE_E_REFUSED (a TRAIN_PREPARE the check refuses, with a WARN log) or
+ *  enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT, ...). A
+ *  receipt for a donation makes the runner remember its data id, so that a withdrawal
+ *  committed later is dropped from that enclave (DROP); a QUERY answered is noted for the
+ *  usage claims (node_query_served). */
 int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                        size_t len, uint8_t **ans, size_t *ans_len, char *err,
                        size_t err_cap) PROTO_WUR;

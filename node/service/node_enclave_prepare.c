@@ -88,8 +88,8 @@ static int s_parties(ledger_state_t *st, const node_enclave_prepare_local_t *l,
     ledger_enclave_id(p->sign_pk[p->party], eid);
     if (memcmp(eid, l->id, 32) != 0 || memcmp(p->box_pk[p->party], l->box_pk, 32) != 0 ||
         memcmp(p->box_pk[p->party], e.box_pk, 32) != 0)
-        return proto_err_fail(err, cap, NODE_E_REFUSED,
-                              "party %u's keys are not this enclave's", p->party);
+        return proto_err_fail(err, cap, NODE_E_REFUSED, "party %u's keys are not this enclave's",
+                              p->party);
     ledger_enclave_id(p->sign_pk[p->coordinator], eid);
     if (memcmp(eid, job->coordinator, 32) != 0)
         return proto_err_fail(err, cap, NODE_E_REFUSED,
@@ -99,15 +99,15 @@ static int s_parties(ledger_state_t *st, const node_enclave_prepare_local_t *l,
 }
 
 int node_enclave_prepare_check(ledger_state_t *st, const node_enclave_prepare_local_t *l,
-                               const struct enclave_req_train_prepare *p, char *err,
-                               size_t err_cap)
+                               const struct enclave_req_train_prepare *p, char *err, size_t err_cap)
 {
     ledger_job_t job, cur;
     ledger_spec_t spec;
     uint8_t attest_pk[32];
     if (!st)
-        return proto_err_fail(err, err_cap, NODE_E_REFUSED, "this runner has no ledger to check "
-                                                            "a training job against");
+        return proto_err_fail(err, err_cap, NODE_E_REFUSED,
+                              "this runner has no ledger to check "
+                              "a training job against");
     /* (a) the job */
     int rc = ledger_job_get(st, p->job_id, &job);
     if (rc == LEDGER_E_NOT_FOUND)
@@ -124,7 +124,8 @@ int node_enclave_prepare_check(ledger_state_t *st, const node_enclave_prepare_lo
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read the spec's job: %s",
                               proto_err_str(rc));
     if (memcmp(cur.id, job.id, 32) != 0)
-        return proto_err_fail(err, err_cap, NODE_E_REFUSED, "the job is not its spec's current job");
+        return proto_err_fail(err, err_cap, NODE_E_REFUSED,
+                              "the job is not its spec's current job");
     if ((rc = ledger_spec_get(st, p->spec_id, &spec)) != LEDGER_OK)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read the spec: %s",
                               proto_err_str(rc));
@@ -143,7 +144,7 @@ int node_enclave_prepare_check(ledger_state_t *st, const node_enclave_prepare_lo
     uint8_t(*want)[32] = NULL;
     size_t n = 0;
     char why[160] = "";
-    if ((rc = ledger_train_eligible(st, &spec, l->id, &want, &n, why, sizeof why)) != LEDGER_OK)
+    if (ledger_train_eligible(st, &spec, l->id, &want, &n, why, sizeof why) != LEDGER_OK)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read the donors: %s", why);
     rc = s_eligible_match(p, want, n, err, err_cap);
     free(want);
