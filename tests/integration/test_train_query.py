@@ -12,13 +12,20 @@ Scenarios (named checks, in order):
      ownerA donates both to runner1's training enclave (the only one then); runner2 then
      spawns its training enclave (the newest, so donations go there) and ownerB donates
      both to it. The spec has 4 donors at 2 enclaves; ownerB then withdraws one record.
+  3b. Forged TRAIN_PREPAREs (enclave_wire's encoding, built here) relayed by an owner's
+     node: one for a made-up job (with an empty eligible list) is refused by runner1's
+     relay before its training enclave sees it, and the enclave's STATS still shows both
+     its donations afterwards.
   4. `genie train start` with runner1's training enclave as the coordinator and the query
      enclave's measurement: runner1's node_train drives TRAIN_PREPARE to both parties (one
      across p2p unicast to runner2), FED_STEP rounds, PUBLISH and MODEL_PUBLISH; `genie
      train status` shows the job published, the withdrawn record left out (runner1 holds 2
      used records, runner2 1), the model on the ledger (its parties, weights summing to
      10000, metrics), and each used record's audit trail has TRAINED by the coordinator
-     (the withdrawn one none).
+     (the withdrawn one none). Once runner2's ledger shows the job running, a forged
+     TRAIN_PREPARE for it with an empty eligible list, relayed by an owner's node to
+     runner2's enclave, is refused by runner2 (the list is not what its ledger makes
+     eligible); the job's parties still prepare with all their eligible records.
   5. runner1's query enclave follows the chain (CHAIN), gets the model sealed by the
      coordinator (MODEL_SEAL with its quote) and loads it with the MODEL_PUBLISH proof: the
      hash it answers equals the ledger's model hash.
@@ -249,6 +256,109 @@ def check_donors(net, st):
     return True
 
 
+# ---- enclave_wire requests built here (msgpack, as enclave_wire_req_encode writes them)
+
+def mp_uint(v):
+    if v < 0x80:
+        return bytes([v])
+    if v < 0x100:
+        return b"\xcc" + bytes([v])
+    return b"\xce" + v.to_bytes(4, "big")
+
+
+def mp_bin(b):
+    expect(len(b) < 256, "mp_bin: short bins only")
+    return b"\xc4" + bytes([len(b)]) + b
+
+
+def mp_read_uint(b, off):
+    """The msgpack unsigned int at B[OFF]."""
+    t = b[off]
+    if t < 0x80:
+        return t
+    size = {0xcc: 1, 0xcd: 2, 0xce: 4, 0xcf: 8}[t]
+    return int.from_bytes(b[off + 1:off + 1 + size], "big")
+
+
+def train_prepare(job, spec, parties, party, coordinator, eligible, query_m, attest_pk):
+    """TRAIN_PREPARE (type 11): [1, 11, job_id, spec_id, config, party, parties [[sign_pk,
+    box_pk]...], coordinator, eligible [data_id...], query_measurement, attest_pk], with
+    enclave_wire_req_encode's array head (its arity table says 12 for this type)."""
+    out = b"\x9c" + mp_uint(1) + mp_uint(11) + mp_bin(job) + mp_bin(spec)
+    out += mp_bin(b"\x90") + mp_uint(party) + bytes([0x90 | len(parties)])
+    for sign_pk, box_pk in parties:
+        out += b"\x92" + mp_bin(sign_pk) + mp_bin(box_pk)
+    out += mp_uint(coordinator) + bytes([0x90 | len(eligible)])
+    for d in eligible:
+        out += mp_bin(d)
+    return out + mp_bin(query_m) + mp_bin(attest_pk)
+
+
+def enclave_keys(node, enclave):
+    """(sign_pk, box_pk) of the registered training enclave ENCLAVE (the ledger's)."""
+    for e in node.call("enclave_list", {"kind": "training"}):
+        if e["id"] == enclave:
+            return bytes.fromhex(e["sign_pk"]), bytes.fromhex(e["box_pk"])
+    raise AssertionError("enclave %s not registered" % enclave)
+
+
+def attest_pk(net):
+    with open(net.genesis) as f:
+        return bytes.fromhex(json.load(f)["attestation_service"])
+
+
+def enclave_stats(node, enclave):
+    """STATS of ENCLAVE through NODE's relay: the donations it holds."""
+    state, ans = relay_call(node, enclave, b"\x92\x01\x05")
+    expect(state in ("answer", "done"), "STATS: %s %r" % (state, ans))
+    a = bytes.fromhex(ans)
+    expect(a[:3] == b"\x94\x01\x45", "STATS answer: %r" % ans)  # [1, 69 STATS, n, bytes]
+    return mp_read_uint(a, 3)
+
+
+def check_forged_unknown_job(net, st):
+    """A TRAIN_PREPARE for a job the ledger does not know, with an empty eligible list
+    (what would make the enclave wipe every donation of the spec), relayed to runner1's
+    training enclave by an owner's node: runner1 refuses it; the enclave keeps both of
+    ownerA's donations (none withdrawn)."""
+    peer, t1 = st["owners"]["ownerA"]["node"], st["t1"]["id"]
+    before = enclave_stats(peer, t1)
+    expect(before == 2, "runner1's training enclave holds %d donations, not 2" % before)
+    keys = enclave_keys(peer, t1)
+    req = train_prepare(os.urandom(32), bytes.fromhex(st["spec"]), [keys], 0, 0, [],
+                        bytes.fromhex(st["query"]["measurement"]), attest_pk(net))
+    state, detail = relay_call(peer, t1, req)
+    expect(state == "failed" and "TRAIN_PREPARE refused by the runner" in detail
+           and "no such training job" in detail, "forged TRAIN_PREPARE: %s %r" % (state, detail))
+    after = enclave_stats(peer, t1)
+    expect(after == before, "donations after the forged TRAIN_PREPARE: %d of %d" %
+           (after, before))
+    print("  made-up job refused by runner1: %s; STATS still %d donations" % (detail, after))
+    return True
+
+
+def forged_empty_list(net, st, job):
+    """A TRAIN_PREPARE for the running JOB with an empty eligible list, relayed by an
+    owner's node to runner2's enclave (party 1, runner1's the coordinator): runner2 reads
+    the job on its own ledger and refuses the list."""
+    spec = st["spec"]
+
+    def running():
+        j = status(st["runner2"], spec).get("job") or {}
+        return j.get("id") == job and j.get("status") in ("running", "published")
+    wait_for(running, timeout=HEIGHT_TIMEOUT, interval=0.1, what="runner2's ledger has the job")
+    peer, t1, t2 = st["owners"]["ownerB"]["node"], st["t1"]["id"], st["t2"]["id"]
+    req = train_prepare(bytes.fromhex(job), bytes.fromhex(spec),
+                        [enclave_keys(peer, t1), enclave_keys(peer, t2)], 1, 0, [],
+                        bytes.fromhex(st["query"]["measurement"]), attest_pk(net))
+    state, detail = relay_call(peer, t2, req)
+    # the job runs for seconds; should it have published already, the refusal says so
+    expect(state == "failed" and "TRAIN_PREPARE refused by the runner" in detail
+           and ("names 0 records" in detail or "not running" in detail),
+           "forged TRAIN_PREPARE with an empty list: %s %r" % (state, detail))
+    print("  empty eligible list for the running job refused by runner2: %s" % detail)
+
+
 def status(node, spec):
     c = node.cli("train", "status", spec)
     expect(c.returncode == 0 and c.json, "train status: %r" % c)
@@ -261,6 +371,7 @@ def check_train(net, st):
                     "--query-measurement", st["query"]["measurement"], "--wait", WAIT_S)
     expect(c.returncode == 0 and c.json, "train start: %r" % c)
     st["job"] = c.json.get("job_id") or c.json.get("txid")
+    forged_empty_list(net, st, st["job"])
     got = {}
 
     def published():
@@ -533,6 +644,8 @@ if __name__ == "__main__":
         ("a testnet with two certified runners and their enclaves", check_testnet),
         ("a trainer and a logistic spec", check_trainer),
         ("four donations at two training enclaves, one withdrawn", check_donors),
+        ("a forged TRAIN_PREPARE for a made-up job is refused; donations stay",
+         check_forged_unknown_job),
         ("federated training publishes a model", check_train),
         ("the query enclave loads the published model (same hash)", check_loaded),
         ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
