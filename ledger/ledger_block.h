@@ -112,11 +112,11 @@ uint8_t *ledger_block_encode(const ledger_header_t *h, const uint8_t *const *txs
 
 /* ---- execution ---- */
 
-/*  Why a block was refused: CODE (ledger_err_t), a static message, and the index of the
+/*  Why a block was refused: CODE (ledger_err_t), the reason text, and the index of the
  *  offending tx (-1 when the block itself is at fault). */
 typedef struct {
     int code;
-    const char *why;
+    char why[LEDGER_ERR_MAX];
     long tx_index;
 } ledger_reject_t;
 

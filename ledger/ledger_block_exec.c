@@ -17,9 +17,8 @@
 static int s_reject(ledger_reject_t *why, int code, const char *msg, long index)
 {
     why->code = code;
-    why->why = msg;
     why->tx_index = index;
-    return code;
+    return proto_err_fail(why->why, sizeof why->why, code, "%s", msg);
 }
 
 static bool s_is_member(const uint8_t (*keys)[LEDGER_ID_LEN], size_t n, const uint8_t *k)
@@ -85,11 +84,12 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
     uint8_t auth[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
     size_t n_auth;
     uint8_t root[LEDGER_ID_LEN];
-    const char *msg = NULL;
     int rc;
 
     *state_out = NULL;
-    s_reject(why, LEDGER_OK, "ok", -1);
+    why->code = LEDGER_OK;
+    why->why[0] = '\0';
+    why->tx_index = -1;
     if (ledger_store_head(store, &head) != LEDGER_OK ||
         ledger_store_chain(store, &chain) != LEDGER_OK)
         return s_reject(why, LEDGER_E_NOT_FOUND, "ledger has no genesis yet", -1);
@@ -140,11 +140,10 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = verdict[i].rc;
-        msg = verdict[i].why;
-        if (rc != LEDGER_OK ||
-            (rc = ledger_state_apply_tx(st, &verdict[i].tx, &msg)) != LEDGER_OK) {
-            s_reject(why, rc, msg, (long)i);
+        ledger_admit_verdict_t *v = &verdict[i];
+        if ((rc = v->rc) != LEDGER_OK ||
+            (rc = ledger_state_apply_tx(st, &v->tx, v->why, sizeof v->why)) != LEDGER_OK) {
+            s_reject(why, rc, v->why, (long)i);
             goto out;
         }
     }
@@ -224,10 +223,9 @@ int ledger_block_build(ledger_store_t *store, ledger_mempool_t *pool,
     }
     for (size_t i = 0; i < n_ref; i++) {
         ledger_tx_t tx;
-        const char *msg;
-        int trc = ledger_tx_parse(refs[i].bytes, refs[i].len, chain.chain_id, false, &tx, &msg);
+        int trc = ledger_tx_parse(refs[i].bytes, refs[i].len, chain.chain_id, false, &tx, NULL, 0);
         if (trc == LEDGER_OK)
-            trc = ledger_state_apply_tx(st, &tx, &msg);
+            trc = ledger_state_apply_tx(st, &tx, NULL, 0);
         if (trc == LEDGER_E_NOMEM || trc == LEDGER_E_STORE || trc == LEDGER_E_CORRUPT) {
             rc = trc;
             goto out;

@@ -229,9 +229,9 @@ int main(int argc, char **argv)
                                                  receivers[s_rand() % RECEIVERS],
                                                  1 + s_rand() % 1000, &lens[i]);
             ledger_tx_t tx;
-            const char *why;
+            char why[LEDGER_ERR_MAX] = "";
             if (!txs[i] || ledger_tx_decode(txs[i], lens[i], &tx) != PROTO_OK ||
-                ledger_state_apply_tx(prop, &tx, &why) != LEDGER_OK) {
+                ledger_state_apply_tx(prop, &tx, why, sizeof why) != LEDGER_OK) {
                 fprintf(stderr, "tx %zu of block %zu failed\n", i, blk + 1);
                 return 1;
             }
@@ -256,8 +256,9 @@ int main(int argc, char **argv)
 
         /* timed (3): the block's txs enter a mempool (their signatures taken as checked) */
         for (size_t i = 0; i < n && !failed; i++) {
-            const char *pwhy = NULL;
-            if (ledger_mempool_add_verified(pool, txs[i], lens[i], NULL, &pwhy) != LEDGER_OK) {
+            char pwhy[LEDGER_ERR_MAX] = "";
+            if (ledger_mempool_add_verified(pool, txs[i], lens[i], NULL, pwhy, sizeof pwhy) !=
+                LEDGER_OK) {
                 fprintf(stderr, "mempool refused tx %zu of block %zu: %s\n", i, blk + 1, pwhy);
                 failed = 1;
             }

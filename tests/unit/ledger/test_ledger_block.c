@@ -257,9 +257,9 @@ static uint8_t *s_make(s_env_t *e, uint8_t *const *txs, const size_t *lens, size
     uint8_t(*ids)[32] = calloc(n + 1, 32);
     for (size_t i = 0; i < n; i++) {
         ledger_tx_t tx;
-        const char *why;
+        char why[LEDGER_ERR_MAX] = "";
         if (ledger_tx_decode(txs[i], lens[i], &tx) == PROTO_OK) {
-            int rc = ledger_state_apply_tx(st, &tx, &why);
+            int rc = ledger_state_apply_tx(st, &tx, why, sizeof why);
             (void)rc; /* some tests build blocks with txs that do not apply */
         }
         ledger_tx_id(txs[i], lens[i], ids[i]);
@@ -341,7 +341,7 @@ static void test_execute(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *b = s_make(&e, txs, lens, 2, cases[i].fn, &len);
         CHECK_EQ(s_exec(&e, b, len, &why), cases[i].code);
-        CHECK(why.why != NULL && why.tx_index == -1);
+        CHECK(why.why[0] != '\0' && why.tx_index == -1);
     }
     /* malformed block */
     uint8_t junk[3] = {0x92, 0x98, 0xc4};
@@ -439,7 +439,7 @@ static void test_build(void)
     s_env_init(&e, 100, LEDGER_BLOCK_MAX_BYTES);
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     const uint8_t *pa = proto_key_public(e.alice), *pb = proto_key_public(e.bob);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     uint8_t *t;
     /* alice: 0 (ok), 1 (too much), 2 (waits on 1); bob: 0 (ok). Alice's arrive highest
@@ -447,16 +447,16 @@ static void test_build(void)
        lower nonces, admits all three, and the builder meets the one that fails. */
     uint8_t ids[4][32];
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 2, pb, 1, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[2], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[2], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 1, pb, 600, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 0, pb, 600, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.bob, e.chain.chain_id, 0, pa, 7, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[3], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[3], why, sizeof why), LEDGER_OK);
     free(t);
 
     ledger_build_params_t bp = {.time_ms = 9000, .round = 0};
