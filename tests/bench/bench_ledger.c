@@ -269,12 +269,14 @@ int main(int argc, char **argv)
 
         /* timed (1): execute without signatures, commit */
         ledger_state_t *st = NULL;
-        ledger_reject_t why;
-        int rc = ledger_block_execute(store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &why);
+        char why[LEDGER_ERR_MAX] = "";
+        long why_tx = -1;
+        int rc = ledger_block_execute(store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st,
+                                      &why_tx, why, sizeof why);
         double t2 = s_now();
         if (rc != LEDGER_OK) {
-            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, proto_err_str(rc),
-                    why.why, why.tx_index);
+            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, proto_err_str(rc), why,
+                    why_tx);
             failed = 1;
         } else if (ledger_store_commit(store, block, blen, (const uint8_t *)"bench-cert", 10, st) !=
                    LEDGER_OK) {

@@ -223,17 +223,17 @@ static int s_build_one(forge_t *f, ledger_store_t *store, ledger_mempool_t *pool
     memcpy(bp.proposer, f->vs.keys[ledger_valset_proposer(&f->vs, FORGE_HEIGHT, 0)], LEDGER_ID_LEN);
     ledger_state_t *state = NULL;
     ledger_block_t *b = NULL;
-    ledger_reject_t why = {.tx_index = -1};
+    char why[LEDGER_ERR_MAX] = "";
     int rc = ledger_block_build(store, pool, &bp, out, out_len, &state);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "cannot build block %u: %s", FORGE_HEIGHT,
                              proto_err_str(rc));
-    rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, &why);
+    rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, NULL, why, sizeof why);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "the block built does not execute: %s (%s)",
-                             proto_err_str(rc), why.why);
+                             proto_err_str(rc), why);
     if (ledger_block_decode(*out, *out_len, &b) != PROTO_OK)
         return tool_cli_fail(FORGE_PROG, "%s", "the block built does not decode");
     memcpy(hash, ledger_block_hash(b), LEDGER_ID_LEN);

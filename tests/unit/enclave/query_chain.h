@@ -158,8 +158,8 @@ static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t 
     uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
     REQUIRE(block != NULL);
     ledger_state_t *peer = NULL;
-    ledger_reject_t rej;
-    REQUIRE(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, &rej) == LEDGER_OK);
+    REQUIRE(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, NULL, NULL, 0) ==
+            LEDGER_OK);
     uint8_t hash[32];
     ledger_header_hash(&h, hash);
     size_t cert_len = 0;

@@ -169,8 +169,8 @@ static inline int df_store_submit(ledger_store_t *store, const uint8_t chain[sta
         uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
         REQUIRE(block != NULL);
         ledger_state_t *peer = NULL;
-        ledger_reject_t rej;
-        CHECK_EQ(ledger_block_execute(store, block, blen, NULL, 0, &peer, &rej), LEDGER_OK);
+        CHECK_EQ(ledger_block_execute(store, block, blen, NULL, 0, &peer, NULL, NULL, 0),
+                 LEDGER_OK);
         /* the peer's execution reaches the same root */
         uint8_t root[32];
         CHECK(ledger_state_finished(peer, root) && memcmp(root, h.state_root, 32) == 0);

@@ -173,13 +173,16 @@ static void test_store_and_block(env_t *e)
     const uint8_t *one[1] = {bad};
     block = ledger_block_encode(&h, one, &l1, 1, &blen);
     CHECK(block != NULL);
-    ledger_reject_t rj;
-    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, 0, &st, &rj), LEDGER_E_BAD_SIG);
-    CHECK_EQ(rj.tx_index, 0);
+    char rj[LEDGER_ERR_MAX] = "";
+    long rj_tx = -1;
+    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, 0, &st, &rj_tx, rj, sizeof rj),
+             LEDGER_E_BAD_SIG);
+    CHECK_EQ(rj_tx, 0);
     ledger_state_destroy(&st);
     /* trusted (the flag a node's own replay uses): the signature is not checked, the block
        executes up to its state root (which was computed for the good tx: the same state) */
-    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &rj),
+    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &rj_tx,
+                                  rj, sizeof rj),
              LEDGER_OK);
     ledger_state_destroy(&st);
     free(block);

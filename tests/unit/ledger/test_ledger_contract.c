@@ -101,8 +101,7 @@ static int s_block(ledger_store_t *s, uint8_t *const *txs, const size_t *lens, s
         uint8_t *block = ledger_block_encode(&h, (const uint8_t *const *)txs, lens, n, &blen);
         CHECK(block != NULL);
         ledger_state_t *peer = NULL;
-        ledger_reject_t why;
-        rc = ledger_block_execute(s, block, blen, NULL, 0, &peer, &why);
+        rc = ledger_block_execute(s, block, blen, NULL, 0, &peer, NULL, NULL, 0);
         CHECK_EQ(rc, LEDGER_OK);
         if (rc == LEDGER_OK)
             CHECK_EQ(ledger_store_commit(s, block, blen, (const uint8_t *)"cert", 4, peer),

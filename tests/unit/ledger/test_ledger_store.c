@@ -349,8 +349,7 @@ static void test_roots(void)
         ledger_state_t *sa, *sb = NULL;
         size_t len;
         uint8_t *block = s_make(a, w.auth, txs, lens, N_RICH, &sa, &len);
-        ledger_reject_t why;
-        CHECK_EQ(ledger_block_execute(b, block, len, NULL, 0, &sb, &why), LEDGER_OK);
+        CHECK_EQ(ledger_block_execute(b, block, len, NULL, 0, &sb, NULL, NULL, 0), LEDGER_OK);
         CHECK_EQ(ledger_store_commit(a, block, len, (const uint8_t *)"x", 1, sa), LEDGER_OK);
         CHECK_EQ(ledger_store_commit(b, block, len, (const uint8_t *)"y", 1, sb), LEDGER_OK);
         ledger_head_t ha, hb;
