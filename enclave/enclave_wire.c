@@ -1,8 +1,11 @@
 /*  enclave_wire: frames and strict msgpack codecs of the host <-> genie-enclave protocol
  *  (see enclave_wire.h). The enclave side runs this under its seccomp filter, so the frame
  *  I/O uses only read/write (and poll when a timeout is asked, which only the host does).
+ *  The federated-training messages are in enclave_wire_train.c, the query enclave's in
+ *  enclave_wire_query.c (enclave_wire_int.h joins them).
  */
 #include "enclave/enclave_wire.h"
+#include "enclave/enclave_wire_int.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -51,14 +54,6 @@ void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64])
 
 /* ---- arities ---- */
 
-/* Federated training's types 11-14 and answers 72-75 (at the end of this file). */
-static uint32_t s_req_arity_train(enclave_req_type_t type);
-static uint32_t s_ans_arity_train(enclave_ans_type_t type);
-static bool s_req_fields_train(proto_wr_t *w, const enclave_req_t *req);
-static bool s_ans_fields_train(proto_wr_t *w, const enclave_ans_t *ans);
-static int s_req_body_train(proto_rd_t *r, enclave_req_t *out);
-static int s_ans_body_train(proto_rd_t *r, enclave_ans_t *out);
-
 /* The element count of each message (version and type included); 0 for an unknown type.
    The one table the encoders write and the decoders check. */
 static uint32_t s_req_arity(enclave_req_type_t type)
@@ -71,12 +66,6 @@ static uint32_t s_req_arity(enclave_req_type_t type)
         return 3;
     case ENCLAVE_REQ_VALIDATE_SEALED:
         return 4;
-    /* query enclaves (issue 16) */
-    case ENCLAVE_REQ_CHAIN:
-    case ENCLAVE_REQ_USAGE:
-        return 3;
-    case ENCLAVE_REQ_MODEL_LOAD:
-        return 4;
     case ENCLAVE_REQ_QUERY:
         return 6;
     case ENCLAVE_REQ_INIT:
@@ -85,8 +74,10 @@ static uint32_t s_req_arity(enclave_req_type_t type)
     case ENCLAVE_REQ_DONATE:
     case ENCLAVE_REQ_DONATE_KEYED:
         return 7;
-    default:
-        return s_req_arity_train(type);
+    default: {
+        uint32_t n = enclave_wire_req_arity_train(type);
+        return n ? n : enclave_wire_req_arity_query(type);
+    }
     }
 }
 
@@ -105,14 +96,10 @@ static uint32_t s_ans_arity(enclave_ans_type_t type)
         return 4;
     case ENCLAVE_ANS_INIT:
         return 6;
-    /* query enclaves (issue 16) */
-    case ENCLAVE_ANS_CHAIN:
-    case ENCLAVE_ANS_USAGE:
-        return 3;
-    case ENCLAVE_ANS_LOADED:
-        return 4;
-    default:
-        return s_ans_arity_train(type);
+    default: {
+        uint32_t n = enclave_wire_ans_arity_train(type);
+        return n ? n : enclave_wire_ans_arity_query(type);
+    }
     }
 }
 
@@ -134,47 +121,9 @@ static void s_wr_head(proto_wr_t *w, uint32_t arity, uint64_t type)
     proto_wr_uint(w, type);
 }
 
-/* True when a caller's variable-length field is too long or missing its bytes. */
-static bool s_bad_bytes(const uint8_t *bytes, size_t len, size_t max)
+bool enclave_wire_bad_bytes(const uint8_t *bytes, size_t len, size_t max)
 {
     return len > max || (len && !bytes);
-}
-
-/* The query enclave's requests (issue 16): CHAIN, MODEL_LOAD, QUERY, USAGE. */
-static bool s_req_fields_query(proto_wr_t *w, const enclave_req_t *req)
-{
-    switch (req->type) {
-    case ENCLAVE_REQ_CHAIN:
-        if (!req->u.chain.genesis_len ||
-            s_bad_bytes(req->u.chain.genesis, req->u.chain.genesis_len, ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, req->u.chain.genesis, req->u.chain.genesis_len);
-        return true;
-    case ENCLAVE_REQ_MODEL_LOAD:
-        if (s_bad_bytes(req->u.model_load.sealed, req->u.model_load.sealed_len,
-                        ENCLAVE_WIRE_MAX_BLOB) ||
-            s_bad_bytes(req->u.model_load.proof, req->u.model_load.proof_len,
-                        ENCLAVE_WIRE_MAX_PROOF))
-            return false;
-        proto_wr_bin(w, req->u.model_load.sealed, req->u.model_load.sealed_len);
-        proto_wr_bin(w, req->u.model_load.proof, req->u.model_load.proof_len);
-        return true;
-    case ENCLAVE_REQ_QUERY:
-        if (s_bad_bytes(req->u.query.buy_proof, req->u.query.buy_proof_len,
-                        ENCLAVE_WIRE_MAX_PROOF) ||
-            s_bad_bytes(req->u.query.sealed, req->u.query.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, req->u.query.model_id, 32);
-        proto_wr_bin(w, req->u.query.buy_proof, req->u.query.buy_proof_len);
-        proto_wr_bin(w, req->u.query.buy_id, 32);
-        proto_wr_bin(w, req->u.query.sealed, req->u.query.sealed_len);
-        return true;
-    case ENCLAVE_REQ_USAGE:
-        proto_wr_bin(w, req->u.usage.buy_id, 32);
-        return true;
-    default:
-        return false;
-    }
 }
 
 /* Writes REQ's fields after the head; false when REQ is not encodable. */
@@ -192,21 +141,23 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
     case ENCLAVE_REQ_STATS:
         return true;
     case ENCLAVE_REQ_VALIDATE:
-        if (s_bad_bytes(req->u.validate.data, req->u.validate.data_len, ENCLAVE_WIRE_MAX_DATA))
+        if (enclave_wire_bad_bytes(req->u.validate.data, req->u.validate.data_len,
+                                   ENCLAVE_WIRE_MAX_DATA))
             return false;
         proto_wr_uint(w, req->u.validate.data_type);
         proto_wr_bin(w, req->u.validate.salt, 32);
         proto_wr_bin(w, req->u.validate.data, req->u.validate.data_len);
         return true;
     case ENCLAVE_REQ_VALIDATE_SEALED:
-        if (s_bad_bytes(req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len,
-                        ENCLAVE_WIRE_MAX_BLOB))
+        if (enclave_wire_bad_bytes(req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len,
+                                   ENCLAVE_WIRE_MAX_BLOB))
             return false;
         proto_wr_uint(w, req->u.validate_sealed.data_type);
         proto_wr_bin(w, req->u.validate_sealed.sealed, req->u.validate_sealed.sealed_len);
         return true;
     case ENCLAVE_REQ_DONATE:
-        if (s_bad_bytes(req->u.donate.sealed, req->u.donate.sealed_len, ENCLAVE_WIRE_MAX_BLOB))
+        if (enclave_wire_bad_bytes(req->u.donate.sealed, req->u.donate.sealed_len,
+                                   ENCLAVE_WIRE_MAX_BLOB))
             return false;
         proto_wr_bin(w, req->u.donate.spec_id, 32);
         proto_wr_bin(w, req->u.donate.data_id, 32);
@@ -215,10 +166,10 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
         proto_wr_bin(w, req->u.donate.sealed, req->u.donate.sealed_len);
         return true;
     case ENCLAVE_REQ_DONATE_KEYED:
-        if (s_bad_bytes(req->u.donate_keyed.grant, req->u.donate_keyed.grant_len,
-                        ENCLAVE_WIRE_MAX_GRANT) ||
-            s_bad_bytes(req->u.donate_keyed.blob, req->u.donate_keyed.blob_len,
-                        ENCLAVE_WIRE_MAX_BLOB))
+        if (enclave_wire_bad_bytes(req->u.donate_keyed.grant, req->u.donate_keyed.grant_len,
+                                   ENCLAVE_WIRE_MAX_GRANT) ||
+            enclave_wire_bad_bytes(req->u.donate_keyed.blob, req->u.donate_keyed.blob_len,
+                                   ENCLAVE_WIRE_MAX_BLOB))
             return false;
         proto_wr_bin(w, req->u.donate_keyed.spec_id, 32);
         proto_wr_bin(w, req->u.donate_keyed.data_id, 32);
@@ -229,13 +180,23 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
     case ENCLAVE_REQ_DROP:
         proto_wr_bin(w, req->u.drop.data_id, 32);
         return true;
+    case ENCLAVE_REQ_QUERY:
+        if (enclave_wire_bad_bytes(req->u.query.buy_proof, req->u.query.buy_proof_len,
+                                   ENCLAVE_WIRE_MAX_PROOF) ||
+            enclave_wire_bad_bytes(req->u.query.sealed, req->u.query.sealed_len,
+                                   ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.query.model_id, 32);
+        proto_wr_bin(w, req->u.query.buy_proof, req->u.query.buy_proof_len);
+        proto_wr_bin(w, req->u.query.buy_id, 32);
+        proto_wr_bin(w, req->u.query.sealed, req->u.query.sealed_len);
+        return true;
     case ENCLAVE_REQ_CHAIN:
     case ENCLAVE_REQ_MODEL_LOAD:
-    case ENCLAVE_REQ_QUERY:
     case ENCLAVE_REQ_USAGE:
-        return s_req_fields_query(w, req);
+        return enclave_wire_req_fields_query(w, req);
     default:
-        return s_req_fields_train(w, req);
+        return enclave_wire_req_fields_train(w, req);
     }
 }
 
@@ -262,18 +223,14 @@ static bool s_ans_fields(proto_wr_t *w, const enclave_ans_t *ans)
     case ENCLAVE_ANS_REPORT:
     case ENCLAVE_ANS_RECEIPT:
     case ENCLAVE_ANS_QUERY:
-    case ENCLAVE_ANS_USAGE:
-        if (s_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
+        if (enclave_wire_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
             return false;
         proto_wr_bin(w, ans->u.blob.bytes, ans->u.blob.len);
         return true;
     case ENCLAVE_ANS_CHAIN:
-        proto_wr_bin(w, ans->u.chain.chain_id, 32);
-        return true;
     case ENCLAVE_ANS_LOADED:
-        proto_wr_bin(w, ans->u.loaded.model_id, 32);
-        proto_wr_bin(w, ans->u.loaded.model_hash, 32);
-        return true;
+    case ENCLAVE_ANS_USAGE:
+        return enclave_wire_ans_fields_query(w, ans);
     case ENCLAVE_ANS_STATS:
         proto_wr_uint(w, ans->u.stats.donations);
         proto_wr_uint(w, ans->u.stats.bytes);
@@ -282,7 +239,7 @@ static bool s_ans_fields(proto_wr_t *w, const enclave_ans_t *ans)
         proto_wr_bool(w, ans->u.dropped.found);
         return true;
     default:
-        return s_ans_fields_train(w, ans);
+        return enclave_wire_ans_fields_train(w, ans);
     }
 }
 
@@ -330,39 +287,6 @@ static int s_head(proto_rd_t *r, uint32_t *arity, uint64_t *type)
     if (version != ENCLAVE_WIRE_VERSION)
         return PROTO_E_VERSION;
     return proto_rd_uint(r, UINT32_MAX, type);
-}
-
-/* The query enclave's requests (issue 16). */
-static int s_req_body_query(proto_rd_t *r, enclave_req_t *out)
-{
-    switch (out->type) {
-    case ENCLAVE_REQ_CHAIN:
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.chain.genesis,
-                         &out->u.chain.genesis_len))
-            return r->err;
-        return out->u.chain.genesis_len ? PROTO_OK : PROTO_E_INVALID;
-    case ENCLAVE_REQ_MODEL_LOAD:
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.model_load.sealed,
-                         &out->u.model_load.sealed_len) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.model_load.proof,
-                         &out->u.model_load.proof_len))
-            return r->err;
-        return r->err;
-    case ENCLAVE_REQ_QUERY:
-        if (proto_rd_bin_exact(r, 32, out->u.query.model_id) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.query.buy_proof,
-                         &out->u.query.buy_proof_len) ||
-            proto_rd_bin_exact(r, 32, out->u.query.buy_id) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
-            return r->err;
-        return r->err;
-    case ENCLAVE_REQ_USAGE:
-        if (proto_rd_bin_exact(r, 32, out->u.usage.buy_id))
-            return r->err;
-        return r->err;
-    default:
-        return PROTO_E_UNKNOWN_TYPE;
-    }
 }
 
 /* Reads the fields after the head; the arity has been checked against s_req_arity. The
@@ -424,13 +348,20 @@ static int s_req_body(proto_rd_t *r, enclave_req_t *out)
         if (proto_rd_bin_exact(r, 32, out->u.drop.data_id))
             return r->err;
         return r->err;
+    case ENCLAVE_REQ_QUERY:
+        if (proto_rd_bin_exact(r, 32, out->u.query.model_id) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.query.buy_proof,
+                         &out->u.query.buy_proof_len) ||
+            proto_rd_bin_exact(r, 32, out->u.query.buy_id) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.query.sealed, &out->u.query.sealed_len))
+            return r->err;
+        return r->err;
     case ENCLAVE_REQ_CHAIN:
     case ENCLAVE_REQ_MODEL_LOAD:
-    case ENCLAVE_REQ_QUERY:
     case ENCLAVE_REQ_USAGE:
-        return s_req_body_query(r, out);
+        return enclave_wire_req_body_query(r, out);
     default:
-        return s_req_body_train(r, out);
+        return enclave_wire_req_body_train(r, out);
     }
 }
 
@@ -460,19 +391,13 @@ static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
     case ENCLAVE_ANS_REPORT:
     case ENCLAVE_ANS_RECEIPT:
     case ENCLAVE_ANS_QUERY:
-    case ENCLAVE_ANS_USAGE:
         if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
             return r->err;
         return r->err;
     case ENCLAVE_ANS_CHAIN:
-        if (proto_rd_bin_exact(r, 32, out->u.chain.chain_id))
-            return r->err;
-        return r->err;
     case ENCLAVE_ANS_LOADED:
-        if (proto_rd_bin_exact(r, 32, out->u.loaded.model_id) ||
-            proto_rd_bin_exact(r, 32, out->u.loaded.model_hash))
-            return r->err;
-        return r->err;
+    case ENCLAVE_ANS_USAGE:
+        return enclave_wire_ans_body_query(r, out);
     case ENCLAVE_ANS_STATS:
         if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.donations) ||
             proto_rd_uint(r, UINT64_MAX, &out->u.stats.bytes))
@@ -483,7 +408,7 @@ static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
             return r->err;
         return r->err;
     default:
-        return s_ans_body_train(r, out);
+        return enclave_wire_ans_body_train(r, out);
     }
 }
 
@@ -658,285 +583,10 @@ int enclave_wire_recv(int fd, int timeout_ms, uint8_t **out, size_t *out_len)
     return PROTO_OK;
 }
 
-/* Query enclaves (issue 16): MODEL_LOAD (a sealed model and a proof the enclave checks) and
-   USAGE (a public signed count) may be relayed; CHAIN is the host's own: the genesis it
-   carries decides which chain the enclave believes, so only the host that started the
-   enclave sets it. */
-static bool s_req_relayable_query(enclave_req_type_t t)
-{
-    return t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
-}
-
 bool enclave_wire_req_relayable(enclave_req_type_t t)
 {
     return t == ENCLAVE_REQ_PING || t == ENCLAVE_REQ_VALIDATE_SEALED || t == ENCLAVE_REQ_DONATE ||
            t == ENCLAVE_REQ_DONATE_KEYED || t == ENCLAVE_REQ_STATS || t == ENCLAVE_REQ_DROP ||
-           t == ENCLAVE_REQ_QUERY || s_req_arity_train(t) != 0 || s_req_relayable_query(t);
-}
-
-/* ---- federated training: types 11-14, answers 72-75 ---- */
-
-/* A canonical bin8 of 32 bytes: 0xc4 0x20 then the bytes. */
-#define S_ID_STRIDE 34u
-
-void enclave_wire_ids_get(const enclave_wire_ids_t *l, size_t i, uint8_t out[static 32])
-{
-    if (l->ids)
-        memcpy(out, l->ids[i], 32);
-    else
-        memcpy(out, l->raw + i * S_ID_STRIDE + 2, 32);
-}
-
-static uint32_t s_req_arity_train(enclave_req_type_t type)
-{
-    switch (type) {
-    case ENCLAVE_REQ_TRAIN_PREPARE:
-        return 12;
-    case ENCLAVE_REQ_FED_STEP:
-        return 5;
-    case ENCLAVE_REQ_PUBLISH:
-    case ENCLAVE_REQ_MODEL_SEAL:
-        return 4;
-    default:
-        return 0;
-    }
-}
-
-static uint32_t s_ans_arity_train(enclave_ans_type_t type)
-{
-    switch (type) {
-    case ENCLAVE_ANS_PREPARED:
-        return 6;
-    case ENCLAVE_ANS_FED_OUT:
-        return 5;
-    case ENCLAVE_ANS_PUBLICATION:
-        return 4;
-    case ENCLAVE_ANS_SEALED_MODEL:
-        return 3;
-    default:
-        return 0;
-    }
-}
-
-static bool s_wr_ids(proto_wr_t *w, const enclave_wire_ids_t *l)
-{
-    if (l->n > ENCLAVE_WIRE_IDS_MAX || (l->n && !l->ids && !l->raw))
-        return false;
-    proto_wr_array(w, (uint32_t)l->n);
-    for (size_t i = 0; i < l->n; i++) {
-        uint8_t id[32];
-        enclave_wire_ids_get(l, i, id);
-        proto_wr_bin(w, id, 32);
-    }
-    return true;
-}
-
-static bool s_req_fields_train(proto_wr_t *w, const enclave_req_t *req)
-{
-    switch (req->type) {
-    case ENCLAVE_REQ_TRAIN_PREPARE: {
-        const struct enclave_req_train_prepare *p = &req->u.train_prepare;
-        if (s_bad_bytes(p->config, p->config_len, ENCLAVE_WIRE_CONFIG_MAX) || p->n_parties == 0 ||
-            p->n_parties > ENCLAVE_WIRE_PARTIES_MAX)
-            return false;
-        proto_wr_bin(w, p->job_id, 32);
-        proto_wr_bin(w, p->spec_id, 32);
-        proto_wr_bin(w, p->config, p->config_len);
-        proto_wr_uint(w, p->party);
-        proto_wr_array(w, (uint32_t)p->n_parties);
-        for (size_t i = 0; i < p->n_parties; i++) {
-            proto_wr_array(w, 2);
-            proto_wr_bin(w, p->sign_pk[i], 32);
-            proto_wr_bin(w, p->box_pk[i], 32);
-        }
-        proto_wr_uint(w, p->coordinator);
-        if (!s_wr_ids(w, &p->eligible))
-            return false;
-        proto_wr_bin(w, p->query_measurement, 32);
-        proto_wr_bin(w, p->attest_pk, 32);
-        return true;
-    }
-    case ENCLAVE_REQ_FED_STEP:
-        if (s_bad_bytes(req->u.fed_step.msg, req->u.fed_step.msg_len, ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, req->u.fed_step.job_id, 32);
-        proto_wr_uint(w, req->u.fed_step.from);
-        proto_wr_bin(w, req->u.fed_step.msg, req->u.fed_step.msg_len);
-        return true;
-    case ENCLAVE_REQ_PUBLISH:
-        proto_wr_bin(w, req->u.publish.job_id, 32);
-        return s_wr_ids(w, &req->u.publish.donors);
-    case ENCLAVE_REQ_MODEL_SEAL:
-        if (s_bad_bytes(req->u.model_seal.quote, req->u.model_seal.quote_len,
-                        ENCLAVE_WIRE_QUOTE_MAX))
-            return false;
-        proto_wr_bin(w, req->u.model_seal.job_id, 32);
-        proto_wr_bin(w, req->u.model_seal.quote, req->u.model_seal.quote_len);
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool s_ans_fields_train(proto_wr_t *w, const enclave_ans_t *ans)
-{
-    switch (ans->type) {
-    case ENCLAVE_ANS_PREPARED:
-        proto_wr_uint(w, ans->u.prepared.n_records);
-        proto_wr_uint(w, ans->u.prepared.n_train);
-        proto_wr_uint(w, ans->u.prepared.n_test);
-        proto_wr_uint(w, ans->u.prepared.dropped);
-        return true;
-    case ENCLAVE_ANS_FED_OUT:
-        if (ans->u.fed_out.n_out > ENCLAVE_WIRE_FED_OUT_MAX)
-            return false;
-        proto_wr_uint(w, ans->u.fed_out.state);
-        proto_wr_uint(w, ans->u.fed_out.round);
-        proto_wr_array(w, (uint32_t)ans->u.fed_out.n_out);
-        for (size_t i = 0; i < ans->u.fed_out.n_out; i++) {
-            if (s_bad_bytes(ans->u.fed_out.out[i].msg, ans->u.fed_out.out[i].len,
-                            ENCLAVE_WIRE_MAX_BLOB))
-                return false;
-            proto_wr_array(w, 2);
-            proto_wr_uint(w, ans->u.fed_out.out[i].to);
-            proto_wr_bin(w, ans->u.fed_out.out[i].msg, ans->u.fed_out.out[i].len);
-        }
-        return true;
-    case ENCLAVE_ANS_PUBLICATION:
-        if (s_bad_bytes(ans->u.publication.publication, ans->u.publication.publication_len,
-                        ENCLAVE_WIRE_MAX_BLOB) ||
-            s_bad_bytes(ans->u.publication.model, ans->u.publication.model_len,
-                        ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, ans->u.publication.publication, ans->u.publication.publication_len);
-        proto_wr_bin(w, ans->u.publication.model, ans->u.publication.model_len);
-        return true;
-    case ENCLAVE_ANS_SEALED_MODEL:
-        if (s_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
-            return false;
-        proto_wr_bin(w, ans->u.blob.bytes, ans->u.blob.len);
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* Reads a list of at most ENCLAVE_WIRE_IDS_MAX 32-byte ids into a view of R's buffer. */
-static int s_rd_ids(proto_rd_t *r, enclave_wire_ids_t *l)
-{
-    uint32_t n = 0;
-    if (proto_rd_array_max(r, ENCLAVE_WIRE_IDS_MAX, &n))
-        return r->err;
-    l->ids = NULL;
-    l->raw = r->buf + r->pos;
-    l->n = n;
-    for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *p = NULL;
-        size_t len = 0;
-        if (proto_rd_bin(r, 32, &p, &len))
-            return r->err;
-        if (len != 32)
-            return r->err = PROTO_E_INVALID;
-    }
-    return PROTO_OK;
-}
-
-static int s_req_body_train(proto_rd_t *r, enclave_req_t *out)
-{
-    uint64_t v = 0;
-    uint32_t n = 0;
-    switch (out->type) {
-    case ENCLAVE_REQ_TRAIN_PREPARE: {
-        struct enclave_req_train_prepare *p = &out->u.train_prepare;
-        if (proto_rd_bin_exact(r, 32, p->job_id) || proto_rd_bin_exact(r, 32, p->spec_id) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_CONFIG_MAX, &p->config, &p->config_len) ||
-            proto_rd_uint(r, ENCLAVE_WIRE_PARTIES_MAX - 1, &v))
-            return r->err;
-        p->party = (uint32_t)v;
-        if (proto_rd_array_max(r, ENCLAVE_WIRE_PARTIES_MAX, &n))
-            return r->err;
-        if (n == 0)
-            return PROTO_E_RANGE;
-        p->n_parties = n;
-        for (uint32_t i = 0; i < n; i++)
-            if (proto_rd_array_exact(r, 2) || proto_rd_bin_exact(r, 32, p->sign_pk[i]) ||
-                proto_rd_bin_exact(r, 32, p->box_pk[i]))
-                return r->err;
-        if (proto_rd_uint(r, ENCLAVE_WIRE_PARTIES_MAX - 1, &v))
-            return r->err;
-        p->coordinator = (uint32_t)v;
-        if (p->party >= n || p->coordinator >= n)
-            return PROTO_E_RANGE;
-        if (s_rd_ids(r, &p->eligible) || proto_rd_bin_exact(r, 32, p->query_measurement) ||
-            proto_rd_bin_exact(r, 32, p->attest_pk))
-            return r->err;
-        return r->err;
-    }
-    case ENCLAVE_REQ_FED_STEP:
-        if (proto_rd_bin_exact(r, 32, out->u.fed_step.job_id) || proto_rd_uint(r, UINT32_MAX, &v))
-            return r->err;
-        out->u.fed_step.from = (uint32_t)v;
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.fed_step.msg, &out->u.fed_step.msg_len))
-            return r->err;
-        return r->err;
-    case ENCLAVE_REQ_PUBLISH:
-        if (proto_rd_bin_exact(r, 32, out->u.publish.job_id) || s_rd_ids(r, &out->u.publish.donors))
-            return r->err;
-        return r->err;
-    case ENCLAVE_REQ_MODEL_SEAL:
-        if (proto_rd_bin_exact(r, 32, out->u.model_seal.job_id) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_QUOTE_MAX, &out->u.model_seal.quote,
-                         &out->u.model_seal.quote_len))
-            return r->err;
-        return r->err;
-    default:
-        return PROTO_E_UNKNOWN_TYPE;
-    }
-}
-
-static int s_ans_body_train(proto_rd_t *r, enclave_ans_t *out)
-{
-    uint64_t a = 0, b = 0, c = 0, d = 0;
-    uint32_t n = 0;
-    switch (out->type) {
-    case ENCLAVE_ANS_PREPARED:
-        if (proto_rd_uint(r, UINT32_MAX, &a) || proto_rd_uint(r, UINT32_MAX, &b) ||
-            proto_rd_uint(r, UINT32_MAX, &c) || proto_rd_uint(r, UINT32_MAX, &d))
-            return r->err;
-        out->u.prepared.n_records = (uint32_t)a;
-        out->u.prepared.n_train = (uint32_t)b;
-        out->u.prepared.n_test = (uint32_t)c;
-        out->u.prepared.dropped = (uint32_t)d;
-        return PROTO_OK;
-    case ENCLAVE_ANS_FED_OUT:
-        if (proto_rd_uint(r, ENCLAVE_FED_FAILED, &a) || proto_rd_uint(r, UINT32_MAX, &b) ||
-            proto_rd_array_max(r, ENCLAVE_WIRE_FED_OUT_MAX, &n))
-            return r->err;
-        if (a == 0)
-            return PROTO_E_RANGE;
-        out->u.fed_out.state = (uint32_t)a;
-        out->u.fed_out.round = (uint32_t)b;
-        out->u.fed_out.n_out = n;
-        for (uint32_t i = 0; i < n; i++) {
-            if (proto_rd_array_exact(r, 2) || proto_rd_uint(r, ENCLAVE_WIRE_PARTIES_MAX - 1, &a) ||
-                proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.fed_out.out[i].msg,
-                             &out->u.fed_out.out[i].len))
-                return r->err;
-            out->u.fed_out.out[i].to = (uint32_t)a;
-        }
-        return PROTO_OK;
-    case ENCLAVE_ANS_PUBLICATION:
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.publication.publication,
-                         &out->u.publication.publication_len) ||
-            proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.publication.model,
-                         &out->u.publication.model_len))
-            return r->err;
-        return PROTO_OK;
-    case ENCLAVE_ANS_SEALED_MODEL:
-        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
-            return r->err;
-        return PROTO_OK;
-    default:
-        return PROTO_E_UNKNOWN_TYPE;
-    }
+           t == ENCLAVE_REQ_QUERY || enclave_wire_req_arity_train(t) != 0 ||
+           enclave_wire_req_relayable_query(t);
 }

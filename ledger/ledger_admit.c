@@ -16,14 +16,14 @@ typedef struct {
 
 static void s_flush(s_batch_t *b, size_t m, proto_sigkeys_t *keys, ledger_admit_verdict_t *out)
 {
-    static const char bad_sig[] = "signature does not verify";
     if (m == 0)
         return;
     proto_sig_check_batch(keys, b->check, m, b->ok);
     for (size_t j = 0; j < m; j++)
         if (!b->ok[j]) {
-            out[b->where[j]].rc = LEDGER_E_BAD_SIG;
-            out[b->where[j]].why = bad_sig;
+            ledger_admit_verdict_t *v = &out[b->where[j]];
+            v->rc = proto_err_fail(v->why, sizeof v->why, LEDGER_E_BAD_SIG,
+                                   "signature does not verify");
         }
 }
 
@@ -36,17 +36,15 @@ int ledger_admit_check(const uint8_t *const *txs, const size_t *lens, size_t n,
     for (size_t i = 0; i < n; i++) {
         ledger_admit_verdict_t *v = &out[i];
         ledger_account_t acct;
-        v->why = NULL;
-        v->rc = ledger_tx_parse(txs[i], lens[i], chain_id, false, &v->tx, &v->why);
+        v->why[0] = '\0';
+        v->rc = ledger_tx_parse(txs[i], lens[i], chain_id, false, &v->tx, v->why, sizeof v->why);
         if (v->rc == LEDGER_OK && store &&
-            ledger_store_account(store, v->tx.from, &acct) == LEDGER_OK &&
-            v->tx.nonce < acct.nonce) {
-            v->rc = LEDGER_E_NONCE_USED;
-            v->why = "nonce already used (replayed transaction)";
-        }
+            ledger_store_account(store, v->tx.from, &acct) == LEDGER_OK && v->tx.nonce < acct.nonce)
+            v->rc = proto_err_fail(v->why, sizeof v->why, LEDGER_E_NONCE_USED,
+                                   "nonce already used (replayed transaction)");
         if (v->rc != LEDGER_OK) {
-            if (!v->why)
-                v->why = proto_err_str(v->rc);
+            if (!v->why[0])
+                proto_err_fail(v->why, sizeof v->why, v->rc, "%s", proto_err_str(v->rc));
             continue;
         }
         if (skip_sig && skip_sig[i])

@@ -24,10 +24,10 @@
 #include "proto/proto_sigbatch.h"
 
 typedef struct {
-    int rc;          /* LEDGER_OK, or the reason code (LEDGER_E_BAD_SIG, LEDGER_E_NONCE_USED,
-                        or ledger_tx_parse's) */
-    const char *why; /* static reason text; NULL when rc is LEDGER_OK */
-    ledger_tx_t tx;  /* the parsed tx when rc is LEDGER_OK (borrows the caller's bytes) */
+    int rc; /* LEDGER_OK, or the reason code (LEDGER_E_BAD_SIG, LEDGER_E_NONCE_USED,
+               or ledger_tx_parse's) */
+    char why[LEDGER_ERR_MAX]; /* the reason text; "" when rc is LEDGER_OK */
+    ledger_tx_t tx;           /* the parsed tx when rc is LEDGER_OK (borrows the caller's bytes) */
 } ledger_admit_verdict_t;
 
 /*  Checks the N txs TXS[i] (LENS[i] bytes, borrowed; OUT[i].tx points into them) of chain

@@ -15,31 +15,25 @@ static bool s_has(const uint8_t (*keys)[LEDGER_ID_LEN], size_t n, const uint8_t 
 
 int ledger_authority_vote_rule(const uint8_t (*auth)[LEDGER_ID_LEN], size_t n,
                                const uint8_t from[static LEDGER_ID_LEN], uint32_t action,
-                               const uint8_t subject[static LEDGER_ID_LEN], const char **why)
+                               const uint8_t subject[static LEDGER_ID_LEN], char *err,
+                               size_t err_cap)
 {
-    if (!s_has(auth, n, from)) {
-        *why = "sender is not a current authority";
-        return LEDGER_E_NOT_AUTHORITY;
-    }
+    if (!s_has(auth, n, from))
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_AUTHORITY,
+                              "sender is not a current authority");
     bool member = s_has(auth, n, subject);
     if (action == LEDGER_AUTH_ADD) {
-        if (member) {
-            *why = "subject is already an authority";
-            return LEDGER_E_AUTH_RULE;
-        }
-        if (n >= LEDGER_AUTHORITIES_MAX) {
-            *why = "authority set is full";
-            return LEDGER_E_AUTH_RULE;
-        }
+        if (member)
+            return proto_err_fail(err, err_cap, LEDGER_E_AUTH_RULE,
+                                  "subject is already an authority");
+        if (n >= LEDGER_AUTHORITIES_MAX)
+            return proto_err_fail(err, err_cap, LEDGER_E_AUTH_RULE, "authority set is full");
     } else {
-        if (!member) {
-            *why = "subject is not an authority";
-            return LEDGER_E_AUTH_RULE;
-        }
-        if (n <= 1) {
-            *why = "cannot remove the last authority";
-            return LEDGER_E_AUTH_RULE;
-        }
+        if (!member)
+            return proto_err_fail(err, err_cap, LEDGER_E_AUTH_RULE, "subject is not an authority");
+        if (n <= 1)
+            return proto_err_fail(err, err_cap, LEDGER_E_AUTH_RULE,
+                                  "cannot remove the last authority");
     }
     return LEDGER_OK;
 }

@@ -23,11 +23,12 @@
 /*  Whether AUTH (N keys, the block's starting set) lets FROM vote ACTION on SUBJECT:
  *  LEDGER_OK, LEDGER_E_NOT_AUTHORITY (FROM is not in AUTH), or LEDGER_E_AUTH_RULE
  *  (adding a member, adding to a full set, removing a non-member or the last authority),
- *  with *WHY set to a static message. The action itself is checked statelessly before
- *  (ledger_contract_auth_vote_check). */
+ *  with the reason in ERR (ERR_CAP bytes, may be NULL). The action itself is checked statelessly
+ * before (ledger_contract_auth_vote_check). */
 int ledger_authority_vote_rule(const uint8_t (*auth)[LEDGER_ID_LEN], size_t n,
                                const uint8_t from[static LEDGER_ID_LEN], uint32_t action,
-                               const uint8_t subject[static LEDGER_ID_LEN], const char **why);
+                               const uint8_t subject[static LEDGER_ID_LEN], char *err,
+                               size_t err_cap);
 
 typedef enum {
     LEDGER_AUTHORITY_OPEN = 0,    /* no majority: the list stays */

@@ -112,14 +112,6 @@ uint8_t *ledger_block_encode(const ledger_header_t *h, const uint8_t *const *txs
 
 /* ---- execution ---- */
 
-/*  Why a block was refused: CODE (ledger_err_t), a static message, and the index of the
- *  offending tx (-1 when the block itself is at fault). */
-typedef struct {
-    int code;
-    const char *why;
-    long tx_index;
-} ledger_reject_t;
-
 /*  Skip every signature check: only for blocks this node built itself from its own
  *  mempool (whose txs were verified on admission), and for benchmarks. */
 #define LEDGER_EXEC_TRUST_SIGS 1u
@@ -128,11 +120,13 @@ typedef struct {
  *  the top). Signatures are verified except for txs POOL (may be NULL) already holds
  *  (verified on admission), or all of them with LEDGER_EXEC_TRUST_SIGS. On LEDGER_OK,
  *  *state_out holds the block's finished write set, ready for ledger_store_commit once
- *  the block is certified (caller destroys it). Otherwise returns the reason code and
- *  fills *why. Does not look at the certificate (the consensus core checks it). */
+ *  the block is certified (caller destroys it). Otherwise returns the reason code
+ *  (ledger_err_t) with the reason in ERR (ERR_CAP bytes, may be NULL) and, in *TX_INDEX
+ *  (may be NULL), the index of the offending tx, or -1 when the block itself is at fault
+ *  (-1 too on success). Does not look at the certificate (the consensus core checks it). */
 int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len,
                          ledger_mempool_t *pool, unsigned flags, ledger_state_t **state_out,
-                         ledger_reject_t *why) PROTO_WUR;
+                         long *tx_index, char *err, size_t err_cap) PROTO_WUR;
 
 typedef struct {
     uint64_t time_ms;                /* >= the head's time (raised to it if lower) */

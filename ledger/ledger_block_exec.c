@@ -14,14 +14,6 @@
 
 #define HEADER_ROOM 512 /* header and framing, counted out of max_bytes when building */
 
-static int s_reject(ledger_reject_t *why, int code, const char *msg, long index)
-{
-    why->code = code;
-    why->why = msg;
-    why->tx_index = index;
-    return code;
-}
-
 static bool s_is_member(const uint8_t (*keys)[LEDGER_ID_LEN], size_t n, const uint8_t *k)
 {
     for (size_t i = 0; i < n; i++)
@@ -32,18 +24,21 @@ static bool s_is_member(const uint8_t (*keys)[LEDGER_ID_LEN], size_t n, const ui
 
 /* Header checks against the head and the chain. */
 static int s_check_header(const ledger_header_t *h, const ledger_head_t *head,
-                          const ledger_chain_t *chain, size_t n_txs, ledger_reject_t *why)
+                          const ledger_chain_t *chain, size_t n_txs, char *err, size_t err_cap)
 {
     if (memcmp(h->chain_id, chain->chain_id, LEDGER_ID_LEN) != 0)
-        return s_reject(why, LEDGER_E_WRONG_CHAIN, "block is for another chain", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_WRONG_CHAIN, "block is for another chain");
     if (h->height != head->height + 1)
-        return s_reject(why, LEDGER_E_BAD_BLOCK, "height does not follow the head", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK, "height does not follow the head");
     if (memcmp(h->prev_hash, head->hash, LEDGER_ID_LEN) != 0)
-        return s_reject(why, LEDGER_E_BAD_BLOCK, "previous hash is not the head's hash", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK,
+                              "previous hash is not the head's hash");
     if (h->time_ms < head->time_ms)
-        return s_reject(why, LEDGER_E_BAD_BLOCK, "time is before the previous block's", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK,
+                              "time is before the previous block's");
     if (n_txs > chain->max_block_txs)
-        return s_reject(why, LEDGER_E_TOO_BIG, "more transactions than the chain allows", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_TOO_BIG,
+                              "more transactions than the chain allows");
     return LEDGER_OK;
 }
 
@@ -74,7 +69,7 @@ out:
 
 int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len,
                          ledger_mempool_t *pool, unsigned flags, ledger_state_t **state_out,
-                         ledger_reject_t *why)
+                         long *tx_index, char *err, size_t err_cap)
 {
     ledger_block_t *b = NULL;
     ledger_state_t *st = NULL;
@@ -85,30 +80,30 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
     uint8_t auth[LEDGER_AUTHORITIES_MAX][LEDGER_ID_LEN];
     size_t n_auth;
     uint8_t root[LEDGER_ID_LEN];
-    const char *msg = NULL;
     int rc;
 
     *state_out = NULL;
-    s_reject(why, LEDGER_OK, "ok", -1);
+    if (tx_index)
+        *tx_index = -1;
     if (ledger_store_head(store, &head) != LEDGER_OK ||
         ledger_store_chain(store, &chain) != LEDGER_OK)
-        return s_reject(why, LEDGER_E_NOT_FOUND, "ledger has no genesis yet", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_FOUND, "ledger has no genesis yet");
     if (len > chain.max_block_bytes || len > LEDGER_BLOCK_MAX_BYTES)
-        return s_reject(why, LEDGER_E_TOO_BIG, "block larger than the chain allows", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_TOO_BIG, "block larger than the chain allows");
     int prc = ledger_block_decode(block, len, &b);
     if (prc == PROTO_E_NOMEM)
-        return s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     if (prc != PROTO_OK)
-        return s_reject(why, LEDGER_E_MALFORMED, proto_err_str(prc), -1);
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "%s", proto_err_str(prc));
     const ledger_header_t *h = ledger_block_header(b);
     size_t n = ledger_block_tx_count(b);
-    if ((rc = s_check_header(h, &head, &chain, n, why)) != LEDGER_OK)
+    if ((rc = s_check_header(h, &head, &chain, n, err, err_cap)) != LEDGER_OK)
         goto out;
 
     /* tx root first: cheap, and it catches a mangled block before any work */
     if (n > 0 &&
         (!(txids = malloc(n * sizeof *txids)) || !(verdict = malloc(n * sizeof *verdict)))) {
-        rc = s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
@@ -118,46 +113,48 @@ int ledger_block_execute(ledger_store_t *store, const uint8_t *block, size_t len
     }
     ledger_block_tx_root((const uint8_t(*)[LEDGER_ID_LEN])txids, n, root);
     if (memcmp(root, h->tx_root, LEDGER_ID_LEN) != 0) {
-        rc = s_reject(why, LEDGER_E_BAD_BLOCK, "tx root does not match the transactions", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK,
+                            "tx root does not match the transactions");
         goto out;
     }
 
     if (!(st = ledger_state_new(store))) {
-        rc = s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
         goto out;
     }
     if ((rc = ledger_state_authorities(st, auth, &n_auth)) != LEDGER_OK) {
-        s_reject(why, rc, "cannot read the authority set", -1);
+        proto_err_fail(err, err_cap, rc, "cannot read the authority set");
         goto out;
     }
     if (!s_is_member((const uint8_t(*)[LEDGER_ID_LEN])auth, n_auth, h->proposer)) {
-        rc = s_reject(why, LEDGER_E_BAD_BLOCK, "proposer is not an authority", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK, "proposer is not an authority");
         goto out;
     }
     if (n > 0 && s_admit(b, n, (const uint8_t(*)[LEDGER_ID_LEN])txids, chain.chain_id, pool, flags,
                          verdict) != LEDGER_OK) {
-        rc = s_reject(why, LEDGER_E_NOMEM, "out of memory", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        rc = verdict[i].rc;
-        msg = verdict[i].why;
-        if (rc != LEDGER_OK ||
-            (rc = ledger_state_apply_tx(st, &verdict[i].tx, &msg)) != LEDGER_OK) {
-            s_reject(why, rc, msg, (long)i);
+        ledger_admit_verdict_t *v = &verdict[i];
+        if ((rc = v->rc) != LEDGER_OK ||
+            (rc = ledger_state_apply_tx(st, &v->tx, v->why, sizeof v->why)) != LEDGER_OK) {
+            if (tx_index)
+                *tx_index = (long)i;
+            proto_err_fail(err, err_cap, rc, "%s", v->why);
             goto out;
         }
     }
     if ((rc = ledger_state_end_block(st)) != LEDGER_OK) {
-        s_reject(why, rc, "end-of-block processing failed", -1);
+        proto_err_fail(err, err_cap, rc, "end-of-block processing failed");
         goto out;
     }
     if ((rc = ledger_state_finish(st, head.state_root, root)) != LEDGER_OK) {
-        s_reject(why, rc, "out of memory", -1);
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto out;
     }
     if (memcmp(root, h->state_root, LEDGER_ID_LEN) != 0) {
-        rc = s_reject(why, LEDGER_E_BAD_BLOCK, "state root does not match", -1);
+        rc = proto_err_fail(err, err_cap, LEDGER_E_BAD_BLOCK, "state root does not match");
         goto out;
     }
     *state_out = st;
@@ -224,10 +221,9 @@ int ledger_block_build(ledger_store_t *store, ledger_mempool_t *pool,
     }
     for (size_t i = 0; i < n_ref; i++) {
         ledger_tx_t tx;
-        const char *msg;
-        int trc = ledger_tx_parse(refs[i].bytes, refs[i].len, chain.chain_id, false, &tx, &msg);
+        int trc = ledger_tx_parse(refs[i].bytes, refs[i].len, chain.chain_id, false, &tx, NULL, 0);
         if (trc == LEDGER_OK)
-            trc = ledger_state_apply_tx(st, &tx, &msg);
+            trc = ledger_state_apply_tx(st, &tx, NULL, 0);
         if (trc == LEDGER_E_NOMEM || trc == LEDGER_E_STORE || trc == LEDGER_E_CORRUPT) {
             rc = trc;
             goto out;

@@ -16,8 +16,9 @@
  *  - decode_body reads exactly one msgpack value (the body) with proto_mp's strict reader
  *    and enforces every size limit; encode_body writes the same bytes back.
  *  - check is stateless and cheap; apply and admit read/write state only through
- *    ledger_state; all three return LEDGER_OK or a reason code and set *why to a static
- *    message on refusal.
+ *    ledger_state; all three return LEDGER_OK or a reason code, and on refusal write the
+ *    reason into the optional buffer `char *err, size_t err_cap` with proto_err_fail
+ *    (never on success: these run for every tx of every block).
  *  - apply must be deterministic: same state and tx, same writes, on every machine.
  */
 #ifndef GENIE_LEDGER_CONTRACT_H
@@ -40,12 +41,12 @@ typedef struct {
     int (*decode_body)(proto_rd_t *r, ledger_tx_body_t *body);
     void (*encode_body)(proto_wr_t *w, const ledger_tx_body_t *body);
     /* Stateless rules. */
-    int (*check)(const ledger_tx_t *tx, const char **why);
+    int (*check)(const ledger_tx_t *tx, char *err, size_t err_cap);
     /* Mempool sanity against committed state, nonce aside (e.g. balance covers the
        amount). NULL: nothing to check. Must not write. */
-    int (*admit)(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
+    int (*admit)(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap);
     /* Applies TX to ST (the nonce is already checked and bumped). */
-    int (*apply)(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
+    int (*apply)(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap);
     /* End-of-block work (e.g. authority set changes). NULL: none. LEDGER_OK or an error
        (store/memory failures only: a refusal here would make the block unappliable). */
     int (*end_block)(ledger_state_t *st);
@@ -62,15 +63,19 @@ const ledger_contract_t *ledger_contract_all(size_t *count);
 
 int ledger_contract_transfer_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_transfer_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_transfer_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_transfer_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
-int ledger_contract_transfer_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
+int ledger_contract_transfer_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_transfer_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                   size_t err_cap);
+int ledger_contract_transfer_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                   size_t err_cap);
 
 int ledger_contract_auth_vote_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_auth_vote_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_auth_vote_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
-int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
+int ledger_contract_auth_vote_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap);
+int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap);
 int ledger_contract_authority_end_block(ledger_state_t *st);
 
 /* ---- the enclave registry (ledger_enclave.c: state and reads; ledger_contract_enclave.c:
@@ -139,32 +144,32 @@ int ledger_enclave_revoked(ledger_state_t *st, uint32_t what,
 
 int ledger_contract_enclave_register_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_enclave_register_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_enclave_register_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_enclave_register_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why);
-int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why);
+int ledger_contract_enclave_register_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_enclave_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap);
+int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap);
 int ledger_contract_enclave_audit_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_enclave_audit_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                        const char **why);
-int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                        const char **why);
+int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap);
+int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap);
 int ledger_contract_enclave_revoke_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_enclave_revoke_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_enclave_revoke_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why);
-int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why);
+int ledger_contract_enclave_revoke_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap);
+int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap);
 int ledger_contract_enclave_retire_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, const char **why);
-int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why);
-int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why);
+int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, char *err, size_t err_cap);
+int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap);
+int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap);
 
 /* ---- client helpers: build and sign a tx in one call ---- */
 

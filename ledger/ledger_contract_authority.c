@@ -56,18 +56,16 @@ void ledger_contract_auth_vote_encode(proto_wr_t *w, const ledger_tx_body_t *bod
     proto_wr_bin(w, body->auth_vote.subject, LEDGER_ID_LEN);
 }
 
-int ledger_contract_auth_vote_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_auth_vote_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_auth_vote_t *v = &tx->body.auth_vote;
     uint8_t curve[32];
-    if (v->action != LEDGER_AUTH_ADD && v->action != LEDGER_AUTH_REMOVE) {
-        *why = "authority vote action must be add (1) or remove (2)";
-        return LEDGER_E_INVALID;
-    }
-    if (v->action == LEDGER_AUTH_ADD && proto_key_curve_public(v->subject, curve) != 0) {
-        *why = "added authority is not a valid Ed25519 public key";
-        return LEDGER_E_INVALID;
-    }
+    if (v->action != LEDGER_AUTH_ADD && v->action != LEDGER_AUTH_REMOVE)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "authority vote action must be add (1) or remove (2)");
+    if (v->action == LEDGER_AUTH_ADD && proto_key_curve_public(v->subject, curve) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "added authority is not a valid Ed25519 public key");
     return LEDGER_OK;
 }
 
@@ -87,18 +85,18 @@ static void s_vote_key(uint8_t key[VOTE_KEY_LEN], uint32_t action, const uint8_t
 }
 
 /* The rules shared by admit and apply; AUTH is the current set (ledger_authority.h). */
-static int s_rules(const s_set_t *auth, const ledger_tx_t *tx, const char **why)
+static int s_rules(const s_set_t *auth, const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_auth_vote_t *v = &tx->body.auth_vote;
     return ledger_authority_vote_rule((const uint8_t(*)[LEDGER_ID_LEN])auth->keys, auth->n,
-                                      tx->from, v->action, v->subject, why);
+                                      tx->from, v->action, v->subject, err, err_cap);
 }
 
-static int s_read_set(ledger_state_t *st, s_set_t *set, const char **why)
+static int s_read_set(ledger_state_t *st, s_set_t *set, char *err, size_t err_cap)
 {
     int rc = ledger_state_authorities(st, set->keys, &set->n);
     if (rc != LEDGER_OK)
-        *why = "cannot read the authority set";
+        proto_err_fail(err, err_cap, rc, "cannot read the authority set");
     return rc;
 }
 
@@ -133,51 +131,47 @@ static int s_read_voters(ledger_state_t *st, const uint8_t key[VOTE_KEY_LEN], co
     return LEDGER_OK;
 }
 
-int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_auth_vote_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap)
 {
     s_set_t auth;
-    int rc = s_read_set(st, &auth, why);
-    return rc != LEDGER_OK ? rc : s_rules(&auth, tx, why);
+    int rc = s_read_set(st, &auth, err, err_cap);
+    return rc != LEDGER_OK ? rc : s_rules(&auth, tx, err, err_cap);
 }
 
-int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_auth_vote_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap)
 {
     const ledger_auth_vote_t *v = &tx->body.auth_vote;
     s_set_t auth, voters;
-    int rc = s_read_set(st, &auth, why);
-    if (rc != LEDGER_OK || (rc = s_rules(&auth, tx, why)) != LEDGER_OK)
+    int rc = s_read_set(st, &auth, err, err_cap);
+    if (rc != LEDGER_OK || (rc = s_rules(&auth, tx, err, err_cap)) != LEDGER_OK)
         return rc;
     uint8_t key[VOTE_KEY_LEN];
     s_vote_key(key, v->action, v->subject);
-    if ((rc = s_read_voters(st, key, &auth, &voters)) != LEDGER_OK) {
-        *why = "cannot read the votes";
-        return rc;
-    }
+    if ((rc = s_read_voters(st, key, &auth, &voters)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the votes");
     /* insert tx->from in sorted position */
     size_t pos = 0;
     while (pos < voters.n && memcmp(voters.keys[pos], tx->from, LEDGER_ID_LEN) < 0)
         pos++;
-    if (pos < voters.n && memcmp(voters.keys[pos], tx->from, LEDGER_ID_LEN) == 0) {
-        *why = "already voted for this change";
-        return LEDGER_E_AUTH_RULE;
-    }
+    if (pos < voters.n && memcmp(voters.keys[pos], tx->from, LEDGER_ID_LEN) == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_AUTH_RULE, "already voted for this change");
     /* voters.n < auth.n <= LEDGER_AUTHORITIES_MAX since tx->from is a member not yet in it */
     memmove(voters.keys[pos + 1], voters.keys[pos], (voters.n - pos) * LEDGER_ID_LEN);
     memcpy(voters.keys[pos], tx->from, LEDGER_ID_LEN);
     voters.n++;
     if ((rc = ledger_state_put(st, key, sizeof key, &voters.keys[0][0],
-                               voters.n * LEDGER_ID_LEN)) != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+                               voters.n * LEDGER_ID_LEN)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     return LEDGER_OK;
 }
 
 int ledger_contract_authority_end_block(ledger_state_t *st)
 {
     s_set_t start, cur, voters;
-    const char *why;
-    int rc = s_read_set(st, &start, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = s_read_set(st, &start, why, sizeof why);
     if (rc != LEDGER_OK)
         return rc;
     if (start.n == 0)

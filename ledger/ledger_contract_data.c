@@ -43,59 +43,48 @@ static const uint8_t s_zero[32];
 _Static_assert(PROTO_DATA_GENOTYPE == 1 && PROTO_DATA_PHENOTYPE == 2, "data types");
 
 int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], uint32_t kind,
-                               int code, ledger_enclave_t *e, const char **why)
+                               int code, ledger_enclave_t *e, char *err, size_t err_cap)
 {
     bool rev_p = false, rev_m = false;
     int rc = ledger_enclave_get(st, id, e);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = kind == PROTO_ATTEST_KIND_VALIDATION ? "validation enclave not registered"
-                                                    : "training enclave not registered";
-        return code;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, code, "%s",
+                              kind == PROTO_ATTEST_KIND_VALIDATION
+                                  ? "validation enclave not registered"
+                                  : "training enclave not registered");
     if (rc == LEDGER_OK)
         rc = ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, e->platform_pk, &rev_p, NULL);
     if (rc == LEDGER_OK)
         rc = ledger_enclave_revoked(st, LEDGER_REVOKE_MEASUREMENT, e->measurement, &rev_m, NULL);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the enclave registry";
-        return rc;
-    }
-    if (e->kind != kind) {
-        *why = kind == PROTO_ATTEST_KIND_VALIDATION ? "enclave is not a validation enclave"
-                                                    : "enclave is not a training enclave";
-        return code;
-    }
-    if (e->status != LEDGER_ENCLAVE_ACTIVE) {
-        *why = e->status == LEDGER_ENCLAVE_RETIRED ? "enclave retired" : "enclave revoked";
-        return code;
-    }
-    if (rev_p) {
-        *why = "enclave's platform key revoked";
-        return code;
-    }
-    if (rev_m) {
-        *why = "enclave's measurement revoked";
-        return code;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
+    if (e->kind != kind)
+        return proto_err_fail(err, err_cap, code, "%s",
+                              kind == PROTO_ATTEST_KIND_VALIDATION
+                                  ? "enclave is not a validation enclave"
+                                  : "enclave is not a training enclave");
+    if (e->status != LEDGER_ENCLAVE_ACTIVE)
+        return proto_err_fail(err, err_cap, code, "%s",
+                              e->status == LEDGER_ENCLAVE_RETIRED ? "enclave retired"
+                                                                  : "enclave revoked");
+    if (rev_p)
+        return proto_err_fail(err, err_cap, code, "enclave's platform key revoked");
+    if (rev_m)
+        return proto_err_fail(err, err_cap, code, "enclave's measurement revoked");
     return LEDGER_OK;
 }
 
 int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
-                      const uint8_t from[static 32], ledger_data_t *d, const char **why)
+                      const uint8_t from[static 32], ledger_data_t *d, char *err, size_t err_cap)
 {
     int rc = ledger_data_get(st, id, d);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such data record";
-        return LEDGER_E_DATA_RULE;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the data record";
-        return rc;
-    }
-    if (memcmp(d->owner, from, 32) != 0) {
-        *why = "sender does not own the data record";
-        return LEDGER_E_DATA_RULE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "no such data record");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the data record");
+    if (memcmp(d->owner, from, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE,
+                              "sender does not own the data record");
     return LEDGER_OK;
 }
 
@@ -133,80 +122,69 @@ void ledger_contract_data_register_encode(proto_wr_t *w, const ledger_tx_body_t 
     proto_wr_bin(w, b->report, b->report_len);
 }
 
-int ledger_contract_data_register_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_data_register_t *b = &tx->body.data_register;
-    if (b->data_type != PROTO_DATA_GENOTYPE && b->data_type != PROTO_DATA_PHENOTYPE) {
-        *why = "data type must be genotype (1) or phenotype (2)";
-        return LEDGER_E_INVALID;
-    }
-    if (b->size_class > LEDGER_SIZE_CLASS_MAX) {
-        *why = "size class above 40";
-        return LEDGER_E_INVALID;
-    }
+    if (b->data_type != PROTO_DATA_GENOTYPE && b->data_type != PROTO_DATA_PHENOTYPE)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "data type must be genotype (1) or phenotype (2)");
+    if (b->size_class > LEDGER_SIZE_CLASS_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "size class above 40");
     return LEDGER_OK;
 }
 
 static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t enclave[static 32],
-                            const char **why)
+                            char *err, size_t err_cap)
 {
     const ledger_data_register_t *b = &tx->body.data_register;
     proto_report_t rep;
     ledger_enclave_t e;
     ledger_data_t old;
-    if (proto_report_decode(b->report, b->report_len, &rep) != PROTO_OK) {
-        *why = "validation report does not decode";
-        return LEDGER_E_RECEIPT;
-    }
-    if (proto_report_verify(&rep, NULL) != PROTO_OK) {
-        *why = "validation report signature does not verify";
-        return LEDGER_E_RECEIPT;
-    }
-    if (memcmp(rep.data_commitment, b->commitment, 32) != 0) {
-        *why = "validation report is about other data";
-        return LEDGER_E_RECEIPT;
-    }
-    if (rep.data_type != b->data_type) {
-        *why = "validation report names another data type";
-        return LEDGER_E_RECEIPT;
-    }
-    if (rep.checks_passed != rep.checks_run) {
-        *why = "validation report: not every check passed";
-        return LEDGER_E_RECEIPT;
-    }
+    if (proto_report_decode(b->report, b->report_len, &rep) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT, "validation report does not decode");
+    if (proto_report_verify(&rep, NULL) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "validation report signature does not verify");
+    if (memcmp(rep.data_commitment, b->commitment, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "validation report is about other data");
+    if (rep.data_type != b->data_type)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "validation report names another data type");
+    if (rep.checks_passed != rep.checks_run)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "validation report: not every check passed");
     ledger_enclave_id(rep.enclave_pk, enclave);
     int rc = ledger_data_enclave_usable(st, enclave, PROTO_ATTEST_KIND_VALIDATION, LEDGER_E_RECEIPT,
-                                        &e, why);
+                                        &e, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     rc = ledger_data_get(st, b->commitment, &old);
-    if (rc == LEDGER_OK) {
-        *why = "data already registered";
-        return LEDGER_E_DATA_RULE;
-    }
-    if (rc != LEDGER_E_NOT_FOUND) {
-        *why = "cannot read the data registry";
-        return rc;
-    }
+    if (rc == LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "data already registered");
+    if (rc != LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, rc, "cannot read the data registry");
     uint8_t key[LEDGER_DATA_KEY1_LEN];
     ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, tx->from);
     return ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX,
                                  LEDGER_DATA_PER_OWNER_MAX, "cannot read the owner's records",
-                                 "the owner has registered the most records an account may", why,
-                                 NULL);
+                                 "the owner has registered the most records an account may", err,
+                                 err_cap, NULL);
 }
 
-int ledger_contract_data_register_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     uint8_t enclave[32];
-    return s_register_rules(st, tx, enclave, why);
+    return s_register_rules(st, tx, enclave, err, err_cap);
 }
 
-int ledger_contract_data_register_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     const ledger_data_register_t *b = &tx->body.data_register;
     uint8_t enclave[32], txid[32], key[LEDGER_DATA_KEY1_LEN];
-    int rc = s_register_rules(st, tx, enclave, why);
+    int rc = s_register_rules(st, tx, enclave, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     uint64_t height = ledger_state_base_height(st) + 1;
@@ -218,17 +196,17 @@ int ledger_contract_data_register_apply(ledger_state_t *st, const ledger_tx_t *t
     memcpy(d.owner, tx->from, 32);
     memcpy(d.address, b->address, 32);
     memcpy(d.validator, enclave, 32);
-    if ((rc = ledger_data_put(st, &d)) != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+    if ((rc = ledger_data_put(st, &d)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     ledger_data_key1(key, LEDGER_KEY_DATA_OWNER, tx->from);
     rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_DATA_PER_OWNER_MAX, d.id,
-                                "the owner has registered the most records an account may", why);
+                                "the owner has registered the most records an account may", err,
+                                err_cap);
     if (rc != LEDGER_OK)
         return rc;
     ledger_tx_id(tx->bytes, tx->len, txid);
-    return ledger_data_use_add(st, d.id, LEDGER_USE_VALIDATED, enclave, NULL, txid, height, why);
+    return ledger_data_use_add(st, d.id, LEDGER_USE_VALIDATED, enclave, NULL, txid, height, err,
+                               err_cap);
 }
 
 /* ------------------------------------------------------------ DATA_WITHDRAW */
@@ -258,46 +236,46 @@ void ledger_contract_data_withdraw_encode(proto_wr_t *w, const ledger_tx_body_t 
     s_ref_encode(w, &body->data_withdraw);
 }
 
-int ledger_contract_data_withdraw_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_withdraw_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
-static int s_withdraw_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_data_t *d,
-                            const char **why)
+static int s_withdraw_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_data_t *d, char *err,
+                            size_t err_cap)
 {
-    int rc = ledger_data_owned(st, tx->body.data_withdraw.data_id, tx->from, d, why);
+    int rc = ledger_data_owned(st, tx->body.data_withdraw.data_id, tx->from, d, err, err_cap);
     if (rc == LEDGER_OK && d->status != LEDGER_DATA_ACTIVE) {
-        *why = "data record already withdrawn";
-        rc = LEDGER_E_DATA_RULE;
+        rc = proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "data record already withdrawn");
     }
     return rc;
 }
 
-int ledger_contract_data_withdraw_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_withdraw_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     ledger_data_t d;
-    return s_withdraw_rules(st, tx, &d, why);
+    return s_withdraw_rules(st, tx, &d, err, err_cap);
 }
 
-int ledger_contract_data_withdraw_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_data_withdraw_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     ledger_data_t d;
     uint8_t txid[32];
-    int rc = s_withdraw_rules(st, tx, &d, why);
+    int rc = s_withdraw_rules(st, tx, &d, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     d.status = LEDGER_DATA_WITHDRAWN;
     d.status_height = ledger_state_base_height(st) + 1;
-    if ((rc = ledger_data_put(st, &d)) != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+    if ((rc = ledger_data_put(st, &d)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     ledger_tx_id(tx->bytes, tx->len, txid);
     return ledger_data_use_add(st, d.id, LEDGER_USE_WITHDRAWN, tx->from, NULL, txid,
-                               d.status_height, why);
+                               d.status_height, err, err_cap);
 }
 
 /* ------------------------------------------------------------ CONSENT_SET */
@@ -347,49 +325,46 @@ static bool s_names_ok(const ledger_names_t *names)
     return true;
 }
 
-int ledger_contract_consent_set_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_consent_set_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     ledger_consent_t c;
-    if (ledger_consent_from_body(&tx->body.consent_set, &c) != PROTO_OK) {
-        *why = "consent lists do not decode";
-        return LEDGER_E_MALFORMED;
-    }
+    if (ledger_consent_from_body(&tx->body.consent_set, &c) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "consent lists do not decode");
     if (!s_names_ok(&c.allow_types) || !s_names_ok(&c.allow_purposes) ||
-        !s_names_ok(&c.deny_types) || !s_names_ok(&c.deny_purposes)) {
-        *why = "a consent name is not 1..32 bytes of [a-z0-9_-] or \"*\"";
-        return LEDGER_E_INVALID;
-    }
+        !s_names_ok(&c.deny_types) || !s_names_ok(&c.deny_purposes))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "a consent name is not 1..32 bytes of [a-z0-9_-] or \"*\"");
     return LEDGER_OK;
 }
 
-static int s_consent_rules(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+static int s_consent_rules(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const uint8_t *id = tx->body.consent_set.data_id;
     ledger_data_t d;
     if (memcmp(id, s_zero, 32) == 0)
         return LEDGER_OK;
-    return ledger_data_owned(st, id, tx->from, &d, why);
+    return ledger_data_owned(st, id, tx->from, &d, err, err_cap);
 }
 
-int ledger_contract_consent_set_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_consent_set_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
-    return s_consent_rules(st, tx, why);
+    return s_consent_rules(st, tx, err, err_cap);
 }
 
-int ledger_contract_consent_set_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_consent_set_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
     ledger_consent_t c;
-    int rc = s_consent_rules(st, tx, why);
+    int rc = s_consent_rules(st, tx, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (ledger_consent_from_body(&tx->body.consent_set, &c) != PROTO_OK) {
-        *why = "consent lists do not decode";
-        return LEDGER_E_MALFORMED;
-    }
+    if (ledger_consent_from_body(&tx->body.consent_set, &c) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "consent lists do not decode");
     memcpy(c.owner, tx->from, 32);
     c.height = ledger_state_base_height(st) + 1;
     if ((rc = ledger_consent_put(st, &c)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -405,42 +380,41 @@ void ledger_contract_consent_revoke_encode(proto_wr_t *w, const ledger_tx_body_t
     s_ref_encode(w, &body->consent_revoke);
 }
 
-int ledger_contract_consent_revoke_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_consent_revoke_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
-static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     ledger_consent_t c;
     int rc = ledger_consent_get(st, tx->from, tx->body.consent_revoke.data_id, &c);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such consent to revoke";
-        return LEDGER_E_DATA_RULE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "no such consent to revoke");
     if (rc != LEDGER_OK)
-        *why = "cannot read the consent";
+        proto_err_fail(err, err_cap, rc, "cannot read the consent");
     return rc;
 }
 
-int ledger_contract_consent_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_consent_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
-    return s_revoke_rules(st, tx, why);
+    return s_revoke_rules(st, tx, err, err_cap);
 }
 
-int ledger_contract_consent_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_consent_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY2_LEN];
-    int rc = s_revoke_rules(st, tx, why);
+    int rc = s_revoke_rules(st, tx, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     ledger_data_key2(key, LEDGER_KEY_CONSENT, tx->from, tx->body.consent_revoke.data_id);
     if ((rc = ledger_state_del(st, key, sizeof key)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 

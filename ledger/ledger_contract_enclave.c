@@ -61,7 +61,7 @@ static bool s_has(const uint8_t *keys, size_t n, const uint8_t *k)
     return false;
 }
 
-/* A static message for an attestation refusal (the contract's *why is static). */
+/* A static message for an attestation refusal. */
 static const char *s_attest_why(int rc)
 {
     switch (rc) {
@@ -121,63 +121,55 @@ void ledger_contract_enclave_register_encode(proto_wr_t *w, const ledger_tx_body
     proto_wr_bin(w, b->quote, b->quote_len);
 }
 
-int ledger_contract_enclave_register_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
-    if (!proto_attest_kind_name(tx->body.enclave_register.kind)) {
-        *why = "enclave kind must be validation (1), training (2) or query (3)";
-        return LEDGER_E_INVALID;
-    }
+    if (!proto_attest_kind_name(tx->body.enclave_register.kind))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "enclave kind must be validation (1), training (2) or query (3)");
     return LEDGER_OK;
 }
 
 /* The quote's own rules, with the decoded quote in *Q (apply and admit: check() answers
    LEDGER_E_INVALID only, these have their own codes). */
-static int s_register_quote(const ledger_tx_t *tx, proto_attest_quote_t *q, const char **why)
+static int s_register_quote(const ledger_tx_t *tx, proto_attest_quote_t *q, char *err,
+                            size_t err_cap)
 {
     const ledger_enclave_register_t *b = &tx->body.enclave_register;
-    if (proto_attest_quote_decode(b->quote, b->quote_len, q) != PROTO_OK) {
-        *why = "quote does not decode";
-        return LEDGER_E_MALFORMED;
-    }
-    if (memcmp(q->measurement, b->measurement, LEDGER_ID_LEN) != 0) {
-        *why = "quote measurement is not the registered one";
-        return ENCLAVE_E_MEASUREMENT_MISMATCH;
-    }
+    if (proto_attest_quote_decode(b->quote, b->quote_len, q) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "quote does not decode");
+    if (memcmp(q->measurement, b->measurement, LEDGER_ID_LEN) != 0)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_MEASUREMENT_MISMATCH,
+                              "quote measurement is not the registered one");
     uint8_t want[PROTO_ATTEST_REPORT_DATA_LEN];
     proto_attest_report_data(b->kind, want);
-    if (memcmp(want, q->body.report_data, sizeof want) != 0) {
-        *why = "quote's report data is not that of an enclave of the declared kind";
-        return ENCLAVE_E_ATTEST;
-    }
-    if (q->has_cert && memcmp(q->cert.runner_account, tx->from, LEDGER_ID_LEN) != 0) {
-        *why = "sender is not the runner account the platform certificate names";
-        return LEDGER_E_NOT_RUNNER;
-    }
+    if (memcmp(want, q->body.report_data, sizeof want) != 0)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_ATTEST,
+                              "quote's report data is not that of an enclave of the declared kind");
+    if (q->has_cert && memcmp(q->cert.runner_account, tx->from, LEDGER_ID_LEN) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_RUNNER,
+                              "sender is not the runner account the platform certificate names");
     return LEDGER_OK;
 }
 
 /* The rules shared by admit and apply: on success *Q holds the verified quote and ID the
    new enclave's id. */
 static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, proto_attest_quote_t *q,
-                            uint8_t id[static LEDGER_ID_LEN], const char **why)
+                            uint8_t id[static LEDGER_ID_LEN], char *err, size_t err_cap)
 {
     uint8_t as_pk[LEDGER_ID_LEN];
     int rc = ledger_enclave_attestation_key(st, as_pk);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "genesis names no attestation service: no enclave can register";
-        return LEDGER_E_NO_ATTESTATION;
-    }
-    if (rc == LEDGER_OK && (rc = s_register_quote(tx, q, why)) != LEDGER_OK)
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_NO_ATTESTATION,
+                              "genesis names no attestation service: no enclave can register");
+    if (rc == LEDGER_OK && (rc = s_register_quote(tx, q, err, err_cap)) != LEDGER_OK)
         return rc;
     bool rev_platform, rev_measurement;
     if (rc != LEDGER_OK ||
         (rc = ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, q->platform_pk, &rev_platform,
                                      NULL)) != LEDGER_OK ||
         (rc = ledger_enclave_revoked(st, LEDGER_REVOKE_MEASUREMENT, q->measurement,
-                                     &rev_measurement, NULL)) != LEDGER_OK) {
-        *why = "cannot read the enclave registry";
-        return rc;
-    }
+                                     &rev_measurement, NULL)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
     proto_attest_policy_t pol;
     memset(&pol, 0, sizeof pol);
     pol.want_measurement = tx->body.enclave_register.measurement;
@@ -189,56 +181,46 @@ static int s_register_rules(ledger_state_t *st, const ledger_tx_t *tx, proto_att
     pol.n_revoked_platforms = rev_platform ? 1 : 0;
     pol.revoked_measurements = rev_measurement ? (const uint8_t(*)[32])q->measurement : NULL;
     pol.n_revoked_measurements = rev_measurement ? 1 : 0;
-    if ((rc = proto_attest_quote_verify(q, as_pk, &pol, NULL, 0)) != PROTO_OK) {
-        *why = s_attest_why(rc);
-        return rc;
-    }
+    if ((rc = proto_attest_quote_verify(q, as_pk, &pol, NULL, 0)) != PROTO_OK)
+        return proto_err_fail(err, err_cap, rc, "%s", s_attest_why(rc));
     ledger_enclave_t old;
     ledger_enclave_id(q->body.sign_pk, id);
     rc = ledger_enclave_get(st, id, &old);
-    if (rc == LEDGER_OK) {
-        *why = "enclave already registered";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
-    if (rc != LEDGER_E_NOT_FOUND) {
-        *why = "cannot read the enclave registry";
-        return rc;
-    }
+    if (rc == LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE, "enclave already registered");
+    if (rc != LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
     return LEDGER_OK;
 }
 
-int ledger_contract_enclave_register_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why)
+int ledger_contract_enclave_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap)
 {
     proto_attest_quote_t q;
     uint8_t id[LEDGER_ID_LEN];
-    return s_register_rules(st, tx, &q, id, why);
+    return s_register_rules(st, tx, &q, id, err, err_cap);
 }
 
-int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why)
+int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap)
 {
     proto_attest_quote_t q;
     uint8_t id[LEDGER_ID_LEN], key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN],
         *ids = NULL;
     size_t n = 0;
-    int rc = s_register_rules(st, tx, &q, id, why);
+    int rc = s_register_rules(st, tx, &q, id, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if ((rc = ledger_enclave_dir(st, &ids, &n)) != LEDGER_OK) {
-        *why = "cannot read the enclave directory";
-        return rc;
-    }
+    if ((rc = ledger_enclave_dir(st, &ids, &n)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave directory");
     if (n >= LEDGER_ENCLAVES_MAX) {
         free(ids);
-        *why = "the enclave registry is full";
-        return LEDGER_E_ENCLAVE_RULE;
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE, "the enclave registry is full");
     }
     uint8_t *grown = realloc(ids, (n + 1) * LEDGER_ID_LEN);
     if (!grown) {
         free(ids);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     }
     memcpy(grown + n * LEDGER_ID_LEN, id, LEDGER_ID_LEN);
     ledger_enclave_t e = {.kind = tx->body.enclave_register.kind,
@@ -257,7 +239,7 @@ int ledger_contract_enclave_register_apply(ledger_state_t *st, const ledger_tx_t
         rc = ledger_state_put(st, dkey, sizeof dkey, grown, (n + 1) * LEDGER_ID_LEN);
     free(grown);
     if (rc != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -288,33 +270,28 @@ void ledger_contract_enclave_audit_encode(proto_wr_t *w, const ledger_tx_body_t 
     proto_wr_uint(w, a->verdict);
 }
 
-int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_audit_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     uint32_t v = tx->body.enclave_audit.verdict;
-    if (v != LEDGER_AUDIT_OK && v != LEDGER_AUDIT_BAD) {
-        *why = "audit verdict must be ok (1) or bad (2)";
-        return LEDGER_E_INVALID;
-    }
+    if (v != LEDGER_AUDIT_OK && v != LEDGER_AUDIT_BAD)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "audit verdict must be ok (1) or bad (2)");
     return LEDGER_OK;
 }
 
 /* Reads the audit list of the tx's measurement into *VAL (*VLEN bytes) and finds the
    sender's slot: *POS, *FOUND. Refuses a new auditor past the bound. */
 static int s_audit_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t **val, size_t *vlen,
-                         size_t *pos, bool *found, const char **why)
+                         size_t *pos, bool *found, char *err, size_t err_cap)
 {
     uint8_t key[LEDGER_ENCLAVE_EKEY_LEN];
     ledger_enclave_key(key, LEDGER_KEY_AUDIT, tx->body.enclave_audit.measurement);
     int rc = ledger_enclave_get_opt(st, key, sizeof key, val, vlen);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the audits";
-        return rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the audits");
     size_t n = *vlen / LEDGER_ENCLAVE_AUDIT_LEN;
-    if (*vlen % LEDGER_ENCLAVE_AUDIT_LEN != 0 || n > LEDGER_ENCLAVE_AUDITS_MAX) {
-        *why = "audit list corrupt";
-        return LEDGER_E_CORRUPT;
-    }
+    if (*vlen % LEDGER_ENCLAVE_AUDIT_LEN != 0 || n > LEDGER_ENCLAVE_AUDITS_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_CORRUPT, "audit list corrupt");
     *pos = 0;
     *found = false;
     while (*pos < n) {
@@ -325,30 +302,31 @@ static int s_audit_rules(ledger_state_t *st, const ledger_tx_t *tx, uint8_t **va
         }
         (*pos)++;
     }
-    if (!*found && n >= LEDGER_ENCLAVE_AUDITS_MAX) {
-        *why = "this measurement has the most auditors it may have";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
+    if (!*found && n >= LEDGER_ENCLAVE_AUDITS_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE,
+                              "this measurement has the most auditors it may have");
     return LEDGER_OK;
 }
 
-int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_audit_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     uint8_t *val = NULL;
     size_t vlen, pos;
     bool found;
-    int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, why);
+    int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, err, err_cap);
     free(val);
     return rc;
 }
 
-int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     const ledger_enclave_audit_t *a = &tx->body.enclave_audit;
     uint8_t *val = NULL, key[LEDGER_ENCLAVE_EKEY_LEN];
     size_t vlen, pos;
     bool found;
-    int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, why);
+    int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, err, err_cap);
     if (rc != LEDGER_OK) {
         free(val);
         return rc;
@@ -357,8 +335,7 @@ int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *t
     uint8_t *list = malloc(nlen);
     if (!list) {
         free(val);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     }
     size_t head = pos * LEDGER_ENCLAVE_AUDIT_LEN,
            tail = found ? head + LEDGER_ENCLAVE_AUDIT_LEN : head;
@@ -376,7 +353,7 @@ int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *t
     rc = ledger_state_put(st, key, sizeof key, list, nlen);
     free(list);
     if (rc != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -403,13 +380,12 @@ void ledger_contract_enclave_revoke_encode(proto_wr_t *w, const ledger_tx_body_t
     proto_wr_bin(w, body->enclave_revoke.target, LEDGER_ID_LEN);
 }
 
-int ledger_contract_enclave_revoke_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_revoke_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     uint32_t w = tx->body.enclave_revoke.what;
-    if (w != LEDGER_REVOKE_PLATFORM && w != LEDGER_REVOKE_MEASUREMENT) {
-        *why = "revocation target must be a platform key (1) or a measurement (2)";
-        return LEDGER_E_INVALID;
-    }
+    if (w != LEDGER_REVOKE_PLATFORM && w != LEDGER_REVOKE_MEASUREMENT)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "revocation target must be a platform key (1) or a measurement (2)");
     return LEDGER_OK;
 }
 
@@ -421,39 +397,29 @@ typedef struct {
 /* The rules shared by admit and apply: AUTH gets the current set, VOTERS the target's
    voters still in it (sorted), *POS where the sender goes. */
 static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, s_keys_t *auth,
-                          s_keys_t *voters, size_t *pos, const char **why)
+                          s_keys_t *voters, size_t *pos, char *err, size_t err_cap)
 {
     const ledger_enclave_revoke_t *v = &tx->body.enclave_revoke;
     uint8_t key[LEDGER_ENCLAVE_TKEY_LEN], *val = NULL;
     size_t vlen;
     bool revoked;
     int rc = ledger_state_authorities(st, (uint8_t(*)[LEDGER_ID_LEN])auth->keys, &auth->n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the authority set";
-        return rc;
-    }
-    if (!s_has(auth->keys, auth->n, tx->from)) {
-        *why = "sender is not a current authority";
-        return LEDGER_E_NOT_AUTHORITY;
-    }
-    if ((rc = ledger_enclave_revoked(st, v->what, v->target, &revoked, NULL)) != LEDGER_OK) {
-        *why = "cannot read the revocations";
-        return rc;
-    }
-    if (revoked) {
-        *why = "target already revoked";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the authority set");
+    if (!s_has(auth->keys, auth->n, tx->from))
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_AUTHORITY,
+                              "sender is not a current authority");
+    if ((rc = ledger_enclave_revoked(st, v->what, v->target, &revoked, NULL)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the revocations");
+    if (revoked)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE, "target already revoked");
     ledger_enclave_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
-    if ((rc = ledger_enclave_get_opt(st, key, sizeof key, &val, &vlen)) != LEDGER_OK) {
-        *why = "cannot read the revocation votes";
-        return rc;
-    }
+    if ((rc = ledger_enclave_get_opt(st, key, sizeof key, &val, &vlen)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the revocation votes");
     voters->n = 0;
     if (vlen % LEDGER_ID_LEN != 0 || vlen / LEDGER_ID_LEN > LEDGER_AUTHORITIES_MAX) {
         free(val);
-        *why = "revocation votes corrupt";
-        return LEDGER_E_CORRUPT;
+        return proto_err_fail(err, err_cap, LEDGER_E_CORRUPT, "revocation votes corrupt");
     }
     for (size_t i = 0; i < vlen / LEDGER_ID_LEN; i++)
         if (s_has(auth->keys, auth->n, val + i * LEDGER_ID_LEN))
@@ -465,19 +431,18 @@ static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, s_keys_t *a
            memcmp(voters->keys + *pos * LEDGER_ID_LEN, tx->from, LEDGER_ID_LEN) < 0)
         (*pos)++;
     if (*pos < voters->n &&
-        memcmp(voters->keys + *pos * LEDGER_ID_LEN, tx->from, LEDGER_ID_LEN) == 0) {
-        *why = "already voted to revoke this target";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
+        memcmp(voters->keys + *pos * LEDGER_ID_LEN, tx->from, LEDGER_ID_LEN) == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE,
+                              "already voted to revoke this target");
     return LEDGER_OK;
 }
 
-int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_enclave_revoke_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     s_keys_t auth, voters;
     size_t pos;
-    return s_revoke_rules(st, tx, &auth, &voters, &pos, why);
+    return s_revoke_rules(st, tx, &auth, &voters, &pos, err, err_cap);
 }
 
 /* Marks every active enclave of the directory registered under (WHAT, TARGET) revoked at
@@ -505,14 +470,14 @@ static int s_revoke_enclaves(ledger_state_t *st, uint32_t what, const uint8_t *t
     return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
 }
 
-int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     const ledger_enclave_revoke_t *v = &tx->body.enclave_revoke;
     s_keys_t auth, voters;
     size_t pos;
     uint8_t key[LEDGER_ENCLAVE_TKEY_LEN];
-    int rc = s_revoke_rules(st, tx, &auth, &voters, &pos, why);
+    int rc = s_revoke_rules(st, tx, &auth, &voters, &pos, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     /* voters.n < auth.n: the sender is a member not yet in it */
@@ -521,9 +486,12 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
     memcpy(voters.keys + pos * LEDGER_ID_LEN, tx->from, LEDGER_ID_LEN);
     voters.n++;
     ledger_enclave_tkey(key, LEDGER_KEY_REVOKE_VOTE, v->what, v->target);
-    *why = "out of memory";
-    if (voters.n * 2 <= auth.n)
-        return ledger_state_put(st, key, sizeof key, voters.keys, voters.n * LEDGER_ID_LEN);
+    if (voters.n * 2 <= auth.n) {
+        if ((rc = ledger_state_put(st, key, sizeof key, voters.keys, voters.n * LEDGER_ID_LEN)) !=
+            LEDGER_OK)
+            return proto_err_fail(err, err_cap, rc, "out of memory");
+        return LEDGER_OK;
+    }
     /* a strict majority: revoke now */
     uint64_t height = ledger_state_base_height(st) + 1;
     uint8_t hb[8], rkey[LEDGER_ENCLAVE_TKEY_LEN];
@@ -531,9 +499,9 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
     ledger_enclave_tkey(rkey, LEDGER_KEY_REVOKED, v->what, v->target);
     if ((rc = ledger_state_del(st, key, sizeof key)) != LEDGER_OK ||
         (rc = ledger_state_put(st, rkey, sizeof rkey, hb, sizeof hb)) != LEDGER_OK)
-        return rc;
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     if ((rc = s_revoke_enclaves(st, v->what, v->target, height)) != LEDGER_OK)
-        *why = "cannot update the enclave registry";
+        proto_err_fail(err, err_cap, rc, "cannot update the enclave registry");
     return rc;
 }
 
@@ -555,51 +523,46 @@ void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t
     proto_wr_bin(w, body->enclave_retire.enclave_id, LEDGER_ID_LEN);
 }
 
-int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
 /* The rules shared by admit and apply: on success *E is the enclave to retire. */
-static int s_retire_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_enclave_t *e,
-                          const char **why)
+static int s_retire_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_enclave_t *e, char *err,
+                          size_t err_cap)
 {
     int rc = ledger_enclave_get(st, tx->body.enclave_retire.enclave_id, e);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such enclave";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the enclave registry";
-        return rc;
-    }
-    if (memcmp(e->runner, tx->from, LEDGER_ID_LEN) != 0) {
-        *why = "sender is not the runner that registered this enclave";
-        return LEDGER_E_NOT_RUNNER;
-    }
-    if (e->status != LEDGER_ENCLAVE_ACTIVE) {
-        *why = e->status == LEDGER_ENCLAVE_RETIRED ? "enclave already retired"
-                                                   : "enclave not active (revoked)";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE, "no such enclave");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
+    if (memcmp(e->runner, tx->from, LEDGER_ID_LEN) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_RUNNER,
+                              "sender is not the runner that registered this enclave");
+    if (e->status != LEDGER_ENCLAVE_ACTIVE)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE, "%s",
+                              e->status == LEDGER_ENCLAVE_RETIRED ? "enclave already retired"
+                                                                  : "enclave not active (revoked)");
     return LEDGER_OK;
 }
 
-int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     ledger_enclave_t e;
-    return s_retire_rules(st, tx, &e, why);
+    return s_retire_rules(st, tx, &e, err, err_cap);
 }
 
-int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     ledger_enclave_t e;
     uint8_t key[LEDGER_ENCLAVE_EKEY_LEN], rec[LEDGER_ENCLAVE_REC_LEN];
-    int rc = s_retire_rules(st, tx, &e, why);
+    int rc = s_retire_rules(st, tx, &e, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     e.status = LEDGER_ENCLAVE_RETIRED;
@@ -608,7 +571,7 @@ int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *
     ledger_enclave_key(key, LEDGER_KEY_ENCLAVE, e.id);
     rc = ledger_state_put(st, key, sizeof key, rec, sizeof rec);
     if (rc != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 

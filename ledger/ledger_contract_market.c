@@ -49,65 +49,60 @@
 #include "proto/proto_report.h"
 
 /* Whether the uses trail of record ID has room for one more (non-withdrawal) entry. */
-static int s_trail_room(ledger_state_t *st, const uint8_t id[static 32], const char **why)
+static int s_trail_room(ledger_state_t *st, const uint8_t id[static 32], char *err, size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN];
     ledger_data_key1(key, LEDGER_KEY_DATA_USES, id);
     return ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_USES_MAX,
                                  LEDGER_DATA_USES_MAX - 1, "cannot read the audit trail",
-                                 "the record's audit trail is full", why, NULL);
+                                 "the record's audit trail is full", err, err_cap, NULL);
 }
 
 /* The spec ID into *S (LEDGER_E_DATA_RULE when there is none). */
-static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *s,
-                  const char **why)
+static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *s, char *err,
+                  size_t err_cap)
 {
     int rc = ledger_spec_get(st, id, s);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such model spec";
-        return LEDGER_E_DATA_RULE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "no such model spec");
     if (rc != LEDGER_OK)
-        *why = "cannot read the model spec";
+        proto_err_fail(err, err_cap, rc, "cannot read the model spec");
     return rc;
 }
 
 /* Record ID, owned by FROM and active, into *D. */
 static int s_active_owned(ledger_state_t *st, const uint8_t id[static 32],
-                          const uint8_t from[static 32], ledger_data_t *d, const char **why)
+                          const uint8_t from[static 32], ledger_data_t *d, char *err,
+                          size_t err_cap)
 {
-    int rc = ledger_data_owned(st, id, from, d, why);
+    int rc = ledger_data_owned(st, id, from, d, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (d->status != LEDGER_DATA_ACTIVE) {
-        *why = "data record withdrawn";
-        return LEDGER_E_DATA_RULE;
-    }
+    if (d->status != LEDGER_DATA_ACTIVE)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "data record withdrawn");
     return LEDGER_OK;
 }
 
 /* Whether the consent in force for D allows spec S given the audits of its measurement. */
 static int s_consent_allows(ledger_state_t *st, const ledger_data_t *d, const ledger_spec_t *s,
-                            const char **why)
+                            char *err, size_t err_cap)
 {
     ledger_consent_t c;
     ledger_audit_t *audits = NULL;
     size_t n = 0;
     int rc = ledger_consent_effective(st, d, &c);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no consent in force for the record: denied by default";
-        return LEDGER_E_CONSENT;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_CONSENT,
+                              "no consent in force for the record: denied by default");
     if (rc == LEDGER_OK)
         rc = ledger_enclave_audits(st, s->measurement, &audits, &n);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the consent or the audits";
-        return rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the consent or the audits");
     rc = ledger_consent_match(&c, s, audits, n, NULL, 0);
     free(audits);
     if (rc != LEDGER_OK)
-        *why = "the consent in force does not allow this spec (see ledger_consent_match)";
+        proto_err_fail(err, err_cap, rc,
+                       "the consent in force does not allow this spec (see ledger_consent_match)");
     return rc;
 }
 
@@ -129,27 +124,27 @@ void ledger_contract_trainer_register_encode(proto_wr_t *w, const ledger_tx_body
     proto_wr_str(w, body->trainer_register.name, body->trainer_register.name_len);
 }
 
-int ledger_contract_trainer_register_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_trainer_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_trainer_register_t *b = &tx->body.trainer_register;
-    if (!ledger_text_valid(b->name, b->name_len)) {
-        *why = "trainer name must be 1..64 bytes of printable ASCII";
-        return LEDGER_E_INVALID;
-    }
+    if (!ledger_text_valid(b->name, b->name_len))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "trainer name must be 1..64 bytes of printable ASCII");
     return LEDGER_OK;
 }
 
-int ledger_contract_trainer_register_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why)
+int ledger_contract_trainer_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap)
 {
     (void)st;
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
-int ledger_contract_trainer_register_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                           const char **why)
+int ledger_contract_trainer_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                           size_t err_cap)
 {
     const ledger_trainer_register_t *b = &tx->body.trainer_register;
     ledger_trainer_t t = {.height = ledger_state_base_height(st) + 1};
@@ -157,7 +152,7 @@ int ledger_contract_trainer_register_apply(ledger_state_t *st, const ledger_tx_t
     memcpy(t.name, b->name, b->name_len); /* <= LEDGER_TEXT_MAX: decode's bound */
     int rc = ledger_trainer_put(st, &t);
     if (rc != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -210,104 +205,86 @@ void ledger_contract_spec_register_encode(proto_wr_t *w, const ledger_tx_body_t 
 }
 
 /* The spec's stateless rules on its decoded form S. */
-static int s_spec_rules(const ledger_spec_t *s, const char **why)
+static int s_spec_rules(const ledger_spec_t *s, char *err, size_t err_cap)
 {
-    if (!ledger_name_valid(s->model_type, strlen(s->model_type), false)) {
-        *why = "spec model type must be 1..32 bytes of [a-z0-9_-]";
-        return LEDGER_E_INVALID;
-    }
-    if (!ledger_name_valid(s->purpose, strlen(s->purpose), false)) {
-        *why = "spec purpose must be 1..32 bytes of [a-z0-9_-]";
-        return LEDGER_E_INVALID;
-    }
-    if (s->n_features == 0) {
-        *why = "spec has no features";
-        return LEDGER_E_INVALID;
-    }
+    if (!ledger_name_valid(s->model_type, strlen(s->model_type), false))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "spec model type must be 1..32 bytes of [a-z0-9_-]");
+    if (!ledger_name_valid(s->purpose, strlen(s->purpose), false))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "spec purpose must be 1..32 bytes of [a-z0-9_-]");
+    if (s->n_features == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "spec has no features");
     for (uint32_t i = 0; i < s->n_features; i++) {
-        if (!ledger_text_valid(s->features[i], strlen(s->features[i]))) {
-            *why = "a feature must be 1..64 bytes of printable ASCII";
-            return LEDGER_E_INVALID;
-        }
+        if (!ledger_text_valid(s->features[i], strlen(s->features[i])))
+            return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                                  "a feature must be 1..64 bytes of printable ASCII");
         for (uint32_t j = 0; j < i; j++)
-            if (strcmp(s->features[i], s->features[j]) == 0) {
-                *why = "spec lists a feature twice";
-                return LEDGER_E_INVALID;
-            }
+            if (strcmp(s->features[i], s->features[j]) == 0)
+                return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "spec lists a feature twice");
     }
-    if (!ledger_text_valid(s->label, strlen(s->label))) {
-        *why = "spec label must be 1..64 bytes of printable ASCII";
-        return LEDGER_E_INVALID;
-    }
-    if (s->min_donors < 1) {
-        *why = "spec needs at least one donor";
-        return LEDGER_E_INVALID;
-    }
-    if (s->aggregation < LEDGER_AGG_MEAN || s->aggregation > LEDGER_AGG_KRUM) {
-        *why = "aggregation must be mean (1), median (2), trimmed mean (3) or krum (4)";
-        return LEDGER_E_INVALID;
-    }
-    if ((uint64_t)s->share_donors_bp + s->share_trainer_bp + s->share_runner_bp !=
-        LEDGER_SHARES_BP) {
-        *why = "revenue shares must sum to 10000 basis points";
-        return LEDGER_E_INVALID;
-    }
+    if (!ledger_text_valid(s->label, strlen(s->label)))
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "spec label must be 1..64 bytes of printable ASCII");
+    if (s->min_donors < 1)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "spec needs at least one donor");
+    if (s->aggregation < LEDGER_AGG_MEAN || s->aggregation > LEDGER_AGG_KRUM)
+        return proto_err_fail(
+            err, err_cap, LEDGER_E_INVALID,
+            "aggregation must be mean (1), median (2), trimmed mean (3) or krum (4)");
+    if ((uint64_t)s->share_donors_bp + s->share_trainer_bp + s->share_runner_bp != LEDGER_SHARES_BP)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "revenue shares must sum to 10000 basis points");
     return LEDGER_OK;
 }
 
-int ledger_contract_spec_register_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_spec_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     ledger_spec_t s;
-    if (ledger_spec_from_body(&tx->body.spec_register, &s) != PROTO_OK) {
-        *why = "spec features do not decode";
-        return LEDGER_E_MALFORMED;
-    }
-    return s_spec_rules(&s, why);
+    if (ledger_spec_from_body(&tx->body.spec_register, &s) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "spec features do not decode");
+    return s_spec_rules(&s, err, err_cap);
 }
 
-static int s_spec_register_rules(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+static int s_spec_register_rules(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                 size_t err_cap)
 {
     ledger_trainer_t t;
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
-    const char *read_why = "cannot read the trainers or specs";
+    const char *read_msg = "cannot read the trainers or specs";
     int rc = ledger_trainer_get(st, tx->from, &t);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "sender is not a registered trainer";
-        return LEDGER_E_NOT_TRAINER;
-    }
-    if (rc != LEDGER_OK) {
-        *why = read_why;
-        return rc;
-    }
-    return ledger_data_list_room(st, key, sizeof key, LEDGER_SPECS_MAX, LEDGER_SPECS_MAX, read_why,
-                                 "the spec registry is full", why, NULL);
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_TRAINER,
+                              "sender is not a registered trainer");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "%s", read_msg);
+    return ledger_data_list_room(st, key, sizeof key, LEDGER_SPECS_MAX, LEDGER_SPECS_MAX, read_msg,
+                                 "the spec registry is full", err, err_cap, NULL);
 }
 
-int ledger_contract_spec_register_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_spec_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
-    return s_spec_register_rules(st, tx, why);
+    return s_spec_register_rules(st, tx, err, err_cap);
 }
 
-int ledger_contract_spec_register_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_spec_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     const uint8_t key[1] = {LEDGER_KEY_SPEC_DIR};
     ledger_spec_t s;
-    int rc = s_spec_register_rules(st, tx, why);
+    int rc = s_spec_register_rules(st, tx, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (ledger_spec_from_body(&tx->body.spec_register, &s) != PROTO_OK) {
-        *why = "spec features do not decode";
-        return LEDGER_E_MALFORMED;
-    }
+    if (ledger_spec_from_body(&tx->body.spec_register, &s) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "spec features do not decode");
     ledger_tx_id(tx->bytes, tx->len, s.id);
     memcpy(s.trainer, tx->from, 32);
     s.height = ledger_state_base_height(st) + 1;
-    if ((rc = ledger_spec_put(st, &s)) != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+    if ((rc = ledger_spec_put(st, &s)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     return ledger_data_ids_append(st, key, sizeof key, LEDGER_SPECS_MAX, s.id,
-                                  "the spec registry is full", why);
+                                  "the spec registry is full", err, err_cap);
 }
 
 /* ------------------------------------------------------------ DONOR_REGISTER */
@@ -328,10 +305,11 @@ void ledger_contract_donor_register_encode(proto_wr_t *w, const ledger_tx_body_t
     proto_wr_bin(w, body->donor_register.receipt, body->donor_register.receipt_len);
 }
 
-int ledger_contract_donor_register_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_donor_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
@@ -342,82 +320,68 @@ typedef struct {
     ledger_data_t data;
 } s_donation_t;
 
-static int s_donor_rules(ledger_state_t *st, const ledger_tx_t *tx, s_donation_t *x,
-                         const char **why)
+static int s_donor_rules(ledger_state_t *st, const ledger_tx_t *tx, s_donation_t *x, char *err,
+                         size_t err_cap)
 {
     const ledger_donor_register_t *b = &tx->body.donor_register;
     ledger_enclave_t e;
     ledger_donor_t old;
-    if (proto_receipt_decode(b->receipt, b->receipt_len, &x->rc) != PROTO_OK) {
-        *why = "donation receipt does not decode";
-        return LEDGER_E_RECEIPT;
-    }
-    if (proto_receipt_verify(&x->rc, NULL) != PROTO_OK) {
-        *why = "donation receipt signature does not verify";
-        return LEDGER_E_RECEIPT;
-    }
-    if (memcmp(x->rc.donor, tx->from, 32) != 0) {
-        *why = "donation receipt names another donor";
-        return LEDGER_E_RECEIPT;
-    }
+    if (proto_receipt_decode(b->receipt, b->receipt_len, &x->rc) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT, "donation receipt does not decode");
+    if (proto_receipt_verify(&x->rc, NULL) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "donation receipt signature does not verify");
+    if (memcmp(x->rc.donor, tx->from, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "donation receipt names another donor");
     ledger_enclave_id(x->rc.enclave_pk, x->enclave);
     int rc = ledger_data_enclave_usable(st, x->enclave, PROTO_ATTEST_KIND_TRAINING,
-                                        LEDGER_E_RECEIPT, &e, why);
+                                        LEDGER_E_RECEIPT, &e, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_spec(st, x->rc.spec_id, &x->spec, why);
+        rc = s_spec(st, x->rc.spec_id, &x->spec, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (memcmp(e.measurement, x->spec.measurement, 32) != 0) {
-        *why = "the receipt's enclave does not run the spec's measurement";
-        return LEDGER_E_RECEIPT;
-    }
-    if ((rc = s_active_owned(st, x->rc.data_id, tx->from, &x->data, why)) != LEDGER_OK)
+    if (memcmp(e.measurement, x->spec.measurement, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "the receipt's enclave does not run the spec's measurement");
+    if ((rc = s_active_owned(st, x->rc.data_id, tx->from, &x->data, err, err_cap)) != LEDGER_OK)
         return rc;
-    if (memcmp(x->rc.data_commitment, x->data.id, 32) != 0) {
-        *why = "the receipt's commitment is not the record's";
-        return LEDGER_E_RECEIPT;
-    }
-    if ((rc = s_consent_allows(st, &x->data, &x->spec, why)) != LEDGER_OK)
+    if (memcmp(x->rc.data_commitment, x->data.id, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "the receipt's commitment is not the record's");
+    if ((rc = s_consent_allows(st, &x->data, &x->spec, err, err_cap)) != LEDGER_OK)
         return rc;
     rc = ledger_donor_get(st, x->spec.id, x->data.id, &old);
-    if (rc == LEDGER_OK) {
-        *why = "already a donor of this spec with this record: receipt replayed";
-        return LEDGER_E_RECEIPT;
-    }
-    if (rc != LEDGER_E_NOT_FOUND) {
-        *why = "cannot read the donors";
-        return rc;
-    }
-    if (x->spec.n_donors >= LEDGER_DONORS_PER_SPEC_MAX) {
-        *why = "the spec has the most donors it may have";
-        return LEDGER_E_DATA_RULE;
-    }
-    return s_trail_room(st, x->data.id, why);
+    if (rc == LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_RECEIPT,
+                              "already a donor of this spec with this record: receipt replayed");
+    if (rc != LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, rc, "cannot read the donors");
+    if (x->spec.n_donors >= LEDGER_DONORS_PER_SPEC_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE,
+                              "the spec has the most donors it may have");
+    return s_trail_room(st, x->data.id, err, err_cap);
 }
 
-int ledger_contract_donor_register_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_donor_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     s_donation_t *x = malloc(sizeof *x);
-    if (!x) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_donor_rules(st, tx, x, why);
+    if (!x)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_donor_rules(st, tx, x, err, err_cap);
     free(x);
     return rc;
 }
 
-int ledger_contract_donor_register_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_donor_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN], txid[32];
     s_donation_t *x = malloc(sizeof *x);
-    if (!x) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_donor_rules(st, tx, x, why);
+    if (!x)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_donor_rules(st, tx, x, err, err_cap);
     if (rc != LEDGER_OK)
         goto out;
     ledger_donor_t d = {.time_ms = x->rc.time_ms,
@@ -428,17 +392,17 @@ int ledger_contract_donor_register_apply(ledger_state_t *st, const ledger_tx_t *
     memcpy(d.owner, tx->from, 32);
     memcpy(d.enclave_id, x->enclave, 32);
     if ((rc = ledger_donor_put(st, &d)) != LEDGER_OK) {
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto out;
     }
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, d.spec_id);
     rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, d.data_id,
-                                "the spec has the most donors it may have", why);
+                                "the spec has the most donors it may have", err, err_cap);
     if (rc != LEDGER_OK)
         goto out;
     ledger_tx_id(tx->bytes, tx->len, txid);
     rc = ledger_data_use_add(st, d.data_id, LEDGER_USE_DONATED, d.enclave_id, d.spec_id, txid,
-                             d.height, why);
+                             d.height, err, err_cap);
 out:
     free(x);
     return rc;
@@ -472,71 +436,64 @@ void ledger_contract_key_authorize_encode(proto_wr_t *w, const ledger_tx_body_t 
     proto_wr_bin(w, b->grant, b->grant_len);
 }
 
-int ledger_contract_key_authorize_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_key_authorize_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
-    if (tx->body.key_authorize.grant_len == 0) {
-        *why = "empty key grant";
-        return LEDGER_E_INVALID;
-    }
+    if (tx->body.key_authorize.grant_len == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "empty key grant");
     return LEDGER_OK;
 }
 
-static int s_key_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_spec_t *s,
-                       const char **why)
+static int s_key_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_spec_t *s, char *err,
+                       size_t err_cap)
 {
     const ledger_key_authorize_t *b = &tx->body.key_authorize;
     ledger_data_t d;
     ledger_enclave_t e;
-    int rc = s_active_owned(st, b->data_id, tx->from, &d, why);
+    int rc = s_active_owned(st, b->data_id, tx->from, &d, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_spec(st, b->spec_id, s, why);
+        rc = s_spec(st, b->spec_id, s, err, err_cap);
     if (rc == LEDGER_OK)
         rc = ledger_data_enclave_usable(st, b->enclave_id, PROTO_ATTEST_KIND_TRAINING,
-                                        LEDGER_E_ENCLAVE_RULE, &e, why);
+                                        LEDGER_E_ENCLAVE_RULE, &e, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (memcmp(e.measurement, s->measurement, 32) != 0) {
-        *why = "the enclave does not run the spec's measurement";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
-    if ((rc = s_consent_allows(st, &d, s, why)) != LEDGER_OK)
+    if (memcmp(e.measurement, s->measurement, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE,
+                              "the enclave does not run the spec's measurement");
+    if ((rc = s_consent_allows(st, &d, s, err, err_cap)) != LEDGER_OK)
         return rc;
-    return s_trail_room(st, d.id, why);
+    return s_trail_room(st, d.id, err, err_cap);
 }
 
-int ledger_contract_key_authorize_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_key_authorize_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     ledger_spec_t *s = malloc(sizeof *s);
-    if (!s) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_key_rules(st, tx, s, why);
+    if (!s)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_key_rules(st, tx, s, err, err_cap);
     free(s);
     return rc;
 }
 
-int ledger_contract_key_authorize_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_key_authorize_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     const ledger_key_authorize_t *b = &tx->body.key_authorize;
     uint8_t txid[32];
     ledger_spec_t *s = malloc(sizeof *s);
-    if (!s) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_key_rules(st, tx, s, why);
+    if (!s)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_key_rules(st, tx, s, err, err_cap);
     free(s);
     if (rc != LEDGER_OK)
         return rc;
     rc = ledger_key_grant_put(st, b->data_id, b->enclave_id, b->spec_id, b->grant, b->grant_len);
-    if (rc != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     ledger_tx_id(tx->bytes, tx->len, txid);
     return ledger_data_use_add(st, b->data_id, LEDGER_USE_KEY_AUTHORIZED, b->enclave_id, b->spec_id,
-                               txid, ledger_state_base_height(st) + 1, why);
+                               txid, ledger_state_base_height(st) + 1, err, err_cap);
 }
 
 /* ------------------------------------------------------------ client helpers */

@@ -49,16 +49,14 @@
 static const uint8_t s_zero[32];
 
 /* The spec ID into *S (LEDGER_E_DATA_RULE when there is none). */
-static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *s,
-                  const char **why)
+static int s_spec(ledger_state_t *st, const uint8_t id[static 32], ledger_spec_t *s, char *err,
+                  size_t err_cap)
 {
     int rc = ledger_spec_get(st, id, s);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such model spec";
-        return LEDGER_E_DATA_RULE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "no such model spec");
     if (rc != LEDGER_OK)
-        *why = "cannot read the model spec";
+        proto_err_fail(err, err_cap, rc, "cannot read the model spec");
     return rc;
 }
 
@@ -92,95 +90,81 @@ void ledger_contract_train_start_encode(proto_wr_t *w, const ledger_tx_body_t *b
     proto_wr_bin(w, b->query_measurement, 32);
 }
 
-int ledger_contract_train_start_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_train_start_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_train_start_t *b = &tx->body.train_start;
-    if (b->rounds < 1 || b->rounds > LEDGER_TRAIN_ROUNDS_MAX) {
-        *why = "rounds must be 1..100";
-        return LEDGER_E_INVALID;
-    }
-    if (memcmp(b->query_measurement, s_zero, 32) == 0) {
-        *why = "a query enclave measurement is required";
-        return LEDGER_E_INVALID;
-    }
+    if (b->rounds < 1 || b->rounds > LEDGER_TRAIN_ROUNDS_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "rounds must be 1..100");
+    if (memcmp(b->query_measurement, s_zero, 32) == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "a query enclave measurement is required");
     return LEDGER_OK;
 }
 
 static int s_train_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_spec_t *s,
-                         uint8_t cur[static 32], uint32_t *started, const char **why)
+                         uint8_t cur[static 32], uint32_t *started, char *err, size_t err_cap)
 {
     const ledger_train_start_t *b = &tx->body.train_start;
     ledger_enclave_t e;
-    int rc = s_spec(st, b->spec_id, s, why);
+    int rc = s_spec(st, b->spec_id, s, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (memcmp(s->trainer, tx->from, 32) != 0) {
-        *why = "sender is not the spec's trainer";
-        return LEDGER_E_NOT_TRAINER;
-    }
-    if (s->n_donors < s->min_donors) {
-        *why = "the spec has fewer donors than its min_donors";
-        return LEDGER_E_JOB;
-    }
-    if ((rc = ledger_spec_jobs(st, b->spec_id, cur, started)) != LEDGER_OK) {
-        *why = "cannot read the spec's jobs";
-        return rc;
-    }
-    if (*started >= LEDGER_JOBS_PER_SPEC_MAX) {
-        *why = "the spec has started the most jobs it may";
-        return LEDGER_E_JOB;
-    }
+    if (memcmp(s->trainer, tx->from, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_TRAINER,
+                              "sender is not the spec's trainer");
+    if (s->n_donors < s->min_donors)
+        return proto_err_fail(err, err_cap, LEDGER_E_JOB,
+                              "the spec has fewer donors than its min_donors");
+    if ((rc = ledger_spec_jobs(st, b->spec_id, cur, started)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the spec's jobs");
+    if (*started >= LEDGER_JOBS_PER_SPEC_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_JOB,
+                              "the spec has started the most jobs it may");
     rc = ledger_data_enclave_usable(st, b->coordinator, PROTO_ATTEST_KIND_TRAINING,
-                                    LEDGER_E_ENCLAVE_RULE, &e, why);
+                                    LEDGER_E_ENCLAVE_RULE, &e, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (memcmp(e.measurement, s->measurement, 32) != 0) {
-        *why = "the coordinator does not run the spec's measurement";
-        return LEDGER_E_ENCLAVE_RULE;
-    }
+    if (memcmp(e.measurement, s->measurement, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_ENCLAVE_RULE,
+                              "the coordinator does not run the spec's measurement");
     return LEDGER_OK;
 }
 
-int ledger_contract_train_start_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_train_start_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
     uint8_t cur[32];
     uint32_t started;
     ledger_spec_t *s = malloc(sizeof *s);
-    if (!s) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_train_rules(st, tx, s, cur, &started, why);
+    if (!s)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_train_rules(st, tx, s, cur, &started, err, err_cap);
     free(s);
     return rc;
 }
 
-int ledger_contract_train_start_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_train_start_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
     const ledger_train_start_t *b = &tx->body.train_start;
     uint8_t cur[32];
     uint32_t started;
     ledger_spec_t *s = malloc(sizeof *s);
-    if (!s) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_train_rules(st, tx, s, cur, &started, why);
+    if (!s)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_train_rules(st, tx, s, cur, &started, err, err_cap);
     free(s);
     if (rc != LEDGER_OK)
         return rc;
     if (memcmp(cur, s_zero, 32) != 0) {
         ledger_job_t old;
-        if ((rc = ledger_job_get(st, cur, &old)) != LEDGER_OK) {
-            *why = "cannot read the spec's current job";
-            return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
-        }
+        if ((rc = ledger_job_get(st, cur, &old)) != LEDGER_OK)
+            return proto_err_fail(err, err_cap, rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc,
+                                  "cannot read the spec's current job");
         if (old.status == LEDGER_JOB_RUNNING) {
             old.status = LEDGER_JOB_REPLACED;
-            if ((rc = ledger_job_put(st, &old)) != LEDGER_OK) {
-                *why = "out of memory";
-                return rc;
-            }
+            if ((rc = ledger_job_put(st, &old)) != LEDGER_OK)
+                return proto_err_fail(err, err_cap, rc, "out of memory");
         }
     }
     ledger_job_t j = {.rounds = b->rounds,
@@ -192,7 +176,7 @@ int ledger_contract_train_start_apply(ledger_state_t *st, const ledger_tx_t *tx,
     memcpy(j.query_measurement, b->query_measurement, 32);
     if ((rc = ledger_job_put(st, &j)) != LEDGER_OK ||
         (rc = ledger_spec_jobs_put(st, b->spec_id, j.id, started + 1)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -214,10 +198,11 @@ void ledger_contract_model_publish_encode(proto_wr_t *w, const ledger_tx_body_t 
     proto_wr_bin(w, body->model_publish.publication, body->model_publish.publication_len);
 }
 
-int ledger_contract_model_publish_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_model_publish_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
@@ -244,86 +229,70 @@ static int s_used_cmp(const void *a, const void *b)
 }
 
 /* The publication's job and signer. */
-static int s_publish_job(ledger_state_t *st, s_publish_t *x, const char **why)
+static int s_publish_job(ledger_state_t *st, s_publish_t *x, char *err, size_t err_cap)
 {
     ledger_enclave_t e;
     uint8_t cur[32];
     uint32_t started;
     int rc = ledger_job_get(st, x->pub.job_id, &x->job);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such training job";
-        return LEDGER_E_JOB;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the job";
-        return rc;
-    }
-    if (memcmp(x->job.spec_id, x->pub.spec_id, 32) != 0) {
-        *why = "the publication names another spec than its job's";
-        return LEDGER_E_PUBLISH;
-    }
-    if ((rc = ledger_spec_jobs(st, x->job.spec_id, cur, &started)) != LEDGER_OK) {
-        *why = "cannot read the spec's jobs";
-        return rc;
-    }
-    if (memcmp(cur, x->job.id, 32) != 0) {
-        *why = "the job is not the spec's current job";
-        return LEDGER_E_JOB;
-    }
-    if (x->job.status != LEDGER_JOB_RUNNING) {
-        *why = "the job is not running (published already)";
-        return LEDGER_E_JOB;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_JOB, "no such training job");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the job");
+    if (memcmp(x->job.spec_id, x->pub.spec_id, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                              "the publication names another spec than its job's");
+    if ((rc = ledger_spec_jobs(st, x->job.spec_id, cur, &started)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the spec's jobs");
+    if (memcmp(cur, x->job.id, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_JOB, "the job is not the spec's current job");
+    if (x->job.status != LEDGER_JOB_RUNNING)
+        return proto_err_fail(err, err_cap, LEDGER_E_JOB,
+                              "the job is not running (published already)");
     ledger_enclave_id(x->pub.enclave_pk, x->enclave);
-    if (memcmp(x->enclave, x->job.coordinator, 32) != 0) {
-        *why = "the publication is not signed by the job's coordinator";
-        return LEDGER_E_PUBLISH;
-    }
+    if (memcmp(x->enclave, x->job.coordinator, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                              "the publication is not signed by the job's coordinator");
     return ledger_data_enclave_usable(st, x->enclave, PROTO_ATTEST_KIND_TRAINING, LEDGER_E_PUBLISH,
-                                      &e, why);
+                                      &e, err, err_cap);
 }
 
 /* Every party a registered, unrevoked TRAINING enclave of the spec's measurement. */
-static int s_publish_parties(ledger_state_t *st, const s_publish_t *x, const char **why)
+static int s_publish_parties(ledger_state_t *st, const s_publish_t *x, char *err, size_t err_cap)
 {
     for (size_t i = 0; i < x->pub.n_parties; i++) {
         ledger_enclave_t e;
         int rc = ledger_enclave_get(st, x->pub.parties[i].enclave_id, &e);
-        if (rc == LEDGER_E_NOT_FOUND) {
-            *why = "a party is not a registered enclave";
-            return LEDGER_E_PUBLISH;
-        }
-        if (rc != LEDGER_OK) {
-            *why = "cannot read the enclave registry";
-            return rc;
-        }
+        if (rc == LEDGER_E_NOT_FOUND)
+            return proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                                  "a party is not a registered enclave");
+        if (rc != LEDGER_OK)
+            return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
         if (e.kind != PROTO_ATTEST_KIND_TRAINING || e.status == LEDGER_ENCLAVE_REVOKED ||
-            memcmp(e.measurement, x->spec.measurement, 32) != 0) {
-            *why = "a party is not an unrevoked training enclave of the spec's measurement";
-            return LEDGER_E_PUBLISH;
-        }
+            memcmp(e.measurement, x->spec.measurement, 32) != 0)
+            return proto_err_fail(
+                err, err_cap, LEDGER_E_PUBLISH,
+                "a party is not an unrevoked training enclave of the spec's measurement");
     }
     return LEDGER_OK;
 }
 
 /* The donors behind the bitmap, into x->used (sorted), checked against the parties and
    records_root. */
-static int s_publish_records(ledger_state_t *st, s_publish_t *x, const char **why)
+static int s_publish_records(ledger_state_t *st, s_publish_t *x, char *err, size_t err_cap)
 {
     const proto_publish_t *p = &x->pub;
     uint32_t per_party[PROTO_PUBLISH_PARTIES_MAX] = {0};
     size_t bits = p->bitmap_len * 8;
     /* the last byte is nonzero (proto_publish's rule): its highest set bit bounds the seqs */
-    if (bits - 8 >= x->spec.n_donors || p->n_records > x->spec.n_donors) {
-        *why = "the bitmap names donors past the spec's donor count";
-        return LEDGER_E_PUBLISH;
-    }
+    if (bits - 8 >= x->spec.n_donors || p->n_records > x->spec.n_donors)
+        return proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                              "the bitmap names donors past the spec's donor count");
     x->used = calloc(p->n_records, sizeof *x->used);
     uint8_t(*ids)[32] = malloc((size_t)p->n_records * 32);
     if (!x->used || !ids) {
         free(ids);
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     }
     int rc = LEDGER_OK;
     size_t n = 0;
@@ -332,20 +301,20 @@ static int s_publish_records(ledger_state_t *st, s_publish_t *x, const char **wh
             continue;
         ledger_donor_t d;
         if (s >= x->spec.n_donors || n >= p->n_records) {
-            *why = "the bitmap names donors past the spec's donor count";
-            rc = LEDGER_E_PUBLISH;
+            rc = proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                                "the bitmap names donors past the spec's donor count");
             break;
         }
         if ((rc = ledger_donor_by_seq(st, x->spec.id, (uint32_t)s, &d)) != LEDGER_OK) {
-            *why = "cannot read the spec's donors";
+            proto_err_fail(err, err_cap, rc, "cannot read the spec's donors");
             break;
         }
         size_t q = 0;
         while (q < p->n_parties && memcmp(p->parties[q].enclave_id, d.enclave_id, 32) != 0)
             q++;
         if (q == p->n_parties) {
-            *why = "a used record's donation went to an enclave that is not a party";
-            rc = LEDGER_E_PUBLISH;
+            rc = proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                                "a used record's donation went to an enclave that is not a party");
             break;
         }
         per_party[q]++;
@@ -357,15 +326,15 @@ static int s_publish_records(ledger_state_t *st, s_publish_t *x, const char **wh
     }
     for (size_t q = 0; q < p->n_parties && rc == LEDGER_OK; q++)
         if (per_party[q] != p->parties[q].n_records) {
-            *why = "a party's n_records is not its count of used donors";
-            rc = LEDGER_E_PUBLISH;
+            rc = proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                                "a party's n_records is not its count of used donors");
         }
     if (rc == LEDGER_OK) {
         uint8_t root[32];
         proto_publish_records_root_inplace(ids, n, root);
         if (memcmp(root, p->records_root, 32) != 0) {
-            *why = "records_root is not the root of the used records' data ids";
-            rc = LEDGER_E_PUBLISH;
+            rc = proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                                "records_root is not the root of the used records' data ids");
         }
     }
     free(ids);
@@ -376,48 +345,47 @@ static int s_publish_records(ledger_state_t *st, s_publish_t *x, const char **wh
 }
 
 /* Room in the directories and in every used record's trail. */
-static int s_publish_room(ledger_state_t *st, const s_publish_t *x, const char **why)
+static int s_publish_room(ledger_state_t *st, const s_publish_t *x, char *err, size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN];
     const uint8_t dir[1] = {LEDGER_KEY_MODEL_DIR};
-    const char *read_why = "cannot read the ledger state";
+    const char *read_msg = "cannot read the ledger state";
     int rc = ledger_data_list_room(st, dir, sizeof dir, LEDGER_MODELS_MAX, LEDGER_MODELS_MAX,
-                                   read_why, "the model directory is full", why, NULL);
+                                   read_msg, "the model directory is full", err, err_cap, NULL);
     ledger_data_key1(key, LEDGER_KEY_MODEL_DIR, x->spec.id);
     if (rc == LEDGER_OK)
         rc = ledger_data_list_room(st, key, sizeof key, LEDGER_MODELS_PER_SPEC_MAX,
-                                   LEDGER_MODELS_PER_SPEC_MAX, read_why,
-                                   "the spec has the most models it may have", why, NULL);
+                                   LEDGER_MODELS_PER_SPEC_MAX, read_msg,
+                                   "the spec has the most models it may have", err, err_cap, NULL);
     for (size_t i = 0; i < x->n_used && rc == LEDGER_OK; i++) {
         ledger_data_key1(key, LEDGER_KEY_DATA_USES, x->used[i].data_id);
         rc = ledger_data_list_room(st, key, sizeof key, LEDGER_DATA_USES_MAX,
-                                   LEDGER_DATA_USES_MAX - 1, read_why,
-                                   "a used record's audit trail is full", why, NULL);
+                                   LEDGER_DATA_USES_MAX - 1, read_msg,
+                                   "a used record's audit trail is full", err, err_cap, NULL);
     }
     return rc;
 }
 
-static int s_publish_rules(ledger_state_t *st, const ledger_tx_t *tx, s_publish_t *x,
-                           const char **why)
+static int s_publish_rules(ledger_state_t *st, const ledger_tx_t *tx, s_publish_t *x, char *err,
+                           size_t err_cap)
 {
     const ledger_model_publish_t *b = &tx->body.model_publish;
-    if (proto_publish_decode(b->publication, b->publication_len, &x->pub) != PROTO_OK) {
-        *why = "the model publication does not decode (or breaks a publication rule)";
-        return LEDGER_E_PUBLISH;
-    }
-    if (proto_publish_verify(&x->pub) != PROTO_OK) {
-        *why = "the model publication's signature does not verify";
-        return LEDGER_E_PUBLISH;
-    }
-    int rc = s_publish_job(st, x, why);
+    if (proto_publish_decode(b->publication, b->publication_len, &x->pub) != PROTO_OK)
+        return proto_err_fail(
+            err, err_cap, LEDGER_E_PUBLISH,
+            "the model publication does not decode (or breaks a publication rule)");
+    if (proto_publish_verify(&x->pub) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_PUBLISH,
+                              "the model publication's signature does not verify");
+    int rc = s_publish_job(st, x, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_spec(st, x->job.spec_id, &x->spec, why);
+        rc = s_spec(st, x->job.spec_id, &x->spec, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_publish_parties(st, x, why);
+        rc = s_publish_parties(st, x, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_publish_records(st, x, why);
+        rc = s_publish_records(st, x, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_publish_room(st, x, why);
+        rc = s_publish_room(st, x, err, err_cap);
     return rc;
 }
 
@@ -430,28 +398,25 @@ static void s_publish_free(s_publish_t **x_p)
     }
 }
 
-int ledger_contract_model_publish_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_model_publish_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     s_publish_t *x = calloc(1, sizeof *x);
-    if (!x) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_publish_rules(st, tx, x, why);
+    if (!x)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_publish_rules(st, tx, x, err, err_cap);
     s_publish_free(&x);
     return rc;
 }
 
 /* The used-record index of each donor account (x->used is sorted by owner). */
 static int s_publish_index(ledger_state_t *st, const s_publish_t *x, const uint8_t model_id[32],
-                           const char **why)
+                           char *err, size_t err_cap)
 {
     int rc = LEDGER_OK;
     ledger_used_rec_t *recs = calloc(x->n_used ? x->n_used : 1, sizeof *recs);
-    if (!recs) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
+    if (!recs)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     for (size_t i = 0; i < x->n_used && rc == LEDGER_OK;) {
         size_t j = i;
         while (j < x->n_used && memcmp(x->used[j].owner, x->used[i].owner, 32) == 0) {
@@ -462,19 +427,20 @@ static int s_publish_index(ledger_state_t *st, const s_publish_t *x, const uint8
         uint8_t key[LEDGER_DATA_KEY1_LEN];
         if ((rc = ledger_model_used_put(st, model_id, x->used[i].owner, recs, j - i)) !=
             LEDGER_OK) {
-            *why = "out of memory";
+            proto_err_fail(err, err_cap, rc, "out of memory");
             break;
         }
         ledger_data_key1(key, LEDGER_KEY_MODEL_USED, x->used[i].owner);
         rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_MODELS_MAX, model_id,
-                                    "the account's model list is full", why);
+                                    "the account's model list is full", err, err_cap);
         i = j;
     }
     free(recs);
     return rc;
 }
 
-int ledger_contract_model_publish_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_model_publish_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                        size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN];
     const uint8_t dir[1] = {LEDGER_KEY_MODEL_DIR};
@@ -482,10 +448,10 @@ int ledger_contract_model_publish_apply(ledger_state_t *st, const ledger_tx_t *t
     ledger_model_t *m = calloc(1, sizeof *m);
     int rc = LEDGER_E_NOMEM;
     if (!x || !m) {
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto out;
     }
-    if ((rc = s_publish_rules(st, tx, x, why)) != LEDGER_OK)
+    if ((rc = s_publish_rules(st, tx, x, err, err_cap)) != LEDGER_OK)
         goto out;
     const proto_publish_t *p = &x->pub;
     ledger_tx_id(tx->bytes, tx->len, m->id);
@@ -504,28 +470,28 @@ int ledger_contract_model_publish_apply(ledger_state_t *st, const ledger_tx_t *t
     m->time_ms = p->time_ms;
     m->height = ledger_state_base_height(st) + 1;
     if ((rc = ledger_model_put(st, m)) != LEDGER_OK) {
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto out;
     }
     rc = ledger_data_ids_append(st, dir, sizeof dir, LEDGER_MODELS_MAX, m->id,
-                                "the model directory is full", why);
+                                "the model directory is full", err, err_cap);
     ledger_data_key1(key, LEDGER_KEY_MODEL_DIR, m->spec_id);
     if (rc == LEDGER_OK)
         rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_MODELS_PER_SPEC_MAX, m->id,
-                                    "the spec has the most models it may have", why);
+                                    "the spec has the most models it may have", err, err_cap);
     if (rc != LEDGER_OK)
         goto out;
     x->job.status = LEDGER_JOB_PUBLISHED;
     memcpy(x->job.model_id, m->id, 32);
     if ((rc = ledger_job_put(st, &x->job)) != LEDGER_OK) {
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto out;
     }
-    if ((rc = s_publish_index(st, x, m->id, why)) != LEDGER_OK)
+    if ((rc = s_publish_index(st, x, m->id, err, err_cap)) != LEDGER_OK)
         goto out;
     for (size_t i = 0; i < x->n_used && rc == LEDGER_OK; i++)
         rc = ledger_data_use_add(st, x->used[i].data_id, LEDGER_USE_TRAINED, x->enclave, m->spec_id,
-                                 m->id, m->height, why);
+                                 m->id, m->height, err, err_cap);
 out:
     s_publish_free(&x);
     free(m);

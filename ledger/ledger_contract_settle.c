@@ -55,29 +55,24 @@ static const uint8_t s_zero[32];
 
 /* The model ID (LEDGER_E_ESCROW when there is none) and, with S, its spec. */
 static int s_model(ledger_state_t *st, const uint8_t id[static 32], ledger_model_t *m,
-                   ledger_spec_t *s, const char **why)
+                   ledger_spec_t *s, char *err, size_t err_cap)
 {
     int rc = ledger_model_get(st, id, m);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such model";
-        return LEDGER_E_ESCROW;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_ESCROW, "no such model");
     if (rc == LEDGER_OK && s)
         rc = ledger_spec_get(st, m->spec_id, s);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the model or its spec";
-        return rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc == LEDGER_E_NOT_FOUND ? LEDGER_E_CORRUPT : rc,
+                              "cannot read the model or its spec");
     return LEDGER_OK;
 }
 
 /* Adds V to the u64 *ACC unless it would pass UINT64_MAX. */
-static int s_add(uint64_t *acc, uint64_t v, const char **why)
+static int s_add(uint64_t *acc, uint64_t v, char *err, size_t err_cap)
 {
-    if (*acc > UINT64_MAX - v) {
-        *why = "an amount would pass UINT64_MAX";
-        return LEDGER_E_OVERFLOW;
-    }
+    if (*acc > UINT64_MAX - v)
+        return proto_err_fail(err, err_cap, LEDGER_E_OVERFLOW, "an amount would pass UINT64_MAX");
     *acc += v;
     return LEDGER_OK;
 }
@@ -109,42 +104,40 @@ void ledger_contract_query_buy_encode(proto_wr_t *w, const ledger_tx_body_t *bod
     proto_wr_bin(w, b->code_hash, 32);
 }
 
-int ledger_contract_query_buy_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_query_buy_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     uint32_t n = tx->body.query_buy.count;
-    if (n < 1 || n > LEDGER_BUY_COUNT_MAX) {
-        *why = "a buy is of 1..1,000,000 queries";
-        return LEDGER_E_INVALID;
-    }
+    if (n < 1 || n > LEDGER_BUY_COUNT_MAX)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "a buy is of 1..1,000,000 queries");
     return LEDGER_OK;
 }
 
 /* The buy's rules: the price per query into *PRICE, the sender's account into *A. */
 static int s_buy_rules(ledger_state_t *st, const ledger_tx_t *tx, uint64_t *price,
-                       ledger_account_t *a, const char **why)
+                       ledger_account_t *a, char *err, size_t err_cap)
 {
     const ledger_query_buy_t *b = &tx->body.query_buy;
     ledger_model_t *m = malloc(sizeof *m);
     ledger_spec_t *s = malloc(sizeof *s);
-    int rc = LEDGER_E_NOMEM;
-    *why = "out of memory";
-    if (!m || !s)
+    int rc;
+    if (!m || !s) {
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
         goto out;
-    if ((rc = s_model(st, b->model_id, m, s, why)) != LEDGER_OK)
+    }
+    if ((rc = s_model(st, b->model_id, m, s, err, err_cap)) != LEDGER_OK)
         goto out;
     *price = s->price;
     if (b->count && s->price > UINT64_MAX / b->count) {
-        *why = "the buy's cost passes UINT64_MAX";
-        rc = LEDGER_E_ESCROW;
+        rc = proto_err_fail(err, err_cap, LEDGER_E_ESCROW, "the buy's cost passes UINT64_MAX");
         goto out;
     }
     if ((rc = ledger_state_account(st, tx->from, a)) != LEDGER_OK) {
-        *why = "cannot read the sender's account";
+        proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
         goto out;
     }
     if (a->balance < s->price * b->count) {
-        *why = "insufficient balance for the buy's cost";
-        rc = LEDGER_E_FUNDS;
+        rc =
+            proto_err_fail(err, err_cap, LEDGER_E_FUNDS, "insufficient balance for the buy's cost");
     }
 out:
     free(m);
@@ -152,19 +145,21 @@ out:
     return rc;
 }
 
-int ledger_contract_query_buy_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_query_buy_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap)
 {
     uint64_t price;
     ledger_account_t a;
-    return s_buy_rules(st, tx, &price, &a, why);
+    return s_buy_rules(st, tx, &price, &a, err, err_cap);
 }
 
-int ledger_contract_query_buy_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_query_buy_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                    size_t err_cap)
 {
     const ledger_query_buy_t *q = &tx->body.query_buy;
     uint64_t price = 0;
     ledger_account_t a;
-    int rc = s_buy_rules(st, tx, &price, &a, why);
+    int rc = s_buy_rules(st, tx, &price, &a, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     ledger_buy_t b = {.count = q->count,
@@ -178,7 +173,7 @@ int ledger_contract_query_buy_apply(ledger_state_t *st, const ledger_tx_t *tx, c
     a.balance -= b.escrow;
     if ((rc = ledger_state_set_account(st, tx->from, &a)) != LEDGER_OK ||
         (rc = ledger_buy_put(st, &b)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -200,10 +195,11 @@ void ledger_contract_usage_claim_encode(proto_wr_t *w, const ledger_tx_body_t *b
     proto_wr_bin(w, body->usage_claim.usage, body->usage_claim.usage_len);
 }
 
-int ledger_contract_usage_claim_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_usage_claim_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
@@ -222,33 +218,28 @@ typedef struct {
 } s_usage_t;
 
 /* The usage's enclave: a registered QUERY enclave, nothing of it revoked. */
-static int s_usage_enclave(ledger_state_t *st, s_usage_t *x, const char **why)
+static int s_usage_enclave(ledger_state_t *st, s_usage_t *x, char *err, size_t err_cap)
 {
     bool rev_p = false, rev_m = false;
     ledger_enclave_id(x->u.enclave_pk, x->enclave_id);
     int rc = ledger_enclave_get(st, x->enclave_id, &x->enclave);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "the usage report's enclave is not registered";
-        return LEDGER_E_USAGE;
-    }
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the usage report's enclave is not registered");
     if (rc == LEDGER_OK)
         rc = ledger_enclave_revoked(st, LEDGER_REVOKE_PLATFORM, x->enclave.platform_pk, &rev_p,
                                     NULL);
     if (rc == LEDGER_OK)
         rc = ledger_enclave_revoked(st, LEDGER_REVOKE_MEASUREMENT, x->enclave.measurement, &rev_m,
                                     NULL);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the enclave registry";
-        return rc;
-    }
-    if (x->enclave.kind != PROTO_ATTEST_KIND_QUERY) {
-        *why = "the usage report's enclave is not a query enclave";
-        return LEDGER_E_USAGE;
-    }
-    if (x->enclave.status == LEDGER_ENCLAVE_REVOKED || rev_p || rev_m) {
-        *why = "the usage report's enclave is revoked";
-        return LEDGER_E_USAGE;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the enclave registry");
+    if (x->enclave.kind != PROTO_ATTEST_KIND_QUERY)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the usage report's enclave is not a query enclave");
+    if (x->enclave.status == LEDGER_ENCLAVE_REVOKED || rev_p || rev_m)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the usage report's enclave is revoked");
     return LEDGER_OK;
 }
 
@@ -265,126 +256,108 @@ static void s_usage_split(s_usage_t *x)
     x->parts[0] += donors - given;
 }
 
-static int s_usage_rules(ledger_state_t *st, const ledger_tx_t *tx, s_usage_t *x, const char **why)
+static int s_usage_rules(ledger_state_t *st, const ledger_tx_t *tx, s_usage_t *x, char *err,
+                         size_t err_cap)
 {
     const ledger_usage_claim_t *b = &tx->body.usage_claim;
     uint64_t before = 0;
-    if (proto_usage_decode(b->usage, b->usage_len, &x->u) != PROTO_OK) {
-        *why = "the usage report does not decode";
-        return LEDGER_E_USAGE;
-    }
-    if (proto_usage_verify(&x->u) != PROTO_OK) {
-        *why = "the usage report's signature does not verify";
-        return LEDGER_E_USAGE;
-    }
-    int rc = s_usage_enclave(st, x, why);
+    if (proto_usage_decode(b->usage, b->usage_len, &x->u) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE, "the usage report does not decode");
+    if (proto_usage_verify(&x->u) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the usage report's signature does not verify");
+    int rc = s_usage_enclave(st, x, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     rc = ledger_buy_get(st, x->u.buy_id, &x->buy);
-    if (rc == LEDGER_E_NOT_FOUND) {
-        *why = "no such buy";
-        return LEDGER_E_ESCROW;
-    }
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the buy";
-        return rc;
-    }
-    if (memcmp(x->buy.model_id, x->u.model_id, 32) != 0) {
-        *why = "the buy is for another model than the usage report's";
-        return LEDGER_E_USAGE;
-    }
-    if ((rc = s_model(st, x->buy.model_id, &x->model, &x->spec, why)) != LEDGER_OK)
+    if (rc == LEDGER_E_NOT_FOUND)
+        return proto_err_fail(err, err_cap, LEDGER_E_ESCROW, "no such buy");
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the buy");
+    if (memcmp(x->buy.model_id, x->u.model_id, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the buy is for another model than the usage report's");
+    if ((rc = s_model(st, x->buy.model_id, &x->model, &x->spec, err, err_cap)) != LEDGER_OK)
         return rc == LEDGER_E_ESCROW ? LEDGER_E_CORRUPT : rc;
-    if (memcmp(x->enclave.measurement, x->model.query_measurement, 32) != 0) {
-        *why = "the enclave does not run the model's query measurement";
-        return LEDGER_E_USAGE;
-    }
-    if ((rc = ledger_buy_claimed(st, x->buy.id, x->enclave_id, &before)) != LEDGER_OK) {
-        *why = "cannot read the buy's claims";
-        return rc;
-    }
-    if (x->u.count <= before) {
-        *why = "the usage report adds no queries to what this enclave claimed";
-        return LEDGER_E_USAGE;
-    }
+    if (memcmp(x->enclave.measurement, x->model.query_measurement, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the enclave does not run the model's query measurement");
+    if ((rc = ledger_buy_claimed(st, x->buy.id, x->enclave_id, &before)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the buy's claims");
+    if (x->u.count <= before)
+        return proto_err_fail(err, err_cap, LEDGER_E_USAGE,
+                              "the usage report adds no queries to what this enclave claimed");
     uint64_t left = x->buy.count - x->buy.claimed;
-    if (left == 0) {
-        *why = "the buy is spent";
-        return LEDGER_E_ESCROW;
-    }
+    if (left == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_ESCROW, "the buy is spent");
     uint64_t more = x->u.count - before;
     x->paid = more < left ? more : left;
     x->fee = x->buy.price * x->paid; /* <= price * count, checked at buy */
-    if (x->fee > x->buy.escrow) {
-        *why = "the buy's escrow is short of its queries left";
-        return LEDGER_E_CORRUPT;
-    }
+    if (x->fee > x->buy.escrow)
+        return proto_err_fail(err, err_cap, LEDGER_E_CORRUPT,
+                              "the buy's escrow is short of its queries left");
     s_usage_split(x);
     return LEDGER_OK;
 }
 
-int ledger_contract_usage_claim_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_usage_claim_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
     s_usage_t *x = calloc(1, sizeof *x);
-    if (!x) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_usage_rules(st, tx, x, why);
+    if (!x)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_usage_rules(st, tx, x, err, err_cap);
     free(x);
     return rc;
 }
 
 /* Credits V to ACCOUNT's role earnings. */
 static int s_credit_role(ledger_state_t *st, const uint8_t account[static 32], uint64_t v,
-                         const char **why)
+                         char *err, size_t err_cap)
 {
     uint64_t e = 0;
     int rc = ledger_earnings_role(st, account, &e);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the earnings";
-        return rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the earnings");
     if (v == 0)
         return LEDGER_OK;
-    if ((rc = s_add(&e, v, why)) != LEDGER_OK)
+    if ((rc = s_add(&e, v, err, err_cap)) != LEDGER_OK)
         return rc;
     if ((rc = ledger_earnings_role_put(st, account, e)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
-int ledger_contract_usage_claim_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_usage_claim_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                      size_t err_cap)
 {
     s_usage_t *x = calloc(1, sizeof *x);
-    if (!x) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    int rc = s_usage_rules(st, tx, x, why);
+    if (!x)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    int rc = s_usage_rules(st, tx, x, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_credit_role(st, x->enclave.runner, x->runner, why);
+        rc = s_credit_role(st, x->enclave.runner, x->runner, err, err_cap);
     if (rc == LEDGER_OK)
-        rc = s_credit_role(st, x->spec.trainer, x->trainer, why);
+        rc = s_credit_role(st, x->spec.trainer, x->trainer, err, err_cap);
     for (size_t i = 0; i < x->model.n_parties && rc == LEDGER_OK; i++) {
         uint64_t credited, paid;
         if ((rc = ledger_pool_get(st, x->model.id, (uint32_t)i, &credited, &paid)) != LEDGER_OK) {
-            *why = "cannot read the donor pools";
+            proto_err_fail(err, err_cap, rc, "cannot read the donor pools");
             break;
         }
         if (x->parts[i] == 0)
             continue;
-        if ((rc = s_add(&credited, x->parts[i], why)) != LEDGER_OK)
+        if ((rc = s_add(&credited, x->parts[i], err, err_cap)) != LEDGER_OK)
             break;
         if ((rc = ledger_pool_put(st, x->model.id, (uint32_t)i, credited, paid)) != LEDGER_OK)
-            *why = "out of memory";
+            proto_err_fail(err, err_cap, rc, "out of memory");
     }
     if (rc == LEDGER_OK) {
         x->buy.claimed += (uint32_t)x->paid;
         x->buy.escrow -= x->fee;
         if ((rc = ledger_buy_put(st, &x->buy)) != LEDGER_OK ||
             (rc = ledger_buy_claimed_put(st, x->buy.id, x->enclave_id, x->u.count)) != LEDGER_OK)
-            *why = "out of memory";
+            proto_err_fail(err, err_cap, rc, "out of memory");
     }
     free(x);
     return rc;
@@ -408,45 +381,45 @@ void ledger_contract_earnings_claim_encode(proto_wr_t *w, const ledger_tx_body_t
     proto_wr_bin(w, body->earnings_claim.model_id, 32);
 }
 
-int ledger_contract_earnings_claim_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_earnings_claim_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     (void)tx;
-    (void)why;
+    (void)err;
+    (void)err_cap;
     return LEDGER_OK;
 }
 
 /* With WRITE, pays the sender's donor share of model M (its used records) and adds it to
  *TOTAL; without, only adds what it would pay. */
 static int s_claim_model(ledger_state_t *st, const ledger_tx_t *tx, const ledger_model_t *m,
-                         bool write, uint64_t *total, const char **why)
+                         bool write, uint64_t *total, char *err, size_t err_cap)
 {
     ledger_used_rec_t *recs = NULL;
     size_t n = 0;
     int rc = ledger_model_used_get(st, m->id, tx->from, &recs, &n);
     if (rc != LEDGER_OK)
-        *why = "cannot read the account's used records";
+        proto_err_fail(err, err_cap, rc, "cannot read the account's used records");
     for (size_t i = 0; i < n && rc == LEDGER_OK; i++) {
         uint32_t p = recs[i].party;
         uint64_t credited, pool_paid, paid;
         if (p >= m->n_parties) {
-            *why = "a used record names no party";
-            rc = LEDGER_E_CORRUPT;
+            rc = proto_err_fail(err, err_cap, LEDGER_E_CORRUPT, "a used record names no party");
             break;
         }
         if ((rc = ledger_pool_get(st, m->id, p, &credited, &pool_paid)) != LEDGER_OK ||
             (rc = ledger_record_paid(st, m->id, recs[i].data_id, &paid)) != LEDGER_OK) {
-            *why = "cannot read the donor pools";
+            proto_err_fail(err, err_cap, rc, "cannot read the donor pools");
             break;
         }
         uint64_t owed = ledger_record_owed(credited, m->parties[p].n_records, paid);
         if (owed == 0)
             continue;
-        if ((rc = s_add(total, owed, why)) != LEDGER_OK)
+        if ((rc = s_add(total, owed, err, err_cap)) != LEDGER_OK)
             break;
         if (write &&
             ((rc = ledger_record_paid_put(st, m->id, recs[i].data_id, paid + owed)) != LEDGER_OK ||
              (rc = ledger_pool_put(st, m->id, p, credited, pool_paid + owed)) != LEDGER_OK))
-            *why = "out of memory";
+            proto_err_fail(err, err_cap, rc, "out of memory");
     }
     free(recs);
     return rc;
@@ -454,63 +427,53 @@ static int s_claim_model(ledger_state_t *st, const ledger_tx_t *tx, const ledger
 
 /* The claim: with WRITE pays it; the sender's account (read) into *A, the total in *TOTAL. */
 static int s_earnings(ledger_state_t *st, const ledger_tx_t *tx, bool write, ledger_account_t *a,
-                      uint64_t *total, const char **why)
+                      uint64_t *total, char *err, size_t err_cap)
 {
     const ledger_earnings_claim_t *b = &tx->body.earnings_claim;
     *total = 0;
     int rc = ledger_earnings_role(st, tx->from, total);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the earnings";
-        return rc;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the earnings");
     if (memcmp(b->model_id, s_zero, 32) != 0) {
         ledger_model_t *m = malloc(sizeof *m);
-        if (!m) {
-            *why = "out of memory";
-            return LEDGER_E_NOMEM;
-        }
-        rc = s_model(st, b->model_id, m, NULL, why);
+        if (!m)
+            return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+        rc = s_model(st, b->model_id, m, NULL, err, err_cap);
         if (rc == LEDGER_OK)
-            rc = s_claim_model(st, tx, m, write, total, why);
+            rc = s_claim_model(st, tx, m, write, total, err, err_cap);
         free(m);
         if (rc != LEDGER_OK)
             return rc;
     }
-    if (*total == 0) {
-        *why = "nothing owed";
-        return LEDGER_E_NOTHING_OWED;
-    }
-    if ((rc = ledger_state_account(st, tx->from, a)) != LEDGER_OK) {
-        *why = "cannot read the sender's account";
-        return rc;
-    }
-    if (a->balance > UINT64_MAX - *total) {
-        *why = "the balance would pass UINT64_MAX";
-        return LEDGER_E_OVERFLOW;
-    }
+    if (*total == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOTHING_OWED, "nothing owed");
+    if ((rc = ledger_state_account(st, tx->from, a)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
+    if (a->balance > UINT64_MAX - *total)
+        return proto_err_fail(err, err_cap, LEDGER_E_OVERFLOW, "the balance would pass UINT64_MAX");
     return LEDGER_OK;
 }
 
-int ledger_contract_earnings_claim_admit(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_earnings_claim_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     ledger_account_t a;
     uint64_t total;
-    return s_earnings(st, tx, false, &a, &total, why);
+    return s_earnings(st, tx, false, &a, &total, err, err_cap);
 }
 
-int ledger_contract_earnings_claim_apply(ledger_state_t *st, const ledger_tx_t *tx,
-                                         const char **why)
+int ledger_contract_earnings_claim_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                         size_t err_cap)
 {
     ledger_account_t a;
     uint64_t total;
-    int rc = s_earnings(st, tx, true, &a, &total, why);
+    int rc = s_earnings(st, tx, true, &a, &total, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     a.balance += total;
     if ((rc = ledger_earnings_role_put(st, tx->from, 0)) != LEDGER_OK ||
         (rc = ledger_state_set_account(st, tx->from, &a)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 

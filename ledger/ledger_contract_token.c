@@ -36,60 +36,46 @@ void ledger_contract_transfer_encode(proto_wr_t *w, const ledger_tx_body_t *body
     proto_wr_uint(w, body->transfer.amount);
 }
 
-int ledger_contract_transfer_check(const ledger_tx_t *tx, const char **why)
+int ledger_contract_transfer_check(const ledger_tx_t *tx, char *err, size_t err_cap)
 {
-    if (tx->body.transfer.amount == 0) {
-        *why = "transfer amount must be positive";
-        return LEDGER_E_INVALID;
-    }
+    if (tx->body.transfer.amount == 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID, "transfer amount must be positive");
     return LEDGER_OK;
 }
 
-int ledger_contract_transfer_admit(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_transfer_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                   size_t err_cap)
 {
     ledger_account_t a;
     int rc = ledger_state_account(st, tx->from, &a);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the sender's account";
-        return rc;
-    }
-    if (a.balance < tx->body.transfer.amount) {
-        *why = "insufficient balance";
-        return LEDGER_E_FUNDS;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
+    if (a.balance < tx->body.transfer.amount)
+        return proto_err_fail(err, err_cap, LEDGER_E_FUNDS, "insufficient balance");
     return LEDGER_OK;
 }
 
-int ledger_contract_transfer_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_contract_transfer_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                                   size_t err_cap)
 {
     const ledger_transfer_t *t = &tx->body.transfer;
     ledger_account_t from, to;
     int rc = ledger_state_account(st, tx->from, &from);
-    if (rc != LEDGER_OK) {
-        *why = "cannot read the sender's account";
-        return rc;
-    }
-    if (from.balance < t->amount) {
-        *why = "insufficient balance";
-        return LEDGER_E_FUNDS;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
+    if (from.balance < t->amount)
+        return proto_err_fail(err, err_cap, LEDGER_E_FUNDS, "insufficient balance");
     if (memcmp(tx->from, t->to, LEDGER_ID_LEN) == 0)
         return LEDGER_OK; /* self-transfer: nothing moves */
-    if ((rc = ledger_state_account(st, t->to, &to)) != LEDGER_OK) {
-        *why = "cannot read the receiver's account";
-        return rc;
-    }
-    if (to.balance > UINT64_MAX - t->amount) {
-        *why = "receiver balance would overflow";
-        return LEDGER_E_OVERFLOW;
-    }
+    if ((rc = ledger_state_account(st, t->to, &to)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the receiver's account");
+    if (to.balance > UINT64_MAX - t->amount)
+        return proto_err_fail(err, err_cap, LEDGER_E_OVERFLOW, "receiver balance would overflow");
     from.balance -= t->amount;
     to.balance += t->amount;
     if ((rc = ledger_state_set_account(st, tx->from, &from)) != LEDGER_OK ||
-        (rc = ledger_state_set_account(st, t->to, &to)) != LEDGER_OK) {
-        *why = "out of memory";
-        return rc;
-    }
+        (rc = ledger_state_set_account(st, t->to, &to)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "out of memory");
     return LEDGER_OK;
 }
 

@@ -133,33 +133,29 @@ static int s_list_all(ledger_state_t *st, const uint8_t *key, size_t klen, size_
 }
 
 int ledger_data_list_room(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
-                          size_t room, const char *read_why, const char *full_why, const char **why,
-                          size_t *n)
+                          size_t room, const char *read_msg, const char *full_msg, char *err,
+                          size_t err_cap, size_t *n)
 {
     size_t count = 0;
     int rc = ledger_data_list_count(st, key, klen, max, &count);
     if (n)
         *n = count;
-    if (rc != LEDGER_OK) {
-        *why = read_why;
-        return rc;
-    }
-    if (count >= room) {
-        *why = full_why;
-        return LEDGER_E_DATA_RULE;
-    }
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "%s", read_msg);
+    if (count >= room)
+        return proto_err_fail(err, err_cap, LEDGER_E_DATA_RULE, "%s", full_msg);
     return LEDGER_OK;
 }
 
 /* Appends REC (LEN bytes) to the list at KEY unless it holds ROOM (<= MAX) entries. */
 static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
-                         size_t room, const uint8_t *rec, size_t len, const char *full_why,
-                         const char **why)
+                         size_t room, const uint8_t *rec, size_t len, const char *full_msg,
+                         char *err, size_t err_cap)
 {
     uint8_t ekey[LEDGER_KEY_MAX], cnt[4];
     size_t n = 0;
     int rc = ledger_data_list_room(st, key, klen, max, room, "cannot read the ledger state",
-                                   full_why, why, &n);
+                                   full_msg, err, err_cap, &n);
     if (rc != LEDGER_OK)
         return rc;
     s_entry_key(ekey, key, klen, (uint32_t)n);
@@ -168,7 +164,7 @@ static int s_list_append(ledger_state_t *st, const uint8_t *key, size_t klen, si
     if (rc == LEDGER_OK)
         rc = ledger_state_put(st, key, klen, cnt, sizeof cnt);
     if (rc != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 }
 
@@ -179,9 +175,10 @@ int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t 
 }
 
 int ledger_data_ids_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
-                           const uint8_t id[static 32], const char *full_why, const char **why)
+                           const uint8_t id[static 32], const char *full_msg, char *err,
+                           size_t err_cap)
 {
-    return s_list_append(st, key, klen, max, max, id, 32, full_why, why);
+    return s_list_append(st, key, klen, max, max, id, 32, full_msg, err, err_cap);
 }
 
 /* ------------------------------------------------------------ data records */
@@ -290,7 +287,7 @@ int ledger_data_list(ledger_state_t *st, const uint8_t owner[static 32], ledger_
 
 int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_t use,
                         const uint8_t actor[static 32], const uint8_t *spec,
-                        const uint8_t txid[static 32], uint64_t height, const char **why)
+                        const uint8_t txid[static 32], uint64_t height, char *err, size_t err_cap)
 {
     uint8_t key[LEDGER_DATA_KEY1_LEN], rec[LEDGER_DATA_USE_LEN];
     rec[0] = (uint8_t)use;
@@ -302,7 +299,7 @@ int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_
     /* the last slot is kept for the withdrawal */
     size_t room = use == LEDGER_USE_WITHDRAWN ? LEDGER_DATA_USES_MAX : LEDGER_DATA_USES_MAX - 1;
     return s_list_append(st, key, sizeof key, LEDGER_DATA_USES_MAX, room, rec, sizeof rec,
-                         "the record's audit trail is full", why);
+                         "the record's audit trail is full", err, err_cap);
 }
 
 int ledger_data_uses(ledger_state_t *st, const uint8_t id[static 32], ledger_use_entry_t **out,

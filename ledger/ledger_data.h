@@ -239,9 +239,9 @@ bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
 /*  The `recruitment` room's posting rule for a decoded POST at NOW_MS: fresh (within 10
  *  minutes of NOW_MS), signed by its trainer account, naming a registered spec whose
  *  trainer is that registered account. LEDGER_OK, or LEDGER_E_INVALID / LEDGER_E_BAD_SIG /
- *  LEDGER_E_NOT_TRAINER with *WHY (static) saying why. */
+ *  LEDGER_E_NOT_TRAINER with the reason in ERR (ERR_CAP bytes, may be NULL). */
 int ledger_recruit_check(ledger_state_t *st, const proto_recruit_t *post, uint64_t now_ms,
-                         const char **why) PROTO_WUR;
+                         char *err, size_t err_cap) PROTO_WUR;
 
 int ledger_consent_match(const ledger_consent_t *c, const ledger_spec_t *s,
                          const ledger_audit_t *audits, size_t n, char *why, size_t why_cap);

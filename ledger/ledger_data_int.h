@@ -57,20 +57,21 @@ int ledger_spec_from_body(const ledger_spec_register_t *b, ledger_spec_t *out);
 int ledger_data_list_count(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
                            size_t *n) PROTO_WUR;
 /*  LEDGER_OK if the list at KEY (length at most MAX) holds fewer than ROOM entries; else
- *  LEDGER_E_DATA_RULE with *WHY = FULL_WHY, or a store error (LEDGER_E_CORRUPT past MAX)
- *  with *WHY = READ_WHY. Its length into *N when N is not NULL (0 on a store error). */
+ *  LEDGER_E_DATA_RULE with FULL_MSG in ERR, or a store error (LEDGER_E_CORRUPT past MAX)
+ *  with READ_MSG in ERR (ERR_CAP bytes, may be NULL). Its length into *N when N is not NULL (0 on a
+ * store error). */
 int ledger_data_list_room(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
-                          size_t room, const char *read_why, const char *full_why, const char **why,
-                          size_t *n) PROTO_WUR;
+                          size_t room, const char *read_msg, const char *full_msg, char *err,
+                          size_t err_cap, size_t *n) PROTO_WUR;
 /*  The 32-byte id list at KEY: *IDS (malloc'd, NULL when empty) of *N. LEDGER_E_CORRUPT if
  *  its length is past MAX or an entry is missing or not 32 bytes. */
 int ledger_data_ids(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max, uint8_t **ids,
                     size_t *n) PROTO_WUR;
-/*  Appends ID to the list at KEY, refusing (LEDGER_E_DATA_RULE, *WHY = FULL_WHY) when it
+/*  Appends ID to the list at KEY, refusing (LEDGER_E_DATA_RULE, FULL_MSG in ERR) when it
  *  already holds MAX. */
 int ledger_data_ids_append(ledger_state_t *st, const uint8_t *key, size_t klen, size_t max,
-                           const uint8_t id[static 32], const char *full_why,
-                           const char **why) PROTO_WUR;
+                           const uint8_t id[static 32], const char *full_msg, char *err,
+                           size_t err_cap) PROTO_WUR;
 /*  Writes record D under its id. */
 int ledger_data_put(ledger_state_t *st, const ledger_data_t *d) PROTO_WUR;
 /*  Appends an audit trail entry to record ID's trail: LEDGER_E_DATA_RULE when the trail
@@ -78,7 +79,8 @@ int ledger_data_put(ledger_state_t *st, const ledger_data_t *d) PROTO_WUR;
  *  always fits). SPEC may be NULL (zero). */
 int ledger_data_use_add(ledger_state_t *st, const uint8_t id[static 32], uint32_t use,
                         const uint8_t actor[static 32], const uint8_t *spec,
-                        const uint8_t txid[static 32], uint64_t height, const char **why) PROTO_WUR;
+                        const uint8_t txid[static 32], uint64_t height, char *err,
+                        size_t err_cap) PROTO_WUR;
 /*  Writes consent C (its owner and data id are the key). */
 int ledger_consent_put(ledger_state_t *st, const ledger_consent_t *c) PROTO_WUR;
 int ledger_trainer_put(ledger_state_t *st, const ledger_trainer_t *t) PROTO_WUR;
@@ -95,13 +97,14 @@ int ledger_key_grant_put(ledger_state_t *st, const uint8_t data_id[static 32],
 /* ---- shared rules ---- */
 
 /*  The enclave ID, registered, of KIND, active, platform key and measurement not revoked,
- *  into *E; else CODE (or a store error) with *WHY. */
+ *  into *E; else CODE (or a store error) with the reason in ERR. */
 int ledger_data_enclave_usable(ledger_state_t *st, const uint8_t id[static 32], uint32_t kind,
-                               int code, ledger_enclave_t *e, const char **why) PROTO_WUR;
+                               int code, ledger_enclave_t *e, char *err, size_t err_cap) PROTO_WUR;
 /*  Record ID, owned by FROM, into *D (any status); else LEDGER_E_DATA_RULE (missing, or
- *  someone else's) or a store error, with *WHY. */
+ *  someone else's) or a store error, with the reason in ERR. */
 int ledger_data_owned(ledger_state_t *st, const uint8_t id[static 32],
-                      const uint8_t from[static 32], ledger_data_t *d, const char **why) PROTO_WUR;
+                      const uint8_t from[static 32], ledger_data_t *d, char *err,
+                      size_t err_cap) PROTO_WUR;
 /*  Sets TX's chain id, nonce and type and signs it with KEY (ledger_tx_sign's result). */
 uint8_t *ledger_data_sign(ledger_tx_t *tx, const proto_key_t *key,
                           const uint8_t chain_id[static 32], uint64_t nonce, uint32_t type,
@@ -112,10 +115,11 @@ uint8_t *ledger_data_sign(ledger_tx_t *tx, const proto_key_t *key,
 #define LEDGER_DATA_ROW_DECL(name)                                                                 \
     int ledger_contract_##name##_decode(proto_rd_t *r, ledger_tx_body_t *body);                    \
     void ledger_contract_##name##_encode(proto_wr_t *w, const ledger_tx_body_t *body);             \
-    int ledger_contract_##name##_check(const ledger_tx_t *tx, const char **why);                   \
-    int ledger_contract_##name##_admit(ledger_state_t *st, const ledger_tx_t *tx,                  \
-                                       const char **why);                                          \
-    int ledger_contract_##name##_apply(ledger_state_t *st, const ledger_tx_t *tx, const char **why);
+    int ledger_contract_##name##_check(const ledger_tx_t *tx, char *err, size_t err_cap);          \
+    int ledger_contract_##name##_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
+                                       size_t err_cap);                                            \
+    int ledger_contract_##name##_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
+                                       size_t err_cap);
 
 LEDGER_DATA_ROW_DECL(data_register)
 LEDGER_DATA_ROW_DECL(data_withdraw)

@@ -43,41 +43,34 @@ struct ledger_light_t {
 /* ---- genesis ---- */
 
 /* Reads the canonical genesis (ledger_genesis.h) from R, keeping the authorities. */
-static int s_genesis_read(proto_rd_t *r, ledger_valset_t *vs, const char **why)
+static int s_genesis_read(proto_rd_t *r, ledger_valset_t *vs, char *err, size_t err_cap)
 {
     uint64_t v = 0;
     uint32_t n = 0;
     const char *name;
     size_t name_len;
     uint8_t key[LEDGER_ID_LEN], prev[LEDGER_ID_LEN], curve[32];
-    *why = "not a canonical genesis encoding";
     int rc = proto_rd_array_exact(r, GENESIS_FIELDS);
     if (rc == PROTO_OK && (rc = proto_rd_uint(r, UINT64_MAX, &v)) == PROTO_OK &&
-        v != GENESIS_VERSION) {
-        *why = "genesis version is not 1";
-        return PROTO_E_VERSION;
-    }
+        v != GENESIS_VERSION)
+        return proto_err_fail(err, err_cap, PROTO_E_VERSION, "genesis version is not 1");
     if (rc == PROTO_OK &&
         (rc = proto_rd_str(r, LEDGER_CHAIN_NAME_MAX, &name, &name_len)) == PROTO_OK &&
         name_len == 0)
         rc = PROTO_E_INVALID;
     if (rc == PROTO_OK && (rc = proto_rd_array_max(r, LEDGER_AUTHORITIES_MAX, &n)) == PROTO_OK &&
-        n == 0) {
-        *why = "genesis names no authority";
-        return PROTO_E_INVALID;
-    }
+        n == 0)
+        return proto_err_fail(err, err_cap, PROTO_E_INVALID, "genesis names no authority");
     vs->n = 0;
     for (uint32_t i = 0; rc == PROTO_OK && i < n; i++) {
         if ((rc = proto_rd_bin_exact(r, LEDGER_ID_LEN, key)) != PROTO_OK)
             break;
-        if (i > 0 && memcmp(prev, key, LEDGER_ID_LEN) >= 0) {
-            *why = "genesis authorities are not sorted and distinct";
-            return PROTO_E_INVALID;
-        }
-        if (proto_key_curve_public(key, curve) != 0) {
-            *why = "a genesis authority is not a valid Ed25519 public key";
-            return PROTO_E_INVALID;
-        }
+        if (i > 0 && memcmp(prev, key, LEDGER_ID_LEN) >= 0)
+            return proto_err_fail(err, err_cap, PROTO_E_INVALID,
+                                  "genesis authorities are not sorted and distinct");
+        if (proto_key_curve_public(key, curve) != 0)
+            return proto_err_fail(err, err_cap, PROTO_E_INVALID,
+                                  "a genesis authority is not a valid Ed25519 public key");
         memcpy(prev, key, LEDGER_ID_LEN);
         memcpy(vs->keys[vs->n++], key, LEDGER_ID_LEN);
     }
@@ -90,16 +83,17 @@ static int s_genesis_read(proto_rd_t *r, ledger_valset_t *vs, const char **why)
             (rc = proto_rd_bin_exact(r, LEDGER_ID_LEN, key)) != PROTO_OK ||
             (rc = proto_rd_uint(r, (uint64_t)INT64_MAX, &v)) != PROTO_OK)
             break;
-        if (i > 0 && memcmp(prev, key, LEDGER_ID_LEN) >= 0) {
-            *why = "genesis balances are not sorted and distinct";
-            return PROTO_E_INVALID;
-        }
+        if (i > 0 && memcmp(prev, key, LEDGER_ID_LEN) >= 0)
+            return proto_err_fail(err, err_cap, PROTO_E_INVALID,
+                                  "genesis balances are not sorted and distinct");
         memcpy(prev, key, LEDGER_ID_LEN);
     }
     for (int i = 0; rc == PROTO_OK && i < 5; i++) /* interval, heartbeat, limits, time */
         rc = proto_rd_uint(r, UINT64_MAX, &v);
     if (rc == PROTO_OK)
         rc = proto_rd_finish(r);
+    if (rc != PROTO_OK)
+        return proto_err_fail(err, err_cap, rc, "not a canonical genesis encoding");
     return rc;
 }
 
@@ -112,8 +106,8 @@ int ledger_light_new(const uint8_t *genesis, size_t len, ledger_light_t **out, c
         return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
     proto_rd_t r;
     proto_rd_init(&r, genesis, len);
-    const char *why = NULL;
-    int rc = s_genesis_read(&r, &self->eras[0].set, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = s_genesis_read(&r, &self->eras[0].set, why, sizeof why);
     if (rc != PROTO_OK) {
         free(self);
         return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "genesis: %s (%s)", why,
@@ -308,14 +302,13 @@ typedef struct {
    LevelDB: the light client runs inside enclaves, which link this file and not those.
    The signature is not checked: the block's certificate vouches for its txs. */
 static int s_vote_read(const uint8_t *tx, size_t len, const uint8_t chain_id[static LEDGER_ID_LEN],
-                       s_vote_t *v, const char **why)
+                       s_vote_t *v, char *err, size_t err_cap)
 {
     proto_rd_t r;
     uint8_t chain[LEDGER_ID_LEN], sig[PROTO_SIG_LEN], curve[32];
     uint64_t nonce = 0, type = 0, action = 0;
-    *why = "malformed";
     if (len > LEDGER_TX_MAX_BYTES)
-        return LEDGER_E_TOO_BIG;
+        return proto_err_fail(err, err_cap, LEDGER_E_TOO_BIG, "malformed");
     proto_rd_init(&r, tx, len);
     if (proto_rd_array_exact(&r, LEDGER_TX_FIELDS) ||
         proto_rd_bin_exact(&r, LEDGER_ID_LEN, chain) ||
@@ -325,20 +318,16 @@ static int s_vote_read(const uint8_t *tx, size_t len, const uint8_t chain_id[sta
         proto_rd_bin_exact(&r, LEDGER_ID_LEN, v->subject) ||
         proto_rd_bin_exact(&r, PROTO_SIG_LEN, sig) || proto_rd_finish(&r) ||
         type != LEDGER_TX_AUTH_VOTE)
-        return LEDGER_E_MALFORMED;
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "malformed");
     v->action = (uint32_t)action;
-    if (memcmp(chain, chain_id, LEDGER_ID_LEN) != 0) {
-        *why = "vote of another chain";
-        return LEDGER_E_WRONG_CHAIN;
-    }
-    if (v->action != LEDGER_AUTH_ADD && v->action != LEDGER_AUTH_REMOVE) {
-        *why = "authority vote action must be add (1) or remove (2)";
-        return LEDGER_E_INVALID;
-    }
-    if (v->action == LEDGER_AUTH_ADD && proto_key_curve_public(v->subject, curve) != 0) {
-        *why = "added authority is not a valid Ed25519 public key";
-        return LEDGER_E_INVALID;
-    }
+    if (memcmp(chain, chain_id, LEDGER_ID_LEN) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_WRONG_CHAIN, "vote of another chain");
+    if (v->action != LEDGER_AUTH_ADD && v->action != LEDGER_AUTH_REMOVE)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "authority vote action must be add (1) or remove (2)");
+    if (v->action == LEDGER_AUTH_ADD && proto_key_curve_public(v->subject, curve) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "added authority is not a valid Ed25519 public key");
     return LEDGER_OK;
 }
 
@@ -347,9 +336,9 @@ static int s_vote_read(const uint8_t *tx, size_t len, const uint8_t chain_id[sta
 static int s_vote(ledger_light_t *s, const ledger_valset_t *start, const s_vote_t *v,
                   size_t *written, size_t *n_written, char *err, size_t err_cap)
 {
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     int rc = ledger_authority_vote_rule((const uint8_t(*)[LEDGER_ID_LEN])start->keys, start->n,
-                                        v->from, v->action, v->subject, &why);
+                                        v->from, v->action, v->subject, why, sizeof why);
     if (rc != LEDGER_OK)
         return proto_err_fail(err, err_cap, LEDGER_E_PROOF,
                               "certified block holds a vote the rule refuses: %s", why);
@@ -440,15 +429,14 @@ static int s_tally(ledger_light_t *next, const ledger_block_t *b, char *err, siz
         const uint8_t *bytes = ledger_block_tx(b, i, &tlen);
         uint64_t type = 0;
         s_vote_t vote;
-        const char *why = NULL;
+        char why[LEDGER_ERR_MAX] = "";
         if (s_tx_type(bytes, tlen, &type) != PROTO_OK)
             return proto_err_fail(err, err_cap, LEDGER_E_PROOF, "tx %zu does not decode", i);
         if (type != LEDGER_TX_AUTH_VOTE)
             continue;
-        int rc = s_vote_read(bytes, tlen, next->chain_id, &vote, &why);
+        int rc = s_vote_read(bytes, tlen, next->chain_id, &vote, why, sizeof why);
         if (rc != LEDGER_OK)
-            return proto_err_fail(err, err_cap, LEDGER_E_PROOF, "vote %zu is invalid: %s", i,
-                                  why ? why : "malformed");
+            return proto_err_fail(err, err_cap, LEDGER_E_PROOF, "vote %zu is invalid: %s", i, why);
         if ((rc = s_vote(next, &start, &vote, written, &n_written, err, err_cap)) != LEDGER_OK)
             return rc;
     }

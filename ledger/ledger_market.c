@@ -154,30 +154,23 @@ bool ledger_donor_exists(ledger_state_t *st, const uint8_t spec_id[static 32],
 }
 
 int ledger_recruit_check(ledger_state_t *st, const proto_recruit_t *post, uint64_t now_ms,
-                         const char **why)
+                         char *err, size_t err_cap)
 {
-    *why = NULL;
     if (!proto_recruit_fresh(post, now_ms)) { /* before the costlier checks */
-        *why = "not fresh (more than 10 minutes from our clock)";
-        return LEDGER_E_INVALID;
+        return proto_err_fail(err, err_cap, LEDGER_E_INVALID,
+                              "not fresh (more than 10 minutes from our clock)");
     }
-    if (proto_recruit_verify(post) != PROTO_OK) {
-        *why = "bad signature";
-        return LEDGER_E_BAD_SIG;
-    }
+    if (proto_recruit_verify(post) != PROTO_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_SIG, "bad signature");
     ledger_spec_t spec;
     ledger_trainer_t tr;
-    if (ledger_spec_get(st, post->spec_id, &spec) != LEDGER_OK) {
-        *why = "names no registered spec";
-        return LEDGER_E_NOT_TRAINER;
-    }
-    if (memcmp(spec.trainer, post->trainer, 32) != 0) {
-        *why = "signed by another account than the spec's trainer";
-        return LEDGER_E_NOT_TRAINER;
-    }
-    if (ledger_trainer_get(st, post->trainer, &tr) != LEDGER_OK) {
-        *why = "the signer is not a registered trainer";
-        return LEDGER_E_NOT_TRAINER;
-    }
+    if (ledger_spec_get(st, post->spec_id, &spec) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_TRAINER, "names no registered spec");
+    if (memcmp(spec.trainer, post->trainer, 32) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_TRAINER,
+                              "signed by another account than the spec's trainer");
+    if (ledger_trainer_get(st, post->trainer, &tr) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_TRAINER,
+                              "the signer is not a registered trainer");
     return LEDGER_OK;
 }

@@ -282,7 +282,7 @@ void ledger_mempool_destroy(ledger_mempool_t **self_p)
 /* ---- admission ---- */
 
 static int s_insert(ledger_mempool_t *p, const ledger_tx_t *tx, const uint8_t *txid,
-                    uint64_t committed, const char **why)
+                    uint64_t committed, char *err, size_t err_cap)
 {
     s_ent_t *e = calloc(1, sizeof *e);
     s_acct_t *a = NULL;
@@ -322,57 +322,46 @@ nomem:
     free(e);
     if (a)
         s_acct_drop_if_empty(p, a);
-    *why = "out of memory";
-    return LEDGER_E_NOMEM;
+    return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
 }
 
 static int s_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, bool sig_verified,
-                 uint8_t *txid, const char **why)
+                 uint8_t *txid, char *err, size_t err_cap)
 {
     ledger_tx_t tx;
     ledger_chain_t chain;
     ledger_account_t acct;
     uint8_t id[LEDGER_ID_LEN];
-    if (ledger_store_chain(pool->store, &chain) != LEDGER_OK) {
-        *why = "ledger has no genesis yet";
-        return LEDGER_E_NOT_FOUND;
-    }
-    if (len > LEDGER_TX_MAX_BYTES) {
-        *why = "transaction larger than 64 KiB";
-        return LEDGER_E_TOO_BIG;
-    }
-    int rc = ledger_tx_parse(bytes, len, chain.chain_id, false, &tx, why);
+    if (ledger_store_chain(pool->store, &chain) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOT_FOUND, "ledger has no genesis yet");
+    if (len > LEDGER_TX_MAX_BYTES)
+        return proto_err_fail(err, err_cap, LEDGER_E_TOO_BIG, "transaction larger than 64 KiB");
+    int rc = ledger_tx_parse(bytes, len, chain.chain_id, false, &tx, err, err_cap);
     if (rc == LEDGER_E_MALFORMED || rc == LEDGER_E_UNKNOWN_TYPE || rc == LEDGER_E_TOO_BIG)
         return rc;
     ledger_tx_id(bytes, len, id);
     if (txid)
         memcpy(txid, id, LEDGER_ID_LEN);
-    if (s_set_find(pool, &pool->by_id, id)) {
-        *why = "transaction already in the mempool";
-        return LEDGER_E_DUPLICATE;
-    }
+    if (s_set_find(pool, &pool->by_id, id))
+        return proto_err_fail(err, err_cap, LEDGER_E_DUPLICATE,
+                              "transaction already in the mempool");
     if (rc != LEDGER_OK)
         return rc; /* wrong chain, stateless rule */
-    if ((rc = ledger_store_account(pool->store, tx.from, &acct)) != LEDGER_OK) {
-        *why = "cannot read the sender's account";
-        return rc;
-    }
-    if (tx.nonce < acct.nonce) {
-        *why = "nonce already used (replayed transaction)";
-        return LEDGER_E_NONCE_USED;
-    }
-    if (tx.nonce - acct.nonce >= pool->lim.max_nonce_ahead) {
-        *why = "nonce too far ahead of the account's next nonce";
-        return LEDGER_E_NONCE_GAP;
-    }
+    if ((rc = ledger_store_account(pool->store, tx.from, &acct)) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
+    if (tx.nonce < acct.nonce)
+        return proto_err_fail(err, err_cap, LEDGER_E_NONCE_USED,
+                              "nonce already used (replayed transaction)");
+    if (tx.nonce - acct.nonce >= pool->lim.max_nonce_ahead)
+        return proto_err_fail(err, err_cap, LEDGER_E_NONCE_GAP,
+                              "nonce too far ahead of the account's next nonce");
     s_acct_t *a = s_acct_get(pool, tx.from, false);
     uint64_t ahead = 0; /* what the sender's pending txs before this one spend */
     if (a) {
         for (size_t i = 0; i < a->n; i++) {
-            if (a->txs[i]->nonce == tx.nonce) {
-                *why = "another pending transaction has this nonce";
-                return LEDGER_E_NONCE_TAKEN;
-            }
+            if (a->txs[i]->nonce == tx.nonce)
+                return proto_err_fail(err, err_cap, LEDGER_E_NONCE_TAKEN,
+                                      "another pending transaction has this nonce");
             if (a->txs[i]->nonce < tx.nonce)
                 ahead =
                     a->txs[i]->spend > UINT64_MAX - ahead ? UINT64_MAX : ahead + a->txs[i]->spend;
@@ -384,40 +373,34 @@ static int s_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, bool 
        commit could never commit itself. */
     ledger_account_t after = acct;
     after.balance = ahead >= acct.balance ? 0 : acct.balance - ahead;
-    if (ledger_state_set_account(pool->view, tx.from, &after) != LEDGER_OK) {
-        *why = "out of memory";
-        return LEDGER_E_NOMEM;
-    }
-    if ((rc = ledger_state_admit_tx(pool->view, &tx, why)) != LEDGER_OK) {
+    if (ledger_state_set_account(pool->view, tx.from, &after) != LEDGER_OK)
+        return proto_err_fail(err, err_cap, LEDGER_E_NOMEM, "out of memory");
+    if ((rc = ledger_state_admit_tx(pool->view, &tx, err, err_cap)) != LEDGER_OK) {
         if (rc == LEDGER_E_FUNDS && ahead)
-            *why = "insufficient balance once this sender's pending transactions commit";
+            proto_err_fail(err, err_cap, rc,
+                           "insufficient balance once this sender's pending transactions commit");
         return rc;
     }
-    if (pool->count >= pool->lim.max_txs || pool->bytes + len > pool->lim.max_bytes) {
-        *why = "mempool is full";
-        return LEDGER_E_FULL;
-    }
-    if (a && a->n >= pool->lim.max_per_account) {
-        *why = "too many pending transactions from this account";
-        return LEDGER_E_FULL;
-    }
-    if (!sig_verified && !ledger_tx_verify_sig(&tx)) {
-        *why = "signature does not verify";
-        return LEDGER_E_BAD_SIG;
-    }
-    return s_insert(pool, &tx, id, acct.nonce, why);
+    if (pool->count >= pool->lim.max_txs || pool->bytes + len > pool->lim.max_bytes)
+        return proto_err_fail(err, err_cap, LEDGER_E_FULL, "mempool is full");
+    if (a && a->n >= pool->lim.max_per_account)
+        return proto_err_fail(err, err_cap, LEDGER_E_FULL,
+                              "too many pending transactions from this account");
+    if (!sig_verified && !ledger_tx_verify_sig(&tx))
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_SIG, "signature does not verify");
+    return s_insert(pool, &tx, id, acct.nonce, err, err_cap);
 }
 
 int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
-                       const char **why)
+                       char *err, size_t err_cap)
 {
-    return s_add(pool, bytes, len, false, txid, why);
+    return s_add(pool, bytes, len, false, txid, err, err_cap);
 }
 
 int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
-                                uint8_t *txid, const char **why)
+                                uint8_t *txid, char *err, size_t err_cap)
 {
-    return s_add(pool, bytes, len, true, txid, why);
+    return s_add(pool, bytes, len, true, txid, err, err_cap);
 }
 
 uint64_t ledger_mempool_next_nonce(ledger_mempool_t *pool, const uint8_t from[static LEDGER_ID_LEN],

@@ -88,17 +88,17 @@ ledger_mempool_t *ledger_mempool_new(ledger_store_t *store, const ledger_mempool
 void ledger_mempool_destroy(ledger_mempool_t **self_p);
 
 /*  Admits the tx BYTES (LEN bytes, copied). Returns LEDGER_OK or a reason code (above)
- *  with *why set to a static message; TXID (may be NULL) receives the txid whenever the
- *  tx decoded. */
+ *  with the reason in ERR (ERR_CAP bytes, may be NULL; written only on refusal); TXID (may be NULL)
+ * receives the txid whenever the tx decoded. */
 int ledger_mempool_add(ledger_mempool_t *pool, const uint8_t *bytes, size_t len, uint8_t *txid,
-                       const char **why) PROTO_WUR;
+                       char *err, size_t err_cap) PROTO_WUR;
 
 /*  ledger_mempool_add for a tx whose signature the caller has already verified, with
  *  ledger_tx_parse(..., verify_sig = true) on these exact BYTES (e.g. on an RPC thread,
  *  so verification runs in parallel with the loop): every other check is made, the
  *  signature is not checked again. */
 int ledger_mempool_add_verified(ledger_mempool_t *pool, const uint8_t *bytes, size_t len,
-                                uint8_t *txid, const char **why) PROTO_WUR;
+                                uint8_t *txid, char *err, size_t err_cap) PROTO_WUR;
 
 /*  True when the pool is at its bound in txs, or within a largest tx of its byte bound:
  *  a new tx would most likely be refused as LEDGER_E_FULL. */

@@ -427,61 +427,56 @@ static int s_tx_commit(ledger_state_t *st)
     return LEDGER_OK;
 }
 
-int ledger_state_apply_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_state_apply_tx(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_contract_t *c = ledger_contract_find(tx->type);
-    if (!c) {
-        *why = "unknown transaction type";
-        return LEDGER_E_UNKNOWN_TYPE;
-    }
+    if (!c)
+        return proto_err_fail(err, err_cap, LEDGER_E_UNKNOWN_TYPE, "unknown transaction type");
     s_tx_begin(st);
     ledger_account_t a;
     int rc = ledger_state_account(st, tx->from, &a);
     if (rc != LEDGER_OK) {
-        *why = "cannot read the sender's account";
+        proto_err_fail(err, err_cap, rc, "cannot read the sender's account");
         goto fail;
     }
     if (tx->nonce < a.nonce) {
-        *why = "nonce already used (replayed transaction)";
-        rc = LEDGER_E_NONCE_USED;
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NONCE_USED,
+                            "nonce already used (replayed transaction)");
         goto fail;
     }
     if (tx->nonce > a.nonce) {
-        *why = "nonce ahead of the account's next nonce";
-        rc = LEDGER_E_NONCE_GAP;
+        rc = proto_err_fail(err, err_cap, LEDGER_E_NONCE_GAP,
+                            "nonce ahead of the account's next nonce");
         goto fail;
     }
     if (a.nonce == UINT64_MAX) {
-        *why = "account nonce exhausted";
-        rc = LEDGER_E_INVALID;
+        rc = proto_err_fail(err, err_cap, LEDGER_E_INVALID, "account nonce exhausted");
         goto fail;
     }
     a.nonce++;
     if ((rc = ledger_state_set_account(st, tx->from, &a)) != LEDGER_OK) {
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
         goto fail;
     }
-    if ((rc = c->apply(st, tx, why)) != LEDGER_OK)
+    if ((rc = c->apply(st, tx, err, err_cap)) != LEDGER_OK)
         goto fail;
     if ((rc = s_tx_commit(st)) != LEDGER_OK)
-        *why = "out of memory";
+        proto_err_fail(err, err_cap, rc, "out of memory");
     return rc;
 fail:
     s_tx_abort(st);
     return rc;
 }
 
-int ledger_state_admit_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why)
+int ledger_state_admit_tx(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap)
 {
     const ledger_contract_t *c = ledger_contract_find(tx->type);
-    if (!c) {
-        *why = "unknown transaction type";
-        return LEDGER_E_UNKNOWN_TYPE;
-    }
+    if (!c)
+        return proto_err_fail(err, err_cap, LEDGER_E_UNKNOWN_TYPE, "unknown transaction type");
     if (!c->admit)
         return LEDGER_OK;
     s_tx_begin(st);
-    int rc = c->admit(st, tx, why);
+    int rc = c->admit(st, tx, err, err_cap);
     s_tx_abort(st); /* admit must not write; drop anything it did */
     return rc;
 }

@@ -158,12 +158,14 @@ void ledger_account_decode(const uint8_t in[static 16], ledger_account_t *a);
 /*  Applies TX (decoded, its stateless checks and signature already done by the caller)
  *  atomically: nonce must equal the sender's nonce (LEDGER_E_NONCE_USED below,
  *  LEDGER_E_NONCE_GAP above), the nonce is bumped, the contract applies the body. On any
- *  refusal nothing is written and *why says why. */
-int ledger_state_apply_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why) PROTO_WUR;
+ *  refusal nothing is written and ERR (ERR_CAP bytes, may be NULL) says why. */
+int ledger_state_apply_tx(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                          size_t err_cap) PROTO_WUR;
 
 /*  As apply_tx would, but only the checks a mempool makes against committed state: the
  *  nonce is not compared, the contract's admit rule runs. Writes nothing. */
-int ledger_state_admit_tx(ledger_state_t *st, const ledger_tx_t *tx, const char **why) PROTO_WUR;
+int ledger_state_admit_tx(ledger_state_t *st, const ledger_tx_t *tx, char *err,
+                          size_t err_cap) PROTO_WUR;
 
 /*  Runs every contract's end-of-block hook, in table order. */
 int ledger_state_end_block(ledger_state_t *st) PROTO_WUR;

@@ -139,43 +139,35 @@ bool ledger_tx_verify_sig(const ledger_tx_t *tx)
 }
 
 int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_ID_LEN],
-                    bool verify_sig, const char **why)
+                    bool verify_sig, char *err, size_t err_cap)
 {
     const ledger_contract_t *c = ledger_contract_find(tx->type);
-    if (!c) {
-        *why = "unknown transaction type";
-        return LEDGER_E_UNKNOWN_TYPE;
-    }
-    if (sodium_memcmp(tx->chain_id, chain_id, LEDGER_ID_LEN) != 0) {
-        *why = "transaction is for another chain";
-        return LEDGER_E_WRONG_CHAIN;
-    }
-    int rc = c->check(tx, why);
+    if (!c)
+        return proto_err_fail(err, err_cap, LEDGER_E_UNKNOWN_TYPE, "unknown transaction type");
+    if (sodium_memcmp(tx->chain_id, chain_id, LEDGER_ID_LEN) != 0)
+        return proto_err_fail(err, err_cap, LEDGER_E_WRONG_CHAIN,
+                              "transaction is for another chain");
+    int rc = c->check(tx, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
-    if (verify_sig && !ledger_tx_verify_sig(tx)) {
-        *why = "signature does not verify";
-        return LEDGER_E_BAD_SIG;
-    }
+    if (verify_sig && !ledger_tx_verify_sig(tx))
+        return proto_err_fail(err, err_cap, LEDGER_E_BAD_SIG, "signature does not verify");
     return LEDGER_OK;
 }
 
 int ledger_tx_parse(const uint8_t *buf, size_t len, const uint8_t chain_id[static LEDGER_ID_LEN],
-                    bool verify_sig, ledger_tx_t *tx, const char **why)
+                    bool verify_sig, ledger_tx_t *tx, char *err, size_t err_cap)
 {
     int rc = ledger_tx_decode(buf, len, tx);
     switch (rc) {
     case PROTO_OK:
-        return ledger_tx_check(tx, chain_id, verify_sig, why);
+        return ledger_tx_check(tx, chain_id, verify_sig, err, err_cap);
     case PROTO_E_TOO_BIG:
-        *why = "transaction larger than 64 KiB";
-        return LEDGER_E_TOO_BIG;
+        return proto_err_fail(err, err_cap, LEDGER_E_TOO_BIG, "transaction larger than 64 KiB");
     case PROTO_E_UNKNOWN_TYPE:
-        *why = "unknown transaction type";
-        return LEDGER_E_UNKNOWN_TYPE;
+        return proto_err_fail(err, err_cap, LEDGER_E_UNKNOWN_TYPE, "unknown transaction type");
     default:
-        *why = proto_err_str(rc);
-        return LEDGER_E_MALFORMED;
+        return proto_err_fail(err, err_cap, LEDGER_E_MALFORMED, "%s", proto_err_str(rc));
     }
 }
 

@@ -46,8 +46,11 @@
 #define LEDGER_TX_FIELDS 6
 
 /*  The ledger's codes (LEDGER_OK, LEDGER_E_*) are in proto/proto_err.h, in the ledger's
- *  range; proto_err_str() names them. Functions that refuse something also hand back
- *  a static human-readable message (`const char **why`). */
+ *  range; proto_err_str() names them. Functions that refuse something also write a
+ *  human-readable reason into an optional caller buffer `char *err, size_t err_cap`
+ *  (proto_err_fail: written on refusal only, never on success). LEDGER_ERR_MAX bytes hold
+ *  any reason the ledger writes. */
+#define LEDGER_ERR_MAX 160
 
 /*  Transaction types (the contract table, ledger_contract.c, has one row per type). */
 typedef enum {
@@ -296,15 +299,15 @@ bool ledger_tx_verify_sig(const ledger_tx_t *tx) PROTO_WUR;
 void ledger_tx_id(const uint8_t *bytes, size_t len, uint8_t out[static LEDGER_ID_LEN]);
 
 /*  Stateless validity: chain id equals CHAIN_ID, the contract's stateless check, and (if
- *  VERIFY_SIG) the signature. Returns LEDGER_OK or a reason code with *WHY set to a static
- *  message. */
+ *  VERIFY_SIG) the signature. Returns LEDGER_OK or a reason code with the reason in ERR
+ *  (ERR_CAP bytes, may be NULL). */
 int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_ID_LEN],
-                    bool verify_sig, const char **why) PROTO_WUR;
+                    bool verify_sig, char *err, size_t err_cap) PROTO_WUR;
 
 /*  Decode + ledger_tx_check in one step, with proto errors mapped to reason codes
  *  (LEDGER_E_TOO_BIG, LEDGER_E_UNKNOWN_TYPE, LEDGER_E_MALFORMED). *TX borrows BUF. */
 int ledger_tx_parse(const uint8_t *buf, size_t len, const uint8_t chain_id[static LEDGER_ID_LEN],
-                    bool verify_sig, ledger_tx_t *tx, const char **why) PROTO_WUR;
+                    bool verify_sig, ledger_tx_t *tx, char *err, size_t err_cap) PROTO_WUR;
 
 /*  tx_batch = [tx bin, ...] (PROTOCOL.md §6.2): several encoded txs in one message. */
 #define LEDGER_TX_BATCH_MAX 4096u

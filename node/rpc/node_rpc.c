@@ -159,13 +159,13 @@ static const char *s_request_check(json_t *req, json_t **id)
     return NULL;
 }
 
-/*  True, with *WHY, when a request must stop waiting for the main thread. */
-static bool s_gave_up(node_rpc_t *self, int64_t deadline, const char **why)
+/*  True, with the reason in ERR, when a request must stop waiting for the main thread. */
+static bool s_gave_up(node_rpc_t *self, int64_t deadline, char *err, size_t err_cap)
 {
     if (atomic_load(&self->stopping))
-        *why = "node shutting down";
+        proto_err_fail(err, err_cap, NODE_E_BUSY, "node shutting down");
     else if (zclock_mono() >= deadline)
-        *why = "node busy";
+        proto_err_fail(err, err_cap, NODE_E_BUSY, "node busy");
     else
         return false;
     return true;
@@ -173,42 +173,38 @@ static bool s_gave_up(node_rpc_t *self, int64_t deadline, const char **why)
 
 /*  Sends TEXT to the main thread and waits for its answer until DEADLINE (zclock_mono).
  *  *DEALER_P is created on first use; the caller destroys it. Returns 0 and sets *REPLY
- *  (malloc'd, NULL for an empty answer), or -1 with *WHY. Once a request has given up it
+ *  (malloc'd, NULL for an empty answer), or NODE_E_BUSY (shutting down, the
+ *  deadline passed) or NODE_E_FAILED with the reason in ERR. Once a request has given up it
  *  sends nothing more, so a late answer is never taken for the next one. */
 static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, const void *att,
-                    size_t att_len, int64_t deadline, char **reply, const char **why)
+                    size_t att_len, int64_t deadline, char **reply, char *err, size_t err_cap)
 {
     *reply = NULL;
-    if (s_gave_up(self, deadline, why))
-        return -1;
-    *why = "internal error";
+    if (s_gave_up(self, deadline, err, err_cap))
+        return NODE_E_BUSY;
     if (!*dealer_p) {
         *dealer_p = zsock_new(ZMQ_DEALER);
         if (!*dealer_p)
-            return -1;
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
         zsock_set_linger(*dealer_p, 0);
         zsock_set_sndtimeo(*dealer_p, S_WAIT_SLICE_MS);
         zsock_set_rcvtimeo(*dealer_p, S_WAIT_SLICE_MS);
         if (zsock_connect(*dealer_p, "%s", self->endpoint) != 0)
-            return -1;
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
     }
     /* zmq_send copies its data, so a send that timed out (queue full) can be retried; the
      * second frame of a multipart message is queued at once once the first one was. */
     while (zmq_send(zsock_resolve(*dealer_p), text, strlen(text), att ? ZMQ_SNDMORE : 0) < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            *why = "internal error";
-            return -1;
-        }
-        if (s_gave_up(self, deadline, why))
-            return -1;
+        if (errno != EAGAIN && errno != EINTR)
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
+        if (s_gave_up(self, deadline, err, err_cap))
+            return NODE_E_BUSY;
     }
     while (att && zmq_send(zsock_resolve(*dealer_p), att, att_len, 0) < 0) {
-        if (errno != EAGAIN && errno != EINTR) {
-            *why = "internal error";
-            return -1;
-        }
-        if (s_gave_up(self, deadline, why))
-            return -1;
+        if (errno != EAGAIN && errno != EINTR)
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
+        if (s_gave_up(self, deadline, err, err_cap))
+            return NODE_E_BUSY;
     }
     for (;;) {
         zframe_t *answer = zframe_recv(*dealer_p);
@@ -219,14 +215,14 @@ static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, cons
                 (*reply)[n] = '\0';
             }
             zframe_destroy(&answer);
-            return n > 0 && !*reply ? -1 : 0;
+            if (n > 0 && !*reply)
+                return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
+            return 0;
         }
-        if (errno != EAGAIN && errno != EINTR) { /* context terminated */
-            *why = "internal error";
-            return -1;
-        }
-        if (s_gave_up(self, deadline, why)) /* a wait slice ran out */
-            return -1;
+        if (errno != EAGAIN && errno != EINTR) /* context terminated */
+            return proto_err_fail(err, err_cap, NODE_E_FAILED, "internal error");
+        if (s_gave_up(self, deadline, err, err_cap)) /* a wait slice ran out */
+            return NODE_E_BUSY;
     }
 }
 
@@ -269,7 +265,8 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
         free(att);
         return -1;
     }
-    int rc = s_bridge(self, dealer_p, text, att, att_len, deadline, out, &why);
+    char why_not[64] = "internal error"; /* also the answer to an empty reply */
+    int rc = s_bridge(self, dealer_p, text, att, att_len, deadline, out, why_not, sizeof why_not);
     free(text);
     free(att);
     if (rc != 0) /* an answer may still come: never take it for the next request */
@@ -277,10 +274,10 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
     if (rc == 0 && (*out || !id))
         return 0;
     if (rc != 0)
-        GLOG(DEBUG, RPC, "request not handled: %s", why);
+        GLOG(DEBUG, RPC, "request not handled: %s", why_not);
     if (!id)
         return 0;
-    *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INTERNAL, why);
+    *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INTERNAL, why_not);
     return *out ? 0 : -1;
 }
 

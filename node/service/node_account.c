@@ -81,10 +81,10 @@ int node_account_submit(node_app_t *app, const uint8_t *tx, size_t len, uint8_t 
     if (node_ledger_local_syncing(ledger))
         return proto_err_fail(err, err_cap, LEDGER_E_SYNCING,
                               "the node is behind the network: try again when it has caught up");
-    const char *why = NULL;
-    int rc = node_ledger_local_submit(ledger, tx, len, txid, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = node_ledger_local_submit(ledger, tx, len, txid, why, sizeof why);
     if (rc != LEDGER_OK)
         return proto_err_fail(err, err_cap, rc, "the tx was refused: %s",
-                              why ? why : proto_err_str(rc));
+                              why[0] ? why : proto_err_str(rc));
     return 0;
 }

@@ -151,8 +151,8 @@ static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, ne_retire_t 
                                                     nonce, r->id, &txlen);
     if (!tx)
         return false;
-    const char *why = NULL;
-    int rc = node_ledger_local_submit(l, tx, txlen, NULL, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = node_ledger_local_submit(l, tx, txlen, NULL, why, sizeof why);
     free(tx);
     if (rc == LEDGER_OK) {
         r->submitted_ms = s_now_ms();
@@ -164,11 +164,11 @@ static bool s_retire_submit(node_enclave_t *self, node_ledger_t *l, ne_retire_t 
     }
     if (rc == LEDGER_E_NOT_RUNNER || rc == LEDGER_E_ENCLAVE_RULE) {
         GLOG(WARN, NODE, "enclave %u: retirement of enclave id %s refused: %s", r->local, hex,
-             why ? why : proto_err_str(rc));
+             why[0] ? why : proto_err_str(rc));
         return true;
     }
     GLOG(DEBUG, NODE, "enclave %u: retirement of %s not admitted (%s), retrying", r->local, hex,
-         why ? why : proto_err_str(rc));
+         why[0] ? why : proto_err_str(rc));
     return false;
 }
 
@@ -266,9 +266,9 @@ static void s_register_submit(node_enclave_t *self, ne_slot_t *s, node_ledger_t 
                                              (uint32_t)s->kind, q.measurement, qb, qlen, &txlen);
     if (!tx)
         goto out;
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t txid[32];
-    int rc = node_ledger_local_submit(l, tx, txlen, txid, &why);
+    int rc = node_ledger_local_submit(l, tx, txlen, txid, why, sizeof why);
     s->submitted_ms = s_now_ms();
     if (rc == LEDGER_OK) {
         s->reg = REG_SUBMITTED;
@@ -277,10 +277,10 @@ static void s_register_submit(node_enclave_t *self, ne_slot_t *s, node_ledger_t 
         /* the quote's verification (revoked, uncertified, expired ...): retrying the same
          * start will not help */
         s->reg = REG_REFUSED;
-        snprintf(s->why, sizeof s->why, "%s", why ? why : proto_err_str(rc));
+        snprintf(s->why, sizeof s->why, "%s", why[0] ? why : proto_err_str(rc));
         GLOG(WARN, NODE, "enclave %u: registration refused: %s", s->local, s->why);
     } else {
-        snprintf(s->why, sizeof s->why, "%s", why ? why : proto_err_str(rc));
+        snprintf(s->why, sizeof s->why, "%s", why[0] ? why : proto_err_str(rc));
         GLOG(DEBUG, NODE, "enclave %u: registration not admitted (%s), retrying", s->local, s->why);
     }
 out:

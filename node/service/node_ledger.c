@@ -271,9 +271,11 @@ static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size
     if (height != head.height + 1 || !s_block_hash(block, len, hash))
         return false;
     ledger_state_t *state = NULL;
-    ledger_reject_t why = {0, NULL, -1};
+    char why[LEDGER_ERR_MAX] = "";
+    long why_tx = -1;
     int64_t t0 = zclock_usecs();
-    int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+    int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why_tx, why,
+                                  sizeof why);
     self->st.us_validate += (uint64_t)(zclock_usecs() - t0);
     if (rc != LEDGER_OK) {
         bool ours = rc == LEDGER_E_STORE || rc == LEDGER_E_CORRUPT || rc == LEDGER_E_NOMEM;
@@ -282,7 +284,7 @@ static bool s_io_validate(void *ctx, uint64_t height, const uint8_t *block, size
                  proto_err_str(rc));
         else
             GLOG(DEBUG, LEDGER, "proposed block %" PRIu64 " refused: %s (%s, tx %ld)", height,
-                 proto_err_str(rc), why.why ? why.why : "-", why.tx_index);
+                 proto_err_str(rc), why, why_tx);
         ledger_state_destroy(&state);
         return false;
     }
@@ -311,11 +313,12 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
     }
     ledger_state_t *state = s_states_take(self, hash);
     if (!state) {
-        ledger_reject_t why = {0, NULL, -1};
-        int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+        char why[LEDGER_ERR_MAX] = "";
+        int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, NULL, why,
+                                      sizeof why);
         if (rc != LEDGER_OK) {
             GLOG(ERROR, LEDGER, "certified block %" PRIu64 " does not execute here: %s (%s)",
-                 height, proto_err_str(rc), why.why ? why.why : "-");
+                 height, proto_err_str(rc), why);
             ledger_state_destroy(&state);
             return;
         }

@@ -162,7 +162,7 @@ void nl_on_verdicts(void *ctx, const uint8_t *recs, size_t len, uint64_t waited_
  *  caller, on these bytes), counting it in the stats. TXID and WHY may be NULL. Returns
  *  LEDGER_OK or the reason code. The caller runs nl_pace_check after a batch. */
 int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
-             const char **why);
+             char *err, size_t err_cap);
 
 /*  The outbox's sender (node_ledger_outbox_send_fn): p2p broadcast, failures counted. */
 int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len);

@@ -42,10 +42,10 @@ bool node_ledger_local_syncing(node_ledger_t *self)
 }
 
 int node_ledger_local_submit(node_ledger_t *self, const uint8_t *tx, size_t len, uint8_t *txid,
-                             const char **why)
+                             char *err, size_t err_cap)
 {
     uint8_t id[32];
-    int rc = nl_admit(self, tx, len, false, id, why);
+    int rc = nl_admit(self, tx, len, false, id, err, err_cap);
     if (rc != LEDGER_OK)
         return rc;
     ledger_mempool_set_local(self->pool, id);

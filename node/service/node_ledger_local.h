@@ -34,10 +34,10 @@ int node_ledger_local_next_nonce(node_ledger_t *self, const uint8_t id[static 32
 bool node_ledger_local_syncing(node_ledger_t *self);
 
 /*  Admits TX (LEN bytes, borrowed) as if a client of this node submitted it. LEDGER_OK
- *  with TXID (32 bytes, may be NULL) set, or the refusal's code with *WHY (static, may be
- *  NULL) saying why. */
+ *  with TXID (32 bytes, may be NULL) set, or the refusal's code with the reason in ERR
+ *  (ERR_CAP bytes, may be NULL). */
 int node_ledger_local_submit(node_ledger_t *self, const uint8_t *tx, size_t len, uint8_t *txid,
-                             const char **why) PROTO_WUR;
+                             char *err, size_t err_cap) PROTO_WUR;
 
 /*  The committed data record ID into *OUT: LEDGER_OK, LEDGER_E_NOT_FOUND or a store
  *  error. */

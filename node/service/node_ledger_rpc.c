@@ -346,10 +346,10 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
     const uint8_t *p;
     while (node_ledger_recs_next(att, att_len, &off, &prc, &p, &plen)) {
         uint8_t txid[32];
-        const char *why = NULL;
+        char why[LEDGER_ERR_MAX] = "";
         int rc = prc;
         if (rc == LEDGER_OK)
-            rc = nl_admit(l, p, plen, true, txid, &why);
+            rc = nl_admit(l, p, plen, true, txid, why, sizeof why);
         else
             l->st.txs_rejected++;
         char msg[256];
@@ -358,7 +358,8 @@ static long s_admit_records(node_app_t *app, node_ledger_t *l, json_t *results,
                 snprintf(msg, sizeof msg, "rejected: %s: %.*s", proto_err_str(rc),
                          (int)(plen > 200 ? 200 : plen), (const char *)p);
             else
-                snprintf(msg, sizeof msg, "rejected: %s: %s", proto_err_str(rc), why ? why : "-");
+                snprintf(msg, sizeof msg, "rejected: %s: %s", proto_err_str(rc),
+                         why[0] ? why : "-");
             if (results)
                 json_array_append_new(results, json_pack("{s:s}", "error", msg));
             else

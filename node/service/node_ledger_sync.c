@@ -92,11 +92,12 @@ static int s_io_apply(void *ctx, uint64_t height, const uint8_t *block, size_t l
 {
     node_ledger_sync_t *self = ctx;
     ledger_state_t *state = NULL;
-    ledger_reject_t why = {0, NULL, -1};
-    int rc = ledger_block_execute(self->store, block, len, self->pool, 0, &state, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc =
+        ledger_block_execute(self->store, block, len, self->pool, 0, &state, NULL, why, sizeof why);
     if (rc != LEDGER_OK) {
         GLOG(WARN, LEDGER, "certified block %" PRIu64 " does not execute: %s (%s)", height,
-             proto_err_str(rc), why.why ? why.why : "-");
+             proto_err_str(rc), why);
         goto out;
     }
     rc = ledger_store_commit(self->store, block, len, cert, cert_len, state);

@@ -24,19 +24,19 @@
 /* ---------------------------------------------------------------- admission, gossip */
 
 int nl_admit(node_ledger_t *self, const uint8_t *tx, size_t len, bool sig_verified, uint8_t *txid,
-             const char **why)
+             char *err, size_t err_cap)
 {
-    const char *w = NULL;
-    int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, &w)
-                          : ledger_mempool_add(self->pool, tx, len, txid, &w);
-    if (why)
-        *why = w;
+    char w[LEDGER_ERR_MAX] = "";
+    int rc = sig_verified ? ledger_mempool_add_verified(self->pool, tx, len, txid, w, sizeof w)
+                          : ledger_mempool_add(self->pool, tx, len, txid, w, sizeof w);
+    if (rc != LEDGER_OK)
+        proto_err_fail(err, err_cap, rc, "%s", w);
     if (rc == LEDGER_OK) {
         self->st.txs_in++;
         atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
     } else {
         self->st.txs_rejected++;
-        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", proto_err_str(rc), w ? w : "-");
+        GLOG(DEBUG, LEDGER, "tx refused: %s (%s)", proto_err_str(rc), w);
     }
     return rc;
 }
@@ -102,7 +102,7 @@ void nl_on_verdicts(void *ctx, const uint8_t *buf, size_t len, uint64_t waited_m
     const uint8_t *p;
     while (node_ledger_recs_next(buf, len, &off, &rc, &p, &n)) {
         if (rc == LEDGER_OK) {
-            admitted += nl_admit(self, p, n, true, NULL, NULL) == LEDGER_OK;
+            admitted += nl_admit(self, p, n, true, NULL, NULL, 0) == LEDGER_OK;
         } else {
             self->st.txs_rejected++;
             GLOG(DEBUG, LEDGER, "gossiped tx refused: %s (%.*s)", proto_err_str(rc), (int)n,

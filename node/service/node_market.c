@@ -109,24 +109,21 @@ json_t *nm_spec_json(const ledger_spec_t *s)
 
 /* ---------------------------------------------------------------- room policy and book */
 
-/* Why post DATA (LEN bytes) is refused, or NULL when it is acceptable; *POST filled. */
-
-/*  The verdict on a recruitment post DATA (LEN): NULL when it passes (*POST decoded), else
- *  why not (ledger_recruit_check's rule against the committed ledger). */
-static const char *s_judge(node_market_t *self, const uint8_t *data, size_t len,
-                           proto_recruit_t *post)
+/*  The verdict on a recruitment post DATA (LEN): 0 when it passes (*POST decoded), else
+ *  NODE_E_REFUSED or ledger_recruit_check's code (its rule against the committed ledger)
+ *  with the reason in ERR (may be NULL). */
+static int s_judge(node_market_t *self, const uint8_t *data, size_t len, proto_recruit_t *post,
+                   char *err, size_t err_cap)
 {
     if (proto_recruit_decode(data, len, post) != PROTO_OK)
-        return "not a recruitment post";
+        return proto_err_fail(err, err_cap, NODE_E_REFUSED, "not a recruitment post");
     char why[NM_WHY_MAX];
     ledger_state_t *st = nm_state(self->app, why, sizeof why);
     if (!st)
-        return "no ledger to check it against";
-    const char *verdict = NULL;
-    if (ledger_recruit_check(st, post, (uint64_t)zclock_time(), &verdict) == LEDGER_OK)
-        verdict = NULL;
+        return proto_err_fail(err, err_cap, NODE_E_REFUSED, "no ledger to check it against");
+    int rc = ledger_recruit_check(st, post, (uint64_t)zclock_time(), err, err_cap);
     ledger_state_destroy(&st);
-    return verdict;
+    return rc;
 }
 
 bool node_market_policy(node_market_t *self, const uint8_t from[static 32], const uint8_t *data,
@@ -135,13 +132,14 @@ bool node_market_policy(node_market_t *self, const uint8_t from[static 32], cons
     if (!self)
         return false;
     proto_recruit_t post;
-    const char *why = s_judge(self, data, len, &post);
-    if (why) {
+    char why[LEDGER_ERR_MAX] = "";
+    if (s_judge(self, data, len, &post, why, sizeof why) != 0) {
         char id[9];
         proto_hex_encode(from, 4, id);
         GLOG(DEBUG, NODE, "refused a recruitment post from node %s: %s", id, why);
+        return false;
     }
-    return why == NULL;
+    return true;
 }
 
 void node_market_on_post(node_market_t *self, const uint8_t from[static 32], const uint8_t *data,
@@ -149,7 +147,7 @@ void node_market_on_post(node_market_t *self, const uint8_t from[static 32], con
 {
     proto_recruit_t post;
     /* our own posts skip the p2p policy on the way out: judge them all the same */
-    if (!self || s_judge(self, data, len, &post) != NULL)
+    if (!self || s_judge(self, data, len, &post, NULL, 0) != 0)
         return;
     nm_offer_t *o = nm_offer_find(self, post.spec_id);
     if (o && o->post.time_ms >= post.time_ms)

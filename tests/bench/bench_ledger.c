@@ -229,9 +229,9 @@ int main(int argc, char **argv)
                                                  receivers[s_rand() % RECEIVERS],
                                                  1 + s_rand() % 1000, &lens[i]);
             ledger_tx_t tx;
-            const char *why;
+            char why[LEDGER_ERR_MAX] = "";
             if (!txs[i] || ledger_tx_decode(txs[i], lens[i], &tx) != PROTO_OK ||
-                ledger_state_apply_tx(prop, &tx, &why) != LEDGER_OK) {
+                ledger_state_apply_tx(prop, &tx, why, sizeof why) != LEDGER_OK) {
                 fprintf(stderr, "tx %zu of block %zu failed\n", i, blk + 1);
                 return 1;
             }
@@ -256,8 +256,9 @@ int main(int argc, char **argv)
 
         /* timed (3): the block's txs enter a mempool (their signatures taken as checked) */
         for (size_t i = 0; i < n && !failed; i++) {
-            const char *pwhy = NULL;
-            if (ledger_mempool_add_verified(pool, txs[i], lens[i], NULL, &pwhy) != LEDGER_OK) {
+            char pwhy[LEDGER_ERR_MAX] = "";
+            if (ledger_mempool_add_verified(pool, txs[i], lens[i], NULL, pwhy, sizeof pwhy) !=
+                LEDGER_OK) {
                 fprintf(stderr, "mempool refused tx %zu of block %zu: %s\n", i, blk + 1, pwhy);
                 failed = 1;
             }
@@ -268,12 +269,14 @@ int main(int argc, char **argv)
 
         /* timed (1): execute without signatures, commit */
         ledger_state_t *st = NULL;
-        ledger_reject_t why;
-        int rc = ledger_block_execute(store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &why);
+        char why[LEDGER_ERR_MAX] = "";
+        long why_tx = -1;
+        int rc = ledger_block_execute(store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st,
+                                      &why_tx, why, sizeof why);
         double t2 = s_now();
         if (rc != LEDGER_OK) {
-            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, proto_err_str(rc),
-                    why.why, why.tx_index);
+            fprintf(stderr, "block %zu refused: %s (%s, tx %ld)\n", blk + 1, proto_err_str(rc), why,
+                    why_tx);
             failed = 1;
         } else if (ledger_store_commit(store, block, blen, (const uint8_t *)"bench-cert", 10, st) !=
                    LEDGER_OK) {

@@ -88,10 +88,10 @@ static s_cost_t s_run_blocks(mf_world_t *w, const s_list_t *l)
         REQUIRE(prop != NULL);
         for (size_t i = 0; i < n; i++) {
             ledger_tx_t tx;
-            const char *why = "";
+            char why[LEDGER_ERR_MAX] = "";
             int rc = ledger_tx_decode(l->txs[at + i], l->lens[at + i], &tx);
             if (rc == PROTO_OK)
-                rc = ledger_state_apply_tx(prop, &tx, &why);
+                rc = ledger_state_apply_tx(prop, &tx, why, sizeof why);
             if (rc != LEDGER_OK) {
                 fprintf(stderr, "bench_settle: tx %zu (%zu bytes) refused: %s (%s)\n", at + i,
                         l->lens[at + i], proto_err_str(rc), why);
@@ -115,11 +115,13 @@ static s_cost_t s_run_blocks(mf_world_t *w, const s_list_t *l)
 
         double t0 = s_cpu();
         ledger_state_t *st = NULL;
-        ledger_reject_t why;
-        int rc = ledger_block_execute(w->c.store, block, blen, NULL, 0, &st, &why);
+        char why[LEDGER_ERR_MAX] = "";
+        long why_tx = -1;
+        int rc =
+            ledger_block_execute(w->c.store, block, blen, NULL, 0, &st, &why_tx, why, sizeof why);
         if (rc != LEDGER_OK) {
             fprintf(stderr, "bench_settle: block refused: %s (%s, tx %ld)\n", proto_err_str(rc),
-                    why.why ? why.why : "-", why.tx_index);
+                    why, why_tx);
             exit(1);
         }
         REQUIRE(ledger_store_commit(w->c.store, block, blen, (const uint8_t *)"bench", 5, st) ==

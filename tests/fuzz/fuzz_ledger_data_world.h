@@ -91,9 +91,9 @@ static inline int fuzz_dw_build(ledger_state_t *st, const uint8_t from[static 32
     if (rc == LEDGER_OK)
         rc = ledger_spec_put(st, &s);
     const uint8_t skey[1] = {LEDGER_KEY_SPEC_DIR};
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     if (rc == LEDGER_OK)
-        rc = ledger_data_ids_append(st, skey, 1, LEDGER_SPECS_MAX, s.id, "full", &why);
+        rc = ledger_data_ids_append(st, skey, 1, LEDGER_SPECS_MAX, s.id, "full", why, sizeof why);
     ledger_data_t d = {.data_type = 1, .size_class = 10, .height = 1, .status = LEDGER_DATA_ACTIVE};
     memset(d.id, FUZZ_DW_DATA, 32);
     memcpy(d.owner, from, 32);
@@ -104,7 +104,7 @@ static inline int fuzz_dw_build(ledger_state_t *st, const uint8_t from[static 32
     ledger_data_key1(okey, LEDGER_KEY_DATA_OWNER, from);
     if (rc == LEDGER_OK)
         rc = ledger_data_ids_append(st, okey, sizeof okey, LEDGER_DATA_PER_OWNER_MAX, d.id, "full",
-                                    &why);
+                                    why, sizeof why);
     ledger_consent_t c;
     memset(&c, 0, sizeof c);
     memcpy(c.owner, from, 32);

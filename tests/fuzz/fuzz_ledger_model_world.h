@@ -31,7 +31,7 @@
 static inline int fuzz_mw_build(ledger_state_t *st, const uint8_t from[static 32])
 {
     uint8_t spec[32], tid[32], pk[32], sk[64], key[LEDGER_DATA_KEY1_LEN], qdir[32];
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     memset(spec, FUZZ_DW_SPEC, 32);
     fuzz_dw_enclave_keys(FUZZ_DW_T_SEED, pk, sk);
     sodium_memzero(sk, sizeof sk);
@@ -45,7 +45,7 @@ static inline int fuzz_mw_build(ledger_state_t *st, const uint8_t from[static 32
     ledger_data_key1(key, LEDGER_KEY_DONOR_DIR, spec);
     if (rc == LEDGER_OK)
         rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_DONORS_PER_SPEC_MAX, d.data_id,
-                                    "full", &why);
+                                    "full", why, sizeof why);
     if (rc == LEDGER_OK)
         rc =
             fuzz_dw_enclave(st, FUZZ_MW_Q_SEED, PROTO_ATTEST_KIND_QUERY, FUZZ_MW_QM, from, qdir, 0);
@@ -76,14 +76,15 @@ static inline int fuzz_mw_build(ledger_state_t *st, const uint8_t from[static 32
     if (rc == LEDGER_OK)
         rc = ledger_model_put(st, &m);
     if (rc == LEDGER_OK)
-        rc = ledger_data_ids_append(st, dir, 1, LEDGER_MODELS_MAX, m.id, "full", &why);
+        rc = ledger_data_ids_append(st, dir, 1, LEDGER_MODELS_MAX, m.id, "full", why, sizeof why);
     ledger_used_rec_t u = {.party = 0};
     memset(u.data_id, FUZZ_DW_DATA, 32);
     if (rc == LEDGER_OK)
         rc = ledger_model_used_put(st, m.id, from, &u, 1);
     ledger_data_key1(key, LEDGER_KEY_MODEL_USED, from);
     if (rc == LEDGER_OK)
-        rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_MODELS_MAX, m.id, "full", &why);
+        rc = ledger_data_ids_append(st, key, sizeof key, LEDGER_MODELS_MAX, m.id, "full", why,
+                                    sizeof why);
     if (rc == LEDGER_OK)
         rc = ledger_pool_put(st, m.id, 0, 100, 0);
     ledger_buy_t b = {.count = 10, .price = 10, .escrow = 100, .height = 1};

@@ -73,11 +73,12 @@ static void s_apply(const ledger_tx_t *tx)
     fuzz_require(fuzz_dw_build(st, tx->from) == LEDGER_OK, "build the data world");
     /* issue 16's world (fuzz_ledger_model_world.h), so types 15..19 reach their rules */
     fuzz_require(fuzz_mw_build(st, tx->from) == LEDGER_OK, "build the model world");
-    const char *why = NULL;
-    int rc = ledger_state_admit_tx(st, tx, &why);
-    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "admit code");
-    rc = ledger_state_apply_tx(st, tx, &why);
-    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why != NULL), "apply code");
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = ledger_state_admit_tx(st, tx, why, sizeof why);
+    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why[0] != '\0'), "admit code");
+    why[0] = '\0';
+    rc = ledger_state_apply_tx(st, tx, why, sizeof why);
+    fuzz_require(s_code_ok(rc) && (rc == LEDGER_OK || why[0] != '\0'), "apply code");
     if (rc == LEDGER_OK) {
         ledger_account_t after;
         fuzz_require(ledger_state_account(st, tx->from, &after) == LEDGER_OK, "read back");
@@ -122,12 +123,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ledger_tx_sighash(&tx, h);
     bool verified = ledger_tx_verify_sig(&tx); /* any answer, but no crash */
     (void)verified;
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_tx_t again_tx;
-    int prc = ledger_tx_parse(data, size, tx.chain_id, false, &again_tx, &why);
+    int prc = ledger_tx_parse(data, size, tx.chain_id, false, &again_tx, why, sizeof why);
     fuzz_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID, "parse disagrees with decode");
-    fuzz_require(prc == LEDGER_OK || why != NULL, "refusal without a reason");
-    prc = ledger_tx_check(&tx, tx.chain_id, true, &why);
+    fuzz_require(prc == LEDGER_OK || why[0] != '\0', "refusal without a reason");
+    prc = ledger_tx_check(&tx, tx.chain_id, true, why, sizeof why);
     fuzz_require(prc == LEDGER_OK || prc == LEDGER_E_INVALID || prc == LEDGER_E_BAD_SIG,
                  "check returned a stray code");
     s_apply(&tx);

@@ -46,8 +46,8 @@ static int s_visit(void *ctx, const uint8_t *tx, size_t len)
     w->count++;
     static const uint8_t chain[LEDGER_ID_LEN] = {0};
     ledger_tx_t parsed;
-    const char *why = NULL;
-    int rc = ledger_tx_parse(tx, len, chain, false, &parsed, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = ledger_tx_parse(tx, len, chain, false, &parsed, why, sizeof why);
     fuzz_require(rc <= LEDGER_OK && rc >= LEDGER_E_NOMEM, "parse code");
     return w->stop_at && w->count == w->stop_at ? 7 : 0;
 }

@@ -88,9 +88,9 @@ static void s_commit(ledger_store_t *store, proto_key_t **keys, const uint8_t *c
                      const char *name)
 {
     ledger_mempool_t *pool = ledger_mempool_new(store, NULL);
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     for (size_t i = 0; i < n; i++)
-        if (!pool || ledger_mempool_add(pool, txs[i], lens[i], NULL, &why) != LEDGER_OK)
+        if (!pool || ledger_mempool_add(pool, txs[i], lens[i], NULL, why, sizeof why) != LEDGER_OK)
             s_die("mempool");
     uint8_t set[LEDGER_AUTHORITIES_MAX][32];
     size_t n_set = 0;

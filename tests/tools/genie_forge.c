@@ -223,17 +223,17 @@ static int s_build_one(forge_t *f, ledger_store_t *store, ledger_mempool_t *pool
     memcpy(bp.proposer, f->vs.keys[ledger_valset_proposer(&f->vs, FORGE_HEIGHT, 0)], LEDGER_ID_LEN);
     ledger_state_t *state = NULL;
     ledger_block_t *b = NULL;
-    ledger_reject_t why = {0, NULL, -1};
+    char why[LEDGER_ERR_MAX] = "";
     int rc = ledger_block_build(store, pool, &bp, out, out_len, &state);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "cannot build block %u: %s", FORGE_HEIGHT,
                              proto_err_str(rc));
-    rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, &why);
+    rc = ledger_block_execute(store, *out, *out_len, NULL, 0, &state, NULL, why, sizeof why);
     ledger_state_destroy(&state);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "the block built does not execute: %s (%s)",
-                             proto_err_str(rc), why.why ? why.why : "-");
+                             proto_err_str(rc), why);
     if (ledger_block_decode(*out, *out_len, &b) != PROTO_OK)
         return tool_cli_fail(FORGE_PROG, "%s", "the block built does not decode");
     memcpy(hash, ledger_block_hash(b), LEDGER_ID_LEN);
@@ -248,16 +248,16 @@ static int s_add_transfer(forge_t *f, ledger_store_t *store, ledger_mempool_t *p
     ledger_account_t acct;
     uint8_t to[LEDGER_ID_LEN];
     size_t len = 0;
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     if (ledger_store_account(store, proto_key_public(f->keys[0]), &acct) != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "%s", "cannot read the payer's account");
     randombytes_buf(to, sizeof to);
     uint8_t *tx = ledger_contract_transfer_tx(f->keys[0], f->chain_id, acct.nonce, to, 1, &len);
-    int rc = tx ? ledger_mempool_add(pool, tx, len, NULL, &why) : LEDGER_E_NOMEM;
+    int rc = tx ? ledger_mempool_add(pool, tx, len, NULL, why, sizeof why) : LEDGER_E_NOMEM;
     free(tx);
     if (rc != LEDGER_OK)
         return tool_cli_fail(FORGE_PROG, "the transfer is refused: %s (%s)", proto_err_str(rc),
-                             why ? why : "-");
+                             why[0] ? why : "-");
     return 0;
 }
 

@@ -122,8 +122,8 @@ static inline uint8_t *qc_cert(const qc_t *q, const proto_key_t *key, uint8_t in
 
 /* Commits TX (taken) as the next block with a real certificate by the authority; its
    txid in TXID. The code of the tx (LEDGER_OK when committed). */
-static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t txid[32],
-                                      const char **why_out)
+static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t txid[32], char *err,
+                                      size_t err_cap)
 {
     df_chain_t *c = &q->c;
     REQUIRE(tx != NULL);
@@ -138,17 +138,17 @@ static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t 
     ledger_state_t *st = ledger_state_new(c->store);
     REQUIRE(st != NULL);
     ledger_tx_t t;
-    const char *why = "";
-    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, why, sizeof why);
     if (rc == LEDGER_OK)
-        rc = ledger_state_apply_tx(st, &t, &why);
+        rc = ledger_state_apply_tx(st, &t, why, sizeof why);
     if (rc == LEDGER_OK)
         rc = ledger_state_end_block(st);
     if (rc == LEDGER_OK)
         rc = ledger_state_finish(st, head.state_root, h.state_root);
     ledger_state_destroy(&st);
-    if (why_out)
-        *why_out = why;
+    if (rc != LEDGER_OK)
+        proto_err_fail(err, err_cap, rc, "%s", why);
     if (rc != LEDGER_OK) {
         free(tx);
         return rc;
@@ -158,8 +158,8 @@ static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t 
     uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
     REQUIRE(block != NULL);
     ledger_state_t *peer = NULL;
-    ledger_reject_t rej;
-    REQUIRE(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, &rej) == LEDGER_OK);
+    REQUIRE(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, NULL, NULL, 0) ==
+            LEDGER_OK);
     uint8_t hash[32];
     ledger_header_hash(&h, hash);
     size_t cert_len = 0;
@@ -219,14 +219,14 @@ static inline void qc_world(qc_t *q, const char *name)
     ledger_spec_t s;
     df_spec_init(&s, DF_T_M, 1000);
     s.min_donors = 1;
-    REQUIRE(df_spec(c, c->trainer, &s, c->spec_id, NULL) == LEDGER_OK);
-    REQUIRE(df_data(c, c->alice, "alice-genome", DF_V_SEED, c->data_a, NULL) == LEDGER_OK);
+    REQUIRE(df_spec(c, c->trainer, &s, c->spec_id, NULL, 0) == LEDGER_OK);
+    REQUIRE(df_data(c, c->alice, "alice-genome", DF_V_SEED, c->data_a, NULL, 0) == LEDGER_OK);
     ledger_consent_t k;
     df_consent_init(&k, "prs", "research", 2000, 0, NULL);
-    REQUIRE(df_consent(c, c->alice, &k, NULL) == LEDGER_OK);
+    REQUIRE(df_consent(c, c->alice, &k, NULL, 0) == LEDGER_OK);
     size_t rlen = 0;
     uint8_t *rc = df_alice_receipt(c, DF_T_SEED, &rlen);
-    REQUIRE(df_donor(c, c->alice, rc, rlen, NULL) == LEDGER_OK);
+    REQUIRE(df_donor(c, c->alice, rc, rlen, NULL, 0) == LEDGER_OK);
 
     ledger_tx_body_t body;
     memset(&body, 0, sizeof body);
@@ -237,8 +237,8 @@ static inline void qc_world(qc_t *q, const char *name)
     size_t len = 0;
     uint8_t *tx = qc_tx(q, c->trainer, LEDGER_TX_TRAIN_START, &body, &len);
     ledger_tx_id(tx, len, q->job_id);
-    const char *why = "";
-    int code = df_submit(c, tx, len, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int code = df_submit(c, tx, len, why, sizeof why);
     if (code)
         printf("TRAIN_START: %s\n", why);
     REQUIRE(code == LEDGER_OK);
@@ -278,7 +278,7 @@ static inline void qc_world(qc_t *q, const char *name)
     body.model_publish.publication = q->pub;
     body.model_publish.publication_len = q->pub_len;
     tx = qc_tx(q, c->runner, LEDGER_TX_MODEL_PUBLISH, &body, &len);
-    code = qc_submit_certified(q, tx, len, q->model_id, &why);
+    code = qc_submit_certified(q, tx, len, q->model_id, why, sizeof why);
     if (code)
         printf("MODEL_PUBLISH: %s\n", why);
     REQUIRE(code == LEDGER_OK);
@@ -296,8 +296,8 @@ static inline void qc_buy(qc_t *q, const uint8_t model_id[32], uint32_t count,
     proto_access_code_hash(code, body.query_buy.code_hash);
     size_t len = 0;
     uint8_t *tx = qc_tx(q, q->c.bob, LEDGER_TX_QUERY_BUY, &body, &len);
-    const char *why = "";
-    int rc = qc_submit_certified(q, tx, len, buy_id, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = qc_submit_certified(q, tx, len, buy_id, why, sizeof why);
     if (rc)
         printf("QUERY_BUY: %s\n", why);
     REQUIRE(rc == LEDGER_OK);

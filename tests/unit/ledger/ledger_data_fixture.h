@@ -134,24 +134,24 @@ static inline ledger_state_t *df_view(df_chain_t *c)
 /* Parses, admits and applies TX (takes it) on STORE (chain CHAIN) as the next block, one
    second after the head, proposed by PROPOSER; an accepted tx is executed like a peer would
    (reaching the same state root) and committed, and *NOW set to the block's time. Returns
-   the code (admit's and apply's must agree); *WHY_OUT (may be NULL) the reason. Shared with
-   test_ledger_enclave.c, whose chain has its own keys. */
+   the code (admit's and apply's must agree); ERR (ERR_CAP bytes, may be NULL) the reason. Shared
+   with test_ledger_enclave.c, whose chain has its own keys. */
 static inline int df_store_submit(ledger_store_t *store, const uint8_t chain[static 32],
-                                  const proto_key_t *proposer, uint8_t *tx, size_t len,
-                                  const char **why_out, uint64_t *now)
+                                  const proto_key_t *proposer, uint8_t *tx, size_t len, char *err,
+                                  size_t err_cap, uint64_t *now)
 {
     REQUIRE(tx != NULL);
     ledger_head_t head;
     CHECK_EQ(ledger_store_head(store, &head), LEDGER_OK);
     ledger_tx_t t;
-    const char *why = "";
-    int rc = ledger_tx_parse(tx, len, chain, true, &t, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = ledger_tx_parse(tx, len, chain, true, &t, why, sizeof why);
     ledger_state_t *st = ledger_state_new(store);
     REQUIRE(st != NULL);
     if (rc == LEDGER_OK) {
-        const char *why2 = "";
-        int arc = ledger_state_admit_tx(st, &t, &why2);
-        rc = ledger_state_apply_tx(st, &t, &why);
+        char why2[LEDGER_ERR_MAX] = "";
+        int arc = ledger_state_admit_tx(st, &t, why2, sizeof why2);
+        rc = ledger_state_apply_tx(st, &t, why, sizeof why);
         CHECK_EQ(arc, rc);
     }
     if (rc == LEDGER_OK) {
@@ -169,8 +169,8 @@ static inline int df_store_submit(ledger_store_t *store, const uint8_t chain[sta
         uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
         REQUIRE(block != NULL);
         ledger_state_t *peer = NULL;
-        ledger_reject_t rej;
-        CHECK_EQ(ledger_block_execute(store, block, blen, NULL, 0, &peer, &rej), LEDGER_OK);
+        CHECK_EQ(ledger_block_execute(store, block, blen, NULL, 0, &peer, NULL, NULL, 0),
+                 LEDGER_OK);
         /* the peer's execution reaches the same root */
         uint8_t root[32];
         CHECK(ledger_state_finished(peer, root) && memcmp(root, h.state_root, 32) == 0);
@@ -182,15 +182,15 @@ static inline int df_store_submit(ledger_store_t *store, const uint8_t chain[sta
     }
     ledger_state_destroy(&st);
     free(tx);
-    if (why_out)
-        *why_out = why;
+    if (rc != LEDGER_OK)
+        proto_err_fail(err, err_cap, rc, "%s", why);
     return rc;
 }
 
 /* df_store_submit on C's chain, proposed by its authority. */
-static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, const char **why_out)
+static inline int df_submit(df_chain_t *c, uint8_t *tx, size_t len, char *err, size_t err_cap)
 {
-    return df_store_submit(c->store, c->chain, c->auth, tx, len, why_out, &c->now);
+    return df_store_submit(c->store, c->chain, c->auth, tx, len, err, err_cap, &c->now);
 }
 
 /* The height of the head block. */
@@ -241,7 +241,7 @@ static inline int df_enclave(df_chain_t *c, uint32_t kind, uint8_t mbyte, uint8_
     uint8_t *tx = ledger_contract_enclave_register_tx(c->runner, c->chain, df_nonce(c, c->runner),
                                                       kind, q.measurement, bytes, blen, &len);
     free(bytes);
-    return df_submit(c, tx, len, NULL);
+    return df_submit(c, tx, len, NULL, 0);
 }
 
 /* An encoded validation report by the enclave of seed SEED. */
@@ -294,7 +294,7 @@ static inline void df_commit(df_chain_t *c, const char *tag, uint8_t out[32])
 
 /* OWNER registers the data TAG validated by the enclave of seed VSEED; its id in ID. */
 static inline int df_data(df_chain_t *c, const proto_key_t *owner, const char *tag, uint8_t vseed,
-                          uint8_t id[32], const char **why)
+                          uint8_t id[32], char *err, size_t err_cap)
 {
     size_t rlen, len;
     uint8_t addr[32];
@@ -304,7 +304,7 @@ static inline int df_data(df_chain_t *c, const proto_key_t *owner, const char *t
     uint8_t *tx = ledger_contract_data_register_tx(
         owner, c->chain, df_nonce(c, owner), PROTO_DATA_GENOTYPE, 20, id, addr, rep, rlen, &len);
     free(rep);
-    return df_submit(c, tx, len, why);
+    return df_submit(c, tx, len, err, err_cap);
 }
 
 /* A consent allowing ALLOW_T for ALLOW_P (comma-free single names, or NULL for none) up
@@ -328,18 +328,18 @@ static inline void df_consent_init(ledger_consent_t *k, const char *allow_t, con
 }
 
 static inline int df_consent(df_chain_t *c, const proto_key_t *owner, const ledger_consent_t *k,
-                             const char **why)
+                             char *err, size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_consent_set_tx(owner, c->chain, df_nonce(c, owner), k, &len);
-    return df_submit(c, tx, len, why);
+    return df_submit(c, tx, len, err, err_cap);
 }
 
 static inline int df_trainer(df_chain_t *c, const proto_key_t *k, const char *name)
 {
     size_t len;
     uint8_t *tx = ledger_contract_trainer_register_tx(k, c->chain, df_nonce(c, k), name, &len);
-    return df_submit(c, tx, len, NULL);
+    return df_submit(c, tx, len, NULL, 0);
 }
 
 /* A spec "prs"/"research" over two features, training in measurement MBYTE, epsilon EPS. */
@@ -364,43 +364,43 @@ static inline void df_spec_init(ledger_spec_t *s, uint8_t mbyte, uint32_t eps)
 
 /* K registers spec S; its id (the txid) in ID (may be NULL). */
 static inline int df_spec(df_chain_t *c, const proto_key_t *k, const ledger_spec_t *s, uint8_t *id,
-                          const char **why)
+                          char *err, size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_spec_register_tx(k, c->chain, df_nonce(c, k), s, &len);
     REQUIRE(tx != NULL);
     if (id)
         ledger_tx_id(tx, len, id);
-    return df_submit(c, tx, len, why);
+    return df_submit(c, tx, len, err, err_cap);
 }
 
 /* K registers as a donor with the receipt RC (RLEN bytes, taken). */
-static inline int df_donor(df_chain_t *c, const proto_key_t *k, uint8_t *rc, size_t rlen,
-                           const char **why)
+static inline int df_donor(df_chain_t *c, const proto_key_t *k, uint8_t *rc, size_t rlen, char *err,
+                           size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_donor_register_tx(k, c->chain, df_nonce(c, k), rc, rlen, &len);
     free(rc);
-    return df_submit(c, tx, len, why);
+    return df_submit(c, tx, len, err, err_cap);
 }
 
 static inline int df_key_auth(df_chain_t *c, const proto_key_t *k, const uint8_t data[32],
                               const uint8_t spec[32], const uint8_t enclave[32], uint8_t gbyte,
-                              const char **why)
+                              char *err, size_t err_cap)
 {
     uint8_t grant[80];
     size_t len;
     memset(grant, gbyte, sizeof grant);
     uint8_t *tx = ledger_contract_key_authorize_tx(k, c->chain, df_nonce(c, k), data, spec, enclave,
                                                    grant, sizeof grant, &len);
-    return df_submit(c, tx, len, why);
+    return df_submit(c, tx, len, err, err_cap);
 }
 
 static inline int df_withdraw(df_chain_t *c, const proto_key_t *k, const uint8_t data[32])
 {
     size_t len;
     uint8_t *tx = ledger_contract_data_withdraw_tx(k, c->chain, df_nonce(c, k), data, &len);
-    return df_submit(c, tx, len, NULL);
+    return df_submit(c, tx, len, NULL, 0);
 }
 
 static inline int df_revoke(df_chain_t *c, uint32_t what, const uint8_t target[32])
@@ -408,7 +408,7 @@ static inline int df_revoke(df_chain_t *c, uint32_t what, const uint8_t target[3
     size_t len;
     uint8_t *tx = ledger_contract_enclave_revoke_tx(c->auth, c->chain, df_nonce(c, c->auth), what,
                                                     target, &len);
-    return df_submit(c, tx, len, NULL);
+    return df_submit(c, tx, len, NULL, 0);
 }
 
 static inline int df_audit(df_chain_t *c, const proto_key_t *k, uint8_t mbyte, uint32_t verdict)
@@ -419,7 +419,7 @@ static inline int df_audit(df_chain_t *c, const proto_key_t *k, uint8_t mbyte, u
     memset(h, 0x33, 32);
     uint8_t *tx =
         ledger_contract_enclave_audit_tx(k, c->chain, df_nonce(c, k), m, h, verdict, &len);
-    return df_submit(c, tx, len, NULL);
+    return df_submit(c, tx, len, NULL, 0);
 }
 
 /* The common world (df_world_funded: with FUND units for alice, bob, the trainer and the
@@ -434,11 +434,11 @@ static inline void df_world_funded(df_chain_t *c, uint64_t fund)
     REQUIRE(df_trainer(c, c->trainer, "Acme Genomics") == LEDGER_OK);
     ledger_spec_t s;
     df_spec_init(&s, DF_T_M, 1000);
-    REQUIRE(df_spec(c, c->trainer, &s, c->spec_id, NULL) == LEDGER_OK);
-    REQUIRE(df_data(c, c->alice, "alice-genome", DF_V_SEED, c->data_a, NULL) == LEDGER_OK);
+    REQUIRE(df_spec(c, c->trainer, &s, c->spec_id, NULL, 0) == LEDGER_OK);
+    REQUIRE(df_data(c, c->alice, "alice-genome", DF_V_SEED, c->data_a, NULL, 0) == LEDGER_OK);
     ledger_consent_t k;
     df_consent_init(&k, "prs", "research", 2000, 0, NULL);
-    REQUIRE(df_consent(c, c->alice, &k, NULL) == LEDGER_OK);
+    REQUIRE(df_consent(c, c->alice, &k, NULL, 0) == LEDGER_OK);
 }
 
 static inline void df_world(df_chain_t *c)

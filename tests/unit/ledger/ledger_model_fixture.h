@@ -32,10 +32,10 @@ static inline void mf_donate(mf_world_t *w, size_t from, size_t upto)
     for (size_t i = from; i < upto; i++) {
         size_t len;
         uint8_t seed = memcmp(w->enclave[i], w->c.t_id, 32) == 0 ? DF_T_SEED : MF_T2_SEED;
-        REQUIRE(df_data(&w->c, w->owner[i], tags[i], DF_V_SEED, w->data[i], NULL) == LEDGER_OK);
+        REQUIRE(df_data(&w->c, w->owner[i], tags[i], DF_V_SEED, w->data[i], NULL, 0) == LEDGER_OK);
         uint8_t *rc = df_receipt(seed, w->c.spec_id, w->data[i], proto_key_public(w->owner[i]),
                                  w->data[i], &len);
-        REQUIRE(df_donor(&w->c, w->owner[i], rc, len, NULL) == LEDGER_OK);
+        REQUIRE(df_donor(&w->c, w->owner[i], rc, len, NULL, 0) == LEDGER_OK);
     }
 }
 
@@ -49,7 +49,7 @@ static inline void mf_world(mf_world_t *w, size_t upto, uint64_t fund)
     REQUIRE(df_enclave(&w->c, PROTO_ATTEST_KIND_QUERY, MF_Q_M, MF_Q_SEED, w->q_id) == LEDGER_OK);
     ledger_consent_t k;
     df_consent_init(&k, "prs", "research", 2000, 0, NULL);
-    REQUIRE(df_consent(&w->c, w->c.bob, &k, NULL) == LEDGER_OK);
+    REQUIRE(df_consent(&w->c, w->c.bob, &k, NULL, 0) == LEDGER_OK);
     const proto_key_t *owners[MF_DONORS] = {w->c.alice, w->c.bob, w->c.alice, w->c.bob, w->c.bob};
     const uint8_t *encl[MF_DONORS] = {w->c.t_id, w->t2_id, w->t2_id, w->c.t_id, w->t2_id};
     for (size_t i = 0; i < MF_DONORS; i++) {
@@ -66,7 +66,8 @@ static inline void mf_close(mf_world_t *w)
 
 /* TRAIN_START by K of SPEC with coordinator COORD; its job id in JOB (may be NULL). */
 static inline int mf_train(mf_world_t *w, const proto_key_t *k, const uint8_t spec[32],
-                           const uint8_t coord[32], uint32_t rounds, uint8_t *job, const char **why)
+                           const uint8_t coord[32], uint32_t rounds, uint8_t *job, char *err,
+                           size_t err_cap)
 {
     uint8_t qm[32];
     size_t len;
@@ -76,7 +77,7 @@ static inline int mf_train(mf_world_t *w, const proto_key_t *k, const uint8_t sp
     REQUIRE(tx != NULL);
     if (job)
         ledger_tx_id(tx, len, job);
-    return df_submit(&w->c, tx, len, why);
+    return df_submit(&w->c, tx, len, err, err_cap);
 }
 
 /* A publication of JOB over the donor seqs whose bit is set in USED (bit i = seq i), with
@@ -125,8 +126,8 @@ static inline int mf_sign(proto_publish_t *p, uint8_t seed)
 }
 
 /* Submits MODEL_PUBLISH of P (from the runner); the model id in MODEL (may be NULL). */
-static inline int mf_publish(mf_world_t *w, const proto_publish_t *p, uint8_t *model,
-                             const char **why)
+static inline int mf_publish(mf_world_t *w, const proto_publish_t *p, uint8_t *model, char *err,
+                             size_t err_cap)
 {
     uint8_t *enc = NULL;
     size_t elen = 0, len;
@@ -137,24 +138,24 @@ static inline int mf_publish(mf_world_t *w, const proto_publish_t *p, uint8_t *m
     REQUIRE(tx != NULL);
     if (model)
         ledger_tx_id(tx, len, model);
-    return df_submit(&w->c, tx, len, why);
+    return df_submit(&w->c, tx, len, err, err_cap);
 }
 
 /* Trains and publishes a model over USED with T's weight WT; its id in MODEL. */
 static inline void mf_model(mf_world_t *w, uint32_t used, uint32_t wt, uint8_t model[32])
 {
     uint8_t job[32];
-    REQUIRE(mf_train(w, w->c.trainer, w->c.spec_id, w->c.t_id, 5, job, NULL) == LEDGER_OK);
+    REQUIRE(mf_train(w, w->c.trainer, w->c.spec_id, w->c.t_id, 5, job, NULL, 0) == LEDGER_OK);
     proto_publish_t *p = malloc(sizeof *p);
     REQUIRE(p != NULL);
     mf_pub(w, job, used, wt, p);
     REQUIRE(mf_sign(p, DF_T_SEED) == PROTO_OK);
-    REQUIRE(mf_publish(w, p, model, NULL) == LEDGER_OK);
+    REQUIRE(mf_publish(w, p, model, NULL, 0) == LEDGER_OK);
     free(p);
 }
 
 static inline int mf_buy(mf_world_t *w, const proto_key_t *k, const uint8_t model[32],
-                         uint32_t count, uint8_t *buy, const char **why)
+                         uint32_t count, uint8_t *buy, char *err, size_t err_cap)
 {
     uint8_t code[32], h[32];
     size_t len;
@@ -165,13 +166,14 @@ static inline int mf_buy(mf_world_t *w, const proto_key_t *k, const uint8_t mode
     REQUIRE(tx != NULL);
     if (buy)
         ledger_tx_id(tx, len, buy);
-    return df_submit(&w->c, tx, len, why);
+    return df_submit(&w->c, tx, len, err, err_cap);
 }
 
 /* A usage claim (submitted by the runner) of COUNT for BUY of MODEL signed by the enclave of
    seed SEED; FLIP flips a signature bit. */
 static inline int mf_usage(mf_world_t *w, uint8_t seed, const uint8_t model[32],
-                           const uint8_t buy[32], uint64_t count, bool flip, const char **why)
+                           const uint8_t buy[32], uint64_t count, bool flip, char *err,
+                           size_t err_cap)
 {
     proto_usage_t u;
     memset(&u, 0, sizeof u);
@@ -191,16 +193,16 @@ static inline int mf_usage(mf_world_t *w, uint8_t seed, const uint8_t model[32],
                                                  df_nonce(&w->c, w->c.runner), enc, elen, &len);
     free(enc);
     REQUIRE(tx != NULL);
-    return df_submit(&w->c, tx, len, why);
+    return df_submit(&w->c, tx, len, err, err_cap);
 }
 
-static inline int mf_claim(mf_world_t *w, const proto_key_t *k, const uint8_t *model,
-                           const char **why)
+static inline int mf_claim(mf_world_t *w, const proto_key_t *k, const uint8_t *model, char *err,
+                           size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_earnings_claim_tx(k, w->c.chain, df_nonce(&w->c, k), model, &len);
     REQUIRE(tx != NULL);
-    return df_submit(&w->c, tx, len, why);
+    return df_submit(&w->c, tx, len, err, err_cap);
 }
 
 static inline uint64_t mf_balance(mf_world_t *w, const proto_key_t *k)

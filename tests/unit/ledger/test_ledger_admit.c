@@ -42,8 +42,8 @@ static void s_env_fini(env_t *e)
 static int s_reference(const uint8_t *tx, size_t len, const uint8_t chain_id[32], bool skip)
 {
     ledger_tx_t t;
-    const char *why = NULL;
-    int rc = ledger_tx_parse(tx, len, chain_id, false, &t, &why);
+    char why[LEDGER_ERR_MAX] = "";
+    int rc = ledger_tx_parse(tx, len, chain_id, false, &t, why, sizeof why);
     if (rc == LEDGER_OK && !skip && !ledger_tx_verify_sig(&t))
         rc = LEDGER_E_BAD_SIG;
     return rc;
@@ -87,7 +87,7 @@ static void test_verdicts(env_t *e)
     for (size_t i = 0; i < N; i++) {
         int ref = s_reference(txs[i], lens[i], e->chain.chain_id, skip[i]);
         CHECK_EQ(v[i].rc, ref);
-        CHECK((v[i].rc == LEDGER_OK) == (v[i].why == NULL));
+        CHECK((v[i].rc == LEDGER_OK) == (v[i].why[0] == '\0'));
         if (v[i].rc == LEDGER_OK) {
             ok++;
             CHECK(v[i].tx.bytes == txs[i] && v[i].tx.nonce == i);
@@ -126,9 +126,9 @@ static void test_store_and_block(env_t *e)
     const uint8_t *pb = proto_key_public(e->bob);
     ledger_mempool_t *pool = ledger_mempool_new(e->store, NULL);
     size_t len = 0;
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t *t0 = ledger_contract_transfer_tx(e->alice, e->chain.chain_id, 0, pb, 5, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t0, len, NULL, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t0, len, NULL, why, sizeof why), LEDGER_OK);
     ledger_build_params_t bp = {.time_ms = 9000, .round = 0};
     memcpy(bp.proposer, proto_key_public(e->auth), 32);
     uint8_t *block = NULL;
@@ -153,7 +153,7 @@ static void test_store_and_block(env_t *e)
     /* block 2 with t1 whose signature is broken */
     ledger_mempool_destroy(&pool);
     pool = ledger_mempool_new(e->store, NULL);
-    CHECK_EQ(ledger_mempool_add(pool, t1, l1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t1, l1, NULL, why, sizeof why), LEDGER_OK);
     bp.time_ms = 9100;
     CHECK_EQ(ledger_block_build(e->store, pool, &bp, &block, &blen, &st), LEDGER_OK);
     ledger_state_destroy(&st);
@@ -173,13 +173,16 @@ static void test_store_and_block(env_t *e)
     const uint8_t *one[1] = {bad};
     block = ledger_block_encode(&h, one, &l1, 1, &blen);
     CHECK(block != NULL);
-    ledger_reject_t rj;
-    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, 0, &st, &rj), LEDGER_E_BAD_SIG);
-    CHECK_EQ(rj.tx_index, 0);
+    char rj[LEDGER_ERR_MAX] = "";
+    long rj_tx = -1;
+    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, 0, &st, &rj_tx, rj, sizeof rj),
+             LEDGER_E_BAD_SIG);
+    CHECK_EQ(rj_tx, 0);
     ledger_state_destroy(&st);
     /* trusted (the flag a node's own replay uses): the signature is not checked, the block
        executes up to its state root (which was computed for the good tx: the same state) */
-    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &rj),
+    CHECK_EQ(ledger_block_execute(e->store, block, blen, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &rj_tx,
+                                  rj, sizeof rj),
              LEDGER_OK);
     ledger_state_destroy(&st);
     free(block);

@@ -257,9 +257,9 @@ static uint8_t *s_make(s_env_t *e, uint8_t *const *txs, const size_t *lens, size
     uint8_t(*ids)[32] = calloc(n + 1, 32);
     for (size_t i = 0; i < n; i++) {
         ledger_tx_t tx;
-        const char *why;
+        char why[LEDGER_ERR_MAX] = "";
         if (ledger_tx_decode(txs[i], lens[i], &tx) == PROTO_OK) {
-            int rc = ledger_state_apply_tx(st, &tx, &why);
+            int rc = ledger_state_apply_tx(st, &tx, why, sizeof why);
             (void)rc; /* some tests build blocks with txs that do not apply */
         }
         ledger_tx_id(txs[i], lens[i], ids[i]);
@@ -279,10 +279,17 @@ static uint8_t *s_make(s_env_t *e, uint8_t *const *txs, const size_t *lens, size
     return b;
 }
 
-static int s_exec(s_env_t *e, uint8_t *block, size_t len, ledger_reject_t *why)
+/* A refusal as ledger_block_execute reports it: the reason and the offending tx's index. */
+typedef struct {
+    char why[LEDGER_ERR_MAX];
+    long tx_index;
+} s_reject_t;
+
+static int s_exec(s_env_t *e, uint8_t *block, size_t len, s_reject_t *why)
 {
     ledger_state_t *st = NULL;
-    int rc = ledger_block_execute(e->store, block, len, NULL, 0, &st, why);
+    int rc = ledger_block_execute(e->store, block, len, NULL, 0, &st, &why->tx_index, why->why,
+                                  sizeof why->why);
     CHECK((rc == LEDGER_OK) == (st != NULL));
     ledger_state_destroy(&st);
     free(block);
@@ -325,7 +332,7 @@ static void test_execute(void)
     const uint8_t *pb = proto_key_public(e.bob);
     size_t len, lens[4];
     uint8_t *txs[4];
-    ledger_reject_t why;
+    s_reject_t why;
     txs[0] = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 0, pb, 10, &lens[0]);
     txs[1] = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 1, pb, 20, &lens[1]);
 
@@ -341,12 +348,14 @@ static void test_execute(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *b = s_make(&e, txs, lens, 2, cases[i].fn, &len);
         CHECK_EQ(s_exec(&e, b, len, &why), cases[i].code);
-        CHECK(why.why != NULL && why.tx_index == -1);
+        CHECK(why.why[0] != '\0' && why.tx_index == -1);
     }
     /* malformed block */
     uint8_t junk[3] = {0x92, 0x98, 0xc4};
     ledger_state_t *st = NULL;
-    CHECK_EQ(ledger_block_execute(e.store, junk, 3, NULL, 0, &st, &why), LEDGER_E_MALFORMED);
+    CHECK_EQ(ledger_block_execute(e.store, junk, 3, NULL, 0, &st, &why.tx_index, why.why,
+                                  sizeof why.why),
+             LEDGER_E_MALFORMED);
 
     /* a tx whose signature is bad: refused, with its index */
     uint8_t *bad = malloc(lens[1]);
@@ -358,7 +367,8 @@ static void test_execute(void)
     CHECK_EQ(why.tx_index, 1);
     /* ... unless told to trust signatures (own blocks, benchmarks) */
     b = s_make(&e, mixed, lens, 2, NULL, &len);
-    CHECK_EQ(ledger_block_execute(e.store, b, len, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &why),
+    CHECK_EQ(ledger_block_execute(e.store, b, len, NULL, LEDGER_EXEC_TRUST_SIGS, &st, &why.tx_index,
+                                  why.why, sizeof why.why),
              LEDGER_OK);
     ledger_state_destroy(&st);
     free(b);
@@ -392,7 +402,9 @@ static void test_execute(void)
     CHECK_EQ(ledger_store_head(e.store, &head), LEDGER_OK);
     CHECK_EQ(head.height, 0u);
     b = s_make(&e, txs, lens, 2, NULL, &len);
-    CHECK_EQ(ledger_block_execute(e.store, b, len, NULL, 0, &st, &why), LEDGER_OK);
+    CHECK_EQ(
+        ledger_block_execute(e.store, b, len, NULL, 0, &st, &why.tx_index, why.why, sizeof why.why),
+        LEDGER_OK);
     CHECK_EQ(ledger_store_commit(e.store, b, len, (const uint8_t *)"c", 1, st), LEDGER_OK);
     ledger_state_destroy(&st);
     CHECK_EQ(ledger_store_head(e.store, &head), LEDGER_OK);
@@ -439,7 +451,7 @@ static void test_build(void)
     s_env_init(&e, 100, LEDGER_BLOCK_MAX_BYTES);
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     const uint8_t *pa = proto_key_public(e.alice), *pb = proto_key_public(e.bob);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     uint8_t *t;
     /* alice: 0 (ok), 1 (too much), 2 (waits on 1); bob: 0 (ok). Alice's arrive highest
@@ -447,16 +459,16 @@ static void test_build(void)
        lower nonces, admits all three, and the builder meets the one that fails. */
     uint8_t ids[4][32];
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 2, pb, 1, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[2], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[2], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 1, pb, 600, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[1], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.alice, e.chain.chain_id, 0, pb, 600, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[0], why, sizeof why), LEDGER_OK);
     free(t);
     t = ledger_contract_transfer_tx(e.bob, e.chain.chain_id, 0, pa, 7, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[3], &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, ids[3], why, sizeof why), LEDGER_OK);
     free(t);
 
     ledger_build_params_t bp = {.time_ms = 9000, .round = 0};
@@ -475,8 +487,7 @@ static void test_build(void)
     CHECK(ledger_mempool_has(pool, ids[2]));
     /* a peer validates the block (txs it holds are not re-verified) */
     ledger_state_t *peer = NULL;
-    ledger_reject_t rj;
-    CHECK_EQ(ledger_block_execute(e.store, block, len, pool, 0, &peer, &rj), LEDGER_OK);
+    CHECK_EQ(ledger_block_execute(e.store, block, len, pool, 0, &peer, NULL, NULL, 0), LEDGER_OK);
     uint8_t r1[32], r2[32];
     CHECK(ledger_state_finished(st, r1) && ledger_state_finished(peer, r2));
     CHECK(memcmp(r1, r2, 32) == 0);

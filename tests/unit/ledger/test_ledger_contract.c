@@ -81,10 +81,10 @@ static int s_block(ledger_store_t *s, uint8_t *const *txs, const size_t *lens, s
     int rc = LEDGER_OK;
     for (size_t i = 0; i < n && rc == LEDGER_OK; i++) {
         ledger_tx_t tx;
-        const char *why;
-        rc = ledger_tx_parse(txs[i], lens[i], chain.chain_id, true, &tx, &why);
+        char why[LEDGER_ERR_MAX] = "";
+        rc = ledger_tx_parse(txs[i], lens[i], chain.chain_id, true, &tx, why, sizeof why);
         if (rc == LEDGER_OK)
-            rc = ledger_state_apply_tx(st, &tx, &why);
+            rc = ledger_state_apply_tx(st, &tx, why, sizeof why);
         if (rc != LEDGER_OK && bad_index)
             *bad_index = i;
         ledger_tx_id(txs[i], lens[i], ids[i]);
@@ -101,8 +101,7 @@ static int s_block(ledger_store_t *s, uint8_t *const *txs, const size_t *lens, s
         uint8_t *block = ledger_block_encode(&h, (const uint8_t *const *)txs, lens, n, &blen);
         CHECK(block != NULL);
         ledger_state_t *peer = NULL;
-        ledger_reject_t why;
-        rc = ledger_block_execute(s, block, blen, NULL, 0, &peer, &why);
+        rc = ledger_block_execute(s, block, blen, NULL, 0, &peer, NULL, NULL, 0);
         CHECK_EQ(rc, LEDGER_OK);
         if (rc == LEDGER_OK)
             CHECK_EQ(ledger_store_commit(s, block, blen, (const uint8_t *)"cert", 4, peer),
@@ -219,13 +218,13 @@ static void test_transfer(void)
     CHECK_EQ(ledger_state_set_account(st, pb, &acc), LEDGER_OK);
     uint8_t *o = ledger_contract_transfer_tx(a, chain, 0, pb, 11, &len);
     ledger_tx_t tx;
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     CHECK_EQ(ledger_tx_decode(o, len, &tx), PROTO_OK);
-    CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_E_OVERFLOW);
+    CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_E_OVERFLOW);
     free(o);
     o = ledger_contract_transfer_tx(a, chain, 0, pb, 10, &len);
     CHECK_EQ(ledger_tx_decode(o, len, &tx), PROTO_OK);
-    CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_OK);
+    CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_OK);
     CHECK_EQ(ledger_state_account(st, pb, &acc), LEDGER_OK);
     CHECK_EQ(acc.balance, UINT64_MAX);
     free(o);

@@ -28,12 +28,12 @@ static void test_data_register(void)
     df_open(&c);
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_VALIDATION, DF_V_M, DF_V_SEED, c.v_id), LEDGER_OK);
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_TRAINING, DF_T_M, DF_T_SEED, c.t_id), LEDGER_OK);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t id[32], other[32], addr[32];
     size_t rlen, len;
 
     /* accepted */
-    CHECK_EQ(df_data(&c, c.alice, "genome-1", DF_V_SEED, id, &why), LEDGER_OK);
+    CHECK_EQ(df_data(&c, c.alice, "genome-1", DF_V_SEED, id, why, sizeof why), LEDGER_OK);
     uint64_t h = df_height(&c);
     ledger_state_t *st = df_view(&c);
     ledger_data_t d;
@@ -68,13 +68,13 @@ static void test_data_register(void)
     ledger_state_destroy(&st);
 
     /* the same data again, by anyone */
-    CHECK_EQ(df_data(&c, c.alice, "genome-1", DF_V_SEED, id, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(df_data(&c, c.bob, "genome-1", DF_V_SEED, id, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_data(&c, c.alice, "genome-1", DF_V_SEED, id, why, sizeof why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_data(&c, c.bob, "genome-1", DF_V_SEED, id, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "already") != NULL);
     /* from a training enclave, from an unregistered one */
-    CHECK_EQ(df_data(&c, c.alice, "genome-2", DF_T_SEED, id, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_data(&c, c.alice, "genome-2", DF_T_SEED, id, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "not a validation enclave") != NULL);
-    CHECK_EQ(df_data(&c, c.alice, "genome-2", 0x29, id, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_data(&c, c.alice, "genome-2", 0x29, id, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "not registered") != NULL);
 
     /* forged report: a flipped signature bit, and a field changed after signing */
@@ -83,7 +83,7 @@ static void test_data_register(void)
     rep[rlen - 3] ^= 1;
     uint8_t *tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20,
                                                    id, addr, rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "signature") != NULL);
     free(rep);
     /* a report about other data */
@@ -91,48 +91,48 @@ static void test_data_register(void)
     rep = df_report(DF_V_SEED, other, PROTO_DATA_GENOTYPE, 5, 5, &rlen);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "other data") != NULL);
     free(rep);
     /* another data type; a failed check; garbage */
     rep = df_report(DF_V_SEED, id, PROTO_DATA_PHENOTYPE, 5, 5, &rlen);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "data type") != NULL);
     free(rep);
     rep = df_report(DF_V_SEED, id, PROTO_DATA_GENOTYPE, 5, 4, &rlen);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "check") != NULL);
     free(rep);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           (const uint8_t *)"junk", 4, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_RECEIPT);
     /* stateless: type and size class */
     rep = df_report(DF_V_SEED, id, PROTO_DATA_GENOTYPE, 5, 5, &rlen);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 3, 20, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_INVALID);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_INVALID);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 41, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_INVALID);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_INVALID);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 40, id, addr,
                                           rep, rlen, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_OK); /* the honest one, at the bound */
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_OK); /* the honest one, at the bound */
     free(rep);
 
     /* a revoked measurement: V's reports are refused from then on */
     uint8_t m[32];
     memset(m, DF_V_M, 32);
     CHECK_EQ(df_revoke(&c, LEDGER_REVOKE_MEASUREMENT, m), LEDGER_OK);
-    CHECK_EQ(df_data(&c, c.alice, "genome-4", DF_V_SEED, id, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_data(&c, c.alice, "genome-4", DF_V_SEED, id, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "revoked") != NULL);
     /* a new validation enclave on the same platform works until the platform is revoked */
     uint8_t v2[32];
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_VALIDATION, 0x03, 0x23, v2), LEDGER_OK);
-    CHECK_EQ(df_data(&c, c.alice, "genome-4", 0x23, id, &why), LEDGER_OK);
+    CHECK_EQ(df_data(&c, c.alice, "genome-4", 0x23, id, why, sizeof why), LEDGER_OK);
     /* alice's records, in registration order, each with its validator */
     st = df_view(&c);
     CHECK_EQ(ledger_data_list(st, proto_key_public(c.alice), &list, &n), LEDGER_OK);
@@ -147,7 +147,7 @@ static void test_data_register(void)
     free(list);
     ledger_state_destroy(&st);
     CHECK_EQ(df_revoke(&c, LEDGER_REVOKE_PLATFORM, proto_key_public(c.platform)), LEDGER_OK);
-    CHECK_EQ(df_data(&c, c.alice, "genome-5", 0x23, id, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_data(&c, c.alice, "genome-5", 0x23, id, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "revoked") != NULL);
     df_close(&c);
 }
@@ -160,7 +160,7 @@ static void test_withdraw(void)
     memset(bogus, 0x99, 32);
     CHECK_EQ(df_withdraw(&c, c.bob, c.data_a), LEDGER_E_DATA_RULE); /* not the owner */
     CHECK_EQ(df_withdraw(&c, c.alice, bogus), LEDGER_E_DATA_RULE);  /* no such record */
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x11, NULL), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x11, NULL, 0), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
     uint8_t grant[LEDGER_GRANT_MAX], spec[32];
     size_t glen;
@@ -185,11 +185,12 @@ static void test_withdraw(void)
              LEDGER_E_NOT_FOUND);
     ledger_state_destroy(&st);
     /* and it can be neither donated nor granted */
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &glen);
-    CHECK_EQ(df_donor(&c, c.alice, rc, glen, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_donor(&c, c.alice, rc, glen, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "withdrawn") != NULL);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x12, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x12, why, sizeof why),
+             LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "withdrawn") != NULL);
     df_close(&c);
 }
@@ -198,9 +199,9 @@ static void test_consent_contracts(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t bob_data[32];
-    CHECK_EQ(df_data(&c, c.bob, "bob-genome", DF_V_SEED, bob_data, NULL), LEDGER_OK);
+    CHECK_EQ(df_data(&c, c.bob, "bob-genome", DF_V_SEED, bob_data, NULL, 0), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
     ledger_consent_t k;
     CHECK_EQ(ledger_consent_get(st, proto_key_public(c.alice), s_zero, &k), LEDGER_OK);
@@ -217,17 +218,17 @@ static void test_consent_contracts(void)
 
     /* a per-record consent on someone else's record, or on no record */
     df_consent_init(&k, "*", "*", 5000, 0, bob_data);
-    CHECK_EQ(df_consent(&c, c.alice, &k, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_consent(&c, c.alice, &k, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "own") != NULL);
     memset(k.data_id, 0x99, 32);
-    CHECK_EQ(df_consent(&c, c.alice, &k, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_consent(&c, c.alice, &k, why, sizeof why), LEDGER_E_DATA_RULE);
     /* names: upper case, a space, an empty name */
     const char *bad[] = {"PRS", "p s", ""};
     for (size_t i = 0; i < 3; i++) {
         df_consent_init(&k, "prs", "research", 1000, 0, NULL);
         strcpy(k.deny_purposes.v[0], bad[i]);
         k.deny_purposes.n = 1;
-        CHECK_EQ(df_consent(&c, c.alice, &k, &why), LEDGER_E_INVALID);
+        CHECK_EQ(df_consent(&c, c.alice, &k, why, sizeof why), LEDGER_E_INVALID);
     }
     /* a full override with every list, on alice's own record */
     df_consent_init(&k, "*", "research", 3000, 2, c.data_a);
@@ -239,7 +240,7 @@ static void test_consent_contracts(void)
     k.deny_purposes.n = 1;
     memcpy(k.auditors[0], proto_key_public(c.aud[0]), 32);
     k.n_auditors = 1;
-    CHECK_EQ(df_consent(&c, c.alice, &k, &why), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.alice, &k, why, sizeof why), LEDGER_OK);
     st = df_view(&c);
     ledger_consent_t got;
     CHECK_EQ(ledger_data_get(st, c.data_a, &d), LEDGER_OK);
@@ -256,21 +257,22 @@ static void test_consent_contracts(void)
     size_t len;
     uint8_t *tx =
         ledger_contract_consent_revoke_tx(c.alice, c.chain, df_nonce(&c, c.alice), c.data_a, &len);
-    CHECK_EQ(df_submit(&c, tx, len, NULL), LEDGER_OK);
+    CHECK_EQ(df_submit(&c, tx, len, NULL, 0), LEDGER_OK);
     tx = ledger_contract_consent_revoke_tx(c.alice, c.chain, df_nonce(&c, c.alice), c.data_a, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_DATA_RULE); /* nothing left to revoke */
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why),
+             LEDGER_E_DATA_RULE); /* nothing left to revoke */
     st = df_view(&c);
     CHECK_EQ(ledger_consent_effective(st, &d, &got), LEDGER_OK);
     CHECK(memcmp(got.data_id, s_zero, 32) == 0);
     ledger_state_destroy(&st);
     tx = ledger_contract_consent_revoke_tx(c.alice, c.chain, df_nonce(&c, c.alice), s_zero, &len);
-    CHECK_EQ(df_submit(&c, tx, len, NULL), LEDGER_OK);
+    CHECK_EQ(df_submit(&c, tx, len, NULL, 0), LEDGER_OK);
     st = df_view(&c);
     CHECK_EQ(ledger_consent_effective(st, &d, &got), LEDGER_E_NOT_FOUND);
     ledger_state_destroy(&st);
     /* bob cannot revoke alice's: he has nothing of his own */
     tx = ledger_contract_consent_revoke_tx(c.bob, c.chain, df_nonce(&c, c.bob), s_zero, &len);
-    CHECK_EQ(df_submit(&c, tx, len, NULL), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_submit(&c, tx, len, NULL, 0), LEDGER_E_DATA_RULE);
 
     /* a list of 17 names is refused by the decoder (hand-built body past the bound) */
     proto_wr_t w;
@@ -291,7 +293,7 @@ static void test_consent_contracts(void)
     tx = ledger_tx_sign(&t, c.alice, &len);
     REQUIRE(tx != NULL);
     ledger_tx_t parsed;
-    CHECK_EQ(ledger_tx_parse(tx, len, c.chain, true, &parsed, &why), LEDGER_E_MALFORMED);
+    CHECK_EQ(ledger_tx_parse(tx, len, c.chain, true, &parsed, why, sizeof why), LEDGER_E_MALFORMED);
     free(tx);
     proto_wr_free(&w);
     /* the builder refuses past the bounds */
@@ -303,15 +305,15 @@ static void test_consent_contracts(void)
 
 /* Applies TX (taken) on the committed state after writing KEY = VAL, without committing. */
 static int s_apply_over(df_chain_t *c, const uint8_t *key, size_t klen, const uint8_t *val,
-                        size_t vlen, uint8_t *tx, size_t len, const char **why)
+                        size_t vlen, uint8_t *tx, size_t len, char *err, size_t err_cap)
 {
     ledger_tx_t t;
-    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, why);
+    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, err, err_cap);
     ledger_state_t *st = df_view(c);
     CHECK_EQ(ledger_state_put(st, key, klen, val, vlen), LEDGER_OK);
     if (rc == LEDGER_OK) {
-        int arc = ledger_state_admit_tx(st, &t, why);
-        rc = ledger_state_apply_tx(st, &t, why);
+        int arc = ledger_state_admit_tx(st, &t, err, err_cap);
+        rc = ledger_state_apply_tx(st, &t, err, err_cap);
         CHECK_EQ(arc, rc);
     }
     ledger_state_destroy(&st);
@@ -323,7 +325,7 @@ static void test_bounds(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     size_t len, rlen;
     /* an owner with LEDGER_DATA_PER_OWNER_MAX records registers no more (the list's length
        written directly; one short of it, the record goes in at that index) */
@@ -335,24 +337,26 @@ static void test_bounds(void)
     uint8_t *tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20,
                                                    id, addr, rep, rlen, &len);
     proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX);
-    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, why, sizeof why),
+             LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "most records") != NULL);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
     proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX + 1);
-    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_E_CORRUPT);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, why, sizeof why), LEDGER_E_CORRUPT);
     tx = ledger_contract_data_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), 1, 20, id, addr,
                                           rep, rlen, &len);
     proto_be32_put(cnt, LEDGER_DATA_PER_OWNER_MAX - 1);
-    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, &why), LEDGER_OK);
+    CHECK_EQ(s_apply_over(&c, key, sizeof key, cnt, 4, tx, len, why, sizeof why), LEDGER_OK);
     free(rep);
 
     /* the audit trail: VALIDATED + KEY_AUTHORIZED up to one short of the bound, then key
        grants are refused but the withdrawal still fits */
     for (size_t i = 1; i + 1 < LEDGER_DATA_USES_MAX; i++)
-        REQUIRE(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, (uint8_t)i, NULL) ==
+        REQUIRE(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, (uint8_t)i, NULL, 0) ==
                 LEDGER_OK);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0xff, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0xff, why, sizeof why),
+             LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "trail is full") != NULL);
     CHECK_EQ(df_withdraw(&c, c.alice, c.data_a), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
@@ -397,8 +401,8 @@ static void test_roundtrip(void)
     for (size_t i = 0; i < 8; i++) {
         REQUIRE(txs[i] != NULL);
         ledger_tx_t t;
-        const char *why = "";
-        CHECK_EQ(ledger_tx_parse(txs[i], len[i], c.chain, true, &t, &why), LEDGER_OK);
+        char why[LEDGER_ERR_MAX] = "";
+        CHECK_EQ(ledger_tx_parse(txs[i], len[i], c.chain, true, &t, why, sizeof why), LEDGER_OK);
         CHECK_EQ(t.type, (uint32_t)(LEDGER_TX_DATA_REGISTER + i));
         proto_wr_t w;
         proto_wr_init(&w);

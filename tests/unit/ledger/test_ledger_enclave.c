@@ -93,9 +93,9 @@ static uint64_t s_nonce(s_chain_t *c, const proto_key_t *k)
 }
 
 /* The next block with TX (takes it), proposed by the first authority: df_store_submit. */
-static int s_submit(s_chain_t *c, uint8_t *tx, size_t len, const char **why_out)
+static int s_submit(s_chain_t *c, uint8_t *tx, size_t len, char *err, size_t err_cap)
 {
-    return df_store_submit(c->store, c->chain, c->auth[0], tx, len, why_out, &c->now);
+    return df_store_submit(c->store, c->chain, c->auth[0], tx, len, err, err_cap, &c->now);
 }
 
 /* An honest quote of KIND with MEASUREMENT (byte MBYTE), enclave keys from SEED, certified
@@ -156,13 +156,13 @@ static void s_quote_recert(s_quote_t *sq, s_chain_t *c, uint64_t issued, uint64_
 }
 
 static int s_register(s_chain_t *c, const proto_key_t *from, uint32_t kind,
-                      const uint8_t *measurement, const s_quote_t *sq, const char **why)
+                      const uint8_t *measurement, const s_quote_t *sq, char *err, size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_enclave_register_tx(from, c->chain, s_nonce(c, from), kind,
                                                       measurement, sq->bytes, sq->len, &len);
     CHECK(tx != NULL);
-    return s_submit(c, tx, len, why);
+    return s_submit(c, tx, len, err, err_cap);
 }
 
 static int s_revoke(s_chain_t *c, const proto_key_t *from, uint32_t what, const uint8_t *target)
@@ -171,7 +171,7 @@ static int s_revoke(s_chain_t *c, const proto_key_t *from, uint32_t what, const 
     uint8_t *tx =
         ledger_contract_enclave_revoke_tx(from, c->chain, s_nonce(c, from), what, target, &len);
     CHECK(tx != NULL);
-    return s_submit(c, tx, len, NULL);
+    return s_submit(c, tx, len, NULL, 0);
 }
 
 /* Registers a fresh honest enclave (SEED) of KIND, measurement MBYTE; returns the code. */
@@ -179,7 +179,7 @@ static int s_register_honest(s_chain_t *c, uint32_t kind, uint8_t mbyte, uint8_t
 {
     s_quote_t sq;
     s_quote_make(&sq, c, c->as, kind, mbyte, seed, c->now, T0 + 365 * DAY);
-    int rc = s_register(c, c->runner, kind, sq.q.measurement, &sq, NULL);
+    int rc = s_register(c, c->runner, kind, sq.q.measurement, &sq, NULL, 0);
     free(sq.bytes);
     return rc;
 }
@@ -198,8 +198,9 @@ static void test_register_good(void)
     s_quote_t sq;
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_TRAINING, 0xAA, 0x10, c.now - 1000,
                  T0 + 30 * DAY);
-    const char *why = "";
-    CHECK_EQ(s_register(&c, c.runner, PROTO_ATTEST_KIND_TRAINING, sq.q.measurement, &sq, &why),
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(s_register(&c, c.runner, PROTO_ATTEST_KIND_TRAINING, sq.q.measurement, &sq, why,
+                        sizeof why),
              LEDGER_OK);
     CHECK_EQ(s_register_honest(&c, PROTO_ATTEST_KIND_QUERY, 0xBB, 0x11), LEDGER_OK);
 
@@ -233,7 +234,8 @@ static void test_register_good(void)
     ledger_state_destroy(&st);
 
     /* the same enclave again (its quote is still fresh) */
-    CHECK_EQ(s_register(&c, c.runner, PROTO_ATTEST_KIND_TRAINING, sq.q.measurement, &sq, &why),
+    CHECK_EQ(s_register(&c, c.runner, PROTO_ATTEST_KIND_TRAINING, sq.q.measurement, &sq, why,
+                        sizeof why),
              LEDGER_E_ENCLAVE_RULE);
     free(sq.bytes);
     s_chain_close(&c);
@@ -246,79 +248,88 @@ static void test_register_refusals(void)
     s_chain_open(&c, 1, true);
     CHECK_EQ(s_register_honest(&c, PROTO_ATTEST_KIND_VALIDATION, 0x01, 0x20), LEDGER_OK);
     uint64_t far = T0 + 365 * DAY;
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     s_quote_t sq;
 
     /* bad quote signature */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21, c.now, far);
     sq.q.sig[5] ^= 1;
     s_quote_encode(&sq);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             ENCLAVE_E_BAD_SIG);
     CHECK(strstr(why, "signature") != NULL);
     /* a field changed after signing */
     sq.q.sig[5] ^= 1;
     sq.q.body.box_pk[0] ^= 1;
     s_quote_encode(&sq);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_BAD_SIG);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             ENCLAVE_E_BAD_SIG);
     free(sq.bytes);
 
     /* uncertified platform */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21, c.now, far);
     sq.q.has_cert = false;
     s_quote_encode(&sq);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_UNCERTIFIED);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             ENCLAVE_E_UNCERTIFIED);
     free(sq.bytes);
 
     /* certified by someone who is not genesis's attestation service */
     proto_key_t *rogue = df_key(0x66);
     s_quote_make(&sq, &c, rogue, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21, c.now, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_CERT_BAD_SIG);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             ENCLAVE_E_CERT_BAD_SIG);
     free(sq.bytes);
     proto_key_destroy(&rogue);
 
     /* certificate expired at the block's clock (the head's time) */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21, c.now, c.now);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_CERT_EXPIRED);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             ENCLAVE_E_CERT_EXPIRED);
     free(sq.bytes);
 
     /* a certificate issued after the block's clock: accepted within the clock's lag
        allowance, refused as not yet valid beyond it */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x05, 0x23, c.now, far);
     s_quote_recert(&sq, &c, c.now + LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS + 1, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why),
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
              ENCLAVE_E_CERT_NOT_YET_VALID);
     s_quote_recert(&sq, &c, c.now + 60000, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), LEDGER_OK);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why), LEDGER_OK);
     free(sq.bytes);
 
     /* stale and future quote times */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21,
                  c.now - LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS - 1, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_STALE);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why), ENCLAVE_E_STALE);
     free(sq.bytes);
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21,
                  c.now + LEDGER_ENCLAVE_QUOTE_MAX_SKEW_MS + 1, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), ENCLAVE_E_FUTURE);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why), ENCLAVE_E_FUTURE);
     free(sq.bytes);
     /* at the edge of the window: accepted */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x02, 0x21,
                  c.now - LEDGER_ENCLAVE_QUOTE_MAX_AGE_MS, far);
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), LEDGER_OK);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why), LEDGER_OK);
     free(sq.bytes);
 
     /* measurement in the body is not the quoted one; a quote of another kind */
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x03, 0x22, c.now, far);
     uint8_t other[32];
     memset(other, 0x04, sizeof other);
-    CHECK_EQ(s_register(&c, c.runner, 1, other, &sq, &why), ENCLAVE_E_MEASUREMENT_MISMATCH);
-    CHECK_EQ(s_register(&c, c.runner, PROTO_ATTEST_KIND_QUERY, sq.q.measurement, &sq, &why),
-             ENCLAVE_E_ATTEST);
-    CHECK_EQ(s_register(&c, c.runner, 9, sq.q.measurement, &sq, &why), LEDGER_E_INVALID);
+    CHECK_EQ(s_register(&c, c.runner, 1, other, &sq, why, sizeof why),
+             ENCLAVE_E_MEASUREMENT_MISMATCH);
+    CHECK_EQ(
+        s_register(&c, c.runner, PROTO_ATTEST_KIND_QUERY, sq.q.measurement, &sq, why, sizeof why),
+        ENCLAVE_E_ATTEST);
+    CHECK_EQ(s_register(&c, c.runner, 9, sq.q.measurement, &sq, why, sizeof why), LEDGER_E_INVALID);
     /* sent by an account that is not the certified runner */
-    CHECK_EQ(s_register(&c, c.auth[0], 1, sq.q.measurement, &sq, &why), LEDGER_E_NOT_RUNNER);
+    CHECK_EQ(s_register(&c, c.auth[0], 1, sq.q.measurement, &sq, why, sizeof why),
+             LEDGER_E_NOT_RUNNER);
     /* a quote that does not decode */
     sq.len -= 3;
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), LEDGER_E_MALFORMED);
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             LEDGER_E_MALFORMED);
     free(sq.bytes);
 
     ledger_state_t *st = s_view(&c);
@@ -337,8 +348,9 @@ static void test_no_attestation_service(void)
     s_chain_open(&c, 1, false);
     s_quote_t sq;
     s_quote_make(&sq, &c, c.as, PROTO_ATTEST_KIND_VALIDATION, 0x01, 0x20, c.now, T0 + DAY);
-    const char *why = "";
-    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, &why), LEDGER_E_NO_ATTESTATION);
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(s_register(&c, c.runner, 1, sq.q.measurement, &sq, why, sizeof why),
+             LEDGER_E_NO_ATTESTATION);
     free(sq.bytes);
     s_chain_close(&c);
 }
@@ -352,7 +364,7 @@ static int s_audit(s_chain_t *c, const proto_key_t *from, const uint8_t *m, uint
     uint8_t *tx =
         ledger_contract_enclave_audit_tx(from, c->chain, s_nonce(c, from), m, h, verdict, &len);
     CHECK(tx != NULL);
-    return s_submit(c, tx, len, NULL);
+    return s_submit(c, tx, len, NULL, 0);
 }
 
 static void test_audit(void)
@@ -458,12 +470,13 @@ static void test_revoke(void)
     s_chain_close(&c);
 }
 
-static int s_retire(s_chain_t *c, const proto_key_t *from, const uint8_t *id, const char **why)
+static int s_retire(s_chain_t *c, const proto_key_t *from, const uint8_t *id, char *err,
+                    size_t err_cap)
 {
     size_t len;
     uint8_t *tx = ledger_contract_enclave_retire_tx(from, c->chain, s_nonce(c, from), id, &len);
     CHECK(tx != NULL);
-    return s_submit(c, tx, len, why);
+    return s_submit(c, tx, len, err, err_cap);
 }
 
 /* The enclave ID's record (it must exist). */
@@ -496,19 +509,19 @@ static void test_retire(void)
     s_id_of(0x51, b);
     s_id_of(0x52, r);
     memset(unknown, 0xEE, sizeof unknown);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
 
     /* another account (an authority, the attestation service) may not retire it */
-    CHECK_EQ(s_retire(&c, c.auth[0], a, &why), LEDGER_E_NOT_RUNNER);
+    CHECK_EQ(s_retire(&c, c.auth[0], a, why, sizeof why), LEDGER_E_NOT_RUNNER);
     CHECK(strstr(why, "runner") != NULL);
-    CHECK_EQ(s_retire(&c, c.as, a, &why), LEDGER_E_NOT_RUNNER);
+    CHECK_EQ(s_retire(&c, c.as, a, why, sizeof why), LEDGER_E_NOT_RUNNER);
     CHECK_EQ(s_get(&c, a).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE);
     /* an unknown enclave */
-    CHECK_EQ(s_retire(&c, c.runner, unknown, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(s_retire(&c, c.runner, unknown, why, sizeof why), LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "no such") != NULL);
 
     /* its runner retires it: RETIRED at the block that holds the tx, still listed */
-    CHECK_EQ(s_retire(&c, c.runner, a, &why), LEDGER_OK);
+    CHECK_EQ(s_retire(&c, c.runner, a, why, sizeof why), LEDGER_OK);
     ledger_state_t *st = s_view(&c);
     uint64_t h = ledger_state_base_height(st);
     ledger_state_destroy(&st);
@@ -520,7 +533,7 @@ static void test_retire(void)
     CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE); /* the other untouched */
     CHECK_EQ(s_get(&c, b).status_height, 0u);
     /* twice */
-    CHECK_EQ(s_retire(&c, c.runner, a, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(s_retire(&c, c.runner, a, why, sizeof why), LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "already retired") != NULL);
     CHECK_EQ(s_get(&c, a).status_height, h);
 
@@ -533,12 +546,12 @@ static void test_retire(void)
     CHECK_EQ(s_get(&c, a).status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
     CHECK_EQ(s_get(&c, a).status_height, h);
     CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_REVOKED);
-    CHECK_EQ(s_retire(&c, c.runner, b, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(s_retire(&c, c.runner, b, why, sizeof why), LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "revoked") != NULL);
     CHECK_EQ(s_get(&c, b).status, (uint32_t)LEDGER_ENCLAVE_REVOKED);
     /* the query enclave is still the runner's to retire */
     CHECK_EQ(s_get(&c, r).status, (uint32_t)LEDGER_ENCLAVE_ACTIVE);
-    CHECK_EQ(s_retire(&c, c.runner, r, &why), LEDGER_OK);
+    CHECK_EQ(s_retire(&c, c.runner, r, why, sizeof why), LEDGER_OK);
     CHECK_EQ(s_get(&c, r).status, (uint32_t)LEDGER_ENCLAVE_RETIRED);
 
     /* the status names */
@@ -554,12 +567,12 @@ static void test_retire_receipt(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     uint8_t *tx =
         ledger_contract_enclave_retire_tx(c.runner, c.chain, df_nonce(&c, c.runner), c.t_id, &len);
     CHECK(tx != NULL);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_OK);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
     ledger_enclave_t e;
     CHECK_EQ(ledger_enclave_get(st, c.t_id, &e), LEDGER_OK);
@@ -567,18 +580,19 @@ static void test_retire_receipt(void)
     ledger_state_destroy(&st);
 
     uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "retired") != NULL);
 
     /* the restarted enclave (new keys, same measurement) registers and signs receipts */
     uint8_t t2[32];
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_TRAINING, DF_T_M, 0x2e, t2), LEDGER_OK);
     rc = df_alice_receipt(&c, 0x2e, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_OK);
     /* a data key goes to the new enclave, not to the retired one */
-    CHECK(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x11, &why) != LEDGER_OK);
+    CHECK(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 0x11, why, sizeof why) !=
+          LEDGER_OK);
     CHECK(strstr(why, "retired") != NULL);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, t2, 0x11, &why), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, t2, 0x11, why, sizeof why), LEDGER_OK);
     df_close(&c);
 }
 

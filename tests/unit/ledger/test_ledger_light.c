@@ -158,9 +158,9 @@ static uint64_t s_commit(chain_t *c, uint8_t **txs, const size_t *lens, size_t n
 {
     ledger_mempool_t *pool = ledger_mempool_new(c->store, NULL);
     REQUIRE(pool != NULL);
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     for (size_t i = 0; i < n; i++)
-        CHECK_EQ(ledger_mempool_add(pool, txs[i], lens[i], NULL, &why), LEDGER_OK);
+        CHECK_EQ(ledger_mempool_add(pool, txs[i], lens[i], NULL, why, sizeof why), LEDGER_OK);
     uint8_t set[LEDGER_AUTHORITIES_MAX][32];
     size_t n_set = 0;
     CHECK_EQ(ledger_store_authorities(c->store, set, &n_set), LEDGER_OK);
@@ -697,8 +697,8 @@ static void test_random_votes(uint64_t seed)
             uint8_t *tx = ledger_contract_auth_vote_tx(voter, cid, acct.nonce, action,
                                                        proto_key_public(c.keys[subject]), &tl);
             REQUIRE(tx != NULL);
-            const char *why = NULL;
-            int arc = ledger_mempool_add(pool, tx, tl, NULL, &why);
+            char why[LEDGER_ERR_MAX] = "";
+            int arc = ledger_mempool_add(pool, tx, tl, NULL, why, sizeof why);
             CHECK(arc == LEDGER_OK || arc == LEDGER_E_AUTH_RULE); /* a repeated vote */
             free(tx);
         }

@@ -30,11 +30,11 @@ static void test_trainer_spec(void)
 {
     df_chain_t c;
     df_open(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     ledger_spec_t s, got;
     uint8_t id[32];
     df_spec_init(&s, DF_T_M, 1000);
-    CHECK_EQ(df_spec(&c, c.trainer, &s, id, &why), LEDGER_E_NOT_TRAINER);
+    CHECK_EQ(df_spec(&c, c.trainer, &s, id, why, sizeof why), LEDGER_E_NOT_TRAINER);
     CHECK_EQ(df_trainer(&c, c.trainer, ""), LEDGER_E_INVALID);
     CHECK_EQ(df_trainer(&c, c.trainer, "tab\there"), LEDGER_E_INVALID);
     CHECK_EQ(df_trainer(&c, c.trainer, "Acme"), LEDGER_OK);
@@ -81,11 +81,11 @@ static void test_trainer_spec(void)
             strcpy(s.features[0], "");
             break;
         }
-        CHECK_EQ(df_spec(&c, c.trainer, &s, id, &why), LEDGER_E_INVALID);
+        CHECK_EQ(df_spec(&c, c.trainer, &s, id, why, sizeof why), LEDGER_E_INVALID);
     }
     df_spec_init(&s, DF_T_M, 1000);
     s.aggregation = LEDGER_AGG_KRUM;
-    CHECK_EQ(df_spec(&c, c.trainer, &s, id, &why), LEDGER_OK);
+    CHECK_EQ(df_spec(&c, c.trainer, &s, id, why, sizeof why), LEDGER_OK);
     uint64_t h = df_height(&c);
     st = df_view(&c);
     CHECK_EQ(ledger_spec_get(st, id, &got), LEDGER_OK);
@@ -107,7 +107,7 @@ static void test_trainer_spec(void)
     /* a second spec: listed after the first */
     uint8_t id2[32];
     strcpy(s.purpose, "clinical");
-    CHECK_EQ(df_spec(&c, c.trainer, &s, id2, &why), LEDGER_OK);
+    CHECK_EQ(df_spec(&c, c.trainer, &s, id2, why, sizeof why), LEDGER_OK);
     st = df_view(&c);
     CHECK_EQ(ledger_spec_list(st, &list, &n), LEDGER_OK);
     CHECK(n == 2 && list && memcmp(list[0].id, id, 32) == 0 && memcmp(list[1].id, id2, 32) == 0 &&
@@ -123,11 +123,11 @@ static void test_trainer_spec(void)
     uint8_t *tx =
         ledger_contract_spec_register_tx(c.trainer, c.chain, df_nonce(&c, c.trainer), &s, &len);
     ledger_tx_t ptx;
-    CHECK_EQ(ledger_tx_parse(tx, len, c.chain, true, &ptx, &why), LEDGER_OK);
+    CHECK_EQ(ledger_tx_parse(tx, len, c.chain, true, &ptx, why, sizeof why), LEDGER_OK);
     st = df_view(&c);
     CHECK_EQ(ledger_state_put(st, key, 1, cnt, 4), LEDGER_OK);
-    CHECK_EQ(ledger_state_admit_tx(st, &ptx, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(ledger_state_apply_tx(st, &ptx, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(ledger_state_admit_tx(st, &ptx, why, sizeof why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(ledger_state_apply_tx(st, &ptx, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "full") != NULL);
     ledger_state_destroy(&st);
     free(tx);
@@ -138,89 +138,89 @@ static void test_donor(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     uint8_t *rc;
     uint8_t bob_data[32], other[32], bogus[32];
     const uint8_t *alice = proto_key_public(c.alice), *bob = proto_key_public(c.bob);
     memset(bogus, 0x99, 32);
-    CHECK_EQ(df_data(&c, c.bob, "bob-genome", DF_V_SEED, bob_data, NULL), LEDGER_OK);
+    CHECK_EQ(df_data(&c, c.bob, "bob-genome", DF_V_SEED, bob_data, NULL, 0), LEDGER_OK);
     /* a second training enclave of another measurement */
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_TRAINING, 0x05, 0x25, NULL), LEDGER_OK);
 
     /* forged: a flipped signature bit */
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
     rc[len - 1] ^= 0x40;
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "signature") != NULL);
     /* garbage */
     rc = malloc(4);
     REQUIRE(rc != NULL);
     memcpy(rc, "junk", 4);
-    CHECK_EQ(df_donor(&c, c.alice, rc, 4, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, 4, why, sizeof why), LEDGER_E_RECEIPT);
     /* alice's receipt submitted by bob */
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "another donor") != NULL);
     /* a receipt naming bob for alice's data: another owner's record */
     rc = df_receipt(DF_T_SEED, c.spec_id, c.data_a, bob, c.data_a, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "own") != NULL);
     /* unregistered enclave; validation enclave; enclave of another measurement */
     rc = df_alice_receipt(&c, 0x2f, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "not registered") != NULL);
     rc = df_alice_receipt(&c, DF_V_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "not a training enclave") != NULL);
     rc = df_alice_receipt(&c, 0x25, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "measurement") != NULL);
     /* unknown spec; unknown record; another commitment */
     rc = df_receipt(DF_T_SEED, bogus, c.data_a, alice, c.data_a, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "spec") != NULL);
     rc = df_receipt(DF_T_SEED, c.spec_id, bogus, alice, bogus, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_DATA_RULE);
     df_commit(&c, "something else", other);
     rc = df_receipt(DF_T_SEED, c.spec_id, c.data_a, alice, other, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "commitment") != NULL);
     /* bob has no consent at all: deny by default */
     rc = df_receipt(DF_T_SEED, c.spec_id, bob_data, bob, bob_data, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_CONSENT);
     CHECK(strstr(why, "default") != NULL);
     /* bob allows prs, but for another purpose; then allows it but denies research */
     ledger_consent_t k;
     df_consent_init(&k, "prs", "clinical", 5000, 0, NULL);
-    CHECK_EQ(df_consent(&c, c.bob, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.bob, &k, NULL, 0), LEDGER_OK);
     rc = df_receipt(DF_T_SEED, c.spec_id, bob_data, bob, bob_data, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_CONSENT);
     df_consent_init(&k, "*", "*", 5000, 0, bob_data);
     strcpy(k.deny_purposes.v[0], "research");
     k.deny_purposes.n = 1;
-    CHECK_EQ(df_consent(&c, c.bob, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.bob, &k, NULL, 0), LEDGER_OK);
     rc = df_receipt(DF_T_SEED, c.spec_id, bob_data, bob, bob_data, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_CONSENT);
     /* an epsilon above what bob accepts */
     df_consent_init(&k, "*", "*", 999, 0, bob_data);
-    CHECK_EQ(df_consent(&c, c.bob, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.bob, &k, NULL, 0), LEDGER_OK);
     rc = df_receipt(DF_T_SEED, c.spec_id, bob_data, bob, bob_data, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_E_CONSENT);
     /* wildcards at epsilon 1.000 exactly: accepted */
     df_consent_init(&k, "*", "*", 1000, 0, bob_data);
-    CHECK_EQ(df_consent(&c, c.bob, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.bob, &k, NULL, 0), LEDGER_OK);
     rc = df_receipt(DF_T_SEED, c.spec_id, bob_data, bob, bob_data, &len);
-    CHECK_EQ(df_donor(&c, c.bob, rc, len, &why), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.bob, rc, len, why, sizeof why), LEDGER_OK);
 
     /* alice, honest: accepted once; the same receipt again is a replay */
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
     uint8_t *again = malloc(len);
     REQUIRE(again != NULL);
     memcpy(again, rc, len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_OK);
     uint64_t h = df_height(&c);
-    CHECK_EQ(df_donor(&c, c.alice, again, len, &why), LEDGER_E_RECEIPT);
+    CHECK_EQ(df_donor(&c, c.alice, again, len, why, sizeof why), LEDGER_E_RECEIPT);
     CHECK(strstr(why, "replayed") != NULL);
     ledger_state_t *st = df_view(&c);
     ledger_donor_t *donors = NULL;
@@ -248,37 +248,38 @@ static void test_donor_audits(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     ledger_consent_t k;
     df_consent_init(&k, "prs", "research", 2000, 2, NULL);
     memcpy(k.auditors[0], proto_key_public(c.aud[0]), 32);
     memcpy(k.auditors[1], proto_key_public(c.aud[1]), 32);
     k.n_auditors = 2;
-    CHECK_EQ(df_consent(&c, c.alice, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.alice, &k, NULL, 0), LEDGER_OK);
     uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_CONSENT); /* no audits */
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_CONSENT); /* no audits */
     CHECK_EQ(df_audit(&c, c.aud[0], DF_T_M, LEDGER_AUDIT_OK), LEDGER_OK);
     CHECK_EQ(df_audit(&c, c.aud[2], DF_T_M, LEDGER_AUDIT_OK), LEDGER_OK);  /* untrusted */
     CHECK_EQ(df_audit(&c, c.aud[1], DF_T_M, LEDGER_AUDIT_BAD), LEDGER_OK); /* not ok */
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_CONSENT);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, why, sizeof why),
+             LEDGER_E_CONSENT);
     CHECK_EQ(df_audit(&c, c.aud[1], DF_T_M, LEDGER_AUDIT_OK), LEDGER_OK); /* replaces */
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_OK);
     df_close(&c);
 
     /* without a trusted list, any two auditors do */
     df_world(&c);
     df_consent_init(&k, "prs", "research", 2000, 2, NULL);
-    CHECK_EQ(df_consent(&c, c.alice, &k, NULL), LEDGER_OK);
+    CHECK_EQ(df_consent(&c, c.alice, &k, NULL, 0), LEDGER_OK);
     CHECK_EQ(df_audit(&c, c.aud[2], DF_T_M, LEDGER_AUDIT_OK), LEDGER_OK);
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_CONSENT);
     CHECK_EQ(df_audit(&c, c.aud[0], DF_T_M, LEDGER_AUDIT_OK), LEDGER_OK);
     rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_OK);
     df_close(&c);
 }
 
@@ -288,7 +289,7 @@ static void test_donor_revoked(void)
     for (int what = LEDGER_REVOKE_PLATFORM; what <= LEDGER_REVOKE_MEASUREMENT; what++) {
         df_chain_t c;
         df_world(&c);
-        const char *why = "";
+        char why[LEDGER_ERR_MAX] = "";
         size_t len;
         uint8_t m[32];
         memset(m, DF_T_M, 32);
@@ -296,9 +297,9 @@ static void test_donor_revoked(void)
                            what == LEDGER_REVOKE_PLATFORM ? proto_key_public(c.platform) : m),
                  LEDGER_OK);
         uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
-        CHECK_EQ(df_donor(&c, c.alice, rc, len, &why), LEDGER_E_RECEIPT);
+        CHECK_EQ(df_donor(&c, c.alice, rc, len, why, sizeof why), LEDGER_E_RECEIPT);
         CHECK(strstr(why, "revoked") != NULL);
-        CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, &why),
+        CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, why, sizeof why),
                  LEDGER_E_ENCLAVE_RULE);
         CHECK(strstr(why, "revoked") != NULL);
         df_close(&c);
@@ -309,35 +310,41 @@ static void test_key_authorize(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t bogus[32], other_t[32];
     memset(bogus, 0x99, 32);
     CHECK_EQ(df_enclave(&c, PROTO_ATTEST_KIND_TRAINING, 0x05, 0x25, other_t), LEDGER_OK);
-    CHECK_EQ(df_key_auth(&c, c.bob, c.data_a, c.spec_id, c.t_id, 1, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(df_key_auth(&c, c.alice, bogus, c.spec_id, c.t_id, 1, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, bogus, c.t_id, 1, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, bogus, 1, &why), LEDGER_E_ENCLAVE_RULE);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.v_id, 1, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(df_key_auth(&c, c.bob, c.data_a, c.spec_id, c.t_id, 1, why, sizeof why),
+             LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, bogus, c.spec_id, c.t_id, 1, why, sizeof why),
+             LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, bogus, c.t_id, 1, why, sizeof why),
+             LEDGER_E_DATA_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, bogus, 1, why, sizeof why),
+             LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.v_id, 1, why, sizeof why),
+             LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "training") != NULL);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, other_t, 1, &why),
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, other_t, 1, why, sizeof why),
              LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "measurement") != NULL);
     /* an empty grant */
     size_t len;
     uint8_t *tx = ledger_contract_key_authorize_tx(c.alice, c.chain, df_nonce(&c, c.alice),
                                                    c.data_a, c.spec_id, c.t_id, NULL, 0, &len);
-    CHECK_EQ(df_submit(&c, tx, len, &why), LEDGER_E_INVALID);
+    CHECK_EQ(df_submit(&c, tx, len, why, sizeof why), LEDGER_E_INVALID);
     /* a per-record override that denies prs beats the default */
     ledger_consent_t k;
     df_consent_init(&k, "*", "*", 5000, 0, c.data_a);
     strcpy(k.deny_types.v[0], "prs");
     k.deny_types.n = 1;
-    CHECK_EQ(df_consent(&c, c.alice, &k, NULL), LEDGER_OK);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, &why), LEDGER_E_CONSENT);
+    CHECK_EQ(df_consent(&c, c.alice, &k, NULL, 0), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, why, sizeof why),
+             LEDGER_E_CONSENT);
     tx = ledger_contract_consent_revoke_tx(c.alice, c.chain, df_nonce(&c, c.alice), c.data_a, &len);
-    CHECK_EQ(df_submit(&c, tx, len, NULL), LEDGER_OK);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 7, &why), LEDGER_OK);
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 8, &why), LEDGER_OK);
+    CHECK_EQ(df_submit(&c, tx, len, NULL, 0), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 7, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 8, why, sizeof why), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
     uint8_t grant[LEDGER_GRANT_MAX], spec[32];
     size_t glen;
@@ -354,10 +361,10 @@ static void test_audit_trail(void)
     df_world(&c);
     uint64_t h_valid = df_height(&c) - 1; /* the consent came after the record */
     size_t len;
-    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, NULL), LEDGER_OK);
+    CHECK_EQ(df_key_auth(&c, c.alice, c.data_a, c.spec_id, c.t_id, 1, NULL, 0), LEDGER_OK);
     uint64_t h_key = df_height(&c);
     uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, NULL), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, NULL, 0), LEDGER_OK);
     uint64_t h_don = df_height(&c);
     CHECK_EQ(df_withdraw(&c, c.alice, c.data_a), LEDGER_OK);
     uint64_t h_wd = df_height(&c);
@@ -406,7 +413,7 @@ static void test_donor_bound(void)
 {
     df_chain_t c;
     df_world(&c);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     size_t len;
     uint8_t cnt[4];
     proto_be32_put(cnt, LEDGER_DONORS_PER_SPEC_MAX);
@@ -418,11 +425,11 @@ static void test_donor_bound(void)
     uint8_t *tx =
         ledger_contract_donor_register_tx(c.alice, c.chain, df_nonce(&c, c.alice), rc, len, &tlen);
     ledger_tx_t t;
-    CHECK_EQ(ledger_tx_parse(tx, tlen, c.chain, true, &t, &why), LEDGER_OK);
+    CHECK_EQ(ledger_tx_parse(tx, tlen, c.chain, true, &t, why, sizeof why), LEDGER_OK);
     ledger_state_t *st = df_view(&c);
     CHECK_EQ(ledger_state_put(st, key, sizeof key, cnt, 4), LEDGER_OK);
-    CHECK_EQ(ledger_state_admit_tx(st, &t, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(ledger_state_apply_tx(st, &t, &why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(ledger_state_admit_tx(st, &t, why, sizeof why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(ledger_state_apply_tx(st, &t, why, sizeof why), LEDGER_E_DATA_RULE);
     CHECK(strstr(why, "most donors") != NULL);
     ledger_state_destroy(&st);
     free(tx);
@@ -459,25 +466,25 @@ static void test_market_rules(void)
     memcpy(post.spec_id, c.spec_id, 32);
     post.time_ms = DF_T0;
     REQUIRE(proto_recruit_sign(&post, c.trainer) == PROTO_OK);
-    const char *w = NULL;
-    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + 1000, &w), LEDGER_OK);
-    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + DF_DAY, &w), LEDGER_E_INVALID);
+    char w[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + 1000, w, sizeof w), LEDGER_OK);
+    CHECK_EQ(ledger_recruit_check(st, &post, DF_T0 + DF_DAY, w, sizeof w), LEDGER_E_INVALID);
     proto_recruit_t other = post;
     REQUIRE(proto_recruit_sign(&other, c.bob) == PROTO_OK);
-    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_NOT_TRAINER);
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, w, sizeof w), LEDGER_E_NOT_TRAINER);
     CHECK(strstr(w, "another account") != NULL);
     other = post;
     other.spec_id[0] ^= 1;
     REQUIRE(proto_recruit_sign(&other, c.trainer) == PROTO_OK);
-    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_NOT_TRAINER);
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, w, sizeof w), LEDGER_E_NOT_TRAINER);
     other = post;
     other.time_ms++;
-    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, &w), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_recruit_check(st, &other, DF_T0 + 1000, w, sizeof w), LEDGER_E_BAD_SIG);
     ledger_state_destroy(&st);
     /* donated: a donor; the measurement revoked: no enclave to donate to */
     size_t len;
     uint8_t *rc = df_alice_receipt(&c, DF_T_SEED, &len);
-    CHECK_EQ(df_donor(&c, c.alice, rc, len, NULL), LEDGER_OK);
+    CHECK_EQ(df_donor(&c, c.alice, rc, len, NULL, 0), LEDGER_OK);
     uint8_t m[32];
     memset(m, DF_T_M, 32);
     CHECK_EQ(df_revoke(&c, LEDGER_REVOKE_MEASUREMENT, m), LEDGER_OK);

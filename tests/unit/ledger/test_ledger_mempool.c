@@ -74,17 +74,17 @@ static void s_env_fini(s_env_t *e)
 
 /* Adds a transfer FROM -> TO; returns the code; *id (may be NULL) the txid. */
 static int s_add(ledger_mempool_t *pool, s_env_t *e, proto_key_t *from, uint64_t nonce,
-                 uint64_t amount, uint8_t *id, const char **why)
+                 uint64_t amount, uint8_t *id, char *err, size_t err_cap)
 {
     size_t len;
     uint8_t *t =
         ledger_contract_transfer_tx(from, e->chain, nonce, proto_key_public(e->c), amount, &len);
-    const char *w = NULL;
-    int rc = ledger_mempool_add(pool, t, len, id, &w);
-    if (rc != LEDGER_OK)
-        CHECK(w != NULL && w[0] != '\0');
-    if (why)
-        *why = w;
+    char w[LEDGER_ERR_MAX] = "";
+    int rc = ledger_mempool_add(pool, t, len, id, w, sizeof w);
+    if (rc != LEDGER_OK) {
+        CHECK(w[0] != '\0');
+        proto_err_fail(err, err_cap, rc, "%s", w);
+    }
     free(t);
     return rc;
 }
@@ -117,53 +117,55 @@ static void test_admission(void)
     s_env_init(&e);
     ledger_mempool_limits_t lim = {.max_nonce_ahead = 10};
     ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t id[32];
     size_t len;
 
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, id, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, id, why, sizeof why), LEDGER_OK);
     CHECK(ledger_mempool_has(pool, id));
     CHECK_EQ(ledger_mempool_count(pool), 1u);
     CHECK(ledger_mempool_bytes(pool) > 100);
     /* duplicate */
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, &why), LEDGER_E_DUPLICATE);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, why, sizeof why), LEDGER_E_DUPLICATE);
     /* same nonce, another tx */
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 11, NULL, &why), LEDGER_E_NONCE_TAKEN);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 11, NULL, why, sizeof why), LEDGER_E_NONCE_TAKEN);
     /* too far ahead: committed nonce 0, window 10 */
-    CHECK_EQ(s_add(pool, &e, e.a, 9, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, &why), LEDGER_E_NONCE_GAP);
-    CHECK_EQ(s_add(pool, &e, e.a, UINT64_MAX, 1, NULL, &why), LEDGER_E_NONCE_GAP);
+    CHECK_EQ(s_add(pool, &e, e.a, 9, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, why, sizeof why), LEDGER_E_NONCE_GAP);
+    CHECK_EQ(s_add(pool, &e, e.a, UINT64_MAX, 1, NULL, why, sizeof why), LEDGER_E_NONCE_GAP);
     /* insufficient funds (against committed state) and zero amount */
-    CHECK_EQ(s_add(pool, &e, e.poor, 0, 1, NULL, &why), LEDGER_E_FUNDS);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 1001, NULL, &why), LEDGER_E_FUNDS);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 0, NULL, &why), LEDGER_E_INVALID);
+    CHECK_EQ(s_add(pool, &e, e.poor, 0, 1, NULL, why, sizeof why), LEDGER_E_FUNDS);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1001, NULL, why, sizeof why), LEDGER_E_FUNDS);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 0, NULL, why, sizeof why), LEDGER_E_INVALID);
     /* wrong chain */
     uint8_t other[32] = {1};
     uint8_t *t = ledger_contract_transfer_tx(e.a, other, 1, other, 1, &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_WRONG_CHAIN);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, why, sizeof why), LEDGER_E_WRONG_CHAIN);
     free(t);
     /* forged / tampered */
     t = ledger_contract_transfer_tx(e.a, e.chain, 1, other, 1, &len);
     t[len - 5] ^= 0x10;
-    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, why, sizeof why), LEDGER_E_BAD_SIG);
     free(t);
     t = ledger_contract_transfer_tx(e.poor, e.chain, 1, other, 1, &len);
     memcpy(t + 37, proto_key_public(e.b), 32); /* claim to be b */
-    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, why, sizeof why), LEDGER_E_BAD_SIG);
     free(t);
     /* malformed, oversized */
     static const uint8_t junk[] = {0x96, 0x00};
-    CHECK_EQ(ledger_mempool_add(pool, junk, sizeof junk, NULL, &why), LEDGER_E_MALFORMED);
+    CHECK_EQ(ledger_mempool_add(pool, junk, sizeof junk, NULL, why, sizeof why),
+             LEDGER_E_MALFORMED);
     uint8_t *big = calloc(1, LEDGER_TX_MAX_BYTES + 1);
-    CHECK_EQ(ledger_mempool_add(pool, big, LEDGER_TX_MAX_BYTES + 1, NULL, &why), LEDGER_E_TOO_BIG);
+    CHECK_EQ(ledger_mempool_add(pool, big, LEDGER_TX_MAX_BYTES + 1, NULL, why, sizeof why),
+             LEDGER_E_TOO_BIG);
     free(big);
     /* a vote from a non-authority */
     t = ledger_contract_auth_vote_tx(e.a, e.chain, 1, LEDGER_AUTH_ADD, proto_key_public(e.b), &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_E_NOT_AUTHORITY);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, why, sizeof why), LEDGER_E_NOT_AUTHORITY);
     free(t);
     t = ledger_contract_auth_vote_tx(e.auth, e.chain, 0, LEDGER_AUTH_ADD, proto_key_public(e.b),
                                      &len);
-    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, NULL, why, sizeof why), LEDGER_OK);
     free(t);
     CHECK_EQ(ledger_mempool_count(pool), 3u);
 
@@ -171,13 +173,13 @@ static void test_admission(void)
     CHECK_EQ(s_commit(&e, pool, pool), 2u); /* a0 and the vote; a9 waits */
     CHECK(!ledger_mempool_has(pool, id));
     CHECK_EQ(ledger_mempool_count(pool), 1u);
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, &why), LEDGER_E_NONCE_USED);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 10, NULL, why, sizeof why), LEDGER_E_NONCE_USED);
     CHECK(strstr(why, "replay") != NULL);
     /* the window moved with the committed nonce */
-    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 10, 1, NULL, why, sizeof why), LEDGER_OK);
 
     /* remove */
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, id, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, id, why, sizeof why), LEDGER_OK);
     CHECK(ledger_mempool_remove(pool, id));
     CHECK(!ledger_mempool_remove(pool, id));
     CHECK(!ledger_mempool_has(pool, id));
@@ -191,13 +193,13 @@ static void test_bounds(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_limits_t lim = {.max_txs = 3};
     ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, why, sizeof why), LEDGER_E_FULL);
     CHECK_EQ(ledger_mempool_count(pool), 3u);
     ledger_mempool_destroy(&pool);
 
@@ -206,19 +208,19 @@ static void test_bounds(void)
     free(t);
     lim = (ledger_mempool_limits_t){.max_bytes = 2 * one + one / 2};
     pool = ledger_mempool_new(e.store, &lim);
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, why, sizeof why), LEDGER_E_FULL);
     CHECK(ledger_mempool_bytes(pool) <= lim.max_bytes);
     ledger_mempool_destroy(&pool);
 
     lim = (ledger_mempool_limits_t){.max_per_account = 2};
     pool = ledger_mempool_new(e.store, &lim);
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FULL);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, why, sizeof why), LEDGER_E_FULL);
     CHECK(strstr(why, "account") != NULL);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, why, sizeof why), LEDGER_OK);
     ledger_mempool_destroy(&pool);
 
     /* many accounts and txs: the sets grow and shrink */
@@ -226,7 +228,8 @@ static void test_bounds(void)
     uint8_t ids[300][32];
     int bad = 0;
     for (int i = 0; i < 300; i++)
-        if (s_add(pool, &e, i % 2 ? e.a : e.b, (uint64_t)i / 2, 1, ids[i], &why) != LEDGER_OK)
+        if (s_add(pool, &e, i % 2 ? e.a : e.b, (uint64_t)i / 2, 1, ids[i], why, sizeof why) !=
+            LEDGER_OK)
             bad++;
     CHECK_EQ(bad, 0);
     for (int i = 0; i < 300; i += 3)
@@ -252,15 +255,15 @@ static void test_order(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     /* a: nonces 2, 0, 1 (out of order); b: 0, 1; c: 1 only (gap) */
-    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.c, 1, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 1, 1, NULL, why, sizeof why), LEDGER_OK);
     ledger_txref_t out[16];
     size_t n = ledger_mempool_reap(pool, 16, 1 << 20, out);
     CHECK_EQ(n, 5u); /* c's tx is not ready */
@@ -285,16 +288,16 @@ static void test_order(void)
     CHECK_EQ(ledger_mempool_count(pool), 1u);
     CHECK_EQ(ledger_mempool_reap(pool, 16, 1 << 20, out), 0u);
     /* filling the gap makes both ready, in order */
-    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, NULL, why, sizeof why), LEDGER_OK);
     n = ledger_mempool_reap(pool, 16, 1 << 20, out);
     CHECK(n == 2 && s_is(&out[0], e.c, 0) && s_is(&out[1], e.c, 1));
 
     /* stale: another node's block uses a's nonce 3 with a different tx */
     ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
     uint8_t mine[32];
-    CHECK_EQ(s_add(pool, &e, e.a, 3, 7, mine, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 4, 7, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(other, &e, e.a, 3, 8, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 3, 7, mine, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 4, 7, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 3, 8, NULL, why, sizeof why), LEDGER_OK);
     CHECK_EQ(s_commit(&e, pool, other), 1u);
     CHECK(!ledger_mempool_has(pool, mine)); /* dropped: nonce 3 is used */
     n = ledger_mempool_reap(pool, 16, 1 << 20, out);
@@ -316,30 +319,31 @@ static void test_verified(void)
     size_t len;
     uint8_t *t = ledger_contract_transfer_tx(e.a, e.chain, 0, proto_key_public(e.c), 1, &len);
     t[len - 1] ^= 1; /* last byte of the signature */
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t id[32];
-    CHECK_EQ(ledger_mempool_add(pool, t, len, id, &why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_mempool_add(pool, t, len, id, why, sizeof why), LEDGER_E_BAD_SIG);
     CHECK(!ledger_mempool_has(pool, id));
     /* the caller vouches for the signature: admitted (which is why only code that checked
        it, on these bytes, may call this) */
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, id, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, id, why, sizeof why), LEDGER_OK);
     CHECK(ledger_mempool_has(pool, id));
     CHECK(!ledger_mempool_full(pool));
     /* every other rule still holds */
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_DUPLICATE);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, why, sizeof why), LEDGER_E_DUPLICATE);
     free(t);
     t = ledger_contract_transfer_tx(e.a, e.chain, 0, e.chain, 2, &len); /* same nonce */
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_NONCE_TAKEN);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, why, sizeof why),
+             LEDGER_E_NONCE_TAKEN);
     free(t);
     t = ledger_contract_transfer_tx(e.poor, e.chain, 0, e.chain, 5, &len);
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, why, sizeof why), LEDGER_E_FUNDS);
     free(t);
     t = ledger_contract_transfer_tx(e.b, e.chain, 0, e.chain, 1, &len);
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, why, sizeof why), LEDGER_OK);
     CHECK(ledger_mempool_full(pool));
     free(t);
     t = ledger_contract_transfer_tx(e.c, e.chain, 0, e.chain, 1, &len);
-    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, &why), LEDGER_E_FULL);
+    CHECK_EQ(ledger_mempool_add_verified(pool, t, len, NULL, why, sizeof why), LEDGER_E_FULL);
     free(t);
     ledger_mempool_destroy(&pool);
     s_env_fini(&e);
@@ -351,18 +355,19 @@ static void test_gap_expiry(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_limits_t lim = {.gap_expiry_ms = 60000, .max_dropped = 3};
     ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
     uint8_t ready[32], gap2[32], gap3[32], b1[32];
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, ready, &why), LEDGER_OK); /* a: 0 ready */
-    CHECK_EQ(s_add(pool, &e, e.b, 2, 1, gap2, &why), LEDGER_OK);  /* b: 2, 3 behind a gap */
-    CHECK_EQ(s_add(pool, &e, e.b, 3, 1, gap3, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, ready, why, sizeof why), LEDGER_OK); /* a: 0 ready */
+    CHECK_EQ(s_add(pool, &e, e.b, 2, 1, gap2, why, sizeof why),
+             LEDGER_OK); /* b: 2, 3 behind a gap */
+    CHECK_EQ(s_add(pool, &e, e.b, 3, 1, gap3, why, sizeof why), LEDGER_OK);
     uint64_t t0 = 1000000;
     CHECK_EQ(ledger_mempool_expire(pool, t0), 0u); /* the wait starts */
     CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
     /* b's nonce 1 arrives later: still a gap (0 missing); it waits from its own start */
-    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, b1, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 1, b1, why, sizeof why), LEDGER_OK);
     CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
     ledger_drop_t d;
     CHECK(!ledger_mempool_dropped(pool, gap2, &d));
@@ -378,12 +383,12 @@ static void test_gap_expiry(void)
     CHECK(!ledger_mempool_dropped(pool, ready, &d)); /* pending is not dropped */
     /* the filler arrives in time: b0, b1 ready, nothing more expires, ever */
     uint8_t b0[32];
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, why, sizeof why), LEDGER_OK);
     CHECK_EQ(ledger_mempool_expire(pool, t0 + 500000), 0u);
     CHECK_EQ(ledger_mempool_count(pool), 3u);
     /* a clock that goes back restarts a wait instead of expiring it */
     uint8_t c5[32];
-    CHECK_EQ(s_add(pool, &e, e.c, 5, 1, c5, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 5, 1, c5, why, sizeof why), LEDGER_OK);
     CHECK_EQ(ledger_mempool_expire(pool, t0 + 600000), 0u);
     CHECK_EQ(ledger_mempool_expire(pool, t0), 0u);
     CHECK_EQ(ledger_mempool_expire(pool, t0 + 59999), 0u);
@@ -404,12 +409,12 @@ static void test_replaced(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
     uint8_t mine[32], theirs[32];
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine, &why), LEDGER_OK);
-    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs, why, sizeof why), LEDGER_OK);
     CHECK(memcmp(mine, theirs, 32) != 0);
     CHECK_EQ(s_commit(&e, pool, other), 1u); /* the block holds theirs */
     CHECK(!ledger_mempool_has(pool, mine));
@@ -430,19 +435,19 @@ static void test_same_block(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     ledger_mempool_t *other = ledger_mempool_new(e.store, NULL);
     uint8_t mine0[32], theirs0[32], a[4][32], b[3][32];
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine0, &why), LEDGER_OK);
-    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs0, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 7, mine0, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(other, &e, e.a, 0, 8, theirs0, why, sizeof why), LEDGER_OK);
     for (uint64_t n = 1; n < 4; n++) { /* same bytes, same txid in both pools */
-        CHECK_EQ(s_add(pool, &e, e.a, n, 1, a[n], &why), LEDGER_OK);
-        CHECK_EQ(s_add(other, &e, e.a, n, 1, NULL, &why), LEDGER_OK);
+        CHECK_EQ(s_add(pool, &e, e.a, n, 1, a[n], why, sizeof why), LEDGER_OK);
+        CHECK_EQ(s_add(other, &e, e.a, n, 1, NULL, why, sizeof why), LEDGER_OK);
     }
     for (uint64_t n = 0; n < 3; n++) {
-        CHECK_EQ(s_add(pool, &e, e.b, n, 1, b[n], &why), LEDGER_OK);
-        CHECK_EQ(s_add(other, &e, e.b, n, 1, NULL, &why), LEDGER_OK);
+        CHECK_EQ(s_add(pool, &e, e.b, n, 1, b[n], why, sizeof why), LEDGER_OK);
+        CHECK_EQ(s_add(other, &e, e.b, n, 1, NULL, why, sizeof why), LEDGER_OK);
     }
     CHECK_EQ(s_commit(&e, pool, other), 7u);
     CHECK_EQ(ledger_mempool_count(pool), 0u);
@@ -457,8 +462,8 @@ static void test_same_block(void)
         CHECK(!ledger_mempool_dropped(pool, b[n], &d));
     CHECK(!ledger_mempool_dropped(other, theirs0, &d));
     /* the committed nonces moved: the next txs are ready at once */
-    CHECK_EQ(s_add(pool, &e, e.a, 4, 1, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 3, 1, NULL, &why), LEDGER_E_NONCE_USED);
+    CHECK_EQ(s_add(pool, &e, e.a, 4, 1, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 3, 1, NULL, why, sizeof why), LEDGER_E_NONCE_USED);
     CHECK_EQ(s_commit(&e, pool, pool), 1u);
     ledger_mempool_destroy(&other);
     ledger_mempool_destroy(&pool);
@@ -470,13 +475,13 @@ static void test_local(void)
 {
     s_env_t e;
     s_env_init(&e);
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_mempool_t *pool = ledger_mempool_new(e.store, NULL);
     uint8_t a0[32], a1[32], b0[32], c0[32], zero[32] = {0};
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, a0, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, a1, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, c0, &why), LEDGER_OK); /* gossiped: not local */
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 1, a0, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 1, a1, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 1, b0, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.c, 0, 1, c0, why, sizeof why), LEDGER_OK); /* gossiped: not local */
     ledger_txref_t out[8];
     CHECK_EQ(ledger_mempool_local(pool, out, 8), 0u);
     CHECK(ledger_mempool_set_local(pool, a0));
@@ -519,18 +524,18 @@ static void test_pending_spend(void)
     s_env_init(&e);
     ledger_mempool_limits_t lim = {.max_nonce_ahead = 10};
     ledger_mempool_t *pool = ledger_mempool_new(e.store, &lim);
-    const char *why = NULL;
-    CHECK_EQ(s_add(pool, &e, e.a, 0, 600, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 600, NULL, &why), LEDGER_E_FUNDS);
-    CHECK(why && strstr(why, "pending") != NULL);
-    CHECK_EQ(s_add(pool, &e, e.a, 1, 400, NULL, &why), LEDGER_OK); /* exactly the rest */
-    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FUNDS);
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(s_add(pool, &e, e.a, 0, 600, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 600, NULL, why, sizeof why), LEDGER_E_FUNDS);
+    CHECK(strstr(why, "pending") != NULL);
+    CHECK_EQ(s_add(pool, &e, e.a, 1, 400, NULL, why, sizeof why), LEDGER_OK); /* exactly the rest */
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, why, sizeof why), LEDGER_E_FUNDS);
     /* b: nonce 1 arrives before nonce 0; each fits the committed balance alone */
-    CHECK_EQ(s_add(pool, &e, e.b, 1, 700, NULL, &why), LEDGER_OK);
-    CHECK_EQ(s_add(pool, &e, e.b, 0, 700, NULL, &why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 1, 700, NULL, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(s_add(pool, &e, e.b, 0, 700, NULL, why, sizeof why), LEDGER_OK);
     CHECK_EQ(s_commit(&e, pool, pool), 3u); /* a0, a1, b0 (b1 fails in the block, b0 first) */
     /* After the commit a has 0 left: nothing more from a fits. */
-    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(s_add(pool, &e, e.a, 2, 1, NULL, why, sizeof why), LEDGER_E_FUNDS);
     ledger_mempool_destroy(&pool);
     s_env_fini(&e);
 }

@@ -48,32 +48,36 @@ static void test_train_start(void)
 {
     mf_world_t w;
     mf_world(&w, 2, 0); /* min_donors is 3 */
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t job1[32], job2[32], bogus[32], other_m[32];
     memset(bogus, 0x99, 32);
     proto_key_t *tr = w.c.trainer;
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 5, NULL, &why), LEDGER_E_JOB);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 5, NULL, why, sizeof why), LEDGER_E_JOB);
     CHECK(strstr(why, "min_donors") != NULL);
     mf_donate(&w, 2, 3);
     /* stateless: rounds, query measurement */
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 0, NULL, &why), LEDGER_E_INVALID);
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 101, NULL, &why), LEDGER_E_INVALID);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 0, NULL, why, sizeof why), LEDGER_E_INVALID);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 101, NULL, why, sizeof why), LEDGER_E_INVALID);
     uint8_t zero[32] = {0};
     size_t len;
     uint8_t *tx = ledger_contract_train_start_tx(tr, w.c.chain, df_nonce(&w.c, tr), w.c.spec_id,
                                                  w.c.t_id, 5, zero, &len);
-    CHECK_EQ(df_submit(&w.c, tx, len, &why), LEDGER_E_INVALID);
+    CHECK_EQ(df_submit(&w.c, tx, len, why, sizeof why), LEDGER_E_INVALID);
     /* sender, spec, coordinator */
-    CHECK_EQ(mf_train(&w, w.c.alice, w.c.spec_id, w.c.t_id, 5, NULL, &why), LEDGER_E_NOT_TRAINER);
-    CHECK_EQ(mf_train(&w, tr, bogus, w.c.t_id, 5, NULL, &why), LEDGER_E_DATA_RULE);
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, bogus, 5, NULL, &why), LEDGER_E_ENCLAVE_RULE);
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.v_id, 5, NULL, &why), LEDGER_E_ENCLAVE_RULE);
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.q_id, 5, NULL, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(mf_train(&w, w.c.alice, w.c.spec_id, w.c.t_id, 5, NULL, why, sizeof why),
+             LEDGER_E_NOT_TRAINER);
+    CHECK_EQ(mf_train(&w, tr, bogus, w.c.t_id, 5, NULL, why, sizeof why), LEDGER_E_DATA_RULE);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, bogus, 5, NULL, why, sizeof why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.v_id, 5, NULL, why, sizeof why),
+             LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.q_id, 5, NULL, why, sizeof why),
+             LEDGER_E_ENCLAVE_RULE);
     CHECK_EQ(df_enclave(&w.c, PROTO_ATTEST_KIND_TRAINING, 0x05, 0x25, other_m), LEDGER_OK);
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, other_m, 5, NULL, &why), LEDGER_E_ENCLAVE_RULE);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, other_m, 5, NULL, why, sizeof why),
+             LEDGER_E_ENCLAVE_RULE);
     CHECK(strstr(why, "measurement") != NULL);
     /* at min_donors: accepted */
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 5, job1, &why), LEDGER_OK);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.c.t_id, 5, job1, why, sizeof why), LEDGER_OK);
     uint64_t h1 = df_height(&w.c);
     ledger_state_t *st = df_view(&w.c);
     ledger_job_t j;
@@ -85,7 +89,7 @@ static void test_train_start(void)
     CHECK_EQ(ledger_job_current(st, bogus, &j), LEDGER_E_NOT_FOUND);
     ledger_state_destroy(&st);
     /* a newer job (coordinator T2) replaces the running one */
-    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.t2_id, 3, job2, &why), LEDGER_OK);
+    CHECK_EQ(mf_train(&w, tr, w.c.spec_id, w.t2_id, 3, job2, why, sizeof why), LEDGER_OK);
     st = df_view(&w.c);
     CHECK_EQ(ledger_job_get(st, job1, &j), LEDGER_OK);
     CHECK_EQ(j.status, (uint32_t)LEDGER_JOB_REPLACED);
@@ -98,27 +102,27 @@ static void test_train_start(void)
     REQUIRE(p != NULL);
     mf_pub(&w, job1, 0x07, 5000, p);
     REQUIRE(mf_sign(p, DF_T_SEED) == PROTO_OK);
-    CHECK_EQ(mf_publish(&w, p, NULL, &why), LEDGER_E_JOB);
+    CHECK_EQ(mf_publish(&w, p, NULL, why, sizeof why), LEDGER_E_JOB);
     CHECK(strstr(why, "current") != NULL);
     free(p);
     mf_close(&w);
 }
 
 /* Signs P by SEED and submits it; returns the code. */
-static int s_pub(mf_world_t *w, proto_publish_t *p, uint8_t seed, const char **why)
+static int s_pub(mf_world_t *w, proto_publish_t *p, uint8_t seed, char *err, size_t err_cap)
 {
     REQUIRE(mf_sign(p, seed) == PROTO_OK);
-    return mf_publish(w, p, NULL, why);
+    return mf_publish(w, p, NULL, err, err_cap);
 }
 
 static void test_publish(void)
 {
     mf_world_t w;
     mf_world(&w, MF_DONORS, 0);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t job[32], model[32], bogus[32];
     memset(bogus, 0x99, 32);
-    CHECK_EQ(mf_train(&w, w.c.trainer, w.c.spec_id, w.c.t_id, 5, job, &why), LEDGER_OK);
+    CHECK_EQ(mf_train(&w, w.c.trainer, w.c.spec_id, w.c.t_id, 5, job, why, sizeof why), LEDGER_OK);
     proto_publish_t *p = malloc(sizeof *p);
     REQUIRE(p != NULL);
     const uint32_t used = 0x0f; /* seqs 0..3: a1, b1, a2, b2 (not b3) */
@@ -127,60 +131,60 @@ static void test_publish(void)
     mf_pub(&w, job, used, 6000, p);
     REQUIRE(mf_sign(p, DF_T_SEED) == PROTO_OK);
     p->sig[5] ^= 1;
-    CHECK_EQ(mf_publish(&w, p, NULL, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(mf_publish(&w, p, NULL, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "signature") != NULL);
     /* signed by a party that is not the coordinator */
     mf_pub(&w, job, used, 6000, p);
-    CHECK_EQ(s_pub(&w, p, MF_T2_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, MF_T2_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "coordinator") != NULL);
     /* an unknown job; another spec */
     mf_pub(&w, bogus, used, 6000, p);
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_JOB);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_JOB);
     mf_pub(&w, job, used, 6000, p);
     memset(p->spec_id, 0x98, 32);
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "spec") != NULL);
     /* a party's n_records not its count of donors (the sum still right) */
     mf_pub(&w, job, used, 6000, p);
     p->parties[0].n_records++;
     p->parties[1].n_records--;
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "n_records") != NULL);
     /* a bit past the donor count (seq 5 of 5 donors; seq 12 in a second byte) */
     mf_pub(&w, job, used, 6000, p);
     p->bitmap[0] |= 0x20;
     p->n_records++;
     p->parties[0].n_records++;
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "donor count") != NULL);
     mf_pub(&w, job, used, 6000, p);
     p->bitmap[1] = 0x10;
     p->bitmap_len = 2;
     p->n_records++;
     p->parties[0].n_records++;
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     /* a used record whose enclave is not a party: T only, over seq 0 (T) and 1 (T2) */
     mf_pub(&w, job, 0x03, 6000, p);
     p->n_parties = 1;
     p->parties[0].weight_bp = 10000;
     p->parties[0].n_records = 2;
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "not a party") != NULL);
     /* a third party, unregistered / a query enclave (no records, no weight) */
     mf_pub(&w, job, used, 6000, p);
     p->n_parties = 3;
     memcpy(p->parties[2].enclave_id, bogus, 32);
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "registered") != NULL);
     memcpy(p->parties[2].enclave_id, w.q_id, 32);
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     /* records_root of other ids (seq 4 in place of seq 3, same parties' counts) */
     mf_pub(&w, job, 0x17, 6000, p);
     uint8_t root[32];
     memcpy(root, p->records_root, 32);
     mf_pub(&w, job, used, 6000, p);
     memcpy(p->records_root, root, 32);
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_PUBLISH);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_PUBLISH);
     CHECK(strstr(why, "records_root") != NULL);
     /* nothing was written by the refusals */
     ledger_state_t *st = df_view(&w.c);
@@ -193,7 +197,7 @@ static void test_publish(void)
     /* the honest publication */
     mf_pub(&w, job, used, 6000, p);
     REQUIRE(mf_sign(p, DF_T_SEED) == PROTO_OK);
-    CHECK_EQ(mf_publish(&w, p, model, &why), LEDGER_OK);
+    CHECK_EQ(mf_publish(&w, p, model, why, sizeof why), LEDGER_OK);
     uint64_t h = df_height(&w.c);
     st = df_view(&w.c);
     ledger_model_t m;
@@ -247,7 +251,7 @@ static void test_publish(void)
     /* published: the same job again is refused */
     mf_pub(&w, job, used, 6000, p);
     p->time_ms++;
-    CHECK_EQ(s_pub(&w, p, DF_T_SEED, &why), LEDGER_E_JOB);
+    CHECK_EQ(s_pub(&w, p, DF_T_SEED, why, sizeof why), LEDGER_E_JOB);
     free(p);
     mf_close(&w);
 }

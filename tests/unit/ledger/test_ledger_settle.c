@@ -54,18 +54,19 @@ static void test_buy_usage_claim(void)
 {
     mf_world_t w;
     mf_world(&w, MF_DONORS, FUND);
-    const char *why = "";
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t model[32], model2[32], buy[32], buy2[32], bogus[32];
     memset(bogus, 0x99, 32);
     mf_model(&w, 0x0f, 6000, model); /* party 0 = T (a1, b2), party 1 = T2 (b1, a2) */
     mf_model(&w, 0x1e, 2500, model2);
 
     /* buys */
-    CHECK_EQ(mf_buy(&w, w.c.bob, model, 0, NULL, &why), LEDGER_E_INVALID);
-    CHECK_EQ(mf_buy(&w, w.c.bob, model, LEDGER_BUY_COUNT_MAX + 1, NULL, &why), LEDGER_E_INVALID);
-    CHECK_EQ(mf_buy(&w, w.c.bob, bogus, 5, NULL, &why), LEDGER_E_ESCROW);
-    CHECK_EQ(mf_buy(&w, w.c.auth, model, 5, NULL, &why), LEDGER_E_FUNDS);
-    CHECK_EQ(mf_buy(&w, w.c.bob, model, 7, buy, &why), LEDGER_OK);
+    CHECK_EQ(mf_buy(&w, w.c.bob, model, 0, NULL, why, sizeof why), LEDGER_E_INVALID);
+    CHECK_EQ(mf_buy(&w, w.c.bob, model, LEDGER_BUY_COUNT_MAX + 1, NULL, why, sizeof why),
+             LEDGER_E_INVALID);
+    CHECK_EQ(mf_buy(&w, w.c.bob, bogus, 5, NULL, why, sizeof why), LEDGER_E_ESCROW);
+    CHECK_EQ(mf_buy(&w, w.c.auth, model, 5, NULL, why, sizeof why), LEDGER_E_FUNDS);
+    CHECK_EQ(mf_buy(&w, w.c.bob, model, 7, buy, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_balance(&w, w.c.bob), (uint64_t)FUND - 70);
     ledger_buy_t b = s_buy_get(&w, buy);
     CHECK(b.count == 7 && b.claimed == 0 && b.price == 10 && b.escrow == 70);
@@ -77,22 +78,22 @@ static void test_buy_usage_claim(void)
     CHECK(memcmp(b.code_hash, h, 32) == 0);
 
     /* usage refusals */
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, bogus, 3, false, &why), LEDGER_E_ESCROW);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, true, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, bogus, 3, false, why, sizeof why), LEDGER_E_ESCROW);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, true, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "signature") != NULL);
-    CHECK_EQ(mf_usage(&w, DF_T_SEED, model, buy, 3, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, DF_T_SEED, model, buy, 3, false, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "not a query enclave") != NULL);
-    CHECK_EQ(mf_usage(&w, 0x2f, model, buy, 3, false, &why), LEDGER_E_USAGE);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model2, buy, 3, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, 0x2f, model, buy, 3, false, why, sizeof why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model2, buy, 3, false, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "another model") != NULL);
     CHECK_EQ(df_enclave(&w.c, PROTO_ATTEST_KIND_QUERY, 0x06, 0x26, NULL), LEDGER_OK);
-    CHECK_EQ(mf_usage(&w, 0x26, model, buy, 3, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, 0x26, model, buy, 3, false, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "measurement") != NULL);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 0, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 0, false, why, sizeof why), LEDGER_E_USAGE);
 
     /* 3 queries: fee 30 = runner 3 + trainer 6 + donors 21 (party 0: 12 + remainder 1,
        party 1: 8) */
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, false, &why), LEDGER_OK);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, false, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_role(&w, w.c.runner), 3u);
     CHECK_EQ(mf_role(&w, w.c.trainer), 6u);
     CHECK_EQ(s_pool_left(&w, model, 0), 13u);
@@ -105,58 +106,58 @@ static void test_buy_usage_claim(void)
     CHECK_EQ(claimed, 3u);
     ledger_state_destroy(&st);
     /* the same count again adds nothing */
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 3, false, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "no queries") != NULL);
     /* 10 served, 4 left: capped at 4, fee 40 = 4 + 8 + 28 (16 + 1, 11) */
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 10, false, &why), LEDGER_OK);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 10, false, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_role(&w, w.c.runner), 7u);
     CHECK_EQ(mf_role(&w, w.c.trainer), 14u);
     CHECK_EQ(s_pool_left(&w, model, 0), 30u);
     CHECK_EQ(s_pool_left(&w, model, 1), 19u);
     b = s_buy_get(&w, buy);
     CHECK(b.claimed == 7 && b.escrow == 0);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 11, false, &why), LEDGER_E_ESCROW);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy, 11, false, why, sizeof why), LEDGER_E_ESCROW);
     CHECK(strstr(why, "spent") != NULL);
 
     /* earnings: alice a1 (party 0) 15 + a2 (party 1) 9; bob b2 15 + b1 9 */
     CHECK_EQ(s_owed(&w, w.c.alice, model), 24u);
     CHECK_EQ(s_owed(&w, w.c.bob, model), 24u);
     uint64_t before = mf_balance(&w, w.c.alice);
-    CHECK_EQ(mf_claim(&w, w.c.alice, model, &why), LEDGER_OK);
+    CHECK_EQ(mf_claim(&w, w.c.alice, model, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_balance(&w, w.c.alice), before + 24);
-    CHECK_EQ(mf_claim(&w, w.c.alice, model, &why), LEDGER_E_NOTHING_OWED);
-    CHECK_EQ(mf_claim(&w, w.c.alice, NULL, &why), LEDGER_E_NOTHING_OWED);
-    CHECK_EQ(mf_claim(&w, w.c.alice, bogus, &why), LEDGER_E_ESCROW);
+    CHECK_EQ(mf_claim(&w, w.c.alice, model, why, sizeof why), LEDGER_E_NOTHING_OWED);
+    CHECK_EQ(mf_claim(&w, w.c.alice, NULL, why, sizeof why), LEDGER_E_NOTHING_OWED);
+    CHECK_EQ(mf_claim(&w, w.c.alice, bogus, why, sizeof why), LEDGER_E_ESCROW);
     CHECK_EQ(s_owed(&w, w.c.alice, model), 0u);
     before = mf_balance(&w, w.c.bob);
-    CHECK_EQ(mf_claim(&w, w.c.bob, model, &why), LEDGER_OK);
+    CHECK_EQ(mf_claim(&w, w.c.bob, model, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_balance(&w, w.c.bob), before + 24);
     CHECK_EQ(s_pool_left(&w, model, 0), 0u);
     CHECK_EQ(s_pool_left(&w, model, 1), 1u); /* the dust */
     /* bob is no donor of model2's... he is (b1, b2, b3): nothing credited there yet */
-    CHECK_EQ(mf_claim(&w, w.c.bob, model2, &why), LEDGER_E_NOTHING_OWED);
+    CHECK_EQ(mf_claim(&w, w.c.bob, model2, why, sizeof why), LEDGER_E_NOTHING_OWED);
     before = mf_balance(&w, w.c.runner);
-    CHECK_EQ(mf_claim(&w, w.c.runner, NULL, &why), LEDGER_OK);
+    CHECK_EQ(mf_claim(&w, w.c.runner, NULL, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_balance(&w, w.c.runner), before + 7);
     CHECK_EQ(mf_role(&w, w.c.runner), 0u);
-    CHECK_EQ(mf_claim(&w, w.c.runner, NULL, &why), LEDGER_E_NOTHING_OWED);
+    CHECK_EQ(mf_claim(&w, w.c.runner, NULL, why, sizeof why), LEDGER_E_NOTHING_OWED);
     /* the trainer claims role earnings along with a model where it has no records */
     before = mf_balance(&w, w.c.trainer);
-    CHECK_EQ(mf_claim(&w, w.c.trainer, model, &why), LEDGER_OK);
+    CHECK_EQ(mf_claim(&w, w.c.trainer, model, why, sizeof why), LEDGER_OK);
     CHECK_EQ(mf_balance(&w, w.c.trainer), before + 14);
     /* 70 paid = 24 + 24 + 7 + 14 + 1 dust */
 
     /* a retired query enclave may still claim what it served; a revoked one may not */
-    CHECK_EQ(mf_buy(&w, w.c.alice, model, 5, buy2, &why), LEDGER_OK);
+    CHECK_EQ(mf_buy(&w, w.c.alice, model, 5, buy2, why, sizeof why), LEDGER_OK);
     size_t len;
     uint8_t *tx = ledger_contract_enclave_retire_tx(w.c.runner, w.c.chain,
                                                     df_nonce(&w.c, w.c.runner), w.q_id, &len);
-    CHECK_EQ(df_submit(&w.c, tx, len, &why), LEDGER_OK);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy2, 2, false, &why), LEDGER_OK);
+    CHECK_EQ(df_submit(&w.c, tx, len, why, sizeof why), LEDGER_OK);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy2, 2, false, why, sizeof why), LEDGER_OK);
     uint8_t qm[32];
     memset(qm, MF_Q_M, 32);
     CHECK_EQ(df_revoke(&w.c, LEDGER_REVOKE_MEASUREMENT, qm), LEDGER_OK);
-    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy2, 3, false, &why), LEDGER_E_USAGE);
+    CHECK_EQ(mf_usage(&w, MF_Q_SEED, model, buy2, 3, false, why, sizeof why), LEDGER_E_USAGE);
     CHECK(strstr(why, "revoked") != NULL);
     mf_close(&w);
 }
@@ -170,14 +171,14 @@ static void test_buy_overflow(void)
     df_spec_init(&s, DF_T_M, 1000);
     s.price = 1ull << 63;
     s.min_donors = 1;
-    REQUIRE(df_spec(&w.c, w.c.trainer, &s, w.c.spec_id, NULL) == LEDGER_OK);
+    REQUIRE(df_spec(&w.c, w.c.trainer, &s, w.c.spec_id, NULL, 0) == LEDGER_OK);
     mf_donate(&w, 0, 1);
     uint8_t model[32];
     mf_model(&w, 0x01, 10000, model);
-    const char *why = "";
-    CHECK_EQ(mf_buy(&w, w.c.bob, model, 2, NULL, &why), LEDGER_E_ESCROW);
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(mf_buy(&w, w.c.bob, model, 2, NULL, why, sizeof why), LEDGER_E_ESCROW);
     CHECK(strstr(why, "UINT64_MAX") != NULL);
-    CHECK_EQ(mf_buy(&w, w.c.bob, model, 1, NULL, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(mf_buy(&w, w.c.bob, model, 1, NULL, why, sizeof why), LEDGER_E_FUNDS);
     CHECK_EQ(mf_balance(&w, w.c.bob), (uint64_t)FUND);
     mf_close(&w);
 }
@@ -247,7 +248,7 @@ static void test_conservation(void)
     uint64_t served[BUYS_MAX] = {0};
     int ok = 0, refused = 0;
     for (int step = 0; step < 240; step++) {
-        const char *why = "";
+        char why[LEDGER_ERR_MAX] = "";
         int rc;
         uint64_t kind = s_rand(r, 3);
         if (kind == 0 || r->n_buys == 0) {
@@ -255,7 +256,7 @@ static void test_conservation(void)
                 continue;
             const proto_key_t *k = accts[s_rand(r, 4)];
             uint32_t count = (uint32_t)(1 + s_rand(r, 40));
-            rc = mf_buy(w, k, r->models[s_rand(r, 2)], count, r->buys[r->n_buys], &why);
+            rc = mf_buy(w, k, r->models[s_rand(r, 2)], count, r->buys[r->n_buys], why, sizeof why);
             CHECK(rc == LEDGER_OK || rc == LEDGER_E_FUNDS);
             if (rc == LEDGER_OK)
                 r->n_buys++;
@@ -263,7 +264,7 @@ static void test_conservation(void)
             size_t i = (size_t)s_rand(r, r->n_buys);
             ledger_buy_t b = s_buy_get(w, r->buys[i]);
             uint64_t count = served[i] + s_rand(r, 12); /* may add nothing */
-            rc = mf_usage(w, MF_Q_SEED, b.model_id, r->buys[i], count, false, &why);
+            rc = mf_usage(w, MF_Q_SEED, b.model_id, r->buys[i], count, false, why, sizeof why);
             CHECK(rc == LEDGER_OK || rc == LEDGER_E_USAGE || rc == LEDGER_E_ESCROW);
             if (rc == LEDGER_OK) {
                 served[i] = count;
@@ -276,7 +277,7 @@ static void test_conservation(void)
             const uint8_t *model = pick == 2 ? NULL : r->models[pick];
             uint64_t expect = mf_role(w, k) + (model ? s_owed(w, k, model) : 0);
             uint64_t before = mf_balance(w, k);
-            rc = mf_claim(w, k, model, &why);
+            rc = mf_claim(w, k, model, why, sizeof why);
             CHECK(rc == (expect ? LEDGER_OK : LEDGER_E_NOTHING_OWED));
             CHECK_EQ(mf_balance(w, k), before + (rc == LEDGER_OK ? expect : 0));
         }

@@ -116,9 +116,9 @@ static void test_tx_atomicity(void)
     uint8_t *big = ledger_contract_transfer_tx(alice, s_chain, 0, proto_key_public(bob), 150, &len);
     ledger_tx_t tx;
     CHECK_EQ(ledger_tx_decode(big, len, &tx), PROTO_OK);
-    const char *why = NULL;
-    CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_E_FUNDS);
-    CHECK(why && strstr(why, "insufficient") != NULL);
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_E_FUNDS);
+    CHECK(strstr(why, "insufficient") != NULL);
     /* nothing written: not even the nonce bump */
     CHECK_EQ(ledger_state_write_count(st), before);
     CHECK_EQ(ledger_state_account(st, proto_key_public(alice), &a), LEDGER_OK);
@@ -130,14 +130,14 @@ static void test_tx_atomicity(void)
 
     uint8_t *ok = ledger_contract_transfer_tx(alice, s_chain, 0, proto_key_public(bob), 60, &len);
     CHECK_EQ(ledger_tx_decode(ok, len, &tx), PROTO_OK);
-    CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_OK);
+    CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_OK);
     CHECK_EQ(ledger_state_account(st, proto_key_public(alice), &a), LEDGER_OK);
     CHECK(a.balance == 40 && a.nonce == 1);
     CHECK_EQ(ledger_state_account(st, proto_key_public(bob), &b), LEDGER_OK);
     CHECK(b.balance == 60 && b.nonce == 0);
     /* admit checks the balance (40 < 60 now) and writes nothing */
     size_t count = ledger_state_write_count(st);
-    CHECK_EQ(ledger_state_admit_tx(st, &tx, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(ledger_state_admit_tx(st, &tx, why, sizeof why), LEDGER_E_FUNDS);
     CHECK_EQ(ledger_state_write_count(st), count);
     free(ok);
 
@@ -236,9 +236,9 @@ static void test_root(void)
     size_t len;
     uint8_t *t = ledger_contract_transfer_tx(alice, s_chain, 0, s_chain, 11, &len);
     ledger_tx_t tx;
-    const char *why;
+    char why[LEDGER_ERR_MAX] = "";
     CHECK_EQ(ledger_tx_decode(t, len, &tx), PROTO_OK);
-    CHECK_EQ(ledger_state_apply_tx(s1, &tx, &why), LEDGER_E_FUNDS);
+    CHECK_EQ(ledger_state_apply_tx(s1, &tx, why, sizeof why), LEDGER_E_FUNDS);
     CHECK_EQ(ledger_state_finish(s1, prev, r1), LEDGER_OK);
     CHECK_EQ(ledger_state_finish(s2, prev, r2), LEDGER_OK);
     CHECK(memcmp(r1, r2, 32) == 0);

@@ -98,9 +98,9 @@ static uint8_t *s_make(ledger_store_t *s, const proto_key_t *proposer, uint8_t *
     uint8_t(*ids)[32] = calloc(n + 1, 32);
     for (size_t i = 0; i < n; i++) {
         ledger_tx_t tx;
-        const char *why;
+        char why[LEDGER_ERR_MAX] = "";
         CHECK_EQ(ledger_tx_decode(txs[i], lens[i], &tx), PROTO_OK);
-        CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_OK);
+        CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_OK);
         ledger_tx_id(txs[i], lens[i], ids[i]);
     }
     CHECK_EQ(ledger_state_end_block(st), LEDGER_OK);
@@ -292,9 +292,9 @@ static void s_vote_root(proto_key_t *ka, proto_key_t *kb, const uint8_t *chain, 
         uint8_t *t = ledger_contract_auth_vote_tx(voter, chain, voter == ka ? na++ : nb++,
                                                   LEDGER_AUTH_REMOVE, subject, &len);
         ledger_tx_t tx;
-        const char *why;
+        char why[LEDGER_ERR_MAX] = "";
         CHECK_EQ(ledger_tx_decode(t, len, &tx), PROTO_OK);
-        CHECK_EQ(ledger_state_apply_tx(st, &tx, &why), LEDGER_OK);
+        CHECK_EQ(ledger_state_apply_tx(st, &tx, why, sizeof why), LEDGER_OK);
         free(t);
     }
     CHECK_EQ(ledger_state_end_block(st), LEDGER_OK);
@@ -349,8 +349,7 @@ static void test_roots(void)
         ledger_state_t *sa, *sb = NULL;
         size_t len;
         uint8_t *block = s_make(a, w.auth, txs, lens, N_RICH, &sa, &len);
-        ledger_reject_t why;
-        CHECK_EQ(ledger_block_execute(b, block, len, NULL, 0, &sb, &why), LEDGER_OK);
+        CHECK_EQ(ledger_block_execute(b, block, len, NULL, 0, &sb, NULL, NULL, 0), LEDGER_OK);
         CHECK_EQ(ledger_store_commit(a, block, len, (const uint8_t *)"x", 1, sa), LEDGER_OK);
         CHECK_EQ(ledger_store_commit(b, block, len, (const uint8_t *)"y", 1, sb), LEDGER_OK);
         ledger_head_t ha, hb;
@@ -483,13 +482,13 @@ static void s_child(const char *dir, s_world_t *w, int fd)
             uint64_t nonce = acct.nonce;
             size_t len;
             uint8_t *tx;
-            const char *why;
+            char why[LEDGER_ERR_MAX] = "";
             int rc;
             do {
                 tx = ledger_contract_transfer_tx(w->rich[from], chain, nonce++,
                                                  proto_key_public(w->rich[to]),
                                                  1 + (uint64_t)(rand() % 100), &len);
-                rc = ledger_mempool_add(pool, tx, len, NULL, &why);
+                rc = ledger_mempool_add(pool, tx, len, NULL, why, sizeof why);
                 free(tx);
             } while (rc == LEDGER_E_NONCE_TAKEN);
         }

@@ -95,8 +95,8 @@ static void test_round_trip(void)
     CHECK_EQ(tx.body.transfer.amount, 1234567u);
     CHECK(tx.bytes == bytes && tx.len == len);
     CHECK(ledger_tx_verify_sig(&tx));
-    const char *why = NULL;
-    CHECK_EQ(ledger_tx_check(&tx, s_chain, true, &why), LEDGER_OK);
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(ledger_tx_check(&tx, s_chain, true, why, sizeof why), LEDGER_OK);
 
     /* re-encoding gives the same bytes */
     proto_wr_t w;
@@ -143,7 +143,7 @@ static void test_round_trip(void)
     CHECK_EQ(tx.type, (uint32_t)LEDGER_TX_AUTH_VOTE);
     CHECK_EQ(tx.body.auth_vote.action, (uint32_t)LEDGER_AUTH_ADD);
     CHECK(memcmp(tx.body.auth_vote.subject, proto_key_public(bob), 32) == 0);
-    CHECK_EQ(ledger_tx_check(&tx, s_chain, true, &why), LEDGER_OK);
+    CHECK_EQ(ledger_tx_check(&tx, s_chain, true, why, sizeof why), LEDGER_OK);
     proto_wr_init(&w);
     CHECK_EQ(ledger_tx_write(&w, &tx), PROTO_OK);
     again = proto_wr_data(&w, &n);
@@ -185,8 +185,8 @@ static void test_decode_limits(void)
     /* oversized: refused before parsing */
     uint8_t *big = calloc(1, LEDGER_TX_MAX_BYTES + 1);
     CHECK_EQ(ledger_tx_decode(big, LEDGER_TX_MAX_BYTES + 1, &tx), PROTO_E_TOO_BIG);
-    const char *why = NULL;
-    CHECK_EQ(ledger_tx_parse(big, LEDGER_TX_MAX_BYTES + 1, s_chain, true, &tx, &why),
+    char why[LEDGER_ERR_MAX] = "";
+    CHECK_EQ(ledger_tx_parse(big, LEDGER_TX_MAX_BYTES + 1, s_chain, true, &tx, why, sizeof why),
              LEDGER_E_TOO_BIG);
     free(big);
 
@@ -243,8 +243,8 @@ static void test_decode_limits(void)
     nc[71] = 0x01;
     memcpy(nc + 72, b + 70, n - 70);
     CHECK_EQ(ledger_tx_decode(nc, n + 2, &tx), PROTO_E_NONCANONICAL);
-    CHECK_EQ(ledger_tx_parse(nc, n + 2, s_chain, true, &tx, &why), LEDGER_E_MALFORMED);
-    CHECK(why && strcmp(why, proto_err_str(PROTO_E_NONCANONICAL)) == 0);
+    CHECK_EQ(ledger_tx_parse(nc, n + 2, s_chain, true, &tx, why, sizeof why), LEDGER_E_MALFORMED);
+    CHECK(strcmp(why, proto_err_str(PROTO_E_NONCANONICAL)) == 0);
     free(nc);
     /* a string where the chain id's bin belongs */
     b[1] = 0xd9; /* str8 */
@@ -267,26 +267,28 @@ static void test_decode_limits(void)
 static void test_rejections(void)
 {
     proto_key_t *alice = s_key(1), *mallory = s_key(3);
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     ledger_tx_t tx;
     size_t len;
     uint8_t *bytes = ledger_contract_transfer_tx(alice, s_chain, 0, s_chain, 10, &len);
 
     /* wrong chain */
-    CHECK_EQ(ledger_tx_parse(bytes, len, s_other_chain, true, &tx, &why), LEDGER_E_WRONG_CHAIN);
-    CHECK(why != NULL);
+    CHECK_EQ(ledger_tx_parse(bytes, len, s_other_chain, true, &tx, why, sizeof why),
+             LEDGER_E_WRONG_CHAIN);
+    CHECK(why[0] != '\0');
 
     /* tampered: amount changed after signing */
     uint8_t *t = malloc(len);
     memcpy(t, bytes, len);
     CHECK_EQ(t[len - 67], 10);
     t[len - 67] = 11;
-    CHECK_EQ(ledger_tx_parse(t, len, s_chain, true, &tx, &why), LEDGER_E_BAD_SIG);
-    CHECK_EQ(ledger_tx_parse(t, len, s_chain, false, &tx, &why), LEDGER_OK); /* sig skipped */
+    CHECK_EQ(ledger_tx_parse(t, len, s_chain, true, &tx, why, sizeof why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_tx_parse(t, len, s_chain, false, &tx, why, sizeof why),
+             LEDGER_OK); /* sig skipped */
     /* tampered signature */
     memcpy(t, bytes, len);
     t[len - 1] ^= 1;
-    CHECK_EQ(ledger_tx_parse(t, len, s_chain, true, &tx, &why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_tx_parse(t, len, s_chain, true, &tx, why, sizeof why), LEDGER_E_BAD_SIG);
     free(t);
 
     /* forged: mallory signs a tx claiming to be from alice */
@@ -299,34 +301,35 @@ static void test_rejections(void)
     uint8_t *fb = ledger_tx_sign(&forged, mallory, &flen);
     CHECK(fb != NULL);
     memcpy(fb + 2 + 34 + 1, proto_key_public(alice), 32); /* overwrite from */
-    CHECK_EQ(ledger_tx_parse(fb, flen, s_chain, true, &tx, &why), LEDGER_E_BAD_SIG);
+    CHECK_EQ(ledger_tx_parse(fb, flen, s_chain, true, &tx, why, sizeof why), LEDGER_E_BAD_SIG);
     CHECK(memcmp(tx.from, proto_key_public(alice), 32) == 0);
     free(fb);
 
     /* stateless rules */
     size_t zlen;
     uint8_t *zero = ledger_contract_transfer_tx(alice, s_chain, 0, s_chain, 0, &zlen);
-    CHECK_EQ(ledger_tx_parse(zero, zlen, s_chain, true, &tx, &why), LEDGER_E_INVALID);
+    CHECK_EQ(ledger_tx_parse(zero, zlen, s_chain, true, &tx, why, sizeof why), LEDGER_E_INVALID);
     free(zero);
     size_t alen;
     uint8_t *act =
         ledger_contract_auth_vote_tx(alice, s_chain, 0, 3, proto_key_public(mallory), &alen);
-    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, &why), LEDGER_E_INVALID);
+    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, why, sizeof why), LEDGER_E_INVALID);
     free(act);
     uint8_t not_a_point[32];
     memset(not_a_point, 0xff, sizeof not_a_point);
     act = ledger_contract_auth_vote_tx(alice, s_chain, 0, LEDGER_AUTH_ADD, not_a_point, &alen);
-    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, &why), LEDGER_E_INVALID);
+    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, why, sizeof why), LEDGER_E_INVALID);
     free(act);
     /* removing is allowed for any subject bytes at this level (state decides) */
     act = ledger_contract_auth_vote_tx(alice, s_chain, 0, LEDGER_AUTH_REMOVE, not_a_point, &alen);
-    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, &why), LEDGER_OK);
+    CHECK_EQ(ledger_tx_parse(act, alen, s_chain, true, &tx, why, sizeof why), LEDGER_OK);
     free(act);
 
     /* malformed */
     static const uint8_t junk[] = {0x96, 0xc4, 0x20};
-    CHECK_EQ(ledger_tx_parse(junk, sizeof junk, s_chain, true, &tx, &why), LEDGER_E_MALFORMED);
-    CHECK_EQ(ledger_tx_parse(NULL, 0, s_chain, true, &tx, &why), LEDGER_E_MALFORMED);
+    CHECK_EQ(ledger_tx_parse(junk, sizeof junk, s_chain, true, &tx, why, sizeof why),
+             LEDGER_E_MALFORMED);
+    CHECK_EQ(ledger_tx_parse(NULL, 0, s_chain, true, &tx, why, sizeof why), LEDGER_E_MALFORMED);
 
     /* signing an unknown type fails; writing one too */
     ledger_tx_t unk;

@@ -179,10 +179,10 @@ int main(void)
     for (uint64_t h = 1; h <= BLOCKS; h++) {
         if (h % 3 == 0) {
             size_t tl = 0;
-            const char *why = NULL;
+            char why[LEDGER_ERR_MAX] = "";
             uint8_t *tx =
                 ledger_contract_transfer_tx(alice, chain.chain_id, h / 3 - 1, a[0], h, &tl);
-            CHECK_EQ(ledger_mempool_add(A->pool, tx, tl, NULL, &why), LEDGER_OK);
+            CHECK_EQ(ledger_mempool_add(A->pool, tx, tl, NULL, why, sizeof why), LEDGER_OK);
             free(tx);
         }
         ledger_build_params_t bp = {.time_ms = 10000 + h * 100, .round = 0};
@@ -306,9 +306,9 @@ int main(void)
     now += 10000;
     s_deliver(now);
     size_t tl = 0;
-    const char *why = NULL;
+    char why[LEDGER_ERR_MAX] = "";
     uint8_t *tx = ledger_contract_transfer_tx(alice, chain.chain_id, BLOCKS / 3, a[0], 1, &tl);
-    CHECK_EQ(ledger_mempool_add(A->pool, tx, tl, NULL, &why), LEDGER_OK);
+    CHECK_EQ(ledger_mempool_add(A->pool, tx, tl, NULL, why, sizeof why), LEDGER_OK);
     free(tx);
     for (int k = 0; k < 2; k++) { /* two new heads 100 ms apart */
         ledger_build_params_t bp = {.time_ms = 20000 + (uint64_t)k * 100, .round = 0};

@@ -1,0 +1,135 @@
+/*  enclave_wire_query: the query enclave's part of the host <-> genie-enclave protocol
+ *  (enclave_wire.h, issue 16): requests CHAIN, MODEL_LOAD, USAGE (types 10, 15, 16) and
+ *  answers CHAIN, LOADED, USAGE (76-78). enclave_wire.c dispatches here
+ *  (enclave_wire_int.h).
+ */
+#include "enclave/enclave_wire.h"
+#include "enclave/enclave_wire_int.h"
+#include "proto/proto_mp.h"
+
+uint32_t enclave_wire_req_arity_query(enclave_req_type_t type)
+{
+    switch (type) {
+    case ENCLAVE_REQ_CHAIN:
+    case ENCLAVE_REQ_USAGE:
+        return 3;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+uint32_t enclave_wire_ans_arity_query(enclave_ans_type_t type)
+{
+    switch (type) {
+    case ENCLAVE_ANS_CHAIN:
+    case ENCLAVE_ANS_USAGE:
+        return 3;
+    case ENCLAVE_ANS_LOADED:
+        return 4;
+    default:
+        return 0;
+    }
+}
+
+bool enclave_wire_req_fields_query(proto_wr_t *w, const enclave_req_t *req)
+{
+    switch (req->type) {
+    case ENCLAVE_REQ_CHAIN:
+        if (!req->u.chain.genesis_len ||
+            enclave_wire_bad_bytes(req->u.chain.genesis, req->u.chain.genesis_len,
+                                   ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, req->u.chain.genesis, req->u.chain.genesis_len);
+        return true;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        if (enclave_wire_bad_bytes(req->u.model_load.sealed, req->u.model_load.sealed_len,
+                                   ENCLAVE_WIRE_MAX_BLOB) ||
+            enclave_wire_bad_bytes(req->u.model_load.proof, req->u.model_load.proof_len,
+                                   ENCLAVE_WIRE_MAX_PROOF))
+            return false;
+        proto_wr_bin(w, req->u.model_load.sealed, req->u.model_load.sealed_len);
+        proto_wr_bin(w, req->u.model_load.proof, req->u.model_load.proof_len);
+        return true;
+    case ENCLAVE_REQ_USAGE:
+        proto_wr_bin(w, req->u.usage.buy_id, 32);
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool enclave_wire_ans_fields_query(proto_wr_t *w, const enclave_ans_t *ans)
+{
+    switch (ans->type) {
+    case ENCLAVE_ANS_CHAIN:
+        proto_wr_bin(w, ans->u.chain.chain_id, 32);
+        return true;
+    case ENCLAVE_ANS_LOADED:
+        proto_wr_bin(w, ans->u.loaded.model_id, 32);
+        proto_wr_bin(w, ans->u.loaded.model_hash, 32);
+        return true;
+    case ENCLAVE_ANS_USAGE:
+        if (enclave_wire_bad_bytes(ans->u.blob.bytes, ans->u.blob.len, ENCLAVE_WIRE_MAX_BLOB))
+            return false;
+        proto_wr_bin(w, ans->u.blob.bytes, ans->u.blob.len);
+        return true;
+    default:
+        return false;
+    }
+}
+
+int enclave_wire_req_body_query(proto_rd_t *r, enclave_req_t *out)
+{
+    switch (out->type) {
+    case ENCLAVE_REQ_CHAIN:
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.chain.genesis,
+                         &out->u.chain.genesis_len))
+            return r->err;
+        return out->u.chain.genesis_len ? PROTO_OK : PROTO_E_INVALID;
+    case ENCLAVE_REQ_MODEL_LOAD:
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.model_load.sealed,
+                         &out->u.model_load.sealed_len) ||
+            proto_rd_bin(r, ENCLAVE_WIRE_MAX_PROOF, &out->u.model_load.proof,
+                         &out->u.model_load.proof_len))
+            return r->err;
+        return r->err;
+    case ENCLAVE_REQ_USAGE:
+        if (proto_rd_bin_exact(r, 32, out->u.usage.buy_id))
+            return r->err;
+        return r->err;
+    default:
+        return PROTO_E_UNKNOWN_TYPE;
+    }
+}
+
+int enclave_wire_ans_body_query(proto_rd_t *r, enclave_ans_t *out)
+{
+    switch (out->type) {
+    case ENCLAVE_ANS_CHAIN:
+        if (proto_rd_bin_exact(r, 32, out->u.chain.chain_id))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_LOADED:
+        if (proto_rd_bin_exact(r, 32, out->u.loaded.model_id) ||
+            proto_rd_bin_exact(r, 32, out->u.loaded.model_hash))
+            return r->err;
+        return r->err;
+    case ENCLAVE_ANS_USAGE:
+        if (proto_rd_bin(r, ENCLAVE_WIRE_MAX_BLOB, &out->u.blob.bytes, &out->u.blob.len))
+            return r->err;
+        return r->err;
+    default:
+        return PROTO_E_UNKNOWN_TYPE;
+    }
+}
+
+/* Query enclaves (issue 16): MODEL_LOAD (a sealed model and a proof the enclave checks) and
+   USAGE (a public signed count) may be relayed; CHAIN is the host's own: the genesis it
+   carries decides which chain the enclave believes, so only the host that started the
+   enclave sets it. */
+bool enclave_wire_req_relayable_query(enclave_req_type_t t)
+{
+    return t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
+}
