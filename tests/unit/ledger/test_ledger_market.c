@@ -541,7 +541,7 @@ static void test_train_eligible(void)
     CHECK(df_withdraw(&w.c, w.c.alice, w.data[2]) == LEDGER_OK);
     ledger_consent_t k;
     df_consent_init(&k, NULL, NULL, 2000, 0, w.data[3]);
-    CHECK(df_consent(&w.c, w.c.bob, &k, NULL) == LEDGER_OK);
+    CHECK(df_consent(&w.c, w.c.bob, &k, NULL, 0) == LEDGER_OK);
     st = df_view(&w.c);
     CHECK(ledger_train_donors(st, &spec, &d, &n, err, sizeof err) == LEDGER_OK);
     CHECK_EQ(n, (size_t)MF_DONORS); /* every donor is still listed, in seq order */

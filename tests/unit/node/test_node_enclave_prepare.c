@@ -32,7 +32,7 @@ static void s_setup(s_ctx_t *x)
 {
     memset(x, 0, sizeof *x);
     mf_world(&x->w, MF_DONORS, 0);
-    REQUIRE(mf_train(&x->w, x->w.c.trainer, x->w.c.spec_id, x->w.c.t_id, 3, x->job, NULL) ==
+    REQUIRE(mf_train(&x->w, x->w.c.trainer, x->w.c.spec_id, x->w.c.t_id, 3, x->job, NULL, 0) ==
             LEDGER_OK);
     ledger_state_t *st = df_view(&x->w.c);
     ledger_enclave_t e;
@@ -185,7 +185,7 @@ static void test_prepare_check(void)
 
     /* a job replaced by a newer TRAIN_START */
     uint8_t newer[32];
-    REQUIRE(mf_train(&x->w, x->w.c.trainer, x->w.c.spec_id, x->w.c.t_id, 3, newer, NULL) ==
+    REQUIRE(mf_train(&x->w, x->w.c.trainer, x->w.c.spec_id, x->w.c.t_id, 3, newer, NULL, 0) ==
             LEDGER_OK);
     REFUSED(x, &x->t, &r, "not running");
     memcpy(x->job, newer, 32);
