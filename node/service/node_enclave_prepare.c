@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enclave/enclave_train_config.h"
 #include "ledger/ledger_contract.h"
 #include "ledger/ledger_data.h"
 #include "ledger/ledger_model.h"
@@ -98,6 +99,30 @@ static int s_parties(ledger_state_t *st, const node_enclave_prepare_local_t *l,
     return 0;
 }
 
+/* (e): P's job config is the spec's features, label, epsilon and aggregation rule and the
+   job's rounds (what node_train.c's config carries; the other fields are the module's
+   tuning, not the spec's). */
+static int s_config(const ledger_spec_t *spec, const ledger_job_t *job,
+                    const struct enclave_req_train_prepare *p, char *err, size_t cap)
+{
+    enclave_train_config_t c;
+    char why[160] = "";
+    if (enclave_train_config_decode(p->config, p->config_len, &c, why, sizeof why) != PROTO_OK)
+        return proto_err_fail(err, cap, NODE_E_REFUSED, "the job config does not decode: %s", why);
+    bool same = c.p == spec->n_features && strcmp(c.label, spec->label) == 0;
+    for (size_t i = 0; same && i < c.p; i++)
+        same = strcmp(c.features[i], spec->features[i]) == 0;
+    if (!same)
+        return proto_err_fail(err, cap, NODE_E_REFUSED,
+                              "the job config's features or label are not the spec's");
+    if (c.rounds != job->rounds || c.rule != spec->aggregation ||
+        c.eps != (double)spec->max_epsilon_milli / 1000.0)
+        return proto_err_fail(err, cap, NODE_E_REFUSED,
+                              "the job config's rounds, aggregation rule or epsilon are not the "
+                              "job's and spec's");
+    return 0;
+}
+
 int node_enclave_prepare_check(ledger_state_t *st, const node_enclave_prepare_local_t *l,
                                const struct enclave_req_train_prepare *p, char *err, size_t err_cap)
 {
@@ -148,5 +173,8 @@ int node_enclave_prepare_check(ledger_state_t *st, const node_enclave_prepare_lo
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot read the donors: %s", why);
     rc = s_eligible_match(p, want, n, err, err_cap);
     free(want);
-    return rc;
+    if (rc != 0)
+        return rc;
+    /* (e) the job config */
+    return s_config(&spec, &job, p, err, err_cap);
 }

@@ -12,7 +12,10 @@
  *    (c) query_measurement is the job's, attest_pk the ledger's attestation key;
  *    (d) the eligible list holds exactly (as a set, no duplicates) the data ids
  *        ledger_train_eligible computes for this enclave: a record withdrawn or refused by
- *        its consent on this ledger is not in it, an eligible one is not missing.
+ *        its consent on this ledger is not in it, an eligible one is not missing;
+ *    (e) the job config (enclave_train_config.h) decodes and carries the spec's features
+ *        (in order), label, aggregation rule and epsilon (max_epsilon_milli / 1000) and
+ *        the job's rounds: a forged config cannot turn the spec's DP off.
  *  A withdrawal committed between the coordinator's read and this one is refused too: the
  *  coordinator's driver retries TRAIN_PREPARE (node_train_core.h).
  *  Pure over a ledger state: no I/O but the state's reads.

@@ -9,14 +9,17 @@
  *  eligible record, one naming another enclave's record, a duplicate, another party's
  *  keys, a coordinator index naming another enclave, another query measurement or
  *  attestation key, an enclave that is not TRAINING or has another measurement than the
- *  spec's; after a withdrawal the old list is refused (the race) and the new one passes;
- *  a job replaced by a newer TRAIN_START is refused.
+ *  spec's, a job config without the spec's DP or that does not decode; after a withdrawal the old
+ * list is refused (the race) and the new one passes; a job replaced by a newer TRAIN_START is
+ * refused.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "enclave/enclave_train_config.h"
 #include "enclave/enclave_wire.h"
 #include "ledger/ledger_model_fixture.h"
 #include "node/service/node_enclave_prepare.h"
@@ -26,6 +29,8 @@ typedef struct {
     uint8_t job[32];
     node_enclave_prepare_local_t t; /* T as its runner knows it */
     uint8_t t_sign[32], t2_sign[32], t_box[32], t2_box[32], attest[32];
+    uint8_t *config; /* the job config the coordinator sends */
+    size_t config_len;
 } s_ctx_t;
 
 static void s_setup(s_ctx_t *x)
@@ -50,19 +55,39 @@ static void s_setup(s_ctx_t *x)
     memcpy(x->t.box_pk, x->t_box, 32);
 }
 
+/* The job config node_train.c sends for X's job (3 rounds) into *OUT (malloc'd), with
+   epsilon EPS_MILLI / 1000 (the spec's: 1000). */
+static void s_config(s_ctx_t *x, uint32_t eps_milli, uint8_t **out, size_t *len)
+{
+    ledger_state_t *st = df_view(&x->w.c);
+    ledger_spec_t spec;
+    REQUIRE(ledger_spec_get(st, x->w.c.spec_id, &spec) == LEDGER_OK);
+    ledger_state_destroy(&st);
+    enclave_train_config_t c;
+    enclave_train_config_default(&c);
+    c.p = spec.n_features;
+    for (size_t i = 0; i < c.p; i++)
+        snprintf(c.features[i], sizeof c.features[i], "%s", spec.features[i]);
+    snprintf(c.label, sizeof c.label, "%s", spec.label);
+    c.rounds = 3;
+    c.eps = (double)eps_milli / 1000.0;
+    c.rule = spec.aggregation;
+    char err[160];
+    REQUIRE(enclave_train_config_encode(&c, out, len, err, sizeof err) == PROTO_OK);
+}
+
 /* The TRAIN_PREPARE the coordinator sends T (party 0 of [T, T2], coordinator 0), with
    the donor seqs SEQS (N) as its eligible list, into R. */
 static void s_req(const s_ctx_t *x, const size_t *seqs, size_t n, uint8_t (*ids)[32],
                   enclave_req_t *r)
 {
-    static const uint8_t config[] = {0x90};
     memset(r, 0, sizeof *r);
     r->type = ENCLAVE_REQ_TRAIN_PREPARE;
     struct enclave_req_train_prepare *p = &r->u.train_prepare;
     memcpy(p->job_id, x->job, 32);
     memcpy(p->spec_id, x->w.c.spec_id, 32);
-    p->config = config;
-    p->config_len = sizeof config;
+    p->config = x->config;
+    p->config_len = x->config_len;
     p->party = 0;
     p->n_parties = 2;
     memcpy(p->sign_pk[0], x->t_sign, 32);
@@ -107,6 +132,7 @@ static void test_prepare_check(void)
     s_ctx_t *x = calloc(1, sizeof *x);
     REQUIRE(x != NULL);
     s_setup(x);
+    s_config(x, 1000, &x->config, &x->config_len);
     uint8_t ids[8][32];
     char why[256];
     enclave_req_t r;
@@ -175,6 +201,21 @@ static void test_prepare_check(void)
     memset(r.u.train_prepare.attest_pk, 0x04, 32);
     REFUSED(x, &x->t, &r, "attestation key");
 
+    /* (e) the job config: no DP where the spec asks for epsilon 1, or no config at all */
+    uint8_t *good = x->config, *nodp = NULL;
+    size_t good_len = x->config_len;
+    s_config(x, 0, &nodp, &x->config_len);
+    x->config = nodp;
+    s_req(x, ok, 2, ids, &r);
+    REFUSED(x, &x->t, &r, "epsilon");
+    static const uint8_t empty_array[] = {0x90};
+    r.u.train_prepare.config = empty_array;
+    r.u.train_prepare.config_len = sizeof empty_array;
+    REFUSED(x, &x->t, &r, "config does not decode");
+    free(nodp);
+    x->config = good;
+    x->config_len = good_len;
+
     /* a withdrawal committed after the coordinator read the ledger: the old list is
        refused, the new one passes */
     REQUIRE(df_withdraw(&x->w.c, x->w.c.bob, x->w.data[3]) == LEDGER_OK);
@@ -196,6 +237,7 @@ static void test_prepare_check(void)
     CHECK_EQ(node_enclave_prepare_check(NULL, &x->t, &r.u.train_prepare, why, sizeof why),
              NODE_E_REFUSED);
     mf_close(&x->w);
+    free(x->config);
     free(x);
 }
 
