@@ -169,11 +169,12 @@ PY
   { head -n 1 "$g1"; echo "# $CANARY-genome"; tail -n +2 "$g1"; } > "$TESTNET_DIR/originals/alice-genome.txt"
 }
 
-# add_data OWNER FILE TYPE NAME: data add, retried while the validation enclave is not yet
-# known to the owner's node; output to FILE.out.
+# add_data OWNER FILE TYPE NAME: data add once the owner's node is linked with runner1 (the
+# validation enclave's), tried again while the enclave is not yet known to the owner's
+# node or the link went; output to FILE.out.
 add_data() {
   local i=$1 f=$2 type=$3 name=$4 tries=0
-  until g "$i" data add "$f" --type "$type" --name "$name" --wait 30 > "$f.out" 2>&1; do
+  until reach "$i" "$RUNNER1" && g "$i" data add "$f" --type "$type" --name "$name" --wait 30 > "$f.out" 2>&1; do
     tries=$((tries + 1))
     [ "$tries" -lt 20 ] || { cat "$f.out" >&2; return 1; }
     sleep 1
@@ -256,6 +257,13 @@ donate_json() {
   done
   printf '%s\n' "$out"
 }
+# donated OWNER RUNNER ARGS: donate_json, its donations shown; sets DONATED_TO (the
+# enclaves of the donations that went through, comma separated).
+donated() {
+  local i=$1 out; out=$(donate_json "$@")
+  json '"\n".join("  %s  %-9s enclave %s  DONOR_REGISTER %s" % (x["data_id"][:16], x.get("state", "?"), (x.get("enclave") or "-")[:16], (x.get("txid") or "-")[:16]) for x in d["donations"])' <<<"$out"
+  DONATED_TO=$(json '",".join(x["enclave"] for x in d["donations"] if x["ok"])' <<<"$out")
+}
 
 offers_everywhere() { # the trainer posts again now and then: a post that reached a node before its ledger had the spec was refused by the room's policy
   local i n=0
@@ -290,12 +298,13 @@ recruitment() {
 donation() {
   local e
   say "Alice donates (genie donate, sealed mode): her node checks the training enclave on the ledger and seals her table to its key (her genome stays home: its consent does not allow the spec); runner1 relays only ciphertext; the enclave checks the commitment and signs a receipt; DONOR_REGISTER carries it"
-  e=$(donate_json 8 "$RUNNER1" | json '",".join(x["enclave"] for x in d["donations"] if x["ok"])')
+  donated 8 "$RUNNER1"
+  e=$DONATED_TO
   [ "$e" = "$T1" ] || die "Alice's donation went to '$e', not runner1's training enclave"
   fact "Alice's table is in runner1's training enclave ${T1:0:16}"
   say "Bob's node refuses to donate, before anything leaves it:"
   refused "model type logistic is denied" g 9 donate "$SPEC"
-  say "so does Carol's: she allows research on her data by nobody"
+  say "so does Carol's: her consent denies research"
   refused "purpose research is denied" g 10 donate "$SPEC"
   say "and Dave's: his consent wants an audited enclave, and nobody has audited this one yet"
   refused "needs 1 audit, has 0" g 11 donate "$SPEC"
@@ -314,11 +323,13 @@ donation() {
   say "now the offer matches on Dave's node (genie offers)"
   g 11 offers
   say "Dave donates in key mode: his node publishes the data key sealed to the enclave in a KEY_AUTHORIZE tx and sends the ciphertext from its store as it is; only the enclave can open it (genie donate --mode key)"
-  e=$(donate_json 11 "$RUNNER2" --data "${PHENO[11]}" --mode key | json '",".join(x["enclave"] for x in d["donations"] if x["ok"])')
+  donated 11 "$RUNNER2" --data "${PHENO[11]}" --mode key
+  e=$DONATED_TO
   [ "$e" = "$T2" ] || die "Dave's donation went to '$e', not runner2's training enclave"
   say "Erin and Frank donate, sealed, to runner2's enclave"
   for i in 12 13; do
-    e=$(donate_json "$i" "$RUNNER2" | json '",".join(x["enclave"] for x in d["donations"] if x["ok"])')
+    donated "$i" "$RUNNER2"
+    e=$DONATED_TO
     [ "$e" = "$T2" ] || die "$(owner_name "$i")'s donation went to '$e', not runner2's training enclave"
   done
   say "the spec's donors, on the ledger (genie spec list on the trainer's node)"
@@ -350,11 +361,11 @@ training() {
   while ! published; do
     [ "$SECONDS" -lt "$end" ] || die "timed out after 240s waiting for the model to be published"
     s=$(train_json "$RUNNER1" 2>/dev/null) || { sleep 0.5; continue; }
-    line=$(json '"phase %s, round %s of %s, parties %d" % ((d.get("local") or {}).get("phase"), (d.get("local") or {}).get("round"), (d.get("local") or {}).get("rounds"), len((d.get("local") or {}).get("parties") or []))' <<<"$s")
+    line=$(json '"job %s; runner1: %s" % ((d.get("job") or {}).get("status"), "phase %s, round %s of %s, %d parties prepared" % (d["local"]["phase"], d["local"]["round"], d["local"]["rounds"], sum(1 for p in d["local"].get("parties") or [] if p.get("prepared"))) if d.get("local") else "not picked up yet")' <<<"$s")
     [ "$(json '(d.get("local") or {}).get("phase")' <<<"$s")" != failed ] ||
       die "the training failed: $(json '(d.get("local") or {}).get("why")' <<<"$s")"
-    [ "$line" = "$last" ] || { echo "  $(date +%T)  $line"; last=$line; }
-    sleep 0.5
+    [ "$line" = "$last" ] || { echo "  $(date +%T.%N | cut -c1-12)  $line"; last=$line; }
+    sleep 0.1
   done
   say "done: genie train status on runner1 (the ledger's job and model, and its own view of the parties)"
   g "$RUNNER1" train status "$SPEC"
@@ -475,7 +486,7 @@ PY
 audit_trails() {
   local i want
   for i in $OWNERS; do
-    say "$(owner_name "$i")'s audit trail: who used the data, in which model, in which enclave (genie audit)"
+    say "$(owner_name "$i")'s audit trail: who used the data and how (BY: the enclave or account; TXID: for TRAINED, the model), from the ledger (genie audit)"
     g "$i" audit
   done
   local -A trail=([8]=VALIDATED,DONATED,TRAINED [9]=VALIDATED [10]=VALIDATED
