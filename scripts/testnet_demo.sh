@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # gen, CLI, BUILD_DIR...: set by testnet.sh
 # The whole story of genie on a local testnet (issue 16), sourced by scripts/testnet.sh,
 # which is the entry point: `scripts/testnet.sh demo`.
 #
@@ -148,6 +149,7 @@ cohort() {
   CANARY="GENIE-DEMO-CANARY-$$-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
   mkdir -m 0700 "$TESTNET_DIR/originals" # the owners' own files, outside every datadir
   printf '%s\n' "$CANARY" > "$TESTNET_DIR/originals/CANARY"
+  # shellcheck disable=SC2086 # OWNERS: one argument each
   python3 - "$TESTNET_DIR/cohort/phenotypes.csv" "$TESTNET_DIR/originals" "$CANARY" \
     "$TESTNET_DIR/query.csv" $OWNERS <<'PY'
 import csv, sys
@@ -261,7 +263,7 @@ donate_json() {
 # enclaves of the donations that went through, comma separated).
 donated() {
   local i=$1 out; out=$(donate_json "$@")
-  json '"\n".join("  %s  %-9s enclave %s  DONOR_REGISTER %s" % (x["data_id"][:16], x.get("state", "?"), (x.get("enclave") or "-")[:16], (x.get("txid") or "-")[:16]) for x in d["donations"])' <<<"$out"
+  json '"\n".join("  %s  %-9s %s" % (x["data_id"][:16], x.get("state", "?"), "to enclave %s, DONOR_REGISTER %s" % (x["enclave"][:16], x["txid"][:16]) if x["ok"] else x.get("error", "")) for x in d["donations"])' <<<"$out"
   DONATED_TO=$(json '",".join(x["enclave"] for x in d["donations"] if x["ok"])' <<<"$out")
 }
 
@@ -415,7 +417,7 @@ queries() {
   reach "$USER" "$RUNNER1"
   refused "refused" g "$USER" query run "$MODEL" --input "$TESTNET_DIR/query3.csv"
   say "the trainer knows the buy id (it is on the ledger) but not its access code; with a guessed code the enclave refuses"
-  mkdir -p -m 0700 "$TESTNET_DIR/node$TRAINER/access"
+  mkdir -m 0700 "$TESTNET_DIR/node$TRAINER/access" 2>/dev/null || true
   od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$TESTNET_DIR/node$TRAINER/access/$BUYID.code"
   chmod 0600 "$TESTNET_DIR/node$TRAINER/access/$BUYID.code"
   reach "$TRAINER" "$RUNNER1"
@@ -434,6 +436,7 @@ settlement() {
   wait_until 60 "the usage claim to commit" usage_claimed
   g "$RUNNER1" query status
   local fee=$((PRICE * 3)) i who moved=0 before after top=0
+  local want_runner=0 want_trainer=0 want_t1=0 want_t2=0 dust=0
   local -A want=()
   # the exact split: runner and trainer floor(fee * share / 10000), the donors the rest;
   # each party's pool floor(donors * weight / 10000) (the remainder to party 0), paid
@@ -473,7 +476,9 @@ PY
   wait_until 30 "node 0 to reach height $top (the last claim)" height_at_least 0 "$top"
   local escrow buy; buy=$(rpc 0 buy_show "{\"buy_id\": \"$BUYID\"}")
   escrow=$(json 'd["escrow"]' <<<"$buy")
-  [ "$(json 'd["claimed"]' <<<"$buy")" = 3 ] && [ "$escrow" = $((PRICE * (BUY - 3))) ] || die "the buy after the claim: $buy"
+  if [ "$(json 'd["claimed"]' <<<"$buy")" != 3 ] || [ "$escrow" != $((PRICE * (BUY - 3))) ]; then
+    die "the buy after the claim: $buy"
+  fi
   local bal1; bal1=$(sum_balances)
   say "conservation: every unit the user paid is in the escrow, in a balance it moved to, or dust left in the pools"
   printf '  before the buy: balances %s\n  after settlement: balances %s + escrow %s + pool dust %s = %s\n' \
@@ -489,9 +494,9 @@ audit_trails() {
     say "$(owner_name "$i")'s audit trail: who used the data and how (BY: the enclave or account; TXID: for TRAINED, the model), from the ledger (genie audit)"
     g "$i" audit
   done
-  local -A trail=([8]=VALIDATED,DONATED,TRAINED [9]=VALIDATED [10]=VALIDATED
-                  [11]=VALIDATED,KEY_AUTHORIZED,DONATED,TRAINED [12]=VALIDATED,DONATED,WITHDRAWN
-                  [13]=VALIDATED,DONATED,TRAINED)
+  local -A trail=([8]="VALIDATED,DONATED,TRAINED" [9]="VALIDATED" [10]="VALIDATED"
+                  [11]="VALIDATED,KEY_AUTHORIZED,DONATED,TRAINED" [12]="VALIDATED,DONATED,WITHDRAWN"
+                  [13]="VALIDATED,DONATED,TRAINED")
   for i in $OWNERS; do
     [ "$(uses "$i" "${PHENO[$i]}")" = "${trail[$i]}" ] || die "$(owner_name "$i")'s audit trail: $(uses "$i" "${PHENO[$i]}")"
   done
