@@ -562,8 +562,9 @@ ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text)
 }
 
 /*  Whether a request of type T may be relayed: from a peer (REMOTE), or by this node's own
- *  services. CHAIN (which chain the enclave believes) and PUBLISH (its answer carries the
- *  trained model in clear) are the runner's own, never a peer's. */
+ *  services. CHAIN (which chain the enclave believes) and PUBLISH (the coordinator's last step,
+ *  its runner's to take; an older PUBLISH answered the model in clear) are the runner's
+ *  own, never a peer's. */
 static bool s_allowed(enclave_req_type_t t, bool remote)
 {
     if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_PUBLISH)
@@ -591,9 +592,11 @@ static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint
         return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
                               proto_err_str(rc));
     if (!s_allowed(r.type, remote))
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS,
-                              "request type %d is not relayed (only sealed requests are)",
-                              (int)r.type);
+        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request type %d is not relayed (%s)",
+                              (int)r.type,
+                              remote ? "a peer may send only sealed requests, never chain or "
+                                       "publish"
+                                     : "init and plaintext validate are the host's");
     enclave_ans_t a;
     uint8_t *frame = NULL;
     size_t frame_len = 0;

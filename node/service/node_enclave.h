@@ -86,7 +86,7 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
  *  DROP, QUERY, ...) and the issue-16 types TRAIN_PREPARE, FED_STEP, MODEL_SEAL,
  *  MODEL_LOAD and USAGE; never INIT (the host's), plaintext VALIDATE (it would put the
  *  owner's data in the runner), CHAIN (which chain the enclave believes is the runner's
- *  choice) or PUBLISH (its answer carries the trained model in clear). The sealed
+ *  choice) or PUBLISH (the coordinator runner's own step). The sealed
  *  bytes are passed on as they are: the runner never opens them. 0, NODE_E_NO_ENCLAVE (no
  *  running enclave with that id here), NODE_E_PARAMS (a refused type, a request that does
  *  not decode), or enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT,

@@ -301,7 +301,7 @@ static void s_submit(node_train_t *t, nt_job_t *j, const node_train_act_t *a)
     node_train_core_submitted(j->core, a->tag, rc, rc == 0 ? txid : NULL, why, s_now());
 }
 
-/* PUBLISH to the local coordinator (the answer holds the model in clear: wiped here). */
+/* PUBLISH to the local coordinator (the answer is wiped once read). */
 static void s_publish(node_train_t *t, size_t slot, const node_train_act_t *a)
 {
     nt_job_t *j = &t->jobs[slot];

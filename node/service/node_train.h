@@ -12,8 +12,7 @@
  *    nor platform revoked);
  *  - TRAIN_PREPARE and FED_STEP go to each party's enclave with node_enclave_relay_call
  *    (this runner's enclaves at once, others through the linked runner peers); PUBLISH
- *    goes only to the local coordinator (node_enclave_call_local: its answer carries the
- *    model in clear, so no peer may ask for it);
+ *    goes only to the local coordinator (node_enclave_call_local; no peer may ask for it);
  *  - the job config TRAIN_PREPARE carries (enclave_train_config.h) is the spec's features
  *    and label, the job's rounds, the spec's aggregation rule and its epsilon
  *    (max_epsilon_milli / 1000, 0: no DP), the seed the job id's first 8 bytes, and the
@@ -25,9 +24,9 @@
  *  - the ledger is read again every second: a PUBLISHED job is DONE, a job no longer
  *    RUNNING otherwise (replaced) is aborted. A finished job is kept for status until
  *    its slot is needed.
- *  The model weights never pass through this node's memory beyond the PUBLISH answer,
- *  which is dropped at once (query enclaves get them sealed: node_query.c asks the
- *  coordinator for MODEL_SEAL with the query enclave's own quote).
+ *  The model weights never pass through this node in clear (PUBLISH answers the
+ *  publication only; any model field it carries is wiped unread): query enclaves get them
+ *  sealed, node_query.c asking the coordinator for MODEL_SEAL with the enclave's quote.
  *
  *  RPC method (every node):
  *    train_status {spec} -> {spec, job: {id, coordinator, rounds, status, height,

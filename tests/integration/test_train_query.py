@@ -24,14 +24,17 @@ Scenarios (named checks, in order):
      hash it answers equals the ledger's model hash.
   6. A user (funded by a transfer) runs `genie query buy MODEL --count 5` and `genie query
      run MODEL --input FILE` on 3 rows: 3 predictions in [0, 1], 3 of 5 used. Refused: 3
-     more rows (spent), a buy id the ledger does not know, a run on a node without a buy,
-     and a run with a wrong access code (by the enclave).
+     more rows (spent); the 2 left answer (text output: one line a row). Refused too: a
+     buy id the ledger does not know, a run on a node without a buy, and a run with a
+     wrong access code (by the enclave).
   7. Settlement: runner1 claims the usage (`genie query status --flush`), the ledger's
-     claimed count becomes 3; `genie claim` on each account moves its share into its
+     claimed count becomes 5; `genie claim` on each account moves its share into its
      balance: the runner's and the trainer's exactly fee * share / 10000, each owner's
      exactly floor(pool / records) per record of its party's pool (the published weight);
      what the user paid is conserved to the unit (escrow left + moved + pool dust).
-  8. Canary: the owners' row ids (a unique string) are afterwards in no file under the
+  8. A peer's PUBLISH (to the coordinator) and CHAIN (to the query enclave) are refused by
+     runner1's relay: only the runner itself sends them.
+  9. Canary: the owners' row ids (a unique string) are afterwards in no file under the
      test's directory but the originals (datadirs, ledgers, every log; both runners log
      the hex of every relayed request and answer at trace level).
 
@@ -215,7 +218,7 @@ def donate_all(st, name, enclave):
         tries[0] += 1
         c = o["node"].cli("offers")
         return c.returncode == 0 and any(x["offer"] == st["spec"] for x in c.json or [])
-    wait_for(offered, timeout=30, interval=0.3, what="the offer on %s" % name)
+    wait_for(offered, timeout=90, interval=0.3, what="the offer on %s" % name)
     c = o["node"].cli("donate", st["spec"], "--wait", WAIT_S, timeout=120)
     expect(c.returncode == 0 and c.json, "%s donate: %r" % (name, c))
     d = c.json["donations"]
@@ -296,6 +299,9 @@ def check_train(net, st):
     st["model_hash"] = model["model_hash"]
     st["parties"] = model["parties"]
     st["model_height"] = model["height"]
+    c = st["runner1"].cli("train", "status", spec, json_out=False)
+    expect(c.returncode == 0 and "round 3 of 3" in c.stdout and "(coordinator)" in c.stdout
+           and model["model_hash"] in c.stdout, "train status (text): %r" % c)
     ts = status(trainer, spec)  # the trainer sees the ledger's part
     expect(ts["model"]["model_hash"] == model["model_hash"] and ts["local"] is None,
            "trainer's status: %r" % ts)
@@ -368,10 +374,20 @@ def check_query(net, st):
            and c.json["used"] == 3 and c.json["count"] == BUY_COUNT
            and c.json["buy"] == st["buy"], "query run: %r" % c.json)
     print("  3 predictions %r (3 of %d used)" % ([round(p, 4) for p in preds], BUY_COUNT))
+    st["preds"] = preds
     # spent: 3 more rows than the 2 left
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3b.csv"))
     expect(c.returncode != 0 and "refused" in c.stderr, "spent count: %r" % c)
     print("  refused (spent): %s" % " ".join(c.error_lines()))
+    # the 2 left, in text form: one "id<TAB>prediction" line a row
+    c = user.cli("query", "run", st["model"], "--input", query_rows(st, 2, "q2.csv"),
+                 json_out=False)
+    lines = c.stdout.strip().splitlines()
+    expect(c.returncode == 0 and len(lines) == 2
+           and all(len(x.split("\t")) == 2 and 0.0 <= float(x.split("\t")[1]) <= 1.0
+                   for x in lines) and "5 of 5 queries used" in c.stderr,
+           "query run (text): %r" % c)
+    st["used"] = BUY_COUNT
     # a buy the ledger does not know
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 1, "q1.csv"),
                  "--buy", "ab" * 32)
@@ -400,10 +416,10 @@ def check_settle(net, st):
 
     def claimed():
         c = runner.cli("query", "status")
-        return any(u["buy"] == st["buy"] and u["confirmed"] == 3
+        return any(u["buy"] == st["buy"] and u["confirmed"] == st["used"]
                    for u in (c.json or {}).get("usage", []))
     wait_for(claimed, timeout=HEIGHT_TIMEOUT, interval=0.5, what="the usage claimed")
-    fee = PRICE * 3
+    fee = PRICE * st["used"]
     runner_part = fee * SHARES[2] // 10000
     trainer_part = fee * SHARES[1] // 10000
     donors_part = fee - runner_part - trainer_part
@@ -437,7 +453,8 @@ def check_settle(net, st):
     # conservation: what left the user's balance is in the escrow, in the balances it
     # moved to, or left in the pools (the dust)
     buy = auth.call("buy_show", {"buy_id": st["buy"]})
-    expect(buy["claimed"] == 3 and buy["escrow"] == PRICE * (BUY_COUNT - 3), "buy: %r" % buy)
+    expect(buy["claimed"] == st["used"] and buy["escrow"] == PRICE * (BUY_COUNT - st["used"]),
+           "buy: %r" % buy)
     spent = st["balances0"]["user_account"] - account(auth, st["user_account"])
     expect(spent == buy["escrow"] + sum(moved.values()) + dust,
            "not conserved: user paid %d, escrow %d, moved %d, dust %d" %
@@ -445,6 +462,37 @@ def check_settle(net, st):
     print("  fee %d: runner %d, trainer %d, ownerA %d, ownerB %d (dust %d left in the pools)"
           % (fee, moved["runner1_account"], moved["trainer_account"], moved["ownerA"],
              moved["ownerB"], dust))
+    return True
+
+
+def relay_call(node, enclave, request):
+    """enclave_call through NODE's relay; the final answer or error (text)."""
+    res = node.call("enclave_call", {"enclave": enclave, "request": request.hex()})
+    if "answer" in res:
+        return "answer", res["answer"]
+    got = {}
+
+    def done():
+        got["r"] = node.call("enclave_call_result", {"call": res["call"]})
+        return got["r"]["state"] != "pending"
+    wait_for(done, timeout=30, interval=0.2, what="the relayed call ends")
+    return got["r"]["state"], got["r"].get("error") or got["r"].get("answer")
+
+
+def check_runner_only(net, st):
+    """A peer cannot ask the coordinator for PUBLISH (its answer holds the model in clear)
+    nor feed a query enclave another CHAIN: runner1 refuses both before its enclaves see
+    them. The same PUBLISH on runner1's own relay path is the driver's (node_train.c)."""
+    job = bytes.fromhex(st["job"])
+    bin32 = b"\xc4\x20"
+    publish = b"\x94\x01\x0d" + bin32 + job + b"\x91" + bin32 + bytes(32)
+    chain = b"\x93\x01\x0a\xc4\x04" + b"\x90\x90\x90\x90"
+    for what, enclave, req in (("PUBLISH", st["t1"]["id"], publish),
+                               ("CHAIN", st["query"]["id"], chain)):
+        state, detail = relay_call(st["user"], enclave, req)
+        expect(state == "failed" and "not relayed" in detail,
+               "%s from a peer: %s %r" % (what, state, detail))
+        print("  %s from the user's node refused by runner1: %s" % (what, detail))
     return True
 
 
@@ -466,6 +514,20 @@ def check_canary(net, st):
     return True
 
 
+def check_stop(net, st):
+    """Both runners (a finished job, loaded models, usage entries, relay calls done) stop
+    cleanly: 'shutdown complete', and no sanitizer report in their logs."""
+    for name in ("runner1", "runner2"):
+        node = st[name]
+        node.stop()
+        with open(node.log_path, "rb") as f:
+            log = f.read()
+        expect(b"shutdown complete" in log and b"Sanitizer" not in log
+               and b"runtime error" not in log, "%s did not stop cleanly" % name)
+    print("  both runners stopped cleanly")
+    return True
+
+
 if __name__ == "__main__":
     run_ledger_steps("test_train_query", (
         ("a testnet with two certified runners and their enclaves", check_testnet),
@@ -475,5 +537,7 @@ if __name__ == "__main__":
         ("the query enclave loads the published model (same hash)", check_loaded),
         ("paid queries answer; unpaid, spent and wrong-code ones are refused", check_query),
         ("usage is claimed and the fee split moves exactly the shares", check_settle),
+        ("a peer's PUBLISH or CHAIN is refused by the runner", check_runner_only),
         ("canary: the owners' rows are in no datadir, log or answer", check_canary),
+        ("the runners stop cleanly", check_stop),
     ))
