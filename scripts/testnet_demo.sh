@@ -128,7 +128,7 @@ registration() {
   g "$TRAINER" enclave list
   fact "3 enclaves of runner1 registered by height $REG_HEIGHT: validation ${VAL:0:16}, training ${T1:0:16} (measurement ${MEAS:0:16}), query ${Q1:0:16} (measurement ${QMEAS:0:16})"
 
-  say "node 6 is a trainer: it registers itself and a model spec, logistic regression for research on age, bmi and quant -> trait, trained only in enclaves of measurement ${MEAS:0:16}, at least 3 donors, price $PRICE a query, fee shares donors/trainer/runner $SHARES bp (genie trainer register, spec register)"
+  say "node 6 is a trainer: it registers itself and a model spec, logistic regression for research on age, bmi and quant -> trait, trained only in enclaves of measurement ${MEAS:0:16}, at least 3 donors, federated mean aggregation, no DP noise (epsilon 0: a small demo cohort), price $PRICE a query, fee shares donors/trainer/runner $SHARES bp (genie trainer register, spec register)"
   wait_until 60 "the trainer to reach height $REG_HEIGHT" height_at_least "$TRAINER" "$REG_HEIGHT"
   g "$TRAINER" trainer register "Acme Genomics" --wait 30
   SPEC=$(g "$TRAINER" --json spec register --model-type logistic --purpose research \
@@ -358,7 +358,7 @@ training() {
   JOB=$(g "$TRAINER" --json train start "$SPEC" --coordinator "$T1" --rounds 3 \
     --query-measurement "$QMEAS" --wait 30 | json 'd["job_id"]')
   fact "job $JOB started on the ledger"
-  say "runner1 sees the job, asks the ledger which donor records are still eligible, prepares both enclaves (runner2's over p2p unicast), and relays the sealed FED_STEP messages between them; the aggregation (robust rule, DP) happens in the coordinating enclave. genie train status on runner1 while it runs:"
+  say "runner1 sees the job, asks the ledger which donor records are still eligible, prepares both enclaves (runner2's over p2p unicast), and relays the sealed FED_STEP messages between them; the aggregation (the spec's rule, and DP noise when the spec asks for it) happens in the coordinating enclave. genie train status on runner1 while it runs:"
   local end=$((SECONDS + 240)) last="" s line
   while ! published; do
     [ "$SECONDS" -lt "$end" ] || die "timed out after 240s waiting for the model to be published"
