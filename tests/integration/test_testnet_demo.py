@@ -48,7 +48,7 @@ from genie_testlib import Runner, expect, parse_args, run_cli, scan_for, wait_fo
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(ROOT, "scripts", "testnet.sh")
 NODES = 15
-DEMO_TIMEOUT = 600
+DEMO_TIMEOUT = 420
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
