@@ -245,7 +245,8 @@ donors() { g "$1" --json spec list | json "[s['donors'] for s in d if s['spec_id
 linked() { g "$1" --json peers | json "any(p['id'] == '$2' and p['linked'] for p in d)" | grep -qx True; }
 # reach I RUNNER: waits until node I is linked with runner node RUNNER. A node reaches an
 # enclave only through the runners it is linked with at that moment, and with 15 nodes the
-# overlay rotates links above its target degree: so the demo waits for the link first.
+# overlay rotates links above its target degree (8 + 2), except links to room members:
+# so the runners are in a room, and the demo waits for the link before each call.
 reach() { wait_until 60 "node $1 to link with node $2" linked "$1" "${NID[$2]}"; }
 # donate_json OWNER RUNNER ARGS: donate (once linked with the runner of the enclave the
 # donation goes to); its JSON. A try that finds the link gone is made again (4 tries).
@@ -542,6 +543,9 @@ demo() {
   status
   say "the authorities (genie authorities)"
   g 0 authorities
+  say "the two runners join room 'runners' (genie room join): the overlay keeps its links to room members when it rotates links, so the nodes that reach enclaves through a runner stay linked with it"
+  g "$RUNNER1" room join runners
+  g "$RUNNER2" room join runners
   local -A ACCT=() PHENO=() NID=()
   NID[$RUNNER1]=$(node_id "$RUNNER1") NID[$RUNNER2]=$(node_id "$RUNNER2")
   local VAL T1 T2 Q1 MEAS QMEAS REG_HEIGHT SPEC GENOME CANARY JOB MODEL MODEL_HASH PARTIES BUYID BAL0
