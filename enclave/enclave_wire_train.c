@@ -24,7 +24,7 @@ uint32_t enclave_wire_req_arity_train(enclave_req_type_t type)
 {
     switch (type) {
     case ENCLAVE_REQ_TRAIN_PREPARE:
-        return 12;
+        return 11;
     case ENCLAVE_REQ_FED_STEP:
         return 5;
     case ENCLAVE_REQ_PUBLISH:

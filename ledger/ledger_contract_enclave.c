@@ -324,8 +324,8 @@ int ledger_contract_enclave_audit_apply(ledger_state_t *st, const ledger_tx_t *t
 {
     const ledger_enclave_audit_t *a = &tx->body.enclave_audit;
     uint8_t *val = NULL, key[LEDGER_ENCLAVE_EKEY_LEN];
-    size_t vlen, pos;
-    bool found;
+    size_t vlen = 0, pos = 0;
+    bool found = false;
     int rc = s_audit_rules(st, tx, &val, &vlen, &pos, &found, err, err_cap);
     if (rc != LEDGER_OK) {
         free(val);

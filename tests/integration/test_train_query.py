@@ -282,9 +282,9 @@ def mp_read_uint(b, off):
 
 def train_prepare(job, spec, parties, party, coordinator, eligible, query_m, attest_pk):
     """TRAIN_PREPARE (type 11): [1, 11, job_id, spec_id, config, party, parties [[sign_pk,
-    box_pk]...], coordinator, eligible [data_id...], query_measurement, attest_pk], with
-    enclave_wire_req_encode's array head (its arity table says 12 for this type)."""
-    out = b"\x9c" + mp_uint(1) + mp_uint(11) + mp_bin(job) + mp_bin(spec)
+    box_pk]...], coordinator, eligible [data_id...], query_measurement, attest_pk]: an
+    array of 11."""
+    out = b"\x9b" + mp_uint(1) + mp_uint(11) + mp_bin(job) + mp_bin(spec)
     out += mp_bin(b"\x90") + mp_uint(party) + bytes([0x90 | len(parties)])
     for sign_pk, box_pk in parties:
         out += b"\x92" + mp_bin(sign_pk) + mp_bin(box_pk)

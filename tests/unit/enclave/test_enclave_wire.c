@@ -11,6 +11,7 @@
  *  refused both ways; CHAIN is the host's own (not relayable).
  *  Random contents come from a printed seed.
  */
+#include <msgpack.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,19 @@ static bool s_req_equal(const enclave_req_t *a, const enclave_req_t *b)
     }
 }
 
+/* True if BUF is exactly one complete msgpack object by msgpack-c's own parser: an array
+   header must announce exactly the elements that follow (the wire's reader, which reads
+   fields in order, would not see a header that claims one element too many at the end). */
+static bool s_one_object(const uint8_t *buf, size_t len)
+{
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    msgpack_unpack_return rc = msgpack_unpack_next(&u, (const char *)buf, len, &off);
+    msgpack_unpacked_destroy(&u);
+    return rc == MSGPACK_UNPACK_SUCCESS && off == len;
+}
+
 static void s_test_requests(void)
 {
     enclave_req_t reqs[9];
@@ -126,6 +140,7 @@ static void s_test_requests(void)
         uint8_t *buf = NULL;
         size_t len = 0;
         CHECK_EQ(enclave_wire_req_encode(&reqs[i], &buf, &len), 0);
+        CHECK(s_one_object(buf, len));
         enclave_req_t back;
         CHECK_EQ(enclave_wire_req_decode(buf, len, &back), 0);
         CHECK(s_req_equal(&reqs[i], &back));
@@ -293,6 +308,7 @@ static void s_test_answers(void)
         uint8_t *buf = NULL;
         size_t len = 0;
         CHECK_EQ(enclave_wire_ans_encode(&as[i], &buf, &len), 0);
+        CHECK(s_one_object(buf, len));
         enclave_ans_t back;
         CHECK_EQ(enclave_wire_ans_decode(buf, len, &back), 0);
         CHECK_EQ(back.type, as[i].type);
@@ -414,6 +430,7 @@ static void test_train_wire(void)
     uint8_t *b = NULL;
     size_t n = 0;
     REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    CHECK(s_one_object(b, n));
     REQUIRE(enclave_wire_req_decode(b, n, &d) == 0);
     CHECK_EQ(d.u.train_prepare.eligible.n, (size_t)3);
     uint8_t id[32];
@@ -427,6 +444,7 @@ static void test_train_wire(void)
     free(b);
     r.u.train_prepare.party = 2; /* not among 2 parties */
     REQUIRE(enclave_wire_req_encode(&r, &b, &n) == 0);
+    CHECK(s_one_object(b, n));
     CHECK_EQ(enclave_wire_req_decode(b, n, &d), PROTO_E_RANGE);
     free(b);
     r.u.train_prepare.party = 0;
@@ -450,6 +468,7 @@ static uint8_t *s_req_roundtrip(const enclave_req_t *x, enclave_req_t *back, siz
     uint8_t *buf = NULL, *again = NULL;
     size_t again_len = 0;
     CHECK_EQ(enclave_wire_req_encode(x, &buf, len), 0);
+    CHECK(s_one_object(buf, *len));
     CHECK_EQ(enclave_wire_req_decode(buf, *len, back), 0);
     CHECK_EQ(back->type, x->type);
     CHECK_EQ(enclave_wire_req_encode(back, &again, &again_len), 0);
@@ -582,6 +601,7 @@ static void s_test_query_answers(void)
         uint8_t *buf = NULL;
         size_t len = 0;
         CHECK_EQ(enclave_wire_ans_encode(&as[i], &buf, &len), 0);
+        CHECK(s_one_object(buf, len));
         enclave_ans_t back;
         CHECK_EQ(enclave_wire_ans_decode(buf, len, &back), 0);
         CHECK_EQ(back.type, as[i].type);
