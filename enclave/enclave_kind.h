@@ -121,9 +121,5 @@ int enclave_kind_usage(enclave_state_t *st, const enclave_req_t *req, enclave_an
 size_t enclave_query_context(bool result, const uint8_t model_id[static 32],
                              const uint8_t buy_id[static 32],
                              uint8_t out[static ENCLAVE_QUERY_CONTEXT_MAX]);
-/* A msgpack float64 (0xcb, never shortened) written to W; read from R (finite only: NaN and
-   infinities are PROTO_E_RANGE; sticky like proto_rd_*). */
-void enclave_query_wr_f64(proto_wr_t *w, double d);
-int enclave_query_rd_f64(proto_rd_t *r, double *d) PROTO_WUR;
 
 #endif

@@ -432,7 +432,7 @@ static int s_query_read(const uint8_t *plain, size_t len, size_t p, uint8_t repl
             return ML_E_SHAPE;
         double *row = ml_mat_row(*x, i);
         for (size_t j = 0; j < p; j++)
-            if (enclave_query_rd_f64(&r, &row[j]))
+            if (proto_rd_f64(&r, &row[j]))
                 return r.err;
     }
     return proto_rd_finish(&r);
@@ -450,7 +450,7 @@ static int s_result_seal(const enclave_req_t *req, const uint8_t reply_pk[static
     proto_wr_uint(&w, b->count);
     proto_wr_array(&w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
-        enclave_query_wr_f64(&w, pred[i]);
+        proto_wr_f64(&w, pred[i]);
     size_t plen = 0;
     const uint8_t *plain = proto_wr_data(&w, &plen);
     int rc = plain ? PROTO_OK : (w.err ? w.err : PROTO_E_NOMEM);

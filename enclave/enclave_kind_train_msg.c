@@ -13,40 +13,9 @@
 #include "proto/proto_sigbatch.h"
 #include "proto/proto_mp.h"
 
-#define S_F64_TAG 0xcb
 #define S_MSG_DOMAIN "genie/fed-msg/v1"
 
 /* ---- float64 ---- */
-
-/* Reads one finite float64; sticky errors as proto_rd's. */
-static int s_rd_f64(proto_rd_t *r, double *v)
-{
-    if (r->err)
-        return r->err;
-    if (r->len - r->pos < 9)
-        return r->err = PROTO_E_TRUNCATED;
-    if (r->buf[r->pos] != S_F64_TAG)
-        return r->err = PROTO_E_TYPE;
-    uint64_t u = 0;
-    for (size_t i = 1; i <= 8; i++)
-        u = (u << 8) | r->buf[r->pos + i];
-    r->pos += 9;
-    memcpy(v, &u, sizeof *v);
-    if (!isfinite(*v))
-        return r->err = PROTO_E_INVALID;
-    return PROTO_OK;
-}
-
-static void s_wr_f64(proto_wr_t *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    uint8_t b[9];
-    b[0] = S_F64_TAG;
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-    proto_wr_raw(w, b, sizeof b);
-}
 
 static bool s_finite(const double *v, size_t n)
 {
@@ -60,7 +29,7 @@ static void s_wr_f64s(proto_wr_t *w, const double *v, size_t n)
 {
     proto_wr_array(w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
-        s_wr_f64(w, v[i]);
+        proto_wr_f64(w, v[i]);
 }
 
 /* Reads an array of exactly N float64 into a new *OUT. */
@@ -72,7 +41,7 @@ static int s_rd_f64s(proto_rd_t *r, size_t n, double **out)
     if (!*out)
         return r->err = PROTO_E_NOMEM;
     for (size_t i = 0; i < n; i++)
-        if (s_rd_f64(r, &(*out)[i]))
+        if (proto_rd_f64(r, &(*out)[i]))
             return r->err;
     return PROTO_OK;
 }
@@ -227,8 +196,8 @@ int enclave_train_payload_encode(const enclave_train_payload_t *p, uint8_t **out
         proto_wr_array(&w, (uint32_t)p->n_models);
         for (size_t i = 0; i < p->n_models; i++)
             proto_wr_uint(&w, p->correct[i]);
-        s_wr_f64(&w, p->loss);
-        s_wr_f64(&w, p->eps);
+        proto_wr_f64(&w, p->loss);
+        proto_wr_f64(&w, p->eps);
         break;
     default:
         ok = false;
@@ -273,7 +242,7 @@ static int s_rd_models(proto_rd_t *r, size_t dim, enclave_train_payload_t *out)
         if (proto_rd_array_exact(r, (uint32_t)dim))
             return r->err;
         for (size_t j = 0; j < dim; j++)
-            if (s_rd_f64(r, &out->models[i * dim + j]))
+            if (proto_rd_f64(r, &out->models[i * dim + j]))
                 return r->err;
     }
     return PROTO_OK;
@@ -342,7 +311,7 @@ int enclave_train_payload_decode(const uint8_t *buf, size_t len, size_t p_dim,
         break;
     case ENCLAVE_TRAIN_P_REPORT:
         if (proto_rd_uint(&r, (uint64_t)1 << 40, &out->n) || s_rd_counts(&r, out) ||
-            s_rd_f64(&r, &out->loss) || s_rd_f64(&r, &out->eps))
+            proto_rd_f64(&r, &out->loss) || proto_rd_f64(&r, &out->eps))
             return r.err;
         break;
     }

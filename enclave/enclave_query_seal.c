@@ -30,39 +30,6 @@ size_t enclave_query_context(bool result, const uint8_t model_id[static 32],
     return n + 64;
 }
 
-void enclave_query_wr_f64(proto_wr_t *w, double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    uint8_t b[9];
-    b[0] = 0xcb;
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-    proto_wr_raw(w, b, sizeof b);
-}
-
-int enclave_query_rd_f64(proto_rd_t *r, double *d)
-{
-    if (r->err)
-        return r->err;
-    if (r->pos >= r->len)
-        return r->err = PROTO_E_TRUNCATED;
-    if (r->buf[r->pos] != 0xcb)
-        return r->err = PROTO_E_TYPE;
-    if (r->len - r->pos < 9)
-        return r->err = PROTO_E_TRUNCATED;
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = u << 8 | r->buf[r->pos + 1 + (size_t)i];
-    double v;
-    memcpy(&v, &u, sizeof v);
-    if (!isfinite(v))
-        return r->err = PROTO_E_RANGE;
-    r->pos += 9;
-    *d = v;
-    return PROTO_OK;
-}
-
 /* ---- the asker's side ---- */
 
 int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model_id[static 32],
@@ -87,7 +54,7 @@ int enclave_prog_query_seal(const uint8_t box_pk[static 32], const uint8_t model
     for (size_t i = 0; i < n_rows; i++) {
         proto_wr_array(&w, (uint32_t)n_cols);
         for (size_t j = 0; j < n_cols; j++)
-            enclave_query_wr_f64(&w, rows[i * n_cols + j]);
+            proto_wr_f64(&w, rows[i * n_cols + j]);
     }
     size_t plen = 0;
     const uint8_t *plain = proto_wr_data(&w, &plen);
@@ -139,7 +106,7 @@ int enclave_prog_query_open(const uint8_t reply_pk[static 32], const uint8_t rep
         goto out;
     }
     for (uint32_t i = 0; i < k; i++)
-        if ((rc = enclave_query_rd_f64(&r, &out[i])))
+        if ((rc = proto_rd_f64(&r, &out[i])))
             goto out;
     if ((rc = proto_rd_finish(&r)))
         goto out;

@@ -9,38 +9,6 @@
 
 #include "proto/proto_mp.h"
 
-#define S_F64_TAG 0xcb
-
-/* Reads one finite float64; sticky errors as proto_rd's. */
-static int s_rd_f64(proto_rd_t *r, double *v)
-{
-    if (r->err)
-        return r->err;
-    if (r->len - r->pos < 9)
-        return r->err = PROTO_E_TRUNCATED;
-    if (r->buf[r->pos] != S_F64_TAG)
-        return r->err = PROTO_E_TYPE;
-    uint64_t u = 0;
-    for (size_t i = 1; i <= 8; i++)
-        u = (u << 8) | r->buf[r->pos + i];
-    r->pos += 9;
-    memcpy(v, &u, sizeof *v);
-    if (!isfinite(*v))
-        return r->err = PROTO_E_INVALID;
-    return PROTO_OK;
-}
-
-static void s_wr_f64(proto_wr_t *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    uint8_t b[9];
-    b[0] = S_F64_TAG;
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-    proto_wr_raw(w, b, sizeof b);
-}
-
 /* ---- config ---- */
 
 /* Reads a string of 1..ENCLAVE_TRAIN_NAME_MAX bytes into OUT (NUL-terminated). */
@@ -74,11 +42,11 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
             return proto_err_fail(err, err_cap, r.err, "config: feature %u", i);
     if (s_rd_name(&r, out->label) || s_rd_name(&r, model_type) ||
         proto_rd_uint(&r, UINT32_MAX, &v[0]) || proto_rd_uint(&r, UINT32_MAX, &v[1]) ||
-        s_rd_f64(&r, &out->lr) || proto_rd_uint(&r, UINT32_MAX, &v[2]) || s_rd_f64(&r, &out->l2) ||
-        s_rd_f64(&r, &out->eps) || s_rd_f64(&r, &out->delta) ||
-        proto_rd_uint(&r, UINT32_MAX, &v[3]) || s_rd_f64(&r, &out->trim) ||
-        proto_rd_uint(&r, UINT64_MAX, &v[4]) || proto_rd_uint(&r, UINT32_MAX, &v[5]) ||
-        proto_rd_finish(&r))
+        proto_rd_f64(&r, &out->lr) || proto_rd_uint(&r, UINT32_MAX, &v[2]) ||
+        proto_rd_f64(&r, &out->l2) || proto_rd_f64(&r, &out->eps) ||
+        proto_rd_f64(&r, &out->delta) || proto_rd_uint(&r, UINT32_MAX, &v[3]) ||
+        proto_rd_f64(&r, &out->trim) || proto_rd_uint(&r, UINT64_MAX, &v[4]) ||
+        proto_rd_uint(&r, UINT32_MAX, &v[5]) || proto_rd_finish(&r))
         return proto_err_fail(err, err_cap, r.err, "config: malformed");
     out->rounds = (uint32_t)v[0];
     out->epochs = (uint32_t)v[1];
@@ -163,13 +131,13 @@ int enclave_train_config_encode(const enclave_train_config_t *c, uint8_t **out, 
     proto_wr_str(&w, "logistic", 8);
     proto_wr_uint(&w, c->rounds);
     proto_wr_uint(&w, c->epochs);
-    s_wr_f64(&w, c->lr);
+    proto_wr_f64(&w, c->lr);
     proto_wr_uint(&w, c->batch);
-    s_wr_f64(&w, c->l2);
-    s_wr_f64(&w, c->eps);
-    s_wr_f64(&w, c->delta);
+    proto_wr_f64(&w, c->l2);
+    proto_wr_f64(&w, c->eps);
+    proto_wr_f64(&w, c->delta);
     proto_wr_uint(&w, c->rule);
-    s_wr_f64(&w, c->trim);
+    proto_wr_f64(&w, c->trim);
     proto_wr_uint(&w, c->seed);
     proto_wr_uint(&w, c->holdout);
     *out = proto_wr_take(&w, len);

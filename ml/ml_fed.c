@@ -12,30 +12,14 @@
 
 #define S_F64_TAG 0xcb /* msgpack float 64 */
 
-/* Reads one float64 (tag 0xcb, 8 bytes big-endian) from R; the first error sticks as in
- * proto_rd. */
+/* Reads one finite float64 (proto_rd_f64; a non-finite one is PROTO_E_INVALID here); the
+ * first error sticks as in proto_rd. */
 static int s_rd_f64(proto_rd_t *r, double *v)
 {
-    if (r->err)
-        return r->err;
-    if (r->len - r->pos < 9) {
-        r->err = PROTO_E_TRUNCATED;
-        return r->err;
-    }
-    if (r->buf[r->pos] != S_F64_TAG) {
-        r->err = PROTO_E_TYPE;
-        return r->err;
-    }
-    uint64_t u = 0;
-    for (size_t i = 1; i <= 8; i++)
-        u = (u << 8) | r->buf[r->pos + i];
-    r->pos += 9;
-    memcpy(v, &u, sizeof *v);
-    if (!isfinite(*v)) {
-        r->err = PROTO_E_INVALID;
-        return r->err;
-    }
-    return PROTO_OK;
+    int rc = proto_rd_f64(r, v);
+    if (rc == PROTO_E_RANGE)
+        rc = r->err = PROTO_E_INVALID;
+    return rc;
 }
 
 static void s_put_f64(uint8_t *p, double v)

@@ -372,22 +372,11 @@ int ml_model_predict(const ml_model_t *m, const ml_mat_t *x, double *out)
 
 /* ---- encoding ---- */
 
-static void s_wr_f64(proto_wr_t *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, sizeof u);
-    uint8_t b[9];
-    b[0] = 0xcb;
-    for (int i = 0; i < 8; i++)
-        b[1 + i] = (uint8_t)(u >> (56 - 8 * i));
-    proto_wr_raw(w, b, sizeof b);
-}
-
 static void s_wr_f64_array(proto_wr_t *w, const double *v, size_t n)
 {
     proto_wr_array(w, (uint32_t)n);
     for (size_t i = 0; i < n; i++)
-        s_wr_f64(w, v[i]);
+        proto_wr_f64(w, v[i]);
 }
 
 int ml_model_encode(const ml_model_t *m, uint8_t **out, size_t *len)
@@ -401,7 +390,7 @@ int ml_model_encode(const ml_model_t *m, uint8_t **out, size_t *len)
     for (size_t i = 0; i < m->p; i++)
         proto_wr_str(&w, m->ids[i], strlen(m->ids[i]));
     s_wr_f64_array(&w, m->w, m->p);
-    s_wr_f64(&w, m->b);
+    proto_wr_f64(&w, m->b);
     if (m->mean) {
         proto_wr_array(&w, 2);
         s_wr_f64_array(&w, m->mean, m->p);
@@ -413,7 +402,7 @@ int ml_model_encode(const ml_model_t *m, uint8_t **out, size_t *len)
     for (size_t i = 0; i < m->n_metrics; i++) {
         proto_wr_array(&w, 2);
         proto_wr_str(&w, m->metric_name[i], strlen(m->metric_name[i]));
-        s_wr_f64(&w, m->metric_value[i]);
+        proto_wr_f64(&w, m->metric_value[i]);
     }
     proto_wr_array(&w, (uint32_t)m->n_hashes);
     for (size_t i = 0; i < m->n_hashes; i++)
@@ -435,27 +424,13 @@ int ml_model_encode(const ml_model_t *m, uint8_t **out, size_t *len)
 
 /* ---- strict decoding ---- */
 
-/* A float64 (0xcb) only; finite. Sticky like the proto_rd_* calls. */
+/* A float64 (0xcb) only; finite (else ML_E_MODEL). Sticky like the proto_rd_* calls. */
 static int s_rd_f64(proto_rd_t *r, double *v)
 {
-    if (r->err)
-        return r->err;
-    if (r->pos >= r->len)
-        return r->err = PROTO_E_TRUNCATED;
-    if (r->buf[r->pos] != 0xcb)
-        return r->err = PROTO_E_TYPE;
-    if (r->len - r->pos < 9)
-        return r->err = PROTO_E_TRUNCATED;
-    uint64_t u = 0;
-    for (int i = 0; i < 8; i++)
-        u = (u << 8) | r->buf[r->pos + 1 + (size_t)i];
-    double d;
-    memcpy(&d, &u, sizeof d);
-    if (!isfinite(d))
-        return r->err = ML_E_MODEL;
-    r->pos += 9;
-    *v = d;
-    return 0;
+    int rc = proto_rd_f64(r, v);
+    if (rc == PROTO_E_RANGE)
+        rc = r->err = ML_E_MODEL;
+    return rc;
 }
 
 /* An array of exactly N float64 into V. */

@@ -6,6 +6,7 @@
 #include "proto/proto_mp.h"
 
 #include <sodium.h>
+#include <math.h>
 #include <string.h>
 
 /* ---- reader ---- */
@@ -140,6 +141,28 @@ int proto_rd_bool(proto_rd_t *r, bool *v)
         return s_fail(r, PROTO_E_TYPE);
     }
     *v = b == 0xc3;
+    return PROTO_OK;
+}
+
+int proto_rd_f64(proto_rd_t *r, double *v)
+{
+    if (r->err)
+        return r->err;
+    if (s_left(r) == 0)
+        return s_fail(r, PROTO_E_TRUNCATED);
+    if (r->buf[r->pos] != 0xcb)
+        return s_fail(r, PROTO_E_TYPE);
+    if (s_left(r) < 9)
+        return s_fail(r, PROTO_E_TRUNCATED);
+    uint64_t u = 0;
+    for (size_t i = 1; i <= 8; i++)
+        u = u << 8 | r->buf[r->pos + i];
+    double d;
+    memcpy(&d, &u, sizeof d);
+    if (!isfinite(d))
+        return s_fail(r, PROTO_E_RANGE);
+    r->pos += 9;
+    *v = d;
     return PROTO_OK;
 }
 
@@ -419,6 +442,11 @@ void proto_wr_uint(proto_wr_t *w, uint64_t v)
 void proto_wr_bool(proto_wr_t *w, bool v)
 {
     s_check(w, v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk));
+}
+
+void proto_wr_f64(proto_wr_t *w, double v)
+{
+    s_check(w, msgpack_pack_double(&w->pk, v));
 }
 
 void proto_wr_nil(proto_wr_t *w)

@@ -38,6 +38,9 @@ int proto_rd_array_max(proto_rd_t *r, uint32_t max, uint32_t *n) PROTO_WUR;
 /*  Unsigned integer no greater than MAX (else PROTO_E_RANGE). */
 int proto_rd_uint(proto_rd_t *r, uint64_t max, uint64_t *v) PROTO_WUR;
 int proto_rd_bool(proto_rd_t *r, bool *v) PROTO_WUR;
+/*  A float64 (tag 0xcb and 8 big-endian bytes: the only float form genie's formats use)
+ *  that is finite (NaN and infinities: PROTO_E_RANGE). */
+int proto_rd_f64(proto_rd_t *r, double *v) PROTO_WUR;
 int proto_rd_nil(proto_rd_t *r) PROTO_WUR;
 /*  True if the next value is nil (does not consume it). */
 bool proto_rd_peek_nil(const proto_rd_t *r);
@@ -67,6 +70,8 @@ void proto_wr_init(proto_wr_t *w);
 void proto_wr_array(proto_wr_t *w, uint32_t n);
 void proto_wr_uint(proto_wr_t *w, uint64_t v);
 void proto_wr_bool(proto_wr_t *w, bool v);
+/*  A float64 (0xcb, never shortened to float32). */
+void proto_wr_f64(proto_wr_t *w, double v);
 void proto_wr_nil(proto_wr_t *w);
 /*  bin/str longer than UINT32_MAX bytes (msgpack's limit) set the error PROTO_E_TOO_LONG. */
 void proto_wr_bin(proto_wr_t *w, const void *p, size_t n);

@@ -152,6 +152,14 @@ int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *
     return node_app_method_add_prepared(self, name, fn, NULL);
 }
 
+int node_app_methods_add(node_app_t *self, const node_app_method_t *table, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (node_app_method_add(self, table[i].name, table[i].fn) != 0)
+            return -1;
+    return 0;
+}
+
 int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
                                  node_app_prepare_fn *prepare)
 {

@@ -52,6 +52,14 @@ void node_app_destroy(node_app_t **self_p);
  *  FN. -1 if the name is taken, too long, or the table is full. */
 int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn);
 
+/*  One row of a service's method table. */
+typedef struct {
+    const char *name;
+    node_app_method_fn *fn;
+} node_app_method_t;
+/*  node_app_method_add for each of the N rows of TABLE; -1 at the first that fails. */
+int node_app_methods_add(node_app_t *self, const node_app_method_t *table, size_t n);
+
 /*  A method's prepare step (see node_rpc_prepare_fn): runs on an HTTP thread before the
  *  request reaches the loop, concurrently with the loop, so it may only touch what is
  *  read-only while the node runs or locked (e.g. the ledger store's chain record). The

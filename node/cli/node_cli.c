@@ -652,3 +652,37 @@ int node_cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
     *len = n;
     return NODE_CLI_EXIT_OK;
 }
+
+int node_cli_wait_status(node_cli_t *cli, json_t *out, const char *txid, long wait_s)
+{
+    if (!wait_s || !txid)
+        return NODE_CLI_EXIT_OK;
+    json_t *done = NULL;
+    int rc = node_cli_wait_committed(cli, txid, wait_s, &done);
+    if (rc == NODE_CLI_EXIT_OK) {
+        const char *status = node_cli_jstr(done, "status");
+        json_object_set_new(out, "status", json_string(status));
+        if (strcmp(status, "committed") != 0)
+            rc = node_cli_fail("transaction %.64s not committed after %ld s (%s)", txid, wait_s,
+                               status);
+    }
+    json_decref(done);
+    return rc;
+}
+
+void node_cli_print_flat(node_cli_t *cli, json_t *o, int kv_width)
+{
+    if (node_cli_json(cli)) {
+        node_cli_print_json(o);
+        return;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (json_is_string(v))
+            node_cli_print_kv(kv_width, key, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            node_cli_print_kv(kv_width, key, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    }
+}

@@ -137,6 +137,13 @@ int node_cli_wait_opt(const char *text, long *wait_s);
  *  last tx_status answer. *RESULT is NULL when WAIT_S <= 0 or the wait failed. Returns the
  *  exit status of the wait (committed or not). node_cli.c. */
 int node_cli_wait_tx(node_cli_t *cli, json_t *out, long wait_s, json_t **result);
+/*  With WAIT_S > 0 and a TXID: waits (node_cli_wait_committed) and records the tx's status
+ *  in OUT as "status"; a tx not committed in time is an error line and a failing exit
+ *  status. Returns the exit status (OK at once without a wait). node_cli.c. */
+int node_cli_wait_status(node_cli_t *cli, json_t *out, const char *txid, long wait_s);
+/*  Prints O: as JSON with --json, else its string and integer members as "key: value"
+ *  lines with keys padded to KV_WIDTH (node_cli_print_kv). node_cli.c. */
+void node_cli_print_flat(node_cli_t *cli, json_t *o, int kv_width);
 
 /* ---- command handlers (one per table row) ---- */
 

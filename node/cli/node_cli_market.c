@@ -24,41 +24,6 @@
 
 #define KV 14
 
-/* Waits for TXID (with WAIT_S) and records its status in OUT as "status". */
-static int s_wait(node_cli_t *cli, json_t *out, const char *txid, long wait_s)
-{
-    if (!wait_s || !txid)
-        return NODE_CLI_EXIT_OK;
-    json_t *done = NULL;
-    int rc = node_cli_wait_committed(cli, txid, wait_s, &done);
-    if (rc == NODE_CLI_EXIT_OK) {
-        const char *status = node_cli_jstr(done, "status");
-        json_object_set_new(out, "status", json_string(status));
-        if (strcmp(status, "committed") != 0)
-            rc = node_cli_fail("transaction %.64s not committed after %ld s (%s)", txid, wait_s,
-                               status);
-    }
-    json_decref(done);
-    return rc;
-}
-
-static void s_print_flat(node_cli_t *cli, json_t *o)
-{
-    if (node_cli_json(cli)) {
-        node_cli_print_json(o);
-        return;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        if (json_is_string(v))
-            node_cli_print_kv(KV, key, "%s", json_string_value(v));
-        else if (json_is_integer(v))
-            node_cli_print_kv(KV, key, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    }
-}
-
 int node_cli_cmd_trainer_register(node_cli_t *cli, int argc, char **argv)
 {
     const char *name = NULL, *wait_text = NULL;
@@ -74,8 +39,8 @@ int node_cli_cmd_trainer_register(node_cli_t *cli, int argc, char **argv)
         NODE_CLI_EXIT_OK)
         return rc;
     json_object_set_new(r, "name", json_string(name));
-    rc = s_wait(cli, r, node_cli_jstr(r, "txid"), wait_s);
-    s_print_flat(cli, r);
+    rc = node_cli_wait_status(cli, r, node_cli_jstr(r, "txid"), wait_s);
+    node_cli_print_flat(cli, r, KV);
     json_decref(r);
     return rc;
 }
@@ -183,8 +148,8 @@ int node_cli_cmd_spec_register(node_cli_t *cli, int argc, char **argv)
     json_t *r = NULL;
     if ((rc = node_cli_call(cli, "spec_register", params, &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    rc = s_wait(cli, r, node_cli_jstr(r, "txid"), wait_s);
-    s_print_flat(cli, r);
+    rc = node_cli_wait_status(cli, r, node_cli_jstr(r, "txid"), wait_s);
+    node_cli_print_flat(cli, r, KV);
     json_decref(r);
     return rc;
 }
@@ -233,7 +198,7 @@ int node_cli_cmd_recruit(node_cli_t *cli, int argc, char **argv)
     json_t *r = NULL;
     if ((rc = node_cli_call(cli, "recruit", params, &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    s_print_flat(cli, r);
+    node_cli_print_flat(cli, r, KV);
     json_decref(r);
     return NODE_CLI_EXIT_OK;
 }
@@ -322,7 +287,8 @@ int node_cli_cmd_donate(node_cli_t *cli, int argc, char **argv)
     {
         if (!json_is_true(json_object_get(d, "ok")))
             continue;
-        if (wait_s && s_wait(cli, d, node_cli_jstr(d, "txid"), wait_s) != NODE_CLI_EXIT_OK)
+        if (wait_s &&
+            node_cli_wait_status(cli, d, node_cli_jstr(d, "txid"), wait_s) != NODE_CLI_EXIT_OK)
             json_object_set_new(d, "ok", json_false());
         else
             ok++;

@@ -22,41 +22,6 @@
 
 #define KV 18
 
-/* Waits for TXID (with WAIT_S) and records its status in OUT as "status". */
-static int s_wait(node_cli_t *cli, json_t *out, const char *txid, long wait_s)
-{
-    if (!wait_s || !txid)
-        return NODE_CLI_EXIT_OK;
-    json_t *done = NULL;
-    int rc = node_cli_wait_committed(cli, txid, wait_s, &done);
-    if (rc == NODE_CLI_EXIT_OK) {
-        const char *status = node_cli_jstr(done, "status");
-        json_object_set_new(out, "status", json_string(status));
-        if (strcmp(status, "committed") != 0)
-            rc = node_cli_fail("transaction %.64s not committed after %ld s (%s)", txid, wait_s,
-                               status);
-    }
-    json_decref(done);
-    return rc;
-}
-
-static void s_print_flat(node_cli_t *cli, json_t *o)
-{
-    if (node_cli_json(cli)) {
-        node_cli_print_json(o);
-        return;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        if (json_is_string(v))
-            node_cli_print_kv(KV, key, "%s", json_string_value(v));
-        else if (json_is_integer(v))
-            node_cli_print_kv(KV, key, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    }
-}
-
 int node_cli_cmd_train_start(node_cli_t *cli, int argc, char **argv)
 {
     const char *spec = NULL, *coord = NULL, *rounds = NULL, *qm = NULL, *wait_text = NULL;
@@ -80,8 +45,8 @@ int node_cli_cmd_train_start(node_cli_t *cli, int argc, char **argv)
                                (json_int_t)n, "query_measurement", qm);
     if ((rc = node_cli_call(cli, "train_start", params, &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    rc = s_wait(cli, r, node_cli_jstr(r, "txid"), wait_s);
-    s_print_flat(cli, r);
+    rc = node_cli_wait_status(cli, r, node_cli_jstr(r, "txid"), wait_s);
+    node_cli_print_flat(cli, r, KV);
     json_decref(r);
     return rc;
 }
@@ -189,8 +154,8 @@ int node_cli_cmd_query_buy(node_cli_t *cli, int argc, char **argv)
                             json_pack("{s:s,s:I}", "model_id", model, "count", (json_int_t)n),
                             &r)) != NODE_CLI_EXIT_OK)
         return rc;
-    rc = s_wait(cli, r, node_cli_jstr(r, "txid"), wait_s);
-    s_print_flat(cli, r);
+    rc = node_cli_wait_status(cli, r, node_cli_jstr(r, "txid"), wait_s);
+    node_cli_print_flat(cli, r, KV);
     json_decref(r);
     return rc;
 }
@@ -242,7 +207,7 @@ int node_cli_cmd_claim(node_cli_t *cli, int argc, char **argv)
     json_array_foreach(json_object_get(r, "txids"), i, t)
     {
         if (rc == NODE_CLI_EXIT_OK)
-            rc = s_wait(cli, r, json_string_value(t), wait_s);
+            rc = node_cli_wait_status(cli, r, json_string_value(t), wait_s);
     }
     if (rc == NODE_CLI_EXIT_OK && json_object_get(r, "error"))
         rc = node_cli_fail("%s", node_cli_jstr(r, "error"));

@@ -562,10 +562,7 @@ static json_t *m_offers(node_app_t *app, const char *method, json_t *params, int
 
 int node_market_register(node_app_t *app)
 {
-    static const struct {
-        const char *name;
-        node_app_method_fn *fn;
-    } methods[] = {
+    static const node_app_method_t methods[] = {
         {"trainer_register", m_trainer_register},
         {"spec_register", m_spec_register},
         {"spec_list", m_spec_list},
@@ -573,8 +570,5 @@ int node_market_register(node_app_t *app)
         {"offers", m_offers},
         {"donate", nm_m_donate},
     };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
-            return -1;
-    return 0;
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

@@ -553,10 +553,7 @@ static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, 
 
 int node_p2p_register(node_app_t *app)
 {
-    static const struct {
-        const char *name;
-        node_app_method_fn *fn;
-    } methods[] = {
+    static const node_app_method_t methods[] = {
         {"peers", m_peers},
         {"lookup", m_lookup},
         {"lookup_result", m_lookup_result},
@@ -571,8 +568,5 @@ int node_p2p_register(node_app_t *app)
         {"p2p_stats", m_p2p_stats},
         {"room_post_many", m_room_post_many},
     };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
-            return -1;
-    return 0;
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

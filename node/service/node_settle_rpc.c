@@ -555,10 +555,7 @@ static json_t *m_claim(node_app_t *app, const char *method, json_t *params, int 
 
 int node_settle_register(node_app_t *app)
 {
-    static const struct {
-        const char *name;
-        node_app_method_fn *fn;
-    } methods[] = {
+    static const node_app_method_t methods[] = {
         {"train_start", m_train_start},
         {"models", m_models},
         {"model_show", m_model_show},
@@ -567,8 +564,5 @@ int node_settle_register(node_app_t *app)
         {"earnings", m_earnings},
         {"claim", m_claim},
     };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add(app, methods[i].name, methods[i].fn) != 0)
-            return -1;
-    return 0;
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }
