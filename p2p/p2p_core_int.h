@@ -20,7 +20,6 @@
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
 #define P2P_IHAVE_MS 1000u        /* how often a link may get an IHAVE */
-#define P2P_IHAVE_LAZY 3u         /* links advertised to per topic in one per-second round */
 #define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
 #define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */

@@ -294,14 +294,10 @@ void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
         /* A peer that sent us a message or advertised it is not told about it again. */
         size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now, ids,
                                      P2P_IDS_MAX);
-        /* The per-second round advertises to at most P2P_IHAVE_LAZY links, from a random
-           one on (the others get their turn in the next rounds, while the ids are recent);
-           the whole-cache round to every link. */
-        size_t start = c->n_links_cap ? (size_t)(p2p_rand(c) % c->n_links_cap) : 0, sent = 0;
-        for (size_t j = 0; n && j < c->n_links_cap && (whole || sent < P2P_IHAVE_LAZY); j++) {
-            p2p_link_t *l = &c->links[(start + j) % c->n_links_cap];
+        for (size_t i = 0; n && i < c->n_links_cap; i++) {
+            p2p_link_t *l = &c->links[i];
             if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                sent += s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
+                (void)s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
         }
     }
 }
