@@ -262,17 +262,32 @@ static bool s_record_fresh(const p2p_core_t *c, const p2p_record_t *rec, uint64_
     return rec->expiry_ms > now && rec->expiry_ms <= now + 2 * c->p.record_ttl_ms;
 }
 
+/* Link L (may be NULL) takes table entry E's record when it is newer than its own. */
+static void s_link_take_newer(p2p_link_t *l, p2p_entry_t *e)
+{
+    if (!l || !e)
+        return;
+    if (e->rec.seq > l->rec.seq)
+        l->rec = e->rec;
+    e->linked = true;
+}
+
 bool p2p_learn_record(p2p_core_t *c, const p2p_record_t *rec, uint64_t now)
 {
     if (memcmp(rec->id, c->id, 32) == 0 || !s_record_fresh(c, rec, now))
         return false;
     p2p_entry_t *e = p2p_table_get(c->table, rec->id);
-    if (e && e->rec.seq >= rec->seq)
-        return true; /* nothing new: skip the signature check */
+    p2p_link_t *l = p2p_link_ready(c, rec->id);
+    if (e && e->rec.seq >= rec->seq) {
+        /* nothing new: skip the signature check; but a link whose HELLO carried an older
+           record than the table holds (the newer one came round by gossip first) routes
+           by the newer one from now on, or it would miss the rooms joined in between */
+        s_link_take_newer(l, e);
+        return true;
+    }
     if (!p2p_record_verify(rec))
         return false;
     p2p_table_put(c->table, rec, now);
-    p2p_link_t *l = p2p_link_ready(c, rec->id);
     if (l && rec->seq > l->rec.seq)
         l->rec = *rec;
     if (l && (e = p2p_table_get(c->table, rec->id)))
@@ -481,8 +496,8 @@ static void s_on_hello(p2p_core_t *c, const uint8_t link_peer[static 32], p2p_li
         l->rec = h.record;
     p2p_table_put(c->table, &h.record, now);
     p2p_entry_t *e = p2p_table_get(c->table, link_peer);
+    s_link_take_newer(l, e); /* its newer record may have come round by gossip first */
     if (e) {
-        e->linked = true;
         e->dial_failures = 0;
         e->next_dial_ms = 0;
         e->last_seen_ms = now;

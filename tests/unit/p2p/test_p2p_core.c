@@ -17,6 +17,9 @@
  *                the per-second IHAVE (a network at rest sends none), but is in the
  *                whole-cache IHAVE every 10 s; one the transport dropped is advertised in
  *                the next per-second IHAVE.
+ *    late record a peer's HELLO that carries an older record than the one that came round
+ *                by gossip first (the room it joined in between) does not hide the room:
+ *                the core's next post in that room goes to the peer.
  *    link auth   a direct message with a bad signature from the link peer is refused, unless
  *                the transport authenticates links (link_auth: the node's CURVE links);
  *                gossip with a bad signature is refused either way.
@@ -46,6 +49,8 @@ typedef struct {
     uint32_t last_kind;
     size_t last_len;
     uint32_t sent_types[64];
+    uint8_t to[32];   /* a peer whose GOSSIP envelopes are counted */
+    size_t gossip_to; /* GOSSIP envelopes sent to TO */
 } t_io_t;
 
 static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
@@ -68,7 +73,8 @@ static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data
                 io->ihaves++;
     free(m);
     io->sent++;
-    (void)peer;
+    if (decoded && env.type == PROTO_MSG_GOSSIP && memcmp(peer, io->to, 32) == 0)
+        io->gossip_to++;
     return !io->refuse;
 }
 
@@ -306,6 +312,43 @@ out:
     proto_key_destroy(&p2);
 }
 
+/* Peer B joined ROOM after it dialed us: its new record (with the room) reaches us through
+   relay A before its HELLO, which still carries the record from before the join. The link
+   to B must route by the newer record: our post in ROOM goes to B. */
+static void test_late_record(void)
+{
+    const char *room = "recruitment";
+    t_io_t io = {0};
+    proto_key_t *key = proto_key_generate(), *a = proto_key_generate(), *b = proto_key_generate();
+    p2p_core_t *c = key && a && b ? t_core(key, 0x42, &io) : NULL;
+    REQUIRE(c != NULL);
+    memcpy(io.to, proto_key_public(b), 32);
+    CHECK_EQ(p2p_core_room_join(c, room, T0), 0);
+    CHECK(p2p_testutil_link(c, a, 0x42, room, T0));
+    p2p_record_t rec;
+    memset(&rec, 0, sizeof rec);
+    rec.seq = T0 + 5; /* newer than the HELLO's (seq T0) */
+    rec.expiry_ms = T0 + 3600000;
+    snprintf(rec.rooms[0], sizeof rec.rooms[0], "%s", room);
+    rec.n_rooms = 1;
+    p2p_record_sign(&rec, b);
+    const p2p_record_t *recs[1] = {&rec};
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_records(&w, false, 0, recs, 1);
+    size_t len = 0;
+    uint8_t *peers = p2p_testutil_seal(a, PROTO_MSG_PEERS, &w, 2, T0 + 10, &len);
+    t_feed(c, a, peers, len, T0 + 10);
+    free(peers);
+    CHECK(p2p_testutil_link(c, b, 0x42, NULL, T0)); /* HELLO signed at T0, without the room */
+    CHECK_EQ(p2p_core_room_post(c, room, (const uint8_t *)"offer", 5, T0 + 20), 0);
+    CHECK_EQ(io.gossip_to, 1u);
+    p2p_core_destroy(&c);
+    proto_key_destroy(&key);
+    proto_key_destroy(&a);
+    proto_key_destroy(&b);
+}
+
 /*  A core linked to two peers broadcasts once with the transport taking (or, REFUSE,
  *  dropping) every send; returns the IHAVEs sent by the next per-second round and, in
  *  *WHOLE, by the next whole-cache round. */
@@ -416,6 +459,7 @@ int main(void)
     test_log_limits(log_path);
     test_unicast_kind();
     test_linked();
+    test_late_record();
     test_ihave_at_rest();
     test_link_auth(false);
     test_link_auth(true);
