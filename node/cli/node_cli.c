@@ -135,7 +135,8 @@ static const node_cli_cmd_t s_commands[] = {
     {"spec list", "", "registered model specs with their trainer and donor count",
      node_cli_cmd_spec_list},
     {"recruit", "SPEC_ID [--note TEXT]",
-     "post a signed recruitment offer for one of this trainer's specs in room recruitment",
+     "post a signed recruitment offer for one of this trainer's specs in room recruitment "
+     "(the node posts it again every 30 s while it runs, for owners who join later)",
      node_cli_cmd_recruit},
     {"offers", "",
      "recruitment offers received, and which local records match each (and why, or why not)",

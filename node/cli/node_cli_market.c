@@ -7,7 +7,8 @@
  *        --min-donors N --max-epsilon E --aggregation mean|median|trimmed|krum --price N
  *        --shares D,T,R [--wait SEC]     (E decimal, e.g. 1.5; shares in basis points)
  *    spec list
- *    recruit SPEC_ID [--note TEXT]       (posts in room `recruitment`)
+ *    recruit SPEC_ID [--note TEXT]       (posts in room `recruitment`; the node posts
+ *                                         it again every 30 s while it runs)
  *    offers                              (received offers, matched against each local
  *                                         record's consent in force, with the reason)
  *    donate OFFER [--data ID] [--mode sealed|key] [--wait SEC]

@@ -33,6 +33,7 @@ node_market_t *node_market_new(node_app_t *app, char *err, size_t cap)
         return NULL;
     }
     self->app = app;
+    self->repost_timer = -1;
     uint32_t roles = node_config_roles(node_app_config(app));
     if ((roles & (NODE_ROLE_DATA_OWNER | NODE_ROLE_TRAINER)) && node_app_p2p(app)) {
         char why[256];
@@ -51,6 +52,8 @@ void node_market_destroy(node_market_t **self_p)
     if (!self_p || !*self_p)
         return;
     node_market_t *self = *self_p;
+    if (self->repost_timer >= 0)
+        zloop_timer_end(node_app_loop(self->app), self->repost_timer);
     nm_donations_drop(self);
     free(self->auto_done);
     free(self);
@@ -396,14 +399,128 @@ static json_t *m_spec_list(node_app_t *app, const char *method, json_t *params, 
     return arr;
 }
 
+/* ---------------------------------------------------------------- recruitment posts */
+
+/*  Posts the signed POST in the room (joined first: idempotent). 0, or NODE_E_FAILED with
+ *  the reason in ERR. */
+static int s_post(node_app_t *app, const proto_recruit_t *post, size_t *len_out, char *err,
+                  size_t cap)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (proto_recruit_encode(post, &buf, &len) != PROTO_OK)
+        return proto_err_fail(err, cap, NODE_E_FAILED, "cannot encode the post");
+    char why[256];
+    p2p_node_t *p2p = node_app_p2p(app);
+    int rc = 0;
+    if (p2p_node_room_join(p2p, NODE_MARKET_ROOM, why, sizeof why) != 0)
+        rc = proto_err_fail(err, cap, NODE_E_FAILED, "cannot join %s: %s", NODE_MARKET_ROOM, why);
+    else if (p2p_node_room_post(p2p, NODE_MARKET_ROOM, buf, len, why, sizeof why) != 0)
+        rc = proto_err_fail(err, cap, NODE_E_FAILED, "cannot post: %s", why);
+    free(buf);
+    if (len_out)
+        *len_out = len;
+    return rc;
+}
+
+/*  Whether POST may still be posted by this node: its spec is on our ledger and its
+ *  trainer is this node's account. 0, or NODE_E_REFUSED with the reason in ERR. */
+static int s_own_check(node_app_t *app, const proto_recruit_t *post, char *err, size_t cap)
+{
+    const proto_key_t *key = node_app_account(app);
+    if (!key)
+        return proto_err_fail(err, cap, NODE_E_REFUSED,
+                              "this node has no account key (DATADIR/accounts/, --account ID)");
+    char why[NM_WHY_MAX];
+    ledger_state_t *st = nm_state(app, why, sizeof why);
+    if (!st)
+        return proto_err_fail(err, cap, NODE_E_REFUSED, "%s", why);
+    ledger_spec_t spec;
+    int rc = ledger_spec_get(st, post->spec_id, &spec);
+    ledger_state_destroy(&st);
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, cap, NODE_E_REFUSED,
+                              "spec_id: no such spec on this node's ledger (committed yet?)");
+    if (memcmp(spec.trainer, proto_key_public(key), 32) != 0)
+        return proto_err_fail(err, cap, NODE_E_REFUSED,
+                              "the spec's trainer is another account than this node's");
+    return 0;
+}
+
+/*  Every NODE_MARKET_REPOST_MS: posts each spec we recruit for again (signed anew once
+ *  the post is NODE_MARKET_RESIGN_MS old); forgets one that is no longer ours to post. */
+static int s_on_repost(zloop_t *loop, int timer_id, void *arg)
+{
+    node_market_t *self = arg;
+    const proto_key_t *key = node_app_account(self->app);
+    uint64_t now = (uint64_t)zclock_time();
+    size_t left = 0;
+    for (size_t i = 0; i < NODE_MARKET_OWN_MAX; i++) {
+        nm_own_t *o = &self->own[i];
+        if (!o->used)
+            continue;
+        char why[NM_WHY_MAX];
+        char id[17];
+        proto_hex_encode(o->post.spec_id, 8, id);
+        if (s_own_check(self->app, &o->post, why, sizeof why) != 0) {
+            GLOG(INFO, NODE, "no longer posting recruitment for spec %s: %s", id, why);
+            memset(o, 0, sizeof *o);
+            continue;
+        }
+        left++;
+        if (now >= o->post.time_ms + NODE_MARKET_RESIGN_MS) {
+            o->post.time_ms = now;
+            if (proto_recruit_sign(&o->post, key) != PROTO_OK)
+                continue;
+        }
+        if (s_post(self->app, &o->post, NULL, why, sizeof why) != 0)
+            GLOG(WARN, NODE, "re-posting recruitment for spec %s: %s", id, why);
+        else
+            GLOG(DEBUG, NODE, "re-posted recruitment for spec %s", id);
+    }
+    if (left == 0) {
+        zloop_timer_end(loop, timer_id);
+        self->repost_timer = -1;
+    }
+    return 0;
+}
+
+/*  Remembers POST as the one to re-post for its spec (replacing that spec's, else a free
+ *  slot, else the oldest) and starts the re-post timer if it is not running. */
+static void s_own_keep(node_market_t *self, const proto_recruit_t *post)
+{
+    nm_own_t *slot = NULL;
+    for (size_t i = 0; i < NODE_MARKET_OWN_MAX && !slot; i++)
+        if (self->own[i].used && memcmp(self->own[i].post.spec_id, post->spec_id, 32) == 0)
+            slot = &self->own[i];
+    for (size_t i = 0; i < NODE_MARKET_OWN_MAX && !slot; i++)
+        if (!self->own[i].used)
+            slot = &self->own[i];
+    if (!slot) {
+        slot = &self->own[0];
+        for (size_t i = 1; i < NODE_MARKET_OWN_MAX; i++)
+            if (self->own[i].seq < slot->seq)
+                slot = &self->own[i];
+    }
+    slot->used = true;
+    slot->post = *post;
+    slot->seq = ++self->seq;
+    if (self->repost_timer < 0) {
+        self->repost_timer =
+            zloop_timer(node_app_loop(self->app), NODE_MARKET_REPOST_MS, 0, s_on_repost, self);
+        if (self->repost_timer < 0)
+            GLOG(WARN, NODE, "cannot start the recruitment re-post timer: posted once only");
+    }
+}
+
 static json_t *m_recruit(node_app_t *app, const char *method, json_t *params, int *code, char *err,
                          size_t cap)
 {
     (void)method;
     proto_recruit_t post;
     memset(&post, 0, sizeof post);
-    if (!s_market(app, code, err, cap) ||
-        node_rpc_param_id(params, "spec_id", 0, post.spec_id, code, err, cap) != 0)
+    node_market_t *self = s_market(app, code, err, cap);
+    if (!self || node_rpc_param_id(params, "spec_id", 0, post.spec_id, code, err, cap) != 0)
         return NULL;
     json_t *nv = node_rpc_param(params, "note", 1);
     if (nv && !json_is_null(nv)) {
@@ -415,39 +532,16 @@ static json_t *m_recruit(node_app_t *app, const char *method, json_t *params, in
                                  PROTO_RECRUIT_NOTE_MAX);
         memcpy(post.note, json_string_value(nv), json_string_length(nv));
     }
-    const proto_key_t *key = node_app_account(app);
-    if (!key)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "this node has no account key (DATADIR/accounts/, --account ID)");
     char why[NM_WHY_MAX];
-    ledger_state_t *st = nm_state(app, why, sizeof why);
-    if (!st)
+    if (s_own_check(app, &post, why, sizeof why) != 0)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
-    ledger_spec_t spec;
-    int rc = ledger_spec_get(st, post.spec_id, &spec);
-    ledger_state_destroy(&st);
-    if (rc != LEDGER_OK)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "spec_id: no such spec on this node's ledger (committed yet?)");
-    if (memcmp(spec.trainer, proto_key_public(key), 32) != 0)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "the spec's trainer is another account than this node's");
     post.time_ms = (uint64_t)zclock_time();
-    uint8_t *buf = NULL;
     size_t len = 0;
-    if (proto_recruit_sign(&post, key) != PROTO_OK ||
-        proto_recruit_encode(&post, &buf, &len) != PROTO_OK)
+    if (proto_recruit_sign(&post, node_app_account(app)) != PROTO_OK)
         return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "cannot sign the post");
-    p2p_node_t *p2p = node_app_p2p(app);
-    if (p2p_node_room_join(p2p, NODE_MARKET_ROOM, why, sizeof why) != 0) { /* idempotent */
-        free(buf);
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot join %s: %s", NODE_MARKET_ROOM,
-                             why);
-    }
-    rc = p2p_node_room_post(p2p, NODE_MARKET_ROOM, buf, len, why, sizeof why);
-    free(buf);
-    if (rc != 0)
-        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "cannot post: %s", why);
+    if (s_post(app, &post, &len, why, sizeof why) != 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", why);
+    s_own_keep(self, &post);
     return json_pack("{s:o,s:o,s:I,s:I}", "spec_id", node_rpc_hex(post.spec_id, 32), "trainer",
                      node_rpc_hex(post.trainer, 32), "time_ms", (json_int_t)post.time_ms, "bytes",
                      (json_int_t)len);

@@ -10,6 +10,10 @@
  *  delivered nor forwarded, and costs the relaying peer a score (p2p_score.c). A node
  *  without a ledger refuses every recruitment post (it cannot check one).
  *
+ *  Re-posting: a trainer node posts each spec it recruited for (`recruit`, at most
+ *  NODE_MARKET_OWN_MAX, the oldest forgotten) again every NODE_MARKET_REPOST_MS for as
+ *  long as it runs and the spec is its trainer's on its ledger (see below).
+ *
  *  Offers book: each valid post received (our own included) becomes the offer of its
  *  spec; one offer per spec (the newest post kept), at most NODE_MARKET_OFFERS_MAX (the
  *  oldest dropped). An offer is named by its spec id.
@@ -71,6 +75,14 @@ typedef struct node_market_t node_market_t;
 #define NODE_MARKET_DONATIONS_MAX 16
 /*  (spec, record) pairs --auto-donate remembers having donated. */
 #define NODE_MARKET_AUTO_MAX 4096
+/*  Specs whose recruitment this trainer node keeps posting, and how often: a node that
+ *  joins the room later (or whose ledger did not have the spec yet when a post passed)
+ *  sees the offer within one interval. The same signed post is sent again (owners that
+ *  have it keep their offer as it was) until it is half as old as the freshness window,
+ *  then it is signed anew with the current time. */
+#define NODE_MARKET_OWN_MAX 16
+#define NODE_MARKET_REPOST_MS 30000
+#define NODE_MARKET_RESIGN_MS (5 * 60 * 1000)
 
 /*  The market service of APP (borrowed; its ledger, p2p node, relay, data service and
  *  account are looked up when needed). Joins room `recruitment` when the node's roles

@@ -26,6 +26,13 @@ typedef struct {
     uint64_t seq; /* order of arrival (the oldest is dropped when the book is full) */
 } nm_offer_t;
 
+/*  A spec this node recruits for: its current signed post, posted again now and then. */
+typedef struct {
+    bool used;
+    proto_recruit_t post;
+    uint64_t seq; /* order of the recruit calls (the oldest is forgotten when full) */
+} nm_own_t;
+
 typedef struct nm_batch_t nm_batch_t;
 typedef struct nm_donation_t nm_donation_t;
 
@@ -36,6 +43,8 @@ struct node_market_t {
     nm_donation_t *donations[NODE_MARKET_DONATIONS_MAX]; /* in flight */
     uint8_t (*auto_done)[64]; /* (spec id, data id) pairs --auto-donate started */
     size_t n_auto_done, auto_next;
+    nm_own_t own[NODE_MARKET_OWN_MAX];
+    int repost_timer; /* zloop timer id while there is something to re-post, else -1 */
 };
 
 /*  A read-only state over the committed store of APP's ledger (caller destroys), or NULL
