@@ -40,7 +40,7 @@ typedef struct {
     /* Reads the body into BODY. Returns PROTO_OK or a proto_err_t. */
     int (*decode_body)(proto_rd_t *r, ledger_tx_body_t *body);
     void (*encode_body)(proto_wr_t *w, const ledger_tx_body_t *body);
-    /* Stateless rules. */
+    /* Stateless rules. NULL: the body's decode is its whole check. */
     int (*check)(const ledger_tx_t *tx, char *err, size_t err_cap);
     /* Mempool sanity against committed state, nonce aside (e.g. balance covers the
        amount). NULL: nothing to check. Must not write. */
@@ -51,6 +51,25 @@ typedef struct {
        (store/memory failures only: a refusal here would make the block unappliable). */
     int (*end_block)(ledger_state_t *st);
 } ledger_contract_t;
+
+/*  The functions of contract NAME that a row may name (ledger_contract_NAME_decode,
+ *  _encode, _check, _admit, _apply). A contract defines check and admit only when its row
+ *  names them (NULL otherwise). */
+#define LEDGER_CONTRACT_ROW_DECL(name)                                                             \
+    int ledger_contract_##name##_decode(proto_rd_t *r, ledger_tx_body_t *body);                    \
+    void ledger_contract_##name##_encode(proto_wr_t *w, const ledger_tx_body_t *body);             \
+    int ledger_contract_##name##_check(const ledger_tx_t *tx, char *err, size_t err_cap);          \
+    int ledger_contract_##name##_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
+                                       size_t err_cap);                                            \
+    int ledger_contract_##name##_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
+                                       size_t err_cap);
+
+/*  Bodies of one field, the shape of many contracts: [bin of at most MAX bytes] (*BYTES
+ *  points into R's buffer) and [bin32]. PROTO_OK or proto_rd's code. */
+int ledger_body_bin_decode(proto_rd_t *r, size_t max, const uint8_t **bytes, size_t *len) PROTO_WUR;
+int ledger_body_id_decode(proto_rd_t *r, uint8_t id[static 32]) PROTO_WUR;
+/*  Writes the body [bin] of LEN bytes. */
+void ledger_body_bin_encode(proto_wr_t *w, const uint8_t *bytes, size_t len);
 
 /*  Row for TYPE, or NULL if no contract handles it. */
 const ledger_contract_t *ledger_contract_find(uint32_t type);
@@ -165,7 +184,6 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
                                          size_t err_cap);
 int ledger_contract_enclave_retire_decode(proto_rd_t *r, ledger_tx_body_t *body);
 void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t *body);
-int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, char *err, size_t err_cap);
 int ledger_contract_enclave_retire_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
                                          size_t err_cap);
 int ledger_contract_enclave_retire_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,

@@ -214,16 +214,12 @@ int ledger_contract_data_register_apply(ledger_state_t *st, const ledger_tx_t *t
 static int s_ref_decode(proto_rd_t *r, ledger_data_ref_t *b)
 {
     memset(b, 0, sizeof *b);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin_exact(r, 32, b->data_id);
-    return rc;
+    return ledger_body_id_decode(r, b->data_id);
 }
 
 static void s_ref_encode(proto_wr_t *w, const ledger_data_ref_t *b)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, b->data_id, 32);
+    ledger_body_bin_encode(w, b->data_id, 32);
 }
 
 int ledger_contract_data_withdraw_decode(proto_rd_t *r, ledger_tx_body_t *body)
@@ -234,14 +230,6 @@ int ledger_contract_data_withdraw_decode(proto_rd_t *r, ledger_tx_body_t *body)
 void ledger_contract_data_withdraw_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
     s_ref_encode(w, &body->data_withdraw);
-}
-
-int ledger_contract_data_withdraw_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
 }
 
 static int s_withdraw_rules(ledger_state_t *st, const ledger_tx_t *tx, ledger_data_t *d, char *err,
@@ -378,14 +366,6 @@ int ledger_contract_consent_revoke_decode(proto_rd_t *r, ledger_tx_body_t *body)
 void ledger_contract_consent_revoke_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
     s_ref_encode(w, &body->consent_revoke);
-}
-
-int ledger_contract_consent_revoke_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
 }
 
 static int s_revoke_rules(ledger_state_t *st, const ledger_tx_t *tx, char *err, size_t err_cap)

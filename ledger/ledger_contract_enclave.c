@@ -509,26 +509,13 @@ int ledger_contract_enclave_revoke_apply(ledger_state_t *st, const ledger_tx_t *
 
 int ledger_contract_enclave_retire_decode(proto_rd_t *r, ledger_tx_body_t *body)
 {
-    ledger_enclave_retire_t *t = &body->enclave_retire;
-    memset(t, 0, sizeof *t);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin_exact(r, LEDGER_ID_LEN, t->enclave_id);
-    return rc;
+    memset(&body->enclave_retire, 0, sizeof body->enclave_retire);
+    return ledger_body_id_decode(r, body->enclave_retire.enclave_id);
 }
 
 void ledger_contract_enclave_retire_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, body->enclave_retire.enclave_id, LEDGER_ID_LEN);
-}
-
-int ledger_contract_enclave_retire_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
+    ledger_body_bin_encode(w, body->enclave_retire.enclave_id, 32);
 }
 
 /* The rules shared by admit and apply: on success *E is the enclave to retire. */

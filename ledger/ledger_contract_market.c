@@ -133,16 +133,6 @@ int ledger_contract_trainer_register_check(const ledger_tx_t *tx, char *err, siz
     return LEDGER_OK;
 }
 
-int ledger_contract_trainer_register_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,
-                                           size_t err_cap)
-{
-    (void)st;
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
-}
-
 int ledger_contract_trainer_register_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,
                                            size_t err_cap)
 {
@@ -291,26 +281,14 @@ int ledger_contract_spec_register_apply(ledger_state_t *st, const ledger_tx_t *t
 
 int ledger_contract_donor_register_decode(proto_rd_t *r, ledger_tx_body_t *body)
 {
-    ledger_donor_register_t *b = &body->donor_register;
-    memset(b, 0, sizeof *b);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin(r, PROTO_REPORT_MAX_BYTES, &b->receipt, &b->receipt_len);
-    return rc;
+    memset(&body->donor_register, 0, sizeof body->donor_register);
+    return ledger_body_bin_decode(r, PROTO_REPORT_MAX_BYTES, &body->donor_register.receipt,
+                                  &body->donor_register.receipt_len);
 }
 
 void ledger_contract_donor_register_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, body->donor_register.receipt, body->donor_register.receipt_len);
-}
-
-int ledger_contract_donor_register_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
+    ledger_body_bin_encode(w, body->donor_register.receipt, body->donor_register.receipt_len);
 }
 
 typedef struct {

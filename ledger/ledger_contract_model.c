@@ -184,26 +184,14 @@ int ledger_contract_train_start_apply(ledger_state_t *st, const ledger_tx_t *tx,
 
 int ledger_contract_model_publish_decode(proto_rd_t *r, ledger_tx_body_t *body)
 {
-    ledger_model_publish_t *b = &body->model_publish;
-    memset(b, 0, sizeof *b);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin(r, PROTO_PUBLISH_MAX_BYTES, &b->publication, &b->publication_len);
-    return rc;
+    memset(&body->model_publish, 0, sizeof body->model_publish);
+    return ledger_body_bin_decode(r, PROTO_PUBLISH_MAX_BYTES, &body->model_publish.publication,
+                                  &body->model_publish.publication_len);
 }
 
 void ledger_contract_model_publish_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, body->model_publish.publication, body->model_publish.publication_len);
-}
-
-int ledger_contract_model_publish_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
+    ledger_body_bin_encode(w, body->model_publish.publication, body->model_publish.publication_len);
 }
 
 /* One used record: its owner (the donor account), data id and party. */

@@ -181,26 +181,14 @@ int ledger_contract_query_buy_apply(ledger_state_t *st, const ledger_tx_t *tx, c
 
 int ledger_contract_usage_claim_decode(proto_rd_t *r, ledger_tx_body_t *body)
 {
-    ledger_usage_claim_t *b = &body->usage_claim;
-    memset(b, 0, sizeof *b);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin(r, PROTO_USAGE_MAX_BYTES, &b->usage, &b->usage_len);
-    return rc;
+    memset(&body->usage_claim, 0, sizeof body->usage_claim);
+    return ledger_body_bin_decode(r, PROTO_USAGE_MAX_BYTES, &body->usage_claim.usage,
+                                  &body->usage_claim.usage_len);
 }
 
 void ledger_contract_usage_claim_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, body->usage_claim.usage, body->usage_claim.usage_len);
-}
-
-int ledger_contract_usage_claim_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
+    ledger_body_bin_encode(w, body->usage_claim.usage, body->usage_claim.usage_len);
 }
 
 /* What a usage claim settles. */
@@ -367,26 +355,13 @@ int ledger_contract_usage_claim_apply(ledger_state_t *st, const ledger_tx_t *tx,
 
 int ledger_contract_earnings_claim_decode(proto_rd_t *r, ledger_tx_body_t *body)
 {
-    ledger_earnings_claim_t *b = &body->earnings_claim;
-    memset(b, 0, sizeof *b);
-    int rc = proto_rd_array_exact(r, 1);
-    if (rc == PROTO_OK)
-        rc = proto_rd_bin_exact(r, 32, b->model_id);
-    return rc;
+    memset(&body->earnings_claim, 0, sizeof body->earnings_claim);
+    return ledger_body_id_decode(r, body->earnings_claim.model_id);
 }
 
 void ledger_contract_earnings_claim_encode(proto_wr_t *w, const ledger_tx_body_t *body)
 {
-    proto_wr_array(w, 1);
-    proto_wr_bin(w, body->earnings_claim.model_id, 32);
-}
-
-int ledger_contract_earnings_claim_check(const ledger_tx_t *tx, char *err, size_t err_cap)
-{
-    (void)tx;
-    (void)err;
-    (void)err_cap;
-    return LEDGER_OK;
+    ledger_body_bin_encode(w, body->earnings_claim.model_id, 32);
 }
 
 /* With WRITE, pays the sender's donor share of model M (its used records) and adds it to

@@ -112,22 +112,13 @@ uint8_t *ledger_data_sign(ledger_tx_t *tx, const proto_key_t *key,
 
 /* ---- the rows' functions ---- */
 
-#define LEDGER_DATA_ROW_DECL(name)                                                                 \
-    int ledger_contract_##name##_decode(proto_rd_t *r, ledger_tx_body_t *body);                    \
-    void ledger_contract_##name##_encode(proto_wr_t *w, const ledger_tx_body_t *body);             \
-    int ledger_contract_##name##_check(const ledger_tx_t *tx, char *err, size_t err_cap);          \
-    int ledger_contract_##name##_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
-                                       size_t err_cap);                                            \
-    int ledger_contract_##name##_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
-                                       size_t err_cap);
-
-LEDGER_DATA_ROW_DECL(data_register)
-LEDGER_DATA_ROW_DECL(data_withdraw)
-LEDGER_DATA_ROW_DECL(consent_set)
-LEDGER_DATA_ROW_DECL(consent_revoke)
-LEDGER_DATA_ROW_DECL(trainer_register)
-LEDGER_DATA_ROW_DECL(spec_register)
-LEDGER_DATA_ROW_DECL(donor_register)
-LEDGER_DATA_ROW_DECL(key_authorize)
+LEDGER_CONTRACT_ROW_DECL(data_register)
+LEDGER_CONTRACT_ROW_DECL(data_withdraw)
+LEDGER_CONTRACT_ROW_DECL(consent_set)
+LEDGER_CONTRACT_ROW_DECL(consent_revoke)
+LEDGER_CONTRACT_ROW_DECL(trainer_register)
+LEDGER_CONTRACT_ROW_DECL(spec_register)
+LEDGER_CONTRACT_ROW_DECL(donor_register)
+LEDGER_CONTRACT_ROW_DECL(key_authorize)
 
 #endif

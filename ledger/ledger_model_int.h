@@ -50,19 +50,10 @@ int ledger_record_paid_put(ledger_state_t *st, const uint8_t model_id[static 32]
  *  the record is paid up). */
 uint64_t ledger_record_owed(uint64_t credited, uint32_t n_records, uint64_t paid);
 
-#define LEDGER_MODEL_ROW_DECL(name)                                                                \
-    int ledger_contract_##name##_decode(proto_rd_t *r, ledger_tx_body_t *body);                    \
-    void ledger_contract_##name##_encode(proto_wr_t *w, const ledger_tx_body_t *body);             \
-    int ledger_contract_##name##_check(const ledger_tx_t *tx, char *err, size_t err_cap);          \
-    int ledger_contract_##name##_admit(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
-                                       size_t err_cap);                                            \
-    int ledger_contract_##name##_apply(ledger_state_t *st, const ledger_tx_t *tx, char *err,       \
-                                       size_t err_cap);
-
-LEDGER_MODEL_ROW_DECL(train_start)
-LEDGER_MODEL_ROW_DECL(model_publish)
-LEDGER_MODEL_ROW_DECL(query_buy)
-LEDGER_MODEL_ROW_DECL(usage_claim)
-LEDGER_MODEL_ROW_DECL(earnings_claim)
+LEDGER_CONTRACT_ROW_DECL(train_start)
+LEDGER_CONTRACT_ROW_DECL(model_publish)
+LEDGER_CONTRACT_ROW_DECL(query_buy)
+LEDGER_CONTRACT_ROW_DECL(usage_claim)
+LEDGER_CONTRACT_ROW_DECL(earnings_claim)
 
 #endif

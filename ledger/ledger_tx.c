@@ -147,7 +147,7 @@ int ledger_tx_check(const ledger_tx_t *tx, const uint8_t chain_id[static LEDGER_
     if (sodium_memcmp(tx->chain_id, chain_id, LEDGER_ID_LEN) != 0)
         return proto_err_fail(err, err_cap, LEDGER_E_WRONG_CHAIN,
                               "transaction is for another chain");
-    int rc = c->check(tx, err, err_cap);
+    int rc = c->check ? c->check(tx, err, err_cap) : LEDGER_OK;
     if (rc != LEDGER_OK)
         return rc;
     if (verify_sig && !ledger_tx_verify_sig(tx))
