@@ -114,8 +114,7 @@ static json_t *m_stop(node_app_t *app, const char *method, json_t *params, int *
     if (!s || s->stopped)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no running enclave %.70s here", text);
     int status = -1;
-    (void)enclave_host_stop(s->host, &status);
-    s->stopped = true;
+    ne_slot_stop(self, s, &status); /* its queued calls fail */
     GLOG(INFO, NODE, "enclave %u stopped on request", s->local);
     ne_retire_queue(self, s, true); /* its registration, and any earlier one not retired yet */
     ne_retire_ready(self, s->local);
