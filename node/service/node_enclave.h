@@ -32,7 +32,9 @@
  *    enclave_stop {id}           -> {stopped: true}: ID is the local number or the enclave
  *                                   id (hex) of the current start
  *    enclave_local               -> [{local, id, kind, pid, status, restarts,
- *                                    registered_height, registration, measurement}, ...]
+ *                                    registered_height, registration, measurement,
+ *                                    calls}, ...]  (calls: queued, the one in flight
+ *                                    included)
  *    enclave_cert_install {cert: hex}  -> {platform_pk, runner_account, expires_ms}
  *    enclave_platform            -> {platform_pk, backend, certified, runner_account?}
  *  status is "running", "restarting", "given-up" or "stopped"; registration is "none"

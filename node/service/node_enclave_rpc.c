@@ -64,6 +64,7 @@ static json_t *m_local(node_app_t *app, const char *method, json_t *params, int 
         json_object_set_new(o, "registered_height", json_integer((json_int_t)s->reg_height));
         json_object_set_new(o, "registration", s_registration(self, s));
         json_object_set_new(o, "measurement", node_rpc_hex(m, 32));
+        json_object_set_new(o, "calls", json_integer((json_int_t)s->q_n));
         json_array_append_new(arr, o);
     }
     return arr;
