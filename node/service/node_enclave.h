@@ -108,7 +108,8 @@ typedef void (*node_enclave_cb)(void *ctx, int rc, const uint8_t *ans, size_t an
  *  0 (CB will run), or, with ERR filled and CB never run: NODE_E_NO_ENCLAVE (no running
  *  enclave with that id here), NODE_E_PARAMS (a refused type, a request that does not
  *  decode, LEN 0), NODE_E_REFUSED (a TRAIN_PREPARE the check refuses, with a WARN log),
- *  NODE_E_BUSY (NODE_ENCLAVE_QUEUE_MAX calls already wait for that enclave), NODE_E_FAILED
+ *  NODE_E_BUSY (NODE_ENCLAVE_QUEUE_MAX calls already wait for that enclave), ENCLAVE_E_DEAD
+ *  (the enclave died and is being restarted), enclave_host_call_send's code, NODE_E_FAILED
  *  (out of memory, the runner shutting down). */
 int node_enclave_call_start(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
                             size_t len, node_enclave_cb cb, void *ctx, char *err,

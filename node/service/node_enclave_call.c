@@ -139,6 +139,7 @@ static int s_on_ready(zloop_t *loop, zmq_pollitem_t *item, void *arg)
  *  all written). */
 static void s_poll(node_enclave_t *self, ne_slot_t *s)
 {
+    s_unpoll(self, s);
     int fd = enclave_host_fd(s->host);
     if (fd < 0)
         return; /* the next tick's advance sees the death */
@@ -286,16 +287,31 @@ bool node_enclave_runs(const node_enclave_t *self, const uint8_t id[static 32])
     return false;
 }
 
-/*  Queues C (its request already copied) in S and starts it if S is idle. */
-static int s_enqueue(node_enclave_t *self, ne_slot_t *s, ne_call_t *c, char *err, size_t err_cap)
+/*  Queues C (its request already copied, decoded as R) in S. When S is idle the request is
+ *  sent now (its failure returned to the caller) and the socket watched: the answer is
+ *  read by the loop later, so a callback never runs before the call's start returns. */
+static int s_enqueue(node_enclave_t *self, ne_slot_t *s, ne_call_t *c, const enclave_req_t *r,
+                     char *err, size_t err_cap)
 {
     if (s->q_n >= NODE_ENCLAVE_QUEUE_MAX)
         return proto_err_fail(err, err_cap, NODE_E_BUSY,
                               "enclave %u has %d calls waiting already; try again", s->local,
                               NODE_ENCLAVE_QUEUE_MAX);
+    if (!enclave_host_running(s->host))
+        return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD,
+                              "enclave %u died and restarts (with new keys)", s->local);
+    bool idle = !s->advancing && s->q_n == 0 && !enclave_host_call_pending(s->host);
+    if (idle) {
+        char msg[ENCLAVE_WIRE_MAX_MSG + 64] = "";
+        int rc = enclave_host_call_send(s->host, r, -1, msg, sizeof msg);
+        if (rc != 0)
+            return proto_err_fail(err, err_cap, rc, "enclave %u: %s", s->local, msg);
+    }
     s->queue[(s->q_head + s->q_n) % NODE_ENCLAVE_QUEUE_MAX] = *c;
     s->q_n++;
-    ne_call_advance(self, s);
+    if (idle)
+        s_poll(self, s); /* the loop writes the request and reads the answer */
+    /* else: sent after the calls before it (ne_call_advance; the tick if nothing else) */
     return 0;
 }
 
@@ -339,7 +355,7 @@ static int s_start(node_enclave_t *self, const uint8_t id[static 32], const uint
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "out of memory");
     memcpy(c.req, req, len);
     c.len = len;
-    rc = s_enqueue(self, s, &c, err, err_cap);
+    rc = s_enqueue(self, s, &c, &r, err, err_cap);
     if (rc)
         s_call_free(&c);
     return rc;
@@ -373,7 +389,7 @@ void ne_call_drop(node_enclave_t *self, ne_slot_t *s, const uint8_t data_id[stat
     memcpy(c.data_id, data_id, 32);
     char msg[128];
     if (enclave_wire_req_encode(&r, &c.req, &c.len) != PROTO_OK ||
-        s_enqueue(self, s, &c, msg, sizeof msg) != 0)
+        s_enqueue(self, s, &c, &r, msg, sizeof msg) != 0)
         s_call_free(&c); /* tried again at the next head */
 }
 
