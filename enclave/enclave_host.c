@@ -349,6 +349,28 @@ static void s_reap_dead(enclave_host_t *self)
         next > self->opts.backoff_max_ms ? self->opts.backoff_max_ms : (uint32_t)next;
 }
 
+/* Writes what the socket takes of the request now. 0, or PROTO_E_IO (the peer is gone). */
+static int s_flush(enclave_host_t *self)
+{
+    while (self->out_off < self->out_len) {
+        ssize_t n = send(self->fd, self->out + self->out_off, self->out_len - self->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return PROTO_OK;
+        if (n <= 0)
+            return PROTO_E_IO;
+        self->out_off += (size_t)n;
+    }
+    if (self->out) { /* all written: the request's bytes are not kept */
+        sodium_memzero(self->out, self->out_len);
+        free(self->out);
+        self->out = NULL;
+    }
+    return PROTO_OK;
+}
+
 int enclave_host_call_send(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
                            char *err, size_t err_cap)
 {
@@ -381,7 +403,11 @@ int enclave_host_call_send(enclave_host_t *self, const enclave_req_t *req, int t
     self->out_off = 0;
     self->call_busy = true;
     self->call_deadline = s_now_ms() + (timeout_ms < 0 ? self->opts.call_timeout_ms : timeout_ms);
-    return PROTO_OK; /* written by enclave_host_call_poll, the first time now-ish */
+    if (s_flush(self) != PROTO_OK) { /* what the socket takes now; the rest in poll */
+        s_reap_dead(self);
+        return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "enclave died");
+    }
+    return PROTO_OK;
 }
 
 int enclave_host_fd(const enclave_host_t *self)
@@ -405,28 +431,6 @@ int64_t enclave_host_call_left_ms(const enclave_host_t *self)
         return -1;
     int64_t left = self->call_deadline - s_now_ms();
     return left > 0 ? left : 0;
-}
-
-/* Writes what the socket takes of the request now. 0, or PROTO_E_IO (the peer is gone). */
-static int s_flush(enclave_host_t *self)
-{
-    while (self->out_off < self->out_len) {
-        ssize_t n = send(self->fd, self->out + self->out_off, self->out_len - self->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return PROTO_OK;
-        if (n <= 0)
-            return PROTO_E_IO;
-        self->out_off += (size_t)n;
-    }
-    if (self->out) { /* all written: the request's bytes are not kept */
-        sodium_memzero(self->out, self->out_len);
-        free(self->out);
-        self->out = NULL;
-    }
-    return PROTO_OK;
 }
 
 /* Reads what has arrived of the answer. 0 with *WHOLE set once the frame is complete;

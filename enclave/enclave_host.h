@@ -99,9 +99,11 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
                       enclave_ans_t *ans, uint8_t **frame, size_t *frame_len, char *err,
                       size_t err_cap) PROTO_WUR;
 
-/*  Starts a call: encodes REQ and queues it for writing (nothing blocks; the bytes go out
- *  in enclave_host_call_poll); its deadline is now + TIMEOUT_MS (< 0: call_timeout_ms).
- *  0, ENCLAVE_E_PROTOCOL (INIT, or a call already in flight), ENCLAVE_E_DEAD (no child),
+/*  Starts a call: encodes REQ and writes what the socket takes of it now, without blocking
+ *  (the rest goes out in enclave_host_call_poll); nothing is read, so the call is never
+ *  over when this returns 0. Its deadline is now + TIMEOUT_MS (< 0: call_timeout_ms).
+ *  0, ENCLAVE_E_PROTOCOL (INIT, or a call already in flight), ENCLAVE_E_DEAD (no child, or
+ *  it is gone: reaped, restart scheduled),
  *  or the encoder's code (PROTO_E_TOO_BIG, PROTO_E_NOMEM); detail in ERR. */
 int enclave_host_call_send(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
                            char *err, size_t err_cap) PROTO_WUR;
