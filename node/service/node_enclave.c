@@ -4,8 +4,6 @@
  */
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_int.h"
-#include "node/service/node_enclave_prepare.h"
-#include "node/service/node_query.h"
 
 #include <errno.h>
 #include <inttypes.h>
