@@ -17,8 +17,9 @@ Scenarios (named checks, in order):
      enclave (a PONG comes back by p2p unicast). Then the training enclave is continued
      and both waiting calls get their real answers, in order (PONG, then STATS), not a
      timeout: they were in flight all along.
-  4. Stopped again, with two calls queued, the training enclave is killed (SIGKILL): both
-     calls fail with a reason that says the enclave died, the runner restarts it.
+  4. Stopped again, the training enclave gets 32 calls queued (its bound): a 33rd is
+     refused at once ("calls waiting already"); then it is killed (SIGKILL): all 32 calls
+     fail with a reason that says the enclave died, and the runner restarts it.
   5. The validation enclave is stopped (SIGSTOP) with a call queued, then stopped by
      `genie enclave stop`: the call fails saying the enclave was stopped.
 
@@ -39,6 +40,7 @@ START_TIMEOUT = 60.0
 HEIGHT_TIMEOUT = 60.0
 REG_TIMEOUT = 90.0
 CALL_WAIT = 60.0  # an RPC's own wait for its deferred answer
+QUEUE_MAX = 32  # NODE_ENCLAVE_QUEUE_MAX: calls one enclave may have waiting
 
 # enclave requests and answers (enclave/enclave_wire.h): [version 1, type, ...]
 PING = bytes([0x92, 0x01, 0x02])
@@ -174,14 +176,28 @@ def check_death(net, st):
     t = st["enclaves"]["training"]
     os.kill(t["pid"], signal.SIGSTOP)
     try:
-        calls = queue_calls(runner, t, [PING, PING])
+        calls = [Call(runner, t["id"], PING) for _ in range(QUEUE_MAX)]
+        for c in calls:
+            c.start()
+        wait_for(lambda: local_of(runner, t["local"])["calls"] == QUEUE_MAX or
+                 any(not c.is_alive() for c in calls),
+                 timeout=60, interval=0.05, what="%d calls queued" % QUEUE_MAX)
+        expect(all(c.is_alive() for c in calls), "a queued call ended early")
+        try:
+            runner.call("enclave_call", {"enclave": t["id"], "request": PING.hex()},
+                        timeout=CALL_WAIT)
+            full = None
+        except RuntimeError as e:
+            full = str(e)
+        expect(full and "calls waiting already" in full, "a call past the bound: %r" % full)
+        print("  call %d is refused: %s" % (QUEUE_MAX + 1, full))
     finally:
         os.kill(t["pid"], signal.SIGKILL)
     for c in calls:
         c.join(CALL_WAIT + 5)
         expect(c.result is None and c.error and "died" in c.error,
                "a queued call to a killed enclave: %r %r" % (c.result, c.error))
-    print("  queued calls failed: %s" % calls[1].error)
+    print("  %d queued calls failed: %s" % (len(calls), calls[-1].error))
     e = wait_registered(runner, t["local"], not_id=t["id"])
     expect(e["restarts"] == 1 and e["pid"] != t["pid"] and e["calls"] == 0,
            "restart: %r" % e)
@@ -206,7 +222,7 @@ STEPS = [
     ("a 1-authority attested testnet commits blocks", check_start),
     ("a runner with a training and a validation enclave, a linked user node", check_runner),
     ("calls waiting on a stopped enclave leave the runner's loop free", check_loop_free),
-    ("queued calls fail when their enclave dies; it is restarted", check_death),
+    ("a full queue refuses; queued calls fail when their enclave dies", check_death),
     ("a queued call fails when its enclave is stopped", check_stop),
 ]
 
