@@ -36,6 +36,15 @@ struct enclave_host_t {
     uint32_t restarts;
     uint32_t failures_in_row;
     int last_status;
+    /* the call in flight (enclave_host_call_send .. enclave_host_call_poll) */
+    bool call_busy;
+    int64_t call_deadline; /* monotonic ms */
+    uint8_t *out;          /* the request frame (length prefix + request) not yet written */
+    size_t out_len, out_off;
+    uint8_t hdr[4]; /* the answer's length prefix as it arrives */
+    size_t hdr_got;
+    uint8_t *in; /* the answer's body as it arrives (hdr_got == 4) */
+    size_t in_len, in_got;
 };
 
 static int64_t s_now_ms(void)
@@ -87,9 +96,27 @@ enclave_host_t *enclave_host_new(const char *exe_path, enclave_kind_t kind,
     return self;
 }
 
+/* Forgets the call in flight, wiping what was written and read of it. */
+static void s_call_reset(enclave_host_t *self)
+{
+    if (self->out) {
+        sodium_memzero(self->out, self->out_len);
+        free(self->out);
+    }
+    if (self->in) {
+        sodium_memzero(self->in, self->in_got);
+        free(self->in);
+    }
+    self->out = self->in = NULL;
+    self->out_len = self->out_off = self->in_len = self->in_got = self->hdr_got = 0;
+    sodium_memzero(self->hdr, sizeof self->hdr);
+    self->call_busy = false;
+}
+
 /* Kills (SIGKILL) and reaps the child, closes the socket. */
 static void s_kill(enclave_host_t *self)
 {
+    s_call_reset(self);
     if (self->fd >= 0) {
         close(self->fd);
         self->fd = -1;
@@ -134,6 +161,7 @@ int enclave_host_stop(enclave_host_t *self, int *status)
         *status = -1;
     self->stopped = true;
     self->restart_at_ms = -1;
+    s_call_reset(self); /* an answer still coming is read and dropped by s_wait_hup */
     if (self->pid <= 0) {
         s_kill(self);
         return PROTO_OK;
@@ -321,15 +349,36 @@ static void s_reap_dead(enclave_host_t *self)
         next > self->opts.backoff_max_ms ? self->opts.backoff_max_ms : (uint32_t)next;
 }
 
-int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
-                      enclave_ans_t *ans, uint8_t **frame, size_t *frame_len, char *err,
-                      size_t err_cap)
+/* Writes what the socket takes of the request now. 0, or PROTO_E_IO (the peer is gone). */
+static int s_flush(enclave_host_t *self)
 {
-    *frame = NULL;
-    *frame_len = 0;
-    memset(ans, 0, sizeof *ans);
+    while (self->out_off < self->out_len) {
+        ssize_t n = send(self->fd, self->out + self->out_off, self->out_len - self->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return PROTO_OK;
+        if (n <= 0)
+            return PROTO_E_IO;
+        self->out_off += (size_t)n;
+    }
+    if (self->out) { /* all written: the request's bytes are not kept */
+        sodium_memzero(self->out, self->out_len);
+        free(self->out);
+        self->out = NULL;
+    }
+    return PROTO_OK;
+}
+
+int enclave_host_call_send(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
+                           char *err, size_t err_cap)
+{
     if (req->type == ENCLAVE_REQ_INIT)
         return proto_err_fail(err, err_cap, ENCLAVE_E_PROTOCOL, "INIT is the host's own");
+    if (self->call_busy)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_PROTOCOL,
+                              "a call is already in flight (one at a time)");
     if (self->pid <= 0 || self->fd < 0)
         return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "no enclave running");
     uint8_t *buf = NULL;
@@ -337,21 +386,135 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
     int rc = enclave_wire_req_encode(req, &buf, &len);
     if (rc)
         return proto_err_fail(err, err_cap, rc, "request: %s", proto_err_str(rc));
-    rc = enclave_wire_send_free(self->fd, &buf, len);
-    uint8_t *in = NULL;
-    size_t in_len = 0;
+    if (len > ENCLAVE_WIRE_MAX_FRAME || !(self->out = malloc(len + 4))) {
+        sodium_memzero(buf, len);
+        free(buf);
+        rc = len > ENCLAVE_WIRE_MAX_FRAME ? PROTO_E_TOO_BIG : PROTO_E_NOMEM;
+        return proto_err_fail(err, err_cap, rc, "request: %s", proto_err_str(rc));
+    }
+    self->out[0] = (uint8_t)(len >> 24);
+    self->out[1] = (uint8_t)(len >> 16);
+    self->out[2] = (uint8_t)(len >> 8);
+    self->out[3] = (uint8_t)len;
+    memcpy(self->out + 4, buf, len);
+    sodium_memzero(buf, len);
+    free(buf);
+    self->out_len = len + 4;
+    self->out_off = 0;
+    self->call_busy = true;
+    self->call_deadline = s_now_ms() + (timeout_ms < 0 ? self->opts.call_timeout_ms : timeout_ms);
+    if (s_flush(self) != PROTO_OK) { /* what the socket takes now; the rest in poll */
+        s_reap_dead(self);
+        return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "enclave died");
+    }
+    return PROTO_OK;
+}
+
+int enclave_host_fd(const enclave_host_t *self)
+{
+    return self->pid > 0 ? self->fd : -1;
+}
+
+bool enclave_host_call_pending(const enclave_host_t *self)
+{
+    return self->call_busy;
+}
+
+bool enclave_host_call_wants_write(const enclave_host_t *self)
+{
+    return self->call_busy && self->out_off < self->out_len;
+}
+
+int64_t enclave_host_call_left_ms(const enclave_host_t *self)
+{
+    if (!self->call_busy)
+        return -1;
+    int64_t left = self->call_deadline - s_now_ms();
+    return left > 0 ? left : 0;
+}
+
+/* Reads what has arrived of the answer. 0 with *WHOLE set once the frame is complete;
+   PROTO_E_IO (closed or failed), PROTO_E_TOO_BIG (a length over the frame limit),
+   PROTO_E_NOMEM. */
+static int s_fill(enclave_host_t *self, bool *whole)
+{
+    *whole = false;
+    for (;;) {
+        uint8_t *dst;
+        size_t want;
+        if (self->hdr_got < 4) {
+            dst = self->hdr + self->hdr_got;
+            want = 4 - self->hdr_got;
+        } else {
+            if (self->in_got == self->in_len) {
+                *whole = true;
+                return PROTO_OK;
+            }
+            dst = self->in + self->in_got;
+            want = self->in_len - self->in_got;
+        }
+        ssize_t n = recv(self->fd, dst, want, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return PROTO_OK;
+        if (n <= 0)
+            return PROTO_E_IO;
+        if (self->hdr_got < 4) {
+            self->hdr_got += (size_t)n;
+            if (self->hdr_got < 4)
+                continue;
+            size_t len = (size_t)self->hdr[0] << 24 | (size_t)self->hdr[1] << 16 |
+                         (size_t)self->hdr[2] << 8 | self->hdr[3];
+            if (len > ENCLAVE_WIRE_MAX_FRAME)
+                return PROTO_E_TOO_BIG;
+            if (!(self->in = malloc(len ? len : 1)))
+                return PROTO_E_NOMEM;
+            self->in_len = len;
+            self->in_got = 0;
+        } else {
+            self->in_got += (size_t)n;
+        }
+    }
+}
+
+int enclave_host_call_poll(enclave_host_t *self, bool *done, enclave_ans_t *ans, uint8_t **frame,
+                           size_t *frame_len, char *err, size_t err_cap)
+{
+    *done = false;
+    *frame = NULL;
+    *frame_len = 0;
+    memset(ans, 0, sizeof *ans);
+    if (!self->call_busy)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_PROTOCOL, "no call in flight");
+    *done = true; /* unless the answer is not whole yet, below */
+    if (self->pid <= 0 || self->fd < 0) {
+        s_call_reset(self);
+        return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "enclave died");
+    }
+    bool whole = false;
+    int rc = s_flush(self);
     if (rc == PROTO_OK)
-        rc = enclave_wire_recv(self->fd, timeout_ms < 0 ? self->opts.call_timeout_ms : timeout_ms,
-                               &in, &in_len);
+        rc = s_fill(self, &whole);
     if (rc == PROTO_E_IO) {
         s_reap_dead(self);
         return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "enclave died");
     }
+    if (rc == PROTO_OK && !whole && s_now_ms() >= self->call_deadline)
+        rc = ENCLAVE_E_TIMEOUT;
     if (rc) {
         /* timeout or an oversized frame: the stream is out of step, end the child */
         s_reap_dead(self);
         return proto_err_fail(err, err_cap, rc, "call: %s (enclave killed)", proto_err_str(rc));
     }
+    if (!whole) {
+        *done = false;
+        return PROTO_OK;
+    }
+    uint8_t *in = self->in;
+    size_t in_len = self->in_len;
+    self->in = NULL; /* handed over: s_call_reset must not free it */
+    s_call_reset(self);
     rc = enclave_wire_ans_decode(in, in_len, ans);
     if (rc == PROTO_OK && ans->type == ENCLAVE_ANS_ERROR) {
         rc = proto_err_fail(err, err_cap, ans->u.error.code, "%s", ans->u.error.msg);
@@ -360,6 +523,7 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
         rc = proto_err_fail(err, err_cap, rc, "answer: %s", proto_err_str(rc));
     }
     if (rc) {
+        sodium_memzero(in, in_len);
         free(in);
         return rc;
     }
@@ -368,10 +532,38 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
     return PROTO_OK;
 }
 
+int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
+                      enclave_ans_t *ans, uint8_t **frame, size_t *frame_len, char *err,
+                      size_t err_cap)
+{
+    *frame = NULL;
+    *frame_len = 0;
+    memset(ans, 0, sizeof *ans);
+    int rc = enclave_host_call_send(self, req, timeout_ms, err, err_cap);
+    if (rc)
+        return rc;
+    for (;;) {
+        bool done = false;
+        rc = enclave_host_call_poll(self, &done, ans, frame, frame_len, err, err_cap);
+        if (done)
+            return rc;
+        struct pollfd p = {
+            .fd = self->fd,
+            .events = (short)(POLLIN | (enclave_host_call_wants_write(self) ? POLLOUT : 0))};
+        int64_t left = enclave_host_call_left_ms(self);
+        if (poll(&p, 1, left > 60000 ? 60000 : (int)left) < 0 && errno != EINTR) {
+            s_reap_dead(self);
+            return proto_err_fail(err, err_cap, PROTO_E_IO, "poll: %s", strerror(errno));
+        }
+    }
+}
+
 int enclave_host_supervise(enclave_host_t *self, int wait_ms, char *err, size_t err_cap)
 {
     if (self->stopped)
         return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD, "enclave stopped");
+    if (self->call_busy)
+        return PROTO_OK; /* its reader owns the socket: enclave_host_call_poll sees a death */
     int64_t deadline = s_now_ms() + (wait_ms > 0 ? wait_ms : 0);
     if (self->pid > 0) {
         int64_t left = deadline - s_now_ms();

@@ -13,7 +13,15 @@
  *  platform quote (enclave_platform_quote). The quote is reported through the on_quote
  *  callback, at the first start and after every restart, so the node can (re-)register it.
  *
- *  Calls are synchronous request/answer on the socket. A call that times out kills the
+ *  Calls are request/answer on the socket, ONE CALL IN FLIGHT PER HOST (the enclave is
+ *  single-threaded and answers in order; a second request is refused until the first is
+ *  answered, failed or timed out). Two ways to call: enclave_host_call waits for the answer
+ *  (tests, tools, benchmarks); enclave_host_call_send + enclave_host_call_poll never block,
+ *  for an event loop: send queues the request, the owner watches enclave_host_fd (readable,
+ *  and writable while enclave_host_call_wants_write) and calls poll when it is ready and at
+ *  least once after enclave_host_call_left_ms; poll writes what the socket takes, buffers
+ *  what arrived of the length-prefixed answer (bounded by ENCLAVE_WIRE_MAX_FRAME) and
+ *  reports the answer once whole. A call that times out kills the
  *  child (a late answer would otherwise be taken for the next request's); a dead child is
  *  noticed by enclave_host_supervise(), which restarts it with exponential backoff
  *  (backoff_min_ms doubling to backoff_max_ms, reset once a child has run stable_ms).
@@ -91,7 +99,38 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
                       enclave_ans_t *ans, uint8_t **frame, size_t *frame_len, char *err,
                       size_t err_cap) PROTO_WUR;
 
-/*  Supervision step; call it from the owner's loop. Waits up to WAIT_MS (0: just looks) for
+/*  Starts a call: encodes REQ and writes what the socket takes of it now, without blocking
+ *  (the rest goes out in enclave_host_call_poll); nothing is read, so the call is never
+ *  over when this returns 0. Its deadline is now + TIMEOUT_MS (< 0: call_timeout_ms).
+ *  0, ENCLAVE_E_PROTOCOL (INIT, or a call already in flight), ENCLAVE_E_DEAD (no child, or
+ *  it is gone: reaped, restart scheduled),
+ *  or the encoder's code (PROTO_E_TOO_BIG, PROTO_E_NOMEM); detail in ERR. */
+int enclave_host_call_send(enclave_host_t *self, const enclave_req_t *req, int timeout_ms,
+                           char *err, size_t err_cap) PROTO_WUR;
+
+/*  Advances the call in flight without blocking: writes what the socket takes of the
+ *  request, reads what arrived of the answer. *DONE false (and 0): not answered yet, call
+ *  again when the fd is ready or the deadline passed. *DONE true: the call is over and the
+ *  result is enclave_host_call's: 0 with *ANS / *FRAME (malloc'd, the caller frees; wipe
+ *  it first if the answer carries secrets), an ERROR answer's code with its message in
+ *  ERR, ENCLAVE_E_DEAD (the child died: reaped, restart scheduled), ENCLAVE_E_TIMEOUT or
+ *  PROTO_E_TOO_BIG (the child is killed), a decoding code. With no call in flight:
+ *  ENCLAVE_E_PROTOCOL, *DONE false. */
+int enclave_host_call_poll(enclave_host_t *self, bool *done, enclave_ans_t *ans, uint8_t **frame,
+                           size_t *frame_len, char *err, size_t err_cap) PROTO_WUR;
+
+/*  The socket to watch while a call is in flight (it changes at every restart: look it up
+ *  again after each poll), or -1 with no child. Borrowed: the host closes it. */
+int enclave_host_fd(const enclave_host_t *self);
+/*  True between enclave_host_call_send and the poll that ends the call. */
+bool enclave_host_call_pending(const enclave_host_t *self);
+/*  True while part of the request is still to be written (watch the fd for writing). */
+bool enclave_host_call_wants_write(const enclave_host_t *self);
+/*  Milliseconds until the call in flight times out (0: due now), -1 with none. */
+int64_t enclave_host_call_left_ms(const enclave_host_t *self);
+
+/*  Supervision step; call it from the owner's loop. While a call is in flight it does
+ *  nothing (the call's poll notices a death) and returns 0. Waits up to WAIT_MS (0: just looks) for
  *  the child to die; a dead child is reaped and a restart scheduled after the backoff; a
  *  restart due within WAIT_MS is waited for and made (calling on_quote). Returns 0 (running,
  *  or a restart pending), the start's code if a restart failed (another is scheduled), or
@@ -99,7 +138,8 @@ int enclave_host_call(enclave_host_t *self, const enclave_req_t *req, int timeou
  *  after enclave_host_stop. */
 int enclave_host_supervise(enclave_host_t *self, int wait_ms, char *err, size_t err_cap) PROTO_WUR;
 
-/*  Stops the child: closes the socket's write side (the enclave wipes and exits), then
+/*  Stops the child (a call in flight is forgotten: its caller treats it as failed): closes
+ *  the socket's write side (the enclave wipes and exits), then
  *  SIGTERM after stop_grace_ms, then SIGKILL after another stop_grace_ms; reaps it.
  *  No restart follows. *STATUS (may be NULL) gets waitpid's status, or -1 if nothing ran.
  *  Returns 0. */

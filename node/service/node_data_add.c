@@ -125,24 +125,10 @@ static int s_read_file(const char *path, uint8_t **data, size_t *len, char *err,
     return 0;
 }
 
-/*  True if this node's runner runs enclave ID now (it answers a ping). */
+/*  True if this node's runner runs enclave ID now. */
 static bool s_runs_locally(node_app_t *app, const uint8_t id[static 32])
 {
-    node_enclave_t *enc = node_app_enclave(app);
-    if (!enc)
-        return false;
-    enclave_req_t r;
-    memset(&r, 0, sizeof r);
-    r.type = ENCLAVE_REQ_PING;
-    uint8_t *req = NULL, *ans = NULL;
-    size_t len = 0, ans_len = 0;
-    char why[128];
-    if (enclave_wire_req_encode(&r, &req, &len) != PROTO_OK)
-        return false;
-    int rc = node_enclave_relay(enc, id, req, len, &ans, &ans_len, why, sizeof why);
-    free(req);
-    free(ans);
-    return rc == 0;
+    return node_enclave_runs(node_app_enclave(app), id);
 }
 
 /*  Fills ADD's candidates: WANT (may be NULL) when it is an active validation

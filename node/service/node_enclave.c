@@ -4,8 +4,6 @@
  */
 #include "node/service/node_enclave.h"
 #include "node/service/node_enclave_int.h"
-#include "node/service/node_enclave_prepare.h"
-#include "node/service/node_query.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -318,23 +316,6 @@ static void s_register_step(node_enclave_t *self, ne_slot_t *s)
 
 /* ---------------------------------------------------------------- withdrawals */
 
-/*  Remembers that slot S's current enclave holds a donation of DATA_ID (bounded by what
- *  the training kind holds: ENCLAVE_TRAIN_MAX_DONATIONS). */
-static void s_donated(ne_slot_t *s, const uint8_t data_id[static 32])
-{
-    if (memcmp(s->donated_for, s->id, 32) != 0) { /* a new start holds nothing */
-        s->n_donated = 0;
-        memcpy(s->donated_for, s->id, 32);
-    }
-    for (size_t i = 0; i < s->n_donated; i++)
-        if (memcmp(s->donated[i], data_id, 32) == 0)
-            return;
-    if (!s->donated && !(s->donated = malloc(ENCLAVE_TRAIN_MAX_DONATIONS * sizeof *s->donated)))
-        return;
-    if (s->n_donated < ENCLAVE_TRAIN_MAX_DONATIONS)
-        memcpy(s->donated[s->n_donated++], data_id, 32);
-}
-
 /*  When the head moved: every donation a running training enclave holds whose record is
  *  now withdrawn on the ledger is dropped (DROP wipes it inside the enclave) and
  *  forgotten. The enclave itself checks withdrawals again before it trains. */
@@ -350,33 +331,16 @@ static void s_sweep_withdrawn(node_enclave_t *self)
         ne_slot_t *s = &self->slots[i];
         if (!s->used || s->stopped || !s->have_quote || memcmp(s->donated_for, s->id, 32) != 0)
             continue;
-        for (size_t k = 0; k < s->n_donated;) {
+        bool was = s->advancing;
+        s->advancing = true; /* queued only: the list is not changed while walked */
+        for (size_t k = 0; k < s->n_donated; k++) {
             ledger_data_t d;
-            if (node_ledger_local_data(l, s->donated[k], &d) != LEDGER_OK ||
-                d.status != LEDGER_DATA_WITHDRAWN) {
-                k++;
-                continue;
-            }
-            enclave_req_t r = {.type = ENCLAVE_REQ_DROP};
-            memcpy(r.u.drop.data_id, s->donated[k], 32);
-            enclave_ans_t a;
-            uint8_t *frame = NULL;
-            size_t frame_len = 0;
-            char msg[ENCLAVE_WIRE_MAX_MSG + 64], hex[17];
-            int rc = enclave_host_call(s->host, &r, -1, &a, &frame, &frame_len, msg, sizeof msg);
-            free(frame);
-            proto_hex_encode(s->donated[k], 8, hex);
-            if (rc != 0) {
-                GLOG(WARN, NODE, "enclave %u: cannot drop withdrawn data %s...: %s", s->local, hex,
-                     msg);
-                break; /* tried again at the next head */
-            }
-            GLOG(INFO, NODE,
-                 "enclave %u: dropped withdrawn data %s... (withdrawn at height %" PRIu64 ")",
-                 s->local, hex, d.status_height);
-            memmove(s->donated[k], s->donated[k + 1], (s->n_donated - k - 1) * 32);
-            s->n_donated--;
+            if (node_ledger_local_data(l, s->donated[k], &d) == LEDGER_OK &&
+                d.status == LEDGER_DATA_WITHDRAWN)
+                ne_call_drop(self, s, s->donated[k]); /* forgotten once dropped */
         }
+        s->advancing = was;
+        ne_call_advance(self, s);
     }
 }
 
@@ -389,6 +353,9 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         ne_slot_t *s = &self->slots[i];
         if (!s->used || s->stopped)
             continue;
+        ne_call_advance(self, s); /* a deadline passed, a death, calls left queued */
+        if (enclave_host_call_pending(s->host))
+            continue; /* supervision waits: the call's socket is being read */
         char msg[256];
         bool was_running = enclave_host_running(s->host);
         int rc = enclave_host_supervise(s->host, 0, msg, sizeof msg);
@@ -490,6 +457,9 @@ void node_enclave_destroy(node_enclave_t **self_p)
     node_enclave_t *self = *self_p;
     if (self->timer >= 0)
         zloop_timer_end(node_app_loop(self->app), self->timer);
+    self->closing = true;
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)
+        ne_call_fail_all(self, &self->slots[i], ENCLAVE_E_DEAD, "the runner is shutting down");
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
         enclave_host_destroy(&self->slots[i].host); /* stops the child */
         free(self->slots[i].donated);
@@ -560,109 +530,6 @@ ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text)
             return s;
     }
     return NULL;
-}
-
-/*  Whether a request of type T may be relayed: from a peer (REMOTE), or by this node's own
- *  services. CHAIN (which chain the enclave believes) and PUBLISH (the coordinator's last step,
- *  its runner's to take; an older PUBLISH answered the model in clear) are the runner's
- *  own, never a peer's. */
-static bool s_allowed(enclave_req_type_t t, bool remote)
-{
-    if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_PUBLISH)
-        return !remote;
-    return enclave_wire_req_relayable(t) || t == ENCLAVE_REQ_TRAIN_PREPARE ||
-           t == ENCLAVE_REQ_FED_STEP || t == ENCLAVE_REQ_MODEL_SEAL ||
-           t == ENCLAVE_REQ_MODEL_LOAD || t == ENCLAVE_REQ_USAGE;
-}
-
-/*  A TRAIN_PREPARE R for slot S, from a peer or from this node's own coordinator: it goes
- *  on only when it is what the job on this runner's ledger makes it
- *  (node_enclave_prepare_check); else NODE_E_REFUSED with ERR, and a WARN. */
-static int s_prepare_check(node_enclave_t *self, const ne_slot_t *s, const enclave_req_t *r,
-                           char *err, size_t err_cap)
-{
-    node_enclave_prepare_local_t l;
-    memset(&l, 0, sizeof l);
-    memcpy(l.id, s->id, 32);
-    l.kind = s->kind;
-    memcpy(l.measurement, s->quote.measurement, 32);
-    memcpy(l.box_pk, s->quote.body.box_pk, 32);
-    node_ledger_t *ledger = node_app_ledger(self->app);
-    ledger_state_t *st = ledger ? node_ledger_local_state(ledger) : NULL;
-    char why[256] = "";
-    int rc = node_enclave_prepare_check(st, &l, &r->u.train_prepare, why, sizeof why);
-    ledger_state_destroy(&st);
-    if (rc == 0)
-        return 0;
-    char job[17];
-    proto_hex_encode(r->u.train_prepare.job_id, 8, job);
-    GLOG(WARN, NODE, "enclave %u: refused a TRAIN_PREPARE for job %s...: %s", s->local, job, why);
-    return proto_err_fail(err, err_cap, rc, "TRAIN_PREPARE refused by the runner: %s", why);
-}
-
-static int s_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                   size_t len, bool remote, uint8_t **ans, size_t *ans_len, char *err,
-                   size_t err_cap)
-{
-    ne_slot_t *s = NULL;
-    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !s; i++)
-        if (self->slots[i].used && !self->slots[i].stopped && self->slots[i].have_quote &&
-            memcmp(self->slots[i].id, id, 32) == 0)
-            s = &self->slots[i];
-    if (!s)
-        return proto_err_fail(err, err_cap, NODE_E_NO_ENCLAVE,
-                              "no running enclave with this id on this runner");
-    enclave_req_t r;
-    int rc = enclave_wire_req_decode(req, len, &r);
-    if (rc != PROTO_OK)
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request does not decode: %s",
-                              proto_err_str(rc));
-    if (!s_allowed(r.type, remote))
-        return proto_err_fail(err, err_cap, NODE_E_PARAMS, "request type %d is not relayed (%s)",
-                              (int)r.type,
-                              remote ? "a peer may send only sealed requests, never chain or "
-                                       "publish"
-                                     : "init and plaintext validate are the host's");
-    if (r.type == ENCLAVE_REQ_TRAIN_PREPARE && (rc = s_prepare_check(self, s, &r, err, err_cap)))
-        return rc;
-    enclave_ans_t a;
-    uint8_t *frame = NULL;
-    size_t frame_len = 0;
-    char msg[ENCLAVE_WIRE_MAX_MSG + 64];
-    rc = enclave_host_call(s->host, &r, -1, &a, &frame, &frame_len, msg, sizeof msg);
-    if (rc == ENCLAVE_E_DEAD || rc == ENCLAVE_E_TIMEOUT || rc == PROTO_E_IO) {
-        free(frame);
-        return proto_err_fail(err, err_cap, rc, "enclave %u: %s", s->local, msg);
-    }
-    if (rc != 0) { /* the enclave's refusal: pass it on as an ERROR answer */
-        memset(&a, 0, sizeof a);
-        a.type = ENCLAVE_ANS_ERROR;
-        a.u.error.code = rc;
-        snprintf(a.u.error.msg, sizeof a.u.error.msg, "%.128s", msg);
-    }
-    if (a.type == ENCLAVE_ANS_RECEIPT && r.type == ENCLAVE_REQ_DONATE)
-        s_donated(s, r.u.donate.data_id);
-    else if (a.type == ENCLAVE_ANS_RECEIPT && r.type == ENCLAVE_REQ_DONATE_KEYED)
-        s_donated(s, r.u.donate_keyed.data_id);
-    else if (a.type == ENCLAVE_ANS_QUERY && r.type == ENCLAVE_REQ_QUERY)
-        node_query_served(node_app_query(self->app), s->id, r.u.query.buy_id);
-    rc = enclave_wire_ans_encode(&a, ans, ans_len);
-    free(frame);
-    if (rc != PROTO_OK)
-        return proto_err_fail(err, err_cap, rc, "cannot encode the answer");
-    return 0;
-}
-
-int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                       size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
-{
-    return s_relay(self, id, req, len, true, ans, ans_len, err, err_cap);
-}
-
-int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                            size_t len, uint8_t **ans, size_t *ans_len, char *err, size_t err_cap)
-{
-    return s_relay(self, id, req, len, false, ans, ans_len, err, err_cap);
 }
 
 size_t node_enclave_list_local(node_enclave_t *self, enclave_kind_t kind, node_enclave_info_t *out,

@@ -32,15 +32,19 @@
  *    enclave_stop {id}           -> {stopped: true}: ID is the local number or the enclave
  *                                   id (hex) of the current start
  *    enclave_local               -> [{local, id, kind, pid, status, restarts,
- *                                    registered_height, registration, measurement}, ...]
+ *                                    registered_height, registration, measurement,
+ *                                    calls}, ...]  (calls: queued, the one in flight
+ *                                    included)
  *    enclave_cert_install {cert: hex}  -> {platform_pk, runner_account, expires_ms}
  *    enclave_platform            -> {platform_pk, backend, certified, runner_account?}
  *  status is "running", "restarting", "given-up" or "stopped"; registration is "none"
  *  (no certificate or runner key yet), "pending", "submitted", "registered" or
  *  "refused: why".
  *
- *  Everything runs on the node's loop; calls into an enclave are synchronous, so a slow
- *  enclave delays the loop by at most its call timeout.
+ *  Everything runs on the node's loop; calls into an enclave are asynchronous
+ *  (node_enclave_call_start): a slow enclave (a training round takes about a second) never
+ *  holds up the node's p2p, consensus or RPC. Spawning and a restart's attestation (a few
+ *  milliseconds of INIT) are still made on the loop.
  */
 #ifndef GENIE_NODE_ENCLAVE_H
 #define GENIE_NODE_ENCLAVE_H
@@ -78,34 +82,53 @@ void node_enclave_destroy(node_enclave_t **self_p);
 int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *local, char *err,
                        size_t err_cap) PROTO_WUR;
 
-/*  Relays the encoded enclave request REQ (LEN bytes, borrowed) to the running enclave
- *  whose current id is ID, and returns the encoded answer in *ANS (malloc'd, caller frees,
- *  *ANS_LEN bytes; an enclave's refusal is an ERROR answer, not a failure). The request
- *  is decoded strictly first and only the types a peer may send are relayed: those
+/* Calls one enclave may have waiting, the one in flight included. */
+#define NODE_ENCLAVE_QUEUE_MAX 32
+
+/*  What an enclave call ends with, exactly once, on the node's loop, never before
+ *  node_enclave_call_start returns: RC 0 with the encoded enclave answer ANS (ANS_LEN
+ *  bytes, borrowed for the callback and wiped after it: copy what you keep; an enclave's
+ *  refusal is an ERROR answer, not a failure), or the failure's code with WHY (never
+ *  NULL): ENCLAVE_E_DEAD (the enclave died, or was stopped, with the call queued or in
+ *  flight; or the runner shuts down), ENCLAVE_E_TIMEOUT (it did not answer in its call
+ *  timeout: it is killed and restarted), PROTO_E_IO. The callback may start new calls. */
+typedef void (*node_enclave_cb)(void *ctx, int rc, const uint8_t *ans, size_t ans_len,
+                                const char *why);
+
+/*  Queues the encoded enclave request REQ (LEN bytes, copied) for the running enclave
+ *  whose current id is ID, for this node's own services: CB(CTX, ...) runs later with the
+ *  answer. Calls to one enclave go one at a time in the order queued (the enclave is
+ *  single-threaded); the node's loop is never blocked by them (the enclave's socket is
+ *  watched on the loop, the deadline checked by the service's timer). The request is
+ *  decoded strictly first; INIT and plaintext VALIDATE are refused (the host's own); a
+ *  TRAIN_PREPARE goes on only when node_enclave_prepare_check passes it against this
+ *  node's ledger (node_enclave_prepare.h). A receipt for a donation makes the runner
+ *  remember its data id, so that a withdrawal committed later is dropped from that
+ *  enclave (DROP); a QUERY answered is noted for the usage claims (node_query_served).
+ *  0 (CB will run), or, with ERR filled and CB never run: NODE_E_NO_ENCLAVE (no running
+ *  enclave with that id here), NODE_E_PARAMS (a refused type, a request that does not
+ *  decode, LEN 0), NODE_E_REFUSED (a TRAIN_PREPARE the check refuses, with a WARN log),
+ *  NODE_E_BUSY (NODE_ENCLAVE_QUEUE_MAX calls already wait for that enclave), ENCLAVE_E_DEAD
+ *  (the enclave died and is being restarted), enclave_host_call_send's code, NODE_E_FAILED
+ *  (out of memory, the runner shutting down). */
+int node_enclave_call_start(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                            size_t len, node_enclave_cb cb, void *ctx, char *err,
+                            size_t err_cap) PROTO_WUR;
+
+/*  node_enclave_call_start for a request that came from a peer (or from this node on a
+ *  peer's behalf): only the types a peer may send are relayed, those
  *  enclave_wire_req_relayable allows (PING, VALIDATE_SEALED, DONATE, DONATE_KEYED, STATS,
  *  DROP, QUERY, ...) and the issue-16 types TRAIN_PREPARE, FED_STEP, MODEL_SEAL,
- *  MODEL_LOAD and USAGE; never INIT (the host's), plaintext VALIDATE (it would put the
- *  owner's data in the runner), CHAIN (which chain the enclave believes is the runner's
- *  choice) or PUBLISH (the coordinator runner's own step). The sealed
- *  bytes are passed on as they are: the runner never opens them. A TRAIN_PREPARE goes on
- *  only when node_enclave_prepare_check passes it against this node's ledger (the job,
- *  the enclave, the parties, the eligible list; node_enclave_prepare.h), for a peer's
- *  request and this node's own alike. 0, NODE_E_NO_ENCLAVE (no running enclave with that
- *  id here), NODE_E_PARAMS (a refused type, a request that does not decode),
- *  NODE_E_REFUSED (a TRAIN_PREPARE the check refuses, with a WARN log) or
- *  enclave_host_call's transport code (ENCLAVE_E_DEAD, ENCLAVE_E_TIMEOUT, ...). A
- *  receipt for a donation makes the runner remember its data id, so that a withdrawal
- *  committed later is dropped from that enclave (DROP); a QUERY answered is noted for the
- *  usage claims (node_query_served). */
-int node_enclave_relay(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                       size_t len, uint8_t **ans, size_t *ans_len, char *err,
-                       size_t err_cap) PROTO_WUR;
+ *  MODEL_LOAD and USAGE; never CHAIN (which chain the enclave believes is the runner's
+ *  choice) or PUBLISH (the coordinator runner's own step). The sealed bytes are passed on
+ *  as they are: the runner never opens them. Same results. */
+int node_enclave_relay_start(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
+                             size_t len, node_enclave_cb cb, void *ctx, char *err,
+                             size_t err_cap) PROTO_WUR;
 
-/*  node_enclave_relay for this node's own services: CHAIN and PUBLISH are allowed too.
- *  Same results. */
-int node_enclave_call_local(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,
-                            size_t len, uint8_t **ans, size_t *ans_len, char *err,
-                            size_t err_cap) PROTO_WUR;
+/*  True if this runner runs the enclave whose current id is ID (attested, not stopped).
+ *  SELF may be NULL (false). */
+bool node_enclave_runs(const node_enclave_t *self, const uint8_t id[static 32]);
 
 /*  A running enclave of this runner (its current start). */
 typedef struct {

@@ -1,9 +1,11 @@
-/*  node_enclave_int: what the runner service's two files share (node_enclave.c: the
- *  platform, supervision, registration, retirement, withdrawals and the relay;
- *  node_enclave_rpc.c: its RPC methods). Not installed; included only by those files. */
+/*  node_enclave_int: what the runner service's files share (node_enclave.c: the
+ *  platform, supervision, registration, retirement, withdrawals; node_enclave_call.c: the
+ *  asynchronous calls into the enclaves and the relay rules; node_enclave_rpc.c: its RPC
+ *  methods). Not installed; included only by those files. */
 #ifndef GENIE_NODE_ENCLAVE_INT_H
 #define GENIE_NODE_ENCLAVE_INT_H
 
+#include <czmq.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +29,18 @@ typedef enum {
     REG_REFUSED    /* the ledger refused it for good (bad quote, revoked ...) */
 } ne_reg_t;
 
+/*  A call waiting in a slot's queue (the head is the one in flight once sent). */
+typedef struct {
+    uint8_t *req; /* the encoded request (copied; wiped and freed when done) */
+    size_t len;
+    enclave_req_type_t type;
+    uint8_t data_id[32]; /* DONATE, DONATE_KEYED, DROP: the data id */
+    uint8_t buy_id[32];  /* QUERY: the buy */
+    bool drop;           /* the runner's own DROP of withdrawn data (no callback) */
+    node_enclave_cb cb;
+    void *ctx;
+} ne_call_t;
+
 typedef struct {
     node_enclave_t *owner;
     bool used;
@@ -47,6 +61,12 @@ typedef struct {
     size_t n_donated;
     uint8_t donated_for[32]; /* the enclave id the list belongs to */
     bool gave_up_retired;    /* given up: its registration was queued for retirement */
+    /* calls (node_enclave_call.c): a FIFO, the head in flight once sent */
+    ne_call_t queue[NODE_ENCLAVE_QUEUE_MAX];
+    size_t q_head, q_n;
+    bool advancing;      /* ne_call_advance runs (a callback's new call only queues) */
+    zmq_pollitem_t item; /* the host's socket on the loop while a call is in flight */
+    bool polled;
 } ne_slot_t;
 
 /*  A registration of an earlier start (or of a stopped enclave) to retire on the ledger. */
@@ -69,6 +89,7 @@ struct node_enclave_t {
     uint64_t sweep_height; /* the head the last withdrawal sweep saw */
     ne_retire_t retire[RETIRE_MAX];
     size_t n_retire;
+    bool closing; /* node_enclave_destroy runs: no new calls */
 };
 
 /*  Installs the platform certificate BYTES (LEN): it must decode and name this platform.
@@ -80,6 +101,17 @@ int ne_cert_install(node_enclave_t *self, const uint8_t *bytes, size_t len, char
 void ne_retire_queue(node_enclave_t *self, const ne_slot_t *s, bool ready);
 /*  The queued retirements of slot LOCAL become ready. */
 void ne_retire_ready(node_enclave_t *self, uint32_t local);
+/*  Advances slot S's calls: polls the one in flight (its answer, its deadline), finishes
+ *  it (the callback runs), sends the next; watches the socket while one is in flight. */
+void ne_call_advance(node_enclave_t *self, ne_slot_t *s);
+/*  Fails every call of slot S (the one in flight too: the host has forgotten it or is
+ *  about to) with RC and WHY. */
+void ne_call_fail_all(node_enclave_t *self, ne_slot_t *s, int rc, const char *why);
+/*  Queues the runner's own DROP of DATA_ID in slot S's enclave (unless one is queued). */
+void ne_call_drop(node_enclave_t *self, ne_slot_t *s, const uint8_t data_id[static 32]);
+/*  Stops slot S's enclave: its calls fail ("stopped"), the child stops; *STATUS as
+ *  enclave_host_stop. */
+void ne_slot_stop(node_enclave_t *self, ne_slot_t *s, int *status);
 /*  The slot TEXT names (its local number, or the enclave id in hex), or NULL. */
 ne_slot_t *ne_slot_find(node_enclave_t *self, const char *text);
 

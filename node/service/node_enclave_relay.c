@@ -221,22 +221,49 @@ static void s_answer(node_enclave_relay_t *self, const uint8_t from[static 32], 
     free(out);
 }
 
-/*  Relays REQ to the local enclave ID and answers FROM's call CALL_ID. */
+/*  A peer's call relayed to an enclave of this runner, waiting for its answer. */
+typedef struct {
+    node_enclave_relay_t *relay;
+    uint8_t from[32];
+    uint64_t call_id;
+} s_runner_call_t;
+
+/*  node_enclave_relay_start's callback: the answer goes back to the caller by unicast. */
+static void s_on_enclave_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len,
+                                const char *why)
+{
+    s_runner_call_t *c = ctx;
+    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1];
+    snprintf(msg, sizeof msg, "%s", why ? why : "");
+    s_answer(c->relay, c->from, c->call_id, rc, msg, ans, ans_len);
+    free(c);
+}
+
+/*  Relays REQ to the local enclave ID; FROM's call CALL_ID is answered when the enclave
+ *  answers (or now, when it cannot be relayed). */
 static void s_relay_answer(node_enclave_relay_t *self, const uint8_t from[static 32],
                            uint64_t call_id, const uint8_t id[static 32], const uint8_t *req,
                            size_t len)
 {
-    uint8_t *ans = NULL;
-    size_t ans_len = 0;
     char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1] = "";
     node_enclave_t *enc = node_app_enclave(self->app);
+    s_runner_call_t *c = enc ? calloc(1, sizeof *c) : NULL;
     int rc = NODE_E_NO_ENCLAVE;
-    if (!enc)
+    if (!enc) {
         snprintf(msg, sizeof msg, "this node is not an enclave runner");
-    else
-        rc = node_enclave_relay(enc, id, req, len, &ans, &ans_len, msg, sizeof msg);
-    s_answer(self, from, call_id, rc, msg, ans, ans_len);
-    free(ans);
+    } else if (!c) {
+        rc = NODE_E_FAILED;
+        snprintf(msg, sizeof msg, "out of memory");
+    } else {
+        c->relay = self;
+        memcpy(c->from, from, 32);
+        c->call_id = call_id;
+        rc = node_enclave_relay_start(enc, id, req, len, s_on_enclave_answer, c, msg, sizeof msg);
+        if (rc == 0)
+            return; /* answered from the callback */
+    }
+    free(c);
+    s_answer(self, from, call_id, rc, msg, NULL, 0);
 }
 
 /*  A keyed donation's blob arrived from the owner (or did not): the request is completed
@@ -632,21 +659,20 @@ int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id
         return proto_err_fail(err, cap, NODE_E_PARAMS, "an enclave request of 1 to %u bytes",
                               NODE_ENCLAVE_RELAY_REQ_MAX);
     node_enclave_t *enc = node_app_enclave(self->app);
-    if (enc && !runner) {
-        uint8_t *ans = NULL, *full = NULL;
-        size_t ans_len = 0, full_len = 0;
-        char msg[256] = "";
+    if (enc && !runner && node_enclave_runs(enc, enclave_id)) {
+        /* this node runs it: queued to the enclave, CB runs when it answers */
+        uint8_t *full = NULL;
+        size_t full_len = 0;
         if (s_fill_blob(self, req, len, &full, &full_len) == 0) {
             req = full; /* a keyed donation to an enclave of ours: our own blob */
             len = full_len;
         }
-        int rc = node_enclave_relay(enc, enclave_id, req, len, &ans, &ans_len, msg, sizeof msg);
-        free(full);
-        if (rc != NODE_E_NO_ENCLAVE) { /* this node runs it: answered now */
-            cb(ctx, rc, rc == 0 ? ans : NULL, rc == 0 ? ans_len : 0, msg);
-            free(ans);
-            return 0;
+        int rc = node_enclave_relay_start(enc, enclave_id, req, len, cb, ctx, err, cap);
+        if (full) {
+            sodium_memzero(full, full_len);
+            free(full);
         }
+        return rc;
     }
     s_call_t *slot = NULL;
     int rc = s_call_start(self, enclave_id, req, len, runner, &slot, err, cap);
@@ -656,6 +682,27 @@ int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id
         s_call_keyed(self, slot, req, len);
     }
     return rc;
+}
+
+/*  An enclave_call RPC for an enclave of this node, waiting for its answer. */
+typedef struct {
+    node_app_t *app;
+    uint64_t token;
+} s_rpc_call_t;
+
+static void s_on_rpc_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
+{
+    s_rpc_call_t *c = ctx;
+    if (rc == 0) {
+        json_t *hex = s_hex(ans, ans_len);
+        json_t *res = hex ? json_pack("{s:o}", "answer", hex) : NULL;
+        node_app_rpc_complete(c->app, c->token, res, NODE_RPC_E_INTERNAL, "out of memory");
+    } else {
+        char text[300];
+        snprintf(text, sizeof text, "enclave call failed: %s", why ? why : proto_err_str(rc));
+        node_app_rpc_complete(c->app, c->token, NULL, NODE_RPC_E_APP, text);
+    }
+    free(c);
 }
 
 static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *code, char *err,
@@ -688,18 +735,27 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     }
     json_t *out = NULL;
     node_enclave_t *enc = node_app_enclave(app);
-    uint8_t *ans = NULL;
-    size_t ans_len = 0;
     char msg[256];
-    int rc = enc ? node_enclave_relay(enc, eid, req, hlen / 2, &ans, &ans_len, msg, sizeof msg)
-                 : NODE_E_NO_ENCLAVE;
-    if (rc == 0) { /* this node runs it */
-        out = json_pack("{s:o}", "answer", s_hex(ans, ans_len));
-        goto done;
-    }
-    if (rc != NODE_E_NO_ENCLAVE) { /* this node runs it, and the call failed */
-        out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "enclave call failed: %s", msg);
-        goto done;
+    if (enc && node_enclave_runs(enc, eid)) {
+        /* this node runs it: answered when the enclave answers */
+        s_rpc_call_t *rc_ctx = calloc(1, sizeof *rc_ctx);
+        uint64_t token = rc_ctx ? node_app_rpc_defer(app) : 0;
+        if (!token) {
+            free(rc_ctx);
+            out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                                "too many answers waiting; try again");
+            goto done;
+        }
+        rc_ctx->app = app;
+        rc_ctx->token = token;
+        if (node_enclave_relay_start(enc, eid, req, hlen / 2, s_on_rpc_answer, rc_ctx, msg,
+                                     sizeof msg) != 0) {
+            char text[300];
+            snprintf(text, sizeof text, "enclave call failed: %s", msg);
+            node_app_rpc_complete(app, token, NULL, NODE_RPC_E_APP, text);
+            free(rc_ctx);
+        }
+        goto done; /* deferred: out stays NULL */
     }
     s_call_t *slot = NULL;
     if (s_call_start(self, eid, req, hlen / 2, have_runner ? runner : NULL, &slot, msg,
@@ -714,7 +770,6 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
                     node_rpc_hex(slot->runner, 32));
 done:
     free(req);
-    free(ans);
     return out;
 }
 

@@ -12,8 +12,9 @@
  *  (proto_mp's reader) and bounded: a request at most NODE_ENCLAVE_RELAY_REQ_MAX bytes,
  *  an answer NODE_ENCLAVE_RELAY_ANS_MAX, a message NODE_ENCLAVE_RELAY_MSG_MAX.
  *
- *  The runner side (a node with node_enclave) relays a CALL to its enclave
- *  (node_enclave_relay) and unicasts the ANSWER back; a CALL for an enclave it does not
+ *  The runner side (a node with node_enclave) queues a CALL to its enclave
+ *  (node_enclave_relay_start: its loop does not wait) and unicasts the ANSWER back when
+ *  the enclave answers; a CALL for an enclave it does not
  *  run is answered with an error. The caller side keeps at most NODE_ENCLAVE_RELAY_PEER_MAX
  *  calls in flight per runner and NODE_ENCLAVE_RELAY_CALLS in all; a call not answered in
  *  NODE_ENCLAVE_RELAY_TIMEOUT_MS fails with "timeout".
@@ -26,7 +27,8 @@
  *
  *  RPC methods (every node):
  *    enclave_call {enclave: hex32, request: hex, runner?: node id hex}
- *        -> {answer: hex} when this node runs the enclave (relayed at once), else
+ *        -> {answer: hex} when this node runs the enclave (the RPC answer is deferred
+ *           until the enclave answers), else
  *           {call: N, runner: node id} (poll enclave_call_result). Without runner, the
  *           call goes to the linked peers that announced the enclave-runner role, one
  *           after the other (at most 8) until one runs the enclave; the enclave
@@ -106,10 +108,12 @@ typedef void (*node_enclave_relay_cb)(void *ctx, int rc, const uint8_t *ans, siz
 /*  Calls the enclave ENCLAVE_ID with the encoded request REQ (LEN bytes, copied): on this
  *  node if it runs that enclave (and RUNNER is NULL), else through RUNNER (a node id,
  *  borrowed; NULL: the linked runner peers, one after the other). CB runs exactly once,
- *  with CTX; for an enclave of this node it runs before this returns. Returns 0 (CB has
- *  run or will run), or NODE_E_PARAMS (LEN 0 or over NODE_ENCLAVE_RELAY_REQ_MAX),
- *  NODE_E_NO_ENCLAVE (no runner to ask), NODE_E_BUSY (a bound on calls in flight),
- *  NODE_E_CONNECT (p2p refused the send) with ERR filled; then CB does not run. */
+ *  with CTX, later on the loop (never before this returns, an enclave of this node
+ *  included: node_enclave_relay_start). Returns 0 (CB will run), or NODE_E_PARAMS (LEN 0
+ *  or over NODE_ENCLAVE_RELAY_REQ_MAX, a request an enclave of this node refuses to
+ *  relay), NODE_E_NO_ENCLAVE (no runner to ask), NODE_E_BUSY (a bound on calls in flight,
+ *  or the local enclave's queue is full), NODE_E_CONNECT (p2p refused the send) with ERR
+ *  filled; then CB does not run. */
 int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id[static 32],
                             const uint8_t *req, size_t len, const uint8_t *runner,
                             node_enclave_relay_cb cb, void *ctx, char *err,

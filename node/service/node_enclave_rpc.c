@@ -64,6 +64,7 @@ static json_t *m_local(node_app_t *app, const char *method, json_t *params, int 
         json_object_set_new(o, "registered_height", json_integer((json_int_t)s->reg_height));
         json_object_set_new(o, "registration", s_registration(self, s));
         json_object_set_new(o, "measurement", node_rpc_hex(m, 32));
+        json_object_set_new(o, "calls", json_integer((json_int_t)s->q_n));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -114,8 +115,7 @@ static json_t *m_stop(node_app_t *app, const char *method, json_t *params, int *
     if (!s || s->stopped)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "no running enclave %.70s here", text);
     int status = -1;
-    (void)enclave_host_stop(s->host, &status);
-    s->stopped = true;
+    ne_slot_stop(self, s, &status); /* its queued calls fail */
     GLOG(INFO, NODE, "enclave %u stopped on request", s->local);
     ne_retire_queue(self, s, true); /* its registration, and any earlier one not retired yet */
     ne_retire_ready(self, s->local);

@@ -90,6 +90,62 @@ static void s_trouble(nq_enclave_t *e, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- CHAIN */
 
+/* A CHAIN, MODEL_LOAD or USAGE call to an enclave of this runner, in flight. */
+typedef struct {
+    node_query_t *q;
+    uint8_t enclave_id[32];
+    uint64_t tag;       /* USAGE: the core's action */
+    uint8_t buy_id[32]; /* USAGE: the buy asked about */
+} nq_call_t;
+
+static nq_call_t *s_call_new(node_query_t *q, const uint8_t enclave_id[static 32])
+{
+    nq_call_t *c = calloc(1, sizeof *c);
+    if (c) {
+        c->q = q;
+        memcpy(c->enclave_id, enclave_id, 32);
+    }
+    return c;
+}
+
+static void s_chained(node_query_t *q, nq_enclave_t *e, int rc, const uint8_t *ans, size_t ans_len,
+                      const char *why_in)
+{
+    char why[192] = "";
+    enclave_ans_t a;
+    if (rc != 0)
+        snprintf(why, sizeof why, "%.180s", why_in);
+    else if (enclave_wire_ans_decode(ans, ans_len, &a) != PROTO_OK)
+        snprintf(why, sizeof why, "the CHAIN answer does not decode");
+    else if (a.type == ENCLAVE_ANS_CHAIN &&
+             memcmp(a.u.chain.chain_id, node_app_chain_id(q->app), 32) == 0) {
+        e->chain_ok = true;
+        e->why[0] = '\0';
+    } else if (a.type == ENCLAVE_ANS_ERROR) {
+        snprintf(why, sizeof why, "refused CHAIN: %.128s", a.u.error.msg);
+    } else {
+        snprintf(why, sizeof why, "answered CHAIN with another chain id");
+    }
+    if (!e->chain_ok)
+        s_trouble(e, "%s", why[0] ? why : "CHAIN failed");
+    else {
+        char eid[17];
+        s_short(e->id, eid);
+        GLOG(INFO, NODE, "query enclave %s follows this chain", eid);
+    }
+}
+
+static void s_on_chain(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
+{
+    nq_call_t *c = ctx;
+    nq_enclave_t *e = s_enclave(c->q, c->enclave_id);
+    if (e) { /* else the enclave restarted or stopped meanwhile */
+        e->chain_busy = false;
+        s_chained(c->q, e, rc, ans, ans_len, why);
+    }
+    free(c);
+}
+
 static void s_chain(node_query_t *q, nq_enclave_t *e)
 {
     node_ledger_t *ledger = node_app_ledger(q->app);
@@ -103,35 +159,24 @@ static void s_chain(node_query_t *q, nq_enclave_t *e)
     r.type = ENCLAVE_REQ_CHAIN;
     r.u.chain.genesis = genesis;
     r.u.chain.genesis_len = glen;
-    uint8_t *req = NULL, *ans = NULL;
-    size_t req_len = 0, ans_len = 0;
+    uint8_t *req = NULL;
+    size_t req_len = 0;
     char why[192] = "";
-    enclave_ans_t a;
+    nq_call_t *c = NULL;
     int rc = enclave_wire_req_encode(&r, &req, &req_len);
-    if (rc == PROTO_OK)
-        rc = node_enclave_call_local(enc, e->id, req, req_len, &ans, &ans_len, why, sizeof why);
-    else
+    if (rc != PROTO_OK)
         snprintf(why, sizeof why, "cannot encode CHAIN");
-    if (rc == 0 && enclave_wire_ans_decode(ans, ans_len, &a) == PROTO_OK) {
-        if (a.type == ENCLAVE_ANS_CHAIN &&
-            memcmp(a.u.chain.chain_id, node_app_chain_id(q->app), 32) == 0) {
-            e->chain_ok = true;
-            e->why[0] = '\0';
-        } else if (a.type == ENCLAVE_ANS_ERROR) {
-            snprintf(why, sizeof why, "refused CHAIN: %.128s", a.u.error.msg);
-        } else {
-            snprintf(why, sizeof why, "answered CHAIN with another chain id");
-        }
-    }
-    if (!e->chain_ok)
-        s_trouble(e, "%s", why[0] ? why : "CHAIN failed");
-    else {
-        char eid[17];
-        s_short(e->id, eid);
-        GLOG(INFO, NODE, "query enclave %s follows this chain", eid);
-    }
+    else if (!(c = s_call_new(q, e->id)))
+        rc = proto_err_fail(why, sizeof why, NODE_E_FAILED, "out of memory");
+    else
+        rc = node_enclave_call_start(enc, e->id, req, req_len, s_on_chain, c, why, sizeof why);
     free(req);
-    free(ans);
+    if (rc == 0) {
+        e->chain_busy = true; /* s_on_chain goes on */
+        return;
+    }
+    free(c);
+    s_trouble(e, "%s", why[0] ? why : "CHAIN failed");
 }
 
 /* ---------------------------------------------------------------- models */
@@ -148,38 +193,13 @@ static void s_seal_free(nq_seal_t *c)
     free(c);
 }
 
-/* MODEL_LOAD of SEALED (the coordinator's answer) with the MODEL_PUBLISH proof into E. */
-static void s_load(node_query_t *q, nq_enclave_t *e, const nq_seal_t *c, const uint8_t *sealed,
-                   size_t sealed_len)
+/* E's answer to the MODEL_LOAD of C's model: RC, ANS (ANS_LEN), or WHY_IN. */
+static void s_loaded_answer(nq_enclave_t *e, const nq_seal_t *c, int rc, const uint8_t *ans,
+                            size_t ans_len, const char *why_in)
 {
-    node_ledger_t *ledger = node_app_ledger(q->app);
-    node_enclave_t *enc = node_app_enclave(q->app);
-    uint8_t *proof = NULL, *req = NULL, *ans = NULL;
-    size_t proof_len = 0, req_len = 0, ans_len = 0;
     char why[192] = "", mid[17];
     enclave_ans_t a;
     s_short(c->model_id, mid);
-    int rc = ledger && enc
-                 ? node_ledger_local_tx_proof(ledger, c->model_id, &proof, &proof_len, NULL)
-                 : NODE_E_FAILED;
-    if (rc != 0) {
-        snprintf(why, sizeof why, "model %s: no proof of its MODEL_PUBLISH: %s", mid,
-                 proto_err_str(rc));
-        s_trouble(e, "%s", why);
-        return;
-    }
-    enclave_req_t r;
-    memset(&r, 0, sizeof r);
-    r.type = ENCLAVE_REQ_MODEL_LOAD;
-    r.u.model_load.sealed = sealed;
-    r.u.model_load.sealed_len = sealed_len;
-    r.u.model_load.proof = proof;
-    r.u.model_load.proof_len = proof_len;
-    rc = enclave_wire_req_encode(&r, &req, &req_len);
-    free(proof);
-    if (rc == PROTO_OK)
-        rc = node_enclave_call_local(enc, e->id, req, req_len, &ans, &ans_len, why, sizeof why);
-    free(req);
     if (rc == 0 && enclave_wire_ans_decode(ans, ans_len, &a) == PROTO_OK) {
         if (a.type == ENCLAVE_ANS_LOADED && memcmp(a.u.loaded.model_id, c->model_id, 32) == 0 &&
             memcmp(a.u.loaded.model_hash, c->model_hash, 32) == 0) {
@@ -193,7 +213,6 @@ static void s_load(node_query_t *q, nq_enclave_t *e, const nq_seal_t *c, const u
             GLOG(INFO, NODE, "query enclave %s loaded model %s (hash %s)", eid, mid, hash);
             e->why[0] = '\0';
             e->backoff = NODE_QUERY_RETRY_MS;
-            free(ans);
             return;
         }
         if (a.type == ENCLAVE_ANS_ERROR)
@@ -202,8 +221,62 @@ static void s_load(node_query_t *q, nq_enclave_t *e, const nq_seal_t *c, const u
             snprintf(why, sizeof why, "model %s: MODEL_LOAD answered another model or hash", mid);
     } else if (rc == 0) {
         snprintf(why, sizeof why, "model %s: the MODEL_LOAD answer does not decode", mid);
+    } else {
+        snprintf(why, sizeof why, "model %s: MODEL_LOAD failed: %.140s", mid, why_in);
     }
-    free(ans);
+    s_trouble(e, "%s", why);
+}
+
+static void s_on_loaded(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
+{
+    nq_seal_t *c = ctx;
+    nq_enclave_t *e = s_enclave(c->q, c->enclave_id);
+    if (e) { /* else the enclave restarted or stopped meanwhile */
+        e->busy = false;
+        s_loaded_answer(e, c, rc, ans, ans_len, why);
+    }
+    s_seal_free(c);
+}
+
+/* MODEL_LOAD of SEALED (the coordinator's answer) with the MODEL_PUBLISH proof into E,
+   queued to the enclave: C (the MODEL_SEAL's call, taken over) goes to s_on_loaded, or is
+   freed here on failure; E stays busy meanwhile. */
+static void s_load(node_query_t *q, nq_enclave_t *e, nq_seal_t *c, const uint8_t *sealed,
+                   size_t sealed_len)
+{
+    node_ledger_t *ledger = node_app_ledger(q->app);
+    node_enclave_t *enc = node_app_enclave(q->app);
+    uint8_t *proof = NULL, *req = NULL;
+    size_t proof_len = 0, req_len = 0;
+    char why[192] = "", mid[17];
+    s_short(c->model_id, mid);
+    int rc = ledger && enc
+                 ? node_ledger_local_tx_proof(ledger, c->model_id, &proof, &proof_len, NULL)
+                 : NODE_E_FAILED;
+    if (rc != 0) {
+        snprintf(why, sizeof why, "model %s: no proof of its MODEL_PUBLISH: %s", mid,
+                 proto_err_str(rc));
+        goto fail;
+    }
+    enclave_req_t r;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_MODEL_LOAD;
+    r.u.model_load.sealed = sealed;
+    r.u.model_load.sealed_len = sealed_len;
+    r.u.model_load.proof = proof;
+    r.u.model_load.proof_len = proof_len;
+    rc = enclave_wire_req_encode(&r, &req, &req_len);
+    free(proof);
+    if (rc == PROTO_OK)
+        rc = node_enclave_call_start(enc, e->id, req, req_len, s_on_loaded, c, why, sizeof why);
+    else
+        snprintf(why, sizeof why, "model %s: cannot encode MODEL_LOAD", mid);
+    free(req);
+    if (rc == 0)
+        return; /* s_on_loaded goes on */
+fail:
+    e->busy = false;
+    s_seal_free(c);
     s_trouble(e, "%s", why[0] ? why : "MODEL_LOAD failed");
 }
 
@@ -217,7 +290,6 @@ static void s_on_sealed(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
         s_seal_free(c);
         return;
     }
-    e->busy = false;
     enclave_ans_t a;
     if (rc != 0) {
         snprintf(msg, sizeof msg, "MODEL_SEAL at the coordinator failed: %.140s",
@@ -229,10 +301,10 @@ static void s_on_sealed(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
     } else if (a.type != ENCLAVE_ANS_SEALED_MODEL) {
         snprintf(msg, sizeof msg, "the coordinator answered MODEL_SEAL with type %d", (int)a.type);
     } else {
-        s_load(q, e, c, a.u.blob.bytes, a.u.blob.len);
-        s_seal_free(c);
+        s_load(q, e, c, a.u.blob.bytes, a.u.blob.len); /* takes C over; E stays busy */
         return;
     }
+    e->busy = false;
     s_trouble(e, "%s", msg);
     s_seal_free(c);
 }
@@ -292,7 +364,7 @@ static void s_models(node_query_t *q, nq_enclave_t *e, ledger_state_t *st)
         q->seals->prev = c;
     q->seals = c;
     e->busy = true;
-    /* the callback may run before this returns (the coordinator is ours) */
+    /* the callback runs later, on the loop (the coordinator may be ours) */
     int rc = node_enclave_relay_call(node_app_enclave_relay(q->app), want->coordinator, req,
                                      req_len, NULL, s_on_sealed, c, why, sizeof why);
     if (rc != 0) {
@@ -328,25 +400,14 @@ void node_query_flush(node_query_t *self)
     nq_usage_pump(self);
 }
 
-/* USAGE of the action A's buy from its (local) enclave. */
-static void s_usage_ask(node_query_t *q, const node_query_act_t *a)
+static void s_on_usage(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
 {
-    node_enclave_t *enc = node_app_enclave(q->app);
-    enclave_req_t r;
-    memset(&r, 0, sizeof r);
-    r.type = ENCLAVE_REQ_USAGE;
-    memcpy(r.u.usage.buy_id, a->buy_id, 32);
-    uint8_t *req = NULL, *ans = NULL;
-    size_t req_len = 0, ans_len = 0;
-    char why[192];
+    (void)why;
+    nq_call_t *c = ctx;
+    node_query_t *q = c->q;
     enclave_ans_t ea;
     proto_usage_t u;
     uint8_t eid[32];
-    int rc = enc ? enclave_wire_req_encode(&r, &req, &req_len) : NODE_E_NO_ENCLAVE;
-    if (rc == PROTO_OK)
-        rc = node_enclave_call_local(enc, a->enclave_id, req, req_len, &ans, &ans_len, why,
-                                     sizeof why);
-    free(req);
     uint64_t count = 0;
     const uint8_t *rep = NULL;
     size_t rep_len = 0;
@@ -355,16 +416,46 @@ static void s_usage_ask(node_query_t *q, const node_query_act_t *a)
         if (enclave_wire_ans_decode(ans, ans_len, &ea) == PROTO_OK &&
             ea.type == ENCLAVE_ANS_USAGE &&
             proto_usage_decode(ea.u.blob.bytes, ea.u.blob.len, &u) == PROTO_OK &&
-            proto_usage_verify(&u) == PROTO_OK && memcmp(u.buy_id, a->buy_id, 32) == 0 &&
-            (ledger_enclave_id(u.enclave_pk, eid), memcmp(eid, a->enclave_id, 32) == 0)) {
+            proto_usage_verify(&u) == PROTO_OK && memcmp(u.buy_id, c->buy_id, 32) == 0 &&
+            (ledger_enclave_id(u.enclave_pk, eid), memcmp(eid, c->enclave_id, 32) == 0)) {
             rc = 0;
             count = u.count;
             rep = ea.u.blob.bytes;
             rep_len = ea.u.blob.len;
         }
     }
-    node_query_core_usage(q->core, a->tag, rc, count, rep, rep_len, nq_now());
-    free(ans);
+    node_query_core_usage(q->core, c->tag, rc, count, rep, rep_len, nq_now());
+    free(c);
+    nq_usage_pump(q); /* a report in hand: its claim */
+}
+
+/* USAGE of the action A's buy from its (local) enclave, queued to it: s_on_usage feeds the
+   core with the answer. */
+static void s_usage_ask(node_query_t *q, const node_query_act_t *a)
+{
+    node_enclave_t *enc = node_app_enclave(q->app);
+    enclave_req_t r;
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_USAGE;
+    memcpy(r.u.usage.buy_id, a->buy_id, 32);
+    uint8_t *req = NULL;
+    size_t req_len = 0;
+    char why[192];
+    nq_call_t *c = NULL;
+    int rc = enc ? enclave_wire_req_encode(&r, &req, &req_len) : NODE_E_NO_ENCLAVE;
+    if (rc == PROTO_OK && !(c = s_call_new(q, a->enclave_id)))
+        rc = NODE_E_FAILED;
+    if (rc == PROTO_OK) {
+        c->tag = a->tag;
+        memcpy(c->buy_id, a->buy_id, 32);
+        rc = node_enclave_call_start(enc, a->enclave_id, req, req_len, s_on_usage, c, why,
+                                     sizeof why);
+    }
+    free(req);
+    if (rc != 0) {
+        free(c);
+        node_query_core_usage(q->core, a->tag, rc, 0, NULL, 0, nq_now());
+    }
 }
 
 static void s_usage_claim(node_query_t *q, const node_query_act_t *a)
@@ -461,7 +552,7 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
     s_sync_enclaves(q);
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
         nq_enclave_t *e = &q->enclaves[i];
-        if (e->used && !e->chain_ok && nq_now() >= e->retry_at)
+        if (e->used && !e->chain_ok && !e->chain_busy && nq_now() >= e->retry_at)
             s_chain(q, e);
     }
     ledger_state_t *st = node_ledger_local_state(ledger);

@@ -4,7 +4,7 @@
  *
  *  Runner side (a node running query enclaves), once a second:
  *  - CHAIN: each running query enclave of this runner gets the canonical genesis once per
- *    start (node_enclave_call_local: only the runner chooses the chain), and must answer
+ *    start (node_enclave_call_start: only the runner chooses the chain), and must answer
  *    this chain's id.
  *  - Models: for each registered query enclave of ours and each published model whose
  *    query measurement is the enclave's measurement (newest first, at most

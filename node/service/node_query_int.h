@@ -23,10 +23,11 @@ typedef struct {
     uint8_t id[32];
     uint8_t measurement[32];
     bool chain_ok;
+    bool chain_busy;                              /* a CHAIN call in flight */
     uint8_t models[ENCLAVE_QUERY_MAX_MODELS][32]; /* loaded, as LOADED answered */
     uint8_t hashes[ENCLAVE_QUERY_MAX_MODELS][32];
     size_t n_models;
-    bool busy;         /* a MODEL_SEAL call in flight */
+    bool busy;         /* a MODEL_SEAL or its MODEL_LOAD call in flight */
     uint64_t retry_at; /* no new load before */
     uint64_t backoff;  /* the next retry delay */
     char why[192];     /* the last trouble */

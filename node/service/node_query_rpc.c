@@ -193,7 +193,7 @@ static void s_run_send(nq_run_t *r)
         s_run_fail(r, "cannot encode the query: %s", proto_err_str(rc));
         return;
     }
-    /* the callback may run before this returns (an enclave of this node) and free R */
+    /* the callback runs later, on the loop, and frees R */
     rc = node_enclave_relay_call(node_app_enclave_relay(app), e->id, req, req_len, NULL,
                                  s_on_answer, r, why, sizeof why);
     free(req);

@@ -301,27 +301,31 @@ static void s_submit(node_train_t *t, nt_job_t *j, const node_train_act_t *a)
     node_train_core_submitted(j->core, a->tag, rc, rc == 0 ? txid : NULL, why, s_now());
 }
 
-/* PUBLISH to the local coordinator (the answer is wiped once read). */
+/* PUBLISH to the local coordinator, queued to the enclave (node_enclave_call_start): the
+   core is fed from the callback (s_on_relay); the answer is wiped after it. */
 static void s_publish(node_train_t *t, size_t slot, const node_train_act_t *a)
 {
     nt_job_t *j = &t->jobs[slot];
     node_enclave_t *enc = node_app_enclave(t->app);
-    uint8_t *req = NULL, *ans = NULL;
-    size_t req_len = 0, ans_len = 0;
+    uint8_t *req = NULL;
+    size_t req_len = 0;
     char why[256] = "";
+    nt_call_t *c = NULL;
     int rc = s_request(j, a, &req, &req_len);
     if (rc != 0)
         snprintf(why, sizeof why, "cannot encode PUBLISH: %s", proto_err_str(rc));
     else if (!enc)
         rc = proto_err_fail(why, sizeof why, NODE_E_NO_ENCLAVE, "this node runs no enclaves");
+    else if (!(c = s_call_new(t, slot, a->tag, a->kind)))
+        rc = proto_err_fail(why, sizeof why, NODE_E_FAILED, "out of memory");
     else
-        rc = node_enclave_call_local(enc, j->job.coordinator, req, req_len, &ans, &ans_len, why,
+        rc = node_enclave_call_start(enc, j->job.coordinator, req, req_len, s_on_relay, c, why,
                                      sizeof why);
     free(req);
-    s_feed(t, slot, a->tag, a->kind, rc, ans, ans_len, why);
-    if (ans) {
-        sodium_memzero(ans, ans_len);
-        free(ans);
+    if (rc != 0) {
+        if (c)
+            s_call_free(c);
+        s_feed(t, slot, a->tag, a->kind, rc, NULL, 0, why);
     }
 }
 
@@ -346,7 +350,7 @@ static void s_relay(node_train_t *t, size_t slot, const node_train_act_t *a)
         s_feed(t, slot, a->tag, a->kind, NODE_E_FAILED, NULL, 0, "out of memory");
         return;
     }
-    /* the callback may run before this returns (an enclave of this node) and free C */
+    /* the callback runs later, on the loop, and frees C */
     rc = node_enclave_relay_call(node_app_enclave_relay(t->app), e.id, req, req_len, NULL,
                                  s_on_relay, c, why, sizeof why);
     free(req);

@@ -12,7 +12,7 @@
  *    nor platform revoked);
  *  - TRAIN_PREPARE and FED_STEP go to each party's enclave with node_enclave_relay_call
  *    (this runner's enclaves at once, others through the linked runner peers); PUBLISH
- *    goes only to the local coordinator (node_enclave_call_local; no peer may ask for it);
+ *    goes only to the local coordinator (node_enclave_call_start; no peer may ask for it);
  *  - the job config TRAIN_PREPARE carries (enclave_train_config.h) is the spec's features
  *    and label, the job's rounds, the spec's aggregation rule and its epsilon
  *    (max_epsilon_milli / 1000, 0: no DP), the seed the job id's first 8 bytes, and the

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""test_enclave_async: a runner's enclave calls do not hold up its node, with real processes.
+
+An enclave that takes long to answer is simulated exactly: its process is stopped
+(SIGSTOP), so a call to it stays in flight until the test continues it (SIGCONT); no
+timing decides the outcome.
+
+Scenarios (named checks, in order):
+  1. A 1-authority testnet whose genesis names an attestation service commits blocks.
+  2. A certified runner (--role enclave-runner) spawns a training and a validation enclave;
+     both are registered. A user node is linked to the runner.
+  3. The training enclave is stopped; two enclave_call RPCs (PING, then STATS) to it are
+     sent to the runner and wait there. While they wait, the same runner: answers
+     `enclave local` (the enclave shows 2 calls queued), answers `genie status`, takes a
+     transfer (`genie tx transfer` through it) that commits in a block its ledger
+     follows, and relays the user node's call to its other
+     enclave (a PONG comes back by p2p unicast). Then the training enclave is continued
+     and both waiting calls get their real answers, in order (PONG, then STATS), not a
+     timeout: they were in flight all along.
+  4. Stopped again, the training enclave gets 32 calls queued (its bound): a 33rd is
+     refused at once ("calls waiting already"); then it is killed (SIGKILL): all 32 calls
+     fail with a reason that says the enclave died, and the runner restarts it.
+  5. The validation enclave is stopped (SIGSTOP) with a call queued, then stopped by
+     `genie enclave stop`: the call fails saying the enclave was stopped.
+
+    python3 test_enclave_async.py --bindir BUILD_DIR [--keep]
+"""
+
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from genie_testlib import (Node, attest_certify, expect, ledger_head,  # noqa: E402
+                           place_key, run_ledger_steps, start_fresh, wait_for, wait_heights)
+
+START_TIMEOUT = 60.0
+HEIGHT_TIMEOUT = 60.0
+REG_TIMEOUT = 90.0
+CALL_WAIT = 60.0  # an RPC's own wait for its deferred answer
+QUEUE_MAX = 32  # NODE_ENCLAVE_QUEUE_MAX: calls one enclave may have waiting
+
+# enclave requests and answers (enclave/enclave_wire.h): [version 1, type, ...]
+PING = bytes([0x92, 0x01, 0x02])
+STATS = bytes([0x92, 0x01, 0x05])
+PONG = bytes([0x92, 0x01, 0x42])
+STATS_ANS_HEAD = bytes([0x94, 0x01, 0x45])
+
+
+def check_start(net, st):
+    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
+    return True
+
+
+def local_of(runner, local):
+    for e in runner.call("enclave_local"):
+        if e["local"] == local:
+            return e
+    raise AssertionError("enclave %d not in enclave_local" % local)
+
+
+def wait_registered(runner, local, not_id=None):
+    got = {}
+
+    def ok():
+        e = local_of(runner, local)
+        got["e"] = e
+        return (e["registration"] == "registered" and e["registered_height"] > 0
+                and e["id"] != not_id and e["status"] == "running")
+    wait_for(ok, timeout=REG_TIMEOUT, interval=0.2, what="enclave %d registered" % local)
+    return got["e"]
+
+
+def check_runner(net, st):
+    r, auth = net.r, net.nodes[0]
+    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
+                  peers=[auth.address()])
+    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
+    start_fresh(runner, timeout=START_TIMEOUT)
+    pk = runner.call("enclave_platform")["platform_pk"]
+    cert = os.path.join(r.tmp, "runner.cert")
+    attest_certify(r, st["as_key"], pk, "runner-1", st["runner_id"], cert)
+    c = runner.cli("enclave", "cert-install", cert)
+    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    st["runner"] = runner
+    st["enclaves"] = {}
+    for kind in ("training", "validation"):
+        c = runner.cli("enclave", "spawn", kind)
+        expect(c.returncode == 0 and c.json["pid"] > 0, "spawn %s: %r" % (kind, c))
+        st["enclaves"][kind] = wait_registered(runner, c.json["local"])
+    user = Node(r, "user", genesis=net.genesis, peers=[auth.address(), runner.address()])
+    start_fresh(user, timeout=START_TIMEOUT)
+    st["user"] = user
+    return True
+
+
+class Call(threading.Thread):
+    """An enclave_call RPC to the runner, waiting in a thread for its deferred answer."""
+
+    def __init__(self, node, enclave, request):
+        super().__init__(daemon=True)
+        self.node, self.enclave, self.request = node, enclave, request
+        self.result, self.error = None, None
+
+    def run(self):
+        try:
+            self.result = self.node.call("enclave_call", {"enclave": self.enclave,
+                                                          "request": self.request.hex()},
+                                         timeout=CALL_WAIT)
+        except Exception as e:  # noqa: BLE001 - the test inspects it
+            self.error = str(e)
+
+
+def queue_calls(runner, e, requests):
+    """Starts an enclave_call thread per request for enclave E, each only once the one
+    before is queued on the runner (so their order is known); returns the threads once
+    all are queued (enclave_local counts them)."""
+    calls = []
+    for i, req in enumerate(requests):
+        c = Call(runner, e["id"], req)
+        c.start()
+        calls.append(c)
+        want = i + 1
+        wait_for(lambda: local_of(runner, e["local"])["calls"] >= want or
+                 any(not x.is_alive() for x in calls),
+                 timeout=30, interval=0.05, what="%d calls queued" % want)
+        expect(all(x.is_alive() for x in calls),
+               "a call to a stopped enclave ended early: %r" %
+               [(x.result, x.error) for x in calls])
+    return calls
+
+
+def check_loop_free(net, st):
+    runner, user = st["runner"], st["user"]
+    t, v = st["enclaves"]["training"], st["enclaves"]["validation"]
+    os.kill(t["pid"], signal.SIGSTOP)
+    try:
+        calls = queue_calls(runner, t, [PING, STATS])
+        # the runner's loop is free while they wait:
+        s = runner.status()  # `genie status` (RPC)
+        expect(s, "status: %r" % s)
+        h0 = ledger_head(runner)["height"]
+        # a transfer submitted to the runner (RPC), gossiped to the authority (p2p), in a
+        # block the runner commits (no empty block comes before the 10 s heartbeat)
+        c = runner.cli("tx", "transfer", "11" * 32, "1", "--wait", "30", timeout=60)
+        expect(c.returncode == 0 and c.json and c.json["status"] == "committed",
+               "transfer through the runner: %r" % c)
+        wait_heights([runner], c.json["height"], HEIGHT_TIMEOUT, what="the runner's head")
+        res = user.call("enclave_call", {"enclave": v["id"], "request": PING.hex(),
+                                         "wait": True}, timeout=CALL_WAIT)
+        expect(res.get("state") == "done" and bytes.fromhex(res["answer"]) == PONG,
+               "relay to the other enclave: %r" % res)
+        expect(all(c.is_alive() for c in calls), "the waiting calls ended while stopped")
+        print("  while 2 calls waited on a stopped enclave: status answered, a transfer "
+              "committed at %d (head was %d), a relayed call answered" %
+              (c.json["height"], h0))
+    finally:
+        os.kill(t["pid"], signal.SIGCONT)
+    for c in calls:
+        c.join(CALL_WAIT + 5)
+    expect(calls[0].error is None and bytes.fromhex(calls[0].result["answer"]) == PONG,
+           "the PING: %r %r" % (calls[0].result, calls[0].error))
+    expect(calls[1].error is None and
+           bytes.fromhex(calls[1].result["answer"])[:3] == STATS_ANS_HEAD,
+           "the STATS: %r %r" % (calls[1].result, calls[1].error))
+    e = local_of(runner, t["local"])
+    expect(e["restarts"] == 0 and e["pid"] == t["pid"] and e["calls"] == 0,
+           "the enclave was not killed: %r" % e)
+    return True
+
+
+def check_death(net, st):
+    runner = st["runner"]
+    t = st["enclaves"]["training"]
+    os.kill(t["pid"], signal.SIGSTOP)
+    try:
+        calls = [Call(runner, t["id"], PING) for _ in range(QUEUE_MAX)]
+        for c in calls:
+            c.start()
+        wait_for(lambda: local_of(runner, t["local"])["calls"] == QUEUE_MAX or
+                 any(not c.is_alive() for c in calls),
+                 timeout=60, interval=0.05, what="%d calls queued" % QUEUE_MAX)
+        expect(all(c.is_alive() for c in calls), "a queued call ended early")
+        try:
+            runner.call("enclave_call", {"enclave": t["id"], "request": PING.hex()},
+                        timeout=CALL_WAIT)
+            full = None
+        except RuntimeError as e:
+            full = str(e)
+        expect(full and "calls waiting already" in full, "a call past the bound: %r" % full)
+        print("  call %d is refused: %s" % (QUEUE_MAX + 1, full))
+    finally:
+        os.kill(t["pid"], signal.SIGKILL)
+    for c in calls:
+        c.join(CALL_WAIT + 5)
+        expect(c.result is None and c.error and "died" in c.error,
+               "a queued call to a killed enclave: %r %r" % (c.result, c.error))
+    print("  %d queued calls failed: %s" % (len(calls), calls[-1].error))
+    e = wait_registered(runner, t["local"], not_id=t["id"])
+    expect(e["restarts"] == 1 and e["pid"] != t["pid"] and e["calls"] == 0,
+           "restart: %r" % e)
+    return True
+
+
+def check_stop(net, st):
+    runner = st["runner"]
+    v = st["enclaves"]["validation"]
+    os.kill(v["pid"], signal.SIGSTOP)
+    calls = queue_calls(runner, v, [PING])
+    c = runner.cli("enclave", "stop", str(v["local"]))
+    expect(c.returncode == 0, "enclave stop: %r" % c)
+    calls[0].join(CALL_WAIT + 5)
+    expect(calls[0].result is None and "stopped" in (calls[0].error or ""),
+           "a call to a stopped enclave: %r %r" % (calls[0].result, calls[0].error))
+    print("  its call failed: %s" % calls[0].error)
+    return True
+
+
+STEPS = [
+    ("a 1-authority attested testnet commits blocks", check_start),
+    ("a runner with a training and a validation enclave, a linked user node", check_runner),
+    ("calls waiting on a stopped enclave leave the runner's loop free", check_loop_free),
+    ("a full queue refuses; queued calls fail when their enclave dies", check_death),
+    ("a queued call fails when its enclave is stopped", check_stop),
+]
+
+
+def main():
+    run_ledger_steps("test_enclave_async", STEPS)
+
+
+if __name__ == "__main__":
+    main()
