@@ -125,6 +125,63 @@ void ne_retire_queue(node_enclave_t *self, const ne_slot_t *s, bool ready)
     r->ready_ms = ready ? s_now_ms() : 0;
 }
 
+/*  Registrations this runner's platform made in an earlier life of the node (it was
+ *  killed or restarted: those enclaves died with it) are still active on the ledger.
+ *  Every NODE_ENCLAVE_LEFTOVERS_MS, once the ledger is in step and the runner key is
+ *  known: each active registration by this runner account quoted by this platform key
+ *  that is no current start of ours is queued for retirement. Another node with its own
+ *  platform key is never touched, even under the same runner account. */
+static void s_sweep_leftovers(node_enclave_t *self)
+{
+    uint64_t now = s_now_ms();
+    node_ledger_t *l = node_app_ledger(self->app);
+    if (!l || (self->leftovers_ms && now - self->leftovers_ms < NODE_ENCLAVE_LEFTOVERS_MS))
+        return;
+    if (!self->runner_key)
+        s_runner_key(self);
+    if (!self->runner_key || node_ledger_local_syncing(l))
+        return;
+    ledger_state_t *st = node_ledger_local_state(l);
+    ledger_enclave_t *all = NULL;
+    size_t n = 0;
+    if (!st || ledger_enclave_list(st, 0, &all, &n) != LEDGER_OK) {
+        ledger_state_destroy(&st);
+        return;
+    }
+    ledger_state_destroy(&st);
+    self->leftovers_ms = now;
+    uint8_t platform_pk[32];
+    enclave_platform_pubkey(self->platform, platform_pk);
+    const uint8_t *account = proto_key_public(self->runner_key);
+    for (size_t i = 0; i < n; i++) {
+        const ledger_enclave_t *e = &all[i];
+        if (e->status != LEDGER_ENCLAVE_ACTIVE || memcmp(e->runner, account, 32) != 0 ||
+            memcmp(e->platform_pk, platform_pk, 32) != 0)
+            continue;
+        bool current = false;
+        for (size_t k = 0; k < NODE_ENCLAVE_MAX && !current; k++)
+            current = self->slots[k].used && self->slots[k].have_quote &&
+                      memcmp(self->slots[k].id, e->id, 32) == 0;
+        bool queued = false;
+        for (size_t k = 0; k < self->n_retire && !queued; k++)
+            queued = memcmp(self->retire[k].id, e->id, 32) == 0;
+        if (current || queued || self->n_retire == RETIRE_MAX)
+            continue;
+        char hex[17];
+        proto_hex_encode(e->id, 8, hex);
+        GLOG(INFO, NODE,
+             "enclave id %s... (registered at height %" PRIu64
+             ") is from an earlier run of this runner: retiring it",
+             hex, e->height);
+        ne_retire_t *r = &self->retire[self->n_retire++];
+        memset(r, 0, sizeof *r);
+        memcpy(r->id, e->id, 32);
+        r->ready = true;
+        r->ready_ms = now;
+    }
+    free(all);
+}
+
 /*  The queued registrations of slot LOCAL may be retired now. */
 void ne_retire_ready(node_enclave_t *self, uint32_t local)
 {
@@ -371,6 +428,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         }
         s_register_step(self, s);
     }
+    s_sweep_leftovers(self);
     s_retire_step(self);
     s_sweep_withdrawn(self);
     return 0;

@@ -24,7 +24,12 @@
  *  current one at once. A refusal for a transient reason is tried again at the next tick,
  *  an admitted one that has not committed after NODE_ENCLAVE_RETRY_MS is submitted again;
  *  it is done when the committed registry shows the id retired (or revoked). The queue is
- *  in memory: registrations left active by an earlier run of the node are not retired.
+ *  in memory; registrations left active by an earlier run of the node (killed or
+ *  restarted: its enclaves died with it) are found by a sweep of the committed registry,
+ *  once the node is in step and then every NODE_ENCLAVE_LEFTOVERS_MS: each ACTIVE one
+ *  registered by the runner account and quoted by this node's platform key that is no
+ *  current start is retired the same way (another node's, even under the same account,
+ *  has another platform key and is left alone).
  *
  *  RPC methods (node_enclave_register; every node has them, they answer an application
  *  error on a node that is not an enclave-runner):
@@ -64,6 +69,7 @@ typedef struct node_enclave_t node_enclave_t;
 #define NODE_ENCLAVE_MAX 16
 /* A registration that has not committed after this long is submitted again. */
 #define NODE_ENCLAVE_RETRY_MS 8000
+#define NODE_ENCLAVE_LEFTOVERS_MS (10 * 60 * 1000)
 
 /*  The runner service of APP (borrowed; its datadir, config, loop and ledger must exist):
  *  opens DATADIR/platform, installs --platform-cert if given, and starts the supervision

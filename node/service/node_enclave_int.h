@@ -89,7 +89,8 @@ struct node_enclave_t {
     uint64_t sweep_height; /* the head the last withdrawal sweep saw */
     ne_retire_t retire[RETIRE_MAX];
     size_t n_retire;
-    bool closing; /* node_enclave_destroy runs: no new calls */
+    uint64_t leftovers_ms; /* when the last sweep for an earlier process's registrations ran */
+    bool closing;          /* node_enclave_destroy runs: no new calls */
 };
 
 /*  Installs the platform certificate BYTES (LEN): it must decode and name this platform.
