@@ -58,10 +58,21 @@ typedef enum {
 
 typedef enum {
     P2P_E_FIRST = -100,
-    P2P_E_ADDR_FORM = -101,     /* a node address is not NODEID@ENDPOINT */
-    P2P_E_ADDR_ID = -102,       /* a node address's id is not 64 hex characters */
-    P2P_E_ADDR_ENDPOINT = -103, /* a node address's endpoint is not tcp://HOST:PORT */
-    P2P_E_FAILED = -199         /* unspecified failure (detail in the err buffer) */
+    P2P_E_ADDR_FORM = -101,      /* a node address is not NODEID@ENDPOINT */
+    P2P_E_ADDR_ID = -102,        /* a node address's id is not 64 hex characters */
+    P2P_E_ADDR_ENDPOINT = -103,  /* a node address's endpoint is not tcp://HOST:PORT */
+    P2P_E_ROOM_NAME = -104,      /* a room name is not 1-63 characters of a-z 0-9 . _ - */
+    P2P_E_TOO_MANY_ROOMS = -105, /* joining would pass P2P_REC_ROOMS rooms */
+    P2P_E_NOT_MEMBER = -106,     /* leave or post in a room we are not a member of */
+    P2P_E_TOO_BIG = -107,        /* a payload or message past its size bound */
+    P2P_E_KIND = -108,           /* a message kind reserved for the p2p layer (< USER_MIN) */
+    P2P_E_NOMEM = -109,          /* allocation failed */
+    P2P_E_SELF = -110,           /* the peer named is this node itself */
+    P2P_E_TOO_MANY_SEEDS = -111, /* the seed list is full (P2P_MAX_SEEDS) */
+    P2P_E_LISTEN = -112,         /* a listen endpoint could not be bound */
+    P2P_E_PEER_LIST = -113,      /* a saved peer list is not a well-formed record list */
+    P2P_E_ARG = -114,            /* an invalid argument (a NULL topic, NULL data with a length) */
+    P2P_E_FAILED = -199          /* unspecified failure (detail in the err buffer) */
 } p2p_err_t;
 
 typedef enum {
