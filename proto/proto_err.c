@@ -289,6 +289,14 @@ static const char *s_node_name(int err)
         return "store i/o error";
     case NODE_E_REFUSED:
         return "refused";
+    case NODE_E_NOMEM:
+        return "out of memory";
+    case NODE_E_EXISTS:
+        return "already exists";
+    case NODE_E_FULL:
+        return "table full";
+    case NODE_E_TOO_BIG:
+        return "too long";
     case NODE_E_FETCH:
         return "blob transfer refused (size, order or content hash)";
     case NODE_E_FAILED:

@@ -217,8 +217,13 @@ typedef enum {
     NODE_E_NO_ACCOUNT = -509, /* the node has no account key to sign its own txs with */
     /* the data owner's store and service (node_data) */
     NODE_E_CORRUPT = -511, /* a stored record or blob is refused (reason in the err buffer) */
-    NODE_E_IO = -512,      /* a file of the store cannot be read or written */
+    NODE_E_IO = -512,      /* a file (of the store, a passphrase...) cannot be read or written */
     NODE_E_REFUSED = -513, /* a data file or request is refused (validation failed, ...) */
+    /* the daemon's own tables, files and memory (node_app, node_rpc, node_cli, ledger wiring) */
+    NODE_E_NOMEM = -514,   /* allocation failed */
+    NODE_E_EXISTS = -515,  /* already there (an RPC method name registered twice, ...) */
+    NODE_E_FULL = -516,    /* a fixed-size table is full (RPC methods, ...) */
+    NODE_E_TOO_BIG = -517, /* an input past its bound (a line, a path, ...) */
     NODE_E_FETCH = -540,   /* a blob transfer from a peer broke its rules (size, order,
                               content hash) */
     NODE_E_FAILED = -599   /* unspecified failure (detail in the err buffer) */

@@ -128,7 +128,8 @@ uint64_t nl_now(void);
 /*  The store's head; a zeroed head if it cannot be read (logged). */
 ledger_head_t nl_head(node_ledger_t *self);
 
-/*  The committed authority set as a consensus validator set. 0 or -1. */
+/*  The committed authority set as a consensus validator set. 0, or LEDGER_E_CORRUPT when
+ *  the store holds none (or an unusable one). */
 int nl_valset(node_ledger_t *self, ledger_valset_t *vs);
 
 /*  After the store's head moved (commit or sync): drops executed states and the built
