@@ -65,6 +65,8 @@ static const char *s_ledger_name(int err)
         return "receipt";
     case LEDGER_E_PROOF:
         return "proof";
+    case LEDGER_E_DOUBLE_SIGN:
+        return "double-sign refused";
     case LEDGER_E_JOB:
         return "training job rule";
     case LEDGER_E_PUBLISH:

@@ -112,6 +112,8 @@ typedef enum {
                                        whose enclave is unregistered, revoked or the wrong kind */
     LEDGER_E_PROOF = -230,          /* an inclusion proof that does not decode or verify
                                        (ledger_light.h) */
+    LEDGER_E_DOUBLE_SIGN = -231,    /* signing refused: it would contradict a vote or proposal
+                                       this validator already signed (ledger_consensus) */
     /* issue 16 (ledger_contract_model.c, ledger_contract_settle.c); -240.. leaves room */
     LEDGER_E_JOB = -240,          /* training job rule: not enough donors, no running job... */
     LEDGER_E_PUBLISH = -241,      /* a model publication that does not decode, verify or match

@@ -31,7 +31,7 @@ typedef struct node_app_t node_app_t;
 
 #define NODE_SETTLE_ACCESS_DIR "access"
 
-/*  Registers the methods above on APP. 0 or -1. */
+/*  Registers the methods above on APP. 0, or node_app_methods_add's code. */
 int node_settle_register(node_app_t *app);
 
 /*  The path of the access code of BUY_ID in DATADIR into OUT (CAP bytes). 0, or NODE_E_TOO_BIG
