@@ -670,11 +670,11 @@ int ledger_cons_start_height(ledger_cons_t *self, uint64_t height, const ledger_
     ledger_cons_t *c = self;
     if (height == 0 || height <= c->height || height > LEDGER_HEIGHT_MAX || !valset ||
         valset->n == 0 || valset->n > LEDGER_VALSET_MAX)
-        return -1;
+        return LEDGER_E_INVALID;
     for (size_t i = 0; i < valset->n; i++)
         for (size_t j = i + 1; j < valset->n; j++)
             if (memcmp(valset->keys[i], valset->keys[j], PROTO_PUBKEY_LEN) == 0)
-                return -1;
+                return LEDGER_E_INVALID;
     if (height != c->height + 1)
         c->prev_precommit_len = 0;
     ledger_cons_slots_clear(c);

@@ -108,7 +108,7 @@ typedef struct {
     void (*schedule_timeout)(void *ctx, uint64_t height, uint32_t round, ledger_cons_step_t step,
                              uint64_t delay_ms);
     /* Makes DATA (borrowed) durable, replacing the previous record; 0 once it is on disk,
-       -1 on failure (nothing is then signed). NULL only for a non-validator. */
+       a negative code on failure (nothing is then signed). NULL only for a non-validator. */
     int (*persist)(void *ctx, const uint8_t *data, size_t len);
     /* A block to propose at HEIGHT: *BLOCK (borrowed until the core returns) and *LEN.
        Called only when this node is the proposer and holds no valid value. */
@@ -173,7 +173,8 @@ int ledger_cons_restore(ledger_cons_t *self, const uint8_t *data, size_t len) PR
 
 /*  Starts consensus on HEIGHT (>= 1, above the current height) with validator set VALSET
  *  (copied, 1..LEDGER_VALSET_MAX keys): round 0, or the round of the restored record.
- *  Replays the buffered messages of HEIGHT. 0, or -1 for a bad height or set. */
+ *  Replays the buffered messages of HEIGHT. 0, or LEDGER_E_INVALID for a bad height or set
+ *  (empty, too large, a key twice). */
 int ledger_cons_start_height(ledger_cons_t *self, uint64_t height, const ledger_valset_t *valset,
                              uint64_t now_ms);
 

@@ -234,8 +234,8 @@ bool ledger_cons_may_sign(const ledger_cons_t *c, uint64_t h, uint32_t r, uint8_
                           bool has_hash, const uint8_t *hash);
 /*  Makes (H, R, STEP, value) the last signed thing and persists the signing state, which
  *  includes SIG, the signature of our vote being made (NULL for a proposal). H and R are
- *  our height and round. 0, or -1 (nothing may be sent: the guard refused or persist
- *  failed). */
+ *  our height and round. 0, or (nothing may be sent) LEDGER_E_DOUBLE_SIGN when the guard
+ *  refused, LEDGER_E_STORE when persist failed, or the record encoder's PROTO_E_* code. */
 int ledger_cons_sign_prepare(ledger_cons_t *c, uint64_t h, uint32_t r, uint8_t step, bool has_hash,
                              const uint8_t *hash, const uint8_t *sig);
 /*  Decodes a persisted record into REC (overwritten, not freed; its valid_block is

@@ -165,7 +165,7 @@ int ledger_cons_sign_prepare(ledger_cons_t *c, uint64_t h, uint32_t r, uint8_t s
 {
     if (!ledger_cons_may_sign(c, h, r, step, has_hash, hash)) {
         c->stats.sign_refused++;
-        return -1;
+        return LEDGER_E_DOUBLE_SIGN;
     }
     ledger_cons_last_t prev = c->last;
     c->last.height = h;
@@ -180,14 +180,14 @@ int ledger_cons_sign_prepare(ledger_cons_t *c, uint64_t h, uint32_t r, uint8_t s
     size_t len = 0;
     int rc = s_record_encode(c, sig, &rec, &len);
     if (rc == PROTO_OK)
-        rc = c->io.persist(c->io.ctx, rec, len) == 0 ? PROTO_OK : -1;
+        rc = c->io.persist(c->io.ctx, rec, len) == 0 ? PROTO_OK : LEDGER_E_STORE;
     free(rec);
     if (rc != PROTO_OK) {
         /* Not durable: not signed. (If the record did reach the disk, signing a different
            vote later is still safe, since this one was never sent.) */
         c->last = prev;
         c->stats.persist_failures++;
-        return -1;
+        return rc;
     }
     return 0;
 }

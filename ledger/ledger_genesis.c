@@ -423,7 +423,7 @@ static json_t *s_hex_json(const uint8_t key[LEDGER_ID_LEN])
 
 int ledger_genesis_write(const ledger_genesis_t *g, const char *path)
 {
-    int rc = -1, fd = -1;
+    int rc = PROTO_E_IO, fd = -1;
     char *text = NULL;
     json_t *root = json_object(), *auth = json_array(), *bal = json_object();
     if (!root || !auth || !bal)
@@ -473,7 +473,7 @@ int ledger_genesis_write(const ledger_genesis_t *g, const char *path)
     rc = 0;
 out:
     if (fd >= 0 && close(fd) != 0)
-        rc = -1;
+        rc = PROTO_E_IO;
     free(text);
     json_decref(auth);
     json_decref(bal);

@@ -96,7 +96,8 @@ const ledger_balance_t *ledger_genesis_balances(const ledger_genesis_t *g, size_
 /*  The canonical msgpack encoding the chain id hashes (owned by G). */
 const uint8_t *ledger_genesis_canonical(const ledger_genesis_t *g, size_t *len);
 
-/*  Writes G as genesis.json to PATH (must not exist; mode 0644). 0 or -1 (errno set). */
+/*  Writes G as genesis.json to PATH (must not exist; mode 0644). 0, or PROTO_E_IO (errno
+ *  set; also when PATH exists, EEXIST, or the JSON could not be made). */
 int ledger_genesis_write(const ledger_genesis_t *g, const char *path) PROTO_WUR;
 
 /*  Applies G to STORE: on an empty store writes the genesis state and block 0 (one

@@ -19,8 +19,10 @@
 
 int ledger_valset_add(ledger_valset_t *vs, const uint8_t key[static PROTO_PUBKEY_LEN])
 {
-    if (vs->n >= LEDGER_VALSET_MAX || ledger_valset_find(vs, key) >= 0)
-        return -1;
+    if (vs->n >= LEDGER_VALSET_MAX)
+        return LEDGER_E_TOO_BIG;
+    if (ledger_valset_find(vs, key) >= 0)
+        return LEDGER_E_DUPLICATE;
     memcpy(vs->keys[vs->n++], key, PROTO_PUBKEY_LEN);
     return 0;
 }

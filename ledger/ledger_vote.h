@@ -62,7 +62,8 @@ typedef struct {
     uint8_t keys[LEDGER_VALSET_MAX][PROTO_PUBKEY_LEN];
 } ledger_valset_t;
 
-/*  Appends KEY. 0, or -1 if the set is full or already holds KEY. An empty set is
+/*  Appends KEY. 0, LEDGER_E_TOO_BIG if the set is full (LEDGER_VALSET_MAX), or
+ *  LEDGER_E_DUPLICATE if it already holds KEY. An empty set is
  *  `ledger_valset_t vs = {0}`. */
 int ledger_valset_add(ledger_valset_t *vs, const uint8_t key[static PROTO_PUBKEY_LEN]);
 /*  Index of KEY in VS, or -1. */

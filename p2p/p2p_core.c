@@ -152,8 +152,9 @@ int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, co
 {
     uint8_t *buf = NULL;
     size_t buf_len = 0;
-    if (proto_envelope_seal(c->key, type, ++c->seq, now, body, len, &buf, &buf_len) != PROTO_OK)
-        return -1;
+    int rc = proto_envelope_seal(c->key, type, ++c->seq, now, body, len, &buf, &buf_len);
+    if (rc != PROTO_OK)
+        return rc;
     (void)c->io.send(c->io.ctx, peer, buf, buf_len);
     c->st.msgs_out++;
     c->st.bytes_out += buf_len;
@@ -166,7 +167,7 @@ int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, pro
 {
     size_t len;
     const uint8_t *body = proto_wr_data(w, &len);
-    int rc = body ? p2p_send_msg(c, peer, type, body, len, now) : -1;
+    int rc = body ? p2p_send_msg(c, peer, type, body, len, now) : P2P_E_NOMEM;
     proto_wr_free(w);
     return rc;
 }
@@ -379,14 +380,16 @@ void p2p_core_shutdown(p2p_core_t *c, uint64_t now_ms)
 int p2p_core_add_seed(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
                       uint64_t now_ms)
 {
-    if (!p2p_endpoint_ok(endpoint) || memcmp(id, c->id, 32) == 0)
-        return -1;
+    if (!p2p_endpoint_ok(endpoint))
+        return P2P_E_ADDR_ENDPOINT;
+    if (memcmp(id, c->id, 32) == 0)
+        return P2P_E_SELF;
     p2p_seed_t *sd = NULL;
     for (size_t i = 0; i < P2P_MAX_SEEDS && !sd; i++)
         if (!c->seeds[i].used || memcmp(c->seeds[i].id, id, 32) == 0)
             sd = &c->seeds[i];
     if (!sd)
-        return -1;
+        return P2P_E_TOO_MANY_SEEDS;
     sd->used = true;
     memcpy(sd->id, id, 32);
     snprintf(sd->endpoint, sizeof sd->endpoint, "%s", endpoint);

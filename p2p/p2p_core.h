@@ -111,10 +111,12 @@ void p2p_core_destroy(p2p_core_t **self_p);
 /*  Sends BYE to every link (call before destroy on a clean shutdown). */
 void p2p_core_shutdown(p2p_core_t *self, uint64_t now_ms);
 
-/*  A seed peer to dial (its record is learned in the handshake). 0 or -1. */
+/*  A seed peer to dial (its record is learned in the handshake). 0, P2P_E_ADDR_ENDPOINT
+ *  (ENDPOINT is not tcp://HOST:PORT), P2P_E_SELF (ID is ours) or P2P_E_TOO_MANY_SEEDS. */
 int p2p_core_add_seed(p2p_core_t *self, const uint8_t id[static 32], const char *endpoint,
                       uint64_t now_ms);
-/*  Known-peer persistence (p2p_table_save/load format). */
+/*  Known-peer persistence (p2p_table_save/load format). Save: 0 or P2P_E_NOMEM. Load: the
+ *  number of records loaded (>= 0), or P2P_E_PEER_LIST if BUF is not a saved peer list. */
 int p2p_core_save_peers(p2p_core_t *self, uint64_t now_ms, uint8_t **out, size_t *out_len);
 int p2p_core_load_peers(p2p_core_t *self, const uint8_t *buf, size_t len, uint64_t now_ms);
 
@@ -137,14 +139,17 @@ void p2p_core_on_link_down(p2p_core_t *self, const uint8_t peer[static 32], uint
 /*  Timers: call at least every heartbeat_ms/2. */
 void p2p_core_tick(p2p_core_t *self, uint64_t now_ms);
 
-/*  Node-wide broadcast of KIND (e.g. a transaction) to every node. 0 or -1. */
+/*  Node-wide broadcast of KIND (e.g. a transaction) to every node. 0, P2P_E_KIND (KIND <
+ *  P2P_KIND_USER_MIN), P2P_E_TOO_BIG (LEN > P2P_PAYLOAD_MAX) or proto_envelope_seal's code. */
 int p2p_core_broadcast(p2p_core_t *self, uint32_t kind, const uint8_t *data, size_t len,
                        uint64_t now_ms);
-/*  Rooms. Join/leave: 0, or -1 with a reason (bad name, too many rooms, not a member). */
+/*  Rooms. Join: 0 (also when already a member), P2P_E_ROOM_NAME or P2P_E_TOO_MANY_ROOMS.
+ *  Leave: 0 or P2P_E_NOT_MEMBER. */
 int p2p_core_room_join(p2p_core_t *self, const char *room, uint64_t now_ms);
 int p2p_core_room_leave(p2p_core_t *self, const char *room, uint64_t now_ms);
 bool p2p_core_room_member(const p2p_core_t *self, const char *room);
-/*  Posts DATA to ROOM (we must be a member). 0 or -1. */
+/*  Posts DATA to ROOM (we must be a member). 0, P2P_E_NOT_MEMBER, P2P_E_TOO_BIG (LEN >
+ *  P2P_PAYLOAD_MAX) or proto_envelope_seal's code. */
 int p2p_core_room_post(p2p_core_t *self, const char *room, const uint8_t *data, size_t len,
                        uint64_t now_ms);
 size_t p2p_core_rooms(const p2p_core_t *self, const char **names, size_t max);

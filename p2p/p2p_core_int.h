@@ -220,7 +220,8 @@ p2p_link_t *p2p_link_ready(p2p_core_t *c, const uint8_t id[static 32]);
 /* Opens an outbound link: dial + HELLO. NULL if full, banned or already linked. */
 p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char *endpoint,
                           bool transient, uint64_t now);
-/* Seals BODY as TYPE and sends it to PEER. 0 or -1. */
+/* Seals BODY as TYPE and sends it to PEER. 0, proto_envelope_seal's code, or P2P_E_NOMEM
+   (p2p_send_wr: the writer ran out of memory). */
 int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, const uint8_t *body,
                  size_t len, uint64_t now);
 /* Sends a writer's content as TYPE to PEER and frees the writer. */

@@ -123,7 +123,7 @@ int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const ui
 {
     p2p_topic_t *t = p2p_topic_find(c, topic);
     if (!t || len > P2P_PAYLOAD_MAX)
-        return -1;
+        return !t ? P2P_E_NOT_MEMBER : P2P_E_TOO_BIG;
     proto_wr_t w;
     proto_wr_init(&w);
     p2p_msg_write_gossip(&w, topic, kind, data, len);
@@ -136,7 +136,7 @@ int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const ui
                   : PROTO_E_NOMEM;
     proto_wr_free(&w);
     if (rc != PROTO_OK)
-        return -1;
+        return rc;
     uint8_t id[32];
     proto_envelope_id(raw, raw_len, id);
     p2p_seen_add(c->seen, id, now);
@@ -308,7 +308,7 @@ int p2p_core_broadcast(p2p_core_t *c, uint32_t kind, const uint8_t *data, size_t
                        uint64_t now_ms)
 {
     if (kind < P2P_KIND_USER_MIN)
-        return -1;
+        return P2P_E_KIND;
     return p2p_gossip_publish(c, "", kind, data, len, now_ms);
 }
 
@@ -325,7 +325,7 @@ bool p2p_core_room_member(const p2p_core_t *c, const char *room)
 int p2p_core_room_join(p2p_core_t *c, const char *room, uint64_t now_ms)
 {
     if (!p2p_room_name_ok(room))
-        return -1;
+        return P2P_E_ROOM_NAME;
     if (p2p_core_room_member(c, room))
         return 0;
     for (size_t i = 1; i < P2P_MAX_TOPICS; i++) {
@@ -341,13 +341,13 @@ int p2p_core_room_join(p2p_core_t *c, const char *room, uint64_t now_ms)
         GLOG(INFO, NET, "joined room %s", room);
         return 0;
     }
-    return -1;
+    return P2P_E_TOO_MANY_ROOMS;
 }
 
 int p2p_core_room_leave(p2p_core_t *c, const char *room, uint64_t now_ms)
 {
     if (!p2p_core_room_member(c, room))
-        return -1;
+        return P2P_E_NOT_MEMBER;
     p2p_topic_t *t = p2p_topic_find(c, room);
     t->used = false;
     p2p_record_t *r = &c->self_rec;
@@ -367,7 +367,7 @@ int p2p_core_room_post(p2p_core_t *c, const char *room, const uint8_t *data, siz
                        uint64_t now_ms)
 {
     if (!p2p_core_room_member(c, room))
-        return -1;
+        return P2P_E_NOT_MEMBER;
     return p2p_gossip_publish(c, room, P2P_KIND_ROOM_POST, data, len, now_ms);
 }
 

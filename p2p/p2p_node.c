@@ -303,11 +303,11 @@ static int s_bind(p2p_node_t *n, const char *endpoint, char *err, size_t err_cap
 {
     if (!p2p_endpoint_ok(endpoint)) {
         snprintf(err, err_cap, "bad listen endpoint %s (want tcp://IP:PORT)", endpoint);
-        return -1;
+        return P2P_E_ADDR_ENDPOINT;
     }
     if (zsock_bind(n->router, "%s", endpoint) < 0) {
         snprintf(err, err_cap, "cannot listen on %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        return -1;
+        return P2P_E_LISTEN;
     }
     char last[256] = "";
     size_t sz = sizeof last;
@@ -487,11 +487,11 @@ int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err
 {
     if (!p2p_room_name_ok(room)) {
         snprintf(err, err_cap, "bad room name (1-63 characters of a-z 0-9 . _ -)");
-        return -1;
+        return P2P_E_ROOM_NAME;
     }
     if (p2p_core_room_join(self->core, room, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "cannot join more than %d rooms", P2P_REC_ROOMS);
-        return -1;
+        return P2P_E_TOO_MANY_ROOMS;
     }
     return 0;
 }
@@ -500,7 +500,7 @@ int p2p_node_room_leave(p2p_node_t *self, const char *room, char *err, size_t er
 {
     if (p2p_core_room_leave(self->core, room, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "not a member of room %s", room);
-        return -1;
+        return P2P_E_NOT_MEMBER;
     }
     return 0;
 }
@@ -510,15 +510,15 @@ int p2p_node_room_post(p2p_node_t *self, const char *room, const uint8_t *data, 
 {
     if (!p2p_core_room_member(self->core, room)) {
         snprintf(err, err_cap, "not a member of room %s: join it first", room);
-        return -1;
+        return P2P_E_NOT_MEMBER;
     }
     if (len > P2P_PAYLOAD_MAX) {
         snprintf(err, err_cap, "post too large (%zu bytes, at most %u)", len, P2P_PAYLOAD_MAX);
-        return -1;
+        return P2P_E_TOO_BIG;
     }
     if (p2p_core_room_post(self->core, room, data, len, p2p_node_now()) != 0) {
         snprintf(err, err_cap, "cannot post to room %s", room);
-        return -1;
+        return P2P_E_FAILED;
     }
     return 0;
 }

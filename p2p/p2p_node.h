@@ -72,7 +72,9 @@ const char *p2p_node_listen_endpoint(const p2p_node_t *self, size_t i);
 /*  Our node id (32 bytes, owned by the node). */
 const uint8_t *p2p_node_id(const p2p_node_t *self);
 
-/*  Rooms: 0, or -1 with a reason in ERR. */
+/*  Rooms: 0, or a negative code with a reason in ERR: join P2P_E_ROOM_NAME or
+ *  P2P_E_TOO_MANY_ROOMS; leave P2P_E_NOT_MEMBER; post P2P_E_NOT_MEMBER, P2P_E_TOO_BIG
+ *  (LEN > P2P_PAYLOAD_MAX) or P2P_E_FAILED (the envelope could not be made). */
 int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err_cap);
 int p2p_node_room_leave(p2p_node_t *self, const char *room, char *err, size_t err_cap);
 int p2p_node_room_post(p2p_node_t *self, const char *room, const uint8_t *data, size_t len,
@@ -80,7 +82,8 @@ int p2p_node_room_post(p2p_node_t *self, const char *room, const uint8_t *data, 
 /*  Names of the rooms we are in (borrowed until the next join/leave). */
 size_t p2p_node_rooms(const p2p_node_t *self, const char **names, size_t max);
 
-/*  Node-wide broadcast of KIND (>= 16; e.g. a proto message type such as PROTO_MSG_TX). */
+/*  Node-wide broadcast of KIND (>= 16; e.g. a proto message type such as PROTO_MSG_TX).
+ *  0 or p2p_core_broadcast's code. */
 int p2p_node_broadcast(p2p_node_t *self, uint32_t kind, const uint8_t *data, size_t len);
 
 /*  Asynchronous operations: start returns an id (> 0) or 0 with a reason in ERR; the

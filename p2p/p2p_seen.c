@@ -19,6 +19,8 @@
  */
 #include "p2p/p2p_seen.h"
 
+#include "proto/proto_err.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +43,7 @@ static int s_index_init(seen_index_t *x, size_t capacity)
         size *= 2;
     x->slot = calloc(size, sizeof *x->slot);
     x->mask = size - 1;
-    return x->slot ? 0 : -1;
+    return x->slot ? 0 : P2P_E_NOMEM;
 }
 
 static size_t s_index_home(const seen_index_t *x, const uint8_t *id)
@@ -271,11 +273,13 @@ static void s_mcache_pop(p2p_mcache_t *c)
 int p2p_mcache_put(p2p_mcache_t *c, const uint8_t id[static 32], const char *topic,
                    const uint8_t *data, size_t len, uint64_t now_ms)
 {
-    if (!topic || (!data && len > 0) || len > c->max_bytes)
-        return -1;
+    if (!topic || (!data && len > 0))
+        return P2P_E_ARG;
+    if (len > c->max_bytes)
+        return P2P_E_TOO_BIG;
     size_t topic_len = strlen(topic);
     if (topic_len >= SIZE_MAX - len)
-        return -1;
+        return P2P_E_TOO_BIG;
 
     while (c->used > 0 && s_aged(c->msgs[c->head].at_ms, now_ms, c->ttl_ms))
         s_mcache_pop(c);
@@ -290,7 +294,7 @@ int p2p_mcache_put(p2p_mcache_t *c, const uint8_t id[static 32], const char *top
 
     uint8_t *blob = malloc(len + topic_len + 1);
     if (!blob)
-        return -1;
+        return P2P_E_NOMEM;
     if (len > 0)
         memcpy(blob, data, len);
     memcpy(blob + len, topic, topic_len + 1);

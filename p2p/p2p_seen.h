@@ -29,7 +29,8 @@ typedef struct p2p_mcache_t p2p_mcache_t;
 
 p2p_mcache_t *p2p_mcache_new(size_t capacity, size_t max_bytes, uint64_t ttl_ms);
 void p2p_mcache_destroy(p2p_mcache_t **self_p);
-/*  Stores a copy of DATA under ID for TOPIC. Returns 0, or -1 (too big / OOM). */
+/*  Stores a copy of DATA under ID for TOPIC. Returns 0, P2P_E_ARG (NULL topic, NULL data with
+ *  a length), P2P_E_TOO_BIG (past the byte budget) or P2P_E_NOMEM. */
 int p2p_mcache_put(p2p_mcache_t *c, const uint8_t id[static 32], const char *topic,
                    const uint8_t *data, size_t len, uint64_t now_ms);
 /*  Borrowed bytes of message ID (valid until the next put), or NULL. */

@@ -294,13 +294,13 @@ int p2p_table_save(const p2p_table_t *t, uint64_t now_ms, uint8_t **out, size_t 
             p2p_record_write(&w, &t->entries[i].rec);
     *out = proto_wr_take(&w, out_len);
     proto_wr_free(&w);
-    return *out ? 0 : -1;
+    return *out ? 0 : P2P_E_NOMEM;
 }
 
 int p2p_table_load(p2p_table_t *t, const uint8_t *buf, size_t len, uint64_t now_ms)
 {
     if (!buf)
-        return -1;
+        return P2P_E_PEER_LIST;
     p2p_record_t rec;
     proto_rd_t r;
     uint32_t n = 0;
@@ -308,21 +308,21 @@ int p2p_table_load(p2p_table_t *t, const uint8_t *buf, size_t len, uint64_t now_
     /* First pass: the whole buffer must be a well-formed list, else nothing is loaded. */
     proto_rd_init(&r, buf, len);
     if (proto_rd_array_max(&r, TABLE_MAX, &n) != PROTO_OK)
-        return -1;
+        return P2P_E_PEER_LIST;
     for (uint32_t i = 0; i < n; i++)
         if (p2p_record_read(&r, &rec) != PROTO_OK)
-            return -1;
+            return P2P_E_PEER_LIST;
     if (proto_rd_finish(&r) != PROTO_OK)
-        return -1;
+        return P2P_E_PEER_LIST;
 
     /* Second pass: put every record whose signature verifies. */
     int loaded = 0;
     proto_rd_init(&r, buf, len);
     if (proto_rd_array_max(&r, TABLE_MAX, &n) != PROTO_OK)
-        return -1;
+        return P2P_E_PEER_LIST;
     for (uint32_t i = 0; i < n; i++) {
         if (p2p_record_read(&r, &rec) != PROTO_OK)
-            return -1;
+            return P2P_E_PEER_LIST;
         if (!p2p_record_verify(&rec))
             continue;
         p2p_table_result_t res = p2p_table_put(t, &rec, now_ms);

@@ -69,10 +69,11 @@ int p2p_xor_cmp(const uint8_t target[static P2P_ID_LEN], const uint8_t a[static 
 int p2p_bucket_index(const uint8_t self[static P2P_ID_LEN], const uint8_t id[static P2P_ID_LEN]);
 
 /*  Serializes every unexpired record (for DATADIR/peers.dat): a msgpack array of records.
- *  *out is malloc'd (caller frees). 0 or -1. */
+ *  *out is malloc'd (caller frees). 0 or P2P_E_NOMEM. */
 int p2p_table_save(const p2p_table_t *t, uint64_t now_ms, uint8_t **out, size_t *out_len);
 /*  Loads records saved by p2p_table_save, verifying each signature and skipping invalid
- *  or expired ones. Returns the number loaded, or -1 if the buffer is not a record list. */
+ *  or expired ones. Returns the number loaded (>= 0), or P2P_E_PEER_LIST if the buffer is
+ *  not a well-formed record list (then nothing is loaded). */
 int p2p_table_load(p2p_table_t *t, const uint8_t *buf, size_t len, uint64_t now_ms);
 
 #endif

@@ -65,6 +65,8 @@ static const char *s_ledger_name(int err)
         return "receipt";
     case LEDGER_E_PROOF:
         return "proof";
+    case LEDGER_E_DOUBLE_SIGN:
+        return "double-sign refused";
     case LEDGER_E_JOB:
         return "training job rule";
     case LEDGER_E_PUBLISH:
@@ -233,6 +235,28 @@ static const char *s_p2p_name(int err)
         return "bad node id (want 64 hex characters)";
     case P2P_E_ADDR_ENDPOINT:
         return "bad endpoint (want tcp://HOST:PORT)";
+    case P2P_E_ROOM_NAME:
+        return "bad room name (1-63 characters of a-z 0-9 . _ -)";
+    case P2P_E_TOO_MANY_ROOMS:
+        return "too many rooms";
+    case P2P_E_NOT_MEMBER:
+        return "not a member of the room";
+    case P2P_E_TOO_BIG:
+        return "message too big";
+    case P2P_E_KIND:
+        return "message kind reserved for the p2p layer";
+    case P2P_E_NOMEM:
+        return "out of memory";
+    case P2P_E_SELF:
+        return "that is this node itself";
+    case P2P_E_TOO_MANY_SEEDS:
+        return "too many seeds";
+    case P2P_E_LISTEN:
+        return "cannot listen on the endpoint";
+    case P2P_E_PEER_LIST:
+        return "not a saved peer list";
+    case P2P_E_ARG:
+        return "invalid argument";
     case P2P_E_FAILED:
         return "failed";
     default:
@@ -267,6 +291,14 @@ static const char *s_node_name(int err)
         return "store i/o error";
     case NODE_E_REFUSED:
         return "refused";
+    case NODE_E_NOMEM:
+        return "out of memory";
+    case NODE_E_EXISTS:
+        return "already exists";
+    case NODE_E_FULL:
+        return "table full";
+    case NODE_E_TOO_BIG:
+        return "too long";
     case NODE_E_FETCH:
         return "blob transfer refused (size, order or content hash)";
     case NODE_E_FAILED:

@@ -58,10 +58,21 @@ typedef enum {
 
 typedef enum {
     P2P_E_FIRST = -100,
-    P2P_E_ADDR_FORM = -101,     /* a node address is not NODEID@ENDPOINT */
-    P2P_E_ADDR_ID = -102,       /* a node address's id is not 64 hex characters */
-    P2P_E_ADDR_ENDPOINT = -103, /* a node address's endpoint is not tcp://HOST:PORT */
-    P2P_E_FAILED = -199         /* unspecified failure (detail in the err buffer) */
+    P2P_E_ADDR_FORM = -101,      /* a node address is not NODEID@ENDPOINT */
+    P2P_E_ADDR_ID = -102,        /* a node address's id is not 64 hex characters */
+    P2P_E_ADDR_ENDPOINT = -103,  /* a node address's endpoint is not tcp://HOST:PORT */
+    P2P_E_ROOM_NAME = -104,      /* a room name is not 1-63 characters of a-z 0-9 . _ - */
+    P2P_E_TOO_MANY_ROOMS = -105, /* joining would pass P2P_REC_ROOMS rooms */
+    P2P_E_NOT_MEMBER = -106,     /* leave or post in a room we are not a member of */
+    P2P_E_TOO_BIG = -107,        /* a payload or message past its size bound */
+    P2P_E_KIND = -108,           /* a message kind reserved for the p2p layer (< USER_MIN) */
+    P2P_E_NOMEM = -109,          /* allocation failed */
+    P2P_E_SELF = -110,           /* the peer named is this node itself */
+    P2P_E_TOO_MANY_SEEDS = -111, /* the seed list is full (P2P_MAX_SEEDS) */
+    P2P_E_LISTEN = -112,         /* a listen endpoint could not be bound */
+    P2P_E_PEER_LIST = -113,      /* a saved peer list is not a well-formed record list */
+    P2P_E_ARG = -114,            /* an invalid argument (a NULL topic, NULL data with a length) */
+    P2P_E_FAILED = -199          /* unspecified failure (detail in the err buffer) */
 } p2p_err_t;
 
 typedef enum {
@@ -101,6 +112,8 @@ typedef enum {
                                        whose enclave is unregistered, revoked or the wrong kind */
     LEDGER_E_PROOF = -230,          /* an inclusion proof that does not decode or verify
                                        (ledger_light.h) */
+    LEDGER_E_DOUBLE_SIGN = -231,    /* signing refused: it would contradict a vote or proposal
+                                       this validator already signed (ledger_consensus) */
     /* issue 16 (ledger_contract_model.c, ledger_contract_settle.c); -240.. leaves room */
     LEDGER_E_JOB = -240,          /* training job rule: not enough donors, no running job... */
     LEDGER_E_PUBLISH = -241,      /* a model publication that does not decode, verify or match
@@ -206,8 +219,13 @@ typedef enum {
     NODE_E_NO_ACCOUNT = -509, /* the node has no account key to sign its own txs with */
     /* the data owner's store and service (node_data) */
     NODE_E_CORRUPT = -511, /* a stored record or blob is refused (reason in the err buffer) */
-    NODE_E_IO = -512,      /* a file of the store cannot be read or written */
+    NODE_E_IO = -512,      /* a file (of the store, a passphrase...) cannot be read or written */
     NODE_E_REFUSED = -513, /* a data file or request is refused (validation failed, ...) */
+    /* the daemon's own tables, files and memory (node_app, node_rpc, node_cli, ledger wiring) */
+    NODE_E_NOMEM = -514,   /* allocation failed */
+    NODE_E_EXISTS = -515,  /* already there (an RPC method name registered twice, ...) */
+    NODE_E_FULL = -516,    /* a fixed-size table is full (RPC methods, ...) */
+    NODE_E_TOO_BIG = -517, /* an input past its bound (a line, a path, ...) */
     NODE_E_FETCH = -540,   /* a blob transfer from a peer broke its rules (size, order,
                               content hash) */
     NODE_E_FAILED = -599   /* unspecified failure (detail in the err buffer) */

@@ -14,7 +14,7 @@ struct proto_key_t {
 
 int proto_crypto_init(void)
 {
-    return sodium_init() < 0 ? -1 : 0;
+    return sodium_init() < 0 ? PROTO_E_CRYPTO : 0;
 }
 
 static proto_key_t *s_alloc(void)
@@ -79,12 +79,12 @@ bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *
 
 int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32])
 {
-    return crypto_sign_ed25519_sk_to_curve25519(out, key->sk) == 0 ? 0 : -1;
+    return crypto_sign_ed25519_sk_to_curve25519(out, key->sk) == 0 ? 0 : PROTO_E_CRYPTO;
 }
 
 int proto_key_curve_public(const uint8_t ed_pk[static PROTO_PUBKEY_LEN], uint8_t out[static 32])
 {
-    return crypto_sign_ed25519_pk_to_curve25519(out, ed_pk) == 0 ? 0 : -1;
+    return crypto_sign_ed25519_pk_to_curve25519(out, ed_pk) == 0 ? 0 : PROTO_E_INVALID;
 }
 
 void proto_hash(const char *domain, const uint8_t *data, size_t len,

@@ -19,7 +19,7 @@
 
 typedef struct proto_key_t proto_key_t;
 
-/*  Initializes libsodium; call once before anything else. 0 or -1. */
+/*  Initializes libsodium; call once before anything else. 0 or PROTO_E_CRYPTO. */
 int proto_crypto_init(void) PROTO_WUR;
 
 /*  New random key pair. NULL on failure. Caller destroys. */
@@ -44,8 +44,8 @@ void proto_key_sign(const proto_key_t *key, const uint8_t *msg, size_t len,
 bool proto_sig_verify(const uint8_t pk[static PROTO_PUBKEY_LEN], const uint8_t *msg, size_t len,
                       const uint8_t sig[static PROTO_SIG_LEN]) PROTO_WUR;
 
-/*  Curve25519 forms for CurveZMQ. Secret: 0 or -1, caller wipes OUT. Public: 0 or -1
- *  (-1 for a point that is not a valid Ed25519 key). */
+/*  Curve25519 forms for CurveZMQ. Secret: 0 or PROTO_E_CRYPTO, caller wipes OUT. Public: 0
+ *  or PROTO_E_INVALID (a point that is not a valid Ed25519 key). */
 int proto_key_curve_secret(const proto_key_t *key, uint8_t out[static 32]) PROTO_WUR;
 int proto_key_curve_public(const uint8_t ed_pk[static PROTO_PUBKEY_LEN],
                            uint8_t out[static 32]) PROTO_WUR;

@@ -114,7 +114,7 @@ static bool s_have_passphrase(const char *passphrase)
     return passphrase && passphrase[0] != '\0';
 }
 
-/*  Argon2id key from PASSPHRASE. 0, or -1 (out of memory or limits refused). */
+/*  Argon2id key from PASSPHRASE. 0, or PROTO_E_CRYPTO (out of memory or limits refused). */
 static int s_derive(uint8_t key[static KS_KEY_LEN], const char *passphrase,
                     const uint8_t salt[static KS_SALT_LEN], uint64_t opslimit, uint64_t memlimit)
 {
@@ -122,7 +122,7 @@ static int s_derive(uint8_t key[static KS_KEY_LEN], const char *passphrase,
                       (unsigned long long)opslimit, (size_t)memlimit,
                       crypto_pwhash_ALG_ARGON2ID13) != 0) {
         sodium_memzero(key, KS_KEY_LEN);
-        return -1;
+        return PROTO_E_CRYPTO;
     }
     return 0;
 }
@@ -134,7 +134,7 @@ static int s_write_all(int fd, const uint8_t *p, size_t n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return -1;
+            return PROTO_E_IO;
         }
         p += w;
         n -= (size_t)w;
@@ -142,11 +142,11 @@ static int s_write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-/*  fsyncs the directory holding PATH. 0 or -1 (errno set). A file system that cannot
- *  fsync a directory (EINVAL) is not an error. */
+/*  fsyncs the directory holding PATH. 0 or PROTO_E_IO (errno set). A file system that
+ *  cannot fsync a directory (EINVAL) is not an error. */
 static int s_fsync_dir(const char *path)
 {
-    int rc = -1;
+    int rc = PROTO_E_IO;
     int fd = -1;
     int saved_errno;
     char *dir = NULL;

@@ -23,14 +23,14 @@ int proto_log_level_parse(const char *text, proto_log_level_t *out)
 {
     static const char *const names[] = {"error", "warn", "info", "debug", "trace"};
     if (!text)
-        return -1;
+        return PROTO_E_INVALID;
     for (int i = 0; i < 5; i++) {
         if (strcmp(text, names[i]) == 0) {
             *out = (proto_log_level_t)i;
             return 0;
         }
     }
-    return -1;
+    return PROTO_E_INVALID;
 }
 
 void proto_log_set_level(proto_log_level_t level)
@@ -49,7 +49,7 @@ int proto_log_set_file(const char *path)
     if (path) {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0)
-            return -1;
+            return PROTO_E_IO;
     }
     int old = atomic_exchange(&s_fd, fd);
     if (old != STDERR_FILENO)

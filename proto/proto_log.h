@@ -35,7 +35,7 @@ typedef enum {
     LOG_CAT_COUNT
 } proto_log_cat_t;
 
-/*  Parses "error|warn|info|debug|trace". Returns 0 and sets *out, or -1. */
+/*  Parses "error|warn|info|debug|trace". Returns 0 and sets *out, or PROTO_E_INVALID. */
 int proto_log_level_parse(const char *text, proto_log_level_t *out) PROTO_WUR;
 
 /*  Sets the global threshold; messages above it are dropped cheaply. */
@@ -43,7 +43,8 @@ void proto_log_set_level(proto_log_level_t level);
 proto_log_level_t proto_log_get_level(void);
 
 /*  Sends output to PATH (appending, created 0600) instead of stderr. NULL restores stderr.
- *  Returns 0, or -1 if the file cannot be opened (output stays where it was). */
+ *  Returns 0, or PROTO_E_IO (errno set) if the file cannot be opened (output stays where
+ *  it was). */
 int proto_log_set_file(const char *path) PROTO_WUR;
 
 /*  Adds a fixed tag to every line (e.g. the short node id), so interleaved testnet logs

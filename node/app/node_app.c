@@ -132,18 +132,15 @@ static json_t *s_rpc_stop(node_app_t *self, const char *method, json_t *params, 
  *  that file's header) and one line here. */
 static int s_methods_register(node_app_t *self)
 {
-    int rc = 0;
-    rc |= node_app_method_add(self, "status", s_rpc_status);
-    rc |= node_app_method_add(self, "stop", s_rpc_stop);
-    rc |= node_p2p_register(self);
-    rc |= node_ledger_register(self);
-    rc |= node_enclave_register(self);
-    rc |= node_enclave_relay_register(self);
-    rc |= node_data_register(self);
-    rc |= node_market_register(self);
-    rc |= node_settle_register(self);
-    rc |= node_train_register(self);
-    rc |= node_query_register(self);
+    static int (*const services[])(node_app_t *) = {
+        node_p2p_register,           node_ledger_register, node_enclave_register,
+        node_enclave_relay_register, node_data_register,   node_market_register,
+        node_settle_register,        node_train_register,  node_query_register};
+    int rc = node_app_method_add(self, "status", s_rpc_status);
+    if (rc == 0)
+        rc = node_app_method_add(self, "stop", s_rpc_stop);
+    for (size_t i = 0; i < sizeof services / sizeof services[0] && rc == 0; i++)
+        rc = services[i](self); /* the first failure's code */
     return rc;
 }
 
@@ -154,9 +151,11 @@ int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *
 
 int node_app_methods_add(node_app_t *self, const node_app_method_t *table, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (node_app_method_add(self, table[i].name, table[i].fn) != 0)
-            return -1;
+    for (size_t i = 0; i < n; i++) {
+        int rc = node_app_method_add(self, table[i].name, table[i].fn);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -165,12 +164,12 @@ int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_me
 {
     if (!self || self->rpc || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX ||
         name[0] == '\0')
-        return -1;
+        return NODE_E_PARAMS;
     if (self->n_methods == NODE_APP_METHODS_MAX)
-        return -1;
+        return NODE_E_FULL;
     for (size_t i = 0; i < self->n_methods; i++)
         if (strcmp(self->methods[i].name, name) == 0)
-            return -1;
+            return NODE_E_EXISTS;
     s_method_t *m = &self->methods[self->n_methods++];
     snprintf(m->name, sizeof m->name, "%s", name);
     m->fn = fn;
@@ -212,7 +211,7 @@ int node_app_rpc_complete(node_app_t *self, uint64_t token, json_t *result, int 
 {
     if (!self->rpc) {
         json_decref(result);
-        return -1;
+        return NODE_E_NOT_FOUND;
     }
     return node_rpc_complete(self->rpc, token, result, code, message);
 }

@@ -49,7 +49,7 @@ int node_app_run(node_app_t *self);
 void node_app_destroy(node_app_t **self_p);
 
 /*  Adds RPC method NAME (copied; at most NODE_APP_METHOD_NAME_MAX - 1 chars) handled by
- *  FN. -1 if the name is taken, too long, or the table is full. */
+ *  FN. 0, or node_app_method_add_prepared's code (name taken, too long, table full). */
 int node_app_method_add(node_app_t *self, const char *name, node_app_method_fn *fn);
 
 /*  One row of a service's method table. */
@@ -57,7 +57,8 @@ typedef struct {
     const char *name;
     node_app_method_fn *fn;
 } node_app_method_t;
-/*  node_app_method_add for each of the N rows of TABLE; -1 at the first that fails. */
+/*  node_app_method_add for each of the N rows of TABLE; 0, or the code of the first that
+ *  fails. */
 int node_app_methods_add(node_app_t *self, const node_app_method_t *table, size_t n);
 
 /*  A method's prepare step (see node_rpc_prepare_fn): runs on an HTTP thread before the
@@ -69,13 +70,16 @@ typedef int(node_app_prepare_fn)(node_app_t *app, json_t *params, json_t **new_p
                                  size_t err_cap);
 
 /*  node_app_method_add with a prepare step (may be NULL). Methods are added before the
- *  RPC server starts (-1 after). */
+ *  RPC server starts. 0, NODE_E_PARAMS (NULL or bad name, no handler, or the RPC server
+ *  already started), NODE_E_FULL (NODE_APP_METHODS_MAX methods) or NODE_E_EXISTS (NAME
+ *  is taken). */
 int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
                                  node_app_prepare_fn *prepare);
 
 /*  In a method handler: the attachment its prepare step made (NULL, *LEN 0: none). */
 const void *node_app_rpc_attachment(const node_app_t *self, size_t *len);
-/*  node_rpc_defer / node_rpc_complete on the node's RPC server (0 / -1 without one). */
+/*  node_rpc_defer / node_rpc_complete on the node's RPC server (0 / NODE_E_NOT_FOUND
+ *  without one). */
 uint64_t node_app_rpc_defer(node_app_t *self);
 int node_app_rpc_complete(node_app_t *self, uint64_t token, json_t *result, int code,
                           const char *message);

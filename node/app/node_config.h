@@ -57,7 +57,7 @@ void node_config_destroy(node_config_t **self_p);
 /*  Parses ARGV (ARGC entries, ARGV[0] the program name) into SELF, which must be fresh.
  *  Strings are copied; ARGV is not modified. Uses getopt_long (not thread-safe; resets
  *  its state first, so it may be called repeatedly). Returns 0 (see node_config_action),
- *  or -1 with one line (no program prefix, no newline) in ERR (ERR_CAP bytes).
+ *  or NODE_E_FAILED with one line (no program prefix, no newline) in ERR (ERR_CAP bytes).
  *  --help / --version win over anything after them and skip the required-flag checks. */
 int node_config_parse(node_config_t *self, int argc, char *const argv[], char *err,
                       size_t err_cap) PROTO_WUR;
@@ -65,7 +65,7 @@ int node_config_parse(node_config_t *self, int argc, char *const argv[], char *e
 /*  The --help text (static, ends with a newline). */
 const char *node_config_help(void);
 
-/*  Parses a comma list of role names into a bitmask. 0 or -1 with ERR filled. */
+/*  Parses a comma list of role names into a bitmask. 0 or NODE_E_FAILED with ERR filled. */
 int node_config_roles_parse(const char *text, uint32_t *roles, char *err, size_t err_cap) PROTO_WUR;
 
 /*  Name of the single role bit ROLE ("authority", ...), or NULL if it is not one. */

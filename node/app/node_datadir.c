@@ -66,7 +66,8 @@ static int s_mkdirs(const char *path, char *err, size_t err_cap)
     return 0;
 }
 
-/*  fsync of the directory holding PATH, so a rename in it is durable. */
+/*  fsync of the directory holding PATH, so a rename in it is durable. 0, or NODE_E_IO with
+ *  errno set. */
 static int s_fsync_parent(const char *path)
 {
     char dir[NODE_DATADIR_PATH_MAX];
@@ -80,16 +81,18 @@ static int s_fsync_parent(const char *path)
         *slash = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
+        return NODE_E_IO;
+    int rc = fsync(fd) == 0 ? 0 : NODE_E_IO;
+    int saved_errno = errno;
     close(fd);
+    errno = saved_errno;
     return rc;
 }
 
 int node_datadir_read_file(const char *path, size_t max, uint8_t **data, size_t *len, char *err,
                            size_t err_cap)
 {
-    int rc = -1;
+    int rc = NODE_E_FAILED;
     int saved_errno = 0;
     uint8_t *buf = NULL;
     size_t got = 0;
@@ -162,7 +165,7 @@ out:
 int node_datadir_write_file(const char *path, const void *data, size_t len, mode_t mode, char *err,
                             size_t err_cap)
 {
-    int rc = -1;
+    int rc = NODE_E_FAILED;
     int fd = -1;
     char tmp[NODE_DATADIR_PATH_MAX];
     bool tmp_made = false;
@@ -464,7 +467,7 @@ static int s_list_add(node_datadir_keyinfo_t **list, size_t *count, size_t *cap,
 int node_datadir_key_list(const char *datadir, node_datadir_keyinfo_t **list, size_t *count,
                           char *err, size_t err_cap)
 {
-    int rc = -1;
+    int rc = NODE_E_FAILED;
     char path[NODE_DATADIR_PATH_MAX];
     char accounts[NODE_DATADIR_PATH_MAX];
     node_datadir_keyinfo_t *out = NULL;
@@ -545,7 +548,7 @@ int node_datadir_account_new(const char *datadir, const char *passphrase,
     char path[NODE_DATADIR_PATH_MAX];
     char name[2 * PROTO_PUBKEY_LEN + 8];
     proto_key_t *key = NULL;
-    int rc = -1;
+    int rc = NODE_E_FAILED;
     if (proto_crypto_init() != 0)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot initialise libsodium");
     if (s_join(accounts, sizeof accounts, datadir, "accounts") != 0)

@@ -289,7 +289,7 @@ int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const ch
     if (arg[len] == '=') {
         if (arg[len + 1] == '\0') {
             node_cli_usage("option '%s' needs a value", name);
-            return -1;
+            return NODE_E_PARAMS;
         }
         *value = arg + len + 1;
         *i += 1;
@@ -299,7 +299,7 @@ int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const ch
         return 0;
     if (*i + 1 >= argc || argv[*i + 1][0] == '\0' || strncmp(argv[*i + 1], "--", 2) == 0) {
         node_cli_usage("option '%s' needs a value", name);
-        return -1;
+        return NODE_E_PARAMS;
     }
     *value = argv[*i + 1];
     *i += 2;

@@ -85,8 +85,8 @@ int node_cli_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
 int node_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*  Option with a value: if ARGV[*I] is "NAME VALUE" or "NAME=VALUE", sets *VALUE,
- *  advances *I past it and returns 1; returns 0 if ARGV[*I] is another option, and -1
- *  (after printing a usage error) if the value is missing. */
+ *  advances *I past it and returns 1; returns 0 if ARGV[*I] is another option, and
+ *  NODE_E_PARAMS (after printing a usage error) if the value is missing. */
 int node_cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 
 /*  One option a command takes: NAME ("--from") and where its value goes (*VALUE), or, for
@@ -107,7 +107,8 @@ int node_cli_opts(const char *cmd, int argc, char **argv, const node_cli_opt_t *
 
 /*  Reads one line from FD into BUF (CAP bytes, NUL-terminated, newline and a trailing CR
  *  stripped; *LEN its length) without stdio buffering, for passphrases. 0 on success (also
- *  at EOF), -1 on a read error, -2 if the line does not fit. */
+ *  at EOF), NODE_E_IO on a read error (errno set), NODE_E_TOO_BIG if the line does not
+ *  fit. */
 int node_cli_read_line(int fd, char *buf, size_t cap, size_t *len);
 
 /*  Sleeps MS milliseconds (polling loops of commands that wait). */
@@ -254,7 +255,7 @@ typedef struct {
 } node_cli_ml_data_t;
 
 /*  Parses a data option (--data --id --genotypes --ref --23andme) at ARGV[*I] into SRC:
- *  1 consumed (I advanced), 0 not a data option, -1 usage error (printed). */
+ *  1 consumed (I advanced), 0 not a data option, NODE_E_PARAMS usage error (printed). */
 int node_cli_ml_src_opt(int argc, char **argv, int *i, node_cli_ml_src_t *src);
 /*  Checks SRC is a usable combination; prints a usage error and returns NODE_CLI_EXIT_USAGE,
  *  or NODE_CLI_EXIT_OK. NEED_TABLE: --data is required. */

@@ -45,31 +45,31 @@ static int s_list(const char *opt, const char *text, json_t **out)
     }
 }
 
-/*  "1", "0.25", "2.125" as thousandths. 0 or -1. */
+/*  "1", "0.25", "2.125" as thousandths. 0 or NODE_E_PARAMS. */
 static int s_epsilon_milli(const char *text, uint64_t *out)
 {
     uint64_t whole = 0, frac = 0;
     int digits = 0;
     const char *p = text;
     if (!*p)
-        return -1;
+        return NODE_E_PARAMS;
     for (; *p >= '0' && *p <= '9'; p++) {
         whole = whole * 10 + (uint64_t)(*p - '0');
         if (whole > 4000000)
-            return -1;
+            return NODE_E_PARAMS;
     }
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
             frac = frac * 10 + (uint64_t)(*p - '0');
         if (digits == 0)
-            return -1;
+            return NODE_E_PARAMS;
     }
     if (*p)
-        return -1;
+        return NODE_E_PARAMS;
     for (; digits < 3; digits++)
         frac *= 10;
     *out = whole * 1000 + frac;
-    return *out <= UINT32_MAX ? 0 : -1;
+    return *out <= UINT32_MAX ? 0 : NODE_E_PARAMS;
 }
 
 /*  Prints the {txid} answer R (stolen), after waiting WAIT_S seconds for it to commit. */

@@ -74,7 +74,7 @@ static double s_ms(void)
 
 static int s_hex32(const char *text, uint8_t out[32])
 {
-    return text && strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
+    return text && strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : NODE_E_PARAMS;
 }
 
 static int s_parse(const char *cmd, int argc, char **argv, bool donate, s_opts_t *o)

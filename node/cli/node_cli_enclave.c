@@ -57,7 +57,7 @@ static uint64_t s_now_ms(void)
 
 static int s_hex32(const char *text, uint8_t out[static 32])
 {
-    return text && strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
+    return text && strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : NODE_E_PARAMS;
 }
 
 static json_t *s_hexj(const uint8_t *p, size_t n)
@@ -75,7 +75,7 @@ static int s_kind_parse(const char *name, uint32_t *out)
             return 0;
         }
     }
-    return -1;
+    return NODE_E_PARAMS;
 }
 
 /* ---------------------------------------------------------------- enclave list */
@@ -150,7 +150,8 @@ typedef struct {
     uint64_t wait_s;
 } s_txopts_t;
 
-/*  Parses a tx option at ARGV[*I]: 1 consumed, 0 not one, -1 usage error (printed). */
+/*  Parses a tx option at ARGV[*I]: 1 consumed, 0 not one, NODE_E_PARAMS usage error
+ *  (printed). */
 static int s_txopt(int argc, char **argv, int *i, s_txopts_t *o)
 {
     const char *v = NULL;
@@ -474,7 +475,7 @@ static int s_load_key(const char *path, const char *pass_file, proto_key_t **key
         const char *env = getenv("GENIE_PASSPHRASE");
         if (pass_file) {
             int fd = open(pass_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-            int lrc = fd < 0 ? -1 : node_cli_read_line(fd, pass, sizeof pass, &(size_t){0});
+            int lrc = fd < 0 ? NODE_E_IO : node_cli_read_line(fd, pass, sizeof pass, &(size_t){0});
             if (fd >= 0)
                 close(fd);
             if (lrc != 0)

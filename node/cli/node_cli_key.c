@@ -29,11 +29,11 @@ int node_cli_read_line(int fd, char *buf, size_t cap, size_t *len)
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            return -1;
+            return NODE_E_IO;
         if (got == 0 || c == '\n')
             break;
         if (n + 1 >= cap)
-            return -2;
+            return NODE_E_TOO_BIG;
         buf[n++] = c;
     }
     if (n > 0 && buf[n - 1] == '\r')
@@ -52,9 +52,9 @@ static int s_pass_from_file(const char *path, char *pass, size_t cap)
     int rc = node_cli_read_line(fd, pass, cap, &len);
     int saved = errno;
     close(fd);
-    if (rc == -1)
+    if (rc == NODE_E_IO)
         return node_cli_fail("cannot read passphrase file %s: %s", path, strerror(saved));
-    if (rc == -2)
+    if (rc == NODE_E_TOO_BIG)
         return node_cli_fail("passphrase in %s is too long (at most %d bytes)", path, PASS_MAX - 1);
     if (len == 0)
         return node_cli_fail("passphrase file %s is empty (use --no-passphrase to store the "
@@ -81,9 +81,9 @@ static int s_prompt(const char *prompt, char *buf, size_t cap)
     int rc = node_cli_read_line(STDIN_FILENO, buf, cap, &len);
     (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     fputc('\n', stderr);
-    if (rc == -1)
+    if (rc == NODE_E_IO)
         return node_cli_fail("cannot read the terminal: %s", strerror(errno));
-    if (rc == -2)
+    if (rc == NODE_E_TOO_BIG)
         return node_cli_fail("passphrase too long (at most %d bytes)", PASS_MAX - 1);
     return NODE_CLI_EXIT_OK;
 }

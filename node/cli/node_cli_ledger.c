@@ -49,7 +49,7 @@
 
 static int s_parse_id(const char *text, uint8_t out[static 32])
 {
-    return strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : -1;
+    return strlen(text) == 64 && proto_hex_decode(text, out, 32) == 0 ? 0 : NODE_E_PARAMS;
 }
 
 /*  Runs METHOD with PARAMS (stolen) and prints the result with --json, else PRINT(result). */
@@ -460,12 +460,12 @@ int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- proofs */
 
-/*  Writes LEN bytes of BUF to the new file PATH (0644). 0, or -1 with errno set. */
+/*  Writes LEN bytes of BUF to the new file PATH (0644). 0, or NODE_E_IO with errno set. */
 static int s_write_new(const char *path, const uint8_t *buf, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
     if (fd < 0)
-        return -1;
+        return NODE_E_IO;
     size_t off = 0;
     while (off < len) {
         ssize_t n = write(fd, buf + off, len - off);
@@ -476,13 +476,13 @@ static int s_write_new(const char *path, const uint8_t *buf, size_t len)
             close(fd);
             unlink(path);
             errno = e;
-            return -1;
+            return NODE_E_IO;
         }
         off += (size_t)n;
     }
     if (close(fd) != 0) {
         unlink(path);
-        return -1;
+        return NODE_E_IO;
     }
     return 0;
 }

@@ -68,36 +68,36 @@ static json_t *s_list(const char *text)
     return arr;
 }
 
-/* A decimal like "1", "0.5", "2.125" as thousandths into *MILLI. 0 or -1. */
+/* A decimal like "1", "0.5", "2.125" as thousandths into *MILLI. 0 or NODE_E_PARAMS. */
 static int s_milli(const char *text, uint64_t *milli)
 {
     uint64_t whole = 0, frac = 0;
     int digits = 0;
     const char *p = text;
     if (!p || !*p)
-        return -1;
+        return NODE_E_PARAMS;
     for (; *p >= '0' && *p <= '9'; p++) {
         whole = whole * 10 + (uint64_t)(*p - '0');
         if (whole > 4000000)
-            return -1;
+            return NODE_E_PARAMS;
     }
     if (p == text)
-        return -1;
+        return NODE_E_PARAMS;
     if (*p == '.') {
         for (p++; *p >= '0' && *p <= '9'; p++) {
             if (++digits > 3)
-                return -1;
+                return NODE_E_PARAMS;
             frac = frac * 10 + (uint64_t)(*p - '0');
         }
         if (digits == 0)
-            return -1;
+            return NODE_E_PARAMS;
         for (; digits < 3; digits++)
             frac *= 10;
     }
     if (*p)
-        return -1;
+        return NODE_E_PARAMS;
     *milli = whole * 1000 + frac;
-    return *milli <= UINT32_MAX ? 0 : -1;
+    return *milli <= UINT32_MAX ? 0 : NODE_E_PARAMS;
 }
 
 int node_cli_cmd_spec_register(node_cli_t *cli, int argc, char **argv)

@@ -48,20 +48,21 @@ int node_cli_ml_src_opt(int argc, char **argv, int *i, node_cli_ml_src_t *src)
     int got;
     if ((got = node_cli_opt_value(argc, argv, i, "--data", &v)) != 0) {
         if (got > 0 && src->data)
-            return node_cli_usage("--data given twice"), -1;
+            return node_cli_usage("--data given twice"), NODE_E_PARAMS;
         src->data = v;
     } else if ((got = node_cli_opt_value(argc, argv, i, "--id", &v)) != 0) {
         src->id_column = v;
     } else if ((got = node_cli_opt_value(argc, argv, i, "--genotypes", &v)) != 0) {
         if (got > 0 && src->genotypes)
-            return node_cli_usage("--genotypes given twice"), -1;
+            return node_cli_usage("--genotypes given twice"), NODE_E_PARAMS;
         src->genotypes = v;
     } else if ((got = node_cli_opt_value(argc, argv, i, "--ref", &v)) != 0) {
         src->ref = v;
     } else if ((got = node_cli_opt_value(argc, argv, i, "--23andme", &v)) != 0) {
         if (got > 0) {
             if (src->n_g23 >= NODE_CLI_ML_MAX_23)
-                return node_cli_usage("--23andme given more than %d times", NODE_CLI_ML_MAX_23), -1;
+                return node_cli_usage("--23andme given more than %d times", NODE_CLI_ML_MAX_23),
+                       NODE_E_PARAMS;
             src->g23[src->n_g23++] = v;
         }
     }

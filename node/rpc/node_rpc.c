@@ -227,7 +227,7 @@ static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, cons
 }
 
 /*  Handles one request object. Returns 0 and sets *OUT to the response text (malloc'd) or
- *  NULL when nothing is to be answered (a notification); -1 if memory ran out. */
+ *  NULL when nothing is to be answered (a notification); NODE_E_NOMEM if memory ran out. */
 static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, json_t *req,
                         char **out)
 {
@@ -237,7 +237,7 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
     if (why) {
         GLOG(DEBUG, RPC, "invalid request: %s", why);
         *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
-        return *out ? 0 : -1;
+        return *out ? 0 : NODE_E_NOMEM;
     }
     void *att = NULL;
     size_t att_len = 0;
@@ -253,17 +253,17 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
             if (!id)
                 return 0;
             *out = node_rpc_response_text(id, NULL, code ? code : NODE_RPC_E_INTERNAL, msg);
-            return *out ? 0 : -1;
+            return *out ? 0 : NODE_E_NOMEM;
         }
         if (new_params && json_object_set_new(req, "params", new_params) != 0) {
             free(att);
-            return -1;
+            return NODE_E_NOMEM;
         }
     }
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text) {
         free(att);
-        return -1;
+        return NODE_E_NOMEM;
     }
     char why_not[64] = "internal error"; /* also the answer to an empty reply */
     int rc = s_bridge(self, dealer_p, text, att, att_len, deadline, out, why_not, sizeof why_not);
@@ -278,11 +278,11 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
     if (!id)
         return 0;
     *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INTERNAL, why_not);
-    return *out ? 0 : -1;
+    return *out ? 0 : NODE_E_NOMEM;
 }
 
 /*  Answers a batch: "[r1,r2,...]" of the non-notification elements, in order; *OUT is
- *  NULL when all were notifications. Returns 0, or -1 if memory ran out. */
+ *  NULL when all were notifications. Returns 0, or NODE_E_NOMEM if memory ran out. */
 static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, json_t *doc,
                           char **out)
 {
@@ -298,7 +298,7 @@ static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline
     }
     *out = NULL;
     if (rc == 0 && count > 0 && !(*out = malloc(total)))
-        rc = -1;
+        rc = NODE_E_NOMEM;
     if (rc == 0 && count > 0) {
         char *p = *out;
         *p++ = '[';
@@ -332,7 +332,7 @@ static int s_handle_doc(node_rpc_t *self, zsock_t **dealer_p, json_t *doc, char 
         *out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
                                       n == 0 ? "empty batch"
                                              : "batch too large (at most 32 requests)");
-        rc = *out ? 0 : -1;
+        rc = *out ? 0 : NODE_E_NOMEM;
     } else {
         rc = s_handle_batch(self, dealer_p, deadline, doc, out);
     }
@@ -482,7 +482,7 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
         /* jerr.text can quote the body, which may hold secrets: log the position only. */
         GLOG(DEBUG, RPC, "unparsable request (line %d, column %d)", jerr.line, jerr.column);
         out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_PARSE, "parse error");
-        rc = out ? 0 : -1;
+        rc = out ? 0 : NODE_E_NOMEM;
     } else {
         s_link_t *link = s_link(conn);
         zsock_t *scratch = NULL, **dealer_p = link ? &link->dealer : &scratch;

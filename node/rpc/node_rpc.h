@@ -80,7 +80,8 @@ const void *node_rpc_attachment(const node_rpc_t *self, size_t *len);
 uint64_t node_rpc_defer(node_rpc_t *self);
 
 /*  Answers the deferred request TOKEN with RESULT (stolen) or, when RESULT is NULL, the
- *  error CODE and MESSAGE. Returns 0, or -1 if TOKEN waits for nothing (RESULT is freed).
+ *  error CODE and MESSAGE. Returns 0, or NODE_E_NOT_FOUND if TOKEN waits for nothing (RESULT is
+ *  freed).
  *  Main thread only. */
 int node_rpc_complete(node_rpc_t *self, uint64_t token, json_t *result, int code,
                       const char *message);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "node/rpc/node_rpc_int.h"
+#include "proto/proto_err.h"
 #include "proto/proto_log.h"
 
 /*  Runs one forwarded request through the handler. Returns the response text (malloc'd),
@@ -93,7 +94,7 @@ int node_rpc_complete(node_rpc_t *self, uint64_t token, json_t *result, int code
         return 0;
     }
     json_decref(result);
-    return -1;
+    return NODE_E_NOT_FOUND;
 }
 
 void node_rpc_dispatch(node_rpc_t *self)

@@ -242,11 +242,11 @@ static int s_record_get(ledger_state_t **st, const uint8_t id[static 32], ledger
     if (rc == LEDGER_E_NOT_FOUND) {
         node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                       "refused: no data record of that id on the ledger");
-        return -1;
+        return NODE_E_NOT_FOUND;
     }
     if (rc != LEDGER_OK) {
         s_ledger_fail(code, err, cap, rc);
-        return -1;
+        return rc;
     }
     return 0;
 }
@@ -307,7 +307,7 @@ static int s_names(json_t *params, const char *key, ledger_names_t *out, bool wi
     if (!json_is_array(arr) || json_array_size(arr) > LEDGER_CONSENT_LIST_MAX) {
         node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "%s: a list of at most %d names", key,
                       LEDGER_CONSENT_LIST_MAX);
-        return -1;
+        return NODE_E_PARAMS;
     }
     size_t i;
     json_t *v;
@@ -318,7 +318,7 @@ static int s_names(json_t *params, const char *key, ledger_names_t *out, bool wi
             node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
                           "%s: '%.40s' is not a name (1..%d of a-z 0-9 _ -%s)", key,
                           s ? s : "(not a string)", LEDGER_NAME_MAX, wildcard ? ", or *" : "");
-            return -1;
+            return NODE_E_PARAMS;
         }
         snprintf(out->v[out->n++], sizeof out->v[0], "%s", s);
     }
@@ -520,14 +520,15 @@ static json_t *m_audit(node_app_t *app, const char *method, json_t *params, int 
 
 int node_data_register(node_app_t *app)
 {
-    int rc = 0;
-    rc |= node_app_method_add(app, "data_add", node_data_rpc_add);
-    rc |= node_app_method_add(app, "data_list", m_list);
-    rc |= node_app_method_add(app, "data_show", m_show);
-    rc |= node_app_method_add(app, "data_withdraw", m_withdraw);
-    rc |= node_app_method_add(app, "consent_set", m_consent_set);
-    rc |= node_app_method_add(app, "consent_show", m_consent_show);
-    rc |= node_app_method_add(app, "consent_revoke", m_consent_revoke);
-    rc |= node_app_method_add(app, "audit", m_audit);
-    return rc;
+    static const node_app_method_t methods[] = {
+        {"data_add", node_data_rpc_add},
+        {"data_list", m_list},
+        {"data_show", m_show},
+        {"data_withdraw", m_withdraw},
+        {"consent_set", m_consent_set},
+        {"consent_show", m_consent_show},
+        {"consent_revoke", m_consent_revoke},
+        {"audit", m_audit},
+    };
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

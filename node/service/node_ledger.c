@@ -71,10 +71,10 @@ int nl_valset(node_ledger_t *self, ledger_valset_t *vs)
     size_t n = 0;
     memset(vs, 0, sizeof *vs);
     if (ledger_store_authorities(self->store, keys, &n) != LEDGER_OK || n == 0)
-        return -1;
+        return LEDGER_E_CORRUPT;
     for (size_t i = 0; i < n; i++)
         if (ledger_valset_add(vs, keys[i]) != 0)
-            return -1;
+            return LEDGER_E_CORRUPT;
     return 0;
 }
 
@@ -219,7 +219,7 @@ static int s_io_persist(void *ctx, const uint8_t *data, size_t len)
     if (rc != 0) {
         self->st.persist_failures++;
         GLOG(ERROR, LEDGER, "cannot save the signing record: %s", err);
-        return -1;
+        return rc;
     }
     return 0;
 }

@@ -97,7 +97,7 @@ node_ledger_t *node_ledger_new(node_app_t *app, ledger_genesis_t **genesis, char
 void node_ledger_destroy(node_ledger_t **self_p);
 
 /*  Starts consensus at the store's head + 1 and the periodic STATUS / sync timer. Call
- *  once APP's p2p node exists. 0, or -1 with one line in ERR. */
+ *  once APP's p2p node exists. 0, or a negative code with one line in ERR. */
 int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap);
 
 /*  True if broadcast KIND is a ledger message (tx, proposal, vote, status). */
@@ -118,7 +118,7 @@ void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], c
                            size_t len);
 
 /*  Adds the ledger RPC methods to APP (they find the ledger with node_app_ledger(), and
- *  answer an application error when it is NULL). 0 or -1. */
+ *  answer an application error when it is NULL). 0, or node_app_method_add_prepared's code. */
 int node_ledger_register(node_app_t *app);
 
 #endif

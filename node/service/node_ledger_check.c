@@ -22,7 +22,7 @@ int node_ledger_recs_add(node_ledger_recs_t *b, int32_t rc, const void *p, size_
             c *= 2;
         uint8_t *nb = realloc(b->buf, c);
         if (!nb)
-            return -1;
+            return NODE_E_NOMEM;
         b->buf = nb;
         b->cap = c;
     }
@@ -47,8 +47,9 @@ void node_ledger_checker_init(node_ledger_checker_t *c, node_ledger_recs_t *out,
 
 int node_ledger_checker_refuse(node_ledger_checker_t *c, int32_t rc, const char *why)
 {
-    if (c->n == NODE_LEDGER_CHECK_CHUNK && node_ledger_checker_flush(c) != 0)
-        return -1;
+    int frc = c->n == NODE_LEDGER_CHECK_CHUNK ? node_ledger_checker_flush(c) : 0;
+    if (frc != 0)
+        return frc;
     c->item[c->n].tx = (const uint8_t *)why;
     c->item[c->n].len = strlen(why);
     c->item[c->n++].rc = rc;
@@ -57,8 +58,9 @@ int node_ledger_checker_refuse(node_ledger_checker_t *c, int32_t rc, const char 
 
 int node_ledger_checker_add(node_ledger_checker_t *c, const uint8_t *tx, size_t len)
 {
-    if (c->n == NODE_LEDGER_CHECK_CHUNK && node_ledger_checker_flush(c) != 0)
-        return -1;
+    int frc = c->n == NODE_LEDGER_CHECK_CHUNK ? node_ledger_checker_flush(c) : 0;
+    if (frc != 0)
+        return frc;
     c->item[c->n].tx = tx;
     c->item[c->n].len = len;
     c->item[c->n++].rc = LEDGER_OK;
@@ -73,10 +75,11 @@ int node_ledger_checker_flush(node_ledger_checker_t *c)
             c->txs[m] = c->item[i].tx;
             c->lens[m++] = c->item[i].len;
         }
-    if (m && ledger_admit_check(c->txs, c->lens, m, c->chain_id, c->store, c->keys, NULL,
-                                c->verdict) != LEDGER_OK)
-        return -1;
-    int rc = 0;
+    int rc =
+        m ? ledger_admit_check(c->txs, c->lens, m, c->chain_id, c->store, c->keys, NULL, c->verdict)
+          : LEDGER_OK;
+    if (rc != LEDGER_OK)
+        return rc;
     size_t j = 0;
     for (size_t i = 0; i < c->n && rc == 0; i++) {
         const node_ledger_check_item_t *it = &c->item[i];
@@ -126,7 +129,7 @@ int node_ledger_check_gossip(uint32_t kind, const uint8_t *data, size_t len,
     static const char bad[] = "malformed tx_batch";
     node_ledger_checker_t *c = malloc(sizeof *c);
     if (!c)
-        return -1;
+        return NODE_E_NOMEM;
     node_ledger_checker_init(c, out, chain_id, store, keys);
     int rc = kind == PROTO_MSG_TX
                  ? (node_ledger_checker_add(c, data, len) == 0 ? PROTO_OK : 1)
@@ -134,9 +137,9 @@ int node_ledger_check_gossip(uint32_t kind, const uint8_t *data, size_t len,
     if (rc == PROTO_OK)
         rc = node_ledger_checker_flush(c);
     else if (rc == 1) /* memory ran out */
-        rc = -1;
+        rc = NODE_E_NOMEM;
     else /* the batch does not decode (checked whole before any tx): nothing was added */
         rc = node_ledger_recs_add(out, LEDGER_E_MALFORMED, bad, sizeof bad - 1);
     free(c);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }

@@ -26,7 +26,7 @@ typedef struct {
     size_t len, cap;
 } node_ledger_recs_t;
 
-/*  Appends a record (RC, N bytes of P). 0, or -1 if memory ran out. */
+/*  Appends a record (RC, N bytes of P). 0, or NODE_E_NOMEM. */
 int node_ledger_recs_add(node_ledger_recs_t *b, int32_t rc, const void *p, size_t n);
 /*  Next record of BUF (LEN bytes) at *OFF: *RC, *P (borrowed) and *N; false at the end or
  *  on a cut record. */
@@ -61,16 +61,20 @@ typedef struct {
 void node_ledger_checker_init(node_ledger_checker_t *c, node_ledger_recs_t *out,
                               const uint8_t chain_id[static 32], ledger_store_t *store,
                               proto_sigkeys_t *keys);
-/*  Adds TX (LEN bytes, borrowed). 0, or -1 if memory ran out. */
+/*  Adds TX (LEN bytes, borrowed). 0, or node_ledger_checker_flush's code (a full chunk is
+ *  checked first). */
 int node_ledger_checker_add(node_ledger_checker_t *c, const uint8_t *tx, size_t len);
-/*  A tx refused before it could be parsed, with static reason text WHY. 0 or -1. */
+/*  A tx refused before it could be parsed, with static reason text WHY. 0, or
+ *  node_ledger_checker_flush's code. */
 int node_ledger_checker_refuse(node_ledger_checker_t *c, int32_t rc, const char *why);
-/*  Checks what was added and writes the records. 0, or -1 if memory ran out. */
+/*  Checks what was added and writes the records. 0, NODE_E_NOMEM, or ledger_admit_check's
+ *  code when the check itself could not run. */
 int node_ledger_checker_flush(node_ledger_checker_t *c);
 
 /*  Checks the payload of one gossiped message of KIND (PROTO_MSG_TX, or PROTO_MSG_TX_BATCH
  *  of at most LEDGER_TX_BATCH_MAX txs) into OUT. A tx_batch that does not decode gives one
- *  LEDGER_E_MALFORMED record. 0, or -1 if memory ran out. */
+ *  LEDGER_E_MALFORMED record. 0, NODE_E_NOMEM, or
+ *  node_ledger_checker_flush's code. */
 int node_ledger_check_gossip(uint32_t kind, const uint8_t *data, size_t len,
                              const uint8_t chain_id[static 32], ledger_store_t *store,
                              proto_sigkeys_t *keys, node_ledger_recs_t *out);

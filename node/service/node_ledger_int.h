@@ -128,7 +128,8 @@ uint64_t nl_now(void);
 /*  The store's head; a zeroed head if it cannot be read (logged). */
 ledger_head_t nl_head(node_ledger_t *self);
 
-/*  The committed authority set as a consensus validator set. 0 or -1. */
+/*  The committed authority set as a consensus validator set. 0, or LEDGER_E_CORRUPT when
+ *  the store holds none (or an unusable one). */
 int nl_valset(node_ledger_t *self, ledger_valset_t *vs);
 
 /*  After the store's head moved (commit or sync): drops executed states and the built
@@ -143,7 +144,7 @@ void nl_start_next(node_ledger_t *self, const char *why);
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
 
-/* node_ledger_keys.c (start-up; 0, or -1 with one line in ERR) */
+/* node_ledger_keys.c (start-up; 0, or a negative code with one line in ERR) */
 /*  self->vkey from --validator-key PATH; warns if it is no authority (yet). */
 int nl_key_from_file(node_ledger_t *self, const char *path, char *err, size_t err_cap);
 /*  self->vkey: the first unencrypted account key in DATADIR/accounts/ that is an authority. */

@@ -25,8 +25,8 @@
 
 typedef struct node_ledger_outbox_t node_ledger_outbox_t;
 
-/*  Broadcasts DATA (borrowed) as KIND (PROTO_MSG_TX or PROTO_MSG_TX_BATCH). 0, or -1 if it
- *  could not go out (the caller of the outbox counts that; the txs are not kept). */
+/*  Broadcasts DATA (borrowed) as KIND (PROTO_MSG_TX or PROTO_MSG_TX_BATCH). 0, or a negative
+ *  code if it could not go out (the caller of the outbox counts that; the txs are not kept). */
 typedef int (*node_ledger_outbox_send_fn)(void *ctx, uint32_t kind, const uint8_t *data,
                                           size_t len);
 

@@ -231,15 +231,17 @@ static json_t *m_authorities(node_app_t *app, const char *method, json_t *params
 
 /*  Decodes one hex tx into ARENA (at *USED, advanced) and hands it to the checker (no
  *  committed-nonce lookup: a client's txs are rarely stale, and the loop refuses those
- *  anyway). 0; 1 when it is not hex of the right length (recorded too); -1 if memory ran
- *  out. */
+ *  anyway). 0; 1 when it is not hex of the right length (recorded too); a negative code
+ *  (NODE_E_NOMEM, the ledger's) if the check could not run. */
 static int s_prepare_one(const char *hex, size_t hlen, node_ledger_checker_t *c, uint8_t *arena,
                          size_t *used)
 {
     static const char bad_hex[] = "not a transaction in hex (at most 64 KiB)";
     if (!hex || hlen == 0 || hlen % 2 != 0 || hlen > 2 * LEDGER_TX_MAX_BYTES ||
-        proto_hex_decode(hex, arena + *used, hlen / 2) != 0)
-        return node_ledger_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex) < 0 ? -1 : 1;
+        proto_hex_decode(hex, arena + *used, hlen / 2) != 0) {
+        int rc = node_ledger_checker_refuse(c, LEDGER_E_MALFORMED, bad_hex);
+        return rc == 0 ? 1 : rc;
+    }
     const uint8_t *tx = arena + *used;
     *used += hlen / 2;
     return node_ledger_checker_add(c, tx, hlen / 2);
@@ -288,7 +290,7 @@ static int s_prepare_submit(node_app_t *app, json_t *params, bool batch, json_t 
     node_ledger_recs_t out = {0};
     uint8_t *arena = malloc(arena_len ? arena_len : 1);
     node_ledger_checker_t *c = malloc(sizeof *c);
-    int prc = arena && c ? 0 : -1;
+    int prc = arena && c ? 0 : NODE_E_NOMEM;
     if (c)
         node_ledger_checker_init(c, &out, chain.chain_id, NULL, l->sigkeys);
     for (size_t i = 0; i < n && prc == 0; i++) {
@@ -644,9 +646,11 @@ int node_ledger_register(node_app_t *app)
         {"ledger_stats", m_ledger_stats, NULL},
         {"enclave_list", node_ledger_enclave_list, NULL}, /* node_ledger_enclave.c */
     };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (node_app_method_add_prepared(app, methods[i].name, methods[i].fn, methods[i].prepare) !=
-            0)
-            return -1;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        int rc =
+            node_app_method_add_prepared(app, methods[i].name, methods[i].fn, methods[i].prepare);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }

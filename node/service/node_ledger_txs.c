@@ -49,7 +49,7 @@ int nl_outbox_send(void *ctx, uint32_t kind, const uint8_t *data, size_t len)
     if (p2p && p2p_node_broadcast(p2p, kind, data, len) == 0)
         return 0;
     self->st.broadcast_failures++;
-    return -1;
+    return NODE_E_FAILED;
 }
 
 void nl_gossip_txs(node_ledger_t *self, const uint8_t *const *txs, const size_t *lens, size_t n)

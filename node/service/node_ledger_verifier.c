@@ -169,16 +169,16 @@ int node_ledger_verifier_submit(node_ledger_verifier_t *self, uint32_t kind, con
                                 size_t len)
 {
     if (self->inflight >= NODE_LEDGER_VERIFY_QUEUE)
-        return -1;
+        return NODE_E_BUSY;
     zframe_t *job = zframe_new(NULL, len + 1);
     if (!job)
-        return -1;
+        return NODE_E_NOMEM;
     zframe_data(job)[0] = kind == PROTO_MSG_TX ? S_JOB_TX : S_JOB_BATCH;
     if (len)
         memcpy(zframe_data(job) + 1, data, len);
     if (zframe_send(&job, self->pipe, ZFRAME_DONTWAIT) != 0) {
         zframe_destroy(&job);
-        return -1;
+        return NODE_E_BUSY;
     }
     self->sent_ms[(self->first + self->inflight) % NODE_LEDGER_VERIFY_QUEUE] =
         (uint64_t)zclock_time();

@@ -44,7 +44,8 @@ node_ledger_verifier_t *node_ledger_verifier_new(zloop_t *loop, const uint8_t ch
 void node_ledger_verifier_destroy(node_ledger_verifier_t **self_p);
 
 /*  Queues a copy of the payload DATA (LEN bytes) of a gossiped KIND (PROTO_MSG_TX or
- *  PROTO_MSG_TX_BATCH). 0, or -1 when the queue is full or the pipe refused it (dropped). */
+ *  PROTO_MSG_TX_BATCH). 0; NODE_E_BUSY when the queue is full or the pipe refused it, or
+ *  NODE_E_NOMEM (dropped). */
 int node_ledger_verifier_submit(node_ledger_verifier_t *self, uint32_t kind, const uint8_t *data,
                                 size_t len);
 /*  Jobs submitted whose verdicts have not come back. */

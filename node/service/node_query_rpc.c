@@ -203,7 +203,8 @@ static void s_run_send(nq_run_t *r)
 
 /* ---------------------------------------------------------------- query_run */
 
-/* The newest buy of MODEL_ID with an access code in DATADIR (of ACCOUNT when not NULL). */
+/* The newest buy of MODEL_ID with an access code in DATADIR (of ACCOUNT when not NULL).
+   0, or NODE_E_NOT_FOUND. */
 static int s_buy_find(ledger_state_t *st, const char *datadir, const uint8_t model_id[static 32],
                       const uint8_t *account, uint8_t out[32])
 {
@@ -211,7 +212,7 @@ static int s_buy_find(ledger_state_t *st, const char *datadir, const uint8_t mod
     snprintf(dir, sizeof dir, "%s/%s", datadir, NODE_SETTLE_ACCESS_DIR);
     DIR *d = opendir(dir);
     if (!d)
-        return -1;
+        return NODE_E_NOT_FOUND; /* no access codes kept here */
     uint64_t best = 0;
     bool found = false;
     struct dirent *de;
@@ -234,7 +235,7 @@ static int s_buy_find(ledger_state_t *st, const char *datadir, const uint8_t mod
         }
     }
     closedir(d);
-    return found ? 0 : -1;
+    return found ? 0 : NODE_E_NOT_FOUND;
 }
 
 /* The query enclaves that may run MODEL (newest first) into R->cands. */
@@ -251,7 +252,8 @@ static void s_cands(ledger_state_t *st, const ledger_model_t *model, nq_run_t *r
     free(all);
 }
 
-/* The rows of PARAMS (columns / rows) as the spec's features into R. 0 or -1 with ERR. */
+/* The rows of PARAMS (columns / rows) as the spec's features into R. 0, or NODE_E_PARAMS
+   (NODE_E_NOMEM) with ERR. */
 static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *err, size_t cap)
 {
     json_t *cols = node_rpc_param(params, "columns", 1);
@@ -261,11 +263,11 @@ static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *
         json_array_size(rows) == 0 || json_array_size(rows) > ENCLAVE_QUERY_MAX_ROWS) {
         snprintf(err, cap, "columns: [names], rows: 1 to %u arrays of numbers",
                  ENCLAVE_QUERY_MAX_ROWS);
-        return -1;
+        return NODE_E_PARAMS;
     }
     if (spec->n_features == 0 || spec->n_features > LEDGER_SPEC_FEATURES_MAX) {
         snprintf(err, cap, "the model's spec names no features");
-        return -1;
+        return NODE_E_PARAMS;
     }
     for (uint32_t f = 0; f < spec->n_features; f++) {
         size_t k = 0;
@@ -277,7 +279,7 @@ static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *
         if (k == json_array_size(cols)) {
             snprintf(err, cap, "the input has no column %s (a feature of the model)",
                      spec->features[f]);
-            return -1;
+            return NODE_E_PARAMS;
         }
         idx[f] = k;
     }
@@ -285,13 +287,13 @@ static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *
     r->n_cols = spec->n_features;
     if (!(r->rows = calloc(r->n_rows * r->n_cols, sizeof *r->rows))) {
         snprintf(err, cap, "out of memory");
-        return -1;
+        return NODE_E_NOMEM;
     }
     for (size_t i = 0; i < r->n_rows; i++) {
         json_t *row = json_array_get(rows, i);
         if (!json_is_array(row) || json_array_size(row) != json_array_size(cols)) {
             snprintf(err, cap, "row %zu: not an array of %zu values", i + 1, json_array_size(cols));
-            return -1;
+            return NODE_E_PARAMS;
         }
         for (size_t f = 0; f < r->n_cols; f++) {
             json_t *v = json_array_get(row, idx[f]);
@@ -299,7 +301,7 @@ static int s_rows(json_t *params, const ledger_spec_t *spec, nq_run_t *r, char *
             if (!isfinite(x)) {
                 snprintf(err, cap, "row %zu: feature %s missing or not a finite number", i + 1,
                          spec->features[f]);
-                return -1;
+                return NODE_E_PARAMS;
             }
             r->rows[i * r->n_cols + f] = x;
         }
@@ -431,8 +433,9 @@ static json_t *s_m_status(node_app_t *app, const char *method, json_t *params, i
 
 int node_query_register(node_app_t *app)
 {
-    int rc = 0;
-    rc |= node_app_method_add(app, "query_run", s_m_run);
-    rc |= node_app_method_add(app, "query_status", s_m_status);
-    return rc;
+    static const node_app_method_t methods[] = {
+        {"query_run", s_m_run},
+        {"query_status", s_m_status},
+    };
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

@@ -40,7 +40,7 @@ int node_settle_access_path(const char *datadir, const uint8_t buy_id[static 32]
     char hex[65];
     proto_hex_encode(buy_id, 32, hex);
     int n = snprintf(out, cap, "%s/%s/%s.code", datadir, NODE_SETTLE_ACCESS_DIR, hex);
-    return n > 0 && (size_t)n < cap ? 0 : -1;
+    return n > 0 && (size_t)n < cap ? 0 : NODE_E_TOO_BIG;
 }
 
 int node_settle_access_load(const char *datadir, const uint8_t buy_id[static 32],
@@ -77,7 +77,8 @@ int node_settle_access_load(const char *datadir, const uint8_t buy_id[static 32]
 }
 
 /*  Makes a new access code for BUY_ID, writes it to DATADIR/access/ (0600, atomically) and
- *  its hash into CODE_HASH; the path into PATH. 0 or -1 with ERR. */
+ *  its hash into CODE_HASH; the path into PATH. 0, or NODE_E_TOO_BIG (path), NODE_E_IO
+ *  (mkdir) or node_datadir_write_file's code, with ERR. */
 static int s_access_new(const char *datadir, const uint8_t buy_id[static 32],
                         const uint8_t code[static 32], char *path, size_t path_cap, char *err,
                         size_t err_cap)
@@ -87,11 +88,11 @@ static int s_access_new(const char *datadir, const uint8_t buy_id[static 32],
     if (n < 0 || (size_t)n >= sizeof dir ||
         node_settle_access_path(datadir, buy_id, path, path_cap) != 0) {
         snprintf(err, err_cap, "datadir path too long");
-        return -1;
+        return NODE_E_TOO_BIG;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, err_cap, "cannot create %.200s: %s", dir, strerror(errno));
-        return -1;
+        return NODE_E_IO;
     }
     proto_hex_encode(code, 32, text);
     text[64] = '\n';
@@ -138,20 +139,20 @@ static const proto_key_t *s_account(node_app_t *app, uint64_t *nonce, int *code,
 }
 
 /*  Submits TX (LEN bytes, freed here; NULL: the builder refused) as WHAT; its id in TXID.
- *  0, or -1 with the RPC error set. */
+ *  0, or NODE_E_PARAMS / node_account_submit's code with the RPC error set. */
 static int s_submit(node_app_t *app, uint8_t *tx, size_t len, const char *what,
                     uint8_t txid[static 32], int *code, char *err, size_t cap)
 {
     if (!tx) {
         node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "%s: an argument is out of bounds", what);
-        return -1;
+        return NODE_E_PARAMS;
     }
     char msg[256];
     int rc = node_account_submit(app, tx, len, txid, msg, sizeof msg);
     free(tx);
     if (rc != 0) {
         node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "the ledger refused %s: %s", what, msg);
-        return -1;
+        return rc;
     }
     return 0;
 }
@@ -461,12 +462,13 @@ static int s_claim_one(node_app_t *app, const uint8_t *model, json_t *txids, int
     uint8_t txid[32];
     const proto_key_t *key = s_account(app, &nonce, code, err, cap);
     if (!key)
-        return -1;
+        return node_app_account(app) ? NODE_E_FAILED : NODE_E_NO_ACCOUNT;
     size_t len = 0;
     uint8_t *tx =
         ledger_contract_earnings_claim_tx(key, node_app_chain_id(app), nonce, model, &len);
-    if (s_submit(app, tx, len, "EARNINGS_CLAIM", txid, code, err, cap) != 0)
-        return -1;
+    int rc = s_submit(app, tx, len, "EARNINGS_CLAIM", txid, code, err, cap);
+    if (rc != 0)
+        return rc;
     json_array_append_new(txids, node_rpc_hex(txid, 32));
     return 0;
 }

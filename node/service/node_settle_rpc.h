@@ -31,11 +31,11 @@ typedef struct node_app_t node_app_t;
 
 #define NODE_SETTLE_ACCESS_DIR "access"
 
-/*  Registers the methods above on APP. 0 or -1. */
+/*  Registers the methods above on APP. 0, or node_app_methods_add's code. */
 int node_settle_register(node_app_t *app);
 
-/*  The path of the access code of BUY_ID in DATADIR into OUT (CAP bytes). 0, or -1 when it
- *  does not fit. */
+/*  The path of the access code of BUY_ID in DATADIR into OUT (CAP bytes). 0, or NODE_E_TOO_BIG
+ *  when it does not fit. */
 int node_settle_access_path(const char *datadir, const uint8_t buy_id[static 32], char *out,
                             size_t cap) PROTO_WUR;
 

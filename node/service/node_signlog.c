@@ -59,7 +59,7 @@ int node_signlog_parse(const uint8_t *buf, size_t len, size_t max_record, const 
     *seq = 0;
     if (len < NODE_SIGNLOG_MAGIC_LEN || memcmp(buf, NODE_SIGNLOG_MAGIC, NODE_SIGNLOG_MAGIC_LEN)) {
         if (len == 0 || len > max_record) /* a whole-file record of an earlier version */
-            return -1;
+            return NODE_E_NOT_FOUND;
         *rec = buf;
         *rec_len = len;
         return 0;
@@ -80,7 +80,7 @@ int node_signlog_parse(const uint8_t *buf, size_t len, size_t max_record, const 
         found = true;
         at += HEAD_LEN + (size_t)n + CHECK_LEN;
     }
-    return found ? 0 : -1;
+    return found ? 0 : NODE_E_NOT_FOUND;
 }
 
 /*  Replaces the file with the magic and (if DATA) one record of sequence SEQ, atomically,

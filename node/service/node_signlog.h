@@ -39,7 +39,8 @@ typedef struct node_signlog_t node_signlog_t;
 /*  Finds the signing record in the bytes of a signlog file BUF (LEN bytes): the last valid
  *  record as described above, or, without the magic, the whole buffer (if 1..MAX_RECORD
  *  bytes). *REC points into BUF, *SEQ is the record's sequence number (0 for a whole-file
- *  record). 0 when found; -1 when BUF holds no record (an empty log, or a bad first one). */
+ *  record). 0 when found; NODE_E_NOT_FOUND when BUF holds no record (an empty log, or a bad
+ *  first one). */
 int node_signlog_parse(const uint8_t *buf, size_t len, size_t max_record, const uint8_t **rec,
                        size_t *rec_len, uint64_t *seq) PROTO_WUR;
 
@@ -58,7 +59,7 @@ node_signlog_t *node_signlog_open(const char *path, size_t max_record, size_t co
                                   uint8_t **last, size_t *last_len, char *err, size_t err_cap);
 
 /*  Appends DATA (1..max_record bytes) as the newest signing record and makes it durable
- *  (fdatasync). 0, or -1 with ERR (then the record may or may not be the newest on disk;
+ *  (fdatasync). 0, or NODE_E_FAILED with ERR (then the record may or may not be the newest on disk;
  *  the next append rewrites the log). */
 int node_signlog_append(node_signlog_t *self, const uint8_t *data, size_t len, char *err,
                         size_t err_cap) PROTO_WUR;

@@ -68,12 +68,12 @@ static void s_log(const uint8_t *body, size_t len)
     while (whole < n && ends[whole] <= cut)
         whole++;
     if (cut < NODE_SIGNLOG_MAGIC_LEN) { /* no magic: taken as an earlier version's record */
-        fuzz_require(rc == (cut ? 0 : -1) && (!cut || (rec == log && rlen == cut)),
+        fuzz_require(rc == (cut ? 0 : NODE_E_NOT_FOUND) && (!cut || (rec == log && rlen == cut)),
                      "short file not taken whole");
         return;
     }
     if (whole == 0) {
-        fuzz_require(rc == -1, "record found in a log with none whole");
+        fuzz_require(rc == NODE_E_NOT_FOUND, "record found in a log with none whole");
         return;
     }
     size_t k = whole - 1;

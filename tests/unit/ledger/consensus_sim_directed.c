@@ -211,17 +211,17 @@ void csim_test_solo(proto_key_t *const *keys)
     ledger_vote_value_hash((const uint8_t *)"block-A", 7, expect);
     CHECK(memcmp(expect, h.commit_hash, 32) == 0);
     /* the same height again, or a lower one, is refused; the next one commits */
-    CHECK_EQ(ledger_cons_start_height(c, 1, &vs, 1001), -1);
+    CHECK_EQ(ledger_cons_start_height(c, 1, &vs, 1001), LEDGER_E_INVALID);
     CHECK_EQ(ledger_cons_start_height(c, 2, &vs, 1001), 0);
     CHECK_EQ(h.commits, 2);
     CHECK_EQ(ledger_cons_height(c), 2u);
     /* a bad set */
     ledger_valset_t empty = {0};
-    CHECK_EQ(ledger_cons_start_height(c, 3, &empty, 1002), -1);
+    CHECK_EQ(ledger_cons_start_height(c, 3, &empty, 1002), LEDGER_E_INVALID);
     ledger_valset_t twice = vs;
     memcpy(twice.keys[1], twice.keys[0], 32);
     twice.n = 2;
-    CHECK_EQ(ledger_cons_start_height(c, 3, &twice, 1002), -1);
+    CHECK_EQ(ledger_cons_start_height(c, 3, &twice, 1002), LEDGER_E_INVALID);
     ledger_cons_destroy(&c);
     CHECK(c == NULL);
     ledger_cons_destroy(&c);

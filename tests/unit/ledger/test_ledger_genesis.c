@@ -318,7 +318,7 @@ static void test_write_apply_create(void)
     CHECK_EQ(s_parse(s_text(NULL, NULL, NULL), err, sizeof err, &g), LEDGER_OK);
     snprintf(path, sizeof path, "%s/genesis.json", d);
     CHECK_EQ(ledger_genesis_write(g, path), 0);
-    CHECK_EQ(ledger_genesis_write(g, path), -1); /* never overwrites */
+    CHECK_EQ(ledger_genesis_write(g, path), PROTO_E_IO); /* never overwrites */
     CHECK_EQ(ledger_genesis_load(path, &g2, err, sizeof err), LEDGER_OK);
     CHECK(g2 && memcmp(ledger_genesis_chain_id(g), ledger_genesis_chain_id(g2), 32) == 0);
     ledger_genesis_destroy(&g2);

@@ -62,7 +62,7 @@ static void test_valset(const keys_t *K)
 {
     ledger_valset_t vs = {0};
     CHECK_EQ(ledger_valset_add(&vs, proto_key_public(K->k[0])), 0);
-    CHECK_EQ(ledger_valset_add(&vs, proto_key_public(K->k[0])), -1); /* duplicate */
+    CHECK_EQ(ledger_valset_add(&vs, proto_key_public(K->k[0])), LEDGER_E_DUPLICATE); /* duplicate */
     CHECK_EQ(ledger_valset_add(&vs, proto_key_public(K->k[1])), 0);
     CHECK_EQ(ledger_valset_find(&vs, proto_key_public(K->k[1])), 1);
     CHECK_EQ(ledger_valset_find(&vs, proto_key_public(K->k[2])), -1);
@@ -82,7 +82,7 @@ static void test_valset(const keys_t *K)
         CHECK_EQ(ledger_valset_add(&big, k), 0);
     }
     uint8_t one_more[32] = {0xff};
-    CHECK_EQ(ledger_valset_add(&big, one_more), -1); /* full */
+    CHECK_EQ(ledger_valset_add(&big, one_more), LEDGER_E_TOO_BIG); /* full */
     CHECK_EQ(ledger_valset_quorum(&big), 43u);
 
     /* round-robin proposer: (height + round) mod n */

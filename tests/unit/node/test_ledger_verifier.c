@@ -203,10 +203,14 @@ int main(void)
     CHECK_EQ(got[41], LEDGER_E_MALFORMED);
 
     /* the queue bound: NODE_LEDGER_VERIFY_QUEUE jobs out, the next refused */
-    size_t taken = 0;
-    for (size_t i = 0; i < NODE_LEDGER_VERIFY_QUEUE + 4; i++)
-        taken += node_ledger_verifier_submit(v, PROTO_MSG_TX, txs[i], lens[i]) == 0;
+    size_t taken = 0, busy = 0;
+    for (size_t i = 0; i < NODE_LEDGER_VERIFY_QUEUE + 4; i++) {
+        int src = node_ledger_verifier_submit(v, PROTO_MSG_TX, txs[i], lens[i]);
+        taken += src == 0;
+        busy += src == NODE_E_BUSY; /* a refusal says the bound was reached */
+    }
     CHECK_EQ(taken, (size_t)NODE_LEDGER_VERIFY_QUEUE);
+    CHECK_EQ(busy, 4u);
     k.want = k.answers + NODE_LEDGER_VERIFY_QUEUE;
     s_run(loop, &k);
     CHECK_EQ(node_ledger_verifier_submit(v, PROTO_MSG_TX, txs[0], lens[0]), 0); /* room again */

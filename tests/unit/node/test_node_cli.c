@@ -98,8 +98,8 @@ static void test_helpers(void)
     dup2(se, 2);
     close(se);
     close(nul);
-    CHECK_EQ(next_is_option, -1);
-    CHECK_EQ(last, -1);
+    CHECK_EQ(next_is_option, NODE_E_PARAMS);
+    CHECK_EQ(last, NODE_E_PARAMS);
 
     /* The option table: values, a flag, positionals, and each refusal. */
     const char *from = NULL, *pos[2] = {NULL, NULL};
@@ -150,7 +150,7 @@ static void test_helpers(void)
     REQUIRE(pipe(p) == 0);
     REQUIRE(write(p[1], "far-too-long\n", 13) == 13);
     close(p[1]);
-    CHECK_EQ(node_cli_read_line(p[0], line, sizeof line, &len), -2);
+    CHECK_EQ(node_cli_read_line(p[0], line, sizeof line, &len), NODE_E_TOO_BIG);
     close(p[0]);
 
     json_t *obj = json_pack("{s:s, s:i, s:i}", "name", "x", "n", 42, "num_as_name", 5);

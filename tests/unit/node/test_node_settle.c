@@ -42,7 +42,7 @@ int main(void)
              "3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c");
     CHECK(strcmp(path, want) == 0);
     char tiny[8];
-    CHECK_EQ(node_settle_access_path(dir, buy, tiny, sizeof tiny), -1);
+    CHECK_EQ(node_settle_access_path(dir, buy, tiny, sizeof tiny), NODE_E_TOO_BIG);
 
     CHECK_EQ(node_settle_access_load(dir, buy, code, err, sizeof err), NODE_E_NOT_FOUND);
     char line[80];

@@ -640,10 +640,12 @@ int main(void)
     while (t.later == 0 && zpoller_wait(lp, 30000) != NULL)
         node_rpc_dispatch(rpc);
     CHECK(t.later != 0);
-    CHECK_EQ(node_rpc_complete(rpc, t.later + 1000, json_true(), 0, NULL), -1); /* no such */
-    CHECK(later.resp == NULL);                                                  /* still waiting */
+    CHECK_EQ(node_rpc_complete(rpc, t.later + 1000, json_true(), 0, NULL),
+             NODE_E_NOT_FOUND); /* no such */
+    CHECK(later.resp == NULL);  /* still waiting */
     CHECK_EQ(node_rpc_complete(rpc, t.later, json_string("done later"), 0, NULL), 0);
-    CHECK_EQ(node_rpc_complete(rpc, t.later, json_true(), 0, NULL), -1); /* answered once */
+    CHECK_EQ(node_rpc_complete(rpc, t.later, json_true(), 0, NULL),
+             NODE_E_NOT_FOUND); /* answered once */
     pthread_join(lw, NULL);
     zpoller_destroy(&lp);
     CHECK_EQ(later.status, 200);

@@ -241,7 +241,8 @@ static void s_test_parse_seq(void)
     uint64_t seq = 0;
     CHECK_EQ(node_signlog_parse(twice, flen + one, MAXREC, &r, &rlen, &seq), 0);
     CHECK(r == twice + NODE_SIGNLOG_MAGIC_LEN + 12 && rlen == s_rec(1, rec));
-    CHECK_EQ(node_signlog_parse(twice, flen, 10, &r, &rlen, &seq), -1); /* over the max */
+    CHECK_EQ(node_signlog_parse(twice, flen, 10, &r, &rlen, &seq),
+             NODE_E_NOT_FOUND); /* over the max */
     free(twice);
     free(f);
 }

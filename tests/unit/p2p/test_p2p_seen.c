@@ -269,8 +269,8 @@ static void test_mcache_basic(void)
     size_t len = 99;
     CHECK(p2p_mcache_get(c, id, 20, &len) != NULL);
     CHECK_EQ(len, 0u);
-    CHECK_EQ(p2p_mcache_put(c, id, NULL, data, 1, 20), -1);
-    CHECK_EQ(p2p_mcache_put(c, id, "x", NULL, 1, 20), -1);
+    CHECK_EQ(p2p_mcache_put(c, id, NULL, data, 1, 20), P2P_E_ARG);
+    CHECK_EQ(p2p_mcache_put(c, id, "x", NULL, 1, 20), P2P_E_ARG);
     p2p_mcache_destroy(&c);
     CHECK(c == NULL);
     p2p_mcache_destroy(&c);
@@ -297,7 +297,7 @@ static void test_mcache_bounds(void)
     for (uint64_t n = 0; n < 10; n++)
         CHECK_EQ(s_has_msg(c, n, 300, 10), n >= 7);
     s_id(id, 100);
-    CHECK_EQ(p2p_mcache_put(c, id, "t", data, 1001, 10), -1); /* too big */
+    CHECK_EQ(p2p_mcache_put(c, id, "t", data, 1001, 10), P2P_E_TOO_BIG); /* too big */
     CHECK_EQ(p2p_mcache_count(c), 3u);
     s_fill(data, 1000, 100);
     CHECK_EQ(p2p_mcache_put(c, id, "t", data, 1000, 10), 0); /* exactly the budget */

@@ -603,27 +603,27 @@ static void test_save_load(proto_key_t **keys)
 
     /* broken buffers: -1 and nothing loaded */
     p2p_table_t *g = p2p_table_new(self, 4096);
-    CHECK_EQ(p2p_table_load(g, buf, len - 1, now), -1);
+    CHECK_EQ(p2p_table_load(g, buf, len - 1, now), P2P_E_PEER_LIST);
     uint8_t *longer = malloc(len + 1);
     memcpy(longer, buf, len);
     longer[len] = 0xC0;
-    CHECK_EQ(p2p_table_load(g, longer, len + 1, now), -1);
+    CHECK_EQ(p2p_table_load(g, longer, len + 1, now), P2P_E_PEER_LIST);
     free(longer);
-    CHECK_EQ(p2p_table_load(g, buf, 0, now), -1);
-    CHECK_EQ(p2p_table_load(g, NULL, 0, now), -1);
+    CHECK_EQ(p2p_table_load(g, buf, 0, now), P2P_E_PEER_LIST);
+    CHECK_EQ(p2p_table_load(g, NULL, 0, now), P2P_E_PEER_LIST);
     const uint8_t not_array[] = {0x07};
-    CHECK_EQ(p2p_table_load(g, not_array, sizeof not_array, now), -1);
+    CHECK_EQ(p2p_table_load(g, not_array, sizeof not_array, now), P2P_E_PEER_LIST);
     const uint8_t ints[] = {0x92, 0x01, 0x02};
-    CHECK_EQ(p2p_table_load(g, ints, sizeof ints, now), -1);
+    CHECK_EQ(p2p_table_load(g, ints, sizeof ints, now), P2P_E_PEER_LIST);
     const uint8_t huge[] = {0xDD, 0x00, 0x01, 0x00, 0x00}; /* array32 of 65536 */
-    CHECK_EQ(p2p_table_load(g, huge, sizeof huge, now), -1);
+    CHECK_EQ(p2p_table_load(g, huge, sizeof huge, now), P2P_E_PEER_LIST);
     uint64_t rng = 99;
     uint8_t noise[512];
     for (size_t i = 0; i < sizeof noise; i += 8) {
         uint64_t v = s_rand(&rng);
         memcpy(noise + i, &v, 8);
     }
-    CHECK_EQ(p2p_table_load(g, noise, sizeof noise, now), -1);
+    CHECK_EQ(p2p_table_load(g, noise, sizeof noise, now), P2P_E_PEER_LIST);
     /* a valid list followed by a broken record loads nothing */
     proto_wr_t w;
     proto_wr_init(&w);
@@ -633,7 +633,7 @@ static void test_save_load(proto_key_t **keys)
     proto_wr_uint(&w, 5);
     size_t blen;
     const uint8_t *bad = proto_wr_data(&w, &blen);
-    CHECK_EQ(p2p_table_load(g, bad, blen, now), -1);
+    CHECK_EQ(p2p_table_load(g, bad, blen, now), P2P_E_PEER_LIST);
     proto_wr_free(&w);
     CHECK_EQ(p2p_table_count(g), 0u);
     /* an empty list is a valid list */

@@ -150,7 +150,7 @@ static void s_test_curve(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t pk[32];
         CHECK_EQ(proto_hex_decode(bad[i], pk, sizeof pk), 0);
-        CHECK_EQ(proto_key_curve_public(pk, derived), -1);
+        CHECK_EQ(proto_key_curve_public(pk, derived), PROTO_E_INVALID);
     }
 out:
     proto_key_destroy(&a);
