@@ -88,7 +88,7 @@ static int s_path(char *out, const char *dir, const uint8_t id[static 32])
     char hex[65];
     proto_hex_encode(id, 32, hex);
     int n = snprintf(out, NODE_DATADIR_PATH_MAX, "%s/%s", dir, hex);
-    return n > 0 && (size_t)n < NODE_DATADIR_PATH_MAX ? 0 : -1;
+    return n > 0 && (size_t)n < NODE_DATADIR_PATH_MAX ? 0 : NODE_E_TOO_BIG;
 }
 
 /*  True if NAME is 64 lowercase hex characters; its bytes into ID. */

@@ -155,7 +155,7 @@ const char *node_data_type_name(uint32_t type);
 /*  The data-owner service of APP, or NULL on a node without it (node_app.c). */
 node_data_t *node_app_data(node_app_t *app);
 
-/*  Adds the RPC methods above to APP. 0 or -1. */
+/*  Adds the RPC methods above to APP. 0, or node_app_methods_add's code. */
 int node_data_register(node_app_t *app);
 
 #endif

@@ -613,7 +613,8 @@ static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32]
 }
 
 /*  If REQ is a keyed donation without its blob of a record in our store, *FULL (malloc'd)
- *  is the request with the blob. 0, or -1 (not such a request, or the blob is not here). */
+ *  is the request with the blob. 0, NODE_E_NOT_FOUND (not such a request, or the blob is
+ *  not here) or the encoder's code. */
 static int s_fill_blob(node_enclave_relay_t *self, const uint8_t *req, size_t len, uint8_t **full,
                        size_t *full_len)
 {
@@ -621,14 +622,14 @@ static int s_fill_blob(node_enclave_relay_t *self, const uint8_t *req, size_t le
     node_data_t *data = node_app_data(self->app);
     uint8_t key[32], salt[32], address[32], *blob = NULL;
     size_t blob_len = 0;
-    int rc = -1;
+    int rc = NODE_E_NOT_FOUND;
     if (data && enclave_wire_req_decode(req, len, &r) == PROTO_OK &&
         r.type == ENCLAVE_REQ_DONATE_KEYED && r.u.donate_keyed.blob_len == 0 &&
         node_data_secrets(data, r.u.donate_keyed.data_id, key, salt, address) == 0 &&
         node_data_blob(data, address, &blob, &blob_len) == 0) {
         r.u.donate_keyed.blob = blob;
         r.u.donate_keyed.blob_len = blob_len;
-        rc = enclave_wire_req_encode(&r, full, full_len) == PROTO_OK ? 0 : -1;
+        rc = enclave_wire_req_encode(&r, full, full_len);
     }
     sodium_memzero(key, sizeof key);
     sodium_memzero(salt, sizeof salt);
@@ -803,8 +804,9 @@ static json_t *s_call_json(const s_call_t *c)
 
 int node_enclave_relay_register(node_app_t *app)
 {
-    int rc = 0;
-    rc |= node_app_method_add(app, "enclave_call", m_call);
-    rc |= node_app_method_add(app, "enclave_call_result", m_call_result);
-    return rc;
+    static const node_app_method_t methods[] = {
+        {"enclave_call", m_call},
+        {"enclave_call_result", m_call_result},
+    };
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

@@ -163,11 +163,12 @@ static json_t *m_cert_install(node_app_t *app, const char *method, json_t *param
 
 int node_enclave_register(node_app_t *app)
 {
-    int rc = 0;
-    rc |= node_app_method_add(app, "enclave_spawn", m_spawn);
-    rc |= node_app_method_add(app, "enclave_stop", m_stop);
-    rc |= node_app_method_add(app, "enclave_local", m_local);
-    rc |= node_app_method_add(app, "enclave_platform", m_platform);
-    rc |= node_app_method_add(app, "enclave_cert_install", m_cert_install);
-    return rc;
+    static const node_app_method_t methods[] = {
+        {"enclave_spawn", m_spawn},
+        {"enclave_stop", m_stop},
+        {"enclave_local", m_local},
+        {"enclave_platform", m_platform},
+        {"enclave_cert_install", m_cert_install},
+    };
+    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
 }

@@ -158,17 +158,15 @@ static int s_request(const nt_job_t *j, const node_train_act_t *a, uint8_t **req
 /* ---------------------------------------------------------------- answers */
 
 /* Checks the publication P (LEN bytes) of job J: decodes, verifies, names the job and is
-   signed by the coordinator. 0 or -1 with WHY. */
+   signed by the coordinator. 0, or NODE_E_REFUSED (NODE_E_NOMEM) with WHY. */
 static int s_publication_check(const nt_job_t *j, const uint8_t *p, size_t len, char *why,
                                size_t cap)
 {
     proto_publish_t *pub = calloc(1, sizeof *pub);
     uint8_t eid[32];
-    int rc = -1;
-    if (!pub) {
-        snprintf(why, cap, "out of memory");
-        return -1;
-    }
+    int rc = NODE_E_REFUSED;
+    if (!pub)
+        return proto_err_fail(why, cap, NODE_E_NOMEM, "out of memory");
     if (proto_publish_decode(p, len, pub) != PROTO_OK)
         snprintf(why, cap, "the publication does not decode");
     else if (proto_publish_verify(pub) != PROTO_OK)
