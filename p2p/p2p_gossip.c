@@ -8,9 +8,9 @@
  *  second a node advertises the ids it received lately (IHAVE) to the topic's peers that
  *  are not known to have them (each link remembers the ids it sent us as messages or in
  *  an IHAVE, and those we sent it or advertised to it: each id once per link, and again
- *  only in the whole-cache IHAVE every 10 s), which ask for what they missed (IWANT, once per id per second however many
- *  advertise it) and get the original bytes from the message cache: lost messages are
- *  repaired without any retransmission state.
+ *  only in the whole-cache IHAVE every 10 s), which ask for what they missed (IWANT, once
+ *  per id per second however many advertise it) and get the original bytes from the
+ *  message cache: lost messages are repaired without any retransmission state.
  */
 #include <string.h>
 
