@@ -416,40 +416,12 @@ static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms)
         GLOG(ERROR, LEDGER, "cannot create the pacing timer");
 }
 
-static int s_on_tick(zloop_t *loop, int timer_id, void *arg);
-
-/*  Runs the tick every MS (a new timer if the period changes). 0, or -1 if the timer
- *  cannot be created. */
-static int s_tick_arm(node_ledger_t *self, uint64_t ms)
-{
-    if (self->tick_timer >= 0 && self->tick_ms == ms)
-        return 0;
-    if (self->tick_timer >= 0)
-        zloop_timer_end(self->loop, self->tick_timer);
-    self->tick_ms = ms;
-    self->tick_timer = zloop_timer(self->loop, (size_t)ms, 0, s_on_tick, self);
-    return self->tick_timer >= 0 ? 0 : -1;
-}
-
-/*  The fast tick while the sync has work (a request in flight, or a peer ahead), the slow
- *  one at rest: a node that follows the chain wakes up for it once a second. */
-static void s_tick_pace(node_ledger_t *self, uint64_t now)
-{
-    if (!self->started)
-        return; /* node_ledger_start arms the first tick */
-    bool busy =
-        node_ledger_sync_busy(self->sync) || node_ledger_sync_behind(self->sync, now, NULL, NULL);
-    if (s_tick_arm(self, busy ? NL_TICK_MS : NL_TICK_REST_MS) != 0)
-        GLOG(ERROR, LEDGER, "cannot create the ledger tick timer");
-}
-
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
     uint64_t now = nl_now();
     node_ledger_sync_tick(self->sync, now);
     nl_pool_tick(self, now);
-    s_tick_pace(self, now);
     /* LevelDB's table pages are trimmed by the store's own thread (ledger_store_trim_*) */
 #ifdef __GLIBC__
     /* RPC threads parse large submissions in their own malloc arenas; hand the freed
@@ -504,8 +476,6 @@ static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32],
         (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
         return;
     node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
-    if (height > head.height + 1)
-        s_tick_pace(self, nl_now()); /* behind: the fast tick syncs */
     if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
         nl_start_next(self, "a peer is there");
 }
@@ -560,7 +530,6 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
     }
     case PROTO_MSG_STATUS:
         node_ledger_sync_on_status(self->sync, from, data, len, now);
-        s_tick_pace(self, now);
         break;
     default:
         break;
@@ -577,11 +546,8 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
 void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                            size_t len)
 {
-    if (self && self->cons) {
-        uint64_t now = nl_now();
-        node_ledger_sync_on_status(self->sync, from, data, len, now);
-        s_tick_pace(self, now);
-    }
+    if (self && self->cons)
+        node_ledger_sync_on_status(self->sync, from, data, len, nl_now());
 }
 
 /* ---------------------------------------------------------------- sync's dependencies */
@@ -744,7 +710,8 @@ err:
 
 int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
 {
-    if (s_tick_arm(self, NL_TICK_MS) != 0)
+    self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
+    if (self->tick_timer < 0)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
     self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,
                                               self->sigkeys, nl_on_verdicts, self, err, err_cap);

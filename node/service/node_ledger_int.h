@@ -30,8 +30,7 @@
 #define NL_REGOSSIP_MS 5000  /* pending local txs are offered again this often */
 #define NL_REGOSSIP_MAX 2048 /* at most this many of them per round (in turn) */
 #define NL_EXPIRE_MS 1000    /* how often txs behind a nonce gap are checked for expiry */
-#define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default), */
-#define NL_TICK_REST_MS 1000 /* ...this often while the sync has nothing to do (not behind) */
+#define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
 
 typedef struct node_ledger_t node_ledger_t;
 
@@ -100,8 +99,7 @@ struct node_ledger_t {
     uint8_t *built; /* the block last handed to the core by get_block */
     size_t built_len;
     int pace_timer;            /* one-shot: start the next height; -1 when none */
-    int tick_timer;            /* periodic, every tick_ms; -1 when none */
-    uint64_t tick_ms;          /* NL_TICK_MS while syncing or behind, else NL_TICK_REST_MS */
+    int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
     uint64_t pace_not_before;  /* block interval: no new height before this (wall ms) */
     uint64_t trimmed_ms;       /* last malloc_trim */
     uint64_t regossiped_ms;    /* last re-gossip of pending local txs */
