@@ -18,6 +18,8 @@ typedef struct {
     uint64_t seen_ms;
     uint32_t fails;           /* requests to it that timed out or brought bad blocks */
     uint64_t ignore_until_ms; /* after max_fails fails: not asked until then */
+    uint64_t replied_ms;      /* when our STATUS last answered it (it was behind) */
+    bool replied;
 } s_peer_t;
 
 typedef struct {
@@ -40,9 +42,8 @@ struct ledger_sync_t {
     s_fetched_t fetched[LEDGER_SYNC_BATCH_MAX];
     uint64_t behind_since; /* 0: not behind */
     bool status_sent;
-    uint64_t status_ms;     /* when our last STATUS went out */
-    uint64_t status_height; /* the head it announced */
-    uint8_t status_hash[32];
+    uint64_t status_ms; /* when our last STATUS went out */
+    bool news;          /* blocks applied since: the head moved without consensus */
     uint64_t serve_window_ms;
     uint32_t serve_count;
     ledger_sync_stats_t st;
@@ -51,9 +52,9 @@ struct ledger_sync_t {
 void ledger_sync_params_default(ledger_sync_params_t *p)
 {
     *p = (ledger_sync_params_t){.batch = 16,
-                                .status_ms = 10000,
+                                .status_ms = 30000,
                                 .status_min_ms = 5000,
-                                .peer_ttl_ms = 30000,
+                                .peer_ttl_ms = 90000,
                                 .timeout_ms = 8000,
                                 .lag_ms = 2500,
                                 .serve_per_s = 16,
@@ -273,6 +274,7 @@ static void s_apply_ready(ledger_sync_t *self, uint64_t now)
         }
         s_fetched_free(next);
         moved = true;
+        self->news = true;
         self->st.synced++;
         s_event(self, LEDGER_SYNC_EV_APPLIED, self->req_peer, h);
         s_peer_t *p = s_peer(self, self->req_peer);
@@ -358,18 +360,17 @@ static void s_request(ledger_sync_t *self, s_peer_t *peer, uint64_t head, uint64
     s_event(self, LEDGER_SYNC_EV_REQUESTED, peer->id, head + 1);
 }
 
-/* Our STATUS when due: the first tick, a head that changed since the last one (at most
+/* Our STATUS when due: the first tick, news (blocks applied since the last one; at most
    once per status_min_ms), or the heartbeat (status_ms). */
 static void s_status_tick(ledger_sync_t *self, uint64_t now)
 {
+    uint64_t since = now - self->status_ms; /* a clock that went back: huge, so due */
+    if (self->status_sent && since < self->p.status_ms &&
+        !(self->news && since >= self->p.status_min_ms))
+        return;
     uint64_t height = 0;
     uint8_t hash[32];
     if (!self->io.head(self->io.ctx, &height, hash))
-        return;
-    uint64_t since = now - self->status_ms; /* a clock that went back: huge, so due */
-    bool moved = height != self->status_height || memcmp(hash, self->status_hash, 32) != 0;
-    if (self->status_sent && since < self->p.status_ms &&
-        !(moved && since >= self->p.status_min_ms))
         return;
     uint8_t *msg = NULL;
     size_t len = 0;
@@ -378,8 +379,27 @@ static void s_status_tick(ledger_sync_t *self, uint64_t now)
     if (self->io.broadcast(self->io.ctx, msg, len)) {
         self->status_sent = true;
         self->status_ms = now;
-        self->status_height = height;
-        memcpy(self->status_hash, hash, 32);
+        self->news = false;
+    }
+    free(msg);
+}
+
+/* Answers peer P's STATUS of HEIGHT with ours when P is behind (at most once per
+   status_min_ms per peer). */
+static void s_status_reply(ledger_sync_t *self, s_peer_t *p, uint64_t height, uint64_t now)
+{
+    uint64_t head = 0;
+    uint8_t hash[32];
+    if (!self->io.reply || (p->replied && now - p->replied_ms < self->p.status_min_ms) ||
+        !self->io.head(self->io.ctx, &head, hash) || height >= head)
+        return;
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    if (ledger_sync_status_encode(head, hash, &msg, &len) != PROTO_OK)
+        return;
+    if (self->io.reply(self->io.ctx, p->id, msg, len)) {
+        p->replied = true;
+        p->replied_ms = now;
     }
     free(msg);
 }
@@ -443,6 +463,9 @@ int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], co
         return rc;
     }
     ledger_sync_peer_seen(self, from, height, now_ms);
+    s_peer_t *p = s_peer(self, from);
+    if (p)
+        s_status_reply(self, p, height, now_ms);
     return PROTO_OK;
 }
 

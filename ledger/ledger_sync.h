@@ -18,9 +18,14 @@
  *
  *  Behaviour:
  *    - STATUS goes out (io.broadcast: the node sends it to its linked peers only, one hop)
- *      on the first tick, when the head changed (at most once per status_min_ms), and
- *      every status_ms as a heartbeat. A peer's head counts for peer_ttl_ms (at most
- *      LEDGER_SYNC_PEERS peers are remembered; the least recently seen is replaced).
+ *      on the first tick, when it carries news: the head moved by blocks this core
+ *      applied (at most once per status_min_ms; a head moved by consensus is no news, the
+ *      neighbours saw the same proposal and votes), and every status_ms as a heartbeat.
+ *      A STATUS from a peer whose head is below ours is answered with our STATUS to that
+ *      peer alone (io.reply, optional; at most once per status_min_ms per peer), so a
+ *      node that is behind learns it at once, chain moving or not. A peer's head counts
+ *      for peer_ttl_ms (at most LEDGER_SYNC_PEERS peers are remembered; the least
+ *      recently seen is replaced).
  *    - When a usable peer is ahead by two blocks or more (or by one for lag_ms, which the
  *      consensus core alone would have closed) and no request is in flight, one SYNC_REQ
  *      for up to `batch` blocks from head + 1 goes to the peer ahead with the fewest
@@ -112,6 +117,9 @@ typedef struct {
        that sync from us (the node: its linked peers). false if it could not go out (tried
        again on the next tick). */
     bool (*broadcast)(void *ctx, const uint8_t *data, size_t len);
+    /* Optional: sends our STATUS payload DATA (borrowed), kind PROTO_MSG_STATUS, to PEER
+       alone (the answer to a peer that is behind). false if it could not go out. */
+    bool (*reply)(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len);
     /* Optional: something happened (see ledger_sync_event_t). */
     void (*event)(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
                   int code);
@@ -119,9 +127,10 @@ typedef struct {
 
 typedef struct {
     uint32_t batch;         /* blocks in one request, 1..LEDGER_SYNC_BATCH_MAX (16) */
-    uint64_t status_ms;     /* STATUS heartbeat: at least this often (10000) */
-    uint64_t status_min_ms; /* a changed head is announced at most this often (5000) */
-    uint64_t peer_ttl_ms;   /* a peer's head older than this is forgotten (30000) */
+    uint64_t status_ms;     /* STATUS heartbeat: at least this often (30000) */
+    uint64_t status_min_ms; /* a synced head is announced, and a peer behind answered, at
+                               most this often (5000) */
+    uint64_t peer_ttl_ms;   /* a peer's head older than this is forgotten (90000) */
     uint64_t timeout_ms;    /* no progress on a request this long: a failure (8000) */
     uint64_t lag_ms;        /* behind by one block this long: sync (2500) */
     uint32_t serve_per_s;   /* requests served per second, all peers (16) */

@@ -7,9 +7,10 @@
  *  most flood_max, otherwise to a mesh of mesh_degree of them kept per topic. Every
  *  second a node advertises the ids it received lately (IHAVE) to the topic's peers that
  *  are not known to have them (each link remembers the ids it sent us as messages or in
- *  an IHAVE), which ask for what they missed (IWANT, once per id per second however many
- *  advertise it) and get the original bytes from the message cache: lost messages are
- *  repaired without any retransmission state.
+ *  an IHAVE, and those we sent it or advertised to it: each id once per link, and again
+ *  only in the whole-cache IHAVE every 10 s), which ask for what they missed (IWANT, once
+ *  per id per second however many advertise it) and get the original bytes from the
+ *  message cache: lost messages are repaired without any retransmission state.
  */
 #include <string.h>
 
@@ -245,12 +246,36 @@ void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     }
 }
 
+/* Seals an IHAVE of c->ihave_out[0..K) for TOPIC and hands it to the transport for LINK;
+   true if the transport took it. */
+static bool s_ihave_send(p2p_core_t *c, p2p_link_t *l, const char *topic, size_t k, uint64_t now)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32])c->ihave_out, k);
+    size_t body_len;
+    const uint8_t *body = proto_wr_data(&w, &body_len);
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    bool taken = false;
+    if (body && proto_envelope_seal(c->key, PROTO_MSG_IHAVE, ++c->seq, now, body, body_len, &raw,
+                                    &raw_len) == PROTO_OK) {
+        taken = c->io.send(c->io.ctx, l->id, raw, raw_len);
+        c->st.msgs_out++;
+        c->st.bytes_out += raw_len;
+    }
+    free(raw);
+    proto_wr_free(&w);
+    return taken;
+}
+
 /* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. The per-second IHAVE
-   (WHOLE false) also skips what the transport took for the link: on a stream transport
-   that arrives unless the link breaks, and a link at rest then gets no IHAVE at all. The
+   (WHOLE false) also skips what the transport took for the link, the message itself or an
+   earlier IHAVE naming it: on a stream transport that arrives unless the link breaks, so
+   each id is advertised to a link once, and a link at rest gets no IHAVE at all. The
    whole-cache IHAVE (WHOLE) counts only what the link sent us as knowing, since what we
-   sent may have been lost with a broken link: an id goes on being advertised there until
-   the link sends it, advertises it or the cache drops it. */
+   sent may have been lost with a broken link: an id goes on being advertised there every
+   whole round until the link sends it, advertises it or the cache drops it. */
 static bool s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
                          size_t n, bool whole, uint64_t now)
 {
@@ -261,10 +286,9 @@ static bool s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const 
             memcpy(c->ihave_out[k++], ids[i], 32);
     if (k == 0)
         return false;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32])c->ihave_out, k);
-    p2p_send_wr(c, l->id, PROTO_MSG_IHAVE, &w, now);
+    if (s_ihave_send(c, l, topic, k, now) && l->sent)
+        for (size_t i = 0; i < k; i++)
+            p2p_seen_add(l->sent, c->ihave_out[i], now); /* told: not again each second */
     return true;
 }
 

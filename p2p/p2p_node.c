@@ -285,6 +285,39 @@ static void s_load_peers(p2p_node_t *n, uint64_t now)
         GLOG(INFO, NET, "loaded %d known peers from %s", got, n->peers_path);
 }
 
+static int s_tick(zloop_t *loop, int timer_id, void *arg);
+
+/* Runs the core's tick every MS (a new timer if the period changes). */
+static void s_tick_arm(p2p_node_t *n, uint64_t ms)
+{
+    if (n->timer_id >= 0 && n->tick_ms == ms)
+        return;
+    if (n->timer_id >= 0)
+        zloop_timer_end(n->loop, n->timer_id);
+    n->tick_ms = ms;
+    n->timer_id = zloop_timer(n->loop, (size_t)ms, 0, s_tick, n);
+    if (n->timer_id < 0)
+        GLOG(ERROR, NET, "cannot create the p2p tick timer");
+}
+
+/* The fast tick while the core has work the tick drives (forming links below the target
+   degree; sends, lookups and room changes for P2P_NODE_BUSY_MS after the call), the slow
+   one at rest: what the tick does then (pings after 5 s of silence, the IHAVE rounds every
+   1 s and 10 s, upkeep every few seconds) needs no finer clock. */
+static void s_tick_pace(p2p_node_t *n, uint64_t now)
+{
+    bool busy = now < n->busy_until_ms || p2p_core_link_count(n->core) < n->target_degree;
+    s_tick_arm(n, busy ? P2P_NODE_TICK_MS : P2P_NODE_TICK_REST_MS);
+}
+
+/* A call started work the tick drives: the fast tick for P2P_NODE_BUSY_MS. */
+static void s_busy(p2p_node_t *n)
+{
+    uint64_t now = p2p_node_now();
+    n->busy_until_ms = now + P2P_NODE_BUSY_MS;
+    s_tick_pace(n, now);
+}
+
 static int s_tick(zloop_t *loop, int timer_id, void *arg)
 {
     p2p_node_t *n = arg;
@@ -292,6 +325,7 @@ static int s_tick(zloop_t *loop, int timer_id, void *arg)
     p2p_core_tick(n->core, now);
     if (now >= n->last_save_ms + P2P_NODE_SAVE_EVERY_MS)
         s_save_peers(n, now);
+    s_tick_pace(n, now);
     (void)loop;
     (void)timer_id;
     return 0;
@@ -408,7 +442,8 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     zloop_reader(loop, n->zap, s_zap_readable, n);
     zloop_reader(loop, n->router, p2p_node_router_readable, n);
     zloop_reader_set_tolerant(loop, n->router);
-    n->timer_id = zloop_timer(loop, P2P_NODE_TICK_MS, 0, s_tick, n);
+    n->target_degree = params.target_degree;
+    s_tick_arm(n, P2P_NODE_TICK_MS);
     for (size_t i = 0; i < cfg->n_seeds; i++) {
         uint8_t sid[32];
         char ep[P2P_ENDPOINT_MAX];
@@ -493,6 +528,7 @@ int p2p_node_room_join(p2p_node_t *self, const char *room, char *err, size_t err
         snprintf(err, err_cap, "cannot join more than %d rooms", P2P_REC_ROOMS);
         return P2P_E_TOO_MANY_ROOMS;
     }
+    s_busy(self); /* links to the room's members are dialed by the tick */
     return 0;
 }
 
@@ -542,6 +578,7 @@ uint64_t p2p_node_lookup(p2p_node_t *self, const uint8_t target[static 32], char
         snprintf(err, err_cap, "too many lookups in progress");
         return 0;
     }
+    s_busy(self); /* its timeouts are the tick's */
     p2p_op_t *o = s_op_slot(self, id, false);
     if (o->id != id) {
         o->id = id;
@@ -582,6 +619,7 @@ uint64_t p2p_node_send(p2p_node_t *self, const uint8_t dest[static 32], uint32_t
         snprintf(err, err_cap, "too many messages waiting to be delivered");
         return 0;
     }
+    s_busy(self); /* its retries and timeout are the tick's */
     p2p_op_t *o = s_op_slot(self, id, true);
     if (o->id != id) {
         o->id = id;

@@ -12,7 +12,11 @@
 #include "p2p/p2p_node.h"
 #include "proto/proto_envelope.h"
 
-#define P2P_NODE_TICK_MS 200
+#define P2P_NODE_TICK_MS 200       /* the core's tick while it has work in hand... */
+#define P2P_NODE_TICK_REST_MS 1000 /* ...and at rest (links at the target degree, no call) */
+/* How long a call that starts work the tick drives (a send, a lookup, a room change) keeps
+   the fast tick: a unicast's whole life (5 tries, 20 s) and a lookup's. */
+#define P2P_NODE_BUSY_MS 25000
 #define P2P_NODE_SAVE_EVERY_MS 30000
 #define P2P_NODE_HWM 4000
 #define P2P_NODE_RECV_BATCH 256 /* messages handed to the core at once */
@@ -61,6 +65,9 @@ struct p2p_node_t {
     zsock_t *router;
     zsock_t *zap;
     int timer_id;
+    uint64_t tick_ms;       /* the period of timer_id */
+    uint64_t busy_until_ms; /* the fast tick until then (P2P_NODE_BUSY_MS after a call) */
+    size_t target_degree;   /* links wanted: fewer keep the fast tick (forming) */
     p2p_core_t *core;
     uint8_t id[32];
     uint8_t curve_pub[32];

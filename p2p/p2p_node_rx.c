@@ -5,7 +5,9 @@
  *  (p2p_core_on_messages: the gossip signatures of a batch are checked together) when it
  *  is full or when the loop's iteration is over (a zero-delay timer runs first thing in
  *  the next one), so one wakeup's messages from all links share the signature checks and
- *  an empty socket is never read (a failed read is a system call in ZeroMQ).
+ *  an empty socket is never read (a failed read is a system call in ZeroMQ). A lone
+ *  message (the first socket of the pass held just one) goes to the core at once: at rest
+ *  that is the common case, and the timer would cost one more pass of the loop.
  *  A ROUTER message is attributed to a node id by
  *  its CURVE key (the first message of a connection must be signed by the node id whose
  *  Curve25519 form the key is); a DEALER's come from the peer it is pinned to;
@@ -168,11 +170,18 @@ static int s_flush_timer(zloop_t *loop, int timer_id, void *arg)
 static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
 {
     zsock_t *sock = d ? d->sock : n->router;
-    for (size_t taken = 0; taken < P2P_NODE_DRAIN_MAX; taken++) {
+    size_t before = n->n_rx, taken = 0;
+    for (; taken < P2P_NODE_DRAIN_MAX; taken++) {
         if (d ? !d->used || d->sock != sock || !s_recv_dealer(n, d) : !s_recv_router(n))
             break; /* empty, or hung up by the core while handling a full batch */
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);
+    }
+    if (before == 0 && taken == 1 && n->n_rx == 1) {
+        /* one message on a quiet node (a network at rest): nothing to check it with, and
+           the zero-delay timer would cost the loop one more pass over every socket */
+        s_flush(n);
+        return;
     }
     if (n->n_rx > 0 && n->flush_timer < 0) {
         n->flush_timer = zloop_timer(n->loop, 0, 1, s_flush_timer, n);

@@ -574,6 +574,16 @@ static bool s_sync_send_linked(void *ctx, uint32_t kind, const uint8_t *data, si
     return p2p && p2p_node_send_linked(p2p, kind, data, len) > 0;
 }
 
+/* Our STATUS to one neighbour that is behind (rare: an acknowledged unicast). */
+static bool s_sync_send_to(void *ctx, const uint8_t peer[static 32], uint32_t kind,
+                           const uint8_t *data, size_t len)
+{
+    node_ledger_t *self = ctx;
+    p2p_node_t *p2p = nl_p2p(self);
+    char why[128] = "";
+    return p2p && p2p_node_send(p2p, peer, kind, data, len, why, sizeof why) != 0;
+}
+
 static void s_sync_committed(void *ctx, const uint8_t *block, size_t len)
 {
     nl_after_commit(ctx, block, len);
@@ -648,6 +658,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     node_ledger_sync_deps_t sd = {.ctx = self,
                                   .send = s_sync_send,
                                   .send_linked = s_sync_send_linked,
+                                  .send_to = s_sync_send_to,
                                   .committed = s_sync_committed,
                                   .caught_up = s_sync_caught_up};
     if (self->pool)

@@ -132,6 +132,12 @@ static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
     return self->deps.send_linked(self->deps.ctx, PROTO_MSG_STATUS, data, len);
 }
 
+static bool s_io_reply(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    node_ledger_sync_t *self = ctx;
+    return self->deps.send_to(self->deps.ctx, peer, PROTO_MSG_STATUS, data, len);
+}
+
 static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
                        int code)
 {
@@ -217,6 +223,7 @@ node_ledger_sync_t *node_ledger_sync_new(const uint8_t chain_id[static 32], ledg
                            .apply = s_io_apply,
                            .send = s_io_send,
                            .broadcast = s_io_broadcast,
+                           .reply = deps->send_to ? s_io_reply : NULL,
                            .event = s_io_event};
     ledger_sync_params_t p;
     if (params)

@@ -33,6 +33,10 @@ typedef struct {
     /* Sends DATA (borrowed) as KIND (PROTO_MSG_STATUS) to each linked peer (one hop, not
        forwarded); false if it reached none (tried again on the next tick). */
     bool (*send_linked)(void *ctx, uint32_t kind, const uint8_t *data, size_t len);
+    /* Optional: sends DATA (borrowed) as KIND (PROTO_MSG_STATUS) to PEER alone (our head,
+       to a neighbour whose STATUS shows it behind); false if it cannot be sent. */
+    bool (*send_to)(void *ctx, const uint8_t peer[static 32], uint32_t kind, const uint8_t *data,
+                    size_t len);
     /* Optional: synced BLOCK (borrowed) was committed: update the mempool and caches. */
     void (*committed)(void *ctx, const uint8_t *block, size_t len);
     /* Optional: a run of synced blocks ended: start consensus above the head. */

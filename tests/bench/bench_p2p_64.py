@@ -14,7 +14,9 @@ the other 63 start in parallel, each seeded with node 0. Then:
   idle      CPU seconds per second of all nodes together (utime + stime from
             /proc/PID/stat) over IDLE_SECONDS (30) with nothing to do but the ledger's
             empty blocks and the p2p upkeep, printed next to the load average (the
-            machine may be shared: the figure is an upper bound)
+            machine may be shared: the figure is an upper bound); by thread (the loop,
+            ZeroMQ's I/O thread, the store's trimmer...) with their voluntary context
+            switches (wakeups); envelopes per node per second, by type
   broadcast every node joins room "bench"; BROADCASTS posts from random nodes, each must
             reach all 64 logs: delivered (post, node) pairs, and the p50/p99/max latency
   lookup    LOOKUPS lookups of random non-neighbours: how many succeed, their time, and
@@ -99,6 +101,33 @@ def new_node(fleet, i, base, gen, authorities, peers):
                 log_level="info")
 
 
+def thread_cpu(pids):
+    """{thread name: (CPU seconds, voluntary context switches)} summed over the threads of
+    PIDS (/proc/PID/task/TID): where a node's CPU goes (its loop, ZeroMQ's I/O thread...)."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tids:
+            base = "/proc/%d/task/%s/" % (pid, tid)
+            try:
+                with open(base + "stat") as f:
+                    stat = f.read()
+                with open(base + "status") as f:
+                    vol = [line for line in f if line.startswith("voluntary_ctxt_switches:")]
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+            sw = int(vol[0].split()[1]) if vol else 0
+            c, w = out.get(name, (0.0, 0))
+            out[name] = (c + cpu, w + sw)
+    return out
+
+
 def link_graph(nodes, ids):
     by_id = {nid: i for i, nid in enumerate(ids)}
     adj = {i: set() for i in range(len(nodes))}
@@ -162,16 +191,24 @@ def measure_idle(nodes, seconds):
     pids = [n.pid for n in nodes]
     la0 = loadavg()
     s0 = [n.call("p2p_stats") for n in nodes]
+    th0 = thread_cpu(pids)
     c0 = sum(cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
     time.sleep(seconds)
     c1 = sum(cpu_seconds(p) for p in pids)
     dt = time.monotonic() - t0
+    th1 = thread_cpu(pids)
     s1 = [n.call("p2p_stats") for n in nodes]
     rate = (c1 - c0) / dt
     print("idle: %.3f CPU-s/s for all %d nodes over %.0f s (%.2f ms per node per second); "
           "load average before %s, after %s"
           % (rate, len(nodes), dt, rate / len(nodes) * 1000.0, la0, loadavg()), flush=True)
+
+    by_thread = sorted(((name, c - th0[name][0], w - th0[name][1])
+                        for name, (c, w) in th1.items() if name in th0), key=lambda x: -x[1])
+    print("idle: by thread (all nodes): " + ", ".join(
+        "%s %.3f CPU-s/s, %.0f wakeups/s" % (name, c / dt, w / dt)
+        for name, c, w in by_thread if c > 0 or w > 0), flush=True)
 
     def per_node_s(key):
         return sum(b[key] - a[key] for a, b in zip(s0, s1)) / len(nodes) / dt

@@ -9,7 +9,9 @@
  *  certificate of another height, blocks from a peer not asked, a malformed answer) are
  *  never applied and count against the peer; certificates after an authority-set change
  *  are checked against the new set, and a certificate of the old set is refused there;
- *  malformed STATUS / SYNC_REQ / SYNC_BLOCKS are refused with a code; the unicast kind.
+ *  malformed STATUS / SYNC_REQ / SYNC_BLOCKS are refused with a code; the unicast kind;
+ *  STATUS goes out with news only (first tick, synced blocks, the heartbeat), and a node
+ *  behind gets the head of a neighbour ahead at once, in the answer to its own STATUS.
  *  No clock, no randomness: every time is an argument.
  */
 #include <inttypes.h>
@@ -52,10 +54,12 @@ typedef struct {
     uint32_t mask0;
     int events[32]; /* counts per ledger_sync_event_t */
     bool fail_apply;
+    int statuses, replies; /* STATUS broadcasts; STATUS answers to one peer (io.reply) */
 } node_t;
 
 typedef struct {
     int from, to; /* to -1: a broadcast */
+    bool status;  /* a STATUS to one peer (io.reply) */
     uint8_t *data;
     size_t len;
 } msg_t;
@@ -216,6 +220,7 @@ static void s_queue(world_t *w, int from, int to, const uint8_t *data, size_t le
     msg_t *m = &w->q[w->nq++];
     m->from = from;
     m->to = to;
+    m->status = false;
     m->data = malloc(len);
     if (!m->data)
         abort();
@@ -237,8 +242,22 @@ static bool s_io_send(void *ctx, const uint8_t peer[static 32], const uint8_t *d
 static bool s_io_broadcast(void *ctx, const uint8_t *data, size_t len)
 {
     node_t *n = ctx;
+    n->statuses++;
     s_queue(n->w, n->idx, -1, data, len);
     return true;
+}
+
+static bool s_io_reply(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
+{
+    node_t *n = ctx;
+    for (int i = 0; i < NODES; i++)
+        if (memcmp(n->w->nodes[i].id, peer, 32) == 0) {
+            s_queue(n->w, n->idx, i, data, len);
+            n->w->q[n->w->nq - 1].status = true;
+            n->replies++;
+            return true;
+        }
+    return false;
 }
 
 static void s_io_event(void *ctx, ledger_sync_event_t ev, const uint8_t *peer, uint64_t height,
@@ -259,7 +278,8 @@ static ledger_sync_params_t s_params(void)
     return p;
 }
 
-static void s_world_init(world_t *w, const ledger_sync_params_t *p, uint32_t mask0)
+/* The world of NODES nodes; REPLY: their cores answer a peer behind (io.reply). */
+static void s_world_init_io(world_t *w, const ledger_sync_params_t *p, uint32_t mask0, bool reply)
 {
     memset(w, 0, sizeof *w);
     for (int i = 0; i < NODES; i++) {
@@ -276,10 +296,16 @@ static void s_world_init(world_t *w, const ledger_sync_params_t *p, uint32_t mas
                                .apply = s_io_apply,
                                .send = s_io_send,
                                .broadcast = s_io_broadcast,
+                               .reply = reply ? s_io_reply : NULL,
                                .event = s_io_event};
         n->core = ledger_sync_new(s_chain_id, &io, p);
         CHECK(n->core != NULL);
     }
+}
+
+static void s_world_init(world_t *w, const ledger_sync_params_t *p, uint32_t mask0)
+{
+    s_world_init_io(w, p, mask0, false);
 }
 
 static void s_world_free(world_t *w)
@@ -310,8 +336,9 @@ static void s_deliver(world_t *w, uint64_t now, bool reversed, int drop_to)
                     continue;
                 node_t *n = &w->nodes[to];
                 const uint8_t *from = w->nodes[m->from].id;
-                int rc = m->to < 0 ? ledger_sync_on_status(n->core, from, m->data, m->len, now)
-                                   : ledger_sync_on_unicast(n->core, from, m->data, m->len, now);
+                int rc = m->to < 0 || m->status
+                             ? ledger_sync_on_status(n->core, from, m->data, m->len, now)
+                             : ledger_sync_on_unicast(n->core, from, m->data, m->len, now);
                 CHECK_EQ(rc, PROTO_OK);
             }
             free(m->data);
@@ -723,6 +750,72 @@ static void test_malformed(void)
     ledger_sync_destroy(NULL);
 }
 
+/* STATUS carries news only: a head moved by consensus is announced by the heartbeat
+   (status_ms) alone; a node that is behind learns the head of a neighbour ahead at once,
+   from that neighbour's answer to its STATUS (at most once per status_min_ms per peer);
+   a head moved by synced blocks is announced (at most once per status_min_ms). */
+static void test_status_news(void)
+{
+    world_t w;
+    ledger_sync_params_t p = s_params();
+    s_world_init_io(&w, &p, 0x0f, true);
+    node_t *a = &w.nodes[0], *b = &w.nodes[1], *c = &w.nodes[2];
+    uint64_t t0 = 1000, now = t0;
+    ledger_sync_tick(a->core, now); /* the first tick: a's STATUS, which nobody hears */
+    CHECK_EQ(a->statuses, 1);
+    s_drop_queue(&w);
+    for (int h = 0; h < 10; h++) { /* a's head moves by consensus, a block every 2 s */
+        s_grow(a, 0);
+        for (uint64_t t = 0; t < 2000; t += 250)
+            ledger_sync_tick(a->core, now + t);
+        now += 2000;
+    }
+    CHECK_EQ(a->statuses, 1); /* no news: nothing before the heartbeat */
+    now = t0 + p.status_ms;
+    ledger_sync_tick(a->core, now);
+    CHECK_EQ(a->statuses, 2); /* the heartbeat */
+    s_drop_queue(&w);
+
+    /* b starts (at genesis): its first STATUS is answered by a, to b alone */
+    now += 500;
+    uint64_t b_first = now;
+    ledger_sync_tick(b->core, now);
+    CHECK_EQ(b->statuses, 1);
+    s_deliver(&w, now, false, -1);
+    CHECK_EQ(a->replies, 1);
+    CHECK_EQ(c->replies, 0); /* c is level with b */
+    CHECK_EQ(b->replies, 0);
+    CHECK_EQ(ledger_sync_best_height(b->core, now), 10u); /* b knows it is behind */
+    CHECK_EQ(ledger_sync_best_height(c->core, now), 0u);  /* the answer went to b only */
+    s_status(&w, 1, now + 1);                             /* b again: too soon for another answer */
+    CHECK_EQ(a->replies, 1);
+    s_drop_queue(&w);
+
+    /* b syncs: its new head is news, announced once status_min_ms after its last STATUS */
+    now += 2;
+    for (int round = 0; round < 4 && b->len < 10; round++) {
+        ledger_sync_tick(b->core, now);
+        s_deliver(&w, now, false, -1);
+    }
+    CHECK_EQ(b->len, 10u);
+    CHECK_EQ(b->statuses, 1);
+    ledger_sync_tick(b->core, b_first + p.status_min_ms - 1); /* too soon after its first */
+    CHECK_EQ(b->statuses, 1);
+    now = b_first + p.status_min_ms;
+    ledger_sync_tick(b->core, now);
+    CHECK_EQ(b->statuses, 2);
+    s_deliver(&w, now, false, -1);
+    CHECK_EQ(ledger_sync_best_height(c->core, now), 10u); /* c learnt b's new head */
+    CHECK_EQ(a->replies + b->replies + c->replies, 1);    /* b, level with a now: no answer */
+    ledger_sync_tick(b->core, now + 250);                 /* announced: not again */
+    CHECK_EQ(b->statuses, 2);
+    /* c, behind both: each answers it */
+    s_status(&w, 2, now + 300);
+    CHECK_EQ(a->replies, 2);
+    CHECK_EQ(b->replies, 1);
+    s_world_free(&w);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -742,6 +835,7 @@ int main(void)
     test_authority_change();
     test_serve_bounds();
     test_malformed();
+    test_status_news();
     for (int i = 0; i < KEYS; i++)
         proto_key_destroy(&s_keys[i]);
     return testutil_done("test_ledger_sync");

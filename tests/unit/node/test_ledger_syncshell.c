@@ -7,9 +7,10 @@
  *  and commits each block, and ends with A's head hash and state (balances). A block whose
  *  tx was altered keeps its header (so its certificate still verifies) but does not
  *  execute (its tx root is wrong): it is never committed and counts as a bad block. Then
- *  STATUS timing: a node without news sends it only as the 10 s heartbeat; a new head is
- *  announced at the next tick, at most once per 5 s. The messages travel through queues
- *  the test delivers; the clock is an argument.
+ *  STATUS timing: a node without news sends it only as the 30 s heartbeat, a head moved by
+ *  consensus being no news; a node behind learns the head of the node ahead at once, from
+ *  its answer to the STATUS of the node behind. The messages travel through queues the
+ *  test delivers; the clock is an argument.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ struct node {
     uint8_t id[32];
     int committed, caught_up;
     int statuses; /* STATUS messages sent (to the linked peer) */
+    int answers;  /* STATUS messages sent to one peer behind (send_to) */
 };
 
 static node_t s_nodes[2];
@@ -77,6 +79,20 @@ static bool s_send_linked(void *ctx, uint32_t kind, const uint8_t *data, size_t 
     CHECK_EQ(kind, (uint32_t)PROTO_MSG_STATUS);
     n->statuses++;
     s_push(n->idx, 1 - n->idx, true, data, len);
+    return true;
+}
+
+static bool s_answers_on; /* send_to works (off: refused, nothing queued) */
+
+static bool s_send_to(void *ctx, const uint8_t peer[static 32], uint32_t kind, const uint8_t *data,
+                      size_t len)
+{
+    node_t *n = ctx;
+    CHECK_EQ(kind, (uint32_t)PROTO_MSG_STATUS);
+    if (!s_answers_on)
+        return false;
+    n->answers++;
+    s_push(n->idx, memcmp(peer, s_nodes[0].id, 32) == 0 ? 0 : 1, true, data, len);
     return true;
 }
 
@@ -152,6 +168,7 @@ int main(void)
     char err[256];
     node_ledger_sync_deps_t deps = {.send = s_send,
                                     .send_linked = s_send_linked,
+                                    .send_to = s_send_to,
                                     .committed = s_committed,
                                     .caught_up = s_caught_up};
     for (int i = 0; i < 2; i++) {
@@ -291,19 +308,20 @@ int main(void)
     CHECK(acct_a.balance == acct_b.balance && acct_a.nonce == acct_b.nonce);
     CHECK_EQ(acct_b.nonce, (uint64_t)(BLOCKS / 3));
 
-    /* STATUS timing: nothing new, nothing sent before the heartbeat (10 s); a new head
-       is announced at the next tick, but at most once per 5 s */
+    /* STATUS timing: nothing new, nothing sent before the heartbeat (30 s); a head moved
+       by consensus (committed here directly) is no news either; B, behind, gets A's head
+       at once in A's answer to B's STATUS */
     s_deliver(now);
-    now += 20000;
+    now += 40000;
     int sent = A->statuses;
     node_ledger_sync_tick(A->sync, now); /* heartbeat due */
     CHECK_EQ(A->statuses, ++sent);
-    for (uint64_t t = 250; t < 10000; t += 250)
+    for (uint64_t t = 250; t < 30000; t += 250)
         node_ledger_sync_tick(A->sync, now + t);
     CHECK_EQ(A->statuses, sent);
-    node_ledger_sync_tick(A->sync, now + 10000);
+    node_ledger_sync_tick(A->sync, now + 30000);
     CHECK_EQ(A->statuses, sent + 1);
-    now += 10000;
+    now += 30000;
     s_deliver(now);
     size_t tl = 0;
     char why[LEDGER_ERR_MAX] = "";
@@ -336,16 +354,23 @@ int main(void)
         free(cert);
         now += 100;
         node_ledger_sync_tick(A->sync, now);
-        CHECK_EQ(A->statuses, sent + 1); /* within status_min_ms of the last: not yet */
+        CHECK_EQ(A->statuses, sent + 1); /* no news */
     }
-    now += 5000;
-    node_ledger_sync_tick(A->sync, now); /* status_min_ms after the last: the new head at once */
-    CHECK_EQ(A->statuses, sent + 2);
+    for (uint64_t t = 250; t < 10000; t += 250)
+        node_ledger_sync_tick(A->sync, now + t);
+    CHECK_EQ(A->statuses, sent + 1); /* still none: the heartbeat is not due */
+    now += 10000;
+    s_answers_on = true;
+    int b_sent = B->statuses;
+    node_ledger_sync_tick(B->sync, now); /* B's heartbeat (30 s since its last) */
+    CHECK_EQ(B->statuses, b_sent + 1);
+    CHECK(!node_ledger_sync_behind(B->sync, now, &mine, &best));
     s_deliver(now);
+    CHECK_EQ(A->answers, 1); /* to B alone */
+    CHECK_EQ(B->answers, 0);
     CHECK(node_ledger_sync_behind(B->sync, now, &mine, &best)); /* B learnt A's new head */
     CHECK_EQ(best, (uint64_t)BLOCKS + 2);
-    node_ledger_sync_tick(A->sync, now + 250); /* announced: not again */
-    CHECK_EQ(A->statuses, sent + 2);
+    CHECK_EQ(A->statuses, sent + 1);
 
     free(bad_block);
     free(bad_cert);
