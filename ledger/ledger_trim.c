@@ -123,12 +123,14 @@ static void *s_main(void *arg)
     long page = sysconf(_SC_PAGESIZE);
     unsigned long grow = LEDGER_TRIM_GROW_BYTES / (unsigned long)(page > 0 ? page : 4096);
     bool warned = false;
-    unsigned long base = s_pass(self, &warned);
+    unsigned long base = s_pass(self, &warned), last = base;
+    long poll_ms = LEDGER_TRIM_POLL_MS;
     pthread_mutex_lock(&self->lock);
     while (!self->stop) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += LEDGER_TRIM_POLL_MS * 1000000L;
+        until.tv_sec += poll_ms / 1000;
+        until.tv_nsec += (poll_ms % 1000) * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
@@ -145,6 +147,10 @@ static void *s_main(void *arg)
         } else if (known && pages < base) {
             base = pages; /* growth counts from the lowest point since the last pass */
         }
+        /* at rest (no growth since the last read) the next read is a second away */
+        poll_ms = known && pages <= last ? LEDGER_TRIM_IDLE_POLL_MS : LEDGER_TRIM_POLL_MS;
+        if (known)
+            last = pages;
         pthread_mutex_lock(&self->lock);
     }
     pthread_mutex_unlock(&self->lock);

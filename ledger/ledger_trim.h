@@ -31,7 +31,8 @@
  *  lose data.
  *
  *  The trimmer (ledger_trim_new) is a thread doing passes on its own: every
- *  LEDGER_TRIM_POLL_MS it reads /proc/self/statm (cheap) and runs a pass when the
+ *  LEDGER_TRIM_POLL_MS (LEDGER_TRIM_IDLE_POLL_MS after a read that saw no growth, so an
+ *  idle node wakes it once a second) it reads /proc/self/statm (cheap) and runs a pass when the
  *  process's file-backed resident pages ("shared") grew by LEDGER_TRIM_GROW_BYTES since
  *  the last pass (counted from the lowest point seen since), and only then. Passes are
  *  kept rare on purpose: each one also evicts the tables' hot pages (bloom filters, index
@@ -47,6 +48,7 @@
 #define GENIE_LEDGER_TRIM_H
 
 #define LEDGER_TRIM_POLL_MS 100           /* how often the trimmer reads statm */
+#define LEDGER_TRIM_IDLE_POLL_MS 1000     /* ... after a read that saw no growth */
 #define LEDGER_TRIM_GROW_BYTES (4u << 20) /* file-backed growth that triggers a pass */
 #define LEDGER_TRIM_THREAD_NAME "genie-trim"
 
