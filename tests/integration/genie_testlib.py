@@ -799,7 +799,7 @@ def register_spec(trainer, measurement, features, label, min_donors, max_epsilon
     FEATURES (comma separated) predicting LABEL, trained in enclaves of MEASUREMENT, with
     MIN_DONORS, MAX_EPSILON, AGGREGATION, a PRICE per query and SHARES (basis points for
     donors, trainer, runner, e.g. "6000,3000,1000"). Checks it committed; returns the
-    spec id."""
+    answer (JSON: spec_id, status, tx_height ...)."""
     c = trainer.cli("spec", "register", "--model-type", model_type, "--purpose", purpose,
                     "--features", features, "--label", label, "--measurement", measurement,
                     "--min-donors", str(min_donors), "--max-epsilon", str(max_epsilon),
@@ -807,7 +807,7 @@ def register_spec(trainer, measurement, features, label, min_donors, max_epsilon
                     "--wait", WAIT_S)
     expect(c.returncode == 0 and c.json and c.json["status"] == "committed",
            "spec register: %r" % c)
-    return c.json["spec_id"]
+    return c.json
 
 
 def add_data(owner, path, dtype, name=None, timeout=60.0):

@@ -74,7 +74,7 @@ def check_trainer(net, st):
            "trainer register: %r" % c)
     meas = st["training"]["measurement"]
     st["spec"] = register_spec(trainer, meas, "rs1,rs2,age", "t2d", 2, "1.0", 10,
-                               "6000,3000,1000")
+                               "6000,3000,1000")["spec_id"]
     c = trainer.cli("spec", "list")
     mine = [s for s in c.json or [] if s["spec_id"] == st["spec"]]
     expect(c.returncode == 0 and len(mine) == 1 and mine[0]["trainer_name"] == "Acme Genomics"

@@ -91,7 +91,7 @@ def check_world(net, st):
         net, [net.nodes[0].address(), runner.address()], st["reg_height"])
     st["trainer"] = trainer
     st["spec"] = register_spec(trainer, st["training"]["measurement"], "rs1,rs2", "t2d", 2,
-                               "1.0", 10, "6000,3000,1000")
+                               "1.0", 10, "6000,3000,1000")["spec_id"]
     for i, name in ((0, "owner1"), (3, "owner4")):
         start_owner(net, st, name, i)
     recruit_until_offered(trainer, st["spec"],

@@ -95,7 +95,7 @@ def check_trainer(net, st):
         net, [net.nodes[0].address(), st["runner1"].address()], st["reg_height"])
     st["trainer"] = trainer
     st["spec"] = register_spec(trainer, st["t1"]["measurement"], "age,bmi,quant", "trait", 4,
-                               0, PRICE, ",".join(str(x) for x in SHARES))
+                               0, PRICE, ",".join(str(x) for x in SHARES))["spec_id"]
     print("  spec %s... (logistic on age, bmi, quant -> trait)" % st["spec"][:16])
     return True
 
