@@ -651,11 +651,11 @@ def attest_certify(r, as_key, platform_pk, runner, account, out):
 # ---- marketplace helpers (enclave runners, trainers, data owners, users) ----
 #
 # The marketplace tests (test_market, test_donor_refusals, test_settle, test_train_query,
-# test_data_owner, test_enclave_runner) build the same world on a LedgerNet made by
-# start_attested(): enclave runners with certified platforms and registered enclaves, a
-# trainer with a registered spec, data owners with accounts and data, users with funds.
-# These are the shared steps; each checks what it does (`expect`) and every wait is bounded
-# (START_TIMEOUT ... WAIT_S, at the top).
+# test_data_owner, test_enclave_runner, test_recruit_late) build the same world on a
+# LedgerNet made by start_attested(): enclave runners with certified platforms and
+# registered enclaves, a trainer with a registered spec, data owners with accounts and
+# data, users with funds. These are the shared steps; each checks what it does (`expect`)
+# and every wait is bounded (START_TIMEOUT ... WAIT_S, at the top).
 
 
 def new_account(r, node):
