@@ -744,15 +744,16 @@ def enclave_local(runner, local):
 
 
 def wait_registered(runner, local, not_id=None, timeout=REG_TIMEOUT):
-    """Waits until RUNNER's enclave LOCAL is registered on the ledger (a height above 0)
-    under an id other than NOT_ID (a restarted enclave registers anew). Returns its
-    enclave_local entry."""
+    """Waits until RUNNER's enclave LOCAL runs and is registered on the ledger (a height
+    above 0) under an id other than NOT_ID (a restarted enclave registers anew). Returns
+    its enclave_local entry."""
     got = {}
 
     def ok():
         e = got["e"] = enclave_local(runner, local)
         return (e is not None and e["registration"] == "registered"
-                and e["registered_height"] > 0 and e["id"] != not_id)
+                and e["registered_height"] > 0 and e["id"] != not_id
+                and e["status"] == "running")
     wait_for(ok, timeout=timeout, interval=0.2, what="%s's enclave %d registered"
              % (runner.name, local))
     return got["e"]
