@@ -11,18 +11,20 @@ and raw JSON-RPC. This module gives it:
 - run_cli(): run the genie CLI once (optionally with --json, parsed);
 - Runner: named checks, "N passed, N failed" at the end, and a process registry whose
   children are always killed (use `with Runner(...) as r:`).
-- ledger helpers (LedgerNet, wait_heights, block_hash, place_key);
-- network namespaces (root only): NetnsLab makes namespaces joined by veth pairs to a
-  bridge and can cut/heal a host; NetnsNode runs a Node inside one (see the section at
-  the end).
+- ledger helpers (LedgerNet, wait_heights, block_hash, place_key, run_ledger_steps);
+- marketplace helpers, the world the enclave/data/market tests build on a LedgerNet:
+  certified enclave runners and their registered enclaves (start_certified_runner,
+  spawn_registered), nodes with accounts of their own (start_account_node), a trainer and
+  its spec (start_trainer, register_spec), data (add_data), the recruitment offer reaching
+  the owners (recruit_until_offered), donations, audit trails, balances, a funded user
+  (start_funded_user) and the canary check (expect_no_canary);
+- network namespaces for partition tests (root only) are in genie_netns.py.
 
 Every wait is bounded; nothing here sleeps without a deadline.
 """
 
 import argparse
-import atexit
 import base64
-import ctypes
 import json
 import os
 import shutil
@@ -37,6 +39,12 @@ import urllib.error
 import urllib.request
 
 DEFAULT_TIMEOUT = 20.0  # seconds; ASan builds start slower than plain ones
+# the marketplace tests' waits (seconds), for the helpers of the section at the end
+START_TIMEOUT = 60.0   # a node answering on its control API (ASan, a busy machine)
+HEIGHT_TIMEOUT = 60.0  # a node reaching a height, a balance or a status it waits for
+REG_TIMEOUT = 90.0     # a spawned enclave registered on the ledger
+OFFER_TIMEOUT = 90.0   # every owner holding the newest recruitment offer
+WAIT_S = "60"          # the CLI's --wait SECONDS (commit of what it submits)
 
 
 def parse_args(argv=None):
@@ -563,7 +571,7 @@ class LedgerNet:
             prev = n
         return self.nodes
 
-    def start_attested(self, timeout=DEFAULT_TIMEOUT, height_timeout=DEFAULT_TIMEOUT):
+    def start_attested(self, timeout=START_TIMEOUT, height_timeout=HEIGHT_TIMEOUT):
         """Writes a 1-authority genesis that names an attestation service (`genie genesis
         new`), starts the authority and waits for height 1. Returns (the attestation
         service's key file, the authority's account id)."""
@@ -599,6 +607,21 @@ def scan_for(top, needles, skip_dir=None):
     return scanned, hits
 
 
+def expect_no_canary(top, canary, skip_dir, min_files=0, hex_too=True):
+    """The canary check of the data tests: CANARY, a unique string planted in the owners'
+    original files (kept under SKIP_DIR), is in no file under TOP but those (datadirs,
+    stores, ledgers, logs, transcripts), as text nor, with HEX_TOO, hex-encoded (the way
+    a runner at trace level logs what it relays). More than MIN_FILES files must have been
+    scanned. Returns how many were."""
+    needles = (canary.encode(), canary.encode().hex().encode()) if hex_too else \
+        (canary.encode(),)
+    scanned, found = scan_for(top, needles, skip_dir=skip_dir)
+    hits = [(path, "hex" if i else "text") for path, i in found]
+    expect(not hits, "the canary is in %r" % hits)
+    expect(scanned > min_files, "too few files scanned (%d)" % scanned)
+    return scanned
+
+
 def run_ledger_steps(name, steps, argv=None):
     """The main of a test that runs named checks on one ledger testnet: parses the
     arguments, then runs each (what, fn) of STEPS as Runner.check(what, fn, net, st) with
@@ -625,246 +648,277 @@ def attest_certify(r, as_key, platform_pk, runner, account, out):
     return c
 
 
-# ---- network namespaces (partition tests; root only) ----
-
-CLONE_NEWNET = 0x40000000
-NETNS_PREFIX = "gtn"  # every namespace a test makes is named gtn<pid>-<hex>-<role>
-
-
-class Interrupted(BaseException):
-    """Raised in the main thread by NetnsLab's signal handlers (SIGTERM, SIGINT, SIGHUP).
-    A BaseException, so Runner.check does not swallow it: it unwinds to the `with Runner`
-    (which kills the nodes) and the test's finally (which removes the namespaces)."""
+# ---- marketplace helpers (enclave runners, trainers, data owners, users) ----
+#
+# The marketplace tests (test_market, test_donor_refusals, test_settle, test_train_query,
+# test_data_owner, test_enclave_runner, test_recruit_late) build the same world on a
+# LedgerNet made by start_attested(): enclave runners with certified platforms and
+# registered enclaves, a trainer with a registered spec, data owners with accounts and
+# data, users with funds. These are the shared steps; each checks what it does (`expect`)
+# and every wait is bounded (START_TIMEOUT ... WAIT_S, at the top).
 
 
-def _ip(*args, timeout=10.0):
-    """Runs `ip ARGS`; returns the CompletedProcess (text, captured)."""
-    return subprocess.run(["ip"] + list(args), stdin=subprocess.DEVNULL, capture_output=True,
-                          text=True, timeout=timeout)
+def new_account(r, node):
+    """Makes a fresh account key (no passphrase) in NODE's datadir with `genie key new`
+    (R: the Runner); the node signs with it once started. Returns the account id (hex)."""
+    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
+                json_out=True)
+    expect(c.returncode == 0 and c.json, "key new: %r" % c)
+    return c.json["account_id"]
 
 
-def _ip_ok(*args):
-    p = _ip(*args)
-    if p.returncode != 0:
-        raise RuntimeError("ip %s: exit %d: %s" % (" ".join(args), p.returncode,
-                                                    p.stderr.strip()))
-    return p.stdout
+def start_account_node(net, name, roles, peers, height=None, extra=(), log_level="debug"):
+    """Starts node NAME (ROLES, NET's genesis, linked to PEERS: addresses) with an account
+    of its own (new_account) and, given HEIGHT, waits until its ledger reaches it (what it
+    needs to see, e.g. the enclaves' registrations). Returns (node, account id)."""
+    node = Node(net.r, name, roles=roles, genesis=net.genesis, peers=peers, extra=extra,
+                log_level=log_level)
+    account = new_account(net.r, node)
+    start_fresh(node, timeout=START_TIMEOUT)
+    if height is not None:
+        wait_heights([node], height, HEIGHT_TIMEOUT)
+    return node, account
 
 
-def netns_unavailable():
-    """None when this process can make network namespaces and veth pairs (root, iproute2,
-    `ip netns add` works); otherwise the reason, for a test to print when it skips."""
-    if os.geteuid() != 0:
-        return "not root (network namespaces need CAP_SYS_ADMIN)"
-    if shutil.which("ip") is None:
-        return "no 'ip' command (iproute2)"
-    probe = "%s%d-probe" % (NETNS_PREFIX, os.getpid())
-    try:
-        p = _ip("netns", "add", probe)
-        if p.returncode != 0:
-            return "ip netns add failed: %s" % p.stderr.strip()
-        p = _ip("-n", probe, "link", "add", "p0", "type", "veth", "peer", "name", "p1")
-        if p.returncode != 0:
-            return "cannot make a veth pair: %s" % p.stderr.strip()
-    except (OSError, subprocess.SubprocessError) as e:
-        return "ip failed: %s" % e
-    finally:
-        _ip("netns", "del", probe)
+def authority_account(net, index=0):
+    """The account id of NET's authority INDEX (0-based), read from its genesis: the
+    account whose key is DIR/authority-<INDEX+1>.key."""
+    with open(net.genesis) as f:
+        return json.load(f)["authorities"][index]
+
+
+def certify_runner(net, node, as_key, certify_as, account):
+    """Certifies NODE's simulated platform: reads its platform key (`genie enclave
+    platform`), has the attestation service (key file AS_KEY) certify it for runner name
+    CERTIFY_AS and runner ACCOUNT (attest_certify, into TMP/<node name>.cert), and installs
+    the certificate (`genie enclave cert-install`, which must say certified). Returns the
+    cert-install answer (JSON: certified, runner_account, ...) with "platform_pk" added."""
+    c = node.cli("enclave", "platform")
+    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
+    pk = c.json["platform_pk"]
+    cert = os.path.join(net.r.tmp, node.name + ".cert")
+    attest_certify(net.r, as_key, pk, certify_as, account, cert)
+    c = node.cli("enclave", "cert-install", cert)
+    expect(c.returncode == 0 and c.json and c.json["certified"] is True,
+           "cert-install: %r" % c)
+    c.json["platform_pk"] = pk
+    return c.json
+
+
+def start_runner(net, name, own_account=False, roles="enclave-runner", peers=None,
+                 log_level="debug"):
+    """Starts an enclave runner NAME (ROLES; linked to PEERS, default the first authority),
+    its platform not yet certified. Its runner account is the first authority's (its key
+    copied in) unless OWN_ACCOUNT, then a fresh one. At log level "trace" a runner logs the
+    hex of every request and answer it relays (the canary checks read them). Returns
+    (node, runner account id)."""
+    node = Node(net.r, name, roles=roles, genesis=net.genesis, log_level=log_level,
+                peers=peers if peers is not None else [net.nodes[0].address()])
+    if own_account:
+        account = new_account(net.r, node)
+    else:
+        place_key(os.path.join(net.dir, "authority-1.key"), node.datadir)
+        account = authority_account(net)
+    start_fresh(node, timeout=START_TIMEOUT)
+    return node, account
+
+
+def start_certified_runner(net, as_key, name, own_account=False, certify_as=None,
+                           roles="enclave-runner", peers=None, log_level="debug"):
+    """start_runner, then certify_runner: the runner's platform certified by the
+    attestation service (key file AS_KEY) for runner name CERTIFY_AS (default NAME) and
+    the runner's account. Returns (node, runner account id)."""
+    node, account = start_runner(net, name, own_account, roles, peers, log_level)
+    certify_runner(net, node, as_key, certify_as or name, account)
+    return node, account
+
+
+def enclave_local(runner, local):
+    """RUNNER's `genie enclave local` entry of its enclave number LOCAL (local, kind, pid,
+    status, restarts, id, measurement, registration, registered_height ...), or None."""
+    c = runner.cli("enclave", "local")
+    for e in (c.json or []) if c.returncode == 0 else []:
+        if e["local"] == local:
+            return e
     return None
 
 
-def _netns_pids(ns):
-    p = _ip("netns", "pids", ns)
-    return [int(x) for x in p.stdout.split() if x.isdigit()] if p.returncode == 0 else []
+def wait_registered(runner, local, not_id=None, timeout=REG_TIMEOUT):
+    """Waits until RUNNER's enclave LOCAL runs and is registered on the ledger (a height
+    above 0) under an id other than NOT_ID (a restarted enclave registers anew). Returns
+    its enclave_local entry."""
+    got = {}
+
+    def ok():
+        e = got["e"] = enclave_local(runner, local)
+        return (e is not None and e["registration"] == "registered"
+                and e["registered_height"] > 0 and e["id"] != not_id
+                and e["status"] == "running")
+    wait_for(ok, timeout=timeout, interval=0.2, what="%s's enclave %d registered"
+             % (runner.name, local))
+    return got["e"]
 
 
-def _netns_remove(ns):
-    """Kills every process left in NS (a namespace a test made, so they are its own
-    processes), then deletes NS (its veth ends go with it)."""
-    for pid in _netns_pids(ns):
+def spawn_registered(runner, kind, timeout=REG_TIMEOUT):
+    """`genie enclave spawn KIND` on RUNNER (a certified runner), then waits until the
+    runner has registered the enclave (wait_registered). Returns its enclave_local entry;
+    the spawn answer (JSON) is under "spawn"."""
+    c = runner.cli("enclave", "spawn", kind)
+    expect(c.returncode == 0 and c.json, "spawn %s: %r" % (kind, c))
+    e = wait_registered(runner, c.json["local"], timeout=timeout)
+    e["spawn"] = c.json
+    print("  %s: %s enclave %s... registered at height %d" %
+          (runner.name, kind, e["id"][:16], e["registered_height"]))
+    return e
+
+
+def register_trainer(trainer, display_name):
+    """`genie trainer register DISPLAY_NAME --wait` on TRAINER, tried again (every 0.5 s,
+    30 s at most) while its node says it is still catching up ("behind" the network).
+    Returns the CliResult (checked: exit status 0)."""
+    got = {}
+
+    def done():
+        c = got["c"] = trainer.cli("trainer", "register", display_name, "--wait", WAIT_S)
+        return c.returncode == 0 or "behind" not in c.stderr
+    wait_for(done, timeout=30, interval=0.5, what="trainer register")
+    expect(got["c"].returncode == 0, "trainer register: %r" % got["c"])
+    return got["c"]
+
+
+def start_trainer(net, peers, height, display_name="Acme Genomics", name="trainer"):
+    """Starts a trainer node NAME (start_account_node: its own account, linked to PEERS,
+    at HEIGHT at least) and registers it as trainer DISPLAY_NAME (register_trainer).
+    Returns (node, account id, the register CliResult)."""
+    node, account = start_account_node(net, name, "trainer", peers, height)
+    return node, account, register_trainer(node, display_name)
+
+
+def register_spec(trainer, measurement, features, label, min_donors, max_epsilon, price,
+                  shares, model_type="logistic", purpose="research", aggregation="mean"):
+    """`genie spec register ... --wait` on TRAINER: a MODEL_TYPE model for PURPOSE over
+    FEATURES (comma separated) predicting LABEL, trained in enclaves of MEASUREMENT, with
+    MIN_DONORS, MAX_EPSILON, AGGREGATION, a PRICE per query and SHARES (basis points for
+    donors, trainer, runner, e.g. "6000,3000,1000"). Checks it committed; returns the
+    answer (JSON: spec_id, status, tx_height ...)."""
+    c = trainer.cli("spec", "register", "--model-type", model_type, "--purpose", purpose,
+                    "--features", features, "--label", label, "--measurement", measurement,
+                    "--min-donors", str(min_donors), "--max-epsilon", str(max_epsilon),
+                    "--aggregation", aggregation, "--price", str(price), "--shares", shares,
+                    "--wait", WAIT_S)
+    expect(c.returncode == 0 and c.json and c.json["status"] == "committed",
+           "spec register: %r" % c)
+    return c.json
+
+
+def add_data(owner, path, dtype, name=None, timeout=60.0):
+    """`genie data add PATH --type DTYPE [--name NAME] --wait` on the data owner OWNER,
+    tried again every second (TIMEOUT s at most) while it fails: a node started moments
+    ago may not reach a validation enclave yet. Returns the last CliResult (exit status 0;
+    its json has data_id, tx_status ...)."""
+    got = {}
+    args = ["data", "add", path, "--type", dtype] + (["--name", name] if name else [])
+
+    def added():
+        c = got["c"] = owner.cli(*args, "--wait", WAIT_S, timeout=120)
+        if c.returncode != 0:
+            print("  (not yet: %s)" % " ".join(c.error_lines()))
+        return c.returncode == 0
+    wait_for(added, timeout=timeout, interval=1.0, what="%s data add" % owner.name)
+    return got["c"]
+
+
+def offer_of(node, spec):
+    """NODE's offer (`genie offers`) of SPEC, or None: trainer, spec, enclave, note,
+    time_ms (the newest post's), and its records with their matching."""
+    c = node.cli("offers")
+    expect(c.returncode == 0 and isinstance(c.json, list), "offers: %r" % c)
+    for o in c.json:
+        if o["offer"] == spec:
+            return o
+    return None
+
+
+def record_of(offer, data_id):
+    """The row of record DATA_ID in OFFER (match, why, donated); it must be there once."""
+    rows = [x for x in offer["records"] if x["data_id"] == data_id]
+    expect(len(rows) == 1, "record %s not in the offer: %r" % (data_id, offer))
+    return rows[0]
+
+
+def recruit_until_offered(trainer, spec, owners, note=None, timeout=OFFER_TIMEOUT,
+                          repost_every=5.0):
+    """The recruitment step: `genie recruit SPEC [--note NOTE]` on TRAINER, then waits
+    until every node of OWNERS holds the offer of the newest post (its time_ms), posting
+    again every REPOST_EVERY seconds while one lacks it: a post that reaches an owner
+    before its ledger holds the spec is refused by the recruitment room's policy, and the
+    network does not send it again. Waiting for the newest post leaves no post of this
+    step in flight. Returns (the newest post's answer (JSON: trainer, time_ms ...),
+    {owner node name: its offer})."""
+    state = {"post": None, "at": 0.0, "offers": {}}
+    args = ["recruit", spec] + (["--note", note] if note is not None else [])
+
+    def everyone():
+        now = time.monotonic()
+        if state["post"] is None or now - state["at"] >= repost_every:
+            c = trainer.cli(*args)
+            expect(c.returncode == 0 and c.json, "recruit: %r" % c)
+            state["post"], state["at"] = c.json, now
+        for n in owners:
+            o = offer_of(n, spec)
+            if o is None or o["time_ms"] < state["post"]["time_ms"]:
+                return False
+            state["offers"][n.name] = o
+        return True
+    wait_for(everyone, timeout=timeout, interval=0.2,
+             what="the offer of %s... on %s" % (spec[:12], ", ".join(n.name for n in owners)))
+    return state["post"], state["offers"]
+
+
+def donate(owner, spec, *args):
+    """`genie donate SPEC ARGS` on OWNER; its JSON is parsed also when it exits 1 (nothing
+    donated: the reasons are in it). Returns the CliResult."""
+    c = owner.cli("donate", spec, *args, timeout=120)
+    if c.json is None and c.stdout.strip():
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
+            c.json = json.loads(c.stdout)
+        except ValueError:
             pass
-    for _ in range(50):  # bounded: let the kernel reap what was killed
-        if not _netns_pids(ns):
-            break
-        time.sleep(0.05)
-    _ip("netns", "del", ns)
+    return c
 
 
-def netns_sweep_stale():
-    """Removes namespaces left by earlier test runs that were killed outright (SIGKILL
-    runs no handler): those named NETNS_PREFIX<pid>-... whose pid is no longer alive."""
-    p = _ip("netns", "list")
-    for line in p.stdout.splitlines() if p.returncode == 0 else []:
-        name = line.split()[0] if line.split() else ""
-        if not name.startswith(NETNS_PREFIX):
-            continue
-        pid = name[len(NETNS_PREFIX):].split("-")[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-            continue  # its creator still runs
-        except ProcessLookupError:
-            pass
-        except OSError:
-            continue
-        _netns_remove(name)
+def donors(node, spec):
+    """How many donors NODE's ledger lists for SPEC (`genie spec list`)."""
+    c = node.cli("spec", "list")
+    expect(c.returncode == 0, "spec list: %r" % c)
+    return [s for s in c.json if s["spec_id"] == spec][0]["donors"]
 
 
-class in_netns:
-    """`with in_netns(NS):` runs the block with this thread in network namespace NS, so
-    sockets it opens (e.g. an RPC call to a node's 127.0.0.1 control API) live there;
-    the thread's own namespace is restored on exit."""
-
-    _libc = None
-
-    def __init__(self, ns):
-        self.ns = ns
-        self.home = None
-
-    @classmethod
-    def _setns(cls, fd):
-        if cls._libc is None:
-            cls._libc = ctypes.CDLL(None, use_errno=True)
-        if cls._libc.setns(fd, CLONE_NEWNET) != 0:
-            e = ctypes.get_errno()
-            raise OSError(e, "setns: %s" % os.strerror(e))
-
-    def __enter__(self):
-        self.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-        try:
-            fd = os.open("/run/netns/" + self.ns, os.O_RDONLY)
-            try:
-                self._setns(fd)
-            finally:
-                os.close(fd)
-        except BaseException:
-            os.close(self.home)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self._setns(self.home)
-        finally:
-            os.close(self.home)
-        return False
+def audit_uses(node, data_id):
+    """The uses of record DATA_ID in its owner NODE's audit trail (`genie audit`): a list
+    of {use, actor, txid, height, spec_id ...}, oldest first."""
+    c = node.cli("audit", data_id)
+    expect(c.returncode == 0 and c.json is not None, "audit %s: %r" % (data_id, c))
+    return c.json if isinstance(c.json, list) else c.json.get("uses", [])
 
 
-def _pdeathsig():
-    """preexec_fn: the child gets SIGKILL when the test process dies, even by SIGKILL."""
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+def balance(node, account):
+    """ACCOUNT's balance as NODE's ledger has it (`genie account`)."""
+    c = node.cli("account", account)
+    expect(c.returncode == 0 and c.json, "account: %r" % c)
+    return c.json["balance"]
 
 
-class NetnsLab:
-    """Network namespaces made by one test run: a bridge namespace (bridge br0) and one
-    namespace per host, each joined to br0 by a veth pair (eth0 in the host, v<i> on the
-    bridge), on a private /24 that exists only inside these namespaces.
+def start_funded_user(net, peers, height, amount, name="user"):
+    """Starts a user node NAME with an account of its own (start_account_node, linked to
+    PEERS, at HEIGHT at least) and funds it: the first authority transfers AMOUNT
+    (committed), and the user's node waits until it sees that balance. Returns (node,
+    account id)."""
+    auth = net.nodes[0]
+    user, account = start_account_node(net, name, "user", peers, height)
+    c = auth.cli("tx", "transfer", account, str(amount), "--wait", WAIT_S)
+    expect(c.returncode == 0, "transfer: %r" % c)
+    wait_for(lambda: balance(user, account) == amount, timeout=HEIGHT_TIMEOUT, interval=0.2,
+             what="%s's node sees its balance" % name)
+    return user, account
 
-        lab = NetnsLab()          # installs signal handlers and an atexit cleanup
-        try:
-            h = lab.add_host("auth1")   # {"ns": name, "addr": "10.x.y.z"}
-            lab.cut("auth1"); lab.heal("auth1")
-        finally:
-            lab.close()           # idempotent; kills what runs inside, deletes all
-
-    Namespace names carry this process's pid and a random suffix (netns_sweep_stale
-    removes those of dead runs)."""
-
-    def __init__(self):
-        netns_sweep_stale()
-        self.tag = "%s%d-%s" % (NETNS_PREFIX, os.getpid(), os.urandom(3).hex())
-        rnd = os.urandom(2)
-        self.subnet = "10.%d.%d" % (100 + rnd[0] % 100, rnd[1])
-        self.bridge = self.tag + "-br"
-        self.hosts = {}
-        self.made = []
-        self.closed = False
-        self.old_handlers = {}
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            self.old_handlers[sig] = signal.signal(sig, self._on_signal)
-        atexit.register(self.close)
-        _ip_ok("netns", "add", self.bridge)
-        self.made.append(self.bridge)
-        _ip_ok("-n", self.bridge, "link", "set", "lo", "up")
-        _ip_ok("-n", self.bridge, "link", "add", "br0", "type", "bridge")
-        _ip_ok("-n", self.bridge, "link", "set", "br0", "up")
-
-    def _on_signal(self, signum, frame):
-        raise Interrupted("signal %d" % signum)
-
-    def add_host(self, name):
-        """Makes namespace <tag>-NAME with loopback up and eth0 (the next address of the
-        /24) joined to the bridge. Returns {"ns", "addr", "veth"}."""
-        i = len(self.hosts)
-        ns, veth = "%s-%s" % (self.tag, name), "v%d" % i
-        _ip_ok("netns", "add", ns)
-        self.made.append(ns)
-        _ip_ok("-n", ns, "link", "set", "lo", "up")
-        _ip_ok("-n", self.bridge, "link", "add", veth, "type", "veth", "peer", "name", "eth0",
-               "netns", ns)
-        _ip_ok("-n", self.bridge, "link", "set", veth, "master", "br0")
-        _ip_ok("-n", self.bridge, "link", "set", veth, "up")
-        addr = "%s.%d" % (self.subnet, i + 2)
-        _ip_ok("-n", ns, "addr", "add", addr + "/24", "dev", "eth0")
-        _ip_ok("-n", ns, "link", "set", "eth0", "up")
-        self.hosts[name] = {"ns": ns, "addr": addr, "veth": veth}
-        return self.hosts[name]
-
-    def cut(self, name):
-        """Takes NAME's veth out of the bridge: its packets vanish silently (its link stays
-        up, nothing is refused), like a partition."""
-        _ip_ok("-n", self.bridge, "link", "set", self.hosts[name]["veth"], "nomaster")
-
-    def heal(self, name):
-        _ip_ok("-n", self.bridge, "link", "set", self.hosts[name]["veth"], "master", "br0")
-
-    def close(self):
-        """Kills every process inside the lab's namespaces and deletes them (the veth
-        pairs and the bridge go with them); restores the signal handlers. Idempotent."""
-        if self.closed:
-            return
-        self.closed = True
-        for sig in self.old_handlers:
-            signal.signal(sig, signal.SIG_IGN)
-        try:
-            for ns in reversed(self.made):
-                _netns_remove(ns)
-        finally:
-            for sig, h in self.old_handlers.items():
-                signal.signal(sig, h)
-
-
-class NetnsNode(Node):
-    """A Node run inside network namespace HOST["ns"] (`ip netns exec`, which execs, so
-    the Popen pid is genie-node's), listening on HOST["addr"]:PORT. Its RPC (127.0.0.1 in
-    that namespace) is reached from there: call() switches this thread in, cli() runs
-    `ip netns exec NS genie ...`. The process is killed if the test process dies."""
-
-    def __init__(self, runner, name, host, port=7000, **kw):
-        super().__init__(runner, name, listen=["tcp://%s:%d" % (host["addr"], port)], **kw)
-        self.ns = host["ns"]
-
-    def argv(self):
-        return ["ip", "netns", "exec", self.ns] + super().argv()
-
-    def start(self, wait=True, timeout=DEFAULT_TIMEOUT):
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, preexec_fn=_pdeathsig)
-        self.runner.track(self)
-        if wait:
-            self.wait_ready(timeout)
-        return self
-
-    def rpc_raw(self, body, auth="cookie", timeout=DEFAULT_TIMEOUT):
-        with in_netns(self.ns):
-            return super().rpc_raw(body, auth=auth, timeout=timeout)
-
-    def cli(self, *args, json_out=True, timeout=DEFAULT_TIMEOUT, env=None):
-        return run_cli(self.bindir, ["--datadir", self.datadir] + list(args),
-                       json_out=json_out, timeout=timeout, env=env,
-                       prefix=["ip", "netns", "exec", self.ns])

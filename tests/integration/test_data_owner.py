@@ -42,13 +42,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
-                           run_ledger_steps, scan_for, start_fresh, wait_for, wait_heights)
+from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, add_data, expect, expect_no_canary,  # noqa: E402
+                           run_ledger_steps, spawn_registered, start_account_node,
+                           start_certified_runner, wait_heights)
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
-WAIT_S = "60"
 NODE_DATA_MAX = 1000 * 1024
 
 
@@ -56,34 +53,13 @@ def runner_node(net, st, name, roles):
     """A node NAME with ROLES whose simulated platform is certified for the authority's
     account, running one registered validation enclave. Returns (node, enclave id,
     registered height)."""
-    r, auth = net.r, net.nodes[0]
-    node = Node(r, name, roles=roles, genesis=net.genesis, peers=[auth.address()])
-    place_key(os.path.join(net.dir, "authority-1.key"), node.datadir)
-    start_fresh(node, timeout=START_TIMEOUT)
-    c = node.cli("enclave", "platform")
-    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
-    cert = os.path.join(r.tmp, name + ".cert")
-    attest_certify(r, st["as_key"], c.json["platform_pk"], name, st["runner_id"], cert)
-    c = node.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
-    c = node.cli("enclave", "spawn", "validation")
-    expect(c.returncode == 0, "spawn: %r" % c)
-    local = c.json["local"]
-    got = {}
-
-    def registered():
-        c = node.cli("enclave", "local")
-        for e in c.json or []:
-            if e["local"] == local and e["registration"] == "registered":
-                got["e"] = e
-                return True
-        return False
-    wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="validation enclave registered")
-    return node, got["e"]["id"], got["e"]["registered_height"]
+    node, _ = start_certified_runner(net, st["as_key"], name, roles=roles)
+    e = spawn_registered(node, "validation")
+    return node, e["id"], e["registered_height"]
 
 
 def check_testnet(net, st):
-    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
+    st["as_key"], st["runner_id"] = net.start_attested()
     st["runner"], st["val"], st["val_height"] = runner_node(net, st, "runner", "enclave-runner")
     print("  validation enclave %s... registered at height %d" %
           (st["val"][:16], st["val_height"]))
@@ -116,28 +92,12 @@ def make_files(r, st):
 
 
 def check_add(net, st):
-    r, auth, runner = net.r, net.nodes[0], st["runner"]
-    owner = Node(r, "owner", roles="data-owner", genesis=net.genesis,
-                 peers=[auth.address(), runner.address()])
-    c = run_cli(r.bindir, ["--datadir", owner.datadir, "key", "new", "--no-passphrase"],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "key new: %r" % c)
-    st["account"] = c.json["account_id"]
-    start_fresh(owner, timeout=START_TIMEOUT)
+    owner, st["account"] = start_account_node(
+        net, "owner", "data-owner", [net.nodes[0].address(), st["runner"].address()],
+        st["val_height"])
     st["owner"] = owner
-    make_files(r, st)
-    wait_heights([owner], st["val_height"], HEIGHT_TIMEOUT)
-    c = None
-
-    def added():
-        nonlocal c
-        c = owner.cli("data", "add", st["genome"], "--type", "genotype", "--name", "my genome",
-                      "--wait", WAIT_S, timeout=120)
-        if c.returncode != 0:
-            print("  (not yet: %s)" % " ".join(c.error_lines()))
-        return c.returncode == 0
-    wait_for(added, timeout=60, interval=1.0, what="data add")
-    j = c.json
+    make_files(net.r, st)
+    j = add_data(owner, st["genome"], "genotype", "my genome").json
     expect(j["tx_status"] == "committed" and j["tx_height"] > 0, "not committed: %r" % j)
     expect(j["enclave"] == st["val"] and j["type"] == "genotype" and j["name"] == "my genome"
            and j["checks_passed"] == j["checks_run"] and j["records"] == 300
@@ -340,9 +300,7 @@ def check_local_enclave(net, st):
 
 def check_canary(net, st):
     r = net.r
-    scanned, hits = scan_for(r.tmp, (st["canary"].encode(),), skip_dir=st["files"])
-    expect(not hits, "the canary is in %r" % hits)
-    expect(scanned > 20, "too few files scanned (%d)" % scanned)
+    scanned = expect_no_canary(r.tmp, st["canary"], st["files"], min_files=20, hex_too=False)
     print("  canary in none of %d files (datadirs, ledgers, logs)" % scanned)
     return True
 

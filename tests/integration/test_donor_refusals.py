@@ -46,9 +46,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import expect, parse_args, wait_for, LedgerNet, Runner  # noqa: E402
-from test_market import (WAIT_S, check_testnet, check_trainer, donate, donors,  # noqa: E402
-                         record_of, offer_of, start_owner, wait_offer)
+from genie_testlib import (WAIT_S, donate, donors, expect, offer_of, record_of,  # noqa: E402
+                           recruit_until_offered, run_ledger_steps, wait_for)
+from test_market import check_testnet, check_trainer, start_owner  # noqa: E402
 
 REJECT_TIMEOUT = 30.0
 
@@ -56,11 +56,12 @@ REJECT_TIMEOUT = 30.0
 def check_owners(net, st):
     start_owner(net, st, "owner1", 0)
     start_owner(net, st, "owner4", 1)
-    c = st["trainer"].cli("recruit", st["spec"], "--note", "refusals")
-    expect(c.returncode == 0, "recruit: %r" % c)
-    for name in ("owner1", "owner4"):
+    names = ("owner1", "owner4")
+    _, offers = recruit_until_offered(st["trainer"], st["spec"],
+                                      [st["owners"][n]["node"] for n in names], note="refusals")
+    for name in names:
         o = st["owners"][name]
-        row = record_of(wait_offer(o["node"], st["spec"]), o["data"])
+        row = record_of(offers[name], o["data"])
         expect(row["match"] is True, "%s does not match: %r" % (name, row))
     return True
 
@@ -230,23 +231,16 @@ def check_revoked(net, st):
     return True
 
 
-def main():
-    args = parse_args()
-    with Runner("test_donor_refusals", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a testnet with a runner's validation and training enclaves", check_testnet),
-                 ("a trainer registers itself and a model spec", check_trainer),
-                 ("two owners add data and see the offer", check_owners),
-                 ("owner1 donates and keeps the enclave's receipt", check_donate),
-                 ("forged receipts are refused by the contract", check_forged),
-                 ("replayed receipts are refused by the contract", check_replay),
-                 ("a revoked enclave's receipt is refused", check_revoked))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+STEPS = (
+    ("a testnet with a runner's validation and training enclaves", check_testnet),
+    ("a trainer registers itself and a model spec", check_trainer),
+    ("two owners add data and see the offer", check_owners),
+    ("owner1 donates and keeps the enclave's receipt", check_donate),
+    ("forged receipts are refused by the contract", check_forged),
+    ("replayed receipts are refused by the contract", check_replay),
+    ("a revoked enclave's receipt is refused", check_revoked),
+)
 
 
 if __name__ == "__main__":
-    main()
+    run_ledger_steps("test_donor_refusals", STEPS)

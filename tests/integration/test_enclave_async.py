@@ -33,12 +33,10 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, attest_certify, expect, ledger_head,  # noqa: E402
-                           place_key, run_ledger_steps, start_fresh, wait_for, wait_heights)
+from genie_testlib import (HEIGHT_TIMEOUT, START_TIMEOUT, Node, expect,  # noqa: E402
+                           ledger_head, run_ledger_steps, spawn_registered, start_certified_runner,
+                           start_fresh, wait_for, wait_heights, wait_registered)
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
 CALL_WAIT = 60.0  # an RPC's own wait for its deferred answer
 QUEUE_MAX = 32  # NODE_ENCLAVE_QUEUE_MAX: calls one enclave may have waiting
 
@@ -50,47 +48,28 @@ STATS_ANS_HEAD = bytes([0x94, 0x01, 0x45])
 
 
 def check_start(net, st):
-    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
+    st["as_key"], st["runner_id"] = net.start_attested()
     return True
 
 
 def local_of(runner, local):
+    """RUNNER's enclave_local entry (RPC: polled fast while calls queue) of LOCAL."""
     for e in runner.call("enclave_local"):
         if e["local"] == local:
             return e
     raise AssertionError("enclave %d not in enclave_local" % local)
 
 
-def wait_registered(runner, local, not_id=None):
-    got = {}
-
-    def ok():
-        e = local_of(runner, local)
-        got["e"] = e
-        return (e["registration"] == "registered" and e["registered_height"] > 0
-                and e["id"] != not_id and e["status"] == "running")
-    wait_for(ok, timeout=REG_TIMEOUT, interval=0.2, what="enclave %d registered" % local)
-    return got["e"]
-
-
 def check_runner(net, st):
-    r, auth = net.r, net.nodes[0]
-    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()])
-    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
-    start_fresh(runner, timeout=START_TIMEOUT)
-    pk = runner.call("enclave_platform")["platform_pk"]
-    cert = os.path.join(r.tmp, "runner.cert")
-    attest_certify(r, st["as_key"], pk, "runner-1", st["runner_id"], cert)
-    c = runner.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    runner, _ = start_certified_runner(net, st["as_key"], "runner", certify_as="runner-1")
     st["runner"] = runner
     st["enclaves"] = {}
     for kind in ("training", "validation"):
-        c = runner.cli("enclave", "spawn", kind)
-        expect(c.returncode == 0 and c.json["pid"] > 0, "spawn %s: %r" % (kind, c))
-        st["enclaves"][kind] = wait_registered(runner, c.json["local"])
-    user = Node(r, "user", genesis=net.genesis, peers=[auth.address(), runner.address()])
+        e = spawn_registered(runner, kind)
+        expect(e["spawn"]["pid"] > 0, "spawn %s: %r" % (kind, e["spawn"]))
+        st["enclaves"][kind] = e
+    user = Node(net.r, "user", genesis=net.genesis,
+                peers=[net.nodes[0].address(), runner.address()])
     start_fresh(user, timeout=START_TIMEOUT)
     st["user"] = user
     return True

@@ -29,11 +29,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           wait_heights, Runner)
+from genie_testlib import attest_certify, expect, run_cli, run_ledger_steps  # noqa: E402
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
 COMMIT_WAIT_S = 60
 
 
@@ -45,16 +42,10 @@ def tool(r, *args):
 
 
 def check_start(net, st):
-    c = run_cli(net.r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    st["as_key"] = c.json["attestation_key"]
+    st["as_key"], st["runner_id"] = net.start_attested()
     with open(net.genesis) as f:
         g = json.load(f)
     expect(len(g.get("attestation_service", "")) == 64, "genesis names no AS: %r" % g)
-    st["runner_id"] = g["authorities"][0]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
     return True
 
 
@@ -64,10 +55,8 @@ def check_certify_and_quote(net, st):
     rc, pk, err = tool(r, "pubkey", "--platform", plat)
     expect(rc == 0 and len(pk) == 64, "genie-quote pubkey: %r %r" % (pk, err))
     cert = os.path.join(r.tmp, "platform.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform", pk,
-                           "--runner", "runner-1", "--account", st["runner_id"], "--days", "30",
-                           "--out", cert], json_out=True)
-    expect(c.returncode == 0 and c.json and c.json["platform"] == pk, "certify: %r" % c)
+    c = attest_certify(r, st["as_key"], pk, "runner-1", st["runner_id"], cert)
+    expect(c.json and c.json["platform"] == pk, "certify: %r" % c)
     rc, _, err = tool(r, "install", "--platform", plat, "--cert", cert)
     expect(rc == 0, "install: %r" % err)
     c = run_cli(r.bindir, ["enclave", "measure", os.path.join(r.bindir, "genie-enclave"),
@@ -188,22 +177,14 @@ def check_audit_revoke(net, st):
     return True
 
 
-def main():
-    args = parse_args()
-    with Runner("test_enclave_ledger", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a 1-authority testnet with an attestation service", check_start),
-                 ("certify a platform, quote, verify offline", check_certify_and_quote),
-                 ("register the enclave and list it", check_register),
-                 ("forged and wrong quotes are refused with their reasons", check_refusals),
-                 ("an audit is listed; a revoked measurement marks and refuses",
-                  check_audit_revoke))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+STEPS = (
+    ("a 1-authority testnet with an attestation service", check_start),
+    ("certify a platform, quote, verify offline", check_certify_and_quote),
+    ("register the enclave and list it", check_register),
+    ("forged and wrong quotes are refused with their reasons", check_refusals),
+    ("an audit is listed; a revoked measurement marks and refuses", check_audit_revoke),
+)
 
 
 if __name__ == "__main__":
-    main()
+    run_ledger_steps("test_enclave_ledger", STEPS)

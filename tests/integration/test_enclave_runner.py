@@ -43,64 +43,42 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, attest_certify, expect, place_key,  # noqa: E402
-                           run_ledger_steps, start_fresh, wait_for, wait_heights)
+from genie_testlib import (HEIGHT_TIMEOUT, Node, REG_TIMEOUT, START_TIMEOUT,  # noqa: E402
+                           certify_runner, enclave_local, expect, run_ledger_steps,
+                           spawn_registered, start_fresh, start_runner, wait_for, wait_heights,
+                           wait_registered)
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
 KINDS = ("validation", "training", "query")
 
 
 def check_start(net, st):
-    st["as_key"], st["runner_id"] = net.start_attested(START_TIMEOUT, HEIGHT_TIMEOUT)
+    st["as_key"], st["runner_id"] = net.start_attested()
     return True
 
 
 def check_runner_platform(net, st):
-    r = net.r
-    auth = net.nodes[0]
-    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()])
     # the runner account: the key the certificate will name (here the authority's account,
     # which exists on the chain)
-    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
-    start_fresh(runner, timeout=START_TIMEOUT)
+    runner, account = start_runner(net, "runner")
+    expect(account == st["runner_id"], "runner account %s" % account)
     st["runner"] = runner
     key = os.path.join(runner.datadir, "platform", "platform.key")
     expect(os.path.exists(key) and stat.S_IMODE(os.stat(key).st_mode) == 0o600,
            "platform.key missing or not 0600")
     c = runner.cli("enclave", "platform")
     expect(c.returncode == 0 and c.json and c.json["certified"] is False, "platform: %r" % c)
-    pk = c.json["platform_pk"]
-    cert = os.path.join(r.tmp, "runner.cert")
-    attest_certify(r, st["as_key"], pk, "runner-1", st["runner_id"], cert)
-    c = runner.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0 and c.json["certified"] is True
-           and c.json["runner_account"] == st["runner_id"], "cert-install: %r" % c)
-    st["platform_pk"] = pk
+    installed = certify_runner(net, runner, st["as_key"], "runner-1", st["runner_id"])
+    expect(installed["platform_pk"] == c.json["platform_pk"]
+           and installed["runner_account"] == st["runner_id"], "cert-install: %r" % installed)
+    st["platform_pk"] = installed["platform_pk"]
     return True
 
 
 def local_of(runner, local):
-    c = runner.cli("enclave", "local")
-    expect(c.returncode == 0 and isinstance(c.json, list), "enclave local: %r" % c)
-    for e in c.json:
-        if e["local"] == local:
-            return e
-    raise AssertionError("enclave %d not in enclave local: %r" % (local, c.json))
-
-
-def wait_registered(runner, local, not_id=None, timeout=REG_TIMEOUT):
-    got = {}
-
-    def ok():
-        e = local_of(runner, local)
-        got["e"] = e
-        return (e["registration"] == "registered" and e["registered_height"] > 0
-                and e["id"] != not_id)
-    wait_for(ok, timeout=timeout, interval=0.2, what="enclave %d registered" % local)
-    return got["e"]
+    """RUNNER's `enclave local` entry of LOCAL, which must be there."""
+    e = enclave_local(runner, local)
+    expect(e is not None, "enclave %d not in %s's enclave local" % (local, runner.name))
+    return e
 
 
 def listed(node, eid):
@@ -117,10 +95,8 @@ def check_spawn_register(net, st):
     st["enclaves"] = {}
     for kind in KINDS:
         t0 = time.monotonic()
-        c = runner.cli("enclave", "spawn", kind)
-        expect(c.returncode == 0 and c.json["kind"] == kind and c.json["pid"] > 0,
-               "spawn %s: %r" % (kind, c))
-        e = wait_registered(runner, c.json["local"])
+        e = spawn_registered(runner, kind)
+        expect(e["spawn"]["kind"] == kind and e["spawn"]["pid"] > 0, "spawn %s: %r" % (kind, e))
         print("  %s: local %d, pid %d, registered at height %d (%.2f s after spawn)" %
               (kind, e["local"], e["pid"], e["registered_height"], time.monotonic() - t0))
         expect(e["status"] == "running" and e["restarts"] == 0, "local: %r" % e)

@@ -42,9 +42,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, NetnsLab, NetnsNode, Runner, block_hash,  # noqa: E402
-                           expect, ledger_head, netns_unavailable, parse_args, place_key,
-                           run_cli, start_nodes, wait_for, wait_heights)
+from genie_netns import NetnsLab, NetnsNode, netns_unavailable  # noqa: E402
+from genie_testlib import (LedgerNet, Runner, block_hash, expect, ledger_head,  # noqa: E402
+                           parse_args, place_key, run_cli, start_nodes, wait_for, wait_heights)
 
 SKIP = 77
 HEARTBEAT_MS = 2000

@@ -40,7 +40,6 @@ Scenarios (named checks, in order):
     python3 test_market.py --bindir BUILD_DIR [--keep]
 """
 
-import json
 import os
 import re
 import subprocess
@@ -48,96 +47,34 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           scan_for, start_fresh, wait_for, wait_heights, Runner)
-
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
-OFFER_TIMEOUT = 30.0
-WAIT_S = "60"
+from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, add_data, audit_uses, donate,  # noqa: E402
+                           donors, expect, expect_no_canary, offer_of, record_of,
+                           recruit_until_offered, register_spec, run_ledger_steps, spawn_registered,
+                           start_account_node, start_certified_runner, start_trainer, wait_for)
 
 
 def check_testnet(net, st):
-    r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    as_key = c.json["attestation_key"]
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    with open(net.genesis) as f:
-        runner_id = json.load(f)["authorities"][0]
-    auth = net.nodes[0]
+    st["as_key"], st["runner_id"] = net.start_attested()
     # at trace level the runner logs the hex of every request and answer it relays (the
     # first 4 KiB of each): the canary check reads them
-    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()], log_level="trace")
-    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
-    start_fresh(runner, timeout=START_TIMEOUT)
-    st["runner"] = runner
-    c = runner.cli("enclave", "platform")
-    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
-    cert = os.path.join(r.tmp, "runner.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", as_key, "--platform",
-                           c.json["platform_pk"], "--runner", "runner-1", "--account",
-                           runner_id, "--days", "30", "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
-    c = runner.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
+    st["runner"], _ = start_certified_runner(net, st["as_key"], "runner",
+                                             certify_as="runner-1", log_level="trace")
     for kind in ("validation", "training"):
-        c = runner.cli("enclave", "spawn", kind)
-        expect(c.returncode == 0, "spawn %s: %r" % (kind, c))
-        local = c.json["local"]
-        got = {}
-
-        def registered():
-            c = runner.cli("enclave", "local")
-            for e in c.json or []:
-                if e["local"] == local and e["registration"] == "registered":
-                    got["e"] = e
-                    return True
-            return False
-        wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="%s registered" % kind)
-        st[kind] = got["e"]
-        print("  %s enclave %s... registered at height %d" %
-              (kind, got["e"]["id"][:16], got["e"]["registered_height"]))
+        st[kind] = spawn_registered(st["runner"], kind)
     st["reg_height"] = max(st["validation"]["registered_height"],
                            st["training"]["registered_height"])
     return True
 
 
-def new_account(r, node):
-    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "key new: %r" % c)
-    return c.json["account_id"]
-
-
 def check_trainer(net, st):
-    r, auth = net.r, net.nodes[0]
-    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
-                   peers=[auth.address(), st["runner"].address()])
-    st["trainer_account"] = new_account(r, trainer)
-    start_fresh(trainer, timeout=START_TIMEOUT)
+    trainer, st["trainer_account"], c = start_trainer(
+        net, [net.nodes[0].address(), st["runner"].address()], st["reg_height"])
     st["trainer"] = trainer
-    wait_heights([trainer], st["reg_height"], HEIGHT_TIMEOUT)
-    c = None
-
-    def registered():
-        nonlocal c  # the node may still be catching up for a moment ("behind the network")
-        c = trainer.cli("trainer", "register", "Acme Genomics", "--wait", WAIT_S)
-        return c.returncode == 0 or "behind" not in c.stderr
-    wait_for(registered, timeout=30, interval=0.5, what="trainer register")
-    expect(c.returncode == 0 and c.json["status"] == "committed"
-           and c.json["account"] == st["trainer_account"], "trainer register: %r" % c)
+    expect(c.json["status"] == "committed" and c.json["account"] == st["trainer_account"],
+           "trainer register: %r" % c)
     meas = st["training"]["measurement"]
-    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
-                    "--features", "rs1,rs2,age", "--label", "t2d", "--measurement", meas,
-                    "--min-donors", "2", "--max-epsilon", "1.0", "--aggregation", "mean",
-                    "--price", "10", "--shares", "6000,3000,1000", "--wait", WAIT_S)
-    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
-    st["spec"] = c.json["spec_id"]
+    st["spec"] = register_spec(trainer, meas, "rs1,rs2,age", "t2d", 2, "1.0", 10,
+                               "6000,3000,1000")["spec_id"]
     c = trainer.cli("spec", "list")
     mine = [s for s in c.json or [] if s["spec_id"] == st["spec"]]
     expect(c.returncode == 0 and len(mine) == 1 and mine[0]["trainer_name"] == "Acme Genomics"
@@ -197,23 +134,14 @@ def genomes(r, st):
 
 
 def start_owner(net, st, name, index, extra=()):
-    r, auth = net.r, net.nodes[0]
-    owner = Node(r, name, roles="data-owner", genesis=net.genesis, extra=extra,
-                 peers=[auth.address(), st["runner"].address(), st["trainer"].address()])
-    account = new_account(r, owner)
-    start_fresh(owner, timeout=START_TIMEOUT)
-    wait_heights([owner], st["reg_height"], HEIGHT_TIMEOUT)
-    path = genomes(r, st)[index]
-    c = None
-
-    def added():
-        nonlocal c
-        c = owner.cli("data", "add", path, "--type", "genotype", "--name", name,
-                      "--wait", WAIT_S, timeout=120)
-        if c.returncode != 0:
-            print("  (not yet: %s)" % " ".join(c.error_lines()))
-        return c.returncode == 0
-    wait_for(added, timeout=60, interval=1.0, what="%s data add" % name)
+    """Data owner NAME (linked to the authority, the runner and the trainer) with its own
+    account, the genotype file genomes()[INDEX] added and CONSENTS[NAME] set; recorded in
+    st["owners"][NAME] as {node, account, data}. Returns the node."""
+    owner, account = start_account_node(
+        net, name, "data-owner",
+        [net.nodes[0].address(), st["runner"].address(), st["trainer"].address()],
+        st["reg_height"], extra=extra)
+    c = add_data(owner, genomes(net.r, st)[index], "genotype", name)
     expect(c.json["tx_status"] == "committed", "%s data add: %r" % (name, c.json))
     data_id = c.json["data_id"]
     c = owner.cli("consent", "set", *CONSENTS[name], "--wait", WAIT_S)
@@ -230,41 +158,18 @@ def check_owners(net, st):
     return True
 
 
-def offer_of(node, spec):
-    c = node.cli("offers")
-    expect(c.returncode == 0 and isinstance(c.json, list), "offers: %r" % c)
-    for o in c.json:
-        if o["offer"] == spec:
-            return o
-    return None
-
-
-def wait_offer(node, spec, newer_than=0):
-    got = {}
-
-    def ok():
-        got["o"] = offer_of(node, spec)
-        return got["o"] is not None and got["o"]["time_ms"] > newer_than
-    wait_for(ok, timeout=OFFER_TIMEOUT, interval=0.2, what="the offer on %s" % node.name)
-    return got["o"]
-
-
-def record_of(offer, data_id):
-    rows = [x for x in offer["records"] if x["data_id"] == data_id]
-    expect(len(rows) == 1, "record %s not in the offer: %r" % (data_id, offer))
-    return rows[0]
-
-
 def check_recruit(net, st):
     trainer, spec = st["trainer"], st["spec"]
-    c = trainer.cli("recruit", spec, "--note", "type 2 diabetes risk, 2 donors wanted")
-    expect(c.returncode == 0 and c.json["trainer"] == st["trainer_account"], "recruit: %r" % c)
-    st["post_time"] = c.json["time_ms"]
     want = {"owner1": (True, "logistic"), "owner2": (False, "model type logistic not allowed"),
             "owner3": (False, "needs 1 audit, has 0")}
+    post, offers = recruit_until_offered(trainer, spec,
+                                         [st["owners"][n]["node"] for n in want],
+                                         note="type 2 diabetes risk, 2 donors wanted")
+    expect(post["trainer"] == st["trainer_account"], "recruit: %r" % post)
+    st["post_time"] = post["time_ms"]
     for name, (match, why) in want.items():
         o = st["owners"][name]
-        offer = wait_offer(o["node"], spec)
+        offer = offers[name]
         expect(offer["trainer"] == st["trainer_account"]
                and offer["trainer_name"] == "Acme Genomics"
                and offer["note"] == "type 2 diabetes risk, 2 donors wanted"
@@ -313,23 +218,6 @@ def check_forged(net, st):
     return True
 
 
-def donate(owner, spec, *args):
-    """`genie donate`; its JSON is parsed also when it exits 1 (nothing donated)."""
-    c = owner.cli("donate", spec, *args, timeout=120)
-    if c.json is None and c.stdout.strip():
-        try:
-            c.json = json.loads(c.stdout)
-        except ValueError:
-            pass
-    return c
-
-
-def donors(node, spec):
-    c = node.cli("spec", "list")
-    expect(c.returncode == 0, "spec list: %r" % c)
-    return [s for s in c.json if s["spec_id"] == spec][0]["donors"]
-
-
 def check_donate(net, st):
     spec, tr = st["spec"], st["training"]["id"]
     o1 = st["owners"]["owner1"]
@@ -342,9 +230,7 @@ def check_donate(net, st):
     expect(donors(o1["node"], spec) == 1, "spec donors after owner1")
     row = record_of(offer_of(o1["node"], spec), o1["data"])
     expect(row["donated"] is True, "offers donated: %r" % row)
-    c = o1["node"].cli("audit", o1["data"])
-    expect(c.returncode == 0, "audit: %r" % c)
-    uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+    uses = audit_uses(o1["node"], o1["data"])
     donated = [u for u in uses if u["use"] == "DONATED"]
     expect(len(donated) == 1 and donated[0]["actor"] == tr and donated[0]["spec_id"] == spec,
            "audit DONATED: %r" % uses)
@@ -384,10 +270,8 @@ def check_audit(net, st):
     c = donate(o3["node"], spec, "--data", o3["data"], "--mode", "key", "--wait", WAIT_S)
     expect(c.returncode == 0 and c.json["donations"][0]["ok"] is True, "owner3 donate: %r" % c)
     expect(donors(o3["node"], spec) == 2, "spec donors after owner3")
-    c = o3["node"].cli("audit", o3["data"])
-    uses = [u["use"] for u in (c.json if isinstance(c.json, list) else c.json.get("uses", []))]
-    expect(c.returncode == 0 and uses == ["VALIDATED", "KEY_AUTHORIZED", "DONATED"],
-           "owner3 audit: %r" % c)
+    uses = [u["use"] for u in audit_uses(o3["node"], o3["data"])]
+    expect(uses == ["VALIDATED", "KEY_AUTHORIZED", "DONATED"], "owner3 audit: %r" % uses)
     with open(st["runner"].log_path, "rb") as f:  # the runner fetched the blob from owner3
         expect(b"keyed donation: fetched the data blob" in f.read(),
                "the runner's log does not show the blob fetch")
@@ -400,9 +284,11 @@ def check_auto(net, st):
     spec = st["spec"]
     o4 = start_owner(net, st, "owner4", 3, extra=["--auto-donate"])
     data4 = st["owners"]["owner4"]["data"]
-    c = st["trainer"].cli("recruit", spec, "--note", "second call")
-    expect(c.returncode == 0, "recruit again: %r" % c)
-    wait_offer(o4, spec, newer_than=st["post_time"] - 1)
+    # every owner gets the new post (newer than the first step's), and nothing more is
+    # donated but owner4's
+    others = [st["owners"][n]["node"] for n in ("owner1", "owner2", "owner3")]
+    post, _ = recruit_until_offered(st["trainer"], spec, [o4] + others, note="second call")
+    expect(post["time_ms"] > st["post_time"], "the second post is not newer: %r" % post)
     got = {}
 
     def donated():
@@ -410,9 +296,6 @@ def check_auto(net, st):
         return got["row"]["donated"] is True
     wait_for(donated, timeout=HEIGHT_TIMEOUT, interval=0.3, what="owner4 auto-donated")
     expect(donors(o4, spec) == 3, "spec donors after auto-donate")
-    # the others received the new post, and nothing more was donated
-    for name in ("owner1", "owner2", "owner3"):
-        wait_offer(st["owners"][name]["node"], spec, newer_than=st["post_time"])
     row = record_of(offer_of(st["owners"]["owner2"]["node"], spec), st["owners"]["owner2"]["data"])
     expect(row["donated"] is False, "owner2 donated: %r" % row)
     expect(donors(o4, spec) == 3, "a donation without --auto-donate")
@@ -436,9 +319,8 @@ def check_withdraw(net, st):
             return needle in f.read()
     wait_for(dropped, timeout=HEIGHT_TIMEOUT, interval=0.3,
              what="the runner drops the withdrawn record from its training enclave")
-    c = o1["node"].cli("audit", o1["data"])
-    uses = [u["use"] for u in (c.json if isinstance(c.json, list) else c.json.get("uses", []))]
-    expect(c.returncode == 0 and uses[-1] == "WITHDRAWN", "audit after withdraw: %r" % c)
+    uses = [u["use"] for u in audit_uses(o1["node"], o1["data"])]
+    expect(uses[-1] == "WITHDRAWN", "audit after withdraw: %r" % uses)
     c = donate(o1["node"], st["spec"], "--data", o1["data"])
     expect(c.returncode != 0, "donating a withdrawn record: %r" % c)
     print("  owner1 withdrew: the training enclave dropped it; audit %s; donating it again "
@@ -453,12 +335,8 @@ def check_canary(net, st):
     runner ran at trace level, where it logs the hex of the first 4 KiB of every request
     and answer it relays (lines overlapping by 64 bytes): the canary's hex encoding is
     looked for too, so plaintext passing through the runner would be caught."""
-    needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
     expect(len(st["canary"]) <= 64, "the canary is longer than the trace lines overlap")
-    scanned, found = scan_for(net.r.tmp, needles, skip_dir=st["files"])
-    hits = [(path, "hex" if i else "text") for path, i in found]
-    expect(not hits, "the canary is in %r" % hits)
-    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    scanned = expect_no_canary(net.r.tmp, st["canary"], st["files"], min_files=40)
     # the check is not vacuous: the runner's log holds the relayed bytes, the donations'
     # sealed requests (about as long as the files) among them
     with open(st["runner"].log_path, "rb") as f:
@@ -476,29 +354,19 @@ def check_canary(net, st):
     return True
 
 
-def main():
-    args = parse_args()
-    with Runner("test_market", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a testnet with a runner's validation and training enclaves", check_testnet),
-                 ("a trainer registers itself and a model spec", check_trainer),
-                 ("three data owners add data under different consents", check_owners),
-                 ("a registered trainer's post reaches every owner, matched per consent",
-                  check_recruit),
-                 ("posts from an unregistered account reach no one and are scored",
-                  check_forged),
-                 ("a matching record is donated with a verified receipt; others refused",
-                  check_donate),
-                 ("an audit of the enclave lets the owner who requires one donate", check_audit),
-                 ("--auto-donate donates by itself", check_auto),
-                 ("a withdrawn record is dropped by the enclave and refused", check_withdraw),
-                 ("canary: the donated files are in no datadir and no log", check_canary))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+STEPS = (
+    ("a testnet with a runner's validation and training enclaves", check_testnet),
+    ("a trainer registers itself and a model spec", check_trainer),
+    ("three data owners add data under different consents", check_owners),
+    ("a registered trainer's post reaches every owner, matched per consent", check_recruit),
+    ("posts from an unregistered account reach no one and are scored", check_forged),
+    ("a matching record is donated with a verified receipt; others refused", check_donate),
+    ("an audit of the enclave lets the owner who requires one donate", check_audit),
+    ("--auto-donate donates by itself", check_auto),
+    ("a withdrawn record is dropped by the enclave and refused", check_withdraw),
+    ("canary: the donated files are in no datadir and no log", check_canary),
+)
 
 
 if __name__ == "__main__":
-    main()
+    run_ledger_steps("test_market", STEPS)

@@ -22,50 +22,20 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, expect, run_cli, run_ledger_steps, start_fresh,  # noqa: E402
-                           wait_for, wait_heights)
+from genie_testlib import (expect, offer_of, register_spec, run_ledger_steps,  # noqa: E402
+                           start_account_node, start_trainer, wait_for)
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
 OFFER_TIMEOUT = 75.0
-WAIT_S = "60"
-
-
-def new_account(r, node):
-    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "key new: %r" % c)
-    return c.json["account_id"]
 
 
 def check_recruit_once(net, st):
-    r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "1", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    net.start_authorities(1, timeout=START_TIMEOUT)
-    wait_heights(net.nodes, 1, HEIGHT_TIMEOUT)
-    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
-                   peers=[net.nodes[0].address()])
-    new_account(r, trainer)
-    start_fresh(trainer, timeout=START_TIMEOUT)
+    net.start_attested()
+    trainer, _, c = start_trainer(net, [net.nodes[0].address()], 1, "Late Labs")
+    expect(c.json["status"] == "committed", "trainer register: %r" % c)
     st["trainer"] = trainer
-    wait_heights([trainer], 1, HEIGHT_TIMEOUT)
-    c = None
-
-    def registered():
-        nonlocal c  # the node may still be catching up for a moment ("behind the network")
-        c = trainer.cli("trainer", "register", "Late Labs", "--wait", WAIT_S)
-        return c.returncode == 0 or "behind" not in c.stderr
-    wait_for(registered, timeout=30, interval=0.5, what="trainer register")
-    expect(c.returncode == 0 and c.json["status"] == "committed", "trainer register: %r" % c)
-    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
-                    "--features", "age,bmi", "--label", "trait", "--measurement", "ab" * 32,
-                    "--min-donors", "1", "--max-epsilon", "1.0", "--aggregation", "mean",
-                    "--price", "5", "--shares", "6000,3000,1000", "--wait", WAIT_S)
-    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
-    st["spec"] = c.json["spec_id"]
-    st["spec_height"] = c.json.get("tx_height") or 1
+    spec = register_spec(trainer, "ab" * 32, "age,bmi", "trait", 1, "1.0", 5, "6000,3000,1000")
+    st["spec"] = spec["spec_id"]
+    st["spec_height"] = spec.get("tx_height") or 1
     c = trainer.cli("recruit", st["spec"], "--note", "posted once")
     expect(c.returncode == 0 and c.json["spec_id"] == st["spec"], "recruit: %r" % c)
     st["post_time"] = c.json["time_ms"]
@@ -79,20 +49,15 @@ def reposts(trainer, spec):
 
 
 def check_late_owner(net, st):
-    r, trainer = net.r, st["trainer"]
+    trainer = st["trainer"]
     wait_for(lambda: reposts(trainer, st["spec"]) >= 1, timeout=60, interval=0.5,
              what="the trainer's first re-post")
-    owner = Node(r, "owner", roles="data-owner", genesis=net.genesis,
-                 peers=[net.nodes[0].address(), trainer.address()])
-    new_account(r, owner)
-    start_fresh(owner, timeout=START_TIMEOUT)
-    wait_heights([owner], st["spec_height"], HEIGHT_TIMEOUT)
+    owner, _ = start_account_node(net, "owner", "data-owner",
+                                  [net.nodes[0].address(), trainer.address()], st["spec_height"])
     got = {}
 
     def offered():
-        c = owner.cli("offers")
-        mine = [o for o in (c.json or []) if c.returncode == 0 and o["offer"] == st["spec"]]
-        got["o"] = mine[0] if mine else None
+        got["o"] = offer_of(owner, st["spec"])
         return got["o"] is not None
     wait_for(offered, timeout=OFFER_TIMEOUT, interval=0.5, what="the offer on the late owner")
     o = got["o"]

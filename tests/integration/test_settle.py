@@ -42,14 +42,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (LedgerNet, Node, expect, parse_args, place_key, run_cli,  # noqa: E402
-                           start_fresh, wait_for, wait_heights, Runner)
-from test_market import donate, new_account, offer_of, start_owner  # noqa: E402
+from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, attest_certify, audit_uses,  # noqa: E402
+                           balance, donate, expect, recruit_until_offered, register_spec,
+                           run_ledger_steps, spawn_registered, start_certified_runner,
+                           start_funded_user, start_trainer, wait_for)
+from test_market import start_owner  # noqa: E402
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
-WAIT_S = "60"
 QM = "51" * 32           # the query enclaves' measurement the job names
 S_SEED = "a1" * 32       # the stand-in training (coordinating) enclave
 Q_SEED = "a2" * 32       # the stand-in query enclave
@@ -61,12 +59,6 @@ def tool(r, *args):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0, "genie-settle %s: %s" % (args[0], p.stderr))
     return p.stdout.strip()
-
-
-def balance(node, account):
-    c = node.cli("account", account)
-    expect(c.returncode == 0 and c.json, "account: %r" % c)
-    return c.json["balance"]
 
 
 def wait_tx(node, txid):
@@ -87,78 +79,23 @@ def submit_raw(node, tx_hex):
     return txid
 
 
-def wait_offer(node, spec, timeout):
-    wait_for(lambda: offer_of(node, spec) is not None, timeout=timeout, interval=0.2,
-             what="the offer on %s" % node.name)
-
-
 def check_world(net, st):
-    r = net.r
-    st["as_key"], st["runner_id"] = net.start_attested(timeout=START_TIMEOUT,
-                                                       height_timeout=HEIGHT_TIMEOUT)
-    auth = net.nodes[0]
-    runner = Node(r, "runner", roles="enclave-runner", genesis=net.genesis,
-                  peers=[auth.address()])
-    place_key(os.path.join(net.dir, "authority-1.key"), runner.datadir)
-    start_fresh(runner, timeout=START_TIMEOUT)
+    st["as_key"], st["runner_id"] = net.start_attested()
+    runner, _ = start_certified_runner(net, st["as_key"], "runner", certify_as="runner-1")
     st["runner"] = runner
-    c = runner.cli("enclave", "platform")
-    cert = os.path.join(r.tmp, "runner.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform",
-                           c.json["platform_pk"], "--runner", "runner-1", "--account",
-                           st["runner_id"], "--days", "30", "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
-    c = runner.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0, "cert-install: %r" % c)
     for kind in ("validation", "training"):
-        c = runner.cli("enclave", "spawn", kind)
-        expect(c.returncode == 0, "spawn %s: %r" % (kind, c))
-        local, got = c.json["local"], {}
-
-        def registered():
-            for e in runner.cli("enclave", "local").json or []:
-                if e["local"] == local and e["registration"] == "registered":
-                    got["e"] = e
-                    return True
-            return False
-        wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="%s registered" % kind)
-        st[kind] = got["e"]
+        st[kind] = spawn_registered(runner, kind)
     st["reg_height"] = max(st["validation"]["registered_height"],
                            st["training"]["registered_height"])
-    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
-                   peers=[auth.address(), runner.address()])
-    st["trainer_account"] = new_account(r, trainer)
-    start_fresh(trainer, timeout=START_TIMEOUT)
+    trainer, st["trainer_account"], _ = start_trainer(
+        net, [net.nodes[0].address(), runner.address()], st["reg_height"])
     st["trainer"] = trainer
-    wait_heights([trainer], st["reg_height"], HEIGHT_TIMEOUT)
-    c = None
-
-    def registered_trainer():
-        nonlocal c
-        c = trainer.cli("trainer", "register", "Acme Genomics", "--wait", WAIT_S)
-        return c.returncode == 0 or "behind" not in c.stderr
-    wait_for(registered_trainer, timeout=30, interval=0.5, what="trainer register")
-    expect(c.returncode == 0, "trainer register: %r" % c)
-    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
-                    "--features", "rs1,rs2", "--label", "t2d", "--measurement",
-                    st["training"]["measurement"], "--min-donors", "2", "--max-epsilon", "1.0",
-                    "--aggregation", "mean", "--price", "10", "--shares", "6000,3000,1000",
-                    "--wait", WAIT_S)
-    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
-    st["spec"] = c.json["spec_id"]
+    st["spec"] = register_spec(trainer, st["training"]["measurement"], "rs1,rs2", "t2d", 2,
+                               "1.0", 10, "6000,3000,1000")["spec_id"]
     for i, name in ((0, "owner1"), (3, "owner4")):
         start_owner(net, st, name, i)
-    # the owners joined the recruitment room moments ago: a post that reached one of them
-    # before its membership spread is posted again (a few times at most)
-    for attempt in range(4):
-        c = trainer.cli("recruit", st["spec"])
-        expect(c.returncode == 0, "recruit: %r" % c)
-        try:
-            for name in ("owner1", "owner4"):
-                wait_offer(st["owners"][name]["node"], st["spec"], timeout=10.0)
-            break
-        except TimeoutError:
-            expect(attempt < 3, "the recruitment offer reached not every owner")
+    recruit_until_offered(trainer, st["spec"],
+                          [st["owners"][n]["node"] for n in ("owner1", "owner4")])
     print("  spec %s... (min 2 donors, price 10); owners 1 and 4 have the offer"
           % st["spec"][:16])
     return True
@@ -171,10 +108,7 @@ def check_stand_ins(net, st):
                        capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0, "genie-quote pubkey: %r" % p.stderr)
     cert = os.path.join(r.tmp, "platform-2.cert")
-    c = run_cli(r.bindir, ["attest", "certify", "--as-key", st["as_key"], "--platform",
-                           p.stdout.strip(), "--runner", "runner-2", "--account",
-                           st["runner_id"], "--days", "30", "--out", cert], json_out=True)
-    expect(c.returncode == 0, "certify: %r" % c)
+    attest_certify(r, st["as_key"], p.stdout.strip(), "runner-2", st["runner_id"], cert)
     p = subprocess.run([os.path.join(r.bindir, "genie-quote"), "install", "--platform", plat,
                         "--cert", cert], capture_output=True, text=True, timeout=60)
     expect(p.returncode == 0, "install: %r" % p.stderr)
@@ -241,8 +175,7 @@ def check_publish(net, st):
            "model show (text): %r" % c)
     for name in ("owner1", "owner4"):
         o = st["owners"][name]
-        c = o["node"].cli("audit", o["data"])
-        uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+        uses = audit_uses(o["node"], o["data"])
         trained = [u for u in uses if u["use"] == "TRAINED"]
         expect(len(trained) == 1 and trained[0]["actor"] == st["S"]
                and trained[0]["txid"] == st["model"], "%s audit: %r" % (name, uses))
@@ -263,16 +196,9 @@ def check_nothing_owed(net, st):
 
 
 def check_buy(net, st):
-    r, auth = net.r, net.nodes[0]
-    user = Node(r, "user", roles="user", genesis=net.genesis, peers=[auth.address()])
-    st["user_account"] = new_account(r, user)
-    start_fresh(user, timeout=START_TIMEOUT)
+    user, st["user_account"] = start_funded_user(net, [net.nodes[0].address()],
+                                                 st["reg_height"], FUND)
     st["user"] = user
-    wait_heights([user], st["reg_height"], HEIGHT_TIMEOUT)
-    c = auth.cli("tx", "transfer", st["user_account"], str(FUND), "--wait", WAIT_S)
-    expect(c.returncode == 0, "transfer: %r" % c)
-    wait_for(lambda: balance(user, st["user_account"]) == FUND, timeout=HEIGHT_TIMEOUT,
-             interval=0.2, what="the user's funds")
     c = user.cli("query", "buy", "ab" * 32, "--count", "5")
     expect(c.returncode != 0 and "no model" in c.stderr, "buy of an unknown model: %r" % c)
     c = user.cli("query", "buy", st["model"], "--count", "0")
@@ -341,24 +267,16 @@ def check_settle(net, st):
     return True
 
 
-def main():
-    args = parse_args()
-    with Runner("test_settle", args) as r:
-        net = LedgerNet(r)
-        st = {}
-        steps = (("a testnet with a runner, a trainer's spec and two owners", check_world),
-                 ("train start refused below min_donors, accepted at it (stand-in "
-                  "enclaves registered)", check_train_start),
-                 ("a publication by the coordinator writes the model and TRAINED",
-                  check_publish),
-                 ("earnings show nothing owed; claim refused", check_nothing_owed),
-                 ("query buy moves the price into escrow", check_buy),
-                 ("a usage report settles by the shares; claims pay exactly", check_settle))
-        for what, fn in steps:
-            if r.check(what, fn, net, st) is None:
-                break
-    sys.exit(r.exit_code())
+STEPS = (
+    ("a testnet with a runner, a trainer's spec and two owners", check_world),
+    ("train start refused below min_donors, accepted at it (stand-in enclaves registered)",
+     check_train_start),
+    ("a publication by the coordinator writes the model and TRAINED", check_publish),
+    ("earnings show nothing owed; claim refused", check_nothing_owed),
+    ("query buy moves the price into escrow", check_buy),
+    ("a usage report settles by the shares; claims pay exactly", check_settle),
+)
 
 
 if __name__ == "__main__":
-    main()
+    run_ledger_steps("test_settle", STEPS)

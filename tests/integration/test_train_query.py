@@ -51,105 +51,51 @@ Scenarios (named checks, in order):
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from genie_testlib import (Node, attest_certify, expect, place_key, run_cli,  # noqa: E402
-                           run_ledger_steps, scan_for, start_fresh, wait_for, wait_heights)
+from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, add_data, audit_uses, balance,  # noqa: E402
+                           expect, expect_no_canary, recruit_until_offered, register_spec,
+                           run_ledger_steps, spawn_registered, start_account_node,
+                           start_certified_runner, start_funded_user, start_trainer, wait_for)
 
-START_TIMEOUT = 60.0
-HEIGHT_TIMEOUT = 60.0
-REG_TIMEOUT = 90.0
 TRAIN_TIMEOUT = 180.0
-WAIT_S = "60"
 PRICE = 10
 SHARES = (6000, 3000, 1000)  # donors, trainer, runner (basis points)
 BUY_COUNT = 5
 COHORT_SEED = 16
 
 
-def new_account(r, node):
-    c = run_cli(r.bindir, ["--datadir", node.datadir, "key", "new", "--no-passphrase"],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "key new: %r" % c)
-    return c.json["account_id"]
-
-
-def spawn(runner, kind):
-    c = runner.cli("enclave", "spawn", kind)
-    expect(c.returncode == 0, "spawn %s: %r" % (kind, c))
-    local, got = c.json["local"], {}
-
-    def registered():
-        for e in runner.cli("enclave", "local").json or []:
-            if e["local"] == local and e["registration"] == "registered":
-                got["e"] = e
-                return True
-        return False
-    wait_for(registered, timeout=REG_TIMEOUT, interval=0.2, what="%s registered" % kind)
-    print("  %s: %s enclave %s... registered at height %d" %
-          (runner.name, kind, got["e"]["id"][:16], got["e"]["registered_height"]))
-    return got["e"]
-
-
-def certified_runner(net, st, name, account_key=None):
-    r, auth = net.r, net.nodes[0]
-    node = Node(r, name, roles="enclave-runner", genesis=net.genesis, log_level="trace",
-                peers=[auth.address()] + [st[k].address() for k in ("runner1",) if k in st])
-    if account_key:
-        place_key(account_key, node.datadir)
-        with open(net.genesis) as f:
-            account = json.load(f)["authorities"][0]
-    else:
-        account = new_account(r, node)
-    start_fresh(node, timeout=START_TIMEOUT)
-    c = node.cli("enclave", "platform")
-    expect(c.returncode == 0 and c.json, "enclave platform: %r" % c)
-    cert = os.path.join(r.tmp, name + ".cert")
-    attest_certify(r, st["as_key"], c.json["platform_pk"], name, account, cert)
-    c = node.cli("enclave", "cert-install", cert)
-    expect(c.returncode == 0 and c.json["certified"] is True, "cert-install: %r" % c)
-    st[name] = node
-    st[name + "_account"] = account
-    return node
+def certified_runner(net, st, name, own_account):
+    """Runner NAME at trace level (linked to the authority and runner1 once it runs),
+    certified for the authority's account or, with OWN_ACCOUNT, one of its own; kept as
+    st[NAME], its account as st[NAME_account]."""
+    peers = [net.nodes[0].address()] + [st[k].address() for k in ("runner1",) if k in st]
+    st[name], st[name + "_account"] = start_certified_runner(
+        net, st["as_key"], name, own_account=own_account, peers=peers, log_level="trace")
+    return st[name]
 
 
 def check_testnet(net, st):
-    st["as_key"], _ = net.start_attested(timeout=START_TIMEOUT, height_timeout=HEIGHT_TIMEOUT)
-    r1 = certified_runner(net, st, "runner1", os.path.join(net.dir, "authority-1.key"))
-    st["validation"] = spawn(r1, "validation")
-    st["t1"] = spawn(r1, "training")
-    st["query"] = spawn(r1, "query")
-    certified_runner(net, st, "runner2")
+    st["as_key"], _ = net.start_attested()
+    r1 = certified_runner(net, st, "runner1", own_account=False)
+    st["validation"] = spawn_registered(r1, "validation")
+    st["t1"] = spawn_registered(r1, "training")
+    st["query"] = spawn_registered(r1, "query")
+    certified_runner(net, st, "runner2", own_account=True)
     st["reg_height"] = max(st[k]["registered_height"] for k in ("validation", "t1", "query"))
     return True
 
 
 def check_trainer(net, st):
-    r, auth = net.r, net.nodes[0]
-    trainer = Node(r, "trainer", roles="trainer", genesis=net.genesis,
-                   peers=[auth.address(), st["runner1"].address()])
-    st["trainer_account"] = new_account(r, trainer)
-    start_fresh(trainer, timeout=START_TIMEOUT)
+    trainer, st["trainer_account"], _ = start_trainer(
+        net, [net.nodes[0].address(), st["runner1"].address()], st["reg_height"])
     st["trainer"] = trainer
-    wait_heights([trainer], st["reg_height"], HEIGHT_TIMEOUT)
-    c = None
-
-    def registered():
-        nonlocal c
-        c = trainer.cli("trainer", "register", "Acme Genomics", "--wait", WAIT_S)
-        return c.returncode == 0 or "behind" not in c.stderr
-    wait_for(registered, timeout=30, interval=0.5, what="trainer register")
-    expect(c.returncode == 0, "trainer register: %r" % c)
-    c = trainer.cli("spec", "register", "--model-type", "logistic", "--purpose", "research",
-                    "--features", "age,bmi,quant", "--label", "trait", "--measurement",
-                    st["t1"]["measurement"], "--min-donors", "4", "--max-epsilon", "0",
-                    "--aggregation", "mean", "--price", str(PRICE), "--shares",
-                    ",".join(str(s) for s in SHARES), "--wait", WAIT_S)
-    expect(c.returncode == 0 and c.json["status"] == "committed", "spec register: %r" % c)
-    st["spec"] = c.json["spec_id"]
+    st["spec"] = register_spec(trainer, st["t1"]["measurement"], "age,bmi,quant", "trait", 4,
+                               0, PRICE, ",".join(str(x) for x in SHARES))["spec_id"]
     print("  spec %s... (logistic on age, bmi, quant -> trait)" % st["spec"][:16])
     return True
 
@@ -187,26 +133,15 @@ def cohort_slices(r, st):
 
 
 def start_owner(net, st, name, files):
-    r, auth = net.r, net.nodes[0]
-    owner = Node(r, name, roles="data-owner", genesis=net.genesis,
-                 peers=[auth.address(), st["runner1"].address(), st["runner2"].address(),
-                        st["trainer"].address()])
-    account = new_account(r, owner)
-    start_fresh(owner, timeout=START_TIMEOUT)
-    wait_heights([owner], st["reg_height"], HEIGHT_TIMEOUT)
-    ids = []
-    for i, path in enumerate(files):
-        c = None
-
-        def added():
-            nonlocal c
-            c = owner.cli("data", "add", path, "--type", "phenotype", "--name",
-                          "%s-%d" % (name, i), "--wait", WAIT_S, timeout=120)
-            if c.returncode != 0:
-                print("  (not yet: %s)" % " ".join(c.error_lines()))
-            return c.returncode == 0
-        wait_for(added, timeout=60, interval=1.0, what="%s data add" % name)
-        ids.append(c.json["data_id"])
+    """Data owner NAME (linked to the authority, both runners and the trainer) with its own
+    account and the phenotype tables FILES added, consenting to logistic models for
+    research; kept in st["owners"][NAME] as {node, account, data: [ids]}."""
+    owner, account = start_account_node(
+        net, name, "data-owner", [net.nodes[0].address(), st["runner1"].address(),
+                                  st["runner2"].address(), st["trainer"].address()],
+        st["reg_height"])
+    ids = [add_data(owner, path, "phenotype", "%s-%d" % (name, i)).json["data_id"]
+           for i, path in enumerate(files)]
     c = owner.cli("consent", "set", "--allow-types", "logistic", "--allow-purposes", "research",
                   "--max-epsilon", "1", "--wait", WAIT_S)
     expect(c.returncode == 0, "%s consent set: %r" % (name, c))
@@ -216,16 +151,7 @@ def start_owner(net, st, name, files):
 
 def donate_all(st, name, enclave):
     o = st["owners"][name]
-    tries = [0]
-
-    def offered():  # posted again now and then: a post that came before the owner's ledger
-        if tries[0] % 10 == 0:  # had the spec was refused by its room policy
-            c = st["trainer"].cli("recruit", st["spec"])
-            expect(c.returncode == 0, "recruit: %r" % c)
-        tries[0] += 1
-        c = o["node"].cli("offers")
-        return c.returncode == 0 and any(x["offer"] == st["spec"] for x in c.json or [])
-    wait_for(offered, timeout=90, interval=0.3, what="the offer on %s" % name)
+    recruit_until_offered(st["trainer"], st["spec"], [o["node"]])
     c = o["node"].cli("donate", st["spec"], "--wait", WAIT_S, timeout=120)
     expect(c.returncode == 0 and c.json, "%s donate: %r" % (name, c))
     d = c.json["donations"]
@@ -239,7 +165,7 @@ def check_donors(net, st):
     st["query_file"] = files[4]
     start_owner(net, st, "ownerA", files[0:2])
     donate_all(st, "ownerA", st["t1"]["id"])
-    st["t2"] = spawn(st["runner2"], "training")
+    st["t2"] = spawn_registered(st["runner2"], "training")
     start_owner(net, st, "ownerB", files[2:4])
     donate_all(st, "ownerB", st["t2"]["id"])
     c = st["trainer"].cli("spec", "list")
@@ -398,8 +324,7 @@ def check_train(net, st):
     # the audit trails: TRAINED by the coordinator on each used record, not on the withdrawn
     for o in st["owners"].values():
         for d in o["data"]:
-            c = o["node"].cli("audit", d)
-            uses = c.json if isinstance(c.json, list) else c.json.get("uses", [])
+            uses = audit_uses(o["node"], d)
             trained = [u for u in uses if u["use"] == "TRAINED"]
             if d == st["withdrawn"]:
                 expect(not trained, "the withdrawn record was trained on: %r" % uses)
@@ -452,30 +377,17 @@ def query_rows(st, n, name):
     return path
 
 
-def account(node, acct):
-    c = node.cli("account", acct)
-    expect(c.returncode == 0 and c.json, "account: %r" % c)
-    return c.json["balance"]
-
-
 def check_query(net, st):
-    r, auth = net.r, net.nodes[0]
-    user = Node(r, "user", roles="user", genesis=net.genesis,
-                peers=[auth.address(), st["runner1"].address()])
-    st["user_account"] = new_account(r, user)
-    start_fresh(user, timeout=START_TIMEOUT)
-    wait_heights([user], st["model_height"], HEIGHT_TIMEOUT)
+    auth = net.nodes[0]
+    user, st["user_account"] = start_funded_user(
+        net, [auth.address(), st["runner1"].address()], st["model_height"], 1000)
     st["user"] = user
-    c = auth.cli("tx", "transfer", st["user_account"], "1000", "--wait", WAIT_S)
-    expect(c.returncode == 0, "transfer: %r" % c)
-    wait_for(lambda: account(user, st["user_account"]) == 1000, timeout=HEIGHT_TIMEOUT,
-             interval=0.2, what="the user's node sees its balance")
-    st["balances0"] = {k: account(auth, st[k]) for k in
+    st["balances0"] = {k: balance(auth, st[k]) for k in
                        ("user_account", "trainer_account", "runner1_account")}
     c = user.cli("query", "buy", st["model"], "--count", str(BUY_COUNT), "--wait", WAIT_S)
     expect(c.returncode == 0 and c.json, "query buy: %r" % c)
     st["buy"] = c.json.get("buy_id") or c.json.get("txid")
-    expect(account(auth, st["user_account"]) == st["balances0"]["user_account"]
+    expect(balance(auth, st["user_account"]) == st["balances0"]["user_account"]
            - PRICE * BUY_COUNT, "the buy's cost did not leave the balance")
     c = user.cli("query", "run", st["model"], "--input", query_rows(st, 3, "q3.csv"),
                  timeout=120)
@@ -520,6 +432,15 @@ def check_query(net, st):
     return True
 
 
+def usage_claims(runner, buy):
+    """The cumulative query counts RUNNER submitted in USAGE_CLAIMs for BUY, in order (its
+    log: "usage of buy <first 16 hex> claimed: N queries"), each claimed once."""
+    needle = re.compile(r"usage of buy %s claimed: (\d+) queries" % buy[:16])
+    with open(runner.log_path, errors="replace") as f:
+        counts = [int(m.group(1)) for m in needle.finditer(f.read())]
+    return sorted(set(counts))
+
+
 def check_settle(net, st):
     auth, runner = net.nodes[0], st["runner1"]
     c = runner.cli("query", "status", "--flush")
@@ -531,14 +452,25 @@ def check_settle(net, st):
                    for u in (c.json or {}).get("usage", []))
     wait_for(claimed, timeout=HEIGHT_TIMEOUT, interval=0.5, what="the usage claimed")
     fee = PRICE * st["used"]
-    runner_part = fee * SHARES[2] // 10000
-    trainer_part = fee * SHARES[1] // 10000
-    donors_part = fee - runner_part - trainer_part
-    # each party's pool: floor(donors * weight / 10000), the remainder to party 0; an owner
-    # holding n_p of party p's records is paid floor(pool_p / n_p) per record
+    # the runner may claim the usage in more than one USAGE_CLAIM (cumulative counts: the 3
+    # queries it served first, then all 5 at the flush), and the contract splits each
+    # claim's fee with floors: the claims it submitted are in its log
+    counts = usage_claims(runner, st["buy"])
+    expect(counts and counts[-1] == st["used"], "usage claims of the buy: %r" % counts)
+    runner_part = trainer_part = 0
     parties = st["parties"]
-    pools = [donors_part * p["weight_bp"] // 10000 for p in parties]
-    pools[0] += donors_part - sum(pools)
+    pools = [0] * len(parties)
+    for new in (b - a for a, b in zip([0] + counts, counts)):
+        # each claim: runner and trainer fee * share / 10000, the donors the rest; party p's
+        # part floor(donors * weight / 10000), the remainder to party 0; an owner holding
+        # n_p of party p's records is paid floor(pool_p / n_p) per record
+        claim_fee = PRICE * new
+        runner_part += claim_fee * SHARES[2] // 10000
+        trainer_part += claim_fee * SHARES[1] // 10000
+        donors_part = claim_fee - claim_fee * SHARES[2] // 10000 - claim_fee * SHARES[1] // 10000
+        parts = [donors_part * p["weight_bp"] // 10000 for p in parties]
+        parts[0] += donors_part - sum(parts)
+        pools = [x + y for x, y in zip(pools, parts)]
     holder = {st["t1"]["id"]: "ownerA", st["t2"]["id"]: "ownerB"}
     want = {"runner1_account": runner_part, "trainer_account": trainer_part}
     for p, pool in zip(parties, pools):
@@ -551,13 +483,13 @@ def check_settle(net, st):
         nodes[n] = (o["node"], o["account"])
     moved = {}
     for key, (node, acct) in nodes.items():
-        before = account(auth, acct)
+        before = balance(auth, acct)
         c = node.cli("earnings")
         expect(c.returncode == 0, "earnings %s: %r" % (key, c))
         c = node.cli("claim", "--wait", WAIT_S)
         expect(c.returncode == 0 or (want[key] == 0 and "owed" in c.stderr),
                "claim %s: %r" % (key, c))
-        moved[key] = account(auth, acct) - before
+        moved[key] = balance(auth, acct) - before
     expect(moved == want, "moved %r, want %r" % (moved, want))
     dust = fee - sum(moved.values())
     expect(0 <= dust < 4, "dust %d" % dust)
@@ -566,13 +498,14 @@ def check_settle(net, st):
     buy = auth.call("buy_show", {"buy_id": st["buy"]})
     expect(buy["claimed"] == st["used"] and buy["escrow"] == PRICE * (BUY_COUNT - st["used"]),
            "buy: %r" % buy)
-    spent = st["balances0"]["user_account"] - account(auth, st["user_account"])
+    spent = st["balances0"]["user_account"] - balance(auth, st["user_account"])
     expect(spent == buy["escrow"] + sum(moved.values()) + dust,
            "not conserved: user paid %d, escrow %d, moved %d, dust %d" %
            (spent, buy["escrow"], sum(moved.values()), dust))
-    print("  fee %d: runner %d, trainer %d, ownerA %d, ownerB %d (dust %d left in the pools)"
-          % (fee, moved["runner1_account"], moved["trainer_account"], moved["ownerA"],
-             moved["ownerB"], dust))
+    print("  fee %d (claimed as %s queries): runner %d, trainer %d, ownerA %d, ownerB %d "
+          "(dust %d left in the pools)" % (fee, " then ".join(str(x) for x in counts),
+                                          moved["runner1_account"], moved["trainer_account"],
+                                          moved["ownerA"], moved["ownerB"], dust))
     return True
 
 
@@ -612,11 +545,7 @@ def check_canary(net, st):
     owners' originals: no datadir (stores, ledgers, the model's publication), no log of any
     node (both runners ran at trace level, where the relay logs the hex of what it
     carries: FED_STEP messages, MODEL_SEAL answers), no answer the user got."""
-    needles = (st["canary"].encode(), st["canary"].encode().hex().encode())
-    scanned, found = scan_for(net.r.tmp, needles, skip_dir=st["files"])
-    hits = [(path, "hex" if i else "text") for path, i in found]
-    expect(not hits, "the canary is in %r" % hits)
-    expect(scanned > 40, "too few files scanned (%d)" % scanned)
+    scanned = expect_no_canary(net.r.tmp, st["canary"], st["files"], min_files=40)
     with open(st["runner2"].log_path, "rb") as f:
         log = f.read()
     expect(log.count(b"relay request of call") >= 5,
