@@ -30,6 +30,9 @@ Scenarios (named checks, in order):
      more, see enclave/README.md.)
   7. `genie enclave stop` stops one, and its registration is listed "retired"; the
      runner's shutdown stops the rest (no enclave process is left).
+  8. Their registrations stay active on the ledger (their enclaves are gone): the runner,
+     started again on the same datadir with no enclave spawned, retires each of them by
+     itself, and none of the runner's registrations is left active.
 
     python3 test_enclave_runner.py --bindir BUILD_DIR [--keep]
 """
@@ -252,6 +255,28 @@ def check_stop(net, st):
     return True
 
 
+def check_leftovers(net, st):
+    """The runner stopped with registrations still active (its validation and training
+    enclaves died with it): started again on the same datadir, with no enclave spawned,
+    it retires every one of them by itself (its sweep of the committed registry)."""
+    auth, runner = net.nodes[0], st["runner"]
+    c = auth.cli("enclave", "list")
+    expect(c.returncode == 0 and isinstance(c.json, list), "enclave list: %r" % c)
+    left = [e["id"] for e in c.json
+            if e["runner"] == st["runner_id"] and e["status"] == "active"]
+    expect(len(left) >= 2, "the stopped runner left no active registration: %r" % c.json)
+    start_fresh(runner, timeout=START_TIMEOUT)
+    heights = [wait_retired(auth, eid)["retired_height"] for eid in left]
+    c = auth.cli("enclave", "list")
+    active = [e for e in c.json or []
+              if e["runner"] == st["runner_id"] and e["status"] == "active"]
+    expect(c.returncode == 0 and not active, "still active after the restart: %r" % active)
+    print("  restarted runner retired %d registrations of its earlier run (heights %s)" %
+          (len(left), ", ".join(str(h) for h in heights)))
+    runner.stop()
+    return True
+
+
 STEPS = (
     ("a 1-authority testnet with an attestation service", check_start),
     ("a runner's platform key is made, certified and installed", check_runner_platform),
@@ -260,6 +285,7 @@ STEPS = (
     ("a data owner validates and donates through the runner", check_data_owner),
     ("the runner relays sealed bytes only", check_sealed_only),
     ("enclave stop, and the runner's shutdown, stop the enclaves", check_stop),
+    ("a restarted runner retires what its earlier run left registered", check_leftovers),
 )
 
 
