@@ -39,6 +39,24 @@ static inline void p2p_testutil_dial_none(void *ctx, const uint8_t peer[static 3
     (void)endpoint;
 }
 
+/* An io.send whose transport takes every message (and sends it nowhere). */
+static inline bool p2p_testutil_send_taken(void *ctx, const uint8_t peer[static 32],
+                                           const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)peer;
+    (void)data;
+    (void)len;
+    return true;
+}
+
+/* An io.hangup that does nothing. */
+static inline void p2p_testutil_hangup_none(void *ctx, const uint8_t peer[static 32])
+{
+    (void)ctx;
+    (void)peer;
+}
+
 /* Seals W's content (W freed) as TYPE from KEY with SEQ at NOW; *LEN set; NULL if W or the
    seal failed. The caller frees. */
 static inline uint8_t *p2p_testutil_seal(const proto_key_t *key, uint32_t type, proto_wr_t *w,

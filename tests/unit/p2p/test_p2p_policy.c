@@ -29,15 +29,6 @@ typedef struct {
     uint8_t last_origin[32];
 } t_io_t;
 
-static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
-{
-    (void)ctx;
-    (void)peer;
-    (void)data;
-    (void)len;
-    return true; /* taken */
-}
-
 static void t_hangup(void *ctx, const uint8_t peer[static 32])
 {
     t_io_t *io = ctx;
@@ -72,7 +63,7 @@ static p2p_core_t *t_core(const proto_key_t *key, t_io_t *io)
     p2p_core_config_t cfg;
     p2p_testutil_config(&cfg, key, 0x42, 1);
     p2p_io_t tio = {.ctx = io,
-                    .send = t_send,
+                    .send = p2p_testutil_send_taken,
                     .dial = p2p_testutil_dial_none,
                     .hangup = t_hangup,
                     .on_deliver = t_deliver,

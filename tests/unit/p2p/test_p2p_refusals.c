@@ -30,21 +30,6 @@ typedef struct {
     size_t delivered;
 } t_io_t;
 
-static bool t_send(void *ctx, const uint8_t peer[static 32], const uint8_t *data, size_t len)
-{
-    (void)ctx;
-    (void)peer;
-    (void)data;
-    (void)len;
-    return true;
-}
-
-static void t_hangup(void *ctx, const uint8_t peer[static 32])
-{
-    (void)ctx;
-    (void)peer;
-}
-
 static void t_deliver(void *ctx, const char *topic, uint32_t kind, const uint8_t origin[static 32],
                       const uint8_t *data, size_t len, uint64_t time_ms)
 {
@@ -63,9 +48,9 @@ static p2p_core_t *t_core(const proto_key_t *key, t_io_t *io)
     p2p_core_config_t cfg;
     p2p_testutil_config(&cfg, key, 0x42, 1);
     p2p_io_t tio = {.ctx = io,
-                    .send = t_send,
+                    .send = p2p_testutil_send_taken,
                     .dial = p2p_testutil_dial_none,
-                    .hangup = t_hangup,
+                    .hangup = p2p_testutil_hangup_none,
                     .on_deliver = t_deliver};
     return p2p_core_new(&cfg, &tio, T0);
 }
