@@ -79,8 +79,9 @@ typedef struct {
     p2p_seen_t *known; /* gossip ids it has shown it has (it sent them to us, or
                           advertised them): IHAVE and forwarding skip these; NULL (out
                           of memory) = knows nothing */
-    p2p_seen_t *sent;  /* gossip ids we sent it (the transport took them): the
-                          per-second IHAVE skips these, the whole-cache one does not */
+    p2p_seen_t *sent;  /* gossip ids we sent it or advertised to it in a per-second
+                          IHAVE (the transport took them): the per-second IHAVE skips
+                          these, the whole-cache one does not */
 } p2p_link_t;
 
 typedef struct {
