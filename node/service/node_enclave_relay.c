@@ -1,94 +1,28 @@
-/*  node_enclave_relay: the enclave relay's messages, its runner side and its caller side
- *  (see node_enclave_relay.h). Everything runs on the node's loop.
+/*  node_enclave_relay: the enclave relay's blob fetch io, lifecycle, caller side and RPC
+ *  methods (see node_enclave_relay.h; the runner side is node_enclave_relay_runner.c).
+ *  Everything runs on the node's loop.
  */
 #include "node/service/node_enclave_relay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
 #include "node/app/node_app.h"
-#include "node/app/node_config.h"
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_params.h"
-#include "enclave/enclave_blob.h"
 #include "enclave/enclave_wire.h"
-#include "ledger/ledger_data.h"
 #include "node/service/node_data.h"
 #include "node/service/node_data_fetch.h"
 #include "node/service/node_enclave.h"
-#include "node/service/node_ledger_local.h"
 #include "p2p/p2p_node.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
-#include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
 
-#define ERR_MAX 999u       /* largest negated genie code */
-#define CANDIDATES 8       /* runners tried in turn when the caller names none */
-#define RELAY_CHECK_MS 200 /* timeouts of calls a deferred RPC waits for */
-/* The runner's TRACE dump of the bytes it relays: the first TRACE_MAX bytes of each request
-   and answer, in hex, TRACE_SEG bytes a line (a log line holds 1 KiB), each line starting
-   TRACE_STEP bytes after the previous one: lines overlap by TRACE_SEG - TRACE_STEP bytes,
-   so any run of at most that many bytes is whole on one line (what a test greps for). */
-#define TRACE_MAX 4096u
-#define TRACE_SEG 320u
-#define TRACE_STEP 256u
-
-typedef enum { CALL_FREE = 0, CALL_PENDING, CALL_DONE, CALL_FAILED } s_state_t;
-
-typedef struct {
-    s_state_t state;
-    uint64_t id;
-    uint8_t runner[32];
-    uint64_t send_op;
-    uint64_t started_ms;
-    uint8_t *answer;
-    size_t answer_len;
-    char error[NODE_ENCLAVE_RELAY_MSG_MAX + 64];
-    uint8_t *msg; /* the encoded ENCLAVE_CALL, kept while other runners may be tried */
-    size_t msg_len;
-    uint8_t next[CANDIDATES][32]; /* runners still to try, when this one does not run it */
-    size_t n_next;
-    uint64_t rpc_token;       /* an enclave_call with wait: its deferred RPC answer (0: none) */
-    int code;                 /* CALL_FAILED: the genie code of the failure */
-    node_enclave_relay_cb cb; /* a service's call: told once when it finishes (NULL: none) */
-    void *cb_ctx;
-    bool keyed;               /* a DONATE_KEYED without its blob: the runner fetches... */
-    uint8_t blob_address[32]; /* ...this blob of our store, and only this one, from us */
-} s_call_t;
-
-/*  Runner side: a keyed donation waiting for the owner's blob (node_data_fetch). */
-typedef struct {
-    bool used;
-    uint8_t from[32];    /* the caller (the data owner's node), who serves the blob */
-    uint64_t call_id;    /* its call */
-    uint8_t enclave[32]; /* the enclave asked */
-    uint8_t *req;        /* the request as it came (without the blob) */
-    size_t req_len;
-    struct node_enclave_relay_t *relay;
-} s_keyed_t;
-
-#define KEYED_MAX 8 /* keyed donations fetching their blob at once on a runner */
-
-struct node_enclave_relay_t {
-    node_app_t *app;
-    node_data_fetch_t *fetch; /* blobs: served from our store, fetched for our enclaves */
-    s_keyed_t keyed[KEYED_MAX];
-    s_call_t calls[NODE_ENCLAVE_RELAY_CALLS];
-    uint64_t next_id;
-    int timer; /* checks waiting calls for timeouts; -1 until the first waits */
-};
-
-static uint64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
+#include "node/service/node_enclave_relay_int.h"
 
 /* ---------------------------------------------------------------- blob fetch io */
 
@@ -115,7 +49,7 @@ static bool s_fetch_allow(void *ctx, const uint8_t peer[32], const uint8_t addre
 {
     node_enclave_relay_t *self = ctx;
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
-        const s_call_t *c = &self->calls[i];
+        const ner_call_t *c = &self->calls[i];
         if (c->state == CALL_PENDING && c->keyed && memcmp(c->runner, peer, 32) == 0 &&
             memcmp(c->blob_address, address, 32) == 0)
             return true;
@@ -142,7 +76,7 @@ node_enclave_relay_t *node_enclave_relay_new(node_app_t *app)
     return self;
 }
 
-static void s_call_free(s_call_t *c)
+static void s_call_free(ner_call_t *c)
 {
     free(c->answer);
     free(c->msg);
@@ -165,208 +99,9 @@ void node_enclave_relay_destroy(node_enclave_relay_t **self_p)
     *self_p = NULL;
 }
 
-/* ---------------------------------------------------------------- runner side */
-
-/*  At TRACE level only: the first TRACE_MAX bytes of DATA (LEN), what the runner relays for
- *  call CALL_ID from peer FROM, in hex lines of TRACE_SEG bytes overlapping by
- *  TRACE_SEG - TRACE_STEP (not rate-limited: TRACE is for tests and debugging). */
-static void s_trace_hex(const char *what, uint64_t call_id, const uint8_t from[static 32],
-                        const uint8_t *data, size_t len)
-{
-    if (!proto_log_enabled(LOG_LVL_TRACE))
-        return;
-    char peer[17], hex[2 * TRACE_SEG + 1];
-    proto_hex_encode(from, 8, peer);
-    size_t n = len < TRACE_MAX ? len : TRACE_MAX;
-    GLOG(TRACE, NODE, "relay %s of call %llu with %s: %zu bytes, the first %zu in hex below", what,
-         (unsigned long long)call_id, peer, len, n);
-    for (size_t off = 0; off < n; off += TRACE_STEP) {
-        size_t k = n - off < TRACE_SEG ? n - off : TRACE_SEG;
-        proto_hex_encode(data + off, k, hex);
-        GLOG(TRACE, NODE, "relay %s of call %llu +%zu: %s", what, (unsigned long long)call_id, off,
-             hex);
-        if (off + k == n)
-            break;
-    }
-}
-
-/*  Sends FROM the ENCLAVE_ANSWER to its call CALL_ID: the encoded answer ANS (RC 0) or the
- *  failure RC with MSG. */
-static void s_answer(node_enclave_relay_t *self, const uint8_t from[static 32], uint64_t call_id,
-                     int rc, const char *msg, const uint8_t *ans, size_t ans_len)
-{
-    node_enclave_answer_msg_t a;
-    memset(&a, 0, sizeof a);
-    a.call_id = call_id;
-    snprintf(a.msg, sizeof a.msg, "%s", msg ? msg : "");
-    if (rc == 0 && ans_len > NODE_ENCLAVE_RELAY_ANS_MAX) {
-        rc = NODE_E_FAILED;
-        snprintf(a.msg, sizeof a.msg, "the enclave's answer is too large to relay");
-    }
-    if (rc == 0) {
-        a.ans = ans;
-        a.ans_len = ans_len;
-        a.msg[0] = '\0';
-        s_trace_hex("answer", call_id, from, ans, ans_len);
-    } else {
-        a.error = (uint32_t)(rc < 0 && rc >= -(int)ERR_MAX ? -rc : -NODE_E_FAILED);
-    }
-    uint8_t *out = NULL;
-    size_t out_len = 0;
-    p2p_node_t *p2p = node_app_p2p(self->app);
-    char err[128];
-    if (node_enclave_answer_encode(&a, &out, &out_len) == PROTO_OK && p2p &&
-        p2p_node_send(p2p, from, PROTO_MSG_ENCLAVE_ANSWER, out, out_len, err, sizeof err) == 0)
-        GLOG(DEBUG, NODE, "cannot answer an enclave_call: %s", err);
-    free(out);
-}
-
-/*  A peer's call relayed to an enclave of this runner, waiting for its answer. */
-typedef struct {
-    node_enclave_relay_t *relay;
-    uint8_t from[32];
-    uint64_t call_id;
-} s_runner_call_t;
-
-/*  node_enclave_relay_start's callback: the answer goes back to the caller by unicast. */
-static void s_on_enclave_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len,
-                                const char *why)
-{
-    s_runner_call_t *c = ctx;
-    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1];
-    snprintf(msg, sizeof msg, "%s", why ? why : "");
-    s_answer(c->relay, c->from, c->call_id, rc, msg, ans, ans_len);
-    free(c);
-}
-
-/*  Relays REQ to the local enclave ID; FROM's call CALL_ID is answered when the enclave
- *  answers (or now, when it cannot be relayed). */
-static void s_relay_answer(node_enclave_relay_t *self, const uint8_t from[static 32],
-                           uint64_t call_id, const uint8_t id[static 32], const uint8_t *req,
-                           size_t len)
-{
-    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1] = "";
-    node_enclave_t *enc = node_app_enclave(self->app);
-    s_runner_call_t *c = enc ? calloc(1, sizeof *c) : NULL;
-    int rc = NODE_E_NO_ENCLAVE;
-    if (!enc) {
-        snprintf(msg, sizeof msg, "this node is not an enclave runner");
-    } else if (!c) {
-        rc = NODE_E_FAILED;
-        snprintf(msg, sizeof msg, "out of memory");
-    } else {
-        c->relay = self;
-        memcpy(c->from, from, 32);
-        c->call_id = call_id;
-        rc = node_enclave_relay_start(enc, id, req, len, s_on_enclave_answer, c, msg, sizeof msg);
-        if (rc == 0)
-            return; /* answered from the callback */
-    }
-    free(c);
-    s_answer(self, from, call_id, rc, msg, NULL, 0);
-}
-
-/*  A keyed donation's blob arrived from the owner (or did not): the request is completed
- *  with it and relayed. */
-static void s_keyed_done(void *ctx, int rc, const uint8_t *blob, size_t len, const char *why)
-{
-    s_keyed_t *k = ctx;
-    node_enclave_relay_t *self = k->relay;
-    enclave_req_t r;
-    uint8_t *full = NULL;
-    size_t full_len = 0;
-    char msg[NODE_ENCLAVE_RELAY_MSG_MAX + 1];
-    if (rc != 0) {
-        snprintf(msg, sizeof msg, "cannot fetch the data blob from its owner: %.100s", why);
-        s_answer(self, k->from, k->call_id, rc, msg, NULL, 0);
-    } else if (enclave_wire_req_decode(k->req, k->req_len, &r) != PROTO_OK ||
-               (r.u.donate_keyed.blob = blob, r.u.donate_keyed.blob_len = len,
-                enclave_wire_req_encode(&r, &full, &full_len)) != PROTO_OK) {
-        s_answer(self, k->from, k->call_id, NODE_E_FAILED, "cannot complete the request", NULL, 0);
-    } else {
-        GLOG(INFO, NODE,
-             "keyed donation: fetched the data blob (%zu bytes of ciphertext) from "
-             "its owner's node",
-             len);
-        s_relay_answer(self, k->from, k->call_id, k->enclave, full, full_len);
-    }
-    free(full);
-    free(k->req);
-    memset(k, 0, sizeof *k);
-}
-
-/*  Timer for the blob transfers and the calls in flight, if it is not running. */
-static void s_timer_start(node_enclave_relay_t *self);
-
-/*  A DONATE_KEYED call without its blob (M, from FROM) for an enclave of this runner: the
- *  blob the ledger registered for the data id is fetched from FROM (node_data_fetch),
- *  then relayed (s_keyed_done). True if it was taken on (answered or under way). */
-static bool s_keyed_fetch(node_enclave_relay_t *self, const uint8_t from[static 32],
-                          const node_enclave_call_msg_t *m)
-{
-    enclave_req_t r;
-    if (!node_app_enclave(self->app) || enclave_wire_req_decode(m->req, m->req_len, &r) != 0 ||
-        r.type != ENCLAVE_REQ_DONATE_KEYED || r.u.donate_keyed.blob_len != 0)
-        return false;
-    s_keyed_t *k = NULL;
-    for (size_t i = 0; i < KEYED_MAX && !k; i++)
-        if (!self->keyed[i].used)
-            k = &self->keyed[i];
-    node_ledger_t *ledger = node_app_ledger(self->app);
-    ledger_data_t d;
-    int rc =
-        ledger ? node_ledger_local_data(ledger, r.u.donate_keyed.data_id, &d) : LEDGER_E_NOT_FOUND;
-    if (!k) {
-        s_answer(self, from, m->call_id, NODE_E_BUSY, "too many keyed donations under way", NULL,
-                 0);
-        return true;
-    }
-    if (rc != LEDGER_OK || d.status != LEDGER_DATA_ACTIVE) {
-        s_answer(self, from, m->call_id, NODE_E_NOT_FOUND,
-                 "no active data record with that id on the ledger", NULL, 0);
-        return true;
-    }
-    k->req = malloc(m->req_len);
-    if (!k->req) {
-        s_answer(self, from, m->call_id, NODE_E_FAILED, "out of memory", NULL, 0);
-        return true;
-    }
-    memcpy(k->req, m->req, m->req_len);
-    k->req_len = m->req_len;
-    k->used = true;
-    k->relay = self;
-    k->call_id = m->call_id;
-    memcpy(k->from, from, 32);
-    memcpy(k->enclave, m->enclave_id, 32);
-    rc = node_data_fetch_start(self->fetch, from, d.address, enclave_blob_sealed_len(NODE_DATA_MAX),
-                               0, s_now_ms(), s_keyed_done, k, NULL);
-    if (rc != 0) {
-        free(k->req);
-        memset(k, 0, sizeof *k);
-        s_answer(self, from, m->call_id, rc, "cannot fetch the data blob from its owner", NULL, 0);
-        return true;
-    }
-    s_timer_start(self);
-    return true;
-}
-
-static void s_on_call(node_enclave_relay_t *self, const uint8_t from[static 32],
-                      const uint8_t *data, size_t len)
-{
-    node_enclave_call_msg_t m;
-    if (node_enclave_call_decode(data, len, &m) != PROTO_OK) {
-        GLOG(DEBUG, NODE, "dropped a malformed enclave_call");
-        return;
-    }
-    s_trace_hex("request", m.call_id, from, m.req, m.req_len);
-    if (s_keyed_fetch(self, from, &m))
-        return;
-    s_relay_answer(self, from, m.call_id, m.enclave_id, m.req, m.req_len);
-}
-
 /* ---------------------------------------------------------------- caller side */
 
-static s_call_t *s_call_find(node_enclave_relay_t *self, uint64_t id)
+static ner_call_t *s_call_find(node_enclave_relay_t *self, uint64_t id)
 {
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
         if (self->calls[i].state != CALL_FREE && self->calls[i].id == id)
@@ -375,7 +110,7 @@ static s_call_t *s_call_find(node_enclave_relay_t *self, uint64_t id)
 }
 
 /*  Sends C's call to its next candidate runner. True if one took it. */
-static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
+static bool s_try_next(node_enclave_relay_t *self, ner_call_t *c)
 {
     p2p_node_t *p2p = node_app_p2p(self->app);
     char why[128];
@@ -387,7 +122,7 @@ static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
                                     sizeof why);
         if (op) {
             c->send_op = op;
-            c->started_ms = s_now_ms();
+            c->started_ms = ner_now_ms();
             return true;
         }
     }
@@ -395,16 +130,16 @@ static bool s_try_next(node_enclave_relay_t *self, s_call_t *c)
 }
 
 /*  The enclave_call_result answer for the finished call C ({state, answer | error}). */
-static json_t *s_call_json(const s_call_t *c);
+static json_t *s_call_json(const ner_call_t *c);
 
 /*  If C finished and an RPC or a service waits for it, tells it and frees C. */
-static void s_settle(node_enclave_relay_t *self, s_call_t *c)
+static void s_settle(node_enclave_relay_t *self, ner_call_t *c)
 {
     if ((!c->rpc_token && !c->cb) || c->state == CALL_PENDING || c->state == CALL_FREE)
         return;
     if (c->cb) {
         /* C is freed first (the callback may start another call in its slot) */
-        s_call_t done = *c;
+        ner_call_t done = *c;
         memset(c, 0, sizeof *c);
         if (done.state == CALL_DONE)
             done.cb(done.cb_ctx, 0, done.answer, done.answer_len, "");
@@ -426,7 +161,7 @@ static void s_on_answer(node_enclave_relay_t *self, const uint8_t from[static 32
         GLOG(DEBUG, NODE, "dropped a malformed enclave_answer");
         return;
     }
-    s_call_t *c = s_call_find(self, m.call_id);
+    ner_call_t *c = s_call_find(self, m.call_id);
     if (!c || c->state != CALL_PENDING || memcmp(c->runner, from, 32) != 0) {
         GLOG(DEBUG, NODE, "dropped an enclave_answer to no call of ours");
         return;
@@ -457,14 +192,14 @@ void node_enclave_relay_on_unicast(void *ctx, const uint8_t from[static 32], uin
 {
     node_enclave_relay_t *self = ctx;
     if (kind == PROTO_MSG_DATA_FETCH || kind == PROTO_MSG_DATA_CHUNK) {
-        if (node_data_fetch_on_unicast(self->fetch, from, kind, data, len, s_now_ms()) != 0)
+        if (node_data_fetch_on_unicast(self->fetch, from, kind, data, len, ner_now_ms()) != 0)
             GLOG(DEBUG, NODE, "dropped a malformed %s", proto_msgtype_name(kind));
         if (node_data_fetch_busy(self->fetch))
-            s_timer_start(self);
+            ner_timer_start(self);
         return;
     }
     if (kind == PROTO_MSG_ENCLAVE_CALL)
-        s_on_call(self, from, data, len);
+        ner_on_call(self, from, data, len);
     else if (kind == PROTO_MSG_ENCLAVE_ANSWER) {
         s_on_answer(self, from, data, len);
         for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
@@ -475,10 +210,10 @@ void node_enclave_relay_on_unicast(void *ctx, const uint8_t from[static 32], uin
 /*  Times out pending calls and fails those whose unicast p2p could not deliver. */
 static void s_calls_check(node_enclave_relay_t *self)
 {
-    uint64_t now = s_now_ms();
+    uint64_t now = ner_now_ms();
     p2p_node_t *p2p = node_app_p2p(self->app);
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
-        s_call_t *c = &self->calls[i];
+        ner_call_t *c = &self->calls[i];
         if (c->state != CALL_PENDING)
             continue;
         char reason[128] = "";
@@ -506,7 +241,7 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
     node_enclave_relay_t *self = arg;
     s_calls_check(self);
-    node_data_fetch_tick(self->fetch, s_now_ms());
+    node_data_fetch_tick(self->fetch, ner_now_ms());
     if (node_data_fetch_busy(self->fetch))
         return 0;
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++)
@@ -555,7 +290,7 @@ static node_enclave_relay_t *s_relay(node_app_t *app, int *code, char *err, size
 }
 
 /*  Starts the timeout timer if it is not running. */
-static void s_timer_start(node_enclave_relay_t *self)
+void ner_timer_start(node_enclave_relay_t *self)
 {
     zloop_t *loop = node_app_loop(self->app);
     if (self->timer < 0 && loop)
@@ -565,7 +300,7 @@ static void s_timer_start(node_enclave_relay_t *self)
 /*  Starts a call of ENCLAVE_ID with REQ through RUNNER (NULL: the linked runners in turn)
  *  in a free slot; *OUT the slot. 0 or an error with ERR filled. */
 static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32],
-                        const uint8_t *req, size_t len, const uint8_t *runner, s_call_t **out,
+                        const uint8_t *req, size_t len, const uint8_t *runner, ner_call_t **out,
                         char *err, size_t cap)
 {
     uint8_t cand[CANDIDATES][32];
@@ -576,10 +311,10 @@ static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32]
         return proto_err_fail(err, cap, NODE_E_NO_ENCLAVE,
                               "no linked peer runs enclaves (give runner: its node id)");
     s_calls_check(self);
-    s_call_t *slot = NULL;
+    ner_call_t *slot = NULL;
     size_t to_runner = 0;
     for (size_t i = 0; i < NODE_ENCLAVE_RELAY_CALLS; i++) {
-        s_call_t *c = &self->calls[i];
+        ner_call_t *c = &self->calls[i];
         if (c->state == CALL_FREE && !slot)
             slot = c;
         else if (c->state == CALL_PENDING && memcmp(c->runner, cand[0], 32) == 0)
@@ -607,7 +342,7 @@ static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32]
     }
     slot->state = CALL_PENDING;
     slot->id = self->next_id++;
-    s_timer_start(self);
+    ner_timer_start(self);
     *out = slot;
     return 0;
 }
@@ -639,7 +374,8 @@ static int s_fill_blob(node_enclave_relay_t *self, const uint8_t *req, size_t le
 
 /*  If REQ is a keyed donation without its blob, SLOT's runner may fetch that blob of our
  *  store while the call waits (s_fetch_allow). */
-static void s_call_keyed(node_enclave_relay_t *self, s_call_t *slot, const uint8_t *req, size_t len)
+static void s_call_keyed(node_enclave_relay_t *self, ner_call_t *slot, const uint8_t *req,
+                         size_t len)
 {
     enclave_req_t r;
     node_data_t *data = node_app_data(self->app);
@@ -675,7 +411,7 @@ int node_enclave_relay_call(node_enclave_relay_t *self, const uint8_t enclave_id
         }
         return rc;
     }
-    s_call_t *slot = NULL;
+    ner_call_t *slot = NULL;
     int rc = s_call_start(self, enclave_id, req, len, runner, &slot, err, cap);
     if (rc == 0) {
         slot->cb = cb;
@@ -758,7 +494,7 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
         }
         goto done; /* deferred: out stays NULL */
     }
-    s_call_t *slot = NULL;
+    ner_call_t *slot = NULL;
     if (s_call_start(self, eid, req, hlen / 2, have_runner ? runner : NULL, &slot, msg,
                      sizeof msg) != 0) {
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
@@ -783,7 +519,7 @@ static json_t *m_call_result(node_app_t *app, const char *method, json_t *params
         return NULL;
     uint64_t id = node_rpc_param_u64(params, "call", 0, 0);
     s_calls_check(self);
-    s_call_t *c = id ? s_call_find(self, id) : NULL;
+    ner_call_t *c = id ? s_call_find(self, id) : NULL;
     if (!c)
         return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "call: no such pending call");
     if (c->state == CALL_PENDING)
@@ -795,7 +531,7 @@ static json_t *m_call_result(node_app_t *app, const char *method, json_t *params
     return out;
 }
 
-static json_t *s_call_json(const s_call_t *c)
+static json_t *s_call_json(const ner_call_t *c)
 {
     if (c->state == CALL_DONE)
         return json_pack("{s:s, s:o}", "state", "done", "answer", s_hex(c->answer, c->answer_len));
