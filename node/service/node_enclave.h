@@ -90,6 +90,9 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
 
 /* Calls one enclave may have waiting, the one in flight included. */
 #define NODE_ENCLAVE_QUEUE_MAX 32
+/*  Bytes of requests all the queues hold at most (a call past it gets NODE_E_BUSY): 32
+ *  relayed requests of up to 1 MiB for each of 16 enclaves would otherwise be 512 MiB. */
+#define NODE_ENCLAVE_QUEUE_BYTES (64u * 1024u * 1024u)
 
 /*  What an enclave call ends with, exactly once, on the node's loop, never before
  *  node_enclave_call_start returns: RC 0 with the encoded enclave answer ANS (ANS_LEN
@@ -114,7 +117,8 @@ typedef void (*node_enclave_cb)(void *ctx, int rc, const uint8_t *ans, size_t an
  *  0 (CB will run), or, with ERR filled and CB never run: NODE_E_NO_ENCLAVE (no running
  *  enclave with that id here), NODE_E_PARAMS (a refused type, a request that does not
  *  decode, LEN 0), NODE_E_REFUSED (a TRAIN_PREPARE the check refuses, with a WARN log),
- *  NODE_E_BUSY (NODE_ENCLAVE_QUEUE_MAX calls already wait for that enclave), ENCLAVE_E_DEAD
+ *  NODE_E_BUSY (NODE_ENCLAVE_QUEUE_MAX calls already wait for that enclave, or the queues
+ *  hold NODE_ENCLAVE_QUEUE_BYTES of requests), ENCLAVE_E_DEAD
  *  (the enclave died and is being restarted), enclave_host_call_send's code, NODE_E_FAILED
  *  (out of memory, the runner shutting down). */
 int node_enclave_call_start(node_enclave_t *self, const uint8_t id[static 32], const uint8_t *req,

@@ -102,6 +102,7 @@ static ne_call_t *s_head(ne_slot_t *s)
 static void s_pop(ne_slot_t *s, ne_call_t *out)
 {
     *out = s->queue[s->q_head];
+    s->owner->queued_bytes -= out->len;
     memset(&s->queue[s->q_head], 0, sizeof s->queue[s->q_head]);
     s->q_head = (s->q_head + 1) % NODE_ENCLAVE_QUEUE_MAX;
     s->q_n--;
@@ -297,6 +298,10 @@ static int s_enqueue(node_enclave_t *self, ne_slot_t *s, ne_call_t *c, const enc
         return proto_err_fail(err, err_cap, NODE_E_BUSY,
                               "enclave %u has %d calls waiting already; try again", s->local,
                               NODE_ENCLAVE_QUEUE_MAX);
+    if (self->queued_bytes + c->len > NODE_ENCLAVE_QUEUE_BYTES)
+        return proto_err_fail(err, err_cap, NODE_E_BUSY,
+                              "the enclaves' queues hold %u MiB of requests already; try again",
+                              NODE_ENCLAVE_QUEUE_BYTES >> 20);
     if (!enclave_host_running(s->host))
         return proto_err_fail(err, err_cap, ENCLAVE_E_DEAD,
                               "enclave %u died and restarts (with new keys)", s->local);
@@ -309,6 +314,7 @@ static int s_enqueue(node_enclave_t *self, ne_slot_t *s, ne_call_t *c, const enc
     }
     s->queue[(s->q_head + s->q_n) % NODE_ENCLAVE_QUEUE_MAX] = *c;
     s->q_n++;
+    self->queued_bytes += c->len;
     if (idle)
         s_poll(self, s); /* the loop writes the request and reads the answer */
     /* else: sent after the calls before it (ne_call_advance; the tick if nothing else) */

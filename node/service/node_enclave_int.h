@@ -91,6 +91,7 @@ struct node_enclave_t {
     size_t n_retire;
     uint64_t leftovers_ms; /* when the last sweep for an earlier process's registrations ran */
     bool closing;          /* node_enclave_destroy runs: no new calls */
+    size_t queued_bytes;   /* requests all the queues hold (NODE_ENCLAVE_QUEUE_BYTES) */
 };
 
 /*  Installs the platform certificate BYTES (LEN): it must decode and name this platform.
