@@ -130,6 +130,28 @@ int node_cli_account_key(const char *datadir, const char *from, const char *pass
 /*  Polls tx_status for TXID until it is committed or WAIT_S seconds pass; *RESULT (caller
  *  decrefs) is the last answer. Returns the exit status. node_cli_ledger.c. */
 int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json_t **result);
+/*  What a tx-submitting command builds: BUILD signs the tx with KEY for CHAIN and NONCE
+ *  (malloc'd bytes, *LEN; NULL on failure) from CTX. */
+typedef uint8_t *(node_cli_tx_build_fn)(const void *ctx, const proto_key_t *key,
+                                        const uint8_t chain[32], uint64_t nonce, size_t *len);
+/*  A signed, submitted tx: its id, the signing account (hex), the nonce used and, after a
+ *  wait, the last tx_status answer (NULL without one). node_cli_tx_clear frees it. */
+typedef struct {
+    char *txid;
+    char account[65];
+    uint64_t nonce;
+    json_t *done;
+} node_cli_tx_t;
+/*  Signs the tx BUILD makes (from CTX) with the account key FROM of the datadir (as
+ *  node_cli_account_key, PASS_FILE for its passphrase) at the node's chain id and the
+ *  account's next nonce, submits it with tx_submit and, with WAIT_S > 0, waits for its
+ *  commit (a tx not committed in time is an error line). COMMAND names the command in
+ *  errors. Fills *OUT (node_cli_tx_clear it on any return). Returns the exit status (an
+ *  error line printed). node_cli_ledger.c. */
+int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *from,
+                            const char *pass_file, uint64_t wait_s, node_cli_tx_build_fn *build,
+                            const void *ctx, node_cli_tx_t *out);
+void node_cli_tx_clear(node_cli_tx_t *tx);
 /*  A --wait TEXT (NULL: no wait, 0) into *WAIT_S seconds (1..3600). Returns the exit status
  *  (a usage line printed when TEXT is not such a number). node_cli.c. */
 int node_cli_wait_opt(const char *text, long *wait_s);

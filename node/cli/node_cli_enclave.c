@@ -139,11 +139,6 @@ int node_cli_cmd_enclave_list(node_cli_t *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- signed txs */
 
-/*  What a tx-submitting command builds: BUILD signs the tx with KEY for CHAIN and NONCE
- *  (malloc'd bytes, *LEN; NULL on failure) from CTX. */
-typedef uint8_t *(s_build_fn)(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
-                              uint64_t nonce, size_t *len);
-
 /*  The options every tx-submitting command takes. */
 typedef struct {
     const char *from, *wait_text, *pass_file;
@@ -173,69 +168,22 @@ static int s_txopts_check(s_txopts_t *o)
     return NODE_CLI_EXIT_OK;
 }
 
-/*  Signs the tx BUILD makes with the account key (O->from) of the datadir, at the node's
- *  chain id and the account's next nonce, submits it and (with --wait) waits for its
- *  commit. On success *TXID_OUT (caller frees) and *STATUS ("pending" or "committed"). */
+/*  node_cli_tx_sign_submit with O's options; on success *TXID_OUT (caller frees) and
+ *  *STATUS ("pending" or "committed"). */
 static int s_sign_submit(node_cli_t *cli, const char *command, const s_txopts_t *o,
-                         s_build_fn *build, const void *ctx, char **txid_out, const char **status)
+                         node_cli_tx_build_fn *build, const void *ctx, char **txid_out,
+                         const char **status)
 {
-    const char *datadir = NULL;
-    int rc = node_cli_need_datadir(cli, command, &datadir);
-    if (rc != NODE_CLI_EXIT_OK)
-        return rc;
-    proto_key_t *key = NULL;
-    json_t *st = NULL, *acct = NULL, *sub = NULL, *done = NULL;
-    uint8_t *tx = NULL;
-    char *hex = NULL;
+    node_cli_tx_t tx = {0};
+    int rc =
+        node_cli_tx_sign_submit(cli, command, o->from, o->pass_file, o->wait_s, build, ctx, &tx);
     *txid_out = NULL;
-    if ((rc = node_cli_account_key(datadir, o->from, o->pass_file, &key)) != NODE_CLI_EXIT_OK)
-        goto out;
-    char id[65];
-    proto_hex_encode(proto_key_public(key), 32, id);
-    if ((rc = node_cli_call(cli, "status", NULL, &st)) != NODE_CLI_EXIT_OK ||
-        (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", id), &acct)) !=
-            NODE_CLI_EXIT_OK)
-        goto out;
-    uint8_t chain[32];
-    json_t *nn = json_object_get(acct, "next_nonce");
-    if (s_hex32(node_cli_jstr(st, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
-        json_integer_value(nn) < 0) {
-        rc = node_cli_fail("malformed answer from the node");
-        goto out;
+    if (rc == NODE_CLI_EXIT_OK) {
+        *status = tx.done ? "committed" : "pending";
+        *txid_out = tx.txid;
+        tx.txid = NULL;
     }
-    size_t len = 0;
-    tx = build(ctx, key, chain, (uint64_t)json_integer_value(nn), &len);
-    hex = tx ? malloc(2 * len + 1) : NULL;
-    if (!hex) {
-        rc = node_cli_fail("cannot build the transaction");
-        goto out;
-    }
-    proto_hex_encode(tx, len, hex);
-    if ((rc = node_cli_call(cli, "tx_submit", json_pack("{s:s}", "tx", hex), &sub)) !=
-        NODE_CLI_EXIT_OK)
-        goto out;
-    const char *txid = node_cli_jstr(sub, "txid");
-    *status = "pending";
-    if (o->wait_s) {
-        if ((rc = node_cli_wait_committed(cli, txid, (long)o->wait_s, &done)) != NODE_CLI_EXIT_OK)
-            goto out;
-        if (strcmp(node_cli_jstr(done, "status"), "committed") != 0) {
-            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid,
-                               o->wait_s, node_cli_jstr(done, "status"));
-            goto out;
-        }
-        *status = "committed";
-    }
-    if (!(*txid_out = strdup(txid)))
-        rc = node_cli_fail("out of memory");
-out:
-    free(tx);
-    free(hex);
-    proto_key_destroy(&key);
-    json_decref(st);
-    json_decref(acct);
-    json_decref(sub);
-    json_decref(done);
+    node_cli_tx_clear(&tx);
     return rc;
 }
 

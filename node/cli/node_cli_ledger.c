@@ -244,6 +244,87 @@ int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json
     }
 }
 
+/*  Signs, submits and optionally waits for a tx (node_cli.h). */
+int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *from,
+                            const char *pass_file, uint64_t wait_s, node_cli_tx_build_fn *build,
+                            const void *ctx, node_cli_tx_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *datadir = NULL;
+    int rc = node_cli_need_datadir(cli, command, &datadir);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    proto_key_t *key = NULL;
+    json_t *st = NULL, *acct = NULL, *sub = NULL;
+    uint8_t *tx = NULL;
+    char *hex = NULL;
+    if ((rc = node_cli_account_key(datadir, from, pass_file, &key)) != NODE_CLI_EXIT_OK)
+        goto out;
+    proto_hex_encode(proto_key_public(key), 32, out->account);
+    if ((rc = node_cli_call(cli, "status", NULL, &st)) != NODE_CLI_EXIT_OK ||
+        (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", out->account), &acct)) !=
+            NODE_CLI_EXIT_OK)
+        goto out;
+    uint8_t chain[32];
+    json_t *nn = json_object_get(acct, "next_nonce");
+    if (s_parse_id(node_cli_jstr(st, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
+        json_integer_value(nn) < 0) {
+        rc = node_cli_fail("malformed answer from the node");
+        goto out;
+    }
+    out->nonce = (uint64_t)json_integer_value(nn);
+    size_t len = 0;
+    tx = build(ctx, key, chain, out->nonce, &len);
+    hex = tx ? malloc(2 * len + 1) : NULL;
+    if (!hex) {
+        rc = node_cli_fail("cannot build the transaction");
+        goto out;
+    }
+    proto_hex_encode(tx, len, hex);
+    if ((rc = node_cli_call(cli, "tx_submit", json_pack("{s:s}", "tx", hex), &sub)) !=
+        NODE_CLI_EXIT_OK)
+        goto out;
+    const char *txid = node_cli_jstr(sub, "txid");
+    if (!(out->txid = strdup(txid))) {
+        rc = node_cli_fail("out of memory");
+        goto out;
+    }
+    if (wait_s) {
+        if ((rc = node_cli_wait_committed(cli, txid, (long)wait_s, &out->done)) != NODE_CLI_EXIT_OK)
+            goto out;
+        if (strcmp(node_cli_jstr(out->done, "status"), "committed") != 0)
+            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,
+                               node_cli_jstr(out->done, "status"));
+    }
+out:
+    free(tx);
+    free(hex);
+    proto_key_destroy(&key);
+    json_decref(st);
+    json_decref(acct);
+    json_decref(sub);
+    return rc;
+}
+
+void node_cli_tx_clear(node_cli_tx_t *tx)
+{
+    free(tx->txid);
+    json_decref(tx->done);
+    memset(tx, 0, sizeof *tx);
+}
+
+typedef struct {
+    uint8_t to[32];
+    uint64_t amount;
+} s_transfer_t;
+
+static uint8_t *s_build_transfer(const void *ctx, const proto_key_t *key, const uint8_t chain[32],
+                                 uint64_t nonce, size_t *len)
+{
+    const s_transfer_t *t = ctx;
+    return ledger_contract_transfer_tx(key, chain, nonce, t->to, t->amount, len);
+}
+
 int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
 {
     const char *pos[2];
@@ -265,56 +346,18 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
         return node_cli_usage("AMOUNT must be a positive integer");
     if (wait_text && (node_cli_parse_u64(wait_text, &wait_s) != 0 || wait_s < 1 || wait_s > 3600))
         return node_cli_usage("--wait wants seconds (1-3600)");
-    const char *datadir = NULL;
-    int rc = node_cli_need_datadir(cli, "tx transfer", &datadir);
-    if (rc != NODE_CLI_EXIT_OK)
-        return rc;
-
-    proto_key_t *key = NULL;
-    json_t *status = NULL, *acct = NULL, *sub = NULL, *done = NULL;
-    uint8_t *tx = NULL;
-    char *hex = NULL;
-    rc = node_cli_account_key(datadir, from, pass_file, &key);
+    s_transfer_t tr = {.amount = amount};
+    memcpy(tr.to, to, 32);
+    node_cli_tx_t tx = {0};
+    int rc = node_cli_tx_sign_submit(cli, "tx transfer", from, pass_file, wait_s, s_build_transfer,
+                                     &tr, &tx);
     if (rc != NODE_CLI_EXIT_OK)
         goto out;
-    char id[65];
-    proto_hex_encode(proto_key_public(key), 32, id);
-    if ((rc = node_cli_call(cli, "status", NULL, &status)) != NODE_CLI_EXIT_OK ||
-        (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", id), &acct)) !=
-            NODE_CLI_EXIT_OK)
-        goto out;
-    uint8_t chain[32];
-    json_t *nn = json_object_get(acct, "next_nonce");
-    if (s_parse_id(node_cli_jstr(status, "chain_id"), chain) != 0 || !json_is_integer(nn) ||
-        json_integer_value(nn) < 0) {
-        rc = node_cli_fail("malformed answer from the node");
-        goto out;
-    }
-    size_t len = 0;
-    tx =
-        ledger_contract_transfer_tx(key, chain, (uint64_t)json_integer_value(nn), to, amount, &len);
-    hex = tx ? malloc(2 * len + 1) : NULL;
-    if (!hex) {
-        rc = node_cli_fail("cannot build the transaction");
-        goto out;
-    }
-    proto_hex_encode(tx, len, hex);
-    if ((rc = node_cli_call(cli, "tx_submit", json_pack("{s:s}", "tx", hex), &sub)) !=
-        NODE_CLI_EXIT_OK)
-        goto out;
-    const char *txid = node_cli_jstr(sub, "txid");
-    if (wait_s) {
-        if ((rc = node_cli_wait_committed(cli, txid, (long)wait_s, &done)) != NODE_CLI_EXIT_OK)
-            goto out;
-        if (strcmp(node_cli_jstr(done, "status"), "committed") != 0) {
-            rc = node_cli_fail("tx %s not committed after %" PRIu64 " s (status %s)", txid, wait_s,
-                               node_cli_jstr(done, "status"));
-            goto out;
-        }
-    }
+    const char *txid = tx.txid, *id = tx.account;
+    json_t *done = tx.done;
     if (node_cli_json(cli)) {
         json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "txid", txid, "from", id, "to", pos[0],
-                              "amount", (json_int_t)amount, "nonce", json_integer_value(nn));
+                              "amount", (json_int_t)amount, "nonce", (json_int_t)tx.nonce);
         if (done)
             json_object_set(j, "status", json_object_get(done, "status"));
         else
@@ -328,7 +371,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
     } else {
         node_cli_print_kv(KV_WIDTH, "txid", "%s", txid);
         node_cli_print_kv(KV_WIDTH, "from", "%s", id);
-        node_cli_print_kv(KV_WIDTH, "nonce", "%" JSON_INTEGER_FORMAT, json_integer_value(nn));
+        node_cli_print_kv(KV_WIDTH, "nonce", "%" PRIu64, tx.nonce);
         if (done)
             node_cli_print_kv(KV_WIDTH, "committed",
                               "height %" JSON_INTEGER_FORMAT ", index %" JSON_INTEGER_FORMAT,
@@ -337,13 +380,7 @@ int node_cli_cmd_tx_transfer(node_cli_t *cli, int argc, char **argv)
             node_cli_print_kv(KV_WIDTH, "status", "submitted");
     }
 out:
-    free(hex);
-    free(tx);
-    json_decref(done);
-    json_decref(sub);
-    json_decref(acct);
-    json_decref(status);
-    proto_key_destroy(&key);
+    node_cli_tx_clear(&tx);
     return rc;
 }
 
