@@ -26,6 +26,7 @@
 #include "proto/proto_envelope.h"
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
+#include "tests/fuzz/gen_util.h"
 
 /* fuzz_mp op codes (low nibble) and limit indexes (high nibble) */
 enum {
@@ -71,13 +72,7 @@ static int s_failed;
 
 static void s_put(const char *sub, const char *name, const void *data, size_t len)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s/%s", s_root, sub, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        s_failed = 1;
-    }
+    gen_put(s_root, sub, name, -1, data, len);
 }
 
 static uint64_t s_rng = 0x9e3779b97f4a7c15ull;

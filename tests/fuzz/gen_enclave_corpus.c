@@ -20,20 +20,13 @@
 #include "proto/proto_attest.h"
 #include "proto/proto_report.h"
 #include "proto/proto_key.h"
+#include "tests/fuzz/gen_util.h"
 
 static const char *s_root;
 
 static void s_put(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_root, dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/%s/%s", s_root, dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
-        exit(1);
-    }
+    gen_put(s_root, dir, name, -1, p, n);
 }
 
 static void s_fill(uint8_t *p, size_t n, uint8_t v)

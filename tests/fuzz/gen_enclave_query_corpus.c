@@ -22,18 +22,14 @@
 #include "enclave/enclave_prog.h"
 #include "enclave/enclave_wire.h"
 #include "query_chain.h"
+#include "tests/fuzz/gen_util.h"
 
 static void s_write(const char *dir, const char *name, const enclave_req_t *req)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
     REQUIRE(enclave_wire_req_encode(req, &buf, &len) == 0);
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f != NULL);
-    REQUIRE(fwrite(buf, 1, len, f) == len);
-    fclose(f);
+    gen_put(dir, NULL, name, -1, buf, len);
     free(buf);
 }
 

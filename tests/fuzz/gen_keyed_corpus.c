@@ -26,6 +26,7 @@
 #include "enclave/enclave_wire.h"
 #include "proto/proto_mp.h"
 #include "proto/proto_msgtype.h"
+#include "tests/fuzz/gen_util.h"
 
 static const char *s_root;
 
@@ -37,16 +38,7 @@ static const uint8_t s_key[32] = {'g', 'e', 'n', 'i', 'e', '-', 'f', 'u', 'z', '
 /* Writes P (N bytes) to ROOT/DIR/NAME; FIRST (when >= 0) is written before it. */
 static void s_put(const char *dir, const char *name, int first, const uint8_t *p, size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_root, dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/%s/%s", s_root, dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || (first >= 0 && fputc(first, f) == EOF) || (n && fwrite(p, 1, n, f) != n) ||
-        fclose(f) != 0) {
-        perror(path);
-        exit(1);
-    }
+    gen_put(s_root, dir, name, first, p, n);
 }
 
 static void s_blob(const char *name, size_t len)

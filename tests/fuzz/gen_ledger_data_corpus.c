@@ -25,19 +25,18 @@
 #include "proto/proto_key.h"
 #include "proto/proto_report.h"
 #include "tests/fuzz/fuzz_ledger_data_world.h"
+#include "tests/fuzz/gen_util.h"
 
 static const char *s_root;
 static const uint8_t s_chain[32] = {0x11, 0x22, 0x33};
 
 static void s_put(const char *name, uint8_t *p, size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/ledger_tx/%s", s_root, name);
-    FILE *f = fopen(path, "wb");
-    if (!p || !f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
-        perror(path);
+    if (!p) {
+        fprintf(stderr, "cannot build %s\n", name);
         exit(1);
     }
+    gen_put(s_root, "ledger_tx", name, -1, p, n);
     free(p);
 }
 

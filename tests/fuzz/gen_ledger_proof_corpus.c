@@ -34,6 +34,7 @@
 #include "ledger/ledger_vote.h"
 #include "proto/proto_mp.h"
 #include "tests/fuzz/fuzz_ledger_proof_chain.h"
+#include "tests/fuzz/gen_util.h"
 
 #define N_KEYS (FUZZ_LP_N_AUTH + 1)
 
@@ -45,11 +46,7 @@ static void s_die(const char *what)
 
 static void s_write(const char *dir, const char *name, uint8_t kind, const uint8_t *p, size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fputc(kind, f) == EOF || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0)
-        s_die(path);
+    gen_put(dir, NULL, name, kind, p, n);
 }
 
 /* Certifies HASH at HEIGHT with every member of STORE's current set. */

@@ -19,21 +19,13 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_recruit.h"
+#include "tests/fuzz/gen_util.h"
 
 static const char *s_root;
 
 static void s_put(const char *name, const uint8_t *p, size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/proto_recruit", s_root);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/proto_recruit/%s", s_root, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(p, 1, n, f) != n) {
-        perror(path);
-        exit(1);
-    }
-    fclose(f);
+    gen_put(s_root, "proto_recruit", name, -1, p, n);
 }
 
 /* A hand-written post: ARITY fields, VERSION, NOTE of NOTE_LEN bytes. */

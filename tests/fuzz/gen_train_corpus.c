@@ -21,22 +21,14 @@
 #include "enclave/enclave_kind_train.h"
 #include "enclave/enclave_wire.h"
 #include "proto/proto_mp.h"
+#include "tests/fuzz/gen_util.h"
 
 static const char *s_root;
 
 static void s_put(const char *dir, const char *name, uint8_t sel, bool with_sel, const uint8_t *p,
                   size_t n)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", s_root, dir);
-    mkdir(path, 0755);
-    snprintf(path, sizeof path, "%s/%s/%s", s_root, dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f || (with_sel && fwrite(&sel, 1, 1, f) != 1) || fwrite(p, 1, n, f) != n ||
-        fclose(f) != 0) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
+    gen_put(s_root, dir, name, with_sel ? sel : -1, p, n);
 }
 
 static void s_req(const char *name, const enclave_req_t *req)
