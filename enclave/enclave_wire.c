@@ -487,6 +487,9 @@ static int64_t s_now_ms(void)
 
 /* Writes all of BUF. send() with MSG_NOSIGNAL so a dead peer is an error, not SIGPIPE;
    on a non-socket (never in practice) write() is used. */
+/* Frames up to this size (prefix included) are written with one call. */
+#define S_ONE_SEND_MAX 16384u
+
 static int s_write_all(int fd, const uint8_t *buf, size_t len)
 {
     while (len > 0) {
@@ -509,6 +512,17 @@ int enclave_wire_send(int fd, const uint8_t *buf, size_t len)
         return PROTO_E_TOO_BIG;
     uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
                       (uint8_t)len};
+    if (len <= S_ONE_SEND_MAX - sizeof hdr) {
+        /* one write: the reader wakes once for the whole frame, never for a prefix whose
+           body is still on this side (a wakeup, and on a busy machine a wait for a CPU) */
+        uint8_t frame[S_ONE_SEND_MAX];
+        memcpy(frame, hdr, sizeof hdr);
+        if (len)
+            memcpy(frame + sizeof hdr, buf, len);
+        int rc = s_write_all(fd, frame, sizeof hdr + len);
+        sodium_memzero(frame, sizeof hdr + len); /* a request may carry a seal key */
+        return rc;
+    }
     int rc = s_write_all(fd, hdr, sizeof hdr);
     if (rc == PROTO_OK && len)
         rc = s_write_all(fd, buf, len);

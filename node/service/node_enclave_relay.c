@@ -442,6 +442,69 @@ static void s_on_rpc_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_le
     free(c);
 }
 
+/*  enclave_call's prepare step, on an HTTP thread (node_app_prepare_fn): the request's hex
+ *  (the bulk of a call: twice the sealed record) is checked and decoded here, off the loop,
+ *  into the attachment, and the params the loop gets lose it, so the loop neither copies
+ *  nor parses nor decodes it. Pure (touches nothing of the node). A request it cannot
+ *  decode is left in the params for m_call to refuse with its usual message. */
+static int s_call_prepare(node_app_t *app, json_t *params, json_t **new_params, void **att,
+                          size_t *att_len, int *code, char *err, size_t cap)
+{
+    (void)app;
+    json_t *v = node_rpc_param(params, "request", 1);
+    size_t hlen = json_is_string(v) ? json_string_length(v) : 0;
+    if (hlen == 0 || hlen % 2 || hlen / 2 > NODE_ENCLAVE_RELAY_REQ_MAX)
+        return 0;
+    uint8_t *req = malloc(hlen / 2);
+    json_t *rest = req ? json_copy(params) : NULL;
+    if (!rest || proto_hex_decode(json_string_value(v), req, hlen / 2) != 0 ||
+        (json_is_object(rest) ? json_object_del(rest, "request")
+                              : json_array_set_new(rest, 1, json_null())) != 0) {
+        bool nomem = !rest;
+        free(req);
+        json_decref(rest);
+        if (!nomem)
+            return 0; /* not hex: m_call says so */
+        node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+        return -1;
+    }
+    *att = req;
+    *att_len = hlen / 2;
+    *new_params = rest;
+    return 0;
+}
+
+/*  The request of an enclave_call: the prepare step's attachment (*OWNED NULL), else
+ *  decoded from the params' hex into *OWNED (malloc'd, the caller frees). NULL with the
+ *  RPC error set when there is none or it is malformed. */
+static const uint8_t *s_call_request(node_app_t *app, json_t *params, size_t *len, uint8_t **owned,
+                                     int *code, char *err, size_t cap)
+{
+    *owned = NULL;
+    const uint8_t *att = node_app_rpc_attachment(app, len);
+    if (att && *len > 0)
+        return att;
+    const char *hex = node_rpc_param_str(params, "request", 1, code, err, cap);
+    if (!hex)
+        return NULL;
+    size_t hlen = strlen(hex);
+    if (hlen % 2 || hlen / 2 > NODE_ENCLAVE_RELAY_REQ_MAX || hlen == 0) {
+        node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                      "request: hex of an encoded enclave request of at most %u bytes",
+                      NODE_ENCLAVE_RELAY_REQ_MAX);
+        return NULL;
+    }
+    *owned = malloc(hlen / 2);
+    if (!*owned || proto_hex_decode(hex, *owned, hlen / 2) != 0) {
+        free(*owned);
+        *owned = NULL;
+        node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "request: not hex");
+        return NULL;
+    }
+    *len = hlen / 2;
+    return *owned;
+}
+
 static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *code, char *err,
                       size_t cap)
 {
@@ -451,25 +514,17 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     bool have_runner = false;
     if (!self || node_rpc_param_id(params, "enclave", 0, eid, code, err, cap) != 0)
         return NULL;
-    const char *hex = node_rpc_param_str(params, "request", 1, code, err, cap);
-    if (!hex)
-        return NULL;
-    size_t hlen = strlen(hex);
-    if (hlen % 2 || hlen / 2 > NODE_ENCLAVE_RELAY_REQ_MAX || hlen == 0)
-        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
-                             "request: hex of an encoded enclave request of at most %u bytes",
-                             NODE_ENCLAVE_RELAY_REQ_MAX);
     json_t *rv = node_rpc_param(params, "runner", 2);
     if (rv && !json_is_null(rv)) {
         if (node_rpc_param_id(params, "runner", 2, runner, code, err, cap) != 0)
             return NULL;
         have_runner = true;
     }
-    uint8_t *req = malloc(hlen / 2);
-    if (!req || proto_hex_decode(hex, req, hlen / 2) != 0) {
-        free(req);
-        return node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap, "request: not hex");
-    }
+    uint8_t *owned = NULL;
+    size_t len = 0;
+    const uint8_t *req = s_call_request(app, params, &len, &owned, code, err, cap);
+    if (!req)
+        return NULL;
     json_t *out = NULL;
     node_enclave_t *enc = node_app_enclave(app);
     char msg[256];
@@ -485,7 +540,7 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
         }
         rc_ctx->app = app;
         rc_ctx->token = token;
-        if (node_enclave_relay_start(enc, eid, req, hlen / 2, s_on_rpc_answer, rc_ctx, msg,
+        if (node_enclave_relay_start(enc, eid, req, len, s_on_rpc_answer, rc_ctx, msg,
                                      sizeof msg) != 0) {
             char text[300];
             snprintf(text, sizeof text, "enclave call failed: %s", msg);
@@ -495,8 +550,8 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
         goto done; /* deferred: out stays NULL */
     }
     ner_call_t *slot = NULL;
-    if (s_call_start(self, eid, req, hlen / 2, have_runner ? runner : NULL, &slot, msg,
-                     sizeof msg) != 0) {
+    if (s_call_start(self, eid, req, len, have_runner ? runner : NULL, &slot, msg, sizeof msg) !=
+        0) {
         out = node_rpc_fail(code, NODE_RPC_E_APP, err, cap, "%s", msg);
         goto done;
     }
@@ -506,7 +561,7 @@ static json_t *m_call(node_app_t *app, const char *method, json_t *params, int *
     out = json_pack("{s:I, s:o}", "call", (json_int_t)slot->id, "runner",
                     node_rpc_hex(slot->runner, 32));
 done:
-    free(req);
+    free(owned);
     return out;
 }
 
@@ -540,9 +595,6 @@ static json_t *s_call_json(const ner_call_t *c)
 
 int node_enclave_relay_register(node_app_t *app)
 {
-    static const node_app_method_t methods[] = {
-        {"enclave_call", m_call},
-        {"enclave_call_result", m_call_result},
-    };
-    return node_app_methods_add(app, methods, sizeof methods / sizeof methods[0]);
+    int rc = node_app_method_add_prepared(app, "enclave_call", m_call, s_call_prepare);
+    return rc ? rc : node_app_method_add(app, "enclave_call_result", m_call_result);
 }

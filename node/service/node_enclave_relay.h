@@ -33,6 +33,8 @@
  *           call goes to the linked peers that announced the enclave-runner role, one
  *           after the other (at most 8) until one runs the enclave; the enclave
  *           registry names the runner's account, not its node, so it cannot say which.
+ *           The request's hex (the bulk of a call) is checked and decoded by the method's
+ *           prepare step on the RPC's HTTP thread: the loop gets the bytes, not the text.
  *    enclave_call_result {call: N}
  *        -> {state: "pending"} | {state: "done", answer: hex}
  *           | {state: "failed", error: text}; a finished call is forgotten once read.

@@ -16,7 +16,11 @@ node (certified platform) and a data-owner node linked to it, then prints:
     after the runs (the training enclave then holds every donation in memory).
 Targets: donation path for 6 kB under 5 ms p99.
 
-    python3 bench_enclave_net.py --bindir BUILD_DIR [--runs N]
+    python3 bench_enclave_net.py --bindir BUILD_DIR [--runs N] [--sizes 1,2,4,6] [--burn K]
+--sizes: the record sizes (kB) to run; --burn K: K CPU-bound loops (`sh -c 'while :; do :;
+done'`) run beside the timed runs (started after the setup, killed before the memory
+figures), to show the path on a machine doing other work: with K = the number of cores
+every hop of the path waits for a CPU the loops hold.
 No pass/fail: it prints figures. Numbers from a loaded machine are upper bounds.
 """
 
@@ -121,6 +125,22 @@ def spawn_all(runner):
     return out
 
 
+class Burn:
+    """K CPU-bound shell loops beside the timed runs (killed on exit, by pid)."""
+
+    def __init__(self, k):
+        self.procs = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(k)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.kill()
+            p.wait()
+        return False
+
+
 def run_path(owner, cmd, path, enclave, runs):
     paths, wall = [], []
     for _ in range(runs):
@@ -138,7 +158,14 @@ def main():
     ap.add_argument("--bindir", required=True)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--sizes", default=",".join(str(k) for k in SIZES_KB),
+                    help="record sizes in kB, comma-separated (default 1,2,4,6)")
+    ap.add_argument("--burn", type=int, default=0,
+                    help="CPU-bound loops beside the timed runs (default 0)")
     args = ap.parse_args()
+    sizes = tuple(int(k) for k in args.sizes.split(","))
+    if not sizes or any(k < 1 or k > 190 for k in sizes) or args.burn < 0:
+        raise SystemExit("--sizes wants kB values 1..190, --burn a count >= 0")
     with Runner("bench_enclave_net", args) as r:
         net, auth, runner = setup(r)
         print("spawn to registered (block interval of the testnet applies to the commit):")
@@ -154,26 +181,28 @@ def main():
                         "200", "--snps", "50", "--csv", "--seed", "3"], check=True,
                        capture_output=True, timeout=60)
         files = [record_file(r.tmp, os.path.join(cohort, "phenotypes.csv"), kb)
-                 for kb in SIZES_KB]
+                 for kb in sizes]
         # warm up (links, first calls)
         wait_for(lambda: owner.cli("data", "validate", files[0][0], "--enclave",
                                    encl["validation"]["id"]).returncode == 0,
                  timeout=30, interval=0.2, what="first validation")
         print()
-        print("through the runner, %d runs each (owner -> p2p -> runner -> enclave -> back):"
-              % args.runs)
+        print("through the runner, %d runs each (owner -> p2p -> runner -> enclave -> back),"
+              " %d CPU-bound loop(s) beside (%d cores):" % (args.runs, args.burn,
+                                                            os.cpu_count() or 0))
         print("  %-9s %6s  %-22s  %-22s  %s" % ("", "bytes", "path p50 / p99 (ms)",
                                                  "CLI process p50 / p99", ""))
-        for (path, size), kb in zip(files, SIZES_KB):
-            for cmd, kind in (("validate", "validation"), ("donate", "training")):
-                p, w = run_path(owner, cmd, path, encl[kind]["id"], args.runs)
-                print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f" %
-                      (cmd, size, pct(p, 50), pct(p, 99), pct(w, 50), pct(w, 99)))
-        # the same 6 kB donation asked of the runner node itself: no p2p hop, no polling
-        p, w = run_path(runner, "donate", files[-1][0], encl["training"]["id"], args.runs)
-        print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f   (asked of the runner itself: "
-              "no p2p hop)" % ("donate", files[-1][1], pct(p, 50), pct(p, 99), pct(w, 50),
-                               pct(w, 99)))
+        with Burn(args.burn):
+            for (path, size), kb in zip(files, sizes):
+                for cmd, kind in (("validate", "validation"), ("donate", "training")):
+                    p, w = run_path(owner, cmd, path, encl[kind]["id"], args.runs)
+                    print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f" %
+                          (cmd, size, pct(p, 50), pct(p, 99), pct(w, 50), pct(w, 99)))
+            # the largest donation asked of the runner node itself: no p2p hop
+            p, w = run_path(runner, "donate", files[-1][0], encl["training"]["id"], args.runs)
+            print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f   (asked of the runner itself:"
+                  " no p2p hop)" % ("donate", files[-1][1], pct(p, 50), pct(p, 99), pct(w, 50),
+                                    pct(w, 99)))
         print("  " + PUBLISHED)
         print()
         print("enclave resident memory: idle after spawn (target < 8 MiB) / after the runs:")

@@ -9,7 +9,10 @@ Scenarios (named checks, in order):
   1. A 1-authority testnet whose genesis names an attestation service commits blocks.
   2. A certified runner (--role enclave-runner) spawns a training and a validation enclave;
      both are registered. A user node is linked to the runner.
-  3. The training enclave is stopped; two enclave_call RPCs (PING, then STATS) to it are
+  3. enclave_call's request, decoded off the loop by the method's prepare step: positional
+     params work (a local PING, a PING relayed with wait), upper-case hex too; a request
+     that is not hex, of odd length or empty is refused with the method's message.
+  4. The training enclave is stopped; two enclave_call RPCs (PING, then STATS) to it are
      sent to the runner and wait there. While they wait, the same runner: answers
      `enclave local` (the enclave shows 2 calls queued), answers `genie status`, takes a
      transfer (`genie tx transfer` through it) that commits in a block its ledger
@@ -17,10 +20,10 @@ Scenarios (named checks, in order):
      enclave (a PONG comes back by p2p unicast). Then the training enclave is continued
      and both waiting calls get their real answers, in order (PONG, then STATS), not a
      timeout: they were in flight all along.
-  4. Stopped again, the training enclave gets 32 calls queued (its bound): a 33rd is
+  5. Stopped again, the training enclave gets 32 calls queued (its bound): a 33rd is
      refused at once ("calls waiting already"); then it is killed (SIGKILL): all 32 calls
      fail with a reason that says the enclave died, and the runner restarts it.
-  5. The validation enclave is stopped (SIGSTOP) with a call queued, then stopped by
+  6. The validation enclave is stopped (SIGSTOP) with a call queued, then stopped by
      `genie enclave stop`: the call fails saying the enclave was stopped.
 
     python3 test_enclave_async.py --bindir BUILD_DIR [--keep]
@@ -109,6 +112,37 @@ def queue_calls(runner, e, requests):
                "a call to a stopped enclave ended early: %r" %
                [(x.result, x.error) for x in calls])
     return calls
+
+
+def call_error(node, params):
+    """The error text of an enclave_call with PARAMS that must fail."""
+    try:
+        res = node.call("enclave_call", params, timeout=CALL_WAIT)
+    except RuntimeError as e:
+        return str(e)
+    raise AssertionError("enclave_call %r answered %r" % (params, res))
+
+
+def check_request(net, st):
+    runner, user = st["runner"], st["user"]
+    t, v = st["enclaves"]["training"], st["enclaves"]["validation"]
+    res = runner.call("enclave_call", [t["id"], PING.hex()], timeout=CALL_WAIT)
+    expect(bytes.fromhex(res["answer"]) == PONG, "positional, local: %r" % res)
+    res = runner.call("enclave_call", {"enclave": t["id"], "request": PING.hex().upper()},
+                      timeout=CALL_WAIT)
+    expect(bytes.fromhex(res["answer"]) == PONG, "upper-case hex: %r" % res)
+    res = user.call("enclave_call", [v["id"], PING.hex(), None, True], timeout=CALL_WAIT)
+    expect(res.get("state") == "done" and bytes.fromhex(res["answer"]) == PONG,
+           "positional, relayed with wait: %r" % res)
+    for bad, want in (("zz0102", "not hex"), (PING.hex()[:-1], "hex of an encoded"),
+                      ("", "hex of an encoded")):
+        for node, eid in ((runner, t["id"]), (user, v["id"])):
+            err = call_error(node, {"enclave": eid, "request": bad})
+            expect(want in err, "request %r: %r" % (bad, err))
+    err = call_error(runner, [t["id"], 12])
+    expect("request" in err, "a request that is no string: %r" % err)
+    print("  positional and upper-case requests answered; bad hex refused: %s" % err)
+    return True
 
 
 def check_loop_free(net, st):
@@ -200,6 +234,7 @@ def check_stop(net, st):
 STEPS = [
     ("a 1-authority attested testnet commits blocks", check_start),
     ("a runner with a training and a validation enclave, a linked user node", check_runner),
+    ("enclave_call's request: positional, upper-case, malformed", check_request),
     ("calls waiting on a stopped enclave leave the runner's loop free", check_loop_free),
     ("a full queue refuses; queued calls fail when their enclave dies", check_death),
     ("a queued call fails when its enclave is stopped", check_stop),

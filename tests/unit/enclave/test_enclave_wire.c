@@ -4,7 +4,8 @@
  *  encode(decode(b)) == b); every proper prefix of a valid message is refused; a wrong
  *  version, an unknown type, a wrong arity, a key of the wrong size, trailing bytes and a
  *  non-canonical integer are refused with their codes; encoders refuse what decoders would;
- *  frames cross a socketpair whole, a declared length over the maximum is refused without
+ *  frames cross a socketpair whole, one of up to 16 KiB in one write (a reader never wakes
+ *  for its prefix alone), a declared length over the maximum is refused without
  *  allocating, a silent peer times out, and a clean close is told from a close mid-frame.
  *  The query enclave's messages (CHAIN, MODEL_LOAD, QUERY, USAGE and their answers) keep
  *  every field through a round trip; an empty genesis and a proof over the bound are
@@ -372,6 +373,38 @@ static void s_test_frames(void)
     close(sv[0]);
 }
 
+/*  A frame of up to 16 KiB (prefix included) leaves in one write, so its reader wakes once
+ *  for it, never for a prefix alone; a bigger one is the prefix, then the body. On a
+ *  SEQPACKET pair each write is one record, which shows the writes. */
+static void s_test_one_write(void)
+{
+    int sp[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+    const size_t sizes[] = {0, 1, 6000, 16384 - 4, 16384 - 3, 40000};
+    uint8_t *body = malloc(40000), *rec = malloc(40004 + 1);
+    REQUIRE(body && rec);
+    s_fill(body, 40000);
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t len = sizes[i];
+        CHECK_EQ(enclave_wire_send(sp[0], body, len), 0);
+        ssize_t n = recv(sp[1], rec, 40004 + 1, 0);
+        if (len + 4 <= 16384) {
+            CHECK(n == (ssize_t)(len + 4)); /* one record: the whole frame */
+            CHECK(n >= 4 && rec[0] == (uint8_t)(len >> 24) && rec[1] == (uint8_t)(len >> 16) &&
+                  rec[2] == (uint8_t)(len >> 8) && rec[3] == (uint8_t)len);
+            CHECK(n == (ssize_t)(len + 4) && memcmp(rec + 4, body, len) == 0);
+        } else {
+            CHECK(n == 4); /* the prefix alone, then the body */
+            n = recv(sp[1], rec, 40004 + 1, 0);
+            CHECK(n == (ssize_t)len && memcmp(rec, body, len) == 0);
+        }
+    }
+    free(body);
+    free(rec);
+    close(sp[0]);
+    close(sp[1]);
+}
+
 static void s_test_kinds(void)
 {
     enclave_kind_t k;
@@ -635,6 +668,7 @@ int main(void)
     s_test_refusals();
     s_test_answers();
     s_test_frames();
+    s_test_one_write();
     s_test_query_requests();
     s_test_query_refusals();
     s_test_query_answers();
