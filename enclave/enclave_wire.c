@@ -485,11 +485,11 @@ static int64_t s_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Writes all of BUF. send() with MSG_NOSIGNAL so a dead peer is an error, not SIGPIPE;
-   on a non-socket (never in practice) write() is used. */
 /* Frames up to this size (prefix included) are written with one call. */
 #define S_ONE_SEND_MAX 16384u
 
+/* Writes all of BUF. send() with MSG_NOSIGNAL so a dead peer is an error, not SIGPIPE;
+   on a non-socket (never in practice) write() is used. */
 static int s_write_all(int fd, const uint8_t *buf, size_t len)
 {
     while (len > 0) {
