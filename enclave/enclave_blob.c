@@ -8,6 +8,8 @@
 
 #include <sodium.h>
 
+#include "proto/proto_bytes.h"
+
 #define S_STREAM crypto_secretstream_xchacha20poly1305
 #define S_MAGIC "GNDB"
 #define S_PREFIX_LEN (4u + 1u + 8u) /* magic, version, length */
@@ -37,22 +39,6 @@ void enclave_blob_keygen(uint8_t key[static ENCLAVE_BLOB_KEY_LEN])
     crypto_secretstream_xchacha20poly1305_keygen(key);
 }
 
-static void s_put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)(v & 0xff);
-        v >>= 8;
-    }
-}
-
-static uint64_t s_get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
 int enclave_blob_seal(const uint8_t key[static ENCLAVE_BLOB_KEY_LEN], const uint8_t *data,
                       size_t len, uint8_t **out, size_t *out_len)
 {
@@ -68,7 +54,7 @@ int enclave_blob_seal(const uint8_t key[static ENCLAVE_BLOB_KEY_LEN], const uint
         return PROTO_E_NOMEM;
     memcpy(blob, S_MAGIC, 4);
     blob[4] = (uint8_t)ENCLAVE_BLOB_VERSION;
-    s_put_u64(blob + 5, (uint64_t)len);
+    proto_be64_put(blob + 5, (uint64_t)len);
     if (crypto_secretstream_xchacha20poly1305_init_push(&st, blob + S_PREFIX_LEN, key) != 0) {
         rc = PROTO_E_CRYPTO;
         goto err;
@@ -111,7 +97,7 @@ int enclave_blob_peek_len(const uint8_t *blob, size_t len, uint64_t *plain_len)
         return ENCLAVE_E_BLOB;
     if (memcmp(blob, S_MAGIC, 4) != 0 || blob[4] != ENCLAVE_BLOB_VERSION)
         return ENCLAVE_E_BLOB;
-    uint64_t declared = s_get_u64(blob + 5);
+    uint64_t declared = proto_be64_get(blob + 5);
     if (declared > ENCLAVE_BLOB_MAX_PLAIN || enclave_blob_sealed_len(declared) != len)
         return ENCLAVE_E_BLOB;
     *plain_len = declared;

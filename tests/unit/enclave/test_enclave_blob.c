@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "enclave/enclave_blob.h"
+#include "proto/proto_bytes.h"
 #include "enclave_testutil.h"
 #include "testutil.h"
 
@@ -31,14 +32,6 @@ static int s_open_rc(const uint8_t key[32], const uint8_t *b, size_t len)
         CHECK(p == NULL && n == 0);
     enclave_blob_plain_free(p);
     return rc;
-}
-
-static void s_put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)(v & 0xff);
-        v >>= 8;
-    }
 }
 
 static void test_round_trip(void)
@@ -114,7 +107,7 @@ static void test_small_blob_refusals(void)
     CHECK_EQ(s_open_rc(key, longer, blen + 1), ENCLAVE_E_BLOB); /* trailing byte */
     /* declared length raised by one, and the size made to match: the header is the first
        chunk's additional data, so the chunk no longer authenticates */
-    s_put_u64(longer + 5, sizeof data + 1);
+    proto_be64_put(longer + 5, sizeof data + 1);
     CHECK_EQ(s_open_rc(key, longer, blen + 1), ENCLAVE_E_BLOB_DECRYPT);
     free(longer);
 
@@ -122,7 +115,7 @@ static void test_small_blob_refusals(void)
     uint8_t *copy = malloc(blen ? blen : 1);
     REQUIRE(copy != NULL);
     memcpy(copy, blob, blen);
-    s_put_u64(copy + 5, sizeof data - 1); /* wrong declared length, size unchanged */
+    proto_be64_put(copy + 5, sizeof data - 1); /* wrong declared length, size unchanged */
     CHECK_EQ(s_open_rc(key, copy, blen), ENCLAVE_E_BLOB);
     memcpy(copy, blob, blen);
     copy[4] = 2; /* version */
@@ -199,11 +192,11 @@ static void test_multi_chunk_refusals(void)
     /* the third full chunk dropped and the declared length rewritten to match */
     memcpy(copy, blob, blen);
     memmove(c[2], c[3], 100 + 17);
-    s_put_u64(copy + 5, len - 64 * KiB);
+    proto_be64_put(copy + 5, len - 64 * KiB);
     CHECK_EQ(s_open_rc(key, copy, blen - full), ENCLAVE_E_BLOB_DECRYPT);
     /* the same, but dropping the last chunk (so chunk 3 is now last, tagged MESSAGE) */
     memcpy(copy, blob, blen);
-    s_put_u64(copy + 5, 3 * 64 * KiB);
+    proto_be64_put(copy + 5, 3 * 64 * KiB);
     CHECK_EQ(s_open_rc(key, copy, blen - (100 + 17)), ENCLAVE_E_BLOB_DECRYPT);
 
     /* a bit flip in the header and in each chunk */
@@ -238,7 +231,7 @@ static uint8_t *s_hand_blob(const uint8_t key[32], const uint8_t *data, uint8_t 
     crypto_secretstream_xchacha20poly1305_state st;
     memcpy(b, "GNDB", 4);
     b[4] = 1;
-    s_put_u64(b + 5, len);
+    proto_be64_put(b + 5, len);
     crypto_secretstream_xchacha20poly1305_init_push(&st, b + 13, key);
     uint8_t *at = b + ENCLAVE_BLOB_HEADER_LEN;
     crypto_secretstream_xchacha20poly1305_push(&st, at, NULL, data, 64 * KiB, b,
