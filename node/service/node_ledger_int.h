@@ -31,10 +31,10 @@
 #define NL_REGOSSIP_MAX 2048 /* at most this many of them per round (in turn) */
 #define NL_EXPIRE_MS 1000    /* how often txs behind a nonce gap are checked for expiry */
 #define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
-#define NL_DECIDED_BACKUP_MS                                                                       \
-    1000 /* a validator not the proposer sends the DECIDED itself if                               \
-            none came this long after its commit (plus                                             \
-            NL_DECIDED_STAGGER_MS per validator ahead of it in line) */
+/* A validator that did not propose a block sends its DECIDED itself if none came
+   NL_DECIDED_BACKUP_MS after its commit, plus NL_DECIDED_STAGGER_MS per validator between
+   the proposer and it in the set's order (node_ledger_room.c). */
+#define NL_DECIDED_BACKUP_MS 1000
 #define NL_DECIDED_STAGGER_MS 500
 
 typedef struct node_ledger_t node_ledger_t;
