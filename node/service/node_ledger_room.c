@@ -258,6 +258,7 @@ void nl_on_decided(node_ledger_t *self, const uint8_t from[static 32], const uin
         if (m.height > self->decided_seen)
             self->decided_seen = m.height;
         nl_pace_after_commit(self);
+        nl_start_next(self, "decided"); /* a validator's core was still at that height */
         return;
     }
     if (what == LEDGER_SYNC_DECIDED_OLD && self->decided_pending == m.height &&
