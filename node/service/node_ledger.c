@@ -24,6 +24,10 @@
  *                        to everyone as a DECIDED (node_ledger_room.c)
  *  Only a node with a validator key runs heights; a follower's core stays idle and its
  *  blocks come as DECIDEDs (and by sync when it is behind).
+ *  The periodic tick (sync, pool upkeep, malloc_trim) runs every NL_TICK_MS while the sync
+ *  has work (a request in flight, a peer's head above ours) and every NL_TICK_IDLE_MS
+ *  otherwise; a peer seen ahead (STATUS, a DECIDED ahead, a proposal or vote) brings the
+ *  fast tick back at once (nl_tick_check).
  *  Pacing: after a commit the next height starts once block_interval_ms has passed since
  *  the committed block's time (at most block_interval_ms from now, at least now) AND
  *  there is something to do: a tx in the mempool, the heartbeat due (head time +
@@ -427,9 +431,41 @@ static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms)
         GLOG(ERROR, LEDGER, "cannot create the pacing timer");
 }
 
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg);
+
+/*  The tick wanted now: NL_TICK_MS while the sync has work (a request in flight, a peer
+ *  ahead of us), else NL_TICK_IDLE_MS. */
+static uint64_t s_tick_delay(node_ledger_t *self, uint64_t now)
+{
+    uint64_t head = 0, best = 0;
+    (void)node_ledger_sync_behind(self->sync, now, &head, &best);
+    return node_ledger_sync_busy(self->sync) || best > head ? NL_TICK_MS : NL_TICK_IDLE_MS;
+}
+
+static void s_tick_arm(node_ledger_t *self, uint64_t delay_ms)
+{
+    if (self->tick_timer >= 0)
+        zloop_timer_end(self->loop, self->tick_timer);
+    self->tick_timer = zloop_timer(self->loop, (size_t)delay_ms, 1, s_on_tick, self);
+    self->tick_due = nl_now() + delay_ms;
+    if (self->tick_timer < 0)
+        GLOG(ERROR, LEDGER, "cannot create the ledger tick");
+}
+
+void nl_tick_check(node_ledger_t *self)
+{
+    uint64_t now = nl_now();
+    if (self->started && self->tick_timer >= 0 && self->tick_due > now + NL_TICK_MS &&
+        s_tick_delay(self, now) == NL_TICK_MS)
+        s_tick_arm(self, NL_TICK_MS);
+}
+
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
+    if (timer_id != self->tick_timer)
+        return 0;
+    self->tick_timer = -1; /* one-shot: re-armed below */
     uint64_t now = nl_now();
     node_ledger_sync_tick(self->sync, now);
     nl_pool_tick(self, now);
@@ -442,6 +478,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         malloc_trim(0);
     }
 #endif
+    s_tick_arm(self, s_tick_delay(self, now));
     return 0;
 }
 
@@ -471,65 +508,6 @@ bool node_ledger_is_unicast(uint32_t kind, const uint8_t *data, size_t len)
     return kind != 0 && s_unicast_kind(data, len) == kind;
 }
 
-/*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
- *  from node FROM: FROM has committed HEIGHT - 1. If HEIGHT is the one after our head,
- *  start it now (the others are there). A height beyond that makes us sync, so it is
- *  believed only from a current authority's valid signature (a node could otherwise
- *  send us after blocks nobody has; the core itself ignores such far heights). */
-static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height,
-                             const uint8_t signer[static 32], bool signed_ok)
-{
-    ledger_head_t head = nl_head(self);
-    ledger_valset_t vs;
-    if (height == 0 || height <= head.height)
-        return;
-    if (height > head.height + 1 &&
-        (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
-        return;
-    node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
-    if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
-        nl_start_next(self, "a peer is there");
-}
-
-/*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
-static bool s_far(node_ledger_t *self, uint64_t height)
-{
-    return height > nl_head(self).height + 1;
-}
-
-void nl_on_consensus(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
-                     const uint8_t *data, size_t len, uint64_t sent_ms)
-{
-    uint64_t now = nl_now();
-    self->st.consensus_in++;
-    if (kind == PROTO_MSG_PROPOSAL) {
-        nl_delay_add(&self->st.gossip_proposals, now > sent_ms ? now - sent_ms : 0);
-        ledger_proposal_t p;
-        if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {
-            GLOG(DEBUG, LEDGER, "malformed proposal (%zu bytes)", len);
-            return;
-        }
-        s_consensus_seen(self, from, p.height, p.proposer,
-                         s_far(self, p.height) && ledger_proposal_verify(&p));
-        int rc = ledger_cons_on_proposal(self->cons, data, len, now);
-        if (rc != PROTO_OK)
-            GLOG(DEBUG, LEDGER, "proposal %" PRIu64 "/%u refused: %s", p.height, p.round,
-                 proto_err_str(rc));
-    } else if (kind == PROTO_MSG_VOTE) {
-        ledger_vote_t v;
-        if (ledger_vote_decode(data, len, &v) != PROTO_OK) {
-            GLOG(DEBUG, LEDGER, "malformed vote (%zu bytes)", len);
-            return;
-        }
-        s_consensus_seen(self, from, v.height, v.validator,
-                         s_far(self, v.height) && ledger_vote_verify(&v));
-        int rc = ledger_cons_on_vote(self->cons, data, len, now);
-        if (rc != PROTO_OK)
-            GLOG(DEBUG, LEDGER, "vote %" PRIu64 "/%u refused: %s", v.height, v.round,
-                 proto_err_str(rc));
-    }
-}
-
 void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
                               const uint8_t *data, size_t len, uint64_t sent_ms)
 {
@@ -554,8 +532,9 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
         node_ledger_sync_on_status(self->sync, from, data, len, now);
         break;
     default:
-        break;
+        return;
     }
+    nl_tick_check(self); /* a peer's head above ours: the sync needs the fast tick */
 }
 
 void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
@@ -568,8 +547,10 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
 void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                            size_t len)
 {
-    if (self && self->cons)
+    if (self && self->cons) {
         node_ledger_sync_on_status(self->sync, from, data, len, nl_now());
+        nl_tick_check(self);
+    }
 }
 
 /* ---------------------------------------------------------------- sync's dependencies */
@@ -733,7 +714,7 @@ err:
 
 int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
 {
-    self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
+    s_tick_arm(self, NL_TICK_MS);
     if (self->tick_timer < 0)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
     self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,

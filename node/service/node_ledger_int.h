@@ -31,6 +31,7 @@
 #define NL_REGOSSIP_MAX 2048 /* at most this many of them per round (in turn) */
 #define NL_EXPIRE_MS 1000    /* how often txs behind a nonce gap are checked for expiry */
 #define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
+#define NL_TICK_IDLE_MS 1000 /* the tick while the sync has nothing to fetch */
 /* A validator that did not propose a block sends its DECIDED itself if none came
    NL_DECIDED_BACKUP_MS after its commit, plus NL_DECIDED_STAGGER_MS per validator between
    the proposer and it in the set's order (node_ledger_room.c). */
@@ -107,7 +108,8 @@ struct node_ledger_t {
     uint8_t *built; /* the block last handed to the core by get_block */
     size_t built_len;
     int pace_timer;            /* one-shot: start the next height; -1 when none */
-    int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
+    int tick_timer;            /* one-shot, re-armed: NL_TICK_MS or NL_TICK_IDLE_MS; -1: none */
+    uint64_t tick_due;         /* when it fires (wall ms) */
     int decided_timer;         /* one-shot: our backup DECIDED of decided_pending; -1: none */
     uint64_t decided_pending;  /* the height whose DECIDED we send if none comes (0: none) */
     uint64_t decided_seen;     /* highest height whose DECIDED we sent or received (checked) */
@@ -151,6 +153,10 @@ void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len);
  *  or when a peer is already there). */
 void nl_start_next(node_ledger_t *self, const char *why);
 
+/*  Brings the fast ledger tick (NL_TICK_MS) back at once if the tick is slow and the sync
+ *  has work (a peer's head above ours): call after anything that may tell of one. */
+void nl_tick_check(node_ledger_t *self);
+
 /*  Starts the next height if it is due (block interval passed, and txs waiting, the
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
@@ -162,12 +168,12 @@ bool nl_block_header(const uint8_t *block, size_t len, ledger_header_t *h, uint8
  *  block_interval_ms after the block's time; a validator's pacing timer is armed. */
 void nl_pace_after_commit(node_ledger_t *self);
 
+/* node_ledger_room.c (the consensus room, proposals and votes in, DECIDED) */
 /*  A proposal or vote (KIND) whose origin is FROM (DATA borrowed): to the consensus core,
  *  and a height above ours as a sync hint. SENT_MS: the origin's clock. */
 void nl_on_consensus(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
                      const uint8_t *data, size_t len, uint64_t sent_ms);
 
-/* node_ledger_room.c (the consensus room and DECIDED) */
 /*  Joins NODE_LEDGER_ROOM (a validator, at start). 0, or NODE_E_FAILED with ERR. */
 int nl_room_join(node_ledger_t *self, char *err, size_t err_cap);
 /*  The core's broadcast: TYPE's DATA posted in the room, wrapped [type, bytes]. */

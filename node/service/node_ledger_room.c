@@ -7,7 +7,9 @@
  *  neither receive, check nor relay them. A room post has one gossip kind, so the payload
  *  carries the message type: [type uint (PROTO_MSG_PROPOSAL or PROTO_MSG_VOTE), message
  *  bin]. The room's posting policy (node_ledger_room_policy) is what an honest relay
- *  checks before it passes a post on.
+ *  checks before it passes a post on. Proposals and votes that arrive (room posts, or the
+ *  node-wide broadcasts of earlier nodes) go to the consensus core, and their height tells
+ *  the sync and the pacing where the validators are (nl_on_consensus).
  *
  *  Followers get each committed block as one node-wide DECIDED [height, block, cert]
  *  (ledger_sync.h), applied through the sync core's checks. The block's proposer sends it
@@ -98,6 +100,7 @@ void node_ledger_on_room_post(node_ledger_t *self, const uint8_t from[static 32]
         return;
     }
     nl_on_consensus(self, type, from, msg, msg_len, sent_ms);
+    nl_tick_check(self); /* a validator ahead of us: the sync needs the fast tick */
 }
 
 bool node_ledger_room_policy(node_ledger_t *self, const uint8_t from[static 32],
@@ -133,6 +136,65 @@ bool node_ledger_room_policy(node_ledger_t *self, const uint8_t from[static 32],
         (nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
         return false;
     return type == PROTO_MSG_PROPOSAL ? ledger_proposal_verify(&p) : ledger_vote_verify(&v);
+}
+
+/*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
+ *  from node FROM: FROM has committed HEIGHT - 1. If HEIGHT is the one after our head,
+ *  start it now (the others are there). A height beyond that makes us sync, so it is
+ *  believed only from a current authority's valid signature (a node could otherwise
+ *  send us after blocks nobody has; the core itself ignores such far heights). */
+static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height,
+                             const uint8_t signer[static 32], bool signed_ok)
+{
+    ledger_head_t head = nl_head(self);
+    ledger_valset_t vs;
+    if (height == 0 || height <= head.height)
+        return;
+    if (height > head.height + 1 &&
+        (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
+        return;
+    node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
+    if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
+        nl_start_next(self, "a peer is there");
+}
+
+/*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
+static bool s_far(node_ledger_t *self, uint64_t height)
+{
+    return height > nl_head(self).height + 1;
+}
+
+void nl_on_consensus(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
+                     const uint8_t *data, size_t len, uint64_t sent_ms)
+{
+    uint64_t now = nl_now();
+    self->st.consensus_in++;
+    if (kind == PROTO_MSG_PROPOSAL) {
+        nl_delay_add(&self->st.gossip_proposals, now > sent_ms ? now - sent_ms : 0);
+        ledger_proposal_t p;
+        if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {
+            GLOG(DEBUG, LEDGER, "malformed proposal (%zu bytes)", len);
+            return;
+        }
+        s_consensus_seen(self, from, p.height, p.proposer,
+                         s_far(self, p.height) && ledger_proposal_verify(&p));
+        int rc = ledger_cons_on_proposal(self->cons, data, len, now);
+        if (rc != PROTO_OK)
+            GLOG(DEBUG, LEDGER, "proposal %" PRIu64 "/%u refused: %s", p.height, p.round,
+                 proto_err_str(rc));
+    } else if (kind == PROTO_MSG_VOTE) {
+        ledger_vote_t v;
+        if (ledger_vote_decode(data, len, &v) != PROTO_OK) {
+            GLOG(DEBUG, LEDGER, "malformed vote (%zu bytes)", len);
+            return;
+        }
+        s_consensus_seen(self, from, v.height, v.validator,
+                         s_far(self, v.height) && ledger_vote_verify(&v));
+        int rc = ledger_cons_on_vote(self->cons, data, len, now);
+        if (rc != PROTO_OK)
+            GLOG(DEBUG, LEDGER, "vote %" PRIu64 "/%u refused: %s", v.height, v.round,
+                 proto_err_str(rc));
+    }
 }
 
 /* ---------------------------------------------------------------- DECIDED */
