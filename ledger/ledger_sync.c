@@ -212,18 +212,20 @@ static void s_request_fail(ledger_sync_t *self, uint64_t now)
 
 /* ---------------------------------------------------------------- applying */
 
-/*  Checks fetched block F at head + 1 and applies it. 0, or the event that failed with
- *  its reason in *CODE. */
-static ledger_sync_event_t s_apply(ledger_sync_t *self, const s_fetched_t *f, int *code)
+/*  Checks block BLOCK (LEN bytes) of HEIGHT = head + 1 with its certificate CERT and
+ *  applies it. 0, or the event that failed with its reason in *CODE. */
+static ledger_sync_event_t s_apply(ledger_sync_t *self, uint64_t height, const uint8_t *block,
+                                   size_t len, const uint8_t *cert_bytes, size_t cert_len,
+                                   int *code)
 {
     uint8_t hash[32];
     ledger_cert_t cert;
     ledger_valset_t vs;
     *code = PROTO_E_INVALID;
-    if (!self->io.identify(self->io.ctx, f->height, f->block, f->len, hash))
+    if (!self->io.identify(self->io.ctx, height, block, len, hash))
         return LEDGER_SYNC_EV_BAD_BLOCK;
-    int rc = ledger_cert_decode(f->cert, f->cert_len, &cert);
-    if (rc != PROTO_OK || cert.height != f->height) {
+    int rc = ledger_cert_decode(cert_bytes, cert_len, &cert);
+    if (rc != PROTO_OK || cert.height != height) {
         *code = rc != PROTO_OK ? rc : PROTO_E_INVALID;
         return LEDGER_SYNC_EV_BAD_CERT;
     }
@@ -236,7 +238,7 @@ static ledger_sync_event_t s_apply(ledger_sync_t *self, const s_fetched_t *f, in
         *code = rc;
         return LEDGER_SYNC_EV_CERT_REFUSED;
     }
-    rc = self->io.apply(self->io.ctx, f->height, f->block, f->len, f->cert, f->cert_len);
+    rc = self->io.apply(self->io.ctx, height, block, len, cert_bytes, cert_len);
     if (rc != 0) {
         *code = rc < 0 ? rc : PROTO_E_FAILED;
         return LEDGER_SYNC_EV_APPLY_FAILED;
@@ -262,7 +264,8 @@ static void s_apply_ready(ledger_sync_t *self, uint64_t now)
             break;
         uint64_t h = next->height;
         int code = 0;
-        ledger_sync_event_t ev = s_apply(self, next, &code);
+        ledger_sync_event_t ev =
+            s_apply(self, h, next->block, next->len, next->cert, next->cert_len, &code);
         if (ev) {
             if (ev == LEDGER_SYNC_EV_APPLY_FAILED)
                 self->st.apply_failures++;
@@ -608,4 +611,117 @@ int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32], c
     self->st.malformed++;
     s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, 0, rc);
     return rc;
+}
+
+/* ---------------------------------------------------------------- decided blocks */
+
+int ledger_sync_decided_encode(uint64_t height, const uint8_t *block, size_t len,
+                               const uint8_t *cert, size_t cert_len, uint8_t **out, size_t *out_len)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    proto_wr_array(&w, 3);
+    proto_wr_uint(&w, height);
+    proto_wr_bin(&w, block, len);
+    proto_wr_bin(&w, cert, cert_len);
+    return s_take(&w, out, out_len);
+}
+
+int ledger_sync_decided_read(const uint8_t *data, size_t len, ledger_sync_decided_msg_t *out)
+{
+    proto_rd_t r;
+    memset(out, 0, sizeof *out);
+    proto_rd_init(&r, data, len);
+    int rc = proto_rd_array_exact(&r, 3);
+    if (rc == PROTO_OK)
+        rc = proto_rd_uint(&r, LEDGER_HEIGHT_MAX, &out->height);
+    if (rc == PROTO_OK)
+        rc = proto_rd_bin(&r, LEDGER_BLOCK_MAX_BYTES, &out->block, &out->len);
+    if (rc == PROTO_OK)
+        rc = proto_rd_bin(&r, LEDGER_CERT_MAX, &out->cert, &out->cert_len);
+    if (rc == PROTO_OK)
+        rc = proto_rd_finish(&r);
+    if (rc == PROTO_OK && (out->height == 0 || out->len == 0 || out->cert_len == 0))
+        rc = PROTO_E_RANGE;
+    if (rc != PROTO_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+/*  A DECIDED beyond head + 1: believed (FROM recorded at its height, so the sync asks
+ *  FROM) only if its certificate is a quorum of the set we know for its hash. */
+static int s_decided_ahead(ledger_sync_t *self, const uint8_t from[static 32],
+                           const ledger_sync_decided_msg_t *m, uint64_t now)
+{
+    uint8_t hash[32];
+    ledger_cert_t cert;
+    ledger_valset_t vs;
+    ledger_sync_event_t ev = LEDGER_SYNC_EV_BAD_BLOCK;
+    int rc = PROTO_E_INVALID;
+    if (!self->io.identify(self->io.ctx, m->height, m->block, m->len, hash))
+        goto refused;
+    ev = LEDGER_SYNC_EV_BAD_CERT;
+    rc = ledger_cert_decode(m->cert, m->cert_len, &cert);
+    if (rc == PROTO_OK && cert.height != m->height)
+        rc = PROTO_E_INVALID;
+    if (rc != PROTO_OK)
+        goto refused;
+    if (!self->io.valset(self->io.ctx, &vs))
+        return PROTO_E_IO;
+    ev = LEDGER_SYNC_EV_CERT_REFUSED;
+    rc = ledger_cert_verify(&cert, &vs, self->chain_id, hash);
+    if (rc != PROTO_OK)
+        goto refused;
+    ledger_sync_peer_seen(self, from, m->height, now);
+    self->st.decided_ahead++;
+    return PROTO_OK;
+refused:
+    self->st.decided_refused++;
+    s_event_code(self, ev, from, m->height, rc);
+    return rc;
+}
+
+int ledger_sync_on_decided(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len, uint64_t now_ms, ledger_sync_decided_t *what)
+{
+    ledger_sync_decided_msg_t m;
+    *what = LEDGER_SYNC_DECIDED_REFUSED;
+    int rc = ledger_sync_decided_read(data, len, &m);
+    if (rc != PROTO_OK) {
+        self->st.malformed++;
+        self->st.decided_refused++;
+        s_event_code(self, LEDGER_SYNC_EV_MALFORMED, from, 0, rc);
+        return rc;
+    }
+    uint64_t head = 0;
+    if (!s_head(self, &head))
+        return PROTO_E_IO;
+    if (m.height <= head) { /* a copy, or news we had: the cheap drop */
+        self->st.decided_old++;
+        *what = LEDGER_SYNC_DECIDED_OLD;
+        return PROTO_OK;
+    }
+    if (m.height > head + 1) {
+        rc = s_decided_ahead(self, from, &m, now_ms);
+        if (rc == PROTO_OK)
+            *what = LEDGER_SYNC_DECIDED_AHEAD;
+        return rc;
+    }
+    int code = 0;
+    ledger_sync_event_t ev = s_apply(self, m.height, m.block, m.len, m.cert, m.cert_len, &code);
+    if (ev) {
+        self->st.decided_refused++;
+        if (ev == LEDGER_SYNC_EV_APPLY_FAILED)
+            self->st.apply_failures++;
+        else
+            self->st.bad_blocks++;
+        s_event_code(self, ev, from, m.height, code);
+        return code;
+    }
+    self->st.decided_applied++;
+    s_event(self, LEDGER_SYNC_EV_APPLIED, from, m.height);
+    *what = LEDGER_SYNC_DECIDED_APPLIED;
+    if (self->active) /* drops what the request buffered up to here, ends it if complete */
+        s_apply_ready(self, now_ms);
+    return PROTO_OK;
 }

@@ -13,6 +13,10 @@
  *    STATUS       to linked peers, kind PROTO_MSG_STATUS: [height uint, head hash bin32]
  *    SYNC_REQ     unicast [PROTO_MSG_SYNC_REQ, from uint >= 1, count uint 1..batch]
  *    SYNC_BLOCKS  unicast [PROTO_MSG_SYNC_BLOCKS, height uint, block bin, cert bin]
+ *    DECIDED      node-wide gossip, kind PROTO_MSG_DECIDED: [height uint >= 1,
+ *                 block bin (1..LEDGER_BLOCK_MAX_BYTES), cert bin (1..LEDGER_CERT_MAX)],
+ *                 a committed block and its certificate, sent by the validators after a
+ *                 commit so that followers need no consensus traffic
  *  A unicast payload is a ledger message when it is a msgpack array whose first element is
  *  one of those two types (ledger_sync_unicast_kind).
  *
@@ -41,6 +45,14 @@
  *      for ignore_ms. A failed request drops what it buffered.
  *    - At most serve_per_s requests are served per second (all peers together); an answer
  *      is one SYNC_BLOCKS per block, each at most msg_max bytes.
+ *    - A DECIDED (ledger_sync_on_decided) of head + 1 goes through the very checks and io.apply
+ *      a synced block does (identify, certificate against io.valset, apply); one of a
+ *      height at or below our head is dropped after reading its height (a copy: no crypto);
+ *      one beyond head + 1 is only a hint that we are behind: if its certificate is a quorum
+ *      of the set we know for the block's hash, its origin is recorded at that height and
+ *      the sync above asks it for the gap (a certificate of a set we do not know yet is not
+ *      believed: STATUS and the next DECIDEDs bring us there). Applying a DECIDED does not
+ *      count as news for STATUS (the neighbours got the same DECIDED).
  *  Nothing a peer sends is applied without a valid certificate; nothing it sends can grow
  *  memory beyond batch buffered blocks of at most LEDGER_BLOCK_MAX_BYTES each.
  *
@@ -142,7 +154,25 @@ typedef struct {
 typedef struct {
     uint64_t requests, timeouts, bad_blocks, apply_failures, synced, served, refused;
     uint64_t malformed, unasked, ignored_peers;
+    uint64_t decided_applied, decided_old, decided_ahead, decided_refused; /* DECIDEDs */
 } ledger_sync_stats_t;
+
+/*  What a DECIDED did (ledger_sync_on_decided). */
+typedef enum {
+    LEDGER_SYNC_DECIDED_REFUSED = 0, /* malformed, or a check failed: nothing changed */
+    LEDGER_SYNC_DECIDED_APPLIED = 1, /* the block of head + 1: checked and applied */
+    LEDGER_SYNC_DECIDED_OLD = 2,     /* a height at or below our head: dropped */
+    LEDGER_SYNC_DECIDED_AHEAD = 3    /* beyond head + 1, certified: the sync will catch up */
+} ledger_sync_decided_t;
+
+/*  A DECIDED's fields, views into the buffer read (valid while it is). */
+typedef struct {
+    uint64_t height;
+    const uint8_t *block;
+    size_t len;
+    const uint8_t *cert;
+    size_t cert_len;
+} ledger_sync_decided_msg_t;
 
 /*  The defaults listed above. */
 void ledger_sync_params_default(ledger_sync_params_t *p);
@@ -175,6 +205,20 @@ int ledger_sync_on_status(ledger_sync_t *self, const uint8_t from[static 32], co
 int ledger_sync_on_unicast(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
                            size_t len, uint64_t now_ms) PROTO_WUR;
 
+/*  A DECIDED from FROM (the gossip's origin; DATA borrowed), see the behaviour above.
+ *  *WHAT says what it did. PROTO_OK when it was applied, dropped as old or taken as a
+ *  hint; else the reason it was refused (a PROTO_E_* decoding code, PROTO_E_INVALID /
+ *  PROTO_E_BAD_SIG for a block or certificate that does not check, io.apply's code), with
+ *  the event reported. */
+int ledger_sync_on_decided(ledger_sync_t *self, const uint8_t from[static 32], const uint8_t *data,
+                           size_t len, uint64_t now_ms, ledger_sync_decided_t *what) PROTO_WUR;
+
+/*  Reads a DECIDED payload strictly (exact arity, bounds, height >= 1, block and
+ *  certificate not empty) into OUT (views into DATA). PROTO_OK or a PROTO_E_* code (OUT
+ *  zeroed). Nothing is verified. */
+int ledger_sync_decided_read(const uint8_t *data, size_t len,
+                             ledger_sync_decided_msg_t *out) PROTO_WUR;
+
 /*  What unicast payload DATA (LEN bytes) is: a ledger SYNC_REQ, SYNC_BLOCKS, or none
  *  (the payload's first element, read with the strict reader; nothing else is checked). */
 ledger_sync_msg_t ledger_sync_unicast_kind(const uint8_t *data, size_t len);
@@ -185,7 +229,7 @@ bool ledger_sync_busy(const ledger_sync_t *self);
 uint64_t ledger_sync_best_height(const ledger_sync_t *self, uint64_t now_ms);
 void ledger_sync_stats(const ledger_sync_t *self, ledger_sync_stats_t *out);
 
-/*  Encoders of the three messages, for the shell's and the tests' use: a new buffer in
+/*  Encoders of the four messages, for the shell's and the tests' use: a new buffer in
  *  *OUT (caller frees). PROTO_OK or PROTO_E_NOMEM. */
 int ledger_sync_status_encode(uint64_t height, const uint8_t hash[static 32], uint8_t **out,
                               size_t *out_len) PROTO_WUR;
@@ -193,5 +237,8 @@ int ledger_sync_req_encode(uint64_t from, uint64_t count, uint8_t **out, size_t 
 int ledger_sync_blocks_encode(uint64_t height, const uint8_t *block, size_t len,
                               const uint8_t *cert, size_t cert_len, uint8_t **out,
                               size_t *out_len) PROTO_WUR;
+int ledger_sync_decided_encode(uint64_t height, const uint8_t *block, size_t len,
+                               const uint8_t *cert, size_t cert_len, uint8_t **out,
+                               size_t *out_len) PROTO_WUR;
 
 #endif

@@ -25,6 +25,7 @@ static const proto_msgtype_info_t s_types[] = {
     {PROTO_MSG_SYNC_BLOCKS, "sync_blocks", 1 * MIB},
     {PROTO_MSG_STATUS, "status", 1 * KIB},
     {PROTO_MSG_TX_BATCH, "tx_batch", 256 * KIB},
+    {PROTO_MSG_DECIDED, "decided", 1 * MIB},
     {PROTO_MSG_QUOTE, "quote", 8 * KIB},
     {PROTO_MSG_ENCLAVE_CALL, "enclave_call", 1 * MIB},
     {PROTO_MSG_ENCLAVE_ANSWER, "enclave_answer", 16 * KIB},

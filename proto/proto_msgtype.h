@@ -34,6 +34,7 @@ typedef enum {
     PROTO_MSG_SYNC_BLOCKS = 36,
     PROTO_MSG_STATUS = 37,
     PROTO_MSG_TX_BATCH = 38,
+    PROTO_MSG_DECIDED = 39, /* broadcast: a committed block and its certificate (followers) */
     /* enclave */
     PROTO_MSG_QUOTE = 64,
     PROTO_MSG_ENCLAVE_CALL = 65,   /* unicast: a sealed request relayed to a runner's enclave */

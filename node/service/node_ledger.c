@@ -5,7 +5,8 @@
  *  are in node_ledger_rpc.c).
  *
  *  The consensus core (ledger_consensus.h) decides; this file gives it its io:
- *    broadcast        -> p2p_node_broadcast(PROTO_MSG_PROPOSAL / PROTO_MSG_VOTE)
+ *    broadcast        -> a post in the consensus room, wrapped [type, message]
+ *                        (node_ledger_room.c: only validators are members)
  *    schedule_timeout -> one-shot zloop timers, at most NL_TIMERS_MAX pending; when full
  *                        the one of the lowest (height, round) is ended (the core ignores
  *                        stale timers anyway, and re-arms what it still needs)
@@ -19,7 +20,14 @@
  *                        certificates sign exactly what the store calls the block hash
  *    commit           -> ledger_store_commit(block, cert, state), ledger_mempool_update;
  *                        the next height starts block_interval_ms after the block's
- *                        time (its proposal), not after its commit
+ *                        time (its proposal), not after its commit; then the block goes
+ *                        to everyone as a DECIDED (node_ledger_room.c)
+ *  Only a node with a validator key runs heights; a follower's core stays idle and its
+ *  blocks come as DECIDEDs (and by sync when it is behind).
+ *  The periodic tick (sync, pool upkeep, malloc_trim) runs every NL_TICK_MS while the sync
+ *  has work (a request in flight, a peer's head above ours) and every NL_TICK_IDLE_MS
+ *  otherwise; a peer seen ahead (STATUS, a DECIDED ahead, a proposal or vote) brings the
+ *  fast tick back at once (nl_tick_check).
  *  Pacing: after a commit the next height starts once block_interval_ms has passed since
  *  the committed block's time (at most block_interval_ms from now, at least now) AND
  *  there is something to do: a tx in the mempool, the heartbeat due (head time +
@@ -134,16 +142,21 @@ void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len)
     atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
 }
 
+bool nl_block_header(const uint8_t *block, size_t len, ledger_header_t *h, uint8_t out[static 32])
+{
+    proto_rd_t r;
+    proto_rd_init(&r, block, len);
+    if (proto_rd_array_exact(&r, 2) != PROTO_OK || ledger_header_read(&r, h) != PROTO_OK)
+        return false;
+    ledger_header_hash(h, out);
+    return true;
+}
+
 /*  Header hash of BLOCK without copying it: [header, txs] -> H(header). */
 static bool s_block_hash(const uint8_t *block, size_t len, uint8_t out[static 32])
 {
-    proto_rd_t r;
     ledger_header_t h;
-    proto_rd_init(&r, block, len);
-    if (proto_rd_array_exact(&r, 2) != PROTO_OK || ledger_header_read(&r, &h) != PROTO_OK)
-        return false;
-    ledger_header_hash(&h, out);
-    return true;
+    return nl_block_header(block, len, &h, out);
 }
 
 /* ---------------------------------------------------------------- timers */
@@ -201,12 +214,7 @@ static void s_io_schedule(void *ctx, uint64_t height, uint32_t round, ledger_con
 
 static void s_io_broadcast(void *ctx, uint32_t type, const uint8_t *data, size_t len)
 {
-    node_ledger_t *self = ctx;
-    p2p_node_t *p2p = nl_p2p(self);
-    if (!p2p || p2p_node_broadcast(p2p, type, data, len) != 0) {
-        self->st.broadcast_failures++;
-        GLOG(WARN, LEDGER, "cannot broadcast a %s of %zu bytes", proto_msgtype_name(type), len);
-    }
+    nl_room_post(ctx, type, data, len);
 }
 
 static int s_io_persist(void *ctx, const uint8_t *data, size_t len)
@@ -340,23 +348,30 @@ static void s_io_commit(void *ctx, uint64_t height, const uint8_t *block, size_t
     proto_hex_encode(hash, 32, hex);
     GLOG(INFO, LEDGER, "committed block %" PRIu64 " %.16s round %u (%zu bytes)", height, hex,
          ledger_cons_round(self->cons), len);
+    nl_decided_committed(self, height, block, len, cert, cert_len);
+    nl_pace_after_commit(self);
+}
+
+/* ---------------------------------------------------------------- pacing */
+
+void nl_pace_after_commit(node_ledger_t *self)
+{
     /* The interval counts from the block's own time (when it was proposed), so the time
      * the round took is not added to it; clamped to [now, now + interval] against a
      * proposer's clock that is off. */
     uint64_t now = nl_now(), iv = self->params.block_interval_ms;
     uint64_t due = nl_head(self).time_ms + iv;
     self->pace_not_before = due < now ? now : due > now + iv ? now + iv : due;
-    s_pace_arm(self, self->pace_not_before - now);
+    if (self->vkey)
+        s_pace_arm(self, self->pace_not_before - now);
 }
-
-/* ---------------------------------------------------------------- pacing */
 
 static void s_start_height(node_ledger_t *self, const char *why)
 {
     ledger_head_t head = nl_head(self);
     ledger_valset_t vs;
-    if (ledger_cons_height(self->cons) >= head.height + 1)
-        return;
+    if (!self->vkey || ledger_cons_height(self->cons) >= head.height + 1)
+        return; /* a follower runs no heights: its blocks come as DECIDEDs */
     if (nl_valset(self, &vs) != 0) {
         GLOG(ERROR, LEDGER, "cannot read the authority set");
         return;
@@ -378,7 +393,7 @@ void nl_start_next(node_ledger_t *self, const char *why)
 /*  Starts the next height if it is due; otherwise arms the pace timer for when it is. */
 void nl_pace_check(node_ledger_t *self)
 {
-    if (!self->started)
+    if (!self->started || !self->vkey)
         return;
     ledger_head_t head = nl_head(self);
     if (ledger_cons_height(self->cons) >= head.height + 1)
@@ -416,9 +431,41 @@ static void s_pace_arm(node_ledger_t *self, uint64_t delay_ms)
         GLOG(ERROR, LEDGER, "cannot create the pacing timer");
 }
 
+static int s_on_tick(zloop_t *loop, int timer_id, void *arg);
+
+/*  The tick wanted now: NL_TICK_MS while the sync has work (a request in flight, a peer
+ *  ahead of us), else NL_TICK_IDLE_MS. */
+static uint64_t s_tick_delay(node_ledger_t *self, uint64_t now)
+{
+    uint64_t head = 0, best = 0;
+    (void)node_ledger_sync_behind(self->sync, now, &head, &best);
+    return node_ledger_sync_busy(self->sync) || best > head ? NL_TICK_MS : NL_TICK_IDLE_MS;
+}
+
+static void s_tick_arm(node_ledger_t *self, uint64_t delay_ms)
+{
+    if (self->tick_timer >= 0)
+        zloop_timer_end(self->loop, self->tick_timer);
+    self->tick_timer = zloop_timer(self->loop, (size_t)delay_ms, 1, s_on_tick, self);
+    self->tick_due = nl_now() + delay_ms;
+    if (self->tick_timer < 0)
+        GLOG(ERROR, LEDGER, "cannot create the ledger tick");
+}
+
+void nl_tick_check(node_ledger_t *self)
+{
+    uint64_t now = nl_now();
+    if (self->started && self->tick_timer >= 0 && self->tick_due > now + NL_TICK_MS &&
+        s_tick_delay(self, now) == NL_TICK_MS)
+        s_tick_arm(self, NL_TICK_MS);
+}
+
 static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     node_ledger_t *self = arg;
+    if (timer_id != self->tick_timer)
+        return 0;
+    self->tick_timer = -1; /* one-shot: re-armed below */
     uint64_t now = nl_now();
     node_ledger_sync_tick(self->sync, now);
     nl_pool_tick(self, now);
@@ -431,6 +478,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
         malloc_trim(0);
     }
 #endif
+    s_tick_arm(self, s_tick_delay(self, now));
     return 0;
 }
 
@@ -439,7 +487,7 @@ static int s_on_tick(zloop_t *loop, int timer_id, void *arg)
 bool node_ledger_is_broadcast(uint32_t kind)
 {
     return kind == PROTO_MSG_TX || kind == PROTO_MSG_TX_BATCH || kind == PROTO_MSG_PROPOSAL ||
-           kind == PROTO_MSG_VOTE || kind == PROTO_MSG_STATUS;
+           kind == PROTO_MSG_VOTE || kind == PROTO_MSG_STATUS || kind == PROTO_MSG_DECIDED;
 }
 
 /*  The unicast kind that carries a ledger sync payload (0 if DATA is not one). */
@@ -460,32 +508,6 @@ bool node_ledger_is_unicast(uint32_t kind, const uint8_t *data, size_t len)
     return kind != 0 && s_unicast_kind(data, len) == kind;
 }
 
-/*  A proposal or vote of HEIGHT signed by SIGNER (SIGNED: its signature verifies) came
- *  from node FROM: FROM has committed HEIGHT - 1. If HEIGHT is the one after our head,
- *  start it now (the others are there). A height beyond that makes us sync, so it is
- *  believed only from a current authority's valid signature (a node could otherwise
- *  send us after blocks nobody has; the core itself ignores such far heights). */
-static void s_consensus_seen(node_ledger_t *self, const uint8_t from[static 32], uint64_t height,
-                             const uint8_t signer[static 32], bool signed_ok)
-{
-    ledger_head_t head = nl_head(self);
-    ledger_valset_t vs;
-    if (height == 0 || height <= head.height)
-        return;
-    if (height > head.height + 1 &&
-        (!signed_ok || nl_valset(self, &vs) != 0 || ledger_valset_find(&vs, signer) < 0))
-        return;
-    node_ledger_sync_peer_seen(self->sync, from, height - 1, nl_now());
-    if (height == head.height + 1 && ledger_cons_height(self->cons) < height)
-        nl_start_next(self, "a peer is there");
-}
-
-/*  True if a message of HEIGHT would be a sync hint that needs its signature checked. */
-static bool s_far(node_ledger_t *self, uint64_t height)
-{
-    return height > nl_head(self).height + 1;
-}
-
 void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
                               const uint8_t *data, size_t len, uint64_t sent_ms)
 {
@@ -499,41 +521,20 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
         nl_delay_add(&self->st.gossip_txs, late);
         nl_on_gossip_txs(self, kind, data, len);
         break;
-    case PROTO_MSG_PROPOSAL: {
-        nl_delay_add(&self->st.gossip_proposals, late);
-        ledger_proposal_t p;
-        if (ledger_proposal_decode(data, len, &p) != PROTO_OK) {
-            GLOG(DEBUG, LEDGER, "malformed proposal (%zu bytes)", len);
-            break;
-        }
-        s_consensus_seen(self, from, p.height, p.proposer,
-                         s_far(self, p.height) && ledger_proposal_verify(&p));
-        int rc = ledger_cons_on_proposal(self->cons, data, len, now);
-        if (rc != PROTO_OK)
-            GLOG(DEBUG, LEDGER, "proposal %" PRIu64 "/%u refused: %s", p.height, p.round,
-                 proto_err_str(rc));
+    case PROTO_MSG_PROPOSAL: /* node-wide, as nodes before the consensus room sent them */
+    case PROTO_MSG_VOTE:
+        nl_on_consensus(self, kind, from, data, len, sent_ms);
         break;
-    }
-    case PROTO_MSG_VOTE: {
-        ledger_vote_t v;
-        if (ledger_vote_decode(data, len, &v) != PROTO_OK) {
-            GLOG(DEBUG, LEDGER, "malformed vote (%zu bytes)", len);
-            break;
-        }
-        s_consensus_seen(self, from, v.height, v.validator,
-                         s_far(self, v.height) && ledger_vote_verify(&v));
-        int rc = ledger_cons_on_vote(self->cons, data, len, now);
-        if (rc != PROTO_OK)
-            GLOG(DEBUG, LEDGER, "vote %" PRIu64 "/%u refused: %s", v.height, v.round,
-                 proto_err_str(rc));
+    case PROTO_MSG_DECIDED:
+        nl_on_decided(self, from, data, len);
         break;
-    }
     case PROTO_MSG_STATUS:
         node_ledger_sync_on_status(self->sync, from, data, len, now);
         break;
     default:
-        break;
+        return;
     }
+    nl_tick_check(self); /* a peer's head above ours: the sync needs the fast tick */
 }
 
 void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
@@ -546,8 +547,10 @@ void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], 
 void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                            size_t len)
 {
-    if (self && self->cons)
+    if (self && self->cons) {
         node_ledger_sync_on_status(self->sync, from, data, len, nl_now());
+        nl_tick_check(self);
+    }
 }
 
 /* ---------------------------------------------------------------- sync's dependencies */
@@ -630,6 +633,7 @@ node_ledger_t *node_ledger_new_from(const node_ledger_deps_t *deps, ledger_genes
     *genesis = NULL;
     self->pace_timer = -1;
     self->tick_timer = -1;
+    self->decided_timer = -1;
     self->params = *ledger_genesis_params(self->genesis);
     memcpy(self->chain_id, ledger_genesis_chain_id(self->genesis), LEDGER_ID_LEN);
     const char *datadir = deps->datadir;
@@ -710,7 +714,7 @@ err:
 
 int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
 {
-    self->tick_timer = zloop_timer(self->loop, NL_TICK_MS, 0, s_on_tick, self);
+    s_tick_arm(self, NL_TICK_MS);
     if (self->tick_timer < 0)
         return proto_err_fail(err, err_cap, NODE_E_FAILED, "cannot create a timer");
     self->verifier = node_ledger_verifier_new(self->loop, self->chain_id, self->store,
@@ -718,6 +722,8 @@ int node_ledger_start(node_ledger_t *self, char *err, size_t err_cap)
     if (!self->verifier)
         return NODE_E_FAILED;
     atomic_store(&self->pool_room, ledger_mempool_room(self->pool));
+    if (self->vkey && nl_room_join(self, err, err_cap) != 0)
+        return NODE_E_FAILED;
     self->started = true;
     /* Resume at once: a restarted validator's restored votes may be what the others
        wait for. */
@@ -738,6 +744,8 @@ void node_ledger_destroy(node_ledger_t **self_p)
             zloop_timer_end(self->loop, self->pace_timer);
         if (self->tick_timer >= 0)
             zloop_timer_end(self->loop, self->tick_timer);
+        if (self->decided_timer >= 0)
+            zloop_timer_end(self->loop, self->decided_timer);
     }
     node_ledger_verifier_destroy(&self->verifier);
     ledger_cons_destroy(&self->cons);

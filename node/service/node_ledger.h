@@ -23,8 +23,13 @@
  *  Network messages (all through p2p; payloads opaque to it):
  *    broadcast kind PROTO_MSG_TX        a tx's bytes (ledger_tx.h)
  *    broadcast kind PROTO_MSG_TX_BATCH  several txs (ledger_tx_batch_write)
- *    broadcast kind PROTO_MSG_PROPOSAL  a consensus proposal (ledger_vote.h)
- *    broadcast kind PROTO_MSG_VOTE      a consensus vote (ledger_vote.h)
+ *    room post in NODE_LEDGER_ROOM      [type uint, message bin]: type PROTO_MSG_PROPOSAL
+ *                                       (a consensus proposal) or PROTO_MSG_VOTE (a vote,
+ *                                       ledger_vote.h); only validators are members
+ *    broadcast kind PROTO_MSG_DECIDED   [height uint, block bin, certificate bin]: a
+ *                                       committed block for everyone (ledger_sync.h)
+ *    broadcast kind PROTO_MSG_PROPOSAL / PROTO_MSG_VOTE: accepted (what nodes before the
+ *                                       room sent), never sent
  *    unicast kind PROTO_MSG_STATUS      [height uint, head hash bin32], to each linked
  *                                       peer only (one hop): when the head changed (at
  *                                       most once a second) and every 10 s; accepted as
@@ -62,6 +67,9 @@ typedef struct node_app_t node_app_t;
 
 /* Largest block this node proposes (fits a p2p broadcast and a unicast sync answer). */
 #define NODE_LEDGER_BLOCK_BYTES (240u * 1024u)
+
+/* The p2p room of the consensus messages: every node with a validator key joins it. */
+#define NODE_LEDGER_ROOM "consensus"
 
 /* Most txs in one tx_submit_batch request. */
 #define NODE_LEDGER_SUBMIT_MAX 1024
@@ -113,6 +121,18 @@ void node_ledger_on_broadcast(node_ledger_t *self, uint32_t kind, const uint8_t 
                               const uint8_t *data, size_t len, uint64_t sent_ms);
 void node_ledger_on_unicast(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                             size_t len);
+/*  A post in NODE_LEDGER_ROOM whose origin is FROM (DATA borrowed): a wrapped proposal or
+ *  vote for the consensus core. Our own posts (p2p hands them back) are ignored. */
+void node_ledger_on_room_post(node_ledger_t *self, const uint8_t from[static 32],
+                              const uint8_t *data, size_t len, uint64_t sent_ms);
+/*  The posting policy of NODE_LEDGER_ROOM (the p2p room_policy upcall; a refusal costs the
+ *  origin a policy penalty and the post goes no further): true only for a well-formed
+ *  wrapper [PROTO_MSG_PROPOSAL or PROTO_MSG_VOTE, message] whose message decodes strictly,
+ *  is of this chain, carries a valid signature, and is signed by a validator of the
+ *  current set (for a height above head + 1, whose set this node does not know yet, the
+ *  valid signature is enough). False without a ledger. */
+bool node_ledger_room_policy(node_ledger_t *self, const uint8_t from[static 32],
+                             const uint8_t *data, size_t len);
 /*  A unicast of kind PROTO_MSG_STATUS from FROM: its ledger head (a neighbour's). */
 void node_ledger_on_status(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
                            size_t len);

@@ -31,6 +31,12 @@
 #define NL_REGOSSIP_MAX 2048 /* at most this many of them per round (in turn) */
 #define NL_EXPIRE_MS 1000    /* how often txs behind a nonce gap are checked for expiry */
 #define NL_TICK_MS 250       /* periodic work: STATUS, sync checks (ledger_sync_params_default) */
+#define NL_TICK_IDLE_MS 1000 /* the tick while the sync has nothing to fetch */
+/* A validator that did not propose a block sends its DECIDED itself if none came
+   NL_DECIDED_BACKUP_MS after its commit, plus NL_DECIDED_STAGGER_MS per validator between
+   the proposer and it in the set's order (node_ledger_room.c). */
+#define NL_DECIDED_BACKUP_MS 1000
+#define NL_DECIDED_STAGGER_MS 500
 
 typedef struct node_ledger_t node_ledger_t;
 
@@ -70,6 +76,9 @@ typedef struct {
     uint64_t txs_in, txs_rejected, blocks_committed, broadcast_failures, timers_dropped,
         persist_failures, txs_dropped_busy, /* sync: node_ledger_sync_stats */
         txs_regossiped, txs_expired;        /* local txs offered again; gap expiries */
+    uint64_t consensus_in;                  /* proposals and votes that reached this node */
+    uint64_t decided_in, decided_sent, decided_backups; /* DECIDEDs received; sent (by us as
+                                                           proposer, or as a backup) */
     /* microseconds the loop spent (monotonic clock): building proposals, executing
      * proposed blocks, saving the signing record, committing to the store, updating the
      * mempool after a commit; and from starting a height to committing it */
@@ -99,7 +108,11 @@ struct node_ledger_t {
     uint8_t *built; /* the block last handed to the core by get_block */
     size_t built_len;
     int pace_timer;            /* one-shot: start the next height; -1 when none */
-    int tick_timer;            /* periodic NL_TICK_MS; -1 when none */
+    int tick_timer;            /* one-shot, re-armed: NL_TICK_MS or NL_TICK_IDLE_MS; -1: none */
+    uint64_t tick_due;         /* when it fires (wall ms) */
+    int decided_timer;         /* one-shot: our backup DECIDED of decided_pending; -1: none */
+    uint64_t decided_pending;  /* the height whose DECIDED we send if none comes (0: none) */
+    uint64_t decided_seen;     /* highest height whose DECIDED we sent or received (checked) */
     uint64_t pace_not_before;  /* block interval: no new height before this (wall ms) */
     uint64_t trimmed_ms;       /* last malloc_trim */
     uint64_t regossiped_ms;    /* last re-gossip of pending local txs */
@@ -140,9 +153,38 @@ void nl_after_commit(node_ledger_t *self, const uint8_t *block, size_t len);
  *  or when a peer is already there). */
 void nl_start_next(node_ledger_t *self, const char *why);
 
+/*  Brings the fast ledger tick (NL_TICK_MS) back at once if the tick is slow and the sync
+ *  has work (a peer's head above ours): call after anything that may tell of one. */
+void nl_tick_check(node_ledger_t *self);
+
 /*  Starts the next height if it is due (block interval passed, and txs waiting, the
  *  heartbeat due, or peers already there); else arms the pacing timer. */
 void nl_pace_check(node_ledger_t *self);
+
+/*  Reads BLOCK's header into H and its hash into OUT without copying it. */
+bool nl_block_header(const uint8_t *block, size_t len, ledger_header_t *h, uint8_t out[static 32]);
+
+/*  After a commit (by consensus or a DECIDED): the next height is not started before
+ *  block_interval_ms after the block's time; a validator's pacing timer is armed. */
+void nl_pace_after_commit(node_ledger_t *self);
+
+/* node_ledger_room.c (the consensus room, proposals and votes in, DECIDED) */
+/*  A proposal or vote (KIND) whose origin is FROM (DATA borrowed): to the consensus core,
+ *  and a height above ours as a sync hint. SENT_MS: the origin's clock. */
+void nl_on_consensus(node_ledger_t *self, uint32_t kind, const uint8_t from[static 32],
+                     const uint8_t *data, size_t len, uint64_t sent_ms);
+
+/*  Joins NODE_LEDGER_ROOM (a validator, at start). 0, or NODE_E_FAILED with ERR. */
+int nl_room_join(node_ledger_t *self, char *err, size_t err_cap);
+/*  The core's broadcast: TYPE's DATA posted in the room, wrapped [type, bytes]. */
+void nl_room_post(node_ledger_t *self, uint32_t type, const uint8_t *data, size_t len);
+/*  Block HEIGHT (BLOCK, CERT borrowed) was committed by our consensus: its DECIDED goes out
+ *  now if we proposed it, else after the backup delay if no one else's came. */
+void nl_decided_committed(node_ledger_t *self, uint64_t height, const uint8_t *block, size_t len,
+                          const uint8_t *cert, size_t cert_len);
+/*  A DECIDED gossip whose origin is FROM (DATA borrowed). */
+void nl_on_decided(node_ledger_t *self, const uint8_t from[static 32], const uint8_t *data,
+                   size_t len);
 
 /* node_ledger_keys.c (start-up; 0, or a negative code with one line in ERR) */
 /*  self->vkey from --validator-key PATH; warns if it is no authority (yet). */

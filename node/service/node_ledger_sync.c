@@ -21,6 +21,7 @@ struct node_ledger_sync_t {
     ledger_mempool_t *pool;
     node_ledger_sync_deps_t deps;
     node_ledger_sync_stats_t st;
+    bool decided; /* the block being applied came in a DECIDED (not a sync answer) */
 };
 
 /* ---------------------------------------------------------------- the core's io */
@@ -108,12 +109,16 @@ static int s_io_apply(void *ctx, uint64_t height, const uint8_t *block, size_t l
     }
     if (self->deps.committed)
         self->deps.committed(self->deps.ctx, block, len);
-    self->st.blocks_synced++;
+    if (self->decided)
+        self->st.blocks_decided++;
+    else
+        self->st.blocks_synced++;
     char hex[65];
     uint8_t hash[32];
     if (s_io_identify(ctx, height, block, len, hash)) {
         proto_hex_encode(hash, 32, hex);
-        GLOG(INFO, LEDGER, "synced block %" PRIu64 " %.16s", height, hex);
+        GLOG(INFO, LEDGER, "%s block %" PRIu64 " %.16s", self->decided ? "decided" : "synced",
+             height, hex);
     }
 out:
     ledger_state_destroy(&state);
@@ -271,6 +276,21 @@ void node_ledger_sync_on_unicast(node_ledger_sync_t *self, const uint8_t from[st
     int rc = ledger_sync_on_unicast(self->core, from, data, len, now_ms);
     if (rc != PROTO_OK)
         GLOG(DEBUG, LEDGER, "ledger unicast refused (%zu bytes): %s", len, proto_err_str(rc));
+}
+
+ledger_sync_decided_t node_ledger_sync_on_decided(node_ledger_sync_t *self,
+                                                  const uint8_t from[static 32],
+                                                  const uint8_t *data, size_t len, uint64_t now_ms)
+{
+    ledger_sync_decided_t what = LEDGER_SYNC_DECIDED_REFUSED;
+    self->decided = true;
+    int rc = ledger_sync_on_decided(self->core, from, data, len, now_ms, &what);
+    self->decided = false;
+    if (rc != PROTO_OK) {
+        self->st.decided_refused++;
+        GLOG(DEBUG, LEDGER, "decided block refused (%zu bytes): %s", len, proto_err_str(rc));
+    }
+    return what;
 }
 
 bool node_ledger_sync_busy(const node_ledger_sync_t *self)

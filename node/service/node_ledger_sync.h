@@ -46,6 +46,7 @@ typedef struct {
 /*  What the shell counted (ledger_stats). */
 typedef struct {
     uint64_t blocks_synced, requests, timeouts, bad_blocks, served, refused;
+    uint64_t blocks_decided, decided_refused; /* applied from DECIDEDs; DECIDEDs refused */
 } node_ledger_sync_stats_t;
 
 /*  A shell for chain CHAIN_ID over STORE and POOL (borrowed, POOL may be NULL; both must
@@ -70,6 +71,13 @@ void node_ledger_sync_on_status(node_ledger_sync_t *self, const uint8_t from[sta
                                 const uint8_t *data, size_t len, uint64_t now_ms);
 void node_ledger_sync_on_unicast(node_ledger_sync_t *self, const uint8_t from[static 32],
                                  const uint8_t *data, size_t len, uint64_t now_ms);
+/*  A DECIDED gossip (PROTO_MSG_DECIDED) whose origin is FROM (DATA borrowed): the core's
+ *  ledger_sync_on_decided (the checks and the apply step of a synced block; a block
+ *  applied this way counts as blocks_decided and logs "decided block"). Returns what it
+ *  did; a refused one is counted (decided_refused) and logged at DEBUG. */
+ledger_sync_decided_t node_ledger_sync_on_decided(node_ledger_sync_t *self,
+                                                  const uint8_t from[static 32],
+                                                  const uint8_t *data, size_t len, uint64_t now_ms);
 /*  True while a request is in flight. */
 bool node_ledger_sync_busy(const node_ledger_sync_t *self);
 /*  True when this node is behind: a usable peer reported a head more than one block above

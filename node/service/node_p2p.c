@@ -82,18 +82,26 @@ static void s_on_room_post(void *ctx, const char *room, const uint8_t from[stati
 {
     node_p2p_t *self = ctx;
     s_room_t *r = s_room(self, room);
+    if (strcmp(room, NODE_LEDGER_ROOM) == 0) { /* proposals and votes: not logged */
+        if (self->ledger)
+            node_ledger_on_room_post(self->ledger, from, data, len, time_ms);
+        return;
+    }
     if (r)
         node_msglog_append(r->log, from, time_ms, (uint64_t)zclock_time(), data, len);
     if (strcmp(room, NODE_MARKET_ROOM) == 0)
         node_market_on_post(self->market, from, data, len);
 }
 
-/* The posting policy: `recruitment` posts are the market's to judge (node_market.h); the
-   other rooms are open to their members. */
+/* The posting policy: `recruitment` posts are the market's to judge (node_market.h),
+   `consensus` posts the ledger's (node_ledger_room_policy: signed proposals and votes of
+   validators only); the other rooms are open to their members. */
 static bool s_room_policy(void *ctx, const char *room, const uint8_t from[static 32],
                           const uint8_t *data, size_t len)
 {
     node_p2p_t *self = ctx;
+    if (strcmp(room, NODE_LEDGER_ROOM) == 0)
+        return self->ledger && node_ledger_room_policy(self->ledger, from, data, len);
     if (strcmp(room, NODE_MARKET_ROOM) != 0)
         return true;
     return node_market_policy(self->market, from, data, len);
@@ -410,6 +418,10 @@ static json_t *m_room_post(node_app_t *app, const char *method, json_t *params, 
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "room %s takes signed recruitment posts only: use 'genie recruit'",
                              NODE_MARKET_ROOM);
+    if (strcmp(room, NODE_LEDGER_ROOM) == 0)
+        return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
+                             "room %s takes the validators' consensus messages only",
+                             NODE_LEDGER_ROOM);
     char why[128];
     if (p2p_node_room_post(node_app_p2p(app), room, (const uint8_t *)json_string_value(text),
                            json_string_length(text), why, sizeof why) != 0)
@@ -458,9 +470,9 @@ static json_t *m_room_post_many(node_app_t *app, const char *method, json_t *par
     if (!s_room(self, room))
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "not a member of that room: join it first");
-    if (strcmp(room, NODE_MARKET_ROOM) == 0)
+    if (strcmp(room, NODE_MARKET_ROOM) == 0 || strcmp(room, NODE_LEDGER_ROOM) == 0)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
-                             "room %s takes signed recruitment posts only", NODE_MARKET_ROOM);
+                             "room %s takes signed messages of its own kind only", room);
     if (self->flood.active)
         return node_rpc_fail(code, NODE_RPC_E_APP, err, cap,
                              "a series of posts is already running");

@@ -191,6 +191,7 @@ def measure_idle(nodes, seconds):
     pids = [n.pid for n in nodes]
     la0 = loadavg()
     s0 = [n.call("p2p_stats") for n in nodes]
+    l0 = [ledger_node_stats(n) for n in nodes]
     th0 = thread_cpu(pids)
     c0 = sum(cpu_seconds(p) for p in pids)
     t0 = time.monotonic()
@@ -199,6 +200,7 @@ def measure_idle(nodes, seconds):
     dt = time.monotonic() - t0
     th1 = thread_cpu(pids)
     s1 = [n.call("p2p_stats") for n in nodes]
+    l1 = [ledger_node_stats(n) for n in nodes]
     rate = (c1 - c0) / dt
     print("idle: %.3f CPU-s/s for all %d nodes over %.0f s (%.2f ms per node per second); "
           "load average before %s, after %s"
@@ -222,7 +224,26 @@ def measure_idle(nodes, seconds):
     print("idle: per node per second by type (duplicates excluded): "
           + ", ".join("%s %.1f" % (k, v) for k, v in sorted(by.items(), key=lambda kv: -kv[1])
                       if v >= 0.05), flush=True)
+    keys = ("consensus_in", "decided_in", "blocks_decided", "blocks_committed", "blocks_synced")
+    for label, want in (("authority", True), ("follower", False)):
+        sel = [(a, b) for a, b in zip(l0, l1) if a and b and bool(a["validator"]) == want]
+        if sel:
+            print("idle: ledger per %s node per second (%d nodes): " % (label, len(sel))
+                  + ", ".join("%s %.2f" % (k, sum(b.get(k, 0) - a.get(k, 0) for a, b in sel)
+                                           / len(sel) / dt) for k in keys), flush=True)
     return rate
+
+
+def ledger_node_stats(n):
+    """The node's ledger counters (ledger_stats "node", with "validator" from "consensus"),
+    or None without a ledger."""
+    try:
+        st = n.call("ledger_stats")
+    except (OSError, RuntimeError, ValueError):
+        return None
+    out = dict(st.get("node", {}))
+    out["validator"] = st.get("consensus", {}).get("validator")
+    return out
 
 
 def broadcasts(nodes, ids, count, rng):

@@ -1,10 +1,11 @@
 /*  fuzz_ledger_sync: libFuzzer harness for the block sync core's inputs
- *  (ledger/ledger_sync.h): STATUS, SYNC_REQ and SYNC_BLOCKS from a peer.
+ *  (ledger/ledger_sync.h): STATUS, SYNC_REQ, SYNC_BLOCKS and DECIDED from a peer.
  *
- *  The first input byte chooses the target (modulo 3; the seed corpus uses 0..2) and the
+ *  The first input byte chooses the target (modulo 4; the seed corpus uses 0..3) and the
  *  rest is the body:
  *      0 a STATUS broadcast   1 a unicast from any peer (served, or dropped as unasked)
  *      2 a unicast from the peer a request in flight went to (blocks 6..21 asked)
+ *      3 a DECIDED gossip (only a copy of an old height may be taken: dropped)
  *  The core's chain is 5 blocks high and serves block bytes for any height it has. For any
  *  body nothing may crash; a function returns PROTO_OK or a negative code; and since no
  *  input can carry a certificate of the fixed authority's key, nothing may ever be applied
@@ -140,9 +141,23 @@ static int s_case_asked(const uint8_t *body, size_t len)
     return rc;
 }
 
+static int s_case_decided(const uint8_t *body, size_t len)
+{
+    ledger_sync_t *core = s_core();
+    ledger_sync_decided_t what = LEDGER_SYNC_DECIDED_APPLIED;
+    int rc = ledger_sync_on_decided(core, s_peer, body, len, 1000, &what);
+    fuzz_require(rc == PROTO_OK ? what == LEDGER_SYNC_DECIDED_OLD
+                                : what == LEDGER_SYNC_DECIDED_REFUSED,
+                 "a DECIDED without a valid certificate was believed");
+    fuzz_require(ledger_sync_best_height(core, 1000) == 0, "a forged DECIDED made a sync hint");
+    ledger_sync_destroy(&core);
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static fuzz_case_fn *const cases[] = {s_case_status, s_case_unicast, s_case_asked};
+    static fuzz_case_fn *const cases[] = {s_case_status, s_case_unicast, s_case_asked,
+                                          s_case_decided};
     static bool init;
     if (!init) {
         fuzz_require(proto_crypto_init() == 0, "proto_crypto_init");

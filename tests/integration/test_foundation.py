@@ -327,18 +327,20 @@ def check_block_params(a):
 
 
 def check_status_rooms(a):
-    # the trainer role joins room recruitment at start (node_market)
-    expect(a.status()["rooms"] == ["recruitment"],
+    # the authority role (a validator key) joins room consensus at start (node_ledger), the
+    # trainer role room recruitment (node_market)
+    expect(a.status()["rooms"] == ["consensus", "recruitment"],
            "status rooms before joining: %r" % a.status()["rooms"])
     j = a.cli("room", "join", "lobby")
     expect(j.returncode == 0, "room join: %r" % j)
-    expect(a.status()["rooms"] == ["recruitment", "lobby"],
+    expect(a.status()["rooms"] == ["consensus", "recruitment", "lobby"],
            "status rooms: %r" % a.status()["rooms"])
     human = a.cli("status", json_out=False)
-    expect(re.search(r"^rooms:\s+recruitment, lobby$", human.stdout, re.M),
+    expect(re.search(r"^rooms:\s+consensus, recruitment, lobby$", human.stdout, re.M),
            "human status: %r" % human.stdout)
     lv = a.cli("room", "leave", "lobby")
-    expect(lv.returncode == 0 and a.status()["rooms"] == ["recruitment"], "room leave: %r" % lv)
+    expect(lv.returncode == 0 and a.status()["rooms"] == ["consensus", "recruitment"],
+           "room leave: %r" % lv)
 
 
 def run_checks(r):
