@@ -207,6 +207,8 @@ typedef struct {
     uint64_t oversized;           /* frames above PROTO_ENVELOPE_MAX (also in malformed) */
     uint64_t stale;               /* signed time too far from ours (also in malformed) */
     uint64_t wrong_chain;         /* HELLOs on another chain id */
+    uint64_t send_refused;        /* messages the transport refused at once (a link's queue
+                                     full, no route): also in msgs_out */
     size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
     size_t links;                         /* links with the handshake done */
     uint64_t in_by_type[P2P_STATS_TYPES]; /* envelopes past the duplicate check by envelope
