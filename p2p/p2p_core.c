@@ -102,7 +102,7 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             memcpy(l->id, id, 32);
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
-            size_t cap = c->p.mcache_capacity;
+            size_t cap = c->p.mcache_capacity / 2;
             cap = cap < P2P_KNOWN_MIN ? P2P_KNOWN_MIN : cap > P2P_KNOWN_MAX ? P2P_KNOWN_MAX : cap;
             l->known = p2p_seen_new(cap, c->p.mcache_ttl_ms);
             l->sent = p2p_seen_new(cap, c->p.mcache_ttl_ms);

@@ -23,10 +23,12 @@
 /* A link's IHAVE round looks at most this many cached messages (those put since its last
    round, oldest first; the rest wait for the next round): 128 KiB of ids at most. */
 #define P2P_IHAVE_SCAN 4096u
-#define P2P_KNOWN_MIN 1024u       /* ids remembered per link as known to it / sent to it: */
-#define P2P_KNOWN_MAX 65536u      /* ...the message cache's capacity, within these bounds */
+#define P2P_KNOWN_MIN 1024u  /* ids remembered per link as known to it / sent to it: */
+#define P2P_KNOWN_MAX 65536u /* half the message cache's capacity (a round's worth at the
+                                cache's rate), within these bounds */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
-#define P2P_WANTS_MAX 8192u       /* ids asked for and not yet received, retried */
+#define P2P_WANT_GRACE_MS 250u    /* an id advertised to us is asked for if not here by then */
+#define P2P_WANTS_MAX 4096u       /* ids asked for and not yet received, retried */
 #define FRESH_PAST_MS 90000u      /* signed time accepted this far behind ours... */
 #define FRESH_FUTURE_MS 30000u    /* ...and this far ahead */
 
@@ -100,14 +102,15 @@ typedef struct {
 #define P2P_ROTATE_MS 10000u     /* how often a node dials one extra known peer */
 #define P2P_LONG_IHAVE_MS 10000u /* ...and every this often, the whole message cache */
 
-/* An id we asked a peer for (IWANT) and have not received yet: asked again every
-   P2P_WANT_RETRY_MS (of another member of the topic if that peer went away) until it
-   arrives or the message cache's time-to-live has passed since the first ask. */
+/* An id advertised to us (IHAVE) that we have not received: asked for (IWANT) at DUE_MS,
+   P2P_WANT_GRACE_MS after the IHAVE, then again every P2P_WANT_RETRY_MS (of another
+   member of the topic if that peer went away) until it arrives or the message cache's
+   time-to-live has passed since the IHAVE. */
 typedef struct {
     uint8_t id[32];
     uint8_t peer[32];
     uint8_t topic; /* index in p2p_core_t.topics */
-    uint64_t first_ms, asked_ms;
+    uint64_t first_ms, due_ms;
 } p2p_want_t;
 #define P2P_HELLO_RESEND_MS 1000u
 
@@ -216,7 +219,7 @@ struct p2p_core_t {
     p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
     p2p_want_t *wants;                  /* [P2P_WANTS_MAX]: ids asked for, not yet here */
     size_t n_wants;
-    uint64_t last_want_retry_ms;
+    uint64_t wants_due_ms; /* the earliest due_ms of wants (valid while n_wants > 0) */
     p2p_mcache_ref_t *ihave_refs;       /* [P2P_IHAVE_SCAN]: IHAVE scratch */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
     p2p_batch_t *batch;                 /* p2p_core_on_messages scratch */

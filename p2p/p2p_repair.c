@@ -14,11 +14,13 @@
  *  been lost (ZeroMQ drops a connection's queue when it reconnects under a live link), and
  *  a peer may have joined a room since.
  *
- *  The receiver asks (IWANT) for the ids it has not seen, each of one peer only, and keeps
- *  them in a queue: an id that has not arrived P2P_WANT_RETRY_MS after it was asked for
- *  is asked for again (of the same peer while it is linked, else of another member of the
- *  topic), until it arrives or the cache time-to-live has passed, so an IWANT or an answer
- *  the transport refused is asked for again rather than lost.
+ *  The receiver queues the ids it has not seen (each once, with the first peer that named
+ *  it) and asks for those that have not come P2P_WANT_GRACE_MS later (IWANT): under load
+ *  an IHAVE often overtakes the message itself, queued on another link. An id that has
+ *  not arrived P2P_WANT_RETRY_MS after it was asked for is asked for again (of the same
+ *  peer while it is linked, else of another member of the topic), until it arrives or the
+ *  cache time-to-live has passed, so an IWANT or an answer the transport refused is asked
+ *  for again rather than lost.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,10 +69,10 @@ void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     size_t ti = s_topic_index(c, m->topic);
     if (ti == P2P_MAX_TOPICS)
         return;
-    /* Ask for what we have not seen and have not asked anyone for in the last
-       P2P_WANT_RETRY_MS: several peers advertise the same message, one copy is enough;
-       the want queue asks again if it does not come. */
-    size_t want = 0;
+    /* Queue what we have not seen and have not queued in the last P2P_WANT_RETRY_MS:
+       several peers advertise the same message, one copy is enough; s_wants_ask asks
+       for it if it has not come P2P_WANT_GRACE_MS later (it is most often on its way
+       over another link), and again every P2P_WANT_RETRY_MS. */
     for (size_t i = 0; i < m->n_ids; i++) {
         p2p_link_knows(from, m->ids[i], now);
         if (c->n_wants >= P2P_WANTS_MAX || p2p_seen_has(c->seen, m->ids[i], now) ||
@@ -80,12 +82,11 @@ void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
         memcpy(w->id, m->ids[i], 32);
         memcpy(w->peer, from->id, 32);
         w->topic = (uint8_t)ti;
-        w->first_ms = w->asked_ms = now;
-        memmove(m->ids[want++], m->ids[i], 32);
+        w->first_ms = now;
+        w->due_ms = now + P2P_WANT_GRACE_MS;
+        if (w->due_ms < c->wants_due_ms || c->n_wants == 1)
+            c->wants_due_ms = w->due_ms;
     }
-    if (want > 0)
-        (void)s_ids_send(c, from, PROTO_MSG_IWANT, m->topic, (const uint8_t(*)[32])m->ids, want,
-                         now);
 }
 
 /* A ready link in topic TI, picked at random, or NULL. */
@@ -106,14 +107,15 @@ static p2p_link_t *s_other_member(p2p_core_t *c, size_t ti)
     return NULL;
 }
 
-/* Asks again for the ids that did not come: drops those that arrived or expired, and
-   sends the due ones of each (link, topic) in IWANTs of up to P2P_IDS_MAX ids. */
-static void s_wants_retry(p2p_core_t *c, uint64_t now)
+/* Asks for the queued ids that did not come: drops those that arrived or expired, and
+   sends the due ones of each (link, topic) in IWANTs of up to P2P_IDS_MAX ids; each is
+   due again P2P_WANT_RETRY_MS later. */
+static void s_wants_ask(p2p_core_t *c, uint64_t now)
 {
-    if (c->n_wants == 0 || now < c->last_want_retry_ms + P2P_WANT_RETRY_MS / 2)
+    if (c->n_wants == 0 || now < c->wants_due_ms)
         return;
-    c->last_want_retry_ms = now;
     size_t due = 0;
+    uint64_t next = UINT64_MAX;
     for (size_t i = 0; i < c->n_wants;) {
         p2p_want_t *w = &c->wants[i];
         bool gone = p2p_seen_has(c->seen, w->id, now) || !c->topics[w->topic].used ||
@@ -122,7 +124,7 @@ static void s_wants_retry(p2p_core_t *c, uint64_t now)
             *w = c->wants[--c->n_wants];
             continue;
         }
-        if (now >= w->asked_ms + P2P_WANT_RETRY_MS) {
+        if (now >= w->due_ms) {
             p2p_link_t *l = p2p_link_ready(c, w->peer);
             if (!l || !p2p_link_in_topic(l, c->topics[w->topic].name))
                 l = s_other_member(c, w->topic);
@@ -132,8 +134,6 @@ static void s_wants_retry(p2p_core_t *c, uint64_t now)
         }
         i++;
     }
-    if (due == 0)
-        return;
     uint8_t(*ids)[32] = c->ihave_out;
     for (size_t li = 0; li < c->n_links_cap; li++) {
         p2p_link_t *l = &c->links[li];
@@ -143,10 +143,9 @@ static void s_wants_retry(p2p_core_t *c, uint64_t now)
             size_t k = 0;
             for (size_t i = 0; i < c->n_wants; i++) {
                 p2p_want_t *w = &c->wants[i];
-                if (w->topic != ti || now < w->asked_ms + P2P_WANT_RETRY_MS ||
-                    memcmp(w->peer, l->id, 32) != 0)
+                if (w->topic != ti || now < w->due_ms || memcmp(w->peer, l->id, 32) != 0)
                     continue;
-                w->asked_ms = now;
+                w->due_ms = now + P2P_WANT_RETRY_MS;
                 memcpy(ids[k++], w->id, 32);
                 if (k == P2P_IDS_MAX) {
                     (void)s_ids_send(c, l, PROTO_MSG_IWANT, c->topics[ti].name,
@@ -159,6 +158,10 @@ static void s_wants_retry(p2p_core_t *c, uint64_t now)
                                  (const uint8_t(*)[32])ids, k, now);
         }
     }
+    for (size_t i = 0; i < c->n_wants; i++)
+        if (c->wants[i].due_ms < next)
+            next = c->wants[i].due_ms;
+    c->wants_due_ms = next;
 }
 
 /* ---- answering IWANT ---- */
@@ -226,7 +229,7 @@ static uint64_t s_ihave_link(p2p_core_t *c, p2p_link_t *l, const p2p_mcache_ref_
 
 void p2p_repair_tick(p2p_core_t *c, uint64_t now)
 {
-    s_wants_retry(c, now);
+    s_wants_ask(c, now);
     if (now < c->last_ihave_ms + P2P_IHAVE_MS)
         return;
     c->last_ihave_ms = now;
