@@ -122,11 +122,19 @@ typedef struct {
     uint32_t fails;
 } p2p_seed_t;
 
+/* A topic's mesh (used above flood_max topic links): the peers we picked (MESH, each told
+   by a graft, an IHAVE without ids, once the transport took it) and the peers that picked
+   us (GRAFTED). Forwarding goes to both, so every mesh edge carries messages both ways
+   and every member hears from at least the peers it picked; we pick more only while both
+   together are fewer than mesh_degree. */
 typedef struct {
     char name[P2P_ROOM_NAME_MAX]; /* "" = node-wide */
     bool used;
     uint8_t mesh[16][32];
+    bool told[16]; /* mesh[i] got our graft */
     size_t n_mesh;
+    uint8_t grafted[16][32];
+    size_t n_grafted;
 } p2p_topic_t;
 
 typedef enum { LK_NEW = 0, LK_DIALING, LK_QUERIED, LK_DONE, LK_FAILED } p2p_cand_state_t;
@@ -302,6 +310,8 @@ void p2p_repair_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
    retried IWANTs; called by p2p_gossip_heartbeat. */
 void p2p_repair_tick(p2p_core_t *c, uint64_t now);
 void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32]);
+/* FROM picked us for topic T's mesh (it sent an IHAVE without ids). */
+void p2p_gossip_on_graft(p2p_core_t *c, p2p_link_t *from, p2p_topic_t *t);
 
 /* p2p_lookup.c */
 void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,

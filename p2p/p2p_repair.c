@@ -69,6 +69,10 @@ void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
     size_t ti = s_topic_index(c, m->topic);
     if (ti == P2P_MAX_TOPICS)
         return;
+    if (m->n_ids == 0) {
+        p2p_gossip_on_graft(c, from, &c->topics[ti]); /* it picked us for its mesh */
+        return;
+    }
     /* Queue what we have not seen and have not queued in the last P2P_WANT_RETRY_MS:
        several peers advertise the same message, one copy is enough; s_wants_ask asks
        for it if it has not come P2P_WANT_GRACE_MS later (it is most often on its way

@@ -19,7 +19,7 @@
 #include "proto/proto_msgtype.h"
 #include "testutil.h"
 
-#define NODES_MAX 4
+#define NODES_MAX 8
 #define POSTS_MAX 2000
 #define QUEUE_MAX 200000
 #define ROOM "r"
@@ -172,7 +172,16 @@ static void s_run(world_t *w, uint64_t ms)
 
 /* N cores, node i > 0 seeded with node 0 (so all link to it and, by exchange, to each
    other), all in ROOM; a few seconds to link up. */
+static world_t *s_world_new_params(int n, size_t flood_max, size_t mesh_degree, uint64_t seed);
+
 static world_t *s_world_new(int n)
+{
+    return s_world_new_params(n, 0, 0, 1000);
+}
+
+/* N cores (FLOOD_MAX and MESH_DEGREE as given when not 0, core I seeded with SEED + I) as
+   s_world_new says. */
+static world_t *s_world_new_params(int n, size_t flood_max, size_t mesh_degree, uint64_t seed)
 {
     world_t *w = calloc(1, sizeof *w);
     REQUIRE(w != NULL);
@@ -188,7 +197,11 @@ static world_t *s_world_new(int n)
         nd->key = proto_key_generate();
         REQUIRE(nd->key != NULL);
         p2p_core_config_t cfg;
-        p2p_testutil_config(&cfg, nd->key, 7, 1000 + (uint64_t)i);
+        p2p_testutil_config(&cfg, nd->key, 7, seed + (uint64_t)i);
+        if (flood_max)
+            cfg.params.flood_max = flood_max;
+        if (mesh_degree)
+            cfg.params.mesh_degree = mesh_degree;
         char ep[40];
         snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", 7000 + i);
         cfg.endpoints[0] = ep;
@@ -357,6 +370,24 @@ static void test_ihave_overtakes(void)
     s_world_destroy(&w);
 }
 
+/* Mesh mode (8 members, flood_max 2, mesh_degree 2), 20 seeds: a burst of 50 posts reaches
+   every member by forwarding alone, within 200 ms (an IHAVE round is a second apart). With
+   one-way mesh picks, a member that none of its peers had picked got the posts only
+   through IHAVE; now each member's own picks forward to it. */
+static void test_mesh_reaches_all(void)
+{
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        world_t *w = s_world_new_params(8, 2, 2, seed * 100);
+        s_run(w, 5000); /* mesh picks and grafts settle */
+        s_burst(w, (int)(seed % 8), 50);
+        s_run(w, 200);
+        char what[48];
+        snprintf(what, sizeof what, "mesh seed %llu", (unsigned long long)seed);
+        CHECK(s_all_have(w, 50, what));
+        s_world_destroy(&w);
+    }
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0) {
@@ -368,5 +399,6 @@ int main(void)
     test_refused_iwants();
     test_four_members();
     test_ihave_overtakes();
+    test_mesh_reaches_all();
     return testutil_done("test_p2p_repair");
 }
