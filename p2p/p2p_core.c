@@ -22,7 +22,7 @@ void p2p_params_default(p2p_params_t *p)
     *p = (p2p_params_t){.target_degree = 8,
                         .max_links = 32,
                         .flood_max = 4,
-                        .mesh_degree = 3,
+                        .mesh_degree = 2,
                         .room_min_links = 3,
                         .table_capacity = 1024,
                         .seen_capacity = 65536,

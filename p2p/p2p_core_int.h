@@ -310,6 +310,8 @@ void p2p_repair_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
    retried IWANTs; called by p2p_gossip_heartbeat. */
 void p2p_repair_tick(p2p_core_t *c, uint64_t now);
 void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32]);
+/* True if L gets topic T's messages by forwarding (flood, or a mesh member either way). */
+bool p2p_gossip_forwards_to(p2p_core_t *c, p2p_topic_t *t, const p2p_link_t *l);
 /* FROM picked us for topic T's mesh (it sent an IHAVE without ids). */
 void p2p_gossip_on_graft(p2p_core_t *c, p2p_link_t *from, p2p_topic_t *t);
 

@@ -158,6 +158,12 @@ static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t, uint64_t now)
             s_graft_send(c, t, i, now);
 }
 
+bool p2p_gossip_forwards_to(p2p_core_t *c, p2p_topic_t *t, const p2p_link_t *l)
+{
+    return p2p_link_in_topic(l, t->name) &&
+           (s_topic_links(c, t->name) <= c->p.flood_max || s_in_mesh(t, l->id));
+}
+
 /* Sends RAW (message ID) to the topic's peers except EX1 and EX2 (may be NULL). */
 static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t len,
                       const uint8_t id[static 32], const uint8_t *ex1, const uint8_t *ex2,

@@ -1,16 +1,16 @@
 /*  p2p_repair: IHAVE / IWANT, how a member gets the gossip messages it missed.
  *
- *  Forwarding (p2p_gossip.c) hands a message to the transport once per link; a transport
- *  whose queue to a slow peer is full refuses it, and a mesh does not send every message
- *  over every link. So every second each link gets an IHAVE naming the cached messages
- *  put since its previous round (p2p_mcache_after from the link's cursor, oldest first,
+ *  Forwarding (p2p_gossip.c) hands a message to the transport once per link it forwards
+ *  to; a transport whose queue to a slow peer is full refuses it. So every second each
+ *  link we forward a topic to (flood, or a mesh member) gets an IHAVE naming the topic's
+ *  cached messages put since its previous round (p2p_mcache_after from the link's cursor, oldest first,
  *  at most P2P_IHAVE_SCAN a round, as many IHAVE messages of P2P_IDS_MAX ids as that
  *  takes) that the link is not known to have (it sent them to us or advertised them) and
  *  that the transport did not take for it (the message itself, or an earlier IHAVE naming
  *  it). A message refused on the way to a link is therefore advertised to it in the next
  *  round, however many messages came after it. A new link starts at the beginning of the
- *  cache, and every P2P_LONG_IHAVE_MS every link's cursor goes back there for a round that
- *  skips only what the link is known to have: what the transport took may still have
+ *  cache, and every P2P_LONG_IHAVE_MS every link's cursor goes back there for a round, to
+ *  every link in the topic (mesh or not), that skips only what the link is known to have: what the transport took may still have
  *  been lost (ZeroMQ drops a connection's queue when it reconnects under a live link), and
  *  a peer may have joined a room since.
  *
@@ -194,16 +194,17 @@ void p2p_repair_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 /* ---- sending IHAVE ---- */
 
 /* One IHAVE round for link L over REFS[0..N) (put after its cursor, oldest first): for each
-   topic L is in, the ids it is not known to have and (unless WHOLE) was not sent, in IHAVEs
-   of up to P2P_IDS_MAX. Returns the put number the cursor may move to: the last of REFS, or just
+   topic L is in (unless WHOLE: that we forward to it), the ids it is not known to have and
+   (unless WHOLE) was not sent, in IHAVEs of up to P2P_IDS_MAX. Returns the put number the cursor may move to: the last of REFS, or just
    before the first id of an IHAVE the transport refused (asked again next round). */
 static uint64_t s_ihave_link(p2p_core_t *c, p2p_link_t *l, const p2p_mcache_ref_t *refs, size_t n,
                              bool whole, uint64_t now)
 {
     uint64_t upto = refs[n - 1].seq;
     for (size_t ti = 0; ti < P2P_MAX_TOPICS; ti++) {
-        const p2p_topic_t *t = &c->topics[ti];
-        if (!t->used || !p2p_link_in_topic(l, t->name))
+        p2p_topic_t *t = &c->topics[ti];
+        if (!t->used || !p2p_link_in_topic(l, t->name) ||
+            (!whole && !p2p_gossip_forwards_to(c, t, l)))
             continue;
         size_t k = 0;
         uint64_t first = 0;
