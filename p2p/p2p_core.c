@@ -339,11 +339,10 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->table = p2p_table_new(c->id, c->p.table_capacity);
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
     c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
-    c->wanted = p2p_seen_new(P2P_WANTS_MAX, P2P_WANT_RETRY_MS);
-    c->wants = calloc(P2P_WANTS_MAX, sizeof *c->wants);
+    c->wanted = p2p_seen_new(P2P_WANTS_MAX / 4, P2P_WANT_RETRY_MS);
     c->ihave_refs = calloc(P2P_IHAVE_SCAN, sizeof *c->ihave_refs);
     c->batch = p2p_batch_new();
-    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted || !c->batch || !c->wants ||
+    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted || !c->batch ||
         !c->ihave_refs) {
         p2p_core_destroy(&c);
         return NULL;

@@ -28,7 +28,7 @@
                                 cache's rate), within these bounds */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
 #define P2P_WANT_GRACE_MS 250u    /* an id advertised to us is asked for if not here by then */
-#define P2P_WANTS_MAX 4096u       /* ids asked for and not yet received, retried */
+#define P2P_WANTS_MAX 32768u       /* ids asked for and not yet received (the queue grows) */
 #define FRESH_PAST_MS 90000u      /* signed time accepted this far behind ours... */
 #define FRESH_FUTURE_MS 30000u    /* ...and this far ahead */
 
@@ -225,8 +225,8 @@ struct p2p_core_t {
     uint64_t last_long_ihave_ms;
     uint64_t last_ihave_ms;
     p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
-    p2p_want_t *wants;                  /* [P2P_WANTS_MAX]: ids asked for, not yet here */
-    size_t n_wants;
+    p2p_want_t *wants;                  /* [wants_cap]: ids advertised, not yet here */
+    size_t n_wants, wants_cap;
     uint64_t wants_due_ms; /* the earliest due_ms of wants (valid while n_wants > 0) */
     p2p_mcache_ref_t *ihave_refs;       /* [P2P_IHAVE_SCAN]: IHAVE scratch */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */

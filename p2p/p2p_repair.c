@@ -58,6 +58,22 @@ static size_t s_topic_index(p2p_core_t *c, const char *name)
     return t ? (size_t)(t - c->topics) : P2P_MAX_TOPICS;
 }
 
+/* Room for one more want: the queue grows by doubling up to P2P_WANTS_MAX. */
+static bool s_wants_room(p2p_core_t *c)
+{
+    if (c->n_wants < c->wants_cap)
+        return true;
+    if (c->wants_cap >= P2P_WANTS_MAX)
+        return false;
+    size_t cap = c->wants_cap ? 2 * c->wants_cap : 256;
+    p2p_want_t *grown = realloc(c->wants, cap * sizeof *grown);
+    if (!grown)
+        return false;
+    c->wants = grown;
+    c->wants_cap = cap;
+    return true;
+}
+
 void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
 {
     p2p_ids_msg_t *m = (p2p_ids_msg_t *)&c->rx_records; /* scratch, large enough */
@@ -79,9 +95,9 @@ void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
        over another link), and again every P2P_WANT_RETRY_MS. */
     for (size_t i = 0; i < m->n_ids; i++) {
         p2p_link_knows(from, m->ids[i], now);
-        if (c->n_wants >= P2P_WANTS_MAX || p2p_seen_has(c->seen, m->ids[i], now) ||
+        if (p2p_seen_has(c->seen, m->ids[i], now) || !s_wants_room(c) ||
             !p2p_seen_add(c->wanted, m->ids[i], now))
-            continue;
+            continue; /* a full queue: the 10-second round names it again */
         p2p_want_t *w = &c->wants[c->n_wants++];
         memcpy(w->id, m->ids[i], 32);
         memcpy(w->peer, from->id, 32);
@@ -111,6 +127,13 @@ static p2p_link_t *s_other_member(p2p_core_t *c, size_t ti)
     return NULL;
 }
 
+static int s_want_cmp(const void *a, const void *b)
+{
+    const p2p_want_t *x = a, *y = b;
+    int d = memcmp(x->peer, y->peer, 32);
+    return d ? d : (int)x->topic - (int)y->topic;
+}
+
 /* Asks for the queued ids that did not come: drops those that arrived or expired, and
    sends the due ones of each (link, topic) in IWANTs of up to P2P_IDS_MAX ids; each is
    due again P2P_WANT_RETRY_MS later. */
@@ -138,28 +161,26 @@ static void s_wants_ask(p2p_core_t *c, uint64_t now)
         }
         i++;
     }
-    uint8_t(*ids)[32] = c->ihave_out;
-    for (size_t li = 0; li < c->n_links_cap; li++) {
-        p2p_link_t *l = &c->links[li];
-        if (!l->used || !l->hello_recv)
-            continue;
-        for (size_t ti = 0; ti < P2P_MAX_TOPICS; ti++) {
-            size_t k = 0;
-            for (size_t i = 0; i < c->n_wants; i++) {
-                p2p_want_t *w = &c->wants[i];
-                if (w->topic != ti || now < w->due_ms || memcmp(w->peer, l->id, 32) != 0)
-                    continue;
+    if (due > 0) {
+        /* the due ids of each (peer, topic) together: sorted, the queue is walked once */
+        qsort(c->wants, c->n_wants, sizeof *c->wants, s_want_cmp);
+        uint8_t(*ids)[32] = c->ihave_out;
+        size_t k = 0;
+        for (size_t i = 0; i < c->n_wants; i++) {
+            p2p_want_t *w = &c->wants[i];
+            if (now >= w->due_ms) {
                 w->due_ms = now + P2P_WANT_RETRY_MS;
                 memcpy(ids[k++], w->id, 32);
-                if (k == P2P_IDS_MAX) {
-                    (void)s_ids_send(c, l, PROTO_MSG_IWANT, c->topics[ti].name,
-                                     (const uint8_t(*)[32])ids, k, now);
-                    k = 0;
-                }
             }
-            if (k > 0)
-                (void)s_ids_send(c, l, PROTO_MSG_IWANT, c->topics[ti].name,
+            const p2p_want_t *nx = i + 1 < c->n_wants ? &c->wants[i + 1] : NULL;
+            bool group_end = !nx || nx->topic != w->topic || memcmp(nx->peer, w->peer, 32) != 0;
+            if (k == 0 || (k < P2P_IDS_MAX && !group_end))
+                continue;
+            p2p_link_t *l = p2p_link_ready(c, w->peer);
+            if (l)
+                (void)s_ids_send(c, l, PROTO_MSG_IWANT, c->topics[w->topic].name,
                                  (const uint8_t(*)[32])ids, k, now);
+            k = 0;
         }
     }
     for (size_t i = 0; i < c->n_wants; i++)
