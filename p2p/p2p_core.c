@@ -22,7 +22,7 @@ void p2p_params_default(p2p_params_t *p)
     *p = (p2p_params_t){.target_degree = 8,
                         .max_links = 32,
                         .flood_max = 4,
-                        .mesh_degree = 3,
+                        .mesh_degree = 2,
                         .room_min_links = 3,
                         .table_capacity = 1024,
                         .seen_capacity = 65536,
@@ -102,8 +102,10 @@ static p2p_link_t *s_link_alloc(p2p_core_t *c, const uint8_t id[static 32], uint
             memcpy(l->id, id, 32);
             l->opened_ms = l->last_recv_ms = l->last_use_ms = l->tokens_ms = l->score_ms = now;
             l->tokens = c->p.rate_burst;
-            l->known = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
-            l->sent = p2p_seen_new(P2P_KNOWN_CAP, c->p.mcache_ttl_ms);
+            size_t cap = c->p.mcache_capacity / 2;
+            cap = cap < P2P_KNOWN_MIN ? P2P_KNOWN_MIN : cap > P2P_KNOWN_MAX ? P2P_KNOWN_MAX : cap;
+            l->known = p2p_seen_new(cap, c->p.mcache_ttl_ms);
+            l->sent = p2p_seen_new(cap, c->p.mcache_ttl_ms);
             p2p_entry_t *e = p2p_table_get(c->table, id);
             if (e && e->score < 0)
                 l->score = e->score; /* reconnecting does not wash a bad score */
@@ -155,11 +157,27 @@ int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, co
     int rc = proto_envelope_seal(c->key, type, ++c->seq, now, body, len, &buf, &buf_len);
     if (rc != PROTO_OK)
         return rc;
-    (void)c->io.send(c->io.ctx, peer, buf, buf_len);
-    c->st.msgs_out++;
-    c->st.bytes_out += buf_len;
+    (void)p2p_send_raw(c, p2p_link_find(c, peer), peer, buf, buf_len, now);
     free(buf);
     return 0;
+}
+
+bool p2p_send_raw(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], const uint8_t *raw,
+                  size_t len, uint64_t now)
+{
+    c->st.msgs_out++;
+    c->st.bytes_out += len;
+    if (c->io.send(c->io.ctx, peer, raw, len))
+        return true;
+    c->st.send_refused++;
+    if (l)
+        l->send_refused++;
+    char s[9];
+    p2p_short_id(peer, s);
+    GLOG_LIMITED(&c->lim.refused, now, DEBUG, NET,
+                 "the transport refused a message to %s (%llu refused on that link)", s,
+                 (unsigned long long)(l ? l->send_refused : 0));
+    return false;
 }
 
 int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
@@ -321,9 +339,11 @@ p2p_core_t *p2p_core_new(const p2p_core_config_t *cfg, const p2p_io_t *io, uint6
     c->table = p2p_table_new(c->id, c->p.table_capacity);
     c->seen = p2p_seen_new(c->p.seen_capacity, c->p.seen_ttl_ms);
     c->mcache = p2p_mcache_new(c->p.mcache_capacity, c->p.mcache_bytes, c->p.mcache_ttl_ms);
-    c->wanted = p2p_seen_new(P2P_IDS_MAX * 4, P2P_WANT_RETRY_MS);
+    c->wanted = p2p_seen_new(P2P_WANTS_MAX / 4, P2P_WANT_RETRY_MS);
+    c->ihave_refs = calloc(P2P_IHAVE_SCAN, sizeof *c->ihave_refs);
     c->batch = p2p_batch_new();
-    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted || !c->batch) {
+    if (!c->links || !c->table || !c->seen || !c->mcache || !c->wanted || !c->batch ||
+        !c->ihave_refs) {
         p2p_core_destroy(&c);
         return NULL;
     }
@@ -361,6 +381,8 @@ void p2p_core_destroy(p2p_core_t **self_p)
         p2p_seen_destroy(&c->links[i].sent);
     }
     p2p_seen_destroy(&c->wanted);
+    free(c->wants);
+    free(c->ihave_refs);
     p2p_table_destroy(&c->table);
     p2p_seen_destroy(&c->seen);
     p2p_mcache_destroy(&c->mcache);
@@ -691,10 +713,10 @@ void p2p_on_one(p2p_core_t *c, const uint8_t link_peer[static 32], const uint8_t
         p2p_gossip_on_msg(c, l, &env, data, len, id, now);
         break;
     case PROTO_MSG_IHAVE:
-        p2p_gossip_on_ihave(c, l, &env, now);
+        p2p_repair_on_ihave(c, l, &env, now);
         break;
     case PROTO_MSG_IWANT:
-        p2p_gossip_on_iwant(c, l, &env, now);
+        p2p_repair_on_iwant(c, l, &env, now);
         break;
     case PROTO_MSG_UNICAST:
         p2p_unicast_on_msg(c, l, &env, now);

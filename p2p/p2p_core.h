@@ -63,7 +63,8 @@ typedef struct {
     size_t max_links;           /* links kept, inbound included (default 32); lookups and
                                    unicast may open P2P_TRANSIENT_SLACK short-lived ones more */
     size_t flood_max;           /* up to this many topic peers: flood; above: mesh (4) */
-    size_t mesh_degree;         /* mesh size per topic in mesh mode (3) */
+    size_t mesh_degree;         /* mesh size per topic in mesh mode (2): picks stop when
+                                   the peers we picked and those that picked us reach it */
     size_t room_min_links;      /* links to other members kept per joined room (3) */
     size_t table_capacity;      /* known peers (1024) */
     size_t seen_capacity;       /* ids remembered for dedup (65536) */
@@ -207,6 +208,8 @@ typedef struct {
     uint64_t oversized;           /* frames above PROTO_ENVELOPE_MAX (also in malformed) */
     uint64_t stale;               /* signed time too far from ours (also in malformed) */
     uint64_t wrong_chain;         /* HELLOs on another chain id */
+    uint64_t send_refused;        /* messages the transport refused at once (a link's queue
+                                     full, no route): also in msgs_out */
     size_t seen_entries, mcache_entries, mcache_bytes, table_entries; /* current sizes */
     size_t links;                         /* links with the handshake done */
     uint64_t in_by_type[P2P_STATS_TYPES]; /* envelopes past the duplicate check by envelope

@@ -19,10 +19,16 @@
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
-#define P2P_IHAVE_MS 1000u        /* how often a link may get an IHAVE */
-#define P2P_IHAVE_WINDOW_MS 3000u /* ids cached this recently are advertised... */
-#define P2P_KNOWN_CAP 1024u       /* ids remembered per link as known to it */
+#define P2P_IHAVE_MS 1000u /* how often a link may get an IHAVE */
+/* A link's IHAVE round looks at most this many cached messages (those put since its last
+   round, oldest first; the rest wait for the next round): 128 KiB of ids at most. */
+#define P2P_IHAVE_SCAN 4096u
+#define P2P_KNOWN_MIN 1024u  /* ids remembered per link as known to it / sent to it: */
+#define P2P_KNOWN_MAX 65536u /* half the message cache's capacity (a round's worth at the
+                                cache's rate), within these bounds */
 #define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
+#define P2P_WANT_GRACE_MS 250u    /* an id advertised to us is asked for if not here by then */
+#define P2P_WANTS_MAX 32768u       /* ids asked for and not yet received (the queue grows) */
 #define FRESH_PAST_MS 90000u      /* signed time accepted this far behind ours... */
 #define FRESH_FUTURE_MS 30000u    /* ...and this far ahead */
 
@@ -57,7 +63,7 @@ typedef enum {
 /* Per-core log rate limits (one line per second per kind of event). */
 typedef struct {
     proto_log_limit_t reject[P2P_RJ_COUNT];
-    proto_log_limit_t ban, wrong_chain, version, bad_hello, link_up, link_down, full;
+    proto_log_limit_t ban, wrong_chain, version, bad_hello, link_up, link_down, full, refused;
 } p2p_log_limits_t;
 
 typedef struct {
@@ -79,9 +85,11 @@ typedef struct {
     p2p_seen_t *known; /* gossip ids it has shown it has (it sent them to us, or
                           advertised them): IHAVE and forwarding skip these; NULL (out
                           of memory) = knows nothing */
-    p2p_seen_t *sent;  /* gossip ids we sent it or advertised to it in a per-second
-                          IHAVE (the transport took them): the per-second IHAVE skips
-                          these, the whole-cache one does not */
+    p2p_seen_t *sent;  /* gossip ids we sent it or advertised to it in an IHAVE (the
+                          transport took them): IHAVE skips these */
+    uint64_t ihave_seq;    /* message-cache put number up to which its IHAVE rounds have
+                              looked (0: a new link is offered the whole cache) */
+    uint64_t send_refused; /* messages to it the transport refused (queue full) */
 } p2p_link_t;
 
 typedef struct {
@@ -93,6 +101,17 @@ typedef struct {
 #define P2P_MAX_SEEDS 64
 #define P2P_ROTATE_MS 10000u     /* how often a node dials one extra known peer */
 #define P2P_LONG_IHAVE_MS 10000u /* ...and every this often, the whole message cache */
+
+/* An id advertised to us (IHAVE) that we have not received: asked for (IWANT) at DUE_MS,
+   P2P_WANT_GRACE_MS after the IHAVE, then again every P2P_WANT_RETRY_MS (of another
+   member of the topic if that peer went away) until it arrives or the message cache's
+   time-to-live has passed since the IHAVE. */
+typedef struct {
+    uint8_t id[32];
+    uint8_t peer[32];
+    uint8_t topic; /* index in p2p_core_t.topics */
+    uint64_t first_ms, due_ms;
+} p2p_want_t;
 #define P2P_HELLO_RESEND_MS 1000u
 
 typedef struct {
@@ -103,11 +122,19 @@ typedef struct {
     uint32_t fails;
 } p2p_seed_t;
 
+/* A topic's mesh (used above flood_max topic links): the peers we picked (MESH, each told
+   by a graft, an IHAVE without ids, once the transport took it) and the peers that picked
+   us (GRAFTED). Forwarding goes to both, so every mesh edge carries messages both ways
+   and every member hears from at least the peers it picked; we pick more only while both
+   together are fewer than mesh_degree. */
 typedef struct {
     char name[P2P_ROOM_NAME_MAX]; /* "" = node-wide */
     bool used;
     uint8_t mesh[16][32];
+    bool told[16]; /* mesh[i] got our graft */
     size_t n_mesh;
+    uint8_t grafted[16][32];
+    size_t n_grafted;
 } p2p_topic_t;
 
 typedef enum { LK_NEW = 0, LK_DIALING, LK_QUERIED, LK_DONE, LK_FAILED } p2p_cand_state_t;
@@ -198,6 +225,10 @@ struct p2p_core_t {
     uint64_t last_long_ihave_ms;
     uint64_t last_ihave_ms;
     p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
+    p2p_want_t *wants;                  /* [wants_cap]: ids advertised, not yet here */
+    size_t n_wants, wants_cap;
+    uint64_t wants_due_ms; /* the earliest due_ms of wants (valid while n_wants > 0) */
+    p2p_mcache_ref_t *ihave_refs;       /* [P2P_IHAVE_SCAN]: IHAVE scratch */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
     p2p_batch_t *batch;                 /* p2p_core_on_messages scratch */
 };
@@ -225,6 +256,11 @@ p2p_link_t *p2p_link_dial(p2p_core_t *c, const uint8_t id[static 32], const char
    (p2p_send_wr: the writer ran out of memory). */
 int p2p_send_msg(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, const uint8_t *body,
                  size_t len, uint64_t now);
+/* Hands RAW to the transport for PEER (L its link, or NULL) and counts it; a refusal
+   (queue full, no route) is counted in send_refused, per link too, and logged at DEBUG.
+   True if the transport took it. */
+bool p2p_send_raw(p2p_core_t *c, p2p_link_t *l, const uint8_t peer[static 32], const uint8_t *raw,
+                  size_t len, uint64_t now);
 /* Sends a writer's content as TYPE to PEER and frees the writer. */
 int p2p_send_wr(p2p_core_t *c, const uint8_t peer[static 32], uint32_t type, proto_wr_t *w,
                 uint64_t now);
@@ -263,12 +299,21 @@ int p2p_gossip_publish(p2p_core_t *c, const char *topic, uint32_t kind, const ui
 void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
                        const uint8_t *raw, size_t raw_len, const uint8_t id[static 32],
                        uint64_t now);
-void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                         uint64_t now);
-void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
-                         uint64_t now);
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now);
+
+/* p2p_repair.c: IHAVE / IWANT. */
+void p2p_repair_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                         uint64_t now);
+void p2p_repair_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,
+                         uint64_t now);
+/* The per-second IHAVE rounds (every P2P_LONG_IHAVE_MS from the cache's start) and the
+   retried IWANTs; called by p2p_gossip_heartbeat. */
+void p2p_repair_tick(p2p_core_t *c, uint64_t now);
 void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32]);
+/* True if L gets topic T's messages by forwarding (flood, or a mesh member either way). */
+bool p2p_gossip_forwards_to(p2p_core_t *c, p2p_topic_t *t, const p2p_link_t *l);
+/* FROM picked us for topic T's mesh (it sent an IHAVE without ids). */
+void p2p_gossip_on_graft(p2p_core_t *c, p2p_link_t *from, p2p_topic_t *t);
 
 /* p2p_lookup.c */
 void p2p_lookup_on_find_node(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env,

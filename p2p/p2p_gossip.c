@@ -4,13 +4,13 @@
  *  verbatim, so every relay can check the origin's signature and every node computes the
  *  same message id (the hash of the bytes). Forwarding goes only to linked peers that are
  *  members of the topic (every node is a member of ""): to all of them while there are at
- *  most flood_max, otherwise to a mesh of mesh_degree of them kept per topic. Every
- *  second a node advertises the ids it received lately (IHAVE) to the topic's peers that
- *  are not known to have them (each link remembers the ids it sent us as messages or in
- *  an IHAVE, and those we sent it or advertised to it: each id once per link, and again
- *  only in the whole-cache IHAVE every 10 s), which ask for what they missed (IWANT, once
- *  per id per second however many advertise it) and get the original bytes from the
- *  message cache: lost messages are repaired without any retransmission state.
+ *  most flood_max, otherwise to the topic's mesh: the peers it picked (until the mesh has
+ *  mesh_degree members), each told so by a graft (an IHAVE without ids), and the peers
+ *  that picked it. A mesh edge thus carries messages both ways, and no member is left
+ *  without a peer that forwards to it (with one-way picks, a node no one had picked got
+ *  every message only through IHAVE, a second later). What a link
+ *  did not get that way (a mesh skips it, or the transport refused the message) is
+ *  advertised to it by IHAVE and fetched by IWANT from the message cache (p2p_repair.c).
  */
 #include <string.h>
 
@@ -33,21 +33,38 @@ bool p2p_link_in_topic(const p2p_link_t *l, const char *topic)
     return topic[0] == '\0' || p2p_record_has_room(&l->rec, topic);
 }
 
-static bool s_in_mesh(const p2p_topic_t *t, const uint8_t id[static 32])
+static bool s_in_list(const uint8_t (*list)[32], size_t n, const uint8_t id[static 32])
 {
-    for (size_t i = 0; i < t->n_mesh; i++)
-        if (memcmp(t->mesh[i], id, 32) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(list[i], id, 32) == 0)
             return true;
     return false;
 }
 
-static void s_mesh_remove(p2p_topic_t *t, const uint8_t id[static 32])
+/* In the topic's mesh: picked by us or by it. */
+static bool s_in_mesh(const p2p_topic_t *t, const uint8_t id[static 32])
 {
+    return s_in_list((const uint8_t(*)[32])t->mesh, t->n_mesh, id) ||
+           s_in_list((const uint8_t(*)[32])t->grafted, t->n_grafted, id);
+}
+
+static void s_mesh_remove(p2p_topic_t *t, const uint8_t id_in[static 32])
+{
+    uint8_t id[32];
+    memcpy(id, id_in, 32); /* ID_IN may be a slot this overwrites */
     for (size_t i = 0; i < t->n_mesh; i++) {
         if (memcmp(t->mesh[i], id, 32) == 0) {
-            memmove(t->mesh[i], t->mesh[t->n_mesh - 1], 32);
             t->n_mesh--;
-            return;
+            memmove(t->mesh[i], t->mesh[t->n_mesh], 32);
+            t->told[i] = t->told[t->n_mesh];
+            break;
+        }
+    }
+    for (size_t i = 0; i < t->n_grafted; i++) {
+        if (memcmp(t->grafted[i], id, 32) == 0) {
+            t->n_grafted--;
+            memmove(t->grafted[i], t->grafted[t->n_grafted], 32);
+            break;
         }
     }
 }
@@ -59,6 +76,34 @@ void p2p_gossip_link_gone(p2p_core_t *c, const uint8_t id[static 32])
             s_mesh_remove(&c->topics[i], id);
 }
 
+void p2p_gossip_on_graft(p2p_core_t *c, p2p_link_t *from, p2p_topic_t *t)
+{
+    (void)c;
+    if (!p2p_link_in_topic(from, t->name) ||
+        s_in_list((const uint8_t(*)[32])t->grafted, t->n_grafted, from->id) ||
+        t->n_grafted == sizeof t->grafted / sizeof t->grafted[0])
+        return;
+    memcpy(t->grafted[t->n_grafted++], from->id, 32);
+}
+
+/* Tells mesh member I of T that we picked it (an IHAVE without ids), until the transport
+   takes it. */
+static void s_graft_send(p2p_core_t *c, p2p_topic_t *t, size_t i, uint64_t now)
+{
+    proto_wr_t w;
+    proto_wr_init(&w);
+    p2p_msg_write_ids(&w, t->name, NULL, 0);
+    size_t body_len;
+    const uint8_t *body = proto_wr_data(&w, &body_len);
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    if (body && proto_envelope_seal(c->key, PROTO_MSG_IHAVE, ++c->seq, now, body, body_len, &raw,
+                                    &raw_len) == PROTO_OK)
+        t->told[i] = p2p_send_raw(c, p2p_link_find(c, t->mesh[i]), t->mesh[i], raw, raw_len, now);
+    free(raw);
+    proto_wr_free(&w);
+}
+
 static size_t s_topic_links(p2p_core_t *c, const char *topic)
 {
     size_t n = 0;
@@ -67,8 +112,9 @@ static size_t s_topic_links(p2p_core_t *c, const char *topic)
     return n;
 }
 
-/* Drops mesh members that left; fills the mesh up to mesh_degree at random. */
-static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t)
+/* Drops mesh members that left; while the mesh (ours and theirs) is smaller than
+   mesh_degree, picks more at random and tells them; tells those not told yet. */
+static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t, uint64_t now)
 {
     for (size_t i = 0; i < t->n_mesh;) {
         p2p_link_t *l = p2p_link_ready(c, t->mesh[i]);
@@ -77,21 +123,45 @@ static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t)
         else
             i++;
     }
+    for (size_t i = 0; i < t->n_grafted;) {
+        p2p_link_t *l = p2p_link_ready(c, t->grafted[i]);
+        if (!l || !p2p_link_in_topic(l, t->name))
+            s_mesh_remove(t, t->grafted[i]);
+        else
+            i++;
+    }
     size_t want = c->p.mesh_degree < 16 ? c->p.mesh_degree : 16;
     size_t cand = s_topic_links(c, t->name);
-    while (t->n_mesh < want && t->n_mesh < cand) {
-        size_t pick = (size_t)(p2p_rand(c) % cand);
+    /* links in the topic that are in neither list */
+    size_t size = t->n_mesh;
+    for (size_t i = 0; i < t->n_grafted; i++)
+        size += !s_in_list((const uint8_t(*)[32])t->mesh, t->n_mesh, t->grafted[i]);
+    size_t free_links = cand > size ? cand - size : 0;
+    while (size < want && free_links > 0 && t->n_mesh < 16) {
+        size_t pick = (size_t)(p2p_rand(c) % free_links);
         for (size_t i = 0; i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
-            if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name))
+            if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name) ||
+                s_in_mesh(t, l->id))
                 continue;
             if (pick-- == 0) {
-                if (!s_in_mesh(t, l->id))
-                    memcpy(t->mesh[t->n_mesh++], l->id, 32);
+                memcpy(t->mesh[t->n_mesh], l->id, 32);
+                t->told[t->n_mesh++] = false;
                 break;
             }
         }
+        size++;
+        free_links--;
     }
+    for (size_t i = 0; i < t->n_mesh; i++)
+        if (!t->told[i])
+            s_graft_send(c, t, i, now);
+}
+
+bool p2p_gossip_forwards_to(p2p_core_t *c, p2p_topic_t *t, const p2p_link_t *l)
+{
+    return p2p_link_in_topic(l, t->name) &&
+           (s_topic_links(c, t->name) <= c->p.flood_max || s_in_mesh(t, l->id));
 }
 
 /* Sends RAW (message ID) to the topic's peers except EX1 and EX2 (may be NULL). */
@@ -100,8 +170,8 @@ static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t 
                       uint64_t now)
 {
     bool flood = s_topic_links(c, t->name) <= c->p.flood_max;
-    if (!flood && t->n_mesh < c->p.mesh_degree)
-        s_mesh_refresh(c, t);
+    if (!flood && t->n_mesh + t->n_grafted < c->p.mesh_degree)
+        s_mesh_refresh(c, t, now);
     for (size_t i = 0; i < c->n_links_cap; i++) {
         p2p_link_t *l = &c->links[i];
         if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name))
@@ -112,10 +182,8 @@ static void s_forward(p2p_core_t *c, p2p_topic_t *t, const uint8_t *raw, size_t 
             continue;
         if (l->known && p2p_seen_has(l->known, id, now))
             continue; /* it sent or advertised this message to us */
-        if (c->io.send(c->io.ctx, l->id, raw, len) && l->sent)
+        if (p2p_send_raw(c, l, l->id, raw, len, now) && l->sent)
             p2p_seen_add(l->sent, id, now);
-        c->st.msgs_out++;
-        c->st.bytes_out += len;
     }
 }
 
@@ -198,132 +266,14 @@ void p2p_gossip_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *
     s_forward(c, t, raw, raw_len, id, from ? from->id : NULL, env->sender, now);
 }
 
-void p2p_gossip_on_ihave(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
-{
-    p2p_ids_msg_t *m = (p2p_ids_msg_t *)&c->rx_records; /* scratch, large enough */
-    _Static_assert(sizeof(p2p_ids_msg_t) <= sizeof(p2p_records_msg_t), "scratch too small");
-    if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
-        return;
-    }
-    if (!p2p_topic_find(c, m->topic))
-        return;
-    /* Ask for what we have not seen and have not asked anyone for in the last
-       P2P_WANT_RETRY_MS: several peers advertise the same message, one copy is enough. */
-    size_t want = 0;
-    for (size_t i = 0; i < m->n_ids; i++) {
-        p2p_link_knows(from, m->ids[i], now);
-        if (!p2p_seen_has(c->seen, m->ids[i], now) && p2p_seen_add(c->wanted, m->ids[i], now))
-            memmove(m->ids[want++], m->ids[i], 32);
-    }
-    if (want == 0)
-        return;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_ids(&w, m->topic, (const uint8_t(*)[32])m->ids, want);
-    p2p_send_wr(c, from->id, PROTO_MSG_IWANT, &w, now);
-}
-
-void p2p_gossip_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)
-{
-    p2p_ids_msg_t *m = (p2p_ids_msg_t *)&c->rx_records;
-    if (p2p_msg_read_ids(env->body, env->body_len, m) != PROTO_OK) {
-        p2p_reject(c, from, from->id, P2P_RJ_BODY, now);
-        return;
-    }
-    if (!p2p_link_in_topic(from, m->topic))
-        return; /* only members get a room's messages */
-    for (size_t i = 0; i < m->n_ids; i++) {
-        size_t len;
-        const uint8_t *raw = p2p_mcache_get(c->mcache, m->ids[i], now, &len);
-        if (!raw)
-            continue;
-        if (c->io.send(c->io.ctx, from->id, raw, len) && from->sent)
-            p2p_seen_add(from->sent, m->ids[i], now);
-        c->st.msgs_out++;
-        c->st.bytes_out += len;
-        c->st.iwant_served++;
-    }
-}
-
-/* Seals an IHAVE of c->ihave_out[0..K) for TOPIC and hands it to the transport for LINK;
-   true if the transport took it. */
-static bool s_ihave_send(p2p_core_t *c, p2p_link_t *l, const char *topic, size_t k, uint64_t now)
-{
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_ids(&w, topic, (const uint8_t(*)[32])c->ihave_out, k);
-    size_t body_len;
-    const uint8_t *body = proto_wr_data(&w, &body_len);
-    uint8_t *raw = NULL;
-    size_t raw_len = 0;
-    bool taken = false;
-    if (body && proto_envelope_seal(c->key, PROTO_MSG_IHAVE, ++c->seq, now, body, body_len, &raw,
-                                    &raw_len) == PROTO_OK) {
-        taken = c->io.send(c->io.ctx, l->id, raw, raw_len);
-        c->st.msgs_out++;
-        c->st.bytes_out += raw_len;
-    }
-    free(raw);
-    proto_wr_free(&w);
-    return taken;
-}
-
-/* Sends LINK an IHAVE of those of IDS[0..N) it is not known to have. The per-second IHAVE
-   (WHOLE false) also skips what the transport took for the link, the message itself or an
-   earlier IHAVE naming it: on a stream transport that arrives unless the link breaks, so
-   each id is advertised to a link once, and a link at rest gets no IHAVE at all. The
-   whole-cache IHAVE (WHOLE) counts only what the link sent us as knowing, since what we
-   sent may have been lost with a broken link: an id goes on being advertised there every
-   whole round until the link sends it, advertises it or the cache drops it. */
-static bool s_ihave_link(p2p_core_t *c, p2p_link_t *l, const char *topic, const uint8_t (*ids)[32],
-                         size_t n, bool whole, uint64_t now)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((!l->known || !p2p_seen_has(l->known, ids[i], now)) &&
-            (whole || !l->sent || !p2p_seen_has(l->sent, ids[i], now)))
-            memcpy(c->ihave_out[k++], ids[i], 32);
-    if (k == 0)
-        return false;
-    if (s_ihave_send(c, l, topic, k, now) && l->sent)
-        for (size_t i = 0; i < k; i++)
-            p2p_seen_add(l->sent, c->ihave_out[i], now); /* told: not again each second */
-    return true;
-}
-
 void p2p_gossip_heartbeat(p2p_core_t *c, uint64_t now)
 {
-    uint8_t(*ids)[32] = ((p2p_ids_msg_t *)&c->rx_records)->ids;
-    bool ihave = now >= c->last_ihave_ms + P2P_IHAVE_MS;
-    uint64_t window = P2P_IHAVE_WINDOW_MS;
-    bool whole = false;
-    if (ihave)
-        c->last_ihave_ms = now;
-    if (ihave && now >= c->last_long_ihave_ms + P2P_LONG_IHAVE_MS) {
-        whole = true;
-        /* now and then advertise the whole cache, so a peer that was cut off for a while
-           (a partition, a split room) recovers what it missed while the cache holds it */
-        c->last_long_ihave_ms = now;
-        window = c->p.mcache_ttl_ms;
-    }
     for (size_t ti = 0; ti < P2P_MAX_TOPICS; ti++) {
         p2p_topic_t *t = &c->topics[ti];
-        if (!t->used)
-            continue;
-        if (s_topic_links(c, t->name) > c->p.flood_max)
-            s_mesh_refresh(c, t);
-        if (!ihave)
-            continue;
-        /* A peer that sent us a message or advertised it is not told about it again. */
-        size_t n = p2p_mcache_recent(c->mcache, t->name, now > window ? now - window : 0, now, ids,
-                                     P2P_IDS_MAX);
-        for (size_t i = 0; n && i < c->n_links_cap; i++) {
-            p2p_link_t *l = &c->links[i];
-            if (l->used && l->hello_recv && p2p_link_in_topic(l, t->name))
-                (void)s_ihave_link(c, l, t->name, (const uint8_t(*)[32])ids, n, whole, now);
-        }
+        if (t->used && s_topic_links(c, t->name) > c->p.flood_max)
+            s_mesh_refresh(c, t, now);
     }
+    p2p_repair_tick(c, now);
 }
 
 /* ---- public API: rooms and broadcast ---- */

@@ -21,6 +21,11 @@
 #define P2P_NODE_HWM 4000
 #define P2P_NODE_RECV_BATCH 256 /* messages handed to the core at once */
 #define P2P_NODE_DRAIN_MAX 2048 /* messages per wakeup */
+/* Under load (a message came less than P2P_NODE_REST_MS before the last) a batch is handed
+   to the core P2P_NODE_COALESCE_MS after its first message (or when full), so that the
+   messages of a few wakeups share one batched signature check; at rest at once. */
+#define P2P_NODE_COALESCE_MS 3
+#define P2P_NODE_REST_MS 50
 #define P2P_NODE_MAX_ROUTES 256
 #define P2P_NODE_OPS_RING 256
 #define P2P_NODE_SHUTDOWN_LINGER_MS 200
@@ -85,7 +90,8 @@ struct p2p_node_t {
     p2p_rx_t rx[P2P_NODE_RECV_BATCH]; /* the batch being received */
     p2p_inmsg_t rx_in[P2P_NODE_RECV_BATCH];
     size_t n_rx;
-    int flush_timer; /* the zloop timer that hands the batch over, or -1 */
+    int flush_timer;     /* the zloop timer that hands the batch over, or -1 */
+    uint64_t last_rx_ms; /* when a socket was last drained */
 };
 
 /* The loop's clock (ms). */

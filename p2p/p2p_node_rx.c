@@ -5,9 +5,12 @@
  *  (p2p_core_on_messages: the gossip signatures of a batch are checked together) when it
  *  is full or when the loop's iteration is over (a zero-delay timer runs first thing in
  *  the next one), so one wakeup's messages from all links share the signature checks and
- *  an empty socket is never read (a failed read is a system call in ZeroMQ). A lone
- *  message (the first socket of the pass held just one) goes to the core at once: at rest
- *  that is the common case, and the timer would cost one more pass of the loop.
+ *  an empty socket is never read (a failed read is a system call in ZeroMQ). Under load
+ *  (messages less than P2P_NODE_REST_MS apart) the timer waits P2P_NODE_COALESCE_MS
+ *  instead, so that the messages of several wakeups share them: under a stream of gossip
+ *  a node wakes for one or two messages at a time, and a batch of one saves nothing. A
+ *  lone message at rest (the first socket of the pass held just one, and nothing came
+ *  lately) goes to the core at once: the timer would cost one more pass of the loop.
  *  A ROUTER message is attributed to a node id by
  *  its CURVE key (the first message of a connection must be signed by the node id whose
  *  Curve25519 form the key is); a DEALER's come from the peer it is pinned to;
@@ -177,14 +180,18 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);
     }
-    if (before == 0 && taken == 1 && n->n_rx == 1) {
+    uint64_t now = p2p_node_now();
+    bool busy = now < n->last_rx_ms + P2P_NODE_REST_MS;
+    n->last_rx_ms = now;
+    if (before == 0 && taken == 1 && n->n_rx == 1 && !busy) {
         /* one message on a quiet node (a network at rest): nothing to check it with, and
            the zero-delay timer would cost the loop one more pass over every socket */
         s_flush(n);
         return;
     }
     if (n->n_rx > 0 && n->flush_timer < 0) {
-        n->flush_timer = zloop_timer(n->loop, 0, 1, s_flush_timer, n);
+        /* under load, the messages of the next few milliseconds join the batch */
+        n->flush_timer = zloop_timer(n->loop, busy ? P2P_NODE_COALESCE_MS : 0, 1, s_flush_timer, n);
         if (n->flush_timer < 0)
             s_flush(n); /* no timer (out of memory): hand it over now */
     }

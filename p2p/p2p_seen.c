@@ -199,6 +199,7 @@ typedef struct {
     uint8_t *blob; /* malloc'd: LEN message bytes, then the NUL-terminated topic; NULL = dead */
     size_t len;
     uint64_t at_ms;
+    uint64_t seq; /* its put number: ring order, one more than the slot before */
 } mcache_msg_t;
 
 struct p2p_mcache_t {
@@ -211,6 +212,7 @@ struct p2p_mcache_t {
     size_t used;            /* ring slots in use (live or dead) */
     size_t live;            /* messages held */
     size_t bytes;           /* sum of their lengths */
+    uint64_t last_seq;      /* the put number of the newest slot (0: none yet) */
     seen_index_t index;
 };
 
@@ -304,7 +306,7 @@ int p2p_mcache_put(p2p_mcache_t *c, const uint8_t id[static 32], const char *top
 
     size_t pos = s_ring_at(c->head, c->used, c->capacity);
     memcpy(c->ids[pos], id, ID_LEN);
-    c->msgs[pos] = (mcache_msg_t){.blob = blob, .len = len, .at_ms = now_ms};
+    c->msgs[pos] = (mcache_msg_t){.blob = blob, .len = len, .at_ms = now_ms, .seq = ++c->last_seq};
     c->used++;
     s_index_insert(&c->index, c->ids, pos);
     c->live++;
@@ -340,6 +342,40 @@ size_t p2p_mcache_recent(p2p_mcache_t *c, const char *topic, uint64_t since_ms, 
         if (strcmp((const char *)m->blob + m->len, topic) != 0)
             continue;
         memcpy(ids[n++], c->ids[pos], ID_LEN);
+    }
+    return n;
+}
+
+uint64_t p2p_mcache_seq_of(p2p_mcache_t *c, const uint8_t id[static 32], uint64_t now_ms)
+{
+    size_t at = s_index_find(&c->index, c->ids, id);
+    if (at == NOT_FOUND)
+        return 0;
+    const mcache_msg_t *m = &c->msgs[c->index.slot[at] - 1];
+    return s_aged(m->at_ms, now_ms, c->ttl_ms) ? 0 : m->seq;
+}
+
+uint64_t p2p_mcache_last_seq(const p2p_mcache_t *c)
+{
+    return c->last_seq;
+}
+
+size_t p2p_mcache_after(p2p_mcache_t *c, uint64_t after, uint64_t now_ms, p2p_mcache_ref_t *out,
+                        size_t max)
+{
+    if (c->used == 0 || max == 0)
+        return 0;
+    /* slot head + k holds put number seq(head) + k: start right after AFTER */
+    uint64_t head_seq = c->msgs[c->head].seq;
+    size_t k = after >= head_seq ? (size_t)(after - head_seq + 1) : 0;
+    size_t n = 0;
+    for (; k < c->used && n < max; k++) {
+        size_t pos = s_ring_at(c->head, k, c->capacity);
+        const mcache_msg_t *m = &c->msgs[pos];
+        if (!m->blob || s_aged(m->at_ms, now_ms, c->ttl_ms))
+            continue;
+        out[n++] = (p2p_mcache_ref_t){
+            .id = c->ids[pos], .topic = (const char *)m->blob + m->len, .seq = m->seq};
     }
     return n;
 }

@@ -40,6 +40,23 @@ const uint8_t *p2p_mcache_get(p2p_mcache_t *c, const uint8_t id[static 32], uint
  *  returns how many were written. */
 size_t p2p_mcache_recent(p2p_mcache_t *c, const char *topic, uint64_t since_ms, uint64_t now_ms,
                          uint8_t (*ids)[32], size_t max);
+/*  Every put is numbered (1, 2, ...: the mcache's own sequence, in ring order). The put
+ *  number of message ID, or 0 when it is not held (or aged out). */
+uint64_t p2p_mcache_seq_of(p2p_mcache_t *c, const uint8_t id[static 32], uint64_t now_ms);
+/*  The put number of the newest put (0 before the first). */
+uint64_t p2p_mcache_last_seq(const p2p_mcache_t *c);
+/*  A held message as p2p_mcache_after lists it; ID and TOPIC are borrowed (valid until the
+ *  next put). */
+typedef struct {
+    const uint8_t *id; /* 32 bytes */
+    const char *topic;
+    uint64_t seq; /* its put number */
+} p2p_mcache_ref_t;
+/*  The held messages put after put number AFTER, oldest first, at most MAX into OUT;
+ *  returns how many. A caller that keeps the last SEQ it saw as AFTER walks every message
+ *  once (those evicted in between are skipped). */
+size_t p2p_mcache_after(p2p_mcache_t *c, uint64_t after, uint64_t now_ms, p2p_mcache_ref_t *out,
+                        size_t max);
 size_t p2p_mcache_count(const p2p_mcache_t *c);
 size_t p2p_mcache_bytes(const p2p_mcache_t *c);
 

@@ -31,6 +31,10 @@ Figures per run (only the benchmark's own posts count):
   in/copy    envelopes the nodes received (p2p_stats msgs_in, all types) per delivered copy:
              1 would be one copy each and nothing else
   rss/hwm    VmRSS max and mean over the nodes after the run, and the largest VmHWM (MiB)
+After the table: per run, the messages re-sent on IWANT and the sends the transports
+refused (p2p_stats send_refused, where the node reports it), and this machine's signature
+check rates at the end of the run (bench_envelope --sig, if built), the yardstick of
+us/copy. --log-level debug (with --keep) logs refused sends in the nodes' logs.
 There is no pass/fail: it prints figures. Use a Release build (scripts/bench.sh).
 
     python3 tests/bench/bench_p2p.py --bindir build-bench [--loads 125,250,750] [--seconds 8]
@@ -39,6 +43,7 @@ There is no pass/fail: it prints figures. Use a Release build (scripts/bench.sh)
 import argparse
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -90,11 +95,11 @@ def p2p_totals(nodes):
 
 # ---- network set-up ----
 
-def start_network(fleet, n_nodes, rng):
+def start_network(fleet, n_nodes, rng, log_level):
     nodes = []
     for i in range(n_nodes):
         peers = [rng.choice(nodes).address()] if nodes else []
-        nodes.append(Node(fleet, "n%02d" % i, peers=peers, log_level="info").start())
+        nodes.append(Node(fleet, "n%02d" % i, peers=peers, log_level=log_level).start())
     ids = [n.status()["node_id"] for n in nodes]
     by_id = dict(zip(ids, range(n_nodes)))
 
@@ -252,6 +257,8 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
         "rss_max": max(rss) / 1024.0, "rss_mean": sum(rss) / len(rss) / 1024.0,
         "hwm_max": max(h for _, h in mems) / 1024.0,
         "gaps": gaps, "wall": wall,
+        "repair": {k: stats1[k] - stats0.get(k, 0)
+                   for k in ("iwant_served", "send_refused") if k in stats1},
         "refused": {k: stats1.get(k, 0) - stats0.get(k, 0)
                     for k in ("bad_sig", "malformed", "rate_limited", "banned")
                     if stats1.get(k, 0) != stats0.get(k, 0)},
@@ -293,6 +300,24 @@ def print_table(runs, n_nodes):
                   "missing)" % (r["label"], r["gaps"]))
 
 
+def print_sig_rates(bindir):
+    """Prints this machine's signature-check rates now (bench_envelope --sig), the yardstick
+    of us/copy: each delivered copy needs one check of its origin's signature."""
+    exe = os.path.join(bindir, "tests", "bench_envelope")
+    if not os.access(exe, os.X_OK):
+        print("signature checks: %s not built (-DGENIE_BENCH=ON)" % exe)
+        return
+    out = subprocess.run([exe, "--sig"], capture_output=True, text=True, timeout=120).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        try:
+            rate = float(parts[-2])
+        except (IndexError, ValueError):
+            continue
+        print("signature checks on this machine: %-24s %8.0f /s  %6.1f us each"
+              % (" ".join(parts[:-3]), rate, 1e6 / rate if rate > 0 else float("nan")))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bindir", required=True, help="build directory holding genie-node")
@@ -306,6 +331,8 @@ def main():
     ap.add_argument("--size", type=int, default=200, help="post size in bytes")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--log-level", default="info",
+                    help="the nodes' --log-level (debug logs refused sends; with --keep)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -317,7 +344,7 @@ def main():
                                 seed, os.cpu_count() or 0), flush=True)
     fleet = Fleet(args.bindir, args.keep, "bench_p2p")
     try:
-        nodes, ids = start_network(fleet, args.nodes, rng)
+        nodes, ids = start_network(fleet, args.nodes, rng, args.log_level)
         join_and_probe(nodes)
         origins = rng.sample(range(args.nodes), args.origins)
         print("origins: %s" % " ".join(nodes[o].name for o in origins), flush=True)
@@ -335,6 +362,13 @@ def main():
         dead = [n.name for n in nodes if not n.alive()]
         print()
         print_table(runs, args.nodes)
+        for r in runs:
+            rep = r["repair"]
+            print("repair %s: %d messages re-sent on IWANT, sends refused by the transport: %s"
+                  % (r["label"], rep.get("iwant_served", 0),
+                     rep["send_refused"] if "send_refused" in rep
+                     else "n/a (p2p_stats does not report send_refused)"))
+        print_sig_rates(args.bindir)
         if dead:
             print("warning: nodes died during the benchmark: %s" % " ".join(dead))
     finally:

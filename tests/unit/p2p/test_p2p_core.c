@@ -353,7 +353,8 @@ static void test_late_record(void)
 /*  A core linked to two peers broadcasts once with the transport taking (or, REFUSE,
  *  dropping) every send; returns the IHAVEs sent by the next per-second round and, with
  *  the transport taking everything from then on, in AGAIN[0..2) by the two rounds after
- *  (the id still within the 3 s window), and in *WHOLE by the next whole-cache round. */
+ *  (a round names only what was put since the one before, and again what a round could not
+ *  hand over), and in *WHOLE by the next whole-cache round. */
 static size_t t_ihaves_after_broadcast(bool refuse, size_t again[static 2], size_t *whole)
 {
     t_io_t io = {0};
@@ -376,7 +377,7 @@ static size_t t_ihaves_after_broadcast(bool refuse, size_t again[static 2], size
     io.refuse = false;
     for (size_t r = 0; r < 2; r++) {
         before = io.ihaves;
-        p2p_core_tick(c, T0 + 3200 + 1000 * r); /* the next ones: the id is still recent */
+        p2p_core_tick(c, T0 + 3200 + 1000 * r); /* the next ones */
         again[r] = io.ihaves - before;
     }
     before = io.ihaves;

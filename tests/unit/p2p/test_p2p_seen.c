@@ -391,6 +391,59 @@ static void test_mcache_recent(void)
     p2p_mcache_destroy(&c);
 }
 
+/* Put numbers and p2p_mcache_after: a cursor walks every held message once, oldest first,
+   across evictions by capacity and age and across a message put again. */
+static void test_mcache_after(void)
+{
+    uint8_t id[32], data[8] = {0};
+    p2p_mcache_ref_t refs[16];
+    p2p_mcache_t *c = p2p_mcache_new(8, 100000, 1000);
+    REQUIRE(c != NULL);
+    CHECK_EQ(p2p_mcache_last_seq(c), 0u);
+    CHECK_EQ(p2p_mcache_after(c, 0, 0, refs, 16), 0u);
+    for (uint64_t n = 0; n < 5; n++) {
+        s_id(id, n);
+        CHECK_EQ(p2p_mcache_put(c, id, n % 2 ? "b" : "a", data, sizeof data, 10 * n), 0);
+        CHECK_EQ(p2p_mcache_seq_of(c, id, 10 * n), n + 1);
+    }
+    CHECK_EQ(p2p_mcache_last_seq(c), 5u);
+    CHECK_EQ(p2p_mcache_put(c, id, "a", data, sizeof data, 50), 0); /* held: not numbered */
+    CHECK_EQ(p2p_mcache_last_seq(c), 5u);
+    size_t got = p2p_mcache_after(c, 2, 50, refs, 16);
+    CHECK_EQ(got, 3u);
+    for (size_t i = 0; i < got; i++) {
+        s_id(id, 2 + i);
+        CHECK(memcmp(refs[i].id, id, 32) == 0);
+        CHECK_EQ(refs[i].seq, 3 + i);
+        CHECK(strcmp(refs[i].topic, i % 2 ? "b" : "a") == 0);
+    }
+    CHECK_EQ(p2p_mcache_after(c, 2, 50, refs, 2), 2u); /* at most MAX, the oldest */
+    CHECK_EQ(refs[1].seq, 4u);
+    CHECK_EQ(p2p_mcache_after(c, 5, 50, refs, 16), 0u);
+    /* 6 more: capacity 8 evicts n = 0..2; a cursor behind the head starts at the head */
+    for (uint64_t n = 5; n < 11; n++) {
+        s_id(id, n);
+        CHECK_EQ(p2p_mcache_put(c, id, "a", data, sizeof data, 100), 0);
+    }
+    got = p2p_mcache_after(c, 1, 100, refs, 16);
+    CHECK_EQ(got, 8u);
+    CHECK_EQ(refs[0].seq, 4u);
+    CHECK_EQ(refs[7].seq, 11u);
+    s_id(id, 0);
+    CHECK_EQ(p2p_mcache_seq_of(c, id, 100), 0u); /* evicted */
+    /* at 1040 the ones put at 30 and 40 (n = 3, 4) aged out; n = 3 is put again: a new
+       number, at the end of the walk */
+    s_id(id, 3);
+    CHECK_EQ(p2p_mcache_put(c, id, "b", data, sizeof data, 1040), 0);
+    CHECK_EQ(p2p_mcache_seq_of(c, id, 1040), 12u);
+    got = p2p_mcache_after(c, 0, 1040, refs, 16);
+    CHECK_EQ(got, 7u); /* n = 5..10, then 3 */
+    CHECK_EQ(refs[0].seq, 6u);
+    CHECK_EQ(refs[6].seq, 12u);
+    CHECK(memcmp(refs[6].id, id, 32) == 0);
+    p2p_mcache_destroy(&c);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0) {
@@ -405,5 +458,6 @@ int main(void)
     test_mcache_basic();
     test_mcache_bounds();
     test_mcache_recent();
+    test_mcache_after();
     return testutil_done("test_p2p_seen");
 }
