@@ -552,6 +552,7 @@ static json_t *m_p2p_stats(node_app_t *app, const char *method, json_t *params, 
         json_object_set_new(o, "oversized", json_integer((json_int_t)st.oversized));
         json_object_set_new(o, "stale", json_integer((json_int_t)st.stale));
         json_object_set_new(o, "wrong_chain", json_integer((json_int_t)st.wrong_chain));
+        json_object_set_new(o, "send_refused", json_integer((json_int_t)st.send_refused));
         static const char *const names[P2P_STATS_TYPES] = {
             "other",  "hello",   "ping", "pong",      "find_node", "nodes", "peers",
             "gossip", "unicast", "ack",  "subscribe", "ihave",     "bye",   "iwant"};
