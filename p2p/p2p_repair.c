@@ -3,16 +3,17 @@
  *  Forwarding (p2p_gossip.c) hands a message to the transport once per link it forwards
  *  to; a transport whose queue to a slow peer is full refuses it. So every second each
  *  link we forward a topic to (flood, or a mesh member) gets an IHAVE naming the topic's
- *  cached messages put since its previous round (p2p_mcache_after from the link's cursor, oldest first,
- *  at most P2P_IHAVE_SCAN a round, as many IHAVE messages of P2P_IDS_MAX ids as that
- *  takes) that the link is not known to have (it sent them to us or advertised them) and
- *  that the transport did not take for it (the message itself, or an earlier IHAVE naming
- *  it). A message refused on the way to a link is therefore advertised to it in the next
- *  round, however many messages came after it. A new link starts at the beginning of the
- *  cache, and every P2P_LONG_IHAVE_MS every link's cursor goes back there for a round, to
- *  every link in the topic (mesh or not), that skips only what the link is known to have: what the transport took may still have
- *  been lost (ZeroMQ drops a connection's queue when it reconnects under a live link), and
- *  a peer may have joined a room since.
+ *  cached messages put since its previous round (p2p_mcache_after from the link's
+ *  cursor, oldest first, at most P2P_IHAVE_SCAN a round, as many IHAVE messages of
+ *  P2P_IDS_MAX ids as that takes) that the link is not known to have (it sent them to us
+ *  or advertised them) and that the transport did not take for it (the message itself, or
+ *  an earlier IHAVE naming it). A message refused on the way to a link is therefore
+ *  advertised to it in the next round, however many messages came after it. A new link
+ *  starts at the beginning of the cache, and every P2P_LONG_IHAVE_MS every link's cursor
+ *  goes back there for a round, to every link in the topic (mesh or not), that skips only
+ *  what the link is known to have: what the transport took may still have been lost
+ *  (ZeroMQ drops a connection's queue when it reconnects under a live link), and a peer
+ *  may have joined a room since.
  *
  *  The receiver queues the ids it has not seen (each once, with the first peer that named
  *  it) and asks for those that have not come P2P_WANT_GRACE_MS later (IWANT): under load
