@@ -85,10 +85,11 @@ typedef struct {
     int32_t ban_score;          /* score at or below which a peer is banned (-100) */
     uint64_t ban_ms;            /* (600000) */
     size_t max_queued_unicast;  /* pending unicasts (1024; and P2P_UNICAST_QUEUE_BYTES) */
-    bool link_auth;             /* the transport authenticates LINK_PEER (the ZeroMQ shell: a link's
-                                   CURVE key is the Curve25519 form of the peer's node id), so a direct
-                                   message, whose sender must be the link peer, is not checked again by
-                                   its envelope signature; gossip always is (false) */
+    bool link_auth;             /* the transport authenticates LINK_PEER (the ZeroMQ shell: a
+                                   link's CURVE key is the Curve25519 form of the peer's node
+                                   id), so a direct message, whose sender must be the link
+                                   peer, is not checked again by its envelope signature; gossip
+                                   always is (false) */
 } p2p_params_t;
 
 /*  Defaults listed above. */

@@ -217,8 +217,9 @@ void p2p_repair_on_iwant(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t
 
 /* One IHAVE round for link L over REFS[0..N) (put after its cursor, oldest first): for each
    topic L is in (unless WHOLE: that we forward to it), the ids it is not known to have and
-   (unless WHOLE) was not sent, in IHAVEs of up to P2P_IDS_MAX. Returns the put number the cursor may move to: the last of REFS, or just
-   before the first id of an IHAVE the transport refused (asked again next round). */
+   (unless WHOLE) was not sent, in IHAVEs of up to P2P_IDS_MAX. Returns the put number the
+   cursor may move to: the last of REFS, or just before the first id of an IHAVE the
+   transport refused (asked again next round). */
 static uint64_t s_ihave_link(p2p_core_t *c, p2p_link_t *l, const p2p_mcache_ref_t *refs, size_t n,
                              bool whole, uint64_t now)
 {
