@@ -23,14 +23,15 @@
 /* A link's IHAVE round looks at most this many cached messages (those put since its last
    round, oldest first; the rest wait for the next round): 128 KiB of ids at most. */
 #define P2P_IHAVE_SCAN 4096u
-#define P2P_KNOWN_MIN 1024u  /* ids remembered per link as known to it / sent to it: */
-#define P2P_KNOWN_MAX 65536u /* half the message cache's capacity (a round's worth at the
-                                cache's rate), within these bounds */
-#define P2P_WANT_RETRY_MS 1000u   /* an id asked for (IWANT) is not asked again before */
-#define P2P_WANT_GRACE_MS 250u    /* an id advertised to us is asked for if not here by then */
-#define P2P_WANTS_MAX 32768u       /* ids asked for and not yet received (the queue grows) */
-#define FRESH_PAST_MS 90000u      /* signed time accepted this far behind ours... */
-#define FRESH_FUTURE_MS 30000u    /* ...and this far ahead */
+#define P2P_KNOWN_MIN 1024u /* ids remembered per link as known to it / sent to it: */
+#define P2P_KNOWN_MAX                                                                              \
+    65536u                      /* half the message cache's capacity (a round's worth at the       \
+                                   cache's rate), within these bounds */
+#define P2P_WANT_RETRY_MS 1000u /* an id asked for (IWANT) is not asked again before */
+#define P2P_WANT_GRACE_MS 250u  /* an id advertised to us is asked for if not here by then */
+#define P2P_WANTS_MAX 32768u    /* ids asked for and not yet received (the queue grows) */
+#define FRESH_PAST_MS 90000u    /* signed time accepted this far behind ours... */
+#define FRESH_FUTURE_MS 30000u  /* ...and this far ahead */
 
 /* Score penalties. */
 #define P2P_PEN_MALFORMED 10
@@ -81,12 +82,12 @@ typedef struct {
     uint64_t tokens_ms;
     int32_t score;
     uint64_t score_ms;
-    p2p_record_t rec;  /* its record (rooms) once hello_recv */
-    p2p_seen_t *known; /* gossip ids it has shown it has (it sent them to us, or
-                          advertised them): IHAVE and forwarding skip these; NULL (out
-                          of memory) = knows nothing */
-    p2p_seen_t *sent;  /* gossip ids we sent it or advertised to it in an IHAVE (the
-                          transport took them): IHAVE skips these */
+    p2p_record_t rec;      /* its record (rooms) once hello_recv */
+    p2p_seen_t *known;     /* gossip ids it has shown it has (it sent them to us, or
+                              advertised them): IHAVE and forwarding skip these; NULL (out
+                              of memory) = knows nothing */
+    p2p_seen_t *sent;      /* gossip ids we sent it or advertised to it in an IHAVE (the
+                              transport took them): IHAVE skips these */
     uint64_t ihave_seq;    /* message-cache put number up to which its IHAVE rounds have
                               looked (0: a new link is offered the whole cache) */
     uint64_t send_refused; /* messages to it the transport refused (queue full) */
@@ -224,10 +225,10 @@ struct p2p_core_t {
     uint64_t next_rotate_ms;
     uint64_t last_long_ihave_ms;
     uint64_t last_ihave_ms;
-    p2p_seen_t *wanted;                 /* ids we sent IWANT for lately */
-    p2p_want_t *wants;                  /* [wants_cap]: ids advertised, not yet here */
+    p2p_seen_t *wanted; /* ids we sent IWANT for lately */
+    p2p_want_t *wants;  /* [wants_cap]: ids advertised, not yet here */
     size_t n_wants, wants_cap;
-    uint64_t wants_due_ms; /* the earliest due_ms of wants (valid while n_wants > 0) */
+    uint64_t wants_due_ms;              /* the earliest due_ms of wants (valid while n_wants > 0) */
     p2p_mcache_ref_t *ihave_refs;       /* [P2P_IHAVE_SCAN]: IHAVE scratch */
     uint8_t ihave_out[P2P_IDS_MAX][32]; /* IHAVE scratch: one link's share */
     p2p_batch_t *batch;                 /* p2p_core_on_messages scratch */

@@ -141,8 +141,7 @@ static void s_mesh_refresh(p2p_core_t *c, p2p_topic_t *t, uint64_t now)
         size_t pick = (size_t)(p2p_rand(c) % free_links);
         for (size_t i = 0; i < c->n_links_cap; i++) {
             p2p_link_t *l = &c->links[i];
-            if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name) ||
-                s_in_mesh(t, l->id))
+            if (!l->used || !l->hello_recv || !p2p_link_in_topic(l, t->name) || s_in_mesh(t, l->id))
                 continue;
             if (pick-- == 0) {
                 memcpy(t->mesh[t->n_mesh], l->id, 32);
