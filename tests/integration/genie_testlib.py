@@ -201,6 +201,20 @@ class LedgerNet:
         self.genesis = os.path.join(self.dir, "genesis.json")
         self.nodes = []
 
+    def new_genesis(self, authorities, **fields):
+        """Writes a genesis of AUTHORITIES authorities and their keys into DIR (`genie
+        genesis new`), then sets FIELDS (e.g. heartbeat_ms=2000) in genesis.json. Returns
+        (the command's JSON answer, the genesis as written)."""
+        c = run_cli(self.r.bindir, ["genesis", "new", "--authorities", str(authorities),
+                                    "--out", self.dir], json_out=True)
+        expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
+        with open(self.genesis) as f:
+            g = json.load(f)
+        g.update(fields)
+        with open(self.genesis, "w") as f:
+            json.dump(g, f)
+        return c.json, g
+
     def start_authorities(self, count, timeout=DEFAULT_TIMEOUT):
         """Starts authority nodes auth1..authCOUNT, each with its authority-<i>.key from
         DIR and the previous one as its peer; appends them to nodes."""

@@ -19,7 +19,6 @@ Checks (in order):
     python3 test_ledger_decided.py --bindir BUILD_DIR [--keep]
 """
 
-import json
 import os
 import signal
 import sys
@@ -38,14 +37,7 @@ AMOUNT = 1000
 
 def _start(net, st):
     r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "4", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    with open(net.genesis) as f:
-        g = json.load(f)
-    g["heartbeat_ms"] = HEARTBEAT_MS
-    with open(net.genesis, "w") as f:
-        json.dump(g, f)
+    net.new_genesis(4, heartbeat_ms=HEARTBEAT_MS)
     auths = net.start_authorities(4, timeout=START_TIMEOUT)
     f1 = Node(r, "follow1", roles="user", genesis=net.genesis, peers=[auths[-1].address()])
     start_fresh(f1, timeout=START_TIMEOUT)

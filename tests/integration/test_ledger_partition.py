@@ -35,7 +35,6 @@ Skips (exit 77, reason printed) when not root or network namespaces are unavaila
     python3 test_ledger_partition.py --bindir BUILD_DIR [--keep]
 """
 
-import json
 import os
 import sys
 import time
@@ -74,14 +73,7 @@ def tx_status(node, txid):
 
 def check_start(lab, net, st):
     r = net.r
-    c = run_cli(r.bindir, ["genesis", "new", "--authorities", "4", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    with open(net.genesis) as f:
-        g = json.load(f)
-    g["heartbeat_ms"] = HEARTBEAT_MS
-    with open(net.genesis, "w") as f:
-        json.dump(g, f)
+    net.new_genesis(4, heartbeat_ms=HEARTBEAT_MS)
     auths = []
     for i in range(1, 5):
         n = NetnsNode(r, "auth%d" % i, lab.add_host("auth%d" % i), roles="authority",

@@ -17,7 +17,6 @@ Before the re-offering, T3 stayed pending in the follower's pool forever.
     python3 test_ledger_txpath.py --bindir BUILD_DIR [--keep]
 """
 
-import json
 import os
 import sys
 import time
@@ -53,14 +52,7 @@ def fresh_account(r):
 
 
 def check_start(net):
-    c = run_cli(net.r.bindir, ["genesis", "new", "--authorities", "4", "--out", net.dir],
-                json_out=True)
-    expect(c.returncode == 0 and c.json, "genesis new failed: %r" % c)
-    with open(net.genesis) as f:
-        g = json.load(f)
-    g["heartbeat_ms"] = HEARTBEAT_MS
-    with open(net.genesis, "w") as f:
-        json.dump(g, f)
+    net.new_genesis(4, heartbeat_ms=HEARTBEAT_MS)
     net.start_authorities(4, timeout=START_TIMEOUT)
     wait_heights(net.nodes, 2, HEIGHT_TIMEOUT)
     return True
