@@ -21,7 +21,7 @@
 #define P2P_NODE_HWM 4000
 #define P2P_NODE_RECV_BATCH 256 /* messages handed to the core at once */
 #define P2P_NODE_DRAIN_MAX 2048 /* messages per wakeup */
-/* Under load (a message came less than P2P_NODE_REST_MS before the last) a batch is handed
+/* Under load (gossip came less than P2P_NODE_REST_MS before the last) a batch is handed
    to the core P2P_NODE_COALESCE_MS after its first message (or when full), so that the
    messages of a few wakeups share one batched signature check; at rest at once. */
 #define P2P_NODE_COALESCE_MS 3
@@ -91,7 +91,7 @@ struct p2p_node_t {
     p2p_inmsg_t rx_in[P2P_NODE_RECV_BATCH];
     size_t n_rx;
     int flush_timer;     /* the zloop timer that hands the batch over, or -1 */
-    uint64_t last_rx_ms; /* when a socket was last drained */
+    uint64_t last_rx_ms; /* when a socket last held gossip */
 };
 
 /* The loop's clock (ms). */
@@ -106,5 +106,10 @@ int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
 int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
 /* Drops a batch not yet handed over and its timer (before the node is destroyed). */
 void p2p_node_rx_discard(p2p_node_t *n);
+/*  Whether the frame P[0..LEN) looks like a GOSSIP envelope: a canonical envelope is a
+ *  7-element array (0x97) whose version (1) and a type below 128 take one byte each. A
+ *  guess for the batching only (only gossip waits to share a batch): the core judges
+ *  every message in full. */
+bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len);
 
 #endif

@@ -6,7 +6,7 @@
  *  is full or when the loop's iteration is over (a zero-delay timer runs first thing in
  *  the next one), so one wakeup's messages from all links share the signature checks and
  *  an empty socket is never read (a failed read is a system call in ZeroMQ). Under load
- *  (messages less than P2P_NODE_REST_MS apart) the timer waits P2P_NODE_COALESCE_MS
+ *  (gossip messages less than P2P_NODE_REST_MS apart) the timer waits P2P_NODE_COALESCE_MS
  *  instead, so that the messages of several wakeups share them: under a stream of gossip
  *  a node wakes for one or two messages at a time, and a batch of one saves nothing. A
  *  lone message at rest (the first socket of the pass held just one, and nothing came
@@ -21,6 +21,7 @@
 #include "p2p/p2p_node_int.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
+#include "proto/proto_msgtype.h"
 
 static p2p_route_t *s_route_by_curve(p2p_node_t *n, const uint8_t curve[static 32])
 {
@@ -139,6 +140,11 @@ static bool s_recv_router(p2p_node_t *n)
     return true;
 }
 
+bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len)
+{
+    return len > 2 && p[0] == 0x97 && p[1] == 0x01 && p[2] == PROTO_MSG_GOSSIP;
+}
+
 /* Hands the batch to the core (one call: their gossip signatures are checked together). */
 static void s_flush(p2p_node_t *n)
 {
@@ -174,15 +180,23 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
 {
     zsock_t *sock = d ? d->sock : n->router;
     size_t before = n->n_rx, taken = 0;
+    bool gossip = false;
     for (; taken < P2P_NODE_DRAIN_MAX; taken++) {
         if (d ? !d->used || d->sock != sock || !s_recv_dealer(n, d) : !s_recv_router(n))
             break; /* empty, or hung up by the core while handling a full batch */
+        zmq_msg_t *m = &n->rx[n->n_rx - 1].msg;
+        gossip = gossip || p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);
     }
+    /* only a stream of gossip waits: its signatures are what a batch shares; a direct
+       message (a unicast and its ack, a request and its answer) never waits for company */
     uint64_t now = p2p_node_now();
-    bool busy = now < n->last_rx_ms + P2P_NODE_REST_MS;
-    n->last_rx_ms = now;
+    bool busy = false;
+    if (gossip) {
+        busy = now < n->last_rx_ms + P2P_NODE_REST_MS;
+        n->last_rx_ms = now;
+    }
     if (before == 0 && taken == 1 && n->n_rx == 1 && !busy) {
         /* one message on a quiet node (a network at rest): nothing to check it with, and
            the zero-delay timer would cost the loop one more pass over every socket */
