@@ -182,10 +182,14 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
     size_t before = n->n_rx, taken = 0;
     bool gossip = false;
     for (; taken < P2P_NODE_DRAIN_MAX; taken++) {
+        size_t had = n->n_rx;
         if (d ? !d->used || d->sock != sock || !s_recv_dealer(n, d) : !s_recv_router(n))
             break; /* empty, or hung up by the core while handling a full batch */
-        zmq_msg_t *m = &n->rx[n->n_rx - 1].msg;
-        gossip = gossip || p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
+        /* a frame the receive dropped (multi-part, unattributable) added nothing */
+        if (n->n_rx > had) {
+            zmq_msg_t *m = &n->rx[n->n_rx - 1].msg;
+            gossip = gossip || p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
+        }
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);
     }
