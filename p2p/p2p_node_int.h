@@ -106,10 +106,9 @@ int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
 int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
 /* Drops a batch not yet handed over and its timer (before the node is destroyed). */
 void p2p_node_rx_discard(p2p_node_t *n);
-/*  Whether the frame P[0..LEN) looks like a GOSSIP envelope: a canonical envelope is a
- *  7-element array (0x97) whose version (1) and a type below 128 take one byte each. A
- *  guess for the batching only (only gossip waits to share a batch): the core judges
- *  every message in full. */
+/*  Whether the frame P[0..LEN) starts like a GOSSIP envelope (proto_envelope_peek_type:
+ *  the array head, version and type only). For the batching only (only gossip waits to
+ *  share a batch): the core judges every message in full. */
 bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len);
 
 #endif

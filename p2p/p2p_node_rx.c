@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "p2p/p2p_node_int.h"
+#include "proto/proto_envelope.h"
 #include "proto/proto_hex.h"
 #include "proto/proto_log.h"
 #include "proto/proto_msgtype.h"
@@ -142,7 +143,8 @@ static bool s_recv_router(p2p_node_t *n)
 
 bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len)
 {
-    return len > 2 && p[0] == 0x97 && p[1] == 0x01 && p[2] == PROTO_MSG_GOSSIP;
+    uint32_t type;
+    return proto_envelope_peek_type(p, len, &type) == PROTO_OK && type == PROTO_MSG_GOSSIP;
 }
 
 /* Hands the batch to the core (one call: their gossip signatures are checked together). */

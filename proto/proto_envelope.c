@@ -117,6 +117,24 @@ int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
     return PROTO_OK;
 }
 
+int proto_envelope_peek_type(const uint8_t *buf, size_t len, uint32_t *type)
+{
+    uint64_t version, t;
+    proto_rd_t r;
+
+    if (len > PROTO_ENVELOPE_MAX)
+        return PROTO_E_TOO_BIG;
+    proto_rd_init(&r, buf, len);
+    if (proto_rd_array_exact(&r, ENVELOPE_FIELDS) || proto_rd_uint(&r, UINT8_MAX, &version))
+        return r.err;
+    if (version != PROTO_VERSION)
+        return PROTO_E_VERSION;
+    if (proto_rd_uint(&r, UINT16_MAX, &t))
+        return r.err;
+    *type = (uint32_t)t;
+    return PROTO_OK;
+}
+
 int proto_envelope_verify(const proto_envelope_t *env)
 {
     uint8_t hash[PROTO_HASH_LEN];

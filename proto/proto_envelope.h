@@ -45,6 +45,13 @@ int proto_envelope_seal(const proto_key_t *key, uint32_t type, uint64_t seq, uin
  *  Does not check the signature. Returns PROTO_OK or a proto_err_t. */
 int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env) PROTO_WUR;
 
+/*  The type of the envelope in BUF from its first fields alone (the array head, the
+ *  version, the type), without decoding the rest: for a receiver that sorts frames before
+ *  it decodes them (p2p batches gossip for a shared signature check). 0 and *TYPE, or a
+ *  proto_err_t when the frame does not start like an envelope of this version (the full
+ *  decode would refuse it too). An answer of 0 says nothing about the rest of the frame. */
+int proto_envelope_peek_type(const uint8_t *buf, size_t len, uint32_t *type) PROTO_WUR;
+
 /*  Checks ENV's signature against its sender. PROTO_OK or PROTO_E_BAD_SIG. */
 int proto_envelope_verify(const proto_envelope_t *env) PROTO_WUR;
 

@@ -581,6 +581,36 @@ static void s_test_seal_refuses(const proto_key_t *key)
     free(big);
 }
 
+/* peek_type reads the type of every registered kind from a real envelope, at every
+   truncation that still holds the type, and agrees with the full decode; a frame that does
+   not start like an envelope of this version is refused. */
+static void s_test_peek_type(const proto_key_t *key)
+{
+    const uint32_t types[] = {PROTO_MSG_HELLO, PROTO_MSG_GOSSIP, PROTO_MSG_UNICAST,
+                              PROTO_MSG_IHAVE, PROTO_MSG_DECIDED, PROTO_MSG_TEXT};
+    const uint8_t body[3] = {0x92, 0x01, 0x02};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        uint8_t *raw = NULL;
+        size_t len = 0;
+        REQUIRE(proto_envelope_seal(key, types[i], UINT64_C(1) << 40, 1700000000000u, body,
+                                    sizeof body, &raw, &len) == PROTO_OK);
+        proto_envelope_t env;
+        REQUIRE(proto_envelope_decode(raw, len, &env) == PROTO_OK);
+        uint32_t t = 0;
+        CHECK(proto_envelope_peek_type(raw, len, &t) == PROTO_OK && t == env.type);
+        CHECK_EQ(t, types[i]);
+        CHECK(proto_envelope_peek_type(raw, 3, &t) == PROTO_OK && t == types[i]);
+        CHECK(proto_envelope_peek_type(raw, 2, &t) != PROTO_OK);
+        raw[1] = PROTO_VERSION + 1; /* another version */
+        CHECK_EQ(proto_envelope_peek_type(raw, len, &t), PROTO_E_VERSION);
+        raw[0] = 0x96; /* six fields */
+        CHECK(proto_envelope_peek_type(raw, len, &t) != PROTO_OK);
+        free(raw);
+    }
+    uint32_t t = 0;
+    CHECK(proto_envelope_peek_type(body, 0, &t) != PROTO_OK);
+}
+
 static void s_test_id(const proto_key_t *key)
 {
     uint8_t *a = NULL, *b = NULL;
@@ -646,6 +676,7 @@ int main(void)
     s_test_forgery(key, other);
     s_test_seal_refuses(key);
     s_test_id(key);
+    s_test_peek_type(key);
     s_test_registry();
     proto_key_destroy(&key);
     proto_key_destroy(&other);
