@@ -586,7 +586,7 @@ static void s_test_seal_refuses(const proto_key_t *key)
    not start like an envelope of this version is refused. */
 static void s_test_peek_type(const proto_key_t *key)
 {
-    const uint32_t types[] = {PROTO_MSG_HELLO, PROTO_MSG_GOSSIP, PROTO_MSG_UNICAST,
+    const uint32_t types[] = {PROTO_MSG_HELLO, PROTO_MSG_GOSSIP,  PROTO_MSG_UNICAST,
                               PROTO_MSG_IHAVE, PROTO_MSG_DECIDED, PROTO_MSG_TEXT};
     const uint8_t body[3] = {0x92, 0x01, 0x02};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
