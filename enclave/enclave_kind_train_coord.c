@@ -87,8 +87,11 @@ int enclave_job_coord_stats(enclave_job_io_t *io, uint32_t from, const enclave_t
     randombytes_buf(&spec.seed, sizeof spec.seed);
     if (rc == PROTO_OK)
         rc = enclave_job_broadcast(io, &sc);
-    if (rc == PROTO_OK && !(j->fed = ml_fed_coord_new(&spec)))
-        rc = ml_fed_spec_check(&spec, NULL, 0) != PROTO_OK ? ML_E_BUDGET : PROTO_E_NOMEM;
+    if (rc == PROTO_OK && !(j->fed = ml_fed_coord_new(&spec))) {
+        rc = ml_fed_spec_check(&spec, err, sizeof err); /* ML_E_SPEC, ML_E_BUDGET */
+        if (rc == PROTO_OK)
+            rc = PROTO_E_NOMEM;
+    }
     sodium_memzero(&spec.seed, sizeof spec.seed);
     if (rc == PROTO_OK)
         rc = ml_fed_coord_start(j->fed, io->now);

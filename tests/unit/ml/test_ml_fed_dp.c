@@ -248,6 +248,48 @@ static void test_accountant(void)
     ml_fed_coord_destroy(&c);
 }
 
+/* The sensitivity follows the parties that answered: the mean over 4 parties with quorum 3
+   closes a round at its deadline with 3 updates, and the noise std is z * 2S / 3. */
+static void test_noise_follows_answers(void)
+{
+    ml_fed_spec_t spec = {.parties = 4,
+                          .rounds = 2,
+                          .dim = 3,
+                          .rule = {ML_ROBUST_MEAN, 0, 0},
+                          .quorum = 3,
+                          .round_timeout = 10,
+                          .max_retries = 1,
+                          .clip = 0.5,
+                          .noise = 2.0,
+                          .dp_delta = 1e-5,
+                          .dp_eps_max = 50,
+                          .seed = 3};
+    ml_fed_coord_t *c = ml_fed_coord_new(&spec);
+    REQUIRE(c != NULL);
+    REQUIRE(ml_fed_coord_start(c, 0) == 0);
+    double w[3] = {1, 2, 3};
+    ml_fed_event_t ev = ML_FED_EV_NONE;
+    for (uint32_t p = 0; p < 3; p++) {
+        ml_fed_msg_t m = {.kind = ML_FED_UPDATE, .round = 1, .party = p, .n = 5, .dim = 3, .w = w};
+        uint8_t *b = NULL;
+        size_t len = 0;
+        REQUIRE(ml_fed_msg_encode(&m, &b, &len) == 0);
+        CHECK_EQ(ml_fed_coord_input(c, b, len, 1, &ev), 0);
+        free(b);
+    }
+    CHECK(ev == ML_FED_EV_NONE && ml_fed_coord_noise_std(c) == 0);
+    CHECK_EQ(ml_fed_coord_tick(c, 10, &ev), 0);
+    CHECK(ev == ML_FED_EV_ROUND);
+    CHECK(fabs(ml_fed_coord_noise_std(c) - 2.0 * 2 * 0.5 / 3) < 1e-12);
+    double e1 = 0;
+    REQUIRE(ml_fed_agg_eps(2.0, 1, 1e-5, &e1) == 0);
+    CHECK(fabs(ml_fed_coord_eps(c) - e1) < 1e-9);
+    /* the weights moved by clipped delta + noise: finite, not the raw update */
+    const double *g = ml_fed_coord_weights(c);
+    CHECK(isfinite(g[0]) && isfinite(g[1]) && isfinite(g[2]) && g[0] != 1.0);
+    ml_fed_coord_destroy(&c);
+}
+
 /* N people like those of test_enclave_fed, standardised: 4 features, logit 1.0 x0 + 0.7 x1
    + 1.5 x2 + 0.65 x3. */
 static ml_dataset_t *s_cohort(size_t n, uint64_t seed)
@@ -377,6 +419,7 @@ int main(void)
     test_clipping_bounds_influence(seed);
     test_noise_statistics(seed);
     test_accountant();
+    test_noise_follows_answers();
     test_poisoned_with_noise(seed);
     return testutil_done("test_ml_fed_dp");
 }
