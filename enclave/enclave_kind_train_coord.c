@@ -1,6 +1,7 @@
 /*  enclave_kind_train_coord: the aggregation enclave's side of a federated training job
  *  (see the protocol at the top of enclave_kind_train_fed.c): the pooled standardisation,
- *  ml_fed's coordinator with the spec's robust rule, the coalition models of the
+ *  ml_fed's coordinator with the spec's robust rule and the aggregation's party-level DP
+ *  (clip agg_clip, noise for agg_eps, seeded from randombytes), the coalition models of the
  *  valuation, exact Shapley (or leave-one-out) contribution weights from the pooled holdout
  *  accuracies, the final model, and time: ticks start the job, drive ml_fed's deadlines and
  *  resend what a phase misses.
@@ -71,16 +72,27 @@ int enclave_job_coord_stats(enclave_job_io_t *io, uint32_t from, const enclave_t
     ml_robust_rule_t rule;
     char err[128];
     int rc = enclave_train_config_rule(&j->cfg, j->k, &rule, err, sizeof err);
+    /* the aggregation's DP: the noise seed comes from libsodium, never from the config */
     ml_fed_spec_t spec = {.parties = j->k,
                           .rounds = j->cfg.rounds,
                           .dim = enclave_job_dim(j),
                           .rule = rule,
                           .round_timeout = ENCLAVE_JOB_ROUND_TIMEOUT_MS,
-                          .max_retries = ENCLAVE_JOB_MAX_RETRIES};
+                          .max_retries = ENCLAVE_JOB_MAX_RETRIES,
+                          .clip = j->cfg.agg_clip,
+                          .dp_delta = j->cfg.delta,
+                          .dp_eps_max = j->cfg.agg_eps};
+    if (rc == PROTO_OK)
+        rc = enclave_train_config_agg_noise(&j->cfg, &spec.noise, err, sizeof err);
+    randombytes_buf(&spec.seed, sizeof spec.seed);
     if (rc == PROTO_OK)
         rc = enclave_job_broadcast(io, &sc);
-    if (rc == PROTO_OK && !(j->fed = ml_fed_coord_new(&spec)))
-        rc = PROTO_E_NOMEM;
+    if (rc == PROTO_OK && !(j->fed = ml_fed_coord_new(&spec))) {
+        rc = ml_fed_spec_check(&spec, err, sizeof err); /* ML_E_SPEC, ML_E_BUDGET */
+        if (rc == PROTO_OK)
+            rc = PROTO_E_NOMEM;
+    }
+    sodium_memzero(&spec.seed, sizeof spec.seed);
     if (rc == PROTO_OK)
         rc = ml_fed_coord_start(j->fed, io->now);
     if (rc == PROTO_OK)
@@ -256,6 +268,16 @@ static int s_c_model(enclave_job_t *j)
         rc = ml_model_add_metric(m, "logloss_test", j->loss / (double)j->n_test);
     if (rc == PROTO_OK)
         rc = ml_model_add_metric(m, "epsilon", j->eps);
+    /* the aggregation's party-level guarantee beside the parties' record-level one */
+    double z = 0;
+    if (rc == PROTO_OK)
+        rc = enclave_train_config_agg_noise(&j->cfg, &z, NULL, 0);
+    if (rc == PROTO_OK)
+        rc = ml_model_add_metric(m, "agg_epsilon", ml_fed_coord_eps(j->fed));
+    if (rc == PROTO_OK)
+        rc = ml_model_add_metric(m, "agg_noise", z);
+    if (rc == PROTO_OK)
+        rc = ml_model_add_metric(m, "agg_clip", j->cfg.agg_clip);
     if (rc == PROTO_OK)
         rc = ml_model_encode(m, &j->model, &j->model_len);
     ml_scale_destroy(&sc);

@@ -16,17 +16,23 @@
  *       squares); the coordinator pools them into one standardisation (mean, sd) -> SCALE.
  *    2. ml_fed rounds (ml_fed.h): the coordinator runs ml_fed's coordinator with the spec's
  *       aggregation rule (ml_robust: mean, median, trimmed mean, Krum); every party runs
- *       ml_fed's party, which trains with DP-SGD when the config's epsilon is not 0. The
- *       differential privacy is the parties' DP-SGD (record-level, per party, accounted by
- *       ml_dp against the job's epsilon at its delta); the aggregation adds no noise of its
- *       own (ml/ has no aggregation-level mechanism), and the aggregation enclave is the
- *       only place where parties' updates exist in the clear.
+ *       ml_fed's party, which trains with DP-SGD when the config's epsilon is not 0. Two
+ *       guarantees: the parties' DP-SGD (record-level, per party, accounted by ml_dp against
+ *       the job's epsilon at its delta), and the aggregation's own (party-level, ml_fed.h):
+ *       the coordinator clips each party's delta to agg_clip, combines the clipped deltas
+ *       with the rule weighing parties equally and adds Gaussian noise of std z * sens
+ *       (ml_robust_sensitivity), z the smallest that keeps the planned rounds within
+ *       agg_eps at delta (checked by every party at TRAIN_PREPARE, charged per round by
+ *       the coordinator's accountant), drawn from a stream seeded by libsodium's
+ *       randombytes inside the enclave. The aggregation enclave is the only place where
+ *       parties' updates exist in the clear; every global model leaving it is noised.
  *    3. After "done", every party trains a local-only model (plain SGD from zero, the same
  *       epochs x rounds, no DP: it leaves the party only into the aggregation enclave and
- *       only accuracies come out of the valuation) and sends it with the data ids it used
- *       (LOCAL). The coordinator builds the model of every coalition of parties (the rule
- *       over the coalition's local models; the plain mean where the rule needs more
- *       parties) and sends them with the final global model (EVAL).
+ *       only accuracies come out of the valuation; those accuracies and the contribution
+ *       weights are NOT covered by the aggregation's guarantee) and sends it with the data ids it
+ * used (LOCAL). The coordinator builds the model of every coalition of parties (the rule over the
+ * coalition's local models; the plain mean where the rule needs more parties) and sends them with
+ * the final global model (EVAL).
  *    4. Every party answers the number of its holdout samples each model classifies right,
  *       the global model's summed log-loss and its privacy spent (REPORT), then wipes its
  *       samples and its donations for the spec. The coordinator's utility of a coalition is
@@ -202,8 +208,11 @@ static int s_job_fill(enclave_job_t *j, const enclave_state_t *st, const enclave
     /* the config first: it is the part worth fuzzing, and a fuzzer cannot guess our keys */
     int rc = enclave_train_config_decode(p->config, p->config_len, &j->cfg, err, err_cap);
     ml_robust_rule_t rule;
+    double z = 0;
     if (rc == PROTO_OK)
         rc = enclave_train_config_rule(&j->cfg, j->k, &rule, err, err_cap);
+    if (rc == PROTO_OK) /* the aggregation's budget, up front on every party */
+        rc = enclave_train_config_agg_noise(&j->cfg, &z, err, err_cap);
     if (rc != PROTO_OK)
         return rc;
     if (memcmp(j->sign_pk[j->me], st->sign_pk, 32) != 0 ||

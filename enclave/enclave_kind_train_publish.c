@@ -92,6 +92,14 @@ static int s_publication(const enclave_state_t *st, enclave_job_t *j,
     s_metric(p, "logloss", j->loss / (double)j->n_test);
     s_metric(p, "epsilon", j->eps);
     s_metric(p, "rounds", j->cfg.rounds);
+    /* the aggregation's party-level DP: epsilon spent (at the config's delta), noise
+       multiplier z and clip norm S (ml_fed.h) */
+    double z = 0;
+    if (enclave_train_config_agg_noise(&j->cfg, &z, NULL, 0) != PROTO_OK)
+        z = 0;
+    s_metric(p, "agg_epsilon", j->fed ? ml_fed_coord_eps(j->fed) : 0.0);
+    s_metric(p, "agg_noise", z);
+    s_metric(p, "agg_clip", j->cfg.agg_clip);
     size_t found = 0;
     for (size_t i = 0; i < donors->n && rc == PROTO_OK; i++) {
         uint8_t id[32];

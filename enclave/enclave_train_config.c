@@ -34,7 +34,7 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
     uint32_t n = 0;
     uint64_t v[6] = {0};
     char model_type[ENCLAVE_TRAIN_NAME_MAX + 1] = "";
-    if (proto_rd_array_exact(&r, 14) || proto_rd_array_max(&r, ENCLAVE_TRAIN_FEATURES_MAX, &n))
+    if (proto_rd_array_exact(&r, 16) || proto_rd_array_max(&r, ENCLAVE_TRAIN_FEATURES_MAX, &n))
         return proto_err_fail(err, err_cap, r.err, "config: not [features, ...]");
     out->p = n;
     for (uint32_t i = 0; i < n; i++)
@@ -46,7 +46,8 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
         proto_rd_f64(&r, &out->l2) || proto_rd_f64(&r, &out->eps) ||
         proto_rd_f64(&r, &out->delta) || proto_rd_uint(&r, UINT32_MAX, &v[3]) ||
         proto_rd_f64(&r, &out->trim) || proto_rd_uint(&r, UINT64_MAX, &v[4]) ||
-        proto_rd_uint(&r, UINT32_MAX, &v[5]) || proto_rd_finish(&r))
+        proto_rd_uint(&r, UINT32_MAX, &v[5]) || proto_rd_f64(&r, &out->agg_clip) ||
+        proto_rd_f64(&r, &out->agg_eps) || proto_rd_finish(&r))
         return proto_err_fail(err, err_cap, r.err, "config: malformed");
     out->rounds = (uint32_t)v[0];
     out->epochs = (uint32_t)v[1];
@@ -67,8 +68,12 @@ int enclave_train_config_decode(const uint8_t *buf, size_t len, enclave_train_co
         return proto_err_fail(err, err_cap, ML_E_SPEC, "config: a count out of range");
     if (!(out->lr > 0 && out->lr <= 10) || !(out->l2 >= 0 && out->l2 <= 100) ||
         !(out->eps >= 0 && out->eps <= 100) || !(out->trim >= 0 && out->trim < 0.5) ||
-        (out->eps > 0 && !(out->delta > 0 && out->delta <= 0.1)))
+        ((out->eps > 0 || out->agg_eps > 0) && !(out->delta > 0 && out->delta <= 0.1)))
         return proto_err_fail(err, err_cap, ML_E_SPEC, "config: a rate out of range");
+    if (!(out->agg_clip >= 0 && out->agg_clip <= 100) ||
+        !(out->agg_eps >= 0 && out->agg_eps <= 10000) || (out->agg_eps > 0 && out->agg_clip == 0))
+        return proto_err_fail(err, err_cap, ML_E_SPEC,
+                              "config: aggregation clip or epsilon out of range");
     if (out->rule < 1 || out->rule > 4)
         return proto_err_fail(err, err_cap, ML_E_SPEC, "config: unknown aggregation rule");
     return PROTO_OK;
@@ -112,6 +117,21 @@ void enclave_train_config_default(enclave_train_config_t *out)
     out->trim = 0.1;
     out->seed = 1;
     out->holdout = 20;
+    out->agg_clip = ML_FED_AGG_CLIP_DEFAULT;
+    out->agg_eps = ML_FED_AGG_EPS_DEFAULT;
+}
+
+int enclave_train_config_agg_noise(const enclave_train_config_t *cfg, double *z, char *err,
+                                   size_t err_cap)
+{
+    *z = 0.0;
+    if (cfg->agg_eps == 0)
+        return PROTO_OK;
+    if (ml_fed_agg_noise_for(cfg->agg_eps, cfg->delta, cfg->rounds, z) != PROTO_OK)
+        return proto_err_fail(err, err_cap, ML_E_BUDGET,
+                              "no aggregation noise keeps %u rounds within party-level epsilon %g",
+                              cfg->rounds, cfg->agg_eps);
+    return PROTO_OK;
 }
 
 int enclave_train_config_encode(const enclave_train_config_t *c, uint8_t **out, size_t *len,
@@ -123,7 +143,7 @@ int enclave_train_config_encode(const enclave_train_config_t *c, uint8_t **out, 
         return proto_err_fail(err, err_cap, ML_E_SPEC, "config: too many features");
     proto_wr_t w;
     proto_wr_init(&w);
-    proto_wr_array(&w, 14);
+    proto_wr_array(&w, 16);
     proto_wr_array(&w, (uint32_t)c->p);
     for (size_t i = 0; i < c->p; i++)
         proto_wr_str(&w, c->features[i], strnlen(c->features[i], ENCLAVE_TRAIN_NAME_MAX + 1));
@@ -140,6 +160,8 @@ int enclave_train_config_encode(const enclave_train_config_t *c, uint8_t **out, 
     proto_wr_f64(&w, c->trim);
     proto_wr_uint(&w, c->seed);
     proto_wr_uint(&w, c->holdout);
+    proto_wr_f64(&w, c->agg_clip);
+    proto_wr_f64(&w, c->agg_eps);
     *out = proto_wr_take(&w, len);
     int rc = *out ? PROTO_OK : (w.err ? w.err : PROTO_E_NOMEM);
     proto_wr_free(&w);

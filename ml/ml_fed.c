@@ -1,7 +1,9 @@
 /*  ml_fed: federated averaging messages, coordinator and party (see ml_fed.h). */
 #include "ml/ml_fed.h"
 
+#include <float.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +114,100 @@ void ml_fed_msg_clear(ml_fed_msg_t *m)
     memset(m, 0, sizeof *m);
 }
 
+/* ---- differentially private aggregation ---- */
+
+#define S_NOISE_STREAM 0x61676764ull /* "aggd": the coordinator's noise stream */
+
+int ml_fed_agg_noise_for(double eps, double delta, uint32_t rounds, double *z)
+{
+    *z = 0.0;
+    if (rounds == 0)
+        return ML_E_SPEC;
+    return ml_dp_sigma_for(eps, delta, 1.0, rounds, z);
+}
+
+int ml_fed_agg_eps(double z, uint32_t rounds, double delta, double *eps)
+{
+    *eps = 0.0;
+    if (!(z > 0.0) || !isfinite(z) || rounds == 0)
+        return ML_E_SPEC;
+    return ml_dp_eps(1.0, z, rounds, delta, eps);
+}
+
+/* D = U - G clamped to finite values, scaled to L2 norm <= CLIP. The norm is taken with
+ * the largest magnitude factored out, so it does not overflow. */
+static void s_clip_delta(const double *u, const double *g, size_t dim, double clip, double *d)
+{
+    double amax = 0.0;
+    for (size_t j = 0; j < dim; j++) {
+        double x = u[j] - g[j];
+        if (!isfinite(x))
+            x = x > 0 ? DBL_MAX : -DBL_MAX;
+        d[j] = x;
+        amax = fmax(amax, fabs(x));
+    }
+    if (amax == 0.0)
+        return;
+    double s = 0.0;
+    for (size_t j = 0; j < dim; j++) {
+        double y = d[j] / amax;
+        s += y * y;
+    }
+    double norm = amax * sqrt(s); /* may be +inf: then the scale below is 0 or tiny */
+    if (norm <= clip)
+        return;
+    double f = clip / amax / sqrt(s); /* = clip / norm without forming norm */
+    for (size_t j = 0; j < dim; j++)
+        d[j] *= f;
+}
+
+int ml_fed_agg_dp(const ml_robust_rule_t *rule, const double *global, const double *const *upd,
+                  size_t m, size_t dim, double clip, double noise, ml_sgd_rng_t *rng, double *out,
+                  double *sens, char *err, size_t err_cap)
+{
+    double s = 0.0;
+    if (sens)
+        *sens = 0.0;
+    if (!(noise >= 0.0) || !isfinite(noise) || (noise > 0.0 && !rng))
+        return proto_err_fail(err, err_cap, ML_E_SPEC, "noise multiplier %g", noise);
+    int rc = ml_robust_sensitivity(rule, m, clip, &s);
+    if (rc != 0)
+        return proto_err_fail(err, err_cap, rc, "%s over %zu updates with clip %g",
+                              ml_robust_kind_str(rule->kind), m, clip);
+    if (dim == 0 || dim > ML_FED_DIM_MAX || m > ML_FED_PARTIES_MAX)
+        return proto_err_fail(err, err_cap, ML_E_SPEC, "dimension %zu or %zu updates", dim, m);
+    double *d = malloc(m * dim * sizeof *d), *agg = malloc(dim * sizeof *agg);
+    const double **v = malloc(m * sizeof *v);
+    double *w = malloc(m * sizeof *w);
+    if (!d || !agg || !v || !w) {
+        rc = proto_err_fail(err, err_cap, PROTO_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < m; i++) {
+        s_clip_delta(upd[i], global, dim, clip, d + i * dim);
+        v[i] = d + i * dim;
+        w[i] = 1.0;
+    }
+    rc = ml_robust_aggregate(rule, v, w, m, dim, agg, NULL, err, err_cap);
+    if (rc != 0)
+        goto out;
+    double std = noise * s;
+    for (size_t j = 0; j < dim; j++)
+        out[j] = global[j] + agg[j] + (std > 0.0 ? std * ml_sgd_rng_gauss(rng) : 0.0);
+    if (sens)
+        *sens = s;
+out:
+    if (d)
+        sodium_memzero(d, m * dim * sizeof *d);
+    if (agg)
+        sodium_memzero(agg, dim * sizeof *agg);
+    free(d);
+    free(agg);
+    free(v);
+    free(w);
+    return rc;
+}
+
 /* ---- coordinator ---- */
 
 typedef struct {
@@ -134,6 +230,9 @@ struct ml_fed_coord_t {
     s_out_t *out; /* parties */
     size_t out_n;
     ml_fed_stats_t stats;
+    ml_sgd_rng_t rng;   /* the aggregation's noise */
+    ml_dp_acct_t *acct; /* party-level accountant (NULL without noise) */
+    double noise_std;   /* of the last round */
 };
 
 int ml_fed_spec_check(const ml_fed_spec_t *s, char *err, size_t err_cap)
@@ -155,8 +254,28 @@ int ml_fed_spec_check(const ml_fed_spec_t *s, char *err, size_t err_cap)
         for (size_t j = 0; j < s->dim; j++)
             if (!isfinite(s->w0[j]))
                 return proto_err_fail(err, err_cap, ML_E_SPEC, "initial weight %zu not finite", j);
+    if (!(s->clip >= 0.0) || !isfinite(s->clip) || !(s->noise >= 0.0) || !isfinite(s->noise))
+        return proto_err_fail(err, err_cap, ML_E_SPEC, "clip %g and noise %g: finite, >= 0",
+                              s->clip, s->noise);
     /* the rule must work with as few updates as may close a round */
-    return ml_robust_check(&s->rule, s->quorum ? s->quorum : s->parties, err, err_cap);
+    int rc = ml_robust_check(&s->rule, s->quorum ? s->quorum : s->parties, err, err_cap);
+    if (rc != 0 || s->noise == 0.0)
+        return rc;
+    if (s->clip == 0.0)
+        return proto_err_fail(err, err_cap, ML_E_SPEC, "aggregation noise needs a clip norm");
+    if (!(s->dp_delta > 0.0 && s->dp_delta < 1.0) || !(s->dp_eps_max > 0.0))
+        return proto_err_fail(err, err_cap, ML_E_SPEC,
+                              "aggregation dp: delta in (0,1) and eps max > 0");
+    double e = 0.0;
+    rc = ml_fed_agg_eps(s->noise, s->rounds, s->dp_delta, &e);
+    if (rc != 0)
+        return proto_err_fail(err, err_cap, rc, "aggregation dp: accountant refused the plan");
+    if (e > s->dp_eps_max)
+        return proto_err_fail(err, err_cap, ML_E_BUDGET,
+                              "aggregation dp: %u rounds at noise %.4g would spend party-level "
+                              "epsilon %.4g above the budget %.4g",
+                              s->rounds, s->noise, e, s->dp_eps_max);
+    return 0;
 }
 
 ml_fed_coord_t *ml_fed_coord_new(const ml_fed_spec_t *spec)
@@ -183,6 +302,10 @@ ml_fed_coord_t *ml_fed_coord_new(const ml_fed_spec_t *spec)
     if (spec->w0)
         memcpy(c->w, spec->w0, d * sizeof *c->w);
     c->deadline = UINT64_MAX;
+    ml_sgd_rng_init(&c->rng, spec->seed, S_NOISE_STREAM);
+    c->spec.seed = 0;
+    if (spec->noise > 0.0 && !(c->acct = ml_dp_acct_new(spec->dp_delta, spec->dp_eps_max)))
+        ml_fed_coord_destroy(&c);
     return c;
 }
 
@@ -205,6 +328,8 @@ void ml_fed_coord_destroy(ml_fed_coord_t **self_p)
     free(c->upd);
     free(c->n);
     free(c->have);
+    ml_sgd_rng_wipe(&c->rng);
+    ml_dp_acct_destroy(&c->acct);
     free(c);
     *self_p = NULL;
 }
@@ -268,7 +393,22 @@ static int s_close_round(ml_fed_coord_t *c, uint64_t now, ml_fed_event_t *ev)
     if (!next)
         return PROTO_E_NOMEM;
     char why[128];
-    int rc = ml_robust_aggregate(&c->spec.rule, vecs, wts, k, d, next, NULL, why, sizeof why);
+    int rc = 0;
+    if (c->acct) /* charged before anything is released; the plan was checked up front */
+        rc = ml_dp_acct_spend(c->acct, 1.0, c->spec.noise, 1);
+    if (rc != 0) {
+        GLOG(WARN, ML, "fed round %u: the aggregation's privacy budget is spent", c->round);
+        free(next);
+        c->failed = true;
+        return rc;
+    }
+    double sens = 0.0;
+    if (c->spec.clip > 0.0)
+        rc = ml_fed_agg_dp(&c->spec.rule, c->w, vecs, k, d, c->spec.clip, c->spec.noise, &c->rng,
+                           next, &sens, why, sizeof why);
+    else
+        rc = ml_robust_aggregate(&c->spec.rule, vecs, wts, k, d, next, NULL, why, sizeof why);
+    c->noise_std = c->spec.noise * sens;
     if (rc != 0) {
         GLOG(WARN, ML, "fed round %u: aggregation failed: %s", c->round, why);
         free(next);
@@ -389,6 +529,16 @@ uint64_t ml_fed_coord_deadline(const ml_fed_coord_t *self)
 void ml_fed_coord_stats(const ml_fed_coord_t *self, ml_fed_stats_t *out)
 {
     *out = self->stats;
+}
+
+double ml_fed_coord_eps(const ml_fed_coord_t *self)
+{
+    return self->acct ? ml_dp_acct_eps(self->acct) : 0.0;
+}
+
+double ml_fed_coord_noise_std(const ml_fed_coord_t *self)
+{
+    return self->noise_std;
 }
 
 /* ---- party ---- */

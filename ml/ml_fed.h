@@ -27,6 +27,28 @@
  *
  *  The sample count is the party's own claim: the plain mean weights by it, so a party
  *  that is not trusted (not attested) can buy weight by lying; the robust rules ignore it.
+ *
+ *  Differential privacy of the aggregation (party-level). With spec.clip = S > 0 every
+ *  round the coordinator takes each answering party's delta (its weights minus the global
+ *  weights), scales it down to L2 norm <= S, combines the m clipped deltas with the rule
+ *  weighing every party equally (sample counts are ignored: a claimed count could buy the
+ *  whole weight), and with spec.noise = z > 0 adds to each coordinate of the combined delta
+ *  an independent Gaussian of std z * sens, where sens = ml_robust_sensitivity(rule, m, S)
+ *  is the L2 sensitivity to one party's update being replaced (mean 2S/m, median 2S or S,
+ *  trimmed mean 2S/(m - 2 floor(beta m)), Krum 2S; proof in ml_robust.h). Each round is
+ *  then a Gaussian mechanism of noise multiplier z on the released global weights, whose
+ *  RDP at order alpha is alpha / (2 z^2) (ml_dp at q = 1); the rounds compose in the
+ *  coordinator's ml_dp accountant against spec.dp_eps_max at spec.dp_delta, and a spec
+ *  whose planned rounds would pass it is refused (ML_E_BUDGET). The guarantee is about a
+ *  whole party (one enclave's entire contribution, every record of every donor it holds),
+ *  on every global model it sends, the final one included (post-processing); it implies
+ *  the same record-level guarantee, beside the parties' own DP-SGD (record-level,
+ *  ml_fed_party_opts_t). It does not cover who answered which round (m), nor anything the
+ *  caller computes from the parties' updates outside this coordinator. The noise comes
+ *  from ml_sgd_rng (ChaCha20 seeded by spec.seed, Box-Muller normals); the guarantee
+ *  assumes real-valued noise: floating-point sampling has the known, small deviations of
+ *  Mironov 2012, not corrected here. Retries resend the same weights and release nothing
+ *  new, so they are not charged.
  */
 #ifndef GENIE_ML_FED_H
 #define GENIE_ML_FED_H
@@ -44,6 +66,12 @@
 #define ML_FED_PARTIES_MAX 1024
 #define ML_FED_DIM_MAX (1u << 20)       /* weights per message */
 #define ML_FED_SAMPLES_MAX (1ull << 40) /* a party's claimed sample count */
+
+/*  Defaults of the aggregation's DP for a job that does not say (enclave_train_config):
+ *  the clip norm S of a party's delta per round, and the party-level epsilon of all the
+ *  rounds together. See the top of this file for what they mean and what they cost. */
+#define ML_FED_AGG_CLIP_DEFAULT 0.2
+#define ML_FED_AGG_EPS_DEFAULT 500.0
 
 typedef enum { ML_FED_GLOBAL = 1, ML_FED_UPDATE = 2, ML_FED_DONE = 3 } ml_fed_kind_t;
 
@@ -81,6 +109,13 @@ typedef struct {
     uint64_t round_timeout; /* ticks from a round's (re)start to its deadline, >= 1 */
     uint32_t max_retries;   /* deadlines without quorum in one round before failing */
     const double *w0;       /* initial weights (dim), or NULL for zeros; copied */
+    /* party-level DP of the aggregation (see the top of this file): */
+    double clip;       /* S: L2 bound of each party's delta, finite >= 0; 0: no clipping,
+                          sample-weighted mean and multi-Krum, and no noise */
+    double noise;      /* z: noise multiplier, finite >= 0; 0: no noise. > 0 needs clip > 0 */
+    double dp_delta;   /* the guarantee's delta, in (0, 1) when noise > 0 */
+    double dp_eps_max; /* its budget (> 0 when noise > 0): the rounds must stay within it */
+    uint64_t seed;     /* the noise stream */
 } ml_fed_spec_t;
 
 typedef enum {
@@ -102,8 +137,30 @@ typedef struct {
 
 typedef struct ml_fed_coord_t ml_fed_coord_t;
 
-/*  0 if SPEC is usable, else ML_E_SPEC with the reason in ERR. */
+/*  0 if SPEC is usable, else ML_E_SPEC with the reason in ERR, or ML_E_BUDGET when the
+ *  planned rounds at noise z would spend more than dp_eps_max at dp_delta. */
 int ml_fed_spec_check(const ml_fed_spec_t *spec, char *err, size_t err_cap);
+
+/*  The smallest noise multiplier z (to within 1e-4 relative) whose ROUNDS aggregations stay
+ *  within (EPS, DELTA) party-level, into *Z (ml_dp_sigma_for at q = 1). ML_E_SPEC on bad
+ *  arguments or when no z up to 1e4 meets the budget. */
+int ml_fed_agg_noise_for(double eps, double delta, uint32_t rounds, double *z) PROTO_WUR;
+
+/*  Party-level epsilon at DELTA of ROUNDS aggregations at noise multiplier Z > 0, into *EPS.
+ *  ML_E_SPEC on bad arguments. */
+int ml_fed_agg_eps(double z, uint32_t rounds, double delta, double *eps) PROTO_WUR;
+
+/*  One aggregation as the coordinator does it (pure; the coordinator's own step): the M
+ *  updates UPD[i] (DIM doubles each) as deltas from GLOBAL, each clipped to L2 norm <= CLIP
+ *  (> 0), combined by RULE with equal weights, plus Gaussian noise of std NOISE * sens per
+ *  coordinate drawn from RNG (NOISE >= 0; 0 draws nothing), added back to GLOBAL into OUT
+ *  (DIM; may not alias the inputs). *SENS (may be NULL) gets ml_robust_sensitivity(RULE,
+ *  M, CLIP). Non-finite deltas (overflow) are clamped before clipping, so OUT is finite
+ *  for finite inputs. Errors: ML_E_SPEC (rule invalid for M, bad CLIP or NOISE),
+ *  PROTO_E_NOMEM. */
+int ml_fed_agg_dp(const ml_robust_rule_t *rule, const double *global, const double *const *upd,
+                  size_t m, size_t dim, double clip, double noise, ml_sgd_rng_t *rng, double *out,
+                  double *sens, char *err, size_t err_cap);
 /*  New coordinator for SPEC (copied); NULL if the spec is invalid or memory ran out. */
 ml_fed_coord_t *ml_fed_coord_new(const ml_fed_spec_t *spec);
 void ml_fed_coord_destroy(ml_fed_coord_t **self_p);
@@ -138,6 +195,12 @@ bool ml_fed_coord_done(const ml_fed_coord_t *self);
 /*  Tick at which the current round's deadline passes (UINT64_MAX when none is pending). */
 uint64_t ml_fed_coord_deadline(const ml_fed_coord_t *self);
 void ml_fed_coord_stats(const ml_fed_coord_t *self, ml_fed_stats_t *out);
+/*  Party-level epsilon spent so far by the aggregation's noise (at spec.dp_delta; 0
+ *  without noise). */
+double ml_fed_coord_eps(const ml_fed_coord_t *self);
+/*  The std of the noise added in the last closed round (z * sens; 0 without noise or
+ *  before the first round). */
+double ml_fed_coord_noise_std(const ml_fed_coord_t *self);
 
 /* ---- party ---- */
 

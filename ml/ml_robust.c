@@ -207,3 +207,28 @@ out:
     free(d2);
     return rc;
 }
+
+int ml_robust_sensitivity(const ml_robust_rule_t *rule, size_t m, double clip, double *sens)
+{
+    *sens = 0.0;
+    if (!(clip > 0.0) || !isfinite(clip) || ml_robust_check(rule, m, NULL, 0) != 0)
+        return ML_E_SPEC;
+    size_t ranks = 1; /* order statistics averaged per coordinate */
+    switch (rule->kind) {
+    case ML_ROBUST_MEAN:
+        ranks = m;
+        break;
+    case ML_ROBUST_MEDIAN:
+        ranks = m % 2 ? 1 : 2;
+        break;
+    case ML_ROBUST_TRIMMED_MEAN:
+        ranks = m - 2 * (size_t)floor(rule->param * (double)m);
+        break;
+    case ML_ROBUST_KRUM:
+    case ML_ROBUST_MULTI_KRUM:
+        ranks = 1;
+        break;
+    }
+    *sens = 2.0 * clip / (double)ranks;
+    return 0;
+}

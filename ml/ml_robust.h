@@ -59,4 +59,30 @@ int ml_robust_aggregate(const ml_robust_rule_t *rule, const double *const *v, co
                         size_t k, size_t dim, double *out, uint8_t *selected, char *err,
                         size_t err_cap);
 
+/*  The L2 sensitivity of ml_robust_aggregate under RULE over M inputs, all with EQUAL
+ *  weights and L2 norm <= CLIP: the most the output can move, in L2 norm, when ONE input
+ *  is replaced by any other of norm <= CLIP (the other M - 1 fixed), into *SENS:
+ *  - mean: 2 CLIP / M;
+ *  - coordinate-wise median: 2 CLIP when M is odd, CLIP when M is even;
+ *  - trimmed mean: 2 CLIP / (M - 2 floor(beta M));
+ *  - Krum, multi-Krum: 2 CLIP.
+ *  Why. Replacing input i by i' changes it by d = v_i' - v_i, ||d|| <= 2 CLIP. The
+ *  coordinate-wise rules average, per coordinate j, the order statistics of ranks [lo, hi)
+ *  (median: the middle one or two; trimmed mean: all but lo = floor(beta M) at each end;
+ *  mean: all). Move v_ij continuously to v'_ij: at each instant only the slot of the sorted
+ *  column that v_ij occupies moves, at speed 1 (ties swap equal values), so the sum of the
+ *  ranks [lo, hi) moves by at most |d_j| in total and their average by |d_j| / (hi - lo).
+ *  Over the coordinates, the output moves by at most ||d|| / (hi - lo) <= 2 CLIP / (hi -
+ *  lo). Krum outputs one input and multi-Krum an average of inputs, and one replaced input
+ *  can change the selection entirely; any two points of the ball of radius CLIP are at
+ *  most 2 CLIP apart, and that bound is reached (M = 1), so 2 CLIP. The adjacency is
+ *  replacement (the parties of a job are named in it and public; one party's update may
+ *  be anything); under add/remove adjacency with a fixed denominator the mean's bound
+ *  would be CLIP / M. With sample weights instead of equal ones, a party that claims a
+ *  huge count takes all the weight and the mean's bound becomes 2 CLIP: that is why the
+ *  differentially private aggregation (ml_fed.h) weighs parties equally.
+ *  ML_E_SPEC if RULE cannot aggregate M inputs or CLIP is not finite and > 0. */
+int ml_robust_sensitivity(const ml_robust_rule_t *rule, size_t m, double clip,
+                          double *sens) PROTO_WUR;
+
 #endif

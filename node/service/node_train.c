@@ -81,7 +81,9 @@ static void s_call_free(nt_call_t *c)
 
 /* The job config TRAIN_PREPARE carries (enclave_train_config.h): the spec's features,
    label, epsilon and aggregation rule, the job's rounds, a seed from the job id, and the
-   module's defaults for the rest. */
+   module's defaults for the rest, among them the aggregation's party-level DP, ON:
+   agg_clip ML_FED_AGG_CLIP_DEFAULT, agg_eps ML_FED_AGG_EPS_DEFAULT at delta 1e-5 (the
+   ledger's spec has no field for them yet). */
 static int s_config(const nt_job_t *j, uint8_t **out, size_t *len)
 {
     const ledger_spec_t *s = &j->spec;

@@ -41,7 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (rc == 0)
             s_require(cfg.p >= 1 && cfg.p <= ENCLAVE_TRAIN_FEATURES_MAX && cfg.rounds >= 1 &&
                           cfg.rounds <= 100 && cfg.rule >= 1 && cfg.rule <= 4 && cfg.holdout >= 1 &&
-                          cfg.holdout <= 50 && cfg.lr > 0,
+                          cfg.holdout <= 50 && cfg.lr > 0 && cfg.agg_clip >= 0 &&
+                          cfg.agg_clip <= 100 && cfg.agg_eps >= 0 && cfg.agg_eps <= 10000 &&
+                          (cfg.agg_eps == 0 || (cfg.agg_clip > 0 && cfg.delta > 0)),
                       "decoded config out of range");
         return 0;
     }

@@ -61,11 +61,12 @@ static void s_f64(proto_wr_t *w, double v)
     proto_wr_raw(w, b, 9);
 }
 
-static uint8_t *s_config(uint32_t rule, size_t *len)
+/* A config of RULE with the aggregation's DP at clip AGG_CLIP, epsilon AGG_EPS. */
+static uint8_t *s_config(uint32_t rule, double agg_clip, double agg_eps, size_t *len)
 {
     proto_wr_t w;
     proto_wr_init(&w);
-    proto_wr_array(&w, 14);
+    proto_wr_array(&w, 16);
     proto_wr_array(&w, 3);
     proto_wr_str(&w, "age", 3);
     proto_wr_str(&w, "bmi", 3);
@@ -83,6 +84,8 @@ static uint8_t *s_config(uint32_t rule, size_t *len)
     s_f64(&w, 0.2);
     proto_wr_uint(&w, 7);
     proto_wr_uint(&w, 20);
+    s_f64(&w, agg_clip);
+    s_f64(&w, agg_eps);
     uint8_t *out = proto_wr_take(&w, len);
     proto_wr_free(&w);
     return out;
@@ -107,9 +110,11 @@ int main(int argc, char **argv)
     randombytes_buf(ids, sizeof ids);
     randombytes_buf(junk, sizeof junk);
     size_t clen = 0;
-    uint8_t *cfg = s_config(2, &clen);
-    size_t blen = 0;
-    uint8_t *bad = s_config(9, &blen);
+    uint8_t *cfg = s_config(2, 0.2, 500, &clen);
+    size_t blen = 0, nlen = 0, clen0 = 0;
+    uint8_t *bad = s_config(9, 0.2, 500, &blen);
+    uint8_t *noclip = s_config(2, 0, 500, &nlen); /* noise without a clip norm: refused */
+    uint8_t *nodp = s_config(2, 0, 0, &clen0);    /* no aggregation DP: accepted */
 
     enclave_req_t r;
     memset(&r, 0, sizeof r);
@@ -186,6 +191,8 @@ int main(int argc, char **argv)
     /* enclave_train: configs (selector 0) and payloads (selector p - 1) */
     s_put("enclave_train", "config", 0, true, cfg, clen);
     s_put("enclave_train", "config_bad_rule", 0, true, bad, blen);
+    s_put("enclave_train", "config_agg_no_clip", 0, true, noclip, nlen);
+    s_put("enclave_train", "config_no_agg_dp", 0, true, nodp, clen0);
     double a3[3] = {1, 2, 3}, b3[3] = {4, 5, 6}, w4[8] = {0.1, -0.2, 0.3, 0.5, 1, 2, 3, 4};
     enclave_train_payload_t pl = {.kind = ENCLAVE_TRAIN_P_START};
     s_payload("p_start", 3, &pl);
@@ -212,5 +219,7 @@ int main(int argc, char **argv)
     s_payload("p_report", 3, &pl);
     free(cfg);
     free(bad);
+    free(noclip);
+    free(nodp);
     return 0;
 }

@@ -8,14 +8,16 @@
  *  delivered to the wrong party is refused; PUBLISH gives a publication that verifies,
  *  whose records_root and bitmap name exactly the records used, whose weights sum to
  *  10000, and whose model (hash on the publication) classifies a clean held-out set about
- *  as well as a model trained centrally on the same data (ml_logistic_fit). Then a poisoned
- *  party (many donors, labels flipped) under the median still meets that threshold while
- *  the plain (sample-weighted) mean does not. MODEL_SEAL is refused for a quote of the
- *  wrong measurement and accepted for the query enclave's; the publication's model field is
- *  empty, and the model comes only sealed (to a quote the test makes for a key it holds),
- *  with the same publication, hashing to its model_hash. A DP-SGD job spends its epsilon
- *  within the budget (a budget no noise meets is refused up front) while relayed messages
- *  are lost and sent again. A canary in every donated file shows in no answer, error or
+ *  as well as a model trained centrally on the same data (ml_logistic_fit), WITH the
+ *  aggregation's party-level DP noise at the default settings (the publication's
+ *  agg_epsilon shows the budget spent; a budget no noise meets is refused up front). Then a
+ *  poisoned party (many donors, labels flipped) under the median, noise on, still meets
+ *  that threshold while the plain (sample-weighted, no aggregation DP) mean does not. MODEL_SEAL is
+ * refused for a quote of the wrong measurement and accepted for the query enclave's; the
+ * publication's model field is empty, and the model comes only sealed (to a quote the test makes
+ * for a key it holds), with the same publication, hashing to its model_hash. A DP-SGD job spends
+ * its epsilon within the budget (a budget no noise meets is refused up front) while relayed
+ * messages are lost and sent again. A canary in every donated file shows in no answer, error or
  *  relayed message. After each job STATS shows the donations wiped. The seed is printed
  *  (GENIE_TEST_SEED replays it).
  */
@@ -159,10 +161,13 @@ static void s_donate(s_party_t *ps, int pi, const uint8_t spec[32], size_t n, bo
 }
 
 /* The job config through the node's encoder (enclave_train_config.h). */
-static uint8_t *s_config(uint32_t rule, double eps, size_t *len)
+static uint8_t *s_config(uint32_t rule, double eps, double agg_eps, size_t *len)
 {
     enclave_train_config_t c;
     enclave_train_config_default(&c);
+    /* the default: the aggregation's party-level DP is on */
+    CHECK(c.agg_eps == ML_FED_AGG_EPS_DEFAULT && c.agg_clip == ML_FED_AGG_CLIP_DEFAULT &&
+          c.agg_eps > 0);
     c.p = P;
     for (int i = 0; i < P; i++)
         snprintf(c.features[i], sizeof c.features[i], "%s", s_features[i]);
@@ -177,6 +182,9 @@ static uint8_t *s_config(uint32_t rule, double eps, size_t *len)
     c.rule = rule; /* 1 mean, 2 median */
     c.seed = 7;
     c.holdout = 25;
+    c.agg_eps = agg_eps;
+    if (agg_eps == 0)
+        c.agg_clip = 0; /* the plain rules, sample-weighted mean included */
     uint8_t *out = NULL;
     char err[128] = "";
     int rc = enclave_train_config_encode(&c, &out, len, err, sizeof err);
@@ -185,13 +193,20 @@ static uint8_t *s_config(uint32_t rule, double eps, size_t *len)
     REQUIRE(rc == 0);
     enclave_train_config_t back;
     REQUIRE(enclave_train_config_decode(out, *len, &back, err, sizeof err) == 0);
-    CHECK(back.p == P && back.rule == rule && back.eps == eps && back.holdout == 25);
+    CHECK(back.p == P && back.rule == rule && back.eps == eps && back.holdout == 25 &&
+          back.agg_eps == c.agg_eps && back.agg_clip == c.agg_clip);
     /* what the enclave would refuse, the encoder refuses */
     uint8_t *bad = NULL;
     size_t blen = 0;
     c.rule = 9;
     CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
     c.rule = rule;
+    double clip = c.agg_clip;
+    c.agg_clip = 0; /* noise without a clip norm */
+    c.agg_eps = 1;
+    CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
+    c.agg_clip = clip;
+    c.agg_eps = agg_eps;
     snprintf(c.features[1], sizeof c.features[1], "%s", s_features[0]);
     CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
     CHECK(bad == NULL);
@@ -342,9 +357,10 @@ typedef struct {
     size_t n_donors[K];
     int flip; /* the poisoned party, or -1 */
     bool drop_one;
-    bool seal;  /* check MODEL_SEAL */
-    double eps; /* DP-SGD at the parties (0: none) */
-    bool lossy; /* lose some relayed messages (s_relay) */
+    bool seal;      /* check MODEL_SEAL */
+    double eps;     /* DP-SGD at the parties (0: none) */
+    double agg_eps; /* the aggregation's party-level epsilon (0: no noise, no clipping) */
+    bool lossy;     /* lose some relayed messages (s_relay) */
 } s_job_opts_t;
 
 /* Accuracy of the model bytes M on the clean set. */
@@ -499,12 +515,19 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     uint8_t *cfg = NULL;
     if (o->eps > 0) {
         /* a budget no noise can meet: refused up front, nothing trained, nothing wiped */
-        cfg = s_config(o->rule, 1e-6, &clen);
+        cfg = s_config(o->rule, 1e-6, o->agg_eps, &clen);
         CHECK_EQ(s_prepare(ps, 0, job, spec, cfg, clen, (const uint8_t(*)[32])eligible, n_el, NULL),
                  ML_E_BUDGET);
         free(cfg);
     }
-    cfg = s_config(o->rule, o->eps, &clen);
+    if (o->agg_eps > 0) {
+        /* an aggregation budget no noise can meet: refused up front as well */
+        cfg = s_config(o->rule, o->eps, 1e-6, &clen);
+        CHECK_EQ(s_prepare(ps, 0, job, spec, cfg, clen, (const uint8_t(*)[32])eligible, n_el, NULL),
+                 ML_E_BUDGET);
+        free(cfg);
+    }
+    cfg = s_config(o->rule, o->eps, o->agg_eps, &clen);
     const uint32_t coord = 0;
     enclave_host_measurement(query, s_qm);
     for (uint32_t i = 0; i < K; i++) {
@@ -603,11 +626,22 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         wsum += pub->parties[i].weight_bp;
     }
     CHECK_EQ(wsum, 10000u);
+    int n_agg = 0;
     for (size_t m = 0; m < pub->n_metrics; m++)
         if (strcmp(pub->metrics[m].name, "epsilon") == 0) {
             double e = (double)pub->metrics[m].value_micro / 1e6;
             CHECK(o->eps > 0 ? e > 0 && e <= o->eps + 1e-6 : e == 0);
+        } else if (strcmp(pub->metrics[m].name, "agg_epsilon") == 0) {
+            /* every planned round was charged: the budget is spent to within 1 % */
+            double e = (double)pub->metrics[m].value_micro / 1e6;
+            CHECK(o->agg_eps > 0 ? e > 0.99 * o->agg_eps && e <= o->agg_eps + 1e-6 : e == 0);
+            n_agg++;
+        } else if (strcmp(pub->metrics[m].name, "agg_noise") == 0) {
+            CHECK(o->agg_eps > 0 ? pub->metrics[m].value_micro > 0
+                                 : pub->metrics[m].value_micro == 0);
+            n_agg++;
         }
+    CHECK_EQ(n_agg, 2);
     double acc = s_accuracy(mbytes, mlen, cx, cy);
     sodium_memzero(mbytes, mlen);
     free(mbytes);
@@ -722,8 +756,12 @@ int main(void)
     double *px = calloc(MAX_RECS * P, sizeof *px), *py = calloc(MAX_RECS, sizeof *py);
     size_t pn = 0;
     REQUIRE(px && py);
-    s_job_opts_t o1 = {
-        .rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .drop_one = true, .seal = true};
+    s_job_opts_t o1 = {.rule = 2,
+                       .n_donors = {150, 150, 150},
+                       .flip = -1,
+                       .drop_one = true,
+                       .seal = true,
+                       .agg_eps = ML_FED_AGG_EPS_DEFAULT};
     double acc = s_job(ps, query, &o1, "clean", cx, cy, px, py, &pn);
     double ref = s_reference(px, py, pn, cx, cy);
     double threshold = ref - 0.05;
@@ -732,14 +770,20 @@ int main(void)
 
     /* 2. DP-SGD at the parties (epsilon 4 at delta 1e-5): the budget holds; some relayed
        messages are lost and sent again */
-    s_job_opts_t od = {
-        .rule = 2, .n_donors = {150, 150, 150}, .flip = -1, .eps = 4.0, .lossy = true};
+    s_job_opts_t od = {.rule = 2,
+                       .n_donors = {150, 150, 150},
+                       .flip = -1,
+                       .eps = 4.0,
+                       .lossy = true,
+                       .agg_eps = ML_FED_AGG_EPS_DEFAULT};
     double acc_dp = s_job(ps, query, &od, "dp", cx, cy, NULL, NULL, NULL);
     CHECK(acc_dp > 0.6);
 
-    /* 3. a poisoned party with most of the records, labels flipped: the median holds, the
-       sample-weighted mean follows the poisoner */
-    s_job_opts_t o2 = {.rule = 2, .n_donors = {150, 150, 400}, .flip = 2};
+    /* 3. a poisoned party with most of the records, labels flipped: the median holds WITH
+       the aggregation's noise at the default settings, the sample-weighted mean (no
+       aggregation DP: with it the mean weighs parties equally) follows the poisoner */
+    s_job_opts_t o2 = {
+        .rule = 2, .n_donors = {150, 150, 400}, .flip = 2, .agg_eps = ML_FED_AGG_EPS_DEFAULT};
     double acc_median = s_job(ps, query, &o2, "poisoned-median", cx, cy, NULL, NULL, NULL);
     s_job_opts_t o3 = {.rule = 1, .n_donors = {150, 150, 400}, .flip = 2};
     double acc_mean = s_job(ps, query, &o3, "poisoned-mean", cx, cy, NULL, NULL, NULL);
