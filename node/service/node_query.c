@@ -317,11 +317,16 @@ static bool s_loaded(const nq_enclave_t *e, const uint8_t model_id[static 32])
     return false;
 }
 
-/* Starts loading the newest model of E's measurement it lacks (one at a time). */
+/* Starts loading the newest model of E's measurement it lacks (one at a time), once E's
+   light client has the authority votes scanned so far (a MODEL_PUBLISH certified by a newer
+   set would be refused before), unless feeding them fails. */
 static void s_models(node_query_t *q, nq_enclave_t *e, ledger_state_t *st)
 {
+    uint64_t pending = 0;
     if (e->busy || !e->chain_ok || nq_now() < e->retry_at ||
-        e->n_models >= ENCLAVE_QUERY_MAX_MODELS)
+        e->n_models >= ENCLAVE_QUERY_MAX_MODELS ||
+        (node_query_core_feed_next(q->core, e->light, &pending) &&
+         e->feed_backoff <= NODE_QUERY_RETRY_MS))
         return;
     ledger_model_t *models = NULL;
     size_t n = 0, seen = 0;

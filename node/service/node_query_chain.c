@@ -70,7 +70,10 @@ void nq_chain_scan(node_query_t *q)
     node_ledger_t *ledger = node_app_ledger(q->app);
     uint64_t head = 0;
     uint8_t hash[32];
-    if (!ledger || node_ledger_local_head(ledger, &head, hash) != LEDGER_OK)
+    bool any = false; /* a node without query enclaves reads no block */
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX && !any; i++)
+        any = q->enclaves[i].used;
+    if (!any || !ledger || node_ledger_local_head(ledger, &head, hash) != LEDGER_OK)
         return;
     for (unsigned i = 0; i < NODE_QUERY_SCAN_MAX; i++) {
         uint64_t h = node_query_core_scan_from(q->core);

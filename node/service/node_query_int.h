@@ -66,7 +66,7 @@ void nq_runs_drop(node_query_t *q);
 /*  Runs the usage core's due actions. */
 void nq_usage_pump(node_query_t *q);
 /*  Scans the committed blocks not scanned yet (at most NODE_QUERY_SCAN_MAX) for AUTH_VOTE
- *  txs (node_query_chain.c). */
+ *  txs, on a runner with query enclaves only (node_query_chain.c). */
 void nq_chain_scan(node_query_t *q);
 /*  Feeds E (a query enclave that follows this chain) the next vote block above its light
  *  height, if any and none is in flight; its answer feeds the next one. */
