@@ -102,6 +102,13 @@ void enclave_query_destroy(enclave_query_t **self_p);
    the same chain id, another one is refused (ENCLAVE_E_CHAIN). */
 int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans, char *err,
                        size_t err_cap);
+/* CHAIN_BLOCK (any kind with a chain): feeds a certified block to the light client
+   (ledger_light_advance), in height order; answers LIGHT with the light height. A block at
+   or below it is answered at once (idempotent); AFTER not the light height is refused
+   (ENCLAVE_E_GAP), a block that does not follow (forged, another chain, bad certificate,
+   a refused vote) too (ENCLAVE_E_PROOF), with the client unchanged. */
+int enclave_kind_chain_block(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                             char *err, size_t err_cap);
 /* MODEL_LOAD: opens the sealed model, checks it is the one the proven MODEL_PUBLISH tx
    published, keeps it (ENCLAVE_QUERY_MAX_MODELS). */
 int enclave_kind_model_load(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,

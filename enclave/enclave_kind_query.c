@@ -2,12 +2,14 @@
  *  enclave_kind.h and enclave/README.md, "Queries and the light client").
  *
  *  CHAIN makes the enclave a light client of one chain (ledger_light.h, from the canonical
- *  genesis). MODEL_LOAD opens a model sealed to the enclave by a training enclave, and keeps
- *  it only if a certified block of that chain holds a MODEL_PUBLISH tx whose publication is
- *  the sealed one and whose model hash is the model's. QUERY is paid: the first query of a
- *  buy carries the inclusion proof of its QUERY_BUY tx, which the enclave checks itself; it
- *  then keeps {buy -> model, count, used, code hash} and answers only an asker who knows the
- *  access code, until the buy's count of rows is used. USAGE signs the count served.
+ *  genesis); CHAIN_BLOCK feeds it the certified blocks that hold authority votes, in height
+ *  order, so that it follows the authority set as the ledger moves it. MODEL_LOAD opens a
+ *  model sealed to the enclave by a training enclave, and keeps it only if a certified block
+ *  of that chain holds a MODEL_PUBLISH tx whose publication is the sealed one and whose
+ *  model hash is the model's. QUERY is paid: the first query of a buy carries the inclusion
+ *  proof of its QUERY_BUY tx, which the enclave checks itself; it then keeps {buy -> model,
+ *  count, used, code hash} and answers only an asker who knows the access code, until the
+ *  buy's count of rows is used. USAGE signs the count served.
  *
  *  The enclave reads the two tx types itself (s_tx_read, s_publish_body, s_buy_body) rather
  *  than through ledger_tx_decode, whose contract table reaches the whole ledger (state,
@@ -21,6 +23,7 @@
 #include "enclave/enclave_kind.h"
 #include "enclave/enclave_prog.h"
 #include "enclave/enclave_seal.h"
+#include "ledger/ledger_block.h"
 #include "ledger/ledger_light.h"
 #include "ledger/ledger_tx.h"
 #include "ml/ml_model.h"
@@ -261,6 +264,61 @@ int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_an
         st->light = light;
     ans->type = ENCLAVE_ANS_CHAIN;
     memcpy(ans->u.chain.chain_id, ledger_light_chain_id(st->light), 32);
+    return PROTO_OK;
+}
+
+/* ---- CHAIN_BLOCK ---- */
+
+_Static_assert(ENCLAVE_WIRE_MAX_BLOCK == LEDGER_BLOCK_MAX_BYTES &&
+                   ENCLAVE_WIRE_MAX_CERT == LEDGER_CERT_MAX_BYTES,
+               "the wire carries any committed block and certificate");
+
+/* The height a committed block's header names; LEDGER_E_PROOF when it does not decode. */
+static int s_block_height(const uint8_t *block, size_t len, uint64_t *height)
+{
+    ledger_block_t *b = NULL;
+    int rc = ledger_block_decode(block, len, &b);
+    if (rc == PROTO_E_NOMEM)
+        return rc;
+    if (rc != PROTO_OK)
+        return LEDGER_E_PROOF;
+    *height = ledger_block_header(b)->height;
+    ledger_block_destroy(&b);
+    return PROTO_OK;
+}
+
+int enclave_kind_chain_block(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
+                             char *err, size_t err_cap)
+{
+    const struct enclave_req_chain_block *c = &req->u.chain_block;
+    if (!st->light)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_CHAIN, "no chain: CHAIN first");
+    uint64_t at = ledger_light_height(st->light);
+    ans->type = ENCLAVE_ANS_LIGHT;
+    if (c->height == 0 || c->height <= at) { /* a probe, or a block already passed */
+        ans->u.light.height = at;
+        return PROTO_OK;
+    }
+    if (c->after != at)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_GAP, "fed up to %llu, not %llu",
+                              (unsigned long long)at, (unsigned long long)c->after);
+    uint64_t named = 0;
+    int rc = s_block_height(c->block, c->block_len, &named);
+    if (rc == PROTO_E_NOMEM)
+        return rc;
+    if (rc != PROTO_OK || named != c->height)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_PROOF, "not the block at %llu",
+                              (unsigned long long)c->height);
+    char why[128] = "";
+    rc = ledger_light_advance(st->light, c->block, c->block_len, c->cert, c->cert_len, why,
+                              sizeof why);
+    if (rc == LEDGER_E_NOMEM)
+        return PROTO_E_NOMEM;
+    if (rc == LEDGER_E_FULL)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_FULL, "vote lists full: %s", why);
+    if (rc != LEDGER_OK)
+        return proto_err_fail(err, err_cap, ENCLAVE_E_PROOF, "block refused: %s", why);
+    ans->u.light.height = ledger_light_height(st->light);
     return PROTO_OK;
 }
 

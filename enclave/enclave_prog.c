@@ -123,6 +123,7 @@ static bool s_served(enclave_kind_t kind, enclave_req_type_t type)
     switch (type) {
     case ENCLAVE_REQ_PING:
     case ENCLAVE_REQ_CHAIN:
+    case ENCLAVE_REQ_CHAIN_BLOCK:
         return true;
     case ENCLAVE_REQ_VALIDATE:
     case ENCLAVE_REQ_VALIDATE_SEALED:
@@ -199,6 +200,9 @@ static int s_serve(enclave_state_t *st, const enclave_req_t *req, uint8_t **out,
         break;
     case ENCLAVE_REQ_MODEL_LOAD:
         rc = enclave_kind_model_load(st, req, &ans, err, sizeof err);
+        break;
+    case ENCLAVE_REQ_CHAIN_BLOCK:
+        rc = enclave_kind_chain_block(st, req, &ans, err, sizeof err);
         break;
     case ENCLAVE_REQ_USAGE:
         rc = enclave_kind_usage(st, req, &ans, &blob, err, sizeof err);

@@ -194,6 +194,7 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
     case ENCLAVE_REQ_CHAIN:
     case ENCLAVE_REQ_MODEL_LOAD:
     case ENCLAVE_REQ_USAGE:
+    case ENCLAVE_REQ_CHAIN_BLOCK:
         return enclave_wire_req_fields_query(w, req);
     default:
         return enclave_wire_req_fields_train(w, req);
@@ -230,6 +231,7 @@ static bool s_ans_fields(proto_wr_t *w, const enclave_ans_t *ans)
     case ENCLAVE_ANS_CHAIN:
     case ENCLAVE_ANS_LOADED:
     case ENCLAVE_ANS_USAGE:
+    case ENCLAVE_ANS_LIGHT:
         return enclave_wire_ans_fields_query(w, ans);
     case ENCLAVE_ANS_STATS:
         proto_wr_uint(w, ans->u.stats.donations);
@@ -359,6 +361,7 @@ static int s_req_body(proto_rd_t *r, enclave_req_t *out)
     case ENCLAVE_REQ_CHAIN:
     case ENCLAVE_REQ_MODEL_LOAD:
     case ENCLAVE_REQ_USAGE:
+    case ENCLAVE_REQ_CHAIN_BLOCK:
         return enclave_wire_req_body_query(r, out);
     default:
         return enclave_wire_req_body_train(r, out);
@@ -397,6 +400,7 @@ static int s_ans_body(proto_rd_t *r, enclave_ans_t *out)
     case ENCLAVE_ANS_CHAIN:
     case ENCLAVE_ANS_LOADED:
     case ENCLAVE_ANS_USAGE:
+    case ENCLAVE_ANS_LIGHT:
         return enclave_wire_ans_body_query(r, out);
     case ENCLAVE_ANS_STATS:
         if (proto_rd_uint(r, UINT64_MAX, &out->u.stats.donations) ||

@@ -79,8 +79,14 @@ typedef enum {
     /* query enclaves and the light client (issue 16) */
     ENCLAVE_REQ_CHAIN = 10,      /* the chain's genesis: the enclave becomes a light client */
     ENCLAVE_REQ_MODEL_LOAD = 15, /* a sealed model and the proof of its MODEL_PUBLISH tx */
-    ENCLAVE_REQ_USAGE = 16       /* the signed usage count of one buy */
+    ENCLAVE_REQ_USAGE = 16,      /* the signed usage count of one buy */
+    ENCLAVE_REQ_CHAIN_BLOCK = 17 /* a certified block for the light client (authority votes) */
 } enclave_req_type_t;
+
+/*  CHAIN_BLOCK's bounds: a block (= LEDGER_BLOCK_MAX_BYTES) and its commit certificate
+ *  (= LEDGER_CERT_MAX_BYTES, ledger/ledger_block.h). */
+#define ENCLAVE_WIRE_MAX_BLOCK (1024u * 1024u - 32u * 1024u)
+#define ENCLAVE_WIRE_MAX_CERT (16u * 1024u)
 
 /* ---- federated training: bounds and list views (types 11-14, answers 72-75) ---- */
 
@@ -207,6 +213,18 @@ typedef struct {
         struct {
             uint8_t buy_id[32];
         } usage;
+        /* CHAIN_BLOCK: HEIGHT 0 with no block and no cert asks the light height only;
+           otherwise BLOCK (1..ENCLAVE_WIRE_MAX_BLOCK bytes) is the committed block at
+           HEIGHT, CERT (1..ENCLAVE_WIRE_MAX_CERT) its commit certificate, and AFTER the
+           light height the host believes the enclave has (the last block it fed) */
+        struct enclave_req_chain_block {
+            uint64_t after;
+            uint64_t height;
+            const uint8_t *block;
+            size_t block_len;
+            const uint8_t *cert;
+            size_t cert_len;
+        } chain_block;
     } u;
 } enclave_req_t;
 
@@ -227,7 +245,8 @@ typedef enum {
     /* query enclaves and the light client (issue 16) */
     ENCLAVE_ANS_CHAIN = 76,  /* the chain id the enclave follows */
     ENCLAVE_ANS_LOADED = 77, /* a model loaded: its id and hash */
-    ENCLAVE_ANS_USAGE = 78   /* an encoded signed proto_usage */
+    ENCLAVE_ANS_USAGE = 78,  /* an encoded signed proto_usage */
+    ENCLAVE_ANS_LIGHT = 79   /* CHAIN_BLOCK: the light client's height */
 } enclave_ans_type_t;
 
 typedef struct {
@@ -287,6 +306,9 @@ typedef struct {
             uint8_t model_id[32];
             uint8_t model_hash[32];
         } loaded;
+        struct {
+            uint64_t height; /* the last block fed (0: none) */
+        } light;
     } u;
 } enclave_ans_t;
 

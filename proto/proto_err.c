@@ -221,6 +221,8 @@ static const char *s_enclave_name(int err)
         return "model not loaded";
     case ENCLAVE_E_MODEL:
         return "sealed model is not the published one";
+    case ENCLAVE_E_GAP:
+        return "chain block does not follow the light client's height";
     default:
         return NULL;
     }

@@ -176,6 +176,8 @@ typedef enum {
     ENCLAVE_E_NO_MODEL = -386,    /* the model is not loaded in this enclave */
     ENCLAVE_E_MODEL = -387,       /* a sealed model is not the published one (hash, publication,
                                      tx type) */
+    ENCLAVE_E_GAP = -388,         /* CHAIN_BLOCK: the host's idea of the light height is not the
+                                     enclave's (a block would be skipped): ask, then resend */
     ENCLAVE_E_FAILED = -399       /* unspecified failure (detail in the err buffer) */
 } enclave_err_t;
 

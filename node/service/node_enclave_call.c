@@ -26,12 +26,12 @@
 /* ---------------------------------------------------------------- relay rules */
 
 /*  Whether a request of type T may be relayed: from a peer (REMOTE), or by this node's own
- *  services. CHAIN (which chain the enclave believes) and PUBLISH (the coordinator's last step,
- *  its runner's to take; an older PUBLISH answered the model in clear) are the runner's
- *  own, never a peer's. */
+ *  services. CHAIN (which chain the enclave believes), CHAIN_BLOCK (the runner keeps count of
+ *  the blocks it fed) and PUBLISH (the coordinator's last step, its runner's to take; an
+ *  older PUBLISH answered the model in clear) are the runner's own, never a peer's. */
 static bool s_allowed(enclave_req_type_t t, bool remote)
 {
-    if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_PUBLISH)
+    if (t == ENCLAVE_REQ_CHAIN || t == ENCLAVE_REQ_CHAIN_BLOCK || t == ENCLAVE_REQ_PUBLISH)
         return !remote;
     return enclave_wire_req_relayable(t) || t == ENCLAVE_REQ_TRAIN_PREPARE ||
            t == ENCLAVE_REQ_FED_STEP || t == ENCLAVE_REQ_MODEL_SEAL ||

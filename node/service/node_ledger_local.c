@@ -4,6 +4,7 @@
  */
 #include "node/service/node_ledger_local.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger/ledger_state.h"
@@ -93,4 +94,20 @@ int node_ledger_local_tx_proof(node_ledger_t *self, const uint8_t txid[static 32
                                size_t *len, uint64_t *height)
 {
     return ledger_store_tx_proof(self->store, txid, out, len, height);
+}
+
+int node_ledger_local_block(node_ledger_t *self, uint64_t height, uint8_t **block,
+                            size_t *block_len, uint8_t **cert, size_t *cert_len)
+{
+    *block = NULL;
+    int rc = ledger_store_block(self->store, height, block, block_len);
+    if (rc == LEDGER_OK && cert) {
+        *cert = NULL;
+        rc = ledger_store_cert(self->store, height, cert, cert_len);
+        if (rc != LEDGER_OK) {
+            free(*block);
+            *block = NULL;
+        }
+    }
+    return rc;
 }

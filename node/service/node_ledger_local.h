@@ -64,4 +64,11 @@ const uint8_t *node_ledger_local_genesis(const node_ledger_t *self, size_t *len)
 int node_ledger_local_tx_proof(node_ledger_t *self, const uint8_t txid[static 32], uint8_t **out,
                                size_t *len, uint64_t *height) PROTO_WUR;
 
+/*  The committed block at HEIGHT (>= 1) into *BLOCK / *BLOCK_LEN and, when CERT is not NULL,
+ *  its commit certificate into *CERT / *CERT_LEN (each malloc'd, caller frees; nothing is
+ *  left allocated on error): what a query enclave's light client is fed (CHAIN_BLOCK).
+ *  LEDGER_OK, LEDGER_E_NOT_FOUND (above the head) or a store error. */
+int node_ledger_local_block(node_ledger_t *self, uint64_t height, uint8_t **block,
+                            size_t *block_len, uint8_t **cert, size_t *cert_len) PROTO_WUR;
+
 #endif

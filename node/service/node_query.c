@@ -64,7 +64,7 @@ void nq_sent_add(node_query_t *q, const uint8_t buy_id[static 32],
         q->n_sent++;
 }
 
-static nq_enclave_t *s_enclave(node_query_t *q, const uint8_t id[static 32])
+nq_enclave_t *nq_enclave(node_query_t *q, const uint8_t id[static 32])
 {
     for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)
         if (q->enclaves[i].used && memcmp(q->enclaves[i].id, id, 32) == 0)
@@ -138,7 +138,7 @@ static void s_chained(node_query_t *q, nq_enclave_t *e, int rc, const uint8_t *a
 static void s_on_chain(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
 {
     nq_call_t *c = ctx;
-    nq_enclave_t *e = s_enclave(c->q, c->enclave_id);
+    nq_enclave_t *e = nq_enclave(c->q, c->enclave_id);
     if (e) { /* else the enclave restarted or stopped meanwhile */
         e->chain_busy = false;
         s_chained(c->q, e, rc, ans, ans_len, why);
@@ -230,7 +230,7 @@ static void s_loaded_answer(nq_enclave_t *e, const nq_seal_t *c, int rc, const u
 static void s_on_loaded(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
 {
     nq_seal_t *c = ctx;
-    nq_enclave_t *e = s_enclave(c->q, c->enclave_id);
+    nq_enclave_t *e = nq_enclave(c->q, c->enclave_id);
     if (e) { /* else the enclave restarted or stopped meanwhile */
         e->busy = false;
         s_loaded_answer(e, c, rc, ans, ans_len, why);
@@ -284,7 +284,7 @@ static void s_on_sealed(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
 {
     nq_seal_t *c = ctx;
     node_query_t *q = c->q;
-    nq_enclave_t *e = s_enclave(q, c->enclave_id);
+    nq_enclave_t *e = nq_enclave(q, c->enclave_id);
     char msg[192] = "";
     if (!e) { /* the enclave restarted or stopped meanwhile */
         s_seal_free(c);
@@ -317,11 +317,16 @@ static bool s_loaded(const nq_enclave_t *e, const uint8_t model_id[static 32])
     return false;
 }
 
-/* Starts loading the newest model of E's measurement it lacks (one at a time). */
+/* Starts loading the newest model of E's measurement it lacks (one at a time), once E's
+   light client has the authority votes scanned so far (a MODEL_PUBLISH certified by a newer
+   set would be refused before), unless feeding them fails. */
 static void s_models(node_query_t *q, nq_enclave_t *e, ledger_state_t *st)
 {
+    uint64_t pending = 0;
     if (e->busy || !e->chain_ok || nq_now() < e->retry_at ||
-        e->n_models >= ENCLAVE_QUERY_MAX_MODELS)
+        e->n_models >= ENCLAVE_QUERY_MAX_MODELS ||
+        (node_query_core_feed_next(q->core, e->light, &pending) &&
+         e->feed_backoff <= NODE_QUERY_RETRY_MS))
         return;
     ledger_model_t *models = NULL;
     size_t n = 0, seen = 0;
@@ -526,7 +531,7 @@ static void s_sync_enclaves(node_query_t *q)
             memset(e, 0, sizeof *e);
     }
     for (size_t k = 0; k < n; k++) {
-        if (!local[k].registered || s_enclave(q, local[k].id))
+        if (!local[k].registered || nq_enclave(q, local[k].id))
             continue;
         for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++) {
             nq_enclave_t *e = &q->enclaves[i];
@@ -536,6 +541,7 @@ static void s_sync_enclaves(node_query_t *q)
             memcpy(e->id, local[k].id, 32);
             memcpy(e->measurement, local[k].measurement, 32);
             e->backoff = NODE_QUERY_RETRY_MS;
+            e->feed_backoff = NODE_QUERY_RETRY_MS;
             break;
         }
     }
@@ -555,6 +561,10 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
         if (e->used && !e->chain_ok && !e->chain_busy && nq_now() >= e->retry_at)
             s_chain(q, e);
     }
+    nq_chain_scan(q);
+    for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)
+        if (q->enclaves[i].used)
+            nq_chain_feed(q, &q->enclaves[i]);
     ledger_state_t *st = node_ledger_local_state(ledger);
     if (st) {
         for (size_t i = 0; i < NODE_ENCLAVE_MAX; i++)

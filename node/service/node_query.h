@@ -17,6 +17,15 @@
  *    NODE_QUERY_RETRY_MS (doubling, up to a minute). (The design had the coordinator's
  *    runner push the model; the ledger does not keep registered quotes, and the query
  *    runner holds its enclaves' quotes, so it pulls.)
+ *  - Authority changes (node_query_chain.c): on a runner with query enclaves, every
+ *    committed block is scanned once, in order (at most NODE_QUERY_SCAN_MAX per tick; from
+ *    height 1 at each start of the node), for AUTH_VOTE txs; each query enclave that follows this
+ * chain is fed, with CHAIN_BLOCK [after, height, block, cert], every such block above its light
+ * height, in order, one call at a time, so that its light client moves its authority set as the
+ *    ledger does and accepts proofs certified by a new set. A restarted enclave (a new id)
+ *    starts again from genesis; ENCLAVE_E_GAP (the runner's idea of its height is wrong)
+ *    is followed by a probe of its height. Models are loaded once the enclave has every
+ *    vote block scanned so far (or while feeding it fails).
  *  - Usage: every QUERY the runner relays and the enclave answers is noted
  *    (node_query_served); node_query_core decides when to ask USAGE and when to submit
  *    USAGE_CLAIM (signed by the node account) with the report, which must decode, verify,
@@ -37,8 +46,12 @@
  *        at most ENCLAVE_QUERY_MAX_ROWS rows; without buy, the newest buy of this node's
  *        account for the model with an access code here and queries left)
  *    query_status {flush?: bool}
- *        -> {enclaves: [{enclave, chain, models: [{model, model_hash}], why}],
- *            usage: [{enclave, buy, reported, submitted, confirmed, dirty}]}
+ *        -> {enclaves: [{enclave, chain, light, models: [{model, model_hash}], why}],
+ *            usage: [{enclave, buy, reported, submitted, confirmed, dirty}],
+ *            scanned, vote_blocks}
+ *        (light: the height of the last certified block the enclave's light client was
+ *        fed; scanned: the committed blocks scanned for authority votes, vote_blocks: how
+ *        many hold one)
  *        (flush: ask every served buy's usage now, as `genie claim` on a runner wants)
  */
 #ifndef GENIE_NODE_QUERY_H

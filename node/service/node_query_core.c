@@ -1,4 +1,5 @@
-/*  node_query_core: a query runner's usage-claim decisions, sans-IO (see node_query_core.h).
+/*  node_query_core: a query runner's usage-claim and chain-feed decisions, sans-IO (see
+ *  node_query_core.h).
  */
 #include "node/service/node_query_core.h"
 
@@ -23,6 +24,10 @@ struct node_query_core_t {
     s_entry_t *entries; /* NODE_QUERY_ENTRIES */
     size_t n;           /* used entries */
     uint64_t seq, next_tag;
+    /* the chain feed */
+    uint64_t scanned; /* blocks 1..scanned were scanned */
+    uint64_t *votes;  /* heights of the scanned blocks holding a vote, increasing */
+    size_t n_votes, cap_votes;
 };
 
 node_query_core_t *node_query_core_new(void)
@@ -44,6 +49,7 @@ void node_query_core_destroy(node_query_core_t **self_p)
     for (size_t i = 0; i < NODE_QUERY_ENTRIES; i++)
         free(self->entries[i].usage);
     free(self->entries);
+    free(self->votes);
     free(self);
     *self_p = NULL;
 }
@@ -233,4 +239,50 @@ bool node_query_core_entry(const node_query_core_t *self, size_t i, node_query_e
         }
     }
     return false;
+}
+
+/* ---------------------------------------------------------------- the chain feed */
+
+uint64_t node_query_core_scan_from(const node_query_core_t *self)
+{
+    return self->scanned + 1;
+}
+
+bool node_query_core_scanned(node_query_core_t *self, uint64_t height, bool vote)
+{
+    if (height != self->scanned + 1)
+        return false;
+    if (vote && self->n_votes == self->cap_votes) {
+        size_t cap = self->cap_votes ? 2 * self->cap_votes : 16;
+        uint64_t *v = realloc(self->votes, cap * sizeof *v);
+        if (!v)
+            return false;
+        self->votes = v;
+        self->cap_votes = cap;
+    }
+    if (vote)
+        self->votes[self->n_votes++] = height;
+    self->scanned = height;
+    return true;
+}
+
+bool node_query_core_feed_next(const node_query_core_t *self, uint64_t light, uint64_t *height)
+{
+    size_t lo = 0, hi = self->n_votes; /* the first vote above LIGHT: binary search */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (self->votes[mid] <= light)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == self->n_votes)
+        return false;
+    *height = self->votes[lo];
+    return true;
+}
+
+size_t node_query_core_votes(const node_query_core_t *self)
+{
+    return self->n_votes;
 }

@@ -1,7 +1,9 @@
-/*  node_query_core: a query runner's usage-claim decisions, sans-IO: for every (query
- *  enclave, buy) this runner served, when to ask the enclave for its signed USAGE count
- *  and when to submit a USAGE_CLAIM with it. node_query.c is its shell (it sees the QUERY
- *  answers the runner relays, calls USAGE, builds and submits the tx, reads the ledger).
+/*  node_query_core: a query runner's decisions, sans-IO: for every (query enclave, buy)
+ *  this runner served, when to ask the enclave for its signed USAGE count and when to
+ *  submit a USAGE_CLAIM with it; and which committed block each query enclave's light
+ *  client is fed next (the chain feed, below). node_query.c is its shell (it sees the QUERY
+ *  answers the runner relays, calls USAGE and CHAIN_BLOCK, builds and submits the tx, reads
+ *  the ledger).
  *
  *  Rules:
  *  - A served query (node_query_core_served) makes its entry dirty. A dirty entry is asked
@@ -91,5 +93,29 @@ void node_query_core_confirmed(node_query_core_t *self, const uint8_t enclave_id
 /*  Entries (for status and for the shell's ledger reads): entry I (< count) into *OUT. */
 size_t node_query_core_count(const node_query_core_t *self);
 bool node_query_core_entry(const node_query_core_t *self, size_t i, node_query_entry_t *out);
+
+/* ---- the chain feed ----
+ *  A query enclave's light client follows the authority set only through the certified
+ *  blocks it is fed that hold AUTH_VOTE txs (ledger_light.h). The shell scans each
+ *  committed block once, in height order (node_query_core_scan_from says where to go on,
+ *  at most NODE_QUERY_SCAN_MAX blocks per call, so that a long chain is caught up over
+ *  several ticks of the loop), and notes the heights whose block holds a vote. Every
+ *  enclave is then fed, one block at a time, the vote blocks above its light height up to
+ *  the scanned height: the list of vote heights is rebuilt at each start of the node (a
+ *  scan from height 1), a restarted enclave starts again from 0. */
+
+#define NODE_QUERY_SCAN_MAX 512u
+
+/*  The first height the shell scans next (the scanned height + 1). */
+uint64_t node_query_core_scan_from(const node_query_core_t *self);
+/*  Block HEIGHT was scanned (it must be node_query_core_scan_from's) and holds an AUTH_VOTE
+ *  tx when VOTE. false (nothing recorded) when HEIGHT is not the next one or when out of
+ *  memory. */
+bool node_query_core_scanned(node_query_core_t *self, uint64_t height, bool vote);
+/*  The next block to feed a light client at height LIGHT: the lowest scanned vote height
+ *  above LIGHT into *HEIGHT (true), or false when it has every vote block scanned so far. */
+bool node_query_core_feed_next(const node_query_core_t *self, uint64_t light, uint64_t *height);
+/*  Vote blocks seen so far (for status). */
+size_t node_query_core_votes(const node_query_core_t *self);
 
 #endif

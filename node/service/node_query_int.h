@@ -1,6 +1,7 @@
-/*  node_query_int: what the query service's two files share (node_query.c: the runner
- *  side, CHAIN, model loading, usage claims, the timer; node_query_rpc.c: query_run and
- *  query_status). Not part of the API.
+/*  node_query_int: what the query service's files share (node_query.c: the runner side,
+ *  CHAIN, model loading, usage claims, the timer; node_query_chain.c: the chain feed of the
+ *  enclaves' light clients; node_query_rpc.c: query_run and query_status). Not part of the
+ *  API.
  */
 #ifndef GENIE_NODE_QUERY_INT_H
 #define GENIE_NODE_QUERY_INT_H
@@ -31,6 +32,11 @@ typedef struct {
     uint64_t retry_at; /* no new load before */
     uint64_t backoff;  /* the next retry delay */
     char why[192];     /* the last trouble */
+    /* the chain feed (node_query_chain.c) */
+    uint64_t light;         /* the light height the enclave last answered */
+    bool feed_busy;         /* a CHAIN_BLOCK call in flight */
+    uint64_t feed_retry_at; /* no new feed before */
+    uint64_t feed_backoff;  /* the next retry delay after a refused feed */
 } nq_enclave_t;
 
 typedef struct nq_seal_t nq_seal_t;
@@ -59,5 +65,13 @@ void nq_sent_add(node_query_t *q, const uint8_t buy_id[static 32],
 void nq_runs_drop(node_query_t *q);
 /*  Runs the usage core's due actions. */
 void nq_usage_pump(node_query_t *q);
+/*  Scans the committed blocks not scanned yet (at most NODE_QUERY_SCAN_MAX) for AUTH_VOTE
+ *  txs, on a runner with query enclaves only (node_query_chain.c). */
+void nq_chain_scan(node_query_t *q);
+/*  Feeds E (a query enclave that follows this chain) the next vote block above its light
+ *  height, if any and none is in flight; its answer feeds the next one. */
+void nq_chain_feed(node_query_t *q, nq_enclave_t *e);
+/*  The query enclave of this runner with id ID, or NULL (node_query.c). */
+nq_enclave_t *nq_enclave(node_query_t *q, const uint8_t id[static 32]);
 
 #endif

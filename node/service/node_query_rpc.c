@@ -412,9 +412,10 @@ static json_t *s_m_status(node_app_t *app, const char *method, json_t *params, i
             json_array_append_new(models,
                                   json_pack("{s:o,s:o}", "model", node_rpc_hex(e->models[k], 32),
                                             "model_hash", node_rpc_hex(e->hashes[k], 32)));
-        json_array_append_new(
-            encs, json_pack("{s:o,s:b,s:o,s:s}", "enclave", node_rpc_hex(e->id, 32), "chain",
-                            e->chain_ok, "models", models ? models : json_null(), "why", e->why));
+        json_array_append_new(encs,
+                              json_pack("{s:o,s:b,s:I,s:o,s:s}", "enclave", node_rpc_hex(e->id, 32),
+                                        "chain", e->chain_ok, "light", (json_int_t)e->light,
+                                        "models", models ? models : json_null(), "why", e->why));
     }
     node_query_entry_t en;
     for (size_t i = 0; usage && node_query_core_entry(q->core, i, &en); i++)
@@ -424,8 +425,10 @@ static json_t *s_m_status(node_app_t *app, const char *method, json_t *params, i
                                                (json_int_t)en.reported, "submitted",
                                                (json_int_t)en.submitted, "confirmed",
                                                (json_int_t)en.confirmed, "dirty", en.dirty));
-    json_t *out = json_pack("{s:o,s:o}", "enclaves", encs ? encs : json_null(), "usage",
-                            usage ? usage : json_null());
+    json_t *out = json_pack("{s:o,s:o,s:I,s:I}", "enclaves", encs ? encs : json_null(), "usage",
+                            usage ? usage : json_null(), "scanned",
+                            (json_int_t)(node_query_core_scan_from(q->core) - 1), "vote_blocks",
+                            (json_int_t)node_query_core_votes(q->core));
     if (!out)
         return node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
     return out;

@@ -11,8 +11,8 @@
  *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY,
  *  grant and data-blob opening on DONATE_KEYED; the job config and the sample builder on
  *  TRAIN_PREPARE, job lookup on FED_STEP, PUBLISH and MODEL_SEAL; the light client on CHAIN,
- *  whose genesis then stays, and its proof checks on MODEL_LOAD and QUERY; the buy table on
- *  USAGE).
+ *  whose genesis then stays, its block checks on CHAIN_BLOCK, and its proof checks on
+ *  MODEL_LOAD and QUERY; the buy table on USAGE).
  *  A broken invariant calls abort().
  */
 #include <stdbool.h>
@@ -108,6 +108,11 @@ static void s_check_req(const uint8_t *data, size_t size, enclave_req_t *req, in
                       s_inside(req->u.model_load.proof, req->u.model_load.proof_len, data, size),
                   "model_load views outside the input");
         break;
+    case ENCLAVE_REQ_CHAIN_BLOCK:
+        s_require(s_inside(req->u.chain_block.block, req->u.chain_block.block_len, data, size) &&
+                      s_inside(req->u.chain_block.cert, req->u.chain_block.cert_len, data, size),
+                  "chain_block views outside the input");
+        break;
     case ENCLAVE_REQ_TRAIN_PREPARE: /* federated training */
     case ENCLAVE_REQ_FED_STEP:
     case ENCLAVE_REQ_PUBLISH:
@@ -199,7 +204,7 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
               req->type == ENCLAVE_REQ_STATS || req->type == ENCLAVE_REQ_DROP) &&
              kind == ENCLAVE_KIND_TRAINING) ||
             (s_train_req(req->type) && kind == ENCLAVE_KIND_TRAINING) ||
-            req->type == ENCLAVE_REQ_CHAIN ||
+            req->type == ENCLAVE_REQ_CHAIN || req->type == ENCLAVE_REQ_CHAIN_BLOCK ||
             ((req->type == ENCLAVE_REQ_QUERY || req->type == ENCLAVE_REQ_MODEL_LOAD ||
               req->type == ENCLAVE_REQ_USAGE) &&
              kind == ENCLAVE_KIND_QUERY);
@@ -213,6 +218,8 @@ static void s_handle(enclave_prog_t *p, enclave_kind_t kind, const uint8_t *data
             s_require(ans.type == ENCLAVE_ANS_PONG, "PING not answered with PONG");
         else if (req->type == ENCLAVE_REQ_STATS)
             s_require(ans.type == ENCLAVE_ANS_STATS, "STATS not answered with counts");
+        else if (req->type == ENCLAVE_REQ_CHAIN_BLOCK && ans.type != ENCLAVE_ANS_ERROR)
+            s_require(ans.type == ENCLAVE_ANS_LIGHT, "CHAIN_BLOCK not answered with a height");
     }
     free(out);
 }

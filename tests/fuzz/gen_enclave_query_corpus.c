@@ -3,7 +3,10 @@
  *  genesis; the replay feeds inputs in name order, so the fuzzed query enclave then follows
  *  that chain), model_load-real (the chain's real MODEL_PUBLISH proof, with a model sealed
  *  to a key the fuzzed enclave does not hold), query-real (the real proof of a QUERY_BUY)
- *  and query-real-flip (the same with one flipped bit).
+ *  and query-real-flip (the same with one flipped bit); chain_block-probe (CHAIN_BLOCK
+ *  asking the light height), chain_block-real (the chain's certified block holding an
+ *  AUTH_VOTE that adds an authority, fed after chain-real) and chain_block-flip (its
+ *  certificate with one flipped bit, named to be fed first).
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Build and run by hand from the
  *  repository root (add the sanitizer flags when the libraries are a sanitizer build):
  *      cmake --build build --target genie_enclave
@@ -76,6 +79,34 @@ int main(int argc, char **argv)
     proof[plen / 3] ^= 4;
     s_write(argv[1], "query-real-flip", &r);
     free(sealed);
+    /* an authority vote in a certified block, after everything else */
+    ledger_tx_body_t body;
+    memset(&body, 0, sizeof body);
+    body.auth_vote.action = LEDGER_AUTH_ADD;
+    proto_key_t *newcomer = df_key(0x60);
+    memcpy(body.auth_vote.subject, proto_key_public(newcomer), 32);
+    proto_key_destroy(&newcomer);
+    size_t vlen = 0, blen = 0, clen = 0;
+    uint8_t *vtx = qc_tx(&q, q.c.auth, LEDGER_TX_AUTH_VOTE, &body, &vlen), vote_id[32];
+    REQUIRE(qc_submit_certified(&q, vtx, vlen, vote_id, NULL, 0) == LEDGER_OK);
+    ledger_head_t head;
+    REQUIRE(ledger_store_head(q.c.store, &head) == LEDGER_OK);
+    uint8_t *block = NULL, *cert = NULL;
+    REQUIRE(ledger_store_block(q.c.store, head.height, &block, &blen) == LEDGER_OK);
+    REQUIRE(ledger_store_cert(q.c.store, head.height, &cert, &clen) == LEDGER_OK);
+    memset(&r, 0, sizeof r);
+    r.type = ENCLAVE_REQ_CHAIN_BLOCK;
+    s_write(argv[1], "chain_block-probe", &r);
+    r.u.chain_block.height = head.height;
+    r.u.chain_block.block = block;
+    r.u.chain_block.block_len = blen;
+    r.u.chain_block.cert = cert;
+    r.u.chain_block.cert_len = clen;
+    s_write(argv[1], "chain_block-real", &r);
+    cert[clen - 1] ^= 1;
+    s_write(argv[1], "chain_block-flip", &r);
+    free(block);
+    free(cert);
     free(proof);
     free(mproof);
     qc_close(&q);

@@ -2,7 +2,11 @@
  *  with fabricated USAGE answers and ledger confirmations: the first ask is at once, the
  *  next ones spaced by the interval (or at once after a flush), a grown count is submitted
  *  once, a refused or lost claim is asked again, nothing is submitted when nothing is new,
- *  and the bounded table keeps unsettled entries.
+ *  and the bounded table keeps unsettled entries. The chain feed: blocks are scanned in
+ *  height order only (a height out of order is refused and records nothing); a light
+ *  client is given the vote blocks above its height one after the other, up to the scanned
+ *  height only, none once caught up; 100,000 scanned blocks with every 7th a vote block
+ *  (the list grows) give every vote block in turn from any height.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -146,9 +150,53 @@ static void test_table_bound(void)
     node_query_core_destroy(&q);
 }
 
+static void test_chain_feed(void)
+{
+    node_query_core_t *q = node_query_core_new();
+    REQUIRE(q != NULL);
+    uint64_t h = 0;
+    CHECK_EQ(node_query_core_scan_from(q), 1u);
+    CHECK(!node_query_core_feed_next(q, 0, &h)); /* nothing scanned */
+    CHECK(!node_query_core_scanned(q, 2, true)); /* not the next height */
+    CHECK(!node_query_core_scanned(q, 0, true));
+    CHECK(node_query_core_scanned(q, 1, false));
+    CHECK(node_query_core_scanned(q, 2, true));
+    CHECK(!node_query_core_scanned(q, 2, true)); /* again */
+    CHECK(node_query_core_scanned(q, 3, false));
+    CHECK(node_query_core_scanned(q, 4, true));
+    CHECK_EQ(node_query_core_scan_from(q), 5u);
+    CHECK_EQ(node_query_core_votes(q), 2u);
+    CHECK(node_query_core_feed_next(q, 0, &h) && h == 2);
+    CHECK(node_query_core_feed_next(q, 1, &h) && h == 2);
+    CHECK(node_query_core_feed_next(q, 2, &h) && h == 4);
+    CHECK(node_query_core_feed_next(q, 3, &h) && h == 4);
+    CHECK(!node_query_core_feed_next(q, 4, &h));  /* caught up */
+    CHECK(!node_query_core_feed_next(q, 90, &h)); /* above the scan (another feeder) */
+    node_query_core_destroy(&q);
+
+    q = node_query_core_new();
+    REQUIRE(q != NULL);
+    bool ok = true;
+    for (uint64_t i = 1; i <= 100000 && ok; i++)
+        ok = node_query_core_scanned(q, i, i % 7 == 0);
+    CHECK(ok);
+    CHECK_EQ(node_query_core_votes(q), (size_t)(100000 / 7));
+    uint64_t light = 0, fed = 0;
+    while (node_query_core_feed_next(q, light, &h)) {
+        ok &= h > light && h % 7 == 0 && h - light <= 7;
+        light = h;
+        fed++;
+    }
+    CHECK(ok);
+    CHECK_EQ(fed, (uint64_t)(100000 / 7));
+    CHECK(node_query_core_feed_next(q, 12345, &h) && h == 12348);
+    node_query_core_destroy(&q);
+}
+
 int main(void)
 {
     test_claim_flow();
     test_table_bound();
+    test_chain_feed();
     return testutil_done("test_node_query_core");
 }
