@@ -151,6 +151,13 @@ typedef struct {
 int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *from,
                             const char *pass_file, uint64_t wait_s, node_cli_tx_build_fn *build,
                             const void *ctx, node_cli_tx_t *out);
+/*  As node_cli_tx_sign_submit with KEY (borrowed) instead of a datadir account key. */
+int node_cli_tx_submit_key(node_cli_t *cli, const proto_key_t *key, uint64_t wait_s,
+                           node_cli_tx_build_fn *build, const void *ctx, node_cli_tx_t *out);
+/*  Loads the account keystore file PATH into *KEY (caller destroys), asking for its
+ *  passphrase as node_cli_account_key does. Returns the exit status (an error line
+ *  printed). node_cli_ledger.c. */
+int node_cli_key_file(const char *path, const char *pass_file, proto_key_t **key);
 void node_cli_tx_clear(node_cli_tx_t *tx);
 /*  A --wait TEXT (NULL: no wait, 0) into *WAIT_S seconds (1..3600). Returns the exit status
  *  (a usage line printed when TEXT is not such a number). node_cli.c. */
@@ -197,6 +204,7 @@ int node_cli_cmd_account(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_head(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_block(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_authorities(node_cli_t *cli, int argc, char **argv);
+int node_cli_cmd_authority_vote(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_ledger_proof(node_cli_t *cli, int argc, char **argv);
 int node_cli_cmd_ledger_verify_proof(node_cli_t *cli, int argc, char **argv);
 

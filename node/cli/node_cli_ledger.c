@@ -244,22 +244,36 @@ int node_cli_wait_committed(node_cli_t *cli, const char *txid, long wait_s, json
     }
 }
 
-/*  Signs, submits and optionally waits for a tx (node_cli.h). */
-int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *from,
-                            const char *pass_file, uint64_t wait_s, node_cli_tx_build_fn *build,
-                            const void *ctx, node_cli_tx_t *out)
+/*  Loads the keystore file PATH into *KEY (node_cli.h). */
+int node_cli_key_file(const char *path, const char *pass_file, proto_key_t **key)
+{
+    proto_ks_info_t info;
+    int ks = proto_keystore_inspect(path, &info);
+    if (ks != PROTO_OK)
+        return node_cli_fail("%s: %s", path, proto_keystore_strerror(ks));
+    if (info.kind != PROTO_KS_ACCOUNT)
+        return node_cli_fail("%s is not an account key", path);
+    char pass[PASS_MAX];
+    memset(pass, 0, sizeof pass);
+    int rc = info.encrypted ? s_passphrase(pass_file, path, pass, sizeof pass) : NODE_CLI_EXIT_OK;
+    if (rc == NODE_CLI_EXIT_OK) {
+        ks = proto_keystore_load(path, info.encrypted ? pass : NULL, key, NULL);
+        if (ks != PROTO_OK)
+            rc = node_cli_fail("%s: %s", path, proto_keystore_strerror(ks));
+    }
+    sodium_memzero(pass, sizeof pass);
+    return rc;
+}
+
+/*  Signs with KEY, submits and optionally waits for a tx (node_cli.h). */
+int node_cli_tx_submit_key(node_cli_t *cli, const proto_key_t *key, uint64_t wait_s,
+                           node_cli_tx_build_fn *build, const void *ctx, node_cli_tx_t *out)
 {
     memset(out, 0, sizeof *out);
-    const char *datadir = NULL;
-    int rc = node_cli_need_datadir(cli, command, &datadir);
-    if (rc != NODE_CLI_EXIT_OK)
-        return rc;
-    proto_key_t *key = NULL;
     json_t *st = NULL, *acct = NULL, *sub = NULL;
     uint8_t *tx = NULL;
     char *hex = NULL;
-    if ((rc = node_cli_account_key(datadir, from, pass_file, &key)) != NODE_CLI_EXIT_OK)
-        goto out;
+    int rc;
     proto_hex_encode(proto_key_public(key), 32, out->account);
     if ((rc = node_cli_call(cli, "status", NULL, &st)) != NODE_CLI_EXIT_OK ||
         (rc = node_cli_call(cli, "account", json_pack("{s:s}", "id", out->account), &acct)) !=
@@ -299,10 +313,26 @@ int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *fr
 out:
     free(tx);
     free(hex);
-    proto_key_destroy(&key);
     json_decref(st);
     json_decref(acct);
     json_decref(sub);
+    return rc;
+}
+
+/*  Signs with a datadir account key, submits and optionally waits for a tx (node_cli.h). */
+int node_cli_tx_sign_submit(node_cli_t *cli, const char *command, const char *from,
+                            const char *pass_file, uint64_t wait_s, node_cli_tx_build_fn *build,
+                            const void *ctx, node_cli_tx_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *datadir = NULL;
+    int rc = node_cli_need_datadir(cli, command, &datadir);
+    if (rc != NODE_CLI_EXIT_OK)
+        return rc;
+    proto_key_t *key = NULL;
+    if ((rc = node_cli_account_key(datadir, from, pass_file, &key)) == NODE_CLI_EXIT_OK)
+        rc = node_cli_tx_submit_key(cli, key, wait_s, build, ctx, out);
+    proto_key_destroy(&key);
     return rc;
 }
 
