@@ -228,6 +228,7 @@ static int s_attest(enclave_host_t *self, char *err, size_t err_cap)
     memset(&req, 0, sizeof req);
     req.type = ENCLAVE_REQ_INIT;
     req.u.init.kind = self->kind;
+    memcpy(req.u.init.chain_id, self->opts.chain_id, 32);
     if (self->opts.nonce_fn)
         self->opts.nonce_fn(self->opts.on_quote_ctx, self, req.u.init.nonce);
     else
@@ -258,7 +259,7 @@ static int s_attest(enclave_host_t *self, char *err, size_t err_cap)
         rc = proto_err_fail(err, err_cap, ENCLAVE_E_PROTOCOL, "INIT answer malformed");
     else {
         uint8_t want[64];
-        enclave_wire_report_data(self->kind, want);
+        enclave_wire_report_data(self->kind, self->opts.chain_id, want);
         if (sodium_memcmp(ans.u.init.nonce, nonce, 32) != 0 ||
             sodium_memcmp(ans.u.init.report_data, want, 64) != 0)
             rc = proto_err_fail(err, err_cap, ENCLAVE_E_ATTEST, "report body: wrong %s",

@@ -8,8 +8,9 @@
  *  {"genie-enclave", kind} and an empty environment, so what runs is what was measured and
  *  no secret travels in argv or the environment. The enclave locks itself down, makes its
  *  keys, and the host sends INIT {kind, fresh nonce, the platform's seal key for the
- *  measurement}; the enclave answers with its report body (signing key, box key, report
- *  data, nonce), which the host checks (nonce echoed, report data the kind's) and has the
+ *  measurement, the chain id of opts.chain_id}; the enclave answers with its report body
+ *  (signing key, box key, report data, nonce), which the host checks (nonce echoed, report
+ *  data the kind's bound to that chain) and has the
  *  platform quote (enclave_platform_quote). The quote is reported through the on_quote
  *  callback, at the first start and after every restart, so the node can (re-)register it.
  *
@@ -66,6 +67,12 @@ typedef struct {
     enclave_host_quote_fn on_quote;
     void *on_quote_ctx;             /* also passed to nonce_fn */
     enclave_host_nonce_fn nonce_fn; /* NULL: random nonces */
+    /* The chain the enclave is bound to for its life, sent in INIT: its quote's report data
+       names it (the ledger registers only quotes bound to its own chain id, a coordinating
+       training enclave seals models only to query enclaves bound to its own) and CHAIN
+       must be that chain's genesis. The runner's ledger chain id (ledger_genesis_chain_id);
+       all zeros (the default) binds to no real chain: for tests without a ledger. */
+    uint8_t chain_id[32];
 } enclave_host_opts_t;
 
 /*  Fills OPTS with the defaults above. */

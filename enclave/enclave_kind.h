@@ -35,6 +35,7 @@ typedef struct {
     enclave_secrets_t *secrets; /* sodium_malloc */
     uint8_t sign_pk[32];
     uint8_t box_pk[32];
+    uint8_t chain_id[32];   /* the chain bound at INIT (report data; CHAIN must match it) */
     enclave_train_t *train; /* training kind only */
     enclave_jobs_t *jobs;   /* training kind only: federated jobs (enclave_kind_train_fed.c) */
     /* issue 16 */
@@ -98,8 +99,9 @@ enclave_query_t *enclave_query_new(void);
 /* Frees the models (their weights wiped) and the buy table; tolerates NULL; sets *self_p to
    NULL. */
 void enclave_query_destroy(enclave_query_t **self_p);
-/* CHAIN (any kind): becomes a light client of the genesis; the same genesis again answers
-   the same chain id, another one is refused (ENCLAVE_E_CHAIN). */
+/* CHAIN (any kind): becomes a light client of the genesis, which must give the chain id
+   bound at INIT (another is refused: ENCLAVE_E_CHAIN); the same genesis again answers the
+   same chain id. */
 int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans, char *err,
                        size_t err_cap);
 /* CHAIN_BLOCK (any kind with a chain): feeds a certified block to the light client

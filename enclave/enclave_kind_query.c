@@ -1,15 +1,16 @@
 /*  enclave_kind_query: the query kind and the light client every kind can be (see
  *  enclave_kind.h and enclave/README.md, "Queries and the light client").
  *
- *  CHAIN makes the enclave a light client of one chain (ledger_light.h, from the canonical
- *  genesis); CHAIN_BLOCK feeds it the certified blocks that hold authority votes, in height
- *  order, so that it follows the authority set as the ledger moves it. MODEL_LOAD opens a
- *  model sealed to the enclave by a training enclave, and keeps it only if a certified block
- *  of that chain holds a MODEL_PUBLISH tx whose publication is the sealed one and whose
- *  model hash is the model's. QUERY is paid: the first query of a buy carries the inclusion
- *  proof of its QUERY_BUY tx, which the enclave checks itself; it then keeps {buy -> model,
- *  count, used, code hash} and answers only an asker who knows the access code, until the
- *  buy's count of rows is used. USAGE signs the count served.
+ *  CHAIN makes the enclave a light client of the one chain INIT bound it to (its quote's
+ *  report data names that chain id; ledger_light.h, from the canonical genesis);
+ *  CHAIN_BLOCK feeds it the certified blocks that hold authority votes, in height order, so
+ *  that it follows the authority set as the ledger moves it. MODEL_LOAD opens a model
+ *  sealed to the enclave by a training enclave, and keeps it only if a certified block of
+ *  that chain holds a MODEL_PUBLISH tx whose publication is the sealed one and whose model
+ *  hash is the model's. QUERY is paid: the first query of a buy carries the inclusion proof
+ *  of its QUERY_BUY tx, which the enclave checks itself; it then keeps {buy -> model, count,
+ *  used, code hash} and answers only an asker who knows the access code, until the buy's
+ *  count of rows is used. USAGE signs the count served.
  *
  *  The enclave reads the two tx types itself (s_tx_read, s_publish_body, s_buy_body) rather
  *  than through ledger_tx_decode, whose contract table reaches the whole ledger (state,
@@ -254,9 +255,12 @@ int enclave_kind_chain(enclave_state_t *st, const enclave_req_t *req, enclave_an
         ledger_light_new(req->u.chain.genesis, req->u.chain.genesis_len, &light, why, sizeof why);
     if (rc)
         return proto_err_fail(err, err_cap, rc, "genesis refused: %s", why);
-    if (st->light && memcmp(ledger_light_chain_id(st->light), ledger_light_chain_id(light), 32)) {
+    /* bound at INIT: the quote names this chain, so a host cannot swap in a genesis whose
+       authorities it controls and forge the proofs this enclave then accepts */
+    if (sodium_memcmp(ledger_light_chain_id(light), st->chain_id, 32) != 0) {
         ledger_light_destroy(&light);
-        return proto_err_fail(err, err_cap, ENCLAVE_E_CHAIN, "already following another chain");
+        return proto_err_fail(err, err_cap, ENCLAVE_E_CHAIN,
+                              "genesis is not the chain this enclave is bound to");
     }
     if (st->light) /* the same chain again: keep the client (it may have advanced) */
         ledger_light_destroy(&light);

@@ -6,7 +6,9 @@
  *  them (a runner holding them could serve queries nobody paid for); the publication's
  *  model_hash is what a runner shows, and MODEL_SEAL carries the model. MODEL_SEAL verifies a query
  * enclave's quote offline (proto_attest, against the attestation-service key and the job's query
- *  measurement, report data of the query kind) and seals model and publication to it:
+ *  measurement, report data of the query kind bound to this enclave's own chain, so a
+ *  runner cannot get the model into a query enclave that follows a chain of its making) and
+ *  seals model and publication to it:
  *  crypto_box_seal(box pk, [model bin, publication bin]). The quote has no age limit (a
  *  query enclave's registered quote is as old as its registration) and no revocation list
  *  (the enclave does not know the ledger's): the runner picks registered, active query
@@ -174,6 +176,25 @@ int enclave_kind_publish(enclave_state_t *st, const enclave_req_t *req, enclave_
 
 /* ---- MODEL_SEAL ---- */
 
+/* Q's report data must be a query enclave's bound to this enclave's chain: a query enclave
+   bound to another chain (one whose authorities its runner controls) would accept forged
+   payment proofs. ENCLAVE_E_KIND for another kind on this chain, ENCLAVE_E_CHAIN else. */
+static int s_query_report_data(const enclave_state_t *st, const proto_attest_quote_t *q, char *err,
+                               size_t err_cap)
+{
+    uint8_t rd[PROTO_ATTEST_REPORT_DATA_LEN];
+    proto_attest_report_data(PROTO_ATTEST_KIND_QUERY, st->chain_id, rd);
+    if (sodium_memcmp(rd, q->body.report_data, sizeof rd) == 0)
+        return PROTO_OK;
+    for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++) {
+        proto_attest_report_data(k, st->chain_id, rd);
+        if (sodium_memcmp(rd, q->body.report_data, sizeof rd) == 0)
+            return proto_err_fail(err, err_cap, ENCLAVE_E_KIND, "not a query enclave's quote");
+    }
+    return proto_err_fail(err, err_cap, ENCLAVE_E_CHAIN,
+                          "quote's report data is not bound to this enclave's chain");
+}
+
 int enclave_kind_model_seal(enclave_state_t *st, const enclave_req_t *req, enclave_ans_t *ans,
                             uint8_t **blob, char *err, size_t err_cap)
 {
@@ -192,10 +213,8 @@ int enclave_kind_model_seal(enclave_state_t *st, const enclave_req_t *req, encla
     pol.cert_skew_ms = 600000;
     if ((rc = proto_attest_quote_verify(&q, j->attest_pk, &pol, err, err_cap)))
         return rc;
-    uint8_t rd[PROTO_ATTEST_REPORT_DATA_LEN];
-    proto_attest_report_data(PROTO_ATTEST_KIND_QUERY, rd);
-    if (sodium_memcmp(rd, q.body.report_data, sizeof rd) != 0)
-        return proto_err_fail(err, err_cap, ENCLAVE_E_KIND, "not a query enclave's quote");
+    if ((rc = s_query_report_data(st, &q, err, err_cap)))
+        return rc;
     proto_wr_t w;
     proto_wr_init(&w);
     proto_wr_array(&w, 2);

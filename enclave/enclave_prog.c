@@ -99,20 +99,22 @@ void enclave_prog_destroy(enclave_prog_t **self_p)
     *self_p = NULL;
 }
 
-/* Answers INIT with the report body; keeps the seal key. */
+/* Answers INIT with the report body (kind and chain bound into the report data); keeps the
+   seal key and the chain id. */
 static int s_init(enclave_prog_t *self, const enclave_req_t *req, uint8_t **out, size_t *out_len)
 {
     enclave_state_t *st = &self->st;
     if (req->u.init.kind != st->kind)
         return s_error(ENCLAVE_E_PROTOCOL, "INIT names another kind", out, out_len);
     memcpy(st->secrets->seal_key, req->u.init.seal_key, 32);
+    memcpy(st->chain_id, req->u.init.chain_id, 32);
     self->ready = true;
     enclave_ans_t ans;
     memset(&ans, 0, sizeof ans);
     ans.type = ENCLAVE_ANS_INIT;
     memcpy(ans.u.init.sign_pk, st->sign_pk, 32);
     memcpy(ans.u.init.box_pk, st->box_pk, 32);
-    enclave_wire_report_data(st->kind, ans.u.init.report_data);
+    enclave_wire_report_data(st->kind, st->chain_id, ans.u.init.report_data);
     memcpy(ans.u.init.nonce, req->u.init.nonce, 32);
     return s_answer(&ans, out, out_len);
 }

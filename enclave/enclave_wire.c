@@ -47,9 +47,10 @@ int enclave_kind_parse(const char *name, enclave_kind_t *out)
     return PROTO_E_INVALID;
 }
 
-void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64])
+void enclave_wire_report_data(enclave_kind_t kind, const uint8_t chain_id[static 32],
+                              uint8_t out[static 64])
 {
-    proto_attest_report_data((uint32_t)kind, out);
+    proto_attest_report_data((uint32_t)kind, chain_id, out);
 }
 
 /* ---- arities ---- */
@@ -66,9 +67,9 @@ static uint32_t s_req_arity(enclave_req_type_t type)
         return 3;
     case ENCLAVE_REQ_VALIDATE_SEALED:
         return 4;
+    case ENCLAVE_REQ_INIT:
     case ENCLAVE_REQ_QUERY:
         return 6;
-    case ENCLAVE_REQ_INIT:
     case ENCLAVE_REQ_VALIDATE:
         return 5;
     case ENCLAVE_REQ_DONATE:
@@ -136,6 +137,7 @@ static bool s_req_fields(proto_wr_t *w, const enclave_req_t *req)
         proto_wr_uint(w, req->u.init.kind);
         proto_wr_bin(w, req->u.init.nonce, 32);
         proto_wr_bin(w, req->u.init.seal_key, 32);
+        proto_wr_bin(w, req->u.init.chain_id, 32);
         return true;
     case ENCLAVE_REQ_PING:
     case ENCLAVE_REQ_STATS:
@@ -304,7 +306,8 @@ static int s_req_body(proto_rd_t *r, enclave_req_t *out)
             return PROTO_E_RANGE;
         out->u.init.kind = (enclave_kind_t)v;
         if (proto_rd_bin_exact(r, 32, out->u.init.nonce) ||
-            proto_rd_bin_exact(r, 32, out->u.init.seal_key))
+            proto_rd_bin_exact(r, 32, out->u.init.seal_key) ||
+            proto_rd_bin_exact(r, 32, out->u.init.chain_id))
             return r->err;
         return r->err;
     case ENCLAVE_REQ_PING:

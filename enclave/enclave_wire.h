@@ -56,13 +56,16 @@ const char *enclave_kind_name(enclave_kind_t kind);
 /*  Parses a kind name. 0 and *out set, or PROTO_E_INVALID. */
 int enclave_kind_parse(const char *name, enclave_kind_t *out) PROTO_WUR;
 
-/*  The 64 report-data bytes an honest enclave of KIND puts in its report body:
- *  BLAKE2b-512("genie-enclave report data v1" || kind name || protocol version).
- *  The host checks the INIT answer against it before asking the platform for a quote. */
-void enclave_wire_report_data(enclave_kind_t kind, uint8_t out[static 64]);
+/*  The 64 report-data bytes an honest enclave of KIND bound (at INIT) to the chain CHAIN_ID
+ *  puts in its report body: BLAKE2b-512("genie-enclave report data v2" || kind name ||
+ *  protocol version || chain id) (proto_attest_report_data). The host checks the INIT
+ *  answer against it before asking the platform for a quote; the ledger's registry and a
+ *  coordinating training enclave's MODEL_SEAL compare a quote's with their own chain's. */
+void enclave_wire_report_data(enclave_kind_t kind, const uint8_t chain_id[static 32],
+                              uint8_t out[static 64]);
 
 typedef enum {
-    ENCLAVE_REQ_INIT = 1,            /* first message of a session: kind, nonce, seal key */
+    ENCLAVE_REQ_INIT = 1,            /* first: kind, nonce, seal key, chain id */
     ENCLAVE_REQ_PING = 2,            /* liveness */
     ENCLAVE_REQ_VALIDATE = 3,        /* validate a data buffer, sign a report */
     ENCLAVE_REQ_DONATE = 4,          /* accept sealed data, sign a receipt */
@@ -129,6 +132,8 @@ typedef struct {
             enclave_kind_t kind;
             uint8_t nonce[32];
             uint8_t seal_key[32]; /* the platform's seal key for this measurement */
+            uint8_t chain_id[32]; /* the one chain the enclave follows for its life: its
+                                     report data names it, CHAIN must be its genesis */
         } init;
         struct {
             uint32_t data_type; /* ml_datatype_t: 1 genotype, 2 phenotype */

@@ -6,7 +6,10 @@
  *  - apply: genesis must name an attestation service (LEDGER_E_NO_ATTESTATION); the quote
  *    decodes strictly (proto_attest.h; LEDGER_E_MALFORMED); its measurement is the body's
  *    (ENCLAVE_E_MEASUREMENT_MISMATCH); its report data is the one an enclave of the
- *    declared kind makes (ENCLAVE_E_ATTEST: a quote of another kind); when it carries a
+ *    declared kind bound at INIT to THIS chain's id makes (proto_attest_report_data with
+ *    the tx's chain id, which ledger_tx_check holds to this chain's): ENCLAVE_E_ATTEST for
+ *    a quote of another kind of this chain, ENCLAVE_E_CHAIN for one bound to another chain
+ *    (an enclave its runner could feed a genesis of its own making); when it carries a
  *    certificate, that certificate names the sender as the runner (LEDGER_E_NOT_RUNNER);
  *    the quote and its certificate verify against that key (proto_attest_quote_verify) at the
  *    registry's clock, the time of the block this one builds on (ledger_state_base_time):
@@ -140,11 +143,21 @@ static int s_register_quote(const ledger_tx_t *tx, proto_attest_quote_t *q, char
     if (memcmp(q->measurement, b->measurement, LEDGER_ID_LEN) != 0)
         return proto_err_fail(err, err_cap, ENCLAVE_E_MEASUREMENT_MISMATCH,
                               "quote measurement is not the registered one");
+    /* tx->chain_id is this chain's: ledger_tx_check refused any other before apply/admit */
     uint8_t want[PROTO_ATTEST_REPORT_DATA_LEN];
-    proto_attest_report_data(b->kind, want);
-    if (memcmp(want, q->body.report_data, sizeof want) != 0)
-        return proto_err_fail(err, err_cap, ENCLAVE_E_ATTEST,
-                              "quote's report data is not that of an enclave of the declared kind");
+    proto_attest_report_data(b->kind, tx->chain_id, want);
+    if (memcmp(want, q->body.report_data, sizeof want) != 0) {
+        for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++) {
+            proto_attest_report_data(k, tx->chain_id, want);
+            if (memcmp(want, q->body.report_data, sizeof want) == 0)
+                return proto_err_fail(
+                    err, err_cap, ENCLAVE_E_ATTEST,
+                    "quote's report data is not that of an enclave of the declared kind");
+        }
+        return proto_err_fail(err, err_cap, ENCLAVE_E_CHAIN,
+                              "quote's report data is not bound to this chain: the enclave "
+                              "follows another chain id");
+    }
     if (q->has_cert && memcmp(q->cert.runner_account, tx->from, LEDGER_ID_LEN) != 0)
         return proto_err_fail(err, err_cap, LEDGER_E_NOT_RUNNER,
                               "sender is not the runner account the platform certificate names");

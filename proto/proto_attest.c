@@ -315,9 +315,11 @@ const char *proto_attest_kind_name(uint32_t kind)
     }
 }
 
-void proto_attest_report_data(uint32_t kind, uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN])
+void proto_attest_report_data(uint32_t kind,
+                              const uint8_t chain_id[static PROTO_ATTEST_CHAIN_ID_LEN],
+                              uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN])
 {
-    static const char tag[] = "genie-enclave report data v1";
+    static const char tag[] = "genie-enclave report data v2";
     const char *name = proto_attest_kind_name(kind);
     uint8_t version = (uint8_t)PROTO_ATTEST_REPORT_DATA_VERSION;
     crypto_generichash_state st;
@@ -326,5 +328,6 @@ void proto_attest_report_data(uint32_t kind, uint8_t out[static PROTO_ATTEST_REP
     if (name)
         crypto_generichash_update(&st, (const uint8_t *)name, strlen(name) + 1);
     crypto_generichash_update(&st, &version, 1);
+    crypto_generichash_update(&st, chain_id, PROTO_ATTEST_CHAIN_ID_LEN);
     crypto_generichash_final(&st, out, PROTO_ATTEST_REPORT_DATA_LEN);
 }

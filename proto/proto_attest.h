@@ -207,10 +207,18 @@ enum {
 /*  "validation", "training" or "query"; NULL for any other value. */
 const char *proto_attest_kind_name(uint32_t kind);
 
-/*  The 64 report-data bytes an honest enclave of KIND puts in its report body, so a
- *  quote says which kind it was started as:
- *      BLAKE2b-512("genie-enclave report data v1" || 0x00 || kind name || 0x00 || version u8)
- *  (for a KIND without a name, the name and its NUL are left out). */
-void proto_attest_report_data(uint32_t kind, uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN]);
+/*  The length of a chain id (the ledger's genesis hash, ledger_genesis_chain_id). */
+#define PROTO_ATTEST_CHAIN_ID_LEN 32
+
+/*  The 64 report-data bytes an honest enclave of KIND bound at INIT to the chain CHAIN_ID
+ *  puts in its report body, so a quote says which kind it was started as and which one
+ *  chain it follows:
+ *      BLAKE2b-512("genie-enclave report data v2" || 0x00 || kind name || 0x00 || version u8
+ *                  || chain id (32))
+ *  (for a KIND without a name, the name and its NUL are left out). A verifier compares it
+ *  with the value for its own chain id: a quote bound to another chain never matches. */
+void proto_attest_report_data(uint32_t kind,
+                              const uint8_t chain_id[static PROTO_ATTEST_CHAIN_ID_LEN],
+                              uint8_t out[static PROTO_ATTEST_REPORT_DATA_LEN]);
 
 #endif

@@ -165,7 +165,8 @@ typedef enum {
     ENCLAVE_E_FED_MSG = -371, /* a relayed enclave-to-enclave message refused (seal, signer,
                                  job, sender or recipient) */
     /* -380..-389: query enclaves (light client, published models, paid queries) */
-    ENCLAVE_E_CHAIN = -380,       /* no chain set (CHAIN first), or another chain's genesis */
+    ENCLAVE_E_CHAIN = -380,       /* no chain set (CHAIN first), another chain's genesis, or a
+                                     quote bound to another chain than the verifier's */
     ENCLAVE_E_PROOF = -381,       /* an inclusion proof does not verify: forged, another chain,
                                      a certificate not by the authorities, another tx */
     ENCLAVE_E_PAYMENT = -382,     /* no payment: an unknown buy without a proof, or a proof of

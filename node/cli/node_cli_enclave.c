@@ -19,7 +19,9 @@
  *    quote verify FILE --genesis GENESIS [--nonce HEX] [--measurement HEX] [--max-age S]
  *        verifies the quote offline against the attestation service genesis names, at the
  *        current time (certificate window; quote at most S seconds old, default 600, and
- *        at most 600 s ahead); prints "valid" and the quote's fields (exit 0) or
+ *        at most 600 s ahead), and wants report data of an enclave bound to GENESIS's
+ *        chain id (an enclave of another chain is invalid here: ENCLAVE_E_CHAIN); prints
+ *        "valid" and the quote's fields, its kind and chain id (exit 0) or
  *        "genie: error: invalid: NAME: detail" (exit 1).
  *  Every command prints JSON with --json.
  */
@@ -511,24 +513,26 @@ int node_cli_cmd_attest_certify(node_cli_t *cli, int argc, char **argv)
 
 /* ---------------------------------------------------------------- quote verify */
 
-/* The kind whose report data Q carries, or NULL. */
-static const char *s_quote_kind(const proto_attest_quote_t *q)
+/* The kind whose report data Q carries for an enclave bound to CHAIN_ID, or NULL (another
+   chain's enclave, or no genie enclave's report data). */
+static const char *s_quote_kind(const proto_attest_quote_t *q, const uint8_t chain_id[static 32])
 {
     for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++) {
         uint8_t rd[PROTO_ATTEST_REPORT_DATA_LEN];
-        proto_attest_report_data(k, rd);
+        proto_attest_report_data(k, chain_id, rd);
         if (memcmp(rd, q->body.report_data, sizeof rd) == 0)
             return proto_attest_kind_name(k);
     }
     return NULL;
 }
 
-static void s_print_quote(node_cli_t *cli, const proto_attest_quote_t *q)
+static void s_print_quote(node_cli_t *cli, const proto_attest_quote_t *q, const char *kind,
+                          const uint8_t chain_id[static 32])
 {
-    const char *kind = s_quote_kind(q);
     json_t *j = json_object();
     json_object_set_new(j, "valid", json_true());
-    json_object_set_new(j, "kind", kind ? json_string(kind) : json_null());
+    json_object_set_new(j, "kind", json_string(kind));
+    json_object_set_new(j, "chain_id", s_hexj(chain_id, 32));
     json_object_set_new(j, "measurement", s_hexj(q->measurement, 32));
     json_object_set_new(j, "sign_pk", s_hexj(q->body.sign_pk, 32));
     json_object_set_new(j, "box_pk", s_hexj(q->body.box_pk, 32));
@@ -542,8 +546,8 @@ static void s_print_quote(node_cli_t *cli, const proto_attest_quote_t *q)
         node_cli_print_json(j);
     } else {
         puts("valid");
-        const char *keys[] = {"kind",  "measurement", "sign_pk", "box_pk",
-                              "nonce", "platform_pk", "runner",  "runner_account"};
+        const char *keys[] = {"kind",  "chain_id",    "measurement", "sign_pk",       "box_pk",
+                              "nonce", "platform_pk", "runner",      "runner_account"};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
             node_cli_print_kv(KV_WIDTH, keys[i], "%s",
                               json_is_string(json_object_get(j, keys[i]))
@@ -581,9 +585,10 @@ int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv)
     ledger_genesis_t *g = NULL;
     if (ledger_genesis_load(genesis, &g, err, sizeof err) != LEDGER_OK)
         return node_cli_fail("%s: %s", genesis, err);
-    uint8_t as_pk[32];
+    uint8_t as_pk[32], chain_id[32];
     static const uint8_t zero[32];
     memcpy(as_pk, ledger_genesis_params(g)->attestation_service, 32);
+    memcpy(chain_id, ledger_genesis_chain_id(g), 32);
     ledger_genesis_destroy(&g);
     if (memcmp(as_pk, zero, 32) == 0)
         return node_cli_fail("%s names no attestation service: no quote can be valid", genesis);
@@ -607,6 +612,11 @@ int node_cli_cmd_quote_verify(node_cli_t *cli, int argc, char **argv)
     prc = proto_attest_quote_verify(&q, as_pk, &pol, err, sizeof err);
     if (prc != PROTO_OK)
         return node_cli_fail("invalid: %s: %s", proto_err_str(prc), err);
-    s_print_quote(cli, &q);
+    const char *kind = s_quote_kind(&q, chain_id);
+    if (!kind)
+        return node_cli_fail("invalid: %s: the report data is not that of an enclave bound to "
+                             "the chain of %s",
+                             proto_err_str(ENCLAVE_E_CHAIN), genesis);
+    s_print_quote(cli, &q, kind, chain_id);
     return NODE_CLI_EXIT_OK;
 }

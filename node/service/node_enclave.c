@@ -553,6 +553,8 @@ int node_enclave_spawn(node_enclave_t *self, enclave_kind_t kind, uint32_t *loca
     opts.on_quote = s_on_quote;
     opts.nonce_fn = s_on_nonce;
     opts.on_quote_ctx = s;
+    /* bound to this node's chain (the runner role needs a ledger: its genesis hash) */
+    memcpy(opts.chain_id, node_app_chain_id(self->app), sizeof opts.chain_id);
     s->host = enclave_host_new(self->exe, kind, self->platform, &opts);
     if (!s->host)
         return proto_err_fail(err, err_cap, NODE_E_PARAMS, "bad enclave kind");

@@ -122,8 +122,11 @@ int main(int argc, char **argv)
     char dir[] = "/tmp/genie-bench-query-XXXXXX";
     proto_key_t *as = NULL;
     enclave_platform_t *plat = mkdtemp(dir) ? bench_platform("bench_query", dir, 0xbe, &as) : NULL;
+    enclave_host_opts_t ho;
+    enclave_host_opts_default(&ho);
+    memcpy(ho.chain_id, q.c.chain, 32); /* bound to the chain it then follows */
     enclave_host_t *h =
-        plat ? enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, plat, NULL) : NULL;
+        plat ? enclave_host_new(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, plat, &ho) : NULL;
     if (!h || enclave_host_start(h, err, sizeof err) != 0) {
         fprintf(stderr, "bench_query: enclave: %s\n", err);
         return 1;

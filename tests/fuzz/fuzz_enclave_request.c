@@ -11,8 +11,9 @@
  *  behind it: ml_validate_buffer on VALIDATE data, sealed-blob opening on DONATE and QUERY,
  *  grant and data-blob opening on DONATE_KEYED; the job config and the sample builder on
  *  TRAIN_PREPARE, job lookup on FED_STEP, PUBLISH and MODEL_SEAL; the light client on CHAIN,
- *  whose genesis then stays, its block checks on CHAIN_BLOCK, and its proof checks on
- *  MODEL_LOAD and QUERY; the buy table on USAGE).
+ *  whose genesis then stays if it is the chain the enclaves were bound to at INIT, its
+ *  block checks on CHAIN_BLOCK, and its proof checks on MODEL_LOAD and QUERY; the buy table
+ *  on USAGE).
  *  A broken invariant calls abort().
  */
 #include <stdbool.h>
@@ -157,7 +158,16 @@ static void s_check_ans(const uint8_t *data, size_t size)
     free(again);
 }
 
-/* An enclave of KIND that has answered INIT (made once, kept across inputs). */
+/* The chain id of the seed corpus's real genesis (chain-real, written by
+   tests/fuzz/gen_enclave_query_corpus.c, which prints it): the fuzzed enclaves are bound to
+   it at INIT, so that CHAIN is accepted and the proof checks behind it are reached; any
+   other genesis is refused as another chain's. */
+static const uint8_t s_chain_id[32] = {
+    0x72, 0x95, 0xd4, 0xd0, 0xd1, 0x71, 0xac, 0xa5, 0xcc, 0xc8, 0x3f, 0x88, 0x7b, 0xc1, 0x43, 0xc7,
+    0xa0, 0xd7, 0x2d, 0x96, 0xc7, 0x77, 0x30, 0x54, 0xbb, 0x3d, 0xbb, 0xa5, 0x6f, 0xa7, 0x87, 0xdc};
+
+/* An enclave of KIND that has answered INIT (made once, kept across inputs), bound to the
+   corpus chain: its report data must be the kind's for that chain. */
 static enclave_prog_t *s_prog(enclave_kind_t kind)
 {
     enclave_prog_t *p = enclave_prog_new(kind);
@@ -166,6 +176,7 @@ static enclave_prog_t *s_prog(enclave_kind_t kind)
     memset(&init, 0, sizeof init);
     init.type = ENCLAVE_REQ_INIT;
     init.u.init.kind = kind;
+    memcpy(init.u.init.chain_id, s_chain_id, 32);
     uint8_t *req = NULL, *ans = NULL;
     size_t req_len = 0, ans_len = 0;
     s_require(enclave_wire_req_encode(&init, &req, &req_len) == 0, "INIT encoding");
@@ -173,6 +184,9 @@ static enclave_prog_t *s_prog(enclave_kind_t kind)
     enclave_ans_t a;
     s_require(enclave_wire_ans_decode(ans, ans_len, &a) == 0 && a.type == ENCLAVE_ANS_INIT,
               "INIT answer");
+    uint8_t rd[64];
+    enclave_wire_report_data(kind, s_chain_id, rd);
+    s_require(memcmp(rd, a.u.init.report_data, 64) == 0, "INIT report data not the chain's");
     free(req);
     free(ans);
     return p;

@@ -40,6 +40,7 @@ static bool s_code_ok(int rc)
            rc == LEDGER_E_JOB || rc == LEDGER_E_PUBLISH || rc == LEDGER_E_ESCROW ||
            rc == LEDGER_E_USAGE || rc == LEDGER_E_NOTHING_OWED ||
            (rc <= ENCLAVE_E_BAD_SIG && rc >= ENCLAVE_E_FUTURE) || rc == ENCLAVE_E_ATTEST ||
+           rc == ENCLAVE_E_CHAIN || /* a quote bound to another chain */
            rc == PROTO_E_VERSION;
 }
 

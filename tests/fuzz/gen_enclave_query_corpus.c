@@ -6,11 +6,13 @@
  *  and query-real-flip (the same with one flipped bit); chain_block-probe (CHAIN_BLOCK
  *  asking the light height), chain_block-real (the chain's certified block holding an
  *  AUTH_VOTE that adds an authority, fed after chain-real) and chain_block-flip (its
- *  certificate with one flipped bit, named to be fed first).
+ *  certificate with one flipped bit, named to be fed first). It prints the chain's id,
+ *  which fuzz_enclave_request binds its enclaves to at INIT (its s_chain_id: update it if
+ *  the genesis here changes).
  *  Not built by CMake (the fuzz glob is fuzz_*.c). Build and run by hand from the
  *  repository root (add the sanitizer flags when the libraries are a sanitizer build):
  *      cmake --build build --target genie_enclave
- *      cc -std=c11 -D_DEFAULT_SOURCE -I. -Itests/unit -Itests/unit/enclave \
+ *      cc -std=c11 -D_GNU_SOURCE -I. -Itests/unit -Itests/unit/enclave \
  *         -isystem /usr/include/x86_64-linux-gnu/openblas-pthread \
  *         tests/fuzz/gen_enclave_query_corpus.c tests/unit/testutil.c build/libgenie_enclave.a \
  *         build/libgenie_ml.a build/libgenie_ledger.a build/libgenie_proto.a -lleveldb \
@@ -54,6 +56,11 @@ int main(int argc, char **argv)
     r.u.chain.genesis = q.genesis;
     r.u.chain.genesis_len = q.genesis_len;
     s_write(argv[1], "chain-real", &r);
+    /* fuzz_enclave_request binds its enclaves to this chain id (its s_chain_id) */
+    printf("chain-real's chain id:");
+    for (size_t i = 0; i < 32; i++)
+        printf(" 0x%02x,", q.c.chain[i]);
+    printf("\n");
     memset(&r, 0, sizeof r);
     r.type = ENCLAVE_REQ_MODEL_LOAD;
     r.u.model_load.sealed = sealed;

@@ -4,7 +4,8 @@
  *  The register seeds carry a quote certified by the attestation key fuzz_ledger_tx puts in
  *  its state (seed bytes 0x40), issued at time 0 and quoted at time 0, so that on the
  *  harness's in-memory state (clock 0) the valid one passes every check and registers; the
- *  others break one thing each (quote signature, kind, measurement, runner, certificate).
+ *  others break one thing each (quote signature, kind, measurement, runner, certificate,
+ *  report data bound to another chain id).
  *  The retire seeds name the harness world's enclaves (fuzz_ledger_data_world.h): T, whose
  *  runner is the sender (retired), V, whose runner is not (refused), and an unknown id.
  *
@@ -50,16 +51,16 @@ static proto_key_t *s_key(uint8_t b)
 
 static const uint8_t s_chain[32] = {0x11, 0x22, 0x33};
 
-/* A quote of KIND for RUNNER, certified by AS, signed by PLAT. */
-static void s_quote(proto_attest_quote_t *q, const proto_key_t *as, const proto_key_t *plat,
-                    const proto_key_t *runner, uint32_t kind)
+/* A quote of KIND bound to CHAIN for RUNNER, certified by AS, signed by PLAT. */
+static void s_quote_on(proto_attest_quote_t *q, const proto_key_t *as, const proto_key_t *plat,
+                       const proto_key_t *runner, uint32_t kind, const uint8_t chain[static 32])
 {
     memset(q, 0, sizeof *q);
     q->version = PROTO_ATTEST_QUOTE_VERSION;
     memset(q->measurement, 0xAB, 32);
     memset(q->body.sign_pk, 0x21, 32);
     memset(q->body.box_pk, 0x22, 32);
-    proto_attest_report_data(kind, q->body.report_data);
+    proto_attest_report_data(kind, chain, q->body.report_data);
     q->time_ms = 0;
     memcpy(q->platform_pk, proto_key_public(plat), 32);
     if (proto_attest_cert_issue(as, q->platform_pk, "runner-1", proto_key_public(runner), 0,
@@ -69,6 +70,13 @@ static void s_quote(proto_attest_quote_t *q, const proto_key_t *as, const proto_
     uint8_t h[32];
     proto_attest_quote_signing_hash(q, h);
     proto_key_sign(plat, h, 32, q->sig);
+}
+
+/* s_quote_on the seeds' chain. */
+static void s_quote(proto_attest_quote_t *q, const proto_key_t *as, const proto_key_t *plat,
+                    const proto_key_t *runner, uint32_t kind)
+{
+    s_quote_on(q, as, plat, runner, kind, s_chain);
 }
 
 static void s_register(const char *name, const proto_key_t *from, uint32_t kind,
@@ -95,6 +103,12 @@ int main(int argc, char **argv)
     s_register("enclave_register_valid", runner, PROTO_ATTEST_KIND_TRAINING, q.measurement, &q);
     s_register("enclave_register_kind", runner, PROTO_ATTEST_KIND_QUERY, q.measurement, &q);
     s_register("enclave_register_runner", other, PROTO_ATTEST_KIND_TRAINING, q.measurement, &q);
+    uint8_t fake[32];
+    memcpy(fake, s_chain, 32);
+    fake[0] ^= 1;
+    proto_attest_quote_t fq;
+    s_quote_on(&fq, as, plat, runner, PROTO_ATTEST_KIND_TRAINING, fake);
+    s_register("enclave_register_chain", runner, PROTO_ATTEST_KIND_TRAINING, fq.measurement, &fq);
     uint8_t m2[32];
     memset(m2, 0xAC, sizeof m2);
     s_register("enclave_register_measurement", runner, PROTO_ATTEST_KIND_TRAINING, m2, &q);

@@ -6,15 +6,17 @@ Scenarios (named checks, in order):
      attestation.key `genie genesis new` writes) commits blocks.
   2. The attestation service certifies a simulated platform (`genie attest certify`, the
      platform key from tests/tools/genie-quote), the platform installs the certificate and
-     quotes a training enclave of genie-enclave's measurement (`genie enclave measure`);
-     `genie quote verify` says "valid" with the fields, and refuses a wrong nonce and a
+     quotes a training enclave of genie-enclave's measurement (`genie enclave measure`)
+     bound to the chain's id; `genie quote verify` says "valid" with the fields (kind, chain
+     id), and refuses a wrong nonce and a
      wrong measurement with their reasons.
   3. `genie enclave register QUOTE --kind training` (signed by the runner account the
      certificate names) commits; `genie enclave list` shows the enclave (kind, measurement,
      keys, runner, active), `--kind query` shows none.
   4. Forged and wrong quotes are refused with their reasons, offline and by the ledger: a
-     tampered platform signature, a quote of an uncertified platform, a training quote
-     registered as a query enclave, the same enclave twice; none of them is listed.
+     tampered platform signature, a quote of an uncertified platform, a quote of an enclave
+     bound to another chain id (report data), a training quote registered as a query
+     enclave, the same enclave twice; none of them is listed.
   5. `genie enclave audit` is listed with the enclave; `genie enclave revoke measurement`
      (the only authority's vote, a majority) marks the enclave revoked, and a fresh quote
      of that measurement is refused.
@@ -63,15 +65,16 @@ def check_certify_and_quote(net, st):
                            "--kind", "training"], json_out=True)
     expect(c.returncode == 0 and c.json and len(c.json["training"]) == 64, "measure: %r" % c)
     m = c.json["training"]
+    chain = net.nodes[0].status()["chain_id"]
     q = os.path.join(r.tmp, "training.quote")
     nonce = "ab" * 32
     rc, sign_pk, err = tool(r, "make", "--platform", plat, "--measurement", m, "--kind",
-                            "training", "--nonce", nonce, "--out", q)
+                            "training", "--chain", chain, "--nonce", nonce, "--out", q)
     expect(rc == 0 and len(sign_pk) == 64, "make: %r" % err)
     c = run_cli(r.bindir, ["quote", "verify", q, "--genesis", net.genesis, "--nonce", nonce,
                            "--measurement", m, "--max-age", "300"])
     expect(c.returncode == 0 and c.stdout.startswith("valid\n"), "quote verify: %r" % c)
-    for field in ("training", m, sign_pk, pk, "runner-1", st["runner_id"]):
+    for field in ("training", chain, m, sign_pk, pk, "runner-1", st["runner_id"]):
         expect(field in c.stdout, "quote verify does not print %s: %r" % (field, c.stdout))
     c = run_cli(r.bindir, ["quote", "verify", q, "--genesis", net.genesis, "--nonce", "cd" * 32])
     expect(c.returncode == 1 and any("nonce" in l for l in c.error_lines()),
@@ -80,7 +83,7 @@ def check_certify_and_quote(net, st):
                            "00" * 32])
     expect(c.returncode == 1 and any("measurement" in l for l in c.error_lines()),
            "wrong measurement: %r" % c)
-    st.update(plat=plat, m=m, quote=q, sign_pk=sign_pk, platform_pk=pk)
+    st.update(plat=plat, m=m, quote=q, sign_pk=sign_pk, platform_pk=pk, chain=chain)
     return True
 
 
@@ -116,7 +119,7 @@ def check_refusals(net, st):
     auth = net.nodes[0]
     forged = os.path.join(r.tmp, "forged.quote")
     rc, _, err = tool(r, "make", "--platform", st["plat"], "--measurement", st["m"], "--kind",
-                      "training", "--tamper", "--out", forged)
+                      "training", "--chain", st["chain"], "--tamper", "--out", forged)
     expect(rc == 0, "make --tamper: %r" % err)
     c = run_cli(r.bindir, ["quote", "verify", forged, "--genesis", net.genesis])
     expect(refused(c, "quote signature does not verify"), "verify forged: %r" % c)
@@ -127,13 +130,25 @@ def check_refusals(net, st):
     plat2 = os.path.join(r.tmp, "platform2")
     unc = os.path.join(r.tmp, "uncertified.quote")
     rc, _, err = tool(r, "make", "--platform", plat2, "--measurement", st["m"], "--kind",
-                      "training", "--out", unc)
+                      "training", "--chain", st["chain"], "--out", unc)
     expect(rc == 0, "make (uncertified): %r" % err)
     c = run_cli(r.bindir, ["quote", "verify", unc, "--genesis", net.genesis])
     expect(refused(c, "platform not certified"), "verify uncertified: %r" % c)
     c = auth.cli("enclave", "register", unc, "--kind", "training")
     expect(refused(c, "no platform certificate"), "register uncertified: %r" % c)
     print("  uncertified: %s" % c.error_lines()[0])
+
+    # an enclave bound to another chain (its runner could feed it a genesis of its own)
+    other = os.path.join(r.tmp, "other-chain.quote")
+    fake = ("%02x" % (int(st["chain"][:2], 16) ^ 1)) + st["chain"][2:]
+    rc, _, err = tool(r, "make", "--platform", st["plat"], "--measurement", st["m"], "--kind",
+                      "training", "--chain", fake, "--out", other)
+    expect(rc == 0, "make (other chain): %r" % err)
+    c = run_cli(r.bindir, ["quote", "verify", other, "--genesis", net.genesis])
+    expect(refused(c, "not that of an enclave bound to the chain"), "verify other chain: %r" % c)
+    c = auth.cli("enclave", "register", other, "--kind", "training")
+    expect(refused(c, "not bound to this chain"), "register other chain: %r" % c)
+    print("  other chain: %s" % c.error_lines()[0])
 
     c = auth.cli("enclave", "register", st["quote"], "--kind", "query")
     expect(refused(c, "declared kind"), "register as another kind: %r" % c)
@@ -167,7 +182,7 @@ def check_audit_revoke(net, st):
            and e.get("revoked_height", 0) > e.get("height", 0), "after revoke: %r" % c)
     fresh = os.path.join(r.tmp, "fresh.quote")
     rc, _, err = tool(r, "make", "--platform", st["plat"], "--measurement", st["m"], "--kind",
-                      "training", "--out", fresh)
+                      "training", "--chain", st["chain"], "--out", fresh)
     expect(rc == 0, "make (fresh): %r" % err)
     c = auth.cli("enclave", "register", fresh, "--kind", "training")
     expect(refused(c, "measurement revoked"), "register under a revoked measurement: %r" % c)

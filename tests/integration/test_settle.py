@@ -116,7 +116,7 @@ def check_stand_ins(net, st):
                                    ("Q", Q_SEED, QM, "query")):
         quote = os.path.join(r.tmp, name + ".quote")
         st[name] = tool(r, "quote", "--platform", plat, "--seed", seed, "--measurement", meas,
-                        "--kind", kind, "--out", quote)
+                        "--kind", kind, "--chain", runner.status()["chain_id"], "--out", quote)
         c = runner.cli("enclave", "register", quote, "--kind", kind, "--from", st["runner_id"],
                        "--wait", WAIT_S)
         expect(c.returncode == 0, "register %s: %r" % (name, c))

@@ -9,11 +9,12 @@
  *        prints the platform key (64 hex digits), creating DIR/platform.key on first use.
  *    genie-quote install --platform DIR --cert FILE
  *        installs a certificate (`genie attest certify`'s output) as the platform's.
- *    genie-quote make    --platform DIR --measurement HEX --kind K --out FILE
+ *    genie-quote make    --platform DIR --measurement HEX --kind K --chain HEX --out FILE
  *                        [--nonce HEX] [--tamper]
- *        a quote for MEASUREMENT by an enclave of kind K (fresh key pairs; the report
- *        data of K) with the platform's time, written in its wire form to FILE; prints the
- *        enclave's sign key. --tamper flips one bit of the platform signature (a forgery).
+ *        a quote for MEASUREMENT by an enclave of kind K bound to the chain id CHAIN (fresh
+ *        key pairs; the report data of K on CHAIN) with the platform's time, written in its
+ *        wire form to FILE; prints the enclave's sign key. --tamper flips one bit of the
+ *        platform signature (a forgery).
  *  Exit 0, 1 on failure, 2 on a usage error.
  */
 #include <sodium.h>
@@ -31,11 +32,11 @@
 #define USAGE                                                                                      \
     "usage: genie-quote pubkey --platform DIR\n"                                                   \
     "       genie-quote install --platform DIR --cert FILE\n"                                      \
-    "       genie-quote make --platform DIR --measurement HEX --kind K --out FILE "                \
+    "       genie-quote make --platform DIR --measurement HEX --kind K --chain HEX --out FILE "    \
     "[--nonce HEX] [--tamper]\n"
 
 typedef struct {
-    const char *platform, *cert, *measurement, *kind, *out, *nonce;
+    const char *platform, *cert, *measurement, *kind, *out, *nonce, *chain;
     bool tamper;
 } s_args_t;
 
@@ -50,6 +51,7 @@ static int s_parse(int argc, char **argv, s_args_t *a)
                             : !strcmp(o, "--kind")        ? &a->kind
                             : !strcmp(o, "--out")         ? &a->out
                             : !strcmp(o, "--nonce")       ? &a->nonce
+                            : !strcmp(o, "--chain")       ? &a->chain
                                                           : NULL;
         if (!strcmp(o, "--tamper")) {
             a->tamper = true;
@@ -91,14 +93,16 @@ static int s_install(enclave_platform_t *plat, const char *path)
 
 static int s_make(enclave_platform_t *plat, const s_args_t *a)
 {
-    uint8_t m[32];
+    uint8_t m[32], chain[32];
     uint32_t kind = 0;
     for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++)
         if (a->kind && !strcmp(a->kind, proto_attest_kind_name(k)))
             kind = k;
     if (!a->measurement || strlen(a->measurement) != 64 ||
-        proto_hex_decode(a->measurement, m, 32) != 0 || kind == 0 || !a->out)
-        return tool_cli_usage(PROG, USAGE, "make needs --measurement HEX --kind K --out FILE");
+        proto_hex_decode(a->measurement, m, 32) != 0 || kind == 0 || !a->out || !a->chain ||
+        strlen(a->chain) != 64 || proto_hex_decode(a->chain, chain, 32) != 0)
+        return tool_cli_usage(PROG, USAGE,
+                              "make needs --measurement HEX --kind K --chain HEX --out FILE");
     proto_attest_body_t body;
     memset(&body, 0, sizeof body);
     if (a->nonce && (strlen(a->nonce) != 64 || proto_hex_decode(a->nonce, body.nonce, 32) != 0))
@@ -108,7 +112,7 @@ static int s_make(enclave_platform_t *plat, const s_args_t *a)
     crypto_box_keypair(body.box_pk, box_sk);
     sodium_memzero(sign_sk, sizeof sign_sk);
     sodium_memzero(box_sk, sizeof box_sk);
-    proto_attest_report_data(kind, body.report_data);
+    proto_attest_report_data(kind, chain, body.report_data);
     proto_attest_quote_t q;
     int rc = enclave_platform_quote(plat, m, &body, &q);
     if (rc != PROTO_OK)

@@ -8,8 +8,10 @@
  *  usage:
  *    genie-settle id --seed HEX
  *        prints the enclave id of the enclave of SEED.
- *    genie-settle quote --platform DIR --seed HEX --measurement HEX --kind K --out FILE
- *        the quote of the enclave of SEED (kind K, MEASUREMENT); prints its enclave id.
+ *    genie-settle quote --platform DIR --seed HEX --measurement HEX --kind K --chain HEX
+ *        --out FILE
+ *        the quote of the enclave of SEED (kind K, MEASUREMENT, bound to the chain id
+ *        CHAIN); prints its enclave id.
  *    genie-settle publish --seed HEX --chain HEX --account-seed HEX --job HEX --spec HEX
  *        --used SEQ:DATAID,... --parties ENCLAVEID:N:WEIGHT,... [--model-hash HEX]
  *        a MODEL_PUBLISH tx (nonce 0 of the account of ACCOUNT-SEED) whose publication
@@ -37,7 +39,8 @@
 #define PROG "genie-settle"
 #define USAGE                                                                                      \
     "usage: genie-settle id --seed HEX\n"                                                          \
-    "       genie-settle quote --platform DIR --seed HEX --measurement HEX --kind K --out FILE\n"  \
+    "       genie-settle quote --platform DIR --seed HEX --measurement HEX --kind K --chain HEX "  \
+    "--out FILE\n"                                                                                 \
     "       genie-settle publish --seed HEX --chain HEX --account-seed HEX --job HEX --spec HEX\n" \
     "                    --used SEQ:DATAID,... --parties ENCLAVEID:N:WEIGHT,... "                  \
     "[--model-hash HEX]\n"                                                                         \
@@ -91,13 +94,15 @@ static int s_enclave_keys(const char *seed_hex, uint8_t pk[32], uint8_t sk[64])
 
 static int s_quote(const s_args_t *a)
 {
-    uint8_t m[32], sk[64];
+    uint8_t m[32], sk[64], chain[32];
     uint32_t kind = 0;
     for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++)
         if (a->kind && !strcmp(a->kind, proto_attest_kind_name(k)))
             kind = k;
-    if (!a->platform || !a->out || kind == 0 || s_hex32(a->measurement, m, "--measurement") != 0)
-        return tool_cli_usage(PROG, USAGE, "quote needs --platform, --measurement, --kind, --out");
+    if (!a->platform || !a->out || kind == 0 || s_hex32(a->measurement, m, "--measurement") != 0 ||
+        s_hex32(a->chain, chain, "--chain") != 0)
+        return tool_cli_usage(PROG, USAGE,
+                              "quote needs --platform, --measurement, --kind, --chain, --out");
     proto_attest_body_t body;
     memset(&body, 0, sizeof body);
     if (s_enclave_keys(a->seed, body.sign_pk, sk) != 0)
@@ -106,7 +111,7 @@ static int s_quote(const s_args_t *a)
     uint8_t box_sk[crypto_box_SECRETKEYBYTES];
     crypto_box_keypair(body.box_pk, box_sk);
     sodium_memzero(box_sk, sizeof box_sk);
-    proto_attest_report_data(kind, body.report_data);
+    proto_attest_report_data(kind, chain, body.report_data);
     char err[256] = "";
     enclave_platform_t *plat = enclave_platform_sim_open(a->platform, err, sizeof err);
     if (!plat)

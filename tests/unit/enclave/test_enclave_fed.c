@@ -12,14 +12,15 @@
  *  aggregation's party-level DP noise at the default settings (the publication's
  *  agg_epsilon shows the budget spent; a budget no noise meets is refused up front). Then a
  *  poisoned party (many donors, labels flipped) under the median, noise on, still meets
- *  that threshold while the plain (sample-weighted, no aggregation DP) mean does not. MODEL_SEAL is
- * refused for a quote of the wrong measurement and accepted for the query enclave's; the
- * publication's model field is empty, and the model comes only sealed (to a quote the test makes
- * for a key it holds), with the same publication, hashing to its model_hash. A DP-SGD job spends
- * its epsilon within the budget (a budget no noise meets is refused up front) while relayed
- * messages are lost and sent again. A canary in every donated file shows in no answer, error or
- *  relayed message. After each job STATS shows the donations wiped. The seed is printed
- *  (GENIE_TEST_SEED replays it).
+ *  that threshold while the plain (sample-weighted, no aggregation DP) mean does not.
+ *  MODEL_SEAL is refused for a quote of the wrong measurement and for a query enclave's
+ *  bound to another chain than the coordinator's (its INIT chain id), and accepted for the
+ *  query enclave's; the publication's model field is empty, and the model comes only
+ *  sealed (to a quote the test makes for a key it holds), with the same publication,
+ *  hashing to its model_hash. A DP-SGD job spends its epsilon within the budget (a budget
+ *  no noise meets is refused up front) while relayed messages are lost and sent again. A
+ *  canary in every donated file shows in no answer, error or relayed message. After each
+ *  job STATS shows the donations wiped. The seed is printed (GENIE_TEST_SEED replays it).
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -66,7 +67,8 @@ static bool s_no_canary(const uint8_t *b, size_t n)
 }
 static uint8_t s_as_pk[32];
 static enclave_platform_t *s_plat;
-static uint8_t s_qm[32]; /* the query enclave's measurement */
+static uint8_t s_qm[32];    /* the query enclave's measurement */
+static uint8_t s_chain[32]; /* the chain id every enclave of the test is bound to */
 
 typedef struct {
     enclave_host_t *h;
@@ -385,23 +387,32 @@ static int s_id_cmp(const void *a, const void *b)
     return memcmp(a, b, 32);
 }
 
-/* MODEL_SEAL of JOB at COORD to a quote the test makes on its platform for the query
-   measurement (S_QM) and a box key it holds, as a query enclave's would be; opens the
+/* A quote (encoded, malloc'd, *QLEN bytes) the test makes on its platform for the query
+   measurement (S_QM), a box key it holds (secret into BOX_SK, body into *BODY) and the
+   report data of a query enclave bound to CHAIN, as such an enclave's would be. */
+static uint8_t *s_query_quote(const uint8_t chain[32], proto_attest_body_t *body,
+                              uint8_t box_sk[32], size_t *qlen)
+{
+    memset(body, 0, sizeof *body);
+    crypto_box_keypair(body->box_pk, box_sk);
+    randombytes_buf(body->sign_pk, 32);
+    proto_attest_report_data(PROTO_ATTEST_KIND_QUERY, chain, body->report_data);
+    proto_attest_quote_t q;
+    REQUIRE(enclave_platform_quote(s_plat, s_qm, body, &q) == 0);
+    uint8_t *qb = NULL;
+    REQUIRE(proto_attest_quote_encode(&q, &qb, qlen) == 0);
+    return qb;
+}
+
+/* MODEL_SEAL of JOB at COORD to a quote of s_query_quote for the test's chain; opens the
    answer, checks the publication inside equals PUB (LEN), returns the model bytes. */
 static uint8_t *s_sealed_model(enclave_host_t *coord, const uint8_t job[32], const uint8_t *pub,
                                size_t pub_len, size_t *mlen)
 {
     proto_attest_body_t body;
-    memset(&body, 0, sizeof body);
     uint8_t box_sk[32];
-    crypto_box_keypair(body.box_pk, box_sk);
-    randombytes_buf(body.sign_pk, 32);
-    proto_attest_report_data(PROTO_ATTEST_KIND_QUERY, body.report_data);
-    proto_attest_quote_t q;
-    REQUIRE(enclave_platform_quote(s_plat, s_qm, &body, &q) == 0);
-    uint8_t *qb = NULL;
     size_t qlen = 0;
-    REQUIRE(proto_attest_quote_encode(&q, &qb, &qlen) == 0);
+    uint8_t *qb = s_query_quote(s_chain, &body, box_sk, &qlen);
     enclave_req_t req;
     memset(&req, 0, sizeof req);
     req.type = ENCLAVE_REQ_MODEL_SEAL;
@@ -667,6 +678,19 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         CHECK_EQ(enclave_host_call(ps[coord].h, &req, -1, &ans, &frame, &flen, err, sizeof err),
                  ENCLAVE_E_MEASUREMENT_MISMATCH);
         free(wq);
+        /* a query enclave of the right measurement bound to another chain (one whose
+           genesis its runner wrote, so it would take forged payment proofs): refused */
+        uint8_t fake[32], fsk[32];
+        memcpy(fake, s_chain, 32);
+        fake[0] ^= 0x80;
+        proto_attest_body_t fbody;
+        wq = s_query_quote(fake, &fbody, fsk, &wlen);
+        sodium_memzero(fsk, sizeof fsk);
+        req.u.model_seal.quote = wq;
+        req.u.model_seal.quote_len = wlen;
+        CHECK_EQ(enclave_host_call(ps[coord].h, &req, -1, &ans, &frame, &flen, err, sizeof err),
+                 ENCLAVE_E_CHAIN);
+        free(wq);
         req.u.model_seal.quote = qbytes;
         req.u.model_seal.quote_len = qlen;
         rc = enclave_host_call(ps[coord].h, &req, -1, &ans, &frame, &flen, err, sizeof err);
@@ -733,6 +757,8 @@ int main(void)
     enclave_host_opts_t ho;
     enclave_host_opts_default(&ho);
     ho.inherit_stderr = true;
+    memset(s_chain, 0xc4, sizeof s_chain); /* any id: no ledger runs here */
+    memcpy(ho.chain_id, s_chain, 32);
     for (int i = 0; i < K; i++) {
         ps[i].h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_TRAINING, plat, &ho);
         memcpy(ps[i].sign_pk, enclave_host_quote(ps[i].h)->body.sign_pk, 32);

@@ -4,7 +4,8 @@
  *
  *  Shows: a validation enclave answers PING and signs a validation report that verifies
  *  against its quote's signing key (and commits to the data under the owner's salt); the
- *  quote verifies offline against the AS key and the host's measurement; requests a kind
+ *  quote verifies offline against the AS key and the host's measurement, and its report
+ *  data is the kind's bound to the chain id the host gave at INIT; requests a kind
  *  does not serve are refused; a donation sealed to training enclave A is accepted by A
  *  (receipt verifies with A's key) and refused by B, and what the host relays contains no
  *  plaintext; a wrong commitment is refused; STATS and DROP; a fresh query enclave refuses
@@ -56,6 +57,7 @@ static void s_on_quote(void *ctx, enclave_host_t *host, const proto_attest_quote
 }
 
 static uint8_t s_as_pk[32];
+static const uint8_t s_chain[32] = {0x9e, 0x11, 0x42}; /* the chain the enclaves are bound to */
 
 static enclave_host_t *s_spawn(const char *exe, enclave_kind_t kind, enclave_platform_t *plat,
                                quote_log_t *log)
@@ -67,6 +69,7 @@ static enclave_host_t *s_spawn(const char *exe, enclave_kind_t kind, enclave_pla
     o.inherit_stderr = true;
     o.on_quote = s_on_quote;
     o.on_quote_ctx = log;
+    memcpy(o.chain_id, s_chain, 32);
     return enclave_testutil_host_start(exe, kind, plat, &o);
 }
 
@@ -86,6 +89,10 @@ static void s_test_validation(enclave_platform_t *plat)
     CHECK(enclave_measure_path(GENIE_ENCLAVE_EXE, "validation", want, NULL, 0) == 0);
     CHECK(memcmp(m, want, 32) == 0);
     CHECK_EQ(s_verify_quote(h, want), 0);
+    /* the quote's report data names the kind and the chain bound at INIT */
+    uint8_t rd[64];
+    enclave_wire_report_data(ENCLAVE_KIND_VALIDATION, s_chain, rd);
+    CHECK(memcmp(enclave_host_quote(h)->body.report_data, rd, 64) == 0);
 
     enclave_req_t req;
     enclave_ans_t ans;

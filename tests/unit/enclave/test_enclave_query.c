@@ -6,8 +6,11 @@
  *  signed by the coordinator enclave's key, and QUERY_BUY txs, the last two in blocks
  *  certified by the chain's authority; proofs come from ledger_store_tx_proof.
  *
- *  Shows: CHAIN makes the enclave follow the genesis (same genesis again: same chain id;
- *  another: refused); MODEL_LOAD refuses a model whose hash is not the published one, and a
+ *  Shows: an enclave is bound at INIT to one chain id, named in its quote's report data:
+ *  one bound to the real chain refuses a runner's fake genesis even as its first CHAIN (and
+ *  then loads no model proven on the fake chain), one bound to the fake chain refuses the
+ *  real genesis; CHAIN makes the enclave follow the genesis (same genesis again: same chain
+ *  id; another: refused); MODEL_LOAD refuses a model whose hash is not the published one, and a
  *  proof of another tx type, and loads the published model (its id and hash answered); a
  *  paid query is answered, the answer opens only with the reply key and equals ml/'s own
  *  prediction; refused each with its own code: a query of an unknown buy without proof
@@ -212,6 +215,47 @@ static void s_test_chain_and_load(world_t *w)
     free(proof);
 }
 
+/* The fake-genesis hole: a runner gives its query enclave a genesis whose authorities it
+   controls, copies the real MODEL_PUBLISH into a block it certifies itself, and forges
+   buys. An enclave is bound to one chain id at INIT (its quote's report data names it):
+   a fresh enclave bound to the real chain refuses the fake genesis even as its first
+   CHAIN, so it loads nothing proven on the fake chain; one bound to the fake chain (what
+   the runner would need) refuses the real genesis, and its quote's report data is not the
+   real chain's, so neither the ledger nor a training enclave's MODEL_SEAL accepts it. */
+static void s_test_bound(world_t *w, const enclave_host_opts_t *base)
+{
+    enclave_host_t *real = w->h;
+    qc_t fake;
+    qc_world(&fake, "fake");
+    uint8_t id[32], rd[64];
+    enclave_host_opts_t o = *base;
+    memcpy(o.chain_id, w->q.c.chain, 32);
+    w->h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, w->plat, &o);
+    memcpy(w->box_pk, enclave_host_quote(w->h)->body.box_pk, 32);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, w->q.c.chain, rd);
+    CHECK(memcmp(enclave_host_quote(w->h)->body.report_data, rd, 64) == 0);
+    CHECK_EQ(s_chain(w, fake.genesis, fake.genesis_len, id), ENCLAVE_E_CHAIN);
+    size_t plen = 0;
+    uint8_t *proof = qc_proof(&fake, fake.model_id, &plen);
+    CHECK_EQ(s_load(w, fake.model_bytes, fake.model_len, fake.pub, fake.pub_len, proof, plen, NULL),
+             ENCLAVE_E_CHAIN); /* no chain followed: nothing proven loads */
+    free(proof);
+    CHECK_EQ(s_chain(w, w->q.genesis, w->q.genesis_len, id), 0);
+    CHECK(memcmp(id, w->q.c.chain, 32) == 0);
+    enclave_host_destroy(&w->h);
+
+    memcpy(o.chain_id, fake.c.chain, 32);
+    w->h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, w->plat, &o);
+    CHECK(memcmp(enclave_host_quote(w->h)->body.report_data, rd, 64) != 0);
+    CHECK_EQ(s_chain(w, w->q.genesis, w->q.genesis_len, id), ENCLAVE_E_CHAIN);
+    CHECK_EQ(s_chain(w, fake.genesis, fake.genesis_len, id), 0);
+    enclave_host_destroy(&w->h);
+
+    w->h = real;
+    memcpy(w->box_pk, enclave_host_quote(w->h)->body.box_pk, 32);
+    qc_close(&fake);
+}
+
 /* Flips one bit at each of STEPS positions across PROOF; every copy must be refused as a
    forged proof, whatever part the bit falls in (header, certificate, tx, path, framing). */
 static void s_test_flips(world_t *w, const uint8_t buy_id[32], const uint8_t code[32],
@@ -300,10 +344,12 @@ int main(void)
     enclave_host_opts_t o;
     enclave_host_opts_default(&o);
     o.inherit_stderr = true;
+    memcpy(o.chain_id, w.q.c.chain, 32);
     w.h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, w.plat, &o);
     memcpy(w.box_pk, enclave_host_quote(w.h)->body.box_pk, 32);
     crypto_box_keypair(w.reply_pk, w.reply_sk);
 
+    s_test_bound(&w, &o);
     s_test_chain_and_load(&w);
 
     uint8_t code[32], wrong[32], buy_id[32];

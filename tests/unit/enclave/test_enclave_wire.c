@@ -42,7 +42,8 @@ static size_t s_requests(enclave_req_t *out)
     out[n].type = ENCLAVE_REQ_INIT;
     out[n].u.init.kind = ENCLAVE_KIND_TRAINING;
     s_fill(out[n].u.init.nonce, 32);
-    s_fill(out[n++].u.init.seal_key, 32);
+    s_fill(out[n].u.init.seal_key, 32);
+    s_fill(out[n++].u.init.chain_id, 32);
     out[n++].type = ENCLAVE_REQ_PING;
     out[n].type = ENCLAVE_REQ_VALIDATE;
     out[n].u.validate.data_type = 1;
@@ -217,12 +218,28 @@ static void s_test_refusals(void)
     CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_TYPE);
     proto_wr_free(&w);
 
-    s_raw(&w, 5, 1, ENCLAVE_REQ_INIT); /* kind 9 */
+    s_raw(&w, 6, 1, ENCLAVE_REQ_INIT); /* kind 9 */
     proto_wr_uint(&w, 9);
+    proto_wr_bin(&w, k32, 32);
     proto_wr_bin(&w, k32, 32);
     proto_wr_bin(&w, k32, 32);
     p = proto_wr_data(&w, &len);
     CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_RANGE);
+    proto_wr_free(&w);
+    s_raw(&w, 5, 1, ENCLAVE_REQ_INIT); /* the v1 INIT: no chain id */
+    proto_wr_uint(&w, ENCLAVE_KIND_QUERY);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    p = proto_wr_data(&w, &len);
+    CHECK_EQ(enclave_wire_req_decode(p, len, &r), PROTO_E_ARITY);
+    proto_wr_free(&w);
+    s_raw(&w, 6, 1, ENCLAVE_REQ_INIT); /* a 31-byte chain id */
+    proto_wr_uint(&w, ENCLAVE_KIND_QUERY);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k32, 32);
+    proto_wr_bin(&w, k31, sizeof k31);
+    p = proto_wr_data(&w, &len);
+    CHECK(enclave_wire_req_decode(p, len, &r) != 0);
     proto_wr_free(&w);
 
     /* DONATE_KEYED: a grant over ENCLAVE_WIRE_MAX_GRANT is refused both ways */
@@ -288,7 +305,9 @@ static void s_test_answers(void)
     as[n].type = ENCLAVE_ANS_INIT;
     s_fill(as[n].u.init.sign_pk, 32);
     s_fill(as[n].u.init.box_pk, 32);
-    enclave_wire_report_data(ENCLAVE_KIND_QUERY, as[n].u.init.report_data);
+    uint8_t chain[32];
+    s_fill(chain, 32);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, chain, as[n].u.init.report_data);
     s_fill(as[n++].u.init.nonce, 32);
     as[n++].type = ENCLAVE_ANS_PONG;
     as[n].type = ENCLAVE_ANS_REPORT;
@@ -414,10 +433,28 @@ static void s_test_kinds(void)
     CHECK(enclave_kind_parse("Query", &k) == PROTO_E_INVALID);
     CHECK(enclave_kind_parse(NULL, &k) == PROTO_E_INVALID);
     CHECK(enclave_kind_name((enclave_kind_t)0) == NULL);
-    uint8_t a[64], b[64];
-    enclave_wire_report_data(ENCLAVE_KIND_TRAINING, a);
-    enclave_wire_report_data(ENCLAVE_KIND_QUERY, b);
+    /* report data names the kind and the chain: each changes it */
+    uint8_t a[64], b[64], c[64], chain[32], other[32];
+    for (size_t i = 0; i < 32; i++)
+        chain[i] = (uint8_t)i;
+    memcpy(other, chain, 32);
+    other[31] ^= 1;
+    enclave_wire_report_data(ENCLAVE_KIND_TRAINING, chain, a);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, chain, b);
+    enclave_wire_report_data(ENCLAVE_KIND_QUERY, other, c);
     CHECK(memcmp(a, b, 64) != 0);
+    CHECK(memcmp(b, c, 64) != 0);
+    /* pinned (PROTOCOL.md's formula, computed apart with Python's hashlib.blake2b):
+       BLAKE2b-512("genie-enclave report data v2\0" "query\0" 0x01 || 00 01 .. 1f) */
+    static const char want[] = "5aeb11096af1dedd61b1ccab1d64a51ccf6e98a968e3bdf01ccbc37238d218e8"
+                               "6c6cb07fe56ee215d2badb100dfc092265927df31cef91c54cd53b31cd5b00da";
+    uint8_t pinned[64];
+    for (size_t i = 0; i < 64; i++) {
+        unsigned v = 0;
+        CHECK_EQ(sscanf(want + 2 * i, "%2x", &v), 1);
+        pinned[i] = (uint8_t)v;
+    }
+    CHECK(memcmp(b, pinned, 64) == 0);
 }
 
 /* Only requests that carry sealed data, or none, may come through a runner's relay. */

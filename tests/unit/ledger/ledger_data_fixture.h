@@ -221,7 +221,7 @@ static inline int df_enclave(df_chain_t *c, uint32_t kind, uint8_t mbyte, uint8_
     df_enclave_sk(seed, sk, q.body.sign_pk);
     sodium_memzero(sk, sizeof sk);
     memset(q.body.box_pk, seed ^ 0x5a, 32);
-    proto_attest_report_data(kind, q.body.report_data);
+    proto_attest_report_data(kind, c->chain, q.body.report_data);
     memset(q.body.nonce, 7, sizeof q.body.nonce);
     q.time_ms = c->now;
     memcpy(q.platform_pk, proto_key_public(c->platform), 32);

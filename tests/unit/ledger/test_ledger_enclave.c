@@ -5,8 +5,9 @@
  *    twice is refused;
  *  - bad quote signature, uncertified platform, certificate from another AS, expired
  *    certificate, certificate issued too far after the block's clock, stale and future quote times,
- * measurement mismatch, wrong kind, a sender that is not the certified runner: each refused with
- * its own code, in apply and admit;
+ * measurement mismatch, wrong kind, report data bound to another chain id (ENCLAVE_E_CHAIN,
+ * every kind), a sender that is not the certified runner: each refused with its own code, in
+ * apply and admit;
  *  - a genesis without an attestation service registers nothing;
  *  - audits are stored per (measurement, auditor), replaced, bounded to one per auditor;
  *  - a revocation needs a strict majority of the authorities; it marks the enclaves under
@@ -130,7 +131,7 @@ static void s_quote_make(s_quote_t *sq, s_chain_t *c, const proto_key_t *as, uin
     memcpy(q->body.sign_pk, proto_key_public(ek), 32);
     proto_key_destroy(&ek);
     memset(q->body.box_pk, seed ^ 0x5a, 32);
-    proto_attest_report_data(kind, q->body.report_data);
+    proto_attest_report_data(kind, c->chain, q->body.report_data);
     memset(q->body.nonce, 7, sizeof q->body.nonce);
     q->time_ms = time_ms;
     memcpy(q->platform_pk, proto_key_public(c->platform), 32);
@@ -323,6 +324,29 @@ static void test_register_refusals(void)
         s_register(&c, c.runner, PROTO_ATTEST_KIND_QUERY, sq.q.measurement, &sq, why, sizeof why),
         ENCLAVE_E_ATTEST);
     CHECK_EQ(s_register(&c, c.runner, 9, sq.q.measurement, &sq, why, sizeof why), LEDGER_E_INVALID);
+    /* an enclave bound at INIT to another chain (one whose genesis its runner wrote: it would
+       accept that chain's forged proofs), of the declared kind and every other: refused */
+    for (uint32_t k = PROTO_ATTEST_KIND_VALIDATION; k <= PROTO_ATTEST_KIND_QUERY; k++) {
+        s_quote_t oq;
+        s_quote_make(&oq, &c, c.as, k, 0x06, 0x24, c.now, far);
+        uint8_t fake[32];
+        memcpy(fake, c.chain, 32);
+        fake[31] ^= 0x01;
+        proto_attest_report_data(k, fake, oq.q.body.report_data);
+        s_quote_sign(&oq, c.platform);
+        s_quote_encode(&oq);
+        CHECK_EQ(s_register(&c, c.runner, k, oq.q.measurement, &oq, why, sizeof why),
+                 ENCLAVE_E_CHAIN);
+        CHECK(strstr(why, "not bound to this chain") != NULL);
+        /* the same enclave bound to this chain registers */
+        proto_attest_report_data(k, c.chain, oq.q.body.report_data);
+        s_quote_sign(&oq, c.platform);
+        s_quote_encode(&oq);
+        if (k == PROTO_ATTEST_KIND_QUERY)
+            CHECK_EQ(s_register(&c, c.runner, k, oq.q.measurement, &oq, why, sizeof why),
+                     LEDGER_OK);
+        free(oq.bytes);
+    }
     /* sent by an account that is not the certified runner */
     CHECK_EQ(s_register(&c, c.auth[0], 1, sq.q.measurement, &sq, why, sizeof why),
              LEDGER_E_NOT_RUNNER);
@@ -336,7 +360,8 @@ static void test_register_refusals(void)
     ledger_enclave_t *list;
     size_t n;
     CHECK_EQ(ledger_enclave_list(st, 0, &list, &n), LEDGER_OK);
-    CHECK_EQ(n, 3u); /* the first honest one, the lagging-clock one, the one at the edge */
+    CHECK_EQ(n, 4u); /* the first honest one, the lagging-clock one, the one at the edge,
+                        the query enclave bound to this chain */
     free(list);
     ledger_state_destroy(&st);
     s_chain_close(&c);
