@@ -91,9 +91,9 @@ void enclave_host_destroy(enclave_host_t **self_p);
 /*  Measures, spawns and attests the enclave (see above); calls on_quote. 0, or
  *  ENCLAVE_E_SPAWN (open, socketpair, fork), ENCLAVE_E_DEAD (the child exited before
  *  answering), ENCLAVE_E_TIMEOUT, ENCLAVE_E_PROTOCOL / ENCLAVE_E_ATTEST (an answer that is
- *  not a report body for this kind and nonce), or the measurement's or the platform's code;
- *  any started child is killed and reaped on failure. A host already running returns
- *  ENCLAVE_E_PROTOCOL. Detail in ERR. */
+ *  not a report body for this kind, nonce and opts.chain_id), or the measurement's or the
+ *  platform's code; any started child is killed and reaped on failure. A host already
+ *  running returns ENCLAVE_E_PROTOCOL. Detail in ERR. */
 int enclave_host_start(enclave_host_t *self, char *err, size_t err_cap) PROTO_WUR;
 
 /*  Sends REQ and waits for its answer (TIMEOUT_MS; < 0: the host's call_timeout_ms).
