@@ -340,6 +340,7 @@ int main(void)
     enclave_host_opts_t o;
     enclave_host_opts_default(&o);
     o.inherit_stderr = true;
+    memcpy(o.chain_id, w.q.c.chain, 32); /* bound to the chain it then follows */
     w.h = enclave_testutil_host_start(GENIE_ENCLAVE_EXE, ENCLAVE_KIND_QUERY, w.plat, &o);
     memcpy(w.box_pk, enclave_host_quote(w.h)->body.box_pk, 32);
     crypto_box_keypair(w.reply_pk, w.reply_sk);
