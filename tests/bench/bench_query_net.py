@@ -286,8 +286,9 @@ def main():
                          "query enclave during the first phase into DIR (perf must be there)")
     args = ap.parse_args()
     clients = [int(x) for x in args.clients.split(",")]
-    if not (clients and all(1 <= c <= 64 for c in clients) and args.queries >= 1 and args.repeat >= 1
-            and args.burn >= 0 and args.cli_runs >= 1 and args.owners >= 1):
+    if not (clients and all(1 <= c <= 64 for c in clients) and args.queries >= 1
+            and args.repeat >= 1 and args.burn >= 0 and args.cli_runs >= 1
+            and args.owners >= 1):
         raise SystemExit("bad options")
     phases = args.repeat * (2 if args.burn else 1) * len(clients)
     count = args.queries * phases + args.cli_runs + 16

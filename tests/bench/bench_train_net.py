@@ -45,8 +45,7 @@ sys.path.insert(0, HERE)
 
 from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, LedgerNet, Runner, expect,  # noqa: E402
                            recruit_until_offered, register_spec, spawn_registered,
-                           start_account_node, start_certified_runner, start_trainer, wait_for,
-                           wait_heights)
+                           start_account_node, start_certified_runner, start_trainer, wait_for)
 from benchlib import Burn, CpuMeter, loadavg  # noqa: E402
 
 FEATURES = "age,bmi,quant"
@@ -104,10 +103,9 @@ def add_records(owner, paths, threads):
             try:
                 return owner.call("data_add", {"path": path, "type": "phenotype",
                                                "name": os.path.basename(path)}, timeout=120)
-            except RuntimeError as e:
+            except RuntimeError:  # a node started moments ago: not linked yet
                 if time.monotonic() > deadline:
                     raise
-                last = e  # noqa: F841  (a node started moments ago: not linked yet)
                 time.sleep(0.5)
     with concurrent.futures.ThreadPoolExecutor(threads) as ex:
         res = list(ex.map(one, paths))
