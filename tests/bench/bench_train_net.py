@@ -23,8 +23,9 @@ over the training and the load average.
 
 The default is the demo's cohort (scripts/testnet_demo.sh: 2 runners, a training enclave
 on each, 40-row tables); --big is 5,000 donor records over 4 training enclaves on 4
-runners (4 owners of 1,250 one-row records each), which takes several minutes of set-up
-(every record is validated, registered on the ledger and donated through the relay).
+runners (8 owners of 625 one-row records each: an account registers at most 1,024), which
+takes a few minutes of set-up (every record is validated, registered on the ledger and
+donated through the relay).
 
     python3 bench_train_net.py --bindir BUILD_DIR [--runners R] [--enclaves E]
         [--owners O] [--records K] [--rows N] [--rounds N] [--big] [--burn K] [--keep]
@@ -104,8 +105,8 @@ def add_records(owner, paths, threads):
             try:
                 return owner.call("data_add", {"path": path, "type": "phenotype",
                                                "name": os.path.basename(path)}, timeout=120)
-            except RuntimeError:  # a node started moments ago: not linked yet
-                if time.monotonic() > deadline:
+            except RuntimeError as e:  # a node started moments ago: not linked yet
+                if time.monotonic() > deadline or "refused" in str(e):
                     raise
                 time.sleep(0.5)
     with concurrent.futures.ThreadPoolExecutor(threads) as ex:
@@ -293,14 +294,15 @@ def main():
     ap.add_argument("--rows", type=int, default=40, help="rows per record (default 40)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--big", action="store_true",
-                    help="5,000 one-row donor records over 4 enclaves on 4 runners")
+                    help="5,000 one-row donor records (8 owners) over 4 enclaves on 4 runners")
     ap.add_argument("--burn", type=int, default=0,
                     help="CPU-bound loops beside the training (default 0)")
     args = ap.parse_args()
     if args.big:
-        args.runners, args.enclaves, args.owners, args.records, args.rows = 4, 4, 4, 1250, 1
+        # an account registers at most 1,024 records (LEDGER_DATA_PER_OWNER_MAX): 8 owners
+        args.runners, args.enclaves, args.owners, args.records, args.rows = 4, 4, 8, 625, 1
     if not (1 <= args.runners <= 8 and args.runners <= args.enclaves <= 16
-            and args.enclaves <= args.owners and args.records >= 1 and args.rows >= 1
+            and args.enclaves <= args.owners and 1 <= args.records <= 1024 and args.rows >= 1
             and args.owners * args.records <= 16000 and 1 <= args.rounds <= 50):
         raise SystemExit("bad sizes (1..8 runners <= enclaves <= 16 <= owners ...)")
     with Runner("bench_train_net", args) as r:
