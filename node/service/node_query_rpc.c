@@ -1,6 +1,12 @@
 /*  node_query_rpc: the query service's RPC methods (see node_query.h): query_run (the
  *  user's side: seal, send, open) and query_status (the runner's query enclaves and usage
  *  claims).
+ *
+ *  A query_run the relay has no room for (NODE_ENCLAVE_RELAY_PEER_MAX calls in flight to
+ *  the runner already, or the runner's enclave queue full) is not refused: it waits, its
+ *  request sealed once, and is sent when one of this node's query calls ends (or at the
+ *  service's next tick), oldest first; one that waits over NODE_ENCLAVE_RELAY_TIMEOUT_MS
+ *  fails. At most NQ_RUNS_MAX runs are in flight (a deferred RPC answer each).
  */
 #include <dirent.h>
 #include <math.h>
