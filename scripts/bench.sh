@@ -9,8 +9,17 @@
 # authority processes (tx/s, finality latency, memory, database size), then 4 authorities
 # at fixed offered loads (3,000 to 6,000 tx/s) for finality latency; and the data owner's
 # benchmark tests/bench/bench_donate.py: data add and sealed donation of 1 kB to 1 MB
-# genotype files, local and relayed, next to bench_crypto_rate's libsodium rates. The
-# whole run takes about 18 minutes.
+# genotype files, local and relayed, next to bench_crypto_rate's libsodium rates; and the
+# paid-query and training benchmarks through real nodes on loopback (issue 16):
+# tests/bench/bench_query_net.py (a trained logistic model loaded in one query enclave; a
+# user's queries through its own node's query_run RPC -> p2p unicast -> the runner's relay
+# -> the enclave -> back, from 8 then 16 keep-alive RPC clients: queries/s, p50/p99/max,
+# refusals, CPU-s per process, load average, this machine's Ed25519 verify rate, and one
+# query through `genie query run`) and tests/bench/bench_train_net.py (the demo's cohort:
+# 2 runners, 2 training enclaves, 4 owners; `train start` to the model published on the
+# ledger and loaded in the query enclave, by phase; --big: 4,096 donor records, the
+# ledger's most for one spec, over 4 enclaves on 4 runners, not run here: a few minutes of
+# set-up). The whole run takes about 20 minutes.
 # No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
 #
 # usage: scripts/bench.sh [bench_p2p.py options...]   e.g. scripts/bench.sh --loads 125,500
@@ -66,3 +75,9 @@ python3 tests/bench/bench_enclave_net.py --bindir "$BUILD_DIR"
 echo
 echo "== bench_donate: data add and sealed donation of 1 kB-1 MB genotype files, local and relayed, next to the libsodium encryption rate"
 python3 tests/bench/bench_donate.py --bindir "$BUILD_DIR"
+echo
+echo "== bench_query_net: paid queries through real nodes (user node -> p2p -> runner -> query enclave), 8 and 16 RPC clients"
+python3 tests/bench/bench_query_net.py --bindir "$BUILD_DIR" --queries 3000 --clients 8,16
+echo
+echo "== bench_train_net: train start to the model published and loaded, the demo's cohort (2 runners, 4 owners)"
+python3 tests/bench/bench_train_net.py --bindir "$BUILD_DIR"

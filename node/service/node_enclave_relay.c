@@ -252,17 +252,22 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/*  Linked peers that announced the enclave-runner role, into OUT (at most MAX); their
- *  number. */
+/*  Peers that announced the enclave-runner role, into OUT (at most MAX): the linked ones
+ *  first, then those known but not linked now (p2p dials them). Links rotate, so the
+ *  runner of an enclave is not always a neighbour: a training coordinator's runner on a
+ *  14-node testnet found none of its linked runners running a party's enclave. Never a
+ *  banned peer. Their number. */
 static size_t s_find_runners(node_app_t *app, uint8_t (*out)[32], size_t max)
 {
     p2p_node_t *p2p = node_app_p2p(app);
     enum { MAXP = 128 };
     p2p_peer_info_t *peers = p2p ? malloc(MAXP * sizeof *peers) : NULL;
     size_t n = peers ? p2p_node_peers(p2p, peers, MAXP) : 0, found = 0;
-    for (size_t i = 0; i < n && found < max; i++)
-        if (peers[i].linked && (peers[i].roles & NODE_ROLE_ENCLAVE_RUNNER))
-            memcpy(out[found++], peers[i].id, 32);
+    for (int linked = 1; linked >= 0; linked--)
+        for (size_t i = 0; i < n && found < max; i++)
+            if (peers[i].linked == (linked == 1) && !peers[i].banned &&
+                (peers[i].roles & NODE_ROLE_ENCLAVE_RUNNER))
+                memcpy(out[found++], peers[i].id, 32);
     free(peers);
     return found;
 }
@@ -309,7 +314,7 @@ static int s_call_start(node_enclave_relay_t *self, const uint8_t eid[static 32]
         memcpy(cand[n_cand++], runner, 32);
     else if ((n_cand = s_find_runners(self->app, cand, CANDIDATES)) == 0)
         return proto_err_fail(err, cap, NODE_E_NO_ENCLAVE,
-                              "no linked peer runs enclaves (give runner: its node id)");
+                              "no known peer runs enclaves (give runner: its node id)");
     s_calls_check(self);
     ner_call_t *slot = NULL;
     size_t to_runner = 0;

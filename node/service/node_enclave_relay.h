@@ -30,9 +30,10 @@
  *        -> {answer: hex} when this node runs the enclave (the RPC answer is deferred
  *           until the enclave answers), else
  *           {call: N, runner: node id} (poll enclave_call_result). Without runner, the
- *           call goes to the linked peers that announced the enclave-runner role, one
- *           after the other (at most 8) until one runs the enclave; the enclave
- *           registry names the runner's account, not its node, so it cannot say which.
+ *           call goes to the peers that announced the enclave-runner role, the linked
+ *           ones first, then known ones not linked now (dialled), one after the other
+ *           (at most 8) until one runs the enclave; the enclave registry names the
+ *           runner's account, not its node, so it cannot say which.
  *           The request's hex (the bulk of a call) is checked and decoded by the method's
  *           prepare step on the RPC's HTTP thread: the loop gets the bytes, not the text.
  *    enclave_call_result {call: N}

@@ -552,6 +552,7 @@ static int s_on_timer(zloop_t *loop, int timer_id, void *arg)
     (void)loop;
     (void)timer_id;
     node_query_t *q = arg;
+    nq_runs_kick(q); /* the user's side: query_run calls parked for room in the relay */
     node_ledger_t *ledger = node_app_ledger(q->app);
     if (!ledger || !node_app_enclave(q->app) || node_ledger_local_syncing(ledger))
         return 0;

@@ -17,6 +17,9 @@
 
 /* (buy, enclave) pairs this node sent a buy proof to, remembered (oldest forgotten). */
 #define NQ_SENT_MAX 1024
+/* query_run calls in flight at most: each holds a deferred RPC answer (NODE_RPC_DEFER_MAX),
+   and a slot of the runs' locked memory. */
+#define NQ_RUNS_MAX 64
 
 /*  A query enclave of this runner (by its current id). */
 typedef struct {
@@ -47,8 +50,11 @@ struct node_query_t {
     int timer;
     node_query_core_t *core;
     nq_enclave_t enclaves[NODE_ENCLAVE_MAX];
-    nq_seal_t *seals; /* MODEL_SEAL calls in flight */
-    nq_run_t *runs;   /* query_run calls in flight */
+    nq_seal_t *seals;     /* MODEL_SEAL calls in flight */
+    nq_run_t *runs;       /* query_run calls in flight */
+    uint8_t *run_secrets; /* sodium_malloc'd once: NQ_RUNS_MAX slots of a run's secrets */
+    uint64_t run_slots;   /* bit i: slot i in use */
+    bool kicking;         /* nq_runs_kick is running */
     uint8_t (*sent)[64];
     size_t n_sent, sent_next;
     bool pumping;
@@ -61,8 +67,13 @@ bool nq_sent(const node_query_t *q, const uint8_t buy_id[static 32],
              const uint8_t enclave_id[static 32]);
 void nq_sent_add(node_query_t *q, const uint8_t buy_id[static 32],
                  const uint8_t enclave_id[static 32]);
-/*  Fails and frees every query_run in flight (node_query_rpc.c). */
+/*  Fails and frees every query_run in flight and the runs' locked memory (node_query_rpc.c;
+ *  on destroy). */
 void nq_runs_drop(node_query_t *q);
+/*  Sends the query_run calls that wait for room in the relay (it had too many calls in
+ *  flight to their runner), oldest first, until it is full again; fails those that waited
+ *  over NODE_ENCLAVE_RELAY_TIMEOUT_MS (node_query_rpc.c; the timer calls it too). */
+void nq_runs_kick(node_query_t *q);
 /*  Runs the usage core's due actions. */
 void nq_usage_pump(node_query_t *q);
 /*  Scans the committed blocks not scanned yet (at most NODE_QUERY_SCAN_MAX) for AUTH_VOTE

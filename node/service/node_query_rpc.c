@@ -1,6 +1,12 @@
 /*  node_query_rpc: the query service's RPC methods (see node_query.h): query_run (the
  *  user's side: seal, send, open) and query_status (the runner's query enclaves and usage
  *  claims).
+ *
+ *  A query_run the relay has no room for (NODE_ENCLAVE_RELAY_PEER_MAX calls in flight to
+ *  the runner already, or the runner's enclave queue full) is not refused: it waits, its
+ *  request sealed once, and is sent when one of this node's query calls ends (or at the
+ *  service's next tick), oldest first; one that waits over NODE_ENCLAVE_RELAY_TIMEOUT_MS
+ *  fails. At most NQ_RUNS_MAX runs are in flight (a deferred RPC answer each).
  */
 #include <dirent.h>
 #include <math.h>
@@ -26,18 +32,29 @@
 
 #define NQ_CANDS_MAX 8
 #define NQ_COLS_MAX 1024
+#define NQ_SECRET_LEN 96
 
-/* One query_run in flight. Secrets (code, reply key) in locked memory. */
+_Static_assert(NQ_RUNS_MAX <= 64, "a run's slot is a bit of run_slots");
+_Static_assert(NQ_RUNS_MAX >= NODE_RPC_DEFER_MAX, "a slot for every deferred query_run");
+
+/* One query_run in flight. Secrets (code, reply key) in a slot of the service's locked
+   memory (run_secrets: allocated once, not per query: sodium_malloc's mmap, mlock and
+   mprotect calls cost more than the query's own crypto on the user's node). */
 struct nq_run_t {
     node_query_t *q;
     uint64_t token;
     uint8_t model_id[32], buy_id[32];
-    uint8_t *secret; /* sodium_malloc: code (32) || reply_pk (32) || reply_sk (32) */
+    uint8_t *secret; /* run_secrets slot: code (32) || reply_pk (32) || reply_sk (32) */
+    int slot;        /* its index, or -1 */
     double *rows;
     size_t n_rows, n_cols;
     ledger_enclave_t cands[NQ_CANDS_MAX];
     size_t n_cands, at;
     bool with_proof, proof_retried;
+    uint8_t *req; /* the QUERY for cands[at], kept while parked */
+    size_t req_len;
+    bool waiting;           /* parked: the relay had no room for its call (nq_runs_kick) */
+    uint64_t waiting_since; /* nq_now() when first parked, 0 when not */
     nq_run_t *prev, *next;
 };
 
@@ -54,19 +71,41 @@ static void s_run_free(nq_run_t *r)
         q->runs = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    if (r->secret)
-        sodium_free(r->secret);
+    if (r->secret) {
+        sodium_memzero(r->secret, NQ_SECRET_LEN);
+        q->run_slots &= ~(UINT64_C(1) << r->slot);
+    }
     if (r->rows) {
         sodium_memzero(r->rows, r->n_rows * r->n_cols * sizeof *r->rows);
         free(r->rows);
     }
+    free(r->req);
     free(r);
+}
+
+/* A free slot of Q's locked memory for a run's secrets (allocated at the first run), its
+   index in *SLOT; NULL when out of memory or every slot is taken. */
+static uint8_t *s_secret_take(node_query_t *q, int *slot)
+{
+    if (!q->run_secrets && !(q->run_secrets = sodium_malloc(NQ_RUNS_MAX * NQ_SECRET_LEN)))
+        return NULL;
+    for (int i = 0; i < NQ_RUNS_MAX; i++)
+        if (!(q->run_slots & (UINT64_C(1) << i))) {
+            q->run_slots |= UINT64_C(1) << i;
+            *slot = i;
+            return q->run_secrets + (size_t)i * NQ_SECRET_LEN;
+        }
+    return NULL;
 }
 
 void nq_runs_drop(node_query_t *q)
 {
     while (q->runs)
         s_run_free(q->runs);
+    if (q->run_secrets) {
+        sodium_free(q->run_secrets); /* wipes it */
+        q->run_secrets = NULL;
+    }
 }
 
 static void s_run_fail(nq_run_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,13 +121,62 @@ static void s_run_fail(nq_run_t *r, const char *fmt, ...)
     s_run_free(r);
 }
 
-static void s_run_send(nq_run_t *r);
+static bool s_run_send(nq_run_t *r);
+static void s_answered(nq_run_t *r, int rc, const uint8_t *ans, size_t ans_len, const char *why);
 
+/* R waits for room: the next nq_runs_kick sends it again. */
+static void s_park(nq_run_t *r)
+{
+    r->waiting = true;
+    if (!r->waiting_since)
+        r->waiting_since = nq_now();
+}
+
+/* The relay's callback: R's call ended. Its relay slot is free again, so the runs that
+   wait for room go on after R's answer is handled. */
 static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, const char *why)
 {
     nq_run_t *r = ctx;
+    node_query_t *q = r->q;
+    s_answered(r, rc, ans, ans_len, why);
+    nq_runs_kick(q);
+}
+
+void nq_runs_kick(node_query_t *q)
+{
+    if (q->kicking)
+        return;
+    q->kicking = true;
+    uint64_t now = nq_now();
+    for (size_t guard = 0; guard < NQ_RUNS_MAX; guard++) {
+        nq_run_t *w = NULL;
+        for (nq_run_t *x = q->runs; x; x = x->next) /* newest first: the last one is oldest */
+            if (x->waiting)
+                w = x;
+        if (!w)
+            break;
+        w->waiting = false;
+        if (now - w->waiting_since > NODE_ENCLAVE_RELAY_TIMEOUT_MS) {
+            s_run_fail(w, "the relay to the query enclave's runner stayed full for %d ms",
+                       NODE_ENCLAVE_RELAY_TIMEOUT_MS);
+            continue;
+        }
+        if (s_run_send(w))
+            break; /* parked again: no room yet */
+    }
+    q->kicking = false;
+}
+
+/* R's call ended: RC 0 with the enclave's answer ANS (ANS_LEN), or the relay's failure
+   (WHY). R goes on (another enclave, the proof, parked) or is answered and freed. */
+static void s_answered(nq_run_t *r, int rc, const uint8_t *ans, size_t ans_len, const char *why)
+{
     const ledger_enclave_t *e = &r->cands[r->at];
     enclave_ans_t a;
+    if (rc == NODE_E_BUSY) { /* the runner's enclave queue is full: the same one, later */
+        s_park(r);
+        return;
+    }
     if (rc != 0) { /* unreachable: the next enclave */
         char eid[17];
         proto_hex_encode(e->id, 8, eid);
@@ -154,28 +242,29 @@ static void s_on_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_len, c
     s_run_free(r);
 }
 
-/* Seals the rows to the current candidate and sends the QUERY. */
-static void s_run_send(nq_run_t *r)
+/* The QUERY for R's current candidate into R->req: the rows sealed to its box key, and the
+   buy's proof when this node has not sent it that buy yet. 0, or R failed (answered and
+   freed). */
+static int s_run_request(nq_run_t *r)
 {
     node_app_t *app = r->q->app;
     const ledger_enclave_t *e = &r->cands[r->at];
-    uint8_t *sealed = NULL, *proof = NULL, *req = NULL;
-    size_t sealed_len = 0, proof_len = 0, req_len = 0;
-    char why[256] = "";
+    uint8_t *sealed = NULL, *proof = NULL;
+    size_t sealed_len = 0, proof_len = 0;
     if (!r->proof_retried)
         r->with_proof = !nq_sent(r->q, r->buy_id, e->id);
     int rc = enclave_prog_query_seal(e->box_pk, r->model_id, r->buy_id, RUN_PK(r), RUN_CODE(r),
                                      r->rows, r->n_rows, r->n_cols, &sealed, &sealed_len);
     if (rc != 0) {
         s_run_fail(r, "cannot seal the rows: %s", proto_err_str(rc));
-        return;
+        return rc;
     }
     if (r->with_proof && (rc = node_ledger_local_tx_proof(node_app_ledger(app), r->buy_id, &proof,
                                                           &proof_len, NULL)) != 0) {
         free(sealed);
         s_run_fail(r, "no proof of the buy on this node's ledger (not committed yet?): %s",
                    proto_err_str(rc));
-        return;
+        return rc;
     }
     enclave_req_t q;
     memset(&q, 0, sizeof q);
@@ -186,19 +275,38 @@ static void s_run_send(nq_run_t *r)
     q.u.query.buy_proof_len = proof_len;
     q.u.query.sealed = sealed;
     q.u.query.sealed_len = sealed_len;
-    rc = enclave_wire_req_encode(&q, &req, &req_len);
+    rc = enclave_wire_req_encode(&q, &r->req, &r->req_len);
     free(sealed);
     free(proof);
     if (rc != PROTO_OK) {
+        r->req = NULL;
         s_run_fail(r, "cannot encode the query: %s", proto_err_str(rc));
-        return;
     }
+    return rc;
+}
+
+/* Sends R's QUERY to its current candidate (sealed once: a parked run keeps its request).
+   True when R was parked (the relay has too many calls in flight: nq_runs_kick sends it
+   later); else R goes on (its callback runs later) or was answered. */
+static bool s_run_send(nq_run_t *r)
+{
+    const ledger_enclave_t *e = &r->cands[r->at];
+    char why[256] = "";
+    if (!r->req && s_run_request(r) != 0)
+        return false;
     /* the callback runs later, on the loop, and frees R */
-    rc = node_enclave_relay_call(node_app_enclave_relay(app), e->id, req, req_len, NULL,
-                                 s_on_answer, r, why, sizeof why);
-    free(req);
+    int rc = node_enclave_relay_call(node_app_enclave_relay(r->q->app), e->id, r->req, r->req_len,
+                                     NULL, s_on_answer, r, why, sizeof why);
+    if (rc == NODE_E_BUSY) { /* too many calls in flight to the runner: wait for room */
+        s_park(r);
+        return true;
+    }
+    free(r->req); /* the relay copied it */
+    r->req = NULL;
+    r->waiting_since = 0;
     if (rc != 0)
-        s_on_answer(r, rc, NULL, 0, why);
+        s_answered(r, rc, NULL, 0, why);
+    return false;
 }
 
 /* ---------------------------------------------------------------- query_run */
@@ -326,8 +434,10 @@ static json_t *s_m_run(node_app_t *app, const char *method, json_t *params, int 
     ledger_model_t model;
     ledger_spec_t spec;
     char why[256];
-    if (!r || !st || !(r->secret = sodium_malloc(96))) {
-        node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+    if (r)
+        r->slot = -1;
+    if (!r || !st || !(r->secret = s_secret_take(q, &r->slot))) {
+        node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory (or too many queries)");
         goto err;
     }
     r->q = q;
