@@ -38,7 +38,7 @@
 #define LEDGER_DATA_PER_OWNER_MAX 1024  /* data records an account may register, ever */
 #define LEDGER_DATA_USES_MAX 256        /* audit trail entries per data record */
 #define LEDGER_SPECS_MAX 4096           /* model specs, ever */
-#define LEDGER_DONORS_PER_SPEC_MAX 4096 /* donors of one spec */
+#define LEDGER_DONORS_PER_SPEC_MAX 8192 /* donors of one spec */
 
 typedef enum { LEDGER_DATA_ACTIVE = 1, LEDGER_DATA_WITHDRAWN = 2 } ledger_data_status_t;
 

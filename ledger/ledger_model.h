@@ -17,7 +17,7 @@
  *  constant.
  *
  *  Bounds: jobs per spec, models (in all and per spec) and each account's model list are
- *  bounded below; a model's used records are the spec's donors (<= 4,096) and an owner's
+ *  bounded below; a model's used records are the spec's donors (<= 8,192) and an owner's
  *  share of them its records (<= 1,024). Buys, like accounts, are keyed records made one
  *  per tx (each costs its price and a nonce); a buy has one claim record per query enclave
  *  that claimed it (<= the enclave registry's bound).

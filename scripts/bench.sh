@@ -17,8 +17,8 @@
 # refusals, CPU-s per process, load average, this machine's Ed25519 verify rate, and one
 # query through `genie query run`) and tests/bench/bench_train_net.py (the demo's cohort:
 # 2 runners, 2 training enclaves, 4 owners; `train start` to the model published on the
-# ledger and loaded in the query enclave, by phase; --big: 4,096 donor records, the
-# ledger's most for one spec, over 4 enclaves on 4 runners, not run here: a few minutes of
+# ledger and loaded in the query enclave, by phase; --big: 5,000 donor records (issue 16)
+# over 4 enclaves on 4 runners, not run here: a few minutes of
 # set-up). The whole run takes about 20 minutes.
 # No pass/fail: it prints figures. Numbers from a loaded machine are lower bounds.
 #
