@@ -332,6 +332,12 @@ int node_cli_need_datadir(node_cli_t *cli, const char *command, const char **dat
 
 int node_cli_call(node_cli_t *cli, const char *method, json_t *params, json_t **result)
 {
+    return node_cli_call_bin(cli, method, params, NULL, 0, result);
+}
+
+int node_cli_call_bin(node_cli_t *cli, const char *method, json_t *params, const void *bin,
+                      size_t bin_len, json_t **result)
+{
     char err[1024];
     *result = NULL;
     if (!cli->client) {
@@ -349,7 +355,8 @@ int node_cli_call(node_cli_t *cli, const char *method, json_t *params, json_t **
             return node_cli_fail("%s", err);
         }
     }
-    int rc = node_rpc_client_call(cli->client, method, params, 0, result, err, sizeof err);
+    int rc = node_rpc_client_call_bin(cli->client, method, params, bin, bin_len, 0, result, err,
+                                      sizeof err);
     if (rc == NODE_E_CONNECT)
         return node_cli_fail("%s (is genie-node running?)", err);
     if (rc != 0)

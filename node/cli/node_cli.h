@@ -66,6 +66,11 @@ int node_cli_need_datadir(node_cli_t *cli, const char *command, const char **dat
  *  reference, caller decrefs), or prints one error line and returns the exit status. */
 int node_cli_call(node_cli_t *cli, const char *method, json_t *params, json_t **result);
 
+/*  node_cli_call with a binary part BIN (BIN_LEN bytes, borrowed) sent as raw bytes beside
+ *  the JSON (node_rpc_client_call_bin), for a method that takes one (enclave_call). */
+int node_cli_call_bin(node_cli_t *cli, const char *method, json_t *params, const void *bin,
+                      size_t bin_len, json_t **result);
+
 /*  Prints VALUE as indented JSON and a newline on stdout. */
 void node_cli_print_json(const json_t *value);
 

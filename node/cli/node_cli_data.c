@@ -133,17 +133,13 @@ static int s_enclave_keys(node_cli_t *cli, const char *id, const char *kind, uin
 static int s_call(node_cli_t *cli, const s_opts_t *o, const uint8_t *req, size_t len,
                   uint8_t **frame, size_t *frame_len)
 {
-    char *hex = malloc(2 * len + 1);
-    if (!hex)
-        return node_cli_fail("out of memory");
-    proto_hex_encode(req, len, hex);
-    /* wait: the node answers when the runner does (older nodes answer with a call to poll) */
-    json_t *params = json_pack("{s:s, s:s, s:b}", "enclave", o->enclave, "request", hex, "wait", 1);
-    free(hex);
+    /* the request goes as raw bytes beside the JSON (no hex, no JSON text to parse); wait:
+       the node answers when the runner does (older nodes answer with a call to poll) */
+    json_t *params = json_pack("{s:s, s:b}", "enclave", o->enclave, "wait", 1);
     if (o->runner)
         json_object_set_new(params, "runner", json_string(o->runner));
     json_t *r = NULL;
-    int rc = node_cli_call(cli, "enclave_call", params, &r);
+    int rc = node_cli_call_bin(cli, "enclave_call", params, req, len, &r);
     if (rc != NODE_CLI_EXIT_OK)
         return rc;
     json_int_t call = node_cli_jint(r, "call");

@@ -23,7 +23,13 @@
  *    refusals before JSON-RPC: 401 (credentials), 404 (path), 405 (method), 413 (size),
  *    each with a JSON-RPC error body (id null);
  *  - a body larger than 1 MiB announced by Content-Length is refused with 413 before it is
- *    read; a chunked body that grows past 1 MiB gets the connection closed.
+ *    read; a chunked body that grows past 1 MiB gets the connection closed;
+ *  - a body of Content-Type NODE_RPC_BINARY_TYPE is one JSON-RPC request (not a batch), a
+ *    NUL byte, then a binary part of any bytes (node_rpc.h): the part is offered to the
+ *    prepare step, which alone may turn it into the attachment (by copying it); a part no
+ *    prepare step takes is refused with -32602, so a handler still sees only what a
+ *    prepare step made. It spares bulk bytes (an enclave call's sealed record) the JSON
+ *    text, the hex and their parsing on both sides.
  */
 #include "node/rpc/node_rpc.h"
 #include "node/rpc/node_rpc_int.h"
@@ -39,6 +45,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -78,6 +85,7 @@ typedef struct {
     size_t len;
     size_t cap;
     bool answered; /* a refusal was queued before the body */
+    bool binary;   /* Content-Type NODE_RPC_BINARY_TYPE: JSON, NUL, binary part */
 } s_conn_t;
 
 static const char *s_code_message(int code)
@@ -226,10 +234,11 @@ static int s_bridge(node_rpc_t *self, zsock_t **dealer_p, const char *text, cons
     }
 }
 
-/*  Handles one request object. Returns 0 and sets *OUT to the response text (malloc'd) or
- *  NULL when nothing is to be answered (a notification); NODE_E_NOMEM if memory ran out. */
+/*  Handles one request object, with the client's binary part BIN (BIN_LEN bytes, owned by
+ *  the caller; NULL: none). Returns 0 and sets *OUT to the response text (malloc'd) or NULL
+ *  when nothing is to be answered (a notification); NODE_E_NOMEM if memory ran out. */
 static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, json_t *req,
-                        char **out)
+                        void *bin, size_t bin_len, char **out)
 {
     json_t *id;
     const char *why = s_request_check(req, &id);
@@ -239,15 +248,18 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
         *out = node_rpc_response_text(id, NULL, NODE_RPC_E_INVALID_REQUEST, why);
         return *out ? 0 : NODE_E_NOMEM;
     }
-    void *att = NULL;
-    size_t att_len = 0;
+    /* the attachment starts as the client's part: only a prepare step's own buffer, never
+     * that part itself, goes on to the handler (node_rpc.h) */
+    void *att = bin;
+    size_t att_len = bin ? bin_len : 0;
     if (self->prepare) {
         json_t *params = json_object_get(req, "params"), *new_params = NULL;
         int code = 0;
         char msg[256] = "";
         if (self->prepare(self->ctx, json_string_value(json_object_get(req, "method")), params,
                           &new_params, &att, &att_len, &code, msg, sizeof msg) != 0) {
-            free(att);
+            if (att != bin)
+                free(att);
             json_decref(new_params);
             msg[sizeof msg - 1] = '\0';
             if (!id)
@@ -256,13 +268,22 @@ static int s_handle_one(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline, 
             return *out ? 0 : NODE_E_NOMEM;
         }
         if (new_params && json_object_set_new(req, "params", new_params) != 0) {
-            free(att);
+            if (att != bin)
+                free(att);
             return NODE_E_NOMEM;
         }
     }
+    if (bin && att == bin) {
+        GLOG(DEBUG, RPC, "refused a binary part no prepare step takes");
+        if (!id)
+            return 0;
+        *out =
+            node_rpc_response_text(id, NULL, NODE_RPC_E_PARAMS, "this method takes no binary part");
+        return *out ? 0 : NODE_E_NOMEM;
+    }
     char *text = json_dumps(req, JSON_COMPACT);
     if (!text) {
-        free(att);
+        free(att); /* never BIN here */
         return NODE_E_NOMEM;
     }
     char why_not[64] = "internal error"; /* also the answer to an empty reply */
@@ -290,7 +311,7 @@ static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline
     size_t n = json_array_size(doc), total = 2, count = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        rc = s_handle_one(self, dealer_p, deadline, json_array_get(doc, i), &parts[i]);
+        rc = s_handle_one(self, dealer_p, deadline, json_array_get(doc, i), NULL, 0, &parts[i]);
         if (parts[i]) {
             total += strlen(parts[i]) + 1;
             count++;
@@ -319,15 +340,21 @@ static int s_handle_batch(node_rpc_t *self, zsock_t **dealer_p, int64_t deadline
     return rc;
 }
 
-/*  Answers a parsed body (a request or a batch) through *DEALER_P (the connection's, made
- *  on first use). Same contract as s_handle_batch. */
-static int s_handle_doc(node_rpc_t *self, zsock_t **dealer_p, json_t *doc, char **out)
+/*  Answers a parsed body (a request or a batch; with a binary part BIN of BIN_LEN bytes, or
+ *  NULL) through *DEALER_P (the connection's, made on first use). Same contract as
+ *  s_handle_batch. */
+static int s_handle_doc(node_rpc_t *self, zsock_t **dealer_p, json_t *doc, void *bin,
+                        size_t bin_len, char **out)
 {
     int64_t deadline = zclock_mono() + S_REPLY_TIMEOUT_MS;
     int rc;
     size_t n = json_array_size(doc);
     if (!json_is_array(doc)) {
-        rc = s_handle_one(self, dealer_p, deadline, doc, out);
+        rc = s_handle_one(self, dealer_p, deadline, doc, bin, bin_len, out);
+    } else if (bin) {
+        *out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
+                                      "a binary part goes with one request, not a batch");
+        rc = *out ? 0 : NODE_E_NOMEM;
     } else if (n == 0 || n > S_MAX_BATCH) {
         *out = node_rpc_response_text(NULL, NULL, NODE_RPC_E_INVALID_REQUEST,
                                       n == 0 ? "empty batch"
@@ -411,6 +438,11 @@ static enum MHD_Result s_on_headers(node_rpc_t *self, struct MHD_Connection *con
         GLOG(DEBUG, RPC, "refused a request without valid credentials");
         return s_refuse(conn, c, MHD_HTTP_UNAUTHORIZED, NODE_RPC_E_UNAUTHORIZED, "unauthorized");
     }
+    const char *type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    size_t tlen = sizeof NODE_RPC_BINARY_TYPE - 1;
+    c->binary = type && strncasecmp(type, NODE_RPC_BINARY_TYPE, tlen) == 0 &&
+                (type[tlen] == '\0' || type[tlen] == ';' || type[tlen] == ' ');
     s_link_t *link = s_link(conn);
     if (link && !link->authed) {
         link->authed = true;
@@ -472,10 +504,19 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
         *upload_data_size = 0;
         return MHD_YES;
     }
-    /* The whole body is in. */
+    /* The whole body is in: JSON text, or with a binary type JSON text, NUL, binary part. */
     json_error_t jerr;
-    json_t *doc =
-        json_loadb(c->body ? c->body : "", c->len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    size_t json_len = c->len;
+    void *bin = NULL;
+    size_t bin_len = 0;
+    if (c->binary) {
+        char *nul = c->body ? memchr(c->body, '\0', c->len) : NULL;
+        json_len = nul ? (size_t)(nul - c->body) : 0; /* no NUL: a parse error below */
+        bin = nul ? nul + 1 : NULL;
+        bin_len = nul ? c->len - json_len - 1 : 0;
+    }
+    json_t *doc = json_loadb(c->body ? c->body : "", json_len,
+                             JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     char *out = NULL;
     int rc;
     if (!doc) {
@@ -486,7 +527,7 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *conn, cons
     } else {
         s_link_t *link = s_link(conn);
         zsock_t *scratch = NULL, **dealer_p = link ? &link->dealer : &scratch;
-        rc = s_handle_doc(self, dealer_p, doc, &out);
+        rc = s_handle_doc(self, dealer_p, doc, bin, bin_len, &out);
         zsock_destroy(&scratch);
         json_decref(doc);
     }

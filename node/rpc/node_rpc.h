@@ -10,6 +10,11 @@
  *  handler, so handlers run single-threaded with the rest of the node and need no locks.
  *  The main loop polls node_rpc_socket() and calls node_rpc_dispatch() when readable.
  *
+ *  A request may carry bulk bytes beside its JSON: a body of Content-Type
+ *  NODE_RPC_BINARY_TYPE is the JSON text of one request (not a batch), a NUL byte, then
+ *  the binary part. Only a method's prepare step can take that part (below); one no step
+ *  takes is refused with -32602.
+ *
  *  Errors follow JSON-RPC 2.0: -32700 parse error, -32600 invalid request, -32601 method
  *  not found, -32602 invalid params, -32603 internal error; HTTP 401 with a JSON-RPC error
  *  body (code -32001) for missing or wrong credentials; requests over 1 MiB are refused.
@@ -29,6 +34,9 @@
 #define NODE_RPC_E_UNAUTHORIZED (-32001)
 #define NODE_RPC_E_APP (-32000) /* application error: message says what */
 
+/*  The Content-Type of a request with a binary part (JSON, NUL, the part). */
+#define NODE_RPC_BINARY_TYPE "application/x-genie-rpc"
+
 typedef struct node_rpc_t node_rpc_t;
 
 /*  Request handler, called on the main thread. METHOD and PARAMS (an array, an object,
@@ -41,12 +49,16 @@ typedef json_t *(node_rpc_handler_fn)(void *ctx, const char *method, json_t *par
  *  work that should not hold up the main loop (e.g. signature checks, which then run in
  *  parallel on the connections' threads). It runs concurrently with other HTTP threads
  *  and with the main loop, so it may only use what is read-only or locked. METHOD and
- *  PARAMS are borrowed. It returns:
+ *  PARAMS are borrowed. On entry *ATTACHMENT / *ATT_LEN are the request's binary part
+ *  (NODE_RPC_BINARY_TYPE; owned by the server, read-only: never freed nor kept by the
+ *  step) or NULL / 0. It returns:
  *    0   forward the request; it may set *NEW_PARAMS (a new reference replacing the
  *        request's params) and *ATTACHMENT (malloc'd, *ATT_LEN bytes, ownership passes to
- *        the server): the handler reads it with node_rpc_attachment(). Clients cannot
- *        supply an attachment themselves, so a handler may trust what its prepare step
- *        put there;
+ *        the server): the handler reads it with node_rpc_attachment(). A step that takes
+ *        the binary part sets *ATTACHMENT to its own buffer (a checked copy of it, say);
+ *        a part left in place is refused (-32602, "this method takes no binary part").
+ *        Clients cannot supply an attachment themselves, so a handler may trust what its
+ *        prepare step put there;
  *    -1  answer with the error in *ERR_CODE / ERR_MSG (ERR_CAP bytes) without forwarding. */
 typedef int(node_rpc_prepare_fn)(void *ctx, const char *method, json_t *params, json_t **new_params,
                                  void **attachment, size_t *att_len, int *err_code, char *err_msg,

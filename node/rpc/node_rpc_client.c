@@ -6,6 +6,7 @@
  *  only plain http:// is allowed. Answers are read up to 16 MiB.
  */
 #include "node/rpc/node_rpc_client.h"
+#include "node/rpc/node_rpc.h"
 #include "proto/proto_err.h"
 
 #include <curl/curl.h>
@@ -16,6 +17,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +323,34 @@ static int s_answer(node_rpc_client_t *self, long status, const s_buf_t *buf, js
 int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *params,
                          long timeout_ms, json_t **result, char *err, size_t err_cap)
 {
+    return node_rpc_client_call_bin(self, method, params, NULL, 0, timeout_ms, result, err,
+                                    err_cap);
+}
+
+/*  The request body: the JSON text TEXT (freed here), and with a binary part BIN (LEN bytes)
+ *  a NUL and the part (node_rpc.h). Returns it (malloc'd, *BODY_LEN bytes) or NULL. */
+static char *s_body(char *text, const void *bin, size_t len, size_t *body_len)
+{
+    size_t tlen = text ? strlen(text) : 0;
+    *body_len = tlen;
+    if (!text || !bin)
+        return text;
+    char *body = len <= SIZE_MAX - tlen - 1 ? malloc(tlen + 1 + len) : NULL;
+    if (body) {
+        memcpy(body, text, tlen);
+        body[tlen] = '\0';
+        if (len)
+            memcpy(body + tlen + 1, bin, len);
+        *body_len = tlen + 1 + len;
+    }
+    free(text);
+    return body;
+}
+
+int node_rpc_client_call_bin(node_rpc_client_t *self, const char *method, json_t *params,
+                             const void *bin, size_t bin_len, long timeout_ms, json_t **result,
+                             char *err, size_t err_cap)
+{
     if (result)
         *result = NULL;
     if (!self || !method) {
@@ -338,7 +368,8 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
         json_object_set_new(req, "params", params);
     else
         json_decref(params);
-    char *body = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    size_t body_len = 0;
+    char *body = s_body(req ? json_dumps(req, JSON_COMPACT) : NULL, bin, bin_len, &body_len);
     json_decref(req);
     if (!body) {
         proto_err_fail(err, err_cap, NODE_E_FAILED,
@@ -349,7 +380,8 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     CURL *c = self->curl;
     s_buf_t buf = {0};
     char detail[CURL_ERROR_SIZE] = "";
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *headers = curl_slist_append(NULL, bin ? "Content-Type: " NODE_RPC_BINARY_TYPE
+                                                             : "Content-Type: application/json");
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, self->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
@@ -359,7 +391,7 @@ int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *pa
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, detail);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_on_data);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &buf);
     if (self->userpwd) {

@@ -32,6 +32,14 @@ void node_rpc_client_destroy(node_rpc_client_t **self_p);
 int node_rpc_client_call(node_rpc_client_t *self, const char *method, json_t *params,
                          long timeout_ms, json_t **result, char *err, size_t err_cap);
 
+/*  node_rpc_client_call with a binary part: BIN (BIN_LEN bytes, borrowed; NULL: none, as
+ *  node_rpc_client_call) goes beside the JSON as raw bytes (NODE_RPC_BINARY_TYPE, see
+ *  node_rpc.h), for a method whose prepare step takes it (others refuse it: NODE_E_RPC
+ *  with -32602). Same returns. */
+int node_rpc_client_call_bin(node_rpc_client_t *self, const char *method, json_t *params,
+                             const void *bin, size_t bin_len, long timeout_ms, json_t **result,
+                             char *err, size_t err_cap);
+
 /*  The JSON-RPC error code of the last call that returned NODE_E_RPC (e.g. -32601), 0
  *  after any other outcome. */
 int node_rpc_client_last_code(const node_rpc_client_t *self);

@@ -447,16 +447,39 @@ static void s_on_rpc_answer(void *ctx, int rc, const uint8_t *ans, size_t ans_le
     free(c);
 }
 
-/*  enclave_call's prepare step, on an HTTP thread (node_app_prepare_fn): the request's hex
- *  (the bulk of a call: twice the sealed record) is checked and decoded here, off the loop,
- *  into the attachment, and the params the loop gets lose it, so the loop neither copies
- *  nor parses nor decodes it. Pure (touches nothing of the node). A request it cannot
- *  decode is left in the params for m_call to refuse with its usual message. */
+/*  enclave_call's prepare step, on an HTTP thread (node_app_prepare_fn). The request comes
+ *  as the binary part (NODE_RPC_BINARY_TYPE: what the CLI sends; the part is copied into
+ *  the attachment after a size check), or as hex in the params (the bulk of a call: twice
+ *  the sealed record), decoded here, off the loop, into the attachment, the params the
+ *  loop gets losing it. Either way the loop neither copies nor parses nor decodes text.
+ *  Pure (touches nothing of the node). A hex request it cannot decode is left in the
+ *  params for m_call to refuse with its usual message. */
 static int s_call_prepare(node_app_t *app, json_t *params, json_t **new_params, void **att,
                           size_t *att_len, int *code, char *err, size_t cap)
 {
     (void)app;
     json_t *v = node_rpc_param(params, "request", 1);
+    if (*att) { /* the binary part (the server's: copied, never kept) */
+        if (v && !json_is_null(v)) {
+            node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                          "request: in the params or as the binary part, not both");
+            return -1;
+        }
+        if (*att_len == 0 || *att_len > NODE_ENCLAVE_RELAY_REQ_MAX) {
+            node_rpc_fail(code, NODE_RPC_E_PARAMS, err, cap,
+                          "request: an encoded enclave request of 1 to %u bytes",
+                          NODE_ENCLAVE_RELAY_REQ_MAX);
+            return -1;
+        }
+        uint8_t *copy = malloc(*att_len);
+        if (!copy) {
+            node_rpc_fail(code, NODE_RPC_E_INTERNAL, err, cap, "out of memory");
+            return -1;
+        }
+        memcpy(copy, *att, *att_len);
+        *att = copy;
+        return 0;
+    }
     size_t hlen = json_is_string(v) ? json_string_length(v) : 0;
     if (hlen == 0 || hlen % 2 || hlen / 2 > NODE_ENCLAVE_RELAY_REQ_MAX)
         return 0;

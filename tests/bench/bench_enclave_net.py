@@ -21,7 +21,9 @@ Targets: donation path for 6 kB under 5 ms p99.
 done'`) run beside the timed runs (started after the setup, killed before the memory
 figures), to show the path on a machine doing other work: with K = the number of cores
 every hop of the path waits for a CPU the loops hold.
-No pass/fail: it prints figures. Numbers from a loaded machine are upper bounds.
+No pass/fail: it prints figures. Numbers from a loaded machine are upper bounds: the load
+average before and after the timed runs is printed with them (other processes' work, not
+the --burn loops', is what a "quiet" run cannot control).
 """
 
 import argparse
@@ -192,6 +194,7 @@ def main():
                                                             os.cpu_count() or 0))
         print("  %-9s %6s  %-22s  %-22s  %s" % ("", "bytes", "path p50 / p99 (ms)",
                                                  "CLI process p50 / p99", ""))
+        load0 = os.getloadavg()
         with Burn(args.burn):
             for (path, size), kb in zip(files, sizes):
                 for cmd, kind in (("validate", "validation"), ("donate", "training")):
@@ -203,6 +206,9 @@ def main():
             print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f   (asked of the runner itself:"
                   " no p2p hop)" % ("donate", files[-1][1], pct(p, 50), pct(p, 99), pct(w, 50),
                                     pct(w, 99)))
+        load1 = os.getloadavg()
+        print("  load average (1/5/15 min) before %.2f/%.2f/%.2f, after %.2f/%.2f/%.2f"
+              % (load0 + load1))
         print("  " + PUBLISHED)
         print()
         print("enclave resident memory: idle after spawn (target < 8 MiB) / after the runs:")

@@ -11,7 +11,11 @@ Scenarios (named checks, in order):
      both are registered. A user node is linked to the runner.
   3. enclave_call's request, decoded off the loop by the method's prepare step: positional
      params work (a local PING, a PING relayed with wait), upper-case hex too; a request
-     that is not hex, of odd length or empty is refused with the method's message.
+     that is not hex, of odd length or empty is refused with the method's message. The
+     request as the RPC's binary part (Content-Type application/x-genie-rpc: JSON, NUL,
+     raw bytes; what `genie data donate` sends) is answered locally and relayed; a binary
+     part with a hex request too, an empty one, and one sent to a method that takes none
+     are refused.
   4. The training enclave is stopped; two enclave_call RPCs (PING, then STATS) to it are
      sent to the runner and wait there. While they wait, the same runner: answers
      `enclave local` (the enclave shows 2 calls queued), answers `genie status`, takes a
@@ -29,10 +33,14 @@ Scenarios (named checks, in order):
     python3 test_enclave_async.py --bindir BUILD_DIR [--keep]
 """
 
+import base64
+import json
 import os
 import signal
 import sys
 import threading
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,6 +131,39 @@ def call_error(node, params):
     raise AssertionError("enclave_call %r answered %r" % (params, res))
 
 
+def call_binary(node, method, params, part):
+    """A JSON-RPC call to NODE with PART as its binary part (node_rpc.h): (result, None) or
+    (None, the error object)."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                       "params": params}).encode() + b"\0" + part
+    req = urllib.request.Request("http://%s/" % node.rpc_addr(), data=body, method="POST",
+                                 headers={"Content-Type": "application/x-genie-rpc"})
+    req.add_header("Authorization", "Basic " + base64.b64encode(node.cookie().encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=CALL_WAIT) as resp:
+            data = json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        data = json.loads(e.read())
+    return data.get("result"), data.get("error")
+
+
+def check_binary(runner, user, t, v):
+    """The request as the binary part: answered locally and relayed; refused with hex too,
+    empty, or to a method that takes no binary part."""
+    res, err = call_binary(runner, "enclave_call", {"enclave": t["id"]}, PING)
+    expect(err is None and bytes.fromhex(res["answer"]) == PONG, "binary, local: %r" % err)
+    res, err = call_binary(user, "enclave_call", {"enclave": v["id"], "wait": True}, PING)
+    expect(err is None and res.get("state") == "done" and bytes.fromhex(res["answer"]) == PONG,
+           "binary, relayed with wait: %r %r" % (res, err))
+    for params, part, method, want in (
+            ({"enclave": t["id"], "request": PING.hex()}, PING, "enclave_call", "not both"),
+            ({"enclave": t["id"]}, b"", "enclave_call", "1 to"),
+            ({}, PING, "enclave_local", "takes no binary part")):
+        res, err = call_binary(runner, method, params, part)
+        expect(res is None and err["code"] == -32602 and want in err["message"],
+               "%s with a binary part %r: %r %r" % (method, part, res, err))
+
+
 def check_request(net, st):
     runner, user = st["runner"], st["user"]
     t, v = st["enclaves"]["training"], st["enclaves"]["validation"]
@@ -141,6 +182,7 @@ def check_request(net, st):
             expect(want in err, "request %r: %r" % (bad, err))
     err = call_error(runner, [t["id"], 12])
     expect("request" in err, "a request that is no string: %r" % err)
+    check_binary(runner, user, t, v)
     print("  positional and upper-case requests answered; bad hex refused: %s" % err)
     return True
 
