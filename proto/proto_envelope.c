@@ -80,23 +80,34 @@ int proto_envelope_seal(const proto_key_t *key, uint32_t type, uint64_t seq, uin
     return *out ? PROTO_OK : PROTO_E_NOMEM;
 }
 
+/*  Starts R on BUF and reads the envelope's array head, version (this one) and type into
+ *TYPE: what decoding and peeking share. PROTO_OK or the reader's code. */
+static int s_head(proto_rd_t *r, const uint8_t *buf, size_t len, uint64_t *type)
+{
+    uint64_t version;
+    if (len > PROTO_ENVELOPE_MAX)
+        return PROTO_E_TOO_BIG;
+    proto_rd_init(r, buf, len);
+    if (proto_rd_array_exact(r, ENVELOPE_FIELDS) || proto_rd_uint(r, UINT8_MAX, &version))
+        return r->err;
+    if (version != PROTO_VERSION)
+        return PROTO_E_VERSION;
+    if (proto_rd_uint(r, UINT16_MAX, type))
+        return r->err;
+    return PROTO_OK;
+}
+
 int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
 {
-    uint64_t version, type, seq, time_ms;
+    uint64_t type, seq, time_ms;
     const uint8_t *body;
     size_t body_len;
     proto_rd_t r;
 
     memset(env, 0, sizeof *env);
-    if (len > PROTO_ENVELOPE_MAX)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&r, buf, len);
-    if (proto_rd_array_exact(&r, ENVELOPE_FIELDS) || proto_rd_uint(&r, UINT8_MAX, &version))
-        return r.err;
-    if (version != PROTO_VERSION)
-        return PROTO_E_VERSION;
-    if (proto_rd_uint(&r, UINT16_MAX, &type))
-        return r.err;
+    int rc = s_head(&r, buf, len, &type);
+    if (rc != PROTO_OK)
+        return rc;
     const proto_msgtype_info_t *info = proto_msgtype_lookup((uint32_t)type);
     if (!info)
         return PROTO_E_UNKNOWN_TYPE;
@@ -108,7 +119,7 @@ int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
         memset(env, 0, sizeof *env);
         return err;
     }
-    env->version = (uint32_t)version;
+    env->version = PROTO_VERSION;
     env->type = (uint32_t)type;
     env->seq = seq;
     env->time_ms = time_ms;
@@ -119,20 +130,12 @@ int proto_envelope_decode(const uint8_t *buf, size_t len, proto_envelope_t *env)
 
 int proto_envelope_peek_type(const uint8_t *buf, size_t len, uint32_t *type)
 {
-    uint64_t version, t;
     proto_rd_t r;
-
-    if (len > PROTO_ENVELOPE_MAX)
-        return PROTO_E_TOO_BIG;
-    proto_rd_init(&r, buf, len);
-    if (proto_rd_array_exact(&r, ENVELOPE_FIELDS) || proto_rd_uint(&r, UINT8_MAX, &version))
-        return r.err;
-    if (version != PROTO_VERSION)
-        return PROTO_E_VERSION;
-    if (proto_rd_uint(&r, UINT16_MAX, &t))
-        return r.err;
-    *type = (uint32_t)t;
-    return PROTO_OK;
+    uint64_t t;
+    int rc = s_head(&r, buf, len, &t);
+    if (rc == PROTO_OK)
+        *type = (uint32_t)t;
+    return rc;
 }
 
 int proto_envelope_verify(const proto_envelope_t *env)
