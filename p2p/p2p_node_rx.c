@@ -3,14 +3,14 @@
  *  Every link socket the loop finds ready (the ROUTER, DEALERs) is drained into one batch
  *  of up to P2P_NODE_RECV_BATCH messages, which goes to the core in one call
  *  (p2p_core_on_messages: the gossip signatures of a batch are checked together) when it
- *  is full or when the loop's iteration is over (a zero-delay timer runs first thing in
- *  the next one), so one wakeup's messages from all links share the signature checks and
- *  an empty socket is never read (a failed read is a system call in ZeroMQ). Under load
- *  (gossip messages less than P2P_NODE_REST_MS apart) the timer waits P2P_NODE_COALESCE_MS
- *  instead, so that the messages of several wakeups share them: under a stream of gossip
- *  a node wakes for one or two messages at a time, and a batch of one saves nothing. A
- *  lone message at rest (the first socket of the pass held just one, and nothing came
- *  lately) goes to the core at once: the timer would cost one more pass of the loop.
+ *  is full, or at once when the node is quiet, or under load (gossip messages less than
+ *  P2P_NODE_REST_MS apart) P2P_NODE_COALESCE_MS after its first message (a one-shot
+ *  timer), so that the messages of several wakeups and links share the checks: under a
+ *  stream of gossip a node wakes for one or two messages at a time, and a batch of one
+ *  saves nothing. A quiet node does not wait for the other sockets of the loop's pass (a
+ *  zero-delay timer would cost one more pass over every socket, for a batch of a few,
+ *  which costs about what single checks do). An empty socket is never read (a failed
+ *  read is a system call in ZeroMQ).
  *  A ROUTER message is attributed to a node id by
  *  its CURVE key (the first message of a connection must be signed by the node id whose
  *  Curve25519 form the key is); a DEALER's come from the peer it is pinned to;
@@ -181,7 +181,7 @@ static int s_flush_timer(zloop_t *loop, int timer_id, void *arg)
 static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
 {
     zsock_t *sock = d ? d->sock : n->router;
-    size_t before = n->n_rx, taken = 0;
+    size_t taken = 0;
     bool gossip = false;
     for (; taken < P2P_NODE_DRAIN_MAX; taken++) {
         size_t had = n->n_rx;
@@ -203,15 +203,17 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
         busy = now < n->last_rx_ms + P2P_NODE_REST_MS;
         n->last_rx_ms = now;
     }
-    if (before == 0 && taken == 1 && n->n_rx == 1 && !busy) {
-        /* one message on a quiet node (a network at rest): nothing to check it with, and
-           the zero-delay timer would cost the loop one more pass over every socket */
+    if (!busy && n->flush_timer < 0) {
+        /* a quiet node (a network at rest, or a direct message): what this socket held
+           goes now. A zero-delay timer to gather the other ready sockets' messages would
+           cost the loop one more pass over every socket, for batches of a few signatures,
+           which cost about what single checks do (proto_sig_check_batch) */
         s_flush(n);
         return;
     }
     if (n->n_rx > 0 && n->flush_timer < 0) {
         /* under load, the messages of the next few milliseconds join the batch */
-        n->flush_timer = zloop_timer(n->loop, busy ? P2P_NODE_COALESCE_MS : 0, 1, s_flush_timer, n);
+        n->flush_timer = zloop_timer(n->loop, P2P_NODE_COALESCE_MS, 1, s_flush_timer, n);
         if (n->flush_timer < 0)
             s_flush(n); /* no timer (out of memory): hand it over now */
     }

@@ -1,6 +1,7 @@
 /*  proto_sigbatch_int: proto_sigbatch's own field and group arithmetic, exposed to tests and
  *  fuzz harnesses only (tests/fuzz/fuzz_sigdiff.c checks it against libsodium's point
- *  operations, test_sigbatch reads the scratch size). Nothing in the chain's code includes
+ *  operations, test_sigbatch reads the scratch size, test_sigvectors compares the single
+ *  check's two paths). Nothing in the chain's code includes
  *  this header: it verifies signatures through proto_sigbatch.h.
  *
  *  Points are 32-byte encodings. An input point must decode as the signature rule decodes
@@ -29,6 +30,10 @@ bool proto_sigint_mul2(uint8_t out[32], const uint8_t a[32], const uint8_t p[32]
 bool proto_sigint_msm(uint8_t out[32], size_t n, const uint8_t (*k)[32], const uint8_t (*p)[32]);
 /*  True if P decodes and [8]P is the identity. */
 bool proto_sigint_times8_identity(const uint8_t p[32]);
+/*  The rule for one signature by this module's arithmetic alone, without the fast path
+ *  through libsodium that proto_sig_check takes first (test_sigvectors compares them). */
+bool proto_sig_check_rule(const uint8_t pk[static 32], const uint8_t *msg, size_t len,
+                          const uint8_t sig[static 64]);
 /*  Bytes of scratch memory one batch chunk allocates. */
 size_t proto_sigint_scratch_bytes(void);
 

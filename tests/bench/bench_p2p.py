@@ -27,9 +27,17 @@ Figures per run (only the benchmark's own posts count):
              posts over the run (window and drain), and the same minus what the idle
              network (pings, heartbeats) burns in that time
   us/copy    the run's CPU per delivered copy (a post logged by a node other than its
-             origin), in microseconds
+             origin), in microseconds, over the window and the drain
+  win us/copy the same over the send window alone: the nodes' CPU from the first post to
+             the window's end over the copies logged by then (win done: their share of
+             all copies). The nodes' CPU is read from /proc before the benchmark asks
+             them anything after the run (p2p_stats, the log reads), so neither is counted;
+             only the light polling of each log's last sequence number (one control call
+             per node every 0.5 s) falls inside
   in/copy    envelopes the nodes received (p2p_stats msgs_in, all types) per delivered copy:
              1 would be one copy each and nothing else
+  us/in      the run's CPU per envelope received (us/copy over in/copy): the nodes pick
+             their mesh at random, so in/copy, and us/copy with it, differ between starts
   rss/hwm    VmRSS max and mean over the nodes after the run, and the largest VmHWM (MiB)
 After the table: per run, the messages re-sent on IWANT and the sends the transports
 refused (p2p_stats send_refused, where the node reports it), and this machine's signature
@@ -191,9 +199,17 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
     # wait for the window, then until every log holds every post or nothing moves
     window_end = t0 + seconds
     last_counts, last_change = None, time.monotonic()
+    cpu_win, copies_win = None, 0
     while True:
-        time.sleep(0.5)
-        counts = [room_last(n) - mk for n, mk in zip(nodes, marks)]
+        time.sleep(min(0.5, max(0.0, window_end - time.monotonic())) if cpu_win is None else 0.5)
+        if cpu_win is None and time.monotonic() >= window_end:
+            # the send window alone: its CPU and the copies delivered by its end (every
+            # post is made by then: the logs hold TOTAL of their own origins' posts)
+            cpu_win = total_cpu(nodes) - cpu0
+            counts = [room_last(n) - mk for n, mk in zip(nodes, marks)]
+            copies_win = max(0, sum(counts) - total)
+        else:
+            counts = [room_last(n) - mk for n, mk in zip(nodes, marks)]
         now = time.monotonic()
         if counts != last_counts:
             last_counts, last_change = counts, now
@@ -252,7 +268,10 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
         "max": lat[-1] if lat else float("nan"), "done_s": done_s,
         "cpu": cpu_run, "cpu_1k": cpu_run / (total / 1000.0),
         "cpu_copy_us": cpu_run / max(1, pairs - total) * 1e6,
+        "cpu_copy_win_us": cpu_win / copies_win * 1e6 if copies_win else float("nan"),
+        "copies_win": copies_win / float(max(1, pairs - total)),
         "in_copy": (stats1["msgs_in"] - stats0["msgs_in"]) / float(max(1, pairs - total)),
+        "cpu_in_us": cpu_run / max(1, stats1["msgs_in"] - stats0["msgs_in"]) * 1e6,
         "cpu_1k_busy": max(0.0, cpu_run - idle_cpu_rate * wall_all) / (total / 1000.0),
         "rss_max": max(rss) / 1024.0, "rss_mean": sum(rss) / len(rss) / 1024.0,
         "hwm_max": max(h for _, h in mems) / 1024.0,
@@ -268,14 +287,16 @@ def run_load(nodes, ids, origins, per_origin_rate, max_seconds, size, idle_cpu_r
 def print_table(runs, n_nodes):
     head = ("load", "offered/s", "posted", "all-%d/s" % n_nodes, "msgs-short",
             "missing", "dups", "p50 ms", "p99 ms", "max ms", "done s", "cpu s/1k",
-            "(over idle)", "us/copy", "in/copy", "rss max", "rss mean", "hwm max")
+            "(over idle)", "us/copy", "win us/copy", "win done", "in/copy", "us/in", "rss max", "rss mean", "hwm max")
     rows = []
     for r in runs:
         rows.append((r["label"], "%d" % r["offered"], "%d" % r["posted"], "%.0f" % r["all_rate"],
                      "%d" % r["short"], "%d" % r["missing"], "%d" % r["dups"],
                      "%.0f" % r["p50"], "%.0f" % r["p99"], "%.0f" % r["max"],
                      "%.1f" % r["done_s"], "%.3f" % r["cpu_1k"], "%.3f" % r["cpu_1k_busy"],
-                     "%.0f" % r["cpu_copy_us"], "%.2f" % r["in_copy"],
+                     "%.0f" % r["cpu_copy_us"], "%.0f" % r["cpu_copy_win_us"],
+                     "%.0f%%" % (100.0 * r["copies_win"]), "%.2f" % r["in_copy"],
+                     "%.0f" % r["cpu_in_us"],
                      "%.1f" % r["rss_max"], "%.1f" % r["rss_mean"], "%.1f" % r["hwm_max"]))
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
     line = "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(head, widths)))
@@ -289,8 +310,11 @@ def print_table(runs, n_nodes):
     print("cpu s/1k: CPU seconds of all %d nodes per 1000 posts over the run; (over idle): "
           "minus the idle network's CPU for the same time; rss/hwm in MiB per node" % n_nodes)
     print("us/copy: CPU microseconds of all nodes per delivered copy (post logged by a node "
-          "other than its origin); in/copy: envelopes received by all nodes (p2p_stats "
-          "msgs_in: posts, copies, repair, pings) per delivered copy")
+          "other than its origin) over the window and the drain; win us/copy: the same over "
+          "the send window alone (its CPU over the copies delivered by its end, win done of "
+          "all copies); in/copy: envelopes received by all nodes (p2p_stats msgs_in: posts, "
+          "copies, repair, pings) per delivered copy; us/in: the run's CPU per envelope received "
+          "(the mesh the nodes pick differs from start to start, and with it in/copy)")
     for r in runs:
         if r["refused"]:
             print("warning: %s: the nodes refused messages (p2p_stats): %s"

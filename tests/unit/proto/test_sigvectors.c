@@ -4,7 +4,12 @@
  *  votes, proposals and peer records use) and proto_sig_check_batch (alone, with a key
  *  table, and mixed into batches of valid signatures). A change of rule or of library
  *  fails here. libsodium's crypto_sign_verify_detached is not the rule: its verdicts are
- *  only counted and listed, to show where it differs.
+ *  only counted and listed, to show where it differs. But proto_sig_check asks libsodium
+ *  first and runs the module's own check (proto_sig_check_rule) only on its refusal, which
+ *  is right only if libsodium never accepts what the rule refuses: checked here on every
+ *  vector, and on random signatures, valid, tampered with, and made with keys and R values
+ *  carrying a small-order component (which the rule accepts and libsodium mostly refuses),
+ *  where the two paths and small batches (checked one by one) must all agree.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -15,6 +20,7 @@
 #include "ed25519_vectors.h"
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
+#include "proto/proto_sigbatch_int.h"
 #include "testutil.h"
 
 #define N_CCTV (sizeof s_cctv / sizeof s_cctv[0])
@@ -208,6 +214,123 @@ static void test_small_order_encodings(const s_vec *good)
     }
 }
 
+/*  The fast path's premise on every vector: libsodium accepts only what the rule accepts,
+ *  and the module's own check, the fast path and batches of 2 and 3 (checked one by one)
+ *  all give the pinned verdict. */
+static void test_fast_path_vectors(const s_vec *v, const s_vec *good, proto_sigkeys_t *keys)
+{
+    for (size_t i = 0; i < N_VEC; i++) {
+        const bool sodium = crypto_sign_verify_detached(v[i].sig, v[i].msg, v[i].len, v[i].pk) == 0;
+        if (sodium && !v[i].ok)
+            fprintf(stderr, "%s: libsodium accepts what the rule refuses\n", v[i].name);
+        CHECK(!sodium || v[i].ok);
+        CHECK_EQ(proto_sig_check_rule(v[i].pk, v[i].msg, v[i].len, v[i].sig), v[i].ok);
+        for (size_t n = 2; n <= 3; n++) {
+            proto_sigcheck_t items[3];
+            bool ok[3];
+            const size_t at = i % n;
+            for (size_t j = 0; j < n; j++)
+                items[j] = s_item(j == at ? &v[i] : &good[(i + j) % N_GOOD]);
+            CHECK_EQ(proto_sig_check_batch((i & 1) ? keys : NULL, items, n, ok), n - 1 + v[i].ok);
+            for (size_t j = 0; j < n; j++)
+                CHECK_EQ(ok[j], j == at ? v[i].ok : true);
+        }
+    }
+}
+
+#define N_RANDOM 1500
+
+/*  A signature made by hand: key A = aB + TA, R = rB + TR, s = r + h a with
+ *  h = SHA-512(R || A || MSG) mod L, so R + hA - sB = TR + h TA (small order: valid under
+ *  the rule, and under libsodium only when that sum is the identity). */
+static void s_sign_mixed(uint8_t pk[32], uint8_t sig[64], const uint8_t *msg, size_t len,
+                         const uint8_t *ta, const uint8_t *tr)
+{
+    uint8_t a[32], r[32], h[32], wide[64], t[32];
+    crypto_core_ed25519_scalar_random(a);
+    crypto_core_ed25519_scalar_random(r);
+    REQUIRE(crypto_scalarmult_ed25519_base_noclamp(pk, a) == 0);
+    REQUIRE(crypto_scalarmult_ed25519_base_noclamp(sig, r) == 0);
+    if (ta)
+        REQUIRE(crypto_core_ed25519_add(pk, pk, ta) == 0);
+    if (tr)
+        REQUIRE(crypto_core_ed25519_add(sig, sig, tr) == 0);
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    crypto_hash_sha512_update(&st, sig, 32);
+    crypto_hash_sha512_update(&st, pk, 32);
+    crypto_hash_sha512_update(&st, msg, len);
+    crypto_hash_sha512_final(&st, wide);
+    crypto_core_ed25519_scalar_reduce(h, wide);
+    crypto_core_ed25519_scalar_mul(t, h, a);
+    crypto_core_ed25519_scalar_add(sig + 32, r, t);
+    sodium_memzero(a, sizeof a);
+    sodium_memzero(r, sizeof r);
+}
+
+/*  Random signatures, honest and with small-order components, as they are and tampered
+ *  with (a bit of the message, of R, of s, of the key flipped; s + L): the fast path
+ *  (proto_sig_check), the module alone and a batch of one agree on each, and libsodium
+ *  never accepts what the rule refuses. Each outcome occurs: both accept, only the rule
+ *  accepts (the fast path's refusal is overruled), both refuse. */
+static void test_fast_path_random(uint32_t seed, proto_sigkeys_t *keys)
+{
+    static const char *const small[] = {P_L1, P_L3, P_L4, P_L5, P_L6, P_L7};
+    uint8_t pts[6][32];
+    for (size_t i = 0; i < 6; i++)
+        s_unhex(small[i], pts[i], 32);
+    uint64_t x = seed | UINT64_C(1) << 33;
+    size_t both = 0, rule_only = 0, neither = 0;
+    for (size_t i = 0; i < N_RANDOM; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint8_t pk[32], sig[64], msg[64];
+        const size_t len = (size_t)(x >> 8) % (sizeof msg + 1);
+        for (size_t b = 0; b < len; b++)
+            msg[b] = (uint8_t)(x >> (b % 7 * 8)) ^ (uint8_t)b;
+        const unsigned kind = (unsigned)(x >> 20) % 4; /* honest, small A, small R, both */
+        const uint8_t *ta = (kind & 1) ? pts[(x >> 24) % 6] : NULL;
+        const uint8_t *tr = (kind & 2) ? pts[(x >> 28) % 6] : NULL;
+        s_sign_mixed(pk, sig, msg, len, ta, tr);
+        switch ((x >> 32) % 8) { /* half as made, half tampered with */
+        case 0:
+            if (len > 0)
+                msg[(x >> 40) % len] ^= (uint8_t)(1u << ((x >> 48) % 8));
+            break;
+        case 1:
+            sig[(x >> 40) % 32] ^= (uint8_t)(1u << ((x >> 48) % 8));
+            break;
+        case 2:
+            sig[32 + (x >> 40) % 32] ^= (uint8_t)(1u << ((x >> 48) % 8));
+            break;
+        case 3:
+            pk[(x >> 40) % 32] ^= (uint8_t)(1u << ((x >> 48) % 8));
+            break;
+        default:
+            break;
+        }
+        const bool sodium = crypto_sign_verify_detached(sig, msg, len, pk) == 0;
+        const bool rule = proto_sig_check_rule(pk, msg, len, sig);
+        if (sodium && !rule)
+            fprintf(stderr, "random case %zu: libsodium accepts what the rule refuses\n", i);
+        CHECK(!sodium || rule);
+        CHECK_EQ(proto_sig_check(pk, msg, len, sig), rule);
+        CHECK_EQ(proto_sig_verify(pk, msg, len, sig), rule);
+        const proto_sigcheck_t it = {.pk = pk, .sig = sig, .msg = msg, .len = len};
+        bool ok = !rule;
+        CHECK_EQ(proto_sig_check_batch((i & 1) ? keys : NULL, &it, 1, &ok), (size_t)rule);
+        CHECK_EQ(ok, rule);
+        both += sodium;
+        rule_only += rule && !sodium;
+        neither += !rule;
+    }
+    printf("test_sigvectors: %d random signatures: both accept %zu, only the rule %zu, "
+           "both refuse %zu\n",
+           N_RANDOM, both, rule_only, neither);
+    CHECK(both > 0);
+    CHECK(rule_only > 0);
+    CHECK(neither > 0);
+}
+
 int main(void)
 {
     if (proto_crypto_init() != 0)
@@ -231,6 +354,8 @@ int main(void)
     test_one_among_valid(v, good, keys);
     test_all_shuffled(v, good, keys, seed);
     test_small_order_encodings(good);
+    test_fast_path_vectors(v, good, keys);
+    test_fast_path_random(seed, keys);
 
     proto_sigkeys_destroy(&keys);
     return testutil_done("test_sigvectors");
