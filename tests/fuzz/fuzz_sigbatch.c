@@ -4,7 +4,9 @@
  *
  *  Input: [32-byte key][64-byte signature][message]; shorter inputs are zero-padded.
  *  Invariants, for any input (a broken one calls abort()):
- *  - whatever libsodium's crypto_sign_verify_detached accepts, proto_sig_check accepts;
+ *  - whatever libsodium's crypto_sign_verify_detached accepts, the module's rule alone
+ *    (proto_sig_check_rule, no libsodium fast path) accepts: the premise of the fast path;
+ *  - proto_sig_check (fast path first) and the rule alone give the same verdict;
  *  - inside a batch with good signatures around it (two copies of the input, so both a
  *    batch that passes and one that falls back to single checks are exercised), the
  *    input's verdict is proto_sig_check's and the good signatures stay good.
@@ -20,6 +22,7 @@
 
 #include "proto/proto_key.h"
 #include "proto/proto_sigbatch.h"
+#include "proto/proto_sigbatch_int.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #define GOOD 3
@@ -38,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *pk = head, *sig = head + 32;
 
     const bool single = proto_sig_check(pk, msg, mlen, sig);
+    const bool rule = proto_sig_check_rule(pk, msg, mlen, sig);
     if (crypto_sign_verify_detached(sig, msg, mlen, pk) == 0)
-        fuzz_require(single, "a signature libsodium accepts is refused");
+        fuzz_require(rule, "a signature libsodium accepts is refused by the rule");
+    fuzz_require(single == rule, "the fast path and the rule disagree");
 
     /* good signatures around the input, from fixed seeds */
     uint8_t gpk[GOOD][32], gsig[GOOD][64], gmsg[GOOD][8];
