@@ -379,3 +379,14 @@ def expect(cond, message):
     """Raises AssertionError(MESSAGE) unless COND."""
     if not cond:
         raise AssertionError(message)
+
+
+def stop_clean(nodes):
+    """Stops each of NODES and expects it stopped cleanly: 'shutdown complete' in its log
+    and no sanitizer report ('Sanitizer', 'runtime error')."""
+    for node in nodes:
+        node.stop()
+        with open(node.log_path, "rb") as f:
+            log = f.read()
+        expect(b"shutdown complete" in log and b"Sanitizer" not in log
+               and b"runtime error" not in log, "%s did not stop cleanly" % node.name)

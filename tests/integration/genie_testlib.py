@@ -28,7 +28,7 @@ import time
 from genie_proc import (  # noqa: F401  (re-exported: tests import from genie_testlib)
     DEFAULT_TIMEOUT, START_TIMEOUT, HEIGHT_TIMEOUT, REG_TIMEOUT, OFFER_TIMEOUT, WAIT_S,
     parse_args, free_port, wait_for, file_mode, CliResult, run_cli, run_node_once, Node,
-    Runner, expect)
+    Runner, expect, stop_clean)
 
 
 # ---- multi-node helpers (p2p tests) ----

@@ -38,8 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_train_query as tq  # noqa: E402
 from genie_testlib import (HEIGHT_TIMEOUT, START_TIMEOUT, WAIT_S, Node,  # noqa: E402
                            authority_account, expect, new_account, run_ledger_steps,
-                           spawn_registered, start_fresh, start_funded_user, wait_for,
-                           wait_heights)
+                           spawn_registered, start_fresh, start_funded_user, stop_clean,
+                           wait_for, wait_heights)
 
 BUY_COUNT = 5
 
@@ -180,13 +180,7 @@ def check_fresh_enclave(net, st):
 
 
 def check_stop(net, st):
-    for name in ("runner1", "auth2"):
-        node = st[name]
-        node.stop()
-        with open(node.log_path, "rb") as f:
-            log = f.read()
-        expect(b"shutdown complete" in log and b"Sanitizer" not in log
-               and b"runtime error" not in log, "%s did not stop cleanly" % name)
+    stop_clean([st[name] for name in ("runner1", "auth2")])
     print("  runner1 and auth2 stopped cleanly")
     return True
 

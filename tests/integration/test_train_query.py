@@ -60,7 +60,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from genie_testlib import (HEIGHT_TIMEOUT, WAIT_S, add_data, audit_uses, balance,  # noqa: E402
                            expect, expect_no_canary, recruit_until_offered, register_spec,
                            run_ledger_steps, spawn_registered, start_account_node,
-                           start_certified_runner, start_funded_user, start_trainer, wait_for)
+                           start_certified_runner, start_funded_user, start_trainer, stop_clean,
+                           wait_for)
 
 TRAIN_TIMEOUT = 180.0
 PRICE = 10
@@ -557,13 +558,7 @@ def check_canary(net, st):
 def check_stop(net, st):
     """Both runners (a finished job, loaded models, usage entries, relay calls done) stop
     cleanly: 'shutdown complete', and no sanitizer report in their logs."""
-    for name in ("runner1", "runner2"):
-        node = st[name]
-        node.stop()
-        with open(node.log_path, "rb") as f:
-            log = f.read()
-        expect(b"shutdown complete" in log and b"Sanitizer" not in log
-               and b"runtime error" not in log, "%s did not stop cleanly" % name)
+    stop_clean([st[name] for name in ("runner1", "runner2")])
     print("  both runners stopped cleanly")
     return True
 
