@@ -120,10 +120,42 @@ static inline uint8_t *qc_cert(const qc_t *q, const proto_key_t *key, uint8_t in
     return out;
 }
 
-/* Commits TX (taken) as the next block with a real certificate by the authority; its
-   txid in TXID. The code of the tx (LEDGER_OK when committed). */
-static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t txid[32], char *err,
-                                      size_t err_cap)
+/* A certificate of HEIGHT / HASH signed by those of the N keys SIGNERS that are in SET, at
+   their places in SET's order (malloc'd, *LEN bytes). */
+static inline uint8_t *qc_cert_by(const qc_t *q, const ledger_valset_t *set,
+                                  proto_key_t *const *signers, size_t n, uint64_t height,
+                                  const uint8_t hash[32], size_t *len)
+{
+    ledger_cert_t cert;
+    memset(&cert, 0, sizeof cert);
+    cert.height = height;
+    memcpy(cert.block_hash, hash, 32);
+    for (size_t k = 0; k < set->n; k++) /* in the set's order */
+        for (size_t i = 0; i < n; i++) {
+            if (memcmp(set->keys[k], proto_key_public(signers[i]), 32) != 0)
+                continue;
+            ledger_vote_t v;
+            memset(&v, 0, sizeof v);
+            v.type = LEDGER_VOTE_PRECOMMIT;
+            v.height = height;
+            v.has_hash = true;
+            memcpy(v.chain_id, q->c.chain, 32);
+            memcpy(v.hash, hash, 32);
+            ledger_vote_sign(&v, signers[i]);
+            cert.sigs[cert.n_sigs].index = (uint8_t)k;
+            memcpy(cert.sigs[cert.n_sigs++].sig, v.sig, 64);
+        }
+    uint8_t *out = NULL;
+    REQUIRE(ledger_cert_encode(&cert, &out, len) == PROTO_OK);
+    return out;
+}
+
+/* Commits TX (taken) as the next block with a real certificate by the N keys SIGNERS of
+   SET (SET NULL: by the authority alone); its txid in TXID. The code of the tx (LEDGER_OK
+   when committed). */
+static inline int qc_submit_by(qc_t *q, uint8_t *tx, size_t len, const ledger_valset_t *set,
+                               proto_key_t *const *signers, size_t n, uint8_t txid[32], char *err,
+                               size_t err_cap)
 {
     df_chain_t *c = &q->c;
     REQUIRE(tx != NULL);
@@ -163,7 +195,8 @@ static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t 
     uint8_t hash[32];
     ledger_header_hash(&h, hash);
     size_t cert_len = 0;
-    uint8_t *cert = qc_cert(q, c->auth, 0, h.height, hash, &cert_len);
+    uint8_t *cert = set ? qc_cert_by(q, set, signers, n, h.height, hash, &cert_len)
+                        : qc_cert(q, c->auth, 0, h.height, hash, &cert_len);
     REQUIRE(ledger_store_commit(c->store, block, blen, cert, cert_len, peer) == LEDGER_OK);
     ledger_state_destroy(&peer);
     free(cert);
@@ -171,6 +204,14 @@ static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t 
     free(tx);
     c->now = h.time_ms;
     return LEDGER_OK;
+}
+
+/* Commits TX (taken) as the next block with a real certificate by the authority; its
+   txid in TXID. The code of the tx (LEDGER_OK when committed). */
+static inline int qc_submit_certified(qc_t *q, uint8_t *tx, size_t len, uint8_t txid[32], char *err,
+                                      size_t err_cap)
+{
+    return qc_submit_by(q, tx, len, NULL, NULL, 0, txid, err, err_cap);
 }
 
 /* K's tx of TYPE with BODY, signed, at K's next nonce (malloc'd). */

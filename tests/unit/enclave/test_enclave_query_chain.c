@@ -134,82 +134,16 @@ static int s_query(world_t *w, const uint8_t buy_id[32], const uint8_t code[32],
     return rc;
 }
 
-/* The commit certificate of the block HASH at HEIGHT signed by those of the N keys SIGNERS
-   that SET (sorted) holds, each at its index, in index order (malloc'd). */
-static uint8_t *s_cert(const qc_t *q, const ledger_valset_t *set, proto_key_t *const *signers,
-                       size_t n, uint64_t height, const uint8_t hash[32], size_t *len)
-{
-    ledger_cert_t cert;
-    memset(&cert, 0, sizeof cert);
-    cert.height = height;
-    memcpy(cert.block_hash, hash, 32);
-    for (size_t k = 0; k < set->n; k++) /* in the set's order */
-        for (size_t i = 0; i < n; i++) {
-            if (memcmp(set->keys[k], proto_key_public(signers[i]), 32) != 0)
-                continue;
-            ledger_vote_t v;
-            memset(&v, 0, sizeof v);
-            v.type = LEDGER_VOTE_PRECOMMIT;
-            v.height = height;
-            v.has_hash = true;
-            memcpy(v.chain_id, q->c.chain, 32);
-            memcpy(v.hash, hash, 32);
-            ledger_vote_sign(&v, signers[i]);
-            cert.sigs[cert.n_sigs].index = (uint8_t)k;
-            memcpy(cert.sigs[cert.n_sigs++].sig, v.sig, 64);
-        }
-    uint8_t *out = NULL;
-    REQUIRE(ledger_cert_encode(&cert, &out, len) == PROTO_OK);
-    return out;
-}
-
 /* Commits TX (taken) as the next block, certified by the N keys SIGNERS of SET; its txid in
    TXID. */
 static void s_commit(qc_t *q, uint8_t *tx, size_t len, const ledger_valset_t *set,
                      proto_key_t *const *signers, size_t n, uint8_t txid[32])
 {
-    df_chain_t *c = &q->c;
-    REQUIRE(tx != NULL);
-    ledger_tx_id(tx, len, txid);
-    ledger_head_t head;
-    REQUIRE(ledger_store_head(c->store, &head) == LEDGER_OK);
-    ledger_header_t h = {.height = head.height + 1, .time_ms = head.time_ms + 1000};
-    memcpy(h.chain_id, c->chain, 32);
-    memcpy(h.prev_hash, head.hash, 32);
-    memcpy(h.proposer, proto_key_public(c->auth), 32);
-    ledger_block_tx_root((const uint8_t(*)[32])txid, 1, h.tx_root);
-    ledger_state_t *st = ledger_state_new(c->store);
-    REQUIRE(st != NULL);
-    ledger_tx_t t;
-    char why[LEDGER_ERR_MAX] = "";
-    int rc = ledger_tx_parse(tx, len, c->chain, true, &t, why, sizeof why);
-    if (rc == LEDGER_OK)
-        rc = ledger_state_apply_tx(st, &t, why, sizeof why);
-    if (rc == LEDGER_OK)
-        rc = ledger_state_end_block(st);
-    if (rc == LEDGER_OK)
-        rc = ledger_state_finish(st, head.state_root, h.state_root);
-    ledger_state_destroy(&st);
+    char why[256] = "";
+    int rc = qc_submit_by(q, tx, len, set, signers, n, txid, why, sizeof why);
     if (rc != LEDGER_OK)
         printf("tx refused: %s\n", why);
     REQUIRE(rc == LEDGER_OK);
-    size_t blen = 0;
-    const uint8_t *txs[1] = {tx};
-    uint8_t *block = ledger_block_encode(&h, txs, &len, 1, &blen);
-    REQUIRE(block != NULL);
-    ledger_state_t *peer = NULL;
-    REQUIRE(ledger_block_execute(c->store, block, blen, NULL, 0, &peer, NULL, NULL, 0) ==
-            LEDGER_OK);
-    uint8_t hash[32];
-    ledger_header_hash(&h, hash);
-    size_t cert_len = 0;
-    uint8_t *cert = s_cert(q, set, signers, n, h.height, hash, &cert_len);
-    REQUIRE(ledger_store_commit(c->store, block, blen, cert, cert_len, peer) == LEDGER_OK);
-    ledger_state_destroy(&peer);
-    free(cert);
-    free(block);
-    free(tx);
-    c->now = h.time_ms;
 }
 
 /* Bob's QUERY_BUY of 5 rows with CODE, certified by SIGNERS of SET; its proof (malloc'd). */
