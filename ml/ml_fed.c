@@ -174,7 +174,7 @@ int ml_fed_agg_dp(const ml_robust_rule_t *rule, const double *global, const doub
     if (rc != 0)
         return proto_err_fail(err, err_cap, rc, "%s over %zu updates with clip %g",
                               ml_robust_kind_str(rule->kind), m, clip);
-    if (dim == 0 || dim > ML_FED_DIM_MAX || m > ML_FED_PARTIES_MAX)
+    if (m == 0 || dim == 0 || dim > ML_FED_DIM_MAX || m > ML_FED_PARTIES_MAX)
         return proto_err_fail(err, err_cap, ML_E_SPEC, "dimension %zu or %zu updates", dim, m);
     double *d = malloc(m * dim * sizeof *d), *agg = malloc(dim * sizeof *agg);
     const double **v = malloc(m * sizeof *v);
