@@ -32,8 +32,9 @@ builds and a CI run; `--measure` prints without checking, `--rule mean` runs the
 with the mean, `--clean` with no poisoning; the seed is the cohort's; the training itself is
 not reproducible: the job's seed comes from its id and the aggregation noise from
 randombytes in the enclave), 5 rounds, clean accuracy / ledger accuracy:
-  150 rows per owner, 200 query rows (this test's sizes), cohort seeds 1611..1618:
-    median, poisoned (8 runs): clean 0.930 .. 0.985, ledger 0.621 .. 0.691
+  150 rows per owner, 200 query rows (this test's sizes), cohort seeds 1611..1624:
+    median, poisoned (15 runs, 1611 twice): clean 0.912 .. 0.995 (mean 0.958),
+                                            ledger 0.621 .. 0.691
     mean,   poisoned (4 runs, 1611..1614): clean 0.891 .. 0.952, ledger 0.614 .. 0.671
     median, clean    (2 runs, 1611, 1612): clean 0.959 .. 0.985, ledger 0.965 .. 0.989
   80 rows per owner, 100 query rows, cohort seeds 1601..1603:
