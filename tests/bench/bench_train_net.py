@@ -70,13 +70,15 @@ class Clock:
         self.t = now
 
 
-def cohort_tables(r, n_tables, rows, extra_rows):
-    """genie-cohort's phenotypes.csv cut into N_TABLES tables of ROWS rows (paths), and a
-    table of EXTRA_ROWS further rows (the user's queries; its path last)."""
+def cohort_tables(r, n_tables, rows, extra_rows, seed=COHORT_SEED, prevalence=None):
+    """genie-cohort's phenotypes.csv (cohort SEED; the trait's PREVALENCE, default
+    genie-cohort's) cut into N_TABLES tables of ROWS rows (paths), and a table of
+    EXTRA_ROWS further rows (the user's queries; its path last)."""
     out = os.path.join(r.tmp, "cohort")
     samples = n_tables * rows + extra_rows
     p = subprocess.run([os.path.join(r.bindir, "genie-cohort"), "--out", out, "--samples",
-                        str(samples), "--snps", "20", "--csv", "--seed", str(COHORT_SEED)],
+                        str(samples), "--snps", "20", "--csv", "--seed", str(seed)]
+                       + (["--prevalence", str(prevalence)] if prevalence else []),
                        capture_output=True, text=True, timeout=300)
     expect(p.returncode == 0, "genie-cohort: %r" % p.stderr)
     with open(os.path.join(out, "phenotypes.csv")) as f:
@@ -146,8 +148,12 @@ def donate_each(owner, spec, ids, threads):
 
 
 def build_world(r, runners=2, enclaves=2, owners=4, records=1, rows=40, query_rows=200,
-                log_level="info", add_threads=6):
-    """The marketplace up to the donations (see the module's docstring). Returns the state:
+                log_level="info", add_threads=6, aggregation="mean", cohort_seed=COHORT_SEED,
+                prevalence=None, tables_hook=None):
+    """The marketplace up to the donations (see the module's docstring); the spec's
+    AGGREGATION rule (mean, median, trimmed, krum), the cohort's COHORT_SEED and trait
+    PREVALENCE (cohort_tables); TABLES_HOOK(k, paths), if given, is called with owner k's
+    (0-based) table paths before they are added (e.g. to rewrite them). Returns the state:
     net, auth, runners [node], t [training enclave entries], query (entry), trainer, spec,
     owners [{node, account, data}], query_file (the user's rows), pids {name: pid}."""
     ck = Clock()
@@ -174,9 +180,10 @@ def build_world(r, runners=2, enclaves=2, owners=4, records=1, rows=40, query_ro
     st["trainer"] = trainer
     n_records = owners * records
     st["spec"] = register_spec(trainer, st["t"][0]["measurement"], FEATURES, LABEL, n_records,
-                               0, 1, SHARES)["spec_id"]
-    ck.step("trainer and spec %s... (logistic, %d donors wanted)" % (st["spec"][:16], n_records))
-    tables = cohort_tables(r, n_records, rows, query_rows)
+                               0, 1, SHARES, aggregation=aggregation)["spec_id"]
+    ck.step("trainer and spec %s... (logistic, %s, %d donors wanted)" %
+            (st["spec"][:16], aggregation, n_records))
+    tables = cohort_tables(r, n_records, rows, query_rows, cohort_seed, prevalence)
     st["query_file"] = tables[-1]
     ck.step("cohort: %d tables of %d rows, %d rows for the user" % (n_records, rows, query_rows))
     st["owners"] = []
@@ -187,6 +194,8 @@ def build_world(r, runners=2, enclaves=2, owners=4, records=1, rows=40, query_ro
         node, account = start_account_node(net, "owner%d" % (k + 1), "data-owner",
                                            peers + [trainer.address()], reg,
                                            log_level=log_level)
+        if tables_hook is not None:
+            tables_hook(k, tables[k * records:(k + 1) * records])
         ids = add_records(node, tables[k * records:(k + 1) * records], add_threads)
         c = node.cli("consent", "set", "--allow-types", "logistic", "--allow-purposes",
                      "research", "--max-epsilon", "1", "--wait", WAIT_S)
