@@ -35,6 +35,7 @@
 #include "enclave/enclave_train_config.h"
 #include "enclave_host_testutil.h"
 #include "enclave_testutil.h"
+#include "fed_world.h"
 #include "ml/ml_linear.h"
 #include "ml/ml_model.h"
 #include "ml/ml_scale.h"
@@ -50,30 +51,17 @@
 #error "GENIE_ENCLAVE_EXE (the genie-enclave binary) must be defined by tests/CMakeLists.txt"
 #endif
 
-#define K 3
 #define P 4 /* age, bmi, x1, rs1:A */
 #define N_CLEAN 2000
 #define MAX_RECS 2048
-/* In every donated file: it must never show in anything that leaves an enclave. */
-#define S_CANARY "canary-7f3a91c2"
 
 static const char *const s_features[P] = {"age", "bmi", "x1", "rs1:A"};
 static uint64_t s_rng;
 
-/* True when the canary is nowhere in B (N bytes). */
-static bool s_no_canary(const uint8_t *b, size_t n)
-{
-    return !b || memmem(b, n, S_CANARY, strlen(S_CANARY)) == NULL;
-}
 static uint8_t s_as_pk[32];
 static enclave_platform_t *s_plat;
 static uint8_t s_qm[32];    /* the query enclave's measurement */
 static uint8_t s_chain[32]; /* the chain id every enclave of the test is bound to */
-
-typedef struct {
-    enclave_host_t *h;
-    uint8_t sign_pk[32], box_pk[32];
-} s_party_t;
 
 /* A donated record: its id, its party, and whether it will be used. */
 typedef struct {
@@ -104,7 +92,7 @@ static void s_person(double x[P], int *y)
     *y = s_unif() < 1.0 / (1.0 + exp(-z));
 }
 
-static void s_donate_one(s_party_t *pt, const uint8_t spec[32], const uint8_t donor[32],
+static void s_donate_one(fed_party_t *pt, const uint8_t spec[32], const uint8_t donor[32],
                          const char *data, uint8_t id_out[32])
 {
     uint8_t salt[32];
@@ -131,7 +119,7 @@ static void s_donate_one(s_party_t *pt, const uint8_t spec[32], const uint8_t do
 
 /* Donates N donors to party PI (a CSV and a 23andMe file each), labels flipped when FLIP;
    appends the records to RECS and the donors' rows to the pooled set (X, Y) when not NULL. */
-static void s_donate(s_party_t *ps, int pi, const uint8_t spec[32], size_t n, bool flip,
+static void s_donate(fed_party_t *ps, int pi, const uint8_t spec[32], size_t n, bool flip,
                      s_rec_t *recs, size_t *n_recs, double *x, double *y, size_t *n_xy)
 {
     for (size_t d = 0; d < n; d++) {
@@ -213,143 +201,6 @@ static uint8_t *s_config(uint32_t rule, double eps, double agg_eps, size_t *len)
     CHECK_EQ(enclave_train_config_encode(&c, &bad, &blen, err, sizeof err), ML_E_SPEC);
     CHECK(bad == NULL);
     return out;
-}
-
-/* ---- relaying ---- */
-
-typedef struct {
-    uint32_t to, from;
-    uint8_t *msg;
-    size_t len;
-} s_msg_t;
-
-typedef struct {
-    s_msg_t *m;
-    size_t head, n, cap;
-} s_queue_t;
-
-static void s_push(s_queue_t *q, uint32_t to, uint32_t from, const uint8_t *msg, size_t len)
-{
-    if (q->head + q->n == q->cap) {
-        q->cap = q->cap ? q->cap * 2 : 64;
-        q->m = realloc(q->m, q->cap * sizeof *q->m);
-        REQUIRE(q->m != NULL);
-    }
-    s_msg_t *e = &q->m[q->head + q->n++];
-    e->to = to;
-    e->from = from;
-    e->msg = malloc(len);
-    REQUIRE(e->msg != NULL);
-    memcpy(e->msg, msg, len);
-    e->len = len;
-}
-
-/* FED_STEP to party TO from FROM; queues its out messages; the call's code; the answer's
-   state and round into *STATE and *ROUND when not NULL. */
-static int s_step_round(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t from,
-                        const uint8_t *msg, size_t len, s_queue_t *q, uint32_t *state,
-                        uint32_t *round)
-{
-    enclave_req_t req;
-    memset(&req, 0, sizeof req);
-    req.type = ENCLAVE_REQ_FED_STEP;
-    memcpy(req.u.fed_step.job_id, job, 32);
-    req.u.fed_step.from = from;
-    req.u.fed_step.msg = msg;
-    req.u.fed_step.msg_len = len;
-    enclave_ans_t ans;
-    uint8_t *frame = NULL;
-    size_t flen = 0;
-    char err[256] = "";
-    int rc = enclave_host_call(ps[to].h, &req, -1, &ans, &frame, &flen, err, sizeof err);
-    if (rc == 0) {
-        CHECK_EQ(ans.type, ENCLAVE_ANS_FED_OUT);
-        for (size_t i = 0; i < ans.u.fed_out.n_out; i++)
-            s_push(q, ans.u.fed_out.out[i].to, to, ans.u.fed_out.out[i].msg,
-                   ans.u.fed_out.out[i].len);
-        if (state)
-            *state = ans.u.fed_out.state;
-        if (round)
-            *round = ans.u.fed_out.round;
-        CHECK(ans.u.fed_out.state != ENCLAVE_FED_FAILED);
-    }
-    CHECK(s_no_canary(frame, flen));
-    CHECK(s_no_canary((const uint8_t *)err, strlen(err)));
-    free(frame);
-    return rc;
-}
-
-static int s_step(s_party_t *ps, const uint8_t job[32], uint32_t to, uint32_t from,
-                  const uint8_t *msg, size_t len, s_queue_t *q, uint32_t *state)
-{
-    return s_step_round(ps, job, to, from, msg, len, q, state, NULL);
-}
-
-/* Relays until the coordinator is done: the queue is drained, and while the coordinator
-   still waits it is ticked (at its second tick in a phase it sends again what is
-   missing). With TAMPER, the first message to the coordinator is first delivered with a
-   flipped byte, as from another party, to another party and as from itself (all refused).
-   With LOSSY, some messages outside ml_fed's rounds are lost: the first to party 2 before
-   round 1 (its START), and after the last round the first to party 2 (its "done") and the
-   first two from the parties (LOCAL or REPORT). The coordinator's last state. */
-static uint32_t s_relay(s_party_t *ps, const uint8_t job[32], uint32_t coord, bool tamper,
-                        bool lossy)
-{
-    s_queue_t q = {0};
-    uint32_t state = 0, cstate = 0, rounds_done = 11; /* s_config's 10 rounds, then done */
-    CHECK_EQ(s_step(ps, job, coord, ENCLAVE_WIRE_FED_TICK, NULL, 0, &q, &cstate), 0);
-    size_t steps = 0, lost = 0, ticks = 0;
-    bool lost_start = false, lost_done = false;
-    int lost_up = 0;
-    uint32_t cround = 0;
-    while (cstate != ENCLAVE_FED_DONE) {
-        if (q.n == 0) {
-            /* nothing in flight: only a tick moves the job on */
-            REQUIRE(++ticks < 20);
-            CHECK_EQ(s_step(ps, job, coord, ENCLAVE_WIRE_FED_TICK, NULL, 0, &q, &cstate), 0);
-            continue;
-        }
-        s_msg_t e = q.m[q.head++];
-        q.n--;
-        bool drop = false;
-        if (lossy && cround == 0 && e.to == 2 && !lost_start)
-            drop = lost_start = true;
-        else if (lossy && cround == rounds_done && e.to == 2 && e.from == coord && !lost_done)
-            drop = lost_done = true;
-        else if (lossy && cround == rounds_done && e.to == coord && lost_up < 2) {
-            drop = true;
-            lost_up++;
-        }
-        if (drop) {
-            lost++;
-            free(e.msg);
-            continue;
-        }
-        if (tamper && e.to == coord) {
-            tamper = false;
-            uint32_t other = (e.from + 1) % K == coord ? (e.from + 2) % K : (e.from + 1) % K;
-            e.msg[e.len / 2] ^= 0x01;
-            CHECK_EQ(s_step(ps, job, e.to, e.from, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
-            e.msg[e.len / 2] ^= 0x01;
-            CHECK_EQ(s_step(ps, job, e.to, other, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
-            CHECK_EQ(s_step(ps, job, other, e.from, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
-            CHECK_EQ(s_step(ps, job, e.to, e.to, e.msg, e.len, &q, NULL), ENCLAVE_E_FED_MSG);
-        }
-        CHECK_EQ(s_step_round(ps, job, e.to, e.from, e.msg, e.len, &q, &state,
-                              e.to == coord ? &cround : NULL),
-                 0);
-        if (e.to == coord)
-            cstate = state;
-        free(e.msg);
-        REQUIRE(++steps < 10000);
-    }
-    for (size_t i = q.head; i < q.head + q.n; i++)
-        free(q.m[i].msg);
-    free(q.m);
-    printf("  relayed %zu messages, %zu lost, %zu ticks\n", steps, lost, ticks);
-    if (lossy)
-        CHECK(lost == 4);
-    return cstate;
 }
 
 /* ---- one job ---- */
@@ -440,7 +291,7 @@ static uint8_t *s_sealed_model(enclave_host_t *coord, const uint8_t job[32], con
     REQUIRE(proto_rd_array_exact(&r, 2) == 0 && proto_rd_bin(&r, 1u << 24, &m, &ml) == 0 &&
             proto_rd_bin(&r, 1u << 24, &pb, &pl) == 0 && proto_rd_finish(&r) == 0);
     CHECK(pl == pub_len && memcmp(pb, pub, pl) == 0);
-    CHECK(s_no_canary(plain, plen)); /* nor in the model */
+    CHECK(fed_no_canary(plain, plen)); /* nor in the model */
     uint8_t *out = malloc(ml + 1);
     REQUIRE(out != NULL);
     memcpy(out, m, ml);
@@ -452,7 +303,7 @@ static uint8_t *s_sealed_model(enclave_host_t *coord, const uint8_t job[32], con
     sodium_memzero(plain, plen);
     sodium_memzero(box_sk, sizeof box_sk);
     free(plain);
-    CHECK(s_no_canary(frame, flen));
+    CHECK(fed_no_canary(frame, flen));
     free(frame);
     free(qb);
     return out;
@@ -460,7 +311,7 @@ static uint8_t *s_sealed_model(enclave_host_t *coord, const uint8_t job[32], con
 
 /* TRAIN_PREPARE of JOB to party I (coordinator 0, the query enclave's measurement in
    S_QM); the call's code; the answer's counts into *OUT when not NULL. */
-static int s_prepare(s_party_t *ps, uint32_t i, const uint8_t job[32], const uint8_t spec[32],
+static int s_prepare(fed_party_t *ps, uint32_t i, const uint8_t job[32], const uint8_t spec[32],
                      const uint8_t *cfg, size_t clen, const uint8_t (*eligible)[32], size_t n_el,
                      enclave_ans_t *out)
 {
@@ -491,13 +342,13 @@ static int s_prepare(s_party_t *ps, uint32_t i, const uint8_t job[32], const uin
         printf("TRAIN_PREPARE %u: %s (%s)\n", i, proto_err_str(rc), err);
     if (out)
         *out = ans; /* PREPARED has no byte views */
-    CHECK(s_no_canary(frame, flen));
+    CHECK(fed_no_canary(frame, flen));
     free(frame);
     return rc;
 }
 
 /* Runs one job end to end and returns the published model's accuracy on the clean set. */
-static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o, const char *tag,
+static double s_job(fed_party_t *ps, enclave_host_t *query, const s_job_opts_t *o, const char *tag,
                     const ml_mat_t *cx, const double *cy, double *px, double *py, size_t *pn)
 {
     uint8_t spec[32], job[32];
@@ -560,7 +411,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
     free(cfg);
     free(eligible);
 
-    CHECK_EQ(s_relay(ps, job, coord, o->drop_one, o->lossy), (uint32_t)ENCLAVE_FED_DONE);
+    CHECK_EQ(fed_relay(ps, job, coord, o->drop_one, o->lossy), (uint32_t)ENCLAVE_FED_DONE);
 
     enclave_req_t req;
     enclave_ans_t ans;
@@ -661,7 +512,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
         printf(" %s=%.4f", pub->metrics[m].name, (double)pub->metrics[m].value_micro / 1e6);
     printf(", weights %u/%u/%u bp\n", pub->parties[0].weight_bp, pub->parties[1].weight_bp,
            pub->parties[2].weight_bp);
-    CHECK(s_no_canary(frame, flen));
+    CHECK(fed_no_canary(frame, flen));
     free(frame);
     frame = NULL;
 
@@ -698,7 +549,7 @@ static double s_job(s_party_t *ps, enclave_host_t *query, const s_job_opts_t *o,
             printf("MODEL_SEAL: %s (%s)\n", proto_err_str(rc), err);
         CHECK(rc == 0 && ans.type == ENCLAVE_ANS_SEALED_MODEL);
         CHECK(rc == 0 && ans.u.blob.len > crypto_box_SEALBYTES + 100);
-        CHECK(s_no_canary(frame, flen));
+        CHECK(fed_no_canary(frame, flen));
         free(frame);
         frame = NULL;
         free(qbytes);
@@ -753,7 +604,7 @@ int main(void)
     s_plat = plat;
     memcpy(s_as_pk, proto_key_public(as), 32);
 
-    s_party_t ps[K];
+    fed_party_t ps[K];
     enclave_host_opts_t ho;
     enclave_host_opts_default(&ho);
     ho.inherit_stderr = true;
