@@ -95,15 +95,11 @@ static inline void qc_close(qc_t *q)
     memset(q, 0, sizeof *q);
 }
 
-/* The commit certificate of the block with hash HASH at HEIGHT on Q's chain, signed by KEY
-   as validator INDEX of the set (the chain's one authority is index 0). Malloc'd. */
-static inline uint8_t *qc_cert(const qc_t *q, const proto_key_t *key, uint8_t index,
-                               uint64_t height, const uint8_t hash[32], size_t *len)
+/* KEY's precommit signature of the block HASH at HEIGHT on Q's chain into the certificate
+   CERT, as validator INDEX. */
+static inline void qc_cert_sign(const qc_t *q, ledger_cert_t *cert, const proto_key_t *key,
+                                uint8_t index, uint64_t height, const uint8_t hash[32])
 {
-    ledger_cert_t cert;
-    memset(&cert, 0, sizeof cert);
-    cert.height = height;
-    memcpy(cert.block_hash, hash, 32);
     ledger_vote_t v;
     memset(&v, 0, sizeof v);
     v.type = LEDGER_VOTE_PRECOMMIT;
@@ -112,12 +108,30 @@ static inline uint8_t *qc_cert(const qc_t *q, const proto_key_t *key, uint8_t in
     memcpy(v.chain_id, q->c.chain, 32);
     memcpy(v.hash, hash, 32);
     ledger_vote_sign(&v, key);
-    cert.n_sigs = 1;
-    cert.sigs[0].index = index;
-    memcpy(cert.sigs[0].sig, v.sig, 64);
+    cert->sigs[cert->n_sigs].index = index;
+    memcpy(cert->sigs[cert->n_sigs++].sig, v.sig, 64);
+}
+
+/* CERT (of HEIGHT / HASH) encoded (malloc'd, *LEN bytes). */
+static inline uint8_t *qc_cert_encode(ledger_cert_t *cert, uint64_t height, const uint8_t hash[32],
+                                      size_t *len)
+{
+    cert->height = height;
+    memcpy(cert->block_hash, hash, 32);
     uint8_t *out = NULL;
-    REQUIRE(ledger_cert_encode(&cert, &out, len) == PROTO_OK);
+    REQUIRE(ledger_cert_encode(cert, &out, len) == PROTO_OK);
     return out;
+}
+
+/* The commit certificate of the block with hash HASH at HEIGHT on Q's chain, signed by KEY
+   as validator INDEX of the set (the chain's one authority is index 0). Malloc'd. */
+static inline uint8_t *qc_cert(const qc_t *q, const proto_key_t *key, uint8_t index,
+                               uint64_t height, const uint8_t hash[32], size_t *len)
+{
+    ledger_cert_t cert;
+    memset(&cert, 0, sizeof cert);
+    qc_cert_sign(q, &cert, key, index, height, hash);
+    return qc_cert_encode(&cert, height, hash, len);
 }
 
 /* A certificate of HEIGHT / HASH signed by those of the N keys SIGNERS that are in SET, at
@@ -128,26 +142,11 @@ static inline uint8_t *qc_cert_by(const qc_t *q, const ledger_valset_t *set,
 {
     ledger_cert_t cert;
     memset(&cert, 0, sizeof cert);
-    cert.height = height;
-    memcpy(cert.block_hash, hash, 32);
     for (size_t k = 0; k < set->n; k++) /* in the set's order */
-        for (size_t i = 0; i < n; i++) {
-            if (memcmp(set->keys[k], proto_key_public(signers[i]), 32) != 0)
-                continue;
-            ledger_vote_t v;
-            memset(&v, 0, sizeof v);
-            v.type = LEDGER_VOTE_PRECOMMIT;
-            v.height = height;
-            v.has_hash = true;
-            memcpy(v.chain_id, q->c.chain, 32);
-            memcpy(v.hash, hash, 32);
-            ledger_vote_sign(&v, signers[i]);
-            cert.sigs[cert.n_sigs].index = (uint8_t)k;
-            memcpy(cert.sigs[cert.n_sigs++].sig, v.sig, 64);
-        }
-    uint8_t *out = NULL;
-    REQUIRE(ledger_cert_encode(&cert, &out, len) == PROTO_OK);
-    return out;
+        for (size_t i = 0; i < n; i++)
+            if (memcmp(set->keys[k], proto_key_public(signers[i]), 32) == 0)
+                qc_cert_sign(q, &cert, signers[i], (uint8_t)k, height, hash);
+    return qc_cert_encode(&cert, height, hash, len);
 }
 
 /* Commits TX (taken) as the next block with a real certificate by the N keys SIGNERS of
