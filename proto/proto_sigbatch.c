@@ -19,32 +19,6 @@
 
 /* ---- multi-scalar multiplication ------------------------------------------------ */
 
-/*  Signed radix-2^C digits of the 256-bit little-endian K, each in [-2^(C-1), 2^(C-1)). */
-static void s_recode(int8_t *digits, size_t nw, const uint8_t k[32], unsigned c)
-{
-    int carry = 0;
-    for (size_t j = 0; j < nw; j++) {
-        const size_t pos = j * c;
-        unsigned bits = 0;
-        if (pos < 256) {
-            unsigned w = k[pos / 8];
-            if (pos / 8 + 1 < 32)
-                w |= (unsigned)k[pos / 8 + 1] << 8;
-            bits = (w >> (pos % 8)) & ((1u << c) - 1);
-        }
-        int v = (int)bits + carry;
-        carry = v >= (1 << (c - 1));
-        if (carry)
-            v -= 1 << c;
-        digits[j] = (int8_t)v;
-    }
-}
-
-static size_t s_windows(unsigned c)
-{
-    return 256 / c + 2;
-}
-
 /*  acc += P (or -P when NEG); acc = that when *empty. */
 static void s_acc_add(s_ge *acc, bool *empty, const s_ge *p, int neg)
 {
@@ -58,44 +32,6 @@ static void s_acc_add(s_ge *acc, bool *empty, const s_ge *p, int neg)
     else
         s_ge_add(acc, acc, p);
     *empty = false;
-}
-
-/*  Pippenger's bucket method over N points whose digits (NW per point) are in DIGITS.
- *  BUCKETS holds 2^(C-1) points and EMPTY as many flags. OUT is the sum; *out_empty says
- *  it is the identity. */
-static void s_msm_buckets(s_ge *out, bool *out_empty, const s_ge *pts, const int8_t *digits,
-                          size_t n, unsigned c, s_ge *buckets, bool *empty)
-{
-    const size_t nw = s_windows(c), nb = (size_t)1 << (c - 1);
-    *out_empty = true;
-    for (size_t j = nw; j-- > 0;) {
-        if (!*out_empty)
-            for (unsigned b = 0; b < c; b++)
-                s_ge_dbl_t(out, out, b == c - 1);
-        for (size_t b = 0; b < nb; b++)
-            empty[b] = true;
-        bool any = false;
-        for (size_t i = 0; i < n; i++) {
-            const int d = digits[i * nw + j];
-            if (d == 0)
-                continue;
-            const size_t idx = (size_t)(d < 0 ? -d : d) - 1;
-            s_acc_add(&buckets[idx], &empty[idx], &pts[i], d < 0);
-            any = true;
-        }
-        if (!any)
-            continue;
-        /* sum of (b + 1) * bucket[b]: a running sum from the top, added up */
-        s_ge run, tot;
-        bool run_empty = true, tot_empty = true;
-        for (size_t b = nb; b-- > 0;) {
-            if (!empty[b])
-                s_acc_add(&run, &run_empty, &buckets[b], 0);
-            if (!run_empty)
-                s_acc_add(&tot, &tot_empty, &run, 0);
-        }
-        s_acc_add(out, out_empty, &tot, 0);
-    }
 }
 
 /* ---- the rule --------------------------------------------------------------------- */
@@ -248,8 +184,9 @@ static bool s_prepare(proto_sigkeys_t *keys, s_prep *p, const proto_sigcheck_t *
 #define S_NAF_LEN 257 /* a 256-bit scalar may carry into one more digit */
 
 /*  Sliding-window non-adjacent form of the 256-bit little-endian K: K = sum r[i] 2^i, every
- *  r[i] zero or odd with |r[i]| <= S_NAF_MAX, nonzero digits at least 5 apart. */
-static void s_naf(int8_t r[S_NAF_LEN], const uint8_t k[32])
+ *  r[i] zero or odd with |r[i]| <= MAX (7 or 15), nonzero digits at least 4 (MAX 7) or
+ *  5 (MAX 15) apart. */
+static void s_naf(int8_t r[S_NAF_LEN], const uint8_t k[32], int max)
 {
     for (int i = 0; i < 256; i++)
         r[i] = (int8_t)((k[i >> 3] >> (i & 7)) & 1);
@@ -261,10 +198,10 @@ static void s_naf(int8_t r[S_NAF_LEN], const uint8_t k[32])
             if (!r[i + b])
                 continue;
             const int up = r[i + b] * (1 << b);
-            if (r[i] + up <= S_NAF_MAX) {
+            if (r[i] + up <= max) {
                 r[i] = (int8_t)(r[i] + up);
                 r[i + b] = 0;
-            } else if (r[i] - up >= -S_NAF_MAX) {
+            } else if (r[i] - up >= -max) {
                 r[i] = (int8_t)(r[i] - up);
                 for (int c = i + b; c < S_NAF_LEN; c++) { /* + 2^(i+b), carried */
                     if (!r[c]) {
@@ -292,7 +229,7 @@ static void s_double_mul(s_ge *acc, bool *empty, const uint8_t k0[32], const s_g
     s_ge tab[2][(S_NAF_MAX + 1) / 2]; /* tab[i][m] = (2m + 1) P_i */
     for (int i = 0; i < 2; i++) {
         s_ge twice;
-        s_naf(naf[i], k[i]);
+        s_naf(naf[i], k[i], S_NAF_MAX);
         tab[i][0] = *pts[i];
         s_ge_dbl(&twice, pts[i]);
         for (int m = 1; m < (S_NAF_MAX + 1) / 2; m++)
@@ -368,21 +305,69 @@ bool proto_sig_check_rule(const uint8_t pk[static 32], const uint8_t *msg, size_
 #define S_SMALL 3
 #endif
 
+#define S_MSM_MAX (2 * PROTO_SIGBATCH_CHUNK + 1) /* points of one multiplication */
+#define S_TAB ((S_NAF_MAX + 1) / 2)              /* odd multiples tabulated per point */
+
 /*  Scratch for one chunk. */
 typedef struct {
     s_prep prep[PROTO_SIGBATCH_CHUNK];
     size_t idx[PROTO_SIGBATCH_CHUNK]; /* item index of prep[i] */
-    s_ge pts[2 * PROTO_SIGBATCH_CHUNK + 1];
-    uint8_t k[2 * PROTO_SIGBATCH_CHUNK + 1][32];
-    int8_t digits[(2 * PROTO_SIGBATCH_CHUNK + 1) * (256 / 4 + 2)];
+    s_ge pts[S_MSM_MAX];
+    uint8_t k[S_MSM_MAX][32];
+    int8_t naf[S_NAF_LEN][S_MSM_MAX]; /* naf[j][i]: digit j of k[i] (one position together) */
+    s_cached tab[S_MSM_MAX][S_TAB];   /* tab[i][m] = (2m + 1) pts[i] */
+    uint16_t adds[S_MSM_MAX];         /* the points adding at one position */
     const uint8_t *keys[PROTO_SIGBATCH_CHUNK]; /* the distinct public keys of the chunk */
-    s_ge buckets[1u << 7];
-    bool empty[1u << 7];
 } s_scratch;
 
-static unsigned s_window_for(size_t points)
+/*  *OUT = sum of [W->k[i]] W->pts[i] for i < N (N <= S_MSM_MAX; scalars 256-bit, used
+ *  unreduced; every point with its t) by Straus' method: one run of doublings over all
+ *  the scalars' sliding-window forms at once, each point adding its own odd multiples.
+ *  A batch's points are few (8 to 257) and half of them carry 128-bit scalars (the z_i of
+ *  the R_i): about 26 additions each plus a table of 4, against the bucket method's
+ *  additions of every point in every window, with the buckets' sums on top. *OUT's t is
+ *  left stale (only doublings, the identity test and the encoding may follow). */
+static void s_msm(s_ge *out, s_scratch *w, size_t n)
 {
-    return points >= 160 ? 6 : points >= 40 ? 5 : 4;
+    int top = -1;
+    for (size_t i = 0; i < n; i++) {
+        bool half = true; /* below 2^128: a narrower table (1P .. 7P) is cheaper to build */
+        for (size_t b = 16; b < 32 && half; b++)
+            half = w->k[i][b] == 0;
+        const int max = half ? 7 : S_NAF_MAX;
+        int8_t r[S_NAF_LEN];
+        s_naf(r, w->k[i], max);
+        for (int j = 0; j < S_NAF_LEN; j++) {
+            w->naf[j][i] = r[j];
+            if (r[j] && j > top)
+                top = j;
+        }
+        s_ge_cache(&w->tab[i][0], &w->pts[i]);
+        s_ge twice, acc = w->pts[i];
+        s_cached twice_c;
+        s_ge_dbl(&twice, &w->pts[i]);
+        s_ge_cache(&twice_c, &twice);
+        for (int m = 1; m < (max + 1) / 2; m++) {
+            s_ge_add_cached(&acc, &acc, &twice_c, false, true);
+            s_ge_cache(&w->tab[i][m], &acc);
+        }
+    }
+    static const s_ge identity = {.y = {{1}}, .z = {{1}}};
+    *out = identity;
+    for (int j = top; j >= 0; j--) {
+        size_t cnt = 0;
+        const int8_t *row = w->naf[j];
+        for (size_t i = 0; i < n; i++)
+            if (row[i])
+                w->adds[cnt++] = (uint16_t)i;
+        if (j < top) /* t only where an addition follows */
+            s_ge_dbl_t(out, out, cnt > 0);
+        for (size_t q = 0; q < cnt; q++) {
+            const size_t i = w->adds[q];
+            const int d = row[i];
+            s_ge_add_cached(out, out, &w->tab[i][(d < 0 ? -d : d) / 2], d < 0, q + 1 < cnt);
+        }
+    }
 }
 
 /*  Random-linear-combination check of M prepared signatures:
@@ -418,15 +403,9 @@ static bool s_check_many(s_scratch *w, size_t m)
     }
     w->pts[m + na] = s_base;
     crypto_core_ed25519_scalar_negate(w->k[m + na], zs);
-    const size_t n = m + na + 1;
-    const unsigned c = s_window_for(n);
-    const size_t nw = s_windows(c);
-    for (size_t i = 0; i < n; i++)
-        s_recode(&w->digits[i * nw], nw, w->k[i], c);
     s_ge acc;
-    bool empty;
-    s_msm_buckets(&acc, &empty, w->pts, w->digits, n, c, w->buckets, w->empty);
-    return empty || s_ge_times8_identity(&acc);
+    s_msm(&acc, w, m + na + 1);
+    return s_ge_times8_identity(&acc);
 }
 
 size_t proto_sig_check_batch(proto_sigkeys_t *keys, const proto_sigcheck_t *items, size_t n,
@@ -543,14 +522,10 @@ bool proto_sigint_msm(uint8_t out[32], size_t n, const uint8_t (*k)[32], const u
     for (size_t i = 0; ok && i < n; i++)
         ok = s_ge_frombytes(&w->pts[i], p[i]);
     if (ok) {
-        const unsigned c = s_window_for(n);
-        const size_t nw = s_windows(c);
-        for (size_t i = 0; i < n; i++)
-            s_recode(&w->digits[i * nw], nw, k[i], c);
         s_ge acc;
-        bool empty;
-        s_msm_buckets(&acc, &empty, w->pts, w->digits, n, c, w->buckets, w->empty);
-        s_out(out, &acc, empty);
+        memcpy(w->k, k, n * 32);
+        s_msm(&acc, w, n);
+        s_out(out, &acc, false);
     }
     free(w);
     return ok;

@@ -32,7 +32,8 @@
  *  public vectors and on random signatures with small-order components.
  *
  *  Stateless and thread-safe; a batch allocates scratch memory for up to
- *  PROTO_SIGBATCH_CHUNK signatures at a time (137,096 bytes, about 134 KiB, on x86-64).
+ *  PROTO_SIGBATCH_CHUNK signatures at a time (497,104 bytes, about 486 KiB, on x86-64:
+ *  mostly each point's table of odd multiples for the multi-scalar multiplication).
  */
 #ifndef GENIE_PROTO_SIGBATCH_H
 #define GENIE_PROTO_SIGBATCH_H

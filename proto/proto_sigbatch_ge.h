@@ -279,6 +279,48 @@ static void s_ge_add(s_ge *r, const s_ge *p, const s_ge *q)
     s_fe_mul(&r->z, &f, &g);
 }
 
+/*  A point ready to be added to others (the HWCD addition's operands that depend on it
+ *  alone, computed once): y + x, y - x, 2z and 2d t. */
+typedef struct {
+    s_fe ypx, ymx, z2, t2d;
+} s_cached;
+
+static void s_ge_cache(s_cached *c, const s_ge *p)
+{
+    s_fe_add(&c->ypx, &p->y, &p->x);
+    s_fe_sub(&c->ymx, &p->y, &p->x);
+    s_fe_add(&c->z2, &p->z, &p->z);
+    s_fe_mul(&c->t2d, &p->t, &s_d2);
+}
+
+/*  r = p + q, or p - q when NEG: s_ge_add with q's share done (8 multiplications, 7
+ *  without WITH_T, which leaves r->t stale: only a doubling may follow). r may alias p. */
+static inline __attribute__((always_inline)) void
+s_ge_add_cached(s_ge *r, const s_ge *p, const s_cached *q, bool neg, bool with_t)
+{
+    s_fe a, b, c, d, e, f, g, h;
+    s_fe_sub(&a, &p->y, &p->x);
+    s_fe_mul(&a, &a, neg ? &q->ypx : &q->ymx);
+    s_fe_add(&b, &p->y, &p->x);
+    s_fe_mul(&b, &b, neg ? &q->ymx : &q->ypx);
+    s_fe_mul(&c, &p->t, &q->t2d);
+    s_fe_mul(&d, &p->z, &q->z2);
+    s_fe_sub(&e, &b, &a);
+    if (neg) { /* -q's 2d t is -(2d t) */
+        s_fe_add(&f, &d, &c);
+        s_fe_sub(&g, &d, &c);
+    } else {
+        s_fe_sub(&f, &d, &c);
+        s_fe_add(&g, &d, &c);
+    }
+    s_fe_add(&h, &b, &a);
+    s_fe_mul(&r->x, &e, &f);
+    s_fe_mul(&r->y, &g, &h);
+    if (with_t)
+        s_fe_mul(&r->t, &e, &h);
+    s_fe_mul(&r->z, &f, &g);
+}
+
 /*  r = 2p (r may alias p). */
 /*  r = 2p (r may alias p); without WITH_T, r->t is left stale: only a doubling may follow
  *  (doublings read x, y and z alone), not an addition. */
