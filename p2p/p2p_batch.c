@@ -10,7 +10,10 @@
  *  message, in order, to the one-message path (p2p_on_one) with its id and verdict, so the
  *  outcome (delivery, forwarding, counters, scores, bans) is that of one call per message:
  *  a message whose link went away or was banned in between is refused there as before,
- *  and its signature check was only wasted work, bounded by the batch.
+ *  and its signature check was only wasted work, bounded by the batch. One exception to
+ *  "one call per message": a link that sent a message the batch holds an earlier copy of
+ *  is marked as knowing it before the second pass, so the forward of the first copy skips
+ *  it (the later copy would have marked it only after that forward).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,9 @@ struct p2p_batch_t {
     uint8_t hash[P2P_BATCH_MAX][32];     /* ...the hash its signature covers */
     proto_sigcheck_t items[P2P_BATCH_MAX];
     bool ok[P2P_BATCH_MAX];
-    size_t who[P2P_BATCH_MAX];      /* message index of candidate k */
+    size_t who[P2P_BATCH_MAX]; /* message index of candidate k */
+    size_t dup[P2P_BATCH_MAX]; /* messages repeating an earlier candidate of the batch */
+    size_t n_dup;
     uint16_t slot[P2P_BATCH_SLOTS]; /* candidate index + 1, 0 = free */
     proto_sigkeys_t *keys;
 };
@@ -79,6 +84,7 @@ static void s_prepare(p2p_core_t *c, const p2p_inmsg_t *msgs, size_t n, uint64_t
     p2p_batch_t *b = c->batch;
     size_t k = 0;
     memset(b->slot, 0, sizeof b->slot);
+    b->n_dup = 0;
     for (size_t i = 0; i < n; i++) {
         const p2p_inmsg_t *m = &msgs[i];
         b->sig[i] = P2P_SIG_UNKNOWN;
@@ -92,8 +98,10 @@ static void s_prepare(p2p_core_t *c, const p2p_inmsg_t *msgs, size_t n, uint64_t
             e->time_ms + FRESH_PAST_MS < now || e->time_ms > now + FRESH_FUTURE_MS)
             continue;
         b->who[k] = i;
-        if (s_batch_dup(b, b->ids[i], k))
+        if (s_batch_dup(b, b->ids[i], k)) {
+            b->dup[b->n_dup++] = i;
             continue;
+        }
         proto_envelope_signing_hash(e, b->hash[k]);
         b->items[k] = (proto_sigcheck_t){
             .pk = e->sender, .sig = e->sig, .msg = b->hash[k], .len = sizeof b->hash[k]};
@@ -112,6 +120,12 @@ void p2p_core_on_messages(p2p_core_t *c, const p2p_inmsg_t *msgs, size_t n, uint
     for (size_t base = 0; base < n; base += P2P_BATCH_MAX) {
         const size_t m = n - base < P2P_BATCH_MAX ? n - base : P2P_BATCH_MAX;
         s_prepare(c, msgs + base, m, now_ms);
+        /* A link that sent a message again later in the batch has it: its first copy is
+           not forwarded back to it (the forward skips links known to have a message). */
+        for (size_t j = 0; j < c->batch->n_dup; j++) {
+            const size_t i = c->batch->dup[j];
+            p2p_link_knows(p2p_link_find(c, msgs[base + i].peer), c->batch->ids[i], now_ms);
+        }
         for (size_t i = 0; i < m; i++) {
             const p2p_inmsg_t *in = &msgs[base + i];
             const bool hashed = in->len <= PROTO_ENVELOPE_MAX;

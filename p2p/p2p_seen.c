@@ -4,9 +4,10 @@
  *  evicting it is O(1)) and find them through an open-addressing hash index over the
  *  ring: a power-of-two table of at least twice the capacity (load <= 1/2, so a probe
  *  always meets an empty slot), linear probing, each slot holding a ring position + 1
- *  (0 = empty). Ids are uniformly distributed 32-byte hashes, so their first 8 bytes are
- *  the hash. Deletion is by backward shift, with no tombstones, so probe chains stay as
- *  short and lookups as correct after a million evictions as after none.
+ *  (0 = empty) and the low 32 bits of the id's hash, so probes and deletions read the
+ *  ring only for a slot whose hash matches. Ids are uniformly distributed 32-byte hashes,
+ *  so their first 8 bytes are the hash. Deletion is by backward shift, with no tombstones, so probe
+ * chains stay as short and lookups as correct after a million evictions as after none.
  *
  *  An entry can leave the index before it reaches the head (an id re-added after it aged
  *  out when times run backwards, a message put again after it aged out); its ring slot is
@@ -32,8 +33,13 @@
 /* ---- hash index over a ring of ids ---- */
 
 typedef struct {
-    uint32_t *slot; /* ring position + 1, 0 = empty */
-    size_t mask;    /* table size - 1 */
+    uint32_t pos; /* ring position + 1, 0 = empty */
+    uint32_t tag; /* the id's hash (low 32 bits): its home, and a first comparison */
+} seen_slot_t;
+
+typedef struct {
+    seen_slot_t *slot;
+    size_t mask; /* table size - 1 (below 2^32: the tag holds every home bit) */
 } seen_index_t;
 
 static int s_index_init(seen_index_t *x, size_t capacity)
@@ -46,21 +52,23 @@ static int s_index_init(seen_index_t *x, size_t capacity)
     return x->slot ? 0 : P2P_E_NOMEM;
 }
 
-static size_t s_index_home(const seen_index_t *x, const uint8_t *id)
+static uint32_t s_tag(const uint8_t *id)
 {
     uint64_t h;
     memcpy(&h, id, sizeof h);
-    return (size_t)h & x->mask;
+    return (uint32_t)h;
 }
 
-/*  Index position holding ID (whose ring is IDS), or NOT_FOUND. */
+/*  Index position holding ID (whose ring is IDS), or NOT_FOUND. Only slots whose tag
+ *  matches read the ring (a miss costs the index's cache lines alone). */
 static size_t s_index_find(const seen_index_t *x, uint8_t (*ids)[ID_LEN], const uint8_t *id)
 {
-    for (size_t i = s_index_home(x, id);; i = (i + 1) & x->mask) {
-        uint32_t v = x->slot[i];
-        if (v == 0)
+    const uint32_t tag = s_tag(id);
+    for (size_t i = tag & x->mask;; i = (i + 1) & x->mask) {
+        const seen_slot_t *v = &x->slot[i];
+        if (v->pos == 0)
             return NOT_FOUND;
-        if (memcmp(ids[v - 1], id, ID_LEN) == 0)
+        if (v->tag == tag && memcmp(ids[v->pos - 1], id, ID_LEN) == 0)
             return i;
     }
 }
@@ -68,29 +76,30 @@ static size_t s_index_find(const seen_index_t *x, uint8_t (*ids)[ID_LEN], const 
 /*  Indexes ring position POS (its id must not be indexed yet). */
 static void s_index_insert(seen_index_t *x, uint8_t (*ids)[ID_LEN], size_t pos)
 {
-    size_t i = s_index_home(x, ids[pos]);
-    while (x->slot[i] != 0)
+    const uint32_t tag = s_tag(ids[pos]);
+    size_t i = tag & x->mask;
+    while (x->slot[i].pos != 0)
         i = (i + 1) & x->mask;
-    x->slot[i] = (uint32_t)pos + 1;
+    x->slot[i] = (seen_slot_t){.pos = (uint32_t)pos + 1, .tag = tag};
 }
 
 /*  Empties index position I and shifts later members of its probe run back, so that no
  *  lookup ever passes an empty slot before reaching its key. */
-static void s_index_delete_at(seen_index_t *x, uint8_t (*ids)[ID_LEN], size_t i)
+static void s_index_delete_at(seen_index_t *x, size_t i)
 {
     size_t j = i;
     for (;;) {
         j = (j + 1) & x->mask;
-        if (x->slot[j] == 0)
+        if (x->slot[j].pos == 0)
             break;
-        size_t home = s_index_home(x, ids[x->slot[j] - 1]);
+        size_t home = x->slot[j].tag & x->mask;
         /* The entry at J may fill the hole at I unless its home lies cyclically in (I, J]. */
         if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
             x->slot[i] = x->slot[j];
             i = j;
         }
     }
-    x->slot[i] = 0;
+    x->slot[i] = (seen_slot_t){0};
 }
 
 /*  Ring position OFFSET places after HEAD in a ring of CAPACITY (> 0) slots. */
@@ -150,8 +159,8 @@ void p2p_seen_destroy(p2p_seen_t **self_p)
 static void s_seen_pop(p2p_seen_t *s)
 {
     size_t at = s_index_find(&s->index, s->ids, s->ids[s->head]);
-    if (at != NOT_FOUND && s->index.slot[at] - 1 == s->head) {
-        s_index_delete_at(&s->index, s->ids, at);
+    if (at != NOT_FOUND && s->index.slot[at].pos - 1 == s->head) {
+        s_index_delete_at(&s->index, at);
         s->live--;
     }
     s->head = s_ring_at(s->head, 1, s->capacity);
@@ -161,7 +170,7 @@ static void s_seen_pop(p2p_seen_t *s)
 bool p2p_seen_has(p2p_seen_t *s, const uint8_t id[static 32], uint64_t now_ms)
 {
     size_t at = s_index_find(&s->index, s->ids, id);
-    return at != NOT_FOUND && !s_aged(s->at_ms[s->index.slot[at] - 1], now_ms, s->ttl_ms);
+    return at != NOT_FOUND && !s_aged(s->at_ms[s->index.slot[at].pos - 1], now_ms, s->ttl_ms);
 }
 
 bool p2p_seen_add(p2p_seen_t *s, const uint8_t id[static 32], uint64_t now_ms)
@@ -171,9 +180,9 @@ bool p2p_seen_add(p2p_seen_t *s, const uint8_t id[static 32], uint64_t now_ms)
 
     size_t at = s_index_find(&s->index, s->ids, id);
     if (at != NOT_FOUND) {
-        if (!s_aged(s->at_ms[s->index.slot[at] - 1], now_ms, s->ttl_ms))
+        if (!s_aged(s->at_ms[s->index.slot[at].pos - 1], now_ms, s->ttl_ms))
             return false;
-        s_index_delete_at(&s->index, s->ids, at); /* its ring slot is dead from now on */
+        s_index_delete_at(&s->index, at); /* its ring slot is dead from now on */
         s->live--;
     }
     if (s->used == s->capacity)
@@ -252,7 +261,7 @@ void p2p_mcache_destroy(p2p_mcache_t **self_p)
 static void s_mcache_drop(p2p_mcache_t *c, size_t pos, size_t at)
 {
     mcache_msg_t *m = &c->msgs[pos];
-    s_index_delete_at(&c->index, c->ids, at);
+    s_index_delete_at(&c->index, at);
     c->bytes -= m->len;
     c->live--;
     free(m->blob);
@@ -288,7 +297,7 @@ int p2p_mcache_put(p2p_mcache_t *c, const uint8_t id[static 32], const char *top
 
     size_t at = s_index_find(&c->index, c->ids, id);
     if (at != NOT_FOUND) {
-        size_t pos = c->index.slot[at] - 1;
+        size_t pos = c->index.slot[at].pos - 1;
         if (!s_aged(c->msgs[pos].at_ms, now_ms, c->ttl_ms))
             return 0; /* ids are content hashes: we already hold these bytes */
         s_mcache_drop(c, pos, at);
@@ -320,7 +329,7 @@ const uint8_t *p2p_mcache_get(p2p_mcache_t *c, const uint8_t id[static 32], uint
     size_t at = s_index_find(&c->index, c->ids, id);
     if (at == NOT_FOUND)
         return NULL;
-    const mcache_msg_t *m = &c->msgs[c->index.slot[at] - 1];
+    const mcache_msg_t *m = &c->msgs[c->index.slot[at].pos - 1];
     if (s_aged(m->at_ms, now_ms, c->ttl_ms))
         return NULL;
     if (len)
@@ -351,7 +360,7 @@ uint64_t p2p_mcache_seq_of(p2p_mcache_t *c, const uint8_t id[static 32], uint64_
     size_t at = s_index_find(&c->index, c->ids, id);
     if (at == NOT_FOUND)
         return 0;
-    const mcache_msg_t *m = &c->msgs[c->index.slot[at] - 1];
+    const mcache_msg_t *m = &c->msgs[c->index.slot[at].pos - 1];
     return s_aged(m->at_ms, now_ms, c->ttl_ms) ? 0 : m->seq;
 }
 
