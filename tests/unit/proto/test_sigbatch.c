@@ -289,6 +289,46 @@ static void s_test_garbage(void)
     s_expect_batches(items, 200);
 }
 
+/*  The multi-scalar multiplication of batches (proto_sigint_msm) against libsodium's
+ *  products, with both of its table widths (a batch's z_i are below 2^128, its key and
+ *  base coefficients are not) and zero, one and full-size scalars, at the sizes batches
+ *  have (1 point up to 2 * PROTO_SIGBATCH_CHUNK + 1). Deterministic: scalars and points are
+ *  hashes of their index. A wrong product would not change any verdict (a failed batch
+ *  is checked one by one) but would silently cost every batch that fallback. */
+static void s_test_msm_widths(void)
+{
+    static uint8_t k[2 * PROTO_SIGBATCH_CHUNK + 1][32], pts[2 * PROTO_SIGBATCH_CHUNK + 1][32];
+    static const size_t sizes[] = {1, 2, 7, 21, 69, 2 * PROTO_SIGBATCH_CHUNK + 1};
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        const size_t n = sizes[si];
+        uint8_t want[32] = {1}, term[32], got[32], wide[64], in[16];
+        for (size_t i = 0; i < n; i++) {
+            uint8_t seed[32];
+            memcpy(in, &i, sizeof i);
+            memcpy(in + 8, &n, sizeof n);
+            crypto_generichash(wide, sizeof wide, in, sizeof in, (const uint8_t *)"point", 5);
+            crypto_core_ed25519_scalar_reduce(seed, wide);
+            REQUIRE(crypto_scalarmult_ed25519_base_noclamp(pts[i], seed) == 0);
+            crypto_generichash(wide, sizeof wide, in, sizeof in, (const uint8_t *)"scalar", 6);
+            crypto_core_ed25519_scalar_reduce(k[i], wide);
+            if (i % 2 == 0)
+                memset(k[i] + 16, 0, 16); /* below 2^128, like a z_i */
+            if (i % 11 == 3)
+                memset(k[i], 0, 32);
+            if (i % 11 == 5) {
+                memset(k[i], 0, 32);
+                k[i][0] = 1;
+            }
+            if (sodium_is_zero(k[i], 32))
+                continue;
+            REQUIRE(crypto_scalarmult_ed25519_noclamp(term, k[i], pts[i]) == 0);
+            REQUIRE(crypto_core_ed25519_add(want, want, term) == 0);
+        }
+        CHECK(proto_sigint_msm(got, n, (const uint8_t(*)[32])k, (const uint8_t(*)[32])pts));
+        CHECK(memcmp(got, want, 32) == 0);
+    }
+}
+
 /*  The scratch a batch allocates per chunk is what proto_sigbatch.h says (about 486 KiB). */
 static void s_test_scratch_size(void)
 {
@@ -306,5 +346,6 @@ int main(void)
     s_test_torsion();
     s_test_garbage();
     s_test_scratch_size();
+    s_test_msm_widths();
     return testutil_done("test_sigbatch");
 }
