@@ -24,8 +24,8 @@
  *  factors z_i of 128 bits with the lowest set (127 bits of entropy), so a batch with an
  *  invalid signature passes with probability at most 2^-127 and is then checked one by one.
  *
- *  Fast path: a single check (and each signature of a batch of up to 3, which a random
- *  linear combination would not make cheaper) asks crypto_sign_verify_detached first, and
+ *  Fast path: a single check (and a batch of one, which a random linear combination
+ *  would not make cheaper) asks crypto_sign_verify_detached first, and
  *  runs this module's check only when libsodium refuses. Since libsodium 1.0.18 accepts
  *  only signatures the rule accepts, the verdicts are the rule's; the fast path is taken
  *  only with that library version (10.3), and test_sigvectors checks the premise on the
