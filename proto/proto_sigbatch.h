@@ -32,8 +32,9 @@
  *  public vectors and on random signatures with small-order components.
  *
  *  Stateless and thread-safe; a batch allocates scratch memory for up to
- *  PROTO_SIGBATCH_CHUNK signatures at a time (497,104 bytes, about 486 KiB, on x86-64:
- *  mostly each point's table of odd multiples for the multi-scalar multiplication).
+ *  PROTO_SIGBATCH_CHUNK signatures at a time (249,952 bytes, about 244 KiB, on x86-64:
+ *  mostly the tables of odd multiples of the Straus multiplication used up to 72 points,
+ *  and the digits and buckets of Pippenger's method used above).
  */
 #ifndef GENIE_PROTO_SIGBATCH_H
 #define GENIE_PROTO_SIGBATCH_H
