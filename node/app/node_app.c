@@ -49,6 +49,7 @@ typedef struct {
     char name[NODE_APP_METHOD_NAME_MAX];
     node_app_method_fn *fn;
     node_app_prepare_fn *prepare; /* NULL: none */
+    bool binary;                  /* the step takes the request's binary part */
 } s_method_t;
 
 struct node_app_t {
@@ -162,8 +163,14 @@ int node_app_methods_add(node_app_t *self, const node_app_method_t *table, size_
 int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
                                  node_app_prepare_fn *prepare)
 {
-    if (!self || self->rpc || !name || !fn || strlen(name) >= NODE_APP_METHOD_NAME_MAX ||
-        name[0] == '\0')
+    return node_app_method_add_binary(self, name, fn, prepare, false);
+}
+
+int node_app_method_add_binary(node_app_t *self, const char *name, node_app_method_fn *fn,
+                               node_app_prepare_fn *prepare, bool binary)
+{
+    if (!self || (binary && !prepare) || self->rpc || !name || !fn ||
+        strlen(name) >= NODE_APP_METHOD_NAME_MAX || name[0] == '\0')
         return NODE_E_PARAMS;
     if (self->n_methods == NODE_APP_METHODS_MAX)
         return NODE_E_FULL;
@@ -174,6 +181,7 @@ int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_me
     snprintf(m->name, sizeof m->name, "%s", name);
     m->fn = fn;
     m->prepare = prepare;
+    m->binary = binary;
     return 0;
 }
 
@@ -185,13 +193,15 @@ static const s_method_t *s_method_find(const node_app_t *self, const char *metho
     return NULL;
 }
 
-/*  node_rpc's prepare step, on an HTTP thread: the method's own, if it has one. The table
- *  is read-only once the RPC server runs. */
+/*  node_rpc's prepare step, on an HTTP thread: the method's own, if it has one. A binary
+ *  part (*ATT on entry) reaches only a step added as taking one; for any other method it
+ *  is left in place, which node_rpc refuses (-32602), so a step that makes its own
+ *  attachment cannot drop it unseen. The table is read-only once the RPC server runs. */
 static int s_rpc_prepare(void *ctx, const char *method, json_t *params, json_t **new_params,
                          void **att, size_t *att_len, int *err_code, char *err_msg, size_t err_cap)
 {
     const s_method_t *m = s_method_find(ctx, method);
-    if (!m || !m->prepare)
+    if (!m || !m->prepare || (*att && !m->binary))
         return 0;
     return m->prepare(ctx, params, new_params, att, att_len, err_code, err_msg, err_cap);
 }

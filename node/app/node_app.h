@@ -17,6 +17,7 @@
 
 #include <czmq.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -75,6 +76,13 @@ typedef int(node_app_prepare_fn)(node_app_t *app, json_t *params, json_t **new_p
  *  is taken). */
 int node_app_method_add_prepared(node_app_t *self, const char *name, node_app_method_fn *fn,
                                  node_app_prepare_fn *prepare);
+
+/*  node_app_method_add_prepared; with BINARY the prepare step (then required) also gets the
+ *  request's binary part in *ATTACHMENT on entry (node_rpc.h), and takes it by replacing
+ *  it with its own buffer. Without BINARY a request with a binary part is refused (-32602)
+ *  before its step runs. */
+int node_app_method_add_binary(node_app_t *self, const char *name, node_app_method_fn *fn,
+                               node_app_prepare_fn *prepare, bool binary);
 
 /*  In a method handler: the attachment its prepare step made (NULL, *LEN 0: none). */
 const void *node_app_rpc_attachment(const node_app_t *self, size_t *len);

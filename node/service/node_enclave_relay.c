@@ -623,6 +623,6 @@ static json_t *s_call_json(const ner_call_t *c)
 
 int node_enclave_relay_register(node_app_t *app)
 {
-    int rc = node_app_method_add_prepared(app, "enclave_call", m_call, s_call_prepare);
+    int rc = node_app_method_add_binary(app, "enclave_call", m_call, s_call_prepare, true);
     return rc ? rc : node_app_method_add(app, "enclave_call_result", m_call_result);
 }

@@ -158,7 +158,10 @@ def check_binary(runner, user, t, v):
     for params, part, method, want in (
             ({"enclave": t["id"], "request": PING.hex()}, PING, "enclave_call", "not both"),
             ({"enclave": t["id"]}, b"", "enclave_call", "1 to"),
-            ({}, PING, "enclave_local", "takes no binary part")):
+            ({}, PING, "enclave_local", "takes no binary part"),
+            # a method whose own prepare step makes an attachment (the ledger's signature
+            # checks) must not drop the part unseen
+            (["00"], PING, "tx_submit", "takes no binary part")):
         res, err = call_binary(runner, method, params, part)
         expect(res is None and err["code"] == -32602 and want in err["message"],
                "%s with a binary part %r: %r %r" % (method, part, res, err))
