@@ -6,8 +6,9 @@
  *  always meets an empty slot), linear probing, each slot holding a ring position + 1
  *  (0 = empty) and the low 32 bits of the id's hash, so probes and deletions read the
  *  ring only for a slot whose hash matches. Ids are uniformly distributed 32-byte hashes,
- *  so their first 8 bytes are the hash. Deletion is by backward shift, with no tombstones, so probe
- * chains stay as short and lookups as correct after a million evictions as after none.
+ *  so their first 8 bytes are the hash. Deletion is by backward shift, with no tombstones,
+ *  so probe chains stay as short and lookups as correct after a million evictions as
+ *  after none.
  *
  *  An entry can leave the index before it reaches the head (an id re-added after it aged
  *  out when times run backwards, a message put again after it aged out); its ring slot is

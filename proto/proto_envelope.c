@@ -80,8 +80,8 @@ int proto_envelope_seal(const proto_key_t *key, uint32_t type, uint64_t seq, uin
     return *out ? PROTO_OK : PROTO_E_NOMEM;
 }
 
-/*  Starts R on BUF and reads the envelope's array head, version (this one) and type into
- *TYPE: what decoding and peeking share. PROTO_OK or the reader's code. */
+/*  Starts R on BUF and reads the envelope's array head, version (this one) and type
+ *  (into *TYPE): what decoding and peeking share. PROTO_OK or the reader's code. */
 static int s_head(proto_rd_t *r, const uint8_t *buf, size_t len, uint64_t *type)
 {
     uint64_t version;

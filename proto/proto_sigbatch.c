@@ -398,9 +398,9 @@ typedef struct {
 /*  *OUT = sum of [W->k[i]] W->pts[i] for i < N (N <= S_STRAUS_MAX; scalars 256-bit, used
  *  unreduced; every point with its t) by Straus' method: one run of doublings over all
  *  the scalars' sliding-window forms at once, each point adding its own odd multiples.
- *  A batch's points are few (8 to 257) and half of them carry 128-bit scalars (the z_i of
- *  the R_i): about 26 additions each plus a table of 4, against the bucket method's
- *  additions of every point in every window, with the buckets' sums on top. *OUT's t is
+ *  A small batch's points are few and half of them carry 128-bit scalars (the z_i of the
+ *  R_i): about 26 additions each plus a table of 4, against the bucket method's additions
+ *  of every point in every window, with the buckets' sums on top (s_msm picks by size). *OUT's t is
  *  left stale (only doublings, the identity test and the encoding may follow). */
 static void s_msm_straus(s_ge *out, s_scratch *w, size_t n)
 {

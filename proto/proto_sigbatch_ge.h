@@ -321,7 +321,6 @@ s_ge_add_cached(s_ge *r, const s_ge *p, const s_cached *q, bool neg, bool with_t
     s_fe_mul(&r->z, &f, &g);
 }
 
-/*  r = 2p (r may alias p). */
 /*  r = 2p (r may alias p); without WITH_T, r->t is left stale: only a doubling may follow
  *  (doublings read x, y and z alone), not an addition. */
 static void s_ge_dbl_t(s_ge *r, const s_ge *p, bool with_t)

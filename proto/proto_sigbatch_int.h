@@ -26,7 +26,8 @@ bool proto_sigint_dbl(uint8_t out[32], const uint8_t p[32]);
 bool proto_sigint_mul2(uint8_t out[32], const uint8_t a[32], const uint8_t p[32],
                        const uint8_t b[32]);
 /*  OUT = sum of [K[i]]P[i] for N points (1 .. 2 * PROTO_SIGBATCH_CHUNK + 1): the
- *  Straus multi-scalar multiplication of batch checks. False also if memory ran out. */
+ *  multi-scalar multiplication of batch checks (Straus up to 72 points, Pippenger's
+ *  buckets above). False also if memory ran out. */
 bool proto_sigint_msm(uint8_t out[32], size_t n, const uint8_t (*k)[32], const uint8_t (*p)[32]);
 /*  True if P decodes and [8]P is the identity. */
 bool proto_sigint_times8_identity(const uint8_t p[32]);
