@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config git python3 procps
   libzmq3-dev libczmq-dev libsodium-dev libmsgpack-dev libleveldb-dev
   libmicrohttpd-dev libjansson-dev libcurl4-gnutls-dev
-  libhts-dev liblbfgs-dev libopenblas-dev libblas-dev libseccomp-dev python3-sklearn
+  libhts-dev liblbfgs-dev libopenblas-serial-dev libblas-dev libseccomp-dev python3-sklearn
   clang libclang-rt-14-dev  # scripts/fuzz.sh (libFuzzer)
   clang-format clang-tidy cppcheck  # scripts/lint.sh
   # (libhts-dev needs libcurl4-gnutls-dev, which conflicts with libcurl4-openssl-dev)

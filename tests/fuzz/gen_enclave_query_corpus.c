@@ -13,7 +13,7 @@
  *  repository root (add the sanitizer flags when the libraries are a sanitizer build):
  *      cmake --build build --target genie_enclave
  *      cc -std=c11 -D_GNU_SOURCE -I. -Itests/unit -Itests/unit/enclave \
- *         -isystem /usr/include/x86_64-linux-gnu/openblas-pthread \
+ *         -isystem /usr/include/x86_64-linux-gnu/openblas-serial \
  *         tests/fuzz/gen_enclave_query_corpus.c tests/unit/testutil.c build/libgenie_enclave.a \
  *         build/libgenie_ml.a build/libgenie_ledger.a build/libgenie_proto.a -lleveldb \
  *         -ljansson -lsodium -lmsgpackc -lopenblas -lhts -llbfgs -lseccomp -lm -o /tmp/gen

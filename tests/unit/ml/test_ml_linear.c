@@ -2,8 +2,10 @@
  *  fits that recover the weights that generated the data and stop at a zero gradient, ridge
  *  against the closed-form simple-regression answer (with and without penalty), exact
  *  recovery of noiseless weights, collinear columns refused without a penalty, and the
- *  Cholesky solver on a 2 x 2 case by hand.
+ *  Cholesky solver on a 2 x 2 case by hand; and that the BLAS those calls ran on started no
+ *  thread (the serial OpenBLAS build: the pthread build's workers spin at every start).
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +220,25 @@ static void test_solve_spd(void)
     CHECK_EQ(ml_linear_solve_spd(neg, 1, d), ML_E_SINGULAR);
 }
 
+/* The process's threads (/proc/self/task), -1 when unreadable. */
+static int s_threads(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e = readdir(d); e; e = readdir(d))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Run after the fits: their dgemv, dsyrk and ddot calls ran in this thread alone. */
+static void test_blas_no_threads(void)
+{
+    CHECK_EQ(s_threads(), 1);
+}
+
 int main(void)
 {
     uint64_t seed = 424242;
@@ -227,5 +248,6 @@ int main(void)
     test_logistic_refusals();
     test_ridge(seed + 2);
     test_solve_spd();
+    test_blas_no_threads();
     return testutil_done("test_ml_linear");
 }
