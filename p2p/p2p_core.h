@@ -141,6 +141,15 @@ void p2p_core_on_link_down(p2p_core_t *self, const uint8_t peer[static 32], uint
 /*  Timers: call at least every heartbeat_ms/2. */
 void p2p_core_tick(p2p_core_t *self, uint64_t now_ms);
 
+/*  The acknowledgements of received unicasts (PROTOCOL.md §5.7) wait in the core, so that
+ *  what the message asked for (an enclave's answer, a sync answer) goes before them: an ack
+ *  costs a signature here and a check at the sender, and its retry waits 1 s. The
+ *  transport sends them within P2P_ACK_DELAY_MS of the first one queued (pending: how many
+ *  wait); p2p_core_tick sends them too, and a full queue (P2P_ACKS_MAX) goes at once. */
+#define P2P_ACK_DELAY_MS 10u
+size_t p2p_core_acks_pending(const p2p_core_t *self);
+void p2p_core_flush_acks(p2p_core_t *self, uint64_t now_ms);
+
 /*  Node-wide broadcast of KIND (e.g. a transaction) to every node. 0, P2P_E_KIND (KIND <
  *  P2P_KIND_USER_MIN), P2P_E_TOO_BIG (LEN > P2P_PAYLOAD_MAX) or proto_envelope_seal's code. */
 int p2p_core_broadcast(p2p_core_t *self, uint32_t kind, const uint8_t *data, size_t len,

@@ -19,6 +19,7 @@
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
+#define P2P_ACKS_MAX 64 /* unicast acks waiting (p2p_core_flush_acks) */
 #define P2P_IHAVE_MS 1000u /* how often a link may get an IHAVE */
 /* A link's IHAVE round looks at most this many cached messages (those put since its last
    round, oldest first; the rest wait for the next round): 128 KiB of ids at most. */
@@ -214,6 +215,11 @@ struct p2p_core_t {
     size_t n_unicasts;
     size_t unicast_bytes; /* their payloads' bytes (at most P2P_UNICAST_QUEUE_BYTES) */
     uint64_t next_send_id;
+    struct {
+        uint8_t to[32];
+        uint64_t msg_id;
+    } acks[P2P_ACKS_MAX]; /* acks of received unicasts not sent yet */
+    size_t n_acks;
 
     p2p_stats_t st;
     p2p_log_limits_t lim;

@@ -426,12 +426,31 @@ void p2p_unicast_on_msg(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t 
     proto_hash("genie/unicast-dedup/v1", key, sizeof key, dedup);
     bool fresh = p2p_seen_add(c->seen, dedup, now);
     from->last_use_ms = now;
-    proto_wr_t w;
-    proto_wr_init(&w);
-    p2p_msg_write_u64(&w, u.msg_id);
-    p2p_send_wr(c, from->id, PROTO_MSG_ACK, &w, now);
+    if (c->n_acks == P2P_ACKS_MAX)
+        p2p_core_flush_acks(c, now);
+    memcpy(c->acks[c->n_acks].to, from->id, 32);
+    c->acks[c->n_acks++].msg_id = u.msg_id; /* after what the message asks for */
     if (fresh && c->io.on_unicast)
         c->io.on_unicast(c->io.ctx, env->sender, u.kind, u.payload, u.payload_len);
+}
+
+size_t p2p_core_acks_pending(const p2p_core_t *c)
+{
+    return c ? c->n_acks : 0;
+}
+
+void p2p_core_flush_acks(p2p_core_t *c, uint64_t now)
+{
+    if (!c)
+        return;
+    size_t n = c->n_acks;
+    c->n_acks = 0; /* a send that re-enters (a link refused, dropped) sees an empty queue */
+    for (size_t i = 0; i < n; i++) {
+        proto_wr_t w;
+        proto_wr_init(&w);
+        p2p_msg_write_u64(&w, c->acks[i].msg_id);
+        p2p_send_wr(c, c->acks[i].to, PROTO_MSG_ACK, &w, now);
+    }
 }
 
 void p2p_unicast_on_ack(p2p_core_t *c, p2p_link_t *from, const proto_envelope_t *env, uint64_t now)

@@ -366,6 +366,7 @@ p2p_node_t *p2p_node_new(const p2p_config_t *cfg, zloop_t *loop, char *err, size
     n->loop = loop;
     n->timer_id = -1;
     n->flush_timer = -1;
+    n->ack_timer = -1;
     memcpy(n->id, proto_key_public(cfg->key), 32);
     if (proto_key_curve_public(n->id, n->curve_pub) != 0 ||
         proto_key_curve_secret(cfg->key, n->curve_sec) != 0) {

@@ -91,6 +91,7 @@ struct p2p_node_t {
     p2p_inmsg_t rx_in[P2P_NODE_RECV_BATCH];
     size_t n_rx;
     int flush_timer;     /* the zloop timer that hands the batch over, or -1 */
+    int ack_timer;       /* the zloop timer that sends the core's waiting acks, or -1 */
     uint64_t last_rx_ms; /* when a socket last held gossip */
 };
 
@@ -104,7 +105,8 @@ static inline uint64_t p2p_node_now(void)
    ROUTER (ARG: the node); both drain every link socket into batches for the core. */
 int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
 int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
-/* Drops a batch not yet handed over and its timer (before the node is destroyed). */
+/* Drops a batch not yet handed over and its timer, and sends the acks the core holds
+   (before the node is destroyed). */
 void p2p_node_rx_discard(p2p_node_t *n);
 /*  Whether the frame P[0..LEN) starts like a GOSSIP envelope (proto_envelope_peek_type:
  *  the array head, version and type only). For the batching only (only gossip waits to

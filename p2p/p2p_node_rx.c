@@ -147,7 +147,19 @@ bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len)
     return proto_envelope_peek_type(p, len, &type) == PROTO_OK && type == PROTO_MSG_GOSSIP;
 }
 
-/* Hands the batch to the core (one call: their gossip signatures are checked together). */
+/* Sends the acks the core holds (p2p_core_flush_acks). */
+static int s_ack_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    p2p_node_t *n = arg;
+    n->ack_timer = -1;
+    p2p_core_flush_acks(n->core, p2p_node_now());
+    (void)loop;
+    (void)timer_id;
+    return 0;
+}
+
+/* Hands the batch to the core (one call: their gossip signatures are checked together),
+   then has the acks of its unicasts sent P2P_ACK_DELAY_MS later: after the answers. */
 static void s_flush(p2p_node_t *n)
 {
     if (n->n_rx == 0)
@@ -160,6 +172,11 @@ static void s_flush(p2p_node_t *n)
     for (size_t i = 0; i < n->n_rx; i++)
         zmq_msg_close(&n->rx[i].msg);
     n->n_rx = 0;
+    if (n->ack_timer < 0 && p2p_core_acks_pending(n->core) > 0) {
+        n->ack_timer = zloop_timer(n->loop, P2P_ACK_DELAY_MS, 1, s_ack_timer, n);
+        if (n->ack_timer < 0)
+            p2p_core_flush_acks(n->core, p2p_node_now()); /* no timer: now */
+    }
 }
 
 /* Zero-delay one-shot timer: the loop runs it first thing in its next iteration, after
@@ -224,6 +241,10 @@ void p2p_node_rx_discard(p2p_node_t *n)
     if (n->flush_timer >= 0)
         zloop_timer_end(n->loop, n->flush_timer);
     n->flush_timer = -1;
+    if (n->ack_timer >= 0)
+        zloop_timer_end(n->loop, n->ack_timer);
+    n->ack_timer = -1;
+    p2p_core_flush_acks(n->core, p2p_node_now()); /* the senders need not retry */
     for (size_t i = 0; i < n->n_rx; i++)
         zmq_msg_close(&n->rx[i].msg);
     n->n_rx = 0;

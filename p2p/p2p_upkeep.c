@@ -160,6 +160,7 @@ static void s_maintain_degree(p2p_core_t *c, uint64_t now)
 
 void p2p_core_tick(p2p_core_t *c, uint64_t now_ms)
 {
+    p2p_core_flush_acks(c, now_ms);
     s_maintain_links(c, now_ms);
     if (now_ms >= c->last_heartbeat_ms + c->p.heartbeat_ms) {
         c->last_heartbeat_ms = now_ms;

@@ -12,7 +12,8 @@
  *                within one core a second line inside a second is suppressed, and the
  *                next line after the quiet second says how many were.
  *    unicast     a unicast of kind TEXT from the linked peer is delivered once with its
- *                kind and acknowledged; one of a reserved kind (< 16) is refused.
+ *                kind and acknowledged, the ack waiting for the transport's flush or the
+ *                tick; one of a reserved kind (< 16) is refused.
  *    ihave       a broadcast the transport took for both links is not advertised again in
  *                the per-second IHAVE (a network at rest sends none), but is in the
  *                whole-cache IHAVE every 10 s; one the transport dropped is advertised in
@@ -250,14 +251,24 @@ static void test_unicast_kind(void)
     CHECK_EQ(io.unicasts, 1u);
     CHECK_EQ(io.last_kind, (uint32_t)PROTO_MSG_TEXT);
     CHECK_EQ(io.last_len, 5u);
+    /* delivered at once; its ack waits for the transport's flush (after the answer) */
+    CHECK_EQ(io.sent, sent0);
+    CHECK_EQ(p2p_core_acks_pending(c), 1u);
+    p2p_core_flush_acks(c, T0 + 1);
+    CHECK_EQ(p2p_core_acks_pending(c), 0u);
     CHECK_EQ(io.sent, sent0 + 1);
     CHECK(io.sent <= 64 && io.sent_types[io.sent - 1] == PROTO_MSG_ACK);
-    /* The same message id again (a retry): acknowledged, not delivered twice. */
+    /* The same message id again (a retry): acknowledged, not delivered twice; the tick
+       sends what waits too. */
     m = t_unicast_msg(peer, proto_key_public(key), PROTO_MSG_TEXT, 7, T0 + 2, &len);
     t_feed(c, peer, m, len, T0 + 2);
     free(m);
     CHECK_EQ(io.unicasts, 1u);
-    CHECK_EQ(io.sent, sent0 + 2);
+    CHECK_EQ(p2p_core_acks_pending(c), 1u);
+    p2p_core_tick(c, T0 + 2);
+    CHECK_EQ(p2p_core_acks_pending(c), 0u);
+    CHECK(io.sent >= sent0 + 2 && io.sent <= 64 && io.sent_types[sent0 + 1] == PROTO_MSG_ACK);
+    size_t sent1 = io.sent; /* the tick may have sent upkeep of its own */
     /* A reserved kind: refused as an undecodable body, not delivered, not acknowledged. */
     p2p_stats_t st0, st1;
     p2p_core_stats(c, &st0);
@@ -266,7 +277,8 @@ static void test_unicast_kind(void)
     free(m);
     p2p_core_stats(c, &st1);
     CHECK_EQ(io.unicasts, 1u);
-    CHECK_EQ(io.sent, sent0 + 2);
+    CHECK_EQ(io.sent, sent1);
+    CHECK_EQ(p2p_core_acks_pending(c), 0u);
     CHECK_EQ(st1.malformed, st0.malformed + 1);
     /* Sending: a reserved kind is refused at once. */
     uint8_t dest[32];
