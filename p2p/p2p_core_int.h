@@ -19,7 +19,7 @@
 #define P2P_SHORTLIST 32
 #define P2P_SEND_TRIES 5
 #define P2P_BANS 256
-#define P2P_ACKS_MAX 64 /* unicast acks waiting (p2p_core_flush_acks) */
+#define P2P_ACKS_MAX 64    /* unicast acks waiting (p2p_core_flush_acks) */
 #define P2P_IHAVE_MS 1000u /* how often a link may get an IHAVE */
 /* A link's IHAVE round looks at most this many cached messages (those put since its last
    round, oldest first; the rest wait for the next round): 128 KiB of ids at most. */
