@@ -105,6 +105,12 @@ static inline uint64_t p2p_node_now(void)
    ROUTER (ARG: the node); both drain every link socket into batches for the core. */
 int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
 int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
+/*  What a socket's drain does with the batch of received messages: hand it to the core
+ *  now, start the P2P_NODE_COALESCE_MS timer, or leave it to the timer already started.
+ *  DIRECT: the drain took a message that is not gossip (it goes now, with what waited);
+ *  BUSY: gossip came less than P2P_NODE_REST_MS before; TIMER_ARMED: a timer is started. */
+typedef enum { P2P_RX_FLUSH, P2P_RX_ARM, P2P_RX_WAIT } p2p_rx_step_t;
+p2p_rx_step_t p2p_node_rx_step(bool direct, bool busy, bool timer_armed);
 /* Drops a batch not yet handed over and its timer, and sends the acks the core holds
    (before the node is destroyed). */
 void p2p_node_rx_discard(p2p_node_t *n);

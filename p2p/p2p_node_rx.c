@@ -199,7 +199,7 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
 {
     zsock_t *sock = d ? d->sock : n->router;
     size_t taken = 0;
-    bool gossip = false;
+    bool gossip = false, direct = false;
     for (; taken < P2P_NODE_DRAIN_MAX; taken++) {
         size_t had = n->n_rx;
         if (d ? !d->used || d->sock != sock || !s_recv_dealer(n, d) : !s_recv_router(n))
@@ -207,33 +207,53 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
         /* a frame the receive dropped (multi-part, unattributable) added nothing */
         if (n->n_rx > had) {
             zmq_msg_t *m = &n->rx[n->n_rx - 1].msg;
-            gossip = gossip || p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
+            bool g = p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
+            gossip = gossip || g;
+            direct = direct || !g;
         }
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);
     }
-    /* only a stream of gossip waits: its signatures are what a batch shares; a direct
-       message (a unicast and its ack, a request and its answer) never waits for company */
     uint64_t now = p2p_node_now();
     bool busy = false;
     if (gossip) {
         busy = now < n->last_rx_ms + P2P_NODE_REST_MS;
         n->last_rx_ms = now;
     }
-    if (!busy && n->flush_timer < 0) {
-        /* a quiet node (a network at rest, or a direct message): what this socket held
-           goes now. A zero-delay timer to gather the other ready sockets' messages would
-           cost the loop one more pass over every socket, for batches of a few signatures,
-           which cost about what single checks do (proto_sig_check_batch) */
+    switch (p2p_node_rx_step(direct, busy, n->flush_timer >= 0)) {
+    case P2P_RX_FLUSH:
+        if (n->flush_timer >= 0) /* what waited goes with the direct message */
+            zloop_timer_end(n->loop, n->flush_timer);
+        n->flush_timer = -1;
         s_flush(n);
-        return;
-    }
-    if (n->n_rx > 0 && n->flush_timer < 0) {
-        /* under load, the messages of the next few milliseconds join the batch */
+        break;
+    case P2P_RX_ARM:
+        if (n->n_rx == 0)
+            break;
         n->flush_timer = zloop_timer(n->loop, P2P_NODE_COALESCE_MS, 1, s_flush_timer, n);
         if (n->flush_timer < 0)
             s_flush(n); /* no timer (out of memory): hand it over now */
+        break;
+    case P2P_RX_WAIT:
+        break;
     }
+}
+
+p2p_rx_step_t p2p_node_rx_step(bool direct, bool busy, bool timer_armed)
+{
+    /* only a stream of gossip waits: its signatures are what a batch shares; a direct
+       message (a unicast and its ack, a request and its answer) never waits for company,
+       nor for a batch that was waiting before it came */
+    if (direct)
+        return P2P_RX_FLUSH;
+    /* a quiet node (a network at rest): what this socket held goes now. A zero-delay
+       timer to gather the other ready sockets' messages would cost the loop one more pass
+       over every socket, for batches of a few signatures, which cost about what single
+       checks do (proto_sig_check_batch) */
+    if (!busy && !timer_armed)
+        return P2P_RX_FLUSH;
+    /* under load, the messages of the next few milliseconds join the batch */
+    return timer_armed ? P2P_RX_WAIT : P2P_RX_ARM;
 }
 
 void p2p_node_rx_discard(p2p_node_t *n)

@@ -10,6 +10,8 @@
  *  (P2P_E_NOT_MEMBER); a post past P2P_PAYLOAD_MAX is P2P_E_TOO_BIG; p2p_node_broadcast
  *  refuses a kind reserved for the p2p layer (P2P_E_KIND) and an oversized payload
  *  (P2P_E_TOO_BIG); accepted calls return 0 and a member's own post is delivered to it.
+ *  Also the receive batching's decisions: which frames count as gossip, and that a direct
+ *  message never waits for a batch's timer.
  */
 #include <czmq.h>
 #include <stdio.h>
@@ -143,6 +145,21 @@ static void test_bad_listen_forked(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* The receive batching's step (p2p_node_rx_step): a direct message goes to the core at
+   once, also when the node is busy with gossip and a batch already waits for its timer
+   (before, it joined that batch and waited up to P2P_NODE_COALESCE_MS); gossip on a quiet
+   node goes at once, gossip on a busy node starts the timer or waits for the one started. */
+static void test_rx_step(void)
+{
+    for (int busy = 0; busy < 2; busy++)
+        for (int armed = 0; armed < 2; armed++)
+            CHECK_EQ(p2p_node_rx_step(true, busy, armed), P2P_RX_FLUSH);
+    CHECK_EQ(p2p_node_rx_step(false, false, false), P2P_RX_FLUSH);
+    CHECK_EQ(p2p_node_rx_step(false, true, false), P2P_RX_ARM);
+    CHECK_EQ(p2p_node_rx_step(false, true, true), P2P_RX_WAIT);
+    CHECK_EQ(p2p_node_rx_step(false, false, true), P2P_RX_WAIT);
+}
+
 /* The receive batching's guess at gossip (only gossip waits to share a batch; a unicast,
    its ack, a request and its answer go to the core at once) holds for real envelopes of
    every type of the registry's p2p and ledger ranges, large sequence numbers included. */
@@ -181,6 +198,7 @@ int main(void)
     REQUIRE(loop && key);
     test_rooms_and_broadcast(loop, key);
     test_gossip_guess(key);
+    test_rx_step();
     proto_key_destroy(&key);
     zloop_destroy(&loop);
     return testutil_done("test_p2p_node_refusals");
