@@ -70,7 +70,7 @@ for rate in 3000 4000 5000 5500 6000; do
     --count $((rate * 20)) --rate "$rate" --conns 2 --batch 50
 done
 echo
-echo "== bench_enclave_net: spawn to registered, validation/donation through the runner (1-6 kB), idle enclave memory"
+echo "== bench_enclave_net: spawn to registered, validation/donation through the runner (1-6 kB), idle enclave memory, the machine's wake-up ring beside"
 python3 tests/bench/bench_enclave_net.py --bindir "$BUILD_DIR"
 echo
 echo "== bench_donate: data add and sealed donation of 1 kB-1 MB genotype files, local and relayed, next to the libsodium encryption rate"

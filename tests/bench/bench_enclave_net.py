@@ -13,7 +13,10 @@ node (certified platform) and a data-owner node linked to it, then prints:
     the path), next to the published figures for the same sizes (58-725 ms without SGX,
     278-1,366 ms with SGX);
   - each enclave's resident memory (VmRSS) idle after spawn (target under 8 MiB) and
-    after the runs (the training enclave then holds every donation in memory).
+    after the runs (the training enclave then holds every donation in memory);
+  - beside the same load, the machine's floor for such a path: bench_wakeup_ring, 12
+    processes passing the largest record around a ring of pipes (12 sequential wake-ups
+    with no work between them, about the path's count), p50/p99 of as many round trips.
 Targets: donation path for 6 kB under 5 ms p99.
 
     python3 bench_enclave_net.py --bindir BUILD_DIR [--runs N] [--sizes 1,2,4,6] [--burn K]
@@ -143,6 +146,20 @@ class Burn:
         return False
 
 
+def wakeup_ring(bindir, size, runs):
+    """bench_wakeup_ring's {p50_ms, p99_ms, max_ms} for 12 hops of SIZE bytes, or None
+    when the program is not built (GENIE_BENCH=OFF)."""
+    for exe in (os.path.join(bindir, "tests", "bench_wakeup_ring"),
+                os.path.join(bindir, "bench_wakeup_ring")):
+        if os.path.exists(exe):
+            p = subprocess.run([exe, "--hops", "12", "--bytes", str(size), "--runs", str(runs),
+                                "--json"], capture_output=True, text=True, timeout=600)
+            if p.returncode != 0:
+                raise SystemExit("bench_wakeup_ring: %s" % p.stderr.strip())
+            return json.loads(p.stdout)
+    return None
+
+
 def run_path(owner, cmd, path, enclave, runs):
     paths, wall = [], []
     for _ in range(runs):
@@ -206,6 +223,12 @@ def main():
             print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f   (asked of the runner itself:"
                   " no p2p hop)" % ("donate", files[-1][1], pct(p, 50), pct(p, 99), pct(w, 50),
                                     pct(w, 99)))
+            ring = wakeup_ring(r.bindir, min(files[-1][1], 65536), args.runs)
+            if ring:
+                print("  %-9s %6d  %8.2f / %8.2f     (the machine's floor: 12 processes in a"
+                      " ring of pipes, max %.2f ms)" % ("ring", min(files[-1][1], 65536),
+                                                        ring["p50_ms"], ring["p99_ms"],
+                                                        ring["max_ms"]))
         load1 = os.getloadavg()
         print("  load average (1/5/15 min) before %.2f/%.2f/%.2f, after %.2f/%.2f/%.2f"
               % (load0 + load1))
