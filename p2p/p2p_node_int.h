@@ -107,16 +107,19 @@ int p2p_node_dealer_readable(zloop_t *loop, zsock_t *sock, void *arg);
 int p2p_node_router_readable(zloop_t *loop, zsock_t *sock, void *arg);
 /*  What a socket's drain does with the batch of received messages: hand it to the core
  *  now, start the P2P_NODE_COALESCE_MS timer, or leave it to the timer already started.
- *  DIRECT: the drain took a message that is not gossip (it goes now, with what waited);
- *  BUSY: gossip came less than P2P_NODE_REST_MS before; TIMER_ARMED: a timer is started. */
+ *  DIRECT: the drain took an envelope that is not gossip (P2P_RX_DIRECT: it goes now,
+ *  with what waited); BUSY: gossip came less than P2P_NODE_REST_MS before; TIMER_ARMED:
+ *  a timer is started. */
 typedef enum { P2P_RX_FLUSH, P2P_RX_ARM, P2P_RX_WAIT } p2p_rx_step_t;
 p2p_rx_step_t p2p_node_rx_step(bool direct, bool busy, bool timer_armed);
 /* Drops a batch not yet handed over and its timer, and sends the acks the core holds
    (before the node is destroyed). */
 void p2p_node_rx_discard(p2p_node_t *n);
-/*  Whether the frame P[0..LEN) starts like a GOSSIP envelope (proto_envelope_peek_type:
- *  the array head, version and type only). For the batching only (only gossip waits to
- *  share a batch): the core judges every message in full. */
-bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len);
+/*  What the frame P[0..LEN) starts like (proto_envelope_peek_type: the array head, version
+ *  and type only): a GOSSIP envelope, another envelope (a direct message), or neither. For
+ *  the batching only (only gossip waits to share a batch, a direct message hands it over,
+ *  junk neither hurries nor holds it): the core judges every message in full. */
+typedef enum { P2P_RX_JUNK, P2P_RX_GOSSIP, P2P_RX_DIRECT } p2p_rx_class_t;
+p2p_rx_class_t p2p_node_rx_class(const uint8_t *p, size_t len);
 
 #endif

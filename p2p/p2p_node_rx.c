@@ -141,10 +141,12 @@ static bool s_recv_router(p2p_node_t *n)
     return true;
 }
 
-bool p2p_node_rx_is_gossip(const uint8_t *p, size_t len)
+p2p_rx_class_t p2p_node_rx_class(const uint8_t *p, size_t len)
 {
     uint32_t type;
-    return proto_envelope_peek_type(p, len, &type) == PROTO_OK && type == PROTO_MSG_GOSSIP;
+    if (proto_envelope_peek_type(p, len, &type) != PROTO_OK)
+        return P2P_RX_JUNK;
+    return type == PROTO_MSG_GOSSIP ? P2P_RX_GOSSIP : P2P_RX_DIRECT;
 }
 
 /* Sends the acks the core holds (p2p_core_flush_acks). */
@@ -207,9 +209,9 @@ static void s_drain(p2p_node_t *n, p2p_dealer_t *d)
         /* a frame the receive dropped (multi-part, unattributable) added nothing */
         if (n->n_rx > had) {
             zmq_msg_t *m = &n->rx[n->n_rx - 1].msg;
-            bool g = p2p_node_rx_is_gossip(zmq_msg_data(m), zmq_msg_size(m));
-            gossip = gossip || g;
-            direct = direct || !g;
+            p2p_rx_class_t k = p2p_node_rx_class(zmq_msg_data(m), zmq_msg_size(m));
+            gossip = gossip || k == P2P_RX_GOSSIP;
+            direct = direct || k == P2P_RX_DIRECT; /* junk does not hurry the batch */
         }
         if (n->n_rx == P2P_NODE_RECV_BATCH)
             s_flush(n);

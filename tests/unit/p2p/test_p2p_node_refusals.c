@@ -162,7 +162,8 @@ static void test_rx_step(void)
 
 /* The receive batching's guess at gossip (only gossip waits to share a batch; a unicast,
    its ack, a request and its answer go to the core at once) holds for real envelopes of
-   every type of the registry's p2p and ledger ranges, large sequence numbers included. */
+   every type of the registry's p2p and ledger ranges, large sequence numbers included;
+   a frame that is no envelope is neither. */
 static void test_gossip_guess(const proto_key_t *key)
 {
     const uint32_t types[] = {PROTO_MSG_HELLO,        PROTO_MSG_PING,   PROTO_MSG_GOSSIP,
@@ -176,13 +177,15 @@ static void test_gossip_guess(const proto_key_t *key)
             size_t len = 0;
             REQUIRE(proto_envelope_seal(key, types[i], seq, 1700000000000u, body, sizeof body, &raw,
                                         &len) == PROTO_OK);
-            CHECK(p2p_node_rx_is_gossip(raw, len) == (types[i] == PROTO_MSG_GOSSIP));
+            CHECK(p2p_node_rx_class(raw, len) ==
+                  (types[i] == PROTO_MSG_GOSSIP ? P2P_RX_GOSSIP : P2P_RX_DIRECT));
             free(raw);
         }
     }
     const uint8_t junk[] = {0x97, 0x01};
-    CHECK(!p2p_node_rx_is_gossip(junk, sizeof junk));
-    CHECK(!p2p_node_rx_is_gossip(junk, 0));
+    /* junk is not gossip, nor a direct message that would hand a waiting batch over */
+    CHECK_EQ(p2p_node_rx_class(junk, sizeof junk), P2P_RX_JUNK);
+    CHECK_EQ(p2p_node_rx_class(junk, 0), P2P_RX_JUNK);
 }
 
 int main(void)
