@@ -223,12 +223,12 @@ def main():
             print("  %-9s %6d  %8.2f / %8.2f     %8.2f / %8.2f   (asked of the runner itself:"
                   " no p2p hop)" % ("donate", files[-1][1], pct(p, 50), pct(p, 99), pct(w, 50),
                                     pct(w, 99)))
-            ring = wakeup_ring(r.bindir, min(files[-1][1], 65536), args.runs)
+            ring_size = min(files[-1][1], 65536)  # bench_wakeup_ring's --bytes limit
+            ring = wakeup_ring(r.bindir, ring_size, args.runs)
             if ring:
                 print("  %-9s %6d  %8.2f / %8.2f     (the machine's floor: 12 processes in a"
-                      " ring of pipes, max %.2f ms)" % ("ring", min(files[-1][1], 65536),
-                                                        ring["p50_ms"], ring["p99_ms"],
-                                                        ring["max_ms"]))
+                      " ring of pipes, max %.2f ms)" % ("ring", ring_size, ring["p50_ms"],
+                                                        ring["p99_ms"], ring["max_ms"]))
         load1 = os.getloadavg()
         print("  load average (1/5/15 min) before %.2f/%.2f/%.2f, after %.2f/%.2f/%.2f"
               % (load0 + load1))

@@ -1,7 +1,8 @@
 /*  bench_enclave_util: what the enclave benchmarks that run real genie-enclave processes
  *  share (bench_enclave, bench_enclave_keyed): the clocks, p50/p99 of a sample, and a
  *  simulated platform certified by a fresh test attestation service, and its directory
- *  removed afterwards. Header-only. */
+ *  removed afterwards. bench_wakeup_ring, the yardstick of the enclave call path, takes
+ *  the clock and the comparison. Header-only. */
 #ifndef GENIE_BENCH_ENCLAVE_UTIL_H
 #define GENIE_BENCH_ENCLAVE_UTIL_H
 

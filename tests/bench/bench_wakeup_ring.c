@@ -23,44 +23,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_enclave_util.h"
+
 #define RING_MAX_HOPS 32
 #define RING_MAX_BYTES 65536
 #define RING_PAUSE_NS 5000000L
 
-static double s_ms(void)
+/* Reads (WRITE false) or writes exactly LEN bytes of BUF on FD. 0, or -1 at end of file
+   or on an error. */
+static int s_full(int fd, char *buf, size_t len, bool write_)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int s_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    for (size_t done = 0; done < len;) {
+        ssize_t r = write_ ? write(fd, buf + done, len - done) : read(fd, buf + done, len - done);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
 }
 
 /* Moves exactly LEN bytes from IN to OUT through BUF. 0, or -1 at end of file or error. */
 static int s_relay(int in, int out, char *buf, size_t len)
 {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(in, buf + got, len - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    for (size_t put = 0; put < len;) {
-        ssize_t w = write(out, buf + put, len - put);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        put += (size_t)w;
-    }
-    return 0;
+    return s_full(in, buf, len, false) == 0 ? s_full(out, buf, len, true) : -1;
 }
 
 static long s_arg(const char *v, long lo, long hi, const char *name)
@@ -128,23 +115,15 @@ int main(int argc, char **argv)
     memset(buf, 0x5a, (size_t)bytes);
     long done = 0;
     for (; rc == 0 && done < runs; done++) {
-        double t0 = s_ms();
-        ssize_t w = write(fds[0][1], buf, (size_t)bytes); /* at most 64 KiB: one pipe's room */
-        size_t got = 0;
-        while (w == bytes && got < (size_t)bytes) {
-            ssize_t r = read(fds[hops - 1][0], buf + got, (size_t)bytes - got);
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r <= 0)
-                break;
-            got += (size_t)r;
-        }
-        if (w != bytes || got != (size_t)bytes) {
+        double t0 = bench_now_us();
+        /* the write fits one pipe's room (at most 64 KiB), so it never waits for the read */
+        if (s_full(fds[0][1], buf, (size_t)bytes, true) != 0 ||
+            s_full(fds[hops - 1][0], buf, (size_t)bytes, false) != 0) {
             fprintf(stderr, "bench_wakeup_ring: the ring broke at run %ld\n", done);
             rc = 1;
             break;
         }
-        rt[done] = s_ms() - t0;
+        rt[done] = (bench_now_us() - t0) / 1e3;
         struct timespec pause = {0, RING_PAUSE_NS};
         nanosleep(&pause, NULL);
     }
@@ -158,7 +137,7 @@ int main(int argc, char **argv)
         waitpid(kids[i], NULL, 0);
     }
     if (rc == 0) {
-        qsort(rt, (size_t)runs, sizeof *rt, s_cmp);
+        qsort(rt, (size_t)runs, sizeof *rt, bench_cmp_double);
         /* the nearest rank, as bench_enclave_net.py's pct() */
         long k50 = (long)((double)(runs - 1) * 0.50 + 0.5);
         long k99 = (long)((double)(runs - 1) * 0.99 + 0.5);
